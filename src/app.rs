@@ -1,0 +1,84 @@
+//! What each subcommand does.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::error::Result;
+use crate::library::Library;
+use crate::montecarlo::{self, ProgressMode};
+use crate::output;
+use crate::study::Scenario;
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run_study(&args),
+        Command::Validate { run_file, models } => {
+            let lib = Library::load(models.as_deref())?;
+            let sc = Scenario::load(&run_file, &lib)?;
+            print!("{}", sc.describe());
+            println!("{}: OK", run_file.display());
+            Ok(())
+        }
+        Command::Models { models } => {
+            let lib = Library::load(models.as_deref())?;
+            print!("{}", lib.listing());
+            Ok(())
+        }
+    }
+}
+
+fn run_study(args: &RunArgs) -> Result<()> {
+    let lib = Library::load(args.models.as_deref())?;
+    let mut sc = match &args.run_file {
+        Some(p) => Scenario::load(p, &lib)?,
+        None => Scenario::default_study(&lib)?,
+    };
+    if let Some(t) = args.trials {
+        sc.trials = t;
+        sc.spec.trials = t;
+    }
+    if let Some(s) = args.seed {
+        sc.seed = s;
+        sc.spec.seed = s;
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    let threads = args.threads.map(|t| t as usize);
+    let started = Instant::now();
+    if !args.quiet {
+        eprintln!(
+            "dcload: {} — {} trials x {} h at {} s steps, installed IT peak {:.1} MW",
+            sc.name,
+            sc.trials,
+            sc.horizon_hours,
+            sc.step_s,
+            sc.fleet.peak_w() / 1e6
+        );
+    }
+    let results = montecarlo::run(&sc, threads, mode)?;
+    let wall = started.elapsed().as_secs_f64();
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let paths = output::write_all(&out, &sc, &results, used_threads, wall)?;
+    if !args.quiet {
+        let bands = output::trial_bands(&results);
+        let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);
+        if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
+            eprintln!(
+                "dcload: annual energy {:.0} MWh (P05 {:.0}, P95 {:.0}); peak {:.1} MW (P95 {:.1}); {:.1} s",
+                e.mean, e.p05, e.p95, p.mean, p.p95, wall
+            );
+        }
+        for p in paths {
+            eprintln!("  wrote {}", p.display());
+        }
+    }
+    Ok(())
+}

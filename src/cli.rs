@@ -1,0 +1,72 @@
+//! Command-line options (clap). Kept apart from the code that acts on them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  dcload run                               # the built-in 100 MW campus study
+  dcload run runs/chat-national.toml --trials 200 --out out/chat
+  dcload run my-site.toml --models my-models/ --threads 2 --quiet
+  dcload validate runs/default.toml        # check a run file, print what it resolved to
+  dcload models                            # list accelerators, servers, racks, presets";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dcload",
+    version,
+    about = "Simulates the electricity an AI data centre draws, hour by hour, across Monte Carlo trials",
+    long_about = "dcload simulates consumer requests, always-on digital twins, training jobs and \
+redundant defense missions against a fleet of rack groups, turns the served work into IT and \
+facility power, and writes hourly power bands across Monte Carlo trials to CSV.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a study and write hourly.csv, trials.csv and summary.json.
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// Check a run file and print what it resolved to.
+    Validate {
+        /// The run file (TOML).
+        run_file: PathBuf,
+        /// A model folder that adds to and overrides the built-in library.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
+    /// List the model library (built-in plus --models).
+    Models {
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The run file (TOML); without it the built-in default study runs.
+    pub run_file: Option<PathBuf>,
+    /// Number of Monte Carlo trials (overrides the run file).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: Option<u32>,
+    /// Random seed (overrides the run file).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder [default: out/<run name>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1025))]
+    pub threads: Option<u32>,
+    /// A model folder that adds to and overrides the built-in library.
+    #[arg(long, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

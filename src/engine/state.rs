@@ -1,0 +1,370 @@
+//! The mutable state of one trial, built once before the step loop (all allocation happens
+//! here), and the handling of discrete events.
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+
+use super::events::{Event, EventQueue};
+use crate::study::Scenario;
+use crate::workload::Episodes;
+use crate::workload::arrivals::{Ar1, exponential, normal, poisson_count, uniform};
+
+/// A random stream for one workload of one trial: seeded from (study seed, workload tag) and
+/// positioned on the trial's stream. Each workload has its own stream so that adding or changing
+/// one workload does not shift the random numbers another sees (common random numbers).
+pub fn stream(seed: u64, tag: u64, trial: u32) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(splitmix(seed ^ splitmix(tag)));
+    r.set_stream(u64::from(trial));
+    r
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const TAG_CONSUMER: u64 = 1 << 32;
+const TAG_TWIN: u64 = 2 << 32;
+const TAG_TRAINING: u64 = 3 << 32;
+const TAG_DEFENSE: u64 = 4 << 32;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JobSlot {
+    pub active: bool,
+    pub in_checkpoint: bool,
+    pub epoch: u32,
+}
+
+pub struct TrialState {
+    pub events: EventQueue,
+    pub rng_consumer: Vec<ChaCha8Rng>,
+    pub rng_twin: Vec<ChaCha8Rng>,
+    pub rng_training: Vec<ChaCha8Rng>,
+    pub rng_defense: Vec<ChaCha8Rng>,
+    // Per pool scratch.
+    pub free: Vec<f64>,
+    pub busy: Vec<[f64; 4]>,
+    pub util: Vec<f64>,
+    pub pool_power: Vec<f64>,
+    pub consumer_demand: Vec<f64>,
+    // Consumer classes.
+    pub queue: Vec<f64>,
+    pub demand: Vec<f64>,
+    // Twins.
+    pub twin_jitter: Vec<Ar1>,
+    pub campaign_extra: Vec<f64>,
+    // Training.
+    pub slots: Vec<Vec<JobSlot>>,
+    pub waiting: Vec<u32>,
+    pub training_busy: Vec<f64>,
+    pub training_acc_used: Vec<f64>,
+    pub jobs_completed: u64,
+    // Defense.
+    pub defense_jitter: Vec<Ar1>,
+    pub surge_extra: Vec<f64>,
+    /// Magnitudes of this trial's campaigns and surges, indexed by events.
+    pub magnitudes: Vec<f64>,
+}
+
+impl TrialState {
+    pub fn new(sc: &Scenario, trial: u32) -> TrialState {
+        let seed = sc.seed;
+        let np = sc.fleet.pools.len();
+        let horizon_s = sc.horizon_hours * 3600;
+        let dt = sc.step_s as f64;
+        let mut st = TrialState {
+            events: EventQueue::default(),
+            rng_consumer: (0..sc.consumers.len())
+                .map(|i| stream(seed, TAG_CONSUMER + i as u64, trial))
+                .collect(),
+            rng_twin: (0..sc.twins.len())
+                .map(|i| stream(seed, TAG_TWIN + i as u64, trial))
+                .collect(),
+            rng_training: (0..sc.trainings.len())
+                .map(|i| stream(seed, TAG_TRAINING + i as u64, trial))
+                .collect(),
+            rng_defense: (0..sc.defenses.len())
+                .map(|i| stream(seed, TAG_DEFENSE + i as u64, trial))
+                .collect(),
+            free: vec![0.0; np],
+            busy: vec![[0.0; 4]; np],
+            util: vec![0.0; np],
+            pool_power: vec![0.0; np],
+            consumer_demand: vec![0.0; np],
+            queue: vec![0.0; sc.consumers.len()],
+            demand: vec![0.0; sc.consumers.len()],
+            twin_jitter: sc
+                .twins
+                .iter()
+                .map(|w| Ar1::new(w.jitter_sd, w.jitter_tau_s, dt))
+                .collect(),
+            campaign_extra: vec![0.0; sc.twins.len()],
+            slots: sc
+                .trainings
+                .iter()
+                .map(|w| vec![JobSlot::default(); w.max_concurrent])
+                .collect(),
+            waiting: vec![0; sc.trainings.len()],
+            training_busy: vec![0.0; sc.trainings.len()],
+            training_acc_used: vec![0.0; np],
+            jobs_completed: 0,
+            defense_jitter: sc
+                .defenses
+                .iter()
+                .map(|d| Ar1::new(d.jitter_sd, d.jitter_tau_s, dt))
+                .collect(),
+            surge_extra: vec![0.0; sc.defenses.len()],
+            magnitudes: Vec::new(),
+        };
+        for (i, a) in st.twin_jitter.iter_mut().enumerate() {
+            a.start(&mut st.rng_twin[i]);
+        }
+        for (i, a) in st.defense_jitter.iter_mut().enumerate() {
+            a.start(&mut st.rng_defense[i]);
+        }
+
+        // Episodes: scheduled ones, then random ones drawn up front from the workload's stream.
+        let mut pending: Vec<(u64, Event)> = Vec::new();
+        for (i, w) in sc.twins.iter().enumerate() {
+            for (s, e) in episodes(
+                &w.campaigns,
+                horizon_s,
+                &mut st.rng_twin[i],
+                &mut st.magnitudes,
+            ) {
+                let (s0, s1, m) = (s, e.0, e.1);
+                pending.push((
+                    s0,
+                    Event::CampaignStart {
+                        twin: i as u32,
+                        mag: m,
+                    },
+                ));
+                pending.push((
+                    s1,
+                    Event::CampaignEnd {
+                        twin: i as u32,
+                        mag: m,
+                    },
+                ));
+            }
+        }
+        for (i, d) in sc.defenses.iter().enumerate() {
+            for (s, e) in episodes(
+                &d.surges,
+                horizon_s,
+                &mut st.rng_defense[i],
+                &mut st.magnitudes,
+            ) {
+                pending.push((
+                    s,
+                    Event::SurgeStart {
+                        d: i as u32,
+                        mag: e.1,
+                    },
+                ));
+                pending.push((
+                    e.0,
+                    Event::SurgeEnd {
+                        d: i as u32,
+                        mag: e.1,
+                    },
+                ));
+            }
+        }
+        for (i, w) in sc.trainings.iter().enumerate() {
+            for s in &w.start_s {
+                pending.push((*s, Event::JobArrival { w: i as u32 }));
+            }
+            if w.continuous {
+                pending.push((0, Event::JobArrival { w: i as u32 }));
+            }
+            if w.jobs_per_year > 0.0 {
+                let gap = exponential(YEAR_S / w.jobs_per_year, &mut st.rng_training[i]);
+                pending.push((gap.round() as u64, Event::JobArrival { w: i as u32 }));
+            }
+        }
+        let slots: usize = st.slots.iter().map(Vec::len).sum();
+        st.events = EventQueue::with_capacity(pending.len() + 8 * slots + 64);
+        for (t, e) in pending {
+            st.events.push(t, e);
+        }
+        st
+    }
+
+    /// Applies every event due at or before `now`.
+    pub fn process_events(&mut self, sc: &Scenario, now: u64) {
+        while let Some((_, e)) = self.events.pop_due(now) {
+            match e {
+                Event::JobArrival { w } => {
+                    let w = w as usize;
+                    self.waiting[w] += 1;
+                    let tr = &sc.trainings[w];
+                    if tr.jobs_per_year > 0.0 && !tr.continuous {
+                        // The Poisson process schedules its own next arrival.
+                        let gap = exponential(YEAR_S / tr.jobs_per_year, &mut self.rng_training[w]);
+                        let next = now + gap.round().max(1.0) as u64;
+                        if next < sc.horizon_hours * 3600 {
+                            self.events.push(next, Event::JobArrival { w: w as u32 });
+                        }
+                    }
+                    self.try_start(sc, w, now);
+                }
+                Event::JobEnd { w, slot, epoch } => {
+                    let (wi, si) = (w as usize, slot as usize);
+                    let s = self.slots[wi][si];
+                    if !s.active || s.epoch != epoch {
+                        continue;
+                    }
+                    self.slots[wi][si].active = false;
+                    self.slots[wi][si].in_checkpoint = false;
+                    let tr = &sc.trainings[wi];
+                    self.training_acc_used[tr.pool] -= tr.job_accelerators;
+                    self.jobs_completed += 1;
+                    self.recompute_busy(sc, wi);
+                    if tr.continuous {
+                        self.events.push(now + tr.gap_s, Event::JobArrival { w });
+                    }
+                    // Freed accelerators may let waiting jobs of any training on the pool start.
+                    for other in 0..sc.trainings.len() {
+                        if sc.trainings[other].pool == tr.pool {
+                            self.try_start(sc, other, now);
+                        }
+                    }
+                }
+                Event::CheckpointStart { w, slot, epoch } => {
+                    let (wi, si) = (w as usize, slot as usize);
+                    let s = self.slots[wi][si];
+                    if !s.active || s.epoch != epoch {
+                        continue;
+                    }
+                    self.slots[wi][si].in_checkpoint = true;
+                    self.recompute_busy(sc, wi);
+                    let tr = &sc.trainings[wi];
+                    self.events.push(
+                        now + tr.checkpoint_duration_s,
+                        Event::CheckpointEnd { w, slot, epoch },
+                    );
+                }
+                Event::CheckpointEnd { w, slot, epoch } => {
+                    let (wi, si) = (w as usize, slot as usize);
+                    let s = self.slots[wi][si];
+                    if !s.active || s.epoch != epoch {
+                        continue;
+                    }
+                    self.slots[wi][si].in_checkpoint = false;
+                    self.recompute_busy(sc, wi);
+                    let tr = &sc.trainings[wi];
+                    let next = now + tr.checkpoint_interval_s - tr.checkpoint_duration_s;
+                    self.events
+                        .push(next, Event::CheckpointStart { w, slot, epoch });
+                }
+                Event::CampaignStart { twin, mag } => {
+                    self.campaign_extra[twin as usize] += self.magnitudes[mag as usize];
+                }
+                Event::CampaignEnd { twin, mag } => {
+                    let x = &mut self.campaign_extra[twin as usize];
+                    *x = (*x - self.magnitudes[mag as usize]).max(0.0);
+                }
+                Event::SurgeStart { d, mag } => {
+                    self.surge_extra[d as usize] += self.magnitudes[mag as usize];
+                }
+                Event::SurgeEnd { d, mag } => {
+                    let x = &mut self.surge_extra[d as usize];
+                    *x = (*x - self.magnitudes[mag as usize]).max(0.0);
+                }
+            }
+        }
+    }
+
+    fn try_start(&mut self, sc: &Scenario, w: usize, now: u64) {
+        let tr = &sc.trainings[w];
+        let pool_acc = sc.fleet.pools[tr.pool].accelerators;
+        while self.waiting[w] > 0
+            && self.training_acc_used[tr.pool] + tr.job_accelerators <= pool_acc * (1.0 + 1e-12)
+        {
+            let Some(slot) = self.slots[w].iter().position(|s| !s.active) else {
+                return;
+            };
+            self.waiting[w] -= 1;
+            self.training_acc_used[tr.pool] += tr.job_accelerators;
+            let s = &mut self.slots[w][slot];
+            s.active = true;
+            s.in_checkpoint = false;
+            s.epoch = s.epoch.wrapping_add(1);
+            let epoch = s.epoch;
+            let dur = if tr.duration_cv > 0.0 {
+                let s2 = (1.0 + tr.duration_cv * tr.duration_cv).ln();
+                (tr.duration_s.ln() - s2 / 2.0 + s2.sqrt() * normal(&mut self.rng_training[w]))
+                    .exp()
+            } else {
+                tr.duration_s
+            };
+            let (wu, su) = (w as u32, slot as u32);
+            self.events.push(
+                now + dur.round().max(1.0) as u64,
+                Event::JobEnd {
+                    w: wu,
+                    slot: su,
+                    epoch,
+                },
+            );
+            if tr.checkpoint_interval_s > 0 && tr.checkpoint_duration_s > 0 {
+                self.events.push(
+                    now + tr.checkpoint_interval_s,
+                    Event::CheckpointStart {
+                        w: wu,
+                        slot: su,
+                        epoch,
+                    },
+                );
+            }
+            self.recompute_busy(sc, w);
+        }
+    }
+
+    /// Busy accelerator-equivalents of a training's running jobs, recomputed from the slots so
+    /// no rounding drift accumulates over a year of checkpoints.
+    fn recompute_busy(&mut self, sc: &Scenario, w: usize) {
+        let tr = &sc.trainings[w];
+        self.training_busy[w] = self.slots[w]
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| {
+                tr.job_accelerators
+                    * if s.in_checkpoint {
+                        tr.checkpoint_utilisation
+                    } else {
+                        tr.utilisation
+                    }
+            })
+            .sum();
+    }
+}
+
+const YEAR_S: f64 = 365.0 * 86_400.0;
+
+/// Scheduled and random episodes as (start, (end, magnitude index)).
+fn episodes(
+    ep: &Episodes,
+    horizon_s: u64,
+    rng: &mut ChaCha8Rng,
+    mags: &mut Vec<f64>,
+) -> Vec<(u64, (u64, u32))> {
+    let mut out = Vec::new();
+    for &(s, d, m) in &ep.scheduled {
+        mags.push(m);
+        out.push((s, (s + d, (mags.len() - 1) as u32)));
+    }
+    if ep.per_year > 0.0 {
+        let n = poisson_count(ep.per_year * horizon_s as f64 / YEAR_S, rng) as u64;
+        for _ in 0..n {
+            let s = (uniform(rng) * horizon_s as f64) as u64;
+            mags.push(ep.magnitude);
+            out.push((s, (s + ep.duration_s, (mags.len() - 1) as u32)));
+        }
+    }
+    out
+}

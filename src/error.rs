@@ -1,0 +1,199 @@
+//! Typed errors. Every input error names the file, the line and the field, and says what was
+//! expected, because the user's next action is to open that file at that line.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    /// Bad content in an input file (run file, model file, trace).
+    #[error("{}", render_input(.file, *.line, *.col, .field, .msg))]
+    Input {
+        file: String,
+        line: usize,
+        col: usize,
+        field: String,
+        msg: String,
+    },
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid option {option}: {msg}")]
+    Option { option: String, msg: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
+    let loc = match (line, col) {
+        (0, _) => file.to_string(),
+        (l, 0) => format!("{file}:{l}"),
+        (l, c) => format!("{file}:{l}:{c}"),
+    };
+    if field.is_empty() {
+        format!("{loc}: {msg}")
+    } else {
+        format!("{loc}: field `{field}`: {msg}")
+    }
+}
+
+/// An input file's name and text, kept so that errors found after parsing (an unknown name, an
+/// inconsistent value) can still point at a line.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let off = offset.min(self.text.len());
+        let before = &self.text[..off];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(off, |p| off - p - 1) + 1;
+        (line, col)
+    }
+
+    /// An error pointing at a span of this source.
+    pub fn error_at(&self, span: Range<usize>, field: &str, msg: impl Into<String>) -> Error {
+        let (line, col) = self.line_col(span.start);
+        let field = if field.is_empty() {
+            key_before(&self.text, span.start).unwrap_or_default()
+        } else {
+            field.to_string()
+        };
+        Error::Input {
+            file: self.name.clone(),
+            line,
+            col,
+            field,
+            msg: msg.into(),
+        }
+    }
+
+    /// An error about the whole file or a field whose line is unknown.
+    pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
+        // Try to find the field's first occurrence as a key so the user still gets a line.
+        if let Some(off) = find_key(&self.text, field) {
+            return self.error_at(off..off, field, msg);
+        }
+        Error::Input {
+            file: self.name.clone(),
+            line: 0,
+            col: 0,
+            field: field.to_string(),
+            msg: msg.into(),
+        }
+    }
+
+    /// Converts a TOML deserialisation error into one that names file, line and field.
+    pub fn toml_error(&self, e: &toml::de::Error) -> Error {
+        let msg = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => {
+                let mut err = self.error_at(span.clone(), "", msg.clone());
+                // serde's "unknown field `x`" already names the field; keep it as the field.
+                if let Some(f) = backticked(&msg)
+                    && (msg.starts_with("unknown field") || msg.starts_with("missing field"))
+                    && let Error::Input { field, .. } = &mut err
+                {
+                    *field = f;
+                }
+                err
+            }
+            None => Error::Input {
+                file: self.name.clone(),
+                line: 0,
+                col: 0,
+                field: String::new(),
+                msg,
+            },
+        }
+    }
+}
+
+fn backticked(msg: &str) -> Option<String> {
+    let a = msg.find('`')?;
+    let b = msg[a + 1..].find('`')?;
+    Some(msg[a + 1..a + 1 + b].to_string())
+}
+
+/// The TOML key whose value starts at or contains `offset`: scan back to the nearest `=` on the
+/// same logical position and take the bare key before it.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let off = offset.min(text.len());
+    let head = &text[..off];
+    // If the span starts at a key (e.g. "unknown field" errors), take the word at the offset.
+    let line_start = head.rfind('\n').map_or(0, |p| p + 1);
+    let eq = head[line_start..].rfind('=').map(|p| p + line_start);
+    let eq = match eq {
+        Some(e) => e,
+        None => {
+            let rest = &text[off..];
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            return (!word.is_empty()).then_some(word);
+        }
+    };
+    let key: String = head[..eq]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
+fn find_key(text: &str, field: &str) -> Option<usize> {
+    let leaf = field.rsplit('.').next()?;
+    if leaf.is_empty() {
+        return None;
+    }
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(leaf)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(off + (line.len() - t.len()));
+        }
+        off += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_found_for_inline_values() {
+        let text = "a = 1\ndiurnal = { peak_hour = 25 }\n";
+        let off = text.find("25").unwrap();
+        let s = Source::new("f.toml", text);
+        let e = s.error_at(off..off + 2, "", "bad");
+        assert_eq!(e.to_string(), "f.toml:2:25: field `peak_hour`: bad");
+    }
+}

@@ -1,0 +1,213 @@
+//! The fleet: rack groups of identical servers, pooled to serve workloads.
+//!
+//! A rack group is N identical racks, so its power is one evaluation of the server power curve
+//! times N: a fleet of 1.5 million servers costs the same per step as one of 1,500. Groups that
+//! serve the same workloads form a pool; work in a pool is spread so that every group runs at
+//! the same utilisation (a load balancer's steady state).
+
+use crate::library::{CoolingKind, Library, RackSpec, ServerSpec};
+
+/// The four demand waves of the source articles. Industrial = always-on digital twins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sector {
+    Consumer = 0,
+    Industrial = 1,
+    Training = 2,
+    Defense = 3,
+}
+
+pub const SECTORS: [Sector; 4] = [
+    Sector::Consumer,
+    Sector::Industrial,
+    Sector::Training,
+    Sector::Defense,
+];
+
+impl Sector {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sector::Consumer => "consumer",
+            Sector::Industrial => "industrial",
+            Sector::Training => "training",
+            Sector::Defense => "defense",
+        }
+    }
+}
+
+/// N identical racks, resolved from the library once at load time.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RackGroup {
+    pub name: String,
+    pub pool: usize,
+    pub racks: f64,
+    pub servers: f64,
+    /// Physical accelerators in the group.
+    pub accelerators: f64,
+    /// Server power when idle, W.
+    pub server_idle_w: f64,
+    /// Server power at full utilisation after the rack budget's power cap, W.
+    pub server_max_w: f64,
+    /// Server peak before any cap, W.
+    pub server_peak_w: f64,
+    pub util_exponent: f64,
+    /// Throughput of one accelerator under the cap, as a fraction of uncapped.
+    pub throughput: f64,
+    pub cooling: CoolingKind,
+    /// Accelerator prefill and decode rates (tokens/s), for converting tokens to work.
+    pub prefill_tokens_per_s: f64,
+    pub decode_tokens_per_s: f64,
+    /// Server peak power per accelerator, W: converts Wh per request into accelerator-seconds.
+    pub peak_w_per_accelerator: f64,
+}
+
+impl RackGroup {
+    /// Builds a group of `racks` racks of a library rack type.
+    pub fn from_rack(
+        name: &str,
+        pool: usize,
+        rack: &RackSpec,
+        racks: f64,
+        lib: &Library,
+    ) -> Result<RackGroup, String> {
+        let server = lib
+            .server(rack.server.get_ref())
+            .ok_or_else(|| format!("unknown server {:?}", rack.server.get_ref()))?;
+        let mut g = Self::from_server(name, pool, server, racks * f64::from(rack.servers), lib)?;
+        g.racks = racks;
+        g.cooling = rack.cooling;
+        let cap_w = rack.budget_kw * 1000.0 / f64::from(rack.servers);
+        if cap_w < g.server_peak_w {
+            let acc = lib
+                .accelerator(server.accelerator.get_ref())
+                .ok_or_else(|| format!("unknown accelerator {:?}", server.accelerator.get_ref()))?;
+            let n = f64::from(server.accelerators);
+            let acc_budget = cap_w - server.host_max_w;
+            if acc_budget <= n * acc.idle_w {
+                return Err(format!(
+                    "rack {:?} budget {} kW leaves {:.0} W per server after host power: not enough to run its accelerators",
+                    rack.name.get_ref(),
+                    rack.budget_kw,
+                    acc_budget
+                ));
+            }
+            let frac = (acc_budget / (n * acc.tdp_w)).min(1.0);
+            g.throughput = interp_curve(&acc.cap_curve, frac);
+            g.server_max_w = cap_w;
+        }
+        Ok(g)
+    }
+
+    /// Builds a group of `servers` uncapped servers (one server per rack position).
+    pub fn from_server(
+        name: &str,
+        pool: usize,
+        server: &ServerSpec,
+        servers: f64,
+        lib: &Library,
+    ) -> Result<RackGroup, String> {
+        let acc = lib
+            .accelerator(server.accelerator.get_ref())
+            .ok_or_else(|| format!("unknown accelerator {:?}", server.accelerator.get_ref()))?;
+        let n = f64::from(server.accelerators);
+        let peak = n * acc.tdp_w + server.host_max_w;
+        Ok(RackGroup {
+            name: name.to_string(),
+            pool,
+            racks: servers,
+            servers,
+            accelerators: servers * n,
+            server_idle_w: n * acc.idle_w + server.host_idle_w,
+            server_max_w: peak,
+            server_peak_w: peak,
+            util_exponent: server.util_exponent,
+            throughput: 1.0,
+            cooling: CoolingKind::Air,
+            prefill_tokens_per_s: acc.prefill_tokens_per_s,
+            decode_tokens_per_s: acc.decode_tokens_per_s,
+            peak_w_per_accelerator: peak / n,
+        })
+    }
+
+    /// Work the group can do per second, in accelerator-seconds of an uncapped accelerator.
+    pub fn capacity(&self) -> f64 {
+        self.accelerators * self.throughput
+    }
+
+    /// Group power at utilisation `u` in [0, 1]: idle + (max - idle) * u^k per server.
+    #[inline]
+    pub fn power_w(&self, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        let f = if self.util_exponent == 1.0 {
+            u
+        } else {
+            u.powf(self.util_exponent)
+        };
+        self.servers * (self.server_idle_w + (self.server_max_w - self.server_idle_w) * f)
+    }
+
+    /// Installed peak (power at full utilisation), W.
+    pub fn peak_w(&self) -> f64 {
+        self.servers * self.server_max_w
+    }
+}
+
+/// Linear interpolation in a `[x, y]` curve, flat outside its ends.
+pub fn interp_curve(curve: &[[f64; 2]], x: f64) -> f64 {
+    let Some(first) = curve.first() else {
+        return 1.0;
+    };
+    if x <= first[0] {
+        return first[1];
+    }
+    for w in curve.windows(2) {
+        if x <= w[1][0] {
+            let t = (x - w[0][0]) / (w[1][0] - w[0][0]);
+            return w[0][1] + t * (w[1][1] - w[0][1]);
+        }
+    }
+    curve[curve.len() - 1][1]
+}
+
+/// Groups that serve the same workloads.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Pool {
+    pub name: String,
+    pub groups: Vec<usize>,
+    /// Physical accelerators.
+    pub accelerators: f64,
+    /// Work capacity, accelerator-seconds per second.
+    pub capacity: f64,
+    /// Sector that pays for the pool's idle power when no work runs on it.
+    pub primary: Sector,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Fleet {
+    pub groups: Vec<RackGroup>,
+    pub pools: Vec<Pool>,
+}
+
+impl Fleet {
+    pub fn pool_index(&self, name: &str) -> Option<usize> {
+        self.pools.iter().position(|p| p.name == name)
+    }
+
+    /// Installed IT peak, W.
+    pub fn peak_w(&self) -> f64 {
+        self.groups.iter().map(RackGroup::peak_w).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_interpolates_and_clamps() {
+        let c = [[0.5, 0.7], [1.0, 1.0]];
+        assert!((interp_curve(&c, 0.75) - 0.85).abs() < 1e-12);
+        assert_eq!(interp_curve(&c, 0.1), 0.7);
+        assert_eq!(interp_curve(&c, 2.0), 1.0);
+    }
+}

@@ -1,0 +1,22 @@
+//! dcload: a Monte Carlo simulator of the electricity AI data centres draw, hour by hour.
+//!
+//! Layers, top to bottom: a [`study`] (run file) resolved into a scenario; [`montecarlo`] runs
+//! trials in parallel; the [`engine`] steps one trial through time, asking the [`workload`]s for
+//! work, letting the [`fleet`] serve it and turn it into IT power, and the [`facility`] turn that
+//! into grid power; [`output`] writes the bands.
+
+pub mod app;
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod facility;
+pub mod fleet;
+pub mod library;
+pub mod montecarlo;
+pub mod output;
+pub mod stats;
+pub mod study;
+pub mod time;
+pub mod workload;
+
+pub use error::{Error, Result};

@@ -1,0 +1,441 @@
+//! The model library: accelerators, servers, rack types and consumer presets.
+//!
+//! The built-in library is compiled into the binary (so `dcload run` works from any directory);
+//! a user's folder given with `--models DIR` adds entries and overrides built-in ones of the same
+//! name, file by file (`accelerators.toml`, `servers.toml`, `racks.toml`, `presets.toml`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result, Source};
+
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "accelerators.toml",
+        include_str!("../models/accelerators.toml"),
+    ),
+    ("servers.toml", include_str!("../models/servers.toml")),
+    ("racks.toml", include_str!("../models/racks.toml")),
+    ("presets.toml", include_str!("../models/presets.toml")),
+];
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceleratorSpec {
+    pub name: Spanned<String>,
+    pub tdp_w: f64,
+    pub idle_w: f64,
+    #[serde(default)]
+    pub memory_gb: Option<f64>,
+    pub prefill_tokens_per_s: f64,
+    pub decode_tokens_per_s: f64,
+    /// Points `[cap fraction of TDP, throughput fraction]`, ascending, ending at `[1, 1]`.
+    pub cap_curve: Vec<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    pub name: Spanned<String>,
+    pub accelerator: Spanned<String>,
+    pub accelerators: u32,
+    pub host_idle_w: f64,
+    pub host_max_w: f64,
+    #[serde(default = "one")]
+    pub util_exponent: f64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CoolingKind {
+    Air,
+    Liquid,
+    Immersion,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RackSpec {
+    pub name: Spanned<String>,
+    pub server: Spanned<String>,
+    pub servers: u32,
+    pub budget_kw: f64,
+    pub cooling: CoolingKind,
+}
+
+/// Defaults for a consumer request class; any field the class sets wins.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerPreset {
+    pub name: Spanned<String>,
+    pub wh_per_request: Option<f64>,
+    pub acc_s_per_request: Option<f64>,
+    pub tokens_in: Option<f64>,
+    pub tokens_out: Option<f64>,
+    pub work_cv: Option<f64>,
+    pub peak_hour: Option<f64>,
+    pub peak_to_trough: Option<f64>,
+    pub hourly: Option<Vec<f64>>,
+    pub weekly: Option<Vec<f64>>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LibraryFile {
+    #[serde(default)]
+    accelerator: Vec<AcceleratorSpec>,
+    #[serde(default)]
+    server: Vec<ServerSpec>,
+    #[serde(default)]
+    rack: Vec<RackSpec>,
+    #[serde(default)]
+    consumer_preset: Vec<ConsumerPreset>,
+}
+
+/// A library entry and the file it came from (kept for error messages).
+#[derive(Clone, Debug)]
+pub struct Entry<T> {
+    pub spec: T,
+    pub source: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Library {
+    pub sources: Vec<Source>,
+    pub accelerators: Vec<Entry<AcceleratorSpec>>,
+    pub servers: Vec<Entry<ServerSpec>>,
+    pub racks: Vec<Entry<RackSpec>>,
+    pub presets: Vec<Entry<ConsumerPreset>>,
+}
+
+trait Named {
+    fn name(&self) -> &Spanned<String>;
+}
+macro_rules! named {
+    ($($t:ty),*) => {$(impl Named for $t { fn name(&self) -> &Spanned<String> { &self.name } })*};
+}
+named!(AcceleratorSpec, ServerSpec, RackSpec, ConsumerPreset);
+
+fn upsert<T: Named>(list: &mut Vec<Entry<T>>, items: Vec<T>, source: usize) {
+    for spec in items {
+        match list
+            .iter_mut()
+            .find(|e| e.spec.name().get_ref() == spec.name().get_ref())
+        {
+            Some(e) => *e = Entry { spec, source },
+            None => list.push(Entry { spec, source }),
+        }
+    }
+}
+
+impl Library {
+    /// The built-in library.
+    pub fn builtin() -> Result<Library> {
+        let mut lib = Library::default();
+        for (name, text) in BUILTIN {
+            lib.add_source(Source::new(format!("<built-in>/models/{name}"), *text))?;
+        }
+        lib.validate()?;
+        Ok(lib)
+    }
+
+    /// The built-in library plus a user folder that adds and overrides entries.
+    pub fn load(user_dir: Option<&Path>) -> Result<Library> {
+        let mut lib = Library::default();
+        for (name, text) in BUILTIN {
+            lib.add_source(Source::new(format!("<built-in>/models/{name}"), *text))?;
+        }
+        if let Some(dir) = user_dir {
+            if !dir.is_dir() {
+                return Err(Error::Option {
+                    option: "--models".into(),
+                    msg: format!("{} is not a directory", dir.display()),
+                });
+            }
+            let mut found = false;
+            for (name, _) in BUILTIN {
+                let p = dir.join(name);
+                if p.exists() {
+                    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
+                        file: p.display().to_string(),
+                        source: e,
+                    })?;
+                    lib.add_source(Source::new(p.display().to_string(), text))?;
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(Error::Option {
+                    option: "--models".into(),
+                    msg: format!(
+                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml",
+                        dir.display()
+                    ),
+                });
+            }
+        }
+        lib.validate()?;
+        Ok(lib)
+    }
+
+    fn add_source(&mut self, src: Source) -> Result<()> {
+        let file: LibraryFile = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+        let idx = self.sources.len();
+        self.sources.push(src);
+        upsert(&mut self.accelerators, file.accelerator, idx);
+        upsert(&mut self.servers, file.server, idx);
+        upsert(&mut self.racks, file.rack, idx);
+        upsert(&mut self.presets, file.consumer_preset, idx);
+        Ok(())
+    }
+
+    pub fn accelerator(&self, name: &str) -> Option<&AcceleratorSpec> {
+        find(&self.accelerators, name)
+    }
+    pub fn server(&self, name: &str) -> Option<&ServerSpec> {
+        find(&self.servers, name)
+    }
+    pub fn rack(&self, name: &str) -> Option<&RackSpec> {
+        find(&self.racks, name)
+    }
+    pub fn preset(&self, name: &str) -> Option<&ConsumerPreset> {
+        find(&self.presets, name)
+    }
+
+    /// Peak power of a server at full load and no cap, W.
+    pub fn server_peak_w(&self, s: &ServerSpec) -> f64 {
+        let a = self
+            .accelerator(s.accelerator.get_ref())
+            .map_or(0.0, |a| a.tdp_w);
+        f64::from(s.accelerators) * a + s.host_max_w
+    }
+
+    /// Checks ranges and cross-references, so that a bad model file fails at load time.
+    fn validate(&self) -> Result<()> {
+        for e in &self.accelerators {
+            let a = &e.spec;
+            let src = &self.sources[e.source];
+            let at = a.name.span().start;
+            positive(src, at, "tdp_w", a.tdp_w)?;
+            non_negative(src, at, "idle_w", a.idle_w)?;
+            if a.idle_w > a.tdp_w {
+                return Err(err_after(src, at, "idle_w", "must not exceed tdp_w"));
+            }
+            positive(src, at, "prefill_tokens_per_s", a.prefill_tokens_per_s)?;
+            positive(src, at, "decode_tokens_per_s", a.decode_tokens_per_s)?;
+            let c = &a.cap_curve;
+            let ok = !c.is_empty()
+                && c.windows(2)
+                    .all(|w| w[1][0] > w[0][0] && w[1][1] >= w[0][1])
+                && c.iter()
+                    .all(|p| p[0] > 0.0 && p[0] <= 1.0 && p[1] > 0.0 && p[1] <= 1.0)
+                && c.last().is_some_and(|p| p[0] == 1.0 && p[1] == 1.0);
+            if !ok {
+                return Err(err_after(
+                    src,
+                    at,
+                    "cap_curve",
+                    "expected points [cap, throughput] in (0,1], ascending, non-decreasing throughput, ending at [1.0, 1.0]",
+                ));
+            }
+        }
+        for e in &self.servers {
+            let s = &e.spec;
+            let src = &self.sources[e.source];
+            let at = s.name.span().start;
+            if self.accelerator(s.accelerator.get_ref()).is_none() {
+                return Err(src.error_at(
+                    s.accelerator.span(),
+                    "accelerator",
+                    format!(
+                        "unknown accelerator {:?}; known: {}",
+                        s.accelerator.get_ref(),
+                        names(&self.accelerators)
+                    ),
+                ));
+            }
+            if s.accelerators == 0 {
+                return Err(err_after(src, at, "accelerators", "must be at least 1"));
+            }
+            non_negative(src, at, "host_idle_w", s.host_idle_w)?;
+            non_negative(src, at, "host_max_w", s.host_max_w)?;
+            if s.host_idle_w > s.host_max_w {
+                return Err(err_after(
+                    src,
+                    at,
+                    "host_idle_w",
+                    "must not exceed host_max_w",
+                ));
+            }
+            positive(src, at, "util_exponent", s.util_exponent)?;
+        }
+        for e in &self.racks {
+            let r = &e.spec;
+            let src = &self.sources[e.source];
+            let at = r.name.span().start;
+            if self.server(r.server.get_ref()).is_none() {
+                return Err(src.error_at(
+                    r.server.span(),
+                    "server",
+                    format!(
+                        "unknown server {:?}; known: {}",
+                        r.server.get_ref(),
+                        names(&self.servers)
+                    ),
+                ));
+            }
+            if r.servers == 0 {
+                return Err(err_after(src, at, "servers", "must be at least 1"));
+            }
+            positive(src, at, "budget_kw", r.budget_kw)?;
+        }
+        for e in &self.presets {
+            let p = &e.spec;
+            let src = &self.sources[e.source];
+            let at = p.name.span().start;
+            for (f, v) in [
+                ("wh_per_request", p.wh_per_request),
+                ("acc_s_per_request", p.acc_s_per_request),
+                ("tokens_in", p.tokens_in),
+                ("tokens_out", p.tokens_out),
+                ("work_cv", p.work_cv),
+            ] {
+                if let Some(v) = v {
+                    non_negative(src, at, f, v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A human-readable listing for `dcload models`.
+    pub fn listing(&self) -> String {
+        let mut out = String::new();
+        out.push_str("Accelerators (TDP, idle):\n");
+        for e in &self.accelerators {
+            let a = &e.spec;
+            out.push_str(&format!(
+                "  {:<14} {:>6.0} W {:>5.0} W\n",
+                a.name.get_ref(),
+                a.tdp_w,
+                a.idle_w
+            ));
+        }
+        out.push_str("Servers (accelerators, peak):\n");
+        for e in &self.servers {
+            let s = &e.spec;
+            out.push_str(&format!(
+                "  {:<14} {:>3} x {:<10} {:>7.1} kW\n",
+                s.name.get_ref(),
+                s.accelerators,
+                s.accelerator.get_ref(),
+                self.server_peak_w(s) / 1000.0
+            ));
+        }
+        out.push_str("Racks (servers, budget, cooling):\n");
+        for e in &self.racks {
+            let r = &e.spec;
+            out.push_str(&format!(
+                "  {:<22} {:>3} x {:<12} {:>6.1} kW  {:?}\n",
+                r.name.get_ref(),
+                r.servers,
+                r.server.get_ref(),
+                r.budget_kw,
+                r.cooling
+            ));
+        }
+        out.push_str("Consumer presets:\n");
+        for e in &self.presets {
+            let p = &e.spec;
+            let work = if let Some(w) = p.wh_per_request {
+                format!("{w} Wh/request")
+            } else if let Some(a) = p.acc_s_per_request {
+                format!("{a} accelerator-s/request")
+            } else {
+                format!(
+                    "{} tokens in, {} tokens out",
+                    p.tokens_in.unwrap_or(0.0),
+                    p.tokens_out.unwrap_or(0.0)
+                )
+            };
+            out.push_str(&format!("  {:<14} {work}\n", p.name.get_ref()));
+        }
+        out
+    }
+}
+
+fn find<'a, T: Named>(list: &'a [Entry<T>], name: &str) -> Option<&'a T> {
+    list.iter()
+        .find(|e| e.spec.name().get_ref() == name)
+        .map(|e| &e.spec)
+}
+
+fn names<T: Named>(list: &[Entry<T>]) -> String {
+    list.iter()
+        .map(|e| e.spec.name().get_ref().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An error on `field` of the table that starts at byte `at`: points at the first `field =`
+/// after `at`, which is the entry's own key in the usual one-entry-per-table layout.
+pub fn err_after(src: &Source, at: usize, field: &str, msg: &str) -> Error {
+    let off = src.text[at..]
+        .match_indices(field)
+        .find(|(i, _)| {
+            let rest = &src.text[at + i + field.len()..];
+            let before = src.text[..at + i].chars().last();
+            rest.trim_start().starts_with('=')
+                && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(|(i, _)| at + i);
+    match off {
+        Some(o) => src.error_at(o..o, field, msg),
+        None => src.error_at(at..at, field, msg),
+    }
+}
+
+pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(err_after(
+            src,
+            at,
+            field,
+            &format!("expected a positive number, found {v}"),
+        ))
+    }
+}
+
+pub fn non_negative(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(err_after(
+            src,
+            at,
+            field,
+            &format!("expected a number >= 0, found {v}"),
+        ))
+    }
+}
+
+pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(err_after(
+            src,
+            at,
+            field,
+            &format!("expected a fraction between 0 and 1, found {v}"),
+        ))
+    }
+}

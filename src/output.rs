@@ -1,0 +1,216 @@
+//! Output files: hourly bands, per-trial rows and a JSON summary, each written atomically
+//! (to a temporary name in the same folder, then renamed) so that a reader never sees half a
+//! file and an interrupted run never leaves a truncated one behind.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::{METRICS, TrialResult, TrialSummary};
+use crate::error::{Error, Result};
+use crate::fleet::SECTORS;
+use crate::stats::Band;
+use crate::study::{RunSpec, Scenario};
+use crate::time::SimTime;
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let werr = |e| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(werr)?;
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
+        f.write_all(bytes).map_err(werr)?;
+        f.sync_all().map_err(werr)?;
+    }
+    std::fs::rename(&tmp, path).map_err(werr)
+}
+
+/// The hourly CSV: a timestamp, then mean/p05/p50/p95 across trials of every metric.
+pub fn hourly_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let nm = METRICS.len();
+    let mut out = String::with_capacity(sc.horizon_hours as usize * 400);
+    out.push_str("timestamp");
+    for m in METRICS {
+        for b in ["mean", "p05", "p50", "p95"] {
+            let _ = write!(out, ",{m}_{b}");
+        }
+    }
+    out.push('\n');
+    let mut scratch = vec![0f64; results.len()];
+    for h in 0..sc.horizon_hours as usize {
+        out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+        for (m, name) in METRICS.iter().enumerate() {
+            for (t, r) in results.iter().enumerate() {
+                scratch[t] = f64::from(r.hourly[h * nm + m]);
+            }
+            let b = Band::of(&mut scratch);
+            let prec = if name.starts_with("requests") { 1 } else { 4 };
+            for v in [b.mean, b.p05, b.p50, b.p95] {
+                let _ = write!(out, ",{v:.prec$}");
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub const TRIAL_COLUMNS: [&str; 15] = [
+    "trial",
+    "energy_mwh",
+    "it_energy_mwh",
+    "peak_mw",
+    "peak_step_mw",
+    "load_factor",
+    "pue",
+    "requests_served",
+    "requests_dropped",
+    "consumer_mwh",
+    "industrial_mwh",
+    "training_mwh",
+    "defense_mwh",
+    "training_jobs_completed",
+    "defense_unserved_acc_h",
+];
+
+fn trial_row(s: &TrialSummary) -> String {
+    format!(
+        "{},{:.3},{:.3},{:.4},{:.4},{:.5},{:.5},{:.1},{:.1},{:.3},{:.3},{:.3},{:.3},{},{:.3}",
+        s.trial,
+        s.energy_mwh,
+        s.it_energy_mwh,
+        s.peak_mw,
+        s.peak_step_mw,
+        s.load_factor,
+        s.pue,
+        s.requests_served,
+        s.requests_dropped,
+        s.sector_mwh[0],
+        s.sector_mwh[1],
+        s.sector_mwh[2],
+        s.sector_mwh[3],
+        s.training_jobs_completed,
+        s.defense_unserved_acc_h
+    )
+}
+
+pub fn trials_csv(results: &[TrialResult]) -> String {
+    let mut out = TRIAL_COLUMNS.join(",");
+    out.push('\n');
+    for r in results {
+        out.push_str(&trial_row(&r.summary));
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    dcload_version: &'a str,
+    run: &'a str,
+    run_file: &'a str,
+    seed: u64,
+    trials: u32,
+    horizon_hours: u64,
+    step_s: u64,
+    threads: usize,
+    wall_time_s: f64,
+    installed_it_peak_mw: f64,
+    metrics: Vec<(String, Band)>,
+    config: &'a RunSpec,
+}
+
+/// Across-trial bands of every trial-level figure, in `trials.csv` column order.
+pub fn trial_bands(results: &[TrialResult]) -> Vec<(String, Band)> {
+    let get: [fn(&TrialSummary) -> f64; 14] = [
+        |s| s.energy_mwh,
+        |s| s.it_energy_mwh,
+        |s| s.peak_mw,
+        |s| s.peak_step_mw,
+        |s| s.load_factor,
+        |s| s.pue,
+        |s| s.requests_served,
+        |s| s.requests_dropped,
+        |s| s.sector_mwh[0],
+        |s| s.sector_mwh[1],
+        |s| s.sector_mwh[2],
+        |s| s.sector_mwh[3],
+        |s| s.training_jobs_completed as f64,
+        |s| s.defense_unserved_acc_h,
+    ];
+    debug_assert_eq!(SECTORS.len(), 4);
+    TRIAL_COLUMNS[1..]
+        .iter()
+        .zip(get)
+        .map(|(name, f)| {
+            let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
+            (name.to_string(), Band::of(&mut v))
+        })
+        .collect()
+}
+
+pub fn summary_json(
+    sc: &Scenario,
+    results: &[TrialResult],
+    threads: usize,
+    wall_time_s: f64,
+) -> Result<String> {
+    let s = Summary {
+        dcload_version: env!("CARGO_PKG_VERSION"),
+        run: &sc.name,
+        run_file: &sc.file,
+        seed: sc.seed,
+        trials: sc.trials,
+        horizon_hours: sc.horizon_hours,
+        step_s: sc.step_s,
+        threads,
+        wall_time_s,
+        installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
+        metrics: trial_bands(results),
+        config: &sc.spec,
+    };
+    let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
+    // Metrics as an object keyed by name, in column order.
+    if let Some(obj) = v.as_object_mut() {
+        let mut m = serde_json::Map::new();
+        for (k, b) in trial_bands(results) {
+            m.insert(k, serde_json::to_value(b).unwrap_or_default());
+        }
+        obj.insert("metrics".into(), serde_json::Value::Object(m));
+    }
+    serde_json::to_string_pretty(&v).map_err(|e| Error::Other(format!("summary.json: {e}")))
+}
+
+/// Writes hourly.csv, trials.csv and summary.json into `dir`; returns their paths.
+pub fn write_all(
+    dir: &Path,
+    sc: &Scenario,
+    results: &[TrialResult],
+    threads: usize,
+    wall_time_s: f64,
+) -> Result<Vec<PathBuf>> {
+    let files = [
+        ("hourly.csv", hourly_csv(sc, results)),
+        ("trials.csv", trials_csv(results)),
+        (
+            "summary.json",
+            summary_json(sc, results, threads, wall_time_s)?,
+        ),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let p = dir.join(name);
+        write_atomic(&p, text.as_bytes())?;
+        paths.push(p);
+    }
+    Ok(paths)
+}

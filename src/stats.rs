@@ -1,0 +1,62 @@
+//! Statistics across trials.
+
+use serde::Serialize;
+
+/// Percentile by linear interpolation between order statistics (Hyndman and Fan type 7, the
+/// default of numpy and R), on an ascending slice.
+pub fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// Mean and the 5th, 50th and 95th percentiles across trials.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Band {
+    pub mean: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Band {
+    /// Sorts `values` in place; the mean is summed in the given (trial) order first so it is
+    /// reproducible to the last bit.
+    pub fn of(values: &mut [f64]) -> Band {
+        let mean = if values.is_empty() {
+            f64::NAN
+        } else {
+            values.iter().sum::<f64>() / values.len() as f64
+        };
+        values.sort_by(f64::total_cmp);
+        Band {
+            mean,
+            p05: percentile_sorted(values, 0.05),
+            p50: percentile_sorted(values, 0.50),
+            p95: percentile_sorted(values, 0.95),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type7_percentiles() {
+        let v: Vec<f64> = (1..=11).map(f64::from).collect();
+        assert_eq!(percentile_sorted(&v, 0.5), 6.0);
+        assert!((percentile_sorted(&v, 0.05) - 1.5).abs() < 1e-12);
+        let mut w = vec![3.0, 1.0, 2.0];
+        let b = Band::of(&mut w);
+        assert_eq!(b.mean, 2.0);
+        assert!(b.p05 <= b.p50 && b.p50 <= b.p95);
+    }
+}

@@ -1,0 +1,456 @@
+//! A study: the run file (TOML) and its resolution into a [`Scenario`] the engine can step.
+//!
+//! Resolution happens once, at load time: names become indices, presets are merged, units are
+//! converted, and every range and cross-reference is checked, so a bad run file fails before a
+//! single trial starts and the step loop never sees a string.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result, Source};
+use crate::facility::{Facility, FacilitySpec};
+use crate::fleet::{Fleet, Pool, RackGroup, Sector};
+use crate::library::Library;
+use crate::library::{err_after, positive};
+use crate::time::{Calendar, Date, parse_utc_offset};
+use crate::workload::Ctx;
+use crate::workload::consumer::{ConsumerClass, ConsumerSpec};
+use crate::workload::defense::{Defense, DefenseSpec};
+use crate::workload::training::{Training, TrainingSpec};
+use crate::workload::twin::{Twin, TwinSpec};
+
+/// The embedded default study.
+pub const DEFAULT_RUN: &str = include_str!("../runs/default.toml");
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Names the output folder `out/<name>/`; default: the run file's stem.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Start date `YYYY-MM-DD` (local midnight in `utc_offset`).
+    #[serde(default = "default_start")]
+    pub start: String,
+    /// The study clock's offset from UTC, e.g. "-05:00"; timestamps are written in it.
+    #[serde(default = "default_offset")]
+    pub utc_offset: String,
+    #[serde(default = "default_horizon")]
+    pub horizon_hours: u64,
+    #[serde(default = "default_step")]
+    pub step_s: u64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_trials")]
+    pub trials: u32,
+    pub site: SiteSpec,
+    #[serde(default)]
+    pub consumer: Vec<ConsumerSpec>,
+    #[serde(default)]
+    pub twin: Vec<TwinSpec>,
+    #[serde(default)]
+    pub training: Vec<TrainingSpec>,
+    #[serde(default)]
+    pub defense: Vec<DefenseSpec>,
+    pub facility: FacilitySpec,
+}
+
+fn default_start() -> String {
+    "2025-01-01".into()
+}
+fn default_offset() -> String {
+    "+00:00".into()
+}
+fn default_horizon() -> u64 {
+    8760
+}
+fn default_step() -> u64 {
+    60
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_trials() -> u32 {
+    10
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    pub name: Option<String>,
+    pub group: Vec<GroupSpec>,
+}
+
+/// A rack group: `count` racks of a library rack type, or `count` bare servers.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub name: Spanned<String>,
+    pub rack: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub count: f64,
+    /// Pool the group serves in; default its own name.
+    pub pool: Option<String>,
+}
+
+/// A resolved study, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub file: String,
+    pub start: Date,
+    pub calendar: Calendar,
+    pub horizon_hours: u64,
+    pub step_s: u64,
+    pub seed: u64,
+    pub trials: u32,
+    pub fleet: Fleet,
+    pub consumers: Vec<ConsumerClass>,
+    pub twins: Vec<Twin>,
+    pub trainings: Vec<Training>,
+    pub defenses: Vec<Defense>,
+    pub facility: Facility,
+    pub spec: RunSpec,
+}
+
+impl Scenario {
+    /// Reads and resolves a run file.
+    pub fn load(path: &Path, lib: &Library) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
+            file: path.display().to_string(),
+            source: e,
+        })?;
+        let stem = path
+            .file_stem()
+            .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+        let base = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Scenario::from_source(
+            &Source::new(path.display().to_string(), text),
+            &stem,
+            &base,
+            lib,
+        )
+    }
+
+    /// The embedded default study.
+    pub fn default_study(lib: &Library) -> Result<Scenario> {
+        Scenario::from_source(
+            &Source::new("<built-in>/runs/default.toml", DEFAULT_RUN),
+            "default",
+            Path::new("."),
+            lib,
+        )
+    }
+
+    pub fn from_source(
+        src: &Source,
+        stem: &str,
+        base_dir: &Path,
+        lib: &Library,
+    ) -> Result<Scenario> {
+        let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+        let start = Date::parse(&spec.start).map_err(|m| src.error("start", m))?;
+        let utc_offset_s =
+            parse_utc_offset(&spec.utc_offset).map_err(|m| src.error("utc_offset", m))?;
+        if spec.step_s == 0 || 3600 % spec.step_s != 0 {
+            return Err(src.error(
+                "step_s",
+                format!("expected a divisor of 3600 seconds (1, 2, 5, 10, 15, 30, 60, 300, 900, 3600 ...), found {}", spec.step_s),
+            ));
+        }
+        if spec.horizon_hours == 0 {
+            return Err(src.error("horizon_hours", "expected at least 1 hour"));
+        }
+        if spec.trials == 0 {
+            return Err(src.error("trials", "expected at least 1 trial"));
+        }
+        if spec.site.group.is_empty() {
+            return Err(src.error("site", "expected at least one [[site.group]]"));
+        }
+        let fleet = build_fleet(&spec, src, lib)?;
+        let ctx = Ctx {
+            lib,
+            src,
+            fleet: &fleet,
+            base_dir,
+            utc_offset_s,
+            step_s: spec.step_s,
+            horizon_s: spec.horizon_hours * 3600,
+        };
+        let consumers = spec
+            .consumer
+            .iter()
+            .map(|c| ConsumerClass::resolve(c, &ctx))
+            .collect::<Result<Vec<_>>>()?;
+        let twins = spec
+            .twin
+            .iter()
+            .map(|c| Twin::resolve(c, &ctx))
+            .collect::<Result<Vec<_>>>()?;
+        let trainings = spec
+            .training
+            .iter()
+            .map(|c| Training::resolve(c, &ctx))
+            .collect::<Result<Vec<_>>>()?;
+        let defenses = spec
+            .defense
+            .iter()
+            .map(|c| Defense::resolve(c, &ctx))
+            .collect::<Result<Vec<_>>>()?;
+        let facility = match spec.facility {
+            FacilitySpec::Fixed { pue } => {
+                let at = src.text.find("[facility]").unwrap_or(0);
+                if !(pue.is_finite() && pue >= 1.0) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "pue",
+                        &format!("expected a PUE >= 1.0 (facility power / IT power), found {pue}"),
+                    ));
+                }
+                positive(src, at, "pue", pue)?;
+                Facility::Fixed { pue }
+            }
+        };
+        let mut fleet = fleet;
+        assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
+        let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
+        Ok(Scenario {
+            name,
+            file: src.name.clone(),
+            start,
+            calendar: Calendar::new(start, utc_offset_s),
+            horizon_hours: spec.horizon_hours,
+            step_s: spec.step_s,
+            seed: spec.seed,
+            trials: spec.trials,
+            fleet,
+            consumers,
+            twins,
+            trainings,
+            defenses,
+            facility,
+            spec,
+        })
+    }
+
+    /// Human-readable resolution, printed by `dcload validate`.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "{}: {} trials x {} h from {} (UTC{}), step {} s, seed {}\n",
+            self.name,
+            self.trials,
+            self.horizon_hours,
+            self.start,
+            crate::time::format_utc_offset(self.calendar.utc_offset_s()),
+            self.step_s,
+            self.seed
+        ));
+        s.push_str(&format!(
+            "Fleet: installed IT peak {:.1} MW\n",
+            self.fleet.peak_w() / 1e6
+        ));
+        for g in &self.fleet.groups {
+            s.push_str(&format!(
+                "  group {:<18} pool {:<14} {:>9} servers {:>10} accelerators  peak {:>8.2} MW{}\n",
+                g.name,
+                self.fleet.pools[g.pool].name,
+                g.servers,
+                g.accelerators,
+                g.peak_w() / 1e6,
+                if g.throughput < 1.0 {
+                    format!("  (power-capped: {:.0} % throughput)", g.throughput * 100.0)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        for c in &self.consumers {
+            s.push_str(&format!(
+                "  consumer {:<15} pool {:<14} {:.3e} requests/day, {:.3} accelerator-s/request{}\n",
+                c.name,
+                self.fleet.pools[c.pool].name,
+                c.requests_per_s * 86_400.0,
+                c.work.mean,
+                if c.trace.is_some() { " (trace replay)" } else { "" }
+            ));
+        }
+        for w in &self.twins {
+            s.push_str(&format!(
+                "  twin     {:<15} pool {:<14} {:.0} accelerators at base utilisation {:.2}\n",
+                w.name, self.fleet.pools[w.pool].name, w.accelerators, w.base_utilisation
+            ));
+        }
+        for w in &self.trainings {
+            s.push_str(&format!(
+                "  training {:<15} pool {:<14} jobs of {:.0} accelerators, {:.1} days\n",
+                w.name,
+                self.fleet.pools[w.pool].name,
+                w.job_accelerators,
+                w.duration_s / 86_400.0
+            ));
+        }
+        for d in &self.defenses {
+            s.push_str(&format!(
+                "  defense  {:<15} pool {:<14} {:.0} accelerator-equivalents x {} copies, redundancy {:?}\n",
+                d.name,
+                self.fleet.pools[d.pool].name,
+                d.need,
+                d.redundancy.active_copies(),
+                d.redundancy
+            ));
+        }
+        match self.facility {
+            Facility::Fixed { pue } => s.push_str(&format!("Facility: fixed PUE {pue}\n")),
+        }
+        s
+    }
+}
+
+fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
+    let mut fleet = Fleet::default();
+    for g in &spec.site.group {
+        let at = g.name.span().start;
+        if fleet.groups.iter().any(|x| &x.name == g.name.get_ref()) {
+            return Err(src.error_at(
+                g.name.span(),
+                "name",
+                format!("duplicate group name {:?}", g.name.get_ref()),
+            ));
+        }
+        if !(g.count.is_finite() && g.count > 0.0 && g.count.fract() == 0.0) {
+            return Err(err_after(
+                src,
+                at,
+                "count",
+                &format!("expected a whole number of racks >= 1, found {}", g.count),
+            ));
+        }
+        let pool_name = g.pool.clone().unwrap_or_else(|| g.name.get_ref().clone());
+        let pool = match fleet.pool_index(&pool_name) {
+            Some(p) => p,
+            None => {
+                fleet.pools.push(Pool {
+                    name: pool_name,
+                    groups: Vec::new(),
+                    accelerators: 0.0,
+                    capacity: 0.0,
+                    primary: Sector::Consumer,
+                });
+                fleet.pools.len() - 1
+            }
+        };
+        let group = match (&g.rack, &g.server) {
+            (Some(r), None) => {
+                let rack = lib.rack(r.get_ref()).ok_or_else(|| {
+                    let known: Vec<&str> = lib
+                        .racks
+                        .iter()
+                        .map(|e| e.spec.name.get_ref().as_str())
+                        .collect();
+                    src.error_at(
+                        r.span(),
+                        "rack",
+                        format!(
+                            "unknown rack type {:?}; known: {}",
+                            r.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+                RackGroup::from_rack(g.name.get_ref(), pool, rack, g.count, lib)
+                    .map_err(|m| src.error_at(r.span(), "rack", m))?
+            }
+            (None, Some(s)) => {
+                let server = lib.server(s.get_ref()).ok_or_else(|| {
+                    let known: Vec<&str> = lib
+                        .servers
+                        .iter()
+                        .map(|e| e.spec.name.get_ref().as_str())
+                        .collect();
+                    src.error_at(
+                        s.span(),
+                        "server",
+                        format!(
+                            "unknown server {:?}; known: {}",
+                            s.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+                RackGroup::from_server(g.name.get_ref(), pool, server, g.count, lib)
+                    .map_err(|m| src.error_at(s.span(), "server", m))?
+            }
+            _ => {
+                return Err(src.error_at(
+                    g.name.span(),
+                    "rack",
+                    "give exactly one of `rack` (a rack type) or `server` (bare servers)",
+                ));
+            }
+        };
+        let p = &mut fleet.pools[pool];
+        p.groups.push(fleet.groups.len());
+        p.accelerators += group.accelerators;
+        p.capacity += group.capacity();
+        fleet.groups.push(group);
+    }
+    Ok(fleet)
+}
+
+/// Gives each pool the sector that pays its idle power, refuses pools no workload uses, and
+/// keeps defense enclaves air-gapped (no other sector on their pools).
+fn assign_pool_sectors(
+    fleet: &mut Fleet,
+    consumers: &[ConsumerClass],
+    twins: &[Twin],
+    trainings: &[Training],
+    defenses: &[Defense],
+    src: &Source,
+) -> Result<()> {
+    let np = fleet.pools.len();
+    let mut users: Vec<Vec<(Sector, String)>> = vec![Vec::new(); np];
+    for d in defenses {
+        users[d.pool].push((Sector::Defense, d.name.clone()));
+    }
+    for w in twins {
+        users[w.pool].push((Sector::Industrial, w.name.clone()));
+    }
+    for w in trainings {
+        users[w.pool].push((Sector::Training, w.name.clone()));
+    }
+    for c in consumers {
+        users[c.pool].push((Sector::Consumer, c.name.clone()));
+    }
+    for (p, u) in users.iter().enumerate() {
+        let pool = &mut fleet.pools[p];
+        let Some((first, _)) = u.first() else {
+            return Err(src.error(
+                "pool",
+                format!(
+                    "pool {:?} serves no workload: give it a workload, or remove its groups",
+                    pool.name
+                ),
+            ));
+        };
+        pool.primary = *first;
+        if *first == Sector::Defense
+            && let Some((s, n)) = u.iter().find(|(s, _)| *s != Sector::Defense)
+        {
+            return Err(src.error(
+                    "pool",
+                    format!(
+                        "defense missions run in an air-gapped enclave, but pool {:?} is also used by {} workload {:?}: give the mission its own groups",
+                        pool.name,
+                        s.name(),
+                        n
+                    ),
+                ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Workloads: the demand side, one kind per sector of the source articles.
+//!
+//! Each workload kind has a `*Spec` (the run-file table, read with serde) and a resolved type
+//! whose names are already indices, so the step loop never looks up a string.
+
+pub mod arrivals;
+pub mod consumer;
+pub mod defense;
+pub mod shape;
+pub mod trace;
+pub mod training;
+pub mod twin;
+
+use std::path::Path;
+
+use toml::Spanned;
+
+use crate::error::{Result, Source};
+use crate::fleet::Fleet;
+use crate::library::Library;
+
+/// What resolution of a workload table needs to know about the rest of the study.
+pub struct Ctx<'a> {
+    pub lib: &'a Library,
+    pub src: &'a Source,
+    pub fleet: &'a Fleet,
+    /// Folder of the run file, for relative paths (traces).
+    pub base_dir: &'a Path,
+    pub utc_offset_s: i32,
+    pub step_s: u64,
+    pub horizon_s: u64,
+}
+
+impl Ctx<'_> {
+    pub fn pool(&self, name: &Spanned<String>) -> Result<usize> {
+        self.fleet.pool_index(name.get_ref()).ok_or_else(|| {
+            let known: Vec<&str> = self.fleet.pools.iter().map(|p| p.name.as_str()).collect();
+            self.src.error_at(
+                name.span(),
+                "pool",
+                format!(
+                    "unknown pool {:?}; pools are named by the site's groups: {}",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Number of seconds from a day count in the run file.
+    pub fn days_to_s(&self, days: f64) -> u64 {
+        (days.max(0.0) * 86_400.0).round() as u64
+    }
+}
+
+/// Scheduled or random windows in which a workload is raised (campaigns, surges).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Episodes {
+    /// (start s, duration s, magnitude) fixed by the run file.
+    pub scheduled: Vec<(u64, u64, f64)>,
+    /// Random episodes: expected count per year, duration s, magnitude.
+    pub per_year: f64,
+    pub duration_s: u64,
+    pub magnitude: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
