@@ -12,6 +12,7 @@ use crate::fleet::{SECTORS, Sector};
 use crate::study::Scenario;
 use crate::time::SimTime;
 use crate::workload::arrivals::poisson_count;
+use crate::workload::shape::WEEK_S;
 pub use events::{Event, EventQueue};
 use state::TrialState;
 
@@ -81,9 +82,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     let n_pools = sc.fleet.pools.len();
     let to_mwh = dt_f / 3600.0 / 1e6;
 
+    let mut step_in_hour = 0;
+    let steps_per_week = (WEEK_S as u64 / dt) as usize;
+    let mut week_step =
+        sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s()) * (86_400 / dt as usize);
     for step in 0..(sc.horizon_hours * steps_per_hour) {
         let t = SimTime(step * dt);
         st.process_events(sc, t.0);
+        if step_in_hour == 0 {
+            for (g, c) in st.growth.iter_mut().zip(&sc.consumers) {
+                *g = c.growth(t);
+            }
+        }
 
         // 1. Demand and service, pool by pool, in priority order.
         for p in 0..n_pools {
@@ -105,10 +115,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         }
         for (i, w) in sc.twins.iter().enumerate() {
             let jit = st.twin_jitter[i].step(&mut st.rng_twin[i]);
-            let hod = sc.calendar.hour_of_day(t, w.utc_offset_s);
-            let wd = sc.calendar.weekday(t, w.utc_offset_s);
-            let week = if wd >= 5 { w.weekend_factor } else { 1.0 };
-            let u = (w.base_utilisation * w.shift.at(hod) * week * (1.0 + jit)
+            let u = (w.base_utilisation * w.week.at(week_step) * (1.0 + jit)
                 + st.campaign_extra[i])
                 .clamp(0.0, 1.0);
             let mut demand = w.accelerators * u;
@@ -130,7 +137,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             st.consumer_demand[p] = 0.0;
         }
         for (i, c) in sc.consumers.iter().enumerate() {
-            let (_n, work) = c.arrivals(t, dt, &sc.calendar, &mut st.rng_consumer[i]);
+            let (_n, work) = c.arrivals(t, dt, week_step, st.growth[i], &mut st.rng_consumer[i]);
             st.demand[i] = st.queue[i] + work;
             st.consumer_demand[c.pool] += st.demand[i];
         }
@@ -170,8 +177,9 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         for p in 0..n_pools {
             let busy: f64 = st.busy[p].iter().sum();
             if busy > 0.0 {
+                let per_busy = st.pool_power[p] / busy;
                 for s in SECTORS {
-                    sector_w[s as usize] += st.pool_power[p] * st.busy[p][s as usize] / busy;
+                    sector_w[s as usize] += per_busy * st.busy[p][s as usize];
                 }
             } else {
                 sector_w[sc.fleet.pools[p].primary as usize] += st.pool_power[p];
@@ -195,7 +203,13 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         sum.it_energy_mwh += it_w * to_mwh;
         sum.energy_mwh += fac.facility_w * to_mwh;
 
-        if (step + 1) % steps_per_hour == 0 {
+        week_step += 1;
+        if week_step == steps_per_week {
+            week_step = 0;
+        }
+        step_in_hour += 1;
+        if step_in_hour == steps_per_hour {
+            step_in_hour = 0;
             let h = (step / steps_per_hour) as usize;
             let row = &mut hourly[h * nm..(h + 1) * nm];
             let n = steps_per_hour as f64;

@@ -52,6 +52,8 @@ pub struct TrialState {
     // Consumer classes.
     pub queue: Vec<f64>,
     pub demand: Vec<f64>,
+    /// Growth factor of each class, refreshed every simulated hour.
+    pub growth: Vec<f64>,
     // Twins.
     pub twin_jitter: Vec<Ar1>,
     pub campaign_extra: Vec<f64>,
@@ -95,6 +97,7 @@ impl TrialState {
             consumer_demand: vec![0.0; np],
             queue: vec![0.0; sc.consumers.len()],
             demand: vec![0.0; sc.consumers.len()],
+            growth: vec![1.0; sc.consumers.len()],
             twin_jitter: sc
                 .twins
                 .iter()

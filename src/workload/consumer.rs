@@ -8,13 +8,13 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::arrivals::{WorkDist, poisson_count};
-use super::shape::{DailyShape, WeeklyShape};
+use super::arrivals::WorkDist;
+use super::shape::{DailyShape, WeekTable, WeeklyShape};
 use super::trace::Trace;
 use super::{Ctx, one};
 use crate::error::{Error, Result};
 use crate::library::{err_after, non_negative, positive};
-use crate::time::{Calendar, SimTime, parse_utc_offset};
+use crate::time::{SimTime, parse_utc_offset};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +70,9 @@ pub struct ConsumerClass {
     pub daily: DailyShape,
     pub weekly: WeeklyShape,
     pub utc_offset_s: i32,
+    /// daily x weekly factor for each step of the study's week.
+    #[serde(skip)]
+    pub week: WeekTable,
     /// ln(1 + growth per year), so the rate factor is exp(g * years).
     pub growth_ln: f64,
     pub work: WorkDist,
@@ -269,6 +272,9 @@ impl ConsumerClass {
             (rpd / 86_400.0, WorkDist::new(mean, cv), None)
         };
 
+        let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
+            daily.at(h) * weekly.factors[wd]
+        });
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),
             pool,
@@ -276,11 +282,21 @@ impl ConsumerClass {
             daily,
             weekly,
             utc_offset_s,
+            week,
             growth_ln: (1.0 + spec.growth_per_year).ln(),
             work,
             max_queue_s: spec.max_queue_s,
             trace,
         })
+    }
+
+    /// Growth factor at time `t` (evaluated once an hour by the engine).
+    pub fn growth(&self, t: SimTime) -> f64 {
+        if self.growth_ln == 0.0 {
+            1.0
+        } else {
+            (self.growth_ln * t.0 as f64 / YEAR_S).exp()
+        }
     }
 
     /// Requests and work (accelerator-seconds) arriving in the step `[t, t + dt)`.
@@ -289,18 +305,11 @@ impl ConsumerClass {
         &self,
         t: SimTime,
         dt_s: u64,
-        cal: &Calendar,
+        step_of_week: usize,
+        growth: f64,
         rng: &mut R,
     ) -> (f64, f64) {
-        let growth = if self.growth_ln == 0.0 {
-            1.0
-        } else {
-            (self.growth_ln * t.0 as f64 / YEAR_S).exp()
-        };
-        let shape = || {
-            self.daily.at(cal.hour_of_day(t, self.utc_offset_s))
-                * self.weekly.factors[cal.weekday(t, self.utc_offset_s)]
-        };
+        let shape = || self.week.at(step_of_week);
         match &self.trace {
             Some((tr, scale, shaped)) => {
                 let f = scale * growth * if *shaped { shape() } else { 1.0 };
@@ -309,8 +318,8 @@ impl ConsumerClass {
             }
             None => {
                 let lambda = self.requests_per_s * dt_s as f64 * growth * shape();
-                let n = poisson_count(lambda, rng);
-                (n, self.work.sum(n, rng))
+                let work = self.work.compound(lambda, rng);
+                (work / self.work.mean.max(f64::MIN_POSITIVE), work)
             }
         }
     }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::shape::DailyShape;
+use super::shape::{DailyShape, WeekTable};
 use super::{Ctx, Episodes, one};
 use crate::error::Result;
 use crate::library::{err_after, fraction, non_negative, positive};
@@ -85,6 +85,9 @@ pub struct Twin {
     pub shift: DailyShape,
     pub weekend_factor: f64,
     pub utc_offset_s: i32,
+    /// shift x weekend factor for each step of the study's week.
+    #[serde(skip)]
+    pub week: WeekTable,
     pub jitter_sd: f64,
     pub jitter_tau_s: f64,
     pub campaigns: Episodes,
@@ -177,6 +180,10 @@ impl Twin {
             }
             None => (0.0, 0.0),
         };
+        let weekend = spec.weekend_factor;
+        let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
+            shift.at(h) * if wd >= 5 { weekend } else { 1.0 }
+        });
         Ok(Twin {
             name: spec.name.get_ref().clone(),
             pool,
@@ -185,6 +192,7 @@ impl Twin {
             shift,
             weekend_factor: spec.weekend_factor,
             utc_offset_s,
+            week,
             jitter_sd: spec.jitter_sd,
             jitter_tau_s: spec.jitter_tau_h * 3600.0,
             campaigns,

@@ -1,1 +1,9 @@
+//! dcload's integration tests, linked as one binary (one link step instead of many).
 
+mod bad_input;
+mod cli;
+mod common;
+mod defense;
+mod determinism;
+mod properties;
+mod reproductions;

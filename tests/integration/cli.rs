@@ -1,0 +1,137 @@
+//! The default study end to end through the binary.
+
+use crate::common::*;
+
+#[test]
+fn default_run_writes_a_year_of_ordered_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        "--trials",
+        "3",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (h, rows) = read_csv(&out.join("hourly.csv"));
+    assert_eq!(rows.len(), 8760, "one row per hour of 2025");
+    assert_eq!(h[0], "timestamp");
+    for m in [
+        "it_consumer_mw",
+        "it_industrial_mw",
+        "it_training_mw",
+        "it_defense_mw",
+        "it_total_mw",
+        "facility_mw",
+        "facility_peak_mw",
+        "requests_served",
+        "requests_dropped",
+    ] {
+        for b in ["mean", "p05", "p50", "p95"] {
+            col(&h, &format!("{m}_{b}"));
+        }
+    }
+    assert_eq!(h.len(), 1 + 9 * 4);
+    // The default study's clock is UTC-5 from 2025-01-01.
+    assert_eq!(rows[0][0], "2025-01-01T00:00:00-05:00");
+    assert_eq!(rows[1][0], "2025-01-01T01:00:00-05:00");
+    assert_eq!(rows[8759][0], "2025-12-31T23:00:00-05:00");
+    let f = |r: &Vec<String>, c: usize| r[c].parse::<f64>().unwrap();
+    let sectors: Vec<usize> = ["consumer", "industrial", "training", "defense"]
+        .iter()
+        .map(|s| col(&h, &format!("it_{s}_mw_mean")))
+        .collect();
+    let total = col(&h, "it_total_mw_mean");
+    let fac = col(&h, "facility_mw_mean");
+    let peak = col(&h, "facility_peak_mw_mean");
+    for r in &rows {
+        // Bands ordered for every metric.
+        for m in 0..9 {
+            let c = 1 + 4 * m;
+            let (p05, p50, p95) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
+            assert!(
+                p05 <= p50 && p50 <= p95,
+                "{}: bands out of order in column {}",
+                r[0],
+                h[c]
+            );
+        }
+        // Sector means add up to the total (each printed to 4 decimals).
+        let s: f64 = sectors.iter().map(|&c| f(r, c)).sum();
+        assert!(
+            (s - f(r, total)).abs() < 1e-3,
+            "{}: sectors {s} vs total {}",
+            r[0],
+            f(r, total)
+        );
+        assert!(f(r, fac) >= f(r, total));
+        assert!(f(r, peak) >= f(r, fac) - 1e-3);
+        // All four sectors draw power in every hour of the default campus.
+        assert!(sectors.iter().all(|&c| f(r, c) > 0.0));
+    }
+    let (th, trows) = read_csv(&out.join("trials.csv"));
+    assert_eq!(trows.len(), 3);
+    let e = col(&th, "energy_mwh");
+    for r in &trows {
+        let mwh: f64 = r[e].parse().unwrap();
+        // A ~100 MW campus: between 40 % and 100 % load factor on 100 MW.
+        assert!((350_000.0..876_000.0).contains(&mwh), "annual energy {mwh}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["trials"], 3);
+    assert_eq!(summary["seed"], 42);
+    assert!(summary["metrics"]["energy_mwh"]["p50"].as_f64().unwrap() > 0.0);
+    assert!(summary["config"]["site"]["group"].is_array());
+    assert_eq!(summary["dcload_version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn validate_and_models_list_what_they_resolved() {
+    let out = run_ok(&["validate", repo("runs/default.toml").to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("installed IT peak") && s.contains("OK"), "{s}");
+    let out = run_ok(&["models"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "H100-SXM",
+        "B200",
+        "Dojo-D1",
+        "DGX-H100",
+        "OVX-L40S",
+        "Dojo-Tile",
+        "chat",
+    ] {
+        assert!(s.contains(name), "models listing lacks {name}");
+    }
+}
+
+#[test]
+fn user_model_folder_overrides_and_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("servers.toml"),
+        r#"
+[[server]]
+name = "DGX-H100"          # override: a hypothetical 12 kW variant
+accelerator = "H100-SXM"
+accelerators = 8
+host_idle_w = 1500.0
+host_max_w = 6400.0
+
+[[server]]
+name = "MY-BOX"
+accelerator = "L40S"
+accelerators = 4
+host_idle_w = 300.0
+host_max_w = 800.0
+"#,
+    )
+    .unwrap();
+    let out = run_ok(&["models", "--models", dir.path().to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("MY-BOX"));
+    let line = s.lines().find(|l| l.contains("DGX-H100")).unwrap();
+    assert!(line.contains("12.0 kW"), "{line}");
+}

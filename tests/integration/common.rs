@@ -1,0 +1,64 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dcload::engine::{TrialResult, run_trial};
+use dcload::error::Source;
+use dcload::library::Library;
+use dcload::study::Scenario;
+
+pub fn dcload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dcload"))
+}
+
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = dcload().args(args).output().expect("spawn dcload");
+    assert!(
+        out.status.success(),
+        "dcload {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Resolves a run file given as text.
+pub fn scenario(text: &str) -> Scenario {
+    let lib = Library::builtin().expect("built-in library");
+    Scenario::from_source(
+        &Source::new("test.toml", text),
+        "test",
+        Path::new("."),
+        &lib,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn trials(sc: &Scenario) -> Vec<TrialResult> {
+    (0..sc.trials).map(|i| run_trial(sc, i)).collect()
+}
+
+/// A parsed CSV: header and rows of fields.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+pub fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}

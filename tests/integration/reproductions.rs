@@ -1,0 +1,59 @@
+//! Published figures reproduced by run files shipped in `runs/`.
+
+use dcload::library::Library;
+use dcload::study::Scenario;
+
+use crate::common::*;
+
+fn load(rel: &str) -> Scenario {
+    let lib = Library::builtin().unwrap();
+    Scenario::load(&repo(rel), &lib).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// de Vries, "The growing energy footprint of artificial intelligence", Joule 7(10), 2023:
+/// 1.5 million NVIDIA servers (2027 shipments) at full load draw 85.4 TWh a year as DGX A100
+/// (6.5 kW) and 134.0 TWh as DGX H100 (10.2 kW). Tolerance 0.1 TWh.
+#[test]
+fn de_vries_2023_fleet_upper_bound() {
+    for (file, twh) in [
+        ("runs/devries-2023-a100.toml", 85.4),
+        ("runs/devries-2023-h100.toml", 134.0),
+    ] {
+        let sc = load(file);
+        let r = trials(&sc);
+        for t in &r {
+            let got = t.summary.energy_mwh / 1e6;
+            assert!(
+                (got - twh).abs() <= 0.1,
+                "{file}: {got:.3} TWh, paper {twh} TWh"
+            );
+        }
+    }
+}
+
+/// de Vries (Joule 2023), after SemiAnalysis: ChatGPT's 195 million requests a day on 3,617
+/// DGX A100-class servers at 6.5 kW need ~564 MWh a day, ~2.9 Wh per request. Tolerance 1 %.
+#[test]
+fn de_vries_2023_chatgpt_daily_energy_and_wh_per_request() {
+    let sc = load("runs/devries-2023-chatgpt.toml");
+    let days = sc.horizon_hours as f64 / 24.0;
+    for t in trials(&sc) {
+        let s = &t.summary;
+        let mwh_per_day = s.energy_mwh / days;
+        let wh_per_request = s.energy_mwh * 1e6 / s.requests_served;
+        assert!(
+            (mwh_per_day / 564.0 - 1.0).abs() < 0.01,
+            "{mwh_per_day:.1} MWh/day, paper 564"
+        );
+        assert!(
+            (wh_per_request / 2.9 - 1.0).abs() < 0.01,
+            "{wh_per_request:.3} Wh/request, paper 2.9"
+        );
+        // The fleet serves (nearly) all requests: within 1 % of 195 million a day.
+        let served_per_day = s.requests_served / days;
+        assert!(
+            (served_per_day / 195.0e6 - 1.0).abs() < 0.01,
+            "{served_per_day:.4e} served/day"
+        );
+    }
+}
