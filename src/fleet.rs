@@ -178,8 +178,18 @@ pub struct Pool {
     pub accelerators: f64,
     /// Work capacity, accelerator-seconds per second.
     pub capacity: f64,
+    /// 1 / capacity, so the step loop multiplies instead of dividing.
+    pub inv_capacity: f64,
     /// Sector that pays for the pool's idle power when no work runs on it.
     pub primary: Sector,
+}
+
+impl Pool {
+    /// Power of the pool's groups at utilisation `u`, W.
+    #[inline]
+    pub fn groups_power_w(&self, groups: &[RackGroup], u: f64) -> f64 {
+        self.groups.iter().map(|&g| groups[g].power_w(u)).sum()
+    }
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]

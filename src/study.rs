@@ -339,6 +339,7 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                     groups: Vec::new(),
                     accelerators: 0.0,
                     capacity: 0.0,
+                    inv_capacity: 0.0,
                     primary: Sector::Consumer,
                 });
                 fleet.pools.len() - 1
@@ -397,6 +398,7 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
         p.groups.push(fleet.groups.len());
         p.accelerators += group.accelerators;
         p.capacity += group.capacity();
+        p.inv_capacity = 1.0 / p.capacity;
         fleet.groups.push(group);
     }
     Ok(fleet)

@@ -78,6 +78,12 @@ impl EventQueue {
         }
     }
 
+    /// Time of the next event, `u64::MAX` when none is pending.
+    #[inline]
+    pub fn next_time(&self) -> u64 {
+        self.heap.peek().map_or(u64::MAX, |Reverse((t, _, _))| *t)
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }

@@ -8,13 +8,13 @@
 pub mod events;
 mod state;
 
-use crate::fleet::{SECTORS, Sector};
+use crate::fleet::Sector;
 use crate::study::Scenario;
 use crate::time::SimTime;
 use crate::workload::arrivals::poisson_count;
 use crate::workload::shape::WEEK_S;
 pub use events::{Event, EventQueue};
-use state::TrialState;
+use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order.
 pub const METRICS: [&str; 9] = [
@@ -69,6 +69,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     let mut st = TrialState::new(sc, trial);
     let dt = sc.step_s;
     let dt_f = dt as f64;
+    let inv_dt = 1.0 / dt_f;
     let steps_per_hour = 3600 / dt;
     let hours = sc.horizon_hours as usize;
     let nm = METRICS.len();
@@ -79,110 +80,110 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         trial,
         ..Default::default()
     };
-    let n_pools = sc.fleet.pools.len();
     let to_mwh = dt_f / 3600.0 / 1e6;
 
+    let mut defense_unserved_acc_s = 0.0;
     let mut step_in_hour = 0;
     let steps_per_week = (WEEK_S as u64 / dt) as usize;
     let mut week_step =
         sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s()) * (86_400 / dt as usize);
     for step in 0..(sc.horizon_hours * steps_per_hour) {
         let t = SimTime(step * dt);
-        st.process_events(sc, t.0);
+        if st.events.next_time() <= t.0 {
+            st.process_events(sc, t.0);
+        }
         if step_in_hour == 0 {
-            for (g, c) in st.growth.iter_mut().zip(&sc.consumers) {
-                *g = c.growth(t);
+            for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
+                cs.growth = c.growth(t);
             }
         }
 
         // 1. Demand and service, pool by pool, in priority order.
-        for p in 0..n_pools {
-            st.free[p] = sc.fleet.pools[p].capacity;
-            st.busy[p] = [0.0; 4];
+        for (ps, pool) in st.pools.iter_mut().zip(&sc.fleet.pools) {
+            *ps = PoolStep {
+                free: pool.capacity,
+                ..PoolStep::default()
+            };
         }
-        for (i, d) in sc.defenses.iter().enumerate() {
-            let jit = st.defense_jitter[i].step(&mut st.rng_defense[i]);
+        let pools = &mut st.pools[..];
+        for (ds, d) in st.defenses.iter_mut().zip(&sc.defenses) {
+            let jit = ds.jitter.step(&mut ds.rng);
             let demand = d.need
                 * d.utilisation
                 * (1.0 + jit).max(0.0)
-                * (1.0 + st.surge_extra[i])
-                * d.redundancy.active_copies();
-            let avail = (st.free[d.pool] - d.standby_capacity).max(0.0);
-            let served = demand.min(avail);
-            sum.defense_unserved_acc_h += (demand - served) * dt_f / 3600.0;
-            st.free[d.pool] -= served;
-            st.busy[d.pool][Sector::Defense as usize] += served;
+                * (1.0 + ds.surge_extra)
+                * d.active_copies;
+            let ps = &mut pools[d.pool];
+            let served = demand.min((ps.free - d.standby_capacity).max(0.0));
+            defense_unserved_acc_s += (demand - served) * dt_f;
+            ps.free -= served;
+            ps.busy[Sector::Defense as usize] += served;
         }
-        for (i, w) in sc.twins.iter().enumerate() {
-            let jit = st.twin_jitter[i].step(&mut st.rng_twin[i]);
-            let u = (w.base_utilisation * w.week.at(week_step) * (1.0 + jit)
-                + st.campaign_extra[i])
+        for (ws, w) in st.twins.iter_mut().zip(&sc.twins) {
+            let jit = ws.jitter.step(&mut ws.rng);
+            let u = (w.base_utilisation * w.week.at(week_step) * (1.0 + jit) + ws.campaign_extra)
                 .clamp(0.0, 1.0);
             let mut demand = w.accelerators * u;
             if w.edge_events_per_s > 0.0 {
-                let n = poisson_count(w.edge_events_per_s * dt_f, &mut st.rng_twin[i]);
-                demand += n * w.edge_acc_s_per_event / dt_f;
+                let n = poisson_count(w.edge_events_per_s * dt_f, &mut ws.rng);
+                demand += n * w.edge_acc_s_per_event * inv_dt;
             }
-            let served = demand.min(st.free[w.pool]);
-            st.free[w.pool] -= served;
-            st.busy[w.pool][Sector::Industrial as usize] += served;
+            let ps = &mut pools[w.pool];
+            let served = demand.min(ps.free);
+            ps.free -= served;
+            ps.busy[Sector::Industrial as usize] += served;
         }
-        for (i, w) in sc.trainings.iter().enumerate() {
-            let served = st.training_busy[i].min(st.free[w.pool]);
-            st.free[w.pool] -= served;
-            st.busy[w.pool][Sector::Training as usize] += served;
+        for (busy, w) in st.training_busy.iter().zip(&sc.trainings) {
+            let ps = &mut pools[w.pool];
+            let served = busy.min(ps.free);
+            ps.free -= served;
+            ps.busy[Sector::Training as usize] += served;
         }
         // Consumer classes sharing a pool split its free capacity in proportion to demand.
-        for p in 0..n_pools {
-            st.consumer_demand[p] = 0.0;
+        for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
+            let (_n, work) = c.arrivals(t, dt, week_step, cs.growth, &mut cs.rng);
+            cs.demand = cs.queue + work;
+            pools[c.pool].consumer_demand += cs.demand;
         }
-        for (i, c) in sc.consumers.iter().enumerate() {
-            let (_n, work) = c.arrivals(t, dt, week_step, st.growth[i], &mut st.rng_consumer[i]);
-            st.demand[i] = st.queue[i] + work;
-            st.consumer_demand[c.pool] += st.demand[i];
-        }
-        for (i, c) in sc.consumers.iter().enumerate() {
-            let pool_demand = st.consumer_demand[c.pool];
-            let share = if pool_demand > 0.0 {
-                (st.free[c.pool] * dt_f / pool_demand).min(1.0)
+        for ps in pools.iter_mut() {
+            ps.consumer_share = if ps.consumer_demand > 0.0 {
+                (ps.free * dt_f / ps.consumer_demand).min(1.0)
             } else {
                 0.0
             };
-            let served = st.demand[i] * share;
-            let mut queue = st.demand[i] - served;
-            let max_q = c.max_queue_s * sc.fleet.pools[c.pool].capacity;
+        }
+        for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
+            let ps = &mut pools[c.pool];
+            let served = cs.demand * ps.consumer_share;
+            let mut queue = cs.demand - served;
+            let max_q = c.max_queue_work;
             let mut dropped = 0.0;
             if queue > max_q {
                 dropped = queue - max_q;
                 queue = max_q;
             }
-            st.queue[i] = queue;
-            st.busy[c.pool][Sector::Consumer as usize] += served / dt_f;
-            if c.work.mean > 0.0 {
-                hour_acc[M_SERVED] += served / c.work.mean;
-                hour_acc[M_DROPPED] += dropped / c.work.mean;
-            }
-        }
-        for p in 0..n_pools {
-            let busy: f64 = st.busy[p].iter().sum();
-            st.util[p] = busy / sc.fleet.pools[p].capacity;
-            st.pool_power[p] = 0.0;
+            cs.queue = queue;
+            ps.busy[Sector::Consumer as usize] += served * inv_dt;
+            hour_acc[M_SERVED] += served * c.inv_mean_work;
+            hour_acc[M_DROPPED] += dropped * c.inv_mean_work;
         }
 
-        // 2. Fleet power.
-        for g in &sc.fleet.groups {
-            st.pool_power[g.pool] += g.power_w(st.util[g.pool]);
+        // 2. Fleet power: every group of a pool runs at the pool's utilisation.
+        for (ps, pool) in pools.iter_mut().zip(&sc.fleet.pools) {
+            let busy: f64 = ps.busy.iter().sum();
+            let u = busy * pool.inv_capacity;
+            ps.power_w = pool.groups_power_w(&sc.fleet.groups, u);
         }
         let mut sector_w = [0f64; 4];
-        for p in 0..n_pools {
-            let busy: f64 = st.busy[p].iter().sum();
+        for (ps, pool) in pools.iter().zip(&sc.fleet.pools) {
+            let busy: f64 = ps.busy.iter().sum();
             if busy > 0.0 {
-                let per_busy = st.pool_power[p] / busy;
-                for s in SECTORS {
-                    sector_w[s as usize] += per_busy * st.busy[p][s as usize];
+                let per_busy = ps.power_w / busy;
+                for (w, b) in sector_w.iter_mut().zip(ps.busy) {
+                    *w += per_busy * b;
                 }
             } else {
-                sector_w[sc.fleet.pools[p].primary as usize] += st.pool_power[p];
+                sector_w[pool.primary as usize] += ps.power_w;
             }
         }
         let it_w: f64 = sector_w.iter().sum();
@@ -239,6 +240,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         0.0
     };
     sum.training_jobs_completed = st.jobs_completed;
+    sum.defense_unserved_acc_h = defense_unserved_acc_s / 3600.0;
     TrialResult {
         hourly,
         summary: sum,

@@ -37,35 +37,58 @@ pub struct JobSlot {
     pub epoch: u32,
 }
 
+/// A pool's figures within one step.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PoolStep {
+    /// Capacity not yet given to a workload, accelerator-seconds per second.
+    pub free: f64,
+    /// Busy accelerator-equivalents by sector.
+    pub busy: [f64; 4],
+    /// Consumer work waiting for this pool (queued plus arrived), accelerator-seconds.
+    pub consumer_demand: f64,
+    /// Share of consumer demand the pool can serve this step.
+    pub consumer_share: f64,
+    pub power_w: f64,
+}
+
+#[derive(Debug)]
+pub struct ConsumerState {
+    pub rng: ChaCha8Rng,
+    /// Queued work, accelerator-seconds.
+    pub queue: f64,
+    /// This step's queued plus arrived work.
+    pub demand: f64,
+    /// Growth factor, refreshed every simulated hour.
+    pub growth: f64,
+}
+
+#[derive(Debug)]
+pub struct TwinState {
+    pub rng: ChaCha8Rng,
+    pub jitter: Ar1,
+    pub campaign_extra: f64,
+}
+
+#[derive(Debug)]
+pub struct DefenseState {
+    pub rng: ChaCha8Rng,
+    pub jitter: Ar1,
+    pub surge_extra: f64,
+}
+
 pub struct TrialState {
     pub events: EventQueue,
-    pub rng_consumer: Vec<ChaCha8Rng>,
-    pub rng_twin: Vec<ChaCha8Rng>,
+    pub pools: Vec<PoolStep>,
+    pub consumers: Vec<ConsumerState>,
+    pub twins: Vec<TwinState>,
+    pub defenses: Vec<DefenseState>,
     pub rng_training: Vec<ChaCha8Rng>,
-    pub rng_defense: Vec<ChaCha8Rng>,
-    // Per pool scratch.
-    pub free: Vec<f64>,
-    pub busy: Vec<[f64; 4]>,
-    pub util: Vec<f64>,
-    pub pool_power: Vec<f64>,
-    pub consumer_demand: Vec<f64>,
-    // Consumer classes.
-    pub queue: Vec<f64>,
-    pub demand: Vec<f64>,
-    /// Growth factor of each class, refreshed every simulated hour.
-    pub growth: Vec<f64>,
-    // Twins.
-    pub twin_jitter: Vec<Ar1>,
-    pub campaign_extra: Vec<f64>,
     // Training.
     pub slots: Vec<Vec<JobSlot>>,
     pub waiting: Vec<u32>,
     pub training_busy: Vec<f64>,
     pub training_acc_used: Vec<f64>,
     pub jobs_completed: u64,
-    // Defense.
-    pub defense_jitter: Vec<Ar1>,
-    pub surge_extra: Vec<f64>,
     /// Magnitudes of this trial's campaigns and surges, indexed by events.
     pub magnitudes: Vec<f64>,
 }
@@ -78,32 +101,38 @@ impl TrialState {
         let dt = sc.step_s as f64;
         let mut st = TrialState {
             events: EventQueue::default(),
-            rng_consumer: (0..sc.consumers.len())
-                .map(|i| stream(seed, TAG_CONSUMER + i as u64, trial))
+            pools: vec![PoolStep::default(); np],
+            consumers: (0..sc.consumers.len())
+                .map(|i| ConsumerState {
+                    rng: stream(seed, TAG_CONSUMER + i as u64, trial),
+                    queue: 0.0,
+                    demand: 0.0,
+                    growth: 1.0,
+                })
                 .collect(),
-            rng_twin: (0..sc.twins.len())
-                .map(|i| stream(seed, TAG_TWIN + i as u64, trial))
+            twins: sc
+                .twins
+                .iter()
+                .enumerate()
+                .map(|(i, w)| TwinState {
+                    rng: stream(seed, TAG_TWIN + i as u64, trial),
+                    jitter: Ar1::new(w.jitter_sd, w.jitter_tau_s, dt),
+                    campaign_extra: 0.0,
+                })
+                .collect(),
+            defenses: sc
+                .defenses
+                .iter()
+                .enumerate()
+                .map(|(i, d)| DefenseState {
+                    rng: stream(seed, TAG_DEFENSE + i as u64, trial),
+                    jitter: Ar1::new(d.jitter_sd, d.jitter_tau_s, dt),
+                    surge_extra: 0.0,
+                })
                 .collect(),
             rng_training: (0..sc.trainings.len())
                 .map(|i| stream(seed, TAG_TRAINING + i as u64, trial))
                 .collect(),
-            rng_defense: (0..sc.defenses.len())
-                .map(|i| stream(seed, TAG_DEFENSE + i as u64, trial))
-                .collect(),
-            free: vec![0.0; np],
-            busy: vec![[0.0; 4]; np],
-            util: vec![0.0; np],
-            pool_power: vec![0.0; np],
-            consumer_demand: vec![0.0; np],
-            queue: vec![0.0; sc.consumers.len()],
-            demand: vec![0.0; sc.consumers.len()],
-            growth: vec![1.0; sc.consumers.len()],
-            twin_jitter: sc
-                .twins
-                .iter()
-                .map(|w| Ar1::new(w.jitter_sd, w.jitter_tau_s, dt))
-                .collect(),
-            campaign_extra: vec![0.0; sc.twins.len()],
             slots: sc
                 .trainings
                 .iter()
@@ -113,19 +142,13 @@ impl TrialState {
             training_busy: vec![0.0; sc.trainings.len()],
             training_acc_used: vec![0.0; np],
             jobs_completed: 0,
-            defense_jitter: sc
-                .defenses
-                .iter()
-                .map(|d| Ar1::new(d.jitter_sd, d.jitter_tau_s, dt))
-                .collect(),
-            surge_extra: vec![0.0; sc.defenses.len()],
             magnitudes: Vec::new(),
         };
-        for (i, a) in st.twin_jitter.iter_mut().enumerate() {
-            a.start(&mut st.rng_twin[i]);
+        for w in &mut st.twins {
+            w.jitter.start(&mut w.rng);
         }
-        for (i, a) in st.defense_jitter.iter_mut().enumerate() {
-            a.start(&mut st.rng_defense[i]);
+        for d in &mut st.defenses {
+            d.jitter.start(&mut d.rng);
         }
 
         // Episodes: scheduled ones, then random ones drawn up front from the workload's stream.
@@ -134,7 +157,7 @@ impl TrialState {
             for (s, e) in episodes(
                 &w.campaigns,
                 horizon_s,
-                &mut st.rng_twin[i],
+                &mut st.twins[i].rng,
                 &mut st.magnitudes,
             ) {
                 let (s0, s1, m) = (s, e.0, e.1);
@@ -158,7 +181,7 @@ impl TrialState {
             for (s, e) in episodes(
                 &d.surges,
                 horizon_s,
-                &mut st.rng_defense[i],
+                &mut st.defenses[i].rng,
                 &mut st.magnitudes,
             ) {
                 pending.push((
@@ -265,17 +288,17 @@ impl TrialState {
                         .push(next, Event::CheckpointStart { w, slot, epoch });
                 }
                 Event::CampaignStart { twin, mag } => {
-                    self.campaign_extra[twin as usize] += self.magnitudes[mag as usize];
+                    self.twins[twin as usize].campaign_extra += self.magnitudes[mag as usize];
                 }
                 Event::CampaignEnd { twin, mag } => {
-                    let x = &mut self.campaign_extra[twin as usize];
+                    let x = &mut self.twins[twin as usize].campaign_extra;
                     *x = (*x - self.magnitudes[mag as usize]).max(0.0);
                 }
                 Event::SurgeStart { d, mag } => {
-                    self.surge_extra[d as usize] += self.magnitudes[mag as usize];
+                    self.defenses[d as usize].surge_extra += self.magnitudes[mag as usize];
                 }
                 Event::SurgeEnd { d, mag } => {
-                    let x = &mut self.surge_extra[d as usize];
+                    let x = &mut self.defenses[d as usize].surge_extra;
                     *x = (*x - self.magnitudes[mag as usize]).max(0.0);
                 }
             }

@@ -76,7 +76,11 @@ pub struct ConsumerClass {
     /// ln(1 + growth per year), so the rate factor is exp(g * years).
     pub growth_ln: f64,
     pub work: WorkDist,
+    /// 1 / mean work per request (0 when there is no work), to count requests from work.
+    pub inv_mean_work: f64,
     pub max_queue_s: f64,
+    /// The queue bound in work: `max_queue_s` seconds of the pool's capacity.
+    pub max_queue_work: f64,
     /// Trace replay: (trace, scale factor on the trace's own rate, shaped).
     #[serde(skip)]
     pub trace: Option<(Trace, f64, bool)>,
@@ -284,8 +288,14 @@ impl ConsumerClass {
             utc_offset_s,
             week,
             growth_ln: (1.0 + spec.growth_per_year).ln(),
+            inv_mean_work: if work.mean > 0.0 {
+                1.0 / work.mean
+            } else {
+                0.0
+            },
             work,
             max_queue_s: spec.max_queue_s,
+            max_queue_work: spec.max_queue_s * ctx.fleet.pools[pool].capacity,
             trace,
         })
     }

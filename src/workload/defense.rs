@@ -104,6 +104,8 @@ pub struct Defense {
     pub need: f64,
     pub utilisation: f64,
     pub redundancy: Redundancy,
+    /// Copies of the work computed (k for active-active, else 1).
+    pub active_copies: f64,
     /// Capacity held idle for standby or spare units.
     pub standby_capacity: f64,
     pub jitter_sd: f64,
@@ -195,6 +197,7 @@ impl Defense {
             need,
             utilisation: spec.utilisation,
             redundancy: spec.redundancy,
+            active_copies: spec.redundancy.active_copies(),
             standby_capacity: (reserved - need * spec.redundancy.active_copies())
                 * capacity_per_acc,
             jitter_sd: spec.jitter_sd,
