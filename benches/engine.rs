@@ -20,6 +20,22 @@ fn engine(c: &mut Criterion) {
             black_box(run_trial(black_box(&sc), trial))
         })
     });
+    // The same campus with the physical facility (weather, plants, thermal state) in Phoenix.
+    let text = dcload::study::DEFAULT_RUN
+        .replace(
+            "kind = \"fixed\"",
+            "kind = \"physics\"\nclimate = \"phoenix\"",
+        )
+        .replace("pue = 1.25", "");
+    let src = dcload::error::Source::new("bench.toml", text);
+    let phys = Scenario::from_source(&src, "bench", std::path::Path::new("."), &lib)
+        .expect("physics study");
+    g.bench_function("physics_trial_year_60s", |b| {
+        b.iter(|| {
+            trial = trial.wrapping_add(1);
+            black_box(run_trial(black_box(&phys), trial))
+        })
+    });
     g.finish();
 }
 

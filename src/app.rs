@@ -68,13 +68,24 @@ fn run_study(args: &RunArgs) -> Result<()> {
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let paths = output::write_all(&out, &sc, &results, used_threads, wall)?;
     if !args.quiet {
-        let bands = output::trial_bands(&results);
+        let bands = output::trial_bands(&sc, &results);
         let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);
         if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
+            let label = if sc.horizon_hours == 8760 || sc.horizon_hours == 8784 {
+                "annual energy".to_string()
+            } else {
+                format!("energy over {} h", sc.horizon_hours)
+            };
             eprintln!(
-                "dcload: annual energy {:.0} MWh (P05 {:.0}, P95 {:.0}); peak {:.1} MW (P95 {:.1}); {:.1} s",
+                "dcload: {label} {:.0} MWh (P05 {:.0}, P95 {:.0}); peak {:.1} MW (P95 {:.1}); {:.1} s",
                 e.mean, e.p05, e.p95, p.mean, p.p95, wall
             );
+            if let Some(pue) = get("pue") {
+                eprintln!(
+                    "dcload: PUE {:.3} (P05 {:.3}, P95 {:.3})",
+                    pue.mean, pue.p05, pue.p95
+                );
+            }
         }
         for p in paths {
             eprintln!("  wrote {}", p.display());

@@ -17,6 +17,7 @@ pub mod output;
 pub mod stats;
 pub mod study;
 pub mod time;
+pub mod weather;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -21,6 +21,104 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("presets.toml", include_str!("../models/presets.toml")),
 ];
 
+/// Facility model files, one model per file: (folder, name, text). Parsed by the facility and
+/// weather modules when a study names them.
+pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
+    (
+        "climates",
+        "ashburn",
+        include_str!("../models/climates/ashburn.toml"),
+    ),
+    (
+        "climates",
+        "austin",
+        include_str!("../models/climates/austin.toml"),
+    ),
+    (
+        "climates",
+        "columbus",
+        include_str!("../models/climates/columbus.toml"),
+    ),
+    (
+        "climates",
+        "dallas",
+        include_str!("../models/climates/dallas.toml"),
+    ),
+    (
+        "climates",
+        "debrecen",
+        include_str!("../models/climates/debrecen.toml"),
+    ),
+    (
+        "climates",
+        "dublin",
+        include_str!("../models/climates/dublin.toml"),
+    ),
+    (
+        "climates",
+        "frankfurt",
+        include_str!("../models/climates/frankfurt.toml"),
+    ),
+    (
+        "climates",
+        "lulea",
+        include_str!("../models/climates/lulea.toml"),
+    ),
+    (
+        "climates",
+        "phoenix",
+        include_str!("../models/climates/phoenix.toml"),
+    ),
+    (
+        "climates",
+        "singapore",
+        include_str!("../models/climates/singapore.toml"),
+    ),
+    (
+        "climates",
+        "tokyo",
+        include_str!("../models/climates/tokyo.toml"),
+    ),
+    (
+        "cooling",
+        "air-chiller-economiser",
+        include_str!("../models/cooling/air-chiller-economiser.toml"),
+    ),
+    (
+        "cooling",
+        "air-chiller-legacy",
+        include_str!("../models/cooling/air-chiller-legacy.toml"),
+    ),
+    (
+        "cooling",
+        "hybrid-dlc",
+        include_str!("../models/cooling/hybrid-dlc.toml"),
+    ),
+    (
+        "cooling",
+        "immersion",
+        include_str!("../models/cooling/immersion.toml"),
+    ),
+    (
+        "cooling",
+        "liquid-dry-cooler",
+        include_str!("../models/cooling/liquid-dry-cooler.toml"),
+    ),
+    (
+        "electrical",
+        "enterprise-2n",
+        include_str!("../models/electrical/enterprise-2n.toml"),
+    ),
+    (
+        "electrical",
+        "hyperscale",
+        include_str!("../models/electrical/hyperscale.toml"),
+    ),
+];
+
+/// Folders of one-model-per-file TOML in the library.
+pub const FILE_KINDS: [&str; 3] = ["climates", "cooling", "electrical"];
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceleratorSpec {
@@ -112,6 +210,8 @@ pub struct Library {
     pub servers: Vec<Entry<ServerSpec>>,
     pub racks: Vec<Entry<RackSpec>>,
     pub presets: Vec<Entry<ConsumerPreset>>,
+    /// One-model-per-file entries: (folder, name, source).
+    pub files: Vec<(String, String, Source)>,
 }
 
 trait Named {
@@ -137,12 +237,7 @@ fn upsert<T: Named>(list: &mut Vec<Entry<T>>, items: Vec<T>, source: usize) {
 impl Library {
     /// The built-in library.
     pub fn builtin() -> Result<Library> {
-        let mut lib = Library::default();
-        for (name, text) in BUILTIN {
-            lib.add_source(Source::new(format!("<built-in>/models/{name}"), *text))?;
-        }
-        lib.validate()?;
-        Ok(lib)
+        Library::load(None)
     }
 
     /// The built-in library plus a user folder that adds and overrides entries.
@@ -150,6 +245,13 @@ impl Library {
         let mut lib = Library::default();
         for (name, text) in BUILTIN {
             lib.add_source(Source::new(format!("<built-in>/models/{name}"), *text))?;
+        }
+        for (kind, name, text) in BUILTIN_FILES {
+            lib.files.push((
+                kind.to_string(),
+                name.to_string(),
+                Source::new(format!("<built-in>/models/{kind}/{name}.toml"), *text),
+            ));
         }
         if let Some(dir) = user_dir {
             if !dir.is_dir() {
@@ -170,11 +272,41 @@ impl Library {
                     found = true;
                 }
             }
+            for kind in FILE_KINDS {
+                let sub = dir.join(kind);
+                let Ok(rd) = std::fs::read_dir(&sub) else {
+                    continue;
+                };
+                let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                paths.sort();
+                for p in paths
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                {
+                    let name = p
+                        .file_stem()
+                        .map_or(String::new(), |s| s.to_string_lossy().into_owned());
+                    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
+                        file: p.display().to_string(),
+                        source: e,
+                    })?;
+                    let src = Source::new(p.display().to_string(), text);
+                    match lib
+                        .files
+                        .iter_mut()
+                        .find(|(k, n, _)| k == kind && *n == name)
+                    {
+                        Some(entry) => entry.2 = src,
+                        None => lib.files.push((kind.to_string(), name, src)),
+                    }
+                    found = true;
+                }
+            }
             if !found {
                 return Err(Error::Option {
                     option: "--models".into(),
                     msg: format!(
-                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml",
+                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml, climates/, cooling/, electrical/",
                         dir.display()
                     ),
                 });
@@ -193,6 +325,23 @@ impl Library {
         upsert(&mut self.racks, file.rack, idx);
         upsert(&mut self.presets, file.consumer_preset, idx);
         Ok(())
+    }
+
+    /// A one-model-per-file entry (`kind` is "climates", "cooling" or "electrical").
+    pub fn file(&self, kind: &str, name: &str) -> Option<&Source> {
+        self.files
+            .iter()
+            .find(|(k, n, _)| k == kind && n == name)
+            .map(|(_, _, s)| s)
+    }
+
+    /// Names available in a one-model-per-file folder.
+    pub fn file_names(&self, kind: &str) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|(k, _, _)| k == kind)
+            .map(|(_, n, _)| n.as_str())
+            .collect()
     }
 
     pub fn accelerator(&self, name: &str) -> Option<&AcceleratorSpec> {
@@ -348,6 +497,14 @@ impl Library {
                 r.server.get_ref(),
                 r.budget_kw,
                 r.cooling
+            ));
+        }
+        for kind in FILE_KINDS {
+            out.push_str(&format!(
+                "{}{}: {}\n",
+                kind[..1].to_uppercase(),
+                &kind[1..],
+                self.file_names(kind).join(", ")
             ));
         }
         out.push_str("Consumer presets:\n");

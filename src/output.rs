@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::{METRICS, TrialResult, TrialSummary};
+use crate::engine::{TrialResult, TrialSummary};
 use crate::error::{Error, Result};
-use crate::fleet::SECTORS;
 use crate::stats::Band;
 use crate::study::{RunSpec, Scenario};
 use crate::time::SimTime;
@@ -37,10 +36,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The hourly CSV: a timestamp, then mean/p05/p50/p95 across trials of every metric.
 pub fn hourly_csv(sc: &Scenario, results: &[TrialResult]) -> String {
-    let nm = METRICS.len();
+    let metrics = sc.metrics();
+    let nm = metrics.len();
     let mut out = String::with_capacity(sc.horizon_hours as usize * 400);
     out.push_str("timestamp");
-    for m in METRICS {
+    for m in metrics {
         for b in ["mean", "p05", "p50", "p95"] {
             let _ = write!(out, ",{m}_{b}");
         }
@@ -49,19 +49,77 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let mut scratch = vec![0f64; results.len()];
     for h in 0..sc.horizon_hours as usize {
         out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-        for (m, name) in METRICS.iter().enumerate() {
+        for (m, name) in metrics.iter().enumerate() {
             for (t, r) in results.iter().enumerate() {
                 scratch[t] = f64::from(r.hourly[h * nm + m]);
             }
             let b = Band::of(&mut scratch);
-            let prec = if name.starts_with("requests") { 1 } else { 4 };
+            let prec = precision(name);
             for v in [b.mean, b.p05, b.p50, b.p95] {
-                let _ = write!(out, ",{v:.prec$}");
+                out.push(',');
+                push_fixed(&mut out, v, prec);
             }
         }
         out.push('\n');
     }
     out
+}
+
+/// Appends `v` with `prec` decimals. Integer arithmetic instead of `format!("{:.4}")`, whose
+/// exact decimal expansion dominated writing a large hourly.csv; output is deterministic.
+pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
+    const POW10: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+    let scale = POW10[prec.min(6)];
+    let scaled = (v * scale).round();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        let _ = write!(out, "{v:.prec$}");
+        return;
+    }
+    let n = scaled as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let a = n.unsigned_abs();
+    let p = 10u64.pow(prec.min(6) as u32);
+    let _ = write!(out, "{}", a / p);
+    if prec > 0 {
+        let _ = write!(out, ".{:0width$}", a % p, width = prec.min(6));
+    }
+}
+
+/// Decimals written for a metric: 0.1 kW for MW, 0.01 C, 1 L for m3.
+fn precision(name: &str) -> usize {
+    if name.starts_with("requests") {
+        1
+    } else if name.ends_with("_c") {
+        2
+    } else if name.ends_with("_m3") || name.ends_with("_h") {
+        3
+    } else {
+        4
+    }
+}
+
+pub const PHYSICS_TRIAL_COLUMNS: [&str; 7] = [
+    "cooling_mwh",
+    "losses_mwh",
+    "wue_l_per_kwh",
+    "water_onsite_m3",
+    "water_offsite_m3",
+    "throttled_acc_h",
+    "max_inlet_c",
+];
+
+fn physics_values(s: &TrialSummary) -> [f64; 7] {
+    [
+        s.cooling_mwh,
+        s.losses_mwh,
+        s.wue_l_per_kwh,
+        s.water_onsite_m3,
+        s.water_offsite_m3,
+        s.throttled_acc_h,
+        s.max_inlet_c,
+    ]
 }
 
 pub const TRIAL_COLUMNS: [&str; 15] = [
@@ -103,14 +161,45 @@ fn trial_row(s: &TrialSummary) -> String {
     )
 }
 
-pub fn trials_csv(results: &[TrialResult]) -> String {
+pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let physics = sc.facility.is_physics();
     let mut out = TRIAL_COLUMNS.join(",");
+    if physics {
+        out.push(',');
+        out.push_str(&PHYSICS_TRIAL_COLUMNS.join(","));
+    }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
+        if physics {
+            for v in physics_values(&r.summary) {
+                let _ = write!(out, ",{v:.4}");
+            }
+        }
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_fixed;
+
+    #[test]
+    fn fixed_point_formatting() {
+        for (v, p, want) in [
+            (1.23456, 4, "1.2346"),
+            (-0.00004, 4, "0.0000"),
+            (-2.5, 1, "-2.5"),
+            (1234567.0, 1, "1234567.0"),
+            (0.05, 2, "0.05"),
+            (7.0, 0, "7"),
+        ] {
+            let mut s = String::new();
+            push_fixed(&mut s, v, p);
+            assert_eq!(s, want, "{v} with {p} decimals");
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -130,7 +219,7 @@ struct Summary<'a> {
 }
 
 /// Across-trial bands of every trial-level figure, in `trials.csv` column order.
-pub fn trial_bands(results: &[TrialResult]) -> Vec<(String, Band)> {
+pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)> {
     let get: [fn(&TrialSummary) -> f64; 14] = [
         |s| s.energy_mwh,
         |s| s.it_energy_mwh,
@@ -147,15 +236,24 @@ pub fn trial_bands(results: &[TrialResult]) -> Vec<(String, Band)> {
         |s| s.training_jobs_completed as f64,
         |s| s.defense_unserved_acc_h,
     ];
-    debug_assert_eq!(SECTORS.len(), 4);
-    TRIAL_COLUMNS[1..]
+    let mut bands: Vec<(String, Band)> = TRIAL_COLUMNS[1..]
         .iter()
         .zip(get)
         .map(|(name, f)| {
             let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
             (name.to_string(), Band::of(&mut v))
         })
-        .collect()
+        .collect();
+    if sc.facility.is_physics() {
+        for (i, name) in PHYSICS_TRIAL_COLUMNS.iter().enumerate() {
+            let mut v: Vec<f64> = results
+                .iter()
+                .map(|r| physics_values(&r.summary)[i])
+                .collect();
+            bands.push((name.to_string(), Band::of(&mut v)));
+        }
+    }
+    bands
 }
 
 pub fn summary_json(
@@ -175,14 +273,14 @@ pub fn summary_json(
         threads,
         wall_time_s,
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
-        metrics: trial_bands(results),
+        metrics: Vec::new(),
         config: &sc.spec,
     };
     let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
     // Metrics as an object keyed by name, in column order.
     if let Some(obj) = v.as_object_mut() {
         let mut m = serde_json::Map::new();
-        for (k, b) in trial_bands(results) {
+        for (k, b) in trial_bands(sc, results) {
             m.insert(k, serde_json::to_value(b).unwrap_or_default());
         }
         obj.insert("metrics".into(), serde_json::Value::Object(m));
@@ -200,7 +298,7 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>> {
     let files = [
         ("hourly.csv", hourly_csv(sc, results)),
-        ("trials.csv", trials_csv(results)),
+        ("trials.csv", trials_csv(sc, results)),
         (
             "summary.json",
             summary_json(sc, results, threads, wall_time_s)?,

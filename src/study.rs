@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::{Error, Result, Source};
-use crate::facility::{Facility, FacilitySpec};
+use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
 use crate::library::Library;
-use crate::library::{err_after, positive};
+use crate::library::err_after;
 use crate::time::{Calendar, Date, parse_utc_offset};
 use crate::workload::Ctx;
 use crate::workload::consumer::{ConsumerClass, ConsumerSpec};
@@ -200,21 +200,8 @@ impl Scenario {
             .iter()
             .map(|c| Defense::resolve(c, &ctx))
             .collect::<Result<Vec<_>>>()?;
-        let facility = match spec.facility {
-            FacilitySpec::Fixed { pue } => {
-                let at = src.text.find("[facility]").unwrap_or(0);
-                if !(pue.is_finite() && pue >= 1.0) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "pue",
-                        &format!("expected a PUE >= 1.0 (facility power / IT power), found {pue}"),
-                    ));
-                }
-                positive(src, at, "pue", pue)?;
-                Facility::Fixed { pue }
-            }
-        };
+        let facility =
+            resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
         let mut fleet = fleet;
         assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
@@ -238,6 +225,15 @@ impl Scenario {
     }
 
     /// Human-readable resolution, printed by `dcload validate`.
+    /// Hourly metric names for this scenario (physics facilities add their own).
+    pub fn metrics(&self) -> &'static [&'static str] {
+        if self.facility.is_physics() {
+            &crate::engine::METRICS
+        } else {
+            &crate::engine::METRICS[..crate::engine::BASE_METRICS]
+        }
+    }
+
     pub fn describe(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
@@ -304,10 +300,114 @@ impl Scenario {
                 d.redundancy
             ));
         }
-        match self.facility {
+        match &self.facility {
             Facility::Fixed { pue } => s.push_str(&format!("Facility: fixed PUE {pue}\n")),
+            Facility::Physics(p) => {
+                let w = match &p.weather {
+                    crate::facility::site::WeatherSource::Synthetic { climate, heat_wave } => {
+                        format!(
+                            "synthetic {} weather{}",
+                            climate.name(),
+                            if heat_wave.is_some() {
+                                " with a forced heat wave"
+                            } else {
+                                ""
+                            }
+                        )
+                    }
+                    crate::facility::site::WeatherSource::Recorded(h) => {
+                        format!("recorded weather ({} h)", h.len())
+                    }
+                };
+                s.push_str(&format!(
+                    "Facility: physics, {w}; electrical chain rated {:.1} MW UPS\n",
+                    p.electrical.chain.rated_kw / 1000.0
+                ));
+                for pl in &p.plants {
+                    s.push_str(&format!(
+                        "  plant    {:<18} for {:?}-cooled groups, design {:.2} MW\n",
+                        pl.name,
+                        pl.kind,
+                        pl.plant.design_capacity_w() / 1e6
+                    ));
+                }
+                for (g, c) in self.fleet.groups.iter().zip(&p.groups) {
+                    s.push_str(&format!(
+                        "  group    {:<18} class {:?}, set point {} C, {:.0} % of its plant\n",
+                        g.name,
+                        c.class,
+                        c.setpoint_c,
+                        c.share * 100.0
+                    ));
+                }
+            }
         }
         s
+    }
+}
+
+fn resolve_facility(
+    spec: &FacilitySpec,
+    src: &Source,
+    lib: &Library,
+    fleet: &Fleet,
+    base_dir: &Path,
+    start_day_of_year: u32,
+) -> Result<Facility> {
+    let at = spec.kind.span().start;
+    match spec.kind.get_ref().as_str() {
+        "fixed" => {
+            let physics_only = [
+                ("climate", spec.climate.is_some()),
+                ("epw", spec.epw.is_some()),
+                ("heat_wave", spec.heat_wave.is_some()),
+                ("electrical", spec.electrical.is_some()),
+                ("plants", spec.plants.is_some()),
+                ("design_margin", spec.design_margin.is_some()),
+                ("air_class", spec.air_class.is_some()),
+                ("air_setpoint_c", spec.air_setpoint_c.is_some()),
+                ("liquid_class", spec.liquid_class.is_some()),
+                ("liquid_setpoint_c", spec.liquid_setpoint_c.is_some()),
+                (
+                    "thermal_mass_kj_per_k_per_kw",
+                    spec.thermal_mass_kj_per_k_per_kw.is_some(),
+                ),
+                ("grid_water_l_per_kwh", spec.grid_water_l_per_kwh.is_some()),
+            ];
+            if let Some((f, _)) = physics_only.iter().find(|(_, set)| *set) {
+                return Err(err_after(
+                    src,
+                    at,
+                    f,
+                    "belongs to kind = \"physics\"; a fixed facility takes only `pue`",
+                ));
+            }
+            let pue = spec.pue.ok_or_else(|| {
+                err_after(src, at, "pue", "missing: a fixed facility needs `pue`")
+            })?;
+            if !(pue.is_finite() && pue >= 1.0) {
+                return Err(err_after(
+                    src,
+                    at,
+                    "pue",
+                    &format!("expected a PUE >= 1.0 (facility power / IT power), found {pue}"),
+                ));
+            }
+            Ok(Facility::Fixed { pue })
+        }
+        "physics" => Ok(Facility::Physics(Box::new(PhysicsFacility::resolve(
+            spec,
+            src,
+            lib,
+            fleet,
+            base_dir,
+            start_day_of_year,
+        )?))),
+        other => Err(src.error_at(
+            spec.kind.span(),
+            "kind",
+            format!("expected \"fixed\" or \"physics\", found {other:?}"),
+        )),
     }
 }
 

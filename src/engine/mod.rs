@@ -8,6 +8,7 @@
 pub mod events;
 mod state;
 
+use crate::facility::Facility;
 use crate::fleet::Sector;
 use crate::study::Scenario;
 use crate::time::SimTime;
@@ -16,8 +17,9 @@ use crate::workload::shape::WEEK_S;
 pub use events::{Event, EventQueue};
 use state::{PoolStep, TrialState};
 
-/// Hourly metrics of one trial, in this column order.
-pub const METRICS: [&str; 9] = [
+/// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
+/// for every facility; the rest only by a physics facility.
+pub const METRICS: [&str; 18] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -27,7 +29,26 @@ pub const METRICS: [&str; 9] = [
     "facility_peak_mw",
     "requests_served",
     "requests_dropped",
+    "cooling_mw",
+    "losses_mw",
+    "pue",
+    "water_onsite_m3",
+    "water_offsite_m3",
+    "outdoor_drybulb_c",
+    "outdoor_wetbulb_c",
+    "inlet_max_c",
+    "throttled_acc_h",
 ];
+pub const BASE_METRICS: usize = 9;
+pub const M_COOLING: usize = 9;
+pub const M_LOSSES: usize = 10;
+pub const M_PUE: usize = 11;
+pub const M_WATER_ON: usize = 12;
+pub const M_WATER_OFF: usize = 13;
+pub const M_DRYBULB: usize = 14;
+pub const M_WETBULB: usize = 15;
+pub const M_INLET_MAX: usize = 16;
+pub const M_THROTTLED: usize = 17;
 pub const M_IT_TOTAL: usize = 4;
 pub const M_FACILITY: usize = 5;
 pub const M_FACILITY_PEAK: usize = 6;
@@ -54,11 +75,21 @@ pub struct TrialSummary {
     pub training_jobs_completed: u64,
     /// Defense work that found no capacity, accelerator-hours.
     pub defense_unserved_acc_h: f64,
+    // Physics facility only (zero otherwise).
+    pub cooling_mwh: f64,
+    pub losses_mwh: f64,
+    pub water_onsite_m3: f64,
+    pub water_offsite_m3: f64,
+    /// On-site water per IT energy, L/kWh (The Green Grid's WUE).
+    pub wue_l_per_kwh: f64,
+    /// Accelerator-hours held back by thermal throttling.
+    pub throttled_acc_h: f64,
+    pub max_inlet_c: f64,
 }
 
 #[derive(Clone, Debug)]
 pub struct TrialResult {
-    /// `hours x METRICS.len()`, hour-major.
+    /// `hours x n` with n = `Scenario::metrics().len()`, hour-major.
     pub hourly: Vec<f32>,
     pub summary: TrialSummary,
 }
@@ -72,12 +103,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     let inv_dt = 1.0 / dt_f;
     let steps_per_hour = 3600 / dt;
     let hours = sc.horizon_hours as usize;
-    let nm = METRICS.len();
+    let nm = sc.metrics().len();
     let mut hourly = vec![0f32; hours * nm];
-    let mut hour_acc = [0f64; 9];
+    let mut hour_acc = [0f64; METRICS.len()];
+    let mut hour_inlet_max = f64::MIN;
+    let physics = match &sc.facility {
+        Facility::Physics(p) => Some(p.as_ref()),
+        Facility::Fixed { .. } => None,
+    };
     let mut hour_peak = 0f64;
     let mut sum = TrialSummary {
         trial,
+        max_inlet_c: f64::MIN,
         ..Default::default()
     };
     let to_mwh = dt_f / 3600.0 / 1e6;
@@ -102,8 +139,21 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         for (ps, pool) in st.pools.iter_mut().zip(&sc.fleet.pools) {
             *ps = PoolStep {
                 free: pool.capacity,
+                inv_capacity: pool.inv_capacity,
                 ..PoolStep::default()
             };
+        }
+        if let Some(ph) = st.physics.as_ref().filter(|ph| !ph.all_uncapped) {
+            // Thermal caps from the previous step shrink the groups' capacity.
+            for ps in st.pools.iter_mut() {
+                ps.free = 0.0;
+            }
+            for (g, cap) in sc.fleet.groups.iter().zip(&ph.caps) {
+                st.pools[g.pool].free += g.capacity() * cap;
+            }
+            for ps in st.pools.iter_mut() {
+                ps.inv_capacity = if ps.free > 0.0 { 1.0 / ps.free } else { 0.0 };
+            }
         }
         let pools = &mut st.pools[..];
         for (ds, d) in st.defenses.iter_mut().zip(&sc.defenses) {
@@ -169,10 +219,26 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         }
 
         // 2. Fleet power: every group of a pool runs at the pool's utilisation.
-        for (ps, pool) in pools.iter_mut().zip(&sc.fleet.pools) {
+        for ps in pools.iter_mut() {
             let busy: f64 = ps.busy.iter().sum();
-            let u = busy * pool.inv_capacity;
-            ps.power_w = pool.groups_power_w(&sc.fleet.groups, u);
+            ps.util = busy * ps.inv_capacity;
+        }
+        match (physics, &st.physics) {
+            (Some(fac), Some(ph)) => {
+                for (gi, (g, it)) in sc.fleet.groups.iter().zip(&mut st.group_it).enumerate() {
+                    // Work spreads in proportion to capped capacity, so a throttled group runs
+                    // at the pool's utilisation of its reduced capacity.
+                    let p = g.power_w(pools[g.pool].util * ph.caps[gi])
+                        * (1.0 + fac.fan_factor(ph, gi));
+                    *it = p;
+                    pools[g.pool].power_w += p;
+                }
+            }
+            _ => {
+                for g in &sc.fleet.groups {
+                    pools[g.pool].power_w += g.power_w(pools[g.pool].util);
+                }
+            }
         }
         let mut sector_w = [0f64; 4];
         for (ps, pool) in pools.iter().zip(&sc.fleet.pools) {
@@ -189,7 +255,24 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         let it_w: f64 = sector_w.iter().sum();
 
         // 3. Facility.
-        let fac = sc.facility.step(it_w);
+        let fac = match (physics, st.physics.as_mut()) {
+            (Some(facility), Some(ph)) => {
+                let h = (step / steps_per_hour) as usize;
+                let p = facility.step(ph, &st.group_it, h, dt_f);
+                hour_acc[M_WATER_ON] += p.onsite_water_l;
+                hour_acc[M_THROTTLED] += p.throttled_acc * dt_f / 3600.0;
+                hour_inlet_max = hour_inlet_max.max(p.inlet_max_c);
+                hour_acc[M_DRYBULB] = p.outdoor.dry_bulb_c;
+                hour_acc[M_WETBULB] = p.outdoor.wet_bulb_c;
+                p.power
+            }
+            _ => match sc.facility {
+                Facility::Fixed { pue } => Facility::fixed_step(pue, it_w),
+                Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
+            },
+        };
+        hour_acc[M_COOLING] += fac.cooling_w;
+        hour_acc[M_LOSSES] += fac.losses_w;
 
         // 4. Accumulate.
         for (acc, w) in hour_acc.iter_mut().zip(sector_w) {
@@ -220,11 +303,35 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             row[M_FACILITY_PEAK] = (hour_peak / 1e6) as f32;
             row[M_SERVED] = hour_acc[M_SERVED] as f32;
             row[M_DROPPED] = hour_acc[M_DROPPED] as f32;
+            if let Some(fac) = physics {
+                row[M_COOLING] = (hour_acc[M_COOLING] / n / 1e6) as f32;
+                row[M_LOSSES] = (hour_acc[M_LOSSES] / n / 1e6) as f32;
+                row[M_PUE] = if hour_acc[M_IT_TOTAL] > 0.0 {
+                    (hour_acc[M_FACILITY] / hour_acc[M_IT_TOTAL]) as f32
+                } else {
+                    0.0
+                };
+                let facility_kwh = hour_acc[M_FACILITY] / n / 1000.0;
+                let off_m3 = facility_kwh * fac.grid_water_l_per_kwh / 1000.0;
+                row[M_WATER_ON] = (hour_acc[M_WATER_ON] / 1000.0) as f32;
+                row[M_WATER_OFF] = off_m3 as f32;
+                row[M_DRYBULB] = hour_acc[M_DRYBULB] as f32;
+                row[M_WETBULB] = hour_acc[M_WETBULB] as f32;
+                row[M_INLET_MAX] = hour_inlet_max as f32;
+                row[M_THROTTLED] = hour_acc[M_THROTTLED] as f32;
+                sum.cooling_mwh += hour_acc[M_COOLING] / n / 1e6;
+                sum.losses_mwh += hour_acc[M_LOSSES] / n / 1e6;
+                sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
+                sum.water_offsite_m3 += off_m3;
+                sum.throttled_acc_h += hour_acc[M_THROTTLED];
+                sum.max_inlet_c = sum.max_inlet_c.max(hour_inlet_max);
+            }
+            hour_inlet_max = f64::MIN;
             sum.requests_served += hour_acc[M_SERVED];
             sum.requests_dropped += hour_acc[M_DROPPED];
             sum.peak_mw = sum.peak_mw.max(hour_acc[M_FACILITY] / n / 1e6);
             sum.peak_step_mw = sum.peak_step_mw.max(hour_peak / 1e6);
-            hour_acc = [0.0; 9];
+            hour_acc = [0.0; METRICS.len()];
             hour_peak = 0.0;
         }
     }
@@ -240,6 +347,15 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         0.0
     };
     sum.training_jobs_completed = st.jobs_completed;
+    if physics.is_some() {
+        sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
+            sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
+        } else {
+            0.0
+        };
+    } else {
+        sum.max_inlet_c = 0.0;
+    }
     sum.defense_unserved_acc_h = defense_unserved_acc_s / 3600.0;
     TrialResult {
         hourly,

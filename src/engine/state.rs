@@ -5,6 +5,8 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
 use super::events::{Event, EventQueue};
+use crate::facility::Facility;
+use crate::facility::site::PhysicsState;
 use crate::study::Scenario;
 use crate::workload::Episodes;
 use crate::workload::arrivals::{Ar1, exponential, normal, poisson_count, uniform};
@@ -29,6 +31,7 @@ const TAG_CONSUMER: u64 = 1 << 32;
 const TAG_TWIN: u64 = 2 << 32;
 const TAG_TRAINING: u64 = 3 << 32;
 const TAG_DEFENSE: u64 = 4 << 32;
+const TAG_WEATHER: u64 = 5 << 32;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JobSlot {
@@ -48,6 +51,10 @@ pub struct PoolStep {
     pub consumer_demand: f64,
     /// Share of consumer demand the pool can serve this step.
     pub consumer_share: f64,
+    /// 1 / this step's capacity (thermal caps can shrink it).
+    pub inv_capacity: f64,
+    /// Busy share of this step's capacity.
+    pub util: f64,
     pub power_w: f64,
 }
 
@@ -78,6 +85,10 @@ pub struct DefenseState {
 
 pub struct TrialState {
     pub events: EventQueue,
+    /// Physical facility state (weather, thermal nodes, caps), for physics facilities.
+    pub physics: Option<PhysicsState>,
+    /// IT power of each group this step, W.
+    pub group_it: Vec<f64>,
     pub pools: Vec<PoolStep>,
     pub consumers: Vec<ConsumerState>,
     pub twins: Vec<TwinState>,
@@ -99,8 +110,17 @@ impl TrialState {
         let np = sc.fleet.pools.len();
         let horizon_s = sc.horizon_hours * 3600;
         let dt = sc.step_s as f64;
+        let physics = match &sc.facility {
+            Facility::Physics(p) => {
+                let mut rng = stream(seed, TAG_WEATHER, trial);
+                Some(p.new_state(sc.horizon_hours as usize, &mut rng))
+            }
+            Facility::Fixed { .. } => None,
+        };
         let mut st = TrialState {
             events: EventQueue::default(),
+            physics,
+            group_it: vec![0.0; sc.fleet.groups.len()],
             pools: vec![PoolStep::default(); np],
             consumers: (0..sc.consumers.len())
                 .map(|i| ConsumerState {

@@ -1,44 +1,103 @@
 //! The facility: turns IT power into the power drawn from the grid.
 //!
-//! The `fixed` kind applies a constant PUE: facility = IT x PUE, with everything above IT
-//! reported as overhead. It is for quick studies and for reproducing papers that assume a PUE;
-//! the physical models (weather, cooling plants, electrical losses) make PUE an output instead.
+//! Two kinds. `fixed` applies a constant PUE (facility = IT x PUE, everything above IT reported
+//! as overhead): for quick studies and for reproducing papers that assume a PUE. `physics`
+//! computes cooling, electrical losses and water from a weather year, the cooling plant of each
+//! rack group and the load, with a thermal state per group that throttles it when its plant
+//! falls behind, so PUE is an output. The physical models live in [`physics`]; [`site`] wires
+//! them to the rack groups.
+
+pub mod physics;
+pub mod site;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+pub use site::PhysicsFacility;
+
+/// The `[facility]` table. A flat table (not a tagged enum) so that every field keeps its line
+/// number for error messages; fields that do not belong to the chosen kind are refused.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilitySpec {
+    /// "fixed" or "physics".
+    pub kind: Spanned<String>,
+    /// fixed: the PUE.
+    pub pue: Option<f64>,
+    /// physics: a climate from `models/climates/` (synthetic weather, a new year per trial) ...
+    pub climate: Option<Spanned<String>>,
+    /// ... or an EnergyPlus weather file (path relative to the run file).
+    pub epw: Option<Spanned<String>>,
+    /// physics: a heat wave forced into every trial's weather (stress runs).
+    pub heat_wave: Option<HeatWaveSpec>,
+    /// physics: electrical chain preset from `models/electrical/` (default "hyperscale").
+    pub electrical: Option<Spanned<String>>,
+    /// physics: cooling plant from `models/cooling/` for each rack cooling type.
+    pub plants: Option<PlantsSpec>,
+    /// physics: plant design capacity / the group's installed IT peak (default 1.2; < 1
+    /// undersizes the plant).
+    pub design_margin: Option<f64>,
+    /// physics: ASHRAE class of air-cooled groups (default "A2") and its inlet set point.
+    pub air_class: Option<Spanned<String>>,
+    pub air_setpoint_c: Option<f64>,
+    /// physics: ASHRAE W class of liquid and immersion groups (default "W40") and supply set point.
+    pub liquid_class: Option<Spanned<String>>,
+    pub liquid_setpoint_c: Option<f64>,
+    /// physics: heat capacity of a group's thermal node per kW of installed IT (default 10).
+    pub thermal_mass_kj_per_k_per_kw: Option<f64>,
+    /// physics: off-site water of the grid's electricity, L/kWh (default 7.6, US average).
+    pub grid_water_l_per_kwh: Option<f64>,
+}
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(tag = "kind", deny_unknown_fields)]
-pub enum FacilitySpec {
-    /// A constant power usage effectiveness.
-    #[serde(rename = "fixed")]
-    Fixed { pue: f64 },
+#[serde(deny_unknown_fields)]
+pub struct HeatWaveSpec {
+    /// Day of the year the wave starts (1 = 1 January).
+    pub day_of_year: u32,
+    pub days: f64,
+    /// Added to the dry bulb at the wave's peak, C.
+    pub amplitude_c: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlantsSpec {
+    pub air: Option<Spanned<String>>,
+    pub liquid: Option<Spanned<String>>,
+    pub immersion: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
 pub enum Facility {
     Fixed { pue: f64 },
+    Physics(Box<PhysicsFacility>),
 }
 
-/// One step's facility figures, W. Invariant: facility = IT + overhead, overhead >= 0.
+/// One step's facility figures, W. Invariant: facility = IT + cooling + losses, all >= 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FacilityStep {
     pub it_w: f64,
-    pub overhead_w: f64,
+    /// Cooling plant power (for `fixed`, all overhead above IT).
+    pub cooling_w: f64,
+    /// Electrical losses and fixed loads.
+    pub losses_w: f64,
     pub facility_w: f64,
 }
 
 impl Facility {
+    /// The fixed-PUE step.
     #[inline]
-    pub fn step(&self, it_w: f64) -> FacilityStep {
-        match self {
-            Facility::Fixed { pue } => {
-                let overhead_w = it_w * (pue - 1.0);
-                FacilityStep {
-                    it_w,
-                    overhead_w,
-                    facility_w: it_w + overhead_w,
-                }
-            }
+    pub fn fixed_step(pue: f64, it_w: f64) -> FacilityStep {
+        let overhead = it_w * (pue - 1.0);
+        FacilityStep {
+            it_w,
+            cooling_w: overhead,
+            losses_w: 0.0,
+            facility_w: it_w + overhead,
         }
+    }
+
+    pub fn is_physics(&self) -> bool {
+        matches!(self, Facility::Physics(_))
     }
 }

@@ -1767,41 +1767,4 @@ mod tests {
         let e = err_of(&t);
         assert_eq!(where_of(&e).0, line_containing(&t, "cop_min = = 2.0"));
     }
-
-    #[test]
-    #[ignore = "timing; run with --release -- --ignored --nocapture"]
-    fn evaluate_is_cheap() {
-        let w: Vec<WeatherHour> = (0..8760).map(|h| PHOENIX.hour(h)).collect();
-        for (name, p) in plants() {
-            let n = 2_000_000usize;
-            let t0 = std::time::Instant::now();
-            let mut acc = 0.0;
-            for i in 0..n {
-                let s = p.evaluate(0.5e6 + (i % 1000) as f64, &w[i % 8760], 60.0);
-                acc += s.power_w + s.evaporated_l;
-            }
-            let ns = t0.elapsed().as_nanos() as f64 / n as f64;
-            println!("{name:24} {ns:.1} ns/evaluate ({acc:.3e})");
-        }
-        let chain = hyperscale();
-        let t0 = std::time::Instant::now();
-        let mut acc = 0.0;
-        for i in 0..2_000_000 {
-            acc += chain.losses(0.7e6 + i as f64, 0.1e6).total_w();
-        }
-        println!(
-            "losses {:.1} ns ({acc:.3e})",
-            t0.elapsed().as_nanos() as f64 / 2.0e6
-        );
-        let mut node = super::super::ThermalNode::new(24.0, 30_000.0, 600.0);
-        let t0 = std::time::Instant::now();
-        for i in 0..2_000_000 {
-            node.step(0.7e6, 0.69e6 + (i % 3) as f64 * 1e4, 60.0);
-            acc += node.throttle_cap(super::super::AshraeClass::A2);
-        }
-        println!(
-            "thermal step+cap {:.1} ns ({acc:.3e})",
-            t0.elapsed().as_nanos() as f64 / 2.0e6
-        );
-    }
 }

@@ -259,6 +259,94 @@ impl ElectricalChain {
     }
 }
 
+/// An [`ElectricalChain`] with its divisions done once: the per-step form used by the engine.
+/// [`ElectricalChain::losses`] stays the readable reference; a test holds the two equal.
+#[derive(Clone, Debug)]
+pub struct PreparedChain {
+    pub chain: ElectricalChain,
+    inv_ups_rated_w: f64,
+    inv_tr_rated_w: f64,
+    /// Slope of each UPS-curve segment.
+    slopes: Vec<f64>,
+}
+
+impl PreparedChain {
+    pub fn new(chain: ElectricalChain) -> PreparedChain {
+        let inv = |kw: f64| if kw > 0.0 { 1.0 / (kw * 1000.0) } else { 0.0 };
+        let slopes = chain
+            .ups_efficiency
+            .windows(2)
+            .map(|w| (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]))
+            .collect();
+        PreparedChain {
+            inv_ups_rated_w: inv(chain.rated_kw),
+            inv_tr_rated_w: inv(chain.transformer_rated_kw),
+            slopes,
+            chain,
+        }
+    }
+
+    #[inline]
+    fn ups_efficiency_at(&self, x: f64) -> f64 {
+        let c = &self.chain;
+        if c.eco_mode {
+            return c.eco_mode_efficiency;
+        }
+        let pts = &c.ups_efficiency;
+        let Some(first) = pts.first() else {
+            return 1.0;
+        };
+        if x.is_nan() || x <= first[0] {
+            return first[1];
+        }
+        for (w, slope) in pts.windows(2).zip(&self.slopes) {
+            if x <= w[1][0] {
+                return w[0][1] + slope * (x - w[0][0]);
+            }
+        }
+        pts[pts.len() - 1][1]
+    }
+
+    /// Same as [`ElectricalChain::losses`].
+    #[inline]
+    pub fn losses(&self, it_w: f64, cooling_w: f64) -> ElectricalLosses {
+        let c = &self.chain;
+        let it = it_w.max(0.0);
+        let cooling = cooling_w.max(0.0);
+        let ups_rated = c.rated_kw * 1000.0;
+        let ups_load = it + c.cooling_on_ups_fraction * cooling;
+        let x_first = c.ups_efficiency.first().map_or(0.0, |p| p[0]);
+        let x = if ups_rated > 0.0 {
+            (ups_load * self.inv_ups_rated_w).max(x_first)
+        } else {
+            0.0
+        };
+        let eta = self.ups_efficiency_at(x);
+        let ups_w = if eta > 0.0 {
+            (ups_rated * x * (1.0 / eta - 1.0)).max(0.0)
+        } else {
+            0.0
+        };
+        let distribution_w = (c.distribution_loss_fraction * (it + cooling)).max(0.0);
+        let fixed_w = (c.fixed_kw * 1000.0).max(0.0);
+        let tr_rated = c.transformer_rated_kw * 1000.0;
+        let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
+        let transformer_w = if tr_rated > 0.0 {
+            let y = tr_load * self.inv_tr_rated_w;
+            (tr_rated * (c.transformer_no_load_fraction + c.transformer_load_loss_fraction * y * y))
+                .max(0.0)
+        } else {
+            0.0
+        };
+        ElectricalLosses {
+            ups_w,
+            transformer_w,
+            distribution_w,
+            fixed_w,
+        }
+    }
+}
+
 /// Ready-made `[electrical]` tables (TOML text for [`ElectricalChain::from_toml`]), each figure
 /// with its source. Meant to move to `models/electrical/` in the main crate.
 pub mod presets {
@@ -307,6 +395,20 @@ fixed_kw = 5.0                      # lighting + offices, 0.5 % of design IT (es
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prepared_chain_matches_reference(it in 0.0f64..3.0e6, cooling in 0.0f64..1.0e6, eco in any::<bool>()) {
+            let mut c = typical();
+            c.eco_mode = eco;
+            let p = PreparedChain::new(c.clone());
+            let a = c.losses(it, cooling);
+            let b = p.losses(it, cooling);
+            for (x, y) in [(a.ups_w, b.ups_w), (a.transformer_w, b.transformer_w), (a.distribution_w, b.distribution_w), (a.fixed_w, b.fixed_w)] {
+                prop_assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{x} vs {y}");
+            }
+        }
+    }
 
     fn typical() -> ElectricalChain {
         ElectricalChain::from_toml(

@@ -35,7 +35,7 @@ pub use self::cooling::{
     Adiabatic, AirChiller, CoolingMode, CoolingPlant, CoolingStep, DryCoolerLoop, Economiser,
     HeatRejection, ImmersionPlant, LiquidPlant, TrimChiller,
 };
-pub use self::electrical::{ElectricalChain, ElectricalLosses};
+pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};
 
 /// A model file or a model built in code that cannot be used.

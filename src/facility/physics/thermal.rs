@@ -133,6 +133,11 @@ impl ThermalNode {
     pub fn step(&mut self, heat_in_w: f64, removal_capacity_w: f64, dt_s: f64) {
         let q_in = heat_in_w.max(0.0);
         let q_cap = removal_capacity_w.max(0.0);
+        // The common case: at the set point with capacity to spare, nothing changes (and the
+        // exponential below need not be evaluated).
+        if q_in <= q_cap && self.temp_c == self.setpoint_c {
+            return;
+        }
         let dt = dt_s.max(0.0);
         let c_j_per_k = self.thermal_mass_kj_per_k * 1000.0;
         let t = self.temp_c;

@@ -43,7 +43,7 @@ pub const US_GENERATION_WATER_L_PER_KWH: f64 = 7.6;
 /// latent heat. Negative or non-finite inputs give 0.
 #[inline]
 pub fn evaporation_l(heat_j: f64, evaporative_share: f64) -> f64 {
-    let v = heat_j * evaporative_share / LATENT_HEAT_J_PER_KG;
+    let v = heat_j * evaporative_share * (1.0 / LATENT_HEAT_J_PER_KG);
     if v.is_finite() && v > 0.0 { v } else { 0.0 }
 }
 

@@ -1,0 +1,488 @@
+//! The physical facility wired to the rack groups: a weather year, one cooling plant and thermal
+//! node per rack group, and the site's electrical chain.
+//!
+//! The site has one cooling plant per cooling type (air, liquid, immersion), sized to the
+//! installed IT peak of the groups it serves times a design margin, as a campus shares one
+//! chilled-water or dry-cooler plant between halls. Each step: every group's IT power (plus
+//! server fans, which speed up as the inlet warms) is heat for its plant; the plant, derated for
+//! the outdoor conditions, removes what it can and draws power for it; each group is entitled
+//! to the plant's capacity in proportion to its design load, and heat it cannot shed warms its
+//! thermal node; above the ASHRAE allowable limit the node returns a power cap that throttles the
+//! group from the next step (feedback reaches the next step as a cap, never by calling back up).
+//! The site's IT and cooling power then go through the electrical chain (UPS, transformers,
+//! distribution, fixed loads). Cost per step is one plant evaluation per cooling type, whatever
+//! the number of groups.
+
+use std::path::Path;
+
+use rand::Rng;
+
+use super::physics::{
+    AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
+};
+use super::{FacilitySpec, FacilityStep};
+use crate::error::{Error, Result, Source};
+use crate::fleet::Fleet;
+use crate::library::{CoolingKind, Library, err_after};
+use crate::weather::{Climate, HeatWaveOverride, WeatherHour, read_epw};
+
+/// Where the weather comes from.
+#[derive(Clone, Debug)]
+pub enum WeatherSource {
+    /// A synthetic year per trial from monthly normals.
+    Synthetic {
+        climate: Box<Climate>,
+        heat_wave: Option<HeatWaveOverride>,
+    },
+    /// A recorded year (EPW), the same for every trial, repeated past its end.
+    Recorded(Vec<WeatherHour>),
+}
+
+/// What each rack group's cooling looks like.
+#[derive(Clone, Debug)]
+pub struct GroupCooling {
+    /// Index of the site plant that serves the group.
+    pub plant: usize,
+    /// The group's share of that plant's capacity (its design load / the plant's).
+    pub share: f64,
+    pub class: AshraeClass,
+    pub setpoint_c: f64,
+    pub thermal_mass_kj_per_k: f64,
+    /// Server fans follow the inlet air only in air-cooled groups.
+    pub air_cooled: bool,
+    pub accelerators: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PhysicsFacility {
+    pub weather: WeatherSource,
+    /// 0-based day of the year of the study start, hour 0 local.
+    pub start_day_of_year: u32,
+    pub groups: Vec<GroupCooling>,
+    /// One plant per cooling type in use.
+    pub plants: Vec<SitePlant>,
+    pub electrical: PreparedChain,
+    pub grid_water_l_per_kwh: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct SitePlant {
+    pub kind: CoolingKind,
+    pub name: String,
+    pub plant: CoolingPlant,
+}
+
+/// Time constant of a thermal node's return to its set point when the plant has spare capacity.
+/// Estimate: a CRAH/CDU control loop settles in minutes.
+const NODE_TIME_CONSTANT_S: f64 = 600.0;
+
+impl PhysicsFacility {
+    pub fn resolve(
+        spec: &FacilitySpec,
+        src: &Source,
+        lib: &Library,
+        fleet: &Fleet,
+        base_dir: &Path,
+        start_day_of_year: u32,
+    ) -> Result<PhysicsFacility> {
+        let at = spec.kind.span().start;
+        if spec.pue.is_some() {
+            return Err(err_after(
+                src,
+                at,
+                "pue",
+                "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
+            ));
+        }
+        let weather = match (&spec.climate, &spec.epw) {
+            (Some(c), None) => {
+                let text = lib.file("climates", c.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        c.span(),
+                        "climate",
+                        format!(
+                            "unknown climate {:?}; known: {}",
+                            c.get_ref(),
+                            lib.file_names("climates").join(", ")
+                        ),
+                    )
+                })?;
+                let climate = Climate::from_toml(&text.name, &text.text)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                let heat_wave = match &spec.heat_wave {
+                    Some(h) => {
+                        if !(1..=365).contains(&h.day_of_year) {
+                            return Err(err_after(
+                                src,
+                                at,
+                                "day_of_year",
+                                "expected a day of the year, 1 to 365",
+                            ));
+                        }
+                        if !(h.days > 0.0 && h.days.is_finite()) {
+                            return Err(err_after(
+                                src,
+                                at,
+                                "days",
+                                "expected a positive number of days",
+                            ));
+                        }
+                        if !(h.amplitude_c >= 0.0 && h.amplitude_c <= 30.0) {
+                            return Err(err_after(src, at, "amplitude_c", "expected 0 to 30 C"));
+                        }
+                        Some(HeatWaveOverride {
+                            start_day_of_year: h.day_of_year - 1,
+                            duration_days: h.days,
+                            amplitude_c: h.amplitude_c,
+                        })
+                    }
+                    None => None,
+                };
+                WeatherSource::Synthetic {
+                    climate: Box::new(climate),
+                    heat_wave,
+                }
+            }
+            (None, Some(e)) => {
+                if spec.heat_wave.is_some() {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "heat_wave",
+                        "a heat wave can only be forced into a synthetic climate, not a recorded EPW year",
+                    ));
+                }
+                let path = base_dir.join(e.get_ref());
+                let text = std::fs::read_to_string(&path).map_err(|err| Error::Read {
+                    file: path.display().to_string(),
+                    source: err,
+                })?;
+                let hours = read_epw(&path.display().to_string(), &text)
+                    .map_err(|err| Error::Other(err.to_string()))?;
+                WeatherSource::Recorded(hours)
+            }
+            _ => {
+                return Err(err_after(
+                    src,
+                    at,
+                    "climate",
+                    "a physics facility needs exactly one of `climate` (e.g. \"ashburn\") or `epw` (a weather file)",
+                ));
+            }
+        };
+
+        let load = |kind: &str,
+                    name: Option<&toml::Spanned<String>>,
+                    default: &str,
+                    field: &str|
+         -> Result<(String, Source)> {
+            let n = name.map_or(default.to_string(), |s| s.get_ref().clone());
+            match lib.file(kind, &n) {
+                Some(s) => Ok((n, s.clone())),
+                None => {
+                    let msg = format!(
+                        "unknown {kind} model {n:?}; known: {}",
+                        lib.file_names(kind).join(", ")
+                    );
+                    Err(match name {
+                        Some(s) => src.error_at(s.span(), field, msg),
+                        None => err_after(src, at, field, &msg),
+                    })
+                }
+            }
+        };
+        let plants_spec = spec.plants.clone().unwrap_or_default();
+        let mut plant_types = Vec::new();
+        for (kind, name, default, field) in [
+            (
+                CoolingKind::Air,
+                plants_spec.air.as_ref(),
+                "air-chiller-economiser",
+                "air",
+            ),
+            (
+                CoolingKind::Liquid,
+                plants_spec.liquid.as_ref(),
+                "liquid-dry-cooler",
+                "liquid",
+            ),
+            (
+                CoolingKind::Immersion,
+                plants_spec.immersion.as_ref(),
+                "immersion",
+                "immersion",
+            ),
+        ] {
+            let (n, text) = load("cooling", name, default, field)?;
+            let plant = CoolingPlant::from_toml(&text.name, &text.text)
+                .map_err(|e| Error::Other(e.to_string()))?;
+            plant_types.push((kind, n, plant));
+        }
+        let class = |s: Option<&toml::Spanned<String>>,
+                     default: AshraeClass,
+                     field: &str|
+         -> Result<AshraeClass> {
+            let Some(s) = s else { return Ok(default) };
+            let c = match s.get_ref().as_str() {
+                "A1" => AshraeClass::A1,
+                "A2" => AshraeClass::A2,
+                "A3" => AshraeClass::A3,
+                "A4" => AshraeClass::A4,
+                "W17" => AshraeClass::W17,
+                "W27" => AshraeClass::W27,
+                "W32" => AshraeClass::W32,
+                "W40" => AshraeClass::W40,
+                "W45" => AshraeClass::W45,
+                other => {
+                    return Err(src.error_at(s.span(), field, format!("expected an ASHRAE class A1-A4 or W17, W27, W32, W40, W45, found {other:?}")));
+                }
+            };
+            Ok(c)
+        };
+        let air_class = class(spec.air_class.as_ref(), AshraeClass::A2, "air_class")?;
+        let liquid_class = class(spec.liquid_class.as_ref(), AshraeClass::W40, "liquid_class")?;
+        let air_set = spec.air_setpoint_c.unwrap_or(24.0);
+        let liquid_set = spec.liquid_setpoint_c.unwrap_or(35.0);
+        if !(10.0..=air_class.allowable_max_c()).contains(&air_set) {
+            return Err(err_after(
+                src,
+                at,
+                "air_setpoint_c",
+                &format!(
+                    "expected 10 C up to the class's allowable {} C",
+                    air_class.allowable_max_c()
+                ),
+            ));
+        }
+        if !(10.0..=liquid_class.allowable_max_c()).contains(&liquid_set) {
+            return Err(err_after(
+                src,
+                at,
+                "liquid_setpoint_c",
+                &format!(
+                    "expected 10 C up to the class's allowable {} C",
+                    liquid_class.allowable_max_c()
+                ),
+            ));
+        }
+        let margin = spec.design_margin.unwrap_or(1.2);
+        if !(margin > 0.0 && margin <= 10.0) {
+            return Err(err_after(
+                src,
+                at,
+                "design_margin",
+                "expected a plant capacity factor in (0, 10], e.g. 1.2",
+            ));
+        }
+        let mass = spec.thermal_mass_kj_per_k_per_kw.unwrap_or(10.0);
+        if !(mass > 0.0 && mass.is_finite()) {
+            return Err(err_after(
+                src,
+                at,
+                "thermal_mass_kj_per_k_per_kw",
+                "expected a positive number",
+            ));
+        }
+        let water = spec.grid_water_l_per_kwh.unwrap_or(7.6);
+        if !(water >= 0.0 && water.is_finite()) {
+            return Err(err_after(
+                src,
+                at,
+                "grid_water_l_per_kwh",
+                "expected a number >= 0",
+            ));
+        }
+        let mut plants: Vec<SitePlant> = Vec::new();
+        for (kind, name, plant) in &plant_types {
+            let design: f64 = fleet
+                .groups
+                .iter()
+                .filter(|g| g.cooling == *kind)
+                .map(|g| g.peak_w())
+                .sum();
+            if design > 0.0 {
+                plants.push(SitePlant {
+                    kind: *kind,
+                    name: name.clone(),
+                    plant: plant.with_design_capacity_w(design * margin),
+                });
+            }
+        }
+        let groups = fleet
+            .groups
+            .iter()
+            .map(|g| {
+                let pi = plants.iter().position(|p| p.kind == g.cooling).unwrap_or(0);
+                let share = g.peak_w() * margin / plants[pi].plant.design_capacity_w();
+                let air = g.cooling == CoolingKind::Air;
+                GroupCooling {
+                    plant: pi,
+                    share,
+                    class: if air { air_class } else { liquid_class },
+                    setpoint_c: if air { air_set } else { liquid_set },
+                    thermal_mass_kj_per_k: mass * g.peak_w() / 1000.0,
+                    air_cooled: air,
+                    accelerators: g.accelerators,
+                }
+            })
+            .collect();
+
+        // The electrical presets are per 1 MW of design IT: scale them to the site.
+        let (_, etext) = load(
+            "electrical",
+            spec.electrical.as_ref(),
+            "hyperscale",
+            "electrical",
+        )?;
+        let mut electrical = ElectricalChain::from_toml(&etext.name, &etext.text)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        let mw = fleet.peak_w() / 1e6;
+        electrical.rated_kw *= mw;
+        electrical.transformer_rated_kw *= mw;
+        electrical.fixed_kw *= mw;
+
+        Ok(PhysicsFacility {
+            weather,
+            start_day_of_year: start_day_of_year.min(364),
+            groups,
+            plants,
+            electrical: PreparedChain::new(electrical),
+            grid_water_l_per_kwh: water,
+        })
+    }
+
+    /// A trial's weather, one entry per hour of the horizon.
+    pub fn weather_year<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> Vec<WeatherHour> {
+        match &self.weather {
+            WeatherSource::Synthetic { climate, heat_wave } => {
+                climate.generate_with(hours, self.start_day_of_year, 0, *heat_wave, rng)
+            }
+            WeatherSource::Recorded(year) => {
+                let first = self.start_day_of_year as usize * 24;
+                (0..hours).map(|h| year[(first + h) % year.len()]).collect()
+            }
+        }
+    }
+
+    pub fn new_state<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> PhysicsState {
+        PhysicsState {
+            weather: self.weather_year(hours, rng),
+            nodes: self
+                .groups
+                .iter()
+                .map(|g| {
+                    ThermalNode::new(g.setpoint_c, g.thermal_mass_kj_per_k, NODE_TIME_CONSTANT_S)
+                })
+                .collect(),
+            caps: vec![1.0; self.groups.len()],
+            all_uncapped: true,
+            plant_heat: vec![0.0; self.plants.len()],
+            plant_capacity: vec![0.0; self.plants.len()],
+        }
+    }
+
+    /// Server fan power as a fraction of a group's IT power at its current inlet temperature.
+    #[inline]
+    pub fn fan_factor(&self, st: &PhysicsState, group: usize) -> f64 {
+        if self.groups[group].air_cooled {
+            server_fan_factor(st.nodes[group].temp_c)
+        } else {
+            0.0
+        }
+    }
+
+    /// One step: cooling per group, thermal state and next step's caps, then the electrical chain.
+    #[inline]
+    pub fn step(
+        &self,
+        st: &mut PhysicsState,
+        group_it_w: &[f64],
+        hour: usize,
+        dt_s: f64,
+    ) -> PhysicsStep {
+        let outdoor = st.weather[hour];
+        let mut cooling_w = 0.0;
+        let mut onsite_l = 0.0;
+        let mut throttled_acc = 0.0;
+        let mut inlet_max_c = f64::MIN;
+        let mut coolant_max_c = f64::MIN;
+        let mut it_w = 0.0;
+        st.plant_heat.iter_mut().for_each(|h| *h = 0.0);
+        for (g, &heat) in self.groups.iter().zip(group_it_w) {
+            st.plant_heat[g.plant] += heat;
+            it_w += heat;
+        }
+        for ((p, &heat), cap) in self
+            .plants
+            .iter()
+            .zip(&st.plant_heat)
+            .zip(&mut st.plant_capacity)
+        {
+            let c = p.plant.evaluate(heat, &outdoor, dt_s);
+            cooling_w += c.power_w;
+            onsite_l += c.evaporated_l;
+            *cap = c.capacity_w;
+        }
+        let mut all_uncapped = true;
+        for (((g, node), cap), &heat) in self
+            .groups
+            .iter()
+            .zip(&mut st.nodes)
+            .zip(&mut st.caps)
+            .zip(group_it_w)
+        {
+            node.step(heat, st.plant_capacity[g.plant] * g.share, dt_s);
+            *cap = node.throttle_cap(g.class);
+            all_uncapped &= *cap == 1.0;
+            throttled_acc += g.accelerators * (1.0 - *cap);
+            if g.air_cooled {
+                inlet_max_c = inlet_max_c.max(node.temp_c);
+            } else {
+                coolant_max_c = coolant_max_c.max(node.temp_c);
+            }
+        }
+        st.all_uncapped = all_uncapped;
+        let losses = self.electrical.losses(it_w, cooling_w).total_w();
+        PhysicsStep {
+            power: FacilityStep {
+                it_w,
+                cooling_w,
+                losses_w: losses,
+                facility_w: it_w + cooling_w + losses,
+            },
+            onsite_water_l: onsite_l,
+            throttled_acc,
+            // Inlet air of air-cooled groups; a site with none reports its hottest coolant supply.
+            inlet_max_c: if inlet_max_c > f64::MIN {
+                inlet_max_c
+            } else {
+                coolant_max_c
+            },
+            outdoor,
+        }
+    }
+}
+
+/// A trial's physical state.
+#[derive(Clone, Debug)]
+pub struct PhysicsState {
+    pub weather: Vec<WeatherHour>,
+    pub nodes: Vec<ThermalNode>,
+    /// Power cap of each group for the next step, (0, 1].
+    pub caps: Vec<f64>,
+    /// True when no group is throttled (the pools keep their nominal capacity).
+    pub all_uncapped: bool,
+    /// Scratch: heat arriving at each plant this step and its capacity, W.
+    pub plant_heat: Vec<f64>,
+    pub plant_capacity: Vec<f64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PhysicsStep {
+    pub power: FacilityStep,
+    pub onsite_water_l: f64,
+    /// Accelerators held back by thermal caps (accelerator-equivalents).
+    pub throttled_acc: f64,
+    pub inlet_max_c: f64,
+    pub outdoor: WeatherHour,
+}
