@@ -12,8 +12,8 @@ use toml::Spanned;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
-use crate::library::Library;
 use crate::library::err_after;
+use crate::library::{CoolingKind, Library};
 use crate::time::{Calendar, Date, parse_utc_offset};
 use crate::workload::Ctx;
 use crate::workload::consumer::{ConsumerClass, ConsumerSpec};
@@ -92,6 +92,9 @@ pub struct GroupSpec {
     pub count: f64,
     /// Pool the group serves in; default its own name.
     pub pool: Option<String>,
+    /// Override the rack type's cooling ("air", "liquid" or "immersion"), e.g. to study the
+    /// same servers in a liquid-cooled design.
+    pub cooling: Option<CoolingKind>,
 }
 
 /// A resolved study, ready to run.
@@ -494,6 +497,10 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                 ));
             }
         };
+        let mut group = group;
+        if let Some(c) = g.cooling {
+            group.cooling = c;
+        }
         let p = &mut fleet.pools[pool];
         p.groups.push(fleet.groups.len());
         p.accelerators += group.accelerators;

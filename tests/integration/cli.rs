@@ -27,12 +27,22 @@ fn default_run_writes_a_year_of_ordered_bands() {
         "facility_peak_mw",
         "requests_served",
         "requests_dropped",
+        // The default facility is physical: PUE, cooling and water are outputs.
+        "cooling_mw",
+        "losses_mw",
+        "pue",
+        "water_onsite_m3",
+        "water_offsite_m3",
+        "outdoor_drybulb_c",
+        "outdoor_wetbulb_c",
+        "inlet_max_c",
+        "throttled_acc_h",
     ] {
         for b in ["mean", "p05", "p50", "p95"] {
             col(&h, &format!("{m}_{b}"));
         }
     }
-    assert_eq!(h.len(), 1 + 9 * 4);
+    assert_eq!(h.len(), 1 + 18 * 4);
     // The default study's clock is UTC-5 from 2025-01-01.
     assert_eq!(rows[0][0], "2025-01-01T00:00:00-05:00");
     assert_eq!(rows[1][0], "2025-01-01T01:00:00-05:00");
@@ -47,7 +57,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
     let peak = col(&h, "facility_peak_mw_mean");
     for r in &rows {
         // Bands ordered for every metric.
-        for m in 0..9 {
+        for m in 0..18 {
             let c = 1 + 4 * m;
             let (p05, p50, p95) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
             assert!(
@@ -66,6 +76,17 @@ fn default_run_writes_a_year_of_ordered_bands() {
             f(r, total)
         );
         assert!(f(r, fac) >= f(r, total));
+        // Energy balance of the means: facility = IT + cooling + losses.
+        let (c, l) = (
+            f(r, col(&h, "cooling_mw_mean")),
+            f(r, col(&h, "losses_mw_mean")),
+        );
+        assert!(
+            (f(r, fac) - f(r, total) - c - l).abs() < 2e-3,
+            "{}: balance",
+            r[0]
+        );
+        assert!(f(r, col(&h, "pue_p05")) >= 1.0);
         assert!(f(r, peak) >= f(r, fac) - 1e-3);
         // All four sectors draw power in every hour of the default campus.
         assert!(sectors.iter().all(|&c| f(r, c) > 0.0));

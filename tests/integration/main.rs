@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod defense;
 mod determinism;
+mod facility;
 mod properties;
 mod reproductions;

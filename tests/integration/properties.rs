@@ -3,7 +3,10 @@
 
 use proptest::prelude::*;
 
-use dcload::engine::{M_FACILITY, M_FACILITY_PEAK, M_IT_TOTAL, METRICS};
+use dcload::engine::{
+    M_COOLING, M_DRYBULB, M_FACILITY, M_FACILITY_PEAK, M_INLET_MAX, M_IT_TOTAL, M_LOSSES, M_PUE,
+    M_WETBULB, METRICS,
+};
 
 use crate::common::*;
 
@@ -14,7 +17,7 @@ fn study(
     twin_util: f64,
     job_frac: f64,
     defense_util: f64,
-    pue: f64,
+    facility: &str,
     step_s: u64,
     seed: u64,
 ) -> String {
@@ -80,8 +83,7 @@ jitter_sd = 0.5
 redundancy = {{ policy = "active-active", copies = 2 }}
 random_surges = {{ per_year = 100, hours = 6, multiplier = 3.0 }}
 [facility]
-kind = "fixed"
-pue = {pue}
+{facility}
 "#,
         video = chat_per_day / 1000.0,
         job_acc = ((f64::from(racks) * 64.0 * job_frac).floor()).max(1.0),
@@ -89,8 +91,29 @@ pue = {pue}
     )
 }
 
+fn facility() -> impl Strategy<Value = String> {
+    let fixed = (1.0f64..2.5).prop_map(|pue| format!("kind = \"fixed\"\npue = {pue}"));
+    let physics = (
+        prop::sample::select(vec!["phoenix", "lulea", "singapore", "ashburn", "dallas"]),
+        prop::sample::select(vec!["air-chiller-legacy", "air-chiller-economiser", "hybrid-dlc"]),
+        prop::sample::select(vec!["liquid-dry-cooler", "immersion", "hybrid-dlc"]),
+        0.3f64..2.0,
+        1u32..300,
+        0.0f64..15.0,
+        prop::sample::select(vec!["enterprise-2n", "hyperscale"]),
+    )
+        .prop_map(|(climate, air, liquid, margin, day, amp, el)| {
+            format!(
+                "kind = \"physics\"\nclimate = \"{climate}\"\ndesign_margin = {margin}\nelectrical = \"{el}\"\n\
+                 heat_wave = {{ day_of_year = {day}, days = 3, amplitude_c = {amp} }}\n\
+                 plants = {{ air = \"{air}\", liquid = \"{liquid}\" }}"
+            )
+        });
+    prop_oneof![fixed, physics]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]
     fn power_is_physical(
         racks in 1u32..40,
@@ -98,19 +121,23 @@ proptest! {
         twin_util in 0.0f64..=1.0,
         job_frac in 0.05f64..=1.0,
         defense_util in 0.0f64..=1.0,
-        pue in 1.0f64..2.5,
+        facility in facility(),
         step_s in prop::sample::select(vec![60u64, 300, 900, 3600]),
         seed in any::<u64>(),
     ) {
-        let sc = scenario(&study(racks, chat, twin_util, job_frac, defense_util, pue, step_s, seed));
+        let sc = scenario(&study(racks, chat, twin_util, job_frac, defense_util, &facility, step_s, seed));
+        let physics = sc.facility.is_physics();
         let peak_mw = sc.fleet.peak_w() / 1e6;
         let idle_mw: f64 = sc.fleet.groups.iter().map(|g| g.power_w(0.0)).sum::<f64>() / 1e6;
         let r = run_trial_0(&sc);
-        let nm = METRICS.len();
+        let nm = sc.metrics().len();
         for h in 0..sc.horizon_hours as usize {
             let row = &r[h * nm..(h + 1) * nm];
             for (m, v) in row.iter().enumerate() {
-                prop_assert!(*v >= 0.0 && v.is_finite(), "hour {h} {} = {v}", METRICS[m]);
+                prop_assert!(v.is_finite(), "hour {h} {} = {v}", METRICS[m]);
+                if !METRICS[m].ends_with("_c") {
+                    prop_assert!(*v >= 0.0, "hour {h} {} = {v}", METRICS[m]);
+                }
             }
             let it = f64::from(row[M_IT_TOTAL]);
             let fac = f64::from(row[M_FACILITY]);
@@ -120,6 +147,17 @@ proptest! {
             prop_assert!(f64::from(row[M_FACILITY_PEAK]) >= fac * (1.0 - 1e-5));
             let sectors: f64 = row[..4].iter().map(|x| f64::from(*x)).sum();
             prop_assert!((sectors - it).abs() <= 1e-4 * it.max(1.0));
+            if physics {
+                // Energy balance: facility = IT + cooling + losses (hourly means, f32 rounding).
+                let cooling = f64::from(row[M_COOLING]);
+                let losses = f64::from(row[M_LOSSES]);
+                prop_assert!((fac - (it + cooling + losses)).abs() <= 1e-5 * fac.max(1.0),
+                    "hour {h}: facility {fac} != IT {it} + cooling {cooling} + losses {losses}");
+                prop_assert!(f64::from(row[M_PUE]) >= 1.0 - 1e-6);
+                let inlet = f64::from(row[M_INLET_MAX]);
+                prop_assert!((10.0..=70.0).contains(&inlet), "hour {h}: inlet {inlet}");
+                prop_assert!(f64::from(row[M_WETBULB]) <= f64::from(row[M_DRYBULB]) + 1e-4);
+            }
         }
     }
 }

@@ -1,0 +1,245 @@
+//! Facility physics: direction, calibration against published PUE figures, heat waves, EPW.
+
+use dcload::engine::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
+use dcload::study::Scenario;
+
+use crate::common::*;
+
+/// A preset from runs/ with edits applied, at 5-minute steps and two trials for speed.
+fn preset(file: &str, edits: &[(&str, &str)]) -> Scenario {
+    let mut text = std::fs::read_to_string(repo(file)).unwrap();
+    text = text
+        .replace("step_s = 60 ", "step_s = 300 ")
+        .replace("trials = 20", "trials = 2");
+    for (a, b) in edits {
+        assert!(text.contains(a), "{file} lacks {a:?}");
+        text = text.replace(a, b);
+    }
+    scenario(&text)
+}
+
+fn annual_pue(r: &[TrialResult]) -> f64 {
+    r.iter().map(|t| t.summary.pue).sum::<f64>() / r.len() as f64
+}
+
+/// Energy-weighted PUE over the hours of the given months (0 = January).
+fn months_pue(sc: &Scenario, r: &[TrialResult], months: &[usize]) -> f64 {
+    let nm = sc.metrics().len();
+    let (mut fac, mut it) = (0.0, 0.0);
+    for t in r {
+        for h in 0..sc.horizon_hours as usize {
+            let m = sc
+                .calendar
+                .month0(dcload::time::SimTime::from_hours(h as u64));
+            if months.contains(&m) {
+                fac += f64::from(t.hourly[h * nm + M_FACILITY]);
+                it += f64::from(t.hourly[h * nm + M_IT_TOTAL]);
+            }
+        }
+    }
+    fac / it
+}
+
+#[test]
+fn summer_costs_more_than_winter_and_phoenix_more_than_lulea() {
+    let ash = preset("runs/campus-hybrid-ashburn.toml", &[]);
+    let r = trials(&ash);
+    let summer = months_pue(&ash, &r, &[5, 6, 7]);
+    let winter = months_pue(&ash, &r, &[0, 1, 11]);
+    assert!(
+        summer > winter + 0.01,
+        "summer {summer:.3} vs winter {winter:.3}"
+    );
+    // Same design (the hybrid campus) in two climates.
+    let phx = preset(
+        "runs/campus-hybrid-ashburn.toml",
+        &[("climate = \"ashburn\"", "climate = \"phoenix\"")],
+    );
+    let lul = preset(
+        "runs/campus-hybrid-ashburn.toml",
+        &[("climate = \"ashburn\"", "climate = \"lulea\"")],
+    );
+    let (p, l) = (annual_pue(&trials(&phx)), annual_pue(&trials(&lul)));
+    assert!(p > l + 0.01, "Phoenix {p:.3} vs Lulea {l:.3}");
+    // Weather really differs: Phoenix is hotter in the hourly outdoor column.
+    let nm = phx.metrics().len();
+    let mean_db = |sc: &Scenario| {
+        let r = trials(sc);
+        (0..sc.horizon_hours as usize)
+            .map(|h| f64::from(r[0].hourly[h * nm + M_DRYBULB]))
+            .sum::<f64>()
+            / sc.horizon_hours as f64
+    };
+    assert!(mean_db(&phx) > mean_db(&lul) + 15.0);
+}
+
+#[test]
+fn liquid_cooling_beats_air_in_the_same_climate() {
+    let air = preset(
+        "runs/campus-air-phoenix.toml",
+        &[
+            (
+                "plants = { air = \"air-chiller-legacy\" }",
+                "plants = { air = \"air-chiller-economiser\" }",
+            ),
+            (
+                "electrical = \"enterprise-2n\"",
+                "electrical = \"hyperscale\"",
+            ),
+        ],
+    );
+    let liquid = preset(
+        "runs/campus-liquid-lulea.toml",
+        &[("climate = \"lulea\"", "climate = \"phoenix\"")],
+    );
+    let (a, l) = (annual_pue(&trials(&air)), annual_pue(&trials(&liquid)));
+    assert!(l < a, "liquid {l:.3} should be below air {a:.3} in Phoenix");
+}
+
+/// Google's fleet-wide trailing-twelve-month PUE is ~1.09-1.10 (Google Data Centers
+/// efficiency disclosures, 2023-2024): a liquid-cooled hyperscale design in a cool climate
+/// must land in 1.06-1.15.
+#[test]
+fn calibration_liquid_hyperscale_cool_climate_google() {
+    let sc = preset("runs/campus-liquid-lulea.toml", &[]);
+    let p = annual_pue(&trials(&sc));
+    assert!(
+        (1.06..=1.15).contains(&p),
+        "annual PUE {p:.3}, want 1.06-1.15"
+    );
+}
+
+/// Uptime Institute Global Data Center Survey (2023, 2024): average annual PUE ~1.56-1.58.
+/// An air-cooled enterprise design (legacy chillers, 2N UPS) in a warm climate must land in
+/// 1.45-1.70.
+#[test]
+fn calibration_air_enterprise_warm_climate_uptime() {
+    let sc = preset("runs/campus-air-phoenix.toml", &[]);
+    let p = annual_pue(&trials(&sc));
+    assert!(
+        (1.45..=1.70).contains(&p),
+        "annual PUE {p:.3}, want 1.45-1.70"
+    );
+}
+
+#[test]
+fn dry_coolers_use_no_onsite_water_but_towers_do() {
+    // The air-cooled legacy design rejects heat with dry (air-cooled) chillers.
+    let dry = preset("runs/campus-air-phoenix.toml", &[]);
+    for t in trials(&dry) {
+        assert_eq!(t.summary.water_onsite_m3, 0.0);
+        assert!(
+            t.summary.water_offsite_m3 > 0.0,
+            "grid water is still counted"
+        );
+    }
+    // The hybrid campus's air halls reject heat through evaporative cooling towers.
+    let tower = preset("runs/campus-hybrid-ashburn.toml", &[]);
+    for t in trials(&tower) {
+        assert!(
+            t.summary.water_onsite_m3 > 0.0,
+            "cooling towers evaporate water"
+        );
+        assert!(
+            t.summary.wue_l_per_kwh > 0.1 && t.summary.wue_l_per_kwh < 3.0,
+            "WUE {}",
+            t.summary.wue_l_per_kwh
+        );
+    }
+}
+
+#[test]
+fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
+    let under = preset("runs/heatwave-stress.toml", &[]);
+    let r = trials(&under);
+    for t in &r {
+        assert!(
+            t.summary.throttled_acc_h > 1000.0,
+            "throttled {}",
+            t.summary.throttled_acc_h
+        );
+        assert!(
+            t.summary.max_inlet_c > 40.0,
+            "coolant {} should pass W40's 40 C",
+            t.summary.max_inlet_c
+        );
+    }
+    // The throttling shows in the hourly output during the heat wave (10-16 July).
+    let nm = under.metrics().len();
+    let m = dcload::engine::M_THROTTLED;
+    let wave: f64 = (190 * 24..197 * 24)
+        .map(|h| f64::from(r[0].hourly[h * nm + m]))
+        .sum();
+    assert!(wave > 0.0, "no throttling during the heat wave");
+    let ample = preset(
+        "runs/heatwave-stress.toml",
+        &[("design_margin = 1.0 ", "design_margin = 1.6 ")],
+    );
+    let ra = trials(&ample);
+    for (t, u) in ra.iter().zip(&r) {
+        assert_eq!(t.summary.throttled_acc_h, 0.0);
+        assert!(t.summary.max_inlet_c <= 40.0);
+        // Lost work: the undersized hall drops more requests than the ample one.
+        assert!(u.summary.requests_dropped > t.summary.requests_dropped);
+    }
+}
+
+/// A small EPW written by the test: 8 header lines and 8760 rows of a known temperature
+/// pattern. dcload runs on it, and a malformed copy fails naming the line.
+#[test]
+fn epw_weather_file_and_a_malformed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut epw = String::from(
+        "LOCATION,Testville,XX,XXX,TEST,000000,40.0,-75.0,-5.0,100.0\n\
+         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
+         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
+         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
+    );
+    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    for (m, &nd) in days.iter().enumerate() {
+        for d in 1..=nd {
+            for h in 1..=24 {
+                // 5 C in January rising 2 C a month; 60 % RH.
+                let t = 5.0 + 2.0 * m as f64;
+                epw.push_str(&format!(
+                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t:.1},{:.1},60,101325\n",
+                    m + 1,
+                    t - 7.0
+                ));
+            }
+        }
+    }
+    std::fs::write(dir.path().join("test.epw"), &epw).unwrap();
+    let run = std::fs::read_to_string(repo("runs/campus-hybrid-ashburn.toml"))
+        .unwrap()
+        .replace("climate = \"ashburn\"", "epw = \"test.epw\"")
+        .replace("step_s = 60 ", "step_s = 900 ")
+        .replace("trials = 20", "trials = 1");
+    std::fs::write(dir.path().join("run.toml"), &run).unwrap();
+    let lib = dcload::library::Library::builtin().unwrap();
+    let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
+    let r = trials(&sc);
+    let nm = sc.metrics().len();
+    assert_eq!(r[0].hourly[M_DRYBULB], 5.0); // 1 January
+    assert_eq!(
+        r[0].hourly[(31 + 28 + 31 + 30 + 31 + 30 + 5) * 24 * nm + M_DRYBULB],
+        17.0
+    ); // 6 July
+    // Malformed: a letter in the dry bulb of the 20th data row (line 28).
+    let bad: String = epw
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 27 { l.replacen(",5.0,", ",5.x,", 1) } else { l.to_string() } + "\n")
+        .collect();
+    std::fs::write(dir.path().join("test.epw"), bad).unwrap();
+    let out = dcload()
+        .args(["validate", dir.path().join("run.toml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("test.epw:28") && err.contains("dry bulb"),
+        "{err}"
+    );
+}
