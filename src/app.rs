@@ -66,7 +66,7 @@ fn run_study(args: &RunArgs) -> Result<()> {
     let results = montecarlo::run(&sc, threads, mode)?;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let paths = output::write_all(&out, &sc, &results, used_threads, wall)?;
+    let paths = output::write_all(&out, &sc, &results, used_threads, wall, args.traces)?;
     if !args.quiet {
         let bands = output::trial_bands(&sc, &results);
         let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);

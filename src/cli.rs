@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// A model folder that adds to and overrides the built-in library.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
+    #[arg(long)]
+    pub traces: bool,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,

@@ -11,12 +11,14 @@ pub mod engine;
 pub mod error;
 pub mod facility;
 pub mod fleet;
+pub mod grid;
 pub mod library;
 pub mod montecarlo;
 pub mod output;
 pub mod stats;
 pub mod study;
 pub mod time;
+pub mod utility;
 pub mod weather;
 pub mod workload;
 

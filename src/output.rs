@@ -215,6 +215,7 @@ struct Summary<'a> {
     wall_time_s: f64,
     installed_it_peak_mw: f64,
     metrics: Vec<(String, Band)>,
+    ramps: crate::utility::Ramps,
     config: &'a RunSpec,
 }
 
@@ -274,6 +275,7 @@ pub fn summary_json(
         wall_time_s,
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         metrics: Vec::new(),
+        ramps: crate::utility::ramps(sc, results),
         config: &sc.spec,
     };
     let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
@@ -288,22 +290,35 @@ pub fn summary_json(
     serde_json::to_string_pretty(&v).map_err(|e| Error::Other(format!("summary.json: {e}")))
 }
 
-/// Writes hourly.csv, trials.csv and summary.json into `dir`; returns their paths.
+/// Writes hourly.csv, trials.csv, summary.json and the utility package (load_8760.csv,
+/// monthly.csv, load_duration.csv, and with `traces` traces/facility_mw.csv) into `dir`;
+/// returns their paths.
 pub fn write_all(
     dir: &Path,
     sc: &Scenario,
     results: &[TrialResult],
     threads: usize,
     wall_time_s: f64,
+    traces: bool,
 ) -> Result<Vec<PathBuf>> {
-    let files = [
+    use crate::utility;
+    let mut files = vec![
         ("hourly.csv", hourly_csv(sc, results)),
         ("trials.csv", trials_csv(sc, results)),
         (
             "summary.json",
             summary_json(sc, results, threads, wall_time_s)?,
         ),
+        ("load_8760.csv", utility::load_8760_csv(sc, results)),
+        (
+            "monthly.csv",
+            utility::monthly_csv(sc, results, &sc.grid.system_peak_hours),
+        ),
+        ("load_duration.csv", utility::load_duration_csv(sc, results)),
     ];
+    if traces {
+        files.push(("traces/facility_mw.csv", utility::traces_csv(sc, results)));
+    }
     let mut paths = Vec::new();
     for (name, text) in files {
         let p = dir.join(name);

@@ -12,6 +12,7 @@ use toml::Spanned;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
+use crate::grid::site::{Grid, GridSpec};
 use crate::library::err_after;
 use crate::library::{CoolingKind, Library};
 use crate::time::{Calendar, Date, parse_utc_offset};
@@ -54,6 +55,8 @@ pub struct RunSpec {
     #[serde(default)]
     pub defense: Vec<DefenseSpec>,
     pub facility: FacilitySpec,
+    #[serde(default)]
+    pub grid: GridSpec,
 }
 
 fn default_start() -> String {
@@ -114,6 +117,7 @@ pub struct Scenario {
     pub trainings: Vec<Training>,
     pub defenses: Vec<Defense>,
     pub facility: Facility,
+    pub grid: Grid,
     pub spec: RunSpec,
 }
 
@@ -205,6 +209,7 @@ impl Scenario {
             .collect::<Result<Vec<_>>>()?;
         let facility =
             resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
+        let grid = Grid::resolve(&spec.grid, src, start, spec.horizon_hours)?;
         let mut fleet = fleet;
         assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
@@ -223,6 +228,7 @@ impl Scenario {
             trainings,
             defenses,
             facility,
+            grid,
             spec,
         })
     }

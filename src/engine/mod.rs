@@ -85,6 +85,14 @@ pub struct TrialSummary {
     /// Accelerator-hours held back by thermal throttling.
     pub throttled_acc_h: f64,
     pub max_inlet_c: f64,
+    /// Largest rise and fall of facility demand, MW: between consecutive steps, consecutive
+    /// 15-minute means (when the step divides 15 minutes) and consecutive hourly means.
+    pub ramp_up_step_mw: f64,
+    pub ramp_down_step_mw: f64,
+    pub ramp_up_15min_mw: f64,
+    pub ramp_down_15min_mw: f64,
+    pub ramp_up_hour_mw: f64,
+    pub ramp_down_hour_mw: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +129,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
 
     let mut defense_unserved_acc_s = 0.0;
     let mut step_in_hour = 0;
+    // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
+    let mut prev_step_w = f64::NAN;
+    let steps_per_15 = if 900 % dt == 0 { 900 / dt } else { 0 };
+    let (mut block_acc, mut block_n, mut prev_block_w) = (0.0, 0u64, f64::NAN);
+    let mut prev_hour_mw = f64::NAN;
     let steps_per_week = (WEEK_S as u64 / dt) as usize;
     let mut week_step =
         sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s()) * (86_400 / dt as usize);
@@ -281,6 +294,27 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         hour_acc[M_IT_TOTAL] += it_w;
         hour_acc[M_FACILITY] += fac.facility_w;
         hour_peak = hour_peak.max(fac.facility_w);
+        if !prev_step_w.is_nan() {
+            let d = fac.facility_w - prev_step_w;
+            sum.ramp_up_step_mw = sum.ramp_up_step_mw.max(d / 1e6);
+            sum.ramp_down_step_mw = sum.ramp_down_step_mw.max(-d / 1e6);
+        }
+        prev_step_w = fac.facility_w;
+        if steps_per_15 > 0 {
+            block_acc += fac.facility_w;
+            block_n += 1;
+            if block_n == steps_per_15 {
+                let mean = block_acc / block_n as f64;
+                if !prev_block_w.is_nan() {
+                    let d = mean - prev_block_w;
+                    sum.ramp_up_15min_mw = sum.ramp_up_15min_mw.max(d / 1e6);
+                    sum.ramp_down_15min_mw = sum.ramp_down_15min_mw.max(-d / 1e6);
+                }
+                prev_block_w = mean;
+                block_acc = 0.0;
+                block_n = 0;
+            }
+        }
         for (e, w) in sum.sector_mwh.iter_mut().zip(sector_w) {
             *e += w * to_mwh;
         }
@@ -331,6 +365,12 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             sum.requests_dropped += hour_acc[M_DROPPED];
             sum.peak_mw = sum.peak_mw.max(hour_acc[M_FACILITY] / n / 1e6);
             sum.peak_step_mw = sum.peak_step_mw.max(hour_peak / 1e6);
+            let hour_mw = hour_acc[M_FACILITY] / n / 1e6;
+            if !prev_hour_mw.is_nan() {
+                sum.ramp_up_hour_mw = sum.ramp_up_hour_mw.max(hour_mw - prev_hour_mw);
+                sum.ramp_down_hour_mw = sum.ramp_down_hour_mw.max(prev_hour_mw - hour_mw);
+            }
+            prev_hour_mw = hour_mw;
             hour_acc = [0.0; METRICS.len()];
             hour_peak = 0.0;
         }

@@ -1,0 +1,3 @@
+//! The grid side: the interconnection (import limit, system peak hours).
+
+pub mod site;

@@ -1,0 +1,109 @@
+//! The site's side of the grid connection: the import limit and what happens above it, and the
+//! hours of the system's peak that a utility asks about.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Result, Source};
+use crate::library::err_after;
+use crate::time::Date;
+
+/// The `[grid]` table of a run file.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    /// Import limit of the interconnection, MW.
+    pub import_limit_mw: Option<f64>,
+    /// "record" (count exceedances) or "cap" (shed flexible load to stay under the limit).
+    pub limit_policy: Option<Spanned<String>>,
+    /// Hours of the system's peak (study clock), e.g. "2025-07-16T17:00": monthly.csv reports
+    /// the site's demand at them.
+    #[serde(default)]
+    pub system_peak_hours: Vec<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum LimitPolicy {
+    Record,
+    Cap,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Grid {
+    /// Import limit, W, and its policy.
+    pub limit: Option<(f64, LimitPolicy)>,
+    /// Hour indices of the horizon.
+    pub system_peak_hours: Vec<usize>,
+}
+
+impl Grid {
+    pub fn resolve(spec: &GridSpec, src: &Source, start: Date, horizon_hours: u64) -> Result<Grid> {
+        let at = src.text.find("[grid]").unwrap_or(0);
+        let policy = match spec.limit_policy.as_ref().map(|p| p.get_ref().as_str()) {
+            None | Some("record") => LimitPolicy::Record,
+            Some("cap") => LimitPolicy::Cap,
+            Some(other) => {
+                let span = spec.limit_policy.as_ref().map_or(at..at, Spanned::span);
+                return Err(src.error_at(
+                    span,
+                    "limit_policy",
+                    format!("expected \"record\" or \"cap\", found {other:?}"),
+                ));
+            }
+        };
+        let limit = match spec.import_limit_mw {
+            Some(mw) if mw.is_finite() && mw > 0.0 => Some((mw * 1e6, policy)),
+            Some(mw) => {
+                return Err(err_after(
+                    src,
+                    at,
+                    "import_limit_mw",
+                    &format!("expected a positive number of MW, found {mw}"),
+                ));
+            }
+            None => {
+                if spec.limit_policy.is_some() {
+                    return Err(err_after(src, at, "limit_policy", "needs import_limit_mw"));
+                }
+                None
+            }
+        };
+        let mut system_peak_hours = Vec::new();
+        for s in &spec.system_peak_hours {
+            let h = parse_hour(s.get_ref(), start).ok_or_else(|| {
+                src.error_at(
+                    s.span(),
+                    "system_peak_hours",
+                    format!(
+                        "expected an hour like \"2025-07-16T17:00\" in the study clock, found {:?}",
+                        s.get_ref()
+                    ),
+                )
+            })?;
+            if h >= horizon_hours as i64 || h < 0 {
+                return Err(src.error_at(
+                    s.span(),
+                    "system_peak_hours",
+                    "outside the study's horizon",
+                ));
+            }
+            system_peak_hours.push(h as usize);
+        }
+        Ok(Grid {
+            limit,
+            system_peak_hours,
+        })
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (minutes must be 00) to the hour index from `start`.
+fn parse_hour(s: &str, start: Date) -> Option<i64> {
+    let (d, t) = s.split_once('T')?;
+    let date = Date::parse(d).ok()?;
+    let (hh, mm) = t.split_once(':')?;
+    let h: i64 = hh.parse().ok()?;
+    if mm != "00" || !(0..24).contains(&h) {
+        return None;
+    }
+    Some((date.days_since_epoch() - start.days_since_epoch()) * 24 + h)
+}
