@@ -180,6 +180,9 @@ pub struct Pool {
     pub capacity: f64,
     /// 1 / capacity, so the step loop multiplies instead of dividing.
     pub inv_capacity: f64,
+    /// Dynamic power per busy accelerator-equivalent at linear scaling, W: what shedding one
+    /// unit of work saves (used to aim load shedding).
+    pub watts_per_busy: f64,
     /// Sector that pays for the pool's idle power when no work runs on it.
     pub primary: Sector,
 }

@@ -122,6 +122,28 @@ fn physics_values(s: &TrialSummary) -> [f64; 7] {
     ]
 }
 
+pub const LIMIT_TRIAL_COLUMNS: [&str; 7] = [
+    "exceed_hours",
+    "exceed_mwh",
+    "exceed_worst_mw",
+    "shed_training_acc_h",
+    "shed_industrial_acc_h",
+    "deferred_consumer_acc_h",
+    "cap_shortfall_hours",
+];
+
+fn limit_values(s: &TrialSummary) -> [f64; 7] {
+    [
+        s.exceed_hours,
+        s.exceed_mwh,
+        s.exceed_worst_mw,
+        s.shed_training_acc_h,
+        s.shed_industrial_acc_h,
+        s.deferred_consumer_acc_h,
+        s.cap_shortfall_hours,
+    ]
+}
+
 pub const TRIAL_COLUMNS: [&str; 15] = [
     "trial",
     "energy_mwh",
@@ -163,16 +185,26 @@ fn trial_row(s: &TrialSummary) -> String {
 
 pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let physics = sc.facility.is_physics();
+    let limit = sc.grid.limit.is_some();
     let mut out = TRIAL_COLUMNS.join(",");
     if physics {
         out.push(',');
         out.push_str(&PHYSICS_TRIAL_COLUMNS.join(","));
+    }
+    if limit {
+        out.push(',');
+        out.push_str(&LIMIT_TRIAL_COLUMNS.join(","));
     }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
         if physics {
             for v in physics_values(&r.summary) {
+                let _ = write!(out, ",{v:.4}");
+            }
+        }
+        if limit {
+            for v in limit_values(&r.summary) {
                 let _ = write!(out, ",{v:.4}");
             }
         }

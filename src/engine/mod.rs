@@ -10,6 +10,7 @@ mod state;
 
 use crate::facility::Facility;
 use crate::fleet::Sector;
+use crate::grid::site::LimitPolicy;
 use crate::study::Scenario;
 use crate::time::SimTime;
 use crate::workload::arrivals::poisson_count;
@@ -93,6 +94,17 @@ pub struct TrialSummary {
     pub ramp_down_15min_mw: f64,
     pub ramp_up_hour_mw: f64,
     pub ramp_down_hour_mw: f64,
+    /// Time, energy and worst excess above the import limit (after any shedding), h, MWh, MW.
+    pub exceed_hours: f64,
+    pub exceed_mwh: f64,
+    pub exceed_worst_mw: f64,
+    /// With `limit_policy = "cap"`: work shed (training paused, twins slowed), work deferred
+    /// (consumer requests re-queued), and time the limit could not be met even after shedding
+    /// everything flexible (defense is never shed).
+    pub shed_training_acc_h: f64,
+    pub shed_industrial_acc_h: f64,
+    pub deferred_consumer_acc_h: f64,
+    pub cap_shortfall_hours: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -226,31 +238,61 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 queue = max_q;
             }
             cs.queue = queue;
+            cs.served = served;
+            ps.consumer_served += served;
             ps.busy[Sector::Consumer as usize] += served * inv_dt;
             hour_acc[M_SERVED] += served * c.inv_mean_work;
             hour_acc[M_DROPPED] += dropped * c.inv_mean_work;
         }
 
         // 2. Fleet power: every group of a pool runs at the pool's utilisation.
-        for ps in pools.iter_mut() {
-            let busy: f64 = ps.busy.iter().sum();
-            ps.util = busy * ps.inv_capacity;
-        }
-        match (physics, &st.physics) {
-            (Some(fac), Some(ph)) => {
-                for (gi, (g, it)) in sc.fleet.groups.iter().zip(&mut st.group_it).enumerate() {
-                    // Work spreads in proportion to capped capacity, so a throttled group runs
-                    // at the pool's utilisation of its reduced capacity.
-                    let p = g.power_w(pools[g.pool].util * ph.caps[gi])
-                        * (1.0 + fac.fan_factor(ph, gi));
-                    *it = p;
-                    pools[g.pool].power_w += p;
+        let ph_ref = physics.zip(st.physics.as_ref());
+        let mut it_w = fleet_power(sc, pools, ph_ref, &mut st.group_it);
+
+        // 2b. The interconnection: record exceedances, or shed flexible load to stay under.
+        if let Some((limit_w, policy)) = sc.grid.limit {
+            let estimate = |it: f64, group_it: &[f64]| match (sc.facility.fixed_pue(), ph_ref) {
+                (Some(pue), _) => it * pue,
+                (None, Some((f, ph))) => f.peek(ph, group_it, (step / steps_per_hour) as usize, dt_f),
+                (None, None) => it,
+            };
+            let mut fac_w = estimate(it_w, &st.group_it);
+            if policy == LimitPolicy::Cap && fac_w > limit_w {
+                let before: [f64; 4] = sum_busy(pools);
+                for sector in SHED_ORDER {
+                    for _ in 0..8 {
+                        if fac_w <= limit_w {
+                            break;
+                        }
+                        // IT to shed: the excess over the average facility/IT ratio, plus 1 %
+                        // (fixed loads make the marginal ratio lower than the average).
+                        let ratio = if it_w > 0.0 { fac_w / it_w } else { 1.0 };
+                        let need_w = (fac_w - limit_w) / ratio * 1.01 + 1.0;
+                        if !shed_sector(sc, pools, sector, need_w) {
+                            break;
+                        }
+                        it_w = fleet_power(sc, pools, ph_ref, &mut st.group_it);
+                        fac_w = estimate(it_w, &st.group_it);
+                    }
+                }
+                let after = sum_busy(pools);
+                let shed_acc_s = |s: Sector| (before[s as usize] - after[s as usize]) * dt_f;
+                sum.shed_training_acc_h += shed_acc_s(Sector::Training) / 3600.0;
+                sum.shed_industrial_acc_h += shed_acc_s(Sector::Industrial) / 3600.0;
+                let consumer_shed = shed_acc_s(Sector::Consumer);
+                if consumer_shed > 0.0 {
+                    // Shed consumer work goes back to its class's queue (deferred, not lost).
+                    requeue_consumer(sc, &mut st.consumers, pools, &before, dt_f, &mut hour_acc);
+                    sum.deferred_consumer_acc_h += consumer_shed / 3600.0;
+                }
+                if fac_w > limit_w {
+                    sum.cap_shortfall_hours += dt_f / 3600.0;
                 }
             }
-            _ => {
-                for g in &sc.fleet.groups {
-                    pools[g.pool].power_w += g.power_w(pools[g.pool].util);
-                }
+            if fac_w > limit_w {
+                sum.exceed_hours += dt_f / 3600.0;
+                sum.exceed_mwh += (fac_w - limit_w) * dt_f / 3600.0 / 1e6;
+                sum.exceed_worst_mw = sum.exceed_worst_mw.max((fac_w - limit_w) / 1e6);
             }
         }
         let mut sector_w = [0f64; 4];
@@ -400,5 +442,107 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     TrialResult {
         hourly,
         summary: sum,
+    }
+}
+
+/// Sectors shed, in order, when the site must come down: training pauses first, consumer
+/// requests are degraded (deferred to the queue), twins slow; defense is never shed.
+const SHED_ORDER: [Sector; 3] = [Sector::Training, Sector::Consumer, Sector::Industrial];
+
+/// IT power of the fleet at the pools' current busy figures; fills each pool's utilisation and
+/// power and each group's IT power.
+#[inline]
+fn fleet_power(
+    sc: &Scenario,
+    pools: &mut [PoolStep],
+    physics: Option<(&crate::facility::PhysicsFacility, &crate::facility::site::PhysicsState)>,
+    group_it: &mut [f64],
+) -> f64 {
+    for ps in pools.iter_mut() {
+        let busy: f64 = ps.busy.iter().sum();
+        ps.util = busy * ps.inv_capacity;
+        ps.power_w = 0.0;
+    }
+    let mut it_w = 0.0;
+    match physics {
+        Some((fac, ph)) => {
+            for (gi, (g, it)) in sc.fleet.groups.iter().zip(group_it.iter_mut()).enumerate() {
+                // Work spreads in proportion to capped capacity, so a throttled group runs at the
+                // pool's utilisation of its reduced capacity. Faster server fans draw more, up to
+                // the group's power limit (rack budget cap or rated peak) that firmware enforces.
+                let p = (g.power_w(pools[g.pool].util * ph.caps[gi]) * (1.0 + fac.fan_factor(ph, gi)))
+                    .min(g.peak_w());
+                *it = p;
+                pools[g.pool].power_w += p;
+                it_w += p;
+            }
+        }
+        None => {
+            for g in &sc.fleet.groups {
+                let p = g.power_w(pools[g.pool].util);
+                pools[g.pool].power_w += p;
+                it_w += p;
+            }
+        }
+    }
+    it_w
+}
+
+fn sum_busy(pools: &[PoolStep]) -> [f64; 4] {
+    let mut b = [0.0; 4];
+    for ps in pools {
+        for (x, y) in b.iter_mut().zip(ps.busy) {
+            *x += y;
+        }
+    }
+    b
+}
+
+/// Cuts a sector's busy accelerators in every pool by the same fraction, aiming to shed `need_w`
+/// of IT power. Returns false when the sector has nothing left to shed.
+fn shed_sector(sc: &Scenario, pools: &mut [PoolStep], sector: Sector, need_w: f64) -> bool {
+    // Watts per busy accelerator-equivalent in each pool at full-scale linear power.
+    let mut sheddable_w = 0.0;
+    for (ps, pool) in pools.iter().zip(&sc.fleet.pools) {
+        sheddable_w += ps.busy[sector as usize] * pool.watts_per_busy;
+    }
+    if sheddable_w <= 0.0 {
+        return false;
+    }
+    let f = (need_w / sheddable_w).min(1.0);
+    for ps in pools.iter_mut() {
+        ps.busy[sector as usize] *= 1.0 - f;
+        if f >= 1.0 {
+            ps.busy[sector as usize] = 0.0;
+        }
+    }
+    true
+}
+
+/// Returns consumer work shed in this step to the queues of the classes that were served it, in
+/// proportion to what each class was served, and takes it off the served-request count.
+fn requeue_consumer(
+    sc: &Scenario,
+    consumers: &mut [state::ConsumerState],
+    pools: &[PoolStep],
+    before: &[f64; 4],
+    dt_f: f64,
+    hour_acc: &mut [f64],
+) {
+    let _ = before;
+    for (cs, c) in consumers.iter_mut().zip(&sc.consumers) {
+        let ps = &pools[c.pool];
+        // Fraction of this pool's consumer service that survived the shedding.
+        let kept = if ps.consumer_served > 0.0 {
+            (ps.busy[Sector::Consumer as usize] * dt_f / ps.consumer_served).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let shed = cs.served * (1.0 - kept);
+        if shed > 0.0 {
+            cs.queue += shed;
+            cs.served -= shed;
+            hour_acc[M_SERVED] -= shed * c.inv_mean_work;
+        }
     }
 }

@@ -51,6 +51,8 @@ pub struct PoolStep {
     pub consumer_demand: f64,
     /// Share of consumer demand the pool can serve this step.
     pub consumer_share: f64,
+    /// Consumer work served this step, accelerator-seconds.
+    pub consumer_served: f64,
     /// 1 / this step's capacity (thermal caps can shrink it).
     pub inv_capacity: f64,
     /// Busy share of this step's capacity.
@@ -67,6 +69,8 @@ pub struct ConsumerState {
     pub demand: f64,
     /// Growth factor, refreshed every simulated hour.
     pub growth: f64,
+    /// Work served this step, accelerator-seconds.
+    pub served: f64,
 }
 
 #[derive(Debug)]
@@ -128,6 +132,7 @@ impl TrialState {
                     queue: 0.0,
                     demand: 0.0,
                     growth: 1.0,
+                    served: 0.0,
                 })
                 .collect(),
             twins: sc

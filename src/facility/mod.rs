@@ -97,6 +97,13 @@ impl Facility {
         }
     }
 
+    pub fn fixed_pue(&self) -> Option<f64> {
+        match self {
+            Facility::Fixed { pue } => Some(*pue),
+            Facility::Physics(_) => None,
+        }
+    }
+
     pub fn is_physics(&self) -> bool {
         matches!(self, Facility::Physics(_))
     }

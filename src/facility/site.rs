@@ -391,6 +391,25 @@ impl PhysicsFacility {
         }
     }
 
+    /// Facility power this step would draw for the given group IT powers, without advancing any
+    /// state: what load shedding aims at.
+    pub fn peek(&self, st: &PhysicsState, group_it_w: &[f64], hour: usize, dt_s: f64) -> f64 {
+        let outdoor = st.weather[hour];
+        let mut heat = [0.0f64; 3];
+        let mut it_w = 0.0;
+        for (g, &h) in self.groups.iter().zip(group_it_w) {
+            heat[g.plant.min(2)] += h;
+            it_w += h;
+        }
+        let cooling_w: f64 = self
+            .plants
+            .iter()
+            .zip(heat)
+            .map(|(p, h)| p.plant.evaluate(h, &outdoor, dt_s).power_w)
+            .sum();
+        it_w + cooling_w + self.electrical.losses(it_w, cooling_w).total_w()
+    }
+
     /// One step: cooling per group, thermal state and next step's caps, then the electrical chain.
     #[inline]
     pub fn step(
