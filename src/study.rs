@@ -511,7 +511,8 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
         let p = &mut fleet.pools[pool];
         p.groups.push(fleet.groups.len());
         p.accelerators += group.accelerators;
-        let dyn_w = p.watts_per_busy * p.capacity + group.servers * (group.server_max_w - group.server_idle_w);
+        let dyn_w = p.watts_per_busy * p.capacity
+            + group.servers * (group.server_max_w - group.server_idle_w);
         p.capacity += group.capacity();
         p.inv_capacity = 1.0 / p.capacity;
         p.watts_per_busy = dyn_w / p.capacity;

@@ -253,7 +253,9 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         if let Some((limit_w, policy)) = sc.grid.limit {
             let estimate = |it: f64, group_it: &[f64]| match (sc.facility.fixed_pue(), ph_ref) {
                 (Some(pue), _) => it * pue,
-                (None, Some((f, ph))) => f.peek(ph, group_it, (step / steps_per_hour) as usize, dt_f),
+                (None, Some((f, ph))) => {
+                    f.peek(ph, group_it, (step / steps_per_hour) as usize, dt_f)
+                }
                 (None, None) => it,
             };
             let mut fac_w = estimate(it_w, &st.group_it);
@@ -455,7 +457,10 @@ const SHED_ORDER: [Sector; 3] = [Sector::Training, Sector::Consumer, Sector::Ind
 fn fleet_power(
     sc: &Scenario,
     pools: &mut [PoolStep],
-    physics: Option<(&crate::facility::PhysicsFacility, &crate::facility::site::PhysicsState)>,
+    physics: Option<(
+        &crate::facility::PhysicsFacility,
+        &crate::facility::site::PhysicsState,
+    )>,
     group_it: &mut [f64],
 ) -> f64 {
     for ps in pools.iter_mut() {
@@ -470,8 +475,9 @@ fn fleet_power(
                 // Work spreads in proportion to capped capacity, so a throttled group runs at the
                 // pool's utilisation of its reduced capacity. Faster server fans draw more, up to
                 // the group's power limit (rack budget cap or rated peak) that firmware enforces.
-                let p = (g.power_w(pools[g.pool].util * ph.caps[gi]) * (1.0 + fac.fan_factor(ph, gi)))
-                    .min(g.peak_w());
+                let p = (g.power_w(pools[g.pool].util * ph.caps[gi])
+                    * (1.0 + fac.fan_factor(ph, gi)))
+                .min(g.peak_w());
                 *it = p;
                 pools[g.pool].power_w += p;
                 it_w += p;

@@ -8,3 +8,4 @@ mod determinism;
 mod facility;
 mod properties;
 mod reproductions;
+mod utility;
