@@ -144,6 +144,20 @@ fn limit_values(s: &TrialSummary) -> [f64; 7] {
     ]
 }
 
+pub const FAILURE_TRIAL_COLUMNS: [&str; 3] = [
+    "training_interruptions",
+    "training_lost_acc_h",
+    "defense_availability",
+];
+
+fn failure_values(s: &TrialSummary) -> [f64; 3] {
+    [
+        s.training_interruptions as f64,
+        s.training_lost_acc_h,
+        s.defense_availability,
+    ]
+}
+
 pub const TRIAL_COLUMNS: [&str; 15] = [
     "trial",
     "energy_mwh",
@@ -195,6 +209,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(&LIMIT_TRIAL_COLUMNS.join(","));
     }
+    let failures = sc.failures.is_some();
+    if failures {
+        out.push(',');
+        out.push_str(&FAILURE_TRIAL_COLUMNS.join(","));
+    }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
@@ -207,6 +226,10 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
             for v in limit_values(&r.summary) {
                 let _ = write!(out, ",{v:.4}");
             }
+        }
+        if failures {
+            let [n, lost, avail] = failure_values(&r.summary);
+            let _ = write!(out, ",{n:.0},{lost:.3},{avail:.6}");
         }
         out.push('\n');
     }

@@ -15,6 +15,7 @@ use crate::fleet::{Fleet, Pool, RackGroup, Sector};
 use crate::grid::site::{Grid, GridSpec};
 use crate::library::err_after;
 use crate::library::{CoolingKind, Library};
+use crate::reliability::{FailureSpec, Failures};
 use crate::time::{Calendar, Date, parse_utc_offset};
 use crate::workload::Ctx;
 use crate::workload::consumer::{ConsumerClass, ConsumerSpec};
@@ -57,6 +58,8 @@ pub struct RunSpec {
     pub facility: FacilitySpec,
     #[serde(default)]
     pub grid: GridSpec,
+    /// Server failures and repairs (absent: no failures).
+    pub failures: Option<FailureSpec>,
 }
 
 fn default_start() -> String {
@@ -118,6 +121,7 @@ pub struct Scenario {
     pub defenses: Vec<Defense>,
     pub facility: Facility,
     pub grid: Grid,
+    pub failures: Option<Failures>,
     pub spec: RunSpec,
 }
 
@@ -210,6 +214,11 @@ impl Scenario {
         let facility =
             resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
         let grid = Grid::resolve(&spec.grid, src, start, spec.horizon_hours)?;
+        let failures = spec
+            .failures
+            .as_ref()
+            .map(|f| Failures::resolve(f, src))
+            .transpose()?;
         let mut fleet = fleet;
         assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
@@ -229,6 +238,7 @@ impl Scenario {
             defenses,
             facility,
             grid,
+            failures,
             spec,
         })
     }

@@ -28,6 +28,12 @@ pub enum Event {
         slot: u32,
         epoch: u32,
     },
+    /// A job finished restarting from its checkpoint after a failure.
+    RestartEnd {
+        w: u32,
+        slot: u32,
+        epoch: u32,
+    },
     /// A twin's study campaign; `mag` indexes the trial's episode magnitudes.
     CampaignStart {
         twin: u32,

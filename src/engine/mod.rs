@@ -105,6 +105,13 @@ pub struct TrialSummary {
     pub shed_industrial_acc_h: f64,
     pub deferred_consumer_acc_h: f64,
     pub cap_shortfall_hours: f64,
+    /// Training jobs hit by server failures, and the progress they lost (accelerator-hours).
+    pub training_interruptions: u64,
+    pub training_lost_acc_h: f64,
+    /// Lowest share of time any defense mission had the working capacity one copy needs.
+    pub defense_availability: f64,
+    /// That share for each defense mission, in run-file order.
+    pub mission_availability: Vec<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -168,13 +175,23 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 ..PoolStep::default()
             };
         }
-        if let Some(ph) = st.physics.as_ref().filter(|ph| !ph.all_uncapped) {
-            // Thermal caps from the previous step shrink the groups' capacity.
+        if let Some(f) = &sc.failures {
+            st.fail_and_repair(sc, f, t.0, dt_f);
+            for (d, up) in sc.defenses.iter().zip(&mut st.mission_up_steps) {
+                if st.pool_working_acc[d.pool] >= d.need * (1.0 - 1e-12) {
+                    *up += 1;
+                }
+            }
+        }
+        let capped = st.physics.as_ref().is_some_and(|ph| !ph.all_uncapped);
+        if capped || st.any_down {
+            // Thermal caps from the previous step and failed servers shrink the groups' capacity.
             for ps in st.pools.iter_mut() {
                 ps.free = 0.0;
             }
-            for (g, cap) in sc.fleet.groups.iter().zip(&ph.caps) {
-                st.pools[g.pool].free += g.capacity() * cap;
+            for (gi, g) in sc.fleet.groups.iter().enumerate() {
+                let cap = st.physics.as_ref().map_or(1.0, |ph| ph.caps[gi]);
+                st.pools[g.pool].free += g.capacity() * cap * st.alive[gi];
             }
             for ps in st.pools.iter_mut() {
                 ps.inv_capacity = if ps.free > 0.0 { 1.0 / ps.free } else { 0.0 };
@@ -247,7 +264,8 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
 
         // 2. Fleet power: every group of a pool runs at the pool's utilisation.
         let ph_ref = physics.zip(st.physics.as_ref());
-        let mut it_w = fleet_power(sc, pools, ph_ref, &mut st.group_it);
+        let alive = st.any_down.then_some(&st.alive[..]);
+        let mut it_w = fleet_power(sc, pools, ph_ref, alive, &mut st.group_it);
 
         // 2b. The interconnection: record exceedances, or shed flexible load to stay under.
         if let Some((limit_w, policy)) = sc.grid.limit {
@@ -273,7 +291,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                         if !shed_sector(sc, pools, sector, need_w) {
                             break;
                         }
-                        it_w = fleet_power(sc, pools, ph_ref, &mut st.group_it);
+                        it_w = fleet_power(sc, pools, ph_ref, alive, &mut st.group_it);
                         fac_w = estimate(it_w, &st.group_it);
                     }
                 }
@@ -431,6 +449,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         0.0
     };
     sum.training_jobs_completed = st.jobs_completed;
+    sum.training_interruptions = st.interruptions;
+    sum.training_lost_acc_h = st.training_lost_acc_s / 3600.0;
+    let total_steps = (sc.horizon_hours * steps_per_hour) as f64;
+    sum.mission_availability = if sc.failures.is_some() {
+        st.mission_up_steps
+            .iter()
+            .map(|&u| u as f64 / total_steps)
+            .collect()
+    } else {
+        vec![1.0; sc.defenses.len()]
+    };
+    sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
     if physics.is_some() {
         sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
             sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
@@ -461,6 +491,7 @@ fn fleet_power(
         &crate::facility::PhysicsFacility,
         &crate::facility::site::PhysicsState,
     )>,
+    alive: Option<&[f64]>,
     group_it: &mut [f64],
 ) -> f64 {
     for ps in pools.iter_mut() {
@@ -484,8 +515,9 @@ fn fleet_power(
             }
         }
         None => {
-            for g in &sc.fleet.groups {
-                let p = g.power_w(pools[g.pool].util);
+            for (gi, g) in sc.fleet.groups.iter().enumerate() {
+                let a = alive.map_or(1.0, |a| a[gi]);
+                let p = a * g.power_w(pools[g.pool].util);
                 pools[g.pool].power_w += p;
                 it_w += p;
             }

@@ -7,6 +7,7 @@ use rand::rngs::ChaCha8Rng;
 use super::events::{Event, EventQueue};
 use crate::facility::Facility;
 use crate::facility::site::PhysicsState;
+use crate::reliability::Failures;
 use crate::study::Scenario;
 use crate::workload::Episodes;
 use crate::workload::arrivals::{Ar1, exponential, normal, poisson_count, uniform};
@@ -32,12 +33,19 @@ const TAG_TWIN: u64 = 2 << 32;
 const TAG_TRAINING: u64 = 3 << 32;
 const TAG_DEFENSE: u64 = 4 << 32;
 const TAG_WEATHER: u64 = 5 << 32;
+const TAG_FAILURES: u64 = 6 << 32;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JobSlot {
     pub active: bool,
     pub in_checkpoint: bool,
+    /// Restarting from a checkpoint after a failure (low power, no progress).
+    pub restarting: bool,
     pub epoch: u32,
+    /// When the last checkpoint completed (or the job started), s.
+    pub last_checkpoint_s: u64,
+    /// Time the job's end has to move out by (progress lost to failures plus restarts), s.
+    pub extension_s: u64,
 }
 
 /// A pool's figures within one step.
@@ -104,6 +112,20 @@ pub struct TrialState {
     pub training_busy: Vec<f64>,
     pub training_acc_used: Vec<f64>,
     pub jobs_completed: u64,
+    pub interruptions: u64,
+    pub training_lost_acc_s: f64,
+    // Failures.
+    pub rng_failures: ChaCha8Rng,
+    /// Failed servers in each group.
+    pub failed: Vec<f64>,
+    /// Working fraction of each group's servers.
+    pub alive: Vec<f64>,
+    /// Scratch per pool: accelerators failed this step, and working accelerators.
+    pub pool_new_failures: Vec<f64>,
+    pub pool_working_acc: Vec<f64>,
+    pub any_down: bool,
+    /// Steps in which each defense mission had the capacity it needs.
+    pub mission_up_steps: Vec<u64>,
     /// Magnitudes of this trial's campaigns and surges, indexed by events.
     pub magnitudes: Vec<f64>,
 }
@@ -167,6 +189,15 @@ impl TrialState {
             training_busy: vec![0.0; sc.trainings.len()],
             training_acc_used: vec![0.0; np],
             jobs_completed: 0,
+            interruptions: 0,
+            training_lost_acc_s: 0.0,
+            rng_failures: stream(seed, TAG_FAILURES, trial),
+            failed: vec![0.0; sc.fleet.groups.len()],
+            alive: vec![1.0; sc.fleet.groups.len()],
+            pool_new_failures: vec![0.0; np],
+            pool_working_acc: vec![0.0; np],
+            any_down: false,
+            mission_up_steps: vec![0; sc.defenses.len()],
             magnitudes: Vec::new(),
         };
         for w in &mut st.twins {
@@ -269,8 +300,16 @@ impl TrialState {
                     if !s.active || s.epoch != epoch {
                         continue;
                     }
+                    if s.extension_s > 0 {
+                        // Progress lost to failures is redone before the job can end.
+                        self.slots[wi][si].extension_s = 0;
+                        self.events
+                            .push(now + s.extension_s, Event::JobEnd { w, slot, epoch });
+                        continue;
+                    }
                     self.slots[wi][si].active = false;
                     self.slots[wi][si].in_checkpoint = false;
+                    self.slots[wi][si].restarting = false;
                     let tr = &sc.trainings[wi];
                     self.training_acc_used[tr.pool] -= tr.job_accelerators;
                     self.jobs_completed += 1;
@@ -306,11 +345,21 @@ impl TrialState {
                         continue;
                     }
                     self.slots[wi][si].in_checkpoint = false;
+                    self.slots[wi][si].last_checkpoint_s = now;
                     self.recompute_busy(sc, wi);
                     let tr = &sc.trainings[wi];
                     let next = now + tr.checkpoint_interval_s - tr.checkpoint_duration_s;
                     self.events
                         .push(next, Event::CheckpointStart { w, slot, epoch });
+                }
+                Event::RestartEnd { w, slot, epoch } => {
+                    let (wi, si) = (w as usize, slot as usize);
+                    let s = self.slots[wi][si];
+                    if !s.active || s.epoch != epoch {
+                        continue;
+                    }
+                    self.slots[wi][si].restarting = false;
+                    self.recompute_busy(sc, wi);
                 }
                 Event::CampaignStart { twin, mag } => {
                     self.twins[twin as usize].campaign_extra += self.magnitudes[mag as usize];
@@ -344,6 +393,9 @@ impl TrialState {
             let s = &mut self.slots[w][slot];
             s.active = true;
             s.in_checkpoint = false;
+            s.restarting = false;
+            s.last_checkpoint_s = now;
+            s.extension_s = 0;
             s.epoch = s.epoch.wrapping_add(1);
             let epoch = s.epoch;
             let dur = if tr.duration_cv > 0.0 {
@@ -385,7 +437,7 @@ impl TrialState {
             .filter(|s| s.active)
             .map(|s| {
                 tr.job_accelerators
-                    * if s.in_checkpoint {
+                    * if s.in_checkpoint || s.restarting {
                         tr.checkpoint_utilisation
                     } else {
                         tr.utilisation
@@ -396,6 +448,69 @@ impl TrialState {
 }
 
 const YEAR_S: f64 = 365.0 * 86_400.0;
+
+impl TrialState {
+    /// Server failures and repairs for one step; jobs hit by a failure restart from their last
+    /// checkpoint. Cheap when nothing happens: two Poisson draws per group.
+    pub fn fail_and_repair(&mut self, sc: &Scenario, f: &Failures, now: u64, dt_s: f64) {
+        self.pool_new_failures.iter_mut().for_each(|x| *x = 0.0);
+        self.pool_working_acc.iter_mut().for_each(|x| *x = 0.0);
+        let mut any_down = false;
+        for (gi, g) in sc.fleet.groups.iter().enumerate() {
+            let acc_per_server = g.accelerators / g.servers;
+            let working = g.servers - self.failed[gi];
+            let lam = f.rate_per_acc_s * dt_s * working * acc_per_server;
+            let n = poisson_count(lam, &mut self.rng_failures).min(working);
+            let repaired = if self.failed[gi] > 0.0 {
+                poisson_count(self.failed[gi] * dt_s / f.repair_s, &mut self.rng_failures)
+                    .min(self.failed[gi])
+            } else {
+                0.0
+            };
+            self.failed[gi] += n - repaired;
+            self.alive[gi] = 1.0 - self.failed[gi] / g.servers;
+            any_down |= self.failed[gi] > 0.0;
+            self.pool_new_failures[g.pool] += n * acc_per_server;
+            self.pool_working_acc[g.pool] += (g.servers - self.failed[gi]) * acc_per_server;
+        }
+        self.any_down = any_down;
+        for w in 0..sc.trainings.len() {
+            let tr = &sc.trainings[w];
+            let failed_acc = self.pool_new_failures[tr.pool];
+            if failed_acc <= 0.0 {
+                continue;
+            }
+            // Each failed accelerator is one of the pool's working ones at random: the chance
+            // that none of them is one of the job's is (1 - job share) per failed accelerator.
+            let pool_acc = (self.pool_working_acc[tr.pool] + failed_acc).max(tr.job_accelerators);
+            let q = (tr.job_accelerators / pool_acc).min(1.0);
+            let p_hit = 1.0 - (1.0 - q).powf(failed_acc);
+            for si in 0..self.slots[w].len() {
+                let s = self.slots[w][si];
+                if !s.active || uniform(&mut self.rng_training[w]) >= p_hit {
+                    continue;
+                }
+                let lost = now.saturating_sub(s.last_checkpoint_s);
+                self.interruptions += 1;
+                self.training_lost_acc_s += lost as f64 * tr.job_accelerators * tr.utilisation;
+                let slot = &mut self.slots[w][si];
+                slot.extension_s += lost + f.restart_s;
+                slot.restarting = true;
+                slot.in_checkpoint = false;
+                let epoch = slot.epoch;
+                self.events.push(
+                    now + f.restart_s.max(1),
+                    Event::RestartEnd {
+                        w: w as u32,
+                        slot: si as u32,
+                        epoch,
+                    },
+                );
+                self.recompute_busy(sc, w);
+            }
+        }
+    }
+}
 
 /// Scheduled and random episodes as (start, (end, magnitude index)).
 fn episodes(

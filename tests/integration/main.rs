@@ -7,5 +7,6 @@ mod defense;
 mod determinism;
 mod facility;
 mod properties;
+mod reliability;
 mod reproductions;
 mod utility;
