@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::{Cli, Command, RunArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::montecarlo::{self, ProgressMode};
 use crate::output;
@@ -18,6 +18,12 @@ pub fn run(cli: Cli) -> Result<()> {
             let sc = Scenario::load(&run_file, &lib)?;
             print!("{}", sc.describe());
             println!("{}: OK", run_file.display());
+            Ok(())
+        }
+        Command::Plot { dir } => {
+            for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
+                println!("wrote {}", p.display());
+            }
             Ok(())
         }
         Command::Models { models } => {
@@ -66,7 +72,10 @@ fn run_study(args: &RunArgs) -> Result<()> {
     let results = montecarlo::run(&sc, threads, mode)?;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let paths = output::write_all(&out, &sc, &results, used_threads, wall, args.traces)?;
+    let mut paths = output::write_all(&out, &sc, &results, used_threads, wall, args.traces)?;
+    if !args.no_plots {
+        paths.extend(crate::plot::plot_dir(&out).map_err(|e| Error::Other(e.to_string()))?);
+    }
     if !args.quiet {
         let bands = output::trial_bands(&sc, &results);
         let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);

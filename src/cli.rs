@@ -10,6 +10,7 @@ Examples:
   dcload run runs/chat-national.toml --trials 200 --out out/chat
   dcload run my-site.toml --models my-models/ --threads 2 --quiet
   dcload validate runs/default.toml        # check a run file, print what it resolved to
+  dcload plot out/default                  # redraw the plots of a finished run
   dcload models                            # list accelerators, servers, racks, presets";
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
     },
+    /// Redraw the SVG plots of a finished run (DIR/plots/*.svg).
+    Plot {
+        /// The run's output folder (with hourly.csv).
+        dir: PathBuf,
+    },
     /// List the model library (built-in plus --models).
     Models {
         #[arg(long, value_name = "DIR")]
@@ -66,6 +72,9 @@ pub struct RunArgs {
     /// A model folder that adds to and overrides the built-in library.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Do not draw the SVG plots.
+    #[arg(long)]
+    pub no_plots: bool,
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,

@@ -15,6 +15,7 @@ pub mod grid;
 pub mod library;
 pub mod montecarlo;
 pub mod output;
+pub mod plot;
 pub mod reliability;
 pub mod stats;
 pub mod study;

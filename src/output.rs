@@ -158,6 +158,26 @@ fn failure_values(s: &TrialSummary) -> [f64; 3] {
     ]
 }
 
+pub const OUTAGE_TRIAL_COLUMNS: [&str; 6] = [
+    "outage_hours",
+    "ups_mwh",
+    "generator_mwh",
+    "unserved_mwh",
+    "fuel_l",
+    "generator_co2_t",
+];
+
+fn outage_values(s: &TrialSummary) -> [f64; 6] {
+    [
+        s.outage_hours,
+        s.ups_mwh,
+        s.generator_mwh,
+        s.unserved_mwh,
+        s.fuel_l,
+        s.generator_co2_t,
+    ]
+}
+
 pub const TRIAL_COLUMNS: [&str; 15] = [
     "trial",
     "energy_mwh",
@@ -214,6 +234,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(&FAILURE_TRIAL_COLUMNS.join(","));
     }
+    let outages = sc.grid.backup.is_some();
+    if outages {
+        out.push(',');
+        out.push_str(&OUTAGE_TRIAL_COLUMNS.join(","));
+    }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
@@ -230,6 +255,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         if failures {
             let [n, lost, avail] = failure_values(&r.summary);
             let _ = write!(out, ",{n:.0},{lost:.3},{avail:.6}");
+        }
+        if outages {
+            for v in outage_values(&r.summary) {
+                let _ = write!(out, ",{v:.4}");
+            }
         }
         out.push('\n');
     }

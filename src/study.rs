@@ -12,6 +12,7 @@ use toml::Spanned;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
+use crate::grid::outage::BackupSpec;
 use crate::grid::site::{Grid, GridSpec};
 use crate::library::err_after;
 use crate::library::{CoolingKind, Library};
@@ -60,6 +61,8 @@ pub struct RunSpec {
     pub grid: GridSpec,
     /// Server failures and repairs (absent: no failures).
     pub failures: Option<FailureSpec>,
+    /// UPS and generators that ride through `[grid.outages]`.
+    pub backup: Option<BackupSpec>,
 }
 
 fn default_start() -> String {
@@ -213,7 +216,14 @@ impl Scenario {
             .collect::<Result<Vec<_>>>()?;
         let facility =
             resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
-        let grid = Grid::resolve(&spec.grid, src, start, spec.horizon_hours)?;
+        let grid = Grid::resolve(
+            &spec.grid,
+            spec.backup.as_ref(),
+            fleet.peak_w(),
+            src,
+            start,
+            spec.horizon_hours,
+        )?;
         let failures = spec
             .failures
             .as_ref()

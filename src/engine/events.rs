@@ -34,6 +34,9 @@ pub enum Event {
         slot: u32,
         epoch: u32,
     },
+    /// A grid outage begins or ends.
+    OutageStart,
+    OutageEnd,
     /// A twin's study campaign; `mag` indexes the trial's episode magnitudes.
     CampaignStart {
         twin: u32,

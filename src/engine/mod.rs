@@ -112,6 +112,14 @@ pub struct TrialSummary {
     pub defense_availability: f64,
     /// That share for each defense mission, in run-file order.
     pub mission_availability: Vec<f64>,
+    /// Grid outages: hours without grid, energy from the UPS and generators, unserved energy,
+    /// generator fuel and its CO2.
+    pub outage_hours: f64,
+    pub ups_mwh: f64,
+    pub generator_mwh: f64,
+    pub unserved_mwh: f64,
+    pub fuel_l: f64,
+    pub generator_co2_t: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -346,6 +354,15 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
             },
         };
+        if st.outage.active {
+            if let Some(b) = &sc.grid.backup {
+                let o = st.outage.step(b, t.0, fac.facility_w, dt_f);
+                sum.outage_hours += dt_f / 3600.0;
+                sum.ups_mwh += o.ups_j / 3.6e9;
+                sum.generator_mwh += o.generator_j / 3.6e9;
+                sum.unserved_mwh += o.unserved_j / 3.6e9;
+            }
+        }
         hour_acc[M_COOLING] += fac.cooling_w;
         hour_acc[M_LOSSES] += fac.losses_w;
 
@@ -450,6 +467,8 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
+    sum.fuel_l = sum.generator_mwh * crate::grid::outage::DIESEL_L_PER_MWH;
+    sum.generator_co2_t = sum.fuel_l * crate::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
     sum.training_lost_acc_h = st.training_lost_acc_s / 3600.0;
     let total_steps = (sc.horizon_hours * steps_per_hour) as f64;
     sum.mission_availability = if sc.failures.is_some() {

@@ -7,6 +7,7 @@ use rand::rngs::ChaCha8Rng;
 use super::events::{Event, EventQueue};
 use crate::facility::Facility;
 use crate::facility::site::PhysicsState;
+use crate::grid::outage::OutageState;
 use crate::reliability::Failures;
 use crate::study::Scenario;
 use crate::workload::Episodes;
@@ -34,6 +35,7 @@ const TAG_TRAINING: u64 = 3 << 32;
 const TAG_DEFENSE: u64 = 4 << 32;
 const TAG_WEATHER: u64 = 5 << 32;
 const TAG_FAILURES: u64 = 6 << 32;
+const TAG_GRID: u64 = 7 << 32;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JobSlot {
@@ -124,6 +126,13 @@ pub struct TrialState {
     pub pool_new_failures: Vec<f64>,
     pub pool_working_acc: Vec<f64>,
     pub any_down: bool,
+    // Grid outages.
+    pub rng_grid: ChaCha8Rng,
+    pub outage: OutageState,
+    /// End of the latest outage that has started (overlapping outages merge).
+    pub outage_end_s: u64,
+    /// End times of this trial's outages, to merge overlaps.
+    pub outage_ends: Vec<u64>,
     /// Steps in which each defense mission had the capacity it needs.
     pub mission_up_steps: Vec<u64>,
     /// Magnitudes of this trial's campaigns and surges, indexed by events.
@@ -198,6 +207,10 @@ impl TrialState {
             pool_working_acc: vec![0.0; np],
             any_down: false,
             mission_up_steps: vec![0; sc.defenses.len()],
+            rng_grid: stream(seed, TAG_GRID, trial),
+            outage: OutageState::default(),
+            outage_end_s: 0,
+            outage_ends: Vec::new(),
             magnitudes: Vec::new(),
         };
         for w in &mut st.twins {
@@ -266,6 +279,23 @@ impl TrialState {
             if w.jobs_per_year > 0.0 {
                 let gap = exponential(YEAR_S / w.jobs_per_year, &mut st.rng_training[i]);
                 pending.push((gap.round() as u64, Event::JobArrival { w: i as u32 }));
+            }
+        }
+        if let Some(b) = &sc.grid.backup {
+            let mut outages = b.scheduled.clone();
+            if b.per_year > 0.0 {
+                let n =
+                    poisson_count(b.per_year * horizon_s as f64 / YEAR_S, &mut st.rng_grid) as u64;
+                for _ in 0..n {
+                    let s = (uniform(&mut st.rng_grid) * horizon_s as f64) as u64;
+                    let d = exponential(b.mean_s, &mut st.rng_grid).round().max(1.0) as u64;
+                    outages.push((s, d));
+                }
+            }
+            for (s, d) in outages {
+                pending.push((s, Event::OutageStart));
+                pending.push((s + d, Event::OutageEnd));
+                st.outage_ends.push(s + d);
             }
         }
         let slots: usize = st.slots.iter().map(Vec::len).sum();
@@ -360,6 +390,29 @@ impl TrialState {
                     }
                     self.slots[wi][si].restarting = false;
                     self.recompute_busy(sc, wi);
+                }
+                Event::OutageStart => {
+                    if let Some(b) = &sc.grid.backup {
+                        // The end of this outage: the earliest end at or after now among the
+                        // trial's outages that started (merging overlaps to the latest).
+                        let end = self
+                            .outage_ends
+                            .iter()
+                            .copied()
+                            .filter(|&e| e > now)
+                            .min()
+                            .unwrap_or(now);
+                        if !self.outage.active {
+                            let ok = uniform(&mut self.rng_grid) >= b.fail_to_start;
+                            self.outage.start(b, now, ok);
+                        }
+                        self.outage_end_s = self.outage_end_s.max(end);
+                    }
+                }
+                Event::OutageEnd => {
+                    if now >= self.outage_end_s {
+                        self.outage.active = false;
+                    }
                 }
                 Event::CampaignStart { twin, mag } => {
                     self.twins[twin as usize].campaign_extra += self.magnitudes[mag as usize];

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::outage::{Backup, BackupSpec, OutageSpec};
 use crate::error::{Result, Source};
 use crate::library::err_after;
 use crate::time::Date;
@@ -20,6 +21,8 @@ pub struct GridSpec {
     /// the site's demand at them.
     #[serde(default)]
     pub system_peak_hours: Vec<Spanned<String>>,
+    /// Grid outages (random and scheduled); the site's backup is the `[backup]` table.
+    pub outages: Option<OutageSpec>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -34,10 +37,19 @@ pub struct Grid {
     pub limit: Option<(f64, LimitPolicy)>,
     /// Hour indices of the horizon.
     pub system_peak_hours: Vec<usize>,
+    /// Outages and the backup that rides them through.
+    pub backup: Option<Backup>,
 }
 
 impl Grid {
-    pub fn resolve(spec: &GridSpec, src: &Source, start: Date, horizon_hours: u64) -> Result<Grid> {
+    pub fn resolve(
+        spec: &GridSpec,
+        backup: Option<&BackupSpec>,
+        it_peak_w: f64,
+        src: &Source,
+        start: Date,
+        horizon_hours: u64,
+    ) -> Result<Grid> {
         let at = src.text.find("[grid]").unwrap_or(0);
         let policy = match spec.limit_policy.as_ref().map(|p| p.get_ref().as_str()) {
             None | Some("record") => LimitPolicy::Record,
@@ -89,9 +101,22 @@ impl Grid {
             }
             system_peak_hours.push(h as usize);
         }
+        let backup = match &spec.outages {
+            Some(o) => Some(Backup::resolve(o, backup, it_peak_w, src)?),
+            None => {
+                if backup.is_some() {
+                    return Err(src.error(
+                        "backup",
+                        "a [backup] table needs grid outages to ride through: add [grid.outages]",
+                    ));
+                }
+                None
+            }
+        };
         Ok(Grid {
             limit,
             system_peak_hours,
+            backup,
         })
     }
 }

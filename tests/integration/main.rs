@@ -6,6 +6,7 @@ mod common;
 mod defense;
 mod determinism;
 mod facility;
+mod outages;
 mod properties;
 mod reliability;
 mod reproductions;

@@ -1,0 +1,949 @@
+//! The five charts. Each returns the SVG text; [`super::plot_dir`] writes it.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::{
+    Hourly, LoadDuration, Month, SECTORS, Trials, civil_from_days, date_of_hour,
+    months_from_hourly, weekday,
+};
+use super::draw::{
+    AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, NAVY,
+    ORANGE, SECTOR_COLOURS, SKY, Swatch, TICK_PX, VERMILLION, WIDTH, axis_range, day_label, font,
+    frame, legend, number_format, span_label, tick_labeller, time_ticks, with_unit, zone_label,
+};
+
+/// Stacking order, bottom to top, as indices into [`SECTORS`]: the steadiest loads at the bottom
+/// so the diurnal ones on top do not make the whole stack wiggle.
+const STACK: [usize; 4] = [2, 3, 1, 0];
+
+/// Above this many hours the year plot draws the band as a daily envelope.
+const DAILY_ENVELOPE_ABOVE_H: usize = 45 * 24;
+
+/// Everything the charts share.
+pub(super) struct Context {
+    pub run: String,
+    pub h: Hourly,
+    pub trials: Option<Trials>,
+}
+
+impl Context {
+    pub fn new(run: String, h: Hourly, trials: Option<Trials>) -> Self {
+        Self { run, h, trials }
+    }
+
+    /// "5 trials" when `trials.csv` told us, else "the trials".
+    fn trials_text(&self) -> String {
+        match &self.trials {
+            Some(t) if t.count == 1 => "1 trial".to_string(),
+            Some(t) if t.count > 1 => format!("{} trials", t.count),
+            _ => "the trials".to_string(),
+        }
+    }
+
+    /// From the first hour's beginning to the last hour's end.
+    fn x_range(&self) -> Range<f64> {
+        let first = self.h.hour.first().copied().unwrap_or(0.0);
+        let last = self.h.hour.last().copied().unwrap_or(first);
+        first..last + 1.0
+    }
+
+    fn is_year(&self) -> bool {
+        self.h.len() >= 8760
+    }
+
+    /// "the year 2025" or "the study (10 days, 1 – 10 Feb 2023)".
+    fn period_text(&self) -> String {
+        let r = self.x_range();
+        let (y0, ..) = date_of_hour(r.start);
+        let (y1, ..) = date_of_hour(r.end - 1.0);
+        if self.is_year() && y0 == y1 {
+            format!("Year {y0}")
+        } else {
+            let days = (r.end - r.start) / 24.0;
+            let length = if days >= 2.0 {
+                format!("{days:.0} days")
+            } else {
+                format!("{:.0} h", r.end - r.start)
+            };
+            format!("{length}, {}", span_label(r.start, r.end - 1.0, false))
+        }
+    }
+
+    /// Sectors with any non-zero load in the study, in [`SECTORS`] order.
+    fn present_sectors(&self) -> [bool; 4] {
+        let mut present = [false; 4];
+        for (s, col) in self.h.sectors.iter().enumerate() {
+            present[s] = col.iter().any(|v| v.is_finite() && *v != 0.0);
+        }
+        present
+    }
+
+    fn axis_time(&self) -> String {
+        format!("Date ({})", zone_label(&self.h.offset))
+    }
+}
+
+/// Points at the middle of each hour (the values are hourly averages), with the first and last
+/// values carried out to the edges so the series spans the whole axis.
+fn hourly_points(hours: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
+    let mut pts = Vec::with_capacity(values.len() + 2);
+    for (&t, &v) in hours.iter().zip(values) {
+        if !v.is_finite() {
+            continue;
+        }
+        if pts.is_empty() {
+            pts.push((t, v));
+        }
+        pts.push((t + 0.5, v));
+    }
+    if let (Some(&(_, v)), Some(&t)) = (pts.last(), hours.last()) {
+        pts.push((t + 1.0, v));
+    }
+    pts
+}
+
+fn svg(draw: impl FnOnce(&Area<'_>) -> Result<(), DrawError>) -> Result<String, DrawError> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(buf)
+}
+
+fn mesh_colour() -> RGBColor {
+    RGBColor(215, 215, 215)
+}
+
+fn light_mesh_colour() -> RGBColor {
+    RGBColor(240, 240, 240)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Facility power over the year
+// ---------------------------------------------------------------------------------------------
+
+/// Facility power over the study: the mean across trials as a line and the P05–P95 band as a
+/// shaded area. Long studies draw the band as a daily envelope (each day's lowest P05 to highest
+/// P95) and the mean as one point per hour plus its daily average, which keeps the SVG small and
+/// the seasonal shape readable; short ones draw everything hourly.
+pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
+    let h = &ctx.h;
+    let f = &h.facility;
+    let range = ctx.x_range();
+    let daily = h.len() > DAILY_ENVELOPE_ABOVE_H;
+
+    let mut upper = Vec::new();
+    let mut lower = Vec::new();
+    let mut daily_mean = Vec::new();
+    if daily {
+        let mut i = 0;
+        while i < h.len() {
+            let day = (h.hour[i] / 24.0).floor();
+            let mut j = i;
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            let (mut sum, mut count) = (0.0, 0usize);
+            while j < h.len() && (h.hour[j] / 24.0).floor() == day {
+                if f.p05[j].is_finite() {
+                    lo = lo.min(f.p05[j]);
+                }
+                if f.p95[j].is_finite() {
+                    hi = hi.max(f.p95[j]);
+                }
+                if f.mean[j].is_finite() {
+                    sum += f.mean[j];
+                    count += 1;
+                }
+                j += 1;
+            }
+            let start = (day * 24.0).max(range.start);
+            let end = ((day + 1.0) * 24.0).min(range.end);
+            if lo.is_finite() && hi.is_finite() {
+                upper.extend([(start, hi), (end, hi)]);
+                lower.extend([(start, lo), (end, lo)]);
+            }
+            if count > 0 {
+                daily_mean.push((0.5 * (start + end), sum / count as f64));
+            }
+            i = j;
+        }
+    } else {
+        upper = hourly_points(&h.hour, &f.p95);
+        lower = hourly_points(&h.hour, &f.p05);
+    }
+    let mean = hourly_points(&h.hour, &f.mean);
+    let y = axis_range(upper.iter().chain(&lower).chain(&mean).map(|p| p.1), false);
+    let mut band = upper;
+    band.extend(lower.into_iter().rev());
+
+    let title = format!(
+        "Facility power through {} — {}",
+        if ctx.is_year() {
+            "the year"
+        } else {
+            "the study"
+        },
+        ctx.run
+    );
+    let trials = ctx.trials_text();
+    let subtitle = if daily {
+        format!(
+            "{}. Across {trials}: hourly mean, its daily average, and the P05–P95 band drawn as a \
+             daily envelope (each day's lowest P05 to highest P95).",
+            ctx.period_text()
+        )
+    } else {
+        format!(
+            "{}. Across {trials}: hourly mean and hourly P05–P95 band.",
+            ctx.period_text()
+        )
+    };
+    let widest = f
+        .p95
+        .iter()
+        .zip(&f.p05)
+        .map(|(hi, lo)| hi - lo)
+        .filter(|w| w.is_finite())
+        .fold(0.0, f64::max);
+    let subtitle = if widest < 0.004 * (y.end - y.start) {
+        format!(
+            "{subtitle} The band is at most {} wide here: too narrow to see.",
+            with_unit(widest, "MW")
+        )
+    } else {
+        subtitle
+    };
+    let band_colour = SKY.mix(0.45);
+    let mut items = vec![];
+    if daily {
+        items.push(legend(
+            "P05–P95 band, daily envelope",
+            Swatch::Patch(band_colour),
+        ));
+        items.push(legend("Mean, hourly", Swatch::Line(BLUE, 1)));
+        items.push(legend("Mean, daily average", Swatch::Line(NAVY, 3)));
+    } else {
+        items.push(legend("P05–P95 band, hourly", Swatch::Patch(band_colour)));
+        items.push(legend("Mean, hourly", Swatch::Line(NAVY, 2)));
+    }
+
+    svg(|root| {
+        let area = frame(root, &title, &subtitle, &items)?;
+        let (ticks, labels) = time_ticks(&range);
+        let x_fmt = tick_labeller(ticks.clone(), labels);
+        let y_fmt = number_format(&y, 8);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(KeyAxis::new(range.clone(), ticks, vec![]), y.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc(ctx.axis_time())
+            .y_desc("Facility power (MW)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        chart.draw_series(std::iter::once(Polygon::new(band, band_colour.filled())))?;
+        if daily {
+            chart.draw_series(LineSeries::new(mean, BLUE.mix(0.55).stroke_width(1)))?;
+            chart.draw_series(LineSeries::new(daily_mean, NAVY.stroke_width(3)))?;
+        } else {
+            chart.draw_series(LineSeries::new(mean, NAVY.stroke_width(2)))?;
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. IT power by sector, one week
+// ---------------------------------------------------------------------------------------------
+
+/// Rows `start..end` of the week to show and how it was chosen.
+struct Week {
+    start: usize,
+    end: usize,
+    title: String,
+    how: String,
+}
+
+/// The first full Monday-to-Sunday week in July when the study covers one; otherwise the
+/// Monday-to-Sunday week holding the hour nearest the median facility power (or, when the study
+/// does not cover that week whole, the 7 days around that hour); the whole study when it is
+/// shorter than a week.
+fn pick_week(h: &Hourly) -> Week {
+    let n = h.len();
+    let whole = |i: usize, len: usize| {
+        i + len <= n && (h.hour[i + len - 1] - h.hour[i] - (len - 1) as f64).abs() < 1e-6
+    };
+    for i in 0..n {
+        let t = h.hour[i];
+        if t.rem_euclid(24.0).abs() > 1e-6 {
+            continue;
+        }
+        let day = (t / 24.0).floor() as i64;
+        let (y, m, d) = civil_from_days(day);
+        if m == 7 && d <= 25 && weekday(day) == 0 && whole(i, 168) {
+            let first = if d <= 7 { "first " } else { "first covered " };
+            return Week {
+                start: i,
+                end: i + 168,
+                title: format!("{first}full week of July {y}"),
+                how: String::new(),
+            };
+        }
+    }
+    if n <= 168 {
+        return Week {
+            start: 0,
+            end: n,
+            title: "the whole study".to_string(),
+            how: String::new(),
+        };
+    }
+    let mut sorted: Vec<f64> = h
+        .facility
+        .mean
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let nearest = (0..n)
+        .filter(|&i| h.facility.mean[i].is_finite())
+        .min_by(|&a, &b| {
+            (h.facility.mean[a] - median)
+                .abs()
+                .total_cmp(&(h.facility.mean[b] - median).abs())
+        })
+        .unwrap_or(0);
+    let day = (h.hour[nearest] / 24.0).floor() as i64;
+    let monday = (day - i64::from(weekday(day))) as f64 * 24.0;
+    let start = h.hour.partition_point(|&t| t < monday);
+    let median_text = with_unit(median, "MW");
+    if whole(start, 168) && (h.hour[start] - monday).abs() < 1e-6 {
+        return Week {
+            start,
+            end: start + 168,
+            title: "a typical week".to_string(),
+            how: format!(
+                "the Monday-to-Sunday week holding the hour nearest the median facility power ({median_text})"
+            ),
+        };
+    }
+    let start = nearest.saturating_sub(84).min(n - 168);
+    Week {
+        start,
+        end: start + 168,
+        title: "a typical 7 days".to_string(),
+        how: format!(
+            "the 7 days around the hour nearest the median facility power ({median_text})"
+        ),
+    }
+}
+
+/// IT power by sector for one week, stacked (sector means across trials), with the facility
+/// mean as a dashed line on top.
+pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
+    let h = &ctx.h;
+    let week = pick_week(h);
+    let rows = week.start..week.end;
+    let hours = &h.hour[rows.clone()];
+    let range = match (hours.first(), hours.last()) {
+        (Some(&a), Some(&b)) => a..b + 1.0,
+        _ => ctx.x_range(),
+    };
+    let present = ctx.present_sectors();
+    let layers: Vec<usize> = STACK.iter().copied().filter(|&s| present[s]).collect();
+
+    // Cumulative tops, bottom layer first.
+    let mut tops: Vec<Vec<f64>> = Vec::new();
+    let mut running = vec![0.0; hours.len()];
+    for &s in &layers {
+        for (k, i) in rows.clone().enumerate() {
+            let v = h.sectors[s][i];
+            if v.is_finite() {
+                running[k] += v;
+            }
+        }
+        tops.push(running.clone());
+    }
+    let facility = hourly_points(hours, &h.facility.mean[rows.clone()]);
+    let y = axis_range(
+        running.iter().copied().chain(facility.iter().map(|p| p.1)),
+        true,
+    );
+
+    let title = format!("IT power by sector — {} — {}", week.title, ctx.run);
+    let span = span_label(range.start, range.end - 1.0, true);
+    let subtitle = if week.how.is_empty() {
+        format!(
+            "{span}. Hourly means across {}, stacked; dashed: facility power (IT + cooling + losses).",
+            ctx.trials_text()
+        )
+    } else {
+        format!(
+            "{span}: {}. Hourly means across {}, stacked; dashed: facility power (IT + cooling + losses).",
+            week.how,
+            ctx.trials_text()
+        )
+    };
+    // Legend top to bottom as the stack reads.
+    let mut items = vec![legend("Facility power (mean)", Swatch::Dashed(INK))];
+    for &s in layers.iter().rev() {
+        items.push(legend(
+            format!("{} IT", SECTORS[s].1),
+            Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
+        ));
+    }
+    let absent: Vec<&str> = (0..4)
+        .filter(|&s| !present[s])
+        .map(|s| SECTORS[s].0)
+        .collect();
+    if !absent.is_empty() {
+        items.push(legend(
+            format!("(no {} load)", join_or(&absent)),
+            Swatch::None,
+        ));
+    }
+
+    svg(|root| {
+        let area = frame(root, &title, &subtitle, &items)?;
+        let short = range.end - range.start <= 72.0;
+        let (ticks, labels) = if short {
+            time_ticks(&range)
+        } else {
+            let days = (range.start / 24.0).ceil() as i64..=(range.end / 24.0).floor() as i64;
+            let ticks: Vec<f64> = days.map(|d| d as f64 * 24.0).collect();
+            let labels = ticks.iter().map(|&t| day_label(t, false)).collect();
+            (ticks, labels)
+        };
+        let light: Vec<f64> = if short {
+            vec![]
+        } else {
+            ((range.start / 6.0).ceil() as i64..=(range.end / 6.0).floor() as i64)
+                .map(|k| k as f64 * 6.0)
+                .filter(|t| t.rem_euclid(24.0) != 0.0)
+                .collect()
+        };
+        let x_desc = if short {
+            format!("Time ({})", zone_label(&h.offset))
+        } else {
+            format!("Day, ticks at midnight ({})", zone_label(&h.offset))
+        };
+        let x_fmt = tick_labeller(ticks.clone(), labels);
+        let y_fmt = number_format(&y, 8);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(KeyAxis::new(range.clone(), ticks, light), y.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("Power (MW)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        let zeros = vec![0.0; hours.len()];
+        for (k, &s) in layers.iter().enumerate() {
+            let bottom = if k == 0 { &zeros } else { &tops[k - 1] };
+            let mut poly = hourly_points(hours, &tops[k]);
+            poly.extend(hourly_points(hours, bottom).into_iter().rev());
+            chart.draw_series(std::iter::once(Polygon::new(
+                poly,
+                SECTOR_COLOURS[s].filled(),
+            )))?;
+        }
+        chart.draw_series(DashedLineSeries::new(facility, 7, 5, INK.stroke_width(2)))?;
+        Ok(())
+    })
+}
+
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [a] => a.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Load duration curve
+// ---------------------------------------------------------------------------------------------
+
+/// Facility power sorted from highest to lowest against the hours it is met or exceeded: P50 and
+/// P90 across trials from `load_duration.csv` when present, otherwise the hourly P50 and P95
+/// bands sorted (the P95 band is an upper curve, not a per-trial P90 curve).
+pub(super) fn load_duration(
+    ctx: &Context,
+    file: Option<&LoadDuration>,
+) -> Result<String, DrawError> {
+    let h = &ctx.h;
+    let (mid, upper, mid_label, upper_label, source) = match file {
+        Some(ld) => {
+            let mut mid: Vec<(f64, f64)> = ld
+                .hours_exceeded
+                .iter()
+                .zip(&ld.p50)
+                .map(|(&x, &y)| (x, y))
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect();
+            let mut upper: Vec<(f64, f64)> = ld
+                .hours_exceeded
+                .iter()
+                .zip(&ld.p90)
+                .map(|(&x, &y)| (x, y))
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect();
+            mid.sort_by(|a, b| a.0.total_cmp(&b.0));
+            upper.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (
+                mid,
+                upper,
+                "P50 across trials".to_string(),
+                "P90 across trials".to_string(),
+                "from load_duration.csv".to_string(),
+            )
+        }
+        None => {
+            let sorted = |v: &[f64]| {
+                let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+                s.sort_by(|a, b| b.total_cmp(a));
+                s.into_iter()
+                    .enumerate()
+                    .map(|(i, y)| ((i + 1) as f64, y))
+                    .collect::<Vec<_>>()
+            };
+            (
+                sorted(&h.facility.p50),
+                sorted(&h.facility.p95),
+                "Hourly P50 across trials, sorted".to_string(),
+                "Hourly P95 band, sorted (an upper curve)".to_string(),
+                format!(
+                    "curves are the hourly bands across {} sorted",
+                    ctx.trials_text()
+                ),
+            )
+        }
+    };
+    let x_max = mid
+        .iter()
+        .chain(&upper)
+        .map(|p| p.0)
+        .fold(h.len() as f64, f64::max);
+    let x = 0.0..x_max;
+    let y = axis_range(mid.iter().chain(&upper).map(|p| p.1), true);
+
+    let mean = finite_mean(&h.facility.mean);
+    let mut notes = vec![source];
+    if let Some(m) = mean {
+        notes.push(format!("mean facility power {}", with_unit(m, "MW")));
+    }
+    if let Some(peaks) = ctx.trials.as_ref().and_then(|t| t.peak_mw.as_ref()) {
+        let mut p: Vec<f64> = peaks.iter().copied().filter(|v| v.is_finite()).collect();
+        p.sort_by(f64::total_cmp);
+        if let (Some(&hi), false) = (p.last(), p.is_empty()) {
+            let med = median_sorted(&p);
+            notes.push(format!(
+                "peak of each trial: median {}, highest {}",
+                with_unit(med, "MW"),
+                with_unit(hi, "MW")
+            ));
+        }
+    }
+    let title = format!("Load duration curve: facility power — {}", ctx.run);
+    let subtitle = format!(
+        "{}: power sorted from highest to lowest; {}.",
+        ctx.period_text(),
+        notes.join("; ")
+    );
+    let items = vec![
+        legend(upper_label, Swatch::Line(VERMILLION, 2)),
+        legend(mid_label, Swatch::Line(BLUE, 3)),
+    ];
+    let hours_total = h.len();
+    svg(|root| {
+        let area = frame(root, &title, &subtitle, &items)?;
+        let x_fmt = number_format(&x, 12);
+        let y_fmt = number_format(&y, 8);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(x.clone(), y.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc(format!(
+                "Hours at or above the power (h, of {hours_total} h in the study)"
+            ))
+            .y_desc("Facility power (MW)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .x_labels(12)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        chart.draw_series(LineSeries::new(upper, VERMILLION.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(mid, BLUE.stroke_width(3)))?;
+        Ok(())
+    })
+}
+
+fn finite_mean(v: &[f64]) -> Option<f64> {
+    let (sum, n) = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| sum / n as f64)
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Monthly energy by sector
+// ---------------------------------------------------------------------------------------------
+
+/// Energy per calendar month by sector, stacked bars, with the facility overhead (cooling and
+/// losses: facility minus IT) on top so the bar is the facility's energy. From `monthly.csv` when
+/// it has the sector columns, otherwise summed from the hourly sector means (MW × 1 h = MWh).
+pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<String, DrawError> {
+    let computed;
+    let (months, source) = match file {
+        Some(m) => (m, "from monthly.csv".to_string()),
+        None => {
+            computed = months_from_hourly(&ctx.h);
+            (
+                computed.as_slice(),
+                format!(
+                    "sums of the hourly means across {} (MW × 1 h = MWh)",
+                    ctx.trials_text()
+                ),
+            )
+        }
+    };
+    let n = months.len();
+    let mut present = [false; 4];
+    for m in months {
+        for (s, v) in m.sectors_mwh.iter().enumerate() {
+            present[s] |= *v != 0.0;
+        }
+    }
+    let total_it: f64 = months.iter().flat_map(|m| m.sectors_mwh).sum();
+    let total_overhead: f64 = months.iter().map(|m| m.overhead_mwh).sum();
+    let show_overhead = total_overhead > 0.001 * total_it.max(1e-9);
+    let bar_total = |m: &Month| {
+        m.sectors_mwh.iter().sum::<f64>() + if show_overhead { m.overhead_mwh } else { 0.0 }
+    };
+    let max_total = months.iter().map(bar_total).fold(0.0, f64::max);
+    let (scale, unit) = if max_total >= 10_000.0 {
+        (1e-3, "GWh")
+    } else {
+        (1.0, "MWh")
+    };
+    let y = 0.0..(max_total * scale * 1.12).max(1e-6);
+    let layers: Vec<usize> = STACK.iter().copied().filter(|&s| present[s]).collect();
+
+    let partial: Vec<String> = months
+        .iter()
+        .filter_map(|m| match m.coverage {
+            Some((covered, all)) if covered < all => {
+                Some(format!("{}, {covered} of {all}\u{a0}h", m.label))
+            }
+            _ => None,
+        })
+        .collect();
+    let labels: Vec<String> = months
+        .iter()
+        .map(|m| match m.coverage {
+            Some((covered, all)) if covered < all => format!("{}*", m.label),
+            _ => m.label.clone(),
+        })
+        .collect();
+    // Drop the year from all but the first bar and January when every bar has one.
+    let labels = shorten_month_labels(labels);
+
+    let title = format!("Monthly energy by sector — {}", ctx.run);
+    let mut subtitle = format!("{}; {source}", ctx.period_text());
+    if let Some(energy) = ctx.trials.as_ref().and_then(|t| t.energy_mwh.as_ref()) {
+        let mut e: Vec<f64> = energy.iter().copied().filter(|v| v.is_finite()).collect();
+        e.sort_by(f64::total_cmp);
+        if let (Some(&lo), Some(&hi)) = (e.first(), e.last()) {
+            let u = |v: f64| with_unit(v * scale, unit);
+            if u(lo) == u(hi) {
+                subtitle.push_str(&format!(
+                    "; facility energy over the study: {} in every trial",
+                    u(lo)
+                ));
+            } else {
+                subtitle.push_str(&format!(
+                    "; facility energy of each trial over the study: median {}, range {} to {}",
+                    u(median_sorted(&e)),
+                    u(lo),
+                    u(hi)
+                ));
+            }
+        }
+    }
+    if !partial.is_empty() {
+        subtitle.push_str(&format!("; * partial month: {}", partial.join(", ")));
+    }
+    subtitle.push('.');
+    let mut items = Vec::new();
+    if show_overhead {
+        items.push(legend(
+            "Facility overhead (cooling, losses)",
+            Swatch::Patch(GREY.to_rgba()),
+        ));
+    }
+    for &s in layers.iter().rev() {
+        items.push(legend(
+            format!("{} IT", SECTORS[s].1),
+            Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
+        ));
+    }
+    let absent: Vec<&str> = (0..4)
+        .filter(|&s| !present[s])
+        .map(|s| SECTORS[s].0)
+        .collect();
+    if !absent.is_empty() {
+        items.push(legend(
+            format!("(no {} load)", join_or(&absent)),
+            Swatch::None,
+        ));
+    }
+    items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
+
+    svg(|root| {
+        let area = frame(root, &title, &subtitle, &items)?;
+        let ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+        // At least four bar slots, so one or two months do not become slabs.
+        let pad = (4.0 - n as f64).max(0.0) / 2.0;
+        let x_range = -pad..n as f64 + pad;
+        let x_fmt = tick_labeller(ticks.clone(), labels);
+        let y_fmt = number_format(&y, 8);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(KeyAxis::new(x_range, ticks, vec![]), y.clone())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("Month")
+            .y_desc(format!("Energy ({unit})"))
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        let width = if n > 18 { 0.8 } else { 0.64 };
+        for (i, m) in months.iter().enumerate() {
+            let x0 = i as f64 + 0.5 - width / 2.0;
+            let x1 = i as f64 + 0.5 + width / 2.0;
+            let mut base = 0.0;
+            let mut bars = Vec::new();
+            for &s in &layers {
+                let v = m.sectors_mwh[s] * scale;
+                bars.push(Rectangle::new(
+                    [(x0, base), (x1, base + v)],
+                    SECTOR_COLOURS[s].filled(),
+                ));
+                base += v;
+            }
+            if show_overhead {
+                let v = m.overhead_mwh * scale;
+                bars.push(Rectangle::new([(x0, base), (x1, base + v)], GREY.filled()));
+                base += v;
+            }
+            chart.draw_series(bars)?;
+            let label_style =
+                font(if n > 18 { 13.0 } else { 15.0 }).pos(Pos::new(HPos::Center, VPos::Bottom));
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((i as f64 + 0.5, base))
+                    + Text::new(bar_number(base), (0, -4), label_style),
+            ))?;
+        }
+        Ok(())
+    })
+}
+
+/// A bar total with three significant figures or so.
+fn bar_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// `Jan 2025, Feb 2025, ...` becomes `Jan 2025, Feb, ...`: the year only on the first bar and on
+/// each January.
+fn shorten_month_labels(labels: Vec<String>) -> Vec<String> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let starts_jan = l.starts_with("Jan ");
+            match l.split_once(' ') {
+                Some((m, rest)) if i > 0 && !starts_jan && rest.len() >= 4 => {
+                    let star = if rest.ends_with('*') { "*" } else { "" };
+                    format!("{m}{star}")
+                }
+                _ => l.clone(),
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. PUE against outdoor temperature
+// ---------------------------------------------------------------------------------------------
+
+/// Hourly PUE (mean across trials) against outdoor dry bulb, coloured by season, with the
+/// average per 1 °C bin. `None` when the run has no PUE or dry-bulb column (no physical
+/// facility), or no finite pair.
+pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawError>> {
+    let h = &ctx.h;
+    let (pue, temp) = (h.pue.as_ref()?, h.drybulb.as_ref()?);
+    let pairs: Vec<(usize, f64, f64)> = (0..h.len())
+        .filter(|&i| temp[i].is_finite() && pue[i].is_finite())
+        .map(|i| (i, temp[i], pue[i]))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let x = axis_range(pairs.iter().map(|p| p.1), false);
+    let y = axis_range(pairs.iter().map(|p| p.2), false);
+
+    const SEASONS: [(&str, RGBColor); 4] = [
+        ("Dec–Feb", BLUE),
+        ("Mar–May", GREEN),
+        ("Jun–Aug", VERMILLION),
+        ("Sep–Nov", ORANGE),
+    ];
+    let season_of = |hour: f64| {
+        let (_, m, _) = date_of_hour(hour);
+        (m % 12 / 3) as usize
+    };
+    // One dot per pixel-sized cell and season: same picture, a fraction of the file size.
+    let qx = (x.end - x.start) / 1100.0;
+    let qy = (y.end - y.start) / 460.0;
+    let mut seen = HashSet::new();
+    let mut dots: [Vec<(f64, f64)>; 4] = Default::default();
+    for &(i, t, p) in &pairs {
+        let s = season_of(h.hour[i]);
+        let key = ((t / qx).round() as i64, (p / qy).round() as i64, s);
+        if seen.insert(key) {
+            dots[s].push((t, p));
+        }
+    }
+    // Average PUE per 1 °C bin with at least 3 hours.
+    let mut bins: std::collections::BTreeMap<i64, (f64, usize)> = Default::default();
+    for &(_, t, p) in &pairs {
+        let e = bins.entry(t.floor() as i64).or_insert((0.0, 0));
+        e.0 += p;
+        e.1 += 1;
+    }
+    let curve: Vec<(f64, f64)> = bins
+        .into_iter()
+        .filter(|(_, (_, n))| *n >= 3)
+        .map(|(b, (s, n))| (b as f64 + 0.5, s / n as f64))
+        .collect();
+
+    let title = format!("PUE against outdoor dry-bulb temperature — {}", ctx.run);
+    let subtitle = format!(
+        "{}: each dot is one hour's mean across {} ({} hours); line: average PUE per 1 °C bin.",
+        ctx.period_text(),
+        ctx.trials_text(),
+        pairs.len()
+    );
+    let mut items: Vec<LegendItem> = SEASONS
+        .iter()
+        .enumerate()
+        .filter(|(s, _)| !dots[*s].is_empty())
+        .map(|(_, (name, c))| legend(*name, Swatch::Dot(*c)))
+        .collect();
+    items.push(legend("Average per 1 °C bin", Swatch::Line(INK, 3)));
+
+    Some(svg(|root| {
+        let area = frame(root, &title, &subtitle, &items)?;
+        let x_fmt = number_format(&x, 14);
+        let y_fmt = number_format(&y, 8);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(x.clone(), y.clone())?;
+        chart
+            .configure_mesh()
+            .x_desc("Outdoor dry-bulb temperature (°C)")
+            .y_desc("PUE (facility power ÷ IT power)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .x_labels(14)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        for (s, (_, colour)) in SEASONS.iter().enumerate() {
+            let style = colour.mix(0.5).filled();
+            chart.draw_series(dots[s].iter().map(|&p| Circle::new(p, 2, style)))?;
+        }
+        chart.draw_series(LineSeries::new(curve, INK.stroke_width(3)))?;
+        Ok(())
+    }))
+}

@@ -1,0 +1,626 @@
+//! Reading a finished run's CSV files and the small calendar arithmetic the plots need.
+//!
+//! Columns are found by name, never by position. Every number is parsed with an error that names
+//! the file, the line and the column.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::PlotError;
+
+/// The four IT sectors, in the order the run files list them: (column stem, legend label).
+pub(super) const SECTORS: [(&str, &str); 4] = [
+    ("consumer", "Consumer"),
+    ("industrial", "Industrial"),
+    ("training", "Training"),
+    ("defense", "Defense"),
+];
+
+const MONTH_ABBR: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const WEEKDAY_ABBR: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Three-letter English month name for `month` in 1..=12.
+pub(super) fn month_abbr(month: u32) -> &'static str {
+    MONTH_ABBR[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// Three-letter weekday name, Monday = 0.
+pub(super) fn weekday_abbr(weekday: u32) -> &'static str {
+    WEEKDAY_ABBR[(weekday % 7) as usize]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calendar
+// ---------------------------------------------------------------------------------------------
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01: (year, month 1..=12, day 1..=31).
+pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Day of the week of a day count since 1970-01-01, Monday = 0.
+pub(super) fn weekday(days: i64) -> u32 {
+    // 1970-01-01 was a Thursday.
+    (days + 3).rem_euclid(7) as u32
+}
+
+pub(super) fn days_in_month(year: i64, month: u32) -> u32 {
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    (days_from_civil(ny, nm, 1) - days_from_civil(year, month, 1)) as u32
+}
+
+/// The date of an hour count (local wall-clock hours since 1970-01-01T00:00 in the file's offset).
+pub(super) fn date_of_hour(hour: f64) -> (i64, u32, u32) {
+    civil_from_days((hour / 24.0).floor() as i64)
+}
+
+/// `(year, month)` as a single increasing index.
+pub(super) fn month_index(year: i64, month: u32) -> i64 {
+    year * 12 + i64::from(month) - 1
+}
+
+pub(super) fn month_of_index(index: i64) -> (i64, u32) {
+    (index.div_euclid(12), (index.rem_euclid(12) + 1) as u32)
+}
+
+/// A timestamp as written in `hourly.csv`, e.g. `2025-07-15T20:00:00-05:00`.
+///
+/// The plots work in the file's own wall-clock time (the offset is fixed for a run), so the
+/// timestamp is kept as local hours since 1970-01-01 plus the offset text for axis labels.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Stamp {
+    /// Local wall-clock hours since 1970-01-01T00:00.
+    pub hour: f64,
+    /// The UTC offset as written (`-05:00`, `+00:00`, `Z`), or empty when there was none.
+    pub offset: String,
+}
+
+/// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]`; `None` when it is not one.
+pub(super) fn parse_stamp(text: &str) -> Option<Stamp> {
+    let text = text.trim();
+    let b = text.as_bytes();
+    let digits = |s: &str| -> Option<i64> {
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    if b[13] != b':' {
+        return None;
+    }
+    let year = digits(text.get(0..4)?)?;
+    let month = u32::try_from(digits(text.get(5..7)?)?).ok()?;
+    let day = u32::try_from(digits(text.get(8..10)?)?).ok()?;
+    let hour = digits(text.get(11..13)?)?;
+    let minute = digits(text.get(14..16)?)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 24 || minute > 59 {
+        return None;
+    }
+    let mut rest = text.get(16..)?;
+    let mut second = 0.0;
+    if let Some(r) = rest.strip_prefix(':') {
+        let end = r
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(r.len());
+        second = r.get(..end)?.parse::<f64>().ok()?;
+        rest = r.get(end..)?;
+    }
+    let offset = match rest {
+        "" | "Z" => rest.to_string(),
+        _ => {
+            let sign = rest.as_bytes()[0];
+            let body = rest.get(1..)?;
+            let ok = (sign == b'+' || sign == b'-')
+                && match body.len() {
+                    5 => {
+                        body.as_bytes()[2] == b':'
+                            && body.get(..2).and_then(digits).is_some()
+                            && body.get(3..).and_then(digits).is_some()
+                    }
+                    4 => digits(body).is_some(),
+                    2 => digits(body).is_some(),
+                    _ => false,
+                };
+            if !ok {
+                return None;
+            }
+            rest.to_string()
+        }
+    };
+    let days = days_from_civil(year, month, day);
+    Some(Stamp {
+        hour: days as f64 * 24.0 + hour as f64 + minute as f64 / 60.0 + second / 3600.0,
+        offset,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic CSV table: chosen columns by name
+// ---------------------------------------------------------------------------------------------
+
+/// The columns asked for from one CSV file.
+pub(super) struct Table {
+    pub path: PathBuf,
+    pub text: HashMap<String, Vec<String>>,
+    pub nums: HashMap<String, Vec<f64>>,
+    /// The 1-based file line of each data row.
+    pub lines: Vec<u64>,
+}
+
+impl Table {
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+    pub fn num(&self, name: &str) -> Option<&[f64]> {
+        self.nums.get(name).map(Vec::as_slice)
+    }
+    pub fn txt(&self, name: &str) -> Option<&[String]> {
+        self.text.get(name).map(Vec::as_slice)
+    }
+}
+
+/// Which columns to read from a file and how.
+pub(super) struct Wanted<'a> {
+    /// Text columns that must exist.
+    pub text: &'a [&'a str],
+    /// Numeric columns that must exist.
+    pub required: &'a [&'a str],
+    /// Numeric columns read when present.
+    pub optional: &'a [&'a str],
+}
+
+fn csv_error(path: &Path, err: csv::Error) -> PlotError {
+    let line = err.position().map(csv::Position::line);
+    match err.into_kind() {
+        csv::ErrorKind::Io(source) => PlotError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        kind => PlotError::Csv {
+            path: path.to_path_buf(),
+            line,
+            message: csv_kind_message(&kind),
+        },
+    }
+}
+
+fn csv_kind_message(kind: &csv::ErrorKind) -> String {
+    match kind {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields as in the header, found {len}"),
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8: {err}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Reads the wanted columns of a CSV file. Numbers must parse as `f64` (`NaN` is accepted and
+/// later skipped by the plots); anything else is an error naming the line and column.
+pub(super) fn read_table(path: &Path, wanted: &Wanted<'_>) -> Result<Table, PlotError> {
+    let file = File::open(path).map_err(|source| PlotError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file));
+    let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+    let index: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    let find = |name: &str| -> Result<usize, PlotError> {
+        index
+            .get(name)
+            .copied()
+            .ok_or_else(|| PlotError::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+            })
+    };
+    let mut text_cols = Vec::new();
+    for &name in wanted.text {
+        text_cols.push((name, find(name)?));
+    }
+    let mut num_cols = Vec::new();
+    for &name in wanted.required {
+        num_cols.push((name, find(name)?));
+    }
+    for &name in wanted.optional {
+        if let Some(&i) = index.get(name) {
+            num_cols.push((name, i));
+        }
+    }
+
+    let mut table = Table {
+        path: path.to_path_buf(),
+        text: text_cols
+            .iter()
+            .map(|(n, _)| (n.to_string(), Vec::new()))
+            .collect(),
+        nums: num_cols
+            .iter()
+            .map(|(n, _)| (n.to_string(), Vec::new()))
+            .collect(),
+        lines: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let line = record
+            .position()
+            .map_or(table.lines.len() as u64 + 2, csv::Position::line);
+        for &(name, i) in &text_cols {
+            let cell = record.get(i).unwrap_or("");
+            if let Some(col) = table.text.get_mut(name) {
+                col.push(cell.to_string());
+            }
+        }
+        for &(name, i) in &num_cols {
+            let cell = record.get(i).unwrap_or("");
+            let value = cell.parse::<f64>().map_err(|_| PlotError::BadValue {
+                path: path.to_path_buf(),
+                line,
+                column: name.to_string(),
+                found: cell.to_string(),
+            })?;
+            if let Some(col) = table.nums.get_mut(name) {
+                col.push(value);
+            }
+        }
+        table.lines.push(line);
+    }
+    Ok(table)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run's files
+// ---------------------------------------------------------------------------------------------
+
+/// A metric's band across trials, hour by hour.
+pub(super) struct Band {
+    pub mean: Vec<f64>,
+    pub p05: Vec<f64>,
+    pub p50: Vec<f64>,
+    pub p95: Vec<f64>,
+}
+
+/// What the plots need from `hourly.csv`.
+pub(super) struct Hourly {
+    /// Local wall-clock hour of each row (hour beginning).
+    pub hour: Vec<f64>,
+    /// UTC offset of the first row as written.
+    pub offset: String,
+    pub facility: Band,
+    /// Mean IT power of each sector, in [`SECTORS`] order.
+    pub sectors: [Vec<f64>; 4],
+    pub it_total: Option<Vec<f64>>,
+    pub pue: Option<Vec<f64>>,
+    pub drybulb: Option<Vec<f64>>,
+}
+
+impl Hourly {
+    pub fn len(&self) -> usize {
+        self.hour.len()
+    }
+}
+
+fn take(table: &mut Table, name: &str) -> Option<Vec<f64>> {
+    table.nums.remove(name)
+}
+
+fn need(table: &mut Table, name: &str) -> Result<Vec<f64>, PlotError> {
+    take(table, name).ok_or_else(|| PlotError::MissingColumn {
+        path: table.path.clone(),
+        column: name.to_string(),
+    })
+}
+
+pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
+    let sector_cols: Vec<String> = SECTORS
+        .iter()
+        .map(|(s, _)| format!("it_{s}_mw_mean"))
+        .collect();
+    let mut required: Vec<&str> = vec![
+        "facility_mw_mean",
+        "facility_mw_p05",
+        "facility_mw_p50",
+        "facility_mw_p95",
+    ];
+    required.extend(sector_cols.iter().map(String::as_str));
+    let mut table = read_table(
+        path,
+        &Wanted {
+            text: &["timestamp"],
+            required: &required,
+            optional: &["it_total_mw_mean", "pue_mean", "outdoor_drybulb_c_mean"],
+        },
+    )?;
+    if table.rows() == 0 {
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut hour = Vec::with_capacity(table.rows());
+    let mut offset = String::new();
+    let stamps = table.txt("timestamp").unwrap_or(&[]);
+    for (i, text) in stamps.iter().enumerate() {
+        let line = table.lines.get(i).copied().unwrap_or(i as u64 + 2);
+        let stamp = parse_stamp(text).ok_or_else(|| PlotError::BadTimestamp {
+            path: path.to_path_buf(),
+            line,
+            found: text.clone(),
+        })?;
+        if let Some(&prev) = hour.last()
+            && stamp.hour <= prev
+        {
+            return Err(PlotError::Csv {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message: format!("column timestamp: {text} does not come after the row before"),
+            });
+        }
+        if i == 0 {
+            offset = stamp.offset.clone();
+        }
+        hour.push(stamp.hour);
+    }
+    let facility = Band {
+        mean: need(&mut table, "facility_mw_mean")?,
+        p05: need(&mut table, "facility_mw_p05")?,
+        p50: need(&mut table, "facility_mw_p50")?,
+        p95: need(&mut table, "facility_mw_p95")?,
+    };
+    let sectors = [
+        need(&mut table, &sector_cols[0])?,
+        need(&mut table, &sector_cols[1])?,
+        need(&mut table, &sector_cols[2])?,
+        need(&mut table, &sector_cols[3])?,
+    ];
+    Ok(Hourly {
+        hour,
+        offset,
+        facility,
+        sectors,
+        it_total: take(&mut table, "it_total_mw_mean"),
+        pue: take(&mut table, "pue_mean"),
+        drybulb: take(&mut table, "outdoor_drybulb_c_mean"),
+    })
+}
+
+/// What the plots use from `trials.csv`: per-trial energy and peak, when the columns exist.
+pub(super) struct Trials {
+    pub count: usize,
+    pub energy_mwh: Option<Vec<f64>>,
+    pub peak_mw: Option<Vec<f64>>,
+}
+
+pub(super) fn read_trials(path: &Path) -> Result<Trials, PlotError> {
+    let mut table = read_table(
+        path,
+        &Wanted {
+            text: &[],
+            required: &[],
+            optional: &["energy_mwh", "peak_mw"],
+        },
+    )?;
+    Ok(Trials {
+        count: table.rows(),
+        energy_mwh: take(&mut table, "energy_mwh"),
+        peak_mw: take(&mut table, "peak_mw"),
+    })
+}
+
+/// `load_duration.csv`: facility power sorted descending against hours exceeded.
+pub(super) struct LoadDuration {
+    pub hours_exceeded: Vec<f64>,
+    pub p50: Vec<f64>,
+    pub p90: Vec<f64>,
+}
+
+pub(super) fn read_load_duration(path: &Path) -> Result<LoadDuration, PlotError> {
+    let mut table = read_table(
+        path,
+        &Wanted {
+            text: &[],
+            required: &["hours_exceeded", "facility_mw_p50", "facility_mw_p90"],
+            optional: &[],
+        },
+    )?;
+    if table.rows() == 0 {
+        return Err(PlotError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(LoadDuration {
+        hours_exceeded: need(&mut table, "hours_exceeded")?,
+        p50: need(&mut table, "facility_mw_p50")?,
+        p90: need(&mut table, "facility_mw_p90")?,
+    })
+}
+
+/// One bar of the monthly plot.
+pub(super) struct Month {
+    pub label: String,
+    /// Energy of each sector in [`SECTORS`] order, MWh.
+    pub sectors_mwh: [f64; 4],
+    /// Facility energy beyond IT (cooling, losses), MWh; 0 when unknown.
+    pub overhead_mwh: f64,
+    /// Hours of the month the study covers, and hours in the calendar month (`None` when unknown).
+    pub coverage: Option<(usize, usize)>,
+}
+
+/// Monthly energy by sector from the hourly sector means: MW summed over the hours of each
+/// calendar month is MWh (each row is one hour). The facility overhead is the facility mean minus
+/// the IT mean (it_total, or the sum of the sectors when that column is absent).
+pub(super) fn months_from_hourly(h: &Hourly) -> Vec<Month> {
+    let mut out: Vec<(i64, Month)> = Vec::new();
+    for i in 0..h.len() {
+        let (y, m, _) = date_of_hour(h.hour[i]);
+        let key = month_index(y, m);
+        if out.last().map(|(k, _)| *k) != Some(key) {
+            let label = format!("{} {y}", month_abbr(m));
+            out.push((
+                key,
+                Month {
+                    label,
+                    sectors_mwh: [0.0; 4],
+                    overhead_mwh: 0.0,
+                    coverage: Some((0, days_in_month(y, m) as usize * 24)),
+                },
+            ));
+        }
+        let Some((_, month)) = out.last_mut() else {
+            continue;
+        };
+        let mut it = 0.0;
+        for (s, col) in h.sectors.iter().enumerate() {
+            let v = finite_or_zero(col[i]);
+            month.sectors_mwh[s] += v;
+            it += v;
+        }
+        if let Some(total) = &h.it_total {
+            it = finite_or_zero(total[i]);
+        }
+        month.overhead_mwh += (finite_or_zero(h.facility.mean[i]) - it).max(0.0);
+        if let Some((covered, _)) = &mut month.coverage {
+            *covered += 1;
+        }
+    }
+    out.into_iter().map(|(_, m)| m).collect()
+}
+
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
+/// `monthly.csv` when it carries the sector columns (`consumer_mwh`, ...); `None` when it does not,
+/// so the caller falls back to the hourly file.
+pub(super) fn read_monthly(path: &Path) -> Result<Option<Vec<Month>>, PlotError> {
+    let sector_cols: Vec<String> = SECTORS.iter().map(|(s, _)| format!("{s}_mwh")).collect();
+    let mut optional: Vec<&str> = vec!["energy_mwh"];
+    optional.extend(sector_cols.iter().map(String::as_str));
+    let mut table = read_table(
+        path,
+        &Wanted {
+            text: &["month"],
+            required: &[],
+            optional: &optional,
+        },
+    )?;
+    if sector_cols.iter().any(|c| table.num(c).is_none()) || table.rows() == 0 {
+        return Ok(None);
+    }
+    let labels: Vec<String> = table
+        .txt("month")
+        .unwrap_or(&[])
+        .iter()
+        .map(|m| month_label(m))
+        .collect();
+    let energy = take(&mut table, "energy_mwh");
+    let cols: Vec<Vec<f64>> = sector_cols
+        .iter()
+        .map(|c| take(&mut table, c).unwrap_or_default())
+        .collect();
+    let mut months = Vec::new();
+    for (i, label) in labels.into_iter().enumerate() {
+        let mut sectors_mwh = [0.0; 4];
+        for (s, col) in cols.iter().enumerate() {
+            sectors_mwh[s] = finite_or_zero(col.get(i).copied().unwrap_or(0.0));
+        }
+        let it: f64 = sectors_mwh.iter().sum();
+        let overhead_mwh = energy
+            .as_ref()
+            .and_then(|e| e.get(i))
+            .map_or(0.0, |&e| (finite_or_zero(e) - it).max(0.0));
+        months.push(Month {
+            label,
+            sectors_mwh,
+            overhead_mwh,
+            coverage: None,
+        });
+    }
+    Ok(Some(months))
+}
+
+/// `2025-07` (or `2025-07-01...`) becomes `Jul 2025`; `7` becomes `Jul`; anything else is kept.
+fn month_label(text: &str) -> String {
+    let t = text.trim();
+    if let (Some(y), Some(m)) = (t.get(0..4), t.get(5..7))
+        && t.as_bytes().get(4) == Some(&b'-')
+        && let (Ok(y), Ok(m)) = (y.parse::<i64>(), m.parse::<u32>())
+        && (1..=12).contains(&m)
+    {
+        return format!("{} {y}", month_abbr(m));
+    }
+    if let Ok(m) = t.parse::<u32>()
+        && (1..=12).contains(&m)
+    {
+        return month_abbr(m).to_string();
+    }
+    t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trips() {
+        for days in [-1000, 0, 19_000, 20_089, 20_454, 30_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(days_from_civil(2025, 7, 14), 20_283);
+        assert_eq!(weekday(days_from_civil(2025, 7, 14)), 0); // a Monday
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2025, 2), 28);
+    }
+
+    #[test]
+    fn parses_timestamps() {
+        let s = parse_stamp("2025-07-15T20:00:00-05:00").expect("valid");
+        assert_eq!(s.offset, "-05:00");
+        assert_eq!(date_of_hour(s.hour), (2025, 7, 15));
+        assert_eq!(s.hour.rem_euclid(24.0), 20.0);
+        assert!(parse_stamp("2025-02-30T00:00:00Z").is_none());
+        assert!(parse_stamp("yesterday").is_none());
+        assert!(parse_stamp("2025-07-15T20:00:00+0x:00").is_none());
+        assert_eq!(month_label("2025-07"), "Jul 2025");
+        assert_eq!(month_label("7"), "Jul");
+    }
+}

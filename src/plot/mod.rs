@@ -1,0 +1,203 @@
+//! Plots a planner would rather look at than read: SVG charts drawn from a finished run's output
+//! folder (`hourly.csv`, `trials.csv`, and `load_duration.csv` / `monthly.csv` when present).
+//!
+//! [`plot_dir`] writes `DIR/plots/*.svg`:
+//!
+//! - `facility_year.svg`: facility power over the study, mean line and P05–P95 band;
+//! - `sectors_week.svg`: IT power by sector, stacked, for one week;
+//! - `load_duration.svg`: facility power sorted from highest to lowest against hours exceeded;
+//! - `monthly_energy.svg`: energy by sector per calendar month, stacked bars;
+//! - `pue_vs_temperature.svg`: hourly PUE against outdoor dry bulb, only when the run modelled
+//!   the physical facility (the `pue` and `outdoor_drybulb_c` columns exist).
+//!
+//! Text is laid out with an embedded DejaVu Sans (registered once as `sans-serif`), so no system
+//! font library is needed; the SVG files name the `sans-serif` family and any viewer's font works.
+
+mod charts;
+mod data;
+mod draw;
+
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// DejaVu Sans, under the Bitstream Vera fonts licence (DejaVu changes public domain), which
+/// permits redistribution with software.
+static DEJAVU_SANS: &[u8] = include_bytes!("DejaVuSans.ttf");
+
+/// Why the plots could not be drawn. Messages name the file and, for bad content, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// A file could not be opened or read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A column the plots need is not in the file's header.
+    #[error("{}: missing column {column}", path.display())]
+    MissingColumn { path: PathBuf, column: String },
+    /// A cell that should hold a number does not.
+    #[error("{}:{line}: column {column}: expected a number, found {found:?}", path.display())]
+    BadValue {
+        path: PathBuf,
+        line: u64,
+        column: String,
+        found: String,
+    },
+    /// A `timestamp` cell that is not a timestamp like `2025-07-15T20:00:00-05:00`.
+    #[error(
+        "{}:{line}: column timestamp: expected a timestamp like 2025-07-15T20:00:00-05:00, found {found:?}",
+        path.display()
+    )]
+    BadTimestamp {
+        path: PathBuf,
+        line: u64,
+        found: String,
+    },
+    /// The file is not well-formed CSV (ragged rows, invalid UTF-8, ...) or its rows are out of order.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Csv {
+        path: PathBuf,
+        line: Option<u64>,
+        message: String,
+    },
+    /// The file has a header but no data rows.
+    #[error("{}: no data rows", path.display())]
+    Empty { path: PathBuf },
+    /// Drawing a chart failed.
+    #[error("{}: cannot draw: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    /// A plot file could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The embedded font could not be loaded (a build problem, not a data one).
+    #[error("the embedded DejaVu Sans font could not be loaded")]
+    Font,
+}
+
+/// Registers the embedded font under the `sans-serif` family, once per process.
+fn register_font() -> Result<(), PlotError> {
+    static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        plotters::style::register_font(
+            "sans-serif",
+            plotters::style::FontStyle::Normal,
+            DEJAVU_SANS,
+        )
+        .is_ok()
+    });
+    if ok { Ok(()) } else { Err(PlotError::Font) }
+}
+
+/// Draws the plots of the finished run in `dir` into `dir/plots/` and returns the paths written.
+///
+/// Reads `dir/hourly.csv` (required), `dir/trials.csv` (used for the trial count and per-trial
+/// peaks and energy when present), and `dir/load_duration.csv` and `dir/monthly.csv` when present
+/// (otherwise their content is computed from `hourly.csv`). Each SVG is written to a temporary
+/// name in `dir/plots/` and renamed into place. `pue_vs_temperature.svg` is drawn only when the
+/// run has the `pue` and `outdoor_drybulb_c` columns; a stale one from an earlier run in the same
+/// folder is removed otherwise.
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    let hourly = data::read_hourly(&dir.join("hourly.csv"))?;
+    let trials_path = dir.join("trials.csv");
+    let trials = if trials_path.exists() {
+        Some(data::read_trials(&trials_path)?)
+    } else {
+        None
+    };
+    let ld_path = dir.join("load_duration.csv");
+    let load_duration = if ld_path.exists() {
+        Some(data::read_load_duration(&ld_path)?)
+    } else {
+        None
+    };
+    let monthly_path = dir.join("monthly.csv");
+    let monthly = if monthly_path.exists() {
+        data::read_monthly(&monthly_path)?
+    } else {
+        None
+    };
+
+    let ctx = charts::Context::new(run_name(dir), hourly, trials);
+    let out_dir = dir.join("plots");
+    fs::create_dir_all(&out_dir).map_err(|source| PlotError::Write {
+        path: out_dir.clone(),
+        source,
+    })?;
+
+    let mut written = Vec::new();
+    let mut emit = |name: &str, svg: Result<String, draw::DrawError>| -> Result<(), PlotError> {
+        let path = out_dir.join(name);
+        let svg = svg.map_err(|e| PlotError::Draw {
+            path: path.clone(),
+            message: e.0,
+        })?;
+        write_atomic(&path, svg.as_bytes())?;
+        written.push(path);
+        Ok(())
+    };
+    emit("facility_year.svg", charts::facility_year(&ctx))?;
+    emit("sectors_week.svg", charts::sectors_week(&ctx))?;
+    emit(
+        "load_duration.svg",
+        charts::load_duration(&ctx, load_duration.as_ref()),
+    )?;
+    emit(
+        "monthly_energy.svg",
+        charts::monthly_energy(&ctx, monthly.as_deref()),
+    )?;
+    match charts::pue_vs_temperature(&ctx) {
+        Some(svg) => emit("pue_vs_temperature.svg", svg)?,
+        None => {
+            let stale = out_dir.join("pue_vs_temperature.svg");
+            if stale.exists() {
+                fs::remove_file(&stale).map_err(|source| PlotError::Write {
+                    path: stale.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The run folder's name for titles: its last component, resolving `.` and `..`.
+fn run_name(dir: &Path) -> String {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    name(dir)
+        .or_else(|| dir.canonicalize().ok().as_deref().and_then(name))
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// Writes `bytes` to a temporary file next to `path`, then renames it over `path`.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    let err = |source| PlotError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}

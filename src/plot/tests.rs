@@ -1,0 +1,409 @@
+//! Tests with small CSV fixtures written into a temporary folder.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::data::{civil_from_days, days_from_civil};
+use super::{PlotError, plot_dir};
+
+const METRICS: [&str; 9] = [
+    "it_consumer_mw",
+    "it_industrial_mw",
+    "it_training_mw",
+    "it_defense_mw",
+    "it_total_mw",
+    "facility_mw",
+    "facility_peak_mw",
+    "requests_served",
+    "requests_dropped",
+];
+const PHYSICS: [&str; 9] = [
+    "cooling_mw",
+    "losses_mw",
+    "pue",
+    "water_onsite_m3",
+    "water_offsite_m3",
+    "outdoor_drybulb_c",
+    "outdoor_wetbulb_c",
+    "inlet_max_c",
+    "throttled_acc_h",
+];
+
+struct Fixture {
+    /// First day, local date.
+    start: (i64, u32, u32),
+    hours: usize,
+    physics: bool,
+    /// Data row (1-based) whose `facility_mw_mean` is replaced by `abc`.
+    bad_row: Option<usize>,
+}
+
+impl Fixture {
+    fn two_weeks(physics: bool) -> Self {
+        Self {
+            start: (2025, 7, 7),
+            hours: 14 * 24,
+            physics,
+            bad_row: None,
+        }
+    }
+}
+
+/// Writes `hourly.csv` and `trials.csv` into `dir` (created) and returns `dir`.
+fn write_run(dir: &Path, fx: &Fixture) -> PathBuf {
+    fs::create_dir_all(dir).expect("create run folder");
+    let mut metrics: Vec<&str> = METRICS.to_vec();
+    if fx.physics {
+        metrics.extend(PHYSICS);
+    }
+    let mut csv = String::from("timestamp");
+    for m in &metrics {
+        for s in ["mean", "p05", "p50", "p95"] {
+            write!(csv, ",{m}_{s}").expect("write");
+        }
+    }
+    csv.push('\n');
+    let day0 = days_from_civil(fx.start.0, fx.start.1, fx.start.2);
+    for i in 0..fx.hours {
+        let day = day0 + (i / 24) as i64;
+        let hour = i % 24;
+        let (y, m, d) = civil_from_days(day);
+        write!(csv, "{y:04}-{m:02}-{d:02}T{hour:02}:00:00-05:00").expect("write");
+        let diurnal = (std::f64::consts::PI * hour as f64 / 12.0).sin();
+        let consumer = 20.0 + 6.0 * diurnal;
+        let industrial = 5.0 + if (8..18).contains(&hour) { 2.0 } else { 0.0 };
+        let training = 24.0;
+        let defense = 4.0;
+        let it = consumer + industrial + training + defense;
+        let temp = 22.0 + 6.0 * diurnal + (i % 7) as f64 * 0.3;
+        let pue = 1.1 + 0.002 * (temp - 15.0).max(0.0);
+        let facility = it * if fx.physics { pue } else { 1.1 };
+        let mut values: Vec<f64> = vec![
+            consumer,
+            industrial,
+            training,
+            defense,
+            it,
+            facility,
+            facility + 1.0,
+            1.0e7,
+            0.0,
+        ];
+        if fx.physics {
+            values.extend([
+                facility - it - 1.0,
+                1.0,
+                pue,
+                50.0,
+                400.0,
+                temp,
+                temp - 5.0,
+                24.0,
+                0.0,
+            ]);
+        }
+        for (k, v) in values.iter().enumerate() {
+            let bad = fx.bad_row == Some(i + 1) && metrics[k] == "facility_mw";
+            if bad {
+                csv.push_str(",abc");
+            } else {
+                write!(csv, ",{v:.4}").expect("write");
+            }
+            for f in [0.98, 1.0, 1.02] {
+                write!(csv, ",{:.4}", v * f).expect("write");
+            }
+        }
+        csv.push('\n');
+    }
+    fs::write(dir.join("hourly.csv"), csv).expect("write hourly.csv");
+    let trials = "trial,energy_mwh,it_energy_mwh,peak_mw,consumer_mwh,industrial_mwh,training_mwh,defense_mwh\n\
+                  0,20000.0,18000.0,70.1,7000.0,1800.0,8000.0,1300.0\n\
+                  1,20100.0,18100.0,71.3,7050.0,1800.0,8000.0,1300.0\n\
+                  2,19900.0,17900.0,69.8,6950.0,1800.0,8000.0,1300.0\n";
+    fs::write(dir.join("trials.csv"), trials).expect("write trials.csv");
+    dir.to_path_buf()
+}
+
+fn names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).expect("read plot")
+}
+
+#[test]
+fn writes_the_four_plots_with_titles() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("run-a"), &Fixture::two_weeks(false));
+    let paths = plot_dir(&dir).expect("plots");
+    assert_eq!(
+        names(&paths),
+        [
+            "facility_year.svg",
+            "sectors_week.svg",
+            "load_duration.svg",
+            "monthly_energy.svg"
+        ]
+    );
+    let titles = [
+        "Facility power through the study — run-a",
+        "IT power by sector — first full week of July 2025 — run-a",
+        "Load duration curve: facility power — run-a",
+        "Monthly energy by sector — run-a",
+    ];
+    for (path, title) in paths.iter().zip(titles) {
+        assert_eq!(path.parent(), Some(dir.join("plots").as_path()));
+        let svg = read(path);
+        assert!(svg.starts_with("<svg"), "{}", path.display());
+        assert!(svg.contains(title), "{} lacks {title:?}", path.display());
+        assert!(svg.contains("(MW)") || svg.contains("(MWh)") || svg.contains("(GWh)"));
+    }
+    // The fixture has all four sectors: each gets a legend entry.
+    let week = read(&paths[1]);
+    for sector in ["Consumer IT", "Industrial IT", "Training IT", "Defense IT"] {
+        assert!(week.contains(sector), "week plot lacks {sector}");
+    }
+    // Only the hourly bands exist, so the upper curve is called a P95 band.
+    assert!(read(&paths[2]).contains("Hourly P95 band"));
+    // No temporary files are left behind.
+    let left: Vec<_> = fs::read_dir(dir.join("plots"))
+        .expect("plots dir")
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".svg"))
+        .collect();
+    assert!(left.is_empty(), "left over: {left:?}");
+}
+
+#[test]
+fn physics_runs_get_the_pue_plot_and_others_do_not() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("phys"), &Fixture::two_weeks(true));
+    let paths = plot_dir(&dir).expect("plots");
+    let pue = dir.join("plots").join("pue_vs_temperature.svg");
+    assert!(paths.contains(&pue));
+    let svg = read(&pue);
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("PUE against outdoor dry-bulb temperature — phys"));
+    assert!(svg.contains("Outdoor dry-bulb temperature (°C)"));
+
+    // The same folder rewritten by a run without the physical facility: the stale PUE plot goes.
+    write_run(&dir, &Fixture::two_weeks(false));
+    let paths = plot_dir(&dir).expect("plots");
+    assert_eq!(paths.len(), 4);
+    assert!(!pue.exists());
+
+    let plain = write_run(&tmp.path().join("plain"), &Fixture::two_weeks(false));
+    let paths = plot_dir(&plain).expect("plots");
+    assert!(!names(&paths).contains(&"pue_vs_temperature.svg".to_string()));
+    assert!(!plain.join("plots").join("pue_vs_temperature.svg").exists());
+}
+
+#[test]
+fn a_bad_number_names_file_line_and_column() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fx = Fixture {
+        bad_row: Some(5),
+        ..Fixture::two_weeks(false)
+    };
+    let dir = write_run(&tmp.path().join("bad"), &fx);
+    let err = plot_dir(&dir).expect_err("must fail");
+    assert!(
+        matches!(err, PlotError::BadValue { line: 6, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    let expected = format!(
+        "{}:6: column facility_mw_mean: expected a number, found \"abc\"",
+        dir.join("hourly.csv").display()
+    );
+    assert_eq!(msg, expected);
+}
+
+#[test]
+fn a_missing_hourly_file_names_the_path() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("nothing-here");
+    fs::create_dir_all(&dir).expect("mkdir");
+    let err = plot_dir(&dir).expect_err("must fail");
+    assert!(matches!(err, PlotError::Read { .. }), "{err:?}");
+    let path = dir.join("hourly.csv").display().to_string();
+    assert!(err.to_string().contains(&path), "{err}");
+}
+
+#[test]
+fn other_bad_inputs_are_errors_not_panics() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("x"), &Fixture::two_weeks(false));
+    let hourly = dir.join("hourly.csv");
+    let good = read(&hourly);
+
+    // Header only.
+    let header = good.lines().next().unwrap_or_default().to_string();
+    fs::write(&hourly, format!("{header}\n")).expect("write");
+    let err = plot_dir(&dir).expect_err("empty");
+    assert!(
+        err.to_string().ends_with("hourly.csv: no data rows"),
+        "{err}"
+    );
+
+    // A required column missing.
+    let renamed = good.replacen("facility_mw_p95", "facility_mw_p97", 1);
+    fs::write(&hourly, renamed).expect("write");
+    let err = plot_dir(&dir).expect_err("missing column");
+    assert!(
+        err.to_string().ends_with("missing column facility_mw_p95"),
+        "{err}"
+    );
+
+    // A bad timestamp on the second data row (line 3).
+    let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen("2025-07-07T01:00:00-05:00", "2025-07-07 1 o'clock", 1);
+    fs::write(&hourly, lines.join("\n")).expect("write");
+    let err = plot_dir(&dir).expect_err("bad timestamp");
+    assert!(
+        err.to_string().contains("hourly.csv:3: column timestamp"),
+        "{err}"
+    );
+
+    // A ragged row.
+    let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+    lines[3].push_str(",1.0");
+    fs::write(&hourly, lines.join("\n")).expect("write");
+    let err = plot_dir(&dir).expect_err("ragged");
+    assert!(err.to_string().contains("hourly.csv:4:"), "{err}");
+
+    // A bad trials.csv.
+    fs::write(&hourly, &good).expect("write");
+    fs::write(dir.join("trials.csv"), "trial,peak_mw\n0,lots\n").expect("write");
+    let err = plot_dir(&dir).expect_err("bad trials");
+    assert!(
+        err.to_string().contains("trials.csv:2: column peak_mw"),
+        "{err}"
+    );
+}
+
+#[test]
+fn short_studies_and_missing_trials_still_plot() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // 30 hours across a month end, a year end: shorter than the week plot's week.
+    let fx = Fixture {
+        start: (2025, 12, 31),
+        hours: 30,
+        physics: true,
+        bad_row: None,
+    };
+    let dir = write_run(&tmp.path().join("tiny"), &fx);
+    fs::remove_file(dir.join("trials.csv")).expect("rm trials");
+    let paths = plot_dir(&dir).expect("plots");
+    assert_eq!(paths.len(), 5);
+    assert!(read(&paths[1]).contains("the whole study"));
+    let monthly = read(&paths[3]);
+    assert!(monthly.contains("Dec 2025*") && monthly.contains("Jan 2026*"));
+
+    // Ten days in winter: no July week, so the week around the median hour.
+    let fx = Fixture {
+        start: (2023, 2, 1),
+        hours: 240,
+        physics: false,
+        bad_row: None,
+    };
+    let dir = write_run(&tmp.path().join("winter"), &fx);
+    let paths = plot_dir(&dir).expect("plots");
+    assert!(read(&paths[1]).contains("median facility power"));
+}
+
+#[test]
+fn load_duration_and_monthly_files_are_used_when_present() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("files"), &Fixture::two_weeks(false));
+    let mut ld = String::from("rank,hours_exceeded,facility_mw_p50,facility_mw_p90\n");
+    for r in 1..=336 {
+        writeln!(
+            ld,
+            "{r},{r},{:.3},{:.3}",
+            70.0 - r as f64 * 0.05,
+            72.0 - r as f64 * 0.05
+        )
+        .expect("write");
+    }
+    fs::write(dir.join("load_duration.csv"), ld).expect("write");
+    fs::write(
+        dir.join("monthly.csv"),
+        "month,energy_mwh,consumer_mwh,industrial_mwh,training_mwh,defense_mwh\n2025-07,20000,7000,1800,8000,1300\n",
+    )
+    .expect("write");
+    let paths = plot_dir(&dir).expect("plots");
+    let ld = read(&paths[2]);
+    assert!(ld.contains("P90 across trials") && ld.contains("from load_duration.csv"));
+    let monthly = read(&paths[3]);
+    assert!(monthly.contains("from monthly.csv") && monthly.contains("Jul 2025"));
+
+    // A monthly.csv without sector columns falls back to the hourly file.
+    fs::write(dir.join("monthly.csv"), "month,energy_mwh\n2025-07,20000\n").expect("write");
+    let paths = plot_dir(&dir).expect("plots");
+    assert!(read(&paths[3]).contains("sums of the hourly means"));
+}
+
+#[test]
+fn a_year_stays_small() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fx = Fixture {
+        start: (2025, 1, 1),
+        hours: 8760,
+        physics: true,
+        bad_row: None,
+    };
+    let dir = write_run(&tmp.path().join("year"), &fx);
+    let paths = plot_dir(&dir).expect("plots");
+    assert_eq!(paths.len(), 5);
+    for p in &paths {
+        let size = fs::metadata(p).expect("metadata").len();
+        assert!(size < 2_000_000, "{} is {size} bytes", p.display());
+    }
+    let year = read(&paths[0]);
+    assert!(year.contains("Facility power through the year — year"));
+    assert!(year.contains("daily envelope"));
+    let monthly = read(&paths[3]);
+    assert!(monthly.contains(">\nJan 2025\n") && monthly.contains(">\nDec\n"));
+    assert!(!monthly.contains("partial month"));
+}
+
+#[test]
+fn nan_cells_are_skipped_not_fatal() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("nan"), &Fixture::two_weeks(true));
+    let hourly = dir.join("hourly.csv");
+    let text = read(&hourly);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let first = lines[0].clone();
+    let header: Vec<&str> = first.split(',').collect();
+    let nan_cols: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("pue_") || h.starts_with("facility_mw_"))
+        .map(|(i, _)| i)
+        .collect();
+    for (k, line) in lines.iter_mut().enumerate().skip(1) {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        for &c in &nan_cols {
+            // Every PUE cell, and the facility columns on every third row.
+            if header[c].starts_with("pue_") || k % 3 == 0 {
+                cells[c] = "NaN".to_string();
+            }
+        }
+        *line = cells.join(",");
+    }
+    fs::write(&hourly, lines.join("\n")).expect("write");
+    let paths = plot_dir(&dir).expect("plots");
+    // No finite PUE at all: no PUE plot.
+    assert_eq!(paths.len(), 4);
+    for p in &paths {
+        assert!(read(p).starts_with("<svg"));
+    }
+}
