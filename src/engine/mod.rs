@@ -354,14 +354,14 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
             },
         };
-        if st.outage.active {
-            if let Some(b) = &sc.grid.backup {
-                let o = st.outage.step(b, t.0, fac.facility_w, dt_f);
-                sum.outage_hours += dt_f / 3600.0;
-                sum.ups_mwh += o.ups_j / 3.6e9;
-                sum.generator_mwh += o.generator_j / 3.6e9;
-                sum.unserved_mwh += o.unserved_j / 3.6e9;
-            }
+        if st.outage.active
+            && let Some(b) = &sc.grid.backup
+        {
+            let o = st.outage.step(b, t.0, fac.facility_w, dt_f);
+            sum.outage_hours += dt_f / 3600.0;
+            sum.ups_mwh += o.ups_j / 3.6e9;
+            sum.generator_mwh += o.generator_j / 3.6e9;
+            sum.unserved_mwh += o.unserved_j / 3.6e9;
         }
         hour_acc[M_COOLING] += fac.cooling_w;
         hour_acc[M_LOSSES] += fac.losses_w;
