@@ -178,6 +178,44 @@ fn outage_values(s: &TrialSummary) -> [f64; 6] {
     ]
 }
 
+pub const DR_TRIAL_COLUMNS: [&str; 5] = [
+    "dr_events",
+    "dr_requested_mwh",
+    "dr_delivered_mwh",
+    "dr_shortfall_mwh",
+    "dr_deferred_acc_h",
+];
+
+fn dr_values(s: &TrialSummary) -> [f64; 5] {
+    [
+        s.dr_events as f64,
+        s.dr_requested_mwh,
+        s.dr_delivered_mwh,
+        s.dr_shortfall_mwh,
+        s.dr_deferred_acc_h,
+    ]
+}
+
+/// One row per demand-response event and trial.
+pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let mut out = String::from("trial,start,hours,requested_mw,delivered_mw,shortfall_mw\n");
+    for r in results {
+        for o in &r.summary.dr_outcomes {
+            let _ = write!(
+                out,
+                "{},{},{:.3},{:.4},{:.4},{:.4}\n",
+                r.summary.trial,
+                sc.calendar.timestamp(SimTime(o.start_s)),
+                o.duration_s as f64 / 3600.0,
+                o.requested_mw,
+                o.delivered_mw,
+                (o.requested_mw - o.delivered_mw).max(0.0)
+            );
+        }
+    }
+    out
+}
+
 pub const TRIAL_COLUMNS: [&str; 15] = [
     "trial",
     "energy_mwh",
@@ -239,6 +277,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(&OUTAGE_TRIAL_COLUMNS.join(","));
     }
+    let dr = sc.grid.demand_response.is_some();
+    if dr {
+        out.push(',');
+        out.push_str(&DR_TRIAL_COLUMNS.join(","));
+    }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
@@ -258,6 +301,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         }
         if outages {
             for v in outage_values(&r.summary) {
+                let _ = write!(out, ",{v:.4}");
+            }
+        }
+        if dr {
+            for v in dr_values(&r.summary) {
                 let _ = write!(out, ",{v:.4}");
             }
         }
@@ -403,6 +451,9 @@ pub fn write_all(
     ];
     if traces {
         files.push(("traces/facility_mw.csv", utility::traces_csv(sc, results)));
+    }
+    if sc.grid.demand_response.is_some() {
+        files.push(("dr_events.csv", dr_events_csv(sc, results)));
     }
     let mut paths = Vec::new();
     for (name, text) in files {

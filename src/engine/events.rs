@@ -34,6 +34,13 @@ pub enum Event {
         slot: u32,
         epoch: u32,
     },
+    /// A demand-response event begins or ends.
+    DrStart {
+        idx: u32,
+    },
+    DrEnd {
+        idx: u32,
+    },
     /// A grid outage begins or ends.
     OutageStart,
     OutageEnd,

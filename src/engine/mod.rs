@@ -10,6 +10,7 @@ mod state;
 
 use crate::facility::Facility;
 use crate::fleet::Sector;
+use crate::grid::demand_response::{DrOutcome, Reduction};
 use crate::grid::site::LimitPolicy;
 use crate::study::Scenario;
 use crate::time::SimTime;
@@ -112,6 +113,15 @@ pub struct TrialSummary {
     pub defense_availability: f64,
     /// That share for each defense mission, in run-file order.
     pub mission_availability: Vec<f64>,
+    /// Demand response: events executed, energy asked for and delivered (baseline minus
+    /// actual), the shortfall, and the work deferred to after the events.
+    pub dr_events: u64,
+    pub dr_requested_mwh: f64,
+    pub dr_delivered_mwh: f64,
+    pub dr_shortfall_mwh: f64,
+    pub dr_deferred_acc_h: f64,
+    /// Each event's outcome.
+    pub dr_outcomes: Vec<DrOutcome>,
     /// Grid outages: hours without grid, energy from the UPS and generators, unserved energy,
     /// generator fuel and its CO2.
     pub outage_hours: f64,
@@ -229,7 +239,13 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 demand += n * w.edge_acc_s_per_event * inv_dt;
             }
             let ps = &mut pools[w.pool];
-            let served = demand.min(ps.free);
+            let mut served = demand.min(ps.free);
+            if ws.backlog > 0.0 && st.dr_active.is_none() {
+                // Work deferred by a demand-response event is caught up on spare capacity.
+                let catch_up = (ws.backlog * inv_dt).min(ps.free - served).max(0.0);
+                ws.backlog -= catch_up * dt_f;
+                served += catch_up;
+            }
             ps.free -= served;
             ps.busy[Sector::Industrial as usize] += served;
         }
@@ -241,6 +257,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         }
         // Consumer classes sharing a pool split its free capacity in proportion to demand.
         for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
+            if cs.held > 0.0 && st.dr_active.is_none() {
+                // Work deferred by a demand-response event returns: the rebound.
+                cs.queue += cs.held;
+                cs.held = 0.0;
+            }
             let (_n, work) = c.arrivals(t, dt, week_step, cs.growth, &mut cs.rng);
             cs.demand = cs.queue + work;
             pools[c.pool].consumer_demand += cs.demand;
@@ -275,15 +296,82 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         let alive = st.any_down.then_some(&st.alive[..]);
         let mut it_w = fleet_power(sc, pools, ph_ref, alive, &mut st.group_it);
 
+        let estimate = |it: f64, group_it: &[f64]| match (sc.facility.fixed_pue(), ph_ref) {
+            (Some(pue), _) => it * pue,
+            (None, Some((f, ph))) => f.peek(ph, group_it, (step / steps_per_hour) as usize, dt_f),
+            (None, None) => it,
+        };
+
+        // 2a. Demand response: shed flexible load by the amount asked, within each sector's
+        // flexibility and response time; the work comes back after the event.
+        if let (Some(dr), Some(ev)) = (&sc.grid.demand_response, st.dr_active) {
+            let mut fac_w = estimate(it_w, &st.group_it);
+            let baseline = fac_w;
+            let (ev_start, _, reduction) = st.dr_events[ev];
+            if st.dr_request_w.is_nan() {
+                st.dr_request_w = match reduction {
+                    Reduction::Mw(w) => w,
+                    Reduction::Share(p) => baseline * p,
+                };
+            }
+            let target = baseline - st.dr_request_w;
+            let elapsed = (t.0.saturating_sub(ev_start) + dt) as f64;
+            let before = sum_busy(pools);
+            for (k, sector) in SHED_ORDER.iter().enumerate() {
+                let ramp = if dr.response_s[k] > 0.0 {
+                    (elapsed / dr.response_s[k]).min(1.0)
+                } else {
+                    1.0
+                };
+                let mut allowance_w = dr.flexibility[k] * ramp * sheddable_w(sc, pools, *sector);
+                for _ in 0..4 {
+                    if fac_w <= target || allowance_w <= 1.0 {
+                        break;
+                    }
+                    let ratio = if it_w > 0.0 { fac_w / it_w } else { 1.0 };
+                    let aim = ((fac_w - target) / ratio * 1.01).min(allowance_w);
+                    if !shed_sector(sc, pools, *sector, aim) {
+                        break;
+                    }
+                    allowance_w -= aim;
+                    it_w = fleet_power(sc, pools, ph_ref, alive, &mut st.group_it);
+                    fac_w = estimate(it_w, &st.group_it);
+                }
+            }
+            let after = sum_busy(pools);
+            let tr = Sector::Training as usize;
+            if before[tr] > after[tr] {
+                // Paused training: running jobs end later by the paused share of the step.
+                let paused = ((1.0 - after[tr] / before[tr]) * dt_f).round() as u64;
+                for slots in &mut st.slots {
+                    for s in slots.iter_mut().filter(|s| s.active) {
+                        s.extension_s += paused;
+                    }
+                }
+                sum.dr_deferred_acc_h += (before[tr] - after[tr]) * dt_f / 3600.0;
+            }
+            let ind = Sector::Industrial as usize;
+            if before[ind] > after[ind] {
+                // Slowed twins catch up after the event (their backlog), in proportion to size.
+                let shed = (before[ind] - after[ind]) * dt_f;
+                let total: f64 = sc.twins.iter().map(|w| w.accelerators).sum();
+                for (ws, w) in st.twins.iter_mut().zip(&sc.twins) {
+                    ws.backlog += shed * w.accelerators / total.max(f64::MIN_POSITIVE);
+                }
+                sum.dr_deferred_acc_h += shed / 3600.0;
+            }
+            let con = Sector::Consumer as usize;
+            if before[con] > after[con] {
+                requeue_consumer(sc, &mut st.consumers, pools, dt_f, &mut hour_acc, true);
+                sum.dr_deferred_acc_h += (before[con] - after[con]) * dt_f / 3600.0;
+            }
+            st.dr_requested_j += st.dr_request_w * dt_f;
+            st.dr_delivered_j += (baseline - fac_w) * dt_f;
+            sum.dr_shortfall_mwh += (st.dr_request_w - (baseline - fac_w)).max(0.0) * dt_f / 3.6e9;
+        }
+
         // 2b. The interconnection: record exceedances, or shed flexible load to stay under.
         if let Some((limit_w, policy)) = sc.grid.limit {
-            let estimate = |it: f64, group_it: &[f64]| match (sc.facility.fixed_pue(), ph_ref) {
-                (Some(pue), _) => it * pue,
-                (None, Some((f, ph))) => {
-                    f.peek(ph, group_it, (step / steps_per_hour) as usize, dt_f)
-                }
-                (None, None) => it,
-            };
             let mut fac_w = estimate(it_w, &st.group_it);
             if policy == LimitPolicy::Cap && fac_w > limit_w {
                 let before: [f64; 4] = sum_busy(pools);
@@ -310,7 +398,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 let consumer_shed = shed_acc_s(Sector::Consumer);
                 if consumer_shed > 0.0 {
                     // Shed consumer work goes back to its class's queue (deferred, not lost).
-                    requeue_consumer(sc, &mut st.consumers, pools, &before, dt_f, &mut hour_acc);
+                    requeue_consumer(sc, &mut st.consumers, pools, dt_f, &mut hour_acc, false);
                     sum.deferred_consumer_acc_h += consumer_shed / 3600.0;
                 }
                 if fac_w > limit_w {
@@ -467,6 +555,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
+    sum.dr_outcomes = std::mem::take(&mut st.dr_outcomes);
+    sum.dr_events = sum.dr_outcomes.len() as u64;
+    sum.dr_requested_mwh = sum
+        .dr_outcomes
+        .iter()
+        .map(|o| o.requested_mw * o.duration_s as f64 / 3600.0)
+        .sum();
+    sum.dr_delivered_mwh = sum
+        .dr_outcomes
+        .iter()
+        .map(|o| o.delivered_mw * o.duration_s as f64 / 3600.0)
+        .sum();
     sum.fuel_l = sum.generator_mwh * crate::grid::outage::DIESEL_L_PER_MWH;
     sum.generator_co2_t = sum.fuel_l * crate::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
     sum.training_lost_acc_h = st.training_lost_acc_s / 3600.0;
@@ -558,15 +658,11 @@ fn sum_busy(pools: &[PoolStep]) -> [f64; 4] {
 /// Cuts a sector's busy accelerators in every pool by the same fraction, aiming to shed `need_w`
 /// of IT power. Returns false when the sector has nothing left to shed.
 fn shed_sector(sc: &Scenario, pools: &mut [PoolStep], sector: Sector, need_w: f64) -> bool {
-    // Watts per busy accelerator-equivalent in each pool at full-scale linear power.
-    let mut sheddable_w = 0.0;
-    for (ps, pool) in pools.iter().zip(&sc.fleet.pools) {
-        sheddable_w += ps.busy[sector as usize] * pool.watts_per_busy;
-    }
-    if sheddable_w <= 0.0 {
+    let sheddable = sheddable_w(sc, pools, sector);
+    if sheddable <= 0.0 {
         return false;
     }
-    let f = (need_w / sheddable_w).min(1.0);
+    let f = (need_w / sheddable).min(1.0);
     for ps in pools.iter_mut() {
         ps.busy[sector as usize] *= 1.0 - f;
         if f >= 1.0 {
@@ -581,12 +677,11 @@ fn shed_sector(sc: &Scenario, pools: &mut [PoolStep], sector: Sector, need_w: f6
 fn requeue_consumer(
     sc: &Scenario,
     consumers: &mut [state::ConsumerState],
-    pools: &[PoolStep],
-    before: &[f64; 4],
+    pools: &mut [PoolStep],
     dt_f: f64,
     hour_acc: &mut [f64],
+    hold_until_event_ends: bool,
 ) {
-    let _ = before;
     for (cs, c) in consumers.iter_mut().zip(&sc.consumers) {
         let ps = &pools[c.pool];
         // Fraction of this pool's consumer service that survived the shedding.
@@ -597,9 +692,28 @@ fn requeue_consumer(
         };
         let shed = cs.served * (1.0 - kept);
         if shed > 0.0 {
-            cs.queue += shed;
+            // Demand response holds deferred work until the event ends (so it does not come
+            // straight back and inflate the baseline); a capacity cap retries it at once.
+            if hold_until_event_ends {
+                cs.held += shed;
+            } else {
+                cs.queue += shed;
+            }
             cs.served -= shed;
             hour_acc[M_SERVED] -= shed * c.inv_mean_work;
         }
     }
+    // What the pools now serve, so that a second shedding in the same step starts from it.
+    for ps in pools.iter_mut() {
+        ps.consumer_served = ps.busy[Sector::Consumer as usize] * dt_f;
+    }
+}
+
+/// Dynamic power a sector's busy accelerators draw above idle, W (what shedding it could save).
+fn sheddable_w(sc: &Scenario, pools: &[PoolStep], sector: Sector) -> f64 {
+    pools
+        .iter()
+        .zip(&sc.fleet.pools)
+        .map(|(ps, pool)| ps.busy[sector as usize] * pool.watts_per_busy)
+        .sum()
 }

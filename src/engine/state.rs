@@ -7,6 +7,7 @@ use rand::rngs::ChaCha8Rng;
 use super::events::{Event, EventQueue};
 use crate::facility::Facility;
 use crate::facility::site::PhysicsState;
+use crate::grid::demand_response::{DrOutcome, Reduction};
 use crate::grid::outage::OutageState;
 use crate::reliability::Failures;
 use crate::study::Scenario;
@@ -81,6 +82,8 @@ pub struct ConsumerState {
     pub growth: f64,
     /// Work served this step, accelerator-seconds.
     pub served: f64,
+    /// Work deferred by a demand-response event, held until it ends.
+    pub held: f64,
 }
 
 #[derive(Debug)]
@@ -88,6 +91,8 @@ pub struct TwinState {
     pub rng: ChaCha8Rng,
     pub jitter: Ar1,
     pub campaign_extra: f64,
+    /// Work deferred by demand response, accelerator-seconds.
+    pub backlog: f64,
 }
 
 #[derive(Debug)]
@@ -133,6 +138,15 @@ pub struct TrialState {
     pub outage_end_s: u64,
     /// End times of this trial's outages, to merge overlaps.
     pub outage_ends: Vec<u64>,
+    // Demand response.
+    /// This trial's events: (start s, duration s, reduction).
+    pub dr_events: Vec<(u64, u64, Reduction)>,
+    pub dr_active: Option<usize>,
+    /// Reduction asked in the active event, W (fixed at its first step).
+    pub dr_request_w: f64,
+    pub dr_requested_j: f64,
+    pub dr_delivered_j: f64,
+    pub dr_outcomes: Vec<DrOutcome>,
     /// Steps in which each defense mission had the capacity it needs.
     pub mission_up_steps: Vec<u64>,
     /// Magnitudes of this trial's campaigns and surges, indexed by events.
@@ -164,6 +178,7 @@ impl TrialState {
                     demand: 0.0,
                     growth: 1.0,
                     served: 0.0,
+                    held: 0.0,
                 })
                 .collect(),
             twins: sc
@@ -174,6 +189,7 @@ impl TrialState {
                     rng: stream(seed, TAG_TWIN + i as u64, trial),
                     jitter: Ar1::new(w.jitter_sd, w.jitter_tau_s, dt),
                     campaign_extra: 0.0,
+                    backlog: 0.0,
                 })
                 .collect(),
             defenses: sc
@@ -211,6 +227,12 @@ impl TrialState {
             outage: OutageState::default(),
             outage_end_s: 0,
             outage_ends: Vec::new(),
+            dr_events: Vec::new(),
+            dr_active: None,
+            dr_request_w: f64::NAN,
+            dr_requested_j: 0.0,
+            dr_delivered_j: 0.0,
+            dr_outcomes: Vec::new(),
             magnitudes: Vec::new(),
         };
         for w in &mut st.twins {
@@ -297,6 +319,35 @@ impl TrialState {
                 pending.push((s + d, Event::OutageEnd));
                 st.outage_ends.push(s + d);
             }
+        }
+        if let Some(dr) = &sc.grid.demand_response {
+            let mut events = dr.scheduled.clone();
+            if let Some((per_year, months, weekdays_only, start_hour_s, dur_s, red)) = &dr.random {
+                // Candidate days: those of the horizon in the allowed months (and weekdays).
+                let days: Vec<u64> = (0..horizon_s / 86_400)
+                    .filter(|&d| {
+                        let t = crate::time::SimTime(d * 86_400);
+                        let m = sc.calendar.date(t).month;
+                        let wd = sc.calendar.weekday(t, sc.calendar.utc_offset_s());
+                        (months.is_empty() || months.contains(&m)) && (!weekdays_only || wd < 5)
+                    })
+                    .collect();
+                if !days.is_empty() {
+                    let n = poisson_count(per_year * horizon_s as f64 / YEAR_S, &mut st.rng_grid)
+                        as usize;
+                    for _ in 0..n {
+                        let d = days[((uniform(&mut st.rng_grid) * days.len() as f64) as usize)
+                            .min(days.len() - 1)];
+                        events.push((d * 86_400 + start_hour_s, *dur_s, *red));
+                    }
+                }
+            }
+            events.sort_by_key(|e| e.0);
+            for (i, (s, d, _)) in events.iter().enumerate() {
+                pending.push((*s, Event::DrStart { idx: i as u32 }));
+                pending.push((s + d, Event::DrEnd { idx: i as u32 }));
+            }
+            st.dr_events = events;
         }
         let slots: usize = st.slots.iter().map(Vec::len).sum();
         st.events = EventQueue::with_capacity(pending.len() + 8 * slots + 64);
@@ -390,6 +441,28 @@ impl TrialState {
                     }
                     self.slots[wi][si].restarting = false;
                     self.recompute_busy(sc, wi);
+                }
+                Event::DrStart { idx } => {
+                    // Overlapping events: the later one is not executed.
+                    if self.dr_active.is_none() {
+                        self.dr_active = Some(idx as usize);
+                        self.dr_request_w = f64::NAN;
+                        self.dr_requested_j = 0.0;
+                        self.dr_delivered_j = 0.0;
+                    }
+                }
+                Event::DrEnd { idx } => {
+                    if self.dr_active == Some(idx as usize) {
+                        let (start, dur, _) = self.dr_events[idx as usize];
+                        let d = dur.max(1) as f64;
+                        self.dr_outcomes.push(DrOutcome {
+                            start_s: start,
+                            duration_s: dur,
+                            requested_mw: self.dr_requested_j / d / 1e6,
+                            delivered_mw: self.dr_delivered_j / d / 1e6,
+                        });
+                        self.dr_active = None;
+                    }
                 }
                 Event::OutageStart => {
                     if let Some(b) = &sc.grid.backup {

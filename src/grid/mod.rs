@@ -11,3 +11,4 @@ pub mod tariff;
 pub use carbon::{CarbonProfile, EmissionsKind, read_hourly_csv};
 pub use input::GridError;
 pub use tariff::{Cost, EnergyPeriod, HourLoad, Tariff};
+pub mod demand_response;

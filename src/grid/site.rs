@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::demand_response::{DemandResponse, DemandResponseSpec};
 use super::outage::{Backup, BackupSpec, OutageSpec};
 use crate::error::{Result, Source};
 use crate::library::err_after;
@@ -23,6 +24,8 @@ pub struct GridSpec {
     pub system_peak_hours: Vec<Spanned<String>>,
     /// Grid outages (random and scheduled); the site's backup is the `[backup]` table.
     pub outages: Option<OutageSpec>,
+    /// Demand-response events and the sectors' flexibility.
+    pub demand_response: Option<DemandResponseSpec>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -39,6 +42,7 @@ pub struct Grid {
     pub system_peak_hours: Vec<usize>,
     /// Outages and the backup that rides them through.
     pub backup: Option<Backup>,
+    pub demand_response: Option<DemandResponse>,
 }
 
 impl Grid {
@@ -113,10 +117,16 @@ impl Grid {
                 None
             }
         };
+        let demand_response = spec
+            .demand_response
+            .as_ref()
+            .map(|d| DemandResponse::resolve(d, src))
+            .transpose()?;
         Ok(Grid {
             limit,
             system_peak_hours,
             backup,
+            demand_response,
         })
     }
 }

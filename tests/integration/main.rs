@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod defense;
+mod demand_response;
 mod determinism;
 mod facility;
 mod outages;
