@@ -201,9 +201,9 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let mut out = String::from("trial,start,hours,requested_mw,delivered_mw,shortfall_mw\n");
     for r in results {
         for o in &r.summary.dr_outcomes {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "{},{},{:.3},{:.4},{:.4},{:.4}\n",
+                "{},{},{:.3},{:.4},{:.4},{:.4}",
                 r.summary.trial,
                 sc.calendar.timestamp(SimTime(o.start_s)),
                 o.duration_s as f64 / 3600.0,
