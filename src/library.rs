@@ -114,10 +114,38 @@ pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
         "hyperscale",
         include_str!("../models/electrical/hyperscale.toml"),
     ),
+    ("grid", "aps", include_str!("../models/grid/aps.toml")),
+    ("grid", "de", include_str!("../models/grid/de.toml")),
+    ("grid", "ercot", include_str!("../models/grid/ercot.toml")),
+    ("grid", "hu", include_str!("../models/grid/hu.toml")),
+    ("grid", "ie", include_str!("../models/grid/ie.toml")),
+    (
+        "grid",
+        "jp-tokyo",
+        include_str!("../models/grid/jp-tokyo.toml"),
+    ),
+    ("grid", "pjm", include_str!("../models/grid/pjm.toml")),
+    ("grid", "se1", include_str!("../models/grid/se1.toml")),
+    ("grid", "sg", include_str!("../models/grid/sg.toml")),
+    (
+        "tariffs",
+        "dominion-gs3-like",
+        include_str!("../models/tariffs/dominion-gs3-like.toml"),
+    ),
+    (
+        "tariffs",
+        "ercot-4cp-like",
+        include_str!("../models/tariffs/ercot-4cp-like.toml"),
+    ),
+    (
+        "tariffs",
+        "ie-eurostat-flat",
+        include_str!("../models/tariffs/ie-eurostat-flat.toml"),
+    ),
 ];
 
 /// Folders of one-model-per-file TOML in the library.
-pub const FILE_KINDS: [&str; 3] = ["climates", "cooling", "electrical"];
+pub const FILE_KINDS: [&str; 5] = ["climates", "cooling", "electrical", "grid", "tariffs"];
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -306,7 +334,7 @@ impl Library {
                 return Err(Error::Option {
                     option: "--models".into(),
                     msg: format!(
-                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml, climates/, cooling/, electrical/",
+                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml, climates/, cooling/, electrical/, grid/, tariffs/",
                         dir.display()
                     ),
                 });

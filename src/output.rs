@@ -216,6 +216,9 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     out
 }
 
+pub const COST_TRIAL_COLUMNS: [&str; 4] =
+    ["cost_energy", "cost_demand", "cost_fixed", "cost_total"];
+
 pub const TRIAL_COLUMNS: [&str; 15] = [
     "trial",
     "energy_mwh",
@@ -282,6 +285,15 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(&DR_TRIAL_COLUMNS.join(","));
     }
+    let carbon = sc.grid.carbon_g_per_kwh.is_some();
+    if carbon {
+        out.push_str(",co2_t");
+    }
+    let cost = sc.grid.tariff.is_some();
+    if cost {
+        out.push(',');
+        out.push_str(&COST_TRIAL_COLUMNS.join(","));
+    }
     out.push('\n');
     for r in results {
         out.push_str(&trial_row(&r.summary));
@@ -308,6 +320,17 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
             for v in dr_values(&r.summary) {
                 let _ = write!(out, ",{v:.4}");
             }
+        }
+        if carbon {
+            let _ = write!(out, ",{:.3}", r.summary.co2_t);
+        }
+        if cost {
+            let s = &r.summary;
+            let _ = write!(
+                out,
+                ",{:.2},{:.2},{:.2},{:.2}",
+                s.cost_energy, s.cost_demand, s.cost_fixed, s.cost_total
+            );
         }
         out.push('\n');
     }

@@ -125,6 +125,9 @@ pub struct Scenario {
     pub facility: Facility,
     pub grid: Grid,
     pub failures: Option<Failures>,
+    /// Hourly metrics written for this study (ids into `engine::METRICS`) and their names.
+    pub metric_ids: Vec<usize>,
+    pub metric_names: Vec<&'static str>,
     pub spec: RunSpec,
 }
 
@@ -216,11 +219,15 @@ impl Scenario {
             .collect::<Result<Vec<_>>>()?;
         let facility =
             resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
+        let calendar = Calendar::new(start, utc_offset_s);
         let grid = Grid::resolve(
             &spec.grid,
             spec.backup.as_ref(),
             fleet.peak_w(),
             src,
+            lib,
+            base_dir,
+            &calendar,
             start,
             spec.horizon_hours,
         )?;
@@ -232,6 +239,17 @@ impl Scenario {
         let mut fleet = fleet;
         assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
+        let mut metric_ids: Vec<usize> = (0..crate::engine::BASE_METRICS).collect();
+        if facility.is_physics() {
+            metric_ids.extend(crate::engine::BASE_METRICS..crate::engine::M_CO2);
+        }
+        if grid.carbon_g_per_kwh.is_some() {
+            metric_ids.push(crate::engine::M_CO2);
+        }
+        let metric_names = metric_ids
+            .iter()
+            .map(|&i| crate::engine::METRICS[i])
+            .collect();
         Ok(Scenario {
             name,
             file: src.name.clone(),
@@ -249,18 +267,21 @@ impl Scenario {
             facility,
             grid,
             failures,
+            metric_ids,
+            metric_names,
             spec,
         })
     }
 
     /// Human-readable resolution, printed by `dcload validate`.
-    /// Hourly metric names for this scenario (physics facilities add their own).
-    pub fn metrics(&self) -> &'static [&'static str] {
-        if self.facility.is_physics() {
-            &crate::engine::METRICS
-        } else {
-            &crate::engine::METRICS[..crate::engine::BASE_METRICS]
-        }
+    /// Hourly metric names for this scenario (physics facilities and carbon add their own).
+    pub fn metrics(&self) -> &[&'static str] {
+        &self.metric_names
+    }
+
+    /// Column position of a metric id in this scenario's hourly rows.
+    pub fn metric_pos(&self, id: usize) -> Option<usize> {
+        self.metric_ids.iter().position(|&m| m == id)
     }
 
     pub fn describe(&self) -> String {

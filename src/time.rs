@@ -203,6 +203,11 @@ impl Calendar {
         Date::from_days_since_epoch(self.local_epoch_s(t, self.utc_offset_s).div_euclid(86_400))
     }
 
+    /// Local date in a zone `offset_s` east of UTC.
+    pub fn local_date(&self, t: SimTime, offset_s: i32) -> Date {
+        Date::from_days_since_epoch(self.local_epoch_s(t, offset_s).div_euclid(86_400))
+    }
+
     /// Month index 0..12 in the study clock.
     pub fn month0(&self, t: SimTime) -> usize {
         (self.date(t).month - 1) as usize

@@ -10,6 +10,7 @@ mod state;
 
 use crate::facility::Facility;
 use crate::fleet::Sector;
+use crate::grid::HourLoad;
 use crate::grid::demand_response::{DrOutcome, Reduction};
 use crate::grid::site::LimitPolicy;
 use crate::study::Scenario;
@@ -21,7 +22,7 @@ use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
 /// for every facility; the rest only by a physics facility.
-pub const METRICS: [&str; 18] = [
+pub const METRICS: [&str; 19] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -40,8 +41,11 @@ pub const METRICS: [&str; 18] = [
     "outdoor_wetbulb_c",
     "inlet_max_c",
     "throttled_acc_h",
+    "co2_t",
 ];
 pub const BASE_METRICS: usize = 9;
+/// Physics metrics occupy `BASE_METRICS..M_CO2`.
+pub const M_CO2: usize = 18;
 pub const M_COOLING: usize = 9;
 pub const M_LOSSES: usize = 10;
 pub const M_PUE: usize = 11;
@@ -122,6 +126,13 @@ pub struct TrialSummary {
     pub dr_deferred_acc_h: f64,
     /// Each event's outcome.
     pub dr_outcomes: Vec<DrOutcome>,
+    /// Emissions of the grid electricity drawn (hourly energy x hourly intensity), t.
+    pub co2_t: f64,
+    /// Electricity cost under the tariff: energy, demand and fixed charges.
+    pub cost_energy: f64,
+    pub cost_demand: f64,
+    pub cost_fixed: f64,
+    pub cost_total: f64,
     /// Grid outages: hours without grid, energy from the UPS and generators, unserved energy,
     /// generator fuel and its CO2.
     pub outage_hours: f64,
@@ -496,7 +507,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         if step_in_hour == steps_per_hour {
             step_in_hour = 0;
             let h = (step / steps_per_hour) as usize;
-            let row = &mut hourly[h * nm..(h + 1) * nm];
+            let mut row = [0f32; METRICS.len()];
             let n = steps_per_hour as f64;
             for m in 0..=M_FACILITY {
                 row[m] = (hour_acc[m] / n / 1e6) as f32;
@@ -527,6 +538,15 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 sum.throttled_acc_h += hour_acc[M_THROTTLED];
                 sum.max_inlet_c = sum.max_inlet_c.max(hour_inlet_max);
             }
+            if let Some(g) = &sc.grid.carbon_g_per_kwh {
+                // MWh x gCO2/kWh = kgCO2; / 1000 = t.
+                let t = hour_acc[M_FACILITY] / n / 1e6 * g[h] / 1000.0;
+                row[M_CO2] = t as f32;
+                sum.co2_t += t;
+            }
+            for (x, &id) in hourly[h * nm..(h + 1) * nm].iter_mut().zip(&sc.metric_ids) {
+                *x = row[id];
+            }
             hour_inlet_max = f64::MIN;
             sum.requests_served += hour_acc[M_SERVED];
             sum.requests_dropped += hour_acc[M_DROPPED];
@@ -555,6 +575,25 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
+    if let Some(tariff) = &sc.grid.tariff {
+        let loads: Vec<HourLoad> = sc
+            .grid
+            .hour_calendar
+            .iter()
+            .enumerate()
+            .map(|(h, &(month, weekday, hour))| HourLoad {
+                month,
+                weekday,
+                hour,
+                mw: f64::from(hourly[h * nm + M_FACILITY]),
+            })
+            .collect();
+        let c = tariff.annual_cost(&loads);
+        sum.cost_energy = c.energy;
+        sum.cost_demand = c.demand;
+        sum.cost_fixed = c.fixed;
+        sum.cost_total = c.total;
+    }
     sum.dr_outcomes = std::mem::take(&mut st.dr_outcomes);
     sum.dr_events = sum.dr_outcomes.len() as u64;
     sum.dr_requested_mwh = sum

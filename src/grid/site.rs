@@ -6,9 +6,13 @@ use toml::Spanned;
 
 use super::demand_response::{DemandResponse, DemandResponseSpec};
 use super::outage::{Backup, BackupSpec, OutageSpec};
-use crate::error::{Result, Source};
+use std::path::Path;
+
+use super::{CarbonProfile, Tariff, read_hourly_csv};
+use crate::error::{Error, Result, Source};
+use crate::library::Library;
 use crate::library::err_after;
-use crate::time::Date;
+use crate::time::{Calendar, Date, SimTime};
 
 /// The `[grid]` table of a run file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -26,6 +30,12 @@ pub struct GridSpec {
     pub outages: Option<OutageSpec>,
     /// Demand-response events and the sectors' flexibility.
     pub demand_response: Option<DemandResponseSpec>,
+    /// Grid carbon intensity: a region from `models/grid/` (month-by-hour profile) ...
+    pub carbon: Option<Spanned<String>>,
+    /// ... or a CSV of hourly gCO2/kWh (column `g_per_kwh`), relative to the run file.
+    pub carbon_csv: Option<Spanned<String>>,
+    /// Electricity tariff from `models/tariffs/`.
+    pub tariff: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,14 +53,23 @@ pub struct Grid {
     /// Outages and the backup that rides them through.
     pub backup: Option<Backup>,
     pub demand_response: Option<DemandResponse>,
+    /// Grid carbon intensity for each hour of the horizon, gCO2/kWh.
+    pub carbon_g_per_kwh: Option<Vec<f64>>,
+    pub tariff: Option<Tariff>,
+    /// (month 1-12, weekday 0 = Monday, local hour) of every hour, for the tariff.
+    pub hour_calendar: Vec<(u32, usize, usize)>,
 }
 
 impl Grid {
+    #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &GridSpec,
         backup: Option<&BackupSpec>,
         it_peak_w: f64,
         src: &Source,
+        lib: &Library,
+        base_dir: &Path,
+        calendar: &Calendar,
         start: Date,
         horizon_hours: u64,
     ) -> Result<Grid> {
@@ -122,11 +141,103 @@ impl Grid {
             .as_ref()
             .map(|d| DemandResponse::resolve(d, src))
             .transpose()?;
+        let hours: Vec<SimTime> = (0..horizon_hours).map(SimTime::from_hours).collect();
+        let carbon_g_per_kwh = match (&spec.carbon, &spec.carbon_csv) {
+            (Some(_), Some(c)) => {
+                return Err(src.error_at(
+                    c.span(),
+                    "carbon_csv",
+                    "give either `carbon` (a region) or `carbon_csv` (a file), not both",
+                ));
+            }
+            (Some(name), None) => {
+                let text = lib.file("grid", name.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        name.span(),
+                        "carbon",
+                        format!(
+                            "unknown grid region {:?}; known: {}",
+                            name.get_ref(),
+                            lib.file_names("grid").join(", ")
+                        ),
+                    )
+                })?;
+                let p = CarbonProfile::from_toml(&text.name, &text.text)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                // The profile's hours are in its own clock (the grid region's local time).
+                let off = p.utc_offset_s();
+                Some(
+                    hours
+                        .iter()
+                        .map(|&t| {
+                            let local = calendar.local_date(t, off);
+                            p.g_per_kwh(
+                                local.month as usize - 1,
+                                calendar.hour_of_day(t, off) as usize,
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            (None, Some(file)) => {
+                let path = base_dir.join(file.get_ref());
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::Read {
+                    file: path.display().to_string(),
+                    source: e,
+                })?;
+                let v = read_hourly_csv(&path.display().to_string(), &text)
+                    .map_err(|e| Error::Other(e.to_string()))?;
+                if v.is_empty() {
+                    return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
+                }
+                // A shorter file (e.g. one year for a longer study) repeats.
+                Some(
+                    (0..horizon_hours as usize)
+                        .map(|h| v[h % v.len()])
+                        .collect(),
+                )
+            }
+            (None, None) => None,
+        };
+        let tariff = match &spec.tariff {
+            Some(name) => {
+                let text = lib.file("tariffs", name.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        name.span(),
+                        "tariff",
+                        format!(
+                            "unknown tariff {:?}; known: {}",
+                            name.get_ref(),
+                            lib.file_names("tariffs").join(", ")
+                        ),
+                    )
+                })?;
+                Some(
+                    Tariff::from_toml(&text.name, &text.text)
+                        .map_err(|e| Error::Other(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let off = calendar.utc_offset_s();
+        let hour_calendar = hours
+            .iter()
+            .map(|&t| {
+                (
+                    calendar.date(t).month,
+                    calendar.weekday(t, off),
+                    calendar.hour_of_day(t, off) as usize,
+                )
+            })
+            .collect();
         Ok(Grid {
             limit,
             system_peak_hours,
             backup,
             demand_response,
+            carbon_g_per_kwh,
+            tariff,
+            hour_calendar,
         })
     }
 }
