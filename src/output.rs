@@ -100,7 +100,7 @@ fn precision(name: &str) -> usize {
     }
 }
 
-pub const PHYSICS_TRIAL_COLUMNS: [&str; 7] = [
+pub const PHYSICS_TRIAL_COLUMNS: [&str; 8] = [
     "cooling_mwh",
     "losses_mwh",
     "wue_l_per_kwh",
@@ -108,9 +108,10 @@ pub const PHYSICS_TRIAL_COLUMNS: [&str; 7] = [
     "water_offsite_m3",
     "throttled_acc_h",
     "max_inlet_c",
+    "plant_hours_short",
 ];
 
-fn physics_values(s: &TrialSummary) -> [f64; 7] {
+fn physics_values(s: &TrialSummary) -> [f64; 8] {
     [
         s.cooling_mwh,
         s.losses_mwh,
@@ -119,6 +120,7 @@ fn physics_values(s: &TrialSummary) -> [f64; 7] {
         s.water_offsite_m3,
         s.throttled_acc_h,
         s.max_inlet_c,
+        s.plant_hours_short,
     ]
 }
 

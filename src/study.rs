@@ -423,6 +423,16 @@ fn resolve_facility(
                     spec.thermal_mass_kj_per_k_per_kw.is_some(),
                 ),
                 ("grid_water_l_per_kwh", spec.grid_water_l_per_kwh.is_some()),
+                ("cooling_redundancy", spec.cooling_redundancy.is_some()),
+                ("cooling_units", spec.cooling_units.is_some()),
+                (
+                    "cooling_unit_failures_per_year",
+                    spec.cooling_unit_failures_per_year.is_some(),
+                ),
+                (
+                    "cooling_unit_repair_hours",
+                    spec.cooling_unit_repair_hours.is_some(),
+                ),
             ];
             if let Some((f, _)) = physics_only.iter().find(|(_, set)| *set) {
                 return Err(err_after(

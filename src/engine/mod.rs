@@ -91,6 +91,8 @@ pub struct TrialSummary {
     /// Accelerator-hours held back by thermal throttling.
     pub throttled_acc_h: f64,
     pub max_inlet_c: f64,
+    /// Plant-hours with fewer working cooling units than the design needs.
+    pub plant_hours_short: f64,
     /// Largest rise and fall of facility demand, MW: between consecutive steps, consecutive
     /// 15-minute means (when the step divides 15 minutes) and consecutive hourly means.
     pub ramp_up_step_mw: f64,
@@ -575,6 +577,10 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
+    sum.plant_hours_short = st
+        .physics
+        .as_ref()
+        .map_or(0.0, |p| p.plant_unit_hours_short);
     if let Some(tariff) = &sc.grid.tariff {
         let loads: Vec<HourLoad> = sc
             .grid

@@ -37,6 +37,7 @@ const TAG_DEFENSE: u64 = 4 << 32;
 const TAG_WEATHER: u64 = 5 << 32;
 const TAG_FAILURES: u64 = 6 << 32;
 const TAG_GRID: u64 = 7 << 32;
+const TAG_PLANT: u64 = 8 << 32;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JobSlot {
@@ -162,7 +163,11 @@ impl TrialState {
         let physics = match &sc.facility {
             Facility::Physics(p) => {
                 let mut rng = stream(seed, TAG_WEATHER, trial);
-                Some(p.new_state(sc.horizon_hours as usize, &mut rng))
+                Some(p.new_state(
+                    sc.horizon_hours as usize,
+                    &mut rng,
+                    stream(seed, TAG_PLANT, trial),
+                ))
             }
             Facility::Fixed { .. } => None,
         };

@@ -47,6 +47,13 @@ pub struct FacilitySpec {
     pub thermal_mass_kj_per_k_per_kw: Option<f64>,
     /// physics: off-site water of the grid's electricity, L/kWh (default 7.6, US average).
     pub grid_water_l_per_kwh: Option<f64>,
+    /// physics: redundancy of each cooling plant's units: "N", "N+1" or "2N" (default: no unit
+    /// failures modelled). A plant is `cooling_units` units that together meet its design
+    /// capacity; redundancy adds spare units.
+    pub cooling_redundancy: Option<Spanned<String>>,
+    pub cooling_units: Option<u32>,
+    pub cooling_unit_failures_per_year: Option<f64>,
+    pub cooling_unit_repair_hours: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

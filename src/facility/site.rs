@@ -16,6 +16,9 @@
 use std::path::Path;
 
 use rand::Rng;
+use rand::rngs::ChaCha8Rng;
+
+use crate::workload::arrivals::poisson_count;
 
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
@@ -61,8 +64,21 @@ pub struct PhysicsFacility {
     pub groups: Vec<GroupCooling>,
     /// One plant per cooling type in use.
     pub plants: Vec<SitePlant>,
+    /// Unit redundancy of the plants, when modelled.
+    pub units: Option<PlantUnits>,
     pub electrical: PreparedChain,
     pub grid_water_l_per_kwh: f64,
+}
+
+/// Units of a cooling plant: `needed` meet the design capacity, `installed` = needed plus the
+/// redundancy's spares (N+1: one more; 2N: twice as many). Units fail at random and are repaired
+/// after an exponential time; the plant's capacity is min(1, working / needed) of design.
+#[derive(Clone, Copy, Debug)]
+pub struct PlantUnits {
+    pub needed: u32,
+    pub installed: u32,
+    pub fail_per_s: f64,
+    pub repair_s: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -341,11 +357,77 @@ impl PhysicsFacility {
         electrical.transformer_rated_kw *= mw;
         electrical.fixed_kw *= mw;
 
+        let units = match &spec.cooling_redundancy {
+            None => {
+                if spec.cooling_units.is_some()
+                    || spec.cooling_unit_failures_per_year.is_some()
+                    || spec.cooling_unit_repair_hours.is_some()
+                {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_redundancy",
+                        "missing: cooling unit figures need a redundancy (\"N\", \"N+1\" or \"2N\")",
+                    ));
+                }
+                None
+            }
+            Some(r) => {
+                let needed = spec.cooling_units.unwrap_or(4);
+                if needed == 0 || needed > 1000 {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_units",
+                        "expected 1 to 1000 units",
+                    ));
+                }
+                let installed = match r.get_ref().as_str() {
+                    "N" => needed,
+                    "N+1" => needed + 1,
+                    "2N" => 2 * needed,
+                    other => {
+                        return Err(src.error_at(
+                            r.span(),
+                            "cooling_redundancy",
+                            format!("expected \"N\", \"N+1\" or \"2N\", found {other:?}"),
+                        ));
+                    }
+                };
+                // Estimates: a chiller or dry-cooler unit fails about once a year and takes two
+                // days to repair (no published fleet figure was found; override per study).
+                let per_year = spec.cooling_unit_failures_per_year.unwrap_or(1.0);
+                let repair_h = spec.cooling_unit_repair_hours.unwrap_or(48.0);
+                if !(per_year >= 0.0 && per_year.is_finite()) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_unit_failures_per_year",
+                        "expected a number >= 0",
+                    ));
+                }
+                if !(repair_h > 0.0 && repair_h.is_finite()) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_unit_repair_hours",
+                        "expected a positive number of hours",
+                    ));
+                }
+                Some(PlantUnits {
+                    needed,
+                    installed,
+                    fail_per_s: per_year / (365.0 * 86_400.0),
+                    repair_s: repair_h * 3600.0,
+                })
+            }
+        };
         Ok(PhysicsFacility {
             weather,
             start_day_of_year: start_day_of_year.min(364),
             groups,
             plants,
+            units,
             electrical: PreparedChain::new(electrical),
             grid_water_l_per_kwh: water,
         })
@@ -364,8 +446,15 @@ impl PhysicsFacility {
         }
     }
 
-    pub fn new_state<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> PhysicsState {
+    pub fn new_state<R: Rng + ?Sized>(
+        &self,
+        hours: usize,
+        rng: &mut R,
+        units_rng: ChaCha8Rng,
+    ) -> PhysicsState {
         PhysicsState {
+            units_down: vec![0.0; self.plants.len()],
+            units_rng,
             weather: self.weather_year(hours, rng),
             nodes: self
                 .groups
@@ -376,6 +465,7 @@ impl PhysicsFacility {
                 .collect(),
             caps: vec![1.0; self.groups.len()],
             all_uncapped: true,
+            plant_unit_hours_short: 0.0,
             plant_heat: vec![0.0; self.plants.len()],
             plant_capacity: vec![0.0; self.plants.len()],
         }
@@ -442,6 +532,23 @@ impl PhysicsFacility {
             onsite_l += c.evaporated_l;
             *cap = c.capacity_w;
         }
+        if let Some(u) = &self.units {
+            // Unit failures and repairs; lost units beyond the spares cut the plant's capacity.
+            for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
+                let working = f64::from(u.installed) - *down;
+                let failed =
+                    poisson_count(u.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
+                let repaired = if *down > 0.0 {
+                    poisson_count(*down * dt_s / u.repair_s, &mut st.units_rng).min(*down)
+                } else {
+                    0.0
+                };
+                *down += failed - repaired;
+                let share = ((f64::from(u.installed) - *down) / f64::from(u.needed)).min(1.0);
+                *cap *= share;
+                st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
+            }
+        }
         let mut all_uncapped = true;
         for (((g, node), cap), &heat) in self
             .groups
@@ -483,7 +590,7 @@ impl PhysicsFacility {
 }
 
 /// A trial's physical state.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PhysicsState {
     pub weather: Vec<WeatherHour>,
     pub nodes: Vec<ThermalNode>,
@@ -494,6 +601,11 @@ pub struct PhysicsState {
     /// Scratch: heat arriving at each plant this step and its capacity, W.
     pub plant_heat: Vec<f64>,
     pub plant_capacity: Vec<f64>,
+    /// Failed units of each plant, and the stream their failures are drawn from.
+    pub units_down: Vec<f64>,
+    pub units_rng: ChaCha8Rng,
+    /// Plant-hours with fewer working units than design needs.
+    pub plant_unit_hours_short: f64,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -243,3 +243,41 @@ fn epw_weather_file_and_a_malformed_one() {
         "{err}"
     );
 }
+
+/// Cooling units fail (here often, to make the point): with N units a failure cuts the plant's
+/// capacity and the hall throttles; N+1 and 2N ride through most failures.
+#[test]
+fn cooling_redundancy_decides_what_a_unit_failure_does() {
+    let run = |red: &str| {
+        preset(
+            "runs/heatwave-stress.toml",
+            &[
+                ("design_margin = 1.0 ", "design_margin = 1.05 "),
+                (
+                    "electrical = \"hyperscale\"",
+                    &format!(
+                        "electrical = \"hyperscale\"\ncooling_redundancy = \"{red}\"\ncooling_units = 4\n\
+                         cooling_unit_failures_per_year = 20\ncooling_unit_repair_hours = 72"
+                    ),
+                ),
+            ],
+        )
+    };
+    let short = |sc: &Scenario| {
+        let r = trials(sc);
+        let s: f64 = r.iter().map(|t| t.summary.plant_hours_short).sum();
+        let th: f64 = r.iter().map(|t| t.summary.throttled_acc_h).sum();
+        (s, th)
+    };
+    let (n_short, n_thr) = short(&run("N"));
+    let (n1_short, n1_thr) = short(&run("N+1"));
+    let (n2_short, n2_thr) = short(&run("2N"));
+    assert!(
+        n_short > n1_short && n1_short >= n2_short,
+        "short hours N {n_short} N+1 {n1_short} 2N {n2_short}"
+    );
+    assert!(
+        n_thr > n1_thr && n1_thr >= n2_thr,
+        "throttled N {n_thr} N+1 {n1_thr} 2N {n2_thr}"
+    );
+}
