@@ -160,16 +160,17 @@ fn failure_values(s: &TrialSummary) -> [f64; 3] {
     ]
 }
 
-pub const OUTAGE_TRIAL_COLUMNS: [&str; 6] = [
+pub const OUTAGE_TRIAL_COLUMNS: [&str; 7] = [
     "outage_hours",
     "ups_mwh",
     "generator_mwh",
     "unserved_mwh",
     "fuel_l",
     "generator_co2_t",
+    "ups_unprotected_hours",
 ];
 
-fn outage_values(s: &TrialSummary) -> [f64; 6] {
+fn outage_values(s: &TrialSummary) -> [f64; 7] {
     [
         s.outage_hours,
         s.ups_mwh,
@@ -177,6 +178,7 @@ fn outage_values(s: &TrialSummary) -> [f64; 6] {
         s.unserved_mwh,
         s.fuel_l,
         s.generator_co2_t,
+        s.ups_unprotected_hours,
     ]
 }
 

@@ -143,6 +143,8 @@ pub struct TrialSummary {
     pub unserved_mwh: f64,
     pub fuel_l: f64,
     pub generator_co2_t: f64,
+    /// Hours with fewer working UPS modules than the load needs (less ride-through).
+    pub ups_unprotected_hours: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -455,6 +457,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
             },
         };
+        if let Some(b) = &sc.grid.backup
+            && b.ups_modules.is_some()
+        {
+            st.ups_step(b, dt_f);
+        }
         if st.outage.active
             && let Some(b) = &sc.grid.backup
         {
@@ -612,6 +619,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         .iter()
         .map(|o| o.delivered_mw * o.duration_s as f64 / 3600.0)
         .sum();
+    sum.ups_unprotected_hours = st.ups_unprotected_s / 3600.0;
     sum.fuel_l = sum.generator_mwh * crate::grid::outage::DIESEL_L_PER_MWH;
     sum.generator_co2_t = sum.fuel_l * crate::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
     sum.training_lost_acc_h = st.training_lost_acc_s / 3600.0;

@@ -139,6 +139,9 @@ pub struct TrialState {
     pub outage_end_s: u64,
     /// End times of this trial's outages, to merge overlaps.
     pub outage_ends: Vec<u64>,
+    /// Failed UPS modules.
+    pub ups_down: f64,
+    pub ups_unprotected_s: f64,
     // Demand response.
     /// This trial's events: (start s, duration s, reduction).
     pub dr_events: Vec<(u64, u64, Reduction)>,
@@ -232,6 +235,8 @@ impl TrialState {
             outage: OutageState::default(),
             outage_end_s: 0,
             outage_ends: Vec::new(),
+            ups_down: 0.0,
+            ups_unprotected_s: 0.0,
             dr_events: Vec::new(),
             dr_active: None,
             dr_request_w: f64::NAN,
@@ -482,7 +487,8 @@ impl TrialState {
                             .unwrap_or(now);
                         if !self.outage.active {
                             let ok = uniform(&mut self.rng_grid) >= b.fail_to_start;
-                            self.outage.start(b, now, ok);
+                            let share = self.ups_protected_share(b);
+                            self.outage.start(b, now, ok, share);
                         }
                         self.outage_end_s = self.outage_end_s.max(end);
                     }
@@ -581,6 +587,35 @@ impl TrialState {
 const YEAR_S: f64 = 365.0 * 86_400.0;
 
 impl TrialState {
+    /// Share of the load the working UPS modules protect.
+    pub fn ups_protected_share(&self, b: &crate::grid::outage::Backup) -> f64 {
+        match b.ups_modules {
+            Some((needed, installed, _, _)) => {
+                ((f64::from(installed) - self.ups_down) / f64::from(needed)).min(1.0)
+            }
+            None => 1.0,
+        }
+    }
+
+    /// UPS module failures and repairs for one step.
+    pub fn ups_step(&mut self, b: &crate::grid::outage::Backup, dt_s: f64) {
+        if let Some((_, installed, fail_per_s, repair_s)) = b.ups_modules {
+            let working = f64::from(installed) - self.ups_down;
+            let failed =
+                poisson_count(fail_per_s * dt_s * working, &mut self.rng_grid).min(working);
+            let repaired = if self.ups_down > 0.0 {
+                poisson_count(self.ups_down * dt_s / repair_s, &mut self.rng_grid)
+                    .min(self.ups_down)
+            } else {
+                0.0
+            };
+            self.ups_down += failed - repaired;
+            if self.ups_protected_share(b) < 1.0 {
+                self.ups_unprotected_s += dt_s;
+            }
+        }
+    }
+
     /// Server failures and repairs for one step; jobs hit by a failure restart from their last
     /// checkpoint. Cheap when nothing happens: two Poisson draws per group.
     pub fn fail_and_repair(&mut self, sc: &Scenario, f: &Failures, now: u64, dt_s: f64) {

@@ -62,6 +62,27 @@ pub struct BackupSpec {
     /// Fuel on site, hours at full generator output.
     #[serde(default = "fortyeight")]
     pub fuel_hours: f64,
+    /// UPS redundancy: "N", "N+1" or "2N" of `ups_modules` modules that together carry the IT
+    /// peak (default: module failures not modelled). A failed module beyond the spares leaves
+    /// part of the load unprotected: the ride-through shrinks in proportion.
+    pub ups_redundancy: Option<String>,
+    #[serde(default = "four_u32")]
+    pub ups_modules: u32,
+    /// Estimates: a UPS module fails about once every two years and is repaired in a day.
+    #[serde(default = "half")]
+    pub ups_module_failures_per_year: f64,
+    #[serde(default = "twentyfour")]
+    pub ups_module_repair_hours: f64,
+}
+
+fn four_u32() -> u32 {
+    4
+}
+fn half() -> f64 {
+    0.5
+}
+fn twentyfour() -> f64 {
+    24.0
 }
 
 fn ten() -> f64 {
@@ -87,6 +108,8 @@ pub struct Backup {
     pub fail_to_start: f64,
     /// Fuel, L.
     pub fuel_l: f64,
+    /// UPS modules (needed, installed, failures per module-second, repair s), when modelled.
+    pub ups_modules: Option<(u32, u32, f64, f64)>,
 }
 
 impl Backup {
@@ -118,6 +141,10 @@ impl Backup {
             generator_start_s: 30.0,
             generator_fail_to_start: 0.0,
             fuel_hours: 48.0,
+            ups_redundancy: None,
+            ups_modules: 4,
+            ups_module_failures_per_year: 0.5,
+            ups_module_repair_hours: 24.0,
         };
         let b = backup.unwrap_or(&default);
         let bat = src.text.find("[backup]").unwrap_or(at);
@@ -131,6 +158,51 @@ impl Backup {
             b.generator_fail_to_start,
         )?;
         non_negative(src, bat, "fuel_hours", b.fuel_hours)?;
+        let ups_modules = match b.ups_redundancy.as_deref() {
+            None => None,
+            Some(r) => {
+                let n = b.ups_modules;
+                if n == 0 {
+                    return Err(err_after(
+                        src,
+                        bat,
+                        "ups_modules",
+                        "expected at least 1 module",
+                    ));
+                }
+                let installed = match r {
+                    "N" => n,
+                    "N+1" => n + 1,
+                    "2N" => 2 * n,
+                    other => {
+                        return Err(err_after(
+                            src,
+                            bat,
+                            "ups_redundancy",
+                            &format!("expected \"N\", \"N+1\" or \"2N\", found {other:?}"),
+                        ));
+                    }
+                };
+                non_negative(
+                    src,
+                    bat,
+                    "ups_module_failures_per_year",
+                    b.ups_module_failures_per_year,
+                )?;
+                positive(
+                    src,
+                    bat,
+                    "ups_module_repair_hours",
+                    b.ups_module_repair_hours,
+                )?;
+                Some((
+                    n,
+                    installed,
+                    b.ups_module_failures_per_year / (365.0 * 86_400.0),
+                    b.ups_module_repair_hours * 3600.0,
+                ))
+            }
+        };
         if b.generator_mw > 1e5 {
             return Err(err_after(
                 src,
@@ -148,6 +220,7 @@ impl Backup {
             generator_start_s: b.generator_start_s.round() as u64,
             fail_to_start: b.generator_fail_to_start,
             fuel_l: b.fuel_hours * b.generator_mw * DIESEL_L_PER_MWH,
+            ups_modules,
         })
     }
 }
@@ -171,12 +244,14 @@ pub struct OutageStep {
 }
 
 impl OutageState {
-    pub fn start(&mut self, b: &Backup, now: u64, generators_ok: bool) {
+    /// Starts an outage; `ups_share` is the protected share of the load (1 unless failed UPS
+    /// modules exceed the spares).
+    pub fn start(&mut self, b: &Backup, now: u64, generators_ok: bool, ups_share: f64) {
         *self = OutageState {
             active: true,
             started_s: now,
             generators_ok,
-            ups_left_j: b.ups_j,
+            ups_left_j: b.ups_j * ups_share,
             fuel_left_l: b.fuel_l,
         };
     }

@@ -61,3 +61,23 @@ fn an_outage_longer_than_the_fuel_leaves_energy_unserved_a_shorter_one_does_not(
         assert!(t.summary.unserved_mwh > 4.0);
     }
 }
+
+#[test]
+fn ups_redundancy_decides_what_a_module_failure_does() {
+    // Modules fail often here to make the point; N leaves the load unprotected far more than 2N.
+    let run = |red: &str| {
+        let backup = format!(
+            "[backup]\nups_ride_through_min = 10\ngenerator_mw = 2.0\nfuel_hours = 12\nups_redundancy = \"{red}\"\n\
+             ups_modules = 4\nups_module_failures_per_year = 50\nups_module_repair_hours = 24"
+        );
+        let r = trials(&scenario(&site(6.0, &backup)));
+        r.iter()
+            .map(|t| t.summary.ups_unprotected_hours)
+            .sum::<f64>()
+    };
+    let (n, n1, two) = (run("N"), run("N+1"), run("2N"));
+    assert!(
+        n > n1 && n1 >= two,
+        "unprotected hours: N {n} N+1 {n1} 2N {two}"
+    );
+}
