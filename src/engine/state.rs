@@ -131,6 +131,7 @@ pub struct TrialState {
     /// Scratch per pool: accelerators failed this step, and working accelerators.
     pub pool_new_failures: Vec<f64>,
     pub pool_working_acc: Vec<f64>,
+    pub pool_new_failed_servers: Vec<f64>,
     pub any_down: bool,
     // Grid outages.
     pub rng_grid: ChaCha8Rng,
@@ -229,6 +230,7 @@ impl TrialState {
             alive: vec![1.0; sc.fleet.groups.len()],
             pool_new_failures: vec![0.0; np],
             pool_working_acc: vec![0.0; np],
+            pool_new_failed_servers: vec![0.0; np],
             any_down: false,
             mission_up_steps: vec![0; sc.defenses.len()],
             rng_grid: stream(seed, TAG_GRID, trial),
@@ -620,6 +622,9 @@ impl TrialState {
     /// checkpoint. Cheap when nothing happens: two Poisson draws per group.
     pub fn fail_and_repair(&mut self, sc: &Scenario, f: &Failures, now: u64, dt_s: f64) {
         self.pool_new_failures.iter_mut().for_each(|x| *x = 0.0);
+        self.pool_new_failed_servers
+            .iter_mut()
+            .for_each(|x| *x = 0.0);
         self.pool_working_acc.iter_mut().for_each(|x| *x = 0.0);
         let mut any_down = false;
         for (gi, g) in sc.fleet.groups.iter().enumerate() {
@@ -637,6 +642,7 @@ impl TrialState {
             self.alive[gi] = 1.0 - self.failed[gi] / g.servers;
             any_down |= self.failed[gi] > 0.0;
             self.pool_new_failures[g.pool] += n * acc_per_server;
+            self.pool_new_failed_servers[g.pool] += n;
             self.pool_working_acc[g.pool] += (g.servers - self.failed[gi]) * acc_per_server;
         }
         self.any_down = any_down;
@@ -646,11 +652,11 @@ impl TrialState {
             if failed_acc <= 0.0 {
                 continue;
             }
-            // Each failed accelerator is one of the pool's working ones at random: the chance
-            // that none of them is one of the job's is (1 - job share) per failed accelerator.
+            // Each failed server is one of the pool's working ones at random: the chance that
+            // none of them is one of the job's is (1 - job share) per failed server.
             let pool_acc = (self.pool_working_acc[tr.pool] + failed_acc).max(tr.job_accelerators);
             let q = (tr.job_accelerators / pool_acc).min(1.0);
-            let p_hit = 1.0 - (1.0 - q).powf(failed_acc);
+            let p_hit = 1.0 - (1.0 - q).powf(self.pool_new_failed_servers[tr.pool]);
             for si in 0..self.slots[w].len() {
                 let s = self.slots[w][si];
                 if !s.active || uniform(&mut self.rng_training[w]) >= p_hit {
@@ -662,6 +668,9 @@ impl TrialState {
                 let slot = &mut self.slots[w][si];
                 slot.extension_s += lost + f.restart_s;
                 slot.restarting = true;
+                // Progress resumes from the restored checkpoint once the restart is done: the next
+                // failure loses only what was computed after that.
+                slot.last_checkpoint_s = now + f.restart_s;
                 slot.in_checkpoint = false;
                 let epoch = slot.epoch;
                 self.events.push(
