@@ -100,106 +100,6 @@ fn precision(name: &str) -> usize {
     }
 }
 
-pub const PHYSICS_TRIAL_COLUMNS: [&str; 8] = [
-    "cooling_mwh",
-    "losses_mwh",
-    "wue_l_per_kwh",
-    "water_onsite_m3",
-    "water_offsite_m3",
-    "throttled_acc_h",
-    "max_inlet_c",
-    "plant_hours_short",
-];
-
-fn physics_values(s: &TrialSummary) -> [f64; 8] {
-    [
-        s.cooling_mwh,
-        s.losses_mwh,
-        s.wue_l_per_kwh,
-        s.water_onsite_m3,
-        s.water_offsite_m3,
-        s.throttled_acc_h,
-        s.max_inlet_c,
-        s.plant_hours_short,
-    ]
-}
-
-pub const LIMIT_TRIAL_COLUMNS: [&str; 7] = [
-    "exceed_hours",
-    "exceed_mwh",
-    "exceed_worst_mw",
-    "shed_training_acc_h",
-    "shed_industrial_acc_h",
-    "deferred_consumer_acc_h",
-    "cap_shortfall_hours",
-];
-
-fn limit_values(s: &TrialSummary) -> [f64; 7] {
-    [
-        s.exceed_hours,
-        s.exceed_mwh,
-        s.exceed_worst_mw,
-        s.shed_training_acc_h,
-        s.shed_industrial_acc_h,
-        s.deferred_consumer_acc_h,
-        s.cap_shortfall_hours,
-    ]
-}
-
-pub const FAILURE_TRIAL_COLUMNS: [&str; 3] = [
-    "training_interruptions",
-    "training_lost_acc_h",
-    "defense_availability",
-];
-
-fn failure_values(s: &TrialSummary) -> [f64; 3] {
-    [
-        s.training_interruptions as f64,
-        s.training_lost_acc_h,
-        s.defense_availability,
-    ]
-}
-
-pub const OUTAGE_TRIAL_COLUMNS: [&str; 7] = [
-    "outage_hours",
-    "ups_mwh",
-    "generator_mwh",
-    "unserved_mwh",
-    "fuel_l",
-    "generator_co2_t",
-    "ups_unprotected_hours",
-];
-
-fn outage_values(s: &TrialSummary) -> [f64; 7] {
-    [
-        s.outage_hours,
-        s.ups_mwh,
-        s.generator_mwh,
-        s.unserved_mwh,
-        s.fuel_l,
-        s.generator_co2_t,
-        s.ups_unprotected_hours,
-    ]
-}
-
-pub const DR_TRIAL_COLUMNS: [&str; 5] = [
-    "dr_events",
-    "dr_requested_mwh",
-    "dr_delivered_mwh",
-    "dr_shortfall_mwh",
-    "dr_deferred_acc_h",
-];
-
-fn dr_values(s: &TrialSummary) -> [f64; 5] {
-    [
-        s.dr_events as f64,
-        s.dr_requested_mwh,
-        s.dr_delivered_mwh,
-        s.dr_shortfall_mwh,
-        s.dr_deferred_acc_h,
-    ]
-}
-
 /// One row per demand-response event and trial.
 pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let mut out = String::from("trial,start,hours,requested_mw,delivered_mw,shortfall_mw\n");
@@ -220,146 +120,121 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     out
 }
 
-pub const COST_TRIAL_COLUMNS: [&str; 4] =
-    ["cost_energy", "cost_demand", "cost_fixed", "cost_total"];
+/// A column of trials.csv (and a figure of summary.json): name, decimals, value.
+type Column = (&'static str, usize, fn(&TrialSummary) -> f64);
 
-pub const TRIAL_COLUMNS: [&str; 15] = [
-    "trial",
-    "energy_mwh",
-    "it_energy_mwh",
-    "peak_mw",
-    "peak_step_mw",
-    "load_factor",
-    "pue",
-    "requests_served",
-    "requests_dropped",
-    "consumer_mwh",
-    "industrial_mwh",
-    "training_mwh",
-    "defense_mwh",
-    "training_jobs_completed",
-    "defense_unserved_acc_h",
+const BASE_COLUMNS: [Column; 14] = [
+    ("energy_mwh", 3, |s| s.energy_mwh),
+    ("it_energy_mwh", 3, |s| s.it_energy_mwh),
+    ("peak_mw", 4, |s| s.peak_mw),
+    ("peak_step_mw", 4, |s| s.peak_step_mw),
+    ("load_factor", 5, |s| s.load_factor),
+    ("pue", 5, |s| s.pue),
+    ("requests_served", 1, |s| s.requests_served),
+    ("requests_dropped", 1, |s| s.requests_dropped),
+    ("consumer_mwh", 3, |s| s.sector_mwh[0]),
+    ("industrial_mwh", 3, |s| s.sector_mwh[1]),
+    ("training_mwh", 3, |s| s.sector_mwh[2]),
+    ("defense_mwh", 3, |s| s.sector_mwh[3]),
+    ("training_jobs_completed", 0, |s| {
+        s.training_jobs_completed as f64
+    }),
+    ("defense_unserved_acc_h", 3, |s| s.defense_unserved_acc_h),
 ];
 
-fn trial_row(s: &TrialSummary) -> String {
-    format!(
-        "{},{:.3},{:.3},{:.4},{:.4},{:.5},{:.5},{:.1},{:.1},{:.3},{:.3},{:.3},{:.3},{},{:.3}",
-        s.trial,
-        s.energy_mwh,
-        s.it_energy_mwh,
-        s.peak_mw,
-        s.peak_step_mw,
-        s.load_factor,
-        s.pue,
-        s.requests_served,
-        s.requests_dropped,
-        s.sector_mwh[0],
-        s.sector_mwh[1],
-        s.sector_mwh[2],
-        s.sector_mwh[3],
-        s.training_jobs_completed,
-        s.defense_unserved_acc_h
-    )
+const PHYSICS_COLUMNS: [Column; 8] = [
+    ("cooling_mwh", 4, |s| s.cooling_mwh),
+    ("losses_mwh", 4, |s| s.losses_mwh),
+    ("wue_l_per_kwh", 4, |s| s.wue_l_per_kwh),
+    ("water_onsite_m3", 4, |s| s.water_onsite_m3),
+    ("water_offsite_m3", 4, |s| s.water_offsite_m3),
+    ("throttled_acc_h", 4, |s| s.throttled_acc_h),
+    ("max_inlet_c", 4, |s| s.max_inlet_c),
+    ("plant_hours_short", 4, |s| s.plant_hours_short),
+];
+
+const LIMIT_COLUMNS: [Column; 7] = [
+    ("exceed_hours", 4, |s| s.exceed_hours),
+    ("exceed_mwh", 4, |s| s.exceed_mwh),
+    ("exceed_worst_mw", 4, |s| s.exceed_worst_mw),
+    ("shed_training_acc_h", 4, |s| s.shed_training_acc_h),
+    ("shed_industrial_acc_h", 4, |s| s.shed_industrial_acc_h),
+    ("deferred_consumer_acc_h", 4, |s| s.deferred_consumer_acc_h),
+    ("cap_shortfall_hours", 4, |s| s.cap_shortfall_hours),
+];
+
+const FAILURE_COLUMNS: [Column; 3] = [
+    ("training_interruptions", 0, |s| {
+        s.training_interruptions as f64
+    }),
+    ("training_lost_acc_h", 3, |s| s.training_lost_acc_h),
+    ("defense_availability", 6, |s| s.defense_availability),
+];
+
+const OUTAGE_COLUMNS: [Column; 7] = [
+    ("outage_hours", 4, |s| s.outage_hours),
+    ("ups_mwh", 4, |s| s.ups_mwh),
+    ("generator_mwh", 4, |s| s.generator_mwh),
+    ("unserved_mwh", 4, |s| s.unserved_mwh),
+    ("fuel_l", 4, |s| s.fuel_l),
+    ("generator_co2_t", 4, |s| s.generator_co2_t),
+    ("ups_unprotected_hours", 4, |s| s.ups_unprotected_hours),
+];
+
+const DR_COLUMNS: [Column; 5] = [
+    ("dr_events", 0, |s| s.dr_events as f64),
+    ("dr_requested_mwh", 4, |s| s.dr_requested_mwh),
+    ("dr_delivered_mwh", 4, |s| s.dr_delivered_mwh),
+    ("dr_shortfall_mwh", 4, |s| s.dr_shortfall_mwh),
+    ("dr_deferred_acc_h", 4, |s| s.dr_deferred_acc_h),
+];
+
+const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];
+
+const COST_COLUMNS: [Column; 4] = [
+    ("cost_energy", 2, |s| s.cost_energy),
+    ("cost_demand", 2, |s| s.cost_demand),
+    ("cost_fixed", 2, |s| s.cost_fixed),
+    ("cost_total", 2, |s| s.cost_total),
+];
+
+/// The trial-level figures this study reports, in column order: the base set, then each
+/// feature's set when the study uses the feature.
+pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
+    let mut cols = BASE_COLUMNS.to_vec();
+    let groups: [(bool, &[Column]); 7] = [
+        (sc.facility.is_physics(), &PHYSICS_COLUMNS),
+        (sc.grid.limit.is_some(), &LIMIT_COLUMNS),
+        (sc.failures.is_some(), &FAILURE_COLUMNS),
+        (sc.grid.backup.is_some(), &OUTAGE_COLUMNS),
+        (sc.grid.demand_response.is_some(), &DR_COLUMNS),
+        (sc.grid.carbon_g_per_kwh.is_some(), &CARBON_COLUMNS),
+        (sc.grid.tariff.is_some(), &COST_COLUMNS),
+    ];
+    for (on, group) in groups {
+        if on {
+            cols.extend_from_slice(group);
+        }
+    }
+    cols
 }
 
 pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
-    let physics = sc.facility.is_physics();
-    let limit = sc.grid.limit.is_some();
-    let mut out = TRIAL_COLUMNS.join(",");
-    if physics {
+    let cols = trial_columns(sc);
+    let mut out = String::from("trial");
+    for (name, _, _) in &cols {
         out.push(',');
-        out.push_str(&PHYSICS_TRIAL_COLUMNS.join(","));
-    }
-    if limit {
-        out.push(',');
-        out.push_str(&LIMIT_TRIAL_COLUMNS.join(","));
-    }
-    let failures = sc.failures.is_some();
-    if failures {
-        out.push(',');
-        out.push_str(&FAILURE_TRIAL_COLUMNS.join(","));
-    }
-    let outages = sc.grid.backup.is_some();
-    if outages {
-        out.push(',');
-        out.push_str(&OUTAGE_TRIAL_COLUMNS.join(","));
-    }
-    let dr = sc.grid.demand_response.is_some();
-    if dr {
-        out.push(',');
-        out.push_str(&DR_TRIAL_COLUMNS.join(","));
-    }
-    let carbon = sc.grid.carbon_g_per_kwh.is_some();
-    if carbon {
-        out.push_str(",co2_t");
-    }
-    let cost = sc.grid.tariff.is_some();
-    if cost {
-        out.push(',');
-        out.push_str(&COST_TRIAL_COLUMNS.join(","));
+        out.push_str(name);
     }
     out.push('\n');
     for r in results {
-        out.push_str(&trial_row(&r.summary));
-        if physics {
-            for v in physics_values(&r.summary) {
-                let _ = write!(out, ",{v:.4}");
-            }
-        }
-        if limit {
-            for v in limit_values(&r.summary) {
-                let _ = write!(out, ",{v:.4}");
-            }
-        }
-        if failures {
-            let [n, lost, avail] = failure_values(&r.summary);
-            let _ = write!(out, ",{n:.0},{lost:.3},{avail:.6}");
-        }
-        if outages {
-            for v in outage_values(&r.summary) {
-                let _ = write!(out, ",{v:.4}");
-            }
-        }
-        if dr {
-            for v in dr_values(&r.summary) {
-                let _ = write!(out, ",{v:.4}");
-            }
-        }
-        if carbon {
-            let _ = write!(out, ",{:.3}", r.summary.co2_t);
-        }
-        if cost {
-            let s = &r.summary;
-            let _ = write!(
-                out,
-                ",{:.2},{:.2},{:.2},{:.2}",
-                s.cost_energy, s.cost_demand, s.cost_fixed, s.cost_total
-            );
+        let _ = write!(out, "{}", r.summary.trial);
+        for (_, prec, f) in &cols {
+            let _ = write!(out, ",{:.prec$}", f(&r.summary));
         }
         out.push('\n');
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_fixed;
-
-    #[test]
-    fn fixed_point_formatting() {
-        for (v, p, want) in [
-            (1.23456, 4, "1.2346"),
-            (-0.00004, 4, "0.0000"),
-            (-2.5, 1, "-2.5"),
-            (1234567.0, 1, "1234567.0"),
-            (0.05, 2, "0.05"),
-            (7.0, 0, "7"),
-        ] {
-            let mut s = String::new();
-            push_fixed(&mut s, v, p);
-            assert_eq!(s, want, "{v} with {p} decimals");
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -381,40 +256,13 @@ struct Summary<'a> {
 
 /// Across-trial bands of every trial-level figure, in `trials.csv` column order.
 pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)> {
-    let get: [fn(&TrialSummary) -> f64; 14] = [
-        |s| s.energy_mwh,
-        |s| s.it_energy_mwh,
-        |s| s.peak_mw,
-        |s| s.peak_step_mw,
-        |s| s.load_factor,
-        |s| s.pue,
-        |s| s.requests_served,
-        |s| s.requests_dropped,
-        |s| s.sector_mwh[0],
-        |s| s.sector_mwh[1],
-        |s| s.sector_mwh[2],
-        |s| s.sector_mwh[3],
-        |s| s.training_jobs_completed as f64,
-        |s| s.defense_unserved_acc_h,
-    ];
-    let mut bands: Vec<(String, Band)> = TRIAL_COLUMNS[1..]
-        .iter()
-        .zip(get)
-        .map(|(name, f)| {
+    trial_columns(sc)
+        .into_iter()
+        .map(|(name, _, f)| {
             let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
             (name.to_string(), Band::of(&mut v))
         })
-        .collect();
-    if sc.facility.is_physics() {
-        for (i, name) in PHYSICS_TRIAL_COLUMNS.iter().enumerate() {
-            let mut v: Vec<f64> = results
-                .iter()
-                .map(|r| physics_values(&r.summary)[i])
-                .collect();
-            bands.push((name.to_string(), Band::of(&mut v)));
-        }
-    }
-    bands
+        .collect()
 }
 
 pub fn summary_json(
