@@ -180,6 +180,8 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     let to_mwh = dt_f / 3600.0 / 1e6;
 
     let mut defense_unserved_acc_s = 0.0;
+    let jitter_every = state::jitter_every(sc);
+    let mut jitter_phase = 0;
     let mut step_in_hour = 0;
     // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
     let mut prev_step_w = f64::NAN;
@@ -198,6 +200,12 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
                 cs.growth = c.growth(t);
             }
+        }
+
+        let jitter_now = jitter_phase == 0;
+        jitter_phase += 1;
+        if jitter_phase == jitter_every {
+            jitter_phase = 0;
         }
 
         // 1. Demand and service, pool by pool, in priority order.
@@ -232,7 +240,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         }
         let pools = &mut st.pools[..];
         for (ds, d) in st.defenses.iter_mut().zip(&sc.defenses) {
-            let jit = ds.jitter.step(&mut ds.rng);
+            let jit = if jitter_now {
+                ds.jitter.step(&mut ds.rng)
+            } else {
+                ds.jitter.value
+            };
             let demand = d.need
                 * d.utilisation
                 * (1.0 + jit).max(0.0)
@@ -245,7 +257,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             ps.busy[Sector::Defense as usize] += served;
         }
         for (ws, w) in st.twins.iter_mut().zip(&sc.twins) {
-            let jit = ws.jitter.step(&mut ws.rng);
+            let jit = if jitter_now {
+                ws.jitter.step(&mut ws.rng)
+            } else {
+                ws.jitter.value
+            };
             let u = (w.base_utilisation * w.week.at(week_step) * (1.0 + jit) + ws.campaign_extra)
                 .clamp(0.0, 1.0);
             let mut demand = w.accelerators * u;
@@ -655,7 +671,7 @@ const SHED_ORDER: [Sector; 3] = [Sector::Training, Sector::Consumer, Sector::Ind
 
 /// IT power of the fleet at the pools' current busy figures; fills each pool's utilisation and
 /// power and each group's IT power.
-#[inline]
+#[inline(always)]
 fn fleet_power(
     sc: &Scenario,
     pools: &mut [PoolStep],

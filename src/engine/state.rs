@@ -196,7 +196,7 @@ impl TrialState {
                 .enumerate()
                 .map(|(i, w)| TwinState {
                     rng: stream(seed, TAG_TWIN + i as u64, trial),
-                    jitter: Ar1::new(w.jitter_sd, w.jitter_tau_s, dt),
+                    jitter: Ar1::new(w.jitter_sd, w.jitter_tau_s, dt * jitter_every(sc) as f64),
                     campaign_extra: 0.0,
                     backlog: 0.0,
                 })
@@ -207,7 +207,7 @@ impl TrialState {
                 .enumerate()
                 .map(|(i, d)| DefenseState {
                     rng: stream(seed, TAG_DEFENSE + i as u64, trial),
-                    jitter: Ar1::new(d.jitter_sd, d.jitter_tau_s, dt),
+                    jitter: Ar1::new(d.jitter_sd, d.jitter_tau_s, dt * jitter_every(sc) as f64),
                     surge_extra: 0.0,
                 })
                 .collect(),
@@ -587,6 +587,14 @@ impl TrialState {
 }
 
 const YEAR_S: f64 = 365.0 * 86_400.0;
+
+/// Steps between updates of the jitter processes. Jitter models slow drifts (e-folding times of
+/// hours), so it is advanced every 5 minutes of simulated time (every step if steps are longer),
+/// exactly discretised over that interval, and held in between: the same statistics at a
+/// fraction of the random draws.
+pub fn jitter_every(sc: &Scenario) -> u64 {
+    (300 / sc.step_s).max(1)
+}
 
 impl TrialState {
     /// Share of the load the working UPS modules protect.
