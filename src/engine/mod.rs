@@ -689,14 +689,20 @@ fn fleet_power(
     }
     let mut it_w = 0.0;
     match physics {
-        Some((fac, ph)) => {
+        Some((_, ph)) => {
             for (gi, (g, it)) in sc.fleet.groups.iter().zip(group_it.iter_mut()).enumerate() {
                 // Work spreads in proportion to capped capacity, so a throttled group runs at the
                 // pool's utilisation of its reduced capacity. Faster server fans draw more, up to
                 // the group's power limit (rack budget cap or rated peak) that firmware enforces.
-                let p = (g.power_w(pools[g.pool].util * ph.caps[gi])
-                    * (1.0 + fac.fan_factor(ph, gi)))
-                .min(g.peak_w());
+                let mut p = g.power_w(pools[g.pool].util * ph.caps[gi]);
+                let fan = ph.fan_mult[gi];
+                if fan > 1.0 {
+                    p = (p * fan).min(g.peak_w());
+                }
+                // Failed servers draw nothing.
+                if let Some(a) = alive {
+                    p *= a[gi];
+                }
                 *it = p;
                 pools[g.pool].power_w += p;
                 it_w += p;

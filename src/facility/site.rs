@@ -465,19 +465,10 @@ impl PhysicsFacility {
                 .collect(),
             caps: vec![1.0; self.groups.len()],
             all_uncapped: true,
+            fan_mult: vec![1.0; self.groups.len()],
             plant_unit_hours_short: 0.0,
             plant_heat: vec![0.0; self.plants.len()],
             plant_capacity: vec![0.0; self.plants.len()],
-        }
-    }
-
-    /// Server fan power as a fraction of a group's IT power at its current inlet temperature.
-    #[inline]
-    pub fn fan_factor(&self, st: &PhysicsState, group: usize) -> f64 {
-        if self.groups[group].air_cooled {
-            server_fan_factor(st.nodes[group].temp_c)
-        } else {
-            0.0
         }
     }
 
@@ -550,15 +541,23 @@ impl PhysicsFacility {
             }
         }
         let mut all_uncapped = true;
-        for (((g, node), cap), &heat) in self
+        for ((((g, node), cap), fan), &heat) in self
             .groups
             .iter()
             .zip(&mut st.nodes)
             .zip(&mut st.caps)
+            .zip(&mut st.fan_mult)
             .zip(group_it_w)
         {
             node.step(heat, st.plant_capacity[g.plant] * g.share, dt_s);
             *cap = node.throttle_cap(g.class);
+            // Next step's server fan power, from the inlet temperature just reached.
+            *fan = 1.0
+                + if g.air_cooled {
+                    server_fan_factor(node.temp_c)
+                } else {
+                    0.0
+                };
             all_uncapped &= *cap == 1.0;
             throttled_acc += g.accelerators * (1.0 - *cap);
             if g.air_cooled {
@@ -598,6 +597,8 @@ pub struct PhysicsState {
     pub caps: Vec<f64>,
     /// True when no group is throttled (the pools keep their nominal capacity).
     pub all_uncapped: bool,
+    /// 1 + server fan power fraction of each group at its current inlet temperature.
+    pub fan_mult: Vec<f64>,
     /// Scratch: heat arriving at each plant this step and its capacity, W.
     pub plant_heat: Vec<f64>,
     pub plant_capacity: Vec<f64>,

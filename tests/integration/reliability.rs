@@ -165,3 +165,22 @@ pue = 1.2
 "#
     .to_string()
 }
+
+#[test]
+fn failed_servers_draw_no_power_with_the_physical_facility_too() {
+    let base = std::fs::read_to_string(repo("runs/default.toml"))
+        .unwrap()
+        .replace("trials = 20", "trials = 1")
+        .replace("horizon_hours = 8760", "horizon_hours = 240")
+        .replace("step_s = 60 ", "step_s = 300 ");
+    let with = format!("{base}\n[failures]\nrate_per_acc_hour = 0.002\nrepair_hours = 48\n");
+    let (a, b) = (trials(&scenario(&with)), trials(&scenario(&base)));
+    // The defense enclave runs at a fixed tempo: with a fifth of its servers down on average it
+    // must draw clearly less.
+    assert!(
+        a[0].summary.sector_mwh[3] < 0.95 * b[0].summary.sector_mwh[3],
+        "{} vs {}",
+        a[0].summary.sector_mwh[3],
+        b[0].summary.sector_mwh[3]
+    );
+}
