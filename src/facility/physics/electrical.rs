@@ -259,14 +259,20 @@ impl ElectricalChain {
     }
 }
 
-/// An [`ElectricalChain`] with its divisions done once: the per-step form used by the engine.
-/// [`ElectricalChain::losses`] stays the readable reference; a test holds the two equal.
+/// An [`ElectricalChain`] with its constants worked out once: the per-step form used by the
+/// engine (one division per call). [`ElectricalChain::losses`] stays the readable reference; a
+/// test holds the two equal.
 #[derive(Clone, Debug)]
 pub struct PreparedChain {
     pub chain: ElectricalChain,
+    ups_rated_w: f64,
     inv_ups_rated_w: f64,
+    tr_rated_w: f64,
     inv_tr_rated_w: f64,
-    /// Slope of each UPS-curve segment.
+    fixed_w: f64,
+    /// UPS curve points (load fraction, efficiency) and each segment's slope.
+    xs: Vec<f64>,
+    effs: Vec<f64>,
     slopes: Vec<f64>,
 }
 
@@ -279,8 +285,13 @@ impl PreparedChain {
             .map(|w| (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]))
             .collect();
         PreparedChain {
+            ups_rated_w: chain.rated_kw * 1000.0,
             inv_ups_rated_w: inv(chain.rated_kw),
+            tr_rated_w: chain.transformer_rated_kw * 1000.0,
             inv_tr_rated_w: inv(chain.transformer_rated_kw),
+            fixed_w: (chain.fixed_kw * 1000.0).max(0.0),
+            xs: chain.ups_efficiency.iter().map(|p| p[0]).collect(),
+            effs: chain.ups_efficiency.iter().map(|p| p[1]).collect(),
             slopes,
             chain,
         }
@@ -288,23 +299,22 @@ impl PreparedChain {
 
     #[inline]
     fn ups_efficiency_at(&self, x: f64) -> f64 {
-        let c = &self.chain;
-        if c.eco_mode {
-            return c.eco_mode_efficiency;
+        if self.chain.eco_mode {
+            return self.chain.eco_mode_efficiency;
         }
-        let pts = &c.ups_efficiency;
-        let Some(first) = pts.first() else {
+        let n = self.xs.len();
+        if n == 0 {
             return 1.0;
-        };
-        if x.is_nan() || x <= first[0] {
-            return first[1];
         }
-        for (w, slope) in pts.windows(2).zip(&self.slopes) {
-            if x <= w[1][0] {
-                return w[0][1] + slope * (x - w[0][0]);
+        if x.is_nan() || x <= self.xs[0] {
+            return self.effs[0];
+        }
+        for i in 1..n {
+            if x <= self.xs[i] {
+                return self.effs[i - 1] + self.slopes[i - 1] * (x - self.xs[i - 1]);
             }
         }
-        pts[pts.len() - 1][1]
+        self.effs[n - 1]
     }
 
     /// Same as [`ElectricalChain::losses`].
@@ -313,27 +323,26 @@ impl PreparedChain {
         let c = &self.chain;
         let it = it_w.max(0.0);
         let cooling = cooling_w.max(0.0);
-        let ups_rated = c.rated_kw * 1000.0;
         let ups_load = it + c.cooling_on_ups_fraction * cooling;
-        let x_first = c.ups_efficiency.first().map_or(0.0, |p| p[0]);
-        let x = if ups_rated > 0.0 {
+        let x_first = self.xs.first().copied().unwrap_or(0.0);
+        let x = if self.ups_rated_w > 0.0 {
             (ups_load * self.inv_ups_rated_w).max(x_first)
         } else {
             0.0
         };
         let eta = self.ups_efficiency_at(x);
         let ups_w = if eta > 0.0 {
-            (ups_rated * x * (1.0 / eta - 1.0)).max(0.0)
+            (self.ups_rated_w * x * (1.0 / eta - 1.0)).max(0.0)
         } else {
             0.0
         };
         let distribution_w = (c.distribution_loss_fraction * (it + cooling)).max(0.0);
-        let fixed_w = (c.fixed_kw * 1000.0).max(0.0);
-        let tr_rated = c.transformer_rated_kw * 1000.0;
+        let fixed_w = self.fixed_w;
         let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
-        let transformer_w = if tr_rated > 0.0 {
+        let transformer_w = if self.tr_rated_w > 0.0 {
             let y = tr_load * self.inv_tr_rated_w;
-            (tr_rated * (c.transformer_no_load_fraction + c.transformer_load_loss_fraction * y * y))
+            (self.tr_rated_w
+                * (c.transformer_no_load_fraction + c.transformer_load_loss_fraction * y * y))
                 .max(0.0)
         } else {
             0.0
