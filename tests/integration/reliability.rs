@@ -55,8 +55,38 @@ repair_hours = 24
 fn redundancy_orders_mission_availability() {
     // Three copies of the same mission (8 servers' worth of work), each on its own enclave sized
     // for its policy, under a high failure rate so that failures matter.
-    let sc = scenario(
-        r#"
+    let sc = scenario(&format!(
+        "{ENCLAVES}[failures]\nrate_per_acc_hour = 0.001\nrepair_hours = 24\n"
+    ));
+    let r = trials(&sc);
+    let mean = |i: usize| {
+        r.iter()
+            .map(|t| t.summary.mission_availability[i])
+            .sum::<f64>()
+            / r.len() as f64
+    };
+    let (n, n1, two) = (mean(0), mean(1), mean(2));
+    assert!(
+        two >= n1 && n1 >= n,
+        "availability 2N {two:.4} >= N+1 {n1:.4} >= N {n:.4}"
+    );
+    assert!(
+        n < 0.9 && two > 0.99,
+        "the failure rate must matter: N {n:.4}, 2N {two:.4}"
+    );
+    // Failed servers draw no power: the plain enclave uses less energy than with no failures.
+    let no_fail = scenario(ENCLAVES);
+    let e_fail = r[0].summary.sector_mwh[3];
+    let e_ok = trials(&no_fail)[0].summary.sector_mwh[3];
+    assert!(
+        e_fail < e_ok,
+        "failed servers must not draw power: {e_fail} vs {e_ok}"
+    );
+}
+
+/// Three copies of one mission (8 servers' worth of work) on enclaves sized for N, N+1
+/// (n = 4, m = 1) and 2N.
+const ENCLAVES: &str = r#"
 horizon_hours = 2000
 step_s = 300
 trials = 3
@@ -93,78 +123,7 @@ redundancy = { policy = "active-active", copies = 2 }
 [facility]
 kind = "fixed"
 pue = 1.2
-[failures]
-rate_per_acc_hour = 0.001
-repair_hours = 24
-"#,
-    );
-    let r = trials(&sc);
-    let mean = |i: usize| {
-        r.iter()
-            .map(|t| t.summary.mission_availability[i])
-            .sum::<f64>()
-            / r.len() as f64
-    };
-    let (n, n1, two) = (mean(0), mean(1), mean(2));
-    assert!(
-        two >= n1 && n1 >= n,
-        "availability 2N {two:.4} >= N+1 {n1:.4} >= N {n:.4}"
-    );
-    assert!(
-        n < 0.9 && two > 0.99,
-        "the failure rate must matter: N {n:.4}, 2N {two:.4}"
-    );
-    // Failed servers draw no power: the plain enclave uses less energy than with no failures.
-    let no_fail = scenario(&sc_text_without_failures());
-    let e_fail = r[0].summary.sector_mwh[3];
-    let e_ok = trials(&no_fail)[0].summary.sector_mwh[3];
-    assert!(
-        e_fail < e_ok,
-        "failed servers must not draw power: {e_fail} vs {e_ok}"
-    );
-}
-
-fn sc_text_without_failures() -> String {
-    r#"
-horizon_hours = 2000
-step_s = 300
-trials = 1
-[site]
-[[site.group]]
-name = "n"
-server = "DGX-H100"
-count = 8
-[[site.group]]
-name = "n1"
-server = "DGX-H100"
-count = 10
-[[site.group]]
-name = "twon"
-server = "DGX-H100"
-count = 16
-[[defense]]
-name = "plain"
-pool = "n"
-accelerators = 64
-utilisation = 0.7
-[[defense]]
-name = "n-plus-1"
-pool = "n1"
-accelerators = 64
-utilisation = 0.7
-redundancy = { policy = "n+m", n = 4, m = 1 }
-[[defense]]
-name = "two-n"
-pool = "twon"
-accelerators = 64
-utilisation = 0.7
-redundancy = { policy = "active-active", copies = 2 }
-[facility]
-kind = "fixed"
-pue = 1.2
-"#
-    .to_string()
-}
+"#;
 
 #[test]
 fn failed_servers_draw_no_power_with_the_physical_facility_too() {
