@@ -48,6 +48,20 @@ fn run_study(args: &RunArgs) -> Result<()> {
         sc.seed = s;
         sc.spec.seed = s;
     }
+    // Every trial's hourly trace is held until the bands are computed: refuse studies that
+    // would not fit rather than fail half-way through the night.
+    let bytes = f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
+    if bytes > 16.0 * 1024.0 * 1024.0 * 1024.0 {
+        return Err(Error::Option {
+            option: "--trials".into(),
+            msg: format!(
+                "{} trials of {} hours would hold {:.0} GiB of hourly traces in memory (limit 16 GiB): run fewer trials or a shorter horizon",
+                sc.trials,
+                sc.horizon_hours,
+                bytes / 1024.0f64.powi(3)
+            ),
+        });
+    }
     let out = args
         .out
         .clone()

@@ -178,8 +178,11 @@ impl Scenario {
                 format!("expected a divisor of 3600 seconds (1, 2, 5, 10, 15, 30, 60, 300, 900, 3600 ...), found {}", spec.step_s),
             ));
         }
-        if spec.horizon_hours == 0 {
-            return Err(src.error("horizon_hours", "expected at least 1 hour"));
+        if spec.horizon_hours == 0 || spec.horizon_hours > 100 * 8784 {
+            return Err(src.error(
+                "horizon_hours",
+                "expected 1 hour to 100 years (878,400 hours)",
+            ));
         }
         if spec.trials == 0 {
             return Err(src.error("trials", "expected at least 1 trial"));

@@ -155,3 +155,18 @@ fn malformed_trace_row_names_the_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_study_too_big_for_memory_is_refused_up_front() {
+    let out = dcload()
+        .args(["run", "--trials", "1000000", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--trials") && err.contains("GiB"),
+        "{err}"
+    );
+    let t = BASE.replace("horizon_hours = 24", "horizon_hours = 100000000");
+    check(&t, "horizon_hours = 100000000", "horizon_hours");
+}
