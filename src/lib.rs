@@ -20,6 +20,7 @@ pub mod reliability;
 pub mod stats;
 pub mod study;
 pub mod time;
+pub mod uncertain;
 pub mod utility;
 pub mod weather;
 pub mod workload;

@@ -102,12 +102,14 @@ pub fn run(sc: &Scenario, threads: Option<usize>, mode: ProgressMode) -> Result<
         (0..sc.trials)
             .into_par_iter()
             .map(|i| {
-                let r = run_trial(sc, i);
+                let (trial_sc, params) = sc.for_trial(i)?;
+                let mut r = run_trial(&trial_sc, i);
+                r.summary.params = params;
                 progress.inc();
-                r
+                Ok(r)
             })
-            .collect::<Vec<_>>()
+            .collect::<Result<Vec<_>>>()
     });
     progress.finish();
-    Ok(results)
+    results
 }

@@ -226,11 +226,19 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(name);
     }
+    for name in sc.parameter_names() {
+        out.push(',');
+        out.push_str(&name);
+    }
     out.push('\n');
     for r in results {
         let _ = write!(out, "{}", r.summary.trial);
         for (_, prec, f) in &cols {
             let _ = write!(out, ",{:.prec$}", f(&r.summary));
+        }
+        // Sampled parameters at full precision (they are inputs, not rounded results).
+        for v in &r.summary.params {
+            let _ = write!(out, ",{v}");
         }
         out.push('\n');
     }
@@ -256,13 +264,21 @@ struct Summary<'a> {
 
 /// Across-trial bands of every trial-level figure, in `trials.csv` column order.
 pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)> {
-    trial_columns(sc)
+    let mut bands: Vec<(String, Band)> = trial_columns(sc)
         .into_iter()
         .map(|(name, _, f)| {
             let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
             (name.to_string(), Band::of(&mut v))
         })
-        .collect()
+        .collect();
+    for (i, name) in sc.parameter_names().into_iter().enumerate() {
+        let mut v: Vec<f64> = results
+            .iter()
+            .filter_map(|r| r.summary.params.get(i).copied())
+            .collect();
+        bands.push((name, Band::of(&mut v)));
+    }
+    bands
 }
 
 pub fn summary_json(

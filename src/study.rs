@@ -4,7 +4,9 @@
 //! converted, and every range and cross-reference is checked, so a bad run file fails before a
 //! single trial starts and the step loop never sees a string.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -128,8 +130,23 @@ pub struct Scenario {
     /// Hourly metrics written for this study (ids into `engine::METRICS`) and their names.
     pub metric_ids: Vec<usize>,
     pub metric_names: Vec<&'static str>,
+    /// Parameters given as distributions, with what is needed to re-resolve a sampled study.
+    pub uncertain: Option<Arc<UncertainStudy>>,
     pub spec: RunSpec,
 }
+
+/// The uncertain parameters of a study and the run file they are substituted into.
+#[derive(Debug)]
+pub struct UncertainStudy {
+    pub list: Vec<crate::uncertain::Uncertain>,
+    src: Source,
+    stem: String,
+    base_dir: PathBuf,
+    lib: Library,
+}
+
+/// Random-stream tag of the parameter draws (distinct from every workload's).
+const PARAMS_TAG: u64 = 9 << 32;
 
 impl Scenario {
     /// Reads and resolves a run file.
@@ -162,12 +179,73 @@ impl Scenario {
         )
     }
 
+    /// Reads a run file's text, with any `{ dist = ... }` parameters at their nominal values;
+    /// [`Scenario::for_trial`] gives each trial its sampled study.
     pub fn from_source(
         src: &Source,
         stem: &str,
         base_dir: &Path,
         lib: &Library,
     ) -> Result<Scenario> {
+        let list = crate::uncertain::find(src)?;
+        if list.is_empty() {
+            return Scenario::resolve(src, stem, base_dir, lib);
+        }
+        let nominal: Vec<f64> = list.iter().map(|u| u.dist.nominal()).collect();
+        let text = crate::uncertain::substitute(&src.text, &list, &nominal);
+        let mut sc = Scenario::resolve(&Source::new(src.name.clone(), text), stem, base_dir, lib)?;
+        sc.uncertain = Some(Arc::new(UncertainStudy {
+            list,
+            src: src.clone(),
+            stem: stem.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            lib: lib.clone(),
+        }));
+        Ok(sc)
+    }
+
+    /// The study trial `trial` runs: this one, or with its uncertain parameters sampled from the
+    /// trial's own stream (so a trial's draws do not depend on any other trial, nor on threads).
+    pub fn for_trial(&self, trial: u32) -> Result<(Cow<'_, Scenario>, Vec<f64>)> {
+        let Some(u) = &self.uncertain else {
+            return Ok((Cow::Borrowed(self), Vec::new()));
+        };
+        let mut rng = crate::engine::stream(self.seed, PARAMS_TAG, trial);
+        let values: Vec<f64> = u.list.iter().map(|p| p.dist.sample(&mut rng)).collect();
+        let text = crate::uncertain::substitute(&u.src.text, &u.list, &values);
+        let mut sc = Scenario::resolve(
+            &Source::new(u.src.name.clone(), text),
+            &u.stem,
+            &u.base_dir,
+            &u.lib,
+        )
+        .map_err(|e| {
+            let drawn: Vec<String> = u
+                .list
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| format!("{} = {v}", p.path))
+                .collect();
+            Error::Other(format!(
+                "trial {trial} with sampled {}: {e}",
+                drawn.join(", ")
+            ))
+        })?;
+        sc.seed = self.seed;
+        sc.trials = self.trials;
+        sc.spec.seed = self.spec.seed;
+        sc.spec.trials = self.spec.trials;
+        Ok((Cow::Owned(sc), values))
+    }
+
+    /// Names of the uncertain parameters (trials.csv columns), in file order.
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.uncertain.as_ref().map_or_else(Vec::new, |u| {
+            u.list.iter().map(|p| p.path.clone()).collect()
+        })
+    }
+
+    fn resolve(src: &Source, stem: &str, base_dir: &Path, lib: &Library) -> Result<Scenario> {
         let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
         let start = Date::parse(&spec.start).map_err(|m| src.error("start", m))?;
         let utc_offset_s =
@@ -272,6 +350,7 @@ impl Scenario {
             failures,
             metric_ids,
             metric_names,
+            uncertain: None,
             spec,
         })
     }

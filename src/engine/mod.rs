@@ -18,6 +18,7 @@ use crate::time::SimTime;
 use crate::workload::arrivals::poisson_count;
 use crate::workload::shape::WEEK_S;
 pub use events::{Event, EventQueue};
+pub use state::stream;
 use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
@@ -119,6 +120,8 @@ pub struct TrialSummary {
     pub defense_availability: f64,
     /// That share for each defense mission, in run-file order.
     pub mission_availability: Vec<f64>,
+    /// The trial's sampled uncertain parameters (run-file order).
+    pub params: Vec<f64>,
     /// Demand response: events executed, energy asked for and delivered (baseline minus
     /// actual), the shortfall, and the work deferred to after the events.
     pub dr_events: u64,

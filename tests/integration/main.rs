@@ -12,4 +12,5 @@ mod outages;
 mod properties;
 mod reliability;
 mod reproductions;
+mod uncertain;
 mod utility;

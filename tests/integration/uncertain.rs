@@ -1,0 +1,109 @@
+//! Uncertain parameters: distributions in the run file, sampled per trial.
+
+use crate::common::*;
+
+fn default_with(a: &str, b: &str) -> String {
+    let text = std::fs::read_to_string(repo("runs/default.toml")).unwrap();
+    assert!(text.contains(a));
+    text.replacen(a, b, 1)
+        .replace("horizon_hours = 8760", "horizon_hours = 720")
+        .replace("step_s = 60 ", "step_s = 300 ")
+}
+
+#[test]
+fn sampled_parameters_are_columns_reproducible_per_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = default_with(
+        "design_margin = 1.2",
+        "design_margin = { dist = \"triangular\", min = 0.9, mode = 1.2, max = 1.5 }",
+    )
+    .replacen(
+        "requests_per_day = 1.0e8",
+        "requests_per_day = { dist = \"uniform\", min = 5.0e7, max = 1.5e8 }",
+        1,
+    );
+    std::fs::write(dir.path().join("u.toml"), run).unwrap();
+    let rows = |trials: &str, threads: &str| {
+        let out = dir.path().join(format!("o{trials}{threads}"));
+        run_ok(&[
+            "run",
+            dir.path().join("u.toml").to_str().unwrap(),
+            "--trials",
+            trials,
+            "--threads",
+            threads,
+            "--quiet",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        read_csv(&out.join("trials.csv"))
+    };
+    let (h, six) = rows("6", "2");
+    let (rpd, dm) = (
+        col(&h, "consumer[0].requests_per_day"),
+        col(&h, "facility.design_margin"),
+    );
+    for r in &six {
+        let (a, b): (f64, f64) = (r[rpd].parse().unwrap(), r[dm].parse().unwrap());
+        assert!(
+            (5.0e7..=1.5e8).contains(&a) && (0.9..=1.5).contains(&b),
+            "{a} {b}"
+        );
+    }
+    assert!(six[0][rpd] != six[1][rpd], "trials draw different values");
+    // Trial i's draws depend on (seed, i) alone: not on the number of trials or threads.
+    let (_, three) = rows("3", "1");
+    for i in 0..3 {
+        assert_eq!(three[i], six[i], "trial {i}");
+    }
+}
+
+#[test]
+fn a_parameter_that_does_not_touch_randomness_leaves_the_random_draws_alone() {
+    // Common random numbers: two designs that differ only in the plant margin see the same
+    // requests, the same jitter, the same jobs.
+    let a = scenario(&default_with("design_margin = 1.2", "design_margin = 1.1"));
+    let b = scenario(&default_with("design_margin = 1.2", "design_margin = 1.6"));
+    for (x, y) in trials(&a).iter().zip(&trials(&b)) {
+        assert_eq!(x.summary.requests_served, y.summary.requests_served);
+        assert_eq!(
+            x.summary.training_jobs_completed,
+            y.summary.training_jobs_completed
+        );
+        assert_eq!(x.summary.sector_mwh[1], y.summary.sector_mwh[1]);
+        assert!(
+            x.summary.cooling_mwh != y.summary.cooling_mwh,
+            "the parameter must matter"
+        );
+    }
+}
+
+#[test]
+fn bad_distributions_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (spec, field) in [
+        ("{ dist = \"uniform\", min = 2.0, max = 1.0 }", "min"),
+        ("{ dist = \"weibull\", k = 2.0 }", "dist"),
+        ("{ dist = \"normal\", mean = 1.2, sd = -0.1 }", "sd"),
+    ] {
+        let run = default_with("design_margin = 1.2", &format!("design_margin = {spec}"));
+        let line = run
+            .lines()
+            .position(|l| l.starts_with("design_margin"))
+            .unwrap()
+            + 1;
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, &run).unwrap();
+        let out = dcload()
+            .args(["validate", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("panicked"));
+        assert!(
+            err.contains(&format!("bad.toml:{line}")) && err.contains(&format!("`{field}`")),
+            "{err}"
+        );
+    }
+}
