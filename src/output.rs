@@ -259,6 +259,8 @@ struct Summary<'a> {
     installed_it_peak_mw: f64,
     metrics: Vec<(String, Band)>,
     ramps: crate::utility::Ramps,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sensitivity: Vec<Sensitivity>,
     config: &'a RunSpec,
 }
 
@@ -300,6 +302,7 @@ pub fn summary_json(
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
+        sensitivity: sensitivity(sc, results),
         config: &sc.spec,
     };
     let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
@@ -312,6 +315,63 @@ pub fn summary_json(
         obj.insert("metrics".into(), serde_json::Value::Object(m));
     }
     serde_json::to_string_pretty(&v).map_err(|e| Error::Other(format!("summary.json: {e}")))
+}
+
+/// Which uncertain assumption matters: each parameter's Spearman rank correlation across
+/// trials with annual energy, peak demand and (with an import limit) hours above it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sensitivity {
+    pub parameter: String,
+    pub rho_energy: f64,
+    pub rho_peak: f64,
+    pub rho_exceed_hours: Option<f64>,
+}
+
+pub fn sensitivity(sc: &Scenario, results: &[TrialResult]) -> Vec<Sensitivity> {
+    let energy: Vec<f64> = results.iter().map(|r| r.summary.energy_mwh).collect();
+    let peak: Vec<f64> = results.iter().map(|r| r.summary.peak_mw).collect();
+    let exceed: Vec<f64> = results.iter().map(|r| r.summary.exceed_hours).collect();
+    let mut out: Vec<Sensitivity> = sc
+        .parameter_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let p: Vec<f64> = results
+                .iter()
+                .map(|r| r.summary.params.get(i).copied().unwrap_or(f64::NAN))
+                .collect();
+            Sensitivity {
+                parameter: name,
+                rho_energy: crate::stats::spearman(&p, &energy),
+                rho_peak: crate::stats::spearman(&p, &peak),
+                rho_exceed_hours: sc.grid.limit.map(|_| crate::stats::spearman(&p, &exceed)),
+            }
+        })
+        .collect();
+    // Most influential first (by the larger of |rho| on energy and peak; NaN last).
+    let key = |s: &Sensitivity| {
+        let k = s.rho_energy.abs().max(s.rho_peak.abs());
+        if k.is_nan() { -1.0 } else { k }
+    };
+    out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    out
+}
+
+pub fn sensitivity_csv(rows: &[Sensitivity]) -> String {
+    let mut out = String::from("rank,parameter,rho_energy,rho_peak,rho_exceed_hours\n");
+    for (i, s) in rows.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{},{},{:.4},{:.4},{}",
+            i + 1,
+            s.parameter,
+            s.rho_energy,
+            s.rho_peak,
+            s.rho_exceed_hours
+                .map_or(String::new(), |v| format!("{v:.4}"))
+        );
+    }
+    out
 }
 
 /// Writes hourly.csv, trials.csv, summary.json and the utility package (load_8760.csv,
@@ -345,6 +405,12 @@ pub fn write_all(
     }
     if sc.grid.demand_response.is_some() {
         files.push(("dr_events.csv", dr_events_csv(sc, results)));
+    }
+    if sc.uncertain.is_some() {
+        files.push((
+            "sensitivity.csv",
+            sensitivity_csv(&sensitivity(sc, results)),
+        ));
     }
     let mut paths = Vec::new();
     for (name, text) in files {

@@ -107,3 +107,47 @@ fn bad_distributions_name_file_line_and_field() {
         );
     }
 }
+
+#[test]
+fn sensitivity_ranks_the_dominant_assumption_first() {
+    // Chat volume varies by a factor of three; the plant margin hardly changes the energy.
+    let dir = tempfile::tempdir().unwrap();
+    let run = default_with(
+        "design_margin = 1.2",
+        "design_margin = { dist = \"uniform\", min = 1.15, max = 1.25 }",
+    )
+    .replacen(
+        "requests_per_day = 1.0e8",
+        "requests_per_day = { dist = \"uniform\", min = 5.0e7, max = 1.5e8 }",
+        1,
+    ) + "\n[grid]\nimport_limit_mw = 75.0\n";
+    std::fs::write(dir.path().join("s.toml"), run).unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        dir.path().join("s.toml").to_str().unwrap(),
+        "--trials",
+        "16",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (h, rows) = read_csv(&out.join("sensitivity.csv"));
+    assert_eq!(
+        rows[0][col(&h, "parameter")],
+        "consumer[0].requests_per_day"
+    );
+    let rho: f64 = rows[0][col(&h, "rho_energy")].parse().unwrap();
+    assert!(rho > 0.9, "rho {rho}");
+    assert!(
+        !rows[0][col(&h, "rho_exceed_hours")].is_empty(),
+        "with a limit, hours above it are ranked too"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["sensitivity"][0]["parameter"],
+        "consumer[0].requests_per_day"
+    );
+}
