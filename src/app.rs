@@ -83,7 +83,20 @@ fn run_study(args: &RunArgs) -> Result<()> {
             sc.fleet.peak_w() / 1e6
         );
     }
-    let results = montecarlo::run(&sc, threads, mode)?;
+    if let Some(x) = args.until_se
+        && !(x > 0.0 && x < 1.0)
+    {
+        return Err(Error::Option {
+            option: "--until-se".into(),
+            msg: format!(
+                "expected a relative standard error between 0 and 1 (e.g. 0.001), found {x}"
+            ),
+        });
+    }
+    let results = montecarlo::run(&sc, threads, mode, args.until_se)?;
+    // With --until-se the study may have stopped early: report what ran.
+    sc.trials = results.len() as u32;
+    sc.spec.trials = sc.trials;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let mut paths = output::write_all(&out, &sc, &results, used_threads, wall, args.traces)?;

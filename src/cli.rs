@@ -60,6 +60,10 @@ pub struct RunArgs {
     /// Number of Monte Carlo trials (overrides the run file).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,
+    /// Stop adding trials once the relative standard error of annual energy is below X
+    /// (e.g. 0.001); --trials is then the maximum. Checked every 16 trials.
+    #[arg(long, value_name = "X")]
+    pub until_se: Option<f64>,
     /// Random seed (overrides the run file).
     #[arg(long)]
     pub seed: Option<u64>,

@@ -22,10 +22,39 @@ pub enum ProgressMode {
     Quiet,
 }
 
-/// Reports trials done, rate and ETA on stderr.
+/// Running mean and standard error of a figure across completed trials.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Running {
+    n: f64,
+    sum: f64,
+    sumsq: f64,
+}
+
+impl Running {
+    pub fn push(&mut self, x: f64) {
+        self.n += 1.0;
+        self.sum += x;
+        self.sumsq += x * x;
+    }
+    pub fn mean(&self) -> f64 {
+        self.sum / self.n
+    }
+    /// Standard error of the mean (NaN below two trials).
+    pub fn se(&self) -> f64 {
+        if self.n < 2.0 {
+            return f64::NAN;
+        }
+        let var = ((self.sumsq - self.sum * self.sum / self.n) / (self.n - 1.0)).max(0.0);
+        (var / self.n).sqrt()
+    }
+}
+
+/// Reports trials done, rate, ETA and the running estimates of annual energy and peak demand
+/// (with their standard errors) on stderr, so an overnight run can be judged at a glance.
 pub struct Progress {
     total: usize,
     done: AtomicUsize,
+    estimates: Mutex<(Running, Running)>,
     bar: Option<ProgressBar>,
     plain: bool,
     started: Instant,
@@ -38,7 +67,7 @@ impl Progress {
         let bar = (mode == ProgressMode::Auto && tty).then(|| {
             let pb = ProgressBar::new(total as u64);
             if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} trials  {per_sec}  ETA {eta}",
+                "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} trials  {per_sec}  ETA {eta}  {msg}",
             ) {
                 pb.set_style(style);
             }
@@ -48,6 +77,7 @@ impl Progress {
         Progress {
             total,
             done: AtomicUsize::new(0),
+            estimates: Mutex::new((Running::default(), Running::default())),
             bar,
             plain: mode == ProgressMode::Auto && !tty,
             started: Instant::now(),
@@ -55,9 +85,30 @@ impl Progress {
         }
     }
 
-    pub fn inc(&self) {
+    /// A trial finished with this energy (MWh) and peak (MW).
+    pub fn inc(&self, energy_mwh: f64, peak_mw: f64) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let estimate = match self.estimates.lock() {
+            Ok(mut e) => {
+                e.0.push(energy_mwh);
+                e.1.push(peak_mw);
+                let (en, pk) = *e;
+                if en.n >= 2.0 {
+                    format!(
+                        "energy {:.0} ± {:.0} MWh, peak {:.1} ± {:.1} MW",
+                        en.mean(),
+                        en.se(),
+                        pk.mean(),
+                        pk.se()
+                    )
+                } else {
+                    String::new()
+                }
+            }
+            Err(_) => String::new(),
+        };
         if let Some(pb) = &self.bar {
+            pb.set_message(estimate);
             pb.inc(1);
         } else if self.plain {
             // A line every 10 s or every tenth of the run, and at the end.
@@ -74,8 +125,9 @@ impl Progress {
                 let rate = done as f64 / el.max(1e-9);
                 let eta = (self.total - done) as f64 / rate.max(1e-9);
                 eprintln!(
-                    "dcload: {done}/{} trials, {rate:.2} trials/s, elapsed {el:.1} s, ETA {eta:.0} s",
-                    self.total
+                    "dcload: {done}/{} trials, {rate:.2} trials/s, elapsed {el:.1} s, ETA {eta:.0} s{}{estimate}",
+                    self.total,
+                    if estimate.is_empty() { "" } else { "; " }
                 );
             }
         }
@@ -88,8 +140,19 @@ impl Progress {
     }
 }
 
-/// Runs trials `0..trials` of the scenario on `threads` threads (default: all cores).
-pub fn run(sc: &Scenario, threads: Option<usize>, mode: ProgressMode) -> Result<Vec<TrialResult>> {
+/// Trials run between checks of `--until-se`: fixed (not tied to the thread count) so that where
+/// a run stops, and so its output, does not depend on the threads.
+pub const SE_BATCH: u32 = 16;
+
+/// Runs trials `0..trials` of the scenario on `threads` threads (default: all cores). With
+/// `until_se`, trials run in batches of [`SE_BATCH`] and stop once the relative standard error
+/// of annual energy is below it (at most `trials`).
+pub fn run(
+    sc: &Scenario,
+    threads: Option<usize>,
+    mode: ProgressMode,
+    until_se: Option<f64>,
+) -> Result<Vec<TrialResult>> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
@@ -98,18 +161,41 @@ pub fn run(sc: &Scenario, threads: Option<usize>, mode: ProgressMode) -> Result<
         .build()
         .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
     let progress = Progress::new(sc.trials as usize, mode);
-    let results = pool.install(|| {
-        (0..sc.trials)
-            .into_par_iter()
-            .map(|i| {
-                let (trial_sc, params) = sc.for_trial(i)?;
-                let mut r = run_trial(&trial_sc, i);
-                r.summary.params = params;
-                progress.inc();
-                Ok(r)
-            })
-            .collect::<Result<Vec<_>>>()
-    });
+    let run_range = |range: std::ops::Range<u32>| -> Result<Vec<TrialResult>> {
+        pool.install(|| {
+            range
+                .into_par_iter()
+                .map(|i| {
+                    let (trial_sc, params) = sc.for_trial(i)?;
+                    let mut r = run_trial(&trial_sc, i);
+                    r.summary.params = params;
+                    progress.inc(r.summary.energy_mwh, r.summary.peak_mw);
+                    Ok(r)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+    };
+    let results = match until_se {
+        None => run_range(0..sc.trials)?,
+        Some(target) => {
+            let mut all = Vec::new();
+            let mut energy = Running::default();
+            let mut start = 0;
+            while start < sc.trials {
+                let end = (start + SE_BATCH).min(sc.trials);
+                for r in run_range(start..end)? {
+                    energy.push(r.summary.energy_mwh);
+                    all.push(r);
+                }
+                start = end;
+                let rel = energy.se() / energy.mean().abs();
+                if rel < target {
+                    break;
+                }
+            }
+            all
+        }
+    };
     progress.finish();
-    results
+    Ok(results)
 }

@@ -79,3 +79,37 @@ fn every_csv_is_identical_across_thread_counts_with_all_features_on() {
         );
     }
 }
+
+#[test]
+fn until_se_stops_early_and_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, se: &str| {
+        let out = dir.path().join(format!("{threads}-{se}"));
+        run_ok(&[
+            "run",
+            "--trials",
+            "64",
+            "--until-se",
+            se,
+            "--threads",
+            threads,
+            "--quiet",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        std::fs::read_to_string(out.join("trials.csv")).unwrap()
+    };
+    // Annual energy varies by ~0.3 % between trials: a 0.1 % relative standard error needs far
+    // fewer than 64 trials; the stop is checked every 16.
+    let a = run("1", "0.001");
+    let rows = a.lines().count() - 1;
+    assert!(rows < 64 && rows % 16 == 0, "{rows} trials");
+    assert_eq!(
+        a,
+        run("2", "0.001"),
+        "where the run stops must not depend on threads"
+    );
+    // A target that cannot be met runs all 64.
+    assert_eq!(run("2", "0.0000001").lines().count() - 1, 64);
+}
