@@ -1,14 +1,16 @@
 //! What each subcommand does.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cli::{Cli, Command, RunArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Source};
 use crate::library::Library;
 use crate::montecarlo::{self, ProgressMode};
 use crate::output;
-use crate::study::Scenario;
+use crate::study::{DEFAULT_RUN, Scenario};
+use crate::sweep;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -36,10 +38,132 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn run_study(args: &RunArgs) -> Result<()> {
     let lib = Library::load(args.models.as_deref())?;
-    let mut sc = match &args.run_file {
-        Some(p) => Scenario::load(p, &lib)?,
-        None => Scenario::default_study(&lib)?,
+    let (src, stem, base) = match &args.run_file {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::Read {
+                file: p.display().to_string(),
+                source: e,
+            })?;
+            let stem = p
+                .file_stem()
+                .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+            let base = p
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (Source::new(p.display().to_string(), text), stem, base)
+        }
+        None => (
+            Source::new("<built-in>/runs/default.toml", DEFAULT_RUN),
+            "default".to_string(),
+            PathBuf::from("."),
+        ),
     };
+    if let Some(x) = args.until_se
+        && !(x > 0.0 && x < 1.0)
+    {
+        return Err(Error::Option {
+            option: "--until-se".into(),
+            msg: format!(
+                "expected a relative standard error between 0 and 1 (e.g. 0.001), found {x}"
+            ),
+        });
+    }
+    let axes = sweep::axes(&src)?;
+    if axes.is_empty() {
+        let sc = Scenario::from_source(&src, &stem, &base, &lib)?;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+        run_one(sc, args, &out)?;
+        return Ok(());
+    }
+    // A sweep: every variant over the same trials and random streams, each in its own folder,
+    // and one row per variant in variants.csv.
+    let variants = sweep::variants(&axes);
+    let first = Scenario::from_source(
+        &Source::new(
+            src.name.clone(),
+            sweep::apply(&src.text, &axes, &variants[0]),
+        ),
+        &stem,
+        &base,
+        &lib,
+    )?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&first.name));
+    let mut rows = String::from("variant");
+    for a in &axes {
+        rows.push(',');
+        rows.push_str(&a.path);
+    }
+    rows.push_str(",trials,energy_mwh_mean,energy_mwh_p05,energy_mwh_p50,energy_mwh_p95,peak_mw_mean,peak_mw_p95,load_factor_mean,pue_mean\n");
+    for (k, values) in variants.iter().enumerate() {
+        let text = sweep::apply(&src.text, &axes, values);
+        let sc = Scenario::from_source(&Source::new(src.name.clone(), text), &stem, &base, &lib)?;
+        if !args.quiet {
+            let desc: Vec<String> = axes
+                .iter()
+                .zip(values)
+                .map(|(a, v)| format!("{} = {v}", a.path))
+                .collect();
+            eprintln!(
+                "dcload: variant {k} of {}: {}",
+                variants.len(),
+                desc.join(", ")
+            );
+        }
+        let bands = run_one(sc, args, &out.join(format!("variant-{k:02}")))?;
+        let get = |name: &str| {
+            bands
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| *b)
+                .unwrap_or_default()
+        };
+        let _ = write!(rows, "{k}");
+        for v in values {
+            let _ = write!(rows, ",{v}");
+        }
+        let (e, p) = (get("energy_mwh"), get("peak_mw"));
+        let _ = writeln!(
+            rows,
+            ",{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.5},{:.5}",
+            get_trials(&bands),
+            e.mean,
+            e.p05,
+            e.p50,
+            e.p95,
+            p.mean,
+            p.p95,
+            get("load_factor").mean,
+            get("pue").mean
+        );
+    }
+    let path = out.join("variants.csv");
+    output::write_atomic(&path, rows.as_bytes())?;
+    if !args.quiet {
+        eprintln!("  wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Trials behind a set of bands (the count is carried as the `trials` pseudo-band).
+fn get_trials(bands: &[(String, crate::stats::Band)]) -> usize {
+    bands
+        .iter()
+        .find(|(n, _)| n == "trials")
+        .map_or(0, |(_, b)| b.mean as usize)
+}
+
+/// Runs one study into `out`; returns its trial bands.
+fn run_one(
+    mut sc: Scenario,
+    args: &RunArgs,
+    out: &Path,
+) -> Result<Vec<(String, crate::stats::Band)>> {
     if let Some(t) = args.trials {
         sc.trials = t;
         sc.spec.trials = t;
@@ -62,10 +186,6 @@ fn run_study(args: &RunArgs) -> Result<()> {
             ),
         });
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
     let mode = if args.quiet {
         ProgressMode::Quiet
     } else {
@@ -83,28 +203,18 @@ fn run_study(args: &RunArgs) -> Result<()> {
             sc.fleet.peak_w() / 1e6
         );
     }
-    if let Some(x) = args.until_se
-        && !(x > 0.0 && x < 1.0)
-    {
-        return Err(Error::Option {
-            option: "--until-se".into(),
-            msg: format!(
-                "expected a relative standard error between 0 and 1 (e.g. 0.001), found {x}"
-            ),
-        });
-    }
     let results = montecarlo::run(&sc, threads, mode, args.until_se)?;
     // With --until-se the study may have stopped early: report what ran.
     sc.trials = results.len() as u32;
     sc.spec.trials = sc.trials;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let mut paths = output::write_all(&out, &sc, &results, used_threads, wall, args.traces)?;
+    let mut paths = output::write_all(out, &sc, &results, used_threads, wall, args.traces)?;
     if !args.no_plots {
-        paths.extend(crate::plot::plot_dir(&out).map_err(|e| Error::Other(e.to_string()))?);
+        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }
+    let mut bands = output::trial_bands(&sc, &results);
     if !args.quiet {
-        let bands = output::trial_bands(&sc, &results);
         let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);
         if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
             let label = if sc.horizon_hours == 8760 || sc.horizon_hours == 8784 {
@@ -127,5 +237,15 @@ fn run_study(args: &RunArgs) -> Result<()> {
             eprintln!("  wrote {}", p.display());
         }
     }
-    Ok(())
+    let n = results.len() as f64;
+    bands.push((
+        "trials".into(),
+        crate::stats::Band {
+            mean: n,
+            p05: n,
+            p50: n,
+            p95: n,
+        },
+    ));
+    Ok(bands)
 }

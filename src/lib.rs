@@ -19,6 +19,7 @@ pub mod plot;
 pub mod reliability;
 pub mod stats;
 pub mod study;
+pub mod sweep;
 pub mod time;
 pub mod uncertain;
 pub mod utility;

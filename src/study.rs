@@ -65,6 +65,8 @@ pub struct RunSpec {
     pub failures: Option<FailureSpec>,
     /// UPS and generators that ride through `[grid.outages]`.
     pub backup: Option<BackupSpec>,
+    /// Parameter paths and the values to sweep (see [`crate::sweep`]); read by `dcload run`.
+    pub sweep: Option<toml::Table>,
 }
 
 fn default_start() -> String {

@@ -151,3 +151,43 @@ fn sensitivity_ranks_the_dominant_assumption_first() {
         "consumer[0].requests_per_day"
     );
 }
+
+#[test]
+fn a_sweep_runs_every_variant_on_common_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = default_with("design_margin = 1.2", "design_margin = 1.2")
+        + "\n[sweep]\n\"facility.design_margin\" = [1.0, 1.4]\n\"consumer[0].requests_per_day\" = [5.0e7, 1.5e8]\n";
+    std::fs::write(dir.path().join("sw.toml"), run).unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        dir.path().join("sw.toml").to_str().unwrap(),
+        "--trials",
+        "3",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (h, rows) = read_csv(&out.join("variants.csv"));
+    assert_eq!(rows.len(), 4, "2 x 2 variants");
+    let dm = col(&h, "facility.design_margin");
+    let rpd = col(&h, "consumer[0].requests_per_day");
+    // Variants that differ only in the plant margin see the same requests in every trial.
+    let served = |k: usize| {
+        let (th, tr) = read_csv(&out.join(format!("variant-{k:02}/trials.csv")));
+        let c = col(&th, "requests_served");
+        tr.iter().map(|r| r[c].clone()).collect::<Vec<_>>()
+    };
+    for a in 0..4 {
+        for b in 0..4 {
+            if rows[a][rpd] == rows[b][rpd] && rows[a][dm] != rows[b][dm] {
+                assert_eq!(served(a), served(b), "variants {a} and {b}");
+            }
+        }
+    }
+    let e = |k: usize| rows[k][col(&h, "energy_mwh_mean")].parse::<f64>().unwrap();
+    let more = (0..4).find(|&k| rows[k][rpd] == "150000000").unwrap();
+    let less = (0..4).find(|&k| rows[k][rpd] == "50000000").unwrap();
+    assert!(e(more) > e(less));
+}

@@ -1,0 +1,183 @@
+//! Sweeps: a `[sweep]` table of parameter paths and value lists; their cartesian product
+//! defines the variants of a study.
+//!
+//! ```toml
+//! [sweep]
+//! "facility.design_margin" = [1.0, 1.2, 1.4]
+//! "consumer[0].requests_per_day" = [5.0e7, 1.0e8]
+//! ```
+//!
+//! Each variant is the run file with those numbers written in place, run over the same trial
+//! indices with the same random streams (common random numbers): the difference between two
+//! variants comes from the parameters, not from the noise.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::error::{Result, Source};
+
+/// One swept parameter: its path, where its value sits in the run file, and the values to try.
+#[derive(Clone, Debug)]
+pub struct Axis {
+    pub path: String,
+    pub span: Range<usize>,
+    pub values: Vec<f64>,
+}
+
+/// The sweep of a run file (empty when it has no `[sweep]` table).
+pub fn axes(src: &Source) -> Result<Vec<Axis>> {
+    let Ok(doc) = DeTable::parse(&src.text) else {
+        return Ok(Vec::new());
+    };
+    let Some(sweep) = doc
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == "sweep")
+        .map(|(_, v)| v)
+    else {
+        return Ok(Vec::new());
+    };
+    let DeValue::Table(t) = sweep.get_ref() else {
+        return Err(src.error_at(
+            sweep.span(),
+            "sweep",
+            "expected a table of \"path\" = [values]",
+        ));
+    };
+    let mut out = Vec::new();
+    for (k, v) in t.iter() {
+        let path = k.get_ref().to_string();
+        let target = locate(doc.get_ref(), &path).ok_or_else(|| {
+            src.error_at(
+                k.span(),
+                &path,
+                "no number at this path in the run file (paths look like \"facility.design_margin\" or \"consumer[0].requests_per_day\")",
+            )
+        })?;
+        let values = match v.get_ref() {
+            DeValue::Array(a) if !a.is_empty() => a
+                .iter()
+                .map(|x| match x.get_ref() {
+                    DeValue::Integer(i) if i.radix() == 10 => {
+                        i.as_str().replace('_', "").parse::<f64>().ok()
+                    }
+                    DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+                    _ => None,
+                })
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| src.error_at(v.span(), &path, "expected an array of numbers"))?,
+            _ => return Err(src.error_at(v.span(), &path, "expected a non-empty array of values")),
+        };
+        out.push(Axis {
+            path,
+            span: target,
+            values,
+        });
+    }
+    let mut spans: Vec<&Range<usize>> = out.iter().map(|a| &a.span).collect();
+    spans.sort_by_key(|s| s.start);
+    if spans.windows(2).any(|w| w[0].start == w[1].start) {
+        return Err(src.error("sweep", "the same parameter is swept twice"));
+    }
+    Ok(out)
+}
+
+/// The span of the number at a dotted path with `[i]` indices.
+fn locate(doc: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut table = doc;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (n, part) in parts.iter().enumerate() {
+        let (key, index) = match part.split_once('[') {
+            Some((k, rest)) => (k, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (*part, None),
+        };
+        let mut v: &Spanned<DeValue<'_>> = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| v)?;
+        if let Some(i) = index {
+            match v.get_ref() {
+                DeValue::Array(a) => v = a.get(i)?,
+                _ => return None,
+            }
+        }
+        if n + 1 == parts.len() {
+            return match v.get_ref() {
+                DeValue::Integer(_) | DeValue::Float(_) => Some(v.span()),
+                _ => None,
+            };
+        }
+        match v.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Every combination of the axes' values (the first axis varies slowest).
+pub fn variants(axes: &[Axis]) -> Vec<Vec<f64>> {
+    let mut out = vec![Vec::new()];
+    for a in axes {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                a.values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(*v);
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// The run-file text of one variant.
+pub fn apply(text: &str, axes: &[Axis], values: &[f64]) -> String {
+    let mut edits: Vec<(&Range<usize>, f64)> = axes
+        .iter()
+        .map(|a| &a.span)
+        .zip(values.iter().copied())
+        .collect();
+    edits.sort_by_key(|(s, _)| s.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (span, v) in edits {
+        out.push_str(&text[at..span.start]);
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            out.push_str(&format!("{}", v as i64));
+        } else {
+            out.push_str(&format!("{v:e}"));
+        }
+        at = span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_variants_and_substitution() {
+        let text = "a = 1\n[x]\nb = 2.0\nc = [{ d = 3 }]\n[sweep]\n\"x.b\" = [1.5, 2.5]\n\"x.c[0].d\" = [7, 8, 9]\n";
+        let src = Source::new("s.toml", text);
+        let ax = axes(&src).unwrap();
+        assert_eq!(ax.len(), 2);
+        let v = variants(&ax);
+        assert_eq!(v.len(), 6);
+        assert_eq!(v[1], vec![1.5, 8.0]);
+        let t = apply(text, &ax, &v[5]);
+        assert!(
+            t.starts_with("a = 1\n[x]\nb = 2.5e0\nc = [{ d = 9 }]\n"),
+            "{t}"
+        );
+        let bad = Source::new("s.toml", "a = 1\n[sweep]\n\"x.nope\" = [1]\n");
+        let e = axes(&bad).unwrap_err().to_string();
+        assert!(e.contains("s.toml:3") && e.contains("x.nope"), "{e}");
+    }
+}
