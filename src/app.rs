@@ -19,6 +19,22 @@ pub fn run(cli: Cli) -> Result<()> {
             let lib = Library::load(models.as_deref())?;
             let sc = Scenario::load(&run_file, &lib)?;
             print!("{}", sc.describe());
+            for name in sc.parameter_names() {
+                println!("  uncertain {name}");
+            }
+            let text = std::fs::read_to_string(&run_file).map_err(|e| Error::Read {
+                file: run_file.display().to_string(),
+                source: e,
+            })?;
+            let axes = sweep::axes(&Source::new(run_file.display().to_string(), text))?;
+            if !axes.is_empty() {
+                let names: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
+                println!(
+                    "  sweep of {} variants over {}",
+                    sweep::variants(&axes).len(),
+                    names.join(", ")
+                );
+            }
             println!("{}: OK", run_file.display());
             Ok(())
         }
