@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::checkpoint;
 use crate::cli::{Cli, Command, RunArgs};
 use crate::error::{Error, Result, Source};
 use crate::library::Library;
@@ -38,6 +39,12 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}: OK", run_file.display());
             Ok(())
         }
+        Command::Merge {
+            dirs,
+            out,
+            no_plots,
+            quiet,
+        } => merge(&dirs, &out, no_plots, quiet),
         Command::Plot { dir } => {
             for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
                 println!("wrote {}", p.display());
@@ -91,8 +98,14 @@ fn run_study(args: &RunArgs) -> Result<()> {
             .out
             .clone()
             .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
-        run_one(sc, args, &out)?;
+        run_one(sc, args, &out, &src, &stem, &base)?;
         return Ok(());
+    }
+    if args.shard.is_some() || args.resume {
+        return Err(Error::Option {
+            option: if args.resume { "--resume".into() } else { "--shard".into() },
+            msg: "not supported for a study with a [sweep] yet: run each variant's run file on its own".into(),
+        });
     }
     // A sweep: every variant over the same trials and random streams, each in its own folder,
     // and one row per variant in variants.csv.
@@ -118,7 +131,8 @@ fn run_study(args: &RunArgs) -> Result<()> {
     rows.push_str(",trials,energy_mwh_mean,energy_mwh_p05,energy_mwh_p50,energy_mwh_p95,peak_mw_mean,peak_mw_p95,load_factor_mean,pue_mean\n");
     for (k, values) in variants.iter().enumerate() {
         let text = sweep::apply(&src.text, &axes, values);
-        let sc = Scenario::from_source(&Source::new(src.name.clone(), text), &stem, &base, &lib)?;
+        let vsrc = Source::new(src.name.clone(), text);
+        let sc = Scenario::from_source(&vsrc, &stem, &base, &lib)?;
         if !args.quiet {
             let desc: Vec<String> = axes
                 .iter()
@@ -131,7 +145,14 @@ fn run_study(args: &RunArgs) -> Result<()> {
                 desc.join(", ")
             );
         }
-        let bands = run_one(sc, args, &out.join(format!("variant-{k:02}")))?;
+        let bands = run_one(
+            sc,
+            args,
+            &out.join(format!("variant-{k:02}")),
+            &vsrc,
+            &stem,
+            &base,
+        )?;
         let get = |name: &str| {
             bands
                 .iter()
@@ -179,6 +200,9 @@ fn run_one(
     mut sc: Scenario,
     args: &RunArgs,
     out: &Path,
+    src: &Source,
+    stem: &str,
+    base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
     if let Some(t) = args.trials {
         sc.trials = t;
@@ -219,13 +243,105 @@ fn run_one(
             sc.fleet.peak_w() / 1e6
         );
     }
-    let results = montecarlo::run(&sc, threads, mode, args.until_se)?;
+    let manifest = checkpoint::Manifest {
+        dcload_version: env!("CARGO_PKG_VERSION").into(),
+        run_file: src.name.clone(),
+        run_text: src.text.clone(),
+        base_dir: base.to_path_buf(),
+        models: args.models.clone(),
+        stem: stem.to_string(),
+        seed: sc.seed,
+        trials: sc.trials,
+        hours: sc.horizon_hours,
+        metrics: sc.metrics().len(),
+    };
+    if (args.resume || args.shard.is_some()) && args.until_se.is_some() {
+        return Err(Error::Option {
+            option: "--until-se".into(),
+            msg: "cannot be combined with --resume or --shard".into(),
+        });
+    }
+    if let Some(spec) = &args.shard {
+        // A shard: its trials' records and the manifest go to `out`, for `dcload merge`.
+        let (k, n) = checkpoint::parse_shard(spec).map_err(|m| Error::Option {
+            option: "--shard".into(),
+            msg: m,
+        })?;
+        std::fs::create_dir_all(out).map_err(|e| Error::Write {
+            path: out.to_path_buf(),
+            source: e,
+        })?;
+        checkpoint::write_manifest(out, &manifest)?;
+        let done = checkpoint::existing(out);
+        let todo: Vec<u32> = (0..sc.trials)
+            .filter(|i| i % n == k && !done.contains(i))
+            .collect();
+        let ran = montecarlo::run(&sc, threads, mode, None, Some(todo), Some(out))?;
+        if !args.quiet {
+            eprintln!(
+                "dcload: shard {k}/{n}: {} trials in {} (run `dcload merge` on all shards)",
+                ran.len() + done.iter().filter(|i| *i % n == k).count(),
+                out.display()
+            );
+        }
+        return Ok(Vec::new());
+    }
+    // Every finished trial is checkpointed so that an interrupted run can --resume.
+    let cp = out.join(".checkpoint");
+    let mut kept = Vec::new();
+    if args.resume {
+        let old = checkpoint::read_manifest(&cp).map_err(|_| Error::Option {
+            option: "--resume".into(),
+            msg: format!("no checkpoint to resume in {}", cp.display()),
+        })?;
+        if old != manifest {
+            return Err(Error::Option {
+                option: "--resume".into(),
+                msg: format!(
+                    "the checkpoint in {} belongs to a different study (run file, seed, trials or models changed)",
+                    cp.display()
+                ),
+            });
+        }
+        let values = (sc.horizon_hours as usize) * sc.metrics().len();
+        for i in checkpoint::existing(&cp) {
+            if i < sc.trials {
+                kept.push(checkpoint::read_record(
+                    &checkpoint::record_path(&cp, i),
+                    values,
+                )?);
+            }
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&cp);
+        std::fs::create_dir_all(&cp).map_err(|e| Error::Write {
+            path: cp.clone(),
+            source: e,
+        })?;
+        checkpoint::write_manifest(&cp, &manifest)?;
+    }
+    let todo: Vec<u32> = (0..sc.trials)
+        .filter(|i| !kept.iter().any(|r| r.summary.trial == *i))
+        .collect();
+    let checkpointing = args.until_se.is_none();
+    let mut results = montecarlo::run(
+        &sc,
+        threads,
+        mode,
+        args.until_se,
+        checkpointing.then_some(todo),
+        checkpointing.then_some(cp.as_path()),
+    )?;
+    results.extend(kept);
+    results.sort_by_key(|r| r.summary.trial);
     // With --until-se the study may have stopped early: report what ran.
     sc.trials = results.len() as u32;
     sc.spec.trials = sc.trials;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let mut paths = output::write_all(out, &sc, &results, used_threads, wall, args.traces)?;
+    // The outputs are complete: the checkpoint has served its purpose.
+    let _ = std::fs::remove_dir_all(&cp);
     if !args.no_plots {
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }
@@ -264,4 +380,70 @@ fn run_one(
         },
     ));
     Ok(bands)
+}
+
+/// Combines shard folders into the outputs a single run of all trials would write.
+fn merge(dirs: &[PathBuf], out: &Path, no_plots: bool, quiet: bool) -> Result<()> {
+    let manifests: Vec<checkpoint::Manifest> = dirs
+        .iter()
+        .map(|d| checkpoint::read_manifest(d))
+        .collect::<Result<_>>()?;
+    let m = &manifests[0];
+    if let Some((d, _)) = dirs.iter().zip(&manifests).find(|(_, x)| *x != m) {
+        return Err(Error::Other(format!(
+            "{} holds shards of a different study than {}",
+            d.display(),
+            dirs[0].display()
+        )));
+    }
+    let values = m.hours as usize * m.metrics;
+    let mut results = Vec::new();
+    for d in dirs {
+        for i in checkpoint::existing(d) {
+            results.push(checkpoint::read_record(
+                &checkpoint::record_path(d, i),
+                values,
+            )?);
+        }
+    }
+    results.sort_by_key(|r| r.summary.trial);
+    results.dedup_by_key(|r| r.summary.trial);
+    let have: Vec<u32> = results.iter().map(|r| r.summary.trial).collect();
+    let missing: Vec<u32> = (0..m.trials)
+        .filter(|i| have.binary_search(i).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Other(format!(
+            "{} of {} trials are missing (first: {:?}): merge every shard",
+            missing.len(),
+            m.trials,
+            &missing[..missing.len().min(5)]
+        )));
+    }
+    let lib = Library::load(m.models.as_deref())?;
+    let mut sc = Scenario::from_source(
+        &Source::new(m.run_file.clone(), m.run_text.clone()),
+        &m.stem,
+        &m.base_dir,
+        &lib,
+    )?;
+    sc.seed = m.seed;
+    sc.spec.seed = m.seed;
+    sc.trials = m.trials;
+    sc.spec.trials = m.trials;
+    let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false)?;
+    if !no_plots {
+        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
+    }
+    if !quiet {
+        eprintln!(
+            "dcload: merged {} trials from {} shards",
+            results.len(),
+            dirs.len()
+        );
+        for p in paths {
+            eprintln!("  wrote {}", p.display());
+        }
+    }
+    Ok(())
 }

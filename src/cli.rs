@@ -46,6 +46,19 @@ pub enum Command {
         /// The run's output folder (with hourly.csv).
         dir: PathBuf,
     },
+    /// Combine the shards of a study (folders written by run --shard) into its outputs.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long)]
+        no_plots: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// List the model library (built-in plus --models).
     Models {
         #[arg(long, value_name = "DIR")]
@@ -79,6 +92,15 @@ pub struct RunArgs {
     /// Do not draw the SVG plots.
     #[arg(long)]
     pub no_plots: bool,
+    /// Continue an interrupted run from its checkpoint (OUT/.checkpoint): finished trials are
+    /// kept, the rest are run, and the outputs are the same as an uninterrupted run's.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard K of N (trials i with i mod N = K) and write its records to --out for
+    /// `dcload merge`; `auto` reads SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX and
+    /// DCLOAD_SHARD_COUNT.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,

@@ -6,6 +6,7 @@
 //! into grid power; [`output`] writes the bands.
 
 pub mod app;
+pub mod checkpoint;
 pub mod cli;
 pub mod engine;
 pub mod error;

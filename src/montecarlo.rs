@@ -147,11 +147,16 @@ pub const SE_BATCH: u32 = 16;
 /// Runs trials `0..trials` of the scenario on `threads` threads (default: all cores). With
 /// `until_se`, trials run in batches of [`SE_BATCH`] and stop once the relative standard error
 /// of annual energy is below it (at most `trials`).
+///
+/// `todo` limits the run to some trials (a shard, or those a resumed run still lacks), in that
+/// order; `checkpoint` writes each finished trial's record there as it completes.
 pub fn run(
     sc: &Scenario,
     threads: Option<usize>,
     mode: ProgressMode,
     until_se: Option<f64>,
+    todo: Option<Vec<u32>>,
+    checkpoint: Option<&std::path::Path>,
 ) -> Result<Vec<TrialResult>> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
@@ -160,23 +165,26 @@ pub fn run(
     let pool = builder
         .build()
         .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
-    let progress = Progress::new(sc.trials as usize, mode);
-    let run_range = |range: std::ops::Range<u32>| -> Result<Vec<TrialResult>> {
+    let progress = Progress::new(todo.as_ref().map_or(sc.trials as usize, Vec::len), mode);
+    let run_list = |list: Vec<u32>| -> Result<Vec<TrialResult>> {
         pool.install(|| {
-            range
-                .into_par_iter()
+            list.into_par_iter()
                 .map(|i| {
                     let (trial_sc, params) = sc.for_trial(i)?;
                     let mut r = run_trial(&trial_sc, i);
                     r.summary.params = params;
+                    if let Some(dir) = checkpoint {
+                        crate::checkpoint::write_record(dir, &r)?;
+                    }
                     progress.inc(r.summary.energy_mwh, r.summary.peak_mw);
                     Ok(r)
                 })
                 .collect::<Result<Vec<_>>>()
         })
     };
+    let run_range = |range: std::ops::Range<u32>| run_list(range.collect());
     let results = match until_se {
-        None => run_range(0..sc.trials)?,
+        None => run_list(todo.unwrap_or_else(|| (0..sc.trials).collect()))?,
         Some(target) => {
             let mut all = Vec::new();
             let mut energy = Running::default();

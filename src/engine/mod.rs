@@ -63,7 +63,7 @@ pub const M_SERVED: usize = 7;
 pub const M_DROPPED: usize = 8;
 
 /// A trial's whole-horizon figures.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrialSummary {
     pub trial: u32,
     pub energy_mwh: f64,

@@ -193,7 +193,7 @@ impl DemandResponse {
 }
 
 /// One event's outcome in one trial.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct DrOutcome {
     pub start_s: u64,
     pub duration_s: u64,

@@ -12,5 +12,6 @@ mod outages;
 mod properties;
 mod reliability;
 mod reproductions;
+mod resume_shard;
 mod uncertain;
 mod utility;
