@@ -212,20 +212,22 @@ fn run_one(
         sc.seed = s;
         sc.spec.seed = s;
     }
-    // Every trial's hourly trace is held until the bands are computed: refuse studies that
-    // would not fit rather than fail half-way through the night.
-    let bytes = f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
-    if bytes > 16.0 * 1024.0 * 1024.0 * 1024.0 {
+    // Large studies keep their traces on disk (in the per-trial records): refuse only what
+    // would not fit there either.
+    let trace_bytes =
+        f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
+    if trace_bytes > 256.0 * 1024.0f64.powi(3) {
         return Err(Error::Option {
             option: "--trials".into(),
             msg: format!(
-                "{} trials of {} hours would hold {:.0} GiB of hourly traces in memory (limit 16 GiB): run fewer trials or a shorter horizon",
+                "{} trials of {} hours would write {:.0} GiB of hourly traces (limit 256 GiB): run fewer trials, a shorter horizon, or shards",
                 sc.trials,
                 sc.horizon_hours,
-                bytes / 1024.0f64.powi(3)
+                trace_bytes / 1024.0f64.powi(3)
             ),
         });
     }
+    let on_disk = trace_bytes > crate::traces::memory_limit_bytes();
     let mode = if args.quiet {
         ProgressMode::Quiet
     } else {
@@ -276,7 +278,7 @@ fn run_one(
         let todo: Vec<u32> = (0..sc.trials)
             .filter(|i| i % n == k && !done.contains(i))
             .collect();
-        let ran = montecarlo::run(&sc, threads, mode, None, Some(todo), Some(out))?;
+        let ran = montecarlo::run(&sc, threads, mode, None, Some(todo), Some(out), false)?;
         if !args.quiet {
             eprintln!(
                 "dcload: shard {k}/{n}: {} trials in {} (run `dcload merge` on all shards)",
@@ -323,14 +325,14 @@ fn run_one(
     let todo: Vec<u32> = (0..sc.trials)
         .filter(|i| !kept.iter().any(|r| r.summary.trial == *i))
         .collect();
-    let checkpointing = args.until_se.is_none();
     let mut results = montecarlo::run(
         &sc,
         threads,
         mode,
         args.until_se,
-        checkpointing.then_some(todo),
-        checkpointing.then_some(cp.as_path()),
+        args.until_se.is_none().then_some(todo),
+        Some(cp.as_path()),
+        !on_disk,
     )?;
     results.extend(kept);
     results.sort_by_key(|r| r.summary.trial);
@@ -339,7 +341,17 @@ fn run_one(
     sc.spec.trials = sc.trials;
     let wall = started.elapsed().as_secs_f64();
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    let mut paths = output::write_all(out, &sc, &results, used_threads, wall, args.traces)?;
+    let src = if on_disk {
+        crate::traces::HourlySource::Disk {
+            paths: results
+                .iter()
+                .map(|r| checkpoint::record_path(&cp, r.summary.trial))
+                .collect(),
+        }
+    } else {
+        crate::traces::HourlySource::Memory
+    };
+    let mut paths = output::write_all(out, &sc, &results, used_threads, wall, args.traces, &src)?;
     // The outputs are complete: the checkpoint has served its purpose.
     let _ = std::fs::remove_dir_all(&cp);
     if !args.no_plots {
@@ -397,17 +409,20 @@ fn merge(dirs: &[PathBuf], out: &Path, no_plots: bool, quiet: bool) -> Result<()
         )));
     }
     let values = m.hours as usize * m.metrics;
+    // Summaries in memory, traces read back from the shard records a block at a time.
     let mut results = Vec::new();
     for d in dirs {
         for i in checkpoint::existing(d) {
-            results.push(checkpoint::read_record(
-                &checkpoint::record_path(d, i),
-                values,
-            )?);
+            let path = checkpoint::record_path(d, i);
+            let mut r = checkpoint::read_record(&path, values)?;
+            r.hourly = Vec::new();
+            results.push((r, path));
         }
     }
-    results.sort_by_key(|r| r.summary.trial);
-    results.dedup_by_key(|r| r.summary.trial);
+    results.sort_by_key(|(r, _)| r.summary.trial);
+    results.dedup_by_key(|(r, _)| r.summary.trial);
+    let (results, paths): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    let src = crate::traces::HourlySource::Disk { paths };
     let have: Vec<u32> = results.iter().map(|r| r.summary.trial).collect();
     let missing: Vec<u32> = (0..m.trials)
         .filter(|i| have.binary_search(i).is_err())
@@ -431,7 +446,7 @@ fn merge(dirs: &[PathBuf], out: &Path, no_plots: bool, quiet: bool) -> Result<()
     sc.spec.seed = m.seed;
     sc.trials = m.trials;
     sc.spec.trials = m.trials;
-    let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false)?;
+    let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     if !no_plots {
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }

@@ -22,6 +22,7 @@ pub mod stats;
 pub mod study;
 pub mod sweep;
 pub mod time;
+pub mod traces;
 pub mod uncertain;
 pub mod utility;
 pub mod weather;

@@ -157,6 +157,7 @@ pub fn run(
     until_se: Option<f64>,
     todo: Option<Vec<u32>>,
     checkpoint: Option<&std::path::Path>,
+    keep_hourly: bool,
 ) -> Result<Vec<TrialResult>> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
@@ -175,6 +176,10 @@ pub fn run(
                     r.summary.params = params;
                     if let Some(dir) = checkpoint {
                         crate::checkpoint::write_record(dir, &r)?;
+                    }
+                    if !keep_hourly {
+                        // A large study reads its traces back from the records: keep memory bounded.
+                        r.hourly = Vec::new();
                     }
                     progress.inc(r.summary.energy_mwh, r.summary.peak_mw);
                     Ok(r)

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::stats::Band;
 use crate::study::{RunSpec, Scenario};
 use crate::time::SimTime;
+use crate::traces::{BLOCK_HOURS, HourlySource};
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -35,10 +36,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// The hourly CSV: a timestamp, then mean/p05/p50/p95 across trials of every metric.
-pub fn hourly_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let metrics = sc.metrics();
     let nm = metrics.len();
-    let mut out = String::with_capacity(sc.horizon_hours as usize * 400);
+    let hours = sc.horizon_hours as usize;
+    let mut out = String::with_capacity(hours * 400);
     out.push_str("timestamp");
     for m in metrics {
         for b in ["mean", "p05", "p50", "p95"] {
@@ -47,22 +49,26 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     }
     out.push('\n');
     let mut scratch = vec![0f64; results.len()];
-    for h in 0..sc.horizon_hours as usize {
-        out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-        for (m, name) in metrics.iter().enumerate() {
-            for (t, r) in results.iter().enumerate() {
-                scratch[t] = f64::from(r.hourly[h * nm + m]);
+    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            for (m, name) in metrics.iter().enumerate() {
+                for (x, b) in scratch.iter_mut().zip(&block) {
+                    *x = f64::from(b[(h - h0) * nm + m]);
+                }
+                let b = Band::of(&mut scratch);
+                let prec = precision(name);
+                for v in [b.mean, b.p05, b.p50, b.p95] {
+                    out.push(',');
+                    push_fixed(&mut out, v, prec);
+                }
             }
-            let b = Band::of(&mut scratch);
-            let prec = precision(name);
-            for v in [b.mean, b.p05, b.p50, b.p95] {
-                out.push(',');
-                push_fixed(&mut out, v, prec);
-            }
+            out.push('\n');
         }
-        out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 /// Appends `v` with `prec` decimals. Integer arithmetic instead of `format!("{:.4}")`, whose
@@ -384,24 +390,31 @@ pub fn write_all(
     threads: usize,
     wall_time_s: f64,
     traces: bool,
+    src: &HourlySource,
 ) -> Result<Vec<PathBuf>> {
     use crate::utility;
     let mut files = vec![
-        ("hourly.csv", hourly_csv(sc, results)),
+        ("hourly.csv", hourly_csv(sc, results, src)?),
         ("trials.csv", trials_csv(sc, results)),
         (
             "summary.json",
             summary_json(sc, results, threads, wall_time_s)?,
         ),
-        ("load_8760.csv", utility::load_8760_csv(sc, results)),
+        ("load_8760.csv", utility::load_8760_csv(sc, results, src)?),
         (
             "monthly.csv",
-            utility::monthly_csv(sc, results, &sc.grid.system_peak_hours),
+            utility::monthly_csv(sc, results, src, &sc.grid.system_peak_hours)?,
         ),
-        ("load_duration.csv", utility::load_duration_csv(sc, results)),
+        (
+            "load_duration.csv",
+            utility::load_duration_csv(sc, results, src)?,
+        ),
     ];
     if traces {
-        files.push(("traces/facility_mw.csv", utility::traces_csv(sc, results)));
+        files.push((
+            "traces/facility_mw.csv",
+            utility::traces_csv(sc, results, src)?,
+        ));
     }
     if sc.grid.demand_response.is_some() {
         files.push(("dr_events.csv", dr_events_csv(sc, results)));

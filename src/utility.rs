@@ -17,62 +17,76 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::engine::{M_FACILITY, TrialResult, TrialSummary};
+use crate::error::Result;
 use crate::output::push_fixed;
 use crate::stats::percentile_sorted;
 use crate::study::Scenario;
 use crate::time::SimTime;
-
-/// Hourly facility MW of trial `t`, hour `h`.
-fn fac(sc: &Scenario, r: &TrialResult, h: usize) -> f64 {
-    f64::from(r.hourly[h * sc.metrics().len() + M_FACILITY])
-}
+use crate::traces::{BLOCK_HOURS, HourlySource};
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
     v
 }
 
-pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+/// Every trial's hourly facility MW (f32, as stored).
+fn facility_columns(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+) -> Result<Vec<Vec<f32>>> {
+    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
+    (0..results.len())
+        .map(|i| src.column(results, i, nm, hours, M_FACILITY))
+        .collect()
+}
+
+pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let mut out = String::from(
         "timestamp,facility_mw_mean,facility_mw_p50,facility_mw_p90,facility_mw_p99\n",
     );
+    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
     let mut v = vec![0.0; results.len()];
-    for h in 0..sc.horizon_hours as usize {
-        for (x, r) in v.iter_mut().zip(results) {
-            *x = fac(sc, r, h);
+    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            for (x, b) in v.iter_mut().zip(&block) {
+                *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
+            }
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            v.sort_by(f64::total_cmp);
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            for x in [
+                mean,
+                percentile_sorted(&v, 0.5),
+                percentile_sorted(&v, 0.9),
+                percentile_sorted(&v, 0.99),
+            ] {
+                out.push(',');
+                push_fixed(&mut out, x, 4);
+            }
+            out.push('\n');
         }
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        v.sort_by(f64::total_cmp);
-        out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-        for x in [
-            mean,
-            percentile_sorted(&v, 0.5),
-            percentile_sorted(&v, 0.9),
-            percentile_sorted(&v, 0.99),
-        ] {
-            out.push(',');
-            push_fixed(&mut out, x, 4);
-        }
-        out.push('\n');
     }
-    out
+    Ok(out)
 }
 
-pub fn load_duration_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+pub fn load_duration_csv(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+) -> Result<String> {
     let hours = sc.horizon_hours as usize;
-    let curves: Vec<Vec<f64>> = results
-        .iter()
-        .map(|r| {
-            let mut c: Vec<f64> = (0..hours).map(|h| fac(sc, r, h)).collect();
-            c.sort_by(|a, b| b.total_cmp(a));
-            c
-        })
-        .collect();
+    let mut curves = facility_columns(sc, results, src)?;
+    for c in &mut curves {
+        c.sort_by(|a, b| b.total_cmp(a));
+    }
     let mut out = String::from("hours_exceeded,facility_mw_p50,facility_mw_p90\n");
     let mut v = vec![0.0; results.len()];
     for i in 0..hours {
         for (x, c) in v.iter_mut().zip(&curves) {
-            *x = c[i];
+            *x = f64::from(c[i]);
         }
         v.sort_by(f64::total_cmp);
         let _ = write!(out, "{}", i + 1);
@@ -82,12 +96,19 @@ pub fn load_duration_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         }
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 /// Monthly figures; `system_peak_hours` are hour indices of the horizon.
-pub fn monthly_csv(sc: &Scenario, results: &[TrialResult], system_peak_hours: &[usize]) -> String {
+pub fn monthly_csv(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+    system_peak_hours: &[usize],
+) -> Result<String> {
     let hours = sc.horizon_hours as usize;
+    let cols = facility_columns(sc, results, src)?;
+    let fac = |t: usize, h: usize| f64::from(cols[t][h]);
     // Month of every hour, as (year, month) in the study clock.
     let months: Vec<(i32, u32)> = (0..hours)
         .map(|h| {
@@ -116,9 +137,9 @@ pub fn monthly_csv(sc: &Scenario, results: &[TrialResult], system_peak_hours: &[
         let mut peak = Vec::with_capacity(results.len());
         let mut lf = 0.0;
         let mut spd = Vec::with_capacity(results.len());
-        for r in results {
-            let e: f64 = hs.iter().map(|&h| fac(sc, r, h)).sum();
-            let p = hs.iter().map(|&h| fac(sc, r, h)).fold(0.0, f64::max);
+        for t in 0..results.len() {
+            let e: f64 = hs.iter().map(|&h| fac(t, h)).sum();
+            let p = hs.iter().map(|&h| fac(t, h)).fold(0.0, f64::max);
             lf += if p > 0.0 {
                 e / (hs.len() as f64 * p)
             } else {
@@ -127,7 +148,7 @@ pub fn monthly_csv(sc: &Scenario, results: &[TrialResult], system_peak_hours: &[
             energy.push(e);
             peak.push(p);
             if !sp.is_empty() {
-                spd.push(sp.iter().map(|&h| fac(sc, r, h)).sum::<f64>() / sp.len() as f64);
+                spd.push(sp.iter().map(|&h| fac(t, h)).sum::<f64>() / sp.len() as f64);
             }
         }
         let n = results.len() as f64;
@@ -161,7 +182,7 @@ pub fn monthly_csv(sc: &Scenario, results: &[TrialResult], system_peak_hours: &[
         }
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 /// P50 and P90 across trials of one ramp figure.
@@ -202,19 +223,24 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
 }
 
 /// Every trial's hourly facility MW, one column per trial.
-pub fn traces_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
     let mut out = String::from("timestamp");
     for r in results {
         let _ = write!(out, ",trial_{}", r.summary.trial);
     }
     out.push('\n');
-    for h in 0..sc.horizon_hours as usize {
-        out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-        for r in results {
-            out.push(',');
-            push_fixed(&mut out, fac(sc, r, h), 4);
+    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            for b in &block {
+                out.push(',');
+                push_fixed(&mut out, f64::from(b[(h - h0) * nm + M_FACILITY]), 4);
+            }
+            out.push('\n');
         }
-        out.push('\n');
     }
-    out
+    Ok(out)
 }

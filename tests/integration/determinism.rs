@@ -113,3 +113,45 @@ fn until_se_stops_early_and_deterministically() {
     // A target that cannot be met runs all 64.
     assert_eq!(run("2", "0.0000001").lines().count() - 1, 64);
 }
+
+#[test]
+fn traces_streamed_from_disk_give_the_same_bytes_as_in_memory() {
+    // A large study keeps its hourly traces on disk and reads them back a block at a time; force
+    // that path with a zero memory budget and compare with the in-memory one.
+    let dir = tempfile::tempdir().unwrap();
+    let run = repo("runs/utility-study.toml");
+    let mut outs = Vec::new();
+    for (name, budget) in [("mem", "512"), ("disk", "0")] {
+        let out = dir.path().join(name);
+        let st = dcload()
+            .args([
+                "run",
+                run.to_str().unwrap(),
+                "--trials",
+                "3",
+                "--quiet",
+                "--no-plots",
+                "--traces",
+                "--out",
+            ])
+            .arg(&out)
+            .env("DCLOAD_TRACE_MEMORY_MB", budget)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        outs.push(out);
+    }
+    for f in [
+        "hourly.csv",
+        "trials.csv",
+        "load_8760.csv",
+        "monthly.csv",
+        "load_duration.csv",
+        "traces/facility_mw.csv",
+    ] {
+        assert!(
+            std::fs::read(outs[0].join(f)).unwrap() == std::fs::read(outs[1].join(f)).unwrap(),
+            "{f} differs between memory and disk"
+        );
+    }
+}
