@@ -240,6 +240,9 @@ pub struct Library {
     pub presets: Vec<Entry<ConsumerPreset>>,
     /// One-model-per-file entries: (folder, name, source).
     pub files: Vec<(String, String, Source)>,
+    /// User model files with `{ dist = ... }` numbers: (original source, its distributions,
+    /// where it went: `None` for an entry file, `Some(i)` for `files[i]`). Sampled per trial.
+    pub uncertain: Vec<(Source, Vec<crate::uncertain::Uncertain>, Option<usize>)>,
 }
 
 trait Named {
@@ -296,7 +299,9 @@ impl Library {
                         file: p.display().to_string(),
                         source: e,
                     })?;
-                    lib.add_source(Source::new(p.display().to_string(), text))?;
+                    let src = Source::new(p.display().to_string(), text);
+                    let nominal = lib.note_uncertain(&src, None)?;
+                    lib.add_source(nominal)?;
                     found = true;
                 }
             }
@@ -318,15 +323,19 @@ impl Library {
                         file: p.display().to_string(),
                         source: e,
                     })?;
-                    let src = Source::new(p.display().to_string(), text);
-                    match lib
+                    let raw = Source::new(p.display().to_string(), text);
+                    let at = match lib
                         .files
-                        .iter_mut()
-                        .find(|(k, n, _)| k == kind && *n == name)
+                        .iter()
+                        .position(|(k, n, _)| k == kind && *n == name)
                     {
-                        Some(entry) => entry.2 = src,
-                        None => lib.files.push((kind.to_string(), name, src)),
-                    }
+                        Some(i) => i,
+                        None => {
+                            lib.files.push((kind.to_string(), name, raw.clone()));
+                            lib.files.len() - 1
+                        }
+                    };
+                    lib.files[at].2 = lib.note_uncertain(&raw, Some(at))?;
                     found = true;
                 }
             }
@@ -342,6 +351,66 @@ impl Library {
         }
         lib.validate()?;
         Ok(lib)
+    }
+
+    /// Records a user file's distributions (if any) and returns its text at nominal values.
+    fn note_uncertain(&mut self, raw: &Source, file: Option<usize>) -> Result<Source> {
+        let list = crate::uncertain::find(raw)?;
+        if list.is_empty() {
+            return Ok(raw.clone());
+        }
+        let nominal: Vec<f64> = list.iter().map(|u| u.dist.nominal()).collect();
+        let text = crate::uncertain::substitute(&raw.text, &list, &nominal);
+        self.uncertain.push((raw.clone(), list, file));
+        Ok(Source::new(raw.name.clone(), text))
+    }
+
+    /// Names of the library's uncertain numbers (`file:path`), in the order they are sampled.
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.uncertain
+            .iter()
+            .flat_map(|(src, list, _)| list.iter().map(move |u| format!("{}:{}", src.name, u.path)))
+            .collect()
+    }
+
+    /// The library with its uncertain numbers drawn from `rng`, and the values drawn.
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Result<(Library, Vec<f64>)> {
+        let mut values = Vec::new();
+        let mut texts = Vec::new();
+        for (src, list, file) in &self.uncertain {
+            let v: Vec<f64> = list.iter().map(|u| u.dist.sample(rng)).collect();
+            texts.push((
+                Source::new(
+                    src.name.clone(),
+                    crate::uncertain::substitute(&src.text, list, &v),
+                ),
+                *file,
+            ));
+            values.extend(v);
+        }
+        // Rebuild: built-in entries, then the user's entry files in their original order.
+        let mut lib = Library::default();
+        for (name, text) in BUILTIN {
+            lib.add_source(Source::new(format!("<built-in>/models/{name}"), *text))?;
+        }
+        for src in self.sources.iter().skip(BUILTIN.len()) {
+            let replaced = self
+                .uncertain
+                .iter()
+                .zip(texts.iter())
+                .find(|((raw, _, f), _)| f.is_none() && raw.name == src.name)
+                .map(|(_, (t, _))| t.clone());
+            lib.add_source(replaced.unwrap_or_else(|| src.clone()))?;
+        }
+        lib.files = self.files.clone();
+        for (t, f) in &texts {
+            if let Some(i) = f {
+                lib.files[*i].2 = t.clone();
+            }
+        }
+        lib.uncertain = self.uncertain.clone();
+        lib.validate()?;
+        Ok((lib, values))
     }
 
     fn add_source(&mut self, src: Source) -> Result<()> {

@@ -190,7 +190,7 @@ impl Scenario {
         lib: &Library,
     ) -> Result<Scenario> {
         let list = crate::uncertain::find(src)?;
-        if list.is_empty() {
+        if list.is_empty() && lib.uncertain.is_empty() {
             return Scenario::resolve(src, stem, base_dir, lib);
         }
         let nominal: Vec<f64> = list.iter().map(|u| u.dist.nominal()).collect();
@@ -213,20 +213,28 @@ impl Scenario {
             return Ok((Cow::Borrowed(self), Vec::new()));
         };
         let mut rng = crate::engine::stream(self.seed, PARAMS_TAG, trial);
-        let values: Vec<f64> = u.list.iter().map(|p| p.dist.sample(&mut rng)).collect();
+        let mut values: Vec<f64> = u.list.iter().map(|p| p.dist.sample(&mut rng)).collect();
         let text = crate::uncertain::substitute(&u.src.text, &u.list, &values);
+        // Model-file distributions: a library drawn for this trial.
+        let lib = if u.lib.uncertain.is_empty() {
+            None
+        } else {
+            let (lib, v) = u.lib.sample(&mut rng)?;
+            values.extend(v);
+            Some(lib)
+        };
         let mut sc = Scenario::resolve(
             &Source::new(u.src.name.clone(), text),
             &u.stem,
             &u.base_dir,
-            &u.lib,
+            lib.as_ref().unwrap_or(&u.lib),
         )
         .map_err(|e| {
-            let drawn: Vec<String> = u
-                .list
+            let drawn: Vec<String> = self
+                .parameter_names()
                 .iter()
                 .zip(&values)
-                .map(|(p, v)| format!("{} = {v}", p.path))
+                .map(|(p, v)| format!("{p} = {v}"))
                 .collect();
             Error::Other(format!(
                 "trial {trial} with sampled {}: {e}",
@@ -243,7 +251,11 @@ impl Scenario {
     /// Names of the uncertain parameters (trials.csv columns), in file order.
     pub fn parameter_names(&self) -> Vec<String> {
         self.uncertain.as_ref().map_or_else(Vec::new, |u| {
-            u.list.iter().map(|p| p.path.clone()).collect()
+            u.list
+                .iter()
+                .map(|p| p.path.clone())
+                .chain(u.lib.parameter_names())
+                .collect()
         })
     }
 

@@ -191,3 +191,61 @@ fn a_sweep_runs_every_variant_on_common_random_numbers() {
     let less = (0..4).find(|&k| rows[k][rpd] == "50000000").unwrap();
     assert!(e(more) > e(less));
 }
+
+#[test]
+fn model_files_may_hold_distributions_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(
+        models.join("servers.toml"),
+        "[[server]]\nname = \"DGX-H100\"\naccelerator = \"H100-SXM\"\naccelerators = 8\nhost_idle_w = 1400.0\n\
+         host_max_w = { dist = \"uniform\", min = 3600.0, max = 5600.0 }\n",
+    )
+    .unwrap();
+    let run = default_with("design_margin = 1.2", "design_margin = 1.2");
+    std::fs::write(dir.path().join("r.toml"), run).unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        dir.path().join("r.toml").to_str().unwrap(),
+        "--models",
+        models.to_str().unwrap(),
+        "--trials",
+        "4",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (h, rows) = read_csv(&out.join("trials.csv"));
+    let c = h
+        .iter()
+        .position(|x| x.ends_with("servers.toml:server[0].host_max_w"))
+        .expect("a column for the model parameter");
+    let v: Vec<f64> = rows.iter().map(|r| r[c].parse().unwrap()).collect();
+    assert!(v.iter().all(|x| (3600.0..=5600.0).contains(x)) && v[0] != v[1]);
+    // Higher host power, more energy: the sampled value reaches the engine.
+    let e: Vec<f64> = rows
+        .iter()
+        .map(|r| r[col(&h, "energy_mwh")].parse().unwrap())
+        .collect();
+    let (lo, hi) = if v[0] < v[1] { (0, 1) } else { (1, 0) };
+    assert!(e[hi] > e[lo]);
+    // A bad distribution in a model file names that file, its line and the field.
+    std::fs::write(
+        models.join("servers.toml"),
+        "[[server]]\nname = \"DGX-H100\"\naccelerator = \"H100-SXM\"\naccelerators = 8\nhost_idle_w = 1400.0\n\
+         host_max_w = { dist = \"uniform\", min = 5600.0, max = 3600.0 }\n",
+    )
+    .unwrap();
+    let out = dcload()
+        .args(["models", "--models", models.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("servers.toml:6") && err.contains("`min`"),
+        "{err}"
+    );
+}
