@@ -263,11 +263,26 @@ struct Summary<'a> {
     threads: usize,
     wall_time_s: f64,
     installed_it_peak_mw: f64,
+    /// Standard error of the mean annual energy and peak across trials.
+    energy_mwh_se: f64,
+    peak_mw_se: f64,
     metrics: Vec<(String, Band)>,
     ramps: crate::utility::Ramps,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitivity: Vec<Sensitivity>,
     config: &'a RunSpec,
+}
+
+/// Standard error of the mean (0 below two values), summed in trial order.
+fn sem(xs: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = xs.collect();
+    let n = v.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (var / n).sqrt()
 }
 
 /// Across-trial bands of every trial-level figure, in `trials.csv` column order.
@@ -306,6 +321,8 @@ pub fn summary_json(
         threads,
         wall_time_s,
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
+        energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
+        peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
         sensitivity: sensitivity(sc, results),
@@ -393,6 +410,8 @@ pub fn write_all(
     src: &HourlySource,
 ) -> Result<Vec<PathBuf>> {
     use crate::utility;
+    // Each trial's facility column, read once for the monthly figures and the duration curve.
+    let cols = utility::facility_columns(sc, results, src)?;
     let mut files = vec![
         ("hourly.csv", hourly_csv(sc, results, src)?),
         ("trials.csv", trials_csv(sc, results)),
@@ -403,11 +422,11 @@ pub fn write_all(
         ("load_8760.csv", utility::load_8760_csv(sc, results, src)?),
         (
             "monthly.csv",
-            utility::monthly_csv(sc, results, src, &sc.grid.system_peak_hours)?,
+            utility::monthly_csv(sc, results, &cols, &sc.grid.system_peak_hours)?,
         ),
         (
             "load_duration.csv",
-            utility::load_duration_csv(sc, results, src)?,
+            utility::load_duration_csv(sc, results, cols)?,
         ),
     ];
     if traces {

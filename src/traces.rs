@@ -17,13 +17,13 @@ use crate::error::{Error, Result};
 /// Hours read per block from disk.
 pub const BLOCK_HOURS: usize = 168;
 
-/// Above this many bytes of hourly traces a study streams them from disk (override with the
-/// environment variable `DCLOAD_TRACE_MEMORY_MB`).
+/// Above this many bytes of hourly traces (768 MiB, so a study's peak memory stays under 1 GiB
+/// either way) a study streams them from disk; override with `DCLOAD_TRACE_MEMORY_MB`.
 pub fn memory_limit_bytes() -> f64 {
     std::env::var("DCLOAD_TRACE_MEMORY_MB")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(512.0)
+        .unwrap_or(768.0)
         * 1024.0
         * 1024.0
 }

@@ -30,7 +30,7 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 }
 
 /// Every trial's hourly facility MW (f32, as stored).
-fn facility_columns(
+pub fn facility_columns(
     sc: &Scenario,
     results: &[TrialResult],
     src: &HourlySource,
@@ -72,13 +72,14 @@ pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource)
     Ok(out)
 }
 
+/// Takes the facility columns by value and sorts them in place (no second copy in memory).
 pub fn load_duration_csv(
     sc: &Scenario,
     results: &[TrialResult],
-    src: &HourlySource,
+    cols: Vec<Vec<f32>>,
 ) -> Result<String> {
     let hours = sc.horizon_hours as usize;
-    let mut curves = facility_columns(sc, results, src)?;
+    let mut curves = cols;
     for c in &mut curves {
         c.sort_by(|a, b| b.total_cmp(a));
     }
@@ -103,11 +104,10 @@ pub fn load_duration_csv(
 pub fn monthly_csv(
     sc: &Scenario,
     results: &[TrialResult],
-    src: &HourlySource,
+    cols: &[Vec<f32>],
     system_peak_hours: &[usize],
 ) -> Result<String> {
     let hours = sc.horizon_hours as usize;
-    let cols = facility_columns(sc, results, src)?;
     let fac = |t: usize, h: usize| f64::from(cols[t][h]);
     // Month of every hour, as (year, month) in the study clock.
     let months: Vec<(i32, u32)> = (0..hours)
