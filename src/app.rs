@@ -307,11 +307,20 @@ fn run_one(
         }
         let values = (sc.horizon_hours as usize) * sc.metrics().len();
         for i in checkpoint::existing(&cp) {
-            if i < sc.trials {
-                kept.push(checkpoint::read_record(
-                    &checkpoint::record_path(&cp, i),
-                    values,
-                )?);
+            if i >= sc.trials {
+                continue;
+            }
+            // A record torn by a power loss is dropped and its trial run again.
+            match checkpoint::read_record(&checkpoint::record_path(&cp, i), values) {
+                Ok(mut r) => {
+                    if on_disk {
+                        r.hourly = Vec::new();
+                    }
+                    kept.push(r);
+                }
+                Err(_) => {
+                    let _ = std::fs::remove_file(checkpoint::record_path(&cp, i));
+                }
             }
         }
     } else {

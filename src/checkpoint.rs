@@ -2,8 +2,9 @@
 //! `dcload merge`).
 //!
 //! A record is one finished trial: its summary as one JSON line, then its hourly figures as
-//! little-endian f32. Each is written to a temporary name, synced and renamed, so a run killed at
-//! any moment (SIGKILL included) leaves only whole records. Because outputs are functions of the
+//! little-endian f32. Each is written to a temporary name and renamed, so a run killed at any
+//! moment (SIGKILL included) leaves only whole records (records are not synced one by one; after
+//! a power loss, a torn record is dropped on resume and its trial run again). Because outputs are functions of the
 //! trials in trial order, a resumed or merged study writes the same CSV bytes as one that ran
 //! straight through. A manifest names the study (run-file text, seed, trials, library folder) so
 //! records of a different study are never mixed in.
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{TrialResult, TrialSummary};
 use crate::error::{Error, Result};
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_atomic_unsynced};
 
 /// What a folder of records belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,7 +63,7 @@ pub fn write_record(dir: &Path, r: &TrialResult) -> Result<()> {
     for v in &r.hourly {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    write_atomic(&record_path(dir, r.summary.trial), &bytes)
+    write_atomic_unsynced(&record_path(dir, r.summary.trial), &bytes)
 }
 
 /// Reads a record; `values` is the expected number of hourly figures.

@@ -14,8 +14,19 @@ use crate::study::{RunSpec, Scenario};
 use crate::time::SimTime;
 use crate::traces::{BLOCK_HOURS, HourlySource};
 
-/// Writes `bytes` to `path` atomically.
+/// Writes `bytes` to `path` atomically and durably (synced before the rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_renamed(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` atomically without waiting for the disk: a killed process never
+/// leaves a partial file, which is what per-trial checkpoints need; syncing each of thousands of
+/// records would serialise the threads on the disk.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let werr = |e| Error::Write {
         path: path.to_path_buf(),
         source: e,
@@ -30,7 +41,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(werr)?;
         f.write_all(bytes).map_err(werr)?;
-        f.sync_all().map_err(werr)?;
+        if sync {
+            f.sync_all().map_err(werr)?;
+        }
     }
     std::fs::rename(&tmp, path).map_err(werr)
 }
