@@ -405,22 +405,7 @@ pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
     };
     // Legend top to bottom as the stack reads.
     let mut items = vec![legend("Facility power (mean)", Swatch::Dashed(INK))];
-    for &s in layers.iter().rev() {
-        items.push(legend(
-            format!("{} IT", SECTORS[s].1),
-            Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
-        ));
-    }
-    let absent: Vec<&str> = (0..4)
-        .filter(|&s| !present[s])
-        .map(|s| SECTORS[s].0)
-        .collect();
-    if !absent.is_empty() {
-        items.push(legend(
-            format!("(no {} load)", join_or(&absent)),
-            Swatch::None,
-        ));
-    }
+    push_sector_legend(&mut items, &layers, &present);
 
     svg(|root| {
         let area = frame(root, &title, &subtitle, &items)?;
@@ -733,22 +718,7 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
             Swatch::Patch(GREY.to_rgba()),
         ));
     }
-    for &s in layers.iter().rev() {
-        items.push(legend(
-            format!("{} IT", SECTORS[s].1),
-            Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
-        ));
-    }
-    let absent: Vec<&str> = (0..4)
-        .filter(|&s| !present[s])
-        .map(|s| SECTORS[s].0)
-        .collect();
-    if !absent.is_empty() {
-        items.push(legend(
-            format!("(no {} load)", join_or(&absent)),
-            Swatch::None,
-        ));
-    }
+    push_sector_legend(&mut items, &layers, &present);
     items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
 
     svg(|root| {
@@ -946,4 +916,25 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
         chart.draw_series(LineSeries::new(curve, INK.stroke_width(3)))?;
         Ok(())
     }))
+}
+
+/// Legend entries for the stacked sectors (top of the stack first) and a note naming the
+/// sectors with no load.
+fn push_sector_legend(items: &mut Vec<LegendItem>, layers: &[usize], present: &[bool]) {
+    for &s in layers.iter().rev() {
+        items.push(legend(
+            format!("{} IT", SECTORS[s].1),
+            Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
+        ));
+    }
+    let absent: Vec<&str> = (0..4)
+        .filter(|&s| !present[s])
+        .map(|s| SECTORS[s].0)
+        .collect();
+    if !absent.is_empty() {
+        items.push(legend(
+            format!("(no {} load)", join_or(&absent)),
+            Swatch::None,
+        ));
+    }
 }

@@ -107,7 +107,7 @@ fn shard_auto_reads_the_slurm_array() {
 fn resume_after_sigkill_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let killed = dir.path().join("k");
-    let mut child = dcload()
+    let child = dcload()
         .args([
             "run",
             "--trials",
@@ -125,12 +125,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
         .unwrap();
     // Kill it (SIGKILL) once a few trials are on disk and before it finishes.
     let cp = killed.join(".checkpoint");
-    let t0 = Instant::now();
-    while dcload::checkpoint::existing(&cp).len() < 4 && t0.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_once_checkpointed(child, &cp, 4);
     let kept = dcload::checkpoint::existing(&cp).len();
     assert!(
         (4..30).contains(&kept),
@@ -169,7 +164,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     );
     // Resuming a different study is refused.
     let other = dir.path().join("o");
-    let mut c = dcload()
+    let c = dcload()
         .args([
             "run",
             "--trials",
@@ -181,14 +176,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
         ])
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while dcload::checkpoint::existing(&other.join(".checkpoint")).is_empty()
-        && t0.elapsed() < Duration::from_secs(60)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    c.kill().unwrap();
-    c.wait().unwrap();
+    kill_once_checkpointed(c, &other.join(".checkpoint"), 1);
     let out = dcload()
         .args([
             "run",
@@ -206,4 +194,14 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     assert!(
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("different study")
     );
+}
+
+/// SIGKILLs a running study once `n` trials are checkpointed in `cp` (or after a minute).
+fn kill_once_checkpointed(mut child: std::process::Child, cp: &std::path::Path, n: usize) {
+    let t0 = Instant::now();
+    while dcload::checkpoint::existing(cp).len() < n && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
