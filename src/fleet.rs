@@ -57,8 +57,14 @@ pub struct RackGroup {
     /// Accelerator prefill and decode rates (tokens/s), for converting tokens to work.
     pub prefill_tokens_per_s: f64,
     pub decode_tokens_per_s: f64,
-    /// Server peak power per accelerator, W: converts Wh per request into accelerator-seconds.
+    /// Server peak power per accelerator, W: converts Wh per request at full load into
+    /// accelerator-seconds.
     pub peak_w_per_accelerator: f64,
+    /// Dense 16-bit peak of one accelerator, FLOP/s (0 when the library does not state it).
+    pub peak_flops: f64,
+    /// The accelerator alone (no host share): idle and TDP, W.
+    pub acc_idle_w: f64,
+    pub acc_tdp_w: f64,
 }
 
 impl RackGroup {
@@ -126,6 +132,9 @@ impl RackGroup {
             prefill_tokens_per_s: acc.prefill_tokens_per_s,
             decode_tokens_per_s: acc.decode_tokens_per_s,
             peak_w_per_accelerator: peak / n,
+            peak_flops: acc.peak_tflops.unwrap_or(0.0) * 1e12,
+            acc_idle_w: acc.idle_w,
+            acc_tdp_w: acc.tdp_w,
         })
     }
 
@@ -181,13 +190,58 @@ pub struct Pool {
     /// 1 / capacity, so the step loop multiplies instead of dividing.
     pub inv_capacity: f64,
     /// Dynamic power per busy accelerator-equivalent at linear scaling, W: what shedding one
-    /// unit of work saves (used to aim load shedding).
+    /// unit of work saves (used to aim load shedding), and the marginal power that turns a
+    /// request's stated marginal energy into work.
     pub watts_per_busy: f64,
+    /// Idle power per unit of capacity, W (host share included).
+    pub idle_w_per_capacity: f64,
     /// Sector that pays for the pool's idle power when no work runs on it.
     pub primary: Sector,
 }
 
+/// What a measured average power per accelerator covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WattsScope {
+    /// The accelerator's share of its server: chip plus host (CPU, memory, NIC, fans) divided
+    /// by the accelerators per server, as Patterson et al. (2021) report per-chip averages.
+    Server,
+    /// The accelerator board alone (what `nvidia-smi` reports); the host's share is added.
+    Accelerator,
+}
+
 impl Pool {
+    /// Utilisation at which a workload's accelerators draw a measured average of `w` watts each,
+    /// under dcload's attribution (each held accelerator carries its server share of idle, and
+    /// each busy one the pool's dynamic power per unit of work): the inverse of the linear power
+    /// curve. With `Accelerator` scope the board's own curve is inverted (idle to TDP) and the
+    /// host follows at the same utilisation. Exact for linear servers (`util_exponent = 1`, the
+    /// whole library). Errs with the pool's range when `w` is outside it.
+    pub fn utilisation_for_watts(
+        &self,
+        groups: &[RackGroup],
+        w: f64,
+        scope: WattsScope,
+    ) -> Result<f64, String> {
+        let (lo, hi, what) = match scope {
+            WattsScope::Server => (
+                self.idle_w_per_capacity,
+                self.idle_w_per_capacity + self.watts_per_busy,
+                "server share per accelerator (host included)",
+            ),
+            WattsScope::Accelerator => {
+                let g = &groups[self.groups[0]];
+                (g.acc_idle_w, g.acc_tdp_w, "accelerator board")
+            }
+        };
+        if !(w.is_finite() && w >= lo && w <= hi) {
+            return Err(format!(
+                "expected a measured average between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W ({what}), found {w} W"
+            ));
+        }
+        Ok(if hi > lo { (w - lo) / (hi - lo) } else { 1.0 })
+    }
+
     /// Power of the pool's groups at utilisation `u`, W.
     #[inline]
     pub fn groups_power_w(&self, groups: &[RackGroup], u: f64) -> f64 {

@@ -157,6 +157,11 @@ pub struct AcceleratorSpec {
     pub memory_gb: Option<f64>,
     pub prefill_tokens_per_s: f64,
     pub decode_tokens_per_s: f64,
+    /// Dense 16-bit peak, TFLOP/s: turns a model's FLOP per token into time at a stated
+    /// model-FLOP utilisation (consumer classes with `active_params_b`). Optional: a part
+    /// without it cannot serve FLOP-stated classes.
+    #[serde(default)]
+    pub peak_tflops: Option<f64>,
     /// Points `[cap fraction of TDP, throughput fraction]`, ascending, ending at `[1, 1]`.
     pub cap_curve: Vec<[f64; 2]>,
 }
@@ -196,7 +201,10 @@ pub struct RackSpec {
 #[serde(deny_unknown_fields)]
 pub struct ConsumerPreset {
     pub name: Spanned<String>,
+    /// Marginal energy per request at the serving server, Wh.
     pub wh_per_request: Option<f64>,
+    /// Energy per request at the serving server's full load, Wh.
+    pub wh_per_request_at_full_load: Option<f64>,
     pub acc_s_per_request: Option<f64>,
     pub tokens_in: Option<f64>,
     pub tokens_out: Option<f64>,
@@ -547,6 +555,7 @@ impl Library {
             let at = p.name.span().start;
             for (f, v) in [
                 ("wh_per_request", p.wh_per_request),
+                ("wh_per_request_at_full_load", p.wh_per_request_at_full_load),
                 ("acc_s_per_request", p.acc_s_per_request),
                 ("tokens_in", p.tokens_in),
                 ("tokens_out", p.tokens_out),
@@ -608,7 +617,9 @@ impl Library {
         for e in &self.presets {
             let p = &e.spec;
             let work = if let Some(w) = p.wh_per_request {
-                format!("{w} Wh/request")
+                format!("{w} Wh/request (marginal)")
+            } else if let Some(w) = p.wh_per_request_at_full_load {
+                format!("{w} Wh/request at full load")
             } else if let Some(a) = p.acc_s_per_request {
                 format!("{a} accelerator-s/request")
             } else {

@@ -142,19 +142,22 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
 /// A column of trials.csv (and a figure of summary.json): name, decimals, value.
 type Column = (&'static str, usize, fn(&TrialSummary) -> f64);
 
-const BASE_COLUMNS: [Column; 14] = [
+const BASE_COLUMNS: [Column; 17] = [
     ("energy_mwh", 3, |s| s.energy_mwh),
     ("it_energy_mwh", 3, |s| s.it_energy_mwh),
     ("peak_mw", 4, |s| s.peak_mw),
     ("peak_step_mw", 4, |s| s.peak_step_mw),
     ("load_factor", 5, |s| s.load_factor),
     ("pue", 5, |s| s.pue),
-    ("requests_served", 1, |s| s.requests_served),
-    ("requests_dropped", 1, |s| s.requests_dropped),
+    ("requests_arrived", 0, |s| s.requests_arrived),
+    ("requests_served", 0, |s| s.requests_served),
+    ("requests_dropped", 0, |s| s.requests_dropped),
+    ("requests_pending", 0, |s| s.requests_pending),
     ("consumer_mwh", 3, |s| s.sector_mwh[0]),
     ("industrial_mwh", 3, |s| s.sector_mwh[1]),
     ("training_mwh", 3, |s| s.sector_mwh[2]),
     ("defense_mwh", 3, |s| s.sector_mwh[3]),
+    ("idle_unallocated_mwh", 3, |s| s.idle_unallocated_mwh),
     ("training_jobs_completed", 0, |s| {
         s.training_jobs_completed as f64
     }),
@@ -245,6 +248,11 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         out.push(',');
         out.push_str(name);
     }
+    let holders = crate::energy_report::holder_columns(sc);
+    for (name, _) in &holders {
+        out.push(',');
+        out.push_str(name);
+    }
     for name in sc.parameter_names() {
         out.push(',');
         out.push_str(&name);
@@ -254,6 +262,10 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         let _ = write!(out, "{}", r.summary.trial);
         for (_, prec, f) in &cols {
             let _ = write!(out, ",{:.prec$}", f(&r.summary));
+        }
+        let values = crate::energy_report::holder_values(sc, &r.summary);
+        for ((_, prec), v) in holders.iter().zip(values) {
+            let _ = write!(out, ",{v:.prec$}");
         }
         // Sampled parameters at full precision (they are inputs, not rounded results).
         for v in &r.summary.params {
@@ -307,6 +319,17 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
             (name.to_string(), Band::of(&mut v))
         })
         .collect();
+    let per_trial: Vec<Vec<f64>> = results
+        .iter()
+        .map(|r| crate::energy_report::holder_values(sc, &r.summary))
+        .collect();
+    for (k, (name, _)) in crate::energy_report::holder_columns(sc)
+        .into_iter()
+        .enumerate()
+    {
+        let mut v: Vec<f64> = per_trial.iter().map(|row| row[k]).collect();
+        bands.push((name, Band::of(&mut v)));
+    }
     for (i, name) in sc.parameter_names().into_iter().enumerate() {
         let mut v: Vec<f64> = results
             .iter()
@@ -450,6 +473,15 @@ pub fn write_all(
     }
     if sc.grid.demand_response.is_some() {
         files.push(("dr_events.csv", dr_events_csv(sc, results)));
+    }
+    if !sc.consumers.is_empty() {
+        files.push((
+            "classes.csv",
+            crate::energy_report::classes_csv(sc, results),
+        ));
+    }
+    if !sc.trainings.is_empty() {
+        files.push(("jobs.csv", crate::energy_report::jobs_csv(sc, results)));
     }
     if sc.uncertain.is_some() {
         files.push((

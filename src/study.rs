@@ -341,6 +341,8 @@ impl Scenario {
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);
         }
+        // Unheld idle is written last, so every other metric keeps its column position.
+        metric_ids.push(crate::engine::M_IDLE_UNALLOC);
         let metric_names = metric_ids
             .iter()
             .map(|&i| crate::engine::METRICS[i])
@@ -412,10 +414,13 @@ impl Scenario {
             ));
         }
         for c in &self.consumers {
+            // The marginal energy the work stands for at the pool's dynamic power per unit.
+            let pool = &self.fleet.pools[c.pool];
+            let wh = c.work.mean * pool.watts_per_busy * c.power_scale / 3600.0;
             s.push_str(&format!(
-                "  consumer {:<15} pool {:<14} {:.3e} requests/day, {:.3} accelerator-s/request{}\n",
+                "  consumer {:<15} pool {:<14} {:.3e} requests/day, {:.3} accelerator-s/request ({wh:.3} Wh marginal){}\n",
                 c.name,
-                self.fleet.pools[c.pool].name,
+                pool.name,
                 c.requests_per_s * 86_400.0,
                 c.work.mean,
                 if c.trace.is_some() { " (trace replay)" } else { "" }
@@ -429,11 +434,16 @@ impl Scenario {
         }
         for w in &self.trainings {
             s.push_str(&format!(
-                "  training {:<15} pool {:<14} jobs of {:.0} accelerators, {:.1} days\n",
+                "  training {:<15} pool {:<14} jobs of {:.0} accelerators, {:.1} days, utilisation {:.3} ({:.0} W per accelerator, host share included)\n",
                 w.name,
                 self.fleet.pools[w.pool].name,
                 w.job_accelerators,
-                w.duration_s / 86_400.0
+                w.duration_s / 86_400.0,
+                w.utilisation,
+                {
+                    let p = &self.fleet.pools[w.pool];
+                    p.idle_w_per_capacity + p.watts_per_busy * w.utilisation
+                }
             ));
         }
         for d in &self.defenses {
@@ -597,6 +607,7 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                     capacity: 0.0,
                     inv_capacity: 0.0,
                     watts_per_busy: 0.0,
+                    idle_w_per_capacity: 0.0,
                     primary: Sector::Consumer,
                 });
                 fleet.pools.len() - 1
@@ -660,9 +671,11 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
         p.accelerators += group.accelerators;
         let dyn_w = p.watts_per_busy * p.capacity
             + group.servers * (group.server_max_w - group.server_idle_w);
+        let idle_w = p.idle_w_per_capacity * p.capacity + group.servers * group.server_idle_w;
         p.capacity += group.capacity();
         p.inv_capacity = 1.0 / p.capacity;
         p.watts_per_busy = dyn_w / p.capacity;
+        p.idle_w_per_capacity = idle_w / p.capacity;
         fleet.groups.push(group);
     }
     Ok(fleet)

@@ -6,6 +6,7 @@
 //! go to the hourly accumulators. The loop allocates nothing and looks nothing up by name.
 
 pub mod events;
+pub mod meter;
 mod state;
 
 use crate::facility::Facility;
@@ -23,7 +24,7 @@ use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
 /// for every facility; the rest only by a physics facility.
-pub const METRICS: [&str; 19] = [
+pub const METRICS: [&str; 20] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -43,6 +44,7 @@ pub const METRICS: [&str; 19] = [
     "inlet_max_c",
     "throttled_acc_h",
     "co2_t",
+    "it_idle_unallocated_mw",
 ];
 pub const BASE_METRICS: usize = 9;
 /// Physics metrics occupy `BASE_METRICS..M_CO2`.
@@ -61,6 +63,9 @@ pub const M_FACILITY: usize = 5;
 pub const M_FACILITY_PEAK: usize = 6;
 pub const M_SERVED: usize = 7;
 pub const M_DROPPED: usize = 8;
+/// Idle power of accelerators no workload holds (charged to no sector); written after the
+/// sectors in every study.
+pub const M_IDLE_UNALLOC: usize = 19;
 
 /// A trial's whole-horizon figures.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -76,9 +81,23 @@ pub struct TrialSummary {
     pub load_factor: f64,
     /// Facility energy / IT energy over the horizon.
     pub pue: f64,
+    /// Whole requests, summed over classes: arrived = served + dropped + pending at the end.
     pub requests_served: f64,
     pub requests_dropped: f64,
+    pub requests_arrived: f64,
+    pub requests_pending: f64,
     pub sector_mwh: [f64; 4],
+    /// Idle energy of accelerators no workload held, MWh (in no sector).
+    pub idle_unallocated_mwh: f64,
+    /// Per consumer class (run-file order).
+    pub classes: Vec<ClassTally>,
+    /// Per twin and per defense mission (run-file order), MWh.
+    pub twin_mwh: Vec<f64>,
+    pub mission_mwh: Vec<f64>,
+    /// Per pool (site order): idle energy of unheld accelerators, MWh.
+    pub pool_idle_unallocated_mwh: Vec<f64>,
+    /// Every training job, in start order.
+    pub jobs: Vec<meter::JobRecord>,
     pub training_jobs_completed: u64,
     /// Defense work that found no capacity, accelerator-hours.
     pub defense_unserved_acc_h: f64,
@@ -150,6 +169,20 @@ pub struct TrialSummary {
     pub ups_unprotected_hours: f64,
 }
 
+/// A consumer class's requests and energy over the horizon.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassTally {
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    /// Queued or held by demand response at the horizon.
+    pub pending: u64,
+    /// Attributed IT energy (dynamic plus the idle of the accelerators it kept busy), MWh.
+    pub mwh: f64,
+    /// The dynamic part alone: the marginal energy of its requests, MWh.
+    pub marginal_mwh: f64,
+}
+
 #[derive(Clone, Debug)]
 pub struct TrialResult {
     /// `hours x n` with n = `Scenario::metrics().len()`, hour-major.
@@ -215,7 +248,9 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         for (ps, pool) in st.pools.iter_mut().zip(&sc.fleet.pools) {
             *ps = PoolStep {
                 free: pool.capacity,
+                capacity: pool.capacity,
                 inv_capacity: pool.inv_capacity,
+                consumer_weight: 1.0,
                 ..PoolStep::default()
             };
         }
@@ -238,6 +273,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 st.pools[g.pool].free += g.capacity() * cap * st.alive[gi];
             }
             for ps in st.pools.iter_mut() {
+                ps.capacity = ps.free;
                 ps.inv_capacity = if ps.free > 0.0 { 1.0 / ps.free } else { 0.0 };
             }
         }
@@ -255,6 +291,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 * d.active_copies;
             let ps = &mut pools[d.pool];
             let served = demand.min((ps.free - d.standby_capacity).max(0.0));
+            ds.served = served;
             defense_unserved_acc_s += (demand - served) * dt_f;
             ps.free -= served;
             ps.busy[Sector::Defense as usize] += served;
@@ -280,12 +317,19 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 ws.backlog -= catch_up * dt_f;
                 served += catch_up;
             }
+            ws.served = served;
             ps.free -= served;
             ps.busy[Sector::Industrial as usize] += served;
         }
-        for (busy, w) in st.training_busy.iter().zip(&sc.trainings) {
+        for ((busy, got), w) in st
+            .training_busy
+            .iter()
+            .zip(st.training_served.iter_mut())
+            .zip(&sc.trainings)
+        {
             let ps = &mut pools[w.pool];
             let served = busy.min(ps.free);
+            *got = served;
             ps.free -= served;
             ps.busy[Sector::Training as usize] += served;
         }
@@ -295,8 +339,16 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 // Work deferred by a demand-response event returns: the rebound.
                 cs.queue += cs.held;
                 cs.held = 0.0;
+                cs.queue_n += cs.held_n;
+                cs.held_n = 0.0;
             }
-            let (_n, work) = c.arrivals(t, dt, week_step, cs.growth, &mut cs.rng);
+            let (n, work) = c.arrivals(t, dt, week_step, cs.growth, &mut cs.rng);
+            // Whole requests: a rescaled trace's fractional arrivals carry to the next step.
+            cs.n_carry += n;
+            let whole = cs.n_carry.floor();
+            cs.n_carry -= whole;
+            cs.arrived += whole as u64;
+            cs.demand_n = cs.queue_n + whole;
             cs.demand = cs.queue + work;
             pools[c.pool].consumer_demand += cs.demand;
         }
@@ -319,10 +371,32 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             }
             cs.queue = queue;
             cs.served = served;
+            // Requests complete in the same proportion as their work; counts stay whole and
+            // conserved (demand = served + dropped + still queued).
+            let n = cs.demand_n;
+            let served_n = if cs.demand <= 0.0 || served >= cs.demand {
+                n
+            } else {
+                (n * served / cs.demand).round().min(n)
+            };
+            let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
+                (n * dropped / cs.demand).round().min(n - served_n)
+            } else {
+                0.0
+            };
+            cs.served_n = served_n;
+            cs.queue_n = n - served_n - dropped_n;
+            cs.dropped_total += dropped_n as u64;
             ps.consumer_served += served;
+            ps.consumer_power += served * c.power_scale;
             ps.busy[Sector::Consumer as usize] += served * inv_dt;
-            hour_acc[M_SERVED] += served * c.inv_mean_work;
-            hour_acc[M_DROPPED] += dropped * c.inv_mean_work;
+            hour_acc[M_DROPPED] += dropped_n;
+        }
+        for ps in pools.iter_mut() {
+            if ps.consumer_served > 0.0 {
+                ps.consumer_weight = ps.consumer_power / ps.consumer_served;
+            }
+            ps.served_busy = ps.busy;
         }
 
         // 2. Fleet power: every group of a pool runs at the pool's utilisation.
@@ -396,7 +470,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             }
             let con = Sector::Consumer as usize;
             if before[con] > after[con] {
-                requeue_consumer(sc, &mut st.consumers, pools, dt_f, &mut hour_acc, true);
+                requeue_consumer(sc, &mut st.consumers, pools, dt_f, true);
                 sum.dr_deferred_acc_h += (before[con] - after[con]) * dt_f / 3600.0;
             }
             st.dr_requested_j += st.dr_request_w * dt_f;
@@ -432,7 +506,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 let consumer_shed = shed_acc_s(Sector::Consumer);
                 if consumer_shed > 0.0 {
                     // Shed consumer work goes back to its class's queue (deferred, not lost).
-                    requeue_consumer(sc, &mut st.consumers, pools, dt_f, &mut hour_acc, false);
+                    requeue_consumer(sc, &mut st.consumers, pools, dt_f, false);
                     sum.deferred_consumer_acc_h += consumer_shed / 3600.0;
                 }
                 if fac_w > limit_w {
@@ -445,19 +519,87 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 sum.exceed_worst_mw = sum.exceed_worst_mw.max((fac_w - limit_w) / 1e6);
             }
         }
-        let mut sector_w = [0f64; 4];
-        for (ps, pool) in pools.iter().zip(&sc.fleet.pools) {
-            let busy: f64 = ps.busy.iter().sum();
-            if busy > 0.0 {
-                let per_busy = ps.power_w / busy;
-                for (w, b) in sector_w.iter_mut().zip(ps.busy) {
-                    *w += per_busy * b;
+        // 2c. Where the energy goes: each holder's claim on its pool, then the meter's split.
+        let split = {
+            let m = &mut st.meter;
+            let ratio = |p: usize, sec: Sector| {
+                let before = pools[p].served_busy[sec as usize];
+                if before > 0.0 {
+                    pools[p].busy[sec as usize] / before
+                } else {
+                    0.0
                 }
-            } else {
-                sector_w[pool.primary as usize] += ps.power_w;
+            };
+            let mut i = 0;
+            for (cs, c) in st.consumers.iter_mut().zip(&sc.consumers) {
+                cs.served_total += cs.served_n as u64;
+                hour_acc[M_SERVED] += cs.served_n;
+                let busy = cs.served * inv_dt;
+                m.claims[i] = meter::Claim {
+                    held: busy,
+                    weight: busy * c.power_scale,
+                };
+                i += 1;
             }
-        }
-        let it_w: f64 = sector_w.iter().sum();
+            for (ws, w) in st.twins.iter().zip(&sc.twins) {
+                m.claims[i] = meter::Claim {
+                    held: w.accelerators,
+                    weight: ws.served * ratio(w.pool, Sector::Industrial),
+                };
+                i += 1;
+            }
+            for (ds, d) in st.defenses.iter().zip(&sc.defenses) {
+                m.claims[i] = meter::Claim {
+                    held: d.need * d.active_copies + d.standby_capacity,
+                    weight: ds.served * ratio(d.pool, Sector::Defense),
+                };
+                i += 1;
+            }
+            for (wi, tr) in sc.trainings.iter().enumerate() {
+                // A training's service is shared by its running jobs as they are busy.
+                let busy = st.training_busy[wi];
+                let got = st.training_served[wi] * ratio(tr.pool, Sector::Training);
+                let per_busy = if busy > 0.0 { got / busy } else { 0.0 };
+                for s in &st.slots[wi] {
+                    m.claims[i] = if s.active {
+                        let u = if s.in_checkpoint || s.restarting {
+                            tr.checkpoint_utilisation
+                        } else {
+                            tr.utilisation
+                        };
+                        meter::Claim {
+                            held: tr.job_accelerators,
+                            weight: tr.job_accelerators * u * per_busy,
+                        }
+                    } else {
+                        meter::Claim::default()
+                    };
+                    i += 1;
+                }
+            }
+            for (pp, ps) in st.pool_power.iter_mut().zip(pools.iter()) {
+                *pp = meter::PoolPower {
+                    power_w: ps.power_w,
+                    idle_w: ps.idle_w,
+                    capacity: ps.capacity,
+                };
+            }
+            let split = m.attribute(&st.pool_power, dt_f);
+            let base = m.slot_base();
+            let mut k = base;
+            for slots in &st.slots {
+                for s in slots {
+                    if s.active {
+                        st.jobs[s.record as usize].energy_j += m.power_w[k] * dt_f;
+                    }
+                    k += 1;
+                }
+            }
+            split
+        };
+        let sector_w = split.sector_w;
+        let it_w: f64 = sector_w.iter().sum::<f64>() + split.idle_unallocated_w;
+        hour_acc[M_IDLE_UNALLOC] += split.idle_unallocated_w;
 
         // 3. Facility.
         let fac = match (physics, st.physics.as_mut()) {
@@ -540,6 +682,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             for m in 0..=M_FACILITY {
                 row[m] = (hour_acc[m] / n / 1e6) as f32;
             }
+            row[M_IDLE_UNALLOC] = (hour_acc[M_IDLE_UNALLOC] / n / 1e6) as f32;
             row[M_FACILITY_PEAK] = (hour_peak / 1e6) as f32;
             row[M_SERVED] = hour_acc[M_SERVED] as f32;
             row[M_DROPPED] = hour_acc[M_DROPPED] as f32;
@@ -576,8 +719,6 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 *x = row[id];
             }
             hour_inlet_max = f64::MIN;
-            sum.requests_served += hour_acc[M_SERVED];
-            sum.requests_dropped += hour_acc[M_DROPPED];
             sum.peak_mw = sum.peak_mw.max(hour_acc[M_FACILITY] / n / 1e6);
             sum.peak_step_mw = sum.peak_step_mw.max(hour_peak / 1e6);
             let hour_mw = hour_acc[M_FACILITY] / n / 1e6;
@@ -662,10 +803,45 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         sum.max_inlet_c = 0.0;
     }
     sum.defense_unserved_acc_h = defense_unserved_acc_s / 3600.0;
+    fill_attribution(sc, &mut st, &mut sum);
     TrialResult {
         hourly,
         summary: sum,
     }
+}
+
+/// Copies the meter's and the request counters' totals into the summary.
+fn fill_attribution(sc: &Scenario, st: &mut TrialState, sum: &mut TrialSummary) {
+    let m = &st.meter;
+    let mwh = |j: f64| j / 3.6e9;
+    sum.classes = st
+        .consumers
+        .iter()
+        .enumerate()
+        .map(|(i, cs)| ClassTally {
+            arrived: cs.arrived,
+            served: cs.served_total,
+            dropped: cs.dropped_total,
+            pending: (cs.queue_n + cs.held_n) as u64,
+            mwh: mwh(m.energy_j[i]),
+            marginal_mwh: mwh(m.dynamic_j[i]),
+        })
+        .collect();
+    sum.requests_served = sum.classes.iter().map(|c| c.served as f64).sum();
+    sum.requests_dropped = sum.classes.iter().map(|c| c.dropped as f64).sum();
+    sum.requests_arrived = sum.classes.iter().map(|c| c.arrived as f64).sum();
+    sum.requests_pending = sum.classes.iter().map(|c| c.pending as f64).sum();
+    let tw = m.n_classes;
+    sum.twin_mwh = (0..sc.twins.len())
+        .map(|i| mwh(m.energy_j[tw + i]))
+        .collect();
+    let ms = tw + m.n_twins;
+    sum.mission_mwh = (0..sc.defenses.len())
+        .map(|i| mwh(m.energy_j[ms + i]))
+        .collect();
+    sum.pool_idle_unallocated_mwh = m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
+    sum.idle_unallocated_mwh = sum.pool_idle_unallocated_mwh.iter().sum();
+    sum.jobs = std::mem::take(&mut st.jobs);
 }
 
 /// Sectors shed, in order, when the site must come down: training pauses first, consumer
@@ -686,9 +862,12 @@ fn fleet_power(
     group_it: &mut [f64],
 ) -> f64 {
     for ps in pools.iter_mut() {
-        let busy: f64 = ps.busy.iter().sum();
+        // Consumer work counts at its classes' power scale (per-state powers); others at 1.
+        let c = Sector::Consumer as usize;
+        let busy: f64 = ps.busy.iter().sum::<f64>() + ps.busy[c] * (ps.consumer_weight - 1.0);
         ps.util = busy * ps.inv_capacity;
         ps.power_w = 0.0;
+        ps.idle_w = 0.0;
     }
     let mut it_w = 0.0;
     match physics {
@@ -703,10 +882,10 @@ fn fleet_power(
                     p = (p * fan).min(g.peak_w());
                 }
                 // Failed servers draw nothing.
-                if let Some(a) = alive {
-                    p *= a[gi];
-                }
+                let a = alive.map_or(1.0, |a| a[gi]);
+                p *= a;
                 *it = p;
+                pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
                 pools[g.pool].power_w += p;
                 it_w += p;
             }
@@ -715,6 +894,7 @@ fn fleet_power(
             for (gi, g) in sc.fleet.groups.iter().enumerate() {
                 let a = alive.map_or(1.0, |a| a[gi]);
                 let p = a * g.power_w(pools[g.pool].util);
+                pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
                 pools[g.pool].power_w += p;
                 it_w += p;
             }
@@ -757,7 +937,6 @@ fn requeue_consumer(
     consumers: &mut [state::ConsumerState],
     pools: &mut [PoolStep],
     dt_f: f64,
-    hour_acc: &mut [f64],
     hold_until_event_ends: bool,
 ) {
     for (cs, c) in consumers.iter_mut().zip(&sc.consumers) {
@@ -772,13 +951,16 @@ fn requeue_consumer(
         if shed > 0.0 {
             // Demand response holds deferred work until the event ends (so it does not come
             // straight back and inflate the baseline); a capacity cap retries it at once.
+            let shed_n = (cs.served_n * shed / cs.served).round().min(cs.served_n);
             if hold_until_event_ends {
                 cs.held += shed;
+                cs.held_n += shed_n;
             } else {
                 cs.queue += shed;
+                cs.queue_n += shed_n;
             }
             cs.served -= shed;
-            hour_acc[M_SERVED] -= shed * c.inv_mean_work;
+            cs.served_n -= shed_n;
         }
     }
     // What the pools now serve, so that a second shedding in the same step starts from it.

@@ -50,6 +50,8 @@ pub struct JobSlot {
     pub last_checkpoint_s: u64,
     /// Time the job's end has to move out by (progress lost to failures plus restarts), s.
     pub extension_s: u64,
+    /// Index of the running job's record in `TrialState::jobs`.
+    pub record: u32,
 }
 
 /// A pool's figures within one step.
@@ -70,6 +72,16 @@ pub struct PoolStep {
     /// Busy share of this step's capacity.
     pub util: f64,
     pub power_w: f64,
+    /// Idle power of the pool's working servers, W.
+    pub idle_w: f64,
+    /// Working capacity this step (after thermal caps and failures).
+    pub capacity: f64,
+    /// Consumer work served this step weighted by each class's power scale, accelerator-s.
+    pub consumer_power: f64,
+    /// `consumer_power / consumer_served`: the consumer sector's power weight (1 by default).
+    pub consumer_weight: f64,
+    /// `busy` as served, before demand response or a cap shed any of it.
+    pub served_busy: [f64; 4],
 }
 
 #[derive(Debug)]
@@ -85,6 +97,17 @@ pub struct ConsumerState {
     pub served: f64,
     /// Work deferred by a demand-response event, held until it ends.
     pub held: f64,
+    /// Whole requests: this step's demand, served and those waiting in the queue and held by
+    /// demand response (counts kept beside the work so they are conserved exactly).
+    pub demand_n: f64,
+    pub served_n: f64,
+    pub queue_n: f64,
+    pub held_n: f64,
+    /// Fractional arrivals of a rescaled trace, carried to the next step.
+    pub n_carry: f64,
+    pub arrived: u64,
+    pub served_total: u64,
+    pub dropped_total: u64,
 }
 
 #[derive(Debug)]
@@ -94,6 +117,8 @@ pub struct TwinState {
     pub campaign_extra: f64,
     /// Work deferred by demand response, accelerator-seconds.
     pub backlog: f64,
+    /// Busy accelerator-equivalents this step, before any shedding.
+    pub served: f64,
 }
 
 #[derive(Debug)]
@@ -101,6 +126,8 @@ pub struct DefenseState {
     pub rng: ChaCha8Rng,
     pub jitter: Ar1,
     pub surge_extra: f64,
+    /// Busy accelerator-equivalents this step.
+    pub served: f64,
 }
 
 pub struct TrialState {
@@ -118,7 +145,17 @@ pub struct TrialState {
     pub slots: Vec<Vec<JobSlot>>,
     pub waiting: Vec<u32>,
     pub training_busy: Vec<f64>,
+    /// Busy accelerator-equivalents each training got this step, before any shedding.
+    pub training_served: Vec<f64>,
     pub training_acc_used: Vec<f64>,
+    /// Every training job of the trial, in start order.
+    pub jobs: Vec<crate::engine::meter::JobRecord>,
+    /// Jobs started per training table (numbers the records).
+    pub job_seq: Vec<u32>,
+    /// Attributed energy.
+    pub meter: crate::engine::meter::Meter,
+    /// Scratch: each pool's power figures for the meter.
+    pub pool_power: Vec<crate::engine::meter::PoolPower>,
     pub jobs_completed: u64,
     pub interruptions: u64,
     pub training_lost_acc_s: f64,
@@ -188,6 +225,14 @@ impl TrialState {
                     growth: 1.0,
                     served: 0.0,
                     held: 0.0,
+                    demand_n: 0.0,
+                    served_n: 0.0,
+                    queue_n: 0.0,
+                    held_n: 0.0,
+                    n_carry: 0.0,
+                    arrived: 0,
+                    served_total: 0,
+                    dropped_total: 0,
                 })
                 .collect(),
             twins: sc
@@ -199,6 +244,7 @@ impl TrialState {
                     jitter: Ar1::new(w.jitter_sd, w.jitter_tau_s, dt * jitter_every(sc) as f64),
                     campaign_extra: 0.0,
                     backlog: 0.0,
+                    served: 0.0,
                 })
                 .collect(),
             defenses: sc
@@ -209,6 +255,7 @@ impl TrialState {
                     rng: stream(seed, TAG_DEFENSE + i as u64, trial),
                     jitter: Ar1::new(d.jitter_sd, d.jitter_tau_s, dt * jitter_every(sc) as f64),
                     surge_extra: 0.0,
+                    served: 0.0,
                 })
                 .collect(),
             rng_training: (0..sc.trainings.len())
@@ -221,7 +268,12 @@ impl TrialState {
                 .collect(),
             waiting: vec![0; sc.trainings.len()],
             training_busy: vec![0.0; sc.trainings.len()],
+            training_served: vec![0.0; sc.trainings.len()],
             training_acc_used: vec![0.0; np],
+            jobs: Vec::new(),
+            job_seq: vec![0; sc.trainings.len()],
+            meter: new_meter(sc),
+            pool_power: vec![Default::default(); np],
             jobs_completed: 0,
             interruptions: 0,
             training_lost_acc_s: 0.0,
@@ -403,6 +455,9 @@ impl TrialState {
                     self.slots[wi][si].active = false;
                     self.slots[wi][si].in_checkpoint = false;
                     self.slots[wi][si].restarting = false;
+                    let rec = &mut self.jobs[s.record as usize];
+                    rec.end_s = Some(now);
+                    rec.completed = true;
                     let tr = &sc.trainings[wi];
                     self.training_acc_used[tr.pool] -= tr.job_accelerators;
                     self.jobs_completed += 1;
@@ -536,7 +591,16 @@ impl TrialState {
             s.last_checkpoint_s = now;
             s.extension_s = 0;
             s.epoch = s.epoch.wrapping_add(1);
+            s.record = self.jobs.len() as u32;
             let epoch = s.epoch;
+            self.job_seq[w] += 1;
+            self.jobs.push(crate::engine::meter::JobRecord {
+                training: w as u32,
+                job: self.job_seq[w],
+                start_s: now,
+                accelerators: tr.job_accelerators,
+                ..Default::default()
+            });
             let dur = if tr.duration_cv > 0.0 {
                 let s2 = (1.0 + tr.duration_cv * tr.duration_cv).ln();
                 (tr.duration_s.ln() - s2 / 2.0 + s2.sqrt() * normal(&mut self.rng_training[w]))
@@ -587,6 +651,23 @@ impl TrialState {
 }
 
 const YEAR_S: f64 = 365.0 * 86_400.0;
+
+/// The energy meter's holders: classes, twins, missions, then every training job slot.
+fn new_meter(sc: &Scenario) -> crate::engine::meter::Meter {
+    use crate::fleet::Sector;
+    let mut h: Vec<(usize, Sector)> = Vec::new();
+    h.extend(sc.consumers.iter().map(|c| (c.pool, Sector::Consumer)));
+    h.extend(sc.twins.iter().map(|w| (w.pool, Sector::Industrial)));
+    h.extend(sc.defenses.iter().map(|d| (d.pool, Sector::Defense)));
+    for tr in &sc.trainings {
+        h.extend((0..tr.max_concurrent).map(|_| (tr.pool, Sector::Training)));
+    }
+    crate::engine::meter::Meter::new(
+        h,
+        [sc.consumers.len(), sc.twins.len(), sc.defenses.len()],
+        sc.fleet.pools.len(),
+    )
+}
 
 /// Steps between updates of the jitter processes. Jitter models slow drifts (e-folding times of
 /// hours), so it is advanced every 5 minutes of simulated time (every step if steps are longer),
@@ -672,6 +753,7 @@ impl TrialState {
                 }
                 let lost = now.saturating_sub(s.last_checkpoint_s);
                 self.interruptions += 1;
+                self.jobs[s.record as usize].restarts += 1;
                 self.training_lost_acc_s += lost as f64 * tr.job_accelerators * tr.utilisation;
                 let slot = &mut self.slots[w][si];
                 slot.extension_s += lost + f.restart_s;

@@ -18,7 +18,7 @@ use super::draw::{
 
 /// Stacking order, bottom to top, as indices into [`SECTORS`]: the steadiest loads at the bottom
 /// so the diurnal ones on top do not make the whole stack wiggle.
-const STACK: [usize; 4] = [2, 3, 1, 0];
+const STACK: [usize; 5] = [4, 2, 3, 1, 0];
 
 /// Above this many hours the year plot draws the band as a daily envelope.
 const DAILY_ENVELOPE_ABOVE_H: usize = 45 * 24;
@@ -74,8 +74,8 @@ impl Context {
     }
 
     /// Sectors with any non-zero load in the study, in [`SECTORS`] order.
-    fn present_sectors(&self) -> [bool; 4] {
-        let mut present = [false; 4];
+    fn present_sectors(&self) -> [bool; 5] {
+        let mut present = [false; 5];
         for (s, col) in self.h.sectors.iter().enumerate() {
             present[s] = col.iter().any(|v| v.is_finite() && *v != 0.0);
         }
@@ -645,7 +645,7 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
         }
     };
     let n = months.len();
-    let mut present = [false; 4];
+    let mut present = [false; 5];
     for m in months {
         for (s, v) in m.sectors_mwh.iter().enumerate() {
             present[s] |= *v != 0.0;
@@ -923,11 +923,15 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
 fn push_sector_legend(items: &mut Vec<LegendItem>, layers: &[usize], present: &[bool]) {
     for &s in layers.iter().rev() {
         items.push(legend(
-            format!("{} IT", SECTORS[s].1),
+            if s < super::data::N_SECTORS {
+                format!("{} IT", SECTORS[s].1)
+            } else {
+                SECTORS[s].1.to_string()
+            },
             Swatch::Patch(SECTOR_COLOURS[s].to_rgba()),
         ));
     }
-    let absent: Vec<&str> = (0..4)
+    let absent: Vec<&str> = (0..super::data::N_SECTORS)
         .filter(|&s| !present[s])
         .map(|s| SECTORS[s].0)
         .collect();

@@ -9,13 +9,17 @@ use std::path::{Path, PathBuf};
 
 use super::PlotError;
 
-/// The four IT sectors, in the order the run files list them: (column stem, legend label).
-pub(super) const SECTORS: [(&str, &str); 4] = [
+/// The four IT sectors, in the order the run files list them, and the idle of accelerators no
+/// workload holds (its own layer, so the stack still adds up to IT): (column stem, legend label).
+pub(super) const SECTORS: [(&str, &str); 5] = [
     ("consumer", "Consumer"),
     ("industrial", "Industrial"),
     ("training", "Training"),
     ("defense", "Defense"),
+    ("idle_unallocated", "Unheld idle"),
 ];
+/// Layers that are sectors (the rest of [`SECTORS`] is optional in older run folders).
+pub(super) const N_SECTORS: usize = 4;
 
 const MONTH_ABBR: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -327,7 +331,7 @@ pub(super) struct Hourly {
     pub offset: String,
     pub facility: Band,
     /// Mean IT power of each sector, in [`SECTORS`] order.
-    pub sectors: [Vec<f64>; 4],
+    pub sectors: [Vec<f64>; 5],
     pub it_total: Option<Vec<f64>>,
     pub pue: Option<Vec<f64>>,
     pub drybulb: Option<Vec<f64>>,
@@ -361,13 +365,18 @@ pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
         "facility_mw_p50",
         "facility_mw_p95",
     ];
-    required.extend(sector_cols.iter().map(String::as_str));
+    required.extend(sector_cols[..N_SECTORS].iter().map(String::as_str));
     let mut table = read_table(
         path,
         &Wanted {
             text: &["timestamp"],
             required: &required,
-            optional: &["it_total_mw_mean", "pue_mean", "outdoor_drybulb_c_mean"],
+            optional: &[
+                "it_total_mw_mean",
+                "pue_mean",
+                "outdoor_drybulb_c_mean",
+                "it_idle_unallocated_mw_mean",
+            ],
         },
     )?;
     if table.rows() == 0 {
@@ -399,6 +408,7 @@ pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
         }
         hour.push(stamp.hour);
     }
+    let rows = table.rows();
     let facility = Band {
         mean: need(&mut table, "facility_mw_mean")?,
         p05: need(&mut table, "facility_mw_p05")?,
@@ -410,6 +420,7 @@ pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
         need(&mut table, &sector_cols[1])?,
         need(&mut table, &sector_cols[2])?,
         need(&mut table, &sector_cols[3])?,
+        take(&mut table, &sector_cols[4]).unwrap_or_else(|| vec![0.0; rows]),
     ];
     Ok(Hourly {
         hour,
@@ -477,7 +488,7 @@ pub(super) fn read_load_duration(path: &Path) -> Result<LoadDuration, PlotError>
 pub(super) struct Month {
     pub label: String,
     /// Energy of each sector in [`SECTORS`] order, MWh.
-    pub sectors_mwh: [f64; 4],
+    pub sectors_mwh: [f64; 5],
     /// Facility energy beyond IT (cooling, losses), MWh; 0 when unknown.
     pub overhead_mwh: f64,
     /// Hours of the month the study covers, and hours in the calendar month (`None` when unknown).
@@ -498,7 +509,7 @@ pub(super) fn months_from_hourly(h: &Hourly) -> Vec<Month> {
                 key,
                 Month {
                     label,
-                    sectors_mwh: [0.0; 4],
+                    sectors_mwh: [0.0; 5],
                     overhead_mwh: 0.0,
                     coverage: Some((0, days_in_month(y, m) as usize * 24)),
                 },
@@ -542,7 +553,11 @@ pub(super) fn read_monthly(path: &Path) -> Result<Option<Vec<Month>>, PlotError>
             optional: &optional,
         },
     )?;
-    if sector_cols.iter().any(|c| table.num(c).is_none()) || table.rows() == 0 {
+    if sector_cols[..N_SECTORS]
+        .iter()
+        .any(|c| table.num(c).is_none())
+        || table.rows() == 0
+    {
         return Ok(None);
     }
     let labels: Vec<String> = table
@@ -558,7 +573,7 @@ pub(super) fn read_monthly(path: &Path) -> Result<Option<Vec<Month>>, PlotError>
         .collect();
     let mut months = Vec::new();
     for (i, label) in labels.into_iter().enumerate() {
-        let mut sectors_mwh = [0.0; 4];
+        let mut sectors_mwh = [0.0; 5];
         for (s, col) in cols.iter().enumerate() {
             sectors_mwh[s] = finite_or_zero(col.get(i).copied().unwrap_or(0.0));
         }

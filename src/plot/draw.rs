@@ -34,7 +34,7 @@ pub(super) const INK: RGBColor = RGBColor(30, 30, 30);
 pub(super) const MUTED: RGBColor = RGBColor(85, 85, 85);
 
 /// Sector colours in [`super::data::SECTORS`] order.
-pub(super) const SECTOR_COLOURS: [RGBColor; 4] = [BLUE, ORANGE, GREEN, PURPLE];
+pub(super) const SECTOR_COLOURS: [RGBColor; 5] = [BLUE, ORANGE, GREEN, PURPLE, GREY];
 
 /// A drawing failure, with plotters' message.
 #[derive(Debug)]

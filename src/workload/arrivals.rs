@@ -11,9 +11,8 @@
 //! Work per request is lognormal with a given mean and coefficient of variation. The sum of N
 //! requests' work is drawn exactly (N draws) for N ≤ [`EXACT_SUM_MAX`], and above that from the
 //! normal approximation N(N·m, N·(m·cv)²) given by the central limit theorem, floored at zero.
-//! When the mean count is itself above [`NORMAL_ABOVE`], the step's total work is a compound
-//! Poisson sum and is drawn in one go from its normal limit, N(λm, λm²(1 + cv²)): the same
-//! mean and variance as drawing the count and then the sum, at half the cost.
+//! The count is always drawn first and is a whole number (requests are counted, not inferred
+//! from work), then the work of that many requests: two draws per class and step at any volume.
 
 use rand::RngExt;
 use rand_distr::{Distribution, Poisson, StandardNormal};
@@ -58,17 +57,11 @@ impl WorkDist {
         }
     }
 
-    /// Total work of a Poisson(`lambda`) number of requests.
+    /// A Poisson(`lambda`) number of requests (a whole number) and their total work.
     #[inline]
-    pub fn compound<R: rand::Rng + ?Sized>(&self, lambda: f64, rng: &mut R) -> f64 {
-        if lambda >= NORMAL_ABOVE {
-            let z: f64 = rng.sample(StandardNormal);
-            let sd = (lambda * (1.0 + self.cv * self.cv)).sqrt() * self.mean;
-            (lambda * self.mean + sd * z).max(0.0)
-        } else {
-            let n = poisson_count(lambda, rng);
-            self.sum(n, rng)
-        }
+    pub fn count_and_work<R: rand::Rng + ?Sized>(&self, lambda: f64, rng: &mut R) -> (f64, f64) {
+        let n = poisson_count(lambda, rng);
+        (n, self.sum(n, rng))
     }
 
     /// Total work of `n` requests.
@@ -204,7 +197,13 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let w = WorkDist::new(3.0, 0.7);
         let lambda = 5.0e4;
-        let xs: Vec<f64> = (0..20_000).map(|_| w.compound(lambda, &mut rng)).collect();
+        let xs: Vec<f64> = (0..20_000)
+            .map(|_| {
+                let (n, work) = w.count_and_work(lambda, &mut rng);
+                assert_eq!(n, n.round(), "counts are whole numbers");
+                work
+            })
+            .collect();
         let (m, v) = moments(&xs);
         // Var of a compound Poisson sum: lambda * E[X^2] = lambda * m^2 (1 + cv^2).
         let want_v = lambda * 9.0 * (1.0 + 0.49);

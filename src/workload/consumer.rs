@@ -25,10 +25,25 @@ pub struct ConsumerSpec {
     pub preset: Option<Spanned<String>>,
     /// Mean requests per day in the first year (averaged over the week).
     pub requests_per_day: Option<f64>,
+    /// Marginal energy per request at the serving server, Wh: what a request adds to the
+    /// server's draw above idle (the figure measurement papers publish).
     pub wh_per_request: Option<f64>,
+    /// Energy per request if the serving server ran at full load, Wh (fleet arithmetic such as
+    /// "servers x max power x 24 h / requests a day").
+    pub wh_per_request_at_full_load: Option<f64>,
     pub acc_s_per_request: Option<f64>,
     pub tokens_in: Option<f64>,
     pub tokens_out: Option<f64>,
+    /// With tokens: the model's active parameters, billions, and its model-FLOP utilisation
+    /// (prefill, and decode when `decode_mfu` is not given): time per token = 2 x active
+    /// parameters / (accelerator peak FLOP/s x MFU).
+    pub active_params_b: Option<f64>,
+    pub mfu: Option<f64>,
+    pub decode_mfu: Option<f64>,
+    /// With tokens: power per accelerator while prefilling and while decoding, W (server share,
+    /// host included). The pool's idle stays the hardware's.
+    pub prefill_w_per_accelerator: Option<f64>,
+    pub decode_w_per_accelerator: Option<f64>,
     pub work_cv: Option<f64>,
     /// Multiplies token-derived work (a model larger than the reference serves fewer tokens/s).
     #[serde(default = "one")]
@@ -78,6 +93,9 @@ pub struct ConsumerClass {
     pub work: WorkDist,
     /// 1 / mean work per request (0 when there is no work), to count requests from work.
     pub inv_mean_work: f64,
+    /// Dynamic power of this class's busy accelerators relative to the pool's curve (1 unless
+    /// per-state powers are given).
+    pub power_scale: f64,
     pub max_queue_s: f64,
     /// The queue bound in work: `max_queue_s` seconds of the pool's capacity.
     pub max_queue_work: f64,
@@ -127,6 +145,10 @@ impl ConsumerClass {
         for (f, v) in [
             ("requests_per_day", spec.requests_per_day),
             ("wh_per_request", spec.wh_per_request),
+            (
+                "wh_per_request_at_full_load",
+                spec.wh_per_request_at_full_load,
+            ),
             ("acc_s_per_request", spec.acc_s_per_request),
             ("tokens_in", spec.tokens_in),
             ("tokens_out", spec.tokens_out),
@@ -140,6 +162,7 @@ impl ConsumerClass {
         let own = [
             spec.acc_s_per_request.is_some(),
             spec.wh_per_request.is_some(),
+            spec.wh_per_request_at_full_load.is_some(),
             spec.tokens_in.is_some() || spec.tokens_out.is_some(),
         ];
         if own.iter().filter(|b| **b).count() > 1 {
@@ -147,13 +170,14 @@ impl ConsumerClass {
                 src,
                 at,
                 "wh_per_request",
-                "give work per request one way only: acc_s_per_request, wh_per_request, or tokens_in/tokens_out",
+                "give work per request one way only: acc_s_per_request, wh_per_request, wh_per_request_at_full_load, or tokens_in/tokens_out",
             ));
         }
-        let (acc_s, wh, tin, tout) = if own.iter().any(|b| *b) {
+        let (acc_s, wh, wh_full, tin, tout) = if own.iter().any(|b| *b) {
             (
                 spec.acc_s_per_request,
                 spec.wh_per_request,
+                spec.wh_per_request_at_full_load,
                 spec.tokens_in,
                 spec.tokens_out,
             )
@@ -161,14 +185,127 @@ impl ConsumerClass {
             (
                 p.acc_s_per_request,
                 p.wh_per_request,
+                p.wh_per_request_at_full_load,
                 p.tokens_in,
                 p.tokens_out,
             )
         } else {
-            (None, None, None, None)
+            (None, None, None, None, None)
         };
-        let token_work = |i: f64, o: f64| {
-            spec.model_scale * (i / group.prefill_tokens_per_s + o / group.decode_tokens_per_s)
+        let tokens = tin.is_some() || tout.is_some();
+        let pool_ref = &ctx.fleet.pools[pool];
+        let flop_form = spec.active_params_b.is_some() || spec.mfu.is_some();
+        let state_power =
+            spec.prefill_w_per_accelerator.is_some() || spec.decode_w_per_accelerator.is_some();
+        for (f, given) in [
+            ("active_params_b", spec.active_params_b.is_some()),
+            ("mfu", spec.mfu.is_some()),
+            ("decode_mfu", spec.decode_mfu.is_some()),
+            (
+                "prefill_w_per_accelerator",
+                spec.prefill_w_per_accelerator.is_some(),
+            ),
+            (
+                "decode_w_per_accelerator",
+                spec.decode_w_per_accelerator.is_some(),
+            ),
+        ] {
+            if given && !tokens {
+                return Err(err_after(
+                    src,
+                    at,
+                    f,
+                    &format!("{f} applies to token-stated work: give tokens_in/tokens_out"),
+                ));
+            }
+        }
+        // Seconds of one accelerator per prefill token and per decode token.
+        let (s_per_in, s_per_out) = if flop_form {
+            let (Some(p), Some(m)) = (spec.active_params_b, spec.mfu) else {
+                return Err(err_after(
+                    src,
+                    at,
+                    if spec.mfu.is_none() {
+                        "mfu"
+                    } else {
+                        "active_params_b"
+                    },
+                    "give both active_params_b (billions) and mfu (a fraction) for FLOP-stated work",
+                ));
+            };
+            positive(src, at, "active_params_b", p)?;
+            for (f, v) in [("mfu", Some(m)), ("decode_mfu", spec.decode_mfu)] {
+                if let Some(v) = v
+                    && !(v > 0.0 && v <= 1.0)
+                {
+                    return Err(err_after(
+                        src,
+                        at,
+                        f,
+                        &format!("expected a model-FLOP utilisation in (0, 1], found {v}"),
+                    ));
+                }
+            }
+            if group.peak_flops <= 0.0 {
+                return Err(err_after(
+                    src,
+                    at,
+                    "active_params_b",
+                    &format!(
+                        "pool {:?}'s accelerator states no peak_tflops in the library: add it in a --models file, or give acc_s_per_request",
+                        spec.pool.get_ref()
+                    ),
+                ));
+            }
+            let flop_per_token = 2.0 * p * 1e9;
+            (
+                flop_per_token / (group.peak_flops * m),
+                flop_per_token / (group.peak_flops * spec.decode_mfu.unwrap_or(m)),
+            )
+        } else {
+            (
+                spec.model_scale / group.prefill_tokens_per_s,
+                spec.model_scale / group.decode_tokens_per_s,
+            )
+        };
+        let token_work = |i: f64, o: f64| i * s_per_in + o * s_per_out;
+        // Per-state power: the class's busy accelerators draw the stated powers instead of the
+        // pool's full-load power, as one scale on the pool's dynamic power per unit of work.
+        let power_scale = if state_power {
+            let lo = pool_ref.idle_w_per_capacity;
+            let hi = lo + pool_ref.watts_per_busy;
+            let mut p = [0.0; 2];
+            for (k, (f, v)) in [
+                ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
+                ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let v = v.unwrap_or(hi);
+                if !(v.is_finite() && v >= lo && v <= hi) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        f,
+                        &format!(
+                            "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
+                        ),
+                    ));
+                }
+                p[k] = v;
+            }
+            let (ti, to) = (
+                tin.unwrap_or(0.0) * s_per_in,
+                tout.unwrap_or(0.0) * s_per_out,
+            );
+            if ti + to > 0.0 && pool_ref.watts_per_busy > 0.0 {
+                ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool_ref.watts_per_busy
+            } else {
+                1.0
+            }
+        } else {
+            1.0
         };
         let cv = spec
             .work_cv
@@ -261,6 +398,17 @@ impl ConsumerClass {
             let mean = if let Some(a) = acc_s {
                 a
             } else if let Some(w) = wh {
+                // Marginal energy: the pool's dynamic power per unit of work turns it into time.
+                if pool_ref.watts_per_busy <= 0.0 {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "wh_per_request",
+                        "the pool's servers draw no more at load than idle: give acc_s_per_request",
+                    ));
+                }
+                w * 3600.0 / pool_ref.watts_per_busy
+            } else if let Some(w) = wh_full {
                 // Energy per request at full load of the serving server, spread per accelerator.
                 w * 3600.0 / group.peak_w_per_accelerator
             } else if tin.is_some() || tout.is_some() {
@@ -270,7 +418,7 @@ impl ConsumerClass {
                     src,
                     at,
                     "name",
-                    "no work per request: give acc_s_per_request, wh_per_request or tokens_in/tokens_out (or a preset)",
+                    "no work per request: give acc_s_per_request, wh_per_request, wh_per_request_at_full_load or tokens_in/tokens_out (or a preset)",
                 ));
             };
             (rpd / 86_400.0, WorkDist::new(mean, cv), None)
@@ -293,6 +441,7 @@ impl ConsumerClass {
             } else {
                 0.0
             },
+            power_scale,
             work,
             max_queue_s: spec.max_queue_s,
             max_queue_work: spec.max_queue_s * ctx.fleet.pools[pool].capacity,
@@ -328,8 +477,7 @@ impl ConsumerClass {
             }
             None => {
                 let lambda = self.requests_per_s * dt_s as f64 * growth * shape();
-                let work = self.work.compound(lambda, rng);
-                (work / self.work.mean.max(f64::MIN_POSITIVE), work)
+                self.work.count_and_work(lambda, rng)
             }
         }
     }

@@ -53,6 +53,48 @@ impl Ctx<'_> {
     }
 }
 
+/// A held allocation's utilisation, given directly or as a measured average power per
+/// accelerator (`watts_per_accelerator`, with `watts_scope`): the form publications use
+/// ("chips x average W per chip x hours"). Exactly one of the two, or `default` when neither.
+pub fn utilisation_or_watts(
+    ctx: &Ctx,
+    at: usize,
+    pool: usize,
+    util_field: &str,
+    (utilisation, watts, scope): (Option<f64>, Option<f64>, Option<crate::fleet::WattsScope>),
+    default: f64,
+) -> Result<f64> {
+    use crate::library::{err_after, fraction};
+    match (utilisation, watts) {
+        (Some(_), Some(_)) => Err(err_after(
+            ctx.src,
+            at,
+            "watts_per_accelerator",
+            &format!("give either {util_field} or watts_per_accelerator, not both"),
+        )),
+        (Some(u), None) => {
+            if scope.is_some() {
+                return Err(err_after(
+                    ctx.src,
+                    at,
+                    "watts_scope",
+                    "watts_scope qualifies watts_per_accelerator, which is not given",
+                ));
+            }
+            fraction(ctx.src, at, util_field, u)?;
+            Ok(u)
+        }
+        (None, Some(w)) => ctx.fleet.pools[pool]
+            .utilisation_for_watts(
+                &ctx.fleet.groups,
+                w,
+                scope.unwrap_or(crate::fleet::WattsScope::Server),
+            )
+            .map_err(|m| err_after(ctx.src, at, "watts_per_accelerator", &m)),
+        (None, None) => Ok(default),
+    }
+}
+
 /// Scheduled or random windows in which a workload is raised (campaigns, surges).
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Episodes {

@@ -20,8 +20,13 @@ pub struct TrainingSpec {
     pub pool: Spanned<String>,
     /// Accelerators per job (default: the whole pool).
     pub accelerators: Option<f64>,
-    #[serde(default = "util")]
-    pub utilisation: f64,
+    /// Utilisation while computing (default 0.95); or state the power instead:
+    pub utilisation: Option<f64>,
+    /// Measured average power per accelerator while computing, W (instead of `utilisation`).
+    pub watts_per_accelerator: Option<f64>,
+    /// What that average covers: "server" (the accelerator's share of its server, host
+    /// included; default) or "accelerator" (the board alone).
+    pub watts_scope: Option<crate::fleet::WattsScope>,
     pub duration_days: f64,
     /// Coefficient of variation of the job duration (lognormal); 0 = fixed.
     #[serde(default)]
@@ -91,7 +96,18 @@ impl Training {
                 ),
             ));
         }
-        fraction(src, at, "utilisation", spec.utilisation)?;
+        let utilisation = super::utilisation_or_watts(
+            ctx,
+            at,
+            pool,
+            "utilisation",
+            (
+                spec.utilisation,
+                spec.watts_per_accelerator,
+                spec.watts_scope,
+            ),
+            util(),
+        )?;
         positive(src, at, "duration_days", spec.duration_days)?;
         non_negative(src, at, "duration_cv", spec.duration_cv)?;
         non_negative(src, at, "jobs_per_year", spec.jobs_per_year)?;
@@ -141,7 +157,7 @@ impl Training {
             name: spec.name.get_ref().clone(),
             pool,
             job_accelerators: acc,
-            utilisation: spec.utilisation,
+            utilisation,
             duration_s: spec.duration_days * 86_400.0,
             duration_cv: spec.duration_cv,
             start_s,

@@ -22,7 +22,12 @@ pub struct TwinSpec {
     /// Share of the pool's accelerators allocated to this twin.
     #[serde(default = "one")]
     pub allocation: f64,
-    pub base_utilisation: f64,
+    /// Utilisation in the main shift; or state the power instead:
+    pub base_utilisation: Option<f64>,
+    /// Measured average power per allocated accelerator in the main shift, W.
+    pub watts_per_accelerator: Option<f64>,
+    /// "server" (host share included; default) or "accelerator" (the board alone).
+    pub watts_scope: Option<crate::fleet::WattsScope>,
     /// Local [start, end) hours of the main shift; outside it the load is `off_shift_factor`.
     pub shift_hours: Option<[f64; 2]>,
     #[serde(default = "one")]
@@ -101,7 +106,26 @@ impl Twin {
         let at = spec.name.span().start;
         let pool = ctx.pool(&spec.pool)?;
         fraction(src, at, "allocation", spec.allocation)?;
-        fraction(src, at, "base_utilisation", spec.base_utilisation)?;
+        let base_utilisation = super::utilisation_or_watts(
+            ctx,
+            at,
+            pool,
+            "base_utilisation",
+            (
+                spec.base_utilisation,
+                spec.watts_per_accelerator,
+                spec.watts_scope,
+            ),
+            f64::NAN,
+        )?;
+        if base_utilisation.is_nan() {
+            return Err(err_after(
+                src,
+                at,
+                "base_utilisation",
+                "missing: give base_utilisation (a fraction) or watts_per_accelerator (W)",
+            ));
+        }
         non_negative(src, at, "off_shift_factor", spec.off_shift_factor)?;
         non_negative(src, at, "weekend_factor", spec.weekend_factor)?;
         non_negative(src, at, "jitter_sd", spec.jitter_sd)?;
@@ -188,7 +212,7 @@ impl Twin {
             name: spec.name.get_ref().clone(),
             pool,
             accelerators: spec.allocation * ctx.fleet.pools[pool].capacity,
-            base_utilisation: spec.base_utilisation,
+            base_utilisation,
             shift,
             weekend_factor: spec.weekend_factor,
             utc_offset_s,

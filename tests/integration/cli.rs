@@ -42,22 +42,31 @@ fn default_run_writes_a_year_of_ordered_bands() {
             col(&h, &format!("{m}_{b}"));
         }
     }
-    assert_eq!(h.len(), 1 + 18 * 4);
+    // 18 metrics and the unheld idle (issue 8), each with mean and three percentiles.
+    col(&h, "it_idle_unallocated_mw_mean");
+    assert_eq!(h.len(), 1 + 19 * 4);
     // The default study's clock is UTC-5 from 2025-01-01.
     assert_eq!(rows[0][0], "2025-01-01T00:00:00-05:00");
     assert_eq!(rows[1][0], "2025-01-01T01:00:00-05:00");
     assert_eq!(rows[8759][0], "2025-12-31T23:00:00-05:00");
     let f = |r: &Vec<String>, c: usize| r[c].parse::<f64>().unwrap();
-    let sectors: Vec<usize> = ["consumer", "industrial", "training", "defense"]
-        .iter()
-        .map(|s| col(&h, &format!("it_{s}_mw_mean")))
-        .collect();
+    // The four sectors and the idle nobody holds (issue 8) add up to IT.
+    let sectors: Vec<usize> = [
+        "consumer",
+        "industrial",
+        "training",
+        "defense",
+        "idle_unallocated",
+    ]
+    .iter()
+    .map(|s| col(&h, &format!("it_{s}_mw_mean")))
+    .collect();
     let total = col(&h, "it_total_mw_mean");
     let fac = col(&h, "facility_mw_mean");
     let peak = col(&h, "facility_peak_mw_mean");
     for r in &rows {
         // Bands ordered for every metric.
-        for m in 0..18 {
+        for m in 0..19 {
             let c = 1 + 4 * m;
             let (p05, p50, p95) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
             assert!(

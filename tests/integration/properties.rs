@@ -145,7 +145,10 @@ proptest! {
             prop_assert!(it >= idle_mw * (1.0 - 1e-5), "IT {it} below idle floor {idle_mw}");
             prop_assert!(fac >= it * (1.0 - 1e-6), "facility {fac} < IT {it}");
             prop_assert!(f64::from(row[M_FACILITY_PEAK]) >= fac * (1.0 - 1e-5));
-            let sectors: f64 = row[..4].iter().map(|x| f64::from(*x)).sum();
+            // The four sectors and the unheld idle (no sector's) add up to IT.
+            let idle_pos = sc.metric_pos(dcload::engine::M_IDLE_UNALLOC).unwrap();
+            let sectors: f64 = row[..4].iter().map(|x| f64::from(*x)).sum::<f64>()
+                + f64::from(row[idle_pos]);
             prop_assert!((sectors - it).abs() <= 1e-4 * it.max(1.0));
             if physics {
                 // Energy balance: facility = IT + cooling + losses (hourly means, f32 rounding).
