@@ -289,6 +289,7 @@ impl Scenario {
             fleet: &fleet,
             base_dir,
             utc_offset_s,
+            start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
             step_s: spec.step_s,
             horizon_s: spec.horizon_hours * 3600,
         };

@@ -14,5 +14,6 @@ mod properties;
 mod reliability;
 mod reproductions;
 mod resume_shard;
+mod trace_clock;
 mod uncertain;
 mod utility;
