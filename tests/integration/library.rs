@@ -61,9 +61,13 @@ fn every_new_library_entry_loads_resolves_and_is_cited() {
     let srv_text = std::fs::read_to_string(repo("models/servers.toml")).unwrap();
     let rack_text = std::fs::read_to_string(repo("models/racks.toml")).unwrap();
     for rack in NEW_RACKS {
-        let r = lib.rack(rack).unwrap_or_else(|| panic!("rack {rack} missing"));
+        let r = lib
+            .rack(rack)
+            .unwrap_or_else(|| panic!("rack {rack} missing"));
         let s = lib.server(r.server.get_ref()).expect("server");
-        let a = lib.accelerator(s.accelerator.get_ref()).expect("accelerator");
+        let a = lib
+            .accelerator(s.accelerator.get_ref())
+            .expect("accelerator");
         assert_sourced("rack", rack, block(&rack_text, "rack", rack));
         assert_sourced(
             "server",
@@ -124,10 +128,16 @@ fn nvl72_racks_peak_within_the_published_range() {
     };
     // NVIDIA / press ~120 kW; Supermicro 8 x 33 kW shelves, 132 kW per rack.
     let gb200 = rack_peak_kw("gb200-nvl72");
-    assert!((120.0..=132.0).contains(&gb200), "GB200 NVL72 peak {gb200} kW");
+    assert!(
+        (120.0..=132.0).contains(&gb200),
+        "GB200 NVL72 peak {gb200} kW"
+    );
     // Supermicro GB300 NVL72: ~132-140 kW operating power.
     let gb300 = rack_peak_kw("gb300-nvl72");
-    assert!((132.0..=140.0).contains(&gb300), "GB300 NVL72 peak {gb300} kW");
+    assert!(
+        (132.0..=140.0).contains(&gb300),
+        "GB300 NVL72 peak {gb300} kW"
+    );
     assert_eq!(
         lib.rack("gb200-nvl72").unwrap().servers
             * lib.server("GB200-NVL72-tray").unwrap().accelerators,
@@ -155,7 +165,10 @@ fn published_average_watts_per_chip_with_host_share_are_reachable() {
         ("V100-DGX1", 330.0),
     ] {
         let (idle, peak) = per_accelerator_range(&lib, server);
-        assert!(idle < w && w < peak, "{server}: {w} W outside {idle}..{peak}");
+        assert!(
+            idle < w && w < peak,
+            "{server}: {w} W outside {idle}..{peak}"
+        );
     }
     // The DGX-1: NVIDIA datasheet 3.5 kW max; per-GPU host share 137.5 W at full load, so 330 W
     // per V100 (above its 300 W TDP) is utilisation 0.685 with the linear power model.
