@@ -8,6 +8,7 @@ mod defense;
 mod demand_response;
 mod determinism;
 mod facility;
+mod horizons;
 mod library;
 mod outages;
 mod properties;
