@@ -41,8 +41,10 @@ pub struct RunSpec {
     /// The study clock's offset from UTC, e.g. "-05:00"; timestamps are written in it.
     #[serde(default = "default_offset")]
     pub utc_offset: String,
-    #[serde(default = "default_horizon")]
-    pub horizon_hours: u64,
+    /// Simulated hours (may be fractional: a whole number of steps); or give `end`.
+    pub horizon_hours: Option<Hours>,
+    /// End date-time `YYYY-MM-DDTHH:MM[:SS]` on the study clock (instead of `horizon_hours`).
+    pub end: Option<String>,
     #[serde(default = "default_step")]
     pub step_s: u64,
     #[serde(default = "default_seed")]
@@ -75,8 +77,126 @@ fn default_start() -> String {
 fn default_offset() -> String {
     "+00:00".into()
 }
-fn default_horizon() -> u64 {
-    8760
+/// Default horizon: one 365-day year.
+const DEFAULT_HORIZON_HOURS: f64 = 8760.0;
+/// Longest horizon, hours (100 leap years).
+const MAX_HORIZON_HOURS: u64 = 100 * 8784;
+
+/// A number of hours from the run file: a whole or fractional number (written back as given).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hours(pub f64);
+
+impl Serialize for Hours {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.0.fract() == 0.0 && self.0.abs() < 9.0e15 {
+            s.serialize_i64(self.0 as i64)
+        } else {
+            s.serialize_f64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hours {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Hours, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Hours;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of hours, e.g. 8760 or 355.2")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Hours, E> {
+                Ok(Hours(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Hours, E> {
+                Ok(Hours(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Hours, E> {
+                Ok(Hours(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The horizon in seconds from `horizon_hours` or `end` (see the README's Study table).
+fn resolve_horizon(spec: &RunSpec, src: &Source, start: Date, step_s: u64) -> Result<u64> {
+    let max_s = MAX_HORIZON_HOURS * 3600;
+    let steps_msg = |secs: f64| {
+        let lo = (secs / step_s as f64).floor() as u64 * step_s;
+        let hi = lo + step_s;
+        format!(
+            "is not a whole number of {step_s}-s steps; the nearest horizons are {} h and {} h",
+            fmt_hours(lo),
+            fmt_hours(hi)
+        )
+    };
+    match (spec.horizon_hours, &spec.end) {
+        (Some(_), Some(_)) => Err(src.error(
+            "end",
+            "give the horizon one way: horizon_hours or end, not both",
+        )),
+        (h, None) => {
+            let h = h.map_or(DEFAULT_HORIZON_HOURS, |h| h.0);
+            if !(h.is_finite() && h * 3600.0 >= step_s as f64 && h <= MAX_HORIZON_HOURS as f64) {
+                return Err(src.error(
+                    "horizon_hours",
+                    format!("expected 1 step to 100 years (878,400 hours), found {h}"),
+                ));
+            }
+            let secs = h * 3600.0;
+            let whole = secs.round();
+            if (secs - whole).abs() > 1e-6 || !(whole as u64).is_multiple_of(step_s) {
+                return Err(src.error("horizon_hours", format!("{h} h {}", steps_msg(secs))));
+            }
+            Ok(whole as u64)
+        }
+        (None, Some(e)) => {
+            let end_s = parse_local_datetime(e).map_err(|m| src.error("end", m))?;
+            let start_s = start.days_since_epoch() * 86_400;
+            let secs = end_s - start_s;
+            if secs <= 0 {
+                return Err(src.error(
+                    "end",
+                    format!(
+                        "end {e:?} is not after the start ({start} 00:00); expected a later date-time"
+                    ),
+                ));
+            }
+            if secs as u64 > max_s {
+                return Err(src.error("end", "expected at most 100 years after the start"));
+            }
+            if !(secs as u64).is_multiple_of(step_s) {
+                return Err(src.error("end", format!("{e:?} {}", steps_msg(secs as f64))));
+            }
+            Ok(secs as u64)
+        }
+    }
+}
+
+/// Seconds as hours, without trailing zeros (e.g. "355.2", "355.216667").
+fn fmt_hours(secs: u64) -> String {
+    let s = format!("{:.6}", secs as f64 / 3600.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS]` (or with a space) to seconds since 1970-01-01 00:00 on the same clock.
+fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
+    let err = || {
+        format!("expected a date-time like \"2026-03-01T00:00\" on the study clock, found {s:?}")
+    };
+    let (d, t) = s.trim().split_once(['T', ' ']).ok_or_else(err)?;
+    let date = Date::parse(d).map_err(|_| err())?;
+    let parts: Vec<&str> = t.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+        return Err(err());
+    }
+    let num = |p: &str| p.parse::<i64>().map_err(|_| err());
+    let (h, m) = (num(parts[0])?, num(parts[1])?);
+    let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+        return Err(err());
+    }
+    Ok(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec)
 }
 fn default_step() -> u64 {
     60
@@ -117,7 +237,10 @@ pub struct Scenario {
     pub file: String,
     pub start: Date,
     pub calendar: Calendar,
+    /// Hourly rows: the horizon in hours, rounded up (a partial last hour has its own row).
     pub horizon_hours: u64,
+    /// The horizon, seconds: a whole number of steps.
+    pub horizon_s: u64,
     pub step_s: u64,
     pub seed: u64,
     pub trials: u32,
@@ -270,12 +393,8 @@ impl Scenario {
                 format!("expected a divisor of 3600 seconds (1, 2, 5, 10, 15, 30, 60, 300, 900, 3600 ...), found {}", spec.step_s),
             ));
         }
-        if spec.horizon_hours == 0 || spec.horizon_hours > 100 * 8784 {
-            return Err(src.error(
-                "horizon_hours",
-                "expected 1 hour to 100 years (878,400 hours)",
-            ));
-        }
+        let horizon_s = resolve_horizon(&spec, src, start, spec.step_s)?;
+        let horizon_hours = horizon_s.div_ceil(3600);
         if spec.trials == 0 {
             return Err(src.error("trials", "expected at least 1 trial"));
         }
@@ -289,8 +408,9 @@ impl Scenario {
             fleet: &fleet,
             base_dir,
             utc_offset_s,
+            start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
             step_s: spec.step_s,
-            horizon_s: spec.horizon_hours * 3600,
+            horizon_s,
         };
         let consumers = spec
             .consumer
@@ -324,7 +444,7 @@ impl Scenario {
             base_dir,
             &calendar,
             start,
-            spec.horizon_hours,
+            horizon_hours,
         )?;
         let failures = spec
             .failures
@@ -352,7 +472,8 @@ impl Scenario {
             file: src.name.clone(),
             start,
             calendar: Calendar::new(start, utc_offset_s),
-            horizon_hours: spec.horizon_hours,
+            horizon_hours,
+            horizon_s,
             step_s: spec.step_s,
             seed: spec.seed,
             trials: spec.trials,
@@ -388,7 +509,7 @@ impl Scenario {
             "{}: {} trials x {} h from {} (UTC{}), step {} s, seed {}\n",
             self.name,
             self.trials,
-            self.horizon_hours,
+            fmt_hours(self.horizon_s),
             self.start,
             crate::time::format_utc_offset(self.calendar.utc_offset_s()),
             self.step_s,

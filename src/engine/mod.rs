@@ -227,7 +227,9 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     let steps_per_week = (WEEK_S as u64 / dt) as usize;
     let mut week_step =
         sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s()) * (86_400 / dt as usize);
-    for step in 0..(sc.horizon_hours * steps_per_hour) {
+    // The horizon is a whole number of steps; a partial last hour is closed at the last step.
+    let total_steps = sc.horizon_s / dt;
+    for step in 0..total_steps {
         let t = SimTime(step * dt);
         if st.events.next_time() <= t.0 {
             st.process_events(sc, t.0);
@@ -674,11 +676,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             week_step = 0;
         }
         step_in_hour += 1;
-        if step_in_hour == steps_per_hour {
+        if step_in_hour == steps_per_hour || step + 1 == total_steps {
+            // Rows are means over the hour's steps (a partial last hour: over the steps it has);
+            // `frac` turns a mean into the hour's energy (1 for a whole hour).
+            let frac = if step_in_hour == steps_per_hour {
+                1.0
+            } else {
+                step_in_hour as f64 / steps_per_hour as f64
+            };
+            let n = step_in_hour as f64;
             step_in_hour = 0;
             let h = (step / steps_per_hour) as usize;
             let mut row = [0f32; METRICS.len()];
-            let n = steps_per_hour as f64;
             for m in 0..=M_FACILITY {
                 row[m] = (hour_acc[m] / n / 1e6) as f32;
             }
@@ -694,7 +703,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 } else {
                     0.0
                 };
-                let facility_kwh = hour_acc[M_FACILITY] / n / 1000.0;
+                let facility_kwh = hour_acc[M_FACILITY] / n / 1000.0 * frac;
                 let off_m3 = facility_kwh * fac.grid_water_l_per_kwh / 1000.0;
                 row[M_WATER_ON] = (hour_acc[M_WATER_ON] / 1000.0) as f32;
                 row[M_WATER_OFF] = off_m3 as f32;
@@ -702,8 +711,8 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 row[M_WETBULB] = hour_acc[M_WETBULB] as f32;
                 row[M_INLET_MAX] = hour_inlet_max as f32;
                 row[M_THROTTLED] = hour_acc[M_THROTTLED] as f32;
-                sum.cooling_mwh += hour_acc[M_COOLING] / n / 1e6;
-                sum.losses_mwh += hour_acc[M_LOSSES] / n / 1e6;
+                sum.cooling_mwh += hour_acc[M_COOLING] / n / 1e6 * frac;
+                sum.losses_mwh += hour_acc[M_LOSSES] / n / 1e6 * frac;
                 sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
                 sum.water_offsite_m3 += off_m3;
                 sum.throttled_acc_h += hour_acc[M_THROTTLED];
@@ -711,7 +720,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             }
             if let Some(g) = &sc.grid.carbon_g_per_kwh {
                 // MWh x gCO2/kWh = kgCO2; / 1000 = t.
-                let t = hour_acc[M_FACILITY] / n / 1e6 * g[h] / 1000.0;
+                let t = hour_acc[M_FACILITY] / n / 1e6 * frac * g[h] / 1000.0;
                 row[M_CO2] = t as f32;
                 sum.co2_t += t;
             }
@@ -731,7 +740,8 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             hour_peak = 0.0;
         }
     }
-    let mean_mw = sum.energy_mwh / sc.horizon_hours as f64;
+    st.finish_at_horizon(sc);
+    let mean_mw = sum.energy_mwh / (sc.horizon_s as f64 / 3600.0);
     sum.load_factor = if sum.peak_mw > 0.0 {
         mean_mw / sum.peak_mw
     } else {
@@ -783,7 +793,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     sum.fuel_l = sum.generator_mwh * crate::grid::outage::DIESEL_L_PER_MWH;
     sum.generator_co2_t = sum.fuel_l * crate::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
     sum.training_lost_acc_h = st.training_lost_acc_s / 3600.0;
-    let total_steps = (sc.horizon_hours * steps_per_hour) as f64;
+    let total_steps = total_steps as f64;
     sum.mission_availability = if sc.failures.is_some() {
         st.mission_up_steps
             .iter()

@@ -199,7 +199,7 @@ impl TrialState {
     pub fn new(sc: &Scenario, trial: u32) -> TrialState {
         let seed = sc.seed;
         let np = sc.fleet.pools.len();
-        let horizon_s = sc.horizon_hours * 3600;
+        let horizon_s = sc.horizon_s;
         let dt = sc.step_s as f64;
         let physics = match &sc.facility {
             Facility::Physics(p) => {
@@ -421,6 +421,20 @@ impl TrialState {
         st
     }
 
+    /// At the horizon: jobs whose end falls exactly on it (and owe no redone work) complete;
+    /// nothing else happens there, since the horizon is the end of the last step.
+    pub fn finish_at_horizon(&mut self, sc: &Scenario) {
+        while let Some((_, e)) = self.events.pop_due(sc.horizon_s) {
+            if let Event::JobEnd { w, slot, epoch } = e {
+                let s = self.slots[w as usize][slot as usize];
+                if s.active && s.epoch == epoch && s.extension_s == 0 {
+                    self.slots[w as usize][slot as usize].active = false;
+                    self.jobs_completed += 1;
+                }
+            }
+        }
+    }
+
     /// Applies every event due at or before `now`.
     pub fn process_events(&mut self, sc: &Scenario, now: u64) {
         while let Some((_, e)) = self.events.pop_due(now) {
@@ -433,7 +447,7 @@ impl TrialState {
                         // The Poisson process schedules its own next arrival.
                         let gap = exponential(YEAR_S / tr.jobs_per_year, &mut self.rng_training[w]);
                         let next = now + gap.round().max(1.0) as u64;
-                        if next < sc.horizon_hours * 3600 {
+                        if next < sc.horizon_s {
                             self.events.push(next, Event::JobArrival { w: w as u32 });
                         }
                     }

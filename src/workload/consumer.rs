@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::arrivals::WorkDist;
 use super::shape::{DailyShape, WeekTable, WeeklyShape};
-use super::trace::Trace;
+use super::trace::{Trace, TraceClock};
 use super::{Ctx, one};
 use crate::error::{Error, Result};
 use crate::library::{err_after, non_negative, positive};
@@ -75,6 +75,9 @@ pub struct TraceSpec {
     /// Apply the class's daily and weekly shape on top of the trace (default false).
     #[serde(default)]
     pub shaped: bool,
+    /// The clock the trace's timestamps were recorded in, e.g. "-08:00", for timestamps that
+    /// carry no offset of their own; default the class's `utc_offset` (else the study's).
+    pub utc_offset: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -369,7 +372,18 @@ impl ConsumerClass {
                 file: path.display().to_string(),
                 source: e,
             })?;
-            let tr = Trace::parse(&path.display().to_string(), &text, token_work)?;
+            let stated_offset_s = match &ts.utc_offset {
+                Some(o) => {
+                    Some(parse_utc_offset(o).map_err(|m| err_after(src, at, "utc_offset", &m))?)
+                }
+                None => None,
+            };
+            let clock = TraceClock {
+                stated_offset_s,
+                default_offset_s: utc_offset_s,
+                study_start_utc_s: ctx.start_utc_s,
+            };
+            let tr = Trace::parse(&path.display().to_string(), &text, clock, token_work)?;
             let own_rate = tr.rate_per_s();
             let target = ts
                 .requests_per_day
