@@ -162,7 +162,7 @@ pub fn classes_csv(sc: &Scenario, results: &[TrialResult]) -> String {
 
 /// `jobs.csv`: one row per trial and training job.
 pub fn jobs_csv(sc: &Scenario, results: &[TrialResult]) -> String {
-    let horizon_s = sc.horizon_hours * 3600;
+    let horizon_s = sc.horizon_s;
     let mut out = String::from(
         "trial,training,job,pool,start,end,completed,accelerators,accelerator_hours,mwh,avg_w_per_accelerator,restarts\n",
     );

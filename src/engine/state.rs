@@ -430,6 +430,9 @@ impl TrialState {
                 if s.active && s.epoch == epoch && s.extension_s == 0 {
                     self.slots[w as usize][slot as usize].active = false;
                     self.jobs_completed += 1;
+                    let rec = &mut self.jobs[s.record as usize];
+                    rec.end_s = Some(sc.horizon_s);
+                    rec.completed = true;
                 }
             }
         }

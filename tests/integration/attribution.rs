@@ -46,6 +46,12 @@ fn job_at_stated_watts_gets_exactly_its_energy() {
     );
     assert!(j.completed);
     assert_eq!(j.end_s, Some(2 * 86_400));
+    // A job ending exactly at the horizon is completed, in its record too.
+    let at_horizon = scenario(&JOB.replace("horizon_hours = 72", "horizon_hours = 48"));
+    let s48 = &trials(&at_horizon)[0].summary;
+    assert_eq!(s48.training_jobs_completed, 1);
+    assert!(s48.jobs[0].completed);
+    assert_eq!(s48.jobs[0].end_s, Some(48 * 3600));
     // Training sector = its job; the rest of the IT energy is unheld idle.
     assert!((s.sector_mwh[2] / want - 1.0).abs() < 1e-9);
     let pool = &sc.fleet.pools[0];
@@ -212,6 +218,7 @@ fn holders_sum_to_it_every_hour() {
     let lib = Library::builtin().unwrap();
     let mut sc = dcload::study::Scenario::default_study(&lib).unwrap();
     sc.horizon_hours = 24 * 21;
+    sc.horizon_s = sc.horizon_hours * 3600;
     sc.trials = 1;
     let r = dcload::engine::run_trial(&sc, 0);
     let nm = sc.metrics().len();

@@ -57,3 +57,27 @@ fn de_vries_2023_chatgpt_daily_energy_and_wh_per_request() {
         );
     }
 }
+
+/// Patterson et al., "Carbon Emissions and Large Neural Network Training" (arXiv 2104.10350,
+/// 2021), Table 4: GPT-3 on 10,000 V100 for 14.8 days at 330 W per GPU (host share included) and
+/// PUE 1.10 used 1,287 MWh. Stated as published (`watts_per_accelerator`), the job's IT energy is
+/// exactly chips x W x hours and the facility's within 0.5 % of the paper (its own rounding).
+#[test]
+fn patterson_2021_gpt3_training_energy() {
+    let sc = load("runs/patterson-2021-gpt3.toml");
+    let s = &trials(&sc)[0].summary;
+    assert_eq!(s.jobs.len(), 1);
+    let j = &s.jobs[0];
+    assert!(j.completed, "the job ends exactly at the 355.2 h horizon");
+    let it = 10_000.0 * 330.0 * 14.8 * 24.0 / 1e6;
+    assert!((j.energy_j / 3.6e9 / it - 1.0).abs() < 1e-9);
+    assert!(
+        s.idle_unallocated_mwh.abs() < 1e-6,
+        "the job holds the whole pool"
+    );
+    assert!(
+        (s.energy_mwh / 1287.0 - 1.0).abs() < 0.005,
+        "{:.1} MWh, paper 1,287",
+        s.energy_mwh
+    );
+}

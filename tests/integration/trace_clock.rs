@@ -48,20 +48,14 @@ fn a_trace_replays_at_its_recorded_clock_hours_in_the_output() {
     let served = served_per_hour(&study("+00:00", ""));
     for (h, n) in served.iter().enumerate() {
         let want = if h % 2 == 0 { 11.0 } else { 12.0 };
-        assert!(
-            (n - want).abs() < 1e-3,
-            "hour {h}: {n} requests, want {want}"
-        );
+        assert!(*n == want, "hour {h}: {n} requests, want {want}");
     }
     // The trace recorded at UTC, replayed on a -05:00 study clock: 18:17 UTC is 13:17 local, so
     // odd local hours now hold 7 + 4.
     let served = served_per_hour(&study("-05:00", r#", utc_offset = "+00:00""#));
     for (h, n) in served.iter().enumerate() {
         let want = if h % 2 == 1 { 11.0 } else { 12.0 };
-        assert!(
-            (n - want).abs() < 1e-3,
-            "hour {h}: {n} requests, want {want}"
-        );
+        assert!(*n == want, "hour {h}: {n} requests, want {want}");
     }
 }
 
@@ -72,9 +66,6 @@ fn a_trace_scaled_to_a_daily_volume_keeps_its_shape() {
     let served = served_per_hour(&text);
     for (h, n) in served.iter().enumerate() {
         let want = if h % 2 == 0 { 110.0 } else { 120.0 };
-        assert!(
-            (n - want).abs() < 1e-2,
-            "hour {h}: {n} requests, want {want}"
-        );
+        assert!(*n == want, "hour {h}: {n} requests, want {want}");
     }
 }
