@@ -48,15 +48,18 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(werr)
 }
 
-/// The hourly CSV: a timestamp, then mean/p05/p50/p95 across trials of every metric.
+/// The hourly CSV: a timestamp, then the mean and the run's percentiles across trials of every
+/// metric (`facility_mw_mean`, `facility_mw_p10`, `facility_mw_p50`, `facility_mw_p90` ...).
 pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let metrics = sc.metrics();
     let nm = metrics.len();
     let hours = sc.horizon_hours as usize;
     let mut out = String::with_capacity(hours * 400);
     out.push_str("timestamp");
+    let pnames = sc.percentiles.names();
     for m in metrics {
-        for b in ["mean", "p05", "p50", "p95"] {
+        let _ = write!(out, ",{m}_mean");
+        for b in &pnames {
             let _ = write!(out, ",{m}_{b}");
         }
     }
@@ -71,11 +74,13 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
                 for (x, b) in scratch.iter_mut().zip(&block) {
                     *x = f64::from(b[(h - h0) * nm + m]);
                 }
-                let b = Band::of(&mut scratch);
+                let b = Band::of(&mut scratch, &sc.percentiles);
                 let prec = precision(name);
-                for v in [b.mean, b.p05, b.p50, b.p95] {
+                out.push(',');
+                push_fixed(&mut out, b.mean, prec);
+                for (_, v) in &b.pct {
                     out.push(',');
-                    push_fixed(&mut out, v, prec);
+                    push_fixed(&mut out, *v, prec);
                 }
             }
             out.push('\n');
@@ -279,6 +284,10 @@ struct Summary<'a> {
     /// Standard error of the mean annual energy and peak across trials.
     energy_mwh_se: f64,
     peak_mw_se: f64,
+    /// The percentile set of every output file, in percent.
+    percentiles: &'a [f64],
+    /// Percentiles that rest on too few trials (see [`crate::stats::Percentiles::thin`]).
+    percentile_warnings: Vec<String>,
     metrics: Vec<(String, Band)>,
     ramps: crate::utility::Ramps,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -304,7 +313,7 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
         .into_iter()
         .map(|(name, _, f)| {
             let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
-            (name.to_string(), Band::of(&mut v))
+            (name.to_string(), Band::of(&mut v, &sc.percentiles))
         })
         .collect();
     for (i, name) in sc.parameter_names().into_iter().enumerate() {
@@ -312,7 +321,7 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
             .iter()
             .filter_map(|r| r.summary.params.get(i).copied())
             .collect();
-        bands.push((name, Band::of(&mut v)));
+        bands.push((name, Band::of(&mut v, &sc.percentiles)));
     }
     bands
 }
@@ -336,6 +345,8 @@ pub fn summary_json(
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
         peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
+        percentiles: sc.percentiles.values(),
+        percentile_warnings: sc.percentiles.warnings(results.len()),
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
         sensitivity: sensitivity(sc, results),

@@ -49,6 +49,10 @@ pub struct RunSpec {
     pub seed: u64,
     #[serde(default = "default_trials")]
     pub trials: u32,
+    /// The percentile set of every output file, in percent (default 10, 50, 90); `--percentiles`
+    /// overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<Vec<f64>>,
     pub site: SiteSpec,
     #[serde(default)]
     pub consumer: Vec<ConsumerSpec>,
@@ -132,6 +136,8 @@ pub struct Scenario {
     /// Hourly metrics written for this study (ids into `engine::METRICS`) and their names.
     pub metric_ids: Vec<usize>,
     pub metric_names: Vec<&'static str>,
+    /// Percentiles reported across trials in every output file.
+    pub percentiles: crate::stats::Percentiles,
     /// Parameters given as distributions, with what is needed to re-resolve a sampled study.
     pub uncertain: Option<Arc<UncertainStudy>>,
     pub spec: RunSpec,
@@ -282,6 +288,11 @@ impl Scenario {
         if spec.site.group.is_empty() {
             return Err(src.error("site", "expected at least one [[site.group]]"));
         }
+        let percentiles = match &spec.percentiles {
+            Some(list) => crate::stats::Percentiles::new(list)
+                .map_err(|m| src.error("percentiles", m))?,
+            None => crate::stats::Percentiles::default(),
+        };
         let fleet = build_fleet(&spec, src, lib)?;
         let ctx = Ctx {
             lib,
@@ -364,6 +375,7 @@ impl Scenario {
             failures,
             metric_ids,
             metric_names,
+            percentiles,
             uncertain: None,
             spec,
         })

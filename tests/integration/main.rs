@@ -1,6 +1,7 @@
 //! dcload's integration tests, linked as one binary (one link step instead of many).
 
 mod bad_input;
+mod bands;
 mod carbon_cost;
 mod cli;
 mod common;

@@ -120,6 +120,8 @@ fn load_8760_has_a_row_per_hour_and_ordered_percentiles() {
             dir.path().join("r.toml").to_str().unwrap(),
             "--quiet",
             "--traces",
+            "--percentiles",
+            "50,90,99",
             "--out",
             out.to_str().unwrap(),
         ]);
