@@ -124,20 +124,30 @@ fn precision(name: &str) -> usize {
     }
 }
 
-/// One row per demand-response event and trial.
+/// One row per demand-response event and trial: what was asked, the metered baseline and
+/// demand over the event, what was delivered (baseline minus demand) and the shortfall, then the
+/// rebound after the event (hours measured, MWh above the baseline, its highest hourly MW).
 pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
-    let mut out = String::from("trial,start,hours,requested_mw,delivered_mw,shortfall_mw\n");
+    let mut out = String::from(
+        "trial,start,hours,requested_mw,baseline_mw,metered_mw,delivered_mw,shortfall_mw,baseline_days,rebound_hours,rebound_mwh,rebound_peak_mw\n",
+    );
     for r in results {
         for o in &r.summary.dr_outcomes {
             let _ = writeln!(
                 out,
-                "{},{},{:.3},{:.4},{:.4},{:.4}",
+                "{},{},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.3},{:.4},{:.4}",
                 r.summary.trial,
                 sc.calendar.timestamp(SimTime(o.start_s)),
                 o.duration_s as f64 / 3600.0,
                 o.requested_mw,
+                o.baseline_mw,
+                o.metered_mw,
                 o.delivered_mw,
-                (o.requested_mw - o.delivered_mw).max(0.0)
+                (o.requested_mw - o.delivered_mw).max(0.0),
+                o.baseline_days,
+                o.rebound_hours,
+                o.rebound_mwh,
+                o.rebound_peak_mw,
             );
         }
     }
@@ -177,7 +187,7 @@ const PHYSICS_COLUMNS: [Column; 8] = [
     ("plant_hours_short", 4, |s| s.plant_hours_short),
 ];
 
-const LIMIT_COLUMNS: [Column; 7] = [
+const LIMIT_COLUMNS: [Column; 10] = [
     ("exceed_hours", 4, |s| s.exceed_hours),
     ("exceed_mwh", 4, |s| s.exceed_mwh),
     ("exceed_worst_mw", 4, |s| s.exceed_worst_mw),
@@ -185,6 +195,9 @@ const LIMIT_COLUMNS: [Column; 7] = [
     ("shed_industrial_acc_h", 4, |s| s.shed_industrial_acc_h),
     ("deferred_consumer_acc_h", 4, |s| s.deferred_consumer_acc_h),
     ("cap_shortfall_hours", 4, |s| s.cap_shortfall_hours),
+    ("curtailed_hours", 4, |s| s.curtailed_hours),
+    ("curtailed_mwh", 4, |s| s.curtailed_mwh),
+    ("curtailed_max_mw", 4, |s| s.curtailed_max_mw),
 ];
 
 const FAILURE_COLUMNS: [Column; 3] = [
@@ -205,12 +218,14 @@ const OUTAGE_COLUMNS: [Column; 7] = [
     ("ups_unprotected_hours", 4, |s| s.ups_unprotected_hours),
 ];
 
-const DR_COLUMNS: [Column; 5] = [
+const DR_COLUMNS: [Column; 7] = [
     ("dr_events", 0, |s| s.dr_events as f64),
     ("dr_requested_mwh", 4, |s| s.dr_requested_mwh),
     ("dr_delivered_mwh", 4, |s| s.dr_delivered_mwh),
     ("dr_shortfall_mwh", 4, |s| s.dr_shortfall_mwh),
     ("dr_deferred_acc_h", 4, |s| s.dr_deferred_acc_h),
+    ("dr_rebound_mwh", 4, |s| s.dr_rebound_mwh),
+    ("dr_rebound_peak_mw", 4, |s| s.dr_rebound_peak_mw),
 ];
 
 const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];

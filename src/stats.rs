@@ -65,9 +65,9 @@ impl Percentiles {
         let list: std::result::Result<Vec<f64>, String> = text
             .split(',')
             .map(|x| {
-                x.trim()
-                    .parse::<f64>()
-                    .map_err(|_| format!("expected numbers separated by commas (e.g. 10,50,90), found {x:?}"))
+                x.trim().parse::<f64>().map_err(|_| {
+                    format!("expected numbers separated by commas (e.g. 10,50,90), found {x:?}")
+                })
             })
             .collect();
         Percentiles::new(&list?)

@@ -289,8 +289,9 @@ impl Scenario {
             return Err(src.error("site", "expected at least one [[site.group]]"));
         }
         let percentiles = match &spec.percentiles {
-            Some(list) => crate::stats::Percentiles::new(list)
-                .map_err(|m| src.error("percentiles", m))?,
+            Some(list) => {
+                crate::stats::Percentiles::new(list).map_err(|m| src.error("percentiles", m))?
+            }
             None => crate::stats::Percentiles::default(),
         };
         let fleet = build_fleet(&spec, src, lib)?;
@@ -351,6 +352,9 @@ impl Scenario {
         }
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);
+        }
+        if matches!(grid.limit, Some((_, crate::grid::site::LimitPolicy::Cap))) {
+            metric_ids.push(crate::engine::M_SHED);
         }
         let metric_names = metric_ids
             .iter()

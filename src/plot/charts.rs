@@ -204,13 +204,12 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
             ctx.period_text()
         )
     };
-    let widest = f
-        .hi
-        .iter()
-        .zip(&f.lo)
-        .map(|(hi, lo)| hi - lo)
-        .filter(|w| w.is_finite())
-        .fold(0.0, f64::max);
+    let widest =
+        f.hi.iter()
+            .zip(&f.lo)
+            .map(|(hi, lo)| hi - lo)
+            .filter(|w| w.is_finite())
+            .fold(0.0, f64::max);
     let subtitle = if widest < 0.004 * (y.end - y.start) {
         format!(
             "{subtitle} The band is at most {} wide here: too narrow to see.",

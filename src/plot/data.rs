@@ -510,11 +510,8 @@ pub(super) fn read_load_duration(path: &Path, hi: f64) -> Result<LoadDuration, P
         path,
         &Wanted {
             text: &[],
-            required: &["hours_exceeded", "facility_mw_p50", hi_col.as_str()][..if hi == 50.0 {
-                2
-            } else {
-                3
-            }],
+            required: &["hours_exceeded", "facility_mw_p50", hi_col.as_str()]
+                [..if hi == 50.0 { 2 } else { 3 }],
             optional: &[],
         },
     )?;
@@ -524,7 +521,11 @@ pub(super) fn read_load_duration(path: &Path, hi: f64) -> Result<LoadDuration, P
         });
     }
     let upper = if hi == 50.0 {
-        table.nums.get("facility_mw_p50").cloned().unwrap_or_default()
+        table
+            .nums
+            .get("facility_mw_p50")
+            .cloned()
+            .unwrap_or_default()
     } else {
         need(&mut table, &hi_col)?
     };

@@ -66,7 +66,10 @@ fn every_output_file_uses_the_chosen_percentile_set() {
     let out = dir.path().join("o");
     let want = vec!["p05", "p50", "p95", "p99"];
     for (file, prefixes) in [
-        ("hourly.csv", vec!["facility_mw_", "it_total_mw_", "requests_served_"]),
+        (
+            "hourly.csv",
+            vec!["facility_mw_", "it_total_mw_", "requests_served_"],
+        ),
         ("load_8760.csv", vec!["facility_mw_"]),
         ("load_duration.csv", vec!["facility_mw_"]),
         ("monthly.csv", vec!["energy_mwh_", "peak_mw_"]),
@@ -79,7 +82,19 @@ fn every_output_file_uses_the_chosen_percentile_set() {
         // Values ordered along the set in every row.
         let cols: Vec<usize> = want
             .iter()
-            .map(|s| col(&h, &format!("{}{s}", if file == "monthly.csv" { "energy_mwh_" } else { "facility_mw_" })))
+            .map(|s| {
+                col(
+                    &h,
+                    &format!(
+                        "{}{s}",
+                        if file == "monthly.csv" {
+                            "energy_mwh_"
+                        } else {
+                            "facility_mw_"
+                        }
+                    ),
+                )
+            })
             .collect();
         for r in &rows {
             let v: Vec<f64> = cols.iter().map(|&c| r[c].parse().unwrap()).collect();
@@ -88,14 +103,23 @@ fn every_output_file_uses_the_chosen_percentile_set() {
     }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["percentiles"], serde_json::json!([5.0, 50.0, 95.0, 99.0]));
-    for figure in [&summary["metrics"]["energy_mwh"], &summary["ramps"]["up_per_hour_mw"]] {
+    assert_eq!(
+        summary["percentiles"],
+        serde_json::json!([5.0, 50.0, 95.0, 99.0])
+    );
+    for figure in [
+        &summary["metrics"]["energy_mwh"],
+        &summary["ramps"]["up_per_hour_mw"],
+    ] {
         let keys: Vec<&String> = figure.as_object().unwrap().keys().collect();
         assert_eq!(keys, vec!["mean", "p05", "p50", "p95", "p99"], "{figure}");
     }
     // The plots' band spans the set's lowest to highest percentile.
     let svg = std::fs::read_to_string(out.join("plots/facility_year.svg")).unwrap();
-    assert!(svg.contains("P05–P99 band"), "facility_year.svg names its band");
+    assert!(
+        svg.contains("P05–P99 band"),
+        "facility_year.svg names its band"
+    );
     let svg = std::fs::read_to_string(out.join("plots/load_duration.svg")).unwrap();
     assert!(svg.contains("P99 across trials"));
     // Four trials cannot carry P05, P95 or P99: warned on the console and in summary.json.
@@ -118,10 +142,9 @@ fn every_output_file_uses_the_chosen_percentile_set() {
         !String::from_utf8_lossy(&o.stderr).contains("warning"),
         "10 trials carry P10 and P90"
     );
-    let summary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("o/summary.json")).unwrap(),
-    )
-    .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["percentile_warnings"], serde_json::json!([]));
     let (dir, _) = run_small(&format!("percentiles = [25, 75]\n{SMALL}"), &[]);
     let (h, _) = read_csv(&dir.path().join("o/hourly.csv"));
@@ -144,7 +167,13 @@ fn bad_percentiles_are_refused_with_the_flag_or_the_field() {
     let path = dir.path().join("b.toml");
     std::fs::write(&path, SMALL).unwrap();
     let out = dcload()
-        .args(["run", path.to_str().unwrap(), "--percentiles", "0,50", "--quiet"])
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--percentiles",
+            "0,50",
+            "--quiet",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
