@@ -44,7 +44,8 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             no_plots,
             quiet,
-        } => merge(&dirs, &out, no_plots, quiet),
+            percentiles,
+        } => merge(&dirs, &out, no_plots, quiet, percentiles.as_deref()),
         Command::Plot { dir } => {
             for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
                 println!("wrote {}", p.display());
@@ -91,6 +92,8 @@ fn run_study(args: &RunArgs) -> Result<()> {
             ),
         });
     }
+    // Checked before any trial runs.
+    parse_percentiles(args.percentiles.as_deref())?;
     let axes = sweep::axes(&src)?;
     if axes.is_empty() {
         let sc = Scenario::from_source(&src, &stem, &base, &lib)?;
@@ -128,7 +131,19 @@ fn run_study(args: &RunArgs) -> Result<()> {
         rows.push(',');
         rows.push_str(&a.path);
     }
-    rows.push_str(",trials,energy_mwh_mean,energy_mwh_p05,energy_mwh_p50,energy_mwh_p95,peak_mw_mean,peak_mw_p95,load_factor_mean,pue_mean\n");
+    let mut pset = first.percentiles.clone();
+    if let Some(p) = parse_percentiles(args.percentiles.as_deref())? {
+        pset = p;
+    }
+    rows.push_str(",trials,energy_mwh_mean");
+    for p in pset.names() {
+        let _ = write!(rows, ",energy_mwh_{p}");
+    }
+    rows.push_str(",peak_mw_mean");
+    for p in pset.names() {
+        let _ = write!(rows, ",peak_mw_{p}");
+    }
+    rows.push_str(",load_factor_mean,pue_mean\n");
     for (k, values) in variants.iter().enumerate() {
         let text = sweep::apply(&src.text, &axes, values);
         let vsrc = Source::new(src.name.clone(), text);
@@ -157,7 +172,7 @@ fn run_study(args: &RunArgs) -> Result<()> {
             bands
                 .iter()
                 .find(|(n, _)| n == name)
-                .map(|(_, b)| *b)
+                .map(|(_, b)| b.clone())
                 .unwrap_or_default()
         };
         let _ = write!(rows, "{k}");
@@ -165,16 +180,17 @@ fn run_study(args: &RunArgs) -> Result<()> {
             let _ = write!(rows, ",{v}");
         }
         let (e, p) = (get("energy_mwh"), get("peak_mw"));
+        let _ = write!(rows, ",{},{:.3}", get_trials(&bands), e.mean);
+        for &q in pset.values() {
+            let _ = write!(rows, ",{:.3}", e.at(q));
+        }
+        let _ = write!(rows, ",{:.4}", p.mean);
+        for &q in pset.values() {
+            let _ = write!(rows, ",{:.4}", p.at(q));
+        }
         let _ = writeln!(
             rows,
-            ",{},{:.3},{:.3},{:.3},{:.3},{:.4},{:.4},{:.5},{:.5}",
-            get_trials(&bands),
-            e.mean,
-            e.p05,
-            e.p50,
-            e.p95,
-            p.mean,
-            p.p95,
+            ",{:.5},{:.5}",
             get("load_factor").mean,
             get("pue").mean
         );
@@ -185,6 +201,25 @@ fn run_study(args: &RunArgs) -> Result<()> {
         eprintln!("  wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The `--percentiles` flag, checked.
+fn parse_percentiles(flag: Option<&str>) -> Result<Option<crate::stats::Percentiles>> {
+    flag.map(|t| {
+        crate::stats::Percentiles::parse(t).map_err(|m| Error::Option {
+            option: "--percentiles".into(),
+            msg: m,
+        })
+    })
+    .transpose()
+}
+
+/// Prints (to stderr, even with --quiet: they qualify the results) the percentiles that rest on
+/// too few trials.
+fn warn_thin(set: &crate::stats::Percentiles, trials: usize) {
+    for w in set.warnings(trials) {
+        eprintln!("dcload: warning: {w}");
+    }
 }
 
 /// Trials behind a set of bands (the count is carried as the `trials` pseudo-band).
@@ -211,6 +246,10 @@ fn run_one(
     if let Some(s) = args.seed {
         sc.seed = s;
         sc.spec.seed = s;
+    }
+    if let Some(p) = parse_percentiles(args.percentiles.as_deref())? {
+        sc.spec.percentiles = Some(p.values().to_vec());
+        sc.percentiles = p;
     }
     // Large studies keep their traces on disk (in the per-trial records): refuse only what
     // would not fit there either.
@@ -367,8 +406,12 @@ fn run_one(
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }
     let mut bands = output::trial_bands(&sc, &results);
+    let (lo, hi) = (
+        crate::stats::label(sc.percentiles.low()),
+        crate::stats::label(sc.percentiles.high()),
+    );
     if !args.quiet {
-        let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| *b);
+        let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| b.clone());
         if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
             let label = if sc.horizon_hours == 8760 || sc.horizon_hours == 8784 {
                 "annual energy".to_string()
@@ -376,13 +419,20 @@ fn run_one(
                 format!("energy over {} h", sc.horizon_hours)
             };
             eprintln!(
-                "dcload: {label} {:.0} MWh (P05 {:.0}, P95 {:.0}); peak {:.1} MW (P95 {:.1}); {:.1} s",
-                e.mean, e.p05, e.p95, p.mean, p.p95, wall
+                "dcload: {label} {:.0} MWh ({lo} {:.0}, {hi} {:.0}); peak {:.1} MW ({hi} {:.1}); {:.1} s",
+                e.mean,
+                e.low(),
+                e.high(),
+                p.mean,
+                p.high(),
+                wall
             );
             if let Some(pue) = get("pue") {
                 eprintln!(
-                    "dcload: PUE {:.3} (P05 {:.3}, P95 {:.3})",
-                    pue.mean, pue.p05, pue.p95
+                    "dcload: PUE {:.3} ({lo} {:.3}, {hi} {:.3})",
+                    pue.mean,
+                    pue.low(),
+                    pue.high()
                 );
             }
         }
@@ -390,21 +440,24 @@ fn run_one(
             eprintln!("  wrote {}", p.display());
         }
     }
+    warn_thin(&sc.percentiles, results.len());
     let n = results.len() as f64;
     bands.push((
         "trials".into(),
-        crate::stats::Band {
-            mean: n,
-            p05: n,
-            p50: n,
-            p95: n,
-        },
+        crate::stats::Band::constant(n, &sc.percentiles),
     ));
     Ok(bands)
 }
 
 /// Combines shard folders into the outputs a single run of all trials would write.
-fn merge(dirs: &[PathBuf], out: &Path, no_plots: bool, quiet: bool) -> Result<()> {
+fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    no_plots: bool,
+    quiet: bool,
+    percentiles: Option<&str>,
+) -> Result<()> {
+    let pset = parse_percentiles(percentiles)?;
     let manifests: Vec<checkpoint::Manifest> = dirs
         .iter()
         .map(|d| checkpoint::read_manifest(d))
@@ -455,7 +508,12 @@ fn merge(dirs: &[PathBuf], out: &Path, no_plots: bool, quiet: bool) -> Result<()
     sc.spec.seed = m.seed;
     sc.trials = m.trials;
     sc.spec.trials = m.trials;
+    if let Some(p) = pset {
+        sc.spec.percentiles = Some(p.values().to_vec());
+        sc.percentiles = p;
+    }
     let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
+    warn_thin(&sc.percentiles, results.len());
     if !no_plots {
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }

@@ -58,6 +58,10 @@ pub enum Command {
         no_plots: bool,
         #[arg(long, short)]
         quiet: bool,
+        /// Percentiles across trials written in every output file [default: the run file's, or
+        /// 10,50,90].
+        #[arg(long, value_name = "P,P,...")]
+        percentiles: Option<String>,
     },
     /// List the model library (built-in plus --models).
     Models {
@@ -101,6 +105,12 @@ pub struct RunArgs {
     /// DCLOAD_SHARD_COUNT.
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// Percentiles across trials written in every output file (hourly.csv, load_8760.csv,
+    /// load_duration.csv, monthly.csv, summary.json, variants.csv, the plots' band), e.g.
+    /// 5,50,95 or 10,50,90,99 [default: the run file's `percentiles`, or 10,50,90]. P50 is always
+    /// included.
+    #[arg(long, value_name = "P,P,...")]
+    pub percentiles: Option<String>,
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,

@@ -48,15 +48,18 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(werr)
 }
 
-/// The hourly CSV: a timestamp, then mean/p05/p50/p95 across trials of every metric.
+/// The hourly CSV: a timestamp, then the mean and the run's percentiles across trials of every
+/// metric (`facility_mw_mean`, `facility_mw_p10`, `facility_mw_p50`, `facility_mw_p90` ...).
 pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let metrics = sc.metrics();
     let nm = metrics.len();
     let hours = sc.horizon_hours as usize;
     let mut out = String::with_capacity(hours * 400);
     out.push_str("timestamp");
+    let pnames = sc.percentiles.names();
     for m in metrics {
-        for b in ["mean", "p05", "p50", "p95"] {
+        let _ = write!(out, ",{m}_mean");
+        for b in &pnames {
             let _ = write!(out, ",{m}_{b}");
         }
     }
@@ -71,11 +74,13 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
                 for (x, b) in scratch.iter_mut().zip(&block) {
                     *x = f64::from(b[(h - h0) * nm + m]);
                 }
-                let b = Band::of(&mut scratch);
+                let b = Band::of(&mut scratch, &sc.percentiles);
                 let prec = precision(name);
-                for v in [b.mean, b.p05, b.p50, b.p95] {
+                out.push(',');
+                push_fixed(&mut out, b.mean, prec);
+                for (_, v) in &b.pct {
                     out.push(',');
-                    push_fixed(&mut out, v, prec);
+                    push_fixed(&mut out, *v, prec);
                 }
             }
             out.push('\n');
@@ -119,20 +124,30 @@ fn precision(name: &str) -> usize {
     }
 }
 
-/// One row per demand-response event and trial.
+/// One row per demand-response event and trial: what was asked, the metered baseline and
+/// demand over the event, what was delivered (baseline minus demand) and the shortfall, then the
+/// rebound after the event (hours measured, MWh above the baseline, its highest hourly MW).
 pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
-    let mut out = String::from("trial,start,hours,requested_mw,delivered_mw,shortfall_mw\n");
+    let mut out = String::from(
+        "trial,start,hours,requested_mw,baseline_mw,metered_mw,delivered_mw,shortfall_mw,baseline_days,rebound_hours,rebound_mwh,rebound_peak_mw\n",
+    );
     for r in results {
         for o in &r.summary.dr_outcomes {
             let _ = writeln!(
                 out,
-                "{},{},{:.3},{:.4},{:.4},{:.4}",
+                "{},{},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.3},{:.4},{:.4}",
                 r.summary.trial,
                 sc.calendar.timestamp(SimTime(o.start_s)),
                 o.duration_s as f64 / 3600.0,
                 o.requested_mw,
+                o.baseline_mw,
+                o.metered_mw,
                 o.delivered_mw,
-                (o.requested_mw - o.delivered_mw).max(0.0)
+                (o.requested_mw - o.delivered_mw).max(0.0),
+                o.baseline_days,
+                o.rebound_hours,
+                o.rebound_mwh,
+                o.rebound_peak_mw,
             );
         }
     }
@@ -175,7 +190,7 @@ const PHYSICS_COLUMNS: [Column; 8] = [
     ("plant_hours_short", 4, |s| s.plant_hours_short),
 ];
 
-const LIMIT_COLUMNS: [Column; 7] = [
+const LIMIT_COLUMNS: [Column; 10] = [
     ("exceed_hours", 4, |s| s.exceed_hours),
     ("exceed_mwh", 4, |s| s.exceed_mwh),
     ("exceed_worst_mw", 4, |s| s.exceed_worst_mw),
@@ -183,6 +198,9 @@ const LIMIT_COLUMNS: [Column; 7] = [
     ("shed_industrial_acc_h", 4, |s| s.shed_industrial_acc_h),
     ("deferred_consumer_acc_h", 4, |s| s.deferred_consumer_acc_h),
     ("cap_shortfall_hours", 4, |s| s.cap_shortfall_hours),
+    ("curtailed_hours", 4, |s| s.curtailed_hours),
+    ("curtailed_mwh", 4, |s| s.curtailed_mwh),
+    ("curtailed_max_mw", 4, |s| s.curtailed_max_mw),
 ];
 
 const FAILURE_COLUMNS: [Column; 3] = [
@@ -203,12 +221,14 @@ const OUTAGE_COLUMNS: [Column; 7] = [
     ("ups_unprotected_hours", 4, |s| s.ups_unprotected_hours),
 ];
 
-const DR_COLUMNS: [Column; 5] = [
+const DR_COLUMNS: [Column; 7] = [
     ("dr_events", 0, |s| s.dr_events as f64),
     ("dr_requested_mwh", 4, |s| s.dr_requested_mwh),
     ("dr_delivered_mwh", 4, |s| s.dr_delivered_mwh),
     ("dr_shortfall_mwh", 4, |s| s.dr_shortfall_mwh),
     ("dr_deferred_acc_h", 4, |s| s.dr_deferred_acc_h),
+    ("dr_rebound_mwh", 4, |s| s.dr_rebound_mwh),
+    ("dr_rebound_peak_mw", 4, |s| s.dr_rebound_peak_mw),
 ];
 
 const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];
@@ -291,6 +311,10 @@ struct Summary<'a> {
     /// Standard error of the mean annual energy and peak across trials.
     energy_mwh_se: f64,
     peak_mw_se: f64,
+    /// The percentile set of every output file, in percent.
+    percentiles: &'a [f64],
+    /// Percentiles that rest on too few trials (see [`crate::stats::Percentiles::thin`]).
+    percentile_warnings: Vec<String>,
     metrics: Vec<(String, Band)>,
     ramps: crate::utility::Ramps,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -316,7 +340,7 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
         .into_iter()
         .map(|(name, _, f)| {
             let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
-            (name.to_string(), Band::of(&mut v))
+            (name.to_string(), Band::of(&mut v, &sc.percentiles))
         })
         .collect();
     let per_trial: Vec<Vec<f64>> = results
@@ -328,14 +352,14 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
         .enumerate()
     {
         let mut v: Vec<f64> = per_trial.iter().map(|row| row[k]).collect();
-        bands.push((name, Band::of(&mut v)));
+        bands.push((name, Band::of(&mut v, &sc.percentiles)));
     }
     for (i, name) in sc.parameter_names().into_iter().enumerate() {
         let mut v: Vec<f64> = results
             .iter()
             .filter_map(|r| r.summary.params.get(i).copied())
             .collect();
-        bands.push((name, Band::of(&mut v)));
+        bands.push((name, Band::of(&mut v, &sc.percentiles)));
     }
     bands
 }
@@ -359,6 +383,8 @@ pub fn summary_json(
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
         peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
+        percentiles: sc.percentiles.values(),
+        percentile_warnings: sc.percentiles.warnings(results.len()),
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
         sensitivity: sensitivity(sc, results),

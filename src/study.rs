@@ -51,6 +51,10 @@ pub struct RunSpec {
     pub seed: u64,
     #[serde(default = "default_trials")]
     pub trials: u32,
+    /// The percentile set of every output file, in percent (default 10, 50, 90); `--percentiles`
+    /// overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<Vec<f64>>,
     pub site: SiteSpec,
     #[serde(default)]
     pub consumer: Vec<ConsumerSpec>,
@@ -255,6 +259,8 @@ pub struct Scenario {
     /// Hourly metrics written for this study (ids into `engine::METRICS`) and their names.
     pub metric_ids: Vec<usize>,
     pub metric_names: Vec<&'static str>,
+    /// Percentiles reported across trials in every output file.
+    pub percentiles: crate::stats::Percentiles,
     /// Parameters given as distributions, with what is needed to re-resolve a sampled study.
     pub uncertain: Option<Arc<UncertainStudy>>,
     pub spec: RunSpec,
@@ -401,6 +407,12 @@ impl Scenario {
         if spec.site.group.is_empty() {
             return Err(src.error("site", "expected at least one [[site.group]]"));
         }
+        let percentiles = match &spec.percentiles {
+            Some(list) => {
+                crate::stats::Percentiles::new(list).map_err(|m| src.error("percentiles", m))?
+            }
+            None => crate::stats::Percentiles::default(),
+        };
         let fleet = build_fleet(&spec, src, lib)?;
         let ctx = Ctx {
             lib,
@@ -461,6 +473,9 @@ impl Scenario {
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);
         }
+        if matches!(grid.limit, Some((_, crate::grid::site::LimitPolicy::Cap))) {
+            metric_ids.push(crate::engine::M_SHED);
+        }
         // Unheld idle is written last, so every other metric keeps its column position.
         metric_ids.push(crate::engine::M_IDLE_UNALLOC);
         let metric_names = metric_ids
@@ -487,6 +502,7 @@ impl Scenario {
             failures,
             metric_ids,
             metric_names,
+            percentiles,
             uncertain: None,
             spec,
         })

@@ -1,16 +1,18 @@
 //! The utility package: the files a utility's large-load interconnection study asks for.
 //!
-//! - `load_8760.csv`: the hourly facility demand at P50, P90 and P99 across trials, and the mean;
-//! - `monthly.csv`: per month energy, peak demand (P50/P90), load factor, and demand at the
-//!   hours of the system's peak when the run file names them;
-//! - `load_duration.csv`: each trial's hours sorted from highest to lowest demand, then P50 and
-//!   P90 across trials at every rank;
+//! - `load_8760.csv`: the hourly facility demand at the run's percentiles across trials, and the
+//!   mean;
+//! - `monthly.csv`: per month energy (mean and percentiles), peak demand (percentiles), load
+//!   factor, and demand at the hours of the system's peak when the run file names them;
+//! - `load_duration.csv`: each trial's hours sorted from highest to lowest demand, then the
+//!   run's percentiles across trials at every rank;
 //! - ramp statistics (largest rise and fall per step, per 15 minutes, per hour) for summary.json;
 //! - `traces/facility_mw.csv` (with `--traces`): every trial's hourly demand, one column per
 //!   trial, for probabilistic adequacy studies on sample paths.
 //!
-//! Percentiles are across trials (type 7, see [`crate::stats`]): P90 of an hour is the demand
-//! that 90 % of simulated years stay at or below in that hour.
+//! Percentiles are across trials (type 7, see [`crate::stats`]), one set for every file
+//! (`Scenario::percentiles`, default P10/P50/P90): P90 of an hour is the demand that 90 % of
+//! simulated years stay at or below in that hour.
 
 use std::fmt::Write as _;
 
@@ -42,9 +44,11 @@ pub fn facility_columns(
 }
 
 pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
-    let mut out = String::from(
-        "timestamp,facility_mw_mean,facility_mw_p50,facility_mw_p90,facility_mw_p99\n",
-    );
+    let mut out = String::from("timestamp,facility_mw_mean");
+    for p in sc.percentiles.names() {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push('\n');
     let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
     let mut v = vec![0.0; results.len()];
     for h0 in (0..hours).step_by(BLOCK_HOURS) {
@@ -57,14 +61,11 @@ pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource)
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             v.sort_by(f64::total_cmp);
             out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-            for x in [
-                mean,
-                percentile_sorted(&v, 0.5),
-                percentile_sorted(&v, 0.9),
-                percentile_sorted(&v, 0.99),
-            ] {
+            out.push(',');
+            push_fixed(&mut out, mean, 4);
+            for &p in sc.percentiles.values() {
                 out.push(',');
-                push_fixed(&mut out, x, 4);
+                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
             }
             out.push('\n');
         }
@@ -83,7 +84,11 @@ pub fn load_duration_csv(
     for c in &mut curves {
         c.sort_by(|a, b| b.total_cmp(a));
     }
-    let mut out = String::from("hours_exceeded,facility_mw_p50,facility_mw_p90\n");
+    let mut out = String::from("hours_exceeded");
+    for p in sc.percentiles.names() {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push('\n');
     let mut v = vec![0.0; results.len()];
     for i in 0..hours {
         for (x, c) in v.iter_mut().zip(&curves) {
@@ -91,9 +96,9 @@ pub fn load_duration_csv(
         }
         v.sort_by(f64::total_cmp);
         let _ = write!(out, "{}", i + 1);
-        for x in [percentile_sorted(&v, 0.5), percentile_sorted(&v, 0.9)] {
+        for &p in sc.percentiles.values() {
             out.push(',');
-            push_fixed(&mut out, x, 4);
+            push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
         }
         out.push('\n');
     }
@@ -119,11 +124,21 @@ pub fn monthly_csv(
     let mut keys: Vec<(i32, u32)> = months.clone();
     keys.dedup();
     let has_sp = !system_peak_hours.is_empty();
-    let mut out = String::from(
-        "month,hours,energy_mwh_mean,energy_mwh_p50,energy_mwh_p90,peak_mw_p50,peak_mw_p90,load_factor_mean",
-    );
+    let pnames = sc.percentiles.names();
+    let pv = sc.percentiles.values();
+    let mut out = String::from("month,hours,energy_mwh_mean");
+    for p in &pnames {
+        let _ = write!(out, ",energy_mwh_{p}");
+    }
+    for p in &pnames {
+        let _ = write!(out, ",peak_mw_{p}");
+    }
+    out.push_str(",load_factor_mean");
     if has_sp {
-        out.push_str(",system_peak_hours,system_peak_demand_mw_p50,system_peak_demand_mw_p90");
+        out.push_str(",system_peak_hours");
+        for p in &pnames {
+            let _ = write!(out, ",system_peak_demand_mw_{p}");
+        }
     }
     out.push('\n');
     for key in keys {
@@ -156,13 +171,10 @@ pub fn monthly_csv(
         let energy = sorted(energy);
         let peak = sorted(peak);
         let _ = write!(out, "{:04}-{:02},{}", key.0, key.1, hs.len());
-        for x in [
-            mean_e,
-            percentile_sorted(&energy, 0.5),
-            percentile_sorted(&energy, 0.9),
-            percentile_sorted(&peak, 0.5),
-            percentile_sorted(&peak, 0.9),
-        ] {
+        let figures = std::iter::once(mean_e)
+            .chain(pv.iter().map(|&p| percentile_sorted(&energy, p / 100.0)))
+            .chain(pv.iter().map(|&p| percentile_sorted(&peak, p / 100.0)));
+        for x in figures {
             out.push(',');
             push_fixed(&mut out, x, 3);
         }
@@ -171,12 +183,12 @@ pub fn monthly_csv(
         if has_sp {
             let _ = write!(out, ",{}", sp.len());
             if spd.is_empty() {
-                out.push_str(",,");
+                out.push_str(&",".repeat(pv.len()));
             } else {
                 let spd = sorted(spd);
-                for x in [percentile_sorted(&spd, 0.5), percentile_sorted(&spd, 0.9)] {
+                for &p in pv {
                     out.push(',');
-                    push_fixed(&mut out, x, 4);
+                    push_fixed(&mut out, percentile_sorted(&spd, p / 100.0), 4);
                 }
             }
         }
@@ -185,12 +197,8 @@ pub fn monthly_csv(
     Ok(out)
 }
 
-/// P50 and P90 across trials of one ramp figure.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct RampBand {
-    pub p50: f64,
-    pub p90: f64,
-}
+/// One ramp figure at the run's percentiles across trials (serialised as `p10`, `p50` ...).
+pub type RampBand = crate::stats::Band;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Ramps {
@@ -205,11 +213,8 @@ pub struct Ramps {
 
 pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
     let band = |f: fn(&TrialSummary) -> f64| {
-        let v = sorted(results.iter().map(|r| f(&r.summary)).collect());
-        RampBand {
-            p50: percentile_sorted(&v, 0.5),
-            p90: percentile_sorted(&v, 0.9),
-        }
+        let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
+        crate::stats::Band::of(&mut v, &sc.percentiles)
     };
     let q = 900 % sc.step_s == 0;
     Ramps {

@@ -24,7 +24,7 @@ use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
 /// for every facility; the rest only by a physics facility.
-pub const METRICS: [&str; 20] = [
+pub const METRICS: [&str; 21] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -45,6 +45,7 @@ pub const METRICS: [&str; 20] = [
     "throttled_acc_h",
     "co2_t",
     "it_idle_unallocated_mw",
+    "shed_mw",
 ];
 pub const BASE_METRICS: usize = 9;
 /// Physics metrics occupy `BASE_METRICS..M_CO2`.
@@ -60,6 +61,9 @@ pub const M_INLET_MAX: usize = 16;
 pub const M_THROTTLED: usize = 17;
 pub const M_IT_TOTAL: usize = 4;
 pub const M_FACILITY: usize = 5;
+/// Facility load shed by a `limit_policy = "cap"` in the hour (MW, hourly mean); written only
+/// by studies with a cap.
+pub const M_SHED: usize = 20;
 pub const M_FACILITY_PEAK: usize = 6;
 pub const M_SERVED: usize = 7;
 pub const M_DROPPED: usize = 8;
@@ -132,6 +136,12 @@ pub struct TrialSummary {
     pub shed_industrial_acc_h: f64,
     pub deferred_consumer_acc_h: f64,
     pub cap_shortfall_hours: f64,
+    /// Curtailment by the cap in facility terms: time with load shed (h), the energy shed (MWh,
+    /// the facility demand the cap removed step by step: estimated demand before shedding minus
+    /// after) and the largest single-step shed (MW).
+    pub curtailed_hours: f64,
+    pub curtailed_mwh: f64,
+    pub curtailed_max_mw: f64,
     /// Training jobs hit by server failures, and the progress they lost (accelerator-hours).
     pub training_interruptions: u64,
     pub training_lost_acc_h: f64,
@@ -148,6 +158,10 @@ pub struct TrialSummary {
     pub dr_delivered_mwh: f64,
     pub dr_shortfall_mwh: f64,
     pub dr_deferred_acc_h: f64,
+    /// Rebound after the events: energy above the baseline (MWh, all events) and the highest
+    /// hourly mean above it (MW).
+    pub dr_rebound_mwh: f64,
+    pub dr_rebound_peak_mw: f64,
     /// Each event's outcome.
     pub dr_outcomes: Vec<DrOutcome>,
     /// Emissions of the grid electricity drawn (hourly energy x hourly intensity), t.
@@ -192,7 +206,64 @@ pub struct TrialResult {
 
 /// Runs trial `trial` of the scenario. Every random number comes from streams derived from
 /// (seed, trial) alone, so the result does not depend on threads or on other trials.
+///
+/// With demand response, each event is measured as a utility measures it
+/// ([`crate::grid::demand_response::measure`]); with the counterfactual baseline a trial that
+/// has an event is run a second time without the events (same streams) for the baseline.
 pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
+    let Some(dr) = &sc.grid.demand_response else {
+        return simulate(sc, trial, true, None);
+    };
+    let mut metered = Vec::new();
+    let mut r = simulate(sc, trial, true, Some(&mut metered));
+    if r.summary.dr_outcomes.is_empty() {
+        return r;
+    }
+    let counterfactual = (dr.baseline == crate::grid::demand_response::Baseline::Counterfactual)
+        .then(|| {
+            let mut cf = Vec::new();
+            simulate(sc, trial, false, Some(&mut cf));
+            cf
+        });
+    let offset = sc.calendar.utc_offset_s();
+    crate::grid::demand_response::measure(
+        dr,
+        &mut r.summary.dr_outcomes,
+        &metered,
+        counterfactual.as_deref(),
+        sc.step_s,
+        |d| sc.calendar.weekday(SimTime(d * 86_400), offset),
+    );
+    let s = &mut r.summary;
+    let mwh = |o: &DrOutcome, mw: f64| mw * o.duration_s as f64 / 3600.0;
+    s.dr_delivered_mwh = s.dr_outcomes.iter().map(|o| mwh(o, o.delivered_mw)).sum();
+    s.dr_shortfall_mwh = s
+        .dr_outcomes
+        .iter()
+        .map(|o| mwh(o, (o.requested_mw - o.delivered_mw).max(0.0)))
+        .sum();
+    s.dr_rebound_mwh = s.dr_outcomes.iter().map(|o| o.rebound_mwh).sum();
+    s.dr_rebound_peak_mw = s
+        .dr_outcomes
+        .iter()
+        .map(|o| o.rebound_peak_mw)
+        .fold(0.0, f64::max);
+    r
+}
+
+/// One run of a trial. `dr_on = false` runs it without executing demand-response events (the
+/// counterfactual baseline: every random stream is drawn as with them); `trace` receives the
+/// facility demand of every step, W.
+fn simulate(
+    sc: &Scenario,
+    trial: u32,
+    dr_on: bool,
+    mut trace: Option<&mut Vec<f64>>,
+) -> TrialResult {
+    if let Some(t) = trace.as_deref_mut() {
+        t.clear();
+        t.reserve((sc.horizon_hours * (3600 / sc.step_s)) as usize);
+    }
     let mut st = TrialState::new(sc, trial);
     let dt = sc.step_s;
     let dt_f = dt as f64;
@@ -416,9 +487,17 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
 
         // 2a. Demand response: shed flexible load by the amount asked, within each sector's
         // flexibility and response time; the work comes back after the event.
-        if let (Some(dr), Some(ev)) = (&sc.grid.demand_response, st.dr_active) {
+        // Under a cap, the load above the limit would be shed anyway: the event's target and its
+        // share are taken from the capped demand, and that part counts as cap curtailment.
+        let cap_w = sc
+            .grid
+            .limit
+            .and_then(|(l, p)| (p == LimitPolicy::Cap).then_some(l));
+        let mut curtailed_w = 0.0;
+        if let (true, Some(dr), Some(ev)) = (dr_on, &sc.grid.demand_response, st.dr_active) {
             let mut fac_w = estimate(it_w, &st.group_it);
-            let baseline = fac_w;
+            let uncapped = fac_w;
+            let baseline = cap_w.map_or(fac_w, |l| fac_w.min(l));
             let (ev_start, _, reduction) = st.dr_events[ev];
             if st.dr_request_w.is_nan() {
                 st.dr_request_w = match reduction {
@@ -480,12 +559,14 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             st.dr_requested_j += st.dr_request_w * dt_f;
             st.dr_delivered_j += (baseline - fac_w) * dt_f;
             sum.dr_shortfall_mwh += (st.dr_request_w - (baseline - fac_w)).max(0.0) * dt_f / 3.6e9;
+            curtailed_w += (uncapped - baseline).min(uncapped - fac_w).max(0.0);
         }
 
         // 2b. The interconnection: record exceedances, or shed flexible load to stay under.
         if let Some((limit_w, policy)) = sc.grid.limit {
             let mut fac_w = estimate(it_w, &st.group_it);
             if policy == LimitPolicy::Cap && fac_w > limit_w {
+                let fac_before = fac_w;
                 let before: [f64; 4] = sum_busy(pools);
                 for sector in SHED_ORDER {
                     for _ in 0..8 {
@@ -516,6 +597,13 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 if fac_w > limit_w {
                     sum.cap_shortfall_hours += dt_f / 3600.0;
                 }
+                curtailed_w += (fac_before - fac_w).max(0.0);
+            }
+            if curtailed_w > 0.0 {
+                sum.curtailed_hours += dt_f / 3600.0;
+                sum.curtailed_mwh += curtailed_w * dt_f / 3.6e9;
+                sum.curtailed_max_mw = sum.curtailed_max_mw.max(curtailed_w / 1e6);
+                hour_acc[M_SHED] += curtailed_w;
             }
             if fac_w > limit_w {
                 sum.exceed_hours += dt_f / 3600.0;
@@ -645,6 +733,9 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         }
         hour_acc[M_IT_TOTAL] += it_w;
         hour_acc[M_FACILITY] += fac.facility_w;
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(fac.facility_w);
+        }
         hour_peak = hour_peak.max(fac.facility_w);
         if !prev_step_w.is_nan() {
             let d = fac.facility_w - prev_step_w;
@@ -697,6 +788,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             row[M_FACILITY_PEAK] = (hour_peak / 1e6) as f32;
             row[M_SERVED] = hour_acc[M_SERVED] as f32;
             row[M_DROPPED] = hour_acc[M_DROPPED] as f32;
+            row[M_SHED] = (hour_acc[M_SHED] / n / 1e6) as f32;
             if let Some(fac) = physics {
                 row[M_COOLING] = (hour_acc[M_COOLING] / n / 1e6) as f32;
                 row[M_LOSSES] = (hour_acc[M_LOSSES] / n / 1e6) as f32;

@@ -544,6 +544,7 @@ impl TrialState {
                             duration_s: dur,
                             requested_mw: self.dr_requested_j / d / 1e6,
                             delivered_mw: self.dr_delivered_j / d / 1e6,
+                            ..DrOutcome::default()
                         });
                         self.dr_active = None;
                     }

@@ -128,9 +128,9 @@ fn light_mesh_colour() -> RGBColor {
 // 1. Facility power over the year
 // ---------------------------------------------------------------------------------------------
 
-/// Facility power over the study: the mean across trials as a line and the P05–P95 band as a
-/// shaded area. Long studies draw the band as a daily envelope (each day's lowest P05 to highest
-/// P95) and the mean as one point per hour plus its daily average, which keeps the SVG small and
+/// Facility power over the study: the mean across trials as a line and the band between the
+/// run's lowest and highest percentile (e.g. P10–P90) as a shaded area. Long studies draw the
+/// band as a daily envelope (each day's lowest low to highest high) and the mean as one point per hour plus its daily average, which keeps the SVG small and
 /// the seasonal shape readable; short ones draw everything hourly.
 pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
     let h = &ctx.h;
@@ -149,11 +149,11 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
             let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
             let (mut sum, mut count) = (0.0, 0usize);
             while j < h.len() && (h.hour[j] / 24.0).floor() == day {
-                if f.p05[j].is_finite() {
-                    lo = lo.min(f.p05[j]);
+                if f.lo[j].is_finite() {
+                    lo = lo.min(f.lo[j]);
                 }
-                if f.p95[j].is_finite() {
-                    hi = hi.max(f.p95[j]);
+                if f.hi[j].is_finite() {
+                    hi = hi.max(f.hi[j]);
                 }
                 if f.mean[j].is_finite() {
                     sum += f.mean[j];
@@ -173,8 +173,8 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
             i = j;
         }
     } else {
-        upper = hourly_points(&h.hour, &f.p95);
-        lower = hourly_points(&h.hour, &f.p05);
+        upper = hourly_points(&h.hour, &f.hi);
+        lower = hourly_points(&h.hour, &f.lo);
     }
     let mean = hourly_points(&h.hour, &f.mean);
     let y = axis_range(upper.iter().chain(&lower).chain(&mean).map(|p| p.1), false);
@@ -191,25 +191,25 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
         ctx.run
     );
     let trials = ctx.trials_text();
+    let (lo, hi) = (&f.lo_label, &f.hi_label);
     let subtitle = if daily {
         format!(
-            "{}. Across {trials}: hourly mean, its daily average, and the P05–P95 band drawn as a \
-             daily envelope (each day's lowest P05 to highest P95).",
+            "{}. Across {trials}: hourly mean, its daily average, and the {lo}–{hi} band drawn as a \
+             daily envelope (each day's lowest {lo} to highest {hi}).",
             ctx.period_text()
         )
     } else {
         format!(
-            "{}. Across {trials}: hourly mean and hourly P05–P95 band.",
+            "{}. Across {trials}: hourly mean and hourly {lo}–{hi} band.",
             ctx.period_text()
         )
     };
-    let widest = f
-        .p95
-        .iter()
-        .zip(&f.p05)
-        .map(|(hi, lo)| hi - lo)
-        .filter(|w| w.is_finite())
-        .fold(0.0, f64::max);
+    let widest =
+        f.hi.iter()
+            .zip(&f.lo)
+            .map(|(hi, lo)| hi - lo)
+            .filter(|w| w.is_finite())
+            .fold(0.0, f64::max);
     let subtitle = if widest < 0.004 * (y.end - y.start) {
         format!(
             "{subtitle} The band is at most {} wide here: too narrow to see.",
@@ -222,13 +222,16 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
     let mut items = vec![];
     if daily {
         items.push(legend(
-            "P05–P95 band, daily envelope",
+            format!("{lo}–{hi} band, daily envelope"),
             Swatch::Patch(band_colour),
         ));
         items.push(legend("Mean, hourly", Swatch::Line(BLUE, 1)));
         items.push(legend("Mean, daily average", Swatch::Line(NAVY, 3)));
     } else {
-        items.push(legend("P05–P95 band, hourly", Swatch::Patch(band_colour)));
+        items.push(legend(
+            format!("{lo}–{hi} band, hourly"),
+            Swatch::Patch(band_colour),
+        ));
         items.push(legend("Mean, hourly", Swatch::Line(NAVY, 2)));
     }
 
@@ -482,8 +485,8 @@ fn join_or(words: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// Facility power sorted from highest to lowest against the hours it is met or exceeded: P50 and
-/// P90 across trials from `load_duration.csv` when present, otherwise the hourly P50 and P95
-/// bands sorted (the P95 band is an upper curve, not a per-trial P90 curve).
+/// the run's highest percentile across trials from `load_duration.csv` when present, otherwise
+/// the hourly P50 and highest-percentile bands sorted (an upper curve, not a per-trial curve).
 pub(super) fn load_duration(
     ctx: &Context,
     file: Option<&LoadDuration>,
@@ -501,7 +504,7 @@ pub(super) fn load_duration(
             let mut upper: Vec<(f64, f64)> = ld
                 .hours_exceeded
                 .iter()
-                .zip(&ld.p90)
+                .zip(&ld.upper)
                 .map(|(&x, &y)| (x, y))
                 .filter(|p| p.0.is_finite() && p.1.is_finite())
                 .collect();
@@ -511,7 +514,7 @@ pub(super) fn load_duration(
                 mid,
                 upper,
                 "P50 across trials".to_string(),
-                "P90 across trials".to_string(),
+                format!("{} across trials", ld.upper_label),
                 "from load_duration.csv".to_string(),
             )
         }
@@ -526,9 +529,12 @@ pub(super) fn load_duration(
             };
             (
                 sorted(&h.facility.p50),
-                sorted(&h.facility.p95),
+                sorted(&h.facility.hi),
                 "Hourly P50 across trials, sorted".to_string(),
-                "Hourly P95 band, sorted (an upper curve)".to_string(),
+                format!(
+                    "Hourly {} band, sorted (an upper curve)",
+                    h.facility.hi_label
+                ),
                 format!(
                     "curves are the hourly bands across {} sorted",
                     ctx.trials_text()

@@ -315,12 +315,44 @@ pub(super) fn read_table(path: &Path, wanted: &Wanted<'_>) -> Result<Table, Plot
 // The run's files
 // ---------------------------------------------------------------------------------------------
 
-/// A metric's band across trials, hour by hour.
+/// A metric's band across trials, hour by hour: the mean, the median and the run's lowest and
+/// highest percentile (`lo_label`, `hi_label`: e.g. "P10", "P90").
 pub(super) struct Band {
     pub mean: Vec<f64>,
-    pub p05: Vec<f64>,
+    pub lo: Vec<f64>,
     pub p50: Vec<f64>,
-    pub p95: Vec<f64>,
+    pub hi: Vec<f64>,
+    pub lo_label: String,
+    pub hi_label: String,
+}
+
+/// The percentile set of a run (summary.json's `percentiles`, in percent), or `None` for a run
+/// folder written before the set was recorded (whose files carry P05/P50/P95 in hourly.csv and
+/// P50/P90 in load_duration.csv).
+pub(super) fn percentile_set(dir: &Path) -> Result<Option<Vec<f64>>, PlotError> {
+    let path = dir.join("summary.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| PlotError::Csv {
+        path: path.clone(),
+        line: Some(e.line() as u64),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    let Some(list) = v.get("percentiles") else {
+        return Ok(None);
+    };
+    let set: Option<Vec<f64>> = list
+        .as_array()
+        .and_then(|a| a.iter().map(serde_json::Value::as_f64).collect());
+    match set {
+        Some(s) if !s.is_empty() => Ok(Some(s)),
+        _ => Err(PlotError::Csv {
+            path,
+            line: None,
+            message: "field percentiles: expected a list of numbers".into(),
+        }),
+    }
 }
 
 /// What the plots need from `hourly.csv`.
@@ -354,18 +386,23 @@ fn need(table: &mut Table, name: &str) -> Result<Vec<f64>, PlotError> {
     })
 }
 
-pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
+/// Reads `hourly.csv`; `lo` and `hi` are the band's edges in percent (the run's lowest and
+/// highest percentile).
+pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotError> {
     let sector_cols: Vec<String> = SECTORS
         .iter()
         .map(|(s, _)| format!("it_{s}_mw_mean"))
         .collect();
+    let lo_col = format!("facility_mw_{}", crate::stats::name(lo));
+    let hi_col = format!("facility_mw_{}", crate::stats::name(hi));
     let mut required: Vec<&str> = vec![
         "facility_mw_mean",
-        "facility_mw_p05",
+        lo_col.as_str(),
         "facility_mw_p50",
-        "facility_mw_p95",
+        hi_col.as_str(),
     ];
     required.extend(sector_cols[..N_SECTORS].iter().map(String::as_str));
+    required.dedup();
     let mut table = read_table(
         path,
         &Wanted {
@@ -409,11 +446,23 @@ pub(super) fn read_hourly(path: &Path) -> Result<Hourly, PlotError> {
         hour.push(stamp.hour);
     }
     let rows = table.rows();
+    // A set whose lowest or highest percentile is the median shares its column.
+    let p50 = need(&mut table, "facility_mw_p50")?;
+    let mut edge = |col: &str| {
+        if col == "facility_mw_p50" {
+            Ok(p50.clone())
+        } else {
+            need(&mut table, col)
+        }
+    };
+    let (lo_v, hi_v) = (edge(&lo_col)?, edge(&hi_col)?);
     let facility = Band {
         mean: need(&mut table, "facility_mw_mean")?,
-        p05: need(&mut table, "facility_mw_p05")?,
-        p50: need(&mut table, "facility_mw_p50")?,
-        p95: need(&mut table, "facility_mw_p95")?,
+        lo: lo_v,
+        p50,
+        hi: hi_v,
+        lo_label: crate::stats::label(lo),
+        hi_label: crate::stats::label(hi),
     };
     let sectors = [
         need(&mut table, &sector_cols[0])?,
@@ -456,19 +505,24 @@ pub(super) fn read_trials(path: &Path) -> Result<Trials, PlotError> {
     })
 }
 
-/// `load_duration.csv`: facility power sorted descending against hours exceeded.
+/// `load_duration.csv`: facility power sorted descending against hours exceeded, at the median
+/// and at the run's highest percentile (`upper_label`).
 pub(super) struct LoadDuration {
     pub hours_exceeded: Vec<f64>,
     pub p50: Vec<f64>,
-    pub p90: Vec<f64>,
+    pub upper: Vec<f64>,
+    pub upper_label: String,
 }
 
-pub(super) fn read_load_duration(path: &Path) -> Result<LoadDuration, PlotError> {
+/// Reads `load_duration.csv`; `hi` is the upper curve's percentile.
+pub(super) fn read_load_duration(path: &Path, hi: f64) -> Result<LoadDuration, PlotError> {
+    let hi_col = format!("facility_mw_{}", crate::stats::name(hi));
     let mut table = read_table(
         path,
         &Wanted {
             text: &[],
-            required: &["hours_exceeded", "facility_mw_p50", "facility_mw_p90"],
+            required: &["hours_exceeded", "facility_mw_p50", hi_col.as_str()]
+                [..if hi == 50.0 { 2 } else { 3 }],
             optional: &[],
         },
     )?;
@@ -477,10 +531,20 @@ pub(super) fn read_load_duration(path: &Path) -> Result<LoadDuration, PlotError>
             path: path.to_path_buf(),
         });
     }
+    let upper = if hi == 50.0 {
+        table
+            .nums
+            .get("facility_mw_p50")
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        need(&mut table, &hi_col)?
+    };
     Ok(LoadDuration {
         hours_exceeded: need(&mut table, "hours_exceeded")?,
         p50: need(&mut table, "facility_mw_p50")?,
-        p90: need(&mut table, "facility_mw_p90")?,
+        upper,
+        upper_label: crate::stats::label(hi),
     })
 }
 

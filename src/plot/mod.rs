@@ -3,7 +3,8 @@
 //!
 //! [`plot_dir`] writes `DIR/plots/*.svg`:
 //!
-//! - `facility_year.svg`: facility power over the study, mean line and P05–P95 band;
+//! - `facility_year.svg`: facility power over the study, mean line and the band between the
+//!   run's lowest and highest percentile (summary.json's `percentiles`, e.g. P10–P90);
 //! - `sectors_week.svg`: IT power by sector, stacked, for one week;
 //! - `load_duration.svg`: facility power sorted from highest to lowest against hours exceeded;
 //! - `monthly_energy.svg`: energy by sector per calendar month, stacked bars;
@@ -108,7 +109,14 @@ fn register_font() -> Result<(), PlotError> {
 /// folder is removed otherwise.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
-    let hourly = data::read_hourly(&dir.join("hourly.csv"))?;
+    // The run's percentile set; folders from before it was recorded carry P05/P95 hourly bands
+    // and a P90 load duration curve.
+    let set = data::percentile_set(dir)?;
+    let (lo, hi, ld_hi) = match &set {
+        Some(s) => (s[0], s[s.len() - 1], s[s.len() - 1]),
+        None => (5.0, 95.0, 90.0),
+    };
+    let hourly = data::read_hourly(&dir.join("hourly.csv"), lo, hi)?;
     let trials_path = dir.join("trials.csv");
     let trials = if trials_path.exists() {
         Some(data::read_trials(&trials_path)?)
@@ -117,7 +125,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     };
     let ld_path = dir.join("load_duration.csv");
     let load_duration = if ld_path.exists() {
-        Some(data::read_load_duration(&ld_path)?)
+        Some(data::read_load_duration(&ld_path, ld_hi)?)
     } else {
         None
     };

@@ -38,7 +38,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
         "inlet_max_c",
         "throttled_acc_h",
     ] {
-        for b in ["mean", "p05", "p50", "p95"] {
+        for b in ["mean", "p10", "p50", "p90"] {
             col(&h, &format!("{m}_{b}"));
         }
     }
@@ -68,9 +68,9 @@ fn default_run_writes_a_year_of_ordered_bands() {
         // Bands ordered for every metric.
         for m in 0..19 {
             let c = 1 + 4 * m;
-            let (p05, p50, p95) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
+            let (p10, p50, p90) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
             assert!(
-                p05 <= p50 && p50 <= p95,
+                p10 <= p50 && p50 <= p90,
                 "{}: bands out of order in column {}",
                 r[0],
                 h[c]
@@ -95,7 +95,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
             "{}: balance",
             r[0]
         );
-        assert!(f(r, col(&h, "pue_p05")) >= 1.0);
+        assert!(f(r, col(&h, "pue_p10")) >= 1.0);
         assert!(f(r, peak) >= f(r, fac) - 1e-3);
         // All four sectors draw power in every hour of the default campus.
         assert!(sectors.iter().all(|&c| f(r, c) > 0.0));

@@ -62,3 +62,29 @@ pub fn col(header: &[String], name: &str) -> usize {
         .position(|h| h == name)
         .unwrap_or_else(|| panic!("no column {name}"))
 }
+
+/// A run file's text with every `{ dist = ... }` replaced by its nominal value (the mean, or
+/// the first choice), written as the run files write numbers (`1.0e8`, `0.3`): the study with
+/// its uncertain inputs held fixed.
+pub fn without_distributions(text: &str) -> String {
+    let list = dcload::uncertain::find(&Source::new("run.toml", text)).expect("distributions");
+    let mut out = String::new();
+    let mut at = 0;
+    for u in &list {
+        out.push_str(&text[at..u.span.start]);
+        let v = u.dist.nominal();
+        if v.abs() >= 1e4 && v == v.round() {
+            out.push_str(&format!("{v:.1e}"));
+        } else {
+            out.push_str(&format!("{v}"));
+        }
+        at = u.span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// runs/default.toml with its uncertain inputs held at their nominal values.
+pub fn default_nominal() -> String {
+    without_distributions(&std::fs::read_to_string(repo("runs/default.toml")).unwrap())
+}

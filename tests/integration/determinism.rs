@@ -83,10 +83,15 @@ fn every_csv_is_identical_across_thread_counts_with_all_features_on() {
 #[test]
 fn until_se_stops_early_and_deterministically() {
     let dir = tempfile::tempdir().unwrap();
+    // The default study with its input distributions held at their nominal values: the noise
+    // of arrivals and job timing alone.
+    let file = dir.path().join("nominal.toml");
+    std::fs::write(&file, default_nominal()).unwrap();
     let run = |threads: &str, se: &str| {
         let out = dir.path().join(format!("{threads}-{se}"));
         run_ok(&[
             "run",
+            file.to_str().unwrap(),
             "--trials",
             "64",
             "--until-se",

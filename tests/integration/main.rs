@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bad_input;
+mod bands;
 mod carbon_cost;
 mod cli;
 mod common;
