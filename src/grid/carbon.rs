@@ -344,6 +344,18 @@ pub fn read_hourly_csv(file: &str, text: &str) -> Result<Vec<f64>, GridError> {
                 format!("negative value {x}; intensities must be >= 0 g/kWh"),
             ));
         }
+        if x > crate::limits::MAX_CARBON_G_PER_KWH {
+            return Err(GridError::input(
+                file,
+                Some(line),
+                &field,
+                format!(
+                    "value {} is above {} gCO2/kWh (the dirtiest grids are near 1,100)",
+                    crate::limits::num(x),
+                    crate::limits::num(crate::limits::MAX_CARBON_G_PER_KWH)
+                ),
+            ));
+        }
         out.push(x);
     }
     if out.is_empty() {

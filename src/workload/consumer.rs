@@ -12,7 +12,7 @@ use super::arrivals::WorkDist;
 use super::shape::{DailyShape, WeekTable, WeeklyShape};
 use super::trace::Trace;
 use super::{Ctx, one};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::library::{err_after, non_negative, positive};
 use crate::time::{SimTime, parse_utc_offset};
 
@@ -228,10 +228,7 @@ impl ConsumerClass {
 
         let (requests_per_s, work, trace) = if let Some(ts) = &spec.trace {
             let path = ctx.base_dir.join(&ts.file);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::Read {
-                file: path.display().to_string(),
-                source: e,
-            })?;
+            let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
             let tr = Trace::parse(&path.display().to_string(), &text, token_work)?;
             let own_rate = tr.rate_per_s();
             let target = ts

@@ -13,5 +13,6 @@ mod properties;
 mod reliability;
 mod reproductions;
 mod resume_shard;
+mod robustness;
 mod uncertain;
 mod utility;
