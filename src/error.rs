@@ -27,13 +27,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid option {option}: {msg}")]
+    #[error("invalid option {option}: {}", crate::limits::compact_numbers(.msg))]
     Option { option: String, msg: String },
-    #[error("{0}")]
+    #[error("{}", crate::limits::compact_numbers(.0))]
     Other(String),
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
+    let msg = &crate::limits::compact_numbers(msg);
     let loc = match (line, col) {
         (0, _) => file.to_string(),
         (l, 0) => format!("{file}:{l}"),
@@ -144,7 +145,10 @@ fn plain_message(msg: &str) -> String {
         ("expected u64", "0 to 18446744073709551615"),
         ("expected usize", "0 to 18446744073709551615"),
         ("expected i32", "-2147483648 to 2147483647"),
-        ("expected i64", "-9223372036854775808 to 9223372036854775807"),
+        (
+            "expected i64",
+            "-9223372036854775808 to 9223372036854775807",
+        ),
     ];
     if let Some(found) = &found
         && (msg.starts_with("invalid type: floating point")

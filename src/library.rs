@@ -468,7 +468,12 @@ impl Library {
         no_duplicates(&src, "rack", &file.rack)?;
         no_duplicates(&src, "consumer_preset", &file.consumer_preset)?;
         let mut overrides = Vec::new();
-        overridden(&mut overrides, "accelerator", &self.accelerators, &file.accelerator);
+        overridden(
+            &mut overrides,
+            "accelerator",
+            &self.accelerators,
+            &file.accelerator,
+        );
         overridden(&mut overrides, "server", &self.servers, &file.server);
         overridden(&mut overrides, "rack", &self.racks, &file.rack);
         overridden(
@@ -725,7 +730,10 @@ pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
             src,
             at,
             field,
-            &format!("expected a positive number, found {}", crate::limits::num(v)),
+            &format!(
+                "expected a positive number, found {}",
+                crate::limits::num(v)
+            ),
         ))
     }
 }
@@ -751,7 +759,10 @@ pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
             src,
             at,
             field,
-            &format!("expected a fraction between 0 and 1, found {}", crate::limits::num(v)),
+            &format!(
+                "expected a fraction between 0 and 1, found {}",
+                crate::limits::num(v)
+            ),
         ))
     }
 }

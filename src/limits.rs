@@ -49,6 +49,41 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// A message with every number of more than 20 digits (a float printed in full, e.g. the 309
+/// digits of 1e308) rewritten compactly with [`num`]. Applied to every error message, so that no
+/// call site can print such a number.
+pub fn compact_numbers(msg: &str) -> String {
+    let b = msg.as_bytes();
+    let mut out = String::with_capacity(msg.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            let tok = msg[i..j].trim_end_matches('.');
+            let digits = tok.bytes().filter(u8::is_ascii_digit).count();
+            let exp = j < b.len() && (b[j] == b'e' || b[j] == b'E');
+            match tok.parse::<f64>() {
+                Ok(x) if digits > 20 && !exp => {
+                    out.push_str(&num(x));
+                    out.push_str(&msg[i + tok.len()..j]);
+                }
+                _ => out.push_str(&msg[i..j]),
+            }
+            i = j;
+        } else {
+            let c = msg[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 /// Reads a text file after checking it is a regular file (not a FIFO, device or socket, which
 /// could block or never end) of at most `max` bytes; undecodable text is reported with its line
 /// and byte offset.
@@ -327,6 +362,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_numbers_in_messages_are_compacted() {
+        let long = format!("max {} and min {}, line 12", 1e308, 1e-300);
+        assert_eq!(compact_numbers(&long), "max 1e308 and min 1e-300, line 12");
+        assert_eq!(
+            compact_numbers("0 to 18446744073709551615."),
+            "0 to 18446744073709551615."
+        );
+        assert_eq!(compact_numbers("h100 at 3.5e10 W"), "h100 at 3.5e10 W");
+    }
+
+    #[test]
     fn numbers_print_compactly() {
         assert_eq!(num(1e308), "1e308");
         assert_eq!(num(1e-320), "1e-320");
@@ -341,7 +387,12 @@ mod tests {
         assert!(e.starts_with("f.toml:3:5: field `b`:"), "{e}");
         assert!(e.contains("found 1e308") && !e.contains("0000000"), "{e}");
         let s = Source::new("f.toml", "c = [1.0, 1e-320]\n");
-        assert!(check_numbers(&s).unwrap_err().to_string().contains("1e-320"));
+        assert!(
+            check_numbers(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("1e-320")
+        );
         let s = Source::new("f.toml", "seed = 9000000000000000000\nx = 0\ny = -3.5e-3\n");
         assert!(check_numbers(&s).is_ok());
     }
@@ -358,7 +409,12 @@ mod tests {
 
     #[test]
     fn undecodable_text_names_line_and_byte() {
-        let e = decode("f.csv", b"a\nb\n\xffc".to_vec()).unwrap_err().to_string();
-        assert!(e.starts_with("f.csv:3:") && e.contains("byte offset 4"), "{e}");
+        let e = decode("f.csv", b"a\nb\n\xffc".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.csv:3:") && e.contains("byte offset 4"),
+            "{e}"
+        );
     }
 }

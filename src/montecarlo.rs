@@ -219,18 +219,22 @@ pub fn run(
 /// parameters) so that the input can be found.
 pub fn check_finite(sc: &Scenario, r: &TrialResult, params: &[f64]) -> Result<()> {
     let names = sc.metrics();
-    let bad_hour = r
-        .hourly
-        .iter()
-        .position(|v| !v.is_finite())
-        .map(|k| (names.get(k % names.len().max(1)).copied().unwrap_or("?"), k / names.len().max(1), f64::from(r.hourly[k])));
-    let bad = bad_hour.map(|(n, h, v)| format!("{n} at hour {h} is {v}")).or_else(|| {
-        crate::output::trial_columns(sc)
-            .into_iter()
-            .map(|(n, _, f)| (n, f(&r.summary)))
-            .find(|(_, v)| !v.is_finite())
-            .map(|(n, v)| format!("{n} is {v}"))
+    let bad_hour = r.hourly.iter().position(|v| !v.is_finite()).map(|k| {
+        (
+            names.get(k % names.len().max(1)).copied().unwrap_or("?"),
+            k / names.len().max(1),
+            f64::from(r.hourly[k]),
+        )
     });
+    let bad = bad_hour
+        .map(|(n, h, v)| format!("{n} at hour {h} is {v}"))
+        .or_else(|| {
+            crate::output::trial_columns(sc)
+                .into_iter()
+                .map(|(n, _, f)| (n, f(&r.summary)))
+                .find(|(_, v)| !v.is_finite())
+                .map(|(n, v)| format!("{n} is {v}"))
+        });
     let Some(bad) = bad else {
         return Ok(());
     };

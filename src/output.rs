@@ -495,5 +495,10 @@ pub fn write_all(
 pub fn non_finite_token(text: &str) -> Option<&str> {
     text.split(|c: char| c == ',' || c == '\n' || c == ':' || c.is_whitespace())
         .map(|t| t.trim_matches(|c| c == '"' || c == '[' || c == ']'))
-        .find(|t| matches!(*t, "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"))
+        .find(|t| {
+            matches!(
+                *t,
+                "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"
+            )
+        })
 }

@@ -341,7 +341,10 @@ pub fn read_hourly_csv(file: &str, text: &str) -> Result<Vec<f64>, GridError> {
                 file,
                 Some(line),
                 &field,
-                format!("negative value {x}; intensities must be >= 0 g/kWh"),
+                format!(
+                    "negative value {}; intensities must be >= 0 g/kWh",
+                    crate::limits::num(x)
+                ),
             ));
         }
         if x > crate::limits::MAX_CARBON_G_PER_KWH {

@@ -8,6 +8,7 @@ mod defense;
 mod demand_response;
 mod determinism;
 mod facility;
+mod fuzz;
 mod outages;
 mod properties;
 mod reliability;

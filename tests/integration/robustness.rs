@@ -213,7 +213,10 @@ fn a_carbon_csv_of_1e308_is_refused() {
     .unwrap();
     let o = dcload_within(&["validate", f.to_str().unwrap()], None, 60);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("c.csv:2") && e.contains("1e308"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("c.csv:2") && e.contains("1e308"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -223,10 +226,8 @@ fn a_run_name_cannot_choose_where_files_land() {
     std::fs::create_dir_all(&work).unwrap();
     let abs = dir.path().join("abs").display().to_string();
     for name in ["../../x", "..", abs.as_str(), "sub/dir"] {
-        let text = study("10", &format!("{TRAINING}{FIXED}")).replace(
-            "name = \"t\"",
-            &format!("name = {}", toml_string(name)),
-        );
+        let text = study("10", &format!("{TRAINING}{FIXED}"))
+            .replace("name = \"t\"", &format!("name = {}", toml_string(name)));
         std::fs::write(work.join("case.toml"), &text).unwrap();
         let o = dcload_within(
             &["run", "case.toml", "--quiet", "--no-plots"],
@@ -372,12 +373,18 @@ fn special_files_in_a_models_folder_are_refused_not_read() {
     let start = Instant::now();
     let o = dcload_within(&["models", "--models", models.to_str().unwrap()], None, 30);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("only regular files"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("only regular files"),
+        "{e}"
+    );
     std::fs::remove_file(&fifo).unwrap();
     std::os::unix::fs::symlink("/dev/zero", models.join("climates").join("zero.toml")).unwrap();
     let o = dcload_within(&["models", "--models", models.to_str().unwrap()], None, 30);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("only regular files"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("only regular files"),
+        "{e}"
+    );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
@@ -414,7 +421,11 @@ fn integer_fields_reject_fractions_in_plain_words() {
         stderr(&dcload_within(&["validate", f.to_str().unwrap()], None, 30))
     };
     assert!(e.contains("found 1e308") && !e.contains("00000000"), "{e}");
-    refused(&study("2.5", &format!("{TRAINING}{FIXED}")), "count", "whole number of racks");
+    refused(
+        &study("2.5", &format!("{TRAINING}{FIXED}")),
+        "count",
+        "whole number of racks",
+    );
 }
 
 #[test]
@@ -422,7 +433,10 @@ fn plot_of_a_folder_that_is_not_a_run_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let o = dcload_within(&["plot", dir.path().to_str().unwrap()], None, 30);
     let e = stderr(&o);
-    assert!(!o.status.success() && e.contains("not a dcload run folder"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("not a dcload run folder"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -480,5 +494,45 @@ fn no_temporary_file_is_left_when_an_output_cannot_be_written() {
 fn validate_prints_the_per_trial_estimate_and_limits() {
     let o = run_ok(&["validate", repo("runs/default.toml").to_str().unwrap()]);
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(s.contains("per trial: 525600 steps") && s.contains("limits:"), "{s}");
+    assert!(
+        s.contains("per trial: 525600 steps") && s.contains("limits:"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_non_finite_trial_figure_stops_the_run_and_nothing_is_written() {
+    let sc = scenario(&study("10", &format!("{TRAINING}{FIXED}")));
+    let mut r = dcload::engine::run_trial(&sc, 0);
+    dcload::montecarlo::check_finite(&sc, &r, &[]).expect("a normal trial is finite");
+    let nm = sc.metrics().len();
+    r.hourly[5 * nm] = f32::NAN;
+    let e = dcload::montecarlo::check_finite(&sc, &r, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("test.toml") && e.contains("trial 0") && e.contains("at hour 5 is NaN"),
+        "{e}"
+    );
+    // An aggregate that overflows is caught by the writer before any file exists.
+    let mut r = dcload::engine::run_trial(&sc, 0);
+    r.summary.energy_mwh = f64::INFINITY;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let e = dcload::output::write_all(
+        &out,
+        &sc,
+        &[r],
+        1,
+        1.0,
+        false,
+        &dcload::traces::HourlySource::Memory,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("non-finite") && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert!(!out.join("hourly.csv").exists() && !out.join("trials.csv").exists());
 }
