@@ -278,6 +278,14 @@ fn run_one(
                 ),
             });
         }
+        if n > sc.trials && !args.quiet {
+            eprintln!(
+                "note: {n} shards for {} trials: shards {} to {} have no trials",
+                sc.trials,
+                sc.trials,
+                n - 1
+            );
+        }
         std::fs::create_dir_all(out).map_err(|e| Error::Write {
             path: out.to_path_buf(),
             source: e,
