@@ -19,14 +19,23 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Validate { run_file, models } => {
             let lib = Library::load(models.as_deref())?;
             let sc = Scenario::load(&run_file, &lib)?;
+            crate::limits::check_run(&sc)?;
+            let src = Source::new(sc.file.clone(), "");
+            let est = crate::limits::check_scenario(&sc, &src)?;
             print!("{}", sc.describe());
+            println!(
+                "  per trial: {} steps, about {} random episodes, about {} MiB (limits: {} steps, {} episodes per source, {} MiB)",
+                est.steps,
+                crate::limits::num(est.episodes.round()),
+                (est.bytes / 1048576.0).ceil(),
+                crate::limits::MAX_STEPS,
+                crate::limits::num(crate::limits::MAX_EPISODES),
+                crate::limits::MAX_TRIAL_BYTES / 1048576.0
+            );
             for name in sc.parameter_names() {
                 println!("  uncertain {name}");
             }
-            let text = std::fs::read_to_string(&run_file).map_err(|e| Error::Read {
-                file: run_file.display().to_string(),
-                source: e,
-            })?;
+            let text = crate::limits::read_text(&run_file, crate::limits::MAX_TOML_BYTES)?;
             let axes = sweep::axes(&Source::new(run_file.display().to_string(), text))?;
             if !axes.is_empty() {
                 let names: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
@@ -47,6 +56,12 @@ pub fn run(cli: Cli) -> Result<()> {
             percentiles,
         } => merge(&dirs, &out, no_plots, quiet, percentiles.as_deref()),
         Command::Plot { dir } => {
+            if !dir.join("hourly.csv").is_file() {
+                return Err(Error::Other(format!(
+                    "{}: not a dcload run folder (it has no hourly.csv): give a folder that `dcload run` or `dcload merge` wrote",
+                    dir.display()
+                )));
+            }
             for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
                 println!("wrote {}", p.display());
             }
@@ -64,10 +79,7 @@ fn run_study(args: &RunArgs) -> Result<()> {
     let lib = Library::load(args.models.as_deref())?;
     let (src, stem, base) = match &args.run_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| Error::Read {
-                file: p.display().to_string(),
-                source: e,
-            })?;
+            let text = crate::limits::read_text(p, crate::limits::MAX_TOML_BYTES)?;
             let stem = p
                 .file_stem()
                 .map_or("run".into(), |s| s.to_string_lossy().into_owned());
@@ -251,21 +263,9 @@ fn run_one(
         sc.spec.percentiles = Some(p.values().to_vec());
         sc.percentiles = p;
     }
-    // Large studies keep their traces on disk (in the per-trial records): refuse only what
-    // would not fit there either.
+    crate::limits::check_run(&sc)?;
     let trace_bytes =
         f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
-    if trace_bytes > 256.0 * 1024.0f64.powi(3) {
-        return Err(Error::Option {
-            option: "--trials".into(),
-            msg: format!(
-                "{} trials of {} hours would write {:.0} GiB of hourly traces (limit 256 GiB): run fewer trials, a shorter horizon, or shards",
-                sc.trials,
-                sc.horizon_hours,
-                trace_bytes / 1024.0f64.powi(3)
-            ),
-        });
-    }
     let on_disk = trace_bytes > crate::traces::memory_limit_bytes();
     let mode = if args.quiet {
         ProgressMode::Quiet
@@ -308,6 +308,23 @@ fn run_one(
             option: "--shard".into(),
             msg: m,
         })?;
+        if k >= sc.trials {
+            return Err(Error::Option {
+                option: "--shard".into(),
+                msg: format!(
+                    "shard {k}/{n} has no trials: the study has {} trials, so use at most {} shards",
+                    sc.trials, sc.trials
+                ),
+            });
+        }
+        if n > sc.trials && !args.quiet {
+            eprintln!(
+                "note: {n} shards for {} trials: shards {} to {} have no trials",
+                sc.trials,
+                sc.trials,
+                n - 1
+            );
+        }
         std::fs::create_dir_all(out).map_err(|e| Error::Write {
             path: out.to_path_buf(),
             source: e,

@@ -27,13 +27,14 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid option {option}: {msg}")]
+    #[error("invalid option {option}: {}", crate::limits::compact_numbers(.msg))]
     Option { option: String, msg: String },
-    #[error("{0}")]
+    #[error("{}", crate::limits::compact_numbers(.0))]
     Other(String),
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
+    let msg = &crate::limits::compact_numbers(msg);
     let loc = match (line, col) {
         (0, _) => file.to_string(),
         (l, 0) => format!("{file}:{l}"),
@@ -105,7 +106,7 @@ impl Source {
 
     /// Converts a TOML deserialisation error into one that names file, line and field.
     pub fn toml_error(&self, e: &toml::de::Error) -> Error {
-        let msg = e.message().trim().to_string();
+        let msg = plain_message(e.message().trim());
         match e.span() {
             Some(span) => {
                 let mut err = self.error_at(span.clone(), "", msg.clone());
@@ -126,6 +127,39 @@ impl Source {
                 msg,
             },
         }
+    }
+}
+
+/// serde's type errors in the file's own words: "expected a whole number from 0 to 4294967295,
+/// found 2.5" rather than "invalid type: floating point `2.5`, expected u32", and numbers printed
+/// compactly (`1e308`, not 309 digits).
+fn plain_message(msg: &str) -> String {
+    let found = backticked(msg).map(|t| match t.parse::<f64>() {
+        Ok(x) if t.len() > 16 => crate::limits::num(x),
+        _ => t,
+    });
+    let range = [
+        ("expected u8", "0 to 255"),
+        ("expected u16", "0 to 65535"),
+        ("expected u32", "0 to 4294967295"),
+        ("expected u64", "0 to 18446744073709551615"),
+        ("expected usize", "0 to 18446744073709551615"),
+        ("expected i32", "-2147483648 to 2147483647"),
+        (
+            "expected i64",
+            "-9223372036854775808 to 9223372036854775807",
+        ),
+    ];
+    if let Some(found) = &found
+        && (msg.starts_with("invalid type: floating point")
+            || msg.starts_with("invalid value: integer"))
+        && let Some((_, r)) = range.iter().find(|(k, _)| msg.ends_with(k))
+    {
+        return format!("expected a whole number from {r}, found {found}");
+    }
+    match (found, backticked(msg)) {
+        (Some(f), Some(t)) if f != t => msg.replacen(&t, &f, 1),
+        _ => msg.to_string(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod facility;
 pub mod fleet;
 pub mod grid;
 pub mod library;
+pub mod limits;
 pub mod montecarlo;
 pub mod output;
 pub mod plot;

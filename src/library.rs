@@ -273,6 +273,43 @@ fn upsert<T: Named>(list: &mut Vec<Entry<T>>, items: Vec<T>, source: usize) {
     }
 }
 
+/// Two entries of one kind with the same name in one file: the second would silently win.
+fn no_duplicates<T: Named>(src: &Source, kind: &str, items: &[T]) -> Result<()> {
+    for (i, a) in items.iter().enumerate() {
+        if let Some(b) = items[i + 1..]
+            .iter()
+            .find(|b| b.name().get_ref() == a.name().get_ref())
+        {
+            let (line, _) = src.line_col(a.name().span().start);
+            return Err(src.error_at(
+                b.name().span(),
+                "name",
+                format!(
+                    "duplicate {kind} {:?} (also at line {line}): give each entry its own name",
+                    a.name().get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn overridden<T: Named>(
+    out: &mut Vec<(&'static str, String, usize)>,
+    kind: &'static str,
+    have: &[Entry<T>],
+    items: &[T],
+) {
+    for it in items {
+        if have
+            .iter()
+            .any(|e| e.spec.name().get_ref() == it.name().get_ref())
+        {
+            out.push((kind, it.name().get_ref().clone(), it.name().span().start));
+        }
+    }
+}
+
 impl Library {
     /// The built-in library.
     pub fn builtin() -> Result<Library> {
@@ -303,13 +340,16 @@ impl Library {
             for (name, _) in BUILTIN {
                 let p = dir.join(name);
                 if p.exists() {
-                    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
-                        file: p.display().to_string(),
-                        source: e,
-                    })?;
+                    let text = crate::limits::read_text(&p, crate::limits::MAX_TOML_BYTES)?;
                     let src = Source::new(p.display().to_string(), text);
                     let nominal = lib.note_uncertain(&src, None)?;
-                    lib.add_source(nominal)?;
+                    for (kind, name, at) in lib.add_source(nominal.clone())? {
+                        let (line, _) = nominal.line_col(at);
+                        eprintln!(
+                            "note: {}:{line}: {kind} {name:?} overrides the built-in entry of that name",
+                            nominal.name
+                        );
+                    }
                     found = true;
                 }
             }
@@ -327,17 +367,23 @@ impl Library {
                     let name = p
                         .file_stem()
                         .map_or(String::new(), |s| s.to_string_lossy().into_owned());
-                    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
-                        file: p.display().to_string(),
-                        source: e,
-                    })?;
+                    let text = crate::limits::read_text(&p, crate::limits::MAX_TOML_BYTES)?;
                     let raw = Source::new(p.display().to_string(), text);
+                    crate::limits::check_numbers(&raw)?;
                     let at = match lib
                         .files
                         .iter()
                         .position(|(k, n, _)| k == kind && *n == name)
                     {
-                        Some(i) => i,
+                        Some(i) => {
+                            if lib.files[i].2.name.starts_with("<built-in>") {
+                                eprintln!(
+                                    "note: {}: overrides the built-in {kind} model {name:?}",
+                                    raw.name
+                                );
+                            }
+                            i
+                        }
                         None => {
                             lib.files.push((kind.to_string(), name, raw.clone()));
                             lib.files.len() - 1
@@ -421,15 +467,36 @@ impl Library {
         Ok((lib, values))
     }
 
-    fn add_source(&mut self, src: Source) -> Result<()> {
+    /// Adds an entry file; returns the entries it overrides (kind, name, byte offset).
+    fn add_source(&mut self, src: Source) -> Result<Vec<(&'static str, String, usize)>> {
         let file: LibraryFile = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+        crate::limits::check_numbers(&src)?;
+        no_duplicates(&src, "accelerator", &file.accelerator)?;
+        no_duplicates(&src, "server", &file.server)?;
+        no_duplicates(&src, "rack", &file.rack)?;
+        no_duplicates(&src, "consumer_preset", &file.consumer_preset)?;
+        let mut overrides = Vec::new();
+        overridden(
+            &mut overrides,
+            "accelerator",
+            &self.accelerators,
+            &file.accelerator,
+        );
+        overridden(&mut overrides, "server", &self.servers, &file.server);
+        overridden(&mut overrides, "rack", &self.racks, &file.rack);
+        overridden(
+            &mut overrides,
+            "consumer_preset",
+            &self.presets,
+            &file.consumer_preset,
+        );
         let idx = self.sources.len();
         self.sources.push(src);
         upsert(&mut self.accelerators, file.accelerator, idx);
         upsert(&mut self.servers, file.server, idx);
         upsert(&mut self.racks, file.rack, idx);
         upsert(&mut self.presets, file.consumer_preset, idx);
-        Ok(())
+        Ok(overrides)
     }
 
     /// A one-model-per-file entry (`kind` is "climates", "cooling" or "electrical").
@@ -674,7 +741,10 @@ pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
             src,
             at,
             field,
-            &format!("expected a positive number, found {v}"),
+            &format!(
+                "expected a positive number, found {}",
+                crate::limits::num(v)
+            ),
         ))
     }
 }
@@ -687,7 +757,7 @@ pub fn non_negative(src: &Source, at: usize, field: &str, v: f64) -> Result<()> 
             src,
             at,
             field,
-            &format!("expected a number >= 0, found {v}"),
+            &format!("expected a number >= 0, found {}", crate::limits::num(v)),
         ))
     }
 }
@@ -700,7 +770,10 @@ pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
             src,
             at,
             field,
-            &format!("expected a fraction between 0 and 1, found {v}"),
+            &format!(
+                "expected a fraction between 0 and 1, found {}",
+                crate::limits::num(v)
+            ),
         ))
     }
 }

@@ -173,6 +173,7 @@ pub fn run(
                 .map(|i| {
                     let (trial_sc, params) = sc.for_trial(i)?;
                     let mut r = run_trial(&trial_sc, i);
+                    check_finite(sc, &r, &params)?;
                     r.summary.params = params;
                     if let Some(dir) = checkpoint {
                         crate::checkpoint::write_record(dir, &r)?;
@@ -211,4 +212,45 @@ pub fn run(
     };
     progress.finish();
     Ok(results)
+}
+
+/// A trial whose figures are not all finite stops the study: no output is ever written with NaN
+/// or inf. The error names the figure, the hour and the run file (and the trial's sampled
+/// parameters) so that the input can be found.
+pub fn check_finite(sc: &Scenario, r: &TrialResult, params: &[f64]) -> Result<()> {
+    let names = sc.metrics();
+    let bad_hour = r.hourly.iter().position(|v| !v.is_finite()).map(|k| {
+        (
+            names.get(k % names.len().max(1)).copied().unwrap_or("?"),
+            k / names.len().max(1),
+            f64::from(r.hourly[k]),
+        )
+    });
+    let bad = bad_hour
+        .map(|(n, h, v)| format!("{n} at hour {h} is {v}"))
+        .or_else(|| {
+            crate::output::trial_columns(sc)
+                .into_iter()
+                .map(|(n, _, f)| (n, f(&r.summary)))
+                .find(|(_, v)| !v.is_finite())
+                .map(|(n, v)| format!("{n} is {v}"))
+        });
+    let Some(bad) = bad else {
+        return Ok(());
+    };
+    let sampled = if params.is_empty() {
+        String::new()
+    } else {
+        let drawn: Vec<String> = sc
+            .parameter_names()
+            .iter()
+            .zip(params)
+            .map(|(p, v)| format!("{p} = {}", crate::limits::num(*v)))
+            .collect();
+        format!(" (sampled {})", drawn.join(", "))
+    };
+    Err(Error::Other(format!(
+        "{}: trial {}{sampled}: {bad}: the inputs give a figure too large or too small to compute; check the largest and smallest numbers in the run and model files",
+        sc.file, r.summary.trial
+    )))
 }

@@ -37,15 +37,21 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         .file_name()
         .map_or("out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.tmp"));
-    {
+    let written = (|| {
         use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(werr)?;
-        f.write_all(bytes).map_err(werr)?;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
         if sync {
-            f.sync_all().map_err(werr)?;
+            f.sync_all()?;
         }
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // A full disk or a failed rename: leave no temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path).map_err(werr)
+    written.map_err(werr)
 }
 
 /// The hourly CSV: a timestamp, then the mean and the run's percentiles across trials of every
@@ -305,8 +311,6 @@ struct Summary<'a> {
     trials: u32,
     horizon_hours: u64,
     step_s: u64,
-    threads: usize,
-    wall_time_s: f64,
     installed_it_peak_mw: f64,
     /// Standard error of the mean annual energy and peak across trials.
     energy_mwh_se: f64,
@@ -364,11 +368,14 @@ pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)
     bands
 }
 
+/// summary.json: a function of the study and its trials alone, so a resumed or merged run writes
+/// the same bytes as one that ran straight through. The threads and wall time of a run go to
+/// run_info.json (`_threads` and `_wall_time_s` are kept for callers and not written here).
 pub fn summary_json(
     sc: &Scenario,
     results: &[TrialResult],
-    threads: usize,
-    wall_time_s: f64,
+    _threads: usize,
+    _wall_time_s: f64,
 ) -> Result<String> {
     let s = Summary {
         dcload_version: env!("CARGO_PKG_VERSION"),
@@ -378,8 +385,6 @@ pub fn summary_json(
         trials: sc.trials,
         horizon_hours: sc.horizon_hours,
         step_s: sc.step_s,
-        threads,
-        wall_time_s,
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
         peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
@@ -497,6 +502,16 @@ pub fn write_all(
             utility::traces_csv(sc, results, src)?,
         ));
     }
+    if wall_time_s > 0.0 {
+        // How this run went (differs between runs of the same study; merge writes none).
+        files.push((
+            "run_info.json",
+            format!(
+                "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3}\n}}\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
     if sc.grid.demand_response.is_some() {
         files.push(("dr_events.csv", dr_events_csv(sc, results)));
     }
@@ -515,6 +530,16 @@ pub fn write_all(
             sensitivity_csv(&sensitivity(sc, results)),
         ));
     }
+    // The trials were checked finite; an aggregate that still overflowed stops here, before
+    // any file is written.
+    for (name, text) in &files {
+        if let Some(t) = non_finite_token(text) {
+            return Err(Error::Other(format!(
+                "{}: would hold the non-finite value {t}: the inputs give figures too large to compute; nothing was written",
+                dir.join(name).display()
+            )));
+        }
+    }
     let mut paths = Vec::new();
     for (name, text) in files {
         let p = dir.join(name);
@@ -522,4 +547,16 @@ pub fn write_all(
         paths.push(p);
     }
     Ok(paths)
+}
+
+/// The first NaN or infinite number in a CSV or JSON text, if any.
+pub fn non_finite_token(text: &str) -> Option<&str> {
+    text.split(|c: char| c == ',' || c == '\n' || c == ':' || c.is_whitespace())
+        .map(|t| t.trim_matches(|c| c == '"' || c == '[' || c == ']'))
+        .find(|t| {
+            matches!(
+                *t,
+                "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"
+            )
+        })
 }

@@ -282,10 +282,7 @@ const PARAMS_TAG: u64 = 9 << 32;
 impl Scenario {
     /// Reads and resolves a run file.
     pub fn load(path: &Path, lib: &Library) -> Result<Scenario> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Read {
-            file: path.display().to_string(),
-            source: e,
-        })?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TOML_BYTES)?;
         let stem = path
             .file_stem()
             .map_or("run".into(), |s| s.to_string_lossy().into_owned());
@@ -390,6 +387,10 @@ impl Scenario {
 
     fn resolve(src: &Source, stem: &str, base_dir: &Path, lib: &Library) -> Result<Scenario> {
         let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+        crate::limits::check_numbers(src)?;
+        if let Some(n) = &spec.name {
+            crate::limits::check_name(src, n)?;
+        }
         let start = Date::parse(&spec.start).map_err(|m| src.error("start", m))?;
         let utc_offset_s =
             parse_utc_offset(&spec.utc_offset).map_err(|m| src.error("utc_offset", m))?;
@@ -482,7 +483,7 @@ impl Scenario {
             .iter()
             .map(|&i| crate::engine::METRICS[i])
             .collect();
-        Ok(Scenario {
+        let sc = Scenario {
             name,
             file: src.name.clone(),
             start,
@@ -505,7 +506,9 @@ impl Scenario {
             percentiles,
             uncertain: None,
             spec,
-        })
+        };
+        crate::limits::check_scenario(&sc, src)?;
+        Ok(sc)
     }
 
     /// Human-readable resolution, printed by `dcload validate`.
@@ -725,12 +728,25 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                 format!("duplicate group name {:?}", g.name.get_ref()),
             ));
         }
-        if !(g.count.is_finite() && g.count > 0.0 && g.count.fract() == 0.0) {
+        if !(g.count.is_finite()
+            && g.count >= 1.0
+            && g.count.fract() == 0.0
+            && g.count <= crate::limits::MAX_GROUP_COUNT)
+        {
+            let what = if g.server.is_some() {
+                "servers"
+            } else {
+                "racks"
+            };
             return Err(err_after(
                 src,
                 at,
                 "count",
-                &format!("expected a whole number of racks >= 1, found {}", g.count),
+                &format!(
+                    "expected a whole number of {what} from 1 to {}, found {}",
+                    crate::limits::num(crate::limits::MAX_GROUP_COUNT),
+                    crate::limits::num(g.count)
+                ),
             ));
         }
         let pool_name = g.pool.clone().unwrap_or_else(|| g.name.get_ref().clone());

@@ -132,8 +132,32 @@ pub fn find(src: &Source) -> Result<Vec<Uncertain>> {
     let mut out = Vec::new();
     walk_table(src, doc.get_ref(), "", &mut out)?;
     out.sort_by_key(|u| u.span.start);
+    if let Some(u) = out.iter().find(|u| {
+        STRUCTURAL.contains(&u.path.as_str())
+            || u.path.starts_with("sweep.")
+            || u.path.starts_with("sweep[")
+    }) {
+        return Err(src.error_at(
+            u.span.clone(),
+            &u.path,
+            "cannot be a distribution: it shapes the output files (every trial must share the horizon, step, seed, start and trial count); give one value, or sweep it in [sweep]",
+        ));
+    }
     Ok(out)
 }
+
+/// Top-level fields that fix the shape of the outputs and so cannot vary between trials.
+const STRUCTURAL: &[&str] = &[
+    "horizon_hours",
+    "horizon_days",
+    "end",
+    "step_s",
+    "seed",
+    "start",
+    "trials",
+    "utc_offset",
+    "name",
+];
 
 fn walk_table(src: &Source, t: &DeTable<'_>, prefix: &str, out: &mut Vec<Uncertain>) -> Result<()> {
     for (k, v) in t.iter() {

@@ -169,10 +169,7 @@ impl PhysicsFacility {
                     ));
                 }
                 let path = base_dir.join(e.get_ref());
-                let text = std::fs::read_to_string(&path).map_err(|err| Error::Read {
-                    file: path.display().to_string(),
-                    source: err,
-                })?;
+                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
                 let hours = read_epw(&path.display().to_string(), &text)
                     .map_err(|err| Error::Other(err.to_string()))?;
                 WeatherSource::Recorded(hours)

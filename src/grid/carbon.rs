@@ -341,7 +341,22 @@ pub fn read_hourly_csv(file: &str, text: &str) -> Result<Vec<f64>, GridError> {
                 file,
                 Some(line),
                 &field,
-                format!("negative value {x}; intensities must be >= 0 g/kWh"),
+                format!(
+                    "negative value {}; intensities must be >= 0 g/kWh",
+                    crate::limits::num(x)
+                ),
+            ));
+        }
+        if x > crate::limits::MAX_CARBON_G_PER_KWH {
+            return Err(GridError::input(
+                file,
+                Some(line),
+                &field,
+                format!(
+                    "value {} is above {} gCO2/kWh (the dirtiest grids are near 1,100)",
+                    crate::limits::num(x),
+                    crate::limits::num(crate::limits::MAX_CARBON_G_PER_KWH)
+                ),
             ));
         }
         out.push(x);

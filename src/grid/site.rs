@@ -181,10 +181,7 @@ impl Grid {
             }
             (None, Some(file)) => {
                 let path = base_dir.join(file.get_ref());
-                let text = std::fs::read_to_string(&path).map_err(|e| Error::Read {
-                    file: path.display().to_string(),
-                    source: e,
-                })?;
+                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
                 let v = read_hourly_csv(&path.display().to_string(), &text)
                     .map_err(|e| Error::Other(e.to_string()))?;
                 if v.is_empty() {

@@ -12,7 +12,7 @@ use super::arrivals::WorkDist;
 use super::shape::{DailyShape, WeekTable, WeeklyShape};
 use super::trace::{Trace, TraceClock};
 use super::{Ctx, one};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::library::{err_after, non_negative, positive};
 use crate::time::{SimTime, parse_utc_offset};
 
@@ -368,10 +368,7 @@ impl ConsumerClass {
 
         let (requests_per_s, work, trace) = if let Some(ts) = &spec.trace {
             let path = ctx.base_dir.join(&ts.file);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::Read {
-                file: path.display().to_string(),
-                source: e,
-            })?;
+            let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
             let stated_offset_s = match &ts.utc_offset {
                 Some(o) => {
                     Some(parse_utc_offset(o).map_err(|m| err_after(src, at, "utc_offset", &m))?)

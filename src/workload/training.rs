@@ -84,7 +84,31 @@ impl Training {
         let pool = ctx.pool(&spec.pool)?;
         let pool_acc = ctx.fleet.pools[pool].accelerators;
         let acc = spec.accelerators.unwrap_or(pool_acc);
-        positive(src, at, "accelerators", acc)?;
+        if !(acc.is_finite() && acc >= 1.0 && acc.fract() == 0.0) {
+            return Err(err_after(
+                src,
+                at,
+                "accelerators",
+                &format!(
+                    "expected a whole number of accelerators per job (at least 1), found {}",
+                    crate::limits::num(acc)
+                ),
+            ));
+        }
+        let at_once = (pool_acc / acc).floor();
+        if at_once > crate::limits::MAX_JOBS_AT_ONCE {
+            return Err(err_after(
+                src,
+                at,
+                "accelerators",
+                &format!(
+                    "jobs of {acc} accelerators: {} of them fit in pool {:?} at once (limit {}): give bigger jobs",
+                    crate::limits::num(at_once),
+                    spec.pool.get_ref(),
+                    crate::limits::num(crate::limits::MAX_JOBS_AT_ONCE)
+                ),
+            ));
+        }
         if acc > pool_acc {
             return Err(err_after(
                 src,
@@ -131,13 +155,27 @@ impl Training {
             spec.checkpoint_utilisation,
         )?;
         if spec.checkpoint_interval_min > 0.0
-            && spec.checkpoint_duration_min >= spec.checkpoint_interval_min
+            && (spec.checkpoint_duration_min >= spec.checkpoint_interval_min
+                || (spec.checkpoint_duration_min * 60.0).round()
+                    >= (spec.checkpoint_interval_min * 60.0).round())
         {
             return Err(err_after(
                 src,
                 at,
                 "checkpoint_duration_min",
                 "must be shorter than checkpoint_interval_min",
+            ));
+        }
+        let interval_s = (spec.checkpoint_interval_min * 60.0).round();
+        if spec.checkpoint_interval_min > 0.0 && interval_s < 1.0 {
+            return Err(err_after(
+                src,
+                at,
+                "checkpoint_interval_min",
+                &format!(
+                    "checkpoints every {} min round to 0 s: expected at least 1 s (0.0167 min), or 0 for none",
+                    crate::limits::num(spec.checkpoint_interval_min)
+                ),
             ));
         }
         for d in &spec.start_days {
@@ -167,7 +205,7 @@ impl Training {
             checkpoint_interval_s: (spec.checkpoint_interval_min * 60.0).round() as u64,
             checkpoint_duration_s: (spec.checkpoint_duration_min * 60.0).round() as u64,
             checkpoint_utilisation: spec.checkpoint_utilisation,
-            max_concurrent: ((pool_acc / acc).floor() as usize).max(1),
+            max_concurrent: (at_once as usize).max(1),
         })
     }
 }

@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const CSVS: [&str; 5] = [
+/// Every output a resumed or merged run must reproduce byte for byte (summary.json included:
+/// its figures are summed in trial order and the wall time lives in run_info.json).
+const CSVS: [&str; 6] = [
+    "summary.json",
     "hourly.csv",
     "trials.csv",
     "load_8760.csv",

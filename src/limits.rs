@@ -1,0 +1,420 @@
+//! Bounds on every input, checked once before any trial runs (by `dcload validate` and
+//! `dcload run` alike, and again for each trial's sampled study): a run file, model file or data
+//! file from someone else can make a study refuse to start, but never panic, hang, exhaust
+//! memory or write NaN. Every bound here is listed in the README's "Limits" table.
+
+use std::io::Read;
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::error::{Error, Result, Source};
+use crate::study::Scenario;
+
+/// Largest magnitude of any number in a run or model file (`seed` excepted).
+pub const MAX_ABS: f64 = 1e15;
+/// Smallest non-zero magnitude of any number in a run or model file: smaller values
+/// (subnormals included) are refused rather than silently rounded to nothing.
+pub const MIN_ABS: f64 = 1e-9;
+/// Racks (or bare servers) in one `[[site.group]]`.
+pub const MAX_GROUP_COUNT: f64 = 1e8;
+/// Jobs of one `[[training]]` that fit in its pool at once (each is tracked as a slot).
+pub const MAX_JOBS_AT_ONCE: f64 = 10_000.0;
+/// Expected random episodes (campaigns, surges, outages, demand-response events, job
+/// submissions) of one source in one trial.
+pub const MAX_EPISODES: f64 = 100_000.0;
+/// Time steps in one trial (horizon / step).
+pub const MAX_STEPS: u64 = 100_000_000;
+/// Estimated memory of one trial, bytes.
+pub const MAX_TRIAL_BYTES: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
+/// Trials in one study (their summaries are held in memory).
+pub const MAX_TRIALS: u32 = 1_000_000;
+/// Hourly traces of a whole study on disk, bytes.
+pub const MAX_TRACE_BYTES: f64 = 256.0 * 1024.0 * 1024.0 * 1024.0;
+/// Size of a run or model file (TOML).
+pub const MAX_TOML_BYTES: u64 = 16 * 1024 * 1024;
+/// Size of a data file (request trace, weather, carbon or tariff CSV).
+pub const MAX_DATA_BYTES: u64 = 1024 * 1024 * 1024;
+/// Carbon intensity of one hour, gCO2/kWh (the dirtiest grids are near 1,100).
+pub const MAX_CARBON_G_PER_KWH: f64 = 10_000.0;
+
+/// A number printed compactly: `1e308`, `1.5e-320`, `2.5`, `100000`.
+pub fn num(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A message with every number of more than 20 digits (a float printed in full, e.g. the 309
+/// digits of 1e308) rewritten compactly with [`num`]. Applied to every error message, so that no
+/// call site can print such a number.
+pub fn compact_numbers(msg: &str) -> String {
+    let b = msg.as_bytes();
+    let mut out = String::with_capacity(msg.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            let tok = msg[i..j].trim_end_matches('.');
+            let digits = tok.bytes().filter(u8::is_ascii_digit).count();
+            let exp = j < b.len() && (b[j] == b'e' || b[j] == b'E');
+            match tok.parse::<f64>() {
+                Ok(x) if digits > 20 && !exp => {
+                    out.push_str(&num(x));
+                    out.push_str(&msg[i + tok.len()..j]);
+                }
+                _ => out.push_str(&msg[i..j]),
+            }
+            i = j;
+        } else {
+            let c = msg[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// Reads a text file after checking it is a regular file (not a FIFO, device or socket, which
+/// could block or never end) of at most `max` bytes; undecodable text is reported with its line
+/// and byte offset.
+pub fn read_text(path: &Path, max: u64) -> Result<String> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Error::Read {
+        file: shown.clone(),
+        source: e,
+    })?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "a special file (FIFO, device or socket)"
+        };
+        return Err(Error::Other(format!(
+            "{shown}: is {what}; dcload reads only regular files"
+        )));
+    }
+    if meta.len() > max {
+        return Err(Error::Other(format!(
+            "{shown}: is {} bytes; files of this kind are limited to {} bytes",
+            meta.len(),
+            max
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::Read {
+            file: shown.clone(),
+            source: e,
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(Error::Other(format!(
+            "{shown}: is more than {max} bytes; files of this kind are limited to {max} bytes"
+        )));
+    }
+    decode(&shown, bytes)
+}
+
+/// UTF-8 text, or an error naming the line and byte offset of the first undecodable byte.
+pub fn decode(shown: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let off = e.utf8_error().valid_up_to();
+        let b = e.as_bytes();
+        let line = b[..off].iter().filter(|&&c| c == b'\n').count() + 1;
+        Error::Input {
+            file: shown.to_string(),
+            line,
+            col: 0,
+            field: String::new(),
+            msg: format!(
+                "not UTF-8 text: byte 0x{:02x} at byte offset {off} cannot be decoded (save the file as UTF-8 text)",
+                b.get(off).copied().unwrap_or(0)
+            ),
+        }
+    })
+}
+
+/// Every number of a TOML file within [`MIN_ABS`]..=[`MAX_ABS`] in magnitude (or zero).
+pub fn check_numbers(src: &Source) -> Result<()> {
+    let Ok(doc) = DeTable::parse(&src.text) else {
+        // Syntax errors are reported by the normal parse with their line.
+        return Ok(());
+    };
+    walk_table(src, doc.get_ref())
+}
+
+fn walk_table(src: &Source, t: &DeTable<'_>) -> Result<()> {
+    for (k, v) in t.iter() {
+        if k.get_ref() == "seed" {
+            continue;
+        }
+        walk_value(src, v, k.get_ref())?;
+    }
+    Ok(())
+}
+
+fn walk_value(src: &Source, v: &Spanned<DeValue<'_>>, key: &str) -> Result<()> {
+    let text = match v.get_ref() {
+        DeValue::Table(t) => return walk_table(src, t),
+        DeValue::Array(a) => {
+            for item in a.iter() {
+                walk_value(src, item, key)?;
+            }
+            return Ok(());
+        }
+        DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', ""),
+        DeValue::Float(f) => f.as_str().replace('_', ""),
+        _ => return Ok(()),
+    };
+    let Ok(x) = text.parse::<f64>() else {
+        return Ok(());
+    };
+    check_value(x).map_err(|m| src.error_at(v.span(), key, m))
+}
+
+/// A number within the bounds of [`check_numbers`], or what was expected.
+pub fn check_value(x: f64) -> std::result::Result<(), String> {
+    let a = x.abs();
+    if x == 0.0 || (a.is_finite() && (MIN_ABS..=MAX_ABS).contains(&a)) {
+        return Ok(());
+    }
+    Err(format!(
+        "expected a number between {} and {} in magnitude, or 0; found {}",
+        num(MIN_ABS),
+        num(MAX_ABS),
+        num(x)
+    ))
+}
+
+/// A run name names a folder under `out/`: it must be a plain file name.
+pub fn check_name(src: &Source, name: &str) -> Result<()> {
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\', '\0', ':'])
+        || name.starts_with('~')
+        || Path::new(name).is_absolute();
+    if bad {
+        return Err(src.error(
+            "name",
+            format!(
+                "expected a plain folder name (no /, \\, : or ..), found {name:?}: the run name only names out/<name>/; to write elsewhere use --out DIR"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An error on `field` of the entry whose key `head` (e.g. `[grid.outages]` or a workload's
+/// name) appears in the file, else of the first `field`.
+fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
+    match src.text.find(head) {
+        Some(at) => crate::library::err_after(src, at, field, &msg),
+        None => src.error(field, msg),
+    }
+}
+
+/// The per-trial estimates a study is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Estimate {
+    pub steps: u64,
+    pub episodes: f64,
+    pub bytes: f64,
+}
+
+/// Checks the event counts, job slots, steps and memory of one trial of a resolved study.
+pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
+    let steps = sc.horizon_hours * 3600 / sc.step_s.max(1);
+    if steps > MAX_STEPS {
+        return Err(src.error(
+            "step_s",
+            format!(
+                "{} h at {} s steps is {steps} steps per trial (limit {MAX_STEPS}): use a longer step or a shorter horizon",
+                sc.horizon_hours, sc.step_s
+            ),
+        ));
+    }
+    let years = sc.horizon_hours as f64 / 8760.0;
+    let mut episodes = 0.0;
+    let mut count = |n: f64, head: &str, field: &str, what: &str| -> Result<()> {
+        let e = n * years;
+        if e > MAX_EPISODES {
+            return Err(err_near(
+                src,
+                head,
+                field,
+                format!(
+                    "{} per year over {} h gives about {} {what} per trial (limit {}): give a smaller rate",
+                    num(n),
+                    sc.horizon_hours,
+                    num(e.round()),
+                    num(MAX_EPISODES)
+                ),
+            ));
+        }
+        episodes += e;
+        Ok(())
+    };
+    for w in &sc.twins {
+        count(
+            w.campaigns.per_year,
+            &format!("\"{}\"", w.name),
+            "random_campaigns",
+            "campaigns",
+        )?;
+    }
+    for d in &sc.defenses {
+        count(
+            d.surges.per_year,
+            &format!("\"{}\"", d.name),
+            "random_surges",
+            "surges",
+        )?;
+    }
+    for t in &sc.trainings {
+        count(
+            t.jobs_per_year,
+            &format!("\"{}\"", t.name),
+            "jobs_per_year",
+            "job submissions",
+        )?;
+    }
+    if let Some(b) = &sc.grid.backup {
+        count(b.per_year, "outages", "per_year", "outages")?;
+    }
+    if let Some(dr) = &sc.grid.demand_response
+        && let Some((per_year, ..)) = &dr.random
+    {
+        count(
+            *per_year,
+            "demand_response",
+            "random",
+            "demand-response events",
+        )?;
+    }
+    let hours = sc.horizon_hours as f64;
+    let slots: f64 = sc.trainings.iter().map(|t| t.max_concurrent as f64).sum();
+    let physics = if sc.facility.is_physics() { 16.0 } else { 0.0 };
+    let bytes = hours * sc.metrics().len() as f64 * 4.0
+        + hours * 8.0 * (physics + 4.0)
+        + episodes * 2.0 * 48.0
+        + slots * 64.0
+        + 1024.0 * 1024.0;
+    if bytes > MAX_TRIAL_BYTES {
+        return Err(src.error(
+            "horizon_hours",
+            format!(
+                "one trial would need about {} MiB of memory (limit {} MiB): use a shorter horizon or fewer events",
+                (bytes / 1048576.0).round(),
+                MAX_TRIAL_BYTES / 1048576.0
+            ),
+        ));
+    }
+    Ok(Estimate {
+        steps,
+        episodes,
+        bytes,
+    })
+}
+
+/// Checks the study as a whole: trials and the traces they would write.
+pub fn check_run(sc: &Scenario) -> Result<()> {
+    if sc.trials > MAX_TRIALS {
+        return Err(Error::Option {
+            option: "--trials".into(),
+            msg: format!(
+                "{} trials (limit {MAX_TRIALS}): split the study into shards of separate seeds",
+                sc.trials
+            ),
+        });
+    }
+    // Large studies keep their traces on disk (in the per-trial records): refuse only what
+    // would not fit there either.
+    let trace_bytes =
+        f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
+    if trace_bytes > MAX_TRACE_BYTES {
+        return Err(Error::Option {
+            option: "--trials".into(),
+            msg: format!(
+                "{} trials of {} hours would write {:.0} GiB of hourly traces (limit {:.0} GiB): run fewer trials, a shorter horizon, or shards",
+                sc.trials,
+                sc.horizon_hours,
+                trace_bytes / 1024.0f64.powi(3),
+                MAX_TRACE_BYTES / 1024.0f64.powi(3)
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_in_messages_are_compacted() {
+        let long = format!("max {} and min {}, line 12", 1e308, 1e-300);
+        assert_eq!(compact_numbers(&long), "max 1e308 and min 1e-300, line 12");
+        assert_eq!(
+            compact_numbers("0 to 18446744073709551615."),
+            "0 to 18446744073709551615."
+        );
+        assert_eq!(compact_numbers("h100 at 3.5e10 W"), "h100 at 3.5e10 W");
+    }
+
+    #[test]
+    fn numbers_print_compactly() {
+        assert_eq!(num(1e308), "1e308");
+        assert_eq!(num(1e-320), "1e-320");
+        assert_eq!(num(2.5), "2.5");
+        assert_eq!(num(100000.0), "100000");
+    }
+
+    #[test]
+    fn huge_and_subnormal_numbers_are_refused_with_their_line() {
+        let s = Source::new("f.toml", "a = 1\n[x]\nb = 1e308\n");
+        let e = check_numbers(&s).unwrap_err().to_string();
+        assert!(e.starts_with("f.toml:3:5: field `b`:"), "{e}");
+        assert!(e.contains("found 1e308") && !e.contains("0000000"), "{e}");
+        let s = Source::new("f.toml", "c = [1.0, 1e-320]\n");
+        assert!(
+            check_numbers(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("1e-320")
+        );
+        let s = Source::new("f.toml", "seed = 9000000000000000000\nx = 0\ny = -3.5e-3\n");
+        assert!(check_numbers(&s).is_ok());
+    }
+
+    #[test]
+    fn run_names_are_file_names() {
+        let s = Source::new("f.toml", "name = \"x\"\n");
+        for bad in ["../../x", "/tmp/x", "..", "a/b", "a\\b", "."] {
+            let e = check_name(&s, bad).unwrap_err().to_string();
+            assert!(e.contains("--out"), "{e}");
+        }
+        assert!(check_name(&s, "my-study_2").is_ok());
+    }
+
+    #[test]
+    fn undecodable_text_names_line_and_byte() {
+        let e = decode("f.csv", b"a\nb\n\xffc".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.csv:3:") && e.contains("byte offset 4"),
+            "{e}"
+        );
+    }
+}
