@@ -312,8 +312,15 @@ impl Scenario {
             .iter()
             .map(|c| Defense::resolve(c, &ctx))
             .collect::<Result<Vec<_>>>()?;
-        let facility =
-            resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
+        let facility = resolve_facility(
+            &spec.facility,
+            src,
+            lib,
+            &fleet,
+            base_dir,
+            start.ordinal0(),
+            utc_offset_s,
+        )?;
         let calendar = Calendar::new(start, utc_offset_s);
         let grid = Grid::resolve(
             &spec.grid,
@@ -461,8 +468,8 @@ impl Scenario {
                             }
                         )
                     }
-                    crate::facility::site::WeatherSource::Recorded(h) => {
-                        format!("recorded weather ({} h)", h.len())
+                    crate::facility::site::WeatherSource::Recorded { hours, time_zone_h } => {
+                        format!("recorded weather ({} h, UTC{time_zone_h:+})", hours.len())
                     }
                 };
                 s.push_str(&format!(
@@ -499,6 +506,7 @@ fn resolve_facility(
     fleet: &Fleet,
     base_dir: &Path,
     start_day_of_year: u32,
+    study_offset_s: i32,
 ) -> Result<Facility> {
     let at = spec.kind.span().start;
     match spec.kind.get_ref().as_str() {
@@ -558,6 +566,7 @@ fn resolve_facility(
             fleet,
             base_dir,
             start_day_of_year,
+            study_offset_s,
         )?))),
         other => Err(src.error_at(
             spec.kind.span(),

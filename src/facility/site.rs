@@ -27,7 +27,7 @@ use super::{FacilitySpec, FacilityStep};
 use crate::error::{Error, Result, Source};
 use crate::fleet::Fleet;
 use crate::library::{CoolingKind, Library, err_after};
-use crate::weather::{Climate, HeatWaveOverride, WeatherHour, read_epw};
+use crate::weather::{Climate, HeatWaveOverride, WeatherHour, epw_time_zone_h, read_epw};
 
 /// Where the weather comes from.
 #[derive(Clone, Debug)]
@@ -37,8 +37,12 @@ pub enum WeatherSource {
         climate: Box<Climate>,
         heat_wave: Option<HeatWaveOverride>,
     },
-    /// A recorded year (EPW), the same for every trial, repeated past its end.
-    Recorded(Vec<WeatherHour>),
+    /// A recorded year (EPW), the same for every trial, repeated past its end. Its rows are in
+    /// the local standard time of `time_zone_h` (hours east of UTC, from the file's header).
+    Recorded {
+        hours: Vec<WeatherHour>,
+        time_zone_h: f64,
+    },
 }
 
 /// What each rack group's cooling looks like.
@@ -59,8 +63,11 @@ pub struct GroupCooling {
 #[derive(Clone, Debug)]
 pub struct PhysicsFacility {
     pub weather: WeatherSource,
-    /// 0-based day of the year of the study start, hour 0 local.
+    /// 0-based day of the year of the study start, hour 0 on the study clock.
     pub start_day_of_year: u32,
+    /// The study clock, seconds east of UTC. It only decides how timestamps are written: the
+    /// weather is placed at the site's own time (the climate's solar time, or the EPW's zone).
+    pub study_offset_s: i32,
     pub groups: Vec<GroupCooling>,
     /// One plant per cooling type in use.
     pub plants: Vec<SitePlant>,
@@ -100,6 +107,7 @@ impl PhysicsFacility {
         fleet: &Fleet,
         base_dir: &Path,
         start_day_of_year: u32,
+        study_offset_s: i32,
     ) -> Result<PhysicsFacility> {
         let at = spec.kind.span().start;
         if spec.pue.is_some() {
@@ -173,9 +181,11 @@ impl PhysicsFacility {
                     file: path.display().to_string(),
                     source: err,
                 })?;
-                let hours = read_epw(&path.display().to_string(), &text)
-                    .map_err(|err| Error::Other(err.to_string()))?;
-                WeatherSource::Recorded(hours)
+                let shown = path.display().to_string();
+                let hours = read_epw(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
+                let time_zone_h =
+                    epw_time_zone_h(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
+                WeatherSource::Recorded { hours, time_zone_h }
             }
             _ => {
                 return Err(err_after(
@@ -425,6 +435,7 @@ impl PhysicsFacility {
         Ok(PhysicsFacility {
             weather,
             start_day_of_year: start_day_of_year.min(364),
+            study_offset_s,
             groups,
             plants,
             units,
@@ -433,15 +444,45 @@ impl PhysicsFacility {
         })
     }
 
-    /// A trial's weather, one entry per hour of the horizon.
+    /// A trial's weather, one entry per hour of the horizon on the study clock: entry `h` is
+    /// the weather at the instant study hour `h` begins, taken at the site's own time. A
+    /// synthetic climate runs on the site's solar time; an EPW year on its header's zone
+    /// (rows shifted by the zone minus the study offset, interpolated linearly for a zone
+    /// that is not a whole number of hours away).
     pub fn weather_year<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> Vec<WeatherHour> {
         match &self.weather {
-            WeatherSource::Synthetic { climate, heat_wave } => {
-                climate.generate_with(hours, self.start_day_of_year, 0, *heat_wave, rng)
-            }
-            WeatherSource::Recorded(year) => {
-                let first = self.start_day_of_year as usize * 24;
-                (0..hours).map(|h| year[(first + h) % year.len()]).collect()
+            WeatherSource::Synthetic { climate, heat_wave } => climate.generate_for_clock(
+                hours,
+                self.start_day_of_year,
+                self.study_offset_s,
+                *heat_wave,
+                rng,
+            ),
+            WeatherSource::Recorded {
+                hours: year,
+                time_zone_h,
+            } => {
+                let n = year.len() as f64;
+                let shift = time_zone_h - f64::from(self.study_offset_s) / 3600.0;
+                let first = f64::from(self.start_day_of_year) * 24.0 + shift;
+                (0..hours)
+                    .map(|h| {
+                        let x = (first + h as f64).rem_euclid(n);
+                        let i = x.floor();
+                        let w = x - i;
+                        let a = year[(i as usize) % year.len()];
+                        if w < 1e-9 {
+                            return a;
+                        }
+                        let b = year[(i as usize + 1) % year.len()];
+                        let mix = |p: f64, q: f64| p + w * (q - p);
+                        WeatherHour {
+                            dry_bulb_c: mix(a.dry_bulb_c, b.dry_bulb_c),
+                            wet_bulb_c: mix(a.wet_bulb_c, b.wet_bulb_c),
+                            rel_humidity_pct: mix(a.rel_humidity_pct, b.rel_humidity_pct),
+                        }
+                    })
+                    .collect()
             }
         }
     }

@@ -281,3 +281,43 @@ fn cooling_redundancy_decides_what_a_unit_failure_does() {
         "throttled N {n_thr} N+1 {n1_thr} 2N {n2_thr}"
     );
 }
+
+/// Issue 9, site clock: the weather follows Lulea's own sun; the study clock (`utc_offset` of
+/// the run) only decides how timestamps are written. With the study clock set to several
+/// offsets, the mean daily maximum of the hourly outdoor column falls in Lulea's afternoon
+/// (the synthetic peak is at 15:00 solar = 14:31 CET).
+#[test]
+fn lulea_daily_maximum_falls_in_the_local_afternoon_whatever_the_study_clock() {
+    for off_h in [-5i64, 0, 1, 9] {
+        let off = format!("{}{:02}:00", if off_h < 0 { '-' } else { '+' }, off_h.abs());
+        let sc = preset(
+            "runs/campus-liquid-lulea.toml",
+            &[
+                (
+                    "utc_offset = \"+01:00\"       # the study clock",
+                    &format!("utc_offset = \"{off}\"       # the study clock"),
+                ),
+                ("horizon_hours = 8760", "horizon_hours = 2160"),
+            ],
+        );
+        let r = run_trial_0(&sc);
+        let nm = sc.metrics().len();
+        let mut sums = [0.0; 24];
+        for h in 0..sc.horizon_hours as usize {
+            // Lulea civil time (CET, +01:00) of study hour h.
+            let local = (h as i64 + 1 - off_h).rem_euclid(24) as usize;
+            sums[local] += f64::from(r.hourly[h * nm + M_DRYBULB]);
+        }
+        let peak = (0..24)
+            .max_by(|&a, &b| sums[a].total_cmp(&sums[b]))
+            .unwrap();
+        assert!(
+            (13..=16).contains(&peak),
+            "study clock {off}: Lulea's daily maximum at {peak}:00 CET"
+        );
+    }
+}
+
+fn run_trial_0(sc: &Scenario) -> TrialResult {
+    dcload::engine::run_trial(sc, 0)
+}
