@@ -161,7 +161,7 @@ const BASE_COLUMNS: [Column; 14] = [
     ("defense_unserved_acc_h", 3, |s| s.defense_unserved_acc_h),
 ];
 
-const PHYSICS_COLUMNS: [Column; 8] = [
+const PHYSICS_COLUMNS: [Column; 10] = [
     ("cooling_mwh", 4, |s| s.cooling_mwh),
     ("losses_mwh", 4, |s| s.losses_mwh),
     ("wue_l_per_kwh", 4, |s| s.wue_l_per_kwh),
@@ -169,7 +169,9 @@ const PHYSICS_COLUMNS: [Column; 8] = [
     ("water_offsite_m3", 4, |s| s.water_offsite_m3),
     ("throttled_acc_h", 4, |s| s.throttled_acc_h),
     ("max_inlet_c", 4, |s| s.max_inlet_c),
-    ("plant_hours_short", 4, |s| s.plant_hours_short),
+    ("plant_unit_outage_hours", 4, |s| s.plant_unit_outage_hours),
+    ("plant_saturated_hours", 4, |s| s.plant_saturated_hours),
+    ("heat_not_removed_mwh", 4, |s| s.heat_not_removed_mwh),
 ];
 
 const LIMIT_COLUMNS: [Column; 7] = [

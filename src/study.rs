@@ -344,6 +344,10 @@ impl Scenario {
         let mut metric_ids: Vec<usize> = (0..crate::engine::BASE_METRICS).collect();
         if facility.is_physics() {
             metric_ids.extend(crate::engine::BASE_METRICS..crate::engine::M_CO2);
+            metric_ids.extend([
+                crate::engine::M_HEAT_NOT_REMOVED,
+                crate::engine::M_SATURATED,
+            ]);
         }
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);

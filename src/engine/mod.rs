@@ -23,7 +23,7 @@ use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
 /// for every facility; the rest only by a physics facility.
-pub const METRICS: [&str; 19] = [
+pub const METRICS: [&str; 21] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -43,6 +43,8 @@ pub const METRICS: [&str; 19] = [
     "inlet_max_c",
     "throttled_acc_h",
     "co2_t",
+    "heat_not_removed_mw",
+    "plant_saturated_h",
 ];
 pub const BASE_METRICS: usize = 9;
 /// Physics metrics occupy `BASE_METRICS..M_CO2`.
@@ -56,6 +58,10 @@ pub const M_DRYBULB: usize = 14;
 pub const M_WETBULB: usize = 15;
 pub const M_INLET_MAX: usize = 16;
 pub const M_THROTTLED: usize = 17;
+/// Physics metrics added after `co2_t`: IT heat the plants could not remove (hourly mean MW)
+/// and the part of the hour at least one plant was saturated, h.
+pub const M_HEAT_NOT_REMOVED: usize = 19;
+pub const M_SATURATED: usize = 20;
 pub const M_IT_TOTAL: usize = 4;
 pub const M_FACILITY: usize = 5;
 pub const M_FACILITY_PEAK: usize = 6;
@@ -92,8 +98,13 @@ pub struct TrialSummary {
     /// Accelerator-hours held back by thermal throttling.
     pub throttled_acc_h: f64,
     pub max_inlet_c: f64,
-    /// Plant-hours with fewer working cooling units than the design needs.
-    pub plant_hours_short: f64,
+    /// Plant-hours with fewer working cooling units than the design needs: unit failures
+    /// only (`cooling_redundancy`), not whether the plant could carry the load.
+    pub plant_unit_outage_hours: f64,
+    /// Hours in which at least one cooling plant was saturated (IT heat offered above what it
+    /// could remove in that weather, after unit failures), and that heat, MWh.
+    pub plant_saturated_hours: f64,
+    pub heat_not_removed_mwh: f64,
     /// Largest rise and fall of facility demand, MW: between consecutive steps, consecutive
     /// 15-minute means (when the step divides 15 minutes) and consecutive hourly means.
     pub ramp_up_step_mw: f64,
@@ -466,6 +477,10 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 let p = facility.step(ph, &st.group_it, h, dt_f);
                 hour_acc[M_WATER_ON] += p.onsite_water_l;
                 hour_acc[M_THROTTLED] += p.throttled_acc * dt_f / 3600.0;
+                hour_acc[M_HEAT_NOT_REMOVED] += p.heat_not_removed_w;
+                if p.saturated {
+                    hour_acc[M_SATURATED] += dt_f / 3600.0;
+                }
                 hour_inlet_max = hour_inlet_max.max(p.inlet_max_c);
                 hour_acc[M_DRYBULB] = p.outdoor.dry_bulb_c;
                 hour_acc[M_WETBULB] = p.outdoor.wet_bulb_c;
@@ -559,6 +574,10 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 row[M_WETBULB] = hour_acc[M_WETBULB] as f32;
                 row[M_INLET_MAX] = hour_inlet_max as f32;
                 row[M_THROTTLED] = hour_acc[M_THROTTLED] as f32;
+                row[M_HEAT_NOT_REMOVED] = (hour_acc[M_HEAT_NOT_REMOVED] / n / 1e6) as f32;
+                row[M_SATURATED] = hour_acc[M_SATURATED] as f32;
+                sum.heat_not_removed_mwh += hour_acc[M_HEAT_NOT_REMOVED] / n / 1e6;
+                sum.plant_saturated_hours += hour_acc[M_SATURATED];
                 sum.cooling_mwh += hour_acc[M_COOLING] / n / 1e6;
                 sum.losses_mwh += hour_acc[M_LOSSES] / n / 1e6;
                 sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
@@ -603,7 +622,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
-    sum.plant_hours_short = st
+    sum.plant_unit_outage_hours = st
         .physics
         .as_ref()
         .map_or(0.0, |p| p.plant_unit_hours_short);

@@ -327,10 +327,17 @@ impl PhysicsFacility {
                 .map(|g| g.peak_w())
                 .sum();
             if design > 0.0 {
+                // `design_margin` sizes the heat-rejection plant at its design outdoor
+                // condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out for at
+                // least the installed IT peak (estimate: halls are not built with fewer
+                // terminal units than the IT they serve), so in cool weather an undersized
+                // heat-rejection plant can still carry the whole load.
                 plants.push(SitePlant {
                     kind: *kind,
                     name: name.clone(),
-                    plant: plant.with_design_capacity_w(design * margin),
+                    plant: plant
+                        .with_design_capacity_w(design * margin)
+                        .with_terminal_capacity_w(design * margin.max(1.0)),
                 });
             }
         }
@@ -581,6 +588,14 @@ impl PhysicsFacility {
                 st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
             }
         }
+        // A plant is saturated when the heat offered exceeds what it can remove in this
+        // weather (after unit failures); what it cannot remove warms the groups' nodes, and
+        // throttling follows from that.
+        let mut heat_not_removed_w = 0.0;
+        for (&heat, &cap) in st.plant_heat.iter().zip(&st.plant_capacity) {
+            heat_not_removed_w += (heat - cap).max(0.0);
+        }
+        let saturated = heat_not_removed_w > 0.0;
         let mut all_uncapped = true;
         for ((((g, node), cap), fan), &heat) in self
             .groups
@@ -617,6 +632,8 @@ impl PhysicsFacility {
                 facility_w: it_w + cooling_w + losses,
             },
             onsite_water_l: onsite_l,
+            heat_not_removed_w,
+            saturated,
             throttled_acc,
             // Inlet air of air-cooled groups; a site with none reports its hottest coolant supply.
             inlet_max_c: if inlet_max_c > f64::MIN {
@@ -646,7 +663,8 @@ pub struct PhysicsState {
     /// Failed units of each plant, and the stream their failures are drawn from.
     pub units_down: Vec<f64>,
     pub units_rng: ChaCha8Rng,
-    /// Plant-hours with fewer working units than design needs.
+    /// Plant-hours with fewer working units than design needs (unit failures only; says
+    /// nothing about whether the plant could carry the load: see `saturated`).
     pub plant_unit_hours_short: f64,
 }
 
@@ -654,6 +672,11 @@ pub struct PhysicsState {
 pub struct PhysicsStep {
     pub power: FacilityStep,
     pub onsite_water_l: f64,
+    /// IT heat offered to the plants above what they could remove this step, W (summed over
+    /// plants).
+    pub heat_not_removed_w: f64,
+    /// True when at least one plant was saturated (heat offered above its capacity).
+    pub saturated: bool,
     /// Accelerators held back by thermal caps (accelerator-equivalents).
     pub throttled_acc: f64,
     pub inlet_max_c: f64,

@@ -114,7 +114,8 @@ pub struct Economiser {
 /// design capacity and `Q` the IT heat offered:
 ///
 /// ```text
-/// capacity = D * max(0, 1 - derate * max(0, T - T_design))
+/// chillers = D * max(0, 1 - derate * (T - T_design))    (rises below design, falls above)
+/// capacity = min(R, chillers / (1 - f_free))           (R: room side, CRAH at full speed)
 /// Q_r      = min(Q, capacity)                         heat removed
 /// x        = Q_r / D                                  load fraction
 /// f_free   = 1 (T <= full), 0 (T >= none), linear between          economiser share
@@ -134,14 +135,24 @@ pub struct Economiser {
 /// (6.7 °C leaving chilled water, 29.4 °C entering condenser water ≈ 25.6 °C wet bulb + 3.9 K
 /// tower approach), gives eta ≈ 0.67 with T_cond = wet bulb + 11 K; the air-cooled minimum,
 /// 9.562 EER (COP 2.80) at 35 °C ambient, gives eta ≈ 0.43 with T_cond = dry bulb + 15 K.
-/// The derating above design is linear (plant files give their figure and source); the same
-/// capacity applies in free-cooling mode. CRAH airflow follows the heat load at constant air
+/// The capacity of the heat-rejection side is linear in the rejection temperature (plant files
+/// give the slope and its source): a tower or an air-cooled condenser rejects heat in
+/// proportion to its approach to the outdoor air, so the chillers' condensing temperature
+/// falls, and their capacity rises, in cooler weather, by the same slope as it falls above
+/// design (an estimate; compressor and motor limits are left to the room-side cap `R`). The
+/// economiser's share of the load needs no chiller capacity, so in full free cooling only the
+/// room side limits the plant. A plant is *saturated* when the heat offered exceeds this
+/// capacity. CRAH airflow follows the heat load at constant air
 /// temperature rise, so fan power follows the cube of the load fraction (affinity laws) down
 /// to the minimum speed (1.0 for constant-speed legacy fans).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AirChiller {
     /// Heat removal at design conditions, W.
     pub design_capacity_w: f64,
+    /// Most heat the room side (CRAH fan walls and coils at full speed, pumps) can carry,
+    /// whatever the weather, W. Set by [`CoolingPlant::with_terminal_capacity_w`]; a plant read
+    /// from a file starts with it equal to the design capacity.
+    pub terminal_capacity_w: f64,
     /// Heat-rejection temperature up to which the full design capacity is available, °C.
     pub design_outdoor_c: f64,
     /// Fractional capacity lost per kelvin above `design_outdoor_c`.
@@ -209,7 +220,7 @@ pub struct TrimChiller {
 /// ```text
 /// C_full(T_a) = D * max(0, T_s - T_a) / (T_s - T_d)      full-fan capacity (fixed UA and flows:
 ///                                                         heat ∝ the temperature difference)
-/// capacity    = min(D, C_full(T_a,wet or dry) + trim_fraction * D)
+/// capacity    = min(R, C_full(T_a,wet or dry) + trim_fraction * D)   (R: CDUs and pumps)
 /// Q_r         = min(Q, capacity)
 /// dry:        s = Q_r / C_full(db); fans = fan_fraction * D * max(s, min_speed)^3 (s <= 1)
 /// wet:        (Q_r > C_full(db), db > above_c) fans at full speed; the pads pre-cool the
@@ -231,6 +242,9 @@ pub struct TrimChiller {
 pub struct DryCoolerLoop {
     /// Heat the loop removes at design (full fans, dry bulb `design_outdoor_c`), W.
     pub design_capacity_w: f64,
+    /// Most heat the loop's CDUs and pumps can carry whatever the weather, W (see
+    /// [`AirChiller::terminal_capacity_w`]).
+    pub terminal_capacity_w: f64,
     /// Facility-water supply temperature, °C.
     pub supply_c: f64,
     /// Dry bulb at which full-speed dry coolers hold `supply_c` at design heat, °C.
@@ -310,10 +324,21 @@ impl AirChiller {
         }
     }
 
+    /// Capacity at heat-rejection temperature `t`: the chillers' capacity moves with the
+    /// condensing temperature (linear in `t - design_outdoor_c`, up below design as well as
+    /// down above it); a series economiser carrying `f` of the load leaves the chillers only
+    /// `1 - f` of it, so the plant carries `chillers / (1 - f)`; the room side caps it all.
     #[inline]
     fn capacity_at(&self, t: f64) -> f64 {
-        let over = (t - self.design_outdoor_c).max(0.0);
-        self.design_capacity_w * (1.0 - self.capacity_derate_per_c * over).max(0.0)
+        let chillers = self.design_capacity_w
+            * (1.0 - self.capacity_derate_per_c * (t - self.design_outdoor_c)).max(0.0);
+        let free = self.free_fraction(t);
+        let plant = if free >= 1.0 {
+            f64::INFINITY
+        } else {
+            chillers / (1.0 - free)
+        };
+        plant.min(self.terminal_capacity_w)
     }
 
     /// Heat removal capacity in this weather, W.
@@ -554,7 +579,7 @@ impl DryCoolerLoop {
             Some(t) => self.full_capacity(t),
             None => self.full_capacity(outdoor.dry_bulb_c),
         };
-        (best + self.trim_capacity()).min(self.design_capacity_w)
+        (best + self.trim_capacity()).min(self.terminal_capacity_w)
     }
 
     #[inline]
@@ -846,13 +871,42 @@ impl CoolingPlant {
     pub fn with_design_capacity_w(&self, design_w: f64) -> CoolingPlant {
         let mut p = *self;
         match &mut p {
-            CoolingPlant::AirChiller(a) => a.design_capacity_w = design_w,
+            CoolingPlant::AirChiller(a) => {
+                a.design_capacity_w = design_w;
+                a.terminal_capacity_w = design_w;
+            }
             CoolingPlant::Liquid(l) => {
                 let f = l.fraction();
                 l.dry_loop.design_capacity_w = f * design_w;
+                l.dry_loop.terminal_capacity_w = f * design_w;
                 l.air.design_capacity_w = (1.0 - f) * design_w;
+                l.air.terminal_capacity_w = (1.0 - f) * design_w;
             }
-            CoolingPlant::Immersion(i) => i.dry_loop.design_capacity_w = design_w,
+            CoolingPlant::Immersion(i) => {
+                i.dry_loop.design_capacity_w = design_w;
+                i.dry_loop.terminal_capacity_w = design_w;
+            }
+        }
+        p
+    }
+
+    /// The same plant with its room side (CRAH fan walls, CDUs, pumps: what carries the heat
+    /// to the heat-rejection plant) able to carry `terminal_w` of IT heat whatever the
+    /// weather (for liquid plants split by `liquid_fraction` like the design). In cold weather
+    /// the heat-rejection plant (chillers, towers, dry coolers, economiser) can remove more
+    /// than its design capacity; the room side then sets the limit. Values below the design
+    /// capacity are raised to it.
+    pub fn with_terminal_capacity_w(&self, terminal_w: f64) -> CoolingPlant {
+        let mut p = *self;
+        let w = terminal_w.max(self.design_capacity_w());
+        match &mut p {
+            CoolingPlant::AirChiller(a) => a.terminal_capacity_w = w,
+            CoolingPlant::Liquid(l) => {
+                let f = l.fraction();
+                l.dry_loop.terminal_capacity_w = f * w;
+                l.air.terminal_capacity_w = (1.0 - f) * w;
+            }
+            CoolingPlant::Immersion(i) => i.dry_loop.terminal_capacity_w = w,
         }
         p
     }
@@ -1028,6 +1082,7 @@ impl AirChillerToml {
         .map(|[full_c, none_c]| Economiser { full_c, none_c });
         Ok(AirChiller {
             design_capacity_w,
+            terminal_capacity_w: design_capacity_w,
             design_outdoor_c: self.design_outdoor_c,
             capacity_derate_per_c: self.capacity_derate_per_c,
             heat_rejection,
@@ -1105,6 +1160,7 @@ impl LoopFields {
         );
         Ok(DryCoolerLoop {
             design_capacity_w: self.design_w,
+            terminal_capacity_w: self.design_w,
             supply_c: self.supply_c,
             design_outdoor_c: self.design_outdoor_c,
             fan_fraction: self.fan_fraction,
@@ -1267,6 +1323,39 @@ mod tests {
     fn plants() -> &'static [(&'static str, CoolingPlant); 5] {
         static P: OnceLock<[(&'static str, CoolingPlant); 5]> = OnceLock::new();
         P.get_or_init(|| NAMES.map(|n| (n, load(n).with_design_capacity_w(1.0e6))))
+    }
+
+    /// Issue 9: capacity follows the weather. Every plant sized at 1 MW with room side for
+    /// 1.4 MW: in cold weather the heat-rejection side can carry more than its design (up to
+    /// the room side) and less in extreme heat.
+    #[test]
+    fn capacity_rises_in_cold_weather_up_to_the_room_side() {
+        let at = |db: f64, wb: f64| WeatherHour {
+            dry_bulb_c: db,
+            wet_bulb_c: wb,
+            rel_humidity_pct: 50.0,
+        };
+        for (name, p) in plants() {
+            let p = p.with_terminal_capacity_w(1.4e6);
+            let cold = p.capacity_w(&at(0.0, -2.0));
+            assert!((cold - 1.4e6).abs() < 1.0, "{name}: {cold}");
+            let hot = p.capacity_w(&at(48.0, 30.0));
+            assert!(hot < 1.0e6, "{name}: {hot}");
+            // Without room-side headroom the old behaviour: design capacity in mild weather.
+            let tight = p.with_design_capacity_w(1.0e6);
+            assert!(
+                (tight.capacity_w(&at(0.0, -2.0)) - 1.0e6).abs() < 1.0,
+                "{name}"
+            );
+        }
+        // A tower plant with no free cooling left (wet bulb 22 C, above economiser_none_c 20)
+        // and a wet bulb 4 K below its 26 C design: chillers at 1 + 0.02 * 4 = 1.08 of design.
+        let CoolingPlant::AirChiller(a) = plants()[1].1 else {
+            panic!()
+        };
+        let mut a = a;
+        a.terminal_capacity_w = 2.0e6;
+        assert!((a.capacity_w(&at(30.0, 22.0)) - 1.08e6).abs() < 1.0);
     }
 
     fn hyperscale() -> ElectricalChain {
