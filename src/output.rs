@@ -223,8 +223,9 @@ const COST_COLUMNS: [Column; 4] = [
 /// feature's set when the study uses the feature.
 pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
     let mut cols = BASE_COLUMNS.to_vec();
-    let groups: [(bool, &[Column]); 7] = [
+    let groups: [(bool, &[Column]); 8] = [
         (sc.facility.is_physics(), &PHYSICS_COLUMNS),
+        (sc.facility.fixed_water().is_some(), &PHYSICS_COLUMNS[2..5]),
         (sc.grid.limit.is_some(), &LIMIT_COLUMNS),
         (sc.failures.is_some(), &FAILURE_COLUMNS),
         (sc.grid.backup.is_some(), &OUTAGE_COLUMNS),

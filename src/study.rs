@@ -348,6 +348,8 @@ impl Scenario {
                 crate::engine::M_HEAT_NOT_REMOVED,
                 crate::engine::M_SATURATED,
             ]);
+        } else if facility.reports_water() {
+            metric_ids.extend([crate::engine::M_WATER_ON, crate::engine::M_WATER_OFF]);
         }
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);
@@ -458,7 +460,16 @@ impl Scenario {
             ));
         }
         match &self.facility {
-            Facility::Fixed { pue } => s.push_str(&format!("Facility: fixed PUE {pue}\n")),
+            Facility::Fixed { pue, water } => {
+                s.push_str(&format!("Facility: fixed PUE {pue}"));
+                if let Some(w) = water {
+                    s.push_str(&format!(
+                        ", on-site WUE {} L/kWh of IT, off-site {} L/kWh of facility energy",
+                        w.onsite_l_per_it_kwh, w.offsite_l_per_kwh
+                    ));
+                }
+                s.push('\n');
+            }
             Facility::Physics(p) => {
                 let w = match &p.weather {
                     crate::facility::site::WeatherSource::Synthetic { climate, heat_wave } => {
@@ -530,7 +541,6 @@ fn resolve_facility(
                     "thermal_mass_kj_per_k_per_kw",
                     spec.thermal_mass_kj_per_k_per_kw.is_some(),
                 ),
-                ("grid_water_l_per_kwh", spec.grid_water_l_per_kwh.is_some()),
                 ("cooling_redundancy", spec.cooling_redundancy.is_some()),
                 ("cooling_units", spec.cooling_units.is_some()),
                 (
@@ -561,7 +571,27 @@ fn resolve_facility(
                     &format!("expected a PUE >= 1.0 (facility power / IT power), found {pue}"),
                 ));
             }
-            Ok(Facility::Fixed { pue })
+            let figure = |v: Option<f64>, field: &str| -> Result<f64> {
+                match v {
+                    None => Ok(0.0),
+                    Some(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Ok(x),
+                    Some(x) => Err(err_after(
+                        src,
+                        at,
+                        field,
+                        &format!("expected litres per kWh, 0 to 100, found {x}"),
+                    )),
+                }
+            };
+            let water = if spec.wue_l_per_kwh.is_some() || spec.grid_water_l_per_kwh.is_some() {
+                Some(crate::facility::FixedWater {
+                    onsite_l_per_it_kwh: figure(spec.wue_l_per_kwh, "wue_l_per_kwh")?,
+                    offsite_l_per_kwh: figure(spec.grid_water_l_per_kwh, "grid_water_l_per_kwh")?,
+                })
+            } else {
+                None
+            };
+            Ok(Facility::Fixed { pue, water })
         }
         "physics" => Ok(Facility::Physics(Box::new(PhysicsFacility::resolve(
             spec,

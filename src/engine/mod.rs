@@ -487,7 +487,13 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 p.power
             }
             _ => match sc.facility {
-                Facility::Fixed { pue } => Facility::fixed_step(pue, it_w),
+                Facility::Fixed { pue, water } => {
+                    if let Some(w) = water {
+                        // On-site water per IT kWh, L (off-site is counted per hour below).
+                        hour_acc[M_WATER_ON] += it_w * dt_f / 3.6e6 * w.onsite_l_per_it_kwh;
+                    }
+                    Facility::fixed_step(pue, it_w)
+                }
                 Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
             },
         };
@@ -585,6 +591,14 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
                 sum.throttled_acc_h += hour_acc[M_THROTTLED];
                 sum.max_inlet_c = sum.max_inlet_c.max(hour_inlet_max);
             }
+            if let Some(w) = sc.facility.fixed_water() {
+                let facility_kwh = hour_acc[M_FACILITY] / n / 1000.0;
+                let off_m3 = facility_kwh * w.offsite_l_per_kwh / 1000.0;
+                row[M_WATER_ON] = (hour_acc[M_WATER_ON] / 1000.0) as f32;
+                row[M_WATER_OFF] = off_m3 as f32;
+                sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
+                sum.water_offsite_m3 += off_m3;
+            }
             if let Some(g) = &sc.grid.carbon_g_per_kwh {
                 // MWh x gCO2/kWh = kgCO2; / 1000 = t.
                 let t = hour_acc[M_FACILITY] / n / 1e6 * g[h] / 1000.0;
@@ -671,13 +685,14 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         vec![1.0; sc.defenses.len()]
     };
     sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
-    if physics.is_some() {
+    if physics.is_some() || sc.facility.fixed_water().is_some() {
         sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
             sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
         } else {
             0.0
         };
-    } else {
+    }
+    if physics.is_none() {
         sum.max_inlet_c = 0.0;
     }
     sum.defense_unserved_acc_h = defense_unserved_acc_s / 3600.0;

@@ -118,6 +118,14 @@ impl PhysicsFacility {
                 "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
             ));
         }
+        if spec.wue_l_per_kwh.is_some() {
+            return Err(err_after(
+                src,
+                at,
+                "wue_l_per_kwh",
+                "a physics facility computes its on-site water from the cooling plants; remove `wue_l_per_kwh` or use kind = \"fixed\"",
+            ));
+        }
         let weather = match (&spec.climate, &spec.epw) {
             (Some(c), None) => {
                 let text = lib.file("climates", c.get_ref()).ok_or_else(|| {

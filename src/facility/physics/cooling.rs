@@ -13,6 +13,9 @@
 //!   the remaining air-cooled share of the IT heat goes to a nested `[air]` air-chiller plant.
 //! - `kind = "immersion"` ([`ImmersionPlant`]): single-phase immersion tanks on a warm-water
 //!   dry-cooler loop; no CRAH, only a little room ventilation.
+//! - `kind = "air-side"` ([`AirSidePlant`]): air-side economiser (outdoor air straight to the
+//!   hall, mixed with return air when cold) with direct or indirect evaporative assist and a
+//!   mechanical trim; water follows the wet bulb and the hours of assist.
 //!
 //! All fan, pump and capacity parameters are fractions of the plant's design heat load, so a
 //! plant file describes a *type* of plant and [`CoolingPlant::with_design_capacity_w`] sizes it
@@ -35,6 +38,11 @@
 //!   `trim_carnot_fraction`, `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`; and an
 //!   `[air]` table with the air-chiller fields except `design_capacity_kw` (sized by the plant).
 //! - `immersion`: as `liquid` without `liquid_fraction` and `[air]`, plus `room_fan_fraction`.
+//! - `air-side`: `design_capacity_kw`, `supply_c`, `air_rise_c`, `fan_fraction`,
+//!   `fan_min_speed`, `evaporative` (`"direct"` | `"indirect"` | `"none"`), with direct or
+//!   indirect also `evaporative_effectiveness`, `evaporative_cycles_of_concentration`,
+//!   `evaporative_pump_fraction`; and `trim_capacity_fraction`, `trim_carnot_fraction`,
+//!   `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`.
 //!
 //! What all kinds leave out: humidity control (dehumidification and humidification power),
 //! part-load degradation of chiller COP (the Carnot-fraction model holds the fraction constant
@@ -285,6 +293,215 @@ pub struct ImmersionPlant {
     pub room_fan_fraction: f64,
 }
 
+/// Evaporative assist of an [`AirSidePlant`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvaporativeAssist {
+    /// `true`: direct (wetted media in the supply air, which gains moisture); `false`:
+    /// indirect (a wet secondary air stream cools the supply air through a heat exchanger).
+    pub direct: bool,
+    /// Wet-bulb effectiveness, [0, 1]: the supply air can be cooled to
+    /// `db - effectiveness * (db - wb)`.
+    pub effectiveness: f64,
+    /// Cycles of concentration of the recirculated sump water, > 1.
+    pub cycles_of_concentration: f64,
+    /// Recirculation pump power while evaporating, W per W of IT heat removed.
+    pub pump_fraction: f64,
+}
+
+/// Air-side economiser: outdoor air is filtered and blown through the hall at supply
+/// temperature `T_s`, leaving `air_rise_c` warmer (return `T_r = T_s + rise`); the airflow
+/// follows the load at a constant rise (`m = Q / (c_p * rise)`). With `db` and `wb` outdoors,
+/// `D` the design heat and `R` the room side (fan walls at full speed):
+///
+/// ```text
+/// db <= T_s:   free: outdoor air mixed with return air to T_s; fans only, no water
+/// db >  T_s:   evaporative assist (if fitted) cools the air toward T_e = db - eff * (db - wb),
+///              only as far as needed: T_a = max(T_e, T_s);
+///              water = m * c_p * (db - T_a) / h_fg (direct: the supply air's sensible heat
+///              turns into latent heat; indirect: the same heat leaves the wet secondary
+///              stream), plus blow-down at the sump's cycles of concentration
+///              mechanical trim: the air (evaporatively cooled outdoor air, or recirculated
+///              return air when that is cooler, T_m = min(T_a, T_r)) is cooled to T_s:
+///              trim heat = Q_r * (T_m - T_s) / rise, power = trim heat / COP,
+///              COP = clamp(eta * T_s,K / (db + approach - T_s), min, max)
+/// capacity     = R when T_m <= T_s, else min(R, trim_fraction * D * rise / (T_m - T_s))
+///              (T_m with the pads at full effectiveness)
+/// fans         = fan_fraction * D * max(Q_r / D, min_speed)^3
+/// ```
+///
+/// Left out: humidification in cold dry weather (some operators humidify with water in
+/// winter), dehumidification, filter pressure drop changing with loading, and the fans of
+/// the indirect secondary stream beyond what `fan_fraction` includes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AirSidePlant {
+    /// Heat removal at design, W (the trim is sized from it).
+    pub design_capacity_w: f64,
+    /// Most heat the fan walls can carry, W (see [`AirChiller::terminal_capacity_w`]).
+    pub terminal_capacity_w: f64,
+    /// Supply air temperature, °C.
+    pub supply_c: f64,
+    /// Air temperature rise through the IT, K.
+    pub air_rise_c: f64,
+    /// Fan power at design airflow, fraction of design heat.
+    pub fan_fraction: f64,
+    /// Minimum fan speed, fraction.
+    pub fan_min_speed: f64,
+    /// Evaporative assist, if fitted.
+    pub evaporative: Option<EvaporativeAssist>,
+    /// Mechanical trim (DX or chilled-water coil on air-cooled chillers).
+    pub trim: TrimChiller,
+}
+
+impl AirSidePlant {
+    /// Best air temperature the evaporative assist can reach, °C (the dry bulb without one).
+    #[inline]
+    fn evaporated_air_c(&self, outdoor: &WeatherHour) -> f64 {
+        let db = outdoor.dry_bulb_c;
+        match self.evaporative {
+            Some(e) if db > self.supply_c => {
+                let wb = outdoor.wet_bulb_c.min(db);
+                db - e.effectiveness * (db - wb)
+            }
+            _ => db,
+        }
+    }
+
+    /// Heat removal capacity in this weather, W.
+    #[inline]
+    pub fn capacity_w(&self, outdoor: &WeatherHour) -> f64 {
+        let t_m = self
+            .evaporated_air_c(outdoor)
+            .min(self.supply_c + self.air_rise_c);
+        let excess = t_m - self.supply_c;
+        if excess <= 0.0 {
+            return self.terminal_capacity_w;
+        }
+        (self.trim.capacity_fraction * self.design_capacity_w * self.air_rise_c / excess)
+            .min(self.terminal_capacity_w)
+    }
+
+    /// One step (see the type's docs).
+    #[inline]
+    pub fn evaluate(&self, heat_w: f64, outdoor: &WeatherHour, dt_s: f64) -> CoolingStep {
+        let capacity = self.capacity_w(outdoor);
+        let removed = heat_w.max(0.0).min(capacity);
+        let d = self.design_capacity_w;
+        let x = if d > 0.0 { removed / d } else { 0.0 };
+        let fans = self.fan_fraction * d * cube(x.max(self.fan_min_speed));
+        let db = outdoor.dry_bulb_c;
+        let dt = dt_s.max(0.0);
+        if db <= self.supply_c {
+            return CoolingStep {
+                power_w: fans,
+                capacity_w: capacity,
+                removed_w: removed,
+                evaporated_l: 0.0,
+                mode: CoolingMode::Free,
+            };
+        }
+        let rise = self.air_rise_c;
+        let t_return = self.supply_c + rise;
+        // Evaporative assist, only as far as needed, and only when outdoor air beats the
+        // return air (otherwise the hall recirculates and the trim cools return air).
+        let (t_a, water_l, pump_w) = match self.evaporative {
+            Some(e) if db < t_return + e.effectiveness * (db - outdoor.wet_bulb_c.min(db)) => {
+                let t_a = self.evaporated_air_c(outdoor).max(self.supply_c);
+                // Sensible heat taken out of the supply air, W: m c_p (db - T_a) with
+                // m c_p = Q_r / rise.
+                let evap_heat_w = removed * (db - t_a) / rise;
+                let l = water::onsite_water_l(evap_heat_w * dt, 1.0, e.cycles_of_concentration);
+                let pump = if l > 0.0 {
+                    e.pump_fraction * removed
+                } else {
+                    0.0
+                };
+                (t_a, l, pump)
+            }
+            _ => (db, 0.0, 0.0),
+        };
+        let t_m = t_a.min(t_return);
+        let trim_heat = removed * ((t_m - self.supply_c) / rise).max(0.0);
+        let trim_w = if trim_heat > 0.0 {
+            trim_heat
+                / carnot_cop(
+                    self.trim.carnot_fraction,
+                    self.supply_c,
+                    db + self.trim.condenser_approach_c,
+                    self.trim.cop_min,
+                    self.trim.cop_max,
+                )
+        } else {
+            0.0
+        };
+        let mode = if trim_heat > 0.0 {
+            CoolingMode::Trim
+        } else if water_l > 0.0 {
+            CoolingMode::Adiabatic
+        } else {
+            CoolingMode::Free
+        };
+        CoolingStep {
+            power_w: fans + pump_w + trim_w,
+            capacity_w: capacity,
+            removed_w: removed,
+            evaporated_l: water_l,
+            mode,
+        }
+    }
+
+    fn check(&self) -> Result<(), ParamError> {
+        check_range(
+            self.design_capacity_w,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            "design_capacity_kw",
+            "",
+        )?;
+        check_range(self.supply_c, 10.0, 40.0, "supply_c", " °C")?;
+        check_range(self.air_rise_c, 2.0, 30.0, "air_rise_c", " K")?;
+        check_range(self.fan_fraction, 0.0, 0.5, "fan_fraction", "")?;
+        check_range(self.fan_min_speed, 0.0, 1.0, "fan_min_speed", "")?;
+        if let Some(e) = self.evaporative {
+            check_range(e.effectiveness, 0.0, 1.0, "evaporative_effectiveness", "")?;
+            check(
+                e.cycles_of_concentration.is_finite()
+                    && e.cycles_of_concentration > 1.0
+                    && e.cycles_of_concentration <= 100.0,
+                "evaporative_cycles_of_concentration",
+                || {
+                    format!(
+                        "expected a number in (1, 100], got {}",
+                        e.cycles_of_concentration
+                    )
+                },
+            )?;
+            check_range(e.pump_fraction, 0.0, 0.1, "evaporative_pump_fraction", "")?;
+        }
+        let t = self.trim;
+        check_range(t.capacity_fraction, 0.0, 2.0, "trim_capacity_fraction", "")?;
+        check(
+            t.carnot_fraction.is_finite() && t.carnot_fraction > 0.0 && t.carnot_fraction <= 1.0,
+            "trim_carnot_fraction",
+            || format!("expected a number in (0, 1], got {}", t.carnot_fraction),
+        )?;
+        check_range(
+            t.condenser_approach_c,
+            0.0,
+            40.0,
+            "trim_condenser_approach_c",
+            " K",
+        )?;
+        check_range(t.cop_min, 0.1, 50.0, "trim_cop_min", "")?;
+        check_range(
+            t.cop_max,
+            t.cop_min,
+            50.0,
+            "trim_cop_max",
+            " (and >= trim_cop_min)",
+        )
+    }
+}
+
 /// A cooling plant of any kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CoolingPlant {
@@ -294,6 +511,8 @@ pub enum CoolingPlant {
     Liquid(LiquidPlant),
     /// `kind = "immersion"`.
     Immersion(ImmersionPlant),
+    /// `kind = "air-side"`.
+    AirSide(AirSidePlant),
 }
 
 #[inline]
@@ -814,10 +1033,15 @@ impl CoolingPlant {
                     toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
                 spec.build().map_err(|p| p.in_file(file, text))?
             }
+            "air-side" => {
+                let spec: AirSideToml =
+                    toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+                spec.build().map_err(|p| p.in_file(file, text))?
+            }
             other => {
                 return Err(ParamError::new(
                     "kind",
-                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`"),
+                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`, `air-side`"),
                 )
                 .in_file(file, text));
             }
@@ -853,6 +1077,7 @@ impl CoolingPlant {
                 i.dry_loop.check()?;
                 check_range(i.room_fan_fraction, 0.0, 0.2, "room_fan_fraction", "")
             }
+            CoolingPlant::AirSide(a) => a.check(),
         }
     }
 
@@ -862,6 +1087,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.design_capacity_w,
             CoolingPlant::Liquid(l) => l.dry_loop.design_capacity_w / l.fraction(),
             CoolingPlant::Immersion(i) => i.dry_loop.design_capacity_w,
+            CoolingPlant::AirSide(a) => a.design_capacity_w,
         }
     }
 
@@ -886,6 +1112,10 @@ impl CoolingPlant {
                 i.dry_loop.design_capacity_w = design_w;
                 i.dry_loop.terminal_capacity_w = design_w;
             }
+            CoolingPlant::AirSide(a) => {
+                a.design_capacity_w = design_w;
+                a.terminal_capacity_w = design_w;
+            }
         }
         p
     }
@@ -907,6 +1137,7 @@ impl CoolingPlant {
                 l.air.terminal_capacity_w = (1.0 - f) * w;
             }
             CoolingPlant::Immersion(i) => i.dry_loop.terminal_capacity_w = w,
+            CoolingPlant::AirSide(a) => a.terminal_capacity_w = w,
         }
         p
     }
@@ -918,6 +1149,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.capacity_w(outdoor),
             CoolingPlant::Liquid(l) => l.capacity_w(outdoor),
             CoolingPlant::Immersion(i) => i.capacity_w(outdoor),
+            CoolingPlant::AirSide(a) => a.capacity_w(outdoor),
         }
     }
 
@@ -935,6 +1167,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::Liquid(l) => l.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::Immersion(i) => i.evaluate(heat_w, outdoor, dt_s),
+            CoolingPlant::AirSide(a) => a.evaluate(heat_w, outdoor, dt_s),
         }
     }
 }
@@ -1290,6 +1523,94 @@ impl ImmersionToml {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AirSideToml {
+    #[allow(dead_code)]
+    kind: String,
+    design_capacity_kw: f64,
+    supply_c: f64,
+    air_rise_c: f64,
+    fan_fraction: f64,
+    fan_min_speed: f64,
+    evaporative: String,
+    evaporative_effectiveness: Option<f64>,
+    evaporative_cycles_of_concentration: Option<f64>,
+    evaporative_pump_fraction: Option<f64>,
+    trim_capacity_fraction: f64,
+    trim_carnot_fraction: f64,
+    trim_condenser_approach_c: f64,
+    trim_cop_min: f64,
+    trim_cop_max: f64,
+}
+
+impl AirSideToml {
+    fn build(self) -> Result<CoolingPlant, ParamError> {
+        let names = [
+            "evaporative_effectiveness",
+            "evaporative_cycles_of_concentration",
+            "evaporative_pump_fraction",
+        ];
+        let vals = [
+            self.evaporative_effectiveness,
+            self.evaporative_cycles_of_concentration,
+            self.evaporative_pump_fraction,
+        ];
+        let evaporative = match self.evaporative.as_str() {
+            "none" => {
+                if let Some(i) = vals.iter().position(|v| v.is_some()) {
+                    return Err(ParamError::new(
+                        names[i],
+                        "only used with evaporative = \"direct\" or \"indirect\"",
+                    ));
+                }
+                None
+            }
+            kind @ ("direct" | "indirect") => {
+                let [effectiveness, cycles_of_concentration, pump_fraction] =
+                    all_or_none(vals, names, "")?.ok_or_else(|| {
+                        ParamError::new(
+                            names[0],
+                            format!(
+                                "missing: evaporative = \"{kind}\" needs {}",
+                                names.join(", ")
+                            ),
+                        )
+                    })?;
+                Some(EvaporativeAssist {
+                    direct: kind == "direct",
+                    effectiveness,
+                    cycles_of_concentration,
+                    pump_fraction,
+                })
+            }
+            other => {
+                return Err(ParamError::new(
+                    "evaporative",
+                    format!("expected \"direct\", \"indirect\" or \"none\", got \"{other}\""),
+                ));
+            }
+        };
+        let design = self.design_capacity_kw * 1000.0;
+        Ok(CoolingPlant::AirSide(AirSidePlant {
+            design_capacity_w: design,
+            terminal_capacity_w: design,
+            supply_c: self.supply_c,
+            air_rise_c: self.air_rise_c,
+            fan_fraction: self.fan_fraction,
+            fan_min_speed: self.fan_min_speed,
+            evaporative,
+            trim: TrimChiller {
+                capacity_fraction: self.trim_capacity_fraction,
+                carnot_fraction: self.trim_carnot_fraction,
+                condenser_approach_c: self.trim_condenser_approach_c,
+                cop_min: self.trim_cop_min,
+                cop_max: self.trim_cop_max,
+            },
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::electrical::presets;
@@ -1298,12 +1619,13 @@ mod tests {
     use proptest::prelude::*;
     use std::sync::OnceLock;
 
-    const NAMES: [&str; 5] = [
+    const NAMES: [&str; 6] = [
         "air-chiller-legacy",
         "air-chiller-economiser",
         "liquid-dry-cooler",
         "hybrid-dlc",
         "immersion",
+        "air-side-evaporative",
     ];
 
     fn path(name: &str) -> String {
@@ -1320,8 +1642,8 @@ mod tests {
     }
 
     /// The five plant files, sized to 1 MW of design IT heat.
-    fn plants() -> &'static [(&'static str, CoolingPlant); 5] {
-        static P: OnceLock<[(&'static str, CoolingPlant); 5]> = OnceLock::new();
+    fn plants() -> &'static [(&'static str, CoolingPlant); 6] {
+        static P: OnceLock<[(&'static str, CoolingPlant); 6]> = OnceLock::new();
         P.get_or_init(|| NAMES.map(|n| (n, load(n).with_design_capacity_w(1.0e6))))
     }
 
