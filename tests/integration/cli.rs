@@ -37,12 +37,15 @@ fn default_run_writes_a_year_of_ordered_bands() {
         "outdoor_wetbulb_c",
         "inlet_max_c",
         "throttled_acc_h",
+        // Plant saturation (issue 9).
+        "heat_not_removed_mw",
+        "plant_saturated_h",
     ] {
         for b in ["mean", "p05", "p50", "p95"] {
             col(&h, &format!("{m}_{b}"));
         }
     }
-    assert_eq!(h.len(), 1 + 18 * 4);
+    assert_eq!(h.len(), 1 + 20 * 4);
     // The default study's clock is UTC-5 from 2025-01-01.
     assert_eq!(rows[0][0], "2025-01-01T00:00:00-05:00");
     assert_eq!(rows[1][0], "2025-01-01T01:00:00-05:00");
@@ -57,7 +60,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
     let peak = col(&h, "facility_peak_mw_mean");
     for r in &rows {
         // Bands ordered for every metric.
-        for m in 0..18 {
+        for m in 0..20 {
             let c = 1 + 4 * m;
             let (p05, p50, p95) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
             assert!(
