@@ -590,3 +590,47 @@ fn fixed_pue_water_is_it_energy_times_wue_hour_by_hour() {
     .to_string();
     assert!(e.contains("wue_l_per_kwh") && e.contains("w.toml"), "{e}");
 }
+
+/// Issue 9, site clock for recorded weather: an EPW file's rows are in the time zone of its
+/// LOCATION header. A file at UTC+1 whose dry bulb is its own hour of day, read by a study
+/// whose clock is UTC-5, gives study hour h the file's hour h + 6.
+#[test]
+fn epw_rows_are_placed_by_the_file_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut epw = String::from(
+        "LOCATION,Testville,XX,XXX,TEST,000000,50.0,10.0,1.0,100.0\n\
+         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
+         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
+         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
+    );
+    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    for (m, &nd) in days.iter().enumerate() {
+        for d in 1..=nd {
+            for h in 1..=24 {
+                let t = f64::from(h - 1);
+                epw.push_str(&format!(
+                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t:.1},{:.1},60,101325\n",
+                    m + 1,
+                    t - 7.0
+                ));
+            }
+        }
+    }
+    std::fs::write(dir.path().join("tz.epw"), &epw).unwrap();
+    let run = std::fs::read_to_string(repo("runs/campus-hybrid-ashburn.toml"))
+        .unwrap()
+        .replace("climate = \"ashburn\"", "epw = \"tz.epw\"")
+        .replace("step_s = 60 ", "step_s = 900 ")
+        .replace("horizon_hours = 8760", "horizon_hours = 48")
+        .replace("trials = 20", "trials = 1");
+    assert!(run.contains("utc_offset = \"-05:00\""));
+    std::fs::write(dir.path().join("run.toml"), &run).unwrap();
+    let lib = dcload::library::Library::builtin().unwrap();
+    let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_trial_0(&sc);
+    let nm = sc.metrics().len();
+    for h in 0..48usize {
+        let want = ((h + 6) % 24) as f32;
+        assert_eq!(r.hourly[h * nm + M_DRYBULB], want, "study hour {h}");
+    }
+}
