@@ -91,6 +91,11 @@ pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
     ),
     (
         "cooling",
+        "air-side-evaporative",
+        include_str!("../models/cooling/air-side-evaporative.toml"),
+    ),
+    (
+        "cooling",
         "hybrid-dlc",
         include_str!("../models/cooling/hybrid-dlc.toml"),
     ),
@@ -113,6 +118,11 @@ pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
         "electrical",
         "hyperscale",
         include_str!("../models/electrical/hyperscale.toml"),
+    ),
+    (
+        "electrical",
+        "rack-battery",
+        include_str!("../models/electrical/rack-battery.toml"),
     ),
     ("grid", "aps", include_str!("../models/grid/aps.toml")),
     ("grid", "de", include_str!("../models/grid/de.toml")),

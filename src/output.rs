@@ -185,7 +185,7 @@ const BASE_COLUMNS: [Column; 17] = [
     ("defense_unserved_acc_h", 3, |s| s.defense_unserved_acc_h),
 ];
 
-const PHYSICS_COLUMNS: [Column; 8] = [
+const PHYSICS_COLUMNS: [Column; 10] = [
     ("cooling_mwh", 4, |s| s.cooling_mwh),
     ("losses_mwh", 4, |s| s.losses_mwh),
     ("wue_l_per_kwh", 4, |s| s.wue_l_per_kwh),
@@ -193,7 +193,9 @@ const PHYSICS_COLUMNS: [Column; 8] = [
     ("water_offsite_m3", 4, |s| s.water_offsite_m3),
     ("throttled_acc_h", 4, |s| s.throttled_acc_h),
     ("max_inlet_c", 4, |s| s.max_inlet_c),
-    ("plant_hours_short", 4, |s| s.plant_hours_short),
+    ("plant_unit_outage_hours", 4, |s| s.plant_unit_outage_hours),
+    ("plant_saturated_hours", 4, |s| s.plant_saturated_hours),
+    ("heat_not_removed_mwh", 4, |s| s.heat_not_removed_mwh),
 ];
 
 const LIMIT_COLUMNS: [Column; 10] = [
@@ -250,8 +252,9 @@ const COST_COLUMNS: [Column; 4] = [
 /// feature's set when the study uses the feature.
 pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
     let mut cols = BASE_COLUMNS.to_vec();
-    let groups: [(bool, &[Column]); 7] = [
+    let groups: [(bool, &[Column]); 8] = [
         (sc.facility.is_physics(), &PHYSICS_COLUMNS),
+        (sc.facility.fixed_water().is_some(), &PHYSICS_COLUMNS[2..5]),
         (sc.grid.limit.is_some(), &LIMIT_COLUMNS),
         (sc.failures.is_some(), &FAILURE_COLUMNS),
         (sc.grid.backup.is_some(), &OUTAGE_COLUMNS),
@@ -549,14 +552,92 @@ pub fn write_all(
     Ok(paths)
 }
 
-/// The first NaN or infinite number in a CSV or JSON text, if any.
+/// The first NaN or infinite number in a CSV or JSON text, if any. Names are not numbers: JSON
+/// string literals are skipped, and so are CSV columns that hold names or times (a pool may be
+/// called "inf").
 pub fn non_finite_token(text: &str) -> Option<&str> {
-    text.split(|c: char| c == ',' || c == '\n' || c == ':' || c.is_whitespace())
-        .map(|t| t.trim_matches(|c| c == '"' || c == '[' || c == ']'))
-        .find(|t| {
-            matches!(
-                *t,
-                "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"
-            )
-        })
+    const TEXT_COLUMNS: [&str; 13] = [
+        "timestamp",
+        "class",
+        "pool",
+        "training",
+        "start",
+        "end",
+        "completed",
+        "month",
+        "parameter",
+        "variant",
+        "run",
+        "name",
+        "hour",
+    ];
+    let bad = |t: &str| {
+        matches!(
+            t.trim_matches(|c| c == '"' || c == '[' || c == ']'),
+            "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"
+        )
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        // JSON: tokens outside string literals.
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            if in_str {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            let sep = c == '"' || c == ',' || c == ':' || c.is_whitespace() || "[]{}".contains(c);
+            if sep {
+                if let Some(s0) = start.take()
+                    && bad(&text[s0..i])
+                {
+                    return Some(&text[s0..i]);
+                }
+                if c == '"' {
+                    in_str = true;
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        return start.map(|s0| &text[s0..]).filter(|t| bad(t));
+    }
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|h| h.split(',').collect())
+        .unwrap_or_default();
+    let numeric: Vec<bool> = header.iter().map(|h| !TEXT_COLUMNS.contains(h)).collect();
+    lines
+        .flat_map(|l| l.split(',').enumerate())
+        .find(|(k, t)| numeric.get(*k).copied().unwrap_or(true) && bad(t))
+        .map(|(_, t)| t)
+}
+
+#[cfg(test)]
+mod finite_tests {
+    use super::non_finite_token;
+
+    #[test]
+    fn names_are_not_numbers_but_non_finite_numbers_are_found() {
+        // A pool or class called "inf" is a name, in CSV and in JSON.
+        assert_eq!(
+            non_finite_token("trial,class,pool,mwh\n0,inf,nan,1.5\n"),
+            None
+        );
+        assert_eq!(non_finite_token("{\"pool\": \"inf\", \"x\": 1.0}"), None);
+        // Numbers that are not finite are caught wherever they are.
+        assert_eq!(non_finite_token("trial,pool,mwh\n0,a,inf\n"), Some("inf"));
+        assert_eq!(non_finite_token("trial,mwh\n0,NaN\n"), Some("NaN"));
+        assert_eq!(non_finite_token("{\"x\": inf}"), Some("inf"));
+        assert_eq!(non_finite_token("{\"x\": [1, NaN]}"), Some("NaN"));
+    }
 }

@@ -445,8 +445,15 @@ impl Scenario {
             .iter()
             .map(|c| Defense::resolve(c, &ctx))
             .collect::<Result<Vec<_>>>()?;
-        let facility =
-            resolve_facility(&spec.facility, src, lib, &fleet, base_dir, start.ordinal0())?;
+        let facility = resolve_facility(
+            &spec.facility,
+            src,
+            lib,
+            &fleet,
+            base_dir,
+            start.ordinal0(),
+            utc_offset_s,
+        )?;
         let calendar = Calendar::new(start, utc_offset_s);
         let grid = Grid::resolve(
             &spec.grid,
@@ -470,6 +477,12 @@ impl Scenario {
         let mut metric_ids: Vec<usize> = (0..crate::engine::BASE_METRICS).collect();
         if facility.is_physics() {
             metric_ids.extend(crate::engine::BASE_METRICS..crate::engine::M_CO2);
+            metric_ids.extend([
+                crate::engine::M_HEAT_NOT_REMOVED,
+                crate::engine::M_SATURATED,
+            ]);
+        } else if facility.reports_water() {
+            metric_ids.extend([crate::engine::M_WATER_ON, crate::engine::M_WATER_OFF]);
         }
         if grid.carbon_g_per_kwh.is_some() {
             metric_ids.push(crate::engine::M_CO2);
@@ -597,7 +610,16 @@ impl Scenario {
             ));
         }
         match &self.facility {
-            Facility::Fixed { pue } => s.push_str(&format!("Facility: fixed PUE {pue}\n")),
+            Facility::Fixed { pue, water } => {
+                s.push_str(&format!("Facility: fixed PUE {pue}"));
+                if let Some(w) = water {
+                    s.push_str(&format!(
+                        ", on-site WUE {} L/kWh of IT, off-site {} L/kWh of facility energy",
+                        w.onsite_l_per_it_kwh, w.offsite_l_per_kwh
+                    ));
+                }
+                s.push('\n');
+            }
             Facility::Physics(p) => {
                 let w = match &p.weather {
                     crate::facility::site::WeatherSource::Synthetic { climate, heat_wave } => {
@@ -611,8 +633,8 @@ impl Scenario {
                             }
                         )
                     }
-                    crate::facility::site::WeatherSource::Recorded(h) => {
-                        format!("recorded weather ({} h)", h.len())
+                    crate::facility::site::WeatherSource::Recorded { hours, time_zone_h } => {
+                        format!("recorded weather ({} h, UTC{time_zone_h:+})", hours.len())
                     }
                 };
                 s.push_str(&format!(
@@ -649,6 +671,7 @@ fn resolve_facility(
     fleet: &Fleet,
     base_dir: &Path,
     start_day_of_year: u32,
+    study_offset_s: i32,
 ) -> Result<Facility> {
     let at = spec.kind.span().start;
     match spec.kind.get_ref().as_str() {
@@ -668,7 +691,6 @@ fn resolve_facility(
                     "thermal_mass_kj_per_k_per_kw",
                     spec.thermal_mass_kj_per_k_per_kw.is_some(),
                 ),
-                ("grid_water_l_per_kwh", spec.grid_water_l_per_kwh.is_some()),
                 ("cooling_redundancy", spec.cooling_redundancy.is_some()),
                 ("cooling_units", spec.cooling_units.is_some()),
                 (
@@ -699,7 +721,27 @@ fn resolve_facility(
                     &format!("expected a PUE >= 1.0 (facility power / IT power), found {pue}"),
                 ));
             }
-            Ok(Facility::Fixed { pue })
+            let figure = |v: Option<f64>, field: &str| -> Result<f64> {
+                match v {
+                    None => Ok(0.0),
+                    Some(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Ok(x),
+                    Some(x) => Err(err_after(
+                        src,
+                        at,
+                        field,
+                        &format!("expected litres per kWh, 0 to 100, found {x}"),
+                    )),
+                }
+            };
+            let water = if spec.wue_l_per_kwh.is_some() || spec.grid_water_l_per_kwh.is_some() {
+                Some(crate::facility::FixedWater {
+                    onsite_l_per_it_kwh: figure(spec.wue_l_per_kwh, "wue_l_per_kwh")?,
+                    offsite_l_per_kwh: figure(spec.grid_water_l_per_kwh, "grid_water_l_per_kwh")?,
+                })
+            } else {
+                None
+            };
+            Ok(Facility::Fixed { pue, water })
         }
         "physics" => Ok(Facility::Physics(Box::new(PhysicsFacility::resolve(
             spec,
@@ -708,6 +750,7 @@ fn resolve_facility(
             fleet,
             base_dir,
             start_day_of_year,
+            study_offset_s,
         )?))),
         other => Err(src.error_at(
             spec.kind.span(),

@@ -24,7 +24,7 @@ use state::{PoolStep, TrialState};
 
 /// Hourly metrics of one trial, in this column order. The first [`BASE_METRICS`] are written
 /// for every facility; the rest only by a physics facility.
-pub const METRICS: [&str; 21] = [
+pub const METRICS: [&str; 23] = [
     "it_consumer_mw",
     "it_industrial_mw",
     "it_training_mw",
@@ -46,6 +46,8 @@ pub const METRICS: [&str; 21] = [
     "co2_t",
     "it_idle_unallocated_mw",
     "shed_mw",
+    "heat_not_removed_mw",
+    "plant_saturated_h",
 ];
 pub const BASE_METRICS: usize = 9;
 /// Physics metrics occupy `BASE_METRICS..M_CO2`.
@@ -59,6 +61,10 @@ pub const M_DRYBULB: usize = 14;
 pub const M_WETBULB: usize = 15;
 pub const M_INLET_MAX: usize = 16;
 pub const M_THROTTLED: usize = 17;
+/// Physics metrics added after `co2_t`: IT heat the plants could not remove (hourly mean MW)
+/// and the part of the hour at least one plant was saturated, h.
+pub const M_HEAT_NOT_REMOVED: usize = 21;
+pub const M_SATURATED: usize = 22;
 pub const M_IT_TOTAL: usize = 4;
 pub const M_FACILITY: usize = 5;
 /// Facility load shed by a `limit_policy = "cap"` in the hour (MW, hourly mean); written only
@@ -115,8 +121,13 @@ pub struct TrialSummary {
     /// Accelerator-hours held back by thermal throttling.
     pub throttled_acc_h: f64,
     pub max_inlet_c: f64,
-    /// Plant-hours with fewer working cooling units than the design needs.
-    pub plant_hours_short: f64,
+    /// Plant-hours with fewer working cooling units than the design needs: unit failures
+    /// only (`cooling_redundancy`), not whether the plant could carry the load.
+    pub plant_unit_outage_hours: f64,
+    /// Hours in which at least one cooling plant was saturated (IT heat offered above what it
+    /// could remove in that weather, after unit failures), and that heat, MWh.
+    pub plant_saturated_hours: f64,
+    pub heat_not_removed_mwh: f64,
     /// Largest rise and fall of facility demand, MW: between consecutive steps, consecutive
     /// 15-minute means (when the step divides 15 minutes) and consecutive hourly means.
     pub ramp_up_step_mw: f64,
@@ -700,13 +711,23 @@ fn simulate(
                 let p = facility.step(ph, &st.group_it, h, dt_f);
                 hour_acc[M_WATER_ON] += p.onsite_water_l;
                 hour_acc[M_THROTTLED] += p.throttled_acc * dt_f / 3600.0;
+                hour_acc[M_HEAT_NOT_REMOVED] += p.heat_not_removed_w;
+                if p.saturated {
+                    hour_acc[M_SATURATED] += dt_f / 3600.0;
+                }
                 hour_inlet_max = hour_inlet_max.max(p.inlet_max_c);
                 hour_acc[M_DRYBULB] = p.outdoor.dry_bulb_c;
                 hour_acc[M_WETBULB] = p.outdoor.wet_bulb_c;
                 p.power
             }
             _ => match sc.facility {
-                Facility::Fixed { pue } => Facility::fixed_step(pue, it_w),
+                Facility::Fixed { pue, water } => {
+                    if let Some(w) = water {
+                        // On-site water per IT kWh, L (off-site is counted per hour below).
+                        hour_acc[M_WATER_ON] += it_w * dt_f / 3.6e6 * w.onsite_l_per_it_kwh;
+                    }
+                    Facility::fixed_step(pue, it_w)
+                }
                 Facility::Physics(_) => unreachable!("physics state exists for physics facilities"),
             },
         };
@@ -805,12 +826,24 @@ fn simulate(
                 row[M_WETBULB] = hour_acc[M_WETBULB] as f32;
                 row[M_INLET_MAX] = hour_inlet_max as f32;
                 row[M_THROTTLED] = hour_acc[M_THROTTLED] as f32;
+                row[M_HEAT_NOT_REMOVED] = (hour_acc[M_HEAT_NOT_REMOVED] / n / 1e6) as f32;
+                row[M_SATURATED] = hour_acc[M_SATURATED] as f32;
+                sum.heat_not_removed_mwh += hour_acc[M_HEAT_NOT_REMOVED] / n / 1e6 * frac;
+                sum.plant_saturated_hours += hour_acc[M_SATURATED];
                 sum.cooling_mwh += hour_acc[M_COOLING] / n / 1e6 * frac;
                 sum.losses_mwh += hour_acc[M_LOSSES] / n / 1e6 * frac;
                 sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
                 sum.water_offsite_m3 += off_m3;
                 sum.throttled_acc_h += hour_acc[M_THROTTLED];
                 sum.max_inlet_c = sum.max_inlet_c.max(hour_inlet_max);
+            }
+            if let Some(w) = sc.facility.fixed_water() {
+                let facility_kwh = hour_acc[M_FACILITY] / n / 1000.0;
+                let off_m3 = facility_kwh * w.offsite_l_per_kwh / 1000.0;
+                row[M_WATER_ON] = (hour_acc[M_WATER_ON] / 1000.0) as f32;
+                row[M_WATER_OFF] = off_m3 as f32;
+                sum.water_onsite_m3 += hour_acc[M_WATER_ON] / 1000.0;
+                sum.water_offsite_m3 += off_m3;
             }
             if let Some(g) = &sc.grid.carbon_g_per_kwh {
                 // MWh x gCO2/kWh = kgCO2; / 1000 = t.
@@ -848,7 +881,7 @@ fn simulate(
     };
     sum.training_jobs_completed = st.jobs_completed;
     sum.training_interruptions = st.interruptions;
-    sum.plant_hours_short = st
+    sum.plant_unit_outage_hours = st
         .physics
         .as_ref()
         .map_or(0.0, |p| p.plant_unit_hours_short);
@@ -897,13 +930,14 @@ fn simulate(
         vec![1.0; sc.defenses.len()]
     };
     sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
-    if physics.is_some() {
+    if physics.is_some() || sc.facility.fixed_water().is_some() {
         sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
             sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
         } else {
             0.0
         };
-    } else {
+    }
+    if physics.is_none() {
         sum.max_inlet_c = 0.0;
     }
     sum.defense_unserved_acc_h = defense_unserved_acc_s / 3600.0;

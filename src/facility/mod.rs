@@ -45,8 +45,13 @@ pub struct FacilitySpec {
     pub liquid_setpoint_c: Option<f64>,
     /// physics: heat capacity of a group's thermal node per kW of installed IT (default 10).
     pub thermal_mass_kj_per_k_per_kw: Option<f64>,
-    /// physics: off-site water of the grid's electricity, L/kWh (default 7.6, US average).
+    /// Off-site water of the grid's electricity, L per kWh of facility energy (physics: default
+    /// 7.6, US average; fixed: optional, see `wue_l_per_kwh`).
     pub grid_water_l_per_kwh: Option<f64>,
+    /// fixed: the facility's on-site water, L per kWh of IT energy (The Green Grid's WUE). A
+    /// fixed facility that states either water figure writes the water columns; the figure it
+    /// does not state counts as 0.
+    pub wue_l_per_kwh: Option<f64>,
     /// physics: redundancy of each cooling plant's units: "N", "N+1" or "2N" (default: no unit
     /// failures modelled). A plant is `cooling_units` units that together meet its design
     /// capacity; redundancy adds spare units.
@@ -76,8 +81,21 @@ pub struct PlantsSpec {
 
 #[derive(Clone, Debug)]
 pub enum Facility {
-    Fixed { pue: f64 },
+    Fixed {
+        pue: f64,
+        /// On-site WUE (L per IT kWh) and off-site water factor (L per facility kWh), when the
+        /// run states them.
+        water: Option<FixedWater>,
+    },
     Physics(Box<PhysicsFacility>),
+}
+
+/// Water of a fixed-PUE facility: on-site = IT kWh x `onsite_l_per_it_kwh`, off-site =
+/// facility kWh x `offsite_l_per_kwh`, hour by hour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FixedWater {
+    pub onsite_l_per_it_kwh: f64,
+    pub offsite_l_per_kwh: f64,
 }
 
 /// One step's facility figures, W. Invariant: facility = IT + cooling + losses, all >= 0.
@@ -106,12 +124,25 @@ impl Facility {
 
     pub fn fixed_pue(&self) -> Option<f64> {
         match self {
-            Facility::Fixed { pue } => Some(*pue),
+            Facility::Fixed { pue, .. } => Some(*pue),
             Facility::Physics(_) => None,
         }
     }
 
     pub fn is_physics(&self) -> bool {
         matches!(self, Facility::Physics(_))
+    }
+
+    /// The water figures of a fixed facility that states them.
+    pub fn fixed_water(&self) -> Option<FixedWater> {
+        match self {
+            Facility::Fixed { water, .. } => *water,
+            Facility::Physics(_) => None,
+        }
+    }
+
+    /// True when the facility writes the water columns (physics, or fixed with water stated).
+    pub fn reports_water(&self) -> bool {
+        self.is_physics() || self.fixed_water().is_some()
     }
 }

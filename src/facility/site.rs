@@ -27,7 +27,7 @@ use super::{FacilitySpec, FacilityStep};
 use crate::error::{Error, Result, Source};
 use crate::fleet::Fleet;
 use crate::library::{CoolingKind, Library, err_after};
-use crate::weather::{Climate, HeatWaveOverride, WeatherHour, read_epw};
+use crate::weather::{Climate, HeatWaveOverride, WeatherHour, epw_time_zone_h, read_epw};
 
 /// Where the weather comes from.
 #[derive(Clone, Debug)]
@@ -37,8 +37,12 @@ pub enum WeatherSource {
         climate: Box<Climate>,
         heat_wave: Option<HeatWaveOverride>,
     },
-    /// A recorded year (EPW), the same for every trial, repeated past its end.
-    Recorded(Vec<WeatherHour>),
+    /// A recorded year (EPW), the same for every trial, repeated past its end. Its rows are in
+    /// the local standard time of `time_zone_h` (hours east of UTC, from the file's header).
+    Recorded {
+        hours: Vec<WeatherHour>,
+        time_zone_h: f64,
+    },
 }
 
 /// What each rack group's cooling looks like.
@@ -59,8 +63,11 @@ pub struct GroupCooling {
 #[derive(Clone, Debug)]
 pub struct PhysicsFacility {
     pub weather: WeatherSource,
-    /// 0-based day of the year of the study start, hour 0 local.
+    /// 0-based day of the year of the study start, hour 0 on the study clock.
     pub start_day_of_year: u32,
+    /// The study clock, seconds east of UTC. It only decides how timestamps are written: the
+    /// weather is placed at the site's own time (the climate's solar time, or the EPW's zone).
+    pub study_offset_s: i32,
     pub groups: Vec<GroupCooling>,
     /// One plant per cooling type in use.
     pub plants: Vec<SitePlant>,
@@ -100,6 +107,7 @@ impl PhysicsFacility {
         fleet: &Fleet,
         base_dir: &Path,
         start_day_of_year: u32,
+        study_offset_s: i32,
     ) -> Result<PhysicsFacility> {
         let at = spec.kind.span().start;
         if spec.pue.is_some() {
@@ -108,6 +116,14 @@ impl PhysicsFacility {
                 at,
                 "pue",
                 "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
+            ));
+        }
+        if spec.wue_l_per_kwh.is_some() {
+            return Err(err_after(
+                src,
+                at,
+                "wue_l_per_kwh",
+                "a physics facility computes its on-site water from the cooling plants; remove `wue_l_per_kwh` or use kind = \"fixed\"",
             ));
         }
         let weather = match (&spec.climate, &spec.epw) {
@@ -170,9 +186,11 @@ impl PhysicsFacility {
                 }
                 let path = base_dir.join(e.get_ref());
                 let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
-                let hours = read_epw(&path.display().to_string(), &text)
-                    .map_err(|err| Error::Other(err.to_string()))?;
-                WeatherSource::Recorded(hours)
+                let shown = path.display().to_string();
+                let hours = read_epw(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
+                let time_zone_h =
+                    epw_time_zone_h(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
+                WeatherSource::Recorded { hours, time_zone_h }
             }
             _ => {
                 return Err(err_after(
@@ -314,10 +332,17 @@ impl PhysicsFacility {
                 .map(|g| g.peak_w())
                 .sum();
             if design > 0.0 {
+                // `design_margin` sizes the heat-rejection plant at its design outdoor
+                // condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out for at
+                // least the installed IT peak (estimate: halls are not built with fewer
+                // terminal units than the IT they serve), so in cool weather an undersized
+                // heat-rejection plant can still carry the whole load.
                 plants.push(SitePlant {
                     kind: *kind,
                     name: name.clone(),
-                    plant: plant.with_design_capacity_w(design * margin),
+                    plant: plant
+                        .with_design_capacity_w(design * margin)
+                        .with_terminal_capacity_w(design * margin.max(1.0)),
                 });
             }
         }
@@ -422,6 +447,7 @@ impl PhysicsFacility {
         Ok(PhysicsFacility {
             weather,
             start_day_of_year: start_day_of_year.min(364),
+            study_offset_s,
             groups,
             plants,
             units,
@@ -430,15 +456,45 @@ impl PhysicsFacility {
         })
     }
 
-    /// A trial's weather, one entry per hour of the horizon.
+    /// A trial's weather, one entry per hour of the horizon on the study clock: entry `h` is
+    /// the weather at the instant study hour `h` begins, taken at the site's own time. A
+    /// synthetic climate runs on the site's solar time; an EPW year on its header's zone
+    /// (rows shifted by the zone minus the study offset, interpolated linearly for a zone
+    /// that is not a whole number of hours away).
     pub fn weather_year<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> Vec<WeatherHour> {
         match &self.weather {
-            WeatherSource::Synthetic { climate, heat_wave } => {
-                climate.generate_with(hours, self.start_day_of_year, 0, *heat_wave, rng)
-            }
-            WeatherSource::Recorded(year) => {
-                let first = self.start_day_of_year as usize * 24;
-                (0..hours).map(|h| year[(first + h) % year.len()]).collect()
+            WeatherSource::Synthetic { climate, heat_wave } => climate.generate_for_clock(
+                hours,
+                self.start_day_of_year,
+                self.study_offset_s,
+                *heat_wave,
+                rng,
+            ),
+            WeatherSource::Recorded {
+                hours: year,
+                time_zone_h,
+            } => {
+                let n = year.len() as f64;
+                let shift = time_zone_h - f64::from(self.study_offset_s) / 3600.0;
+                let first = f64::from(self.start_day_of_year) * 24.0 + shift;
+                (0..hours)
+                    .map(|h| {
+                        let x = (first + h as f64).rem_euclid(n);
+                        let i = x.floor();
+                        let w = x - i;
+                        let a = year[(i as usize) % year.len()];
+                        if w < 1e-9 {
+                            return a;
+                        }
+                        let b = year[(i as usize + 1) % year.len()];
+                        let mix = |p: f64, q: f64| p + w * (q - p);
+                        WeatherHour {
+                            dry_bulb_c: mix(a.dry_bulb_c, b.dry_bulb_c),
+                            wet_bulb_c: mix(a.wet_bulb_c, b.wet_bulb_c),
+                            rel_humidity_pct: mix(a.rel_humidity_pct, b.rel_humidity_pct),
+                        }
+                    })
+                    .collect()
             }
         }
     }
@@ -537,6 +593,14 @@ impl PhysicsFacility {
                 st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
             }
         }
+        // A plant is saturated when the heat offered exceeds what it can remove in this
+        // weather (after unit failures); what it cannot remove warms the groups' nodes, and
+        // throttling follows from that.
+        let mut heat_not_removed_w = 0.0;
+        for (&heat, &cap) in st.plant_heat.iter().zip(&st.plant_capacity) {
+            heat_not_removed_w += (heat - cap).max(0.0);
+        }
+        let saturated = heat_not_removed_w > 0.0;
         let mut all_uncapped = true;
         for ((((g, node), cap), fan), &heat) in self
             .groups
@@ -573,6 +637,8 @@ impl PhysicsFacility {
                 facility_w: it_w + cooling_w + losses,
             },
             onsite_water_l: onsite_l,
+            heat_not_removed_w,
+            saturated,
             throttled_acc,
             // Inlet air of air-cooled groups; a site with none reports its hottest coolant supply.
             inlet_max_c: if inlet_max_c > f64::MIN {
@@ -602,7 +668,8 @@ pub struct PhysicsState {
     /// Failed units of each plant, and the stream their failures are drawn from.
     pub units_down: Vec<f64>,
     pub units_rng: ChaCha8Rng,
-    /// Plant-hours with fewer working units than design needs.
+    /// Plant-hours with fewer working units than design needs (unit failures only; says
+    /// nothing about whether the plant could carry the load: see `saturated`).
     pub plant_unit_hours_short: f64,
 }
 
@@ -610,6 +677,11 @@ pub struct PhysicsState {
 pub struct PhysicsStep {
     pub power: FacilityStep,
     pub onsite_water_l: f64,
+    /// IT heat offered to the plants above what they could remove this step, W (summed over
+    /// plants).
+    pub heat_not_removed_w: f64,
+    /// True when at least one plant was saturated (heat offered above its capacity).
+    pub saturated: bool,
     /// Accelerators held back by thermal caps (accelerator-equivalents).
     pub throttled_acc: f64,
     pub inlet_max_c: f64,

@@ -139,6 +139,37 @@ pub fn read_epw(path_for_errors: &str, text: &str) -> Result<Vec<WeatherHour>, W
     Ok(hours)
 }
 
+/// The time zone of an EPW file's data, hours east of UTC: field 9 of the LOCATION header
+/// line (`LOCATION,city,state,country,source,WMO,latitude,longitude,time zone,elevation`).
+/// EPW data rows are in the local *standard* time of that zone (no daylight saving). Errors
+/// name the file, line 1 and the field; the zone must be a number in -12..=14.
+pub fn epw_time_zone_h(path_for_errors: &str, text: &str) -> Result<f64, WeatherError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let line = text.lines().next().unwrap_or("");
+    let fields: Vec<&str> = line.split(',').collect();
+    let location = Location::new(path_for_errors, Some(1));
+    let Some(raw) = fields.get(8) else {
+        return Err(WeatherError::Epw {
+            location,
+            message: format!(
+                "LOCATION line has {} field(s); field 9 (time zone, hours from UTC) is needed to \
+                 place the hours on the study clock",
+                fields.len()
+            ),
+        });
+    };
+    match raw.trim().parse::<f64>() {
+        Ok(tz) if tz.is_finite() && (-12.0..=14.0).contains(&tz) => Ok(tz),
+        _ => Err(WeatherError::Epw {
+            location,
+            message: format!(
+                "LOCATION field 9 (time zone): expected hours from UTC in -12..=14, found {}",
+                quote(raw)
+            ),
+        }),
+    }
+}
+
 /// Read and parse an EPW file (see [`read_epw`]). EPW files are ASCII in
 /// practice; bytes that are not UTF-8 are replaced before parsing.
 pub fn load_epw(path: &Path) -> Result<Vec<WeatherHour>, WeatherError> {
@@ -267,6 +298,27 @@ mod tests {
         "COMMENTS 2,",
         "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
     ];
+
+    #[test]
+    fn time_zone_from_the_location_line() {
+        let text = HEADER.join("\n");
+        assert_eq!(epw_time_zone_h("x.epw", &text).unwrap(), -5.0);
+        let india = text.replace("-80.00,-5.0,", "77.2,5.5,");
+        assert_eq!(epw_time_zone_h("x.epw", &india).unwrap(), 5.5);
+        for bad in ["-80.00,abc,", "-80.00,15.0,"] {
+            let e = epw_time_zone_h("x.epw", &text.replace("-80.00,-5.0,", bad))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("x.epw:1: LOCATION field 9 (time zone)"),
+                "{e}"
+            );
+        }
+        let e = epw_time_zone_h("x.epw", "LOCATION,Testville,XX\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.epw:1:") && e.contains("field 9"), "{e}");
+    }
 
     const MONTHS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

@@ -11,7 +11,7 @@ pub mod epw;
 pub mod psychro;
 pub mod synthetic;
 
-pub use epw::read_epw;
+pub use epw::{epw_time_zone_h, read_epw};
 pub use psychro::{rel_humidity_from_dew_point, wet_bulb_c};
 pub use synthetic::{Climate, HeatWave, HeatWaveOverride, MonthlyNormals, Noise};
 

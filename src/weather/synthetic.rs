@@ -6,6 +6,8 @@
 //! name = "phoenix"
 //! source = "NOAA 1991-2020 Climate Normals, Phoenix Sky Harbor (USW00023183)"
 //! latitude = 33.43
+//! longitude = -112.0   # degrees east: sets the local mean solar time
+//! utc_offset = "-07:00" # the site's civil standard time
 //! [monthly]            # 12 values each, Jan..Dec
 //! tmax_c = [...]       # mean daily maximum dry bulb, C
 //! tmin_c = [...]       # mean daily minimum dry bulb, C
@@ -21,11 +23,15 @@
 //!
 //! # The model
 //!
-//! Time is counted in hours from 00:00 local on day 0 (1 January) of a
-//! 365-day year; years repeat (no leap days), so runs may be longer than
-//! 8760 hours. Entry `i` of a generated series is the weather at the
-//! instant the local clock reads `start_local_hour + i` hours after 00:00
-//! of `start_day_of_year`.
+//! Time is counted in hours from 00:00 on day 0 (1 January) of a
+//! 365-day year of the site's *local mean solar time* (UTC + longitude/15
+//! hours); years repeat (no leap days), so runs may be longer than 8760
+//! hours. Entry `i` of a series from [`Climate::generate`] is the weather
+//! at the instant the site's solar clock reads `start_local_hour + i` hours
+//! after 00:00 of `start_day_of_year`. A study whose timestamps are written
+//! in another clock uses [`Climate::generate_for_clock`], which places each
+//! hour of the study clock at the right solar time of the site: the weather
+//! follows the site's sun whatever clock the user reports in.
 //!
 //! Dry bulb at time `t` (day of year, fractional) and local hour `h`:
 //!
@@ -152,6 +158,10 @@ pub struct Climate {
     name: String,
     source: String,
     latitude: f64,
+    /// Degrees east; the diurnal cycle follows local mean solar time, UTC + longitude/15 h.
+    longitude: f64,
+    /// The site's civil standard time, seconds east of UTC.
+    utc_offset_s: i32,
     monthly: MonthlyNormals,
     noise: Noise,
     heat_wave: Option<HeatWave>,
@@ -172,6 +182,8 @@ struct RawClimate {
     name: Spanned<String>,
     source: Spanned<String>,
     latitude: Spanned<f64>,
+    longitude: Spanned<f64>,
+    utc_offset: Spanned<String>,
     monthly: RawMonthly,
     noise: RawNoise,
     heat_wave: Option<RawHeatWave>,
@@ -302,10 +314,12 @@ impl Climate {
         })?;
 
         // Map a validation failure on field `f` to the line of its value.
-        let spans: [(&str, std::ops::Range<usize>); 11] = [
+        let spans: [(&str, std::ops::Range<usize>); 13] = [
             ("name", raw.name.span()),
             ("source", raw.source.span()),
             ("latitude", raw.latitude.span()),
+            ("longitude", raw.longitude.span()),
+            ("utc_offset", raw.utc_offset.span()),
             ("monthly.tmax_c", raw.monthly.tmax_c.span()),
             ("monthly.tmin_c", raw.monthly.tmin_c.span()),
             ("monthly.dew_point_c", raw.monthly.dew_point_c.span()),
@@ -364,6 +378,15 @@ impl Climate {
             duration_days: *h.duration_days.get_ref(),
             amplitude_c: *h.amplitude_c.get_ref(),
         });
+        let utc_offset_s = crate::time::parse_utc_offset(raw.utc_offset.get_ref())
+            .map_err(|m| err(("utc_offset", m)))?;
+        let longitude = *raw.longitude.get_ref();
+        if !(longitude.is_finite() && (-180.0..=180.0).contains(&longitude)) {
+            return Err(err((
+                "longitude",
+                format!("expected degrees east in -180..=180, found {longitude}"),
+            )));
+        }
         Self::build(
             raw.name.into_inner(),
             raw.source.into_inner(),
@@ -372,7 +395,54 @@ impl Climate {
             noise,
             heat_wave,
         )
+        .map(|c| c.with_site_clock(longitude, utc_offset_s))
         .map_err(err)
+    }
+
+    /// The same climate placed at `longitude` (degrees east, sets the solar time of the
+    /// diurnal cycle) in the civil time zone `utc_offset_s` (seconds east of UTC). A climate
+    /// built with [`Climate::new`] sits at longitude 0 on UTC until this is called.
+    pub fn with_site_clock(mut self, longitude: f64, utc_offset_s: i32) -> Climate {
+        self.longitude = if longitude.is_finite() {
+            longitude.clamp(-180.0, 180.0)
+        } else {
+            0.0
+        };
+        self.utc_offset_s = utc_offset_s;
+        self
+    }
+
+    /// Longitude, degrees east.
+    pub fn longitude(&self) -> f64 {
+        self.longitude
+    }
+
+    /// The site's civil standard time, seconds east of UTC.
+    pub fn utc_offset_s(&self) -> i32 {
+        self.utc_offset_s
+    }
+
+    /// Local mean solar time minus UTC, hours: longitude / 15.
+    pub fn solar_offset_h(&self) -> f64 {
+        self.longitude / 15.0
+    }
+
+    /// Weather for `hours` hours of a study clock `study_offset_s` seconds east of UTC,
+    /// starting at 00:00 of `start_day_of_year` on that clock. Each entry is the weather at
+    /// the instant that study hour begins, taken at the site's solar time (so the afternoon
+    /// maximum falls in the site's afternoon whatever the study clock). The same random
+    /// numbers are drawn as by [`Climate::generate_with`].
+    pub fn generate_for_clock<R: Rng + ?Sized>(
+        &self,
+        hours: usize,
+        start_day_of_year: u32,
+        study_offset_s: i32,
+        heat_wave: Option<HeatWaveOverride>,
+        rng: &mut R,
+    ) -> Vec<WeatherHour> {
+        let shift_h = self.solar_offset_h() - f64::from(study_offset_s) / 3600.0;
+        let first = f64::from(start_day_of_year % DAYS_PER_YEAR) * 24.0 + shift_h;
+        self.generate_from(hours, first, heat_wave, rng)
     }
 
     /// Read and parse a climate TOML file (see [`Climate::from_toml`]).
@@ -433,6 +503,8 @@ impl Climate {
             name,
             source,
             latitude,
+            longitude: 0.0,
+            utc_offset_s: 0,
             monthly,
             noise,
             heat_wave,
@@ -510,8 +582,20 @@ impl Climate {
     ) -> Vec<WeatherHour> {
         let first_hour =
             u64::from(start_day_of_year % DAYS_PER_YEAR) * 24 + u64::from(start_local_hour);
-        let t_start = first_hour as f64 / 24.0;
-        let t_end = (first_hour + hours as u64) as f64 / 24.0;
+        self.generate_from(hours, first_hour as f64, heat_wave, rng)
+    }
+
+    /// The generator: entry `i` is the weather at solar hour `first_hour + i` (hours since
+    /// 00:00 of day 0 of model year 0, fractional and possibly negative).
+    fn generate_from<R: Rng + ?Sized>(
+        &self,
+        hours: usize,
+        first_hour: f64,
+        heat_wave: Option<HeatWaveOverride>,
+        rng: &mut R,
+    ) -> Vec<WeatherHour> {
+        let t_start = first_hour / 24.0;
+        let t_end = (first_hour + hours as f64) / 24.0;
         let first_year = (t_start / 365.0).floor() as i64 - 1;
         let last_year = (t_end / 365.0).floor() as i64;
 
@@ -564,10 +648,10 @@ impl Climate {
             if i > 0 {
                 anomaly = phi * anomaly + innovation_sd * rng.sample::<f64, _>(StandardNormal);
             }
-            let abs_hour = first_hour + i;
-            let t_abs = abs_hour as f64 / 24.0;
-            let t_year = (abs_hour % (u64::from(DAYS_PER_YEAR) * 24)) as f64 / 24.0;
-            let hour_of_day = (abs_hour % 24) as f64;
+            let abs_hour = first_hour + i as f64;
+            let t_abs = abs_hour / 24.0;
+            let t_year = t_abs.rem_euclid(f64::from(DAYS_PER_YEAR));
+            let hour_of_day = abs_hour.rem_euclid(24.0);
             let bump: f64 = waves.iter().map(|w| w.bump(t_abs)).sum();
             let mean = interpolate(&self.mean_nodes, t_year);
             let amp = interpolate(&self.amp_nodes, t_year).max(0.0);
@@ -814,6 +898,8 @@ mod tests {
 name = "test"
 source = "made up"
 latitude = 45.0
+longitude = 10.0
+utc_offset = "+01:00"
 [monthly]
 tmax_c = [5, 7, 11, 16, 21, 26, 29, 28, 24, 17, 10, 6]
 tmin_c = [-3, -2, 1, 5, 10, 15, 18, 17, 13, 7, 2, -2]
@@ -1017,6 +1103,43 @@ tau_h = 36.0
         assert_eq!(a, e);
     }
 
+    /// The hour of the site's civil day (0..24) at which the mean dry bulb of a year peaks, for
+    /// a series on a study clock `study_offset_s` east of UTC.
+    fn peak_local_hour(c: &Climate, study_offset_s: i32, seed: u64) -> usize {
+        let s = c.generate_for_clock(
+            HOURS_PER_YEAR,
+            0,
+            study_offset_s,
+            None,
+            &mut ChaCha8Rng::seed_from_u64(seed),
+        );
+        let shift = (c.utc_offset_s() - study_offset_s) / 3600;
+        let mut sums = [0.0; 24];
+        for (i, w) in s.iter().enumerate() {
+            let local = (i as i64 + i64::from(shift)).rem_euclid(24) as usize;
+            sums[local] += w.dry_bulb_c;
+        }
+        (0..24)
+            .max_by(|&a, &b| sums[a].total_cmp(&sums[b]))
+            .unwrap()
+    }
+
+    /// Issue 9: the weather follows the site's sun, not the study clock. Lulea (22.15 E, CET)
+    /// peaks at 15:00 solar = 13:31 UTC = 14:31 CET; whatever clock the study writes its
+    /// timestamps in, the daily maximum falls in Lulea's afternoon.
+    #[test]
+    fn lulea_daily_maximum_is_in_the_local_afternoon_on_any_study_clock() {
+        let c = library("lulea");
+        assert_eq!(c.utc_offset_s(), 3600);
+        for (k, off_h) in [-5, 0, 1, 9, -10, 14].into_iter().enumerate() {
+            let h = peak_local_hour(&c, off_h * 3600, 7 + k as u64);
+            assert!(
+                (13..=16).contains(&h),
+                "study clock {off_h:+}: peak at {h}:00 local"
+            );
+        }
+    }
+
     #[test]
     fn multi_year_runs_repeat_the_seasons() {
         let c = library("frankfurt");
@@ -1137,19 +1260,26 @@ tau_h = 36.0
 
     #[test]
     fn validation_errors_name_file_line_and_field() {
-        let cases: [(&str, &str, &str, usize); 7] = [
+        let cases: [(&str, &str, &str, usize); 9] = [
             (
                 "tmax_c = [5, 7, 11, 16, 21, 26, 29, 28, 24, 17, 10, 6]",
                 "tmax_c = [5, 7, 11, 16, 21, 26, 29, 28, 24, 17, 10]",
                 "monthly.tmax_c",
+                8,
+            ),
+            ("sd_c = 2.5", "sd_c = -1.0", "noise.sd_c", 12),
+            ("tau_h = 36.0", "tau_h = 0", "noise.tau_h", 13),
+            ("tmin_c = [-3,", "tmin_c = [30,", "monthly.tmin_c", 9),
+            ("latitude = 45.0", "latitude = 145.0", "latitude", 4),
+            ("tau_h = 36.0", "tau_h = 36.0\nsigma = 3", "noise.sigma", 14),
+            ("sd_c = 2.5", "sd_c = \"x\"", "noise.sd_c", 12),
+            (
+                "utc_offset = \"+01:00\"",
+                "utc_offset = \"+1\"",
+                "utc_offset",
                 6,
             ),
-            ("sd_c = 2.5", "sd_c = -1.0", "noise.sd_c", 10),
-            ("tau_h = 36.0", "tau_h = 0", "noise.tau_h", 11),
-            ("tmin_c = [-3,", "tmin_c = [30,", "monthly.tmin_c", 7),
-            ("latitude = 45.0", "latitude = 145.0", "latitude", 4),
-            ("tau_h = 36.0", "tau_h = 36.0\nsigma = 3", "noise.sigma", 12),
-            ("sd_c = 2.5", "sd_c = \"x\"", "noise.sd_c", 10),
+            ("longitude = 10.0", "longitude = 200.0", "longitude", 5),
         ];
         for (from, to, field, line) in cases {
             let text = SIMPLE.replace(from, to);
@@ -1167,7 +1297,7 @@ tau_h = 36.0
         );
         let e = Climate::from_toml("t.toml", &text).unwrap_err().to_string();
         assert!(
-            e.starts_with("t.toml:13: heat_wave.chance_per_summer: "),
+            e.starts_with("t.toml:15: heat_wave.chance_per_summer: "),
             "{e}"
         );
         let e = Climate::from_toml("t.toml", &SIMPLE.replace("sd_c = 2.5\n", ""))

@@ -37,14 +37,18 @@ fn default_run_writes_a_year_of_ordered_bands() {
         "outdoor_wetbulb_c",
         "inlet_max_c",
         "throttled_acc_h",
+        // Plant saturation (issue 9).
+        "heat_not_removed_mw",
+        "plant_saturated_h",
     ] {
         for b in ["mean", "p10", "p50", "p90"] {
             col(&h, &format!("{m}_{b}"));
         }
     }
-    // 18 metrics and the unheld idle (issue 8), each with mean and three percentiles.
+    // 18 metrics, the plant's saturation and heat not removed (issue 9) and the unheld idle
+    // (issue 8), each with mean and three percentiles.
     col(&h, "it_idle_unallocated_mw_mean");
-    assert_eq!(h.len(), 1 + 19 * 4);
+    assert_eq!(h.len(), 1 + 21 * 4);
     // The default study's clock is UTC-5 from 2025-01-01.
     assert_eq!(rows[0][0], "2025-01-01T00:00:00-05:00");
     assert_eq!(rows[1][0], "2025-01-01T01:00:00-05:00");
@@ -66,7 +70,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
     let peak = col(&h, "facility_peak_mw_mean");
     for r in &rows {
         // Bands ordered for every metric.
-        for m in 0..19 {
+        for m in 0..21 {
             let c = 1 + 4 * m;
             let (p10, p50, p90) = (f(r, c + 1), f(r, c + 2), f(r, c + 3));
             assert!(

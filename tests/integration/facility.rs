@@ -92,8 +92,41 @@ fn liquid_cooling_beats_air_in_the_same_climate() {
         "runs/campus-liquid-lulea.toml",
         &[("climate = \"lulea\"", "climate = \"phoenix\"")],
     );
-    let (a, l) = (annual_pue(&trials(&air)), annual_pue(&trials(&liquid)));
-    assert!(l < a, "liquid {l:.3} should be below air {a:.3} in Phoenix");
+    let (ra, rl) = (trials(&air), trials(&liquid));
+    let (a, l) = (annual_pue(&ra), annual_pue(&rl));
+    // In the desert the evaporative tower plant (calibrated on Google's measured campuses)
+    // matches the dry liquid plant on PUE, but only by evaporating water: the liquid plant is
+    // within 0.01 of it and uses well under half its on-site water.
+    assert!(l < a + 0.01, "liquid {l:.3} vs air {a:.3} in Phoenix");
+    let (wa, wl) = (mean_wue(&ra), mean_wue(&rl));
+    assert!(
+        wl < 0.5 * wa,
+        "liquid WUE {wl:.3} vs air {wa:.3} in Phoenix"
+    );
+    // In a temperate climate the liquid plant is the more efficient one outright.
+    let air_ash = preset(
+        "runs/campus-air-phoenix.toml",
+        &[
+            (
+                "plants = { air = \"air-chiller-legacy\" }",
+                "plants = { air = \"air-chiller-economiser\" }",
+            ),
+            (
+                "electrical = \"enterprise-2n\"",
+                "electrical = \"hyperscale\"",
+            ),
+            ("climate = \"phoenix\"", "climate = \"ashburn\""),
+        ],
+    );
+    let liquid_ash = preset(
+        "runs/campus-liquid-lulea.toml",
+        &[("climate = \"lulea\"", "climate = \"ashburn\"")],
+    );
+    let (a, l) = (
+        annual_pue(&trials(&air_ash)),
+        annual_pue(&trials(&liquid_ash)),
+    );
+    assert!(l < a, "liquid {l:.3} should be below air {a:.3} in Ashburn");
 }
 
 /// Google's fleet-wide trailing-twelve-month PUE is ~1.09-1.10 (Google Data Centers
@@ -265,7 +298,7 @@ fn cooling_redundancy_decides_what_a_unit_failure_does() {
     };
     let short = |sc: &Scenario| {
         let r = trials(sc);
-        let s: f64 = r.iter().map(|t| t.summary.plant_hours_short).sum();
+        let s: f64 = r.iter().map(|t| t.summary.plant_unit_outage_hours).sum();
         let th: f64 = r.iter().map(|t| t.summary.throttled_acc_h).sum();
         (s, th)
     };
@@ -280,4 +313,324 @@ fn cooling_redundancy_decides_what_a_unit_failure_does() {
         n_thr > n1_thr && n1_thr >= n2_thr,
         "throttled N {n_thr} N+1 {n1_thr} 2N {n2_thr}"
     );
+}
+
+/// Issue 9, site clock: the weather follows Lulea's own sun; the study clock (`utc_offset` of
+/// the run) only decides how timestamps are written. With the study clock set to several
+/// offsets, the mean daily maximum of the hourly outdoor column falls in Lulea's afternoon
+/// (the synthetic peak is at 15:00 solar = 14:31 CET).
+#[test]
+fn lulea_daily_maximum_falls_in_the_local_afternoon_whatever_the_study_clock() {
+    for off_h in [-5i64, 0, 1, 9] {
+        let off = format!("{}{:02}:00", if off_h < 0 { '-' } else { '+' }, off_h.abs());
+        let sc = preset(
+            "runs/campus-liquid-lulea.toml",
+            &[
+                (
+                    "utc_offset = \"+01:00\"       # the study clock",
+                    &format!("utc_offset = \"{off}\"       # the study clock"),
+                ),
+                ("horizon_hours = 8760", "horizon_hours = 2160"),
+            ],
+        );
+        let r = run_trial_0(&sc);
+        let nm = sc.metrics().len();
+        let mut sums = [0.0; 24];
+        for h in 0..sc.horizon_hours as usize {
+            // Lulea civil time (CET, +01:00) of study hour h.
+            let local = (h as i64 + 1 - off_h).rem_euclid(24) as usize;
+            sums[local] += f64::from(r.hourly[h * nm + M_DRYBULB]);
+        }
+        let peak = (0..24)
+            .max_by(|&a, &b| sums[a].total_cmp(&sums[b]))
+            .unwrap();
+        assert!(
+            (13..=16).contains(&peak),
+            "study clock {off}: Lulea's daily maximum at {peak}:00 CET"
+        );
+    }
+}
+
+fn run_trial_0(sc: &Scenario) -> TrialResult {
+    dcload::engine::run_trial(sc, 0)
+}
+
+/// Issue 9, plants that respond to the weather: at design_margin 0.9 (heat-rejection plant
+/// sized below the installed IT peak at its design outdoor condition) a Dallas hall rides
+/// through January, when dry coolers, chillers and free cooling have capacity to spare, and is
+/// saturated and throttled in a July heat wave. `plant_saturated_hours` and the heat not
+/// removed are > 0 only in the latter.
+#[test]
+fn undersized_plant_is_saturated_in_a_july_heat_wave_and_not_in_january() {
+    for (file, climate_line) in [
+        ("runs/heatwave-stress.toml", "climate = \"dallas\""),
+        ("runs/default.toml", "climate = \"ashburn\""),
+    ] {
+        let window = |start: &str| {
+            let mut edits = vec![
+                ("start = \"2025-01-01\"", start.to_string()),
+                ("horizon_hours = 8760", "horizon_hours = 336".to_string()),
+                (climate_line, "climate = \"dallas\"".to_string()),
+            ];
+            if file.contains("heatwave") {
+                edits.push(("design_margin = 1.0 ", "design_margin = 0.9 ".to_string()));
+            } else {
+                edits.push(("design_margin = 1.2", "design_margin = 0.9".to_string()));
+                edits.push((
+                    "[facility]\n",
+                    "[facility]\nheat_wave = { day_of_year = 191, days = 7, amplitude_c = 8.0 }\n"
+                        .to_string(),
+                ));
+            }
+            let e: Vec<(&str, &str)> = edits.iter().map(|(a, b)| (*a, b.as_str())).collect();
+            let sc = preset(file, &e);
+            let r = trials(&sc);
+            let nm = sc.metrics().len();
+            let col = |name: &str| sc.metrics().iter().position(|m| *m == name).unwrap();
+            let (hn, sat) = (col("heat_not_removed_mw"), col("plant_saturated_h"));
+            for t in &r {
+                // The hourly columns add up to the trial's figures.
+                let s: f64 = (0..336).map(|h| f64::from(t.hourly[h * nm + sat])).sum();
+                let q: f64 = (0..336).map(|h| f64::from(t.hourly[h * nm + hn])).sum();
+                assert!((s - t.summary.plant_saturated_hours).abs() < 1e-3 * (1.0 + s));
+                assert!((q - t.summary.heat_not_removed_mwh).abs() < 1e-3 * (1.0 + q));
+            }
+            r
+        };
+        for t in window("start = \"2025-01-06\"") {
+            let s = &t.summary;
+            assert_eq!(s.throttled_acc_h, 0.0, "{file}: January throttles");
+            assert_eq!(s.plant_saturated_hours, 0.0, "{file}: January saturated");
+            assert_eq!(s.heat_not_removed_mwh, 0.0, "{file}");
+        }
+        if !file.contains("heatwave") {
+            // The default campus runs well below its installed peak: only its January is
+            // checked (the case issue 9 measured throttling every month).
+            continue;
+        }
+        for t in window("start = \"2025-07-06\"") {
+            let s = &t.summary;
+            assert!(
+                s.plant_saturated_hours > 1.0,
+                "{file}: {}",
+                s.plant_saturated_hours
+            );
+            assert!(s.heat_not_removed_mwh > 0.0, "{file}");
+            assert!(
+                s.throttled_acc_h > 100.0,
+                "{file}: throttled {}",
+                s.throttled_acc_h
+            );
+        }
+    }
+}
+
+/// The all-air campus (runs/campus-air-phoenix.toml) with a hyperscale electrical chain, the
+/// given air plant and climate.
+fn air_campus(plant: &str, climate: &str) -> Scenario {
+    preset(
+        "runs/campus-air-phoenix.toml",
+        &[
+            (
+                "plants = { air = \"air-chiller-legacy\" }",
+                &format!("plants = {{ air = \"{plant}\" }}"),
+            ),
+            (
+                "electrical = \"enterprise-2n\"",
+                "electrical = \"rack-battery\"",
+            ),
+            ("climate = \"phoenix\"", &format!("climate = \"{climate}\"")),
+        ],
+    )
+}
+
+/// Energy-weighted PUE of each calendar month (0 = January).
+fn monthly_pue(sc: &Scenario, r: &[TrialResult]) -> [f64; 12] {
+    let mut out = [0.0; 12];
+    for (m, o) in out.iter_mut().enumerate() {
+        *o = months_pue(sc, r, &[m]);
+    }
+    out
+}
+
+fn mean_wue(r: &[TrialResult]) -> f64 {
+    r.iter().map(|t| t.summary.wue_l_per_kwh).sum::<f64>() / r.len() as f64
+}
+
+/// Issue 9, water by design and climate. The air-side economiser with direct evaporative
+/// assist (Meta's design) evaporates only when the outdoor air is warmer than its 27 C supply:
+/// in Dublin almost never (AWS publishes 0.03 L/kWh for its Ireland region, 2024), in Phoenix
+/// a good part of the year. The tower plant evaporates all year wherever it is. Figures and
+/// sources: models/cooling/air-side-evaporative.toml.
+#[test]
+fn water_follows_the_design_and_the_climate() {
+    let dublin = mean_wue(&trials(&air_campus("air-side-evaporative", "dublin")));
+    assert!(dublin < 0.05, "Dublin air-side WUE {dublin:.3} L/kWh");
+    let phoenix = mean_wue(&trials(&air_campus("air-side-evaporative", "phoenix")));
+    // No operator publishes a Phoenix figure that could be retrieved; the model's physics
+    // (supply 27 C, media 85 % effective, 3 cycles) gives ~0.6 L/kWh: asserted above 0.4 and
+    // more than ten times Dublin's. See the README for why it is below the 1 L/kWh the issue
+    // suggested.
+    assert!(
+        phoenix > 0.4 && phoenix > 10.0 * dublin.max(0.01),
+        "Phoenix {phoenix:.3}"
+    );
+    let towers = mean_wue(&trials(&air_campus("air-chiller-economiser", "dublin")));
+    assert!(towers > 1.0, "towers evaporate all year: {towers:.3}");
+}
+
+/// Issue 9, PUE calibrated on measured data: each plant's monthly PUE on the climate of a
+/// campus whose measured PUE is published lies within the published range (the campus's
+/// quarterly and trailing-twelve-month values, Google 2025) +/- 0.04, and its annual PUE within
+/// the range +/- 0.02. Sources in the plant files; the electrical chain is
+/// models/electrical/rack-battery.toml (Google and Meta have no central UPS).
+#[test]
+fn monthly_pue_within_measured_operator_ranges() {
+    // (plant, climate, measured range, campus)
+    let cases = [
+        (
+            "air-side-evaporative",
+            "dublin",
+            (1.08, 1.08),
+            "Google Dublin",
+        ),
+        (
+            "air-chiller-economiser",
+            "ashburn",
+            (1.07, 1.09),
+            "Google Loudoun County",
+        ),
+        (
+            "air-chiller-economiser",
+            "dallas",
+            (1.08, 1.10),
+            "Google Midlothian",
+        ),
+        (
+            "air-chiller-economiser",
+            "singapore",
+            (1.12, 1.15),
+            "Google Singapore",
+        ),
+    ];
+    for (plant, climate, (lo, hi), campus) in cases {
+        let sc = air_campus(plant, climate);
+        let r = trials(&sc);
+        let annual = annual_pue(&r);
+        assert!(
+            (lo - 0.02..=hi + 0.02).contains(&annual),
+            "{plant} in {climate}: annual {annual:.3} vs {campus} {lo}-{hi}"
+        );
+        for (m, p) in monthly_pue(&sc, &r).iter().enumerate() {
+            assert!(
+                (lo - 0.04..=hi + 0.04).contains(p),
+                "{plant} in {climate}, month {}: {p:.3} vs {campus} {lo}-{hi}",
+                m + 1
+            );
+        }
+    }
+}
+
+/// Issue 9: a fixed-PUE facility may state its on-site WUE (per IT kWh) and an off-site water
+/// factor (per facility kWh); hour by hour, on-site = IT kWh x WUE and off-site = facility kWh
+/// x factor.
+#[test]
+fn fixed_pue_water_is_it_energy_times_wue_hour_by_hour() {
+    let sc = preset(
+        "runs/devries-2023-h100.toml",
+        &[(
+            "kind = \"fixed\"\n",
+            "kind = \"fixed\"\nwue_l_per_kwh = 0.3\ngrid_water_l_per_kwh = 3.1\n",
+        )],
+    );
+    let m = sc.metrics();
+    let col = |n: &str| m.iter().position(|x| *x == n).unwrap();
+    let (on, off, it, fac) = (
+        col("water_onsite_m3"),
+        col("water_offsite_m3"),
+        col("it_total_mw"),
+        col("facility_mw"),
+    );
+    let nm = m.len();
+    let r = trials(&sc);
+    for t in &r {
+        let (mut sum_on, mut sum_off) = (0.0, 0.0);
+        for h in 0..sc.horizon_hours as usize {
+            let row = &t.hourly[h * nm..(h + 1) * nm];
+            // MW for an hour = MWh = 1000 kWh; L / 1000 = m3.
+            let want_on = f64::from(row[it]) * 1000.0 * 0.3 / 1000.0;
+            let want_off = f64::from(row[fac]) * 1000.0 * 3.1 / 1000.0;
+            assert!((f64::from(row[on]) - want_on).abs() <= 1e-4 * want_on.max(1e-3));
+            assert!((f64::from(row[off]) - want_off).abs() <= 1e-4 * want_off.max(1e-3));
+            sum_on += want_on;
+            sum_off += want_off;
+        }
+        let s = &t.summary;
+        assert!(s.water_onsite_m3 > 0.0);
+        assert!((s.water_onsite_m3 - sum_on).abs() < 1e-3 * sum_on);
+        assert!((s.water_offsite_m3 - sum_off).abs() < 1e-3 * sum_off);
+        assert!((s.wue_l_per_kwh - 0.3).abs() < 1e-6);
+    }
+    // A physics facility refuses a stated WUE (it computes its own).
+    let text = std::fs::read_to_string(repo("runs/default.toml"))
+        .unwrap()
+        .replace(
+            "kind = \"physics\"\n",
+            "kind = \"physics\"\nwue_l_per_kwh = 0.3\n",
+        );
+    let lib = dcload::library::Library::builtin().unwrap();
+    let e = Scenario::from_source(
+        &dcload::error::Source::new("w.toml", &text),
+        "w",
+        std::path::Path::new("."),
+        &lib,
+    )
+    .map(|_| ())
+    .expect_err("physics with wue_l_per_kwh must fail")
+    .to_string();
+    assert!(e.contains("wue_l_per_kwh") && e.contains("w.toml"), "{e}");
+}
+
+/// Issue 9, site clock for recorded weather: an EPW file's rows are in the time zone of its
+/// LOCATION header. A file at UTC+1 whose dry bulb is its own hour of day, read by a study
+/// whose clock is UTC-5, gives study hour h the file's hour h + 6.
+#[test]
+fn epw_rows_are_placed_by_the_file_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut epw = String::from(
+        "LOCATION,Testville,XX,XXX,TEST,000000,50.0,10.0,1.0,100.0\n\
+         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
+         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
+         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
+    );
+    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    for (m, &nd) in days.iter().enumerate() {
+        for d in 1..=nd {
+            for h in 1..=24 {
+                let t = f64::from(h - 1);
+                epw.push_str(&format!(
+                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t:.1},{:.1},60,101325\n",
+                    m + 1,
+                    t - 7.0
+                ));
+            }
+        }
+    }
+    std::fs::write(dir.path().join("tz.epw"), &epw).unwrap();
+    let run = std::fs::read_to_string(repo("runs/campus-hybrid-ashburn.toml"))
+        .unwrap()
+        .replace("climate = \"ashburn\"", "epw = \"tz.epw\"")
+        .replace("step_s = 60 ", "step_s = 900 ")
+        .replace("horizon_hours = 8760", "horizon_hours = 48")
+        .replace("trials = 20", "trials = 1");
+    assert!(run.contains("utc_offset = \"-05:00\""));
+    std::fs::write(dir.path().join("run.toml"), &run).unwrap();
+    let lib = dcload::library::Library::builtin().unwrap();
+    let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_trial_0(&sc);
+    let nm = sc.metrics().len();
+    for h in 0..48usize {
+        let want = ((h + 6) % 24) as f32;
+        assert_eq!(r.hourly[h * nm + M_DRYBULB], want, "study hour {h}");
+    }
 }

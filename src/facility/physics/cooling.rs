@@ -13,6 +13,9 @@
 //!   the remaining air-cooled share of the IT heat goes to a nested `[air]` air-chiller plant.
 //! - `kind = "immersion"` ([`ImmersionPlant`]): single-phase immersion tanks on a warm-water
 //!   dry-cooler loop; no CRAH, only a little room ventilation.
+//! - `kind = "air-side"` ([`AirSidePlant`]): air-side economiser (outdoor air straight to the
+//!   hall, mixed with return air when cold) with direct or indirect evaporative assist and a
+//!   mechanical trim; water follows the wet bulb and the hours of assist.
 //!
 //! All fan, pump and capacity parameters are fractions of the plant's design heat load, so a
 //! plant file describes a *type* of plant and [`CoolingPlant::with_design_capacity_w`] sizes it
@@ -35,6 +38,11 @@
 //!   `trim_carnot_fraction`, `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`; and an
 //!   `[air]` table with the air-chiller fields except `design_capacity_kw` (sized by the plant).
 //! - `immersion`: as `liquid` without `liquid_fraction` and `[air]`, plus `room_fan_fraction`.
+//! - `air-side`: `design_capacity_kw`, `supply_c`, `air_rise_c`, `fan_fraction`,
+//!   `fan_min_speed`, `evaporative` (`"direct"` | `"indirect"` | `"none"`), with direct or
+//!   indirect also `evaporative_effectiveness`, `evaporative_cycles_of_concentration`,
+//!   `evaporative_pump_fraction`; and `trim_capacity_fraction`, `trim_carnot_fraction`,
+//!   `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`.
 //!
 //! What all kinds leave out: humidity control (dehumidification and humidification power),
 //! part-load degradation of chiller COP (the Carnot-fraction model holds the fraction constant
@@ -114,7 +122,8 @@ pub struct Economiser {
 /// design capacity and `Q` the IT heat offered:
 ///
 /// ```text
-/// capacity = D * max(0, 1 - derate * max(0, T - T_design))
+/// chillers = D * max(0, 1 - derate * (T - T_design))    (rises below design, falls above)
+/// capacity = min(R, chillers / (1 - f_free))           (R: room side, CRAH at full speed)
 /// Q_r      = min(Q, capacity)                         heat removed
 /// x        = Q_r / D                                  load fraction
 /// f_free   = 1 (T <= full), 0 (T >= none), linear between          economiser share
@@ -134,14 +143,24 @@ pub struct Economiser {
 /// (6.7 °C leaving chilled water, 29.4 °C entering condenser water ≈ 25.6 °C wet bulb + 3.9 K
 /// tower approach), gives eta ≈ 0.67 with T_cond = wet bulb + 11 K; the air-cooled minimum,
 /// 9.562 EER (COP 2.80) at 35 °C ambient, gives eta ≈ 0.43 with T_cond = dry bulb + 15 K.
-/// The derating above design is linear (plant files give their figure and source); the same
-/// capacity applies in free-cooling mode. CRAH airflow follows the heat load at constant air
+/// The capacity of the heat-rejection side is linear in the rejection temperature (plant files
+/// give the slope and its source): a tower or an air-cooled condenser rejects heat in
+/// proportion to its approach to the outdoor air, so the chillers' condensing temperature
+/// falls, and their capacity rises, in cooler weather, by the same slope as it falls above
+/// design (an estimate; compressor and motor limits are left to the room-side cap `R`). The
+/// economiser's share of the load needs no chiller capacity, so in full free cooling only the
+/// room side limits the plant. A plant is *saturated* when the heat offered exceeds this
+/// capacity. CRAH airflow follows the heat load at constant air
 /// temperature rise, so fan power follows the cube of the load fraction (affinity laws) down
 /// to the minimum speed (1.0 for constant-speed legacy fans).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AirChiller {
     /// Heat removal at design conditions, W.
     pub design_capacity_w: f64,
+    /// Most heat the room side (CRAH fan walls and coils at full speed, pumps) can carry,
+    /// whatever the weather, W. Set by [`CoolingPlant::with_terminal_capacity_w`]; a plant read
+    /// from a file starts with it equal to the design capacity.
+    pub terminal_capacity_w: f64,
     /// Heat-rejection temperature up to which the full design capacity is available, °C.
     pub design_outdoor_c: f64,
     /// Fractional capacity lost per kelvin above `design_outdoor_c`.
@@ -209,7 +228,7 @@ pub struct TrimChiller {
 /// ```text
 /// C_full(T_a) = D * max(0, T_s - T_a) / (T_s - T_d)      full-fan capacity (fixed UA and flows:
 ///                                                         heat ∝ the temperature difference)
-/// capacity    = min(D, C_full(T_a,wet or dry) + trim_fraction * D)
+/// capacity    = min(R, C_full(T_a,wet or dry) + trim_fraction * D)   (R: CDUs and pumps)
 /// Q_r         = min(Q, capacity)
 /// dry:        s = Q_r / C_full(db); fans = fan_fraction * D * max(s, min_speed)^3 (s <= 1)
 /// wet:        (Q_r > C_full(db), db > above_c) fans at full speed; the pads pre-cool the
@@ -231,6 +250,9 @@ pub struct TrimChiller {
 pub struct DryCoolerLoop {
     /// Heat the loop removes at design (full fans, dry bulb `design_outdoor_c`), W.
     pub design_capacity_w: f64,
+    /// Most heat the loop's CDUs and pumps can carry whatever the weather, W (see
+    /// [`AirChiller::terminal_capacity_w`]).
+    pub terminal_capacity_w: f64,
     /// Facility-water supply temperature, °C.
     pub supply_c: f64,
     /// Dry bulb at which full-speed dry coolers hold `supply_c` at design heat, °C.
@@ -271,6 +293,215 @@ pub struct ImmersionPlant {
     pub room_fan_fraction: f64,
 }
 
+/// Evaporative assist of an [`AirSidePlant`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvaporativeAssist {
+    /// `true`: direct (wetted media in the supply air, which gains moisture); `false`:
+    /// indirect (a wet secondary air stream cools the supply air through a heat exchanger).
+    pub direct: bool,
+    /// Wet-bulb effectiveness, [0, 1]: the supply air can be cooled to
+    /// `db - effectiveness * (db - wb)`.
+    pub effectiveness: f64,
+    /// Cycles of concentration of the recirculated sump water, > 1.
+    pub cycles_of_concentration: f64,
+    /// Recirculation pump power while evaporating, W per W of IT heat removed.
+    pub pump_fraction: f64,
+}
+
+/// Air-side economiser: outdoor air is filtered and blown through the hall at supply
+/// temperature `T_s`, leaving `air_rise_c` warmer (return `T_r = T_s + rise`); the airflow
+/// follows the load at a constant rise (`m = Q / (c_p * rise)`). With `db` and `wb` outdoors,
+/// `D` the design heat and `R` the room side (fan walls at full speed):
+///
+/// ```text
+/// db <= T_s:   free: outdoor air mixed with return air to T_s; fans only, no water
+/// db >  T_s:   evaporative assist (if fitted) cools the air toward T_e = db - eff * (db - wb),
+///              only as far as needed: T_a = max(T_e, T_s);
+///              water = m * c_p * (db - T_a) / h_fg (direct: the supply air's sensible heat
+///              turns into latent heat; indirect: the same heat leaves the wet secondary
+///              stream), plus blow-down at the sump's cycles of concentration
+///              mechanical trim: the air (evaporatively cooled outdoor air, or recirculated
+///              return air when that is cooler, T_m = min(T_a, T_r)) is cooled to T_s:
+///              trim heat = Q_r * (T_m - T_s) / rise, power = trim heat / COP,
+///              COP = clamp(eta * T_s,K / (db + approach - T_s), min, max)
+/// capacity     = R when T_m <= T_s, else min(R, trim_fraction * D * rise / (T_m - T_s))
+///              (T_m with the pads at full effectiveness)
+/// fans         = fan_fraction * D * max(Q_r / D, min_speed)^3
+/// ```
+///
+/// Left out: humidification in cold dry weather (some operators humidify with water in
+/// winter), dehumidification, filter pressure drop changing with loading, and the fans of
+/// the indirect secondary stream beyond what `fan_fraction` includes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AirSidePlant {
+    /// Heat removal at design, W (the trim is sized from it).
+    pub design_capacity_w: f64,
+    /// Most heat the fan walls can carry, W (see [`AirChiller::terminal_capacity_w`]).
+    pub terminal_capacity_w: f64,
+    /// Supply air temperature, °C.
+    pub supply_c: f64,
+    /// Air temperature rise through the IT, K.
+    pub air_rise_c: f64,
+    /// Fan power at design airflow, fraction of design heat.
+    pub fan_fraction: f64,
+    /// Minimum fan speed, fraction.
+    pub fan_min_speed: f64,
+    /// Evaporative assist, if fitted.
+    pub evaporative: Option<EvaporativeAssist>,
+    /// Mechanical trim (DX or chilled-water coil on air-cooled chillers).
+    pub trim: TrimChiller,
+}
+
+impl AirSidePlant {
+    /// Best air temperature the evaporative assist can reach, °C (the dry bulb without one).
+    #[inline]
+    fn evaporated_air_c(&self, outdoor: &WeatherHour) -> f64 {
+        let db = outdoor.dry_bulb_c;
+        match self.evaporative {
+            Some(e) if db > self.supply_c => {
+                let wb = outdoor.wet_bulb_c.min(db);
+                db - e.effectiveness * (db - wb)
+            }
+            _ => db,
+        }
+    }
+
+    /// Heat removal capacity in this weather, W.
+    #[inline]
+    pub fn capacity_w(&self, outdoor: &WeatherHour) -> f64 {
+        let t_m = self
+            .evaporated_air_c(outdoor)
+            .min(self.supply_c + self.air_rise_c);
+        let excess = t_m - self.supply_c;
+        if excess <= 0.0 {
+            return self.terminal_capacity_w;
+        }
+        (self.trim.capacity_fraction * self.design_capacity_w * self.air_rise_c / excess)
+            .min(self.terminal_capacity_w)
+    }
+
+    /// One step (see the type's docs).
+    #[inline]
+    pub fn evaluate(&self, heat_w: f64, outdoor: &WeatherHour, dt_s: f64) -> CoolingStep {
+        let capacity = self.capacity_w(outdoor);
+        let removed = heat_w.max(0.0).min(capacity);
+        let d = self.design_capacity_w;
+        let x = if d > 0.0 { removed / d } else { 0.0 };
+        let fans = self.fan_fraction * d * cube(x.max(self.fan_min_speed));
+        let db = outdoor.dry_bulb_c;
+        let dt = dt_s.max(0.0);
+        if db <= self.supply_c {
+            return CoolingStep {
+                power_w: fans,
+                capacity_w: capacity,
+                removed_w: removed,
+                evaporated_l: 0.0,
+                mode: CoolingMode::Free,
+            };
+        }
+        let rise = self.air_rise_c;
+        let t_return = self.supply_c + rise;
+        // Evaporative assist, only as far as needed, and only when outdoor air beats the
+        // return air (otherwise the hall recirculates and the trim cools return air).
+        let (t_a, water_l, pump_w) = match self.evaporative {
+            Some(e) if db < t_return + e.effectiveness * (db - outdoor.wet_bulb_c.min(db)) => {
+                let t_a = self.evaporated_air_c(outdoor).max(self.supply_c);
+                // Sensible heat taken out of the supply air, W: m c_p (db - T_a) with
+                // m c_p = Q_r / rise.
+                let evap_heat_w = removed * (db - t_a) / rise;
+                let l = water::onsite_water_l(evap_heat_w * dt, 1.0, e.cycles_of_concentration);
+                let pump = if l > 0.0 {
+                    e.pump_fraction * removed
+                } else {
+                    0.0
+                };
+                (t_a, l, pump)
+            }
+            _ => (db, 0.0, 0.0),
+        };
+        let t_m = t_a.min(t_return);
+        let trim_heat = removed * ((t_m - self.supply_c) / rise).max(0.0);
+        let trim_w = if trim_heat > 0.0 {
+            trim_heat
+                / carnot_cop(
+                    self.trim.carnot_fraction,
+                    self.supply_c,
+                    db + self.trim.condenser_approach_c,
+                    self.trim.cop_min,
+                    self.trim.cop_max,
+                )
+        } else {
+            0.0
+        };
+        let mode = if trim_heat > 0.0 {
+            CoolingMode::Trim
+        } else if water_l > 0.0 {
+            CoolingMode::Adiabatic
+        } else {
+            CoolingMode::Free
+        };
+        CoolingStep {
+            power_w: fans + pump_w + trim_w,
+            capacity_w: capacity,
+            removed_w: removed,
+            evaporated_l: water_l,
+            mode,
+        }
+    }
+
+    fn check(&self) -> Result<(), ParamError> {
+        check_range(
+            self.design_capacity_w,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            "design_capacity_kw",
+            "",
+        )?;
+        check_range(self.supply_c, 10.0, 40.0, "supply_c", " °C")?;
+        check_range(self.air_rise_c, 2.0, 30.0, "air_rise_c", " K")?;
+        check_range(self.fan_fraction, 0.0, 0.5, "fan_fraction", "")?;
+        check_range(self.fan_min_speed, 0.0, 1.0, "fan_min_speed", "")?;
+        if let Some(e) = self.evaporative {
+            check_range(e.effectiveness, 0.0, 1.0, "evaporative_effectiveness", "")?;
+            check(
+                e.cycles_of_concentration.is_finite()
+                    && e.cycles_of_concentration > 1.0
+                    && e.cycles_of_concentration <= 100.0,
+                "evaporative_cycles_of_concentration",
+                || {
+                    format!(
+                        "expected a number in (1, 100], got {}",
+                        e.cycles_of_concentration
+                    )
+                },
+            )?;
+            check_range(e.pump_fraction, 0.0, 0.1, "evaporative_pump_fraction", "")?;
+        }
+        let t = self.trim;
+        check_range(t.capacity_fraction, 0.0, 2.0, "trim_capacity_fraction", "")?;
+        check(
+            t.carnot_fraction.is_finite() && t.carnot_fraction > 0.0 && t.carnot_fraction <= 1.0,
+            "trim_carnot_fraction",
+            || format!("expected a number in (0, 1], got {}", t.carnot_fraction),
+        )?;
+        check_range(
+            t.condenser_approach_c,
+            0.0,
+            40.0,
+            "trim_condenser_approach_c",
+            " K",
+        )?;
+        check_range(t.cop_min, 0.1, 50.0, "trim_cop_min", "")?;
+        check_range(
+            t.cop_max,
+            t.cop_min,
+            50.0,
+            "trim_cop_max",
+            " (and >= trim_cop_min)",
+        )
+    }
+}
+
 /// A cooling plant of any kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CoolingPlant {
@@ -280,6 +511,8 @@ pub enum CoolingPlant {
     Liquid(LiquidPlant),
     /// `kind = "immersion"`.
     Immersion(ImmersionPlant),
+    /// `kind = "air-side"`.
+    AirSide(AirSidePlant),
 }
 
 #[inline]
@@ -310,10 +543,21 @@ impl AirChiller {
         }
     }
 
+    /// Capacity at heat-rejection temperature `t`: the chillers' capacity moves with the
+    /// condensing temperature (linear in `t - design_outdoor_c`, up below design as well as
+    /// down above it); a series economiser carrying `f` of the load leaves the chillers only
+    /// `1 - f` of it, so the plant carries `chillers / (1 - f)`; the room side caps it all.
     #[inline]
     fn capacity_at(&self, t: f64) -> f64 {
-        let over = (t - self.design_outdoor_c).max(0.0);
-        self.design_capacity_w * (1.0 - self.capacity_derate_per_c * over).max(0.0)
+        let chillers = self.design_capacity_w
+            * (1.0 - self.capacity_derate_per_c * (t - self.design_outdoor_c)).max(0.0);
+        let free = self.free_fraction(t);
+        let plant = if free >= 1.0 {
+            f64::INFINITY
+        } else {
+            chillers / (1.0 - free)
+        };
+        plant.min(self.terminal_capacity_w)
     }
 
     /// Heat removal capacity in this weather, W.
@@ -554,7 +798,7 @@ impl DryCoolerLoop {
             Some(t) => self.full_capacity(t),
             None => self.full_capacity(outdoor.dry_bulb_c),
         };
-        (best + self.trim_capacity()).min(self.design_capacity_w)
+        (best + self.trim_capacity()).min(self.terminal_capacity_w)
     }
 
     #[inline]
@@ -789,10 +1033,15 @@ impl CoolingPlant {
                     toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
                 spec.build().map_err(|p| p.in_file(file, text))?
             }
+            "air-side" => {
+                let spec: AirSideToml =
+                    toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+                spec.build().map_err(|p| p.in_file(file, text))?
+            }
             other => {
                 return Err(ParamError::new(
                     "kind",
-                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`"),
+                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`, `air-side`"),
                 )
                 .in_file(file, text));
             }
@@ -828,6 +1077,7 @@ impl CoolingPlant {
                 i.dry_loop.check()?;
                 check_range(i.room_fan_fraction, 0.0, 0.2, "room_fan_fraction", "")
             }
+            CoolingPlant::AirSide(a) => a.check(),
         }
     }
 
@@ -837,6 +1087,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.design_capacity_w,
             CoolingPlant::Liquid(l) => l.dry_loop.design_capacity_w / l.fraction(),
             CoolingPlant::Immersion(i) => i.dry_loop.design_capacity_w,
+            CoolingPlant::AirSide(a) => a.design_capacity_w,
         }
     }
 
@@ -846,13 +1097,47 @@ impl CoolingPlant {
     pub fn with_design_capacity_w(&self, design_w: f64) -> CoolingPlant {
         let mut p = *self;
         match &mut p {
-            CoolingPlant::AirChiller(a) => a.design_capacity_w = design_w,
+            CoolingPlant::AirChiller(a) => {
+                a.design_capacity_w = design_w;
+                a.terminal_capacity_w = design_w;
+            }
             CoolingPlant::Liquid(l) => {
                 let f = l.fraction();
                 l.dry_loop.design_capacity_w = f * design_w;
+                l.dry_loop.terminal_capacity_w = f * design_w;
                 l.air.design_capacity_w = (1.0 - f) * design_w;
+                l.air.terminal_capacity_w = (1.0 - f) * design_w;
             }
-            CoolingPlant::Immersion(i) => i.dry_loop.design_capacity_w = design_w,
+            CoolingPlant::Immersion(i) => {
+                i.dry_loop.design_capacity_w = design_w;
+                i.dry_loop.terminal_capacity_w = design_w;
+            }
+            CoolingPlant::AirSide(a) => {
+                a.design_capacity_w = design_w;
+                a.terminal_capacity_w = design_w;
+            }
+        }
+        p
+    }
+
+    /// The same plant with its room side (CRAH fan walls, CDUs, pumps: what carries the heat
+    /// to the heat-rejection plant) able to carry `terminal_w` of IT heat whatever the
+    /// weather (for liquid plants split by `liquid_fraction` like the design). In cold weather
+    /// the heat-rejection plant (chillers, towers, dry coolers, economiser) can remove more
+    /// than its design capacity; the room side then sets the limit. Values below the design
+    /// capacity are raised to it.
+    pub fn with_terminal_capacity_w(&self, terminal_w: f64) -> CoolingPlant {
+        let mut p = *self;
+        let w = terminal_w.max(self.design_capacity_w());
+        match &mut p {
+            CoolingPlant::AirChiller(a) => a.terminal_capacity_w = w,
+            CoolingPlant::Liquid(l) => {
+                let f = l.fraction();
+                l.dry_loop.terminal_capacity_w = f * w;
+                l.air.terminal_capacity_w = (1.0 - f) * w;
+            }
+            CoolingPlant::Immersion(i) => i.dry_loop.terminal_capacity_w = w,
+            CoolingPlant::AirSide(a) => a.terminal_capacity_w = w,
         }
         p
     }
@@ -864,6 +1149,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.capacity_w(outdoor),
             CoolingPlant::Liquid(l) => l.capacity_w(outdoor),
             CoolingPlant::Immersion(i) => i.capacity_w(outdoor),
+            CoolingPlant::AirSide(a) => a.capacity_w(outdoor),
         }
     }
 
@@ -881,6 +1167,7 @@ impl CoolingPlant {
             CoolingPlant::AirChiller(a) => a.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::Liquid(l) => l.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::Immersion(i) => i.evaluate(heat_w, outdoor, dt_s),
+            CoolingPlant::AirSide(a) => a.evaluate(heat_w, outdoor, dt_s),
         }
     }
 }
@@ -1028,6 +1315,7 @@ impl AirChillerToml {
         .map(|[full_c, none_c]| Economiser { full_c, none_c });
         Ok(AirChiller {
             design_capacity_w,
+            terminal_capacity_w: design_capacity_w,
             design_outdoor_c: self.design_outdoor_c,
             capacity_derate_per_c: self.capacity_derate_per_c,
             heat_rejection,
@@ -1105,6 +1393,7 @@ impl LoopFields {
         );
         Ok(DryCoolerLoop {
             design_capacity_w: self.design_w,
+            terminal_capacity_w: self.design_w,
             supply_c: self.supply_c,
             design_outdoor_c: self.design_outdoor_c,
             fan_fraction: self.fan_fraction,
@@ -1234,6 +1523,94 @@ impl ImmersionToml {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AirSideToml {
+    #[allow(dead_code)]
+    kind: String,
+    design_capacity_kw: f64,
+    supply_c: f64,
+    air_rise_c: f64,
+    fan_fraction: f64,
+    fan_min_speed: f64,
+    evaporative: String,
+    evaporative_effectiveness: Option<f64>,
+    evaporative_cycles_of_concentration: Option<f64>,
+    evaporative_pump_fraction: Option<f64>,
+    trim_capacity_fraction: f64,
+    trim_carnot_fraction: f64,
+    trim_condenser_approach_c: f64,
+    trim_cop_min: f64,
+    trim_cop_max: f64,
+}
+
+impl AirSideToml {
+    fn build(self) -> Result<CoolingPlant, ParamError> {
+        let names = [
+            "evaporative_effectiveness",
+            "evaporative_cycles_of_concentration",
+            "evaporative_pump_fraction",
+        ];
+        let vals = [
+            self.evaporative_effectiveness,
+            self.evaporative_cycles_of_concentration,
+            self.evaporative_pump_fraction,
+        ];
+        let evaporative = match self.evaporative.as_str() {
+            "none" => {
+                if let Some(i) = vals.iter().position(|v| v.is_some()) {
+                    return Err(ParamError::new(
+                        names[i],
+                        "only used with evaporative = \"direct\" or \"indirect\"",
+                    ));
+                }
+                None
+            }
+            kind @ ("direct" | "indirect") => {
+                let [effectiveness, cycles_of_concentration, pump_fraction] =
+                    all_or_none(vals, names, "")?.ok_or_else(|| {
+                        ParamError::new(
+                            names[0],
+                            format!(
+                                "missing: evaporative = \"{kind}\" needs {}",
+                                names.join(", ")
+                            ),
+                        )
+                    })?;
+                Some(EvaporativeAssist {
+                    direct: kind == "direct",
+                    effectiveness,
+                    cycles_of_concentration,
+                    pump_fraction,
+                })
+            }
+            other => {
+                return Err(ParamError::new(
+                    "evaporative",
+                    format!("expected \"direct\", \"indirect\" or \"none\", got \"{other}\""),
+                ));
+            }
+        };
+        let design = self.design_capacity_kw * 1000.0;
+        Ok(CoolingPlant::AirSide(AirSidePlant {
+            design_capacity_w: design,
+            terminal_capacity_w: design,
+            supply_c: self.supply_c,
+            air_rise_c: self.air_rise_c,
+            fan_fraction: self.fan_fraction,
+            fan_min_speed: self.fan_min_speed,
+            evaporative,
+            trim: TrimChiller {
+                capacity_fraction: self.trim_capacity_fraction,
+                carnot_fraction: self.trim_carnot_fraction,
+                condenser_approach_c: self.trim_condenser_approach_c,
+                cop_min: self.trim_cop_min,
+                cop_max: self.trim_cop_max,
+            },
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::electrical::presets;
@@ -1242,12 +1619,13 @@ mod tests {
     use proptest::prelude::*;
     use std::sync::OnceLock;
 
-    const NAMES: [&str; 5] = [
+    const NAMES: [&str; 6] = [
         "air-chiller-legacy",
         "air-chiller-economiser",
         "liquid-dry-cooler",
         "hybrid-dlc",
         "immersion",
+        "air-side-evaporative",
     ];
 
     fn path(name: &str) -> String {
@@ -1264,9 +1642,42 @@ mod tests {
     }
 
     /// The five plant files, sized to 1 MW of design IT heat.
-    fn plants() -> &'static [(&'static str, CoolingPlant); 5] {
-        static P: OnceLock<[(&'static str, CoolingPlant); 5]> = OnceLock::new();
+    fn plants() -> &'static [(&'static str, CoolingPlant); 6] {
+        static P: OnceLock<[(&'static str, CoolingPlant); 6]> = OnceLock::new();
         P.get_or_init(|| NAMES.map(|n| (n, load(n).with_design_capacity_w(1.0e6))))
+    }
+
+    /// Issue 9: capacity follows the weather. Every plant sized at 1 MW with room side for
+    /// 1.4 MW: in cold weather the heat-rejection side can carry more than its design (up to
+    /// the room side) and less in extreme heat.
+    #[test]
+    fn capacity_rises_in_cold_weather_up_to_the_room_side() {
+        let at = |db: f64, wb: f64| WeatherHour {
+            dry_bulb_c: db,
+            wet_bulb_c: wb,
+            rel_humidity_pct: 50.0,
+        };
+        for (name, p) in plants() {
+            let p = p.with_terminal_capacity_w(1.4e6);
+            let cold = p.capacity_w(&at(0.0, -2.0));
+            assert!((cold - 1.4e6).abs() < 1.0, "{name}: {cold}");
+            let hot = p.capacity_w(&at(48.0, 30.0));
+            assert!(hot < 1.0e6, "{name}: {hot}");
+            // Without room-side headroom the old behaviour: design capacity in mild weather.
+            let tight = p.with_design_capacity_w(1.0e6);
+            assert!(
+                (tight.capacity_w(&at(0.0, -2.0)) - 1.0e6).abs() < 1.0,
+                "{name}"
+            );
+        }
+        // A tower plant with no free cooling left (wet bulb 25 C, above economiser_none_c 24)
+        // and a wet bulb 1 K below its 26 C design: chillers at 1 + 0.02 * 1 = 1.02 of design.
+        let CoolingPlant::AirChiller(a) = plants()[1].1 else {
+            panic!()
+        };
+        let mut a = a;
+        a.terminal_capacity_w = 2.0e6;
+        assert!((a.capacity_w(&at(30.0, 25.0)) - 1.02e6).abs() < 1.0);
     }
 
     fn hyperscale() -> ElectricalChain {

@@ -32,8 +32,8 @@ pub mod thermal;
 pub mod water;
 
 pub use self::cooling::{
-    Adiabatic, AirChiller, CoolingMode, CoolingPlant, CoolingStep, DryCoolerLoop, Economiser,
-    HeatRejection, ImmersionPlant, LiquidPlant, TrimChiller,
+    Adiabatic, AirChiller, AirSidePlant, CoolingMode, CoolingPlant, CoolingStep, DryCoolerLoop,
+    Economiser, EvaporativeAssist, HeatRejection, ImmersionPlant, LiquidPlant, TrimChiller,
 };
 pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};
