@@ -130,6 +130,17 @@ fn precision(name: &str) -> usize {
     }
 }
 
+/// A figure to 4 decimals, or an empty field when it is undefined (a baseline rule with no
+/// earlier day to average, a rank correlation of an input that did not vary): empty, not NaN,
+/// so the file still reads as numbers and an undefined figure is never taken for a value.
+fn or_empty(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.4}")
+    } else {
+        String::new()
+    }
+}
+
 /// One row per demand-response event and trial: what was asked, the metered baseline and
 /// demand over the event, what was delivered (baseline minus demand) and the shortfall, then the
 /// rebound after the event (hours measured, MWh above the baseline, its highest hourly MW).
@@ -141,19 +152,19 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
         for o in &r.summary.dr_outcomes {
             let _ = writeln!(
                 out,
-                "{},{},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.3},{:.4},{:.4}",
+                "{},{},{:.3},{},{},{},{},{},{},{:.3},{},{}",
                 r.summary.trial,
                 sc.calendar.timestamp(SimTime(o.start_s)),
                 o.duration_s as f64 / 3600.0,
-                o.requested_mw,
-                o.baseline_mw,
-                o.metered_mw,
-                o.delivered_mw,
-                (o.requested_mw - o.delivered_mw).max(0.0),
+                or_empty(o.requested_mw),
+                or_empty(o.baseline_mw),
+                or_empty(o.metered_mw),
+                or_empty(o.delivered_mw),
+                or_empty((o.requested_mw - o.delivered_mw).max(0.0)),
                 o.baseline_days,
                 o.rebound_hours,
-                o.rebound_mwh,
-                o.rebound_peak_mw,
+                or_empty(o.rebound_mwh),
+                or_empty(o.rebound_peak_mw),
             );
         }
     }
@@ -455,13 +466,12 @@ pub fn sensitivity_csv(rows: &[Sensitivity]) -> String {
     for (i, s) in rows.iter().enumerate() {
         let _ = writeln!(
             out,
-            "{},{},{:.4},{:.4},{}",
+            "{},{},{},{},{}",
             i + 1,
             s.parameter,
-            s.rho_energy,
-            s.rho_peak,
-            s.rho_exceed_hours
-                .map_or(String::new(), |v| format!("{v:.4}"))
+            or_empty(s.rho_energy),
+            or_empty(s.rho_peak),
+            s.rho_exceed_hours.map_or(String::new(), or_empty)
         );
     }
     out

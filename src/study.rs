@@ -339,7 +339,21 @@ impl Scenario {
             return Ok((Cow::Borrowed(self), Vec::new()));
         };
         let mut rng = crate::engine::stream(self.seed, PARAMS_TAG, trial);
-        let mut values: Vec<f64> = u.list.iter().map(|p| p.dist.sample(&mut rng)).collect();
+        let mut values: Vec<f64> = u
+            .list
+            .iter()
+            .map(|p| {
+                let v = p.dist.sample(&mut rng);
+                // Fields that count whole things (racks or servers of a group, accelerators of a
+                // training job) take the sampled value rounded to the nearest whole number, so a
+                // distribution on them samples whole counts (documented in the README).
+                if crate::uncertain::counts_whole_things(&p.path) {
+                    v.round()
+                } else {
+                    v
+                }
+            })
+            .collect();
         let text = crate::uncertain::substitute(&u.src.text, &u.list, &values);
         // Model-file distributions: a library drawn for this trial.
         let lib = if u.lib.uncertain.is_empty() {

@@ -123,6 +123,13 @@ pub struct Uncertain {
     pub dist: Dist,
 }
 
+/// Whether a run-file path names a field that counts whole things: a group's `count` (racks or
+/// servers) or a training job's `accelerators`. Sampled values of these are rounded.
+pub fn counts_whole_things(path: &str) -> bool {
+    (path.starts_with("site.group[") && path.ends_with(".count"))
+        || (path.starts_with("training[") && path.ends_with(".accelerators"))
+}
+
 /// Finds and validates every `{ dist = ... }` table in a run file.
 pub fn find(src: &Source) -> Result<Vec<Uncertain>> {
     let Ok(doc) = DeTable::parse(&src.text) else {
@@ -498,5 +505,18 @@ mod tests {
                 "{e}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod whole_tests {
+    use super::counts_whole_things;
+
+    #[test]
+    fn counts_of_racks_and_job_accelerators_are_whole() {
+        assert!(counts_whole_things("site.group[0].count"));
+        assert!(counts_whole_things("training[2].accelerators"));
+        assert!(!counts_whole_things("defense[0].accelerators"));
+        assert!(!counts_whole_things("consumer[0].requests_per_day"));
     }
 }

@@ -251,3 +251,56 @@ fn model_files_may_hold_distributions_too() {
         "{err}"
     );
 }
+
+/// A study with distributions whose correlations are undefined (one trial, or an input that
+/// never moves the figure) still writes every file: an undefined rank correlation is an empty
+/// field, never NaN, and never a reason to lose the trials (found by a planner's review).
+#[test]
+fn undefined_correlations_are_empty_fields_not_a_lost_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = std::fs::read_to_string(repo("runs/default.toml"))
+        .unwrap()
+        .replace("horizon_hours = 8760", "horizon_hours = 24")
+        .replace("step_s = 60 ", "step_s = 900 ");
+    let path = dir.path().join("d.toml");
+    std::fs::write(&path, run).unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        path.to_str().unwrap(),
+        "--trials",
+        "1",
+        "--quiet",
+        "--no-plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
+    let row = text.lines().nth(1).expect("a parameter row");
+    assert!(row.ends_with(",,,"), "one trial: no correlation: {row}");
+    assert!(!text.contains("NaN"));
+    assert!(out.join("trials.csv").exists() && out.join("summary.json").exists());
+}
+
+/// A distribution on a count of racks samples whole racks (rounded), so a study that validates
+/// also runs.
+#[test]
+fn a_distribution_on_a_rack_count_samples_whole_racks() {
+    let run = default_with("design_margin = 1.2", "design_margin = 1.2").replacen(
+        "count = 1000",
+        "count = { dist = \"uniform\", min = 900, max = 1100 }",
+        1,
+    );
+    assert!(
+        run.contains("min = 900"),
+        "the default study has a group of 1,000 racks"
+    );
+    let sc = scenario(&run);
+    for trial in 0..4 {
+        let (t, params) = sc.for_trial(trial).unwrap();
+        let racks = params[0];
+        assert_eq!(racks, racks.round(), "trial {trial}: {racks}");
+        assert!((900.0..=1100.0).contains(&racks));
+        assert_eq!(t.fleet.groups[0].racks, racks);
+    }
+}
