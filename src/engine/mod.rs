@@ -431,7 +431,7 @@ fn simulate(
             cs.n_carry += n;
             // (A relative 1e-9 absorbs the rounding of the scale factor, so ten times a trace
             // gives exactly ten times its counts.)
-            let whole = (cs.n_carry * (1.0 + 1e-9)).floor();
+            let whole = floor_nonneg(cs.n_carry * (1.0 + 1e-9));
             cs.n_carry -= whole;
             cs.arrived += whole as u64;
             cs.demand_n = cs.queue_n + whole;
@@ -463,10 +463,10 @@ fn simulate(
             let served_n = if cs.demand <= 0.0 || served >= cs.demand {
                 n
             } else {
-                (n * served / cs.demand).round().min(n)
+                round_nonneg(n * served / cs.demand).min(n)
             };
             let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
-                (n * dropped / cs.demand).round().min(n - served_n)
+                round_nonneg(n * dropped / cs.demand).min(n - served_n)
             } else {
                 0.0
             };
@@ -948,6 +948,19 @@ fn simulate(
     }
 }
 
+/// `x.floor()` for a non-negative count below 2^53, without a libm call in the step loop
+/// (the x86-64 baseline has no rounding instruction, so `floor` and `round` are calls).
+#[inline(always)]
+fn floor_nonneg(x: f64) -> f64 {
+    x.max(0.0) as u64 as f64
+}
+
+/// `x.round()` (half away from zero) for a non-negative count below 2^53, likewise.
+#[inline(always)]
+fn round_nonneg(x: f64) -> f64 {
+    floor_nonneg(x + 0.5)
+}
+
 /// Copies the meter's and the request counters' totals into the summary.
 fn fill_attribution(sc: &Scenario, st: &mut TrialState, sum: &mut TrialSummary) {
     let m = &st.meter;
@@ -1089,7 +1102,7 @@ fn requeue_consumer(
         if shed > 0.0 {
             // Demand response holds deferred work until the event ends (so it does not come
             // straight back and inflate the baseline); a capacity cap retries it at once.
-            let shed_n = (cs.served_n * shed / cs.served).round().min(cs.served_n);
+            let shed_n = round_nonneg(cs.served_n * shed / cs.served).min(cs.served_n);
             if hold_until_event_ends {
                 cs.held += shed;
                 cs.held_n += shed_n;
