@@ -164,7 +164,7 @@ pub fn classes_csv(sc: &Scenario, results: &[TrialResult]) -> String {
 pub fn jobs_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let horizon_s = sc.horizon_s;
     let mut out = String::from(
-        "trial,training,job,pool,start,end,completed,accelerators,accelerator_hours,mwh,avg_w_per_accelerator,restarts\n",
+        "trial,training,job,pool,start,end,completed,accelerators,accelerator_hours,mwh,avg_w_per_accelerator,restarts,shed_acc_h\n",
     );
     for r in results {
         for j in &r.summary.jobs {
@@ -178,7 +178,7 @@ pub fn jobs_csv(sc: &Scenario, results: &[TrialResult]) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{:.3},{:.4},{:.2},{}",
+                "{},{},{},{},{},{},{},{},{:.3},{:.4},{:.2},{},{:.3}",
                 r.summary.trial,
                 tr.name,
                 j.job,
@@ -190,7 +190,8 @@ pub fn jobs_csv(sc: &Scenario, results: &[TrialResult]) -> String {
                 acc_h,
                 mwh,
                 avg_w,
-                j.restarts
+                j.restarts,
+                j.shed_acc_s / 3600.0
             );
         }
     }

@@ -36,6 +36,10 @@ pub struct JobRecord {
     pub restarts: u32,
     /// IT energy attributed to the job, J.
     pub energy_j: f64,
+    /// Work the job was due but did not get, accelerator-seconds: shed by a cap or paused by
+    /// demand response, or squeezed out of a pool short of capacity.
+    #[serde(default)]
+    pub shed_acc_s: f64,
 }
 
 impl JobRecord {

@@ -670,6 +670,10 @@ fn simulate(
                         } else {
                             tr.utilisation
                         };
+                        if per_busy < 1.0 {
+                            st.jobs[s.record as usize].shed_acc_s +=
+                                tr.job_accelerators * u * (1.0 - per_busy) * dt_f;
+                        }
                         meter::Claim {
                             held: tr.job_accelerators,
                             weight: tr.job_accelerators * u * per_busy,

@@ -249,3 +249,25 @@ fn holders_sum_to_it_every_hour() {
     assert!((all / s.it_energy_mwh - 1.0).abs() < 1e-9);
     assert!(s.idle_unallocated_mwh > 0.0);
 }
+
+/// Under a cap, the work a job was due but did not get is on its own record (jobs.csv
+/// `shed_acc_h`), and the records add up to the trial's shed training work.
+#[test]
+fn a_capped_job_records_the_work_it_lost() {
+    let text = JOB.replace(
+        "[facility]",
+        "[grid]\nimport_limit_mw = 0.1\nlimit_policy = \"cap\"\n\n[facility]",
+    );
+    let sc = scenario(&text);
+    let s = &trials(&sc)[0].summary;
+    let shed_h: f64 = s.jobs.iter().map(|j| j.shed_acc_s / 3600.0).sum();
+    assert!(s.shed_training_acc_h > 0.0, "the cap sheds training");
+    assert!(
+        (shed_h / s.shed_training_acc_h - 1.0).abs() < 1e-9,
+        "jobs {shed_h} vs trial {}",
+        s.shed_training_acc_h
+    );
+    // Uncapped, nothing is lost.
+    let free = &trials(&scenario(JOB))[0].summary;
+    assert_eq!(free.jobs[0].shed_acc_s, 0.0);
+}
