@@ -218,6 +218,42 @@ pub struct TrimChiller {
     pub cop_max: f64,
 }
 
+impl TrimChiller {
+    /// Range checks shared by every plant with a trim chiller; `max_capacity` is the largest
+    /// trim capacity the plant allows, as a fraction of its design capacity.
+    fn check(&self, max_capacity: f64) -> Result<(), ParamError> {
+        check_range(
+            self.capacity_fraction,
+            0.0,
+            max_capacity,
+            "trim_capacity_fraction",
+            "",
+        )?;
+        check(
+            self.carnot_fraction.is_finite()
+                && self.carnot_fraction > 0.0
+                && self.carnot_fraction <= 1.0,
+            "trim_carnot_fraction",
+            || format!("expected a number in (0, 1], got {}", self.carnot_fraction),
+        )?;
+        check_range(
+            self.condenser_approach_c,
+            0.0,
+            40.0,
+            "trim_condenser_approach_c",
+            " K",
+        )?;
+        check_range(self.cop_min, 0.1, 50.0, "trim_cop_min", "")?;
+        check_range(
+            self.cop_max,
+            self.cop_min,
+            50.0,
+            "trim_cop_max",
+            " (and >= trim_cop_min)",
+        )
+    }
+}
+
 /// Warm-water loop rejecting heat through dry coolers: the liquid side of [`LiquidPlant`] and
 /// the whole of [`ImmersionPlant`].
 ///
@@ -477,28 +513,7 @@ impl AirSidePlant {
             )?;
             check_range(e.pump_fraction, 0.0, 0.1, "evaporative_pump_fraction", "")?;
         }
-        let t = self.trim;
-        check_range(t.capacity_fraction, 0.0, 2.0, "trim_capacity_fraction", "")?;
-        check(
-            t.carnot_fraction.is_finite() && t.carnot_fraction > 0.0 && t.carnot_fraction <= 1.0,
-            "trim_carnot_fraction",
-            || format!("expected a number in (0, 1], got {}", t.carnot_fraction),
-        )?;
-        check_range(
-            t.condenser_approach_c,
-            0.0,
-            40.0,
-            "trim_condenser_approach_c",
-            " K",
-        )?;
-        check_range(t.cop_min, 0.1, 50.0, "trim_cop_min", "")?;
-        check_range(
-            t.cop_max,
-            t.cop_min,
-            50.0,
-            "trim_cop_max",
-            " (and >= trim_cop_min)",
-        )
+        self.trim.check(2.0)
     }
 }
 
@@ -905,29 +920,7 @@ impl DryCoolerLoop {
             )?;
         }
         if let Some(t) = self.trim {
-            check_range(t.capacity_fraction, 0.0, 1.0, "trim_capacity_fraction", "")?;
-            check(
-                t.carnot_fraction.is_finite()
-                    && t.carnot_fraction > 0.0
-                    && t.carnot_fraction <= 1.0,
-                "trim_carnot_fraction",
-                || format!("expected a number in (0, 1], got {}", t.carnot_fraction),
-            )?;
-            check_range(
-                t.condenser_approach_c,
-                0.0,
-                40.0,
-                "trim_condenser_approach_c",
-                " K",
-            )?;
-            check_range(t.cop_min, 0.1, 50.0, "trim_cop_min", "")?;
-            check_range(
-                t.cop_max,
-                t.cop_min,
-                50.0,
-                "trim_cop_max",
-                " (and >= trim_cop_min)",
-            )?;
+            t.check(1.0)?;
         }
         Ok(())
     }
