@@ -34,7 +34,9 @@ pub(super) const INK: RGBColor = RGBColor(30, 30, 30);
 pub(super) const MUTED: RGBColor = RGBColor(85, 85, 85);
 
 /// Sector colours in [`super::data::SECTORS`] order.
-pub(super) const SECTOR_COLOURS: [RGBColor; 5] = [BLUE, ORANGE, GREEN, PURPLE, GREY];
+/// Unheld idle: a muted tan, apart from the grey of the facility overhead.
+pub(super) const TAN: RGBColor = RGBColor(196, 170, 120);
+pub(super) const SECTOR_COLOURS: [RGBColor; 5] = [BLUE, ORANGE, GREEN, PURPLE, TAN];
 
 /// A drawing failure, with plotters' message.
 #[derive(Debug)]
