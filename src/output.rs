@@ -81,7 +81,7 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
                     *x = f64::from(b[(h - h0) * nm + m]);
                 }
                 let b = Band::of(&mut scratch, &sc.percentiles);
-                let prec = precision(name);
+                let prec = crate::metrics::decimals(name);
                 out.push(',');
                 push_fixed(&mut out, b.mean, prec);
                 for (_, v) in &b.pct {
@@ -114,19 +114,6 @@ pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
     let _ = write!(out, "{}", a / p);
     if prec > 0 {
         let _ = write!(out, ".{:0width$}", a % p, width = prec.min(6));
-    }
-}
-
-/// Decimals written for a metric: 0.1 kW for MW, 0.01 C, 1 L for m3.
-fn precision(name: &str) -> usize {
-    if name.starts_with("requests") {
-        1
-    } else if name.ends_with("_c") {
-        2
-    } else if name.ends_with("_m3") || name.ends_with("_h") {
-        3
-    } else {
-        4
     }
 }
 

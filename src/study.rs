@@ -256,7 +256,7 @@ pub struct Scenario {
     pub facility: Facility,
     pub grid: Grid,
     pub failures: Option<Failures>,
-    /// Hourly metrics written for this study (ids into `engine::METRICS`) and their names.
+    /// Hourly metrics written for this study (ids into `metrics::METRICS`) and their names.
     pub metric_ids: Vec<usize>,
     pub metric_names: Vec<&'static str>,
     /// Percentiles reported across trials in every output file.
@@ -276,8 +276,8 @@ pub struct UncertainStudy {
     lib: Library,
 }
 
-/// Random-stream tag of the parameter draws (distinct from every workload's).
-const PARAMS_TAG: u64 = 9 << 32;
+// Random-stream tag of the parameter draws (distinct from every workload's).
+use crate::rng::TAG_PARAMS as PARAMS_TAG;
 
 impl Scenario {
     /// Reads and resolves a run file.
@@ -338,7 +338,7 @@ impl Scenario {
         let Some(u) = &self.uncertain else {
             return Ok((Cow::Borrowed(self), Vec::new()));
         };
-        let mut rng = crate::engine::stream(self.seed, PARAMS_TAG, trial);
+        let mut rng = crate::rng::stream(self.seed, PARAMS_TAG, trial);
         let mut values: Vec<f64> = u
             .list
             .iter()
@@ -488,27 +488,15 @@ impl Scenario {
         let mut fleet = fleet;
         assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
-        let mut metric_ids: Vec<usize> = (0..crate::engine::BASE_METRICS).collect();
-        if facility.is_physics() {
-            metric_ids.extend(crate::engine::BASE_METRICS..crate::engine::M_CO2);
-            metric_ids.extend([
-                crate::engine::M_HEAT_NOT_REMOVED,
-                crate::engine::M_SATURATED,
-            ]);
-        } else if facility.reports_water() {
-            metric_ids.extend([crate::engine::M_WATER_ON, crate::engine::M_WATER_OFF]);
-        }
-        if grid.carbon_g_per_kwh.is_some() {
-            metric_ids.push(crate::engine::M_CO2);
-        }
-        if matches!(grid.limit, Some((_, crate::grid::site::LimitPolicy::Cap))) {
-            metric_ids.push(crate::engine::M_SHED);
-        }
-        // Unheld idle is written last, so every other metric keeps its column position.
-        metric_ids.push(crate::engine::M_IDLE_UNALLOC);
+        let metric_ids = crate::metrics::written(crate::metrics::Has {
+            physics: facility.is_physics(),
+            water: facility.reports_water(),
+            carbon: grid.carbon_g_per_kwh.is_some(),
+            cap: matches!(grid.limit, Some((_, crate::grid::site::LimitPolicy::Cap))),
+        });
         let metric_names = metric_ids
             .iter()
-            .map(|&i| crate::engine::METRICS[i])
+            .map(|&i| crate::metrics::METRICS[i].name)
             .collect();
         let sc = Scenario {
             name,

@@ -15,10 +15,10 @@
 
 use std::path::Path;
 
+use crate::rng::Stream as ChaCha8Rng;
 use rand::Rng;
-use rand::rngs::ChaCha8Rng;
 
-use crate::workload::arrivals::poisson_count;
+use crate::rng::poisson_count;
 
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,

@@ -14,28 +14,13 @@
 //! The count is always drawn first and is a whole number (requests are counted, not inferred
 //! from work), then the work of that many requests: two draws per class and step at any volume.
 
+use rand_distr::StandardNormal;
+
+pub use crate::rng::{exponential, normal, poisson_count, uniform};
 use rand::RngExt;
-use rand_distr::{Distribution, Poisson, StandardNormal};
 
-pub const NORMAL_ABOVE: f64 = 1.0e3;
+pub use crate::rng::NORMAL_ABOVE;
 pub const EXACT_SUM_MAX: f64 = 32.0;
-
-/// A Poisson count with mean `lambda`, as f64.
-#[inline]
-pub fn poisson_count<R: rand::Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
-    if lambda.is_nan() || lambda <= 0.0 {
-        0.0
-    } else if lambda < NORMAL_ABOVE {
-        match Poisson::new(lambda) {
-            Ok(p) => p.sample(rng),
-            Err(_) => 0.0,
-        }
-    } else {
-        let z: f64 = rng.sample(StandardNormal);
-        // Round half up by truncation (the value is non-negative after the max).
-        ((lambda + lambda.sqrt() * z).max(0.0) + 0.5) as u64 as f64
-    }
-}
 
 /// Work per request: lognormal with mean `mean` and coefficient of variation `cv`.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -85,25 +70,6 @@ impl WorkDist {
             (n * self.mean + n.sqrt() * self.mean * self.cv * z).max(0.0)
         }
     }
-}
-
-/// A uniform draw in [0, 1), for event times.
-#[inline]
-pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.random::<f64>()
-}
-
-/// A standard normal draw.
-#[inline]
-pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.sample(StandardNormal)
-}
-
-/// An exponential draw with the given mean.
-#[inline]
-pub fn exponential<R: rand::Rng + ?Sized>(mean: f64, rng: &mut R) -> f64 {
-    let u: f64 = rng.random::<f64>();
-    -mean * (1.0 - u).ln()
 }
 
 /// First-order autoregressive noise (a discretised Ornstein-Uhlenbeck process) with stationary

@@ -1,0 +1,193 @@
+//! The fleet layer: which servers work (failures and repairs), how much capacity each pool
+//! offers this step (after failures and the facility's thermal caps), and the IT power the
+//! pools' busy work draws.
+//!
+//! Inputs: the fleet model, failure rates, the facility's caps and fan multipliers from the
+//! previous step. Outputs: each pool's capacity, failures for the training layer, and IT power
+//! per pool and group.
+
+use super::bus::PoolStep;
+use super::training::FailureHits;
+use crate::fleet::{Fleet, Sector};
+use crate::reliability::Failures;
+use crate::rng::{Stream, TAG_FAILURES, poisson_count, stream};
+
+/// The facility's per-group figures the fleet needs: power caps and server fan multipliers.
+#[derive(Clone, Copy)]
+pub struct Thermal<'a> {
+    pub caps: &'a [f64],
+    pub fan_mult: &'a [f64],
+    /// True when no group is capped (pools keep their nominal capacity).
+    pub all_uncapped: bool,
+}
+
+pub struct FleetLayer {
+    rng: Stream,
+    /// Failed servers in each group.
+    failed: Vec<f64>,
+    /// Working fraction of each group's servers.
+    pub alive: Vec<f64>,
+    pub any_down: bool,
+    /// Scratch per pool: accelerators and servers failed this step, and working accelerators.
+    new_failed_acc: Vec<f64>,
+    new_failed_servers: Vec<f64>,
+    pub working_acc: Vec<f64>,
+    /// IT power of each group this step, W.
+    pub group_it: Vec<f64>,
+}
+
+impl FleetLayer {
+    pub fn new(fleet: &Fleet, seed: u64, trial: u32) -> FleetLayer {
+        let (ng, np) = (fleet.groups.len(), fleet.pools.len());
+        FleetLayer {
+            rng: stream(seed, TAG_FAILURES, trial),
+            failed: vec![0.0; ng],
+            alive: vec![1.0; ng],
+            any_down: false,
+            new_failed_acc: vec![0.0; np],
+            new_failed_servers: vec![0.0; np],
+            working_acc: vec![0.0; np],
+            group_it: vec![0.0; ng],
+        }
+    }
+
+    /// Server failures and repairs for one step. Cheap when nothing happens: two Poisson draws
+    /// per group. Returns what failed, for the jobs running there.
+    pub fn fail_and_repair(&mut self, fleet: &Fleet, f: &Failures, dt_s: f64) -> FailureHits<'_> {
+        self.new_failed_acc.iter_mut().for_each(|x| *x = 0.0);
+        self.new_failed_servers.iter_mut().for_each(|x| *x = 0.0);
+        self.working_acc.iter_mut().for_each(|x| *x = 0.0);
+        let mut any_down = false;
+        for (gi, g) in fleet.groups.iter().enumerate() {
+            let acc_per_server = g.accelerators / g.servers;
+            let working = g.servers - self.failed[gi];
+            let lam = f.rate_per_acc_s * dt_s * working * acc_per_server;
+            let n = poisson_count(lam, &mut self.rng).min(working);
+            let repaired = if self.failed[gi] > 0.0 {
+                poisson_count(self.failed[gi] * dt_s / f.repair_s, &mut self.rng)
+                    .min(self.failed[gi])
+            } else {
+                0.0
+            };
+            self.failed[gi] += n - repaired;
+            self.alive[gi] = 1.0 - self.failed[gi] / g.servers;
+            any_down |= self.failed[gi] > 0.0;
+            self.new_failed_acc[g.pool] += n * acc_per_server;
+            self.new_failed_servers[g.pool] += n;
+            self.working_acc[g.pool] += (g.servers - self.failed[gi]) * acc_per_server;
+        }
+        self.any_down = any_down;
+        FailureHits {
+            new_failed_acc: &self.new_failed_acc,
+            new_failed_servers: &self.new_failed_servers,
+            working_acc: &self.working_acc,
+            restart_s: f.restart_s,
+        }
+    }
+
+    /// Each pool's capacity this step: all of it free, shrunk by thermal caps from the previous
+    /// step and by failed servers.
+    pub fn open_pools(&self, fleet: &Fleet, thermal: Option<Thermal>, pools: &mut [PoolStep]) {
+        for (ps, pool) in pools.iter_mut().zip(&fleet.pools) {
+            *ps = PoolStep::fresh(pool.capacity, pool.inv_capacity);
+        }
+        let capped = thermal.is_some_and(|t| !t.all_uncapped);
+        if capped || self.any_down {
+            for ps in pools.iter_mut() {
+                ps.free = 0.0;
+            }
+            for (gi, g) in fleet.groups.iter().enumerate() {
+                let cap = thermal.map_or(1.0, |t| t.caps[gi]);
+                pools[g.pool].free += g.capacity() * cap * self.alive[gi];
+            }
+            for ps in pools.iter_mut() {
+                ps.capacity = ps.free;
+                ps.inv_capacity = if ps.free > 0.0 { 1.0 / ps.free } else { 0.0 };
+            }
+        }
+    }
+
+    /// IT power of the fleet at the pools' current busy figures; fills each pool's utilisation
+    /// and power and each group's IT power. Every group of a pool runs at the pool's utilisation.
+    #[inline(always)]
+    pub fn power(
+        &mut self,
+        fleet: &Fleet,
+        pools: &mut [PoolStep],
+        thermal: Option<Thermal>,
+    ) -> f64 {
+        for ps in pools.iter_mut() {
+            // Consumer work counts at its classes' power scale (per-state powers); others at 1.
+            let c = Sector::Consumer as usize;
+            let busy: f64 = ps.busy.iter().sum::<f64>() + ps.busy[c] * (ps.consumer_weight - 1.0);
+            ps.util = busy * ps.inv_capacity;
+            ps.power_w = 0.0;
+            ps.idle_w = 0.0;
+        }
+        let alive = self.any_down.then_some(&self.alive[..]);
+        let mut it_w = 0.0;
+        match thermal {
+            Some(th) => {
+                for (gi, (g, it)) in fleet
+                    .groups
+                    .iter()
+                    .zip(self.group_it.iter_mut())
+                    .enumerate()
+                {
+                    // Work spreads in proportion to capped capacity, so a throttled group runs at
+                    // the pool's utilisation of its reduced capacity. Faster server fans draw
+                    // more, up to the group's power limit (rack budget cap or rated peak) that
+                    // firmware enforces.
+                    let mut p = g.power_w(pools[g.pool].util * th.caps[gi]);
+                    let fan = th.fan_mult[gi];
+                    if fan > 1.0 {
+                        p = (p * fan).min(g.peak_w());
+                    }
+                    // Failed servers draw nothing.
+                    let a = alive.map_or(1.0, |a| a[gi]);
+                    p *= a;
+                    *it = p;
+                    pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
+                    pools[g.pool].power_w += p;
+                    it_w += p;
+                }
+            }
+            None => {
+                for (gi, g) in fleet.groups.iter().enumerate() {
+                    let a = alive.map_or(1.0, |a| a[gi]);
+                    let p = a * g.power_w(pools[g.pool].util);
+                    pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
+                    pools[g.pool].power_w += p;
+                    it_w += p;
+                }
+            }
+        }
+        it_w
+    }
+}
+
+/// Dynamic power a sector's busy accelerators draw above idle, W (what shedding it could save).
+pub fn sheddable_w(fleet: &Fleet, pools: &[PoolStep], sector: Sector) -> f64 {
+    pools
+        .iter()
+        .zip(&fleet.pools)
+        .map(|(ps, pool)| ps.busy[sector as usize] * pool.watts_per_busy)
+        .sum()
+}
+
+/// Cuts a sector's busy accelerators in every pool by the same fraction, aiming to shed `need_w`
+/// of IT power. Returns false when the sector has nothing left to shed.
+pub fn shed_sector(fleet: &Fleet, pools: &mut [PoolStep], sector: Sector, need_w: f64) -> bool {
+    let sheddable = sheddable_w(fleet, pools, sector);
+    if sheddable <= 0.0 {
+        return false;
+    }
+    let f = (need_w / sheddable).min(1.0);
+    for ps in pools.iter_mut() {
+        ps.busy[sector as usize] *= 1.0 - f;
+        if f >= 1.0 {
+            ps.busy[sector as usize] = 0.0;
+        }
+    }
+    true
+}

@@ -1,0 +1,309 @@
+//! The hourly meter: each step's figures go into the hour's accumulators; at the end of each
+//! hour a row of every written metric (see [`crate::metrics`]), and over the horizon the
+//! whole-trial energy, peaks, ramps, water and CO2; at the end the tariff's bill.
+//!
+//! Kept apart from the layers that make the figures: it only reads them.
+
+use super::summary::TrialSummary;
+use crate::facility::FixedWater;
+use crate::grid::HourLoad;
+use crate::grid::tariff::Tariff;
+use crate::metrics::*;
+use crate::weather::WeatherHour;
+
+/// One step's figures, W unless stated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepFigures {
+    pub sector_w: [f64; 4],
+    pub idle_unallocated_w: f64,
+    pub it_w: f64,
+    pub cooling_w: f64,
+    pub losses_w: f64,
+    pub facility_w: f64,
+    pub served_n: f64,
+    pub dropped_n: f64,
+    pub curtailed_w: f64,
+    /// On-site water this step, L.
+    pub onsite_water_l: f64,
+    /// Accelerators held back by thermal caps.
+    pub throttled_acc: f64,
+    pub heat_not_removed_w: f64,
+    pub saturated: bool,
+    pub inlet_max_c: f64,
+    pub outdoor: Option<WeatherHour>,
+}
+
+/// What the meter needs to know of the study.
+pub struct HourlySetup<'a> {
+    pub step_s: u64,
+    pub total_steps: u64,
+    pub hours: usize,
+    /// Metric ids written, in column order.
+    pub metric_ids: &'a [usize],
+    /// A physics facility's off-site water factor (L per facility kWh), when it has physics.
+    pub physics_water_l_per_kwh: Option<f64>,
+    pub fixed_water: Option<FixedWater>,
+    pub carbon_g_per_kwh: Option<&'a [f64]>,
+}
+
+pub struct HourlyMeter<'a> {
+    s: HourlySetup<'a>,
+    nm: usize,
+    pub hourly: Vec<f32>,
+    acc: [f64; METRICS.len()],
+    inlet_max: f64,
+    peak_w: f64,
+    steps_per_hour: u64,
+    step: u64,
+    step_in_hour: u64,
+    to_mwh: f64,
+    // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
+    prev_step_w: f64,
+    steps_per_15: u64,
+    block_acc: f64,
+    block_n: u64,
+    prev_block_w: f64,
+    prev_hour_mw: f64,
+    /// The figures this meter owns in the trial's summary.
+    pub sum: TrialSummary,
+}
+
+impl<'a> HourlyMeter<'a> {
+    pub fn new(s: HourlySetup<'a>) -> HourlyMeter<'a> {
+        let nm = s.metric_ids.len();
+        let dt = s.step_s;
+        HourlyMeter {
+            nm,
+            hourly: vec![0f32; s.hours * nm],
+            acc: [0.0; METRICS.len()],
+            inlet_max: f64::MIN,
+            peak_w: 0.0,
+            steps_per_hour: 3600 / dt,
+            step: 0,
+            step_in_hour: 0,
+            to_mwh: dt as f64 / 3600.0 / 1e6,
+            prev_step_w: f64::NAN,
+            steps_per_15: if 900 % dt == 0 { 900 / dt } else { 0 },
+            block_acc: 0.0,
+            block_n: 0,
+            prev_block_w: f64::NAN,
+            prev_hour_mw: f64::NAN,
+            sum: TrialSummary {
+                max_inlet_c: f64::MIN,
+                ..TrialSummary::default()
+            },
+            s,
+        }
+    }
+
+    /// Adds one step; closes the hour at its last step (or at the horizon's last step).
+    pub fn record(&mut self, f: &StepFigures) {
+        let dt_f = self.s.step_s as f64;
+        let a = &mut self.acc;
+        a[M_DROPPED] += f.dropped_n;
+        a[M_SERVED] += f.served_n;
+        a[M_SHED] += f.curtailed_w;
+        a[M_IDLE_UNALLOC] += f.idle_unallocated_w;
+        if let Some(o) = f.outdoor {
+            a[M_WATER_ON] += f.onsite_water_l;
+            a[M_THROTTLED] += f.throttled_acc * dt_f / 3600.0;
+            a[M_HEAT_NOT_REMOVED] += f.heat_not_removed_w;
+            if f.saturated {
+                a[M_SATURATED] += dt_f / 3600.0;
+            }
+            self.inlet_max = self.inlet_max.max(f.inlet_max_c);
+            a[M_DRYBULB] = o.dry_bulb_c;
+            a[M_WETBULB] = o.wet_bulb_c;
+        } else if self.s.fixed_water.is_some() {
+            a[M_WATER_ON] += f.onsite_water_l;
+        }
+        a[M_COOLING] += f.cooling_w;
+        a[M_LOSSES] += f.losses_w;
+        for (x, w) in a.iter_mut().zip(f.sector_w) {
+            *x += w;
+        }
+        a[M_IT_TOTAL] += f.it_w;
+        a[M_FACILITY] += f.facility_w;
+        self.peak_w = self.peak_w.max(f.facility_w);
+        let sum = &mut self.sum;
+        if !self.prev_step_w.is_nan() {
+            let d = f.facility_w - self.prev_step_w;
+            sum.ramp_up_step_mw = sum.ramp_up_step_mw.max(d / 1e6);
+            sum.ramp_down_step_mw = sum.ramp_down_step_mw.max(-d / 1e6);
+        }
+        self.prev_step_w = f.facility_w;
+        if self.steps_per_15 > 0 {
+            self.block_acc += f.facility_w;
+            self.block_n += 1;
+            if self.block_n == self.steps_per_15 {
+                let mean = self.block_acc / self.block_n as f64;
+                if !self.prev_block_w.is_nan() {
+                    let d = mean - self.prev_block_w;
+                    sum.ramp_up_15min_mw = sum.ramp_up_15min_mw.max(d / 1e6);
+                    sum.ramp_down_15min_mw = sum.ramp_down_15min_mw.max(-d / 1e6);
+                }
+                self.prev_block_w = mean;
+                self.block_acc = 0.0;
+                self.block_n = 0;
+            }
+        }
+        for (e, w) in sum.sector_mwh.iter_mut().zip(f.sector_w) {
+            *e += w * self.to_mwh;
+        }
+        sum.it_energy_mwh += f.it_w * self.to_mwh;
+        sum.energy_mwh += f.facility_w * self.to_mwh;
+
+        self.step_in_hour += 1;
+        self.step += 1;
+        if self.step_in_hour == self.steps_per_hour || self.step == self.s.total_steps {
+            self.close_hour();
+        }
+    }
+
+    /// Rows are means over the hour's steps (a partial last hour: over the steps it has);
+    /// `frac` turns a mean into the hour's energy (1 for a whole hour).
+    fn close_hour(&mut self) {
+        let frac = if self.step_in_hour == self.steps_per_hour {
+            1.0
+        } else {
+            self.step_in_hour as f64 / self.steps_per_hour as f64
+        };
+        let n = self.step_in_hour as f64;
+        self.step_in_hour = 0;
+        let h = ((self.step - 1) / self.steps_per_hour) as usize;
+        let a = &self.acc;
+        let sum = &mut self.sum;
+        let mut row = [0f32; METRICS.len()];
+        for (i, m) in METRICS.iter().enumerate() {
+            row[i] = match m.aggregate {
+                Aggregate::MeanMw => (a[i] / n / 1e6) as f32,
+                Aggregate::Sum | Aggregate::Last => a[i] as f32,
+                Aggregate::Max | Aggregate::Derived => 0.0,
+            };
+        }
+        row[M_FACILITY_PEAK] = (self.peak_w / 1e6) as f32;
+        if let Some(grid_water) = self.s.physics_water_l_per_kwh {
+            row[M_PUE] = if a[M_IT_TOTAL] > 0.0 {
+                (a[M_FACILITY] / a[M_IT_TOTAL]) as f32
+            } else {
+                0.0
+            };
+            let facility_kwh = a[M_FACILITY] / n / 1000.0 * frac;
+            let off_m3 = facility_kwh * grid_water / 1000.0;
+            row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
+            row[M_WATER_OFF] = off_m3 as f32;
+            row[M_INLET_MAX] = self.inlet_max as f32;
+            sum.heat_not_removed_mwh += a[M_HEAT_NOT_REMOVED] / n / 1e6 * frac;
+            sum.plant_saturated_hours += a[M_SATURATED];
+            sum.cooling_mwh += a[M_COOLING] / n / 1e6 * frac;
+            sum.losses_mwh += a[M_LOSSES] / n / 1e6 * frac;
+            sum.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
+            sum.water_offsite_m3 += off_m3;
+            sum.throttled_acc_h += a[M_THROTTLED];
+            sum.max_inlet_c = sum.max_inlet_c.max(self.inlet_max);
+        }
+        if let Some(w) = self.s.fixed_water {
+            let facility_kwh = a[M_FACILITY] / n / 1000.0;
+            let off_m3 = facility_kwh * w.offsite_l_per_kwh / 1000.0;
+            row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
+            row[M_WATER_OFF] = off_m3 as f32;
+            sum.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
+            sum.water_offsite_m3 += off_m3;
+        }
+        if let Some(g) = self.s.carbon_g_per_kwh {
+            // MWh x gCO2/kWh = kgCO2; / 1000 = t.
+            let t = a[M_FACILITY] / n / 1e6 * frac * g[h] / 1000.0;
+            row[M_CO2] = t as f32;
+            sum.co2_t += t;
+        }
+        let nm = self.nm;
+        for (x, &id) in self.hourly[h * nm..(h + 1) * nm]
+            .iter_mut()
+            .zip(self.s.metric_ids)
+        {
+            *x = row[id];
+        }
+        let hour_mw = a[M_FACILITY] / n / 1e6;
+        sum.peak_mw = sum.peak_mw.max(hour_mw);
+        sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
+        if !self.prev_hour_mw.is_nan() {
+            sum.ramp_up_hour_mw = sum.ramp_up_hour_mw.max(hour_mw - self.prev_hour_mw);
+            sum.ramp_down_hour_mw = sum.ramp_down_hour_mw.max(self.prev_hour_mw - hour_mw);
+        }
+        self.prev_hour_mw = hour_mw;
+        self.acc = [0.0; METRICS.len()];
+        self.inlet_max = f64::MIN;
+        self.peak_w = 0.0;
+    }
+
+    /// The trial's hourly rows, with the whole-horizon figures this meter owns written into
+    /// `sum`: energy, peaks, ramps, load factor, PUE, water, CO2 and the tariff's bill.
+    pub fn finish(
+        self,
+        horizon_s: u64,
+        tariff: Option<&Tariff>,
+        hour_calendar: &[(u32, usize, usize)],
+        sum: &mut TrialSummary,
+    ) -> Vec<f32> {
+        let m = self.sum;
+        let physics = self.s.physics_water_l_per_kwh.is_some();
+        sum.energy_mwh = m.energy_mwh;
+        sum.it_energy_mwh = m.it_energy_mwh;
+        sum.sector_mwh = m.sector_mwh;
+        sum.peak_mw = m.peak_mw;
+        sum.peak_step_mw = m.peak_step_mw;
+        sum.ramp_up_step_mw = m.ramp_up_step_mw;
+        sum.ramp_down_step_mw = m.ramp_down_step_mw;
+        sum.ramp_up_15min_mw = m.ramp_up_15min_mw;
+        sum.ramp_down_15min_mw = m.ramp_down_15min_mw;
+        sum.ramp_up_hour_mw = m.ramp_up_hour_mw;
+        sum.ramp_down_hour_mw = m.ramp_down_hour_mw;
+        sum.cooling_mwh = m.cooling_mwh;
+        sum.losses_mwh = m.losses_mwh;
+        sum.water_onsite_m3 = m.water_onsite_m3;
+        sum.water_offsite_m3 = m.water_offsite_m3;
+        sum.throttled_acc_h = m.throttled_acc_h;
+        sum.heat_not_removed_mwh = m.heat_not_removed_mwh;
+        sum.plant_saturated_hours = m.plant_saturated_hours;
+        sum.co2_t = m.co2_t;
+        sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
+        let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
+        sum.load_factor = if sum.peak_mw > 0.0 {
+            mean_mw / sum.peak_mw
+        } else {
+            0.0
+        };
+        sum.pue = if sum.it_energy_mwh > 0.0 {
+            sum.energy_mwh / sum.it_energy_mwh
+        } else {
+            0.0
+        };
+        if physics || self.s.fixed_water.is_some() {
+            sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
+                sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
+            } else {
+                0.0
+            };
+        }
+        if let Some(tariff) = tariff {
+            let pos = self.s.metric_ids.iter().position(|&i| i == M_FACILITY);
+            let nm = self.nm;
+            let loads: Vec<HourLoad> = hour_calendar
+                .iter()
+                .enumerate()
+                .map(|(h, &(month, weekday, hour))| HourLoad {
+                    month,
+                    weekday,
+                    hour,
+                    mw: pos.map_or(0.0, |p| f64::from(self.hourly[h * nm + p])),
+                })
+                .collect();
+            let c = tariff.annual_cost(&loads);
+            sum.cost_energy = c.energy;
+            sum.cost_demand = c.demand;
+            sum.cost_fixed = c.fixed;
+            sum.cost_total = c.total;
+        }
+        self.hourly
+    }
+}

@@ -1,0 +1,141 @@
+//! What a trial returns: its hourly rows and its whole-horizon figures.
+
+use crate::grid::demand_response::DrOutcome;
+
+/// A trial's whole-horizon figures.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrialSummary {
+    pub trial: u32,
+    pub energy_mwh: f64,
+    pub it_energy_mwh: f64,
+    /// Highest hourly mean facility demand, MW.
+    pub peak_mw: f64,
+    /// Highest single-step facility demand, MW.
+    pub peak_step_mw: f64,
+    /// Mean / peak hourly demand.
+    pub load_factor: f64,
+    /// Facility energy / IT energy over the horizon.
+    pub pue: f64,
+    /// Whole requests, summed over classes: arrived = served + dropped + pending at the end.
+    pub requests_served: f64,
+    pub requests_dropped: f64,
+    pub requests_arrived: f64,
+    pub requests_pending: f64,
+    pub sector_mwh: [f64; 4],
+    /// Idle energy of accelerators no workload held, MWh (in no sector).
+    pub idle_unallocated_mwh: f64,
+    /// Per consumer class (run-file order).
+    pub classes: Vec<ClassTally>,
+    /// Per twin and per defense mission (run-file order), MWh.
+    pub twin_mwh: Vec<f64>,
+    pub mission_mwh: Vec<f64>,
+    /// Per pool (site order): idle energy of unheld accelerators, MWh.
+    pub pool_idle_unallocated_mwh: Vec<f64>,
+    /// Every training job, in start order.
+    pub jobs: Vec<super::meter::JobRecord>,
+    pub training_jobs_completed: u64,
+    /// Defense work that found no capacity, accelerator-hours.
+    pub defense_unserved_acc_h: f64,
+    // Physics facility only (zero otherwise).
+    pub cooling_mwh: f64,
+    pub losses_mwh: f64,
+    pub water_onsite_m3: f64,
+    pub water_offsite_m3: f64,
+    /// On-site water per IT energy, L/kWh (The Green Grid's WUE).
+    pub wue_l_per_kwh: f64,
+    /// Accelerator-hours held back by thermal throttling.
+    pub throttled_acc_h: f64,
+    pub max_inlet_c: f64,
+    /// Plant-hours with fewer working cooling units than the design needs: unit failures
+    /// only (`cooling_redundancy`), not whether the plant could carry the load.
+    pub plant_unit_outage_hours: f64,
+    /// Hours in which at least one cooling plant was saturated (IT heat offered above what it
+    /// could remove in that weather, after unit failures), and that heat, MWh.
+    pub plant_saturated_hours: f64,
+    pub heat_not_removed_mwh: f64,
+    /// Largest rise and fall of facility demand, MW: between consecutive steps, consecutive
+    /// 15-minute means (when the step divides 15 minutes) and consecutive hourly means.
+    pub ramp_up_step_mw: f64,
+    pub ramp_down_step_mw: f64,
+    pub ramp_up_15min_mw: f64,
+    pub ramp_down_15min_mw: f64,
+    pub ramp_up_hour_mw: f64,
+    pub ramp_down_hour_mw: f64,
+    /// Time, energy and worst excess above the import limit (after any shedding), h, MWh, MW.
+    pub exceed_hours: f64,
+    pub exceed_mwh: f64,
+    pub exceed_worst_mw: f64,
+    /// With `limit_policy = "cap"`: work shed (training paused, twins slowed), work deferred
+    /// (consumer requests re-queued), and time the limit could not be met even after shedding
+    /// everything flexible (defense is never shed).
+    pub shed_training_acc_h: f64,
+    pub shed_industrial_acc_h: f64,
+    pub deferred_consumer_acc_h: f64,
+    pub cap_shortfall_hours: f64,
+    /// Curtailment by the cap in facility terms: time with load shed (h), the energy shed (MWh,
+    /// the facility demand the cap removed step by step: estimated demand before shedding minus
+    /// after) and the largest single-step shed (MW).
+    pub curtailed_hours: f64,
+    pub curtailed_mwh: f64,
+    pub curtailed_max_mw: f64,
+    /// Training jobs hit by server failures, and the progress they lost (accelerator-hours).
+    pub training_interruptions: u64,
+    pub training_lost_acc_h: f64,
+    /// Lowest share of time any defense mission had the working capacity one copy needs.
+    pub defense_availability: f64,
+    /// That share for each defense mission, in run-file order.
+    pub mission_availability: Vec<f64>,
+    /// The trial's sampled uncertain parameters (run-file order).
+    pub params: Vec<f64>,
+    /// Demand response: events executed, energy asked for and delivered (baseline minus
+    /// actual), the shortfall, and the work deferred to after the events.
+    pub dr_events: u64,
+    pub dr_requested_mwh: f64,
+    pub dr_delivered_mwh: f64,
+    pub dr_shortfall_mwh: f64,
+    pub dr_deferred_acc_h: f64,
+    /// Rebound after the events: energy above the baseline (MWh, all events) and the highest
+    /// hourly mean above it (MW).
+    pub dr_rebound_mwh: f64,
+    pub dr_rebound_peak_mw: f64,
+    /// Each event's outcome.
+    pub dr_outcomes: Vec<DrOutcome>,
+    /// Emissions of the grid electricity drawn (hourly energy x hourly intensity), t.
+    pub co2_t: f64,
+    /// Electricity cost under the tariff: energy, demand and fixed charges.
+    pub cost_energy: f64,
+    pub cost_demand: f64,
+    pub cost_fixed: f64,
+    pub cost_total: f64,
+    /// Grid outages: hours without grid, energy from the UPS and generators, unserved energy,
+    /// generator fuel and its CO2.
+    pub outage_hours: f64,
+    pub ups_mwh: f64,
+    pub generator_mwh: f64,
+    pub unserved_mwh: f64,
+    pub fuel_l: f64,
+    pub generator_co2_t: f64,
+    /// Hours with fewer working UPS modules than the load needs (less ride-through).
+    pub ups_unprotected_hours: f64,
+}
+
+/// A consumer class's requests and energy over the horizon.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClassTally {
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    /// Queued or held by demand response at the horizon.
+    pub pending: u64,
+    /// Attributed IT energy (dynamic plus the idle of the accelerators it kept busy), MWh.
+    pub mwh: f64,
+    /// The dynamic part alone: the marginal energy of its requests, MWh.
+    pub marginal_mwh: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct TrialResult {
+    /// `hours x n` with n = `Scenario::metrics().len()`, hour-major.
+    pub hourly: Vec<f32>,
+    pub summary: TrialSummary,
+}

@@ -1,0 +1,388 @@
+//! The training layer: the lifecycle of every job (arrival, waiting for accelerators, start,
+//! checkpoints, failures and restarts, end) driven by the event queue, and the accelerator work
+//! its running jobs ask of their pools each step.
+//!
+//! Inputs: job events, server failures from the fleet, a demand-response pause from the grid.
+//! Outputs: each training's busy demand for the workload layer to serve, the meter's claims of
+//! every running job, and the job records.
+
+use super::events::{Event, EventQueue};
+use super::meter::{Claim, JobRecord};
+use crate::rng::{Stream, TAG_TRAINING, exponential, normal, stream, uniform};
+use crate::workload::training::Training;
+
+use super::workload::YEAR_S;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JobSlot {
+    pub active: bool,
+    pub in_checkpoint: bool,
+    /// Restarting from a checkpoint after a failure (low power, no progress).
+    pub restarting: bool,
+    pub epoch: u32,
+    /// When the last checkpoint completed (or the job started), s.
+    pub last_checkpoint_s: u64,
+    /// Time the job's end has to move out by (progress lost to failures plus restarts), s.
+    pub extension_s: u64,
+    /// Index of the running job's record in `TrainingLayer::jobs`.
+    pub record: u32,
+}
+
+/// Server failures of one step, per pool, as the fleet reports them.
+pub struct FailureHits<'a> {
+    pub new_failed_acc: &'a [f64],
+    pub new_failed_servers: &'a [f64],
+    pub working_acc: &'a [f64],
+    pub restart_s: u64,
+}
+
+pub struct TrainingLayer {
+    rng: Vec<Stream>,
+    pub slots: Vec<Vec<JobSlot>>,
+    waiting: Vec<u32>,
+    /// Busy accelerator-equivalents each training's running jobs ask for.
+    pub busy: Vec<f64>,
+    /// Accelerators held by running jobs, per pool, and each pool's accelerators.
+    acc_used: Vec<f64>,
+    pool_acc: Vec<f64>,
+    /// Every training job of the trial, in start order.
+    pub jobs: Vec<JobRecord>,
+    job_seq: Vec<u32>,
+    pub jobs_completed: u64,
+    pub interruptions: u64,
+    pub lost_acc_s: f64,
+    horizon_s: u64,
+}
+
+impl TrainingLayer {
+    /// The trial's training state; scheduled and first random arrivals go to `pending`.
+    pub fn new(
+        models: &[Training],
+        pool_acc: Vec<f64>,
+        seed: u64,
+        trial: u32,
+        horizon_s: u64,
+        pending: &mut Vec<(u64, Event)>,
+    ) -> TrainingLayer {
+        let mut rng: Vec<Stream> = (0..models.len())
+            .map(|i| stream(seed, TAG_TRAINING + i as u64, trial))
+            .collect();
+        for (i, w) in models.iter().enumerate() {
+            let w_id = i as u32;
+            for s in &w.start_s {
+                pending.push((*s, Event::JobArrival { w: w_id }));
+            }
+            if w.continuous {
+                pending.push((0, Event::JobArrival { w: w_id }));
+            }
+            if w.jobs_per_year > 0.0 {
+                let gap = exponential(YEAR_S / w.jobs_per_year, &mut rng[i]);
+                pending.push((gap.round() as u64, Event::JobArrival { w: w_id }));
+            }
+        }
+        TrainingLayer {
+            rng,
+            slots: models
+                .iter()
+                .map(|w| vec![JobSlot::default(); w.max_concurrent])
+                .collect(),
+            waiting: vec![0; models.len()],
+            busy: vec![0.0; models.len()],
+            acc_used: vec![0.0; pool_acc.len()],
+            pool_acc,
+            jobs: Vec::new(),
+            job_seq: vec![0; models.len()],
+            jobs_completed: 0,
+            interruptions: 0,
+            lost_acc_s: 0.0,
+            horizon_s,
+        }
+    }
+
+    /// Job slots of all trainings (the meter's training holders).
+    pub fn slot_count(&self) -> usize {
+        self.slots.iter().map(Vec::len).sum()
+    }
+
+    /// Applies one job event.
+    pub fn on_event(&mut self, models: &[Training], e: Event, now: u64, q: &mut EventQueue) {
+        match e {
+            Event::JobArrival { w } => {
+                let w = w as usize;
+                self.waiting[w] += 1;
+                let tr = &models[w];
+                if tr.jobs_per_year > 0.0 && !tr.continuous {
+                    // The Poisson process schedules its own next arrival.
+                    let gap = exponential(YEAR_S / tr.jobs_per_year, &mut self.rng[w]);
+                    let next = now + gap.round().max(1.0) as u64;
+                    if next < self.horizon_s {
+                        q.push(next, Event::JobArrival { w: w as u32 });
+                    }
+                }
+                self.try_start(models, w, now, q);
+            }
+            Event::JobEnd { w, slot, epoch } => {
+                let (wi, si) = (w as usize, slot as usize);
+                let s = self.slots[wi][si];
+                if !s.active || s.epoch != epoch {
+                    return;
+                }
+                if s.extension_s > 0 {
+                    // Progress lost to failures is redone before the job can end.
+                    self.slots[wi][si].extension_s = 0;
+                    q.push(now + s.extension_s, Event::JobEnd { w, slot, epoch });
+                    return;
+                }
+                self.slots[wi][si].active = false;
+                self.slots[wi][si].in_checkpoint = false;
+                self.slots[wi][si].restarting = false;
+                let rec = &mut self.jobs[s.record as usize];
+                rec.end_s = Some(now);
+                rec.completed = true;
+                let tr = &models[wi];
+                self.acc_used[tr.pool] -= tr.job_accelerators;
+                self.jobs_completed += 1;
+                self.recompute_busy(models, wi);
+                if tr.continuous {
+                    q.push(now + tr.gap_s, Event::JobArrival { w });
+                }
+                // Freed accelerators may let waiting jobs of any training on the pool start.
+                for other in 0..models.len() {
+                    if models[other].pool == tr.pool {
+                        self.try_start(models, other, now, q);
+                    }
+                }
+            }
+            Event::CheckpointStart { w, slot, epoch } => {
+                let (wi, si) = (w as usize, slot as usize);
+                let s = self.slots[wi][si];
+                if !s.active || s.epoch != epoch {
+                    return;
+                }
+                self.slots[wi][si].in_checkpoint = true;
+                self.recompute_busy(models, wi);
+                let tr = &models[wi];
+                q.push(
+                    now + tr.checkpoint_duration_s,
+                    Event::CheckpointEnd { w, slot, epoch },
+                );
+            }
+            Event::CheckpointEnd { w, slot, epoch } => {
+                let (wi, si) = (w as usize, slot as usize);
+                let s = self.slots[wi][si];
+                if !s.active || s.epoch != epoch {
+                    return;
+                }
+                self.slots[wi][si].in_checkpoint = false;
+                self.slots[wi][si].last_checkpoint_s = now;
+                self.recompute_busy(models, wi);
+                let tr = &models[wi];
+                let next = now + tr.checkpoint_interval_s - tr.checkpoint_duration_s;
+                q.push(next, Event::CheckpointStart { w, slot, epoch });
+            }
+            Event::RestartEnd { w, slot, epoch } => {
+                let (wi, si) = (w as usize, slot as usize);
+                let s = self.slots[wi][si];
+                if !s.active || s.epoch != epoch {
+                    return;
+                }
+                self.slots[wi][si].restarting = false;
+                self.recompute_busy(models, wi);
+            }
+            _ => {}
+        }
+    }
+
+    /// At the horizon: jobs whose end falls exactly on it (and owe no redone work) complete;
+    /// nothing else happens there, since the horizon is the end of the last step.
+    pub fn finish_at_horizon(&mut self, q: &mut EventQueue) {
+        while let Some((_, e)) = q.pop_due(self.horizon_s) {
+            if let Event::JobEnd { w, slot, epoch } = e {
+                let s = self.slots[w as usize][slot as usize];
+                if s.active && s.epoch == epoch && s.extension_s == 0 {
+                    self.slots[w as usize][slot as usize].active = false;
+                    self.jobs_completed += 1;
+                    let rec = &mut self.jobs[s.record as usize];
+                    rec.end_s = Some(self.horizon_s);
+                    rec.completed = true;
+                }
+            }
+        }
+    }
+
+    fn try_start(&mut self, models: &[Training], w: usize, now: u64, q: &mut EventQueue) {
+        let tr = &models[w];
+        let pool_acc = self.pool_acc[tr.pool];
+        while self.waiting[w] > 0
+            && self.acc_used[tr.pool] + tr.job_accelerators <= pool_acc * (1.0 + 1e-12)
+        {
+            let Some(slot) = self.slots[w].iter().position(|s| !s.active) else {
+                return;
+            };
+            self.waiting[w] -= 1;
+            self.acc_used[tr.pool] += tr.job_accelerators;
+            let s = &mut self.slots[w][slot];
+            s.active = true;
+            s.in_checkpoint = false;
+            s.restarting = false;
+            s.last_checkpoint_s = now;
+            s.extension_s = 0;
+            s.epoch = s.epoch.wrapping_add(1);
+            s.record = self.jobs.len() as u32;
+            let epoch = s.epoch;
+            self.job_seq[w] += 1;
+            self.jobs.push(JobRecord {
+                training: w as u32,
+                job: self.job_seq[w],
+                start_s: now,
+                accelerators: tr.job_accelerators,
+                ..Default::default()
+            });
+            let dur = if tr.duration_cv > 0.0 {
+                let s2 = (1.0 + tr.duration_cv * tr.duration_cv).ln();
+                (tr.duration_s.ln() - s2 / 2.0 + s2.sqrt() * normal(&mut self.rng[w])).exp()
+            } else {
+                tr.duration_s
+            };
+            let (wu, su) = (w as u32, slot as u32);
+            q.push(
+                now + dur.round().max(1.0) as u64,
+                Event::JobEnd {
+                    w: wu,
+                    slot: su,
+                    epoch,
+                },
+            );
+            if tr.checkpoint_interval_s > 0 && tr.checkpoint_duration_s > 0 {
+                q.push(
+                    now + tr.checkpoint_interval_s,
+                    Event::CheckpointStart {
+                        w: wu,
+                        slot: su,
+                        epoch,
+                    },
+                );
+            }
+            self.recompute_busy(models, w);
+        }
+    }
+
+    /// Busy accelerator-equivalents of a training's running jobs, recomputed from the slots so
+    /// no rounding drift accumulates over a year of checkpoints.
+    fn recompute_busy(&mut self, models: &[Training], w: usize) {
+        let tr = &models[w];
+        self.busy[w] = self.slots[w]
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| tr.job_accelerators * slot_utilisation(tr, s))
+            .sum();
+    }
+
+    /// Jobs hit by this step's server failures restart from their last checkpoint: each failed
+    /// server is one of the pool's working ones at random.
+    pub fn on_failures(
+        &mut self,
+        models: &[Training],
+        hits: &FailureHits,
+        now: u64,
+        q: &mut EventQueue,
+    ) {
+        for w in 0..models.len() {
+            let tr = &models[w];
+            let failed_acc = hits.new_failed_acc[tr.pool];
+            if failed_acc <= 0.0 {
+                continue;
+            }
+            // The chance that none of the failed servers is one of the job's is (1 - job
+            // share) per failed server.
+            let pool_acc = (hits.working_acc[tr.pool] + failed_acc).max(tr.job_accelerators);
+            let share = (tr.job_accelerators / pool_acc).min(1.0);
+            let p_hit = 1.0 - (1.0 - share).powf(hits.new_failed_servers[tr.pool]);
+            for si in 0..self.slots[w].len() {
+                let s = self.slots[w][si];
+                if !s.active || uniform(&mut self.rng[w]) >= p_hit {
+                    continue;
+                }
+                let lost = now.saturating_sub(s.last_checkpoint_s);
+                self.interruptions += 1;
+                self.jobs[s.record as usize].restarts += 1;
+                self.lost_acc_s += lost as f64 * tr.job_accelerators * tr.utilisation;
+                let slot = &mut self.slots[w][si];
+                slot.extension_s += lost + hits.restart_s;
+                slot.restarting = true;
+                // Progress resumes from the restored checkpoint once the restart is done: the
+                // next failure loses only what was computed after that.
+                slot.last_checkpoint_s = now + hits.restart_s;
+                slot.in_checkpoint = false;
+                let epoch = slot.epoch;
+                q.push(
+                    now + hits.restart_s.max(1),
+                    Event::RestartEnd {
+                        w: w as u32,
+                        slot: si as u32,
+                        epoch,
+                    },
+                );
+                self.recompute_busy(models, w);
+            }
+        }
+    }
+
+    /// Demand response paused training for `paused_s` of the step: running jobs end later.
+    pub fn pause(&mut self, paused_s: u64) {
+        for slots in &mut self.slots {
+            for s in slots.iter_mut().filter(|s| s.active) {
+                s.extension_s += paused_s;
+            }
+        }
+    }
+
+    /// The meter's claims of every job slot (inactive slots claim nothing): each running job
+    /// holds its accelerators and keeps busy its share of what its training was served
+    /// (`kept[w]`: served after shedding / busy asked). Work it did not get is recorded.
+    pub fn claims(&mut self, models: &[Training], kept: &[f64], dt_f: f64, out: &mut [Claim]) {
+        let mut i = 0;
+        for (wi, tr) in models.iter().enumerate() {
+            let per_busy = kept[wi];
+            for s in &self.slots[wi] {
+                out[i] = if s.active {
+                    let u = slot_utilisation(tr, s);
+                    if per_busy < 1.0 {
+                        self.jobs[s.record as usize].shed_acc_s +=
+                            tr.job_accelerators * u * (1.0 - per_busy) * dt_f;
+                    }
+                    Claim {
+                        held: tr.job_accelerators,
+                        weight: tr.job_accelerators * u * per_busy,
+                    }
+                } else {
+                    Claim::default()
+                };
+                i += 1;
+            }
+        }
+    }
+
+    /// Adds each running job's attributed power for the step to its record.
+    pub fn meter_jobs(&mut self, power_w: &[f64], dt_f: f64) {
+        let mut k = 0;
+        for slots in &self.slots {
+            for s in slots {
+                if s.active {
+                    self.jobs[s.record as usize].energy_j += power_w[k] * dt_f;
+                }
+                k += 1;
+            }
+        }
+    }
+}
+
+/// A running job's utilisation: low while it checkpoints or restarts.
+#[inline]
+fn slot_utilisation(tr: &Training, s: &JobSlot) -> f64 {
+    if s.in_checkpoint || s.restarting {
+        tr.checkpoint_utilisation
+    } else {
+        tr.utilisation
+    }
+}

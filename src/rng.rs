@@ -1,0 +1,124 @@
+//! Random numbers: the per-(seed, source, trial) streams every layer draws from, and the few
+//! distributions the engine samples in its step loop.
+//!
+//! Every random source of a trial (each workload, the weather, failures, the grid, the plants)
+//! has its own stream derived from (study seed, source tag, trial) alone, so a trial's numbers do
+//! not depend on threads, on other trials, or on another source being added (common random
+//! numbers across variants).
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Poisson, StandardNormal};
+
+/// The generator behind every stream.
+pub type Stream = rand::rngs::ChaCha8Rng;
+
+/// Counts at and above this mean are drawn from the normal approximation (see
+/// `workload::arrivals`).
+pub const NORMAL_ABOVE: f64 = 1.0e3;
+
+/// Source tags: distinct high bits per kind of source, the index of the source in the low bits.
+pub const TAG_CONSUMER: u64 = 1 << 32;
+pub const TAG_TWIN: u64 = 2 << 32;
+pub const TAG_TRAINING: u64 = 3 << 32;
+pub const TAG_DEFENSE: u64 = 4 << 32;
+pub const TAG_WEATHER: u64 = 5 << 32;
+pub const TAG_FAILURES: u64 = 6 << 32;
+pub const TAG_GRID: u64 = 7 << 32;
+pub const TAG_PLANT: u64 = 8 << 32;
+/// The draws of a study's uncertain parameters.
+pub const TAG_PARAMS: u64 = 9 << 32;
+
+/// A random stream for one source of one trial: seeded from (study seed, source tag) and
+/// positioned on the trial's stream.
+pub fn stream(seed: u64, tag: u64, trial: u32) -> Stream {
+    let mut r = Stream::seed_from_u64(splitmix(seed ^ splitmix(tag)));
+    r.set_stream(u64::from(trial));
+    r
+}
+
+/// SplitMix64's finaliser: spreads nearby seeds and tags over the whole key space.
+pub fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A Poisson count with mean `lambda`, as f64.
+#[inline]
+pub fn poisson_count<R: rand::Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        0.0
+    } else if lambda < NORMAL_ABOVE {
+        match Poisson::new(lambda) {
+            Ok(p) => p.sample(rng),
+            Err(_) => 0.0,
+        }
+    } else {
+        let z: f64 = rng.sample(StandardNormal);
+        // Round half up by truncation (the value is non-negative after the max).
+        ((lambda + lambda.sqrt() * z).max(0.0) + 0.5) as u64 as f64
+    }
+}
+
+/// A uniform draw in [0, 1), for event times.
+#[inline]
+pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.random::<f64>()
+}
+
+/// A standard normal draw.
+#[inline]
+pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// An exponential draw with the given mean.
+#[inline]
+pub fn exponential<R: rand::Rng + ?Sized>(mean: f64, rng: &mut R) -> f64 {
+    let u: f64 = rng.random::<f64>();
+    -mean * (1.0 - u).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Streams depend on (seed, tag, trial) alone: the same triple gives the same numbers, any
+    /// change of one gives others.
+    #[test]
+    fn streams_are_keyed_by_seed_tag_and_trial() {
+        let draw = |seed, tag, trial| {
+            let mut r = stream(seed, tag, trial);
+            (0..4).map(|_| uniform(&mut r)).collect::<Vec<f64>>()
+        };
+        let a = draw(42, TAG_CONSUMER, 3);
+        assert_eq!(a, draw(42, TAG_CONSUMER, 3));
+        assert_ne!(a, draw(43, TAG_CONSUMER, 3));
+        assert_ne!(a, draw(42, TAG_CONSUMER + 1, 3));
+        assert_ne!(a, draw(42, TAG_CONSUMER, 4));
+    }
+
+    /// Poisson counts are whole, non-negative, and have mean and variance lambda on both sides
+    /// of the normal approximation's threshold.
+    #[test]
+    fn poisson_counts_have_poisson_moments() {
+        for lambda in [3.0, 250.0, 5.0e4] {
+            let mut r = stream(7, TAG_GRID, 0);
+            let n = 20_000;
+            let xs: Vec<f64> = (0..n).map(|_| poisson_count(lambda, &mut r)).collect();
+            assert!(xs.iter().all(|x| *x >= 0.0 && x.fract() == 0.0));
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n as f64 - 1.0);
+            // Mean within 5 standard errors; variance within 5 %.
+            assert!(
+                (m - lambda).abs() < 5.0 * (lambda / n as f64).sqrt(),
+                "{lambda}: {m}"
+            );
+            assert!((v / lambda - 1.0).abs() < 0.05, "{lambda}: {v}");
+        }
+        assert_eq!(poisson_count(0.0, &mut stream(1, 1, 1)), 0.0);
+        assert_eq!(poisson_count(f64::NAN, &mut stream(1, 1, 1)), 0.0);
+    }
+}
