@@ -97,129 +97,189 @@ fn simulate(
     dr_on: bool,
     mut trace: Option<&mut Vec<f64>>,
 ) -> TrialResult {
-    let (dt, seed, horizon_s) = (sc.step_s, sc.seed, sc.horizon_s);
-    let dt_f = dt as f64;
-    let total_steps = horizon_s / dt;
+    let mut tr = Trial::new(sc, trial);
+    let total_steps = sc.horizon_s / sc.step_s;
     if let Some(t) = trace.as_deref_mut() {
         t.clear();
         t.reserve(total_steps as usize);
     }
-    let training_pools: Vec<usize> = sc.trainings.iter().map(|t| t.pool).collect();
-    let wm = WorkloadModels {
-        consumers: &sc.consumers,
-        twins: &sc.twins,
-        defenses: &sc.defenses,
-        training_pools: &training_pools,
-    };
-    // Each layer's state; the events each schedules up front, in one queue.
-    let mut pending = Vec::new();
-    let mut work = Workloads::new(&wm, seed, trial, dt, horizon_s, &mut pending);
-    let pool_acc = sc.fleet.pools.iter().map(|p| p.accelerators).collect();
-    let mut training = TrainingLayer::new(
-        &sc.trainings,
-        pool_acc,
-        seed,
-        trial,
-        horizon_s,
-        &mut pending,
-    );
-    let mut grid = GridLayer::new(&sc.grid, &sc.calendar, seed, trial, horizon_s, &mut pending);
-    let mut fleet = FleetLayer::new(&sc.fleet, seed, trial);
-    let mut fac = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, seed, trial);
-    let mut meter = new_meter(sc, training.slot_count());
-    let mut events = EventQueue::with_capacity(pending.len() + 8 * training.slot_count() + 64);
-    for (t, e) in pending {
-        events.push(t, e);
-    }
-    let mut hourly = HourlyMeter::new(HourlySetup {
-        step_s: dt,
-        total_steps,
-        hours: sc.horizon_hours as usize,
-        metric_ids: &sc.metric_ids,
-        physics_water_l_per_kwh: fac.physics_water_l_per_kwh(),
-        fixed_water: sc.facility.fixed_water(),
-        carbon_g_per_kwh: sc.grid.carbon_g_per_kwh.as_deref(),
-    });
-    let mut pools = vec![PoolStep::default(); sc.fleet.pools.len()];
-    let mut pool_power = vec![meter::PoolPower::default(); pools.len()];
-    let mut kept = vec![0.0; sc.trainings.len()];
-    let steps_per_hour = 3600 / dt;
-    let steps_per_week = (WEEK_S as u64 / dt) as usize;
-    let mut week_step =
-        sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s()) * (86_400 / dt as usize);
-
     for step in 0..total_steps {
+        let facility_w = tr.step(step, dr_on);
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(facility_w);
+        }
+    }
+    tr.finish()
+}
+
+/// A trial in progress: every layer's state, the event queue between steps and the scratch
+/// the step passes from layer to layer.
+pub struct Trial<'a> {
+    sc: &'a Scenario,
+    trial: u32,
+    wm: WorkloadModels<'a>,
+    work: Workloads,
+    training: TrainingLayer,
+    grid: GridLayer,
+    fleet: FleetLayer,
+    fac: FacilityLayer<'a>,
+    meter: meter::Meter,
+    hourly: HourlyMeter<'a>,
+    events: EventQueue,
+    pools: Vec<PoolStep>,
+    pool_power: Vec<meter::PoolPower>,
+    kept: Vec<f64>,
+    steps_per_hour: u64,
+    steps_per_week: usize,
+    week_step: usize,
+}
+
+impl<'a> Trial<'a> {
+    /// Each layer's state for trial `trial`; the events each schedules up front, in one queue.
+    pub fn new(sc: &'a Scenario, trial: u32) -> Trial<'a> {
+        let (dt, seed, horizon_s) = (sc.step_s, sc.seed, sc.horizon_s);
+        let wm = WorkloadModels {
+            consumers: &sc.consumers,
+            twins: &sc.twins,
+            defenses: &sc.defenses,
+            training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
+        };
+        let mut pending = Vec::new();
+        let work = Workloads::new(&wm, seed, trial, dt, horizon_s, &mut pending);
+        let pool_acc = sc.fleet.pools.iter().map(|p| p.accelerators).collect();
+        let training = TrainingLayer::new(
+            &sc.trainings,
+            pool_acc,
+            seed,
+            trial,
+            horizon_s,
+            &mut pending,
+        );
+        let grid = GridLayer::new(&sc.grid, &sc.calendar, seed, trial, horizon_s, &mut pending);
+        let fac = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, seed, trial);
+        let mut events = EventQueue::with_capacity(pending.len() + 8 * training.slot_count() + 64);
+        for (t, e) in pending {
+            events.push(t, e);
+        }
+        let hourly = HourlyMeter::new(HourlySetup {
+            step_s: dt,
+            total_steps: horizon_s / dt,
+            hours: sc.horizon_hours as usize,
+            metric_ids: &sc.metric_ids,
+            physics_water_l_per_kwh: fac.physics_water_l_per_kwh(),
+            fixed_water: sc.facility.fixed_water(),
+            carbon_g_per_kwh: sc.grid.carbon_g_per_kwh.as_deref(),
+        });
+        let np = sc.fleet.pools.len();
+        Trial {
+            sc,
+            trial,
+            meter: new_meter(sc, training.slot_count()),
+            fleet: FleetLayer::new(&sc.fleet, seed, trial),
+            wm,
+            work,
+            training,
+            grid,
+            fac,
+            hourly,
+            events,
+            pools: vec![PoolStep::default(); np],
+            pool_power: vec![meter::PoolPower::default(); np],
+            kept: vec![0.0; sc.trainings.len()],
+            steps_per_hour: 3600 / dt,
+            steps_per_week: (WEEK_S as u64 / dt) as usize,
+            week_step: sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s())
+                * (86_400 / dt as usize),
+        }
+    }
+
+    /// One step, in the order of the data flow; returns the facility's demand, W.
+    pub fn step(&mut self, step: u64, dr_on: bool) -> f64 {
+        let (sc, wm) = (self.sc, &self.wm);
+        let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
         let t = SimTime(step * dt);
-        let hour = (step / steps_per_hour) as usize;
+        let hour = (step / self.steps_per_hour) as usize;
         // Events due, each to the layer it concerns.
-        while let Some((_, e)) = events.pop_due(t.0) {
+        while let Some((_, e)) = self.events.pop_due(t.0) {
             match e {
                 Event::JobArrival { .. }
                 | Event::JobEnd { .. }
                 | Event::CheckpointStart { .. }
                 | Event::CheckpointEnd { .. }
-                | Event::RestartEnd { .. } => training.on_event(&sc.trainings, e, t.0, &mut events),
+                | Event::RestartEnd { .. } => {
+                    self.training
+                        .on_event(&sc.trainings, e, t.0, &mut self.events)
+                }
                 Event::DrStart { .. }
                 | Event::DrEnd { .. }
                 | Event::OutageStart
-                | Event::OutageEnd => grid.on_event(&sc.grid, e, t.0),
-                _ => work.on_event(e),
+                | Event::OutageEnd => self.grid.on_event(&sc.grid, e, t.0),
+                _ => self.work.on_event(e),
             }
         }
-        if step % steps_per_hour == 0 {
-            work.on_hour(&wm, t);
+        if step % self.steps_per_hour == 0 {
+            self.work.on_hour(wm, t);
         }
         // Fleet: failures (jobs on failed servers restart), then this step's capacity.
         if let Some(f) = &sc.failures {
-            let hits = fleet.fail_and_repair(&sc.fleet, f, dt_f);
-            training.on_failures(&sc.trainings, &hits, t.0, &mut events);
-            work.count_missions_up(&wm, &fleet.working_acc);
+            let hits = self.fleet.fail_and_repair(&sc.fleet, f, dt_f);
+            self.training
+                .on_failures(&sc.trainings, &hits, t.0, &mut self.events);
+            self.work.count_missions_up(wm, &self.fleet.working_acc);
         }
-        fleet.open_pools(&sc.fleet, fac.thermal(), &mut pools);
+        let pools = &mut self.pools[..];
+        self.fleet.open_pools(&sc.fleet, self.fac.thermal(), pools);
         // Workloads: demand and service, in priority order.
-        let clock = StepClock { t, dt, week_step };
-        work.serve(&wm, &training.busy, &mut pools, clock, grid.dr_active());
-        // Fleet power, then the grid: demand response and the import limit may shed load.
-        let it_w = fleet.power(&sc.fleet, &mut pools, fac.thermal());
+        let clock = StepClock {
+            t,
+            dt,
+            week_step: self.week_step,
+        };
+        let dr_active = self.grid.dr_active();
+        self.work
+            .serve(wm, &self.training.busy, pools, clock, dr_active);
+        // Fleet power, then the grid: demand response and the import limit may shed load; what
+        // they shed goes back to the workloads.
+        let it_w = self.fleet.power(&sc.fleet, pools, self.fac.thermal());
         let mut price = Pricer {
-            fleet: &mut fleet,
+            fleet: &mut self.fleet,
             model: &sc.fleet,
-            fac: &fac,
+            fac: &self.fac,
             hour,
             dt_f,
         };
-        let (g, cut) = grid.curtail(
-            &sc.grid, &sc.fleet, dr_on, t.0, dt, &mut pools, it_w, &mut price,
-        );
-        training.pause(cut.training_pause_s);
-        work.apply_curtailment(&wm, &cut, &mut pools, dt_f);
+        let (g, cut) = self
+            .grid
+            .curtail(&sc.grid, &sc.fleet, dr_on, t.0, dt, pools, it_w, &mut price);
+        self.training.pause(cut.training_pause_s);
+        self.work.apply_curtailment(wm, &cut, pools, dt_f);
         // The energy meter: each holder's claim on its pool, then the split.
-        let n_fixed = meter.slot_base();
-        let served_n = work.claims(&wm, &pools, dt_f, &mut meter.claims[..n_fixed]);
-        for (k, (w, tr)) in kept.iter_mut().zip(&sc.trainings).enumerate() {
-            let busy = training.busy[k];
-            let got =
-                work.training_served[k] * workload::shed_ratio(&pools[tr.pool], Sector::Training);
-            *w = if busy > 0.0 { got / busy } else { 0.0 };
+        let m = &mut self.meter;
+        let n_fixed = m.slot_base();
+        let served_n = self.work.claims(wm, pools, dt_f, &mut m.claims[..n_fixed]);
+        for (k, (kept, tr)) in self.kept.iter_mut().zip(&sc.trainings).enumerate() {
+            let busy = self.training.busy[k];
+            let got = self.work.training_served[k]
+                * workload::shed_ratio(&pools[tr.pool], Sector::Training);
+            *kept = if busy > 0.0 { got / busy } else { 0.0 };
         }
-        training.claims(&sc.trainings, &kept, dt_f, &mut meter.claims[n_fixed..]);
-        for (pp, ps) in pool_power.iter_mut().zip(&pools) {
+        self.training
+            .claims(&sc.trainings, &self.kept, dt_f, &mut m.claims[n_fixed..]);
+        for (pp, ps) in self.pool_power.iter_mut().zip(pools.iter()) {
             *pp = meter::PoolPower {
                 power_w: ps.power_w,
                 idle_w: ps.idle_w,
                 capacity: ps.capacity,
             };
         }
-        let split = meter.attribute(&pool_power, dt_f);
-        training.meter_jobs(&meter.power_w[n_fixed..], dt_f);
+        let split = m.attribute(&self.pool_power, dt_f);
+        self.training.meter_jobs(&m.power_w[n_fixed..], dt_f);
         let it_w: f64 = split.sector_w.iter().sum::<f64>() + split.idle_unallocated_w;
-        // Facility, then the backup for an outage.
-        let f = fac.step(it_w, &fleet.group_it, hour, dt_f);
-        grid.backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
-        if let Some(tr) = trace.as_deref_mut() {
-            tr.push(f.power.facility_w);
-        }
-        hourly.record(&StepFigures {
+        // Facility, then the backup for an outage; the hourly meter takes the step.
+        let f = self.fac.step(it_w, &self.fleet.group_it, hour, dt_f);
+        self.grid
+            .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
+        self.hourly.record(&StepFigures {
             sector_w: split.sector_w,
             idle_unallocated_w: split.idle_unallocated_w,
             it_w,
@@ -227,7 +287,7 @@ fn simulate(
             losses_w: f.power.losses_w,
             facility_w: f.power.facility_w,
             served_n,
-            dropped_n: work.dropped_n,
+            dropped_n: self.work.dropped_n,
             curtailed_w: g.curtailed_w,
             onsite_water_l: f.onsite_water_l,
             throttled_acc: f.throttled_acc,
@@ -236,42 +296,48 @@ fn simulate(
             inlet_max_c: f.inlet_max_c,
             outdoor: f.outdoor,
         });
-        week_step += 1;
-        if week_step == steps_per_week {
-            week_step = 0;
+        self.week_step += 1;
+        if self.week_step == self.steps_per_week {
+            self.week_step = 0;
         }
+        f.power.facility_w
     }
-    training.finish_at_horizon(&mut events);
-    let mut sum = TrialSummary {
-        trial,
-        ..TrialSummary::default()
-    };
-    let hourly = hourly.finish(
-        horizon_s,
-        sc.grid.tariff.as_ref(),
-        &sc.grid.hour_calendar,
-        &mut sum,
-    );
-    grid.finish(&mut sum);
-    sum.plant_unit_outage_hours = fac.plant_unit_outage_hours();
-    sum.training_jobs_completed = training.jobs_completed;
-    sum.training_interruptions = training.interruptions;
-    sum.training_lost_acc_h = training.lost_acc_s / 3600.0;
-    sum.mission_availability = if sc.failures.is_some() {
-        work.mission_up_steps
-            .iter()
-            .map(|&u| u as f64 / total_steps as f64)
-            .collect()
-    } else {
-        vec![1.0; sc.defenses.len()]
-    };
-    sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
-    sum.defense_unserved_acc_h = work.defense_unserved_acc_s / 3600.0;
-    fill_attribution(&work, &meter, &mut sum);
-    sum.jobs = std::mem::take(&mut training.jobs);
-    TrialResult {
-        hourly,
-        summary: sum,
+
+    /// Closes the trial: jobs ending at the horizon, then every layer's figures.
+    pub fn finish(mut self) -> TrialResult {
+        let sc = self.sc;
+        self.training.finish_at_horizon(&mut self.events);
+        let mut sum = TrialSummary::default();
+        let hourly = self.hourly.finish(
+            sc.horizon_s,
+            sc.grid.tariff.as_ref(),
+            &sc.grid.hour_calendar,
+            &mut sum,
+        );
+        self.grid.finish(&mut sum);
+        sum.trial = self.trial;
+        sum.plant_unit_outage_hours = self.fac.plant_unit_outage_hours();
+        sum.training_jobs_completed = self.training.jobs_completed;
+        sum.training_interruptions = self.training.interruptions;
+        sum.training_lost_acc_h = self.training.lost_acc_s / 3600.0;
+        let total_steps = (sc.horizon_s / sc.step_s) as f64;
+        sum.mission_availability = if sc.failures.is_some() {
+            self.work
+                .mission_up_steps
+                .iter()
+                .map(|&u| u as f64 / total_steps)
+                .collect()
+        } else {
+            vec![1.0; sc.defenses.len()]
+        };
+        sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
+        sum.defense_unserved_acc_h = self.work.defense_unserved_acc_s / 3600.0;
+        fill_attribution(&self.work, &self.meter, &mut sum);
+        sum.jobs = std::mem::take(&mut self.training.jobs);
+        TrialResult {
+            hourly,
+            summary: sum,
+        }
     }
 }
 

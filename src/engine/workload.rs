@@ -20,13 +20,13 @@ use crate::workload::defense::Defense;
 use crate::workload::twin::Twin;
 
 /// The models this layer steps.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct WorkloadModels<'a> {
     pub consumers: &'a [ConsumerClass],
     pub twins: &'a [Twin],
     pub defenses: &'a [Defense],
     /// The pool each `[[training]]` table runs on.
-    pub training_pools: &'a [usize],
+    pub training_pools: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -323,7 +323,7 @@ impl Workloads {
         for ((busy, got), &pool) in training_demand
             .iter()
             .zip(self.training_served.iter_mut())
-            .zip(m.training_pools)
+            .zip(&m.training_pools)
         {
             let ps = &mut pools[pool];
             let served = busy.min(ps.free);
