@@ -217,7 +217,7 @@ impl<'a> Trial<'a> {
                 _ => self.work.on_event(e),
             }
         }
-        if step % self.steps_per_hour == 0 {
+        if step.is_multiple_of(self.steps_per_hour) {
             self.work.on_hour(wm, t);
         }
         // Fleet: failures (jobs on failed servers restart), then this step's capacity.
