@@ -11,6 +11,7 @@ mod demand_response;
 mod determinism;
 mod facility;
 mod fuzz;
+mod golden;
 mod horizons;
 mod library;
 mod outages;

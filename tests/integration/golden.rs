@@ -1,0 +1,141 @@
+//! Figures pinned to a seed, and a case computed by hand.
+//!
+//! The golden test pins a few figures of a small study (every workload kind, fixed PUE, one
+//! week at 60 s steps, seed 7) to their values on main, so any change of numbers (a new random
+//! generator, a dependency that changes its draws, a changed model) fails here and is made
+//! deliberately: update the figures and say why in the commit. The hand-computed case needs no
+//! pinning: a constant load at a fixed PUE has an exact energy.
+
+use crate::common::*;
+
+const GOLDEN: &str = r#"
+name = "golden"
+start = "2025-03-03"
+horizon_hours = 168
+step_s = 60
+seed = 7
+trials = 2
+[[site.group]]
+name = "inference"
+rack = "dgx-h100-x4"
+count = 20
+[[site.group]]
+name = "train"
+rack = "dgx-h100-x8-liquid"
+count = 10
+[[site.group]]
+name = "twins"
+rack = "ovx-l40s-x8"
+count = 4
+[[site.group]]
+name = "enclave"
+rack = "dgx-h100-x4"
+count = 4
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "inference"
+requests_per_day = 2.0e6
+[[consumer]]
+name = "video"
+preset = "video"
+pool = "inference"
+requests_per_day = 2000
+[[twin]]
+name = "twin"
+pool = "twins"
+base_utilisation = 0.7
+jitter_sd = 0.05
+edge = { sensors = 1.0e4, events_per_sensor_day = 50, acc_s_per_event = 0.05 }
+[[training]]
+name = "ft"
+pool = "train"
+accelerators = 256
+duration_days = 1
+duration_cv = 0.3
+jobs_per_year = 300
+checkpoint_interval_min = 30
+checkpoint_duration_min = 2
+[[defense]]
+name = "d"
+pool = "enclave"
+accelerators = 64
+utilisation = 0.5
+jitter_sd = 0.05
+[facility]
+kind = "fixed"
+pue = 1.3
+"#;
+
+/// (trial, facility MWh, peak MW, requests served, training jobs started), pinned on main.
+const PINNED: [(u32, f64, f64, f64, usize); 2] = [
+    (0, 210.8306351344526, 1.7816673154309446, 14016561.0, 7),
+    (1, 186.4204035722522, 1.4707851719934977, 14016049.0, 2),
+];
+
+#[test]
+fn golden_figures_are_pinned_to_the_seed() {
+    let sc = scenario(GOLDEN);
+    let got: Vec<(u32, f64, f64, f64, usize)> = trials(&sc)
+        .iter()
+        .map(|r| {
+            let s = &r.summary;
+            (s.trial, s.energy_mwh, s.peak_mw, s.requests_served, s.jobs.len())
+        })
+        .collect();
+    for (g, p) in got.iter().zip(PINNED) {
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            g.0 == p.0 && same(g.1, p.1) && same(g.2, p.2) && same(g.3, p.3) && g.4 == p.4,
+            "numbers changed: got {got:?}, pinned {PINNED:?}; if the change is deliberate \
+             (a new generator, a model change), update PINNED and say so in the commit"
+        );
+    }
+}
+
+/// 12 DGX H100 servers (96 accelerators) all held by one job stated at 1,100 W per accelerator
+/// (server share) for the whole 48 h horizon, at PUE 1.25: IT = 96 x 1,100 W = 105.6 kW every
+/// step, facility = 1.25 x 105.6 = 132 kW; energy 132 kW x 48 h = 6.336 MWh (IT 5.0688 MWh);
+/// every hourly row 0.132 MW, peak 0.132 MW, load factor 1, no ramps, nothing unheld.
+#[test]
+fn constant_load_at_fixed_pue_gives_the_hand_computed_energy() {
+    let sc = scenario(
+        r#"
+name = "hand"
+start = "2025-01-01"
+horizon_hours = 48
+step_s = 60
+trials = 1
+[[site.group]]
+name = "train"
+server = "DGX-H100"
+count = 12
+[[training]]
+name = "run"
+pool = "train"
+accelerators = 96
+watts_per_accelerator = 1100.0
+duration_days = 3
+start_days = [0]
+[facility]
+kind = "fixed"
+pue = 1.25
+"#,
+    );
+    let r = &trials(&sc)[0];
+    let s = &r.summary;
+    let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-12;
+    assert!(close(s.energy_mwh, 6.336), "facility {} MWh", s.energy_mwh);
+    assert!(close(s.it_energy_mwh, 5.0688), "IT {} MWh", s.it_energy_mwh);
+    assert!(close(s.sector_mwh[2], 5.0688));
+    assert!(s.idle_unallocated_mwh.abs() < 1e-9);
+    assert!(close(s.peak_mw, 0.132) && close(s.peak_step_mw, 0.132));
+    assert!(close(s.load_factor, 1.0) && close(s.pue, 1.25));
+    assert!(s.ramp_up_step_mw.abs() < 1e-9 && s.ramp_down_hour_mw.abs() < 1e-9);
+    let fac = sc.metric_pos(dcload::engine::M_FACILITY).unwrap();
+    let nm = sc.metrics().len();
+    for h in 0..48 {
+        let v = f64::from(r.hourly[h * nm + fac]);
+        assert!((v - 0.132).abs() < 1e-6, "hour {h}: {v} MW");
+    }
+}
