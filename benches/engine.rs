@@ -1,19 +1,39 @@
-//! One trial-year of the default study at 60 s steps (525,600 steps), on one thread, with its
-//! physical facility (Ashburn weather, plants, thermal state) and with a fixed PUE.
-//! Targets: fixed-PUE engine at most 100 ms a trial-year; the physics at most 1.5x that.
+//! The engine's cost: one trial-year of the default study at 60 s steps (525,600 steps), on one
+//! thread, with its physical facility (Ashburn weather, plants, thermal state) and with a fixed
+//! PUE; and each layer's step alone (an hour of steps, 60 calls), to see where a trial's time
+//! goes. Targets (issue 11): physics trial-year <= 30 ms, fixed PUE <= 15 ms.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dcload::engine::run_trial;
+use dcload::engine::bus::PoolStep;
+use dcload::engine::facility::FacilityLayer;
+use dcload::engine::fleet::FleetLayer;
+use dcload::engine::hourly::{HourlyMeter, HourlySetup, StepFigures};
+use dcload::engine::meter::{Claim, Meter, PoolPower};
+use dcload::engine::workload::{StepClock, WorkloadModels, Workloads};
+use dcload::engine::{Trial, run_trial};
+use dcload::fleet::Sector;
 use dcload::library::Library;
 use dcload::study::Scenario;
+use dcload::time::SimTime;
 
-fn engine(c: &mut Criterion) {
+fn fixed_pue(lib: &Library) -> Scenario {
+    let head = dcload::study::DEFAULT_RUN
+        .split("[facility]")
+        .next()
+        .expect("default run has a facility table");
+    let text = format!("{head}[facility]\nkind = \"fixed\"\npue = 1.25\n");
+    let src = dcload::error::Source::new("bench.toml", text);
+    Scenario::from_source(&src, "bench", std::path::Path::new("."), lib).expect("fixed study")
+}
+
+fn trial_year(c: &mut Criterion) {
     let lib = Library::builtin().expect("library");
     let sc = Scenario::default_study(&lib).expect("default study");
+    let fixed = fixed_pue(&lib);
     let mut g = c.benchmark_group("engine");
-    g.sample_size(20);
+    g.sample_size(10);
     let mut trial = 0u32;
     g.bench_function("default_trial_year_60s", |b| {
         b.iter(|| {
@@ -21,16 +41,6 @@ fn engine(c: &mut Criterion) {
             black_box(run_trial(black_box(&sc), trial))
         })
     });
-    // The same campus with the fixed-PUE facility: the engine's cost without facility physics
-    // (the figure before the physics existed), for comparison.
-    let head = dcload::study::DEFAULT_RUN
-        .split("[facility]")
-        .next()
-        .expect("default run has a facility table");
-    let text = format!("{head}[facility]\nkind = \"fixed\"\npue = 1.25\n");
-    let src = dcload::error::Source::new("bench.toml", text);
-    let fixed =
-        Scenario::from_source(&src, "bench", std::path::Path::new("."), &lib).expect("fixed study");
     g.bench_function("fixed_pue_trial_year_60s", |b| {
         b.iter(|| {
             trial = trial.wrapping_add(1);
@@ -40,5 +50,141 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engine);
+/// Each layer's step over one simulated hour (60 steps) of the default study, from a state a
+/// day into the year (so queues, jobs and thermal nodes are warm).
+fn layers(c: &mut Criterion) {
+    let lib = Library::builtin().expect("library");
+    let sc = Scenario::default_study(&lib).expect("default study");
+    let mut g = c.benchmark_group("layers");
+    g.sample_size(30);
+    // The whole pipeline, for scale: one hour of Trial::step.
+    let mut tr = Trial::new(&sc, 1);
+    for s in 0..1440 {
+        tr.step(s, true);
+    }
+    let mut step = 1440;
+    g.bench_function("trial_step_1h", |b| {
+        b.iter(|| {
+            for _ in 0..60 {
+                black_box(tr.step(step % 500_000 + 1440, true));
+                step += 1;
+            }
+        })
+    });
+    let wm = WorkloadModels {
+        consumers: &sc.consumers,
+        twins: &sc.twins,
+        defenses: &sc.defenses,
+        training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
+    };
+    let mut pending = Vec::new();
+    let mut work = Workloads::new(&wm, sc.seed, 1, sc.step_s, sc.horizon_s, &mut pending);
+    work.on_hour(&wm, SimTime(86_400));
+    let training_busy: Vec<f64> = sc.trainings.iter().map(|t| t.job_accelerators).collect();
+    let mut pools = vec![PoolStep::default(); sc.fleet.pools.len()];
+    let mut fleet = FleetLayer::new(&sc.fleet, sc.seed, 1);
+    let mut fac = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 1);
+    let mut k = 0u64;
+    g.bench_function("workload_serve_1h", |b| {
+        b.iter(|| {
+            for _ in 0..60 {
+                fleet.open_pools(&sc.fleet, fac.thermal(), &mut pools);
+                let clock = StepClock {
+                    t: SimTime(86_400 + (k % 3600) * 60),
+                    dt: sc.step_s,
+                    week_step: (k % 10_080) as usize,
+                };
+                work.serve(&wm, &training_busy, &mut pools, clock, false);
+                k += 1;
+            }
+            black_box(&pools);
+        })
+    });
+    g.bench_function("fleet_power_1h", |b| {
+        b.iter(|| {
+            let mut w = 0.0;
+            for _ in 0..60 {
+                w += fleet.power(&sc.fleet, &mut pools, fac.thermal());
+            }
+            black_box(w)
+        })
+    });
+    let it_w = fleet.power(&sc.fleet, &mut pools, fac.thermal());
+    let group_it = fleet.group_it.clone();
+    g.bench_function("facility_step_physics_1h", |b| {
+        b.iter(|| {
+            let mut w = 0.0;
+            for i in 0..60 {
+                w += fac
+                    .step(it_w, &group_it, 24 + i / 60, 60.0)
+                    .power
+                    .facility_w;
+            }
+            black_box(w)
+        })
+    });
+    // The energy meter: the default study's holders (5 classes, a twin, a mission and the job
+    // slots) on the pools' power.
+    let mut holders: Vec<(usize, Sector)> = Vec::new();
+    holders.extend(sc.consumers.iter().map(|c| (c.pool, Sector::Consumer)));
+    holders.extend(sc.twins.iter().map(|w| (w.pool, Sector::Industrial)));
+    holders.extend(sc.defenses.iter().map(|d| (d.pool, Sector::Defense)));
+    for t in &sc.trainings {
+        holders.extend((0..t.max_concurrent).map(|_| (t.pool, Sector::Training)));
+    }
+    let n = holders.len();
+    let mut meter = Meter::new(
+        holders,
+        [sc.consumers.len(), sc.twins.len(), sc.defenses.len()],
+        pools.len(),
+    );
+    for (i, c) in meter.claims.iter_mut().enumerate() {
+        *c = Claim {
+            held: 100.0 + i as f64,
+            weight: 50.0 + i as f64,
+        };
+    }
+    let pp: Vec<PoolPower> = pools
+        .iter()
+        .map(|p| PoolPower {
+            power_w: p.power_w,
+            idle_w: p.idle_w,
+            capacity: p.capacity,
+        })
+        .collect();
+    g.bench_function("meter_attribute_1h", |b| {
+        b.iter(|| {
+            let mut w = 0.0;
+            for _ in 0..60 {
+                w += meter.attribute(&pp, 60.0).idle_unallocated_w;
+            }
+            black_box((w, n))
+        })
+    });
+    let ids = sc.metric_ids.clone();
+    g.bench_function("hourly_record_1h", |b| {
+        b.iter(|| {
+            let mut m = HourlyMeter::new(HourlySetup {
+                step_s: 60,
+                total_steps: 60,
+                hours: 1,
+                metric_ids: &ids,
+                physics_water_l_per_kwh: Some(7.6),
+                fixed_water: None,
+                carbon_g_per_kwh: None,
+            });
+            for i in 0..60 {
+                m.record(&StepFigures {
+                    it_w: it_w + i as f64,
+                    facility_w: 1.2 * it_w,
+                    ..StepFigures::default()
+                });
+            }
+            black_box(m.hourly)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, layers, trial_year);
 criterion_main!(benches);

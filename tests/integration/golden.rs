@@ -80,7 +80,13 @@ fn golden_figures_are_pinned_to_the_seed() {
         .iter()
         .map(|r| {
             let s = &r.summary;
-            (s.trial, s.energy_mwh, s.peak_mw, s.requests_served, s.jobs.len())
+            (
+                s.trial,
+                s.energy_mwh,
+                s.peak_mw,
+                s.requests_served,
+                s.jobs.len(),
+            )
         })
         .collect();
     for (g, p) in got.iter().zip(PINNED) {
