@@ -563,12 +563,16 @@ mod tests {
     }
 
     fn dr_grid(reduce_w: f64) -> Grid {
+        dr_grid_response(reduce_w, [0.0; 3])
+    }
+
+    fn dr_grid_response(reduce_w: f64, response_s: [f64; 3]) -> Grid {
         Grid {
             demand_response: Some(DemandResponse {
                 scheduled: vec![(0, 3600, Reduction::Mw(reduce_w))],
                 random: None,
                 flexibility: [1.0, 0.3, 0.2],
-                response_s: [0.0; 3],
+                response_s,
                 baseline: Baseline::Counterfactual,
                 rebound_s: 3600,
             }),
@@ -712,5 +716,26 @@ mod tests {
             "the outage's demand",
         );
         close(sum.fuel_l, sum.generator_mwh * 270.0, 1e-12, "fuel L");
+    }
+
+    /// Response times of 0, 300 and 900 s: in the event's first 60-s step training gives all
+    /// it can (40 kW), consumer 60/300 of its 30 % (1.8 kW: 30 -> 28.2 busy), twins 60/900 of
+    /// their 20 % (133.3 W: 10 -> 9.8667 busy).
+    #[test]
+    fn demand_response_ramps_with_each_sectors_response_time() {
+        let grid = dr_grid_response(100_000.0, [0.0, 300.0, 900.0]);
+        let (mut g, mut q) = layer(&grid);
+        pump(&mut q, 0, |e, t, _| g.on_event(&grid, e, t));
+        let mut pools = loaded();
+        g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        let b = pools[0].busy;
+        assert_eq!(b[Sector::Training as usize], 0.0);
+        close(b[Sector::Consumer as usize], 28.2, 1e-12, "consumer left");
+        close(
+            b[Sector::Industrial as usize],
+            10.0 - 0.4 / 3.0,
+            1e-12,
+            "twins left",
+        );
     }
 }
