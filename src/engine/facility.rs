@@ -106,3 +106,117 @@ impl<'a> FacilityLayer<'a> {
         self.physics.as_ref().map(|(f, _)| f.grid_water_l_per_kwh)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{close, scenario};
+    use crate::facility::FixedWater;
+
+    /// PUE 1.25, WUE 1.8 L per IT kWh: 2 MW of IT for 60 s is 33.33 IT kWh: facility 2.5 MW,
+    /// cooling 0.5 MW, no losses, 60 L on site.
+    #[test]
+    fn fixed_pue_step_balances_and_estimate_matches_it() {
+        let model = Facility::Fixed {
+            pue: 1.25,
+            water: Some(FixedWater {
+                onsite_l_per_it_kwh: 1.8,
+                offsite_l_per_kwh: 7.6,
+            }),
+        };
+        let mut f = FacilityLayer::new(&model, 24, 1, 0);
+        assert!(f.thermal().is_none());
+        assert_eq!(f.physics_water_l_per_kwh(), None);
+        for it in [0.0, 2e6, 3.3e6] {
+            let est = f.estimate(it, &[], 0, 60.0);
+            let s = f.step(it, &[], 0, 60.0);
+            let p = s.power;
+            assert_eq!(p.it_w, it);
+            close(p.facility_w, 1.25 * it, 1e-12, "facility");
+            close(p.cooling_w, 0.25 * it, 1e-12, "cooling");
+            assert_eq!(p.losses_w, 0.0);
+            close(
+                p.it_w + p.cooling_w + p.losses_w,
+                p.facility_w,
+                1e-12,
+                "balance",
+            );
+            assert_eq!(est, p.facility_w, "estimate = step");
+            close(
+                s.onsite_water_l,
+                it * 60.0 / 3.6e6 * 1.8,
+                1e-12,
+                "on-site L",
+            );
+        }
+        let s = f.step(2e6, &[], 0, 60.0);
+        close(s.onsite_water_l, 60.0, 1e-12, "60 L");
+    }
+
+    /// An air and a liquid group on a physics facility (Ashburn weather, default plants and
+    /// electrical chain). The estimate (`peek`) is the same computation as the step's facility
+    /// power for the same group IT, hour and step length (the thermal state changes only caps
+    /// and fan multipliers, which the fleet reads next step), so they agree exactly, step after
+    /// step, in winter and summer hours, from idle to full load.
+    #[test]
+    fn physics_estimate_equals_the_step() {
+        let sc = scenario(
+            r#"
+name = "t"
+horizon_hours = 8760
+step_s = 60
+seed = 7
+trials = 1
+
+[[site.group]]
+name = "air"
+rack = "dgx-h100-x4"
+count = 10
+
+[[site.group]]
+name = "liquid"
+rack = "dgx-h100-x8-liquid"
+count = 5
+
+[[consumer]]
+name = "c"
+pool = "air"
+requests_per_day = 1.0e5
+acc_s_per_request = 1.0
+
+[[training]]
+name = "tr"
+pool = "liquid"
+duration_days = 1
+start_days = [0]
+
+[facility]
+kind = "physics"
+climate = "ashburn"
+"#,
+        );
+        let mut f = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
+        assert!(f.thermal().is_some());
+        let groups = &sc.fleet.groups;
+        for hour in [0, 2000, 4300, 4800, 5000, 8000] {
+            for u in [0.0, 0.3, 0.9, 1.0, 0.5] {
+                let group_it: Vec<f64> = groups.iter().map(|g| g.power_w(u)).collect();
+                let it: f64 = group_it.iter().sum();
+                let est = f.estimate(it, &group_it, hour, 60.0);
+                let s = f.step(it, &group_it, hour, 60.0);
+                let p = s.power;
+                assert_eq!(est, p.facility_w, "hour {hour}, utilisation {u}");
+                close(p.it_w, it, 1e-12, "IT");
+                close(
+                    p.it_w + p.cooling_w + p.losses_w,
+                    p.facility_w,
+                    1e-12,
+                    "balance",
+                );
+                assert!(p.cooling_w >= 0.0 && p.losses_w >= 0.0 && s.onsite_water_l >= 0.0);
+                assert!(p.facility_w >= p.it_w, "PUE >= 1");
+                assert!(s.outdoor.is_some());
+            }
+        }
+    }
+}

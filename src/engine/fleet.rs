@@ -191,3 +191,167 @@ pub fn shed_sector(fleet: &Fleet, pools: &mut [PoolStep], sector: Sector, need_w
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{close, scenario};
+    use crate::study::Scenario;
+
+    /// Group "a": 10 bare DGX H100 servers; group "r": 2 racks of `dgx-h100-x4` (8 servers;
+    /// the rack budget of 42 kW / 4 = 10.5 kW per server is above the 10.2 kW peak: no cap).
+    /// Library figures: H100-SXM idle 75 W, TDP 700 W; DGX-H100 8 GPUs, host 1,400 W idle and
+    /// 4,600 W max. So a server idles at 8 x 75 + 1,400 = 2,000 W and peaks at
+    /// 8 x 700 + 4,600 = 10,200 W (linear between): a 20 kW / 102 kW, r 16 kW / 81.6 kW; the
+    /// fleet 36 kW idle, 183.6 kW peak; dynamic W per busy accelerator (10,200 - 2,000) / 8.
+    const STUDY: &str = r#"
+name = "t"
+horizon_hours = 24
+step_s = 60
+seed = 7
+trials = 1
+
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+
+[[site.group]]
+name = "r"
+rack = "dgx-h100-x4"
+count = 2
+
+[[consumer]]
+name = "c"
+pool = "a"
+requests_per_day = 1.0e5
+acc_s_per_request = 1.0
+
+[[training]]
+name = "tr"
+pool = "r"
+accelerators = 64
+duration_days = 1
+start_days = [0]
+
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+    const IDLE_W: f64 = 36_000.0;
+    const PEAK_W: f64 = 183_600.0;
+    const W_PER_BUSY: f64 = 1025.0;
+
+    fn setup() -> (Scenario, FleetLayer, Vec<PoolStep>, usize, usize) {
+        let sc = scenario(STUDY);
+        let fl = FleetLayer::new(&sc.fleet, sc.seed, 0);
+        let pools = vec![PoolStep::default(); sc.fleet.pools.len()];
+        let a = sc.fleet.pool_index("a").unwrap();
+        let r = sc.fleet.pool_index("r").unwrap();
+        (sc, fl, pools, a, r)
+    }
+
+    #[test]
+    fn power_runs_from_idle_to_peak_of_the_rack_figures() {
+        let (sc, mut fl, mut pools, a, r) = setup();
+        let f = &sc.fleet;
+        assert_eq!(f.peak_w(), PEAK_W);
+        assert_eq!((f.pools[a].capacity, f.pools[r].capacity), (80.0, 64.0));
+        close(f.pools[r].watts_per_busy, W_PER_BUSY, 1e-12, "W per busy");
+        fl.open_pools(f, None, &mut pools);
+        close(fl.power(f, &mut pools, None), IDLE_W, 1e-12, "idle");
+        assert_eq!((pools[a].idle_w, pools[r].idle_w), (20_000.0, 16_000.0));
+        pools[a].busy[Sector::Consumer as usize] = 40.0;
+        pools[r].busy[Sector::Training as usize] = 32.0;
+        let half = fl.power(f, &mut pools, None);
+        close(half, IDLE_W + 0.5 * (PEAK_W - IDLE_W), 1e-12, "half busy");
+        close(pools[a].util, 0.5, 1e-12, "utilisation");
+        pools[a].busy[Sector::Consumer as usize] = 80.0;
+        pools[r].busy[Sector::Training as usize] = 64.0;
+        close(fl.power(f, &mut pools, None), PEAK_W, 1e-12, "peak");
+        close(pools[a].power_w, 102_000.0, 1e-12, "pool a peak");
+        close(pools[r].power_w, 81_600.0, 1e-12, "pool r peak");
+    }
+
+    /// A quarter of group a's servers down: its pool offers 60 of 80, idles at 15 kW and peaks
+    /// at 76.5 kW; failed servers draw nothing.
+    #[test]
+    fn failed_servers_shrink_capacity_and_power() {
+        let (sc, mut fl, mut pools, a, r) = setup();
+        let f = &sc.fleet;
+        fl.alive[0] = 0.75;
+        fl.any_down = true;
+        fl.open_pools(f, None, &mut pools);
+        assert_eq!((pools[a].capacity, pools[a].free), (60.0, 60.0));
+        close(pools[a].inv_capacity, 1.0 / 60.0, 1e-12, "1 / capacity");
+        assert_eq!(pools[r].capacity, 64.0);
+        close(
+            fl.power(f, &mut pools, None),
+            15_000.0 + 16_000.0,
+            1e-12,
+            "idle",
+        );
+        pools[a].busy[Sector::Consumer as usize] = 60.0;
+        fl.power(f, &mut pools, None);
+        close(
+            pools[a].power_w,
+            76_500.0,
+            1e-12,
+            "a at full working capacity",
+        );
+    }
+
+    /// At one failure per accelerator-second every server fails in the first step (the draws
+    /// are capped at the working servers): the fleet reports them all and offers nothing.
+    #[test]
+    fn fail_and_repair_reports_what_failed() {
+        let (sc, mut fl, mut pools, a, r) = setup();
+        let f = &sc.fleet;
+        let fail = Failures {
+            rate_per_acc_s: 1.0,
+            repair_s: 1e12,
+            restart_s: 600,
+        };
+        let hits = fl.fail_and_repair(f, &fail, 60.0);
+        assert_eq!(
+            (hits.new_failed_acc[a], hits.new_failed_acc[r]),
+            (80.0, 64.0)
+        );
+        assert_eq!(
+            (hits.new_failed_servers[a], hits.new_failed_servers[r]),
+            (10.0, 8.0)
+        );
+        assert_eq!((hits.working_acc[a], hits.working_acc[r]), (0.0, 0.0));
+        assert_eq!(hits.restart_s, 600);
+        fl.open_pools(f, None, &mut pools);
+        assert_eq!((pools[a].capacity, pools[r].capacity), (0.0, 0.0));
+        assert_eq!(fl.power(f, &mut pools, None), 0.0);
+    }
+
+    /// 40 busy training accelerators at 1,025 W each: 41 kW sheddable; asking 10,250 W cuts a
+    /// quarter (40 -> 30); asking more than there is sheds it all; a sector with nothing busy
+    /// returns false and changes nothing.
+    #[test]
+    fn shed_sector_cuts_the_asked_fraction() {
+        let (sc, fl, mut pools, _, r) = setup();
+        let f = &sc.fleet;
+        fl.open_pools(f, None, &mut pools);
+        let tr = Sector::Training as usize;
+        pools[r].busy[tr] = 40.0;
+        close(
+            sheddable_w(f, &pools, Sector::Training),
+            41_000.0,
+            1e-12,
+            "sheddable",
+        );
+        assert!(shed_sector(f, &mut pools, Sector::Training, 10_250.0));
+        close(pools[r].busy[tr], 30.0, 1e-12, "after a quarter");
+        let before: Vec<[f64; 4]> = pools.iter().map(|p| p.busy).collect();
+        assert!(!shed_sector(f, &mut pools, Sector::Consumer, 1000.0));
+        assert_eq!(pools.iter().map(|p| p.busy).collect::<Vec<_>>(), before);
+        assert!(shed_sector(f, &mut pools, Sector::Training, 1e9));
+        assert_eq!(pools[r].busy[tr], 0.0);
+        assert!(!shed_sector(f, &mut pools, Sector::Training, 1.0));
+    }
+}

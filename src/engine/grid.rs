@@ -402,3 +402,340 @@ impl GridLayer {
             .sum();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::events::EventQueue;
+    use crate::engine::test_support::{close, pump, queue};
+    use crate::fleet::Pool;
+    use crate::grid::demand_response::{Baseline, DemandResponse};
+    use crate::time::Date;
+
+    /// A test price: a pool of 100 accelerators idling at 20 kW, 1,000 W per busy
+    /// accelerator-equivalent, at a fixed PUE of 1.2.
+    struct Linear;
+    const IDLE_W: f64 = 20_000.0;
+    const W_BUSY: f64 = 1000.0;
+    const PUE: f64 = 1.2;
+
+    impl Price for Linear {
+        fn facility_w(&self, it_w: f64) -> f64 {
+            it_w * PUE
+        }
+        fn reprice(&mut self, pools: &mut [PoolStep]) -> (f64, f64) {
+            let busy: f64 = pools.iter().map(|p| p.busy.iter().sum::<f64>()).sum();
+            let it = IDLE_W + busy * W_BUSY;
+            (it, it * PUE)
+        }
+    }
+
+    fn fleet() -> Fleet {
+        Fleet {
+            groups: Vec::new(),
+            pools: vec![Pool {
+                name: "p".into(),
+                groups: Vec::new(),
+                accelerators: 100.0,
+                capacity: 100.0,
+                inv_capacity: 0.01,
+                watts_per_busy: W_BUSY,
+                idle_w_per_capacity: IDLE_W / 100.0,
+                primary: Sector::Consumer,
+            }],
+        }
+    }
+
+    /// Busy: consumer 30, industrial 10, training 40, defense 5: IT 105 kW, facility 126 kW.
+    fn loaded() -> Vec<PoolStep> {
+        let mut p = PoolStep::fresh(100.0, 0.01);
+        p.busy = [30.0, 10.0, 40.0, 5.0];
+        p.served_busy = p.busy;
+        p.after_dr_busy = p.busy;
+        vec![p]
+    }
+    const IT_W: f64 = 105_000.0;
+
+    fn layer(grid: &Grid) -> (GridLayer, EventQueue) {
+        let cal = Calendar::new(Date::parse("2025-01-06").unwrap(), 0);
+        let mut pending = Vec::new();
+        let g = GridLayer::new(grid, &cal, 1, 0, 86_400, &mut pending);
+        (g, queue(pending))
+    }
+
+    /// Cap at 60 kW (IT 50 kW). Training goes first: the aim (126 - 60) / 1.2 x 1.01 + 1 W
+    /// = 55,551 W is more than its 40 kW, so all of it (facility 78 kW). Then consumer: aim
+    /// 18,000 / 1.2 x 1.01 + 1 = 15,151 W of its 30 kW, leaving 14.849 busy: IT 49,849 W,
+    /// facility 59,818.8 W. Twins and defense are untouched.
+    #[test]
+    fn a_cap_sheds_training_then_consumer_down_to_the_limit() {
+        let grid = Grid {
+            limit: Some((60_000.0, LimitPolicy::Cap)),
+            ..Grid::default()
+        };
+        let (mut g, _) = layer(&grid);
+        let mut pools = loaded();
+        let (step, cut) = g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        let b = pools[0].busy;
+        assert_eq!(b[Sector::Training as usize], 0.0);
+        close(b[Sector::Consumer as usize], 14.849, 1e-12, "consumer left");
+        assert_eq!(b[Sector::Industrial as usize], 10.0);
+        assert_eq!(b[Sector::Defense as usize], 5.0);
+        let fac_after = 59_818.8;
+        close(step.curtailed_w, 126_000.0 - fac_after, 1e-9, "curtailed W");
+        assert!(cut.cap_consumer && !cut.dr_consumer);
+        assert_eq!((cut.training_pause_s, cut.twin_backlog_acc_s), (0, 0.0));
+        let t = &g.totals;
+        close(t.shed_training_acc_h, 40.0 / 60.0, 1e-12, "training acc-h");
+        close(
+            t.deferred_consumer_acc_h,
+            15.151 / 60.0,
+            1e-12,
+            "consumer acc-h",
+        );
+        assert_eq!(t.shed_industrial_acc_h, 0.0);
+        close(t.curtailed_hours, 1.0 / 60.0, 1e-12, "curtailed hours");
+        close(
+            t.curtailed_mwh,
+            66_181.2 * 60.0 / 3.6e9,
+            1e-9,
+            "curtailed MWh",
+        );
+        close(t.curtailed_max_mw, 0.0661812, 1e-9, "curtailed max MW");
+        assert_eq!((t.cap_shortfall_hours, t.exceed_hours), (0.0, 0.0));
+    }
+
+    /// Cap at 29 kW: everything flexible goes (IT 25 kW = idle + defense, facility 30 kW) and
+    /// the site is still 1 kW over: a shortfall and an exceedance of one 60-s step.
+    #[test]
+    fn a_cap_that_cannot_be_met_sheds_all_flexible_load_and_counts_the_shortfall() {
+        let grid = Grid {
+            limit: Some((29_000.0, LimitPolicy::Cap)),
+            ..Grid::default()
+        };
+        let (mut g, _) = layer(&grid);
+        let mut pools = loaded();
+        g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        assert_eq!(pools[0].busy, [0.0, 0.0, 0.0, 5.0]);
+        let t = &g.totals;
+        close(
+            t.shed_industrial_acc_h,
+            10.0 / 60.0,
+            1e-12,
+            "industrial acc-h",
+        );
+        close(t.cap_shortfall_hours, 1.0 / 60.0, 1e-12, "shortfall hours");
+        close(t.exceed_hours, 1.0 / 60.0, 1e-12, "exceed hours");
+        close(t.exceed_mwh, 1000.0 * 60.0 / 3.6e9, 1e-9, "exceed MWh");
+        close(t.exceed_worst_mw, 0.001, 1e-9, "worst MW");
+    }
+
+    /// Record at 100 kW: steps at 126, 105 and 60 kW facility exceed by 26 and 5 kW; nothing
+    /// is shed.
+    #[test]
+    fn record_counts_exceedances_exactly() {
+        let grid = Grid {
+            limit: Some((100_000.0, LimitPolicy::Record)),
+            ..Grid::default()
+        };
+        let (mut g, _) = layer(&grid);
+        for (k, it) in [IT_W, 87_500.0, 50_000.0].into_iter().enumerate() {
+            let mut pools = loaded();
+            let (step, cut) = g.curtail(
+                &grid,
+                &fleet(),
+                true,
+                k as u64 * 60,
+                60,
+                &mut pools,
+                it,
+                &mut Linear,
+            );
+            assert_eq!(pools[0].busy, loaded()[0].busy);
+            assert_eq!(step.curtailed_w, 0.0);
+            assert!(!cut.cap_consumer);
+        }
+        let t = &g.totals;
+        close(t.exceed_hours, 2.0 / 60.0, 1e-12, "exceed hours");
+        close(t.exceed_mwh, 31_000.0 * 60.0 / 3.6e9, 1e-12, "exceed MWh");
+        close(t.exceed_worst_mw, 0.026, 1e-12, "worst MW");
+        assert_eq!((t.curtailed_hours, t.cap_shortfall_hours), (0.0, 0.0));
+    }
+
+    fn dr_grid(reduce_w: f64) -> Grid {
+        dr_grid_response(reduce_w, [0.0; 3])
+    }
+
+    fn dr_grid_response(reduce_w: f64, response_s: [f64; 3]) -> Grid {
+        Grid {
+            demand_response: Some(DemandResponse {
+                scheduled: vec![(0, 3600, Reduction::Mw(reduce_w))],
+                random: None,
+                flexibility: [1.0, 0.3, 0.2],
+                response_s,
+                baseline: Baseline::Counterfactual,
+                rebound_s: 3600,
+            }),
+            ..Grid::default()
+        }
+    }
+
+    /// Asked 30 kW off 126 kW: training alone can give it. Aim 30,000 / 1.2 x 1.01 = 25,250 W
+    /// of its 40 kW: 14.75 busy left, facility 95.7 kW, 30.3 kW delivered (the 1 % margin).
+    /// The event's outcome after this one 60-s step of a 1-h event: 30 kW x 60 / 3,600.
+    #[test]
+    fn demand_response_sheds_what_is_asked() {
+        let grid = dr_grid(30_000.0);
+        let (mut g, mut q) = layer(&grid);
+        pump(&mut q, 0, |e, t, _| g.on_event(&grid, e, t));
+        assert!(g.dr_active());
+        let mut pools = loaded();
+        let (step, cut) = g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        let b = pools[0].busy;
+        close(b[Sector::Training as usize], 14.75, 1e-12, "training left");
+        assert_eq!((b[0], b[1], b[3]), (30.0, 10.0, 5.0));
+        let (_, fac) = Linear.reprice(&mut pools);
+        close(fac, 95_700.0, 1e-12, "facility W");
+        let delivered = 126_000.0 - fac;
+        assert!(
+            (30_000.0..=30_000.0 * 1.011).contains(&delivered),
+            "{delivered}"
+        );
+        assert_eq!(cut.training_pause_s, 38, "0.63125 of 60 s, rounded");
+        assert!(!cut.dr_consumer && cut.twin_backlog_acc_s == 0.0);
+        assert_eq!(
+            step.curtailed_w, 0.0,
+            "no limit: nothing counts as curtailment"
+        );
+        close(
+            g.totals.dr_deferred_acc_h,
+            25.25 / 60.0,
+            1e-12,
+            "deferred acc-h",
+        );
+        assert_eq!(g.totals.dr_shortfall_mwh, 0.0);
+        pump(&mut q, 3600, |e, t, _| g.on_event(&grid, e, t));
+        assert!(!g.dr_active());
+        let o = &g.dr_outcomes[0];
+        close(o.requested_mw, 0.03 / 60.0, 1e-12, "requested MW");
+        close(
+            o.delivered_mw,
+            delivered / 1e6 / 60.0,
+            1e-12,
+            "delivered MW",
+        );
+    }
+
+    /// Asked 100 kW: training gives all 40 kW of IT, consumer its 30 % (9 kW), twins their 20 %
+    /// (2 kW): IT 54 kW, facility 64.8 kW, 61.2 kW delivered, 38.8 kW short.
+    #[test]
+    fn demand_response_stops_at_the_sectors_flexibility() {
+        let grid = dr_grid(100_000.0);
+        let (mut g, mut q) = layer(&grid);
+        pump(&mut q, 0, |e, t, _| g.on_event(&grid, e, t));
+        let mut pools = loaded();
+        let (_, cut) = g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        let b = pools[0].busy;
+        assert_eq!(b[Sector::Training as usize], 0.0);
+        close(b[Sector::Consumer as usize], 21.0, 1e-12, "consumer left");
+        close(b[Sector::Industrial as usize], 8.0, 1e-12, "twins left");
+        assert_eq!(b[Sector::Defense as usize], 5.0);
+        assert_eq!(cut.training_pause_s, 60);
+        assert!(cut.dr_consumer);
+        close(
+            cut.twin_backlog_acc_s,
+            2.0 * 60.0,
+            1e-9,
+            "twin backlog acc-s",
+        );
+        close(
+            g.totals.dr_shortfall_mwh,
+            38_800.0 * 60.0 / 3.6e9,
+            1e-9,
+            "shortfall MWh",
+        );
+        close(
+            g.totals.dr_deferred_acc_h,
+            (40.0 + 9.0 + 2.0) / 60.0,
+            1e-9,
+            "deferred",
+        );
+        // The counterfactual run records the event but sheds nothing.
+        let (mut g2, mut q2) = layer(&grid);
+        pump(&mut q2, 0, |e, t, _| g2.on_event(&grid, e, t));
+        let mut pools = loaded();
+        g2.curtail(&grid, &fleet(), false, 0, 60, &mut pools, IT_W, &mut Linear);
+        assert_eq!(pools[0].busy, loaded()[0].busy);
+    }
+
+    /// A 600-s outage at t = 0 of a 100 kW site: the UPS holds 9 MJ (1.5 steps of 6 MJ), the
+    /// 80 kW generators start at 120 s. Steps 0 and 60: UPS 6 + 3 MJ, 3 MJ unserved; steps
+    /// 120-540 (8): generators 4.8 MJ and 1.2 MJ unserved each; the grid is back at 600 s.
+    #[test]
+    fn backup_rides_an_outage_with_ups_then_generators() {
+        let grid = Grid {
+            backup: Some(Backup {
+                per_year: 0.0,
+                mean_s: 3600.0,
+                scheduled: vec![(0, 600)],
+                ups_j: 9e6,
+                generator_w: 80_000.0,
+                generator_start_s: 120,
+                fail_to_start: 0.0,
+                fuel_l: 1e6,
+                ups_modules: None,
+            }),
+            ..Grid::default()
+        };
+        let (mut g, mut q) = layer(&grid);
+        for step in 0..12u64 {
+            let t = step * 60;
+            pump(&mut q, t, |e, te, _| g.on_event(&grid, e, te));
+            g.backup_step(&grid, t, 100_000.0, 60.0);
+        }
+        let mut sum = TrialSummary::default();
+        g.finish(&mut sum);
+        close(sum.outage_hours, 10.0 / 60.0, 1e-12, "outage hours");
+        close(sum.ups_mwh, 9e6 / 3.6e9, 1e-12, "UPS MWh");
+        close(
+            sum.generator_mwh,
+            8.0 * 4.8e6 / 3.6e9,
+            1e-12,
+            "generator MWh",
+        );
+        close(
+            sum.unserved_mwh,
+            (3e6 + 8.0 * 1.2e6) / 3.6e9,
+            1e-12,
+            "unserved MWh",
+        );
+        close(
+            sum.ups_mwh + sum.generator_mwh + sum.unserved_mwh,
+            10.0 * 6e6 / 3.6e9,
+            1e-12,
+            "the outage's demand",
+        );
+        close(sum.fuel_l, sum.generator_mwh * 270.0, 1e-12, "fuel L");
+    }
+
+    /// Response times of 0, 300 and 900 s: in the event's first 60-s step training gives all
+    /// it can (40 kW), consumer 60/300 of its 30 % (1.8 kW: 30 -> 28.2 busy), twins 60/900 of
+    /// their 20 % (133.3 W: 10 -> 9.8667 busy).
+    #[test]
+    fn demand_response_ramps_with_each_sectors_response_time() {
+        let grid = dr_grid_response(100_000.0, [0.0, 300.0, 900.0]);
+        let (mut g, mut q) = layer(&grid);
+        pump(&mut q, 0, |e, t, _| g.on_event(&grid, e, t));
+        let mut pools = loaded();
+        g.curtail(&grid, &fleet(), true, 0, 60, &mut pools, IT_W, &mut Linear);
+        let b = pools[0].busy;
+        assert_eq!(b[Sector::Training as usize], 0.0);
+        close(b[Sector::Consumer as usize], 28.2, 1e-12, "consumer left");
+        close(
+            b[Sector::Industrial as usize],
+            10.0 - 0.4 / 3.0,
+            1e-12,
+            "twins left",
+        );
+    }
+}

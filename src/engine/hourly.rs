@@ -307,3 +307,184 @@ impl<'a> HourlyMeter<'a> {
         self.hourly
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::close;
+
+    const IDS: [usize; 6] = [
+        M_IT_TOTAL,
+        M_FACILITY,
+        M_FACILITY_PEAK,
+        M_COOLING,
+        M_CO2,
+        M_WATER_OFF,
+    ];
+    const NM: usize = IDS.len();
+    const CARBON: [f64; 2] = [400.0, 500.0];
+
+    fn meter(
+        total_steps: u64,
+        physics_water: Option<f64>,
+        fixed: Option<FixedWater>,
+    ) -> HourlyMeter<'static> {
+        HourlyMeter::new(HourlySetup {
+            step_s: 60,
+            total_steps,
+            hours: 2,
+            metric_ids: &IDS,
+            physics_water_l_per_kwh: physics_water,
+            fixed_water: fixed,
+            carbon_g_per_kwh: Some(&CARBON),
+        })
+    }
+
+    /// A step of `it_w` IT at facility `fac_w` (the rest cooling), all IT consumer.
+    fn fig(it_w: f64, fac_w: f64) -> StepFigures {
+        StepFigures {
+            sector_w: [it_w, 0.0, 0.0, 0.0],
+            it_w,
+            cooling_w: fac_w - it_w,
+            facility_w: fac_w,
+            ..StepFigures::default()
+        }
+    }
+
+    fn row(h: &[f32], hour: usize, id: usize) -> f32 {
+        h[hour * NM + IDS.iter().position(|&i| i == id).unwrap()]
+    }
+
+    /// 2 h of 60-s steps at 2 MW IT, 2.5 MW facility: rows 2 / 2.5 / 0.5 MW, CO2 2.5 MWh x
+    /// 400 and 500 g/kWh = 1 and 1.25 t; 5 MWh; no ramps; load factor 1.
+    #[test]
+    fn constant_load_gives_constant_rows_exact_energy_and_no_ramps() {
+        let mut m = meter(120, None, None);
+        for _ in 0..120 {
+            m.record(&fig(2e6, 2.5e6));
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        for hour in 0..2 {
+            assert_eq!(row(&h, hour, M_IT_TOTAL), 2.0);
+            assert_eq!(row(&h, hour, M_FACILITY), 2.5);
+            assert_eq!(row(&h, hour, M_FACILITY_PEAK), 2.5);
+            assert_eq!(row(&h, hour, M_COOLING), 0.5);
+        }
+        assert_eq!((row(&h, 0, M_CO2), row(&h, 1, M_CO2)), (1.0, 1.25));
+        close(s.energy_mwh, 5.0, 1e-12, "facility MWh");
+        close(s.it_energy_mwh, 4.0, 1e-12, "IT MWh");
+        close(s.sector_mwh[0], 4.0, 1e-12, "consumer MWh");
+        close(s.co2_t, 2.25, 1e-12, "CO2 t");
+        assert_eq!((s.peak_mw, s.peak_step_mw), (2.5, 2.5));
+        for r in [
+            s.ramp_up_step_mw,
+            s.ramp_down_step_mw,
+            s.ramp_up_15min_mw,
+            s.ramp_down_15min_mw,
+            s.ramp_up_hour_mw,
+            s.ramp_down_hour_mw,
+        ] {
+            assert_eq!(r, 0.0);
+        }
+        close(s.load_factor, 1.0, 1e-12, "load factor");
+        close(s.pue, 1.25, 1e-12, "PUE");
+    }
+
+    /// Facility 2 MW, rising to 3.2 MW at step 67 (minute 67 of 120). Step ramp 1.2 MW; the
+    /// 15-min block 60-74 has 8 of its 15 steps high: +8/15 x 1.2 = 0.64 MW; hour 2 has 53 of
+    /// 60 high: mean 2 + 53/60 x 1.2 = 3.06 MW, an hourly ramp of 1.06 MW. Nothing ramps down.
+    #[test]
+    fn a_step_change_gives_step_15_minute_and_hourly_ramps() {
+        let mut m = meter(120, None, None);
+        for k in 0..120 {
+            let p = if k < 67 { 2e6 } else { 3.2e6 };
+            m.record(&fig(p * 0.8, p));
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        close(s.ramp_up_step_mw, 1.2, 1e-12, "step ramp");
+        close(s.ramp_up_15min_mw, 0.64, 1e-12, "15-min ramp");
+        close(s.ramp_up_hour_mw, 1.06, 1e-12, "hourly ramp");
+        assert_eq!(
+            (
+                s.ramp_down_step_mw,
+                s.ramp_down_15min_mw,
+                s.ramp_down_hour_mw
+            ),
+            (0.0, 0.0, 0.0)
+        );
+        close(s.peak_step_mw, 3.2, 1e-12, "peak step");
+        close(s.peak_mw, 3.06, 1e-12, "peak hour");
+        close(f64::from(row(&h, 1, M_FACILITY)), 3.06, 1e-6, "row, f32");
+        assert_eq!(row(&h, 1, M_FACILITY_PEAK), 3.2);
+        close(s.energy_mwh, (67.0 * 2.0 + 53.0 * 3.2) / 60.0, 1e-12, "MWh");
+    }
+
+    /// 1.5 h (90 steps, two rows): hour 1 at 2 MW facility (1.6 IT), the half hour after at
+    /// 3 MW (2.4 IT). The second row is the mean of its 30 steps (3 MW); what counts energy
+    /// takes half of it: CO2 0.8 + 3 x 0.5 x 0.5 = 1.55 t, cooling 0.4 + 0.6 x 0.5 = 0.7 MWh,
+    /// off-site water (7.6 L/kWh) 15.2 + 11.4 m3; energy 3.5 MWh; load factor (3.5 / 1.5) / 3.
+    #[test]
+    fn a_partial_last_hour_averages_its_steps_and_counts_its_fraction() {
+        let mut m = meter(90, Some(7.6), None);
+        for k in 0..90 {
+            let f = if k < 60 {
+                fig(1.6e6, 2e6)
+            } else {
+                fig(2.4e6, 3e6)
+            };
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(5400, None, &[], &mut s);
+        assert_eq!((row(&h, 0, M_FACILITY), row(&h, 1, M_FACILITY)), (2.0, 3.0));
+        assert_eq!(row(&h, 1, M_IT_TOTAL), 2.4);
+        close(f64::from(row(&h, 1, M_CO2)), 0.75, 1e-7, "CO2 row");
+        close(
+            f64::from(row(&h, 1, M_WATER_OFF)),
+            11.4,
+            1e-6,
+            "off-site water row",
+        );
+        close(s.co2_t, 1.55, 1e-12, "CO2 t");
+        close(s.cooling_mwh, 0.7, 1e-12, "cooling MWh");
+        close(s.water_offsite_m3, 26.6, 1e-12, "off-site m3");
+        close(s.energy_mwh, 3.5, 1e-12, "MWh");
+        close(s.it_energy_mwh, 2.8, 1e-12, "IT MWh");
+        assert_eq!(s.peak_mw, 3.0);
+        close(s.load_factor, 3.5 / 1.5 / 3.0, 1e-12, "load factor");
+        close(s.ramp_up_hour_mw, 1.0, 1e-12, "hour 1 to the partial hour");
+    }
+
+    /// Fixed water over whole hours: off-site = facility kWh x 7.6 L, on-site as recorded.
+    #[test]
+    fn fixed_water_counts_each_hour() {
+        let w = FixedWater {
+            onsite_l_per_it_kwh: 1.8,
+            offsite_l_per_kwh: 7.6,
+        };
+        let mut m = meter(120, None, Some(w));
+        for _ in 0..120 {
+            let mut f = fig(2e6, 2.5e6);
+            f.onsite_water_l = 2e6 * 60.0 / 3.6e6 * 1.8;
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        close(
+            f64::from(row(&h, 0, M_WATER_OFF)),
+            19.0,
+            1e-6,
+            "2,500 kWh x 7.6 L",
+        );
+        close(s.water_offsite_m3, 38.0, 1e-12, "off-site m3");
+        close(
+            s.water_onsite_m3,
+            4000.0 * 1.8 / 1000.0,
+            1e-12,
+            "on-site m3",
+        );
+        close(s.wue_l_per_kwh, 1.8, 1e-12, "WUE");
+    }
+}

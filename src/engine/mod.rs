@@ -406,3 +406,53 @@ fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) 
     sum.pool_idle_unallocated_mwh = m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
     sum.idle_unallocated_mwh = sum.pool_idle_unallocated_mwh.iter().sum();
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Small studies for the layers' unit tests, resolved from run-file text, and an event
+    //! pump that applies each due event at its own time.
+
+    use super::events::{Event, EventQueue};
+    use crate::study::Scenario;
+
+    /// Resolves a run file given as text (no files outside the built-in library are read).
+    pub fn scenario(text: &str) -> Scenario {
+        let lib = crate::library::Library::builtin().expect("built-in library");
+        Scenario::from_source(
+            &crate::error::Source::new("t.toml", text),
+            "t",
+            std::path::Path::new("."),
+            &lib,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A queue holding the events a layer scheduled up front.
+    pub fn queue(pending: Vec<(u64, Event)>) -> EventQueue {
+        let mut q = EventQueue::with_capacity(pending.len() + 16);
+        for (t, e) in pending {
+            q.push(t, e);
+        }
+        q
+    }
+
+    /// Applies every event due at or before `until`, each at its own time, with `apply`.
+    pub fn pump(
+        q: &mut EventQueue,
+        until: u64,
+        mut apply: impl FnMut(Event, u64, &mut EventQueue),
+    ) {
+        while let Some((t, e)) = q.pop_due(until) {
+            apply(e, t, q);
+        }
+    }
+
+    /// `|a - b| <= tol * max(1, |b|)`, with both figures in the message.
+    #[track_caller]
+    pub fn close(a: f64, b: f64, tol: f64, what: &str) {
+        assert!(
+            (a - b).abs() <= tol * b.abs().max(1.0),
+            "{what}: got {a}, expected {b} (tolerance {tol})"
+        );
+    }
+}

@@ -386,3 +386,182 @@ fn slot_utilisation(tr: &Training, s: &JobSlot) -> f64 {
         tr.utilisation
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{close, pump, queue};
+
+    /// One job of 64 accelerators (the whole pool) at utilisation 0.9, 10,000 s long (cv 0),
+    /// checkpointing every 3,600 s for 300 s at 0.15, submitted at t = 100 (or back to back
+    /// with 500-s gaps from t = 0 when continuous).
+    fn job(continuous: bool) -> Training {
+        Training {
+            name: "j".into(),
+            pool: 0,
+            job_accelerators: 64.0,
+            utilisation: 0.9,
+            duration_s: 10_000.0,
+            duration_cv: 0.0,
+            start_s: if continuous { vec![] } else { vec![100] },
+            jobs_per_year: 0.0,
+            continuous,
+            gap_s: 500,
+            checkpoint_interval_s: 3600,
+            checkpoint_duration_s: 300,
+            checkpoint_utilisation: 0.15,
+            max_concurrent: 1,
+        }
+    }
+
+    const RUN: f64 = 64.0 * 0.9;
+    const CKPT: f64 = 64.0 * 0.15;
+
+    fn layer(models: &[Training]) -> (TrainingLayer, EventQueue) {
+        let mut pending = Vec::new();
+        let tl = TrainingLayer::new(models, vec![64.0], 1, 0, 100_000, &mut pending);
+        (tl, queue(pending))
+    }
+
+    fn advance(tl: &mut TrainingLayer, m: &[Training], q: &mut EventQueue, until: u64) {
+        pump(q, until, |e, t, q| tl.on_event(m, e, t, q));
+    }
+
+    /// Busy 57.6 while computing and 9.6 while checkpointing (3,700-4,000 and 7,300-7,600:
+    /// checkpoints every 3,600 s from the start, start to start); ends at exactly 100 + 10,000.
+    #[test]
+    fn job_runs_checkpoints_and_ends_at_its_duration() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        let at = |t: u64, busy: f64, tl: &mut TrainingLayer, q: &mut EventQueue| {
+            advance(tl, &m, q, t);
+            close(tl.busy[0], busy, 1e-12, &format!("busy at {t} s"));
+        };
+        at(99, 0.0, &mut tl, &mut q);
+        assert!(tl.jobs.is_empty());
+        at(100, RUN, &mut tl, &mut q);
+        at(3699, RUN, &mut tl, &mut q);
+        at(3700, CKPT, &mut tl, &mut q);
+        at(3999, CKPT, &mut tl, &mut q);
+        at(4000, RUN, &mut tl, &mut q);
+        at(7299, RUN, &mut tl, &mut q);
+        at(7300, CKPT, &mut tl, &mut q);
+        at(7600, RUN, &mut tl, &mut q);
+        at(10_099, RUN, &mut tl, &mut q);
+        assert_eq!(tl.jobs[0].end_s, None);
+        at(10_100, 0.0, &mut tl, &mut q);
+        let r = &tl.jobs[0];
+        assert_eq!((r.start_s, r.end_s, r.completed), (100, Some(10_100), true));
+        assert_eq!(
+            (r.training, r.job, r.accelerators, r.restarts),
+            (0, 1, 64.0, 0)
+        );
+        assert_eq!(tl.jobs_completed, 1);
+    }
+
+    /// Continuous: job 1 at 0-10,000, job 2 submitted and started 500 s later.
+    #[test]
+    fn continuous_training_restarts_after_its_gap() {
+        let m = [job(true)];
+        let (mut tl, mut q) = layer(&m);
+        advance(&mut tl, &m, &mut q, 0);
+        close(tl.busy[0], RUN, 1e-12, "job 1 busy");
+        advance(&mut tl, &m, &mut q, 10_499);
+        assert_eq!(tl.jobs.len(), 1);
+        assert_eq!(tl.jobs[0].end_s, Some(10_000));
+        assert_eq!(tl.busy[0], 0.0);
+        advance(&mut tl, &m, &mut q, 10_500);
+        assert_eq!(tl.jobs.len(), 2);
+        assert_eq!((tl.jobs[1].job, tl.jobs[1].start_s), (2, 10_500));
+        close(tl.busy[0], RUN, 1e-12, "job 2 busy");
+        advance(&mut tl, &m, &mut q, 20_500);
+        assert_eq!(tl.jobs[1].end_s, Some(20_500));
+        assert_eq!(tl.jobs_completed, 2);
+    }
+
+    /// A server fails at 5,000 s in a pool the job fills (a hit is certain): 1,000 s of progress
+    /// since the checkpoint at 4,000 is lost, the restart takes 600 s at checkpoint power, and
+    /// the end moves from 10,100 to 10,100 + 1,000 + 600 = 11,700.
+    #[test]
+    fn a_failure_under_the_job_restarts_it_and_moves_its_end() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        advance(&mut tl, &m, &mut q, 5000);
+        let hits = FailureHits {
+            new_failed_acc: &[8.0],
+            new_failed_servers: &[1.0],
+            working_acc: &[56.0],
+            restart_s: 600,
+        };
+        tl.on_failures(&m, &hits, 5000, &mut q);
+        assert_eq!((tl.interruptions, tl.jobs[0].restarts), (1, 1));
+        close(tl.lost_acc_s, 1000.0 * 64.0 * 0.9, 1e-12, "lost acc-s");
+        close(tl.busy[0], CKPT, 1e-12, "busy while restarting");
+        advance(&mut tl, &m, &mut q, 5599);
+        close(tl.busy[0], CKPT, 1e-12, "busy while restarting");
+        advance(&mut tl, &m, &mut q, 5600);
+        close(tl.busy[0], RUN, 1e-12, "busy after the restart");
+        advance(&mut tl, &m, &mut q, 11_699);
+        assert_eq!(tl.jobs[0].end_s, None);
+        advance(&mut tl, &m, &mut q, 11_700);
+        assert_eq!(tl.jobs[0].end_s, Some(11_700));
+        assert!(tl.jobs[0].completed);
+    }
+
+    /// A failure elsewhere in a bigger pool misses the job when the failed servers are none of
+    /// its own: with no failed accelerators on its pool nothing happens.
+    #[test]
+    fn no_failure_on_the_pool_leaves_jobs_alone() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        advance(&mut tl, &m, &mut q, 5000);
+        let hits = FailureHits {
+            new_failed_acc: &[0.0],
+            new_failed_servers: &[0.0],
+            working_acc: &[64.0],
+            restart_s: 600,
+        };
+        tl.on_failures(&m, &hits, 5000, &mut q);
+        assert_eq!((tl.interruptions, tl.jobs[0].restarts), (0, 0));
+        advance(&mut tl, &m, &mut q, 10_100);
+        assert_eq!(tl.jobs[0].end_s, Some(10_100));
+    }
+
+    /// Demand response pauses the running job twice for 30 s: it ends 60 s later. A pause
+    /// before the job starts moves nothing.
+    #[test]
+    fn pause_extends_running_jobs_only() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        advance(&mut tl, &m, &mut q, 50);
+        tl.pause(1000);
+        advance(&mut tl, &m, &mut q, 200);
+        tl.pause(30);
+        tl.pause(30);
+        advance(&mut tl, &m, &mut q, 10_159);
+        assert_eq!(tl.jobs[0].end_s, None);
+        advance(&mut tl, &m, &mut q, 10_160);
+        assert_eq!(tl.jobs[0].end_s, Some(10_160));
+    }
+
+    /// A running job holds its 64 accelerators and, served 75 % of what it asked, keeps busy
+    /// 0.75 x 57.6; the missing quarter over a 60-s step is recorded as shed work.
+    #[test]
+    fn claims_hold_the_job_and_record_what_it_did_not_get() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        advance(&mut tl, &m, &mut q, 100);
+        let mut out = [Claim::default()];
+        tl.claims(&m, &[0.75], 60.0, &mut out);
+        assert_eq!(out[0].held, 64.0);
+        close(out[0].weight, 0.75 * RUN, 1e-12, "weight");
+        close(
+            tl.jobs[0].shed_acc_s,
+            0.25 * RUN * 60.0,
+            1e-12,
+            "shed acc-s",
+        );
+        tl.meter_jobs(&[5000.0], 60.0);
+        close(tl.jobs[0].energy_j, 300_000.0, 1e-12, "job energy J");
+    }
+}

@@ -570,3 +570,371 @@ fn episodes(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{close, scenario};
+    use crate::study::Scenario;
+
+    /// Pool "a": 10 DGX H100 (80 accelerators, capacity 80): two consumer classes of 1
+    /// accelerator-second per request (no spread; ~3,000 and ~1,000 requests a 60-s step, a
+    /// queue bound of 1 s of capacity = 80 acc-s), two twins of 20 and 10 accelerators at 0.5,
+    /// a training. The defense mission (8 accelerators at 0.5, no redundancy: demand 4) must sit
+    /// on its own enclave; the tests move it onto pool "a" to see the priority order.
+    const STUDY: &str = r#"
+name = "t"
+horizon_hours = 24
+step_s = 60
+seed = 7
+trials = 1
+
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+
+[[site.group]]
+name = "enclave"
+server = "DGX-H100"
+count = 2
+
+[[consumer]]
+name = "big"
+pool = "a"
+requests_per_day = 4.32e6
+acc_s_per_request = 1.0
+work_cv = 0.0
+max_queue_s = 1.0
+
+[[consumer]]
+name = "small"
+pool = "a"
+requests_per_day = 1.44e6
+acc_s_per_request = 1.0
+work_cv = 0.0
+max_queue_s = 1.0
+
+[[twin]]
+name = "t1"
+pool = "a"
+allocation = 0.25
+base_utilisation = 0.5
+
+[[twin]]
+name = "t2"
+pool = "a"
+allocation = 0.125
+base_utilisation = 0.5
+
+[[training]]
+name = "tr"
+pool = "a"
+accelerators = 40
+duration_days = 1
+start_days = [0]
+
+[[defense]]
+name = "d"
+pool = "enclave"
+accelerators = 8
+utilisation = 0.5
+
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+    const CON: usize = Sector::Consumer as usize;
+    const DT: f64 = 60.0;
+
+    fn study() -> (Scenario, Vec<Defense>, usize) {
+        let sc = scenario(STUDY);
+        let a = sc.fleet.pool_index("a").unwrap();
+        assert_eq!(sc.fleet.pools[a].capacity, 80.0, "10 servers x 8 H100");
+        let mut defenses = sc.defenses.clone();
+        for d in &mut defenses {
+            d.pool = a;
+        }
+        (sc, defenses, a)
+    }
+
+    fn models<'a>(sc: &'a Scenario, defenses: &'a [Defense], a: usize) -> WorkloadModels<'a> {
+        WorkloadModels {
+            consumers: &sc.consumers,
+            twins: &sc.twins,
+            defenses,
+            training_pools: vec![a],
+        }
+    }
+
+    fn fresh(a: usize, capacity: f64) -> Vec<PoolStep> {
+        let mut pools = vec![PoolStep::default(); 2];
+        pools[a] = PoolStep::fresh(capacity, 1.0 / capacity);
+        pools
+    }
+
+    fn clock(step: u64) -> StepClock {
+        StepClock {
+            t: SimTime(step * 60),
+            dt: 60,
+            week_step: step as usize,
+        }
+    }
+
+    fn claims(w: &mut Workloads, wm: &WorkloadModels, pools: &[PoolStep]) -> f64 {
+        let mut out = vec![Claim::default(); 5];
+        w.claims(wm, pools, DT, &mut out)
+    }
+
+    /// Capacity 80: defense 4, twins 10 + 5, training asks 30 and gets it; the consumers share
+    /// the remaining 31 (1,860 acc-s a step) in proportion to their demand.
+    #[test]
+    fn serves_in_priority_order_and_consumers_in_proportion() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let ps = &pools[a];
+        assert_eq!(ps.busy[Sector::Defense as usize], 4.0);
+        assert_eq!(ps.busy[Sector::Industrial as usize], 15.0);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (10.0, 5.0));
+        assert_eq!(ps.busy[Sector::Training as usize], 30.0);
+        assert_eq!(w.training_served[0], 30.0);
+        let (d0, d1) = (w.consumers[0].demand, w.consumers[1].demand);
+        assert!(
+            d0 + d1 > 1860.0,
+            "demand {d0} + {d1} must exceed what is left"
+        );
+        close(ps.busy[CON], 31.0, 1e-12, "consumer busy = what is left");
+        close(
+            w.consumers[0].served + w.consumers[1].served,
+            1860.0,
+            1e-12,
+            "served",
+        );
+        close(w.consumers[0].served, d0 * 1860.0 / (d0 + d1), 1e-12, "big");
+        close(
+            w.consumers[1].served,
+            d1 * 1860.0 / (d0 + d1),
+            1e-12,
+            "small",
+        );
+        close(ps.consumer_share, 1860.0 / (d0 + d1), 1e-12, "share");
+        assert_eq!(w.defense_unserved_acc_s, 0.0);
+    }
+
+    /// Capacity 12: defense 4, the first twin gets the 8 left of its 10, the second twin,
+    /// training and the consumers nothing. Capacity 3: defense gets 3 of its 4; the missing
+    /// 1 x 60 s is counted unserved.
+    #[test]
+    fn a_short_pool_serves_the_higher_priorities_first() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 12.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let ps = &pools[a];
+        assert_eq!(ps.busy, [0.0, 8.0, 0.0, 4.0]);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (8.0, 0.0));
+        assert_eq!(w.training_served[0], 0.0);
+        assert!(w.consumers[0].demand > 0.0);
+        assert_eq!(w.consumers[0].served + w.consumers[1].served, 0.0);
+
+        let mut pools = fresh(a, 3.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), false);
+        assert_eq!(pools[a].busy, [0.0, 0.0, 0.0, 3.0]);
+        close(
+            w.defense_unserved_acc_s,
+            60.0,
+            1e-12,
+            "unserved defense acc-s",
+        );
+    }
+
+    /// Whole requests are conserved over 40 steps that queue, drop, hold (demand response) and
+    /// re-queue (a cap): arrived = served + dropped + still queued or held, per class.
+    #[test]
+    fn request_counts_are_conserved() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        for step in 0..40u64 {
+            let dr = (10..15).contains(&step);
+            let mut pools = fresh(a, 80.0);
+            w.serve(&wm, &[30.0], &mut pools, clock(step), dr);
+            if dr {
+                pools[a].busy[CON] *= 0.5;
+                pools[a].after_dr_busy = pools[a].busy;
+                let cut = Curtailment {
+                    dr_consumer: true,
+                    ..Curtailment::default()
+                };
+                w.apply_curtailment(&wm, &cut, &mut pools, DT);
+            }
+            if step == 20 {
+                pools[a].busy[CON] *= 0.6;
+                let cut = Curtailment {
+                    cap_consumer: true,
+                    ..Curtailment::default()
+                };
+                w.apply_curtailment(&wm, &cut, &mut pools, DT);
+            }
+            claims(&mut w, &wm, &pools);
+            for (i, cs) in w.consumers.iter().enumerate() {
+                let pending = cs.queue_n + cs.held_n;
+                assert_eq!(
+                    pending.fract(),
+                    0.0,
+                    "class {i} step {step}: whole requests"
+                );
+                assert_eq!(
+                    cs.arrived,
+                    cs.served_total + cs.dropped_total + pending as u64,
+                    "class {i} step {step}"
+                );
+            }
+        }
+        for cs in &w.consumers {
+            assert!(cs.arrived > 30_000 && cs.served_total > 0 && cs.dropped_total > 0);
+        }
+    }
+
+    /// Demand response sheds half the consumer service: that work is held (not queued) while
+    /// the event lasts and joins the queue at the first step after it.
+    #[test]
+    fn demand_response_holds_consumer_work_until_the_event_ends() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), true);
+        let before: Vec<(f64, f64, f64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.served, c.served_n, c.queue))
+            .collect();
+        pools[a].busy[CON] *= 0.5;
+        pools[a].after_dr_busy = pools[a].busy;
+        let cut = Curtailment {
+            dr_consumer: true,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        for (cs, &(served, served_n, queue)) in w.consumers.iter().zip(&before) {
+            close(cs.held, served * 0.5, 1e-12, "held work");
+            close(cs.served, served * 0.5, 1e-12, "served work");
+            // Half the served requests, rounded (an odd count may round either way).
+            assert_eq!(cs.held_n.fract(), 0.0);
+            assert!((cs.held_n - served_n * 0.5).abs() <= 0.5, "held requests");
+            assert_eq!(cs.queue, queue, "the queue does not take held work");
+        }
+        claims(&mut w, &wm, &pools);
+        // Still in the event: held work stays held; the step's demand is queue + arrivals.
+        let s1: Vec<(f64, f64, u64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.queue, c.held, c.arrived))
+            .collect();
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), true);
+        for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s1) {
+            assert!(h > 0.0);
+            assert_eq!(cs.held, h);
+            close(
+                cs.demand,
+                q + (cs.arrived - arr) as f64,
+                1e-12,
+                "demand in event",
+            );
+        }
+        claims(&mut w, &wm, &pools);
+        // The event is over: the held work is released into the queue (the rebound).
+        let s2: Vec<(f64, f64, u64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.queue, c.held, c.arrived))
+            .collect();
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(2), false);
+        for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s2) {
+            assert_eq!((cs.held, cs.held_n), (0.0, 0.0));
+            close(
+                cs.demand,
+                q + h + (cs.arrived - arr) as f64,
+                1e-12,
+                "demand after",
+            );
+        }
+    }
+
+    /// A cap sheds 40 % of the consumer service: the work goes straight back to the queues.
+    #[test]
+    fn a_cap_requeues_consumer_work_at_once() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let before: Vec<(f64, f64, f64, f64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.served, c.served_n, c.queue, c.queue_n))
+            .collect();
+        pools[a].busy[CON] *= 0.6;
+        let cut = Curtailment {
+            cap_consumer: true,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        for (cs, &(served, served_n, queue, queue_n)) in w.consumers.iter().zip(&before) {
+            close(cs.queue, queue + 0.4 * served, 1e-12, "queue");
+            close(cs.served, 0.6 * served, 1e-12, "served");
+            assert_eq!(cs.queue_n, queue_n + (0.4 * served_n).round());
+            assert_eq!((cs.held, cs.held_n), (0.0, 0.0));
+        }
+    }
+
+    /// 600 acc-s of twin work deferred: 400 to the 20-accelerator twin, 200 to the 10-one;
+    /// caught up on spare capacity at the first step outside the event, not during it.
+    #[test]
+    fn twin_backlog_splits_by_accelerators_and_is_caught_up_after_the_event() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(0), true);
+        let cut = Curtailment {
+            twin_backlog_acc_s: 600.0,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        close(w.twins[0].backlog, 400.0, 1e-12, "twin 1 backlog");
+        close(w.twins[1].backlog, 200.0, 1e-12, "twin 2 backlog");
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(1), true);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (10.0, 5.0));
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(2), false);
+        close(
+            w.twins[0].served,
+            10.0 + 400.0 / 60.0,
+            1e-12,
+            "twin 1 catch-up",
+        );
+        close(
+            w.twins[1].served,
+            5.0 + 200.0 / 60.0,
+            1e-12,
+            "twin 2 catch-up",
+        );
+        assert!(w.twins[0].backlog.abs() < 1e-9 && w.twins[1].backlog.abs() < 1e-9);
+        close(
+            pools[a].busy[Sector::Industrial as usize],
+            15.0 + 10.0,
+            1e-12,
+            "industrial busy",
+        );
+    }
+}
