@@ -325,9 +325,13 @@ fn with_lines(y: Range<f64>, lines: &[RefLine]) -> Range<f64> {
     let top = lines
         .iter()
         .map(|l| l.value)
-        .filter(|&v| v.is_finite() && v > y.end && v <= 1.5 * y.end)
-        .fold(y.end, f64::max);
-    if top > y.end { y.start..top * 1.06 } else { y }
+        .filter(|&v| v.is_finite() && v > y.end - 0.04 * (y.end - y.start) && v <= 1.5 * y.end)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if top * 1.06 > y.end {
+        y.start..top * 1.06
+    } else {
+        y
+    }
 }
 
 /// " Off the scale: import limit 900 MW." for the lines `with_lines` left out, else "".
@@ -463,7 +467,7 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
 
     let title = format!(
         "Facility power through {} — {}",
-        if ctx.is_year() {
+        if ctx.is_year() && ctx.period_text().starts_with("Year ") {
             "the year"
         } else {
             "the study"
@@ -940,8 +944,13 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
             _ => m.label.clone(),
         })
         .collect();
-    // Drop the year from all but the first bar and January when every bar has one.
-    let labels = shorten_month_labels(labels);
+    // Drop the year from all but the first bar and January when every bar has one; on long
+    // studies label only every 3rd, 6th or 12th month so the labels do not run into each other.
+    let labels = if n > 18 {
+        thin_month_labels(labels)
+    } else {
+        shorten_month_labels(labels)
+    };
 
     let title = format!("Monthly energy by sector — {}", ctx.run);
     let mut subtitle = format!("{}; {source}", ctx.period_text());
@@ -977,7 +986,9 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
         ));
     }
     push_sector_legend(&mut items, &layers, &present);
-    items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
+    if n <= 40 {
+        items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
+    }
 
     let ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
     // At least four bar slots, so one or two months do not become slabs.
@@ -1010,6 +1021,9 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
                 base += v;
             }
             chart.draw_series(bars)?;
+            if n > 40 {
+                continue; // too many bars for their numbers to fit
+            }
             let label_style =
                 font(if n > 18 { 13.0 } else { 15.0 }).pos(Pos::new(HPos::Center, VPos::Bottom));
             chart.draw_series(std::iter::once(
@@ -1031,6 +1045,36 @@ fn bar_number(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// Labels for more than 18 bars: only every 3rd month (6th beyond 40 bars, 12th beyond 80),
+/// counted from January, keep a label; the first kept label and each January carry the year.
+fn thin_month_labels(labels: Vec<String>) -> Vec<String> {
+    let step = match labels.len() {
+        0..=40 => 3,
+        41..=80 => 6,
+        _ => 12,
+    };
+    let month_of = |l: &str| (1..=12u32).find(|&m| l.starts_with(super::data::month_abbr(m)));
+    let mut first = true;
+    labels
+        .iter()
+        .map(|l| match month_of(l) {
+            Some(m) if (m - 1) % step == 0 => {
+                let keep_year = first || m == 1;
+                first = false;
+                if keep_year {
+                    l.clone()
+                } else {
+                    l.split_once(' ').map_or(l.clone(), |(m, rest)| {
+                        format!("{m}{}", if rest.ends_with('*') { "*" } else { "" })
+                    })
+                }
+            }
+            Some(_) => String::new(),
+            None => l.clone(),
+        })
+        .collect()
 }
 
 /// `Jan 2025, Feb 2025, ...` becomes `Jan 2025, Feb, ...`: the year only on the first bar and on

@@ -715,7 +715,7 @@ mod tests {
 pub(super) struct Study {
     /// The run's `name`.
     pub run: Option<String>,
-    /// For a sweep variant: `path = value` of each swept parameter, in the sweep's order.
+    /// For a sweep variant: `path = value` of each swept parameter, sorted by path.
     pub swept: Vec<String>,
     /// `[grid] import_limit_mw`.
     pub import_limit_mw: Option<f64>,
