@@ -700,7 +700,7 @@ mod tests {
         let names = sc.parameter_names();
         let summary = TrialSummary {
             trial: 7,
-            energy_mwh: 1234.567_89,
+            energy_mwh: 1_234.567_89,
             it_energy_mwh: 1000.0,
             peak_mw: 88.123_456,
             load_factor: 0.712_345_6,
