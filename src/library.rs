@@ -787,3 +787,104 @@ pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ACC: &str = "[[accelerator]]\nname = \"T-1\"\ntdp_w = 500.0\nidle_w = 50.0\nprefill_tokens_per_s = 1000.0\ndecode_tokens_per_s = 100.0\ncap_curve = [[0.5, 0.7], [1.0, 1.0]]\n";
+    const SRV: &str = "[[server]]\nname = \"S-4\"\naccelerator = \"T-1\"\naccelerators = 4\nhost_idle_w = 300.0\nhost_max_w = 1200.0\n";
+
+    fn user_lib(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Library>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write model file");
+        }
+        let lib = Library::load(Some(dir.path()));
+        (dir, lib)
+    }
+
+    #[test]
+    fn server_peak_is_accelerators_at_tdp_plus_the_host_by_hand() {
+        let (_d, lib) = user_lib(&[("accelerators.toml", ACC), ("servers.toml", SRV)]);
+        let lib = lib.expect("library");
+        let s = lib.server("S-4").expect("user server");
+        // 4 x 500 W + 1200 W host.
+        assert_eq!(lib.server_peak_w(s), 3200.0);
+        // The built-in DGX H100 as its comment states: 8 x 700 + 4600 = 10,200 W.
+        let dgx = lib.server("DGX-H100").expect("built-in server");
+        assert_eq!(lib.server_peak_w(dgx), 10_200.0);
+        // Built-in entries stay next to the user's.
+        assert!(lib.accelerator("H100-SXM").is_some() && lib.accelerator("T-1").is_some());
+    }
+
+    #[test]
+    fn a_user_entry_overrides_the_built_in_one_of_that_name() {
+        let acc = ACC.replace("\"T-1\"", "\"H100-SXM\"");
+        let (_d, lib) = user_lib(&[("accelerators.toml", &acc)]);
+        let lib = lib.expect("library");
+        assert_eq!(lib.accelerator("H100-SXM").expect("entry").tdp_w, 500.0);
+        // The built-in server that uses it now peaks at 8 x 500 + 4600.
+        let dgx = lib.server("DGX-H100").expect("built-in server");
+        assert_eq!(lib.server_peak_w(dgx), 8600.0);
+        assert_eq!(
+            lib.accelerators
+                .iter()
+                .filter(|e| e.spec.name.get_ref() == "H100-SXM")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn bad_entries_name_file_line_and_field() {
+        // idle above TDP: reported at the idle_w line (3 + 1 = line 4), not at a key that merely
+        // contains "idle_w".
+        let acc = ACC.replace("idle_w = 50.0", "idle_w = 900.0");
+        let (_d, lib) = user_lib(&[("accelerators.toml", &acc)]);
+        match lib.expect_err("idle above tdp") {
+            Error::Input {
+                file, line, field, ..
+            } => {
+                assert!(file.ends_with("accelerators.toml"), "{file}");
+                assert_eq!((line, field.as_str()), (4, "idle_w"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // A server naming an unknown accelerator: at its `accelerator` line, with the known ones.
+        let srv = SRV.replace("accelerator = \"T-1\"", "accelerator = \"T-9\"");
+        let (_d, lib) = user_lib(&[("accelerators.toml", ACC), ("servers.toml", &srv)]);
+        let err = lib.expect_err("unknown accelerator");
+        let msg = err.to_string();
+        assert!(msg.contains("T-9") && msg.contains("T-1"), "{msg}");
+        match err {
+            Error::Input { line, field, .. } => {
+                assert_eq!((line, field.as_str()), (3, "accelerator"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // A cap curve that does not end at [1, 1].
+        let acc = ACC.replace("[1.0, 1.0]]", "[0.9, 1.0]]");
+        let (_d, lib) = user_lib(&[("accelerators.toml", &acc)]);
+        assert!(
+            lib.expect_err("cap curve")
+                .to_string()
+                .contains("cap_curve")
+        );
+    }
+
+    #[test]
+    fn err_after_skips_keys_that_only_contain_the_field() {
+        let src = Source::new("f.toml", "[[server]]\nhost_idle_w = 1.0\nidle_w = 2.0\n");
+        match err_after(&src, 0, "idle_w", "bad") {
+            Error::Input { line, .. } => assert_eq!(line, 3),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(positive(&src, 0, "idle_w", 0.0).is_err());
+        assert!(positive(&src, 0, "idle_w", f64::NAN).is_err());
+        assert!(non_negative(&src, 0, "idle_w", 0.0).is_ok());
+        assert!(
+            fraction(&src, 0, "idle_w", 1.0).is_ok() && fraction(&src, 0, "idle_w", 1.01).is_err()
+        );
+    }
+}

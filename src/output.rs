@@ -638,3 +638,122 @@ mod finite_tests {
         assert_eq!(non_finite_token("{\"x\": [1, NaN]}"), Some("NaN"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TrialSummary;
+    use crate::library::Library;
+
+    #[test]
+    fn push_fixed_matches_format_and_never_writes_minus_zero() {
+        for k in -2000i32..2000 {
+            // Off the decimal ties, where round-half-away and format's half-even differ.
+            let v = f64::from(k) * 0.012_345_7 + 1.0e-9;
+            for prec in [0usize, 1, 3, 4, 6] {
+                let mut s = String::new();
+                push_fixed(&mut s, v, prec);
+                let f = format!("{v:.prec$}");
+                let f = if f.trim_start_matches(['-', '0', '.']).is_empty() {
+                    f.trim_start_matches('-').to_string()
+                } else {
+                    f
+                };
+                assert_eq!(s, f, "{v} at {prec} decimals");
+            }
+        }
+        let mut s = String::new();
+        push_fixed(&mut s, -0.000_04, 4);
+        assert_eq!(s, "0.0000");
+        // Beyond the integer path: falls back to format!.
+        let mut s = String::new();
+        push_fixed(&mut s, 1.0e17, 2);
+        assert_eq!(s, "100000000000000000.00");
+    }
+
+    #[test]
+    fn metric_precision_follows_the_unit() {
+        assert_eq!(precision("facility_mw"), 4);
+        assert_eq!(precision("outdoor_drybulb_c"), 2);
+        assert_eq!(precision("water_onsite_m3"), 3);
+        assert_eq!(precision("throttled_acc_h"), 3);
+        assert_eq!(precision("requests_served"), 1);
+    }
+
+    #[test]
+    fn trials_csv_columns_and_precision_on_a_tiny_result() {
+        let lib = Library::builtin().expect("library");
+        let sc = Scenario::default_study(&lib).expect("default study");
+        let names = sc.parameter_names();
+        let summary = TrialSummary {
+            trial: 7,
+            energy_mwh: 1_234.567_89,
+            it_energy_mwh: 1000.0,
+            peak_mw: 88.123_456,
+            load_factor: 0.712_345_6,
+            pue: 1.234_567_8,
+            requests_arrived: 1.0e9 + 0.4,
+            cooling_mwh: 150.000_04,
+            params: (0..names.len()).map(|i| 1.0 + i as f64 / 3.0).collect(),
+            ..TrialSummary::default()
+        };
+        let csv = trials_csv(
+            &sc,
+            &[TrialResult {
+                hourly: Vec::new(),
+                summary,
+            }],
+        );
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let row: Vec<&str> = lines.next().expect("row").split(',').collect();
+        assert!(lines.next().is_none());
+        assert_eq!(header.len(), row.len(), "{header:?}\n{row:?}");
+        assert_eq!(
+            &header[..7],
+            [
+                "trial",
+                "energy_mwh",
+                "it_energy_mwh",
+                "peak_mw",
+                "peak_step_mw",
+                "load_factor",
+                "pue"
+            ]
+        );
+        // The default study models the physical facility: its columns follow the base set.
+        assert!(header.contains(&"cooling_mwh") && header.contains(&"water_onsite_m3"));
+        // The sampled parameters close the row, named and at full precision.
+        assert_eq!(&header[header.len() - names.len()..], names.as_slice());
+        let cell = |name: &str| row[header.iter().position(|h| *h == name).expect(name)];
+        assert_eq!(cell("trial"), "7");
+        assert_eq!(cell("energy_mwh"), "1234.568");
+        assert_eq!(cell("peak_mw"), "88.1235");
+        assert_eq!(cell("load_factor"), "0.71235");
+        assert_eq!(cell("pue"), "1.23457");
+        assert_eq!(cell("requests_arrived"), "1000000000");
+        assert_eq!(cell("cooling_mwh"), "150.0000");
+        if let Some(last) = names.last() {
+            let v = 1.0 + (names.len() - 1) as f64 / 3.0;
+            assert_eq!(cell(last), v.to_string());
+        }
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub").join("x.csv");
+        write_atomic(&path, b"a,b\n1,2\n").expect("write");
+        write_atomic(&path, b"a\n3\n").expect("rewrite");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "a\n3\n");
+        let names: Vec<String> = std::fs::read_dir(path.parent().expect("parent"))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["x.csv"]);
+        // A path whose folder cannot be created is an error naming it.
+        let blocked = path.join("below-a-file.csv");
+        let err = write_atomic(&blocked, b"x").expect_err("not a folder");
+        assert!(err.to_string().contains("below-a-file.csv"), "{err}");
+    }
+}

@@ -687,3 +687,138 @@ pub struct PhysicsStep {
     pub inlet_max_c: f64,
     pub outdoor: WeatherHour,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facility::physics::electrical::presets;
+    use crate::facility::physics::{ElectricalChain, ThermalNode};
+    use rand::SeedableRng;
+
+    const HOT: WeatherHour = WeatherHour {
+        dry_bulb_c: 30.0,
+        wet_bulb_c: 22.0,
+        rel_humidity_pct: 50.0,
+    };
+
+    fn plant(name: &str, design_w: f64) -> CoolingPlant {
+        let lib = Library::builtin().expect("built-in library");
+        let src = lib.file("cooling", name).expect("built-in plant");
+        CoolingPlant::from_toml(&src.name, &src.text)
+            .expect("plant")
+            .with_design_capacity_w(design_w)
+    }
+
+    fn group(plant: usize, share: f64, air_cooled: bool) -> GroupCooling {
+        GroupCooling {
+            plant,
+            share,
+            class: AshraeClass::A2,
+            setpoint_c: 24.0,
+            thermal_mass_kj_per_k: 5.0e3,
+            air_cooled,
+            accelerators: 100.0,
+        }
+    }
+
+    /// Two air groups sharing one air plant, one liquid group on a liquid plant, a constant
+    /// recorded weather hour, the hyperscale chain.
+    fn site() -> PhysicsFacility {
+        PhysicsFacility {
+            weather: WeatherSource::Recorded {
+                hours: vec![HOT; 24],
+                time_zone_h: 0.0,
+            },
+            start_day_of_year: 0,
+            study_offset_s: 0,
+            groups: vec![
+                group(0, 0.6, true),
+                group(0, 0.4, true),
+                group(1, 1.0, false),
+            ],
+            plants: vec![
+                SitePlant {
+                    kind: CoolingKind::Air,
+                    name: "air-chiller-economiser".into(),
+                    plant: plant("air-chiller-economiser", 1.2e6),
+                },
+                SitePlant {
+                    kind: CoolingKind::Liquid,
+                    name: "liquid-dry-cooler".into(),
+                    plant: plant("liquid-dry-cooler", 0.6e6),
+                },
+            ],
+            units: None,
+            electrical: PreparedChain::new(
+                ElectricalChain::from_toml("hyperscale", presets::HYPERSCALE).expect("chain"),
+            ),
+            grid_water_l_per_kwh: 0.0,
+        }
+    }
+
+    fn state(f: &PhysicsFacility) -> PhysicsState {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        f.new_state(24, &mut rng, ChaCha8Rng::seed_from_u64(2))
+    }
+
+    #[test]
+    fn a_step_balances_facility_it_cooling_and_losses_by_hand() {
+        let f = site();
+        let mut st = state(&f);
+        let it = [300.0e3, 200.0e3, 400.0e3];
+        let dt = 60.0;
+        let s = f.step(&mut st, &it, 3, dt);
+        // By hand: the air plant removes both air groups' heat together (500 kW), the liquid
+        // plant the liquid group's (400 kW); the chain's losses follow from IT and cooling.
+        let air = f.plants[0].plant.evaluate(500.0e3, &HOT, dt);
+        let liquid = f.plants[1].plant.evaluate(400.0e3, &HOT, dt);
+        let cooling = air.power_w + liquid.power_w;
+        let losses = f.electrical.losses(900.0e3, cooling).total_w();
+        let p = s.power;
+        assert_eq!(p.it_w, 900.0e3);
+        assert!(
+            (p.cooling_w - cooling).abs() < 1e-6,
+            "{} vs {cooling}",
+            p.cooling_w
+        );
+        assert!(
+            (p.losses_w - losses).abs() < 1e-6,
+            "{} vs {losses}",
+            p.losses_w
+        );
+        assert!((p.facility_w - (p.it_w + p.cooling_w + p.losses_w)).abs() < 1e-6);
+        assert!(p.cooling_w > 0.0 && p.losses_w > 0.0);
+        let pue = p.facility_w / p.it_w;
+        assert!(pue > 1.0 && pue < 2.0, "PUE {pue}");
+        assert_eq!(s.outdoor, HOT);
+        assert!((s.onsite_water_l - (air.evaporated_l + liquid.evaporated_l)).abs() < 1e-9);
+        // Within capacity: nothing left unremoved, nobody throttled.
+        assert!(!s.saturated && s.heat_not_removed_w == 0.0 && s.throttled_acc == 0.0);
+        // `peek` on a fresh state gives the same facility power without advancing anything.
+        let fresh = state(&f);
+        let peeked = f.peek(&fresh, &it, 3, dt);
+        assert!(
+            (peeked - p.facility_w).abs() < 1e-6,
+            "{peeked} vs {}",
+            p.facility_w
+        );
+        assert_eq!(fresh.nodes[0].temp_c, 24.0);
+    }
+
+    #[test]
+    fn heat_beyond_the_plant_is_not_removed_and_warms_the_groups() {
+        let f = site();
+        let mut st = state(&f);
+        // 3 MW of air heat on a plant designed for 1.2 MW.
+        let it = [1.8e6, 1.2e6, 0.0];
+        let cap = f.plants[0].plant.capacity_w(&HOT);
+        let s = f.step(&mut st, &it, 0, 60.0);
+        assert!(s.saturated);
+        assert!((s.heat_not_removed_w - (3.0e6 - cap)).abs() < 1e-3);
+        let node = ThermalNode::new(24.0, 5.0e3, NODE_TIME_CONSTANT_S);
+        assert!(st.nodes[0].temp_c > node.temp_c, "{}", st.nodes[0].temp_c);
+        // Energy balance still holds when saturated.
+        let p = s.power;
+        assert!((p.facility_w - (p.it_w + p.cooling_w + p.losses_w)).abs() < 1e-6);
+    }
+}

@@ -3,17 +3,19 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{
-    Hourly, LoadDuration, Month, SECTORS, Trials, civil_from_days, date_of_hour,
+    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, civil_from_days, date_of_hour,
     months_from_hourly, weekday,
 };
 use super::draw::{
-    AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, NAVY,
-    ORANGE, SECTOR_COLOURS, SKY, Swatch, TICK_PX, VERMILLION, WIDTH, axis_range, day_label, font,
-    frame, legend, number_format, span_label, tick_labeller, time_ticks, with_unit, zone_label,
+    AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, MUTED,
+    NAVY, ORANGE, SECTOR_COLOURS, SKY, Swatch, TICK_PX, VERMILLION, WIDTH, axis_range, day_label,
+    font, font_in, frame, legend, number_format, span_label, tick_labeller, time_ticks, with_unit,
+    zone_label,
 };
 
 /// Stacking order, bottom to top, as indices into [`SECTORS`]: the steadiest loads at the bottom
@@ -25,14 +27,115 @@ const DAILY_ENVELOPE_ABOVE_H: usize = 45 * 24;
 
 /// Everything the charts share.
 pub(super) struct Context {
+    /// The run's name for titles, with a sweep variant's swept values.
     pub run: String,
     pub h: Hourly,
     pub trials: Option<Trials>,
+    /// Reference figures from `summary.json`.
+    pub study: Study,
+    /// Demand-response events of every trial (`dr_events.csv`), empty without one.
+    pub dr: Vec<DrEvent>,
+}
+
+/// Demand-response marks: colour and legend texts.
+const DR_COLOUR: RGBColor = RGBColor(204, 121, 167);
+const DR_LEGEND: &str = "Demand-response events (marks at the top; darker: in more trials)";
+const DR_SPAN_LEGEND: &str = "Demand-response event (darker: in more trials)";
+
+/// One demand-response event window with the share of trials that had it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DrMark {
+    pub start: f64,
+    pub end: f64,
+    pub share: f64,
 }
 
 impl Context {
-    pub fn new(run: String, h: Hourly, trials: Option<Trials>) -> Self {
-        Self { run, h, trials }
+    pub fn new(
+        run: String,
+        h: Hourly,
+        trials: Option<Trials>,
+        study: Study,
+        dr: Vec<DrEvent>,
+    ) -> Self {
+        Self {
+            run,
+            h,
+            trials,
+            study,
+            dr,
+        }
+    }
+
+    /// Reference lines for facility power: the grid import limit and the installed facility
+    /// capacity (IT nameplate × PUE for a fixed-PUE facility), or the installed IT nameplate
+    /// for a physical facility (whose cooling and losses come on top).
+    pub fn facility_lines(&self) -> Vec<RefLine> {
+        let mut lines = Vec::new();
+        if let Some(l) = self.study.import_limit_mw {
+            lines.push(RefLine {
+                value: l,
+                label: format!("Grid import limit {}", with_unit(l, "MW")),
+                colour: VERMILLION,
+            });
+        }
+        match (self.study.installed_it_mw, self.study.fixed_pue) {
+            (Some(it), Some(pue)) => lines.push(RefLine {
+                value: it * pue,
+                label: format!(
+                    "Installed facility capacity {} (IT {} × PUE {pue})",
+                    with_unit(it * pue, "MW"),
+                    with_unit(it, "MW")
+                ),
+                colour: MUTED,
+            }),
+            (Some(_), None) => lines.extend(self.it_line()),
+            _ => {}
+        }
+        lines
+    }
+
+    /// The installed IT capacity (nameplate peak of the fleet) as a reference line.
+    pub fn it_line(&self) -> Option<RefLine> {
+        self.study.installed_it_mw.map(|it| RefLine {
+            value: it,
+            label: format!("Installed IT capacity {}", with_unit(it, "MW")),
+            colour: MUTED,
+        })
+    }
+
+    /// The demand-response event windows overlapping `range`, one per distinct window, with
+    /// the share of trials that had it.
+    pub fn dr_marks(&self, range: &Range<f64>) -> Vec<DrMark> {
+        let trials = self
+            .trials
+            .as_ref()
+            .map_or(0, |t| t.count)
+            .max(self.dr.iter().map(|e| e.trial + 1).max().unwrap_or(0))
+            .max(1);
+        let mut windows: Vec<(f64, f64, usize)> = Vec::new();
+        for e in &self.dr {
+            let end = e.start + e.hours.max(0.25);
+            if end <= range.start || e.start >= range.end {
+                continue;
+            }
+            match windows
+                .iter_mut()
+                .find(|w| (w.0 - e.start).abs() < 1e-6 && (w.1 - end).abs() < 1e-6)
+            {
+                Some(w) => w.2 += 1,
+                None => windows.push((e.start, end, 1)),
+            }
+        }
+        windows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        windows
+            .into_iter()
+            .map(|(start, end, n)| DrMark {
+                start: start.max(range.start),
+                end: end.min(range.end),
+                share: (n as f64 / trials as f64).min(1.0),
+            })
+            .collect()
     }
 
     /// "5 trials" when `trials.csv` told us, else "the trials".
@@ -116,12 +219,193 @@ fn svg(draw: impl FnOnce(&Area<'_>) -> Result<(), DrawError>) -> Result<String, 
     Ok(buf)
 }
 
+/// Demand-response events as short marks hanging from the top of the plot (one per window,
+/// darker when more trials had it): visible at any time scale.
+fn draw_dr_marks(
+    chart: &mut Chart<'_, '_>,
+    marks: &[DrMark],
+    y: &Range<f64>,
+) -> Result<(), DrawError> {
+    let depth = 0.06 * (y.end - y.start);
+    chart.draw_series(marks.iter().map(|m| {
+        let x = 0.5 * (m.start + m.end);
+        PathElement::new(
+            vec![(x, y.end), (x, y.end - depth)],
+            DR_COLOUR.mix(0.3 + 0.7 * m.share).stroke_width(3),
+        )
+    }))?;
+    Ok(())
+}
+
+/// Demand-response events as shaded spans over their hours (darker when more trials had it).
+fn draw_dr_spans(
+    chart: &mut Chart<'_, '_>,
+    marks: &[DrMark],
+    y: &Range<f64>,
+) -> Result<(), DrawError> {
+    chart.draw_series(marks.iter().map(|m| {
+        Rectangle::new(
+            [(m.start, y.start), (m.end, y.end)],
+            DR_COLOUR.mix(0.12 + 0.28 * m.share).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
 fn mesh_colour() -> RGBColor {
     RGBColor(215, 215, 215)
 }
 
 fn light_mesh_colour() -> RGBColor {
     RGBColor(240, 240, 240)
+}
+
+/// The plot area of every chart: x on a [`KeyAxis`] (ticks chosen by the chart), y linear.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<KeyAxis, RangedCoordf64>>;
+
+/// A horizontal reference line across the plot (import limit, installed capacity), labelled at
+/// its right end.
+#[derive(Clone, Debug)]
+pub(super) struct RefLine {
+    pub value: f64,
+    pub label: String,
+    pub colour: RGBColor,
+}
+
+/// The title block of a chart: title, subtitle and legend row.
+struct Head {
+    title: String,
+    subtitle: String,
+    items: Vec<LegendItem>,
+}
+
+/// The x axis of a chart: coordinate with its ticks, tick labels, description, grid.
+struct XAxis {
+    axis: KeyAxis,
+    labels: Box<dyn Fn(&f64) -> String>,
+    desc: String,
+    grid: bool,
+}
+
+impl XAxis {
+    /// Bold ticks at `ticks` labelled `labels`, light grid lines at `light`.
+    fn keyed(
+        range: Range<f64>,
+        ticks: Vec<f64>,
+        labels: Vec<String>,
+        light: Vec<f64>,
+        desc: impl Into<String>,
+    ) -> Self {
+        Self {
+            axis: KeyAxis::new(range, ticks.clone(), light),
+            labels: Box::new(tick_labeller(ticks, labels)),
+            desc: desc.into(),
+            grid: true,
+        }
+    }
+
+    /// A numeric axis with at most `n` labelled ticks (plotters' choice) and a light line
+    /// between each pair.
+    fn numeric(range: Range<f64>, n: usize, desc: impl Into<String>) -> Self {
+        let coord: RangedCoordf64 = range.clone().into();
+        let ticks = coord.key_points(n);
+        let light = ticks.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+        Self {
+            axis: KeyAxis::new(range.clone(), ticks, light),
+            labels: Box::new(number_format(&range, n)),
+            desc: desc.into(),
+            grid: true,
+        }
+    }
+}
+
+/// The y range that also shows the reference lines lying near the data (up to 1.5 times the
+/// data's top); lines further off stay off the scale (and the chart says so).
+fn with_lines(y: Range<f64>, lines: &[RefLine]) -> Range<f64> {
+    let top = lines
+        .iter()
+        .map(|l| l.value)
+        .filter(|&v| v.is_finite() && v > y.end - 0.04 * (y.end - y.start) && v <= 1.5 * y.end)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if top * 1.06 > y.end {
+        y.start..top * 1.06
+    } else {
+        y
+    }
+}
+
+/// " Off the scale: import limit 900 MW." for the lines `with_lines` left out, else "".
+fn off_scale_note(y: &Range<f64>, lines: &[RefLine]) -> String {
+    let off: Vec<&str> = lines
+        .iter()
+        .filter(|l| !(y.start..=y.end).contains(&l.value))
+        .map(|l| l.label.as_str())
+        .collect();
+    if off.is_empty() {
+        String::new()
+    } else {
+        format!(" Off the scale: {}.", off.join("; "))
+    }
+}
+
+/// The scaffolding every chart shares: white page, title block and legend row ([`frame`]), the
+/// plot area's margins and label areas, the mesh with its fonts and grid colours, the y axis's
+/// number format, and the reference lines (drawn over the data, dashed, labelled at the right);
+/// `series` draws the data.
+fn chart(
+    head: &Head,
+    x: XAxis,
+    y: Range<f64>,
+    y_desc: &str,
+    lines: &[RefLine],
+    series: impl FnOnce(&mut Chart<'_, '_>) -> Result<(), DrawError>,
+) -> Result<String, DrawError> {
+    svg(|root| {
+        let area = frame(root, &head.title, &head.subtitle, &head.items)?;
+        let y_fmt = number_format(&y, 8);
+        let x_end = x.axis.range().end;
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(16)
+            .margin_right(50)
+            .margin_top(6)
+            .margin_bottom(10)
+            .x_label_area_size(56)
+            .y_label_area_size(84)
+            .build_cartesian_2d(x.axis, y.clone())?;
+        let mut mesh = chart.configure_mesh();
+        if !x.grid {
+            mesh.disable_x_mesh();
+        }
+        mesh.x_desc(x.desc.as_str())
+            .y_desc(y_desc)
+            .x_label_formatter(&*x.labels)
+            .y_label_formatter(&y_fmt)
+            .y_labels(8)
+            .axis_desc_style(font(AXIS_DESC_PX))
+            .label_style(font(TICK_PX))
+            .bold_line_style(mesh_colour())
+            .light_line_style(light_mesh_colour())
+            .max_light_lines(1)
+            .draw()?;
+        series(&mut chart)?;
+        let x_start = chart.x_range().start;
+        for l in lines
+            .iter()
+            .filter(|l| (y.start..=y.end).contains(&l.value))
+        {
+            chart.draw_series(DashedLineSeries::new(
+                [(x_start, l.value), (x_end, l.value)],
+                10,
+                6,
+                l.colour.stroke_width(2),
+            ))?;
+            let style = font_in(TICK_PX, l.colour).pos(Pos::new(HPos::Right, VPos::Bottom));
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x_end, l.value)) + Text::new(l.label.clone(), (-6, -4), style),
+            ))?;
+        }
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +467,7 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
 
     let title = format!(
         "Facility power through {} — {}",
-        if ctx.is_year() {
+        if ctx.is_year() && ctx.period_text().starts_with("Year ") {
             "the year"
         } else {
             "the study"
@@ -235,41 +519,37 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
         items.push(legend("Mean, hourly", Swatch::Line(NAVY, 2)));
     }
 
-    svg(|root| {
-        let area = frame(root, &title, &subtitle, &items)?;
-        let (ticks, labels) = time_ticks(&range);
-        let x_fmt = tick_labeller(ticks.clone(), labels);
-        let y_fmt = number_format(&y, 8);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(16)
-            .margin_right(50)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(KeyAxis::new(range.clone(), ticks, vec![]), y.clone())?;
-        chart
-            .configure_mesh()
-            .x_desc(ctx.axis_time())
-            .y_desc("Facility power (MW)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .y_labels(8)
-            .axis_desc_style(font(AXIS_DESC_PX))
-            .label_style(font(TICK_PX))
-            .bold_line_style(mesh_colour())
-            .light_line_style(light_mesh_colour())
-            .max_light_lines(1)
-            .draw()?;
-        chart.draw_series(std::iter::once(Polygon::new(band, band_colour.filled())))?;
-        if daily {
-            chart.draw_series(LineSeries::new(mean, BLUE.mix(0.55).stroke_width(1)))?;
-            chart.draw_series(LineSeries::new(daily_mean, NAVY.stroke_width(3)))?;
-        } else {
-            chart.draw_series(LineSeries::new(mean, NAVY.stroke_width(2)))?;
-        }
-        Ok(())
-    })
+    let lines = ctx.facility_lines();
+    let y = with_lines(y, &lines);
+    let subtitle = format!("{subtitle}{}", off_scale_note(&y, &lines));
+    let dr = ctx.dr_marks(&range);
+    if !dr.is_empty() {
+        items.push(legend(DR_LEGEND, Swatch::Line(DR_COLOUR, 3)));
+    }
+    let (ticks, labels, light) = time_ticks(&range);
+    let x = XAxis::keyed(range.clone(), ticks, labels, light, ctx.axis_time());
+    let head = Head {
+        title,
+        subtitle,
+        items,
+    };
+    chart(
+        &head,
+        x,
+        y.clone(),
+        "Facility power (MW)",
+        &lines,
+        |chart| {
+            chart.draw_series(std::iter::once(Polygon::new(band, band_colour.filled())))?;
+            if daily {
+                chart.draw_series(LineSeries::new(mean, BLUE.mix(0.55).stroke_width(1)))?;
+                chart.draw_series(LineSeries::new(daily_mean, NAVY.stroke_width(3)))?;
+            } else {
+                chart.draw_series(LineSeries::new(mean, NAVY.stroke_width(2)))?;
+            }
+            draw_dr_marks(chart, &dr, &y)
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,53 +690,42 @@ pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
     let mut items = vec![legend("Facility power (mean)", Swatch::Dashed(INK))];
     push_sector_legend(&mut items, &layers, &present);
 
-    svg(|root| {
-        let area = frame(root, &title, &subtitle, &items)?;
-        let short = range.end - range.start <= 72.0;
-        let (ticks, labels) = if short {
-            time_ticks(&range)
-        } else {
-            let days = (range.start / 24.0).ceil() as i64..=(range.end / 24.0).floor() as i64;
-            let ticks: Vec<f64> = days.map(|d| d as f64 * 24.0).collect();
-            let labels = ticks.iter().map(|&t| day_label(t, false)).collect();
-            (ticks, labels)
-        };
-        let light: Vec<f64> = if short {
-            vec![]
-        } else {
-            ((range.start / 6.0).ceil() as i64..=(range.end / 6.0).floor() as i64)
-                .map(|k| k as f64 * 6.0)
-                .filter(|t| t.rem_euclid(24.0) != 0.0)
-                .collect()
-        };
-        let x_desc = if short {
-            format!("Time ({})", zone_label(&h.offset))
-        } else {
-            format!("Day, ticks at midnight ({})", zone_label(&h.offset))
-        };
-        let x_fmt = tick_labeller(ticks.clone(), labels);
-        let y_fmt = number_format(&y, 8);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(16)
-            .margin_right(50)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(KeyAxis::new(range.clone(), ticks, light), y.clone())?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("Power (MW)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .y_labels(8)
-            .axis_desc_style(font(AXIS_DESC_PX))
-            .label_style(font(TICK_PX))
-            .bold_line_style(mesh_colour())
-            .light_line_style(light_mesh_colour())
-            .max_light_lines(1)
-            .draw()?;
+    let short = range.end - range.start <= 72.0;
+    let (ticks, labels, _) = if short {
+        time_ticks(&range)
+    } else {
+        let days = (range.start / 24.0).ceil() as i64..=(range.end / 24.0).floor() as i64;
+        let ticks: Vec<f64> = days.map(|d| d as f64 * 24.0).collect();
+        let labels = ticks.iter().map(|&t| day_label(t, false)).collect();
+        (ticks, labels, vec![])
+    };
+    let light: Vec<f64> = if short {
+        vec![]
+    } else {
+        ((range.start / 6.0).ceil() as i64..=(range.end / 6.0).floor() as i64)
+            .map(|k| k as f64 * 6.0)
+            .filter(|t| t.rem_euclid(24.0) != 0.0)
+            .collect()
+    };
+    let x_desc = if short {
+        format!("Time ({})", zone_label(&h.offset))
+    } else {
+        format!("Day, ticks at midnight ({})", zone_label(&h.offset))
+    };
+    let lines: Vec<RefLine> = ctx.it_line().into_iter().collect();
+    let y = with_lines(y, &lines);
+    let subtitle = format!("{subtitle}{}", off_scale_note(&y, &lines));
+    let dr = ctx.dr_marks(&range);
+    if !dr.is_empty() {
+        items.push(legend(DR_SPAN_LEGEND, Swatch::Patch(DR_COLOUR.mix(0.3))));
+    }
+    let x = XAxis::keyed(range.clone(), ticks, labels, light, x_desc);
+    let head = Head {
+        title,
+        subtitle,
+        items,
+    };
+    chart(&head, x, y.clone(), "Power (MW)", &lines, |chart| {
         let zeros = vec![0.0; hours.len()];
         for (k, &s) in layers.iter().enumerate() {
             let bottom = if k == 0 { &zeros } else { &tops[k - 1] };
@@ -467,6 +736,7 @@ pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
                 SECTOR_COLOURS[s].filled(),
             )))?;
         }
+        draw_dr_spans(chart, &dr, &y)?;
         chart.draw_series(DashedLineSeries::new(facility, 7, 5, INK.stroke_width(2)))?;
         Ok(())
     })
@@ -578,34 +848,20 @@ pub(super) fn load_duration(
         legend(mid_label, Swatch::Line(BLUE, 3)),
     ];
     let hours_total = h.len();
-    svg(|root| {
-        let area = frame(root, &title, &subtitle, &items)?;
-        let x_fmt = number_format(&x, 12);
-        let y_fmt = number_format(&y, 8);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(16)
-            .margin_right(50)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(x.clone(), y.clone())?;
-        chart
-            .configure_mesh()
-            .x_desc(format!(
-                "Hours at or above the power (h, of {hours_total} h in the study)"
-            ))
-            .y_desc("Facility power (MW)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_labels(12)
-            .y_labels(8)
-            .axis_desc_style(font(AXIS_DESC_PX))
-            .label_style(font(TICK_PX))
-            .bold_line_style(mesh_colour())
-            .light_line_style(light_mesh_colour())
-            .max_light_lines(1)
-            .draw()?;
+    let lines = ctx.facility_lines();
+    let y = with_lines(y, &lines);
+    let subtitle = format!("{subtitle}{}", off_scale_note(&y, &lines));
+    let x = XAxis::numeric(
+        x,
+        12,
+        format!("Hours at or above the power (h, of {hours_total} h in the study)"),
+    );
+    let head = Head {
+        title,
+        subtitle,
+        items,
+    };
+    chart(&head, x, y, "Facility power (MW)", &lines, |chart| {
         chart.draw_series(LineSeries::new(upper, VERMILLION.stroke_width(2)))?;
         chart.draw_series(LineSeries::new(mid, BLUE.stroke_width(3)))?;
         Ok(())
@@ -688,8 +944,13 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
             _ => m.label.clone(),
         })
         .collect();
-    // Drop the year from all but the first bar and January when every bar has one.
-    let labels = shorten_month_labels(labels);
+    // Drop the year from all but the first bar and January when every bar has one; on long
+    // studies label only every 3rd, 6th or 12th month so the labels do not run into each other.
+    let labels = if n > 18 {
+        thin_month_labels(labels)
+    } else {
+        shorten_month_labels(labels)
+    };
 
     let title = format!("Monthly energy by sector — {}", ctx.run);
     let mut subtitle = format!("{}; {source}", ctx.period_text());
@@ -725,38 +986,21 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
         ));
     }
     push_sector_legend(&mut items, &layers, &present);
-    items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
+    if n <= 40 {
+        items.push(legend(format!("Numbers: bar total, {unit}"), Swatch::None));
+    }
 
-    svg(|root| {
-        let area = frame(root, &title, &subtitle, &items)?;
-        let ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-        // At least four bar slots, so one or two months do not become slabs.
-        let pad = (4.0 - n as f64).max(0.0) / 2.0;
-        let x_range = -pad..n as f64 + pad;
-        let x_fmt = tick_labeller(ticks.clone(), labels);
-        let y_fmt = number_format(&y, 8);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(16)
-            .margin_right(50)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(KeyAxis::new(x_range, ticks, vec![]), y.clone())?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc("Month")
-            .y_desc(format!("Energy ({unit})"))
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .y_labels(8)
-            .axis_desc_style(font(AXIS_DESC_PX))
-            .label_style(font(TICK_PX))
-            .bold_line_style(mesh_colour())
-            .light_line_style(light_mesh_colour())
-            .max_light_lines(1)
-            .draw()?;
+    let ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+    // At least four bar slots, so one or two months do not become slabs.
+    let pad = (4.0 - n as f64).max(0.0) / 2.0;
+    let mut x = XAxis::keyed(-pad..n as f64 + pad, ticks, labels, vec![], "Month");
+    x.grid = false;
+    let head = Head {
+        title,
+        subtitle,
+        items,
+    };
+    chart(&head, x, y, &format!("Energy ({unit})"), &[], |chart| {
         let width = if n > 18 { 0.8 } else { 0.64 };
         for (i, m) in months.iter().enumerate() {
             let x0 = i as f64 + 0.5 - width / 2.0;
@@ -777,6 +1021,9 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
                 base += v;
             }
             chart.draw_series(bars)?;
+            if n > 40 {
+                continue; // too many bars for their numbers to fit
+            }
             let label_style =
                 font(if n > 18 { 13.0 } else { 15.0 }).pos(Pos::new(HPos::Center, VPos::Bottom));
             chart.draw_series(std::iter::once(
@@ -798,6 +1045,36 @@ fn bar_number(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// Labels for more than 18 bars: only every 3rd month (6th beyond 40 bars, 12th beyond 80),
+/// counted from January, keep a label; the first kept label and each January carry the year.
+fn thin_month_labels(labels: Vec<String>) -> Vec<String> {
+    let step = match labels.len() {
+        0..=40 => 3,
+        41..=80 => 6,
+        _ => 12,
+    };
+    let month_of = |l: &str| (1..=12u32).find(|&m| l.starts_with(super::data::month_abbr(m)));
+    let mut first = true;
+    labels
+        .iter()
+        .map(|l| match month_of(l) {
+            Some(m) if (m - 1) % step == 0 => {
+                let keep_year = first || m == 1;
+                first = false;
+                if keep_year {
+                    l.clone()
+                } else {
+                    l.split_once(' ').map_or(l.clone(), |(m, rest)| {
+                        format!("{m}{}", if rest.ends_with('*') { "*" } else { "" })
+                    })
+                }
+            }
+            Some(_) => String::new(),
+            None => l.clone(),
+        })
+        .collect()
 }
 
 /// `Jan 2025, Feb 2025, ...` becomes `Jan 2025, Feb, ...`: the year only on the first bar and on
@@ -889,39 +1166,27 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
         .collect();
     items.push(legend("Average per 1 °C bin", Swatch::Line(INK, 3)));
 
-    Some(svg(|root| {
-        let area = frame(root, &title, &subtitle, &items)?;
-        let x_fmt = number_format(&x, 14);
-        let y_fmt = number_format(&y, 8);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(16)
-            .margin_right(50)
-            .margin_top(6)
-            .margin_bottom(10)
-            .x_label_area_size(56)
-            .y_label_area_size(84)
-            .build_cartesian_2d(x.clone(), y.clone())?;
-        chart
-            .configure_mesh()
-            .x_desc("Outdoor dry-bulb temperature (°C)")
-            .y_desc("PUE (facility power ÷ IT power)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_labels(14)
-            .y_labels(8)
-            .axis_desc_style(font(AXIS_DESC_PX))
-            .label_style(font(TICK_PX))
-            .bold_line_style(mesh_colour())
-            .light_line_style(light_mesh_colour())
-            .max_light_lines(1)
-            .draw()?;
-        for (s, (_, colour)) in SEASONS.iter().enumerate() {
-            let style = colour.mix(0.5).filled();
-            chart.draw_series(dots[s].iter().map(|&p| Circle::new(p, 2, style)))?;
-        }
-        chart.draw_series(LineSeries::new(curve, INK.stroke_width(3)))?;
-        Ok(())
-    }))
+    let head = Head {
+        title,
+        subtitle,
+        items,
+    };
+    let x = XAxis::numeric(x, 14, "Outdoor dry-bulb temperature (°C)");
+    Some(chart(
+        &head,
+        x,
+        y,
+        "PUE (facility power ÷ IT power)",
+        &[],
+        |chart| {
+            for (s, (_, colour)) in SEASONS.iter().enumerate() {
+                let style = colour.mix(0.5).filled();
+                chart.draw_series(dots[s].iter().map(|&p| Circle::new(p, 2, style)))?;
+            }
+            chart.draw_series(LineSeries::new(curve, INK.stroke_width(3)))?;
+            Ok(())
+        },
+    ))
 }
 
 /// Legend entries for the stacked sectors (top of the stack first) and a note naming the

@@ -703,3 +703,132 @@ mod tests {
         assert_eq!(month_label("7"), "Jul");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// summary.json and dr_events.csv: what the titles and reference lines need
+// ---------------------------------------------------------------------------------------------
+
+/// What the charts take from `summary.json` besides the data: the run's name, a sweep variant's
+/// swept values, and the capacities to draw as reference lines. All optional (a folder from an
+/// older version, or written by hand, has none of them).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Study {
+    /// The run's `name`.
+    pub run: Option<String>,
+    /// For a sweep variant: `path = value` of each swept parameter, sorted by path.
+    pub swept: Vec<String>,
+    /// `[grid] import_limit_mw`.
+    pub import_limit_mw: Option<f64>,
+    /// Installed IT capacity (nameplate peak of the fleet), MW.
+    pub installed_it_mw: Option<f64>,
+    /// A fixed-PUE facility's PUE (installed facility capacity = IT × PUE).
+    pub fixed_pue: Option<f64>,
+}
+
+/// Reads `summary.json` when present; `Ok(default)` when absent. A file that is not JSON is an
+/// error naming it.
+pub(super) fn read_study(path: &Path) -> Result<Study, PlotError> {
+    if !path.exists() {
+        return Ok(Study::default());
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| PlotError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| PlotError::Csv {
+        path: path.to_path_buf(),
+        line: Some(e.line() as u64),
+        message: format!("expected the run's summary (JSON): {e}"),
+    })?;
+    let num = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_f64);
+    let config = v.get("config");
+    let at = |path: &str| config.and_then(|c| json_path(c, path));
+    let mut swept = Vec::new();
+    if let Some(serde_json::Value::Object(sweep)) = config.and_then(|c| c.get("sweep")) {
+        for key in sweep.keys() {
+            if let Some(value) = at(key) {
+                swept.push(format!("{key} = {}", json_value_text(value)));
+            }
+        }
+    }
+    let fixed_pue = match at("facility.kind").and_then(|k| k.as_str()) {
+        Some("fixed") => num(at("facility.pue")),
+        _ => None,
+    };
+    Ok(Study {
+        run: v
+            .get("run")
+            .or_else(|| at("name"))
+            .and_then(|r| r.as_str())
+            .map(str::to_string),
+        swept,
+        import_limit_mw: num(at("grid.import_limit_mw")).filter(|x| x.is_finite() && *x > 0.0),
+        installed_it_mw: num(v.get("installed_it_peak_mw")).filter(|x| x.is_finite() && *x > 0.0),
+        fixed_pue: fixed_pue.filter(|x| x.is_finite() && *x >= 1.0),
+    })
+}
+
+/// The value at a sweep path like `facility.design_margin` or `consumer[0].requests_per_day`.
+fn json_path<'a>(root: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut v = root;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (part, None),
+        };
+        let name = name.trim_matches('"');
+        if !name.is_empty() {
+            v = v.get(name)?;
+        }
+        if let Some(i) = index {
+            v = v.get(i)?;
+        }
+    }
+    Some(v)
+}
+
+fn json_value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One demand-response event of one trial, on the local-hour axis.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DrEvent {
+    pub trial: usize,
+    pub start: f64,
+    pub hours: f64,
+}
+
+/// Reads `dr_events.csv` (columns `trial`, `start`, `hours`).
+pub(super) fn read_dr_events(path: &Path) -> Result<Vec<DrEvent>, PlotError> {
+    let table = read_table(
+        path,
+        &Wanted {
+            text: &["start"],
+            required: &["trial", "hours"],
+            optional: &[],
+        },
+    )?;
+    let (Some(trial), Some(hours), Some(start)) =
+        (table.num("trial"), table.num("hours"), table.txt("start"))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(table.rows());
+    for i in 0..table.rows() {
+        let stamp = parse_stamp(&start[i]).ok_or_else(|| PlotError::BadTimestamp {
+            path: path.to_path_buf(),
+            line: table.lines.get(i).copied().unwrap_or(0),
+            found: start[i].clone(),
+        })?;
+        out.push(DrEvent {
+            trial: trial[i].max(0.0) as usize,
+            start: stamp.hour,
+            hours: hours[i].max(0.0),
+        });
+    }
+    Ok(out)
+}

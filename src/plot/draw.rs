@@ -303,27 +303,48 @@ pub(super) fn span_label(first_hour: f64, last_hour: f64, weekdays: bool) -> Str
     }
 }
 
-/// Tick positions and labels for a time axis in local hours: month starts for long spans,
-/// Mondays for a few weeks, every day for up to a fortnight, every 6 hours for up to 3 days.
-pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>) {
+/// Tick positions, labels and light grid positions for a time axis in local hours: month starts
+/// for long spans (beyond 18 months: labels only every 3, 6 or 12 months, with a light line at
+/// each other month start, so a multi-year axis stays readable), Mondays for a few weeks, every
+/// day for up to a fortnight, every 6 hours for up to 3 days.
+pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     let days = (range.end - range.start) / 24.0;
     let first_day = (range.start / 24.0).ceil() as i64;
     let last_day = (range.end / 24.0).floor() as i64;
     let mut ticks = Vec::new();
     let mut labels = Vec::new();
+    let mut light = Vec::new();
     if days > 62.0 {
         let (y0, m0, _) = date_of_hour(range.start);
         let (y1, m1, _) = date_of_hour(range.end);
-        let many_years = y0 != y1 && !(y1 == y0 + 1 && m1 == 1 && days <= 367.0);
+        let months = days / 30.44;
+        // Labelled every `step` months: at most about 12-16 labels across the page.
+        let step: u32 = if months <= 18.0 {
+            1
+        } else if months <= 40.0 {
+            3
+        } else if months <= 80.0 {
+            6
+        } else {
+            12
+        };
         for k in month_index(y0, m0)..=month_index(y1, m1) {
             let (y, m) = month_of_index(k);
             let h = days_from_civil(y, m, 1) as f64 * 24.0;
             if h < range.start || h > range.end {
                 continue;
             }
+            if (m - 1) % step != 0 {
+                light.push(h);
+                continue;
+            }
             ticks.push(h);
-            labels.push(if m == 1 || ticks.len() == 1 || many_years {
+            // The year on January and on the first label; on every label only when the
+            // labels are months of one year (so "Jul" is never ambiguous).
+            labels.push(if m == 1 || ticks.len() == 1 {
                 format!("{} {y}", month_abbr(m))
+            } else if step == 12 {
+                format!("{y}")
             } else {
                 month_abbr(m).to_string()
             });
@@ -357,7 +378,7 @@ pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>) {
             });
         }
     }
-    (ticks, labels)
+    (ticks, labels, light)
 }
 
 /// A formatter that labels the given tick positions (exactly, or by the nearest tick).

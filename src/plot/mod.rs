@@ -1,7 +1,8 @@
 //! Plots a planner would rather look at than read: SVG charts drawn from a finished run's output
 //! folder (`hourly.csv`, `trials.csv`, and `load_duration.csv` / `monthly.csv` when present).
 //!
-//! [`plot_dir`] writes `DIR/plots/*.svg`:
+//! [`plot_dir`] writes `DIR/plots/*.svg`, each with a PNG of it beside it (`*.png`, the same
+//! picture rendered by resvg at 1200 × 600 px, for slides and reports):
 //!
 //! - `facility_year.svg`: facility power over the study, mean line and the band between the
 //!   run's lowest and highest percentile (summary.json's `percentiles`, e.g. P10–P90);
@@ -13,10 +14,17 @@
 //!
 //! Text is laid out with an embedded DejaVu Sans (registered once as `sans-serif`), so no system
 //! font library is needed; the SVG files name the `sans-serif` family and any viewer's font works.
+//! The PNG renderer loads the same embedded font, so the PNGs look the same on every machine.
+//!
+//! Titles name the run (`summary.json`'s `run`; a sweep variant adds its swept values). Facility
+//! charts draw the grid import limit and the installed capacity as dashed lines when the run has
+//! them, and the demand-response events of `dr_events.csv` as marks.
 
 mod charts;
 mod data;
 mod draw;
+#[cfg(feature = "png")]
+mod png;
 
 #[cfg(test)]
 mod tests;
@@ -136,7 +144,14 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         None
     };
 
-    let ctx = charts::Context::new(run_name(dir), hourly, trials);
+    let study = data::read_study(&dir.join("summary.json"))?;
+    let dr_path = dir.join("dr_events.csv");
+    let dr = if dr_path.exists() {
+        data::read_dr_events(&dr_path)?
+    } else {
+        Vec::new()
+    };
+    let ctx = charts::Context::new(run_title(dir, &study), hourly, trials, study, dr);
     let out_dir = dir.join("plots");
     fs::create_dir_all(&out_dir).map_err(|source| PlotError::Write {
         path: out_dir.clone(),
@@ -151,7 +166,17 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             message: e.0,
         })?;
         write_atomic(&path, svg.as_bytes())?;
-        written.push(path);
+        written.push(path.clone());
+        #[cfg(feature = "png")]
+        {
+            let png_path = path.with_extension("png");
+            let png = png::render(&svg).map_err(|message| PlotError::Draw {
+                path: png_path.clone(),
+                message,
+            })?;
+            write_atomic(&png_path, &png)?;
+            written.push(png_path);
+        }
         Ok(())
     };
     emit("facility_year.svg", charts::facility_year(&ctx))?;
@@ -167,19 +192,32 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     match charts::pue_vs_temperature(&ctx) {
         Some(svg) => emit("pue_vs_temperature.svg", svg)?,
         None => {
-            let stale = out_dir.join("pue_vs_temperature.svg");
-            if stale.exists() {
-                fs::remove_file(&stale).map_err(|source| PlotError::Write {
-                    path: stale.clone(),
-                    source,
-                })?;
+            for stale in ["pue_vs_temperature.svg", "pue_vs_temperature.png"] {
+                let stale = out_dir.join(stale);
+                if stale.exists() {
+                    fs::remove_file(&stale).map_err(|source| PlotError::Write {
+                        path: stale.clone(),
+                        source,
+                    })?;
+                }
             }
         }
     }
     Ok(written)
 }
 
-/// The run folder's name for titles: its last component, resolving `.` and `..`.
+/// The run's name for titles: `summary.json`'s `run` (else the folder's name), and for a sweep
+/// variant its swept values, e.g. `campus (facility.design_margin = 1.2)`.
+fn run_title(dir: &Path, study: &data::Study) -> String {
+    let name = study.run.clone().unwrap_or_else(|| run_name(dir));
+    if study.swept.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", study.swept.join(", "))
+    }
+}
+
+/// The run folder's name: its last component, resolving `.` and `..`.
 fn run_name(dir: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     name(dir)

@@ -133,6 +133,14 @@ fn names(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// The SVG paths among those `plot_dir` returned (it also lists the PNG beside each).
+fn svgs(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect()
+}
+
 fn read(path: &Path) -> String {
     fs::read_to_string(path).expect("read plot")
 }
@@ -141,7 +149,7 @@ fn read(path: &Path) -> String {
 fn writes_the_four_plots_with_titles() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = write_run(&tmp.path().join("run-a"), &Fixture::two_weeks(false));
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     assert_eq!(
         names(&paths),
         [
@@ -175,7 +183,10 @@ fn writes_the_four_plots_with_titles() {
     let left: Vec<_> = fs::read_dir(dir.join("plots"))
         .expect("plots dir")
         .filter_map(Result::ok)
-        .filter(|e| !e.file_name().to_string_lossy().ends_with(".svg"))
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            !(n.ends_with(".svg") || n.ends_with(".png"))
+        })
         .collect();
     assert!(left.is_empty(), "left over: {left:?}");
 }
@@ -184,7 +195,7 @@ fn writes_the_four_plots_with_titles() {
 fn physics_runs_get_the_pue_plot_and_others_do_not() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = write_run(&tmp.path().join("phys"), &Fixture::two_weeks(true));
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     let pue = dir.join("plots").join("pue_vs_temperature.svg");
     assert!(paths.contains(&pue));
     let svg = read(&pue);
@@ -194,12 +205,12 @@ fn physics_runs_get_the_pue_plot_and_others_do_not() {
 
     // The same folder rewritten by a run without the physical facility: the stale PUE plot goes.
     write_run(&dir, &Fixture::two_weeks(false));
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     assert_eq!(paths.len(), 4);
     assert!(!pue.exists());
 
     let plain = write_run(&tmp.path().join("plain"), &Fixture::two_weeks(false));
-    let paths = plot_dir(&plain).expect("plots");
+    let paths = svgs(plot_dir(&plain).expect("plots"));
     assert!(!names(&paths).contains(&"pue_vs_temperature.svg".to_string()));
     assert!(!plain.join("plots").join("pue_vs_temperature.svg").exists());
 }
@@ -300,7 +311,7 @@ fn short_studies_and_missing_trials_still_plot() {
     };
     let dir = write_run(&tmp.path().join("tiny"), &fx);
     fs::remove_file(dir.join("trials.csv")).expect("rm trials");
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     assert_eq!(paths.len(), 5);
     assert!(read(&paths[1]).contains("the whole study"));
     let monthly = read(&paths[3]);
@@ -314,7 +325,7 @@ fn short_studies_and_missing_trials_still_plot() {
         bad_row: None,
     };
     let dir = write_run(&tmp.path().join("winter"), &fx);
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     assert!(read(&paths[1]).contains("median facility power"));
 }
 
@@ -338,7 +349,7 @@ fn load_duration_and_monthly_files_are_used_when_present() {
         "month,energy_mwh,consumer_mwh,industrial_mwh,training_mwh,defense_mwh\n2025-07,20000,7000,1800,8000,1300\n",
     )
     .expect("write");
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     let ld = read(&paths[2]);
     assert!(ld.contains("P90 across trials") && ld.contains("from load_duration.csv"));
     let monthly = read(&paths[3]);
@@ -346,7 +357,7 @@ fn load_duration_and_monthly_files_are_used_when_present() {
 
     // A monthly.csv without sector columns falls back to the hourly file.
     fs::write(dir.join("monthly.csv"), "month,energy_mwh\n2025-07,20000\n").expect("write");
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     assert!(read(&paths[3]).contains("sums of the hourly means"));
 }
 
@@ -360,12 +371,13 @@ fn a_year_stays_small() {
         bad_row: None,
     };
     let dir = write_run(&tmp.path().join("year"), &fx);
-    let paths = plot_dir(&dir).expect("plots");
-    assert_eq!(paths.len(), 5);
-    for p in &paths {
+    let all = plot_dir(&dir).expect("plots");
+    for p in &all {
         let size = fs::metadata(p).expect("metadata").len();
         assert!(size < 2_000_000, "{} is {size} bytes", p.display());
     }
+    let paths = svgs(all);
+    assert_eq!(paths.len(), 5);
     let year = read(&paths[0]);
     assert!(year.contains("Facility power through the year — year"));
     assert!(year.contains("daily envelope"));
@@ -400,10 +412,180 @@ fn nan_cells_are_skipped_not_fatal() {
         *line = cells.join(",");
     }
     fs::write(&hourly, lines.join("\n")).expect("write");
-    let paths = plot_dir(&dir).expect("plots");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
     // No finite PUE at all: no PUE plot.
     assert_eq!(paths.len(), 4);
     for p in &paths {
         assert!(read(p).starts_with("<svg"));
     }
+}
+
+/// Writes a `summary.json` into `dir` with the given JSON text.
+fn write_summary(dir: &Path, json: &str) {
+    fs::write(dir.join("summary.json"), json).expect("write summary.json");
+}
+
+#[cfg(feature = "png")]
+#[test]
+fn a_png_is_written_beside_every_svg_with_its_text() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("png"), &Fixture::two_weeks(true));
+    let all = plot_dir(&dir).expect("plots");
+    let svg_paths = svgs(all.clone());
+    assert_eq!(svg_paths.len(), 5);
+    for svg in &svg_paths {
+        let png = svg.with_extension("png");
+        assert!(all.contains(&png), "{} not listed", png.display());
+        let bytes = fs::read(&png).expect("read png");
+        assert!(
+            bytes.len() > 1000,
+            "{} is {} bytes",
+            png.display(),
+            bytes.len()
+        );
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", png.display());
+        assert_eq!(&bytes[12..16], b"IHDR");
+        let width = u32::from_be_bytes(bytes[16..20].try_into().expect("4 bytes"));
+        let height = u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes"));
+        assert_eq!((width, height), (1200, 600), "{}", png.display());
+        // The title is rendered (the embedded font reached resvg): dark pixels in the title
+        // band at the top left, where the page is otherwise white.
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&bytes).expect("decode png");
+        let mut dark = 0;
+        for y in 10..40 {
+            for x in 24..400 {
+                let p = pixmap.pixel(x, y).expect("pixel");
+                if p.red() < 100 && p.green() < 100 && p.blue() < 100 {
+                    dark += 1;
+                }
+            }
+        }
+        assert!(
+            dark > 200,
+            "{}: only {dark} dark pixels in the title",
+            png.display()
+        );
+    }
+}
+
+#[test]
+fn titles_name_the_run_and_a_variants_swept_values() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("variant-01"), &Fixture::two_weeks(true));
+    write_summary(
+        &dir,
+        r#"{"run": "campus", "config": {"name": "campus",
+            "sweep": {"facility.design_margin": [1.0, 1.4], "consumer[0].requests_per_day": [5e7]},
+            "facility": {"kind": "physics", "design_margin": 1.4},
+            "consumer": [{"requests_per_day": 50000000.0}]}}"#,
+    );
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    assert_eq!(paths.len(), 5);
+    for p in &paths {
+        let svg = read(p);
+        assert!(
+            svg.contains(
+                "campus (consumer[0].requests_per_day = 50000000.0, facility.design_margin = 1.4)"
+            ),
+            "{} lacks the run and swept values",
+            p.display()
+        );
+        assert!(
+            !svg.contains("variant-01"),
+            "{} names the folder",
+            p.display()
+        );
+    }
+    // Without a sweep the title is the run's name, not the folder's.
+    write_summary(&dir, r#"{"run": "campus", "config": {"name": "campus"}}"#);
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    assert!(read(&paths[0]).contains("Facility power through the study — campus\n"));
+    // A summary.json that is not JSON is an error naming it.
+    write_summary(&dir, "{not json");
+    let err = plot_dir(&dir).expect_err("bad summary");
+    assert!(err.to_string().contains("summary.json"), "{err}");
+}
+
+#[test]
+fn import_limit_capacity_and_demand_response_are_drawn() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("grid"), &Fixture::two_weeks(false));
+    write_summary(
+        &dir,
+        r#"{"run": "grid", "installed_it_peak_mw": 70.0,
+            "config": {"grid": {"import_limit_mw": 66.0}, "facility": {"kind": "fixed", "pue": 1.1}}}"#,
+    );
+    fs::write(
+        dir.join("dr_events.csv"),
+        "trial,start,hours,requested_mw\n\
+         0,2025-07-08T14:00:00-05:00,3.000,5.0\n\
+         1,2025-07-08T14:00:00-05:00,3.000,5.0\n\
+         0,2025-07-10T15:00:00-05:00,2.000,5.0\n",
+    )
+    .expect("write dr_events.csv");
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    let year = read(&paths[0]);
+    assert!(year.contains("Grid import limit 66.0"), "no limit line");
+    assert!(
+        year.contains("Installed facility capacity 77.0"),
+        "no capacity line"
+    );
+    assert!(year.contains("Demand-response events"), "no DR legend");
+    // Two distinct windows, one in 2 of 3 trials: two marks; the week plot shades both.
+    assert!(read(&paths[1]).contains("Demand-response event"));
+    assert!(read(&paths[1]).contains("Installed IT capacity 70.0"));
+    assert!(read(&paths[2]).contains("Grid import limit 66.0"));
+    // A limit far above the load stays off the scale and the subtitle says so.
+    write_summary(
+        &dir,
+        r#"{"run": "grid", "config": {"grid": {"import_limit_mw": 900.0}}}"#,
+    );
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    assert!(read(&paths[0]).contains("Off the scale: Grid import limit 900"));
+    // A bad timestamp in dr_events.csv names the file and line.
+    fs::write(
+        dir.join("dr_events.csv"),
+        "trial,start,hours\n0,yesterday,3\n",
+    )
+    .expect("write");
+    let err = plot_dir(&dir).expect_err("bad dr_events.csv");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("dr_events.csv:2") && msg.contains("yesterday"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_three_year_axis_is_not_crowded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let fx = Fixture {
+        start: (2025, 1, 1),
+        hours: 3 * 8760,
+        physics: false,
+        bad_row: None,
+    };
+    let dir = write_run(&tmp.path().join("three"), &fx);
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    let year = read(&paths[0]);
+    assert!(year.contains("Facility power through the study — three"));
+    // Tick labels every 3 months: Jan 2025, Apr, Jul, Oct, Jan 2026, ..., Jan 2028.
+    let labels: Vec<&str> = [
+        "Jan 2025", "Apr", "Jul", "Oct", "Jan 2026", "Jan 2027", "Jan 2028",
+    ]
+    .into_iter()
+    .filter(|l| year.contains(&format!(">\n{l}\n")))
+    .collect();
+    assert_eq!(labels.len(), 7, "found {labels:?}");
+    for crowded in ["Feb", "Mar", "May", "Jun", "Aug", "Sep", "Nov", "Dec"] {
+        assert!(
+            !year.contains(&format!(">\n{crowded}\n")),
+            "{crowded} labelled"
+        );
+    }
+    // 36 monthly bars, labelled every third month.
+    let monthly = read(&paths[3]);
+    assert!(monthly.contains(">\nJan 2025\n") && monthly.contains(">\nApr\n"));
+    assert!(monthly.contains(">\nJan 2027\n"));
+    assert!(!monthly.contains(">\nFeb\n") && !monthly.contains(">\nDec\n"));
 }

@@ -24,7 +24,8 @@
 //! 2. `let c = plant.evaluate(it_w, &weather, dt_s)`;
 //! 3. `node.step(it_w, c.capacity_w, dt_s)`; next step's cap is `node.throttle_cap(class)`;
 //! 4. site-wide: `chain.losses(sum_it_w, sum_cooling_w)`; facility power is
-//!    `it + cooling + losses.total_w()`, and `pue(..)` is the ratio to IT.
+//!    `it + cooling + losses.total_w()`. (A run's PUE is the ratio of its energy sums, facility
+//!    over IT, computed in the engine's summary, not here.)
 
 pub mod cooling;
 pub mod electrical;
@@ -77,17 +78,6 @@ pub enum FacilityError {
         /// What was wrong and what was expected.
         message: String,
     },
-}
-
-/// Power usage effectiveness of one step or of energy sums: (IT + cooling + losses) / IT.
-///
-/// Returns `f64::NAN` when `it_w <= 0` (PUE is undefined without IT load).
-pub fn pue(it_w: f64, cooling_w: f64, losses: &ElectricalLosses) -> f64 {
-    if it_w > 0.0 {
-        (it_w + cooling_w + losses.total_w()) / it_w
-    } else {
-        f64::NAN
-    }
 }
 
 /// A bad parameter, before we know which file (if any) it came from.
