@@ -288,9 +288,13 @@ pub fn parse_system_load(
         .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
         .collect();
     let find = |n: &str| names.iter().position(|h| h.eq_ignore_ascii_case(n));
-    let eia = ["Balancing Authority", "UTC Time at End of Hour", "Data Date"]
-        .iter()
-        .any(|c| find(c).is_some());
+    let eia = [
+        "Balancing Authority",
+        "UTC Time at End of Hour",
+        "Data Date",
+    ]
+    .iter()
+    .any(|c| find(c).is_some());
     let mut out = Vec::new();
     let what;
     if eia {
@@ -408,17 +412,18 @@ pub fn parse_system_load(
             })?;
             // Local calendar (seasons, shape alignment): Data Date + Hour Number (hour ending),
             // or the local end-of-hour time.
-            let (local_idx, year, month, day, hod) = if let (Some(dc), Some(hc)) = (date_col, hour_col) {
-                let (y, m, d) = parse_date(field(dc)).ok_or_else(|| {
-                    input_err(
-                        file,
-                        line,
-                        dc + 1,
-                        &names[dc],
-                        format!("expected a date MM/DD/YYYY, found `{}`", field(dc)),
-                    )
-                })?;
-                let hn: i64 = num(field(hc)).filter(|h| (1..=25).contains(h)).ok_or_else(|| {
+            let (local_idx, year, month, day, hod) =
+                if let (Some(dc), Some(hc)) = (date_col, hour_col) {
+                    let (y, m, d) = parse_date(field(dc)).ok_or_else(|| {
+                        input_err(
+                            file,
+                            line,
+                            dc + 1,
+                            &names[dc],
+                            format!("expected a date MM/DD/YYYY, found `{}`", field(dc)),
+                        )
+                    })?;
+                    let hn: i64 = num(field(hc)).filter(|h| (1..=25).contains(h)).ok_or_else(|| {
                     input_err(
                         file,
                         line,
@@ -430,21 +435,22 @@ pub fn parse_system_load(
                         ),
                     )
                 })?;
-                let hod = (hn - 1).min(23) as u8;
-                (
-                    days_from_civil(y, m, d) * 24 + hn - 1,
-                    y as i32,
-                    m as u8,
-                    d as u8,
-                    hod,
-                )
-            } else {
-                let lc = local_col.unwrap_or(0);
-                let (end, _, _, _, _) = parse_stamp_full(file, line, lc, &names[lc], field(lc))?;
-                // End of hour -> the hour's beginning.
-                let (y, m, d) = civil_from_days((end - 1).div_euclid(24));
-                (end - 1, y as i32, m, d, (end - 1).rem_euclid(24) as u8)
-            };
+                    let hod = (hn - 1).min(23) as u8;
+                    (
+                        days_from_civil(y, m, d) * 24 + hn - 1,
+                        y as i32,
+                        m as u8,
+                        d as u8,
+                        hod,
+                    )
+                } else {
+                    let lc = local_col.unwrap_or(0);
+                    let (end, _, _, _, _) =
+                        parse_stamp_full(file, line, lc, &names[lc], field(lc))?;
+                    // End of hour -> the hour's beginning.
+                    let (y, m, d) = civil_from_days((end - 1).div_euclid(24));
+                    (end - 1, y as i32, m, d, (end - 1).rem_euclid(24) as u8)
+                };
             let index = match utc_col {
                 Some(uc) => {
                     let (idx, _, _, _, _) = parse_stamp(file, line, uc, &names[uc], field(uc))?;
@@ -499,10 +505,7 @@ pub fn parse_system_load(
                     line,
                     0,
                     "",
-                    format!(
-                        "expected 2 fields (timestamp,MW), found {}",
-                        rec.len()
-                    ),
+                    format!("expected 2 fields (timestamp,MW), found {}", rec.len()),
                 ));
             }
             let (local, offset, month, day, hour) =
@@ -716,8 +719,9 @@ pub fn evaluate(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, size_mw: f64
         hours: load.hours.len(),
         ..Outcome::default()
     };
-    // Excesses this small (relative to the size) are rounding, not curtailment.
-    let eps = 1e-9 * size_mw.max(1e-9);
+    // Excesses this small (relative to the size, and to the rounding of `L + p - T` at the
+    // system's scale) are rounding, not curtailment.
+    let eps = 1e-9 * size_mw + 1e-12 * thr.summer_mw.max(thr.winter_mw);
     let mut prev: Option<i64> = None;
     // Per calendar year: (curtailed MWh, energy MWh).
     let mut year: Option<i32> = None;
@@ -783,7 +787,7 @@ pub fn headroom(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, limit: f64) 
     let ok = |o: &Outcome| o.rate() <= limit && o.uncovered_hours == 0;
     let peak = thr.summer_mw.max(thr.winter_mw).max(1.0);
     // A vanishing size: if even that fails, nothing can be added.
-    let tiny = evaluate(load, thr, new, peak * 1e-9);
+    let tiny = evaluate(load, thr, new, peak * 1e-6);
     if !ok(&tiny) {
         let binding = if tiny.uncovered_hours > 0 {
             "firm load at peak"
@@ -875,21 +879,25 @@ pub fn read_study_profile(
     let text = crate::limits::read_text(&file, 2 * 1024 * 1024 * 1024)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-    let c = header.iter().position(|h| *h == column).ok_or_else(|| Error::Option {
-        option: "--profile".into(),
-        msg: format!(
-            "{name} has no column `{column}`: its columns are {}",
-            header[1..].join(", ")
-        ),
-    })?;
+    let c = header
+        .iter()
+        .position(|h| *h == column)
+        .ok_or_else(|| Error::Option {
+            option: "--profile".into(),
+            msg: format!(
+                "{name} has no column `{column}`: its columns are {}",
+                header[1..].join(", ")
+            ),
+        })?;
     let mut facility = Vec::new();
     for (i, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let stamp = f.first().copied().unwrap_or("");
         let (_, _, m, d, h) = parse_stamp_full(&name, i + 2, 0, "timestamp", stamp)?;
-        let v = f.get(c).and_then(|v| parse_mw(v)).ok_or_else(|| {
-            input_err(&name, i + 2, c + 1, &column, "expected a number of MW")
-        })?;
+        let v = f
+            .get(c)
+            .and_then(|v| parse_mw(v))
+            .ok_or_else(|| input_err(&name, i + 2, c + 1, &column, "expected a number of MW"))?;
         facility.push(((m, d, h), v));
     }
     // Sheddable share per hour from hourly.csv's mean sector IT power and the run's
@@ -908,7 +916,13 @@ pub fn read_study_profile(
         let hh: Vec<&str> = hl.next().unwrap_or("").split(',').collect();
         let col = |n: &str| {
             hh.iter().position(|h| *h == n).ok_or_else(|| {
-                input_err(&hname, 1, 0, n, "expected this column (written by dcload run)")
+                input_err(
+                    &hname,
+                    1,
+                    0,
+                    n,
+                    "expected this column (written by dcload run)",
+                )
             })
         };
         let cols = [
@@ -925,7 +939,11 @@ pub fn read_study_profile(
             let get = |c: usize| f.get(c).and_then(|v| parse_mw(v)).unwrap_or(0.0);
             let it = get(total);
             let shed: f64 = cols.iter().zip(flex).map(|(c, x)| get(*c) * x).sum();
-            shares[i] = if it > 0.0 { (shed / it).clamp(0.0, 1.0) } else { 0.0 };
+            shares[i] = if it > 0.0 {
+                (shed / it).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
         }
         flex_desc = format!(
             "shed share = (training x {} + consumer x {} + industrial x {}) / IT, hourly means ({src})",
@@ -959,8 +977,15 @@ fn run_flexibility(dir: &Path) -> Result<([f64; 3], String)> {
     let defaults = [1.0, 0.3, 0.2];
     let p = dir.join("summary.json");
     let text = crate::limits::read_text(&p, 256 * 1024 * 1024)?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| input_err(&p.display().to_string(), e.line(), e.column(), "", e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        input_err(
+            &p.display().to_string(),
+            e.line(),
+            e.column(),
+            "",
+            e.to_string(),
+        )
+    })?;
     let f = &v["config"]["grid"]["demand_response"]["flexibility"];
     if !f.is_object() {
         return Ok((
@@ -1039,7 +1064,15 @@ pub fn csv(rows: &[(String, Headroom)]) -> String {
 pub fn table(rows: &[(String, Headroom)]) -> String {
     let mut s = format!(
         "{:<6} {:>7} {:>12} {:>10} {:>10} {:>12} {:>8} {:>10}  {}\n",
-        "case", "limit%", "headroom MW", "curt. %", "h/year", "MWh/year", "event h", "half kept", "binding"
+        "case",
+        "limit%",
+        "headroom MW",
+        "curt. %",
+        "h/year",
+        "MWh/year",
+        "event h",
+        "half kept",
+        "binding"
     );
     for (case, h) in rows {
         let o = &h.outcome;
@@ -1204,7 +1237,10 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m as i64, d as i64), z);
         }
-        assert_eq!(days_from_civil(2024, 3, 1) - days_from_civil(2024, 2, 28), 2);
+        assert_eq!(
+            days_from_civil(2024, 3, 1) - days_from_civil(2024, 2, 28),
+            2
+        );
     }
 
     #[test]

@@ -71,7 +71,9 @@ fn fmt(x: f64) -> String {
         return String::new();
     }
     let a = x.abs();
-    if a >= 1e15 || (a > 0.0 && a < 1e-3) {
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e15 || (a > 0.0 && a < 1e-3) {
         format!("{x:.3e}")
     } else if a >= 1000.0 {
         format!("{x:.0}")
@@ -300,7 +302,9 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
     let plots = plot_files(dir);
     o.push_str("<h2>Plots</h2>\n");
     if plots.is_empty() {
-        o.push_str("<p>No plots in this folder (run without --no-plots, or `dcload plot DIR`).</p>\n");
+        o.push_str(
+            "<p>No plots in this folder (run without --no-plots, or `dcload plot DIR`).</p>\n",
+        );
     }
     for p in &plots {
         let file = p
@@ -350,13 +354,13 @@ pub fn check_balanced(html: &str) -> std::result::Result<usize, String> {
         let at = i + off;
         let rest = &html[at..];
         if rest.starts_with("<!--") {
-            let end = rest.find("-->").ok_or(format!("unclosed comment at byte {at}"))?;
+            let end = rest
+                .find("-->")
+                .ok_or(format!("unclosed comment at byte {at}"))?;
             i = at + end + 3;
             continue;
         }
-        let end = rest
-            .find('>')
-            .ok_or(format!("unclosed tag at byte {at}"))?;
+        let end = rest.find('>').ok_or(format!("unclosed tag at byte {at}"))?;
         let tag = &rest[1..end];
         i = at + end + 1;
         if tag.starts_with('!') {
@@ -370,9 +374,7 @@ pub fn check_balanced(html: &str) -> std::result::Result<usize, String> {
             match stack.pop() {
                 Some(open) if open == name => {}
                 Some(open) => {
-                    return Err(format!(
-                        "</{name}> at byte {at} closes <{open}>"
-                    ));
+                    return Err(format!("</{name}> at byte {at} closes <{open}>"));
                 }
                 None => return Err(format!("</{name}> at byte {at} closes nothing")),
             }
