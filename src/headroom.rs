@@ -158,10 +158,13 @@ fn parse_date(s: &str) -> Option<(i64, i64, i64)> {
     check_date(y, m, d).then_some((y, m, d))
 }
 
+/// A parsed timestamp: (local hours since 1970, offset minutes if stated, month, day, hour).
+type Stamp = (i64, Option<i64>, u8, u8, u8);
+
 /// A timestamp: ISO 8601 `YYYY-MM-DD[T ]HH[:MM[:SS]][Z|±HH:MM]` or EIA's
 /// `MM/DD/YYYY HH:MM:SS AM`. Returns (local hours since 1970, offset minutes if stated,
 /// local month, day, hour); `None` when malformed, `Some(Err)` when not on the hour.
-fn parse_timestamp(s: &str) -> Option<std::result::Result<(i64, Option<i64>, u8, u8, u8), String>> {
+fn parse_timestamp(s: &str) -> Option<std::result::Result<Stamp, String>> {
     let s = s.trim();
     let (date, rest) = s.split_at(s.find(['T', ' '])?);
     let (y, m, d) = parse_date(date)?;
@@ -548,24 +551,12 @@ pub fn parse_system_load(
 }
 
 /// A timestamp field as hours since 1970 in its own clock (UTC when it says so).
-fn parse_stamp(
-    file: &str,
-    line: usize,
-    col: usize,
-    name: &str,
-    s: &str,
-) -> Result<(i64, Option<i64>, u8, u8, u8)> {
+fn parse_stamp(file: &str, line: usize, col: usize, name: &str, s: &str) -> Result<Stamp> {
     let (local, off, m, d, h) = parse_stamp_full(file, line, col, name, s)?;
     Ok((local - off.map_or(0, |o| o.div_euclid(60)), off, m, d, h))
 }
 
-fn parse_stamp_full(
-    file: &str,
-    line: usize,
-    col: usize,
-    name: &str,
-    s: &str,
-) -> Result<(i64, Option<i64>, u8, u8, u8)> {
+fn parse_stamp_full(file: &str, line: usize, col: usize, name: &str, s: &str) -> Result<Stamp> {
     match parse_timestamp(s) {
         Some(Ok(v)) => Ok(v),
         Some(Err(m)) => Err(input_err(file, line, col + 1, name, m)),

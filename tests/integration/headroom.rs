@@ -89,7 +89,7 @@ const EXPECTED: [(f64, f64, usize, usize, usize); 4] = [
 fn headroom_matches_the_hand_computation_at_each_curtailment_limit() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "system.csv", &hand_built());
-    let load = read_system_load(&[f.clone()], &ReadOptions::default()).unwrap();
+    let load = read_system_load(std::slice::from_ref(&f), &ReadOptions::default()).unwrap();
     assert_eq!(load.hours.len(), 2000);
     let thr = Thresholds::of(&load, parse_months("4-10").unwrap());
     assert_eq!((thr.winter_mw, thr.summer_mw), (1000.0, 1200.0));
