@@ -1165,6 +1165,20 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
         option: "--summer-months".into(),
         msg: m,
     })?;
+    if a.run.is_none() {
+        for (given, opt) in [
+            (a.flex.is_some(), "--flex"),
+            (a.backup_share != 0.0, "--backup-share"),
+            (a.profile != "p50", "--profile"),
+        ] {
+            if given {
+                return Err(Error::Option {
+                    option: opt.into(),
+                    msg: "describes the study's load: give its output folder with --run DIR".into(),
+                });
+            }
+        }
+    }
     let flex = a.flex.map(|x| share_opt("--flex", x)).transpose()?;
     let backup = share_opt("--backup-share", a.backup_share)?;
     // Check the study folder before the (possibly long) read of the system load.

@@ -368,7 +368,16 @@ fn bad_system_load_names_file_line_and_column() {
         err.contains("load_8760.csv") && err.contains("dcload run"),
         "{err}"
     );
-    let err = fails(&["headroom", ok, "--flex", "1.5"]);
+    let err = fails(&["headroom", ok, "--flex", "0.5"]);
+    assert!(err.contains("--flex") && err.contains("--run"), "{err}");
+    let err = fails(&[
+        "headroom",
+        ok,
+        "--run",
+        dir.path().to_str().unwrap(),
+        "--flex",
+        "1.5",
+    ]);
     assert!(err.contains("--flex") && err.contains("0 to 1"), "{err}");
     let err = fails(&["headroom", dir.path().join("nope.csv").to_str().unwrap()]);
     assert!(err.contains("nope.csv"), "{err}");
