@@ -67,6 +67,11 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Headroom(a) => crate::headroom::run_cli(&a).map(|_| ()),
+        Command::Report { dir } => {
+            println!("wrote {}", crate::report_html::write(&dir)?.display());
+            Ok(())
+        }
         Command::Models { models } => {
             let lib = Library::load(models.as_deref())?;
             print!("{}", lib.listing());
@@ -422,6 +427,7 @@ fn run_one(
     if !args.no_plots {
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }
+    paths.push(crate::report_html::write(out)?);
     let mut bands = output::trial_bands(&sc, &results);
     let (lo, hi) = (
         crate::stats::label(sc.percentiles.low()),
@@ -534,6 +540,7 @@ fn merge(
     if !no_plots {
         paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
     }
+    paths.push(crate::report_html::write(out)?);
     if !quiet {
         eprintln!(
             "dcload: merged {} trials from {} shards",

@@ -63,6 +63,14 @@ pub enum Command {
         #[arg(long, value_name = "P,P,...")]
         percentiles: Option<String>,
     },
+    /// Curtailment headroom of a balancing authority (Norris et al., Duke University, 2025): the
+    /// largest new load that curtailing above the seasonal peaks keeps within each limit.
+    Headroom(crate::headroom::HeadroomArgs),
+    /// Write DIR/report.html (one self-contained page) from a finished run's folder.
+    Report {
+        /// The run's output folder (with summary.json).
+        dir: PathBuf,
+    },
     /// List the model library (built-in plus --models).
     Models {
         #[arg(long, value_name = "DIR")]

@@ -1,0 +1,384 @@
+//! `dcload headroom`: curtailment-enabled headroom in the manner of Norris, Profeta,
+//! Patino-Echeverri and Cowie-Haskell, "Rethinking Load Growth" (Nicholas Institute, Duke
+//! University, 2025), on hand-built system loads whose answers are worked out by hand.
+//!
+//! tests/fixtures/eia930_balance_small.csv has the column layout of EIA-930's six-month
+//! "BALANCE" files (header copied from them, numbers quoted with thousands separators as EIA
+//! writes them) with made-up values for two balancing authorities on 1 July 2024 (EDT).
+
+use std::path::{Path, PathBuf};
+
+use dcload::headroom::{
+    NewLoad, ReadOptions, Thresholds, headroom, parse_months, read_system_load,
+};
+
+use crate::common::*;
+
+/// The hand-built system, 2,000 hours of 2024:
+/// - winter (from 1 January 00:00, 1,000 hours): 900 MW, except hour 100 at 1,000 MW (the winter
+///   peak) and hours 101-110 at 990 MW;
+/// - summer (from 1 July 00:00, 1,000 hours): 1,000 MW, except hour 500 at 1,200 MW (the summer
+///   peak) and hours 600-603 at 1,150 MW.
+fn hand_built() -> String {
+    let mut s = String::from("timestamp,MW\n");
+    for (start_day, season) in [(0, 0), (182, 1)] {
+        // 2024-01-01 and 2024-07-01 (day 182 of the leap year).
+        for h in 0..1000u32 {
+            let mw = match (season, h) {
+                (0, 100) => 1000.0,
+                (0, 101..=110) => 990.0,
+                (0, _) => 900.0,
+                (1, 500) => 1200.0,
+                (1, 600..=603) => 1150.0,
+                _ => 1000.0,
+            };
+            let day = start_day + h / 24;
+            let (m, d) = month_day_2024(day);
+            s.push_str(&format!("2024-{m:02}-{d:02}T{:02}:00,{mw}\n", h % 24));
+        }
+    }
+    s
+}
+
+fn month_day_2024(mut day: u32) -> (u32, u32) {
+    let len = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut m = 0;
+    while day >= len[m] {
+        day -= len[m];
+        m += 1;
+    }
+    (m as u32 + 1, day + 1)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Expected per limit: (limit %, headroom MW, curtailed hours, events, hours with >= 50 % kept).
+///
+/// Thresholds: winter T_w = 1,000 MW, summer T_s = 1,200 MW. With N = 2,000 hours in one year,
+/// rate(X) = C(X) / (2,000 X), where the curtailed energy C(X) is
+/// - both peak hours (L = T): X each -> 2X;
+/// - ten 990 MW hours: max(0, X - 10) each; four 1,150 MW hours: max(0, X - 50) each;
+/// - 989 winter hours at 900: max(0, X - 100) each; summer base (1,000): max(0, X - 200).
+///
+/// So for X <= 10, rate = 0.1 %; on 10 < X <= 50, C = 12X - 100; on 50 < X <= 100,
+/// C = 16X - 300; on 100 < X <= 200, C = 1005X - 99,200.
+/// - 0.25 %: 12X - 100 = 5X -> X = 100/7 = 14.2857 MW. Curtailed: 2 peaks + ten 990 MW hours
+///   = 12 h in 2 events (the winter peak and its ten following hours run together, 11 h; the
+///   summer peak 1 h). At the 990 MW hours c = X - 10 = 4.29 MW, so 10 MW of 14.29 keeps running
+///   (>= half); at the peaks nothing runs: 10 of 12 hours keep half.
+/// - 0.5 %: 12X - 100 = 10X -> X = 50 MW (the 1,150 MW hours just not curtailed): 12 h, 2
+///   events; at the 990 MW hours 10 MW of 50 runs (< half): 0 hours keep half.
+/// - 1 %: 1005X - 99,200 = 20X -> X = 99,200/985 = 100.7107 MW. Curtailed: all 1,000 winter hours
+///   (one event), the summer peak and the four 1,150 MW hours (two events): 1,005 h, 3 events.
+///   Half kept: the 989 base winter hours (c = 0.71 MW); not the 990 MW hours (10 of 100.7
+///   runs) nor the 1,150 MW hours (50 of 100.7 runs, 50 < 50.36): 989 hours.
+/// - 5 %: 1005X - 99,200 = 100X -> X = 99,200/905 = 109.6133 MW: the same 1,005 h in 3 events;
+///   half kept: the 989 base winter hours (c = 9.6); 1,150 MW hours keep 50 < 54.8: 989 hours.
+const EXPECTED: [(f64, f64, usize, usize, usize); 4] = [
+    (0.25, 100.0 / 7.0, 12, 2, 10),
+    (0.5, 50.0, 12, 2, 0),
+    (1.0, 99200.0 / 985.0, 1005, 3, 989),
+    (5.0, 99200.0 / 905.0, 1005, 3, 989),
+];
+
+#[test]
+fn headroom_matches_the_hand_computation_at_each_curtailment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "system.csv", &hand_built());
+    let load = read_system_load(std::slice::from_ref(&f), &ReadOptions::default()).unwrap();
+    assert_eq!(load.hours.len(), 2000);
+    let thr = Thresholds::of(&load, parse_months("4-10").unwrap());
+    assert_eq!((thr.winter_mw, thr.summer_mw), (1000.0, 1200.0));
+    let flat = NewLoad::flat(load.hours.len());
+    for (limit, x, hours, events, half) in EXPECTED {
+        let h = headroom(&load, &thr, &flat, limit / 100.0);
+        let o = &h.outcome;
+        assert!(
+            (o.size_mw - x).abs() < 1e-6,
+            "limit {limit} %: headroom {} MW, hand computation {x} MW",
+            o.size_mw
+        );
+        assert!((o.rate() * 100.0 - limit).abs() < 1e-6, "rate {}", o.rate());
+        assert_eq!(o.curtailed_hours, hours, "limit {limit} %: curtailed hours");
+        assert_eq!(o.events, events, "limit {limit} %: events");
+        assert_eq!(
+            o.half_kept_hours, half,
+            "limit {limit} %: hours keeping half"
+        );
+        assert!((o.mean_event_h() - hours as f64 / events as f64).abs() < 1e-12);
+        assert_eq!(h.binding, "rate");
+    }
+
+    // The same through the binary: headroom.csv and the console table.
+    let out = dir.path().join("out");
+    let res = run_ok(&[
+        "headroom",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let console = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        console.contains("summer peak 1200 MW, winter peak 1000 MW"),
+        "{console}"
+    );
+    let (hdr, rows) = read_csv(&out.join("headroom.csv"));
+    assert_eq!(rows.len(), 4);
+    let c = |n: &str| col(&hdr, n);
+    for (row, (limit, x, hours, events, half)) in rows.iter().zip(EXPECTED) {
+        assert_eq!(row[c("case")], "flat");
+        assert_eq!(
+            row[c("curtailment_limit_pct")].parse::<f64>().unwrap(),
+            limit
+        );
+        let mw: f64 = row[c("headroom_mw")].parse().unwrap();
+        assert!((mw - x).abs() < 1e-3, "{mw} vs {x}");
+        assert_eq!(row[c("curtailed_hours")], hours.to_string());
+        let mean: f64 = row[c("mean_event_h")].parse().unwrap();
+        assert!((mean - hours as f64 / events as f64).abs() < 1e-3);
+        let share: f64 = row[c("share_hours_half_kept")].parse().unwrap();
+        assert!((share - half as f64 / hours as f64).abs() < 1e-4);
+        // One year of data: per-year figures equal the record's.
+        let mwh: f64 = row[c("curtailed_mwh")].parse().unwrap();
+        let per_year: f64 = row[c("curtailed_mwh_per_year")].parse().unwrap();
+        assert!((mwh - per_year).abs() < 1e-3);
+        assert!((mwh - limit / 100.0 * x * 2000.0).abs() < 1e-2, "{mwh}");
+    }
+}
+
+/// The paper averages each year's curtailment rate: a year with twice the curtailment of the
+/// other weighs the same whatever its length.
+#[test]
+fn curtailment_rate_is_the_mean_of_annual_rates() {
+    // 2023: 100 h at 100 MW with one hour at 110 (the winter peak, all in January);
+    // 2024: 100 h at 100 MW with two hours at 110.
+    let mut s = String::from("timestamp,MW\n");
+    for (y, peaks) in [(2023, 1), (2024, 2)] {
+        for h in 0..100 {
+            let mw = if h < peaks { 110 } else { 100 };
+            s.push_str(&format!("{y}-01-{:02}T{:02}:00,{mw}\n", 1 + h / 24, h % 24));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "two-years.csv", &s);
+    let load = read_system_load(&[f], &ReadOptions::default()).unwrap();
+    let thr = Thresholds::of(&load, parse_months("4-10").unwrap());
+    // X = 5 MW (below the 10 MW gap): 2023 curtails 5 of 500 MWh (1 %), 2024 10 of 500 (2 %).
+    let o = dcload::headroom::evaluate(&load, &thr, &NewLoad::flat(200), 5.0);
+    assert_eq!(o.years, 2);
+    assert!((o.rate() - 0.015).abs() < 1e-12, "{}", o.rate());
+    assert_eq!((o.curtailed_hours, o.events), (3, 2));
+}
+
+/// The study's own shape and flexibility: a run folder whose profile is flat behaves like the
+/// paper's load when all of it can be shed; with half sheddable and no backup the firm half
+/// would meet the system at its historical peak, so no size is admissible; backup carrying the
+/// other half restores the flat answer.
+#[test]
+fn study_flexibility_bounds_curtailment() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "system.csv", &hand_built());
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let mut l8760 = String::from(
+        "timestamp,facility_mw_mean,facility_mw_p10,facility_mw_p50,facility_mw_p90\n",
+    );
+    let mut hourly = String::from(
+        "timestamp,it_consumer_mw_mean,it_industrial_mw_mean,it_training_mw_mean,it_defense_mw_mean,it_total_mw_mean\n",
+    );
+    for h in 0..8760u32 {
+        let day = h / 24;
+        let (m, d) = month_day_2024(day + u32::from(day >= 59)); // 2025 calendar
+        let t = format!("2025-{m:02}-{d:02}T{:02}:00:00-05:00", h % 24);
+        l8760.push_str(&format!("{t},80.0,70.0,80.0,90.0\n"));
+        // Half the IT power is training (sheddable at 1.0), half defense (never).
+        hourly.push_str(&format!("{t},0,0,32.0,32.0,64.0\n"));
+    }
+    write(&run, "load_8760.csv", &l8760);
+    write(&run, "hourly.csv", &hourly);
+    write(
+        &run,
+        "summary.json",
+        r#"{"config": {"grid": {"demand_response": {"flexibility": {"training": 1.0, "consumer": 0.3, "industrial": 0.2}}}}}"#,
+    );
+    let go = |extra: &[&str]| {
+        let out = dir.path().join("o");
+        let mut args = vec![
+            "headroom",
+            f.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args);
+        let (hdr, rows) = read_csv(&out.join("headroom.csv"));
+        let study: Vec<(f64, String)> = rows
+            .iter()
+            .filter(|r| r[col(&hdr, "case")] == "study")
+            .map(|r| {
+                (
+                    r[col(&hdr, "headroom_mw")].parse().unwrap(),
+                    r[col(&hdr, "binding")].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(study.len(), 4);
+        study
+    };
+    for ((mw, b), (_, x, ..)) in go(&["--flex", "1"]).into_iter().zip(EXPECTED) {
+        assert!((mw - x).abs() < 1e-3 && b == "rate", "{mw} {b} vs {x}");
+    }
+    // From the run: training 32 of 64 MW IT at flexibility 1, defense never -> half sheddable.
+    for (mw, b) in go(&[]) {
+        assert_eq!((mw, b.as_str()), (0.0, "firm load at peak"));
+    }
+    for ((mw, b), (_, x, ..)) in go(&["--backup-share", "0.5"]).into_iter().zip(EXPECTED) {
+        assert!((mw - x).abs() < 1e-3 && b == "rate", "{mw} {b} vs {x}");
+    }
+}
+
+#[test]
+fn eia930_balance_file_is_read_by_balancing_authority() {
+    let fx = repo("tests/fixtures/eia930_balance_small.csv");
+    let name = fx.display().to_string();
+    let opt = |ba: &str, column: Option<&str>| ReadOptions {
+        ba: Some(ba.into()),
+        column: column.map(String::from),
+    };
+    let duk = read_system_load(std::slice::from_ref(&fx), &opt("DUK", None)).unwrap();
+    assert_eq!(duk.hours.len(), 24);
+    assert!(duk.what.contains("DUK") && duk.what.contains("Demand (MW)"));
+    // Hour number 1 ends at 01:00 EDT = 05:00 UTC: it is the hour beginning 00:00 local.
+    let h0 = &duk.hours[0];
+    assert_eq!(
+        (h0.year, h0.month, h0.day, h0.hour, h0.mw),
+        (2024, 7, 1, 0, 14100.0)
+    );
+    assert!(duk.hours.windows(2).all(|w| w[1].index == w[0].index + 1));
+    // "16,700" at hour number 17 (quoted, with a thousands separator).
+    assert_eq!(duk.hours[16].mw, 16700.0);
+    let thr = Thresholds::of(&duk, parse_months("4-10").unwrap());
+    assert_eq!(thr.summer_mw, 16700.0);
+
+    // Two BAs and no --ba: the error lists them.
+    let e = read_system_load(std::slice::from_ref(&fx), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--ba") && e.contains("DUK") && e.contains("CPLE"),
+        "{e}"
+    );
+    // A BA not in the file.
+    let e = read_system_load(std::slice::from_ref(&fx), &opt("PJM", None))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("PJM") && e.contains("DUK, CPLE"), "{e}");
+    // CPLE's raw demand has a gap at line 30 (hour number 5), column 7: the error names them
+    // and points at the adjusted column, which reads.
+    let e = read_system_load(std::slice::from_ref(&fx), &opt("cple", None))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!("{name}:30:7: field `Demand (MW)`")) && e.contains("Adjusted"),
+        "{e}"
+    );
+    let cple = read_system_load(
+        std::slice::from_ref(&fx),
+        &opt("CPLE", Some("Demand (MW) (Adjusted)")),
+    )
+    .unwrap();
+    assert_eq!(cple.hours.len(), 24);
+    assert_eq!(cple.hours[4].mw, 9500.0);
+}
+
+/// Bad input: an error naming the file, line, column and what was expected; never a panic.
+#[test]
+fn bad_system_load_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let fails = |args: &[&str]| {
+        let out = dcload().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "expected failure: {args:?}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    };
+    let cases = [
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00,-5\n",
+            ":3:2: field `MW`",
+            "non-negative number",
+        ),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-13-01T01:00,100\n",
+            ":3:1: field `timestamp`",
+            "expected a timestamp",
+        ),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T00:15,100\n",
+            ":3:1: field `timestamp`",
+            "hourly",
+        ),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00\n",
+            ":3",
+            "expected 2 fields",
+        ),
+        ("2024-01-01T00:00,100\n", ":1:2", "header"),
+        ("timestamp,MW\n", "", "no hourly rows"),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T00:00,101\n",
+            ":3:1: field `timestamp`",
+            "appears twice",
+        ),
+    ];
+    for (i, (text, loc, what)) in cases.iter().enumerate() {
+        let f = write(dir.path(), &format!("bad{i}.csv"), text);
+        let name = f.display().to_string();
+        let err = fails(&["headroom", &name, "--out", dir.path().to_str().unwrap()]);
+        assert!(
+            err.contains(&format!("{name}{loc}")) && err.contains(what),
+            "case {i}: {err}"
+        );
+    }
+    // The same hour in two files: both named.
+    let a = write(dir.path(), "a.csv", "timestamp,MW\n2024-01-01T05:00Z,100\n");
+    let b = write(
+        dir.path(),
+        "b.csv",
+        "timestamp,MW\n2024-01-01T00:00-05:00,100\n",
+    );
+    let err = fails(&["headroom", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(err.contains("a.csv:2") && err.contains("b.csv:2"), "{err}");
+    // Options.
+    let ok = write(dir.path(), "ok.csv", "timestamp,MW\n2024-01-01T00:00,100\n");
+    let ok = ok.to_str().unwrap();
+    let err = fails(&["headroom", ok, "--limits", "0.5,abc"]);
+    assert!(err.contains("--limits") && err.contains("abc"), "{err}");
+    let err = fails(&["headroom", ok, "--summer-months", "4-13"]);
+    assert!(err.contains("--summer-months"), "{err}");
+    let err = fails(&["headroom", ok, "--run", dir.path().to_str().unwrap()]);
+    assert!(
+        err.contains("load_8760.csv") && err.contains("dcload run"),
+        "{err}"
+    );
+    let err = fails(&["headroom", ok, "--flex", "0.5"]);
+    assert!(err.contains("--flex") && err.contains("--run"), "{err}");
+    let err = fails(&[
+        "headroom",
+        ok,
+        "--run",
+        dir.path().to_str().unwrap(),
+        "--flex",
+        "1.5",
+    ]);
+    assert!(err.contains("--flex") && err.contains("0 to 1"), "{err}");
+    let err = fails(&["headroom", dir.path().join("nope.csv").to_str().unwrap()]);
+    assert!(err.contains("nope.csv"), "{err}");
+}

@@ -1,0 +1,102 @@
+//! report.html: one self-contained page per run (`dcload run`, `dcload report DIR`).
+
+use dcload::report_html::{base64, check_balanced, esc};
+
+use crate::common::*;
+
+fn img_count(html: &str) -> usize {
+    html.matches("<img ").count()
+}
+
+#[test]
+fn run_writes_a_self_contained_report_embedding_every_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    run_ok(&[
+        "run",
+        "--trials",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let elements = check_balanced(&html).unwrap_or_else(|e| panic!("report.html: {e}"));
+    assert!(elements > 100, "{elements} elements");
+    // Self-contained: nothing fetched from elsewhere, no scripts.
+    for bad in ["<script", "src=\"http", "href=", "<link"] {
+        assert!(!html.contains(bad), "report.html contains {bad}");
+    }
+    // Every plot in the folder, embedded byte for byte.
+    let plots = dcload::report_html::plot_files(&out);
+    assert!(plots.len() >= 4, "{plots:?}");
+    assert_eq!(img_count(&html), plots.len());
+    for p in &plots {
+        let b64 = base64(&std::fs::read(p).unwrap());
+        assert!(
+            html.contains(&format!("data:image/svg+xml;base64,{b64}\"")),
+            "{} not embedded",
+            p.display()
+        );
+    }
+    // The run's description, headline figures with their bands, warnings, the monthly table.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let desc = summary["config"]["description"].as_str().unwrap();
+    assert!(html.contains(&esc(desc)), "description missing");
+    assert!(html.contains("<td>Energy (MWh)</td>") && html.contains("<th>P90</th>"));
+    let warning = summary["percentile_warnings"][0].as_str().unwrap();
+    assert!(
+        html.contains(&esc(warning)),
+        "2 trials: the percentile warning is shown"
+    );
+    let (_, months) = read_csv(&out.join("monthly.csv"));
+    for m in &months {
+        assert!(
+            html.contains(&format!("<tr><td>{}</td>", m[0])),
+            "month {}",
+            m[0]
+        );
+    }
+
+    // `dcload report` redraws it from the folder, and picks up a PNG beside the SVGs.
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake for the test";
+    std::fs::write(out.join("plots").join("extra.png"), png).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    let res = run_ok(&["report", out.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&res.stdout).contains("report.html"));
+    let html = std::fs::read_to_string(&page).unwrap();
+    check_balanced(&html).unwrap();
+    assert_eq!(img_count(&html), plots.len() + 1);
+    assert!(html.contains(&format!("data:image/png;base64,{}\"", base64(png))));
+}
+
+#[test]
+fn report_of_a_missing_or_invalid_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fails = |d: &std::path::Path| {
+        let out = dcload()
+            .args(["report", d.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    };
+    let err = fails(&dir.path().join("missing"));
+    assert!(err.contains("missing: no such folder"), "{err}");
+    let err = fails(dir.path());
+    assert!(
+        err.contains("not a dcload run folder") && err.contains("summary.json"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("summary.json"), "{\n  \"run\": oops\n}").unwrap();
+    let err = fails(dir.path());
+    assert!(err.contains("summary.json:2:"), "{err}");
+    std::fs::write(dir.path().join("summary.json"), "[1, 2]").unwrap();
+    let err = fails(dir.path());
+    assert!(err.contains("field `metrics`"), "{err}");
+    assert!(!dir.path().join("report.html").exists());
+}
