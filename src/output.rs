@@ -673,11 +673,11 @@ mod tests {
 
     #[test]
     fn metric_precision_follows_the_unit() {
-        assert_eq!(precision("facility_mw"), 4);
-        assert_eq!(precision("outdoor_drybulb_c"), 2);
-        assert_eq!(precision("water_onsite_m3"), 3);
-        assert_eq!(precision("throttled_acc_h"), 3);
-        assert_eq!(precision("requests_served"), 1);
+        assert_eq!(crate::metrics::decimals("facility_mw"), 4);
+        assert_eq!(crate::metrics::decimals("outdoor_drybulb_c"), 2);
+        assert_eq!(crate::metrics::decimals("water_onsite_m3"), 3);
+        assert_eq!(crate::metrics::decimals("throttled_acc_h"), 3);
+        assert_eq!(crate::metrics::decimals("requests_served"), 1);
     }
 
     #[test]

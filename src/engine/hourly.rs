@@ -203,7 +203,7 @@ impl<'a> HourlyMeter<'a> {
             sum.max_inlet_c = sum.max_inlet_c.max(self.inlet_max);
         }
         if let Some(w) = self.s.fixed_water {
-            let facility_kwh = a[M_FACILITY] / n / 1000.0;
+            let facility_kwh = a[M_FACILITY] / n / 1000.0 * frac;
             let off_m3 = facility_kwh * w.offsite_l_per_kwh / 1000.0;
             row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
             row[M_WATER_OFF] = off_m3 as f32;
@@ -455,6 +455,28 @@ mod tests {
         assert_eq!(s.peak_mw, 3.0);
         close(s.load_factor, 3.5 / 1.5 / 3.0, 1e-12, "load factor");
         close(s.ramp_up_hour_mw, 1.0, 1e-12, "hour 1 to the partial hour");
+    }
+
+    /// Fixed water over a partial last hour: 1 h at 2 MW then 0.5 h at 3 MW gives 1,500 kWh
+    /// x 7.6 L = 11.4 m3 in the second row and 15.2 + 11.4 = 26.6 m3 in all.
+    #[test]
+    fn fixed_water_of_a_partial_hour_counts_its_fraction() {
+        let w = FixedWater {
+            onsite_l_per_it_kwh: 0.0,
+            offsite_l_per_kwh: 7.6,
+        };
+        let mut m = meter(90, None, Some(w));
+        for k in 0..90 {
+            m.record(&if k < 60 {
+                fig(1.6e6, 2e6)
+            } else {
+                fig(2.4e6, 3e6)
+            });
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(5400, None, &[], &mut s);
+        close(f64::from(row(&h, 1, M_WATER_OFF)), 11.4, 1e-6, "row");
+        close(s.water_offsite_m3, 26.6, 1e-12, "off-site m3");
     }
 
     /// Fixed water over whole hours: off-site = facility kWh x 7.6 L, on-site as recorded.

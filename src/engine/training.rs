@@ -173,11 +173,19 @@ impl TrainingLayer {
                 if !s.active || s.epoch != epoch {
                     return;
                 }
-                self.slots[wi][si].in_checkpoint = false;
-                self.slots[wi][si].last_checkpoint_s = now;
-                self.recompute_busy(models, wi);
                 let tr = &models[wi];
-                let next = now + tr.checkpoint_interval_s - tr.checkpoint_duration_s;
+                // A checkpoint cut short by a failure saved nothing: the job resumes from the
+                // checkpoint the restart restored, and the next one is due an interval after it.
+                let saved_at = if s.in_checkpoint {
+                    now
+                } else {
+                    s.last_checkpoint_s
+                };
+                self.slots[wi][si].in_checkpoint = false;
+                self.slots[wi][si].last_checkpoint_s = saved_at;
+                self.recompute_busy(models, wi);
+                let next =
+                    (saved_at + tr.checkpoint_interval_s - tr.checkpoint_duration_s).max(now + 1);
                 q.push(next, Event::CheckpointStart { w, slot, epoch });
             }
             Event::RestartEnd { w, slot, epoch } => {
@@ -506,6 +514,37 @@ mod tests {
         advance(&mut tl, &m, &mut q, 11_700);
         assert_eq!(tl.jobs[0].end_s, Some(11_700));
         assert!(tl.jobs[0].completed);
+    }
+
+    /// A failure at 3,800 s cuts the 3,700-4,000 s checkpoint short: nothing was saved, the job
+    /// restarts from its start (100 s: 3,700 s lost) and resumes at 4,400 s. The interrupted
+    /// checkpoint's end at 4,000 s must not count as saved, so a second failure at 5,000 s
+    /// loses 5,000 - 4,400 = 600 s. End: 10,100 + (3,700 + 600) + (600 + 600) = 15,600 s.
+    #[test]
+    fn a_failure_during_a_checkpoint_saves_nothing() {
+        let m = [job(false)];
+        let (mut tl, mut q) = layer(&m);
+        let hits = FailureHits {
+            new_failed_acc: &[8.0],
+            new_failed_servers: &[1.0],
+            working_acc: &[56.0],
+            restart_s: 600,
+        };
+        advance(&mut tl, &m, &mut q, 3800);
+        tl.on_failures(&m, &hits, 3800, &mut q);
+        close(tl.lost_acc_s, 3700.0 * 64.0 * 0.9, 1e-12, "first loss");
+        advance(&mut tl, &m, &mut q, 5000);
+        tl.on_failures(&m, &hits, 5000, &mut q);
+        close(
+            tl.lost_acc_s,
+            (3700.0 + 600.0) * 64.0 * 0.9,
+            1e-12,
+            "second loss",
+        );
+        advance(&mut tl, &m, &mut q, 15_599);
+        assert_eq!(tl.jobs[0].end_s, None);
+        advance(&mut tl, &m, &mut q, 15_600);
+        assert_eq!(tl.jobs[0].end_s, Some(15_600));
     }
 
     /// A failure elsewhere in a bigger pool misses the job when the failed servers are none of

@@ -757,8 +757,8 @@ mod tests {
     }
 
     fn state(f: &PhysicsFacility) -> PhysicsState {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        f.new_state(24, &mut rng, ChaCha8Rng::seed_from_u64(2))
+        let mut rng = crate::rng::Stream::from_key(1);
+        f.new_state(24, &mut rng, crate::rng::Stream::from_key(2))
     }
 
     #[test]
