@@ -693,7 +693,6 @@ mod tests {
     use super::*;
     use crate::facility::physics::electrical::presets;
     use crate::facility::physics::{ElectricalChain, ThermalNode};
-    use rand::SeedableRng;
 
     const HOT: WeatherHour = WeatherHour {
         dry_bulb_c: 30.0,
