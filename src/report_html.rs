@@ -84,7 +84,9 @@ fn fmt(x: f64) -> String {
     }
 }
 
-/// The plots of a run folder: every .svg and .png in DIR/plots, sorted by name.
+/// The plots of a run folder: every .svg in DIR/plots, and each .png that has no SVG of the
+/// same name (a PNG beside its SVG is the same picture: the page embeds the sharper one once),
+/// sorted by name.
 pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("plots"))
         .map(|rd| {
@@ -99,6 +101,9 @@ pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
+    v.retain(|p| {
+        p.extension().and_then(|e| e.to_str()) != Some("png") || !p.with_extension("svg").is_file()
+    });
     v.sort();
     v
 }
