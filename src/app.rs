@@ -62,7 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     dir.display()
                 )));
             }
-            for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
+            for p in crate::plot::plot_dir(&dir).map_err(Error::from)? {
                 println!("wrote {}", p.display());
             }
             Ok(())
@@ -420,7 +420,7 @@ fn run_one(
     // The outputs are complete: the checkpoint has served its purpose.
     let _ = std::fs::remove_dir_all(&cp);
     if !args.no_plots {
-        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
+        paths.extend(crate::plot::plot_dir(out).map_err(Error::from)?);
     }
     let mut bands = output::trial_bands(&sc, &results);
     let (lo, hi) = (
@@ -532,7 +532,7 @@ fn merge(
     let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     warn_thin(&sc.percentiles, results.len());
     if !no_plots {
-        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
+        paths.extend(crate::plot::plot_dir(out).map_err(Error::from)?);
     }
     if !quiet {
         eprintln!(

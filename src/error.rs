@@ -29,6 +29,18 @@ pub enum Error {
     },
     #[error("invalid option {option}: {}", crate::limits::compact_numbers(.msg))]
     Option { option: String, msg: String },
+    /// A grid input file (carbon profile or CSV, tariff): typed up to the top.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Grid(#[from] crate::grid::input::GridError),
+    /// A climate or weather file.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Weather(#[from] crate::weather::WeatherError),
+    /// A cooling-plant or electrical-chain model file.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Facility(#[from] crate::facility::physics::FacilityError),
+    /// Writing plots.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Plot(#[from] crate::plot::PlotError),
     #[error("{}", crate::limits::compact_numbers(.0))]
     Other(String),
 }
@@ -65,18 +77,14 @@ impl Source {
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let off = offset.min(self.text.len());
-        let before = &self.text[..off];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(off, |p| off - p - 1) + 1;
-        (line, col)
+        crate::locate::line_col(&self.text, offset)
     }
 
     /// An error pointing at a span of this source.
     pub fn error_at(&self, span: Range<usize>, field: &str, msg: impl Into<String>) -> Error {
         let (line, col) = self.line_col(span.start);
         let field = if field.is_empty() {
-            key_before(&self.text, span.start).unwrap_or_default()
+            crate::locate::key_before(&self.text, span.start).unwrap_or_default()
         } else {
             field.to_string()
         };
@@ -89,10 +97,13 @@ impl Source {
         }
     }
 
-    /// An error about the whole file or a field whose line is unknown.
+    /// An error about the whole file or one of its top-level settings (`start`, `trials`):
+    /// points at the first line that sets the field's key. An error about one entry of an
+    /// array of tables (a group, a workload) must use [`Source::error_at`] with the entry's
+    /// span, or [`crate::check::err_after`] with the entry's start: the first `pool =` of the
+    /// file is another entry's.
     pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
-        // Try to find the field's first occurrence as a key so the user still gets a line.
-        if let Some(off) = find_key(&self.text, field) {
+        if let Some(off) = crate::locate::top_level_key(&self.text, field) {
             return self.error_at(off..off, field, msg);
         }
         Error::Input {
@@ -164,58 +175,7 @@ fn plain_message(msg: &str) -> String {
 }
 
 fn backticked(msg: &str) -> Option<String> {
-    let a = msg.find('`')?;
-    let b = msg[a + 1..].find('`')?;
-    Some(msg[a + 1..a + 1 + b].to_string())
-}
-
-/// The TOML key whose value starts at or contains `offset`: scan back to the nearest `=` on the
-/// same logical position and take the bare key before it.
-fn key_before(text: &str, offset: usize) -> Option<String> {
-    let off = offset.min(text.len());
-    let head = &text[..off];
-    // If the span starts at a key (e.g. "unknown field" errors), take the word at the offset.
-    let line_start = head.rfind('\n').map_or(0, |p| p + 1);
-    let eq = head[line_start..].rfind('=').map(|p| p + line_start);
-    let eq = match eq {
-        Some(e) => e,
-        None => {
-            let rest = &text[off..];
-            let word: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            return (!word.is_empty()).then_some(word);
-        }
-    };
-    let key: String = head[..eq]
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    (!key.is_empty()).then_some(key)
-}
-
-fn find_key(text: &str, field: &str) -> Option<usize> {
-    let leaf = field.rsplit('.').next()?;
-    if leaf.is_empty() {
-        return None;
-    }
-    let mut off = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(leaf)
-            && rest.trim_start().starts_with('=')
-        {
-            return Some(off + (line.len() - t.len()));
-        }
-        off += line.len();
-    }
-    None
+    crate::locate::backticked(msg).map(str::to_string)
 }
 
 #[cfg(test)]

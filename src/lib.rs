@@ -6,16 +6,19 @@
 //! into grid power; [`output`] writes the bands.
 
 pub mod app;
+pub mod check;
 pub mod checkpoint;
 pub mod cli;
 pub mod energy_report;
 pub mod engine;
 pub mod error;
 pub mod facility;
+pub mod fixed;
 pub mod fleet;
 pub mod grid;
 pub mod library;
 pub mod limits;
+pub mod locate;
 pub mod montecarlo;
 pub mod output;
 pub mod plot;

@@ -219,7 +219,7 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
 /// name) appears in the file, else of the first `field`.
 fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
     match src.text.find(head) {
-        Some(at) => crate::library::err_after(src, at, field, &msg),
+        Some(at) => crate::check::err_after(src, at, field, &msg),
         None => src.error(field, msg),
     }
 }

@@ -5,18 +5,19 @@
 //! single trial starts and the step loop never sees a string.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
 use crate::grid::outage::BackupSpec;
 use crate::grid::site::{Grid, GridSpec};
-use crate::library::err_after;
 use crate::library::{CoolingKind, Library};
 use crate::reliability::{FailureSpec, Failures};
 use crate::time::{Calendar, Date, parse_utc_offset};
@@ -228,7 +229,7 @@ pub struct GroupSpec {
     pub server: Option<Spanned<String>>,
     pub count: f64,
     /// Pool the group serves in; default its own name.
-    pub pool: Option<String>,
+    pub pool: Option<Spanned<String>>,
     /// Override the rack type's cooling ("air", "liquid" or "immersion"), e.g. to study the
     /// same servers in a liquid-cooled design.
     pub cooling: Option<CoolingKind>,
@@ -486,7 +487,7 @@ impl Scenario {
             .map(|f| Failures::resolve(f, src))
             .transpose()?;
         let mut fleet = fleet;
-        assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
+        assign_pool_sectors(&mut fleet, &spec, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
         let mut metric_ids: Vec<usize> = (0..crate::engine::BASE_METRICS).collect();
         if facility.is_physics() {
@@ -806,7 +807,10 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                 ),
             ));
         }
-        let pool_name = g.pool.clone().unwrap_or_else(|| g.name.get_ref().clone());
+        let pool_name = g
+            .pool
+            .as_ref()
+            .map_or_else(|| g.name.get_ref().clone(), |p| p.get_ref().clone());
         let pool = match fleet.pool_index(&pool_name) {
             Some(p) => p,
             None => {
@@ -892,54 +896,145 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
 }
 
 /// Gives each pool the sector that pays its idle power, refuses pools no workload uses, and
-/// keeps defense enclaves air-gapped (no other sector on their pools).
-fn assign_pool_sectors(
-    fleet: &mut Fleet,
-    consumers: &[ConsumerClass],
-    twins: &[Twin],
-    trainings: &[Training],
-    defenses: &[Defense],
-    src: &Source,
-) -> Result<()> {
+/// keeps defense enclaves air-gapped (no other sector on their pools). Errors point at the
+/// entry they are about: the group that names an unused pool, the workload that breaks an
+/// enclave (never the first `pool =` line of the file).
+fn assign_pool_sectors(fleet: &mut Fleet, spec: &RunSpec, src: &Source) -> Result<()> {
     let np = fleet.pools.len();
-    let mut users: Vec<Vec<(Sector, String)>> = vec![Vec::new(); np];
-    for d in defenses {
-        users[d.pool].push((Sector::Defense, d.name.clone()));
+    // (sector, workload name, span of its `pool` value), in the order sectors claim idle power.
+    type User = (Sector, String, Range<usize>);
+    let mut users: Vec<Vec<User>> = vec![Vec::new(); np];
+    let mut claim = |sector: Sector, name: &str, pool: &Spanned<String>| {
+        if let Some(p) = fleet.pool_index(pool.get_ref()) {
+            users[p].push((sector, name.to_string(), pool.span()));
+        }
+    };
+    for d in &spec.defense {
+        claim(Sector::Defense, d.name.get_ref(), &d.pool);
     }
-    for w in twins {
-        users[w.pool].push((Sector::Industrial, w.name.clone()));
+    for w in &spec.twin {
+        claim(Sector::Industrial, w.name.get_ref(), &w.pool);
     }
-    for w in trainings {
-        users[w.pool].push((Sector::Training, w.name.clone()));
+    for w in &spec.training {
+        claim(Sector::Training, w.name.get_ref(), &w.pool);
     }
-    for c in consumers {
-        users[c.pool].push((Sector::Consumer, c.name.clone()));
+    for c in &spec.consumer {
+        claim(Sector::Consumer, c.name.get_ref(), &c.pool);
     }
     for (p, u) in users.iter().enumerate() {
         let pool = &mut fleet.pools[p];
-        let Some((first, _)) = u.first() else {
-            return Err(src.error(
-                "pool",
-                format!(
-                    "pool {:?} serves no workload: give it a workload, or remove its groups",
-                    pool.name
-                ),
-            ));
+        let Some((first, _, _)) = u.first() else {
+            // The first group serving in this pool: its `pool` value, or its name when the
+            // pool is named after the group.
+            let at = spec.site.group.iter().find_map(|g| match &g.pool {
+                Some(n) if n.get_ref() == &pool.name => Some((n.span(), "pool")),
+                None if g.name.get_ref() == &pool.name => Some((g.name.span(), "name")),
+                _ => None,
+            });
+            let msg = format!(
+                "pool {:?} serves no workload: give it a workload, or remove its groups",
+                pool.name
+            );
+            return Err(match at {
+                Some((span, field)) => src.error_at(span, field, msg),
+                None => src.error("pool", msg),
+            });
         };
         pool.primary = *first;
         if *first == Sector::Defense
-            && let Some((s, n)) = u.iter().find(|(s, _)| *s != Sector::Defense)
+            && let Some((s, n, span)) = u.iter().find(|(s, _, _)| *s != Sector::Defense)
         {
-            return Err(src.error(
-                    "pool",
-                    format!(
-                        "defense missions run in an air-gapped enclave, but pool {:?} is also used by {} workload {:?}: give the mission its own groups",
-                        pool.name,
-                        s.name(),
-                        n
-                    ),
-                ));
+            return Err(src.error_at(
+                span.clone(),
+                "pool",
+                format!(
+                    "defense missions run in an air-gapped enclave, but pool {:?} is also used by {} workload {:?}: give the mission its own groups",
+                    pool.name,
+                    s.name(),
+                    n
+                ),
+            ));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two groups in their own pools, `a` and `b`, each with a `pool =` line.
+    const TWO: &str = r#"horizon_hours = 24
+step_s = 3600
+trials = 2
+seed = 5
+[site]
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+pool = "pa"
+[[site.group]]
+name = "b"
+server = "DGX-H100"
+count = 4
+pool = "pb"
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "pa"
+requests_per_day = 1.0e5
+[[twin]]
+name = "t"
+pool = "pb"
+base_utilisation = 0.5
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+    fn resolve(text: &str) -> Result<Scenario> {
+        let lib = Library::load(None).unwrap();
+        Scenario::from_source(&Source::new("t.toml", text), "t", Path::new("."), &lib)
+    }
+
+    fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+        let at = text.match_indices(needle).nth(nth).unwrap().0;
+        text[..at].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn an_unused_pool_is_reported_at_its_own_groups_line() {
+        // Group b's pool serves nothing: the error names b's `pool =` line, not a's (the old
+        // locator took the first `pool =` of the file, line 10).
+        let text = TWO.replace(
+            "[[twin]]\nname = \"t\"\npool = \"pb\"",
+            "[[twin]]\nname = \"t\"\npool = \"pa\"",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let b_line = line_of(&text, "pool = \"pb\"", 0);
+        assert_eq!(b_line, 15);
+        assert!(
+            e.starts_with(&format!("t.toml:{b_line}:"))
+                && e.contains("field `pool`")
+                && e.contains("\"pb\" serves no workload"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_workload_in_an_enclave_is_reported_at_its_own_pool_line() {
+        // A mission on pool pb makes it an enclave; the twin that also uses pb is the entry in
+        // error, so the error names the twin's `pool =` line (the second `pool = "pb"`).
+        let text = TWO.replace(
+            "[[twin]]",
+            "[[defense]]\nname = \"m\"\npool = \"pb\"\naccelerators = 8\nutilisation = 0.5\n\n[[twin]]",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let twin_line = line_of(&text, "pool = \"pb\"", 2);
+        assert!(
+            e.starts_with(&format!("t.toml:{twin_line}:")) && e.contains("air-gapped"),
+            "{e}"
+        );
+    }
 }

@@ -12,8 +12,8 @@ use super::arrivals::WorkDist;
 use super::shape::{DailyShape, WeekTable, WeeklyShape};
 use super::trace::{Trace, TraceClock};
 use super::{Ctx, one};
+use crate::check::{err_after, non_negative, positive};
 use crate::error::Result;
-use crate::library::{err_after, non_negative, positive};
 use crate::time::{SimTime, parse_utc_offset};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

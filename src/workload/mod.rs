@@ -66,7 +66,7 @@ pub fn utilisation_or_watts(
     (utilisation, watts, scope): (Option<f64>, Option<f64>, Option<crate::fleet::WattsScope>),
     default: f64,
 ) -> Result<f64> {
-    use crate::library::{err_after, fraction};
+    use crate::check::{err_after, fraction};
     match (utilisation, watts) {
         (Some(_), Some(_)) => Err(err_after(
             ctx.src,

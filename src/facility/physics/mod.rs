@@ -185,67 +185,8 @@ fn field_in_message(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// For a byte offset: its 1-based line, the enclosing `[table]` name (if any; the header's own
-/// name when the offset is on a header line) and the key set on that line (if any).
-fn locate(text: &str, offset: usize) -> (usize, Option<String>, Option<String>) {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_no = text[..line_start].matches('\n').count() + 1;
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = &text[line_start..line_end];
-    if let Some(h) = header_name(line) {
-        return (line_no, Some(h), None);
-    }
-    let table = text[..line_start]
-        .lines()
-        .filter_map(header_name)
-        .next_back();
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"').to_string())
-        .filter(|k| !k.is_empty());
-    (line_no, table, key)
-}
-
-/// `[name]` or `[[name]]` -> `name`.
-fn header_name(line: &str) -> Option<String> {
-    let t = line.trim();
-    if t.starts_with('[') {
-        let end = t.find(']')?;
-        Some(t[..end].trim_start_matches('[').trim().to_string())
-    } else {
-        None
-    }
-}
-
-/// The 1-based line where a (possibly dotted, `table.key`) field is set; else the line of its
-/// table's header; else 1.
-pub(crate) fn line_of_field(text: &str, field: &str) -> usize {
-    let (table, key) = match field.rsplit_once('.') {
-        Some((t, k)) => (Some(t), k),
-        None => (None, field),
-    };
-    let mut current: Option<String> = None;
-    let mut header_line = None;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(h) = header_name(line) {
-            if table == Some(h.as_str()) {
-                header_line = Some(i + 1);
-            }
-            current = Some(h);
-            continue;
-        }
-        if current.as_deref() == table
-            && let Some((k, _)) = line.split_once('=')
-            && k.trim().trim_matches('"') == key
-        {
-            return i + 1;
-        }
-    }
-    header_line.unwrap_or(1)
-}
+pub(crate) use crate::locate::line_of_field;
+use crate::locate::line_table_key as locate;
 
 #[cfg(test)]
 mod tests {
