@@ -13,6 +13,7 @@ pub mod energy_report;
 pub mod engine;
 pub mod error;
 pub mod facility;
+pub mod files;
 pub mod fixed;
 pub mod fleet;
 pub mod grid;

@@ -153,6 +153,12 @@ pub fn check_numbers(src: &Source) -> Result<()> {
     walk_table(src, doc.get_ref())
 }
 
+/// [`check_numbers`] on a parsed tree (a run file with sampled values put in place of its
+/// distributions): errors point at each value's span in `src`.
+pub fn check_tree(src: &Source, doc: &DeTable<'_>) -> Result<()> {
+    walk_table(src, doc)
+}
+
 fn walk_table(src: &Source, t: &DeTable<'_>) -> Result<()> {
     for (k, v) in t.iter() {
         if k.get_ref() == "seed" {

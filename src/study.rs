@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+use toml::de::DeTable;
 
 use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
+use crate::files::Files;
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
 use crate::grid::outage::BackupSpec;
 use crate::grid::site::{Grid, GridSpec};
@@ -267,7 +269,8 @@ pub struct Scenario {
     pub spec: RunSpec,
 }
 
-/// The uncertain parameters of a study and the run file they are substituted into.
+/// The uncertain parameters of a study, the run file they are put into (parsed, never
+/// edited as text), and the data files its resolutions share.
 #[derive(Debug)]
 pub struct UncertainStudy {
     pub list: Vec<crate::uncertain::Uncertain>,
@@ -275,6 +278,9 @@ pub struct UncertainStudy {
     stem: String,
     base_dir: PathBuf,
     lib: Library,
+    /// Weather, carbon and trace files, read on the nominal resolution and shared by every
+    /// trial's.
+    files: Files,
 }
 
 /// Random-stream tag of the parameter draws (distinct from every workload's).
@@ -317,24 +323,29 @@ impl Scenario {
         lib: &Library,
     ) -> Result<Scenario> {
         let list = crate::uncertain::find(src)?;
+        let files = Files::default();
         if list.is_empty() && lib.uncertain.is_empty() {
-            return Scenario::resolve(src, stem, base_dir, lib);
+            let spec = parse_spec(src)?;
+            return Scenario::resolve(spec, src, stem, base_dir, lib, &files);
         }
         let nominal: Vec<f64> = list.iter().map(|u| u.dist.nominal()).collect();
-        let text = crate::uncertain::substitute(&src.text, &list, &nominal);
-        let mut sc = Scenario::resolve(&Source::new(src.name.clone(), text), stem, base_dir, lib)?;
+        let spec = spec_with(src, &list, &nominal)?;
+        let mut sc = Scenario::resolve(spec, src, stem, base_dir, lib, &files)?;
         sc.uncertain = Some(Arc::new(UncertainStudy {
             list,
             src: src.clone(),
             stem: stem.to_string(),
             base_dir: base_dir.to_path_buf(),
             lib: lib.clone(),
+            files,
         }));
         Ok(sc)
     }
 
     /// The study trial `trial` runs: this one, or with its uncertain parameters sampled from the
     /// trial's own stream (so a trial's draws do not depend on any other trial, nor on threads).
+    /// The sampled values are put into the parsed run file and resolved with the same checks
+    /// as a plain study; the data files it names are not read again.
     pub fn for_trial(&self, trial: u32) -> Result<(Cow<'_, Scenario>, Vec<f64>)> {
         let Some(u) = &self.uncertain else {
             return Ok((Cow::Borrowed(self), Vec::new()));
@@ -355,7 +366,6 @@ impl Scenario {
                 }
             })
             .collect();
-        let text = crate::uncertain::substitute(&u.src.text, &u.list, &values);
         // Model-file distributions: a library drawn for this trial.
         let lib = if u.lib.uncertain.is_empty() {
             None
@@ -364,24 +374,32 @@ impl Scenario {
             values.extend(v);
             Some(lib)
         };
-        let mut sc = Scenario::resolve(
-            &Source::new(u.src.name.clone(), text),
-            &u.stem,
-            &u.base_dir,
-            lib.as_ref().unwrap_or(&u.lib),
-        )
-        .map_err(|e| {
-            let drawn: Vec<String> = self
-                .parameter_names()
-                .iter()
-                .zip(&values)
-                .map(|(p, v)| format!("{p} = {v}"))
-                .collect();
-            Error::Other(format!(
-                "trial {trial} with sampled {}: {e}",
-                drawn.join(", ")
-            ))
-        })?;
+        let run_values = &values[..u.list.len()];
+        let mut sc = spec_with(&u.src, &u.list, run_values)
+            .and_then(|spec| {
+                Scenario::resolve(
+                    spec,
+                    &u.src,
+                    &u.stem,
+                    &u.base_dir,
+                    lib.as_ref().unwrap_or(&u.lib),
+                    &u.files,
+                )
+            })
+            .map_err(|e| {
+                let drawn: Vec<String> = self
+                    .parameter_names()
+                    .iter()
+                    .zip(&values)
+                    .map(|(p, v)| format!("{p} = {v}"))
+                    .collect();
+                Error::Other(format!(
+                    "trial {trial} with sampled {}: {e}",
+                    drawn.join(", ")
+                ))
+            })?;
+        // The study's seed and trial count, whatever the run file says (the plan may have
+        // patched them).
         sc.seed = self.seed;
         sc.trials = self.trials;
         sc.spec.seed = self.spec.seed;
@@ -400,9 +418,15 @@ impl Scenario {
         })
     }
 
-    fn resolve(src: &Source, stem: &str, base_dir: &Path, lib: &Library) -> Result<Scenario> {
-        let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
-        crate::limits::check_numbers(src)?;
+    /// Resolves a parsed run file (`spec`, read from `src`, whose text errors point into).
+    fn resolve(
+        spec: RunSpec,
+        src: &Source,
+        stem: &str,
+        base_dir: &Path,
+        lib: &Library,
+        files: &Files,
+    ) -> Result<Scenario> {
         if let Some(n) = &spec.name {
             crate::limits::check_name(src, n)?;
         }
@@ -439,6 +463,7 @@ impl Scenario {
             start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
             step_s: spec.step_s,
             horizon_s,
+            files,
         };
         let consumers = spec
             .consumer
@@ -466,6 +491,7 @@ impl Scenario {
             lib,
             &fleet,
             base_dir,
+            files,
             start.ordinal0(),
             utc_offset_s,
         )?;
@@ -477,6 +503,7 @@ impl Scenario {
             src,
             lib,
             base_dir,
+            files,
             &calendar,
             start,
             horizon_hours,
@@ -679,12 +706,38 @@ impl Scenario {
     }
 }
 
+/// A run file without distributions, parsed and its numbers checked.
+fn parse_spec(src: &Source) -> Result<RunSpec> {
+    let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+    crate::limits::check_numbers(src)?;
+    Ok(spec)
+}
+
+/// A run file with `values` in place of its distributions (`list`): parsed once into a tree,
+/// the values put at their distributions' places, then deserialised and checked exactly as a
+/// plain run file is (every number, sampled or not, within the bounds of
+/// [`crate::limits::check_numbers`]; errors point at the distribution's table in `src`).
+fn spec_with(
+    src: &Source,
+    list: &[crate::uncertain::Uncertain],
+    values: &[f64],
+) -> Result<RunSpec> {
+    let nums = crate::uncertain::value_texts(values);
+    let mut doc = DeTable::parse(&src.text).map_err(|e| src.toml_error(&e))?;
+    crate::uncertain::put(doc.get_mut(), list, &nums).map_err(|m| src.error("", m))?;
+    let spec = RunSpec::deserialize(toml::de::Deserializer::from(doc.clone()))
+        .map_err(|e| src.toml_error(&e))?;
+    crate::limits::check_tree(src, doc.get_ref())?;
+    Ok(spec)
+}
+
 fn resolve_facility(
     spec: &FacilitySpec,
     src: &Source,
     lib: &Library,
     fleet: &Fleet,
     base_dir: &Path,
+    files: &Files,
     start_day_of_year: u32,
     study_offset_s: i32,
 ) -> Result<Facility> {
@@ -764,6 +817,7 @@ fn resolve_facility(
             lib,
             fleet,
             base_dir,
+            files,
             start_day_of_year,
             study_offset_s,
         )?))),

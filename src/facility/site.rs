@@ -107,6 +107,7 @@ impl PhysicsFacility {
         lib: &Library,
         fleet: &Fleet,
         base_dir: &Path,
+        files: &crate::files::Files,
         start_day_of_year: u32,
         study_offset_s: i32,
     ) -> Result<PhysicsFacility> {
@@ -185,10 +186,15 @@ impl PhysicsFacility {
                     ));
                 }
                 let path = base_dir.join(e.get_ref());
-                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
-                let shown = path.display().to_string();
-                let hours = read_epw(&shown, &text).map_err(Error::from)?;
-                let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
+                // Read and checked once per study.
+                let loaded = files.load("epw", &path, String::new(), || {
+                    let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+                    let shown = path.display().to_string();
+                    let hours = read_epw(&shown, &text).map_err(Error::from)?;
+                    let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
+                    Ok((hours, time_zone_h))
+                })?;
+                let (hours, time_zone_h) = (loaded.0.clone(), loaded.1);
                 WeatherSource::Recorded { hours, time_zone_h }
             }
             _ => {

@@ -69,6 +69,7 @@ impl Grid {
         src: &Source,
         lib: &Library,
         base_dir: &Path,
+        files: &crate::files::Files,
         calendar: &Calendar,
         start: Date,
         horizon_hours: u64,
@@ -180,8 +181,10 @@ impl Grid {
             }
             (None, Some(file)) => {
                 let path = base_dir.join(file.get_ref());
-                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
-                let v = read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)?;
+                let v = files.load("carbon_csv", &path, String::new(), || {
+                    let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+                    read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)
+                })?;
                 if v.is_empty() {
                     return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
                 }

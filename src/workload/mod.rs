@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     pub start_utc_s: i64,
     pub step_s: u64,
     pub horizon_s: u64,
+    /// Data files loaded once per study (traces).
+    pub files: &'a crate::files::Files,
 }
 
 impl Ctx<'_> {
