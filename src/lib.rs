@@ -22,6 +22,7 @@ pub mod limits;
 pub mod locate;
 pub mod montecarlo;
 pub mod output;
+pub mod plan;
 pub mod plot;
 pub mod reliability;
 pub mod stats;

@@ -399,12 +399,32 @@ impl Scenario {
                 ))
             })?;
         // The study's seed and trial count, whatever the run file says (the plan may have
-        // patched them).
-        sc.seed = self.seed;
-        sc.trials = self.trials;
-        sc.spec.seed = self.spec.seed;
-        sc.spec.trials = self.spec.trials;
+        // set them).
+        sc.set_run(Some(self.seed), Some(self.trials), None);
         Ok((Cow::Owned(sc), values))
+    }
+
+    /// Sets the run's seed, trial count and percentiles where given (from the run plan, a
+    /// checkpoint's manifest, or the trials an early stop ran): the one place they change after
+    /// resolution, keeping `spec` (written to summary.json) in step.
+    pub fn set_run(
+        &mut self,
+        seed: Option<u64>,
+        trials: Option<u32>,
+        percentiles: Option<&crate::stats::Percentiles>,
+    ) {
+        if let Some(s) = seed {
+            self.seed = s;
+            self.spec.seed = s;
+        }
+        if let Some(t) = trials {
+            self.trials = t;
+            self.spec.trials = t;
+        }
+        if let Some(p) = percentiles {
+            self.spec.percentiles = Some(p.values().to_vec());
+            self.percentiles = p.clone();
+        }
     }
 
     /// Names of the uncertain parameters (trials.csv columns), in file order.
@@ -731,6 +751,7 @@ fn spec_with(
     Ok(spec)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn resolve_facility(
     spec: &FacilitySpec,
     src: &Source,
@@ -1088,6 +1109,99 @@ pue = 1.25
         let twin_line = line_of(&text, "pool = \"pb\"", 2);
         assert!(
             e.starts_with(&format!("t.toml:{twin_line}:")) && e.contains("air-gapped"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn resolved_values_equal_the_hand_figures() {
+        let sc = resolve(TWO).unwrap();
+        // 10 + 4 DGX H100: 8 H100 each, 10.2 kW peak each (8 x 700 W + 4.6 kW host, NVIDIA).
+        assert_eq!(sc.fleet.groups[0].accelerators, 80.0);
+        assert_eq!(sc.fleet.groups[1].accelerators, 32.0);
+        assert!(
+            (sc.fleet.peak_w() - 14.0 * 10_200.0).abs() < 1e-6,
+            "{}",
+            sc.fleet.peak_w()
+        );
+        // 1e5 requests a day.
+        assert!((sc.consumers[0].requests_per_s - 1.0e5 / 86_400.0).abs() < 1e-12);
+        assert_eq!(
+            (sc.horizon_hours, sc.horizon_s, sc.step_s),
+            (24, 86_400, 3600)
+        );
+        assert_eq!((sc.seed, sc.trials), (5, 2));
+        assert_eq!(sc.fleet.pools.len(), 2);
+        assert_eq!(sc.fleet.pools[1].primary, Sector::Industrial);
+    }
+
+    #[test]
+    fn a_seed_set_once_gives_the_same_scenario_as_the_run_files_seed() {
+        let from_file = resolve(TWO).unwrap();
+        let mut set = resolve(&TWO.replace("seed = 5", "seed = 99")).unwrap();
+        set.set_run(Some(5), Some(2), None);
+        assert_eq!(
+            (set.seed, set.spec.seed, set.trials, set.spec.trials),
+            (5, 5, 2, 2)
+        );
+        let a = crate::engine::run_trial(&from_file, 1);
+        let b = crate::engine::run_trial(&set, 1);
+        assert_eq!(a.summary.energy_mwh, b.summary.energy_mwh);
+        assert_eq!(a.hourly, b.hourly);
+        // A different seed gives different random demand.
+        let mut other = resolve(TWO).unwrap();
+        other.set_run(Some(6), None, None);
+        assert_ne!(crate::engine::run_trial(&other, 1).hourly, a.hourly);
+    }
+
+    #[test]
+    fn sampled_values_in_the_parsed_tree_resolve_as_the_same_values_written_in_the_text() {
+        let text = TWO
+            .replace(
+                "requests_per_day = 1.0e5",
+                "requests_per_day = { dist = \"uniform\", min = 5.0e4, max = 2.0e5 }",
+            )
+            .replace(
+                "count = 4\n",
+                "count = { dist = \"uniform\", min = 2, max = 6 }\n",
+            );
+        let sc = resolve(&text).unwrap();
+        let u = sc.uncertain.as_ref().unwrap();
+        assert_eq!(
+            sc.parameter_names(),
+            vec!["site.group[1].count", "consumer[0].requests_per_day"]
+        );
+        for trial in 0..4 {
+            let (t, values) = sc.for_trial(trial).unwrap();
+            assert_eq!(values.len(), 2);
+            // The same values written into the text and resolved from scratch.
+            let written = crate::uncertain::substitute(&text, &u.list, &values);
+            let plain = resolve(&written).unwrap();
+            assert_eq!(
+                t.consumers[0].requests_per_s,
+                plain.consumers[0].requests_per_s
+            );
+            assert_eq!(
+                t.fleet.groups[1].accelerators,
+                plain.fleet.groups[1].accelerators
+            );
+            assert_eq!(t.fleet.groups[1].accelerators, 8.0 * values[0]);
+            assert!((t.consumers[0].requests_per_s * 86_400.0 - values[1]).abs() < 1e-6);
+            assert_eq!((t.seed, t.trials), (sc.seed, sc.trials));
+        }
+    }
+
+    #[test]
+    fn a_sampled_value_out_of_range_is_refused_at_its_distributions_line() {
+        // Every draw is negative: the nominal resolution refuses it with the field's line.
+        let text = TWO.replace(
+            "requests_per_day = 1.0e5",
+            "requests_per_day = { dist = \"uniform\", min = -2.0, max = -1.0 }",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let line = line_of(&text, "requests_per_day", 0);
+        assert!(
+            e.contains(&format!("t.toml:{line}")) && e.contains("requests_per_day"),
             "{e}"
         );
     }

@@ -101,6 +101,7 @@ pub struct SitePlant {
 const NODE_TIME_CONSTANT_S: f64 = 600.0;
 
 impl PhysicsFacility {
+    #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &FacilitySpec,
         src: &Source,
