@@ -224,7 +224,14 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
 /// An error on `field` of the entry whose key `head` (e.g. `[grid.outages]` or a workload's
 /// name) appears in the file, else of the first `field`.
 fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
-    match src.text.find(head) {
+    // A quoted name is an entry's: start at its `name =` line (a pool of the same name earlier
+    // in the file is another entry).
+    let at = head
+        .strip_prefix('"')
+        .and_then(|h| h.strip_suffix('"'))
+        .and_then(|name| crate::locate::named_entry(&src.text, name))
+        .or_else(|| src.text.find(head));
+    match at {
         Some(at) => crate::check::err_after(src, at, field, &msg),
         None => src.error(field, msg),
     }

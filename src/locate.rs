@@ -56,6 +56,30 @@ pub fn key_after(text: &str, at: usize, field: &str) -> Option<usize> {
         .map(|(i, _)| at + i)
 }
 
+/// Byte offset of the `name = "<name>"` line of an entry (a group, a workload), or `None`: where
+/// that entry's own fields start in the usual one-entry-per-table layout. Unlike a search for
+/// the quoted name, a pool or another field with the same value is not taken for the entry.
+pub fn named_entry(text: &str, name: &str) -> Option<usize> {
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("name")
+            && let Some(value) = rest.trim_start().strip_prefix('=')
+        {
+            let v = value.split('#').next().unwrap_or("").trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')));
+            if v == Some(name) {
+                return Some(off + (line.len() - t.len()));
+            }
+        }
+        off += line.len();
+    }
+    None
+}
+
 /// Byte offset of the line that sets the leaf key of a (dotted) `field` in a file with one
 /// value per key at top level (run-file settings such as `start` or `trials`): the first line
 /// that starts with `leaf =`.
@@ -326,6 +350,20 @@ mod tests {
         );
         // A longer key that ends in the field's name is not the field.
         assert_eq!(key_after("xpool = 1\npool = 2\n", 0, "pool"), Some(10));
+    }
+
+    #[test]
+    fn an_entry_is_found_by_its_name_line_not_by_a_pool_of_the_same_name() {
+        let text =
+            "[[site.group]]\nname = \"t\"\npool = \"t\"\n[[twin]]\npool = \"t\"\nname = \"t\"\n";
+        // The group's name line comes first; a `pool = "t"` is never taken for an entry.
+        assert_eq!(line_of(text, named_entry(text, "t").unwrap()), 2);
+        let only_twin = text.replace("name = \"t\"\npool", "name = \"g\"\npool");
+        assert_eq!(
+            line_of(&only_twin, named_entry(&only_twin, "t").unwrap()),
+            6
+        );
+        assert_eq!(named_entry(text, "x"), None);
     }
 
     #[test]
