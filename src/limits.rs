@@ -231,8 +231,13 @@ fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
         .and_then(|h| h.strip_suffix('"'))
         .and_then(|name| crate::locate::named_entry(&src.text, name))
         .or_else(|| src.text.find(head));
+    // Located here rather than through `check::err_after`, which formats with this module's
+    // `num`: the two modules do not import each other.
     match at {
-        Some(at) => crate::check::err_after(src, at, field, &msg),
+        Some(at) => {
+            let o = crate::locate::key_after(&src.text, at, field).unwrap_or(at);
+            src.error_at(o..o, field, msg)
+        }
         None => src.error(field, msg),
     }
 }
