@@ -31,18 +31,137 @@ pub enum Error {
     Option { option: String, msg: String },
     /// A grid input file (carbon profile or CSV, tariff): typed up to the top.
     #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
-    Grid(#[from] crate::grid::input::GridError),
+    Grid(#[from] GridError),
     /// A climate or weather file.
     #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
     Weather(#[from] crate::weather::WeatherError),
     /// A cooling-plant or electrical-chain model file.
     #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
-    Facility(#[from] crate::facility::physics::FacilityError),
+    Facility(#[from] FacilityError),
     /// Writing plots.
     #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
     Plot(#[from] crate::plot::PlotError),
     #[error("{}", crate::limits::compact_numbers(.0))]
     Other(String),
+}
+
+/// Everything that can go wrong loading grid data.
+#[derive(Debug, thiserror::Error)]
+pub enum GridError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is malformed or fails validation.
+    #[error("{location}: {field}: {message}")]
+    Input {
+        /// File and line.
+        location: Location,
+        /// Dotted field (TOML key such as `energy[1].hours`, or a CSV column such as
+        /// `column 2 (g_per_kwh)`), or `-` when it cannot be told.
+        field: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+impl GridError {
+    /// The 1-based line the error refers to, if known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            GridError::Io { .. } => None,
+            GridError::Input { location, .. } => location.line,
+        }
+    }
+
+    /// The field the error refers to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            GridError::Io { .. } => None,
+            GridError::Input { field, .. } => Some(field),
+        }
+    }
+
+    pub(crate) fn input(
+        file: &str,
+        line: Option<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> GridError {
+        GridError::Input {
+            location: Location {
+                file: file.to_string(),
+                line,
+            },
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where in an input an error was found: the file name as the caller gave it and, when known, a
+/// 1-based line number. Displays as `file:line` or `file`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file name given by the caller, for messages only.
+    pub file: String,
+    /// 1-based line number, if the error can be pinned to a line.
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}", self.file, line),
+            None => write!(f, "{}", self.file),
+        }
+    }
+}
+
+/// A model file or a model built in code that cannot be used.
+///
+/// The file variants name the file, the 1-based line and the field (dotted for nested tables,
+/// e.g. `air.crah_min_speed`), and say what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FacilityError {
+    /// The TOML could not be read into the model (syntax, unknown field, wrong type, missing
+    /// field).
+    #[error("{file}:{line}: field `{field}`: {message}")]
+    Toml {
+        /// File name as given to the loader.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// Field, dotted for nested tables.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// The TOML was read but a value is out of its physical range or inconsistent.
+    #[error("{file}:{line}: field `{field}`: {message}")]
+    Invalid {
+        /// File name as given to the loader.
+        file: String,
+        /// 1-based line where the field is set (its table's header, or 1, if not set).
+        line: usize,
+        /// Field, dotted for nested tables.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A model built in code (no file) has a bad parameter.
+    #[error("field `{field}`: {message}")]
+    Param {
+        /// Field, by its model-file name.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {

@@ -1,88 +1,9 @@
 //! Errors and TOML helpers shared by [`super::carbon`] and [`super::tariff`]: every input
 //! error names the file, the 1-based line and the field.
 
-use std::fmt;
-
-/// Everything that can go wrong loading grid data.
-#[derive(Debug, thiserror::Error)]
-pub enum GridError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A file is malformed or fails validation.
-    #[error("{location}: {field}: {message}")]
-    Input {
-        /// File and line.
-        location: Location,
-        /// Dotted field (TOML key such as `energy[1].hours`, or a CSV column such as
-        /// `column 2 (g_per_kwh)`), or `-` when it cannot be told.
-        field: String,
-        /// What is wrong and what was expected.
-        message: String,
-    },
-}
-
-impl GridError {
-    /// The 1-based line the error refers to, if known.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            GridError::Io { .. } => None,
-            GridError::Input { location, .. } => location.line,
-        }
-    }
-
-    /// The field the error refers to, if any.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            GridError::Io { .. } => None,
-            GridError::Input { field, .. } => Some(field),
-        }
-    }
-
-    pub(crate) fn input(
-        file: &str,
-        line: Option<usize>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> GridError {
-        GridError::Input {
-            location: Location {
-                file: file.to_string(),
-                line,
-            },
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Where in an input an error was found: the file name as the caller gave it and, when known, a
-/// 1-based line number. Displays as `file:line` or `file`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
-    /// The file name given by the caller, for messages only.
-    pub file: String,
-    /// 1-based line number, if the error can be pinned to a line.
-    pub line: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}", self.file, line),
-            None => write!(f, "{}", self.file),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Shared TOML helpers
+// The error types live in `crate::error` (re-exported here) so that the crate's error can carry
+// them typed without `error` importing `grid`.
+pub use crate::error::{GridError, Location};
 
 pub(crate) use crate::locate::line_of;
 use crate::locate::toml_error_field;

@@ -38,46 +38,9 @@ pub use self::cooling::{
 pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};
 
-/// A model file or a model built in code that cannot be used.
-///
-/// The file variants name the file, the 1-based line and the field (dotted for nested tables,
-/// e.g. `air.crah_min_speed`), and say what was expected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum FacilityError {
-    /// The TOML could not be read into the model (syntax, unknown field, wrong type, missing
-    /// field).
-    #[error("{file}:{line}: field `{field}`: {message}")]
-    Toml {
-        /// File name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Field, dotted for nested tables.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-    /// The TOML was read but a value is out of its physical range or inconsistent.
-    #[error("{file}:{line}: field `{field}`: {message}")]
-    Invalid {
-        /// File name as given to the loader.
-        file: String,
-        /// 1-based line where the field is set (its table's header, or 1, if not set).
-        line: usize,
-        /// Field, dotted for nested tables.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-    /// A model built in code (no file) has a bad parameter.
-    #[error("field `{field}`: {message}")]
-    Param {
-        /// Field, by its model-file name.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-}
+// Defined in `crate::error` (re-exported here) so that the crate's error can carry it typed
+// without `error` importing `facility`.
+pub use crate::error::FacilityError;
 
 /// Power usage effectiveness of one step or of energy sums: (IT + cooling + losses) / IT.
 ///
