@@ -5,17 +5,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::checkpoint;
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command};
 use crate::error::{Error, Result, Source};
 use crate::library::Library;
-use crate::montecarlo::{self, ProgressMode};
+use crate::montecarlo;
 use crate::output;
+use crate::plan::{RunPlan, Work, parse_percentiles};
 use crate::study::{DEFAULT_RUN, Scenario};
 use crate::sweep;
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run_study(&args),
+        Command::Run(args) => run_study(&RunPlan::from_args(&args)?),
         Command::Validate { run_file, models } => {
             let lib = Library::load(models.as_deref())?;
             let sc = Scenario::load(&run_file, &lib)?;
@@ -62,7 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     dir.display()
                 )));
             }
-            for p in crate::plot::plot_dir(&dir).map_err(|e| Error::Other(e.to_string()))? {
+            for p in crate::plot::plot_dir(&dir).map_err(Error::from)? {
                 println!("wrote {}", p.display());
             }
             Ok(())
@@ -80,7 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn run_study(args: &RunArgs) -> Result<()> {
+fn run_study(args: &RunPlan) -> Result<()> {
     let lib = Library::load(args.models.as_deref())?;
     let (src, stem, base) = match &args.run_file {
         Some(p) => {
@@ -99,18 +100,6 @@ fn run_study(args: &RunArgs) -> Result<()> {
             PathBuf::from("."),
         ),
     };
-    if let Some(x) = args.until_se
-        && !(x > 0.0 && x < 1.0)
-    {
-        return Err(Error::Option {
-            option: "--until-se".into(),
-            msg: format!(
-                "expected a relative standard error between 0 and 1 (e.g. 0.001), found {x}"
-            ),
-        });
-    }
-    // Checked before any trial runs.
-    parse_percentiles(args.percentiles.as_deref())?;
     let axes = sweep::axes(&src)?;
     if axes.is_empty() {
         let sc = Scenario::from_source(&src, &stem, &base, &lib)?;
@@ -121,9 +110,9 @@ fn run_study(args: &RunArgs) -> Result<()> {
         run_one(sc, args, &out, &src, &stem, &base)?;
         return Ok(());
     }
-    if args.shard.is_some() || args.resume {
+    if args.work != Work::All {
         return Err(Error::Option {
-            option: if args.resume { "--resume".into() } else { "--shard".into() },
+            option: if args.work == Work::Resume { "--resume".into() } else { "--shard".into() },
             msg: "not supported for a study with a [sweep] yet: run each variant's run file on its own".into(),
         });
     }
@@ -148,10 +137,10 @@ fn run_study(args: &RunArgs) -> Result<()> {
         rows.push(',');
         rows.push_str(&a.path);
     }
-    let mut pset = first.percentiles.clone();
-    if let Some(p) = parse_percentiles(args.percentiles.as_deref())? {
-        pset = p;
-    }
+    let pset = args
+        .percentiles
+        .clone()
+        .unwrap_or_else(|| first.percentiles.clone());
     rows.push_str(",trials,energy_mwh_mean");
     for p in pset.names() {
         let _ = write!(rows, ",energy_mwh_{p}");
@@ -165,7 +154,7 @@ fn run_study(args: &RunArgs) -> Result<()> {
         let text = sweep::apply(&src.text, &axes, values);
         let vsrc = Source::new(src.name.clone(), text);
         let sc = Scenario::from_source(&vsrc, &stem, &base, &lib)?;
-        if !args.quiet {
+        if !args.quiet() {
             let desc: Vec<String> = axes
                 .iter()
                 .zip(values)
@@ -214,21 +203,10 @@ fn run_study(args: &RunArgs) -> Result<()> {
     }
     let path = out.join("variants.csv");
     output::write_atomic(&path, rows.as_bytes())?;
-    if !args.quiet {
+    if !args.quiet() {
         eprintln!("  wrote {}", path.display());
     }
     Ok(())
-}
-
-/// The `--percentiles` flag, checked.
-fn parse_percentiles(flag: Option<&str>) -> Result<Option<crate::stats::Percentiles>> {
-    flag.map(|t| {
-        crate::stats::Percentiles::parse(t).map_err(|m| Error::Option {
-            option: "--percentiles".into(),
-            msg: m,
-        })
-    })
-    .transpose()
 }
 
 /// Prints (to stderr, even with --quiet: they qualify the results) the percentiles that rest on
@@ -250,36 +228,20 @@ fn get_trials(bands: &[(String, crate::stats::Band)]) -> usize {
 /// Runs one study into `out`; returns its trial bands.
 fn run_one(
     mut sc: Scenario,
-    args: &RunArgs,
+    args: &RunPlan,
     out: &Path,
     src: &Source,
     stem: &str,
     base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
-    if let Some(t) = args.trials {
-        sc.trials = t;
-        sc.spec.trials = t;
-    }
-    if let Some(s) = args.seed {
-        sc.seed = s;
-        sc.spec.seed = s;
-    }
-    if let Some(p) = parse_percentiles(args.percentiles.as_deref())? {
-        sc.spec.percentiles = Some(p.values().to_vec());
-        sc.percentiles = p;
-    }
+    args.apply(&mut sc);
     crate::limits::check_run(&sc)?;
     let trace_bytes =
         f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
     let on_disk = trace_bytes > crate::traces::memory_limit_bytes();
-    let mode = if args.quiet {
-        ProgressMode::Quiet
-    } else {
-        ProgressMode::Auto
-    };
-    let threads = args.threads.map(|t| t as usize);
+    let quiet = args.quiet();
     let started = Instant::now();
-    if !args.quiet {
+    if !quiet {
         eprintln!(
             "dcload: {} — {} trials x {} h at {} s steps, installed IT peak {:.1} MW",
             sc.name,
@@ -301,18 +263,14 @@ fn run_one(
         hours: sc.horizon_hours,
         metrics: sc.metrics().len(),
     };
-    if (args.resume || args.shard.is_some()) && args.until_se.is_some() {
+    if args.work != Work::All && args.until_se.is_some() {
         return Err(Error::Option {
             option: "--until-se".into(),
             msg: "cannot be combined with --resume or --shard".into(),
         });
     }
-    if let Some(spec) = &args.shard {
+    if let Work::Shard { k, n } = args.work {
         // A shard: its trials' records and the manifest go to `out`, for `dcload merge`.
-        let (k, n) = checkpoint::parse_shard(spec).map_err(|m| Error::Option {
-            option: "--shard".into(),
-            msg: m,
-        })?;
         if k >= sc.trials {
             return Err(Error::Option {
                 option: "--shard".into(),
@@ -322,7 +280,7 @@ fn run_one(
                 ),
             });
         }
-        if n > sc.trials && !args.quiet {
+        if n > sc.trials && !quiet {
             eprintln!(
                 "note: {n} shards for {} trials: shards {} to {} have no trials",
                 sc.trials,
@@ -339,8 +297,8 @@ fn run_one(
         let todo: Vec<u32> = (0..sc.trials)
             .filter(|i| i % n == k && !done.contains(i))
             .collect();
-        let ran = montecarlo::run(&sc, threads, mode, None, Some(todo), Some(out), false)?;
-        if !args.quiet {
+        let ran = montecarlo::run(&sc, args.batch(Some(todo), Some(out), false))?;
+        if !quiet {
             eprintln!(
                 "dcload: shard {k}/{n}: {} trials in {} (run `dcload merge` on all shards)",
                 ran.len() + done.iter().filter(|i| *i % n == k).count(),
@@ -352,7 +310,7 @@ fn run_one(
     // Every finished trial is checkpointed so that an interrupted run can --resume.
     let cp = out.join(".checkpoint");
     let mut kept = Vec::new();
-    if args.resume {
+    if args.work == Work::Resume {
         let old = checkpoint::read_manifest(&cp).map_err(|_| Error::Option {
             option: "--resume".into(),
             msg: format!("no checkpoint to resume in {}", cp.display()),
@@ -397,20 +355,18 @@ fn run_one(
         .collect();
     let mut results = montecarlo::run(
         &sc,
-        threads,
-        mode,
-        args.until_se,
-        args.until_se.is_none().then_some(todo),
-        Some(cp.as_path()),
-        !on_disk,
+        args.batch(
+            args.until_se.is_none().then_some(todo),
+            Some(cp.as_path()),
+            !on_disk,
+        ),
     )?;
     results.extend(kept);
     results.sort_by_key(|r| r.summary.trial);
     // With --until-se the study may have stopped early: report what ran.
-    sc.trials = results.len() as u32;
-    sc.spec.trials = sc.trials;
+    sc.set_run(None, Some(results.len() as u32), None);
     let wall = started.elapsed().as_secs_f64();
-    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let used_threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let src = if on_disk {
         crate::traces::HourlySource::Disk {
             paths: results
@@ -424,8 +380,8 @@ fn run_one(
     let mut paths = output::write_all(out, &sc, &results, used_threads, wall, args.traces, &src)?;
     // The outputs are complete: the checkpoint has served its purpose.
     let _ = std::fs::remove_dir_all(&cp);
-    if !args.no_plots {
-        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
+    if args.plots {
+        paths.extend(crate::plot::plot_dir(out).map_err(Error::from)?);
     }
     paths.push(crate::report_html::write(out)?);
     let mut bands = output::trial_bands(&sc, &results);
@@ -433,7 +389,7 @@ fn run_one(
         crate::stats::label(sc.percentiles.low()),
         crate::stats::label(sc.percentiles.high()),
     );
-    if !args.quiet {
+    if !quiet {
         let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| b.clone());
         if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
             let label = if sc.horizon_hours == 8760 || sc.horizon_hours == 8784 {
@@ -527,18 +483,11 @@ fn merge(
         &m.base_dir,
         &lib,
     )?;
-    sc.seed = m.seed;
-    sc.spec.seed = m.seed;
-    sc.trials = m.trials;
-    sc.spec.trials = m.trials;
-    if let Some(p) = pset {
-        sc.spec.percentiles = Some(p.values().to_vec());
-        sc.percentiles = p;
-    }
+    sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
     let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     warn_thin(&sc.percentiles, results.len());
     if !no_plots {
-        paths.extend(crate::plot::plot_dir(out).map_err(|e| Error::Other(e.to_string()))?);
+        paths.extend(crate::plot::plot_dir(out).map_err(Error::from)?);
     }
     paths.push(crate::report_html::write(out)?);
     if !quiet {

@@ -29,8 +29,139 @@ pub enum Error {
     },
     #[error("invalid option {option}: {}", crate::limits::compact_numbers(.msg))]
     Option { option: String, msg: String },
+    /// A grid input file (carbon profile or CSV, tariff): typed up to the top.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Grid(#[from] GridError),
+    /// A climate or weather file.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Weather(#[from] crate::weather::WeatherError),
+    /// A cooling-plant or electrical-chain model file.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Facility(#[from] FacilityError),
+    /// Writing plots.
+    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    Plot(#[from] crate::plot::PlotError),
     #[error("{}", crate::limits::compact_numbers(.0))]
     Other(String),
+}
+
+/// Everything that can go wrong loading grid data.
+#[derive(Debug, thiserror::Error)]
+pub enum GridError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is malformed or fails validation.
+    #[error("{location}: {field}: {message}")]
+    Input {
+        /// File and line.
+        location: Location,
+        /// Dotted field (TOML key such as `energy[1].hours`, or a CSV column such as
+        /// `column 2 (g_per_kwh)`), or `-` when it cannot be told.
+        field: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+impl GridError {
+    /// The 1-based line the error refers to, if known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            GridError::Io { .. } => None,
+            GridError::Input { location, .. } => location.line,
+        }
+    }
+
+    /// The field the error refers to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            GridError::Io { .. } => None,
+            GridError::Input { field, .. } => Some(field),
+        }
+    }
+
+    pub(crate) fn input(
+        file: &str,
+        line: Option<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> GridError {
+        GridError::Input {
+            location: Location {
+                file: file.to_string(),
+                line,
+            },
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where in an input an error was found: the file name as the caller gave it and, when known, a
+/// 1-based line number. Displays as `file:line` or `file`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file name given by the caller, for messages only.
+    pub file: String,
+    /// 1-based line number, if the error can be pinned to a line.
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}", self.file, line),
+            None => write!(f, "{}", self.file),
+        }
+    }
+}
+
+/// A model file or a model built in code that cannot be used.
+///
+/// The file variants name the file, the 1-based line and the field (dotted for nested tables,
+/// e.g. `air.crah_min_speed`), and say what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FacilityError {
+    /// The TOML could not be read into the model (syntax, unknown field, wrong type, missing
+    /// field).
+    #[error("{file}:{line}: field `{field}`: {message}")]
+    Toml {
+        /// File name as given to the loader.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// Field, dotted for nested tables.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// The TOML was read but a value is out of its physical range or inconsistent.
+    #[error("{file}:{line}: field `{field}`: {message}")]
+    Invalid {
+        /// File name as given to the loader.
+        file: String,
+        /// 1-based line where the field is set (its table's header, or 1, if not set).
+        line: usize,
+        /// Field, dotted for nested tables.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A model built in code (no file) has a bad parameter.
+    #[error("field `{field}`: {message}")]
+    Param {
+        /// Field, by its model-file name.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
@@ -65,18 +196,14 @@ impl Source {
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let off = offset.min(self.text.len());
-        let before = &self.text[..off];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(off, |p| off - p - 1) + 1;
-        (line, col)
+        crate::locate::line_col(&self.text, offset)
     }
 
     /// An error pointing at a span of this source.
     pub fn error_at(&self, span: Range<usize>, field: &str, msg: impl Into<String>) -> Error {
         let (line, col) = self.line_col(span.start);
         let field = if field.is_empty() {
-            key_before(&self.text, span.start).unwrap_or_default()
+            crate::locate::key_before(&self.text, span.start).unwrap_or_default()
         } else {
             field.to_string()
         };
@@ -89,10 +216,13 @@ impl Source {
         }
     }
 
-    /// An error about the whole file or a field whose line is unknown.
+    /// An error about the whole file or one of its top-level settings (`start`, `trials`):
+    /// points at the first line that sets the field's key. An error about one entry of an
+    /// array of tables (a group, a workload) must use [`Source::error_at`] with the entry's
+    /// span, or [`crate::check::err_after`] with the entry's start: the first `pool =` of the
+    /// file is another entry's.
     pub fn error(&self, field: &str, msg: impl Into<String>) -> Error {
-        // Try to find the field's first occurrence as a key so the user still gets a line.
-        if let Some(off) = find_key(&self.text, field) {
+        if let Some(off) = crate::locate::top_level_key(&self.text, field) {
             return self.error_at(off..off, field, msg);
         }
         Error::Input {
@@ -164,58 +294,7 @@ fn plain_message(msg: &str) -> String {
 }
 
 fn backticked(msg: &str) -> Option<String> {
-    let a = msg.find('`')?;
-    let b = msg[a + 1..].find('`')?;
-    Some(msg[a + 1..a + 1 + b].to_string())
-}
-
-/// The TOML key whose value starts at or contains `offset`: scan back to the nearest `=` on the
-/// same logical position and take the bare key before it.
-fn key_before(text: &str, offset: usize) -> Option<String> {
-    let off = offset.min(text.len());
-    let head = &text[..off];
-    // If the span starts at a key (e.g. "unknown field" errors), take the word at the offset.
-    let line_start = head.rfind('\n').map_or(0, |p| p + 1);
-    let eq = head[line_start..].rfind('=').map(|p| p + line_start);
-    let eq = match eq {
-        Some(e) => e,
-        None => {
-            let rest = &text[off..];
-            let word: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            return (!word.is_empty()).then_some(word);
-        }
-    };
-    let key: String = head[..eq]
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    (!key.is_empty()).then_some(key)
-}
-
-fn find_key(text: &str, field: &str) -> Option<usize> {
-    let leaf = field.rsplit('.').next()?;
-    if leaf.is_empty() {
-        return None;
-    }
-    let mut off = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(leaf)
-            && rest.trim_start().starts_with('=')
-        {
-            return Some(off + (line.len() - t.len()));
-        }
-        off += line.len();
-    }
-    None
+    crate::locate::backticked(msg).map(str::to_string)
 }
 
 #[cfg(test)]

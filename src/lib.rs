@@ -6,20 +6,25 @@
 //! into grid power; [`output`] writes the bands.
 
 pub mod app;
+pub mod check;
 pub mod checkpoint;
 pub mod cli;
 pub mod energy_report;
 pub mod engine;
 pub mod error;
 pub mod facility;
+pub mod files;
+pub mod fixed;
 pub mod fleet;
 pub mod grid;
 pub mod headroom;
 pub mod library;
 pub mod limits;
+pub mod locate;
 pub mod metrics;
 pub mod montecarlo;
 pub mod output;
+pub mod plan;
 pub mod plot;
 pub mod reliability;
 pub mod report_html;

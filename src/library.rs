@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::check::{err_after, non_negative, positive};
 use crate::error::{Error, Result, Source};
 
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -724,73 +725,10 @@ fn names<T: Named>(list: &[Entry<T>]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// An error on `field` of the table that starts at byte `at`: points at the first `field =`
-/// after `at`, which is the entry's own key in the usual one-entry-per-table layout.
-pub fn err_after(src: &Source, at: usize, field: &str, msg: &str) -> Error {
-    let off = src.text[at..]
-        .match_indices(field)
-        .find(|(i, _)| {
-            let rest = &src.text[at + i + field.len()..];
-            let before = src.text[..at + i].chars().last();
-            rest.trim_start().starts_with('=')
-                && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-        .map(|(i, _)| at + i);
-    match off {
-        Some(o) => src.error_at(o..o, field, msg),
-        None => src.error_at(at..at, field, msg),
-    }
-}
-
-pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!(
-                "expected a positive number, found {}",
-                crate::limits::num(v)
-            ),
-        ))
-    }
-}
-
-pub fn non_negative(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!("expected a number >= 0, found {}", crate::limits::num(v)),
-        ))
-    }
-}
-
-pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!(
-                "expected a fraction between 0 and 1, found {}",
-                crate::limits::num(v)
-            ),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::fraction;
 
     const ACC: &str = "[[accelerator]]\nname = \"T-1\"\ntdp_w = 500.0\nidle_w = 50.0\nprefill_tokens_per_s = 1000.0\ndecode_tokens_per_s = 100.0\ncap_curve = [[0.5, 0.7], [1.0, 1.0]]\n";
     const SRV: &str = "[[server]]\nname = \"S-4\"\naccelerator = \"T-1\"\naccelerators = 4\nhost_idle_w = 300.0\nhost_max_w = 1200.0\n";

@@ -153,6 +153,12 @@ pub fn check_numbers(src: &Source) -> Result<()> {
     walk_table(src, doc.get_ref())
 }
 
+/// [`check_numbers`] on a parsed tree (a run file with sampled values put in place of its
+/// distributions): errors point at each value's span in `src`.
+pub fn check_tree(src: &Source, doc: &DeTable<'_>) -> Result<()> {
+    walk_table(src, doc)
+}
+
 fn walk_table(src: &Source, t: &DeTable<'_>) -> Result<()> {
     for (k, v) in t.iter() {
         if k.get_ref() == "seed" {
@@ -218,8 +224,20 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
 /// An error on `field` of the entry whose key `head` (e.g. `[grid.outages]` or a workload's
 /// name) appears in the file, else of the first `field`.
 fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
-    match src.text.find(head) {
-        Some(at) => crate::library::err_after(src, at, field, &msg),
+    // A quoted name is an entry's: start at its `name =` line (a pool of the same name earlier
+    // in the file is another entry).
+    let at = head
+        .strip_prefix('"')
+        .and_then(|h| h.strip_suffix('"'))
+        .and_then(|name| crate::locate::named_entry(&src.text, name))
+        .or_else(|| src.text.find(head));
+    // Located here rather than through `check::err_after`, which formats with this module's
+    // `num`: the two modules do not import each other.
+    match at {
+        Some(at) => {
+            let o = crate::locate::key_after(&src.text, at, field).unwrap_or(at);
+            src.error_at(o..o, field, msg)
+        }
         None => src.error(field, msg),
     }
 }

@@ -144,21 +144,48 @@ impl Progress {
 /// a run stops, and so its output, does not depend on the threads.
 pub const SE_BATCH: u32 = 16;
 
-/// Runs trials `0..trials` of the scenario on `threads` threads (default: all cores). With
-/// `until_se`, trials run in batches of [`SE_BATCH`] and stop once the relative standard error
-/// of annual energy is below it (at most `trials`).
-///
-/// `todo` limits the run to some trials (a shard, or those a resumed run still lacks), in that
-/// order; `checkpoint` writes each finished trial's record there as it completes.
-pub fn run(
-    sc: &Scenario,
-    threads: Option<usize>,
-    mode: ProgressMode,
-    until_se: Option<f64>,
-    todo: Option<Vec<u32>>,
-    checkpoint: Option<&std::path::Path>,
-    keep_hourly: bool,
-) -> Result<Vec<TrialResult>> {
+/// What one call of [`run`] does (built from the run plan by [`crate::plan::RunPlan::batch`]).
+#[derive(Clone, Debug)]
+pub struct Batch<'a> {
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    pub progress: ProgressMode,
+    /// Run in batches of [`SE_BATCH`] trials and stop once the relative standard error of
+    /// annual energy is below this (at most the study's trials).
+    pub until_se: Option<f64>,
+    /// Only these trials, in this order (a shard, or those a resumed run still lacks); default
+    /// `0..trials`.
+    pub todo: Option<Vec<u32>>,
+    /// Write each finished trial's record here as it completes.
+    pub checkpoint: Option<&'a std::path::Path>,
+    /// Keep each trial's hourly figures in memory (else they are read back from the records).
+    pub keep_hourly: bool,
+}
+
+impl Default for Batch<'_> {
+    /// Every trial, on all cores, quietly, in memory, no checkpoint.
+    fn default() -> Self {
+        Batch {
+            threads: None,
+            progress: ProgressMode::Quiet,
+            until_se: None,
+            todo: None,
+            checkpoint: None,
+            keep_hourly: true,
+        }
+    }
+}
+
+/// Runs the trials of `batch` (see [`Batch`]); results in trial order.
+pub fn run(sc: &Scenario, batch: Batch<'_>) -> Result<Vec<TrialResult>> {
+    let Batch {
+        threads,
+        progress: mode,
+        until_se,
+        todo,
+        checkpoint,
+        keep_hourly,
+    } = batch;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
@@ -253,4 +280,124 @@ pub fn check_finite(sc: &Scenario, r: &TrialResult, params: &[f64]) -> Result<()
         "{}: trial {}{sampled}: {bad}: the inputs give a figure too large or too small to compute; check the largest and smallest numbers in the run and model files",
         sc.file, r.summary.trial
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Source;
+    use crate::library::Library;
+
+    /// A day at hourly steps: chat with random demand, and a noiseless twin.
+    fn study(trials: u32, twin_only: bool) -> Scenario {
+        let chat = if twin_only {
+            ""
+        } else {
+            "[[consumer]]\nname = \"chat\"\npreset = \"chat\"\npool = \"a\"\nrequests_per_day = 1.0e5\n"
+        };
+        let pool = if twin_only { "a" } else { "b" };
+        let text = format!(
+            "horizon_hours = 24\nstep_s = 3600\nseed = 3\ntrials = {trials}\n[site]\n\
+             [[site.group]]\nname = \"a\"\nserver = \"DGX-H100\"\ncount = 10\n\
+             [[site.group]]\nname = \"b\"\nserver = \"DGX-H100\"\ncount = 2\n\
+             {chat}[[twin]]\nname = \"t\"\npool = \"{pool}\"\nbase_utilisation = 0.5\njitter_sd = 0.0\n\
+             [facility]\nkind = \"fixed\"\npue = 1.5\n"
+        );
+        let text = if twin_only {
+            // Group b would serve nothing: give the twin both pools' groups in one pool.
+            text.replace("name = \"b\"", "name = \"b\"\npool = \"a\"")
+        } else {
+            text
+        };
+        let lib = Library::load(None).unwrap();
+        Scenario::from_source(
+            &Source::new("m.toml", text),
+            "m",
+            std::path::Path::new("."),
+            &lib,
+        )
+        .unwrap()
+    }
+
+    fn energies(r: &[TrialResult]) -> Vec<(u32, f64)> {
+        r.iter()
+            .map(|x| (x.summary.trial, x.summary.energy_mwh))
+            .collect()
+    }
+
+    #[test]
+    fn results_are_in_trial_order_and_the_same_on_one_or_two_threads() {
+        let sc = study(6, false);
+        let one = run(
+            &sc,
+            Batch {
+                threads: Some(1),
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+        let two = run(
+            &sc,
+            Batch {
+                threads: Some(2),
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(energies(&one), energies(&two));
+        assert_eq!(
+            one.iter().map(|r| r.summary.trial).collect::<Vec<_>>(),
+            (0..6).collect::<Vec<_>>()
+        );
+        assert!(one.iter().zip(&two).all(|(a, b)| a.hourly == b.hourly));
+        // Random demand: trials differ.
+        assert_ne!(one[0].summary.energy_mwh, one[1].summary.energy_mwh);
+    }
+
+    #[test]
+    fn a_todo_list_runs_those_trials_as_the_full_run_does() {
+        let sc = study(6, false);
+        let all = run(&sc, Batch::default()).unwrap();
+        let some = run(
+            &sc,
+            Batch {
+                todo: Some(vec![4, 1]),
+                keep_hourly: false,
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(energies(&some), vec![energies(&all)[4], energies(&all)[1]]);
+        assert!(some.iter().all(|r| r.hourly.is_empty()));
+    }
+
+    #[test]
+    fn a_noiseless_study_stops_after_one_batch_under_until_se() {
+        // A noiseless twin: every trial is the same, so the standard error is 0 after the first
+        // batch and the run stops there, well short of its 40 trials.
+        let sc = study(40, true);
+        let r = run(
+            &sc,
+            Batch {
+                until_se: Some(0.01),
+                ..Batch::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.len(), SE_BATCH as usize);
+        let e = r[0].summary.energy_mwh;
+        assert!(r.iter().all(|x| x.summary.energy_mwh == e));
+    }
+
+    #[test]
+    fn running_mean_and_standard_error_equal_the_hand_figures() {
+        let mut x = Running::default();
+        x.push(1.0);
+        assert!(x.se().is_nan());
+        x.push(2.0);
+        x.push(3.0);
+        assert_eq!(x.mean(), 2.0);
+        // sample sd 1, n 3: se = 1 / sqrt(3)
+        assert!((x.se() - 1.0 / 3f64.sqrt()).abs() < 1e-12);
+    }
 }

@@ -14,6 +14,9 @@ use crate::study::{RunSpec, Scenario};
 use crate::time::SimTime;
 use crate::traces::{BLOCK_HOURS, HourlySource};
 
+/// Kept here for callers that write CSV numbers through `output`.
+pub use crate::fixed::push_fixed;
+
 /// Writes `bytes` to `path` atomically and durably (synced before the rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_renamed(path, bytes, true)
@@ -93,28 +96,6 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         }
     }
     Ok(out)
-}
-
-/// Appends `v` with `prec` decimals. Integer arithmetic instead of `format!("{:.4}")`, whose
-/// exact decimal expansion dominated writing a large hourly.csv; output is deterministic.
-pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
-    const POW10: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
-    let scale = POW10[prec.min(6)];
-    let scaled = (v * scale).round();
-    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
-        let _ = write!(out, "{v:.prec$}");
-        return;
-    }
-    let n = scaled as i64;
-    if n < 0 {
-        out.push('-');
-    }
-    let a = n.unsigned_abs();
-    let p = 10u64.pow(prec.min(6) as u32);
-    let _ = write!(out, "{}", a / p);
-    if prec > 0 {
-        let _ = write!(out, ".{:0width$}", a % p, width = prec.min(6));
-    }
 }
 
 /// A figure to 4 decimals, or an empty field when it is undefined (a baseline rule with no

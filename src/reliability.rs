@@ -15,8 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{err_after, non_negative, positive};
 use crate::error::{Result, Source};
-use crate::library::{err_after, non_negative, positive};
 
 /// Llama 3 (Dubey et al. 2024): 419 interruptions / (54 days x 24 h x 16,384 GPUs).
 pub const LLAMA3_RATE_PER_ACC_HOUR: f64 = 419.0 / (54.0 * 24.0 * 16_384.0);

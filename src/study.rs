@@ -5,18 +5,21 @@
 //! single trial starts and the step loop never sees a string.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+use toml::de::DeTable;
 
+use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::facility::{Facility, FacilitySpec, PhysicsFacility};
+use crate::files::Files;
 use crate::fleet::{Fleet, Pool, RackGroup, Sector};
 use crate::grid::outage::BackupSpec;
 use crate::grid::site::{Grid, GridSpec};
-use crate::library::err_after;
 use crate::library::{CoolingKind, Library};
 use crate::reliability::{FailureSpec, Failures};
 use crate::time::{Calendar, Date, parse_utc_offset};
@@ -228,7 +231,7 @@ pub struct GroupSpec {
     pub server: Option<Spanned<String>>,
     pub count: f64,
     /// Pool the group serves in; default its own name.
-    pub pool: Option<String>,
+    pub pool: Option<Spanned<String>>,
     /// Override the rack type's cooling ("air", "liquid" or "immersion"), e.g. to study the
     /// same servers in a liquid-cooled design.
     pub cooling: Option<CoolingKind>,
@@ -266,7 +269,8 @@ pub struct Scenario {
     pub spec: RunSpec,
 }
 
-/// The uncertain parameters of a study and the run file they are substituted into.
+/// The uncertain parameters of a study, the run file they are put into (parsed, never
+/// edited as text), and the data files its resolutions share.
 #[derive(Debug)]
 pub struct UncertainStudy {
     pub list: Vec<crate::uncertain::Uncertain>,
@@ -274,6 +278,9 @@ pub struct UncertainStudy {
     stem: String,
     base_dir: PathBuf,
     lib: Library,
+    /// Weather, carbon and trace files, read on the nominal resolution and shared by every
+    /// trial's.
+    files: Files,
 }
 
 // Random-stream tag of the parameter draws (distinct from every workload's).
@@ -316,24 +323,29 @@ impl Scenario {
         lib: &Library,
     ) -> Result<Scenario> {
         let list = crate::uncertain::find(src)?;
+        let files = Files::default();
         if list.is_empty() && lib.uncertain.is_empty() {
-            return Scenario::resolve(src, stem, base_dir, lib);
+            let spec = parse_spec(src)?;
+            return Scenario::resolve(spec, src, stem, base_dir, lib, &files);
         }
         let nominal: Vec<f64> = list.iter().map(|u| u.dist.nominal()).collect();
-        let text = crate::uncertain::substitute(&src.text, &list, &nominal);
-        let mut sc = Scenario::resolve(&Source::new(src.name.clone(), text), stem, base_dir, lib)?;
+        let spec = spec_with(src, &list, &nominal)?;
+        let mut sc = Scenario::resolve(spec, src, stem, base_dir, lib, &files)?;
         sc.uncertain = Some(Arc::new(UncertainStudy {
             list,
             src: src.clone(),
             stem: stem.to_string(),
             base_dir: base_dir.to_path_buf(),
             lib: lib.clone(),
+            files,
         }));
         Ok(sc)
     }
 
     /// The study trial `trial` runs: this one, or with its uncertain parameters sampled from the
     /// trial's own stream (so a trial's draws do not depend on any other trial, nor on threads).
+    /// The sampled values are put into the parsed run file and resolved with the same checks
+    /// as a plain study; the data files it names are not read again.
     pub fn for_trial(&self, trial: u32) -> Result<(Cow<'_, Scenario>, Vec<f64>)> {
         let Some(u) = &self.uncertain else {
             return Ok((Cow::Borrowed(self), Vec::new()));
@@ -354,7 +366,6 @@ impl Scenario {
                 }
             })
             .collect();
-        let text = crate::uncertain::substitute(&u.src.text, &u.list, &values);
         // Model-file distributions: a library drawn for this trial.
         let lib = if u.lib.uncertain.is_empty() {
             None
@@ -363,29 +374,57 @@ impl Scenario {
             values.extend(v);
             Some(lib)
         };
-        let mut sc = Scenario::resolve(
-            &Source::new(u.src.name.clone(), text),
-            &u.stem,
-            &u.base_dir,
-            lib.as_ref().unwrap_or(&u.lib),
-        )
-        .map_err(|e| {
-            let drawn: Vec<String> = self
-                .parameter_names()
-                .iter()
-                .zip(&values)
-                .map(|(p, v)| format!("{p} = {v}"))
-                .collect();
-            Error::Other(format!(
-                "trial {trial} with sampled {}: {e}",
-                drawn.join(", ")
-            ))
-        })?;
-        sc.seed = self.seed;
-        sc.trials = self.trials;
-        sc.spec.seed = self.spec.seed;
-        sc.spec.trials = self.spec.trials;
+        let run_values = &values[..u.list.len()];
+        let mut sc = spec_with(&u.src, &u.list, run_values)
+            .and_then(|spec| {
+                Scenario::resolve(
+                    spec,
+                    &u.src,
+                    &u.stem,
+                    &u.base_dir,
+                    lib.as_ref().unwrap_or(&u.lib),
+                    &u.files,
+                )
+            })
+            .map_err(|e| {
+                let drawn: Vec<String> = self
+                    .parameter_names()
+                    .iter()
+                    .zip(&values)
+                    .map(|(p, v)| format!("{p} = {v}"))
+                    .collect();
+                Error::Other(format!(
+                    "trial {trial} with sampled {}: {e}",
+                    drawn.join(", ")
+                ))
+            })?;
+        // The study's seed and trial count, whatever the run file says (the plan may have
+        // set them).
+        sc.set_run(Some(self.seed), Some(self.trials), None);
         Ok((Cow::Owned(sc), values))
+    }
+
+    /// Sets the run's seed, trial count and percentiles where given (from the run plan, a
+    /// checkpoint's manifest, or the trials an early stop ran): the one place they change after
+    /// resolution, keeping `spec` (written to summary.json) in step.
+    pub fn set_run(
+        &mut self,
+        seed: Option<u64>,
+        trials: Option<u32>,
+        percentiles: Option<&crate::stats::Percentiles>,
+    ) {
+        if let Some(s) = seed {
+            self.seed = s;
+            self.spec.seed = s;
+        }
+        if let Some(t) = trials {
+            self.trials = t;
+            self.spec.trials = t;
+        }
+        if let Some(p) = percentiles {
+            self.spec.percentiles = Some(p.values().to_vec());
+            self.percentiles = p.clone();
+        }
     }
 
     /// Names of the uncertain parameters (trials.csv columns), in file order.
@@ -399,9 +438,15 @@ impl Scenario {
         })
     }
 
-    fn resolve(src: &Source, stem: &str, base_dir: &Path, lib: &Library) -> Result<Scenario> {
-        let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
-        crate::limits::check_numbers(src)?;
+    /// Resolves a parsed run file (`spec`, read from `src`, whose text errors point into).
+    fn resolve(
+        spec: RunSpec,
+        src: &Source,
+        stem: &str,
+        base_dir: &Path,
+        lib: &Library,
+        files: &Files,
+    ) -> Result<Scenario> {
         if let Some(n) = &spec.name {
             crate::limits::check_name(src, n)?;
         }
@@ -438,6 +483,7 @@ impl Scenario {
             start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
             step_s: spec.step_s,
             horizon_s,
+            files,
         };
         let consumers = spec
             .consumer
@@ -465,6 +511,7 @@ impl Scenario {
             lib,
             &fleet,
             base_dir,
+            files,
             start.ordinal0(),
             utc_offset_s,
         )?;
@@ -476,6 +523,7 @@ impl Scenario {
             src,
             lib,
             base_dir,
+            files,
             &calendar,
             start,
             horizon_hours,
@@ -486,7 +534,7 @@ impl Scenario {
             .map(|f| Failures::resolve(f, src))
             .transpose()?;
         let mut fleet = fleet;
-        assign_pool_sectors(&mut fleet, &consumers, &twins, &trainings, &defenses, src)?;
+        assign_pool_sectors(&mut fleet, &spec, src)?;
         let name = spec.name.clone().unwrap_or_else(|| stem.to_string());
         let metric_ids = crate::metrics::written(crate::metrics::Has {
             physics: facility.is_physics(),
@@ -666,12 +714,39 @@ impl Scenario {
     }
 }
 
+/// A run file without distributions, parsed and its numbers checked.
+fn parse_spec(src: &Source) -> Result<RunSpec> {
+    let spec: RunSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+    crate::limits::check_numbers(src)?;
+    Ok(spec)
+}
+
+/// A run file with `values` in place of its distributions (`list`): parsed once into a tree,
+/// the values put at their distributions' places, then deserialised and checked exactly as a
+/// plain run file is (every number, sampled or not, within the bounds of
+/// [`crate::limits::check_numbers`]; errors point at the distribution's table in `src`).
+fn spec_with(
+    src: &Source,
+    list: &[crate::uncertain::Uncertain],
+    values: &[f64],
+) -> Result<RunSpec> {
+    let nums = crate::uncertain::value_texts(values);
+    let mut doc = DeTable::parse(&src.text).map_err(|e| src.toml_error(&e))?;
+    crate::uncertain::put(doc.get_mut(), list, &nums).map_err(|m| src.error("", m))?;
+    let spec = RunSpec::deserialize(toml::de::Deserializer::from(doc.clone()))
+        .map_err(|e| src.toml_error(&e))?;
+    crate::limits::check_tree(src, doc.get_ref())?;
+    Ok(spec)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn resolve_facility(
     spec: &FacilitySpec,
     src: &Source,
     lib: &Library,
     fleet: &Fleet,
     base_dir: &Path,
+    files: &Files,
     start_day_of_year: u32,
     study_offset_s: i32,
 ) -> Result<Facility> {
@@ -751,6 +826,7 @@ fn resolve_facility(
             lib,
             fleet,
             base_dir,
+            files,
             start_day_of_year,
             study_offset_s,
         )?))),
@@ -794,7 +870,10 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
                 ),
             ));
         }
-        let pool_name = g.pool.clone().unwrap_or_else(|| g.name.get_ref().clone());
+        let pool_name = g
+            .pool
+            .as_ref()
+            .map_or_else(|| g.name.get_ref().clone(), |p| p.get_ref().clone());
         let pool = match fleet.pool_index(&pool_name) {
             Some(p) => p,
             None => {
@@ -880,54 +959,238 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
 }
 
 /// Gives each pool the sector that pays its idle power, refuses pools no workload uses, and
-/// keeps defense enclaves air-gapped (no other sector on their pools).
-fn assign_pool_sectors(
-    fleet: &mut Fleet,
-    consumers: &[ConsumerClass],
-    twins: &[Twin],
-    trainings: &[Training],
-    defenses: &[Defense],
-    src: &Source,
-) -> Result<()> {
+/// keeps defense enclaves air-gapped (no other sector on their pools). Errors point at the
+/// entry they are about: the group that names an unused pool, the workload that breaks an
+/// enclave (never the first `pool =` line of the file).
+fn assign_pool_sectors(fleet: &mut Fleet, spec: &RunSpec, src: &Source) -> Result<()> {
     let np = fleet.pools.len();
-    let mut users: Vec<Vec<(Sector, String)>> = vec![Vec::new(); np];
-    for d in defenses {
-        users[d.pool].push((Sector::Defense, d.name.clone()));
+    // (sector, workload name, span of its `pool` value), in the order sectors claim idle power.
+    type User = (Sector, String, Range<usize>);
+    let mut users: Vec<Vec<User>> = vec![Vec::new(); np];
+    let mut claim = |sector: Sector, name: &str, pool: &Spanned<String>| {
+        if let Some(p) = fleet.pool_index(pool.get_ref()) {
+            users[p].push((sector, name.to_string(), pool.span()));
+        }
+    };
+    for d in &spec.defense {
+        claim(Sector::Defense, d.name.get_ref(), &d.pool);
     }
-    for w in twins {
-        users[w.pool].push((Sector::Industrial, w.name.clone()));
+    for w in &spec.twin {
+        claim(Sector::Industrial, w.name.get_ref(), &w.pool);
     }
-    for w in trainings {
-        users[w.pool].push((Sector::Training, w.name.clone()));
+    for w in &spec.training {
+        claim(Sector::Training, w.name.get_ref(), &w.pool);
     }
-    for c in consumers {
-        users[c.pool].push((Sector::Consumer, c.name.clone()));
+    for c in &spec.consumer {
+        claim(Sector::Consumer, c.name.get_ref(), &c.pool);
     }
     for (p, u) in users.iter().enumerate() {
         let pool = &mut fleet.pools[p];
-        let Some((first, _)) = u.first() else {
-            return Err(src.error(
-                "pool",
-                format!(
-                    "pool {:?} serves no workload: give it a workload, or remove its groups",
-                    pool.name
-                ),
-            ));
+        let Some((first, _, _)) = u.first() else {
+            // The first group serving in this pool: its `pool` value, or its name when the
+            // pool is named after the group.
+            let at = spec.site.group.iter().find_map(|g| match &g.pool {
+                Some(n) if n.get_ref() == &pool.name => Some((n.span(), "pool")),
+                None if g.name.get_ref() == &pool.name => Some((g.name.span(), "name")),
+                _ => None,
+            });
+            let msg = format!(
+                "pool {:?} serves no workload: give it a workload, or remove its groups",
+                pool.name
+            );
+            return Err(match at {
+                Some((span, field)) => src.error_at(span, field, msg),
+                None => src.error("pool", msg),
+            });
         };
         pool.primary = *first;
         if *first == Sector::Defense
-            && let Some((s, n)) = u.iter().find(|(s, _)| *s != Sector::Defense)
+            && let Some((s, n, span)) = u.iter().find(|(s, _, _)| *s != Sector::Defense)
         {
-            return Err(src.error(
-                    "pool",
-                    format!(
-                        "defense missions run in an air-gapped enclave, but pool {:?} is also used by {} workload {:?}: give the mission its own groups",
-                        pool.name,
-                        s.name(),
-                        n
-                    ),
-                ));
+            return Err(src.error_at(
+                span.clone(),
+                "pool",
+                format!(
+                    "defense missions run in an air-gapped enclave, but pool {:?} is also used by {} workload {:?}: give the mission its own groups",
+                    pool.name,
+                    s.name(),
+                    n
+                ),
+            ));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two groups in their own pools, `a` and `b`, each with a `pool =` line.
+    const TWO: &str = r#"horizon_hours = 24
+step_s = 3600
+trials = 2
+seed = 5
+[site]
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+pool = "pa"
+[[site.group]]
+name = "b"
+server = "DGX-H100"
+count = 4
+pool = "pb"
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "pa"
+requests_per_day = 1.0e5
+[[twin]]
+name = "t"
+pool = "pb"
+base_utilisation = 0.5
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+    fn resolve(text: &str) -> Result<Scenario> {
+        let lib = Library::load(None).unwrap();
+        Scenario::from_source(&Source::new("t.toml", text), "t", Path::new("."), &lib)
+    }
+
+    fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+        let at = text.match_indices(needle).nth(nth).unwrap().0;
+        text[..at].matches('\n').count() + 1
+    }
+
+    #[test]
+    fn an_unused_pool_is_reported_at_its_own_groups_line() {
+        // Group b's pool serves nothing: the error names b's `pool =` line, not a's (the old
+        // locator took the first `pool =` of the file, line 10).
+        let text = TWO.replace(
+            "[[twin]]\nname = \"t\"\npool = \"pb\"",
+            "[[twin]]\nname = \"t\"\npool = \"pa\"",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let b_line = line_of(&text, "pool = \"pb\"", 0);
+        assert_eq!(b_line, 15);
+        assert!(
+            e.starts_with(&format!("t.toml:{b_line}:"))
+                && e.contains("field `pool`")
+                && e.contains("\"pb\" serves no workload"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_workload_in_an_enclave_is_reported_at_its_own_pool_line() {
+        // A mission on pool pb makes it an enclave; the twin that also uses pb is the entry in
+        // error, so the error names the twin's `pool =` line (the second `pool = "pb"`).
+        let text = TWO.replace(
+            "[[twin]]",
+            "[[defense]]\nname = \"m\"\npool = \"pb\"\naccelerators = 8\nutilisation = 0.5\n\n[[twin]]",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let twin_line = line_of(&text, "pool = \"pb\"", 2);
+        assert!(
+            e.starts_with(&format!("t.toml:{twin_line}:")) && e.contains("air-gapped"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn resolved_values_equal_the_hand_figures() {
+        let sc = resolve(TWO).unwrap();
+        // 10 + 4 DGX H100: 8 H100 each, 10.2 kW peak each (8 x 700 W + 4.6 kW host, NVIDIA).
+        assert_eq!(sc.fleet.groups[0].accelerators, 80.0);
+        assert_eq!(sc.fleet.groups[1].accelerators, 32.0);
+        assert!(
+            (sc.fleet.peak_w() - 14.0 * 10_200.0).abs() < 1e-6,
+            "{}",
+            sc.fleet.peak_w()
+        );
+        // 1e5 requests a day.
+        assert!((sc.consumers[0].requests_per_s - 1.0e5 / 86_400.0).abs() < 1e-12);
+        assert_eq!(
+            (sc.horizon_hours, sc.horizon_s, sc.step_s),
+            (24, 86_400, 3600)
+        );
+        assert_eq!((sc.seed, sc.trials), (5, 2));
+        assert_eq!(sc.fleet.pools.len(), 2);
+        assert_eq!(sc.fleet.pools[1].primary, Sector::Industrial);
+    }
+
+    #[test]
+    fn a_seed_set_once_gives_the_same_scenario_as_the_run_files_seed() {
+        let from_file = resolve(TWO).unwrap();
+        let mut set = resolve(&TWO.replace("seed = 5", "seed = 99")).unwrap();
+        set.set_run(Some(5), Some(2), None);
+        assert_eq!(
+            (set.seed, set.spec.seed, set.trials, set.spec.trials),
+            (5, 5, 2, 2)
+        );
+        let a = crate::engine::run_trial(&from_file, 1);
+        let b = crate::engine::run_trial(&set, 1);
+        assert_eq!(a.summary.energy_mwh, b.summary.energy_mwh);
+        assert_eq!(a.hourly, b.hourly);
+        // A different seed gives different random demand.
+        let mut other = resolve(TWO).unwrap();
+        other.set_run(Some(6), None, None);
+        assert_ne!(crate::engine::run_trial(&other, 1).hourly, a.hourly);
+    }
+
+    #[test]
+    fn sampled_values_in_the_parsed_tree_resolve_as_the_same_values_written_in_the_text() {
+        let text = TWO
+            .replace(
+                "requests_per_day = 1.0e5",
+                "requests_per_day = { dist = \"uniform\", min = 5.0e4, max = 2.0e5 }",
+            )
+            .replace(
+                "count = 4\n",
+                "count = { dist = \"uniform\", min = 2, max = 6 }\n",
+            );
+        let sc = resolve(&text).unwrap();
+        let u = sc.uncertain.as_ref().unwrap();
+        assert_eq!(
+            sc.parameter_names(),
+            vec!["site.group[1].count", "consumer[0].requests_per_day"]
+        );
+        for trial in 0..4 {
+            let (t, values) = sc.for_trial(trial).unwrap();
+            assert_eq!(values.len(), 2);
+            // The same values written into the text and resolved from scratch.
+            let written = crate::uncertain::substitute(&text, &u.list, &values);
+            let plain = resolve(&written).unwrap();
+            assert_eq!(
+                t.consumers[0].requests_per_s,
+                plain.consumers[0].requests_per_s
+            );
+            assert_eq!(
+                t.fleet.groups[1].accelerators,
+                plain.fleet.groups[1].accelerators
+            );
+            assert_eq!(t.fleet.groups[1].accelerators, 8.0 * values[0]);
+            assert!((t.consumers[0].requests_per_s * 86_400.0 - values[1]).abs() < 1e-6);
+            assert_eq!((t.seed, t.trials), (sc.seed, sc.trials));
+        }
+    }
+
+    #[test]
+    fn a_sampled_value_out_of_range_is_refused_at_its_distributions_line() {
+        // Every draw is negative: the nominal resolution refuses it with the field's line.
+        let text = TWO.replace(
+            "requests_per_day = 1.0e5",
+            "requests_per_day = { dist = \"uniform\", min = -2.0, max = -1.0 }",
+        );
+        let e = resolve(&text).unwrap_err().to_string();
+        let line = line_of(&text, "requests_per_day", 0);
+        assert!(
+            e.contains(&format!("t.toml:{line}")) && e.contains("requests_per_day"),
+            "{e}"
+        );
+    }
 }

@@ -383,17 +383,74 @@ fn parse_dist(src: &Source, t: &DeTable<'_>, span: Range<usize>, path: &str) -> 
 }
 
 /// The run-file text with each distribution replaced by a value (in `list` order).
+/// How a value is written in place of its distribution: whole numbers as integers (so integer
+/// fields such as counts accept them), others in exponent notation (exact round trip).
+fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// The run file's parsed tree with `values` in place of its distributions (`list`, as found by
+/// [`find`] in the same text). Each value keeps its distribution's span, so an error about a
+/// sampled value points at its `{ dist = ... }` table. The text itself is never edited; `nums`
+/// holds the values' TOML text the tree borrows.
+pub fn put<'a>(
+    doc: &mut DeTable<'a>,
+    list: &[Uncertain],
+    nums: &'a [String],
+) -> std::result::Result<(), String> {
+    for (u, n) in list.iter().zip(nums) {
+        let v = DeValue::parse(n)
+            .map_err(|e| format!("{}: cannot write {n} in the run file: {e}", u.path))?
+            .into_inner();
+        let slot = find_span(doc, &u.span)
+            .ok_or_else(|| format!("{}: the distribution is not in the parsed run file", u.path))?;
+        *slot = Spanned::new(u.span.clone(), v);
+    }
+    Ok(())
+}
+
+/// The TOML text of each value, for [`put`].
+pub fn value_texts(values: &[f64]) -> Vec<String> {
+    values.iter().map(|v| number_text(*v)).collect()
+}
+
+fn find_span<'t, 'a>(
+    t: &'t mut DeTable<'a>,
+    span: &Range<usize>,
+) -> Option<&'t mut Spanned<DeValue<'a>>> {
+    for (_, v) in t.iter_mut() {
+        if let Some(x) = find_in_value(v, span) {
+            return Some(x);
+        }
+    }
+    None
+}
+
+fn find_in_value<'t, 'a>(
+    v: &'t mut Spanned<DeValue<'a>>,
+    span: &Range<usize>,
+) -> Option<&'t mut Spanned<DeValue<'a>>> {
+    if v.span() == *span {
+        return Some(v);
+    }
+    // No pruning by span: the span of a table opened by a `[header]` covers the header only.
+    match v.get_mut() {
+        DeValue::Table(t) => find_span(t, span),
+        DeValue::Array(a) => a.iter_mut().find_map(|x| find_in_value(x, span)),
+        _ => None,
+    }
+}
+
 pub fn substitute(text: &str, list: &[Uncertain], values: &[f64]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (u, v) in list.iter().zip(values) {
         out.push_str(&text[at..u.span.start]);
-        // Whole numbers are written as integers so integer fields (counts) accept them.
-        if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            out.push_str(&format!("{}", *v as i64));
-        } else {
-            out.push_str(&format!("{v:e}"));
-        }
+        out.push_str(&number_text(*v));
         at = u.span.end;
     }
     out.push_str(&text[at..]);

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::engine::{M_FACILITY, TrialResult, TrialSummary};
 use crate::error::Result;
-use crate::output::push_fixed;
+use crate::fixed::push_fixed;
 use crate::stats::percentile_sorted;
 use crate::study::Scenario;
 use crate::time::SimTime;

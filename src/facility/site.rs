@@ -24,9 +24,10 @@ use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
 };
 use super::{FacilitySpec, FacilityStep};
+use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::fleet::Fleet;
-use crate::library::{CoolingKind, Library, err_after};
+use crate::library::{CoolingKind, Library};
 use crate::weather::{Climate, HeatWaveOverride, WeatherHour, epw_time_zone_h, read_epw};
 
 /// Where the weather comes from.
@@ -100,12 +101,14 @@ pub struct SitePlant {
 const NODE_TIME_CONSTANT_S: f64 = 600.0;
 
 impl PhysicsFacility {
+    #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &FacilitySpec,
         src: &Source,
         lib: &Library,
         fleet: &Fleet,
         base_dir: &Path,
+        files: &crate::files::Files,
         start_day_of_year: u32,
         study_offset_s: i32,
     ) -> Result<PhysicsFacility> {
@@ -139,8 +142,7 @@ impl PhysicsFacility {
                         ),
                     )
                 })?;
-                let climate = Climate::from_toml(&text.name, &text.text)
-                    .map_err(|e| Error::Other(e.to_string()))?;
+                let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
                 let heat_wave = match &spec.heat_wave {
                     Some(h) => {
                         if !(1..=365).contains(&h.day_of_year) {
@@ -185,11 +187,15 @@ impl PhysicsFacility {
                     ));
                 }
                 let path = base_dir.join(e.get_ref());
-                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
-                let shown = path.display().to_string();
-                let hours = read_epw(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
-                let time_zone_h =
-                    epw_time_zone_h(&shown, &text).map_err(|err| Error::Other(err.to_string()))?;
+                // Read and checked once per study.
+                let loaded = files.load("epw", &path, String::new(), || {
+                    let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+                    let shown = path.display().to_string();
+                    let hours = read_epw(&shown, &text).map_err(Error::from)?;
+                    let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
+                    Ok((hours, time_zone_h))
+                })?;
+                let (hours, time_zone_h) = (loaded.0.clone(), loaded.1);
                 WeatherSource::Recorded { hours, time_zone_h }
             }
             _ => {
@@ -245,8 +251,7 @@ impl PhysicsFacility {
             ),
         ] {
             let (n, text) = load("cooling", name, default, field)?;
-            let plant = CoolingPlant::from_toml(&text.name, &text.text)
-                .map_err(|e| Error::Other(e.to_string()))?;
+            let plant = CoolingPlant::from_toml(&text.name, &text.text).map_err(Error::from)?;
             plant_types.push((kind, n, plant));
         }
         let class = |s: Option<&toml::Spanned<String>>,
@@ -372,8 +377,8 @@ impl PhysicsFacility {
             "hyperscale",
             "electrical",
         )?;
-        let mut electrical = ElectricalChain::from_toml(&etext.name, &etext.text)
-            .map_err(|e| Error::Other(e.to_string()))?;
+        let mut electrical =
+            ElectricalChain::from_toml(&etext.name, &etext.text).map_err(Error::from)?;
         let mw = fleet.peak_w() / 1e6;
         electrical.rated_kw *= mw;
         electrical.transformer_rated_kw *= mw;

@@ -27,8 +27,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{err_after, fraction, non_negative, positive};
 use crate::error::{Result, Source};
-use crate::library::{err_after, fraction, non_negative, positive};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -10,8 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{err_after, fraction, non_negative, positive};
 use crate::error::{Result, Source};
-use crate::library::{err_after, fraction, non_negative, positive};
 
 /// Diesel generator fuel use at rated load, L/MWh. Caterpillar and Cummins datasheets for 2-3 MW
 /// standby sets give 0.24-0.28 L/kWh at full load; 270 L/MWh (estimate within that range).

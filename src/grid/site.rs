@@ -9,9 +9,9 @@ use super::outage::{Backup, BackupSpec, OutageSpec};
 use std::path::Path;
 
 use super::{CarbonProfile, Tariff, read_hourly_csv};
+use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::library::Library;
-use crate::library::err_after;
 use crate::time::{Calendar, Date, SimTime};
 
 /// The `[grid]` table of a run file.
@@ -69,6 +69,7 @@ impl Grid {
         src: &Source,
         lib: &Library,
         base_dir: &Path,
+        files: &crate::files::Files,
         calendar: &Calendar,
         start: Date,
         horizon_hours: u64,
@@ -162,8 +163,7 @@ impl Grid {
                         ),
                     )
                 })?;
-                let p = CarbonProfile::from_toml(&text.name, &text.text)
-                    .map_err(|e| Error::Other(e.to_string()))?;
+                let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
                 // The profile's hours are in its own clock (the grid region's local time).
                 let off = p.utc_offset_s();
                 Some(
@@ -181,9 +181,10 @@ impl Grid {
             }
             (None, Some(file)) => {
                 let path = base_dir.join(file.get_ref());
-                let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
-                let v = read_hourly_csv(&path.display().to_string(), &text)
-                    .map_err(|e| Error::Other(e.to_string()))?;
+                let v = files.load("carbon_csv", &path, String::new(), || {
+                    let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+                    read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)
+                })?;
                 if v.is_empty() {
                     return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
                 }
@@ -209,10 +210,7 @@ impl Grid {
                         ),
                     )
                 })?;
-                Some(
-                    Tariff::from_toml(&text.name, &text.text)
-                        .map_err(|e| Error::Other(e.to_string()))?,
-                )
+                Some(Tariff::from_toml(&text.name, &text.text).map_err(Error::from)?)
             }
             None => None,
         };

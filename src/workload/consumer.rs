@@ -10,10 +10,10 @@ use toml::Spanned;
 
 use super::arrivals::WorkDist;
 use super::shape::{DailyShape, WeekTable, WeeklyShape};
-use super::trace::{Trace, TraceClock};
+use super::trace::{Trace, TraceClock, TraceRows};
 use super::{Ctx, one};
+use crate::check::{err_after, non_negative, positive};
 use crate::error::Result;
-use crate::library::{err_after, non_negative, positive};
 use crate::time::{SimTime, parse_utc_offset};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -368,7 +368,6 @@ impl ConsumerClass {
 
         let (requests_per_s, work, trace) = if let Some(ts) = &spec.trace {
             let path = ctx.base_dir.join(&ts.file);
-            let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
             let stated_offset_s = match &ts.utc_offset {
                 Some(o) => {
                     Some(parse_utc_offset(o).map_err(|m| err_after(src, at, "utc_offset", &m))?)
@@ -380,7 +379,17 @@ impl ConsumerClass {
                 default_offset_s: utc_offset_s,
                 study_start_utc_s: ctx.start_utc_s,
             };
-            let tr = Trace::parse(&path.display().to_string(), &text, clock, token_work)?;
+            // Read and checked once per study; each resolution applies its own work per token.
+            let rows = ctx.files.load(
+                "trace",
+                &path,
+                format!("{stated_offset_s:?} {utc_offset_s}"),
+                || {
+                    let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+                    TraceRows::parse(&path.display().to_string(), &text, clock)
+                },
+            )?;
+            let tr = Trace::from_rows(&rows, ctx.start_utc_s, token_work);
             let own_rate = tr.rate_per_s();
             let target = ts
                 .requests_per_day

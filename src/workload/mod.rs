@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     pub start_utc_s: i64,
     pub step_s: u64,
     pub horizon_s: u64,
+    /// Data files loaded once per study (traces).
+    pub files: &'a crate::files::Files,
 }
 
 impl Ctx<'_> {
@@ -66,7 +68,7 @@ pub fn utilisation_or_watts(
     (utilisation, watts, scope): (Option<f64>, Option<f64>, Option<crate::fleet::WattsScope>),
     default: f64,
 ) -> Result<f64> {
-    use crate::library::{err_after, fraction};
+    use crate::check::{err_after, fraction};
     match (utilisation, watts) {
         (Some(_), Some(_)) => Err(err_after(
             ctx.src,

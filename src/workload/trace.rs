@@ -73,6 +73,15 @@ pub fn period_for_span(span: f64) -> f64 {
     }
 }
 
+/// A trace's requests as read and checked from its file: (instant UTC, input tokens, output
+/// tokens), sorted, at least two at different times. Depends on the file and on the clock's
+/// offsets only, so a study reads it once (see [`crate::files::Files`]) and each resolution
+/// builds its [`Trace`] from it with its own work per token.
+#[derive(Clone, Debug)]
+pub struct TraceRows {
+    rows: Vec<Row>,
+}
+
 impl Trace {
     /// Parses a trace; `work` converts (input, output) tokens to accelerator-seconds.
     pub fn parse(
@@ -81,6 +90,47 @@ impl Trace {
         clock: TraceClock,
         work: impl Fn(f64, f64) -> f64,
     ) -> Result<Trace> {
+        let rows = TraceRows::parse(file, text, clock)?;
+        Ok(Trace::from_rows(&rows, clock.study_start_utc_s, work))
+    }
+
+    /// The trace of checked rows for a study starting at `study_start_utc_s`; `work` converts
+    /// (input, output) tokens to accelerator-seconds.
+    pub fn from_rows(
+        rows: &TraceRows,
+        study_start_utc_s: i64,
+        work: impl Fn(f64, f64) -> f64,
+    ) -> Trace {
+        let rows = &rows.rows;
+        let t0 = rows[0].0;
+        let span = rows[rows.len() - 1].0 - t0;
+        let n = rows.len();
+        let period_s = period_for_span(span);
+        let mut times = Vec::with_capacity(n);
+        let mut cum_work = Vec::with_capacity(n + 1);
+        let mut acc = 0.0;
+        cum_work.push(0.0);
+        for &(t, i, o) in rows {
+            times.push(t - t0);
+            acc += work(i, o);
+            cum_work.push(acc);
+        }
+        let phase_s = (study_start_utc_s as f64 - t0).rem_euclid(period_s);
+        Trace {
+            times,
+            cum_work,
+            period_s,
+            requests: n,
+            total_work: acc,
+            first_utc_s: t0,
+            phase_s,
+        }
+    }
+}
+
+impl TraceRows {
+    /// Reads and checks a trace's rows (errors name the file, line and column).
+    pub fn parse(file: &str, text: &str, clock: TraceClock) -> Result<TraceRows> {
         let bad = |line: usize, field: &str, msg: String| Error::Input {
             file: file.to_string(),
             line,
@@ -201,29 +251,11 @@ impl Trace {
                 "every request has the same timestamp: a zero time span has no rate".into(),
             ));
         }
-        let n = rows.len();
-        let period_s = period_for_span(span);
-        let mut times = Vec::with_capacity(n);
-        let mut cum_work = Vec::with_capacity(n + 1);
-        let mut acc = 0.0;
-        cum_work.push(0.0);
-        for (t, i, o) in rows {
-            times.push(t - t0);
-            acc += work(i, o);
-            cum_work.push(acc);
-        }
-        let phase_s = (clock.study_start_utc_s as f64 - t0).rem_euclid(period_s);
-        Ok(Trace {
-            times,
-            cum_work,
-            period_s,
-            requests: n,
-            total_work: acc,
-            first_utc_s: t0,
-            phase_s,
-        })
+        Ok(TraceRows { rows })
     }
+}
 
+impl Trace {
     /// Requests per second over one period.
     pub fn rate_per_s(&self) -> f64 {
         self.requests as f64 / self.period_s

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::Ctx;
+use crate::check::{err_after, fraction, non_negative, positive};
 use crate::error::Result;
-use crate::library::{err_after, fraction, non_negative, positive};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -10,8 +10,8 @@ use toml::Spanned;
 
 use super::shape::{DailyShape, WeekTable};
 use super::{Ctx, Episodes, one};
+use crate::check::{err_after, fraction, non_negative, positive};
 use crate::error::Result;
-use crate::library::{err_after, fraction, non_negative, positive};
 use crate::time::parse_utc_offset;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -460,7 +460,14 @@ fn check_case(case: &Case, dir: &Path) -> Outcome {
     }
     sc.trials = sc.trials.min(2);
     sc.spec.trials = sc.trials;
-    let results = match montecarlo::run(&sc, Some(1), ProgressMode::Quiet, None, None, None, true) {
+    let results = match montecarlo::run(
+        &sc,
+        montecarlo::Batch {
+            threads: Some(1),
+            progress: ProgressMode::Quiet,
+            ..Default::default()
+        },
+    ) {
         Ok(r) => r,
         Err(e) => return refusal(&e),
     };

@@ -39,46 +39,9 @@ pub use self::cooling::{
 pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};
 
-/// A model file or a model built in code that cannot be used.
-///
-/// The file variants name the file, the 1-based line and the field (dotted for nested tables,
-/// e.g. `air.crah_min_speed`), and say what was expected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum FacilityError {
-    /// The TOML could not be read into the model (syntax, unknown field, wrong type, missing
-    /// field).
-    #[error("{file}:{line}: field `{field}`: {message}")]
-    Toml {
-        /// File name as given to the loader.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Field, dotted for nested tables.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-    /// The TOML was read but a value is out of its physical range or inconsistent.
-    #[error("{file}:{line}: field `{field}`: {message}")]
-    Invalid {
-        /// File name as given to the loader.
-        file: String,
-        /// 1-based line where the field is set (its table's header, or 1, if not set).
-        line: usize,
-        /// Field, dotted for nested tables.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-    /// A model built in code (no file) has a bad parameter.
-    #[error("field `{field}`: {message}")]
-    Param {
-        /// Field, by its model-file name.
-        field: String,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-}
+// Defined in `crate::error` (re-exported here) so that the crate's error can carry it typed
+// without `error` importing `facility`.
+pub use crate::error::FacilityError;
 
 /// A bad parameter, before we know which file (if any) it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,67 +138,8 @@ fn field_in_message(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// For a byte offset: its 1-based line, the enclosing `[table]` name (if any; the header's own
-/// name when the offset is on a header line) and the key set on that line (if any).
-fn locate(text: &str, offset: usize) -> (usize, Option<String>, Option<String>) {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_no = text[..line_start].matches('\n').count() + 1;
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = &text[line_start..line_end];
-    if let Some(h) = header_name(line) {
-        return (line_no, Some(h), None);
-    }
-    let table = text[..line_start]
-        .lines()
-        .filter_map(header_name)
-        .next_back();
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().trim_matches('"').to_string())
-        .filter(|k| !k.is_empty());
-    (line_no, table, key)
-}
-
-/// `[name]` or `[[name]]` -> `name`.
-fn header_name(line: &str) -> Option<String> {
-    let t = line.trim();
-    if t.starts_with('[') {
-        let end = t.find(']')?;
-        Some(t[..end].trim_start_matches('[').trim().to_string())
-    } else {
-        None
-    }
-}
-
-/// The 1-based line where a (possibly dotted, `table.key`) field is set; else the line of its
-/// table's header; else 1.
-pub(crate) fn line_of_field(text: &str, field: &str) -> usize {
-    let (table, key) = match field.rsplit_once('.') {
-        Some((t, k)) => (Some(t), k),
-        None => (None, field),
-    };
-    let mut current: Option<String> = None;
-    let mut header_line = None;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(h) = header_name(line) {
-            if table == Some(h.as_str()) {
-                header_line = Some(i + 1);
-            }
-            current = Some(h);
-            continue;
-        }
-        if current.as_deref() == table
-            && let Some((k, _)) = line.split_once('=')
-            && k.trim().trim_matches('"') == key
-        {
-            return i + 1;
-        }
-    }
-    header_line.unwrap_or(1)
-}
+pub(crate) use crate::locate::line_of_field;
+use crate::locate::line_table_key as locate;
 
 #[cfg(test)]
 mod tests {
