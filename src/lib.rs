@@ -8,6 +8,7 @@
 pub mod app;
 pub mod checkpoint;
 pub mod cli;
+pub mod dynamics;
 pub mod energy_report;
 pub mod engine;
 pub mod error;
