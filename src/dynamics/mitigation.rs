@@ -70,7 +70,18 @@ pub fn apply(load: &[f64], dt: f64, s: &Storage) -> StorageResult {
         stored_start_mwh: soc / 3600.0,
         ..StorageResult::default()
     };
-    let mut prev = load.first().copied().unwrap_or(0.0);
+    // The target starts at the load's mean over its first time constant (low-pass) or first
+    // second (ramp), not at whatever phase the first step happens to be in.
+    let settle_s = match s.control {
+        Control::LowPass { tau_s } => tau_s,
+        Control::Ramp { .. } => 1.0,
+    };
+    let m0 = ((settle_s / dt).round() as usize).clamp(1, n.max(1));
+    let mut prev = if n == 0 {
+        0.0
+    } else {
+        load[..m0.min(n)].iter().sum::<f64>() / m0.min(n) as f64
+    };
     let mut lp = prev;
     let a_lp = match s.control {
         Control::LowPass { tau_s } => 1.0 - (-dt / tau_s.max(1e-9)).exp(),

@@ -69,7 +69,7 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
             (
                 bottom,
                 ((60.0 / dt).round() as usize).min(n),
-                "First 60 s: training iterations and checkpoints",
+                "The first 60 s",
             ),
         ];
         for (area, m, title) in panels {

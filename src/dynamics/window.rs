@@ -188,7 +188,8 @@ pub struct Waveform {
     pub jobs: Vec<JobTrace>,
     /// Calibration factor per hour (1 = the run file's utilisation reproduces the hour).
     pub calibration: Vec<f64>,
-    /// Hours whose calibrated compute utilisation had to be clipped at 1.
+    /// Hours whose calibrated running utilisation exceeded 1 (clipped: the window's mean then
+    /// falls short of the hour's).
     pub clipped_hours: usize,
     /// Extra energy of the floor and of the burn filler, MWh, and burn accelerator-hours.
     pub floor_mwh: f64,
@@ -245,11 +246,10 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
         } else {
             (1.0, (target - idle - fixed).max(0.0))
         };
-        let mean_shape = p.compute_share + (1.0 - p.compute_share) * p.communication_level;
         if inp
             .jobs
             .iter()
-            .any(|j| j.held_in(a, b) > 0.0 && k * j.utilisation / mean_shape > 1.0)
+            .any(|j| j.held_in(a, b) > 0.0 && k * j.utilisation > 1.0 + 1e-12)
         {
             clipped_hours += 1;
         }
@@ -328,7 +328,18 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
                 continue;
             }
             let h = hour_of(t);
-            let u_c = (calibration[h] * j.utilisation / mean_shape).min(1.0);
+            // Running mean utilisation of the hour, then the compute and communication levels
+            // that give it; a mean too high for the stated swing keeps the compute phase at 1
+            // and raises the communication level (a smaller swing, the same mean).
+            let u_bar = (calibration[h] * j.utilisation).min(1.0);
+            let (u_c, u_comm) = if u_bar <= mean_shape {
+                let c = u_bar / mean_shape;
+                (c, c * p.communication_level)
+            } else if p.compute_share < 1.0 {
+                (1.0, (u_bar - p.compute_share) / (1.0 - p.compute_share))
+            } else {
+                (1.0, 1.0)
+            };
             while fi + 1 < fails.len() && fails[fi + 1] <= t {
                 fi += 1;
             }
@@ -361,7 +372,7 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
             } else if compute {
                 (u_c, u_c)
             } else {
-                (u_c * p.communication_level, u_c)
+                (u_comm, u_c)
             };
             // Ramp after a start (from idle) or a restart (from the checkpoint level).
             let r = if p.start_ramp_s > 0.0 {
