@@ -207,7 +207,13 @@ fn pos(src: &Source, field: &str, x: Option<f64>, default: f64) -> Result<f64> {
 
 fn share(src: &Source, field: &str, x: Option<f64>, default: f64) -> Result<f64> {
     let v = x.unwrap_or(default);
-    expect(src, field, v, (0.0..=1.0).contains(&v), "a share from 0 to 1")
+    expect(
+        src,
+        field,
+        v,
+        (0.0..=1.0).contains(&v),
+        "a share from 0 to 1",
+    )
 }
 
 impl Settings {
@@ -309,7 +315,13 @@ impl Settings {
                     soc0: share(src, "soc0", st.soc0, 0.5)?,
                     restore_s: {
                         let v = st.restore_s.unwrap_or(600.0);
-                        expect(src, "restore_s", v, v >= 0.0, "seconds, 0 or more (0 = no restore)")?
+                        expect(
+                            src,
+                            "restore_s",
+                            v,
+                            v >= 0.0,
+                            "seconds, 0 or more (0 = no restore)",
+                        )?
                     },
                     control,
                 })
@@ -460,9 +472,7 @@ pub fn inputs_from_engine(
     let h_last = (((t0_s + duration_s) / 3600.0).ceil() as usize)
         .max(h_first + 1)
         .min(r.hourly.len() / ncol.max(1));
-    let get = |h: usize, name: &str| {
-        metric(sc, name).map(|c| r.hourly[h * ncol + c] as f64)
-    };
+    let get = |h: usize, name: &str| metric(sc, name).map(|c| r.hourly[h * ncol + c] as f64);
     // Idle power of the pools consumer classes run on (the part of their power that does not
     // follow the requests), MW.
     let mut pools: Vec<usize> = sc.consumers.iter().map(|c| c.pool).collect();
@@ -575,7 +585,13 @@ pub fn compute(
     let spectrum_grid = spectrum::psd(&grid, dt);
     let mut compliance = Vec::new();
     if let Some(sp) = spec {
-        compliance.extend(spec::comply(sp, "unmitigated", &wave.facility, dt, &spectrum));
+        compliance.extend(spec::comply(
+            sp,
+            "unmitigated",
+            &wave.facility,
+            dt,
+            &spectrum,
+        ));
         compliance.extend(spec::comply(sp, "mitigated", &grid, dt, &spectrum_grid));
     }
     let fleet = match (&set.fleet, dist) {
@@ -931,7 +947,8 @@ pub fn write_outputs(
         let p = out.join("ridethrough.csv");
         write(&p, &s)?;
         files.push(p);
-        let mut s = String::from("trial,sites,sites_dropped,fleet_mw,dropped_mw,first_drop_s,lost_mwh\n");
+        let mut s =
+            String::from("trial,sites,sites_dropped,fleet_mw,dropped_mw,first_drop_s,lost_mwh\n");
         for (i, t) in f.iter().enumerate() {
             let first = t
                 .drop_times

@@ -54,9 +54,7 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
     let dt = rep.inputs.step_s;
     let w = &rep.wave;
     let n = w.len();
-    let mitigated = rep.storage.is_some()
-        || rep.wave.floor_mwh > 0.0
-        || rep.wave.burn_mwh > 0.0;
+    let mitigated = rep.storage.is_some() || rep.wave.floor_mwh > 0.0 || rep.wave.burn_mwh > 0.0;
 
     // Waveform: the whole window (top) and its first minute (bottom).
     let p = dir.join("waveform.svg");
@@ -74,12 +72,7 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
         ];
         for (area, m, title) in panels {
             let t_end = (m.max(2) - 1) as f64 * dt;
-            let (lo, hi) = range(
-                w.facility[..m]
-                    .iter()
-                    .chain(rep.grid[..m].iter())
-                    .copied(),
-            );
+            let (lo, hi) = range(w.facility[..m].iter().chain(rep.grid[..m].iter()).copied());
             let mut ch = ChartBuilder::on(&area)
                 .caption(title, (FONT, 22))
                 .margin(12)
@@ -237,7 +230,13 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
             mid[k] = super::percentile(&col, 0.5);
             hi[k] = super::percentile(&col, 0.9);
         }
-        let top = hi.iter().chain(&mean).copied().fold(0.0f64, f64::max).max(1.0) * 1.1;
+        let top = hi
+            .iter()
+            .chain(&mean)
+            .copied()
+            .fold(0.0f64, f64::max)
+            .max(1.0)
+            * 1.1;
         let t_end = (m - 1).max(1) as f64 * step / 60.0;
         let root = SVGBackend::new(&p, (1200, 600)).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
@@ -285,9 +284,7 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
         ))
         .map_err(e)?
         .label("mean")
-        .legend(|(x, y)| {
-            PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(3))
-        });
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(3)));
         ch.configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))

@@ -264,7 +264,10 @@ impl Fleet {
                     min_duration_s: g.min_duration_s.sample(rng).max(0.0),
                     lock_count: g.lock_count.sample(rng).round().max(0.0) as u32,
                     lock_window_s: g.lock_window_s.sample(rng).max(0.0),
-                    trip_depth: g.trip_depth.as_ref().map_or(f64::INFINITY, |d| d.sample(rng)),
+                    trip_depth: g
+                        .trip_depth
+                        .as_ref()
+                        .map_or(f64::INFINITY, |d| d.sample(rng)),
                     return_delay_s: g.return_delay_s.sample(rng).max(0.0),
                     ramp_back_s: g.ramp_back_s.sample(rng).max(0.0),
                 });

@@ -366,6 +366,9 @@ mod tests {
             "[spectral]\nband_hz = [0.1, 20.0]\nmax_share = 1.5\n",
         );
         let e = Spec::parse(&src).unwrap_err().to_string();
-        assert!(e.contains("u.toml:3") && e.contains("max_share") && e.contains("0 to 1"), "{e}");
+        assert!(
+            e.contains("u.toml:3") && e.contains("max_share") && e.contains("0 to 1"),
+            "{e}"
+        );
     }
 }

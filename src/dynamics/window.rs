@@ -317,9 +317,9 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
         let mut board = vec![f64::NAN; n];
         let mut board_m = vec![f64::NAN; n];
         let range = (j.tdp_w - j.board_idle_w).max(1e-9);
-        let floor_u = shaping
-            .power_floor
-            .map_or(0.0, |f| ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0));
+        let floor_u = shaping.power_floor.map_or(0.0, |f| {
+            ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
+        });
         let fails = &failures[ji];
         let mut fi = 0;
         for (k, slot) in board.iter_mut().enumerate() {
@@ -365,8 +365,8 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
             let in_ckpt = j.checkpoint_interval_s > 0.0
                 && since_start >= j.checkpoint_interval_s
                 && since_start.rem_euclid(j.checkpoint_interval_s) < j.checkpoint_duration_s;
-            let compute = ((since_start - phases[ji]) / p.iteration_s).rem_euclid(1.0)
-                < p.compute_share;
+            let compute =
+                ((since_start - phases[ji]) / p.iteration_s).rem_euclid(1.0) < p.compute_share;
             let (u, u_compute_now) = if restarting || in_ckpt {
                 (j.checkpoint_utilisation, u_c)
             } else if compute {
@@ -537,10 +537,19 @@ mod tests {
             trial: 0,
         };
         let w = build(&inp, &Shaping::default());
-        assert!((w.calibration[0] - 0.875).abs() < 1e-12, "{:?}", w.calibration);
+        assert!(
+            (w.calibration[0] - 0.875).abs() < 1e-12,
+            "{:?}",
+            w.calibration
+        );
         let m = mean(&w.training);
         assert!((m - 9.0).abs() < 0.01 * 9.0, "{m}");
-        assert!(w.facility.iter().zip(&w.it).all(|(f, i)| f >= i && *i >= 0.0));
+        assert!(
+            w.facility
+                .iter()
+                .zip(&w.it)
+                .all(|(f, i)| f >= i && *i >= 0.0)
+        );
     }
 
     #[test]
@@ -571,6 +580,9 @@ mod tests {
                 run = 0;
             }
         }
-        assert!(best >= 59, "longest stretch at the restart level: {best} steps");
+        assert!(
+            best >= 59,
+            "longest stretch at the restart level: {best} steps"
+        );
     }
 }
