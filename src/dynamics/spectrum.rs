@@ -35,7 +35,7 @@ pub fn psd(x: &[f64], dt: f64) -> Spectrum {
     let mut psd = Vec::with_capacity(half + 1);
     for (k, c) in buf.iter().take(half + 1).enumerate() {
         let mut p = c.norm_sqr() / (fs * s2);
-        if k != 0 && !(n % 2 == 0 && k == half) {
+        if k != 0 && !(n.is_multiple_of(2) && k == half) {
             p *= 2.0;
         }
         psd.push(if k == 0 { 0.0 } else { p });
