@@ -341,6 +341,16 @@ impl Settings {
                         "expected at most 1e6 output steps over horizon_s: use a longer step",
                     ));
                 }
+                let sites: u64 = fl.group.iter().map(|g| g.sites.unwrap_or(1) as u64).sum();
+                if sites > 100_000 || fl.trials as f64 * (fl.horizon_s / fl.step_s) > 5e7 {
+                    return Err(src.error(
+                        "trials",
+                        format!(
+                            "expected at most 100,000 sites and trials x horizon_s / step_s at most 5e7 (memory), found {sites} sites and {}",
+                            crate::limits::num(fl.trials as f64 * fl.horizon_s / fl.step_s)
+                        ),
+                    ));
+                }
                 if fl.group.is_empty() {
                     return Err(src.error("fleet", "expected at least one [[fleet.group]]"));
                 }
@@ -425,11 +435,11 @@ impl Settings {
                 ),
             ));
         }
-        if self.duration_s / dt > 2e7 {
+        if self.duration_s / dt > 5e6 {
             return Err(opt(
                 "--duration-s",
                 format!(
-                    "expected at most 2e7 steps per window, found {} s / {} ms: use a longer step or a shorter window",
+                    "expected at most 5e6 steps per window, found {} s / {} ms: use a longer step or a shorter window",
                     self.duration_s, self.step_ms
                 ),
             ));

@@ -34,7 +34,14 @@ pub enum Param {
 /// Resolves a parameter at `path` (dotted, e.g. `fleet.group[0].mw`) to a distribution.
 pub fn resolve(p: &Param, path: &str, found: &[Uncertain], src: &Source) -> Result<Dist> {
     match p {
-        Param::Value(v) => Ok(Dist::Uniform { min: *v, max: *v }),
+        Param::Value(v) => {
+            if v.is_finite() && *v >= 0.0 {
+                Ok(Dist::Uniform { min: *v, max: *v })
+            } else {
+                // The full path: the same key appears in every group.
+                Err(src.error(path, format!("expected a number, 0 or more, found {v}")))
+            }
+        }
         Param::Dist(_) => found
             .iter()
             .find(|u| u.path == path)

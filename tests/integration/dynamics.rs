@@ -421,6 +421,30 @@ fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
         e.contains("bad-dyn.toml:4") && e.contains("compute_share") && e.contains("at most 1"),
         "{e}"
     );
+    // A negative site size in the fleet.
+    let bad = write_tmp(
+        dir.path(),
+        "bad-fleet.toml",
+        &std::fs::read_to_string(fixture("fleet.toml"))
+            .unwrap()
+            .replace(
+                "run = \"campus.toml\"",
+                &format!("run = {:?}", fixture("campus.toml").display().to_string()),
+            )
+            .replace(
+                "disturbance = \"july2024.toml\"",
+                &format!(
+                    "disturbance = {:?}",
+                    fixture("july2024.toml").display().to_string()
+                ),
+            )
+            .replacen("mw = 200", "mw = -200", 1),
+    );
+    let e = err_of(&["dynamics", &bad]);
+    assert!(
+        e.contains("bad-fleet.toml") && e.contains("fleet.group[1].mw") && e.contains("0 or more"),
+        "{e}"
+    );
     // Flags: a zero step, a window past the study's end, a trial the study does not have.
     let e = err_of(&["dynamics", &dynf, "--step-ms", "0"]);
     assert!(e.contains("--step-ms") && e.contains("1 to 1000"), "{e}");
