@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("wrote {}", crate::report_html::write(&dir)?.display());
             Ok(())
         }
+        Command::Dynamics(args) => crate::dynamics::command(&args),
         Command::Models { models } => {
             let lib = Library::load(models.as_deref())?;
             print!("{}", lib.listing());

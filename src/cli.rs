@@ -71,6 +71,10 @@ pub enum Command {
         /// The run's output folder (with summary.json).
         dir: PathBuf,
     },
+    /// Seconds-scale stress: one window of facility power at a fast step, its mitigations,
+    /// spectrum and compliance with a utility's specification, and a fleet's ride-through of a
+    /// voltage-disturbance sequence (see runs/dynamics-campus.toml).
+    Dynamics(crate::dynamics::DynamicsArgs),
     /// List the model library (built-in plus --models).
     Models {
         #[arg(long, value_name = "DIR")]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;
+pub mod dynamics;
 pub mod energy_report;
 pub mod engine;
 pub mod error;

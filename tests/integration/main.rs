@@ -9,6 +9,7 @@ mod common;
 mod defense;
 mod demand_response;
 mod determinism;
+mod dynamics;
 mod facility;
 mod fuzz;
 mod golden;

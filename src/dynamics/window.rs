@@ -1,0 +1,588 @@
+//! The fast waveform: facility power at a step of tens of milliseconds over a window of minutes
+//! to hours, built from the hourly engine's state at that instant.
+//!
+//! Layers, each with its own time scale:
+//! - **training** (per job): synchronised iterations alternate a compute phase and a
+//!   communication phase (iteration time, compute share, communication level); checkpoints at
+//!   the engine's schedule (start + k x interval, for the checkpoint duration, at the checkpoint
+//!   utilisation); job starts and restarts after failures ramp up over `start_ramp_s`; failures
+//!   arrive as a Poisson process at the study's failure rate per accelerator. All accelerators of
+//!   a job move together (synchronous training), each job with its own iteration phase.
+//! - **inference**: requests in service follow an M/M/infinity queue (arrival rate = the hour's
+//!   served requests / 3600, mean service time `service_s`); its Gaussian (Ornstein-Uhlenbeck)
+//!   approximation gives a relative fluctuation of sd 1/sqrt(rate x service) with correlation
+//!   time `service_s`, applied to the consumer sector's dynamic share.
+//! - **twins and defense**: steady at the hour's mean with an Ornstein-Uhlenbeck jitter.
+//! - **cooling and the electrical chain**: first-order lags of IT power with their own time
+//!   constants, scaled by the hour's cooling / IT and losses / IT ratios.
+//!
+//! **Calibration to the hourly engine.** For every hour the window touches, one factor `k_h`
+//! scales the running utilisation of the training jobs so that the *expected* training power
+//! over the hour (idle of held accelerators + compute/communication duty + checkpoint duty, each
+//! job weighted by the part of the hour it holds its accelerators) equals the hourly engine's
+//! `it_training_mw`; the other sectors' processes have the hourly mean as their expectation, and
+//! the lags start at the hour's mean. The realised window mean then differs from the hourly mean
+//! only by the window's own randomness and phase (checkpoint phase, failures, noise), which is
+//! what the "window mean = hourly mean" test bounds.
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+/// The fast layer's parameters (the `[training]`, `[inference]`, `[steady]` and `[facility]`
+/// tables of a dynamics file).
+#[derive(Clone, Debug)]
+pub struct FastParams {
+    /// Iteration time of a synchronous step, s.
+    pub iteration_s: f64,
+    /// Share of the iteration spent computing (the rest communicating).
+    pub compute_share: f64,
+    /// Utilisation in the communication phase as a share of the compute phase's.
+    pub communication_level: f64,
+    /// Time for a job to ramp from idle to its running power at a start or restart, s.
+    pub start_ramp_s: f64,
+    /// `true`: every job starts its iteration at a random phase; `false`: all in phase (the
+    /// worst case: jobs synchronised by a common event).
+    pub random_phase: bool,
+    /// Mean service time of an inference request, s.
+    pub service_s: f64,
+    /// Relative sd and correlation time of the twins' and defense jitter.
+    pub steady_sd: f64,
+    pub steady_tau_s: f64,
+    /// First-order time constants of cooling and of the electrical chain's losses, s.
+    pub cooling_tau_s: f64,
+    pub electrical_tau_s: f64,
+    /// With a fixed-PUE facility (no cooling/losses split): share of the overhead that is
+    /// electrical losses.
+    pub losses_share: f64,
+}
+
+impl Default for FastParams {
+    fn default() -> Self {
+        FastParams {
+            iteration_s: 2.0,
+            compute_share: 0.7,
+            communication_level: 0.3,
+            start_ramp_s: 20.0,
+            random_phase: true,
+            service_s: 2.0,
+            steady_sd: 0.01,
+            steady_tau_s: 30.0,
+            cooling_tau_s: 120.0,
+            electrical_tau_s: 1.0,
+            losses_share: 0.3,
+        }
+    }
+}
+
+/// One training job as the window sees it.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub name: String,
+    pub start_s: f64,
+    pub end_s: Option<f64>,
+    pub accelerators: f64,
+    /// Per accelerator (host share included), W: idle, and dynamic at utilisation 1.
+    pub idle_w: f64,
+    pub busy_w: f64,
+    /// The accelerator board alone: idle and TDP, W (the power floor acts on these).
+    pub board_idle_w: f64,
+    pub tdp_w: f64,
+    /// Running utilisation (the hourly engine's, before calibration).
+    pub utilisation: f64,
+    pub checkpoint_interval_s: f64,
+    pub checkpoint_duration_s: f64,
+    pub checkpoint_utilisation: f64,
+    /// Failures per second for the whole job, and the restart time, s.
+    pub failure_rate_per_s: f64,
+    pub restart_s: f64,
+}
+
+impl Job {
+    /// Expected utilisation duty of the checkpoint phase.
+    fn checkpoint_duty(&self) -> f64 {
+        if self.checkpoint_interval_s > 0.0 {
+            (self.checkpoint_duration_s / self.checkpoint_interval_s).min(1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// Seconds of [a, b) the job holds its accelerators.
+    fn held_in(&self, a: f64, b: f64) -> f64 {
+        let s = self.start_s.max(a);
+        let e = self.end_s.unwrap_or(f64::INFINITY).min(b);
+        (e - s).max(0.0)
+    }
+}
+
+/// The hourly engine's figures for one hour, MW.
+#[derive(Clone, Debug, Default)]
+pub struct Hour {
+    pub start_s: f64,
+    pub training_mw: f64,
+    pub consumer_mw: f64,
+    pub industrial_mw: f64,
+    pub defense_mw: f64,
+    pub idle_mw: f64,
+    pub it_mw: f64,
+    pub facility_mw: f64,
+    /// Physics facilities split the overhead; a fixed-PUE one does not.
+    pub cooling_mw: Option<f64>,
+    pub losses_mw: Option<f64>,
+    pub requests_per_s: f64,
+    /// Share of the consumer sector's power that follows the requests in service.
+    pub consumer_dynamic_share: f64,
+}
+
+/// Everything one window needs.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub t0_s: f64,
+    pub duration_s: f64,
+    pub step_s: f64,
+    /// The hours the window touches, in order, the first containing `t0_s`.
+    pub hours: Vec<Hour>,
+    pub jobs: Vec<Job>,
+    pub params: FastParams,
+    pub seed: u64,
+    pub trial: u32,
+}
+
+/// GPU power floor and burn filler, both acting on the training accelerators.
+#[derive(Clone, Debug, Default)]
+pub struct Shaping {
+    /// Floor on each training accelerator's board power, share of TDP.
+    pub power_floor: Option<f64>,
+    /// Burn filler: outside the compute phase, synthetic work keeps each accelerator's
+    /// utilisation at least `fill_to` x its compute-phase utilisation.
+    pub burn_fill_to: Option<f64>,
+}
+
+/// Per-job board power, kept for the per-accelerator checks.
+#[derive(Clone, Debug)]
+pub struct JobTrace {
+    /// Board power of one accelerator, W, per step (NaN while the job holds no accelerators).
+    pub board_w: Vec<f64>,
+    pub board_mitigated_w: Vec<f64>,
+}
+
+/// The window's waveforms, MW per step.
+#[derive(Clone, Debug)]
+pub struct Waveform {
+    pub step_s: f64,
+    pub t0_s: f64,
+    pub training: Vec<f64>,
+    pub consumer: Vec<f64>,
+    pub industrial: Vec<f64>,
+    pub defense: Vec<f64>,
+    pub idle: Vec<f64>,
+    pub it: Vec<f64>,
+    pub cooling: Vec<f64>,
+    pub losses: Vec<f64>,
+    pub facility: Vec<f64>,
+    /// With the power floor and burn filler (storage acts later, at the meter).
+    pub training_shaped: Vec<f64>,
+    pub facility_shaped: Vec<f64>,
+    pub jobs: Vec<JobTrace>,
+    /// Calibration factor per hour (1 = the run file's utilisation reproduces the hour).
+    pub calibration: Vec<f64>,
+    /// Hours whose calibrated running utilisation exceeded 1 (clipped: the window's mean then
+    /// falls short of the hour's).
+    pub clipped_hours: usize,
+    /// Extra energy of the floor and of the burn filler, MWh, and burn accelerator-hours.
+    pub floor_mwh: f64,
+    pub burn_mwh: f64,
+    pub burn_acc_h: f64,
+}
+
+impl Waveform {
+    pub fn len(&self) -> usize {
+        self.facility.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.facility.is_empty()
+    }
+}
+
+fn ou_step(x: f64, a: f64, sd: f64, z: f64) -> f64 {
+    // Exact discretisation of an Ornstein-Uhlenbeck process with stationary sd `sd`.
+    x * a + sd * (1.0 - a * a).max(0.0).sqrt() * z
+}
+
+/// Builds the window.
+pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
+    let p = &inp.params;
+    let n = (inp.duration_s / inp.step_s).round() as usize;
+    let dt = inp.step_s;
+    let mut rng = ChaCha8Rng::seed_from_u64(inp.seed ^ 0x5EC0_4D5D_1A6A_11C3);
+    rng.set_stream(inp.trial as u64);
+
+    // Per-hour calibration of the training jobs' running utilisation.
+    let mut calibration = Vec::with_capacity(inp.hours.len());
+    let mut residual_mw = Vec::with_capacity(inp.hours.len());
+    let mut clipped_hours = 0;
+    for h in &inp.hours {
+        let (a, b) = (h.start_s, h.start_s + 3600.0);
+        let mut idle = 0.0;
+        let mut fixed = 0.0;
+        let mut scaled = 0.0;
+        for j in &inp.jobs {
+            let w = j.held_in(a, b) / 3600.0;
+            if w == 0.0 {
+                continue;
+            }
+            let d = j.checkpoint_duty();
+            idle += w * j.accelerators * j.idle_w;
+            fixed += w * j.accelerators * j.busy_w * d * j.checkpoint_utilisation;
+            scaled += w * j.accelerators * j.busy_w * (1.0 - d) * j.utilisation;
+        }
+        let target = h.training_mw * 1e6;
+        let (k, resid) = if scaled > 0.0 {
+            let k = ((target - idle - fixed) / scaled).max(0.0);
+            (k, (target - idle - fixed - k * scaled).max(0.0))
+        } else {
+            (1.0, (target - idle - fixed).max(0.0))
+        };
+        if inp
+            .jobs
+            .iter()
+            .any(|j| j.held_in(a, b) > 0.0 && k * j.utilisation > 1.0 + 1e-12)
+        {
+            clipped_hours += 1;
+        }
+        calibration.push(k);
+        residual_mw.push(resid / 1e6);
+    }
+
+    // Per-job random draws, in job order: iteration phase, then failure times in the window.
+    let mean_shape = p.compute_share + (1.0 - p.compute_share) * p.communication_level;
+    let t_end = inp.t0_s + inp.duration_s;
+    let mut phases = Vec::with_capacity(inp.jobs.len());
+    let mut failures: Vec<Vec<f64>> = Vec::with_capacity(inp.jobs.len());
+    for j in &inp.jobs {
+        let ph: f64 = rng.random();
+        phases.push(if p.random_phase {
+            ph * p.iteration_s
+        } else {
+            0.0
+        });
+        let mut f = Vec::new();
+        if j.failure_rate_per_s > 0.0 {
+            // Start far enough back that a restart in progress at t0 is seen.
+            let mut t = inp.t0_s - j.restart_s - p.start_ramp_s;
+            loop {
+                let u: f64 = rng.random();
+                t += -(1.0 - u).ln() / j.failure_rate_per_s;
+                if t >= t_end || f.len() > 100_000 {
+                    break;
+                }
+                f.push(t);
+            }
+        }
+        failures.push(f);
+    }
+
+    let hour_of = |t: f64| -> usize {
+        let h0 = inp.hours.first().map_or(0.0, |h| h.start_s);
+        (((t - h0) / 3600.0).floor().max(0.0) as usize).min(inp.hours.len().saturating_sub(1))
+    };
+
+    let mut w = Waveform {
+        step_s: dt,
+        t0_s: inp.t0_s,
+        training: vec![0.0; n],
+        consumer: vec![0.0; n],
+        industrial: vec![0.0; n],
+        defense: vec![0.0; n],
+        idle: vec![0.0; n],
+        it: vec![0.0; n],
+        cooling: vec![0.0; n],
+        losses: vec![0.0; n],
+        facility: vec![0.0; n],
+        training_shaped: vec![0.0; n],
+        facility_shaped: vec![0.0; n],
+        jobs: Vec::with_capacity(inp.jobs.len()),
+        calibration: calibration.clone(),
+        clipped_hours,
+        floor_mwh: 0.0,
+        burn_mwh: 0.0,
+        burn_acc_h: 0.0,
+    };
+
+    // Training, job by job.
+    for (ji, j) in inp.jobs.iter().enumerate() {
+        let mut board = vec![f64::NAN; n];
+        let mut board_m = vec![f64::NAN; n];
+        let range = (j.tdp_w - j.board_idle_w).max(1e-9);
+        let floor_u = shaping.power_floor.map_or(0.0, |f| {
+            ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
+        });
+        let fails = &failures[ji];
+        let mut fi = 0;
+        for (k, slot) in board.iter_mut().enumerate() {
+            let t = inp.t0_s + k as f64 * dt;
+            if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
+                continue;
+            }
+            let h = hour_of(t);
+            // Running mean utilisation of the hour, then the compute and communication levels
+            // that give it; a mean too high for the stated swing keeps the compute phase at 1
+            // and raises the communication level (a smaller swing, the same mean).
+            let u_bar = (calibration[h] * j.utilisation).min(1.0);
+            let (u_c, u_comm) = if u_bar <= mean_shape {
+                let c = u_bar / mean_shape;
+                (c, c * p.communication_level)
+            } else if p.compute_share < 1.0 {
+                (1.0, (u_bar - p.compute_share) / (1.0 - p.compute_share))
+            } else {
+                (1.0, 1.0)
+            };
+            while fi + 1 < fails.len() && fails[fi + 1] <= t {
+                fi += 1;
+            }
+            // The latest failure at or before t (if any) and the time since the job (re)started.
+            let last_fail = fails.get(fi).copied().filter(|&f| f <= t && f >= j.start_s);
+            let since_run_start;
+            let restarting;
+            match last_fail {
+                Some(f) if t < f + j.restart_s => {
+                    restarting = true;
+                    since_run_start = 0.0;
+                }
+                Some(f) => {
+                    restarting = false;
+                    since_run_start = t - (f + j.restart_s);
+                }
+                None => {
+                    restarting = false;
+                    since_run_start = t - j.start_s;
+                }
+            }
+            let since_start = t - j.start_s;
+            let in_ckpt = j.checkpoint_interval_s > 0.0
+                && since_start >= j.checkpoint_interval_s
+                && since_start.rem_euclid(j.checkpoint_interval_s) < j.checkpoint_duration_s;
+            let compute =
+                ((since_start - phases[ji]) / p.iteration_s).rem_euclid(1.0) < p.compute_share;
+            let (u, u_compute_now) = if restarting || in_ckpt {
+                (j.checkpoint_utilisation, u_c)
+            } else if compute {
+                (u_c, u_c)
+            } else {
+                (u_comm, u_c)
+            };
+            // Ramp after a start (from idle) or a restart (from the checkpoint level).
+            let r = if p.start_ramp_s > 0.0 {
+                (since_run_start / p.start_ramp_s).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let u = if restarting {
+                u
+            } else if last_fail.is_some() {
+                j.checkpoint_utilisation + (u - j.checkpoint_utilisation) * r
+            } else {
+                u * r
+            };
+            let mut u_m = u.max(floor_u);
+            let floor_gain = u_m - u;
+            if let Some(fill) = shaping.burn_fill_to
+                && !compute
+                && !restarting
+                && !in_ckpt
+            {
+                let target = fill * u_compute_now * r;
+                if target > u_m {
+                    w.burn_mwh += j.accelerators * j.busy_w * (target - u_m) * dt / 3.6e9;
+                    w.burn_acc_h += j.accelerators * dt / 3600.0;
+                    u_m = target;
+                }
+            }
+            w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
+            *slot = j.board_idle_w + range * u;
+            board_m[k] = j.board_idle_w + range * u_m;
+            w.training[k] += j.accelerators * (j.idle_w + j.busy_w * u) / 1e6;
+            w.training_shaped[k] += j.accelerators * (j.idle_w + j.busy_w * u_m) / 1e6;
+        }
+        w.jobs.push(JobTrace {
+            board_w: board,
+            board_mitigated_w: board_m,
+        });
+    }
+
+    // Inference and steady sectors: Ornstein-Uhlenbeck noise per step, drawn in a fixed order.
+    let a_srv = (-dt / p.service_s.max(1e-9)).exp();
+    let a_st = (-dt / p.steady_tau_s.max(1e-9)).exp();
+    let z0: f64 = rng.sample(StandardNormal);
+    let z1: f64 = rng.sample(StandardNormal);
+    let z2: f64 = rng.sample(StandardNormal);
+    let h0 = &inp.hours[0];
+    let sd_inf = |h: &Hour| {
+        let m = h.requests_per_s * p.service_s;
+        if m > 0.0 { 1.0 / m.sqrt() } else { 0.0 }
+    };
+    let mut x_inf = z0; // in units of its stationary sd
+    let mut x_ind = z1 * p.steady_sd;
+    let mut x_def = z2 * p.steady_sd;
+    let a_c = 1.0 - (-dt / p.cooling_tau_s.max(1e-9)).exp();
+    let a_e = 1.0 - (-dt / p.electrical_tau_s.max(1e-9)).exp();
+    let mut y_c = h0.it_mw;
+    let mut y_e = h0.it_mw;
+    let mut y_cm = h0.it_mw;
+    let mut y_em = h0.it_mw;
+    for k in 0..n {
+        let t = inp.t0_s + k as f64 * dt;
+        let h = &inp.hours[hour_of(t)];
+        let resid = residual_mw[hour_of(t)];
+        let (za, zb, zc): (f64, f64, f64) = (
+            rng.sample(StandardNormal),
+            rng.sample(StandardNormal),
+            rng.sample(StandardNormal),
+        );
+        x_inf = ou_step(x_inf, a_srv, 1.0, za);
+        x_ind = ou_step(x_ind, a_st, p.steady_sd, zb);
+        x_def = ou_step(x_def, a_st, p.steady_sd, zc);
+        let rel_inf = (sd_inf(h) * x_inf).max(-1.0);
+        w.consumer[k] = (h.consumer_mw * (1.0 + h.consumer_dynamic_share * rel_inf)).max(0.0);
+        w.industrial[k] = (h.industrial_mw * (1.0 + x_ind)).max(0.0);
+        w.defense[k] = (h.defense_mw * (1.0 + x_def)).max(0.0);
+        w.idle[k] = h.idle_mw;
+        w.training[k] += resid;
+        w.training_shaped[k] += resid;
+        let rest = w.consumer[k] + w.industrial[k] + w.defense[k] + w.idle[k];
+        w.it[k] = w.training[k] + rest;
+        let it_m = w.training_shaped[k] + rest;
+        // Overhead ratios of the hour.
+        let it_h = h.it_mw.max(1e-12);
+        let (c_ratio, l_ratio) = match (h.cooling_mw, h.losses_mw) {
+            (Some(c), Some(l)) => {
+                // Any overhead the split does not explain (lighting, offices) goes with losses.
+                let other = (h.facility_mw - h.it_mw - c - l).max(0.0);
+                (c / it_h, (l + other) / it_h)
+            }
+            _ => {
+                let over = (h.facility_mw / it_h - 1.0).max(0.0);
+                (over * (1.0 - p.losses_share), over * p.losses_share)
+            }
+        };
+        y_c += (w.it[k] - y_c) * a_c;
+        y_e += (w.it[k] - y_e) * a_e;
+        y_cm += (it_m - y_cm) * a_c;
+        y_em += (it_m - y_em) * a_e;
+        w.cooling[k] = c_ratio * y_c;
+        w.losses[k] = l_ratio * y_e;
+        w.facility[k] = w.it[k] + w.cooling[k] + w.losses[k];
+        w.facility_shaped[k] = it_m + c_ratio * y_cm + l_ratio * y_em;
+    }
+    w
+}
+
+/// Mean of a slice.
+pub fn mean(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        0.0
+    } else {
+        x.iter().sum::<f64>() / x.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hour(training_mw: f64) -> Hour {
+        Hour {
+            start_s: 0.0,
+            training_mw,
+            it_mw: training_mw,
+            facility_mw: training_mw * 1.2,
+            ..Hour::default()
+        }
+    }
+
+    fn job(acc: f64) -> Job {
+        Job {
+            name: "j".into(),
+            start_s: -1e6,
+            end_s: None,
+            accelerators: acc,
+            idle_w: 200.0,
+            busy_w: 1000.0,
+            board_idle_w: 70.0,
+            tdp_w: 700.0,
+            utilisation: 0.8,
+            checkpoint_interval_s: 0.0,
+            checkpoint_duration_s: 0.0,
+            checkpoint_utilisation: 0.1,
+            failure_rate_per_s: 0.0,
+            restart_s: 0.0,
+        }
+    }
+
+    #[test]
+    fn calibrated_training_mean_matches_the_hour_and_facility_exceeds_it() {
+        let jobs = vec![job(10_000.0)];
+        // 10,000 x (200 + 1000 x 0.8) W = 10 MW at the run file's utilisation; ask for 9 MW.
+        let inp = Inputs {
+            t0_s: 0.0,
+            duration_s: 3600.0,
+            step_s: 0.1,
+            hours: vec![hour(9.0)],
+            jobs,
+            params: FastParams::default(),
+            seed: 1,
+            trial: 0,
+        };
+        let w = build(&inp, &Shaping::default());
+        assert!(
+            (w.calibration[0] - 0.875).abs() < 1e-12,
+            "{:?}",
+            w.calibration
+        );
+        let m = mean(&w.training);
+        assert!((m - 9.0).abs() < 0.01 * 9.0, "{m}");
+        assert!(
+            w.facility
+                .iter()
+                .zip(&w.it)
+                .all(|(f, i)| f >= i && *i >= 0.0)
+        );
+    }
+
+    #[test]
+    fn a_failure_drops_the_job_to_its_checkpoint_level_then_ramps_back() {
+        let mut j = job(1000.0);
+        j.failure_rate_per_s = 1.0 / 200.0;
+        j.restart_s = 30.0;
+        let inp = Inputs {
+            t0_s: 0.0,
+            duration_s: 3600.0,
+            step_s: 0.5,
+            hours: vec![hour(0.9)],
+            jobs: vec![j],
+            params: FastParams::default(),
+            seed: 3,
+            trial: 0,
+        };
+        let w = build(&inp, &Shaping::default());
+        // Board at the checkpoint level: 70 + 630 x 0.1 = 133 W, for at least 30 s in a row.
+        let b = &w.jobs[0].board_w;
+        let mut run = 0;
+        let mut best = 0;
+        for x in b {
+            if (x - 133.0).abs() < 1e-9 {
+                run += 1;
+                best = best.max(run);
+            } else {
+                run = 0;
+            }
+        }
+        assert!(
+            best >= 59,
+            "longest stretch at the restart level: {best} steps"
+        );
+    }
+}
