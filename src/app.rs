@@ -20,9 +20,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Validate { run_file, models } => {
             let lib = Library::load(models.as_deref())?;
             let sc = Scenario::load(&run_file, &lib)?;
-            crate::limits::check_run(&sc)?;
+            crate::study::check_run(&sc)?;
             let src = Source::new(sc.file.clone(), "");
-            let est = crate::limits::check_scenario(&sc, &src)?;
+            let est = crate::study::check_scenario(&sc, &src)?;
             print!("{}", sc.describe());
             println!(
                 "  per trial: {} steps, about {} random episodes, about {} MiB (limits: {} steps, {} episodes per source, {} MiB)",
@@ -236,7 +236,7 @@ fn run_one(
     base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
     args.apply(&mut sc);
-    crate::limits::check_run(&sc)?;
+    crate::study::check_run(&sc)?;
     let trace_bytes =
         f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
     let on_disk = trace_bytes > crate::traces::memory_limit_bytes();

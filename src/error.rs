@@ -27,21 +27,21 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid option {option}: {}", crate::limits::compact_numbers(.msg))]
+    #[error("invalid option {option}: {}", crate::numfmt::compact_numbers(.msg))]
     Option { option: String, msg: String },
     /// A grid input file (carbon profile or CSV, tariff): typed up to the top.
-    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::numfmt::compact_numbers(&.0.to_string()))]
     Grid(#[from] GridError),
     /// A climate or weather file.
-    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::numfmt::compact_numbers(&.0.to_string()))]
     Weather(#[from] crate::weather::WeatherError),
     /// A cooling-plant or electrical-chain model file.
-    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::numfmt::compact_numbers(&.0.to_string()))]
     Facility(#[from] FacilityError),
     /// Writing plots.
-    #[error("{}", crate::limits::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::numfmt::compact_numbers(&.0.to_string()))]
     Plot(#[from] crate::plot::PlotError),
-    #[error("{}", crate::limits::compact_numbers(.0))]
+    #[error("{}", crate::numfmt::compact_numbers(.0))]
     Other(String),
 }
 
@@ -165,7 +165,7 @@ pub enum FacilityError {
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
-    let msg = &crate::limits::compact_numbers(msg);
+    let msg = &crate::numfmt::compact_numbers(msg);
     let loc = match (line, col) {
         (0, _) => file.to_string(),
         (l, 0) => format!("{file}:{l}"),
@@ -265,7 +265,7 @@ impl Source {
 /// compactly (`1e308`, not 309 digits).
 fn plain_message(msg: &str) -> String {
     let found = backticked(msg).map(|t| match t.parse::<f64>() {
-        Ok(x) if t.len() > 16 => crate::limits::num(x),
+        Ok(x) if t.len() > 16 => crate::numfmt::num(x),
         _ => t,
     });
     let range = [

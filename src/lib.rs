@@ -24,6 +24,7 @@ pub mod limits;
 pub mod locate;
 pub mod metrics;
 pub mod montecarlo;
+pub mod numfmt;
 pub mod output;
 pub mod plan;
 pub mod plot;

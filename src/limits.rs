@@ -10,7 +10,6 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::error::{Error, Result, Source};
-use crate::study::Scenario;
 
 /// Largest magnitude of any number in a run or model file (`seed` excepted).
 pub const MAX_ABS: f64 = 1e15;
@@ -39,50 +38,7 @@ pub const MAX_DATA_BYTES: u64 = 1024 * 1024 * 1024;
 /// Carbon intensity of one hour, gCO2/kWh (the dirtiest grids are near 1,100).
 pub const MAX_CARBON_G_PER_KWH: f64 = 10_000.0;
 
-/// A number printed compactly: `1e308`, `1.5e-320`, `2.5`, `100000`.
-pub fn num(x: f64) -> String {
-    let a = x.abs();
-    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&a) {
-        format!("{x}")
-    } else {
-        format!("{x:e}")
-    }
-}
-
-/// A message with every number of more than 20 digits (a float printed in full, e.g. the 309
-/// digits of 1e308) rewritten compactly with [`num`]. Applied to every error message, so that no
-/// call site can print such a number.
-pub fn compact_numbers(msg: &str) -> String {
-    let b = msg.as_bytes();
-    let mut out = String::with_capacity(msg.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit()
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-        {
-            let mut j = i;
-            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
-                j += 1;
-            }
-            let tok = msg[i..j].trim_end_matches('.');
-            let digits = tok.bytes().filter(u8::is_ascii_digit).count();
-            let exp = j < b.len() && (b[j] == b'e' || b[j] == b'E');
-            match tok.parse::<f64>() {
-                Ok(x) if digits > 20 && !exp => {
-                    out.push_str(&num(x));
-                    out.push_str(&msg[i + tok.len()..j]);
-                }
-                _ => out.push_str(&msg[i..j]),
-            }
-            i = j;
-        } else {
-            let c = msg[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
+pub use crate::numfmt::{compact_numbers, num};
 
 /// Reads a text file after checking it is a regular file (not a FIFO, device or socket, which
 /// could block or never end) of at most `max` bytes; undecodable text is reported with its line
@@ -223,7 +179,7 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
 
 /// An error on `field` of the entry whose key `head` (e.g. `[grid.outages]` or a workload's
 /// name) appears in the file, else of the first `field`.
-fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
+pub(crate) fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
     // A quoted name is an entry's: start at its `name =` line (a pool of the same name earlier
     // in the file is another entry).
     let at = head
@@ -240,139 +196,6 @@ fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
         }
         None => src.error(field, msg),
     }
-}
-
-/// The per-trial estimates a study is checked against.
-#[derive(Clone, Copy, Debug)]
-pub struct Estimate {
-    pub steps: u64,
-    pub episodes: f64,
-    pub bytes: f64,
-}
-
-/// Checks the event counts, job slots, steps and memory of one trial of a resolved study.
-pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
-    let steps = sc.horizon_hours * 3600 / sc.step_s.max(1);
-    if steps > MAX_STEPS {
-        return Err(src.error(
-            "step_s",
-            format!(
-                "{} h at {} s steps is {steps} steps per trial (limit {MAX_STEPS}): use a longer step or a shorter horizon",
-                sc.horizon_hours, sc.step_s
-            ),
-        ));
-    }
-    let years = sc.horizon_hours as f64 / 8760.0;
-    let mut episodes = 0.0;
-    let mut count = |n: f64, head: &str, field: &str, what: &str| -> Result<()> {
-        let e = n * years;
-        if e > MAX_EPISODES {
-            return Err(err_near(
-                src,
-                head,
-                field,
-                format!(
-                    "{} per year over {} h gives about {} {what} per trial (limit {}): give a smaller rate",
-                    num(n),
-                    sc.horizon_hours,
-                    num(e.round()),
-                    num(MAX_EPISODES)
-                ),
-            ));
-        }
-        episodes += e;
-        Ok(())
-    };
-    for w in &sc.twins {
-        count(
-            w.campaigns.per_year,
-            &format!("\"{}\"", w.name),
-            "random_campaigns",
-            "campaigns",
-        )?;
-    }
-    for d in &sc.defenses {
-        count(
-            d.surges.per_year,
-            &format!("\"{}\"", d.name),
-            "random_surges",
-            "surges",
-        )?;
-    }
-    for t in &sc.trainings {
-        count(
-            t.jobs_per_year,
-            &format!("\"{}\"", t.name),
-            "jobs_per_year",
-            "job submissions",
-        )?;
-    }
-    if let Some(b) = &sc.grid.backup {
-        count(b.per_year, "outages", "per_year", "outages")?;
-    }
-    if let Some(dr) = &sc.grid.demand_response
-        && let Some((per_year, ..)) = &dr.random
-    {
-        count(
-            *per_year,
-            "demand_response",
-            "random",
-            "demand-response events",
-        )?;
-    }
-    let hours = sc.horizon_hours as f64;
-    let slots: f64 = sc.trainings.iter().map(|t| t.max_concurrent as f64).sum();
-    let physics = if sc.facility.is_physics() { 16.0 } else { 0.0 };
-    let bytes = hours * sc.metrics().len() as f64 * 4.0
-        + hours * 8.0 * (physics + 4.0)
-        + episodes * 2.0 * 48.0
-        + slots * 64.0
-        + 1024.0 * 1024.0;
-    if bytes > MAX_TRIAL_BYTES {
-        return Err(src.error(
-            "horizon_hours",
-            format!(
-                "one trial would need about {} MiB of memory (limit {} MiB): use a shorter horizon or fewer events",
-                (bytes / 1048576.0).round(),
-                MAX_TRIAL_BYTES / 1048576.0
-            ),
-        ));
-    }
-    Ok(Estimate {
-        steps,
-        episodes,
-        bytes,
-    })
-}
-
-/// Checks the study as a whole: trials and the traces they would write.
-pub fn check_run(sc: &Scenario) -> Result<()> {
-    if sc.trials > MAX_TRIALS {
-        return Err(Error::Option {
-            option: "--trials".into(),
-            msg: format!(
-                "{} trials (limit {MAX_TRIALS}): split the study into shards of separate seeds",
-                sc.trials
-            ),
-        });
-    }
-    // Large studies keep their traces on disk (in the per-trial records): refuse only what
-    // would not fit there either.
-    let trace_bytes =
-        f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
-    if trace_bytes > MAX_TRACE_BYTES {
-        return Err(Error::Option {
-            option: "--trials".into(),
-            msg: format!(
-                "{} trials of {} hours would write {:.0} GiB of hourly traces (limit {:.0} GiB): run fewer trials, a shorter horizon, or shards",
-                sc.trials,
-                sc.horizon_hours,
-                trace_bytes / 1024.0f64.powi(3),
-                MAX_TRACE_BYTES / 1024.0f64.powi(3)
-            ),
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

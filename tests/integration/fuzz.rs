@@ -452,7 +452,7 @@ fn check_case(case: &Case, dir: &Path) -> Outcome {
             return refusal(&e);
         }
     };
-    if let Err(e) = dcload::limits::check_run(&sc) {
+    if let Err(e) = dcload::study::check_run(&sc) {
         return refusal(&e);
     }
     if !case.run_it || sc.horizon_hours > 96 {

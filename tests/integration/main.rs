@@ -1,5 +1,6 @@
 //! dcload's integration tests, linked as one binary (one link step instead of many).
 
+mod architecture;
 mod attribution;
 mod bad_input;
 mod bands;
