@@ -235,7 +235,7 @@ fn run_one(
     stem: &str,
     base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
-    args.apply(&mut sc);
+    args.apply(&mut sc)?;
     crate::study::check_run(&sc)?;
     let trace_bytes =
         f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;

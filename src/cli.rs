@@ -123,6 +123,10 @@ pub struct RunArgs {
     /// included.
     #[arg(long, value_name = "P,P,...")]
     pub percentiles: Option<String>,
+    /// Calendar years of the study clock that get their own load_8760_YYYY.csv,
+    /// monthly_YYYY.csv and load_duration_YYYY.csv, e.g. 2027,2028 (overrides `[report] years`).
+    #[arg(long, value_name = "YYYY,YYYY,...")]
+    pub years: Option<String>,
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,

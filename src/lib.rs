@@ -30,6 +30,7 @@ pub mod plan;
 pub mod plot;
 pub mod reliability;
 pub mod report_html;
+pub mod report_spec;
 pub mod rng;
 pub mod stats;
 pub mod study;

@@ -460,33 +460,52 @@ pub fn write_all(
     use crate::utility;
     // Each trial's facility column, read once for the monthly figures and the duration curve.
     let cols = utility::facility_columns(sc, results, src)?;
-    let mut files = vec![
-        ("hourly.csv", hourly_csv(sc, results, src)?),
-        ("trials.csv", trials_csv(sc, results)),
+    let mut files: Vec<(std::borrow::Cow<'static, str>, String)> = vec![
+        ("hourly.csv".into(), hourly_csv(sc, results, src)?),
+        ("trials.csv".into(), trials_csv(sc, results)),
         (
-            "summary.json",
+            "summary.json".into(),
             summary_json(sc, results, threads, wall_time_s)?,
         ),
-        ("load_8760.csv", utility::load_8760_csv(sc, results, src)?),
         (
-            "monthly.csv",
+            "load_8760.csv".into(),
+            utility::load_8760_csv(sc, results, src)?,
+        ),
+        (
+            "monthly.csv".into(),
             utility::monthly_csv(sc, results, &cols, &sc.grid.system_peak_hours)?,
         ),
-        (
-            "load_duration.csv",
-            utility::load_duration_csv(sc, results, cols)?,
-        ),
     ];
+    // `[report] years`: each year's 8760/8784 rows, its months and its duration curve.
+    for (year, rows) in &sc.report_years {
+        files.push((
+            format!("load_8760_{year}.csv").into(),
+            utility::load_8760_rows(sc, results, src, rows.clone())?,
+        ));
+        files.push((
+            format!("monthly_{year}.csv").into(),
+            utility::monthly_rows(sc, results, &cols, &sc.grid.system_peak_hours, rows.clone())?,
+        ));
+        let slice: Vec<Vec<f32>> = cols.iter().map(|c| c[rows.clone()].to_vec()).collect();
+        files.push((
+            format!("load_duration_{year}.csv").into(),
+            utility::load_duration_rows(sc, results, slice, rows.len())?,
+        ));
+    }
+    files.push((
+        "load_duration.csv".into(),
+        utility::load_duration_csv(sc, results, cols)?,
+    ));
     if traces {
         files.push((
-            "traces/facility_mw.csv",
+            "traces/facility_mw.csv".into(),
             utility::traces_csv(sc, results, src)?,
         ));
     }
     if wall_time_s > 0.0 {
         // How this run went (differs between runs of the same study; merge writes none).
         files.push((
-            "run_info.json",
+            "run_info.json".into(),
             format!(
                 "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3}\n}}\n",
                 env!("CARGO_PKG_VERSION")
@@ -494,20 +513,23 @@ pub fn write_all(
         ));
     }
     if sc.grid.demand_response.is_some() {
-        files.push(("dr_events.csv", dr_events_csv(sc, results)));
+        files.push(("dr_events.csv".into(), dr_events_csv(sc, results)));
     }
     if !sc.consumers.is_empty() {
         files.push((
-            "classes.csv",
+            "classes.csv".into(),
             crate::energy_report::classes_csv(sc, results),
         ));
     }
     if !sc.trainings.is_empty() {
-        files.push(("jobs.csv", crate::energy_report::jobs_csv(sc, results)));
+        files.push((
+            "jobs.csv".into(),
+            crate::energy_report::jobs_csv(sc, results),
+        ));
     }
     if sc.uncertain.is_some() {
         files.push((
-            "sensitivity.csv",
+            "sensitivity.csv".into(),
             sensitivity_csv(&sensitivity(sc, results)),
         ));
     }
@@ -517,13 +539,13 @@ pub fn write_all(
         if let Some(t) = non_finite_token(text) {
             return Err(Error::Other(format!(
                 "{}: would hold the non-finite value {t}: the inputs give figures too large to compute; nothing was written",
-                dir.join(name).display()
+                dir.join(name.as_ref()).display()
             )));
         }
     }
     let mut paths = Vec::new();
     for (name, text) in files {
-        let p = dir.join(name);
+        let p = dir.join(name.as_ref());
         write_atomic(&p, text.as_bytes())?;
         paths.push(p);
     }

@@ -33,6 +33,8 @@ pub struct RunPlan {
     pub seed: Option<u64>,
     /// Percentiles replacing the run file's.
     pub percentiles: Option<Percentiles>,
+    /// Report years replacing the run file's `[report] years`.
+    pub years: Option<Vec<i32>>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
     /// Stop once the relative standard error of energy is below this (0 < x < 1).
@@ -73,6 +75,24 @@ impl RunPlan {
             ));
         }
         let percentiles = parse_percentiles(args.percentiles.as_deref())?;
+        let years = args
+            .years
+            .as_deref()
+            .map(|t| {
+                t.split(',')
+                    .map(|y| {
+                        let y = y.trim();
+                        match y.parse::<i32>() {
+                            Ok(v) if (1..=9999).contains(&v) && y.len() == 4 => Ok(v),
+                            _ => Err(option(
+                                "--years",
+                                format!("expected calendar years like 2027,2028, found {y:?}"),
+                            )),
+                        }
+                    })
+                    .collect::<Result<Vec<i32>>>()
+            })
+            .transpose()?;
         let work = match (&args.shard, args.resume) {
             (Some(spec), _) => {
                 let (k, n) =
@@ -89,6 +109,7 @@ impl RunPlan {
             trials: args.trials,
             seed: args.seed,
             percentiles,
+            years,
             threads: args.threads.map(|t| t as usize),
             until_se: args.until_se,
             work,
@@ -106,9 +127,17 @@ impl RunPlan {
         self.progress == ProgressMode::Quiet
     }
 
-    /// The plan's trials, seed and percentiles in the scenario (the one place they are set).
-    pub fn apply(&self, sc: &mut Scenario) {
+    /// The plan's trials, seed, percentiles and report years in the scenario (the one place
+    /// they are set); a year outside the horizon is an error naming `--years`.
+    pub fn apply(&self, sc: &mut Scenario) -> Result<()> {
         sc.set_run(self.seed, self.trials, self.percentiles.as_ref());
+        if let Some(y) = &self.years {
+            sc.set_years(y).map_err(|msg| Error::Option {
+                option: "--years".into(),
+                msg,
+            })?;
+        }
+        Ok(())
     }
 
     /// The Monte Carlo batch of this plan: `todo` (default all trials), each finished trial's
@@ -207,6 +236,12 @@ mod tests {
         assert!(e.starts_with("invalid option --shard: expected K/N"), "{e}");
         let e = plan(&["--percentiles", "50,150"]).unwrap_err().to_string();
         assert!(e.starts_with("invalid option --percentiles"), "{e}");
+        let e = plan(&["--years", "2027,27"]).unwrap_err().to_string();
+        assert!(e.starts_with("invalid option --years"), "{e}");
+        assert_eq!(
+            plan(&["--years", "2027, 2028"]).unwrap().years,
+            Some(vec![2027, 2028])
+        );
     }
 
     fn blank() -> crate::cli::RunArgs {
@@ -222,6 +257,7 @@ mod tests {
             resume: false,
             shard: None,
             percentiles: None,
+            years: None,
             traces: false,
             quiet: false,
         }

@@ -76,6 +76,9 @@ pub struct RunSpec {
     pub backup: Option<BackupSpec>,
     /// Parameter paths and the values to sweep (see [`crate::sweep`]); read by `dcload run`.
     pub sweep: Option<toml::Table>,
+    /// Extra report files (per-year 8760s); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<crate::report_spec::ReportSpec>,
 }
 
 fn default_start() -> String {
@@ -266,6 +269,8 @@ pub struct Scenario {
     pub percentiles: crate::stats::Percentiles,
     /// Parameters given as distributions, with what is needed to re-resolve a sampled study.
     pub uncertain: Option<Arc<UncertainStudy>>,
+    /// `[report] years` (or `--years`): each year and its hour rows.
+    pub report_years: Vec<(i32, std::ops::Range<usize>)>,
     pub spec: RunSpec,
 }
 
@@ -427,6 +432,14 @@ impl Scenario {
         }
     }
 
+    /// Replaces the report years (`--years`); the error says why a year does not fit.
+    pub fn set_years(&mut self, years: &[i32]) -> std::result::Result<(), String> {
+        self.report_years =
+            crate::report_spec::resolve_years(&self.calendar, self.start, self.horizon_s, years)?;
+        self.spec.report.get_or_insert_with(Default::default).years = years.to_vec();
+        Ok(())
+    }
+
     /// Names of the uncertain parameters (trials.csv columns), in file order.
     pub fn parameter_names(&self) -> Vec<String> {
         self.uncertain.as_ref().map_or_else(Vec::new, |u| {
@@ -546,11 +559,16 @@ impl Scenario {
             .iter()
             .map(|&i| crate::metrics::METRICS[i].name)
             .collect();
+        let report_years = match &spec.report {
+            Some(r) => crate::report_spec::resolve_years(&calendar, start, horizon_s, &r.years)
+                .map_err(|m| src.error("report.years", m))?,
+            None => Vec::new(),
+        };
         let sc = Scenario {
             name,
             file: src.name.clone(),
             start,
-            calendar: Calendar::new(start, utc_offset_s),
+            calendar,
             horizon_hours,
             horizon_s,
             step_s: spec.step_s,
@@ -568,6 +586,7 @@ impl Scenario {
             metric_names,
             percentiles,
             uncertain: None,
+            report_years,
             spec,
         };
         check_scenario(&sc, src)?;

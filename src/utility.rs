@@ -44,14 +44,25 @@ pub fn facility_columns(
 }
 
 pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+    load_8760_rows(sc, results, src, 0..sc.horizon_hours as usize)
+}
+
+/// `load_8760.csv` over the hour rows `rows` only (a report year).
+pub fn load_8760_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+    rows: std::ops::Range<usize>,
+) -> Result<String> {
     let mut out = String::from("timestamp,facility_mw_mean");
     for p in sc.percentiles.names() {
         let _ = write!(out, ",facility_mw_{p}");
     }
     out.push('\n');
-    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
+    let nm = sc.metrics().len();
+    let hours = rows.end.min(sc.horizon_hours as usize);
     let mut v = vec![0.0; results.len()];
-    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+    for h0 in (rows.start..hours).step_by(BLOCK_HOURS) {
         let h1 = (h0 + BLOCK_HOURS).min(hours);
         let block = src.block(results, nm, h0, h1)?;
         for h in h0..h1 {
@@ -80,6 +91,16 @@ pub fn load_duration_csv(
     cols: Vec<Vec<f32>>,
 ) -> Result<String> {
     let hours = sc.horizon_hours as usize;
+    load_duration_rows(sc, results, cols, hours)
+}
+
+/// The duration curve of columns `hours` long (a report year's slice of each trial's column).
+pub fn load_duration_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: Vec<Vec<f32>>,
+    hours: usize,
+) -> Result<String> {
     let mut curves = cols;
     for c in &mut curves {
         c.sort_by(|a, b| b.total_cmp(a));
@@ -112,18 +133,42 @@ pub fn monthly_csv(
     cols: &[Vec<f32>],
     system_peak_hours: &[usize],
 ) -> Result<String> {
-    let hours = sc.horizon_hours as usize;
-    let fac = |t: usize, h: usize| f64::from(cols[t][h]);
-    // Month of every hour, as (year, month) in the study clock.
+    monthly_rows(
+        sc,
+        results,
+        cols,
+        system_peak_hours,
+        0..sc.horizon_hours as usize,
+    )
+}
+
+/// `monthly.csv` over the hour rows `rows` only (a report year); `cols` are whole-horizon
+/// columns, `system_peak_hours` horizon hour indices (those outside `rows` are left out).
+pub fn monthly_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: &[Vec<f32>],
+    system_peak_hours: &[usize],
+    rows: std::ops::Range<usize>,
+) -> Result<String> {
+    let r0 = rows.start;
+    let hours = rows.end.min(sc.horizon_hours as usize).saturating_sub(r0);
+    let fac = |t: usize, h: usize| f64::from(cols[t][r0 + h]);
+    // Month of every hour of the rows, as (year, month) in the study clock.
     let months: Vec<(i32, u32)> = (0..hours)
         .map(|h| {
-            let d = sc.calendar.date(SimTime::from_hours(h as u64));
+            let d = sc.calendar.date(SimTime::from_hours((r0 + h) as u64));
             (d.year, d.month)
         })
         .collect();
+    // The columns appear whenever peaks are given, so every year's table has them.
+    let has_sp = !system_peak_hours.is_empty();
+    let system_peak_hours: Vec<usize> = system_peak_hours
+        .iter()
+        .filter_map(|&h| h.checked_sub(r0))
+        .collect();
     let mut keys: Vec<(i32, u32)> = months.clone();
     keys.dedup();
-    let has_sp = !system_peak_hours.is_empty();
     let pnames = sc.percentiles.names();
     let pv = sc.percentiles.values();
     let mut out = String::from("month,hours,energy_mwh_mean");

@@ -21,6 +21,7 @@ mod outages;
 mod properties;
 mod reliability;
 mod report;
+mod report_years;
 mod reproductions;
 mod resume_shard;
 mod robustness;
