@@ -416,6 +416,9 @@ fn run_one(
                 );
             }
         }
+        for line in crate::broke::what_broke(&sc, &results) {
+            eprintln!("{line}");
+        }
         for p in paths {
             eprintln!("  wrote {}", p.display());
         }

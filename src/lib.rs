@@ -6,6 +6,7 @@
 //! into grid power; [`output`] writes the bands.
 
 pub mod app;
+pub mod broke;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;

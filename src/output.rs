@@ -218,6 +218,61 @@ const DR_COLUMNS: [Column; 7] = [
     ("dr_rebound_peak_mw", 4, |s| s.dr_rebound_peak_mw),
 ];
 
+/// Requests dropped for want of capacity (studies with consumer classes).
+const DROP_COLUMNS: [Column; 4] = [
+    ("drop_hours", 0, |s| s.drop_hours),
+    ("drop_worst_hour_requests", 0, |s| {
+        s.drop_worst_hour_requests
+    }),
+    ("drop_worst_at_s", 0, |s| s.drop_worst_at_s),
+    ("drop_first_at_s", 0, |s| s.drop_first_at_s),
+];
+
+const LIMIT_WHEN_COLUMNS: [Column; 2] = [
+    ("curtailed_worst_at_s", 0, |s| s.curtailed_worst_at_s),
+    ("curtailed_first_at_s", 0, |s| s.curtailed_first_at_s),
+];
+
+const PLANT_WHEN_COLUMNS: [Column; 3] = [
+    ("plant_saturated_worst_at_s", 0, |s| {
+        s.plant_saturated_worst_at_s
+    }),
+    ("plant_saturated_worst_mwh", 4, |s| {
+        s.plant_saturated_worst_mwh
+    }),
+    ("plant_saturated_first_at_s", 0, |s| {
+        s.plant_saturated_first_at_s
+    }),
+];
+
+const UNSERVED_COLUMNS: [Column; 4] = [
+    ("unserved_hours", 4, |s| s.unserved_hours),
+    ("unserved_worst_at_s", 0, |s| s.unserved_worst_at_s),
+    ("unserved_worst_mwh", 4, |s| s.unserved_worst_mwh),
+    ("unserved_first_at_s", 0, |s| s.unserved_first_at_s),
+];
+
+/// When the worst ramps happened and how many steps and 15-minute intervals changed by more
+/// than each of [`crate::engine::summary::RAMP_THRESHOLDS_MW`] (1, 5, 10, 25, 50 MW).
+const RAMP_COLUMNS: [Column; 16] = [
+    ("ramp_up_step_at_s", 0, |s| s.ramp_up_step_at_s),
+    ("ramp_down_step_at_s", 0, |s| s.ramp_down_step_at_s),
+    ("ramp_up_15min_at_s", 0, |s| s.ramp_up_15min_at_s),
+    ("ramp_down_15min_at_s", 0, |s| s.ramp_down_15min_at_s),
+    ("ramp_up_hour_at_s", 0, |s| s.ramp_up_hour_at_s),
+    ("ramp_down_hour_at_s", 0, |s| s.ramp_down_hour_at_s),
+    ("ramp_steps_over_1mw", 0, |s| s.ramp_steps_over[0]),
+    ("ramp_steps_over_5mw", 0, |s| s.ramp_steps_over[1]),
+    ("ramp_steps_over_10mw", 0, |s| s.ramp_steps_over[2]),
+    ("ramp_steps_over_25mw", 0, |s| s.ramp_steps_over[3]),
+    ("ramp_steps_over_50mw", 0, |s| s.ramp_steps_over[4]),
+    ("ramp_15min_over_1mw", 0, |s| s.ramp_15min_over[0]),
+    ("ramp_15min_over_5mw", 0, |s| s.ramp_15min_over[1]),
+    ("ramp_15min_over_10mw", 0, |s| s.ramp_15min_over[2]),
+    ("ramp_15min_over_25mw", 0, |s| s.ramp_15min_over[3]),
+    ("ramp_15min_over_50mw", 0, |s| s.ramp_15min_over[4]),
+];
+
 const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];
 
 const COST_COLUMNS: [Column; 4] = [
@@ -231,12 +286,17 @@ const COST_COLUMNS: [Column; 4] = [
 /// feature's set when the study uses the feature.
 pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
     let mut cols = BASE_COLUMNS.to_vec();
-    let groups: [(bool, &[Column]); 8] = [
+    let groups: [(bool, &[Column]); 13] = [
+        (!sc.consumers.is_empty(), &DROP_COLUMNS),
         (sc.facility.is_physics(), &PHYSICS_COLUMNS),
+        (sc.facility.is_physics(), &PLANT_WHEN_COLUMNS),
         (sc.facility.fixed_water().is_some(), &PHYSICS_COLUMNS[2..5]),
         (sc.grid.limit.is_some(), &LIMIT_COLUMNS),
+        (sc.grid.limit.is_some(), &LIMIT_WHEN_COLUMNS),
         (sc.failures.is_some(), &FAILURE_COLUMNS),
         (sc.grid.backup.is_some(), &OUTAGE_COLUMNS),
+        (sc.grid.backup.is_some(), &UNSERVED_COLUMNS),
+        (true, &RAMP_COLUMNS),
         (sc.grid.demand_response.is_some(), &DR_COLUMNS),
         (sc.grid.carbon_g_per_kwh.is_some(), &CARBON_COLUMNS),
         (sc.grid.tariff.is_some(), &COST_COLUMNS),

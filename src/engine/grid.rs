@@ -338,10 +338,10 @@ impl GridLayer {
     }
 
     /// UPS module failures and repairs, and an outage's energy from the UPS, generators and
-    /// what goes unserved, for a step drawing `facility_w`.
-    pub fn backup_step(&mut self, grid: &Grid, now: u64, facility_w: f64, dt_s: f64) {
+    /// what goes unserved, for a step drawing `facility_w`; returns the unserved power, W.
+    pub fn backup_step(&mut self, grid: &Grid, now: u64, facility_w: f64, dt_s: f64) -> f64 {
         let Some(b) = &grid.backup else {
-            return;
+            return 0.0;
         };
         if let Some((_, installed, fail_per_s, repair_s)) = b.ups_modules {
             let working = f64::from(installed) - self.ups_down;
@@ -363,7 +363,9 @@ impl GridLayer {
             s.ups_mwh += o.ups_j / 3.6e9;
             s.generator_mwh += o.generator_j / 3.6e9;
             s.unserved_mwh += o.unserved_j / 3.6e9;
+            return o.unserved_j / dt_s;
         }
+        0.0
     }
 
     /// Copies the layer's figures into the trial summary.

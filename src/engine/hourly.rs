@@ -4,7 +4,7 @@
 //!
 //! Kept apart from the layers that make the figures: it only reads them.
 
-use super::summary::TrialSummary;
+use super::summary::{RAMP_THRESHOLDS_MW, TrialSummary};
 use crate::facility::FixedWater;
 use crate::grid::HourLoad;
 use crate::grid::tariff::Tariff;
@@ -31,6 +31,8 @@ pub struct StepFigures {
     pub saturated: bool,
     pub inlet_max_c: f64,
     pub outdoor: Option<WeatherHour>,
+    /// Facility demand an outage left unserved this step (neither UPS nor generators), W.
+    pub unserved_w: f64,
 }
 
 /// What the meter needs to know of the study.
@@ -64,6 +66,8 @@ pub struct HourlyMeter<'a> {
     block_n: u64,
     prev_block_w: f64,
     prev_hour_mw: f64,
+    /// Unserved energy this hour, J.
+    hour_unserved_j: f64,
     /// The figures this meter owns in the trial's summary.
     pub sum: TrialSummary,
 }
@@ -88,9 +92,10 @@ impl<'a> HourlyMeter<'a> {
             block_n: 0,
             prev_block_w: f64::NAN,
             prev_hour_mw: f64::NAN,
+            hour_unserved_j: 0.0,
             sum: TrialSummary {
                 max_inlet_c: f64::MIN,
-                ..TrialSummary::default()
+                ..TrialSummary::never()
             },
             s,
         }
@@ -126,10 +131,44 @@ impl<'a> HourlyMeter<'a> {
         a[M_FACILITY] += f.facility_w;
         self.peak_w = self.peak_w.max(f.facility_w);
         let sum = &mut self.sum;
+        let now_s = (self.step * self.s.step_s) as f64;
+        if f.dropped_n > 0.0 && sum.drop_first_at_s < 0.0 {
+            sum.drop_first_at_s = now_s;
+        }
+        if f.curtailed_w > 0.0 {
+            if sum.curtailed_first_at_s < 0.0 {
+                sum.curtailed_first_at_s = now_s;
+            }
+            if f.curtailed_w / 1e6 > sum.curtailed_max_mw {
+                sum.curtailed_max_mw = f.curtailed_w / 1e6;
+                sum.curtailed_worst_at_s = now_s;
+            }
+        }
+        if f.saturated && f.outdoor.is_some() && sum.plant_saturated_first_at_s < 0.0 {
+            sum.plant_saturated_first_at_s = now_s;
+        }
+        if f.unserved_w > 0.0 {
+            if sum.unserved_first_at_s < 0.0 {
+                sum.unserved_first_at_s = now_s;
+            }
+            sum.unserved_hours += dt_f / 3600.0;
+            self.hour_unserved_j += f.unserved_w * dt_f;
+        }
         if !self.prev_step_w.is_nan() {
             let d = f.facility_w - self.prev_step_w;
-            sum.ramp_up_step_mw = sum.ramp_up_step_mw.max(d / 1e6);
-            sum.ramp_down_step_mw = sum.ramp_down_step_mw.max(-d / 1e6);
+            if d / 1e6 > sum.ramp_up_step_mw {
+                sum.ramp_up_step_mw = d / 1e6;
+                sum.ramp_up_step_at_s = now_s;
+            }
+            if -d / 1e6 > sum.ramp_down_step_mw {
+                sum.ramp_down_step_mw = -d / 1e6;
+                sum.ramp_down_step_at_s = now_s;
+            }
+            for (c, &t) in sum.ramp_steps_over.iter_mut().zip(&RAMP_THRESHOLDS_MW) {
+                if d.abs() / 1e6 > t {
+                    *c += 1.0;
+                }
+            }
         }
         self.prev_step_w = f.facility_w;
         if self.steps_per_15 > 0 {
@@ -139,8 +178,20 @@ impl<'a> HourlyMeter<'a> {
                 let mean = self.block_acc / self.block_n as f64;
                 if !self.prev_block_w.is_nan() {
                     let d = mean - self.prev_block_w;
-                    sum.ramp_up_15min_mw = sum.ramp_up_15min_mw.max(d / 1e6);
-                    sum.ramp_down_15min_mw = sum.ramp_down_15min_mw.max(-d / 1e6);
+                    let block_s = ((self.step + 1 - self.block_n) * self.s.step_s) as f64;
+                    if d / 1e6 > sum.ramp_up_15min_mw {
+                        sum.ramp_up_15min_mw = d / 1e6;
+                        sum.ramp_up_15min_at_s = block_s;
+                    }
+                    if -d / 1e6 > sum.ramp_down_15min_mw {
+                        sum.ramp_down_15min_mw = -d / 1e6;
+                        sum.ramp_down_15min_at_s = block_s;
+                    }
+                    for (c, &t) in sum.ramp_15min_over.iter_mut().zip(&RAMP_THRESHOLDS_MW) {
+                        if d.abs() / 1e6 > t {
+                            *c += 1.0;
+                        }
+                    }
                 }
                 self.prev_block_w = mean;
                 self.block_acc = 0.0;
@@ -171,8 +222,22 @@ impl<'a> HourlyMeter<'a> {
         let n = self.step_in_hour as f64;
         self.step_in_hour = 0;
         let h = ((self.step - 1) / self.steps_per_hour) as usize;
+        let hour_s = (h as u64 * 3600) as f64;
         let a = &self.acc;
         let sum = &mut self.sum;
+        if a[M_DROPPED] > 0.0 {
+            sum.drop_hours += 1.0;
+            if a[M_DROPPED] > sum.drop_worst_hour_requests {
+                sum.drop_worst_hour_requests = a[M_DROPPED];
+                sum.drop_worst_at_s = hour_s;
+            }
+        }
+        let unserved_mwh = self.hour_unserved_j / 3.6e9;
+        if unserved_mwh > sum.unserved_worst_mwh {
+            sum.unserved_worst_mwh = unserved_mwh;
+            sum.unserved_worst_at_s = hour_s;
+        }
+        self.hour_unserved_j = 0.0;
         let mut row = [0f32; METRICS.len()];
         for (i, m) in METRICS.iter().enumerate() {
             row[i] = match m.aggregate {
@@ -193,7 +258,12 @@ impl<'a> HourlyMeter<'a> {
             row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
             row[M_WATER_OFF] = off_m3 as f32;
             row[M_INLET_MAX] = self.inlet_max as f32;
-            sum.heat_not_removed_mwh += a[M_HEAT_NOT_REMOVED] / n / 1e6 * frac;
+            let heat_mwh = a[M_HEAT_NOT_REMOVED] / n / 1e6 * frac;
+            sum.heat_not_removed_mwh += heat_mwh;
+            if a[M_SATURATED] > 0.0 && heat_mwh > sum.plant_saturated_worst_mwh {
+                sum.plant_saturated_worst_mwh = heat_mwh;
+                sum.plant_saturated_worst_at_s = hour_s;
+            }
             sum.plant_saturated_hours += a[M_SATURATED];
             sum.cooling_mwh += a[M_COOLING] / n / 1e6 * frac;
             sum.losses_mwh += a[M_LOSSES] / n / 1e6 * frac;
@@ -227,8 +297,14 @@ impl<'a> HourlyMeter<'a> {
         sum.peak_mw = sum.peak_mw.max(hour_mw);
         sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
         if !self.prev_hour_mw.is_nan() {
-            sum.ramp_up_hour_mw = sum.ramp_up_hour_mw.max(hour_mw - self.prev_hour_mw);
-            sum.ramp_down_hour_mw = sum.ramp_down_hour_mw.max(self.prev_hour_mw - hour_mw);
+            if hour_mw - self.prev_hour_mw > sum.ramp_up_hour_mw {
+                sum.ramp_up_hour_mw = hour_mw - self.prev_hour_mw;
+                sum.ramp_up_hour_at_s = hour_s;
+            }
+            if self.prev_hour_mw - hour_mw > sum.ramp_down_hour_mw {
+                sum.ramp_down_hour_mw = self.prev_hour_mw - hour_mw;
+                sum.ramp_down_hour_at_s = hour_s;
+            }
         }
         self.prev_hour_mw = hour_mw;
         self.acc = [0.0; METRICS.len()];
@@ -266,6 +342,28 @@ impl<'a> HourlyMeter<'a> {
         sum.heat_not_removed_mwh = m.heat_not_removed_mwh;
         sum.plant_saturated_hours = m.plant_saturated_hours;
         sum.co2_t = m.co2_t;
+        sum.drop_hours = m.drop_hours;
+        sum.drop_worst_hour_requests = m.drop_worst_hour_requests;
+        sum.drop_worst_at_s = m.drop_worst_at_s;
+        sum.drop_first_at_s = m.drop_first_at_s;
+        // The grid layer owns curtailed_max_mw; the meter says when it happened.
+        sum.curtailed_worst_at_s = m.curtailed_worst_at_s;
+        sum.curtailed_first_at_s = m.curtailed_first_at_s;
+        sum.plant_saturated_worst_at_s = m.plant_saturated_worst_at_s;
+        sum.plant_saturated_worst_mwh = m.plant_saturated_worst_mwh;
+        sum.plant_saturated_first_at_s = m.plant_saturated_first_at_s;
+        sum.unserved_hours = m.unserved_hours;
+        sum.unserved_worst_at_s = m.unserved_worst_at_s;
+        sum.unserved_worst_mwh = m.unserved_worst_mwh;
+        sum.unserved_first_at_s = m.unserved_first_at_s;
+        sum.ramp_up_step_at_s = m.ramp_up_step_at_s;
+        sum.ramp_down_step_at_s = m.ramp_down_step_at_s;
+        sum.ramp_up_15min_at_s = m.ramp_up_15min_at_s;
+        sum.ramp_down_15min_at_s = m.ramp_down_15min_at_s;
+        sum.ramp_up_hour_at_s = m.ramp_up_hour_at_s;
+        sum.ramp_down_hour_at_s = m.ramp_down_hour_at_s;
+        sum.ramp_steps_over = m.ramp_steps_over;
+        sum.ramp_15min_over = m.ramp_15min_over;
         sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
         let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
         sum.load_factor = if sum.peak_mw > 0.0 {

@@ -277,7 +277,8 @@ impl<'a> Trial<'a> {
         let it_w: f64 = split.sector_w.iter().sum::<f64>() + split.idle_unallocated_w;
         // Facility, then the backup for an outage; the hourly meter takes the step.
         let f = self.fac.step(it_w, &self.fleet.group_it, hour, dt_f);
-        self.grid
+        let unserved_w = self
+            .grid
             .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
         self.hourly.record(&StepFigures {
             sector_w: split.sector_w,
@@ -295,6 +296,7 @@ impl<'a> Trial<'a> {
             saturated: f.saturated,
             inlet_max_c: f.inlet_max_c,
             outdoor: f.outdoor,
+            unserved_w,
         });
         self.week_step += 1;
         if self.week_step == self.steps_per_week {

@@ -4,6 +4,7 @@ use crate::grid::demand_response::DrOutcome;
 
 /// A trial's whole-horizon figures.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct TrialSummary {
     pub trial: u32,
     pub energy_mwh: f64,
@@ -117,6 +118,65 @@ pub struct TrialSummary {
     pub generator_co2_t: f64,
     /// Hours with fewer working UPS modules than the load needs (less ride-through).
     pub ups_unprotected_hours: f64,
+    /// What broke: instants are seconds from the study's start (`SimTime`), -1 when it never
+    /// happened. Dropped requests: hours with any, the worst hour's count, its start and the
+    /// first step dropping work.
+    pub drop_hours: f64,
+    pub drop_worst_hour_requests: f64,
+    pub drop_worst_at_s: f64,
+    pub drop_first_at_s: f64,
+    /// Cap shedding (see `curtailed_*`): the step with the largest shed and the first one.
+    pub curtailed_worst_at_s: f64,
+    pub curtailed_first_at_s: f64,
+    /// Plant saturation: the start of the hour with the most heat not removed, that heat (MWh)
+    /// and the first saturated step.
+    pub plant_saturated_worst_at_s: f64,
+    pub plant_saturated_worst_mwh: f64,
+    pub plant_saturated_first_at_s: f64,
+    /// Unserved energy in outages: time with any (h), the start of the hour with the most, that
+    /// energy (MWh) and the first step short.
+    pub unserved_hours: f64,
+    pub unserved_worst_at_s: f64,
+    pub unserved_worst_mwh: f64,
+    pub unserved_first_at_s: f64,
+    /// When the worst ramps happened (seconds from the start, -1 for no ramp): the step that
+    /// rose, the start of the 15-minute interval or hour whose mean rose (or fell).
+    pub ramp_up_step_at_s: f64,
+    pub ramp_down_step_at_s: f64,
+    pub ramp_up_15min_at_s: f64,
+    pub ramp_down_15min_at_s: f64,
+    pub ramp_up_hour_at_s: f64,
+    pub ramp_down_hour_at_s: f64,
+    /// Ramp distribution: steps, and 15-minute intervals, whose change of facility demand
+    /// (either way) exceeds each of [`RAMP_THRESHOLDS_MW`].
+    pub ramp_steps_over: [f64; 5],
+    pub ramp_15min_over: [f64; 5],
+}
+
+/// The MW thresholds of the ramp distribution (`ramp_steps_over_*`, `ramp_15min_over_*`).
+pub const RAMP_THRESHOLDS_MW: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+
+impl TrialSummary {
+    /// Every "when" of this summary set to -1 (never), the meter's starting point.
+    pub fn never() -> TrialSummary {
+        TrialSummary {
+            drop_worst_at_s: -1.0,
+            drop_first_at_s: -1.0,
+            curtailed_worst_at_s: -1.0,
+            curtailed_first_at_s: -1.0,
+            plant_saturated_worst_at_s: -1.0,
+            plant_saturated_first_at_s: -1.0,
+            unserved_worst_at_s: -1.0,
+            unserved_first_at_s: -1.0,
+            ramp_up_step_at_s: -1.0,
+            ramp_down_step_at_s: -1.0,
+            ramp_up_15min_at_s: -1.0,
+            ramp_down_15min_at_s: -1.0,
+            ramp_up_hour_at_s: -1.0,
+            ramp_down_hour_at_s: -1.0,
+            ..TrialSummary::default()
+        }
+    }
 }
 
 /// A consumer class's requests and energy over the horizon.

@@ -4,6 +4,7 @@ mod architecture;
 mod attribution;
 mod bad_input;
 mod bands;
+mod broke;
 mod carbon_cost;
 mod cli;
 mod common;
