@@ -3,6 +3,7 @@
 mod attribution;
 mod bad_input;
 mod bands;
+mod buildout;
 mod carbon_cost;
 mod cli;
 mod common;
