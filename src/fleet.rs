@@ -65,6 +65,12 @@ pub struct RackGroup {
     /// The accelerator alone (no host share): idle and TDP, W.
     pub acc_idle_w: f64,
     pub acc_tdp_w: f64,
+    /// Build-out: seconds from the study start at which the group comes online (0: from the
+    /// start), and its commissioning ramp, s (0: full capacity at once).
+    pub online_s: f64,
+    pub commissioning_s: f64,
+    /// True when the run file gave the group an online date or a commissioning ramp.
+    pub phased: bool,
 }
 
 impl RackGroup {
@@ -135,6 +141,9 @@ impl RackGroup {
             peak_flops: acc.peak_tflops.unwrap_or(0.0) * 1e12,
             acc_idle_w: acc.idle_w,
             acc_tdp_w: acc.tdp_w,
+            online_s: 0.0,
+            commissioning_s: 0.0,
+            phased: false,
         })
     }
 
@@ -158,6 +167,19 @@ impl RackGroup {
     /// Installed peak (power at full utilisation), W.
     pub fn peak_w(&self) -> f64 {
         self.servers * self.server_max_w
+    }
+
+    /// Share of the group's servers installed and working at `t_s` seconds from the study
+    /// start: 0 before its online date, then linear to 1 over its commissioning days.
+    #[inline]
+    pub fn online_share(&self, t_s: f64) -> f64 {
+        if t_s < self.online_s {
+            0.0
+        } else if self.commissioning_s > 0.0 {
+            ((t_s - self.online_s) / self.commissioning_s).min(1.0)
+        } else {
+            1.0
+        }
     }
 }
 
@@ -263,6 +285,11 @@ impl Fleet {
     /// Installed IT peak, W.
     pub fn peak_w(&self) -> f64 {
         self.groups.iter().map(RackGroup::peak_w).sum()
+    }
+
+    /// True when some group has an online date or a commissioning ramp (a phased build-out).
+    pub fn has_buildout(&self) -> bool {
+        self.groups.iter().any(|g| g.phased)
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Written {
     Carbon,
     /// Studies with `limit_policy = "cap"`.
     Cap,
+    /// Studies with a phased build-out (a group with an online date or a commissioning ramp).
+    Buildout,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +75,7 @@ use Written::*;
 /// Every hourly metric, in column order (a study writes the ones that apply to it, in this
 /// order; unheld idle is last so every other metric keeps its position whatever is written).
 #[rustfmt::skip]
-pub const METRICS: [Metric; 23] = [
+pub const METRICS: [Metric; 24] = [
     m("it_consumer_mw", "MW", Some(Sector::Consumer), 4, MeanMw, Always, "IT power of consumer request classes"),
     m("it_industrial_mw", "MW", Some(Sector::Industrial), 4, MeanMw, Always, "IT power of industrial digital twins"),
     m("it_training_mw", "MW", Some(Sector::Training), 4, MeanMw, Always, "IT power of training jobs"),
@@ -96,6 +98,7 @@ pub const METRICS: [Metric; 23] = [
     m("plant_saturated_h", "h", None, 3, Sum, Physics, "time at least one plant was saturated"),
     m("co2_t", "t", None, 4, Derived, Carbon, "emissions of the grid electricity drawn"),
     m("shed_mw", "MW", None, 4, MeanMw, Cap, "facility load shed by the cap"),
+    m("installed_it_mw", "MW", None, 4, MeanMw, Buildout, "IT nameplate peak of the groups online (commissioning ramps included)"),
     m("it_idle_unallocated_mw", "MW", None, 4, MeanMw, Always, "idle power of accelerators no workload holds"),
 ];
 
@@ -128,7 +131,8 @@ pub const M_HEAT_NOT_REMOVED: usize = 18;
 pub const M_SATURATED: usize = 19;
 pub const M_CO2: usize = 20;
 pub const M_SHED: usize = 21;
-pub const M_IDLE_UNALLOC: usize = 22;
+pub const M_INSTALLED: usize = 22;
+pub const M_IDLE_UNALLOC: usize = 23;
 
 /// What a study has, to choose its metrics.
 #[derive(Clone, Copy, Debug, Default)]
@@ -137,6 +141,7 @@ pub struct Has {
     pub water: bool,
     pub carbon: bool,
     pub cap: bool,
+    pub buildout: bool,
 }
 
 /// The ids of the metrics a study writes, in column order.
@@ -150,6 +155,7 @@ pub fn written(has: Has) -> Vec<usize> {
             Water => has.physics || has.water,
             Carbon => has.carbon,
             Cap => has.cap,
+            Buildout => has.buildout,
         })
         .map(|(i, _)| i)
         .collect()
@@ -188,6 +194,7 @@ mod tests {
             (M_SATURATED, "plant_saturated_h"),
             (M_CO2, "co2_t"),
             (M_SHED, "shed_mw"),
+            (M_INSTALLED, "installed_it_mw"),
             (M_IDLE_UNALLOC, "it_idle_unallocated_mw"),
         ] {
             assert_eq!(METRICS[i].name, n);
@@ -229,6 +236,7 @@ mod tests {
             water: false,
             carbon: true,
             cap: true,
+            buildout: true,
         });
         assert_eq!(all, (0..METRICS.len()).collect::<Vec<_>>());
         assert_eq!(decimals("inlet_max_c"), 2);

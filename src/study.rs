@@ -238,6 +238,12 @@ pub struct GroupSpec {
     /// Override the rack type's cooling ("air", "liquid" or "immersion"), e.g. to study the
     /// same servers in a liquid-cooled design.
     pub cooling: Option<CoolingKind>,
+    /// Online date `YYYY-MM-DD` (or `YYYY-MM-DDTHH:MM`) on the study clock; default: from the
+    /// start. Before it the group has no servers.
+    pub online: Option<Spanned<String>>,
+    /// Days over which the group's working share ramps linearly from 0 to 1 after its online
+    /// date; default 0 (full capacity at once).
+    pub commissioning_days: Option<f64>,
 }
 
 /// A resolved study, ready to run.
@@ -486,7 +492,7 @@ impl Scenario {
             }
             None => crate::stats::Percentiles::default(),
         };
-        let fleet = build_fleet(&spec, src, lib)?;
+        let fleet = build_fleet(&spec, src, lib, start)?;
         let ctx = Ctx {
             lib,
             src,
@@ -554,6 +560,7 @@ impl Scenario {
             water: facility.reports_water(),
             carbon: grid.carbon_g_per_kwh.is_some(),
             cap: matches!(grid.limit, Some((_, crate::grid::site::LimitPolicy::Cap))),
+            buildout: fleet.has_buildout(),
         });
         let metric_names = metric_ids
             .iter()
@@ -857,7 +864,7 @@ fn resolve_facility(
     }
 }
 
-fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
+fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, start: Date) -> Result<Fleet> {
     let mut fleet = Fleet::default();
     for g in &spec.site.group {
         let at = g.name.span().start;
@@ -961,6 +968,40 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library) -> Result<Fleet> {
         let mut group = group;
         if let Some(c) = g.cooling {
             group.cooling = c;
+        }
+        if let Some(o) = &g.online {
+            let s = o.get_ref().trim();
+            let local_s = if s.len() == 10 {
+                Date::parse(s).map(|d| d.days_since_epoch() * 86_400)
+            } else {
+                parse_local_datetime(s)
+            }
+            .map_err(|_| {
+                src.error_at(
+                    o.span(),
+                    "online",
+                    format!(
+                        "expected a date like \"2026-03-01\" (or \"2026-03-01T06:00\") on the study clock, found {s:?}"
+                    ),
+                )
+            })?;
+            group.online_s = (local_s - start.days_since_epoch() * 86_400) as f64;
+            group.phased = true;
+        }
+        if let Some(d) = g.commissioning_days {
+            if !(d.is_finite() && (0.0..=36_500.0).contains(&d)) {
+                return Err(err_after(
+                    src,
+                    at,
+                    "commissioning_days",
+                    &format!(
+                        "expected a number of days from 0 to 36500, found {}",
+                        crate::limits::num(d)
+                    ),
+                ));
+            }
+            group.commissioning_s = d * 86_400.0;
+            group.phased |= d > 0.0;
         }
         let p = &mut fleet.pools[pool];
         p.groups.push(fleet.groups.len());

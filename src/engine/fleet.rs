@@ -25,9 +25,17 @@ pub struct FleetLayer {
     rng: Stream,
     /// Failed servers in each group.
     failed: Vec<f64>,
-    /// Working fraction of each group's servers.
+    /// Working fraction of each group's servers: online (build-out) and not failed.
     pub alive: Vec<f64>,
+    /// True when some group has servers failed or not yet online.
     pub any_down: bool,
+    /// Online share of each group (build-out: 0 before its online date, then its commissioning
+    /// ramp to 1), the online IT nameplate peak, W, and each pool's online accelerators.
+    online: Vec<f64>,
+    pub installed_w: f64,
+    pub online_acc: Vec<f64>,
+    /// True when some group has an online date or a commissioning ramp.
+    buildout: bool,
     /// Scratch per pool: accelerators and servers failed this step, and working accelerators.
     new_failed_acc: Vec<f64>,
     new_failed_servers: Vec<f64>,
@@ -44,11 +52,50 @@ impl FleetLayer {
             failed: vec![0.0; ng],
             alive: vec![1.0; ng],
             any_down: false,
+            online: vec![1.0; ng],
+            installed_w: fleet.peak_w(),
+            online_acc: fleet.pools.iter().map(|p| p.accelerators).collect(),
+            buildout: fleet.has_buildout(),
             new_failed_acc: vec![0.0; np],
             new_failed_servers: vec![0.0; np],
             working_acc: vec![0.0; np],
             group_it: vec![0.0; ng],
         }
+    }
+
+    /// The build-out at `t_s` seconds from the start: each group's online share, its working
+    /// share (online servers less failed ones), the online nameplate and each pool's online
+    /// accelerators. Returns true when a share changed (always false without a build-out).
+    pub fn bring_online(&mut self, fleet: &Fleet, t_s: f64) -> bool {
+        if !self.buildout {
+            return false;
+        }
+        let mut changed = false;
+        for (o, g) in self.online.iter_mut().zip(&fleet.groups) {
+            let x = g.online_share(t_s);
+            if x != *o {
+                *o = x;
+                changed = true;
+            }
+        }
+        if changed || t_s == 0.0 {
+            self.installed_w = 0.0;
+            self.online_acc.iter_mut().for_each(|x| *x = 0.0);
+            let mut any_down = false;
+            for (gi, g) in fleet.groups.iter().enumerate() {
+                let o = self.online[gi];
+                self.alive[gi] = if o == 1.0 {
+                    1.0 - self.failed[gi] / g.servers
+                } else {
+                    ((o * g.servers - self.failed[gi]) / g.servers).max(0.0)
+                };
+                any_down |= self.alive[gi] < 1.0;
+                self.installed_w += o * g.peak_w();
+                self.online_acc[g.pool] += o * g.accelerators;
+            }
+            self.any_down = any_down;
+        }
+        changed || t_s == 0.0
     }
 
     /// Server failures and repairs for one step. Cheap when nothing happens: two Poisson draws
@@ -60,7 +107,8 @@ impl FleetLayer {
         let mut any_down = false;
         for (gi, g) in fleet.groups.iter().enumerate() {
             let acc_per_server = g.accelerators / g.servers;
-            let working = g.servers - self.failed[gi];
+            // Only online servers work (and fail); without a build-out every server is online.
+            let working = (self.online[gi] * g.servers - self.failed[gi]).max(0.0);
             let lam = f.rate_per_acc_s * dt_s * working * acc_per_server;
             let n = poisson_count(lam, &mut self.rng).min(working);
             let repaired = if self.failed[gi] > 0.0 {
@@ -70,11 +118,16 @@ impl FleetLayer {
                 0.0
             };
             self.failed[gi] += n - repaired;
-            self.alive[gi] = 1.0 - self.failed[gi] / g.servers;
-            any_down |= self.failed[gi] > 0.0;
+            let up = (self.online[gi] * g.servers - self.failed[gi]).max(0.0);
+            self.alive[gi] = if self.online[gi] == 1.0 {
+                1.0 - self.failed[gi] / g.servers
+            } else {
+                up / g.servers
+            };
+            any_down |= self.alive[gi] < 1.0;
             self.new_failed_acc[g.pool] += n * acc_per_server;
             self.new_failed_servers[g.pool] += n;
-            self.working_acc[g.pool] += (g.servers - self.failed[gi]) * acc_per_server;
+            self.working_acc[g.pool] += up * acc_per_server;
         }
         self.any_down = any_down;
         FailureHits {

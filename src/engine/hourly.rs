@@ -17,6 +17,8 @@ pub struct StepFigures {
     pub sector_w: [f64; 4],
     pub idle_unallocated_w: f64,
     pub it_w: f64,
+    /// Online IT nameplate peak (the build-out), W.
+    pub installed_w: f64,
     pub cooling_w: f64,
     pub losses_w: f64,
     pub facility_w: f64,
@@ -109,6 +111,7 @@ impl<'a> HourlyMeter<'a> {
         a[M_SERVED] += f.served_n;
         a[M_SHED] += f.curtailed_w;
         a[M_IDLE_UNALLOC] += f.idle_unallocated_w;
+        a[M_INSTALLED] += f.installed_w;
         if let Some(o) = f.outdoor {
             a[M_WATER_ON] += f.onsite_water_l;
             a[M_THROTTLED] += f.throttled_acc * dt_f / 3600.0;

@@ -199,6 +199,15 @@ impl<'a> Trial<'a> {
         let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
         let t = SimTime(step * dt);
         let hour = (step / self.steps_per_hour) as usize;
+        // Build-out: groups coming online; training jobs start only on online accelerators.
+        if self.fleet.bring_online(&sc.fleet, t.0 as f64) {
+            self.training.set_online_acc(
+                &sc.trainings,
+                &self.fleet.online_acc,
+                t.0,
+                &mut self.events,
+            );
+        }
         // Events due, each to the layer it concerns.
         while let Some((_, e)) = self.events.pop_due(t.0) {
             match e {
@@ -284,6 +293,7 @@ impl<'a> Trial<'a> {
             sector_w: split.sector_w,
             idle_unallocated_w: split.idle_unallocated_w,
             it_w,
+            installed_w: self.fleet.installed_w,
             cooling_w: f.power.cooling_w,
             losses_w: f.power.losses_w,
             facility_w: f.power.facility_w,

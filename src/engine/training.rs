@@ -99,6 +99,29 @@ impl TrainingLayer {
         }
     }
 
+    /// A build-out changed the pools' online accelerators: jobs start only on accelerators that
+    /// are online (a job larger than its pool's online accelerators waits, in arrival order, and
+    /// starts as soon as commissioning brings enough online). Running jobs keep their place.
+    pub fn set_online_acc(
+        &mut self,
+        models: &[Training],
+        online_acc: &[f64],
+        now: u64,
+        q: &mut EventQueue,
+    ) {
+        for (p, &a) in online_acc.iter().enumerate() {
+            let grew = a > self.pool_acc[p];
+            self.pool_acc[p] = a;
+            if grew {
+                for (w, tr) in models.iter().enumerate() {
+                    if tr.pool == p && self.waiting[w] > 0 {
+                        self.try_start(models, w, now, q);
+                    }
+                }
+            }
+        }
+    }
+
     /// Job slots of all trainings (the meter's training holders).
     pub fn slot_count(&self) -> usize {
         self.slots.iter().map(Vec::len).sum()

@@ -5,6 +5,7 @@ mod attribution;
 mod bad_input;
 mod bands;
 mod broke;
+mod buildout;
 mod carbon_cost;
 mod cli;
 mod common;
