@@ -120,52 +120,63 @@ fn run_study(args: &RunPlan) -> Result<()> {
     // A sweep: every variant over the same trials and random streams, each in its own folder,
     // and one row per variant in variants.csv.
     let variants = sweep::variants(&axes);
-    let first = Scenario::from_source(
-        &Source::new(
-            src.name.clone(),
-            sweep::apply(&src.text, &axes, &variants[0]),
-        ),
-        &stem,
-        &base,
-        &lib,
-    )?;
+    let describe = |values: &[sweep::Value]| -> String {
+        axes.iter()
+            .zip(values)
+            .map(|(a, v)| format!("{} = {v}", a.path))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Each variant resolves like a run file with its values; an error names the variant.
+    let resolve = |k: usize, values: &[sweep::Value]| -> Result<(Source, Scenario)> {
+        let vsrc = Source::new(src.name.clone(), sweep::apply(&src.text, &axes, values));
+        match Scenario::from_source(&vsrc, &stem, &base, &lib) {
+            Ok(sc) => Ok((vsrc, sc)),
+            Err(Error::Input {
+                file,
+                line,
+                col,
+                field,
+                msg,
+            }) => Err(Error::Input {
+                file,
+                line,
+                col,
+                field,
+                msg: format!("{msg} (sweep variant {k}: {})", describe(values)),
+            }),
+            Err(e) => Err(Error::Other(format!(
+                "sweep variant {k} ({}): {e}",
+                describe(values)
+            ))),
+        }
+    };
+    let (_, first) = resolve(0, &variants[0])?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&first.name));
-    let mut rows = String::from("variant");
-    for a in &axes {
-        rows.push(',');
-        rows.push_str(&a.path);
-    }
     let pset = args
         .percentiles
         .clone()
         .unwrap_or_else(|| first.percentiles.clone());
-    rows.push_str(",trials,energy_mwh_mean");
-    for p in pset.names() {
-        let _ = write!(rows, ",energy_mwh_{p}");
-    }
-    rows.push_str(",peak_mw_mean");
-    for p in pset.names() {
-        let _ = write!(rows, ",peak_mw_{p}");
-    }
-    rows.push_str(",load_factor_mean,pue_mean\n");
+    // Every variant's trials.csv figures with their bands; the columns are the union over the
+    // variants in order of first appearance (a figure a variant does not write is empty).
+    let mut columns: Vec<(String, Option<usize>)> = Vec::new();
+    let mut done: Vec<(usize, Vec<(String, crate::stats::Band)>)> = Vec::new();
     for (k, values) in variants.iter().enumerate() {
-        let text = sweep::apply(&src.text, &axes, values);
-        let vsrc = Source::new(src.name.clone(), text);
-        let sc = Scenario::from_source(&vsrc, &stem, &base, &lib)?;
+        let (vsrc, sc) = resolve(k, values)?;
         if !args.quiet() {
-            let desc: Vec<String> = axes
-                .iter()
-                .zip(values)
-                .map(|(a, v)| format!("{} = {v}", a.path))
-                .collect();
             eprintln!(
                 "dcload: variant {k} of {}: {}",
                 variants.len(),
-                desc.join(", ")
+                describe(values)
             );
+        }
+        for col in output::trial_precisions(&sc) {
+            if !columns.iter().any(|(n, _)| *n == col.0) {
+                columns.push(col);
+            }
         }
         let bands = run_one(
             sc,
@@ -175,32 +186,48 @@ fn run_study(args: &RunPlan) -> Result<()> {
             &stem,
             &base,
         )?;
-        let get = |name: &str| {
-            bands
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| b.clone())
-                .unwrap_or_default()
-        };
+        done.push((get_trials(&bands), bands));
+    }
+    let mut rows = String::from("variant");
+    for a in &axes {
+        rows.push(',');
+        rows.push_str(&a.path);
+    }
+    rows.push_str(",trials");
+    for (name, _) in &columns {
+        let _ = write!(rows, ",{name}_mean");
+        for p in pset.names() {
+            let _ = write!(rows, ",{name}_{p}");
+        }
+    }
+    rows.push('\n');
+    for (k, (values, (trials, bands))) in variants.iter().zip(&done).enumerate() {
         let _ = write!(rows, "{k}");
         for v in values {
-            let _ = write!(rows, ",{v}");
+            let _ = write!(rows, ",{}", v.csv());
         }
-        let (e, p) = (get("energy_mwh"), get("peak_mw"));
-        let _ = write!(rows, ",{},{:.3}", get_trials(&bands), e.mean);
-        for &q in pset.values() {
-            let _ = write!(rows, ",{:.3}", e.at(q));
+        let _ = write!(rows, ",{trials}");
+        for (name, prec) in &columns {
+            let band = bands.iter().find(|(n, _)| n == name).map(|(_, b)| b);
+            // The mean two decimals finer than trials.csv; the percentiles (trial values) as
+            // trials.csv writes them; sampled inputs at full precision.
+            let fmt = |v: f64, extra: usize| match prec {
+                Some(p) => format!("{v:.*}", p + extra),
+                None => format!("{v}"),
+            };
+            match band {
+                Some(b) => {
+                    let _ = write!(rows, ",{}", or_empty_str(b.mean, |v| fmt(v, 2)));
+                    for &q in pset.values() {
+                        let _ = write!(rows, ",{}", or_empty_str(b.at(q), |v| fmt(v, 0)));
+                    }
+                }
+                None => {
+                    rows.push_str(&",".repeat(1 + pset.values().len()));
+                }
+            }
         }
-        let _ = write!(rows, ",{:.4}", p.mean);
-        for &q in pset.values() {
-            let _ = write!(rows, ",{:.4}", p.at(q));
-        }
-        let _ = writeln!(
-            rows,
-            ",{:.5},{:.5}",
-            get("load_factor").mean,
-            get("pue").mean
-        );
+        rows.push('\n');
     }
     let path = out.join("variants.csv");
     output::write_atomic(&path, rows.as_bytes())?;
@@ -216,6 +243,11 @@ fn warn_thin(set: &crate::stats::Percentiles, trials: usize) {
     for w in set.warnings(trials) {
         eprintln!("dcload: warning: {w}");
     }
+}
+
+/// A figure, or an empty field when it is undefined (NaN).
+fn or_empty_str(v: f64, f: impl Fn(f64) -> String) -> String {
+    if v.is_finite() { f(v) } else { String::new() }
 }
 
 /// Trials behind a set of bands (the count is carried as the `trials` pseudo-band).

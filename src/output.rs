@@ -344,6 +344,22 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     out
 }
 
+/// The figures of trials.csv after `trial`, in its column order, with the decimals it writes
+/// them with (`None`: the sampled inputs, written at full precision).
+pub fn trial_precisions(sc: &Scenario) -> Vec<(String, Option<usize>)> {
+    let mut out: Vec<(String, Option<usize>)> = trial_columns(sc)
+        .into_iter()
+        .map(|(name, prec, _)| (name.to_string(), Some(prec)))
+        .collect();
+    out.extend(
+        crate::energy_report::holder_columns(sc)
+            .into_iter()
+            .map(|(name, prec)| (name, Some(prec))),
+    );
+    out.extend(sc.parameter_names().into_iter().map(|n| (n, None)));
+    out
+}
+
 #[derive(Serialize)]
 struct Summary<'a> {
     dcload_version: &'a str,

@@ -7,7 +7,12 @@
 //! "consumer[0].requests_per_day" = [5.0e7, 1.0e8]
 //! ```
 //!
-//! Each variant is the run file with those numbers written in place, run over the same trial
+//! Values may be numbers, strings (names: a rack type, a climate, a plant, a tariff) or
+//! booleans, e.g. `"site.group[0].rack" = ["dgx-h100-x4", "dgx-h200-x4"]`; each variant is
+//! resolved like a run file with that value written in place, so an unknown name is refused
+//! with the usual error (file, line, field) and the variant.
+//!
+//! Each variant is the run file with those values written in place, run over the same trial
 //! indices with the same random streams (common random numbers): the difference between two
 //! variants comes from the parameters, not from the noise.
 
@@ -23,7 +28,59 @@ use crate::error::{Result, Source};
 pub struct Axis {
     pub path: String,
     pub span: Range<usize>,
-    pub values: Vec<f64>,
+    pub values: Vec<Value>,
+}
+
+/// One value of a sweep: a number, a string (a name) or a boolean.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Num(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl Value {
+    /// The value as TOML source text.
+    pub fn toml(&self) -> String {
+        match self {
+            Value::Num(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => format!("{}", *v as i64),
+            Value::Num(v) => format!("{v:e}"),
+            Value::Text(s) => {
+                let mut out = String::from("\"");
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+                out
+            }
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+
+    /// The value as a CSV field (quoted when it holds a comma, a quote or a line break).
+    pub fn csv(&self) -> String {
+        let s = self.to_string();
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Num(v) => write!(f, "{v}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Bool(b) => write!(f, "{b}"),
+        }
+    }
 }
 
 /// The sweep of a run file (empty when it has no `[sweep]` table).
@@ -53,21 +110,38 @@ pub fn axes(src: &Source) -> Result<Vec<Axis>> {
             src.error_at(
                 k.span(),
                 &path,
-                "no number at this path in the run file (paths look like \"facility.design_margin\" or \"consumer[0].requests_per_day\")",
+                "no number, string or boolean at this path in the run file (paths look like \"facility.design_margin\" or \"consumer[0].requests_per_day\")",
             )
         })?;
         let values = match v.get_ref() {
             DeValue::Array(a) if !a.is_empty() => a
                 .iter()
                 .map(|x| match x.get_ref() {
-                    DeValue::Integer(i) if i.radix() == 10 => {
-                        i.as_str().replace('_', "").parse::<f64>().ok()
-                    }
-                    DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+                    DeValue::Integer(i) if i.radix() == 10 => i
+                        .as_str()
+                        .replace('_', "")
+                        .parse::<f64>()
+                        .ok()
+                        .map(Value::Num),
+                    DeValue::Float(f) => f
+                        .as_str()
+                        .replace('_', "")
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(Value::Num),
+                    DeValue::String(s) => Some(Value::Text(s.to_string())),
+                    DeValue::Boolean(b) => Some(Value::Bool(*b)),
                     _ => None,
                 })
-                .collect::<Option<Vec<f64>>>()
-                .ok_or_else(|| src.error_at(v.span(), &path, "expected an array of numbers"))?,
+                .collect::<Option<Vec<Value>>>()
+                .ok_or_else(|| {
+                    src.error_at(
+                        v.span(),
+                        &path,
+                        "expected an array of numbers, strings or booleans",
+                    )
+                })?,
             _ => return Err(src.error_at(v.span(), &path, "expected a non-empty array of values")),
         };
         out.push(Axis {
@@ -84,7 +158,7 @@ pub fn axes(src: &Source) -> Result<Vec<Axis>> {
     Ok(out)
 }
 
-/// The span of the number at a dotted path with `[i]` indices.
+/// The span of the number, string or boolean at a dotted path with `[i]` indices.
 fn locate(doc: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
     let mut table = doc;
     let parts: Vec<&str> = path.split('.').collect();
@@ -105,7 +179,10 @@ fn locate(doc: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
         }
         if n + 1 == parts.len() {
             return match v.get_ref() {
-                DeValue::Integer(_) | DeValue::Float(_) => Some(v.span()),
+                DeValue::Integer(_)
+                | DeValue::Float(_)
+                | DeValue::String(_)
+                | DeValue::Boolean(_) => Some(v.span()),
                 _ => None,
             };
         }
@@ -118,7 +195,7 @@ fn locate(doc: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
 }
 
 /// Every combination of the axes' values (the first axis varies slowest).
-pub fn variants(axes: &[Axis]) -> Vec<Vec<f64>> {
+pub fn variants(axes: &[Axis]) -> Vec<Vec<Value>> {
     let mut out = vec![Vec::new()];
     for a in axes {
         out = out
@@ -126,7 +203,7 @@ pub fn variants(axes: &[Axis]) -> Vec<Vec<f64>> {
             .flat_map(|prefix| {
                 a.values.iter().map(move |v| {
                     let mut p = prefix.clone();
-                    p.push(*v);
+                    p.push(v.clone());
                     p
                 })
             })
@@ -136,22 +213,15 @@ pub fn variants(axes: &[Axis]) -> Vec<Vec<f64>> {
 }
 
 /// The run-file text of one variant.
-pub fn apply(text: &str, axes: &[Axis], values: &[f64]) -> String {
-    let mut edits: Vec<(&Range<usize>, f64)> = axes
-        .iter()
-        .map(|a| &a.span)
-        .zip(values.iter().copied())
-        .collect();
+pub fn apply(text: &str, axes: &[Axis], values: &[Value]) -> String {
+    let mut edits: Vec<(&Range<usize>, &Value)> =
+        axes.iter().map(|a| &a.span).zip(values.iter()).collect();
     edits.sort_by_key(|(s, _)| s.start);
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for (span, v) in edits {
         out.push_str(&text[at..span.start]);
-        if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            out.push_str(&format!("{}", v as i64));
-        } else {
-            out.push_str(&format!("{v:e}"));
-        }
+        out.push_str(&v.toml());
         at = span.end;
     }
     out.push_str(&text[at..]);
@@ -170,12 +240,26 @@ mod tests {
         assert_eq!(ax.len(), 2);
         let v = variants(&ax);
         assert_eq!(v.len(), 6);
-        assert_eq!(v[1], vec![1.5, 8.0]);
+        assert_eq!(v[1], vec![Value::Num(1.5), Value::Num(8.0)]);
         let t = apply(text, &ax, &v[5]);
         assert!(
             t.starts_with("a = 1\n[x]\nb = 2.5e0\nc = [{ d = 9 }]\n"),
             "{t}"
         );
+        let named = "[x]\nr = \"a\"\nf = true\n[sweep]\n\"x.r\" = [\"b\", \"c \\\"q\\\"\"]\n\"x.f\" = [false]\n";
+        let ax = axes(&Source::new("s.toml", named)).unwrap();
+        let v = variants(&ax);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1][0], Value::Text("c \"q\"".into()));
+        assert_eq!(v[1][0].csv(), "\"c \"\"q\"\"\"");
+        let t = apply(named, &ax, &v[1]);
+        assert!(
+            t.starts_with("[x]\nr = \"c \\\"q\\\"\"\nf = false\n"),
+            "{t}"
+        );
+        let bad_value = Source::new("s.toml", "[x]\nr = \"a\"\n[sweep]\n\"x.r\" = [{ y = 1 }]\n");
+        let e = axes(&bad_value).unwrap_err().to_string();
+        assert!(e.contains("s.toml:4") && e.contains("x.r"), "{e}");
         let bad = Source::new("s.toml", "a = 1\n[sweep]\n\"x.nope\" = [1]\n");
         let e = axes(&bad).unwrap_err().to_string();
         assert!(e.contains("s.toml:3") && e.contains("x.nope"), "{e}");

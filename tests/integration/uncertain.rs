@@ -304,3 +304,150 @@ fn a_distribution_on_a_rack_count_samples_whole_racks() {
         assert_eq!(t.fleet.groups[0].racks, racks);
     }
 }
+
+/// A small fixed-PUE campus whose first group is a rack type, with an uncertain request rate.
+const RACKS: &str = r#"
+horizon_hours = 48
+step_s = 300
+trials = 5
+[site]
+[[site.group]]
+name = "inf"
+rack = "dgx-h100-x4"
+count = 10
+[[site.group]]
+name = "tw"
+server = "DGX-H100"
+count = 5
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "inf"
+requests_per_day = { dist = "uniform", min = 1.0e5, max = 3.0e5 }
+[[twin]]
+name = "t"
+pool = "tw"
+base_utilisation = 0.7
+jitter_sd = 0.1
+jitter_tau_h = 2.0
+[facility]
+kind = "fixed"
+pue = 1.2
+"#;
+
+fn run_sweep(text: &str) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.toml"), text).unwrap();
+    let out = dcload()
+        .args([
+            "run",
+            dir.path().join("r.toml").to_str().unwrap(),
+            "--quiet",
+            "--no-plots",
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    (dir, out)
+}
+
+#[test]
+fn a_sweep_over_a_rack_type_writes_one_variant_per_type() {
+    let types = ["dgx-h100-x4", "dgx-a100-x4", "dgx-h100-x8-liquid"];
+    let text = format!(
+        "{RACKS}\n[sweep]\n\"site.group[0].rack\" = [\"{}\", \"{}\", \"{}\"]\n",
+        types[0], types[1], types[2]
+    );
+    let (dir, out) = run_sweep(&text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = dir.path().join("o");
+    let (h, rows) = read_csv(&o.join("variants.csv"));
+    assert_eq!(rows.len(), types.len());
+    let lib = dcload::library::Library::builtin().unwrap();
+    let server_w = |name: &str| lib.server_peak_w(lib.server(name).unwrap());
+    let twins_w = 5.0 * server_w("DGX-H100");
+    let mut peaks = Vec::new();
+    for (k, t) in types.iter().enumerate() {
+        assert_eq!(rows[k][col(&h, "site.group[0].rack")], *t);
+        let rack = lib.rack(t).unwrap();
+        let want_mw =
+            (10.0 * f64::from(rack.servers) * server_w(rack.server.get_ref()) + twins_w) / 1e6;
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(o.join(format!("variant-{k:02}/summary.json"))).unwrap(),
+        )
+        .unwrap();
+        let got = summary["installed_it_peak_mw"].as_f64().unwrap();
+        assert!(
+            (got - want_mw).abs() < 1e-9,
+            "{t}: {got} MW vs {want_mw} MW"
+        );
+        // The variant's trials ran on that rack: its peak demand stays under it x PUE.
+        let peak: f64 = rows[k][col(&h, "peak_mw_mean")].parse().unwrap();
+        assert!(peak > 0.0 && peak <= want_mw * 1.2 + 1e-6, "{t}: {peak}");
+        peaks.push(got);
+    }
+    // The library's three types differ: 4 x 10.2 kW, 4 x 6.5 kW, 8 x 10.2 kW per rack.
+    assert!(peaks[1] < peaks[0] && peaks[0] < peaks[2], "{peaks:?}");
+}
+
+#[test]
+fn a_sweep_to_an_unknown_name_names_the_variant_and_the_field() {
+    let text =
+        format!("{RACKS}\n[sweep]\n\"site.group[0].rack\" = [\"dgx-h100-x4\", \"no-such-rack\"]\n");
+    let (_dir, out) = run_sweep(&text);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("r.toml:8")
+            && err.contains("rack")
+            && err.contains("no-such-rack")
+            && err.contains("sweep variant 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn variants_csv_bands_every_trials_csv_figure() {
+    let text = format!("{RACKS}\n[sweep]\n\"facility.pue\" = [1.1, 1.3]\n");
+    let (dir, out) = run_sweep(&text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = dir.path().join("o");
+    let (h, rows) = read_csv(&o.join("variants.csv"));
+    assert_eq!(rows.len(), 2);
+    for k in 0..2 {
+        let (th, tr) = read_csv(&o.join(format!("variant-{k:02}/trials.csv")));
+        assert!(th.len() > 20 && th.contains(&"consumer[0].requests_per_day".to_string()));
+        for (c, name) in th.iter().enumerate().skip(1) {
+            for suffix in ["mean", "p10", "p50", "p90"] {
+                col(&h, &format!("{name}_{suffix}"));
+            }
+            let values: Vec<f64> = tr.iter().map(|r| r[c].parse().unwrap()).collect();
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let got: f64 = rows[k][col(&h, &format!("{name}_mean"))].parse().unwrap();
+            // trials.csv rounds each trial; the mean of the rounded values is within half a
+            // last digit of the mean variants.csv writes.
+            let tol = 1e-9 + 0.5 * 10f64.powi(-(decimals(&tr[0][c]) as i32));
+            assert!(
+                (got - mean).abs() <= tol,
+                "variant {k} {name}: {got} vs {mean}"
+            );
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let p50: f64 = rows[k][col(&h, &format!("{name}_p50"))].parse().unwrap();
+            assert!(p50 >= lo - tol && p50 <= hi + tol, "{name} p50 {p50}");
+        }
+    }
+}
+
+fn decimals(field: &str) -> usize {
+    field.split_once('.').map_or(0, |(_, d)| d.len())
+}
