@@ -220,8 +220,7 @@ fn bad_online_date_or_ramp_names_file_line_field() {
             std::path::Path::new("."),
             &lib,
         )
-        .err()
-        .expect("an error")
+        .expect_err("an error")
         .to_string();
         let line = bad.lines().position(|l| l == field).unwrap() + 1;
         let key = field.split(' ').next().unwrap();

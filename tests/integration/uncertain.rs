@@ -423,7 +423,7 @@ fn variants_csv_bands_every_trials_csv_figure() {
     let o = dir.path().join("o");
     let (h, rows) = read_csv(&o.join("variants.csv"));
     assert_eq!(rows.len(), 2);
-    for k in 0..2 {
+    for (k, row) in rows.iter().enumerate() {
         let (th, tr) = read_csv(&o.join(format!("variant-{k:02}/trials.csv")));
         assert!(th.len() > 20 && th.contains(&"consumer[0].requests_per_day".to_string()));
         for (c, name) in th.iter().enumerate().skip(1) {
@@ -432,7 +432,7 @@ fn variants_csv_bands_every_trials_csv_figure() {
             }
             let values: Vec<f64> = tr.iter().map(|r| r[c].parse().unwrap()).collect();
             let mean = values.iter().sum::<f64>() / values.len() as f64;
-            let got: f64 = rows[k][col(&h, &format!("{name}_mean"))].parse().unwrap();
+            let got: f64 = row[col(&h, &format!("{name}_mean"))].parse().unwrap();
             // trials.csv rounds each trial; the mean of the rounded values is within half a
             // last digit of the mean variants.csv writes.
             let tol = 1e-9 + 0.5 * 10f64.powi(-(decimals(&tr[0][c]) as i32));
@@ -442,7 +442,7 @@ fn variants_csv_bands_every_trials_csv_figure() {
             );
             let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let p50: f64 = rows[k][col(&h, &format!("{name}_p50"))].parse().unwrap();
+            let p50: f64 = row[col(&h, &format!("{name}_p50"))].parse().unwrap();
             assert!(p50 >= lo - tol && p50 <= hi + tol, "{name} p50 {p50}");
         }
     }
