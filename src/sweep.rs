@@ -250,8 +250,8 @@ mod tests {
         let ax = axes(&Source::new("s.toml", named)).unwrap();
         let v = variants(&ax);
         assert_eq!(v.len(), 2);
-        assert_eq!(v[1][0], Value::Text("c \"q\"".into()));
-        assert_eq!(v[1][0].csv(), "\"c \"\"q\"\"\"");
+        assert_eq!(v[1][1], Value::Text("c \"q\"".into()));
+        assert_eq!(v[1][1].csv(), "\"c \"\"q\"\"\"");
         let t = apply(named, &ax, &v[1]);
         assert!(
             t.starts_with("[x]\nr = \"c \\\"q\\\"\"\nf = false\n"),

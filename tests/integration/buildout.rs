@@ -95,13 +95,14 @@ fn group_online_on_1_march_draws_nothing_before_it() {
     let (hd, rows) = read_csv(&out.join("hourly.csv"));
     assert_eq!(rows.len(), 792);
     let (it, fac, inst) = (
-        col(&hd, "it_total_mw"),
-        col(&hd, "facility_mw"),
-        col(&hd, "installed_it_mw"),
+        col(&hd, "it_total_mw_mean"),
+        col(&hd, "facility_mw_mean"),
+        col(&hd, "installed_it_mw_mean"),
     );
+    // Bands: each metric is a mean and three percentiles.
     assert_eq!(
-        inst + 1,
-        col(&hd, "it_idle_unallocated_mw"),
+        inst + 4,
+        col(&hd, "it_idle_unallocated_mw_mean"),
         "unheld idle stays last"
     );
     for (h, row) in rows.iter().enumerate() {
