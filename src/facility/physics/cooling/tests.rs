@@ -1,3 +1,6 @@
+//! The cooling plants' tests (compiled only for tests: `#[cfg(test)] mod tests;` in mod.rs).
+#![cfg(test)]
+
 use super::super::electrical::presets;
 use super::super::{ElectricalChain, ElectricalLosses};
 use super::*;
