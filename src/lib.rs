@@ -11,6 +11,7 @@ pub mod check;
 pub mod checkpoint;
 pub mod cli;
 pub mod dynamics;
+pub mod effects;
 pub mod energy_report;
 pub mod engine;
 pub mod error;

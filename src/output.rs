@@ -608,6 +608,10 @@ pub fn write_all(
             "sensitivity.csv".into(),
             sensitivity_csv(&sensitivity(sc, results)),
         ));
+        files.push((
+            "effects.csv".into(),
+            crate::effects::effects_csv(&crate::effects::effects(sc, results)),
+        ));
     }
     // The trials were checked finite; an aggregate that still overflowed stops here, before
     // any file is written.

@@ -13,6 +13,7 @@ mod defense;
 mod demand_response;
 mod determinism;
 mod dynamics;
+mod effects;
 mod facility;
 mod fuzz;
 mod golden;
