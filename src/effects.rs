@@ -451,7 +451,7 @@ fn sig(v: f64) -> String {
     if a == 0.0 {
         return "0".into();
     }
-    let s = if (1e-3..1e15).contains(&a) {
+    let s = if (1e-6..1e15).contains(&a) {
         let decimals = (5 - a.log10().floor() as i32).max(0) as usize;
         format!("{v:.decimals$}")
     } else {
@@ -673,7 +673,7 @@ mod tests {
 
     #[test]
     fn numbers_keep_six_significant_digits() {
-        assert_eq!(sig(0.000_123_456_7), "1.23457e-4");
+        assert_eq!(sig(0.000_123_456_7), "0.000123457");
         assert_eq!(sig(0.001_234_567), "0.00123457");
         assert_eq!(sig(31.2), "31.2000");
         assert_eq!(sig(-1234567.89), "-1234568");

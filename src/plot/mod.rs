@@ -10,7 +10,10 @@
 //! - `load_duration.svg`: facility power sorted from highest to lowest against hours exceeded;
 //! - `monthly_energy.svg`: energy by sector per calendar month, stacked bars;
 //! - `pue_vs_temperature.svg`: hourly PUE against outdoor dry bulb, only when the run modelled
-//!   the physical facility (the `pue` and `outdoor_drybulb_c` columns exist).
+//!   the physical facility (the `pue` and `outdoor_drybulb_c` columns exist);
+//! - `tornado_peak_mw.svg`, `tornado_energy_mwh.svg`: when the run has `effects.csv` (uncertain
+//!   inputs), the change in the peak and in the energy as each input moves from its P10 to its
+//!   P90, largest on top, with the 95 % confidence interval as whiskers.
 //!
 //! Text is laid out with an embedded DejaVu Sans (registered once as `sans-serif`), so no system
 //! font library is needed; the SVG files name the `sans-serif` family and any viewer's font works.
@@ -25,6 +28,7 @@ mod data;
 mod draw;
 #[cfg(feature = "png")]
 mod png;
+mod tornado;
 
 #[cfg(test)]
 mod tests;
@@ -199,6 +203,31 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
                         path: stale.clone(),
                         source,
                     })?;
+                }
+            }
+        }
+    }
+    // Tornado charts of the uncertain inputs' effects, when the run has effects.csv.
+    let effects_path = dir.join("effects.csv");
+    for (output, what, unit) in [("peak_mw", "peak", "MW"), ("energy_mwh", "energy", "MWh")] {
+        let name = format!("tornado_{output}.svg");
+        let chart = if effects_path.exists() {
+            let t = tornado::read_effects(&effects_path, output)?;
+            tornado::tornado(&ctx.run, &t, what, unit)
+        } else {
+            None
+        };
+        match chart {
+            Some(svg) => emit(&name, svg)?,
+            None => {
+                for stale in [name.clone(), name.replace(".svg", ".png")] {
+                    let stale = out_dir.join(stale);
+                    if stale.exists() {
+                        fs::remove_file(&stale).map_err(|source| PlotError::Write {
+                            path: stale.clone(),
+                            source,
+                        })?;
+                    }
                 }
             }
         }
