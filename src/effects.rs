@@ -592,8 +592,8 @@ mod tests {
                 assert!((c.slope - truth).abs() < 6.0 * c.se, "{c:?}");
             }
         }
-        for k in 0..2 {
-            let share = cover[k] as f64 / reps as f64;
+        for (k, covered) in cover.iter().enumerate() {
+            let share = *covered as f64 / reps as f64;
             assert!(
                 (0.90..=0.985).contains(&share),
                 "x{}: covered {share}",

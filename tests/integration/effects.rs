@@ -113,3 +113,52 @@ fn too_few_trials_give_a_message_not_numbers() {
     let csv = dcload::effects::effects_csv(&rows);
     assert!(!csv.contains("NaN") && !csv.contains("inf"), "{csv}");
 }
+
+#[test]
+fn effects_csv_and_tornado_charts_are_written_and_embedded_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("e.toml");
+    std::fs::write(&run, STUDY).unwrap();
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        run.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (h, rows) = read_csv(&out.join("effects.csv"));
+    assert_eq!(rows.len(), 4);
+    let (o, p, s) = (
+        col(&h, "output"),
+        col(&h, "parameter"),
+        col(&h, "slope_per_unit"),
+    );
+    let row = rows
+        .iter()
+        .find(|r| r[o] == "energy_mwh" && r[p] == "training[0].watts_per_accelerator")
+        .unwrap();
+    let slope: f64 = row[s].parse().unwrap();
+    assert!((slope / 0.00576 - 1.0).abs() < 0.03, "{slope}");
+    // sensitivity.csv keeps its columns.
+    let (sh, _) = read_csv(&out.join("sensitivity.csv"));
+    assert_eq!(
+        sh,
+        [
+            "rank",
+            "parameter",
+            "rho_energy",
+            "rho_peak",
+            "rho_exceed_hours"
+        ]
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for name in ["tornado_peak_mw", "tornado_energy_mwh"] {
+        let svg = std::fs::read_to_string(out.join(format!("plots/{name}.svg"))).unwrap();
+        assert!(svg.contains("training[0].watts_per_accelerator"), "{name}");
+        assert!(
+            html.contains(&format!("plots/{name}.svg")),
+            "{name} not in report.html"
+        );
+    }
+}
