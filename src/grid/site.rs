@@ -75,17 +75,14 @@ impl Grid {
         horizon_hours: u64,
     ) -> Result<Grid> {
         let at = src.text.find("[grid]").unwrap_or(0);
-        let policy = match spec.limit_policy.as_ref().map(|p| p.get_ref().as_str()) {
-            None | Some("record") => LimitPolicy::Record,
-            Some("cap") => LimitPolicy::Cap,
-            Some(other) => {
-                let span = spec.limit_policy.as_ref().map_or(at..at, Spanned::span);
-                return Err(src.error_at(
-                    span,
-                    "limit_policy",
-                    format!("expected \"record\" or \"cap\", found {other:?}"),
-                ));
-            }
+        let policy = match &spec.limit_policy {
+            None => LimitPolicy::Record,
+            Some(p) => match crate::names::resolve("limit policy", p.get_ref(), &["record", "cap"])
+            {
+                Ok(0) => LimitPolicy::Record,
+                Ok(_) => LimitPolicy::Cap,
+                Err(m) => return Err(src.error_at(p.span(), "limit_policy", m)),
+            },
         };
         let limit = match spec.import_limit_mw {
             Some(mw) if mw.is_finite() && mw > 0.0 => Some((mw * 1e6, policy)),
@@ -156,11 +153,7 @@ impl Grid {
                     src.error_at(
                         name.span(),
                         "carbon",
-                        format!(
-                            "unknown grid region {:?}; known: {}",
-                            name.get_ref(),
-                            lib.file_names("grid").join(", ")
-                        ),
+                        lib.unknown_file("grid", "grid region", name.get_ref()),
                     )
                 })?;
                 let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
@@ -203,11 +196,7 @@ impl Grid {
                     src.error_at(
                         name.span(),
                         "tariff",
-                        format!(
-                            "unknown tariff {:?}; known: {}",
-                            name.get_ref(),
-                            lib.file_names("tariffs").join(", ")
-                        ),
+                        lib.unknown_file("tariffs", "tariff", name.get_ref()),
                     )
                 })?;
                 Some(Tariff::from_toml(&text.name, &text.text).map_err(Error::from)?)

@@ -19,6 +19,7 @@ mod golden;
 mod headroom;
 mod horizons;
 mod library;
+mod names;
 mod outages;
 mod properties;
 mod reliability;
