@@ -45,6 +45,7 @@ pub struct GridSpec {
     pub tariff: Option<Spanned<String>>,
     /// MW thresholds of the ramp counts in trials.csv and summary.json (default 1, 5, 10, 25,
     /// 50): positive, increasing, at most ten.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ramp_thresholds_mw: Option<Spanned<Vec<f64>>>,
 }
 
