@@ -177,6 +177,7 @@ fn layers(c: &mut Criterion) {
                 physics_water_l_per_kwh: Some(7.6),
                 fixed_water: None,
                 carbon_g_per_kwh: None,
+                ramp_thresholds_mw: &dcload::engine::summary::RAMP_THRESHOLDS_MW,
             });
             for i in 0..60 {
                 m.record(&StepFigures {

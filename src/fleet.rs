@@ -278,8 +278,10 @@ pub struct Fleet {
 }
 
 impl Fleet {
+    /// The pool named `name`, ignoring case (groups naming "A" and "a" share one pool).
     pub fn pool_index(&self, name: &str) -> Option<usize> {
-        self.pools.iter().position(|p| p.name == name)
+        let known: Vec<&str> = self.pools.iter().map(|p| p.name.as_str()).collect();
+        crate::names::find(name, &known)
     }
 
     /// Installed IT peak, W.

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod locate;
 pub mod metrics;
 pub mod montecarlo;
+pub mod names;
 pub mod numfmt;
 pub mod output;
 pub mod plan;

@@ -189,13 +189,23 @@ pub struct ServerSpec {
     pub util_exponent: f64,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum CoolingKind {
     Air,
     Liquid,
     Immersion,
 }
+
+crate::ci_enum_deserialize!(
+    CoolingKind,
+    "cooling type",
+    [
+        ("air", CoolingKind::Air),
+        ("liquid", CoolingKind::Liquid),
+        ("immersion", CoolingKind::Immersion),
+    ]
+);
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -510,12 +520,36 @@ impl Library {
         Ok(overrides)
     }
 
-    /// A one-model-per-file entry (`kind` is "climates", "cooling" or "electrical").
+    /// A one-model-per-file entry (`kind` is "climates", "cooling" or "electrical"), its name
+    /// matched ignoring case (`None` also when two files differ only by case).
     pub fn file(&self, kind: &str, name: &str) -> Option<&Source> {
-        self.files
-            .iter()
-            .find(|(k, n, _)| k == kind && n == name)
-            .map(|(_, _, s)| s)
+        self.file_named(kind, name).map(|(_, s)| s)
+    }
+
+    /// [`Library::file`] with the entry's own spelling of its name.
+    pub fn file_named(&self, kind: &str, name: &str) -> Option<(&str, &Source)> {
+        let list: Vec<&(String, String, Source)> =
+            self.files.iter().filter(|(k, _, _)| k == kind).collect();
+        let known: Vec<&str> = list.iter().map(|(_, n, _)| n.as_str()).collect();
+        crate::names::find(name, &known).map(|i| (list[i].1.as_str(), &list[i].2))
+    }
+
+    /// The error text for a one-model-per-file name [`Library::file`] did not find: the nearest
+    /// names ("did you mean") and the known ones. `what` names the kind for the user.
+    pub fn unknown_file(&self, kind: &str, what: &str, name: &str) -> String {
+        crate::names::message(what, name, &self.file_names(kind))
+    }
+
+    /// The error text for an entry name the lookups did not find (`kind`: "accelerator",
+    /// "server", "rack type" or "preset").
+    pub fn unknown_entry(&self, kind: &str, name: &str) -> String {
+        let known = match kind {
+            "accelerator" => name_list(&self.accelerators),
+            "server" => name_list(&self.servers),
+            "preset" => name_list(&self.presets),
+            _ => name_list(&self.racks),
+        };
+        crate::names::message(kind, name, &known)
     }
 
     /// Names available in a one-model-per-file folder.
@@ -585,11 +619,7 @@ impl Library {
                 return Err(src.error_at(
                     s.accelerator.span(),
                     "accelerator",
-                    format!(
-                        "unknown accelerator {:?}; known: {}",
-                        s.accelerator.get_ref(),
-                        names(&self.accelerators)
-                    ),
+                    self.unknown_entry("accelerator", s.accelerator.get_ref()),
                 ));
             }
             if s.accelerators == 0 {
@@ -615,11 +645,7 @@ impl Library {
                 return Err(src.error_at(
                     r.server.span(),
                     "server",
-                    format!(
-                        "unknown server {:?}; known: {}",
-                        r.server.get_ref(),
-                        names(&self.servers)
-                    ),
+                    self.unknown_entry("server", r.server.get_ref()),
                 ));
             }
             if r.servers == 0 {
@@ -713,18 +739,18 @@ impl Library {
     }
 }
 
+/// The entry named `name`, ignoring case (`None` also when two entries differ only by case).
 fn find<'a, T: Named>(list: &'a [Entry<T>], name: &str) -> Option<&'a T> {
-    list.iter()
-        .find(|e| e.spec.name().get_ref() == name)
-        .map(|e| &e.spec)
+    let known = name_list(list);
+    crate::names::find(name, &known).map(|i| &list[i].spec)
 }
 
-fn names<T: Named>(list: &[Entry<T>]) -> String {
+fn name_list<T: Named>(list: &[Entry<T>]) -> Vec<&str> {
     list.iter()
         .map(|e| e.spec.name().get_ref().as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

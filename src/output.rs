@@ -252,26 +252,58 @@ const UNSERVED_COLUMNS: [Column; 4] = [
     ("unserved_first_at_s", 0, |s| s.unserved_first_at_s),
 ];
 
-/// When the worst ramps happened and how many steps and 15-minute intervals changed by more
-/// than each of [`crate::engine::summary::RAMP_THRESHOLDS_MW`] (1, 5, 10, 25, 50 MW).
-const RAMP_COLUMNS: [Column; 16] = [
+/// When the worst ramps happened.
+const RAMP_COLUMNS: [Column; 6] = [
     ("ramp_up_step_at_s", 0, |s| s.ramp_up_step_at_s),
     ("ramp_down_step_at_s", 0, |s| s.ramp_down_step_at_s),
     ("ramp_up_15min_at_s", 0, |s| s.ramp_up_15min_at_s),
     ("ramp_down_15min_at_s", 0, |s| s.ramp_down_15min_at_s),
     ("ramp_up_hour_at_s", 0, |s| s.ramp_up_hour_at_s),
     ("ramp_down_hour_at_s", 0, |s| s.ramp_down_hour_at_s),
-    ("ramp_steps_over_1mw", 0, |s| s.ramp_steps_over[0]),
-    ("ramp_steps_over_5mw", 0, |s| s.ramp_steps_over[1]),
-    ("ramp_steps_over_10mw", 0, |s| s.ramp_steps_over[2]),
-    ("ramp_steps_over_25mw", 0, |s| s.ramp_steps_over[3]),
-    ("ramp_steps_over_50mw", 0, |s| s.ramp_steps_over[4]),
-    ("ramp_15min_over_1mw", 0, |s| s.ramp_15min_over[0]),
-    ("ramp_15min_over_5mw", 0, |s| s.ramp_15min_over[1]),
-    ("ramp_15min_over_10mw", 0, |s| s.ramp_15min_over[2]),
-    ("ramp_15min_over_25mw", 0, |s| s.ramp_15min_over[3]),
-    ("ramp_15min_over_50mw", 0, |s| s.ramp_15min_over[4]),
 ];
+
+/// A column name made at run time, kept for the process's life (each distinct name once).
+fn intern(name: String) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.into_boxed_str());
+    names.push(n);
+    n
+}
+
+/// The i-th count of a ramp distribution (0 when the trial has fewer counts).
+macro_rules! ramp_count_getters {
+    ($field:ident, $($i:expr),*) => {
+        [$(|s: &TrialSummary| s.$field.get($i).copied().unwrap_or(0.0)),*]
+    };
+}
+const RAMP_STEP_COUNTS: [fn(&TrialSummary) -> f64; crate::engine::summary::RAMP_THRESHOLDS_MAX] =
+    ramp_count_getters!(ramp_steps_over, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+const RAMP_15MIN_COUNTS: [fn(&TrialSummary) -> f64; crate::engine::summary::RAMP_THRESHOLDS_MAX] =
+    ramp_count_getters!(ramp_15min_over, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+
+/// How many steps and 15-minute intervals changed by more than each of the study's ramp
+/// thresholds (`[grid] ramp_thresholds_mw`, default 1, 5, 10, 25, 50 MW): columns
+/// `ramp_steps_over_<MW>mw` then `ramp_15min_over_<MW>mw`.
+fn ramp_count_columns(thresholds: &[f64]) -> Vec<Column> {
+    let name = |kind: &str, t: f64| -> &'static str { intern(format!("ramp_{kind}_over_{t}mw")) };
+    let n = thresholds
+        .len()
+        .min(crate::engine::summary::RAMP_THRESHOLDS_MAX);
+    let mut cols: Vec<Column> = Vec::new();
+    for (i, &t) in thresholds[..n].iter().enumerate() {
+        cols.push((name("steps", t), 0, RAMP_STEP_COUNTS[i]));
+    }
+    for (i, &t) in thresholds[..n].iter().enumerate() {
+        cols.push((name("15min", t), 0, RAMP_15MIN_COUNTS[i]));
+    }
+    cols
+}
 
 const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];
 
@@ -306,6 +338,13 @@ pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
             cols.extend_from_slice(group);
         }
     }
+    // The ramp counts follow the ramps' timestamps.
+    let at = cols
+        .iter()
+        .position(|c| c.0 == "ramp_down_hour_at_s")
+        .map_or(cols.len(), |i| i + 1);
+    let counts = ramp_count_columns(&sc.grid.ramp_thresholds_mw);
+    cols.splice(at..at, counts);
     cols
 }
 

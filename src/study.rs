@@ -777,8 +777,10 @@ fn resolve_facility(
     study_offset_s: i32,
 ) -> Result<Facility> {
     let at = spec.kind.span().start;
-    match spec.kind.get_ref().as_str() {
-        "fixed" => {
+    let kind = crate::names::resolve("facility kind", spec.kind.get_ref(), &["fixed", "physics"])
+        .map_err(|m| src.error_at(spec.kind.span(), "kind", m))?;
+    match kind {
+        0 => {
             let physics_only = [
                 ("climate", spec.climate.is_some()),
                 ("epw", spec.epw.is_some()),
@@ -846,7 +848,7 @@ fn resolve_facility(
             };
             Ok(Facility::Fixed { pue, water })
         }
-        "physics" => Ok(Facility::Physics(Box::new(PhysicsFacility::resolve(
+        _ => Ok(Facility::Physics(Box::new(PhysicsFacility::resolve(
             spec,
             src,
             lib,
@@ -856,11 +858,6 @@ fn resolve_facility(
             start_day_of_year,
             study_offset_s,
         )?))),
-        other => Err(src.error_at(
-            spec.kind.span(),
-            "kind",
-            format!("expected \"fixed\" or \"physics\", found {other:?}"),
-        )),
     }
 }
 
@@ -919,19 +916,10 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, start: Date) -> Resu
         let group = match (&g.rack, &g.server) {
             (Some(r), None) => {
                 let rack = lib.rack(r.get_ref()).ok_or_else(|| {
-                    let known: Vec<&str> = lib
-                        .racks
-                        .iter()
-                        .map(|e| e.spec.name.get_ref().as_str())
-                        .collect();
                     src.error_at(
                         r.span(),
                         "rack",
-                        format!(
-                            "unknown rack type {:?}; known: {}",
-                            r.get_ref(),
-                            known.join(", ")
-                        ),
+                        lib.unknown_entry("rack type", r.get_ref()),
                     )
                 })?;
                 RackGroup::from_rack(g.name.get_ref(), pool, rack, g.count, lib)
@@ -939,20 +927,7 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, start: Date) -> Resu
             }
             (None, Some(s)) => {
                 let server = lib.server(s.get_ref()).ok_or_else(|| {
-                    let known: Vec<&str> = lib
-                        .servers
-                        .iter()
-                        .map(|e| e.spec.name.get_ref().as_str())
-                        .collect();
-                    src.error_at(
-                        s.span(),
-                        "server",
-                        format!(
-                            "unknown server {:?}; known: {}",
-                            s.get_ref(),
-                            known.join(", ")
-                        ),
-                    )
+                    src.error_at(s.span(), "server", lib.unknown_entry("server", s.get_ref()))
                 })?;
                 RackGroup::from_server(g.name.get_ref(), pool, server, g.count, lib)
                     .map_err(|m| src.error_at(s.span(), "server", m))?
@@ -1050,8 +1025,12 @@ fn assign_pool_sectors(fleet: &mut Fleet, spec: &RunSpec, src: &Source) -> Resul
             // The first group serving in this pool: its `pool` value, or its name when the
             // pool is named after the group.
             let at = spec.site.group.iter().find_map(|g| match &g.pool {
-                Some(n) if n.get_ref() == &pool.name => Some((n.span(), "pool")),
-                None if g.name.get_ref() == &pool.name => Some((g.name.span(), "name")),
+                Some(n) if n.get_ref().to_lowercase() == pool.name.to_lowercase() => {
+                    Some((n.span(), "pool"))
+                }
+                None if g.name.get_ref().to_lowercase() == pool.name.to_lowercase() => {
+                    Some((g.name.span(), "name"))
+                }
                 _ => None,
             });
             let msg = format!(

@@ -239,6 +239,10 @@ fn parse_dist(src: &Source, t: &DeTable<'_>, span: Range<usize>, path: &str) -> 
         .get_ref()
         .as_str()
         .ok_or_else(|| src.error_at(kind_v.span(), "dist", "expected a distribution name"))?;
+    let dists = ["uniform", "triangular", "normal", "lognormal", "choice"];
+    let kind = crate::names::resolve("distribution", kind, &dists)
+        .map(|i| dists[i])
+        .map_err(|m| src.error_at(kind_v.span(), "dist", m))?;
     let allowed: &[&str] = match kind {
         "uniform" => &["dist", "min", "max"],
         "triangular" => &["dist", "min", "mode", "max"],

@@ -4,7 +4,7 @@
 //!
 //! Kept apart from the layers that make the figures: it only reads them.
 
-use super::summary::{RAMP_THRESHOLDS_MW, TrialSummary};
+use super::summary::TrialSummary;
 use crate::facility::FixedWater;
 use crate::grid::HourLoad;
 use crate::grid::tariff::Tariff;
@@ -48,6 +48,8 @@ pub struct HourlySetup<'a> {
     pub physics_water_l_per_kwh: Option<f64>,
     pub fixed_water: Option<FixedWater>,
     pub carbon_g_per_kwh: Option<&'a [f64]>,
+    /// MW thresholds of the ramp counts (`ramp_steps_over`, `ramp_15min_over`).
+    pub ramp_thresholds_mw: &'a [f64],
 }
 
 pub struct HourlyMeter<'a> {
@@ -97,6 +99,8 @@ impl<'a> HourlyMeter<'a> {
             hour_unserved_j: 0.0,
             sum: TrialSummary {
                 max_inlet_c: f64::MIN,
+                ramp_steps_over: vec![0.0; s.ramp_thresholds_mw.len()],
+                ramp_15min_over: vec![0.0; s.ramp_thresholds_mw.len()],
                 ..TrialSummary::never()
             },
             s,
@@ -133,6 +137,7 @@ impl<'a> HourlyMeter<'a> {
         a[M_IT_TOTAL] += f.it_w;
         a[M_FACILITY] += f.facility_w;
         self.peak_w = self.peak_w.max(f.facility_w);
+        let thresholds = self.s.ramp_thresholds_mw;
         let sum = &mut self.sum;
         let now_s = (self.step * self.s.step_s) as f64;
         if f.dropped_n > 0.0 && sum.drop_first_at_s < 0.0 {
@@ -167,7 +172,7 @@ impl<'a> HourlyMeter<'a> {
                 sum.ramp_down_step_mw = -d / 1e6;
                 sum.ramp_down_step_at_s = now_s;
             }
-            for (c, &t) in sum.ramp_steps_over.iter_mut().zip(&RAMP_THRESHOLDS_MW) {
+            for (c, &t) in sum.ramp_steps_over.iter_mut().zip(thresholds) {
                 if d.abs() / 1e6 > t {
                     *c += 1.0;
                 }
@@ -190,7 +195,7 @@ impl<'a> HourlyMeter<'a> {
                         sum.ramp_down_15min_mw = -d / 1e6;
                         sum.ramp_down_15min_at_s = block_s;
                     }
-                    for (c, &t) in sum.ramp_15min_over.iter_mut().zip(&RAMP_THRESHOLDS_MW) {
+                    for (c, &t) in sum.ramp_15min_over.iter_mut().zip(thresholds) {
                         if d.abs() / 1e6 > t {
                             *c += 1.0;
                         }
@@ -438,6 +443,7 @@ mod tests {
             physics_water_l_per_kwh: physics_water,
             fixed_water: fixed,
             carbon_g_per_kwh: Some(&CARBON),
+            ramp_thresholds_mw: &crate::engine::summary::RAMP_THRESHOLDS_MW,
         })
     }
 

@@ -169,6 +169,7 @@ impl<'a> Trial<'a> {
             physics_water_l_per_kwh: fac.physics_water_l_per_kwh(),
             fixed_water: sc.facility.fixed_water(),
             carbon_g_per_kwh: sc.grid.carbon_g_per_kwh.as_deref(),
+            ramp_thresholds_mw: &sc.grid.ramp_thresholds_mw,
         });
         let np = sc.fleet.pools.len();
         Trial {

@@ -148,13 +148,14 @@ pub struct TrialSummary {
     pub ramp_up_hour_at_s: f64,
     pub ramp_down_hour_at_s: f64,
     /// Ramp distribution: steps, and 15-minute intervals, whose change of facility demand
-    /// (either way) exceeds each of [`RAMP_THRESHOLDS_MW`].
-    pub ramp_steps_over: [f64; 5],
-    pub ramp_15min_over: [f64; 5],
+    /// (either way) exceeds each of the study's ramp thresholds (`[grid] ramp_thresholds_mw`,
+    /// default [`RAMP_THRESHOLDS_MW`]), one count per threshold.
+    pub ramp_steps_over: Vec<f64>,
+    pub ramp_15min_over: Vec<f64>,
 }
 
-/// The MW thresholds of the ramp distribution (`ramp_steps_over_*`, `ramp_15min_over_*`).
-pub const RAMP_THRESHOLDS_MW: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+/// The default ramp thresholds and their most, defined with `[grid] ramp_thresholds_mw`.
+pub use crate::grid::site::{RAMP_THRESHOLDS_MAX, RAMP_THRESHOLDS_MW};
 
 impl TrialSummary {
     /// Every "when" of this summary set to -1 (never), the meter's starting point.

@@ -135,11 +135,7 @@ impl PhysicsFacility {
                     src.error_at(
                         c.span(),
                         "climate",
-                        format!(
-                            "unknown climate {:?}; known: {}",
-                            c.get_ref(),
-                            lib.file_names("climates").join(", ")
-                        ),
+                        lib.unknown_file("climates", "climate", c.get_ref()),
                     )
                 })?;
                 let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
@@ -214,13 +210,10 @@ impl PhysicsFacility {
                     field: &str|
          -> Result<(String, Source)> {
             let n = name.map_or(default.to_string(), |s| s.get_ref().clone());
-            match lib.file(kind, &n) {
-                Some(s) => Ok((n, s.clone())),
+            match lib.file_named(kind, &n) {
+                Some((canon, s)) => Ok((canon.to_string(), s.clone())),
                 None => {
-                    let msg = format!(
-                        "unknown {kind} model {n:?}; known: {}",
-                        lib.file_names(kind).join(", ")
-                    );
+                    let msg = lib.unknown_file(kind, &format!("{kind} model"), &n);
                     Err(match name {
                         Some(s) => src.error_at(s.span(), field, msg),
                         None => err_after(src, at, field, &msg),
@@ -259,21 +252,21 @@ impl PhysicsFacility {
                      field: &str|
          -> Result<AshraeClass> {
             let Some(s) = s else { return Ok(default) };
-            let c = match s.get_ref().as_str() {
-                "A1" => AshraeClass::A1,
-                "A2" => AshraeClass::A2,
-                "A3" => AshraeClass::A3,
-                "A4" => AshraeClass::A4,
-                "W17" => AshraeClass::W17,
-                "W27" => AshraeClass::W27,
-                "W32" => AshraeClass::W32,
-                "W40" => AshraeClass::W40,
-                "W45" => AshraeClass::W45,
-                other => {
-                    return Err(src.error_at(s.span(), field, format!("expected an ASHRAE class A1-A4 or W17, W27, W32, W40, W45, found {other:?}")));
-                }
-            };
-            Ok(c)
+            let words = ["A1", "A2", "A3", "A4", "W17", "W27", "W32", "W40", "W45"];
+            let all = [
+                AshraeClass::A1,
+                AshraeClass::A2,
+                AshraeClass::A3,
+                AshraeClass::A4,
+                AshraeClass::W17,
+                AshraeClass::W27,
+                AshraeClass::W32,
+                AshraeClass::W40,
+                AshraeClass::W45,
+            ];
+            crate::names::resolve("ASHRAE class", s.get_ref(), &words)
+                .map(|i| all[i])
+                .map_err(|m| src.error_at(s.span(), field, m))
         };
         let air_class = class(spec.air_class.as_ref(), AshraeClass::A2, "air_class")?;
         let liquid_class = class(spec.liquid_class.as_ref(), AshraeClass::W40, "liquid_class")?;
@@ -409,18 +402,13 @@ impl PhysicsFacility {
                         "expected 1 to 1000 units",
                     ));
                 }
-                let installed = match r.get_ref().as_str() {
-                    "N" => needed,
-                    "N+1" => needed + 1,
-                    "2N" => 2 * needed,
-                    other => {
-                        return Err(src.error_at(
-                            r.span(),
-                            "cooling_redundancy",
-                            format!("expected \"N\", \"N+1\" or \"2N\", found {other:?}"),
-                        ));
-                    }
-                };
+                let installed =
+                    match crate::names::resolve("redundancy", r.get_ref(), &["N", "N+1", "2N"]) {
+                        Ok(0) => needed,
+                        Ok(1) => needed + 1,
+                        Ok(_) => 2 * needed,
+                        Err(m) => return Err(src.error_at(r.span(), "cooling_redundancy", m)),
+                    };
                 // Estimates: a chiller or dry-cooler unit fails about once a year and takes two
                 // days to repair (no published fleet figure was found; override per study).
                 let per_year = spec.cooling_unit_failures_per_year.unwrap_or(1.0);

@@ -14,6 +14,13 @@ use crate::error::{Error, Result, Source};
 use crate::library::Library;
 use crate::time::{Calendar, Date, SimTime};
 
+/// The default MW thresholds of the ramp distribution (`ramp_steps_over_*`,
+/// `ramp_15min_over_*`); a study sets its own with `[grid] ramp_thresholds_mw`.
+pub const RAMP_THRESHOLDS_MW: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+
+/// The most ramp thresholds a study may set.
+pub const RAMP_THRESHOLDS_MAX: usize = 10;
+
 /// The `[grid]` table of a run file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +43,10 @@ pub struct GridSpec {
     pub carbon_csv: Option<Spanned<String>>,
     /// Electricity tariff from `models/tariffs/`.
     pub tariff: Option<Spanned<String>>,
+    /// MW thresholds of the ramp counts in trials.csv and summary.json (default 1, 5, 10, 25,
+    /// 50): positive, increasing, at most ten.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp_thresholds_mw: Option<Spanned<Vec<f64>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -58,6 +69,8 @@ pub struct Grid {
     pub tariff: Option<Tariff>,
     /// (month 1-12, weekday 0 = Monday, local hour) of every hour, for the tariff.
     pub hour_calendar: Vec<(u32, usize, usize)>,
+    /// MW thresholds of the ramp counts.
+    pub ramp_thresholds_mw: Vec<f64>,
 }
 
 impl Grid {
@@ -75,17 +88,14 @@ impl Grid {
         horizon_hours: u64,
     ) -> Result<Grid> {
         let at = src.text.find("[grid]").unwrap_or(0);
-        let policy = match spec.limit_policy.as_ref().map(|p| p.get_ref().as_str()) {
-            None | Some("record") => LimitPolicy::Record,
-            Some("cap") => LimitPolicy::Cap,
-            Some(other) => {
-                let span = spec.limit_policy.as_ref().map_or(at..at, Spanned::span);
-                return Err(src.error_at(
-                    span,
-                    "limit_policy",
-                    format!("expected \"record\" or \"cap\", found {other:?}"),
-                ));
-            }
+        let policy = match &spec.limit_policy {
+            None => LimitPolicy::Record,
+            Some(p) => match crate::names::resolve("limit policy", p.get_ref(), &["record", "cap"])
+            {
+                Ok(0) => LimitPolicy::Record,
+                Ok(_) => LimitPolicy::Cap,
+                Err(m) => return Err(src.error_at(p.span(), "limit_policy", m)),
+            },
         };
         let limit = match spec.import_limit_mw {
             Some(mw) if mw.is_finite() && mw > 0.0 => Some((mw * 1e6, policy)),
@@ -156,11 +166,7 @@ impl Grid {
                     src.error_at(
                         name.span(),
                         "carbon",
-                        format!(
-                            "unknown grid region {:?}; known: {}",
-                            name.get_ref(),
-                            lib.file_names("grid").join(", ")
-                        ),
+                        lib.unknown_file("grid", "grid region", name.get_ref()),
                     )
                 })?;
                 let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
@@ -203,11 +209,7 @@ impl Grid {
                     src.error_at(
                         name.span(),
                         "tariff",
-                        format!(
-                            "unknown tariff {:?}; known: {}",
-                            name.get_ref(),
-                            lib.file_names("tariffs").join(", ")
-                        ),
+                        lib.unknown_file("tariffs", "tariff", name.get_ref()),
                     )
                 })?;
                 Some(Tariff::from_toml(&text.name, &text.text).map_err(Error::from)?)
@@ -225,6 +227,27 @@ impl Grid {
                 )
             })
             .collect();
+        let ramp_thresholds_mw = match &spec.ramp_thresholds_mw {
+            None => RAMP_THRESHOLDS_MW.to_vec(),
+            Some(t) => {
+                let v = t.get_ref();
+                let max = RAMP_THRESHOLDS_MAX;
+                let ok = !v.is_empty()
+                    && v.len() <= max
+                    && v.iter().all(|x| x.is_finite() && *x > 0.0)
+                    && v.windows(2).all(|w| w[1] > w[0]);
+                if !ok {
+                    return Err(src.error_at(
+                        t.span(),
+                        "ramp_thresholds_mw",
+                        format!(
+                            "expected 1 to {max} positive MW figures in increasing order, e.g. [1, 5, 10, 25, 50]"
+                        ),
+                    ));
+                }
+                v.clone()
+            }
+        };
         Ok(Grid {
             limit,
             system_peak_hours,
@@ -233,6 +256,7 @@ impl Grid {
             carbon_g_per_kwh,
             tariff,
             hour_calendar,
+            ramp_thresholds_mw,
         })
     }
 }

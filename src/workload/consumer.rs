@@ -116,20 +116,10 @@ impl ConsumerClass {
         let pool = ctx.pool(&spec.pool)?;
         let preset = match &spec.preset {
             Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
-                let known: Vec<&str> = ctx
-                    .lib
-                    .presets
-                    .iter()
-                    .map(|e| e.spec.name.get_ref().as_str())
-                    .collect();
                 src.error_at(
                     p.span(),
                     "preset",
-                    format!(
-                        "unknown preset {:?}; known: {}",
-                        p.get_ref(),
-                        known.join(", ")
-                    ),
+                    ctx.lib.unknown_entry("preset", p.get_ref()),
                 )
             })?),
             None => None,

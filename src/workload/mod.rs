@@ -37,16 +37,12 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn pool(&self, name: &Spanned<String>) -> Result<usize> {
-        self.fleet.pool_index(name.get_ref()).ok_or_else(|| {
-            let known: Vec<&str> = self.fleet.pools.iter().map(|p| p.name.as_str()).collect();
+        let known: Vec<&str> = self.fleet.pools.iter().map(|p| p.name.as_str()).collect();
+        crate::names::resolve("pool", name.get_ref(), &known).map_err(|m| {
             self.src.error_at(
                 name.span(),
                 "pool",
-                format!(
-                    "unknown pool {:?}; pools are named by the site's groups: {}",
-                    name.get_ref(),
-                    known.join(", ")
-                ),
+                format!("{m} (pools are named by the site's groups)"),
             )
         })
     }

@@ -159,3 +159,99 @@ pue = 1.25
     assert_eq!(s.ramp_15min_over, [1.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(s.ramp_down_step_at_s, -1.0);
 }
+
+/// The step-change study with its own ramp thresholds, 0.5 and 2.7 MW: the one step change
+/// (from idle to 2.64 MW at fixed PUE 1.25, i.e. above 1 MW and below 2.64 MW, see above) is
+/// counted above 0.5 MW and not above 2.7 MW, for steps and for 15-minute intervals; the
+/// columns name the new thresholds and the default ones are gone, in trials.csv and
+/// summary.json. A list out of order is refused at its line.
+#[test]
+fn ramp_thresholds_set_in_the_run_file_name_the_columns_and_count() {
+    let text = r#"
+name = "step"
+start = "2025-01-01"
+horizon_hours = 12
+step_s = 60
+trials = 1
+[[site.group]]
+name = "train"
+server = "DGX-H100"
+count = 240
+[[training]]
+name = "run"
+pool = "train"
+accelerators = 1920
+watts_per_accelerator = 1100.0
+duration_days = 3
+start_days = [0.25]
+[facility]
+kind = "fixed"
+pue = 1.25
+[grid]
+ramp_thresholds_mw = [0.5, 2.7]
+"#;
+    let sc = scenario(text);
+    let s = trials(&sc)[0].summary.clone();
+    assert_eq!(s.ramp_steps_over, [1.0, 0.0]);
+    assert_eq!(s.ramp_15min_over, [1.0, 0.0]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("step.toml");
+    std::fs::write(&f, text).unwrap();
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    let (h, rows) = read_csv(&out.join("trials.csv"));
+    let col = |n: &str| {
+        h.iter()
+            .position(|c| c == n)
+            .unwrap_or_else(|| panic!("{n} in {h:?}"))
+    };
+    assert_eq!(rows[0][col("ramp_steps_over_0.5mw")], "1");
+    assert_eq!(rows[0][col("ramp_steps_over_2.7mw")], "0");
+    assert_eq!(rows[0][col("ramp_15min_over_0.5mw")], "1");
+    assert_eq!(rows[0][col("ramp_15min_over_2.7mw")], "0");
+    assert!(!h.iter().any(|c| c == "ramp_steps_over_1mw"), "{h:?}");
+    // Counts follow the ramps' timestamps, steps before 15-minute intervals.
+    assert_eq!(col("ramp_steps_over_0.5mw"), col("ramp_down_hour_at_s") + 1);
+    assert_eq!(
+        col("ramp_15min_over_0.5mw"),
+        col("ramp_steps_over_2.7mw") + 1
+    );
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(
+        summary.contains("\"ramp_15min_over_2.7mw\""),
+        "summary.json"
+    );
+
+    for bad in [
+        "[5.0, 1.0]",
+        "[0.0, 1.0]",
+        "[]",
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]",
+    ] {
+        let t = text.replace("[0.5, 2.7]", bad);
+        let g = dir.path().join("bad.toml");
+        std::fs::write(&g, &t).unwrap();
+        let o = dcload()
+            .args(["validate", g.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{bad} accepted");
+        let line = t
+            .lines()
+            .position(|l| l.contains("ramp_thresholds_mw"))
+            .unwrap()
+            + 1;
+        assert!(
+            err.contains(&format!("bad.toml:{line}")) && err.contains("`ramp_thresholds_mw`"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -20,6 +20,7 @@ mod golden;
 mod headroom;
 mod horizons;
 mod library;
+mod names;
 mod outages;
 mod properties;
 mod reliability;
