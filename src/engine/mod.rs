@@ -169,6 +169,8 @@ impl<'a> Trial<'a> {
             physics_water_l_per_kwh: fac.physics_water_l_per_kwh(),
             fixed_water: sc.facility.fixed_water(),
             carbon_g_per_kwh: sc.grid.carbon_g_per_kwh.as_deref(),
+            intervals: sc.intervals,
+            system_peaks: &sc.grid.system_peaks,
         });
         let np = sc.fleet.pools.len();
         Trial {

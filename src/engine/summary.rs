@@ -151,6 +151,12 @@ pub struct TrialSummary {
     /// (either way) exceeds each of [`RAMP_THRESHOLDS_MW`].
     pub ramp_steps_over: [f64; 5],
     pub ramp_15min_over: [f64; 5],
+    /// Mean facility demand over each system-peak interval (`Grid::system_peaks` order), MW.
+    pub system_peak_mw: Vec<f64>,
+    /// With an interval file: the mean facility and IT demand of every interval of its
+    /// window, MW (exact means of the steps; 16 bytes an interval).
+    pub interval_facility_mw: Vec<f64>,
+    pub interval_it_mw: Vec<f64>,
 }
 
 /// The MW thresholds of the ramp distribution (`ramp_steps_over_*`, `ramp_15min_over_*`).

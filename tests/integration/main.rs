@@ -18,6 +18,7 @@ mod fuzz;
 mod golden;
 mod headroom;
 mod horizons;
+mod intervals;
 mod library;
 mod outages;
 mod properties;
