@@ -177,6 +177,8 @@ fn layers(c: &mut Criterion) {
                 physics_water_l_per_kwh: Some(7.6),
                 fixed_water: None,
                 carbon_g_per_kwh: None,
+                intervals: None,
+                system_peaks: &[],
             });
             for i in 0..60 {
                 m.record(&StepFigures {

@@ -72,6 +72,9 @@ pub fn check_interval_minutes(minutes: i64, step_s: u64, field: &str) -> Result<
     Ok(s)
 }
 
+/// A `[report]` error: the dotted field, its span in the run file when known, the message.
+pub type FieldError = (String, Option<Range<usize>>, String);
+
 /// The interval file asked for by `spec` (or `minutes_override`, the `--interval-minutes`
 /// flag), or `None`. Errors are `(field, message)`; `span` of the field when it has one.
 pub fn resolve_intervals(
@@ -80,7 +83,7 @@ pub fn resolve_intervals(
     cal: &Calendar,
     step_s: u64,
     horizon_s: u64,
-) -> Result<Option<IntervalPlan>, (String, Option<Range<usize>>, String)> {
+) -> Result<Option<IntervalPlan>, FieldError> {
     let minutes_field = spec.and_then(|r| r.interval_minutes.as_ref());
     let asked = minutes_override.is_some()
         || minutes_field.is_some()
