@@ -178,6 +178,8 @@ fn layers(c: &mut Criterion) {
                 fixed_water: None,
                 carbon_g_per_kwh: None,
                 ramp_thresholds_mw: &dcload::engine::summary::RAMP_THRESHOLDS_MW,
+                intervals: None,
+                system_peaks: &[],
             });
             for i in 0..60 {
                 m.record(&StepFigures {

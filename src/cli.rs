@@ -127,6 +127,11 @@ pub struct RunArgs {
     /// monthly_YYYY.csv and load_duration_YYYY.csv, e.g. 2027,2028 (overrides `[report] years`).
     #[arg(long, value_name = "YYYY,YYYY,...")]
     pub years: Option<String>,
+    /// Also write intervals.csv: facility and IT MW per interval of N minutes (a whole number
+    /// of steps dividing the hour, or whole hours), banded across trials (overrides
+    /// `[report] interval_minutes`).
+    #[arg(long, value_name = "N")]
+    pub interval_minutes: Option<i64>,
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,

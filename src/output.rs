@@ -588,7 +588,7 @@ pub fn write_all(
         ),
         (
             "monthly.csv".into(),
-            utility::monthly_csv(sc, results, &cols, &sc.grid.system_peak_hours)?,
+            utility::monthly_csv(sc, results, &cols, &sc.grid.system_peaks)?,
         ),
     ];
     // `[report] years`: each year's 8760/8784 rows, its months and its duration curve.
@@ -599,13 +599,16 @@ pub fn write_all(
         ));
         files.push((
             format!("monthly_{year}.csv").into(),
-            utility::monthly_rows(sc, results, &cols, &sc.grid.system_peak_hours, rows.clone())?,
+            utility::monthly_rows(sc, results, &cols, &sc.grid.system_peaks, rows.clone())?,
         ));
         let slice: Vec<Vec<f32>> = cols.iter().map(|c| c[rows.clone()].to_vec()).collect();
         files.push((
             format!("load_duration_{year}.csv").into(),
             utility::load_duration_rows(sc, results, slice, rows.len())?,
         ));
+    }
+    if let Some(text) = utility::intervals_csv(sc, results)? {
+        files.push(("intervals.csv".into(), text));
     }
     files.push((
         "load_duration.csv".into(),

@@ -35,6 +35,8 @@ pub struct RunPlan {
     pub percentiles: Option<Percentiles>,
     /// Report years replacing the run file's `[report] years`.
     pub years: Option<Vec<i32>>,
+    /// `--interval-minutes`: intervals.csv at this length (overrides `[report]`).
+    pub interval_minutes: Option<i64>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
     /// Stop once the relative standard error of energy is below this (0 < x < 1).
@@ -110,6 +112,7 @@ impl RunPlan {
             seed: args.seed,
             percentiles,
             years,
+            interval_minutes: args.interval_minutes,
             threads: args.threads.map(|t| t as usize),
             until_se: args.until_se,
             work,
@@ -134,6 +137,12 @@ impl RunPlan {
         if let Some(y) = &self.years {
             sc.set_years(y).map_err(|msg| Error::Option {
                 option: "--years".into(),
+                msg,
+            })?;
+        }
+        if let Some(m) = self.interval_minutes {
+            sc.set_interval_minutes(m).map_err(|msg| Error::Option {
+                option: "--interval-minutes".into(),
                 msg,
             })?;
         }
@@ -258,6 +267,7 @@ mod tests {
             shard: None,
             percentiles: None,
             years: None,
+            interval_minutes: None,
             traces: false,
             quiet: false,
         }

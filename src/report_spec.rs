@@ -1,10 +1,15 @@
 //! The `[report]` table of a run file: which calendar years of the study clock get their own
 //! 8760/8784-hour files (`load_8760_YYYY.csv`, `monthly_YYYY.csv`, `load_duration_YYYY.csv`).
 //! Without the table nothing extra is written.
+//!
+//! It also asks for `intervals.csv` (`intervals = true` or `interval_minutes = N`, or
+//! `--interval-minutes N`): the facility and IT demand at a sub-hourly (or multi-hour)
+//! resolution, each value the exact mean of the steps in its interval.
 
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use crate::time::{Calendar, Date, SimTime};
 
@@ -14,6 +19,148 @@ pub struct ReportSpec {
     /// Calendar years of the study clock, each fully inside the horizon; `--years` overrides.
     #[serde(default)]
     pub years: Vec<i32>,
+    /// Write `intervals.csv` (at `interval_minutes`, default 15).
+    pub intervals: Option<bool>,
+    /// Length of an interval of `intervals.csv`, minutes: a whole number of steps that divides
+    /// the hour or is a whole number of hours. Setting it asks for the file.
+    pub interval_minutes: Option<Spanned<i64>>,
+    /// Window of `intervals.csv` (study-clock times, on interval boundaries); default the
+    /// whole horizon.
+    pub interval_from: Option<Spanned<String>>,
+    pub interval_to: Option<Spanned<String>>,
+}
+
+/// The resolved interval file: intervals of `len_s` seconds from `from_s` to `to_s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntervalPlan {
+    pub len_s: u64,
+    pub from_s: u64,
+    pub to_s: u64,
+}
+
+impl IntervalPlan {
+    pub fn count(&self) -> usize {
+        ((self.to_s - self.from_s) / self.len_s) as usize
+    }
+}
+
+/// Default interval length when the file is asked for without one, minutes.
+pub const DEFAULT_INTERVAL_MINUTES: i64 = 15;
+
+/// Checks an interval (or system-peak interval) length against the step: a whole number of
+/// steps that divides the hour or is a whole number of hours. `field` names it in the message.
+pub fn check_interval_minutes(minutes: i64, step_s: u64, field: &str) -> Result<u64, String> {
+    let s = minutes.checked_mul(60).filter(|&s| s > 0);
+    let Some(s) = s.map(|s| s as u64) else {
+        return Err(format!(
+            "{field}: expected a positive number of minutes, found {minutes}"
+        ));
+    };
+    if !s.is_multiple_of(step_s) {
+        return Err(format!(
+            "{field} = {minutes} is not a whole number of steps (step_s = {step_s} s); expected \
+             a multiple of {} min",
+            step_s as f64 / 60.0
+        ));
+    }
+    if !(3600 % s == 0 || s.is_multiple_of(3600)) {
+        return Err(format!(
+            "{field} = {minutes} neither divides the hour nor is a whole number of hours; \
+             expected e.g. 5, 15, 30, 60 or 120 (step_s = {step_s} s)"
+        ));
+    }
+    Ok(s)
+}
+
+/// A `[report]` error: the dotted field, its span in the run file when known, the message.
+pub type FieldError = (String, Option<Range<usize>>, String);
+
+/// The interval file asked for by `spec` (or `minutes_override`, the `--interval-minutes`
+/// flag), or `None`. Errors are `(field, message)`; `span` of the field when it has one.
+pub fn resolve_intervals(
+    spec: Option<&ReportSpec>,
+    minutes_override: Option<i64>,
+    cal: &Calendar,
+    step_s: u64,
+    horizon_s: u64,
+) -> Result<Option<IntervalPlan>, FieldError> {
+    let minutes_field = spec.and_then(|r| r.interval_minutes.as_ref());
+    let asked = minutes_override.is_some()
+        || minutes_field.is_some()
+        || spec.is_some_and(|r| r.intervals == Some(true));
+    if !asked {
+        if let Some(f) = spec.and_then(|r| r.interval_from.as_ref().or(r.interval_to.as_ref())) {
+            return Err((
+                "report.interval_from".into(),
+                Some(f.span()),
+                "a window needs the interval file: add `intervals = true` or `interval_minutes`"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let (minutes, span) = match (minutes_override, minutes_field) {
+        (Some(m), _) => (m, None),
+        (None, Some(m)) => (*m.get_ref(), Some(m.span())),
+        (None, None) => (DEFAULT_INTERVAL_MINUTES, None),
+    };
+    let field = if minutes_override.is_some() {
+        "--interval-minutes"
+    } else {
+        "interval_minutes"
+    };
+    let len_s = check_interval_minutes(minutes, step_s, field)
+        .map_err(|m| (format!("report.{field}"), span.clone(), m))?;
+    let bound = |f: Option<&Spanned<String>>, name: &str, default: u64| match f {
+        None => Ok(default),
+        Some(t) => {
+            let e = |m: String| (format!("report.{name}"), Some(t.span()), m);
+            let at = cal.parse_local(t.get_ref()).map_err(e)?.seconds();
+            if at > horizon_s {
+                return Err(e(format!(
+                    "{:?} is after the horizon's end ({})",
+                    t.get_ref(),
+                    cal.timestamp(SimTime(horizon_s))
+                )));
+            }
+            if !at.is_multiple_of(len_s) {
+                return Err(e(format!(
+                    "{:?} is not on an interval boundary ({minutes}-minute intervals from the \
+                     start, {})",
+                    t.get_ref(),
+                    cal.timestamp(SimTime(0))
+                )));
+            }
+            Ok(at)
+        }
+    };
+    let from_s = bound(
+        spec.and_then(|r| r.interval_from.as_ref()),
+        "interval_from",
+        0,
+    )?;
+    let whole = horizon_s / len_s * len_s;
+    let to_s = bound(
+        spec.and_then(|r| r.interval_to.as_ref()),
+        "interval_to",
+        whole,
+    )?;
+    if to_s <= from_s {
+        let span = spec.and_then(|r| r.interval_to.as_ref()).map(Spanned::span);
+        return Err((
+            "report.interval_to".into(),
+            span,
+            format!(
+                "expected a window end after its start ({})",
+                cal.timestamp(SimTime(from_s))
+            ),
+        ));
+    }
+    Ok(Some(IntervalPlan {
+        len_s,
+        from_s,
+        to_s,
+    }))
 }
 
 /// The hour rows `[h0, h1)` of calendar year `year` on the study clock, or why it is not fully

@@ -277,6 +277,8 @@ pub struct Scenario {
     pub uncertain: Option<Arc<UncertainStudy>>,
     /// `[report] years` (or `--years`): each year and its hour rows.
     pub report_years: Vec<(i32, std::ops::Range<usize>)>,
+    /// `[report] intervals` / `interval_minutes` (or `--interval-minutes`): intervals.csv.
+    pub intervals: Option<crate::report_spec::IntervalPlan>,
     pub spec: RunSpec,
 }
 
@@ -412,6 +414,8 @@ impl Scenario {
         // The study's seed and trial count, whatever the run file says (the plan may have
         // set them).
         sc.set_run(Some(self.seed), Some(self.trials), None);
+        // The interval file too (`--interval-minutes` is not in the run file).
+        sc.intervals = self.intervals;
         Ok((Cow::Owned(sc), values))
     }
 
@@ -443,6 +447,24 @@ impl Scenario {
         self.report_years =
             crate::report_spec::resolve_years(&self.calendar, self.start, self.horizon_s, years)?;
         self.spec.report.get_or_insert_with(Default::default).years = years.to_vec();
+        Ok(())
+    }
+
+    /// Asks for intervals.csv at `minutes` (`--interval-minutes`), keeping the run file's
+    /// window; the error says why the length does not fit the step.
+    pub fn set_interval_minutes(&mut self, minutes: i64) -> std::result::Result<(), String> {
+        self.intervals = crate::report_spec::resolve_intervals(
+            self.spec.report.as_ref(),
+            Some(minutes),
+            &self.calendar,
+            self.step_s,
+            self.horizon_s,
+        )
+        .map_err(|(_, _, m)| m)?;
+        self.spec
+            .report
+            .get_or_insert_with(Default::default)
+            .interval_minutes = Some(toml::Spanned::new(0..0, minutes));
         Ok(())
     }
 
@@ -544,8 +566,9 @@ impl Scenario {
             base_dir,
             files,
             &calendar,
-            start,
             horizon_hours,
+            spec.step_s,
+            horizon_s,
         )?;
         let failures = spec
             .failures
@@ -571,6 +594,17 @@ impl Scenario {
                 .map_err(|m| src.error("report.years", m))?,
             None => Vec::new(),
         };
+        let intervals = crate::report_spec::resolve_intervals(
+            spec.report.as_ref(),
+            None,
+            &calendar,
+            spec.step_s,
+            horizon_s,
+        )
+        .map_err(|(field, span, m)| match span {
+            Some(span) => src.error_at(span, &field, m),
+            None => src.error(&field, m),
+        })?;
         let sc = Scenario {
             name,
             file: src.name.clone(),
@@ -594,6 +628,7 @@ impl Scenario {
             percentiles,
             uncertain: None,
             report_years,
+            intervals,
             spec,
         };
         check_scenario(&sc, src)?;

@@ -213,6 +213,50 @@ impl Calendar {
         (self.date(t).month - 1) as usize
     }
 
+    /// Parses a wall-clock time `YYYY-MM-DDTHH:MM[:SS]` in the study clock, or an instant when
+    /// it carries an offset suffix (`+HH:MM`, `-HH:MM` or `Z`), to the time since the study
+    /// start. The one place run files' and CSVs' timestamps are read; a time before the start
+    /// is an error.
+    pub fn parse_local(&self, s: &str) -> Result<SimTime, String> {
+        let t = s.trim();
+        let err = || {
+            format!(
+                "expected a time like 2025-07-16T16:45 (seconds and an offset like -06:00 or Z \
+                 optional), found {s:?}"
+            )
+        };
+        let (date, rest) = t.split_once('T').ok_or_else(err)?;
+        let date = Date::parse(date).map_err(|e| format!("{e} in {s:?}"))?;
+        // The clock part ends where an offset starts.
+        let cut = rest.find(['+', '-', 'Z', 'z']).unwrap_or(rest.len());
+        let (clock, suffix) = rest.split_at(cut);
+        let offset = if suffix.is_empty() {
+            self.utc_offset_s
+        } else {
+            parse_utc_offset(suffix).map_err(|e| format!("{e} in {s:?}"))?
+        };
+        let parts: Vec<&str> = clock.split(':').collect();
+        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+            return Err(err());
+        }
+        let num = |p: &str| p.parse::<i64>().map_err(|_| err());
+        let (h, m) = (num(parts[0])?, num(parts[1])?);
+        let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
+        if h > 23 || m > 59 || sec > 59 {
+            return Err(format!("time of day out of range in {s:?}"));
+        }
+        let local = date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
+        // Seconds since the start: the same instant on the study clock, minus its start.
+        let since = local + i64::from(self.utc_offset_s - offset) - self.start_local_epoch_s;
+        if since < 0 {
+            return Err(format!(
+                "{s:?} is before the study's start ({})",
+                self.timestamp(SimTime(0))
+            ));
+        }
+        Ok(SimTime(since as u64))
+    }
+
     /// ISO 8601 timestamp with offset, e.g. `2025-01-01T00:00:00+00:00`.
     pub fn timestamp(&self, t: SimTime) -> String {
         let s = self.local_epoch_s(t, self.utc_offset_s);
@@ -292,6 +336,27 @@ mod tests {
         assert!(Date::parse("2024-02-29").is_ok());
         assert_eq!(parse_utc_offset("+09:30"), Ok(9 * 3600 + 1800));
         assert!(parse_utc_offset("9").is_err());
+        // Study-clock times, seconds, and offset-suffixed instants.
+        assert_eq!(
+            c.parse_local("2025-01-01T16:45"),
+            Ok(SimTime(16 * 3600 + 45 * 60))
+        );
+        assert_eq!(c.parse_local("2025-01-02T00:00:30"), Ok(SimTime(86_430)));
+        // 17:00 at -06:00 is 18:00 at -05:00.
+        assert_eq!(
+            c.parse_local("2025-01-01T17:00-06:00"),
+            Ok(SimTime::from_hours(18))
+        );
+        assert_eq!(c.parse_local("2025-01-01T05:00Z"), Ok(SimTime(0)));
+        assert!(c.parse_local("2024-12-31T23:00").is_err());
+        for bad in [
+            "2025-01-01",
+            "2025-01-01T7:00",
+            "2025-01-01T24:00",
+            "2025-01-01T10:00+5",
+        ] {
+            assert!(c.parse_local(bad).is_err(), "{bad}");
+        }
         // The per-step clock agrees with the direct computation in every zone.
         for t in [0u64, 3_599, 18_000, 86_399, 86_400 * 200 + 7_000] {
             let k = c.clock(SimTime(t));

@@ -4,6 +4,8 @@
 //!   mean;
 //! - `monthly.csv`: per month energy (mean and percentiles), peak demand (percentiles), load
 //!   factor, and demand at the hours of the system's peak when the run file names them;
+//! - `intervals.csv` (when `[report]` asks for it): facility and IT MW per interval (15 minutes
+//!   by default), the mean and the run's percentiles across trials;
 //! - `load_duration.csv`: each trial's hours sorted from highest to lowest demand, then the
 //!   run's percentiles across trials at every rank;
 //! - ramp statistics (largest rise and fall per step, per 15 minutes, per hour) for summary.json;
@@ -21,6 +23,7 @@ use serde::Serialize;
 use crate::engine::{M_FACILITY, TrialResult, TrialSummary};
 use crate::error::Result;
 use crate::fixed::push_fixed;
+use crate::grid::site::SystemPeak;
 use crate::stats::percentile_sorted;
 use crate::study::Scenario;
 use crate::time::SimTime;
@@ -126,29 +129,35 @@ pub fn load_duration_rows(
     Ok(out)
 }
 
-/// Monthly figures; `system_peak_hours` are hour indices of the horizon.
+/// Monthly figures; `system_peaks` are the system-peak intervals of the horizon.
 pub fn monthly_csv(
     sc: &Scenario,
     results: &[TrialResult],
     cols: &[Vec<f32>],
-    system_peak_hours: &[usize],
+    system_peaks: &[SystemPeak],
 ) -> Result<String> {
     monthly_rows(
         sc,
         results,
         cols,
-        system_peak_hours,
+        system_peaks,
         0..sc.horizon_hours as usize,
     )
 }
 
 /// `monthly.csv` over the hour rows `rows` only (a report year); `cols` are whole-horizon
-/// columns, `system_peak_hours` horizon hour indices (those outside `rows` are left out).
+/// columns, `system_peaks` the horizon's system-peak intervals (those starting outside `rows`
+/// are left out).
+///
+/// Columns: month, hours, energy (mean, percentiles), peak hourly MW (percentiles), load factor,
+/// then with system peaks their count and the demand at them (percentiles of each trial's mean
+/// over the month's peaks), then `peak_timestamp_mean` (the start of the month's highest hour of
+/// the mean-across-trials series) and `min_mw_*` (percentiles of each trial's lowest hourly MW).
 pub fn monthly_rows(
     sc: &Scenario,
     results: &[TrialResult],
     cols: &[Vec<f32>],
-    system_peak_hours: &[usize],
+    system_peaks: &[SystemPeak],
     rows: std::ops::Range<usize>,
 ) -> Result<String> {
     let r0 = rows.start;
@@ -162,11 +171,32 @@ pub fn monthly_rows(
         })
         .collect();
     // The columns appear whenever peaks are given, so every year's table has them.
-    let has_sp = !system_peak_hours.is_empty();
-    let system_peak_hours: Vec<usize> = system_peak_hours
+    let has_sp = !system_peaks.is_empty();
+    // (index into system_peaks, row-relative hour of its start).
+    let peaks_in: Vec<(usize, usize)> = system_peaks
         .iter()
-        .filter_map(|&h| h.checked_sub(r0))
+        .enumerate()
+        .filter_map(|(k, p)| Some((k, ((p.start_s / 3600) as usize).checked_sub(r0)?)))
         .collect();
+    // A trial's mean demand over a peak interval: the hour's row for a whole hour (as
+    // always), else the engine's mean over the interval's steps.
+    let demand = |t: usize, k: usize, h: usize| -> Result<f64> {
+        match system_peaks[k].whole_hour() {
+            Some(_) => Ok(fac(t, h)),
+            None => results[t]
+                .summary
+                .system_peak_mw
+                .get(k)
+                .copied()
+                .ok_or_else(|| {
+                    crate::error::Error::Other(format!(
+                        "trial {} has no system-peak figures: its records were made by an \
+                         older dcload or another run file; run the study again",
+                        results[t].summary.trial
+                    ))
+                }),
+        }
+    };
     let mut keys: Vec<(i32, u32)> = months.clone();
     keys.dedup();
     let pnames = sc.percentiles.names();
@@ -185,16 +215,21 @@ pub fn monthly_rows(
             let _ = write!(out, ",system_peak_demand_mw_{p}");
         }
     }
+    out.push_str(",peak_timestamp_mean");
+    for p in &pnames {
+        let _ = write!(out, ",min_mw_{p}");
+    }
     out.push('\n');
     for key in keys {
         let hs: Vec<usize> = (0..hours).filter(|&h| months[h] == key).collect();
-        let sp: Vec<usize> = system_peak_hours
+        let sp: Vec<(usize, usize)> = peaks_in
             .iter()
             .copied()
-            .filter(|&h| h < hours && months[h] == key)
+            .filter(|&(_, h)| h < hours && months[h] == key)
             .collect();
         let mut energy = Vec::with_capacity(results.len());
         let mut peak = Vec::with_capacity(results.len());
+        let mut low = Vec::with_capacity(results.len());
         let mut lf = 0.0;
         let mut spd = Vec::with_capacity(results.len());
         for t in 0..results.len() {
@@ -207,14 +242,29 @@ pub fn monthly_rows(
             };
             energy.push(e);
             peak.push(p);
+            low.push(hs.iter().map(|&h| fac(t, h)).fold(f64::INFINITY, f64::min));
             if !sp.is_empty() {
-                spd.push(sp.iter().map(|&h| fac(t, h)).sum::<f64>() / sp.len() as f64);
+                let mut d = 0.0;
+                for &(k, h) in &sp {
+                    d += demand(t, k, h)?;
+                }
+                spd.push(d / sp.len() as f64);
+            }
+        }
+        // The hour of the month's peak of the mean series (the first if tied).
+        let mut peak_h = hs[0];
+        let mut peak_mean = f64::NEG_INFINITY;
+        for &h in &hs {
+            let m = (0..results.len()).map(|t| fac(t, h)).sum::<f64>();
+            if m > peak_mean {
+                (peak_h, peak_mean) = (h, m);
             }
         }
         let n = results.len() as f64;
         let mean_e = energy.iter().sum::<f64>() / n;
         let energy = sorted(energy);
         let peak = sorted(peak);
+        let low = sorted(low);
         let _ = write!(out, "{:04}-{:02},{}", key.0, key.1, hs.len());
         let figures = std::iter::once(mean_e)
             .chain(pv.iter().map(|&p| percentile_sorted(&energy, p / 100.0)))
@@ -237,9 +287,75 @@ pub fn monthly_rows(
                 }
             }
         }
+        out.push(',');
+        out.push_str(
+            &sc.calendar
+                .timestamp(SimTime::from_hours((r0 + peak_h) as u64)),
+        );
+        for &p in pv {
+            out.push(',');
+            push_fixed(&mut out, percentile_sorted(&low, p / 100.0), 3);
+        }
         out.push('\n');
     }
     Ok(out)
+}
+
+/// `intervals.csv`: per interval of the study's interval window (see
+/// [`crate::report_spec::IntervalPlan`]), its start (study clock, as `load_8760.csv`), then the
+/// facility MW (mean and the run's percentiles across trials) and the IT MW (the same).
+/// Each trial's value is the exact mean of the steps in the interval.
+pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<String>> {
+    let Some(plan) = sc.intervals else {
+        return Ok(None);
+    };
+    let n = plan.count();
+    for r in results {
+        let s = &r.summary;
+        if s.interval_facility_mw.len() != n || s.interval_it_mw.len() != n {
+            return Err(crate::error::Error::Other(format!(
+                "trial {} has {} interval values, expected {n}: its records were made without \
+                 the same interval settings ([report] interval_minutes / --interval-minutes); \
+                 run the study again without --resume",
+                s.trial,
+                s.interval_facility_mw.len()
+            )));
+        }
+    }
+    let names = sc.percentiles.names();
+    let mut out = String::from("timestamp,facility_mw_mean");
+    for p in &names {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push_str(",it_mw_mean");
+    for p in &names {
+        let _ = write!(out, ",it_mw_{p}");
+    }
+    out.push('\n');
+    let mut v = vec![0.0; results.len()];
+    for i in 0..n {
+        let t = SimTime(plan.from_s + i as u64 * plan.len_s);
+        out.push_str(&sc.calendar.timestamp(t));
+        for series in [
+            (|s: &TrialSummary, i: usize| s.interval_facility_mw[i])
+                as fn(&TrialSummary, usize) -> f64,
+            |s, i| s.interval_it_mw[i],
+        ] {
+            for (x, r) in v.iter_mut().zip(results) {
+                *x = series(&r.summary, i);
+            }
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            v.sort_by(f64::total_cmp);
+            out.push(',');
+            push_fixed(&mut out, mean, 4);
+            for &p in sc.percentiles.values() {
+                out.push(',');
+                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
+            }
+        }
+        out.push('\n');
+    }
+    Ok(Some(out))
 }
 
 /// One ramp figure at the run's percentiles across trials (serialised as `p10`, `p50` ...).

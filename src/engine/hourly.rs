@@ -50,6 +50,33 @@ pub struct HourlySetup<'a> {
     pub carbon_g_per_kwh: Option<&'a [f64]>,
     /// MW thresholds of the ramp counts (`ramp_steps_over`, `ramp_15min_over`).
     pub ramp_thresholds_mw: &'a [f64],
+    /// The interval file's intervals (`[report] interval_minutes`), if asked for.
+    pub intervals: Option<crate::report_spec::IntervalPlan>,
+    /// The system-peak intervals (`[grid] system_peak_hours` / `system_peaks_file`).
+    pub system_peaks: &'a [crate::grid::site::SystemPeak],
+}
+
+/// Per-interval means (`intervals.csv`) and the system-peak intervals' means: only built when
+/// the study asks for them, so a study without costs one branch a step.
+struct IntervalMeter {
+    /// Interval length and window, in steps.
+    len: u64,
+    from: u64,
+    to: u64,
+    fac_w: f64,
+    it_w: f64,
+    n: u64,
+}
+
+struct PeakMeter {
+    /// Peak indices sorted by start; each peak's first and past-the-end step.
+    ord: Vec<usize>,
+    start: Vec<u64>,
+    end: Vec<u64>,
+    /// Peaks `ord[lo..hi]` are open (started, not ended).
+    lo: usize,
+    hi: usize,
+    acc_w: Vec<f64>,
 }
 
 pub struct HourlyMeter<'a> {
@@ -72,6 +99,8 @@ pub struct HourlyMeter<'a> {
     prev_hour_mw: f64,
     /// Unserved energy this hour, J.
     hour_unserved_j: f64,
+    intervals: Option<IntervalMeter>,
+    peaks: Option<PeakMeter>,
     /// The figures this meter owns in the trial's summary.
     pub sum: TrialSummary,
 }
@@ -80,6 +109,38 @@ impl<'a> HourlyMeter<'a> {
     pub fn new(s: HourlySetup<'a>) -> HourlyMeter<'a> {
         let nm = s.metric_ids.len();
         let dt = s.step_s;
+        let mut sum = TrialSummary {
+            max_inlet_c: f64::MIN,
+            ramp_steps_over: vec![0.0; s.ramp_thresholds_mw.len()],
+            ramp_15min_over: vec![0.0; s.ramp_thresholds_mw.len()],
+            ..TrialSummary::never()
+        };
+        let intervals = s.intervals.map(|p| {
+            // Two f64 per interval: facility and IT MW.
+            sum.interval_facility_mw.reserve_exact(p.count());
+            sum.interval_it_mw.reserve_exact(p.count());
+            IntervalMeter {
+                len: p.len_s / dt,
+                from: p.from_s / dt,
+                to: p.to_s / dt,
+                fac_w: 0.0,
+                it_w: 0.0,
+                n: 0,
+            }
+        });
+        let peaks = (!s.system_peaks.is_empty()).then(|| {
+            let sp = s.system_peaks;
+            let mut ord: Vec<usize> = (0..sp.len()).collect();
+            ord.sort_by_key(|&i| (sp[i].start_s, i));
+            PeakMeter {
+                ord,
+                start: sp.iter().map(|p| p.start_s / dt).collect(),
+                end: sp.iter().map(|p| (p.start_s + p.len_s) / dt).collect(),
+                lo: 0,
+                hi: 0,
+                acc_w: vec![0.0; sp.len()],
+            }
+        });
         HourlyMeter {
             nm,
             hourly: vec![0f32; s.hours * nm],
@@ -97,12 +158,9 @@ impl<'a> HourlyMeter<'a> {
             prev_block_w: f64::NAN,
             prev_hour_mw: f64::NAN,
             hour_unserved_j: 0.0,
-            sum: TrialSummary {
-                max_inlet_c: f64::MIN,
-                ramp_steps_over: vec![0.0; s.ramp_thresholds_mw.len()],
-                ramp_15min_over: vec![0.0; s.ramp_thresholds_mw.len()],
-                ..TrialSummary::never()
-            },
+            intervals,
+            peaks,
+            sum,
             s,
         }
     }
@@ -204,6 +262,34 @@ impl<'a> HourlyMeter<'a> {
                 self.prev_block_w = mean;
                 self.block_acc = 0.0;
                 self.block_n = 0;
+            }
+        }
+        if let Some(iv) = &mut self.intervals
+            && self.step >= iv.from
+            && self.step < iv.to
+        {
+            iv.fac_w += f.facility_w;
+            iv.it_w += f.it_w;
+            iv.n += 1;
+            if iv.n == iv.len {
+                let n = iv.n as f64;
+                sum.interval_facility_mw.push(iv.fac_w / n / 1e6);
+                sum.interval_it_mw.push(iv.it_w / n / 1e6);
+                (iv.fac_w, iv.it_w, iv.n) = (0.0, 0.0, 0);
+            }
+        }
+        if let Some(p) = &mut self.peaks {
+            let st = self.step;
+            while p.hi < p.ord.len() && p.start[p.ord[p.hi]] <= st {
+                p.hi += 1;
+            }
+            while p.lo < p.hi && p.end[p.ord[p.lo]] <= st {
+                p.lo += 1;
+            }
+            for &i in &p.ord[p.lo..p.hi] {
+                if st < p.end[i] {
+                    p.acc_w[i] += f.facility_w;
+                }
             }
         }
         for (e, w) in sum.sector_mwh.iter_mut().zip(f.sector_w) {
@@ -329,7 +415,14 @@ impl<'a> HourlyMeter<'a> {
         hour_calendar: &[(u32, usize, usize)],
         sum: &mut TrialSummary,
     ) -> Vec<f32> {
-        let m = self.sum;
+        let mut m = self.sum;
+        if let Some(p) = &self.peaks {
+            sum.system_peak_mw = (0..p.acc_w.len())
+                .map(|i| p.acc_w[i] / (p.end[i] - p.start[i]) as f64 / 1e6)
+                .collect();
+        }
+        sum.interval_facility_mw = std::mem::take(&mut m.interval_facility_mw);
+        sum.interval_it_mw = std::mem::take(&mut m.interval_it_mw);
         let physics = self.s.physics_water_l_per_kwh.is_some();
         sum.energy_mwh = m.energy_mwh;
         sum.it_energy_mwh = m.it_energy_mwh;
@@ -444,6 +537,8 @@ mod tests {
             fixed_water: fixed,
             carbon_g_per_kwh: Some(&CARBON),
             ramp_thresholds_mw: &crate::engine::summary::RAMP_THRESHOLDS_MW,
+            intervals: None,
+            system_peaks: &[],
         })
     }
 

@@ -170,6 +170,8 @@ impl<'a> Trial<'a> {
             fixed_water: sc.facility.fixed_water(),
             carbon_g_per_kwh: sc.grid.carbon_g_per_kwh.as_deref(),
             ramp_thresholds_mw: &sc.grid.ramp_thresholds_mw,
+            intervals: sc.intervals,
+            system_peaks: &sc.grid.system_peaks,
         });
         let np = sc.fleet.pools.len();
         Trial {

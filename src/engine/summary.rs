@@ -152,6 +152,12 @@ pub struct TrialSummary {
     /// default [`RAMP_THRESHOLDS_MW`]), one count per threshold.
     pub ramp_steps_over: Vec<f64>,
     pub ramp_15min_over: Vec<f64>,
+    /// Mean facility demand over each system-peak interval (`Grid::system_peaks` order), MW.
+    pub system_peak_mw: Vec<f64>,
+    /// With an interval file: the mean facility and IT demand of every interval of its
+    /// window, MW (exact means of the steps; 16 bytes an interval).
+    pub interval_facility_mw: Vec<f64>,
+    pub interval_it_mw: Vec<f64>,
 }
 
 /// The default ramp thresholds and their most, defined with `[grid] ramp_thresholds_mw`.

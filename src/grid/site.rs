@@ -12,7 +12,7 @@ use super::{CarbonProfile, Tariff, read_hourly_csv};
 use crate::check::err_after;
 use crate::error::{Error, Result, Source};
 use crate::library::Library;
-use crate::time::{Calendar, Date, SimTime};
+use crate::time::{Calendar, SimTime};
 
 /// The default MW thresholds of the ramp distribution (`ramp_steps_over_*`,
 /// `ramp_15min_over_*`); a study sets its own with `[grid] ramp_thresholds_mw`.
@@ -33,6 +33,14 @@ pub struct GridSpec {
     /// the site's demand at them.
     #[serde(default)]
     pub system_peak_hours: Vec<Spanned<String>>,
+    /// ... or (and) a CSV of them, one timestamp a row (first column; a header row such as
+    /// `timestamp` is skipped), relative to the run file.
+    pub system_peaks_file: Option<Spanned<String>>,
+    /// "interval-beginning" (default: a time names the interval it starts) or
+    /// "interval-ending" (hour-ending 17:00 is 16:00-17:00).
+    pub system_peak_convention: Option<Spanned<String>>,
+    /// Length of the system-peak interval, minutes (default 60: whole hours).
+    pub system_peak_minutes: Option<Spanned<i64>>,
     /// Grid outages (random and scheduled); the site's backup is the `[backup]` table.
     pub outages: Option<OutageSpec>,
     /// Demand-response events and the sectors' flexibility.
@@ -59,8 +67,8 @@ pub enum LimitPolicy {
 pub struct Grid {
     /// Import limit, W, and its policy.
     pub limit: Option<(f64, LimitPolicy)>,
-    /// Hour indices of the horizon.
-    pub system_peak_hours: Vec<usize>,
+    /// The intervals of the system's peak, in the order given (list, then file).
+    pub system_peaks: Vec<SystemPeak>,
     /// Outages and the backup that rides them through.
     pub backup: Option<Backup>,
     pub demand_response: Option<DemandResponse>,
@@ -84,8 +92,9 @@ impl Grid {
         base_dir: &Path,
         files: &crate::files::Files,
         calendar: &Calendar,
-        start: Date,
         horizon_hours: u64,
+        step_s: u64,
+        horizon_s: u64,
     ) -> Result<Grid> {
         let at = src.text.find("[grid]").unwrap_or(0);
         let policy = match &spec.limit_policy {
@@ -114,27 +123,7 @@ impl Grid {
                 None
             }
         };
-        let mut system_peak_hours = Vec::new();
-        for s in &spec.system_peak_hours {
-            let h = parse_hour(s.get_ref(), start).ok_or_else(|| {
-                src.error_at(
-                    s.span(),
-                    "system_peak_hours",
-                    format!(
-                        "expected an hour like \"2025-07-16T17:00\" in the study clock, found {:?}",
-                        s.get_ref()
-                    ),
-                )
-            })?;
-            if h >= horizon_hours as i64 || h < 0 {
-                return Err(src.error_at(
-                    s.span(),
-                    "system_peak_hours",
-                    "outside the study's horizon",
-                ));
-            }
-            system_peak_hours.push(h as usize);
-        }
+        let system_peaks = resolve_system_peaks(spec, src, base_dir, calendar, step_s, horizon_s)?;
         let backup = match &spec.outages {
             Some(o) => Some(Backup::resolve(o, backup, it_peak_w, src)?),
             None => {
@@ -250,7 +239,7 @@ impl Grid {
         };
         Ok(Grid {
             limit,
-            system_peak_hours,
+            system_peaks,
             backup,
             demand_response,
             carbon_g_per_kwh,
@@ -261,14 +250,133 @@ impl Grid {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM` (minutes must be 00) to the hour index from `start`.
-fn parse_hour(s: &str, start: Date) -> Option<i64> {
-    let (d, t) = s.split_once('T')?;
-    let date = Date::parse(d).ok()?;
-    let (hh, mm) = t.split_once(':')?;
-    let h: i64 = hh.parse().ok()?;
-    if mm != "00" || !(0..24).contains(&h) {
-        return None;
+/// One interval of the system's peak: `len_s` seconds from `start_s` (study time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SystemPeak {
+    pub start_s: u64,
+    pub len_s: u64,
+}
+
+impl SystemPeak {
+    /// The hour row when the interval is exactly one hour of the study clock: its demand is
+    /// then that hour's mean, read from the hourly rows (as whole-hour peaks always were).
+    pub fn whole_hour(&self) -> Option<usize> {
+        (self.len_s == 3600 && self.start_s.is_multiple_of(3600))
+            .then_some((self.start_s / 3600) as usize)
     }
-    Some((date.days_since_epoch() - start.days_since_epoch()) * 24 + h)
+}
+
+/// The system-peak intervals of `[grid]`: `system_peak_hours` then `system_peaks_file`, each
+/// time read by [`Calendar::parse_local`] and turned into an interval by the convention.
+fn resolve_system_peaks(
+    spec: &GridSpec,
+    src: &Source,
+    base_dir: &Path,
+    calendar: &Calendar,
+    step_s: u64,
+    horizon_s: u64,
+) -> Result<Vec<SystemPeak>> {
+    let at = src.text.find("[grid]").unwrap_or(0);
+    let ending = match spec.system_peak_convention.as_ref() {
+        None => false,
+        Some(c) => match c.get_ref().as_str() {
+            "interval-beginning" => false,
+            "interval-ending" => true,
+            other => {
+                return Err(src.error_at(
+                    c.span(),
+                    "system_peak_convention",
+                    format!(
+                        "expected \"interval-beginning\" or \"interval-ending\", found {other:?}"
+                    ),
+                ));
+            }
+        },
+    };
+    let len_s = match spec.system_peak_minutes.as_ref() {
+        None => 3600,
+        Some(m) => {
+            crate::report_spec::check_interval_minutes(*m.get_ref(), step_s, "system_peak_minutes")
+                .map_err(|e| src.error_at(m.span(), "system_peak_minutes", e))?
+        }
+    };
+    // One time to its interval, or what is wrong with it.
+    let interval = |s: &str| -> std::result::Result<SystemPeak, String> {
+        let t = calendar
+            .parse_local(s)
+            .map_err(|e| format!("{e}; expected a time in the study clock"))?
+            .seconds();
+        let start_s = if ending {
+            t.checked_sub(len_s).ok_or_else(|| {
+                format!("the interval ending at {s:?} starts before the study's start")
+            })?
+        } else {
+            t
+        };
+        if !start_s.is_multiple_of(step_s) {
+            return Err(format!(
+                "the interval of {s:?} does not start on a step boundary (step_s = {step_s} s)"
+            ));
+        }
+        if start_s + len_s > horizon_s {
+            return Err(format!(
+                "{s:?} is outside the study's horizon (to {})",
+                calendar.timestamp(SimTime(horizon_s))
+            ));
+        }
+        Ok(SystemPeak { start_s, len_s })
+    };
+    let mut peaks = Vec::new();
+    for s in &spec.system_peak_hours {
+        peaks.push(
+            interval(s.get_ref()).map_err(|e| src.error_at(s.span(), "system_peak_hours", e))?,
+        );
+    }
+    if let Some(file) = &spec.system_peaks_file {
+        let path = base_dir.join(file.get_ref());
+        let shown = path.display().to_string();
+        let text = crate::limits::read_text(&path, crate::limits::MAX_DATA_BYTES)?;
+        let before = peaks.len();
+        for (i, line) in text.lines().enumerate() {
+            let first = line
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
+            if first.is_empty() || first.starts_with('#') {
+                continue;
+            }
+            // A header row: a first field with no digit in it.
+            if peaks.len() == before && !first.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let p = interval(first).map_err(|msg| Error::Input {
+                file: shown.clone(),
+                line: i + 1,
+                col: 1,
+                field: "timestamp".into(),
+                msg,
+            })?;
+            peaks.push(p);
+        }
+        if peaks.len() == before {
+            return Err(src.error_at(
+                file.span(),
+                "system_peaks_file",
+                format!("{shown} holds no timestamps"),
+            ));
+        }
+    }
+    if peaks.is_empty()
+        && (spec.system_peak_convention.is_some() || spec.system_peak_minutes.is_some())
+    {
+        return Err(err_after(
+            src,
+            at,
+            "system_peak_convention",
+            "needs system_peak_hours or system_peaks_file",
+        ));
+    }
+    Ok(peaks)
 }

@@ -19,6 +19,7 @@ mod fuzz;
 mod golden;
 mod headroom;
 mod horizons;
+mod intervals;
 mod library;
 mod names;
 mod outages;
