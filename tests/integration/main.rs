@@ -20,6 +20,7 @@ mod headroom;
 mod horizons;
 mod library;
 mod outages;
+mod prevailing_time;
 mod properties;
 mod reliability;
 mod report;
