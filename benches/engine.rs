@@ -98,6 +98,7 @@ fn layers(c: &mut Criterion) {
                     t: SimTime(86_400 + (k % 3600) * 60),
                     dt: sc.step_s,
                     week_step: (k % 10_080) as usize,
+                    week_step_fixed: (k % 10_080) as usize,
                 };
                 work.serve(&wm, &training_busy, &mut pools, clock, false);
                 k += 1;

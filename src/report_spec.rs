@@ -167,22 +167,25 @@ pub fn resolve_intervals(
 /// inside the horizon (`horizon_s` seconds from `start`).
 pub fn year_hours(
     cal: &Calendar,
-    start: Date,
+    _start: Date,
     horizon_s: u64,
     year: i32,
 ) -> Result<Range<usize>, String> {
-    let day = |y: i32| {
-        Date {
-            year: y,
-            month: 1,
-            day: 1,
-        }
-        .days_since_epoch()
-            - start.days_since_epoch()
+    // Local midnight of 1 January on the study clock, in sim seconds (prevailing time: the
+    // daylight-saving hours gained and lost within the year cancel, so a year is 8760 rows).
+    let at = |y: i32| {
+        cal.from_local_s_compatible(
+            Date {
+                year: y,
+                month: 1,
+                day: 1,
+            }
+            .days_since_epoch()
+                * 86_400,
+        )
     };
-    let (d0, d1) = (day(year), day(year.saturating_add(1)));
-    let end_s = d1 * 86_400;
-    if d0 < 0 || end_s > horizon_s as i64 {
+    let (s0, s1) = (at(year), at(year.saturating_add(1)));
+    if s0 < 0 || s1 > horizon_s as i64 {
         return Err(format!(
             "year {year} is not fully inside the horizon ({} to {}); expected a calendar year \
              between those",
@@ -190,7 +193,15 @@ pub fn year_hours(
             cal.timestamp(SimTime(horizon_s))
         ));
     }
-    Ok((d0 as usize * 24)..(d1 as usize * 24))
+    if s0 % 3600 != 0 || s1 % 3600 != 0 {
+        return Err(format!(
+            "year {year} does not begin on a whole hour of the study ({}): the study clock's \
+             offset changed by less than an hour since the start; expected a year whose \
+             1 January has the start's offset",
+            cal.describe()
+        ));
+    }
+    Ok((s0 / 3600) as usize..(s1 / 3600) as usize)
 }
 
 /// Resolved years: `(year, hour rows)`, in the order given, duplicates dropped.

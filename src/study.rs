@@ -38,12 +38,16 @@ pub struct RunSpec {
     /// Names the output folder `out/<name>/`; default: the run file's stem.
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Start date `YYYY-MM-DD` (local midnight in `utc_offset`).
+    /// Start date `YYYY-MM-DD` (local midnight on the study clock).
     #[serde(default = "default_start")]
     pub start: String,
     /// The study clock's offset from UTC, e.g. "-05:00"; timestamps are written in it.
     #[serde(default = "default_offset")]
     pub utc_offset: String,
+    /// The study clock as an IANA time zone in prevailing time, e.g. "America/Chicago"
+    /// (instead of `utc_offset`; a fixed offset like "-06:00" is accepted here too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Simulated hours (may be fractional: a whole number of steps); or give `end`.
     pub horizon_hours: Option<Hours>,
     /// End date-time `YYYY-MM-DDTHH:MM[:SS]` on the study clock (instead of `horizon_hours`).
@@ -129,7 +133,13 @@ impl<'de> Deserialize<'de> for Hours {
 }
 
 /// The horizon in seconds from `horizon_hours` or `end` (see the README's Study table).
-fn resolve_horizon(spec: &RunSpec, src: &Source, start: Date, step_s: u64) -> Result<u64> {
+fn resolve_horizon(
+    spec: &RunSpec,
+    src: &Source,
+    start: Date,
+    cal: &Calendar,
+    step_s: u64,
+) -> Result<u64> {
     let max_s = MAX_HORIZON_HOURS * 3600;
     let steps_msg = |secs: f64| {
         let lo = (secs / step_s as f64).floor() as u64 * step_s;
@@ -162,8 +172,7 @@ fn resolve_horizon(spec: &RunSpec, src: &Source, start: Date, step_s: u64) -> Re
         }
         (None, Some(e)) => {
             let end_s = parse_local_datetime(e).map_err(|m| src.error("end", m))?;
-            let start_s = start.days_since_epoch() * 86_400;
-            let secs = end_s - start_s;
+            let secs = cal.from_local_s_compatible(end_s);
             if secs <= 0 {
                 return Err(src.error(
                     "end",
@@ -181,6 +190,37 @@ fn resolve_horizon(spec: &RunSpec, src: &Source, start: Date, step_s: u64) -> Re
             Ok(secs as u64)
         }
     }
+}
+
+/// The study clock: `time_zone` (an IANA zone in prevailing time, or a fixed offset) or
+/// `utc_offset` (a fixed offset), not both.
+fn study_clock(spec: &RunSpec, src: &Source, start: Date) -> Result<Calendar> {
+    let Some(z) = &spec.time_zone else {
+        let off = parse_utc_offset(&spec.utc_offset).map_err(|m| src.error("utc_offset", m))?;
+        return Ok(Calendar::new(start, off));
+    };
+    // `utc_offset` set at top level (before the first table; workloads have their own).
+    let top_level_offset = src
+        .text
+        .lines()
+        .map(str::trim_start)
+        .take_while(|l| !l.starts_with('['))
+        .any(|l| {
+            l.strip_prefix("utc_offset")
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        });
+    if top_level_offset {
+        return Err(src.error(
+            "time_zone",
+            "give the study clock one way: time_zone or utc_offset, not both",
+        ));
+    }
+    let t = z.trim();
+    if t.starts_with(['+', '-']) || t.eq_ignore_ascii_case("z") {
+        let off = parse_utc_offset(t).map_err(|m| src.error("time_zone", m))?;
+        return Ok(Calendar::new(start, off));
+    }
+    Calendar::in_zone(start, t).map_err(|m| src.error("time_zone", m))
 }
 
 /// Seconds as hours, without trailing zeros (e.g. "355.2", "355.216667").
@@ -492,15 +532,15 @@ impl Scenario {
             crate::limits::check_name(src, n)?;
         }
         let start = Date::parse(&spec.start).map_err(|m| src.error("start", m))?;
-        let utc_offset_s =
-            parse_utc_offset(&spec.utc_offset).map_err(|m| src.error("utc_offset", m))?;
+        let calendar = study_clock(&spec, src, start)?;
+        let utc_offset_s = calendar.utc_offset_s();
         if spec.step_s == 0 || 3600 % spec.step_s != 0 {
             return Err(src.error(
                 "step_s",
                 format!("expected a divisor of 3600 seconds (1, 2, 5, 10, 15, 30, 60, 300, 900, 3600 ...), found {}", spec.step_s),
             ));
         }
-        let horizon_s = resolve_horizon(&spec, src, start, spec.step_s)?;
+        let horizon_s = resolve_horizon(&spec, src, start, &calendar, spec.step_s)?;
         let horizon_hours = horizon_s.div_ceil(3600);
         if spec.trials == 0 {
             return Err(src.error("trials", "expected at least 1 trial"));
@@ -514,14 +554,14 @@ impl Scenario {
             }
             None => crate::stats::Percentiles::default(),
         };
-        let fleet = build_fleet(&spec, src, lib, start)?;
+        let fleet = build_fleet(&spec, src, lib, &calendar)?;
         let ctx = Ctx {
             lib,
             src,
             fleet: &fleet,
             base_dir,
             utc_offset_s,
-            start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
+            start_utc_s: calendar.start_utc_s(),
             step_s: spec.step_s,
             horizon_s,
             files,
@@ -556,7 +596,6 @@ impl Scenario {
             start.ordinal0(),
             utc_offset_s,
         )?;
-        let calendar = Calendar::new(start, utc_offset_s);
         let grid = Grid::resolve(
             &spec.grid,
             spec.backup.as_ref(),
@@ -649,12 +688,12 @@ impl Scenario {
     pub fn describe(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "{}: {} trials x {} h from {} (UTC{}), step {} s, seed {}\n",
+            "{}: {} trials x {} h from {} ({}), step {} s, seed {}\n",
             self.name,
             self.trials,
             fmt_hours(self.horizon_s),
             self.start,
-            crate::time::format_utc_offset(self.calendar.utc_offset_s()),
+            self.calendar.describe(),
             self.step_s,
             self.seed
         ));
@@ -896,7 +935,7 @@ fn resolve_facility(
     }
 }
 
-fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, start: Date) -> Result<Fleet> {
+fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, cal: &Calendar) -> Result<Fleet> {
     let mut fleet = Fleet::default();
     for g in &spec.site.group {
         let at = g.name.span().start;
@@ -995,7 +1034,7 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, start: Date) -> Resu
                     ),
                 )
             })?;
-            group.online_s = (local_s - start.days_since_epoch() * 86_400) as f64;
+            group.online_s = cal.from_local_s_compatible(local_s) as f64;
             group.phased = true;
         }
         if let Some(d) = g.commissioning_days {

@@ -2,10 +2,13 @@
 //!
 //! The engine counts whole seconds from the study start, so every step boundary and event time
 //! is exact (no floating-point drift over a year of 1 s steps). The calendar is proleptic
-//! Gregorian with a fixed UTC offset: utilities want a fixed-offset clock (no DST jumps), and a
-//! fixed offset keeps every day exactly 86 400 s so hourly rows line up with the timestamps.
+//! Gregorian on the study clock: a fixed UTC offset (every day exactly 86 400 s), or an IANA
+//! time zone in prevailing time (daylight saving; the tz database is compiled in), whose
+//! timestamps carry the offset at each instant so they stay unambiguous across the autumn
+//! change.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Seconds since the study start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -149,42 +152,294 @@ pub fn format_utc_offset(secs: i32) -> String {
     format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
 }
 
+/// How far before the start and after it the offset table reaches; outside it the zone is asked.
+const TABLE_BEFORE_S: i64 = 400 * 86_400;
+const TABLE_AFTER_S: i64 = 150 * 366 * 86_400;
+
 /// Maps simulation time to local calendar quantities for the study's clock.
-#[derive(Clone, Copy, Debug)]
+///
+/// The clock is either a fixed UTC offset (every day 86 400 s) or an IANA time zone in
+/// prevailing time (daylight-saving changes: a 23-hour day in spring, a 25-hour day in autumn).
+/// Simulation time stays elapsed seconds from the study start, local midnight of the start date.
+/// For a zone the offset changes are looked up once, here, into a small sorted table, so that
+/// nothing per step asks the time-zone database.
+#[derive(Clone, Debug)]
 pub struct Calendar {
-    /// Local midnight of the start date, in seconds since the Unix epoch of the *local* clock.
-    start_local_epoch_s: i64,
-    /// Seconds east of UTC of the study clock (timestamps are written with this offset).
+    /// The study start (local midnight of the start date), seconds since 1970-01-01 UTC.
+    start_utc_s: i64,
+    /// Seconds east of UTC at the study start (for a fixed offset: the offset).
     utc_offset_s: i32,
+    /// `(sim second from which it holds, seconds east of UTC)`, sorted; the first entry starts
+    /// at `i64::MIN`. One entry for a fixed offset.
+    offsets: Arc<[(i64, i32)]>,
+    /// The IANA zone, for instants outside the table (years away from the horizon).
+    zone: Option<(Arc<str>, jiff::tz::TimeZone)>,
+}
+
+/// A local date-time on the study clock, mapped to simulation seconds (may be negative: before
+/// the start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTime {
+    /// One instant.
+    Unique(i64),
+    /// The clock jumped over it (spring change): the offsets before and after the gap.
+    Gap { before_s: i32, after_s: i32 },
+    /// It happened twice (autumn change): the earlier instant, the later, and their offsets.
+    Ambiguous {
+        earlier: i64,
+        later: i64,
+        earlier_offset_s: i32,
+        later_offset_s: i32,
+    },
+}
+
+impl LocalTime {
+    /// The instant under the usual rule for build-out dates and horizons ("compatible": a time
+    /// in a gap moves forward by the gap, an ambiguous one takes the earlier instant).
+    pub fn compatible(self, local_s: i64, start_utc_s: i64) -> i64 {
+        match self {
+            LocalTime::Unique(t) => t,
+            LocalTime::Gap { before_s, .. } => local_s - i64::from(before_s) - start_utc_s,
+            LocalTime::Ambiguous { earlier, .. } => earlier,
+        }
+    }
 }
 
 impl Calendar {
+    /// A fixed-offset clock: `utc_offset_s` seconds east of UTC, the study starting at local
+    /// midnight of `start`.
     pub fn new(start: Date, utc_offset_s: i32) -> Calendar {
         Calendar {
-            start_local_epoch_s: start.days_since_epoch() * 86_400,
+            start_utc_s: start.days_since_epoch() * 86_400 - i64::from(utc_offset_s),
             utc_offset_s,
+            offsets: Arc::from(vec![(i64::MIN, utc_offset_s)]),
+            zone: None,
         }
     }
 
+    /// A prevailing-time clock in the IANA zone `name` (case-insensitive, e.g.
+    /// "America/Chicago"), from the tz database compiled into the program. The study starts at
+    /// local midnight of `start` (if midnight falls in a spring gap, at the end of the gap).
+    /// The error says what was expected, with the nearest zone names.
+    pub fn in_zone(start: Date, name: &str) -> Result<Calendar, String> {
+        let tz = lookup_zone(name)?;
+        let iana: Arc<str> = Arc::from(tz.iana_name().unwrap_or(name.trim()));
+        let date = jiff::civil::Date::new(start.year as i16, start.month as i8, start.day as i8)
+            .map_err(|e| format!("start date {start} out of range: {e}"))?;
+        let ts = tz
+            .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()
+            .map_err(|e| format!("local midnight of {start} in {iana}: {e}"))?;
+        let start_utc_s = ts.as_second();
+        let from = start_utc_s - TABLE_BEFORE_S;
+        let until = start_utc_s.saturating_add(TABLE_AFTER_S);
+        let at = |s: i64| {
+            jiff::Timestamp::from_second(s)
+                .map(|t| tz.to_offset(t).seconds())
+                .map_err(|e| format!("time zone {iana}: {e}"))
+        };
+        let mut offsets = vec![(i64::MIN, at(from)?)];
+        let first = jiff::Timestamp::from_second(from).map_err(|e| e.to_string())?;
+        for tr in tz.following(first) {
+            let s = tr.timestamp().as_second();
+            if s > until {
+                break;
+            }
+            let off = tr.offset().seconds();
+            if offsets.last().is_some_and(|&(_, o)| o != off) {
+                offsets.push((s - start_utc_s, off));
+            }
+        }
+        Ok(Calendar {
+            start_utc_s,
+            utc_offset_s: at(start_utc_s)?,
+            offsets: Arc::from(offsets),
+            zone: Some((iana, tz)),
+        })
+    }
+
+    /// Seconds east of UTC at the study start (for a fixed offset: the offset). For the
+    /// prevailing offset at an instant use [`Calendar::offset_at`].
     pub fn utc_offset_s(&self) -> i32 {
         self.utc_offset_s
     }
 
+    /// The IANA zone name, `None` for a fixed offset.
+    pub fn zone_name(&self) -> Option<&str> {
+        self.zone.as_ref().map(|(n, _)| &**n)
+    }
+
+    /// The clock as the run file would state it: the zone name, or the offset (`-06:00`).
+    pub fn describe(&self) -> String {
+        match self.zone_name() {
+            Some(n) => n.to_string(),
+            None => format!("UTC{}", format_utc_offset(self.utc_offset_s)),
+        }
+    }
+
+    /// The study start (local midnight of the start date), seconds since 1970-01-01 UTC.
+    pub fn start_utc_s(&self) -> i64 {
+        self.start_utc_s
+    }
+
+    /// The offset changes: `(sim second from which it holds, seconds east of UTC)`, sorted; the
+    /// first entry holds from `i64::MIN`.
+    pub fn offset_changes(&self) -> &[(i64, i32)] {
+        &self.offsets
+    }
+
+    /// Seconds east of UTC of the study clock at sim second `t` (negative: before the start).
+    #[inline]
+    pub fn offset_at(&self, t: i64) -> i32 {
+        let o = &self.offsets;
+        if o.len() == 1 {
+            return o[0].1;
+        }
+        if let Some((_, tz)) = &self.zone
+            && t.saturating_add(self.start_utc_s) > self.start_utc_s.saturating_add(TABLE_AFTER_S)
+            && let Ok(ts) = jiff::Timestamp::from_second(t.saturating_add(self.start_utc_s))
+        {
+            return tz.to_offset(ts).seconds();
+        }
+        o[o.partition_point(|&(s, _)| s <= t) - 1].1
+    }
+
+    /// The first offset change strictly after sim second `t`, if any within the table.
+    pub fn next_change_after(&self, t: i64) -> Option<i64> {
+        let o = &self.offsets;
+        o.get(o.partition_point(|&(s, _)| s <= t)).map(|&(s, _)| s)
+    }
+
+    /// Local seconds since 1970-01-01 of the study clock (prevailing time) at sim second `t`.
+    #[inline]
+    pub fn local_s(&self, t: i64) -> i64 {
+        self.start_utc_s + t + i64::from(self.offset_at(t))
+    }
+
     /// Local seconds since the epoch for a clock `offset_s` east of UTC.
     fn local_epoch_s(&self, t: SimTime, offset_s: i32) -> i64 {
-        self.start_local_epoch_s + t.0 as i64 + i64::from(offset_s - self.utc_offset_s)
+        self.start_utc_s + t.0 as i64 + i64::from(offset_s)
+    }
+
+    /// Sim seconds of a local date-time of the study clock, given as local seconds since
+    /// 1970-01-01 (`Date::days_since_epoch() * 86_400 + second of day`).
+    pub fn from_local_s(&self, local_s: i64) -> LocalTime {
+        let x = local_s - self.start_utc_s;
+        let mut cands: Vec<(i64, i32)> = Vec::with_capacity(2);
+        for probe in [x - 86_400, x, x + 86_400] {
+            let o = self.offset_at(probe);
+            let t = x - i64::from(o);
+            if self.offset_at(t) == o && !cands.iter().any(|&(u, _)| u == t) {
+                cands.push((t, o));
+            }
+        }
+        cands.sort_unstable();
+        match cands[..] {
+            [(t, _)] => LocalTime::Unique(t),
+            [(a, oa), .., (b, ob)] => LocalTime::Ambiguous {
+                earlier: a,
+                later: b,
+                earlier_offset_s: oa,
+                later_offset_s: ob,
+            },
+            [] => LocalTime::Gap {
+                before_s: self.offset_at(x - 86_400),
+                after_s: self.offset_at(x + 86_400),
+            },
+        }
+    }
+
+    /// Sim seconds of a local date-time under the "compatible" rule (see
+    /// [`LocalTime::compatible`]); for build-out dates and the horizon's end.
+    pub fn from_local_s_compatible(&self, local_s: i64) -> i64 {
+        self.from_local_s(local_s)
+            .compatible(local_s, self.start_utc_s)
+    }
+
+    /// Parses a local time of the study clock, `YYYY-MM-DDTHH:MM[:SS]` (or with a space for
+    /// `T`), optionally with an explicit offset suffix `+HH:MM`, `-HH:MM` or `Z`, into simulation
+    /// time. Without a suffix the time is read in the study clock: in prevailing time a time in
+    /// the spring gap is an error saying so, and an ambiguous autumn time is an error asking for
+    /// the offset suffix (naming the two). A time before the study start is an error (simulation
+    /// time counts from the start).
+    pub fn parse_local(&self, s: &str) -> Result<SimTime, String> {
+        let t = s.trim();
+        let err = || {
+            format!(
+                "expected a local time like \"2025-07-15T16:45\" (optionally with an offset \
+                 suffix like \"-05:00\" or \"Z\") on the study clock ({}), found {s:?}",
+                self.describe()
+            )
+        };
+        let (d, rest) = t.split_once(['T', ' ']).ok_or_else(err)?;
+        let date = Date::parse(d).map_err(|_| err())?;
+        let (clock, suffix) = match rest.find(['+', '-', 'Z', 'z']) {
+            Some(i) => (&rest[..i], Some(&rest[i..])),
+            None => (rest, None),
+        };
+        let parts: Vec<&str> = clock.split(':').collect();
+        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+            return Err(err());
+        }
+        let num = |p: &str| p.parse::<i64>().map_err(|_| err());
+        let (h, m) = (num(parts[0])?, num(parts[1])?);
+        let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
+        if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+            return Err(err());
+        }
+        let local = date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
+        let sim = match suffix {
+            Some(off) => {
+                let o = parse_utc_offset(off).map_err(|e| format!("{e} (in {s:?})"))?;
+                local - i64::from(o) - self.start_utc_s
+            }
+            None => match self.from_local_s(local) {
+                LocalTime::Unique(t) => t,
+                LocalTime::Gap { before_s, after_s } => {
+                    return Err(format!(
+                        "{t:?} does not exist on the study clock ({}): the clocks jump from \
+                         UTC{} to UTC{} then, skipping it; expected a time outside the gap",
+                        self.describe(),
+                        format_utc_offset(before_s),
+                        format_utc_offset(after_s)
+                    ));
+                }
+                LocalTime::Ambiguous {
+                    earlier_offset_s,
+                    later_offset_s,
+                    ..
+                } => {
+                    return Err(format!(
+                        "{t:?} happens twice on the study clock ({}), at UTC{} and then at \
+                         UTC{}; expected an offset suffix, e.g. \"{t}{}\" or \"{t}{}\"",
+                        self.describe(),
+                        format_utc_offset(earlier_offset_s),
+                        format_utc_offset(later_offset_s),
+                        format_utc_offset(earlier_offset_s),
+                        format_utc_offset(later_offset_s)
+                    ));
+                }
+            },
+        };
+        u64::try_from(sim).map(SimTime).map_err(|_| {
+            format!(
+                "{t:?} is before the study start ({}); expected a time inside the study",
+                self.timestamp(SimTime(0))
+            )
+        })
     }
 
     /// The step's clock, computed once per step so that each workload's local hour and weekday
     /// cost an addition rather than 64-bit divisions.
     #[inline]
     pub fn clock(&self, t: SimTime) -> StepClock {
-        let s = self.start_local_epoch_s + t.0 as i64;
+        let off = self.offset_at(t.0 as i64);
+        let s = self.local_epoch_s(t, off);
         let day = s.div_euclid(86_400);
         StepClock {
             weekday: (day + 3).rem_euclid(7) as u8,
             sod: s.rem_euclid(86_400),
-            utc_offset_s: self.utc_offset_s,
+            utc_offset_s: off,
         }
     }
 
@@ -198,9 +453,19 @@ impl Calendar {
         (self.local_epoch_s(t, offset_s).div_euclid(86_400) + 3).rem_euclid(7) as usize
     }
 
-    /// Local date in the study clock.
+    /// Local time of day in hours `[0, 24)` on the study clock (prevailing time).
+    pub fn local_hour(&self, t: SimTime) -> f64 {
+        self.hour_of_day(t, self.offset_at(t.0 as i64))
+    }
+
+    /// Day of week on the study clock (prevailing time), 0 = Monday.
+    pub fn local_weekday(&self, t: SimTime) -> usize {
+        self.weekday(t, self.offset_at(t.0 as i64))
+    }
+
+    /// Local date in the study clock (prevailing time).
     pub fn date(&self, t: SimTime) -> Date {
-        Date::from_days_since_epoch(self.local_epoch_s(t, self.utc_offset_s).div_euclid(86_400))
+        Date::from_days_since_epoch(self.local_s(t.0 as i64).div_euclid(86_400))
     }
 
     /// Local date in a zone `offset_s` east of UTC.
@@ -213,53 +478,12 @@ impl Calendar {
         (self.date(t).month - 1) as usize
     }
 
-    /// Parses a wall-clock time `YYYY-MM-DDTHH:MM[:SS]` in the study clock, or an instant when
-    /// it carries an offset suffix (`+HH:MM`, `-HH:MM` or `Z`), to the time since the study
-    /// start. The one place run files' and CSVs' timestamps are read; a time before the start
-    /// is an error.
-    pub fn parse_local(&self, s: &str) -> Result<SimTime, String> {
-        let t = s.trim();
-        let err = || {
-            format!(
-                "expected a time like 2025-07-16T16:45 (seconds and an offset like -06:00 or Z \
-                 optional), found {s:?}"
-            )
-        };
-        let (date, rest) = t.split_once('T').ok_or_else(err)?;
-        let date = Date::parse(date).map_err(|e| format!("{e} in {s:?}"))?;
-        // The clock part ends where an offset starts.
-        let cut = rest.find(['+', '-', 'Z', 'z']).unwrap_or(rest.len());
-        let (clock, suffix) = rest.split_at(cut);
-        let offset = if suffix.is_empty() {
-            self.utc_offset_s
-        } else {
-            parse_utc_offset(suffix).map_err(|e| format!("{e} in {s:?}"))?
-        };
-        let parts: Vec<&str> = clock.split(':').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-            return Err(err());
-        }
-        let num = |p: &str| p.parse::<i64>().map_err(|_| err());
-        let (h, m) = (num(parts[0])?, num(parts[1])?);
-        let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
-        if h > 23 || m > 59 || sec > 59 {
-            return Err(format!("time of day out of range in {s:?}"));
-        }
-        let local = date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
-        // Seconds since the start: the same instant on the study clock, minus its start.
-        let since = local + i64::from(self.utc_offset_s - offset) - self.start_local_epoch_s;
-        if since < 0 {
-            return Err(format!(
-                "{s:?} is before the study's start ({})",
-                self.timestamp(SimTime(0))
-            ));
-        }
-        Ok(SimTime(since as u64))
-    }
-
-    /// ISO 8601 timestamp with offset, e.g. `2025-01-01T00:00:00+00:00`.
+    /// ISO 8601 timestamp in the study clock with its offset at that instant, e.g.
+    /// `2025-01-01T00:00:00+00:00`; in prevailing time `2025-11-02T01:00:00-05:00` then
+    /// `2025-11-02T01:00:00-06:00`, so no two instants share a timestamp.
     pub fn timestamp(&self, t: SimTime) -> String {
-        let s = self.local_epoch_s(t, self.utc_offset_s);
+        let off = self.offset_at(t.0 as i64);
+        let s = self.local_epoch_s(t, off);
         let d = Date::from_days_since_epoch(s.div_euclid(86_400));
         let sod = s.rem_euclid(86_400);
         format!(
@@ -267,9 +491,74 @@ impl Calendar {
             sod / 3600,
             (sod % 3600) / 60,
             sod % 60,
-            format_utc_offset(self.utc_offset_s)
+            format_utc_offset(off)
         )
     }
+}
+
+/// Looks up an IANA zone (case-insensitive) in the embedded tz database; the error names the
+/// nearest zone names.
+pub fn lookup_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    let n = name.trim();
+    if !n.is_empty()
+        && let Ok(tz) = jiff::tz::db().get(n)
+    {
+        return Ok(tz);
+    }
+    let mut msg = format!(
+        "expected an IANA time zone like \"America/Chicago\" or a UTC offset like \"-06:00\", \
+         found {name:?}"
+    );
+    let near = nearest_zones(n);
+    if !near.is_empty() {
+        msg.push_str(&format!("; did you mean {}?", near.join(" or ")));
+    }
+    Err(msg)
+}
+
+/// Up to three zone names near `name`: same last component (e.g. "Chicago"), else within a
+/// small edit distance, case-insensitive.
+fn nearest_zones(name: &str) -> Vec<String> {
+    let want = name.to_ascii_lowercase().replace(' ', "_");
+    if want.is_empty() {
+        return Vec::new();
+    }
+    let want_last = want.rsplit('/').next().unwrap_or(&want).to_string();
+    let mut scored: Vec<(usize, String)> = jiff::tz::db()
+        .available()
+        .map(|z| z.to_string())
+        .filter_map(|z| {
+            let lz = z.to_ascii_lowercase();
+            let last = lz.rsplit('/').next().unwrap_or(&lz);
+            let d = if last == want_last {
+                0
+            } else {
+                edit_distance(&lz, &want).min(edit_distance(last, &want_last) + 1)
+            };
+            (d <= 1 + want.len() / 5).then_some((d, z))
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, z)| format!("{z:?}"))
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Day and second of day in the study clock at one step.
@@ -366,5 +655,117 @@ mod tests {
                 assert_eq!(wd, c.weekday(SimTime(t), off));
             }
         }
+    }
+
+    #[test]
+    fn chicago_transitions_table_for_2025() {
+        let c = Calendar::in_zone(Date::parse("2025-01-01").unwrap(), "America/Chicago").unwrap();
+        // Local midnight CST is 06:00 UTC.
+        assert_eq!(
+            c.start_utc_s(),
+            Date::parse("2025-01-01").unwrap().days_since_epoch() * 86_400 + 6 * 3600
+        );
+        assert_eq!(c.utc_offset_s(), -6 * 3600);
+        // 9 March 02:00 CST = 08:00 UTC (67 days and 2 h after the start); 2 November
+        // 02:00 CDT = 07:00 UTC (305 days and 1 h after).
+        let spring = 67 * 86_400 + 2 * 3600;
+        let autumn = 305 * 86_400 + 3600;
+        let ch = c.offset_changes();
+        assert_eq!(ch[0].0, i64::MIN);
+        assert!(ch.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 != w[1].1));
+        let year: Vec<(i64, i32)> = ch
+            .iter()
+            .copied()
+            .filter(|&(s, _)| (0..365 * 86_400).contains(&s))
+            .collect();
+        assert_eq!(year, vec![(spring, -5 * 3600), (autumn, -6 * 3600)]);
+        assert_eq!(c.offset_at(spring - 1), -6 * 3600);
+        assert_eq!(c.offset_at(spring), -5 * 3600);
+        assert_eq!(c.offset_at(autumn - 1), -5 * 3600);
+        assert_eq!(c.offset_at(autumn), -6 * 3600);
+        assert_eq!(c.next_change_after(0), Some(spring));
+        assert_eq!(c.next_change_after(spring), Some(autumn));
+        assert_eq!(
+            c.timestamp(SimTime(spring as u64 - 3600)),
+            "2025-03-09T01:00:00-06:00"
+        );
+        assert_eq!(
+            c.timestamp(SimTime(spring as u64)),
+            "2025-03-09T03:00:00-05:00"
+        );
+        assert_eq!(
+            c.timestamp(SimTime(autumn as u64 - 3600)),
+            "2025-11-02T01:00:00-05:00"
+        );
+        assert_eq!(
+            c.timestamp(SimTime(autumn as u64)),
+            "2025-11-02T01:00:00-06:00"
+        );
+        assert_eq!(c.date(SimTime(autumn as u64 - 7200)).day, 2);
+        assert_eq!(c.date(SimTime(autumn as u64 - 7201)).day, 1);
+        assert!((c.local_hour(SimTime(spring as u64)) - 3.0).abs() < 1e-12);
+        // The per-step clock follows prevailing time.
+        let (h, wd) = c.clock(SimTime(spring as u64)).local(-5 * 3600);
+        assert!((h - 3.0).abs() < 1e-12);
+        assert_eq!(wd, 6, "9 March 2025 was a Sunday");
+        // Local times back to sim seconds: unique, gap and repeat.
+        let local = |d: &str, h: i64| Date::parse(d).unwrap().days_since_epoch() * 86_400 + h;
+        assert_eq!(
+            c.from_local_s(local("2025-03-09", 3 * 3600)),
+            LocalTime::Unique(spring)
+        );
+        assert_eq!(
+            c.from_local_s(local("2025-03-09", 2 * 3600 + 1800)),
+            LocalTime::Gap {
+                before_s: -6 * 3600,
+                after_s: -5 * 3600
+            }
+        );
+        assert_eq!(
+            c.from_local_s(local("2025-11-02", 3600)),
+            LocalTime::Ambiguous {
+                earlier: autumn - 3600,
+                later: autumn,
+                earlier_offset_s: -5 * 3600,
+                later_offset_s: -6 * 3600
+            }
+        );
+        assert_eq!(
+            c.from_local_s_compatible(local("2025-03-09", 2 * 3600 + 1800)),
+            spring + 1800
+        );
+        // A year later the table still holds (2026: 8 March and 1 November).
+        let spring26 = (365 + 66) * 86_400 + 2 * 3600;
+        assert_eq!(c.offset_at(spring26 - 1), -6 * 3600);
+        assert_eq!(c.offset_at(spring26), -5 * 3600);
+    }
+
+    #[test]
+    fn fixed_offsets_have_one_entry_and_southern_zones_work() {
+        let c = Calendar::new(Date::parse("2025-01-01").unwrap(), -5 * 3600);
+        assert_eq!(c.offset_changes(), &[(i64::MIN, -5 * 3600)]);
+        assert_eq!(c.next_change_after(0), None);
+        assert_eq!(c.describe(), "UTC-05:00");
+        // Sydney: daylight saving in January (+11:00), standard time from 6 April (+10:00).
+        let s = Calendar::in_zone(Date::parse("2025-01-01").unwrap(), "australia/sydney").unwrap();
+        assert_eq!(s.zone_name(), Some("Australia/Sydney"));
+        assert_eq!(s.utc_offset_s(), 11 * 3600);
+        assert_eq!(s.timestamp(SimTime(0)), "2025-01-01T00:00:00+11:00");
+        let t = s.parse_local("2025-07-01T00:00").unwrap();
+        assert_eq!(s.timestamp(t), "2025-07-01T00:00:00+10:00");
+    }
+
+    #[test]
+    fn unknown_zones_suggest_near_names() {
+        let e = lookup_zone("America/Chicgo").unwrap_err();
+        assert!(e.contains("did you mean \"America/Chicago\""), "{e}");
+        let e = lookup_zone("Chicago").unwrap_err();
+        assert!(e.contains("America/Chicago"), "{e}");
+        let e = lookup_zone("Mars/Olympus_Mons").unwrap_err();
+        assert!(
+            e.contains("expected an IANA time zone") && !e.contains("did you mean"),
+            "{e}"
+        );
+        assert!(lookup_zone("EUROPE/berlin").is_ok());
     }
 }

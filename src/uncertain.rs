@@ -163,6 +163,7 @@ const STRUCTURAL: &[&str] = &[
     "start",
     "trials",
     "utc_offset",
+    "time_zone",
     "name",
 ];
 

@@ -103,14 +103,25 @@ impl GridLayer {
             }
         }
         if let Some(dr) = &grid.demand_response {
-            let mut events = dr.scheduled.clone();
+            // Event days and hours are local (wall clock): `s` seconds of local time after the
+            // start's midnight, to simulation seconds (the identity on a fixed-offset clock).
+            let to_sim = |s: u64| {
+                calendar
+                    .from_local_s_compatible(calendar.local_s(0) + s as i64)
+                    .max(0) as u64
+            };
+            let mut events: Vec<_> = dr
+                .scheduled
+                .iter()
+                .map(|&(s, d, r)| (to_sim(s), d, r))
+                .collect();
             if let Some((per_year, months, weekdays_only, start_hour_s, dur_s, red)) = &dr.random {
                 // Candidate days: those of the horizon in the allowed months (and weekdays).
                 let days: Vec<u64> = (0..horizon_s / 86_400)
                     .filter(|&d| {
-                        let t = SimTime(d * 86_400);
+                        let t = SimTime(to_sim(d * 86_400));
                         let m = calendar.date(t).month;
-                        let wd = calendar.weekday(t, calendar.utc_offset_s());
+                        let wd = calendar.local_weekday(t);
                         (months.is_empty() || months.contains(&m)) && (!weekdays_only || wd < 5)
                     })
                     .collect();
@@ -120,7 +131,7 @@ impl GridLayer {
                     for _ in 0..n {
                         let d = days[((uniform(&mut g.rng) * days.len() as f64) as usize)
                             .min(days.len() - 1)];
-                        events.push((d * 86_400 + start_hour_s, *dur_s, *red));
+                        events.push((to_sim(d * 86_400 + start_hour_s), *dur_s, *red));
                     }
                 }
             }

@@ -62,14 +62,14 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
             simulate(sc, trial, false, Some(&mut cf));
             cf
         });
-    let offset = sc.calendar.utc_offset_s();
     crate::grid::demand_response::measure(
         dr,
         &mut r.summary.dr_outcomes,
         &metered,
         counterfactual.as_deref(),
         sc.step_s,
-        |d| sc.calendar.weekday(SimTime(d * 86_400), offset),
+        // The weekday at noon of the day (on a fixed offset, that of its midnight).
+        |d| sc.calendar.local_weekday(SimTime(d * 86_400 + 43_200)),
     );
     let s = &mut r.summary;
     let mwh = |o: &DrOutcome, mw: f64| mw * o.duration_s as f64 / 3600.0;
@@ -132,6 +132,9 @@ pub struct Trial<'a> {
     steps_per_hour: u64,
     steps_per_week: usize,
     week_step: usize,
+    week_step_fixed: usize,
+    /// The next daylight-saving change of the study clock (sim s), where `week_step` jumps.
+    next_offset_change: i64,
 }
 
 impl<'a> Trial<'a> {
@@ -193,6 +196,9 @@ impl<'a> Trial<'a> {
             steps_per_week: (WEEK_S as u64 / dt) as usize,
             week_step: sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s())
                 * (86_400 / dt as usize),
+            week_step_fixed: sc.calendar.weekday(SimTime(0), sc.calendar.utc_offset_s())
+                * (86_400 / dt as usize),
+            next_offset_change: sc.calendar.next_change_after(0).unwrap_or(i64::MAX),
         }
     }
 
@@ -229,6 +235,17 @@ impl<'a> Trial<'a> {
                 _ => self.work.on_event(e),
             }
         }
+        if t.0 as i64 >= self.next_offset_change {
+            // Prevailing time: the wall clock jumped; the week step follows it.
+            let local = sc.calendar.local_s(t.0 as i64);
+            let sow =
+                (local.div_euclid(86_400) + 3).rem_euclid(7) * 86_400 + local.rem_euclid(86_400);
+            self.week_step = (sow as u64 / dt) as usize;
+            self.next_offset_change = sc
+                .calendar
+                .next_change_after(t.0 as i64)
+                .unwrap_or(i64::MAX);
+        }
         if step.is_multiple_of(self.steps_per_hour) {
             self.work.on_hour(wm, t);
         }
@@ -246,6 +263,7 @@ impl<'a> Trial<'a> {
             t,
             dt,
             week_step: self.week_step,
+            week_step_fixed: self.week_step_fixed,
         };
         let dr_active = self.grid.dr_active();
         self.work
@@ -314,6 +332,10 @@ impl<'a> Trial<'a> {
         self.week_step += 1;
         if self.week_step == self.steps_per_week {
             self.week_step = 0;
+        }
+        self.week_step_fixed += 1;
+        if self.week_step_fixed == self.steps_per_week {
+            self.week_step_fixed = 0;
         }
         f.power.facility_w
     }

@@ -17,6 +17,7 @@ use crate::workload::Episodes;
 use crate::workload::arrivals::Ar1;
 use crate::workload::consumer::ConsumerClass;
 use crate::workload::defense::Defense;
+use crate::workload::shape::WeekTable;
 use crate::workload::twin::Twin;
 
 /// The models this layer steps.
@@ -80,8 +81,24 @@ pub struct DefenseState {
 pub struct StepClock {
     pub t: SimTime,
     pub dt: u64,
-    /// Step within the week (for weekly shapes), from the study's first weekday.
+    /// Step within the week (for weekly shapes) on the study clock: in prevailing time it jumps
+    /// at the daylight-saving changes, so shapes follow the wall clock.
     pub week_step: usize,
+    /// Step within the week on the study's offset at the start, without jumps (for shapes on
+    /// their own fixed `utc_offset`); equal to `week_step` on a fixed-offset study clock.
+    pub week_step_fixed: usize,
+}
+
+impl StepClock {
+    /// The step of the week a shape table is read at.
+    #[inline]
+    pub fn step_of(&self, w: &WeekTable) -> usize {
+        if w.own_clock {
+            self.week_step_fixed
+        } else {
+            self.week_step
+        }
+    }
 }
 
 /// What the grid shed from the workloads this step, for them to defer or hold.
@@ -300,7 +317,7 @@ impl Workloads {
             } else {
                 ws.jitter.value
             };
-            let u = (w.base_utilisation * w.week.at(clock.week_step) * (1.0 + jit)
+            let u = (w.base_utilisation * w.week.at(clock.step_of(&w.week)) * (1.0 + jit)
                 + ws.campaign_extra)
                 .clamp(0.0, 1.0);
             let mut demand = w.accelerators * u;
@@ -356,7 +373,13 @@ impl Workloads {
                 cs.queue_n += cs.held_n;
                 cs.held_n = 0.0;
             }
-            let (n, work) = c.arrivals(clock.t, clock.dt, clock.week_step, cs.growth, &mut cs.rng);
+            let (n, work) = c.arrivals(
+                clock.t,
+                clock.dt,
+                clock.step_of(&c.week),
+                cs.growth,
+                &mut cs.rng,
+            );
             // Whole requests: a rescaled trace's fractional arrivals carry to the next step.
             cs.n_carry += n;
             // (A relative 1e-9 absorbs the rounding of the scale factor, so ten times a trace
@@ -679,6 +702,7 @@ pue = 1.25
             t: SimTime(step * 60),
             dt: 60,
             week_step: step as usize,
+            week_step_fixed: step as usize,
         }
     }
 

@@ -205,14 +205,14 @@ impl Grid {
             }
             None => None,
         };
-        let off = calendar.utc_offset_s();
+        // The study clock's month, weekday and hour (prevailing time: the wall clock).
         let hour_calendar = hours
             .iter()
             .map(|&t| {
                 (
                     calendar.date(t).month,
-                    calendar.weekday(t, off),
-                    calendar.hour_of_day(t, off) as usize,
+                    calendar.local_weekday(t),
+                    calendar.local_hour(t) as usize,
                 )
             })
             .collect();

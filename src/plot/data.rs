@@ -106,6 +106,22 @@ pub(super) struct Stamp {
     pub offset: String,
 }
 
+/// Hours east of UTC of an offset as [`parse_stamp`] keeps it (`-05:00`, `+0530`, `+09`, `Z`;
+/// empty: 0).
+fn offset_hours(o: &str) -> f64 {
+    let sign = if o.starts_with('-') { -1.0 } else { 1.0 };
+    let d: String = o.chars().filter(char::is_ascii_digit).collect();
+    let h = d
+        .get(..2)
+        .and_then(|x| x.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    let m = d
+        .get(2..4)
+        .and_then(|x| x.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    sign * (h + m / 60.0)
+}
+
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]`; `None` when it is not one.
 pub(super) fn parse_stamp(text: &str) -> Option<Stamp> {
     let text = text.trim();
@@ -423,14 +439,22 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
     }
     let mut hour = Vec::with_capacity(table.rows());
     let mut offset = String::new();
+    let mut first_offset_h = 0.0;
     let stamps = table.txt("timestamp").unwrap_or(&[]);
     for (i, text) in stamps.iter().enumerate() {
         let line = table.lines.get(i).copied().unwrap_or(i as u64 + 2);
-        let stamp = parse_stamp(text).ok_or_else(|| PlotError::BadTimestamp {
+        let mut stamp = parse_stamp(text).ok_or_else(|| PlotError::BadTimestamp {
             path: path.to_path_buf(),
             line,
             found: text.clone(),
         })?;
+        // Prevailing time: the offset changes at daylight saving; the axis stays on the first
+        // row's offset so the hours run on without a gap or a repeat.
+        let off_h = offset_hours(&stamp.offset);
+        if i == 0 {
+            first_offset_h = off_h;
+        }
+        stamp.hour += first_offset_h - off_h;
         if let Some(&prev) = hour.last()
             && stamp.hour <= prev
         {

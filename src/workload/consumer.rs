@@ -436,7 +436,8 @@ impl ConsumerClass {
 
         let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
             daily.at(h) * weekly.factors[wd]
-        });
+        })
+        .on_own_clock(spec.utc_offset.is_some());
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),
             pool,

@@ -80,6 +80,9 @@ impl WeeklyShape {
 pub struct WeekTable {
     /// f32 halves the cache footprint; 7 significant digits is far finer than any shape.
     pub factors: Vec<f32>,
+    /// The shape is on its own fixed `utc_offset`, not the study clock: in a prevailing-time
+    /// study it is read at the step of the week on the start's offset (no daylight-saving jumps).
+    pub own_clock: bool,
 }
 
 pub const WEEK_S: i64 = 7 * 86_400;
@@ -100,7 +103,16 @@ impl WeekTable {
                 f((s % 86_400) as f64 / 3600.0, (s / 86_400) as usize) as f32
             })
             .collect();
-        WeekTable { factors }
+        WeekTable {
+            factors,
+            own_clock: false,
+        }
+    }
+
+    /// Marks the table as on its own fixed offset (see [`WeekTable::own_clock`]).
+    pub fn on_own_clock(mut self, own: bool) -> WeekTable {
+        self.own_clock = own;
+        self
     }
 
     #[inline]

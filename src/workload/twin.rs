@@ -207,7 +207,8 @@ impl Twin {
         let weekend = spec.weekend_factor;
         let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
             shift.at(h) * if wd >= 5 { weekend } else { 1.0 }
-        });
+        })
+        .on_own_clock(spec.utc_offset.is_some());
         Ok(Twin {
             name: spec.name.get_ref().clone(),
             pool,

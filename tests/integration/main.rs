@@ -23,6 +23,7 @@ mod intervals;
 mod library;
 mod names;
 mod outages;
+mod prevailing_time;
 mod properties;
 mod reliability;
 mod report;
