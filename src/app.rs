@@ -24,6 +24,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let src = Source::new(sc.file.clone(), "");
             let est = crate::study::check_scenario(&sc, &src)?;
             print!("{}", sc.describe());
+            for w in crate::caveats::warnings(&sc) {
+                println!("  warning: {w}");
+            }
             println!(
                 "  per trial: {} steps, about {} random episodes, about {} MiB (limits: {} steps, {} episodes per source, {} MiB)",
                 est.steps,
@@ -37,7 +40,28 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("  uncertain {name}");
             }
             let text = crate::limits::read_text(&run_file, crate::limits::MAX_TOML_BYTES)?;
-            let axes = sweep::axes(&Source::new(run_file.display().to_string(), text))?;
+            let src = Source::new(run_file.display().to_string(), text);
+            let axes = sweep::axes(&src)?;
+            let base = run_file
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let stem = run_file
+                .file_stem()
+                .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+            // Each variant passes the same checks as the run would make.
+            let variants = if axes.is_empty() {
+                Vec::new()
+            } else {
+                sweep::variants(&axes)
+            };
+            for (k, values) in variants.iter().enumerate() {
+                sweep::resolve_variant(&src, &axes, k, values, |vsrc| {
+                    let sc = Scenario::from_source(vsrc, &stem, &base, &lib)?;
+                    crate::study::check_run(&sc)?;
+                    crate::study::check_scenario(&sc, vsrc)?;
+                    Ok(sc)
+                })?;
+            }
             if !axes.is_empty() {
                 let names: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
                 println!(
@@ -120,37 +144,17 @@ fn run_study(args: &RunPlan) -> Result<()> {
     // A sweep: every variant over the same trials and random streams, each in its own folder,
     // and one row per variant in variants.csv.
     let variants = sweep::variants(&axes);
-    let describe = |values: &[sweep::Value]| -> String {
-        axes.iter()
-            .zip(values)
-            .map(|(a, v)| format!("{} = {v}", a.path))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let describe = |values: &[sweep::Value]| sweep::describe(&axes, values);
+    let resolve = |k: usize, values: &[sweep::Value]| {
+        sweep::resolve_variant(&src, &axes, k, values, |vsrc| {
+            Scenario::from_source(vsrc, &stem, &base, &lib)
+        })
     };
-    // Each variant resolves like a run file with its values; an error names the variant.
-    let resolve = |k: usize, values: &[sweep::Value]| -> Result<(Source, Scenario)> {
-        let vsrc = Source::new(src.name.clone(), sweep::apply(&src.text, &axes, values));
-        match Scenario::from_source(&vsrc, &stem, &base, &lib) {
-            Ok(sc) => Ok((vsrc, sc)),
-            Err(Error::Input {
-                file,
-                line,
-                col,
-                field,
-                msg,
-            }) => Err(Error::Input {
-                file,
-                line,
-                col,
-                field,
-                msg: format!("{msg} (sweep variant {k}: {})", describe(values)),
-            }),
-            Err(e) => Err(Error::Other(format!(
-                "sweep variant {k} ({}): {e}",
-                describe(values)
-            ))),
-        }
-    };
+    // Every variant resolves before any runs: a bad one is refused at once, not after the
+    // earlier variants' hours of trials.
+    for (k, values) in variants.iter().enumerate().skip(1) {
+        resolve(k, values)?;
+    }
     let (_, first) = resolve(0, &variants[0])?;
     let out = args
         .out
@@ -283,6 +287,10 @@ fn run_one(
             sc.step_s,
             sc.fleet.peak_w() / 1e6
         );
+    }
+    // Caveats qualify the results: printed even with --quiet, like the thin-percentile ones.
+    for w in crate::caveats::warnings(&sc) {
+        eprintln!("dcload: warning: {w}");
     }
     let manifest = checkpoint::Manifest {
         dcload_version: env!("CARGO_PKG_VERSION").into(),

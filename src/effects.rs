@@ -97,7 +97,7 @@ pub fn regress(names: &[String], x: &[Vec<f64>], y: &[f64]) -> Result<Fit, Strin
     }
     if n < z.len() + 2 {
         return Err(format!(
-            "{n} trials for {} varying inputs: a regression with intervals needs at least {} trials (inputs + 2); rerun with --trials {}",
+            "{n} trials for {} varying inputs: a regression with intervals needs at least {} trials (inputs + 2), and about 10 per input for intervals narrow enough to rank them; rerun with --trials {}",
             z.len(),
             z.len() + 2,
             (z.len() + 2).max(10 * z.len())

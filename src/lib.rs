@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod broke;
+pub mod caveats;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;

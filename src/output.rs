@@ -345,6 +345,11 @@ pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
         .map_or(cols.len(), |i| i + 1);
     let counts = ramp_count_columns(&sc.grid.ramp_thresholds_mw);
     cols.splice(at..at, counts);
+    if !900u64.is_multiple_of(sc.step_s) {
+        // Steps longer than 15 minutes (or not dividing them) have no 15-minute intervals to
+        // compare: no columns, rather than zeros that read as "never moved".
+        cols.retain(|c| !c.0.contains("_15min_"));
+    }
     cols
 }
 
@@ -416,6 +421,9 @@ struct Summary<'a> {
     percentiles: &'a [f64],
     /// Percentiles that rest on too few trials (see [`crate::stats::Percentiles::thin`]).
     percentile_warnings: Vec<String>,
+    /// Settings that bias the figures in a known direction (see [`crate::caveats`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    study_warnings: Vec<String>,
     metrics: Vec<(String, Band)>,
     ramps: crate::utility::Ramps,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -487,6 +495,7 @@ pub fn summary_json(
         peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
         percentiles: sc.percentiles.values(),
         percentile_warnings: sc.percentiles.warnings(results.len()),
+        study_warnings: crate::caveats::warnings(sc),
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
         sensitivity: sensitivity(sc, results),

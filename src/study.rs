@@ -554,7 +554,7 @@ impl Scenario {
             }
             None => crate::stats::Percentiles::default(),
         };
-        let fleet = build_fleet(&spec, src, lib, &calendar)?;
+        let fleet = build_fleet(&spec, src, lib, &calendar, horizon_s)?;
         let ctx = Ctx {
             lib,
             src,
@@ -935,7 +935,13 @@ fn resolve_facility(
     }
 }
 
-fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, cal: &Calendar) -> Result<Fleet> {
+fn build_fleet(
+    spec: &RunSpec,
+    src: &Source,
+    lib: &Library,
+    cal: &Calendar,
+    horizon_s: u64,
+) -> Result<Fleet> {
     let mut fleet = Fleet::default();
     for g in &spec.site.group {
         let at = g.name.span().start;
@@ -1036,6 +1042,17 @@ fn build_fleet(spec: &RunSpec, src: &Source, lib: &Library, cal: &Calendar) -> R
             })?;
             group.online_s = cal.from_local_s_compatible(local_s) as f64;
             group.phased = true;
+            if group.online_s >= horizon_s as f64 {
+                // It would draw nothing and leave its workloads without capacity all study long.
+                return Err(src.error_at(
+                    o.span(),
+                    "online",
+                    format!(
+                        "{s:?} is at or after the study's end ({}): expected a date inside the horizon (or lengthen `horizon_hours` / `end`)",
+                        cal.timestamp(crate::time::SimTime(horizon_s))
+                    ),
+                ));
+            }
         }
         if let Some(d) = g.commissioning_days {
             if !(d.is_finite() && (0.0..=36_500.0).contains(&d)) {

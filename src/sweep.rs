@@ -18,17 +18,43 @@
 
 use std::ops::Range;
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::error::{Result, Source};
+use crate::error::{Error, Result, Source};
 
 /// One swept parameter: its path, where its value sits in the run file, and the values to try.
 #[derive(Clone, Debug)]
 pub struct Axis {
     pub path: String,
     pub span: Range<usize>,
+    /// Line of the axis in the `[sweep]` table (1-based), for errors about its variants.
+    pub line: usize,
     pub values: Vec<Value>,
+}
+
+/// What a swept value is: sweep values must be of the kind the run file has at their path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Num,
+    Text,
+    Bool,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Num => "numbers",
+            Kind::Text => "strings (names)",
+            Kind::Bool => "booleans",
+        }
+    }
+    fn article(self) -> &'static str {
+        match self {
+            Kind::Num => "a number",
+            Kind::Text => "a string",
+            Kind::Bool => "a boolean",
+        }
+    }
 }
 
 /// One value of a sweep: a number, a string (a name) or a boolean.
@@ -40,6 +66,14 @@ pub enum Value {
 }
 
 impl Value {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Num(_) => Kind::Num,
+            Value::Text(_) => Kind::Text,
+            Value::Bool(_) => Kind::Bool,
+        }
+    }
+
     /// The value as TOML source text.
     pub fn toml(&self) -> String {
         match self {
@@ -106,13 +140,8 @@ pub fn axes(src: &Source) -> Result<Vec<Axis>> {
     let mut out = Vec::new();
     for (k, v) in t.iter() {
         let path = k.get_ref().to_string();
-        let target = locate(doc.get_ref(), &path).ok_or_else(|| {
-            src.error_at(
-                k.span(),
-                &path,
-                "no number, string or boolean at this path in the run file (paths look like \"facility.design_margin\" or \"consumer[0].requests_per_day\")",
-            )
-        })?;
+        let (target, kind) =
+            locate(doc.get_ref(), &path).map_err(|m| src.error_at(k.span(), &path, &m))?;
         let values = match v.get_ref() {
             DeValue::Array(a) if !a.is_empty() => a
                 .iter()
@@ -144,9 +173,25 @@ pub fn axes(src: &Source) -> Result<Vec<Axis>> {
                 })?,
             _ => return Err(src.error_at(v.span(), &path, "expected a non-empty array of values")),
         };
+        // Every value must be of the kind the run file has there (a number where it has a
+        // number, a name where it has a name): otherwise a variant would fail only when its
+        // turn came, after the earlier ones ran, with a message that hides the quotes.
+        if let Some(bad) = values.iter().find(|x| x.kind() != kind) {
+            return Err(src.error_at(
+                v.span(),
+                &path,
+                format!(
+                    "expected {} (the run file has {} at this path), found {}",
+                    kind.plural(),
+                    kind.article(),
+                    bad.toml()
+                ),
+            ));
+        }
         out.push(Axis {
             path,
             span: target,
+            line: src.line_col(k.span().start).0,
             values,
         });
     }
@@ -158,40 +203,73 @@ pub fn axes(src: &Source) -> Result<Vec<Axis>> {
     Ok(out)
 }
 
-/// The span of the number, string or boolean at a dotted path with `[i]` indices.
-fn locate(doc: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+/// The span and kind of the number, string or boolean at a dotted path with `[i]` indices;
+/// otherwise what is there instead, so the user knows what to write.
+fn locate(doc: &DeTable<'_>, path: &str) -> std::result::Result<(Range<usize>, Kind), String> {
+    const SHAPE: &str =
+        "paths look like \"facility.design_margin\" or \"consumer[0].requests_per_day\"";
     let mut table = doc;
     let parts: Vec<&str> = path.split('.').collect();
     for (n, part) in parts.iter().enumerate() {
+        let so_far = parts[..=n].join(".");
         let (key, index) = match part.split_once('[') {
-            Some((k, rest)) => (k, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            Some((k, rest)) => match rest.strip_suffix(']').and_then(|r| r.parse::<usize>().ok()) {
+                Some(i) => (k, Some(i)),
+                None => return Err(format!("{part:?} is not a key or key[index]; {SHAPE}")),
+            },
             None => (*part, None),
         };
-        let mut v: &Spanned<DeValue<'_>> = table
+        let Some(mut v) = table
             .iter()
             .find(|(k, _)| k.get_ref() == key)
-            .map(|(_, v)| v)?;
+            .map(|(_, v)| v)
+        else {
+            return Err(format!(
+                "{so_far:?} is not set in the run file: a sweep replaces a value written there, \
+                 so write one (any of the values) first; {SHAPE}"
+            ));
+        };
         if let Some(i) = index {
             match v.get_ref() {
-                DeValue::Array(a) => v = a.get(i)?,
-                _ => return None,
+                DeValue::Array(a) => match a.get(i) {
+                    Some(x) => v = x,
+                    None => {
+                        return Err(format!(
+                            "{so_far:?}: the run file has {} entries at {key:?} (indices from 0)",
+                            a.len()
+                        ));
+                    }
+                },
+                _ => return Err(format!("{key:?} is not an array of tables in the run file")),
             }
         }
         if n + 1 == parts.len() {
             return match v.get_ref() {
-                DeValue::Integer(_)
-                | DeValue::Float(_)
-                | DeValue::String(_)
-                | DeValue::Boolean(_) => Some(v.span()),
-                _ => None,
+                DeValue::Integer(_) | DeValue::Float(_) => Ok((v.span(), Kind::Num)),
+                DeValue::String(_) => Ok((v.span(), Kind::Text)),
+                DeValue::Boolean(_) => Ok((v.span(), Kind::Bool)),
+                DeValue::Table(t) => {
+                    let keys: Vec<String> =
+                        t.iter().map(|(k, _)| k.get_ref().to_string()).collect();
+                    Err(format!(
+                        "{path:?} is a table in the run file (a distribution?), not a value: \
+                         sweep one of its fields, e.g. \"{path}.{}\"",
+                        keys.iter()
+                            .find(|k| *k != "dist")
+                            .map_or("mean", String::as_str)
+                    ))
+                }
+                _ => Err(format!(
+                    "{path:?} is an array in the run file: sweep one element, e.g. \"{path}[0]\" or a field of it"
+                )),
             };
         }
         match v.get_ref() {
             DeValue::Table(t) => table = t,
-            _ => return None,
+            _ => return Err(format!("{so_far:?} is a value, not a table; {SHAPE}")),
         }
     }
-    None
+    Err(format!("empty path; {SHAPE}"))
 }
 
 /// Every combination of the axes' values (the first axis varies slowest).
@@ -210,6 +288,54 @@ pub fn variants(axes: &[Axis]) -> Vec<Vec<Value>> {
             .collect();
     }
     out
+}
+
+/// A variant's values as `path = value, ...`.
+pub fn describe(axes: &[Axis], values: &[Value]) -> String {
+    axes.iter()
+        .zip(values)
+        .map(|(a, v)| format!("{} = {v}", a.path))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Resolves variant `k` (the run file with its values written in place) with `resolve`; an
+/// error names the variant and the `[sweep]` lines its values come from, since the line it
+/// points at holds the value the sweep wrote there, not the one in the file.
+pub fn resolve_variant<T>(
+    src: &Source,
+    axes: &[Axis],
+    k: usize,
+    values: &[Value],
+    resolve: impl FnOnce(&Source) -> Result<T>,
+) -> Result<(Source, T)> {
+    let vsrc = Source::new(src.name.clone(), apply(&src.text, axes, values));
+    let lines = axes
+        .iter()
+        .map(|a| a.line.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let from = format!(
+        "sweep variant {k}: {}; values from the [sweep] table, line {lines}",
+        describe(axes, values)
+    );
+    match resolve(&vsrc) {
+        Ok(x) => Ok((vsrc, x)),
+        Err(Error::Input {
+            file,
+            line,
+            col,
+            field,
+            msg,
+        }) => Err(Error::Input {
+            file,
+            line,
+            col,
+            field,
+            msg: format!("{msg} ({from})"),
+        }),
+        Err(e) => Err(Error::Other(format!("{from}: {e}"))),
+    }
 }
 
 /// The run-file text of one variant.

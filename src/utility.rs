@@ -210,7 +210,7 @@ pub fn monthly_rows(
     }
     out.push_str(",load_factor_mean");
     if has_sp {
-        out.push_str(",system_peak_hours");
+        out.push_str(",system_peak_intervals");
         for p in &pnames {
             let _ = write!(out, ",system_peak_demand_mw_{p}");
         }

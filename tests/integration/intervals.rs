@@ -315,7 +315,7 @@ fn an_hour_ending_peak_at_17_reads_16_to_17() {
         let (mh, months) = read_csv(&out.join("monthly.csv"));
         let m = num(&months[0][col(&mh, "system_peak_demand_mw_p50")]);
         assert!((m - want).abs() < 1e-3, "monthly {m} vs {want}");
-        assert_eq!(months[0][col(&mh, "system_peak_hours")], "1");
+        assert_eq!(months[0][col(&mh, "system_peak_intervals")], "1");
     }
 }
 
@@ -360,7 +360,7 @@ fn a_quarter_hour_interval_ending_peak_reads_the_right_quarter() {
     let m = num(&months[0][col(&mh, "system_peak_demand_mw_p50")]);
     let mean = want.iter().sum::<f64>() / want.len() as f64;
     assert!((m - mean).abs() < 1e-3, "{m} vs {mean}");
-    assert_eq!(months[0][col(&mh, "system_peak_hours")], "5");
+    assert_eq!(months[0][col(&mh, "system_peak_intervals")], "5");
 }
 
 #[test]

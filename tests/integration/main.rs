@@ -30,6 +30,7 @@ mod report;
 mod report_years;
 mod reproductions;
 mod resume_shard;
+mod review_fixes;
 mod robustness;
 mod trace_clock;
 mod uncertain;
