@@ -6,6 +6,7 @@ mod bad_input;
 mod bands;
 mod broke;
 mod buildout;
+mod refresh;
 mod carbon_cost;
 mod cli;
 mod common;
