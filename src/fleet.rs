@@ -322,11 +322,7 @@ impl Fleet {
         for g in &kept {
             // Half a second before a boundary: steps are whole seconds, so this is the last
             // instant of the phase before it.
-            for t in [
-                g.online_s,
-                g.online_s + g.commissioning_s,
-                g.retire_s - 0.5,
-            ] {
+            for t in [g.online_s, g.online_s + g.commissioning_s, g.retire_s - 0.5] {
                 if t.is_finite() {
                     best = best.max(installed(t));
                 }

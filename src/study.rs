@@ -294,7 +294,8 @@ pub struct GroupSpec {
 /// share drops to 0) and the new hardware ramps linearly back to full over `downtime_days`.
 /// `rack` or `server` names the new type (default: the same type re-installed), `count` the
 /// new number of racks or servers (default: unchanged), `cooling` overrides the new type's
-/// cooling (default: the new rack's own; the old hardware's when the type is unchanged).
+/// cooling (default: the new rack's own, air for bare servers; the old hardware's when the type
+/// is unchanged).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshSpec {
@@ -1208,7 +1209,10 @@ fn refresh_phases(
             cal.timestamp(crate::time::SimTime(group.online_s as u64))
         )
     } else {
-        format!("the study start ({})", cal.timestamp(crate::time::SimTime(0)))
+        format!(
+            "the study start ({})",
+            cal.timestamp(crate::time::SimTime(0))
+        )
     };
     for r in list {
         let text = r.date.get_ref().trim();
@@ -1276,7 +1280,11 @@ fn refresh_phases(
         let new_type = match (&r.rack, &r.server) {
             (Some(x), None) => {
                 let spec = lib.rack(x.get_ref()).ok_or_else(|| {
-                    src.error_at(x.span(), "rack", lib.unknown_entry("rack type", x.get_ref()))
+                    src.error_at(
+                        x.span(),
+                        "rack",
+                        lib.unknown_entry("rack type", x.get_ref()),
+                    )
                 })?;
                 rack = Some((spec, x.span()));
                 server = None;
@@ -1302,14 +1310,10 @@ fn refresh_phases(
         let name = format!("{}@{text}", group.name);
         let pool = group.pool;
         let mut ph = match (&rack, &server) {
-            (Some((spec, span)), _) => {
-                RackGroup::from_rack(&name, pool, spec, count, lib)
-                    .map_err(|m| src.error_at(span.clone(), "rack", m))?
-            }
-            (None, Some((spec, span))) => {
-                RackGroup::from_server(&name, pool, spec, count, lib)
-                    .map_err(|m| src.error_at(span.clone(), "server", m))?
-            }
+            (Some((spec, span)), _) => RackGroup::from_rack(&name, pool, spec, count, lib)
+                .map_err(|m| src.error_at(span.clone(), "rack", m))?,
+            (None, Some((spec, span))) => RackGroup::from_server(&name, pool, spec, count, lib)
+                .map_err(|m| src.error_at(span.clone(), "server", m))?,
             // The same hardware re-installed: the previous phase scaled to the new count.
             (None, None) => {
                 let prev: &RackGroup = if phases.len() > first {
@@ -1327,9 +1331,11 @@ fn refresh_phases(
             }
         };
         if new_type {
-            if let Some((spec, _)) = &rack {
-                cooling = spec.cooling;
-            }
+            // A new type brings its own cooling: the rack's, or air for bare servers (as a
+            // group of bare servers).
+            cooling = rack
+                .as_ref()
+                .map_or(CoolingKind::Air, |(spec, _)| spec.cooling);
         }
         if let Some(c) = r.cooling {
             cooling = c;

@@ -76,7 +76,10 @@ fn refresh_to_a_bigger_rack_ramps_back_to_the_new_nameplate() {
     close(sc.fleet.peak_w() / 1e6, NEW_MW, "installed peak");
     let g = &sc.fleet.groups;
     assert_eq!(g.len(), 2);
-    assert_eq!((g[0].cooling, g[1].cooling), (CoolingKind::Air, CoolingKind::Liquid));
+    assert_eq!(
+        (g[0].cooling, g[1].cooling),
+        (CoolingKind::Air, CoolingKind::Liquid)
+    );
     assert_eq!(g[1].pool, g[0].pool);
     let r = &trials(&sc)[0];
     for h in 0..sc.horizon_hours as usize {
@@ -86,7 +89,11 @@ fn refresh_to_a_bigger_rack_ramps_back_to_the_new_nameplate() {
             Some(((h - 72) as f64 / 48.0).min(1.0))
         };
         let want = share.map_or(OLD_MW, |s| s * NEW_MW);
-        close(value(&sc, r, h, M_INSTALLED), want, &format!("installed, hour {h}"));
+        close(
+            value(&sc, r, h, M_INSTALLED),
+            want,
+            &format!("installed, hour {h}"),
+        );
         close(value(&sc, r, h, M_IT_TOTAL), want, &format!("IT, hour {h}"));
         close(
             value(&sc, r, h, M_FACILITY),
@@ -103,7 +110,11 @@ fn refresh_to_a_bigger_rack_ramps_back_to_the_new_nameplate() {
         (120, NEW_MW),
         (239, NEW_MW),
     ] {
-        close(value(&sc, r, h, M_IT_TOTAL), want, &format!("hand, hour {h}"));
+        close(
+            value(&sc, r, h, M_IT_TOTAL),
+            want,
+            &format!("hand, hour {h}"),
+        );
     }
 }
 
@@ -141,7 +152,11 @@ fn refresh_without_downtime_steps_at_the_stated_hour() {
     }
     // 8 January is hour 168: the same B200 rack type, one rack: 8 x 14.3 kW.
     close(value(&sc2, r2, 168, M_INSTALLED), NEW_MW / 2.0, "hour 168");
-    close(value(&sc2, r2, 200, M_IT_TOTAL), NEW_MW / 2.0, "IT hour 200");
+    close(
+        value(&sc2, r2, 200, M_IT_TOTAL),
+        NEW_MW / 2.0,
+        "IT hour 200",
+    );
     assert_eq!(sc2.fleet.groups[2].cooling, CoolingKind::Liquid);
 }
 
@@ -157,7 +172,8 @@ fn bad_refresh_names_file_line_field() {
             .expect("line in text")
             + 1
     };
-    let good = "refresh = { date = \"2026-01-04\", rack = \"hgx-b200-x8-liquid\", downtime_days = 2 }";
+    let good =
+        "refresh = { date = \"2026-01-04\", rack = \"hgx-b200-x8-liquid\", downtime_days = 2 }";
     for (bad, field, want) in [
         (
             "refresh = { date = \"2026-01-04\", rack = \"hgx-b200-x8-liqiud\", downtime_days = 2 }",
