@@ -71,6 +71,13 @@ pub struct RackGroup {
     pub commissioning_s: f64,
     /// True when the run file gave the group an online date or a commissioning ramp.
     pub phased: bool,
+    /// Hardware refresh: seconds from the study start at which this hardware goes out of
+    /// service (infinite: never). A refresh is resolved into one group per hardware phase in
+    /// the same pool: the old phase retires at the refresh date and the new one comes online
+    /// then, ramping over the refresh's downtime as a commissioning ramp.
+    pub retire_s: f64,
+    /// For a refresh phase, the index of the group (first phase) it refreshes.
+    pub refresh_of: Option<usize>,
 }
 
 impl RackGroup {
@@ -144,6 +151,8 @@ impl RackGroup {
             online_s: 0.0,
             commissioning_s: 0.0,
             phased: false,
+            retire_s: f64::INFINITY,
+            refresh_of: None,
         })
     }
 
@@ -170,10 +179,11 @@ impl RackGroup {
     }
 
     /// Share of the group's servers installed and working at `t_s` seconds from the study
-    /// start: 0 before its online date, then linear to 1 over its commissioning days.
+    /// start: 0 before its online date, then linear to 1 over its commissioning days, and 0
+    /// again from its retirement (a hardware refresh) on.
     #[inline]
     pub fn online_share(&self, t_s: f64) -> f64 {
-        if t_s < self.online_s {
+        if t_s < self.online_s || t_s >= self.retire_s {
             0.0
         } else if self.commissioning_s > 0.0 {
             ((t_s - self.online_s) / self.commissioning_s).min(1.0)
@@ -284,9 +294,41 @@ impl Fleet {
         crate::names::find(name, &known)
     }
 
-    /// Installed IT peak, W.
+    /// Installed IT peak, W: the sum of the groups' nameplates; with hardware refreshes, the
+    /// largest nameplate installed at any one time (old and new hardware of a group are never
+    /// in service together).
     pub fn peak_w(&self) -> f64 {
-        self.groups.iter().map(RackGroup::peak_w).sum()
+        self.design_peak_w(|_| true)
+    }
+
+    /// Largest IT nameplate of the groups `keep` selects installed at any one time, W. Without
+    /// a refresh this is the plain sum of their nameplates (every group eventually installed).
+    /// With one, the installed nameplate is piecewise linear in time, so its largest value is
+    /// at a phase boundary: each group's online date, the end of its ramp, or just before its
+    /// retirement.
+    pub fn design_peak_w(&self, keep: impl Fn(&RackGroup) -> bool) -> f64 {
+        if self.groups.iter().all(|g| g.retire_s == f64::INFINITY) {
+            return self
+                .groups
+                .iter()
+                .filter(|g| keep(g))
+                .map(RackGroup::peak_w)
+                .sum();
+        }
+        let kept: Vec<&RackGroup> = self.groups.iter().filter(|g| keep(g)).collect();
+        let installed =
+            |t: f64| -> f64 { kept.iter().map(|g| g.online_share(t) * g.peak_w()).sum() };
+        let mut best = installed(0.0);
+        for g in &kept {
+            // Half a second before a boundary: steps are whole seconds, so this is the last
+            // instant of the phase before it.
+            for t in [g.online_s, g.online_s + g.commissioning_s, g.retire_s - 0.5] {
+                if t.is_finite() {
+                    best = best.max(installed(t));
+                }
+            }
+        }
+        best
     }
 
     /// True when some group has an online date or a commissioning ramp (a phased build-out).
@@ -305,5 +347,71 @@ mod tests {
         assert!((interp_curve(&c, 0.75) - 0.85).abs() < 1e-12);
         assert_eq!(interp_curve(&c, 0.1), 0.7);
         assert_eq!(interp_curve(&c, 2.0), 1.0);
+    }
+
+    fn group(peak_w: f64, online_s: f64, ramp_s: f64, retire_s: f64) -> RackGroup {
+        RackGroup {
+            name: "g".into(),
+            pool: 0,
+            racks: 1.0,
+            servers: 1.0,
+            accelerators: 1.0,
+            server_idle_w: 0.0,
+            server_max_w: peak_w,
+            server_peak_w: peak_w,
+            util_exponent: 1.0,
+            throughput: 1.0,
+            cooling: CoolingKind::Air,
+            prefill_tokens_per_s: 0.0,
+            decode_tokens_per_s: 0.0,
+            peak_w_per_accelerator: peak_w,
+            peak_flops: 0.0,
+            acc_idle_w: 0.0,
+            acc_tdp_w: peak_w,
+            online_s,
+            commissioning_s: ramp_s,
+            phased: true,
+            retire_s,
+            refresh_of: None,
+        }
+    }
+
+    /// The phase schedule of a group refreshed twice: the first hardware (100 W) works from
+    /// the start to its retirement at 1,000 s; the second (300 W) ramps from 1,000 s over
+    /// 200 s and retires at 5,000 s; the third (50 W) comes online at once at 5,000 s. At any
+    /// instant one phase at most has a share, the shares follow the ramps by hand, and the
+    /// design peak is the largest phase (300 W), not the sum (450 W).
+    #[test]
+    fn refresh_phases_hand_over_and_the_design_peak_is_the_largest_phase() {
+        let mut a = group(100.0, 0.0, 0.0, 1000.0);
+        let b = group(300.0, 1000.0, 200.0, 5000.0);
+        let c = group(50.0, 5000.0, 0.0, f64::INFINITY);
+        for (t, want) in [
+            (0.0, [1.0, 0.0, 0.0]),
+            (999.0, [1.0, 0.0, 0.0]),
+            (1000.0, [0.0, 0.0, 0.0]),
+            (1050.0, [0.0, 0.25, 0.0]),
+            (1100.0, [0.0, 0.5, 0.0]),
+            (1200.0, [0.0, 1.0, 0.0]),
+            (4999.0, [0.0, 1.0, 0.0]),
+            (5000.0, [0.0, 0.0, 1.0]),
+            (1e9, [0.0, 0.0, 1.0]),
+        ] {
+            let got = [a.online_share(t), b.online_share(t), c.online_share(t)];
+            assert_eq!(got, want, "t = {t} s");
+        }
+        let fleet = Fleet {
+            groups: vec![a.clone(), b.clone(), c.clone()],
+            pools: Vec::new(),
+        };
+        assert_eq!(fleet.peak_w(), 300.0);
+        assert_eq!(fleet.design_peak_w(|g| g.peak_w() < 200.0), 100.0);
+        // Without a retirement every group counts (a phased build-out is eventually complete).
+        a.retire_s = f64::INFINITY;
+        let fleet = Fleet {
+            groups: vec![a, group(300.0, 1000.0, 200.0, f64::INFINITY)],
+            pools: Vec::new(),
+        };
+        assert_eq!(fleet.peak_w(), 400.0);
     }
 }

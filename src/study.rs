@@ -284,6 +284,73 @@ pub struct GroupSpec {
     /// Days over which the group's working share ramps linearly from 0 to 1 after its online
     /// date; default 0 (full capacity at once).
     pub commissioning_days: Option<f64>,
+    /// Hardware refresh: one table `{ date = "2027-07-01", rack = "...", downtime_days = 14 }`
+    /// or a list of them (`[[site.group.refresh]]`), in date order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<Refreshes>,
+}
+
+/// One hardware refresh of a group: at `date` the hardware in service goes out (its working
+/// share drops to 0) and the new hardware ramps linearly back to full over `downtime_days`.
+/// `rack` or `server` names the new type (default: the same type re-installed), `count` the
+/// new number of racks or servers (default: unchanged), `cooling` overrides the new type's
+/// cooling (default: the new rack's own, air for bare servers; the old hardware's when the type
+/// is unchanged).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSpec {
+    pub date: Spanned<String>,
+    pub rack: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
+    pub count: Option<Spanned<f64>>,
+    pub downtime_days: Option<Spanned<f64>>,
+    pub cooling: Option<CoolingKind>,
+}
+
+/// A group's `refresh`: one table or a list of tables.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Refreshes {
+    One(RefreshSpec),
+    Many(Vec<RefreshSpec>),
+}
+
+impl Refreshes {
+    pub fn list(&self) -> &[RefreshSpec] {
+        match self {
+            Refreshes::One(r) => std::slice::from_ref(r),
+            Refreshes::Many(v) => v,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Refreshes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Refreshes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a refresh table like { date = \"2027-07-01\", rack = \"hgx-b200-x8-liquid\", downtime_days = 14 } or a list of them",
+                )
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> std::result::Result<Refreshes, A::Error> {
+                RefreshSpec::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Refreshes::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> std::result::Result<Refreshes, A::Error> {
+                Vec::<RefreshSpec>::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(Refreshes::Many)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A resolved study, ready to run.
@@ -715,6 +782,22 @@ impl Scenario {
                     String::new()
                 }
             ));
+            if g.refresh_of.is_some() {
+                s.push_str(&format!(
+                    "    refresh from {} (ramp {} h), {:?}-cooled\n",
+                    self.calendar
+                        .timestamp(crate::time::SimTime(g.online_s as u64)),
+                    fmt_hours(g.commissioning_s as u64),
+                    g.cooling
+                ));
+            }
+            if g.retire_s.is_finite() {
+                s.push_str(&format!(
+                    "    in service until {}\n",
+                    self.calendar
+                        .timestamp(crate::time::SimTime(g.retire_s as u64))
+                ));
+            }
         }
         for c in &self.consumers {
             // The marginal energy the work stands for at the pool's dynamic power per unit.
@@ -943,6 +1026,9 @@ fn build_fleet(
     horizon_s: u64,
 ) -> Result<Fleet> {
     let mut fleet = Fleet::default();
+    // Refresh phases, added after every group of the run file so that group indices follow
+    // the file's `[[site.group]]` order.
+    let mut phases: Vec<RackGroup> = Vec::new();
     for g in &spec.site.group {
         let at = g.name.span().start;
         if fleet.groups.iter().any(|x| &x.name == g.name.get_ref()) {
@@ -1079,9 +1165,212 @@ fn build_fleet(
         p.inv_capacity = 1.0 / p.capacity;
         p.watts_per_busy = dyn_w / p.capacity;
         p.idle_w_per_capacity = idle_w / p.capacity;
+        if let Some(r) = &g.refresh {
+            let gi = fleet.groups.len();
+            refresh_phases(
+                &mut group,
+                gi,
+                r.list(),
+                src,
+                lib,
+                cal,
+                horizon_s,
+                &mut phases,
+            )?;
+        }
         fleet.groups.push(group);
     }
+    // A refresh phase serves in its group's pool; the pool's fixed figures (accelerators,
+    // capacity, W per busy unit: for twin allocations, default job sizes, Wh-per-request
+    // conversions and aiming load shedding) stay those of the first hardware, while the step's
+    // capacity and power follow the hardware in service.
+    for ph in phases {
+        fleet.pools[ph.pool].groups.push(fleet.groups.len());
+        fleet.groups.push(ph);
+    }
     Ok(fleet)
+}
+
+/// Resolves a group's refreshes into one group per new hardware phase, appended to `phases`;
+/// the group (and each phase but the last) retires at the next refresh date. Errors name the
+/// refresh's field: an unknown rack or server (with a did-you-mean), a date not after the
+/// group's online date (or its previous refresh) or not before the horizon's end, a bad count
+/// or downtime.
+#[allow(clippy::too_many_arguments)]
+fn refresh_phases(
+    group: &mut RackGroup,
+    gi: usize,
+    list: &[RefreshSpec],
+    src: &Source,
+    lib: &Library,
+    cal: &Calendar,
+    horizon_s: u64,
+    phases: &mut Vec<RackGroup>,
+) -> Result<()> {
+    let first = phases.len();
+    // The hardware in service before each refresh: its type, count and cooling.
+    let mut rack = None;
+    let mut server = None;
+    let mut count = group.racks;
+    let mut cooling = group.cooling;
+    let mut after_s = group.online_s.max(0.0);
+    let mut after_what = if group.online_s > 0.0 {
+        format!(
+            "the group's online date ({})",
+            cal.timestamp(crate::time::SimTime(group.online_s as u64))
+        )
+    } else {
+        format!(
+            "the study start ({})",
+            cal.timestamp(crate::time::SimTime(0))
+        )
+    };
+    for r in list {
+        let text = r.date.get_ref().trim();
+        let local_s = if text.len() == 10 {
+            Date::parse(text).map(|d| d.days_since_epoch() * 86_400)
+        } else {
+            parse_local_datetime(text)
+        }
+        .map_err(|_| {
+            src.error_at(
+                r.date.span(),
+                "date",
+                format!(
+                    "expected a refresh date like \"2027-07-01\" (or \"2027-07-01T06:00\") on the study clock, found {text:?}"
+                ),
+            )
+        })?;
+        let t = cal.from_local_s_compatible(local_s);
+        if !(t as f64 > after_s && t < horizon_s as i64) {
+            return Err(src.error_at(
+                r.date.span(),
+                "date",
+                format!(
+                    "expected a refresh date after {after_what} and before the horizon's end ({}), found {text:?}",
+                    cal.timestamp(crate::time::SimTime(horizon_s))
+                ),
+            ));
+        }
+        if let Some(c) = &r.count {
+            let v = *c.get_ref();
+            if !(v.is_finite()
+                && v >= 1.0
+                && v.fract() == 0.0
+                && v <= crate::limits::MAX_GROUP_COUNT)
+            {
+                return Err(src.error_at(
+                    c.span(),
+                    "count",
+                    format!(
+                        "expected a whole number of racks (or servers) from 1 to {}, found {}",
+                        num(crate::limits::MAX_GROUP_COUNT),
+                        num(v)
+                    ),
+                ));
+            }
+            count = v;
+        }
+        let ramp_s = match &r.downtime_days {
+            Some(d) => {
+                let v = *d.get_ref();
+                if !(v.is_finite() && (0.0..=36_500.0).contains(&v)) {
+                    return Err(src.error_at(
+                        d.span(),
+                        "downtime_days",
+                        format!(
+                            "expected a number of days from 0 to 36500 (the new hardware's ramp back to full), found {}",
+                            num(v)
+                        ),
+                    ));
+                }
+                v * 86_400.0
+            }
+            None => 0.0,
+        };
+        let new_type = match (&r.rack, &r.server) {
+            (Some(x), None) => {
+                let spec = lib.rack(x.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        x.span(),
+                        "rack",
+                        lib.unknown_entry("rack type", x.get_ref()),
+                    )
+                })?;
+                rack = Some((spec, x.span()));
+                server = None;
+                true
+            }
+            (None, Some(x)) => {
+                let spec = lib.server(x.get_ref()).ok_or_else(|| {
+                    src.error_at(x.span(), "server", lib.unknown_entry("server", x.get_ref()))
+                })?;
+                server = Some((spec, x.span()));
+                rack = None;
+                true
+            }
+            (None, None) => false,
+            (Some(x), Some(_)) => {
+                return Err(src.error_at(
+                    x.span(),
+                    "rack",
+                    "give at most one of `rack` (a rack type) or `server` (bare servers) in a refresh",
+                ));
+            }
+        };
+        let name = format!("{}@{text}", group.name);
+        let pool = group.pool;
+        let mut ph = match (&rack, &server) {
+            (Some((spec, span)), _) => RackGroup::from_rack(&name, pool, spec, count, lib)
+                .map_err(|m| src.error_at(span.clone(), "rack", m))?,
+            (None, Some((spec, span))) => RackGroup::from_server(&name, pool, spec, count, lib)
+                .map_err(|m| src.error_at(span.clone(), "server", m))?,
+            // The same hardware re-installed: the previous phase scaled to the new count.
+            (None, None) => {
+                let prev: &RackGroup = if phases.len() > first {
+                    &phases[phases.len() - 1]
+                } else {
+                    group
+                };
+                let mut same = prev.clone();
+                same.name = name;
+                let k = count / prev.racks;
+                same.racks = count;
+                same.servers = prev.servers * k;
+                same.accelerators = prev.accelerators * k;
+                same
+            }
+        };
+        if new_type {
+            // A new type brings its own cooling: the rack's, or air for bare servers (as a
+            // group of bare servers).
+            cooling = rack
+                .as_ref()
+                .map_or(CoolingKind::Air, |(spec, _)| spec.cooling);
+        }
+        if let Some(c) = r.cooling {
+            cooling = c;
+        }
+        ph.cooling = cooling;
+        ph.online_s = t as f64;
+        ph.commissioning_s = ramp_s;
+        ph.phased = true;
+        ph.retire_s = f64::INFINITY;
+        ph.refresh_of = Some(gi);
+        // The hardware in service until now retires at the refresh date.
+        if phases.len() > first {
+            if let Some(p) = phases.last_mut() {
+                p.retire_s = t as f64;
+            }
+        } else {
+            group.retire_s = t as f64;
+        }
+        group.phased = true;
+        after_s = t as f64;
+        after_what = format!("the group's previous refresh ({text})");
+        phases.push(ph);
+    }
+    Ok(())
 }
 
 /// Gives each pool the sector that pays its idle power, refuses pools no workload uses, and

@@ -323,12 +323,9 @@ impl PhysicsFacility {
         }
         let mut plants: Vec<SitePlant> = Vec::new();
         for (kind, name, plant) in &plant_types {
-            let design: f64 = fleet
-                .groups
-                .iter()
-                .filter(|g| g.cooling == *kind)
-                .map(|g| g.peak_w())
-                .sum();
+            // The largest nameplate of this cooling kind installed at once (a refreshed
+            // group's old and new hardware are never in service together).
+            let design: f64 = fleet.design_peak_w(|g| g.cooling == *kind);
             if design > 0.0 {
                 // `design_margin` sizes the heat-rejection plant at its design outdoor
                 // condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out for at

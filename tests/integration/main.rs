@@ -25,6 +25,7 @@ mod names;
 mod outages;
 mod prevailing_time;
 mod properties;
+mod refresh;
 mod reliability;
 mod report;
 mod report_years;
