@@ -4,7 +4,7 @@
 //!
 //! Kept apart from the layers that make the figures: it only reads them.
 
-use super::summary::TrialSummary;
+use super::summary::{PoolDrops, RampFigures, TrialSummary};
 use crate::facility::FixedWater;
 use crate::grid::HourLoad;
 use crate::grid::tariff::Tariff;
@@ -101,6 +101,11 @@ pub struct HourlyMeter<'a> {
     hour_unserved_j: f64,
     intervals: Option<IntervalMeter>,
     peaks: Option<PeakMeter>,
+    /// Requests each pool dropped this hour (empty unless [`HourlyMeter::track_pools`]).
+    pool_hour_drop: Vec<f64>,
+    /// The report years' hour rows (empty unless [`HourlyMeter::track_years`]): their ramps go
+    /// to `sum.year_ramps`.
+    year_hours: Vec<std::ops::Range<usize>>,
     /// The figures this meter owns in the trial's summary.
     pub sum: TrialSummary,
 }
@@ -160,8 +165,39 @@ impl<'a> HourlyMeter<'a> {
             hour_unserved_j: 0.0,
             intervals,
             peaks,
+            pool_hour_drop: Vec::new(),
+            year_hours: Vec::new(),
             sum,
             s,
+        }
+    }
+
+    /// Tracks dropped requests pool by pool (`np` pools), for [`Self::record_pool_drop`].
+    pub fn track_pools(&mut self, np: usize) {
+        self.pool_hour_drop = vec![0.0; np];
+        self.sum.pool_drops = vec![PoolDrops::default(); np];
+    }
+
+    /// Meters the ramps of each report year (hour rows) apart as well.
+    pub fn track_years(&mut self, years: &[(i32, std::ops::Range<usize>)]) {
+        self.year_hours = years.iter().map(|(_, r)| r.clone()).collect();
+        let n = self.s.ramp_thresholds_mw.len();
+        self.sum.year_ramps = vec![RampFigures::new(n); years.len()];
+    }
+
+    /// `n` requests dropped by pool `pool` in the coming step (before [`Self::record`]).
+    pub fn record_pool_drop(&mut self, pool: usize, n: f64) {
+        let now_s = (self.step * self.s.step_s) as f64;
+        if let (Some(x), Some(d)) = (
+            self.pool_hour_drop.get_mut(pool),
+            self.sum.pool_drops.get_mut(pool),
+        ) && n > 0.0
+        {
+            *x += n;
+            d.requests += n;
+            if d.first_at_s < 0.0 {
+                d.first_at_s = now_s;
+            }
         }
     }
 
@@ -235,6 +271,12 @@ impl<'a> HourlyMeter<'a> {
                     *c += 1.0;
                 }
             }
+            if !self.year_hours.is_empty() {
+                let h = (self.step / self.steps_per_hour) as usize;
+                if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                    sum.year_ramps[k].step(d, now_s, thresholds);
+                }
+            }
         }
         self.prev_step_w = f.facility_w;
         if self.steps_per_15 > 0 {
@@ -256,6 +298,12 @@ impl<'a> HourlyMeter<'a> {
                     for (c, &t) in sum.ramp_15min_over.iter_mut().zip(thresholds) {
                         if d.abs() / 1e6 > t {
                             *c += 1.0;
+                        }
+                    }
+                    if !self.year_hours.is_empty() {
+                        let h = (block_s / 3600.0) as usize;
+                        if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                            sum.year_ramps[k].block(d, block_s, thresholds);
                         }
                     }
                 }
@@ -324,6 +372,16 @@ impl<'a> HourlyMeter<'a> {
             if a[M_DROPPED] > sum.drop_worst_hour_requests {
                 sum.drop_worst_hour_requests = a[M_DROPPED];
                 sum.drop_worst_at_s = hour_s;
+            }
+            for (d, x) in sum.pool_drops.iter_mut().zip(&mut self.pool_hour_drop) {
+                if *x > 0.0 {
+                    d.hours += 1.0;
+                    if *x > d.worst_hour_requests {
+                        d.worst_hour_requests = *x;
+                        d.worst_at_s = hour_s;
+                    }
+                    *x = 0.0;
+                }
             }
         }
         let unserved_mwh = self.hour_unserved_j / 3.6e9;
@@ -399,6 +457,9 @@ impl<'a> HourlyMeter<'a> {
                 sum.ramp_down_hour_mw = self.prev_hour_mw - hour_mw;
                 sum.ramp_down_hour_at_s = hour_s;
             }
+            if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                sum.year_ramps[k].hour(hour_mw - self.prev_hour_mw, hour_s);
+            }
         }
         self.prev_hour_mw = hour_mw;
         self.acc = [0.0; METRICS.len()];
@@ -465,6 +526,8 @@ impl<'a> HourlyMeter<'a> {
         sum.ramp_down_hour_at_s = m.ramp_down_hour_at_s;
         sum.ramp_steps_over = m.ramp_steps_over;
         sum.ramp_15min_over = m.ramp_15min_over;
+        sum.pool_drops = m.pool_drops;
+        sum.year_ramps = m.year_ramps;
         sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
         let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
         sum.load_factor = if sum.peak_mw > 0.0 {
