@@ -14,6 +14,9 @@ use crate::time::SimTime;
 
 type Get = fn(&TrialSummary) -> f64;
 
+/// A figure of a trial, as any closure.
+type By<'a> = &'a dyn Fn(&TrialSummary) -> f64;
+
 /// One kind of trouble: its name, hours, first and worst instants, the worst's size and unit,
 /// and an extra figure (energy) with its unit.
 struct Kind {
@@ -79,15 +82,15 @@ fn trouble(
     sc: &Scenario,
     results: &[TrialResult],
     what: &str,
-    hours: &dyn Fn(&TrialSummary) -> f64,
-    first: &dyn Fn(&TrialSummary) -> f64,
-    worst: &dyn Fn(&TrialSummary) -> f64,
-    worst_size: &dyn Fn(&TrialSummary) -> f64,
+    hours: By,
+    first: By,
+    worst: By,
+    worst_size: By,
     worst_unit: &str,
-    extra: Option<(&dyn Fn(&TrialSummary) -> f64, &str)>,
+    extra: Option<(By, &str)>,
 ) -> Option<(f64, String)> {
     let (lo, hi) = (label(sc.percentiles.low()), label(sc.percentiles.high()));
-    let band = |f: &dyn Fn(&TrialSummary) -> f64| {
+    let band = |f: By| {
         let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
         Band::of(&mut v, &sc.percentiles)
     };
@@ -137,10 +140,7 @@ fn trouble(
 }
 
 fn kind_line(sc: &Scenario, results: &[TrialResult], k: &Kind) -> Option<(f64, String)> {
-    let extra = k
-        .extra
-        .as_ref()
-        .map(|(f, u)| (f as &dyn Fn(&TrialSummary) -> f64, *u));
+    let extra = k.extra.as_ref().map(|(f, u)| (f as By, *u));
     trouble(
         sc,
         results,
