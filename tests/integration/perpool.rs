@@ -260,3 +260,34 @@ fn no_report_years_no_year_ramps() {
         .count();
     assert_eq!(ramps_files, 0);
 }
+
+/// `--years` on a study with a sampled parameter (each trial re-resolves its scenario): the
+/// trials still meter the year's ramps, so ramps_2028.csv carries the step up at its first hour.
+#[test]
+fn years_flag_on_a_sampled_study_writes_the_years_ramps() {
+    let text = step_up("").replace(
+        "base_utilisation = 0.6\n[facility]",
+        "base_utilisation = { dist = \"uniform\", min = 0.5, max = 0.7 }\n[facility]",
+    );
+    assert!(text.contains("dist = \"uniform\""));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("sampled.toml");
+    std::fs::write(&f, &text).unwrap();
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        f.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+        "--years",
+        "2028",
+    ]);
+    let (h, rows) = read_csv(&out.join("ramps_2028.csv"));
+    let up = row(&rows, "ramp_up_step_mw");
+    assert!(num(&up[col(&h, "worst")]) > 0.5, "{up:?}");
+    assert!(
+        up[col(&h, "worst_at")].starts_with("2028-01-01T00:00:00-06:00"),
+        "{up:?}"
+    );
+}
