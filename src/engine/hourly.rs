@@ -686,6 +686,76 @@ mod tests {
         close(s.energy_mwh, (67.0 * 2.0 + 53.0 * 3.2) / 60.0, 1e-12, "MWh");
     }
 
+    /// Two pools; pool 1 drops 5 requests at minute 10, then 7 at minutes 70 and 71; pool 0
+    /// none: pool 1 has 2 hours, 19 requests, its worst hour (14) the second, its first drop at
+    /// 600 s; pool 0 is never. The site-wide figures agree.
+    #[test]
+    fn drops_are_counted_pool_by_pool() {
+        let mut m = meter(120, None, None);
+        m.track_pools(2);
+        for k in 0..120u64 {
+            let n = match k {
+                10 => 5.0,
+                70 | 71 => 7.0,
+                _ => 0.0,
+            };
+            let mut f = fig(2e6, 2.5e6);
+            f.dropped_n = n;
+            m.record_pool_drop(1, n);
+            m.record_pool_drop(0, 0.0);
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        m.finish(7200, None, &[], &mut s);
+        let d = &s.pool_drops[1];
+        assert_eq!(
+            (
+                d.hours,
+                d.requests,
+                d.worst_hour_requests,
+                d.worst_at_s,
+                d.first_at_s
+            ),
+            (2.0, 19.0, 14.0, 3600.0, 600.0)
+        );
+        assert_eq!(s.pool_drops[0], PoolDrops::default());
+        assert_eq!(
+            (s.drop_hours, s.drop_worst_at_s, s.drop_first_at_s),
+            (2.0, 3600.0, 600.0)
+        );
+    }
+
+    /// The step change of the test above, with each hour a "year": hour 2 holds every rise
+    /// (the step at minute 67, the 15-minute block from minute 60, the hourly rise), hour 1
+    /// none; together they are the whole run's.
+    #[test]
+    fn year_ramps_split_the_whole_runs() {
+        let mut m = meter(120, None, None);
+        m.track_years(&[(2027, 0..1), (2028, 1..2)]);
+        for k in 0..120 {
+            let p = if k < 67 { 2e6 } else { 3.2e6 };
+            m.record(&fig(p * 0.8, p));
+        }
+        let mut s = TrialSummary::default();
+        m.finish(7200, None, &[], &mut s);
+        let (a, b) = (&s.year_ramps[0], &s.year_ramps[1]);
+        assert_eq!(*a, RampFigures::new(a.steps_over.len()));
+        assert_eq!(
+            (
+                b.up_step_mw,
+                b.up_step_at_s,
+                b.up_15min_at_s,
+                b.up_hour_at_s
+            ),
+            (s.ramp_up_step_mw, 67.0 * 60.0, 3600.0, 3600.0)
+        );
+        assert_eq!(b.up_15min_mw, s.ramp_up_15min_mw);
+        assert_eq!(b.up_hour_mw, s.ramp_up_hour_mw);
+        assert_eq!(b.steps_over, s.ramp_steps_over);
+        assert_eq!(b.min15_over, s.ramp_15min_over);
+        assert_eq!(b.steps_over[0], 1.0, "1.2 MW > 1 MW once");
+    }
+
     /// 1.5 h (90 steps, two rows): hour 1 at 2 MW facility (1.6 IT), the half hour after at
     /// 3 MW (2.4 IT). The second row is the mean of its 30 steps (3 MW); what counts energy
     /// takes half of it: CO2 0.8 + 3 x 0.5 x 0.5 = 1.55 t, cooling 0.4 + 0.6 x 0.5 = 0.7 MWh,
