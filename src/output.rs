@@ -428,6 +428,9 @@ struct Summary<'a> {
     ramps: crate::utility::Ramps,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitivity: Vec<Sensitivity>,
+    /// What broke first ([`crate::broke::trouble_lines`]): absent when nothing broke.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    what_broke: Vec<String>,
     config: &'a RunSpec,
 }
 
@@ -499,6 +502,7 @@ pub fn summary_json(
         metrics: Vec::new(),
         ramps: crate::utility::ramps(sc, results),
         sensitivity: sensitivity(sc, results),
+        what_broke: crate::broke::trouble_lines(sc, results),
         config: &sc.spec,
     };
     let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
@@ -614,6 +618,12 @@ pub fn write_all(
         files.push((
             format!("load_duration_{year}.csv").into(),
             utility::load_duration_rows(sc, results, slice, rows.len())?,
+        ));
+    }
+    for (k, (year, _)) in sc.report_years.iter().enumerate() {
+        files.push((
+            format!("ramps_{year}.csv").into(),
+            utility::ramps_year_csv(sc, results, k),
         ));
     }
     if let Some(text) = utility::intervals_csv(sc, results)? {

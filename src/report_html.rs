@@ -254,6 +254,17 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
         }
         o.push_str("</ul></div>\n");
     }
+    // What broke first (summary.json's `what_broke`: one line per pool dropping requests, cap
+    // shedding, plant saturation, unserved energy), when anything did.
+    if let Some(a) = s["what_broke"].as_array()
+        && !a.is_empty()
+    {
+        o.push_str("<h2>What broke first</h2>\n<div class=\"warn\"><ul>\n");
+        for l in a.iter().filter_map(|x| x.as_str()) {
+            let _ = writeln!(o, "<li>{}</li>", esc(l));
+        }
+        o.push_str("</ul></div>\n");
+    }
     // Headline figures with their bands across trials.
     let metrics = &s["metrics"];
     let trials = s["trials"].as_u64().unwrap_or(0);

@@ -523,6 +523,8 @@ impl Scenario {
         sc.set_run(Some(self.seed), Some(self.trials), None);
         // The interval file too (`--interval-minutes` is not in the run file).
         sc.intervals = self.intervals;
+        // And the report years (`--years`), whose ramps the trial meters.
+        sc.report_years.clone_from(&self.report_years);
         Ok((Cow::Owned(sc), values))
     }
 

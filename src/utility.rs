@@ -388,6 +388,126 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
     }
 }
 
+/// `ramps_YYYY.csv`: the ramp figures of report year `k` (`Scenario::report_years` order), one
+/// row per figure: the largest rise and fall per step, per 15 minutes (when the step divides 15
+/// minutes) and per hour (MW), then the threshold counts (`ramp_steps_over_<MW>mw`,
+/// `ramp_15min_over_<MW>mw`, as in trials.csv); the mean and the run's percentiles across
+/// trials, and the worst trial's figure, its instant (the step that rose or fell, or the start
+/// of the later 15-minute interval or hour; empty for counts) and its number. A change between
+/// the last instant of one year and the first of the next counts in the later year, so the
+/// largest over the years is the whole run's when the years cover the horizon.
+pub fn ramps_year_csv(sc: &Scenario, results: &[TrialResult], k: usize) -> String {
+    use crate::engine::summary::RampFigures;
+    type Fig = Box<dyn Fn(&RampFigures) -> f64>;
+    let mut rows: Vec<(String, &str, Fig, Option<Fig>)> = vec![
+        (
+            "ramp_up_step_mw".into(),
+            "MW",
+            Box::new(|r| r.up_step_mw),
+            Some(Box::new(|r| r.up_step_at_s)),
+        ),
+        (
+            "ramp_down_step_mw".into(),
+            "MW",
+            Box::new(|r| r.down_step_mw),
+            Some(Box::new(|r| r.down_step_at_s)),
+        ),
+    ];
+    if 900 % sc.step_s == 0 {
+        rows.push((
+            "ramp_up_15min_mw".into(),
+            "MW",
+            Box::new(|r| r.up_15min_mw),
+            Some(Box::new(|r| r.up_15min_at_s)),
+        ));
+        rows.push((
+            "ramp_down_15min_mw".into(),
+            "MW",
+            Box::new(|r| r.down_15min_mw),
+            Some(Box::new(|r| r.down_15min_at_s)),
+        ));
+    }
+    rows.push((
+        "ramp_up_hour_mw".into(),
+        "MW",
+        Box::new(|r| r.up_hour_mw),
+        Some(Box::new(|r| r.up_hour_at_s)),
+    ));
+    rows.push((
+        "ramp_down_hour_mw".into(),
+        "MW",
+        Box::new(|r| r.down_hour_mw),
+        Some(Box::new(|r| r.down_hour_at_s)),
+    ));
+    let th = &sc.grid.ramp_thresholds_mw;
+    for (i, t) in th.iter().enumerate() {
+        rows.push((
+            format!("ramp_steps_over_{t}mw"),
+            "steps",
+            Box::new(move |r| r.steps_over.get(i).copied().unwrap_or(0.0)),
+            None,
+        ));
+    }
+    for (i, t) in th.iter().enumerate() {
+        rows.push((
+            format!("ramp_15min_over_{t}mw"),
+            "intervals",
+            Box::new(move |r| r.min15_over.get(i).copied().unwrap_or(0.0)),
+            None,
+        ));
+    }
+    let mut out = String::from("figure,unit,mean");
+    for n in sc.percentiles.names() {
+        out.push(',');
+        out.push_str(&n);
+    }
+    out.push_str(",worst,worst_at,worst_trial\n");
+    let none = RampFigures::new(th.len());
+    let figs: Vec<(&RampFigures, u32)> = results
+        .iter()
+        .map(|r| {
+            (
+                r.summary.year_ramps.get(k).unwrap_or(&none),
+                r.summary.trial,
+            )
+        })
+        .collect();
+    for (name, unit, f, at) in &rows {
+        let prec = if *unit == "MW" { 4 } else { 2 };
+        let v: Vec<f64> = figs.iter().map(|(r, _)| f(r)).collect();
+        let b = crate::stats::Band::of(&mut v.clone(), &sc.percentiles);
+        let _ = write!(out, "{name},{unit},");
+        push_fixed(&mut out, b.mean, prec);
+        for &p in sc.percentiles.values() {
+            out.push(',');
+            push_fixed(&mut out, b.at(p), prec);
+        }
+        // The worst trial (the lowest trial on ties).
+        let mut w: Option<usize> = None;
+        for (i, x) in v.iter().enumerate() {
+            if w.is_none_or(|j| *x > v[j]) {
+                w = Some(i);
+            }
+        }
+        out.push(',');
+        if let Some(i) = w {
+            push_fixed(&mut out, v[i], prec);
+            out.push(',');
+            if let Some(at) = at {
+                let s = at(figs[i].0);
+                if s >= 0.0 {
+                    out.push_str(&sc.calendar.timestamp(SimTime(s as u64)));
+                }
+            }
+            let _ = write!(out, ",{}", figs[i].1);
+        } else {
+            out.push_str(",,");
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Every trial's hourly facility MW, one column per trial.
 pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);

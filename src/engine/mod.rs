@@ -177,6 +177,13 @@ impl<'a> Trial<'a> {
             system_peaks: &sc.grid.system_peaks,
         });
         let np = sc.fleet.pools.len();
+        let mut hourly = hourly;
+        if !sc.consumers.is_empty() {
+            hourly.track_pools(np);
+        }
+        if !sc.report_years.is_empty() {
+            hourly.track_years(&sc.report_years);
+        }
         Trial {
             sc,
             trial,
@@ -310,6 +317,11 @@ impl<'a> Trial<'a> {
         let unserved_w = self
             .grid
             .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
+        if self.work.dropped_n > 0.0 {
+            for (cs, c) in self.work.consumers.iter().zip(wm.consumers) {
+                self.hourly.record_pool_drop(c.pool, cs.dropped_n);
+            }
+        }
         self.hourly.record(&StepFigures {
             sector_w: split.sector_w,
             idle_unallocated_w: split.idle_unallocated_w,

@@ -158,6 +158,134 @@ pub struct TrialSummary {
     /// window, MW (exact means of the steps; 16 bytes an interval).
     pub interval_facility_mw: Vec<f64>,
     pub interval_it_mw: Vec<f64>,
+    /// Dropped requests per pool (site order; empty for a study without consumer classes):
+    /// what `drop_*` counts site-wide, pool by pool.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pool_drops: Vec<PoolDrops>,
+    /// With `[report] years`: the ramp figures of each report year (`Scenario::report_years`
+    /// order), each change counted in the year of its later instant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub year_ramps: Vec<RampFigures>,
+}
+
+/// One pool's dropped requests: hours with any, the requests, the worst hour's count and its
+/// start, and the first step dropping work (seconds from the start, -1 for never).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PoolDrops {
+    pub hours: f64,
+    pub requests: f64,
+    pub worst_hour_requests: f64,
+    pub worst_at_s: f64,
+    pub first_at_s: f64,
+}
+
+impl Default for PoolDrops {
+    fn default() -> PoolDrops {
+        PoolDrops {
+            hours: 0.0,
+            requests: 0.0,
+            worst_hour_requests: 0.0,
+            worst_at_s: -1.0,
+            first_at_s: -1.0,
+        }
+    }
+}
+
+/// A span's ramp figures, as the whole-run `ramp_*` fields of [`TrialSummary`]: the largest
+/// rise and fall per step, per 15 minutes and per hour (MW) with when they happened (seconds
+/// from the start, -1 for none), and the threshold counts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RampFigures {
+    pub up_step_mw: f64,
+    pub down_step_mw: f64,
+    pub up_15min_mw: f64,
+    pub down_15min_mw: f64,
+    pub up_hour_mw: f64,
+    pub down_hour_mw: f64,
+    pub up_step_at_s: f64,
+    pub down_step_at_s: f64,
+    pub up_15min_at_s: f64,
+    pub down_15min_at_s: f64,
+    pub up_hour_at_s: f64,
+    pub down_hour_at_s: f64,
+    pub steps_over: Vec<f64>,
+    pub min15_over: Vec<f64>,
+}
+
+impl Default for RampFigures {
+    fn default() -> RampFigures {
+        RampFigures::new(0)
+    }
+}
+
+impl RampFigures {
+    /// No ramp yet, with `n` threshold counts at zero.
+    pub fn new(n: usize) -> RampFigures {
+        RampFigures {
+            up_step_mw: 0.0,
+            down_step_mw: 0.0,
+            up_15min_mw: 0.0,
+            down_15min_mw: 0.0,
+            up_hour_mw: 0.0,
+            down_hour_mw: 0.0,
+            up_step_at_s: -1.0,
+            down_step_at_s: -1.0,
+            up_15min_at_s: -1.0,
+            down_15min_at_s: -1.0,
+            up_hour_at_s: -1.0,
+            down_hour_at_s: -1.0,
+            steps_over: vec![0.0; n],
+            min15_over: vec![0.0; n],
+        }
+    }
+
+    /// A change of `d` W between consecutive steps, the later at `at_s`.
+    pub fn step(&mut self, d: f64, at_s: f64, thresholds: &[f64]) {
+        if d / 1e6 > self.up_step_mw {
+            self.up_step_mw = d / 1e6;
+            self.up_step_at_s = at_s;
+        }
+        if -d / 1e6 > self.down_step_mw {
+            self.down_step_mw = -d / 1e6;
+            self.down_step_at_s = at_s;
+        }
+        for (c, &t) in self.steps_over.iter_mut().zip(thresholds) {
+            if d.abs() / 1e6 > t {
+                *c += 1.0;
+            }
+        }
+    }
+
+    /// A change of `d` W between consecutive 15-minute means, the later starting at `at_s`.
+    pub fn block(&mut self, d: f64, at_s: f64, thresholds: &[f64]) {
+        if d / 1e6 > self.up_15min_mw {
+            self.up_15min_mw = d / 1e6;
+            self.up_15min_at_s = at_s;
+        }
+        if -d / 1e6 > self.down_15min_mw {
+            self.down_15min_mw = -d / 1e6;
+            self.down_15min_at_s = at_s;
+        }
+        for (c, &t) in self.min15_over.iter_mut().zip(thresholds) {
+            if d.abs() / 1e6 > t {
+                *c += 1.0;
+            }
+        }
+    }
+
+    /// A change of `d_mw` MW between consecutive hourly means, the later starting at `at_s`.
+    pub fn hour(&mut self, d_mw: f64, at_s: f64) {
+        if d_mw > self.up_hour_mw {
+            self.up_hour_mw = d_mw;
+            self.up_hour_at_s = at_s;
+        }
+        if -d_mw > self.down_hour_mw {
+            self.down_hour_mw = -d_mw;
+            self.down_hour_at_s = at_s;
+        }
+    }
 }
 
 /// The default ramp thresholds and their most, defined with `[grid] ramp_thresholds_mw`.

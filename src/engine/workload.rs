@@ -54,6 +54,8 @@ pub struct ConsumerState {
     pub arrived: u64,
     pub served_total: u64,
     pub dropped_total: u64,
+    /// Requests dropped this step (whole).
+    pub dropped_n: f64,
 }
 
 #[derive(Debug)]
@@ -171,6 +173,7 @@ impl Workloads {
                     arrived: 0,
                     served_total: 0,
                     dropped_total: 0,
+                    dropped_n: 0.0,
                 })
                 .collect(),
             twins: m
@@ -427,6 +430,7 @@ impl Workloads {
             cs.served_n = served_n;
             cs.queue_n = n - served_n - dropped_n;
             cs.dropped_total += dropped_n as u64;
+            cs.dropped_n = dropped_n;
             ps.consumer_served += served;
             ps.consumer_power += served * c.power_scale;
             ps.busy[Sector::Consumer as usize] += served * inv_dt;

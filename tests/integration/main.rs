@@ -23,6 +23,7 @@ mod intervals;
 mod library;
 mod names;
 mod outages;
+mod perpool;
 mod prevailing_time;
 mod properties;
 mod refresh;
