@@ -561,6 +561,7 @@ impl Scenario {
             fleet: &fleet,
             base_dir,
             utc_offset_s,
+            calendar: &calendar,
             start_utc_s: calendar.start_utc_s(),
             step_s: spec.step_s,
             horizon_s,

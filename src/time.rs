@@ -316,6 +316,26 @@ impl Calendar {
         self.start_utc_s + t + i64::from(self.offset_at(t))
     }
 
+    /// Seconds on the study's wall clock (prevailing time) from the study start at sim second
+    /// `t`, kept monotone: at a spring change it jumps forward over the skipped hour, through an
+    /// autumn repeat it holds at the end of the first occurrence (so a wall-clock time maps to
+    /// the instants [`Calendar::from_local_s_compatible`] gives). `t` itself on a fixed offset.
+    pub fn wall_elapsed_s(&self, t: u64) -> i64 {
+        let o = &self.offsets;
+        let t = t as i64;
+        if o.len() == 1 {
+            return t;
+        }
+        let base = i64::from(self.utc_offset_s);
+        let mut w = t + i64::from(self.offset_at(t - 1)) - base;
+        // The last change before `t`: hold through the hour it repeats.
+        let i = o.partition_point(|&(s, _)| s < t);
+        if i >= 2 {
+            w = w.max(o[i - 1].0 + i64::from(o[i - 2].1) - base);
+        }
+        w
+    }
+
     /// Local seconds since the epoch for a clock `offset_s` east of UTC.
     fn local_epoch_s(&self, t: SimTime, offset_s: i32) -> i64 {
         self.start_utc_s + t.0 as i64 + i64::from(offset_s)

@@ -24,6 +24,7 @@ mod library;
 mod names;
 mod outages;
 mod prevailing_time;
+mod prevailing_leftovers;
 mod properties;
 mod reliability;
 mod report;
