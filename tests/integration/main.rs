@@ -19,6 +19,7 @@ mod fuzz;
 mod golden;
 mod headroom;
 mod horizons;
+mod interval_switches;
 mod intervals;
 mod library;
 mod names;
