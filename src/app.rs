@@ -556,10 +556,11 @@ fn merge(
     sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
     // The shards' --interval-minutes: their records hold those intervals.
     if let Some(minutes) = m.interval_minutes {
-        sc.set_interval_minutes(minutes).map_err(|msg| Error::Option {
-            option: "--interval-minutes".into(),
-            msg: format!("of the shards' run: {msg}"),
-        })?;
+        sc.set_interval_minutes(minutes)
+            .map_err(|msg| Error::Option {
+                option: "--interval-minutes".into(),
+                msg: format!("of the shards' run: {msg}"),
+            })?;
     }
     let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     warn_thin(&sc.percentiles, results.len());

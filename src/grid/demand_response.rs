@@ -328,7 +328,10 @@ impl LocalDays<'_> {
     /// Local day (from the start date) and local second of the day at sim second `t`.
     fn at(&self, t: u64) -> (u64, i64) {
         let l = self.cal.local_s(t as i64);
-        ((l.div_euclid(86_400) - self.day0).max(0) as u64, l.rem_euclid(86_400))
+        (
+            (l.div_euclid(86_400) - self.day0).max(0) as u64,
+            l.rem_euclid(86_400),
+        )
     }
 
     /// Sim second at which local day `d` begins (its midnight, or the end of a gap over it).
@@ -433,11 +436,8 @@ pub fn measure(
                 // Rank by demand over the event's hours; keep the `high` highest.
                 let first_h = (o.start_s / 3600) as usize;
                 let last_h = ((o.start_s + o.duration_s) as usize).div_ceil(3600);
-                let load = |d: u64| -> f64 {
-                    (first_h..last_h)
-                        .map(|h| at(d, h).unwrap_or(0.0))
-                        .sum()
-                };
+                let load =
+                    |d: u64| -> f64 { (first_h..last_h).map(|h| at(d, h).unwrap_or(0.0)).sum() };
                 picked.sort_by(|a, b| load(*b).total_cmp(&load(*a)).then(b.cmp(a)));
                 picked.truncate(high);
                 o.baseline_days = picked.len() as u32;
@@ -447,8 +447,7 @@ pub fn measure(
                             return f64::NAN;
                         }
                         let h = s / steps_per_hour;
-                        let vals: Vec<f64> =
-                            picked.iter().filter_map(|&d| at(d, h)).collect();
+                        let vals: Vec<f64> = picked.iter().filter_map(|&d| at(d, h)).collect();
                         if vals.is_empty() {
                             return f64::NAN;
                         }

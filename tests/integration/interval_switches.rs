@@ -30,13 +30,19 @@ fn intervals_false_wins_over_interval_minutes_and_the_flag_wins_over_both() {
     let mut sc = scenario(&format!("{BASE}{table}"));
     assert_eq!(sc.intervals, None, "intervals = false must win");
     // Without the switch the same table asks for the file.
-    let on = scenario(&format!("{BASE}{}", table.replace("intervals = false\n", "")));
+    let on = scenario(&format!(
+        "{BASE}{}",
+        table.replace("intervals = false\n", "")
+    ));
     let plan = on.intervals.expect("interval_minutes asks for the file");
     assert_eq!((plan.len_s, plan.count()), (1800, 4));
     // `--interval-minutes` on the command line asks for it anyway (with the table's window).
     sc.set_interval_minutes(60).unwrap();
     let plan = sc.intervals.expect("the flag asks for the file");
-    assert_eq!((plan.len_s, plan.from_s, plan.to_s), (3600, 6 * 3600, 8 * 3600));
+    assert_eq!(
+        (plan.len_s, plan.from_s, plan.to_s),
+        (3600, 6 * 3600, 8 * 3600)
+    );
     // End to end: no intervals.csv.
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("r.toml");
@@ -110,6 +116,8 @@ fn resume_and_merge_keep_the_interval_minutes_of_the_original_run() {
     a.truncate(a.len() - 2);
     go(a);
     assert!(std::fs::read(p("r").join("intervals.csv")).unwrap() == want);
-    assert!(std::fs::read(p("r").join("hourly.csv")).unwrap()
-        == std::fs::read(p("single").join("hourly.csv")).unwrap());
+    assert!(
+        std::fs::read(p("r").join("hourly.csv")).unwrap()
+            == std::fs::read(p("single").join("hourly.csv")).unwrap()
+    );
 }

@@ -145,7 +145,10 @@ fn a_naive_trace_replays_at_its_recorded_local_hours_in_summer_and_winter() {
     for date in ["2025-01-15", "2025-07-15"] {
         for (local, n) in local_day(&sc, &served, date) {
             let want = if local % 2 == 0 { 11.0 } else { 12.0 };
-            assert!(n == want, "{date} {local}:00 local: {n} requests, want {want}");
+            assert!(
+                n == want,
+                "{date} {local}:00 local: {n} requests, want {want}"
+            );
         }
     }
     // Every wall-clock time of the horizon replays exactly once (the requests recorded in the
@@ -161,6 +164,9 @@ fn a_naive_trace_replays_at_its_recorded_local_hours_in_summer_and_winter() {
     );
     for (local, n) in local_day(&sc, &served, "2025-07-15") {
         let want = if local % 2 == 1 { 11.0 } else { 12.0 };
-        assert!(n == want, "July {local}:00 local: {n} requests, want {want}");
+        assert!(
+            n == want,
+            "July {local}:00 local: {n} requests, want {want}"
+        );
     }
 }
