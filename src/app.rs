@@ -272,6 +272,39 @@ fn run_one(
     base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
     args.apply(&mut sc)?;
+    // A resumed run keeps the original run's --interval-minutes (its records hold those
+    // intervals); a different one is refused.
+    let mut interval_minutes = args.interval_minutes;
+    if args.work == Work::Resume
+        && let Ok(old) = checkpoint::read_manifest(&out.join(".checkpoint"))
+        && old.interval_minutes != interval_minutes
+    {
+        match (old.interval_minutes, interval_minutes) {
+            (Some(m), None) => {
+                sc.set_interval_minutes(m).map_err(|msg| Error::Option {
+                    option: "--resume".into(),
+                    msg: format!("the run being resumed had --interval-minutes {m}: {msg}"),
+                })?;
+                interval_minutes = Some(m);
+            }
+            (old_m, new_m) => {
+                let say = |m: Option<i64>| {
+                    m.map_or("no --interval-minutes".to_string(), |m| {
+                        format!("--interval-minutes {m}")
+                    })
+                };
+                return Err(Error::Option {
+                    option: "--interval-minutes".into(),
+                    msg: format!(
+                        "the run being resumed in {} had {}, this one asks for {}: resume with                          the original setting (or leave the flag out to keep it)",
+                        out.display(),
+                        say(old_m),
+                        say(new_m)
+                    ),
+                });
+            }
+        }
+    }
     crate::study::check_run(&sc)?;
     let trace_bytes =
         f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
@@ -303,6 +336,7 @@ fn run_one(
         trials: sc.trials,
         hours: sc.horizon_hours,
         metrics: sc.metrics().len(),
+        interval_minutes,
     };
     if args.work != Work::All && args.until_se.is_some() {
         return Err(Error::Option {
@@ -528,6 +562,14 @@ fn merge(
         &lib,
     )?;
     sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
+    // The shards' --interval-minutes: their records hold those intervals.
+    if let Some(minutes) = m.interval_minutes {
+        sc.set_interval_minutes(minutes)
+            .map_err(|msg| Error::Option {
+                option: "--interval-minutes".into(),
+                msg: format!("of the shards' run: {msg}"),
+            })?;
+    }
     let mut paths = output::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     warn_thin(&sc.percentiles, results.len());
     if !no_plots {

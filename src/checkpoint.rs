@@ -31,6 +31,10 @@ pub struct Manifest {
     pub trials: u32,
     pub hours: u64,
     pub metrics: usize,
+    /// `--interval-minutes` of the run (its records hold those intervals): `--resume` and
+    /// `dcload merge` keep it.
+    #[serde(default)]
+    pub interval_minutes: Option<i64>,
 }
 
 const MANIFEST: &str = "manifest.json";

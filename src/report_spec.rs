@@ -4,7 +4,8 @@
 //!
 //! It also asks for `intervals.csv` (`intervals = true` or `interval_minutes = N`, or
 //! `--interval-minutes N`): the facility and IT demand at a sub-hourly (or multi-hour)
-//! resolution, each value the exact mean of the steps in its interval.
+//! resolution, each value the exact mean of the steps in its interval. `intervals = false`
+//! wins over `interval_minutes` in the table (no file); the command-line flag wins over both.
 
 use std::ops::Range;
 
@@ -19,7 +20,9 @@ pub struct ReportSpec {
     /// Calendar years of the study clock, each fully inside the horizon; `--years` overrides.
     #[serde(default)]
     pub years: Vec<i32>,
-    /// Write `intervals.csv` (at `interval_minutes`, default 15).
+    /// Write `intervals.csv` (at `interval_minutes`, default 15). `false` is the switch: no
+    /// file even with `interval_minutes` or a window set (only `--interval-minutes` on the
+    /// command line still asks for it).
     pub intervals: Option<bool>,
     /// Length of an interval of `intervals.csv`, minutes: a whole number of steps that divides
     /// the hour or is a whole number of hours. Setting it asks for the file.
@@ -85,6 +88,12 @@ pub fn resolve_intervals(
     horizon_s: u64,
 ) -> Result<Option<IntervalPlan>, FieldError> {
     let minutes_field = spec.and_then(|r| r.interval_minutes.as_ref());
+    // `intervals = false` turns the file off whatever else the table says; the command-line
+    // flag (a request for this run) still asks for it.
+    let off = spec.is_some_and(|r| r.intervals == Some(false));
+    if off && minutes_override.is_none() {
+        return Ok(None);
+    }
     let asked = minutes_override.is_some()
         || minutes_field.is_some()
         || spec.is_some_and(|r| r.intervals == Some(true));

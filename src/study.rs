@@ -235,18 +235,7 @@ fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
         format!("expected a date-time like \"2026-03-01T00:00\" on the study clock, found {s:?}")
     };
     let (d, t) = s.trim().split_once(['T', ' ']).ok_or_else(err)?;
-    let date = Date::parse(d).map_err(|_| err())?;
-    let parts: Vec<&str> = t.split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-        return Err(err());
-    }
-    let num = |p: &str| p.parse::<i64>().map_err(|_| err());
-    let (h, m) = (num(parts[0])?, num(parts[1])?);
-    let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
-    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
-        return Err(err());
-    }
-    Ok(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec)
+    crate::time::local_date_time_s(d, t).ok_or_else(err)
 }
 fn default_step() -> u64 {
     60
@@ -630,6 +619,7 @@ impl Scenario {
             fleet: &fleet,
             base_dir,
             utc_offset_s,
+            calendar: &calendar,
             start_utc_s: calendar.start_utc_s(),
             step_s: spec.step_s,
             horizon_s,

@@ -316,6 +316,26 @@ impl Calendar {
         self.start_utc_s + t + i64::from(self.offset_at(t))
     }
 
+    /// Seconds on the study's wall clock (prevailing time) from the study start at sim second
+    /// `t`, kept monotone: at a spring change it jumps forward over the skipped hour, through an
+    /// autumn repeat it holds at the end of the first occurrence (so a wall-clock time maps to
+    /// the instants [`Calendar::from_local_s_compatible`] gives). `t` itself on a fixed offset.
+    pub fn wall_elapsed_s(&self, t: u64) -> i64 {
+        let o = &self.offsets;
+        let t = t as i64;
+        if o.len() == 1 {
+            return t;
+        }
+        let base = i64::from(self.utc_offset_s);
+        let mut w = t + i64::from(self.offset_at(t - 1)) - base;
+        // The last change before `t`: hold through the hour it repeats.
+        let i = o.partition_point(|&(s, _)| s < t);
+        if i >= 2 {
+            w = w.max(o[i - 1].0 + i64::from(o[i - 2].1) - base);
+        }
+        w
+    }
+
     /// Local seconds since the epoch for a clock `offset_s` east of UTC.
     fn local_epoch_s(&self, t: SimTime, offset_s: i32) -> i64 {
         self.start_utc_s + t.0 as i64 + i64::from(offset_s)
@@ -372,22 +392,11 @@ impl Calendar {
             )
         };
         let (d, rest) = t.split_once(['T', ' ']).ok_or_else(err)?;
-        let date = Date::parse(d).map_err(|_| err())?;
         let (clock, suffix) = match rest.find(['+', '-', 'Z', 'z']) {
             Some(i) => (&rest[..i], Some(&rest[i..])),
             None => (rest, None),
         };
-        let parts: Vec<&str> = clock.split(':').collect();
-        if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-            return Err(err());
-        }
-        let num = |p: &str| p.parse::<i64>().map_err(|_| err());
-        let (h, m) = (num(parts[0])?, num(parts[1])?);
-        let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
-        if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
-            return Err(err());
-        }
-        let local = date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec;
+        let local = local_date_time_s(d, clock).ok_or_else(err)?;
         let sim = match suffix {
             Some(off) => {
                 let o = parse_utc_offset(off).map_err(|e| format!("{e} (in {s:?})"))?;
@@ -494,6 +503,23 @@ impl Calendar {
             format_utc_offset(off)
         )
     }
+}
+
+/// A date `YYYY-MM-DD` and a time of day `HH:MM[:SS]` to seconds since 1970-01-01 00:00 on
+/// their own clock; `None` when either is malformed or out of range.
+pub fn local_date_time_s(date: &str, clock: &str) -> Option<i64> {
+    let date = Date::parse(date).ok()?;
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+        return None;
+    }
+    let num = |p: &str| p.parse::<i64>().ok();
+    let (h, m) = (num(parts[0])?, num(parts[1])?);
+    let sec = if parts.len() == 3 { num(parts[2])? } else { 0 };
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+        return None;
+    }
+    Some(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec)
 }
 
 /// Looks up an IANA zone (case-insensitive) in the embedded tz database; the error names the

@@ -68,8 +68,7 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         &metered,
         counterfactual.as_deref(),
         sc.step_s,
-        // The weekday at noon of the day (on a fixed offset, that of its midnight).
-        |d| sc.calendar.local_weekday(SimTime(d * 86_400 + 43_200)),
+        &sc.calendar,
     );
     let s = &mut r.summary;
     let mwh = |o: &DrOutcome, mw: f64| mw * o.duration_s as f64 / 3600.0;

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{err_after, fraction, non_negative, positive};
 use crate::error::{Result, Source};
+use crate::time::{Calendar, SimTime};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -315,17 +316,56 @@ fn step_at(t_s: u64, dt: u64) -> usize {
     t_s.div_ceil(dt) as usize
 }
 
+/// Local calendar days of the study clock, for the rule baselines: day 0 is the start date, and
+/// in prevailing time a day is 23 or 25 hours at the changes.
+struct LocalDays<'a> {
+    cal: &'a Calendar,
+    /// Local day number (days since 1970-01-01 on the study clock) of the start date.
+    day0: i64,
+}
+
+impl LocalDays<'_> {
+    /// Local day (from the start date) and local second of the day at sim second `t`.
+    fn at(&self, t: u64) -> (u64, i64) {
+        let l = self.cal.local_s(t as i64);
+        (
+            (l.div_euclid(86_400) - self.day0).max(0) as u64,
+            l.rem_euclid(86_400),
+        )
+    }
+
+    /// Sim second at which local day `d` begins (its midnight, or the end of a gap over it).
+    fn start(&self, d: u64) -> u64 {
+        let t = self
+            .cal
+            .from_local_s_compatible((self.day0 + d as i64) * 86_400);
+        t.max(0) as u64
+    }
+
+    /// Horizon hour (elapsed) holding local second `sod` of local day `d`, under the
+    /// "compatible" rule: a time the clock skips (spring gap) moves forward by the gap, one
+    /// that happens twice (autumn) is its first instant.
+    fn hour(&self, d: u64, sod: i64) -> Option<usize> {
+        let t = self
+            .cal
+            .from_local_s_compatible((self.day0 + d as i64) * 86_400 + sod);
+        u64::try_from(t).ok().map(|t| (t / 3600) as usize)
+    }
+}
+
 /// Measures every executed event of a trial as a utility would, from the trial's facility demand
 /// step by step (`metered_w`, W). `counterfactual_w` is the same trial without the events
-/// (required for [`Baseline::Counterfactual`]); `weekday(day)` gives 0-6 (Monday 0) of a day of
-/// the horizon.
+/// (required for [`Baseline::Counterfactual`]). A rule baseline counts days on the study clock
+/// `cal` (local calendar days, 23 or 25 hours at the daylight-saving changes) and compares the
+/// same local hour of each baseline day (an hour the clock skips that day reads the hour after
+/// the gap; an hour that happens twice is read at its first occurrence).
 pub fn measure(
     dr: &DemandResponse,
     outcomes: &mut [DrOutcome],
     metered_w: &[f64],
     counterfactual_w: Option<&[f64]>,
     dt: u64,
-    weekday: impl Fn(u64) -> usize,
+    cal: &Calendar,
 ) {
     let n = metered_w.len();
     let steps_per_hour = (3600 / dt) as usize;
@@ -339,15 +379,20 @@ pub fn measure(
                 / steps_per_hour as f64
         })
         .collect();
+    let days = LocalDays {
+        cal,
+        day0: cal.local_s(0).div_euclid(86_400),
+    };
     let spans: Vec<(u64, u64)> = outcomes
         .iter()
         .map(|o| (o.start_s, o.start_s + o.duration_s))
         .collect();
     let event_day = |d: u64| {
-        spans
-            .iter()
-            .any(|&(s, e)| s < (d + 1) * 86_400 && e > d * 86_400)
+        let (a, b) = (days.start(d), days.start(d + 1));
+        spans.iter().any(|&(s, e)| s < b && e > a)
     };
+    // The weekday at noon of a local day.
+    let weekday = |d: u64| cal.local_weekday(SimTime(days.start(d) + 43_200));
     for (k, o) in outcomes.iter_mut().enumerate() {
         let s0 = step_at(o.start_s, dt).min(n);
         let s1 = step_at(o.start_s + o.duration_s, dt).min(n);
@@ -371,35 +416,42 @@ pub fn measure(
                 },
                 _,
             ) => {
-                let day = o.start_s / 86_400;
+                let day = days.at(o.start_s).0;
                 let weekend = |d: u64| weekday(d) >= 5;
-                let mut days: Vec<u64> = (0..day)
+                let mut picked: Vec<u64> = (0..day)
                     .rev()
                     .filter(|&d| !event_day(d) && (!same_kind || weekend(d) == weekend(day)))
                     .take(of)
                     .collect();
-                // Rank by demand over the event's hours of the day; keep the `high` highest.
-                let first_h = (o.start_s - day * 86_400) as usize / 3600;
-                let last_h = ((o.start_s + o.duration_s - day * 86_400) as usize).div_ceil(3600);
-                let load = |d: u64| -> f64 {
-                    (first_h..last_h)
-                        .map(|h| hourly.get(d as usize * 24 + h).copied().unwrap_or(0.0))
-                        .sum()
+                // An elapsed hour as (days after the event day, local second of the day at
+                // the hour's start), so that day `d` compares the same local hour.
+                let local_hour = |h: usize| {
+                    let (dd, sod) = days.at(h as u64 * 3600);
+                    (dd - day, sod - sod.rem_euclid(3600))
                 };
-                days.sort_by(|a, b| load(*b).total_cmp(&load(*a)).then(b.cmp(a)));
-                days.truncate(high);
-                o.baseline_days = days.len() as u32;
+                let at = |d: u64, h: usize| -> Option<f64> {
+                    let (k, sod) = local_hour(h);
+                    days.hour(d + k, sod).and_then(|i| hourly.get(i).copied())
+                };
+                // Rank by demand over the event's hours; keep the `high` highest.
+                let first_h = (o.start_s / 3600) as usize;
+                let last_h = ((o.start_s + o.duration_s) as usize).div_ceil(3600);
+                let load =
+                    |d: u64| -> f64 { (first_h..last_h).map(|h| at(d, h).unwrap_or(0.0)).sum() };
+                picked.sort_by(|a, b| load(*b).total_cmp(&load(*a)).then(b.cmp(a)));
+                picked.truncate(high);
+                o.baseline_days = picked.len() as u32;
                 (s0..r1)
                     .map(|s| {
-                        if days.is_empty() {
+                        if picked.is_empty() {
                             return f64::NAN;
                         }
-                        // Hour of the step counted from the event day's midnight.
-                        let h = s / steps_per_hour - day as usize * 24;
-                        days.iter()
-                            .map(|&d| hourly.get(d as usize * 24 + h).copied().unwrap_or(f64::NAN))
-                            .sum::<f64>()
-                            / days.len() as f64
+                        let h = s / steps_per_hour;
+                        let vals: Vec<f64> = picked.iter().filter_map(|&d| at(d, h)).collect();
+                        if vals.is_empty() {
+                            return f64::NAN;
+                        }
+                        vals.iter().sum::<f64>() / vals.len() as f64
                     })
                     .collect()
             }

@@ -818,7 +818,7 @@ fn json_value_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// One demand-response event of one trial, on the local-hour axis.
+/// One demand-response event of one trial, on the plots' hour axis (see [`read_dr_events`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DrEvent {
     pub trial: usize,
@@ -826,8 +826,13 @@ pub(super) struct DrEvent {
     pub hours: f64,
 }
 
-/// Reads `dr_events.csv` (columns `trial`, `start`, `hours`).
-pub(super) fn read_dr_events(path: &Path) -> Result<Vec<DrEvent>, PlotError> {
+/// Reads `dr_events.csv` (columns `trial`, `start`, `hours`). `axis_offset` is the offset the
+/// hour axis runs on (`hourly.csv`'s first row, see [`read_hourly`]): an event stamped with
+/// another offset (prevailing time, the other side of a daylight-saving change) is placed by
+/// its instant on that axis, so a 14:00 CDT event sits on the 14:00 CDT row of a study whose
+/// axis runs on CST. A stamp without an offset is taken to be on the axis clock.
+pub(super) fn read_dr_events(path: &Path, axis_offset: &str) -> Result<Vec<DrEvent>, PlotError> {
+    let axis_h = offset_hours(axis_offset);
     let table = read_table(
         path,
         &Wanted {
@@ -848,9 +853,14 @@ pub(super) fn read_dr_events(path: &Path) -> Result<Vec<DrEvent>, PlotError> {
             line: table.lines.get(i).copied().unwrap_or(0),
             found: start[i].clone(),
         })?;
+        let shift = if stamp.offset.is_empty() {
+            0.0
+        } else {
+            axis_h - offset_hours(&stamp.offset)
+        };
         out.push(DrEvent {
             trial: trial[i].max(0.0) as usize,
-            start: stamp.hour,
+            start: stamp.hour + shift,
             hours: hours[i].max(0.0),
         });
     }

@@ -151,7 +151,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let study = data::read_study(&dir.join("summary.json"))?;
     let dr_path = dir.join("dr_events.csv");
     let dr = if dr_path.exists() {
-        data::read_dr_events(&dr_path)?
+        data::read_dr_events(&dr_path, &hourly.offset)?
     } else {
         Vec::new()
     };

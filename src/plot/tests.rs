@@ -589,3 +589,30 @@ fn a_three_year_axis_is_not_crowded() {
     assert!(monthly.contains(">\nJan 2027\n"));
     assert!(!monthly.contains(">\nFeb\n") && !monthly.contains(">\nDec\n"));
 }
+
+#[test]
+fn dr_markers_sit_on_the_instant_of_the_event_in_prevailing_time() {
+    // A Chicago study: hourly.csv's axis runs on its first row's offset (CST, -06:00), so the
+    // row stamped 2025-07-08T14:00:00-05:00 (CDT) sits at 13:00 on the axis. An event at that
+    // instant must sit there too, not an hour later.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("dr_events.csv");
+    fs::write(
+        &path,
+        "trial,start,hours\n\
+         0,2025-07-08T14:00:00-05:00,2.000\n\
+         0,2025-01-08T14:00:00-06:00,2.000\n\
+         1,2025-07-08T14:00:00,2.000\n",
+    )
+    .expect("write dr_events.csv");
+    let ev = super::data::read_dr_events(&path, "-06:00").expect("dr events");
+    let axis = |y: i64, m: u32, d: u32, h: f64| days_from_civil(y, m, d) as f64 * 24.0 + h;
+    assert_eq!(ev[0].start, axis(2025, 7, 8, 13.0));
+    assert_eq!(ev[0].hours, 2.0);
+    // In winter the offsets agree; a stamp without an offset is on the axis clock.
+    assert_eq!(ev[1].start, axis(2025, 1, 8, 14.0));
+    assert_eq!(ev[2].start, axis(2025, 7, 8, 14.0));
+    // On a fixed offset (the axis's own) nothing moves.
+    let ev = super::data::read_dr_events(&path, "-05:00").expect("dr events");
+    assert_eq!(ev[0].start, axis(2025, 7, 8, 14.0));
+}

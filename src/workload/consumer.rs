@@ -379,7 +379,11 @@ impl ConsumerClass {
                     TraceRows::parse(&path.display().to_string(), &text, clock)
                 },
             )?;
-            let tr = Trace::from_rows(&rows, ctx.start_utc_s, token_work);
+            let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, token_work);
+            // Naive timestamps on the study clock follow its prevailing time.
+            if rows.on_default_clock() && spec.utc_offset.is_none() {
+                tr = tr.on_wall_clock(ctx.calendar);
+            }
             let own_rate = tr.rate_per_s();
             let target = ts
                 .requests_per_day

@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     /// Folder of the run file, for relative paths (traces).
     pub base_dir: &'a Path,
     pub utc_offset_s: i32,
+    /// The study clock (prevailing time, if a zone).
+    pub calendar: &'a crate::time::Calendar,
     /// The study start (local midnight of the start date), seconds since 1970-01-01 UTC.
     pub start_utc_s: i64,
     pub step_s: u64,

@@ -35,6 +35,9 @@ pub struct Trace {
     pub first_utc_s: f64,
     /// Where the study start falls in the period (seconds after a copy's first request).
     phase_s: f64,
+    /// Naive timestamps read on a prevailing-time study clock: the trace is laid on that wall
+    /// clock (see [`Trace::on_wall_clock`]).
+    wall: Option<crate::time::Calendar>,
 }
 
 /// How to read a trace's timestamps.
@@ -80,6 +83,16 @@ pub fn period_for_span(span: f64) -> f64 {
 #[derive(Clone, Debug)]
 pub struct TraceRows {
     rows: Vec<Row>,
+    /// The timestamps carry no offset and none was stated: read at the default offset.
+    naive: bool,
+}
+
+impl TraceRows {
+    /// Whether the timestamps were read at the default offset (no offset of their own, none
+    /// stated on the trace table).
+    pub fn on_default_clock(&self) -> bool {
+        self.naive
+    }
 }
 
 impl Trace {
@@ -124,7 +137,21 @@ impl Trace {
             total_work: acc,
             first_utc_s: t0,
             phase_s,
+            wall: None,
         }
+    }
+
+    /// Lays the trace on the study's prevailing wall clock: a request recorded at 18:17 (a
+    /// timestamp without an offset, read on the study clock) lands at 18:17 local in winter
+    /// and in summer alike. The rows must have been read at the clock's start offset (the
+    /// default for naive timestamps). A recorded time the clock skips lands after the gap, and
+    /// one it repeats at its first occurrence (as [`crate::time::Calendar::parse_local`]'s
+    /// compatible reading). Nothing changes on a fixed offset.
+    pub fn on_wall_clock(mut self, cal: &crate::time::Calendar) -> Trace {
+        if cal.offset_changes().len() > 1 {
+            self.wall = Some(cal.clone());
+        }
+        self
     }
 }
 
@@ -251,7 +278,8 @@ impl TraceRows {
                 "every request has the same timestamp: a zero time span has no rate".into(),
             ));
         }
-        Ok(TraceRows { rows })
+        let naive = first.is_some_and(|(_, own)| !own) && clock.stated_offset_s.is_none();
+        Ok(TraceRows { rows, naive })
     }
 }
 
@@ -276,9 +304,17 @@ impl Trace {
         )
     }
 
-    /// (requests, work) arriving in `[t0, t1)` seconds from the study start.
+    /// (requests, work) arriving in `[t0, t1)` seconds from the study start (whole seconds; on
+    /// the wall clock after [`Trace::on_wall_clock`]).
     #[inline]
     pub fn window(&self, t0: f64, t1: f64) -> (f64, f64) {
+        let (t0, t1) = match &self.wall {
+            Some(c) => (
+                c.wall_elapsed_s(t0 as u64) as f64,
+                c.wall_elapsed_s(t1 as u64) as f64,
+            ),
+            None => (t0, t1),
+        };
         let (c0, w0) = self.cumulative(t0 + self.phase_s);
         let (c1, w1) = self.cumulative(t1 + self.phase_s);
         (c1 - c0, w1 - w0)
