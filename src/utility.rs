@@ -391,7 +391,7 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
 /// `ramps_YYYY.csv`: the ramp figures of report year `k` (`Scenario::report_years` order), one
 /// row per figure: the largest rise and fall per step, per 15 minutes (when the step divides 15
 /// minutes) and per hour (MW), then the threshold counts (`ramp_steps_over_<MW>mw`,
-/// `ramp_15min_over_<MW>mw`, as in trials.csv); the mean and the run's percentiles across
+/// `ramp_15min_over_<MW>mw` when the step divides 15 minutes, as in trials.csv); the mean and the run's percentiles across
 /// trials, and the worst trial's figure, its instant (the step that rose or fell, or the start
 /// of the later 15-minute interval or hour; empty for counts) and its number. A change between
 /// the last instant of one year and the first of the next counts in the later year, so the
@@ -448,13 +448,15 @@ pub fn ramps_year_csv(sc: &Scenario, results: &[TrialResult], k: usize) -> Strin
             None,
         ));
     }
-    for (i, t) in th.iter().enumerate() {
-        rows.push((
-            format!("ramp_15min_over_{t}mw"),
-            "intervals",
-            Box::new(move |r| r.min15_over.get(i).copied().unwrap_or(0.0)),
-            None,
-        ));
+    if 900 % sc.step_s == 0 {
+        for (i, t) in th.iter().enumerate() {
+            rows.push((
+                format!("ramp_15min_over_{t}mw"),
+                "intervals",
+                Box::new(move |r| r.min15_over.get(i).copied().unwrap_or(0.0)),
+                None,
+            ));
+        }
     }
     let mut out = String::from("figure,unit,mean");
     for n in sc.percentiles.names() {

@@ -248,7 +248,7 @@ fn ramps_per_report_year_split_the_whole_runs_ramps() {
 /// Without report years nothing extra is metered or written.
 #[test]
 fn no_report_years_no_year_ramps() {
-    let sc = scenario(&step_up("").replace("horizon_hours = 17544", "horizon_hours = 48"));
+    let sc = scenario(&step_up(""));
     let r = trials(&sc);
     assert!(r.iter().all(|t| t.summary.year_ramps.is_empty()));
     let dir = tempfile::tempdir().unwrap();
