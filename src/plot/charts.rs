@@ -928,7 +928,16 @@ pub(super) fn load_duration(
         legend(mid_label, Swatch::Line(BLUE, 3)),
     ];
     let hours_total = h.len();
-    let lines = ctx.facility_lines();
+    // The x axis is hours ranked by load, not time: the capacity is drawn flat at its final
+    // (largest) value.
+    let lines: Vec<RefLine> = ctx
+        .facility_lines()
+        .into_iter()
+        .map(|l| RefLine {
+            steps: Vec::new(),
+            ..l
+        })
+        .collect();
     let y = with_lines(y, &lines);
     let subtitle = format!("{subtitle}{}", off_scale_note(&y, &lines));
     let x = XAxis::numeric(
