@@ -20,7 +20,11 @@
 //!    its peak for a simulated campus). Whenever `L_h + p_h` would exceed the season's threshold
 //!    `T`, the new load is curtailed by the excess: `c_h = min(p_h, max(0, L_h + p_h - T))`.
 //! 4. Curtailment rate: each calendar year's curtailed MWh over the new load's energy that year
-//!    (its "maximum potential annual consumption" for a constant load), averaged over the years.
+//!    (its "maximum potential annual consumption" for a constant load), averaged over the years,
+//!    each year weighted by its share of a year (its hours in the record over 8,760): a partial
+//!    year (a record starting on 31 December at 19:00 because it is written at -05:00) counts
+//!    for the hours it has. For a constant load this is the record's curtailed energy over its
+//!    energy, whatever clock the timestamps are written in.
 //! 5. The headroom at a curtailment limit (0.25, 0.5, 1, 5 %) is the largest `X` whose rate is at
 //!    most the limit, found by bisection (the paper used a root finder): the rate never falls as
 //!    `X` grows, since each year's curtailed energy is convex in `X` and zero at `X = 0`.
@@ -86,6 +90,9 @@ pub struct ReadOptions {
     pub ba: Option<String>,
     /// The demand column [default `Demand (MW)`].
     pub column: Option<String>,
+    /// The clock of `timestamp,MW` rows written without an offset, in minutes east of UTC
+    /// (`--utc-offset`); `None` reads them as UTC.
+    pub naive_offset_min: Option<i64>,
 }
 
 fn input_err(file: &str, line: usize, col: usize, field: &str, msg: impl Into<String>) -> Error {
@@ -120,6 +127,14 @@ fn civil_from_days(z: i64) -> (i64, u8, u8) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn year_hours(y: i64) -> i64 {
+    if days_in_month(y, 2) == 29 {
+        8784
+    } else {
+        8760
+    }
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -523,6 +538,7 @@ pub fn parse_system_load(
                     format!("expected a non-negative number of MW, found `{cell}`"),
                 )
             })?;
+            let offset = offset.or(opt.naive_offset_min);
             let index = local - offset.map_or(0, |o| o.div_euclid(60));
             let (year, _, _) = civil_from_days(local.div_euclid(24));
             out.push((
@@ -676,8 +692,12 @@ pub struct Outcome {
     /// Calendar years in the record (whole or not).
     pub years: usize,
     /// Curtailment rate: the mean over calendar years of each year's curtailed MWh over the new
-    /// load's energy that year (the paper's average of annual rates).
+    /// load's energy that year (the paper's average of annual rates), each year weighted by its
+    /// share of a year (its hours in the record over 8,760): a partial year counts for the
+    /// hours it has, so a 5-hour stub does not weigh as much as a whole year.
     pub rate: f64,
+    /// Hours of the record per year, summed over years: the record's length in years.
+    pub year_share: f64,
 }
 
 impl Outcome {
@@ -698,8 +718,9 @@ impl Outcome {
             0.0
         }
     }
+    /// The record's length in years (hours over 8,760), for per-year figures.
     pub fn years(&self) -> f64 {
-        self.years as f64
+        self.year_share
     }
 }
 
@@ -716,17 +737,18 @@ pub fn evaluate(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, size_mw: f64
     let mut prev: Option<i64> = None;
     // Per calendar year: (curtailed MWh, energy MWh).
     let mut year: Option<i32> = None;
-    let (mut yc, mut ye) = (0.0, 0.0);
+    let (mut yc, mut ye, mut yh) = (0.0, 0.0, 0usize);
     let mut rates = 0.0;
     for (i, h) in load.hours.iter().enumerate() {
         if year != Some(h.year) {
             if year.is_some() {
-                rates += if ye > 0.0 { yc / ye } else { 0.0 };
+                rates += yh as f64 * if ye > 0.0 { yc / ye } else { 0.0 };
                 o.years += 1;
             }
             year = Some(h.year);
-            (yc, ye) = (0.0, 0.0);
+            (yc, ye, yh) = (0.0, 0.0, 0);
         }
+        yh += 1;
         let p = size_mw * new.shape[i];
         o.energy_mwh += p;
         ye += p;
@@ -753,10 +775,13 @@ pub fn evaluate(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, size_mw: f64
         }
     }
     if year.is_some() {
-        rates += if ye > 0.0 { yc / ye } else { 0.0 };
+        rates += yh as f64 * if ye > 0.0 { yc / ye } else { 0.0 };
         o.years += 1;
     }
-    o.rate = rates / o.years.max(1) as f64;
+    // Each year's rate weighted by its share of a year (hours / 8,760); the weights' sum is the
+    // record's length in years.
+    o.rate = rates / o.hours.max(1) as f64;
+    o.year_share = o.hours as f64 / YEAR_H;
     o.mean_mw = o.energy_mwh / o.hours.max(1) as f64;
     o
 }
@@ -823,11 +848,18 @@ pub fn headroom(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, limit: f64) 
     }
 }
 
-/// A run folder's facility profile and flexibility, placed on the system's hours by local
-/// month, day and hour (29 February falls back to the 28th).
+/// A run folder's facility profile and flexibility for one calendar year of the run, placed on
+/// the system's hours by instant: both are read on the study's standard time (its smallest UTC
+/// offset, e.g. -06:00 for America/Chicago), where every month, day and hour of a year occurs
+/// exactly once (no spring gap, no autumn repeat); the system hour at the same instant of the
+/// year takes the study's value (29 February falls back to the 28th).
 pub struct StudyProfile {
-    /// (month, day, hour) -> (facility MW, sheddable share).
+    /// (month, day, hour) on the study's standard time -> (facility MW, sheddable share).
     map: std::collections::HashMap<(u8, u8, u8), (f64, f64)>,
+    /// The study's standard time, minutes east of UTC.
+    pub std_offset_min: i64,
+    /// The run's calendar year used (shape and peak both from it).
+    pub year: i32,
     pub peak_mw: f64,
     pub description: String,
 }
@@ -838,6 +870,7 @@ pub fn read_study_profile(
     dir: &Path,
     profile: &str,
     flex_override: Option<f64>,
+    year: Option<i32>,
 ) -> Result<StudyProfile> {
     let p8760 = dir.join("load_8760.csv");
     if !p8760.is_file() {
@@ -884,13 +917,24 @@ pub fn read_study_profile(
     for (i, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let stamp = f.first().copied().unwrap_or("");
-        let (_, _, m, d, h) = parse_stamp_full(&name, i + 2, 0, "timestamp", stamp)?;
+        let (local, off, ..) = parse_stamp_full(&name, i + 2, 0, "timestamp", stamp)?;
         let v = f
             .get(c)
             .and_then(|v| parse_mw(v))
             .ok_or_else(|| input_err(&name, i + 2, c + 1, &column, "expected a number of MW"))?;
-        facility.push(((m, d, h), v));
+        // (UTC hour, offset minutes): a row without an offset is on the study's clock.
+        facility.push(((local, off), v));
     }
+    // The study's standard time: its smallest offset (daylight time adds to it).
+    let std_offset_min = facility
+        .iter()
+        .filter_map(|((_, o), _)| *o)
+        .min()
+        .unwrap_or(0);
+    let on_std = |(local, off): (i64, Option<i64>)| -> i64 {
+        let utc = local - off.map_or(std_offset_min, |o| o).div_euclid(60);
+        utc + std_offset_min.div_euclid(60)
+    };
     // Sheddable share per hour from hourly.csv's mean sector IT power and the run's
     // demand-response flexibility (dcload's defaults when the run states none).
     let mut shares = vec![1.0; facility.len()];
@@ -941,24 +985,81 @@ pub fn read_study_profile(
             flex[0], flex[1], flex[2]
         );
     }
-    let peak_mw = facility.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    // Hours per calendar year on standard time; the year used: --year, else the last whole one.
+    let mut per_year: std::collections::BTreeMap<i64, usize> = Default::default();
+    for (k, _) in &facility {
+        *per_year
+            .entry(civil_from_days(on_std(*k).div_euclid(24)).0)
+            .or_default() += 1;
+    }
+    // Whole: every hour of the year but the one or two a study clock ahead of its standard time
+    // starts after (1 January 00:00 at +11:00 is 31 December 23:00 at +10:00); a missing hour
+    // takes its neighbour's value.
+    let whole = |y: i64| per_year.get(&y).copied().unwrap_or(0) as i64 >= year_hours(y) - 2;
+    let listing = || {
+        per_year
+            .iter()
+            .map(|(y, n)| format!("{y} ({n} h)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let year = match year {
+        Some(y) if whole(y as i64) => y as i64,
+        Some(y) => {
+            return Err(Error::Option {
+                option: "--year".into(),
+                msg: format!(
+                    "{name} does not cover the whole of {y} (on the study's standard time, UTC{}): its years are {}",
+                    crate::time::format_utc_offset(std_offset_min as i32 * 60),
+                    listing()
+                ),
+            });
+        }
+        None => per_year
+            .keys()
+            .rev()
+            .copied()
+            .find(|y| whole(*y))
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "{name}: headroom needs the study's profile for a whole calendar year (8,760 hours; horizon_hours = 8760 from 1 January), found {}",
+                    listing()
+                ))
+            })?,
+    };
+    let mut map = std::collections::HashMap::new();
+    let mut peak_mw = 0.0f64;
+    for ((k, v), s) in facility.iter().zip(&shares) {
+        let t = on_std(*k);
+        let (y, m, d) = civil_from_days(t.div_euclid(24));
+        if y != year {
+            continue;
+        }
+        peak_mw = peak_mw.max(*v);
+        map.entry((m, d, t.rem_euclid(24) as u8))
+            .or_insert((*v, *s));
+    }
     if peak_mw <= 0.0 {
         return Err(Error::Other(format!(
-            "{name}: column `{column}` is zero everywhere: nothing to scale"
+            "{name}: column `{column}` is zero everywhere in {year}: nothing to scale"
         )));
-    }
-    let mut map = std::collections::HashMap::new();
-    for (((k, v), s), _) in facility.iter().zip(&shares).zip(0..) {
-        map.entry(*k).or_insert((*v, *s));
     }
     Ok(StudyProfile {
         map,
+        std_offset_min,
+        year: year as i32,
         peak_mw,
         description: format!(
-            "{} of {} (peak {:.1} MW); {flex_desc}",
+            "{} of {}, year {year} of {} (peak {:.1} MW in {year}; placed by instant on the study's standard time, UTC{}); {flex_desc}",
             column,
             dir.display(),
-            peak_mw
+            per_year
+                .keys()
+                .map(|y| y.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            peak_mw,
+            crate::time::format_utc_offset(std_offset_min as i32 * 60),
         ),
     })
 }
@@ -999,16 +1100,26 @@ impl StudyProfile {
         let mut shape = Vec::with_capacity(load.hours.len());
         let mut flex = Vec::with_capacity(load.hours.len());
         for h in &load.hours {
-            let key = (h.month, h.day, h.hour);
-            let alt = (h.month, 28, h.hour);
+            // The system hour's instant on the study's standard time.
+            let t = h.index + self.std_offset_min.div_euclid(60);
+            let (_, month, day) = civil_from_days(t.div_euclid(24));
+            let hour = t.rem_euclid(24) as u8;
+            let key = (month, day, hour);
+            let alt = (month, 28, hour);
             let (v, s) = self
                 .map
                 .get(&key)
-                .or_else(|| (h.month == 2 && h.day == 29).then(|| self.map.get(&alt)).flatten())
+                .or_else(|| (month == 2 && day == 29).then(|| self.map.get(&alt)).flatten())
+                .or_else(|| {
+                    [1u8, 2]
+                        .iter()
+                        .flat_map(|k| [hour.wrapping_sub(*k), hour + k])
+                        .find_map(|hh| self.map.get(&(month, day, hh)))
+                })
                 .ok_or_else(|| {
                     Error::Other(format!(
-                        "the study's profile has no hour for {:02}-{:02} {:02}:00: headroom needs a profile covering a whole year (horizon_hours = 8760)",
-                        h.month, h.day, h.hour
+                        "the study's profile has no hour for {month:02}-{day:02} {hour:02}:00 (standard time) in {}: headroom needs a profile covering a whole year (horizon_hours = 8760)",
+                        self.year
                     ))
                 })?;
             shape.push(v / self.peak_mw);
@@ -1021,6 +1132,32 @@ impl StudyProfile {
             name: "study".into(),
         })
     }
+}
+
+/// Refuses a record that cannot give a seasonal threshold: one whose hours all fall in one
+/// season (a winter week has no summer peak, and summer hours would be held to 0 MW).
+pub fn check_record(load: &SystemLoad, thr: &Thresholds) -> Result<()> {
+    let in_summer = load
+        .hours
+        .iter()
+        .filter(|h| thr.summer[h.month as usize - 1])
+        .count();
+    let n = load.hours.len();
+    if in_summer == 0 || in_summer == n {
+        let (first, last) = (&load.hours[0], &load.hours[n - 1]);
+        return Err(Error::Other(format!(
+            "{}: {n} hours ({:04}-{:02}-{:02} to {:04}-{:02}-{:02}), all in the {} months: headroom needs the system's load in both seasons to set a summer and a winter peak threshold, at least a whole year of hourly load (the method uses several whole years)",
+            load.what,
+            first.year,
+            first.month,
+            first.day,
+            last.year,
+            last.month,
+            last.day,
+            if in_summer == 0 { "winter" } else { "summer" }
+        )));
+    }
+    Ok(())
 }
 
 /// headroom.csv: one row per (case, limit).
@@ -1120,6 +1257,14 @@ pub struct HeadroomArgs {
     /// On-site backup able to carry this share of the study load's peak during curtailment.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub backup_share: f64,
+    /// The run's calendar year whose profile is used, shape and peak both [default: the run's
+    /// last whole year].
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i32>,
+    /// The clock of `timestamp,MW` rows written without an offset (e.g. -05:00) [default: UTC];
+    /// rows with an offset (`Z`, `-05:00`) are read at theirs.
+    #[arg(long, value_name = "±HH:MM", allow_hyphen_values = true)]
+    pub utc_offset: Option<String>,
     /// Output folder for headroom.csv.
     #[arg(long, value_name = "DIR", default_value = "out/headroom")]
     pub out: PathBuf,
@@ -1170,6 +1315,7 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
             (a.flex.is_some(), "--flex"),
             (a.backup_share != 0.0, "--backup-share"),
             (a.profile != "p50", "--profile"),
+            (a.year.is_some(), "--year"),
         ] {
             if given {
                 return Err(Error::Option {
@@ -1185,16 +1331,30 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
     let study = a
         .run
         .as_ref()
-        .map(|d| read_study_profile(d, &a.profile, flex))
+        .map(|d| read_study_profile(d, &a.profile, flex, a.year))
+        .transpose()?;
+    let naive_offset_min = a
+        .utc_offset
+        .as_deref()
+        .map(|o| {
+            crate::time::parse_utc_offset(o)
+                .map(|s| i64::from(s) / 60)
+                .map_err(|m| Error::Option {
+                    option: "--utc-offset".into(),
+                    msg: m,
+                })
+        })
         .transpose()?;
     let load = read_system_load(
         &a.files,
         &ReadOptions {
             ba: a.ba.clone(),
             column: a.column.clone(),
+            naive_offset_min,
         },
     )?;
     let thr = Thresholds::of(&load, summer);
+    check_record(&load, &thr)?;
     let mut cases = vec![NewLoad::flat(load.hours.len())];
     if let Some(sp) = &study {
         cases.push(sp.on(&load, backup)?);
@@ -1204,6 +1364,12 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
         for &l in &limits {
             rows.push((c.name.clone(), headroom(&load, &thr, c, l / 100.0)));
         }
+    }
+    if (load.hours.len() as f64) < YEAR_H {
+        eprintln!(
+            "WARNING: the system's record is {} hours, less than a year: its seasonal peaks and curtailment rates rest on part of a year (the method uses several whole years)",
+            load.hours.len()
+        );
     }
     let path = a.out.join("headroom.csv");
     crate::output::write_atomic(&path, csv(&rows).as_bytes())?;

@@ -77,17 +77,24 @@ impl Context {
                 value: l,
                 label: format!("Grid import limit {}", with_unit(l, "MW")),
                 colour: VERMILLION,
+                steps: Vec::new(),
             });
         }
         match (self.study.installed_it_mw, self.study.fixed_pue) {
             (Some(it), Some(pue)) => lines.push(RefLine {
                 value: it * pue,
                 label: format!(
-                    "Installed facility capacity {} (IT {} × PUE {pue})",
+                    "Installed facility capacity {}{} (IT {} × PUE {pue})",
+                    if self.installed_steps(1.0).is_empty() {
+                        ""
+                    } else {
+                        "to "
+                    },
                     with_unit(it * pue, "MW"),
                     with_unit(it, "MW")
                 ),
                 colour: MUTED,
+                steps: self.installed_steps(pue),
             }),
             (Some(_), None) => lines.extend(self.it_line()),
             _ => {}
@@ -97,11 +104,48 @@ impl Context {
 
     /// The installed IT capacity (nameplate peak of the fleet) as a reference line.
     pub fn it_line(&self) -> Option<RefLine> {
-        self.study.installed_it_mw.map(|it| RefLine {
-            value: it,
-            label: format!("Installed IT capacity {}", with_unit(it, "MW")),
-            colour: MUTED,
+        self.study.installed_it_mw.map(|it| {
+            let steps = self.installed_steps(1.0);
+            RefLine {
+                value: it,
+                label: format!(
+                    "Installed IT capacity {}{}",
+                    if steps.is_empty() { "" } else { "to " },
+                    with_unit(it, "MW")
+                ),
+                colour: MUTED,
+                steps,
+            }
         })
+    }
+
+    /// The installed IT capacity over the study (hourly.csv's `installed_it_mw_mean`, times
+    /// `factor`) as steps `(hour, MW)` where it changes; empty when it never changes (or the
+    /// column is absent), so the line is drawn flat at the nameplate.
+    pub fn installed_steps(&self, factor: f64) -> Vec<(f64, f64)> {
+        let Some(it) = &self.h.installed_it else {
+            return Vec::new();
+        };
+        let (lo, hi) = it
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        if hi <= lo + 1e-9 * hi.abs().max(1.0) {
+            return Vec::new();
+        }
+        let mut steps: Vec<(f64, f64)> = Vec::new();
+        for (t, v) in self.h.hour.iter().zip(it) {
+            if v.is_finite()
+                && steps
+                    .last()
+                    .is_none_or(|(_, p)| (p - v * factor).abs() > 1e-9)
+            {
+                steps.push((*t, v * factor));
+            }
+        }
+        steps
     }
 
     /// The demand-response event windows overlapping `range`, one per distinct window, with
@@ -186,7 +230,10 @@ impl Context {
     }
 
     fn axis_time(&self) -> String {
-        format!("Date ({})", zone_label(&self.h.offset))
+        format!(
+            "Date ({})",
+            zone_label(&self.h.offset, self.study.time_zone.as_deref())
+        )
     }
 }
 
@@ -270,6 +317,36 @@ pub(super) struct RefLine {
     pub value: f64,
     pub label: String,
     pub colour: RGBColor,
+    /// A value changing over the study (installed capacity during a build-out): the
+    /// `(hour, value)` at which each new value starts, drawn as a step line; `value` is the
+    /// largest. Empty for a flat line.
+    pub steps: Vec<(f64, f64)>,
+}
+
+impl RefLine {
+    /// The line as a path across `x`: flat at `value`, or its steps clipped to `x`.
+    pub fn path(&self, x: &Range<f64>) -> Vec<(f64, f64)> {
+        if self.steps.is_empty() {
+            return vec![(x.start, self.value), (x.end, self.value)];
+        }
+        let at = |t: f64| {
+            self.steps
+                .iter()
+                .take_while(|(s, _)| *s <= t)
+                .last()
+                .map_or(self.steps[0].1, |(_, v)| *v)
+        };
+        let mut pts = vec![(x.start, at(x.start))];
+        for &(s, v) in &self.steps {
+            if s > x.start && s < x.end {
+                let prev = pts[pts.len() - 1].1;
+                pts.push((s, prev));
+                pts.push((s, v));
+            }
+        }
+        pts.push((x.end, at(x.end)));
+        pts
+    }
 }
 
 /// The title block of a chart: title, subtitle and legend row.
@@ -393,15 +470,12 @@ fn chart(
             .iter()
             .filter(|l| (y.start..=y.end).contains(&l.value))
         {
-            chart.draw_series(DashedLineSeries::new(
-                [(x_start, l.value), (x_end, l.value)],
-                10,
-                6,
-                l.colour.stroke_width(2),
-            ))?;
+            let path = l.path(&(x_start..x_end));
+            let end_value = path.last().map_or(l.value, |p| p.1);
+            chart.draw_series(DashedLineSeries::new(path, 10, 6, l.colour.stroke_width(2)))?;
             let style = font_in(TICK_PX, l.colour).pos(Pos::new(HPos::Right, VPos::Bottom));
             chart.draw_series(std::iter::once(
-                EmptyElement::at((x_end, l.value)) + Text::new(l.label.clone(), (-6, -4), style),
+                EmptyElement::at((x_end, end_value)) + Text::new(l.label.clone(), (-6, -4), style),
             ))?;
         }
         Ok(())
@@ -708,9 +782,15 @@ pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
             .collect()
     };
     let x_desc = if short {
-        format!("Time ({})", zone_label(&h.offset))
+        format!(
+            "Time ({})",
+            zone_label(&h.offset, ctx.study.time_zone.as_deref())
+        )
     } else {
-        format!("Day, ticks at midnight ({})", zone_label(&h.offset))
+        format!(
+            "Day, ticks at midnight ({})",
+            zone_label(&h.offset, ctx.study.time_zone.as_deref())
+        )
     };
     let lines: Vec<RefLine> = ctx.it_line().into_iter().collect();
     let y = with_lines(y, &lines);
@@ -848,7 +928,16 @@ pub(super) fn load_duration(
         legend(mid_label, Swatch::Line(BLUE, 3)),
     ];
     let hours_total = h.len();
-    let lines = ctx.facility_lines();
+    // The x axis is hours ranked by load, not time: the capacity is drawn flat at its final
+    // (largest) value.
+    let lines: Vec<RefLine> = ctx
+        .facility_lines()
+        .into_iter()
+        .map(|l| RefLine {
+            steps: Vec::new(),
+            ..l
+        })
+        .collect();
     let y = with_lines(y, &lines);
     let subtitle = format!("{subtitle}{}", off_scale_note(&y, &lines));
     let x = XAxis::numeric(

@@ -383,6 +383,8 @@ pub(super) struct Hourly {
     pub it_total: Option<Vec<f64>>,
     pub pue: Option<Vec<f64>>,
     pub drybulb: Option<Vec<f64>>,
+    /// Installed IT capacity of each row (mean over trials), when the run wrote it.
+    pub installed_it: Option<Vec<f64>>,
 }
 
 impl Hourly {
@@ -429,6 +431,7 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
                 "pue_mean",
                 "outdoor_drybulb_c_mean",
                 "it_idle_unallocated_mw_mean",
+                "installed_it_mw_mean",
             ],
         },
     )?;
@@ -503,6 +506,7 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
         it_total: take(&mut table, "it_total_mw_mean"),
         pue: take(&mut table, "pue_mean"),
         drybulb: take(&mut table, "outdoor_drybulb_c_mean"),
+        installed_it: take(&mut table, "installed_it_mw_mean"),
     })
 }
 
@@ -747,6 +751,8 @@ pub(super) struct Study {
     pub installed_it_mw: Option<f64>,
     /// A fixed-PUE facility's PUE (installed facility capacity = IT × PUE).
     pub fixed_pue: Option<f64>,
+    /// The study clock's IANA time zone (`time_zone`), when it is one (prevailing time).
+    pub time_zone: Option<String>,
 }
 
 /// Reads `summary.json` when present; `Ok(default)` when absent. A file that is not JSON is an
@@ -789,6 +795,10 @@ pub(super) fn read_study(path: &Path) -> Result<Study, PlotError> {
         import_limit_mw: num(at("grid.import_limit_mw")).filter(|x| x.is_finite() && *x > 0.0),
         installed_it_mw: num(v.get("installed_it_peak_mw")).filter(|x| x.is_finite() && *x > 0.0),
         fixed_pue: fixed_pue.filter(|x| x.is_finite() && *x >= 1.0),
+        time_zone: at("time_zone")
+            .and_then(|z| z.as_str())
+            .filter(|z| !z.is_empty())
+            .map(str::to_string),
     })
 }
 

@@ -616,3 +616,106 @@ fn dr_markers_sit_on_the_instant_of_the_event_in_prevailing_time() {
     let ev = super::data::read_dr_events(&path, "-05:00").expect("dr events");
     assert_eq!(ev[0].start, axis(2025, 7, 8, 14.0));
 }
+
+/// A build-out: installed IT 40 MW for the first week, 70 MW from the second (hourly.csv's
+/// `installed_it_mw_mean`). The capacity line is a step at the change, not flat at the final
+/// nameplate; flat when nothing changes.
+#[test]
+fn installed_capacity_follows_the_build_out() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("build"), &Fixture::two_weeks(false));
+    let add_column = |f: &dyn Fn(usize) -> f64| {
+        let text = read(&dir.join("hourly.csv"));
+        let mut out = String::new();
+        for (i, l) in text.lines().enumerate() {
+            if i == 0 {
+                writeln!(out, "{l},installed_it_mw_mean").expect("write");
+            } else {
+                writeln!(out, "{l},{}", f(i - 1)).expect("write");
+            }
+        }
+        fs::write(dir.join("hourly.csv"), out).expect("write hourly.csv");
+    };
+    add_column(&|i| if i < 7 * 24 { 40.0 } else { 70.0 });
+    write_summary(
+        &dir,
+        r#"{"run": "build", "installed_it_peak_mw": 70.0,
+            "config": {"facility": {"kind": "fixed", "pue": 1.1}}}"#,
+    );
+    let ctx = |dir: &Path| {
+        let h = super::data::read_hourly(&dir.join("hourly.csv"), 5.0, 95.0).expect("hourly");
+        let study = super::data::read_study(&dir.join("summary.json")).expect("study");
+        super::charts::Context::new("build".into(), h, None, study, Vec::new())
+    };
+    let c = ctx(&dir);
+    let lines = c.facility_lines();
+    let cap = lines
+        .iter()
+        .find(|l| l.label.starts_with("Installed facility capacity"))
+        .expect("capacity line");
+    let h0 = c.h.hour[0];
+    assert_eq!(cap.steps.len(), 2, "{:?}", cap.steps);
+    assert_eq!(cap.steps[0].0, h0);
+    assert!((cap.steps[0].1 - 44.0).abs() < 1e-9);
+    assert_eq!(cap.steps[1].0, h0 + 168.0);
+    assert!((cap.steps[1].1 - 77.0).abs() < 1e-9);
+    assert!((cap.value - 77.0).abs() < 1e-9);
+    assert!(cap.label.contains("to 77.0"), "{}", cap.label);
+    // The drawn path: 44 MW up to the change, 77 MW after; clipped to a range inside week 2.
+    let path = cap.path(&(h0..h0 + 336.0));
+    assert_eq!(
+        path,
+        vec![
+            (h0, 44.0),
+            (h0 + 168.0, 44.0),
+            (h0 + 168.0, 77.0),
+            (h0 + 336.0, 77.0)
+        ]
+    );
+    assert!(
+        cap.path(&(h0 + 200.0..h0 + 300.0))
+            .iter()
+            .all(|p| (p.1 - 77.0).abs() < 1e-9)
+    );
+    let it = c.it_line().expect("IT line");
+    assert_eq!(it.steps, vec![(h0, 40.0), (h0 + 168.0, 70.0)]);
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    assert!(read(&paths[0]).contains("Installed facility capacity to 77.0"));
+    // Nothing phased: flat at the nameplate.
+    write_run(&dir, &Fixture::two_weeks(false));
+    add_column(&|_| 70.0);
+    let c = ctx(&dir);
+    let it = c.it_line().expect("IT line");
+    assert!(it.steps.is_empty());
+    assert_eq!(it.path(&(0.0..10.0)), vec![(0.0, 70.0), (10.0, 70.0)]);
+    assert!(
+        it.label.contains("Installed IT capacity 70.0"),
+        "{}",
+        it.label
+    );
+}
+
+/// A study on an IANA zone (prevailing time) labels its time axes with the zone, not the first
+/// row's offset; a fixed-offset study keeps "UTC-05:00".
+#[test]
+fn prevailing_time_axes_name_the_zone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("tz"), &Fixture::two_weeks(false));
+    write_summary(
+        &dir,
+        r#"{"run": "tz", "config": {"time_zone": "America/Chicago"}}"#,
+    );
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    for p in &paths[..2] {
+        let svg = read(p);
+        assert!(
+            svg.contains("local time, America/Chicago (CST/CDT)"),
+            "{}",
+            p.display()
+        );
+        assert!(!svg.contains("UTC-05:00"), "{}", p.display());
+    }
+    write_summary(&dir, r#"{"run": "tz", "config": {"utc_offset": "-05:00"}}"#);
+    let paths = svgs(plot_dir(&dir).expect("plots"));
+    assert!(read(&paths[0]).contains("local time, UTC-05:00"));
+}

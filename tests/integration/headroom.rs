@@ -142,10 +142,13 @@ fn headroom_matches_the_hand_computation_at_each_curtailment_limit() {
         assert!((mean - hours as f64 / events as f64).abs() < 1e-3);
         let share: f64 = row[c("share_hours_half_kept")].parse().unwrap();
         assert!((share - half as f64 / hours as f64).abs() < 1e-4);
-        // One year of data: per-year figures equal the record's.
+        // 2,000 hours are 2,000 / 8,760 of a year: per-year figures scale the record's up.
         let mwh: f64 = row[c("curtailed_mwh")].parse().unwrap();
         let per_year: f64 = row[c("curtailed_mwh_per_year")].parse().unwrap();
-        assert!((mwh - per_year).abs() < 1e-3);
+        assert!(
+            (mwh * 8760.0 / 2000.0 - per_year).abs() < 1e-2,
+            "{per_year}"
+        );
         assert!((mwh - limit / 100.0 * x * 2000.0).abs() < 1e-2, "{mwh}");
     }
 }
@@ -251,6 +254,7 @@ fn eia930_balance_file_is_read_by_balancing_authority() {
     let opt = |ba: &str, column: Option<&str>| ReadOptions {
         ba: Some(ba.into()),
         column: column.map(String::from),
+        ..ReadOptions::default()
     };
     let duk = read_system_load(std::slice::from_ref(&fx), &opt("DUK", None)).unwrap();
     assert_eq!(duk.hours.len(), 24);
@@ -381,4 +385,345 @@ fn bad_system_load_names_file_line_and_column() {
     assert!(err.contains("--flex") && err.contains("0 to 1"), "{err}");
     let err = fails(&["headroom", dir.path().join("nope.csv").to_str().unwrap()]);
     assert!(err.contains("nope.csv"), "{err}");
+}
+
+/// 2023 (a whole year, no leap day), hour `i` from 2023-01-01 00:00 UTC: a base with a daily
+/// swing, a summer peak on 20 July and a winter peak on 15 January (both away from month ends,
+/// so a few hours' shift of the calendar moves no hour between seasons that matters).
+fn year_2023_mw(i: i64) -> f64 {
+    let hod = i.rem_euclid(24) as f64;
+    let base = 700.0 + 100.0 * (std::f64::consts::TAU * (hod - 20.0) / 24.0).cos();
+    let day = i / 24;
+    match day {
+        14 if (18..22).contains(&(i % 24)) => 1000.0 + 10.0 * (i % 24) as f64,
+        200 if (19..23).contains(&(i % 24)) => 1100.0 + 10.0 * (i % 24) as f64,
+        _ => base,
+    }
+}
+
+/// The 2023 system written with each hour's timestamp at `offset_h` hours (`Z` for 0).
+fn year_2023_csv(offset_h: i64) -> String {
+    let mut s = String::from("timestamp,MW\n");
+    let start = 19358i64 * 24; // 2023-01-01 in hours since 1970
+    for i in 0..8760i64 {
+        let local = start + i + offset_h;
+        let (y, m, d) = civil(local.div_euclid(24));
+        let off = if offset_h == 0 {
+            "Z".to_string()
+        } else {
+            format!(
+                "{}{:02}:00",
+                if offset_h < 0 { '-' } else { '+' },
+                offset_h.abs()
+            )
+        };
+        s.push_str(&format!(
+            "{y}-{m:02}-{d:02}T{:02}:00{off},{}\n",
+            local.rem_euclid(24),
+            year_2023_mw(i)
+        ));
+    }
+    s
+}
+
+fn civil(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A run folder with load_8760.csv and hourly.csv: `years` whole years from 2025 on a study
+/// clock at -05:00, the facility at `mw(year index, hour of day)`, all of it training.
+fn run_folder(dir: &Path, years: usize, mw: impl Fn(usize, u32) -> f64) -> PathBuf {
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut l8760 = String::from("timestamp,facility_mw_mean,facility_mw_p50\n");
+    let mut hourly = String::from(
+        "timestamp,it_consumer_mw_mean,it_industrial_mw_mean,it_training_mw_mean,it_defense_mw_mean,it_total_mw_mean\n",
+    );
+    for y in 0..years {
+        for h in 0..8760u32 {
+            let day = h / 24;
+            let (m, d) = month_day_2024(day + u32::from(day >= 59)); // 2025, 2026: no leap day
+            let t = format!("{}-{m:02}-{d:02}T{:02}:00:00-05:00", 2025 + y, h % 24);
+            let v = mw(y, h % 24);
+            l8760.push_str(&format!("{t},{v},{v}\n"));
+            hourly.push_str(&format!("{t},0,0,{v},0,{v}\n"));
+        }
+    }
+    write(&run, "load_8760.csv", &l8760);
+    write(&run, "hourly.csv", &hourly);
+    write(&run, "summary.json", "{}");
+    run
+}
+
+fn headroom_rows(args: &[&str]) -> (Vec<(String, f64)>, String) {
+    let res = run_ok(args);
+    let out = args[args.iter().position(|a| *a == "--out").unwrap() + 1];
+    let (hdr, rows) = read_csv(&Path::new(out).join("headroom.csv"));
+    let v = rows
+        .iter()
+        .map(|r| {
+            (
+                r[col(&hdr, "case")].clone(),
+                r[col(&hdr, "headroom_mw")].parse().unwrap(),
+            )
+        })
+        .collect();
+    (v, String::from_utf8_lossy(&res.stdout).into_owned())
+}
+
+/// The same instants written at UTC (`Z`), at -05:00 (the first five hours then fall on
+/// 31 December 2022) and naive with `--utc-offset -08:00` give the same headroom, flat and for
+/// the study's shape: a 5-hour "2022" is not a third year, and the study's profile is placed by
+/// instant, not by clock label.
+#[test]
+fn same_instants_in_any_offset_give_the_same_headroom() {
+    let dir = tempfile::tempdir().unwrap();
+    // An evening-peaking study at -05:00: its shape matters for where it meets the system.
+    let run = run_folder(dir.path(), 1, |_, hod| {
+        if (17..21).contains(&hod) { 100.0 } else { 40.0 }
+    });
+    let z = write(dir.path(), "z.csv", &year_2023_csv(0));
+    let e = write(dir.path(), "e.csv", &year_2023_csv(-5));
+    // Naive, at -08:00.
+    let p_text: String = year_2023_csv(-8).replace("-08:00,", ",");
+    let p = write(dir.path(), "p.csv", &p_text);
+    let go = |f: &Path, extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "headroom",
+            f.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--flex",
+            "1",
+            // At 5 % the load is large enough to be curtailed in ordinary hours, where the
+            // five hours moved across the October/November season boundary would count.
+            "--limits",
+            "0.25,0.5,1",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        headroom_rows(&args).0
+    };
+    let rz = go(&z, &[], "oz");
+    let re = go(&e, &[], "oe");
+    let rp = go(&p, &["--utc-offset", "-08:00"], "op");
+    assert_eq!(rz.len(), 6);
+    for ((a, b), c) in rz.iter().zip(&re).zip(&rp) {
+        assert_eq!(a.0, b.0);
+        assert!(a.1 > 1.0, "{a:?}");
+        // Flat: the hour-weighted mean of annual rates is the record's curtailed energy over its
+        // energy, exactly the same whatever the year split. Study: the stub year's rate weighs
+        // by its hours, not its energy, so a shaped load differs by a few parts per million.
+        let tol = if a.0 == "flat" { 1e-6 } else { 1e-4 };
+        assert!((a.1 - b.1).abs() < tol * a.1, "Z {a:?} vs -05:00 {b:?}");
+        assert!(
+            (a.1 - c.1).abs() < tol * a.1,
+            "Z {a:?} vs naive -08:00 {c:?}"
+        );
+    }
+    // Naive read as UTC is a different set of instants: the study meets the system elsewhere.
+    let rn = go(&p, &[], "on");
+    assert!(
+        rz.iter()
+            .zip(&rn)
+            .any(|(a, b)| a.0 == "study" && (a.1 - b.1).abs() > 1e-3 * a.1),
+        "{rz:?} {rn:?}"
+    );
+}
+
+/// A two-year run whose second year is twice the first: the profile's shape and peak come from
+/// one year, the last whole one by default (said on the console) or `--year`.
+#[test]
+fn multi_year_run_takes_shape_and_peak_from_one_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = write(dir.path(), "z.csv", &year_2023_csv(0));
+    // 2025: evening-peaking at 50 MW; 2026: flat 100 MW.
+    let two = run_folder(dir.path(), 2, |y, hod| match y {
+        0 if (17..21).contains(&hod) => 50.0,
+        0 => 20.0,
+        _ => 100.0,
+    });
+    let go = |run: &Path, extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "headroom",
+            sys.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--flex",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        headroom_rows(&args)
+    };
+    let (rows, console) = go(&two, &[], "o2");
+    assert!(console.contains("year 2026 of 2025, 2026"), "{console}");
+    // 2026 is flat: the study case equals the flat case.
+    let flat: Vec<f64> = rows.iter().filter(|r| r.0 == "flat").map(|r| r.1).collect();
+    let study: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.0 == "study")
+        .map(|r| r.1)
+        .collect();
+    for (f, s) in flat.iter().zip(&study) {
+        assert!((f - s).abs() < 1e-6 * f, "flat {f} vs study {s}");
+    }
+    // --year 2025: the evening shape on its own peak, as a one-year run of 2025 alone.
+    let (rows25, console) = go(&two, &["--year", "2025"], "o25");
+    assert!(console.contains("year 2025 of"), "{console}");
+    let one = run_folder(&dir.path().join("one"), 1, |_, hod| {
+        if (17..21).contains(&hod) { 50.0 } else { 20.0 }
+    });
+    let (rows1, _) = go(&one, &[], "o1");
+    assert_eq!(rows25, rows1);
+    assert!(
+        rows25
+            .iter()
+            .zip(&rows)
+            .any(|(a, b)| (a.1 - b.1).abs() > 1e-3)
+    );
+    // A year the run does not cover wholly is refused, naming the years it has.
+    let res = dcload()
+        .args([
+            "headroom",
+            sys.to_str().unwrap(),
+            "--run",
+            two.to_str().unwrap(),
+            "--year",
+            "2027",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!res.status.success());
+    assert!(
+        err.contains("--year") && err.contains("2025 (8760 h), 2026 (8760 h)"),
+        "{err}"
+    );
+}
+
+/// A one-year study in America/Chicago prevailing time (its spring day has no 02:00, its
+/// autumn day two 01:00s) gives a headroom: placed by instant on Central standard time.
+#[test]
+fn prevailing_time_run_gives_a_headroom() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = r#"
+name = "chicago"
+start = "2025-01-01"
+time_zone = "America/Chicago"
+horizon_hours = 8760
+step_s = 3600
+trials = 1
+[site]
+[[site.group]]
+name = "tw"
+server = "DGX-H100"
+count = 10
+[[twin]]
+name = "afternoon"
+pool = "tw"
+base_utilisation = 1.0
+shift_hours = [14, 16]
+off_shift_factor = 0.2
+[facility]
+kind = "fixed"
+pue = 1.2
+"#;
+    let rf = write(dir.path(), "chicago.toml", toml);
+    let run = dir.path().join("run");
+    run_ok(&[
+        "run",
+        rf.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let l8760 = std::fs::read_to_string(run.join("load_8760.csv")).unwrap();
+    assert!(
+        !l8760.contains("2025-03-09T02:00"),
+        "no 02:00 on the spring day"
+    );
+    let sys = write(dir.path(), "z.csv", &year_2023_csv(0));
+    let out = dir.path().join("o");
+    let (rows, console) = headroom_rows(&[
+        "headroom",
+        sys.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--flex",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        console.contains("year 2025") && console.contains("UTC-06:00"),
+        "{console}"
+    );
+    let study: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.0 == "study")
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(study.len(), 4);
+    // All sheddable: a headroom of the flat case's order, growing with the limit.
+    let flat: Vec<f64> = rows.iter().filter(|r| r.0 == "flat").map(|r| r.1).collect();
+    for (f, s) in flat.iter().zip(&study) {
+        assert!(*s > 0.5 * f && *s < 2.0 * f, "study {s} vs flat {f}");
+    }
+    assert!(study.windows(2).all(|w| w[1] > w[0]), "{study:?}");
+}
+
+/// A record inside one season (two winter days) cannot set both thresholds: refused, saying
+/// what is needed; a record shorter than a year but covering both seasons is warned about.
+#[test]
+fn short_record_is_refused_or_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::from("timestamp,MW\n");
+    for h in 0..49 {
+        s.push_str(&format!(
+            "2023-01-{:02}T{:02}:00,{}\n",
+            1 + h / 24,
+            h % 24,
+            1000 + h
+        ));
+    }
+    let f = write(dir.path(), "short.csv", &s);
+    let res = dcload()
+        .args(["headroom", f.to_str().unwrap(), "--out"])
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!res.status.success());
+    assert!(
+        err.contains("49 hours") && err.contains("winter") && err.contains("both seasons"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").join("headroom.csv").exists());
+    // The hand-built system: 2,000 hours in both seasons, under a year: a warning.
+    let f = write(dir.path(), "system.csv", &hand_built());
+    let res = run_ok(&[
+        "headroom",
+        f.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        dir.path().join("o2").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("WARNING") && err.contains("2000 hours"),
+        "{err}"
+    );
 }
