@@ -23,7 +23,7 @@ pub struct ReportSpec {
     /// Write `intervals.csv` (at `interval_minutes`, default 15). `false` is the switch: no
     /// file even with `interval_minutes` or a window set (only `--interval-minutes` on the
     /// command line still asks for it).
-    pub intervals: Option<bool>,
+    pub intervals: Option<Spanned<bool>>,
     /// Length of an interval of `intervals.csv`, minutes: a whole number of steps that divides
     /// the hour or is a whole number of hours. Setting it asks for the file.
     pub interval_minutes: Option<Spanned<i64>>,
@@ -90,13 +90,13 @@ pub fn resolve_intervals(
     let minutes_field = spec.and_then(|r| r.interval_minutes.as_ref());
     // `intervals = false` turns the file off whatever else the table says; the command-line
     // flag (a request for this run) still asks for it.
-    let off = spec.is_some_and(|r| r.intervals == Some(false));
+    let off = spec.is_some_and(|r| r.intervals.as_ref().is_some_and(|b| !*b.get_ref()));
     if off && minutes_override.is_none() {
         return Ok(None);
     }
     let asked = minutes_override.is_some()
         || minutes_field.is_some()
-        || spec.is_some_and(|r| r.intervals == Some(true));
+        || spec.is_some_and(|r| r.intervals.as_ref().is_some_and(|b| *b.get_ref()));
     if !asked {
         if let Some(f) = spec.and_then(|r| r.interval_from.as_ref().or(r.interval_to.as_ref())) {
             return Err((
@@ -118,8 +118,24 @@ pub fn resolve_intervals(
     } else {
         "interval_minutes"
     };
-    let len_s = check_interval_minutes(minutes, step_s, field)
-        .map_err(|m| (format!("report.{field}"), span.clone(), m))?;
+    let len_s = match check_interval_minutes(minutes, step_s, field) {
+        Ok(s) => s,
+        // The default length, not written by the user: say so, and point at `intervals`.
+        Err(_) if minutes_override.is_none() && minutes_field.is_none() => {
+            return Err((
+                "report.intervals".into(),
+                spec.and_then(|r| r.intervals.as_ref()).map(Spanned::span),
+                format!(
+                    "`intervals = true` asks for {DEFAULT_INTERVAL_MINUTES}-minute intervals by \
+                     default, which are not a whole number of steps (step_s = {step_s} s): set \
+                     `interval_minutes` to a multiple of {} (e.g. {})",
+                    step_s as f64 / 60.0,
+                    (step_s / 60).max(60)
+                ),
+            ));
+        }
+        Err(m) => return Err((format!("report.{field}"), span.clone(), m)),
+    };
     let bound = |f: Option<&Spanned<String>>, name: &str, default: u64| match f {
         None => Ok(default),
         Some(t) => {

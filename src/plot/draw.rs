@@ -393,27 +393,16 @@ pub(super) fn tick_labeller(ticks: Vec<f64>, labels: Vec<String>) -> impl Fn(&f6
     }
 }
 
-/// "local time, UTC-05:00" from an offset as written in the file; for a study on an IANA time
-/// zone (prevailing time, the offset changing through the year) "local time, America/Chicago
-/// (CST/CDT)" instead, since no one offset describes where its data are placed.
+/// "local time, UTC-05:00" from an offset as written in the file. For a study on an IANA time
+/// zone the axis still runs on one offset (the first row's: hours run on without a gap or a
+/// repeat at the daylight-saving changes), so summer hours sit an hour early against the wall
+/// clock; the label says so: "America/Chicago, axis on UTC-06:00 all year".
 pub(super) fn zone_label(offset: &str, zone: Option<&str>) -> String {
     if let Some(z) = zone {
-        let mut abbr: Vec<String> = Vec::new();
-        if let Ok(tz) = crate::time::lookup_zone(z) {
-            // Mid-January and mid-July 2025: standard and daylight time in either hemisphere.
-            for secs in [1_736_899_200i64, 1_752_537_600] {
-                if let Ok(ts) = jiff::Timestamp::from_second(secs) {
-                    let a = tz.to_offset_info(ts).abbreviation().to_string();
-                    if !abbr.contains(&a) {
-                        abbr.push(a);
-                    }
-                }
-            }
-        }
-        return if abbr.is_empty() {
-            format!("local time, {z}")
-        } else {
-            format!("local time, {z} ({})", abbr.join("/"))
+        return match offset {
+            "" => format!("{z}, axis on one offset all year"),
+            "Z" | "+00:00" | "+0000" | "+00" => format!("{z}, axis on UTC all year"),
+            o => format!("{z}, axis on UTC{o} all year"),
         };
     }
     match offset {

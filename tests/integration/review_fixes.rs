@@ -193,3 +193,18 @@ fn checkpoints_shorter_than_the_step_are_flagged_in_validate_run_and_summary() {
         );
     }
 }
+
+#[test]
+fn intervals_at_the_default_length_on_an_hourly_step_point_at_the_switch() {
+    let text = BASE.replace("step_s = 300", "step_s = 3600") + "\n[report]\nintervals = true\n";
+    let (_d, path) = write(&text);
+    let (ok, err) = stderr_of(&["validate", path.to_str().unwrap()]);
+    let l = line_of(&text, "intervals = true");
+    assert!(
+        !ok && err.contains(&format!("r.toml:{l}:"))
+            && err.contains("`report.intervals`")
+            && err.contains("by default")
+            && err.contains("interval_minutes"),
+        "{err}"
+    );
+}
