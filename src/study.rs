@@ -229,6 +229,16 @@ fn fmt_hours(secs: u64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A date (`"2026-03-01"`, local midnight) or a local date-time on the study clock, as local
+/// seconds since the epoch (the calendar maps them to the study's instants).
+fn parse_local_date_or_time(s: &str) -> std::result::Result<i64, String> {
+    if s.len() == 10 {
+        Date::parse(s).map(|d| d.days_since_epoch() * 86_400)
+    } else {
+        parse_local_datetime(s)
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM[:SS]` (or with a space) to seconds since 1970-01-01 00:00 on the same clock.
 fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
     let err = || {
@@ -237,6 +247,7 @@ fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
     let (d, t) = s.trim().split_once(['T', ' ']).ok_or_else(err)?;
     crate::time::local_date_time_s(d, t).ok_or_else(err)
 }
+
 fn default_step() -> u64 {
     60
 }
@@ -1104,12 +1115,7 @@ fn build_fleet(
         }
         if let Some(o) = &g.online {
             let s = o.get_ref().trim();
-            let local_s = if s.len() == 10 {
-                Date::parse(s).map(|d| d.days_since_epoch() * 86_400)
-            } else {
-                parse_local_datetime(s)
-            }
-            .map_err(|_| {
+            let local_s = parse_local_date_or_time(s).map_err(|_| {
                 src.error_at(
                     o.span(),
                     "online",
@@ -1219,12 +1225,7 @@ fn refresh_phases(
     };
     for r in list {
         let text = r.date.get_ref().trim();
-        let local_s = if text.len() == 10 {
-            Date::parse(text).map(|d| d.days_since_epoch() * 86_400)
-        } else {
-            parse_local_datetime(text)
-        }
-        .map_err(|_| {
+        let local_s = parse_local_date_or_time(text).map_err(|_| {
             src.error_at(
                 r.date.span(),
                 "date",
