@@ -54,13 +54,23 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 sweep::variants(&axes)
             };
+            let base_warnings = crate::caveats::warnings(&sc);
             for (k, values) in variants.iter().enumerate() {
-                sweep::resolve_variant(&src, &axes, k, values, |vsrc| {
+                let (_, v) = sweep::resolve_variant(&src, &axes, k, values, |vsrc| {
                     let sc = Scenario::from_source(vsrc, &stem, &base, &lib)?;
                     crate::study::check_run(&sc)?;
                     crate::study::check_scenario(&sc, vsrc)?;
                     Ok(sc)
                 })?;
+                // A variant's own caveats (a swept step can make checkpoints fractional).
+                for w in crate::caveats::warnings(&v) {
+                    if !base_warnings.contains(&w) {
+                        println!(
+                            "  warning (sweep variant {k}: {}): {w}",
+                            sweep::describe(&axes, values)
+                        );
+                    }
+                }
             }
             if !axes.is_empty() {
                 let names: Vec<&str> = axes.iter().map(|a| a.path.as_str()).collect();
@@ -152,8 +162,15 @@ fn run_study(args: &RunPlan) -> Result<()> {
     };
     // Every variant resolves before any runs: a bad one is refused at once, not after the
     // earlier variants' hours of trials.
-    for (k, values) in variants.iter().enumerate().skip(1) {
-        resolve(k, values)?;
+    // The command line's flags (--years, --interval-minutes, ...) are applied and checked on
+    // each variant too: a horizon or a step that varies can make one of them invalid.
+    for (k, values) in variants.iter().enumerate() {
+        sweep::resolve_variant(&src, &axes, k, values, |vsrc| {
+            let mut sc = Scenario::from_source(vsrc, &stem, &base, &lib)?;
+            args.apply(&mut sc)?;
+            crate::study::check_run(&sc)?;
+            Ok(())
+        })?;
     }
     let (_, first) = resolve(0, &variants[0])?;
     let out = args
@@ -271,37 +288,48 @@ fn run_one(
     stem: &str,
     base: &Path,
 ) -> Result<Vec<(String, crate::stats::Band)>> {
+    // What the run file alone asks for, before the flags: a resume compares the lengths the
+    // two runs actually write, not the flags that set them.
+    let file_minutes = sc.intervals.map(|p| (p.len_s / 60) as i64);
     args.apply(&mut sc)?;
-    // A resumed run keeps the original run's --interval-minutes (its records hold those
+    // A resumed run keeps the original run's interval length (its records hold those
     // intervals); a different one is refused.
     let mut interval_minutes = args.interval_minutes;
     if args.work == Work::Resume
         && let Ok(old) = checkpoint::read_manifest(&out.join(".checkpoint"))
-        && old.interval_minutes != interval_minutes
     {
-        match (old.interval_minutes, interval_minutes) {
-            (Some(m), None) => {
-                sc.set_interval_minutes(m).map_err(|msg| Error::Option {
-                    option: "--resume".into(),
-                    msg: format!("the run being resumed had --interval-minutes {m}: {msg}"),
-                })?;
-                interval_minutes = Some(m);
-            }
-            (old_m, new_m) => {
-                let say = |m: Option<i64>| {
-                    m.map_or("no --interval-minutes".to_string(), |m| {
-                        format!("--interval-minutes {m}")
-                    })
-                };
-                return Err(Error::Option {
-                    option: "--interval-minutes".into(),
-                    msg: format!(
-                        "the run being resumed in {} had {}, this one asks for {}: resume with                          the original setting (or leave the flag out to keep it)",
-                        out.display(),
-                        say(old_m),
-                        say(new_m)
-                    ),
-                });
+        let old_len = old.interval_minutes.or(file_minutes);
+        let new_len = interval_minutes.or(file_minutes);
+        if old_len == new_len {
+            // The same intervals, whether the flag repeats the run file or not: the manifest
+            // keeps the original's record of how they were asked for.
+            interval_minutes = old.interval_minutes;
+        } else {
+            match (old.interval_minutes, interval_minutes) {
+                (Some(m), None) => {
+                    sc.set_interval_minutes(m).map_err(|msg| Error::Option {
+                        option: "--resume".into(),
+                        msg: format!("the run being resumed had --interval-minutes {m}: {msg}"),
+                    })?;
+                    interval_minutes = Some(m);
+                }
+                _ => {
+                    let say = |m: Option<i64>| {
+                        m.map_or("no interval file".to_string(), |m| {
+                            format!("{m}-minute intervals")
+                        })
+                    };
+                    return Err(Error::Option {
+                        option: "--interval-minutes".into(),
+                        msg: format!(
+                            "the run being resumed in {} wrote {}, this one asks for {}: resume \
+                             with the original length (or leave the flag out to keep it)",
+                            out.display(),
+                            say(old_len),
+                            say(new_len)
+                        ),
+                    });
+                }
             }
         }
     }

@@ -257,7 +257,7 @@ impl<'a> HourlyMeter<'a> {
             self.hour_unserved_j += f.unserved_w * dt_f;
         }
         if !self.prev_step_w.is_nan() {
-            let d = f.facility_w - self.prev_step_w;
+            let d = denoise_w(f.facility_w - self.prev_step_w);
             if d / 1e6 > sum.ramp_up_step_mw {
                 sum.ramp_up_step_mw = d / 1e6;
                 sum.ramp_up_step_at_s = now_s;
@@ -285,7 +285,7 @@ impl<'a> HourlyMeter<'a> {
             if self.block_n == self.steps_per_15 {
                 let mean = self.block_acc / self.block_n as f64;
                 if !self.prev_block_w.is_nan() {
-                    let d = mean - self.prev_block_w;
+                    let d = denoise_w(mean - self.prev_block_w);
                     let block_s = ((self.step + 1 - self.block_n) * self.s.step_s) as f64;
                     if d / 1e6 > sum.ramp_up_15min_mw {
                         sum.ramp_up_15min_mw = d / 1e6;
@@ -449,16 +449,17 @@ impl<'a> HourlyMeter<'a> {
         sum.peak_mw = sum.peak_mw.max(hour_mw);
         sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
         if !self.prev_hour_mw.is_nan() {
-            if hour_mw - self.prev_hour_mw > sum.ramp_up_hour_mw {
-                sum.ramp_up_hour_mw = hour_mw - self.prev_hour_mw;
+            let dh = denoise_w((hour_mw - self.prev_hour_mw) * 1e6) / 1e6;
+            if dh > sum.ramp_up_hour_mw {
+                sum.ramp_up_hour_mw = dh;
                 sum.ramp_up_hour_at_s = hour_s;
             }
-            if self.prev_hour_mw - hour_mw > sum.ramp_down_hour_mw {
-                sum.ramp_down_hour_mw = self.prev_hour_mw - hour_mw;
+            if -dh > sum.ramp_down_hour_mw {
+                sum.ramp_down_hour_mw = -dh;
                 sum.ramp_down_hour_at_s = hour_s;
             }
             if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
-                sum.year_ramps[k].hour(hour_mw - self.prev_hour_mw, hour_s);
+                sum.year_ramps[k].hour(dh, hour_s);
             }
         }
         self.prev_hour_mw = hour_mw;
@@ -570,6 +571,14 @@ impl<'a> HourlyMeter<'a> {
     }
 }
 
+/// A change of facility power below a milliwatt is rounding (sums of the same terms in another
+/// order, a cap that binds every step), not a ramp: it counts as no change, so a flat load
+/// reports ramps of 0 and their instants as -1 ("never moved"), not 1e-15 MW at some step.
+#[inline]
+fn denoise_w(d: f64) -> f64 {
+    if d.abs() < 1e-3 { 0.0 } else { d }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,6 +663,29 @@ mod tests {
         }
         close(s.load_factor, 1.0, 1e-12, "load factor");
         close(s.pue, 1.25, 1e-12, "PUE");
+    }
+
+    /// A flat load whose sums differ in the last bits (1e-9 W either way, as a binding cap's
+    /// do) has no ramps: every figure 0 and every instant -1, not 1e-15 MW at some step.
+    #[test]
+    fn rounding_noise_is_not_a_ramp() {
+        let mut m = meter(120, None, None);
+        for k in 0..120 {
+            let p = 2.5e6 + if k % 2 == 0 { 1e-9 } else { -1e-9 };
+            m.record(&fig(2e6, p));
+        }
+        let mut s = TrialSummary {
+            ramp_up_step_at_s: -1.0,
+            ramp_down_step_at_s: -1.0,
+            ramp_up_hour_at_s: -1.0,
+            ramp_down_hour_at_s: -1.0,
+            ..TrialSummary::default()
+        };
+        m.finish(7200, None, &[], &mut s);
+        assert_eq!((s.ramp_up_step_mw, s.ramp_down_step_mw), (0.0, 0.0));
+        assert_eq!((s.ramp_up_step_at_s, s.ramp_down_step_at_s), (-1.0, -1.0));
+        assert_eq!((s.ramp_up_hour_mw, s.ramp_down_hour_mw), (0.0, 0.0));
+        assert!(s.ramp_steps_over.iter().all(|&c| c == 0.0));
     }
 
     /// Facility 2 MW, rising to 3.2 MW at step 67 (minute 67 of 120). Step ramp 1.2 MW; the

@@ -110,7 +110,7 @@ fn resume_and_merge_keep_the_interval_minutes_of_the_original_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.contains("--interval-minutes 30") && err.contains("--interval-minutes 60"),
+        err.contains("30-minute intervals") && err.contains("60-minute intervals"),
         "{err}"
     );
     a.truncate(a.len() - 2);

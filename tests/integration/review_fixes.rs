@@ -208,3 +208,102 @@ fn intervals_at_the_default_length_on_an_hourly_step_point_at_the_switch() {
         "{err}"
     );
 }
+
+#[test]
+fn command_line_flags_are_checked_on_every_sweep_variant_before_any_runs() {
+    let text = format!("{BASE}\n[sweep]\n\"step_s\" = [300, 3600]\n");
+    let (dir, path) = write(&text);
+    let out = dir.path().join("o");
+    let (ok, err) = stderr_of(&[
+        "run",
+        path.to_str().unwrap(),
+        "--quiet",
+        "--no-plots",
+        "--interval-minutes",
+        "15",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && err.contains("sweep variant 1: step_s = 3600") && err.contains("--interval-minutes"),
+        "{err}"
+    );
+    assert!(!out.join("variant-00").exists(), "variant 0 ran first");
+}
+
+#[test]
+fn resuming_with_the_flag_that_repeats_the_run_files_interval_length_is_accepted() {
+    let text = BASE.replace("trials = 2", "trials = 4") + "\n[report]\ninterval_minutes = 15\n";
+    let (dir, path) = write(&text);
+    let p = path.to_str().unwrap();
+    let out = dir.path().join("r");
+    let ck = out.join(".checkpoint");
+    // Half the trials as a checkpoint (a shard's records and manifest are a checkpoint's),
+    // written without the flag: the run file asks for 15-minute intervals itself.
+    let (ok, err) = stderr_of(&[
+        "run",
+        p,
+        "--quiet",
+        "--no-plots",
+        "--shard",
+        "0/2",
+        "--out",
+        ck.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, err) = stderr_of(&[
+        "run",
+        p,
+        "--quiet",
+        "--no-plots",
+        "--resume",
+        "--interval-minutes",
+        "15",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "resuming with the same length must work: {err}");
+    let full = dir.path().join("full");
+    let (ok, err) = stderr_of(&[
+        "run",
+        p,
+        "--quiet",
+        "--no-plots",
+        "--out",
+        full.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        std::fs::read(out.join("intervals.csv")).unwrap()
+            == std::fs::read(full.join("intervals.csv")).unwrap()
+    );
+    // Another length is still refused, naming both.
+    let out2 = dir.path().join("r2");
+    let ck2 = out2.join(".checkpoint");
+    let (ok, err) = stderr_of(&[
+        "run",
+        p,
+        "--quiet",
+        "--no-plots",
+        "--shard",
+        "0/2",
+        "--out",
+        ck2.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, err) = stderr_of(&[
+        "run",
+        p,
+        "--quiet",
+        "--no-plots",
+        "--resume",
+        "--interval-minutes",
+        "30",
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && err.contains("15-minute intervals") && err.contains("30-minute intervals"),
+        "{err}"
+    );
+}
