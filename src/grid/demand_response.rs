@@ -472,10 +472,27 @@ pub fn measure(
             .map(|(m, b)| m - b)
             .collect();
         o.rebound_hours = (r1 - s1) as f64 * dt as f64 / 3600.0;
-        o.rebound_mwh = above.iter().map(|x| x.max(0.0)).sum::<f64>() * dt as f64 / 3.6e9;
-        o.rebound_peak_mw = above
-            .chunks(steps_per_hour.max(1))
-            .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+        // Hour by hour on the hours of the study (the first and last may be partial), the
+        // positive part of each hour's energy above the baseline: the rules' baselines are
+        // hourly, so a step-by-step positive part (or hour blocks that straddle two baseline
+        // hours) would count the load's ordinary variation within the hour as rebound even when
+        // nothing was shed (a planner's review: 0.2 MWh "rebound" after an event that shed 0).
+        let sph = steps_per_hour.max(1);
+        let mut hours: Vec<(f64, usize)> = Vec::new(); // (sum of W over the hour's steps, steps)
+        for (i, x) in above.iter().enumerate() {
+            // A new hour starts at the window's first step and at every hour boundary.
+            match hours.last_mut() {
+                Some((acc, n)) if i > 0 && !(s1 + i).is_multiple_of(sph) => {
+                    *acc += x;
+                    *n += 1;
+                }
+                _ => hours.push((*x, 1)),
+            }
+        }
+        o.rebound_mwh = hours.iter().map(|(acc, _)| acc.max(0.0)).sum::<f64>() * dt as f64 / 3.6e9;
+        o.rebound_peak_mw = hours
+            .iter()
+            .map(|(acc, n)| acc / *n as f64)
             .fold(0.0, f64::max)
             / 1e6;
         if above.iter().any(|x| x.is_nan()) {

@@ -307,3 +307,44 @@ fn resuming_with_the_flag_that_repeats_the_run_files_interval_length_is_accepted
         "{err}"
     );
 }
+
+/// Identical days, nothing sheddable (industrial flexibility 0): an event delivers nothing, so
+/// the day after it draws what the baseline day drew and no rebound may be reported. The
+/// twin's shift (a 14:00-16:00 step in load) varies within the hours around the event at 300 s
+/// steps; step-by-step positive parts against the hourly baseline counted that as 0.2 MWh.
+#[test]
+fn an_event_that_sheds_nothing_reports_no_rebound_against_a_rule_baseline() {
+    let text = r#"
+start = "2025-03-01"
+utc_offset = "-06:00"
+horizon_hours = 336
+step_s = 300
+trials = 1
+[[site.group]]
+name = "gpu"
+rack = "dgx-h100-x4"
+count = 100
+[[twin]]
+name = "tw"
+pool = "gpu"
+allocation = 1.0
+base_utilisation = 0.9
+shift_hours = [14.5, 16.25]
+off_shift_factor = 0.3
+weekend_factor = 1.0
+[grid.demand_response]
+events = [{ start_day = 8, start_hour = 14.0, hours = 2.0, reduce_mw = 1.0 }]
+flexibility = { training = 1.0, consumer = 0.3, industrial = 0.0 }
+baseline = "previous-day"
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+    let sc = crate::common::scenario(text);
+    let r = crate::common::trials(&sc);
+    let o = &r[0].summary.dr_outcomes[0];
+    assert_eq!(o.baseline_days, 1, "{o:?}");
+    assert!(o.delivered_mw.abs() < 1e-9, "{o:?}");
+    assert!(o.rebound_mwh.abs() < 1e-9, "{o:?}");
+    assert!(o.rebound_peak_mw.abs() < 1e-9, "{o:?}");
+}
