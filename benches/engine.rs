@@ -6,25 +6,25 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dcload::engine::bus::PoolStep;
-use dcload::engine::facility::FacilityLayer;
-use dcload::engine::fleet::FleetLayer;
-use dcload::engine::hourly::{HourlyMeter, HourlySetup, StepFigures};
-use dcload::engine::meter::{Claim, Meter, PoolPower};
-use dcload::engine::workload::{StepClock, WorkloadModels, Workloads};
-use dcload::engine::{Trial, run_trial};
-use dcload::fleet::Sector;
-use dcload::library::Library;
-use dcload::study::Scenario;
-use dcload::time::SimTime;
+use dcload::base::time::SimTime;
+use dcload::model::fleet::Sector;
+use dcload::model::library::Library;
+use dcload::scenario::Scenario;
+use dcload::sim::bus::PoolStep;
+use dcload::sim::facility::FacilityLayer;
+use dcload::sim::fleet::FleetLayer;
+use dcload::sim::hourly::{HourlyMeter, HourlySetup, StepFigures};
+use dcload::sim::meter::{Claim, Meter, PoolPower};
+use dcload::sim::workload::{StepClock, WorkloadModels, Workloads};
+use dcload::sim::{Trial, run_trial};
 
 fn fixed_pue(lib: &Library) -> Scenario {
-    let head = dcload::study::DEFAULT_RUN
+    let head = dcload::scenario::DEFAULT_RUN
         .split("[facility]")
         .next()
         .expect("default run has a facility table");
     let text = format!("{head}[facility]\nkind = \"fixed\"\npue = 1.25\n");
-    let src = dcload::error::Source::new("bench.toml", text);
+    let src = dcload::base::error::Source::new("bench.toml", text);
     Scenario::from_source(&src, "bench", std::path::Path::new("."), lib).expect("fixed study")
 }
 
@@ -178,7 +178,7 @@ fn layers(c: &mut Criterion) {
                 physics_water_l_per_kwh: Some(7.6),
                 fixed_water: None,
                 carbon_g_per_kwh: None,
-                ramp_thresholds_mw: &dcload::engine::summary::RAMP_THRESHOLDS_MW,
+                ramp_thresholds_mw: &dcload::sim::summary::RAMP_THRESHOLDS_MW,
                 intervals: None,
                 system_peaks: &[],
             });

@@ -1,49 +1,23 @@
 //! dcload: a Monte Carlo simulator of the electricity AI data centres draw, hour by hour.
 //!
-//! Layers, top to bottom: a [`study`] (run file) resolved into a scenario; [`montecarlo`] runs
-//! trials in parallel; the [`engine`] steps one trial through time, asking the [`workload`]s for
-//! work, letting the [`fleet`] serve it and turn it into IT power, and the [`facility`] turn that
-//! into grid power; [`output`] writes the bands.
+//! The modules are the layers, bottom to top; a module uses only those above it in this list
+//! (`tests/integration/architecture.rs` enforces it, ARCHITECTURE.md draws it):
+//! [`base`] (time, random streams, statistics, errors) - [`input`] (checks, limits, names,
+//! distributions, sweeps, data files) - [`model`] (the library and each layer's model: workload,
+//! fleet, facility, weather, grid) - [`scenario`] (a run file resolved into a study) - [`sim`]
+//! (one trial: the step pipeline and its meters) - [`run`] (Monte Carlo, checkpoints, shards) -
+//! [`report`] (every output file, plots, the HTML page) - the tools [`dynamics`] and
+//! [`headroom`] - [`cli`] (options and commands).
 
-pub mod app;
-pub mod broke;
-pub mod caveats;
-pub mod check;
-pub mod checkpoint;
+pub mod base;
 pub mod cli;
 pub mod dynamics;
-pub mod effects;
-pub mod energy_report;
-pub mod engine;
-pub mod error;
-pub mod facility;
-pub mod files;
-pub mod fixed;
-pub mod fleet;
-pub mod grid;
 pub mod headroom;
-pub mod library;
-pub mod limits;
-pub mod locate;
-pub mod metrics;
-pub mod montecarlo;
-pub mod names;
-pub mod numfmt;
-pub mod output;
-pub mod plan;
-pub mod plot;
-pub mod reliability;
-pub mod report_html;
-pub mod report_spec;
-pub mod rng;
-pub mod stats;
-pub mod study;
-pub mod sweep;
-pub mod time;
-pub mod traces;
-pub mod uncertain;
-pub mod utility;
-pub mod weather;
-pub mod workload;
+pub mod input;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod sim;
 
-pub use error::{Error, Result};
+pub use base::error::{Error, Result};

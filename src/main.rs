@@ -3,8 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = dcload::cli::Cli::parse();
-    match dcload::app::run(cli).map_err(anyhow::Error::from) {
+    let cli = dcload::cli::args::Cli::parse();
+    match dcload::cli::commands::run(cli).map_err(anyhow::Error::from) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result, Source};
-use crate::library::Library;
-use crate::study::Scenario;
+use crate::base::error::{Error, Result, Source};
+use crate::model::library::Library;
+use crate::scenario::Scenario;
 use ridethrough::{Disturbance, Fleet, Param, SiteGroup, TrialOutcome};
 use spec::Spec;
 use window::{FastParams, Hour, Inputs, Job, Shaping, Waveform};
@@ -220,7 +220,7 @@ impl Settings {
     /// Parses a dynamics file; relative paths in it are taken from the file's folder.
     pub fn parse(src: &Source, base: &Path) -> Result<Settings> {
         let f: FileSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
-        let found = crate::uncertain::find(src)?;
+        let found = crate::input::uncertain::find(src)?;
         let w = f.window.unwrap_or_default();
         let t = f.training.unwrap_or_default();
         let i = f.inference.unwrap_or_default();
@@ -347,7 +347,7 @@ impl Settings {
                         "trials",
                         format!(
                             "expected at most 100,000 sites and trials x horizon_s / step_s at most 5e7 (memory), found {sites} sites and {}",
-                            crate::limits::num(fl.trials as f64 * fl.horizon_s / fl.step_s)
+                            crate::input::limits::num(fl.trials as f64 * fl.horizon_s / fl.step_s)
                         ),
                     ));
                 }
@@ -470,7 +470,7 @@ fn metric(sc: &Scenario, name: &str) -> Option<usize> {
 /// The window's inputs from the hourly engine's results for `trial` of the (trial's) scenario.
 pub fn inputs_from_engine(
     sc: &Scenario,
-    r: &crate::engine::TrialResult,
+    r: &crate::sim::TrialResult,
     trial: u32,
     t0_s: f64,
     duration_s: f64,
@@ -623,7 +623,7 @@ pub fn compute(
 }
 
 fn read_source(p: &Path) -> Result<Source> {
-    let text = crate::limits::read_text(p, crate::limits::MAX_TOML_BYTES)?;
+    let text = crate::input::limits::read_text(p, crate::input::limits::MAX_TOML_BYTES)?;
     Ok(Source::new(p.display().to_string(), text))
 }
 
@@ -706,7 +706,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     }
     let t_engine = std::time::Instant::now();
     let (tsc, _) = sc.for_trial(set.trial)?;
-    let result = crate::engine::run_trial(&tsc, set.trial);
+    let result = crate::sim::run_trial(&tsc, set.trial);
     let engine_ms = t_engine.elapsed().as_secs_f64() * 1e3;
     let t0 = set.start_hour * 3600.0;
     let inputs = inputs_from_engine(
@@ -777,7 +777,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
 const PCTS: [f64; 3] = [0.1, 0.5, 0.9];
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
-    crate::stats::percentile_sorted(sorted, p)
+    crate::base::stats::percentile_sorted(sorted, p)
 }
 
 /// Writes waveform.csv, spectrum.csv, compliance.csv/json and, with a fleet, ridethrough.csv
@@ -877,7 +877,7 @@ pub fn write_outputs(
         .map(|(h, k)| {
             serde_json::json!({
                 "hour": (h.start_s / 3600.0) as u64,
-                "timestamp": sc.calendar.timestamp(crate::time::SimTime(h.start_s as u64)),
+                "timestamp": sc.calendar.timestamp(crate::base::time::SimTime(h.start_s as u64)),
                 "hourly_facility_mw": h.facility_mw,
                 "hourly_it_mw": h.it_mw,
                 "hourly_training_mw": h.training_mw,
@@ -892,7 +892,7 @@ pub fn write_outputs(
         "trial": set.trial,
         "window": {
             "start_hour": set.start_hour,
-            "start": sc.calendar.timestamp(crate::time::SimTime(rep.inputs.t0_s as u64)),
+            "start": sc.calendar.timestamp(crate::base::time::SimTime(rep.inputs.t0_s as u64)),
             "duration_s": set.duration_s,
             "step_ms": set.step_ms,
             "steps": w.len(),

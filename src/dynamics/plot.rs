@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use super::Report;
 use super::spec::{Check, Spec};
 
-static DEJAVU_SANS: &[u8] = include_bytes!("../plot/DejaVuSans.ttf");
+static DEJAVU_SANS: &[u8] = include_bytes!("../report/plot/DejaVuSans.ttf");
 const FONT: &str = "sans-serif";
 const BLUE: RGBColor = RGBColor(0, 114, 178);
 const ORANGE: RGBColor = RGBColor(230, 159, 0);

@@ -20,8 +20,8 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use serde::Deserialize;
 
-use crate::error::{Result, Source};
-use crate::uncertain::{Dist, Uncertain};
+use crate::base::error::{Result, Source};
+use crate::input::uncertain::{Dist, Uncertain};
 
 /// A number or a distribution (`{ dist = "uniform", min = .., max = .. }`, as in run files).
 #[derive(Clone, Debug, Deserialize)]
@@ -98,7 +98,7 @@ struct FaultUncertainty {
 impl Disturbance {
     pub fn parse(src: &Source) -> Result<Disturbance> {
         let f: DisturbanceFile = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
-        let found = crate::uncertain::find(src)?;
+        let found = crate::input::uncertain::find(src)?;
         if f.dip.is_empty() {
             return Err(src.error("dip", "expected at least one [[dip]]"));
         }

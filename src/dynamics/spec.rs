@@ -21,7 +21,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::spectrum::Spectrum;
-use crate::error::{Result, Source};
+use crate::base::error::{Result, Source};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,7 +275,7 @@ pub fn comply(spec: &Spec, case: &str, x: &[f64], dt: f64, spectrum: &Spectrum) 
                     format!(
                         "ramp_{}_{}s",
                         if up { "up" } else { "down" },
-                        crate::limits::num(*window_s)
+                        crate::input::limits::num(*window_s)
                     ),
                     unit.to_string(),
                     rate,
@@ -302,7 +302,7 @@ pub fn comply(spec: &Spec, case: &str, x: &[f64], dt: f64, spectrum: &Spectrum) 
                     }
                 }
                 (
-                    format!("deviation_{}s", crate::limits::num(*reference_s)),
+                    format!("deviation_{}s", crate::input::limits::num(*reference_s)),
                     "MW".to_string(),
                     worst.0,
                     *band_mw,
@@ -316,8 +316,8 @@ pub fn comply(spec: &Spec, case: &str, x: &[f64], dt: f64, spectrum: &Spectrum) 
             } => (
                 format!(
                     "spectral_{}-{}Hz",
-                    crate::limits::num(*lo_hz),
-                    crate::limits::num(*hi_hz)
+                    crate::input::limits::num(*lo_hz),
+                    crate::input::limits::num(*hi_hz)
                 ),
                 "share".to_string(),
                 spectrum.band_share(*lo_hz, *hi_hz),

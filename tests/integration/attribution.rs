@@ -1,7 +1,7 @@
 //! Where the energy goes: every joule of IT energy to one holder, counted requests, and the
 //! published ways of stating power and work. Oracles are hand-derived from the library's figures.
 
-use dcload::library::Library;
+use dcload::model::library::Library;
 
 use crate::common::*;
 
@@ -91,8 +91,8 @@ fn accelerator_scope_adds_the_host_share() {
 fn impossible_watts_are_refused() {
     let lib = Library::builtin().unwrap();
     let text = JOB.replace("1100.0", "2000.0");
-    let Err(err) = dcload::study::Scenario::from_source(
-        &dcload::error::Source::new("job.toml", text),
+    let Err(err) = dcload::scenario::Scenario::from_source(
+        &dcload::base::error::Source::new("job.toml", text),
         "job",
         std::path::Path::new("."),
         &lib,
@@ -132,7 +132,7 @@ pue = 1.0
 fn marginal_wh_per_request_round_trips() {
     let sc = scenario(CLASS);
     for r in trials(&sc) {
-        let (marg, full) = dcload::energy_report::wh_per_request(&sc, &r.summary, 0);
+        let (marg, full) = dcload::report::energy::wh_per_request(&sc, &r.summary, 0);
         assert!((marg / 2.9 - 1.0).abs() < 0.005, "{marg} Wh marginal");
         assert!(full > marg * 1.2, "with idle {full} Wh");
         // The class pays all the pool's energy here (it is the only holder), so fully loaded
@@ -163,7 +163,7 @@ fn request_counts_are_whole_and_conserved() {
             let mean = rpd * 2.0;
             assert!((c.arrived as f64 - mean).abs() < 5.0 * mean.sqrt(), "{c:?}");
             // Hourly served counts are whole and sum to the trial's.
-            let pos = sc.metric_pos(dcload::engine::M_SERVED).unwrap();
+            let pos = sc.metric_pos(dcload::sim::M_SERVED).unwrap();
             let nm = sc.metrics().len();
             let hourly: f64 = (0..48)
                 .map(|h| f64::from(r.hourly[h * nm + pos]))
@@ -203,7 +203,7 @@ fn per_state_power_sets_marginal_energy() {
     let td = 2.0 * 70e9 * 400.0 / (flops * 0.1);
     let want_wh = (tp * (1200.0 - idle) + td * (600.0 - idle)) / 3600.0;
     for r in trials(&sc) {
-        let (marg, _) = dcload::energy_report::wh_per_request(&sc, &r.summary, 0);
+        let (marg, _) = dcload::report::energy::wh_per_request(&sc, &r.summary, 0);
         assert!(
             (marg / want_wh - 1.0).abs() < 1e-6,
             "{marg} Wh vs hand {want_wh} Wh"
@@ -216,18 +216,18 @@ fn per_state_power_sets_marginal_energy() {
 #[test]
 fn holders_sum_to_it_every_hour() {
     let lib = Library::builtin().unwrap();
-    let mut sc = dcload::study::Scenario::default_study(&lib).unwrap();
+    let mut sc = dcload::scenario::Scenario::default_study(&lib).unwrap();
     sc.horizon_hours = 24 * 21;
     sc.horizon_s = sc.horizon_hours * 3600;
     sc.trials = 1;
-    let r = dcload::engine::run_trial(&sc, 0);
+    let r = dcload::sim::run_trial(&sc, 0);
     let nm = sc.metrics().len();
     let pos = |id| sc.metric_pos(id).unwrap();
     for h in 0..sc.horizon_hours as usize {
         let row = &r.hourly[h * nm..(h + 1) * nm];
         let parts: f64 = (0..4).map(|k| f64::from(row[pos(k)])).sum::<f64>()
-            + f64::from(row[pos(dcload::engine::M_IDLE_UNALLOC)]);
-        let total = f64::from(row[pos(dcload::engine::M_IT_TOTAL)]);
+            + f64::from(row[pos(dcload::sim::M_IDLE_UNALLOC)]);
+        let total = f64::from(row[pos(dcload::sim::M_IT_TOTAL)]);
         assert!(
             (parts / total - 1.0).abs() < 1e-5,
             "hour {h}: {parts} vs {total}"

@@ -195,18 +195,18 @@ fn bad_percentiles_are_refused_with_the_flag_or_the_field() {
 
 /// P10-P90 spread across trials of annual energy and annual peak, each trial run with its own
 /// sampled inputs (as `dcload run` does).
-fn spreads(sc: &dcload::study::Scenario) -> (f64, f64, f64) {
+fn spreads(sc: &dcload::scenario::Scenario) -> (f64, f64, f64) {
     let (mut e, mut p) = (Vec::new(), Vec::new());
     for i in 0..sc.trials {
         let (t, _) = sc.for_trial(i).unwrap();
-        let r = dcload::engine::run_trial(&t, i);
+        let r = dcload::sim::run_trial(&t, i);
         e.push(r.summary.energy_mwh);
         p.push(r.summary.peak_mw);
     }
-    let set = dcload::stats::Percentiles::default();
+    let set = dcload::base::stats::Percentiles::default();
     let (be, bp) = (
-        dcload::stats::Band::of(&mut e, &set),
-        dcload::stats::Band::of(&mut p, &set),
+        dcload::base::stats::Band::of(&mut e, &set),
+        dcload::base::stats::Band::of(&mut p, &set),
     );
     (be.high() - be.low(), bp.high() - bp.low(), be.mean)
 }

@@ -1,7 +1,7 @@
 //! "What broke first" and the ramps a grid operator reads.
 
 use crate::common::*;
-use dcload::time::SimTime;
+use dcload::base::time::SimTime;
 
 /// The heat-wave study, shortened to 10 days around its July heat wave (day 191, 10 July):
 /// the plant saturates, and its worst hour falls in July.
@@ -24,7 +24,7 @@ fn heatwave_reports_plant_saturation_with_a_worst_hour_in_july() {
         .calendar
         .timestamp(SimTime(s.plant_saturated_worst_at_s as u64));
     assert!(worst.starts_with("2025-07-"), "worst hour {worst}");
-    let lines = dcload::broke::what_broke(&sc, &r);
+    let lines = dcload::report::what_broke::what_broke(&sc, &r);
     assert!(
         lines.iter().any(|l| l.contains("cooling plant saturated")),
         "{lines:?}"
@@ -72,7 +72,7 @@ fn a_pool_with_too_little_capacity_reports_dropping_hours_and_the_worst_hour() {
         assert_eq!(s.drop_worst_at_s % 3600.0, 0.0, "an hour's start");
         assert!(s.drop_first_at_s >= 0.0 && s.drop_first_at_s < s.drop_worst_at_s + 3600.0);
     }
-    let lines = dcload::broke::what_broke(&sc, &r);
+    let lines = dcload::report::what_broke::what_broke(&sc, &r);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[1].contains("requests dropped") && lines[1].contains("worst 2025-01-0"));
 }

@@ -1,7 +1,7 @@
 //! Phased build-out (issue 12): groups with an online date and a commissioning ramp draw
 //! nothing before it, ramp linearly, write `installed_it_mw`, and jobs wait for online capacity.
 
-use dcload::metrics::{M_FACILITY, M_IDLE_UNALLOC, M_INSTALLED, M_IT_TOTAL};
+use dcload::model::metrics::{M_FACILITY, M_IDLE_UNALLOC, M_INSTALLED, M_IT_TOTAL};
 
 use crate::common::*;
 
@@ -31,8 +31,8 @@ pue = 1.2
 "#;
 
 fn value(
-    sc: &dcload::study::Scenario,
-    r: &dcload::engine::TrialResult,
+    sc: &dcload::scenario::Scenario,
+    r: &dcload::sim::TrialResult,
     h: usize,
     id: usize,
 ) -> f64 {
@@ -204,7 +204,7 @@ pue = 1.2
 /// A bad online date or a negative ramp: an error naming the file, the line and the field.
 #[test]
 fn bad_online_date_or_ramp_names_file_line_field() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     for (bad, field) in [
         ("online = \"2026-03-01\"", "online = \"2026-13-01\""),
         ("online = \"2026-03-01\"", "online = \"1 March\""),
@@ -215,8 +215,8 @@ fn bad_online_date_or_ramp_names_file_line_field() {
     ]
     .map(|(a, b)| (MARCH.replace(a, b), b.lines().last().unwrap().to_string()))
     {
-        let e = dcload::study::Scenario::from_source(
-            &dcload::error::Source::new("b.toml", &bad),
+        let e = dcload::scenario::Scenario::from_source(
+            &dcload::base::error::Source::new("b.toml", &bad),
             "b",
             std::path::Path::new("."),
             &lib,

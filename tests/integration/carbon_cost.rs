@@ -1,10 +1,10 @@
 //! Carbon and cost: hourly emissions are the hour's energy times the hour's grid intensity; the
 //! tariff's energy charge is the energy times the price.
 
-use dcload::engine::{M_CO2, M_FACILITY};
-use dcload::grid::{CarbonProfile, Tariff};
-use dcload::library::Library;
-use dcload::time::SimTime;
+use dcload::base::time::SimTime;
+use dcload::model::grid::{CarbonProfile, Tariff};
+use dcload::model::library::Library;
+use dcload::sim::{M_CO2, M_FACILITY};
 
 use crate::common::*;
 

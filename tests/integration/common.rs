@@ -1,10 +1,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dcload::engine::{TrialResult, run_trial};
-use dcload::error::Source;
-use dcload::library::Library;
-use dcload::study::Scenario;
+use dcload::base::error::Source;
+use dcload::model::library::Library;
+use dcload::scenario::Scenario;
+use dcload::sim::{TrialResult, run_trial};
 
 pub fn dcload() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dcload"))
@@ -67,7 +67,8 @@ pub fn col(header: &[String], name: &str) -> usize {
 /// the first choice), written as the run files write numbers (`1.0e8`, `0.3`): the study with
 /// its uncertain inputs held fixed.
 pub fn without_distributions(text: &str) -> String {
-    let list = dcload::uncertain::find(&Source::new("run.toml", text)).expect("distributions");
+    let list =
+        dcload::input::uncertain::find(&Source::new("run.toml", text)).expect("distributions");
     let mut out = String::new();
     let mut at = 0;
     for u in &list {

@@ -63,10 +63,10 @@ fn two_n_active_active_draws_twice_and_hot_standby_sits_between() {
 
 #[test]
 fn an_enclave_too_small_for_its_redundancy_is_refused() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let text = mission(25, r#"{ policy = "active-active", copies = 2 }"#);
-    let err = dcload::study::Scenario::from_source(
-        &dcload::error::Source::new("m.toml", text),
+    let err = dcload::scenario::Scenario::from_source(
+        &dcload::base::error::Source::new("m.toml", text),
         "m",
         std::path::Path::new("."),
         &lib,

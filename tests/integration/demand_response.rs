@@ -1,6 +1,6 @@
 //! Demand response: delivering what is asked, reporting the shortfall, and the rebound.
 
-use dcload::engine::M_FACILITY;
+use dcload::sim::M_FACILITY;
 
 use crate::common::*;
 
@@ -74,7 +74,7 @@ fn deferred_consumer_work_comes_back_after_the_event() {
     let without = scenario(&site("", true));
     let (rw, ro) = (trials(&with), trials(&without));
     let nm = with.metrics().len();
-    let mw = |r: &dcload::engine::TrialResult, h: usize| f64::from(r.hourly[h * nm + M_FACILITY]);
+    let mw = |r: &dcload::sim::TrialResult, h: usize| f64::from(r.hourly[h * nm + M_FACILITY]);
     for (a, b) in rw.iter().zip(&ro) {
         // During the event (hours 38-39) the site is lower; in the hour after, higher: the rebound.
         assert!(
@@ -98,8 +98,8 @@ fn deferred_consumer_work_comes_back_after_the_event() {
 
 /// Hourly facility MW of trial `t`'s hours `h0..h1`, mean.
 fn mean_mw(
-    sc: &dcload::study::Scenario,
-    r: &dcload::engine::TrialResult,
+    sc: &dcload::scenario::Scenario,
+    r: &dcload::sim::TrialResult,
     h0: usize,
     h1: usize,
 ) -> f64 {
@@ -228,7 +228,7 @@ fn utility_baseline_rules_average_the_days_they_name() {
     let prev = scenario(&rule_site(&job_days, 14, "previous-day"));
     let cf = scenario(&rule_site(&job_days, 14, "counterfactual"));
     let (rh, rp, rc) = (trials(&hi), trials(&prev), trials(&cf));
-    let at = |sc: &dcload::study::Scenario, r: &dcload::engine::TrialResult, day: usize| {
+    let at = |sc: &dcload::scenario::Scenario, r: &dcload::sim::TrialResult, day: usize| {
         mean_mw(sc, r, day * 24 + 14, day * 24 + 16)
     };
     let (oh, op, oc) = (

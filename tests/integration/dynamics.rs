@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use dcload::base::error::Source;
 use dcload::dynamics::mitigation::{self, Control, Storage};
 use dcload::dynamics::ridethrough::{self, Disturbance};
 use dcload::dynamics::window::{self, FastParams, Hour, Inputs, Job, Shaping};
 use dcload::dynamics::{Settings, inputs_from_engine, spectrum};
-use dcload::error::Source;
-use dcload::library::Library;
-use dcload::study::Scenario;
+use dcload::model::library::Library;
+use dcload::scenario::Scenario;
 
 use crate::common::{dcload, repo};
 
@@ -244,7 +244,7 @@ fn the_window_mean_equals_the_hourly_engines_for_that_hour() {
     let sc = Scenario::load(set.run.as_ref().unwrap(), &lib).unwrap();
     for trial in 0..2 {
         let (tsc, _) = sc.for_trial(trial).unwrap();
-        let r = dcload::engine::run_trial(&tsc, trial);
+        let r = dcload::sim::run_trial(&tsc, trial);
         let col = |name: &str| tsc.metrics().iter().position(|m| *m == name).unwrap();
         let ncol = tsc.metrics().len();
         for hour in [5usize, 20, 30, 41] {
@@ -332,7 +332,7 @@ fn a_fleet_set_to_ride_through_drops_none() {
     // The same fleet with lock-after-three settings drops sites (the test can fail).
     let mut set = settings("ridethrough.toml");
     let fleet = set.fleet.as_mut().unwrap();
-    fleet.groups[0].lock_count = dcload::uncertain::Dist::Uniform { min: 3.0, max: 3.0 };
+    fleet.groups[0].lock_count = dcload::input::uncertain::Dist::Uniform { min: 3.0, max: 3.0 };
     let out = ridethrough::run(fleet, &disturbance("july2024.toml"), 42);
     assert!(out.iter().all(|t| t.dropped() > 0));
 }

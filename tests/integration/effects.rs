@@ -2,8 +2,8 @@
 //! its interval; the tornado chart is drawn and embedded in report.html.
 
 use crate::common::*;
-use dcload::effects::{Term, effects};
-use dcload::montecarlo::{Batch, run};
+use dcload::report::effects::{Term, effects};
+use dcload::run::montecarlo::{Batch, run};
 
 /// 12 DGX H100 servers whose 96 accelerators are all held by one training job for the whole
 /// 48 h horizon at `watts_per_accelerator` W each (server share), drawn per trial from
@@ -110,7 +110,7 @@ fn too_few_trials_give_a_message_not_numbers() {
             t => panic!("{t:?}"),
         }
     }
-    let csv = dcload::effects::effects_csv(&rows);
+    let csv = dcload::report::effects::effects_csv(&rows);
     assert!(!csv.contains("NaN") && !csv.contains("inf"), "{csv}");
 }
 

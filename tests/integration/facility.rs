@@ -1,7 +1,7 @@
 //! Facility physics: direction, calibration against published PUE figures, heat waves, EPW.
 
-use dcload::engine::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
-use dcload::study::Scenario;
+use dcload::scenario::Scenario;
+use dcload::sim::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
 
 use crate::common::*;
 
@@ -32,7 +32,7 @@ fn months_pue(sc: &Scenario, r: &[TrialResult], months: &[usize]) -> f64 {
         for h in 0..sc.horizon_hours as usize {
             let m = sc
                 .calendar
-                .month0(dcload::time::SimTime::from_hours(h as u64));
+                .month0(dcload::base::time::SimTime::from_hours(h as u64));
             if months.contains(&m) {
                 fac += f64::from(t.hourly[h * nm + M_FACILITY]);
                 it += f64::from(t.hourly[h * nm + M_IT_TOTAL]);
@@ -201,7 +201,7 @@ fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
     }
     // The throttling shows in the hourly output during the heat wave (10-16 July).
     let nm = under.metrics().len();
-    let m = dcload::engine::M_THROTTLED;
+    let m = dcload::sim::M_THROTTLED;
     let wave: f64 = (190 * 24..197 * 24)
         .map(|h| f64::from(r[0].hourly[h * nm + m]))
         .sum();
@@ -266,7 +266,7 @@ fn epw_weather_file_and_a_malformed_one() {
         .replace("step_s = 60 ", "step_s = 900 ")
         .replace("trials = 20", "trials = 1");
     std::fs::write(dir.path().join("run.toml"), &run).unwrap();
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
     let r = trials(&sc);
     let nm = sc.metrics().len();
@@ -369,7 +369,7 @@ fn lulea_daily_maximum_falls_in_the_local_afternoon_whatever_the_study_clock() {
 }
 
 fn run_trial_0(sc: &Scenario) -> TrialResult {
-    dcload::engine::run_trial(sc, 0)
+    dcload::sim::run_trial(sc, 0)
 }
 
 /// Issue 9, plants that respond to the weather: at design_margin 0.9 (heat-rejection plant
@@ -606,9 +606,9 @@ fn fixed_pue_water_is_it_energy_times_wue_hour_by_hour() {
             "kind = \"physics\"\n",
             "kind = \"physics\"\nwue_l_per_kwh = 0.3\n",
         );
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let e = Scenario::from_source(
-        &dcload::error::Source::new("w.toml", &text),
+        &dcload::base::error::Source::new("w.toml", &text),
         "w",
         std::path::Path::new("."),
         &lib,
@@ -653,7 +653,7 @@ fn epw_rows_are_placed_by_the_file_time_zone() {
         .replace("trials = 20", "trials = 1");
     assert!(run.contains("utc_offset = \"-05:00\""));
     std::fs::write(dir.path().join("run.toml"), &run).unwrap();
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
     let r = run_trial_0(&sc);
     let nm = sc.metrics().len();

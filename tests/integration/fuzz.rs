@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
-use dcload::error::Source;
-use dcload::library::Library;
-use dcload::montecarlo::{self, ProgressMode};
-use dcload::study::Scenario;
+use dcload::base::error::Source;
+use dcload::model::library::Library;
+use dcload::run::montecarlo::{self, ProgressMode};
+use dcload::scenario::Scenario;
 
 use crate::common::repo;
 
@@ -452,7 +452,7 @@ fn check_case(case: &Case, dir: &Path) -> Outcome {
             return refusal(&e);
         }
     };
-    if let Err(e) = dcload::study::check_run(&sc) {
+    if let Err(e) = dcload::scenario::check_run(&sc) {
         return refusal(&e);
     }
     if !case.run_it || sc.horizon_hours > 96 {
@@ -472,21 +472,21 @@ fn check_case(case: &Case, dir: &Path) -> Outcome {
         Err(e) => return refusal(&e),
     };
     let out = dir.join("out");
-    let paths = match dcload::output::write_all(
+    let paths = match dcload::report::write_all(
         &out,
         &sc,
         &results,
         1,
         0.0,
         true,
-        &dcload::traces::HourlySource::Memory,
+        &dcload::run::traces::HourlySource::Memory,
     ) {
         Ok(p) => p,
         Err(e) => return refusal(&e),
     };
     for p in paths {
         let text = std::fs::read_to_string(&p).unwrap_or_default();
-        if let Some(t) = dcload::output::non_finite_token(&text) {
+        if let Some(t) = dcload::report::non_finite_token(&text) {
             return Outcome::NonFinite(format!("{}: {t}", p.display()));
         }
     }

@@ -138,7 +138,7 @@ pue = 1.25
     assert!(close(s.peak_mw, 0.132) && close(s.peak_step_mw, 0.132));
     assert!(close(s.load_factor, 1.0) && close(s.pue, 1.25));
     assert!(s.ramp_up_step_mw.abs() < 1e-9 && s.ramp_down_hour_mw.abs() < 1e-9);
-    let fac = sc.metric_pos(dcload::engine::M_FACILITY).unwrap();
+    let fac = sc.metric_pos(dcload::sim::M_FACILITY).unwrap();
     let nm = sc.metrics().len();
     for h in 0..48 {
         let v = f64::from(r.hourly[h * nm + fac]);

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::common::*;
-use dcload::engine::M_FACILITY;
-use dcload::error::Source;
-use dcload::library::Library;
-use dcload::study::Scenario;
+use dcload::base::error::Source;
+use dcload::model::library::Library;
+use dcload::scenario::Scenario;
+use dcload::sim::M_FACILITY;
 
 fn run(horizon: &str, workload: &str) -> String {
     format!(

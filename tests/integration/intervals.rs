@@ -2,7 +2,7 @@
 //! resolution with hour-beginning / hour-ending conventions, a CSV of peaks, and the monthly
 //! table's peak timestamp and minimum.
 
-use dcload::engine::{M_FACILITY, Trial};
+use dcload::sim::{M_FACILITY, Trial};
 
 use crate::common::*;
 
@@ -75,7 +75,7 @@ pue = 1.0
 }
 
 /// The two levels of [`stepped`], MW: (job off, job on).
-fn levels(sc: &dcload::study::Scenario) -> (f64, f64) {
+fn levels(sc: &dcload::scenario::Scenario) -> (f64, f64) {
     let g = &sc.fleet.groups;
     let low = (g[0].peak_w() + g[1].power_w(0.0)) / 1e6;
     let high = (g[0].peak_w() + g[1].peak_w()) / 1e6;
@@ -208,7 +208,7 @@ fn a_window_and_the_flag_choose_the_rows() {
 
 #[test]
 fn intervals_that_do_not_fit_the_step_are_refused_naming_field_and_step() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     for (extra, field, what) in [
         (
             "[report]\ninterval_minutes = 7",
@@ -252,8 +252,8 @@ fn intervals_that_do_not_fit_the_step_are_refused_naming_field_and_step() {
         ),
     ] {
         let text = format!("{NOISY}{extra}\n");
-        let err = dcload::study::Scenario::from_source(
-            &dcload::error::Source::new("i.toml", text.clone()),
+        let err = dcload::scenario::Scenario::from_source(
+            &dcload::base::error::Source::new("i.toml", text.clone()),
             "i",
             std::path::Path::new("."),
             &lib,
@@ -365,7 +365,7 @@ fn a_quarter_hour_interval_ending_peak_reads_the_right_quarter() {
 
 #[test]
 fn a_csv_of_system_peaks_is_read_and_a_bad_row_names_file_and_line() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let text = stepped(
         "0.6875",
@@ -376,8 +376,8 @@ fn a_csv_of_system_peaks_is_read_and_a_bad_row_names_file_and_line() {
     );
     let resolve = |csv: &str| {
         std::fs::write(dir.path().join("4cp.csv"), csv).unwrap();
-        dcload::study::Scenario::from_source(
-            &dcload::error::Source::new("p.toml", text.clone()),
+        dcload::scenario::Scenario::from_source(
+            &dcload::base::error::Source::new("p.toml", text.clone()),
             "p",
             dir.path(),
             &lib,

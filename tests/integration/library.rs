@@ -2,7 +2,7 @@
 //! group, carries a source on every figure, and matches the published figures it cites.
 
 use crate::common::*;
-use dcload::library::Library;
+use dcload::model::library::Library;
 
 /// Racks added for issue 8, with the servers and accelerators they pull in.
 const NEW_RACKS: [&str; 8] = [

@@ -1,7 +1,7 @@
 //! What broke first, pool by pool, and the ramps of each report year (issue 12).
 
-use dcload::time::SimTime;
-use dcload::traces::HourlySource;
+use dcload::base::time::SimTime;
+use dcload::run::traces::HourlySource;
 
 use crate::common::*;
 
@@ -71,7 +71,7 @@ fn what_broke_names_only_the_short_pool_and_follows_a_swap() {
             assert_eq!(d.hours, s.drop_hours);
             assert_eq!(d.first_at_s, s.drop_first_at_s);
         }
-        let lines = dcload::broke::trouble_lines(&sc, &r);
+        let lines = dcload::report::what_broke::trouble_lines(&sc, &r);
         assert_eq!(lines.len(), 1, "{lines:?}");
         let first = sc
             .calendar
@@ -120,8 +120,8 @@ fn what_broke_names_only_the_short_pool_and_follows_a_swap() {
     // Both ample: nothing listed, and summary.json has no `what_broke`.
     let sc = scenario(&two_pools(200, 200));
     let r = trials(&sc);
-    assert!(dcload::broke::trouble_lines(&sc, &r).is_empty());
-    let js = dcload::output::summary_json(&sc, &r, 1, 0.0).unwrap();
+    assert!(dcload::report::what_broke::trouble_lines(&sc, &r).is_empty());
+    let js = dcload::report::summary_json(&sc, &r, 1, 0.0).unwrap();
     assert!(!js.contains("what_broke"));
 }
 
@@ -204,7 +204,7 @@ fn ramps_per_report_year_split_the_whole_runs_ramps() {
         assert!(a.up_hour_mw < 0.1 * b.up_hour_mw, "{a:?} {b:?}");
     }
     let dir = tempfile::tempdir().unwrap();
-    dcload::output::write_all(dir.path(), &sc, &r, 1, 0.0, false, &HourlySource::Memory).unwrap();
+    dcload::report::write_all(dir.path(), &sc, &r, 1, 0.0, false, &HourlySource::Memory).unwrap();
     let read = |y: i32| read_csv(&dir.path().join(format!("ramps_{y}.csv")));
     let (h, y1) = read(2027);
     let (h2, y2) = read(2028);
@@ -252,7 +252,7 @@ fn no_report_years_no_year_ramps() {
     let r = trials(&sc);
     assert!(r.iter().all(|t| t.summary.year_ramps.is_empty()));
     let dir = tempfile::tempdir().unwrap();
-    dcload::output::write_all(dir.path(), &sc, &r, 1, 0.0, false, &HourlySource::Memory).unwrap();
+    dcload::report::write_all(dir.path(), &sc, &r, 1, 0.0, false, &HourlySource::Memory).unwrap();
     let ramps_files = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())

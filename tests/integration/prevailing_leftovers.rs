@@ -2,8 +2,8 @@
 //! (local calendar days), trace replay (naive timestamps on the local clock) and the plots' DR
 //! event markers; fixed offsets unchanged.
 
-use dcload::grid::demand_response::{Baseline, DemandResponse, DrOutcome, measure};
-use dcload::time::{Calendar, Date, SimTime};
+use dcload::base::time::{Calendar, Date, SimTime};
+use dcload::model::grid::demand_response::{Baseline, DemandResponse, DrOutcome, measure};
 
 fn chicago() -> Calendar {
     Calendar::in_zone(Date::parse("2025-01-01").unwrap(), "America/Chicago").unwrap()
@@ -86,7 +86,7 @@ fn dr_rule_baselines_on_a_fixed_offset_count_24_hour_days() {
 
 /// A Chicago study (prevailing time) from 1 January replaying the naive-timestamp fixture
 /// (18:17 to 20:16:40, repeated every 2 h on the clock); requests served per elapsed hour.
-fn served_in_chicago(clock: &str, trace_extra: &str) -> (dcload::study::Scenario, Vec<f64>) {
+fn served_in_chicago(clock: &str, trace_extra: &str) -> (dcload::scenario::Scenario, Vec<f64>) {
     let file = crate::common::repo("tests/fixtures/trace_1817.csv");
     let text = format!(
         r#"
@@ -110,7 +110,7 @@ pue = 1.2
         file.display()
     );
     let sc = crate::common::scenario(&text);
-    let pos = sc.metric_pos(dcload::engine::M_SERVED).unwrap();
+    let pos = sc.metric_pos(dcload::sim::M_SERVED).unwrap();
     let nm = sc.metrics().len();
     let t = &crate::common::trials(&sc)[0];
     assert_eq!(t.summary.requests_dropped, 0.0);
@@ -121,7 +121,7 @@ pue = 1.2
 }
 
 /// Requests served in each local hour of `date` (a day without a change), by local hour.
-fn local_day(sc: &dcload::study::Scenario, served: &[f64], date: &str) -> Vec<(u32, f64)> {
+fn local_day(sc: &dcload::scenario::Scenario, served: &[f64], date: &str) -> Vec<(u32, f64)> {
     let h0 = sc
         .calendar
         .parse_local(&format!("{date}T00:00"))

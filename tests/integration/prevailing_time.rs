@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use dcload::error::Source;
-use dcload::library::Library;
-use dcload::study::Scenario;
-use dcload::time::SimTime;
-use dcload::traces::HourlySource;
+use dcload::base::error::Source;
+use dcload::base::time::SimTime;
+use dcload::model::library::Library;
+use dcload::run::traces::HourlySource;
+use dcload::scenario::Scenario;
 
 use crate::common::*;
 
@@ -46,7 +46,7 @@ pue = 1.2
 /// Writes the run's outputs and returns the lines of `load_8760.csv`.
 fn load_8760(sc: &Scenario, dir: &Path) -> Vec<String> {
     let results = trials(sc);
-    dcload::output::write_all(dir, sc, &results, 1, 0.0, false, &HourlySource::Memory).unwrap();
+    dcload::report::write_all(dir, sc, &results, 1, 0.0, false, &HourlySource::Memory).unwrap();
     std::fs::read_to_string(dir.join("load_8760.csv"))
         .unwrap()
         .lines()

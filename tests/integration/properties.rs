@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use dcload::engine::{
+use dcload::sim::{
     M_COOLING, M_DRYBULB, M_FACILITY, M_FACILITY_PEAK, M_INLET_MAX, M_IT_TOTAL, M_LOSSES, M_PUE,
     M_WETBULB, METRICS,
 };
@@ -146,7 +146,7 @@ proptest! {
             prop_assert!(fac >= it * (1.0 - 1e-6), "facility {fac} < IT {it}");
             prop_assert!(f64::from(row[M_FACILITY_PEAK]) >= fac * (1.0 - 1e-5));
             // The four sectors and the unheld idle (no sector's) add up to IT.
-            let idle_pos = sc.metric_pos(dcload::engine::M_IDLE_UNALLOC).unwrap();
+            let idle_pos = sc.metric_pos(dcload::sim::M_IDLE_UNALLOC).unwrap();
             let sectors: f64 = row[..4].iter().map(|x| f64::from(*x)).sum::<f64>()
                 + f64::from(row[idle_pos]);
             prop_assert!((sectors - it).abs() <= 1e-4 * it.max(1.0));
@@ -165,6 +165,6 @@ proptest! {
     }
 }
 
-fn run_trial_0(sc: &dcload::study::Scenario) -> Vec<f32> {
-    dcload::engine::run_trial(sc, 0).hourly
+fn run_trial_0(sc: &dcload::scenario::Scenario) -> Vec<f32> {
+    dcload::sim::run_trial(sc, 0).hourly
 }

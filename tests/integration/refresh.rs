@@ -2,8 +2,8 @@
 //! new hardware ramps back over the downtime, and from then on the group's power, capacity,
 //! cooling and nameplate (`installed_it_mw`) are the new rack's.
 
-use dcload::library::CoolingKind;
-use dcload::metrics::{M_FACILITY, M_INSTALLED, M_IT_TOTAL};
+use dcload::model::library::CoolingKind;
+use dcload::model::metrics::{M_FACILITY, M_INSTALLED, M_IT_TOTAL};
 
 use crate::common::*;
 
@@ -42,8 +42,8 @@ const OLD_MW: f64 = 0.0816;
 const NEW_MW: f64 = 0.2288;
 
 fn value(
-    sc: &dcload::study::Scenario,
-    r: &dcload::engine::TrialResult,
+    sc: &dcload::scenario::Scenario,
+    r: &dcload::sim::TrialResult,
     h: usize,
     id: usize,
 ) -> f64 {
@@ -165,7 +165,7 @@ fn refresh_without_downtime_steps_at_the_stated_hour() {
 /// the line and the field.
 #[test]
 fn bad_refresh_names_file_line_field() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let line_of = |text: &str, needle: &str| {
         text.lines()
             .position(|l| l.contains(needle))
@@ -207,8 +207,8 @@ fn bad_refresh_names_file_line_field() {
         ),
     ] {
         let text = REFRESH.replace(good, bad);
-        let e = dcload::study::Scenario::from_source(
-            &dcload::error::Source::new("b.toml", &text),
+        let e = dcload::scenario::Scenario::from_source(
+            &dcload::base::error::Source::new("b.toml", &text),
             "b",
             std::path::Path::new("."),
             &lib,

@@ -1,6 +1,6 @@
 //! report.html: one self-contained page per run (`dcload run`, `dcload report DIR`).
 
-use dcload::report_html::{base64, check_balanced, esc};
+use dcload::report::html::{base64, check_balanced, esc};
 
 use crate::common::*;
 
@@ -29,7 +29,7 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
         assert!(!html.contains(bad), "report.html contains {bad}");
     }
     // Every plot in the folder, embedded byte for byte.
-    let plots = dcload::report_html::plot_files(&out);
+    let plots = dcload::report::html::plot_files(&out);
     assert!(plots.len() >= 4, "{plots:?}");
     assert_eq!(img_count(&html), plots.len());
     for p in &plots {

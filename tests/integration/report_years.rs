@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use dcload::traces::HourlySource;
+use dcload::run::traces::HourlySource;
 
 use crate::common::*;
 
@@ -47,7 +47,7 @@ fn a_report_year_is_the_years_rows_of_the_full_run() {
     let sc = scenario(&two_years("[report]\nyears = [2027, 2028]"));
     let results = trials(&sc);
     let dir = tempfile::tempdir().unwrap();
-    dcload::output::write_all(
+    dcload::report::write_all(
         dir.path(),
         &sc,
         &results,
@@ -98,7 +98,7 @@ fn no_report_table_writes_no_year_files_and_a_year_outside_is_refused() {
     assert!(sc.report_years.is_empty());
     let results = trials(&sc);
     let dir = tempfile::tempdir().unwrap();
-    let paths = dcload::output::write_all(
+    let paths = dcload::report::write_all(
         dir.path(),
         &sc,
         &results,
@@ -112,10 +112,10 @@ fn no_report_table_writes_no_year_files_and_a_year_outside_is_refused() {
         paths.iter().all(|p| !p.to_string_lossy().contains("_202")),
         "{paths:?}"
     );
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let text = two_years("[report]\nyears = [2029]");
-    let e = dcload::study::Scenario::from_source(
-        &dcload::error::Source::new("test.toml", text.as_str()),
+    let e = dcload::scenario::Scenario::from_source(
+        &dcload::base::error::Source::new("test.toml", text.as_str()),
         "test",
         Path::new("."),
         &lib,

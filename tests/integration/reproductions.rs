@@ -1,7 +1,7 @@
 //! Published figures reproduced by run files shipped in `runs/`.
 
-use dcload::library::Library;
-use dcload::study::Scenario;
+use dcload::model::library::Library;
+use dcload::scenario::Scenario;
 
 use crate::common::*;
 

@@ -97,7 +97,7 @@ fn shard_auto_reads_the_slurm_array() {
         .status()
         .unwrap();
     assert!(st.success());
-    assert_eq!(dcload::checkpoint::existing(&out), vec![1, 3]);
+    assert_eq!(dcload::run::checkpoint::existing(&out), vec![1, 3]);
     let bad = dcload()
         .args(["run", "--shard", "auto", "--quiet"])
         .env_remove("SLURM_ARRAY_TASK_ID")
@@ -129,7 +129,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     // Kill it (SIGKILL) once a few trials are on disk and before it finishes.
     let cp = killed.join(".checkpoint");
     kill_once_checkpointed(child, &cp, 4);
-    let kept = dcload::checkpoint::existing(&cp).len();
+    let kept = dcload::run::checkpoint::existing(&cp).len();
     assert!(
         (4..30).contains(&kept),
         "{kept} trials checkpointed before the kill"
@@ -202,7 +202,8 @@ fn resume_after_sigkill_gives_the_same_bytes() {
 /// SIGKILLs a running study once `n` trials are checkpointed in `cp` (or after a minute).
 fn kill_once_checkpointed(mut child: std::process::Child, cp: &std::path::Path, n: usize) {
     let t0 = Instant::now();
-    while dcload::checkpoint::existing(cp).len() < n && t0.elapsed() < Duration::from_secs(60) {
+    while dcload::run::checkpoint::existing(cp).len() < n && t0.elapsed() < Duration::from_secs(60)
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();

@@ -347,7 +347,7 @@ fn duplicate_model_names_are_an_error_and_overrides_are_reported() {
         "{e}"
     );
     // Overriding a built-in entry works and says so.
-    let builtin = dcload::library::Library::builtin().unwrap();
+    let builtin = dcload::model::library::Library::builtin().unwrap();
     let name = builtin.accelerators[0].spec.name.get_ref().clone();
     std::fs::write(models.join("accelerators.toml"), entry(&name)).unwrap();
     let o = dcload_within(&["models", "--models", models.to_str().unwrap()], None, 60);
@@ -503,11 +503,11 @@ fn validate_prints_the_per_trial_estimate_and_limits() {
 #[test]
 fn a_non_finite_trial_figure_stops_the_run_and_nothing_is_written() {
     let sc = scenario(&study("10", &format!("{TRAINING}{FIXED}")));
-    let mut r = dcload::engine::run_trial(&sc, 0);
-    dcload::montecarlo::check_finite(&sc, &r, &[]).expect("a normal trial is finite");
+    let mut r = dcload::sim::run_trial(&sc, 0);
+    dcload::run::montecarlo::check_finite(&sc, &r, &[]).expect("a normal trial is finite");
     let nm = sc.metrics().len();
     r.hourly[5 * nm] = f32::NAN;
-    let e = dcload::montecarlo::check_finite(&sc, &r, &[])
+    let e = dcload::run::montecarlo::check_finite(&sc, &r, &[])
         .unwrap_err()
         .to_string();
     assert!(
@@ -515,18 +515,18 @@ fn a_non_finite_trial_figure_stops_the_run_and_nothing_is_written() {
         "{e}"
     );
     // An aggregate that overflows is caught by the writer before any file exists.
-    let mut r = dcload::engine::run_trial(&sc, 0);
+    let mut r = dcload::sim::run_trial(&sc, 0);
     r.summary.energy_mwh = f64::INFINITY;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
-    let e = dcload::output::write_all(
+    let e = dcload::report::write_all(
         &out,
         &sc,
         &[r],
         1,
         1.0,
         false,
-        &dcload::traces::HourlySource::Memory,
+        &dcload::run::traces::HourlySource::Memory,
     )
     .unwrap_err()
     .to_string();

@@ -1,7 +1,7 @@
 //! Trace replay on the trace's own clock: requests land at the clock hour they were recorded in.
 
 use crate::common::*;
-use dcload::engine::M_SERVED;
+use dcload::sim::M_SERVED;
 
 fn study(study_offset: &str, trace_offset: &str) -> String {
     let file = repo("tests/fixtures/trace_1817.csv");

@@ -368,7 +368,7 @@ fn a_sweep_over_a_rack_type_writes_one_variant_per_type() {
     let o = dir.path().join("o");
     let (h, rows) = read_csv(&o.join("variants.csv"));
     assert_eq!(rows.len(), types.len());
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     let server_w = |name: &str| lib.server_peak_w(lib.server(name).unwrap());
     let twins_w = 5.0 * server_w("DGX-H100");
     let mut peaks = Vec::new();

@@ -1,6 +1,6 @@
 //! The utility package and the interconnection limit.
 
-use dcload::engine::M_FACILITY_PEAK;
+use dcload::sim::M_FACILITY_PEAK;
 
 use crate::common::*;
 
@@ -200,7 +200,7 @@ fn monthly_reports_demand_at_system_peak_hours_and_ramps_reach_summary() {
 
 #[test]
 fn bad_grid_input_names_the_field() {
-    let lib = dcload::library::Library::builtin().unwrap();
+    let lib = dcload::model::library::Library::builtin().unwrap();
     for (grid, field) in [
         ("[grid]\nimport_limit_mw = -3.0", "import_limit_mw"),
         (
@@ -213,8 +213,8 @@ fn bad_grid_input_names_the_field() {
         ),
     ] {
         let text = two_level(grid, 48, "2025-01-01");
-        let err = dcload::study::Scenario::from_source(
-            &dcload::error::Source::new("g.toml", text.clone()),
+        let err = dcload::scenario::Scenario::from_source(
+            &dcload::base::error::Source::new("g.toml", text.clone()),
             "g",
             std::path::Path::new("."),
             &lib,
@@ -251,7 +251,7 @@ fn cap_curtailment_equals_the_energy_the_cap_removes() {
     ));
     let nm = capped.metrics().len();
     let shed = capped
-        .metric_pos(dcload::engine::M_SHED)
+        .metric_pos(dcload::sim::M_SHED)
         .expect("a shed_mw column under a cap");
     for (c, f) in trials(&capped).iter().zip(&trials(&free)) {
         let s = &c.summary;

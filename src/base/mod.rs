@@ -1,0 +1,11 @@
+//! The ground floor every layer stands on: simulation time and the calendar, random streams,
+//! statistics across trials, typed errors and where in a file they are, number formatting and
+//! atomic file writes. Nothing here knows about data centres.
+
+pub mod error;
+pub mod io;
+pub mod locate;
+pub mod numfmt;
+pub mod rng;
+pub mod stats;
+pub mod time;

@@ -1,0 +1,302 @@
+//! The warm-water dry-cooler loop shared by the `liquid` and `immersion` plants (see
+//! [`DryCoolerLoop`]).
+
+use super::{CoolingMode, TrimChiller, all_or_none, carnot_cop, cube};
+use crate::model::facility::physics::{ParamError, check, check_range, water};
+use crate::model::weather::WeatherHour;
+
+/// Adiabatic (evaporative pre-cooling) assist of a dry cooler.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adiabatic {
+    /// Sprays/pads may run only when the dry bulb is above this, °C.
+    pub above_c: f64,
+    /// Saturation effectiveness of the pads, [0, 1]: `T_air = db - eff * (db - wb)`.
+    pub effectiveness: f64,
+    /// Air temperature rise through the dry cooler at design, K (sets the airflow).
+    pub air_rise_c: f64,
+    /// Cycles of concentration of the recirculated pad water, > 1.
+    pub cycles_of_concentration: f64,
+}
+
+/// Warm-water loop rejecting heat through dry coolers: the liquid side of [`LiquidPlant`] and
+/// the whole of [`ImmersionPlant`].
+///
+/// With `D` the loop's design capacity, supply temperature `T_s`, design dry bulb `T_d` (the
+/// dry bulb at which the dry coolers at full fan speed just hold `T_s` at `D`) and effective
+/// air temperature `T_a` (dry bulb, or `db - eff * (db - wb)` with the pads wet):
+///
+/// ```text
+/// C_full(T_a) = D * max(0, T_s - T_a) / (T_s - T_d)      full-fan capacity (fixed UA and flows:
+///                                                         heat ∝ the temperature difference)
+/// capacity    = min(R, C_full(T_a,wet or dry) + trim_fraction * D)   (R: CDUs and pumps)
+/// Q_r         = min(Q, capacity)
+/// dry:        s = Q_r / C_full(db); fans = fan_fraction * D * max(s, min_speed)^3 (s <= 1)
+/// wet:        (Q_r > C_full(db), db > above_c) fans at full speed; the pads pre-cool the
+///             air by just what is needed, ΔT = db - max(T_a, T_s - (Q_r / D) * (T_s - T_d)),
+///             evaporating D * ΔT / air_rise / h_fg kg/s (full airflow D / (c_p * air_rise)
+///             cooled by ΔT), plus blow-down at the pads' cycles of concentration
+/// trim:       (Q_r > C_full of the best mode) fans full; trim = (Q_r - C_full) / COP_trim,
+///             COP_trim = clamp(eta * T_s,K / (db + approach - T_s), min, max)
+/// pumps       = pump_fraction * Q_r
+/// ```
+///
+/// The sprays run only when the dry coolers at full speed cannot hold the supply temperature,
+/// and then only as much as needed (the water-saving control of adiabatic coolers, which
+/// "automatically vary the amount of water used" — vendor literature), and the fans stay at
+/// full speed while wet (conservative for power, generous for water). With `above_c <= design_outdoor_c`, cooling power never falls as
+/// the weather gets hotter. Left out: glycol properties, the approach's mild dependence on
+/// airflow (effectiveness-NTU), pad pump power (~0.1 % of heat), and water treatment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DryCoolerLoop {
+    /// Heat the loop removes at design (full fans, dry bulb `design_outdoor_c`), W.
+    pub design_capacity_w: f64,
+    /// Most heat the loop's CDUs and pumps can carry whatever the weather, W (see
+    /// [`AirChiller::terminal_capacity_w`]).
+    pub terminal_capacity_w: f64,
+    /// Facility-water supply temperature, °C.
+    pub supply_c: f64,
+    /// Dry bulb at which full-speed dry coolers hold `supply_c` at design heat, °C.
+    pub design_outdoor_c: f64,
+    /// Dry-cooler fan power at full speed, fraction of design capacity.
+    pub fan_fraction: f64,
+    /// Minimum dry-cooler fan speed, fraction.
+    pub fan_min_speed: f64,
+    /// Pump power (CDU secondary + facility water), W per W removed.
+    pub pump_fraction: f64,
+    /// Evaporative pre-cooling, if fitted.
+    pub adiabatic: Option<Adiabatic>,
+    /// Trim chiller, if fitted.
+    pub trim: Option<TrimChiller>,
+}
+
+/// Output of a [`DryCoolerLoop`] step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct LoopStep {
+    pub(super) power_w: f64,
+    pub(super) water_l: f64,
+    pub(super) mode: CoolingMode,
+}
+
+impl DryCoolerLoop {
+    /// Full-fan-speed capacity with air at `t_air_c`, W.
+    #[inline]
+    fn full_capacity(&self, t_air_c: f64) -> f64 {
+        let design_approach = self.supply_c - self.design_outdoor_c;
+        let approach = self.supply_c - t_air_c;
+        if design_approach > 0.0 && approach > 0.0 {
+            self.design_capacity_w * approach / design_approach
+        } else {
+            0.0
+        }
+    }
+
+    /// Effective air temperature with the pads wet, if the sprays may run in this weather.
+    #[inline]
+    fn wet_air_c(&self, outdoor: &WeatherHour) -> Option<f64> {
+        let a = self.adiabatic?;
+        let db = outdoor.dry_bulb_c;
+        if db > a.above_c {
+            let wb = outdoor.wet_bulb_c.min(db);
+            Some(db - a.effectiveness * (db - wb))
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn trim_capacity(&self) -> f64 {
+        self.trim
+            .map_or(0.0, |t| t.capacity_fraction * self.design_capacity_w)
+    }
+
+    /// Heat removal capacity in this weather, W.
+    #[inline]
+    pub fn capacity_w(&self, outdoor: &WeatherHour) -> f64 {
+        let best = match self.wet_air_c(outdoor) {
+            Some(t) => self.full_capacity(t),
+            None => self.full_capacity(outdoor.dry_bulb_c),
+        };
+        (best + self.trim_capacity()).min(self.terminal_capacity_w)
+    }
+
+    #[inline]
+    pub(super) fn evaluate(&self, removed: f64, outdoor: &WeatherHour, dt: f64) -> LoopStep {
+        let d = self.design_capacity_w;
+        let db = outdoor.dry_bulb_c;
+        let pump_w = self.pump_fraction * removed;
+        let full_fans = self.fan_fraction * d;
+        let c_dry = self.full_capacity(db);
+        if removed <= c_dry {
+            let s = if c_dry > 0.0 { removed / c_dry } else { 0.0 };
+            return LoopStep {
+                power_w: pump_w + self.fan_fraction * d * cube(s.max(self.fan_min_speed)),
+                water_l: 0.0,
+                mode: CoolingMode::Free,
+            };
+        }
+        // Dry coolers at full speed cannot hold the supply temperature: sprays if allowed.
+        let (c_best, water_l) = match (self.adiabatic, self.wet_air_c(outdoor)) {
+            (Some(a), Some(t_air)) => {
+                let c_wet = self.full_capacity(t_air);
+                // Pre-cool only as far as needed: air at `t_need` lets full fans remove
+                // `removed`; never more than the pads can do.
+                let design_approach = self.supply_c - self.design_outdoor_c;
+                let t_need = if d > 0.0 {
+                    self.supply_c - removed / d * design_approach
+                } else {
+                    t_air
+                };
+                let precool = (db - t_need.max(t_air)).max(0.0);
+                let cooled_air_heat_w = if a.air_rise_c > 0.0 {
+                    d * precool / a.air_rise_c
+                } else {
+                    0.0
+                };
+                (
+                    c_wet,
+                    water::onsite_water_l(cooled_air_heat_w * dt, 1.0, a.cycles_of_concentration),
+                )
+            }
+            _ => (c_dry, 0.0),
+        };
+        if removed <= c_best {
+            return LoopStep {
+                power_w: pump_w + full_fans,
+                water_l,
+                mode: CoolingMode::Adiabatic,
+            };
+        }
+        let trim_w = match self.trim {
+            Some(t) => {
+                let cop = carnot_cop(
+                    t.carnot_fraction,
+                    self.supply_c,
+                    db + t.condenser_approach_c,
+                    t.cop_min,
+                    t.cop_max,
+                );
+                (removed - c_best) / cop
+            }
+            None => 0.0,
+        };
+        LoopStep {
+            power_w: pump_w + full_fans + trim_w,
+            water_l,
+            mode: CoolingMode::Trim,
+        }
+    }
+
+    pub(super) fn check(&self) -> Result<(), ParamError> {
+        check_range(
+            self.design_capacity_w,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            "design_capacity_kw",
+            "",
+        )?;
+        check_range(self.supply_c, 5.0, 70.0, "supply_c", " °C")?;
+        check_range(
+            self.design_outdoor_c,
+            -60.0,
+            self.supply_c - 0.5,
+            "design_outdoor_c",
+            " °C (and below supply_c)",
+        )?;
+        check_range(self.fan_fraction, 0.0, 0.5, "dry_cooler_fan_fraction", "")?;
+        check_range(self.fan_min_speed, 0.0, 1.0, "dry_cooler_min_speed", "")?;
+        check_range(self.pump_fraction, 0.0, 0.5, "pump_fraction", "")?;
+        if let Some(a) = self.adiabatic {
+            check_range(a.above_c, -60.0, 70.0, "adiabatic_above_c", " °C")?;
+            check_range(a.effectiveness, 0.0, 1.0, "adiabatic_effectiveness", "")?;
+            check_range(a.air_rise_c, 0.5, 50.0, "adiabatic_air_rise_c", " K")?;
+            check(
+                a.cycles_of_concentration.is_finite()
+                    && a.cycles_of_concentration > 1.0
+                    && a.cycles_of_concentration <= 100.0,
+                "adiabatic_cycles_of_concentration",
+                || {
+                    format!(
+                        "expected a number in (1, 100], got {}",
+                        a.cycles_of_concentration
+                    )
+                },
+            )?;
+        }
+        if let Some(t) = self.trim {
+            t.check(1.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// The dry-cooler loop fields shared by the liquid and immersion files.
+pub(super) struct LoopFields {
+    pub(super) design_w: f64,
+    pub(super) supply_c: f64,
+    pub(super) design_outdoor_c: f64,
+    pub(super) fan_fraction: f64,
+    pub(super) fan_min_speed: f64,
+    pub(super) pump_fraction: f64,
+    pub(super) adiabatic: [Option<f64>; 4],
+    pub(super) trim: [Option<f64>; 5],
+}
+
+impl LoopFields {
+    pub(super) fn build(self) -> Result<DryCoolerLoop, ParamError> {
+        let adiabatic = all_or_none(
+            self.adiabatic,
+            [
+                "adiabatic_above_c",
+                "adiabatic_effectiveness",
+                "adiabatic_air_rise_c",
+                "adiabatic_cycles_of_concentration",
+            ],
+            "",
+        )?
+        .map(
+            |[above_c, effectiveness, air_rise_c, cycles_of_concentration]| Adiabatic {
+                above_c,
+                effectiveness,
+                air_rise_c,
+                cycles_of_concentration,
+            },
+        );
+        let trim = all_or_none(
+            self.trim,
+            [
+                "trim_capacity_fraction",
+                "trim_carnot_fraction",
+                "trim_condenser_approach_c",
+                "trim_cop_min",
+                "trim_cop_max",
+            ],
+            "",
+        )?
+        .map(
+            |[
+                capacity_fraction,
+                carnot_fraction,
+                condenser_approach_c,
+                cop_min,
+                cop_max,
+            ]| TrimChiller {
+                capacity_fraction,
+                carnot_fraction,
+                condenser_approach_c,
+                cop_min,
+                cop_max,
+            },
+        );
+        Ok(DryCoolerLoop {
+            design_capacity_w: self.design_w,
+            terminal_capacity_w: self.design_w,
+            supply_c: self.supply_c,
+            design_outdoor_c: self.design_outdoor_c,
+            fan_fraction: self.fan_fraction,
+            fan_min_speed: self.fan_min_speed,
+            pump_fraction: self.pump_fraction,
+            adiabatic,
+            trim,
+        })
+    }
+}

@@ -1,0 +1,819 @@
+//! The physical facility wired to the rack groups: a weather year, one cooling plant and thermal
+//! node per rack group, and the site's electrical chain.
+//!
+//! The site has one cooling plant per cooling type (air, liquid, immersion), sized to the
+//! installed IT peak of the groups it serves times a design margin, as a campus shares one
+//! chilled-water or dry-cooler plant between halls. Each step: every group's IT power (plus
+//! server fans, which speed up as the inlet warms) is heat for its plant; the plant, derated for
+//! the outdoor conditions, removes what it can and draws power for it; each group is entitled
+//! to the plant's capacity in proportion to its design load, and heat it cannot shed warms its
+//! thermal node; above the ASHRAE allowable limit the node returns a power cap that throttles the
+//! group from the next step (feedback reaches the next step as a cap, never by calling back up).
+//! The site's IT and cooling power then go through the electrical chain (UPS, transformers,
+//! distribution, fixed loads). Cost per step is one plant evaluation per cooling type, whatever
+//! the number of groups.
+
+use std::path::Path;
+
+use crate::base::rng::Stream as ChaCha8Rng;
+use rand::Rng;
+
+use crate::base::rng::poisson_count;
+
+use super::physics::{
+    AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
+};
+use super::{FacilitySpec, FacilityStep};
+use crate::base::error::{Error, Result, Source};
+use crate::input::check::err_after;
+use crate::model::fleet::Fleet;
+use crate::model::library::{CoolingKind, Library};
+use crate::model::weather::{Climate, HeatWaveOverride, WeatherHour, epw_time_zone_h, read_epw};
+
+/// Where the weather comes from.
+#[derive(Clone, Debug)]
+pub enum WeatherSource {
+    /// A synthetic year per trial from monthly normals.
+    Synthetic {
+        climate: Box<Climate>,
+        heat_wave: Option<HeatWaveOverride>,
+    },
+    /// A recorded year (EPW), the same for every trial, repeated past its end. Its rows are in
+    /// the local standard time of `time_zone_h` (hours east of UTC, from the file's header).
+    Recorded {
+        hours: Vec<WeatherHour>,
+        time_zone_h: f64,
+    },
+}
+
+/// What each rack group's cooling looks like.
+#[derive(Clone, Debug)]
+pub struct GroupCooling {
+    /// Index of the site plant that serves the group.
+    pub plant: usize,
+    /// The group's share of that plant's capacity (its design load / the plant's).
+    pub share: f64,
+    pub class: AshraeClass,
+    pub setpoint_c: f64,
+    pub thermal_mass_kj_per_k: f64,
+    /// Server fans follow the inlet air only in air-cooled groups.
+    pub air_cooled: bool,
+    pub accelerators: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PhysicsFacility {
+    pub weather: WeatherSource,
+    /// 0-based day of the year of the study start, hour 0 on the study clock.
+    pub start_day_of_year: u32,
+    /// The study clock, seconds east of UTC. It only decides how timestamps are written: the
+    /// weather is placed at the site's own time (the climate's solar time, or the EPW's zone).
+    pub study_offset_s: i32,
+    pub groups: Vec<GroupCooling>,
+    /// One plant per cooling type in use.
+    pub plants: Vec<SitePlant>,
+    /// Unit redundancy of the plants, when modelled.
+    pub units: Option<PlantUnits>,
+    pub electrical: PreparedChain,
+    pub grid_water_l_per_kwh: f64,
+}
+
+/// Units of a cooling plant: `needed` meet the design capacity, `installed` = needed plus the
+/// redundancy's spares (N+1: one more; 2N: twice as many). Units fail at random and are repaired
+/// after an exponential time; the plant's capacity is min(1, working / needed) of design.
+#[derive(Clone, Copy, Debug)]
+pub struct PlantUnits {
+    pub needed: u32,
+    pub installed: u32,
+    pub fail_per_s: f64,
+    pub repair_s: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct SitePlant {
+    pub kind: CoolingKind,
+    pub name: String,
+    pub plant: CoolingPlant,
+}
+
+/// Time constant of a thermal node's return to its set point when the plant has spare capacity.
+/// Estimate: a CRAH/CDU control loop settles in minutes.
+const NODE_TIME_CONSTANT_S: f64 = 600.0;
+
+impl PhysicsFacility {
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve(
+        spec: &FacilitySpec,
+        src: &Source,
+        lib: &Library,
+        fleet: &Fleet,
+        base_dir: &Path,
+        files: &crate::input::files::Files,
+        start_day_of_year: u32,
+        study_offset_s: i32,
+    ) -> Result<PhysicsFacility> {
+        let at = spec.kind.span().start;
+        if spec.pue.is_some() {
+            return Err(err_after(
+                src,
+                at,
+                "pue",
+                "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
+            ));
+        }
+        if spec.wue_l_per_kwh.is_some() {
+            return Err(err_after(
+                src,
+                at,
+                "wue_l_per_kwh",
+                "a physics facility computes its on-site water from the cooling plants; remove `wue_l_per_kwh` or use kind = \"fixed\"",
+            ));
+        }
+        let weather = match (&spec.climate, &spec.epw) {
+            (Some(c), None) => {
+                let text = lib.file("climates", c.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        c.span(),
+                        "climate",
+                        lib.unknown_file("climates", "climate", c.get_ref()),
+                    )
+                })?;
+                let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
+                let heat_wave = match &spec.heat_wave {
+                    Some(h) => {
+                        if !(1..=365).contains(&h.day_of_year) {
+                            return Err(err_after(
+                                src,
+                                at,
+                                "day_of_year",
+                                "expected a day of the year, 1 to 365",
+                            ));
+                        }
+                        if !(h.days > 0.0 && h.days.is_finite()) {
+                            return Err(err_after(
+                                src,
+                                at,
+                                "days",
+                                "expected a positive number of days",
+                            ));
+                        }
+                        if !(h.amplitude_c >= 0.0 && h.amplitude_c <= 30.0) {
+                            return Err(err_after(src, at, "amplitude_c", "expected 0 to 30 C"));
+                        }
+                        Some(HeatWaveOverride {
+                            start_day_of_year: h.day_of_year - 1,
+                            duration_days: h.days,
+                            amplitude_c: h.amplitude_c,
+                        })
+                    }
+                    None => None,
+                };
+                WeatherSource::Synthetic {
+                    climate: Box::new(climate),
+                    heat_wave,
+                }
+            }
+            (None, Some(e)) => {
+                if spec.heat_wave.is_some() {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "heat_wave",
+                        "a heat wave can only be forced into a synthetic climate, not a recorded EPW year",
+                    ));
+                }
+                let path = base_dir.join(e.get_ref());
+                // Read and checked once per study.
+                let loaded = files.load("epw", &path, String::new(), || {
+                    let text = crate::input::limits::read_text(
+                        &path,
+                        crate::input::limits::MAX_DATA_BYTES,
+                    )?;
+                    let shown = path.display().to_string();
+                    let hours = read_epw(&shown, &text).map_err(Error::from)?;
+                    let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
+                    Ok((hours, time_zone_h))
+                })?;
+                let (hours, time_zone_h) = (loaded.0.clone(), loaded.1);
+                WeatherSource::Recorded { hours, time_zone_h }
+            }
+            _ => {
+                return Err(err_after(
+                    src,
+                    at,
+                    "climate",
+                    "a physics facility needs exactly one of `climate` (e.g. \"ashburn\") or `epw` (a weather file)",
+                ));
+            }
+        };
+
+        let load = |kind: &str,
+                    name: Option<&toml::Spanned<String>>,
+                    default: &str,
+                    field: &str|
+         -> Result<(String, Source)> {
+            let n = name.map_or(default.to_string(), |s| s.get_ref().clone());
+            match lib.file_named(kind, &n) {
+                Some((canon, s)) => Ok((canon.to_string(), s.clone())),
+                None => {
+                    let msg = lib.unknown_file(kind, &format!("{kind} model"), &n);
+                    Err(match name {
+                        Some(s) => src.error_at(s.span(), field, msg),
+                        None => err_after(src, at, field, &msg),
+                    })
+                }
+            }
+        };
+        let plants_spec = spec.plants.clone().unwrap_or_default();
+        let mut plant_types = Vec::new();
+        for (kind, name, default, field) in [
+            (
+                CoolingKind::Air,
+                plants_spec.air.as_ref(),
+                "air-chiller-economiser",
+                "air",
+            ),
+            (
+                CoolingKind::Liquid,
+                plants_spec.liquid.as_ref(),
+                "liquid-dry-cooler",
+                "liquid",
+            ),
+            (
+                CoolingKind::Immersion,
+                plants_spec.immersion.as_ref(),
+                "immersion",
+                "immersion",
+            ),
+        ] {
+            let (n, text) = load("cooling", name, default, field)?;
+            let plant = CoolingPlant::from_toml(&text.name, &text.text).map_err(Error::from)?;
+            plant_types.push((kind, n, plant));
+        }
+        let class = |s: Option<&toml::Spanned<String>>,
+                     default: AshraeClass,
+                     field: &str|
+         -> Result<AshraeClass> {
+            let Some(s) = s else { return Ok(default) };
+            let words = ["A1", "A2", "A3", "A4", "W17", "W27", "W32", "W40", "W45"];
+            let all = [
+                AshraeClass::A1,
+                AshraeClass::A2,
+                AshraeClass::A3,
+                AshraeClass::A4,
+                AshraeClass::W17,
+                AshraeClass::W27,
+                AshraeClass::W32,
+                AshraeClass::W40,
+                AshraeClass::W45,
+            ];
+            crate::input::names::resolve("ASHRAE class", s.get_ref(), &words)
+                .map(|i| all[i])
+                .map_err(|m| src.error_at(s.span(), field, m))
+        };
+        let air_class = class(spec.air_class.as_ref(), AshraeClass::A2, "air_class")?;
+        let liquid_class = class(spec.liquid_class.as_ref(), AshraeClass::W40, "liquid_class")?;
+        let air_set = spec.air_setpoint_c.unwrap_or(24.0);
+        let liquid_set = spec.liquid_setpoint_c.unwrap_or(35.0);
+        if !(10.0..=air_class.allowable_max_c()).contains(&air_set) {
+            return Err(err_after(
+                src,
+                at,
+                "air_setpoint_c",
+                &format!(
+                    "expected 10 C up to the class's allowable {} C",
+                    air_class.allowable_max_c()
+                ),
+            ));
+        }
+        if !(10.0..=liquid_class.allowable_max_c()).contains(&liquid_set) {
+            return Err(err_after(
+                src,
+                at,
+                "liquid_setpoint_c",
+                &format!(
+                    "expected 10 C up to the class's allowable {} C",
+                    liquid_class.allowable_max_c()
+                ),
+            ));
+        }
+        let margin = spec.design_margin.unwrap_or(1.2);
+        if !(margin > 0.0 && margin <= 10.0) {
+            return Err(err_after(
+                src,
+                at,
+                "design_margin",
+                "expected a plant capacity factor in (0, 10], e.g. 1.2",
+            ));
+        }
+        let mass = spec.thermal_mass_kj_per_k_per_kw.unwrap_or(10.0);
+        if !(mass > 0.0 && mass.is_finite()) {
+            return Err(err_after(
+                src,
+                at,
+                "thermal_mass_kj_per_k_per_kw",
+                "expected a positive number",
+            ));
+        }
+        let water = spec.grid_water_l_per_kwh.unwrap_or(7.6);
+        if !(water >= 0.0 && water.is_finite()) {
+            return Err(err_after(
+                src,
+                at,
+                "grid_water_l_per_kwh",
+                "expected a number >= 0",
+            ));
+        }
+        let mut plants: Vec<SitePlant> = Vec::new();
+        for (kind, name, plant) in &plant_types {
+            // The largest nameplate of this cooling kind installed at once (a refreshed
+            // group's old and new hardware are never in service together).
+            let design: f64 = fleet.design_peak_w(|g| g.cooling == *kind);
+            if design > 0.0 {
+                // `design_margin` sizes the heat-rejection plant at its design outdoor
+                // condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out for at
+                // least the installed IT peak (estimate: halls are not built with fewer
+                // terminal units than the IT they serve), so in cool weather an undersized
+                // heat-rejection plant can still carry the whole load.
+                plants.push(SitePlant {
+                    kind: *kind,
+                    name: name.clone(),
+                    plant: plant
+                        .with_design_capacity_w(design * margin)
+                        .with_terminal_capacity_w(design * margin.max(1.0)),
+                });
+            }
+        }
+        let groups = fleet
+            .groups
+            .iter()
+            .map(|g| {
+                let pi = plants.iter().position(|p| p.kind == g.cooling).unwrap_or(0);
+                let share = g.peak_w() * margin / plants[pi].plant.design_capacity_w();
+                let air = g.cooling == CoolingKind::Air;
+                GroupCooling {
+                    plant: pi,
+                    share,
+                    class: if air { air_class } else { liquid_class },
+                    setpoint_c: if air { air_set } else { liquid_set },
+                    thermal_mass_kj_per_k: mass * g.peak_w() / 1000.0,
+                    air_cooled: air,
+                    accelerators: g.accelerators,
+                }
+            })
+            .collect();
+
+        // The electrical presets are per 1 MW of design IT: scale them to the site.
+        let (_, etext) = load(
+            "electrical",
+            spec.electrical.as_ref(),
+            "hyperscale",
+            "electrical",
+        )?;
+        let mut electrical =
+            ElectricalChain::from_toml(&etext.name, &etext.text).map_err(Error::from)?;
+        let mw = fleet.peak_w() / 1e6;
+        electrical.rated_kw *= mw;
+        electrical.transformer_rated_kw *= mw;
+        electrical.fixed_kw *= mw;
+
+        let units = match &spec.cooling_redundancy {
+            None => {
+                if spec.cooling_units.is_some()
+                    || spec.cooling_unit_failures_per_year.is_some()
+                    || spec.cooling_unit_repair_hours.is_some()
+                {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_redundancy",
+                        "missing: cooling unit figures need a redundancy (\"N\", \"N+1\" or \"2N\")",
+                    ));
+                }
+                None
+            }
+            Some(r) => {
+                let needed = spec.cooling_units.unwrap_or(4);
+                if needed == 0 || needed > 1000 {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_units",
+                        "expected 1 to 1000 units",
+                    ));
+                }
+                let installed = match crate::input::names::resolve(
+                    "redundancy",
+                    r.get_ref(),
+                    &["N", "N+1", "2N"],
+                ) {
+                    Ok(0) => needed,
+                    Ok(1) => needed + 1,
+                    Ok(_) => 2 * needed,
+                    Err(m) => return Err(src.error_at(r.span(), "cooling_redundancy", m)),
+                };
+                // Estimates: a chiller or dry-cooler unit fails about once a year and takes two
+                // days to repair (no published fleet figure was found; override per study).
+                let per_year = spec.cooling_unit_failures_per_year.unwrap_or(1.0);
+                let repair_h = spec.cooling_unit_repair_hours.unwrap_or(48.0);
+                if !(per_year >= 0.0 && per_year.is_finite()) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_unit_failures_per_year",
+                        "expected a number >= 0",
+                    ));
+                }
+                if !(repair_h > 0.0 && repair_h.is_finite()) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "cooling_unit_repair_hours",
+                        "expected a positive number of hours",
+                    ));
+                }
+                Some(PlantUnits {
+                    needed,
+                    installed,
+                    fail_per_s: per_year / (365.0 * 86_400.0),
+                    repair_s: repair_h * 3600.0,
+                })
+            }
+        };
+        Ok(PhysicsFacility {
+            weather,
+            start_day_of_year: start_day_of_year.min(364),
+            study_offset_s,
+            groups,
+            plants,
+            units,
+            electrical: PreparedChain::new(electrical),
+            grid_water_l_per_kwh: water,
+        })
+    }
+
+    /// A trial's weather, one entry per hour of the horizon on the study clock: entry `h` is
+    /// the weather at the instant study hour `h` begins, taken at the site's own time. A
+    /// synthetic climate runs on the site's solar time; an EPW year on its header's zone
+    /// (rows shifted by the zone minus the study offset, interpolated linearly for a zone
+    /// that is not a whole number of hours away).
+    pub fn weather_year<R: Rng + ?Sized>(&self, hours: usize, rng: &mut R) -> Vec<WeatherHour> {
+        match &self.weather {
+            WeatherSource::Synthetic { climate, heat_wave } => climate.generate_for_clock(
+                hours,
+                self.start_day_of_year,
+                self.study_offset_s,
+                *heat_wave,
+                rng,
+            ),
+            WeatherSource::Recorded {
+                hours: year,
+                time_zone_h,
+            } => {
+                let n = year.len() as f64;
+                let shift = time_zone_h - f64::from(self.study_offset_s) / 3600.0;
+                let first = f64::from(self.start_day_of_year) * 24.0 + shift;
+                (0..hours)
+                    .map(|h| {
+                        let x = (first + h as f64).rem_euclid(n);
+                        let i = x.floor();
+                        let w = x - i;
+                        let a = year[(i as usize) % year.len()];
+                        if w < 1e-9 {
+                            return a;
+                        }
+                        let b = year[(i as usize + 1) % year.len()];
+                        let mix = |p: f64, q: f64| p + w * (q - p);
+                        WeatherHour {
+                            dry_bulb_c: mix(a.dry_bulb_c, b.dry_bulb_c),
+                            wet_bulb_c: mix(a.wet_bulb_c, b.wet_bulb_c),
+                            rel_humidity_pct: mix(a.rel_humidity_pct, b.rel_humidity_pct),
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    pub fn new_state<R: Rng + ?Sized>(
+        &self,
+        hours: usize,
+        rng: &mut R,
+        units_rng: ChaCha8Rng,
+    ) -> PhysicsState {
+        PhysicsState {
+            units_down: vec![0.0; self.plants.len()],
+            units_rng,
+            weather: self.weather_year(hours, rng),
+            nodes: self
+                .groups
+                .iter()
+                .map(|g| {
+                    ThermalNode::new(g.setpoint_c, g.thermal_mass_kj_per_k, NODE_TIME_CONSTANT_S)
+                })
+                .collect(),
+            caps: vec![1.0; self.groups.len()],
+            all_uncapped: true,
+            fan_mult: vec![1.0; self.groups.len()],
+            plant_unit_hours_short: 0.0,
+            plant_heat: vec![0.0; self.plants.len()],
+            plant_capacity: vec![0.0; self.plants.len()],
+        }
+    }
+
+    /// Facility power this step would draw for the given group IT powers, without advancing any
+    /// state: what load shedding aims at.
+    pub fn peek(&self, st: &PhysicsState, group_it_w: &[f64], hour: usize, dt_s: f64) -> f64 {
+        let outdoor = st.weather[hour];
+        let mut heat = [0.0f64; 3];
+        let mut it_w = 0.0;
+        for (g, &h) in self.groups.iter().zip(group_it_w) {
+            heat[g.plant.min(2)] += h;
+            it_w += h;
+        }
+        let cooling_w: f64 = self
+            .plants
+            .iter()
+            .zip(heat)
+            .map(|(p, h)| p.plant.evaluate(h, &outdoor, dt_s).power_w)
+            .sum();
+        it_w + cooling_w + self.electrical.losses(it_w, cooling_w).total_w()
+    }
+
+    /// One step: cooling per group, thermal state and next step's caps, then the electrical chain.
+    #[inline]
+    pub fn step(
+        &self,
+        st: &mut PhysicsState,
+        group_it_w: &[f64],
+        hour: usize,
+        dt_s: f64,
+    ) -> PhysicsStep {
+        let outdoor = st.weather[hour];
+        let mut cooling_w = 0.0;
+        let mut onsite_l = 0.0;
+        let mut throttled_acc = 0.0;
+        let mut inlet_max_c = f64::MIN;
+        let mut coolant_max_c = f64::MIN;
+        let mut it_w = 0.0;
+        st.plant_heat.iter_mut().for_each(|h| *h = 0.0);
+        for (g, &heat) in self.groups.iter().zip(group_it_w) {
+            st.plant_heat[g.plant] += heat;
+            it_w += heat;
+        }
+        for ((p, &heat), cap) in self
+            .plants
+            .iter()
+            .zip(&st.plant_heat)
+            .zip(&mut st.plant_capacity)
+        {
+            let c = p.plant.evaluate(heat, &outdoor, dt_s);
+            cooling_w += c.power_w;
+            onsite_l += c.evaporated_l;
+            *cap = c.capacity_w;
+        }
+        if let Some(u) = &self.units {
+            // Unit failures and repairs; lost units beyond the spares cut the plant's capacity.
+            for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
+                let working = f64::from(u.installed) - *down;
+                let failed =
+                    poisson_count(u.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
+                let repaired = if *down > 0.0 {
+                    poisson_count(*down * dt_s / u.repair_s, &mut st.units_rng).min(*down)
+                } else {
+                    0.0
+                };
+                *down += failed - repaired;
+                let share = ((f64::from(u.installed) - *down) / f64::from(u.needed)).min(1.0);
+                *cap *= share;
+                st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
+            }
+        }
+        // A plant is saturated when the heat offered exceeds what it can remove in this
+        // weather (after unit failures); what it cannot remove warms the groups' nodes, and
+        // throttling follows from that.
+        let mut heat_not_removed_w = 0.0;
+        for (&heat, &cap) in st.plant_heat.iter().zip(&st.plant_capacity) {
+            heat_not_removed_w += (heat - cap).max(0.0);
+        }
+        let saturated = heat_not_removed_w > 0.0;
+        let mut all_uncapped = true;
+        for ((((g, node), cap), fan), &heat) in self
+            .groups
+            .iter()
+            .zip(&mut st.nodes)
+            .zip(&mut st.caps)
+            .zip(&mut st.fan_mult)
+            .zip(group_it_w)
+        {
+            node.step(heat, st.plant_capacity[g.plant] * g.share, dt_s);
+            *cap = node.throttle_cap(g.class);
+            // Next step's server fan power, from the inlet temperature just reached.
+            *fan = 1.0
+                + if g.air_cooled {
+                    server_fan_factor(node.temp_c)
+                } else {
+                    0.0
+                };
+            all_uncapped &= *cap == 1.0;
+            throttled_acc += g.accelerators * (1.0 - *cap);
+            if g.air_cooled {
+                inlet_max_c = inlet_max_c.max(node.temp_c);
+            } else {
+                coolant_max_c = coolant_max_c.max(node.temp_c);
+            }
+        }
+        st.all_uncapped = all_uncapped;
+        let losses = self.electrical.losses(it_w, cooling_w).total_w();
+        PhysicsStep {
+            power: FacilityStep {
+                it_w,
+                cooling_w,
+                losses_w: losses,
+                facility_w: it_w + cooling_w + losses,
+            },
+            onsite_water_l: onsite_l,
+            heat_not_removed_w,
+            saturated,
+            throttled_acc,
+            // Inlet air of air-cooled groups; a site with none reports its hottest coolant supply.
+            inlet_max_c: if inlet_max_c > f64::MIN {
+                inlet_max_c
+            } else {
+                coolant_max_c
+            },
+            outdoor,
+        }
+    }
+}
+
+/// A trial's physical state.
+#[derive(Debug)]
+pub struct PhysicsState {
+    pub weather: Vec<WeatherHour>,
+    pub nodes: Vec<ThermalNode>,
+    /// Power cap of each group for the next step, (0, 1].
+    pub caps: Vec<f64>,
+    /// True when no group is throttled (the pools keep their nominal capacity).
+    pub all_uncapped: bool,
+    /// 1 + server fan power fraction of each group at its current inlet temperature.
+    pub fan_mult: Vec<f64>,
+    /// Scratch: heat arriving at each plant this step and its capacity, W.
+    pub plant_heat: Vec<f64>,
+    pub plant_capacity: Vec<f64>,
+    /// Failed units of each plant, and the stream their failures are drawn from.
+    pub units_down: Vec<f64>,
+    pub units_rng: ChaCha8Rng,
+    /// Plant-hours with fewer working units than design needs (unit failures only; says
+    /// nothing about whether the plant could carry the load: see `saturated`).
+    pub plant_unit_hours_short: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PhysicsStep {
+    pub power: FacilityStep,
+    pub onsite_water_l: f64,
+    /// IT heat offered to the plants above what they could remove this step, W (summed over
+    /// plants).
+    pub heat_not_removed_w: f64,
+    /// True when at least one plant was saturated (heat offered above its capacity).
+    pub saturated: bool,
+    /// Accelerators held back by thermal caps (accelerator-equivalents).
+    pub throttled_acc: f64,
+    pub inlet_max_c: f64,
+    pub outdoor: WeatherHour,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::facility::physics::electrical::presets;
+    use crate::model::facility::physics::{ElectricalChain, ThermalNode};
+
+    const HOT: WeatherHour = WeatherHour {
+        dry_bulb_c: 30.0,
+        wet_bulb_c: 22.0,
+        rel_humidity_pct: 50.0,
+    };
+
+    fn plant(name: &str, design_w: f64) -> CoolingPlant {
+        let lib = Library::builtin().expect("built-in library");
+        let src = lib.file("cooling", name).expect("built-in plant");
+        CoolingPlant::from_toml(&src.name, &src.text)
+            .expect("plant")
+            .with_design_capacity_w(design_w)
+    }
+
+    fn group(plant: usize, share: f64, air_cooled: bool) -> GroupCooling {
+        GroupCooling {
+            plant,
+            share,
+            class: AshraeClass::A2,
+            setpoint_c: 24.0,
+            thermal_mass_kj_per_k: 5.0e3,
+            air_cooled,
+            accelerators: 100.0,
+        }
+    }
+
+    /// Two air groups sharing one air plant, one liquid group on a liquid plant, a constant
+    /// recorded weather hour, the hyperscale chain.
+    fn site() -> PhysicsFacility {
+        PhysicsFacility {
+            weather: WeatherSource::Recorded {
+                hours: vec![HOT; 24],
+                time_zone_h: 0.0,
+            },
+            start_day_of_year: 0,
+            study_offset_s: 0,
+            groups: vec![
+                group(0, 0.6, true),
+                group(0, 0.4, true),
+                group(1, 1.0, false),
+            ],
+            plants: vec![
+                SitePlant {
+                    kind: CoolingKind::Air,
+                    name: "air-chiller-economiser".into(),
+                    plant: plant("air-chiller-economiser", 1.2e6),
+                },
+                SitePlant {
+                    kind: CoolingKind::Liquid,
+                    name: "liquid-dry-cooler".into(),
+                    plant: plant("liquid-dry-cooler", 0.6e6),
+                },
+            ],
+            units: None,
+            electrical: PreparedChain::new(
+                ElectricalChain::from_toml("hyperscale", presets::HYPERSCALE).expect("chain"),
+            ),
+            grid_water_l_per_kwh: 0.0,
+        }
+    }
+
+    fn state(f: &PhysicsFacility) -> PhysicsState {
+        let mut rng = crate::base::rng::Stream::from_key(1);
+        f.new_state(24, &mut rng, crate::base::rng::Stream::from_key(2))
+    }
+
+    #[test]
+    fn a_step_balances_facility_it_cooling_and_losses_by_hand() {
+        let f = site();
+        let mut st = state(&f);
+        let it = [300.0e3, 200.0e3, 400.0e3];
+        let dt = 60.0;
+        let s = f.step(&mut st, &it, 3, dt);
+        // By hand: the air plant removes both air groups' heat together (500 kW), the liquid
+        // plant the liquid group's (400 kW); the chain's losses follow from IT and cooling.
+        let air = f.plants[0].plant.evaluate(500.0e3, &HOT, dt);
+        let liquid = f.plants[1].plant.evaluate(400.0e3, &HOT, dt);
+        let cooling = air.power_w + liquid.power_w;
+        let losses = f.electrical.losses(900.0e3, cooling).total_w();
+        let p = s.power;
+        assert_eq!(p.it_w, 900.0e3);
+        assert!(
+            (p.cooling_w - cooling).abs() < 1e-6,
+            "{} vs {cooling}",
+            p.cooling_w
+        );
+        assert!(
+            (p.losses_w - losses).abs() < 1e-6,
+            "{} vs {losses}",
+            p.losses_w
+        );
+        assert!((p.facility_w - (p.it_w + p.cooling_w + p.losses_w)).abs() < 1e-6);
+        assert!(p.cooling_w > 0.0 && p.losses_w > 0.0);
+        let pue = p.facility_w / p.it_w;
+        assert!(pue > 1.0 && pue < 2.0, "PUE {pue}");
+        assert_eq!(s.outdoor, HOT);
+        assert!((s.onsite_water_l - (air.evaporated_l + liquid.evaporated_l)).abs() < 1e-9);
+        // Within capacity: nothing left unremoved, nobody throttled.
+        assert!(!s.saturated && s.heat_not_removed_w == 0.0 && s.throttled_acc == 0.0);
+        // `peek` on a fresh state gives the same facility power without advancing anything.
+        let fresh = state(&f);
+        let peeked = f.peek(&fresh, &it, 3, dt);
+        assert!(
+            (peeked - p.facility_w).abs() < 1e-6,
+            "{peeked} vs {}",
+            p.facility_w
+        );
+        assert_eq!(fresh.nodes[0].temp_c, 24.0);
+    }
+
+    #[test]
+    fn heat_beyond_the_plant_is_not_removed_and_warms_the_groups() {
+        let f = site();
+        let mut st = state(&f);
+        // 3 MW of air heat on a plant designed for 1.2 MW.
+        let it = [1.8e6, 1.2e6, 0.0];
+        let cap = f.plants[0].plant.capacity_w(&HOT);
+        let s = f.step(&mut st, &it, 0, 60.0);
+        assert!(s.saturated);
+        assert!((s.heat_not_removed_w - (3.0e6 - cap)).abs() < 1e-3);
+        let node = ThermalNode::new(24.0, 5.0e3, NODE_TIME_CONSTANT_S);
+        assert!(st.nodes[0].temp_c > node.temp_c, "{}", st.nodes[0].temp_c);
+        // Energy balance still holds when saturated.
+        let p = s.power;
+        assert!((p.facility_w - (p.it_w + p.cooling_w + p.losses_w)).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,389 @@
+//! The site's side of the grid connection: the import limit and what happens above it, and the
+//! hours of the system's peak that a utility asks about.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::demand_response::{DemandResponse, DemandResponseSpec};
+use super::outage::{Backup, BackupSpec, OutageSpec};
+use std::path::Path;
+
+use super::{CarbonProfile, Tariff, read_hourly_csv};
+use crate::base::error::{Error, Result, Source};
+use crate::base::time::{Calendar, SimTime};
+use crate::input::check::err_after;
+use crate::model::library::Library;
+
+/// The default MW thresholds of the ramp distribution (`ramp_steps_over_*`,
+/// `ramp_15min_over_*`); a study sets its own with `[grid] ramp_thresholds_mw`.
+pub const RAMP_THRESHOLDS_MW: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+
+/// The most ramp thresholds a study may set.
+pub const RAMP_THRESHOLDS_MAX: usize = 10;
+
+/// The `[grid]` table of a run file.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    /// Import limit of the interconnection, MW.
+    pub import_limit_mw: Option<f64>,
+    /// "record" (count exceedances) or "cap" (shed flexible load to stay under the limit).
+    pub limit_policy: Option<Spanned<String>>,
+    /// Hours of the system's peak (study clock), e.g. "2025-07-16T17:00": monthly.csv reports
+    /// the site's demand at them.
+    #[serde(default)]
+    pub system_peak_hours: Vec<Spanned<String>>,
+    /// ... or (and) a CSV of them, one timestamp a row (first column; a header row such as
+    /// `timestamp` is skipped), relative to the run file.
+    pub system_peaks_file: Option<Spanned<String>>,
+    /// "interval-beginning" (default: a time names the interval it starts) or
+    /// "interval-ending" (hour-ending 17:00 is 16:00-17:00).
+    pub system_peak_convention: Option<Spanned<String>>,
+    /// Length of the system-peak interval, minutes (default 60: whole hours).
+    pub system_peak_minutes: Option<Spanned<i64>>,
+    /// Grid outages (random and scheduled); the site's backup is the `[backup]` table.
+    pub outages: Option<OutageSpec>,
+    /// Demand-response events and the sectors' flexibility.
+    pub demand_response: Option<DemandResponseSpec>,
+    /// Grid carbon intensity: a region from `models/grid/` (month-by-hour profile) ...
+    pub carbon: Option<Spanned<String>>,
+    /// ... or a CSV of hourly gCO2/kWh (column `g_per_kwh`), relative to the run file.
+    pub carbon_csv: Option<Spanned<String>>,
+    /// Electricity tariff from `models/tariffs/`.
+    pub tariff: Option<Spanned<String>>,
+    /// MW thresholds of the ramp counts in trials.csv and summary.json (default 1, 5, 10, 25,
+    /// 50): positive, increasing, at most ten.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp_thresholds_mw: Option<Spanned<Vec<f64>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum LimitPolicy {
+    Record,
+    Cap,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Grid {
+    /// Import limit, W, and its policy.
+    pub limit: Option<(f64, LimitPolicy)>,
+    /// The intervals of the system's peak, in the order given (list, then file).
+    pub system_peaks: Vec<SystemPeak>,
+    /// Outages and the backup that rides them through.
+    pub backup: Option<Backup>,
+    pub demand_response: Option<DemandResponse>,
+    /// Grid carbon intensity for each hour of the horizon, gCO2/kWh.
+    pub carbon_g_per_kwh: Option<Vec<f64>>,
+    pub tariff: Option<Tariff>,
+    /// (month 1-12, weekday 0 = Monday, local hour) of every hour, for the tariff.
+    pub hour_calendar: Vec<(u32, usize, usize)>,
+    /// MW thresholds of the ramp counts.
+    pub ramp_thresholds_mw: Vec<f64>,
+}
+
+impl Grid {
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve(
+        spec: &GridSpec,
+        backup: Option<&BackupSpec>,
+        it_peak_w: f64,
+        src: &Source,
+        lib: &Library,
+        base_dir: &Path,
+        files: &crate::input::files::Files,
+        calendar: &Calendar,
+        horizon_hours: u64,
+        step_s: u64,
+        horizon_s: u64,
+    ) -> Result<Grid> {
+        let at = src.text.find("[grid]").unwrap_or(0);
+        let policy = match &spec.limit_policy {
+            None => LimitPolicy::Record,
+            Some(p) => {
+                match crate::input::names::resolve("limit policy", p.get_ref(), &["record", "cap"])
+                {
+                    Ok(0) => LimitPolicy::Record,
+                    Ok(_) => LimitPolicy::Cap,
+                    Err(m) => return Err(src.error_at(p.span(), "limit_policy", m)),
+                }
+            }
+        };
+        let limit = match spec.import_limit_mw {
+            Some(mw) if mw.is_finite() && mw > 0.0 => Some((mw * 1e6, policy)),
+            Some(mw) => {
+                return Err(err_after(
+                    src,
+                    at,
+                    "import_limit_mw",
+                    &format!("expected a positive number of MW, found {mw}"),
+                ));
+            }
+            None => {
+                if spec.limit_policy.is_some() {
+                    return Err(err_after(src, at, "limit_policy", "needs import_limit_mw"));
+                }
+                None
+            }
+        };
+        let system_peaks = resolve_system_peaks(spec, src, base_dir, calendar, step_s, horizon_s)?;
+        let backup = match &spec.outages {
+            Some(o) => Some(Backup::resolve(o, backup, it_peak_w, src)?),
+            None => {
+                if backup.is_some() {
+                    return Err(src.error(
+                        "backup",
+                        "a [backup] table needs grid outages to ride through: add [grid.outages]",
+                    ));
+                }
+                None
+            }
+        };
+        let demand_response = spec
+            .demand_response
+            .as_ref()
+            .map(|d| DemandResponse::resolve(d, src))
+            .transpose()?;
+        let hours: Vec<SimTime> = (0..horizon_hours).map(SimTime::from_hours).collect();
+        let carbon_g_per_kwh = match (&spec.carbon, &spec.carbon_csv) {
+            (Some(_), Some(c)) => {
+                return Err(src.error_at(
+                    c.span(),
+                    "carbon_csv",
+                    "give either `carbon` (a region) or `carbon_csv` (a file), not both",
+                ));
+            }
+            (Some(name), None) => {
+                let text = lib.file("grid", name.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        name.span(),
+                        "carbon",
+                        lib.unknown_file("grid", "grid region", name.get_ref()),
+                    )
+                })?;
+                let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
+                // The profile's hours are in its own clock (the grid region's local time).
+                let off = p.utc_offset_s();
+                Some(
+                    hours
+                        .iter()
+                        .map(|&t| {
+                            let local = calendar.local_date(t, off);
+                            p.g_per_kwh(
+                                local.month as usize - 1,
+                                calendar.hour_of_day(t, off) as usize,
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            (None, Some(file)) => {
+                let path = base_dir.join(file.get_ref());
+                let v = files.load("carbon_csv", &path, String::new(), || {
+                    let text = crate::input::limits::read_text(
+                        &path,
+                        crate::input::limits::MAX_DATA_BYTES,
+                    )?;
+                    read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)
+                })?;
+                if v.is_empty() {
+                    return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
+                }
+                // A shorter file (e.g. one year for a longer study) repeats.
+                Some(
+                    (0..horizon_hours as usize)
+                        .map(|h| v[h % v.len()])
+                        .collect(),
+                )
+            }
+            (None, None) => None,
+        };
+        let tariff = match &spec.tariff {
+            Some(name) => {
+                let text = lib.file("tariffs", name.get_ref()).ok_or_else(|| {
+                    src.error_at(
+                        name.span(),
+                        "tariff",
+                        lib.unknown_file("tariffs", "tariff", name.get_ref()),
+                    )
+                })?;
+                Some(Tariff::from_toml(&text.name, &text.text).map_err(Error::from)?)
+            }
+            None => None,
+        };
+        // The study clock's month, weekday and hour (prevailing time: the wall clock).
+        let hour_calendar = hours
+            .iter()
+            .map(|&t| {
+                (
+                    calendar.date(t).month,
+                    calendar.local_weekday(t),
+                    calendar.local_hour(t) as usize,
+                )
+            })
+            .collect();
+        let ramp_thresholds_mw = match &spec.ramp_thresholds_mw {
+            None => RAMP_THRESHOLDS_MW.to_vec(),
+            Some(t) => {
+                let v = t.get_ref();
+                let max = RAMP_THRESHOLDS_MAX;
+                let ok = !v.is_empty()
+                    && v.len() <= max
+                    && v.iter().all(|x| x.is_finite() && *x > 0.0)
+                    && v.windows(2).all(|w| w[1] > w[0]);
+                if !ok {
+                    return Err(src.error_at(
+                        t.span(),
+                        "ramp_thresholds_mw",
+                        format!(
+                            "expected 1 to {max} positive MW figures in increasing order, e.g. [1, 5, 10, 25, 50]"
+                        ),
+                    ));
+                }
+                v.clone()
+            }
+        };
+        Ok(Grid {
+            limit,
+            system_peaks,
+            backup,
+            demand_response,
+            carbon_g_per_kwh,
+            tariff,
+            hour_calendar,
+            ramp_thresholds_mw,
+        })
+    }
+}
+
+/// One interval of the system's peak: `len_s` seconds from `start_s` (study time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SystemPeak {
+    pub start_s: u64,
+    pub len_s: u64,
+}
+
+impl SystemPeak {
+    /// The hour row when the interval is exactly one hour of the study clock: its demand is
+    /// then that hour's mean, read from the hourly rows (as whole-hour peaks always were).
+    pub fn whole_hour(&self) -> Option<usize> {
+        (self.len_s == 3600 && self.start_s.is_multiple_of(3600))
+            .then_some((self.start_s / 3600) as usize)
+    }
+}
+
+/// The system-peak intervals of `[grid]`: `system_peak_hours` then `system_peaks_file`, each
+/// time read by [`Calendar::parse_local`] and turned into an interval by the convention.
+fn resolve_system_peaks(
+    spec: &GridSpec,
+    src: &Source,
+    base_dir: &Path,
+    calendar: &Calendar,
+    step_s: u64,
+    horizon_s: u64,
+) -> Result<Vec<SystemPeak>> {
+    let at = src.text.find("[grid]").unwrap_or(0);
+    let ending = match spec.system_peak_convention.as_ref() {
+        None => false,
+        Some(c) => match c.get_ref().as_str() {
+            "interval-beginning" => false,
+            "interval-ending" => true,
+            other => {
+                return Err(src.error_at(
+                    c.span(),
+                    "system_peak_convention",
+                    format!(
+                        "expected \"interval-beginning\" or \"interval-ending\", found {other:?}"
+                    ),
+                ));
+            }
+        },
+    };
+    let len_s = match spec.system_peak_minutes.as_ref() {
+        None => 3600,
+        Some(m) => crate::input::report_spec::check_interval_minutes(
+            *m.get_ref(),
+            step_s,
+            "system_peak_minutes",
+        )
+        .map_err(|e| src.error_at(m.span(), "system_peak_minutes", e))?,
+    };
+    // One time to its interval, or what is wrong with it.
+    let interval = |s: &str| -> std::result::Result<SystemPeak, String> {
+        let t = calendar
+            .parse_local(s)
+            .map_err(|e| format!("{e}; expected a time in the study clock"))?
+            .seconds();
+        let start_s = if ending {
+            t.checked_sub(len_s).ok_or_else(|| {
+                format!("the interval ending at {s:?} starts before the study's start")
+            })?
+        } else {
+            t
+        };
+        if !start_s.is_multiple_of(step_s) {
+            return Err(format!(
+                "the interval of {s:?} does not start on a step boundary (step_s = {step_s} s)"
+            ));
+        }
+        if start_s + len_s > horizon_s {
+            return Err(format!(
+                "{s:?} is outside the study's horizon (to {})",
+                calendar.timestamp(SimTime(horizon_s))
+            ));
+        }
+        Ok(SystemPeak { start_s, len_s })
+    };
+    let mut peaks = Vec::new();
+    for s in &spec.system_peak_hours {
+        peaks.push(
+            interval(s.get_ref()).map_err(|e| src.error_at(s.span(), "system_peak_hours", e))?,
+        );
+    }
+    if let Some(file) = &spec.system_peaks_file {
+        let path = base_dir.join(file.get_ref());
+        let shown = path.display().to_string();
+        let text = crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
+        let before = peaks.len();
+        for (i, line) in text.lines().enumerate() {
+            let first = line
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
+            if first.is_empty() || first.starts_with('#') {
+                continue;
+            }
+            // A header row: a first field with no digit in it.
+            if peaks.len() == before && !first.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let p = interval(first).map_err(|msg| Error::Input {
+                file: shown.clone(),
+                line: i + 1,
+                col: 1,
+                field: "timestamp".into(),
+                msg,
+            })?;
+            peaks.push(p);
+        }
+        if peaks.len() == before {
+            return Err(src.error_at(
+                file.span(),
+                "system_peaks_file",
+                format!("{shown} holds no timestamps"),
+            ));
+        }
+    }
+    if peaks.is_empty()
+        && (spec.system_peak_convention.is_some() || spec.system_peak_minutes.is_some())
+    {
+        return Err(err_after(
+            src,
+            at,
+            "system_peak_convention",
+            "needs system_peak_hours or system_peaks_file",
+        ));
+    }
+    Ok(peaks)
+}

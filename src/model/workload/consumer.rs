@@ -1,0 +1,533 @@
+//! Consumer request classes: search, chat, reasoning, image and video generation.
+//!
+//! A class is a rate of requests with a daily and weekly shape in its users' time zone, growing
+//! year on year, each request a random amount of accelerator work. Work that finds no free
+//! capacity waits in a fluid queue bounded to `max_queue_s` seconds of the pool's capacity; what
+//! overflows is dropped and counted as dropped requests (at the class's mean work per request).
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::arrivals::WorkDist;
+use super::shape::{DailyShape, WeekTable, WeeklyShape};
+use super::trace::{Trace, TraceClock, TraceRows};
+use super::{Ctx, one};
+use crate::base::error::Result;
+use crate::base::time::{SimTime, parse_utc_offset};
+use crate::input::check::{err_after, non_negative, positive};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    pub name: Spanned<String>,
+    pub pool: Spanned<String>,
+    /// A preset from `models/presets.toml` that supplies defaults.
+    pub preset: Option<Spanned<String>>,
+    /// Mean requests per day in the first year (averaged over the week).
+    pub requests_per_day: Option<f64>,
+    /// Marginal energy per request at the serving server, Wh: what a request adds to the
+    /// server's draw above idle (the figure measurement papers publish).
+    pub wh_per_request: Option<f64>,
+    /// Energy per request if the serving server ran at full load, Wh (fleet arithmetic such as
+    /// "servers x max power x 24 h / requests a day").
+    pub wh_per_request_at_full_load: Option<f64>,
+    pub acc_s_per_request: Option<f64>,
+    pub tokens_in: Option<f64>,
+    pub tokens_out: Option<f64>,
+    /// With tokens: the model's active parameters, billions, and its model-FLOP utilisation
+    /// (prefill, and decode when `decode_mfu` is not given): time per token = 2 x active
+    /// parameters / (accelerator peak FLOP/s x MFU).
+    pub active_params_b: Option<f64>,
+    pub mfu: Option<f64>,
+    pub decode_mfu: Option<f64>,
+    /// With tokens: power per accelerator while prefilling and while decoding, W (server share,
+    /// host included). The pool's idle stays the hardware's.
+    pub prefill_w_per_accelerator: Option<f64>,
+    pub decode_w_per_accelerator: Option<f64>,
+    pub work_cv: Option<f64>,
+    /// Multiplies token-derived work (a model larger than the reference serves fewer tokens/s).
+    #[serde(default = "one")]
+    pub model_scale: f64,
+    pub peak_hour: Option<f64>,
+    pub peak_to_trough: Option<f64>,
+    pub hourly: Option<Vec<f64>>,
+    pub weekly: Option<Vec<f64>>,
+    /// Users' time zone, e.g. "-05:00"; default the study's.
+    pub utc_offset: Option<String>,
+    #[serde(default)]
+    pub growth_per_year: f64,
+    #[serde(default = "default_queue")]
+    pub max_queue_s: f64,
+    pub trace: Option<TraceSpec>,
+}
+
+fn default_queue() -> f64 {
+    30.0
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// CSV path, relative to the run file.
+    pub file: String,
+    /// Scale the trace to this many requests a day (default: the trace's own rate).
+    pub requests_per_day: Option<f64>,
+    /// Apply the class's daily and weekly shape on top of the trace (default false).
+    #[serde(default)]
+    pub shaped: bool,
+    /// The clock the trace's timestamps were recorded in, e.g. "-08:00", for timestamps that
+    /// carry no offset of their own; default the class's `utc_offset` (else the study's).
+    pub utc_offset: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsumerClass {
+    pub name: String,
+    pub pool: usize,
+    pub requests_per_s: f64,
+    pub daily: DailyShape,
+    pub weekly: WeeklyShape,
+    pub utc_offset_s: i32,
+    /// daily x weekly factor for each step of the study's week.
+    #[serde(skip)]
+    pub week: WeekTable,
+    /// ln(1 + growth per year), so the rate factor is exp(g * years).
+    pub growth_ln: f64,
+    pub work: WorkDist,
+    /// 1 / mean work per request (0 when there is no work), to count requests from work.
+    pub inv_mean_work: f64,
+    /// Dynamic power of this class's busy accelerators relative to the pool's curve (1 unless
+    /// per-state powers are given).
+    pub power_scale: f64,
+    pub max_queue_s: f64,
+    /// The queue bound in work: `max_queue_s` seconds of the pool's capacity.
+    pub max_queue_work: f64,
+    /// Trace replay: (trace, scale factor on the trace's own rate, shaped).
+    #[serde(skip)]
+    pub trace: Option<(Trace, f64, bool)>,
+}
+
+const YEAR_S: f64 = 365.0 * 86_400.0;
+
+impl ConsumerClass {
+    pub fn resolve(spec: &ConsumerSpec, ctx: &Ctx) -> Result<ConsumerClass> {
+        let src = ctx.src;
+        let at = spec.name.span().start;
+        let pool = ctx.pool(&spec.pool)?;
+        let preset = match &spec.preset {
+            Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
+                src.error_at(
+                    p.span(),
+                    "preset",
+                    ctx.lib.unknown_entry("preset", p.get_ref()),
+                )
+            })?),
+            None => None,
+        };
+        let group = &ctx.fleet.groups[ctx.fleet.pools[pool].groups[0]];
+        positive(src, at, "model_scale", spec.model_scale)?;
+        non_negative(src, at, "max_queue_s", spec.max_queue_s)?;
+        if !(spec.growth_per_year > -1.0 && spec.growth_per_year.is_finite()) {
+            return Err(err_after(
+                src,
+                at,
+                "growth_per_year",
+                "expected a number > -1 (e.g. 0.3 for +30 % a year)",
+            ));
+        }
+        for (f, v) in [
+            ("requests_per_day", spec.requests_per_day),
+            ("wh_per_request", spec.wh_per_request),
+            (
+                "wh_per_request_at_full_load",
+                spec.wh_per_request_at_full_load,
+            ),
+            ("acc_s_per_request", spec.acc_s_per_request),
+            ("tokens_in", spec.tokens_in),
+            ("tokens_out", spec.tokens_out),
+            ("work_cv", spec.work_cv),
+        ] {
+            if let Some(v) = v {
+                non_negative(src, at, f, v)?;
+            }
+        }
+        // Work per request: the class's own spec wins over the preset's, as a whole.
+        let own = [
+            spec.acc_s_per_request.is_some(),
+            spec.wh_per_request.is_some(),
+            spec.wh_per_request_at_full_load.is_some(),
+            spec.tokens_in.is_some() || spec.tokens_out.is_some(),
+        ];
+        if own.iter().filter(|b| **b).count() > 1 {
+            return Err(err_after(
+                src,
+                at,
+                "wh_per_request",
+                "give work per request one way only: acc_s_per_request, wh_per_request, wh_per_request_at_full_load, or tokens_in/tokens_out",
+            ));
+        }
+        let (acc_s, wh, wh_full, tin, tout) = if own.iter().any(|b| *b) {
+            (
+                spec.acc_s_per_request,
+                spec.wh_per_request,
+                spec.wh_per_request_at_full_load,
+                spec.tokens_in,
+                spec.tokens_out,
+            )
+        } else if let Some(p) = preset {
+            (
+                p.acc_s_per_request,
+                p.wh_per_request,
+                p.wh_per_request_at_full_load,
+                p.tokens_in,
+                p.tokens_out,
+            )
+        } else {
+            (None, None, None, None, None)
+        };
+        let tokens = tin.is_some() || tout.is_some();
+        let pool_ref = &ctx.fleet.pools[pool];
+        let flop_form = spec.active_params_b.is_some() || spec.mfu.is_some();
+        let state_power =
+            spec.prefill_w_per_accelerator.is_some() || spec.decode_w_per_accelerator.is_some();
+        for (f, given) in [
+            ("active_params_b", spec.active_params_b.is_some()),
+            ("mfu", spec.mfu.is_some()),
+            ("decode_mfu", spec.decode_mfu.is_some()),
+            (
+                "prefill_w_per_accelerator",
+                spec.prefill_w_per_accelerator.is_some(),
+            ),
+            (
+                "decode_w_per_accelerator",
+                spec.decode_w_per_accelerator.is_some(),
+            ),
+        ] {
+            if given && !tokens {
+                return Err(err_after(
+                    src,
+                    at,
+                    f,
+                    &format!("{f} applies to token-stated work: give tokens_in/tokens_out"),
+                ));
+            }
+        }
+        // Seconds of one accelerator per prefill token and per decode token.
+        let (s_per_in, s_per_out) = if flop_form {
+            let (Some(p), Some(m)) = (spec.active_params_b, spec.mfu) else {
+                return Err(err_after(
+                    src,
+                    at,
+                    if spec.mfu.is_none() {
+                        "mfu"
+                    } else {
+                        "active_params_b"
+                    },
+                    "give both active_params_b (billions) and mfu (a fraction) for FLOP-stated work",
+                ));
+            };
+            positive(src, at, "active_params_b", p)?;
+            for (f, v) in [("mfu", Some(m)), ("decode_mfu", spec.decode_mfu)] {
+                if let Some(v) = v
+                    && !(v > 0.0 && v <= 1.0)
+                {
+                    return Err(err_after(
+                        src,
+                        at,
+                        f,
+                        &format!("expected a model-FLOP utilisation in (0, 1], found {v}"),
+                    ));
+                }
+            }
+            if group.peak_flops <= 0.0 {
+                return Err(err_after(
+                    src,
+                    at,
+                    "active_params_b",
+                    &format!(
+                        "pool {:?}'s accelerator states no peak_tflops in the library: add it in a --models file, or give acc_s_per_request",
+                        spec.pool.get_ref()
+                    ),
+                ));
+            }
+            let flop_per_token = 2.0 * p * 1e9;
+            (
+                flop_per_token / (group.peak_flops * m),
+                flop_per_token / (group.peak_flops * spec.decode_mfu.unwrap_or(m)),
+            )
+        } else {
+            (
+                spec.model_scale / group.prefill_tokens_per_s,
+                spec.model_scale / group.decode_tokens_per_s,
+            )
+        };
+        let token_work = |i: f64, o: f64| i * s_per_in + o * s_per_out;
+        // Per-state power: the class's busy accelerators draw the stated powers instead of the
+        // pool's full-load power, as one scale on the pool's dynamic power per unit of work.
+        let power_scale = if state_power {
+            let lo = pool_ref.idle_w_per_capacity;
+            let hi = lo + pool_ref.watts_per_busy;
+            let mut p = [0.0; 2];
+            for (k, (f, v)) in [
+                ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
+                ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let v = v.unwrap_or(hi);
+                if !(v.is_finite() && v >= lo && v <= hi) {
+                    return Err(err_after(
+                        src,
+                        at,
+                        f,
+                        &format!(
+                            "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
+                        ),
+                    ));
+                }
+                p[k] = v;
+            }
+            let (ti, to) = (
+                tin.unwrap_or(0.0) * s_per_in,
+                tout.unwrap_or(0.0) * s_per_out,
+            );
+            if ti + to > 0.0 && pool_ref.watts_per_busy > 0.0 {
+                ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool_ref.watts_per_busy
+            } else {
+                1.0
+            }
+        } else {
+            1.0
+        };
+        let cv = spec
+            .work_cv
+            .or(preset.and_then(|p| p.work_cv))
+            .unwrap_or(0.0);
+
+        let daily = match (&spec.hourly, spec.peak_hour, spec.peak_to_trough) {
+            (Some(h), _, _) => hourly_shape(h).map_err(|m| err_after(src, at, "hourly", &m))?,
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                let ph = spec
+                    .peak_hour
+                    .or(preset.and_then(|p| p.peak_hour))
+                    .unwrap_or(20.0);
+                let r = spec
+                    .peak_to_trough
+                    .or(preset.and_then(|p| p.peak_to_trough))
+                    .unwrap_or(1.0);
+                cosine_shape(ph, r).map_err(|(f, m)| err_after(src, at, f, &m))?
+            }
+            (None, None, None) => match preset {
+                Some(p) if p.hourly.is_some() => hourly_shape(p.hourly.as_deref().unwrap_or(&[]))
+                    .map_err(|m| err_after(src, at, "preset", &m))?,
+                Some(p) if p.peak_hour.is_some() || p.peak_to_trough.is_some() => {
+                    cosine_shape(p.peak_hour.unwrap_or(20.0), p.peak_to_trough.unwrap_or(1.0))
+                        .map_err(|(_, m)| err_after(src, at, "preset", &m))?
+                }
+                _ => DailyShape::flat(),
+            },
+        };
+        let weekly = match spec
+            .weekly
+            .as_ref()
+            .or(preset.and_then(|p| p.weekly.as_ref()))
+        {
+            Some(w) => {
+                let ok = w.len() == 7
+                    && w.iter().all(|x| x.is_finite() && *x >= 0.0)
+                    && w.iter().sum::<f64>() > 0.0;
+                if !ok {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "weekly",
+                        "expected 7 non-negative factors, Monday to Sunday, not all zero",
+                    ));
+                }
+                let mut f = [0.0; 7];
+                f.copy_from_slice(w);
+                WeeklyShape { factors: f }.normalised()
+            }
+            None => WeeklyShape::flat(),
+        };
+        let utc_offset_s = match &spec.utc_offset {
+            Some(s) => parse_utc_offset(s).map_err(|m| err_after(src, at, "utc_offset", &m))?,
+            None => ctx.utc_offset_s,
+        };
+
+        let (requests_per_s, work, trace) = if let Some(ts) = &spec.trace {
+            let path = ctx.base_dir.join(&ts.file);
+            let stated_offset_s = match &ts.utc_offset {
+                Some(o) => {
+                    Some(parse_utc_offset(o).map_err(|m| err_after(src, at, "utc_offset", &m))?)
+                }
+                None => None,
+            };
+            let clock = TraceClock {
+                stated_offset_s,
+                default_offset_s: utc_offset_s,
+                study_start_utc_s: ctx.start_utc_s,
+            };
+            // Read and checked once per study; each resolution applies its own work per token.
+            let rows = ctx.files.load(
+                "trace",
+                &path,
+                format!("{stated_offset_s:?} {utc_offset_s}"),
+                || {
+                    let text = crate::input::limits::read_text(
+                        &path,
+                        crate::input::limits::MAX_DATA_BYTES,
+                    )?;
+                    TraceRows::parse(&path.display().to_string(), &text, clock)
+                },
+            )?;
+            let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, token_work);
+            // Naive timestamps on the study clock follow its prevailing time.
+            if rows.on_default_clock() && spec.utc_offset.is_none() {
+                tr = tr.on_wall_clock(ctx.calendar);
+            }
+            let own_rate = tr.rate_per_s();
+            let target = ts
+                .requests_per_day
+                .or(spec.requests_per_day)
+                .map_or(own_rate, |d| d / 86_400.0);
+            if !(target.is_finite() && target >= 0.0) {
+                return Err(err_after(
+                    src,
+                    at,
+                    "requests_per_day",
+                    "expected a number >= 0",
+                ));
+            }
+            let work = WorkDist::new(tr.mean_work(), 0.0);
+            let scale = target / own_rate;
+            (target, work, Some((tr, scale, ts.shaped)))
+        } else {
+            let rpd = spec.requests_per_day.ok_or_else(|| {
+                err_after(
+                    src,
+                    at,
+                    "requests_per_day",
+                    "missing: give requests_per_day (or a trace)",
+                )
+            })?;
+            let mean = if let Some(a) = acc_s {
+                a
+            } else if let Some(w) = wh {
+                // Marginal energy: the pool's dynamic power per unit of work turns it into time.
+                if pool_ref.watts_per_busy <= 0.0 {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "wh_per_request",
+                        "the pool's servers draw no more at load than idle: give acc_s_per_request",
+                    ));
+                }
+                w * 3600.0 / pool_ref.watts_per_busy
+            } else if let Some(w) = wh_full {
+                // Energy per request at full load of the serving server, spread per accelerator.
+                w * 3600.0 / group.peak_w_per_accelerator
+            } else if tin.is_some() || tout.is_some() {
+                token_work(tin.unwrap_or(0.0), tout.unwrap_or(0.0))
+            } else {
+                return Err(err_after(
+                    src,
+                    at,
+                    "name",
+                    "no work per request: give acc_s_per_request, wh_per_request, wh_per_request_at_full_load or tokens_in/tokens_out (or a preset)",
+                ));
+            };
+            (rpd / 86_400.0, WorkDist::new(mean, cv), None)
+        };
+
+        let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
+            daily.at(h) * weekly.factors[wd]
+        })
+        .on_own_clock(spec.utc_offset.is_some());
+        Ok(ConsumerClass {
+            name: spec.name.get_ref().clone(),
+            pool,
+            requests_per_s,
+            daily,
+            weekly,
+            utc_offset_s,
+            week,
+            growth_ln: (1.0 + spec.growth_per_year).ln(),
+            inv_mean_work: if work.mean > 0.0 {
+                1.0 / work.mean
+            } else {
+                0.0
+            },
+            power_scale,
+            work,
+            max_queue_s: spec.max_queue_s,
+            max_queue_work: spec.max_queue_s * ctx.fleet.pools[pool].capacity,
+            trace,
+        })
+    }
+
+    /// Growth factor at time `t` (evaluated once an hour by the engine).
+    pub fn growth(&self, t: SimTime) -> f64 {
+        if self.growth_ln == 0.0 {
+            1.0
+        } else {
+            (self.growth_ln * t.0 as f64 / YEAR_S).exp()
+        }
+    }
+
+    /// Requests and work (accelerator-seconds) arriving in the step `[t, t + dt)`.
+    #[inline]
+    pub fn arrivals<R: rand::Rng + ?Sized>(
+        &self,
+        t: SimTime,
+        dt_s: u64,
+        step_of_week: usize,
+        growth: f64,
+        rng: &mut R,
+    ) -> (f64, f64) {
+        let shape = || self.week.at(step_of_week);
+        match &self.trace {
+            Some((tr, scale, shaped)) => {
+                let f = scale * growth * if *shaped { shape() } else { 1.0 };
+                let (n, w) = tr.window(t.0 as f64, (t.0 + dt_s) as f64);
+                (n * f, w * f)
+            }
+            None => {
+                let lambda = self.requests_per_s * dt_s as f64 * growth * shape();
+                self.work.count_and_work(lambda, rng)
+            }
+        }
+    }
+}
+
+fn hourly_shape(h: &[f64]) -> std::result::Result<DailyShape, String> {
+    if h.len() != 24 || h.iter().any(|x| !x.is_finite() || *x < 0.0) || h.iter().sum::<f64>() <= 0.0
+    {
+        return Err(
+            "expected 24 non-negative hourly factors (00:00 to 23:00 local), not all zero".into(),
+        );
+    }
+    let mut f = [0.0; 24];
+    f.copy_from_slice(h);
+    Ok(DailyShape { factors: f }.normalised())
+}
+
+fn cosine_shape(
+    peak_hour: f64,
+    ratio: f64,
+) -> std::result::Result<DailyShape, (&'static str, String)> {
+    if !(0.0..24.0).contains(&peak_hour) {
+        return Err((
+            "peak_hour",
+            format!("expected a local hour in [0, 24), found {peak_hour}"),
+        ));
+    }
+    if !(ratio >= 1.0 && ratio.is_finite()) {
+        return Err((
+            "peak_to_trough",
+            format!("expected a ratio >= 1, found {ratio}"),
+        ));
+    }
+    Ok(DailyShape::cosine(peak_hour, ratio).normalised())
+}

@@ -1,0 +1,460 @@
+//! `report.html`: one self-contained page per run, to hand over. It opens offline (no scripts,
+//! no external files: every plot is embedded as a base64 data URI, SVG and PNG alike) and holds
+//! the run's description, the headline figures with their bands across trials (summary.json),
+//! the warnings, the monthly table (monthly.csv) and the plots (plots/*.svg, plots/*.png).
+//! Written at the end of `dcload run` and `dcload merge`, and by `dcload report DIR`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::base::error::{Error, Result};
+
+/// Trial metrics shown first, in this order, when the run has them (the rest follow in a
+/// folded table).
+const HEADLINE: [(&str, &str); 14] = [
+    ("energy_mwh", "Energy (MWh)"),
+    ("peak_mw", "Peak, hourly mean (MW)"),
+    ("peak_step_mw", "Peak, one step (MW)"),
+    ("load_factor", "Load factor"),
+    ("pue", "PUE"),
+    ("it_energy_mwh", "IT energy (MWh)"),
+    ("cooling_mwh", "Cooling (MWh)"),
+    ("exceed_hours", "Hours above the import limit"),
+    ("exceed_mwh", "Energy above the import limit (MWh)"),
+    ("curtailed_mwh", "Curtailed (MWh)"),
+    ("requests_dropped", "Requests dropped"),
+    ("plant_saturated_hours", "Cooling plant saturated (h)"),
+    ("co2_t", "CO2 (t)"),
+    ("cost_total", "Cost, total"),
+];
+
+/// Standard base64 (RFC 4648, with padding).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= c.len() {
+                s.push(T[(n >> (18 - 6 * k)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// Text escaped for HTML.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A figure as people read it: thousands grouped by thin spaces are avoided (CSV habits), but
+/// big numbers lose their decimals and small ones keep four significant digits.
+fn fmt(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e15 || (a > 0.0 && a < 1e-3) {
+        format!("{x:.3e}")
+    } else if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// The plots of a run folder: every .svg in DIR/plots, and each .png that has no SVG of the
+/// same name (a PNG beside its SVG is the same picture: the page embeds the sharper one once),
+/// sorted by name.
+pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("plots"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && matches!(
+                            p.extension().and_then(|e| e.to_str()),
+                            Some("svg") | Some("png")
+                        )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.retain(|p| {
+        p.extension().and_then(|e| e.to_str()) != Some("png") || !p.with_extension("svg").is_file()
+    });
+    v.sort();
+    v
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Read {
+        file: path.display().to_string(),
+        source: e,
+    })
+}
+
+/// The percentile keys of a band object (`p10`, `p50`, ...), in numeric order.
+fn pkeys(band: &Value) -> Vec<String> {
+    let mut k: Vec<(f64, String)> = band
+        .as_object()
+        .map(|o| {
+            o.keys()
+                .filter_map(|k| Some((k.strip_prefix('p')?.parse::<f64>().ok()?, k.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    k.sort_by(|a, b| a.0.total_cmp(&b.0));
+    k.into_iter().map(|(_, s)| s).collect()
+}
+
+fn band_table(out: &mut String, rows: &[(String, &Value)]) {
+    let keys = rows.first().map(|(_, b)| pkeys(b)).unwrap_or_default();
+    out.push_str("<table>\n<thead><tr><th>figure</th><th>mean</th>");
+    for k in &keys {
+        let _ = write!(out, "<th>{}</th>", esc(&k.to_uppercase()));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (label, b) in rows {
+        let _ = write!(out, "<tr><td>{}</td>", esc(label));
+        let _ = write!(
+            out,
+            "<td class=\"n\">{}</td>",
+            b["mean"].as_f64().map(fmt).unwrap_or_default()
+        );
+        for k in &keys {
+            let _ = write!(
+                out,
+                "<td class=\"n\">{}</td>",
+                b[k].as_f64().map(fmt).unwrap_or_default()
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+/// Builds the page from a run folder.
+pub fn render(dir: &Path) -> Result<String> {
+    let sp = dir.join("summary.json");
+    if !dir.is_dir() {
+        return Err(Error::Other(format!(
+            "{}: no such folder: give a folder that `dcload run` or `dcload merge` wrote",
+            dir.display()
+        )));
+    }
+    if !sp.is_file() {
+        return Err(Error::Other(format!(
+            "{}: not a dcload run folder (it has no summary.json): give a folder that `dcload run` or `dcload merge` wrote",
+            dir.display()
+        )));
+    }
+    let text = String::from_utf8_lossy(&read(&sp)?).into_owned();
+    let s: Value = serde_json::from_str(&text).map_err(|e| Error::Input {
+        file: sp.display().to_string(),
+        line: e.line(),
+        col: e.column(),
+        field: String::new(),
+        msg: format!("not valid JSON ({e}): expected the summary.json dcload writes"),
+    })?;
+    if !s.is_object() || !s["metrics"].is_object() {
+        return Err(Error::Input {
+            file: sp.display().to_string(),
+            line: 1,
+            col: 1,
+            field: "metrics".into(),
+            msg: "expected the summary.json dcload writes (an object with `metrics`)".into(),
+        });
+    }
+    let name = s["run"].as_str().unwrap_or("dcload run").to_string();
+    let mut o = String::new();
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let _ = writeln!(o, "<title>{} | dcload report</title>", esc(&name));
+    o.push_str(
+        "<style>\nbody{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n\
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:90%}\n\
+th,td{border:1px solid #ccc;padding:.2em .5em}th{background:#f2f2f2}\n\
+td.n{text-align:right;font-variant-numeric:tabular-nums}\n\
+.warn{background:#fff4e0;border-left:4px solid #e0a000;padding:.5em 1em}\n\
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
+</style>\n</head>\n<body>\n",
+    );
+    let _ = writeln!(o, "<h1>{}</h1>", esc(&name));
+    if let Some(d) = s["config"]["description"].as_str() {
+        let _ = writeln!(o, "<p>{}</p>", esc(d));
+    }
+    // The run's facts.
+    o.push_str("<h2>Run</h2>\n<table>\n<tbody>\n");
+    let get_str = |v: &Value| match v {
+        Value::String(t) => Some(t.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(a) if !a.is_empty() => Some(
+            a.iter()
+                .map(|x| x.to_string().trim_matches('"').to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
+    };
+    for (label, v) in [
+        ("run file", &s["run_file"]),
+        ("start", &s["config"]["start"]),
+        ("horizon (hours)", &s["horizon_hours"]),
+        ("step (s)", &s["step_s"]),
+        ("trials", &s["trials"]),
+        ("seed", &s["seed"]),
+        ("percentiles", &s["percentiles"]),
+        ("installed IT peak (MW)", &s["installed_it_peak_mw"]),
+        ("dcload version", &s["dcload_version"]),
+    ] {
+        if let Some(t) = get_str(v) {
+            let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", label, esc(&t));
+        }
+    }
+    o.push_str("</tbody>\n</table>\n");
+    // Warnings: every list of strings in summary.json whose key mentions warnings.
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(obj) = s.as_object() {
+        for (k, v) in obj {
+            if k.contains("warning")
+                && let Some(a) = v.as_array()
+            {
+                warnings.extend(a.iter().filter_map(|x| x.as_str().map(String::from)));
+            }
+        }
+    }
+    o.push_str("<h2>Warnings</h2>\n");
+    if warnings.is_empty() {
+        o.push_str("<p>None.</p>\n");
+    } else {
+        o.push_str("<div class=\"warn\"><ul>\n");
+        for w in &warnings {
+            let _ = writeln!(o, "<li>{}</li>", esc(w));
+        }
+        o.push_str("</ul></div>\n");
+    }
+    // What broke first (summary.json's `what_broke`: one line per pool dropping requests, cap
+    // shedding, plant saturation, unserved energy), when anything did.
+    if let Some(a) = s["what_broke"].as_array()
+        && !a.is_empty()
+    {
+        o.push_str("<h2>What broke first</h2>\n<div class=\"warn\"><ul>\n");
+        for l in a.iter().filter_map(|x| x.as_str()) {
+            let _ = writeln!(o, "<li>{}</li>", esc(l));
+        }
+        o.push_str("</ul></div>\n");
+    }
+    // Headline figures with their bands across trials.
+    let metrics = &s["metrics"];
+    let trials = s["trials"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        o,
+        "<h2>Headline figures</h2>\n<p>Mean and percentiles across {trials} trials (per trial over the whole horizon).</p>"
+    );
+    let head: Vec<(String, &Value)> = HEADLINE
+        .iter()
+        .filter(|(k, _)| metrics[*k].is_object())
+        .map(|(k, l)| ((*l).to_string(), &metrics[*k]))
+        .collect();
+    band_table(&mut o, &head);
+    if let Some(r) = s["ramps"].as_object()
+        && !r.is_empty()
+    {
+        o.push_str("<h3>Ramps (largest rise and fall, MW)</h3>\n");
+        let rows: Vec<(String, &Value)> = r.iter().map(|(k, v)| (k.clone(), v)).collect();
+        band_table(&mut o, &rows);
+    }
+    if let Some(m) = metrics.as_object() {
+        o.push_str("<details>\n<summary>All trial metrics</summary>\n");
+        let rows: Vec<(String, &Value)> = m.iter().map(|(k, v)| (k.clone(), v)).collect();
+        band_table(&mut o, &rows);
+        o.push_str("</details>\n");
+    }
+    // The monthly table.
+    let mp = dir.join("monthly.csv");
+    if mp.is_file() {
+        let text = String::from_utf8_lossy(&read(&mp)?).into_owned();
+        o.push_str("<h2>Monthly</h2>\n<table>\n");
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 {
+                o.push_str("<thead><tr>");
+                for h in line.split(',') {
+                    let _ = write!(o, "<th>{}</th>", esc(h));
+                }
+                o.push_str("</tr></thead>\n<tbody>\n");
+            } else {
+                o.push_str("<tr>");
+                for (j, f) in line.split(',').enumerate() {
+                    let cls = if j == 0 { "" } else { " class=\"n\"" };
+                    let _ = write!(o, "<td{cls}>{}</td>", esc(f));
+                }
+                o.push_str("</tr>\n");
+            }
+        }
+        o.push_str("</tbody>\n</table>\n");
+    }
+    // The plots, embedded.
+    let plots = plot_files(dir);
+    o.push_str("<h2>Plots</h2>\n");
+    if plots.is_empty() {
+        o.push_str(
+            "<p>No plots in this folder (run without --no-plots, or `dcload plot DIR`).</p>\n",
+        );
+    }
+    for p in &plots {
+        let file = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mime = if file.ends_with(".svg") {
+            "image/svg+xml"
+        } else {
+            "image/png"
+        };
+        let data = read(p)?;
+        let _ = writeln!(
+            o,
+            "<figure><img src=\"data:{mime};base64,{}\" alt=\"{}\"><figcaption>plots/{}</figcaption></figure>",
+            base64(&data),
+            esc(&file),
+            esc(&file)
+        );
+    }
+    o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
+    Ok(o)
+}
+
+/// Writes DIR/report.html atomically; returns its path.
+pub fn write(dir: &Path) -> Result<PathBuf> {
+    let html = render(dir)?;
+    let path = dir.join("report.html");
+    crate::base::io::write_atomic(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+/// Elements that never have a closing tag.
+const VOID: [&str; 14] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// A well-formedness check of HTML as this module writes it: every non-void element closed in
+/// order, no stray `<`, nothing after `</html>`. Returns the number of elements.
+pub fn check_balanced(html: &str) -> std::result::Result<usize, String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut count = 0;
+    let b = html.as_bytes();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        let at = i + off;
+        let rest = &html[at..];
+        if rest.starts_with("<!--") {
+            let end = rest
+                .find("-->")
+                .ok_or(format!("unclosed comment at byte {at}"))?;
+            i = at + end + 3;
+            continue;
+        }
+        let end = rest.find('>').ok_or(format!("unclosed tag at byte {at}"))?;
+        let tag = &rest[1..end];
+        i = at + end + 1;
+        if tag.starts_with('!') {
+            continue;
+        }
+        if tag.contains('<') {
+            return Err(format!("`<` inside a tag at byte {at}"));
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim().to_ascii_lowercase();
+            match stack.pop() {
+                Some(open) if open == name => {}
+                Some(open) => {
+                    return Err(format!("</{name}> at byte {at} closes <{open}>"));
+                }
+                None => return Err(format!("</{name}> at byte {at} closes nothing")),
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || !b[at + 1].is_ascii_alphabetic() {
+            return Err(format!("stray `<` at byte {at}"));
+        }
+        count += 1;
+        if VOID.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        if name == "style" || name == "script" {
+            let close = format!("</{name}>");
+            let end = html[i..]
+                .find(&close)
+                .ok_or(format!("<{name}> at byte {at} never closed"))?;
+            i += end + close.len();
+            continue;
+        }
+        stack.push(name);
+    }
+    if let Some(open) = stack.pop() {
+        return Err(format!("<{open}> never closed"));
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn balance_check_catches_errors() {
+        assert_eq!(
+            check_balanced("<!DOCTYPE html><html><body><p>a<br>b</p><img src=\"x\"></body></html>"),
+            Ok(5)
+        );
+        assert!(check_balanced("<html><body><p>a</body></html>").is_err());
+        assert!(check_balanced("<html><p>a</p>").is_err());
+        assert!(check_balanced("<p>a</p></p>").is_err());
+        assert!(check_balanced("<p>1 < 2</p>").is_err());
+        assert!(check_balanced("<style>p>a{}</style><p></p>").is_ok());
+        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert!(check_balanced(&format!("<p>{}</p>", esc("1 < 2"))).is_ok());
+    }
+}

@@ -1,0 +1,659 @@
+//! Output files: hourly bands, per-trial rows and a JSON summary, each written atomically
+//! (to a temporary name in the same folder, then renamed) so that a reader never sees half a
+//! file and an interrupted run never leaves a truncated one behind.
+
+pub mod effects;
+pub mod energy;
+pub mod html;
+pub mod plot;
+pub mod utility;
+pub mod what_broke;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::base::error::{Error, Result};
+use crate::base::io::write_atomic;
+use crate::base::numfmt::push_fixed;
+use crate::base::stats::Band;
+use crate::base::time::SimTime;
+use crate::run::traces::{BLOCK_HOURS, HourlySource};
+use crate::scenario::{RunSpec, Scenario};
+use crate::sim::TrialResult;
+use crate::sim::columns::trial_columns;
+
+/// The hourly CSV: a timestamp, then the mean and the run's percentiles across trials of every
+/// metric (`facility_mw_mean`, `facility_mw_p10`, `facility_mw_p50`, `facility_mw_p90` ...).
+pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+    let metrics = sc.metrics();
+    let nm = metrics.len();
+    let hours = sc.horizon_hours as usize;
+    let mut out = String::with_capacity(hours * 400);
+    out.push_str("timestamp");
+    let pnames = sc.percentiles.names();
+    for m in metrics {
+        let _ = write!(out, ",{m}_mean");
+        for b in &pnames {
+            let _ = write!(out, ",{m}_{b}");
+        }
+    }
+    out.push('\n');
+    let mut scratch = vec![0f64; results.len()];
+    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            for (m, name) in metrics.iter().enumerate() {
+                for (x, b) in scratch.iter_mut().zip(&block) {
+                    *x = f64::from(b[(h - h0) * nm + m]);
+                }
+                let b = Band::of(&mut scratch, &sc.percentiles);
+                let prec = crate::model::metrics::decimals(name);
+                out.push(',');
+                push_fixed(&mut out, b.mean, prec);
+                for (_, v) in &b.pct {
+                    out.push(',');
+                    push_fixed(&mut out, *v, prec);
+                }
+            }
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// A figure to 4 decimals, or an empty field when it is undefined (a baseline rule with no
+/// earlier day to average, a rank correlation of an input that did not vary): empty, not NaN,
+/// so the file still reads as numbers and an undefined figure is never taken for a value.
+fn or_empty(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.4}")
+    } else {
+        String::new()
+    }
+}
+
+/// One row per demand-response event and trial: what was asked, the metered baseline and
+/// demand over the event, what was delivered (baseline minus demand) and the shortfall, then the
+/// rebound after the event (hours measured, MWh above the baseline, its highest hourly MW).
+pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let mut out = String::from(
+        "trial,start,hours,requested_mw,baseline_mw,metered_mw,delivered_mw,shortfall_mw,baseline_days,rebound_hours,rebound_mwh,rebound_peak_mw\n",
+    );
+    for r in results {
+        for o in &r.summary.dr_outcomes {
+            let _ = writeln!(
+                out,
+                "{},{},{:.3},{},{},{},{},{},{},{:.3},{},{}",
+                r.summary.trial,
+                sc.calendar.timestamp(SimTime(o.start_s)),
+                o.duration_s as f64 / 3600.0,
+                or_empty(o.requested_mw),
+                or_empty(o.baseline_mw),
+                or_empty(o.metered_mw),
+                or_empty(o.delivered_mw),
+                or_empty((o.requested_mw - o.delivered_mw).max(0.0)),
+                o.baseline_days,
+                o.rebound_hours,
+                or_empty(o.rebound_mwh),
+                or_empty(o.rebound_peak_mw),
+            );
+        }
+    }
+    out
+}
+
+pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let cols = trial_columns(sc);
+    let mut out = String::from("trial");
+    for (name, _, _) in &cols {
+        out.push(',');
+        out.push_str(name);
+    }
+    let holders = crate::report::energy::holder_columns(sc);
+    for (name, _) in &holders {
+        out.push(',');
+        out.push_str(name);
+    }
+    for name in sc.parameter_names() {
+        out.push(',');
+        out.push_str(&name);
+    }
+    out.push('\n');
+    for r in results {
+        let _ = write!(out, "{}", r.summary.trial);
+        for (_, prec, f) in &cols {
+            let _ = write!(out, ",{:.prec$}", f(&r.summary));
+        }
+        let values = crate::report::energy::holder_values(sc, &r.summary);
+        for ((_, prec), v) in holders.iter().zip(values) {
+            let _ = write!(out, ",{v:.prec$}");
+        }
+        // Sampled parameters at full precision (they are inputs, not rounded results).
+        for v in &r.summary.params {
+            let _ = write!(out, ",{v}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The figures of trials.csv after `trial`, in its column order, with the decimals it writes
+/// them with (`None`: the sampled inputs, written at full precision).
+pub fn trial_precisions(sc: &Scenario) -> Vec<(String, Option<usize>)> {
+    let mut out: Vec<(String, Option<usize>)> = trial_columns(sc)
+        .into_iter()
+        .map(|(name, prec, _)| (name.to_string(), Some(prec)))
+        .collect();
+    out.extend(
+        crate::report::energy::holder_columns(sc)
+            .into_iter()
+            .map(|(name, prec)| (name, Some(prec))),
+    );
+    out.extend(sc.parameter_names().into_iter().map(|n| (n, None)));
+    out
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    dcload_version: &'a str,
+    run: &'a str,
+    run_file: &'a str,
+    seed: u64,
+    trials: u32,
+    horizon_hours: u64,
+    step_s: u64,
+    installed_it_peak_mw: f64,
+    /// Standard error of the mean annual energy and peak across trials.
+    energy_mwh_se: f64,
+    peak_mw_se: f64,
+    /// The percentile set of every output file, in percent.
+    percentiles: &'a [f64],
+    /// Percentiles that rest on too few trials (see [`crate::base::stats::Percentiles::thin`]).
+    percentile_warnings: Vec<String>,
+    /// Settings that bias the figures in a known direction (see [`crate::scenario::caveats`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    study_warnings: Vec<String>,
+    metrics: Vec<(String, Band)>,
+    ramps: crate::report::utility::Ramps,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sensitivity: Vec<Sensitivity>,
+    /// What broke first ([`crate::report::what_broke::trouble_lines`]): absent when nothing broke.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    what_broke: Vec<String>,
+    config: &'a RunSpec,
+}
+
+/// Standard error of the mean (0 below two values), summed in trial order.
+fn sem(xs: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = xs.collect();
+    let n = v.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (var / n).sqrt()
+}
+
+/// Across-trial bands of every trial-level figure, in `trials.csv` column order.
+pub fn trial_bands(sc: &Scenario, results: &[TrialResult]) -> Vec<(String, Band)> {
+    let mut bands: Vec<(String, Band)> = trial_columns(sc)
+        .into_iter()
+        .map(|(name, _, f)| {
+            let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
+            (name.to_string(), Band::of(&mut v, &sc.percentiles))
+        })
+        .collect();
+    let per_trial: Vec<Vec<f64>> = results
+        .iter()
+        .map(|r| crate::report::energy::holder_values(sc, &r.summary))
+        .collect();
+    for (k, (name, _)) in crate::report::energy::holder_columns(sc)
+        .into_iter()
+        .enumerate()
+    {
+        let mut v: Vec<f64> = per_trial.iter().map(|row| row[k]).collect();
+        bands.push((name, Band::of(&mut v, &sc.percentiles)));
+    }
+    for (i, name) in sc.parameter_names().into_iter().enumerate() {
+        let mut v: Vec<f64> = results
+            .iter()
+            .filter_map(|r| r.summary.params.get(i).copied())
+            .collect();
+        bands.push((name, Band::of(&mut v, &sc.percentiles)));
+    }
+    bands
+}
+
+/// summary.json: a function of the study and its trials alone, so a resumed or merged run writes
+/// the same bytes as one that ran straight through. The threads and wall time of a run go to
+/// run_info.json (`_threads` and `_wall_time_s` are kept for callers and not written here).
+pub fn summary_json(
+    sc: &Scenario,
+    results: &[TrialResult],
+    _threads: usize,
+    _wall_time_s: f64,
+) -> Result<String> {
+    let s = Summary {
+        dcload_version: env!("CARGO_PKG_VERSION"),
+        run: &sc.name,
+        run_file: &sc.file,
+        seed: sc.seed,
+        trials: sc.trials,
+        horizon_hours: sc.horizon_hours,
+        step_s: sc.step_s,
+        installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
+        energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
+        peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),
+        percentiles: sc.percentiles.values(),
+        percentile_warnings: sc.percentiles.warnings(results.len()),
+        study_warnings: crate::scenario::caveats::warnings(sc),
+        metrics: Vec::new(),
+        ramps: crate::report::utility::ramps(sc, results),
+        sensitivity: sensitivity(sc, results),
+        what_broke: crate::report::what_broke::trouble_lines(sc, results),
+        config: &sc.spec,
+    };
+    let mut v = serde_json::to_value(&s).map_err(|e| Error::Other(format!("summary.json: {e}")))?;
+    // Metrics as an object keyed by name, in column order.
+    if let Some(obj) = v.as_object_mut() {
+        let mut m = serde_json::Map::new();
+        for (k, b) in trial_bands(sc, results) {
+            m.insert(k, serde_json::to_value(b).unwrap_or_default());
+        }
+        obj.insert("metrics".into(), serde_json::Value::Object(m));
+    }
+    serde_json::to_string_pretty(&v).map_err(|e| Error::Other(format!("summary.json: {e}")))
+}
+
+/// Which uncertain assumption matters: each parameter's Spearman rank correlation across
+/// trials with annual energy, peak demand and (with an import limit) hours above it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sensitivity {
+    pub parameter: String,
+    pub rho_energy: f64,
+    pub rho_peak: f64,
+    pub rho_exceed_hours: Option<f64>,
+}
+
+pub fn sensitivity(sc: &Scenario, results: &[TrialResult]) -> Vec<Sensitivity> {
+    let energy: Vec<f64> = results.iter().map(|r| r.summary.energy_mwh).collect();
+    let peak: Vec<f64> = results.iter().map(|r| r.summary.peak_mw).collect();
+    let exceed: Vec<f64> = results.iter().map(|r| r.summary.exceed_hours).collect();
+    let mut out: Vec<Sensitivity> = sc
+        .parameter_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let p: Vec<f64> = results
+                .iter()
+                .map(|r| r.summary.params.get(i).copied().unwrap_or(f64::NAN))
+                .collect();
+            Sensitivity {
+                parameter: name,
+                rho_energy: crate::base::stats::spearman(&p, &energy),
+                rho_peak: crate::base::stats::spearman(&p, &peak),
+                rho_exceed_hours: sc
+                    .grid
+                    .limit
+                    .map(|_| crate::base::stats::spearman(&p, &exceed)),
+            }
+        })
+        .collect();
+    // Most influential first (by the larger of |rho| on energy and peak; NaN last).
+    let key = |s: &Sensitivity| {
+        let k = s.rho_energy.abs().max(s.rho_peak.abs());
+        if k.is_nan() { -1.0 } else { k }
+    };
+    out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    out
+}
+
+pub fn sensitivity_csv(rows: &[Sensitivity]) -> String {
+    let mut out = String::from("rank,parameter,rho_energy,rho_peak,rho_exceed_hours\n");
+    for (i, s) in rows.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{}",
+            i + 1,
+            s.parameter,
+            or_empty(s.rho_energy),
+            or_empty(s.rho_peak),
+            s.rho_exceed_hours.map_or(String::new(), or_empty)
+        );
+    }
+    out
+}
+
+/// Writes hourly.csv, trials.csv, summary.json and the utility package (load_8760.csv,
+/// monthly.csv, load_duration.csv, and with `traces` traces/facility_mw.csv) into `dir`;
+/// returns their paths.
+pub fn write_all(
+    dir: &Path,
+    sc: &Scenario,
+    results: &[TrialResult],
+    threads: usize,
+    wall_time_s: f64,
+    traces: bool,
+    src: &HourlySource,
+) -> Result<Vec<PathBuf>> {
+    use crate::report::utility;
+    // Each trial's facility column, read once for the monthly figures and the duration curve.
+    let cols = utility::facility_columns(sc, results, src)?;
+    let mut files: Vec<(std::borrow::Cow<'static, str>, String)> = vec![
+        ("hourly.csv".into(), hourly_csv(sc, results, src)?),
+        ("trials.csv".into(), trials_csv(sc, results)),
+        (
+            "summary.json".into(),
+            summary_json(sc, results, threads, wall_time_s)?,
+        ),
+        (
+            "load_8760.csv".into(),
+            utility::load_8760_csv(sc, results, src)?,
+        ),
+        (
+            "monthly.csv".into(),
+            utility::monthly_csv(sc, results, &cols, &sc.grid.system_peaks)?,
+        ),
+    ];
+    // `[report] years`: each year's 8760/8784 rows, its months and its duration curve.
+    for (year, rows) in &sc.report_years {
+        files.push((
+            format!("load_8760_{year}.csv").into(),
+            utility::load_8760_rows(sc, results, src, rows.clone())?,
+        ));
+        files.push((
+            format!("monthly_{year}.csv").into(),
+            utility::monthly_rows(sc, results, &cols, &sc.grid.system_peaks, rows.clone())?,
+        ));
+        let slice: Vec<Vec<f32>> = cols.iter().map(|c| c[rows.clone()].to_vec()).collect();
+        files.push((
+            format!("load_duration_{year}.csv").into(),
+            utility::load_duration_rows(sc, results, slice, rows.len())?,
+        ));
+    }
+    for (k, (year, _)) in sc.report_years.iter().enumerate() {
+        files.push((
+            format!("ramps_{year}.csv").into(),
+            utility::ramps_year_csv(sc, results, k),
+        ));
+    }
+    if let Some(text) = utility::intervals_csv(sc, results)? {
+        files.push(("intervals.csv".into(), text));
+    }
+    files.push((
+        "load_duration.csv".into(),
+        utility::load_duration_csv(sc, results, cols)?,
+    ));
+    if traces {
+        files.push((
+            "traces/facility_mw.csv".into(),
+            utility::traces_csv(sc, results, src)?,
+        ));
+    }
+    if wall_time_s > 0.0 {
+        // How this run went (differs between runs of the same study; merge writes none).
+        files.push((
+            "run_info.json".into(),
+            format!(
+                "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3}\n}}\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    if sc.grid.demand_response.is_some() {
+        files.push(("dr_events.csv".into(), dr_events_csv(sc, results)));
+    }
+    if !sc.consumers.is_empty() {
+        files.push((
+            "classes.csv".into(),
+            crate::report::energy::classes_csv(sc, results),
+        ));
+    }
+    if !sc.trainings.is_empty() {
+        files.push((
+            "jobs.csv".into(),
+            crate::report::energy::jobs_csv(sc, results),
+        ));
+    }
+    if sc.uncertain.is_some() {
+        files.push((
+            "sensitivity.csv".into(),
+            sensitivity_csv(&sensitivity(sc, results)),
+        ));
+        files.push((
+            "effects.csv".into(),
+            crate::report::effects::effects_csv(&crate::report::effects::effects(sc, results)),
+        ));
+    }
+    // The trials were checked finite; an aggregate that still overflowed stops here, before
+    // any file is written.
+    for (name, text) in &files {
+        if let Some(t) = non_finite_token(text) {
+            return Err(Error::Other(format!(
+                "{}: would hold the non-finite value {t}: the inputs give figures too large to compute; nothing was written",
+                dir.join(name.as_ref()).display()
+            )));
+        }
+    }
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let p = dir.join(name.as_ref());
+        write_atomic(&p, text.as_bytes())?;
+        paths.push(p);
+    }
+    Ok(paths)
+}
+
+/// The first NaN or infinite number in a CSV or JSON text, if any. Names are not numbers: JSON
+/// string literals are skipped, and so are CSV columns that hold names or times (a pool may be
+/// called "inf").
+pub fn non_finite_token(text: &str) -> Option<&str> {
+    const TEXT_COLUMNS: [&str; 13] = [
+        "timestamp",
+        "class",
+        "pool",
+        "training",
+        "start",
+        "end",
+        "completed",
+        "month",
+        "parameter",
+        "variant",
+        "run",
+        "name",
+        "hour",
+    ];
+    let bad = |t: &str| {
+        matches!(
+            t.trim_matches(|c| c == '"' || c == '[' || c == ']'),
+            "NaN" | "nan" | "inf" | "-inf" | "+inf" | "Infinity" | "-Infinity"
+        )
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        // JSON: tokens outside string literals.
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            if in_str {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            let sep = c == '"' || c == ',' || c == ':' || c.is_whitespace() || "[]{}".contains(c);
+            if sep {
+                if let Some(s0) = start.take()
+                    && bad(&text[s0..i])
+                {
+                    return Some(&text[s0..i]);
+                }
+                if c == '"' {
+                    in_str = true;
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        return start.map(|s0| &text[s0..]).filter(|t| bad(t));
+    }
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|h| h.split(',').collect())
+        .unwrap_or_default();
+    let numeric: Vec<bool> = header.iter().map(|h| !TEXT_COLUMNS.contains(h)).collect();
+    lines
+        .flat_map(|l| l.split(',').enumerate())
+        .find(|(k, t)| numeric.get(*k).copied().unwrap_or(true) && bad(t))
+        .map(|(_, t)| t)
+}
+
+#[cfg(test)]
+mod finite_tests {
+    use super::non_finite_token;
+
+    #[test]
+    fn names_are_not_numbers_but_non_finite_numbers_are_found() {
+        // A pool or class called "inf" is a name, in CSV and in JSON.
+        assert_eq!(
+            non_finite_token("trial,class,pool,mwh\n0,inf,nan,1.5\n"),
+            None
+        );
+        assert_eq!(non_finite_token("{\"pool\": \"inf\", \"x\": 1.0}"), None);
+        // Numbers that are not finite are caught wherever they are.
+        assert_eq!(non_finite_token("trial,pool,mwh\n0,a,inf\n"), Some("inf"));
+        assert_eq!(non_finite_token("trial,mwh\n0,NaN\n"), Some("NaN"));
+        assert_eq!(non_finite_token("{\"x\": inf}"), Some("inf"));
+        assert_eq!(non_finite_token("{\"x\": [1, NaN]}"), Some("NaN"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::library::Library;
+    use crate::sim::TrialSummary;
+
+    #[test]
+    fn push_fixed_matches_format_and_never_writes_minus_zero() {
+        for k in -2000i32..2000 {
+            // Off the decimal ties, where round-half-away and format's half-even differ.
+            let v = f64::from(k) * 0.012_345_7 + 1.0e-9;
+            for prec in [0usize, 1, 3, 4, 6] {
+                let mut s = String::new();
+                push_fixed(&mut s, v, prec);
+                let f = format!("{v:.prec$}");
+                let f = if f.trim_start_matches(['-', '0', '.']).is_empty() {
+                    f.trim_start_matches('-').to_string()
+                } else {
+                    f
+                };
+                assert_eq!(s, f, "{v} at {prec} decimals");
+            }
+        }
+        let mut s = String::new();
+        push_fixed(&mut s, -0.000_04, 4);
+        assert_eq!(s, "0.0000");
+        // Beyond the integer path: falls back to format!.
+        let mut s = String::new();
+        push_fixed(&mut s, 1.0e17, 2);
+        assert_eq!(s, "100000000000000000.00");
+    }
+
+    #[test]
+    fn metric_precision_follows_the_unit() {
+        assert_eq!(crate::model::metrics::decimals("facility_mw"), 4);
+        assert_eq!(crate::model::metrics::decimals("outdoor_drybulb_c"), 2);
+        assert_eq!(crate::model::metrics::decimals("water_onsite_m3"), 3);
+        assert_eq!(crate::model::metrics::decimals("throttled_acc_h"), 3);
+        assert_eq!(crate::model::metrics::decimals("requests_served"), 1);
+    }
+
+    #[test]
+    fn trials_csv_columns_and_precision_on_a_tiny_result() {
+        let lib = Library::builtin().expect("library");
+        let sc = Scenario::default_study(&lib).expect("default study");
+        let names = sc.parameter_names();
+        let summary = TrialSummary {
+            trial: 7,
+            energy_mwh: 1_234.567_89,
+            it_energy_mwh: 1000.0,
+            peak_mw: 88.123_456,
+            load_factor: 0.712_345_6,
+            pue: 1.234_567_8,
+            requests_arrived: 1.0e9 + 0.4,
+            cooling_mwh: 150.000_04,
+            params: (0..names.len()).map(|i| 1.0 + i as f64 / 3.0).collect(),
+            ..TrialSummary::default()
+        };
+        let csv = trials_csv(
+            &sc,
+            &[TrialResult {
+                hourly: Vec::new(),
+                summary,
+            }],
+        );
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let row: Vec<&str> = lines.next().expect("row").split(',').collect();
+        assert!(lines.next().is_none());
+        assert_eq!(header.len(), row.len(), "{header:?}\n{row:?}");
+        assert_eq!(
+            &header[..7],
+            [
+                "trial",
+                "energy_mwh",
+                "it_energy_mwh",
+                "peak_mw",
+                "peak_step_mw",
+                "load_factor",
+                "pue"
+            ]
+        );
+        // The default study models the physical facility: its columns follow the base set.
+        assert!(header.contains(&"cooling_mwh") && header.contains(&"water_onsite_m3"));
+        // The sampled parameters close the row, named and at full precision.
+        assert_eq!(&header[header.len() - names.len()..], names.as_slice());
+        let cell = |name: &str| row[header.iter().position(|h| *h == name).expect(name)];
+        assert_eq!(cell("trial"), "7");
+        assert_eq!(cell("energy_mwh"), "1234.568");
+        assert_eq!(cell("peak_mw"), "88.1235");
+        assert_eq!(cell("load_factor"), "0.71235");
+        assert_eq!(cell("pue"), "1.23457");
+        assert_eq!(cell("requests_arrived"), "1000000000");
+        assert_eq!(cell("cooling_mwh"), "150.0000");
+        if let Some(last) = names.last() {
+            let v = 1.0 + (names.len() - 1) as f64 / 3.0;
+            assert_eq!(cell(last), v.to_string());
+        }
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_file_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub").join("x.csv");
+        write_atomic(&path, b"a,b\n1,2\n").expect("write");
+        write_atomic(&path, b"a\n3\n").expect("rewrite");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "a\n3\n");
+        let names: Vec<String> = std::fs::read_dir(path.parent().expect("parent"))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["x.csv"]);
+        // A path whose folder cannot be created is an error naming it.
+        let blocked = path.join("below-a-file.csv");
+        let err = write_atomic(&blocked, b"x").expect_err("not a folder");
+        assert!(err.to_string().contains("below-a-file.csv"), "{err}");
+    }
+}

@@ -1,0 +1,534 @@
+//! The utility package: the files a utility's large-load interconnection study asks for.
+//!
+//! - `load_8760.csv`: the hourly facility demand at the run's percentiles across trials, and the
+//!   mean;
+//! - `monthly.csv`: per month energy (mean and percentiles), peak demand (percentiles), load
+//!   factor, and demand at the hours of the system's peak when the run file names them;
+//! - `intervals.csv` (when `[report]` asks for it): facility and IT MW per interval (15 minutes
+//!   by default), the mean and the run's percentiles across trials;
+//! - `load_duration.csv`: each trial's hours sorted from highest to lowest demand, then the
+//!   run's percentiles across trials at every rank;
+//! - ramp statistics (largest rise and fall per step, per 15 minutes, per hour) for summary.json;
+//! - `traces/facility_mw.csv` (with `--traces`): every trial's hourly demand, one column per
+//!   trial, for probabilistic adequacy studies on sample paths.
+//!
+//! Percentiles are across trials (type 7, see [`crate::base::stats`]), one set for every file
+//! (`Scenario::percentiles`, default P10/P50/P90): P90 of an hour is the demand that 90 % of
+//! simulated years stay at or below in that hour.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::base::error::Result;
+use crate::base::numfmt::push_fixed;
+use crate::base::stats::percentile_sorted;
+use crate::base::time::SimTime;
+use crate::model::grid::site::SystemPeak;
+use crate::run::traces::{BLOCK_HOURS, HourlySource};
+use crate::scenario::Scenario;
+use crate::sim::{M_FACILITY, TrialResult, TrialSummary};
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Every trial's hourly facility MW (f32, as stored).
+pub fn facility_columns(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+) -> Result<Vec<Vec<f32>>> {
+    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
+    (0..results.len())
+        .map(|i| src.column(results, i, nm, hours, M_FACILITY))
+        .collect()
+}
+
+pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+    load_8760_rows(sc, results, src, 0..sc.horizon_hours as usize)
+}
+
+/// `load_8760.csv` over the hour rows `rows` only (a report year).
+pub fn load_8760_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+    rows: std::ops::Range<usize>,
+) -> Result<String> {
+    let mut out = String::from("timestamp,facility_mw_mean");
+    for p in sc.percentiles.names() {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push('\n');
+    let nm = sc.metrics().len();
+    let hours = rows.end.min(sc.horizon_hours as usize);
+    let mut v = vec![0.0; results.len()];
+    for h0 in (rows.start..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            for (x, b) in v.iter_mut().zip(&block) {
+                *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
+            }
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            v.sort_by(f64::total_cmp);
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            out.push(',');
+            push_fixed(&mut out, mean, 4);
+            for &p in sc.percentiles.values() {
+                out.push(',');
+                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
+            }
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Takes the facility columns by value and sorts them in place (no second copy in memory).
+pub fn load_duration_csv(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: Vec<Vec<f32>>,
+) -> Result<String> {
+    let hours = sc.horizon_hours as usize;
+    load_duration_rows(sc, results, cols, hours)
+}
+
+/// The duration curve of columns `hours` long (a report year's slice of each trial's column).
+pub fn load_duration_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: Vec<Vec<f32>>,
+    hours: usize,
+) -> Result<String> {
+    let mut curves = cols;
+    for c in &mut curves {
+        c.sort_by(|a, b| b.total_cmp(a));
+    }
+    let mut out = String::from("hours_exceeded");
+    for p in sc.percentiles.names() {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push('\n');
+    let mut v = vec![0.0; results.len()];
+    for i in 0..hours {
+        for (x, c) in v.iter_mut().zip(&curves) {
+            *x = f64::from(c[i]);
+        }
+        v.sort_by(f64::total_cmp);
+        let _ = write!(out, "{}", i + 1);
+        for &p in sc.percentiles.values() {
+            out.push(',');
+            push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Monthly figures; `system_peaks` are the system-peak intervals of the horizon.
+pub fn monthly_csv(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: &[Vec<f32>],
+    system_peaks: &[SystemPeak],
+) -> Result<String> {
+    monthly_rows(
+        sc,
+        results,
+        cols,
+        system_peaks,
+        0..sc.horizon_hours as usize,
+    )
+}
+
+/// `monthly.csv` over the hour rows `rows` only (a report year); `cols` are whole-horizon
+/// columns, `system_peaks` the horizon's system-peak intervals (those starting outside `rows`
+/// are left out).
+///
+/// Columns: month, hours, energy (mean, percentiles), peak hourly MW (percentiles), load factor,
+/// then with system peaks their count and the demand at them (percentiles of each trial's mean
+/// over the month's peaks), then `peak_timestamp_mean` (the start of the month's highest hour of
+/// the mean-across-trials series) and `min_mw_*` (percentiles of each trial's lowest hourly MW).
+pub fn monthly_rows(
+    sc: &Scenario,
+    results: &[TrialResult],
+    cols: &[Vec<f32>],
+    system_peaks: &[SystemPeak],
+    rows: std::ops::Range<usize>,
+) -> Result<String> {
+    let r0 = rows.start;
+    let hours = rows.end.min(sc.horizon_hours as usize).saturating_sub(r0);
+    let fac = |t: usize, h: usize| f64::from(cols[t][r0 + h]);
+    // Month of every hour of the rows, as (year, month) in the study clock.
+    let months: Vec<(i32, u32)> = (0..hours)
+        .map(|h| {
+            let d = sc.calendar.date(SimTime::from_hours((r0 + h) as u64));
+            (d.year, d.month)
+        })
+        .collect();
+    // The columns appear whenever peaks are given, so every year's table has them.
+    let has_sp = !system_peaks.is_empty();
+    // (index into system_peaks, row-relative hour of its start).
+    let peaks_in: Vec<(usize, usize)> = system_peaks
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| Some((k, ((p.start_s / 3600) as usize).checked_sub(r0)?)))
+        .collect();
+    // A trial's mean demand over a peak interval: the hour's row for a whole hour (as
+    // always), else the engine's mean over the interval's steps.
+    let demand = |t: usize, k: usize, h: usize| -> Result<f64> {
+        match system_peaks[k].whole_hour() {
+            Some(_) => Ok(fac(t, h)),
+            None => results[t]
+                .summary
+                .system_peak_mw
+                .get(k)
+                .copied()
+                .ok_or_else(|| {
+                    crate::base::error::Error::Other(format!(
+                        "trial {} has no system-peak figures: its records were made by an \
+                         older dcload or another run file; run the study again",
+                        results[t].summary.trial
+                    ))
+                }),
+        }
+    };
+    let mut keys: Vec<(i32, u32)> = months.clone();
+    keys.dedup();
+    let pnames = sc.percentiles.names();
+    let pv = sc.percentiles.values();
+    let mut out = String::from("month,hours,energy_mwh_mean");
+    for p in &pnames {
+        let _ = write!(out, ",energy_mwh_{p}");
+    }
+    for p in &pnames {
+        let _ = write!(out, ",peak_mw_{p}");
+    }
+    out.push_str(",load_factor_mean");
+    if has_sp {
+        out.push_str(",system_peak_intervals");
+        for p in &pnames {
+            let _ = write!(out, ",system_peak_demand_mw_{p}");
+        }
+    }
+    out.push_str(",peak_timestamp_mean");
+    for p in &pnames {
+        let _ = write!(out, ",min_mw_{p}");
+    }
+    out.push('\n');
+    for key in keys {
+        let hs: Vec<usize> = (0..hours).filter(|&h| months[h] == key).collect();
+        let sp: Vec<(usize, usize)> = peaks_in
+            .iter()
+            .copied()
+            .filter(|&(_, h)| h < hours && months[h] == key)
+            .collect();
+        let mut energy = Vec::with_capacity(results.len());
+        let mut peak = Vec::with_capacity(results.len());
+        let mut low = Vec::with_capacity(results.len());
+        let mut lf = 0.0;
+        let mut spd = Vec::with_capacity(results.len());
+        for t in 0..results.len() {
+            let e: f64 = hs.iter().map(|&h| fac(t, h)).sum();
+            let p = hs.iter().map(|&h| fac(t, h)).fold(0.0, f64::max);
+            lf += if p > 0.0 {
+                e / (hs.len() as f64 * p)
+            } else {
+                0.0
+            };
+            energy.push(e);
+            peak.push(p);
+            low.push(hs.iter().map(|&h| fac(t, h)).fold(f64::INFINITY, f64::min));
+            if !sp.is_empty() {
+                let mut d = 0.0;
+                for &(k, h) in &sp {
+                    d += demand(t, k, h)?;
+                }
+                spd.push(d / sp.len() as f64);
+            }
+        }
+        // The hour of the month's peak of the mean series (the first if tied).
+        let mut peak_h = hs[0];
+        let mut peak_mean = f64::NEG_INFINITY;
+        for &h in &hs {
+            let m = (0..results.len()).map(|t| fac(t, h)).sum::<f64>();
+            if m > peak_mean {
+                (peak_h, peak_mean) = (h, m);
+            }
+        }
+        let n = results.len() as f64;
+        let mean_e = energy.iter().sum::<f64>() / n;
+        let energy = sorted(energy);
+        let peak = sorted(peak);
+        let low = sorted(low);
+        let _ = write!(out, "{:04}-{:02},{}", key.0, key.1, hs.len());
+        let figures = std::iter::once(mean_e)
+            .chain(pv.iter().map(|&p| percentile_sorted(&energy, p / 100.0)))
+            .chain(pv.iter().map(|&p| percentile_sorted(&peak, p / 100.0)));
+        for x in figures {
+            out.push(',');
+            push_fixed(&mut out, x, 3);
+        }
+        out.push(',');
+        push_fixed(&mut out, lf / n, 5);
+        if has_sp {
+            let _ = write!(out, ",{}", sp.len());
+            if spd.is_empty() {
+                out.push_str(&",".repeat(pv.len()));
+            } else {
+                let spd = sorted(spd);
+                for &p in pv {
+                    out.push(',');
+                    push_fixed(&mut out, percentile_sorted(&spd, p / 100.0), 4);
+                }
+            }
+        }
+        out.push(',');
+        out.push_str(
+            &sc.calendar
+                .timestamp(SimTime::from_hours((r0 + peak_h) as u64)),
+        );
+        for &p in pv {
+            out.push(',');
+            push_fixed(&mut out, percentile_sorted(&low, p / 100.0), 3);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `intervals.csv`: per interval of the study's interval window (see
+/// [`crate::input::report_spec::IntervalPlan`]), its start (study clock, as `load_8760.csv`), then the
+/// facility MW (mean and the run's percentiles across trials) and the IT MW (the same).
+/// Each trial's value is the exact mean of the steps in the interval.
+pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<String>> {
+    let Some(plan) = sc.intervals else {
+        return Ok(None);
+    };
+    let n = plan.count();
+    for r in results {
+        let s = &r.summary;
+        if s.interval_facility_mw.len() != n || s.interval_it_mw.len() != n {
+            return Err(crate::base::error::Error::Other(format!(
+                "trial {} has {} interval values, expected {n}: its records were made without \
+                 the same interval settings ([report] interval_minutes / --interval-minutes); \
+                 run the study again without --resume",
+                s.trial,
+                s.interval_facility_mw.len()
+            )));
+        }
+    }
+    let names = sc.percentiles.names();
+    let mut out = String::from("timestamp,facility_mw_mean");
+    for p in &names {
+        let _ = write!(out, ",facility_mw_{p}");
+    }
+    out.push_str(",it_mw_mean");
+    for p in &names {
+        let _ = write!(out, ",it_mw_{p}");
+    }
+    out.push('\n');
+    let mut v = vec![0.0; results.len()];
+    for i in 0..n {
+        let t = SimTime(plan.from_s + i as u64 * plan.len_s);
+        out.push_str(&sc.calendar.timestamp(t));
+        for series in [
+            (|s: &TrialSummary, i: usize| s.interval_facility_mw[i])
+                as fn(&TrialSummary, usize) -> f64,
+            |s, i| s.interval_it_mw[i],
+        ] {
+            for (x, r) in v.iter_mut().zip(results) {
+                *x = series(&r.summary, i);
+            }
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            v.sort_by(f64::total_cmp);
+            out.push(',');
+            push_fixed(&mut out, mean, 4);
+            for &p in sc.percentiles.values() {
+                out.push(',');
+                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
+            }
+        }
+        out.push('\n');
+    }
+    Ok(Some(out))
+}
+
+/// One ramp figure at the run's percentiles across trials (serialised as `p10`, `p50` ...).
+pub type RampBand = crate::base::stats::Band;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Ramps {
+    pub up_per_step_mw: RampBand,
+    pub down_per_step_mw: RampBand,
+    /// Absent when the step does not divide 15 minutes.
+    pub up_per_15min_mw: Option<RampBand>,
+    pub down_per_15min_mw: Option<RampBand>,
+    pub up_per_hour_mw: RampBand,
+    pub down_per_hour_mw: RampBand,
+}
+
+pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
+    let band = |f: fn(&TrialSummary) -> f64| {
+        let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
+        crate::base::stats::Band::of(&mut v, &sc.percentiles)
+    };
+    let q = 900 % sc.step_s == 0;
+    Ramps {
+        up_per_step_mw: band(|s| s.ramp_up_step_mw),
+        down_per_step_mw: band(|s| s.ramp_down_step_mw),
+        up_per_15min_mw: q.then(|| band(|s| s.ramp_up_15min_mw)),
+        down_per_15min_mw: q.then(|| band(|s| s.ramp_down_15min_mw)),
+        up_per_hour_mw: band(|s| s.ramp_up_hour_mw),
+        down_per_hour_mw: band(|s| s.ramp_down_hour_mw),
+    }
+}
+
+/// `ramps_YYYY.csv`: the ramp figures of report year `k` (`Scenario::report_years` order), one
+/// row per figure: the largest rise and fall per step, per 15 minutes (when the step divides 15
+/// minutes) and per hour (MW), then the threshold counts (`ramp_steps_over_<MW>mw`,
+/// `ramp_15min_over_<MW>mw` when the step divides 15 minutes, as in trials.csv); the mean and the run's percentiles across
+/// trials, and the worst trial's figure, its instant (the step that rose or fell, or the start
+/// of the later 15-minute interval or hour; empty for counts) and its number. A change between
+/// the last instant of one year and the first of the next counts in the later year, so the
+/// largest over the years is the whole run's when the years cover the horizon.
+pub fn ramps_year_csv(sc: &Scenario, results: &[TrialResult], k: usize) -> String {
+    use crate::sim::summary::RampFigures;
+    type Fig = Box<dyn Fn(&RampFigures) -> f64>;
+    let mut rows: Vec<(String, &str, Fig, Option<Fig>)> = vec![
+        (
+            "ramp_up_step_mw".into(),
+            "MW",
+            Box::new(|r| r.up_step_mw),
+            Some(Box::new(|r| r.up_step_at_s)),
+        ),
+        (
+            "ramp_down_step_mw".into(),
+            "MW",
+            Box::new(|r| r.down_step_mw),
+            Some(Box::new(|r| r.down_step_at_s)),
+        ),
+    ];
+    if 900 % sc.step_s == 0 {
+        rows.push((
+            "ramp_up_15min_mw".into(),
+            "MW",
+            Box::new(|r| r.up_15min_mw),
+            Some(Box::new(|r| r.up_15min_at_s)),
+        ));
+        rows.push((
+            "ramp_down_15min_mw".into(),
+            "MW",
+            Box::new(|r| r.down_15min_mw),
+            Some(Box::new(|r| r.down_15min_at_s)),
+        ));
+    }
+    rows.push((
+        "ramp_up_hour_mw".into(),
+        "MW",
+        Box::new(|r| r.up_hour_mw),
+        Some(Box::new(|r| r.up_hour_at_s)),
+    ));
+    rows.push((
+        "ramp_down_hour_mw".into(),
+        "MW",
+        Box::new(|r| r.down_hour_mw),
+        Some(Box::new(|r| r.down_hour_at_s)),
+    ));
+    let th = &sc.grid.ramp_thresholds_mw;
+    for (i, t) in th.iter().enumerate() {
+        rows.push((
+            format!("ramp_steps_over_{t}mw"),
+            "steps",
+            Box::new(move |r| r.steps_over.get(i).copied().unwrap_or(0.0)),
+            None,
+        ));
+    }
+    if 900 % sc.step_s == 0 {
+        for (i, t) in th.iter().enumerate() {
+            rows.push((
+                format!("ramp_15min_over_{t}mw"),
+                "intervals",
+                Box::new(move |r| r.min15_over.get(i).copied().unwrap_or(0.0)),
+                None,
+            ));
+        }
+    }
+    let mut out = String::from("figure,unit,mean");
+    for n in sc.percentiles.names() {
+        out.push(',');
+        out.push_str(&n);
+    }
+    out.push_str(",worst,worst_at,worst_trial\n");
+    let none = RampFigures::new(th.len());
+    let figs: Vec<(&RampFigures, u32)> = results
+        .iter()
+        .map(|r| {
+            (
+                r.summary.year_ramps.get(k).unwrap_or(&none),
+                r.summary.trial,
+            )
+        })
+        .collect();
+    for (name, unit, f, at) in &rows {
+        let prec = if *unit == "MW" { 4 } else { 2 };
+        let v: Vec<f64> = figs.iter().map(|(r, _)| f(r)).collect();
+        let b = crate::base::stats::Band::of(&mut v.clone(), &sc.percentiles);
+        let _ = write!(out, "{name},{unit},");
+        push_fixed(&mut out, b.mean, prec);
+        for &p in sc.percentiles.values() {
+            out.push(',');
+            push_fixed(&mut out, b.at(p), prec);
+        }
+        // The worst trial (the lowest trial on ties).
+        let mut w: Option<usize> = None;
+        for (i, x) in v.iter().enumerate() {
+            if w.is_none_or(|j| *x > v[j]) {
+                w = Some(i);
+            }
+        }
+        out.push(',');
+        if let Some(i) = w {
+            push_fixed(&mut out, v[i], prec);
+            out.push(',');
+            if let Some(at) = at {
+                let s = at(figs[i].0);
+                if s >= 0.0 {
+                    out.push_str(&sc.calendar.timestamp(SimTime(s as u64)));
+                }
+            }
+            let _ = write!(out, ",{}", figs[i].1);
+        } else {
+            out.push_str(",,");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every trial's hourly facility MW, one column per trial.
+pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+    let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
+    let mut out = String::from("timestamp");
+    for r in results {
+        let _ = write!(out, ",trial_{}", r.summary.trial);
+    }
+    out.push('\n');
+    for h0 in (0..hours).step_by(BLOCK_HOURS) {
+        let h1 = (h0 + BLOCK_HOURS).min(hours);
+        let block = src.block(results, nm, h0, h1)?;
+        for h in h0..h1 {
+            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            for b in &block {
+                out.push(',');
+                push_fixed(&mut out, f64::from(b[(h - h0) * nm + M_FACILITY]), 4);
+            }
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,158 @@
+//! Per-trial records on disk: the unit of checkpoints (`--resume`) and of shards (`--shard`,
+//! `dcload merge`).
+//!
+//! A record is one finished trial: its summary as one JSON line, then its hourly figures as
+//! little-endian f32. Each is written to a temporary name and renamed, so a run killed at any
+//! moment (SIGKILL included) leaves only whole records (records are not synced one by one; after
+//! a power loss, a torn record is dropped on resume and its trial run again). Because outputs are functions of the
+//! trials in trial order, a resumed or merged study writes the same CSV bytes as one that ran
+//! straight through. A manifest names the study (run-file text, seed, trials, library folder) so
+//! records of a different study are never mixed in.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::base::error::{Error, Result};
+use crate::base::io::{write_atomic, write_atomic_unsynced};
+use crate::sim::{TrialResult, TrialSummary};
+
+/// What a folder of records belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub dcload_version: String,
+    pub run_file: String,
+    pub run_text: String,
+    /// Folder that relative paths in the run file (traces, EPW files) are read from.
+    pub base_dir: PathBuf,
+    pub models: Option<PathBuf>,
+    pub stem: String,
+    pub seed: u64,
+    pub trials: u32,
+    pub hours: u64,
+    pub metrics: usize,
+    /// `--interval-minutes` of the run (its records hold those intervals): `--resume` and
+    /// `dcload merge` keep it.
+    #[serde(default)]
+    pub interval_minutes: Option<i64>,
+}
+
+const MANIFEST: &str = "manifest.json";
+
+pub fn record_path(dir: &Path, trial: u32) -> PathBuf {
+    dir.join(format!("trial-{trial:07}.rec"))
+}
+
+pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
+    let text =
+        serde_json::to_string_pretty(m).map_err(|e| Error::Other(format!("manifest: {e}")))?;
+    write_atomic(&dir.join(MANIFEST), text.as_bytes())
+}
+
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let p = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
+        file: p.display().to_string(),
+        source: e,
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Other(format!("{}: not a dcload manifest: {e}", p.display())))
+}
+
+pub fn write_record(dir: &Path, r: &TrialResult) -> Result<()> {
+    let mut bytes =
+        serde_json::to_vec(&r.summary).map_err(|e| Error::Other(format!("record: {e}")))?;
+    bytes.push(b'\n');
+    bytes.reserve(r.hourly.len() * 4);
+    for v in &r.hourly {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    write_atomic_unsynced(&record_path(dir, r.summary.trial), &bytes)
+}
+
+/// Reads a record; `values` is the expected number of hourly figures.
+pub fn read_record(path: &Path, values: usize) -> Result<TrialResult> {
+    let bad = |msg: String| Error::Other(format!("{}: {msg}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| Error::Read {
+        file: path.display().to_string(),
+        source: e,
+    })?;
+    let nl = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| bad("no summary line".into()))?;
+    let summary: TrialSummary =
+        serde_json::from_slice(&bytes[..nl]).map_err(|e| bad(format!("bad summary: {e}")))?;
+    let body = &bytes[nl + 1..];
+    if body.len() != values * 4 {
+        return Err(bad(format!(
+            "expected {values} hourly values, found {} bytes",
+            body.len()
+        )));
+    }
+    let hourly = body
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok(TrialResult { hourly, summary })
+}
+
+/// The trials whose records exist in `dir`.
+pub fn existing(dir: &Path) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<u32> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("trial-")?
+                .strip_suffix(".rec")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// `K/N` or `auto` (Slurm array or Kubernetes indexed job) to (K, N).
+pub fn parse_shard(s: &str) -> std::result::Result<(u32, u32), String> {
+    let env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+    };
+    let (k, n) = if s == "auto" {
+        match (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
+            (Some(k), Some(n)) => {
+                // Slurm arrays may start at SLURM_ARRAY_TASK_MIN (often 0 or 1).
+                let min = env("SLURM_ARRAY_TASK_MIN").unwrap_or(0);
+                (k - min.min(k), n)
+            }
+            _ => match (env("JOB_COMPLETION_INDEX"), env("DCLOAD_SHARD_COUNT")) {
+                (Some(k), Some(n)) => (k, n),
+                _ => {
+                    return Err("--shard auto needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and DCLOAD_SHARD_COUNT".into());
+                }
+            },
+        }
+    } else {
+        let (a, b) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected K/N (e.g. 0/4) or auto, found {s:?}"))?;
+        let k = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected K/N with whole numbers, found {s:?}"))?;
+        let n = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected K/N with whole numbers, found {s:?}"))?;
+        (k, n)
+    };
+    if n == 0 || k >= n {
+        return Err(format!("shard {k}/{n}: expected 0 <= K < N"));
+    }
+    Ok((k, n))
+}

@@ -1,0 +1,222 @@
+//! The facility layer's step, over a fixed PUE or the physical facility (weather, cooling
+//! plants, thermal nodes, electrical chain: [`crate::model::facility::site`]).
+//!
+//! Inputs: IT power (per group, for physics). Outputs: facility power split into IT, cooling and
+//! losses, water, and for physics the caps and fan multipliers the fleet reads next step.
+
+use super::fleet::Thermal;
+use crate::base::rng::{TAG_PLANT, TAG_WEATHER, stream};
+use crate::model::facility::site::PhysicsState;
+use crate::model::facility::{Facility, FacilityStep, PhysicsFacility};
+use crate::model::weather::WeatherHour;
+
+pub struct FacilityLayer<'a> {
+    fixed: Option<(f64, Option<crate::model::facility::FixedWater>)>,
+    physics: Option<(&'a PhysicsFacility, PhysicsState)>,
+}
+
+/// One step of the facility.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FacilityOut {
+    pub power: FacilityStep,
+    pub onsite_water_l: f64,
+    pub throttled_acc: f64,
+    pub heat_not_removed_w: f64,
+    pub saturated: bool,
+    pub inlet_max_c: f64,
+    /// The hour's weather (physics only).
+    pub outdoor: Option<WeatherHour>,
+}
+
+impl<'a> FacilityLayer<'a> {
+    /// The trial's facility: a physics facility draws its weather year and plant-unit stream.
+    pub fn new(model: &'a Facility, hours: usize, seed: u64, trial: u32) -> FacilityLayer<'a> {
+        match model {
+            Facility::Fixed { pue, water } => FacilityLayer {
+                fixed: Some((*pue, *water)),
+                physics: None,
+            },
+            Facility::Physics(p) => {
+                let mut rng = stream(seed, TAG_WEATHER, trial);
+                let st = p.new_state(hours, &mut rng, stream(seed, TAG_PLANT, trial));
+                FacilityLayer {
+                    fixed: None,
+                    physics: Some((p.as_ref(), st)),
+                }
+            }
+        }
+    }
+
+    /// Caps and fan multipliers for the fleet (physics only).
+    pub fn thermal(&self) -> Option<Thermal<'_>> {
+        self.physics.as_ref().map(|(_, st)| Thermal {
+            caps: &st.caps,
+            fan_mult: &st.fan_mult,
+            all_uncapped: st.all_uncapped,
+        })
+    }
+
+    /// Facility power this step would draw, without advancing any state (what shedding aims
+    /// at): `it_w` at a fixed PUE, or the physics for the groups' IT power.
+    pub fn estimate(&self, it_w: f64, group_it: &[f64], hour: usize, dt_s: f64) -> f64 {
+        match (&self.fixed, &self.physics) {
+            (Some((pue, _)), _) => it_w * pue,
+            (None, Some((f, st))) => f.peek(st, group_it, hour, dt_s),
+            (None, None) => it_w,
+        }
+    }
+
+    /// Advances the facility by one step.
+    pub fn step(&mut self, it_w: f64, group_it: &[f64], hour: usize, dt_s: f64) -> FacilityOut {
+        match (&self.fixed, &mut self.physics) {
+            (_, Some((f, st))) => {
+                let p = f.step(st, group_it, hour, dt_s);
+                FacilityOut {
+                    power: p.power,
+                    onsite_water_l: p.onsite_water_l,
+                    throttled_acc: p.throttled_acc,
+                    heat_not_removed_w: p.heat_not_removed_w,
+                    saturated: p.saturated,
+                    inlet_max_c: p.inlet_max_c,
+                    outdoor: Some(p.outdoor),
+                }
+            }
+            (Some((pue, water)), None) => FacilityOut {
+                power: Facility::fixed_step(*pue, it_w),
+                // On-site water per IT kWh, L (off-site is counted per hour by the meter).
+                onsite_water_l: water.map_or(0.0, |w| it_w * dt_s / 3.6e6 * w.onsite_l_per_it_kwh),
+                ..FacilityOut::default()
+            },
+            (None, None) => FacilityOut {
+                power: Facility::fixed_step(1.0, it_w),
+                ..FacilityOut::default()
+            },
+        }
+    }
+
+    /// Plant-hours with fewer working units than design needs.
+    pub fn plant_unit_outage_hours(&self) -> f64 {
+        self.physics
+            .as_ref()
+            .map_or(0.0, |(_, st)| st.plant_unit_hours_short)
+    }
+
+    /// Off-site water factor of a physics facility, L per facility kWh.
+    pub fn physics_water_l_per_kwh(&self) -> Option<f64> {
+        self.physics.as_ref().map(|(f, _)| f.grid_water_l_per_kwh)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::facility::FixedWater;
+    use crate::sim::test_support::{close, scenario};
+
+    /// PUE 1.25, WUE 1.8 L per IT kWh: 2 MW of IT for 60 s is 33.33 IT kWh: facility 2.5 MW,
+    /// cooling 0.5 MW, no losses, 60 L on site.
+    #[test]
+    fn fixed_pue_step_balances_and_estimate_matches_it() {
+        let model = Facility::Fixed {
+            pue: 1.25,
+            water: Some(FixedWater {
+                onsite_l_per_it_kwh: 1.8,
+                offsite_l_per_kwh: 7.6,
+            }),
+        };
+        let mut f = FacilityLayer::new(&model, 24, 1, 0);
+        assert!(f.thermal().is_none());
+        assert_eq!(f.physics_water_l_per_kwh(), None);
+        for it in [0.0, 2e6, 3.3e6] {
+            let est = f.estimate(it, &[], 0, 60.0);
+            let s = f.step(it, &[], 0, 60.0);
+            let p = s.power;
+            assert_eq!(p.it_w, it);
+            close(p.facility_w, 1.25 * it, 1e-12, "facility");
+            close(p.cooling_w, 0.25 * it, 1e-12, "cooling");
+            assert_eq!(p.losses_w, 0.0);
+            close(
+                p.it_w + p.cooling_w + p.losses_w,
+                p.facility_w,
+                1e-12,
+                "balance",
+            );
+            assert_eq!(est, p.facility_w, "estimate = step");
+            close(
+                s.onsite_water_l,
+                it * 60.0 / 3.6e6 * 1.8,
+                1e-12,
+                "on-site L",
+            );
+        }
+        let s = f.step(2e6, &[], 0, 60.0);
+        close(s.onsite_water_l, 60.0, 1e-12, "60 L");
+    }
+
+    /// An air and a liquid group on a physics facility (Ashburn weather, default plants and
+    /// electrical chain). The estimate (`peek`) is the same computation as the step's facility
+    /// power for the same group IT, hour and step length (the thermal state changes only caps
+    /// and fan multipliers, which the fleet reads next step), so they agree exactly, step after
+    /// step, in winter and summer hours, from idle to full load.
+    #[test]
+    fn physics_estimate_equals_the_step() {
+        let sc = scenario(
+            r#"
+name = "t"
+horizon_hours = 8760
+step_s = 60
+seed = 7
+trials = 1
+
+[[site.group]]
+name = "air"
+rack = "dgx-h100-x4"
+count = 10
+
+[[site.group]]
+name = "liquid"
+rack = "dgx-h100-x8-liquid"
+count = 5
+
+[[consumer]]
+name = "c"
+pool = "air"
+requests_per_day = 1.0e5
+acc_s_per_request = 1.0
+
+[[training]]
+name = "tr"
+pool = "liquid"
+duration_days = 1
+start_days = [0]
+
+[facility]
+kind = "physics"
+climate = "ashburn"
+"#,
+        );
+        let mut f = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
+        assert!(f.thermal().is_some());
+        let groups = &sc.fleet.groups;
+        for hour in [0, 2000, 4300, 4800, 5000, 8000] {
+            for u in [0.0, 0.3, 0.9, 1.0, 0.5] {
+                let group_it: Vec<f64> = groups.iter().map(|g| g.power_w(u)).collect();
+                let it: f64 = group_it.iter().sum();
+                let est = f.estimate(it, &group_it, hour, 60.0);
+                let s = f.step(it, &group_it, hour, 60.0);
+                let p = s.power;
+                assert_eq!(est, p.facility_w, "hour {hour}, utilisation {u}");
+                close(p.it_w, it, 1e-12, "IT");
+                close(
+                    p.it_w + p.cooling_w + p.losses_w,
+                    p.facility_w,
+                    1e-12,
+                    "balance",
+                );
+                assert!(p.cooling_w >= 0.0 && p.losses_w >= 0.0 && s.onsite_water_l >= 0.0);
+                assert!(p.facility_w >= p.it_w, "PUE >= 1");
+                assert!(s.outdoor.is_some());
+            }
+        }
+    }
+}

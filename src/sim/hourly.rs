@@ -1,0 +1,879 @@
+//! The hourly meter: each step's figures go into the hour's accumulators; at the end of each
+//! hour a row of every written metric (see [`crate::model::metrics`]), and over the horizon the
+//! whole-trial energy, peaks, ramps, water and CO2; at the end the tariff's bill.
+//!
+//! Kept apart from the layers that make the figures: it only reads them.
+
+use super::summary::{PoolDrops, RampFigures, TrialSummary};
+use crate::model::facility::FixedWater;
+use crate::model::grid::HourLoad;
+use crate::model::grid::tariff::Tariff;
+use crate::model::metrics::*;
+use crate::model::weather::WeatherHour;
+
+/// One step's figures, W unless stated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepFigures {
+    pub sector_w: [f64; 4],
+    pub idle_unallocated_w: f64,
+    pub it_w: f64,
+    /// Online IT nameplate peak (the build-out), W.
+    pub installed_w: f64,
+    pub cooling_w: f64,
+    pub losses_w: f64,
+    pub facility_w: f64,
+    pub served_n: f64,
+    pub dropped_n: f64,
+    pub curtailed_w: f64,
+    /// On-site water this step, L.
+    pub onsite_water_l: f64,
+    /// Accelerators held back by thermal caps.
+    pub throttled_acc: f64,
+    pub heat_not_removed_w: f64,
+    pub saturated: bool,
+    pub inlet_max_c: f64,
+    pub outdoor: Option<WeatherHour>,
+    /// Facility demand an outage left unserved this step (neither UPS nor generators), W.
+    pub unserved_w: f64,
+}
+
+/// What the meter needs to know of the study.
+pub struct HourlySetup<'a> {
+    pub step_s: u64,
+    pub total_steps: u64,
+    pub hours: usize,
+    /// Metric ids written, in column order.
+    pub metric_ids: &'a [usize],
+    /// A physics facility's off-site water factor (L per facility kWh), when it has physics.
+    pub physics_water_l_per_kwh: Option<f64>,
+    pub fixed_water: Option<FixedWater>,
+    pub carbon_g_per_kwh: Option<&'a [f64]>,
+    /// MW thresholds of the ramp counts (`ramp_steps_over`, `ramp_15min_over`).
+    pub ramp_thresholds_mw: &'a [f64],
+    /// The interval file's intervals (`[report] interval_minutes`), if asked for.
+    pub intervals: Option<crate::input::report_spec::IntervalPlan>,
+    /// The system-peak intervals (`[grid] system_peak_hours` / `system_peaks_file`).
+    pub system_peaks: &'a [crate::model::grid::site::SystemPeak],
+}
+
+/// Per-interval means (`intervals.csv`) and the system-peak intervals' means: only built when
+/// the study asks for them, so a study without costs one branch a step.
+struct IntervalMeter {
+    /// Interval length and window, in steps.
+    len: u64,
+    from: u64,
+    to: u64,
+    fac_w: f64,
+    it_w: f64,
+    n: u64,
+}
+
+struct PeakMeter {
+    /// Peak indices sorted by start; each peak's first and past-the-end step.
+    ord: Vec<usize>,
+    start: Vec<u64>,
+    end: Vec<u64>,
+    /// Peaks `ord[lo..hi]` are open (started, not ended).
+    lo: usize,
+    hi: usize,
+    acc_w: Vec<f64>,
+}
+
+pub struct HourlyMeter<'a> {
+    s: HourlySetup<'a>,
+    nm: usize,
+    pub hourly: Vec<f32>,
+    acc: [f64; METRICS.len()],
+    inlet_max: f64,
+    peak_w: f64,
+    steps_per_hour: u64,
+    step: u64,
+    step_in_hour: u64,
+    to_mwh: f64,
+    // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
+    prev_step_w: f64,
+    steps_per_15: u64,
+    block_acc: f64,
+    block_n: u64,
+    prev_block_w: f64,
+    prev_hour_mw: f64,
+    /// Unserved energy this hour, J.
+    hour_unserved_j: f64,
+    intervals: Option<IntervalMeter>,
+    peaks: Option<PeakMeter>,
+    /// Requests each pool dropped this hour (empty unless [`HourlyMeter::track_pools`]).
+    pool_hour_drop: Vec<f64>,
+    /// The report years' hour rows (empty unless [`HourlyMeter::track_years`]): their ramps go
+    /// to `sum.year_ramps`.
+    year_hours: Vec<std::ops::Range<usize>>,
+    /// The figures this meter owns in the trial's summary.
+    pub sum: TrialSummary,
+}
+
+impl<'a> HourlyMeter<'a> {
+    pub fn new(s: HourlySetup<'a>) -> HourlyMeter<'a> {
+        let nm = s.metric_ids.len();
+        let dt = s.step_s;
+        let mut sum = TrialSummary {
+            max_inlet_c: f64::MIN,
+            ramp_steps_over: vec![0.0; s.ramp_thresholds_mw.len()],
+            ramp_15min_over: vec![0.0; s.ramp_thresholds_mw.len()],
+            ..TrialSummary::never()
+        };
+        let intervals = s.intervals.map(|p| {
+            // Two f64 per interval: facility and IT MW.
+            sum.interval_facility_mw.reserve_exact(p.count());
+            sum.interval_it_mw.reserve_exact(p.count());
+            IntervalMeter {
+                len: p.len_s / dt,
+                from: p.from_s / dt,
+                to: p.to_s / dt,
+                fac_w: 0.0,
+                it_w: 0.0,
+                n: 0,
+            }
+        });
+        let peaks = (!s.system_peaks.is_empty()).then(|| {
+            let sp = s.system_peaks;
+            let mut ord: Vec<usize> = (0..sp.len()).collect();
+            ord.sort_by_key(|&i| (sp[i].start_s, i));
+            PeakMeter {
+                ord,
+                start: sp.iter().map(|p| p.start_s / dt).collect(),
+                end: sp.iter().map(|p| (p.start_s + p.len_s) / dt).collect(),
+                lo: 0,
+                hi: 0,
+                acc_w: vec![0.0; sp.len()],
+            }
+        });
+        HourlyMeter {
+            nm,
+            hourly: vec![0f32; s.hours * nm],
+            acc: [0.0; METRICS.len()],
+            inlet_max: f64::MIN,
+            peak_w: 0.0,
+            steps_per_hour: 3600 / dt,
+            step: 0,
+            step_in_hour: 0,
+            to_mwh: dt as f64 / 3600.0 / 1e6,
+            prev_step_w: f64::NAN,
+            steps_per_15: if 900 % dt == 0 { 900 / dt } else { 0 },
+            block_acc: 0.0,
+            block_n: 0,
+            prev_block_w: f64::NAN,
+            prev_hour_mw: f64::NAN,
+            hour_unserved_j: 0.0,
+            intervals,
+            peaks,
+            pool_hour_drop: Vec::new(),
+            year_hours: Vec::new(),
+            sum,
+            s,
+        }
+    }
+
+    /// Tracks dropped requests pool by pool (`np` pools), for [`Self::record_pool_drop`].
+    pub fn track_pools(&mut self, np: usize) {
+        self.pool_hour_drop = vec![0.0; np];
+        self.sum.pool_drops = vec![PoolDrops::default(); np];
+    }
+
+    /// Meters the ramps of each report year (hour rows) apart as well.
+    pub fn track_years(&mut self, years: &[(i32, std::ops::Range<usize>)]) {
+        self.year_hours = years.iter().map(|(_, r)| r.clone()).collect();
+        let n = self.s.ramp_thresholds_mw.len();
+        self.sum.year_ramps = vec![RampFigures::new(n); years.len()];
+    }
+
+    /// `n` requests dropped by pool `pool` in the coming step (before [`Self::record`]).
+    pub fn record_pool_drop(&mut self, pool: usize, n: f64) {
+        let now_s = (self.step * self.s.step_s) as f64;
+        if let (Some(x), Some(d)) = (
+            self.pool_hour_drop.get_mut(pool),
+            self.sum.pool_drops.get_mut(pool),
+        ) && n > 0.0
+        {
+            *x += n;
+            d.requests += n;
+            if d.first_at_s < 0.0 {
+                d.first_at_s = now_s;
+            }
+        }
+    }
+
+    /// Adds one step; closes the hour at its last step (or at the horizon's last step).
+    pub fn record(&mut self, f: &StepFigures) {
+        let dt_f = self.s.step_s as f64;
+        let a = &mut self.acc;
+        a[M_DROPPED] += f.dropped_n;
+        a[M_SERVED] += f.served_n;
+        a[M_SHED] += f.curtailed_w;
+        a[M_IDLE_UNALLOC] += f.idle_unallocated_w;
+        a[M_INSTALLED] += f.installed_w;
+        if let Some(o) = f.outdoor {
+            a[M_WATER_ON] += f.onsite_water_l;
+            a[M_THROTTLED] += f.throttled_acc * dt_f / 3600.0;
+            a[M_HEAT_NOT_REMOVED] += f.heat_not_removed_w;
+            if f.saturated {
+                a[M_SATURATED] += dt_f / 3600.0;
+            }
+            self.inlet_max = self.inlet_max.max(f.inlet_max_c);
+            a[M_DRYBULB] = o.dry_bulb_c;
+            a[M_WETBULB] = o.wet_bulb_c;
+        } else if self.s.fixed_water.is_some() {
+            a[M_WATER_ON] += f.onsite_water_l;
+        }
+        a[M_COOLING] += f.cooling_w;
+        a[M_LOSSES] += f.losses_w;
+        for (x, w) in a.iter_mut().zip(f.sector_w) {
+            *x += w;
+        }
+        a[M_IT_TOTAL] += f.it_w;
+        a[M_FACILITY] += f.facility_w;
+        self.peak_w = self.peak_w.max(f.facility_w);
+        let thresholds = self.s.ramp_thresholds_mw;
+        let sum = &mut self.sum;
+        let now_s = (self.step * self.s.step_s) as f64;
+        if f.dropped_n > 0.0 && sum.drop_first_at_s < 0.0 {
+            sum.drop_first_at_s = now_s;
+        }
+        if f.curtailed_w > 0.0 {
+            if sum.curtailed_first_at_s < 0.0 {
+                sum.curtailed_first_at_s = now_s;
+            }
+            if f.curtailed_w / 1e6 > sum.curtailed_max_mw {
+                sum.curtailed_max_mw = f.curtailed_w / 1e6;
+                sum.curtailed_worst_at_s = now_s;
+            }
+        }
+        if f.saturated && f.outdoor.is_some() && sum.plant_saturated_first_at_s < 0.0 {
+            sum.plant_saturated_first_at_s = now_s;
+        }
+        if f.unserved_w > 0.0 {
+            if sum.unserved_first_at_s < 0.0 {
+                sum.unserved_first_at_s = now_s;
+            }
+            sum.unserved_hours += dt_f / 3600.0;
+            self.hour_unserved_j += f.unserved_w * dt_f;
+        }
+        if !self.prev_step_w.is_nan() {
+            let d = denoise_w(f.facility_w - self.prev_step_w);
+            if d / 1e6 > sum.ramp_up_step_mw {
+                sum.ramp_up_step_mw = d / 1e6;
+                sum.ramp_up_step_at_s = now_s;
+            }
+            if -d / 1e6 > sum.ramp_down_step_mw {
+                sum.ramp_down_step_mw = -d / 1e6;
+                sum.ramp_down_step_at_s = now_s;
+            }
+            for (c, &t) in sum.ramp_steps_over.iter_mut().zip(thresholds) {
+                if d.abs() / 1e6 > t {
+                    *c += 1.0;
+                }
+            }
+            if !self.year_hours.is_empty() {
+                let h = (self.step / self.steps_per_hour) as usize;
+                if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                    sum.year_ramps[k].step(d, now_s, thresholds);
+                }
+            }
+        }
+        self.prev_step_w = f.facility_w;
+        if self.steps_per_15 > 0 {
+            self.block_acc += f.facility_w;
+            self.block_n += 1;
+            if self.block_n == self.steps_per_15 {
+                let mean = self.block_acc / self.block_n as f64;
+                if !self.prev_block_w.is_nan() {
+                    let d = denoise_w(mean - self.prev_block_w);
+                    let block_s = ((self.step + 1 - self.block_n) * self.s.step_s) as f64;
+                    if d / 1e6 > sum.ramp_up_15min_mw {
+                        sum.ramp_up_15min_mw = d / 1e6;
+                        sum.ramp_up_15min_at_s = block_s;
+                    }
+                    if -d / 1e6 > sum.ramp_down_15min_mw {
+                        sum.ramp_down_15min_mw = -d / 1e6;
+                        sum.ramp_down_15min_at_s = block_s;
+                    }
+                    for (c, &t) in sum.ramp_15min_over.iter_mut().zip(thresholds) {
+                        if d.abs() / 1e6 > t {
+                            *c += 1.0;
+                        }
+                    }
+                    if !self.year_hours.is_empty() {
+                        let h = (block_s / 3600.0) as usize;
+                        if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                            sum.year_ramps[k].block(d, block_s, thresholds);
+                        }
+                    }
+                }
+                self.prev_block_w = mean;
+                self.block_acc = 0.0;
+                self.block_n = 0;
+            }
+        }
+        if let Some(iv) = &mut self.intervals
+            && self.step >= iv.from
+            && self.step < iv.to
+        {
+            iv.fac_w += f.facility_w;
+            iv.it_w += f.it_w;
+            iv.n += 1;
+            if iv.n == iv.len {
+                let n = iv.n as f64;
+                sum.interval_facility_mw.push(iv.fac_w / n / 1e6);
+                sum.interval_it_mw.push(iv.it_w / n / 1e6);
+                (iv.fac_w, iv.it_w, iv.n) = (0.0, 0.0, 0);
+            }
+        }
+        if let Some(p) = &mut self.peaks {
+            let st = self.step;
+            while p.hi < p.ord.len() && p.start[p.ord[p.hi]] <= st {
+                p.hi += 1;
+            }
+            while p.lo < p.hi && p.end[p.ord[p.lo]] <= st {
+                p.lo += 1;
+            }
+            for &i in &p.ord[p.lo..p.hi] {
+                if st < p.end[i] {
+                    p.acc_w[i] += f.facility_w;
+                }
+            }
+        }
+        for (e, w) in sum.sector_mwh.iter_mut().zip(f.sector_w) {
+            *e += w * self.to_mwh;
+        }
+        sum.it_energy_mwh += f.it_w * self.to_mwh;
+        sum.energy_mwh += f.facility_w * self.to_mwh;
+
+        self.step_in_hour += 1;
+        self.step += 1;
+        if self.step_in_hour == self.steps_per_hour || self.step == self.s.total_steps {
+            self.close_hour();
+        }
+    }
+
+    /// Rows are means over the hour's steps (a partial last hour: over the steps it has);
+    /// `frac` turns a mean into the hour's energy (1 for a whole hour).
+    fn close_hour(&mut self) {
+        let frac = if self.step_in_hour == self.steps_per_hour {
+            1.0
+        } else {
+            self.step_in_hour as f64 / self.steps_per_hour as f64
+        };
+        let n = self.step_in_hour as f64;
+        self.step_in_hour = 0;
+        let h = ((self.step - 1) / self.steps_per_hour) as usize;
+        let hour_s = (h as u64 * 3600) as f64;
+        let a = &self.acc;
+        let sum = &mut self.sum;
+        if a[M_DROPPED] > 0.0 {
+            sum.drop_hours += 1.0;
+            if a[M_DROPPED] > sum.drop_worst_hour_requests {
+                sum.drop_worst_hour_requests = a[M_DROPPED];
+                sum.drop_worst_at_s = hour_s;
+            }
+            for (d, x) in sum.pool_drops.iter_mut().zip(&mut self.pool_hour_drop) {
+                if *x > 0.0 {
+                    d.hours += 1.0;
+                    if *x > d.worst_hour_requests {
+                        d.worst_hour_requests = *x;
+                        d.worst_at_s = hour_s;
+                    }
+                    *x = 0.0;
+                }
+            }
+        }
+        let unserved_mwh = self.hour_unserved_j / 3.6e9;
+        if unserved_mwh > sum.unserved_worst_mwh {
+            sum.unserved_worst_mwh = unserved_mwh;
+            sum.unserved_worst_at_s = hour_s;
+        }
+        self.hour_unserved_j = 0.0;
+        let mut row = [0f32; METRICS.len()];
+        for (i, m) in METRICS.iter().enumerate() {
+            row[i] = match m.aggregate {
+                Aggregate::MeanMw => (a[i] / n / 1e6) as f32,
+                Aggregate::Sum | Aggregate::Last => a[i] as f32,
+                Aggregate::Max | Aggregate::Derived => 0.0,
+            };
+        }
+        row[M_FACILITY_PEAK] = (self.peak_w / 1e6) as f32;
+        if let Some(grid_water) = self.s.physics_water_l_per_kwh {
+            row[M_PUE] = if a[M_IT_TOTAL] > 0.0 {
+                (a[M_FACILITY] / a[M_IT_TOTAL]) as f32
+            } else {
+                0.0
+            };
+            let facility_kwh = a[M_FACILITY] / n / 1000.0 * frac;
+            let off_m3 = facility_kwh * grid_water / 1000.0;
+            row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
+            row[M_WATER_OFF] = off_m3 as f32;
+            row[M_INLET_MAX] = self.inlet_max as f32;
+            let heat_mwh = a[M_HEAT_NOT_REMOVED] / n / 1e6 * frac;
+            sum.heat_not_removed_mwh += heat_mwh;
+            if a[M_SATURATED] > 0.0 && heat_mwh > sum.plant_saturated_worst_mwh {
+                sum.plant_saturated_worst_mwh = heat_mwh;
+                sum.plant_saturated_worst_at_s = hour_s;
+            }
+            sum.plant_saturated_hours += a[M_SATURATED];
+            sum.cooling_mwh += a[M_COOLING] / n / 1e6 * frac;
+            sum.losses_mwh += a[M_LOSSES] / n / 1e6 * frac;
+            sum.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
+            sum.water_offsite_m3 += off_m3;
+            sum.throttled_acc_h += a[M_THROTTLED];
+            sum.max_inlet_c = sum.max_inlet_c.max(self.inlet_max);
+        }
+        if let Some(w) = self.s.fixed_water {
+            let facility_kwh = a[M_FACILITY] / n / 1000.0 * frac;
+            let off_m3 = facility_kwh * w.offsite_l_per_kwh / 1000.0;
+            row[M_WATER_ON] = (a[M_WATER_ON] / 1000.0) as f32;
+            row[M_WATER_OFF] = off_m3 as f32;
+            sum.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
+            sum.water_offsite_m3 += off_m3;
+        }
+        if let Some(g) = self.s.carbon_g_per_kwh {
+            // MWh x gCO2/kWh = kgCO2; / 1000 = t.
+            let t = a[M_FACILITY] / n / 1e6 * frac * g[h] / 1000.0;
+            row[M_CO2] = t as f32;
+            sum.co2_t += t;
+        }
+        let nm = self.nm;
+        for (x, &id) in self.hourly[h * nm..(h + 1) * nm]
+            .iter_mut()
+            .zip(self.s.metric_ids)
+        {
+            *x = row[id];
+        }
+        let hour_mw = a[M_FACILITY] / n / 1e6;
+        sum.peak_mw = sum.peak_mw.max(hour_mw);
+        sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
+        if !self.prev_hour_mw.is_nan() {
+            let dh = denoise_w((hour_mw - self.prev_hour_mw) * 1e6) / 1e6;
+            if dh > sum.ramp_up_hour_mw {
+                sum.ramp_up_hour_mw = dh;
+                sum.ramp_up_hour_at_s = hour_s;
+            }
+            if -dh > sum.ramp_down_hour_mw {
+                sum.ramp_down_hour_mw = -dh;
+                sum.ramp_down_hour_at_s = hour_s;
+            }
+            if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                sum.year_ramps[k].hour(dh, hour_s);
+            }
+        }
+        self.prev_hour_mw = hour_mw;
+        self.acc = [0.0; METRICS.len()];
+        self.inlet_max = f64::MIN;
+        self.peak_w = 0.0;
+    }
+
+    /// The trial's hourly rows, with the whole-horizon figures this meter owns written into
+    /// `sum`: energy, peaks, ramps, load factor, PUE, water, CO2 and the tariff's bill.
+    pub fn finish(
+        self,
+        horizon_s: u64,
+        tariff: Option<&Tariff>,
+        hour_calendar: &[(u32, usize, usize)],
+        sum: &mut TrialSummary,
+    ) -> Vec<f32> {
+        let mut m = self.sum;
+        if let Some(p) = &self.peaks {
+            sum.system_peak_mw = (0..p.acc_w.len())
+                .map(|i| p.acc_w[i] / (p.end[i] - p.start[i]) as f64 / 1e6)
+                .collect();
+        }
+        sum.interval_facility_mw = std::mem::take(&mut m.interval_facility_mw);
+        sum.interval_it_mw = std::mem::take(&mut m.interval_it_mw);
+        let physics = self.s.physics_water_l_per_kwh.is_some();
+        sum.energy_mwh = m.energy_mwh;
+        sum.it_energy_mwh = m.it_energy_mwh;
+        sum.sector_mwh = m.sector_mwh;
+        sum.peak_mw = m.peak_mw;
+        sum.peak_step_mw = m.peak_step_mw;
+        sum.ramp_up_step_mw = m.ramp_up_step_mw;
+        sum.ramp_down_step_mw = m.ramp_down_step_mw;
+        sum.ramp_up_15min_mw = m.ramp_up_15min_mw;
+        sum.ramp_down_15min_mw = m.ramp_down_15min_mw;
+        sum.ramp_up_hour_mw = m.ramp_up_hour_mw;
+        sum.ramp_down_hour_mw = m.ramp_down_hour_mw;
+        sum.cooling_mwh = m.cooling_mwh;
+        sum.losses_mwh = m.losses_mwh;
+        sum.water_onsite_m3 = m.water_onsite_m3;
+        sum.water_offsite_m3 = m.water_offsite_m3;
+        sum.throttled_acc_h = m.throttled_acc_h;
+        sum.heat_not_removed_mwh = m.heat_not_removed_mwh;
+        sum.plant_saturated_hours = m.plant_saturated_hours;
+        sum.co2_t = m.co2_t;
+        sum.drop_hours = m.drop_hours;
+        sum.drop_worst_hour_requests = m.drop_worst_hour_requests;
+        sum.drop_worst_at_s = m.drop_worst_at_s;
+        sum.drop_first_at_s = m.drop_first_at_s;
+        // The grid layer owns curtailed_max_mw; the meter says when it happened.
+        sum.curtailed_worst_at_s = m.curtailed_worst_at_s;
+        sum.curtailed_first_at_s = m.curtailed_first_at_s;
+        sum.plant_saturated_worst_at_s = m.plant_saturated_worst_at_s;
+        sum.plant_saturated_worst_mwh = m.plant_saturated_worst_mwh;
+        sum.plant_saturated_first_at_s = m.plant_saturated_first_at_s;
+        sum.unserved_hours = m.unserved_hours;
+        sum.unserved_worst_at_s = m.unserved_worst_at_s;
+        sum.unserved_worst_mwh = m.unserved_worst_mwh;
+        sum.unserved_first_at_s = m.unserved_first_at_s;
+        sum.ramp_up_step_at_s = m.ramp_up_step_at_s;
+        sum.ramp_down_step_at_s = m.ramp_down_step_at_s;
+        sum.ramp_up_15min_at_s = m.ramp_up_15min_at_s;
+        sum.ramp_down_15min_at_s = m.ramp_down_15min_at_s;
+        sum.ramp_up_hour_at_s = m.ramp_up_hour_at_s;
+        sum.ramp_down_hour_at_s = m.ramp_down_hour_at_s;
+        sum.ramp_steps_over = m.ramp_steps_over;
+        sum.ramp_15min_over = m.ramp_15min_over;
+        sum.pool_drops = m.pool_drops;
+        sum.year_ramps = m.year_ramps;
+        sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
+        let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
+        sum.load_factor = if sum.peak_mw > 0.0 {
+            mean_mw / sum.peak_mw
+        } else {
+            0.0
+        };
+        sum.pue = if sum.it_energy_mwh > 0.0 {
+            sum.energy_mwh / sum.it_energy_mwh
+        } else {
+            0.0
+        };
+        if physics || self.s.fixed_water.is_some() {
+            sum.wue_l_per_kwh = if sum.it_energy_mwh > 0.0 {
+                sum.water_onsite_m3 * 1000.0 / (sum.it_energy_mwh * 1000.0)
+            } else {
+                0.0
+            };
+        }
+        if let Some(tariff) = tariff {
+            let pos = self.s.metric_ids.iter().position(|&i| i == M_FACILITY);
+            let nm = self.nm;
+            let loads: Vec<HourLoad> = hour_calendar
+                .iter()
+                .enumerate()
+                .map(|(h, &(month, weekday, hour))| HourLoad {
+                    month,
+                    weekday,
+                    hour,
+                    mw: pos.map_or(0.0, |p| f64::from(self.hourly[h * nm + p])),
+                })
+                .collect();
+            let c = tariff.annual_cost(&loads);
+            sum.cost_energy = c.energy;
+            sum.cost_demand = c.demand;
+            sum.cost_fixed = c.fixed;
+            sum.cost_total = c.total;
+        }
+        self.hourly
+    }
+}
+
+/// A change of facility power below a milliwatt is rounding (sums of the same terms in another
+/// order, a cap that binds every step), not a ramp: it counts as no change, so a flat load
+/// reports ramps of 0 and their instants as -1 ("never moved"), not 1e-15 MW at some step.
+#[inline]
+fn denoise_w(d: f64) -> f64 {
+    if d.abs() < 1e-3 { 0.0 } else { d }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::test_support::close;
+
+    const IDS: [usize; 6] = [
+        M_IT_TOTAL,
+        M_FACILITY,
+        M_FACILITY_PEAK,
+        M_COOLING,
+        M_CO2,
+        M_WATER_OFF,
+    ];
+    const NM: usize = IDS.len();
+    const CARBON: [f64; 2] = [400.0, 500.0];
+
+    fn meter(
+        total_steps: u64,
+        physics_water: Option<f64>,
+        fixed: Option<FixedWater>,
+    ) -> HourlyMeter<'static> {
+        HourlyMeter::new(HourlySetup {
+            step_s: 60,
+            total_steps,
+            hours: 2,
+            metric_ids: &IDS,
+            physics_water_l_per_kwh: physics_water,
+            fixed_water: fixed,
+            carbon_g_per_kwh: Some(&CARBON),
+            ramp_thresholds_mw: &crate::sim::summary::RAMP_THRESHOLDS_MW,
+            intervals: None,
+            system_peaks: &[],
+        })
+    }
+
+    /// A step of `it_w` IT at facility `fac_w` (the rest cooling), all IT consumer.
+    fn fig(it_w: f64, fac_w: f64) -> StepFigures {
+        StepFigures {
+            sector_w: [it_w, 0.0, 0.0, 0.0],
+            it_w,
+            cooling_w: fac_w - it_w,
+            facility_w: fac_w,
+            ..StepFigures::default()
+        }
+    }
+
+    fn row(h: &[f32], hour: usize, id: usize) -> f32 {
+        h[hour * NM + IDS.iter().position(|&i| i == id).unwrap()]
+    }
+
+    /// 2 h of 60-s steps at 2 MW IT, 2.5 MW facility: rows 2 / 2.5 / 0.5 MW, CO2 2.5 MWh x
+    /// 400 and 500 g/kWh = 1 and 1.25 t; 5 MWh; no ramps; load factor 1.
+    #[test]
+    fn constant_load_gives_constant_rows_exact_energy_and_no_ramps() {
+        let mut m = meter(120, None, None);
+        for _ in 0..120 {
+            m.record(&fig(2e6, 2.5e6));
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        for hour in 0..2 {
+            assert_eq!(row(&h, hour, M_IT_TOTAL), 2.0);
+            assert_eq!(row(&h, hour, M_FACILITY), 2.5);
+            assert_eq!(row(&h, hour, M_FACILITY_PEAK), 2.5);
+            assert_eq!(row(&h, hour, M_COOLING), 0.5);
+        }
+        assert_eq!((row(&h, 0, M_CO2), row(&h, 1, M_CO2)), (1.0, 1.25));
+        close(s.energy_mwh, 5.0, 1e-12, "facility MWh");
+        close(s.it_energy_mwh, 4.0, 1e-12, "IT MWh");
+        close(s.sector_mwh[0], 4.0, 1e-12, "consumer MWh");
+        close(s.co2_t, 2.25, 1e-12, "CO2 t");
+        assert_eq!((s.peak_mw, s.peak_step_mw), (2.5, 2.5));
+        for r in [
+            s.ramp_up_step_mw,
+            s.ramp_down_step_mw,
+            s.ramp_up_15min_mw,
+            s.ramp_down_15min_mw,
+            s.ramp_up_hour_mw,
+            s.ramp_down_hour_mw,
+        ] {
+            assert_eq!(r, 0.0);
+        }
+        close(s.load_factor, 1.0, 1e-12, "load factor");
+        close(s.pue, 1.25, 1e-12, "PUE");
+    }
+
+    /// A flat load whose sums differ in the last bits (1e-9 W either way, as a binding cap's
+    /// do) has no ramps: every figure 0 and every instant -1, not 1e-15 MW at some step.
+    #[test]
+    fn rounding_noise_is_not_a_ramp() {
+        let mut m = meter(120, None, None);
+        for k in 0..120 {
+            let p = 2.5e6 + if k % 2 == 0 { 1e-9 } else { -1e-9 };
+            m.record(&fig(2e6, p));
+        }
+        let mut s = TrialSummary {
+            ramp_up_step_at_s: -1.0,
+            ramp_down_step_at_s: -1.0,
+            ramp_up_hour_at_s: -1.0,
+            ramp_down_hour_at_s: -1.0,
+            ..TrialSummary::default()
+        };
+        m.finish(7200, None, &[], &mut s);
+        assert_eq!((s.ramp_up_step_mw, s.ramp_down_step_mw), (0.0, 0.0));
+        assert_eq!((s.ramp_up_step_at_s, s.ramp_down_step_at_s), (-1.0, -1.0));
+        assert_eq!((s.ramp_up_hour_mw, s.ramp_down_hour_mw), (0.0, 0.0));
+        assert!(s.ramp_steps_over.iter().all(|&c| c == 0.0));
+    }
+
+    /// Facility 2 MW, rising to 3.2 MW at step 67 (minute 67 of 120). Step ramp 1.2 MW; the
+    /// 15-min block 60-74 has 8 of its 15 steps high: +8/15 x 1.2 = 0.64 MW; hour 2 has 53 of
+    /// 60 high: mean 2 + 53/60 x 1.2 = 3.06 MW, an hourly ramp of 1.06 MW. Nothing ramps down.
+    #[test]
+    fn a_step_change_gives_step_15_minute_and_hourly_ramps() {
+        let mut m = meter(120, None, None);
+        for k in 0..120 {
+            let p = if k < 67 { 2e6 } else { 3.2e6 };
+            m.record(&fig(p * 0.8, p));
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        close(s.ramp_up_step_mw, 1.2, 1e-12, "step ramp");
+        close(s.ramp_up_15min_mw, 0.64, 1e-12, "15-min ramp");
+        close(s.ramp_up_hour_mw, 1.06, 1e-12, "hourly ramp");
+        assert_eq!(
+            (
+                s.ramp_down_step_mw,
+                s.ramp_down_15min_mw,
+                s.ramp_down_hour_mw
+            ),
+            (0.0, 0.0, 0.0)
+        );
+        close(s.peak_step_mw, 3.2, 1e-12, "peak step");
+        close(s.peak_mw, 3.06, 1e-12, "peak hour");
+        close(f64::from(row(&h, 1, M_FACILITY)), 3.06, 1e-6, "row, f32");
+        assert_eq!(row(&h, 1, M_FACILITY_PEAK), 3.2);
+        close(s.energy_mwh, (67.0 * 2.0 + 53.0 * 3.2) / 60.0, 1e-12, "MWh");
+    }
+
+    /// Two pools; pool 1 drops 5 requests at minute 10, then 7 at minutes 70 and 71; pool 0
+    /// none: pool 1 has 2 hours, 19 requests, its worst hour (14) the second, its first drop at
+    /// 600 s; pool 0 is never. The site-wide figures agree.
+    #[test]
+    fn drops_are_counted_pool_by_pool() {
+        let mut m = meter(120, None, None);
+        m.track_pools(2);
+        for k in 0..120u64 {
+            let n = match k {
+                10 => 5.0,
+                70 | 71 => 7.0,
+                _ => 0.0,
+            };
+            let mut f = fig(2e6, 2.5e6);
+            f.dropped_n = n;
+            m.record_pool_drop(1, n);
+            m.record_pool_drop(0, 0.0);
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        m.finish(7200, None, &[], &mut s);
+        let d = &s.pool_drops[1];
+        assert_eq!(
+            (
+                d.hours,
+                d.requests,
+                d.worst_hour_requests,
+                d.worst_at_s,
+                d.first_at_s
+            ),
+            (2.0, 19.0, 14.0, 3600.0, 600.0)
+        );
+        assert_eq!(s.pool_drops[0], PoolDrops::default());
+        assert_eq!(
+            (s.drop_hours, s.drop_worst_at_s, s.drop_first_at_s),
+            (2.0, 3600.0, 600.0)
+        );
+    }
+
+    /// The step change of the test above, with each hour a "year": hour 2 holds every rise
+    /// (the step at minute 67, the 15-minute block from minute 60, the hourly rise), hour 1
+    /// none; together they are the whole run's.
+    #[test]
+    fn year_ramps_split_the_whole_runs() {
+        let mut m = meter(120, None, None);
+        m.track_years(&[(2027, 0..1), (2028, 1..2)]);
+        for k in 0..120 {
+            let p = if k < 67 { 2e6 } else { 3.2e6 };
+            m.record(&fig(p * 0.8, p));
+        }
+        let mut s = TrialSummary::default();
+        m.finish(7200, None, &[], &mut s);
+        let (a, b) = (&s.year_ramps[0], &s.year_ramps[1]);
+        assert_eq!(*a, RampFigures::new(a.steps_over.len()));
+        assert_eq!(
+            (
+                b.up_step_mw,
+                b.up_step_at_s,
+                b.up_15min_at_s,
+                b.up_hour_at_s
+            ),
+            (s.ramp_up_step_mw, 67.0 * 60.0, 3600.0, 3600.0)
+        );
+        assert_eq!(b.up_15min_mw, s.ramp_up_15min_mw);
+        assert_eq!(b.up_hour_mw, s.ramp_up_hour_mw);
+        assert_eq!(b.steps_over, s.ramp_steps_over);
+        assert_eq!(b.min15_over, s.ramp_15min_over);
+        assert_eq!(b.steps_over[0], 1.0, "1.2 MW > 1 MW once");
+    }
+
+    /// 1.5 h (90 steps, two rows): hour 1 at 2 MW facility (1.6 IT), the half hour after at
+    /// 3 MW (2.4 IT). The second row is the mean of its 30 steps (3 MW); what counts energy
+    /// takes half of it: CO2 0.8 + 3 x 0.5 x 0.5 = 1.55 t, cooling 0.4 + 0.6 x 0.5 = 0.7 MWh,
+    /// off-site water (7.6 L/kWh) 15.2 + 11.4 m3; energy 3.5 MWh; load factor (3.5 / 1.5) / 3.
+    #[test]
+    fn a_partial_last_hour_averages_its_steps_and_counts_its_fraction() {
+        let mut m = meter(90, Some(7.6), None);
+        for k in 0..90 {
+            let f = if k < 60 {
+                fig(1.6e6, 2e6)
+            } else {
+                fig(2.4e6, 3e6)
+            };
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(5400, None, &[], &mut s);
+        assert_eq!((row(&h, 0, M_FACILITY), row(&h, 1, M_FACILITY)), (2.0, 3.0));
+        assert_eq!(row(&h, 1, M_IT_TOTAL), 2.4);
+        close(f64::from(row(&h, 1, M_CO2)), 0.75, 1e-7, "CO2 row");
+        close(
+            f64::from(row(&h, 1, M_WATER_OFF)),
+            11.4,
+            1e-6,
+            "off-site water row",
+        );
+        close(s.co2_t, 1.55, 1e-12, "CO2 t");
+        close(s.cooling_mwh, 0.7, 1e-12, "cooling MWh");
+        close(s.water_offsite_m3, 26.6, 1e-12, "off-site m3");
+        close(s.energy_mwh, 3.5, 1e-12, "MWh");
+        close(s.it_energy_mwh, 2.8, 1e-12, "IT MWh");
+        assert_eq!(s.peak_mw, 3.0);
+        close(s.load_factor, 3.5 / 1.5 / 3.0, 1e-12, "load factor");
+        close(s.ramp_up_hour_mw, 1.0, 1e-12, "hour 1 to the partial hour");
+    }
+
+    /// Fixed water over a partial last hour: 1 h at 2 MW then 0.5 h at 3 MW gives 1,500 kWh
+    /// x 7.6 L = 11.4 m3 in the second row and 15.2 + 11.4 = 26.6 m3 in all.
+    #[test]
+    fn fixed_water_of_a_partial_hour_counts_its_fraction() {
+        let w = FixedWater {
+            onsite_l_per_it_kwh: 0.0,
+            offsite_l_per_kwh: 7.6,
+        };
+        let mut m = meter(90, None, Some(w));
+        for k in 0..90 {
+            m.record(&if k < 60 {
+                fig(1.6e6, 2e6)
+            } else {
+                fig(2.4e6, 3e6)
+            });
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(5400, None, &[], &mut s);
+        close(f64::from(row(&h, 1, M_WATER_OFF)), 11.4, 1e-6, "row");
+        close(s.water_offsite_m3, 26.6, 1e-12, "off-site m3");
+    }
+
+    /// Fixed water over whole hours: off-site = facility kWh x 7.6 L, on-site as recorded.
+    #[test]
+    fn fixed_water_counts_each_hour() {
+        let w = FixedWater {
+            onsite_l_per_it_kwh: 1.8,
+            offsite_l_per_kwh: 7.6,
+        };
+        let mut m = meter(120, None, Some(w));
+        for _ in 0..120 {
+            let mut f = fig(2e6, 2.5e6);
+            f.onsite_water_l = 2e6 * 60.0 / 3.6e6 * 1.8;
+            m.record(&f);
+        }
+        let mut s = TrialSummary::default();
+        let h = m.finish(7200, None, &[], &mut s);
+        close(
+            f64::from(row(&h, 0, M_WATER_OFF)),
+            19.0,
+            1e-6,
+            "2,500 kWh x 7.6 L",
+        );
+        close(s.water_offsite_m3, 38.0, 1e-12, "off-site m3");
+        close(
+            s.water_onsite_m3,
+            4000.0 * 1.8 / 1000.0,
+            1e-12,
+            "on-site m3",
+        );
+        close(s.wue_l_per_kwh, 1.8, 1e-12, "WUE");
+    }
+}

@@ -1,0 +1,970 @@
+//! The workload layer's step: consumer request classes, digital twins and defense missions ask
+//! for accelerator work and each pool serves it up to its free capacity, in priority order
+//! (defense, twins, training, consumer requests). Training's demand comes from the training
+//! layer, which runs the jobs; this layer serves it like the others.
+//!
+//! Inputs: the models, the pools' free capacity, training's demand, whether a demand-response
+//! event is active. Outputs: the pools' busy figures and this step's served work and requests.
+//! What the grid sheds comes back as a [`Curtailment`] signal.
+
+use super::bus::PoolStep;
+use super::events::Event;
+use super::meter::Claim;
+use crate::base::rng::{
+    Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, poisson_count, stream, uniform,
+};
+use crate::base::time::SimTime;
+use crate::model::fleet::Sector;
+use crate::model::workload::Episodes;
+use crate::model::workload::arrivals::Ar1;
+use crate::model::workload::consumer::ConsumerClass;
+use crate::model::workload::defense::Defense;
+use crate::model::workload::shape::WeekTable;
+use crate::model::workload::twin::Twin;
+
+/// The models this layer steps.
+#[derive(Clone)]
+pub struct WorkloadModels<'a> {
+    pub consumers: &'a [ConsumerClass],
+    pub twins: &'a [Twin],
+    pub defenses: &'a [Defense],
+    /// The pool each `[[training]]` table runs on.
+    pub training_pools: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct ConsumerState {
+    pub rng: Stream,
+    /// Queued work, accelerator-seconds.
+    pub queue: f64,
+    /// This step's queued plus arrived work.
+    pub demand: f64,
+    /// Growth factor, refreshed every simulated hour.
+    pub growth: f64,
+    /// Work served this step, accelerator-seconds.
+    pub served: f64,
+    /// Work deferred by a demand-response event, held until it ends.
+    pub held: f64,
+    /// Whole requests: this step's demand, served and those waiting in the queue and held by
+    /// demand response (counts kept beside the work so they are conserved exactly).
+    pub demand_n: f64,
+    pub served_n: f64,
+    pub queue_n: f64,
+    pub held_n: f64,
+    /// Fractional arrivals of a rescaled trace, carried to the next step.
+    pub n_carry: f64,
+    pub arrived: u64,
+    pub served_total: u64,
+    pub dropped_total: u64,
+    /// Requests dropped this step (whole).
+    pub dropped_n: f64,
+}
+
+#[derive(Debug)]
+pub struct TwinState {
+    pub rng: Stream,
+    pub jitter: Ar1,
+    pub campaign_extra: f64,
+    /// Work deferred by demand response, accelerator-seconds.
+    pub backlog: f64,
+    /// Busy accelerator-equivalents this step, before any shedding.
+    pub served: f64,
+}
+
+#[derive(Debug)]
+pub struct DefenseState {
+    pub rng: Stream,
+    pub jitter: Ar1,
+    pub surge_extra: f64,
+    /// Busy accelerator-equivalents this step.
+    pub served: f64,
+}
+
+/// Where in time a step is, as the workloads see it.
+#[derive(Clone, Copy, Debug)]
+pub struct StepClock {
+    pub t: SimTime,
+    pub dt: u64,
+    /// Step within the week (for weekly shapes) on the study clock: in prevailing time it jumps
+    /// at the daylight-saving changes, so shapes follow the wall clock.
+    pub week_step: usize,
+    /// Step within the week on the study's offset at the start, without jumps (for shapes on
+    /// their own fixed `utc_offset`); equal to `week_step` on a fixed-offset study clock.
+    pub week_step_fixed: usize,
+}
+
+impl StepClock {
+    /// The step of the week a shape table is read at.
+    #[inline]
+    pub fn step_of(&self, w: &WeekTable) -> usize {
+        if w.own_clock {
+            self.week_step_fixed
+        } else {
+            self.week_step
+        }
+    }
+}
+
+/// What the grid shed from the workloads this step, for them to defer or hold.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Curtailment {
+    /// Demand response cut consumer work (held until the event ends).
+    pub dr_consumer: bool,
+    /// A cap cut consumer work (re-queued at once).
+    pub cap_consumer: bool,
+    /// Twin work deferred by demand response, accelerator-seconds (caught up after the event).
+    pub twin_backlog_acc_s: f64,
+    /// Share of the step training was paused by demand response, s.
+    pub training_pause_s: u64,
+}
+
+pub struct Workloads {
+    pub consumers: Vec<ConsumerState>,
+    pub twins: Vec<TwinState>,
+    pub defenses: Vec<DefenseState>,
+    /// Busy accelerator-equivalents each training got this step, before any shedding.
+    pub training_served: Vec<f64>,
+    /// Magnitudes of this trial's campaigns and surges, indexed by their events.
+    magnitudes: Vec<f64>,
+    jitter_every: u64,
+    jitter_phase: u64,
+    /// Defense work that found no capacity, accelerator-seconds.
+    pub defense_unserved_acc_s: f64,
+    /// Requests dropped this step (whole).
+    pub dropped_n: f64,
+    /// Steps in which each defense mission had the capacity it needs.
+    pub mission_up_steps: Vec<u64>,
+}
+
+/// Steps between updates of the jitter processes. Jitter models slow drifts (e-folding times of
+/// hours), so it is advanced every 5 minutes of simulated time (every step if steps are longer),
+/// exactly discretised over that interval, and held in between: the same statistics at a
+/// fraction of the random draws.
+pub fn jitter_every(step_s: u64) -> u64 {
+    (300 / step_s).max(1)
+}
+
+pub const YEAR_S: f64 = 365.0 * 86_400.0;
+
+impl Workloads {
+    /// The trial's workload state; campaigns and surges go to `pending` as events.
+    pub fn new(
+        m: &WorkloadModels,
+        seed: u64,
+        trial: u32,
+        step_s: u64,
+        horizon_s: u64,
+        pending: &mut Vec<(u64, Event)>,
+    ) -> Workloads {
+        let every = jitter_every(step_s);
+        let jdt = (step_s * every) as f64;
+        let mut w = Workloads {
+            consumers: (0..m.consumers.len())
+                .map(|i| ConsumerState {
+                    rng: stream(seed, TAG_CONSUMER + i as u64, trial),
+                    queue: 0.0,
+                    demand: 0.0,
+                    growth: 1.0,
+                    served: 0.0,
+                    held: 0.0,
+                    demand_n: 0.0,
+                    served_n: 0.0,
+                    queue_n: 0.0,
+                    held_n: 0.0,
+                    n_carry: 0.0,
+                    arrived: 0,
+                    served_total: 0,
+                    dropped_total: 0,
+                    dropped_n: 0.0,
+                })
+                .collect(),
+            twins: m
+                .twins
+                .iter()
+                .enumerate()
+                .map(|(i, t)| TwinState {
+                    rng: stream(seed, TAG_TWIN + i as u64, trial),
+                    jitter: Ar1::new(t.jitter_sd, t.jitter_tau_s, jdt),
+                    campaign_extra: 0.0,
+                    backlog: 0.0,
+                    served: 0.0,
+                })
+                .collect(),
+            defenses: m
+                .defenses
+                .iter()
+                .enumerate()
+                .map(|(i, d)| DefenseState {
+                    rng: stream(seed, TAG_DEFENSE + i as u64, trial),
+                    jitter: Ar1::new(d.jitter_sd, d.jitter_tau_s, jdt),
+                    surge_extra: 0.0,
+                    served: 0.0,
+                })
+                .collect(),
+            training_served: vec![0.0; m.training_pools.len()],
+            magnitudes: Vec::new(),
+            jitter_every: every,
+            jitter_phase: 0,
+            defense_unserved_acc_s: 0.0,
+            dropped_n: 0.0,
+            mission_up_steps: vec![0; m.defenses.len()],
+        };
+        for t in &mut w.twins {
+            t.jitter.start(&mut t.rng);
+        }
+        for d in &mut w.defenses {
+            d.jitter.start(&mut d.rng);
+        }
+        // Episodes: scheduled ones, then random ones drawn up front from the workload's stream.
+        for (i, t) in m.twins.iter().enumerate() {
+            let eps = episodes(
+                &t.campaigns,
+                horizon_s,
+                &mut w.twins[i].rng,
+                &mut w.magnitudes,
+            );
+            for (s, (e, mag)) in eps {
+                let twin = i as u32;
+                pending.push((s, Event::CampaignStart { twin, mag }));
+                pending.push((e, Event::CampaignEnd { twin, mag }));
+            }
+        }
+        for (i, d) in m.defenses.iter().enumerate() {
+            let eps = episodes(
+                &d.surges,
+                horizon_s,
+                &mut w.defenses[i].rng,
+                &mut w.magnitudes,
+            );
+            for (s, (e, mag)) in eps {
+                let d = i as u32;
+                pending.push((s, Event::SurgeStart { d, mag }));
+                pending.push((e, Event::SurgeEnd { d, mag }));
+            }
+        }
+        w
+    }
+
+    /// Campaigns and surges.
+    pub fn on_event(&mut self, e: Event) {
+        match e {
+            Event::CampaignStart { twin, mag } => {
+                self.twins[twin as usize].campaign_extra += self.magnitudes[mag as usize];
+            }
+            Event::CampaignEnd { twin, mag } => {
+                let x = &mut self.twins[twin as usize].campaign_extra;
+                *x = (*x - self.magnitudes[mag as usize]).max(0.0);
+            }
+            Event::SurgeStart { d, mag } => {
+                self.defenses[d as usize].surge_extra += self.magnitudes[mag as usize];
+            }
+            Event::SurgeEnd { d, mag } => {
+                let x = &mut self.defenses[d as usize].surge_extra;
+                *x = (*x - self.magnitudes[mag as usize]).max(0.0);
+            }
+            _ => {}
+        }
+    }
+
+    /// Refreshes the classes' growth at the start of each simulated hour.
+    pub fn on_hour(&mut self, m: &WorkloadModels, t: SimTime) {
+        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+            cs.growth = c.growth(t);
+        }
+    }
+
+    /// Counts the steps each defense mission had the working capacity one copy needs.
+    pub fn count_missions_up(&mut self, m: &WorkloadModels, pool_working_acc: &[f64]) {
+        for (d, up) in m.defenses.iter().zip(&mut self.mission_up_steps) {
+            if pool_working_acc[d.pool] >= d.need * (1.0 - 1e-12) {
+                *up += 1;
+            }
+        }
+    }
+
+    /// Serves every workload's demand on the pools, in priority order.
+    pub fn serve(
+        &mut self,
+        m: &WorkloadModels,
+        training_demand: &[f64],
+        pools: &mut [PoolStep],
+        clock: StepClock,
+        dr_active: bool,
+    ) {
+        let dt_f = clock.dt as f64;
+        let inv_dt = 1.0 / dt_f;
+        let jitter_now = self.jitter_phase == 0;
+        self.jitter_phase += 1;
+        if self.jitter_phase == self.jitter_every {
+            self.jitter_phase = 0;
+        }
+        for (ds, d) in self.defenses.iter_mut().zip(m.defenses) {
+            let jit = if jitter_now {
+                ds.jitter.step(&mut ds.rng)
+            } else {
+                ds.jitter.value
+            };
+            let demand = d.need
+                * d.utilisation
+                * (1.0 + jit).max(0.0)
+                * (1.0 + ds.surge_extra)
+                * d.active_copies;
+            let ps = &mut pools[d.pool];
+            let served = demand.min((ps.free - d.standby_capacity).max(0.0));
+            ds.served = served;
+            self.defense_unserved_acc_s += (demand - served) * dt_f;
+            ps.free -= served;
+            ps.busy[Sector::Defense as usize] += served;
+        }
+        for (ws, w) in self.twins.iter_mut().zip(m.twins) {
+            let jit = if jitter_now {
+                ws.jitter.step(&mut ws.rng)
+            } else {
+                ws.jitter.value
+            };
+            let u = (w.base_utilisation * w.week.at(clock.step_of(&w.week)) * (1.0 + jit)
+                + ws.campaign_extra)
+                .clamp(0.0, 1.0);
+            let mut demand = w.accelerators * u;
+            if w.edge_events_per_s > 0.0 {
+                let n = poisson_count(w.edge_events_per_s * dt_f, &mut ws.rng);
+                demand += n * w.edge_acc_s_per_event * inv_dt;
+            }
+            let ps = &mut pools[w.pool];
+            let mut served = demand.min(ps.free);
+            if ws.backlog > 0.0 && !dr_active {
+                // Work deferred by a demand-response event is caught up on spare capacity.
+                let catch_up = (ws.backlog * inv_dt).min(ps.free - served).max(0.0);
+                ws.backlog -= catch_up * dt_f;
+                served += catch_up;
+            }
+            ws.served = served;
+            ps.free -= served;
+            ps.busy[Sector::Industrial as usize] += served;
+        }
+        for ((busy, got), &pool) in training_demand
+            .iter()
+            .zip(self.training_served.iter_mut())
+            .zip(&m.training_pools)
+        {
+            let ps = &mut pools[pool];
+            let served = busy.min(ps.free);
+            *got = served;
+            ps.free -= served;
+            ps.busy[Sector::Training as usize] += served;
+        }
+        self.serve_consumers(m, pools, clock, dr_active);
+        for ps in pools.iter_mut() {
+            ps.served_busy = ps.busy;
+            ps.after_dr_busy = ps.busy;
+        }
+    }
+
+    /// Consumer classes sharing a pool split its free capacity in proportion to demand.
+    fn serve_consumers(
+        &mut self,
+        m: &WorkloadModels,
+        pools: &mut [PoolStep],
+        clock: StepClock,
+        dr_active: bool,
+    ) {
+        let dt_f = clock.dt as f64;
+        let inv_dt = 1.0 / dt_f;
+        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+            if cs.held > 0.0 && !dr_active {
+                // Work deferred by a demand-response event returns: the rebound.
+                cs.queue += cs.held;
+                cs.held = 0.0;
+                cs.queue_n += cs.held_n;
+                cs.held_n = 0.0;
+            }
+            let (n, work) = c.arrivals(
+                clock.t,
+                clock.dt,
+                clock.step_of(&c.week),
+                cs.growth,
+                &mut cs.rng,
+            );
+            // Whole requests: a rescaled trace's fractional arrivals carry to the next step.
+            cs.n_carry += n;
+            // (A relative 1e-9 absorbs the rounding of the scale factor, so ten times a trace
+            // gives exactly ten times its counts.)
+            let whole = floor_nonneg(cs.n_carry * (1.0 + 1e-9));
+            cs.n_carry -= whole;
+            cs.arrived += whole as u64;
+            cs.demand_n = cs.queue_n + whole;
+            cs.demand = cs.queue + work;
+            pools[c.pool].consumer_demand += cs.demand;
+        }
+        for ps in pools.iter_mut() {
+            ps.consumer_share = if ps.consumer_demand > 0.0 {
+                (ps.free * dt_f / ps.consumer_demand).min(1.0)
+            } else {
+                0.0
+            };
+        }
+        self.dropped_n = 0.0;
+        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+            let ps = &mut pools[c.pool];
+            let served = cs.demand * ps.consumer_share;
+            let mut queue = cs.demand - served;
+            let max_q = c.max_queue_work;
+            let mut dropped = 0.0;
+            if queue > max_q {
+                dropped = queue - max_q;
+                queue = max_q;
+            }
+            cs.queue = queue;
+            cs.served = served;
+            // Requests complete in the same proportion as their work; counts stay whole and
+            // conserved (demand = served + dropped + still queued).
+            let n = cs.demand_n;
+            let served_n = if cs.demand <= 0.0 || served >= cs.demand {
+                n
+            } else {
+                round_nonneg(n * served / cs.demand).min(n)
+            };
+            let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
+                round_nonneg(n * dropped / cs.demand).min(n - served_n)
+            } else {
+                0.0
+            };
+            cs.served_n = served_n;
+            cs.queue_n = n - served_n - dropped_n;
+            cs.dropped_total += dropped_n as u64;
+            cs.dropped_n = dropped_n;
+            ps.consumer_served += served;
+            ps.consumer_power += served * c.power_scale;
+            ps.busy[Sector::Consumer as usize] += served * inv_dt;
+            self.dropped_n += dropped_n;
+        }
+        for ps in pools.iter_mut() {
+            if ps.consumer_served > 0.0 {
+                ps.consumer_weight = ps.consumer_power / ps.consumer_served;
+            }
+        }
+    }
+
+    /// Takes back what the grid shed: consumer work deferred (held by demand response until its
+    /// event ends, re-queued at once under a cap), twin work owed after the event.
+    pub fn apply_curtailment(
+        &mut self,
+        m: &WorkloadModels,
+        cut: &Curtailment,
+        pools: &mut [PoolStep],
+        dt_f: f64,
+    ) {
+        if cut.twin_backlog_acc_s > 0.0 {
+            // Slowed twins catch up after the event (their backlog), in proportion to size.
+            let total: f64 = m.twins.iter().map(|w| w.accelerators).sum();
+            for (ws, w) in self.twins.iter_mut().zip(m.twins) {
+                ws.backlog +=
+                    cut.twin_backlog_acc_s * w.accelerators / total.max(f64::MIN_POSITIVE);
+            }
+        }
+        let con = Sector::Consumer as usize;
+        if cut.dr_consumer {
+            self.requeue_consumer(m, pools, |p| p.after_dr_busy[con], dt_f, true);
+        }
+        if cut.cap_consumer {
+            self.requeue_consumer(m, pools, |p| p.busy[con], dt_f, false);
+        }
+    }
+
+    /// Returns consumer work shed in this step to the queues of the classes that were served it,
+    /// in proportion to what each class was served, and takes it off the served-request count.
+    fn requeue_consumer(
+        &mut self,
+        m: &WorkloadModels,
+        pools: &mut [PoolStep],
+        kept_busy: impl Fn(&PoolStep) -> f64,
+        dt_f: f64,
+        hold_until_event_ends: bool,
+    ) {
+        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+            let ps = &pools[c.pool];
+            // Fraction of this pool's consumer service that survived the shedding.
+            let kept = if ps.consumer_served > 0.0 {
+                (kept_busy(ps) * dt_f / ps.consumer_served).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let shed = cs.served * (1.0 - kept);
+            if shed > 0.0 {
+                // Demand response holds deferred work until the event ends (so it does not come
+                // straight back and inflate the baseline); a capacity cap retries it at once.
+                let shed_n = round_nonneg(cs.served_n * shed / cs.served).min(cs.served_n);
+                if hold_until_event_ends {
+                    cs.held += shed;
+                    cs.held_n += shed_n;
+                } else {
+                    cs.queue += shed;
+                    cs.queue_n += shed_n;
+                }
+                cs.served -= shed;
+                cs.served_n -= shed_n;
+            }
+        }
+        // What the pools now serve, so that a second shedding in the same step starts from it.
+        for ps in pools.iter_mut() {
+            ps.consumer_served = kept_busy(ps) * dt_f;
+        }
+    }
+
+    /// Counts the step's served requests into the classes' totals (returning the step's sum)
+    /// and writes the meter's claims of classes, twins and missions, in that order: a class
+    /// holds what its requests keep busy, a twin its allocation, a mission its reserved copies
+    /// (standby included); each keeps busy what it was served, less what the grid shed.
+    pub fn claims(
+        &mut self,
+        m: &WorkloadModels,
+        pools: &[PoolStep],
+        dt_f: f64,
+        out: &mut [Claim],
+    ) -> f64 {
+        let inv_dt = 1.0 / dt_f;
+        let kept = |p: usize, sec: Sector| shed_ratio(&pools[p], sec);
+        let mut served_n = 0.0;
+        let mut i = 0;
+        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+            cs.served_total += cs.served_n as u64;
+            served_n += cs.served_n;
+            let busy = cs.served * inv_dt;
+            out[i] = Claim {
+                held: busy,
+                weight: busy * c.power_scale,
+            };
+            i += 1;
+        }
+        for (ws, w) in self.twins.iter().zip(m.twins) {
+            out[i] = Claim {
+                held: w.accelerators,
+                weight: ws.served * kept(w.pool, Sector::Industrial),
+            };
+            i += 1;
+        }
+        for (ds, d) in self.defenses.iter().zip(m.defenses) {
+            out[i] = Claim {
+                held: d.need * d.active_copies + d.standby_capacity,
+                weight: ds.served * kept(d.pool, Sector::Defense),
+            };
+            i += 1;
+        }
+        served_n
+    }
+}
+
+/// Share of a sector's served work on a pool that survived shedding (0 when none was served).
+pub fn shed_ratio(ps: &PoolStep, sec: Sector) -> f64 {
+    let before = ps.served_busy[sec as usize];
+    if before > 0.0 {
+        ps.busy[sec as usize] / before
+    } else {
+        0.0
+    }
+}
+
+/// `x.floor()` for a non-negative count below 2^53, without a libm call in the step loop
+/// (the x86-64 baseline has no rounding instruction, so `floor` and `round` are calls).
+#[inline(always)]
+pub fn floor_nonneg(x: f64) -> f64 {
+    x.max(0.0) as u64 as f64
+}
+
+/// `x.round()` (half away from zero) for a non-negative count below 2^53, likewise.
+#[inline(always)]
+pub fn round_nonneg(x: f64) -> f64 {
+    floor_nonneg(x + 0.5)
+}
+
+/// Scheduled and random episodes as (start, (end, magnitude index)).
+fn episodes(
+    ep: &Episodes,
+    horizon_s: u64,
+    rng: &mut Stream,
+    mags: &mut Vec<f64>,
+) -> Vec<(u64, (u64, u32))> {
+    let mut out = Vec::new();
+    for &(s, d, m) in &ep.scheduled {
+        mags.push(m);
+        out.push((s, (s + d, (mags.len() - 1) as u32)));
+    }
+    if ep.per_year > 0.0 {
+        let n = poisson_count(ep.per_year * horizon_s as f64 / YEAR_S, rng) as u64;
+        for _ in 0..n {
+            let s = (uniform(rng) * horizon_s as f64) as u64;
+            mags.push(ep.magnitude);
+            out.push((s, (s + ep.duration_s, (mags.len() - 1) as u32)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use crate::sim::test_support::{close, scenario};
+
+    /// Pool "a": 10 DGX H100 (80 accelerators, capacity 80): two consumer classes of 1
+    /// accelerator-second per request (no spread; ~3,000 and ~1,000 requests a 60-s step, a
+    /// queue bound of 1 s of capacity = 80 acc-s), two twins of 20 and 10 accelerators at 0.5,
+    /// a training. The defense mission (8 accelerators at 0.5, no redundancy: demand 4) must sit
+    /// on its own enclave; the tests move it onto pool "a" to see the priority order.
+    const STUDY: &str = r#"
+name = "t"
+horizon_hours = 24
+step_s = 60
+seed = 7
+trials = 1
+
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+
+[[site.group]]
+name = "enclave"
+server = "DGX-H100"
+count = 2
+
+[[consumer]]
+name = "big"
+pool = "a"
+requests_per_day = 4.32e6
+acc_s_per_request = 1.0
+work_cv = 0.0
+max_queue_s = 1.0
+
+[[consumer]]
+name = "small"
+pool = "a"
+requests_per_day = 1.44e6
+acc_s_per_request = 1.0
+work_cv = 0.0
+max_queue_s = 1.0
+
+[[twin]]
+name = "t1"
+pool = "a"
+allocation = 0.25
+base_utilisation = 0.5
+
+[[twin]]
+name = "t2"
+pool = "a"
+allocation = 0.125
+base_utilisation = 0.5
+
+[[training]]
+name = "tr"
+pool = "a"
+accelerators = 40
+duration_days = 1
+start_days = [0]
+
+[[defense]]
+name = "d"
+pool = "enclave"
+accelerators = 8
+utilisation = 0.5
+
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+    const CON: usize = Sector::Consumer as usize;
+    const DT: f64 = 60.0;
+
+    fn study() -> (Scenario, Vec<Defense>, usize) {
+        let sc = scenario(STUDY);
+        let a = sc.fleet.pool_index("a").unwrap();
+        assert_eq!(sc.fleet.pools[a].capacity, 80.0, "10 servers x 8 H100");
+        let mut defenses = sc.defenses.clone();
+        for d in &mut defenses {
+            d.pool = a;
+        }
+        (sc, defenses, a)
+    }
+
+    fn models<'a>(sc: &'a Scenario, defenses: &'a [Defense], a: usize) -> WorkloadModels<'a> {
+        WorkloadModels {
+            consumers: &sc.consumers,
+            twins: &sc.twins,
+            defenses,
+            training_pools: vec![a],
+        }
+    }
+
+    fn fresh(a: usize, capacity: f64) -> Vec<PoolStep> {
+        let mut pools = vec![PoolStep::default(); 2];
+        pools[a] = PoolStep::fresh(capacity, 1.0 / capacity);
+        pools
+    }
+
+    fn clock(step: u64) -> StepClock {
+        StepClock {
+            t: SimTime(step * 60),
+            dt: 60,
+            week_step: step as usize,
+            week_step_fixed: step as usize,
+        }
+    }
+
+    fn claims(w: &mut Workloads, wm: &WorkloadModels, pools: &[PoolStep]) -> f64 {
+        let mut out = vec![Claim::default(); 5];
+        w.claims(wm, pools, DT, &mut out)
+    }
+
+    /// Capacity 80: defense 4, twins 10 + 5, training asks 30 and gets it; the consumers share
+    /// the remaining 31 (1,860 acc-s a step) in proportion to their demand.
+    #[test]
+    fn serves_in_priority_order_and_consumers_in_proportion() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let ps = &pools[a];
+        assert_eq!(ps.busy[Sector::Defense as usize], 4.0);
+        assert_eq!(ps.busy[Sector::Industrial as usize], 15.0);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (10.0, 5.0));
+        assert_eq!(ps.busy[Sector::Training as usize], 30.0);
+        assert_eq!(w.training_served[0], 30.0);
+        let (d0, d1) = (w.consumers[0].demand, w.consumers[1].demand);
+        assert!(
+            d0 + d1 > 1860.0,
+            "demand {d0} + {d1} must exceed what is left"
+        );
+        close(ps.busy[CON], 31.0, 1e-12, "consumer busy = what is left");
+        close(
+            w.consumers[0].served + w.consumers[1].served,
+            1860.0,
+            1e-12,
+            "served",
+        );
+        close(w.consumers[0].served, d0 * 1860.0 / (d0 + d1), 1e-12, "big");
+        close(
+            w.consumers[1].served,
+            d1 * 1860.0 / (d0 + d1),
+            1e-12,
+            "small",
+        );
+        close(ps.consumer_share, 1860.0 / (d0 + d1), 1e-12, "share");
+        assert_eq!(w.defense_unserved_acc_s, 0.0);
+    }
+
+    /// Capacity 12: defense 4, the first twin gets the 8 left of its 10, the second twin,
+    /// training and the consumers nothing. Capacity 3: defense gets 3 of its 4; the missing
+    /// 1 x 60 s is counted unserved.
+    #[test]
+    fn a_short_pool_serves_the_higher_priorities_first() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 12.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let ps = &pools[a];
+        assert_eq!(ps.busy, [0.0, 8.0, 0.0, 4.0]);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (8.0, 0.0));
+        assert_eq!(w.training_served[0], 0.0);
+        assert!(w.consumers[0].demand > 0.0);
+        assert_eq!(w.consumers[0].served + w.consumers[1].served, 0.0);
+
+        let mut pools = fresh(a, 3.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), false);
+        assert_eq!(pools[a].busy, [0.0, 0.0, 0.0, 3.0]);
+        close(
+            w.defense_unserved_acc_s,
+            60.0,
+            1e-12,
+            "unserved defense acc-s",
+        );
+    }
+
+    /// Whole requests are conserved over 40 steps that queue, drop, hold (demand response) and
+    /// re-queue (a cap): arrived = served + dropped + still queued or held, per class.
+    #[test]
+    fn request_counts_are_conserved() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        for step in 0..40u64 {
+            let dr = (10..15).contains(&step);
+            let mut pools = fresh(a, 80.0);
+            w.serve(&wm, &[30.0], &mut pools, clock(step), dr);
+            if dr {
+                pools[a].busy[CON] *= 0.5;
+                pools[a].after_dr_busy = pools[a].busy;
+                let cut = Curtailment {
+                    dr_consumer: true,
+                    ..Curtailment::default()
+                };
+                w.apply_curtailment(&wm, &cut, &mut pools, DT);
+            }
+            if step == 20 {
+                pools[a].busy[CON] *= 0.6;
+                let cut = Curtailment {
+                    cap_consumer: true,
+                    ..Curtailment::default()
+                };
+                w.apply_curtailment(&wm, &cut, &mut pools, DT);
+            }
+            claims(&mut w, &wm, &pools);
+            for (i, cs) in w.consumers.iter().enumerate() {
+                let pending = cs.queue_n + cs.held_n;
+                assert_eq!(
+                    pending.fract(),
+                    0.0,
+                    "class {i} step {step}: whole requests"
+                );
+                assert_eq!(
+                    cs.arrived,
+                    cs.served_total + cs.dropped_total + pending as u64,
+                    "class {i} step {step}"
+                );
+            }
+        }
+        for cs in &w.consumers {
+            assert!(cs.arrived > 30_000 && cs.served_total > 0 && cs.dropped_total > 0);
+        }
+    }
+
+    /// Demand response sheds half the consumer service: that work is held (not queued) while
+    /// the event lasts and joins the queue at the first step after it.
+    #[test]
+    fn demand_response_holds_consumer_work_until_the_event_ends() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), true);
+        let before: Vec<(f64, f64, f64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.served, c.served_n, c.queue))
+            .collect();
+        pools[a].busy[CON] *= 0.5;
+        pools[a].after_dr_busy = pools[a].busy;
+        let cut = Curtailment {
+            dr_consumer: true,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        for (cs, &(served, served_n, queue)) in w.consumers.iter().zip(&before) {
+            close(cs.held, served * 0.5, 1e-12, "held work");
+            close(cs.served, served * 0.5, 1e-12, "served work");
+            // Half the served requests, rounded (an odd count may round either way).
+            assert_eq!(cs.held_n.fract(), 0.0);
+            assert!((cs.held_n - served_n * 0.5).abs() <= 0.5, "held requests");
+            assert_eq!(cs.queue, queue, "the queue does not take held work");
+        }
+        claims(&mut w, &wm, &pools);
+        // Still in the event: held work stays held; the step's demand is queue + arrivals.
+        let s1: Vec<(f64, f64, u64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.queue, c.held, c.arrived))
+            .collect();
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), true);
+        for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s1) {
+            assert!(h > 0.0);
+            assert_eq!(cs.held, h);
+            close(
+                cs.demand,
+                q + (cs.arrived - arr) as f64,
+                1e-12,
+                "demand in event",
+            );
+        }
+        claims(&mut w, &wm, &pools);
+        // The event is over: the held work is released into the queue (the rebound).
+        let s2: Vec<(f64, f64, u64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.queue, c.held, c.arrived))
+            .collect();
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(2), false);
+        for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s2) {
+            assert_eq!((cs.held, cs.held_n), (0.0, 0.0));
+            close(
+                cs.demand,
+                q + h + (cs.arrived - arr) as f64,
+                1e-12,
+                "demand after",
+            );
+        }
+    }
+
+    /// A cap sheds 40 % of the consumer service: the work goes straight back to the queues.
+    #[test]
+    fn a_cap_requeues_consumer_work_at_once() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        let before: Vec<(f64, f64, f64, f64)> = w
+            .consumers
+            .iter()
+            .map(|c| (c.served, c.served_n, c.queue, c.queue_n))
+            .collect();
+        pools[a].busy[CON] *= 0.6;
+        let cut = Curtailment {
+            cap_consumer: true,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        for (cs, &(served, served_n, queue, queue_n)) in w.consumers.iter().zip(&before) {
+            close(cs.queue, queue + 0.4 * served, 1e-12, "queue");
+            close(cs.served, 0.6 * served, 1e-12, "served");
+            assert_eq!(cs.queue_n, queue_n + (0.4 * served_n).round());
+            assert_eq!((cs.held, cs.held_n), (0.0, 0.0));
+        }
+    }
+
+    /// 600 acc-s of twin work deferred: 400 to the 20-accelerator twin, 200 to the 10-one;
+    /// caught up on spare capacity at the first step outside the event, not during it.
+    #[test]
+    fn twin_backlog_splits_by_accelerators_and_is_caught_up_after_the_event() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(0), true);
+        let cut = Curtailment {
+            twin_backlog_acc_s: 600.0,
+            ..Curtailment::default()
+        };
+        w.apply_curtailment(&wm, &cut, &mut pools, DT);
+        close(w.twins[0].backlog, 400.0, 1e-12, "twin 1 backlog");
+        close(w.twins[1].backlog, 200.0, 1e-12, "twin 2 backlog");
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(1), true);
+        assert_eq!((w.twins[0].served, w.twins[1].served), (10.0, 5.0));
+        let mut pools = fresh(a, 80.0);
+        w.serve(&wm, &[0.0], &mut pools, clock(2), false);
+        close(
+            w.twins[0].served,
+            10.0 + 400.0 / 60.0,
+            1e-12,
+            "twin 1 catch-up",
+        );
+        close(
+            w.twins[1].served,
+            5.0 + 200.0 / 60.0,
+            1e-12,
+            "twin 2 catch-up",
+        );
+        assert!(w.twins[0].backlog.abs() < 1e-9 && w.twins[1].backlog.abs() < 1e-9);
+        close(
+            pools[a].busy[Sector::Industrial as usize],
+            15.0 + 10.0,
+            1e-12,
+            "industrial busy",
+        );
+    }
+}
