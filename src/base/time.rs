@@ -122,6 +122,25 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// A date (`"2026-03-01"`, local midnight) or a local date-time on the study clock, as local
+/// seconds since the epoch (the calendar maps them to the study's instants).
+pub fn parse_local_date_or_time(s: &str) -> std::result::Result<i64, String> {
+    if s.len() == 10 {
+        Date::parse(s).map(|d| d.days_since_epoch() * 86_400)
+    } else {
+        parse_local_datetime(s)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS]` (or with a space) to seconds since 1970-01-01 00:00 on the same clock.
+pub fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
+    let err = || {
+        format!("expected a date-time like \"2026-03-01T00:00\" on the study clock, found {s:?}")
+    };
+    let (d, t) = s.trim().split_once(['T', ' ']).ok_or_else(err)?;
+    local_date_time_s(d, t).ok_or_else(err)
+}
+
 /// Parses a UTC offset `+HH:MM` / `-HH:MM` (or `Z`) into seconds east of UTC.
 pub fn parse_utc_offset(s: &str) -> Result<i32, String> {
     let t = s.trim();

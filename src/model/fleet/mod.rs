@@ -5,7 +5,9 @@
 //! serve the same workloads form a pool; work in a pool is spread so that every group runs at
 //! the same utilisation (a load balancer's steady state).
 
+pub mod build;
 pub mod reliability;
+pub mod spec;
 
 use crate::model::library::{CoolingKind, Library, RackSpec, ServerSpec};
 

@@ -1,0 +1,145 @@
+//! A resolved study checked against the limits before any trial runs: event counts, steps and
+//! the memory one trial needs.
+
+use crate::base::error::{Error, Result, Source};
+
+use super::Scenario;
+
+// The limits a resolved study is checked against (bounds in `crate::input::limits`; these checks
+// live here because they read the resolved study).
+use crate::input::limits::{
+    MAX_EPISODES, MAX_STEPS, MAX_TRACE_BYTES, MAX_TRIAL_BYTES, MAX_TRIALS, err_near, num,
+};
+
+/// The per-trial estimates a study is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Estimate {
+    pub steps: u64,
+    pub episodes: f64,
+    pub bytes: f64,
+}
+
+/// Checks the event counts, job slots, steps and memory of one trial of a resolved study.
+pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
+    let steps = sc.horizon_hours * 3600 / sc.step_s.max(1);
+    if steps > MAX_STEPS {
+        return Err(src.error(
+            "step_s",
+            format!(
+                "{} h at {} s steps is {steps} steps per trial (limit {MAX_STEPS}): use a longer step or a shorter horizon",
+                sc.horizon_hours, sc.step_s
+            ),
+        ));
+    }
+    let years = sc.horizon_hours as f64 / 8760.0;
+    let mut episodes = 0.0;
+    let mut count = |n: f64, head: &str, field: &str, what: &str| -> Result<()> {
+        let e = n * years;
+        if e > MAX_EPISODES {
+            return Err(err_near(
+                src,
+                head,
+                field,
+                format!(
+                    "{} per year over {} h gives about {} {what} per trial (limit {}): give a smaller rate",
+                    num(n),
+                    sc.horizon_hours,
+                    num(e.round()),
+                    num(MAX_EPISODES)
+                ),
+            ));
+        }
+        episodes += e;
+        Ok(())
+    };
+    for w in &sc.twins {
+        count(
+            w.campaigns.per_year,
+            &format!("\"{}\"", w.name),
+            "random_campaigns",
+            "campaigns",
+        )?;
+    }
+    for d in &sc.defenses {
+        count(
+            d.surges.per_year,
+            &format!("\"{}\"", d.name),
+            "random_surges",
+            "surges",
+        )?;
+    }
+    for t in &sc.trainings {
+        count(
+            t.jobs_per_year,
+            &format!("\"{}\"", t.name),
+            "jobs_per_year",
+            "job submissions",
+        )?;
+    }
+    if let Some(b) = &sc.grid.backup {
+        count(b.per_year, "outages", "per_year", "outages")?;
+    }
+    if let Some(dr) = &sc.grid.demand_response
+        && let Some((per_year, ..)) = &dr.random
+    {
+        count(
+            *per_year,
+            "demand_response",
+            "random",
+            "demand-response events",
+        )?;
+    }
+    let hours = sc.horizon_hours as f64;
+    let slots: f64 = sc.trainings.iter().map(|t| t.max_concurrent as f64).sum();
+    let physics = if sc.facility.is_physics() { 16.0 } else { 0.0 };
+    let bytes = hours * sc.metrics().len() as f64 * 4.0
+        + hours * 8.0 * (physics + 4.0)
+        + episodes * 2.0 * 48.0
+        + slots * 64.0
+        + 1024.0 * 1024.0;
+    if bytes > MAX_TRIAL_BYTES {
+        return Err(src.error(
+            "horizon_hours",
+            format!(
+                "one trial would need about {} MiB of memory (limit {} MiB): use a shorter horizon or fewer events",
+                (bytes / 1048576.0).round(),
+                MAX_TRIAL_BYTES / 1048576.0
+            ),
+        ));
+    }
+    Ok(Estimate {
+        steps,
+        episodes,
+        bytes,
+    })
+}
+
+/// Checks the study as a whole: trials and the traces they would write.
+pub fn check_run(sc: &Scenario) -> Result<()> {
+    if sc.trials > MAX_TRIALS {
+        return Err(Error::Option {
+            option: "--trials".into(),
+            msg: format!(
+                "{} trials (limit {MAX_TRIALS}): split the study into shards of separate seeds",
+                sc.trials
+            ),
+        });
+    }
+    // Large studies keep their traces on disk (in the per-trial records): refuse only what
+    // would not fit there either.
+    let trace_bytes =
+        f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
+    if trace_bytes > MAX_TRACE_BYTES {
+        return Err(Error::Option {
+            option: "--trials".into(),
+            msg: format!(
+                "{} trials of {} hours would write {:.0} GiB of hourly traces (limit {:.0} GiB): run fewer trials, a shorter horizon, or shards",
+                sc.trials,
+                sc.horizon_hours,
+                trace_bytes / 1024.0f64.powi(3),
+                MAX_TRACE_BYTES / 1024.0f64.powi(3)
+            ),
+        });
+    }
+    Ok(())
+}
