@@ -97,6 +97,9 @@ pub struct HourlyMeter<'a> {
     block_n: u64,
     prev_block_w: f64,
     prev_hour_mw: f64,
+    /// The whole run's ramps, tracked as each report year's are (one tracker,
+    /// [`RampFigures`]); written into the summary's `ramp_*` fields at the end.
+    ramps: RampFigures,
     /// Unserved energy this hour, J.
     hour_unserved_j: f64,
     intervals: Option<IntervalMeter>,
@@ -116,8 +119,6 @@ impl<'a> HourlyMeter<'a> {
         let dt = s.step_s;
         let mut sum = TrialSummary {
             max_inlet_c: f64::MIN,
-            ramp_steps_over: vec![0.0; s.ramp_thresholds_mw.len()],
-            ramp_15min_over: vec![0.0; s.ramp_thresholds_mw.len()],
             ..TrialSummary::never()
         };
         let intervals = s.intervals.map(|p| {
@@ -157,6 +158,7 @@ impl<'a> HourlyMeter<'a> {
             step_in_hour: 0,
             to_mwh: dt as f64 / 3600.0 / 1e6,
             prev_step_w: f64::NAN,
+            ramps: RampFigures::new(s.ramp_thresholds_mw.len()),
             steps_per_15: if 900 % dt == 0 { 900 / dt } else { 0 },
             block_acc: 0.0,
             block_n: 0,
@@ -258,19 +260,7 @@ impl<'a> HourlyMeter<'a> {
         }
         if !self.prev_step_w.is_nan() {
             let d = denoise_w(f.facility_w - self.prev_step_w);
-            if d / 1e6 > sum.ramp_up_step_mw {
-                sum.ramp_up_step_mw = d / 1e6;
-                sum.ramp_up_step_at_s = now_s;
-            }
-            if -d / 1e6 > sum.ramp_down_step_mw {
-                sum.ramp_down_step_mw = -d / 1e6;
-                sum.ramp_down_step_at_s = now_s;
-            }
-            for (c, &t) in sum.ramp_steps_over.iter_mut().zip(thresholds) {
-                if d.abs() / 1e6 > t {
-                    *c += 1.0;
-                }
-            }
+            self.ramps.step(d, now_s, thresholds);
             if !self.year_hours.is_empty() {
                 let h = (self.step / self.steps_per_hour) as usize;
                 if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
@@ -287,19 +277,7 @@ impl<'a> HourlyMeter<'a> {
                 if !self.prev_block_w.is_nan() {
                     let d = denoise_w(mean - self.prev_block_w);
                     let block_s = ((self.step + 1 - self.block_n) * self.s.step_s) as f64;
-                    if d / 1e6 > sum.ramp_up_15min_mw {
-                        sum.ramp_up_15min_mw = d / 1e6;
-                        sum.ramp_up_15min_at_s = block_s;
-                    }
-                    if -d / 1e6 > sum.ramp_down_15min_mw {
-                        sum.ramp_down_15min_mw = -d / 1e6;
-                        sum.ramp_down_15min_at_s = block_s;
-                    }
-                    for (c, &t) in sum.ramp_15min_over.iter_mut().zip(thresholds) {
-                        if d.abs() / 1e6 > t {
-                            *c += 1.0;
-                        }
-                    }
+                    self.ramps.block(d, block_s, thresholds);
                     if !self.year_hours.is_empty() {
                         let h = (block_s / 3600.0) as usize;
                         if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
@@ -450,14 +428,7 @@ impl<'a> HourlyMeter<'a> {
         sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
         if !self.prev_hour_mw.is_nan() {
             let dh = denoise_w((hour_mw - self.prev_hour_mw) * 1e6) / 1e6;
-            if dh > sum.ramp_up_hour_mw {
-                sum.ramp_up_hour_mw = dh;
-                sum.ramp_up_hour_at_s = hour_s;
-            }
-            if -dh > sum.ramp_down_hour_mw {
-                sum.ramp_down_hour_mw = -dh;
-                sum.ramp_down_hour_at_s = hour_s;
-            }
+            self.ramps.hour(dh, hour_s);
             if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
                 sum.year_ramps[k].hour(dh, hour_s);
             }
@@ -491,12 +462,6 @@ impl<'a> HourlyMeter<'a> {
         sum.sector_mwh = m.sector_mwh;
         sum.peak_mw = m.peak_mw;
         sum.peak_step_mw = m.peak_step_mw;
-        sum.ramp_up_step_mw = m.ramp_up_step_mw;
-        sum.ramp_down_step_mw = m.ramp_down_step_mw;
-        sum.ramp_up_15min_mw = m.ramp_up_15min_mw;
-        sum.ramp_down_15min_mw = m.ramp_down_15min_mw;
-        sum.ramp_up_hour_mw = m.ramp_up_hour_mw;
-        sum.ramp_down_hour_mw = m.ramp_down_hour_mw;
         sum.cooling_mwh = m.cooling_mwh;
         sum.losses_mwh = m.losses_mwh;
         sum.water_onsite_m3 = m.water_onsite_m3;
@@ -519,14 +484,7 @@ impl<'a> HourlyMeter<'a> {
         sum.unserved_worst_at_s = m.unserved_worst_at_s;
         sum.unserved_worst_mwh = m.unserved_worst_mwh;
         sum.unserved_first_at_s = m.unserved_first_at_s;
-        sum.ramp_up_step_at_s = m.ramp_up_step_at_s;
-        sum.ramp_down_step_at_s = m.ramp_down_step_at_s;
-        sum.ramp_up_15min_at_s = m.ramp_up_15min_at_s;
-        sum.ramp_down_15min_at_s = m.ramp_down_15min_at_s;
-        sum.ramp_up_hour_at_s = m.ramp_up_hour_at_s;
-        sum.ramp_down_hour_at_s = m.ramp_down_hour_at_s;
-        sum.ramp_steps_over = m.ramp_steps_over;
-        sum.ramp_15min_over = m.ramp_15min_over;
+        sum.set_ramps(self.ramps);
         sum.pool_drops = m.pool_drops;
         sum.year_ramps = m.year_ramps;
         sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };

@@ -220,6 +220,51 @@ impl Default for RampFigures {
     }
 }
 
+impl TrialSummary {
+    /// The whole run's ramps into the flat `ramp_*` fields the files read.
+    pub fn set_ramps(&mut self, r: RampFigures) {
+        self.ramp_up_step_mw = r.up_step_mw;
+        self.ramp_down_step_mw = r.down_step_mw;
+        self.ramp_up_15min_mw = r.up_15min_mw;
+        self.ramp_down_15min_mw = r.down_15min_mw;
+        self.ramp_up_hour_mw = r.up_hour_mw;
+        self.ramp_down_hour_mw = r.down_hour_mw;
+        self.ramp_up_step_at_s = r.up_step_at_s;
+        self.ramp_down_step_at_s = r.down_step_at_s;
+        self.ramp_up_15min_at_s = r.up_15min_at_s;
+        self.ramp_down_15min_at_s = r.down_15min_at_s;
+        self.ramp_up_hour_at_s = r.up_hour_at_s;
+        self.ramp_down_hour_at_s = r.down_hour_at_s;
+        self.ramp_steps_over = r.steps_over;
+        self.ramp_15min_over = r.min15_over;
+    }
+}
+
+/// The worst rise and fall of one kind of ramp (MW, and when: -1 for never) and its threshold
+/// counts: the one tracker every ramp figure goes through.
+fn track(
+    d_mw: f64,
+    at_s: f64,
+    up: (&mut f64, &mut f64),
+    down: (&mut f64, &mut f64),
+    over: &mut [f64],
+    thresholds: &[f64],
+) {
+    if d_mw > *up.0 {
+        *up.0 = d_mw;
+        *up.1 = at_s;
+    }
+    if -d_mw > *down.0 {
+        *down.0 = -d_mw;
+        *down.1 = at_s;
+    }
+    for (c, &t) in over.iter_mut().zip(thresholds) {
+        if d_mw.abs() > t {
+            *c += 1.0;
+        }
+    }
+}
+
 impl RampFigures {
     /// No ramp yet, with `n` threshold counts at zero.
     pub fn new(n: usize) -> RampFigures {
@@ -243,48 +288,38 @@ impl RampFigures {
 
     /// A change of `d` W between consecutive steps, the later at `at_s`.
     pub fn step(&mut self, d: f64, at_s: f64, thresholds: &[f64]) {
-        if d / 1e6 > self.up_step_mw {
-            self.up_step_mw = d / 1e6;
-            self.up_step_at_s = at_s;
-        }
-        if -d / 1e6 > self.down_step_mw {
-            self.down_step_mw = -d / 1e6;
-            self.down_step_at_s = at_s;
-        }
-        for (c, &t) in self.steps_over.iter_mut().zip(thresholds) {
-            if d.abs() / 1e6 > t {
-                *c += 1.0;
-            }
-        }
+        track(
+            d / 1e6,
+            at_s,
+            (&mut self.up_step_mw, &mut self.up_step_at_s),
+            (&mut self.down_step_mw, &mut self.down_step_at_s),
+            &mut self.steps_over,
+            thresholds,
+        );
     }
 
     /// A change of `d` W between consecutive 15-minute means, the later starting at `at_s`.
     pub fn block(&mut self, d: f64, at_s: f64, thresholds: &[f64]) {
-        if d / 1e6 > self.up_15min_mw {
-            self.up_15min_mw = d / 1e6;
-            self.up_15min_at_s = at_s;
-        }
-        if -d / 1e6 > self.down_15min_mw {
-            self.down_15min_mw = -d / 1e6;
-            self.down_15min_at_s = at_s;
-        }
-        for (c, &t) in self.min15_over.iter_mut().zip(thresholds) {
-            if d.abs() / 1e6 > t {
-                *c += 1.0;
-            }
-        }
+        track(
+            d / 1e6,
+            at_s,
+            (&mut self.up_15min_mw, &mut self.up_15min_at_s),
+            (&mut self.down_15min_mw, &mut self.down_15min_at_s),
+            &mut self.min15_over,
+            thresholds,
+        );
     }
 
     /// A change of `d_mw` MW between consecutive hourly means, the later starting at `at_s`.
     pub fn hour(&mut self, d_mw: f64, at_s: f64) {
-        if d_mw > self.up_hour_mw {
-            self.up_hour_mw = d_mw;
-            self.up_hour_at_s = at_s;
-        }
-        if -d_mw > self.down_hour_mw {
-            self.down_hour_mw = -d_mw;
-            self.down_hour_at_s = at_s;
-        }
+        track(
+            d_mw,
+            at_s,
+            (&mut self.up_hour_mw, &mut self.up_hour_at_s),
+            (&mut self.down_hour_mw, &mut self.down_hour_at_s),
+            &mut [],
+            &[],
+        );
     }
 }
 
