@@ -14,50 +14,45 @@ pub fn err_after(src: &Source, at: usize, field: &str, msg: &str) -> Error {
     }
 }
 
-pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!(
-                "expected a positive number, found {}",
-                crate::input::limits::num(v)
-            ),
-        ))
+/// `Ok` when `ok`, else an error on `field` saying what was `expected` and what was found.
+fn require(src: &Source, at: usize, field: &str, v: f64, ok: bool, expected: &str) -> Result<()> {
+    if ok {
+        return Ok(());
     }
+    Err(err_after(
+        src,
+        at,
+        field,
+        &format!(
+            "expected {expected}, found {}",
+            crate::input::limits::num(v)
+        ),
+    ))
+}
+
+pub fn positive(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
+    require(
+        src,
+        at,
+        field,
+        v,
+        v.is_finite() && v > 0.0,
+        "a positive number",
+    )
 }
 
 pub fn non_negative(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!(
-                "expected a number >= 0, found {}",
-                crate::input::limits::num(v)
-            ),
-        ))
-    }
+    require(
+        src,
+        at,
+        field,
+        v,
+        v.is_finite() && v >= 0.0,
+        "a number >= 0",
+    )
 }
 
 pub fn fraction(src: &Source, at: usize, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(err_after(
-            src,
-            at,
-            field,
-            &format!(
-                "expected a fraction between 0 and 1, found {}",
-                crate::input::limits::num(v)
-            ),
-        ))
-    }
+    let ok = v.is_finite() && (0.0..=1.0).contains(&v);
+    require(src, at, field, v, ok, "a fraction between 0 and 1")
 }

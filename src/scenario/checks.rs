@@ -52,10 +52,11 @@ pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
         episodes += e;
         Ok(())
     };
+    let named = |name: &str| format!("\"{name}\"");
     for w in &sc.twins {
         count(
             w.campaigns.per_year,
-            &format!("\"{}\"", w.name),
+            &named(&w.name),
             "random_campaigns",
             "campaigns",
         )?;
@@ -63,7 +64,7 @@ pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
     for d in &sc.defenses {
         count(
             d.surges.per_year,
-            &format!("\"{}\"", d.name),
+            &named(&d.name),
             "random_surges",
             "surges",
         )?;
@@ -71,7 +72,7 @@ pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
     for t in &sc.trainings {
         count(
             t.jobs_per_year,
-            &format!("\"{}\"", t.name),
+            &named(&t.name),
             "jobs_per_year",
             "job submissions",
         )?;

@@ -275,28 +275,17 @@ struct Workloads {
 impl Workloads {
     fn resolve(spec: &RunSpec, ctx: &Ctx) -> Result<Workloads> {
         Ok(Workloads {
-            consumers: spec
-                .consumer
-                .iter()
-                .map(|c| ConsumerClass::resolve(c, ctx))
-                .collect::<Result<Vec<_>>>()?,
-            twins: spec
-                .twin
-                .iter()
-                .map(|c| Twin::resolve(c, ctx))
-                .collect::<Result<Vec<_>>>()?,
-            trainings: spec
-                .training
-                .iter()
-                .map(|c| Training::resolve(c, ctx))
-                .collect::<Result<Vec<_>>>()?,
-            defenses: spec
-                .defense
-                .iter()
-                .map(|c| Defense::resolve(c, ctx))
-                .collect::<Result<Vec<_>>>()?,
+            consumers: each(&spec.consumer, |c| ConsumerClass::resolve(c, ctx))?,
+            twins: each(&spec.twin, |c| Twin::resolve(c, ctx))?,
+            trainings: each(&spec.training, |c| Training::resolve(c, ctx))?,
+            defenses: each(&spec.defense, |c| Defense::resolve(c, ctx))?,
         })
     }
+}
+
+/// Every entry of a repeated table resolved in file order; the first error stops.
+fn each<S, T>(specs: &[S], resolve: impl Fn(&S) -> Result<T>) -> Result<Vec<T>> {
+    specs.iter().map(resolve).collect()
 }
 
 /// The hourly metrics this study writes (ids into the metric table, and their names): physics
