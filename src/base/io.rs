@@ -31,7 +31,7 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     let written = (|| {
         use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = create_new(&tmp)?;
         f.write_all(bytes)?;
         if sync {
             f.sync_all()?;
@@ -44,4 +44,56 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written.map_err(werr)
+}
+
+/// Opens `tmp` for writing only if this call creates it (O_EXCL: a symlink or file planted at
+/// the name is never followed). A leftover from a killed run (or a planted link) is removed
+/// once (the link itself, not what it points to) and the creation tried again; if something
+/// appears there again in between, the write fails rather than follow it.
+fn create_new(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+    };
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(tmp)?;
+            open()
+        }
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A symlink planted at the temporary name is replaced, not written through; a stale
+    /// temporary file from a killed run does not block the write.
+    #[test]
+    #[cfg(unix)]
+    fn a_planted_link_at_the_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("secret.txt");
+        std::fs::write(&secret, "keep me").unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&secret, out.join(".hourly.csv.tmp")).unwrap();
+        write_atomic(&out.join("hourly.csv"), b"rows").unwrap();
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), "keep me");
+        assert_eq!(
+            std::fs::read_to_string(out.join("hourly.csv")).unwrap(),
+            "rows"
+        );
+        assert!(!out.join(".hourly.csv.tmp").exists());
+        // A stale temporary file.
+        std::fs::write(out.join(".trials.csv.tmp"), "half").unwrap();
+        write_atomic_unsynced(&out.join("trials.csv"), b"all").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("trials.csv")).unwrap(),
+            "all"
+        );
+    }
 }
