@@ -1,7 +1,7 @@
 //! Bounds on every input, checked once before any trial runs (by `dcload validate` and
 //! `dcload run` alike, and again for each trial's sampled study): a run file, model file or data
 //! file from someone else can make a study refuse to start, but never panic, hang, exhaust
-//! memory or write NaN. Every bound here is listed in the README's "Limits" table.
+//! memory or write NaN. Every bound here is listed in docs/reference/limits.md.
 
 use std::io::Read;
 use std::path::Path;

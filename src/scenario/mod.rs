@@ -156,7 +156,7 @@ impl Scenario {
                 let v = p.dist.sample(&mut rng);
                 // Fields that count whole things (racks or servers of a group, accelerators of a
                 // training job) take the sampled value rounded to the nearest whole number, so a
-                // distribution on them samples whole counts (documented in the README).
+                // distribution on them samples whole counts (documented in docs/reference/run-file.md, uncertain parameters).
                 if crate::input::uncertain::counts_whole_things(&p.path) {
                     v.round()
                 } else {

@@ -25,7 +25,7 @@ use toml::Spanned;
 use super::run_file::{DEFAULT_HORIZON_HOURS, MAX_HORIZON_HOURS};
 use super::{RunSpec, Scenario, check_scenario};
 
-/// The horizon in seconds from `horizon_hours` or `end` (see the README's Study table).
+/// The horizon in seconds from `horizon_hours` or `end` (see docs/reference/run-file.md, Study).
 fn resolve_horizon(
     spec: &RunSpec,
     src: &Source,
