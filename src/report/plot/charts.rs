@@ -7,9 +7,11 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::base::time::Date;
+
 use super::data::{
-    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, civil_from_days, date_of_hour,
-    months_from_hourly, weekday,
+    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, date_of_hour, months_from_hourly,
+    weekday,
 };
 use super::draw::{
     AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, MUTED,
@@ -205,8 +207,8 @@ impl Context {
     /// "the year 2025" or "the study (10 days, 1 – 10 Feb 2023)".
     fn period_text(&self) -> String {
         let r = self.x_range();
-        let (y0, ..) = date_of_hour(r.start);
-        let (y1, ..) = date_of_hour(r.end - 1.0);
+        let y0 = date_of_hour(r.start).year;
+        let y1 = date_of_hour(r.end - 1.0).year;
         if self.is_year() && y0 == y1 {
             format!("Year {y0}")
         } else {
@@ -653,7 +655,11 @@ fn pick_week(h: &Hourly) -> Week {
             continue;
         }
         let day = (t / 24.0).floor() as i64;
-        let (y, m, d) = civil_from_days(day);
+        let Date {
+            year: y,
+            month: m,
+            day: d,
+        } = Date::from_days_since_epoch(day);
         if m == 7 && d <= 25 && weekday(day) == 0 && whole(i, 168) {
             let first = if d <= 7 { "first " } else { "first covered " };
             return Week {
@@ -1211,10 +1217,7 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
         ("Jun–Aug", VERMILLION),
         ("Sep–Nov", ORANGE),
     ];
-    let season_of = |hour: f64| {
-        let (_, m, _) = date_of_hour(hour);
-        (m % 12 / 3) as usize
-    };
+    let season_of = |hour: f64| (date_of_hour(hour).month % 12 / 3) as usize;
     // One dot per pixel-sized cell and season: same picture, a fraction of the file size.
     let qx = (x.end - x.start) / 1100.0;
     let qy = (y.end - y.start) / 460.0;

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::data::{civil_from_days, days_from_civil};
 use super::{PlotError, plot_dir};
+use crate::base::time::Date;
 
 const METRICS: [&str; 9] = [
     "it_consumer_mw",
@@ -32,7 +32,7 @@ const PHYSICS: [&str; 9] = [
 
 struct Fixture {
     /// First day, local date.
-    start: (i64, u32, u32),
+    start: (i32, u32, u32),
     hours: usize,
     physics: bool,
     /// Data row (1-based) whose `facility_mw_mean` is replaced by `abc`.
@@ -64,11 +64,16 @@ fn write_run(dir: &Path, fx: &Fixture) -> PathBuf {
         }
     }
     csv.push('\n');
-    let day0 = days_from_civil(fx.start.0, fx.start.1, fx.start.2);
+    let (year, month, day) = fx.start;
+    let day0 = Date { year, month, day }.days_since_epoch();
     for i in 0..fx.hours {
         let day = day0 + (i / 24) as i64;
         let hour = i % 24;
-        let (y, m, d) = civil_from_days(day);
+        let Date {
+            year: y,
+            month: m,
+            day: d,
+        } = Date::from_days_since_epoch(day);
         write!(csv, "{y:04}-{m:02}-{d:02}T{hour:02}:00:00-05:00").expect("write");
         let diurnal = (std::f64::consts::PI * hour as f64 / 12.0).sin();
         let consumer = 20.0 + 6.0 * diurnal;
@@ -606,7 +611,9 @@ fn dr_markers_sit_on_the_instant_of_the_event_in_prevailing_time() {
     )
     .expect("write dr_events.csv");
     let ev = super::data::read_dr_events(&path, "-06:00").expect("dr events");
-    let axis = |y: i64, m: u32, d: u32, h: f64| days_from_civil(y, m, d) as f64 * 24.0 + h;
+    let axis = |year: i32, month: u32, day: u32, h: f64| {
+        Date { year, month, day }.days_since_epoch() as f64 * 24.0 + h
+    };
     assert_eq!(ev[0].start, axis(2025, 7, 8, 13.0));
     assert_eq!(ev[0].hours, 2.0);
     // In winter the offsets agree; a stamp without an offset is on the axis clock.
