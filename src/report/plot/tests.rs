@@ -40,13 +40,17 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn two_weeks(physics: bool) -> Self {
+    fn new(start: (i32, u32, u32), hours: usize, physics: bool) -> Self {
         Self {
-            start: (2025, 7, 7),
-            hours: 14 * 24,
+            start,
+            hours,
             physics,
             bad_row: None,
         }
+    }
+
+    fn two_weeks(physics: bool) -> Self {
+        Self::new((2025, 7, 7), 14 * 24, physics)
     }
 }
 
@@ -308,12 +312,7 @@ fn other_bad_inputs_are_errors_not_panics() {
 fn short_studies_and_missing_trials_still_plot() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // 30 hours across a month end, a year end: shorter than the week plot's week.
-    let fx = Fixture {
-        start: (2025, 12, 31),
-        hours: 30,
-        physics: true,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 12, 31), 30, true);
     let dir = write_run(&tmp.path().join("tiny"), &fx);
     fs::remove_file(dir.join("trials.csv")).expect("rm trials");
     let paths = svgs(plot_dir(&dir).expect("plots"));
@@ -323,12 +322,7 @@ fn short_studies_and_missing_trials_still_plot() {
     assert!(monthly.contains("Dec 2025*") && monthly.contains("Jan 2026*"));
 
     // Ten days in winter: no July week, so the week around the median hour.
-    let fx = Fixture {
-        start: (2023, 2, 1),
-        hours: 240,
-        physics: false,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2023, 2, 1), 240, false);
     let dir = write_run(&tmp.path().join("winter"), &fx);
     let paths = svgs(plot_dir(&dir).expect("plots"));
     assert!(read(&paths[1]).contains("median facility power"));
@@ -369,12 +363,7 @@ fn load_duration_and_monthly_files_are_used_when_present() {
 #[test]
 fn a_year_stays_small() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let fx = Fixture {
-        start: (2025, 1, 1),
-        hours: 8760,
-        physics: true,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 1, 1), 8760, true);
     let dir = write_run(&tmp.path().join("year"), &fx);
     let all = plot_dir(&dir).expect("plots");
     for p in &all {
@@ -564,12 +553,7 @@ fn import_limit_capacity_and_demand_response_are_drawn() {
 #[test]
 fn a_three_year_axis_is_not_crowded() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let fx = Fixture {
-        start: (2025, 1, 1),
-        hours: 3 * 8760,
-        physics: false,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 1, 1), 3 * 8760, false);
     let dir = write_run(&tmp.path().join("three"), &fx);
     let paths = svgs(plot_dir(&dir).expect("plots"));
     let year = read(&paths[0]);
