@@ -37,27 +37,19 @@ pub fn wh_per_request(sc: &Scenario, s: &TrialSummary, class: usize) -> (f64, f6
 
 /// Energy attributed to the holders on a pool, MWh.
 fn pool_attributed_mwh(sc: &Scenario, s: &TrialSummary, pool: usize) -> f64 {
-    let classes: f64 = sc
-        .consumers
-        .iter()
-        .zip(&s.classes)
-        .filter(|(c, _)| c.pool == pool)
-        .map(|(_, t)| t.mwh)
-        .sum();
-    let twins: f64 = sc
-        .twins
-        .iter()
-        .zip(&s.twin_mwh)
-        .filter(|(w, _)| w.pool == pool)
-        .map(|(_, e)| e)
-        .sum();
-    let missions: f64 = sc
-        .defenses
-        .iter()
-        .zip(&s.mission_mwh)
-        .filter(|(d, _)| d.pool == pool)
-        .map(|(_, e)| e)
-        .sum();
+    let classes = on_pool(
+        &sc.consumers,
+        |c| c.pool,
+        s.classes.iter().map(|t| t.mwh),
+        pool,
+    );
+    let twins = on_pool(&sc.twins, |w| w.pool, s.twin_mwh.iter().copied(), pool);
+    let missions = on_pool(
+        &sc.defenses,
+        |d| d.pool,
+        s.mission_mwh.iter().copied(),
+        pool,
+    );
     let jobs: f64 = s
         .jobs
         .iter()
@@ -65,6 +57,21 @@ fn pool_attributed_mwh(sc: &Scenario, s: &TrialSummary, pool: usize) -> f64 {
         .map(|j| j.energy_j / 3.6e9)
         .sum();
     classes + twins + missions + jobs
+}
+
+/// The sum of the figures (one per holder, in the holders' order) of the holders on `pool`.
+fn on_pool<H>(
+    holders: &[H],
+    pool_of: impl Fn(&H) -> usize,
+    mwh: impl Iterator<Item = f64>,
+    pool: usize,
+) -> f64 {
+    holders
+        .iter()
+        .zip(mwh)
+        .filter(|(h, _)| pool_of(h) == pool)
+        .map(|(_, e)| e)
+        .sum()
 }
 
 /// Energy of a training table's jobs within the horizon, MWh.

@@ -157,6 +157,35 @@ fn band_table(out: &mut String, rows: &[(String, &Value)]) {
 
 /// Builds the page from a run folder.
 pub fn render(dir: &Path) -> Result<String> {
+    let s = read_summary(dir)?;
+    let name = s["run"].as_str().unwrap_or("dcload run").to_string();
+    let mut o = String::new();
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let _ = writeln!(o, "<title>{} | dcload report</title>", esc(&name));
+    o.push_str(STYLE);
+    let _ = writeln!(o, "<h1>{}</h1>", esc(&name));
+    if let Some(d) = s["config"]["description"].as_str() {
+        let _ = writeln!(o, "<p>{}</p>", esc(d));
+    }
+    run_facts(&mut o, &s);
+    warnings(&mut o, &s);
+    headline(&mut o, &s);
+    monthly(&mut o, dir)?;
+    plots(&mut o, dir)?;
+    o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
+    Ok(o)
+}
+
+const STYLE: &str = "<style>\nbody{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n\
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:90%}\n\
+th,td{border:1px solid #ccc;padding:.2em .5em}th{background:#f2f2f2}\n\
+td.n{text-align:right;font-variant-numeric:tabular-nums}\n\
+.warn{background:#fff4e0;border-left:4px solid #e0a000;padding:.5em 1em}\n\
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
+</style>\n</head>\n<body>\n";
+
+/// DIR/summary.json, with errors that say what a run folder is when DIR is not one.
+fn read_summary(dir: &Path) -> Result<Value> {
     let sp = dir.join("summary.json");
     if !dir.is_dir() {
         return Err(Error::Other(format!(
@@ -187,24 +216,12 @@ pub fn render(dir: &Path) -> Result<String> {
             msg: "expected the summary.json dcload writes (an object with `metrics`)".into(),
         });
     }
-    let name = s["run"].as_str().unwrap_or("dcload run").to_string();
-    let mut o = String::new();
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    let _ = writeln!(o, "<title>{} | dcload report</title>", esc(&name));
-    o.push_str(
-        "<style>\nbody{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n\
-table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:90%}\n\
-th,td{border:1px solid #ccc;padding:.2em .5em}th{background:#f2f2f2}\n\
-td.n{text-align:right;font-variant-numeric:tabular-nums}\n\
-.warn{background:#fff4e0;border-left:4px solid #e0a000;padding:.5em 1em}\n\
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
-</style>\n</head>\n<body>\n",
-    );
-    let _ = writeln!(o, "<h1>{}</h1>", esc(&name));
-    if let Some(d) = s["config"]["description"].as_str() {
-        let _ = writeln!(o, "<p>{}</p>", esc(d));
-    }
-    // The run's facts.
+    Ok(s)
+}
+
+/// The run's facts: run file, start, horizon, step, trials, seed, percentiles, capacity,
+/// version.
+fn run_facts(o: &mut String, s: &Value) {
     o.push_str("<h2>Run</h2>\n<table>\n<tbody>\n");
     let get_str = |v: &Value| match v {
         Value::String(t) => Some(t.clone()),
@@ -233,14 +250,19 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
         }
     }
     o.push_str("</tbody>\n</table>\n");
-    // Warnings: every list of strings in summary.json whose key mentions warnings.
-    let mut warnings: Vec<String> = Vec::new();
+}
+
+/// The warnings (every list of strings in summary.json whose key mentions warnings), then what
+/// broke first (`what_broke`: one line per pool dropping requests, cap shedding, plant
+/// saturation, unserved energy) when anything did.
+fn warnings(o: &mut String, s: &Value) {
+    let mut warnings: Vec<&str> = Vec::new();
     if let Some(obj) = s.as_object() {
         for (k, v) in obj {
             if k.contains("warning")
                 && let Some(a) = v.as_array()
             {
-                warnings.extend(a.iter().filter_map(|x| x.as_str().map(String::from)));
+                warnings.extend(a.iter().filter_map(Value::as_str));
             }
         }
     }
@@ -248,24 +270,26 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
     if warnings.is_empty() {
         o.push_str("<p>None.</p>\n");
     } else {
-        o.push_str("<div class=\"warn\"><ul>\n");
-        for w in &warnings {
-            let _ = writeln!(o, "<li>{}</li>", esc(w));
-        }
-        o.push_str("</ul></div>\n");
+        warn_list(o, &warnings);
     }
-    // What broke first (summary.json's `what_broke`: one line per pool dropping requests, cap
-    // shedding, plant saturation, unserved energy), when anything did.
     if let Some(a) = s["what_broke"].as_array()
         && !a.is_empty()
     {
-        o.push_str("<h2>What broke first</h2>\n<div class=\"warn\"><ul>\n");
-        for l in a.iter().filter_map(|x| x.as_str()) {
-            let _ = writeln!(o, "<li>{}</li>", esc(l));
-        }
-        o.push_str("</ul></div>\n");
+        o.push_str("<h2>What broke first</h2>\n");
+        warn_list(o, &a.iter().filter_map(Value::as_str).collect::<Vec<_>>());
     }
-    // Headline figures with their bands across trials.
+}
+
+fn warn_list(o: &mut String, lines: &[&str]) {
+    o.push_str("<div class=\"warn\"><ul>\n");
+    for l in lines {
+        let _ = writeln!(o, "<li>{}</li>", esc(l));
+    }
+    o.push_str("</ul></div>\n");
+}
+
+/// Headline figures with their bands across trials, the ramps, and every trial metric folded.
+fn headline(o: &mut String, s: &Value) {
     let metrics = &s["metrics"];
     let trials = s["trials"].as_u64().unwrap_or(0);
     let _ = writeln!(
@@ -277,44 +301,55 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
         .filter(|(k, _)| metrics[*k].is_object())
         .map(|(k, l)| ((*l).to_string(), &metrics[*k]))
         .collect();
-    band_table(&mut o, &head);
+    band_table(o, &head);
     if let Some(r) = s["ramps"].as_object()
         && !r.is_empty()
     {
         o.push_str("<h3>Ramps (largest rise and fall, MW)</h3>\n");
-        let rows: Vec<(String, &Value)> = r.iter().map(|(k, v)| (k.clone(), v)).collect();
-        band_table(&mut o, &rows);
+        band_table(o, &rows(r));
     }
     if let Some(m) = metrics.as_object() {
         o.push_str("<details>\n<summary>All trial metrics</summary>\n");
-        let rows: Vec<(String, &Value)> = m.iter().map(|(k, v)| (k.clone(), v)).collect();
-        band_table(&mut o, &rows);
+        band_table(o, &rows(m));
         o.push_str("</details>\n");
     }
-    // The monthly table.
+}
+
+/// Every entry of an object as a table row, in the object's order.
+fn rows(m: &serde_json::Map<String, Value>) -> Vec<(String, &Value)> {
+    m.iter().map(|(k, v)| (k.clone(), v)).collect()
+}
+
+/// The monthly table (monthly.csv as written), when the run has one.
+fn monthly(o: &mut String, dir: &Path) -> Result<()> {
     let mp = dir.join("monthly.csv");
-    if mp.is_file() {
-        let text = String::from_utf8_lossy(&read(&mp)?).into_owned();
-        o.push_str("<h2>Monthly</h2>\n<table>\n");
-        for (i, line) in text.lines().enumerate() {
-            if i == 0 {
-                o.push_str("<thead><tr>");
-                for h in line.split(',') {
-                    let _ = write!(o, "<th>{}</th>", esc(h));
-                }
-                o.push_str("</tr></thead>\n<tbody>\n");
-            } else {
-                o.push_str("<tr>");
-                for (j, f) in line.split(',').enumerate() {
-                    let cls = if j == 0 { "" } else { " class=\"n\"" };
-                    let _ = write!(o, "<td{cls}>{}</td>", esc(f));
-                }
-                o.push_str("</tr>\n");
-            }
-        }
-        o.push_str("</tbody>\n</table>\n");
+    if !mp.is_file() {
+        return Ok(());
     }
-    // The plots, embedded.
+    let text = String::from_utf8_lossy(&read(&mp)?).into_owned();
+    o.push_str("<h2>Monthly</h2>\n<table>\n");
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            o.push_str("<thead><tr>");
+            for h in line.split(',') {
+                let _ = write!(o, "<th>{}</th>", esc(h));
+            }
+            o.push_str("</tr></thead>\n<tbody>\n");
+        } else {
+            o.push_str("<tr>");
+            for (j, f) in line.split(',').enumerate() {
+                let cls = if j == 0 { "" } else { " class=\"n\"" };
+                let _ = write!(o, "<td{cls}>{}</td>", esc(f));
+            }
+            o.push_str("</tr>\n");
+        }
+    }
+    o.push_str("</tbody>\n</table>\n");
+    Ok(())
+}
+
+/// The plots, embedded.
+fn plots(o: &mut String, dir: &Path) -> Result<()> {
     let plots = plot_files(dir);
     o.push_str("<h2>Plots</h2>\n");
     if plots.is_empty() {
@@ -341,8 +376,7 @@ figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
             esc(&file)
         );
     }
-    o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
-    Ok(o)
+    Ok(())
 }
 
 /// Writes DIR/report.html atomically; returns its path.

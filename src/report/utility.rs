@@ -27,11 +27,36 @@ use crate::base::time::SimTime;
 use crate::model::grid::site::SystemPeak;
 use crate::run::traces::{BLOCK_HOURS, HourlySource};
 use crate::scenario::Scenario;
+use crate::sim::summary::RampFigures;
 use crate::sim::{M_FACILITY, TrialResult, TrialSummary};
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
     v
+}
+
+/// Header fields `,<stem>_<p>` for each of the run's percentile names.
+fn push_percentile_names(out: &mut String, stem: &str, names: &[String]) {
+    for p in names {
+        let _ = write!(out, ",{stem}_{p}");
+    }
+}
+
+/// Fields `,x` at the run's percentiles `pv` (in percent) of ascending values.
+fn push_percentiles(out: &mut String, sorted: &[f64], pv: &[f64], prec: usize) {
+    for &p in pv {
+        out.push(',');
+        push_fixed(out, percentile_sorted(sorted, p / 100.0), prec);
+    }
+}
+
+/// Fields: the mean of `v`, then its percentiles `pv` (`v` is sorted in place), at 4 decimals.
+fn push_mean_and_percentiles(out: &mut String, v: &mut [f64], pv: &[f64]) {
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    v.sort_by(f64::total_cmp);
+    out.push(',');
+    push_fixed(out, mean, 4);
+    push_percentiles(out, v, pv, 4);
 }
 
 /// Every trial's hourly facility MW (f32, as stored).
@@ -58,9 +83,7 @@ pub fn load_8760_rows(
     rows: std::ops::Range<usize>,
 ) -> Result<String> {
     let mut out = String::from("timestamp,facility_mw_mean");
-    for p in sc.percentiles.names() {
-        let _ = write!(out, ",facility_mw_{p}");
-    }
+    push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
     let nm = sc.metrics().len();
     let hours = rows.end.min(sc.horizon_hours as usize);
@@ -72,15 +95,8 @@ pub fn load_8760_rows(
             for (x, b) in v.iter_mut().zip(&block) {
                 *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
             }
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
-            v.sort_by(f64::total_cmp);
             out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
-            out.push(',');
-            push_fixed(&mut out, mean, 4);
-            for &p in sc.percentiles.values() {
-                out.push(',');
-                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
-            }
+            push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
             out.push('\n');
         }
     }
@@ -109,9 +125,7 @@ pub fn load_duration_rows(
         c.sort_by(|a, b| b.total_cmp(a));
     }
     let mut out = String::from("hours_exceeded");
-    for p in sc.percentiles.names() {
-        let _ = write!(out, ",facility_mw_{p}");
-    }
+    push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
     let mut v = vec![0.0; results.len()];
     for i in 0..hours {
@@ -120,10 +134,7 @@ pub fn load_duration_rows(
         }
         v.sort_by(f64::total_cmp);
         let _ = write!(out, "{}", i + 1);
-        for &p in sc.percentiles.values() {
-            out.push(',');
-            push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
-        }
+        push_percentiles(&mut out, &v, sc.percentiles.values(), 4);
         out.push('\n');
     }
     Ok(out)
@@ -162,7 +173,6 @@ pub fn monthly_rows(
 ) -> Result<String> {
     let r0 = rows.start;
     let hours = rows.end.min(sc.horizon_hours as usize).saturating_sub(r0);
-    let fac = |t: usize, h: usize| f64::from(cols[t][r0 + h]);
     // Month of every hour of the rows, as (year, month) in the study clock.
     let months: Vec<(i32, u32)> = (0..hours)
         .map(|h| {
@@ -178,12 +188,104 @@ pub fn monthly_rows(
         .enumerate()
         .filter_map(|(k, p)| Some((k, ((p.start_s / 3600) as usize).checked_sub(r0)?)))
         .collect();
-    // A trial's mean demand over a peak interval: the hour's row for a whole hour (as
-    // always), else the engine's mean over the interval's steps.
-    let demand = |t: usize, k: usize, h: usize| -> Result<f64> {
-        match system_peaks[k].whole_hour() {
-            Some(_) => Ok(fac(t, h)),
-            None => results[t]
+    let rows = Rows {
+        results,
+        cols,
+        system_peaks,
+        r0,
+    };
+    let mut keys: Vec<(i32, u32)> = months.clone();
+    keys.dedup();
+    let pv = sc.percentiles.values();
+    let mut out = monthly_header(&sc.percentiles.names(), has_sp);
+    for key in keys {
+        let hs: Vec<usize> = (0..hours).filter(|&h| months[h] == key).collect();
+        let sp: Vec<(usize, usize)> = peaks_in
+            .iter()
+            .copied()
+            .filter(|&(_, h)| h < hours && months[h] == key)
+            .collect();
+        let m = rows.month(&hs, &sp)?;
+        let _ = write!(out, "{:04}-{:02},{}", key.0, key.1, hs.len());
+        let figures = std::iter::once(m.mean_energy)
+            .chain(pv.iter().map(|&p| percentile_sorted(&m.energy, p / 100.0)))
+            .chain(pv.iter().map(|&p| percentile_sorted(&m.peak, p / 100.0)));
+        for x in figures {
+            out.push(',');
+            push_fixed(&mut out, x, 3);
+        }
+        out.push(',');
+        push_fixed(&mut out, m.load_factor, 5);
+        if has_sp {
+            let _ = write!(out, ",{}", sp.len());
+            if m.peak_demand.is_empty() {
+                out.push_str(&",".repeat(pv.len()));
+            } else {
+                push_percentiles(&mut out, &m.peak_demand, pv, 4);
+            }
+        }
+        out.push(',');
+        out.push_str(
+            &sc.calendar
+                .timestamp(SimTime::from_hours((r0 + m.peak_hour) as u64)),
+        );
+        push_percentiles(&mut out, &m.low, pv, 3);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// monthly.csv's header (see [`monthly_rows`]).
+fn monthly_header(pnames: &[String], has_sp: bool) -> String {
+    let mut out = String::from("month,hours,energy_mwh_mean");
+    push_percentile_names(&mut out, "energy_mwh", pnames);
+    push_percentile_names(&mut out, "peak_mw", pnames);
+    out.push_str(",load_factor_mean");
+    if has_sp {
+        out.push_str(",system_peak_intervals");
+        push_percentile_names(&mut out, "system_peak_demand_mw", pnames);
+    }
+    out.push_str(",peak_timestamp_mean");
+    push_percentile_names(&mut out, "min_mw", pnames);
+    out.push('\n');
+    out
+}
+
+/// What a monthly table reads: every trial's whole-horizon facility column from hour `r0` on,
+/// and the horizon's system peaks.
+struct Rows<'a> {
+    results: &'a [TrialResult],
+    cols: &'a [Vec<f32>],
+    system_peaks: &'a [SystemPeak],
+    r0: usize,
+}
+
+/// One month's figures across trials; the per-trial lists are sorted.
+struct MonthFigures {
+    mean_energy: f64,
+    energy: Vec<f64>,
+    peak: Vec<f64>,
+    low: Vec<f64>,
+    /// The mean over trials of each trial's load factor.
+    load_factor: f64,
+    /// Each trial's mean demand over the month's system peaks (empty without peaks).
+    peak_demand: Vec<f64>,
+    /// The row-relative hour of the month's peak of the mean series (the first if tied).
+    peak_hour: usize,
+}
+
+impl Rows<'_> {
+    /// Trial `t`'s facility MW at row-relative hour `h`.
+    fn fac(&self, t: usize, h: usize) -> f64 {
+        f64::from(self.cols[t][self.r0 + h])
+    }
+
+    /// A trial's mean demand over system peak `k` starting at row-relative hour `h`: the hour's
+    /// row for a whole hour (as always), else the engine's mean over the interval's steps.
+    fn demand(&self, t: usize, k: usize, h: usize) -> Result<f64> {
+        match self.system_peaks[k].whole_hour() {
+            Some(_) => Ok(self.fac(t, h)),
+            None => self.results[t]
                 .summary
                 .system_peak_mw
                 .get(k)
@@ -192,49 +294,23 @@ pub fn monthly_rows(
                     crate::base::error::Error::Other(format!(
                         "trial {} has no system-peak figures: its records were made by an \
                          older dcload or another run file; run the study again",
-                        results[t].summary.trial
+                        self.results[t].summary.trial
                     ))
                 }),
         }
-    };
-    let mut keys: Vec<(i32, u32)> = months.clone();
-    keys.dedup();
-    let pnames = sc.percentiles.names();
-    let pv = sc.percentiles.values();
-    let mut out = String::from("month,hours,energy_mwh_mean");
-    for p in &pnames {
-        let _ = write!(out, ",energy_mwh_{p}");
     }
-    for p in &pnames {
-        let _ = write!(out, ",peak_mw_{p}");
-    }
-    out.push_str(",load_factor_mean");
-    if has_sp {
-        out.push_str(",system_peak_intervals");
-        for p in &pnames {
-            let _ = write!(out, ",system_peak_demand_mw_{p}");
-        }
-    }
-    out.push_str(",peak_timestamp_mean");
-    for p in &pnames {
-        let _ = write!(out, ",min_mw_{p}");
-    }
-    out.push('\n');
-    for key in keys {
-        let hs: Vec<usize> = (0..hours).filter(|&h| months[h] == key).collect();
-        let sp: Vec<(usize, usize)> = peaks_in
-            .iter()
-            .copied()
-            .filter(|&(_, h)| h < hours && months[h] == key)
-            .collect();
-        let mut energy = Vec::with_capacity(results.len());
-        let mut peak = Vec::with_capacity(results.len());
-        let mut low = Vec::with_capacity(results.len());
+
+    /// The figures of the month of hours `hs` with system peaks `sp` (index, hour).
+    fn month(&self, hs: &[usize], sp: &[(usize, usize)]) -> Result<MonthFigures> {
+        let trials = self.results.len();
+        let mut energy = Vec::with_capacity(trials);
+        let mut peak = Vec::with_capacity(trials);
+        let mut low = Vec::with_capacity(trials);
         let mut lf = 0.0;
-        let mut spd = Vec::with_capacity(results.len());
-        for t in 0..results.len() {
-            let e: f64 = hs.iter().map(|&h| fac(t, h)).sum();
-            let p = hs.iter().map(|&h| fac(t, h)).fold(0.0, f64::max);
+        let mut spd = Vec::with_capacity(trials);
+        for t in 0..trials {
+            let e: f64 = hs.iter().map(|&h| self.fac(t, h)).sum();
+            let p = hs.iter().map(|&h| self.fac(t, h)).fold(0.0, f64::max);
             lf += if p > 0.0 {
                 e / (hs.len() as f64 * p)
             } else {
@@ -242,63 +318,38 @@ pub fn monthly_rows(
             };
             energy.push(e);
             peak.push(p);
-            low.push(hs.iter().map(|&h| fac(t, h)).fold(f64::INFINITY, f64::min));
+            low.push(
+                hs.iter()
+                    .map(|&h| self.fac(t, h))
+                    .fold(f64::INFINITY, f64::min),
+            );
             if !sp.is_empty() {
                 let mut d = 0.0;
-                for &(k, h) in &sp {
-                    d += demand(t, k, h)?;
+                for &(k, h) in sp {
+                    d += self.demand(t, k, h)?;
                 }
                 spd.push(d / sp.len() as f64);
             }
         }
-        // The hour of the month's peak of the mean series (the first if tied).
-        let mut peak_h = hs[0];
+        let mut peak_hour = hs[0];
         let mut peak_mean = f64::NEG_INFINITY;
-        for &h in &hs {
-            let m = (0..results.len()).map(|t| fac(t, h)).sum::<f64>();
+        for &h in hs {
+            let m = (0..trials).map(|t| self.fac(t, h)).sum::<f64>();
             if m > peak_mean {
-                (peak_h, peak_mean) = (h, m);
+                (peak_hour, peak_mean) = (h, m);
             }
         }
-        let n = results.len() as f64;
-        let mean_e = energy.iter().sum::<f64>() / n;
-        let energy = sorted(energy);
-        let peak = sorted(peak);
-        let low = sorted(low);
-        let _ = write!(out, "{:04}-{:02},{}", key.0, key.1, hs.len());
-        let figures = std::iter::once(mean_e)
-            .chain(pv.iter().map(|&p| percentile_sorted(&energy, p / 100.0)))
-            .chain(pv.iter().map(|&p| percentile_sorted(&peak, p / 100.0)));
-        for x in figures {
-            out.push(',');
-            push_fixed(&mut out, x, 3);
-        }
-        out.push(',');
-        push_fixed(&mut out, lf / n, 5);
-        if has_sp {
-            let _ = write!(out, ",{}", sp.len());
-            if spd.is_empty() {
-                out.push_str(&",".repeat(pv.len()));
-            } else {
-                let spd = sorted(spd);
-                for &p in pv {
-                    out.push(',');
-                    push_fixed(&mut out, percentile_sorted(&spd, p / 100.0), 4);
-                }
-            }
-        }
-        out.push(',');
-        out.push_str(
-            &sc.calendar
-                .timestamp(SimTime::from_hours((r0 + peak_h) as u64)),
-        );
-        for &p in pv {
-            out.push(',');
-            push_fixed(&mut out, percentile_sorted(&low, p / 100.0), 3);
-        }
-        out.push('\n');
+        let n = trials as f64;
+        Ok(MonthFigures {
+            mean_energy: energy.iter().sum::<f64>() / n,
+            energy: sorted(energy),
+            peak: sorted(peak),
+            low: sorted(low),
+            load_factor: lf / n,
+            peak_demand: sorted(spd),
+            peak_hour,
+        })
     }
-    Ok(out)
 }
 
 /// `intervals.csv`: per interval of the study's interval window (see
@@ -324,13 +375,9 @@ pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<St
     }
     let names = sc.percentiles.names();
     let mut out = String::from("timestamp,facility_mw_mean");
-    for p in &names {
-        let _ = write!(out, ",facility_mw_{p}");
-    }
+    push_percentile_names(&mut out, "facility_mw", &names);
     out.push_str(",it_mw_mean");
-    for p in &names {
-        let _ = write!(out, ",it_mw_{p}");
-    }
+    push_percentile_names(&mut out, "it_mw", &names);
     out.push('\n');
     let mut v = vec![0.0; results.len()];
     for i in 0..n {
@@ -344,14 +391,7 @@ pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<St
             for (x, r) in v.iter_mut().zip(results) {
                 *x = series(&r.summary, i);
             }
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
-            v.sort_by(f64::total_cmp);
-            out.push(',');
-            push_fixed(&mut out, mean, 4);
-            for &p in sc.percentiles.values() {
-                out.push(',');
-                push_fixed(&mut out, percentile_sorted(&v, p / 100.0), 4);
-            }
+            push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
         }
         out.push('\n');
     }
@@ -397,67 +437,8 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
 /// the last instant of one year and the first of the next counts in the later year, so the
 /// largest over the years is the whole run's when the years cover the horizon.
 pub fn ramps_year_csv(sc: &Scenario, results: &[TrialResult], k: usize) -> String {
-    use crate::sim::summary::RampFigures;
-    type Fig = Box<dyn Fn(&RampFigures) -> f64>;
-    let mut rows: Vec<(String, &str, Fig, Option<Fig>)> = vec![
-        (
-            "ramp_up_step_mw".into(),
-            "MW",
-            Box::new(|r| r.up_step_mw),
-            Some(Box::new(|r| r.up_step_at_s)),
-        ),
-        (
-            "ramp_down_step_mw".into(),
-            "MW",
-            Box::new(|r| r.down_step_mw),
-            Some(Box::new(|r| r.down_step_at_s)),
-        ),
-    ];
-    if 900 % sc.step_s == 0 {
-        rows.push((
-            "ramp_up_15min_mw".into(),
-            "MW",
-            Box::new(|r| r.up_15min_mw),
-            Some(Box::new(|r| r.up_15min_at_s)),
-        ));
-        rows.push((
-            "ramp_down_15min_mw".into(),
-            "MW",
-            Box::new(|r| r.down_15min_mw),
-            Some(Box::new(|r| r.down_15min_at_s)),
-        ));
-    }
-    rows.push((
-        "ramp_up_hour_mw".into(),
-        "MW",
-        Box::new(|r| r.up_hour_mw),
-        Some(Box::new(|r| r.up_hour_at_s)),
-    ));
-    rows.push((
-        "ramp_down_hour_mw".into(),
-        "MW",
-        Box::new(|r| r.down_hour_mw),
-        Some(Box::new(|r| r.down_hour_at_s)),
-    ));
+    let quarter = 900 % sc.step_s == 0;
     let th = &sc.grid.ramp_thresholds_mw;
-    for (i, t) in th.iter().enumerate() {
-        rows.push((
-            format!("ramp_steps_over_{t}mw"),
-            "steps",
-            Box::new(move |r| r.steps_over.get(i).copied().unwrap_or(0.0)),
-            None,
-        ));
-    }
-    if 900 % sc.step_s == 0 {
-        for (i, t) in th.iter().enumerate() {
-            rows.push((
-                format!("ramp_15min_over_{t}mw"),
-                "intervals",
-                Box::new(move |r| r.min15_over.get(i).copied().unwrap_or(0.0)),
-                None,
-            ));
-        }
-    }
     let mut out = String::from("figure,unit,mean");
     for n in sc.percentiles.names() {
         out.push(',');
@@ -474,40 +455,117 @@ pub fn ramps_year_csv(sc: &Scenario, results: &[TrialResult], k: usize) -> Strin
             )
         })
         .collect();
-    for (name, unit, f, at) in &rows {
-        let prec = if *unit == "MW" { 4 } else { 2 };
-        let v: Vec<f64> = figs.iter().map(|(r, _)| f(r)).collect();
-        let b = crate::base::stats::Band::of(&mut v.clone(), &sc.percentiles);
-        let _ = write!(out, "{name},{unit},");
-        push_fixed(&mut out, b.mean, prec);
-        for &p in sc.percentiles.values() {
-            out.push(',');
-            push_fixed(&mut out, b.at(p), prec);
+    for &(name, f, at, needs_quarter) in &RAMP_MW {
+        if quarter || !needs_quarter {
+            push_ramp_row(&mut out, sc, &figs, name, "MW", f, Some(at));
         }
-        // The worst trial (the lowest trial on ties).
-        let mut w: Option<usize> = None;
-        for (i, x) in v.iter().enumerate() {
-            if w.is_none_or(|j| *x > v[j]) {
-                w = Some(i);
-            }
+    }
+    type Counts = fn(&RampFigures) -> &[f64];
+    for (stem, unit, counts, wanted) in [
+        (
+            "ramp_steps_over",
+            "steps",
+            (|r| &r.steps_over) as Counts,
+            true,
+        ),
+        ("ramp_15min_over", "intervals", |r| &r.min15_over, quarter),
+    ] {
+        if !wanted {
+            continue;
         }
-        out.push(',');
-        if let Some(i) = w {
-            push_fixed(&mut out, v[i], prec);
-            out.push(',');
-            if let Some(at) = at {
-                let s = at(figs[i].0);
-                if s >= 0.0 {
-                    out.push_str(&sc.calendar.timestamp(SimTime(s as u64)));
-                }
-            }
-            let _ = write!(out, ",{}", figs[i].1);
-        } else {
-            out.push_str(",,");
+        for (i, t) in th.iter().enumerate() {
+            let f = |r: &RampFigures| counts(r).get(i).copied().unwrap_or(0.0);
+            push_ramp_row(&mut out, sc, &figs, &format!("{stem}_{t}mw"), unit, f, None);
         }
-        out.push('\n');
     }
     out
+}
+
+type RampGet = fn(&RampFigures) -> f64;
+
+/// The largest rises and falls of `ramps_YYYY.csv`, in its order: the figure's name, the
+/// figure, its instant (seconds from the start, -1 for none), and whether it needs a step that
+/// divides 15 minutes.
+const RAMP_MW: [(&str, RampGet, RampGet, bool); 6] = [
+    (
+        "ramp_up_step_mw",
+        |r| r.up_step_mw,
+        |r| r.up_step_at_s,
+        false,
+    ),
+    (
+        "ramp_down_step_mw",
+        |r| r.down_step_mw,
+        |r| r.down_step_at_s,
+        false,
+    ),
+    (
+        "ramp_up_15min_mw",
+        |r| r.up_15min_mw,
+        |r| r.up_15min_at_s,
+        true,
+    ),
+    (
+        "ramp_down_15min_mw",
+        |r| r.down_15min_mw,
+        |r| r.down_15min_at_s,
+        true,
+    ),
+    (
+        "ramp_up_hour_mw",
+        |r| r.up_hour_mw,
+        |r| r.up_hour_at_s,
+        false,
+    ),
+    (
+        "ramp_down_hour_mw",
+        |r| r.down_hour_mw,
+        |r| r.down_hour_at_s,
+        false,
+    ),
+];
+
+/// One row of `ramps_YYYY.csv`: the figure `f` of each trial's year (`figs`: figures, trial)
+/// banded, then the worst trial's (the lowest trial on ties) with its instant `at`.
+fn push_ramp_row(
+    out: &mut String,
+    sc: &Scenario,
+    figs: &[(&RampFigures, u32)],
+    name: &str,
+    unit: &str,
+    f: impl Fn(&RampFigures) -> f64,
+    at: Option<RampGet>,
+) {
+    let prec = if unit == "MW" { 4 } else { 2 };
+    let v: Vec<f64> = figs.iter().map(|(r, _)| f(r)).collect();
+    let b = crate::base::stats::Band::of(&mut v.clone(), &sc.percentiles);
+    let _ = write!(out, "{name},{unit},");
+    push_fixed(out, b.mean, prec);
+    for &p in sc.percentiles.values() {
+        out.push(',');
+        push_fixed(out, b.at(p), prec);
+    }
+    let mut w: Option<usize> = None;
+    for (i, x) in v.iter().enumerate() {
+        if w.is_none_or(|j| *x > v[j]) {
+            w = Some(i);
+        }
+    }
+    out.push(',');
+    if let Some(i) = w {
+        push_fixed(out, v[i], prec);
+        out.push(',');
+        if let Some(at) = at {
+            let s = at(figs[i].0);
+            if s >= 0.0 {
+                out.push_str(&sc.calendar.timestamp(SimTime(s as u64)));
+            }
+        }
+        let _ = write!(out, ",{}", figs[i].1);
+    } else {
+        out.push_str(",,");
+    }
+    out.push('\n');
 }
 
 /// Every trial's hourly facility MW, one column per trial.

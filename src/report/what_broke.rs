@@ -12,62 +12,60 @@ use crate::sim::{
     summary::{PoolDrops, TrialSummary},
 };
 
-type Get = fn(&TrialSummary) -> f64;
-
-/// A figure of a trial, as any closure.
+/// A figure of a trial, as any closure (a field of the summary, or a pool's entry in it).
 type By<'a> = &'a dyn Fn(&TrialSummary) -> f64;
 
 /// One kind of trouble: its name, hours, first and worst instants, the worst's size and unit,
 /// and an extra figure (energy) with its unit.
-struct Kind {
-    what: &'static str,
-    hours: Get,
-    first: Get,
-    worst: Get,
-    worst_size: Get,
-    worst_unit: &'static str,
-    extra: Option<(Get, &'static str)>,
+struct Kind<'a> {
+    what: &'a str,
+    hours: By<'a>,
+    first: By<'a>,
+    worst: By<'a>,
+    worst_size: By<'a>,
+    worst_unit: &'a str,
+    extra: Option<(By<'a>, &'a str)>,
 }
 
 /// Dropped requests summed over the pools: only for trials recorded without per-pool figures
 /// (checkpoints of an older dcload); otherwise each pool that dropped work has its own line.
-const SITE_DROPS: Kind = Kind {
+const SITE_DROPS: Kind<'static> = Kind {
     what: "pool saturated, requests dropped",
-    hours: |s| s.drop_hours,
-    first: |s| s.drop_first_at_s,
-    worst: |s| s.drop_worst_at_s,
-    worst_size: |s| s.drop_worst_hour_requests,
+    hours: &|s| s.drop_hours,
+    first: &|s| s.drop_first_at_s,
+    worst: &|s| s.drop_worst_at_s,
+    worst_size: &|s| s.drop_worst_hour_requests,
     worst_unit: "requests dropped in the hour",
-    extra: Some((|s| s.requests_dropped, "requests dropped")),
+    extra: Some((&|s| s.requests_dropped, "requests dropped")),
 };
 
-const KINDS: [Kind; 3] = [
+const KINDS: [Kind<'static>; 3] = [
     Kind {
         what: "import cap shedding load",
-        hours: |s| s.curtailed_hours,
-        first: |s| s.curtailed_first_at_s,
-        worst: |s| s.curtailed_worst_at_s,
-        worst_size: |s| s.curtailed_max_mw,
+        hours: &|s| s.curtailed_hours,
+        first: &|s| s.curtailed_first_at_s,
+        worst: &|s| s.curtailed_worst_at_s,
+        worst_size: &|s| s.curtailed_max_mw,
         worst_unit: "MW shed",
-        extra: Some((|s| s.curtailed_mwh, "MWh shed")),
+        extra: Some((&|s| s.curtailed_mwh, "MWh shed")),
     },
     Kind {
         what: "cooling plant saturated",
-        hours: |s| s.plant_saturated_hours,
-        first: |s| s.plant_saturated_first_at_s,
-        worst: |s| s.plant_saturated_worst_at_s,
-        worst_size: |s| s.plant_saturated_worst_mwh,
+        hours: &|s| s.plant_saturated_hours,
+        first: &|s| s.plant_saturated_first_at_s,
+        worst: &|s| s.plant_saturated_worst_at_s,
+        worst_size: &|s| s.plant_saturated_worst_mwh,
         worst_unit: "MWh of heat not removed in the hour",
-        extra: Some((|s| s.heat_not_removed_mwh, "MWh of heat not removed")),
+        extra: Some((&|s| s.heat_not_removed_mwh, "MWh of heat not removed")),
     },
     Kind {
         what: "energy unserved in outages",
-        hours: |s| s.unserved_hours,
-        first: |s| s.unserved_first_at_s,
-        worst: |s| s.unserved_worst_at_s,
-        worst_size: |s| s.unserved_worst_mwh,
+        hours: &|s| s.unserved_hours,
+        first: &|s| s.unserved_first_at_s,
+        worst: &|s| s.unserved_worst_at_s,
+        worst_size: &|s| s.unserved_worst_mwh,
         worst_unit: "MWh unserved in the hour",
-        extra: Some((|s| s.unserved_mwh, "MWh unserved")),
+        extra: Some((&|s| s.unserved_mwh, "MWh unserved")),
     },
 ];
 
@@ -75,20 +73,18 @@ fn at(sc: &Scenario, s: f64) -> String {
     sc.calendar.timestamp(SimTime(s.max(0.0) as u64))
 }
 
-/// One line of trouble over the trials, from its getters (any closure), or `None` when it
-/// never happened: (first instant, line).
-#[allow(clippy::too_many_arguments)]
-fn trouble(
-    sc: &Scenario,
-    results: &[TrialResult],
-    what: &str,
-    hours: By,
-    first: By,
-    worst: By,
-    worst_size: By,
-    worst_unit: &str,
-    extra: Option<(By, &str)>,
-) -> Option<(f64, String)> {
+/// One line of trouble over the trials, or `None` when it never happened: (first instant,
+/// line).
+fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, String)> {
+    let Kind {
+        what,
+        hours,
+        first,
+        worst,
+        worst_size,
+        worst_unit,
+        extra,
+    } = *kind;
     let (lo, hi) = (label(sc.percentiles.low()), label(sc.percentiles.high()));
     let band = |f: By| {
         let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
@@ -139,21 +135,6 @@ fn trouble(
     Some((first_at, line))
 }
 
-fn kind_line(sc: &Scenario, results: &[TrialResult], k: &Kind) -> Option<(f64, String)> {
-    let extra = k.extra.as_ref().map(|(f, u)| (f as By, *u));
-    trouble(
-        sc,
-        results,
-        k.what,
-        &k.hours,
-        &k.first,
-        &k.worst,
-        &k.worst_size,
-        k.worst_unit,
-        extra,
-    )
-}
-
 /// The trouble lines without the heading or indent (empty when nothing broke), in order of
 /// first occurrence (earliest over the trials; ties: pools in site order, then cap shedding,
 /// plant saturation and unserved energy). Each pool that dropped requests in any trial has its
@@ -173,26 +154,25 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
             let worst = get(|d| d.worst_at_s, -1.0);
             let size = get(|d| d.worst_hour_requests, 0.0);
             let requests = get(|d| d.requests, 0.0);
-            if let Some((t, l)) = trouble(
-                sc,
-                results,
-                &what,
-                &hours,
-                &first,
-                &worst,
-                &size,
-                "requests dropped in the hour",
-                Some((&requests, "requests dropped")),
-            ) {
+            let kind = Kind {
+                what: &what,
+                hours: &hours,
+                first: &first,
+                worst: &worst,
+                worst_size: &size,
+                worst_unit: "requests dropped in the hour",
+                extra: Some((&requests, "requests dropped")),
+            };
+            if let Some((t, l)) = trouble(sc, results, &kind) {
                 found.push((t, p, l));
             }
         }
-    } else if let Some((t, l)) = kind_line(sc, results, &SITE_DROPS) {
+    } else if let Some((t, l)) = trouble(sc, results, &SITE_DROPS) {
         found.push((t, 0, l));
     }
     let np = sc.fleet.pools.len().max(1);
     for (k, kind) in KINDS.iter().enumerate() {
-        if let Some((t, l)) = kind_line(sc, results, kind) {
+        if let Some((t, l)) = trouble(sc, results, kind) {
             found.push((t, np + k, l));
         }
     }

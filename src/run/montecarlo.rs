@@ -328,22 +328,14 @@ mod tests {
     #[test]
     fn results_are_in_trial_order_and_the_same_on_one_or_two_threads() {
         let sc = study(6, false);
-        let one = run(
-            &sc,
-            Batch {
-                threads: Some(1),
+        let on_threads = |n: usize| {
+            let batch = Batch {
+                threads: Some(n),
                 ..Batch::default()
-            },
-        )
-        .unwrap();
-        let two = run(
-            &sc,
-            Batch {
-                threads: Some(2),
-                ..Batch::default()
-            },
-        )
-        .unwrap();
+            };
+            run(&sc, batch).unwrap()
+        };
+        let (one, two) = (on_threads(1), on_threads(2));
         assert_eq!(energies(&one), energies(&two));
         assert_eq!(
             one.iter().map(|r| r.summary.trial).collect::<Vec<_>>(),

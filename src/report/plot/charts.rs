@@ -7,9 +7,11 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::base::time::Date;
+
 use super::data::{
-    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, civil_from_days, date_of_hour,
-    months_from_hourly, weekday,
+    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, date_of_hour, months_from_hourly,
+    weekday,
 };
 use super::draw::{
     AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, MUTED,
@@ -205,8 +207,8 @@ impl Context {
     /// "the year 2025" or "the study (10 days, 1 – 10 Feb 2023)".
     fn period_text(&self) -> String {
         let r = self.x_range();
-        let (y0, ..) = date_of_hour(r.start);
-        let (y1, ..) = date_of_hour(r.end - 1.0);
+        let y0 = date_of_hour(r.start).year;
+        let y1 = date_of_hour(r.end - 1.0).year;
         if self.is_year() && y0 == y1 {
             format!("Year {y0}")
         } else {
@@ -496,44 +498,15 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
     let range = ctx.x_range();
     let daily = h.len() > DAILY_ENVELOPE_ABOVE_H;
 
-    let mut upper = Vec::new();
-    let mut lower = Vec::new();
-    let mut daily_mean = Vec::new();
-    if daily {
-        let mut i = 0;
-        while i < h.len() {
-            let day = (h.hour[i] / 24.0).floor();
-            let mut j = i;
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            let (mut sum, mut count) = (0.0, 0usize);
-            while j < h.len() && (h.hour[j] / 24.0).floor() == day {
-                if f.lo[j].is_finite() {
-                    lo = lo.min(f.lo[j]);
-                }
-                if f.hi[j].is_finite() {
-                    hi = hi.max(f.hi[j]);
-                }
-                if f.mean[j].is_finite() {
-                    sum += f.mean[j];
-                    count += 1;
-                }
-                j += 1;
-            }
-            let start = (day * 24.0).max(range.start);
-            let end = ((day + 1.0) * 24.0).min(range.end);
-            if lo.is_finite() && hi.is_finite() {
-                upper.extend([(start, hi), (end, hi)]);
-                lower.extend([(start, lo), (end, lo)]);
-            }
-            if count > 0 {
-                daily_mean.push((0.5 * (start + end), sum / count as f64));
-            }
-            i = j;
-        }
+    let (upper, lower, daily_mean) = if daily {
+        daily_envelope(h, &range)
     } else {
-        upper = hourly_points(&h.hour, &f.hi);
-        lower = hourly_points(&h.hour, &f.lo);
-    }
+        (
+            hourly_points(&h.hour, &f.hi),
+            hourly_points(&h.hour, &f.lo),
+            Vec::new(),
+        )
+    };
     let mean = hourly_points(&h.hour, &f.mean);
     let y = axis_range(upper.iter().chain(&lower).chain(&mean).map(|p| p.1), false);
     let mut band = upper;
@@ -626,6 +599,49 @@ pub(super) fn facility_year(ctx: &Context) -> Result<String, DrawError> {
     )
 }
 
+/// Chart coordinates (x, y) of a line or an outline.
+type Points = Vec<(f64, f64)>;
+
+/// A long study's band as daily envelopes (each day's lowest low to highest high, as upper and
+/// lower steps clipped to `range`) and the mean's daily averages at each day's middle.
+fn daily_envelope(h: &Hourly, range: &Range<f64>) -> (Points, Points, Points) {
+    let f = &h.facility;
+    let mut upper = Vec::new();
+    let mut lower = Vec::new();
+    let mut daily_mean = Vec::new();
+    let mut i = 0;
+    while i < h.len() {
+        let day = (h.hour[i] / 24.0).floor();
+        let mut j = i;
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (mut sum, mut count) = (0.0, 0usize);
+        while j < h.len() && (h.hour[j] / 24.0).floor() == day {
+            if f.lo[j].is_finite() {
+                lo = lo.min(f.lo[j]);
+            }
+            if f.hi[j].is_finite() {
+                hi = hi.max(f.hi[j]);
+            }
+            if f.mean[j].is_finite() {
+                sum += f.mean[j];
+                count += 1;
+            }
+            j += 1;
+        }
+        let start = (day * 24.0).max(range.start);
+        let end = ((day + 1.0) * 24.0).min(range.end);
+        if lo.is_finite() && hi.is_finite() {
+            upper.extend([(start, hi), (end, hi)]);
+            lower.extend([(start, lo), (end, lo)]);
+        }
+        if count > 0 {
+            daily_mean.push((0.5 * (start + end), sum / count as f64));
+        }
+        i = j;
+    }
+    (upper, lower, daily_mean)
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. IT power by sector, one week
 // ---------------------------------------------------------------------------------------------
@@ -653,7 +669,11 @@ fn pick_week(h: &Hourly) -> Week {
             continue;
         }
         let day = (t / 24.0).floor() as i64;
-        let (y, m, d) = civil_from_days(day);
+        let Date {
+            year: y,
+            month: m,
+            day: d,
+        } = Date::from_days_since_epoch(day);
         if m == 7 && d <= 25 && weekday(day) == 0 && whole(i, 168) {
             let first = if d <= 7 { "first " } else { "first covered " };
             return Week {
@@ -843,54 +863,26 @@ pub(super) fn load_duration(
 ) -> Result<String, DrawError> {
     let h = &ctx.h;
     let (mid, upper, mid_label, upper_label, source) = match file {
-        Some(ld) => {
-            let mut mid: Vec<(f64, f64)> = ld
-                .hours_exceeded
-                .iter()
-                .zip(&ld.p50)
-                .map(|(&x, &y)| (x, y))
-                .filter(|p| p.0.is_finite() && p.1.is_finite())
-                .collect();
-            let mut upper: Vec<(f64, f64)> = ld
-                .hours_exceeded
-                .iter()
-                .zip(&ld.upper)
-                .map(|(&x, &y)| (x, y))
-                .filter(|p| p.0.is_finite() && p.1.is_finite())
-                .collect();
-            mid.sort_by(|a, b| a.0.total_cmp(&b.0));
-            upper.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (
-                mid,
-                upper,
-                "P50 across trials".to_string(),
-                format!("{} across trials", ld.upper_label),
-                "from load_duration.csv".to_string(),
-            )
-        }
-        None => {
-            let sorted = |v: &[f64]| {
-                let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-                s.sort_by(|a, b| b.total_cmp(a));
-                s.into_iter()
-                    .enumerate()
-                    .map(|(i, y)| ((i + 1) as f64, y))
-                    .collect::<Vec<_>>()
-            };
-            (
-                sorted(&h.facility.p50),
-                sorted(&h.facility.hi),
-                "Hourly P50 across trials, sorted".to_string(),
-                format!(
-                    "Hourly {} band, sorted (an upper curve)",
-                    h.facility.hi_label
-                ),
-                format!(
-                    "curves are the hourly bands across {} sorted",
-                    ctx.trials_text()
-                ),
-            )
-        }
+        Some(ld) => (
+            curve(&ld.hours_exceeded, &ld.p50),
+            curve(&ld.hours_exceeded, &ld.upper),
+            "P50 across trials".to_string(),
+            format!("{} across trials", ld.upper_label),
+            "from load_duration.csv".to_string(),
+        ),
+        None => (
+            ranked(&h.facility.p50),
+            ranked(&h.facility.hi),
+            "Hourly P50 across trials, sorted".to_string(),
+            format!(
+                "Hourly {} band, sorted (an upper curve)",
+                h.facility.hi_label
+            ),
+            format!(
+                "curves are the hourly bands across {} sorted",
+                ctx.trials_text()
+            ),
+        ),
     };
     let x_max = mid
         .iter()
@@ -906,8 +898,7 @@ pub(super) fn load_duration(
         notes.push(format!("mean facility power {}", with_unit(m, "MW")));
     }
     if let Some(peaks) = ctx.trials.as_ref().and_then(|t| t.peak_mw.as_ref()) {
-        let mut p: Vec<f64> = peaks.iter().copied().filter(|v| v.is_finite()).collect();
-        p.sort_by(f64::total_cmp);
+        let p = finite_sorted(peaks);
         if let (Some(&hi), false) = (p.last(), p.is_empty()) {
             let med = median_sorted(&p);
             notes.push(format!(
@@ -955,6 +946,36 @@ pub(super) fn load_duration(
         chart.draw_series(LineSeries::new(mid, BLUE.stroke_width(3)))?;
         Ok(())
     })
+}
+
+/// A curve of `load_duration.csv`: its finite (hours exceeded, MW) points in order of hours.
+fn curve(hours: &[f64], mw: &[f64]) -> Vec<(f64, f64)> {
+    let mut c: Vec<(f64, f64)> = hours
+        .iter()
+        .zip(mw)
+        .map(|(&x, &y)| (x, y))
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    c.sort_by(|a, b| a.0.total_cmp(&b.0));
+    c
+}
+
+/// An hourly series as a duration curve: its finite values from highest to lowest against
+/// their rank (1, 2, ...).
+fn ranked(v: &[f64]) -> Vec<(f64, f64)> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(|a, b| b.total_cmp(a));
+    s.into_iter()
+        .enumerate()
+        .map(|(i, y)| ((i + 1) as f64, y))
+        .collect()
+}
+
+/// The finite values of `v`, ascending.
+fn finite_sorted(v: &[f64]) -> Vec<f64> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    s
 }
 
 fn finite_mean(v: &[f64]) -> Option<f64> {
@@ -1017,52 +1038,11 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
     let y = 0.0..(max_total * scale * 1.12).max(1e-6);
     let layers: Vec<usize> = STACK.iter().copied().filter(|&s| present[s]).collect();
 
-    let partial: Vec<String> = months
-        .iter()
-        .filter_map(|m| match m.coverage {
-            Some((covered, all)) if covered < all => {
-                Some(format!("{}, {covered} of {all}\u{a0}h", m.label))
-            }
-            _ => None,
-        })
-        .collect();
-    let labels: Vec<String> = months
-        .iter()
-        .map(|m| match m.coverage {
-            Some((covered, all)) if covered < all => format!("{}*", m.label),
-            _ => m.label.clone(),
-        })
-        .collect();
-    // Drop the year from all but the first bar and January when every bar has one; on long
-    // studies label only every 3rd, 6th or 12th month so the labels do not run into each other.
-    let labels = if n > 18 {
-        thin_month_labels(labels)
-    } else {
-        shorten_month_labels(labels)
-    };
+    let (labels, partial) = month_labels(months);
 
     let title = format!("Monthly energy by sector — {}", ctx.run);
     let mut subtitle = format!("{}; {source}", ctx.period_text());
-    if let Some(energy) = ctx.trials.as_ref().and_then(|t| t.energy_mwh.as_ref()) {
-        let mut e: Vec<f64> = energy.iter().copied().filter(|v| v.is_finite()).collect();
-        e.sort_by(f64::total_cmp);
-        if let (Some(&lo), Some(&hi)) = (e.first(), e.last()) {
-            let u = |v: f64| with_unit(v * scale, unit);
-            if u(lo) == u(hi) {
-                subtitle.push_str(&format!(
-                    "; facility energy over the study: {} in every trial",
-                    u(lo)
-                ));
-            } else {
-                subtitle.push_str(&format!(
-                    "; facility energy of each trial over the study: median {}, range {} to {}",
-                    u(median_sorted(&e)),
-                    u(lo),
-                    u(hi)
-                ));
-            }
-        }
-    }
+    subtitle.push_str(&trial_energy_note(ctx, |v| with_unit(v * scale, unit)));
     if !partial.is_empty() {
         subtitle.push_str(&format!("; * partial month: {}", partial.join(", ")));
     }
@@ -1122,6 +1102,57 @@ pub(super) fn monthly_energy(ctx: &Context, file: Option<&[Month]>) -> Result<St
         }
         Ok(())
     })
+}
+
+/// The bars' labels, and the partial months (`Jan 2025, 100 of 744 h`) the starred labels
+/// refer to. Drops the year from all but the first bar and January when every bar has one; on
+/// long studies labels only every 3rd, 6th or 12th month so the labels do not run into each
+/// other.
+fn month_labels(months: &[Month]) -> (Vec<String>, Vec<String>) {
+    let partial: Vec<String> = months
+        .iter()
+        .filter_map(|m| match m.coverage {
+            Some((covered, all)) if covered < all => {
+                Some(format!("{}, {covered} of {all}\u{a0}h", m.label))
+            }
+            _ => None,
+        })
+        .collect();
+    let labels: Vec<String> = months
+        .iter()
+        .map(|m| match m.coverage {
+            Some((covered, all)) if covered < all => format!("{}*", m.label),
+            _ => m.label.clone(),
+        })
+        .collect();
+    let labels = if months.len() > 18 {
+        thin_month_labels(labels)
+    } else {
+        shorten_month_labels(labels)
+    };
+    (labels, partial)
+}
+
+/// `; facility energy of each trial over the study: median …, range … to …` (or the one value
+/// when every trial's is the same), from trials.csv; empty without it.
+fn trial_energy_note(ctx: &Context, u: impl Fn(f64) -> String) -> String {
+    let Some(energy) = ctx.trials.as_ref().and_then(|t| t.energy_mwh.as_ref()) else {
+        return String::new();
+    };
+    let e = finite_sorted(energy);
+    let (Some(&lo), Some(&hi)) = (e.first(), e.last()) else {
+        return String::new();
+    };
+    if u(lo) == u(hi) {
+        format!("; facility energy over the study: {} in every trial", u(lo))
+    } else {
+        format!(
+            "; facility energy of each trial over the study: median {}, range {} to {}",
+            u(median_sorted(&e)),
+            u(lo),
+            u(hi)
+        )
+    }
 }
 
 /// A bar total with three significant figures or so.
@@ -1211,10 +1242,7 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
         ("Jun–Aug", VERMILLION),
         ("Sep–Nov", ORANGE),
     ];
-    let season_of = |hour: f64| {
-        let (_, m, _) = date_of_hour(hour);
-        (m % 12 / 3) as usize
-    };
+    let season_of = |hour: f64| (date_of_hour(hour).month % 12 / 3) as usize;
     // One dot per pixel-sized cell and season: same picture, a fraction of the file size.
     let qx = (x.end - x.start) / 1100.0;
     let qy = (y.end - y.start) / 460.0;

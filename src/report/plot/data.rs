@@ -1,4 +1,5 @@
-//! Reading a finished run's CSV files and the small calendar arithmetic the plots need.
+//! Reading a finished run's CSV files, and the names of months and weekdays the plots print
+//! (the calendar itself is [`crate::base::time`]).
 //!
 //! Columns are found by name, never by position. Every number is parsed with an error that names
 //! the file, the line and the column.
@@ -8,6 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::PlotError;
+use crate::base::time::{Date, days_in_month};
 
 /// The four IT sectors, in the order the run files list them, and the idle of accelerators no
 /// workload holds (its own layer, so the stack still adds up to IT): (column stem, legend label).
@@ -40,58 +42,29 @@ pub(super) fn weekday_abbr(weekday: u32) -> &'static str {
 // Calendar
 // ---------------------------------------------------------------------------------------------
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01: (year, month 1..=12, day 1..=31).
-pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Day of the week of a day count since 1970-01-01, Monday = 0.
 pub(super) fn weekday(days: i64) -> u32 {
     // 1970-01-01 was a Thursday.
     (days + 3).rem_euclid(7) as u32
 }
 
-pub(super) fn days_in_month(year: i64, month: u32) -> u32 {
-    let (ny, nm) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    (days_from_civil(ny, nm, 1) - days_from_civil(year, month, 1)) as u32
-}
-
 /// The date of an hour count (local wall-clock hours since 1970-01-01T00:00 in the file's offset).
-pub(super) fn date_of_hour(hour: f64) -> (i64, u32, u32) {
-    civil_from_days((hour / 24.0).floor() as i64)
+pub(super) fn date_of_hour(hour: f64) -> Date {
+    Date::from_days_since_epoch((hour / 24.0).floor() as i64)
 }
 
-/// `(year, month)` as a single increasing index.
-pub(super) fn month_index(year: i64, month: u32) -> i64 {
-    year * 12 + i64::from(month) - 1
+/// A date's `(year, month)` as a single increasing index.
+pub(super) fn month_index(date: Date) -> i64 {
+    i64::from(date.year) * 12 + i64::from(date.month) - 1
 }
 
-pub(super) fn month_of_index(index: i64) -> (i64, u32) {
-    (index.div_euclid(12), (index.rem_euclid(12) + 1) as u32)
+/// The first day of the month of a [`month_index`].
+pub(super) fn month_of_index(index: i64) -> Date {
+    Date {
+        year: index.div_euclid(12) as i32,
+        month: (index.rem_euclid(12) + 1) as u32,
+        day: 1,
+    }
 }
 
 /// A timestamp as written in `hourly.csv`, e.g. `2025-07-15T20:00:00-05:00`.
@@ -138,7 +111,7 @@ pub(super) fn parse_stamp(text: &str) -> Option<Stamp> {
     if b[13] != b':' {
         return None;
     }
-    let year = digits(text.get(0..4)?)?;
+    let year = i32::try_from(digits(text.get(0..4)?)?).ok()?;
     let month = u32::try_from(digits(text.get(5..7)?)?).ok()?;
     let day = u32::try_from(digits(text.get(8..10)?)?).ok()?;
     let hour = digits(text.get(11..13)?)?;
@@ -180,7 +153,7 @@ pub(super) fn parse_stamp(text: &str) -> Option<Stamp> {
             rest.to_string()
         }
     };
-    let days = days_from_civil(year, month, day);
+    let days = Date { year, month, day }.days_since_epoch();
     Some(Stamp {
         hour: days as f64 * 24.0 + hour as f64 + minute as f64 / 60.0 + second / 3600.0,
         offset,
@@ -593,8 +566,9 @@ pub(super) struct Month {
 pub(super) fn months_from_hourly(h: &Hourly) -> Vec<Month> {
     let mut out: Vec<(i64, Month)> = Vec::new();
     for i in 0..h.len() {
-        let (y, m, _) = date_of_hour(h.hour[i]);
-        let key = month_index(y, m);
+        let date = date_of_hour(h.hour[i]);
+        let (y, m) = (date.year, date.month);
+        let key = month_index(date);
         if out.last().map(|(k, _)| *k) != Some(key) {
             let label = format!("{} {y}", month_abbr(m));
             out.push((
@@ -709,20 +683,32 @@ mod tests {
     #[test]
     fn calendar_round_trips() {
         for days in [-1000, 0, 19_000, 20_089, 20_454, 30_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
         }
-        assert_eq!(days_from_civil(2025, 7, 14), 20_283);
-        assert_eq!(weekday(days_from_civil(2025, 7, 14)), 0); // a Monday
+        let monday = Date {
+            year: 2025,
+            month: 7,
+            day: 14,
+        };
+        assert_eq!(monday.days_since_epoch(), 20_283);
+        assert_eq!(weekday(monday.days_since_epoch()), 0);
         assert_eq!(days_in_month(2024, 2), 29);
         assert_eq!(days_in_month(2025, 2), 28);
+        assert_eq!(month_of_index(month_index(monday)).month, 7);
     }
 
     #[test]
     fn parses_timestamps() {
         let s = parse_stamp("2025-07-15T20:00:00-05:00").expect("valid");
         assert_eq!(s.offset, "-05:00");
-        assert_eq!(date_of_hour(s.hour), (2025, 7, 15));
+        assert_eq!(
+            date_of_hour(s.hour),
+            Date {
+                year: 2025,
+                month: 7,
+                day: 15
+            }
+        );
         assert_eq!(s.hour.rem_euclid(24.0), 20.0);
         assert!(parse_stamp("2025-02-30T00:00:00Z").is_none());
         assert!(parse_stamp("yesterday").is_none());

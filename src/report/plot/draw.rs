@@ -6,7 +6,9 @@ use std::ops::Range;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::{date_of_hour, days_from_civil, month_abbr, month_index, month_of_index};
+use crate::base::time::Date;
+
+use super::data::{date_of_hour, month_abbr, month_index, month_of_index};
 use super::data::{weekday, weekday_abbr};
 
 pub(super) const WIDTH: u32 = 1200;
@@ -263,7 +265,11 @@ pub(super) fn with_unit(v: f64, unit: &str) -> String {
 
 /// `Mon 7 Jul 2025` style date of a local hour.
 pub(super) fn day_label(hour: f64, with_year: bool) -> String {
-    let (y, m, d) = date_of_hour(hour);
+    let Date {
+        year: y,
+        month: m,
+        day: d,
+    } = date_of_hour(hour);
     let wd = weekday_abbr(weekday((hour / 24.0).floor() as i64));
     if with_year {
         format!("{wd} {d} {} {y}", month_abbr(m))
@@ -274,8 +280,9 @@ pub(super) fn day_label(hour: f64, with_year: bool) -> String {
 
 /// `1 – 10 Feb 2023`, `28 Jan – 3 Feb 2023`, with weekdays when `weekdays`.
 pub(super) fn span_label(first_hour: f64, last_hour: f64, weekdays: bool) -> String {
-    let (y0, m0, d0) = date_of_hour(first_hour);
-    let (y1, m1, d1) = date_of_hour(last_hour);
+    let (first, last) = (date_of_hour(first_hour), date_of_hour(last_hour));
+    let (y0, m0, d0) = (first.year, first.month, first.day);
+    let (y1, m1, d1) = (last.year, last.month, last.day);
     let wd = |h: f64| {
         if weekdays {
             format!("{} ", weekday_abbr(weekday((h / 24.0).floor() as i64)))
@@ -315,8 +322,6 @@ pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>, Vec<f64>
     let mut labels = Vec::new();
     let mut light = Vec::new();
     if days > 62.0 {
-        let (y0, m0, _) = date_of_hour(range.start);
-        let (y1, m1, _) = date_of_hour(range.end);
         let months = days / 30.44;
         // Labelled every `step` months: at most about 12-16 labels across the page.
         let step: u32 = if months <= 18.0 {
@@ -328,9 +333,10 @@ pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>, Vec<f64>
         } else {
             12
         };
-        for k in month_index(y0, m0)..=month_index(y1, m1) {
-            let (y, m) = month_of_index(k);
-            let h = days_from_civil(y, m, 1) as f64 * 24.0;
+        for k in month_index(date_of_hour(range.start))..=month_index(date_of_hour(range.end)) {
+            let first = month_of_index(k);
+            let (y, m) = (first.year, first.month);
+            let h = first.days_since_epoch() as f64 * 24.0;
             if h < range.start || h > range.end {
                 continue;
             }
@@ -370,7 +376,9 @@ pub(super) fn time_ticks(range: &Range<f64>) -> (Vec<f64>, Vec<String>, Vec<f64>
             }
             let h = d as f64 * 24.0;
             ticks.push(h);
-            let (_, m, dd) = date_of_hour(h);
+            let Date {
+                month: m, day: dd, ..
+            } = date_of_hour(h);
             labels.push(if weekly {
                 format!("{dd} {}", month_abbr(m))
             } else {

@@ -201,17 +201,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     )?;
     match charts::pue_vs_temperature(&ctx) {
         Some(svg) => emit("pue_vs_temperature.svg", svg)?,
-        None => {
-            for stale in ["pue_vs_temperature.svg", "pue_vs_temperature.png"] {
-                let stale = out_dir.join(stale);
-                if stale.exists() {
-                    fs::remove_file(&stale).map_err(|source| PlotError::Write {
-                        path: stale.clone(),
-                        source,
-                    })?;
-                }
-            }
-        }
+        None => remove_stale(&out_dir, "pue_vs_temperature.svg")?,
     }
     // Tornado charts of the uncertain inputs' effects, when the run has effects.csv.
     let effects_path = dir.join("effects.csv");
@@ -225,20 +215,25 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         };
         match chart {
             Some(svg) => emit(&name, svg)?,
-            None => {
-                for stale in [name.clone(), name.replace(".svg", ".png")] {
-                    let stale = out_dir.join(stale);
-                    if stale.exists() {
-                        fs::remove_file(&stale).map_err(|source| PlotError::Write {
-                            path: stale.clone(),
-                            source,
-                        })?;
-                    }
-                }
-            }
+            None => remove_stale(&out_dir, &name)?,
         }
     }
     Ok(written)
+}
+
+/// Removes a chart this run does not draw (`name`, an SVG, and its PNG) left by an earlier run
+/// in the same folder, so the folder never shows a picture of other results.
+fn remove_stale(out_dir: &Path, name: &str) -> Result<(), PlotError> {
+    for stale in [name.to_string(), name.replace(".svg", ".png")] {
+        let stale = out_dir.join(stale);
+        if stale.exists() {
+            fs::remove_file(&stale).map_err(|source| PlotError::Write {
+                path: stale.clone(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The run's name for titles: `summary.json`'s `run` (else the folder's name), and for a sweep

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::data::{civil_from_days, days_from_civil};
 use super::{PlotError, plot_dir};
+use crate::base::time::Date;
 
 const METRICS: [&str; 9] = [
     "it_consumer_mw",
@@ -32,7 +32,7 @@ const PHYSICS: [&str; 9] = [
 
 struct Fixture {
     /// First day, local date.
-    start: (i64, u32, u32),
+    start: (i32, u32, u32),
     hours: usize,
     physics: bool,
     /// Data row (1-based) whose `facility_mw_mean` is replaced by `abc`.
@@ -40,13 +40,17 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn two_weeks(physics: bool) -> Self {
+    fn new(start: (i32, u32, u32), hours: usize, physics: bool) -> Self {
         Self {
-            start: (2025, 7, 7),
-            hours: 14 * 24,
+            start,
+            hours,
             physics,
             bad_row: None,
         }
+    }
+
+    fn two_weeks(physics: bool) -> Self {
+        Self::new((2025, 7, 7), 14 * 24, physics)
     }
 }
 
@@ -64,11 +68,16 @@ fn write_run(dir: &Path, fx: &Fixture) -> PathBuf {
         }
     }
     csv.push('\n');
-    let day0 = days_from_civil(fx.start.0, fx.start.1, fx.start.2);
+    let (year, month, day) = fx.start;
+    let day0 = Date { year, month, day }.days_since_epoch();
     for i in 0..fx.hours {
         let day = day0 + (i / 24) as i64;
         let hour = i % 24;
-        let (y, m, d) = civil_from_days(day);
+        let Date {
+            year: y,
+            month: m,
+            day: d,
+        } = Date::from_days_since_epoch(day);
         write!(csv, "{y:04}-{m:02}-{d:02}T{hour:02}:00:00-05:00").expect("write");
         let diurnal = (std::f64::consts::PI * hour as f64 / 12.0).sin();
         let consumer = 20.0 + 6.0 * diurnal;
@@ -303,12 +312,7 @@ fn other_bad_inputs_are_errors_not_panics() {
 fn short_studies_and_missing_trials_still_plot() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // 30 hours across a month end, a year end: shorter than the week plot's week.
-    let fx = Fixture {
-        start: (2025, 12, 31),
-        hours: 30,
-        physics: true,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 12, 31), 30, true);
     let dir = write_run(&tmp.path().join("tiny"), &fx);
     fs::remove_file(dir.join("trials.csv")).expect("rm trials");
     let paths = svgs(plot_dir(&dir).expect("plots"));
@@ -318,12 +322,7 @@ fn short_studies_and_missing_trials_still_plot() {
     assert!(monthly.contains("Dec 2025*") && monthly.contains("Jan 2026*"));
 
     // Ten days in winter: no July week, so the week around the median hour.
-    let fx = Fixture {
-        start: (2023, 2, 1),
-        hours: 240,
-        physics: false,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2023, 2, 1), 240, false);
     let dir = write_run(&tmp.path().join("winter"), &fx);
     let paths = svgs(plot_dir(&dir).expect("plots"));
     assert!(read(&paths[1]).contains("median facility power"));
@@ -364,12 +363,7 @@ fn load_duration_and_monthly_files_are_used_when_present() {
 #[test]
 fn a_year_stays_small() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let fx = Fixture {
-        start: (2025, 1, 1),
-        hours: 8760,
-        physics: true,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 1, 1), 8760, true);
     let dir = write_run(&tmp.path().join("year"), &fx);
     let all = plot_dir(&dir).expect("plots");
     for p in &all {
@@ -559,12 +553,7 @@ fn import_limit_capacity_and_demand_response_are_drawn() {
 #[test]
 fn a_three_year_axis_is_not_crowded() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let fx = Fixture {
-        start: (2025, 1, 1),
-        hours: 3 * 8760,
-        physics: false,
-        bad_row: None,
-    };
+    let fx = Fixture::new((2025, 1, 1), 3 * 8760, false);
     let dir = write_run(&tmp.path().join("three"), &fx);
     let paths = svgs(plot_dir(&dir).expect("plots"));
     let year = read(&paths[0]);
@@ -606,7 +595,9 @@ fn dr_markers_sit_on_the_instant_of_the_event_in_prevailing_time() {
     )
     .expect("write dr_events.csv");
     let ev = super::data::read_dr_events(&path, "-06:00").expect("dr events");
-    let axis = |y: i64, m: u32, d: u32, h: f64| days_from_civil(y, m, d) as f64 * 24.0 + h;
+    let axis = |year: i32, month: u32, day: u32, h: f64| {
+        Date { year, month, day }.days_since_epoch() as f64 * 24.0 + h
+    };
     assert_eq!(ev[0].start, axis(2025, 7, 8, 13.0));
     assert_eq!(ev[0].hours, 2.0);
     // In winter the offsets agree; a stamp without an offset is on the axis clock.

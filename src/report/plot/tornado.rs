@@ -138,38 +138,7 @@ fn draw(run: &str, t: &Tornado, what: &str, unit: &str) -> Result<String, DrawEr
     let bars: Vec<&Bar> = t.bars.iter().take(MAX_BARS).collect();
     let k = bars.len();
     let title = format!("What moves the {what} — {run}");
-    let mut subtitle = format!(
-        "Change in the {what} ({unit}) when each uncertain input moves from its P10 to its P90 across the trials' draws, the other inputs held: multiple linear regression on all inputs together"
-    );
-    if let Some(n) = t.trials {
-        subtitle.push_str(&format!(" over {n:.0} trials"));
-    }
-    if let Some(r2) = t.r2 {
-        subtitle.push_str(&format!(
-            " (R² {r2:.2}: the share of the {what}'s spread it explains)"
-        ));
-    }
-    subtitle
-        .push_str(". Whiskers: 95 % confidence interval; ρ: rank correlation. From effects.csv.");
-    if t.bars.len() > k {
-        subtitle.push_str(&format!(" {} smaller inputs not drawn.", t.bars.len() - k));
-    }
-    if !t.left_out.is_empty() {
-        let names: Vec<String> = t
-            .left_out
-            .iter()
-            .take(4)
-            .map(|(p, note)| {
-                let why = note.split(':').next().unwrap_or("").trim();
-                format!("{} ({why})", short(p))
-            })
-            .collect();
-        subtitle.push_str(&format!(
-            " Not estimated: {}{}.",
-            names.join("; "),
-            if t.left_out.len() > 4 { "; ..." } else { "" }
-        ));
-    }
+    let subtitle = subtitle(t, k, what, unit);
     let items = vec![
         legend(format!("raises the {what}"), Swatch::Patch(BLUE.to_rgba())),
         legend(
@@ -255,6 +224,47 @@ fn draw(run: &str, t: &Tornado, what: &str, unit: &str) -> Result<String, DrawEr
         root.present()?;
     }
     Ok(buf)
+}
+
+/// What the chart shows, over how many trials and how well the regression explains the spread,
+/// and which inputs are not drawn (`drawn`: the bars shown).
+fn subtitle(t: &Tornado, drawn: usize, what: &str, unit: &str) -> String {
+    let mut subtitle = format!(
+        "Change in the {what} ({unit}) when each uncertain input moves from its P10 to its P90 across the trials' draws, the other inputs held: multiple linear regression on all inputs together"
+    );
+    if let Some(n) = t.trials {
+        subtitle.push_str(&format!(" over {n:.0} trials"));
+    }
+    if let Some(r2) = t.r2 {
+        subtitle.push_str(&format!(
+            " (R² {r2:.2}: the share of the {what}'s spread it explains)"
+        ));
+    }
+    subtitle
+        .push_str(". Whiskers: 95 % confidence interval; ρ: rank correlation. From effects.csv.");
+    if t.bars.len() > drawn {
+        subtitle.push_str(&format!(
+            " {} smaller inputs not drawn.",
+            t.bars.len() - drawn
+        ));
+    }
+    if !t.left_out.is_empty() {
+        let names: Vec<String> = t
+            .left_out
+            .iter()
+            .take(4)
+            .map(|(p, note)| {
+                let why = note.split(':').next().unwrap_or("").trim();
+                format!("{} ({why})", short(p))
+            })
+            .collect();
+        subtitle.push_str(&format!(
+            " Not estimated: {}{}.",
+            names.join("; "),
+            if t.left_out.len() > 4 { "; ..." } else { "" }
+        ));
+    }
+    subtitle
 }
 
 /// The label at a bar's end: `+0.037 MW  ρ 0.99`.
