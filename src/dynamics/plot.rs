@@ -144,6 +144,28 @@ fn line_mark(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
 }
 
+/// A labelled line of `width` px, its legend mark `c` at 3 px.
+fn line<DB, X, Y>(
+    ch: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    pts: impl IntoIterator<Item = (X::ValueType, Y::ValueType)>,
+    c: RGBColor,
+    width: u32,
+    label: &str,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    X: Ranged,
+    Y: Ranged,
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    ch.draw_series(LineSeries::new(pts, c.stroke_width(width)))
+        .map_err(e)?
+        .label(label)
+        .legend(line_mark(c));
+    Ok(())
+}
+
 /// A band's mark in the legend.
 fn band_mark(c: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
     move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], c.mix(0.3).filled())
@@ -175,21 +197,12 @@ fn waveform_panel<DB: DrawingBackend>(
     let (lo, hi) = range(facility[..m].iter().chain(rep.grid[..m].iter()).copied());
     let mut ch = chart(area, title, (40, 70), 0.0..t_end, lo..hi)?;
     mesh(&mut ch, "seconds from the window's start", "MW", None)?;
-    ch.draw_series(LineSeries::new(
-        (0..m).map(|k| (k as f64 * dt, facility[k])),
-        BLUE.stroke_width(1),
-    ))
-    .map_err(e)?
-    .label("facility, unmitigated")
-    .legend(line_mark(BLUE));
+    let t = |k: usize| k as f64 * dt;
+    let facility_pts = (0..m).map(|k| (t(k), facility[k]));
+    line(&mut ch, facility_pts, BLUE, 1, "facility, unmitigated")?;
     if mitigated(rep) {
-        ch.draw_series(LineSeries::new(
-            (0..m).map(|k| (k as f64 * dt, rep.grid[k])),
-            VERMILLION.stroke_width(2),
-        ))
-        .map_err(e)?
-        .label("grid, with mitigations")
-        .legend(line_mark(VERMILLION));
+        let grid_pts = (0..m).map(|k| (t(k), rep.grid[k]));
+        line(&mut ch, grid_pts, VERMILLION, 2, "grid, with mitigations")?;
     }
     legend(&mut ch, SeriesLabelPosition::LowerRight)
 }
@@ -253,15 +266,9 @@ fn spectrum(p: &Path, rep: &Report, spec: Option<&Spec>) -> Drawn {
             .map(|k| (sp.freq_hz[k], sp.psd[k].max(min)))
             .collect()
     };
-    ch.draw_series(LineSeries::new(pts(s), BLUE.stroke_width(1)))
-        .map_err(e)?
-        .label("facility, unmitigated")
-        .legend(line_mark(BLUE));
+    line(&mut ch, pts(s), BLUE, 1, "facility, unmitigated")?;
     if mitigated(rep) {
-        ch.draw_series(LineSeries::new(pts(g), VERMILLION.stroke_width(1)))
-            .map_err(e)?
-            .label("grid, with mitigations")
-            .legend(line_mark(VERMILLION));
+        line(&mut ch, pts(g), VERMILLION, 1, "grid, with mitigations")?;
     }
     legend(&mut ch, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(e)
@@ -305,20 +312,14 @@ fn ridethrough(p: &Path, f: &[TrialOutcome], step: f64) -> Drawn {
     .map_err(e)?
     .label("P10-P90 across trials")
     .legend(band_mark(BLUE));
-    ch.draw_series(LineSeries::new(
-        (0..m).map(|k| (x(k), mid[k])),
-        BLUE.stroke_width(2),
-    ))
-    .map_err(e)?
-    .label("median")
-    .legend(line_mark(BLUE));
-    ch.draw_series(LineSeries::new(
+    line(&mut ch, (0..m).map(|k| (x(k), mid[k])), BLUE, 2, "median")?;
+    line(
+        &mut ch,
         (0..m).map(|k| (x(k), mean[k])),
-        VERMILLION.stroke_width(2),
-    ))
-    .map_err(e)?
-    .label("mean")
-    .legend(line_mark(VERMILLION));
+        VERMILLION,
+        2,
+        "mean",
+    )?;
     legend(&mut ch, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(e)
 }

@@ -6,7 +6,7 @@ use crate::base::error::{Error, Result};
 use crate::base::time::Date;
 
 use super::stamp::{
-    date_of_hour, first_hour, hour_of_day, parse_date, parse_load_mw, parse_stamp, parse_stamp_full,
+    date_of_hour, first_hour, hour_of_day, parse_date, parse_load_mw, parse_stamp, utc_hour,
 };
 use super::system_load::ReadOptions;
 use super::{Hour, input_err};
@@ -180,8 +180,8 @@ fn parse_row(
     let (local_idx, date, hour) = local_hour(file, names, cols, line, &field)?;
     let index = match cols.utc {
         Some(uc) => {
-            let (idx, _, _, _, _) = parse_stamp(file, line, uc, &names[uc], field(uc))?;
-            idx - 1
+            let (end, offset, ..) = parse_stamp(file, line, uc, &names[uc], field(uc))?;
+            utc_hour(end, offset) - 1
         }
         None => local_idx,
     };
@@ -235,7 +235,7 @@ fn local_hour<'r>(
         Ok((first_hour(date) + hn - 1, date, (hn - 1).min(23) as u8))
     } else {
         let lc = cols.local.unwrap_or(0);
-        let (end, _, _, _, _) = parse_stamp_full(file, line, lc, &names[lc], field(lc))?;
+        let (end, _, _, _, _) = parse_stamp(file, line, lc, &names[lc], field(lc))?;
         // End of hour -> the hour's beginning.
         Ok((end - 1, date_of_hour(end - 1), hour_of_day(end - 1)))
     }

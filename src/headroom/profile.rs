@@ -8,7 +8,7 @@ use crate::base::error::{Error, Result};
 use crate::base::time::{format_utc_offset, is_leap};
 
 use super::evaluate::NewLoad;
-use super::stamp::{date_of_hour, hour_of_day, parse_mw, parse_stamp_full};
+use super::stamp::{date_of_hour, hour_of_day, parse_mw, parse_stamp, utc_hour};
 use super::{SystemLoad, input_err};
 
 /// A run folder's facility profile and flexibility for one calendar year of the run, placed on
@@ -127,7 +127,7 @@ fn read_facility(file: &Path, name: &str, column: &str) -> Result<Vec<(Written, 
     for (i, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let stamp = f.first().copied().unwrap_or("");
-        let (local, off, ..) = parse_stamp_full(name, i + 2, 0, "timestamp", stamp)?;
+        let (local, off, ..) = parse_stamp(name, i + 2, 0, "timestamp", stamp)?;
         let v = f
             .get(c)
             .and_then(|v| parse_mw(v))
@@ -140,8 +140,7 @@ fn read_facility(file: &Path, name: &str, column: &str) -> Result<Vec<(Written, 
 
 /// A row's instant on the study's standard time, hours since 1970.
 fn on_std((local, off): Written, std_offset_min: i64) -> i64 {
-    let utc = local - off.map_or(std_offset_min, |o| o).div_euclid(60);
-    utc + std_offset_min.div_euclid(60)
+    utc_hour(local, off.or(Some(std_offset_min))) + std_offset_min.div_euclid(60)
 }
 
 /// Sheddable share per hour: `--flex` everywhere, else from hourly.csv's mean sector IT power

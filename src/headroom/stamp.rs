@@ -152,21 +152,15 @@ pub(super) fn parse_load_mw(
     })
 }
 
-/// A timestamp field as hours since 1970 in its own clock (UTC when it says so).
-pub(super) fn parse_stamp(
-    file: &str,
-    line: usize,
-    col: usize,
-    name: &str,
-    s: &str,
-) -> Result<Stamp> {
-    let (local, off, m, d, h) = parse_stamp_full(file, line, col, name, s)?;
-    Ok((local - off.map_or(0, |o| o.div_euclid(60)), off, m, d, h))
+/// Hours since 1970 in UTC of a local hour written at `offset` minutes east of UTC (none: the
+/// hour is taken as UTC).
+pub(super) fn utc_hour(local: i64, offset: Option<i64>) -> i64 {
+    local - offset.map_or(0, |o| o.div_euclid(60))
 }
 
 /// A timestamp field as written (local hours since 1970 and the stated offset), else an error at
 /// its line and (0-based) column.
-pub(super) fn parse_stamp_full(
+pub(super) fn parse_stamp(
     file: &str,
     line: usize,
     col: usize,

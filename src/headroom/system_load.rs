@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::base::error::Result;
 
-use super::stamp::{date_of_hour, parse_load_mw, parse_mw, parse_stamp_full};
+use super::stamp::{date_of_hour, parse_load_mw, parse_mw, parse_stamp, utc_hour};
 use super::{Hour, SystemLoad, eia930, input_err};
 
 /// Options for reading EIA-930 files.
@@ -170,12 +170,10 @@ fn parse_plain(
             ));
         }
         let (local, offset, month, day, hour) =
-            parse_stamp_full(file, line, 0, &names[0], rec.get(0).unwrap_or(""))?;
+            parse_stamp(file, line, 0, &names[0], rec.get(0).unwrap_or(""))?;
         let mw = parse_load_mw(file, line, 1, &names[1], rec.get(1).unwrap_or(""))?;
-        let offset = offset.or(opt.naive_offset_min);
-        let index = local - offset.map_or(0, |o| o.div_euclid(60));
         let hour = Hour {
-            index,
+            index: utc_hour(local, offset.or(opt.naive_offset_min)),
             year: date_of_hour(local).year,
             month,
             day,
