@@ -1,15 +1,16 @@
 //! Seconds-scale grid stress: the fast layer.
 //!
-//! `dcload dynamics FILE` runs the hourly engine for one trial of a study, takes its state at the
-//! window's start (training jobs running, each sector's hourly IT power, the facility's overhead
-//! for the hour) and builds the facility's power at a step of tens of milliseconds over the
-//! window ([`window`]); applies the mitigations ([`window::Shaping`]: GPU power floor and burn
-//! filler; [`mitigation`]: storage behind the meter); computes the spectrum ([`spectrum`]) and
-//! the compliance with a utility's specification ([`spec`]); and runs a fleet of sites through a
-//! voltage-disturbance sequence ([`ridethrough`]). Outputs go to their own folder.
+//! `dcload dynamics FILE` (`run.rs`) runs the hourly engine for one trial of a study, takes its
+//! state at the window's start (`engine.rs`: training jobs running, each sector's hourly IT
+//! power, the facility's overhead for the hour) and builds the facility's power at a step of
+//! tens of milliseconds over the window ([`window`]); applies the mitigations
+//! ([`window::Shaping`]: GPU power floor and burn filler; [`mitigation`]: storage behind the
+//! meter); computes the spectrum ([`spectrum`]) and the compliance with a utility's
+//! specification ([`spec`]); and runs a fleet of sites through a voltage-disturbance sequence
+//! ([`ridethrough`]). Outputs go to their own folder (`outputs.rs`, and SVG plots).
 //!
-//! The dynamics file (TOML) names the study run file and holds the fast layer's parameters;
-//! `runs/dynamics-campus.toml` is an annotated example.
+//! The dynamics file (TOML, read by `settings.rs`) names the study run file and holds the fast
+//! layer's parameters; `runs/dynamics-campus.toml` is an annotated example.
 
 mod engine;
 pub mod mitigation;

@@ -212,7 +212,8 @@ fn ou_step(x: f64, a: f64, sd: f64, z: f64) -> f64 {
     x * a + sd * (1.0 - a * a).max(0.0).sqrt() * z
 }
 
-/// Builds the window.
+/// Builds the window. The random draws come in a fixed order (each job's phase and failures,
+/// then the sectors' noise step by step), so a trial's window is the same on every machine.
 pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
     let n = (inp.duration_s / inp.step_s).round() as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(inp.seed ^ 0x5EC0_4D5D_1A6A_11C3);
@@ -245,6 +246,8 @@ struct Calibration {
     clipped_hours: usize,
 }
 
+/// Each hour's factor from the jobs' expected power over the part of the hour they hold their
+/// accelerators: idle, checkpoint duty (fixed) and running duty (scaled).
 fn calibrate(inp: &Inputs) -> Calibration {
     let mut cal = Calibration {
         factor: Vec::with_capacity(inp.hours.len()),

@@ -43,6 +43,10 @@
 //! backup-carried part as running. Because the record's peak hour has `L_h = T`, a campus whose
 //! firm part (`(1 - f_h) * p_h` beyond the backup) is drawn at that hour has no headroom under
 //! this method: that is reported (binding constraint `firm load at peak`), not hidden.
+//!
+//! The files: `system_load.rs` and `eia930.rs` read the record (`stamp.rs` its fields),
+//! `seasons.rs` sets the thresholds (step 2), `evaluate.rs` is steps 3 to 5, `profile.rs` the
+//! study's load, `table.rs` headroom.csv and the console table; this file, the command.
 
 mod eia930;
 mod evaluate;
