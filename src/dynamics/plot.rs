@@ -4,10 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use super::Report;
+use super::ridethrough::{TrialOutcome, lost_mw_band};
 use super::spec::{Check, Spec};
+use super::spectrum::Spectrum;
 
 static DEJAVU_SANS: &[u8] = include_bytes!("../report/plot/DejaVuSans.ttf");
 const FONT: &str = "sans-serif";
@@ -16,7 +20,16 @@ const ORANGE: RGBColor = RGBColor(230, 159, 0);
 const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const GREY: RGBColor = RGBColor(120, 120, 120);
 
-fn register_font() -> Result<(), String> {
+type Drawn = Result<(), String>;
+
+/// A chart on ranges `X`, `Y` (plain or log).
+type Chart<'a, DB, X, Y> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
+>;
+
+fn register_font() -> Drawn {
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, DEJAVU_SANS).is_ok()
@@ -51,251 +64,262 @@ pub fn draw(out: &Path, rep: &Report, spec: Option<&Spec>) -> Result<Vec<PathBuf
     let dir = out.join("plots");
     std::fs::create_dir_all(&dir).map_err(|x| format!("{}: cannot create: {x}", dir.display()))?;
     let mut written = Vec::new();
-    let dt = rep.inputs.step_s;
-    let w = &rep.wave;
-    let n = w.len();
-    let mitigated = rep.storage.is_some() || rep.wave.floor_mwh > 0.0 || rep.wave.burn_mwh > 0.0;
-
-    // Waveform: the whole window (top) and its first minute (bottom).
     let p = dir.join("waveform.svg");
-    {
-        let root = SVGBackend::new(&p, (1200, 800)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
-        let (top, bottom) = root.split_vertically(400);
-        let panels = [
-            (top, n, "Facility power over the window"),
-            (
-                bottom,
-                ((60.0 / dt).round() as usize).min(n),
-                "The first 60 s",
-            ),
-        ];
-        for (area, m, title) in panels {
-            let t_end = (m.max(2) - 1) as f64 * dt;
-            let (lo, hi) = range(w.facility[..m].iter().chain(rep.grid[..m].iter()).copied());
-            let mut ch = ChartBuilder::on(&area)
-                .caption(title, (FONT, 22))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(70)
-                .build_cartesian_2d(0.0..t_end, lo..hi)
-                .map_err(e)?;
-            ch.configure_mesh()
-                .x_desc("seconds from the window's start")
-                .y_desc("MW")
-                .label_style((FONT, 14))
-                .axis_desc_style((FONT, 16))
-                .draw()
-                .map_err(e)?;
-            ch.draw_series(LineSeries::new(
-                (0..m).map(|k| (k as f64 * dt, w.facility[k])),
-                BLUE.stroke_width(1),
-            ))
-            .map_err(e)?
-            .label("facility, unmitigated")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
-            if mitigated {
-                ch.draw_series(LineSeries::new(
-                    (0..m).map(|k| (k as f64 * dt, rep.grid[k])),
-                    VERMILLION.stroke_width(2),
-                ))
-                .map_err(e)?
-                .label("grid, with mitigations")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(3))
-                });
-            }
-            ch.configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(GREY)
-                .label_font((FONT, 14))
-                .draw()
-                .map_err(e)?;
-        }
-        root.present().map_err(e)?;
-    }
+    waveform(&p, rep)?;
     written.push(p);
-
-    // Spectrum, log-log, from df to Nyquist.
     let p = dir.join("spectrum.svg");
-    {
-        let s = &rep.spectrum;
-        let g = &rep.spectrum_grid;
-        let positive = s
-            .psd
-            .iter()
-            .chain(g.psd.iter())
-            .copied()
-            .filter(|x| *x > 0.0);
-        let max = positive.clone().fold(0.0f64, f64::max).max(1e-12);
-        // Show ten decades below the peak (rounding noise below that is not information).
-        let min = positive.fold(max, f64::min).max(max * 1e-10);
-        let f_lo = s.df.max(1e-6);
-        let f_hi = s.freq_hz.last().copied().unwrap_or(1.0).max(f_lo * 10.0);
-        let root = SVGBackend::new(&p, (1200, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption(
-                "Power spectral density of facility power (Hann-windowed periodogram)",
-                (FONT, 22),
-            )
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(90)
-            .build_cartesian_2d((f_lo..f_hi).log_scale(), (min..max * 3.0).log_scale())
-            .map_err(e)?;
-        ch.configure_mesh()
-            .x_desc("frequency, Hz")
-            .y_desc("PSD, MW²/Hz")
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 16))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .draw()
-            .map_err(e)?;
-        if let Some(sp) = spec {
-            for c in &sp.checks {
-                if let Check::Spectral {
-                    lo_hz,
-                    hi_hz,
-                    max_share,
-                } = c
-                {
-                    let a = lo_hz.max(f_lo);
-                    let b = hi_hz.min(f_hi);
-                    if b > a {
-                        ch.draw_series(std::iter::once(Rectangle::new(
-                            [(a, min), (b, max * 3.0)],
-                            ORANGE.mix(0.15).filled(),
-                        )))
-                        .map_err(e)?
-                        .label(format!(
-                            "spec band {lo_hz}-{hi_hz} Hz (at most {:.0} % of energy)",
-                            max_share * 100.0
-                        ))
-                        .legend(|(x, y)| {
-                            Rectangle::new([(x, y - 6), (x + 20, y + 6)], ORANGE.mix(0.3).filled())
-                        });
-                    }
-                }
-            }
-        }
-        let pts = |sp: &super::spectrum::Spectrum| -> Vec<(f64, f64)> {
-            (1..sp.psd.len())
-                .map(|k| (sp.freq_hz[k], sp.psd[k].max(min)))
-                .collect()
-        };
-        ch.draw_series(LineSeries::new(pts(s), BLUE.stroke_width(1)))
-            .map_err(e)?
-            .label("facility, unmitigated")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
-        if mitigated {
-            ch.draw_series(LineSeries::new(pts(g), VERMILLION.stroke_width(1)))
-                .map_err(e)?
-                .label("grid, with mitigations")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(3))
-                });
-        }
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(e)?;
-        root.present().map_err(e)?;
-    }
+    spectrum(&p, rep, spec)?;
     written.push(p);
-
-    // Ride-through: MW off the grid, band across trials.
     if let Some(f) = &rep.fleet
-        && let Some(first) = f.first()
+        && !f.is_empty()
     {
         let p = dir.join("ridethrough.svg");
-        let m = first.lost_mw.len();
-        let step = rep.fleet_step_s.unwrap_or(1.0);
-        let mut mean = vec![0.0; m];
-        let mut lo = vec![0.0; m];
-        let mut mid = vec![0.0; m];
-        let mut hi = vec![0.0; m];
-        let mut col = vec![0.0; f.len()];
-        for k in 0..m {
-            for (c, t) in col.iter_mut().zip(f) {
-                *c = t.lost_mw[k];
-            }
-            mean[k] = super::window::mean(&col);
-            col.sort_by(f64::total_cmp);
-            lo[k] = super::percentile(&col, 0.1);
-            mid[k] = super::percentile(&col, 0.5);
-            hi[k] = super::percentile(&col, 0.9);
-        }
-        let top = hi
-            .iter()
-            .chain(&mean)
-            .copied()
-            .fold(0.0f64, f64::max)
-            .max(1.0)
-            * 1.1;
-        let t_end = (m - 1).max(1) as f64 * step / 60.0;
-        let root = SVGBackend::new(&p, (1200, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(e)?;
-        let mut ch = ChartBuilder::on(&root)
-            .caption(
-                format!(
-                    "Fleet load off the grid after the disturbance ({} trials)",
-                    f.len()
-                ),
-                (FONT, 22),
-            )
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t_end, 0.0..top)
-            .map_err(e)?;
-        ch.configure_mesh()
-            .x_desc("minutes from the first dip")
-            .y_desc("MW on backup / returning")
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(e)?;
-        let x = |k: usize| k as f64 * step / 60.0;
-        ch.draw_series(std::iter::once(Polygon::new(
-            (0..m)
-                .map(|k| (x(k), hi[k]))
-                .chain((0..m).rev().map(|k| (x(k), lo[k])))
-                .collect::<Vec<_>>(),
-            BLUE.mix(0.2).filled(),
-        )))
-        .map_err(e)?
-        .label("P10-P90 across trials")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], BLUE.mix(0.3).filled()));
-        ch.draw_series(LineSeries::new(
-            (0..m).map(|k| (x(k), mid[k])),
-            BLUE.stroke_width(2),
-        ))
-        .map_err(e)?
-        .label("median")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
-        ch.draw_series(LineSeries::new(
-            (0..m).map(|k| (x(k), mean[k])),
-            VERMILLION.stroke_width(2),
-        ))
-        .map_err(e)?
-        .label("mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], VERMILLION.stroke_width(3)));
-        ch.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(e)?;
-        root.present().map_err(e)?;
-        drop(ch);
-        drop(root);
+        ridethrough(&p, f, rep.fleet_step_s.unwrap_or(1.0))?;
         written.push(p);
     }
     Ok(written)
+}
+
+/// Whether anything shapes the grid's side (then its line is drawn beside the facility's).
+fn mitigated(rep: &Report) -> bool {
+    rep.storage.is_some() || rep.wave.floor_mwh > 0.0 || rep.wave.burn_mwh > 0.0
+}
+
+/// A chart with the plots' caption, margin and label areas (x, y in pixels).
+fn chart<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    (x_area, y_area): (u32, u32),
+    x: X,
+    y: Y,
+) -> Result<Chart<'a, DB, X, Y>, String> {
+    ChartBuilder::on(area)
+        .caption(title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x, y)
+        .map_err(e)
+}
+
+/// The mesh with the axes' descriptions, in the plots' fonts.
+fn mesh<'a, 'b, DB, X, Y, XT, YT>(
+    ch: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+    y_labels: Option<&'b dyn Fn(&YT) -> String>,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut m = ch.configure_mesh();
+    m.x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16));
+    if let Some(f) = y_labels {
+        m.y_label_formatter(f);
+    }
+    m.draw().map_err(e)
+}
+
+/// The legend box, in the plots' style.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    ch: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Drawn {
+    ch.configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .label_font((FONT, 14))
+        .draw()
+        .map_err(e)
+}
+
+/// A line's mark in the legend.
+fn line_mark(c: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+}
+
+/// A labelled line of `width` px, its legend mark `c` at 3 px.
+fn line<DB, X, Y>(
+    ch: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    pts: impl IntoIterator<Item = (X::ValueType, Y::ValueType)>,
+    c: RGBColor,
+    width: u32,
+    label: &str,
+) -> Drawn
+where
+    DB: DrawingBackend,
+    X: Ranged,
+    Y: Ranged,
+    X::ValueType: Clone + 'static,
+    Y::ValueType: Clone + 'static,
+{
+    ch.draw_series(LineSeries::new(pts, c.stroke_width(width)))
+        .map_err(e)?
+        .label(label)
+        .legend(line_mark(c));
+    Ok(())
+}
+
+/// A band's mark in the legend.
+fn band_mark(c: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], c.mix(0.3).filled())
+}
+
+/// Waveform: the whole window (top) and its first minute (bottom).
+fn waveform(p: &Path, rep: &Report) -> Drawn {
+    let dt = rep.inputs.step_s;
+    let n = rep.wave.len();
+    let root = SVGBackend::new(p, (1200, 800)).into_drawing_area();
+    root.fill(&WHITE).map_err(e)?;
+    let (top, bottom) = root.split_vertically(400);
+    let first_minute = ((60.0 / dt).round() as usize).min(n);
+    waveform_panel(&top, rep, n, "Facility power over the window")?;
+    waveform_panel(&bottom, rep, first_minute, "The first 60 s")?;
+    root.present().map_err(e)
+}
+
+/// The facility (and the grid, when mitigated) over the window's first `m` steps.
+fn waveform_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    rep: &Report,
+    m: usize,
+    title: &str,
+) -> Drawn {
+    let dt = rep.inputs.step_s;
+    let facility = &rep.wave.facility;
+    let t_end = (m.max(2) - 1) as f64 * dt;
+    let (lo, hi) = range(facility[..m].iter().chain(rep.grid[..m].iter()).copied());
+    let mut ch = chart(area, title, (40, 70), 0.0..t_end, lo..hi)?;
+    mesh(&mut ch, "seconds from the window's start", "MW", None)?;
+    let t = |k: usize| k as f64 * dt;
+    let facility_pts = (0..m).map(|k| (t(k), facility[k]));
+    line(&mut ch, facility_pts, BLUE, 1, "facility, unmitigated")?;
+    if mitigated(rep) {
+        let grid_pts = (0..m).map(|k| (t(k), rep.grid[k]));
+        line(&mut ch, grid_pts, VERMILLION, 2, "grid, with mitigations")?;
+    }
+    legend(&mut ch, SeriesLabelPosition::LowerRight)
+}
+
+/// Spectrum, log-log, from df to Nyquist, with the specification's spectral bands.
+fn spectrum(p: &Path, rep: &Report, spec: Option<&Spec>) -> Drawn {
+    let s = &rep.spectrum;
+    let g = &rep.spectrum_grid;
+    let positive = s
+        .psd
+        .iter()
+        .chain(g.psd.iter())
+        .copied()
+        .filter(|x| *x > 0.0);
+    let max = positive.clone().fold(0.0f64, f64::max).max(1e-12);
+    // Show ten decades below the peak (rounding noise below that is not information).
+    let min = positive.fold(max, f64::min).max(max * 1e-10);
+    let f_lo = s.df.max(1e-6);
+    let f_hi = s.freq_hz.last().copied().unwrap_or(1.0).max(f_lo * 10.0);
+    let root = SVGBackend::new(p, (1200, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(e)?;
+    let mut ch = chart(
+        &root,
+        "Power spectral density of facility power (Hann-windowed periodogram)",
+        (45, 90),
+        (f_lo..f_hi).log_scale(),
+        (min..max * 3.0).log_scale(),
+    )?;
+    mesh(
+        &mut ch,
+        "frequency, Hz",
+        "PSD, MW²/Hz",
+        Some(&|v| format!("{v:.0e}")),
+    )?;
+    let bands = spec.map_or(&[][..], |sp| &sp.checks[..]);
+    for c in bands {
+        if let Check::Spectral {
+            lo_hz,
+            hi_hz,
+            max_share,
+        } = c
+        {
+            let a = lo_hz.max(f_lo);
+            let b = hi_hz.min(f_hi);
+            if b > a {
+                ch.draw_series(std::iter::once(Rectangle::new(
+                    [(a, min), (b, max * 3.0)],
+                    ORANGE.mix(0.15).filled(),
+                )))
+                .map_err(e)?
+                .label(format!(
+                    "spec band {lo_hz}-{hi_hz} Hz (at most {:.0} % of energy)",
+                    max_share * 100.0
+                ))
+                .legend(band_mark(ORANGE));
+            }
+        }
+    }
+    let pts = |sp: &Spectrum| -> Vec<(f64, f64)> {
+        (1..sp.psd.len())
+            .map(|k| (sp.freq_hz[k], sp.psd[k].max(min)))
+            .collect()
+    };
+    line(&mut ch, pts(s), BLUE, 1, "facility, unmitigated")?;
+    if mitigated(rep) {
+        line(&mut ch, pts(g), VERMILLION, 1, "grid, with mitigations")?;
+    }
+    legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+    root.present().map_err(e)
+}
+
+/// Ride-through: MW off the grid, band across trials; `step` s between points.
+fn ridethrough(p: &Path, f: &[TrialOutcome], step: f64) -> Drawn {
+    let band = lost_mw_band(f);
+    let m = band.len();
+    let mean: Vec<f64> = band.iter().map(|(mean, _)| *mean).collect();
+    let [lo, mid, hi] = [0, 1, 2].map(|i| band.iter().map(|(_, b)| b[i]).collect::<Vec<f64>>());
+    let top = hi
+        .iter()
+        .chain(&mean)
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(1.0)
+        * 1.1;
+    let t_end = (m - 1).max(1) as f64 * step / 60.0;
+    let root = SVGBackend::new(p, (1200, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(e)?;
+    let title = format!(
+        "Fleet load off the grid after the disturbance ({} trials)",
+        f.len()
+    );
+    let mut ch = chart(&root, &title, (45, 70), 0.0..t_end, 0.0..top)?;
+    mesh(
+        &mut ch,
+        "minutes from the first dip",
+        "MW on backup / returning",
+        None,
+    )?;
+    let x = |k: usize| k as f64 * step / 60.0;
+    ch.draw_series(std::iter::once(Polygon::new(
+        (0..m)
+            .map(|k| (x(k), hi[k]))
+            .chain((0..m).rev().map(|k| (x(k), lo[k])))
+            .collect::<Vec<_>>(),
+        BLUE.mix(0.2).filled(),
+    )))
+    .map_err(e)?
+    .label("P10-P90 across trials")
+    .legend(band_mark(BLUE));
+    line(&mut ch, (0..m).map(|k| (x(k), mid[k])), BLUE, 2, "median")?;
+    line(
+        &mut ch,
+        (0..m).map(|k| (x(k), mean[k])),
+        VERMILLION,
+        2,
+        "mean",
+    )?;
+    legend(&mut ch, SeriesLabelPosition::UpperRight)?;
+    root.present().map_err(e)
 }

@@ -339,6 +339,29 @@ pub fn run(fleet: &Fleet, dist: &Disturbance, seed: u64) -> Vec<TrialOutcome> {
         .collect()
 }
 
+/// The percentiles of the MW off the grid reported across trials: P10, P50, P90.
+pub const BAND_PCTS: [f64; 3] = [0.1, 0.5, 0.9];
+
+/// Per output step, across trials: the mean MW off the grid and its [`BAND_PCTS`] percentiles
+/// (ridethrough.csv and the ride-through plot show the same band).
+pub fn lost_mw_band(trials: &[TrialOutcome]) -> Vec<(f64, [f64; 3])> {
+    let n = trials.first().map_or(0, |t| t.lost_mw.len());
+    let mut col = vec![0.0; trials.len()];
+    (0..n)
+        .map(|k| {
+            for (c, t) in col.iter_mut().zip(trials) {
+                *c = t.lost_mw[k];
+            }
+            let mean = super::window::mean(&col);
+            col.sort_by(f64::total_cmp);
+            (
+                mean,
+                BAND_PCTS.map(|p| crate::base::stats::percentile_sorted(&col, p)),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,18 +212,48 @@ fn ou_step(x: f64, a: f64, sd: f64, z: f64) -> f64 {
     x * a + sd * (1.0 - a * a).max(0.0).sqrt() * z
 }
 
-/// Builds the window.
+/// Builds the window. The random draws come in a fixed order (each job's phase and failures,
+/// then the sectors' noise step by step), so a trial's window is the same on every machine.
 pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
-    let p = &inp.params;
     let n = (inp.duration_s / inp.step_s).round() as usize;
-    let dt = inp.step_s;
     let mut rng = ChaCha8Rng::seed_from_u64(inp.seed ^ 0x5EC0_4D5D_1A6A_11C3);
     rng.set_stream(inp.trial as u64);
+    let cal = calibrate(inp);
+    let (phases, failures) = draw_jobs(inp, &mut rng);
+    let mut w = Waveform::zeros(n, inp, &cal);
+    for (ji, j) in inp.jobs.iter().enumerate() {
+        let trace = training(
+            &mut w,
+            inp,
+            shaping,
+            &cal.factor,
+            j,
+            phases[ji],
+            &failures[ji],
+        );
+        w.jobs.push(trace);
+    }
+    sectors_and_facility(&mut w, inp, &cal.residual_mw, &mut rng);
+    w
+}
 
-    // Per-hour calibration of the training jobs' running utilisation.
-    let mut calibration = Vec::with_capacity(inp.hours.len());
-    let mut residual_mw = Vec::with_capacity(inp.hours.len());
-    let mut clipped_hours = 0;
+/// Per hour the window touches: the factor on the training jobs' running utilisation that makes
+/// their expected power the hourly engine's, and what the jobs cannot reach (MW, spread evenly).
+struct Calibration {
+    factor: Vec<f64>,
+    residual_mw: Vec<f64>,
+    /// Hours in which some job's calibrated utilisation passed 1.
+    clipped_hours: usize,
+}
+
+/// Each hour's factor from the jobs' expected power over the part of the hour they hold their
+/// accelerators: idle, checkpoint duty (fixed) and running duty (scaled).
+fn calibrate(inp: &Inputs) -> Calibration {
+    let mut cal = Calibration {
+        factor: Vec::with_capacity(inp.hours.len()),
+        residual_mw: Vec::with_capacity(inp.hours.len()),
+        clipped_hours: 0,
+    };
     for h in &inp.hours {
         let (a, b) = (h.start_s, h.start_s + 3600.0);
         let mut idle = 0.0;
@@ -251,14 +281,17 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
             .iter()
             .any(|j| j.held_in(a, b) > 0.0 && k * j.utilisation > 1.0 + 1e-12)
         {
-            clipped_hours += 1;
+            cal.clipped_hours += 1;
         }
-        calibration.push(k);
-        residual_mw.push(resid / 1e6);
+        cal.factor.push(k);
+        cal.residual_mw.push(resid / 1e6);
     }
+    cal
+}
 
-    // Per-job random draws, in job order: iteration phase, then failure times in the window.
-    let mean_shape = p.compute_share + (1.0 - p.compute_share) * p.communication_level;
+/// Per-job random draws, in job order: iteration phase, then failure times in the window.
+fn draw_jobs(inp: &Inputs, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let p = &inp.params;
     let t_end = inp.t0_s + inp.duration_s;
     let mut phases = Vec::with_capacity(inp.jobs.len());
     let mut failures: Vec<Vec<f64>> = Vec::with_capacity(inp.jobs.len());
@@ -284,136 +317,202 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
         }
         failures.push(f);
     }
+    (phases, failures)
+}
 
-    let hour_of = |t: f64| -> usize {
-        let h0 = inp.hours.first().map_or(0.0, |h| h.start_s);
-        (((t - h0) / 3600.0).floor().max(0.0) as usize).min(inp.hours.len().saturating_sub(1))
-    };
+/// Index of the window's hour holding instant `t` (clamped to the hours given).
+fn hour_of(inp: &Inputs, t: f64) -> usize {
+    let h0 = inp.hours.first().map_or(0.0, |h| h.start_s);
+    (((t - h0) / 3600.0).floor().max(0.0) as usize).min(inp.hours.len().saturating_sub(1))
+}
 
-    let mut w = Waveform {
-        step_s: dt,
-        t0_s: inp.t0_s,
-        training: vec![0.0; n],
-        consumer: vec![0.0; n],
-        industrial: vec![0.0; n],
-        defense: vec![0.0; n],
-        idle: vec![0.0; n],
-        it: vec![0.0; n],
-        cooling: vec![0.0; n],
-        losses: vec![0.0; n],
-        facility: vec![0.0; n],
-        training_shaped: vec![0.0; n],
-        facility_shaped: vec![0.0; n],
-        jobs: Vec::with_capacity(inp.jobs.len()),
-        calibration: calibration.clone(),
-        clipped_hours,
-        floor_mwh: 0.0,
-        burn_mwh: 0.0,
-        burn_acc_h: 0.0,
-    };
-
-    // Training, job by job.
-    for (ji, j) in inp.jobs.iter().enumerate() {
-        let mut board = vec![f64::NAN; n];
-        let mut board_m = vec![f64::NAN; n];
-        let range = (j.tdp_w - j.board_idle_w).max(1e-9);
-        let floor_u = shaping.power_floor.map_or(0.0, |f| {
-            ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
-        });
-        let fails = &failures[ji];
-        let mut fi = 0;
-        for (k, slot) in board.iter_mut().enumerate() {
-            let t = inp.t0_s + k as f64 * dt;
-            if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
-                continue;
-            }
-            let h = hour_of(t);
-            // Running mean utilisation of the hour, then the compute and communication levels
-            // that give it; a mean too high for the stated swing keeps the compute phase at 1
-            // and raises the communication level (a smaller swing, the same mean).
-            let u_bar = (calibration[h] * j.utilisation).min(1.0);
-            let (u_c, u_comm) = if u_bar <= mean_shape {
-                let c = u_bar / mean_shape;
-                (c, c * p.communication_level)
-            } else if p.compute_share < 1.0 {
-                (1.0, (u_bar - p.compute_share) / (1.0 - p.compute_share))
-            } else {
-                (1.0, 1.0)
-            };
-            while fi + 1 < fails.len() && fails[fi + 1] <= t {
-                fi += 1;
-            }
-            // The latest failure at or before t (if any) and the time since the job (re)started.
-            let last_fail = fails.get(fi).copied().filter(|&f| f <= t && f >= j.start_s);
-            let since_run_start;
-            let restarting;
-            match last_fail {
-                Some(f) if t < f + j.restart_s => {
-                    restarting = true;
-                    since_run_start = 0.0;
-                }
-                Some(f) => {
-                    restarting = false;
-                    since_run_start = t - (f + j.restart_s);
-                }
-                None => {
-                    restarting = false;
-                    since_run_start = t - j.start_s;
-                }
-            }
-            let since_start = t - j.start_s;
-            let in_ckpt = j.checkpoint_interval_s > 0.0
-                && since_start >= j.checkpoint_interval_s
-                && since_start.rem_euclid(j.checkpoint_interval_s) < j.checkpoint_duration_s;
-            let compute =
-                ((since_start - phases[ji]) / p.iteration_s).rem_euclid(1.0) < p.compute_share;
-            let (u, u_compute_now) = if restarting || in_ckpt {
-                (j.checkpoint_utilisation, u_c)
-            } else if compute {
-                (u_c, u_c)
-            } else {
-                (u_comm, u_c)
-            };
-            // Ramp after a start (from idle) or a restart (from the checkpoint level).
-            let r = if p.start_ramp_s > 0.0 {
-                (since_run_start / p.start_ramp_s).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            let u = if restarting {
-                u
-            } else if last_fail.is_some() {
-                j.checkpoint_utilisation + (u - j.checkpoint_utilisation) * r
-            } else {
-                u * r
-            };
-            let mut u_m = u.max(floor_u);
-            let floor_gain = u_m - u;
-            if let Some(fill) = shaping.burn_fill_to
-                && !compute
-                && !restarting
-                && !in_ckpt
-            {
-                let target = fill * u_compute_now * r;
-                if target > u_m {
-                    w.burn_mwh += j.accelerators * j.busy_w * (target - u_m) * dt / 3.6e9;
-                    w.burn_acc_h += j.accelerators * dt / 3600.0;
-                    u_m = target;
-                }
-            }
-            w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
-            *slot = j.board_idle_w + range * u;
-            board_m[k] = j.board_idle_w + range * u_m;
-            w.training[k] += j.accelerators * (j.idle_w + j.busy_w * u) / 1e6;
-            w.training_shaped[k] += j.accelerators * (j.idle_w + j.busy_w * u_m) / 1e6;
+impl Waveform {
+    /// `n` steps of zeros, with the calibration's figures.
+    fn zeros(n: usize, inp: &Inputs, cal: &Calibration) -> Waveform {
+        Waveform {
+            step_s: inp.step_s,
+            t0_s: inp.t0_s,
+            training: vec![0.0; n],
+            consumer: vec![0.0; n],
+            industrial: vec![0.0; n],
+            defense: vec![0.0; n],
+            idle: vec![0.0; n],
+            it: vec![0.0; n],
+            cooling: vec![0.0; n],
+            losses: vec![0.0; n],
+            facility: vec![0.0; n],
+            training_shaped: vec![0.0; n],
+            facility_shaped: vec![0.0; n],
+            jobs: Vec::with_capacity(inp.jobs.len()),
+            calibration: cal.factor.clone(),
+            clipped_hours: cal.clipped_hours,
+            floor_mwh: 0.0,
+            burn_mwh: 0.0,
+            burn_acc_h: 0.0,
         }
-        w.jobs.push(JobTrace {
-            board_w: board,
-            board_mitigated_w: board_m,
-        });
     }
+}
 
-    // Inference and steady sectors: Ornstein-Uhlenbeck noise per step, drawn in a fixed order.
+/// Compute- and communication-phase utilisation giving a running mean `u_bar`; a mean too high
+/// for the stated swing keeps the compute phase at 1 and raises the communication level (a
+/// smaller swing, the same mean).
+fn phase_levels(p: &FastParams, u_bar: f64) -> (f64, f64) {
+    let mean_shape = p.compute_share + (1.0 - p.compute_share) * p.communication_level;
+    if u_bar <= mean_shape {
+        let c = u_bar / mean_shape;
+        (c, c * p.communication_level)
+    } else if p.compute_share < 1.0 {
+        (1.0, (u_bar - p.compute_share) / (1.0 - p.compute_share))
+    } else {
+        (1.0, 1.0)
+    }
+}
+
+/// A training job at one instant, before the mitigations.
+struct JobStep {
+    /// Utilisation now, and the compute phase's (what the burn filler fills towards).
+    u: f64,
+    u_compute: f64,
+    /// Ramp after a start or restart, 0-1.
+    ramp: f64,
+    compute: bool,
+    restarting: bool,
+    in_checkpoint: bool,
+}
+
+/// The job's utilisation at `t`: restart, checkpoint, compute or communication phase, and the
+/// ramp after a start (from idle) or a restart (from the checkpoint level).
+fn job_step(
+    j: &Job,
+    p: &FastParams,
+    t: f64,
+    phase: f64,
+    last_fail: Option<f64>,
+    (u_c, u_comm): (f64, f64),
+) -> JobStep {
+    // The time since the job (re)started.
+    let (restarting, since_run_start) = match last_fail {
+        Some(f) if t < f + j.restart_s => (true, 0.0),
+        Some(f) => (false, t - (f + j.restart_s)),
+        None => (false, t - j.start_s),
+    };
+    let since_start = t - j.start_s;
+    let in_checkpoint = j.checkpoint_interval_s > 0.0
+        && since_start >= j.checkpoint_interval_s
+        && since_start.rem_euclid(j.checkpoint_interval_s) < j.checkpoint_duration_s;
+    let compute = ((since_start - phase) / p.iteration_s).rem_euclid(1.0) < p.compute_share;
+    let u = if restarting || in_checkpoint {
+        j.checkpoint_utilisation
+    } else if compute {
+        u_c
+    } else {
+        u_comm
+    };
+    let ramp = if p.start_ramp_s > 0.0 {
+        (since_run_start / p.start_ramp_s).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let u = if restarting {
+        u
+    } else if last_fail.is_some() {
+        j.checkpoint_utilisation + (u - j.checkpoint_utilisation) * ramp
+    } else {
+        u * ramp
+    };
+    JobStep {
+        u,
+        u_compute: u_c,
+        ramp,
+        compute,
+        restarting,
+        in_checkpoint,
+    }
+}
+
+/// One training job's power step by step, added to the waveform's training series (plain and
+/// shaped); returns its board power per accelerator.
+fn training(
+    w: &mut Waveform,
+    inp: &Inputs,
+    shaping: &Shaping,
+    calibration: &[f64],
+    j: &Job,
+    phase: f64,
+    fails: &[f64],
+) -> JobTrace {
+    let p = &inp.params;
+    let dt = inp.step_s;
+    let n = w.training.len();
+    let mut board = vec![f64::NAN; n];
+    let mut board_m = vec![f64::NAN; n];
+    let range = (j.tdp_w - j.board_idle_w).max(1e-9);
+    let floor_u = shaping.power_floor.map_or(0.0, |f| {
+        ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
+    });
+    let mut fi = 0;
+    for (k, slot) in board.iter_mut().enumerate() {
+        let t = inp.t0_s + k as f64 * dt;
+        if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
+            continue;
+        }
+        // Running mean utilisation of the hour, then the phase levels that give it.
+        let u_bar = (calibration[hour_of(inp, t)] * j.utilisation).min(1.0);
+        while fi + 1 < fails.len() && fails[fi + 1] <= t {
+            fi += 1;
+        }
+        // The latest failure at or before t (if any).
+        let last_fail = fails.get(fi).copied().filter(|&f| f <= t && f >= j.start_s);
+        let s = job_step(j, p, t, phase, last_fail, phase_levels(p, u_bar));
+        let u = s.u;
+        let mut u_m = u.max(floor_u);
+        let floor_gain = u_m - u;
+        if let Some(fill) = shaping.burn_fill_to
+            && !s.compute
+            && !s.restarting
+            && !s.in_checkpoint
+        {
+            let target = fill * s.u_compute * s.ramp;
+            if target > u_m {
+                w.burn_mwh += j.accelerators * j.busy_w * (target - u_m) * dt / 3.6e9;
+                w.burn_acc_h += j.accelerators * dt / 3600.0;
+                u_m = target;
+            }
+        }
+        w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
+        *slot = j.board_idle_w + range * u;
+        board_m[k] = j.board_idle_w + range * u_m;
+        w.training[k] += j.accelerators * (j.idle_w + j.busy_w * u) / 1e6;
+        w.training_shaped[k] += j.accelerators * (j.idle_w + j.busy_w * u_m) / 1e6;
+    }
+    JobTrace {
+        board_w: board,
+        board_mitigated_w: board_m,
+    }
+}
+
+/// The hour's cooling / IT and losses / IT: the physics facility's split, else the fixed PUE's
+/// overhead split by `losses_share`.
+fn overhead_ratios(h: &Hour, p: &FastParams) -> (f64, f64) {
+    let it_h = h.it_mw.max(1e-12);
+    match (h.cooling_mw, h.losses_mw) {
+        (Some(c), Some(l)) => {
+            // Any overhead the split does not explain (lighting, offices) goes with losses.
+            let other = (h.facility_mw - h.it_mw - c - l).max(0.0);
+            (c / it_h, (l + other) / it_h)
+        }
+        _ => {
+            let over = (h.facility_mw / it_h - 1.0).max(0.0);
+            (over * (1.0 - p.losses_share), over * p.losses_share)
+        }
+    }
+}
+
+/// Inference and steady sectors (Ornstein-Uhlenbeck noise per step, drawn in a fixed order),
+/// the training the jobs do not reach, and cooling and losses lagging IT power.
+fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng: &mut ChaCha8Rng) {
+    let p = &inp.params;
+    let dt = inp.step_s;
     let a_srv = (-dt / p.service_s.max(1e-9)).exp();
     let a_st = (-dt / p.steady_tau_s.max(1e-9)).exp();
     let z0: f64 = rng.sample(StandardNormal);
@@ -433,10 +532,10 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
     let mut y_e = h0.it_mw;
     let mut y_cm = h0.it_mw;
     let mut y_em = h0.it_mw;
-    for k in 0..n {
+    for k in 0..w.len() {
         let t = inp.t0_s + k as f64 * dt;
-        let h = &inp.hours[hour_of(t)];
-        let resid = residual_mw[hour_of(t)];
+        let h = &inp.hours[hour_of(inp, t)];
+        let resid = residual_mw[hour_of(inp, t)];
         let (za, zb, zc): (f64, f64, f64) = (
             rng.sample(StandardNormal),
             rng.sample(StandardNormal),
@@ -455,19 +554,7 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
         let rest = w.consumer[k] + w.industrial[k] + w.defense[k] + w.idle[k];
         w.it[k] = w.training[k] + rest;
         let it_m = w.training_shaped[k] + rest;
-        // Overhead ratios of the hour.
-        let it_h = h.it_mw.max(1e-12);
-        let (c_ratio, l_ratio) = match (h.cooling_mw, h.losses_mw) {
-            (Some(c), Some(l)) => {
-                // Any overhead the split does not explain (lighting, offices) goes with losses.
-                let other = (h.facility_mw - h.it_mw - c - l).max(0.0);
-                (c / it_h, (l + other) / it_h)
-            }
-            _ => {
-                let over = (h.facility_mw / it_h - 1.0).max(0.0);
-                (over * (1.0 - p.losses_share), over * p.losses_share)
-            }
-        };
+        let (c_ratio, l_ratio) = overhead_ratios(h, p);
         y_c += (w.it[k] - y_c) * a_c;
         y_e += (w.it[k] - y_e) * a_e;
         y_cm += (it_m - y_cm) * a_c;
@@ -477,7 +564,6 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
         w.facility[k] = w.it[k] + w.cooling[k] + w.losses[k];
         w.facility_shaped[k] = it_m + c_ratio * y_cm + l_ratio * y_em;
     }
-    w
 }
 
 /// Mean of a slice.

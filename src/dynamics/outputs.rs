@@ -1,0 +1,259 @@
+//! The files `dcload dynamics` writes: waveform.csv, spectrum.csv, compliance.csv/json and,
+//! with a fleet, ridethrough.csv and ridethrough_trials.csv.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::base::error::{Error, Result};
+use crate::base::time::SimTime;
+use crate::scenario::Scenario;
+
+use super::ridethrough::{Disturbance, TrialOutcome, lost_mw_band};
+use super::run::Report;
+use super::settings::Settings;
+use super::spec::Spec;
+use super::window;
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Writes waveform.csv, spectrum.csv, compliance.csv/json and, with a fleet, ridethrough.csv
+/// and ridethrough_trials.csv.
+pub fn write_outputs(
+    out: &Path,
+    set: &Settings,
+    sc: &Scenario,
+    rep: &Report,
+    spec: Option<&Spec>,
+    dist: Option<&Disturbance>,
+) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut emit = |name: &str, text: &str| -> Result<()> {
+        let p = out.join(name);
+        write(&p, text)?;
+        files.push(p);
+        Ok(())
+    };
+    emit("waveform.csv", &waveform_csv(rep))?;
+    emit("spectrum.csv", &spectrum_csv(rep))?;
+    if spec.is_some() {
+        emit("compliance.csv", &compliance_csv(rep))?;
+    }
+    let json = summary_json(set, sc, rep, spec, dist);
+    emit(
+        "compliance.json",
+        &(serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"),
+    )?;
+    if let (Some(f), Some(fl)) = (&rep.fleet, &set.fleet) {
+        emit("ridethrough.csv", &ridethrough_csv(f, fl.step_s))?;
+        emit(
+            "ridethrough_trials.csv",
+            &ridethrough_trials_csv(f, fl.step_s),
+        )?;
+    }
+    Ok(files)
+}
+
+/// Every series per step: the sectors, the facility, the shaped facility, the battery, the grid.
+fn waveform_csv(rep: &Report) -> String {
+    let w = &rep.wave;
+    let dt = rep.inputs.step_s;
+    let mut s = String::from(
+        "t_s,it_training_mw,it_consumer_mw,it_industrial_mw,it_defense_mw,it_idle_unallocated_mw,it_total_mw,cooling_mw,losses_mw,facility_mw,shaped_facility_mw,battery_mw,soc_mwh,grid_mw\n",
+    );
+    for k in 0..w.len() {
+        let (b, soc) = rep
+            .storage
+            .as_ref()
+            .map_or((0.0, 0.0), |st| (st.battery[k], st.soc_mwh[k]));
+        let _ = writeln!(
+            s,
+            "{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.5},{:.4}",
+            k as f64 * dt,
+            w.training[k],
+            w.consumer[k],
+            w.industrial[k],
+            w.defense[k],
+            w.idle[k],
+            w.it[k],
+            w.cooling[k],
+            w.losses[k],
+            w.facility[k],
+            w.facility_shaped[k],
+            b,
+            soc,
+            rep.grid[k]
+        );
+    }
+    s
+}
+
+/// The facility's and the grid's PSD per frequency, DC left out.
+fn spectrum_csv(rep: &Report) -> String {
+    let mut s = String::from("frequency_hz,facility_psd_mw2_per_hz,grid_psd_mw2_per_hz\n");
+    for k in 1..rep.spectrum.freq_hz.len() {
+        let _ = writeln!(
+            s,
+            "{:.6},{:.6e},{:.6e}",
+            rep.spectrum.freq_hz[k], rep.spectrum.psd[k], rep.spectrum_grid.psd[k]
+        );
+    }
+    s
+}
+
+/// One row per (case, check) of the specification.
+fn compliance_csv(rep: &Report) -> String {
+    let mut s = String::from("case,check,unit,measured,limit,margin,pass,worst_t_s\n");
+    for o in &rep.compliance {
+        let _ = writeln!(
+            s,
+            "{},{},{},{:.6},{:.6},{:.6},{},{}",
+            o.case,
+            o.check,
+            o.unit,
+            o.measured,
+            o.limit,
+            o.margin,
+            o.pass,
+            o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}"))
+        );
+    }
+    s
+}
+
+/// compliance.json: window, calibration, means against the hourly engine, costs, compliance.
+fn summary_json(
+    set: &Settings,
+    sc: &Scenario,
+    rep: &Report,
+    spec: Option<&Spec>,
+    dist: Option<&Disturbance>,
+) -> serde_json::Value {
+    let w = &rep.wave;
+    let hours: Vec<serde_json::Value> = rep
+        .inputs
+        .hours
+        .iter()
+        .zip(&w.calibration)
+        .map(|(h, k)| {
+            serde_json::json!({
+                "hour": (h.start_s / 3600.0) as u64,
+                "timestamp": sc.calendar.timestamp(SimTime(h.start_s as u64)),
+                "hourly_facility_mw": h.facility_mw,
+                "hourly_it_mw": h.it_mw,
+                "hourly_training_mw": h.training_mw,
+                "training_calibration": k,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "name": set.name,
+        "dynamics_file": set.file,
+        "run_file": sc.file,
+        "trial": set.trial,
+        "window": {
+            "start_hour": set.start_hour,
+            "start": sc.calendar.timestamp(SimTime(rep.inputs.t0_s as u64)),
+            "duration_s": set.duration_s,
+            "step_ms": set.step_ms,
+            "steps": w.len(),
+            "training_jobs": rep.inputs.jobs.len(),
+        },
+        "hours": hours,
+        "clipped_hours": w.clipped_hours,
+        "window_mean_mw": {
+            "facility": window::mean(&w.facility),
+            "it_total": window::mean(&w.it),
+            "it_training": window::mean(&w.training),
+            "shaped_facility": window::mean(&w.facility_shaped),
+            "grid": window::mean(&rep.grid),
+        },
+        "mitigation": mitigation_json(set, rep),
+        "spec": spec.map(|s| s.name.clone()),
+        "compliance": rep.compliance,
+        "disturbance": dist.map(|d| d.name.clone()),
+    })
+}
+
+/// What the mitigations cost: the floor's and the burn's extra energy, the burn's lost
+/// accelerator-hours, the battery's accounts.
+fn mitigation_json(set: &Settings, rep: &Report) -> serde_json::Value {
+    let w = &rep.wave;
+    let dt = rep.inputs.step_s;
+    let train_mwh = w.training.iter().sum::<f64>() * dt / 3600.0;
+    let acc_h: f64 = rep
+        .inputs
+        .jobs
+        .iter()
+        .zip(&w.jobs)
+        .map(|(j, tr)| {
+            j.accelerators * tr.board_w.iter().filter(|b| !b.is_nan()).count() as f64 * dt / 3600.0
+        })
+        .sum();
+    serde_json::json!({
+        "power_floor_share_of_tdp": set.shaping.power_floor,
+        "power_floor_extra_mwh": w.floor_mwh,
+        "burn_fill_to": set.shaping.burn_fill_to,
+        "burn_extra_mwh": w.burn_mwh,
+        "burn_throughput_cost_share": set.burn_throughput_cost,
+        "burn_lost_acc_h": w.burn_acc_h * set.burn_throughput_cost,
+        "training_mwh": train_mwh,
+        "training_acc_h": acc_h,
+        "storage": rep.storage.as_ref().map(|st| serde_json::json!({
+            "energy_in_mwh": st.energy_in_mwh,
+            "energy_out_mwh": st.energy_out_mwh,
+            "losses_mwh": st.losses_mwh,
+            "stored_start_mwh": st.stored_start_mwh,
+            "stored_end_mwh": st.stored_end_mwh,
+            "balance_error_mwh": st.balance_error_mwh(),
+            "limited_steps": st.limited_steps,
+            "equivalent_full_cycles": st.cycles,
+        })),
+    })
+}
+
+/// The fleet's MW off the grid per output step: mean and band across trials.
+fn ridethrough_csv(f: &[TrialOutcome], step_s: f64) -> String {
+    let mut s = String::from("t_s,lost_mw_mean,lost_mw_p10,lost_mw_p50,lost_mw_p90\n");
+    for (k, (mean, band)) in lost_mw_band(f).iter().enumerate() {
+        let _ = write!(s, "{:.3},{:.4}", k as f64 * step_s, mean);
+        for p in band {
+            let _ = write!(s, ",{p:.4}");
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// One row per fleet trial: sites dropped, MW dropped, the first drop, the energy lost.
+fn ridethrough_trials_csv(f: &[TrialOutcome], step_s: f64) -> String {
+    let mut s =
+        String::from("trial,sites,sites_dropped,fleet_mw,dropped_mw,first_drop_s,lost_mwh\n");
+    for (i, t) in f.iter().enumerate() {
+        let first = t
+            .drop_times
+            .iter()
+            .flatten()
+            .cloned()
+            .fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            s,
+            "{i},{},{},{:.3},{:.3},{},{:.4}",
+            t.sites.len(),
+            t.dropped(),
+            t.sites.iter().map(|x| x.mw).sum::<f64>(),
+            t.dropped_mw(),
+            if first.is_finite() {
+                format!("{first:.3}")
+            } else {
+                String::new()
+            },
+            t.lost_mw.iter().sum::<f64>() * step_s / 3600.0
+        );
+    }
+    s
+}

@@ -1,0 +1,251 @@
+//! `dcload dynamics`: the study's trial through the hourly engine, the window built from its
+//! state, the mitigations, the spectrum, the compliance and the fleet's ride-through; then the
+//! files, the plots and the console summary.
+
+use std::path::{Path, PathBuf};
+
+use crate::base::error::{Error, Result, Source};
+use crate::model::library::Library;
+use crate::scenario::Scenario;
+
+use super::engine::inputs_from_engine;
+use super::outputs::write_outputs;
+use super::ridethrough::{self, Disturbance, TrialOutcome};
+use super::settings::Settings;
+use super::spec::{self, Spec};
+use super::window::{self, Inputs, Waveform};
+use super::{DynamicsArgs, mitigation, plot, spectrum};
+
+/// Everything one `dcload dynamics` computes.
+pub struct Report {
+    pub inputs: Inputs,
+    pub wave: Waveform,
+    pub storage: Option<mitigation::StorageResult>,
+    /// What the grid sees: the shaped facility, through the battery if there is one.
+    pub grid: Vec<f64>,
+    pub spectrum: spectrum::Spectrum,
+    pub spectrum_grid: spectrum::Spectrum,
+    pub compliance: Vec<spec::Outcome>,
+    pub fleet: Option<Vec<TrialOutcome>>,
+    /// Output step of the fleet's series, s.
+    pub fleet_step_s: Option<f64>,
+    pub build_ms: f64,
+}
+
+/// The window and all that follows from it, without files or console (apart from the study's
+/// engine run, which the inputs already hold).
+pub fn compute(
+    set: &Settings,
+    inputs: Inputs,
+    spec: Option<&Spec>,
+    dist: Option<&Disturbance>,
+) -> Report {
+    let t = std::time::Instant::now();
+    let wave = window::build(&inputs, &set.shaping);
+    let build_ms = t.elapsed().as_secs_f64() * 1e3;
+    let dt = inputs.step_s;
+    let storage = set
+        .storage
+        .as_ref()
+        .map(|s| mitigation::apply(&wave.facility_shaped, dt, s));
+    let grid = storage
+        .as_ref()
+        .map_or_else(|| wave.facility_shaped.clone(), |s| s.grid.clone());
+    let spectrum = spectrum::psd(&wave.facility, dt);
+    let spectrum_grid = spectrum::psd(&grid, dt);
+    let mut compliance = Vec::new();
+    if let Some(sp) = spec {
+        compliance.extend(spec::comply(
+            sp,
+            "unmitigated",
+            &wave.facility,
+            dt,
+            &spectrum,
+        ));
+        compliance.extend(spec::comply(sp, "mitigated", &grid, dt, &spectrum_grid));
+    }
+    let fleet = match (&set.fleet, dist) {
+        (Some(f), Some(d)) => Some(ridethrough::run(f, d, inputs.seed)),
+        _ => None,
+    };
+    Report {
+        inputs,
+        wave,
+        storage,
+        grid,
+        spectrum,
+        spectrum_grid,
+        compliance,
+        fleet,
+        fleet_step_s: set.fleet.as_ref().map(|f| f.step_s),
+        build_ms,
+    }
+}
+
+fn read_source(p: &Path) -> Result<Source> {
+    let text = crate::input::limits::read_text(p, crate::input::limits::MAX_TOML_BYTES)?;
+    Ok(Source::new(p.display().to_string(), text))
+}
+
+/// `dcload dynamics`.
+pub fn command(args: &DynamicsArgs) -> Result<()> {
+    let src = read_source(&args.file)?;
+    let base = args
+        .file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut set = Settings::parse(&src, &base)?;
+    apply_flags(&mut set, args);
+    let Some(run) = set.run.clone() else {
+        return Err(src.error(
+            "run",
+            "expected the study's run file: run = \"default.toml\" (relative to this file)",
+        ));
+    };
+    let (spec, dist) = read_spec_and_disturbance(&set)?;
+    let lib = Library::load(args.models.as_deref())?;
+    let sc = Scenario::load(&run, &lib)?;
+    check_against_study(&set, &sc, spec.as_ref())?;
+    let t_engine = std::time::Instant::now();
+    let (tsc, _) = sc.for_trial(set.trial)?;
+    let result = crate::sim::run_trial(&tsc, set.trial);
+    let engine_ms = t_engine.elapsed().as_secs_f64() * 1e3;
+    let inputs = inputs_from_engine(
+        &tsc,
+        &result,
+        set.trial,
+        set.start_hour * 3600.0,
+        set.duration_s,
+        set.step_ms as f64 / 1000.0,
+        set.params.clone(),
+    );
+    let rep = compute(&set, inputs, spec.as_ref(), dist.as_ref());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&set.name));
+    std::fs::create_dir_all(&out).map_err(|e| Error::Write {
+        path: out.clone(),
+        source: e,
+    })?;
+    let files = write_outputs(&out, &set, &tsc, &rep, spec.as_ref(), dist.as_ref())?;
+    for f in &files {
+        println!("wrote {}", f.display());
+    }
+    if !args.no_plots {
+        for p in plot::draw(&out, &rep, spec.as_ref())
+            .map_err(|e| Error::Other(format!("{}: {e}", out.display())))?
+        {
+            println!("wrote {}", p.display());
+        }
+    }
+    print_summary(&set, &rep, engine_ms);
+    Ok(())
+}
+
+/// The command line overrides the dynamics file.
+fn apply_flags(set: &mut Settings, args: &DynamicsArgs) {
+    if let Some(v) = args.start_hour {
+        set.start_hour = v;
+    }
+    if let Some(v) = args.duration_s {
+        set.duration_s = v;
+    }
+    if let Some(v) = args.step_ms {
+        set.step_ms = v;
+    }
+    if let Some(v) = args.trial {
+        set.trial = v;
+    }
+    if args.spec.is_some() {
+        set.spec = args.spec.clone();
+    }
+    if args.disturbance.is_some() {
+        set.disturbance = args.disturbance.clone();
+    }
+}
+
+/// The utility's specification and the disturbance sequence, when named; ride-through needs
+/// both a fleet and a disturbance, or neither.
+fn read_spec_and_disturbance(set: &Settings) -> Result<(Option<Spec>, Option<Disturbance>)> {
+    let spec = set
+        .spec
+        .as_ref()
+        .map(|p| read_source(p).and_then(|s| Spec::parse(&s)))
+        .transpose()?;
+    let dist = set
+        .disturbance
+        .as_ref()
+        .map(|p| read_source(p).and_then(|s| Disturbance::parse(&s)))
+        .transpose()?;
+    if set.fleet.is_some() != dist.is_some() {
+        return Err(Error::Other(format!(
+            "{}: ride-through needs both a [fleet] in the dynamics file and a disturbance file (--disturbance): {}",
+            set.file,
+            if dist.is_some() {
+                "the file has no [fleet]"
+            } else {
+                "no disturbance file given"
+            }
+        )));
+    }
+    Ok((spec, dist))
+}
+
+/// The window inside the study's horizon, long enough for the specification's checks, and the
+/// trial one of the study's.
+fn check_against_study(set: &Settings, sc: &Scenario, spec: Option<&Spec>) -> Result<()> {
+    set.check_window(sc.horizon_s)?;
+    let dt = set.step_ms as f64 / 1000.0;
+    if let Some(sp) = spec {
+        sp.check_window(dt, set.duration_s).map_err(Error::Other)?;
+    }
+    if set.trial >= sc.trials {
+        return Err(Error::Option {
+            option: "--trial".into(),
+            msg: format!(
+                "expected a trial of the study, 0 to {}, found {}",
+                sc.trials - 1,
+                set.trial
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The console: the window against the hourly engine, the compliance, the fleet.
+fn print_summary(set: &Settings, rep: &Report, engine_ms: f64) {
+    let h = &rep.inputs.hours[0];
+    println!(
+        "window: {} s at {} ms from hour {} of trial {}: facility mean {:.2} MW (hourly engine {:.2} MW for hour {}), built in {:.0} ms (hourly engine trial {:.0} ms)",
+        set.duration_s,
+        set.step_ms,
+        set.start_hour,
+        set.trial,
+        window::mean(&rep.wave.facility),
+        h.facility_mw,
+        (h.start_s / 3600.0) as u64,
+        rep.build_ms,
+        engine_ms
+    );
+    for o in &rep.compliance {
+        println!(
+            "  {:<12} {:<22} {:>10.3} {:<6} limit {:>8.3}  {}",
+            o.case,
+            o.check,
+            o.measured,
+            o.unit,
+            o.limit,
+            if o.pass { "pass" } else { "FAIL" }
+        );
+    }
+    if let Some(f) = &rep.fleet {
+        let dropped: Vec<f64> = f.iter().map(|t| t.dropped_mw()).collect();
+        println!(
+            "ride-through: {} trials, MW dropped: mean {:.0}, max {:.0}",
+            f.len(),
+            window::mean(&dropped),
+            dropped.iter().cloned().fold(0.0, f64::max)
+        );
+    }
+}
