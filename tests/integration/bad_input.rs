@@ -6,7 +6,6 @@ use crate::common::*;
 
 const BASE: &str = r#"horizon_hours = 24
 step_s = 60
-[site]
 [[site.group]]
 name = "g"
 rack = "dgx-h100-x4"
@@ -109,7 +108,6 @@ fn a_study_too_big_for_memory_is_refused_up_front() {
 /// Every name in a different case from its library entry or vocabulary word.
 const NAMES: &str = r#"horizon_hours = 48
 step_s = 600
-[site]
 [[site.group]]
 name = "g"
 rack = "DGX-H100-X4"

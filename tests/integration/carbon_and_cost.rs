@@ -14,7 +14,6 @@ utc_offset = "-05:00"
 horizon_hours = 240
 step_s = 300
 trials = 2
-[site]
 [[site.group]]
 name = "inf"
 rack = "dgx-h100-x4"

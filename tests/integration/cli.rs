@@ -151,7 +151,6 @@ const TRAINING: &str = r#"
 horizon_hours = 24
 step_s = STEP
 trials = 1
-[site]
 [[site.group]]
 name = "train"
 rack = "dgx-h100-x8-liquid"

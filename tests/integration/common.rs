@@ -349,7 +349,6 @@ start = "{start}"
 horizon_hours = {hours}
 step_s = 300
 trials = 3
-[site]
 [[site.group]]
 name = "tw"
 server = "DGX-H100"
@@ -421,7 +420,6 @@ start = "2025-01-01"
 horizon_hours = 8760
 step_s = 3600
 trials = 2
-[site]
 [[site.group]]
 name = "tw"
 server = "DGX-H100"
@@ -447,7 +445,6 @@ start = "2025-03-01"
 horizon_hours = 48
 step_s = 300
 trials = 4
-[site]
 [[site.group]]
 name = "inf"
 server = "DGX-H100"

@@ -23,7 +23,6 @@ fn site(events: &str, consumer_only: bool) -> String {
 horizon_hours = 96
 step_s = 60
 trials = 2
-[site]
 {training}
 [[site.group]]
 name = "inf"
@@ -187,7 +186,6 @@ start = "2025-03-03"
 horizon_hours = 480
 step_s = 300
 trials = 1
-[site]
 [[site.group]]
 name = "tw"
 server = "DGX-H100"
@@ -498,7 +496,6 @@ fn outage_site(outage_hours: f64, backup: &str) -> String {
 horizon_hours = 240
 step_s = 60
 trials = 2
-[site]
 [[site.group]]
 name = "tw"
 server = "DGX-H100"

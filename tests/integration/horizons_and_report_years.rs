@@ -131,7 +131,6 @@ utc_offset = "-06:00"
 horizon_hours = 17544
 step_s = 3600
 trials = 3
-[site]
 [[site.group]]
 name = "tw"
 server = "DGX-H100"

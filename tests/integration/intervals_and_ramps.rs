@@ -278,7 +278,6 @@ utc_offset = "-06:00"
 horizon_hours = 17544
 step_s = 900
 trials = 2
-[site]
 [[site.group]]
 name = "first"
 server = "DGX-H100"

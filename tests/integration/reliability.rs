@@ -43,7 +43,6 @@ const ENCLAVES: &str = r#"
 horizon_hours = 2000
 step_s = 300
 trials = 3
-[site]
 [[site.group]]
 name = "n"
 server = "DGX-H100"
@@ -100,7 +99,6 @@ horizon_hours = 720
 step_s = 300
 seed = 7
 trials = 2
-[site]
 [[site.group]]
 name = "enclave"
 rack = "dgx-h100-x4"

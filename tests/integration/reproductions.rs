@@ -94,7 +94,6 @@ fn dubey_2024_llama3_interruption_interval() {
 horizon_hours = 1296
 step_s = 60
 trials = 4
-[site]
 [[site.group]]
 name = "cluster"
 server = "DGX-H100"

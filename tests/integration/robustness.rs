@@ -47,7 +47,7 @@ fn run_args<'a>(file: &'a str, out: &'a str) -> [&'a str; 6] {
 /// A short study around one site group of `count` racks, with `extra` appended.
 fn study(count: &str, extra: &str) -> String {
     format!(
-        "name = \"t\"\nhorizon_hours = 48\ntrials = 1\n\n[site]\n[[site.group]]\nname = \"g\"\nrack = \"dgx-h100-x4\"\ncount = {count}\n\n{extra}\n"
+        "name = \"t\"\nhorizon_hours = 48\ntrials = 1\n\n[[site.group]]\nname = \"g\"\nrack = \"dgx-h100-x4\"\ncount = {count}\n\n{extra}\n"
     )
 }
 
