@@ -57,11 +57,16 @@ fn merge(f: &RunFile, shards: &[&str]) -> Result<std::path::PathBuf, String> {
 }
 
 /// The utility study (physics, the import limit, demand response, outages, backup, failures,
-/// carbon and the tariff) over its year at 5-minute steps.
+/// carbon and the tariff) over its summer (June to August: its demand-response months and
+/// system peak hours) at 5-minute steps.
 fn all_features() -> RunFile {
     RunFile::new(&preset(
         "runs/utility-study.toml",
-        &[("step_s = 60 ", "step_s = 300 ")],
+        &[
+            ("start = \"2025-01-01\"", "start = \"2025-06-01\""),
+            ("horizon_hours = 8760", "horizon_hours = 2208"),
+            ("step_s = 60 ", "step_s = 300 "),
+        ],
     ))
 }
 
@@ -241,7 +246,7 @@ fn kill_once_checkpointed(mut child: Child, cp: &Path, n: usize) {
 fn resume_after_sigkill_gives_the_same_bytes() {
     // The default study's year at 5-minute steps: trials long enough to be killed between.
     let f = RunFile::new(&default_short(8760, 300));
-    let flags = ["--trials", "30", "--quiet", "--no-plots"];
+    let flags = ["--trials", "20", "--quiet", "--no-plots"];
     let two = [&flags[..], &["--threads", "2"]].concat();
     let killed = f.join("k");
     let cp = killed.join(".checkpoint");
@@ -249,7 +254,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     kill_once_checkpointed(spawn_run(&f, &killed, &two), &cp, 4);
     let kept = existing(&cp).len();
     assert!(
-        (4..30).contains(&kept),
+        (4..20).contains(&kept),
         "{kept} trials checkpointed before the kill"
     );
     assert!(
@@ -268,7 +273,7 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     kill_once_checkpointed(spawn_run(&f, &other, &flags), &other.join(".checkpoint"), 1);
     let err = f.run_fails(
         "o",
-        &["--trials", "30", "--seed", "7", "--quiet", "--resume"],
+        &["--trials", "20", "--seed", "7", "--quiet", "--resume"],
     );
     assert!(err.contains("different study"), "{err}");
 }

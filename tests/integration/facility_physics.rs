@@ -7,13 +7,14 @@ use dcload::sim::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
 
 use crate::common::*;
 
-/// A preset from runs/ with edits applied, at 5-minute steps (where it states one-minute steps
-/// with a comment) and two trials (where it states 20) for speed.
+/// A preset from runs/ with edits applied, at 5-minute steps (where it states one-minute steps)
+/// and two trials (where it states 20) for speed.
 fn study(file: &str, edits: &[(&str, &str)]) -> Scenario {
     // Presets state their uncertain inputs as distributions: the physics checks run at the
     // nominal values (which are the figures these tests were written against).
     let text = without_distributions(&preset(file, &[]))
         .replace("step_s = 60 ", "step_s = 300 ")
+        .replace("step_s = 60\n", "step_s = 300\n")
         .replace("trials = 20", "trials = 2");
     scenario(&edit(&text, edits))
 }

@@ -11,9 +11,9 @@ fn img_count(html: &str) -> usize {
 
 #[test]
 fn run_writes_a_self_contained_report_embedding_every_plot() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("o");
-    run_ok(&["run", "--trials", "2", "--quiet", "--out", arg(&out)]);
+    // The default study over two months at 5-minute steps, two trials.
+    let f = RunFile::new(&default_short(1416, 300));
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
     let page = out.join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     let elements = check_balanced(&html).unwrap_or_else(|e| panic!("report.html: {e}"));
