@@ -89,20 +89,8 @@ fn accelerator_scope_adds_the_host_share() {
 /// A measured average outside what the pool can draw is refused, naming the field and range.
 #[test]
 fn impossible_watts_are_refused() {
-    let lib = Library::builtin().unwrap();
-    let text = JOB.replace("1100.0", "2000.0");
-    let Err(err) = dcload::scenario::Scenario::from_source(
-        &dcload::base::error::Source::new("job.toml", text),
-        "job",
-        std::path::Path::new("."),
-        &lib,
-    ) else {
-        panic!("2000 W per H100 share is beyond a DGX H100");
-    };
-    let msg = err.to_string();
-    assert!(msg.contains("watts_per_accelerator"), "{msg}");
-    assert!(msg.contains("1275.0"), "names the range: {msg}");
-    assert!(msg.contains("job.toml:"), "names the file and line: {msg}");
+    let err = resolve_err("job.toml", &JOB.replace("1100.0", "2000.0"));
+    assert_says(&err, &["watts_per_accelerator", "1275.0", "job.toml:"]);
 }
 
 const CLASS: &str = r#"
@@ -163,10 +151,8 @@ fn request_counts_are_whole_and_conserved() {
             let mean = rpd * 2.0;
             assert!((c.arrived as f64 - mean).abs() < 5.0 * mean.sqrt(), "{c:?}");
             // Hourly served counts are whole and sum to the trial's.
-            let pos = sc.metric_pos(dcload::sim::M_SERVED).unwrap();
-            let nm = sc.metrics().len();
             let hourly: f64 = (0..48)
-                .map(|h| f64::from(r.hourly[h * nm + pos]))
+                .map(|h| at_hour(&sc, &r, h, dcload::sim::M_SERVED))
                 .inspect(|x| assert_eq!(x.fract(), 0.0))
                 .sum();
             assert!((hourly / c.served as f64 - 1.0).abs() < 1e-6);
@@ -174,16 +160,25 @@ fn request_counts_are_whole_and_conserved() {
     }
 }
 
-/// Token work from FLOP: 2 x active parameters x tokens / (peak FLOP/s x MFU), per token kind.
+/// A 70 B-parameter model's requests of 1,000 tokens in and 400 out, prefill at MFU 0.5 and
+/// decode at 0.1.
+const TOKENS: &str =
+    "tokens_in = 1000\ntokens_out = 400\nactive_params_b = 70\nmfu = 0.5\ndecode_mfu = 0.1";
+
+/// Accelerator-seconds of a [`TOKENS`] request's prefill and decode on an H100 (989 TFLOP/s
+/// dense BF16, library): 2 x active parameters x tokens / (peak FLOP/s x MFU).
+fn token_seconds() -> (f64, f64) {
+    let flops = 989e12;
+    let per = |tokens: f64, mfu: f64| 2.0 * 70e9 * tokens / (flops * mfu);
+    (per(1000.0, 0.5), per(400.0, 0.1))
+}
+
+/// Token work from FLOP, per token kind.
 #[test]
 fn token_work_matches_the_flop_formula() {
-    let text = CLASS.replace(
-        "wh_per_request = 2.9",
-        "tokens_in = 1000\ntokens_out = 400\nactive_params_b = 70\nmfu = 0.5\ndecode_mfu = 0.1",
-    );
-    let sc = scenario(&text);
-    let flops = 989e12; // H100 dense BF16 (library)
-    let want = 2.0 * 70e9 * 1000.0 / (flops * 0.5) + 2.0 * 70e9 * 400.0 / (flops * 0.1);
+    let sc = scenario(&CLASS.replace("wh_per_request = 2.9", TOKENS));
+    let (tp, td) = token_seconds();
+    let want = tp + td;
     let got = sc.consumers[0].work.mean;
     assert!((got / want - 1.0).abs() < 1e-12, "{got} vs {want}");
 }
@@ -192,15 +187,12 @@ fn token_work_matches_the_flop_formula() {
 /// decode time x (decode W - idle), per accelerator.
 #[test]
 fn per_state_power_sets_marginal_energy() {
-    let text = CLASS.replace(
+    let sc = scenario(&CLASS.replace(
         "wh_per_request = 2.9\nwork_cv = 0.8",
-        "tokens_in = 1000\ntokens_out = 400\nactive_params_b = 70\nmfu = 0.5\ndecode_mfu = 0.1\nprefill_w_per_accelerator = 1200\ndecode_w_per_accelerator = 600",
-    );
-    let sc = scenario(&text);
+        &format!("{TOKENS}\nprefill_w_per_accelerator = 1200\ndecode_w_per_accelerator = 600"),
+    ));
     let idle = sc.fleet.pools[0].idle_w_per_capacity;
-    let flops = 989e12;
-    let tp = 2.0 * 70e9 * 1000.0 / (flops * 0.5);
-    let td = 2.0 * 70e9 * 400.0 / (flops * 0.1);
+    let (tp, td) = token_seconds();
     let want_wh = (tp * (1200.0 - idle) + td * (600.0 - idle)) / 3600.0;
     for r in trials(&sc) {
         let (marg, _) = dcload::report::energy::wh_per_request(&sc, &r.summary, 0);

@@ -1,10 +1,11 @@
-//! Bad input gets an error naming file, line and field, a non-zero exit, and never a panic.
+//! Bad input gets an error naming file, line and field, a non-zero exit, and never a panic;
+//! names match their library entries and vocabularies whatever their case, and a misspelt one
+//! gets "did you mean".
 
 use crate::common::*;
 
 const BASE: &str = r#"horizon_hours = 24
 step_s = 60
-[site]
 [[site.group]]
 name = "g"
 rack = "dgx-h100-x4"
@@ -19,99 +20,52 @@ kind = "fixed"
 pue = 1.2
 "#;
 
-/// Runs `dcload validate` on `text`, expects failure, returns stderr.
-fn fails(text: &str) -> (String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.toml");
-    std::fs::write(&path, text).unwrap();
-    let out = dcload()
-        .args(["validate", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "expected failure for:\n{text}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    (err, path.display().to_string())
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).unwrap() + 1
-}
-
-fn check(text: &str, needle: &str, field: &str) {
-    let (err, path) = fails(text);
-    let line = line_of(text, needle);
-    assert!(
-        err.contains(&format!("{path}:{line}")),
-        "want {path}:{line} in: {err}"
-    );
-    assert!(
-        err.contains(&format!("`{field}`")),
-        "want field `{field}` in: {err}"
-    );
+/// [`BASE`] with `from` replaced by `to` is refused at `to`'s line, naming `field`: the message.
+fn refused_edit(from: &str, to: &str, field: &str) -> String {
+    refused_at(&BASE.replace(from, to), to, field)
 }
 
 #[test]
 fn misspelled_field() {
-    let t = BASE.replace("requests_per_day =", "requests_per_dya =");
-    check(&t, "requests_per_dya", "requests_per_dya");
+    refused_edit(
+        "requests_per_day =",
+        "requests_per_dya =",
+        "requests_per_dya",
+    );
 }
 
 #[test]
 fn unknown_server_and_rack_names() {
-    let t = BASE.replace("rack = \"dgx-h100-x4\"", "server = \"DGX-H1000\"");
-    check(&t, "DGX-H1000", "server");
-    let (err, _) = fails(&t);
+    let err = refused_edit("rack = \"dgx-h100-x4\"", "server = \"DGX-H1000\"", "server");
     assert!(err.contains("DGX-H100"), "lists the known names: {err}");
-    let t = BASE.replace("dgx-h100-x4", "dgx-h100-x44");
-    check(&t, "dgx-h100-x44", "rack");
-    let t = BASE.replace("pool = \"g\"", "pool = \"nope\"");
-    check(&t, "\"nope\"", "pool");
+    refused_edit("dgx-h100-x4", "dgx-h100-x44", "rack");
+    refused_edit("pool = \"g\"", "pool = \"nope\"", "pool");
 }
 
 #[test]
 fn negative_rate_and_out_of_range_values() {
-    let t = BASE.replace("1.0e6", "-5.0");
-    check(&t, "-5.0", "requests_per_day");
-    let t = BASE.replace("pue = 1.2", "pue = 0.8");
-    check(&t, "pue = 0.8", "pue");
-    let t = BASE.replace("count = 10", "count = 2.5");
-    check(&t, "count = 2.5", "count");
+    refused_edit("1.0e6", "-5.0", "requests_per_day");
+    refused_edit("pue = 1.2", "pue = 0.8", "pue");
+    refused_edit("count = 10", "count = 2.5", "count");
 }
 
 #[test]
 fn step_that_does_not_divide_an_hour() {
-    let t = BASE.replace("step_s = 60", "step_s = 7");
-    check(&t, "step_s = 7", "step_s");
-    let (err, _) = fails(&t);
+    let err = refused_edit("step_s = 60", "step_s = 7", "step_s");
     assert!(err.contains("divisor of 3600"), "{err}");
 }
 
 #[test]
 fn wrong_type_names_the_field() {
-    let t = BASE.replace("count = 10", "count = \"ten\"");
-    check(&t, "count = \"ten\"", "count");
+    refused_edit("count = 10", "count = \"ten\"", "count");
 }
 
 #[test]
 fn unreadable_files() {
-    let out = dcload()
-        .args(["run", "/nonexistent/study.toml", "--quiet"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        err.contains("/nonexistent/study.toml") && err.contains("cannot read"),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"));
-    let out = dcload()
-        .args(["run", "--models", "/nonexistent/models"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("--models"), "{err}");
+    let err = fails(&["run", "/nonexistent/study.toml", "--quiet"]);
+    assert_says(&err, &["/nonexistent/study.toml", "cannot read"]);
+    let err = fails(&["run", "--models", "/nonexistent/models"]);
+    assert!(err.contains("--models"), "{err}");
 }
 
 #[test]
@@ -121,52 +75,128 @@ fn bad_cli_flags_are_refused() {
         &["run", "--threads", "zero"],
         &["run", "--bogus"],
     ] {
-        let out = dcload().args(args).output().unwrap();
-        assert!(!out.status.success(), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("panicked") && err.contains("error"), "{err}");
+        assert!(fails(args).contains("error"), "{args:?}");
     }
 }
 
 #[test]
 fn malformed_trace_row_names_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("trace.csv"),
+    let f = RunFile::new(&BASE.replace(
+        "requests_per_day = 1.0e6",
+        "trace = { file = \"trace.csv\", requests_per_day = 1.0e6 }",
+    ));
+    f.beside(
+        "trace.csv",
         "TIMESTAMP,ContextTokens,GeneratedTokens\n\
          2023-11-16 18:15:46.68,374,44\n\
          2023-11-16 18:15:50.99,39x6,109\n",
-    )
-    .unwrap();
-    let run = BASE.replace(
-        "requests_per_day = 1.0e6",
-        "trace = { file = \"trace.csv\", requests_per_day = 1.0e6 }",
     );
-    let path = dir.path().join("run.toml");
-    std::fs::write(&path, run).unwrap();
-    let out = dcload()
-        .args(["validate", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        err.contains("trace.csv:3") && err.contains("ContextTokens"),
-        "{err}"
-    );
+    assert_says(&f.validate_fails(), &["trace.csv:3", "ContextTokens"]);
 }
 
 #[test]
 fn a_study_too_big_for_memory_is_refused_up_front() {
-    let out = dcload()
-        .args(["run", "--trials", "1000000", "--quiet"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("--trials") && err.contains("GiB"),
-        "{err}"
+    let err = fails(&["run", "--trials", "1000000", "--quiet"]);
+    assert_says(&err, &["--trials", "GiB"]);
+    refused_edit(
+        "horizon_hours = 24",
+        "horizon_hours = 100000000",
+        "horizon_hours",
     );
-    let t = BASE.replace("horizon_hours = 24", "horizon_hours = 100000000");
-    check(&t, "horizon_hours = 100000000", "horizon_hours");
+}
+
+/// Every name in a different case from its library entry or vocabulary word.
+const NAMES: &str = r#"horizon_hours = 48
+step_s = 600
+[[site.group]]
+name = "g"
+rack = "DGX-H100-X4"
+count = 10
+cooling = "Air"
+[[consumer]]
+name = "chat"
+preset = "Chat"
+pool = "G"
+requests_per_day = 1.0e6
+[facility]
+kind = "Physics"
+climate = "Dallas"
+electrical = "HYPERSCALE"
+air_class = "a2"
+[facility.plants]
+air = "Air-Chiller-Economiser"
+[grid]
+import_limit_mw = 100.0
+limit_policy = "Cap"
+carbon = "ERCOT"
+tariff = "ERCOT-4cp-like"
+"#;
+
+#[test]
+fn names_match_whatever_their_case() {
+    let f = RunFile::new(NAMES);
+    run_ok(&["validate", f.arg()]);
+}
+
+#[test]
+fn a_misspelt_name_gets_the_nearest_with_file_line_and_field() {
+    for (from, to, field, want) in [
+        (
+            "climate = \"Dallas\"",
+            "climate = \"Dalas\"",
+            "climate",
+            "dallas",
+        ),
+        (
+            "carbon = \"ERCOT\"",
+            "carbon = \"ERCTO\"",
+            "carbon",
+            "ercot",
+        ),
+        (
+            "rack = \"DGX-H100-X4\"",
+            "rack = \"dgx-h10-x4\"",
+            "rack",
+            "dgx-h100-x4",
+        ),
+        (
+            "limit_policy = \"Cap\"",
+            "limit_policy = \"capp\"",
+            "limit_policy",
+            "cap",
+        ),
+        (
+            "kind = \"Physics\"",
+            "kind = \"phisics\"",
+            "kind",
+            "physics",
+        ),
+        (
+            "tariff = \"ERCOT-4cp-like\"",
+            "tariff = \"ercot-4cp\"",
+            "tariff",
+            "ercot-4cp-like",
+        ),
+        ("cooling = \"Air\"", "cooling = \"airr\"", "cooling", "air"),
+    ] {
+        let err = refused_at(&NAMES.replace(from, to), to, field);
+        assert!(err.contains(&format!("did you mean \"{want}\"?")), "{err}");
+    }
+}
+
+#[test]
+fn two_entries_differing_only_by_case_are_refused_naming_both() {
+    let f = RunFile::new(NAMES);
+    let models = f.join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::fs::write(
+        models.join("racks.toml"),
+        "[[rack]]\nname = \"DGX-h100-x4\"\nserver = \"DGX-H100\"\nservers = 2\nbudget_kw = 21.0\ncooling = \"air\"\n",
+    )
+    .unwrap();
+    let err = fails(&["validate", f.arg(), "--models", arg(&models)]);
+    assert!(
+        err.contains("\"dgx-h100-x4\" and \"DGX-h100-x4\""),
+        "want both names: {err}"
+    );
 }

@@ -3,51 +3,11 @@
 
 use crate::common::*;
 
-/// A small fixed-PUE campus: chat on 20 DGX H100 and an always-on twin, two days.
-const SMALL: &str = r#"
-horizon_hours = 48
-step_s = 300
-trials = 4
-[site]
-[[site.group]]
-name = "inf"
-server = "DGX-H100"
-count = 20
-[[site.group]]
-name = "tw"
-server = "DGX-H100"
-count = 5
-[[consumer]]
-name = "chat"
-preset = "chat"
-pool = "inf"
-requests_per_day = 2.0e5
-[[twin]]
-name = "t"
-pool = "tw"
-base_utilisation = 0.7
-jitter_sd = 0.1
-jitter_tau_h = 2.0
-[facility]
-kind = "fixed"
-pue = 1.2
-"#;
-
-fn run_small(text: &str, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b.toml"), text).unwrap();
-    let out = dir.path().join("o");
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        dir.path().join("b.toml").to_str().unwrap().to_string(),
-        "--quiet".into(),
-        "--out".into(),
-        out.to_str().unwrap().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let o = run_ok(&refs);
-    (dir, o)
+/// `text` run quietly with plots into `o` beside it: the run file and what the command printed.
+fn run_noisy(text: &str, flags: &[&str]) -> (RunFile, std::process::Output) {
+    let f = RunFile::new(text);
+    let (_, o) = f.run("o", &[&["--quiet"], flags].concat());
+    (f, o)
 }
 
 /// The `facility_mw_pXX` (or other prefix) percentile suffixes of a header, in order.
@@ -62,8 +22,8 @@ fn suffixes(header: &[String], prefix: &str) -> Vec<String> {
 
 #[test]
 fn every_output_file_uses_the_chosen_percentile_set() {
-    let (dir, o) = run_small(SMALL, &["--percentiles", "5,95,99"]);
-    let out = dir.path().join("o");
+    let (f, o) = run_noisy(NOISY, &["--percentiles", "5,95,99"]);
+    let out = f.join("o");
     let want = vec!["p05", "p50", "p95", "p99"];
     for (file, prefixes) in [
         (
@@ -76,33 +36,20 @@ fn every_output_file_uses_the_chosen_percentile_set() {
     ] {
         let (h, rows) = read_csv(&out.join(file));
         assert!(!rows.is_empty(), "{file}");
-        for p in prefixes {
+        for p in &prefixes {
             assert_eq!(suffixes(&h, p), want, "{file}: {p}");
         }
         // Values ordered along the set in every row.
         let cols: Vec<usize> = want
             .iter()
-            .map(|s| {
-                col(
-                    &h,
-                    &format!(
-                        "{}{s}",
-                        if file == "monthly.csv" {
-                            "energy_mwh_"
-                        } else {
-                            "facility_mw_"
-                        }
-                    ),
-                )
-            })
+            .map(|s| col(&h, &format!("{}{s}", prefixes[0])))
             .collect();
         for r in &rows {
-            let v: Vec<f64> = cols.iter().map(|&c| r[c].parse().unwrap()).collect();
+            let v: Vec<f64> = cols.iter().map(|&c| num(&r[c])).collect();
             assert!(v.windows(2).all(|w| w[0] <= w[1] + 1e-9), "{file}: {v:?}");
         }
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_json(&out);
     assert_eq!(
         summary["percentiles"],
         serde_json::json!([5.0, 50.0, 95.0, 99.0])
@@ -123,7 +70,7 @@ fn every_output_file_uses_the_chosen_percentile_set() {
     let svg = std::fs::read_to_string(out.join("plots/load_duration.svg")).unwrap();
     assert!(svg.contains("P99 across trials"));
     // Four trials cannot carry P05, P95 or P99: warned on the console and in summary.json.
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = stderr(&o);
     for p in ["P05", "P95", "P99"] {
         assert!(
             err.contains(&format!("warning: {p} rests on 4 trials")),
@@ -135,27 +82,27 @@ fn every_output_file_uses_the_chosen_percentile_set() {
     assert!(w[2].as_str().unwrap().contains("at least 100 trials"));
 
     // The default set is P10/P50/P90, and the run file may choose its own.
-    let (dir, o) = run_small(&SMALL.replace("trials = 4", "trials = 10"), &[]);
-    let (h, _) = read_csv(&dir.path().join("o/load_8760.csv"));
+    let (f, o) = run_noisy(&NOISY.replace("trials = 4", "trials = 10"), &[]);
+    let (h, _) = read_csv(&f.join("o/load_8760.csv"));
     assert_eq!(suffixes(&h, "facility_mw_"), vec!["p10", "p50", "p90"]);
     assert!(
-        !String::from_utf8_lossy(&o.stderr).contains("warning"),
+        !stderr(&o).contains("warning"),
         "10 trials carry P10 and P90"
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/summary.json")).unwrap())
-            .unwrap();
-    assert_eq!(summary["percentile_warnings"], serde_json::json!([]));
-    let (dir, _) = run_small(&format!("percentiles = [25, 75]\n{SMALL}"), &[]);
-    let (h, _) = read_csv(&dir.path().join("o/hourly.csv"));
+    assert_eq!(
+        summary_json(&f.join("o"))["percentile_warnings"],
+        serde_json::json!([])
+    );
+    let (f, _) = run_noisy(&format!("percentiles = [25, 75]\n{NOISY}"), &[]);
+    let (h, _) = read_csv(&f.join("o/hourly.csv"));
     assert_eq!(suffixes(&h, "facility_mw_"), vec!["p25", "p50", "p75"]);
 }
 
 #[test]
 fn a_sweep_writes_the_chosen_set_in_variants_csv() {
-    let text = format!("{SMALL}\n[sweep]\n\"consumer[0].requests_per_day\" = [1.0e5, 2.0e5]\n");
-    let (dir, _) = run_small(&text, &["--percentiles", "20,80", "--no-plots"]);
-    let (h, rows) = read_csv(&dir.path().join("o/variants.csv"));
+    let text = format!("{NOISY}\n[sweep]\n\"consumer[0].requests_per_day\" = [1.0e5, 2.0e5]\n");
+    let (f, _) = run_noisy(&text, &["--percentiles", "20,80", "--no-plots"]);
+    let (h, rows) = read_csv(&f.join("o/variants.csv"));
     assert_eq!(rows.len(), 2);
     assert_eq!(suffixes(&h, "energy_mwh_"), vec!["p20", "p50", "p80"]);
     assert_eq!(suffixes(&h, "peak_mw_"), vec!["p20", "p50", "p80"]);
@@ -163,34 +110,11 @@ fn a_sweep_writes_the_chosen_set_in_variants_csv() {
 
 #[test]
 fn bad_percentiles_are_refused_with_the_flag_or_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("b.toml");
-    std::fs::write(&path, SMALL).unwrap();
-    let out = dcload()
-        .args([
-            "run",
-            path.to_str().unwrap(),
-            "--percentiles",
-            "0,50",
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("--percentiles") && err.contains("between 0 and 100"),
-        "{err}"
-    );
-    std::fs::write(&path, format!("percentiles = [10, 150]\n{SMALL}")).unwrap();
-    let out = dcload()
-        .args(["validate", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("b.toml:1") && err.contains("`percentiles`"),
-        "{err}"
-    );
+    let f = RunFile::new(NOISY);
+    let err = f.run_fails("o", &["--percentiles", "0,50", "--quiet"]);
+    assert_says(&err, &["--percentiles", "between 0 and 100"]);
+    let text = format!("percentiles = [10, 150]\n{NOISY}");
+    refused_at(&text, "percentiles =", "percentiles");
 }
 
 /// P10-P90 spread across trials of annual energy and annual peak, each trial run with its own
@@ -216,9 +140,7 @@ fn the_default_studys_band_is_driven_by_its_stated_inputs() {
     // The default study (5-minute steps for speed, its own 20 trials and seed), with its stated
     // input distributions and with them held at their nominal values: the arrival and job
     // timing noise alone is a small part of the band.
-    let text = std::fs::read_to_string(repo("runs/default.toml"))
-        .unwrap()
-        .replace("step_s = 60 ", "step_s = 300 ");
+    let text = preset("runs/default.toml", &[("step_s = 60 ", "step_s = 300 ")]);
     let with = scenario(&text);
     assert!(
         with.parameter_names().len() >= 8,

@@ -1,4 +1,6 @@
-//! The default study end to end through the binary.
+//! The commands through the binary: `run` of the default study end to end, and what
+//! `validate` and `models` print (the resolved study, the per-trial estimate and limits, the
+//! study's warnings, which `run` and summary.json repeat).
 
 use crate::common::*;
 
@@ -11,8 +13,9 @@ fn default_run_writes_a_year_of_ordered_bands() {
         "--trials",
         "3",
         "--quiet",
+        "--no-plots",
         "--out",
-        out.to_str().unwrap(),
+        arg(&out),
     ]);
     let (h, rows) = read_csv(&out.join("hourly.csv"));
     assert_eq!(rows.len(), 8760, "one row per hour of 2025");
@@ -112,8 +115,7 @@ fn default_run_writes_a_year_of_ordered_bands() {
         // A ~100 MW campus: between 40 % and 100 % load factor on 100 MW.
         assert!((350_000.0..876_000.0).contains(&mwh), "annual energy {mwh}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_json(&out);
     assert_eq!(summary["trials"], 3);
     assert_eq!(summary["seed"], 42);
     assert!(summary["metrics"]["energy_mwh"]["p50"].as_f64().unwrap() > 0.0);
@@ -123,11 +125,9 @@ fn default_run_writes_a_year_of_ordered_bands() {
 
 #[test]
 fn validate_and_models_list_what_they_resolved() {
-    let out = run_ok(&["validate", repo("runs/default.toml").to_str().unwrap()]);
-    let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.contains("installed IT peak") && s.contains("OK"), "{s}");
-    let out = run_ok(&["models"]);
-    let s = String::from_utf8_lossy(&out.stdout);
+    let s = stdout(&run_ok(&["validate", arg(&repo("runs/default.toml"))]));
+    assert_says(&s, &["installed IT peak", "OK"]);
+    let s = stdout(&run_ok(&["models"]));
     for name in [
         "H100-SXM",
         "B200",
@@ -142,30 +142,53 @@ fn validate_and_models_list_what_they_resolved() {
 }
 
 #[test]
-fn user_model_folder_overrides_and_adds() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("servers.toml"),
-        r#"
-[[server]]
-name = "DGX-H100"          # override: a hypothetical 12 kW variant
-accelerator = "H100-SXM"
-accelerators = 8
-host_idle_w = 1500.0
-host_max_w = 6400.0
+fn validate_prints_the_per_trial_estimate_and_limits() {
+    let s = stdout(&run_ok(&["validate", arg(&repo("runs/default.toml"))]));
+    assert_says(&s, &["per trial: 525600 steps", "limits:"]);
+}
 
-[[server]]
-name = "MY-BOX"
-accelerator = "L40S"
-accelerators = 4
-host_idle_w = 300.0
-host_max_w = 800.0
-"#,
-    )
-    .unwrap();
-    let out = run_ok(&["models", "--models", dir.path().to_str().unwrap()]);
-    let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.contains("MY-BOX"));
-    let line = s.lines().find(|l| l.contains("DGX-H100")).unwrap();
-    assert!(line.contains("12.0 kW"), "{line}");
+const TRAINING: &str = r#"
+horizon_hours = 24
+step_s = STEP
+trials = 1
+[[site.group]]
+name = "train"
+rack = "dgx-h100-x8-liquid"
+count = 10
+[[training]]
+name = "job"
+pool = "train"
+accelerators = 640
+duration_days = 40
+start_days = [0]
+checkpoint_interval_min = 60
+checkpoint_duration_min = 5
+[facility]
+kind = "fixed"
+pue = 1.25
+"#;
+
+#[test]
+fn checkpoints_shorter_than_the_step_are_flagged_in_validate_run_and_summary() {
+    for (step, flagged) in [("3600", true), ("300", false), ("60", false)] {
+        let f = RunFile::new(&TRAINING.replace("STEP", step));
+        let said = stdout(&run_ok(&["validate", f.arg()]));
+        assert_eq!(
+            said.contains("warning: training \"job\": checkpoints of 5 min every 60 min"),
+            flagged,
+            "step {step}: {said}"
+        );
+        let (o, res) = f.run("o", &["--quiet", "--no-plots"]);
+        let err = stderr(&res);
+        assert_eq!(err.contains("checkpoints of 5 min"), flagged, "{err}");
+        let summary = std::fs::read_to_string(o.join("summary.json")).unwrap();
+        assert_eq!(summary.contains("study_warnings"), flagged, "{summary}");
+        // The 15-minute ramp columns exist only when the step divides 15 minutes.
+        let (h, _) = read_csv(&o.join("trials.csv"));
+        assert_eq!(
+            h.iter().any(|c| c.contains("_15min_")),
+            step != "3600",
+            "step {step}: {h:?}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Seconds-scale stress (issue 13): the fast window, its mitigations, its spectrum, compliance
 //! with a utility's specification and a fleet's ride-through of a voltage-disturbance sequence.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use dcload::base::error::Source;
 use dcload::dynamics::mitigation::{self, Control, Storage};
@@ -11,7 +11,7 @@ use dcload::dynamics::{Settings, inputs_from_engine, spectrum};
 use dcload::model::library::Library;
 use dcload::scenario::Scenario;
 
-use crate::common::{dcload, repo};
+use crate::common::{arg, assert_says, fails, read_csv, repo, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     repo(&format!("tests/fixtures/dynamics/{name}"))
@@ -337,132 +337,81 @@ fn a_fleet_set_to_ride_through_drops_none() {
     assert!(out.iter().all(|t| t.dropped() > 0));
 }
 
-fn err_of(args: &[&str]) -> String {
-    let o = dcload().args(args).output().unwrap();
-    assert!(!o.status.success(), "expected failure for {args:?}");
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write_tmp(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
 #[test]
 fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
     let dir = tempfile::tempdir().unwrap();
     let dynf = fixture("dyn.toml").display().to_string();
+    let fleet = fixture("fleet.toml").display().to_string();
+    // `dcload ARGS FILE`, FILE holding `text`: the refusal.
+    let refused = |args: &[&str], name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        fails(&[args, &[arg(&p)]].concat())
+    };
+    let spec = ["dynamics", dynf.as_str(), "--spec"];
     // A spec file with a share above 1.
-    let spec = write_tmp(
-        dir.path(),
+    let e = refused(
+        &spec,
         "bad-spec.toml",
         "[spectral]\nband_hz = [0.1, 20.0]\nmax_share = 1.5\n",
     );
-    let e = err_of(&["dynamics", &dynf, "--spec", &spec]);
-    assert!(
-        e.contains("bad-spec.toml:3") && e.contains("max_share") && e.contains("0 to 1"),
-        "{e}"
-    );
+    assert_says(&e, &["bad-spec.toml:3", "max_share", "0 to 1"]);
     // A spec field that does not exist.
-    let spec = write_tmp(
-        dir.path(),
+    let e = refused(
+        &spec,
         "typo-spec.toml",
         "[[ramp]]\nwindow_s = 1.0\nup_mw_per_sec = 5.0\n",
     );
-    let e = err_of(&["dynamics", &dynf, "--spec", &spec]);
-    assert!(
-        e.contains("typo-spec.toml:3") && e.contains("up_mw_per_sec"),
-        "{e}"
-    );
+    assert_says(&e, &["typo-spec.toml:3", "up_mw_per_sec"]);
+    let disturbance = ["dynamics", fleet.as_str(), "--disturbance"];
     // A disturbance dip deeper than the whole voltage.
-    let dist = write_tmp(
-        dir.path(),
+    let e = refused(
+        &disturbance,
         "bad-dist.toml",
         "[[dip]]\ntime_s = 0.0\ndepth = 0.5\nduration_s = 0.1\n[[dip]]\ntime_s = 5.0\ndepth = 1.5\nduration_s = 0.1\n",
     );
-    let e = err_of(&[
-        "dynamics",
-        &fixture("fleet.toml").display().to_string(),
-        "--disturbance",
-        &dist,
-    ]);
-    assert!(
-        e.contains("bad-dist.toml:7") && e.contains("depth") && e.contains("at most 1"),
-        "{e}"
-    );
+    assert_says(&e, &["bad-dist.toml:7", "depth", "at most 1"]);
     // Dips out of order.
-    let dist = write_tmp(
-        dir.path(),
+    let e = refused(
+        &disturbance,
         "order-dist.toml",
         "[[dip]]\ntime_s = 10.0\ndepth = 0.05\nduration_s = 0.1\n[[dip]]\ntime_s = 5.0\ndepth = 0.05\nduration_s = 0.1\n",
     );
-    let e = err_of(&[
-        "dynamics",
-        &fixture("fleet.toml").display().to_string(),
-        "--disturbance",
-        &dist,
-    ]);
-    assert!(
-        e.contains("order-dist.toml:6") && e.contains("time_s"),
-        "{e}"
-    );
+    assert_says(&e, &["order-dist.toml:6", "time_s"]);
     // A bad value in the dynamics file itself.
-    let bad = write_tmp(
-        dir.path(),
+    let campus = format!("run = {:?}", fixture("campus.toml").display().to_string());
+    let e = refused(
+        &["dynamics"],
         "bad-dyn.toml",
-        &format!(
-            "run = {:?}\n[training]\niteration_s = 2.0\ncompute_share = 1.4\n",
-            fixture("campus.toml").display().to_string()
-        ),
+        &format!("{campus}\n[training]\niteration_s = 2.0\ncompute_share = 1.4\n"),
     );
-    let e = err_of(&["dynamics", &bad]);
-    assert!(
-        e.contains("bad-dyn.toml:4") && e.contains("compute_share") && e.contains("at most 1"),
-        "{e}"
-    );
+    assert_says(&e, &["bad-dyn.toml:4", "compute_share", "at most 1"]);
     // A negative site size in the fleet.
-    let bad = write_tmp(
-        dir.path(),
-        "bad-fleet.toml",
-        &std::fs::read_to_string(fixture("fleet.toml"))
-            .unwrap()
-            .replace(
-                "run = \"campus.toml\"",
-                &format!("run = {:?}", fixture("campus.toml").display().to_string()),
-            )
-            .replace(
-                "disturbance = \"july2024.toml\"",
-                &format!(
-                    "disturbance = {:?}",
-                    fixture("july2024.toml").display().to_string()
-                ),
-            )
-            .replacen("mw = 200", "mw = -200", 1),
+    let july = format!(
+        "disturbance = {:?}",
+        fixture("july2024.toml").display().to_string()
     );
-    let e = err_of(&["dynamics", &bad]);
-    assert!(
-        e.contains("bad-fleet.toml") && e.contains("fleet.group[1].mw") && e.contains("0 or more"),
-        "{e}"
-    );
+    let negative = std::fs::read_to_string(fixture("fleet.toml"))
+        .unwrap()
+        .replace("run = \"campus.toml\"", &campus)
+        .replace("disturbance = \"july2024.toml\"", &july)
+        .replacen("mw = 200", "mw = -200", 1);
+    let e = refused(&["dynamics"], "bad-fleet.toml", &negative);
+    assert_says(&e, &["bad-fleet.toml", "fleet.group[1].mw", "0 or more"]);
     // Flags: a zero step, a window past the study's end, a trial the study does not have.
-    let e = err_of(&["dynamics", &dynf, "--step-ms", "0"]);
-    assert!(e.contains("--step-ms") && e.contains("1 to 1000"), "{e}");
-    let e = err_of(&["dynamics", &dynf, "--start-hour", "47.99"]);
-    assert!(
-        e.contains("--start-hour") && e.contains("inside the study"),
-        "{e}"
-    );
-    let e = err_of(&["dynamics", &dynf, "--trial", "5"]);
-    assert!(e.contains("--trial") && e.contains("0 to 1"), "{e}");
+    let e = fails(&["dynamics", &dynf, "--step-ms", "0"]);
+    assert_says(&e, &["--step-ms", "1 to 1000"]);
+    let e = fails(&["dynamics", &dynf, "--start-hour", "47.99"]);
+    assert_says(&e, &["--start-hour", "inside the study"]);
+    let e = fails(&["dynamics", &dynf, "--trial", "5"]);
+    assert_says(&e, &["--trial", "0 to 1"]);
     // A spectral band the step cannot see (Nyquist of 250 ms: 2 Hz).
-    let spec = write_tmp(
-        dir.path(),
+    let e = refused(
+        &["dynamics", &dynf, "--step-ms", "250", "--spec"],
         "fast-spec.toml",
         "[spectral]\nband_hz = [2.0, 20.0]\nmax_share = 0.2\n",
     );
-    let e = err_of(&["dynamics", &dynf, "--spec", &spec, "--step-ms", "250"]);
-    assert!(e.contains("fast-spec.toml") && e.contains("Nyquist"), "{e}");
+    assert_says(&e, &["fast-spec.toml", "Nyquist"]);
 }
 
 #[test]
@@ -471,18 +420,15 @@ fn dynamics_command_writes_its_folder_and_is_deterministic() {
     let mut files = Vec::new();
     for run in ["a", "b"] {
         let out = dir.path().join(run);
-        let o = dcload()
-            .args([
-                "dynamics",
-                &fixture("fleet.toml").display().to_string(),
-                "--spec",
-                &fixture("spec.toml").display().to_string(),
-                "--out",
-                &out.display().to_string(),
-            ])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (fleet, spec) = (fixture("fleet.toml"), fixture("spec.toml"));
+        run_ok(&[
+            "dynamics",
+            arg(&fleet),
+            "--spec",
+            arg(&spec),
+            "--out",
+            arg(&out),
+        ]);
         for f in [
             "waveform.csv",
             "spectrum.csv",
@@ -510,12 +456,12 @@ fn dynamics_command_writes_its_folder_and_is_deterministic() {
             "{f} differs between two runs"
         );
     }
-    let (h, rows) = crate::common::read_csv(&files[0].join("waveform.csv"));
+    let (h, rows) = read_csv(&files[0].join("waveform.csv"));
     assert_eq!(rows.len(), 2400);
     assert_eq!(h[0], "t_s");
-    let (_, rows) = crate::common::read_csv(&files[0].join("compliance.csv"));
+    let (_, rows) = read_csv(&files[0].join("compliance.csv"));
     // Three ramp/deviation/spectral checks, unmitigated and mitigated.
     assert_eq!(rows.len(), 8);
-    let (_, rows) = crate::common::read_csv(&files[0].join("ridethrough.csv"));
+    let (_, rows) = read_csv(&files[0].join("ridethrough.csv"));
     assert_eq!(rows.len(), 7201);
 }

@@ -170,21 +170,25 @@ fn a_distribution(rng: &mut ChaCha8Rng, old: f64) -> String {
     }
 }
 
+/// A `key = value` line of `lines` picked at random: its index, key and value (without a
+/// trailing comment); None if there is none.
+fn pick_value(rng: &mut ChaCha8Rng, lines: &[String]) -> Option<(usize, String, String)> {
+    let vl = value_lines(&lines.join("\n"));
+    if vl.is_empty() {
+        return None;
+    }
+    let i = *pick(rng, &vl);
+    let (k, v) = lines[i].split_once('=').unwrap();
+    let v = v.split('#').next().unwrap_or("").trim();
+    Some((i, k.trim().to_string(), v.to_string()))
+}
+
 /// One to three structured mutations of a TOML text.
 fn mutate(rng: &mut ChaCha8Rng, text: &str) -> String {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     for _ in 0..rng.random_range(1..4) {
-        let vl = value_lines(&lines.join("\n"));
-        if vl.is_empty() {
+        let Some((i, key, value)) = pick_value(rng, &lines) else {
             break;
-        }
-        let i = *pick(rng, &vl);
-        let (key, value) = {
-            let (k, v) = lines[i].split_once('=').unwrap();
-            (
-                k.trim().to_string(),
-                v.split('#').next().unwrap_or("").trim().to_string(),
-            )
         };
         let num = value.replace('_', "").parse::<f64>().ok();
         match rng.random_range(0..10) {
@@ -244,16 +248,9 @@ fn mutate(rng: &mut ChaCha8Rng, text: &str) -> String {
 fn mild(rng: &mut ChaCha8Rng, text: &str) -> String {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     for _ in 0..rng.random_range(1..4) {
-        let vl = value_lines(&lines.join("\n"));
-        if vl.is_empty() {
+        let Some((i, k, v)) = pick_value(rng, &lines) else {
             break;
-        }
-        let i = *pick(rng, &vl);
-        let (k, v) = lines[i].split_once('=').unwrap();
-        let (k, v) = (
-            k.trim().to_string(),
-            v.split('#').next().unwrap_or("").trim(),
-        );
+        };
         if matches!(k.as_str(), "horizon_hours" | "trials" | "step_s") {
             continue;
         }
@@ -326,32 +323,18 @@ fn trace_csv(rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 fn epw(rng: &mut ChaCha8Rng) -> Vec<u8> {
-    let mut s = String::from(
-        "LOCATION,Testville,XX,XXX,TEST,000000,40.0,-75.0,-5.0,100.0\n\
-         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
-         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
-         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
-    );
-    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let bad_row = rng.random_range(0..9000);
     let mut row = 0;
-    for (m, &nd) in days.iter().enumerate() {
-        for d in 1..=nd {
-            for h in 1..=24 {
-                let t = if row == bad_row {
-                    pick(rng, INTERESTING).to_string()
-                } else {
-                    format!("{:.1}", 5.0 + 2.0 * m as f64)
-                };
-                s.push_str(&format!(
-                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t},1.0,60,101325\n",
-                    m + 1
-                ));
-                row += 1;
-            }
-        }
-    }
-    s.into_bytes()
+    crate::common::epw_file("40.0,-75.0,-5.0", |m, _| {
+        let t = if row == bad_row {
+            pick(rng, INTERESTING).to_string()
+        } else {
+            format!("{:.1}", 5.0 + 2.0 * m as f64)
+        };
+        row += 1;
+        format!("{t},1.0")
+    })
+    .into_bytes()
 }
 
 /// Builds case `k` of the campaign from its own seed.

@@ -105,29 +105,7 @@ fn golden_figures_are_pinned_to_the_seed() {
 /// every hourly row 0.132 MW, peak 0.132 MW, load factor 1, no ramps, nothing unheld.
 #[test]
 fn constant_load_at_fixed_pue_gives_the_hand_computed_energy() {
-    let sc = scenario(
-        r#"
-name = "hand"
-start = "2025-01-01"
-horizon_hours = 48
-step_s = 60
-trials = 1
-[[site.group]]
-name = "train"
-server = "DGX-H100"
-count = 12
-[[training]]
-name = "run"
-pool = "train"
-accelerators = 96
-watts_per_accelerator = 1100.0
-duration_days = 3
-start_days = [0]
-[facility]
-kind = "fixed"
-pue = 1.25
-"#,
-    );
+    let sc = scenario(&one_job(48, 12, "0"));
     let r = &trials(&sc)[0];
     let s = &r.summary;
     let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-12;
@@ -138,10 +116,8 @@ pue = 1.25
     assert!(close(s.peak_mw, 0.132) && close(s.peak_step_mw, 0.132));
     assert!(close(s.load_factor, 1.0) && close(s.pue, 1.25));
     assert!(s.ramp_up_step_mw.abs() < 1e-9 && s.ramp_down_hour_mw.abs() < 1e-9);
-    let fac = sc.metric_pos(dcload::sim::M_FACILITY).unwrap();
-    let nm = sc.metrics().len();
     for h in 0..48 {
-        let v = f64::from(r.hourly[h * nm + fac]);
+        let v = at_hour(&sc, r, h, dcload::sim::M_FACILITY);
         assert!((v - 0.132).abs() < 1e-6, "hour {h}: {v} MW");
     }
 }

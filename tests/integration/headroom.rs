@@ -185,42 +185,26 @@ fn curtailment_rate_is_the_mean_of_annual_rates() {
 fn study_flexibility_bounds_curtailment() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "system.csv", &hand_built());
-    let run = dir.path().join("run");
-    std::fs::create_dir(&run).unwrap();
-    let mut l8760 = String::from(
-        "timestamp,facility_mw_mean,facility_mw_p10,facility_mw_p50,facility_mw_p90\n",
-    );
-    let mut hourly = String::from(
-        "timestamp,it_consumer_mw_mean,it_industrial_mw_mean,it_training_mw_mean,it_defense_mw_mean,it_total_mw_mean\n",
-    );
-    for h in 0..8760u32 {
-        let day = h / 24;
-        let (m, d) = month_day_2024(day + u32::from(day >= 59)); // 2025 calendar
-        let t = format!("2025-{m:02}-{d:02}T{:02}:00:00-05:00", h % 24);
-        l8760.push_str(&format!("{t},80.0,70.0,80.0,90.0\n"));
-        // Half the IT power is training (sheddable at 1.0), half defense (never).
-        hourly.push_str(&format!("{t},0,0,32.0,32.0,64.0\n"));
-    }
-    write(&run, "load_8760.csv", &l8760);
-    write(&run, "hourly.csv", &hourly);
-    write(
-        &run,
-        "summary.json",
+    // Half the IT power is training (sheddable at 1.0), half defense (never).
+    let run = run_folder_of(
+        dir.path(),
+        1,
+        "facility_mw_mean,facility_mw_p10,facility_mw_p50,facility_mw_p90",
+        |_, _| ("80.0,70.0,80.0,90.0".into(), "0,0,32.0,32.0,64.0".into()),
         r#"{"config": {"grid": {"demand_response": {"flexibility": {"training": 1.0, "consumer": 0.3, "industrial": 0.2}}}}}"#,
     );
     let go = |extra: &[&str]| {
         let out = dir.path().join("o");
-        let mut args = vec![
+        let args = [
             "headroom",
-            f.to_str().unwrap(),
+            arg(&f),
             "--run",
-            run.to_str().unwrap(),
+            arg(&run),
             "--out",
-            out.to_str().unwrap(),
+            arg(&out),
             "--quiet",
         ];
-        args.extend_from_slice(extra);
-        run_ok(&args);
+        run_ok(&[&args[..], extra].concat());
         let (hdr, rows) = read_csv(&out.join("headroom.csv"));
         let study: Vec<(f64, String)> = rows
             .iter()
@@ -306,13 +290,6 @@ fn eia930_balance_file_is_read_by_balancing_authority() {
 #[test]
 fn bad_system_load_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let fails = |args: &[&str]| {
-        let out = dcload().args(args).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "expected failure: {args:?}");
-        assert!(!err.contains("panicked"), "{err}");
-        err
-    };
     let cases = [
         (
             "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00,-5\n",
@@ -438,12 +415,19 @@ fn civil(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// A run folder with load_8760.csv and hourly.csv: `years` whole years from 2025 on a study
-/// clock at -05:00, the facility at `mw(year index, hour of day)`, all of it training.
-fn run_folder(dir: &Path, years: usize, mw: impl Fn(usize, u32) -> f64) -> PathBuf {
+/// A run folder `run` in `dir` with `years` whole years from 2025 on a study clock at -05:00:
+/// load_8760.csv (timestamp, then the columns `l8760_header` names) and hourly.csv (the sectors
+/// and IT total) with each hour's values from `row(year index, hour of day)`, and `summary`.
+fn run_folder_of(
+    dir: &Path,
+    years: usize,
+    l8760_header: &str,
+    row: impl Fn(usize, u32) -> (String, String),
+    summary: &str,
+) -> PathBuf {
     let run = dir.join("run");
     std::fs::create_dir_all(&run).unwrap();
-    let mut l8760 = String::from("timestamp,facility_mw_mean,facility_mw_p50\n");
+    let mut l8760 = format!("timestamp,{l8760_header}\n");
     let mut hourly = String::from(
         "timestamp,it_consumer_mw_mean,it_industrial_mw_mean,it_training_mw_mean,it_defense_mw_mean,it_total_mw_mean\n",
     );
@@ -452,31 +436,62 @@ fn run_folder(dir: &Path, years: usize, mw: impl Fn(usize, u32) -> f64) -> PathB
             let day = h / 24;
             let (m, d) = month_day_2024(day + u32::from(day >= 59)); // 2025, 2026: no leap day
             let t = format!("{}-{m:02}-{d:02}T{:02}:00:00-05:00", 2025 + y, h % 24);
-            let v = mw(y, h % 24);
-            l8760.push_str(&format!("{t},{v},{v}\n"));
-            hourly.push_str(&format!("{t},0,0,{v},0,{v}\n"));
+            let (l, hr) = row(y, h % 24);
+            l8760.push_str(&format!("{t},{l}\n"));
+            hourly.push_str(&format!("{t},{hr}\n"));
         }
     }
     write(&run, "load_8760.csv", &l8760);
     write(&run, "hourly.csv", &hourly);
-    write(&run, "summary.json", "{}");
+    write(&run, "summary.json", summary);
     run
 }
 
-fn headroom_rows(args: &[&str]) -> (Vec<(String, f64)>, String) {
-    let res = run_ok(args);
-    let out = args[args.iter().position(|a| *a == "--out").unwrap() + 1];
-    let (hdr, rows) = read_csv(&Path::new(out).join("headroom.csv"));
+/// A run folder (see [`run_folder_of`]) whose facility draws `mw(year index, hour of day)`,
+/// all of it training.
+fn run_folder(dir: &Path, years: usize, mw: impl Fn(usize, u32) -> f64) -> PathBuf {
+    let row = |y, h| {
+        let v = mw(y, h);
+        (format!("{v},{v}"), format!("0,0,{v},0,{v}"))
+    };
+    run_folder_of(dir, years, "facility_mw_mean,facility_mw_p50", row, "{}")
+}
+
+/// `dcload headroom SYSTEM --run RUN --flex 1 --out OUT EXTRA`: each row's case and headroom,
+/// and the console.
+fn headroom_rows(
+    system: &Path,
+    run: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> (Vec<(String, f64)>, String) {
+    let args = [
+        "headroom",
+        arg(system),
+        "--run",
+        arg(run),
+        "--flex",
+        "1",
+        "--out",
+        arg(out),
+    ];
+    let res = run_ok(&[&args[..], extra].concat());
+    let (hdr, rows) = read_csv(&out.join("headroom.csv"));
     let v = rows
         .iter()
         .map(|r| {
             (
                 r[col(&hdr, "case")].clone(),
-                r[col(&hdr, "headroom_mw")].parse().unwrap(),
+                num(&r[col(&hdr, "headroom_mw")]),
             )
         })
         .collect();
-    (v, String::from_utf8_lossy(&res.stdout).into_owned())
+    (v, stdout(&res))
+}
+
+/// The headrooms of one case (`flat` or `study`), in the order of the limits.
+fn case(rows: &[(String, f64)], name: &str) -> Vec<f64> {
+    rows.iter().filter(|r| r.0 == name).map(|r| r.1).collect()
 }
 
 /// The same instants written at UTC (`Z`), at -05:00 (the first five hours then fall on
@@ -495,24 +510,17 @@ fn same_instants_in_any_offset_give_the_same_headroom() {
     // Naive, at -08:00.
     let p_text: String = year_2023_csv(-8).replace("-08:00,", ",");
     let p = write(dir.path(), "p.csv", &p_text);
+    // At 5 % the load is large enough to be curtailed in ordinary hours, where the five hours
+    // moved across the October/November season boundary would count.
+    let limits = ["--limits", "0.25,0.5,1"];
     let go = |f: &Path, extra: &[&str], out: &str| {
-        let out = dir.path().join(out);
-        let mut args = vec![
-            "headroom",
-            f.to_str().unwrap(),
-            "--run",
-            run.to_str().unwrap(),
-            "--flex",
-            "1",
-            // At 5 % the load is large enough to be curtailed in ordinary hours, where the
-            // five hours moved across the October/November season boundary would count.
-            "--limits",
-            "0.25,0.5,1",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        headroom_rows(&args).0
+        headroom_rows(
+            f,
+            &run,
+            &dir.path().join(out),
+            &[&limits[..], extra].concat(),
+        )
+        .0
     };
     let rz = go(&z, &[], "oz");
     let re = go(&e, &[], "oe");
@@ -554,30 +562,12 @@ fn multi_year_run_takes_shape_and_peak_from_one_year() {
         _ => 100.0,
     });
     let go = |run: &Path, extra: &[&str], out: &str| {
-        let out = dir.path().join(out);
-        let mut args = vec![
-            "headroom",
-            sys.to_str().unwrap(),
-            "--run",
-            run.to_str().unwrap(),
-            "--flex",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        headroom_rows(&args)
+        headroom_rows(&sys, run, &dir.path().join(out), extra)
     };
     let (rows, console) = go(&two, &[], "o2");
     assert!(console.contains("year 2026 of 2025, 2026"), "{console}");
     // 2026 is flat: the study case equals the flat case.
-    let flat: Vec<f64> = rows.iter().filter(|r| r.0 == "flat").map(|r| r.1).collect();
-    let study: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.0 == "study")
-        .map(|r| r.1)
-        .collect();
-    for (f, s) in flat.iter().zip(&study) {
+    for (f, s) in case(&rows, "flat").iter().zip(&case(&rows, "study")) {
         assert!((f - s).abs() < 1e-6 * f, "flat {f} vs study {s}");
     }
     // --year 2025: the evening shape on its own peak, as a one-year run of 2025 alone.
@@ -595,23 +585,8 @@ fn multi_year_run_takes_shape_and_peak_from_one_year() {
             .any(|(a, b)| (a.1 - b.1).abs() > 1e-3)
     );
     // A year the run does not cover wholly is refused, naming the years it has.
-    let res = dcload()
-        .args([
-            "headroom",
-            sys.to_str().unwrap(),
-            "--run",
-            two.to_str().unwrap(),
-            "--year",
-            "2027",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&res.stderr);
-    assert!(!res.status.success());
-    assert!(
-        err.contains("--year") && err.contains("2025 (8760 h), 2026 (8760 h)"),
-        "{err}"
-    );
+    let err = fails(&["headroom", arg(&sys), "--run", arg(&two), "--year", "2027"]);
+    assert_says(&err, &["--year", "2025 (8760 h), 2026 (8760 h)"]);
 }
 
 /// A one-year study in America/Chicago prevailing time (its spring day has no 02:00, its
@@ -619,67 +594,25 @@ fn multi_year_run_takes_shape_and_peak_from_one_year() {
 #[test]
 fn prevailing_time_run_gives_a_headroom() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = r#"
-name = "chicago"
-start = "2025-01-01"
-time_zone = "America/Chicago"
-horizon_hours = 8760
-step_s = 3600
-trials = 1
-[site]
-[[site.group]]
-name = "tw"
-server = "DGX-H100"
-count = 10
-[[twin]]
-name = "afternoon"
-pool = "tw"
-base_utilisation = 1.0
-shift_hours = [14, 16]
-off_shift_factor = 0.2
-[facility]
-kind = "fixed"
-pue = 1.2
-"#;
-    let rf = write(dir.path(), "chicago.toml", toml);
-    let run = dir.path().join("run");
-    run_ok(&[
-        "run",
-        rf.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let chicago = r#"time_zone = "America/Chicago""#;
+    let toml = afternoon_year(chicago, "0.2", "").replace("trials = 2", "trials = 1");
+    let study = RunFile::named("chicago.toml", &toml);
+    let (run, _) = study.run("run", &["--quiet", "--no-plots"]);
     let l8760 = std::fs::read_to_string(run.join("load_8760.csv")).unwrap();
     assert!(
         !l8760.contains("2025-03-09T02:00"),
         "no 02:00 on the spring day"
     );
     let sys = write(dir.path(), "z.csv", &year_2023_csv(0));
-    let out = dir.path().join("o");
-    let (rows, console) = headroom_rows(&[
-        "headroom",
-        sys.to_str().unwrap(),
-        "--run",
-        run.to_str().unwrap(),
-        "--flex",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (rows, console) = headroom_rows(&sys, &run, &dir.path().join("o"), &[]);
     assert!(
         console.contains("year 2025") && console.contains("UTC-06:00"),
         "{console}"
     );
-    let study: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.0 == "study")
-        .map(|r| r.1)
-        .collect();
+    let study = case(&rows, "study");
     assert_eq!(study.len(), 4);
     // All sheddable: a headroom of the flat case's order, growing with the limit.
-    let flat: Vec<f64> = rows.iter().filter(|r| r.0 == "flat").map(|r| r.1).collect();
-    for (f, s) in flat.iter().zip(&study) {
+    for (f, s) in case(&rows, "flat").iter().zip(&study) {
         assert!(*s > 0.5 * f && *s < 2.0 * f, "study {s} vs flat {f}");
     }
     assert!(study.windows(2).all(|w| w[1] > w[0]), "{study:?}");
@@ -700,30 +633,18 @@ fn short_record_is_refused_or_warned() {
         ));
     }
     let f = write(dir.path(), "short.csv", &s);
-    let res = dcload()
-        .args(["headroom", f.to_str().unwrap(), "--out"])
-        .arg(dir.path().join("o"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&res.stderr);
-    assert!(!res.status.success());
-    assert!(
-        err.contains("49 hours") && err.contains("winter") && err.contains("both seasons"),
-        "{err}"
-    );
+    let err = fails(&["headroom", arg(&f), "--out", arg(&dir.path().join("o"))]);
+    assert_says(&err, &["49 hours", "winter", "both seasons"]);
     assert!(!dir.path().join("o").join("headroom.csv").exists());
     // The hand-built system: 2,000 hours in both seasons, under a year: a warning.
     let f = write(dir.path(), "system.csv", &hand_built());
-    let res = run_ok(&[
+    let o2 = dir.path().join("o2");
+    let err = stderr(&run_ok(&[
         "headroom",
-        f.to_str().unwrap(),
+        arg(&f),
         "--quiet",
         "--out",
-        dir.path().join("o2").to_str().unwrap(),
-    ]);
-    let err = String::from_utf8_lossy(&res.stderr);
-    assert!(
-        err.contains("WARNING") && err.contains("2000 hours"),
-        "{err}"
-    );
+        arg(&o2),
+    ]));
+    assert_says(&err, &["WARNING", "2000 hours"]);
 }

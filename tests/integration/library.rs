@@ -1,5 +1,6 @@
-//! The model library's TPU, Grace Blackwell and DGX-1 entries: each loads, resolves into a rack
-//! group, carries a source on every figure, and matches the published figures it cites.
+//! The model library: its TPU, Grace Blackwell and DGX-1 entries each load, resolve into a rack
+//! group, carry a source on every figure and match the published figures they cite; a user's
+//! model folder overrides entries and adds new ones.
 
 use crate::common::*;
 use dcload::model::library::Library;
@@ -178,4 +179,32 @@ fn published_average_watts_per_chip_with_host_share_are_reachable() {
     assert!((peak - 437.5).abs() < 1e-9);
     let u = (330.0 - idle) / (peak - idle);
     assert!((u - 0.685).abs() < 0.001, "u = {u}");
+}
+
+#[test]
+fn user_model_folder_overrides_and_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("servers.toml"),
+        r#"
+[[server]]
+name = "DGX-H100"          # override: a hypothetical 12 kW variant
+accelerator = "H100-SXM"
+accelerators = 8
+host_idle_w = 1500.0
+host_max_w = 6400.0
+
+[[server]]
+name = "MY-BOX"
+accelerator = "L40S"
+accelerators = 4
+host_idle_w = 300.0
+host_max_w = 800.0
+"#,
+    )
+    .unwrap();
+    let s = stdout(&run_ok(&["models", "--models", arg(dir.path())]));
+    assert!(s.contains("MY-BOX"));
+    let line = s.lines().find(|l| l.contains("DGX-H100")).unwrap();
+    assert!(line.contains("12.0 kW"), "{line}");
 }

@@ -1,41 +1,32 @@
-//! dcload's integration tests, linked as one binary (one link step instead of many).
+//! dcload's integration tests, linked as one binary (one link step instead of many). Each file
+//! checks one behaviour, named as the README and docs/ name it.
 
 mod architecture;
 mod attribution;
 mod bad_input;
 mod bands;
-mod broke;
-mod buildout;
-mod carbon_cost;
+mod buildout_and_refresh;
+mod calendar_and_time_zones;
+mod carbon_and_cost;
 mod cli;
 mod common;
-mod defense;
-mod demand_response;
 mod determinism;
 mod dynamics;
-mod effects;
-mod facility;
+mod facility_physics;
 mod fuzz;
 mod golden;
+mod grid_events;
 mod headroom;
-mod horizons;
-mod interval_switches;
-mod intervals;
+mod horizons_and_report_years;
+mod intervals_and_ramps;
 mod library;
-mod names;
-mod outages;
-mod perpool;
-mod prevailing_leftovers;
-mod prevailing_time;
 mod properties;
-mod refresh;
 mod reliability;
-mod report;
-mod report_years;
+mod report_and_plots;
 mod reproductions;
-mod resume_shard;
-mod review_fixes;
+mod request_traces;
 mod robustness;
-mod trace_clock;
-mod uncertain;
-mod utility;
+mod sensitivity_and_effects;
+mod uncertainty_and_sweeps;
+mod utility_package;
+mod what_broke;

@@ -21,35 +21,26 @@ fn study(
     step_s: u64,
     seed: u64,
 ) -> String {
+    // Five groups of `racks` racks each: inference (with a legacy group in its pool), twins,
+    // training and a defense enclave.
+    let groups: String = [
+        ("inf", "dgx-h100-x4", ""),
+        ("legacy", "dgx-h100-x1-legacy", "pool = \"inf\"\n"),
+        ("tw", "ovx-l40s-x8", ""),
+        ("tr", "dgx-h100-x8-liquid", ""),
+        ("enc", "dgx-h100-x4", ""),
+    ]
+    .map(|(name, rack, pool)| {
+        format!("[[site.group]]\nname = \"{name}\"\nrack = \"{rack}\"\ncount = {racks}\n{pool}")
+    })
+    .concat();
     format!(
         r#"
 horizon_hours = 72
 step_s = {step_s}
 seed = {seed}
 trials = 1
-[site]
-[[site.group]]
-name = "inf"
-rack = "dgx-h100-x4"
-count = {racks}
-[[site.group]]
-name = "legacy"
-rack = "dgx-h100-x1-legacy"
-count = {racks}
-pool = "inf"
-[[site.group]]
-name = "tw"
-rack = "ovx-l40s-x8"
-count = {racks}
-[[site.group]]
-name = "tr"
-rack = "dgx-h100-x8-liquid"
-count = {racks}
-[[site.group]]
-name = "enc"
-rack = "dgx-h100-x4"
-count = {racks}
-[[consumer]]
+{groups}[[consumer]]
 name = "chat"
 preset = "chat"
 pool = "inf"

@@ -1,55 +1,8 @@
-//! Server failures: the Llama 3 calibration, and what redundancy buys a defense mission.
+//! Failures and redundancy: servers that fail draw no power and cost a mission its
+//! availability (N, N+1, 2N); redundancy policies cost energy on purpose (2N draws twice, hot
+//! standby between).
 
 use crate::common::*;
-
-/// Meta, "The Llama 3 Herd of Models" (Dubey et al. 2024): 419 unexpected interruptions in 54
-/// days of pre-training on 16,384 H100 GPUs, about one every 3.1 hours. With the default failure
-/// rate a 16,384-GPU job must see one interruption every 3.1 h on average (Monte Carlo
-/// tolerance: 4 trials of 54 days give ~1,700 interruptions, sd ~2.4 %; we allow 8 %).
-#[test]
-fn llama3_interruption_interval() {
-    let sc = scenario(
-        r#"
-horizon_hours = 1296
-step_s = 60
-trials = 4
-[site]
-[[site.group]]
-name = "cluster"
-server = "DGX-H100"
-count = 2048
-[[training]]
-name = "llama3"
-pool = "cluster"
-accelerators = 16384
-duration_days = 1000
-continuous = true
-checkpoint_interval_min = 60
-checkpoint_duration_min = 2
-[facility]
-kind = "fixed"
-pue = 1.1
-[failures]
-repair_hours = 24
-"#,
-    );
-    let r = trials(&sc);
-    let n: u64 = r.iter().map(|t| t.summary.training_interruptions).sum();
-    let interval_h = sc.horizon_hours as f64 * r.len() as f64 / n as f64;
-    let paper = 54.0 * 24.0 / 419.0;
-    assert!(
-        (interval_h / paper - 1.0).abs() < 0.08,
-        "one interruption every {interval_h:.2} h, paper {paper:.2} h"
-    );
-    for t in &r {
-        // Lost progress: on average half a checkpoint interval of the whole job per interruption.
-        let per = t.summary.training_lost_acc_h / t.summary.training_interruptions as f64;
-        assert!(
-            per > 0.2 * 16384.0 && per < 0.8 * 16384.0,
-            "lost {per} acc-h per interruption"
-        );
-    }
-}
 
 #[test]
 fn redundancy_orders_mission_availability() {
@@ -90,7 +43,6 @@ const ENCLAVES: &str = r#"
 horizon_hours = 2000
 step_s = 300
 trials = 3
-[site]
 [[site.group]]
 name = "n"
 server = "DGX-H100"
@@ -127,11 +79,7 @@ pue = 1.2
 
 #[test]
 fn failed_servers_draw_no_power_with_the_physical_facility_too() {
-    let base = std::fs::read_to_string(repo("runs/default.toml"))
-        .unwrap()
-        .replace("trials = 20", "trials = 1")
-        .replace("horizon_hours = 8760", "horizon_hours = 240")
-        .replace("step_s = 60 ", "step_s = 300 ");
+    let base = edit(&default_short(240, 300), &[("trials = 20", "trials = 1")]);
     let with = format!("{base}\n[failures]\nrate_per_acc_hour = 0.002\nrepair_hours = 48\n");
     let (a, b) = (trials(&scenario(&with)), trials(&scenario(&base)));
     // The defense enclave runs at a fixed tempo: with a fifth of its servers down on average it
@@ -142,4 +90,69 @@ fn failed_servers_draw_no_power_with_the_physical_facility_too() {
         a[0].summary.sector_mwh[3],
         b[0].summary.sector_mwh[3]
     );
+}
+
+fn mission(pool_racks: u32, redundancy: &str) -> String {
+    format!(
+        r#"
+horizon_hours = 720
+step_s = 300
+seed = 7
+trials = 2
+[[site.group]]
+name = "enclave"
+rack = "dgx-h100-x4"
+count = {pool_racks}
+[[defense]]
+name = "fusion"
+pool = "enclave"
+accelerators = 800        # one copy: 25 racks x 4 servers x 8 H100
+utilisation = 0.7
+jitter_sd = 0.1
+redundancy = {redundancy}
+random_surges = {{ per_year = 20, hours = 24, multiplier = 1.3 }}
+[facility]
+kind = "fixed"
+pue = 1.2
+"#
+    )
+}
+
+fn defense_it_mwh(text: &str) -> Vec<f64> {
+    let sc = scenario(text);
+    trials(&sc)
+        .iter()
+        .map(|t| t.summary.sector_mwh[3])
+        .collect()
+}
+
+#[test]
+fn two_n_active_active_draws_twice_and_hot_standby_sits_between() {
+    // The enclave holds exactly what each policy reserves.
+    let none = defense_it_mwh(&mission(25, r#"{ policy = "none" }"#));
+    let aa = defense_it_mwh(&mission(50, r#"{ policy = "active-active", copies = 2 }"#));
+    let hs = defense_it_mwh(&mission(50, r#"{ policy = "hot-standby", standby = 1 }"#));
+    for t in 0..none.len() {
+        assert!(
+            (aa[t] / none[t] - 2.0).abs() < 1e-9,
+            "2N/N = {}",
+            aa[t] / none[t]
+        );
+        assert!(
+            hs[t] > none[t] && hs[t] < aa[t],
+            "none {} hs {} aa {}",
+            none[t],
+            hs[t],
+            aa[t]
+        );
+    }
+    // Same seed, different trials: the noise differs between trials.
+    assert_ne!(none[0], none[1]);
+}
+
+#[test]
+fn an_enclave_too_small_for_its_redundancy_is_refused() {
+    let text = mission(25, r#"{ policy = "active-active", copies = 2 }"#);
+    let err = resolve_err("m.toml", &text);
+    assert_says(&err, &["m.toml:", "accelerators", "1600"]);
 }

@@ -1,4 +1,5 @@
-//! report.html: one self-contained page per run (`dcload run`, `dcload report DIR`).
+//! report.html: one self-contained page per run (`dcload run`, `dcload report DIR`), embedding
+//! every plot.
 
 use dcload::report::html::{base64, check_balanced, esc};
 
@@ -10,16 +11,9 @@ fn img_count(html: &str) -> usize {
 
 #[test]
 fn run_writes_a_self_contained_report_embedding_every_plot() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("o");
-    run_ok(&[
-        "run",
-        "--trials",
-        "2",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    // The default study over two months at 5-minute steps, two trials.
+    let f = RunFile::new(&default_short(1416, 300));
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
     let page = out.join("report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     let elements = check_balanced(&html).unwrap_or_else(|e| panic!("report.html: {e}"));
@@ -41,8 +35,7 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
         );
     }
     // The run's description, headline figures with their bands, warnings, the monthly table.
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary_json(&out);
     let desc = summary["config"]["description"].as_str().unwrap();
     assert!(html.contains(&esc(desc)), "description missing");
     assert!(html.contains("<td>Energy (MWh)</td>") && html.contains("<th>P90</th>"));
@@ -64,8 +57,7 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake for the test";
     std::fs::write(out.join("plots").join("extra.png"), png).unwrap();
     std::fs::remove_file(&page).unwrap();
-    let res = run_ok(&["report", out.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&res.stdout).contains("report.html"));
+    assert!(stdout(&run_ok(&["report", arg(&out)])).contains("report.html"));
     let html = std::fs::read_to_string(&page).unwrap();
     check_balanced(&html).unwrap();
     assert_eq!(img_count(&html), plots.len() + 1);
@@ -75,16 +67,7 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
 #[test]
 fn report_of_a_missing_or_invalid_folder_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let fails = |d: &std::path::Path| {
-        let out = dcload()
-            .args(["report", d.to_str().unwrap()])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
-        err
-    };
+    let fails = |d: &std::path::Path| fails(&["report", arg(d)]);
     let err = fails(&dir.path().join("missing"));
     assert!(err.contains("missing: no such folder"), "{err}");
     let err = fails(dir.path());

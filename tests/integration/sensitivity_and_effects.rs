@@ -1,4 +1,5 @@
-//! Effect sizes (effects.csv): the regression recovers an input's known linear effect within
+//! Which input matters: sensitivity.csv ranks the inputs by rank correlation (an undefined one
+//! is an empty field); effects.csv's regression recovers an input's known linear effect within
 //! its interval; the tornado chart is drawn and embedded in report.html.
 
 use crate::common::*;
@@ -116,17 +117,8 @@ fn too_few_trials_give_a_message_not_numbers() {
 
 #[test]
 fn effects_csv_and_tornado_charts_are_written_and_embedded_in_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("e.toml");
-    std::fs::write(&run, STUDY).unwrap();
-    let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        run.to_str().unwrap(),
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let f = RunFile::new(STUDY);
+    let (out, _) = f.run("out", &["--quiet"]);
     let (h, rows) = read_csv(&out.join("effects.csv"));
     assert_eq!(rows.len(), 4);
     let (o, p, s) = (
@@ -138,7 +130,7 @@ fn effects_csv_and_tornado_charts_are_written_and_embedded_in_the_report() {
         .iter()
         .find(|r| r[o] == "energy_mwh" && r[p] == "training[0].watts_per_accelerator")
         .unwrap();
-    let slope: f64 = row[s].parse().unwrap();
+    let slope = num(&row[s]);
     assert!((slope / 0.00576 - 1.0).abs() < 0.03, "{slope}");
     // sensitivity.csv keeps its columns.
     let (sh, _) = read_csv(&out.join("sensitivity.csv"));
@@ -161,4 +153,47 @@ fn effects_csv_and_tornado_charts_are_written_and_embedded_in_the_report() {
             "{name} not in report.html"
         );
     }
+}
+
+#[test]
+fn sensitivity_ranks_the_dominant_assumption_first() {
+    // Chat volume varies by a factor of three; the plant margin hardly changes the energy.
+    let run = default_with(
+        "design_margin = 1.2",
+        "design_margin = { dist = \"uniform\", min = 1.15, max = 1.25 }",
+    )
+    .replacen(
+        "requests_per_day = 1.0e8",
+        "requests_per_day = { dist = \"uniform\", min = 5.0e7, max = 1.5e8 }",
+        1,
+    ) + "\n[grid]\nimport_limit_mw = 75.0\n";
+    let (_f, out) = run_quiet(&run, &["--trials", "16"]);
+    let (h, rows) = read_csv(&out.join("sensitivity.csv"));
+    assert_eq!(
+        rows[0][col(&h, "parameter")],
+        "consumer[0].requests_per_day"
+    );
+    let rho = num(&rows[0][col(&h, "rho_energy")]);
+    assert!(rho > 0.9, "rho {rho}");
+    assert!(
+        !rows[0][col(&h, "rho_exceed_hours")].is_empty(),
+        "with a limit, hours above it are ranked too"
+    );
+    assert_eq!(
+        summary_json(&out)["sensitivity"][0]["parameter"],
+        "consumer[0].requests_per_day"
+    );
+}
+
+/// A study with distributions whose correlations are undefined (one trial, or an input that
+/// never moves the figure) still writes every file: an undefined rank correlation is an empty
+/// field, never NaN, and never a reason to lose the trials.
+#[test]
+fn undefined_correlations_are_empty_fields_not_a_lost_run() {
+    let (_f, out) = run_quiet(&default_short(24, 900), &["--trials", "1"]);
+    let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
+    let row = text.lines().nth(1).expect("a parameter row");
+    assert!(row.ends_with(",,,"), "one trial: no correlation: {row}");
+    assert!(!text.contains("NaN"));
+    assert!(out.join("trials.csv").exists() && out.join("summary.json").exists());
 }

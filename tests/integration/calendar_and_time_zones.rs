@@ -1,13 +1,12 @@
 //! The study clock as an IANA time zone in prevailing time (daylight saving): 23- and 25-hour
-//! days at the changes, unambiguous timestamps, wall-clock shapes; fixed offsets unchanged.
+//! days at the changes, unambiguous timestamps, wall-clock shapes, demand-response rule
+//! baselines on local calendar days; fixed offsets unchanged.
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use dcload::base::error::Source;
-use dcload::base::time::SimTime;
-use dcload::model::library::Library;
-use dcload::run::traces::HourlySource;
+use dcload::base::time::{Calendar, Date, SimTime};
+use dcload::model::grid::demand_response::{Baseline, DemandResponse, DrOutcome, measure};
 use dcload::scenario::Scenario;
 
 use crate::common::*;
@@ -17,36 +16,12 @@ use crate::common::*;
 /// offset line, or nothing for the study clock); the shape interpolates between hour centres,
 /// so its busiest hour row is 15:00.
 fn study(clock: &str, twin_offset: &str) -> String {
-    format!(
-        r#"
-start = "2025-01-01"
-{clock}
-horizon_hours = 8760
-step_s = 3600
-trials = 2
-[site]
-[[site.group]]
-name = "tw"
-server = "DGX-H100"
-count = 10
-[[twin]]
-name = "afternoon"
-pool = "tw"
-base_utilisation = 1.0
-shift_hours = [14, 16]
-off_shift_factor = 0.0
-{twin_offset}
-[facility]
-kind = "fixed"
-pue = 1.2
-"#
-    )
+    afternoon_year(clock, "0.0", twin_offset)
 }
 
 /// Writes the run's outputs and returns the lines of `load_8760.csv`.
 fn load_8760(sc: &Scenario, dir: &Path) -> Vec<String> {
-    let results = trials(sc);
-    dcload::report::write_all(dir, sc, &results, 1, 0.0, false, &HourlySource::Memory).unwrap();
+    write_outputs(dir, sc, &trials(sc));
     std::fs::read_to_string(dir.join("load_8760.csv"))
         .unwrap()
         .lines()
@@ -186,23 +161,10 @@ fn a_fixed_offset_study_keeps_24_hour_days_and_its_offset() {
     );
 }
 
-fn resolve_err(text: &str) -> String {
-    let lib = Library::builtin().unwrap();
-    match Scenario::from_source(
-        &Source::new("clock.toml", text),
-        "clock",
-        Path::new("."),
-        &lib,
-    ) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
-
 #[test]
 fn an_unknown_zone_names_file_line_field_and_the_near_name() {
     let text = study("time_zone = \"America/Chicgo\"", "");
-    let e = resolve_err(&text);
+    let e = resolve_err("clock.toml", &text);
     assert!(e.contains("clock.toml:3"), "{e}");
     assert!(e.contains("time_zone"), "{e}");
     assert!(e.contains("IANA time zone"), "{e}");
@@ -211,12 +173,15 @@ fn an_unknown_zone_names_file_line_field_and_the_near_name() {
     let sc = scenario(&study("time_zone = \"america/chicago\"", ""));
     assert_eq!(sc.calendar.zone_name(), Some("America/Chicago"));
     // One clock setting only.
-    let e = resolve_err(&study(
-        "time_zone = \"America/Chicago\"\nutc_offset = \"-06:00\"",
-        "",
-    ));
+    let e = resolve_err(
+        "clock.toml",
+        &study(
+            "time_zone = \"America/Chicago\"\nutc_offset = \"-06:00\"",
+            "",
+        ),
+    );
     assert!(e.contains("clock.toml:3") && e.contains("not both"), "{e}");
-    let e = resolve_err(&study("time_zone = \"-6\"", ""));
+    let e = resolve_err("clock.toml", &study("time_zone = \"-6\"", ""));
     assert!(
         e.contains("clock.toml:3") && e.contains("UTC offset"),
         "{e}"
@@ -251,4 +216,83 @@ fn local_times_in_the_gap_or_the_repeat_are_refused_with_the_reason() {
             .unwrap_err()
             .contains("before the study start")
     );
+}
+
+fn chicago() -> Calendar {
+    Calendar::in_zone(Date::parse("2025-01-01").unwrap(), "America/Chicago").unwrap()
+}
+
+/// Hourly facility demand that depends only on the local hour: 100 MW + 1 MW per local hour.
+fn by_local_hour(cal: &Calendar, hours: u64) -> Vec<f64> {
+    (0..hours)
+        .map(|h| (100.0 + cal.local_hour(SimTime(h * 3600)).floor()) * 1e6)
+        .collect()
+}
+
+fn rule(high: usize, of: usize, same_kind: bool) -> DemandResponse {
+    DemandResponse {
+        scheduled: Vec::new(),
+        random: None,
+        flexibility: [1.0, 0.3, 0.2],
+        response_s: [60.0, 300.0, 900.0],
+        baseline: Baseline::Rule {
+            high,
+            of,
+            same_kind,
+        },
+        rebound_s: 0,
+    }
+}
+
+/// One two-hour event at a local time of the study clock, measured against `dr`'s rule.
+fn measured(cal: &Calendar, metered: &[f64], dr: &DemandResponse, local: &str) -> DrOutcome {
+    let start = cal.parse_local(local).unwrap().seconds();
+    let mut o = vec![DrOutcome {
+        start_s: start,
+        duration_s: 7200,
+        ..Default::default()
+    }];
+    measure(dr, &mut o, metered, None, 3600, cal);
+    o.remove(0)
+}
+
+#[test]
+fn dr_rule_baselines_compare_the_same_local_hour_across_the_daylight_saving_changes() {
+    let cal = chicago();
+    let metered = by_local_hour(&cal, 315 * 24);
+    // 14:00-16:00 local: 114 and 115 MW on every day, so the right baseline is 114.5 MW and
+    // the event delivered nothing (the demand did not change). Counting days as 24 elapsed
+    // hours reads 13:00-15:00 on the day before the spring change (113.5 MW) and 15:00-17:00
+    // on the day before the autumn change (115.5 MW).
+    let prev = rule(1, 1, false);
+    for local in ["2025-03-09T14:00", "2025-11-02T14:00", "2025-03-10T14:00"] {
+        let o = measured(&cal, &metered, &prev, local);
+        assert_eq!(o.baseline_days, 1, "{local}");
+        assert!((o.baseline_mw - 114.5).abs() < 1e-9, "{local}: {o:?}");
+        assert!((o.metered_mw - 114.5).abs() < 1e-9, "{local}: {o:?}");
+        assert!(o.delivered_mw.abs() < 1e-9, "{local}: {o:?}");
+    }
+    // High 5 of 10 weekdays: Monday 10 March looks back over days on both sides of the change.
+    let cbl = rule(5, 10, true);
+    let o = measured(&cal, &metered, &cbl, "2025-03-10T14:00");
+    assert_eq!(o.baseline_days, 5);
+    assert!((o.baseline_mw - 114.5).abs() < 1e-9, "{o:?}");
+    // The day of the spring change is a 23-hour local day: an event at 01:00-03:00 local on
+    // the day after compares 01:00 (101 MW on 9 March) and 02:00, which the clock skipped
+    // on 9 March: read, as the study clock reads such times, an hour later (03:00, 103 MW).
+    let o = measured(&cal, &metered, &prev, "2025-03-10T01:00");
+    assert!((o.metered_mw - 101.5).abs() < 1e-9, "{o:?}");
+    assert!((o.baseline_mw - 102.0).abs() < 1e-9, "{o:?}");
+}
+
+#[test]
+fn dr_rule_baselines_on_a_fixed_offset_count_24_hour_days() {
+    let cal = Calendar::new(Date::parse("2025-01-01").unwrap(), -6 * 3600);
+    // Demand rising by 1 MW a day: the previous day's same hours are 1 MW lower, so the
+    // event (which changed nothing) reads as 1 MW drawn above the baseline.
+    let metered: Vec<f64> = (0..100 * 24u64)
+        .map(|h| (100.0 + (h / 24) as f64 + (h % 24) as f64 * 0.01) * 1e6)
+        .collect();
+    let o = measured(&cal, &metered, &rule(1, 1, false), "2025-03-09T14:00");
+    assert!((o.delivered_mw + 1.0).abs() < 1e-9, "{o:?}");
 }

@@ -14,7 +14,6 @@ utc_offset = "-05:00"
 horizon_hours = 240
 step_s = 300
 trials = 2
-[site]
 [[site.group]]
 name = "inf"
 rack = "dgx-h100-x4"
@@ -32,12 +31,18 @@ carbon = "pjm"
 tariff = "ie-eurostat-flat"
 "#;
 
+/// A built-in library file of `kind` (`grid`, `tariffs`): its name and text.
+fn library_file(kind: &str, name: &str) -> (String, String) {
+    let lib = Library::builtin().unwrap();
+    let src = lib.file(kind, name).unwrap();
+    (src.name.clone(), src.text.clone())
+}
+
 #[test]
 fn emissions_are_energy_times_intensity_hour_by_hour() {
     let sc = scenario(RUN);
-    let lib = Library::builtin().unwrap();
-    let src = lib.file("grid", "pjm").unwrap();
-    let profile = CarbonProfile::from_toml(&src.name, &src.text).unwrap();
+    let (name, text) = library_file("grid", "pjm");
+    let profile = CarbonProfile::from_toml(&name, &text).unwrap();
     let off = profile.utc_offset_s();
     let (fac, co2) = (
         sc.metric_pos(M_FACILITY).unwrap(),
@@ -75,9 +80,8 @@ fn emissions_are_energy_times_intensity_hour_by_hour() {
 #[test]
 fn a_flat_tariff_charges_energy_times_price() {
     let sc = scenario(RUN);
-    let lib = Library::builtin().unwrap();
-    let src = lib.file("tariffs", "ie-eurostat-flat").unwrap();
-    let tariff = Tariff::from_toml(&src.name, &src.text).unwrap();
+    let (name, text) = library_file("tariffs", "ie-eurostat-flat");
+    let tariff = Tariff::from_toml(&name, &text).unwrap();
     let price = tariff.energy_price_per_mwh(7, 0, 12);
     for t in trials(&sc) {
         let s = &t.summary;

@@ -1,23 +1,44 @@
-//! Facility physics: direction, calibration against published PUE figures, heat waves, EPW.
+//! Facility physics: direction (seasons, climates, designs), calibration against published PUE
+//! and water figures, heat waves on undersized and ample plants, cooling-unit failures,
+//! recorded weather (EPW) and the site's own clock.
 
 use dcload::scenario::Scenario;
 use dcload::sim::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
 
 use crate::common::*;
 
-/// A preset from runs/ with edits applied, at 5-minute steps and two trials for speed.
-fn preset(file: &str, edits: &[(&str, &str)]) -> Scenario {
+/// A preset from runs/ with edits applied, at 5-minute steps (where it states one-minute steps)
+/// and two trials (where it states 20) for speed.
+fn study(file: &str, edits: &[(&str, &str)]) -> Scenario {
     // Presets state their uncertain inputs as distributions: the physics checks run at the
     // nominal values (which are the figures these tests were written against).
-    let mut text = without_distributions(&std::fs::read_to_string(repo(file)).unwrap());
-    text = text
+    let text = without_distributions(&preset(file, &[]))
         .replace("step_s = 60 ", "step_s = 300 ")
+        .replace("step_s = 60\n", "step_s = 300\n")
         .replace("trials = 20", "trials = 2");
-    for (a, b) in edits {
-        assert!(text.contains(a), "{file} lacks {a:?}");
-        text = text.replace(a, b);
-    }
-    scenario(&text)
+    scenario(&edit(&text, edits))
+}
+
+/// The hybrid campus (runs/campus-hybrid-ashburn.toml) on a recorded weather file `epw`
+/// beside it, at 15-minute steps, one trial, with `edits`.
+fn on_epw(epw: &str, edits: &[(&str, &str)]) -> RunFile {
+    let text = preset(
+        "runs/campus-hybrid-ashburn.toml",
+        &[
+            ("climate = \"ashburn\"", "epw = \"test.epw\""),
+            ("step_s = 60 ", "step_s = 900 "),
+            ("trials = 20", "trials = 1"),
+        ],
+    );
+    let f = RunFile::new(&edit(&text, edits));
+    f.beside("test.epw", epw);
+    f
+}
+
+/// Loads a run file as `dcload run` does (its data files beside it).
+fn load(f: &RunFile) -> Scenario {
+    let lib = dcload::model::library::Library::builtin().unwrap();
+    Scenario::load(f.path(), &lib).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn annual_pue(r: &[TrialResult]) -> f64 {
@@ -44,7 +65,7 @@ fn months_pue(sc: &Scenario, r: &[TrialResult], months: &[usize]) -> f64 {
 
 #[test]
 fn summer_costs_more_than_winter_and_phoenix_more_than_lulea() {
-    let ash = preset("runs/campus-hybrid-ashburn.toml", &[]);
+    let ash = study("runs/campus-hybrid-ashburn.toml", &[]);
     let r = trials(&ash);
     let summer = months_pue(&ash, &r, &[5, 6, 7]);
     let winter = months_pue(&ash, &r, &[0, 1, 11]);
@@ -53,31 +74,28 @@ fn summer_costs_more_than_winter_and_phoenix_more_than_lulea() {
         "summer {summer:.3} vs winter {winter:.3}"
     );
     // Same design (the hybrid campus) in two climates.
-    let phx = preset(
+    let phx = study(
         "runs/campus-hybrid-ashburn.toml",
         &[("climate = \"ashburn\"", "climate = \"phoenix\"")],
     );
-    let lul = preset(
+    let lul = study(
         "runs/campus-hybrid-ashburn.toml",
         &[("climate = \"ashburn\"", "climate = \"lulea\"")],
     );
-    let (p, l) = (annual_pue(&trials(&phx)), annual_pue(&trials(&lul)));
+    let (rp, rl) = (trials(&phx), trials(&lul));
+    let (p, l) = (annual_pue(&rp), annual_pue(&rl));
     assert!(p > l + 0.01, "Phoenix {p:.3} vs Lulea {l:.3}");
     // Weather really differs: Phoenix is hotter in the hourly outdoor column.
-    let nm = phx.metrics().len();
-    let mean_db = |sc: &Scenario| {
-        let r = trials(sc);
-        (0..sc.horizon_hours as usize)
-            .map(|h| f64::from(r[0].hourly[h * nm + M_DRYBULB]))
-            .sum::<f64>()
-            / sc.horizon_hours as f64
+    let mean_db = |sc: &Scenario, r: &[TrialResult]| {
+        mean_over(sc, &r[0], M_DRYBULB, 0..sc.horizon_hours as usize)
     };
-    assert!(mean_db(&phx) > mean_db(&lul) + 15.0);
+    assert!(mean_db(&phx, &rp) > mean_db(&lul, &rl) + 15.0);
 }
 
-#[test]
-fn liquid_cooling_beats_air_in_the_same_climate() {
-    let air = preset(
+/// The all-air campus with an economiser plant and a hyperscale electrical chain, and the
+/// liquid-cooled campus, each moved to `climate`.
+fn air_and_liquid(climate: &str) -> (Scenario, Scenario) {
+    let air = study(
         "runs/campus-air-phoenix.toml",
         &[
             (
@@ -88,12 +106,19 @@ fn liquid_cooling_beats_air_in_the_same_climate() {
                 "electrical = \"enterprise-2n\"",
                 "electrical = \"hyperscale\"",
             ),
+            ("climate = \"phoenix\"", &format!("climate = \"{climate}\"")),
         ],
     );
-    let liquid = preset(
+    let liquid = study(
         "runs/campus-liquid-lulea.toml",
-        &[("climate = \"lulea\"", "climate = \"phoenix\"")],
+        &[("climate = \"lulea\"", &format!("climate = \"{climate}\""))],
     );
+    (air, liquid)
+}
+
+#[test]
+fn liquid_cooling_beats_air_in_the_same_climate() {
+    let (air, liquid) = air_and_liquid("phoenix");
     let (ra, rl) = (trials(&air), trials(&liquid));
     let (a, l) = (annual_pue(&ra), annual_pue(&rl));
     // In the desert the evaporative tower plant (calibrated on Google's measured campuses)
@@ -106,24 +131,7 @@ fn liquid_cooling_beats_air_in_the_same_climate() {
         "liquid WUE {wl:.3} vs air {wa:.3} in Phoenix"
     );
     // In a temperate climate the liquid plant is the more efficient one outright.
-    let air_ash = preset(
-        "runs/campus-air-phoenix.toml",
-        &[
-            (
-                "plants = { air = \"air-chiller-legacy\" }",
-                "plants = { air = \"air-chiller-economiser\" }",
-            ),
-            (
-                "electrical = \"enterprise-2n\"",
-                "electrical = \"hyperscale\"",
-            ),
-            ("climate = \"phoenix\"", "climate = \"ashburn\""),
-        ],
-    );
-    let liquid_ash = preset(
-        "runs/campus-liquid-lulea.toml",
-        &[("climate = \"lulea\"", "climate = \"ashburn\"")],
-    );
+    let (air_ash, liquid_ash) = air_and_liquid("ashburn");
     let (a, l) = (
         annual_pue(&trials(&air_ash)),
         annual_pue(&trials(&liquid_ash)),
@@ -131,17 +139,21 @@ fn liquid_cooling_beats_air_in_the_same_climate() {
     assert!(l < a, "liquid {l:.3} should be below air {a:.3} in Ashburn");
 }
 
+/// The preset's annual PUE (its trials' mean) lies in `lo..=hi`.
+fn assert_annual_pue_within(file: &str, lo: f64, hi: f64) {
+    let p = annual_pue(&trials(&study(file, &[])));
+    assert!(
+        (lo..=hi).contains(&p),
+        "{file}: annual PUE {p:.3}, want {lo}-{hi}"
+    );
+}
+
 /// Google's fleet-wide trailing-twelve-month PUE is ~1.09-1.10 (Google Data Centers
 /// efficiency disclosures, 2023-2024): a liquid-cooled hyperscale design in a cool climate
 /// must land in 1.06-1.15.
 #[test]
 fn calibration_liquid_hyperscale_cool_climate_google() {
-    let sc = preset("runs/campus-liquid-lulea.toml", &[]);
-    let p = annual_pue(&trials(&sc));
-    assert!(
-        (1.06..=1.15).contains(&p),
-        "annual PUE {p:.3}, want 1.06-1.15"
-    );
+    assert_annual_pue_within("runs/campus-liquid-lulea.toml", 1.06, 1.15);
 }
 
 /// Uptime Institute Global Data Center Survey (2023, 2024): average annual PUE ~1.56-1.58.
@@ -149,18 +161,13 @@ fn calibration_liquid_hyperscale_cool_climate_google() {
 /// 1.45-1.70.
 #[test]
 fn calibration_air_enterprise_warm_climate_uptime() {
-    let sc = preset("runs/campus-air-phoenix.toml", &[]);
-    let p = annual_pue(&trials(&sc));
-    assert!(
-        (1.45..=1.70).contains(&p),
-        "annual PUE {p:.3}, want 1.45-1.70"
-    );
+    assert_annual_pue_within("runs/campus-air-phoenix.toml", 1.45, 1.70);
 }
 
 #[test]
 fn dry_coolers_use_no_onsite_water_but_towers_do() {
     // The air-cooled legacy design rejects heat with dry (air-cooled) chillers.
-    let dry = preset("runs/campus-air-phoenix.toml", &[]);
+    let dry = study("runs/campus-air-phoenix.toml", &[]);
     for t in trials(&dry) {
         assert_eq!(t.summary.water_onsite_m3, 0.0);
         assert!(
@@ -169,7 +176,7 @@ fn dry_coolers_use_no_onsite_water_but_towers_do() {
         );
     }
     // The hybrid campus's air halls reject heat through evaporative cooling towers.
-    let tower = preset("runs/campus-hybrid-ashburn.toml", &[]);
+    let tower = study("runs/campus-hybrid-ashburn.toml", &[]);
     for t in trials(&tower) {
         assert!(
             t.summary.water_onsite_m3 > 0.0,
@@ -185,7 +192,7 @@ fn dry_coolers_use_no_onsite_water_but_towers_do() {
 
 #[test]
 fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
-    let under = preset("runs/heatwave-stress.toml", &[]);
+    let under = study("runs/heatwave-stress.toml", &[]);
     let r = trials(&under);
     for t in &r {
         assert!(
@@ -209,7 +216,7 @@ fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
     // An ample plant rides the heat wave out in most weather years; the synthetic weather's
     // own extremes can still pass its design point in a few (about 1 in 10 with either random
     // generator this project has used), so the claim is made over ten trials, not two.
-    let ample = preset(
+    let ample = study(
         "runs/heatwave-stress.toml",
         &[
             ("design_margin = 1.0 ", "design_margin = 1.6 "),
@@ -238,36 +245,13 @@ fn heat_wave_throttles_an_undersized_plant_and_not_an_ample_one() {
 /// pattern. dcload runs on it, and a malformed copy fails naming the line.
 #[test]
 fn epw_weather_file_and_a_malformed_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut epw = String::from(
-        "LOCATION,Testville,XX,XXX,TEST,000000,40.0,-75.0,-5.0,100.0\n\
-         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
-         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
-         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
-    );
-    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    for (m, &nd) in days.iter().enumerate() {
-        for d in 1..=nd {
-            for h in 1..=24 {
-                // 5 C in January rising 2 C a month; 60 % RH.
-                let t = 5.0 + 2.0 * m as f64;
-                epw.push_str(&format!(
-                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t:.1},{:.1},60,101325\n",
-                    m + 1,
-                    t - 7.0
-                ));
-            }
-        }
-    }
-    std::fs::write(dir.path().join("test.epw"), &epw).unwrap();
-    let run = std::fs::read_to_string(repo("runs/campus-hybrid-ashburn.toml"))
-        .unwrap()
-        .replace("climate = \"ashburn\"", "epw = \"test.epw\"")
-        .replace("step_s = 60 ", "step_s = 900 ")
-        .replace("trials = 20", "trials = 1");
-    std::fs::write(dir.path().join("run.toml"), &run).unwrap();
-    let lib = dcload::model::library::Library::builtin().unwrap();
-    let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
+    // 5 C in January rising 2 C a month; 60 % RH.
+    let epw = epw_file("40.0,-75.0,-5.0", |m, _| {
+        let t = 5.0 + 2.0 * m as f64;
+        format!("{t:.1},{:.1}", t - 7.0)
+    });
+    let f = on_epw(&epw, &[]);
+    let sc = load(&f);
     let r = trials(&sc);
     let nm = sc.metrics().len();
     assert_eq!(r[0].hourly[M_DRYBULB], 5.0); // 1 January
@@ -281,17 +265,8 @@ fn epw_weather_file_and_a_malformed_one() {
         .enumerate()
         .map(|(i, l)| if i == 27 { l.replacen(",5.0,", ",5.x,", 1) } else { l.to_string() } + "\n")
         .collect();
-    std::fs::write(dir.path().join("test.epw"), bad).unwrap();
-    let out = dcload()
-        .args(["validate", dir.path().join("run.toml").to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        err.contains("test.epw:28") && err.contains("dry bulb"),
-        "{err}"
-    );
+    f.beside("test.epw", &bad);
+    assert_says(&f.validate_fails(), &["test.epw:28", "dry bulb"]);
 }
 
 /// Cooling units fail (here often, to make the point): with N units a failure cuts the plant's
@@ -299,7 +274,7 @@ fn epw_weather_file_and_a_malformed_one() {
 #[test]
 fn cooling_redundancy_decides_what_a_unit_failure_does() {
     let run = |red: &str| {
-        preset(
+        study(
             "runs/heatwave-stress.toml",
             &[
                 ("design_margin = 1.0 ", "design_margin = 1.05 "),
@@ -332,7 +307,7 @@ fn cooling_redundancy_decides_what_a_unit_failure_does() {
     );
 }
 
-/// Issue 9, site clock: the weather follows Lulea's own sun; the study clock (`utc_offset` of
+/// Site clock: the weather follows Lulea's own sun; the study clock (`utc_offset` of
 /// the run) only decides how timestamps are written. With the study clock set to several
 /// offsets, the mean daily maximum of the hourly outdoor column falls in Lulea's afternoon
 /// (the synthetic peak is at 15:00 solar = 14:31 CET).
@@ -340,7 +315,7 @@ fn cooling_redundancy_decides_what_a_unit_failure_does() {
 fn lulea_daily_maximum_falls_in_the_local_afternoon_whatever_the_study_clock() {
     for off_h in [-5i64, 0, 1, 9] {
         let off = format!("{}{:02}:00", if off_h < 0 { '-' } else { '+' }, off_h.abs());
-        let sc = preset(
+        let sc = study(
             "runs/campus-liquid-lulea.toml",
             &[
                 (
@@ -372,7 +347,7 @@ fn run_trial_0(sc: &Scenario) -> TrialResult {
     dcload::sim::run_trial(sc, 0)
 }
 
-/// Issue 9, plants that respond to the weather: at design_margin 0.9 (heat-rejection plant
+/// Plants that respond to the weather: at design_margin 0.9 (heat-rejection plant
 /// sized below the installed IT peak at its design outdoor condition) a Dallas hall rides
 /// through January, when dry coolers, chillers and free cooling have capacity to spare, and is
 /// saturated and throttled in a July heat wave. `plant_saturated_hours` and the heat not
@@ -400,7 +375,7 @@ fn undersized_plant_is_saturated_in_a_july_heat_wave_and_not_in_january() {
                 ));
             }
             let e: Vec<(&str, &str)> = edits.iter().map(|(a, b)| (*a, b.as_str())).collect();
-            let sc = preset(file, &e);
+            let sc = study(file, &e);
             let r = trials(&sc);
             let nm = sc.metrics().len();
             let col = |name: &str| sc.metrics().iter().position(|m| *m == name).unwrap();
@@ -445,7 +420,7 @@ fn undersized_plant_is_saturated_in_a_july_heat_wave_and_not_in_january() {
 /// The all-air campus (runs/campus-air-phoenix.toml) with a hyperscale electrical chain, the
 /// given air plant and climate.
 fn air_campus(plant: &str, climate: &str) -> Scenario {
-    preset(
+    study(
         "runs/campus-air-phoenix.toml",
         &[
             (
@@ -474,7 +449,7 @@ fn mean_wue(r: &[TrialResult]) -> f64 {
     r.iter().map(|t| t.summary.wue_l_per_kwh).sum::<f64>() / r.len() as f64
 }
 
-/// Issue 9, water by design and climate. The air-side economiser with direct evaporative
+/// Water by design and climate. The air-side economiser with direct evaporative
 /// assist (Meta's design) evaporates only when the outdoor air is warmer than its 27 C supply:
 /// in Dublin almost never (AWS publishes 0.03 L/kWh for its Ireland region, 2024), in Phoenix
 /// a good part of the year. The tower plant evaporates all year wherever it is. Figures and
@@ -507,7 +482,7 @@ fn water_follows_the_design_and_the_climate() {
     assert!(phoenix < hot, "air-side {phoenix:.3} below towers {hot:.3}");
 }
 
-/// Issue 9, PUE calibrated on measured data: each plant's monthly PUE on the climate of a
+/// PUE calibrated on measured data: each plant's monthly PUE on the climate of a
 /// campus whose measured PUE is published lies within the published range (the campus's
 /// quarterly and trailing-twelve-month values, Google 2025) +/- 0.04, and its annual PUE within
 /// the range +/- 0.02. Sources in the plant files; the electrical chain is
@@ -559,12 +534,12 @@ fn monthly_pue_within_measured_operator_ranges() {
     }
 }
 
-/// Issue 9: a fixed-PUE facility may state its on-site WUE (per IT kWh) and an off-site water
+/// A fixed-PUE facility may state its on-site WUE (per IT kWh) and an off-site water
 /// factor (per facility kWh); hour by hour, on-site = IT kWh x WUE and off-site = facility kWh
 /// x factor.
 #[test]
 fn fixed_pue_water_is_it_energy_times_wue_hour_by_hour() {
-    let sc = preset(
+    let sc = study(
         "runs/devries-2023-h100.toml",
         &[(
             "kind = \"fixed\"\n",
@@ -619,42 +594,22 @@ fn fixed_pue_water_is_it_energy_times_wue_hour_by_hour() {
     assert!(e.contains("wue_l_per_kwh") && e.contains("w.toml"), "{e}");
 }
 
-/// Issue 9, site clock for recorded weather: an EPW file's rows are in the time zone of its
-/// LOCATION header. A file at UTC+1 whose dry bulb is its own hour of day, read by a study
-/// whose clock is UTC-5, gives study hour h the file's hour h + 6.
+/// Site clock for recorded weather: an EPW file's rows are in the time zone of its LOCATION
+/// header. A file at UTC+1 whose dry bulb is its own hour of day, read by a study whose clock is
+/// UTC-5, gives study hour h the file's hour h + 6.
 #[test]
 fn epw_rows_are_placed_by_the_file_time_zone() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut epw = String::from(
-        "LOCATION,Testville,XX,XXX,TEST,000000,50.0,10.0,1.0,100.0\n\
-         DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n\
-         HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test\nCOMMENTS 2,test\n\
-         DATA PERIODS,1,1,Data,Sunday,1/1,12/31\n",
+    let epw = epw_file("50.0,10.0,1.0", |_, h| {
+        let t = f64::from(h - 1);
+        format!("{t:.1},{:.1}", t - 7.0)
+    });
+    let f = on_epw(&epw, &[("horizon_hours = 8760", "horizon_hours = 48")]);
+    assert!(
+        std::fs::read_to_string(f.path())
+            .unwrap()
+            .contains("utc_offset = \"-05:00\"")
     );
-    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    for (m, &nd) in days.iter().enumerate() {
-        for d in 1..=nd {
-            for h in 1..=24 {
-                let t = f64::from(h - 1);
-                epw.push_str(&format!(
-                    "2001,{},{d},{h},60,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9?9?9,{t:.1},{:.1},60,101325\n",
-                    m + 1,
-                    t - 7.0
-                ));
-            }
-        }
-    }
-    std::fs::write(dir.path().join("tz.epw"), &epw).unwrap();
-    let run = std::fs::read_to_string(repo("runs/campus-hybrid-ashburn.toml"))
-        .unwrap()
-        .replace("climate = \"ashburn\"", "epw = \"tz.epw\"")
-        .replace("step_s = 60 ", "step_s = 900 ")
-        .replace("horizon_hours = 8760", "horizon_hours = 48")
-        .replace("trials = 20", "trials = 1");
-    assert!(run.contains("utc_offset = \"-05:00\""));
-    std::fs::write(dir.path().join("run.toml"), &run).unwrap();
-    let lib = dcload::model::library::Library::builtin().unwrap();
-    let sc = Scenario::load(&dir.path().join("run.toml"), &lib).unwrap_or_else(|e| panic!("{e}"));
+    let sc = load(&f);
     let r = run_trial_0(&sc);
     let nm = sc.metrics().len();
     for h in 0..48usize {
