@@ -308,6 +308,12 @@ fn metric_plan(facility: &Facility, grid: &Grid, fleet: &Fleet) -> (Vec<usize>, 
     (metric_ids, metric_names)
 }
 
+/// The report years (each with the span of its entry, for errors) and the interval plan.
+type ReportPlans = (
+    Vec<(i32, std::ops::Range<usize>)>,
+    Option<crate::input::report_spec::IntervalPlan>,
+);
+
 /// The `[report]` table's per-year files and interval plan, checked against the horizon.
 fn report_plans(
     spec: &RunSpec,
@@ -315,10 +321,7 @@ fn report_plans(
     calendar: &Calendar,
     start: Date,
     horizon_s: u64,
-) -> Result<(
-    Vec<(i32, std::ops::Range<usize>)>,
-    Option<crate::input::report_spec::IntervalPlan>,
-)> {
+) -> Result<ReportPlans> {
     let report_years = match &spec.report {
         Some(r) => crate::input::report_spec::resolve_years(calendar, start, horizon_s, &r.years)
             .map_err(|m| src.error("report.years", m))?,
