@@ -2,7 +2,8 @@
 //! once, for K trials, at its own step (`step_s` of its run file: 3600 for speed), and each
 //! trial's hourly facility MW is kept as one profile.
 //!
-//! A project of portfolio trial t draws its archetype's trial t mod K, scaled to its MW: the
+//! A project of portfolio trial t replays its archetype's trial t mod K (or, with
+//! `site_trials = "independent"`, a trial drawn for it), scaled to its MW: the
 //! factor is the project's MW over the archetype's reference MW (the archetype's `mw` in the
 //! portfolio file, or else the mean across its K trials of its highest hourly facility MW), so
 //! a project's `mw` is its expected annual peak hourly draw at the meter. Each calendar year of

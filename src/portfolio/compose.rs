@@ -1,5 +1,5 @@
 //! Composing the region's load: for each portfolio trial, each built project's hourly MW is its
-//! archetype's trial (t mod K) scaled to its size, zero before its online instant and ramped
+//! archetype's trial (t mod K, or its own draw: `site_trials`) scaled to its size, zero before its online instant and ramped
 //! linearly to full over its ramp days; zones add their projects, the total adds the zones.
 //!
 //! A year is composed in chunks of hours (all trials of a chunk at once, on the thread pool),
@@ -90,7 +90,7 @@ impl Study<'_> {
         if share == 0.0 {
             return 0.0;
         }
-        d.mw / prof.reference_mw * share * prof.at(t % prof.trials.len(), h - y.first_hour)
+        d.mw / prof.reference_mw * share * prof.at(d.site_trial as usize, h - y.first_hour)
     }
 
     /// Adds trial `t`'s projects over hours [h0, h1) of year `y` into `zones` (zone-major,
@@ -111,7 +111,7 @@ impl Study<'_> {
                 continue;
             }
             let prof = &self.profiles[x.archetype];
-            let k = t % prof.trials.len();
+            let k = d.site_trial as usize;
             let scale = d.mw / prof.reference_mw;
             let r = x.ramp_days * 24.0;
             let first = if d.online_h.is_finite() {

@@ -17,13 +17,14 @@ use crate::base::rng::{
     TAG_PORTFOLIO_GROUP, TAG_PORTFOLIO_MARKET, TAG_PORTFOLIO_PROJECT, TAG_PORTFOLIO_SUPPLY, normal,
     splitmix, stream, uniform,
 };
-use crate::portfolio::spec::Portfolio;
+use crate::portfolio::spec::{Portfolio, SiteTrials};
 
 /// Sub-streams of a project: one per kind of draw, so a change of one distribution leaves the
 /// other draws alone.
 const EXIST: u64 = 1;
 const DELAY: u64 = 2;
 const SIZE: u64 = 3;
+const SITE: u64 = 4;
 
 /// One project's draws in one trial.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,6 +37,8 @@ pub struct Draw {
     pub online_h: f64,
     /// Size at the meter, MW.
     pub mw: f64,
+    /// The archetype trial it replays (see [`crate::portfolio::spec::SiteTrials`]).
+    pub site_trial: u32,
 }
 
 /// The draws of one trial.
@@ -195,8 +198,8 @@ pub fn supply_chain_days(p: &Portfolio, year: i32, trial: u32) -> f64 {
     p.supply_chain_days.sample(&mut r)
 }
 
-/// The draws of trial `trial`.
-pub fn draw(p: &Portfolio, odds: &Odds, trial: u32) -> TrialDraws {
+/// The draws of trial `trial`; `k[a]` is archetype a's number of simulated trials.
+pub fn draw(p: &Portfolio, odds: &Odds, k: &[u32], trial: u32) -> TrialDraws {
     let market_z = if p.market_sd > 0.0 {
         normal(&mut stream(p.seed, TAG_PORTFOLIO_MARKET, trial))
     } else {
@@ -217,11 +220,20 @@ pub fn draw(p: &Portfolio, odds: &Odds, trial: u32) -> TrialDraws {
             let mut s = project_stream(p, x.key, SIZE, trial);
             let mw = x.mw.sample(&mut s).max(0.0);
             let online_h = ((x.online_day - start_day) as f64 + delay_days) * 24.0;
+            let kk = k[x.archetype].max(1);
+            let site_trial = match p.site_trials {
+                SiteTrials::Shared => trial % kk,
+                SiteTrials::Independent => {
+                    let u = uniform(&mut project_stream(p, x.key, SITE, trial));
+                    ((u * f64::from(kk)) as u32).min(kk - 1)
+                }
+            };
             Draw {
                 built,
                 delay_days,
                 online_h,
                 mw,
+                site_trial,
             }
         })
         .collect();

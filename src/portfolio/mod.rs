@@ -161,10 +161,11 @@ pub fn study(
         .build()
         .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
     let odds = draws::Odds::new(&p);
+    let k: Vec<u32> = profiles.iter().map(|a| a.trials.len() as u32).collect();
     let all: Vec<draws::TrialDraws> = pool.install(|| {
         (0..p.trials)
             .into_par_iter()
-            .map(|t| draws::draw(&p, &odds, t))
+            .map(|t| draws::draw(&p, &odds, &k, t))
             .collect()
     });
     std::fs::create_dir_all(out).map_err(|e| Error::Write {

@@ -294,7 +294,7 @@ pub fn tables(
     write(out, "portfolio_projects.csv", s.as_bytes(), paths)?;
 
     // Draws.
-    let mut s = String::from("trial,project,built,delay_days,online,mw\n");
+    let mut s = String::from("trial,project,built,delay_days,online,mw,site_trial\n");
     for (t, d) in draws.iter().enumerate() {
         for (x, dr) in p.projects.iter().zip(&d.projects) {
             let secs = (dr.online_h * 3600.0).floor() as i64;
@@ -302,14 +302,15 @@ pub fn tables(
             let sod = secs.rem_euclid(86_400);
             let _ = writeln!(
                 s,
-                "{t},{},{},{:.4},{}T{:02}:{:02},{:.4}",
+                "{t},{},{},{:.4},{}T{:02}:{:02},{:.4},{}",
                 x.name,
                 u8::from(dr.built),
                 dr.delay_days,
                 Date::from_days_since_epoch(day),
                 sod / 3600,
                 (sod % 3600) / 60,
-                dr.mw
+                dr.mw,
+                dr.site_trial
             );
         }
     }

@@ -81,6 +81,8 @@ struct HeaderSpec {
     percentiles: Option<Spanned<Vec<f64>>>,
     /// Default ramp-up of every project (days from its online date to full draw).
     ramp_days: Option<Spanned<f64>>,
+    /// Which archetype trial a project replays: "shared" or "independent".
+    site_trials: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +213,17 @@ impl Value {
     }
 }
 
+/// Which of its archetype's K simulated trials a project replays in portfolio trial t.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteTrials {
+    /// Trial t mod K for every project of the archetype: their site-level variation (demand,
+    /// weather, failures) moves together, an upper bound on coincidence.
+    Shared,
+    /// A trial drawn for each project from its own stream: projects of one archetype vary
+    /// independently (two may still draw the same trial, with chance 1/K).
+    Independent,
+}
+
 /// One reported calendar year of the portfolio clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Year {
@@ -293,6 +306,7 @@ pub struct Portfolio {
     pub zones: Vec<String>,
     pub utc_offset_s: i32,
     pub percentiles: Percentiles,
+    pub site_trials: SiteTrials,
     pub archetypes: Vec<Archetype>,
     pub stages: Vec<Stage>,
     /// Standard deviation of the market factor's shock on the logit of every probability.
@@ -504,6 +518,17 @@ fn resolve(
             Percentiles::new(p.get_ref()).map_err(|m| src.error_at(p.span(), "percentiles", m))?
         }
         None => Percentiles::default(),
+    };
+    let site_trials = match &h.site_trials {
+        Some(v) => {
+            let words = ["shared", "independent"];
+            match crate::input::names::resolve("site_trials choice", v.get_ref(), &words) {
+                Ok(0) => SiteTrials::Shared,
+                Ok(_) => SiteTrials::Independent,
+                Err(m) => return Err(src.error_at(v.span(), "site_trials", m)),
+            }
+        }
+        None => SiteTrials::Shared,
     };
     let default_ramp = match &h.ramp_days {
         Some(r) => non_negative(src, r, "ramp_days", "[portfolio]")?,
@@ -721,6 +746,7 @@ fn resolve(
         zones,
         utc_offset_s,
         percentiles,
+        site_trials,
         archetypes,
         stages,
         market_sd,

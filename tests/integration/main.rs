@@ -25,6 +25,7 @@ mod library;
 mod names;
 mod outages;
 mod perpool;
+mod portfolio;
 mod prevailing_leftovers;
 mod prevailing_time;
 mod properties;
