@@ -285,7 +285,12 @@ impl Study<'_> {
         for (i, x) in self.p.projects.iter().enumerate() {
             let prof = &self.profiles[x.archetype];
             let scale = self.odds.marginal[i] * x.mw.mean().max(0.0) / prof.reference_mw;
-            let delay = x.delay_days.mean() + self.p.supply_chain_days.mean();
+            let supply = if self.p.stages[x.stage].supply_chain {
+                self.p.supply_chain_days.mean()
+            } else {
+                0.0
+            };
+            let delay = x.delay_days.mean() + supply;
             let o = ((x.online_day - start_day) as f64 + delay) * 24.0;
             let r = x.ramp_days * 24.0;
             for j in 0..y.hours {

@@ -215,8 +215,12 @@ pub fn draw(p: &Portfolio, odds: &Odds, k: &[u32], trial: u32) -> TrialDraws {
             let u = uniform(&mut e);
             let built = x.group.is_none() && u < odds.at(i, market_z);
             let mut d = project_stream(p, x.key, DELAY, trial);
-            let delay_days =
-                x.delay_days.sample(&mut d) + supply_chain_days(p, x.online.year, trial);
+            let supply = if p.stages[x.stage].supply_chain {
+                supply_chain_days(p, x.online.year, trial)
+            } else {
+                0.0
+            };
+            let delay_days = x.delay_days.sample(&mut d) + supply;
             let mut s = project_stream(p, x.key, SIZE, trial);
             let mw = x.mw.sample(&mut s).max(0.0);
             let online_h = ((x.online_day - start_day) as f64 + delay_days) * 24.0;

@@ -53,6 +53,10 @@ pub struct PortfolioArgs {
     /// A model folder that adds to and overrides the built-in library (for the archetypes).
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Leave these projects out (names, comma-separated): the others keep their draws, so the
+    /// study compares trial by trial with the full queue's ("with X" vs "without X").
+    #[arg(long, value_name = "NAME,NAME,...")]
+    pub without: Option<String>,
     /// Percentiles across trials, e.g. 5,50,95 [default: the file's, or 10,50,90].
     #[arg(long, value_name = "P,P,...")]
     pub percentiles: Option<String>,
@@ -88,6 +92,13 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
                 option: "--percentiles".into(),
                 msg: m,
             })?;
+    }
+    if let Some(list) = &args.without {
+        let names: Vec<String> = list.split(',').map(str::to_string).collect();
+        p.without(&names).map_err(|m| Error::Option {
+            option: "--without".into(),
+            msg: m,
+        })?;
     }
     let lib = Library::load(args.models.as_deref())?;
     let out = args

@@ -337,6 +337,7 @@ pub fn tables(
         "utc_offset": crate::base::time::format_utc_offset(p.utc_offset_s),
         "percentiles": set.values(),
         "projects": p.projects.len(),
+        "without": p.without,
         "queued_mw": queued,
         "expected_mw": expected,
         "expected_mw_share": expected / queued,
@@ -347,6 +348,7 @@ pub fn tables(
             "stage": st.name,
             "probability": st.probability,
             "delay_days": st.delay_days.describe(),
+            "supply_chain": st.supply_chain,
             "source": st.source,
         })).collect::<Vec<_>>(),
         "archetypes": profiles.iter().zip(&p.archetypes).map(|(a, spec)| json!({

@@ -100,6 +100,10 @@ struct StageSpec {
     probability: Spanned<f64>,
     #[serde(default)]
     delay_days: Option<Spanned<NumSpec>>,
+    /// Whether the year's supply-chain delay applies (default true; false for projects already
+    /// drawing).
+    #[serde(default)]
+    supply_chain: Option<bool>,
     source: Spanned<String>,
 }
 
@@ -255,6 +259,8 @@ pub struct Stage {
     pub name: String,
     pub probability: f64,
     pub delay_days: Value,
+    /// Whether its projects take their year's supply-chain delay.
+    pub supply_chain: bool,
     pub source: String,
 }
 
@@ -316,6 +322,8 @@ pub struct Portfolio {
     pub correlation_source: Option<String>,
     pub projects: Vec<Project>,
     pub groups: Vec<Group>,
+    /// Projects of the file left out (`--without`).
+    pub without: Vec<String>,
 }
 
 impl Portfolio {
@@ -352,6 +360,43 @@ impl Portfolio {
         crate::input::limits::check_numbers(src)?;
         let dists = crate::input::uncertain::find(src)?;
         resolve(spec, src, stem, dir, &dists)
+    }
+}
+
+impl Portfolio {
+    /// The portfolio without the named projects (`--without`): the others keep their draws
+    /// (they are keyed by name), so the two studies compare trial by trial. Names match
+    /// ignoring case; an unknown one is refused with the nearest names.
+    pub fn without(&mut self, names: &[String]) -> std::result::Result<(), String> {
+        let known: Vec<String> = self.projects.iter().map(|p| p.name.clone()).collect();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let mut drop = vec![false; self.projects.len()];
+        for n in names {
+            let i = crate::input::names::resolve("project", n.trim(), &known)?;
+            drop[i] = true;
+            self.without.push(known[i].to_string());
+        }
+        let mut index = vec![usize::MAX; self.projects.len()];
+        let mut kept = Vec::new();
+        for (i, p) in std::mem::take(&mut self.projects).into_iter().enumerate() {
+            if !drop[i] {
+                index[i] = kept.len();
+                kept.push(p);
+            }
+        }
+        if kept.is_empty() {
+            return Err("that leaves no project".into());
+        }
+        self.projects = kept;
+        for g in &mut self.groups {
+            g.members = g
+                .members
+                .iter()
+                .map(|&i| index[i])
+                .filter(|&i| i != usize::MAX)
+                .collect();
+        }
+        Ok(())
     }
 }
 
@@ -605,6 +650,7 @@ fn resolve(
             name: sname.clone(),
             probability: p,
             delay_days: delay,
+            supply_chain: s.supply_chain.unwrap_or(true),
             source: s.source.get_ref().clone(),
         });
     }
@@ -754,6 +800,7 @@ fn resolve(
         correlation_source,
         projects,
         groups,
+        without: Vec::new(),
     })
 }
 

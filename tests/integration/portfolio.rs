@@ -579,6 +579,20 @@ fn removing_a_project_leaves_the_others_draws_unchanged() {
             .collect();
         assert_eq!(kept, b.projects);
     }
+    // `--without q2` (Portfolio::without) gives the same draws as the file without it.
+    let text = file(head, &format!("{corr}{}", projects.concat()));
+    let src = Source::new(dir.path().join("p.toml").display().to_string(), text);
+    let mut p = Portfolio::from_source(&src, "p", dir.path()).unwrap();
+    assert!(
+        p.without(&["Q9".into()])
+            .unwrap_err()
+            .contains("unknown project")
+    );
+    p.without(&["Q2".into()]).unwrap();
+    let lib = Library::builtin().unwrap();
+    let cut = study(p, &lib, &dir.path().join("out-cut"), None, true).unwrap();
+    assert_eq!(cut.draws, without.draws);
+    assert_eq!(cut.years[0].energy, without.years[0].energy);
     // So the difference of the regional energy is project X's own, trial by trial.
     for t in 0..40 {
         let diff = with.years[0].energy[t][2] - without.years[0].energy[t][2];
@@ -742,4 +756,34 @@ fn bad_input_names_file_line_and_field() {
         "mw = { dist = \"lognormal\", mean = -3, sd = 1 }\nstage = \"built\"",
         "mean",
     );
+}
+
+/// The example queue runs: five hourly files, a projects table with every project, an
+/// energised project (no supply-chain delay) online at its announced date in every trial.
+#[test]
+fn the_example_queue_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_ok(&[
+        "portfolio",
+        repo("runs/portfolio-example.toml").to_str().unwrap(),
+        "--trials",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    for y in 2026..=2030 {
+        let (h, rows) = read_csv(&out.join(format!("portfolio_hourly_{y}.csv")));
+        assert_eq!(h[0], "timestamp");
+        assert_eq!(rows.len(), if y == 2028 { 8784 } else { 8760 });
+        assert!(rows[0][0].ends_with("-06:00"), "{}", rows[0][0]);
+    }
+    let (_, rows) = read_csv(&out.join("portfolio_projects.csv"));
+    assert_eq!(rows.len(), 30);
+    let (h, rows) = read_csv(&out.join("portfolio_draws.csv"));
+    let (p, d, b) = (col(&h, "project"), col(&h, "delay_days"), col(&h, "built"));
+    let n01: Vec<_> = rows.iter().filter(|r| r[p] == "N01").collect();
+    assert_eq!(n01.len(), 20);
+    assert!(n01.iter().all(|r| r[d] == "0.0000" && r[b] == "1"));
 }
