@@ -3,6 +3,8 @@
 # target), on the four hourly-step archetypes of runs/portfolio/ (20 simulated trials each):
 #
 #   scripts/portfolio-bench.sh [BINARY] [THREADS]   (default: target/release/dcload, all cores)
+#   ARCH_TRIALS=200 scripts/portfolio-bench.sh       simulates K = 200 trials of each archetype
+#                                                    (one per portfolio trial) instead of 20
 #
 # The queue is generated: 100 projects in two zones, 100-1,000 MW, stages and online dates
 # cycling through those of runs/portfolio-example.toml, four duplicate groups.
@@ -16,7 +18,8 @@ root=$(pwd)
 {
     # Everything before the first [[project]] of the example, with absolute archetype paths.
     sed -n '1,/^\[\[project\]\]/p' runs/portfolio-example.toml | sed '$d' |
-        sed "s|^run = \"portfolio/|run = \"$root/runs/portfolio/|; s|^name = \"portfolio-example\"|name = \"portfolio-bench\"|"
+        sed "s|^run = \"portfolio/|run = \"$root/runs/portfolio/|; s|^name = \"portfolio-example\"|name = \"portfolio-bench\"|" |
+        if [ -n "${ARCH_TRIALS:-}" ]; then sed "s|^run = .*|&\ntrials = $ARCH_TRIALS|"; else cat; fi
     stages=(request request study study request study agreement request construction study)
     for i in $(seq 0 99); do
         zone=$([ $((i % 2)) -eq 0 ] && echo north || echo south)

@@ -84,6 +84,16 @@ pub fn simulate(
             let k = a.trials.unwrap_or(sc.trials).min(p.trials).max(1);
             sc.set_run(None, Some(k), None);
             crate::scenario::check_run(&sc)?;
+            let jan1 = sc.start.month == 1 && sc.start.day == 1;
+            if !jan1 || sc.calendar.zone_name().is_some() || sc.calendar.utc_offset_s() != p.utc_offset_s {
+                eprintln!(
+                    "dcload: warning: archetype {}: its run file starts {} on {}; its first hour is replayed as 1 January 00:00 of each portfolio year on the portfolio's clock ({}): start it on 1 January at the same offset for its daily and seasonal shapes to fall on the right hours",
+                    a.name,
+                    sc.start,
+                    sc.calendar.describe(),
+                    crate::base::time::format_utc_offset(p.utc_offset_s)
+                );
+            }
             for w in crate::scenario::caveats::warnings(&sc) {
                 eprintln!("dcload: warning: archetype {}: {w}", a.name);
             }

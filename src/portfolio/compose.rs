@@ -56,9 +56,8 @@ pub struct YearResult {
     pub energy: Vec<Vec<f64>>,
     pub peak: Vec<Vec<f64>>,
     pub sum_peaks: Vec<Vec<f64>>,
-    /// `[trial][project]`: energy (MWh) and highest hour (MW) in the year.
+    /// `[trial][project]`: energy in the year, MWh.
     pub project_energy: Vec<Vec<f64>>,
-    pub project_peak: Vec<Vec<f64>>,
     /// Each hour's band of each zone and the total: `hours x (zones + 1)`, hour-major.
     pub bands: Vec<Band>,
     /// The regional peak's highest percentile across trials (the band's top), the trial-hours at
@@ -265,7 +264,6 @@ impl Study<'_> {
             peak,
             sum_peaks,
             project_energy: p_energy,
-            project_peak: p_peak,
             bands,
             threshold_mw,
             band_hours,

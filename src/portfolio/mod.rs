@@ -28,9 +28,10 @@ use crate::model::library::Library;
 
 pub use spec::Portfolio;
 
-/// Most trial x project draws held in memory (each ~40 bytes, and as much per year again for
-/// the projects' figures).
-pub const MAX_TRIAL_PROJECTS: f64 = 2.0e7;
+/// Most trials x projects x years: the draws (~40 bytes each per trial and project) and each
+/// project's energy in each trial-year (8 bytes) are held in memory, and written to
+/// portfolio_draws.csv (about 40 bytes a trial and project).
+pub const MAX_TRIAL_PROJECT_YEARS: f64 = 2.0e7;
 
 /// `dcload portfolio` options.
 #[derive(Debug, clap::Args)]
@@ -154,13 +155,15 @@ pub fn study(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<Outcome> {
-    if f64::from(p.trials) * p.projects.len() as f64 > MAX_TRIAL_PROJECTS {
+    let size = f64::from(p.trials) * p.projects.len() as f64 * p.years.len() as f64;
+    if size > MAX_TRIAL_PROJECT_YEARS {
         return Err(Error::Other(format!(
-            "{}: {} trials x {} projects is more than {} draws held in memory: use fewer trials",
+            "{}: {} trials x {} projects x {} years is more than {} held in memory: use fewer trials",
             p.src.name,
             p.trials,
             p.projects.len(),
-            MAX_TRIAL_PROJECTS
+            p.years.len(),
+            crate::base::numfmt::num(MAX_TRIAL_PROJECT_YEARS)
         )));
     }
     let profiles = archetype::simulate(&p, lib, threads, quiet)?;
