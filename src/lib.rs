@@ -7,7 +7,8 @@
 //! fleet, facility, weather, grid) - [`scenario`] (a run file resolved into a study) - [`sim`]
 //! (one trial: the step pipeline and its meters) - [`run`] (Monte Carlo, checkpoints, shards) -
 //! [`report`] (every output file, plots, the HTML page) - the tools [`dynamics`] and
-//! [`headroom`] - [`cli`] (options and commands).
+//! [`headroom`] - [`portfolio`] (a queue of sites drawn together) - [`cli`] (options and
+//! commands).
 
 pub mod base;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod dynamics;
 pub mod headroom;
 pub mod input;
 pub mod model;
+pub mod portfolio;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -90,6 +90,13 @@ pub const TAG_GRID: u64 = 7 << 32;
 pub const TAG_PLANT: u64 = 8 << 32;
 /// The draws of a study's uncertain parameters.
 pub const TAG_PARAMS: u64 = 9 << 32;
+/// Portfolio draws (`portfolio::draws`): the market factor, each calendar year's supply-chain
+/// delay, each duplicate group's pick and each project's existence, delay and size (the last
+/// two keyed by a hash of the group's or project's name, not its position in the file).
+pub const TAG_PORTFOLIO_MARKET: u64 = 0x50 << 32;
+pub const TAG_PORTFOLIO_SUPPLY: u64 = 0x51 << 32;
+pub const TAG_PORTFOLIO_GROUP: u64 = 0x52 << 32;
+pub const TAG_PORTFOLIO_PROJECT: u64 = 0x53 << 32;
 
 /// A random stream for one source of one trial, keyed by (study seed, source tag, trial):
 /// each part goes through SplitMix64's finaliser so nearby seeds, tags and trials give

@@ -75,6 +75,9 @@ pub enum Command {
     /// spectrum and compliance with a utility's specification, and a fleet's ride-through of a
     /// voltage-disturbance sequence (see runs/dynamics-campus.toml).
     Dynamics(crate::dynamics::DynamicsArgs),
+    /// A portfolio of large-load requests (a queue): which get built and when, and what the
+    /// region and each zone draw hour by hour (see runs/portfolio-example.toml).
+    Portfolio(crate::portfolio::PortfolioArgs),
     /// List the model library (built-in plus --models).
     Models {
         #[arg(long, value_name = "DIR")]

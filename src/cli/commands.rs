@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Dynamics(args) => crate::dynamics::command(&args),
+        Command::Portfolio(args) => crate::portfolio::run(&args),
         Command::Models { models } => {
             let lib = Library::load(models.as_deref())?;
             print!("{}", lib.listing());

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["run"],
     &["report"],
     &["dynamics", "headroom"],
+    &["portfolio"],
     &["cli"],
 ];
 

@@ -20,6 +20,7 @@ mod headroom;
 mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
+mod portfolio;
 mod properties;
 mod reliability;
 mod report_and_plots;
