@@ -44,7 +44,9 @@
 
 use serde::Deserialize;
 
-use super::{FacilityError, ParamError, check, check_range, toml_error};
+use super::{
+    FacilityError, ParamError, check, check_above, check_positive, check_range, toml_error,
+};
 
 /// Electrical chain of a site (see the module docs). All `_kw` fields are kW; the curve is
 /// `[[load_fraction, efficiency], ...]` with load fractions strictly increasing in (0, ∞) and
@@ -120,13 +122,7 @@ impl ElectricalChain {
     }
 
     fn check(&self) -> Result<(), ParamError> {
-        check_range(
-            self.rated_kw,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "rated_kw",
-            " kW",
-        )?;
+        check_positive(self.rated_kw, "rated_kw", " kW")?;
         check(!self.ups_efficiency.is_empty(), "ups_efficiency", || {
             "expected at least one [load_fraction, efficiency] point".into()
         })?;
@@ -144,18 +140,7 @@ impl ElectricalChain {
             )?;
             last_x = x;
         }
-        check(
-            self.eco_mode_efficiency.is_finite()
-                && self.eco_mode_efficiency > 0.0
-                && self.eco_mode_efficiency <= 1.0,
-            "eco_mode_efficiency",
-            || {
-                format!(
-                    "expected a number in (0, 1], got {}",
-                    self.eco_mode_efficiency
-                )
-            },
-        )?;
+        check_above(self.eco_mode_efficiency, 0.0, 1.0, "eco_mode_efficiency")?;
         check_range(
             self.cooling_on_ups_fraction,
             0.0,
@@ -163,13 +148,7 @@ impl ElectricalChain {
             "cooling_on_ups_fraction",
             "",
         )?;
-        check_range(
-            self.transformer_rated_kw,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "transformer_rated_kw",
-            " kW",
-        )?;
+        check_positive(self.transformer_rated_kw, "transformer_rated_kw", " kW")?;
         check_range(
             self.transformer_no_load_fraction,
             0.0,
@@ -218,6 +197,15 @@ impl ElectricalChain {
         pts[pts.len() - 1][1]
     }
 
+    /// Transformer losses at `y` times the rating `rated_w`: no-load losses plus load losses
+    /// growing with the square of the load (one formula for both forms of the chain).
+    #[inline]
+    fn transformer_loss_w(&self, rated_w: f64, y: f64) -> f64 {
+        (rated_w
+            * (self.transformer_no_load_fraction + self.transformer_load_loss_fraction * y * y))
+            .max(0.0)
+    }
+
     /// Losses when the IT load draws `it_w` and the cooling plant `cooling_w` (both W, negative
     /// counts as 0). Does not allocate.
     #[inline]
@@ -243,10 +231,7 @@ impl ElectricalChain {
         let tr_rated = self.transformer_rated_kw * 1000.0;
         let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
         let transformer_w = if tr_rated > 0.0 {
-            let y = tr_load / tr_rated;
-            (tr_rated
-                * (self.transformer_no_load_fraction + self.transformer_load_loss_fraction * y * y))
-                .max(0.0)
+            self.transformer_loss_w(tr_rated, tr_load / tr_rated)
         } else {
             0.0
         };
@@ -340,10 +325,7 @@ impl PreparedChain {
         let fixed_w = self.fixed_w;
         let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
         let transformer_w = if self.tr_rated_w > 0.0 {
-            let y = tr_load * self.inv_tr_rated_w;
-            (self.tr_rated_w
-                * (c.transformer_no_load_fraction + c.transformer_load_loss_fraction * y * y))
-                .max(0.0)
+            c.transformer_loss_w(self.tr_rated_w, tr_load * self.inv_tr_rated_w)
         } else {
             0.0
         };
