@@ -240,6 +240,27 @@ pub struct ConsumerPreset {
     pub weekly: Option<Vec<f64>>,
 }
 
+/// The per-request figures a preset and a consumer class state alike, in the order they are
+/// checked (all >= 0 when given).
+const PER_REQUEST: [&str; 6] = [
+    "wh_per_request",
+    "wh_per_request_at_full_load",
+    "acc_s_per_request",
+    "tokens_in",
+    "tokens_out",
+    "work_cv",
+];
+
+/// Checks the [`PER_REQUEST`] figures of the entry that starts at byte `at`.
+pub fn check_per_request(src: &Source, at: usize, values: [Option<f64>; 6]) -> Result<()> {
+    for (f, v) in PER_REQUEST.into_iter().zip(values) {
+        if let Some(v) = v {
+            non_negative(src, at, f, v)?;
+        }
+    }
+    Ok(())
+}
+
 fn one() -> f64 {
     1.0
 }
@@ -544,6 +565,25 @@ impl Library {
         crate::input::names::find(name, &known).map(|i| (list[i].1.as_str(), &list[i].2))
     }
 
+    /// The one-model-per-file entry a run file names at `name` (key `field`), or the error
+    /// there with the nearest and the known names; `what` names the kind for the user.
+    pub fn file_at(
+        &self,
+        src: &Source,
+        kind: &str,
+        what: &str,
+        field: &str,
+        name: &Spanned<String>,
+    ) -> Result<&Source> {
+        self.file(kind, name.get_ref()).ok_or_else(|| {
+            src.error_at(
+                name.span(),
+                field,
+                self.unknown_file(kind, what, name.get_ref()),
+            )
+        })
+    }
+
     /// The error text for a one-model-per-file name [`Library::file`] did not find: the nearest
     /// names ("did you mean") and the known ones. `what` names the kind for the user.
     pub fn unknown_file(&self, kind: &str, what: &str, name: &str) -> String {
@@ -665,20 +705,18 @@ impl Library {
         }
         for e in &self.presets {
             let p = &e.spec;
-            let src = &self.sources[e.source];
-            let at = p.name.span().start;
-            for (f, v) in [
-                ("wh_per_request", p.wh_per_request),
-                ("wh_per_request_at_full_load", p.wh_per_request_at_full_load),
-                ("acc_s_per_request", p.acc_s_per_request),
-                ("tokens_in", p.tokens_in),
-                ("tokens_out", p.tokens_out),
-                ("work_cv", p.work_cv),
-            ] {
-                if let Some(v) = v {
-                    non_negative(src, at, f, v)?;
-                }
-            }
+            check_per_request(
+                &self.sources[e.source],
+                p.name.span().start,
+                [
+                    p.wh_per_request,
+                    p.wh_per_request_at_full_load,
+                    p.acc_s_per_request,
+                    p.tokens_in,
+                    p.tokens_out,
+                    p.work_cv,
+                ],
+            )?;
         }
         Ok(())
     }
