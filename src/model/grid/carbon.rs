@@ -21,14 +21,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::input::{FileAt, GridError, read_file, toml_error};
+use crate::model::weather::month_days;
 
 /// Month abbreviations, for messages.
 pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Days in each month of a 365-day year, used to weight the annual mean.
-pub(crate) const DAYS_IN_MONTH: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /// Whether a profile gives average emissions (all generation serving load) or marginal emissions
 /// (the generation that responds to a change in load).
@@ -187,7 +185,7 @@ impl CarbonProfile {
     pub fn annual_mean_g_per_kwh(&self) -> f64 {
         let mut sum = 0.0;
         for (m, row) in self.values.iter().enumerate() {
-            sum += f64::from(DAYS_IN_MONTH[m]) * row.iter().sum::<f64>();
+            sum += f64::from(month_days(m)) * row.iter().sum::<f64>();
         }
         sum / (365.0 * 24.0)
     }

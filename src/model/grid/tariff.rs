@@ -364,7 +364,7 @@ impl Tariff {
         let mut sum = 0.0;
         let mut weekday = 0usize;
         for m in 0..12u32 {
-            for _ in 0..super::carbon::DAYS_IN_MONTH[m as usize] {
+            for _ in 0..crate::model::weather::month_days(m as usize) {
                 for h in 0..24 {
                     sum += self.energy_price_per_mwh(m + 1, weekday, h);
                 }

@@ -24,7 +24,8 @@
 use std::path::Path;
 
 use super::psychro::wet_bulb_c;
-use super::{Location, WeatherError, WeatherHour};
+use super::{WeatherError, WeatherHour};
+use crate::base::error::Location;
 
 /// Header lines before the first data row.
 pub const EPW_HEADER_LINES: usize = 8;
@@ -66,7 +67,10 @@ const QUOTE_MAX: usize = 40;
 /// are ignored; a blank line among the data is an error. Relative humidity
 /// above 100 % is clamped to 100 %.
 pub fn read_epw(path_for_errors: &str, text: &str) -> Result<Vec<WeatherHour>, WeatherError> {
-    let at = |line: usize| Location::new(path_for_errors, Some(line));
+    let at = |line: usize| Location {
+        file: path_for_errors.to_string(),
+        line: Some(line),
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
 
@@ -147,7 +151,10 @@ pub fn epw_time_zone_h(path_for_errors: &str, text: &str) -> Result<f64, Weather
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let line = text.lines().next().unwrap_or("");
     let fields: Vec<&str> = line.split(',').collect();
-    let location = Location::new(path_for_errors, Some(1));
+    let location = Location {
+        file: path_for_errors.to_string(),
+        line: Some(1),
+    };
     let Some(raw) = fields.get(8) else {
         return Err(WeatherError::Epw {
             location,
@@ -261,12 +268,12 @@ fn whole(raw: &str) -> Option<i64> {
     (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
 }
 
+/// The most days month `1..=12` has in any year (29 for February): a row's day is checked
+/// against it whatever the row's year field says: a typical-year file takes each month from a
+/// different year, and a leap year's file holds 29 February.
 fn days_in_month(month: i64) -> i64 {
-    match month {
-        2 => 29,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    const LEAP_YEAR: i32 = 2000;
+    i64::from(crate::base::time::days_in_month(LEAP_YEAR, month as u32))
 }
 
 fn expected(what: &str, raw: &str) -> String {
