@@ -91,6 +91,28 @@ pub struct PlantUnits {
     pub repair_s: f64,
 }
 
+impl PlantUnits {
+    /// One step of unit failures and repairs in every plant; lost units beyond the spares cut
+    /// the plant's capacity this step.
+    #[inline]
+    fn step(&self, st: &mut PhysicsState, dt_s: f64) {
+        for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
+            let working = f64::from(self.installed) - *down;
+            let failed =
+                poisson_count(self.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
+            let repaired = if *down > 0.0 {
+                poisson_count(*down * dt_s / self.repair_s, &mut st.units_rng).min(*down)
+            } else {
+                0.0
+            };
+            *down += failed - repaired;
+            let share = ((f64::from(self.installed) - *down) / f64::from(self.needed)).min(1.0);
+            *cap *= share;
+            st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct SitePlant {
     pub kind: CoolingKind,
@@ -263,21 +285,7 @@ impl PhysicsFacility {
             *cap = c.capacity_w;
         }
         if let Some(u) = &self.units {
-            // Unit failures and repairs; lost units beyond the spares cut the plant's capacity.
-            for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
-                let working = f64::from(u.installed) - *down;
-                let failed =
-                    poisson_count(u.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
-                let repaired = if *down > 0.0 {
-                    poisson_count(*down * dt_s / u.repair_s, &mut st.units_rng).min(*down)
-                } else {
-                    0.0
-                };
-                *down += failed - repaired;
-                let share = ((f64::from(u.installed) - *down) / f64::from(u.needed)).min(1.0);
-                *cap *= share;
-                st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
-            }
+            u.step(st, dt_s);
         }
         // A plant is saturated when the heat offered exceeds what it can remove in this
         // weather (after unit failures); what it cannot remove warms the groups' nodes, and

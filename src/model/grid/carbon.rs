@@ -423,33 +423,31 @@ mod tests {
     }
 
     #[test]
-    fn short_row_names_its_line() {
-        let text = profile_text(12).replace("  [300, 301, ", "  [301, ");
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        // Rows start on line 5 (Jan); Apr is the fourth row.
-        assert_eq!(e.line(), Some(8), "{e}");
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[3]"));
-        assert!(e.to_string().contains("found 23"), "{e}");
-    }
-
-    #[test]
-    fn negative_value_names_line_and_field() {
-        let text = profile_text(12).replace(
-            "[200, 201, 202, 203, 204, 205,",
-            "[200, 201, 202, 203, 204, -3,",
-        );
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        assert_eq!(e.line(), Some(7), "{e}");
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[2][5]"));
-        assert!(e.to_string().contains("negative value -3"), "{e}");
-    }
-
-    #[test]
-    fn non_finite_value_is_rejected() {
-        let text = profile_text(12).replace("[100, 101,", "[nan, 101,");
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[1][0]"));
-        assert_eq!(e.line(), Some(6));
+    fn bad_values_name_their_line_and_field() {
+        // Rows start on line 5 (Jan).
+        for (from, to, line, field, says) in [
+            // Apr is the fourth row.
+            (
+                "  [300, 301, ",
+                "  [301, ",
+                8,
+                "hourly_g_per_kwh[3]",
+                "found 23",
+            ),
+            (
+                "[200, 201, 202, 203, 204, 205,",
+                "[200, 201, 202, 203, 204, -3,",
+                7,
+                "hourly_g_per_kwh[2][5]",
+                "negative value -3",
+            ),
+            ("[100, 101,", "[nan, 101,", 6, "hourly_g_per_kwh[1][0]", ""),
+        ] {
+            let text = profile_text(12).replace(from, to);
+            let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
+            assert_eq!((e.line(), e.field()), (Some(line), Some(field)), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 
     #[test]

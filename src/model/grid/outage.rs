@@ -75,6 +75,23 @@ pub struct BackupSpec {
     pub ups_module_repair_hours: f64,
 }
 
+/// The backup of a run file without a `[backup]` table: every figure at its default.
+impl Default for BackupSpec {
+    fn default() -> BackupSpec {
+        BackupSpec {
+            ups_ride_through_min: ten(),
+            generator_mw: 0.0,
+            generator_start_s: thirty(),
+            generator_fail_to_start: 0.0,
+            fuel_hours: fortyeight(),
+            ups_redundancy: None,
+            ups_modules: four_u32(),
+            ups_module_failures_per_year: half(),
+            ups_module_repair_hours: twentyfour(),
+        }
+    }
+}
+
 fn four_u32() -> u32 {
     4
 }
@@ -135,17 +152,7 @@ impl Backup {
                 (o.hours * 3600.0).round() as u64,
             ));
         }
-        let default = BackupSpec {
-            ups_ride_through_min: 10.0,
-            generator_mw: 0.0,
-            generator_start_s: 30.0,
-            generator_fail_to_start: 0.0,
-            fuel_hours: 48.0,
-            ups_redundancy: None,
-            ups_modules: 4,
-            ups_module_failures_per_year: 0.5,
-            ups_module_repair_hours: 24.0,
-        };
+        let default = BackupSpec::default();
         let b = backup.unwrap_or(&default);
         let bat = src.text.find("[backup]").unwrap_or(at);
         non_negative(src, bat, "ups_ride_through_min", b.ups_ride_through_min)?;

@@ -664,65 +664,59 @@ price_per_mwh = 55.0
     }
 
     #[test]
-    fn missing_catch_all_is_rejected() {
-        let text = SIMPLE.replace(
-            "[[energy]]\nname = \"off-peak\"\nprice_per_mwh = 55.0\n",
-            "[[energy]]\nname = \"off-peak\"\nhours = [0, 13]\nprice_per_mwh = 55.0\n",
-        );
-        let e = load(&text).unwrap_err();
-        assert_eq!(e.field(), Some("energy[1]"), "{e}");
-        assert_eq!(e.line(), Some(15), "{e}");
-        assert!(e.to_string().contains("catch-all"), "{e}");
-    }
-
-    #[test]
-    fn early_catch_all_is_rejected() {
-        let text = SIMPLE.replace(
-            "name = \"on-peak\"\nmonths = [6, 7, 8, 9]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [13, 19]\n",
-            "name = \"on-peak\"\n",
-        );
-        let e = load(&text).unwrap_err();
-        assert_eq!((e.field(), e.line()), (Some("energy[0]"), Some(8)), "{e}");
+    fn a_catch_all_must_come_last_and_only_last() {
+        for (from, to, field, line, says) in [
+            // The last period is not a catch-all.
+            (
+                "[[energy]]\nname = \"off-peak\"\nprice_per_mwh = 55.0\n",
+                "[[energy]]\nname = \"off-peak\"\nhours = [0, 13]\nprice_per_mwh = 55.0\n",
+                "energy[1]",
+                15,
+                "catch-all",
+            ),
+            // A catch-all before the last.
+            (
+                "name = \"on-peak\"\nmonths = [6, 7, 8, 9]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [13, 19]\n",
+                "name = \"on-peak\"\n",
+                "energy[0]",
+                8,
+                "move it last",
+            ),
+        ] {
+            let e = load(&SIMPLE.replace(from, to)).unwrap_err();
+            assert_eq!((e.field(), e.line()), (Some(field), Some(line)), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 
     #[test]
     fn bad_filters_name_line_and_field() {
-        let e = load(&SIMPLE.replace("hours = [13, 19]", "hours = [13, 25]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].hours"), Some(11)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("hours = [13, 19]", "hours = [13]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].hours"), Some(11)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("months = [6, 7, 8, 9]", "months = [6, 13]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].months"), Some(9)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("\"fri\"", "\"friday\"")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].days"), Some(10)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("price_per_mwh = 95.0", "price_per_mwh = nan")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].price_per_mwh"), Some(12)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("= 12.0", "= -1.0")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("demand_charge_per_kw_month"), Some(4)),
-            "{e}"
-        );
+        for (from, to, field, line) in [
+            (
+                "hours = [13, 19]",
+                "hours = [13, 25]",
+                "energy[0].hours",
+                11,
+            ),
+            ("hours = [13, 19]", "hours = [13]", "energy[0].hours", 11),
+            (
+                "months = [6, 7, 8, 9]",
+                "months = [6, 13]",
+                "energy[0].months",
+                9,
+            ),
+            ("\"fri\"", "\"friday\"", "energy[0].days", 10),
+            (
+                "price_per_mwh = 95.0",
+                "price_per_mwh = nan",
+                "energy[0].price_per_mwh",
+                12,
+            ),
+            ("= 12.0", "= -1.0", "demand_charge_per_kw_month", 4),
+        ] {
+            let e = load(&SIMPLE.replace(from, to)).unwrap_err();
+            assert_eq!((e.field(), e.line()), (Some(field), Some(line)), "{e}");
+        }
     }
 
     #[test]

@@ -198,6 +198,42 @@ struct RawClimate {
     heat_wave: Option<RawHeatWave>,
 }
 
+impl RawClimate {
+    /// Each validated field's dotted name and the span of its value.
+    fn field_spans(&self) -> [(&'static str, std::ops::Range<usize>); 13] {
+        [
+            ("name", self.name.span()),
+            ("source", self.source.span()),
+            ("latitude", self.latitude.span()),
+            ("longitude", self.longitude.span()),
+            ("utc_offset", self.utc_offset.span()),
+            ("monthly.tmax_c", self.monthly.tmax_c.span()),
+            ("monthly.tmin_c", self.monthly.tmin_c.span()),
+            ("monthly.dew_point_c", self.monthly.dew_point_c.span()),
+            ("noise.sd_c", self.noise.sd_c.span()),
+            ("noise.tau_h", self.noise.tau_h.span()),
+            (
+                "heat_wave.chance_per_summer",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.chance_per_summer.span()),
+            ),
+            (
+                "heat_wave.duration_days",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.duration_days.span()),
+            ),
+            (
+                "heat_wave.amplitude_c",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.amplitude_c.span()),
+            ),
+        ]
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMonthly {
@@ -249,36 +285,7 @@ impl Climate {
         })?;
 
         // Map a validation failure on field `f` to the line of its value.
-        let spans: [(&str, std::ops::Range<usize>); 13] = [
-            ("name", raw.name.span()),
-            ("source", raw.source.span()),
-            ("latitude", raw.latitude.span()),
-            ("longitude", raw.longitude.span()),
-            ("utc_offset", raw.utc_offset.span()),
-            ("monthly.tmax_c", raw.monthly.tmax_c.span()),
-            ("monthly.tmin_c", raw.monthly.tmin_c.span()),
-            ("monthly.dew_point_c", raw.monthly.dew_point_c.span()),
-            ("noise.sd_c", raw.noise.sd_c.span()),
-            ("noise.tau_h", raw.noise.tau_h.span()),
-            (
-                "heat_wave.chance_per_summer",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.chance_per_summer.span()),
-            ),
-            (
-                "heat_wave.duration_days",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.duration_days.span()),
-            ),
-            (
-                "heat_wave.amplitude_c",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.amplitude_c.span()),
-            ),
-        ];
+        let spans = raw.field_spans();
         let err = |(field, message): Invalid| {
             let line = spans
                 .iter()

@@ -118,44 +118,33 @@ impl ConsumerClass {
     /// accelerator time of a token, the power of its busy accelerators, its daily and weekly
     /// shape and clock, then its rate and work from a trace or from the stated figures.
     pub fn resolve(spec: &ConsumerSpec, ctx: &Ctx) -> Result<ConsumerClass> {
-        let at = spec.name.span().start;
-        let pool = ctx.pool(&spec.pool)?;
-        let preset = match &spec.preset {
-            Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
-                ctx.src.error_at(
-                    p.span(),
-                    "preset",
-                    ctx.lib.unknown_entry("preset", p.get_ref()),
-                )
-            })?),
-            None => None,
-        };
-        check_figures(spec, ctx, at)?;
-        let stated = StatedWork::pick(spec, preset, ctx, at)?;
-        let tokens = TokenTime::resolve(spec, ctx, pool, stated.tokens(), at)?;
-        let power_scale = power_scale(spec, ctx, pool, &stated, &tokens, at)?;
+        let c = Class::read(spec, ctx)?;
+        c.check_figures()?;
+        let stated = c.stated_work()?;
+        let tokens = c.token_time(stated.tokens())?;
+        let power_scale = c.power_scale(&stated, &tokens)?;
         let cv = spec
             .work_cv
-            .or(preset.and_then(|p| p.work_cv))
+            .or(c.preset.and_then(|p| p.work_cv))
             .unwrap_or(0.0);
-        let daily = daily_shape(spec, preset, ctx, at)?;
-        let weekly = weekly_shape(spec, preset, ctx, at)?;
+        let daily = c.daily_shape()?;
+        let weekly = c.weekly_shape()?;
         let utc_offset_s = match &spec.utc_offset {
-            Some(s) => offset(s, ctx, at)?,
+            Some(s) => c.offset(s)?,
             None => ctx.utc_offset_s,
         };
         let (requests_per_s, work, trace) = match &spec.trace {
-            Some(ts) => replay(ts, spec, ctx, at, utc_offset_s, &tokens)?,
+            Some(ts) => c.replay(ts, utc_offset_s, &tokens)?,
             None => {
                 let rpd = spec.requests_per_day.ok_or_else(|| {
                     err_after(
                         ctx.src,
-                        at,
+                        c.at,
                         "requests_per_day",
                         "missing: give requests_per_day (or a trace)",
                     )
                 })?;
-                let mean = stated.mean_work(ctx, pool, &tokens, at)?;
+                let mean = c.mean_work(&stated, &tokens)?;
                 (rpd / 86_400.0, WorkDist::new(mean, cv), None)
             }
         };
@@ -165,7 +154,7 @@ impl ConsumerClass {
         .on_own_clock(spec.utc_offset.is_some());
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),
-            pool,
+            pool: c.pool,
             requests_per_s,
             daily,
             weekly,
@@ -180,7 +169,7 @@ impl ConsumerClass {
             power_scale,
             work,
             max_queue_s: spec.max_queue_s,
-            max_queue_work: spec.max_queue_s * ctx.fleet.pools[pool].capacity,
+            max_queue_work: spec.max_queue_s * ctx.fleet.pools[c.pool].capacity,
             trace,
         })
     }
@@ -219,33 +208,15 @@ impl ConsumerClass {
     }
 }
 
-/// The class's own figures that need no other: model scale, queue, growth and the
-/// per-request numbers (all >= 0).
-fn check_figures(spec: &ConsumerSpec, ctx: &Ctx, at: usize) -> Result<()> {
-    let src = ctx.src;
-    positive(src, at, "model_scale", spec.model_scale)?;
-    non_negative(src, at, "max_queue_s", spec.max_queue_s)?;
-    ctx.ensure(
-        spec.growth_per_year > -1.0 && spec.growth_per_year.is_finite(),
-        at,
-        "growth_per_year",
-        "expected a number > -1 (e.g. 0.3 for +30 % a year)",
-    )?;
-    if let Some(v) = spec.requests_per_day {
-        non_negative(src, at, "requests_per_day", v)?;
-    }
-    check_per_request(
-        src,
-        at,
-        [
-            spec.wh_per_request,
-            spec.wh_per_request_at_full_load,
-            spec.acc_s_per_request,
-            spec.tokens_in,
-            spec.tokens_out,
-            spec.work_cv,
-        ],
-    )
+/// A `[[consumer]]` table being resolved: the table, its preset, its pool, and where its errors
+/// point.
+struct Class<'a, 'c> {
+    spec: &'a ConsumerSpec,
+    preset: Option<&'a ConsumerPreset>,
+    ctx: &'a Ctx<'c>,
+    pool: usize,
+    /// Start of the table in the run file.
+    at: usize,
 }
 
 /// Work per request as stated: by the class, or else (as a whole) by its preset.
@@ -259,13 +230,97 @@ struct StatedWork {
 }
 
 impl StatedWork {
-    /// The class's own statement wins over the preset's, as a whole; it may use one form only.
-    fn pick(
-        spec: &ConsumerSpec,
-        preset: Option<&ConsumerPreset>,
-        ctx: &Ctx,
-        at: usize,
-    ) -> Result<StatedWork> {
+    fn tokens(&self) -> bool {
+        self.tokens_in.is_some() || self.tokens_out.is_some()
+    }
+
+    /// Accelerator-seconds of prefill and of decode per request.
+    fn token_seconds(&self, t: &TokenTime) -> (f64, f64) {
+        (
+            self.tokens_in.unwrap_or(0.0) * t.s_per_in,
+            self.tokens_out.unwrap_or(0.0) * t.s_per_out,
+        )
+    }
+}
+
+/// Seconds of one accelerator per prefill token and per decode token.
+struct TokenTime {
+    s_per_in: f64,
+    s_per_out: f64,
+}
+
+impl TokenTime {
+    /// Accelerator-seconds of `i` input and `o` output tokens.
+    fn work(&self, i: f64, o: f64) -> f64 {
+        i * self.s_per_in + o * self.s_per_out
+    }
+}
+
+impl<'a, 'c> Class<'a, 'c> {
+    fn read(spec: &'a ConsumerSpec, ctx: &'a Ctx<'c>) -> Result<Class<'a, 'c>> {
+        let pool = ctx.pool(&spec.pool)?;
+        let preset = match &spec.preset {
+            Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
+                ctx.src.error_at(
+                    p.span(),
+                    "preset",
+                    ctx.lib.unknown_entry("preset", p.get_ref()),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Class {
+            spec,
+            preset,
+            ctx,
+            pool,
+            at: spec.name.span().start,
+        })
+    }
+
+    /// `Err` at `field` of the table unless `ok`.
+    fn ensure(&self, ok: bool, field: &str, msg: &str) -> Result<()> {
+        self.ctx.ensure(ok, self.at, field, msg)
+    }
+
+    /// The hardware of the pool's first group: what its accelerators can do per token.
+    fn group(&self) -> &'a RackGroup {
+        let fleet = self.ctx.fleet;
+        &fleet.groups[fleet.pools[self.pool].groups[0]]
+    }
+
+    /// The class's own figures that need no other: model scale, queue, growth and the
+    /// per-request numbers (all >= 0).
+    fn check_figures(&self) -> Result<()> {
+        let (spec, src, at) = (self.spec, self.ctx.src, self.at);
+        positive(src, at, "model_scale", spec.model_scale)?;
+        non_negative(src, at, "max_queue_s", spec.max_queue_s)?;
+        self.ensure(
+            spec.growth_per_year > -1.0 && spec.growth_per_year.is_finite(),
+            "growth_per_year",
+            "expected a number > -1 (e.g. 0.3 for +30 % a year)",
+        )?;
+        if let Some(v) = spec.requests_per_day {
+            non_negative(src, at, "requests_per_day", v)?;
+        }
+        check_per_request(
+            src,
+            at,
+            [
+                spec.wh_per_request,
+                spec.wh_per_request_at_full_load,
+                spec.acc_s_per_request,
+                spec.tokens_in,
+                spec.tokens_out,
+                spec.work_cv,
+            ],
+        )
+    }
+
+    /// Work per request: the class's own statement wins over the preset's, as a whole; it may
+    /// use one form only.
+    fn stated_work(&self) -> Result<StatedWork> {
+        let spec = self.spec;
         let own = StatedWork {
             acc_s: spec.acc_s_per_request,
             wh: spec.wh_per_request,
@@ -279,13 +334,12 @@ impl StatedWork {
             own.wh_full.is_some(),
             own.tokens(),
         ];
-        ctx.ensure(
+        self.ensure(
             forms.iter().filter(|b| **b).count() <= 1,
-            at,
             "wh_per_request",
             "give work per request one way only: acc_s_per_request, wh_per_request, wh_per_request_at_full_load, or tokens_in/tokens_out",
         )?;
-        Ok(match preset {
+        Ok(match self.preset {
             _ if forms.iter().any(|b| *b) => own,
             Some(p) => StatedWork {
                 acc_s: p.acc_s_per_request,
@@ -298,71 +352,40 @@ impl StatedWork {
         })
     }
 
-    fn tokens(&self) -> bool {
-        self.tokens_in.is_some() || self.tokens_out.is_some()
-    }
-
-    /// Accelerator-seconds of prefill and of decode per request.
-    fn token_seconds(&self, t: &TokenTime) -> (f64, f64) {
-        (
-            self.tokens_in.unwrap_or(0.0) * t.s_per_in,
-            self.tokens_out.unwrap_or(0.0) * t.s_per_out,
-        )
-    }
-
     /// Mean accelerator-seconds per request, from whichever form is stated.
-    fn mean_work(&self, ctx: &Ctx, pool: usize, tokens: &TokenTime, at: usize) -> Result<f64> {
-        let pool_ref = &ctx.fleet.pools[pool];
-        if let Some(a) = self.acc_s {
+    fn mean_work(&self, stated: &StatedWork, tokens: &TokenTime) -> Result<f64> {
+        let pool = &self.ctx.fleet.pools[self.pool];
+        if let Some(a) = stated.acc_s {
             Ok(a)
-        } else if let Some(w) = self.wh {
+        } else if let Some(w) = stated.wh {
             // Marginal energy: the pool's dynamic power per unit of work turns it into time.
-            ctx.ensure(
-                pool_ref.watts_per_busy > 0.0,
-                at,
+            self.ensure(
+                pool.watts_per_busy > 0.0,
                 "wh_per_request",
                 "the pool's servers draw no more at load than idle: give acc_s_per_request",
             )?;
-            Ok(w * 3600.0 / pool_ref.watts_per_busy)
-        } else if let Some(w) = self.wh_full {
+            Ok(w * 3600.0 / pool.watts_per_busy)
+        } else if let Some(w) = stated.wh_full {
             // Energy per request at full load of the serving server, spread per accelerator.
-            Ok(w * 3600.0 / first_group(ctx, pool).peak_w_per_accelerator)
-        } else if self.tokens() {
-            let (i, o) = self.token_seconds(tokens);
+            Ok(w * 3600.0 / self.group().peak_w_per_accelerator)
+        } else if stated.tokens() {
+            let (i, o) = stated.token_seconds(tokens);
             Ok(i + o)
         } else {
             Err(err_after(
-                ctx.src,
-                at,
+                self.ctx.src,
+                self.at,
                 "name",
                 "no work per request: give acc_s_per_request, wh_per_request, wh_per_request_at_full_load or tokens_in/tokens_out (or a preset)",
             ))
         }
     }
-}
 
-/// The hardware of a pool's first group: what its accelerators can do per token.
-fn first_group<'a>(ctx: &'a Ctx, pool: usize) -> &'a RackGroup {
-    &ctx.fleet.groups[ctx.fleet.pools[pool].groups[0]]
-}
-
-/// Seconds of one accelerator per prefill token and per decode token.
-struct TokenTime {
-    s_per_in: f64,
-    s_per_out: f64,
-}
-
-impl TokenTime {
-    /// From the model's size and FLOP utilisation when stated, else from the accelerator's
-    /// token rates scaled by `model_scale`. The FLOP and per-state power fields apply to
-    /// token-stated work only.
-    fn resolve(
-        spec: &ConsumerSpec,
-        ctx: &Ctx,
-        pool: usize,
-        tokens: bool,
-        at: usize,
-    ) -> Result<TokenTime> {
+    /// The time of a token: from the model's size and FLOP utilisation when stated, else from
+    /// the accelerator's token rates scaled by `model_scale`. The FLOP and per-state power
+    /// fields apply to token-stated work only.
+    fn token_time(&self, tokens: bool) -> Result<TokenTime> {
+        let spec = self.spec;
         for (f, given) in [
             ("active_params_b", spec.active_params_b.is_some()),
             ("mfu", spec.mfu.is_some()),
@@ -376,14 +399,13 @@ impl TokenTime {
                 spec.decode_w_per_accelerator.is_some(),
             ),
         ] {
-            ctx.ensure(
+            self.ensure(
                 !given || tokens,
-                at,
                 f,
                 &format!("{f} applies to token-stated work: give tokens_in/tokens_out"),
             )?;
         }
-        let group = first_group(ctx, pool);
+        let group = self.group();
         if spec.active_params_b.is_none() && spec.mfu.is_none() {
             return Ok(TokenTime {
                 s_per_in: spec.model_scale / group.prefill_tokens_per_s,
@@ -392,8 +414,8 @@ impl TokenTime {
         }
         let (Some(p), Some(m)) = (spec.active_params_b, spec.mfu) else {
             return Err(err_after(
-                ctx.src,
-                at,
+                self.ctx.src,
+                self.at,
                 if spec.mfu.is_none() {
                     "mfu"
                 } else {
@@ -402,20 +424,18 @@ impl TokenTime {
                 "give both active_params_b (billions) and mfu (a fraction) for FLOP-stated work",
             ));
         };
-        positive(ctx.src, at, "active_params_b", p)?;
+        positive(self.ctx.src, self.at, "active_params_b", p)?;
         for (f, v) in [("mfu", Some(m)), ("decode_mfu", spec.decode_mfu)] {
             if let Some(v) = v {
-                ctx.ensure(
+                self.ensure(
                     v > 0.0 && v <= 1.0,
-                    at,
                     f,
                     &format!("expected a model-FLOP utilisation in (0, 1], found {v}"),
                 )?;
             }
         }
-        ctx.ensure(
+        self.ensure(
             group.peak_flops > 0.0,
-            at,
             "active_params_b",
             &format!(
                 "pool {:?}'s accelerator states no peak_tflops in the library: add it in a --models file, or give acc_s_per_request",
@@ -429,169 +449,148 @@ impl TokenTime {
         })
     }
 
-    /// Accelerator-seconds of `i` input and `o` output tokens.
-    fn work(&self, i: f64, o: f64) -> f64 {
-        i * self.s_per_in + o * self.s_per_out
-    }
-}
-
-/// Per-state power: the class's busy accelerators draw the stated powers instead of the pool's
-/// full-load power, as one scale on the pool's dynamic power per unit of work (1 when not
-/// stated).
-fn power_scale(
-    spec: &ConsumerSpec,
-    ctx: &Ctx,
-    pool: usize,
-    stated: &StatedWork,
-    tokens: &TokenTime,
-    at: usize,
-) -> Result<f64> {
-    if spec.prefill_w_per_accelerator.is_none() && spec.decode_w_per_accelerator.is_none() {
-        return Ok(1.0);
-    }
-    let pool_ref = &ctx.fleet.pools[pool];
-    let lo = pool_ref.idle_w_per_capacity;
-    let hi = lo + pool_ref.watts_per_busy;
-    let mut p = [0.0; 2];
-    for (k, (f, v)) in [
-        ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
-        ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let v = v.unwrap_or(hi);
-        ctx.ensure(
-            v.is_finite() && v >= lo && v <= hi,
-            at,
-            f,
-            &format!(
-                "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
-            ),
-        )?;
-        p[k] = v;
-    }
-    let (ti, to) = stated.token_seconds(tokens);
-    Ok(if ti + to > 0.0 && pool_ref.watts_per_busy > 0.0 {
-        ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool_ref.watts_per_busy
-    } else {
-        1.0
-    })
-}
-
-/// The daily shape: the class's `hourly` factors or cosine (`peak_hour`, `peak_to_trough`,
-/// missing ones from the preset), else the preset's shape, else flat.
-fn daily_shape(
-    spec: &ConsumerSpec,
-    preset: Option<&ConsumerPreset>,
-    ctx: &Ctx,
-    at: usize,
-) -> Result<DailyShape> {
-    let src = ctx.src;
-    Ok(match (&spec.hourly, spec.peak_hour, spec.peak_to_trough) {
-        (Some(h), _, _) => hourly_shape(h).map_err(|m| err_after(src, at, "hourly", &m))?,
-        (None, Some(_), _) | (None, _, Some(_)) => {
-            let ph = spec
-                .peak_hour
-                .or(preset.and_then(|p| p.peak_hour))
-                .unwrap_or(20.0);
-            let r = spec
-                .peak_to_trough
-                .or(preset.and_then(|p| p.peak_to_trough))
-                .unwrap_or(1.0);
-            cosine_shape(ph, r).map_err(|(f, m)| err_after(src, at, f, &m))?
+    /// Per-state power: the class's busy accelerators draw the stated powers instead of the
+    /// pool's full-load power, as one scale on the pool's dynamic power per unit of work (1
+    /// when not stated).
+    fn power_scale(&self, stated: &StatedWork, tokens: &TokenTime) -> Result<f64> {
+        let spec = self.spec;
+        if spec.prefill_w_per_accelerator.is_none() && spec.decode_w_per_accelerator.is_none() {
+            return Ok(1.0);
         }
-        (None, None, None) => match preset {
-            Some(p) if p.hourly.is_some() => hourly_shape(p.hourly.as_deref().unwrap_or(&[]))
-                .map_err(|m| err_after(src, at, "preset", &m))?,
-            Some(p) if p.peak_hour.is_some() || p.peak_to_trough.is_some() => {
-                cosine_shape(p.peak_hour.unwrap_or(20.0), p.peak_to_trough.unwrap_or(1.0))
-                    .map_err(|(_, m)| err_after(src, at, "preset", &m))?
-            }
-            _ => DailyShape::flat(),
-        },
-    })
-}
-
-/// The weekly factors, Monday to Sunday, the class's or its preset's (else flat).
-fn weekly_shape(
-    spec: &ConsumerSpec,
-    preset: Option<&ConsumerPreset>,
-    ctx: &Ctx,
-    at: usize,
-) -> Result<WeeklyShape> {
-    let Some(w) = spec
-        .weekly
-        .as_ref()
-        .or(preset.and_then(|p| p.weekly.as_ref()))
-    else {
-        return Ok(WeeklyShape::flat());
-    };
-    ctx.ensure(
-        w.len() == 7 && w.iter().all(|x| x.is_finite() && *x >= 0.0) && w.iter().sum::<f64>() > 0.0,
-        at,
-        "weekly",
-        "expected 7 non-negative factors, Monday to Sunday, not all zero",
-    )?;
-    let mut f = [0.0; 7];
-    f.copy_from_slice(w);
-    Ok(WeeklyShape { factors: f }.normalised())
-}
-
-fn offset(s: &str, ctx: &Ctx, at: usize) -> Result<i32> {
-    parse_utc_offset(s).map_err(|m| err_after(ctx.src, at, "utc_offset", &m))
-}
-
-/// Trace replay: the requests of a recorded trace, each worth its tokens, repeated over the
-/// horizon and scaled to `requests_per_day` when given.
-fn replay(
-    ts: &TraceSpec,
-    spec: &ConsumerSpec,
-    ctx: &Ctx,
-    at: usize,
-    utc_offset_s: i32,
-    tokens: &TokenTime,
-) -> Result<(f64, WorkDist, Option<Replay>)> {
-    let path = ctx.base_dir.join(&ts.file);
-    let stated_offset_s = match &ts.utc_offset {
-        Some(o) => Some(offset(o, ctx, at)?),
-        None => None,
-    };
-    let clock = TraceClock {
-        stated_offset_s,
-        default_offset_s: utc_offset_s,
-        study_start_utc_s: ctx.start_utc_s,
-    };
-    // Read and checked once per study; each resolution applies its own work per token.
-    let rows = ctx.files.load(
-        "trace",
-        &path,
-        format!("{stated_offset_s:?} {utc_offset_s}"),
-        || {
-            let text =
-                crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
-            TraceRows::parse(&path.display().to_string(), &text, clock)
-        },
-    )?;
-    let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, |i, o| tokens.work(i, o));
-    // Naive timestamps on the study clock follow its prevailing time.
-    if rows.on_default_clock() && spec.utc_offset.is_none() {
-        tr = tr.on_wall_clock(ctx.calendar);
+        let pool = &self.ctx.fleet.pools[self.pool];
+        let lo = pool.idle_w_per_capacity;
+        let hi = lo + pool.watts_per_busy;
+        let mut p = [0.0; 2];
+        for (k, (f, v)) in [
+            ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
+            ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let v = v.unwrap_or(hi);
+            self.ensure(
+                v.is_finite() && v >= lo && v <= hi,
+                f,
+                &format!(
+                    "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
+                ),
+            )?;
+            p[k] = v;
+        }
+        let (ti, to) = stated.token_seconds(tokens);
+        Ok(if ti + to > 0.0 && pool.watts_per_busy > 0.0 {
+            ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool.watts_per_busy
+        } else {
+            1.0
+        })
     }
-    let own_rate = tr.rate_per_s();
-    let target = ts
-        .requests_per_day
-        .or(spec.requests_per_day)
-        .map_or(own_rate, |d| d / 86_400.0);
-    ctx.ensure(
-        target.is_finite() && target >= 0.0,
-        at,
-        "requests_per_day",
-        "expected a number >= 0",
-    )?;
-    let work = WorkDist::new(tr.mean_work(), 0.0);
-    let scale = target / own_rate;
-    Ok((target, work, Some((tr, scale, ts.shaped))))
+
+    /// The daily shape: the class's `hourly` factors or cosine (`peak_hour`, `peak_to_trough`,
+    /// missing ones from the preset), else the preset's shape, else flat.
+    fn daily_shape(&self) -> Result<DailyShape> {
+        let (spec, preset) = (self.spec, self.preset);
+        let err = |f: &str, m: String| err_after(self.ctx.src, self.at, f, &m);
+        Ok(match (&spec.hourly, spec.peak_hour, spec.peak_to_trough) {
+            (Some(h), _, _) => hourly_shape(h).map_err(|m| err("hourly", m))?,
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                let ph = spec
+                    .peak_hour
+                    .or(preset.and_then(|p| p.peak_hour))
+                    .unwrap_or(20.0);
+                let r = spec
+                    .peak_to_trough
+                    .or(preset.and_then(|p| p.peak_to_trough))
+                    .unwrap_or(1.0);
+                cosine_shape(ph, r).map_err(|(f, m)| err(f, m))?
+            }
+            (None, None, None) => match preset {
+                Some(p) if p.hourly.is_some() => hourly_shape(p.hourly.as_deref().unwrap_or(&[]))
+                    .map_err(|m| err("preset", m))?,
+                Some(p) if p.peak_hour.is_some() || p.peak_to_trough.is_some() => {
+                    cosine_shape(p.peak_hour.unwrap_or(20.0), p.peak_to_trough.unwrap_or(1.0))
+                        .map_err(|(_, m)| err("preset", m))?
+                }
+                _ => DailyShape::flat(),
+            },
+        })
+    }
+
+    /// The weekly factors, Monday to Sunday, the class's or its preset's (else flat).
+    fn weekly_shape(&self) -> Result<WeeklyShape> {
+        let Some(w) = self
+            .spec
+            .weekly
+            .as_ref()
+            .or(self.preset.and_then(|p| p.weekly.as_ref()))
+        else {
+            return Ok(WeeklyShape::flat());
+        };
+        self.ensure(
+            w.len() == 7
+                && w.iter().all(|x| x.is_finite() && *x >= 0.0)
+                && w.iter().sum::<f64>() > 0.0,
+            "weekly",
+            "expected 7 non-negative factors, Monday to Sunday, not all zero",
+        )?;
+        let mut f = [0.0; 7];
+        f.copy_from_slice(w);
+        Ok(WeeklyShape { factors: f }.normalised())
+    }
+
+    fn offset(&self, s: &str) -> Result<i32> {
+        parse_utc_offset(s).map_err(|m| err_after(self.ctx.src, self.at, "utc_offset", &m))
+    }
+
+    /// Trace replay: the requests of a recorded trace, each worth its tokens, repeated over
+    /// the horizon and scaled to `requests_per_day` when given.
+    fn replay(
+        &self,
+        ts: &TraceSpec,
+        utc_offset_s: i32,
+        tokens: &TokenTime,
+    ) -> Result<(f64, WorkDist, Option<Replay>)> {
+        let ctx = self.ctx;
+        let path = ctx.base_dir.join(&ts.file);
+        let stated_offset_s = match &ts.utc_offset {
+            Some(o) => Some(self.offset(o)?),
+            None => None,
+        };
+        let clock = TraceClock {
+            stated_offset_s,
+            default_offset_s: utc_offset_s,
+            study_start_utc_s: ctx.start_utc_s,
+        };
+        // Read and checked once per study; each resolution applies its own work per token.
+        let rows = ctx.files.load(
+            "trace",
+            &path,
+            format!("{stated_offset_s:?} {utc_offset_s}"),
+            || {
+                let text =
+                    crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
+                TraceRows::parse(&path.display().to_string(), &text, clock)
+            },
+        )?;
+        let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, |i, o| tokens.work(i, o));
+        // Naive timestamps on the study clock follow its prevailing time.
+        if rows.on_default_clock() && self.spec.utc_offset.is_none() {
+            tr = tr.on_wall_clock(ctx.calendar);
+        }
+        let own_rate = tr.rate_per_s();
+        let target = ts
+            .requests_per_day
+            .or(self.spec.requests_per_day)
+            .map_or(own_rate, |d| d / 86_400.0);
+        self.ensure(
+            target.is_finite() && target >= 0.0,
+            "requests_per_day",
+            "expected a number >= 0",
+        )?;
+        let work = WorkDist::new(tr.mean_work(), 0.0);
+        let scale = target / own_rate;
+        Ok((target, work, Some((tr, scale, ts.shaped))))
+    }
 }
 
 fn hourly_shape(h: &[f64]) -> std::result::Result<DailyShape, String> {

@@ -221,23 +221,40 @@ impl ElectricalChain {
             0.0
         };
         let eta = self.ups_efficiency_at(x);
+        let tr_rated = self.transformer_rated_kw * 1000.0;
+        let fixed_w = (self.fixed_kw * 1000.0).max(0.0);
+        self.losses_from(it, cooling, (ups_rated, x, eta), fixed_w, |load| {
+            if tr_rated > 0.0 {
+                self.transformer_loss_w(tr_rated, load / tr_rated)
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// The losses from the UPS's operating point on (load fraction `x` of its rating
+    /// `ups_rated_w`, efficiency `eta`): the UPS loss, distribution, the fixed load, and the
+    /// transformer's loss at the load it carries (`transformer_w` of that load). Both forms of
+    /// the chain end here, each having found the operating point its own way.
+    #[inline]
+    fn losses_from(
+        &self,
+        it: f64,
+        cooling: f64,
+        (ups_rated_w, x, eta): (f64, f64, f64),
+        fixed_w: f64,
+        transformer_w: impl Fn(f64) -> f64,
+    ) -> ElectricalLosses {
         let ups_w = if eta > 0.0 {
-            (ups_rated * x * (1.0 / eta - 1.0)).max(0.0)
+            (ups_rated_w * x * (1.0 / eta - 1.0)).max(0.0)
         } else {
             0.0
         };
         let distribution_w = (self.distribution_loss_fraction * (it + cooling)).max(0.0);
-        let fixed_w = (self.fixed_kw * 1000.0).max(0.0);
-        let tr_rated = self.transformer_rated_kw * 1000.0;
         let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
-        let transformer_w = if tr_rated > 0.0 {
-            self.transformer_loss_w(tr_rated, tr_load / tr_rated)
-        } else {
-            0.0
-        };
         ElectricalLosses {
             ups_w,
-            transformer_w,
+            transformer_w: transformer_w(tr_load),
             distribution_w,
             fixed_w,
         }
@@ -316,25 +333,19 @@ impl PreparedChain {
             0.0
         };
         let eta = self.ups_efficiency_at(x);
-        let ups_w = if eta > 0.0 {
-            (self.ups_rated_w * x * (1.0 / eta - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        let distribution_w = (c.distribution_loss_fraction * (it + cooling)).max(0.0);
-        let fixed_w = self.fixed_w;
-        let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
-        let transformer_w = if self.tr_rated_w > 0.0 {
-            c.transformer_loss_w(self.tr_rated_w, tr_load * self.inv_tr_rated_w)
-        } else {
-            0.0
-        };
-        ElectricalLosses {
-            ups_w,
-            transformer_w,
-            distribution_w,
-            fixed_w,
-        }
+        c.losses_from(
+            it,
+            cooling,
+            (self.ups_rated_w, x, eta),
+            self.fixed_w,
+            |load| {
+                if self.tr_rated_w > 0.0 {
+                    c.transformer_loss_w(self.tr_rated_w, load * self.inv_tr_rated_w)
+                } else {
+                    0.0
+                }
+            },
+        )
     }
 }
 
