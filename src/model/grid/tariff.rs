@@ -411,37 +411,11 @@ fn period(at: &FileAt, i: usize, n: usize, p: &RawPeriod) -> Result<EnergyPeriod
     }
     let months = match &p.months {
         None => ALL_MONTHS,
-        Some(list) => mask(
-            at,
-            list,
-            &field("months"),
-            "empty list matches no month; omit `months` to match every month",
-            |v| {
-                (1..=12)
-                    .contains(v)
-                    .then(|| (v - 1) as u32)
-                    .ok_or_else(|| format!("month {v} out of range 1..=12 (1 = January)"))
-            },
-        )? as u16,
+        Some(list) => mask(at, &field("months"), "month", list, month_bit)? as u16,
     };
     let days = match &p.days {
         None => ALL_DAYS,
-        Some(list) => mask(
-            at,
-            list,
-            &field("days"),
-            "empty list matches no day; omit `days` to match every day",
-            |d| {
-                let name = d.trim().to_ascii_lowercase();
-                WEEKDAYS
-                    .iter()
-                    .position(|w| *w == name)
-                    .map(|i| i as u32)
-                    .ok_or_else(|| {
-                        format!("unknown day {d:?}; expected one of {}", WEEKDAYS.join(", "))
-                    })
-            },
-        )? as u8,
+        Some(list) => mask(at, &field("days"), "day", list, day_bit)? as u8,
     };
     let hours = match &p.hours {
         None => ALL_HOURS,
@@ -481,23 +455,45 @@ fn period(at: &FileAt, i: usize, n: usize, p: &RawPeriod) -> Result<EnergyPeriod
     Ok(period)
 }
 
-/// The bit mask of a filter list (`months`, `days`): bit `bit(x)` of each element. An empty
-/// list would match nothing: `empty` says so.
+/// The bit mask of a filter list of `unit`s (`months`, `days`) at `field`: bit `bit(x)` of
+/// each element. An empty list would match nothing and is refused.
 fn mask<T>(
     at: &FileAt,
-    list: &Spanned<Vec<Spanned<T>>>,
     field: &str,
-    empty: &str,
-    bit: impl Fn(&T) -> Result<u32, String>,
+    unit: &str,
+    list: &Spanned<Vec<Spanned<T>>>,
+    bit: fn(&T) -> Result<u32, String>,
 ) -> Result<u32, GridError> {
     if list.get_ref().is_empty() {
-        return Err(at.err(list.span(), field, empty));
+        return Err(at.err(
+            list.span(),
+            field,
+            format!("empty list matches no {unit}; omit `{unit}s` to match every {unit}"),
+        ));
     }
     let mut mask = 0u32;
     for x in list.get_ref() {
         mask |= 1 << bit(x.get_ref()).map_err(|msg| at.err(x.span(), field, msg))?;
     }
     Ok(mask)
+}
+
+/// Bit of month `v` (1 = January).
+fn month_bit(v: &i64) -> Result<u32, String> {
+    (1..=12)
+        .contains(v)
+        .then(|| (v - 1) as u32)
+        .ok_or_else(|| format!("month {v} out of range 1..=12 (1 = January)"))
+}
+
+/// Bit of a weekday named in [`WEEKDAYS`] (any case, 0 = Monday).
+fn day_bit(d: &String) -> Result<u32, String> {
+    let name = d.trim().to_ascii_lowercase();
+    WEEKDAYS
+        .iter()
+        .position(|w| *w == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| format!("unknown day {d:?}; expected one of {}", WEEKDAYS.join(", ")))
 }
 
 /// Price of the first period matching; the last period is a catch-all, so one always matches.
