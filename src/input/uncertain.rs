@@ -233,32 +233,37 @@ fn numbers(src: &Source, v: &Spanned<DeValue<'_>>, field: &str) -> Result<Vec<f6
     }
 }
 
+/// The parameters each distribution takes, after `dist`.
+const DISTS: [(&str, &[&str]); 5] = [
+    ("uniform", &["dist", "min", "max"]),
+    ("triangular", &["dist", "min", "mode", "max"]),
+    ("normal", &["dist", "mean", "sd", "min", "max"]),
+    ("lognormal", &["dist", "mean", "sd"]),
+    ("choice", &["dist", "values", "weights"]),
+];
+
+/// A `{ dist = ... }` table: its kind (a name of [`DISTS`], ignoring case), no parameter the
+/// kind does not take, then the kind's own parameters and checks.
 fn parse_dist(src: &Source, t: &DeTable<'_>, span: Range<usize>, path: &str) -> Result<Dist> {
-    let get = |name: &str| t.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v);
-    let kind_v = get("dist").ok_or_else(|| src.error_at(span.clone(), path, "missing `dist`"))?;
+    let p = Params {
+        src,
+        t,
+        span,
+        path,
+        kind: "",
+    };
+    let kind_v = p
+        .get("dist")
+        .ok_or_else(|| src.error_at(p.span.clone(), path, "missing `dist`"))?;
     let kind = kind_v
         .get_ref()
         .as_str()
         .ok_or_else(|| src.error_at(kind_v.span(), "dist", "expected a distribution name"))?;
-    let dists = ["uniform", "triangular", "normal", "lognormal", "choice"];
-    let kind = crate::input::names::resolve("distribution", kind, &dists)
-        .map(|i| dists[i])
+    let names = DISTS.map(|(n, _)| n);
+    let (kind, allowed) = crate::input::names::resolve("distribution", kind, &names)
+        .map(|i| DISTS[i])
         .map_err(|m| src.error_at(kind_v.span(), "dist", m))?;
-    let allowed: &[&str] = match kind {
-        "uniform" => &["dist", "min", "max"],
-        "triangular" => &["dist", "min", "mode", "max"],
-        "normal" => &["dist", "mean", "sd", "min", "max"],
-        "lognormal" => &["dist", "mean", "sd"],
-        "choice" => &["dist", "values", "weights"],
-        other => {
-            return Err(src.error_at(
-                kind_v.span(),
-                "dist",
-                format!("unknown distribution {other:?}; expected uniform, triangular, normal, lognormal or choice"),
-            ));
-        }
-    };
-    for (k, v) in t.iter() {
+    for (k, _) in t.iter() {
         if !allowed.contains(&k.get_ref().as_ref()) {
             return Err(src.error_at(
                 k.span(),
@@ -269,122 +274,139 @@ fn parse_dist(src: &Source, t: &DeTable<'_>, span: Range<usize>, path: &str) -> 
                 ),
             ));
         }
-        let _ = v;
     }
-    let req = |name: &str| -> Result<f64> {
-        match get(name) {
-            Some(v) => number(src, v, name),
-            None => Err(src.error_at(
-                span.clone(),
-                path,
-                format!("a {kind} distribution needs `{name}`"),
-            )),
-        }
-    };
-    let opt = |name: &str, default: f64| -> Result<f64> {
-        match get(name) {
-            Some(v) => number(src, v, name),
-            None => Ok(default),
-        }
-    };
-    let at = |name: &str| get(name).map_or(span.clone(), |v| v.span());
-    let dist = match kind {
+    let p = Params { kind, ..p };
+    match kind {
         "uniform" => {
-            let (min, max) = (req("min")?, req("max")?);
-            if min > max {
-                return Err(src.error_at(
-                    at("min"),
-                    "min",
-                    format!("min {min} is above max {max}"),
-                ));
-            }
-            Dist::Uniform { min, max }
+            let (min, max) = (p.req("min")?, p.req("max")?);
+            p.ensure(min <= max, "min", || {
+                format!("min {min} is above max {max}")
+            })?;
+            Ok(Dist::Uniform { min, max })
         }
         "triangular" => {
-            let (min, mode, max) = (req("min")?, req("mode")?, req("max")?);
-            if !(min <= mode && mode <= max) {
-                return Err(src.error_at(
-                    at("mode"),
-                    "mode",
-                    format!("expected min <= mode <= max, found {min}, {mode}, {max}"),
-                ));
-            }
-            Dist::Triangular { min, mode, max }
+            let (min, mode, max) = (p.req("min")?, p.req("mode")?, p.req("max")?);
+            p.ensure(min <= mode && mode <= max, "mode", || {
+                format!("expected min <= mode <= max, found {min}, {mode}, {max}")
+            })?;
+            Ok(Dist::Triangular { min, mode, max })
         }
-        "normal" => {
-            let (mean, sd) = (req("mean")?, req("sd")?);
-            if sd < 0.0 {
-                return Err(src.error_at(
-                    at("sd"),
-                    "sd",
-                    format!("expected a standard deviation >= 0, found {sd}"),
-                ));
-            }
-            let (min, max) = (opt("min", f64::NEG_INFINITY)?, opt("max", f64::INFINITY)?);
-            if min > max {
-                return Err(src.error_at(
-                    at("min"),
-                    "min",
-                    format!("min {min} is above max {max}"),
-                ));
-            }
-            // Refuse truncation windows that hold almost none of the distribution.
-            if sd > 0.0 && ((min - mean) / sd > 5.0 || (mean - max) / sd > 5.0) {
-                return Err(src.error_at(
-                    at("min"),
-                    "min",
-                    "the truncation window lies more than 5 sd from the mean",
-                ));
-            }
-            if sd == 0.0 && !(min..=max).contains(&mean) {
-                return Err(src.error_at(at("mean"), "mean", "outside the truncation window"));
-            }
-            Dist::Normal { mean, sd, min, max }
-        }
+        "normal" => normal(&p),
         "lognormal" => {
-            let (mean, sd) = (req("mean")?, req("sd")?);
-            if mean <= 0.0 {
-                return Err(src.error_at(
-                    at("mean"),
-                    "mean",
-                    format!("a lognormal value's mean must be > 0, found {mean}"),
-                ));
-            }
-            if sd < 0.0 {
-                return Err(src.error_at(
-                    at("sd"),
-                    "sd",
-                    format!("expected a standard deviation >= 0, found {sd}"),
-                ));
-            }
-            Dist::Lognormal { mean, sd }
+            let (mean, sd) = (p.req("mean")?, p.req("sd")?);
+            p.ensure(mean > 0.0, "mean", || {
+                format!("a lognormal value's mean must be > 0, found {mean}")
+            })?;
+            p.sd(sd)?;
+            Ok(Dist::Lognormal { mean, sd })
         }
-        _ => {
-            let values = match get("values") {
-                Some(v) => numbers(src, v, "values")?,
-                None => return Err(src.error_at(span.clone(), path, "a choice needs `values`")),
-            };
-            if values.is_empty() {
-                return Err(src.error_at(at("values"), "values", "expected at least one value"));
-            }
-            let weights = match get("weights") {
-                Some(v) => numbers(src, v, "weights")?,
-                None => vec![1.0; values.len()],
-            };
-            if weights.len() != values.len()
-                || weights.iter().any(|w| *w < 0.0)
-                || weights.iter().sum::<f64>() <= 0.0
-            {
-                return Err(src.error_at(
-                    at("weights"),
-                    "weights",
-                    "expected one weight >= 0 per value, not all zero",
-                ));
-            }
-            Dist::Choice { values, weights }
+        _ => choice(&p),
+    }
+}
+
+/// A distribution table's parameters, for the checks of its kind.
+struct Params<'a, 't> {
+    src: &'a Source,
+    t: &'a DeTable<'t>,
+    /// The table's span and run-file path, where a missing parameter is reported.
+    span: Range<usize>,
+    path: &'a str,
+    kind: &'a str,
+}
+
+impl<'t> Params<'_, 't> {
+    fn get(&self, name: &str) -> Option<&Spanned<DeValue<'t>>> {
+        self.t
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A parameter the kind needs.
+    fn req(&self, name: &str) -> Result<f64> {
+        match self.get(name) {
+            Some(v) => number(self.src, v, name),
+            None => Err(self.src.error_at(
+                self.span.clone(),
+                self.path,
+                format!("a {} distribution needs `{name}`", self.kind),
+            )),
+        }
+    }
+
+    /// An optional parameter.
+    fn opt(&self, name: &str, default: f64) -> Result<f64> {
+        match self.get(name) {
+            Some(v) => number(self.src, v, name),
+            None => Ok(default),
+        }
+    }
+
+    /// `Err` at parameter `name` (at the table when it is not given) unless `ok`.
+    fn ensure(&self, ok: bool, name: &str, msg: impl FnOnce() -> String) -> Result<()> {
+        if ok {
+            return Ok(());
+        }
+        let at = self.get(name).map_or(self.span.clone(), |v| v.span());
+        Err(self.src.error_at(at, name, msg()))
+    }
+
+    fn sd(&self, sd: f64) -> Result<()> {
+        self.ensure(sd >= 0.0, "sd", || {
+            format!("expected a standard deviation >= 0, found {sd}")
+        })
+    }
+}
+
+/// A normal distribution, optionally truncated to `[min, max]`: a window that holds a fair share
+/// of it (a degenerate one must hold its mean).
+fn normal(p: &Params) -> Result<Dist> {
+    let (mean, sd) = (p.req("mean")?, p.req("sd")?);
+    p.sd(sd)?;
+    let (min, max) = (
+        p.opt("min", f64::NEG_INFINITY)?,
+        p.opt("max", f64::INFINITY)?,
+    );
+    p.ensure(min <= max, "min", || {
+        format!("min {min} is above max {max}")
+    })?;
+    // Refuse truncation windows that hold almost none of the distribution.
+    p.ensure(
+        !(sd > 0.0 && ((min - mean) / sd > 5.0 || (mean - max) / sd > 5.0)),
+        "min",
+        || "the truncation window lies more than 5 sd from the mean".into(),
+    )?;
+    p.ensure(sd != 0.0 || (min..=max).contains(&mean), "mean", || {
+        "outside the truncation window".into()
+    })?;
+    Ok(Dist::Normal { mean, sd, min, max })
+}
+
+/// A choice among `values`, with `weights` (default equal).
+fn choice(p: &Params) -> Result<Dist> {
+    let values = match p.get("values") {
+        Some(v) => numbers(p.src, v, "values")?,
+        None => {
+            return Err(p
+                .src
+                .error_at(p.span.clone(), p.path, "a choice needs `values`"));
         }
     };
-    Ok(dist)
+    p.ensure(!values.is_empty(), "values", || {
+        "expected at least one value".into()
+    })?;
+    let weights = match p.get("weights") {
+        Some(v) => numbers(p.src, v, "weights")?,
+        None => vec![1.0; values.len()],
+    };
+    p.ensure(
+        weights.len() == values.len()
+            && weights.iter().all(|w| *w >= 0.0)
+            && weights.iter().sum::<f64>() > 0.0,
+        "weights",
+        || "expected one weight >= 0 per value, not all zero".into(),
+    )?;
+    Ok(Dist::Choice { values, weights })
 }
 
 /// The run-file text with each distribution replaced by a value (in `list` order).

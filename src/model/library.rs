@@ -240,6 +240,27 @@ pub struct ConsumerPreset {
     pub weekly: Option<Vec<f64>>,
 }
 
+/// The per-request figures a preset and a consumer class state alike, in the order they are
+/// checked (all >= 0 when given).
+const PER_REQUEST: [&str; 6] = [
+    "wh_per_request",
+    "wh_per_request_at_full_load",
+    "acc_s_per_request",
+    "tokens_in",
+    "tokens_out",
+    "work_cv",
+];
+
+/// Checks the [`PER_REQUEST`] figures of the entry that starts at byte `at`.
+pub fn check_per_request(src: &Source, at: usize, values: [Option<f64>; 6]) -> Result<()> {
+    for (f, v) in PER_REQUEST.into_iter().zip(values) {
+        if let Some(v) = v {
+            non_negative(src, at, f, v)?;
+        }
+    }
+    Ok(())
+}
+
 fn one() -> f64 {
     1.0
 }
@@ -359,83 +380,100 @@ impl Library {
             ));
         }
         if let Some(dir) = user_dir {
-            if !dir.is_dir() {
-                return Err(Error::Option {
-                    option: "--models".into(),
-                    msg: format!("{} is not a directory", dir.display()),
-                });
-            }
-            let mut found = false;
-            for (name, _) in BUILTIN {
-                let p = dir.join(name);
-                if p.exists() {
-                    let text =
-                        crate::input::limits::read_text(&p, crate::input::limits::MAX_TOML_BYTES)?;
-                    let src = Source::new(p.display().to_string(), text);
-                    let nominal = lib.note_uncertain(&src, None)?;
-                    for (kind, name, at) in lib.add_source(nominal.clone())? {
-                        let (line, _) = nominal.line_col(at);
-                        eprintln!(
-                            "note: {}:{line}: {kind} {name:?} overrides the built-in entry of that name",
-                            nominal.name
-                        );
-                    }
-                    found = true;
-                }
-            }
-            for kind in FILE_KINDS {
-                let sub = dir.join(kind);
-                let Ok(rd) = std::fs::read_dir(&sub) else {
-                    continue;
-                };
-                let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                paths.sort();
-                for p in paths
-                    .into_iter()
-                    .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                {
-                    let name = p
-                        .file_stem()
-                        .map_or(String::new(), |s| s.to_string_lossy().into_owned());
-                    let text =
-                        crate::input::limits::read_text(&p, crate::input::limits::MAX_TOML_BYTES)?;
-                    let raw = Source::new(p.display().to_string(), text);
-                    crate::input::limits::check_numbers(&raw)?;
-                    let at = match lib
-                        .files
-                        .iter()
-                        .position(|(k, n, _)| k == kind && *n == name)
-                    {
-                        Some(i) => {
-                            if lib.files[i].2.name.starts_with("<built-in>") {
-                                eprintln!(
-                                    "note: {}: overrides the built-in {kind} model {name:?}",
-                                    raw.name
-                                );
-                            }
-                            i
-                        }
-                        None => {
-                            lib.files.push((kind.to_string(), name, raw.clone()));
-                            lib.files.len() - 1
-                        }
-                    };
-                    lib.files[at].2 = lib.note_uncertain(&raw, Some(at))?;
-                    found = true;
-                }
-            }
-            if !found {
-                return Err(Error::Option {
-                    option: "--models".into(),
-                    msg: format!(
-                        "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml, climates/, cooling/, electrical/, grid/, tariffs/",
-                        dir.display()
-                    ),
-                });
-            }
+            lib.add_user_dir(dir)?;
         }
         lib.validate()?;
         Ok(lib)
+    }
+
+    /// A user's `--models` folder: its entry files (`accelerators.toml` ...) and its
+    /// one-model-per-file folders, each adding entries or overriding built-in ones (with a note
+    /// on stderr); a folder holding none of them is refused.
+    fn add_user_dir(&mut self, dir: &Path) -> Result<()> {
+        if !dir.is_dir() {
+            return Err(Error::Option {
+                option: "--models".into(),
+                msg: format!("{} is not a directory", dir.display()),
+            });
+        }
+        let mut found = false;
+        for (name, _) in BUILTIN {
+            let p = dir.join(name);
+            if p.exists() {
+                self.add_user_entries(&p)?;
+                found = true;
+            }
+        }
+        for kind in FILE_KINDS {
+            let Ok(rd) = std::fs::read_dir(dir.join(kind)) else {
+                continue;
+            };
+            let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for p in paths
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            {
+                self.add_user_file(kind, &p)?;
+                found = true;
+            }
+        }
+        if !found {
+            return Err(Error::Option {
+                option: "--models".into(),
+                msg: format!(
+                    "{} holds none of accelerators.toml, servers.toml, racks.toml, presets.toml, climates/, cooling/, electrical/, grid/, tariffs/",
+                    dir.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A user's entry file, at its nominal values.
+    fn add_user_entries(&mut self, p: &Path) -> Result<()> {
+        let text = crate::input::limits::read_text(p, crate::input::limits::MAX_TOML_BYTES)?;
+        let src = Source::new(p.display().to_string(), text);
+        let nominal = self.note_uncertain(&src, None)?;
+        for (kind, name, at) in self.add_source(nominal.clone())? {
+            let (line, _) = nominal.line_col(at);
+            eprintln!(
+                "note: {}:{line}: {kind} {name:?} overrides the built-in entry of that name",
+                nominal.name
+            );
+        }
+        Ok(())
+    }
+
+    /// A user's one-model-per-file entry of folder `kind`, named by its file stem.
+    fn add_user_file(&mut self, kind: &str, p: &Path) -> Result<()> {
+        let name = p
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        let text = crate::input::limits::read_text(p, crate::input::limits::MAX_TOML_BYTES)?;
+        let raw = Source::new(p.display().to_string(), text);
+        crate::input::limits::check_numbers(&raw)?;
+        let at = match self
+            .files
+            .iter()
+            .position(|(k, n, _)| k == kind && *n == name)
+        {
+            Some(i) => {
+                if self.files[i].2.name.starts_with("<built-in>") {
+                    eprintln!(
+                        "note: {}: overrides the built-in {kind} model {name:?}",
+                        raw.name
+                    );
+                }
+                i
+            }
+            None => {
+                self.files.push((kind.to_string(), name, raw.clone()));
+                self.files.len() - 1
+            }
+        };
+        self.files[at].2 = self.note_uncertain(&raw, Some(at))?;
+        Ok(())
     }
 
     /// Records a user file's distributions (if any) and returns its text at nominal values.
@@ -544,6 +582,25 @@ impl Library {
         crate::input::names::find(name, &known).map(|i| (list[i].1.as_str(), &list[i].2))
     }
 
+    /// The one-model-per-file entry a run file names at `name` (key `field`), or the error
+    /// there with the nearest and the known names; `what` names the kind for the user.
+    pub fn file_at(
+        &self,
+        src: &Source,
+        kind: &str,
+        what: &str,
+        field: &str,
+        name: &Spanned<String>,
+    ) -> Result<&Source> {
+        self.file(kind, name.get_ref()).ok_or_else(|| {
+            src.error_at(
+                name.span(),
+                field,
+                self.unknown_file(kind, what, name.get_ref()),
+            )
+        })
+    }
+
     /// The error text for a one-model-per-file name [`Library::file`] did not find: the nearest
     /// names ("did you mean") and the known ones. `what` names the kind for the user.
     pub fn unknown_file(&self, kind: &str, what: &str, name: &str) -> String {
@@ -595,46 +652,19 @@ impl Library {
     /// Checks ranges and cross-references, so that a bad model file fails at load time.
     fn validate(&self) -> Result<()> {
         for e in &self.accelerators {
-            let a = &e.spec;
-            let src = &self.sources[e.source];
-            let at = a.name.span().start;
-            positive(src, at, "tdp_w", a.tdp_w)?;
-            non_negative(src, at, "idle_w", a.idle_w)?;
-            if a.idle_w > a.tdp_w {
-                return Err(err_after(src, at, "idle_w", "must not exceed tdp_w"));
-            }
-            positive(src, at, "prefill_tokens_per_s", a.prefill_tokens_per_s)?;
-            positive(src, at, "decode_tokens_per_s", a.decode_tokens_per_s)?;
-            let c = &a.cap_curve;
-            let ok = !c.is_empty()
-                && c.windows(2)
-                    .all(|w| w[1][0] > w[0][0] && w[1][1] >= w[0][1])
-                && c.iter()
-                    .all(|p| p[0] > 0.0 && p[0] <= 1.0 && p[1] > 0.0 && p[1] <= 1.0)
-                && c.last().is_some_and(|p| p[0] == 1.0 && p[1] == 1.0);
-            if !ok {
-                return Err(err_after(
-                    src,
-                    at,
-                    "cap_curve",
-                    "expected points [cap, throughput] in (0,1], ascending, non-decreasing throughput, ending at [1.0, 1.0]",
-                ));
-            }
+            check_accelerator(&self.sources[e.source], &e.spec)?;
         }
         for e in &self.servers {
             let s = &e.spec;
             let src = &self.sources[e.source];
             let at = s.name.span().start;
-            if self.accelerator(s.accelerator.get_ref()).is_none() {
-                return Err(src.error_at(
-                    s.accelerator.span(),
-                    "accelerator",
-                    self.unknown_entry("accelerator", s.accelerator.get_ref()),
-                ));
-            }
-            if s.accelerators == 0 {
-                return Err(err_after(src, at, "accelerators", "must be at least 1"));
-            }
+            let known = self.accelerator(s.accelerator.get_ref()).is_some();
+            self.check_parts(
+                src,
+                at,
+                ("accelerator", &s.accelerator, known),
+                s.accelerators,
+            )?;
             non_negative(src, at, "host_idle_w", s.host_idle_w)?;
             non_negative(src, at, "host_max_w", s.host_max_w)?;
             if s.host_idle_w > s.host_max_w {
@@ -651,34 +681,48 @@ impl Library {
             let r = &e.spec;
             let src = &self.sources[e.source];
             let at = r.name.span().start;
-            if self.server(r.server.get_ref()).is_none() {
-                return Err(src.error_at(
-                    r.server.span(),
-                    "server",
-                    self.unknown_entry("server", r.server.get_ref()),
-                ));
-            }
-            if r.servers == 0 {
-                return Err(err_after(src, at, "servers", "must be at least 1"));
-            }
+            let known = self.server(r.server.get_ref()).is_some();
+            self.check_parts(src, at, ("server", &r.server, known), r.servers)?;
             positive(src, at, "budget_kw", r.budget_kw)?;
         }
         for e in &self.presets {
             let p = &e.spec;
-            let src = &self.sources[e.source];
-            let at = p.name.span().start;
-            for (f, v) in [
-                ("wh_per_request", p.wh_per_request),
-                ("wh_per_request_at_full_load", p.wh_per_request_at_full_load),
-                ("acc_s_per_request", p.acc_s_per_request),
-                ("tokens_in", p.tokens_in),
-                ("tokens_out", p.tokens_out),
-                ("work_cv", p.work_cv),
-            ] {
-                if let Some(v) = v {
-                    non_negative(src, at, f, v)?;
-                }
-            }
+            check_per_request(
+                &self.sources[e.source],
+                p.name.span().start,
+                [
+                    p.wh_per_request,
+                    p.wh_per_request_at_full_load,
+                    p.acc_s_per_request,
+                    p.tokens_in,
+                    p.tokens_out,
+                    p.work_cv,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An entry built of `count` parts of another kind (a server of accelerators, a rack of
+    /// servers): `name`, at key `kind`, must name a known entry, and `count` (at key
+    /// `kind` + "s") must be at least 1.
+    fn check_parts(
+        &self,
+        src: &Source,
+        at: usize,
+        (kind, name, known): (&str, &Spanned<String>, bool),
+        count: u32,
+    ) -> Result<()> {
+        if !known {
+            return Err(src.error_at(name.span(), kind, self.unknown_entry(kind, name.get_ref())));
+        }
+        if count == 0 {
+            return Err(err_after(
+                src,
+                at,
+                &format!("{kind}s"),
+                "must be at least 1",
+            ));
         }
         Ok(())
     }
@@ -747,6 +791,34 @@ impl Library {
         }
         out
     }
+}
+
+/// An accelerator's figures: powers, token rates and a cap curve that ends at full power.
+fn check_accelerator(src: &Source, a: &AcceleratorSpec) -> Result<()> {
+    let at = a.name.span().start;
+    positive(src, at, "tdp_w", a.tdp_w)?;
+    non_negative(src, at, "idle_w", a.idle_w)?;
+    if a.idle_w > a.tdp_w {
+        return Err(err_after(src, at, "idle_w", "must not exceed tdp_w"));
+    }
+    positive(src, at, "prefill_tokens_per_s", a.prefill_tokens_per_s)?;
+    positive(src, at, "decode_tokens_per_s", a.decode_tokens_per_s)?;
+    let c = &a.cap_curve;
+    let ok = !c.is_empty()
+        && c.windows(2)
+            .all(|w| w[1][0] > w[0][0] && w[1][1] >= w[0][1])
+        && c.iter()
+            .all(|p| p[0] > 0.0 && p[0] <= 1.0 && p[1] > 0.0 && p[1] <= 1.0)
+        && c.last().is_some_and(|p| p[0] == 1.0 && p[1] == 1.0);
+    if !ok {
+        return Err(err_after(
+            src,
+            at,
+            "cap_curve",
+            "expected points [cap, throughput] in (0,1], ascending, non-decreasing throughput, ending at [1.0, 1.0]",
+        ));
+    }
+    Ok(())
 }
 
 /// The entry named `name`, ignoring case (`None` also when two entries differ only by case).

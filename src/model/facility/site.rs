@@ -15,6 +15,8 @@
 
 use std::path::Path;
 
+use toml::Spanned;
+
 use crate::base::rng::Stream as ChaCha8Rng;
 use rand::Rng;
 
@@ -23,7 +25,7 @@ use crate::base::rng::poisson_count;
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
 };
-use super::{FacilitySpec, FacilityStep};
+use super::{FacilitySpec, FacilityStep, HeatWaveSpec};
 use crate::base::error::{Error, Result, Source};
 use crate::input::check::err_after;
 use crate::model::fleet::Fleet;
@@ -89,6 +91,28 @@ pub struct PlantUnits {
     pub repair_s: f64,
 }
 
+impl PlantUnits {
+    /// One step of unit failures and repairs in every plant; lost units beyond the spares cut
+    /// the plant's capacity this step.
+    #[inline]
+    fn step(&self, st: &mut PhysicsState, dt_s: f64) {
+        for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
+            let working = f64::from(self.installed) - *down;
+            let failed =
+                poisson_count(self.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
+            let repaired = if *down > 0.0 {
+                poisson_count(*down * dt_s / self.repair_s, &mut st.units_rng).min(*down)
+            } else {
+                0.0
+            };
+            *down += failed - repaired;
+            let share = ((f64::from(self.installed) - *down) / f64::from(self.needed)).min(1.0);
+            *cap *= share;
+            st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct SitePlant {
     pub kind: CoolingKind,
@@ -101,6 +125,9 @@ pub struct SitePlant {
 const NODE_TIME_CONSTANT_S: f64 = 600.0;
 
 impl PhysicsFacility {
+    /// Resolves a physics `[facility]`: its weather, one plant per cooling type sized to the
+    /// groups it serves, each group's cooling, the electrical chain scaled to the site and the
+    /// plants' units. Errors come in that order, so a run file with several gets the first.
     #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &FacilitySpec,
@@ -113,333 +140,18 @@ impl PhysicsFacility {
         study_offset_s: i32,
     ) -> Result<PhysicsFacility> {
         let at = spec.kind.span().start;
-        if spec.pue.is_some() {
-            return Err(err_after(
-                src,
-                at,
-                "pue",
-                "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
-            ));
-        }
-        if spec.wue_l_per_kwh.is_some() {
-            return Err(err_after(
-                src,
-                at,
-                "wue_l_per_kwh",
-                "a physics facility computes its on-site water from the cooling plants; remove `wue_l_per_kwh` or use kind = \"fixed\"",
-            ));
-        }
-        let weather = match (&spec.climate, &spec.epw) {
-            (Some(c), None) => {
-                let text = lib.file("climates", c.get_ref()).ok_or_else(|| {
-                    src.error_at(
-                        c.span(),
-                        "climate",
-                        lib.unknown_file("climates", "climate", c.get_ref()),
-                    )
-                })?;
-                let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
-                let heat_wave = match &spec.heat_wave {
-                    Some(h) => {
-                        if !(1..=365).contains(&h.day_of_year) {
-                            return Err(err_after(
-                                src,
-                                at,
-                                "day_of_year",
-                                "expected a day of the year, 1 to 365",
-                            ));
-                        }
-                        if !(h.days > 0.0 && h.days.is_finite()) {
-                            return Err(err_after(
-                                src,
-                                at,
-                                "days",
-                                "expected a positive number of days",
-                            ));
-                        }
-                        if !(h.amplitude_c >= 0.0 && h.amplitude_c <= 30.0) {
-                            return Err(err_after(src, at, "amplitude_c", "expected 0 to 30 C"));
-                        }
-                        Some(HeatWaveOverride {
-                            start_day_of_year: h.day_of_year - 1,
-                            duration_days: h.days,
-                            amplitude_c: h.amplitude_c,
-                        })
-                    }
-                    None => None,
-                };
-                WeatherSource::Synthetic {
-                    climate: Box::new(climate),
-                    heat_wave,
-                }
-            }
-            (None, Some(e)) => {
-                if spec.heat_wave.is_some() {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "heat_wave",
-                        "a heat wave can only be forced into a synthetic climate, not a recorded EPW year",
-                    ));
-                }
-                let path = base_dir.join(e.get_ref());
-                // Read and checked once per study.
-                let loaded = files.load("epw", &path, String::new(), || {
-                    let text = crate::input::limits::read_text(
-                        &path,
-                        crate::input::limits::MAX_DATA_BYTES,
-                    )?;
-                    let shown = path.display().to_string();
-                    let hours = read_epw(&shown, &text).map_err(Error::from)?;
-                    let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
-                    Ok((hours, time_zone_h))
-                })?;
-                let (hours, time_zone_h) = (loaded.0.clone(), loaded.1);
-                WeatherSource::Recorded { hours, time_zone_h }
-            }
-            _ => {
-                return Err(err_after(
-                    src,
-                    at,
-                    "climate",
-                    "a physics facility needs exactly one of `climate` (e.g. \"ashburn\") or `epw` (a weather file)",
-                ));
-            }
-        };
-
-        let load = |kind: &str,
-                    name: Option<&toml::Spanned<String>>,
-                    default: &str,
-                    field: &str|
-         -> Result<(String, Source)> {
-            let n = name.map_or(default.to_string(), |s| s.get_ref().clone());
-            match lib.file_named(kind, &n) {
-                Some((canon, s)) => Ok((canon.to_string(), s.clone())),
-                None => {
-                    let msg = lib.unknown_file(kind, &format!("{kind} model"), &n);
-                    Err(match name {
-                        Some(s) => src.error_at(s.span(), field, msg),
-                        None => err_after(src, at, field, &msg),
-                    })
-                }
-            }
-        };
-        let plants_spec = spec.plants.clone().unwrap_or_default();
-        let mut plant_types = Vec::new();
-        for (kind, name, default, field) in [
-            (
-                CoolingKind::Air,
-                plants_spec.air.as_ref(),
-                "air-chiller-economiser",
-                "air",
-            ),
-            (
-                CoolingKind::Liquid,
-                plants_spec.liquid.as_ref(),
-                "liquid-dry-cooler",
-                "liquid",
-            ),
-            (
-                CoolingKind::Immersion,
-                plants_spec.immersion.as_ref(),
-                "immersion",
-                "immersion",
-            ),
-        ] {
-            let (n, text) = load("cooling", name, default, field)?;
-            let plant = CoolingPlant::from_toml(&text.name, &text.text).map_err(Error::from)?;
-            plant_types.push((kind, n, plant));
-        }
-        let class = |s: Option<&toml::Spanned<String>>,
-                     default: AshraeClass,
-                     field: &str|
-         -> Result<AshraeClass> {
-            let Some(s) = s else { return Ok(default) };
-            let words = ["A1", "A2", "A3", "A4", "W17", "W27", "W32", "W40", "W45"];
-            let all = [
-                AshraeClass::A1,
-                AshraeClass::A2,
-                AshraeClass::A3,
-                AshraeClass::A4,
-                AshraeClass::W17,
-                AshraeClass::W27,
-                AshraeClass::W32,
-                AshraeClass::W40,
-                AshraeClass::W45,
-            ];
-            crate::input::names::resolve("ASHRAE class", s.get_ref(), &words)
-                .map(|i| all[i])
-                .map_err(|m| src.error_at(s.span(), field, m))
-        };
-        let air_class = class(spec.air_class.as_ref(), AshraeClass::A2, "air_class")?;
-        let liquid_class = class(spec.liquid_class.as_ref(), AshraeClass::W40, "liquid_class")?;
-        let air_set = spec.air_setpoint_c.unwrap_or(24.0);
-        let liquid_set = spec.liquid_setpoint_c.unwrap_or(35.0);
-        if !(10.0..=air_class.allowable_max_c()).contains(&air_set) {
-            return Err(err_after(
-                src,
-                at,
-                "air_setpoint_c",
-                &format!(
-                    "expected 10 C up to the class's allowable {} C",
-                    air_class.allowable_max_c()
-                ),
-            ));
-        }
-        if !(10.0..=liquid_class.allowable_max_c()).contains(&liquid_set) {
-            return Err(err_after(
-                src,
-                at,
-                "liquid_setpoint_c",
-                &format!(
-                    "expected 10 C up to the class's allowable {} C",
-                    liquid_class.allowable_max_c()
-                ),
-            ));
-        }
-        let margin = spec.design_margin.unwrap_or(1.2);
-        if !(margin > 0.0 && margin <= 10.0) {
-            return Err(err_after(
-                src,
-                at,
-                "design_margin",
-                "expected a plant capacity factor in (0, 10], e.g. 1.2",
-            ));
-        }
-        let mass = spec.thermal_mass_kj_per_k_per_kw.unwrap_or(10.0);
-        if !(mass > 0.0 && mass.is_finite()) {
-            return Err(err_after(
-                src,
-                at,
-                "thermal_mass_kj_per_k_per_kw",
-                "expected a positive number",
-            ));
-        }
-        let water = spec.grid_water_l_per_kwh.unwrap_or(7.6);
-        if !(water >= 0.0 && water.is_finite()) {
-            return Err(err_after(
-                src,
-                at,
-                "grid_water_l_per_kwh",
-                "expected a number >= 0",
-            ));
-        }
-        let mut plants: Vec<SitePlant> = Vec::new();
-        for (kind, name, plant) in &plant_types {
-            // The largest nameplate of this cooling kind installed at once (a refreshed
-            // group's old and new hardware are never in service together).
-            let design: f64 = fleet.design_peak_w(|g| g.cooling == *kind);
-            if design > 0.0 {
-                // `design_margin` sizes the heat-rejection plant at its design outdoor
-                // condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out for at
-                // least the installed IT peak (estimate: halls are not built with fewer
-                // terminal units than the IT they serve), so in cool weather an undersized
-                // heat-rejection plant can still carry the whole load.
-                plants.push(SitePlant {
-                    kind: *kind,
-                    name: name.clone(),
-                    plant: plant
-                        .with_design_capacity_w(design * margin)
-                        .with_terminal_capacity_w(design * margin.max(1.0)),
-                });
-            }
-        }
+        refuse_fixed_fields(spec, src, at)?;
+        let weather = weather_source(spec, src, lib, base_dir, files, at)?;
+        let plant_types = plant_types(spec, src, lib, at)?;
+        let design = Design::read(spec, src, at)?;
+        let plants = size_plants(plant_types, fleet, design.margin);
         let groups = fleet
             .groups
             .iter()
-            .map(|g| {
-                let pi = plants.iter().position(|p| p.kind == g.cooling).unwrap_or(0);
-                let share = g.peak_w() * margin / plants[pi].plant.design_capacity_w();
-                let air = g.cooling == CoolingKind::Air;
-                GroupCooling {
-                    plant: pi,
-                    share,
-                    class: if air { air_class } else { liquid_class },
-                    setpoint_c: if air { air_set } else { liquid_set },
-                    thermal_mass_kj_per_k: mass * g.peak_w() / 1000.0,
-                    air_cooled: air,
-                    accelerators: g.accelerators,
-                }
-            })
+            .map(|g| design.group_cooling(g, &plants))
             .collect();
-
-        // The electrical presets are per 1 MW of design IT: scale them to the site.
-        let (_, etext) = load(
-            "electrical",
-            spec.electrical.as_ref(),
-            "hyperscale",
-            "electrical",
-        )?;
-        let mut electrical =
-            ElectricalChain::from_toml(&etext.name, &etext.text).map_err(Error::from)?;
-        let mw = fleet.peak_w() / 1e6;
-        electrical.rated_kw *= mw;
-        electrical.transformer_rated_kw *= mw;
-        electrical.fixed_kw *= mw;
-
-        let units = match &spec.cooling_redundancy {
-            None => {
-                if spec.cooling_units.is_some()
-                    || spec.cooling_unit_failures_per_year.is_some()
-                    || spec.cooling_unit_repair_hours.is_some()
-                {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "cooling_redundancy",
-                        "missing: cooling unit figures need a redundancy (\"N\", \"N+1\" or \"2N\")",
-                    ));
-                }
-                None
-            }
-            Some(r) => {
-                let needed = spec.cooling_units.unwrap_or(4);
-                if needed == 0 || needed > 1000 {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "cooling_units",
-                        "expected 1 to 1000 units",
-                    ));
-                }
-                let installed = match crate::input::names::resolve(
-                    "redundancy",
-                    r.get_ref(),
-                    &["N", "N+1", "2N"],
-                ) {
-                    Ok(0) => needed,
-                    Ok(1) => needed + 1,
-                    Ok(_) => 2 * needed,
-                    Err(m) => return Err(src.error_at(r.span(), "cooling_redundancy", m)),
-                };
-                // Estimates: a chiller or dry-cooler unit fails about once a year and takes two
-                // days to repair (no published fleet figure was found; override per study).
-                let per_year = spec.cooling_unit_failures_per_year.unwrap_or(1.0);
-                let repair_h = spec.cooling_unit_repair_hours.unwrap_or(48.0);
-                if !(per_year >= 0.0 && per_year.is_finite()) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "cooling_unit_failures_per_year",
-                        "expected a number >= 0",
-                    ));
-                }
-                if !(repair_h > 0.0 && repair_h.is_finite()) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "cooling_unit_repair_hours",
-                        "expected a positive number of hours",
-                    ));
-                }
-                Some(PlantUnits {
-                    needed,
-                    installed,
-                    fail_per_s: per_year / (365.0 * 86_400.0),
-                    repair_s: repair_h * 3600.0,
-                })
-            }
-        };
+        let electrical = electrical_chain(spec, src, lib, fleet, at)?;
+        let units = plant_units(spec, src, at)?;
         Ok(PhysicsFacility {
             weather,
             start_day_of_year: start_day_of_year.min(364),
@@ -448,7 +160,7 @@ impl PhysicsFacility {
             plants,
             units,
             electrical: PreparedChain::new(electrical),
-            grid_water_l_per_kwh: water,
+            grid_water_l_per_kwh: design.water,
         })
     }
 
@@ -573,21 +285,7 @@ impl PhysicsFacility {
             *cap = c.capacity_w;
         }
         if let Some(u) = &self.units {
-            // Unit failures and repairs; lost units beyond the spares cut the plant's capacity.
-            for (down, cap) in st.units_down.iter_mut().zip(&mut st.plant_capacity) {
-                let working = f64::from(u.installed) - *down;
-                let failed =
-                    poisson_count(u.fail_per_s * dt_s * working, &mut st.units_rng).min(working);
-                let repaired = if *down > 0.0 {
-                    poisson_count(*down * dt_s / u.repair_s, &mut st.units_rng).min(*down)
-                } else {
-                    0.0
-                };
-                *down += failed - repaired;
-                let share = ((f64::from(u.installed) - *down) / f64::from(u.needed)).min(1.0);
-                *cap *= share;
-                st.plant_unit_hours_short += if share < 1.0 { dt_s / 3600.0 } else { 0.0 };
-            }
+            u.step(st, dt_s);
         }
         // A plant is saturated when the heat offered exceeds what it can remove in this
         // weather (after unit failures); what it cannot remove warms the groups' nodes, and
@@ -645,6 +343,388 @@ impl PhysicsFacility {
             outdoor,
         }
     }
+}
+
+/// `Err` at `field` of the `[facility]` table unless `ok`.
+fn ensure(ok: bool, src: &Source, at: usize, field: &str, msg: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(err_after(src, at, field, msg))
+    }
+}
+
+/// A physics facility computes what a fixed one states.
+fn refuse_fixed_fields(spec: &FacilitySpec, src: &Source, at: usize) -> Result<()> {
+    ensure(
+        spec.pue.is_none(),
+        src,
+        at,
+        "pue",
+        "a physics facility computes its PUE; remove `pue` or use kind = \"fixed\"",
+    )?;
+    ensure(
+        spec.wue_l_per_kwh.is_none(),
+        src,
+        at,
+        "wue_l_per_kwh",
+        "a physics facility computes its on-site water from the cooling plants; remove `wue_l_per_kwh` or use kind = \"fixed\"",
+    )
+}
+
+/// The weather: a library climate (with an optional forced heat wave) or a recorded EPW year.
+fn weather_source(
+    spec: &FacilitySpec,
+    src: &Source,
+    lib: &Library,
+    base_dir: &Path,
+    files: &crate::input::files::Files,
+    at: usize,
+) -> Result<WeatherSource> {
+    match (&spec.climate, &spec.epw) {
+        (Some(c), None) => {
+            let text = lib.file_at(src, "climates", "climate", "climate", c)?;
+            let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
+            let heat_wave = match &spec.heat_wave {
+                Some(h) => Some(heat_wave(h, src, at)?),
+                None => None,
+            };
+            Ok(WeatherSource::Synthetic {
+                climate: Box::new(climate),
+                heat_wave,
+            })
+        }
+        (None, Some(e)) => {
+            ensure(
+                spec.heat_wave.is_none(),
+                src,
+                at,
+                "heat_wave",
+                "a heat wave can only be forced into a synthetic climate, not a recorded EPW year",
+            )?;
+            let path = base_dir.join(e.get_ref());
+            // Read and checked once per study.
+            let loaded = files.load("epw", &path, String::new(), || {
+                let text =
+                    crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
+                let shown = path.display().to_string();
+                let hours = read_epw(&shown, &text).map_err(Error::from)?;
+                let time_zone_h = epw_time_zone_h(&shown, &text).map_err(Error::from)?;
+                Ok((hours, time_zone_h))
+            })?;
+            Ok(WeatherSource::Recorded {
+                hours: loaded.0.clone(),
+                time_zone_h: loaded.1,
+            })
+        }
+        _ => Err(err_after(
+            src,
+            at,
+            "climate",
+            "a physics facility needs exactly one of `climate` (e.g. \"ashburn\") or `epw` (a weather file)",
+        )),
+    }
+}
+
+fn heat_wave(h: &HeatWaveSpec, src: &Source, at: usize) -> Result<HeatWaveOverride> {
+    ensure(
+        (1..=365).contains(&h.day_of_year),
+        src,
+        at,
+        "day_of_year",
+        "expected a day of the year, 1 to 365",
+    )?;
+    ensure(
+        h.days > 0.0 && h.days.is_finite(),
+        src,
+        at,
+        "days",
+        "expected a positive number of days",
+    )?;
+    ensure(
+        h.amplitude_c >= 0.0 && h.amplitude_c <= 30.0,
+        src,
+        at,
+        "amplitude_c",
+        "expected 0 to 30 C",
+    )?;
+    Ok(HeatWaveOverride {
+        start_day_of_year: h.day_of_year - 1,
+        duration_days: h.days,
+        amplitude_c: h.amplitude_c,
+    })
+}
+
+/// A facility model file from the library by the name the run file gives (or `default`): its
+/// own spelling of the name and its text.
+fn model_file(
+    lib: &Library,
+    src: &Source,
+    at: usize,
+    kind: &str,
+    (name, default, field): (Option<&Spanned<String>>, &str, &str),
+) -> Result<(String, Source)> {
+    let n = name.map_or(default.to_string(), |s| s.get_ref().clone());
+    match lib.file_named(kind, &n) {
+        Some((canon, s)) => Ok((canon.to_string(), s.clone())),
+        None => {
+            let msg = lib.unknown_file(kind, &format!("{kind} model"), &n);
+            Err(match name {
+                Some(s) => src.error_at(s.span(), field, msg),
+                None => err_after(src, at, field, &msg),
+            })
+        }
+    }
+}
+
+/// The plant model of each cooling type (`plants.air`, `.liquid`, `.immersion`, or the
+/// defaults), read whether or not the site has groups of that type.
+fn plant_types(
+    spec: &FacilitySpec,
+    src: &Source,
+    lib: &Library,
+    at: usize,
+) -> Result<Vec<(CoolingKind, String, CoolingPlant)>> {
+    let p = spec.plants.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for (kind, name) in [
+        (
+            CoolingKind::Air,
+            (p.air.as_ref(), "air-chiller-economiser", "air"),
+        ),
+        (
+            CoolingKind::Liquid,
+            (p.liquid.as_ref(), "liquid-dry-cooler", "liquid"),
+        ),
+        (
+            CoolingKind::Immersion,
+            (p.immersion.as_ref(), "immersion", "immersion"),
+        ),
+    ] {
+        let (n, text) = model_file(lib, src, at, "cooling", name)?;
+        let plant = CoolingPlant::from_toml(&text.name, &text.text).map_err(Error::from)?;
+        out.push((kind, n, plant));
+    }
+    Ok(out)
+}
+
+/// One plant per cooling type in use, sized to the largest nameplate of that type installed
+/// at once (a refreshed group's old and new hardware are never in service together).
+fn size_plants(
+    types: Vec<(CoolingKind, String, CoolingPlant)>,
+    fleet: &Fleet,
+    margin: f64,
+) -> Vec<SitePlant> {
+    types
+        .into_iter()
+        .filter_map(|(kind, name, plant)| {
+            let design: f64 = fleet.design_peak_w(|g| g.cooling == kind);
+            // `design_margin` sizes the heat-rejection plant at its design outdoor condition;
+            // the room side (CRAH fan walls, CDUs, pumps) is fitted out for at least the
+            // installed IT peak (estimate: halls are not built with fewer terminal units than
+            // the IT they serve), so in cool weather an undersized heat-rejection plant can
+            // still carry the whole load.
+            (design > 0.0).then(|| SitePlant {
+                kind,
+                name,
+                plant: plant
+                    .with_design_capacity_w(design * margin)
+                    .with_terminal_capacity_w(design * margin.max(1.0)),
+            })
+        })
+        .collect()
+}
+
+/// ASHRAE classes by their names in a run file.
+const ASHRAE_CLASSES: [(&str, AshraeClass); 9] = [
+    ("A1", AshraeClass::A1),
+    ("A2", AshraeClass::A2),
+    ("A3", AshraeClass::A3),
+    ("A4", AshraeClass::A4),
+    ("W17", AshraeClass::W17),
+    ("W27", AshraeClass::W27),
+    ("W32", AshraeClass::W32),
+    ("W40", AshraeClass::W40),
+    ("W45", AshraeClass::W45),
+];
+
+/// The word at `s` among `table`'s (ignoring case, with "did you mean"), or the error there.
+fn choose<T: Copy>(
+    src: &Source,
+    field: &str,
+    what: &str,
+    s: &Spanned<String>,
+    table: &[(&str, T)],
+) -> Result<T> {
+    let words: Vec<&str> = table.iter().map(|(w, _)| *w).collect();
+    crate::input::names::resolve(what, s.get_ref(), &words)
+        .map(|i| table[i].1)
+        .map_err(|m| src.error_at(s.span(), field, m))
+}
+
+/// The site's design figures, with their defaults.
+struct Design {
+    air_class: AshraeClass,
+    liquid_class: AshraeClass,
+    air_set: f64,
+    liquid_set: f64,
+    /// Plant design capacity over the installed IT peak.
+    margin: f64,
+    /// Thermal mass per kW of installed IT, kJ/K.
+    mass: f64,
+    /// Off-site water of the grid's electricity, L/kWh.
+    water: f64,
+}
+
+impl Design {
+    fn read(spec: &FacilitySpec, src: &Source, at: usize) -> Result<Design> {
+        let class = |s: Option<&Spanned<String>>, default, field| match s {
+            Some(s) => choose(src, field, "ASHRAE class", s, &ASHRAE_CLASSES),
+            None => Ok(default),
+        };
+        let d = Design {
+            air_class: class(spec.air_class.as_ref(), AshraeClass::A2, "air_class")?,
+            liquid_class: class(spec.liquid_class.as_ref(), AshraeClass::W40, "liquid_class")?,
+            air_set: spec.air_setpoint_c.unwrap_or(24.0),
+            liquid_set: spec.liquid_setpoint_c.unwrap_or(35.0),
+            margin: spec.design_margin.unwrap_or(1.2),
+            mass: spec.thermal_mass_kj_per_k_per_kw.unwrap_or(10.0),
+            water: spec.grid_water_l_per_kwh.unwrap_or(7.6),
+        };
+        for (class, set, field) in [
+            (d.air_class, d.air_set, "air_setpoint_c"),
+            (d.liquid_class, d.liquid_set, "liquid_setpoint_c"),
+        ] {
+            let max = class.allowable_max_c();
+            ensure(
+                (10.0..=max).contains(&set),
+                src,
+                at,
+                field,
+                &format!("expected 10 C up to the class's allowable {max} C"),
+            )?;
+        }
+        ensure(
+            d.margin > 0.0 && d.margin <= 10.0,
+            src,
+            at,
+            "design_margin",
+            "expected a plant capacity factor in (0, 10], e.g. 1.2",
+        )?;
+        ensure(
+            d.mass > 0.0 && d.mass.is_finite(),
+            src,
+            at,
+            "thermal_mass_kj_per_k_per_kw",
+            "expected a positive number",
+        )?;
+        ensure(
+            d.water >= 0.0 && d.water.is_finite(),
+            src,
+            at,
+            "grid_water_l_per_kwh",
+            "expected a number >= 0",
+        )?;
+        Ok(d)
+    }
+
+    /// A group's cooling: its type's plant, its share of that plant by design load, and the
+    /// class, set point and thermal mass of air- or liquid-cooled hardware.
+    fn group_cooling(
+        &self,
+        g: &crate::model::fleet::RackGroup,
+        plants: &[SitePlant],
+    ) -> GroupCooling {
+        let pi = plants.iter().position(|p| p.kind == g.cooling).unwrap_or(0);
+        let air = g.cooling == CoolingKind::Air;
+        GroupCooling {
+            plant: pi,
+            share: g.peak_w() * self.margin / plants[pi].plant.design_capacity_w(),
+            class: if air {
+                self.air_class
+            } else {
+                self.liquid_class
+            },
+            setpoint_c: if air { self.air_set } else { self.liquid_set },
+            thermal_mass_kj_per_k: self.mass * g.peak_w() / 1000.0,
+            air_cooled: air,
+            accelerators: g.accelerators,
+        }
+    }
+}
+
+/// The electrical preset, stated per 1 MW of design IT, scaled to the site.
+fn electrical_chain(
+    spec: &FacilitySpec,
+    src: &Source,
+    lib: &Library,
+    fleet: &Fleet,
+    at: usize,
+) -> Result<ElectricalChain> {
+    let name = (spec.electrical.as_ref(), "hyperscale", "electrical");
+    let (_, text) = model_file(lib, src, at, "electrical", name)?;
+    let mut chain = ElectricalChain::from_toml(&text.name, &text.text).map_err(Error::from)?;
+    let mw = fleet.peak_w() / 1e6;
+    chain.rated_kw *= mw;
+    chain.transformer_rated_kw *= mw;
+    chain.fixed_kw *= mw;
+    Ok(chain)
+}
+
+/// Unit redundancy of the cooling plants, when the run file asks for it.
+fn plant_units(spec: &FacilitySpec, src: &Source, at: usize) -> Result<Option<PlantUnits>> {
+    let Some(r) = &spec.cooling_redundancy else {
+        let stated = spec.cooling_units.is_some()
+            || spec.cooling_unit_failures_per_year.is_some()
+            || spec.cooling_unit_repair_hours.is_some();
+        ensure(
+            !stated,
+            src,
+            at,
+            "cooling_redundancy",
+            "missing: cooling unit figures need a redundancy (\"N\", \"N+1\" or \"2N\")",
+        )?;
+        return Ok(None);
+    };
+    let needed = spec.cooling_units.unwrap_or(4);
+    ensure(
+        needed != 0 && needed <= 1000,
+        src,
+        at,
+        "cooling_units",
+        "expected 1 to 1000 units",
+    )?;
+    let spares = choose(
+        src,
+        "cooling_redundancy",
+        "redundancy",
+        r,
+        &[("N", 0), ("N+1", 1), ("2N", needed)],
+    )?;
+    // Estimates: a chiller or dry-cooler unit fails about once a year and takes two days to
+    // repair (no published fleet figure was found; override per study).
+    let per_year = spec.cooling_unit_failures_per_year.unwrap_or(1.0);
+    let repair_h = spec.cooling_unit_repair_hours.unwrap_or(48.0);
+    ensure(
+        per_year >= 0.0 && per_year.is_finite(),
+        src,
+        at,
+        "cooling_unit_failures_per_year",
+        "expected a number >= 0",
+    )?;
+    ensure(
+        repair_h > 0.0 && repair_h.is_finite(),
+        src,
+        at,
+        "cooling_unit_repair_hours",
+        "expected a positive number of hours",
+    )?;
+    Ok(Some(PlantUnits {
+        needed,
+        installed: needed + spares,
+        fail_per_s: per_year / (365.0 * 86_400.0),
+        repair_s: repair_h * 3600.0,
+    }))
 }
 
 /// A trial's physical state.

@@ -20,15 +20,13 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::input::{GridError, line_of, read_file, toml_error};
+use super::input::{FileAt, GridError, read_file, toml_error};
+use crate::model::weather::month_days;
 
 /// Month abbreviations, for messages.
 pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Days in each month of a 365-day year, used to weight the annual mean.
-pub(crate) const DAYS_IN_MONTH: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /// Whether a profile gives average emissions (all generation serving load) or marginal emissions
 /// (the generation that responds to a change in load).
@@ -73,18 +71,19 @@ impl CarbonProfile {
     /// `models/grid/x.toml:7: hourly_g_per_kwh: expected 12 rows (Jan..Dec), found 11`.
     pub fn from_toml(file: &str, text: &str) -> Result<CarbonProfile, GridError> {
         let raw: RawProfile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-        let at = |span: std::ops::Range<usize>, field: &str, msg: String| {
-            GridError::input(file, Some(line_of(text, span.start)), field, msg)
+        let at = FileAt {
+            file,
+            text,
+            prefix: "",
         };
-
         if raw.name.get_ref().trim().is_empty() {
-            return Err(at(raw.name.span(), "name", "must not be empty".into()));
+            return Err(at.err(raw.name.span(), "name", "must not be empty"));
         }
         if raw.source.get_ref().trim().is_empty() {
-            return Err(at(
+            return Err(at.err(
                 raw.source.span(),
                 "source",
-                "must cite where the figures come from".into(),
+                "must cite where the figures come from",
             ));
         }
         let kind = match &raw.kind {
@@ -93,7 +92,7 @@ impl CarbonProfile {
                 "average" => EmissionsKind::Average,
                 "marginal" => EmissionsKind::Marginal,
                 other => {
-                    return Err(at(
+                    return Err(at.err(
                         k.span(),
                         "kind",
                         format!("expected \"average\" or \"marginal\", found {other:?}"),
@@ -102,13 +101,13 @@ impl CarbonProfile {
             },
         };
         let utc_offset_s = parse_utc_offset(raw.utc_offset.get_ref())
-            .map_err(|msg| at(raw.utc_offset.span(), "utc_offset", msg))?;
+            .map_err(|msg| at.err(raw.utc_offset.span(), "utc_offset", msg))?;
         let stated_annual_mean = match &raw.annual_mean_g_per_kwh {
             None => None,
             Some(v) => {
                 let x = *v.get_ref();
                 if !x.is_finite() || x < 0.0 {
-                    return Err(at(
+                    return Err(at.err(
                         v.span(),
                         "annual_mean_g_per_kwh",
                         format!("expected a finite value >= 0, found {x}"),
@@ -117,57 +116,7 @@ impl CarbonProfile {
                 Some(x)
             }
         };
-
-        let rows = raw.hourly_g_per_kwh.get_ref();
-        if rows.len() != 12 {
-            return Err(at(
-                raw.hourly_g_per_kwh.span(),
-                "hourly_g_per_kwh",
-                format!(
-                    "expected 12 rows (Jan..Dec) of 24 hourly values, found {} rows",
-                    rows.len()
-                ),
-            ));
-        }
-        let mut values = [[0.0; 24]; 12];
-        for (m, row) in rows.iter().enumerate() {
-            let field = format!("hourly_g_per_kwh[{m}]");
-            if row.get_ref().len() != 24 {
-                return Err(at(
-                    row.span(),
-                    &field,
-                    format!(
-                        "row {} ({}): expected 24 values (local hours 0..23), found {}",
-                        m + 1,
-                        MONTHS[m],
-                        row.get_ref().len()
-                    ),
-                ));
-            }
-            for (h, v) in row.get_ref().iter().enumerate() {
-                let x = *v.get_ref();
-                let field = format!("hourly_g_per_kwh[{m}][{h}]");
-                if !x.is_finite() {
-                    return Err(at(
-                        v.span(),
-                        &field,
-                        format!("value {x} ({}, hour {h}) is not finite", MONTHS[m]),
-                    ));
-                }
-                if x < 0.0 {
-                    return Err(at(
-                        v.span(),
-                        &field,
-                        format!(
-                            "negative value {x} ({}, hour {h}); intensities must be >= 0 g/kWh",
-                            MONTHS[m]
-                        ),
-                    ));
-                }
-                values[m][h] = x;
-            }
-        }
-
+        let values = month_by_hour(&at, &raw.hourly_g_per_kwh)?;
         Ok(CarbonProfile {
             name: raw.name.into_inner(),
             source: raw.source.into_inner(),
@@ -236,10 +185,66 @@ impl CarbonProfile {
     pub fn annual_mean_g_per_kwh(&self) -> f64 {
         let mut sum = 0.0;
         for (m, row) in self.values.iter().enumerate() {
-            sum += f64::from(DAYS_IN_MONTH[m]) * row.iter().sum::<f64>();
+            sum += f64::from(month_days(m)) * row.iter().sum::<f64>();
         }
         sum / (365.0 * 24.0)
     }
+}
+
+/// The 12 x 24 table of `hourly_g_per_kwh`: 12 rows of 24 finite values >= 0.
+fn month_by_hour(
+    at: &FileAt,
+    table: &Spanned<Vec<Spanned<Vec<Spanned<f64>>>>>,
+) -> Result<[[f64; 24]; 12], GridError> {
+    let rows = table.get_ref();
+    if rows.len() != 12 {
+        return Err(at.err(
+            table.span(),
+            "hourly_g_per_kwh",
+            format!(
+                "expected 12 rows (Jan..Dec) of 24 hourly values, found {} rows",
+                rows.len()
+            ),
+        ));
+    }
+    let mut values = [[0.0; 24]; 12];
+    for (m, row) in rows.iter().enumerate() {
+        if row.get_ref().len() != 24 {
+            return Err(at.err(
+                row.span(),
+                &format!("hourly_g_per_kwh[{m}]"),
+                format!(
+                    "row {} ({}): expected 24 values (local hours 0..23), found {}",
+                    m + 1,
+                    MONTHS[m],
+                    row.get_ref().len()
+                ),
+            ));
+        }
+        for (h, v) in row.get_ref().iter().enumerate() {
+            let x = *v.get_ref();
+            let field = format!("hourly_g_per_kwh[{m}][{h}]");
+            if !x.is_finite() {
+                return Err(at.err(
+                    v.span(),
+                    &field,
+                    format!("value {x} ({}, hour {h}) is not finite", MONTHS[m]),
+                ));
+            }
+            if x < 0.0 {
+                return Err(at.err(
+                    v.span(),
+                    &field,
+                    format!(
+                        "negative value {x} ({}, hour {h}); intensities must be >= 0 g/kWh",
+                        MONTHS[m]
+                    ),
+                ));
+            }
+            values[m][h] = x;
+        }
+    }
+    Ok(values)
 }
 
 /// Parses `"+HH:MM"`, `"-HH:MM"` (or `"Z"`) into seconds east of UTC.
@@ -307,58 +312,15 @@ pub fn read_hourly_csv(file: &str, text: &str) -> Result<Vec<f64>, GridError> {
     let mut out = Vec::new();
     for (line, row) in lines {
         let fields = split_csv(row);
-        let Some(raw) = fields.get(col) else {
-            return Err(GridError::input(
-                file,
-                Some(line),
-                &field,
-                format!(
-                    "row has {} column(s); the header has {}",
-                    fields.len(),
-                    names.len()
-                ),
-            ));
-        };
-        let raw = raw.trim();
-        let x: f64 = raw.parse().map_err(|_| {
-            GridError::input(
-                file,
-                Some(line),
-                &field,
-                format!("cannot read {raw:?} as a number of gCO2/kWh"),
-            )
-        })?;
-        if !x.is_finite() {
-            return Err(GridError::input(
-                file,
-                Some(line),
-                &field,
-                format!("value {raw:?} is not finite"),
-            ));
+        let x = match fields.get(col) {
+            Some(raw) => intensity(raw.trim()),
+            None => Err(format!(
+                "row has {} column(s); the header has {}",
+                fields.len(),
+                names.len()
+            )),
         }
-        if x < 0.0 {
-            return Err(GridError::input(
-                file,
-                Some(line),
-                &field,
-                format!(
-                    "negative value {}; intensities must be >= 0 g/kWh",
-                    crate::input::limits::num(x)
-                ),
-            ));
-        }
-        if x > crate::input::limits::MAX_CARBON_G_PER_KWH {
-            return Err(GridError::input(
-                file,
-                Some(line),
-                &field,
-                format!(
-                    "value {} is above {} gCO2/kWh (the dirtiest grids are near 1,100)",
-                    crate::input::limits::num(x),
-                    crate::input::limits::num(crate::input::limits::MAX_CARBON_G_PER_KWH)
-                ),
-            ));
-        }
+        .map_err(|msg| GridError::input(file, Some(line), &field, msg))?;
         out.push(x);
     }
     if out.is_empty() {
@@ -370,6 +332,32 @@ pub fn read_hourly_csv(file: &str, text: &str) -> Result<Vec<f64>, GridError> {
         ));
     }
     Ok(out)
+}
+
+/// One hour's intensity as written in a CSV: a finite number of gCO2/kWh, >= 0 and below the
+/// dirtiest grids' figure.
+fn intensity(raw: &str) -> Result<f64, String> {
+    use crate::input::limits::{MAX_CARBON_G_PER_KWH, num};
+    let x: f64 = raw
+        .parse()
+        .map_err(|_| format!("cannot read {raw:?} as a number of gCO2/kWh"))?;
+    if !x.is_finite() {
+        return Err(format!("value {raw:?} is not finite"));
+    }
+    if x < 0.0 {
+        return Err(format!(
+            "negative value {}; intensities must be >= 0 g/kWh",
+            num(x)
+        ));
+    }
+    if x > MAX_CARBON_G_PER_KWH {
+        return Err(format!(
+            "value {} is above {} gCO2/kWh (the dirtiest grids are near 1,100)",
+            num(x),
+            num(MAX_CARBON_G_PER_KWH)
+        ));
+    }
+    Ok(x)
 }
 
 /// Splits one CSV line on commas, honouring double-quoted fields (`""` inside quotes is a quote).
@@ -435,33 +423,31 @@ mod tests {
     }
 
     #[test]
-    fn short_row_names_its_line() {
-        let text = profile_text(12).replace("  [300, 301, ", "  [301, ");
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        // Rows start on line 5 (Jan); Apr is the fourth row.
-        assert_eq!(e.line(), Some(8), "{e}");
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[3]"));
-        assert!(e.to_string().contains("found 23"), "{e}");
-    }
-
-    #[test]
-    fn negative_value_names_line_and_field() {
-        let text = profile_text(12).replace(
-            "[200, 201, 202, 203, 204, 205,",
-            "[200, 201, 202, 203, 204, -3,",
-        );
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        assert_eq!(e.line(), Some(7), "{e}");
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[2][5]"));
-        assert!(e.to_string().contains("negative value -3"), "{e}");
-    }
-
-    #[test]
-    fn non_finite_value_is_rejected() {
-        let text = profile_text(12).replace("[100, 101,", "[nan, 101,");
-        let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
-        assert_eq!(e.field(), Some("hourly_g_per_kwh[1][0]"));
-        assert_eq!(e.line(), Some(6));
+    fn bad_values_name_their_line_and_field() {
+        // Rows start on line 5 (Jan).
+        for (from, to, line, field, says) in [
+            // Apr is the fourth row.
+            (
+                "  [300, 301, ",
+                "  [301, ",
+                8,
+                "hourly_g_per_kwh[3]",
+                "found 23",
+            ),
+            (
+                "[200, 201, 202, 203, 204, 205,",
+                "[200, 201, 202, 203, 204, -3,",
+                7,
+                "hourly_g_per_kwh[2][5]",
+                "negative value -3",
+            ),
+            ("[100, 101,", "[nan, 101,", 6, "hourly_g_per_kwh[1][0]", ""),
+        ] {
+            let text = profile_text(12).replace(from, to);
+            let e = CarbonProfile::from_toml("t.toml", &text).unwrap_err();
+            assert_eq!((e.line(), e.field()), (Some(line), Some(field)), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 
     #[test]

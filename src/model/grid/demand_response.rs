@@ -179,25 +179,60 @@ fn reduction(
     }
 }
 
+/// A local start hour, in [0, 24).
+fn start_hour(src: &Source, at: usize, h: f64) -> Result<()> {
+    if (0.0..24.0).contains(&h) {
+        Ok(())
+    } else {
+        Err(err_after(
+            src,
+            at,
+            "start_hour",
+            "expected a local hour in [0, 24)",
+        ))
+    }
+}
+
+/// Hours to whole seconds.
+fn hours_s(h: f64) -> u64 {
+    (h * 3600.0).round() as u64
+}
+
+/// The baselines by their names in a run file.
+const BASELINES: [(&str, Baseline); 3] = [
+    ("counterfactual", Baseline::Counterfactual),
+    (
+        "high-5-of-10",
+        Baseline::Rule {
+            high: 5,
+            of: 10,
+            same_kind: true,
+        },
+    ),
+    (
+        "previous-day",
+        Baseline::Rule {
+            high: 1,
+            of: 1,
+            same_kind: false,
+        },
+    ),
+];
+
 impl DemandResponse {
+    /// Resolves `[grid.demand_response]`: scheduled and random events, each sector's
+    /// flexibility and response time, the baseline and the rebound window.
     pub fn resolve(spec: &DemandResponseSpec, src: &Source) -> Result<DemandResponse> {
         let at = src.text.find("demand_response").unwrap_or(0);
         let mut scheduled = Vec::new();
         for e in &spec.events {
             non_negative(src, at, "start_day", e.start_day)?;
-            if !(0.0..24.0).contains(&e.start_hour) {
-                return Err(err_after(
-                    src,
-                    at,
-                    "start_hour",
-                    "expected a local hour in [0, 24)",
-                ));
-            }
+            start_hour(src, at, e.start_hour)?;
             positive(src, at, "hours", e.hours)?;
             let start = ((e.start_day.floor() * 24.0 + e.start_hour) * 3600.0).round() as u64;
             scheduled.push((
                 start,
-                (e.hours * 3600.0).round() as u64,
+                hours_s(e.hours),
                 reduction(src, at, e.reduce_mw, e.reduce_share, e.reduce_pct)?,
             ));
         }
@@ -207,69 +242,42 @@ impl DemandResponse {
                 if r.months.iter().any(|m| !(1..=12).contains(m)) {
                     return Err(err_after(src, at, "months", "expected months 1 to 12"));
                 }
-                if !(0.0..24.0).contains(&r.start_hour) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "start_hour",
-                        "expected a local hour in [0, 24)",
-                    ));
-                }
+                start_hour(src, at, r.start_hour)?;
                 positive(src, at, "hours", r.hours)?;
                 Some((
                     r.per_year,
                     r.months.clone(),
                     r.weekdays_only,
-                    (r.start_hour * 3600.0).round() as u64,
-                    (r.hours * 3600.0).round() as u64,
+                    hours_s(r.start_hour),
+                    hours_s(r.hours),
                     reduction(src, at, r.reduce_mw, r.reduce_share, r.reduce_pct)?,
                 ))
             }
             None => None,
         };
-        let pick = |f: &SectorFigures, d: [f64; 3]| {
-            [
-                f.training.unwrap_or(d[0]),
-                f.consumer.unwrap_or(d[1]),
-                f.industrial.unwrap_or(d[2]),
-            ]
-        };
-        let flexibility = pick(&spec.flexibility, DEFAULT_FLEX);
-        for (v, name) in flexibility
-            .iter()
-            .zip(["training", "consumer", "industrial"])
-        {
+        let flexibility = spec.flexibility.or(DEFAULT_FLEX);
+        let response_min = spec.response_minutes.or(DEFAULT_RESPONSE_MIN);
+        for (v, name) in flexibility.iter().zip(SECTORS) {
             fraction(src, at, name, *v)?;
         }
-        let response_min = pick(&spec.response_minutes, DEFAULT_RESPONSE_MIN);
-        for (v, name) in response_min
-            .iter()
-            .zip(["training", "consumer", "industrial"])
-        {
+        for (v, name) in response_min.iter().zip(SECTORS) {
             non_negative(src, at, name, *v)?;
         }
         let baseline = match spec.baseline.as_deref() {
-            None | Some("counterfactual") => Baseline::Counterfactual,
-            Some("high-5-of-10") => Baseline::Rule {
-                high: 5,
-                of: 10,
-                same_kind: true,
+            None => Baseline::Counterfactual,
+            Some(b) => match BASELINES.iter().find(|(name, _)| *name == b) {
+                Some((_, baseline)) => *baseline,
+                None => {
+                    return Err(err_after(
+                        src,
+                        at,
+                        "baseline",
+                        &format!(
+                            "expected \"counterfactual\", \"high-5-of-10\" or \"previous-day\", found {b:?}"
+                        ),
+                    ));
+                }
             },
-            Some("previous-day") => Baseline::Rule {
-                high: 1,
-                of: 1,
-                same_kind: false,
-            },
-            Some(other) => {
-                return Err(err_after(
-                    src,
-                    at,
-                    "baseline",
-                    &format!(
-                        "expected \"counterfactual\", \"high-5-of-10\" or \"previous-day\", found {other:?}"
-                    ),
-                ));
-            }
         };
         let rebound_h = spec.rebound_hours.unwrap_or(DEFAULT_REBOUND_H);
         non_negative(src, at, "rebound_hours", rebound_h)?;
@@ -279,8 +287,22 @@ impl DemandResponse {
             flexibility,
             response_s: response_min.map(|m| m * 60.0),
             baseline,
-            rebound_s: (rebound_h * 3600.0).round() as u64,
+            rebound_s: hours_s(rebound_h),
         })
+    }
+}
+
+/// The sectors of [`SectorFigures`], in its order.
+const SECTORS: [&str; 3] = ["training", "consumer", "industrial"];
+
+impl SectorFigures {
+    /// The figures, each sector's given one or its default.
+    fn or(&self, d: [f64; 3]) -> [f64; 3] {
+        [
+            self.training.unwrap_or(d[0]),
+            self.consumer.unwrap_or(d[1]),
+            self.industrial.unwrap_or(d[2]),
+        ]
     }
 }
 
@@ -370,33 +392,32 @@ pub fn measure(
     let n = metered_w.len();
     let steps_per_hour = (3600 / dt) as usize;
     let hours = n / steps_per_hour.max(1);
-    // Hourly metered demand (what a rule baseline averages).
-    let hourly: Vec<f64> = (0..hours)
-        .map(|h| {
-            metered_w[h * steps_per_hour..(h + 1) * steps_per_hour]
-                .iter()
-                .sum::<f64>()
-                / steps_per_hour as f64
-        })
-        .collect();
-    let days = LocalDays {
-        cal,
-        day0: cal.local_s(0).div_euclid(86_400),
+    let rule = RuleDays {
+        // Hourly metered demand (what a rule baseline averages).
+        hourly: (0..hours)
+            .map(|h| {
+                metered_w[h * steps_per_hour..(h + 1) * steps_per_hour]
+                    .iter()
+                    .sum::<f64>()
+                    / steps_per_hour as f64
+            })
+            .collect(),
+        days: LocalDays {
+            cal,
+            day0: cal.local_s(0).div_euclid(86_400),
+        },
+        spans: outcomes
+            .iter()
+            .map(|o| (o.start_s, o.start_s + o.duration_s))
+            .collect(),
     };
-    let spans: Vec<(u64, u64)> = outcomes
-        .iter()
-        .map(|o| (o.start_s, o.start_s + o.duration_s))
-        .collect();
-    let event_day = |d: u64| {
-        let (a, b) = (days.start(d), days.start(d + 1));
-        spans.iter().any(|&(s, e)| s < b && e > a)
-    };
-    // The weekday at noon of a local day.
-    let weekday = |d: u64| cal.local_weekday(SimTime(days.start(d) + 43_200));
     for (k, o) in outcomes.iter_mut().enumerate() {
         let s0 = step_at(o.start_s, dt).min(n);
         let s1 = step_at(o.start_s + o.duration_s, dt).min(n);
-        let next = spans.get(k + 1).map_or(n, |&(s, _)| step_at(s, dt).min(n));
+        let next = rule
+            .spans
+            .get(k + 1)
+            .map_or(n, |&(s, _)| step_at(s, dt).min(n));
         let r1 = (s1 + (dr.rebound_s / dt) as usize).min(next).max(s1);
         // The baseline of every step from the event's start to the rebound window's end.
         let baseline: Vec<f64> = match (dr.baseline, counterfactual_w) {
@@ -416,43 +437,11 @@ pub fn measure(
                 },
                 _,
             ) => {
-                let day = days.at(o.start_s).0;
-                let weekend = |d: u64| weekday(d) >= 5;
-                let mut picked: Vec<u64> = (0..day)
-                    .rev()
-                    .filter(|&d| !event_day(d) && (!same_kind || weekend(d) == weekend(day)))
-                    .take(of)
-                    .collect();
-                // An elapsed hour as (days after the event day, local second of the day at
-                // the hour's start), so that day `d` compares the same local hour.
-                let local_hour = |h: usize| {
-                    let (dd, sod) = days.at(h as u64 * 3600);
-                    (dd - day, sod - sod.rem_euclid(3600))
-                };
-                let at = |d: u64, h: usize| -> Option<f64> {
-                    let (k, sod) = local_hour(h);
-                    days.hour(d + k, sod).and_then(|i| hourly.get(i).copied())
-                };
-                // Rank by demand over the event's hours; keep the `high` highest.
-                let first_h = (o.start_s / 3600) as usize;
-                let last_h = ((o.start_s + o.duration_s) as usize).div_ceil(3600);
-                let load =
-                    |d: u64| -> f64 { (first_h..last_h).map(|h| at(d, h).unwrap_or(0.0)).sum() };
-                picked.sort_by(|a, b| load(*b).total_cmp(&load(*a)).then(b.cmp(a)));
-                picked.truncate(high);
+                let day = rule.days.at(o.start_s).0;
+                let picked = rule.pick(o, day, high, of, same_kind);
                 o.baseline_days = picked.len() as u32;
                 (s0..r1)
-                    .map(|s| {
-                        if picked.is_empty() {
-                            return f64::NAN;
-                        }
-                        let h = s / steps_per_hour;
-                        let vals: Vec<f64> = picked.iter().filter_map(|&d| at(d, h)).collect();
-                        if vals.is_empty() {
-                            return f64::NAN;
-                        }
-                        vals.iter().sum::<f64>() / vals.len() as f64
-                    })
+                    .map(|s| rule.mean(&picked, day, s / steps_per_hour))
                     .collect()
             }
         };
@@ -464,40 +453,120 @@ pub fn measure(
             o.metered_mw = m / 1e6;
             o.delivered_mw = (b - m) / 1e6;
         }
-        // Rebound: energy above the baseline after the event, and its highest hourly mean.
-        let after = &baseline[ev..];
-        let above: Vec<f64> = metered_w[s1..r1]
-            .iter()
-            .zip(after)
-            .map(|(m, b)| m - b)
+        rebound(
+            o,
+            &metered_w[s1..r1],
+            &baseline[ev..],
+            s1,
+            dt,
+            steps_per_hour,
+        );
+    }
+}
+
+/// What a rule baseline reads: the trial's hourly demand, its local days, and the events'
+/// spans (days with an event are not baseline days).
+struct RuleDays<'a> {
+    hourly: Vec<f64>,
+    days: LocalDays<'a>,
+    /// (start s, end s) of each event.
+    spans: Vec<(u64, u64)>,
+}
+
+impl RuleDays<'_> {
+    fn event_day(&self, d: u64) -> bool {
+        let (a, b) = (self.days.start(d), self.days.start(d + 1));
+        self.spans.iter().any(|&(s, e)| s < b && e > a)
+    }
+
+    /// The weekday at noon of a local day.
+    fn weekday(&self, d: u64) -> usize {
+        self.days
+            .cal
+            .local_weekday(SimTime(self.days.start(d) + 43_200))
+    }
+
+    /// Demand in elapsed hour `h` as read on local day `d` instead of the event's `day`: the
+    /// same local hour, as many days after `d` as `h` is after `day`.
+    fn at(&self, day: u64, d: u64, h: usize) -> Option<f64> {
+        let (dd, sod) = self.days.at(h as u64 * 3600);
+        let (k, sod) = (dd - day, sod - sod.rem_euclid(3600));
+        self.days
+            .hour(d + k, sod)
+            .and_then(|i| self.hourly.get(i).copied())
+    }
+
+    /// Of the `of` most recent days before the event's day without an event (of the same kind,
+    /// weekday or weekend, when `same_kind`), the `high` with the highest demand over the
+    /// event's hours.
+    fn pick(&self, o: &DrOutcome, day: u64, high: usize, of: usize, same_kind: bool) -> Vec<u64> {
+        let weekend = |d: u64| self.weekday(d) >= 5;
+        let mut picked: Vec<u64> = (0..day)
+            .rev()
+            .filter(|&d| !self.event_day(d) && (!same_kind || weekend(d) == weekend(day)))
+            .take(of)
             .collect();
-        o.rebound_hours = (r1 - s1) as f64 * dt as f64 / 3600.0;
-        // Hour by hour on the hours of the study (the first and last may be partial), the
-        // positive part of each hour's energy above the baseline: the rules' baselines are
-        // hourly, so a step-by-step positive part (or hour blocks that straddle two baseline
-        // hours) would count the load's ordinary variation within the hour as rebound even when
-        // nothing was shed (a planner's review: 0.2 MWh "rebound" after an event that shed 0).
-        let sph = steps_per_hour.max(1);
-        let mut hours: Vec<(f64, usize)> = Vec::new(); // (sum of W over the hour's steps, steps)
-        for (i, x) in above.iter().enumerate() {
-            // A new hour starts at the window's first step and at every hour boundary.
-            match hours.last_mut() {
-                Some((acc, n)) if i > 0 && !(s1 + i).is_multiple_of(sph) => {
-                    *acc += x;
-                    *n += 1;
-                }
-                _ => hours.push((*x, 1)),
+        let first_h = (o.start_s / 3600) as usize;
+        let last_h = ((o.start_s + o.duration_s) as usize).div_ceil(3600);
+        let load = |d: u64| -> f64 {
+            (first_h..last_h)
+                .map(|h| self.at(day, d, h).unwrap_or(0.0))
+                .sum()
+        };
+        picked.sort_by(|a, b| load(*b).total_cmp(&load(*a)).then(b.cmp(a)));
+        picked.truncate(high);
+        picked
+    }
+
+    /// The baseline of elapsed hour `h`: the picked days' mean demand in it (NaN with none).
+    fn mean(&self, picked: &[u64], day: u64, h: usize) -> f64 {
+        if picked.is_empty() {
+            return f64::NAN;
+        }
+        let vals: Vec<f64> = picked.iter().filter_map(|&d| self.at(day, d, h)).collect();
+        if vals.is_empty() {
+            return f64::NAN;
+        }
+        vals.iter().sum::<f64>() / vals.len() as f64
+    }
+}
+
+/// Rebound after an event from step `s1`: the energy drawn above the baseline and its highest
+/// hourly mean, hour by hour on the hours of the study (the first and last may be partial),
+/// the positive part of each hour's energy: the rules' baselines are hourly, so a step-by-step
+/// positive part (or hour blocks that straddle two baseline hours) would count the load's
+/// ordinary variation within the hour as rebound even when nothing was shed (a planner's
+/// review: 0.2 MWh "rebound" after an event that shed 0).
+fn rebound(
+    o: &mut DrOutcome,
+    metered_w: &[f64],
+    baseline: &[f64],
+    s1: usize,
+    dt: u64,
+    steps_per_hour: usize,
+) {
+    let above: Vec<f64> = metered_w.iter().zip(baseline).map(|(m, b)| m - b).collect();
+    o.rebound_hours = metered_w.len() as f64 * dt as f64 / 3600.0;
+    let sph = steps_per_hour.max(1);
+    let mut hours: Vec<(f64, usize)> = Vec::new(); // (sum of W over the hour's steps, steps)
+    for (i, x) in above.iter().enumerate() {
+        // A new hour starts at the window's first step and at every hour boundary.
+        match hours.last_mut() {
+            Some((acc, n)) if i > 0 && !(s1 + i).is_multiple_of(sph) => {
+                *acc += x;
+                *n += 1;
             }
+            _ => hours.push((*x, 1)),
         }
-        o.rebound_mwh = hours.iter().map(|(acc, _)| acc.max(0.0)).sum::<f64>() * dt as f64 / 3.6e9;
-        o.rebound_peak_mw = hours
-            .iter()
-            .map(|(acc, n)| acc / *n as f64)
-            .fold(0.0, f64::max)
-            / 1e6;
-        if above.iter().any(|x| x.is_nan()) {
-            o.rebound_mwh = f64::NAN;
-            o.rebound_peak_mw = f64::NAN;
-        }
+    }
+    o.rebound_mwh = hours.iter().map(|(acc, _)| acc.max(0.0)).sum::<f64>() * dt as f64 / 3.6e9;
+    o.rebound_peak_mw = hours
+        .iter()
+        .map(|(acc, n)| acc / *n as f64)
+        .fold(0.0, f64::max)
+        / 1e6;
+    if above.iter().any(|x| x.is_nan()) {
+        o.rebound_mwh = f64::NAN;
+        o.rebound_peak_mw = f64::NAN;
     }
 }

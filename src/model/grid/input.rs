@@ -16,6 +16,31 @@ pub(crate) fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> GridErr
     GridError::input(file, offset.map(|o| line_of(text, o)), field, message)
 }
 
+/// Where a model file's errors point: the file (by its shown name and text) and, for a table
+/// inside a larger document, the key path its fields are prefixed with.
+pub(crate) struct FileAt<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub prefix: &'a str,
+}
+
+impl FileAt<'_> {
+    /// An error at the line where `span` starts, on `field` (prefixed).
+    pub(crate) fn err(
+        &self,
+        span: std::ops::Range<usize>,
+        field: &str,
+        msg: impl Into<String>,
+    ) -> GridError {
+        let field = if self.prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{}.{field}", self.prefix)
+        };
+        GridError::input(self.file, Some(line_of(self.text, span.start)), field, msg)
+    }
+}
+
 /// Reads a file to a string, mapping failure to [`GridError::Io`].
 pub(crate) fn read_file(path: &std::path::Path) -> Result<(String, String), GridError> {
     let shown = path.display().to_string();

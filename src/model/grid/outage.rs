@@ -75,6 +75,23 @@ pub struct BackupSpec {
     pub ups_module_repair_hours: f64,
 }
 
+/// The backup of a run file without a `[backup]` table: every figure at its default.
+impl Default for BackupSpec {
+    fn default() -> BackupSpec {
+        BackupSpec {
+            ups_ride_through_min: ten(),
+            generator_mw: 0.0,
+            generator_start_s: thirty(),
+            generator_fail_to_start: 0.0,
+            fuel_hours: fortyeight(),
+            ups_redundancy: None,
+            ups_modules: four_u32(),
+            ups_module_failures_per_year: half(),
+            ups_module_repair_hours: twentyfour(),
+        }
+    }
+}
+
 fn four_u32() -> u32 {
     4
 }
@@ -135,17 +152,7 @@ impl Backup {
                 (o.hours * 3600.0).round() as u64,
             ));
         }
-        let default = BackupSpec {
-            ups_ride_through_min: 10.0,
-            generator_mw: 0.0,
-            generator_start_s: 30.0,
-            generator_fail_to_start: 0.0,
-            fuel_hours: 48.0,
-            ups_redundancy: None,
-            ups_modules: 4,
-            ups_module_failures_per_year: 0.5,
-            ups_module_repair_hours: 24.0,
-        };
+        let default = BackupSpec::default();
         let b = backup.unwrap_or(&default);
         let bat = src.text.find("[backup]").unwrap_or(at);
         non_negative(src, bat, "ups_ride_through_min", b.ups_ride_through_min)?;
@@ -158,51 +165,7 @@ impl Backup {
             b.generator_fail_to_start,
         )?;
         non_negative(src, bat, "fuel_hours", b.fuel_hours)?;
-        let ups_modules = match b.ups_redundancy.as_deref() {
-            None => None,
-            Some(r) => {
-                let n = b.ups_modules;
-                if n == 0 {
-                    return Err(err_after(
-                        src,
-                        bat,
-                        "ups_modules",
-                        "expected at least 1 module",
-                    ));
-                }
-                let installed = match r {
-                    "N" => n,
-                    "N+1" => n + 1,
-                    "2N" => 2 * n,
-                    other => {
-                        return Err(err_after(
-                            src,
-                            bat,
-                            "ups_redundancy",
-                            &format!("expected \"N\", \"N+1\" or \"2N\", found {other:?}"),
-                        ));
-                    }
-                };
-                non_negative(
-                    src,
-                    bat,
-                    "ups_module_failures_per_year",
-                    b.ups_module_failures_per_year,
-                )?;
-                positive(
-                    src,
-                    bat,
-                    "ups_module_repair_hours",
-                    b.ups_module_repair_hours,
-                )?;
-                Some((
-                    n,
-                    installed,
-                    b.ups_module_failures_per_year / (365.0 * 86_400.0),
-                    b.ups_module_repair_hours * 3600.0,
-                ))
-            }
-        };
+        let ups_modules = ups_modules(b, src, bat)?;
         if b.generator_mw > 1e5 {
             return Err(err_after(
                 src,
@@ -223,6 +186,54 @@ impl Backup {
             ups_modules,
         })
     }
+}
+
+/// UPS modules (needed, installed, failures per module-second, repair s) when the backup
+/// states a redundancy.
+fn ups_modules(b: &BackupSpec, src: &Source, at: usize) -> Result<Option<(u32, u32, f64, f64)>> {
+    let Some(r) = b.ups_redundancy.as_deref() else {
+        return Ok(None);
+    };
+    let n = b.ups_modules;
+    if n == 0 {
+        return Err(err_after(
+            src,
+            at,
+            "ups_modules",
+            "expected at least 1 module",
+        ));
+    }
+    let installed = match r {
+        "N" => n,
+        "N+1" => n + 1,
+        "2N" => 2 * n,
+        other => {
+            return Err(err_after(
+                src,
+                at,
+                "ups_redundancy",
+                &format!("expected \"N\", \"N+1\" or \"2N\", found {other:?}"),
+            ));
+        }
+    };
+    non_negative(
+        src,
+        at,
+        "ups_module_failures_per_year",
+        b.ups_module_failures_per_year,
+    )?;
+    positive(
+        src,
+        at,
+        "ups_module_repair_hours",
+        b.ups_module_repair_hours,
+    )?;
+    Ok(Some((
+        n,
+        installed,
+        b.ups_module_failures_per_year / (365.0 * 86_400.0),
+        b.ups_module_repair_hours * 3600.0,
+    )))
 }
 
 /// One outage in progress.

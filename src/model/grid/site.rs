@@ -82,6 +82,9 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// Resolves `[grid]`: the import limit, the system-peak intervals, outages and backup,
+    /// demand response, the carbon intensity and the tariff of every hour, and the ramp
+    /// thresholds.
     #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &GridSpec,
@@ -96,47 +99,18 @@ impl Grid {
         step_s: u64,
         horizon_s: u64,
     ) -> Result<Grid> {
-        let at = src.text.find("[grid]").unwrap_or(0);
-        let policy = match &spec.limit_policy {
-            None => LimitPolicy::Record,
-            Some(p) => {
-                match crate::input::names::resolve("limit policy", p.get_ref(), &["record", "cap"])
-                {
-                    Ok(0) => LimitPolicy::Record,
-                    Ok(_) => LimitPolicy::Cap,
-                    Err(m) => return Err(src.error_at(p.span(), "limit_policy", m)),
-                }
-            }
-        };
-        let limit = match spec.import_limit_mw {
-            Some(mw) if mw.is_finite() && mw > 0.0 => Some((mw * 1e6, policy)),
-            Some(mw) => {
-                return Err(err_after(
-                    src,
-                    at,
-                    "import_limit_mw",
-                    &format!("expected a positive number of MW, found {mw}"),
-                ));
-            }
-            None => {
-                if spec.limit_policy.is_some() {
-                    return Err(err_after(src, at, "limit_policy", "needs import_limit_mw"));
-                }
-                None
-            }
-        };
-        let system_peaks = resolve_system_peaks(spec, src, base_dir, calendar, step_s, horizon_s)?;
+        let limit = import_limit(spec, src)?;
+        let peak_clock = PeakClock::read(spec, src, calendar, step_s, horizon_s)?;
+        let system_peaks = peak_clock.peaks(spec, src, base_dir)?;
         let backup = match &spec.outages {
             Some(o) => Some(Backup::resolve(o, backup, it_peak_w, src)?),
-            None => {
-                if backup.is_some() {
-                    return Err(src.error(
-                        "backup",
-                        "a [backup] table needs grid outages to ride through: add [grid.outages]",
-                    ));
-                }
-                None
+            None if backup.is_some() => {
+                return Err(src.error(
+                    "backup",
+                    "a [backup] table needs grid outages to ride through: add [grid.outages]",
+                ));
             }
+            None => None,
         };
         let demand_response = spec
             .demand_response
@@ -144,68 +118,10 @@ impl Grid {
             .map(|d| DemandResponse::resolve(d, src))
             .transpose()?;
         let hours: Vec<SimTime> = (0..horizon_hours).map(SimTime::from_hours).collect();
-        let carbon_g_per_kwh = match (&spec.carbon, &spec.carbon_csv) {
-            (Some(_), Some(c)) => {
-                return Err(src.error_at(
-                    c.span(),
-                    "carbon_csv",
-                    "give either `carbon` (a region) or `carbon_csv` (a file), not both",
-                ));
-            }
-            (Some(name), None) => {
-                let text = lib.file("grid", name.get_ref()).ok_or_else(|| {
-                    src.error_at(
-                        name.span(),
-                        "carbon",
-                        lib.unknown_file("grid", "grid region", name.get_ref()),
-                    )
-                })?;
-                let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
-                // The profile's hours are in its own clock (the grid region's local time).
-                let off = p.utc_offset_s();
-                Some(
-                    hours
-                        .iter()
-                        .map(|&t| {
-                            let local = calendar.local_date(t, off);
-                            p.g_per_kwh(
-                                local.month as usize - 1,
-                                calendar.hour_of_day(t, off) as usize,
-                            )
-                        })
-                        .collect(),
-                )
-            }
-            (None, Some(file)) => {
-                let path = base_dir.join(file.get_ref());
-                let v = files.load("carbon_csv", &path, String::new(), || {
-                    let text = crate::input::limits::read_text(
-                        &path,
-                        crate::input::limits::MAX_DATA_BYTES,
-                    )?;
-                    read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)
-                })?;
-                if v.is_empty() {
-                    return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
-                }
-                // A shorter file (e.g. one year for a longer study) repeats.
-                Some(
-                    (0..horizon_hours as usize)
-                        .map(|h| v[h % v.len()])
-                        .collect(),
-                )
-            }
-            (None, None) => None,
-        };
+        let carbon_g_per_kwh = carbon_by_hour(spec, src, lib, base_dir, files, calendar, &hours)?;
         let tariff = match &spec.tariff {
             Some(name) => {
-                let text = lib.file("tariffs", name.get_ref()).ok_or_else(|| {
-                    src.error_at(
-                        name.span(),
-                        "tariff",
-                        lib.unknown_file("tariffs", "tariff", name.get_ref()),
-                    )
-                })?;
+                let text = lib.file_at(src, "tariffs", "tariff", "tariff", name)?;
                 Some(Tariff::from_toml(&text.name, &text.text).map_err(Error::from)?)
             }
             None => None,
@@ -221,27 +137,6 @@ impl Grid {
                 )
             })
             .collect();
-        let ramp_thresholds_mw = match &spec.ramp_thresholds_mw {
-            None => RAMP_THRESHOLDS_MW.to_vec(),
-            Some(t) => {
-                let v = t.get_ref();
-                let max = RAMP_THRESHOLDS_MAX;
-                let ok = !v.is_empty()
-                    && v.len() <= max
-                    && v.iter().all(|x| x.is_finite() && *x > 0.0)
-                    && v.windows(2).all(|w| w[1] > w[0]);
-                if !ok {
-                    return Err(src.error_at(
-                        t.span(),
-                        "ramp_thresholds_mw",
-                        format!(
-                            "expected 1 to {max} positive MW figures in increasing order, e.g. [1, 5, 10, 25, 50]"
-                        ),
-                    ));
-                }
-                v.clone()
-            }
-        };
         Ok(Grid {
             limit,
             system_peaks,
@@ -250,9 +145,110 @@ impl Grid {
             carbon_g_per_kwh,
             tariff,
             hour_calendar,
-            ramp_thresholds_mw,
+            ramp_thresholds_mw: ramp_thresholds(spec, src)?,
         })
     }
+}
+
+/// The import limit, W, and what happens above it.
+fn import_limit(spec: &GridSpec, src: &Source) -> Result<Option<(f64, LimitPolicy)>> {
+    let at = src.text.find("[grid]").unwrap_or(0);
+    let policy = match &spec.limit_policy {
+        None => LimitPolicy::Record,
+        Some(p) => {
+            match crate::input::names::resolve("limit policy", p.get_ref(), &["record", "cap"]) {
+                Ok(0) => LimitPolicy::Record,
+                Ok(_) => LimitPolicy::Cap,
+                Err(m) => return Err(src.error_at(p.span(), "limit_policy", m)),
+            }
+        }
+    };
+    match spec.import_limit_mw {
+        Some(mw) if mw.is_finite() && mw > 0.0 => Ok(Some((mw * 1e6, policy))),
+        Some(mw) => Err(err_after(
+            src,
+            at,
+            "import_limit_mw",
+            &format!("expected a positive number of MW, found {mw}"),
+        )),
+        None if spec.limit_policy.is_some() => {
+            Err(err_after(src, at, "limit_policy", "needs import_limit_mw"))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Grid carbon intensity of every hour: a library region's month-by-hour profile on its own
+/// clock, or a measured hourly file (repeated when shorter than the study).
+fn carbon_by_hour(
+    spec: &GridSpec,
+    src: &Source,
+    lib: &Library,
+    base_dir: &Path,
+    files: &crate::input::files::Files,
+    calendar: &Calendar,
+    hours: &[SimTime],
+) -> Result<Option<Vec<f64>>> {
+    match (&spec.carbon, &spec.carbon_csv) {
+        (Some(_), Some(c)) => Err(src.error_at(
+            c.span(),
+            "carbon_csv",
+            "give either `carbon` (a region) or `carbon_csv` (a file), not both",
+        )),
+        (Some(name), None) => {
+            let text = lib.file_at(src, "grid", "grid region", "carbon", name)?;
+            let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
+            // The profile's hours are in its own clock (the grid region's local time).
+            let off = p.utc_offset_s();
+            Ok(Some(
+                hours
+                    .iter()
+                    .map(|&t| {
+                        let local = calendar.local_date(t, off);
+                        p.g_per_kwh(
+                            local.month as usize - 1,
+                            calendar.hour_of_day(t, off) as usize,
+                        )
+                    })
+                    .collect(),
+            ))
+        }
+        (None, Some(file)) => {
+            let path = base_dir.join(file.get_ref());
+            let v = files.load("carbon_csv", &path, String::new(), || {
+                let text =
+                    crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
+                read_hourly_csv(&path.display().to_string(), &text).map_err(Error::from)
+            })?;
+            if v.is_empty() {
+                return Err(src.error_at(file.span(), "carbon_csv", "the file has no hours"));
+            }
+            // A shorter file (e.g. one year for a longer study) repeats.
+            Ok(Some((0..hours.len()).map(|h| v[h % v.len()]).collect()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The MW thresholds of the ramp counts: the study's, checked, or the defaults.
+fn ramp_thresholds(spec: &GridSpec, src: &Source) -> Result<Vec<f64>> {
+    let Some(t) = &spec.ramp_thresholds_mw else {
+        return Ok(RAMP_THRESHOLDS_MW.to_vec());
+    };
+    let v = t.get_ref();
+    let max = RAMP_THRESHOLDS_MAX;
+    let ok = !v.is_empty()
+        && v.len() <= max
+        && v.iter().all(|x| x.is_finite() && *x > 0.0)
+        && v.windows(2).all(|w| w[1] > w[0]);
+    if !ok {
+        return Err(src.error_at(
+            t.span(),
+            "ramp_thresholds_mw",
+            format!("expected 1 to {max} positive MW figures in increasing order, e.g. [1, 5, 10, 25, 50]"),
+        ));
+    }
+    Ok(v.clone())
 }
 
 /// One interval of the system's peak: `len_s` seconds from `start_s` (study time).
@@ -271,49 +267,67 @@ impl SystemPeak {
     }
 }
 
-/// The system-peak intervals of `[grid]`: `system_peak_hours` then `system_peaks_file`, each
-/// time read by [`Calendar::parse_local`] and turned into an interval by the convention.
-fn resolve_system_peaks(
-    spec: &GridSpec,
-    src: &Source,
-    base_dir: &Path,
-    calendar: &Calendar,
+/// How the system-peak times of `[grid]` become intervals: the convention (a time names the
+/// interval it begins or ends), the interval's length, and the study's step and horizon.
+struct PeakClock<'a> {
+    calendar: &'a Calendar,
+    ending: bool,
+    len_s: u64,
     step_s: u64,
     horizon_s: u64,
-) -> Result<Vec<SystemPeak>> {
-    let at = src.text.find("[grid]").unwrap_or(0);
-    let ending = match spec.system_peak_convention.as_ref() {
-        None => false,
-        Some(c) => match c.get_ref().as_str() {
-            "interval-beginning" => false,
-            "interval-ending" => true,
-            other => {
-                return Err(src.error_at(
-                    c.span(),
-                    "system_peak_convention",
-                    format!(
-                        "expected \"interval-beginning\" or \"interval-ending\", found {other:?}"
-                    ),
-                ));
-            }
-        },
-    };
-    let len_s = match spec.system_peak_minutes.as_ref() {
-        None => 3600,
-        Some(m) => crate::input::report_spec::check_interval_minutes(
-            *m.get_ref(),
+}
+
+impl<'a> PeakClock<'a> {
+    fn read(
+        spec: &GridSpec,
+        src: &Source,
+        calendar: &'a Calendar,
+        step_s: u64,
+        horizon_s: u64,
+    ) -> Result<PeakClock<'a>> {
+        let ending = match spec.system_peak_convention.as_ref() {
+            None => false,
+            Some(c) => match c.get_ref().as_str() {
+                "interval-beginning" => false,
+                "interval-ending" => true,
+                other => {
+                    return Err(src.error_at(
+                        c.span(),
+                        "system_peak_convention",
+                        format!(
+                            "expected \"interval-beginning\" or \"interval-ending\", found {other:?}"
+                        ),
+                    ));
+                }
+            },
+        };
+        let len_s = match spec.system_peak_minutes.as_ref() {
+            None => 3600,
+            Some(m) => crate::input::report_spec::check_interval_minutes(
+                *m.get_ref(),
+                step_s,
+                "system_peak_minutes",
+            )
+            .map_err(|e| src.error_at(m.span(), "system_peak_minutes", e))?,
+        };
+        Ok(PeakClock {
+            calendar,
+            ending,
+            len_s,
             step_s,
-            "system_peak_minutes",
-        )
-        .map_err(|e| src.error_at(m.span(), "system_peak_minutes", e))?,
-    };
-    // One time to its interval, or what is wrong with it.
-    let interval = |s: &str| -> std::result::Result<SystemPeak, String> {
-        let t = calendar
+            horizon_s,
+        })
+    }
+
+    /// One time (read by [`Calendar::parse_local`]) to its interval, or what is wrong with it.
+    fn interval(&self, s: &str) -> std::result::Result<SystemPeak, String> {
+        let (len_s, step_s) = (self.len_s, self.step_s);
+        let t = self
+            .calendar
             .parse_local(s)
             .map_err(|e| format!("{e}; expected a time in the study clock"))?
             .seconds();
-        let start_s = if ending {
+        let start_s = if self.ending {
             t.checked_sub(len_s).ok_or_else(|| {
                 format!("the interval ending at {s:?} starts before the study's start")
             })?
@@ -325,25 +339,55 @@ fn resolve_system_peaks(
                 "the interval of {s:?} does not start on a step boundary (step_s = {step_s} s)"
             ));
         }
-        if start_s + len_s > horizon_s {
+        if start_s + len_s > self.horizon_s {
             return Err(format!(
                 "{s:?} is outside the study's horizon (to {})",
-                calendar.timestamp(SimTime(horizon_s))
+                self.calendar.timestamp(SimTime(self.horizon_s))
             ));
         }
         Ok(SystemPeak { start_s, len_s })
-    };
-    let mut peaks = Vec::new();
-    for s in &spec.system_peak_hours {
-        peaks.push(
-            interval(s.get_ref()).map_err(|e| src.error_at(s.span(), "system_peak_hours", e))?,
-        );
     }
-    if let Some(file) = &spec.system_peaks_file {
-        let path = base_dir.join(file.get_ref());
+
+    /// The intervals of `system_peak_hours` then `system_peaks_file`.
+    fn peaks(&self, spec: &GridSpec, src: &Source, base_dir: &Path) -> Result<Vec<SystemPeak>> {
+        let mut peaks = Vec::new();
+        for s in &spec.system_peak_hours {
+            peaks.push(
+                self.interval(s.get_ref())
+                    .map_err(|e| src.error_at(s.span(), "system_peak_hours", e))?,
+            );
+        }
+        if let Some(file) = &spec.system_peaks_file {
+            let path = base_dir.join(file.get_ref());
+            let from_file = self.peaks_file(&path)?;
+            if from_file.is_empty() {
+                return Err(src.error_at(
+                    file.span(),
+                    "system_peaks_file",
+                    format!("{} holds no timestamps", path.display()),
+                ));
+            }
+            peaks.extend(from_file);
+        }
+        if peaks.is_empty()
+            && (spec.system_peak_convention.is_some() || spec.system_peak_minutes.is_some())
+        {
+            return Err(err_after(
+                src,
+                src.text.find("[grid]").unwrap_or(0),
+                "system_peak_convention",
+                "needs system_peak_hours or system_peaks_file",
+            ));
+        }
+        Ok(peaks)
+    }
+
+    /// The intervals of a CSV of times, one a row (first column; a header row such as
+    /// `timestamp` is skipped); errors name the file's line.
+    fn peaks_file(&self, path: &Path) -> Result<Vec<SystemPeak>> {
         let shown = path.display().to_string();
-        let text = crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
-        let before = peaks.len();
+        let text = crate::input::limits::read_text(path, crate::input::limits::MAX_DATA_BYTES)?;
+        let mut peaks = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let first = line
                 .split(',')
@@ -355,35 +399,17 @@ fn resolve_system_peaks(
                 continue;
             }
             // A header row: a first field with no digit in it.
-            if peaks.len() == before && !first.chars().any(|c| c.is_ascii_digit()) {
+            if peaks.is_empty() && !first.chars().any(|c| c.is_ascii_digit()) {
                 continue;
             }
-            let p = interval(first).map_err(|msg| Error::Input {
+            peaks.push(self.interval(first).map_err(|msg| Error::Input {
                 file: shown.clone(),
                 line: i + 1,
                 col: 1,
                 field: "timestamp".into(),
                 msg,
-            })?;
-            peaks.push(p);
+            })?);
         }
-        if peaks.len() == before {
-            return Err(src.error_at(
-                file.span(),
-                "system_peaks_file",
-                format!("{shown} holds no timestamps"),
-            ));
-        }
+        Ok(peaks)
     }
-    if peaks.is_empty()
-        && (spec.system_peak_convention.is_some() || spec.system_peak_minutes.is_some())
-    {
-        return Err(err_after(
-            src,
-            at,
-            "system_peak_convention",
-            "needs system_peak_hours or system_peaks_file",
-        ));
-    }
-    Ok(peaks)
 }

@@ -40,7 +40,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use toml::Spanned;
 
-use super::input::{GridError, line_of, read_file, toml_error};
+use super::input::{FileAt, GridError, read_file, toml_error};
 
 /// Weekday names accepted in `days`, Monday first (index = weekday, 0 = Monday).
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -233,169 +233,40 @@ impl Tariff {
         Self::from_toml(&shown, &text)
     }
 
+    /// Checks a parsed tariff and builds its price table: non-empty names, charges >= 0, and
+    /// periods that end in exactly one catch-all. Errors name `file`'s line and the field
+    /// (prefixed with `prefix` inside a larger document).
     fn build(file: &str, text: &str, prefix: &str, raw: RawTariff) -> Result<Tariff, GridError> {
-        let at = |span: std::ops::Range<usize>, field: &str, msg: String| {
-            let field = if prefix.is_empty() {
-                field.to_string()
-            } else {
-                format!("{prefix}.{field}")
-            };
-            GridError::input(file, Some(line_of(text, span.start)), field, msg)
-        };
-
+        let at = FileAt { file, text, prefix };
         for (field, v) in [
             ("name", &raw.name),
             ("source", &raw.source),
             ("currency", &raw.currency),
         ] {
             if v.get_ref().trim().is_empty() {
-                return Err(at(v.span(), field, "must not be empty".into()));
+                return Err(at.err(v.span(), field, "must not be empty"));
             }
         }
-        let charge = |v: &Option<Spanned<f64>>, field: &str| -> Result<f64, GridError> {
-            match v {
-                None => Ok(0.0),
-                Some(v) => {
-                    let x = *v.get_ref();
-                    if x.is_finite() && x >= 0.0 {
-                        Ok(x)
-                    } else {
-                        Err(at(
-                            v.span(),
-                            field,
-                            format!("expected a finite charge >= 0, found {x}"),
-                        ))
-                    }
-                }
-            }
-        };
         let demand_charge_per_kw_month = charge(
+            &at,
             &raw.demand_charge_per_kw_month,
             "demand_charge_per_kw_month",
         )?;
-        let fixed_per_month = charge(&raw.fixed_per_month, "fixed_per_month")?;
-
-        if raw.energy.get_ref().is_empty() {
-            return Err(at(
+        let fixed_per_month = charge(&at, &raw.fixed_per_month, "fixed_per_month")?;
+        let list = raw.energy.get_ref();
+        if list.is_empty() {
+            return Err(at.err(
                 raw.energy.span(),
                 "energy",
                 "no energy price periods; add at least a catch-all [[energy]] with a \
-                 price_per_mwh"
-                    .into(),
+                 price_per_mwh",
             ));
         }
-        let mut periods = Vec::with_capacity(raw.energy.get_ref().len());
-        let n = raw.energy.get_ref().len();
-        for (i, p) in raw.energy.get_ref().iter().enumerate() {
-            let field = |k: &str| format!("energy[{i}].{k}");
-            if p.name.get_ref().trim().is_empty() {
-                return Err(at(
-                    p.name.span(),
-                    &field("name"),
-                    "must not be empty".into(),
-                ));
-            }
-            let price = *p.price_per_mwh.get_ref();
-            if !price.is_finite() {
-                return Err(at(
-                    p.price_per_mwh.span(),
-                    &field("price_per_mwh"),
-                    format!("expected a finite price (negative is allowed), found {price}"),
-                ));
-            }
-            let months = match &p.months {
-                None => ALL_MONTHS,
-                Some(list) => {
-                    if list.get_ref().is_empty() {
-                        return Err(at(
-                            list.span(),
-                            &field("months"),
-                            "empty list matches no month; omit `months` to match every month"
-                                .into(),
-                        ));
-                    }
-                    let mut mask = 0u16;
-                    for m in list.get_ref() {
-                        let v = *m.get_ref();
-                        if !(1..=12).contains(&v) {
-                            return Err(at(
-                                m.span(),
-                                &field("months"),
-                                format!("month {v} out of range 1..=12 (1 = January)"),
-                            ));
-                        }
-                        mask |= 1 << (v - 1);
-                    }
-                    mask
-                }
-            };
-            let days = match &p.days {
-                None => ALL_DAYS,
-                Some(list) => {
-                    if list.get_ref().is_empty() {
-                        return Err(at(
-                            list.span(),
-                            &field("days"),
-                            "empty list matches no day; omit `days` to match every day".into(),
-                        ));
-                    }
-                    let mut mask = 0u8;
-                    for d in list.get_ref() {
-                        let name = d.get_ref().trim().to_ascii_lowercase();
-                        let Some(idx) = WEEKDAYS.iter().position(|w| *w == name) else {
-                            return Err(at(
-                                d.span(),
-                                &field("days"),
-                                format!(
-                                    "unknown day {:?}; expected one of {}",
-                                    d.get_ref(),
-                                    WEEKDAYS.join(", ")
-                                ),
-                            ));
-                        };
-                        mask |= 1 << idx;
-                    }
-                    mask
-                }
-            };
-            let hours = match &p.hours {
-                None => ALL_HOURS,
-                Some(list) => hours_mask(list.get_ref())
-                    .map_err(|(span, msg)| at(span.unwrap_or(list.span()), &field("hours"), msg))?,
-            };
-            let period = EnergyPeriod {
-                name: p.name.get_ref().clone(),
-                months,
-                days,
-                hours,
-                price_per_mwh: price,
-            };
-            if period.is_catch_all() && i + 1 < n {
-                return Err(at(
-                    p.name.span(),
-                    &format!("energy[{i}]"),
-                    format!(
-                        "period {:?} matches every hour, so the {} period(s) after it can never \
-                         apply; move it last",
-                        period.name,
-                        n - i - 1
-                    ),
-                ));
-            }
-            if i + 1 == n && !period.is_catch_all() {
-                return Err(at(
-                    p.name.span(),
-                    &format!("energy[{i}]"),
-                    format!(
-                        "the last period ({:?}) must be a catch-all matching every hour (omit \
-                         months, days and hours) so that every hour has a price",
-                        period.name
-                    ),
-                ));
-            }
-            periods.push(period);
-        }
-
+        let periods = list
+            .iter()
+            .enumerate()
+            .map(|(i, p)| period(&at, i, list.len(), p))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut table = Box::new([[[0.0; 24]; 7]; 12]);
         for (m, by_day) in table.iter_mut().enumerate() {
             for (d, by_hour) in by_day.iter_mut().enumerate() {
@@ -493,7 +364,7 @@ impl Tariff {
         let mut sum = 0.0;
         let mut weekday = 0usize;
         for m in 0..12u32 {
-            for _ in 0..super::carbon::DAYS_IN_MONTH[m as usize] {
+            for _ in 0..crate::model::weather::month_days(m as usize) {
                 for h in 0..24 {
                     sum += self.energy_price_per_mwh(m + 1, weekday, h);
                 }
@@ -502,6 +373,127 @@ impl Tariff {
         }
         sum / (365.0 * 24.0)
     }
+}
+
+/// A demand or fixed charge: absent is 0, else finite and >= 0.
+fn charge(at: &FileAt, v: &Option<Spanned<f64>>, field: &str) -> Result<f64, GridError> {
+    match v {
+        None => Ok(0.0),
+        Some(v) => {
+            let x = *v.get_ref();
+            if x.is_finite() && x >= 0.0 {
+                Ok(x)
+            } else {
+                Err(at.err(
+                    v.span(),
+                    field,
+                    format!("expected a finite charge >= 0, found {x}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Period `i` of `n`: a name, a finite price and its filters; a catch-all only last, and the
+/// last one a catch-all.
+fn period(at: &FileAt, i: usize, n: usize, p: &RawPeriod) -> Result<EnergyPeriod, GridError> {
+    let field = |k: &str| format!("energy[{i}].{k}");
+    if p.name.get_ref().trim().is_empty() {
+        return Err(at.err(p.name.span(), &field("name"), "must not be empty"));
+    }
+    let price = *p.price_per_mwh.get_ref();
+    if !price.is_finite() {
+        return Err(at.err(
+            p.price_per_mwh.span(),
+            &field("price_per_mwh"),
+            format!("expected a finite price (negative is allowed), found {price}"),
+        ));
+    }
+    let months = match &p.months {
+        None => ALL_MONTHS,
+        Some(list) => mask(at, &field("months"), "month", list, month_bit)? as u16,
+    };
+    let days = match &p.days {
+        None => ALL_DAYS,
+        Some(list) => mask(at, &field("days"), "day", list, day_bit)? as u8,
+    };
+    let hours = match &p.hours {
+        None => ALL_HOURS,
+        Some(list) => hours_mask(list.get_ref())
+            .map_err(|(span, msg)| at.err(span.unwrap_or(list.span()), &field("hours"), msg))?,
+    };
+    let period = EnergyPeriod {
+        name: p.name.get_ref().clone(),
+        months,
+        days,
+        hours,
+        price_per_mwh: price,
+    };
+    if period.is_catch_all() && i + 1 < n {
+        return Err(at.err(
+            p.name.span(),
+            &format!("energy[{i}]"),
+            format!(
+                "period {:?} matches every hour, so the {} period(s) after it can never \
+                 apply; move it last",
+                period.name,
+                n - i - 1
+            ),
+        ));
+    }
+    if i + 1 == n && !period.is_catch_all() {
+        return Err(at.err(
+            p.name.span(),
+            &format!("energy[{i}]"),
+            format!(
+                "the last period ({:?}) must be a catch-all matching every hour (omit \
+                 months, days and hours) so that every hour has a price",
+                period.name
+            ),
+        ));
+    }
+    Ok(period)
+}
+
+/// The bit mask of a filter list of `unit`s (`months`, `days`) at `field`: bit `bit(x)` of
+/// each element. An empty list would match nothing and is refused.
+fn mask<T>(
+    at: &FileAt,
+    field: &str,
+    unit: &str,
+    list: &Spanned<Vec<Spanned<T>>>,
+    bit: fn(&T) -> Result<u32, String>,
+) -> Result<u32, GridError> {
+    if list.get_ref().is_empty() {
+        return Err(at.err(
+            list.span(),
+            field,
+            format!("empty list matches no {unit}; omit `{unit}s` to match every {unit}"),
+        ));
+    }
+    let mut mask = 0u32;
+    for x in list.get_ref() {
+        mask |= 1 << bit(x.get_ref()).map_err(|msg| at.err(x.span(), field, msg))?;
+    }
+    Ok(mask)
+}
+
+/// Bit of month `v` (1 = January).
+fn month_bit(v: &i64) -> Result<u32, String> {
+    (1..=12)
+        .contains(v)
+        .then(|| (v - 1) as u32)
+        .ok_or_else(|| format!("month {v} out of range 1..=12 (1 = January)"))
+}
+
+/// Bit of a weekday named in [`WEEKDAYS`] (any case, 0 = Monday).
+fn day_bit(d: &String) -> Result<u32, String> {
+    let name = d.trim().to_ascii_lowercase();
+    WEEKDAYS
+        .iter()
+        .position(|w| *w == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| format!("unknown day {d:?}; expected one of {}", WEEKDAYS.join(", ")))
 }
 
 /// Price of the first period matching; the last period is a catch-all, so one always matches.
@@ -668,65 +660,59 @@ price_per_mwh = 55.0
     }
 
     #[test]
-    fn missing_catch_all_is_rejected() {
-        let text = SIMPLE.replace(
-            "[[energy]]\nname = \"off-peak\"\nprice_per_mwh = 55.0\n",
-            "[[energy]]\nname = \"off-peak\"\nhours = [0, 13]\nprice_per_mwh = 55.0\n",
-        );
-        let e = load(&text).unwrap_err();
-        assert_eq!(e.field(), Some("energy[1]"), "{e}");
-        assert_eq!(e.line(), Some(15), "{e}");
-        assert!(e.to_string().contains("catch-all"), "{e}");
-    }
-
-    #[test]
-    fn early_catch_all_is_rejected() {
-        let text = SIMPLE.replace(
-            "name = \"on-peak\"\nmonths = [6, 7, 8, 9]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [13, 19]\n",
-            "name = \"on-peak\"\n",
-        );
-        let e = load(&text).unwrap_err();
-        assert_eq!((e.field(), e.line()), (Some("energy[0]"), Some(8)), "{e}");
+    fn a_catch_all_must_come_last_and_only_last() {
+        for (from, to, field, line, says) in [
+            // The last period is not a catch-all.
+            (
+                "[[energy]]\nname = \"off-peak\"\nprice_per_mwh = 55.0\n",
+                "[[energy]]\nname = \"off-peak\"\nhours = [0, 13]\nprice_per_mwh = 55.0\n",
+                "energy[1]",
+                15,
+                "catch-all",
+            ),
+            // A catch-all before the last.
+            (
+                "name = \"on-peak\"\nmonths = [6, 7, 8, 9]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = [13, 19]\n",
+                "name = \"on-peak\"\n",
+                "energy[0]",
+                8,
+                "move it last",
+            ),
+        ] {
+            let e = load(&SIMPLE.replace(from, to)).unwrap_err();
+            assert_eq!((e.field(), e.line()), (Some(field), Some(line)), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 
     #[test]
     fn bad_filters_name_line_and_field() {
-        let e = load(&SIMPLE.replace("hours = [13, 19]", "hours = [13, 25]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].hours"), Some(11)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("hours = [13, 19]", "hours = [13]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].hours"), Some(11)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("months = [6, 7, 8, 9]", "months = [6, 13]")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].months"), Some(9)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("\"fri\"", "\"friday\"")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].days"), Some(10)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("price_per_mwh = 95.0", "price_per_mwh = nan")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("energy[0].price_per_mwh"), Some(12)),
-            "{e}"
-        );
-        let e = load(&SIMPLE.replace("= 12.0", "= -1.0")).unwrap_err();
-        assert_eq!(
-            (e.field(), e.line()),
-            (Some("demand_charge_per_kw_month"), Some(4)),
-            "{e}"
-        );
+        for (from, to, field, line) in [
+            (
+                "hours = [13, 19]",
+                "hours = [13, 25]",
+                "energy[0].hours",
+                11,
+            ),
+            ("hours = [13, 19]", "hours = [13]", "energy[0].hours", 11),
+            (
+                "months = [6, 7, 8, 9]",
+                "months = [6, 13]",
+                "energy[0].months",
+                9,
+            ),
+            ("\"fri\"", "\"friday\"", "energy[0].days", 10),
+            (
+                "price_per_mwh = 95.0",
+                "price_per_mwh = nan",
+                "energy[0].price_per_mwh",
+                12,
+            ),
+            ("= 12.0", "= -1.0", "demand_charge_per_kw_month", 4),
+        ] {
+            let e = load(&SIMPLE.replace(from, to)).unwrap_err();
+            assert_eq!((e.field(), e.line()), (Some(field), Some(line)), "{e}");
+        }
     }
 
     #[test]

@@ -24,7 +24,8 @@
 use std::path::Path;
 
 use super::psychro::wet_bulb_c;
-use super::{Location, WeatherError, WeatherHour};
+use super::{WeatherError, WeatherHour};
+use crate::base::error::Location;
 
 /// Header lines before the first data row.
 pub const EPW_HEADER_LINES: usize = 8;
@@ -66,7 +67,10 @@ const QUOTE_MAX: usize = 40;
 /// are ignored; a blank line among the data is an error. Relative humidity
 /// above 100 % is clamped to 100 %.
 pub fn read_epw(path_for_errors: &str, text: &str) -> Result<Vec<WeatherHour>, WeatherError> {
-    let at = |line: usize| Location::new(path_for_errors, Some(line));
+    let at = |line: usize| Location {
+        file: path_for_errors.to_string(),
+        line: Some(line),
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
 
@@ -147,7 +151,10 @@ pub fn epw_time_zone_h(path_for_errors: &str, text: &str) -> Result<f64, Weather
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let line = text.lines().next().unwrap_or("");
     let fields: Vec<&str> = line.split(',').collect();
-    let location = Location::new(path_for_errors, Some(1));
+    let location = Location {
+        file: path_for_errors.to_string(),
+        line: Some(1),
+    };
     let Some(raw) = fields.get(8) else {
         return Err(WeatherError::Epw {
             location,
@@ -261,12 +268,12 @@ fn whole(raw: &str) -> Option<i64> {
     (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64)
 }
 
+/// The most days month `1..=12` has in any year (29 for February): a row's day is checked
+/// against it whatever the row's year field says: a typical-year file takes each month from a
+/// different year, and a leap year's file holds 29 February.
 fn days_in_month(month: i64) -> i64 {
-    match month {
-        2 => 29,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    const LEAP_YEAR: i32 = 2000;
+    i64::from(crate::base::time::days_in_month(LEAP_YEAR, month as u32))
 }
 
 fn expected(what: &str, raw: &str) -> String {
@@ -486,30 +493,10 @@ mod tests {
     }
 
     #[test]
-    fn missing_value_codes() {
-        let text = fixture(false);
-        let row = line(&text, ROW20);
-        for (index, code, field) in [(6, "99.9", 7), (7, "99.9", 8), (8, "999", 9)] {
-            let mut fields: Vec<&str> = row.split(',').collect();
-            fields[index] = code;
-            let e = err(read_epw(
-                "m.epw",
-                &replace_line(&text, ROW20, &fields.join(",")),
-            ));
-            let shown = e.to_string();
-            assert!(
-                shown.starts_with(&format!("m.epw:28: field {field} ("))
-                    && shown.contains("missing value"),
-                "{shown}"
-            );
-        }
-    }
-
-    #[test]
     fn other_field_errors() {
         let text = fixture(false);
         let row = line(&text, ROW20);
-        let cases: [(usize, &str, &str); 8] = [
+        let cases: [(usize, &str, &str); 11] = [
             (1, "13", "field 2 (month): expected 1..=12, found 13"),
             (
                 2,
@@ -530,6 +517,10 @@ mod tests {
             ),
             (6, "-80", "field 7 (dry bulb temperature): -80 is outside"),
             (8, "-5", "field 9 (relative humidity): -5 is outside"),
+            // The missing-value codes.
+            (6, "99.9", "field 7 (dry bulb temperature): missing value"),
+            (7, "99.9", "field 8 (dew point temperature): missing value"),
+            (8, "999", "field 9 (relative humidity): missing value"),
         ];
         for (index, value, message) in cases {
             let mut fields: Vec<&str> = row.split(',').collect();

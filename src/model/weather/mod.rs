@@ -11,11 +11,11 @@ pub mod epw;
 pub mod psychro;
 pub mod synthetic;
 
+/// Where a weather error points: the same file-and-line as the other model files' errors.
+pub use crate::base::error::Location;
 pub use epw::{epw_time_zone_h, read_epw};
 pub use psychro::{rel_humidity_from_dew_point, wet_bulb_c};
-pub use synthetic::{Climate, HeatWave, HeatWaveOverride, MonthlyNormals, Noise};
-
-use std::fmt;
+pub use synthetic::{Climate, HeatWave, HeatWaveOverride, MonthlyNormals, Noise, month_days};
 
 /// One hour of outdoor air.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -26,35 +26,6 @@ pub struct WeatherHour {
     pub wet_bulb_c: f64,
     /// Relative humidity, percent, 0..=100.
     pub rel_humidity_pct: f64,
-}
-
-/// Where in an input an error was found: a file name (as the caller gave
-/// it) and, when known, a 1-based line number. Displays as `file:line` or
-/// `file`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
-    /// The file name given by the caller, for messages only.
-    pub file: String,
-    /// 1-based line number, if the error can be pinned to a line.
-    pub line: Option<usize>,
-}
-
-impl Location {
-    pub(crate) fn new(file: &str, line: Option<usize>) -> Self {
-        Location {
-            file: file.to_string(),
-            line,
-        }
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}", self.file, line),
-            None => write!(f, "{}", self.file),
-        }
-    }
 }
 
 impl From<WeatherError> for crate::Error {

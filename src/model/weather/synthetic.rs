@@ -71,6 +71,7 @@
 //! (relative humidity falls as dry bulb rises).
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
@@ -78,10 +79,18 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::psychro::{rel_humidity_from_dew_point, wet_bulb_c};
-use super::{Location, WeatherError, WeatherHour};
+use super::{WeatherError, WeatherHour};
+use crate::base::error::Location;
 
-/// Days in each month of the 365-day model year.
-pub const MONTH_DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/// A common (non-leap) year of the calendar: the 365-day model year has its months.
+const COMMON_YEAR: i32 = 2001;
+
+/// Days in month `m0` (0 = January) of the 365-day model year, from the calendar
+/// ([`crate::base::time`]). Grid profiles and tariffs are averaged over the same year.
+pub fn month_days(m0: usize) -> u32 {
+    crate::base::time::days_in_month(COMMON_YEAR, m0 as u32 + 1)
+}
+
 /// Three-letter month names, for messages.
 const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -189,6 +198,42 @@ struct RawClimate {
     heat_wave: Option<RawHeatWave>,
 }
 
+impl RawClimate {
+    /// Each validated field's dotted name and the span of its value.
+    fn field_spans(&self) -> [(&'static str, std::ops::Range<usize>); 13] {
+        [
+            ("name", self.name.span()),
+            ("source", self.source.span()),
+            ("latitude", self.latitude.span()),
+            ("longitude", self.longitude.span()),
+            ("utc_offset", self.utc_offset.span()),
+            ("monthly.tmax_c", self.monthly.tmax_c.span()),
+            ("monthly.tmin_c", self.monthly.tmin_c.span()),
+            ("monthly.dew_point_c", self.monthly.dew_point_c.span()),
+            ("noise.sd_c", self.noise.sd_c.span()),
+            ("noise.tau_h", self.noise.tau_h.span()),
+            (
+                "heat_wave.chance_per_summer",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.chance_per_summer.span()),
+            ),
+            (
+                "heat_wave.duration_days",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.duration_days.span()),
+            ),
+            (
+                "heat_wave.amplitude_c",
+                self.heat_wave
+                    .as_ref()
+                    .map_or(0..0, |h| h.amplitude_c.span()),
+            ),
+        ]
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMonthly {
@@ -230,50 +275,27 @@ impl Climate {
         let raw: RawClimate = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
             WeatherError::Climate {
-                location: Location::new(name_for_errors, e.span().map(|s| line_of(text, s.start))),
+                location: Location {
+                    file: name_for_errors.to_string(),
+                    line: e.span().map(|s| line_of(text, s.start)),
+                },
                 field: toml_error_field(text, e.span().map(|s| s.start), &message),
                 message,
             }
         })?;
 
         // Map a validation failure on field `f` to the line of its value.
-        let spans: [(&str, std::ops::Range<usize>); 13] = [
-            ("name", raw.name.span()),
-            ("source", raw.source.span()),
-            ("latitude", raw.latitude.span()),
-            ("longitude", raw.longitude.span()),
-            ("utc_offset", raw.utc_offset.span()),
-            ("monthly.tmax_c", raw.monthly.tmax_c.span()),
-            ("monthly.tmin_c", raw.monthly.tmin_c.span()),
-            ("monthly.dew_point_c", raw.monthly.dew_point_c.span()),
-            ("noise.sd_c", raw.noise.sd_c.span()),
-            ("noise.tau_h", raw.noise.tau_h.span()),
-            (
-                "heat_wave.chance_per_summer",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.chance_per_summer.span()),
-            ),
-            (
-                "heat_wave.duration_days",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.duration_days.span()),
-            ),
-            (
-                "heat_wave.amplitude_c",
-                raw.heat_wave
-                    .as_ref()
-                    .map_or(0..0, |h| h.amplitude_c.span()),
-            ),
-        ];
+        let spans = raw.field_spans();
         let err = |(field, message): Invalid| {
             let line = spans
                 .iter()
                 .find(|(f, _)| *f == field)
                 .map(|(_, s)| line_of(text, s.start));
             WeatherError::Climate {
-                location: Location::new(name_for_errors, line),
+                location: Location {
+                    file: name_for_errors.to_string(),
+                    line,
+                },
                 field: field.to_string(),
                 message,
             }
@@ -397,7 +419,10 @@ impl Climate {
             heat_wave,
         )
         .map_err(|(field, message)| WeatherError::Climate {
-            location: Location::new(name, None),
+            location: Location {
+                file: name.to_string(),
+                line: None,
+            },
             field: field.to_string(),
             message,
         })
@@ -470,7 +495,7 @@ impl Climate {
     pub fn normal_annual_mean_c(&self) -> f64 {
         let total: f64 = (0..12)
             .map(|m| {
-                0.5 * (self.monthly.tmax_c[m] + self.monthly.tmin_c[m]) * f64::from(MONTH_DAYS[m])
+                0.5 * (self.monthly.tmax_c[m] + self.monthly.tmin_c[m]) * f64::from(month_days(m))
             })
             .sum();
         total / f64::from(DAYS_PER_YEAR)
@@ -725,25 +750,21 @@ pub fn diurnal_shape(hour_of_day: f64) -> f64 {
 }
 
 /// Day of year (fractional) of each month's midpoint.
-const MID_MONTH_DAYS: [f64; 12] = mid_month_days();
-
-const fn mid_month_days() -> [f64; 12] {
+static MID_MONTH_DAYS: LazyLock<[f64; 12]> = LazyLock::new(|| {
     let mut nodes = [0.0; 12];
     let mut start = 0.0;
-    let mut m = 0;
-    while m < 12 {
-        let len = MONTH_DAYS[m] as f64;
-        nodes[m] = start + len / 2.0;
+    for (m, node) in nodes.iter_mut().enumerate() {
+        let len = f64::from(month_days(m));
+        *node = start + len / 2.0;
         start += len;
-        m += 1;
     }
     nodes
-}
+});
 
 /// Piecewise-linear, year-periodic interpolation through mid-month
 /// `nodes` at fractional day of year `t` (0..365).
 fn interpolate(nodes: &[f64; 12], t: f64) -> f64 {
-    let mids = MID_MONTH_DAYS;
+    let mids = *MID_MONTH_DAYS;
     let t = t.rem_euclid(365.0);
     // Find the segment [a, b) containing t, wrapping over the year end.
     let (a_day, a_val, b_day, b_val) = if t < mids[0] {
@@ -767,12 +788,12 @@ fn month_averaging_matrix() -> [[f64; 12]; 12] {
         let mut basis = [0.0; 12];
         basis[i] = 1.0;
         let mut hour = 0u32;
-        for (m, &days) in MONTH_DAYS.iter().enumerate() {
-            let n = days * 24;
+        for (m, row) in a.iter_mut().enumerate() {
+            let n = month_days(m) * 24;
             let sum: f64 = (hour..hour + n)
                 .map(|h| interpolate(&basis, f64::from(h) / 24.0))
                 .sum();
-            a[m][i] = sum / f64::from(n);
+            row[i] = sum / f64::from(n);
             hour += n;
         }
     }
@@ -835,11 +856,11 @@ tau_h = 36.0
     /// Mean of `f` over the hours of month `m` (0-based) within a
     /// series of whole years starting 1 January 00:00.
     fn month_mean(series: &[WeatherHour], m: usize, f: impl Fn(&WeatherHour) -> f64) -> f64 {
-        let start: u32 = MONTH_DAYS[..m].iter().sum();
+        let start: u32 = (0..m).map(month_days).sum();
         let (mut sum, mut n) = (0.0, 0usize);
         for (i, h) in series.iter().enumerate() {
             let doy = (i / 24) as u32 % 365;
-            if doy >= start && doy < start + MONTH_DAYS[m] {
+            if doy >= start && doy < start + month_days(m) {
                 sum += f(h);
                 n += 1;
             }
@@ -883,8 +904,8 @@ tau_h = 36.0
     fn interpolation_preserves_monthly_means() {
         let c = Climate::from_toml("t.toml", SIMPLE).unwrap();
         let mut hour = 0u32;
-        for (m, days) in MONTH_DAYS.iter().enumerate() {
-            let n = days * 24;
+        for m in 0..12 {
+            let n = month_days(m) * 24;
             let avg = mean(
                 (hour..hour + n)
                     .map(|h| c.expected_dry_bulb_c(f64::from(h) / 24.0, f64::from(h % 24))),
@@ -997,8 +1018,8 @@ tau_h = 36.0
         }
         // Monthly means of daily max/min reproduce the normals.
         for m in 0..12 {
-            let start: usize = MONTH_DAYS[..m].iter().sum::<u32>() as usize;
-            let days = MONTH_DAYS[m] as usize;
+            let start: usize = (0..m).map(month_days).sum::<u32>() as usize;
+            let days = month_days(m) as usize;
             let tmax = mean((start..start + days).map(|d| year[d * 24 + 15].dry_bulb_c));
             let tmin = mean((start..start + days).map(|d| year[d * 24 + 6].dry_bulb_c));
             assert!(

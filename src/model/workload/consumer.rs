@@ -15,6 +15,8 @@ use super::{Ctx, one};
 use crate::base::error::Result;
 use crate::base::time::{SimTime, parse_utc_offset};
 use crate::input::check::{err_after, non_negative, positive};
+use crate::model::fleet::RackGroup;
+use crate::model::library::{ConsumerPreset, check_per_request};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -102,352 +104,57 @@ pub struct ConsumerClass {
     pub max_queue_s: f64,
     /// The queue bound in work: `max_queue_s` seconds of the pool's capacity.
     pub max_queue_work: f64,
-    /// Trace replay: (trace, scale factor on the trace's own rate, shaped).
     #[serde(skip)]
-    pub trace: Option<(Trace, f64, bool)>,
+    pub trace: Option<Replay>,
 }
+
+/// Trace replay: (trace, scale factor on the trace's own rate, shaped).
+pub type Replay = (Trace, f64, bool);
 
 const YEAR_S: f64 = 365.0 * 86_400.0;
 
 impl ConsumerClass {
+    /// Resolves a `[[consumer]]` table: its work per request (own or the preset's), the
+    /// accelerator time of a token, the power of its busy accelerators, its daily and weekly
+    /// shape and clock, then its rate and work from a trace or from the stated figures.
     pub fn resolve(spec: &ConsumerSpec, ctx: &Ctx) -> Result<ConsumerClass> {
-        let src = ctx.src;
-        let at = spec.name.span().start;
-        let pool = ctx.pool(&spec.pool)?;
-        let preset = match &spec.preset {
-            Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
-                src.error_at(
-                    p.span(),
-                    "preset",
-                    ctx.lib.unknown_entry("preset", p.get_ref()),
-                )
-            })?),
-            None => None,
-        };
-        let group = &ctx.fleet.groups[ctx.fleet.pools[pool].groups[0]];
-        positive(src, at, "model_scale", spec.model_scale)?;
-        non_negative(src, at, "max_queue_s", spec.max_queue_s)?;
-        if !(spec.growth_per_year > -1.0 && spec.growth_per_year.is_finite()) {
-            return Err(err_after(
-                src,
-                at,
-                "growth_per_year",
-                "expected a number > -1 (e.g. 0.3 for +30 % a year)",
-            ));
-        }
-        for (f, v) in [
-            ("requests_per_day", spec.requests_per_day),
-            ("wh_per_request", spec.wh_per_request),
-            (
-                "wh_per_request_at_full_load",
-                spec.wh_per_request_at_full_load,
-            ),
-            ("acc_s_per_request", spec.acc_s_per_request),
-            ("tokens_in", spec.tokens_in),
-            ("tokens_out", spec.tokens_out),
-            ("work_cv", spec.work_cv),
-        ] {
-            if let Some(v) = v {
-                non_negative(src, at, f, v)?;
-            }
-        }
-        // Work per request: the class's own spec wins over the preset's, as a whole.
-        let own = [
-            spec.acc_s_per_request.is_some(),
-            spec.wh_per_request.is_some(),
-            spec.wh_per_request_at_full_load.is_some(),
-            spec.tokens_in.is_some() || spec.tokens_out.is_some(),
-        ];
-        if own.iter().filter(|b| **b).count() > 1 {
-            return Err(err_after(
-                src,
-                at,
-                "wh_per_request",
-                "give work per request one way only: acc_s_per_request, wh_per_request, wh_per_request_at_full_load, or tokens_in/tokens_out",
-            ));
-        }
-        let (acc_s, wh, wh_full, tin, tout) = if own.iter().any(|b| *b) {
-            (
-                spec.acc_s_per_request,
-                spec.wh_per_request,
-                spec.wh_per_request_at_full_load,
-                spec.tokens_in,
-                spec.tokens_out,
-            )
-        } else if let Some(p) = preset {
-            (
-                p.acc_s_per_request,
-                p.wh_per_request,
-                p.wh_per_request_at_full_load,
-                p.tokens_in,
-                p.tokens_out,
-            )
-        } else {
-            (None, None, None, None, None)
-        };
-        let tokens = tin.is_some() || tout.is_some();
-        let pool_ref = &ctx.fleet.pools[pool];
-        let flop_form = spec.active_params_b.is_some() || spec.mfu.is_some();
-        let state_power =
-            spec.prefill_w_per_accelerator.is_some() || spec.decode_w_per_accelerator.is_some();
-        for (f, given) in [
-            ("active_params_b", spec.active_params_b.is_some()),
-            ("mfu", spec.mfu.is_some()),
-            ("decode_mfu", spec.decode_mfu.is_some()),
-            (
-                "prefill_w_per_accelerator",
-                spec.prefill_w_per_accelerator.is_some(),
-            ),
-            (
-                "decode_w_per_accelerator",
-                spec.decode_w_per_accelerator.is_some(),
-            ),
-        ] {
-            if given && !tokens {
-                return Err(err_after(
-                    src,
-                    at,
-                    f,
-                    &format!("{f} applies to token-stated work: give tokens_in/tokens_out"),
-                ));
-            }
-        }
-        // Seconds of one accelerator per prefill token and per decode token.
-        let (s_per_in, s_per_out) = if flop_form {
-            let (Some(p), Some(m)) = (spec.active_params_b, spec.mfu) else {
-                return Err(err_after(
-                    src,
-                    at,
-                    if spec.mfu.is_none() {
-                        "mfu"
-                    } else {
-                        "active_params_b"
-                    },
-                    "give both active_params_b (billions) and mfu (a fraction) for FLOP-stated work",
-                ));
-            };
-            positive(src, at, "active_params_b", p)?;
-            for (f, v) in [("mfu", Some(m)), ("decode_mfu", spec.decode_mfu)] {
-                if let Some(v) = v
-                    && !(v > 0.0 && v <= 1.0)
-                {
-                    return Err(err_after(
-                        src,
-                        at,
-                        f,
-                        &format!("expected a model-FLOP utilisation in (0, 1], found {v}"),
-                    ));
-                }
-            }
-            if group.peak_flops <= 0.0 {
-                return Err(err_after(
-                    src,
-                    at,
-                    "active_params_b",
-                    &format!(
-                        "pool {:?}'s accelerator states no peak_tflops in the library: add it in a --models file, or give acc_s_per_request",
-                        spec.pool.get_ref()
-                    ),
-                ));
-            }
-            let flop_per_token = 2.0 * p * 1e9;
-            (
-                flop_per_token / (group.peak_flops * m),
-                flop_per_token / (group.peak_flops * spec.decode_mfu.unwrap_or(m)),
-            )
-        } else {
-            (
-                spec.model_scale / group.prefill_tokens_per_s,
-                spec.model_scale / group.decode_tokens_per_s,
-            )
-        };
-        let token_work = |i: f64, o: f64| i * s_per_in + o * s_per_out;
-        // Per-state power: the class's busy accelerators draw the stated powers instead of the
-        // pool's full-load power, as one scale on the pool's dynamic power per unit of work.
-        let power_scale = if state_power {
-            let lo = pool_ref.idle_w_per_capacity;
-            let hi = lo + pool_ref.watts_per_busy;
-            let mut p = [0.0; 2];
-            for (k, (f, v)) in [
-                ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
-                ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let v = v.unwrap_or(hi);
-                if !(v.is_finite() && v >= lo && v <= hi) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        f,
-                        &format!(
-                            "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
-                        ),
-                    ));
-                }
-                p[k] = v;
-            }
-            let (ti, to) = (
-                tin.unwrap_or(0.0) * s_per_in,
-                tout.unwrap_or(0.0) * s_per_out,
-            );
-            if ti + to > 0.0 && pool_ref.watts_per_busy > 0.0 {
-                ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool_ref.watts_per_busy
-            } else {
-                1.0
-            }
-        } else {
-            1.0
-        };
+        let c = Class::read(spec, ctx)?;
+        c.check_figures()?;
+        let stated = c.stated_work()?;
+        let tokens = c.token_time(stated.tokens())?;
+        let power_scale = c.power_scale(&stated, &tokens)?;
         let cv = spec
             .work_cv
-            .or(preset.and_then(|p| p.work_cv))
+            .or(c.preset.and_then(|p| p.work_cv))
             .unwrap_or(0.0);
-
-        let daily = match (&spec.hourly, spec.peak_hour, spec.peak_to_trough) {
-            (Some(h), _, _) => hourly_shape(h).map_err(|m| err_after(src, at, "hourly", &m))?,
-            (None, Some(_), _) | (None, _, Some(_)) => {
-                let ph = spec
-                    .peak_hour
-                    .or(preset.and_then(|p| p.peak_hour))
-                    .unwrap_or(20.0);
-                let r = spec
-                    .peak_to_trough
-                    .or(preset.and_then(|p| p.peak_to_trough))
-                    .unwrap_or(1.0);
-                cosine_shape(ph, r).map_err(|(f, m)| err_after(src, at, f, &m))?
-            }
-            (None, None, None) => match preset {
-                Some(p) if p.hourly.is_some() => hourly_shape(p.hourly.as_deref().unwrap_or(&[]))
-                    .map_err(|m| err_after(src, at, "preset", &m))?,
-                Some(p) if p.peak_hour.is_some() || p.peak_to_trough.is_some() => {
-                    cosine_shape(p.peak_hour.unwrap_or(20.0), p.peak_to_trough.unwrap_or(1.0))
-                        .map_err(|(_, m)| err_after(src, at, "preset", &m))?
-                }
-                _ => DailyShape::flat(),
-            },
-        };
-        let weekly = match spec
-            .weekly
-            .as_ref()
-            .or(preset.and_then(|p| p.weekly.as_ref()))
-        {
-            Some(w) => {
-                let ok = w.len() == 7
-                    && w.iter().all(|x| x.is_finite() && *x >= 0.0)
-                    && w.iter().sum::<f64>() > 0.0;
-                if !ok {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "weekly",
-                        "expected 7 non-negative factors, Monday to Sunday, not all zero",
-                    ));
-                }
-                let mut f = [0.0; 7];
-                f.copy_from_slice(w);
-                WeeklyShape { factors: f }.normalised()
-            }
-            None => WeeklyShape::flat(),
-        };
+        let daily = c.daily_shape()?;
+        let weekly = c.weekly_shape()?;
         let utc_offset_s = match &spec.utc_offset {
-            Some(s) => parse_utc_offset(s).map_err(|m| err_after(src, at, "utc_offset", &m))?,
+            Some(s) => c.offset(s)?,
             None => ctx.utc_offset_s,
         };
-
-        let (requests_per_s, work, trace) = if let Some(ts) = &spec.trace {
-            let path = ctx.base_dir.join(&ts.file);
-            let stated_offset_s = match &ts.utc_offset {
-                Some(o) => {
-                    Some(parse_utc_offset(o).map_err(|m| err_after(src, at, "utc_offset", &m))?)
-                }
-                None => None,
-            };
-            let clock = TraceClock {
-                stated_offset_s,
-                default_offset_s: utc_offset_s,
-                study_start_utc_s: ctx.start_utc_s,
-            };
-            // Read and checked once per study; each resolution applies its own work per token.
-            let rows = ctx.files.load(
-                "trace",
-                &path,
-                format!("{stated_offset_s:?} {utc_offset_s}"),
-                || {
-                    let text = crate::input::limits::read_text(
-                        &path,
-                        crate::input::limits::MAX_DATA_BYTES,
-                    )?;
-                    TraceRows::parse(&path.display().to_string(), &text, clock)
-                },
-            )?;
-            let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, token_work);
-            // Naive timestamps on the study clock follow its prevailing time.
-            if rows.on_default_clock() && spec.utc_offset.is_none() {
-                tr = tr.on_wall_clock(ctx.calendar);
+        let (requests_per_s, work, trace) = match &spec.trace {
+            Some(ts) => c.replay(ts, utc_offset_s, &tokens)?,
+            None => {
+                let rpd = spec.requests_per_day.ok_or_else(|| {
+                    err_after(
+                        ctx.src,
+                        c.at,
+                        "requests_per_day",
+                        "missing: give requests_per_day (or a trace)",
+                    )
+                })?;
+                let mean = c.mean_work(&stated, &tokens)?;
+                (rpd / 86_400.0, WorkDist::new(mean, cv), None)
             }
-            let own_rate = tr.rate_per_s();
-            let target = ts
-                .requests_per_day
-                .or(spec.requests_per_day)
-                .map_or(own_rate, |d| d / 86_400.0);
-            if !(target.is_finite() && target >= 0.0) {
-                return Err(err_after(
-                    src,
-                    at,
-                    "requests_per_day",
-                    "expected a number >= 0",
-                ));
-            }
-            let work = WorkDist::new(tr.mean_work(), 0.0);
-            let scale = target / own_rate;
-            (target, work, Some((tr, scale, ts.shaped)))
-        } else {
-            let rpd = spec.requests_per_day.ok_or_else(|| {
-                err_after(
-                    src,
-                    at,
-                    "requests_per_day",
-                    "missing: give requests_per_day (or a trace)",
-                )
-            })?;
-            let mean = if let Some(a) = acc_s {
-                a
-            } else if let Some(w) = wh {
-                // Marginal energy: the pool's dynamic power per unit of work turns it into time.
-                if pool_ref.watts_per_busy <= 0.0 {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "wh_per_request",
-                        "the pool's servers draw no more at load than idle: give acc_s_per_request",
-                    ));
-                }
-                w * 3600.0 / pool_ref.watts_per_busy
-            } else if let Some(w) = wh_full {
-                // Energy per request at full load of the serving server, spread per accelerator.
-                w * 3600.0 / group.peak_w_per_accelerator
-            } else if tin.is_some() || tout.is_some() {
-                token_work(tin.unwrap_or(0.0), tout.unwrap_or(0.0))
-            } else {
-                return Err(err_after(
-                    src,
-                    at,
-                    "name",
-                    "no work per request: give acc_s_per_request, wh_per_request, wh_per_request_at_full_load or tokens_in/tokens_out (or a preset)",
-                ));
-            };
-            (rpd / 86_400.0, WorkDist::new(mean, cv), None)
         };
-
         let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
             daily.at(h) * weekly.factors[wd]
         })
         .on_own_clock(spec.utc_offset.is_some());
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),
-            pool,
+            pool: c.pool,
             requests_per_s,
             daily,
             weekly,
@@ -462,7 +169,7 @@ impl ConsumerClass {
             power_scale,
             work,
             max_queue_s: spec.max_queue_s,
-            max_queue_work: spec.max_queue_s * ctx.fleet.pools[pool].capacity,
+            max_queue_work: spec.max_queue_s * ctx.fleet.pools[c.pool].capacity,
             trace,
         })
     }
@@ -498,6 +205,391 @@ impl ConsumerClass {
                 self.work.count_and_work(lambda, rng)
             }
         }
+    }
+}
+
+/// A `[[consumer]]` table being resolved: the table, its preset, its pool, and where its errors
+/// point.
+struct Class<'a, 'c> {
+    spec: &'a ConsumerSpec,
+    preset: Option<&'a ConsumerPreset>,
+    ctx: &'a Ctx<'c>,
+    pool: usize,
+    /// Start of the table in the run file.
+    at: usize,
+}
+
+/// Work per request as stated: by the class, or else (as a whole) by its preset.
+#[derive(Clone, Copy, Default)]
+struct StatedWork {
+    acc_s: Option<f64>,
+    wh: Option<f64>,
+    wh_full: Option<f64>,
+    tokens_in: Option<f64>,
+    tokens_out: Option<f64>,
+}
+
+impl StatedWork {
+    fn tokens(&self) -> bool {
+        self.tokens_in.is_some() || self.tokens_out.is_some()
+    }
+
+    /// Accelerator-seconds of prefill and of decode per request.
+    fn token_seconds(&self, t: &TokenTime) -> (f64, f64) {
+        (
+            self.tokens_in.unwrap_or(0.0) * t.s_per_in,
+            self.tokens_out.unwrap_or(0.0) * t.s_per_out,
+        )
+    }
+}
+
+/// Seconds of one accelerator per prefill token and per decode token.
+struct TokenTime {
+    s_per_in: f64,
+    s_per_out: f64,
+}
+
+impl TokenTime {
+    /// Accelerator-seconds of `i` input and `o` output tokens.
+    fn work(&self, i: f64, o: f64) -> f64 {
+        i * self.s_per_in + o * self.s_per_out
+    }
+}
+
+impl<'a, 'c> Class<'a, 'c> {
+    fn read(spec: &'a ConsumerSpec, ctx: &'a Ctx<'c>) -> Result<Class<'a, 'c>> {
+        let pool = ctx.pool(&spec.pool)?;
+        let preset = match &spec.preset {
+            Some(p) => Some(ctx.lib.preset(p.get_ref()).ok_or_else(|| {
+                ctx.src.error_at(
+                    p.span(),
+                    "preset",
+                    ctx.lib.unknown_entry("preset", p.get_ref()),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Class {
+            spec,
+            preset,
+            ctx,
+            pool,
+            at: spec.name.span().start,
+        })
+    }
+
+    /// `Err` at `field` of the table unless `ok`.
+    fn ensure(&self, ok: bool, field: &str, msg: &str) -> Result<()> {
+        self.ctx.ensure(ok, self.at, field, msg)
+    }
+
+    /// The hardware of the pool's first group: what its accelerators can do per token.
+    fn group(&self) -> &'a RackGroup {
+        let fleet = self.ctx.fleet;
+        &fleet.groups[fleet.pools[self.pool].groups[0]]
+    }
+
+    /// The class's own figures that need no other: model scale, queue, growth and the
+    /// per-request numbers (all >= 0).
+    fn check_figures(&self) -> Result<()> {
+        let (spec, src, at) = (self.spec, self.ctx.src, self.at);
+        positive(src, at, "model_scale", spec.model_scale)?;
+        non_negative(src, at, "max_queue_s", spec.max_queue_s)?;
+        self.ensure(
+            spec.growth_per_year > -1.0 && spec.growth_per_year.is_finite(),
+            "growth_per_year",
+            "expected a number > -1 (e.g. 0.3 for +30 % a year)",
+        )?;
+        if let Some(v) = spec.requests_per_day {
+            non_negative(src, at, "requests_per_day", v)?;
+        }
+        check_per_request(
+            src,
+            at,
+            [
+                spec.wh_per_request,
+                spec.wh_per_request_at_full_load,
+                spec.acc_s_per_request,
+                spec.tokens_in,
+                spec.tokens_out,
+                spec.work_cv,
+            ],
+        )
+    }
+
+    /// Work per request: the class's own statement wins over the preset's, as a whole; it may
+    /// use one form only.
+    fn stated_work(&self) -> Result<StatedWork> {
+        let spec = self.spec;
+        let own = StatedWork {
+            acc_s: spec.acc_s_per_request,
+            wh: spec.wh_per_request,
+            wh_full: spec.wh_per_request_at_full_load,
+            tokens_in: spec.tokens_in,
+            tokens_out: spec.tokens_out,
+        };
+        let forms = [
+            own.acc_s.is_some(),
+            own.wh.is_some(),
+            own.wh_full.is_some(),
+            own.tokens(),
+        ];
+        self.ensure(
+            forms.iter().filter(|b| **b).count() <= 1,
+            "wh_per_request",
+            "give work per request one way only: acc_s_per_request, wh_per_request, wh_per_request_at_full_load, or tokens_in/tokens_out",
+        )?;
+        Ok(match self.preset {
+            _ if forms.iter().any(|b| *b) => own,
+            Some(p) => StatedWork {
+                acc_s: p.acc_s_per_request,
+                wh: p.wh_per_request,
+                wh_full: p.wh_per_request_at_full_load,
+                tokens_in: p.tokens_in,
+                tokens_out: p.tokens_out,
+            },
+            None => StatedWork::default(),
+        })
+    }
+
+    /// Mean accelerator-seconds per request, from whichever form is stated.
+    fn mean_work(&self, stated: &StatedWork, tokens: &TokenTime) -> Result<f64> {
+        let pool = &self.ctx.fleet.pools[self.pool];
+        if let Some(a) = stated.acc_s {
+            Ok(a)
+        } else if let Some(w) = stated.wh {
+            // Marginal energy: the pool's dynamic power per unit of work turns it into time.
+            self.ensure(
+                pool.watts_per_busy > 0.0,
+                "wh_per_request",
+                "the pool's servers draw no more at load than idle: give acc_s_per_request",
+            )?;
+            Ok(w * 3600.0 / pool.watts_per_busy)
+        } else if let Some(w) = stated.wh_full {
+            // Energy per request at full load of the serving server, spread per accelerator.
+            Ok(w * 3600.0 / self.group().peak_w_per_accelerator)
+        } else if stated.tokens() {
+            let (i, o) = stated.token_seconds(tokens);
+            Ok(i + o)
+        } else {
+            Err(err_after(
+                self.ctx.src,
+                self.at,
+                "name",
+                "no work per request: give acc_s_per_request, wh_per_request, wh_per_request_at_full_load or tokens_in/tokens_out (or a preset)",
+            ))
+        }
+    }
+
+    /// The time of a token: from the model's size and FLOP utilisation when stated, else from
+    /// the accelerator's token rates scaled by `model_scale`. The FLOP and per-state power
+    /// fields apply to token-stated work only.
+    fn token_time(&self, tokens: bool) -> Result<TokenTime> {
+        let spec = self.spec;
+        for (f, given) in [
+            ("active_params_b", spec.active_params_b.is_some()),
+            ("mfu", spec.mfu.is_some()),
+            ("decode_mfu", spec.decode_mfu.is_some()),
+            (
+                "prefill_w_per_accelerator",
+                spec.prefill_w_per_accelerator.is_some(),
+            ),
+            (
+                "decode_w_per_accelerator",
+                spec.decode_w_per_accelerator.is_some(),
+            ),
+        ] {
+            self.ensure(
+                !given || tokens,
+                f,
+                &format!("{f} applies to token-stated work: give tokens_in/tokens_out"),
+            )?;
+        }
+        let group = self.group();
+        if spec.active_params_b.is_none() && spec.mfu.is_none() {
+            return Ok(TokenTime {
+                s_per_in: spec.model_scale / group.prefill_tokens_per_s,
+                s_per_out: spec.model_scale / group.decode_tokens_per_s,
+            });
+        }
+        let (Some(p), Some(m)) = (spec.active_params_b, spec.mfu) else {
+            return Err(err_after(
+                self.ctx.src,
+                self.at,
+                if spec.mfu.is_none() {
+                    "mfu"
+                } else {
+                    "active_params_b"
+                },
+                "give both active_params_b (billions) and mfu (a fraction) for FLOP-stated work",
+            ));
+        };
+        positive(self.ctx.src, self.at, "active_params_b", p)?;
+        for (f, v) in [("mfu", Some(m)), ("decode_mfu", spec.decode_mfu)] {
+            if let Some(v) = v {
+                self.ensure(
+                    v > 0.0 && v <= 1.0,
+                    f,
+                    &format!("expected a model-FLOP utilisation in (0, 1], found {v}"),
+                )?;
+            }
+        }
+        self.ensure(
+            group.peak_flops > 0.0,
+            "active_params_b",
+            &format!(
+                "pool {:?}'s accelerator states no peak_tflops in the library: add it in a --models file, or give acc_s_per_request",
+                spec.pool.get_ref()
+            ),
+        )?;
+        let flop_per_token = 2.0 * p * 1e9;
+        Ok(TokenTime {
+            s_per_in: flop_per_token / (group.peak_flops * m),
+            s_per_out: flop_per_token / (group.peak_flops * spec.decode_mfu.unwrap_or(m)),
+        })
+    }
+
+    /// Per-state power: the class's busy accelerators draw the stated powers instead of the
+    /// pool's full-load power, as one scale on the pool's dynamic power per unit of work (1
+    /// when not stated).
+    fn power_scale(&self, stated: &StatedWork, tokens: &TokenTime) -> Result<f64> {
+        let spec = self.spec;
+        if spec.prefill_w_per_accelerator.is_none() && spec.decode_w_per_accelerator.is_none() {
+            return Ok(1.0);
+        }
+        let pool = &self.ctx.fleet.pools[self.pool];
+        let lo = pool.idle_w_per_capacity;
+        let hi = lo + pool.watts_per_busy;
+        let mut p = [0.0; 2];
+        for (k, (f, v)) in [
+            ("prefill_w_per_accelerator", spec.prefill_w_per_accelerator),
+            ("decode_w_per_accelerator", spec.decode_w_per_accelerator),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let v = v.unwrap_or(hi);
+            self.ensure(
+                v.is_finite() && v >= lo && v <= hi,
+                f,
+                &format!(
+                    "expected a power between the pool's idle and full-load power per accelerator, {lo:.1} to {hi:.1} W (host share included), found {v} W"
+                ),
+            )?;
+            p[k] = v;
+        }
+        let (ti, to) = stated.token_seconds(tokens);
+        Ok(if ti + to > 0.0 && pool.watts_per_busy > 0.0 {
+            ((ti * (p[0] - lo) + to * (p[1] - lo)) / (ti + to)) / pool.watts_per_busy
+        } else {
+            1.0
+        })
+    }
+
+    /// The daily shape: the class's `hourly` factors or cosine (`peak_hour`, `peak_to_trough`,
+    /// missing ones from the preset), else the preset's shape, else flat.
+    fn daily_shape(&self) -> Result<DailyShape> {
+        let (spec, preset) = (self.spec, self.preset);
+        let err = |f: &str, m: String| err_after(self.ctx.src, self.at, f, &m);
+        Ok(match (&spec.hourly, spec.peak_hour, spec.peak_to_trough) {
+            (Some(h), _, _) => hourly_shape(h).map_err(|m| err("hourly", m))?,
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                let ph = spec
+                    .peak_hour
+                    .or(preset.and_then(|p| p.peak_hour))
+                    .unwrap_or(20.0);
+                let r = spec
+                    .peak_to_trough
+                    .or(preset.and_then(|p| p.peak_to_trough))
+                    .unwrap_or(1.0);
+                cosine_shape(ph, r).map_err(|(f, m)| err(f, m))?
+            }
+            (None, None, None) => match preset {
+                Some(p) if p.hourly.is_some() => hourly_shape(p.hourly.as_deref().unwrap_or(&[]))
+                    .map_err(|m| err("preset", m))?,
+                Some(p) if p.peak_hour.is_some() || p.peak_to_trough.is_some() => {
+                    cosine_shape(p.peak_hour.unwrap_or(20.0), p.peak_to_trough.unwrap_or(1.0))
+                        .map_err(|(_, m)| err("preset", m))?
+                }
+                _ => DailyShape::flat(),
+            },
+        })
+    }
+
+    /// The weekly factors, Monday to Sunday, the class's or its preset's (else flat).
+    fn weekly_shape(&self) -> Result<WeeklyShape> {
+        let Some(w) = self
+            .spec
+            .weekly
+            .as_ref()
+            .or(self.preset.and_then(|p| p.weekly.as_ref()))
+        else {
+            return Ok(WeeklyShape::flat());
+        };
+        self.ensure(
+            w.len() == 7
+                && w.iter().all(|x| x.is_finite() && *x >= 0.0)
+                && w.iter().sum::<f64>() > 0.0,
+            "weekly",
+            "expected 7 non-negative factors, Monday to Sunday, not all zero",
+        )?;
+        let mut f = [0.0; 7];
+        f.copy_from_slice(w);
+        Ok(WeeklyShape { factors: f }.normalised())
+    }
+
+    fn offset(&self, s: &str) -> Result<i32> {
+        parse_utc_offset(s).map_err(|m| err_after(self.ctx.src, self.at, "utc_offset", &m))
+    }
+
+    /// Trace replay: the requests of a recorded trace, each worth its tokens, repeated over
+    /// the horizon and scaled to `requests_per_day` when given.
+    fn replay(
+        &self,
+        ts: &TraceSpec,
+        utc_offset_s: i32,
+        tokens: &TokenTime,
+    ) -> Result<(f64, WorkDist, Option<Replay>)> {
+        let ctx = self.ctx;
+        let path = ctx.base_dir.join(&ts.file);
+        let stated_offset_s = match &ts.utc_offset {
+            Some(o) => Some(self.offset(o)?),
+            None => None,
+        };
+        let clock = TraceClock {
+            stated_offset_s,
+            default_offset_s: utc_offset_s,
+            study_start_utc_s: ctx.start_utc_s,
+        };
+        // Read and checked once per study; each resolution applies its own work per token.
+        let rows = ctx.files.load(
+            "trace",
+            &path,
+            format!("{stated_offset_s:?} {utc_offset_s}"),
+            || {
+                let text =
+                    crate::input::limits::read_text(&path, crate::input::limits::MAX_DATA_BYTES)?;
+                TraceRows::parse(&path.display().to_string(), &text, clock)
+            },
+        )?;
+        let mut tr = Trace::from_rows(&rows, ctx.start_utc_s, |i, o| tokens.work(i, o));
+        // Naive timestamps on the study clock follow its prevailing time.
+        if rows.on_default_clock() && self.spec.utc_offset.is_none() {
+            tr = tr.on_wall_clock(ctx.calendar);
+        }
+        let own_rate = tr.rate_per_s();
+        let target = ts
+            .requests_per_day
+            .or(self.spec.requests_per_day)
+            .map_or(own_rate, |d| d / 86_400.0);
+        self.ensure(
+            target.is_finite() && target >= 0.0,
+            "requests_per_day",
+            "expected a number >= 0",
+        )?;
+        let work = WorkDist::new(tr.mean_work(), 0.0);
+        let scale = target / own_rate;
+        Ok((target, work, Some((tr, scale, ts.shaped))))
     }
 }
 

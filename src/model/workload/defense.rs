@@ -115,20 +115,20 @@ pub struct Defense {
 }
 
 impl Defense {
+    /// Resolves a `[[defense]]` table: the mission's need and redundancy, which must fit in its
+    /// pool, and its surges.
     pub fn resolve(spec: &DefenseSpec, ctx: &Ctx) -> Result<Defense> {
         let src = ctx.src;
         let at = spec.name.span().start;
         let pool = ctx.pool(&spec.pool)?;
         positive(src, at, "accelerators", spec.accelerators)?;
         fraction(src, at, "utilisation", spec.utilisation)?;
-        if spec.ensemble == 0 {
-            return Err(err_after(
-                src,
-                at,
-                "ensemble",
-                "expected at least 1 model per input",
-            ));
-        }
+        ctx.ensure(
+            spec.ensemble != 0,
+            at,
+            "ensemble",
+            "expected at least 1 model per input",
+        )?;
         match spec.redundancy {
             Redundancy::ActiveActive { copies: 0 } => {
                 return Err(err_after(src, at, "copies", "expected at least 1 copy"));
@@ -143,53 +143,19 @@ impl Defense {
         let need = spec.accelerators * f64::from(spec.ensemble);
         let reserved = need * spec.redundancy.reserved_factor();
         let pool_acc = ctx.fleet.pools[pool].accelerators;
-        if reserved > pool_acc * (1.0 + 1e-9) {
-            return Err(err_after(
-                src,
-                at,
-                "accelerators",
-                &format!(
-                    "mission needs {reserved} accelerators ({} x {} models x redundancy {:.3}) but pool {:?} has {pool_acc}",
-                    spec.accelerators,
-                    spec.ensemble,
-                    spec.redundancy.reserved_factor(),
-                    spec.pool.get_ref()
-                ),
-            ));
-        }
-        let mut surges = Episodes::default();
-        for s in &spec.surge {
-            non_negative(src, at, "start_day", s.start_day)?;
-            positive(src, at, "days", s.days)?;
-            if !(s.multiplier >= 1.0 && s.multiplier.is_finite()) {
-                return Err(err_after(
-                    src,
-                    at,
-                    "multiplier",
-                    "expected a multiplier >= 1",
-                ));
-            }
-            surges.scheduled.push((
-                ctx.days_to_s(s.start_day),
-                ctx.days_to_s(s.days),
-                s.multiplier - 1.0,
-            ));
-        }
-        if let Some(r) = &spec.random_surges {
-            non_negative(src, at, "per_year", r.per_year)?;
-            positive(src, at, "hours", r.hours)?;
-            if !(r.multiplier >= 1.0 && r.multiplier.is_finite()) {
-                return Err(err_after(
-                    src,
-                    at,
-                    "multiplier",
-                    "expected a multiplier >= 1",
-                ));
-            }
-            surges.per_year = r.per_year;
-            surges.duration_s = (r.hours * 3600.0).round() as u64;
-            surges.magnitude = r.multiplier - 1.0;
-        }
+        ctx.ensure(
+            reserved <= pool_acc * (1.0 + 1e-9),
+            at,
+            "accelerators",
+            &format!(
+                "mission needs {reserved} accelerators ({} x {} models x redundancy {:.3}) but pool {:?} has {pool_acc}",
+                spec.accelerators,
+                spec.ensemble,
+                spec.redundancy.reserved_factor(),
+                spec.pool.get_ref()
+            ),
+        )?;
+        let surges = surges(spec, ctx, at)?;
         let capacity_per_acc = ctx.fleet.pools[pool].capacity / pool_acc;
         Ok(Defense {
             name: spec.name.get_ref().clone(),
@@ -205,4 +171,38 @@ impl Defense {
             surges,
         })
     }
+}
+
+/// Surges for operations, scheduled and random: demand times a multiplier (>= 1) while they
+/// last.
+fn surges(spec: &DefenseSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
+    let src = ctx.src;
+    let multiplier = |m: f64| {
+        ctx.ensure(
+            m >= 1.0 && m.is_finite(),
+            at,
+            "multiplier",
+            "expected a multiplier >= 1",
+        )
+    };
+    let mut surges = Episodes::default();
+    for s in &spec.surge {
+        non_negative(src, at, "start_day", s.start_day)?;
+        positive(src, at, "days", s.days)?;
+        multiplier(s.multiplier)?;
+        surges.scheduled.push((
+            ctx.days_to_s(s.start_day),
+            ctx.days_to_s(s.days),
+            s.multiplier - 1.0,
+        ));
+    }
+    if let Some(r) = &spec.random_surges {
+        non_negative(src, at, "per_year", r.per_year)?;
+        positive(src, at, "hours", r.hours)?;
+        multiplier(r.multiplier)?;
+        surges.per_year = r.per_year;
+        surges.duration_s = (r.hours * 3600.0).round() as u64;
+        surges.magnitude = r.multiplier - 1.0;
+    }
+    Ok(surges)
 }

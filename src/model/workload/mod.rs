@@ -49,6 +49,15 @@ impl Ctx<'_> {
         })
     }
 
+    /// `Err` at `field` of the entry that starts at byte `at` unless `ok`.
+    pub fn ensure(&self, ok: bool, at: usize, field: &str, msg: &str) -> Result<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(crate::input::check::err_after(self.src, at, field, msg))
+        }
+    }
+
     /// Number of seconds from a day count in the run file.
     pub fn days_to_s(&self, days: f64) -> u64 {
         (days.max(0.0) * 86_400.0).round() as u64

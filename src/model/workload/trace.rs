@@ -156,129 +156,173 @@ impl Trace {
 }
 
 impl TraceRows {
-    /// Reads and checks a trace's rows (errors name the file, line and column).
+    /// Reads and checks a trace's rows (errors name the file, line and column): the header,
+    /// each row in time order on one kind of clock, and a time span to take a rate from.
     pub fn parse(file: &str, text: &str, clock: TraceClock) -> Result<TraceRows> {
-        let bad = |line: usize, field: &str, msg: String| Error::Input {
-            file: file.to_string(),
-            line,
-            col: 0,
-            field: field.to_string(),
-            msg,
-        };
         let mut lines = text.lines().enumerate();
-        let (_, header) = lines
-            .next()
-            .ok_or_else(|| bad(1, "", "empty trace: expected a header row".into()))?;
-        let cols: Vec<String> = header
-            .split(',')
-            .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-            .collect();
-        let want = ["timestamp", "contexttokens", "generatedtokens"];
-        if cols.len() < 3 || cols[..3] != want {
+        let header = lines.next().map(|(_, h)| h);
+        let mut reader = RowReader {
+            file,
+            clock,
+            columns: header_columns(file, header)?,
+            first: None,
+            last_line: 0,
+            rows: Vec::new(),
+        };
+        for (i, line) in lines {
+            if !line.trim().is_empty() {
+                reader.row(i + 1, line)?;
+            }
+        }
+        reader.finish()
+    }
+}
+
+/// An error at `line` (and `field`, a column name or empty) of trace `file`.
+fn bad(file: &str, line: usize, field: &str, msg: impl Into<String>) -> Error {
+    Error::Input {
+        file: file.to_string(),
+        line,
+        col: 0,
+        field: field.to_string(),
+        msg: msg.into(),
+    }
+}
+
+/// The header's column count, checked to begin TIMESTAMP,ContextTokens,GeneratedTokens.
+fn header_columns(file: &str, header: Option<&str>) -> Result<usize> {
+    let header = header.ok_or_else(|| bad(file, 1, "", "empty trace: expected a header row"))?;
+    let cols: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let want = ["timestamp", "contexttokens", "generatedtokens"];
+    if cols.len() < 3 || cols[..3] != want {
+        return Err(bad(
+            file,
+            1,
+            "",
+            format!(
+                "expected the header TIMESTAMP,ContextTokens,GeneratedTokens, found {header:?}"
+            ),
+        ));
+    }
+    Ok(cols.len())
+}
+
+/// Reads a trace's rows one by one, holding what the checks compare a row with.
+struct RowReader<'a> {
+    file: &'a str,
+    clock: TraceClock,
+    columns: usize,
+    /// Line of the first row and whether its timestamp carries its own offset.
+    first: Option<(usize, bool)>,
+    last_line: usize,
+    rows: Vec<Row>,
+}
+
+impl RowReader<'_> {
+    /// Row `n` (1-based line): its instant on the clock the first row set, in time order, and
+    /// its token counts.
+    fn row(&mut self, n: usize, line: &str) -> Result<()> {
+        let file = self.file;
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() != self.columns {
             return Err(bad(
-                1,
+                file,
+                n,
                 "",
                 format!(
-                    "expected the header TIMESTAMP,ContextTokens,GeneratedTokens, found {header:?}"
+                    "expected {} comma-separated fields, found {}",
+                    self.columns,
+                    f.len()
                 ),
             ));
         }
-        let mut rows: Vec<Row> = Vec::new();
-        // (line, whether the row's timestamp carries its own offset) of the first and last rows.
-        let mut first: Option<(usize, bool)> = None;
-        let mut last_line = 0;
-        for (i, line) in lines {
-            let n = i + 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            if f.len() != cols.len() {
+        let (local, own) = parse_timestamp(f[0]).map_err(|m| bad(file, n, "TIMESTAMP", m))?;
+        match self.first {
+            None => self.first = Some((n, own.is_some())),
+            Some((l1, had)) if had != own.is_some() => {
                 return Err(bad(
-                    n,
-                    "",
-                    format!(
-                        "expected {} comma-separated fields, found {}",
-                        cols.len(),
-                        f.len()
-                    ),
-                ));
-            }
-            let (local, own) = parse_timestamp(f[0]).map_err(|m| bad(n, "TIMESTAMP", m))?;
-            match first {
-                None => first = Some((n, own.is_some())),
-                Some((l1, had)) if had != own.is_some() => {
-                    return Err(bad(
-                        n,
-                        "TIMESTAMP",
-                        format!(
-                            "this timestamp {} a UTC offset but the first one (line {l1}) {}: give every row an offset or none",
-                            if own.is_some() { "has" } else { "has no" },
-                            if had { "has" } else { "has none" }
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-            if let (Some(_), Some(_)) = (own, clock.stated_offset_s) {
-                return Err(bad(
-                    n,
-                    "TIMESTAMP",
-                    "the timestamps carry their own UTC offset, so the trace table's utc_offset would be ignored: remove one of them".into(),
-                ));
-            }
-            let off = own
-                .or(clock.stated_offset_s)
-                .unwrap_or(clock.default_offset_s);
-            let t = local - f64::from(off);
-            if let Some(&(prev, _, _)) = rows.last()
-                && t < prev
-            {
-                return Err(bad(
+                    file,
                     n,
                     "TIMESTAMP",
                     format!(
-                        "{:?} is earlier than the row before (line {last_line}): the trace must be sorted by time",
-                        f[0]
+                        "this timestamp {} a UTC offset but the first one (line {l1}) {}: give every row an offset or none",
+                        if own.is_some() { "has" } else { "has no" },
+                        if had { "has" } else { "has none" }
                     ),
                 ));
             }
-            let tok = |s: &str, name: &str| -> Result<f64> {
-                s.parse::<u64>().map(|v| v as f64).map_err(|_| {
-                    bad(
-                        n,
-                        name,
-                        format!("expected a non-negative whole number of tokens, found {s:?}"),
-                    )
-                })
-            };
-            rows.push((
-                t,
-                tok(f[1], "ContextTokens")?,
-                tok(f[2], "GeneratedTokens")?,
-            ));
-            last_line = n;
+            _ => {}
         }
+        if let (Some(_), Some(_)) = (own, self.clock.stated_offset_s) {
+            return Err(bad(
+                file,
+                n,
+                "TIMESTAMP",
+                "the timestamps carry their own UTC offset, so the trace table's utc_offset would be ignored: remove one of them",
+            ));
+        }
+        let off = own
+            .or(self.clock.stated_offset_s)
+            .unwrap_or(self.clock.default_offset_s);
+        let t = local - f64::from(off);
+        if let Some(&(prev, _, _)) = self.rows.last()
+            && t < prev
+        {
+            return Err(bad(
+                file,
+                n,
+                "TIMESTAMP",
+                format!(
+                    "{:?} is earlier than the row before (line {}): the trace must be sorted by time",
+                    f[0], self.last_line
+                ),
+            ));
+        }
+        let tok = |s: &str, name: &str| -> Result<f64> {
+            s.parse::<u64>().map(|v| v as f64).map_err(|_| {
+                bad(
+                    file,
+                    n,
+                    name,
+                    format!("expected a non-negative whole number of tokens, found {s:?}"),
+                )
+            })
+        };
+        self.rows.push((
+            t,
+            tok(f[1], "ContextTokens")?,
+            tok(f[2], "GeneratedTokens")?,
+        ));
+        self.last_line = n;
+        Ok(())
+    }
+
+    /// The rows, when there are at least two spanning some time.
+    fn finish(self) -> Result<TraceRows> {
+        let (file, rows, last_line) = (self.file, self.rows, self.last_line);
         if rows.is_empty() {
-            return Err(bad(2, "", "the trace has a header but no requests".into()));
+            return Err(bad(file, 2, "", "the trace has a header but no requests"));
         }
         if rows.len() == 1 {
             return Err(bad(
+                file,
                 last_line,
                 "TIMESTAMP",
-                "the trace has a single request, so it has no time span and no rate: give at least two requests at different times".into(),
+                "the trace has a single request, so it has no time span and no rate: give at least two requests at different times",
             ));
         }
-        let t0 = rows[0].0;
-        let span = rows[rows.len() - 1].0 - t0;
-        if span <= 0.0 {
+        if rows[rows.len() - 1].0 - rows[0].0 <= 0.0 {
             return Err(bad(
+                file,
                 last_line,
                 "TIMESTAMP",
-                "every request has the same timestamp: a zero time span has no rate".into(),
+                "every request has the same timestamp: a zero time span has no rate",
             ));
         }
-        let naive = first.is_some_and(|(_, own)| !own) && clock.stated_offset_s.is_none();
+        let naive = self.first.is_some_and(|(_, own)| !own) && self.clock.stated_offset_s.is_none();
         Ok(TraceRows { rows, naive })
     }
 }

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::Ctx;
 use crate::base::error::Result;
-use crate::input::check::{err_after, fraction, non_negative, positive};
+use crate::input::check::{fraction, non_negative, positive};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -78,48 +78,13 @@ pub struct Training {
 }
 
 impl Training {
+    /// Resolves a `[[training]]` table: the job's size in its pool, its power, duration and
+    /// checkpoints, and when jobs are submitted.
     pub fn resolve(spec: &TrainingSpec, ctx: &Ctx) -> Result<Training> {
         let src = ctx.src;
         let at = spec.name.span().start;
         let pool = ctx.pool(&spec.pool)?;
-        let pool_acc = ctx.fleet.pools[pool].accelerators;
-        let acc = spec.accelerators.unwrap_or(pool_acc);
-        if !(acc.is_finite() && acc >= 1.0 && acc.fract() == 0.0) {
-            return Err(err_after(
-                src,
-                at,
-                "accelerators",
-                &format!(
-                    "expected a whole number of accelerators per job (at least 1), found {}",
-                    crate::input::limits::num(acc)
-                ),
-            ));
-        }
-        let at_once = (pool_acc / acc).floor();
-        if at_once > crate::input::limits::MAX_JOBS_AT_ONCE {
-            return Err(err_after(
-                src,
-                at,
-                "accelerators",
-                &format!(
-                    "jobs of {acc} accelerators: {} of them fit in pool {:?} at once (limit {}): give bigger jobs",
-                    crate::input::limits::num(at_once),
-                    spec.pool.get_ref(),
-                    crate::input::limits::num(crate::input::limits::MAX_JOBS_AT_ONCE)
-                ),
-            ));
-        }
-        if acc > pool_acc {
-            return Err(err_after(
-                src,
-                at,
-                "accelerators",
-                &format!(
-                    "a job of {acc} accelerators does not fit in pool {:?} of {pool_acc}",
-                    spec.pool.get_ref()
-                ),
-            ));
-        }
+        let (acc, at_once) = job_size(spec, ctx, pool, at)?;
         let utilisation = super::utilisation_or_watts(
             ctx,
             at,
@@ -136,59 +101,16 @@ impl Training {
         non_negative(src, at, "duration_cv", spec.duration_cv)?;
         non_negative(src, at, "jobs_per_year", spec.jobs_per_year)?;
         non_negative(src, at, "gap_h", spec.gap_h)?;
-        non_negative(
-            src,
-            at,
-            "checkpoint_interval_min",
-            spec.checkpoint_interval_min,
-        )?;
-        non_negative(
-            src,
-            at,
-            "checkpoint_duration_min",
-            spec.checkpoint_duration_min,
-        )?;
-        fraction(
-            src,
-            at,
-            "checkpoint_utilisation",
-            spec.checkpoint_utilisation,
-        )?;
-        if spec.checkpoint_interval_min > 0.0
-            && (spec.checkpoint_duration_min >= spec.checkpoint_interval_min
-                || (spec.checkpoint_duration_min * 60.0).round()
-                    >= (spec.checkpoint_interval_min * 60.0).round())
-        {
-            return Err(err_after(
-                src,
-                at,
-                "checkpoint_duration_min",
-                "must be shorter than checkpoint_interval_min",
-            ));
-        }
-        let interval_s = (spec.checkpoint_interval_min * 60.0).round();
-        if spec.checkpoint_interval_min > 0.0 && interval_s < 1.0 {
-            return Err(err_after(
-                src,
-                at,
-                "checkpoint_interval_min",
-                &format!(
-                    "checkpoints every {} min round to 0 s: expected at least 1 s (0.0167 min), or 0 for none",
-                    crate::input::limits::num(spec.checkpoint_interval_min)
-                ),
-            ));
-        }
+        check_checkpoints(spec, ctx, at)?;
         for d in &spec.start_days {
             non_negative(src, at, "start_days", *d)?;
         }
-        if spec.start_days.is_empty() && spec.jobs_per_year == 0.0 && !spec.continuous {
-            return Err(err_after(
-                src,
-                at,
-                "name",
-                "no jobs would ever run: give start_days, jobs_per_year or continuous = true",
-            ));
-        }
+        ctx.ensure(
+            !(spec.start_days.is_empty() && spec.jobs_per_year == 0.0 && !spec.continuous),
+            at,
+            "name",
+            "no jobs would ever run: give start_days, jobs_per_year or continuous = true",
+        )?;
         let mut start_s: Vec<u64> = spec.start_days.iter().map(|d| ctx.days_to_s(*d)).collect();
         start_s.sort_unstable();
         Ok(Training {
@@ -208,4 +130,73 @@ impl Training {
             max_concurrent: (at_once as usize).max(1),
         })
     }
+}
+
+/// Accelerators per job (default the whole pool) and how many such jobs fit in the pool at
+/// once: a whole number, at least 1, no more than the pool holds, and not so small that the
+/// pool runs more jobs at once than the engine tracks.
+fn job_size(spec: &TrainingSpec, ctx: &Ctx, pool: usize, at: usize) -> Result<(f64, f64)> {
+    use crate::input::limits::{MAX_JOBS_AT_ONCE, num};
+    let pool_acc = ctx.fleet.pools[pool].accelerators;
+    let acc = spec.accelerators.unwrap_or(pool_acc);
+    ctx.ensure(
+        acc.is_finite() && acc >= 1.0 && acc.fract() == 0.0,
+        at,
+        "accelerators",
+        &format!(
+            "expected a whole number of accelerators per job (at least 1), found {}",
+            num(acc)
+        ),
+    )?;
+    let at_once = (pool_acc / acc).floor();
+    ctx.ensure(
+        at_once <= MAX_JOBS_AT_ONCE,
+        at,
+        "accelerators",
+        &format!(
+            "jobs of {acc} accelerators: {} of them fit in pool {:?} at once (limit {}): give bigger jobs",
+            num(at_once),
+            spec.pool.get_ref(),
+            num(MAX_JOBS_AT_ONCE)
+        ),
+    )?;
+    ctx.ensure(
+        acc <= pool_acc,
+        at,
+        "accelerators",
+        &format!(
+            "a job of {acc} accelerators does not fit in pool {:?} of {pool_acc}",
+            spec.pool.get_ref()
+        ),
+    )?;
+    Ok((acc, at_once))
+}
+
+/// Checkpoints: shorter than their interval, and an interval of at least a second (or none).
+fn check_checkpoints(spec: &TrainingSpec, ctx: &Ctx, at: usize) -> Result<()> {
+    let src = ctx.src;
+    let (every, lasts) = (spec.checkpoint_interval_min, spec.checkpoint_duration_min);
+    non_negative(src, at, "checkpoint_interval_min", every)?;
+    non_negative(src, at, "checkpoint_duration_min", lasts)?;
+    fraction(
+        src,
+        at,
+        "checkpoint_utilisation",
+        spec.checkpoint_utilisation,
+    )?;
+    ctx.ensure(
+        !(every > 0.0 && (lasts >= every || (lasts * 60.0).round() >= (every * 60.0).round())),
+        at,
+        "checkpoint_duration_min",
+        "must be shorter than checkpoint_interval_min",
+    )?;
+    ctx.ensure(
+        !(every > 0.0 && (every * 60.0).round() < 1.0),
+        at,
+        "checkpoint_interval_min",
+        &format!(
+            "checkpoints every {} min round to 0 s: expected at least 1 s (0.0167 min), or 0 for none",
+            crate::input::limits::num(every)
+        ),
+    )
 }

@@ -101,6 +101,8 @@ pub struct Twin {
 }
 
 impl Twin {
+    /// Resolves a `[[twin]]` table: its allocation and base load, its shift and weekend pattern
+    /// on its own clock, its campaigns and its edge events.
     pub fn resolve(spec: &TwinSpec, ctx: &Ctx) -> Result<Twin> {
         let src = ctx.src;
         let at = spec.name.span().start;
@@ -118,80 +120,22 @@ impl Twin {
             ),
             f64::NAN,
         )?;
-        if base_utilisation.is_nan() {
-            return Err(err_after(
-                src,
-                at,
-                "base_utilisation",
-                "missing: give base_utilisation (a fraction) or watts_per_accelerator (W)",
-            ));
-        }
+        ctx.ensure(
+            !base_utilisation.is_nan(),
+            at,
+            "base_utilisation",
+            "missing: give base_utilisation (a fraction) or watts_per_accelerator (W)",
+        )?;
         non_negative(src, at, "off_shift_factor", spec.off_shift_factor)?;
         non_negative(src, at, "weekend_factor", spec.weekend_factor)?;
         non_negative(src, at, "jitter_sd", spec.jitter_sd)?;
         positive(src, at, "jitter_tau_h", spec.jitter_tau_h)?;
-        let shift = match (&spec.hourly, spec.shift_hours) {
-            (Some(h), _) => {
-                if h.len() != 24 || h.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "hourly",
-                        "expected 24 non-negative multipliers",
-                    ));
-                }
-                let mut f = [0.0; 24];
-                f.copy_from_slice(h);
-                DailyShape { factors: f }
-            }
-            (None, Some([a, b])) => {
-                if !(0.0..=24.0).contains(&a) || !(0.0..=24.0).contains(&b) {
-                    return Err(err_after(
-                        src,
-                        at,
-                        "shift_hours",
-                        "expected [start, end] local hours within 0-24",
-                    ));
-                }
-                let mut f = [spec.off_shift_factor; 24];
-                for (h, x) in f.iter_mut().enumerate() {
-                    let mid = h as f64 + 0.5;
-                    let on = if a <= b {
-                        mid >= a && mid < b
-                    } else {
-                        mid >= a || mid < b
-                    };
-                    if on {
-                        *x = 1.0;
-                    }
-                }
-                DailyShape { factors: f }
-            }
-            (None, None) => DailyShape::flat(),
-        };
+        let shift = shift_shape(spec, ctx, at)?;
         let utc_offset_s = match &spec.utc_offset {
             Some(s) => parse_utc_offset(s).map_err(|m| err_after(src, at, "utc_offset", &m))?,
             None => ctx.utc_offset_s,
         };
-        let mut campaigns = Episodes::default();
-        for c in &spec.campaign {
-            non_negative(src, at, "start_day", c.start_day)?;
-            positive(src, at, "days", c.days)?;
-            fraction(src, at, "extra_utilisation", c.extra_utilisation)?;
-            campaigns.scheduled.push((
-                ctx.days_to_s(c.start_day),
-                ctx.days_to_s(c.days),
-                c.extra_utilisation,
-            ));
-        }
-        if let Some(r) = &spec.random_campaigns {
-            non_negative(src, at, "per_year", r.per_year)?;
-            positive(src, at, "days", r.days)?;
-            fraction(src, at, "extra_utilisation", r.extra_utilisation)?;
-            campaigns.per_year = r.per_year;
-            campaigns.duration_s = ctx.days_to_s(r.days);
-            campaigns.magnitude = r.extra_utilisation;
-        }
+        let campaigns = campaigns(spec, ctx, at)?;
         let (edge_events_per_s, edge_acc_s_per_event) = match &spec.edge {
             Some(e) => {
                 non_negative(src, at, "sensors", e.sensors)?;
@@ -225,4 +169,67 @@ impl Twin {
             edge_acc_s_per_event,
         })
     }
+}
+
+/// The raw hourly multipliers: `hourly` as given, or 1 inside `shift_hours` (wrapping past
+/// midnight) and `off_shift_factor` outside, or flat.
+fn shift_shape(spec: &TwinSpec, ctx: &Ctx, at: usize) -> Result<DailyShape> {
+    let mut f = [1.0; 24];
+    match (&spec.hourly, spec.shift_hours) {
+        (Some(h), _) => {
+            ctx.ensure(
+                h.len() == 24 && h.iter().all(|x| x.is_finite() && *x >= 0.0),
+                at,
+                "hourly",
+                "expected 24 non-negative multipliers",
+            )?;
+            f.copy_from_slice(h);
+        }
+        (None, Some([a, b])) => {
+            ctx.ensure(
+                (0.0..=24.0).contains(&a) && (0.0..=24.0).contains(&b),
+                at,
+                "shift_hours",
+                "expected [start, end] local hours within 0-24",
+            )?;
+            for (h, x) in f.iter_mut().enumerate() {
+                let mid = h as f64 + 0.5;
+                let on = if a <= b {
+                    mid >= a && mid < b
+                } else {
+                    mid >= a || mid < b
+                };
+                if !on {
+                    *x = spec.off_shift_factor;
+                }
+            }
+        }
+        (None, None) => return Ok(DailyShape::flat()),
+    }
+    Ok(DailyShape { factors: f })
+}
+
+/// Study campaigns: scheduled ones and a random stream, each adding utilisation while it runs.
+fn campaigns(spec: &TwinSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
+    let src = ctx.src;
+    let mut campaigns = Episodes::default();
+    for c in &spec.campaign {
+        non_negative(src, at, "start_day", c.start_day)?;
+        positive(src, at, "days", c.days)?;
+        fraction(src, at, "extra_utilisation", c.extra_utilisation)?;
+        campaigns.scheduled.push((
+            ctx.days_to_s(c.start_day),
+            ctx.days_to_s(c.days),
+            c.extra_utilisation,
+        ));
+    }
+    if let Some(r) = &spec.random_campaigns {
+        non_negative(src, at, "per_year", r.per_year)?;
+        positive(src, at, "days", r.days)?;
+        fraction(src, at, "extra_utilisation", r.extra_utilisation)?;
+        campaigns.per_year = r.per_year;
+        campaigns.duration_s = ctx.days_to_s(r.days);
+        campaigns.magnitude = r.extra_utilisation;
+    }
+    Ok(campaigns)
 }

@@ -44,7 +44,9 @@
 
 use serde::Deserialize;
 
-use super::{FacilityError, ParamError, check, check_range, toml_error};
+use super::{
+    FacilityError, ParamError, check, check_above, check_positive, check_range, toml_error,
+};
 
 /// Electrical chain of a site (see the module docs). All `_kw` fields are kW; the curve is
 /// `[[load_fraction, efficiency], ...]` with load fractions strictly increasing in (0, ∞) and
@@ -120,13 +122,7 @@ impl ElectricalChain {
     }
 
     fn check(&self) -> Result<(), ParamError> {
-        check_range(
-            self.rated_kw,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "rated_kw",
-            " kW",
-        )?;
+        check_positive(self.rated_kw, "rated_kw", " kW")?;
         check(!self.ups_efficiency.is_empty(), "ups_efficiency", || {
             "expected at least one [load_fraction, efficiency] point".into()
         })?;
@@ -144,18 +140,7 @@ impl ElectricalChain {
             )?;
             last_x = x;
         }
-        check(
-            self.eco_mode_efficiency.is_finite()
-                && self.eco_mode_efficiency > 0.0
-                && self.eco_mode_efficiency <= 1.0,
-            "eco_mode_efficiency",
-            || {
-                format!(
-                    "expected a number in (0, 1], got {}",
-                    self.eco_mode_efficiency
-                )
-            },
-        )?;
+        check_above(self.eco_mode_efficiency, 0.0, 1.0, "eco_mode_efficiency")?;
         check_range(
             self.cooling_on_ups_fraction,
             0.0,
@@ -163,13 +148,7 @@ impl ElectricalChain {
             "cooling_on_ups_fraction",
             "",
         )?;
-        check_range(
-            self.transformer_rated_kw,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "transformer_rated_kw",
-            " kW",
-        )?;
+        check_positive(self.transformer_rated_kw, "transformer_rated_kw", " kW")?;
         check_range(
             self.transformer_no_load_fraction,
             0.0,
@@ -218,6 +197,15 @@ impl ElectricalChain {
         pts[pts.len() - 1][1]
     }
 
+    /// Transformer losses at `y` times the rating `rated_w`: no-load losses plus load losses
+    /// growing with the square of the load (one formula for both forms of the chain).
+    #[inline]
+    fn transformer_loss_w(&self, rated_w: f64, y: f64) -> f64 {
+        (rated_w
+            * (self.transformer_no_load_fraction + self.transformer_load_loss_fraction * y * y))
+            .max(0.0)
+    }
+
     /// Losses when the IT load draws `it_w` and the cooling plant `cooling_w` (both W, negative
     /// counts as 0). Does not allocate.
     #[inline]
@@ -233,26 +221,40 @@ impl ElectricalChain {
             0.0
         };
         let eta = self.ups_efficiency_at(x);
+        let tr_rated = self.transformer_rated_kw * 1000.0;
+        let fixed_w = (self.fixed_kw * 1000.0).max(0.0);
+        self.losses_from(it, cooling, (ups_rated, x, eta), fixed_w, |load| {
+            if tr_rated > 0.0 {
+                self.transformer_loss_w(tr_rated, load / tr_rated)
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// The losses from the UPS's operating point on (load fraction `x` of its rating
+    /// `ups_rated_w`, efficiency `eta`): the UPS loss, distribution, the fixed load, and the
+    /// transformer's loss at the load it carries (`transformer_w` of that load). Both forms of
+    /// the chain end here, each having found the operating point its own way.
+    #[inline]
+    fn losses_from(
+        &self,
+        it: f64,
+        cooling: f64,
+        (ups_rated_w, x, eta): (f64, f64, f64),
+        fixed_w: f64,
+        transformer_w: impl Fn(f64) -> f64,
+    ) -> ElectricalLosses {
         let ups_w = if eta > 0.0 {
-            (ups_rated * x * (1.0 / eta - 1.0)).max(0.0)
+            (ups_rated_w * x * (1.0 / eta - 1.0)).max(0.0)
         } else {
             0.0
         };
         let distribution_w = (self.distribution_loss_fraction * (it + cooling)).max(0.0);
-        let fixed_w = (self.fixed_kw * 1000.0).max(0.0);
-        let tr_rated = self.transformer_rated_kw * 1000.0;
         let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
-        let transformer_w = if tr_rated > 0.0 {
-            let y = tr_load / tr_rated;
-            (tr_rated
-                * (self.transformer_no_load_fraction + self.transformer_load_loss_fraction * y * y))
-                .max(0.0)
-        } else {
-            0.0
-        };
         ElectricalLosses {
             ups_w,
-            transformer_w,
+            transformer_w: transformer_w(tr_load),
             distribution_w,
             fixed_w,
         }
@@ -331,28 +333,19 @@ impl PreparedChain {
             0.0
         };
         let eta = self.ups_efficiency_at(x);
-        let ups_w = if eta > 0.0 {
-            (self.ups_rated_w * x * (1.0 / eta - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        let distribution_w = (c.distribution_loss_fraction * (it + cooling)).max(0.0);
-        let fixed_w = self.fixed_w;
-        let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
-        let transformer_w = if self.tr_rated_w > 0.0 {
-            let y = tr_load * self.inv_tr_rated_w;
-            (self.tr_rated_w
-                * (c.transformer_no_load_fraction + c.transformer_load_loss_fraction * y * y))
-                .max(0.0)
-        } else {
-            0.0
-        };
-        ElectricalLosses {
-            ups_w,
-            transformer_w,
-            distribution_w,
-            fixed_w,
-        }
+        c.losses_from(
+            it,
+            cooling,
+            (self.ups_rated_w, x, eta),
+            self.fixed_w,
+            |load| {
+                if self.tr_rated_w > 0.0 {
+                    c.transformer_loss_w(self.tr_rated_w, load * self.inv_tr_rated_w)
+                } else {
+                    0.0
+                }
+            },
+        )
     }
 }
 

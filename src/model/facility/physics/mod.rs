@@ -104,6 +104,18 @@ pub(crate) fn check_range(
     })
 }
 
+/// Check that `v` is finite and positive (a capacity or rating).
+pub(crate) fn check_positive(v: f64, field: &str, unit: &str) -> Result<(), ParamError> {
+    check_range(v, f64::MIN_POSITIVE, f64::MAX, field, unit)
+}
+
+/// Check that `v` is finite and within `(lo, hi]`.
+pub(crate) fn check_above(v: f64, lo: f64, hi: f64, field: &str) -> Result<(), ParamError> {
+    check(v.is_finite() && v > lo && v <= hi, field, || {
+        format!("expected a number in ({lo}, {hi}], got {v}")
+    })
+}
+
 /// Turn a `toml` error on `text` into a [`FacilityError::Toml`] naming the line and field.
 pub(crate) fn toml_error(file: &str, text: &str, err: &toml::de::Error) -> FacilityError {
     let message = err.message().trim().to_string();

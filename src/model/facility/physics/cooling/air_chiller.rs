@@ -3,7 +3,9 @@
 use serde::Deserialize;
 
 use super::{CoolingMode, CoolingStep, all_or_none, carnot_cop, cube};
-use crate::model::facility::physics::{ParamError, check, check_range, water};
+use crate::model::facility::physics::{
+    ParamError, check, check_above, check_positive, check_range, water,
+};
 use crate::model::weather::WeatherHour;
 
 /// How an [`AirChiller`] plant rejects its heat.
@@ -221,13 +223,7 @@ impl AirChiller {
 
     pub(super) fn check(&self, p: &str) -> Result<(), ParamError> {
         let f = |name: &str| format!("{p}{name}");
-        check_range(
-            self.design_capacity_w,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            &f("design_capacity_kw"),
-            "",
-        )?;
+        check_positive(self.design_capacity_w, &f("design_capacity_kw"), "")?;
         check_range(
             self.design_outdoor_c,
             -60.0,
@@ -248,12 +244,11 @@ impl AirChiller {
         } = self.heat_rejection
         {
             check_range(evaporative_share, 0.0, 1.0, &f("evaporative_share"), "")?;
-            check(
-                cycles_of_concentration.is_finite()
-                    && cycles_of_concentration > 1.0
-                    && cycles_of_concentration <= 100.0,
+            check_above(
+                cycles_of_concentration,
+                1.0,
+                100.0,
                 &f("cycles_of_concentration"),
-                || format!("expected a number in (1, 100], got {cycles_of_concentration}"),
             )?;
         }
         if let Some(e) = self.economiser {
@@ -274,13 +269,7 @@ impl AirChiller {
             &f("condenser_approach_c"),
             " K",
         )?;
-        check(
-            self.carnot_fraction.is_finite()
-                && self.carnot_fraction > 0.0
-                && self.carnot_fraction <= 1.0,
-            &f("carnot_fraction"),
-            || format!("expected a number in (0, 1], got {}", self.carnot_fraction),
-        )?;
+        check_above(self.carnot_fraction, 0.0, 1.0, &f("carnot_fraction"))?;
         check_range(self.cop_min, 0.1, 50.0, &f("cop_min"), "")?;
         check_range(
             self.cop_max,

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 use super::{CoolingMode, CoolingPlant, CoolingStep, TrimChiller, all_or_none, carnot_cop, cube};
-use crate::model::facility::physics::{ParamError, check, check_range, water};
+use crate::model::facility::physics::{
+    ParamError, check_above, check_positive, check_range, water,
+};
 use crate::model::weather::WeatherHour;
 
 /// Evaporative assist of an [`AirSidePlant`].
@@ -164,30 +166,18 @@ impl AirSidePlant {
     }
 
     pub(super) fn check(&self) -> Result<(), ParamError> {
-        check_range(
-            self.design_capacity_w,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "design_capacity_kw",
-            "",
-        )?;
+        check_positive(self.design_capacity_w, "design_capacity_kw", "")?;
         check_range(self.supply_c, 10.0, 40.0, "supply_c", " °C")?;
         check_range(self.air_rise_c, 2.0, 30.0, "air_rise_c", " K")?;
         check_range(self.fan_fraction, 0.0, 0.5, "fan_fraction", "")?;
         check_range(self.fan_min_speed, 0.0, 1.0, "fan_min_speed", "")?;
         if let Some(e) = self.evaporative {
             check_range(e.effectiveness, 0.0, 1.0, "evaporative_effectiveness", "")?;
-            check(
-                e.cycles_of_concentration.is_finite()
-                    && e.cycles_of_concentration > 1.0
-                    && e.cycles_of_concentration <= 100.0,
+            check_above(
+                e.cycles_of_concentration,
+                1.0,
+                100.0,
                 "evaporative_cycles_of_concentration",
-                || {
-                    format!(
-                        "expected a number in (1, 100], got {}",
-                        e.cycles_of_concentration
-                    )
-                },
             )?;
             check_range(e.pump_fraction, 0.0, 0.1, "evaporative_pump_fraction", "")?;
         }

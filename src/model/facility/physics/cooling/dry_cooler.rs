@@ -2,7 +2,9 @@
 //! [`DryCoolerLoop`]).
 
 use super::{CoolingMode, TrimChiller, all_or_none, carnot_cop, cube};
-use crate::model::facility::physics::{ParamError, check, check_range, water};
+use crate::model::facility::physics::{
+    ParamError, check_above, check_positive, check_range, water,
+};
 use crate::model::weather::WeatherHour;
 
 /// Adiabatic (evaporative pre-cooling) assist of a dry cooler.
@@ -187,13 +189,7 @@ impl DryCoolerLoop {
     }
 
     pub(super) fn check(&self) -> Result<(), ParamError> {
-        check_range(
-            self.design_capacity_w,
-            f64::MIN_POSITIVE,
-            f64::MAX,
-            "design_capacity_kw",
-            "",
-        )?;
+        check_positive(self.design_capacity_w, "design_capacity_kw", "")?;
         check_range(self.supply_c, 5.0, 70.0, "supply_c", " °C")?;
         check_range(
             self.design_outdoor_c,
@@ -209,17 +205,11 @@ impl DryCoolerLoop {
             check_range(a.above_c, -60.0, 70.0, "adiabatic_above_c", " °C")?;
             check_range(a.effectiveness, 0.0, 1.0, "adiabatic_effectiveness", "")?;
             check_range(a.air_rise_c, 0.5, 50.0, "adiabatic_air_rise_c", " K")?;
-            check(
-                a.cycles_of_concentration.is_finite()
-                    && a.cycles_of_concentration > 1.0
-                    && a.cycles_of_concentration <= 100.0,
+            check_above(
+                a.cycles_of_concentration,
+                1.0,
+                100.0,
                 "adiabatic_cycles_of_concentration",
-                || {
-                    format!(
-                        "expected a number in (1, 100], got {}",
-                        a.cycles_of_concentration
-                    )
-                },
             )?;
         }
         if let Some(t) = self.trim {
@@ -229,7 +219,7 @@ impl DryCoolerLoop {
     }
 }
 
-/// The dry-cooler loop fields shared by the liquid and immersion files.
+/// The dry-cooler loop's fields as read from a liquid or immersion file.
 pub(super) struct LoopFields {
     pub(super) design_w: f64,
     pub(super) supply_c: f64,
@@ -240,6 +230,73 @@ pub(super) struct LoopFields {
     pub(super) adiabatic: [Option<f64>; 4],
     pub(super) trim: [Option<f64>; 5],
 }
+
+/// Declares the TOML form of a plant on a dry-cooler loop (`liquid`, `immersion`) with the loop's
+/// fields written once, here, and `loop_fields` to read them. The plant's own fields go in the
+/// three slots where its file format has them: serde names the fields in declaration order in
+/// its "expected one of" and "missing field" messages, so the order is part of the format.
+macro_rules! dry_loop_toml {
+    (
+        $name:ident {
+            after_design: { $($a:ident: $at:ty),* $(,)? },
+            after_pump: { $($b:ident: $bt:ty),* $(,)? },
+            last: { $($c:ident: $ct:ty),* $(,)? } $(,)?
+        }
+    ) => {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(super) struct $name {
+            #[allow(dead_code)]
+            kind: String,
+            design_capacity_kw: f64,
+            $($a: $at,)*
+            supply_c: f64,
+            design_outdoor_c: f64,
+            dry_cooler_fan_fraction: f64,
+            dry_cooler_min_speed: f64,
+            pump_fraction: f64,
+            $($b: $bt,)*
+            adiabatic_above_c: Option<f64>,
+            adiabatic_effectiveness: Option<f64>,
+            adiabatic_air_rise_c: Option<f64>,
+            adiabatic_cycles_of_concentration: Option<f64>,
+            trim_capacity_fraction: Option<f64>,
+            trim_carnot_fraction: Option<f64>,
+            trim_condenser_approach_c: Option<f64>,
+            trim_cop_min: Option<f64>,
+            trim_cop_max: Option<f64>,
+            $($c: $ct,)*
+        }
+
+        impl $name {
+            /// The loop's fields, the loop sized for `design_w` of heat.
+            fn loop_fields(&self, design_w: f64) -> super::dry_cooler::LoopFields {
+                super::dry_cooler::LoopFields {
+                    design_w,
+                    supply_c: self.supply_c,
+                    design_outdoor_c: self.design_outdoor_c,
+                    fan_fraction: self.dry_cooler_fan_fraction,
+                    fan_min_speed: self.dry_cooler_min_speed,
+                    pump_fraction: self.pump_fraction,
+                    adiabatic: [
+                        self.adiabatic_above_c,
+                        self.adiabatic_effectiveness,
+                        self.adiabatic_air_rise_c,
+                        self.adiabatic_cycles_of_concentration,
+                    ],
+                    trim: [
+                        self.trim_capacity_fraction,
+                        self.trim_carnot_fraction,
+                        self.trim_condenser_approach_c,
+                        self.trim_cop_min,
+                        self.trim_cop_max,
+                    ],
+                }
+            }
+        }
+    };
+}
+pub(super) use dry_loop_toml;
 
 impl LoopFields {
     pub(super) fn build(self) -> Result<DryCoolerLoop, ParamError> {

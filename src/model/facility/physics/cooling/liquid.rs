@@ -1,12 +1,9 @@
 //! `kind = "liquid"`: direct liquid cooling on a dry-cooler loop, with the air-cooled share on
 //! a nested air-chiller plant (see [`LiquidPlant`]).
 
-use serde::Deserialize;
-
 use super::air_chiller::AirChillerToml;
-use super::dry_cooler::LoopFields;
 use super::{AirChiller, CoolingPlant, CoolingStep, DryCoolerLoop};
-use crate::model::facility::physics::{ParamError, check};
+use crate::model::facility::physics::{ParamError, check_above};
 use crate::model::weather::WeatherHour;
 
 /// Direct liquid cooling: `liquid_fraction` of the IT heat goes to cold plates and a
@@ -64,61 +61,19 @@ impl LiquidPlant {
         }
     }
 }
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct LiquidToml {
-    #[allow(dead_code)]
-    kind: String,
-    design_capacity_kw: f64,
-    liquid_fraction: f64,
-    supply_c: f64,
-    design_outdoor_c: f64,
-    dry_cooler_fan_fraction: f64,
-    dry_cooler_min_speed: f64,
-    pump_fraction: f64,
-    adiabatic_above_c: Option<f64>,
-    adiabatic_effectiveness: Option<f64>,
-    adiabatic_air_rise_c: Option<f64>,
-    adiabatic_cycles_of_concentration: Option<f64>,
-    trim_capacity_fraction: Option<f64>,
-    trim_carnot_fraction: Option<f64>,
-    trim_condenser_approach_c: Option<f64>,
-    trim_cop_min: Option<f64>,
-    trim_cop_max: Option<f64>,
-    air: AirChillerToml,
-}
+
+super::dry_cooler::dry_loop_toml!(LiquidToml {
+    after_design: { liquid_fraction: f64 },
+    after_pump: {},
+    last: { air: AirChillerToml },
+});
 
 impl LiquidToml {
     pub(super) fn build(self) -> Result<CoolingPlant, ParamError> {
         let design_w = self.design_capacity_kw * 1000.0;
         let f = self.liquid_fraction;
-        check(
-            f.is_finite() && f > 0.0 && f <= 1.0,
-            "liquid_fraction",
-            || format!("expected a number in (0, 1], got {f}"),
-        )?;
-        let dry_loop = LoopFields {
-            design_w: f * design_w,
-            supply_c: self.supply_c,
-            design_outdoor_c: self.design_outdoor_c,
-            fan_fraction: self.dry_cooler_fan_fraction,
-            fan_min_speed: self.dry_cooler_min_speed,
-            pump_fraction: self.pump_fraction,
-            adiabatic: [
-                self.adiabatic_above_c,
-                self.adiabatic_effectiveness,
-                self.adiabatic_air_rise_c,
-                self.adiabatic_cycles_of_concentration,
-            ],
-            trim: [
-                self.trim_capacity_fraction,
-                self.trim_carnot_fraction,
-                self.trim_condenser_approach_c,
-                self.trim_cop_min,
-                self.trim_cop_max,
-            ],
-        }
-        .build()?;
+        check_above(f, 0.0, 1.0, "liquid_fraction")?;
+        let dry_loop = self.loop_fields(f * design_w).build()?;
         let air = self.air.build("air.", Some((1.0 - f) * design_w))?;
         Ok(CoolingPlant::Liquid(LiquidPlant {
             liquid_fraction: f,

@@ -58,7 +58,7 @@
 
 use serde::Deserialize;
 
-use super::{FacilityError, ParamError, check, check_range, toml_error};
+use super::{FacilityError, ParamError, check_above, check_range, toml_error};
 use crate::model::weather::WeatherHour;
 
 mod air_chiller;
@@ -137,13 +137,7 @@ impl TrimChiller {
             "trim_capacity_fraction",
             "",
         )?;
-        check(
-            self.carnot_fraction.is_finite()
-                && self.carnot_fraction > 0.0
-                && self.carnot_fraction <= 1.0,
-            "trim_carnot_fraction",
-            || format!("expected a number in (0, 1], got {}", self.carnot_fraction),
-        )?;
+        check_above(self.carnot_fraction, 0.0, 1.0, "trim_carnot_fraction")?;
         check_range(
             self.condenser_approach_c,
             0.0,
@@ -260,13 +254,7 @@ impl CoolingPlant {
         match self {
             CoolingPlant::AirChiller(a) => a.check(""),
             CoolingPlant::Liquid(l) => {
-                check(
-                    l.liquid_fraction.is_finite()
-                        && l.liquid_fraction > 0.0
-                        && l.liquid_fraction <= 1.0,
-                    "liquid_fraction",
-                    || format!("expected a number in (0, 1], got {}", l.liquid_fraction),
-                )?;
+                check_above(l.liquid_fraction, 0.0, 1.0, "liquid_fraction")?;
                 l.dry_loop.check()?;
                 if l.liquid_fraction < 1.0 {
                     l.air.check("air.")?;

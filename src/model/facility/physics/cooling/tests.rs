@@ -503,63 +503,65 @@ fn toml_errors_name_file_line_and_field() {
     let e = err_of(&t);
     assert_eq!(where_of(&e).1, "pump_fraction");
 
-    // Tower-only field on a dry plant.
-    let t = legacy.replace(
-        "heat_rejection = \"dry\"",
-        "heat_rejection = \"dry\"\nevaporative_share = 0.8",
-    );
-    let e = err_of(&t);
-    assert_eq!(
-        where_of(&e),
-        (
-            line_containing(&t, "evaporative_share"),
-            "evaporative_share".into()
-        )
-    );
-
-    // Bad enum value.
-    let t = legacy.replace("heat_rejection = \"dry\"", "heat_rejection = \"river\"");
-    let e = err_of(&t);
-    assert_eq!(
-        where_of(&e),
-        (
-            line_containing(&t, "heat_rejection"),
-            "heat_rejection".into()
-        )
-    );
-
-    // Unknown kind.
-    let t = legacy.replace("kind = \"air-chiller\"", "kind = \"ice\"");
-    let e = err_of(&t);
-    assert_eq!(where_of(&e), (line_containing(&t, "kind ="), "kind".into()));
-
-    // Nested table: unknown field and out-of-range value name `air.<field>`.
+    // Each: a change to a shipped file, the text of the line the error must name, and the
+    // field it must name.
     let dlc = text("liquid-dry-cooler");
-    let t = dlc.replace("crah_min_speed = 0.3", "crah_min_speed = 0.3\nfoo = 1");
-    let e = err_of(&t);
-    assert_eq!(
-        where_of(&e),
-        (line_containing(&t, "foo = 1"), "air.foo".into())
-    );
-    let t = dlc.replace("crah_min_speed = 0.3", "crah_min_speed = 3.0");
-    let e = err_of(&t);
-    assert_eq!(
-        where_of(&e),
+    for (file, from, to, line, field) in [
+        // Tower-only field on a dry plant.
         (
-            line_containing(&t, "crah_min_speed = 3.0"),
-            "air.crah_min_speed".into()
-        )
-    );
-    // The nested air plant is sized by the liquid plant.
-    let t = dlc.replace("\n[air]\n", "\n[air]\ndesign_capacity_kw = 200.0\n");
-    let e = err_of(&t);
-    assert_eq!(
-        where_of(&e),
+            &legacy,
+            "heat_rejection = \"dry\"",
+            "heat_rejection = \"dry\"\nevaporative_share = 0.8",
+            "evaporative_share",
+            "evaporative_share",
+        ),
+        // Bad enum value.
         (
-            line_containing(&t, "design_capacity_kw = 200.0"),
-            "air.design_capacity_kw".into()
-        )
-    );
+            &legacy,
+            "heat_rejection = \"dry\"",
+            "heat_rejection = \"river\"",
+            "heat_rejection",
+            "heat_rejection",
+        ),
+        // Unknown kind.
+        (
+            &legacy,
+            "kind = \"air-chiller\"",
+            "kind = \"ice\"",
+            "kind =",
+            "kind",
+        ),
+        // Nested table: unknown field and out-of-range value name `air.<field>`.
+        (
+            &dlc,
+            "crah_min_speed = 0.3",
+            "crah_min_speed = 0.3\nfoo = 1",
+            "foo = 1",
+            "air.foo",
+        ),
+        (
+            &dlc,
+            "crah_min_speed = 0.3",
+            "crah_min_speed = 3.0",
+            "crah_min_speed = 3.0",
+            "air.crah_min_speed",
+        ),
+        // The nested air plant is sized by the liquid plant.
+        (
+            &dlc,
+            "\n[air]\n",
+            "\n[air]\ndesign_capacity_kw = 200.0\n",
+            "design_capacity_kw = 200.0",
+            "air.design_capacity_kw",
+        ),
+    ] {
+        let t = file.replace(from, to);
+        assert_eq!(
+            where_of(&err_of(&t)),
+            (line_containing(&t, line), field.into()),
+            "{from:?} -> {to:?}"
+        );
+    }
     // Half an adiabatic group.
     let t = dlc.replace("adiabatic_effectiveness = 0.8\n", "");
     let e = err_of(&t);
