@@ -76,12 +76,7 @@ fn layers(c: &mut Criterion) {
             }
         })
     });
-    let wm = WorkloadModels {
-        consumers: &sc.consumers,
-        twins: &sc.twins,
-        defenses: &sc.defenses,
-        training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
-    };
+    let wm = WorkloadModels::of(&sc);
     let mut pending = Vec::new();
     let mut work = Workloads::new(&wm, sc.seed, 1, sc.step_s, sc.horizon_s, &mut pending);
     work.on_hour(&wm, SimTime(86_400));

@@ -141,12 +141,7 @@ impl<'a> Trial<'a> {
     /// Each layer's state for trial `trial`; the events each schedules up front, in one queue.
     pub fn new(sc: &'a Scenario, trial: u32) -> Trial<'a> {
         let (dt, seed, horizon_s) = (sc.step_s, sc.seed, sc.horizon_s);
-        let wm = WorkloadModels {
-            consumers: &sc.consumers,
-            twins: &sc.twins,
-            defenses: &sc.defenses,
-            training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
-        };
+        let wm = WorkloadModels::of(sc);
         let mut pending = Vec::new();
         let work = Workloads::new(&wm, seed, trial, dt, horizon_s, &mut pending);
         let pool_acc = sc.fleet.pools.iter().map(|p| p.accelerators).collect();

@@ -32,6 +32,18 @@ pub struct WorkloadModels<'a> {
     pub training_pools: Vec<usize>,
 }
 
+impl<'a> WorkloadModels<'a> {
+    /// The study's workload models, as a trial reads them.
+    pub fn of(sc: &'a crate::scenario::Scenario) -> WorkloadModels<'a> {
+        WorkloadModels {
+            consumers: &sc.consumers,
+            twins: &sc.twins,
+            defenses: &sc.defenses,
+            training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ConsumerState {
     pub rng: Stream,

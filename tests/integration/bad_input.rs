@@ -200,3 +200,16 @@ fn two_entries_differing_only_by_case_are_refused_naming_both() {
         "want both names: {err}"
     );
 }
+
+/// An error from a weather file is printed once: the error type holds the weather error's
+/// message, not the message and the same error again as its source (an earlier build printed
+/// `error: FILE:1: not an EPW file ...: FILE:1: not an EPW file ...`).
+#[test]
+fn a_weather_file_error_is_printed_once() {
+    let f =
+        RunFile::new(&default_short(24, 300).replace("climate = \"ashburn\"", "epw = \"bad.epw\""));
+    f.beside("bad.epw", "x,y\n");
+    let err = f.validate_fails();
+    assert_eq!(err.matches("not an EPW file").count(), 1, "{err}");
+    assert!(err.contains("bad.epw:1:"), "{err}");
+}
