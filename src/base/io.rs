@@ -19,12 +19,19 @@ pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
-    let werr = |e| Error::Write {
+    replace_file(path, bytes, sync).map_err(|e| Error::Write {
         path: path.to_path_buf(),
         source: e,
-    };
+    })
+}
+
+/// The atomic write itself, with the plain I/O error (for writers with an error type of their
+/// own, like the plots'): the folder made if missing, `.NAME.tmp` created beside `path` (never
+/// through a link), written, synced if `sync`, renamed over `path`; on failure no temporary
+/// file is left behind.
+pub fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(werr)?;
+    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map_or("out".into(), |n| n.to_string_lossy().into_owned());
@@ -43,7 +50,7 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         // A full disk or a failed rename: leave no temporary file behind.
         let _ = std::fs::remove_file(&tmp);
     }
-    written.map_err(werr)
+    written
 }
 
 /// Opens `tmp` for writing only if this call creates it (O_EXCL: a symlink or file planted at

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::base::error::{Error, Result};
+use crate::base::error::Result;
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
 
@@ -14,11 +14,9 @@ use super::settings::Settings;
 use super::spec::Spec;
 use super::window;
 
+/// Every dynamics output is written atomically, as every other command's.
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Write {
-        path: path.to_path_buf(),
-        source: e,
-    })
+    crate::base::io::write_atomic(path, text.as_bytes())
 }
 
 /// Writes waveform.csv, spectrum.csv, compliance.csv/json and, with a fleet, ridethrough.csv

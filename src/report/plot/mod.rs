@@ -34,7 +34,6 @@ mod tornado;
 mod tests;
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// DejaVu Sans, under the Bitstream Vera fonts licence (DejaVu changes public domain), which
@@ -255,25 +254,10 @@ fn run_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it over `path`.
+/// Writes `bytes` atomically (see [`crate::base::io::replace_file`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let err = |source| PlotError::Write {
+    crate::base::io::replace_file(path, bytes, true).map_err(|source| PlotError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    })
 }
