@@ -167,13 +167,7 @@ pub fn study(
         )));
     }
     let profiles = archetype::simulate(&p, lib, threads, quiet)?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
+    let pool = crate::run::montecarlo::thread_pool(threads)?;
     let odds = draws::Odds::new(&p);
     let k: Vec<u32> = profiles.iter().map(|a| a.trials.len() as u32).collect();
     let all: Vec<draws::TrialDraws> = pool.install(|| {
