@@ -35,6 +35,9 @@ pub const MAX_TRIAL_PROJECT_YEARS: f64 = 2.0e7;
 
 /// `dcload portfolio` options.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("models", |a| a.help(
+    "A model folder that adds to and overrides the built-in library (for the archetypes)"
+)))]
 pub struct PortfolioArgs {
     /// The portfolio file (TOML; see runs/portfolio-example.toml).
     pub file: PathBuf,
@@ -48,12 +51,8 @@ pub struct PortfolioArgs {
     /// Output folder [default: out/<portfolio name>/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1025))]
-    pub threads: Option<u32>,
-    /// A model folder that adds to and overrides the built-in library (for the archetypes).
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: crate::run::options::SimOptions,
     /// Leave these projects out (names, comma-separated): the others keep their draws, so the
     /// study compares trial by trial with the full queue's ("with X" vs "without X").
     #[arg(long, value_name = "NAME,NAME,...")]
@@ -101,12 +100,12 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
             msg: m,
         })?;
     }
-    let lib = Library::load(args.models.as_deref())?;
+    let lib = Library::load(args.sim.models.as_deref())?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&p.name));
-    let threads = args.threads.map(|n| n as usize);
+    let threads = args.sim.threads.map(|n| n as usize);
     let done = study(p, &lib, &out, threads, args.quiet)?;
     if !args.quiet {
         let total = done.portfolio.zones.len();
