@@ -96,12 +96,6 @@ pub struct RunArgs {
     /// (e.g. 0.001); --trials is then the maximum. Checked every 16 trials.
     #[arg(long, value_name = "X")]
     pub until_se: Option<f64>,
-    /// Random seed (overrides the run file).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder [default: out/<run name>/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub sim: crate::run::options::SimOptions,
     /// Do not draw the SVG plots.

@@ -35,22 +35,21 @@ pub const MAX_TRIAL_PROJECT_YEARS: f64 = 2.0e7;
 
 /// `dcload portfolio` options.
 #[derive(Debug, clap::Args)]
-#[command(mut_arg("models", |a| a.help(
-    "A model folder that adds to and overrides the built-in library (for the archetypes)"
-)))]
+#[command(
+    mut_arg("seed", |a| a.help(
+        "Random seed of the portfolio draws (overrides the file's `seed`; the archetypes keep their run files' seeds)"
+    )),
+    mut_arg("out", |a| a.help("Output folder [default: out/<portfolio name>/]")),
+    mut_arg("models", |a| a.help(
+        "A model folder that adds to and overrides the built-in library (for the archetypes)"
+    ))
+)]
 pub struct PortfolioArgs {
     /// The portfolio file (TOML; see runs/portfolio-example.toml).
     pub file: PathBuf,
     /// Portfolio trials (overrides the file's `trials`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub trials: Option<u32>,
-    /// Random seed of the portfolio draws (overrides the file's `seed`; the archetypes keep
-    /// their run files' seeds).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder [default: out/<portfolio name>/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub sim: crate::run::options::SimOptions,
     /// Leave these projects out (names, comma-separated): the others keep their draws, so the
@@ -83,7 +82,7 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
     if let Some(t) = args.trials {
         p.trials = t;
     }
-    if let Some(s) = args.seed {
+    if let Some(s) = args.sim.seed {
         p.seed = s;
     }
     if let Some(text) = &args.percentiles {
@@ -102,6 +101,7 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
     }
     let lib = Library::load(args.sim.models.as_deref())?;
     let out = args
+        .sim
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&p.name));

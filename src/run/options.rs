@@ -3,9 +3,16 @@
 
 use std::path::PathBuf;
 
-/// Worker threads and the model library (flattened into each command's options).
+/// The seed, the output folder, the worker threads and the model library (flattened into each
+/// command's options; a command may reword an option's help with `mut_arg`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SimOptions {
+    /// Random seed (overrides the run file).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder [default: out/<run name>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..1025))]
     pub threads: Option<u32>,
