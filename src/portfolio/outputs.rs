@@ -400,7 +400,7 @@ fn summary_json(
         })).collect::<Vec<_>>(),
         "archetypes": profiles.iter().zip(&p.archetypes).map(|(a, spec)| json!({
             "archetype": a.name,
-            "run_file": spec.run_text,
+            "run_file": spec.run.written,
             "trials": a.trials.len(),
             "step_s": a.step_s,
             "horizon_hours": a.horizon_hours,

@@ -242,15 +242,21 @@ pub struct Year {
 #[derive(Clone, Debug)]
 pub struct Archetype {
     pub name: String,
-    /// The run file as written in the portfolio file, and its path.
-    pub run_text: String,
-    pub run: PathBuf,
-    pub run_span: Range<usize>,
+    pub run: RunRef,
     /// Trials simulated (K); default: the run file's, at most the portfolio's.
     pub trials: Option<u32>,
     /// MW at the meter the archetype's profile stands for; default: the mean across its trials
     /// of its highest hourly facility MW.
     pub mw: Option<f64>,
+}
+
+/// A run file named in the portfolio file: as written (for the summary), the path it resolves
+/// to, and where it is written (for errors about it found when it is read).
+#[derive(Clone, Debug)]
+pub struct RunRef {
+    pub written: String,
+    pub path: PathBuf,
+    pub span: Range<usize>,
 }
 
 /// A queue stage: the chance a project at this stage is energised and its delay.
@@ -667,9 +673,11 @@ fn archetypes(src: &Source, specs: &[ArchetypeSpec], dir: &Path) -> Result<Vec<A
         };
         archetypes.push(Archetype {
             name,
-            run_text: a.run.get_ref().clone(),
-            run: dir.join(a.run.get_ref()),
-            run_span: a.run.span(),
+            run: RunRef {
+                written: a.run.get_ref().clone(),
+                path: dir.join(a.run.get_ref()),
+                span: a.run.span(),
+            },
             trials: k,
             mw,
         });
