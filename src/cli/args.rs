@@ -96,18 +96,8 @@ pub struct RunArgs {
     /// (e.g. 0.001); --trials is then the maximum. Checked every 16 trials.
     #[arg(long, value_name = "X")]
     pub until_se: Option<f64>,
-    /// Random seed (overrides the run file).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder [default: out/<run name>/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1025))]
-    pub threads: Option<u32>,
-    /// A model folder that adds to and overrides the built-in library.
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: crate::run::options::SimOptions,
     /// Do not draw the SVG plots.
     #[arg(long)]
     pub no_plots: bool,

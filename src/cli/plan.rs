@@ -70,7 +70,7 @@ impl RunPlan {
                 "expected at least 1 trial, found 0".into(),
             ));
         }
-        if args.threads == Some(0) {
+        if args.sim.threads == Some(0) {
             return Err(option(
                 "--threads",
                 "expected at least 1 thread, found 0".into(),
@@ -106,14 +106,14 @@ impl RunPlan {
         };
         Ok(RunPlan {
             run_file: args.run_file.clone(),
-            models: args.models.clone(),
-            out: args.out.clone(),
+            models: args.sim.models.clone(),
+            out: args.sim.out.clone(),
             trials: args.trials,
-            seed: args.seed,
+            seed: args.sim.seed,
             percentiles,
             years,
             interval_minutes: args.interval_minutes,
-            threads: args.threads.map(|t| t as usize),
+            threads: args.sim.threads.map(|t| t as usize),
             until_se: args.until_se,
             work,
             plots: !args.no_plots,
@@ -258,10 +258,7 @@ mod tests {
             run_file: None,
             trials: None,
             until_se: None,
-            seed: None,
-            out: None,
-            threads: None,
-            models: None,
+            sim: Default::default(),
             no_plots: false,
             resume: false,
             shard: None,

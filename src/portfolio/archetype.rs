@@ -59,21 +59,21 @@ pub fn simulate(
     p.archetypes
         .iter()
         .map(|a| {
-            if !a.run.is_file() {
+            if !a.run.path.is_file() {
                 return Err(p.src.error_at(
-                    a.run_span.clone(),
+                    a.run.span.clone(),
                     "run",
                     format!(
                         "archetype {:?}: cannot read the run file {} (paths are relative to the portfolio file's folder)",
                         a.name,
-                        a.run.display()
+                        a.run.path.display()
                     ),
                 ));
             }
-            let mut sc = Scenario::load(&a.run, lib)?;
+            let mut sc = Scenario::load(&a.run.path, lib)?;
             if sc.horizon_s % 3600 != 0 {
                 return Err(p.src.error_at(
-                    a.run_span.clone(),
+                    a.run.span.clone(),
                     "run",
                     format!(
                         "archetype {:?}: its run file's horizon must be whole hours (it is {} s)",
@@ -101,12 +101,12 @@ pub fn simulate(
                 eprintln!(
                     "dcload: archetype {} ({}): {k} trials x {} h at {} s steps",
                     a.name,
-                    a.run.display(),
+                    a.run.path.display(),
                     sc.horizon_hours,
                     sc.step_s
                 );
             }
-            profiles(&sc, &a.name, &a.run, a.mw, threads).map_err(|e| match e {
+            profiles(&sc, &a.name, &a.run.path, a.mw, threads).map_err(|e| match e {
                 Error::Other(m) => Error::Other(format!("archetype {}: {m}", a.name)),
                 e => e,
             })

@@ -35,25 +35,23 @@ pub const MAX_TRIAL_PROJECT_YEARS: f64 = 2.0e7;
 
 /// `dcload portfolio` options.
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("seed", |a| a.help(
+        "Random seed of the portfolio draws (overrides the file's `seed`; the archetypes keep their run files' seeds)"
+    )),
+    mut_arg("out", |a| a.help("Output folder [default: out/<portfolio name>/]")),
+    mut_arg("models", |a| a.help(
+        "A model folder that adds to and overrides the built-in library (for the archetypes)"
+    ))
+)]
 pub struct PortfolioArgs {
     /// The portfolio file (TOML; see runs/portfolio-example.toml).
     pub file: PathBuf,
     /// Portfolio trials (overrides the file's `trials`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub trials: Option<u32>,
-    /// Random seed of the portfolio draws (overrides the file's `seed`; the archetypes keep
-    /// their run files' seeds).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Output folder [default: out/<portfolio name>/].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..1025))]
-    pub threads: Option<u32>,
-    /// A model folder that adds to and overrides the built-in library (for the archetypes).
-    #[arg(long, value_name = "DIR")]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: crate::run::options::SimOptions,
     /// Leave these projects out (names, comma-separated): the others keep their draws, so the
     /// study compares trial by trial with the full queue's ("with X" vs "without X").
     #[arg(long, value_name = "NAME,NAME,...")]
@@ -84,7 +82,7 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
     if let Some(t) = args.trials {
         p.trials = t;
     }
-    if let Some(s) = args.seed {
+    if let Some(s) = args.sim.seed {
         p.seed = s;
     }
     if let Some(text) = &args.percentiles {
@@ -101,12 +99,13 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
             msg: m,
         })?;
     }
-    let lib = Library::load(args.models.as_deref())?;
+    let lib = Library::load(args.sim.models.as_deref())?;
     let out = args
+        .sim
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&p.name));
-    let threads = args.threads.map(|n| n as usize);
+    let threads = args.sim.threads.map(|n| n as usize);
     let done = study(p, &lib, &out, threads, args.quiet)?;
     if !args.quiet {
         let total = done.portfolio.zones.len();
@@ -167,13 +166,7 @@ pub fn study(
         )));
     }
     let profiles = archetype::simulate(&p, lib, threads, quiet)?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
+    let pool = crate::run::montecarlo::thread_pool(threads)?;
     let odds = draws::Odds::new(&p);
     let k: Vec<u32> = profiles.iter().map(|a| a.trials.len() as u32).collect();
     let all: Vec<draws::TrialDraws> = pool.install(|| {

@@ -149,7 +149,6 @@ fn zone_year(p: &Portfolio, draws: &[TrialDraws], r: &YearResult, k: usize) -> Z
 
 /// portfolio_years.csv, portfolio_trials.csv, portfolio_projects.csv, portfolio_draws.csv and
 /// portfolio_summary.json.
-#[allow(clippy::too_many_arguments)]
 pub fn tables(
     out: &Path,
     p: &Portfolio,
@@ -159,11 +158,33 @@ pub fn tables(
     years: &[YearResult],
     paths: &mut Vec<PathBuf>,
 ) -> Result<()> {
-    let cols = columns(p);
-    let set = &p.percentiles;
-    let hi = crate::base::stats::name(set.high());
+    let (s, summary_years) = years_csv(p, draws, years);
+    write(out, "portfolio_years.csv", s.as_bytes(), paths)?;
+    write(
+        out,
+        "portfolio_trials.csv",
+        trials_csv(p, draws, years).as_bytes(),
+        paths,
+    )?;
+    let s = projects_csv(p, odds, draws, years);
+    write(out, "portfolio_projects.csv", s.as_bytes(), paths)?;
+    write(
+        out,
+        "portfolio_draws.csv",
+        draws_csv(p, draws).as_bytes(),
+        paths,
+    )?;
+    let text = summary_json(p, profiles, odds, summary_years)?;
+    write(out, "portfolio_summary.json", text.as_bytes(), paths)
+}
 
-    // Years.
+/// portfolio_years.csv, and each year's entry of the summary's `by_year`.
+fn years_csv(
+    p: &Portfolio,
+    draws: &[TrialDraws],
+    years: &[YearResult],
+) -> (String, Vec<serde_json::Value>) {
+    let set = &p.percentiles;
     let mut s = String::from("year,zone");
     band_header(&mut s, "energy_mwh", set);
     band_header(&mut s, "peak_mw", set);
@@ -173,7 +194,7 @@ pub fn tables(
     let mut summary_years = Vec::new();
     for r in years {
         let mut zones_json = serde_json::Map::new();
-        for (k, c) in cols.iter().enumerate() {
+        for (k, c) in columns(p).iter().enumerate() {
             let b = zone_year(p, draws, r, k);
             let _ = write!(s, "{},{c}", r.year.year);
             band_fields(&mut s, &b.energy, 3);
@@ -193,25 +214,31 @@ pub fn tables(
                 }),
             );
         }
-        let mut top: Vec<(usize, f64)> = r.contribution_mw.iter().copied().enumerate().collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top: Vec<serde_json::Value> = top
-            .iter()
-            .take(10)
-            .filter(|(_, v)| *v > 0.0)
-            .map(|(i, v)| json!({"project": p.projects[*i].name, "mw": v}))
-            .collect();
         summary_years.push(json!({
             "year": r.year.year,
             "zones": zones_json,
             "peak_band_threshold_mw": r.threshold_mw,
             "peak_band_trial_hours": r.band_hours,
-            "top_contributors_to_peak_band": top,
+            "top_contributors_to_peak_band": top_contributors(p, r),
         }));
     }
-    write(out, "portfolio_years.csv", s.as_bytes(), paths)?;
+    (s, summary_years)
+}
 
-    // Trials.
+/// The ten projects contributing most to a year's peak band (those contributing at all).
+fn top_contributors(p: &Portfolio, r: &YearResult) -> Vec<serde_json::Value> {
+    let mut top: Vec<(usize, f64)> = r.contribution_mw.iter().copied().enumerate().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.iter()
+        .take(10)
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(i, v)| json!({"project": p.projects[*i].name, "mw": v}))
+        .collect()
+}
+
+/// portfolio_trials.csv.
+fn trials_csv(p: &Portfolio, draws: &[TrialDraws], years: &[YearResult]) -> String {
+    let cols = columns(p);
     let mut s = String::from(
         "trial,year,zone,energy_mwh,peak_mw,sum_project_peaks_mw,coincidence_factor,projects_drawing,market_z\n",
     );
@@ -238,11 +265,13 @@ pub fn tables(
             }
         }
     }
-    write(out, "portfolio_trials.csv", s.as_bytes(), paths)?;
+    s
+}
 
-    // Projects.
+/// portfolio_projects.csv.
+fn projects_csv(p: &Portfolio, odds: &Odds, draws: &[TrialDraws], years: &[YearResult]) -> String {
     let trials = draws.len() as f64;
-    let start_day = p.start_day();
+    let hi = crate::base::stats::name(p.percentiles.high());
     let mut s = String::from(
         "project,zone,archetype,stage,group,mw_mean,probability,marginal_probability,share_built,mean_delay_days,mean_online",
     );
@@ -260,15 +289,7 @@ pub fn tables(
             .filter(|d| d.built)
             .collect();
         let share = built.len() as f64 / trials;
-        let (delay, online) = if built.is_empty() {
-            (String::new(), String::new())
-        } else {
-            let n = built.len() as f64;
-            let delay = built.iter().map(|d| d.delay_days).sum::<f64>() / n;
-            let day = built.iter().map(|d| d.online_h / 24.0).sum::<f64>() / n;
-            let date = Date::from_days_since_epoch(start_day + day.round() as i64);
-            (format!("{delay:.4}"), date.to_string())
-        };
+        let (delay, online) = mean_delay_and_online(p, &built);
         let _ = write!(
             s,
             "{},{},{},{},{},{:.4},{:.6},{:.6},{:.6},{delay},{online}",
@@ -291,9 +312,28 @@ pub fn tables(
         }
         s.push('\n');
     }
-    write(out, "portfolio_projects.csv", s.as_bytes(), paths)?;
+    s
+}
 
-    // Draws.
+/// A project's mean delay and mean online date over the trials it is built in, as CSV fields
+/// (empty when it is never built).
+fn mean_delay_and_online(
+    p: &Portfolio,
+    built: &[&crate::portfolio::draws::Draw],
+) -> (String, String) {
+    if built.is_empty() {
+        return (String::new(), String::new());
+    }
+    let n = built.len() as f64;
+    let delay = built.iter().map(|d| d.delay_days).sum::<f64>() / n;
+    let day = built.iter().map(|d| d.online_h / 24.0).sum::<f64>() / n;
+    let date = Date::from_days_since_epoch(p.start_day() + day.round() as i64);
+    (format!("{delay:.4}"), date.to_string())
+}
+
+/// portfolio_draws.csv.
+fn draws_csv(p: &Portfolio, draws: &[TrialDraws]) -> String {
+    let start_day = p.start_day();
     let mut s = String::from("trial,project,built,delay_days,online,mw,site_trial\n");
     for (t, d) in draws.iter().enumerate() {
         for (x, dr) in p.projects.iter().zip(&d.projects) {
@@ -314,9 +354,16 @@ pub fn tables(
             );
         }
     }
-    write(out, "portfolio_draws.csv", s.as_bytes(), paths)?;
+    s
+}
 
-    // Summary.
+/// portfolio_summary.json: the study, its stages and archetypes, and `by_year`.
+fn summary_json(
+    p: &Portfolio,
+    profiles: &[Profiles],
+    odds: &Odds,
+    summary_years: Vec<serde_json::Value>,
+) -> Result<String> {
     let queued: f64 = p.projects.iter().map(|x| x.mw.mean()).sum();
     let expected: f64 = p
         .projects
@@ -335,7 +382,7 @@ pub fn tables(
         "years": p.years.len(),
         "zones": p.zones,
         "utc_offset": crate::base::time::format_utc_offset(p.utc_offset_s),
-        "percentiles": set.values(),
+        "percentiles": p.percentiles.values(),
         "projects": p.projects.len(),
         "without": p.without,
         "queued_mw": queued,
@@ -353,7 +400,7 @@ pub fn tables(
         })).collect::<Vec<_>>(),
         "archetypes": profiles.iter().zip(&p.archetypes).map(|(a, spec)| json!({
             "archetype": a.name,
-            "run_file": spec.run_text,
+            "run_file": spec.run.written,
             "trials": a.trials.len(),
             "step_s": a.step_s,
             "horizon_hours": a.horizon_hours,
@@ -363,7 +410,6 @@ pub fn tables(
         })).collect::<Vec<_>>(),
         "by_year": summary_years,
     });
-    let text = serde_json::to_string_pretty(&summary)
-        .map_err(|e| Error::Other(format!("portfolio_summary.json: {e}")))?;
-    write(out, "portfolio_summary.json", text.as_bytes(), paths)
+    serde_json::to_string_pretty(&summary)
+        .map_err(|e| Error::Other(format!("portfolio_summary.json: {e}")))
 }

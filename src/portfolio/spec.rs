@@ -242,15 +242,21 @@ pub struct Year {
 #[derive(Clone, Debug)]
 pub struct Archetype {
     pub name: String,
-    /// The run file as written in the portfolio file, and its path.
-    pub run_text: String,
-    pub run: PathBuf,
-    pub run_span: Range<usize>,
+    pub run: RunRef,
     /// Trials simulated (K); default: the run file's, at most the portfolio's.
     pub trials: Option<u32>,
     /// MW at the meter the archetype's profile stands for; default: the mean across its trials
     /// of its highest hourly facility MW.
     pub mw: Option<f64>,
+}
+
+/// A run file named in the portfolio file: as written (for the summary), the path it resolves
+/// to, and where it is written (for errors about it found when it is read).
+#[derive(Clone, Debug)]
+pub struct RunRef {
+    pub written: String,
+    pub path: PathBuf,
+    pub span: Range<usize>,
 }
 
 /// A queue stage: the chance a project at this stage is energised and its delay.
@@ -435,7 +441,7 @@ fn value(
     v: &Spanned<NumSpec>,
     path: &str,
     field: &str,
-    dists: &[crate::input::uncertain::Uncertain],
+    dists: &Dists,
 ) -> Result<Value> {
     match v.get_ref() {
         NumSpec::Num(x) => Ok(Value::Fixed(*x)),
@@ -490,36 +496,97 @@ fn whole(src: &Source, v: &Spanned<i64>, field: &str, range: Range<i64>) -> Resu
     }
 }
 
+type Dists = [crate::input::uncertain::Uncertain];
+
+/// Reads the checked file into a portfolio: the header, then each table in turn, each checked
+/// against what came before (projects name zones, archetypes and stages).
 fn resolve(
     spec: FileSpec,
     src: &Source,
     stem: &str,
     dir: &Path,
-    dists: &[crate::input::uncertain::Uncertain],
+    dists: &Dists,
 ) -> Result<Portfolio> {
     let h = &spec.portfolio;
-    let name = match &h.name {
-        Some(n) => {
-            crate::input::limits::check_name(src, n.get_ref()).map_err(|_| {
-                src.error_at(
-                    n.span(),
-                    "name",
-                    format!(
-                        "expected a plain folder name (no /, \\, : or ..), found {:?}",
-                        n.get_ref()
-                    ),
-                )
-            })?;
-            n.get_ref().clone()
-        }
-        None => stem.to_string(),
-    };
+    let name = folder_name(src, h.name.as_ref(), stem)?;
     let start_year = whole(src, &h.start_year, "start_year", 1900..3001)? as i32;
     let n_years = whole(src, &h.years, "years", 1..MAX_YEARS + 1)? as i32;
     let trials = match &h.trials {
         Some(t) => whole(src, t, "trials", 1..MAX_TRIALS + 1)? as u32,
         None => 100,
     };
+    let zones = zones(src, &h.zones)?;
+    let utc_offset_s = match &h.utc_offset {
+        Some(o) => crate::base::time::parse_utc_offset(o.get_ref())
+            .map_err(|m| src.error_at(o.span(), "utc_offset", m))?,
+        None => 0,
+    };
+    let percentiles = match &h.percentiles {
+        Some(p) => {
+            Percentiles::new(p.get_ref()).map_err(|m| src.error_at(p.span(), "percentiles", m))?
+        }
+        None => Percentiles::default(),
+    };
+    let site_trials = site_trials(src, h.site_trials.as_ref())?;
+    let default_ramp = match &h.ramp_days {
+        Some(r) => non_negative(src, r, "ramp_days", "[portfolio]")?,
+        None => 0.0,
+    };
+    let archetypes = archetypes(src, &spec.archetype, dir)?;
+    let stages = stages(src, &spec.stage, dists)?;
+    let (market_sd, supply_chain_days, correlation_source) =
+        correlation(src, spec.correlation.as_ref(), dists)?;
+    let known = Known {
+        zones: &zones,
+        archetypes: &archetypes,
+        stages: &stages,
+        default_ramp,
+    };
+    let (projects, groups) = projects(src, &spec.project, &known, dists)?;
+    Ok(Portfolio {
+        name,
+        description: h.description.clone(),
+        src: src.clone(),
+        dir: dir.to_path_buf(),
+        start_year,
+        years: calendar_years(start_year, n_years),
+        trials,
+        seed: h.seed.unwrap_or(1),
+        zones,
+        utc_offset_s,
+        percentiles,
+        site_trials,
+        archetypes,
+        stages,
+        market_sd,
+        supply_chain_days,
+        correlation_source,
+        projects,
+        groups,
+        without: Vec::new(),
+    })
+}
+
+/// The output folder's name: the file's `name`, or its stem.
+fn folder_name(src: &Source, name: Option<&Spanned<String>>, stem: &str) -> Result<String> {
+    let Some(n) = name else {
+        return Ok(stem.to_string());
+    };
+    crate::input::limits::check_name(src, n.get_ref()).map_err(|_| {
+        src.error_at(
+            n.span(),
+            "name",
+            format!(
+                "expected a plain folder name (no /, \\, : or ..), found {:?}",
+                n.get_ref()
+            ),
+        )
+    })?;
+    Ok(n.get_ref().clone())
+}
+
+/// The reported years, each with its first hour from the start and its length.
+fn calendar_years(start_year: i32, n_years: i32) -> Vec<Year> {
     let mut years = Vec::new();
     let mut first = 0;
     for y in start_year..start_year + n_years {
@@ -531,8 +598,12 @@ fn resolve(
         });
         first += hours;
     }
+    years
+}
+
+fn zones(src: &Source, list: &Spanned<Vec<Spanned<String>>>) -> Result<Vec<String>> {
     let mut zones: Vec<String> = Vec::new();
-    for z in h.zones.get_ref() {
+    for z in list.get_ref() {
         let n = plain_name(src, z, "zones", "zone")?;
         if n.eq_ignore_ascii_case("total") {
             return Err(src.error_at(
@@ -548,41 +619,29 @@ fn resolve(
     }
     if zones.is_empty() {
         return Err(src.error_at(
-            h.zones.span(),
+            list.span(),
             "zones",
             "expected at least one zone, e.g. zones = [\"north\"]",
         ));
     }
-    let utc_offset_s = match &h.utc_offset {
-        Some(o) => crate::base::time::parse_utc_offset(o.get_ref())
-            .map_err(|m| src.error_at(o.span(), "utc_offset", m))?,
-        None => 0,
-    };
-    let percentiles = match &h.percentiles {
-        Some(p) => {
-            Percentiles::new(p.get_ref()).map_err(|m| src.error_at(p.span(), "percentiles", m))?
-        }
-        None => Percentiles::default(),
-    };
-    let site_trials = match &h.site_trials {
-        Some(v) => {
-            let words = ["shared", "independent"];
-            match crate::input::names::resolve("site_trials choice", v.get_ref(), &words) {
-                Ok(0) => SiteTrials::Shared,
-                Ok(_) => SiteTrials::Independent,
-                Err(m) => return Err(src.error_at(v.span(), "site_trials", m)),
-            }
-        }
-        None => SiteTrials::Shared,
-    };
-    let default_ramp = match &h.ramp_days {
-        Some(r) => non_negative(src, r, "ramp_days", "[portfolio]")?,
-        None => 0.0,
-    };
+    Ok(zones)
+}
 
-    // Archetypes.
+fn site_trials(src: &Source, v: Option<&Spanned<String>>) -> Result<SiteTrials> {
+    let Some(v) = v else {
+        return Ok(SiteTrials::Shared);
+    };
+    let words = ["shared", "independent"];
+    match crate::input::names::resolve("site_trials choice", v.get_ref(), &words) {
+        Ok(0) => Ok(SiteTrials::Shared),
+        Ok(_) => Ok(SiteTrials::Independent),
+        Err(m) => Err(src.error_at(v.span(), "site_trials", m)),
+    }
+}
+
+fn archetypes(src: &Source, specs: &[ArchetypeSpec], dir: &Path) -> Result<Vec<Archetype>> {
     let mut archetypes: Vec<Archetype> = Vec::new();
-    for a in &spec.archetype {
+    for a in specs {
         let name = plain_name(src, &a.name, "name", "archetype")?;
         if archetypes
             .iter()
@@ -614,9 +673,11 @@ fn resolve(
         };
         archetypes.push(Archetype {
             name,
-            run_text: a.run.get_ref().clone(),
-            run: dir.join(a.run.get_ref()),
-            run_span: a.run.span(),
+            run: RunRef {
+                written: a.run.get_ref().clone(),
+                path: dir.join(a.run.get_ref()),
+                span: a.run.span(),
+            },
             trials: k,
             mw,
         });
@@ -627,10 +688,13 @@ fn resolve(
             "expected at least one [[archetype]] with a name and a run file",
         ));
     }
+    Ok(archetypes)
+}
 
-    // Stages (in name order).
+/// The stages, in name order.
+fn stages(src: &Source, specs: &BTreeMap<String, StageSpec>, dists: &Dists) -> Result<Vec<Stage>> {
     let mut stages = Vec::new();
-    for (sname, s) in &spec.stage {
+    for (sname, s) in specs {
         let whose = format!("stage {sname:?}");
         let p = fraction(src, &s.probability, "probability", &whose)?;
         let delay = match &s.delay_days {
@@ -654,48 +718,68 @@ fn resolve(
             source: s.source.get_ref().clone(),
         });
     }
+    Ok(stages)
+}
 
-    let (market_sd, supply_chain_days, correlation_source) = match &spec.correlation {
-        Some(c) => {
-            let sd = match &c.market_sd {
-                Some(v) => non_negative(src, v, "market_sd", "[correlation]")?,
-                None => 0.0,
-            };
-            if sd > 10.0 {
-                return Err(src.error_at(
-                    c.market_sd.as_ref().map_or(0..0, Spanned::span),
-                    "market_sd",
-                    format!("expected a standard deviation of the logit of at most 10, found {sd}"),
-                ));
-            }
-            let sc = match &c.supply_chain_days {
-                Some(v) => value(
-                    src,
-                    v,
-                    "correlation.supply_chain_days",
-                    "supply_chain_days",
-                    dists,
-                )?,
-                None => Value::Fixed(0.0),
-            };
-            (sd, sc, c.source.clone())
-        }
-        None => (0.0, Value::Fixed(0.0), None),
+/// `[correlation]`: the market factor's sd, the supply-chain delay and their source.
+fn correlation(
+    src: &Source,
+    c: Option<&CorrelationSpec>,
+    dists: &Dists,
+) -> Result<(f64, Value, Option<String>)> {
+    let Some(c) = c else {
+        return Ok((0.0, Value::Fixed(0.0), None));
     };
+    let sd = match &c.market_sd {
+        Some(v) => non_negative(src, v, "market_sd", "[correlation]")?,
+        None => 0.0,
+    };
+    if sd > 10.0 {
+        return Err(src.error_at(
+            c.market_sd.as_ref().map_or(0..0, Spanned::span),
+            "market_sd",
+            format!("expected a standard deviation of the logit of at most 10, found {sd}"),
+        ));
+    }
+    let sc = match &c.supply_chain_days {
+        Some(v) => value(
+            src,
+            v,
+            "correlation.supply_chain_days",
+            "supply_chain_days",
+            dists,
+        )?,
+        None => Value::Fixed(0.0),
+    };
+    Ok((sd, sc, c.source.clone()))
+}
 
-    // Projects.
-    let zone_names: Vec<&str> = zones.iter().map(String::as_str).collect();
-    let arch_names: Vec<String> = archetypes.iter().map(|a| a.name.clone()).collect();
-    let arch_names: Vec<&str> = arch_names.iter().map(String::as_str).collect();
-    let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
-    let stage_names: Vec<&str> = stage_names.iter().map(String::as_str).collect();
-    if spec.project.len() > MAX_PROJECTS {
+/// What a project may name, resolved before the projects.
+struct Known<'a> {
+    zones: &'a [String],
+    archetypes: &'a [Archetype],
+    stages: &'a [Stage],
+    default_ramp: f64,
+}
+
+/// The projects in file order, and the duplicate-request groups they name.
+fn projects(
+    src: &Source,
+    specs: &[ProjectSpec],
+    known: &Known,
+    dists: &Dists,
+) -> Result<(Vec<Project>, Vec<Group>)> {
+    if specs.len() > MAX_PROJECTS {
         return Err(src.error("project", format!("at most {MAX_PROJECTS} projects")));
     }
+    let zone_names: Vec<&str> = known.zones.iter().map(String::as_str).collect();
+    let arch_names: Vec<&str> = known.archetypes.iter().map(|a| a.name.as_str()).collect();
+    let stage_names: Vec<&str> = known.stages.iter().map(|s| s.name.as_str()).collect();
+    let lists = [zone_names, arch_names, stage_names];
     let mut projects: Vec<Project> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, p) in spec.project.iter().enumerate() {
+    for (i, p) in specs.iter().enumerate() {
         let name = plain_name(src, &p.name, "name", "project")?;
         if let Some(j) = seen.insert(name.to_ascii_lowercase(), i) {
             return Err(src.error_at(
@@ -704,104 +788,102 @@ fn resolve(
                 format!("project {name:?} is defined twice (also project {} in file order): a project's name keys its random draws", j + 1),
             ));
         }
-        let whose = format!("project {name:?}");
-        let pick = |v: &Spanned<String>, field: &str, what: &str, known: &[&str]| {
-            crate::input::names::resolve(what, v.get_ref(), known)
-                .map_err(|m| src.error_at(v.span(), field, format!("{whose}: {m}")))
-        };
-        let zone = pick(&p.zone, "zone", "zone", &zone_names)?;
-        let archetype = pick(&p.archetype, "archetype", "archetype", &arch_names)?;
-        let stage = pick(&p.stage, "stage", "stage", &stage_names)?;
-        let mw = value(src, &p.mw, &format!("project[{i}].mw"), "mw", dists)?;
-        if let Value::Fixed(x) = mw
-            && !(x.is_finite() && x > 0.0)
-        {
-            return Err(src.error_at(
-                p.mw.span(),
-                "mw",
-                format!("{whose}: expected a positive number of MW at the meter, found {x}"),
+        let mut x = project(src, p, i, name, known, &lists, dists)?;
+        if let Some(g) = &p.group {
+            x.group = Some(join_group(
+                &mut groups,
+                plain_name(src, g, "group", "group")?,
+                i,
             ));
         }
-        let online = Date::parse(p.online.get_ref())
-            .map_err(|m| src.error_at(p.online.span(), "online", format!("{whose}: {m}")))?;
-        let probability = match &p.probability {
-            Some(v) => fraction(src, v, "probability", &whose)?,
-            None => stages[stage].probability,
-        };
-        let delay_days = match &p.delay_days {
-            Some(v) => value(
-                src,
-                v,
-                &format!("project[{i}].delay_days"),
-                "delay_days",
-                dists,
-            )?,
-            None => stages[stage].delay_days.clone(),
-        };
-        let ramp_days = match &p.ramp_days {
-            Some(v) => non_negative(src, v, "ramp_days", &whose)?,
-            None => default_ramp,
-        };
-        let group = match &p.group {
-            Some(g) => {
-                let gname = plain_name(src, g, "group", "group")?;
-                let k = match groups.iter().position(|x| x.name == gname) {
-                    Some(k) => k,
-                    None => {
-                        groups.push(Group {
-                            key: name_key(&gname),
-                            name: gname,
-                            members: Vec::new(),
-                        });
-                        groups.len() - 1
-                    }
-                };
-                groups[k].members.push(i);
-                Some(k)
-            }
-            None => None,
-        };
-        projects.push(Project {
-            key: name_key(&name),
-            name,
-            zone,
-            archetype,
-            mw,
-            stage,
-            online_day: online.days_since_epoch(),
-            online,
-            probability,
-            delay_days,
-            ramp_days,
-            group,
-            source: p.source.clone(),
-        });
+        projects.push(x);
     }
     if projects.is_empty() {
         return Err(src.error("project", "expected at least one [[project]]"));
     }
-    Ok(Portfolio {
+    Ok((projects, groups))
+}
+
+/// One project (`i` in file order), checked; its group is set by the caller.
+fn project(
+    src: &Source,
+    p: &ProjectSpec,
+    i: usize,
+    name: String,
+    known: &Known,
+    [zone_names, arch_names, stage_names]: &[Vec<&str>; 3],
+    dists: &Dists,
+) -> Result<Project> {
+    let whose = format!("project {name:?}");
+    let pick = |v: &Spanned<String>, field: &str, what: &str, known: &[&str]| {
+        crate::input::names::resolve(what, v.get_ref(), known)
+            .map_err(|m| src.error_at(v.span(), field, format!("{whose}: {m}")))
+    };
+    let zone = pick(&p.zone, "zone", "zone", zone_names)?;
+    let archetype = pick(&p.archetype, "archetype", "archetype", arch_names)?;
+    let stage = pick(&p.stage, "stage", "stage", stage_names)?;
+    let mw = value(src, &p.mw, &format!("project[{i}].mw"), "mw", dists)?;
+    if let Value::Fixed(x) = mw
+        && !(x.is_finite() && x > 0.0)
+    {
+        return Err(src.error_at(
+            p.mw.span(),
+            "mw",
+            format!("{whose}: expected a positive number of MW at the meter, found {x}"),
+        ));
+    }
+    let online = Date::parse(p.online.get_ref())
+        .map_err(|m| src.error_at(p.online.span(), "online", format!("{whose}: {m}")))?;
+    let probability = match &p.probability {
+        Some(v) => fraction(src, v, "probability", &whose)?,
+        None => known.stages[stage].probability,
+    };
+    let delay_days = match &p.delay_days {
+        Some(v) => value(
+            src,
+            v,
+            &format!("project[{i}].delay_days"),
+            "delay_days",
+            dists,
+        )?,
+        None => known.stages[stage].delay_days.clone(),
+    };
+    let ramp_days = match &p.ramp_days {
+        Some(v) => non_negative(src, v, "ramp_days", &whose)?,
+        None => known.default_ramp,
+    };
+    Ok(Project {
+        key: name_key(&name),
         name,
-        description: h.description.clone(),
-        src: src.clone(),
-        dir: dir.to_path_buf(),
-        start_year,
-        years,
-        trials,
-        seed: h.seed.unwrap_or(1),
-        zones,
-        utc_offset_s,
-        percentiles,
-        site_trials,
-        archetypes,
-        stages,
-        market_sd,
-        supply_chain_days,
-        correlation_source,
-        projects,
-        groups,
-        without: Vec::new(),
+        zone,
+        archetype,
+        mw,
+        stage,
+        online_day: online.days_since_epoch(),
+        online,
+        probability,
+        delay_days,
+        ramp_days,
+        group: None,
+        source: p.source.clone(),
     })
+}
+
+/// Adds project `i` to the group named `gname` (made on first use); the group's index.
+fn join_group(groups: &mut Vec<Group>, gname: String, i: usize) -> usize {
+    let k = match groups.iter().position(|x| x.name == gname) {
+        Some(k) => k,
+        None => {
+            groups.push(Group {
+                key: name_key(&gname),
+                name: gname,
+                members: Vec::new(),
+            });
+            groups.len() - 1
+        }
+    };
+    groups[k].members.push(i);
+    k
 }
 
 #[cfg(test)]

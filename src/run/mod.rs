@@ -3,4 +3,5 @@
 
 pub mod checkpoint;
 pub mod montecarlo;
+pub mod options;
 pub mod traces;

@@ -176,6 +176,17 @@ impl Default for Batch<'_> {
     }
 }
 
+/// A pool of `threads` workers (default: all cores); results never depend on the count.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))
+}
+
 /// Runs the trials of `batch` (see [`Batch`]); results in trial order.
 pub fn run(sc: &Scenario, batch: Batch<'_>) -> Result<Vec<TrialResult>> {
     let Batch {
@@ -186,13 +197,7 @@ pub fn run(sc: &Scenario, batch: Batch<'_>) -> Result<Vec<TrialResult>> {
         checkpoint,
         keep_hourly,
     } = batch;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        builder = builder.num_threads(n);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start the thread pool: {e}")))?;
+    let pool = thread_pool(threads)?;
     let progress = Progress::new(todo.as_ref().map_or(sc.trials as usize, Vec::len), mode);
     let run_list = |list: Vec<u32>| -> Result<Vec<TrialResult>> {
         pool.install(|| {

@@ -12,57 +12,50 @@ use dcload::sim::run_trial;
 
 use crate::common::*;
 
-/// A flat site: 10 DGX H100 at full utilisation (a noiseless twin), PUE 1.2: 0.1224 MW every
-/// hour of its day.
-const FLAT: &str = r#"name = "flat"
-start = "2026-01-01"
-horizon_hours = 24
-step_s = 3600
-seed = 3
-trials = 2
-[[site.group]]
-name = "a"
-server = "DGX-H100"
-count = 10
-[[twin]]
-name = "t"
-pool = "a"
-base_utilisation = 1.0
-jitter_sd = 0.0
-[facility]
-kind = "fixed"
-pue = 1.2
-"#;
+/// A site of 10 DGX H100 at hourly steps from 1 January 2026: `hours` per trial, `work` its
+/// workload tables, `pue` its fixed PUE.
+fn site(name: &str, hours: u32, trials: u32, work: &str, pue: f64) -> String {
+    format!(
+        "name = \"{name}\"\nstart = \"2026-01-01\"\nhorizon_hours = {hours}\nstep_s = 3600\nseed = 3\n\
+         trials = {trials}\n[[site.group]]\nname = \"a\"\nserver = \"DGX-H100\"\ncount = 10\n\
+         {work}{}",
+        facility(pue)
+    )
+}
+
+fn facility(pue: f64) -> String {
+    format!("[facility]\nkind = \"fixed\"\npue = {pue}\n")
+}
+
+/// A noiseless twin at full utilisation of pool `a`.
+const TWIN: &str =
+    "[[twin]]\nname = \"t\"\npool = \"a\"\nbase_utilisation = 1.0\njitter_sd = 0.0\n";
+
+/// The flat site: the twin, PUE 1.2: 0.1224 MW every hour of its day.
+fn flat(hours: u32, trials: u32) -> String {
+    site("flat", hours, trials, TWIN, 1.2)
+}
 
 /// A noisy site: chat requests on the same fleet, PUE 1.3, a week per trial.
-const CHAT: &str = r#"name = "chat"
-start = "2026-01-01"
-horizon_hours = 168
-step_s = 3600
-seed = 3
-trials = 4
-[[site.group]]
-name = "a"
-server = "DGX-H100"
-count = 10
-[[consumer]]
-name = "chat"
-preset = "chat"
-pool = "a"
-requests_per_day = { dist = "lognormal", mean = 1.0e5, sd = 3.0e4 }
-[facility]
-kind = "fixed"
-pue = 1.3
-"#;
+fn chat() -> String {
+    let chat = "[[consumer]]\nname = \"chat\"\npreset = \"chat\"\npool = \"a\"\n\
+                requests_per_day = { dist = \"lognormal\", mean = 1.0e5, sd = 3.0e4 }\n";
+    site("chat", 168, 4, chat, 1.3)
+}
 
 const FLAT_MW: f64 = 0.1224;
 
 /// A temporary folder with the two archetypes' run files.
 fn folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flat.toml"), FLAT).unwrap();
-    std::fs::write(dir.path().join("chat.toml"), CHAT).unwrap();
+    std::fs::write(dir.path().join("flat.toml"), flat(24, 2)).unwrap();
+    std::fs::write(dir.path().join("chat.toml"), chat()).unwrap();
     dir
+}
+
+/// The `[portfolio]` header's lines: `years` from 2026, `trials` and `seed`.
+fn header(years: u32, trials: u32, seed: u64) -> String {
+    format!("start_year = 2026\nyears = {years}\ntrials = {trials}\nseed = {seed}")
 }
 
 /// A portfolio file: the header, both archetypes, two stages and `rest`.
@@ -97,9 +90,23 @@ fn project(name: &str, zone: &str, archetype: &str, mw: f64, stage: &str, online
     )
 }
 
-/// Runs a portfolio given as text in `dir` (outputs under dir/out).
-fn run_text(dir: &Path, text: &str) -> Outcome {
-    let src = Source::new(dir.join("p.toml").display().to_string(), text);
+/// Projects alike but for their names (which key their draws).
+fn copies(
+    names: impl Iterator<Item = String>,
+    zone: &str,
+    archetype: &str,
+    mw: f64,
+    stage: &str,
+    online: &str,
+) -> String {
+    names
+        .map(|n| project(&n, zone, archetype, mw, stage, online))
+        .collect()
+}
+
+/// Runs the portfolio `file(head, rest)` in `dir` (outputs under dir/out).
+fn run_portfolio(dir: &Path, head: &str, rest: &str) -> Outcome {
+    let src = Source::new(dir.join("p.toml").display().to_string(), file(head, rest));
     let p = Portfolio::from_source(&src, "p", dir).unwrap_or_else(|e| panic!("{e}"));
     let lib = Library::builtin().unwrap();
     study(p, &lib, &dir.join("out"), None, true).unwrap_or_else(|e| panic!("{e}"))
@@ -136,28 +143,22 @@ fn site_hours(dir: &Path, run: &str, trial: u32) -> Vec<f64> {
 #[test]
 fn n_identical_certain_projects_give_n_times_one_site() {
     let dir = folder();
-    let head = "start_year = 2026\nyears = 1\ntrials = 6\nseed = 11";
-    let one = run_text(
+    let head = &header(1, 6, 11);
+    let one = run_portfolio(
         dir.path(),
-        &file(
-            head,
-            &project("s0", "north", "chat", 50.0, "built", "2025-06-01"),
-        ),
+        head,
+        &project("s0", "north", "chat", 50.0, "built", "2025-06-01"),
     );
     let n = 5;
-    let many: String = (0..n)
-        .map(|i| {
-            project(
-                &format!("s{i}"),
-                "north",
-                "chat",
-                50.0,
-                "built",
-                "2025-06-01",
-            )
-        })
-        .collect();
-    let five = run_text(dir.path(), &file(head, &many));
+    let many = copies(
+        (0..n).map(|i| format!("s{i}")),
+        "north",
+        "chat",
+        50.0,
+        "built",
+        "2025-06-01",
+    );
+    let five = run_portfolio(dir.path(), head, &many);
     let (y1, y5) = (&one.years[0], &five.years[0]);
     let total = 2; // zones north, south, then the total
     let reference = one.profiles[1].reference_mw;
@@ -187,14 +188,13 @@ fn n_identical_certain_projects_give_n_times_one_site() {
 #[test]
 fn probability_zero_contributes_nothing_and_half_contributes_half() {
     let dir = folder();
-    let head = "start_year = 2026\nyears = 1\ntrials = 400\nseed = 5";
-    let text = file(
-        head,
+    let o = run_portfolio(
+        dir.path(),
+        &header(1, 400, 5),
         &(project("never", "north", "flat", 100.0, "study", "2025-01-01")
-            .replace("stage = \"study\"", "stage = \"study\"\nprobability = 0.0")
+            + "probability = 0.0\n"
             + &project("half", "south", "flat", 100.0, "study", "2025-01-01")),
     );
-    let o = run_text(dir.path(), &text);
     let y = &o.years[0];
     assert!(o.draws.iter().all(|d| !d.projects[0].built));
     assert!(y.energy.iter().all(|e| e[0] == 0.0), "zone north draws");
@@ -228,16 +228,14 @@ fn probability_zero_contributes_nothing_and_half_contributes_half() {
 #[test]
 fn a_delay_distribution_moves_online_dates_as_specified() {
     let dir = folder();
-    let head = "start_year = 2026\nyears = 1\ntrials = 400\nseed = 9";
-    let text = file(
-        head,
-        &(project("lognormal", "north", "flat", 10.0, "built", "2026-02-01").replace(
-            "stage = \"built\"",
-            "stage = \"built\"\ndelay_days = { dist = \"lognormal\", mean = 120, sd = 60 }",
-        ) + &project("fixed", "north", "flat", 10.0, "built", "2026-02-01")
-            .replace("stage = \"built\"", "stage = \"built\"\ndelay_days = 180")),
+    let o = run_portfolio(
+        dir.path(),
+        &header(1, 400, 9),
+        &(project("lognormal", "north", "flat", 10.0, "built", "2026-02-01")
+            + "delay_days = { dist = \"lognormal\", mean = 120, sd = 60 }\n"
+            + &project("fixed", "north", "flat", 10.0, "built", "2026-02-01")
+            + "delay_days = 180\n"),
     );
-    let o = run_text(dir.path(), &text);
     let delays: Vec<f64> = o.draws.iter().map(|d| d.projects[0].delay_days).collect();
     let (m, se) = mean_se(&delays);
     assert!((m - 120.0).abs() < 3.0 * se, "mean delay {m} (se {se})");
@@ -257,15 +255,15 @@ fn a_delay_distribution_moves_online_dates_as_specified() {
 
     // Supply chain: two projects announced for 2026 share their year's delay in every trial;
     // one announced for 2027 has its own.
-    let text = file(
-        "start_year = 2026\nyears = 1\ntrials = 50\nseed = 9",
+    let o = run_portfolio(
+        dir.path(),
+        &header(1, 50, 9),
         &("\n[correlation]\nsupply_chain_days = { dist = \"lognormal\", mean = 60, sd = 40 }\n"
             .to_string()
             + &project("a", "north", "flat", 10.0, "built", "2026-03-01")
             + &project("b", "south", "flat", 10.0, "built", "2026-11-01")
             + &project("c", "south", "flat", 10.0, "built", "2027-01-01")),
     );
-    let o = run_text(dir.path(), &text);
     let mut differ = 0;
     for d in &o.draws {
         assert!(d.projects[0].delay_days > 0.0);
@@ -312,8 +310,7 @@ fn ercot_scalars_give_the_deterministic_arithmetic_in_the_mean() {
         );
     }
     rest += "\n[stage.ercot]\nprobability = 0.498\ndelay_days = 180\nsource = \"ERCOT adjusted large-load forecast, April 2025: data-centre MW x 0.498, in-service +180 days\"\n";
-    let head = "start_year = 2026\nyears = 3\ntrials = 400\nseed = 21";
-    let o = run_text(dir.path(), &file(head, &rest));
+    let o = run_portfolio(dir.path(), &header(3, 400, 21), &rest);
     let start = dcload::base::time::Date {
         year: 2026,
         month: 1,
@@ -397,25 +394,14 @@ fn a_market_factor_widens_the_band_by_the_hand_computed_factor() {
     let dir = folder();
     let n = 20;
     let e = 10.0 * 8760.0;
-    let projects: String = (0..n)
-        .map(|i| {
-            project(
-                &format!("m{i:02}"),
-                "north",
-                "flat",
-                10.0,
-                "study",
-                "2025-01-01",
-            )
-        })
-        .collect();
+    let names = (0..n).map(|i| format!("m{i:02}"));
+    let projects = copies(names, "north", "flat", 10.0, "study", "2025-01-01");
     let run = |sd: f64| {
-        let head = "start_year = 2026\nyears = 1\ntrials = 2000\nseed = 3";
-        let text = file(
-            head,
+        let o = run_portfolio(
+            dir.path(),
+            &header(1, 2000, 3),
             &format!("\n[correlation]\nmarket_sd = {sd:?}\n{projects}"),
         );
-        let o = run_text(dir.path(), &text);
         let x: Vec<f64> = o.years[0].energy.iter().map(|e| e[2]).collect();
         (mean_se(&x), var_se(&x))
     };
@@ -450,16 +436,14 @@ fn at_most_one_project_of_a_duplicate_group_is_built() {
     let dir = folder();
     let mut rest = String::new();
     for (name, p) in [("d1", 0.6), ("d2", 0.3), ("d3", 0.3)] {
-        rest += &project(name, "north", "flat", 100.0, "study", "2026-01-01").replace(
-            "stage = \"study\"",
-            &format!("stage = \"study\"\nprobability = {p:?}\ngroup = \"same-load\""),
-        );
+        rest += &(project(name, "north", "flat", 100.0, "study", "2026-01-01")
+            + &format!("probability = {p:?}\ngroup = \"same-load\"\n"));
     }
     rest += &project("free", "south", "flat", 100.0, "study", "2026-01-01");
-    let head = "start_year = 2026\nyears = 1\ntrials = 1000\nseed = 4";
-    let o = run_text(
+    let o = run_portfolio(
         dir.path(),
-        &file(head, &format!("\n[correlation]\nmarket_sd = 0.7\n{rest}")),
+        &header(1, 1000, 4),
+        &format!("\n[correlation]\nmarket_sd = 0.7\n{rest}"),
     );
     let mut built = [0usize; 4];
     for d in &o.draws {
@@ -508,11 +492,17 @@ fn the_coincidence_factor_is_at_most_one() {
         } else {
             ("chat", "north")
         };
-        rest += &project(&format!("c{i}"), zone, arch, 40.0 + 10.0 * f64::from(i), "study", &format!("2026-0{}-01", 1 + i % 8))
-            .replace("stage = \"study\"", "stage = \"study\"\nramp_days = 60\ndelay_days = { dist = \"lognormal\", mean = 90, sd = 60 }");
+        rest += &(project(
+            &format!("c{i}"),
+            zone,
+            arch,
+            40.0 + 10.0 * f64::from(i),
+            "study",
+            &format!("2026-0{}-01", 1 + i % 8),
+        ) + "ramp_days = 60\ndelay_days = { dist = \"lognormal\", mean = 90, sd = 60 }\n");
     }
-    let head = "start_year = 2026\nyears = 2\ntrials = 60\nseed = 8\nsite_trials = \"independent\"";
-    let o = run_text(dir.path(), &file(head, &rest));
+    let head = &(header(2, 60, 8) + "\nsite_trials = \"independent\"");
+    let o = run_portfolio(dir.path(), head, &rest);
     let mut below = false;
     for y in &o.years {
         for (pk, sum) in y.peak.iter().zip(&y.sum_peaks) {
@@ -549,25 +539,24 @@ fn removing_a_project_leaves_the_others_draws_unchanged() {
     let dir = folder();
     let mut projects = Vec::new();
     for i in 0..6 {
+        let mw = 30.0 + f64::from(i);
+        let fixed = project(&format!("q{i}"), "north", "chat", mw, "study", "2026-04-01");
         projects.push(
-            project(&format!("q{i}"), "north", "chat", 30.0 + f64::from(i), "study", "2026-04-01")
-                .replace("stage = \"study\"", "stage = \"study\"\ndelay_days = { dist = \"normal\", mean = 60, sd = 30 }\nmw = { dist = \"uniform\", min = 20, max = 40 }")
-                .replacen(&format!("mw = {:?}\n", 30.0 + f64::from(i)), "", 1),
+            fixed.replacen(&format!("mw = {mw:?}\n"), "", 1)
+                + "delay_days = { dist = \"normal\", mean = 60, sd = 30 }\n\
+                   mw = { dist = \"uniform\", min = 20, max = 40 }\n",
         );
     }
     let corr = "\n[correlation]\nmarket_sd = 0.8\nsupply_chain_days = { dist = \"lognormal\", mean = 30, sd = 20 }\n";
-    let head = "start_year = 2026\nyears = 1\ntrials = 40\nseed = 2";
-    let with = run_text(
-        dir.path(),
-        &file(head, &format!("{corr}{}", projects.concat())),
-    );
+    let head = &header(1, 40, 2);
+    let with = run_portfolio(dir.path(), head, &format!("{corr}{}", projects.concat()));
     let without_x: String = projects
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != 2)
         .map(|(_, p)| p.as_str())
         .collect();
-    let without = run_text(dir.path(), &file(head, &format!("{corr}{without_x}")));
+    let without = run_portfolio(dir.path(), head, &format!("{corr}{without_x}"));
     for (a, b) in with.draws.iter().zip(&without.draws) {
         assert_eq!(a.market_z, b.market_z);
         let kept: Vec<_> = a
@@ -611,26 +600,21 @@ fn removing_a_project_leaves_the_others_draws_unchanged() {
 fn a_composed_portfolio_matches_a_direct_simulation() {
     let dir = folder();
     // A year-long flat archetype (the composition replays the year).
-    let year = FLAT
-        .replace("horizon_hours = 24", "horizon_hours = 8760")
-        .replace("trials = 2", "trials = 1");
-    std::fs::write(dir.path().join("flat-year.toml"), &year).unwrap();
+    std::fs::write(dir.path().join("flat-year.toml"), flat(8760, 1)).unwrap();
     let dates = ["2026-03-01", "2026-06-15", "2026-09-01"];
     let mut rest = "\n[[archetype]]\nname = \"flat-year\"\nrun = \"flat-year.toml\"\n".to_string();
     for (i, d) in dates.iter().enumerate() {
         rest += &project(&format!("g{i}"), "north", "flat-year", FLAT_MW, "built", d);
     }
-    let o = run_text(
-        dir.path(),
-        &file("start_year = 2026\nyears = 1\ntrials = 1\nseed = 1", &rest),
-    );
+    let o = run_portfolio(dir.path(), &header(1, 1, 1), &rest);
     let mut direct = "name = \"direct\"\nstart = \"2026-01-01\"\nhorizon_hours = 8760\nstep_s = 3600\nseed = 3\ntrials = 1\n".to_string();
     for (i, d) in dates.iter().enumerate() {
         direct += &format!(
             "[[site.group]]\nname = \"g{i}\"\nserver = \"DGX-H100\"\ncount = 10\npool = \"a\"\nonline = \"{d}\"\n"
         );
     }
-    direct += "[[twin]]\nname = \"t\"\npool = \"a\"\nbase_utilisation = 1.0\njitter_sd = 0.0\n[facility]\nkind = \"fixed\"\npue = 1.2\n";
+    direct += TWIN;
+    direct += &facility(1.2);
     let sc = scenario(&direct);
     let r = run_trial(&sc, 0);
     let y = &o.years[0];
@@ -655,22 +639,25 @@ fn outputs_are_byte_identical_on_one_and_two_threads() {
     let mut rest = "\n[correlation]\nmarket_sd = 0.5\nsupply_chain_days = { dist = \"lognormal\", mean = 30, sd = 20 }\n".to_string();
     for i in 0..10 {
         let arch = if i % 2 == 0 { "chat" } else { "flat" };
-        rest += &project(&format!("t{i}"), ["north", "south"][i % 2], arch, 20.0 + i as f64, "study", "2026-05-01")
-            .replace("stage = \"study\"", "stage = \"study\"\nramp_days = 30\ndelay_days = { dist = \"lognormal\", mean = 90, sd = 60 }");
+        rest += &(project(
+            &format!("t{i}"),
+            ["north", "south"][i % 2],
+            arch,
+            20.0 + i as f64,
+            "study",
+            "2026-05-01",
+        ) + "ramp_days = 30\ndelay_days = { dist = \"lognormal\", mean = 90, sd = 60 }\n");
     }
-    let text = file(
-        "start_year = 2026\nyears = 1\ntrials = 30\nseed = 17",
-        &rest,
-    );
+    let text = file(&header(1, 30, 17), &rest);
     let path = dir.path().join("p.toml");
     std::fs::write(&path, text).unwrap();
     let files = |threads: &str| {
         let out = dir.path().join(format!("out-{threads}"));
         run_ok(&[
             "portfolio",
-            path.to_str().unwrap(),
+            arg(&path),
             "--out",
-            out.to_str().unwrap(),
+            arg(&out),
             "--threads",
             threads,
             "--quiet",
@@ -704,58 +691,56 @@ fn outputs_are_byte_identical_on_one_and_two_threads() {
 fn bad_input_names_file_line_and_field() {
     let dir = folder();
     let good = file(
-        "start_year = 2026\nyears = 1\ntrials = 4\nseed = 1",
+        &header(1, 4, 1),
         &(project("a", "north", "flat", 10.0, "study", "2026-01-01")
             + &project("b", "south", "chat", 10.0, "built", "2026-01-01")),
     );
     let path = dir.path().join("p.toml");
+    let bad_out = dir.path().join("bad-out");
     let check = |from: &str, to: &str, field: &str| {
         let bad = good.replacen(from, to, 1);
         assert_ne!(bad, good, "{from} not found");
         std::fs::write(&path, &bad).unwrap();
-        let out = dcload()
-            .args(["portfolio", path.to_str().unwrap(), "--quiet", "--out"])
-            .arg(dir.path().join("bad-out"))
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!out.status.success(), "expected failure for {to}");
-        assert!(!err.contains("panicked"), "{err}");
-        let needle = to.lines().next().unwrap();
-        let line = bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
-        let want = format!("{}:{line}:", path.display());
-        assert!(err.contains(&want), "want {want} in {err}");
-        assert!(
-            err.contains(&format!("`{field}`")),
-            "want `{field}` in {err}"
+        let err = fails(&["portfolio", arg(&path), "--quiet", "--out", arg(&bad_out)]);
+        let at = format!(
+            "{}:{}:",
+            path.display(),
+            line_of(&bad, to.lines().next().unwrap())
         );
+        assert_says(&err, &[&at, &format!("`{field}`")]);
         err
     };
     let e = check("archetype = \"chat\"", "archetype = \"chatt\"", "archetype");
     assert!(e.contains("did you mean \"chat\""), "{e}");
-    check("zone = \"south\"", "zone = \"east\"", "zone");
-    check("probability = 0.5", "probability = 2", "probability");
-    check(
-        "online = \"2026-01-01\"",
-        "online = \"2026-02-30\"",
-        "online",
-    );
-    check("stage = \"built\"", "stage = \"biult\"", "stage");
-    check(
-        "mw = 10.0\nstage = \"built\"",
-        "mw = -5\nstage = \"built\"",
-        "mw",
-    );
-    check("name = \"b\"", "name = \"A\"", "name");
-    check("run = \"chat.toml\"", "run = \"missing.toml\"", "run");
-    check("source = \"estimate (test)\"", "source = \"\"", "source");
-    check("zone = \"south\"", "zoen = \"south\"", "zoen");
-    check("years = 1", "years = 0", "years");
-    check(
-        "mw = 10.0\nstage = \"built\"",
-        "mw = { dist = \"lognormal\", mean = -3, sd = 1 }\nstage = \"built\"",
-        "mean",
-    );
+    // (From, to, the field named.)
+    let cases = [
+        ("zone = \"south\"", "zone = \"east\"", "zone"),
+        ("probability = 0.5", "probability = 2", "probability"),
+        (
+            "online = \"2026-01-01\"",
+            "online = \"2026-02-30\"",
+            "online",
+        ),
+        ("stage = \"built\"", "stage = \"biult\"", "stage"),
+        (
+            "mw = 10.0\nstage = \"built\"",
+            "mw = -5\nstage = \"built\"",
+            "mw",
+        ),
+        ("name = \"b\"", "name = \"A\"", "name"),
+        ("run = \"chat.toml\"", "run = \"missing.toml\"", "run"),
+        ("source = \"estimate (test)\"", "source = \"\"", "source"),
+        ("zone = \"south\"", "zoen = \"south\"", "zoen"),
+        ("years = 1", "years = 0", "years"),
+        (
+            "mw = 10.0\nstage = \"built\"",
+            "mw = { dist = \"lognormal\", mean = -3, sd = 1 }\nstage = \"built\"",
+            "mean",
+        ),
+    ];
+    for (from, to, field) in cases {
+        check(from, to, field);
+    }
 }
 
 /// The example queue runs: five hourly files, a projects table with every project, an
@@ -763,14 +748,14 @@ fn bad_input_names_file_line_and_field() {
 #[test]
 fn the_example_queue_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
+    let (file, out) = (repo("runs/portfolio-example.toml"), dir.path().join("out"));
     run_ok(&[
         "portfolio",
-        repo("runs/portfolio-example.toml").to_str().unwrap(),
+        arg(&file),
         "--trials",
         "20",
         "--out",
-        out.to_str().unwrap(),
+        arg(&out),
         "--quiet",
     ]);
     for y in 2026..=2030 {
