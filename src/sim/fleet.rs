@@ -249,7 +249,7 @@ pub fn shed_sector(fleet: &Fleet, pools: &mut [PoolStep], sector: Sector, need_w
 mod tests {
     use super::*;
     use crate::scenario::Scenario;
-    use crate::sim::test_support::{close, scenario};
+    use crate::sim::test_support::{close, pool_a, scenario};
 
     /// Group "a": 10 bare DGX H100 servers; group "r": 2 racks of `dgx-h100-x4` (8 servers;
     /// the rack budget of 42 kW / 4 = 10.5 kW per server is above the 10.2 kW peak: no cap).
@@ -258,16 +258,6 @@ mod tests {
     /// 8 x 700 + 4,600 = 10,200 W (linear between): a 20 kW / 102 kW, r 16 kW / 81.6 kW; the
     /// fleet 36 kW idle, 183.6 kW peak; dynamic W per busy accelerator (10,200 - 2,000) / 8.
     const STUDY: &str = r#"
-name = "t"
-horizon_hours = 24
-step_s = 60
-seed = 7
-trials = 1
-
-[[site.group]]
-name = "a"
-server = "DGX-H100"
-count = 10
 
 [[site.group]]
 name = "r"
@@ -297,7 +287,7 @@ pue = 1.25
     const W_PER_BUSY: f64 = 1025.0;
 
     fn setup() -> (Scenario, FleetLayer, Vec<PoolStep>, usize, usize) {
-        let sc = scenario(STUDY);
+        let sc = scenario(&pool_a(STUDY));
         let fl = FleetLayer::new(&sc.fleet, sc.seed, 0);
         let pools = vec![PoolStep::default(); sc.fleet.pools.len()];
         let a = sc.fleet.pool_index("a").unwrap();

@@ -471,6 +471,15 @@ pub(crate) mod test_support {
         .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// `rest` after a one-day, one-trial study header (60 s steps, seed 7) and group "a": 10
+    /// bare DGX H100 servers (80 H100) in their own pool.
+    pub fn pool_a(rest: &str) -> String {
+        format!(
+            "name = \"t\"\nhorizon_hours = 24\nstep_s = 60\nseed = 7\ntrials = 1\n\n\
+             [[site.group]]\nname = \"a\"\nserver = \"DGX-H100\"\ncount = 10\n{rest}"
+        )
+    }
+
     /// A queue holding the events a layer scheduled up front.
     pub fn queue(pending: Vec<(u64, Event)>) -> EventQueue {
         let mut q = EventQueue::with_capacity(pending.len() + 16);

@@ -616,7 +616,7 @@ fn episodes(
 mod tests {
     use super::*;
     use crate::scenario::Scenario;
-    use crate::sim::test_support::{close, scenario};
+    use crate::sim::test_support::{close, pool_a, scenario};
 
     /// Pool "a": 10 DGX H100 (80 accelerators, capacity 80): two consumer classes of 1
     /// accelerator-second per request (no spread; ~3,000 and ~1,000 requests a 60-s step, a
@@ -624,16 +624,6 @@ mod tests {
     /// a training. The defense mission (8 accelerators at 0.5, no redundancy: demand 4) must sit
     /// on its own enclave; the tests move it onto pool "a" to see the priority order.
     const STUDY: &str = r#"
-name = "t"
-horizon_hours = 24
-step_s = 60
-seed = 7
-trials = 1
-
-[[site.group]]
-name = "a"
-server = "DGX-H100"
-count = 10
 
 [[site.group]]
 name = "enclave"
@@ -690,7 +680,7 @@ pue = 1.25
     const DT: f64 = 60.0;
 
     fn study() -> (Scenario, Vec<Defense>, usize) {
-        let sc = scenario(STUDY);
+        let sc = scenario(&pool_a(STUDY));
         let a = sc.fleet.pool_index("a").unwrap();
         assert_eq!(sc.fleet.pools[a].capacity, 80.0, "10 servers x 8 H100");
         let mut defenses = sc.defenses.clone();
