@@ -235,11 +235,13 @@ impl Workloads {
                 &mut w.twins[i].rng,
                 &mut w.magnitudes,
             );
-            for (s, (e, mag)) in eps {
-                let twin = i as u32;
-                pending.push((s, Event::CampaignStart { twin, mag }));
-                pending.push((e, Event::CampaignEnd { twin, mag }));
-            }
+            let twin = i as u32;
+            schedule(
+                pending,
+                eps,
+                |mag| Event::CampaignStart { twin, mag },
+                |mag| Event::CampaignEnd { twin, mag },
+            );
         }
         for (i, d) in m.defenses.iter().enumerate() {
             let eps = episodes(
@@ -248,11 +250,13 @@ impl Workloads {
                 &mut w.defenses[i].rng,
                 &mut w.magnitudes,
             );
-            for (s, (e, mag)) in eps {
-                let d = i as u32;
-                pending.push((s, Event::SurgeStart { d, mag }));
-                pending.push((e, Event::SurgeEnd { d, mag }));
-            }
+            let d = i as u32;
+            schedule(
+                pending,
+                eps,
+                |mag| Event::SurgeStart { d, mag },
+                |mag| Event::SurgeEnd { d, mag },
+            );
         }
         w
     }
@@ -590,6 +594,19 @@ pub fn round_nonneg(x: f64) -> f64 {
 }
 
 /// Scheduled and random episodes as (start, (end, magnitude index)).
+/// Each episode as its start and end events, in the order drawn.
+fn schedule(
+    pending: &mut Vec<(u64, Event)>,
+    eps: Vec<(u64, (u64, u32))>,
+    start: impl Fn(u32) -> Event,
+    end: impl Fn(u32) -> Event,
+) {
+    for (s, (e, mag)) in eps {
+        pending.push((s, start(mag)));
+        pending.push((e, end(mag)));
+    }
+}
+
 fn episodes(
     ep: &Episodes,
     horizon_s: u64,
@@ -699,6 +716,12 @@ pue = 1.25
         }
     }
 
+    /// The workloads of trial 0, no events scheduled.
+    fn workloads(sc: &Scenario, defenses: &[Defense], a: usize) -> Workloads {
+        let wm = models(sc, defenses, a);
+        Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new())
+    }
+
     fn fresh(a: usize, capacity: f64) -> Vec<PoolStep> {
         let mut pools = vec![PoolStep::default(); 2];
         pools[a] = PoolStep::fresh(capacity, 1.0 / capacity);
@@ -724,8 +747,7 @@ pue = 1.25
     #[test]
     fn serves_in_priority_order_and_consumers_in_proportion() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
         w.serve(&wm, &[30.0], &mut pools, clock(0), false);
         let ps = &pools[a];
@@ -763,8 +785,7 @@ pue = 1.25
     #[test]
     fn a_short_pool_serves_the_higher_priorities_first() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 12.0);
         w.serve(&wm, &[30.0], &mut pools, clock(0), false);
         let ps = &pools[a];
@@ -790,8 +811,7 @@ pue = 1.25
     #[test]
     fn request_counts_are_conserved() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         for step in 0..40u64 {
             let dr = (10..15).contains(&step);
             let mut pools = fresh(a, 80.0);
@@ -838,8 +858,7 @@ pue = 1.25
     #[test]
     fn demand_response_holds_consumer_work_until_the_event_ends() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
         w.serve(&wm, &[30.0], &mut pools, clock(0), true);
         let before: Vec<(f64, f64, f64)> = w
@@ -905,8 +924,7 @@ pue = 1.25
     #[test]
     fn a_cap_requeues_consumer_work_at_once() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
         w.serve(&wm, &[30.0], &mut pools, clock(0), false);
         let before: Vec<(f64, f64, f64, f64)> = w
@@ -933,8 +951,7 @@ pue = 1.25
     #[test]
     fn twin_backlog_splits_by_accelerators_and_is_caught_up_after_the_event() {
         let (sc, defs, a) = study();
-        let wm = models(&sc, &defs, a);
-        let mut w = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
         w.serve(&wm, &[0.0], &mut pools, clock(0), true);
         let cut = Curtailment {
