@@ -553,6 +553,15 @@ mod tests {
     const NM: usize = IDS.len();
     const CARBON: [f64; 2] = [400.0, 500.0];
 
+    /// A meter with fixed water: `onsite` L per IT kWh on site, 7.6 L per facility kWh off site.
+    fn water_meter(total_steps: u64, onsite: f64) -> HourlyMeter<'static> {
+        let w = FixedWater {
+            onsite_l_per_it_kwh: onsite,
+            offsite_l_per_kwh: 7.6,
+        };
+        meter(total_steps, None, Some(w))
+    }
+
     fn meter(
         total_steps: u64,
         physics_water: Option<f64>,
@@ -786,11 +795,7 @@ mod tests {
     /// x 7.6 L = 11.4 m3 in the second row and 15.2 + 11.4 = 26.6 m3 in all.
     #[test]
     fn fixed_water_of_a_partial_hour_counts_its_fraction() {
-        let w = FixedWater {
-            onsite_l_per_it_kwh: 0.0,
-            offsite_l_per_kwh: 7.6,
-        };
-        let mut m = meter(90, None, Some(w));
+        let mut m = water_meter(90, 0.0);
         for k in 0..90 {
             m.record(&if k < 60 {
                 fig(1.6e6, 2e6)
@@ -807,11 +812,7 @@ mod tests {
     /// Fixed water over whole hours: off-site = facility kWh x 7.6 L, on-site as recorded.
     #[test]
     fn fixed_water_counts_each_hour() {
-        let w = FixedWater {
-            onsite_l_per_it_kwh: 1.8,
-            offsite_l_per_kwh: 7.6,
-        };
-        let mut m = meter(120, None, Some(w));
+        let mut m = water_meter(120, 1.8);
         for _ in 0..120 {
             let mut f = fig(2e6, 2.5e6);
             f.onsite_water_l = 2e6 * 60.0 / 3.6e6 * 1.8;
