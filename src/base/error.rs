@@ -48,18 +48,31 @@ pub enum Error {
     Other(String),
 }
 
+/// A data file that could not be read: its path as given and the operating system's error
+/// (shared by the grid and weather readers).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot read: {source}")]
+pub struct ReadError {
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl ReadError {
+    pub fn new(path: &str, source: std::io::Error) -> ReadError {
+        ReadError {
+            path: path.to_string(),
+            source,
+        }
+    }
+}
+
 /// Everything that can go wrong loading grid data.
 #[derive(Debug, thiserror::Error)]
 pub enum GridError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(ReadError),
     /// A file is malformed or fails validation.
     #[error("{location}: {field}: {message}")]
     Input {
@@ -77,7 +90,7 @@ impl GridError {
     /// The 1-based line the error refers to, if known.
     pub fn line(&self) -> Option<usize> {
         match self {
-            GridError::Io { .. } => None,
+            GridError::Io(_) => None,
             GridError::Input { location, .. } => location.line,
         }
     }
@@ -85,7 +98,7 @@ impl GridError {
     /// The field the error refers to, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            GridError::Io { .. } => None,
+            GridError::Io(_) => None,
             GridError::Input { field, .. } => Some(field),
         }
     }

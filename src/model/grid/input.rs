@@ -44,10 +44,8 @@ impl FileAt<'_> {
 /// Reads a file to a string, mapping failure to [`GridError::Io`].
 pub(crate) fn read_file(path: &std::path::Path) -> Result<(String, String), GridError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| GridError::Io {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| GridError::Io(crate::base::error::ReadError::new(&shown, e)))?;
     Ok((shown, text))
 }
 

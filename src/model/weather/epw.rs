@@ -181,10 +181,8 @@ pub fn epw_time_zone_h(path_for_errors: &str, text: &str) -> Result<f64, Weather
 /// practice; bytes that are not UTF-8 are replaced before parsing.
 pub fn load_epw(path: &Path) -> Result<Vec<WeatherHour>, WeatherError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| WeatherError::Io {
-        path: shown.clone(),
-        source,
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| WeatherError::Io(crate::base::error::ReadError::new(&shown, e)))?;
     read_epw(&shown, &String::from_utf8_lossy(&bytes))
 }
 

@@ -38,14 +38,8 @@ impl From<WeatherError> for crate::Error {
 #[derive(Debug, thiserror::Error)]
 pub enum WeatherError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(crate::base::error::ReadError),
     /// A climate TOML file is malformed or fails validation. `field` is the
     /// dotted key (e.g. `monthly.tmax_c`) or `-` when it cannot be told.
     #[error("{location}: {field}: {message}")]
@@ -85,7 +79,7 @@ impl WeatherError {
     /// The location (file and line) the error refers to, if any.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            WeatherError::Io { .. } => None,
+            WeatherError::Io(_) => None,
             WeatherError::Climate { location, .. }
             | WeatherError::EpwField { location, .. }
             | WeatherError::Epw { location, .. } => Some(location),

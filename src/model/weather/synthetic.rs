@@ -393,10 +393,8 @@ impl Climate {
     /// Read and parse a climate TOML file (see [`Climate::from_toml`]).
     pub fn load(path: &Path) -> Result<Climate, WeatherError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| WeatherError::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| WeatherError::Io(crate::base::error::ReadError::new(&shown, e)))?;
         Self::from_toml(&shown, &text)
     }
 
