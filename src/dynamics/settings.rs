@@ -184,6 +184,10 @@ impl Settings {
     /// Parses a dynamics file; relative paths in it are taken from the file's folder.
     pub fn parse(src: &Source, base: &Path) -> Result<Settings> {
         let f: FileSpec = toml::from_str(&src.text).map_err(|e| src.toml_error(&e))?;
+        if let Some(n) = &f.name {
+            // The name becomes out/<name>/: the same rule as a run file's.
+            crate::input::limits::check_name(src, n)?;
+        }
         let found = crate::input::uncertain::find(src)?;
         let w = f.window.unwrap_or_default();
         let params = fast_params(

@@ -386,6 +386,17 @@ fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
         &format!("{campus}\n[training]\niteration_s = 2.0\ncompute_share = 1.4\n"),
     );
     assert_says(&e, &["bad-dyn.toml:4", "compute_share", "at most 1"]);
+    // A name that would write outside out/ (as a run file's name would): refused, nothing
+    // written beside the temporary folder.
+    for bad in ["../../escaped", "/tmp/abs-dyn", "a/b"] {
+        let e = refused(
+            &["dynamics"],
+            "bad-name.toml",
+            &format!("name = {bad:?}\n{campus}\n"),
+        );
+        assert_says(&e, &["bad-name.toml", "name", "plain folder name"]);
+    }
+    assert!(!dir.path().join("escaped").exists());
     // A negative site size in the fleet.
     let july = format!(
         "disturbance = {:?}",
