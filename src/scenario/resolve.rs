@@ -244,6 +244,18 @@ impl Basics {
             ));
         }
         let horizon_s = resolve_horizon(spec, src, start, &calendar, spec.step_s)?;
+        // Timestamps are written with four-digit years (and read back so by resume, merge,
+        // plots and headroom): the study must end within year 9999.
+        let end = calendar.date(crate::base::time::SimTime(horizon_s));
+        if end.year > 9999 {
+            return Err(src.error(
+                "start",
+                format!(
+                    "the study would run past 9999-12-31 (start {start}, {} h): timestamps are written with four-digit years; start earlier or shorten the horizon",
+                    fmt_hours(horizon_s)
+                ),
+            ));
+        }
         if spec.trials == 0 {
             return Err(src.error("trials", "expected at least 1 trial"));
         }

@@ -213,3 +213,18 @@ fn a_weather_file_error_is_printed_once() {
     assert_eq!(err.matches("not an EPW file").count(), 1, "{err}");
     assert!(err.contains("bad.epw:1:"), "{err}");
 }
+
+/// A study that would run past year 9999 is refused at `start` (timestamps have four-digit
+/// years and are read back by resume, merge and the plots); one ending within 9999 runs.
+#[test]
+fn a_study_past_year_9999_is_refused() {
+    let study = |start: &str| {
+        format!(
+            "start = {start:?}\nhorizon_hours = 48\n[[site.group]]\nname = \"g\"\nrack = \"dgx-h100-x4\"\ncount = 1\n[[consumer]]\nname = \"c\"\npreset = \"chat\"\npool = \"g\"\nrequests_per_day = 1.0e3\n[facility]\nkind = \"fixed\"\npue = 1.2\n"
+        )
+    };
+    let err = RunFile::new(&study("9999-12-31")).validate_fails();
+    assert_says(&err, &["run.toml:1", "start", "9999-12-31"]);
+    let ok = RunFile::new(&study("9999-12-29"));
+    run_ok(&["validate", ok.arg()]);
+}
