@@ -92,7 +92,9 @@ pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    p.is_file()
+                    // A link or other non-regular file is listed, so the page refuses it by
+                    // name rather than embed what it points at.
+                    std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir())
                         && matches!(
                             p.extension().and_then(|e| e.to_str()),
                             Some("svg") | Some("png")
@@ -106,6 +108,36 @@ pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
     });
     v.sort();
     v
+}
+
+/// The largest plot the page embeds: dcload's plots are tens to hundreds of KiB.
+pub const MAX_PLOT_BYTES: u64 = 32 << 20;
+
+/// A plot to embed: a regular file (not a link, which could point at any file the user can
+/// read, nor a FIFO or device) of at most [`MAX_PLOT_BYTES`]; anything else is refused with
+/// its name, since dcload never writes such a file into plots/.
+fn read_plot(path: &Path) -> Result<Vec<u8>> {
+    let refuse = |why: String| {
+        Error::Other(format!(
+            "{}: {why}: report embeds only the plots dcload wrote (regular files of at most {} MiB); remove it or redraw the plots with `dcload plot DIR`",
+            path.display(),
+            MAX_PLOT_BYTES >> 20
+        ))
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::Read {
+        file: path.display().to_string(),
+        source: e,
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(refuse("a symbolic link".into()));
+    }
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    if meta.len() > MAX_PLOT_BYTES {
+        return Err(refuse(format!("{} MiB", meta.len() >> 20)));
+    }
+    read(path)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -367,7 +399,7 @@ fn plots(o: &mut String, dir: &Path) -> Result<()> {
         } else {
             "image/png"
         };
-        let data = read(p)?;
+        let data = read_plot(p)?;
         let _ = writeln!(
             o,
             "<figure><img src=\"data:{mime};base64,{}\" alt=\"{}\"><figcaption>plots/{}</figcaption></figure>",

@@ -83,3 +83,29 @@ fn report_of_a_missing_or_invalid_folder_is_a_clear_error() {
     assert!(err.contains("field `metrics`"), "{err}");
     assert!(!dir.path().join("report.html").exists());
 }
+
+/// `report` embeds only regular plot files of a bounded size: a link planted in plots/ (which
+/// could point at a secret) or an oversized file is refused by name, and nothing of what the
+/// link points at reaches a page.
+#[test]
+#[cfg(unix)]
+fn report_refuses_a_linked_or_oversized_plot() {
+    let f = RunFile::new(&default_short(48, 300));
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
+    let secret = f.beside("secret.txt", "TOP-SECRET-CONTENT");
+    let link = out.join("plots").join("zz.svg");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let err = fails(&["report", arg(&out)]);
+    assert_says(&err, &["zz.svg", "symbolic link"]);
+    std::fs::remove_file(&link).unwrap();
+    let big = out.join("plots").join("zz.png");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(dcload::report::html::MAX_PLOT_BYTES + 1)
+        .unwrap();
+    let err = fails(&["report", arg(&out)]);
+    assert_says(&err, &["zz.png", "MiB"]);
+    std::fs::remove_file(&big).unwrap();
+    run_ok(&["report", arg(&out)]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("TOP-SECRET") && !html.contains(&base64(b"TOP-SECRET-CONTENT")));
+}
