@@ -44,6 +44,14 @@ pub use crate::base::numfmt::{compact_numbers, num};
 /// could block or never end) of at most `max` bytes; undecodable text is reported with its line
 /// and byte offset.
 pub fn read_text(path: &Path, max: u64) -> Result<String> {
+    let bytes = read_bytes(path, max)?;
+    decode(&path.display().to_string(), bytes)
+}
+
+/// The bytes of a regular file (a link is followed, and what it points at must be a regular
+/// file: never a FIFO, device or socket, which could block or never end) of at most `max`
+/// bytes, checked before reading and again while reading (a file that grows is cut off).
+pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| Error::Read {
         file: shown.clone(),
@@ -78,7 +86,7 @@ pub fn read_text(path: &Path, max: u64) -> Result<String> {
             "{shown}: is more than {max} bytes; files of this kind are limited to {max} bytes"
         )));
     }
-    decode(&shown, bytes)
+    Ok(bytes)
 }
 
 /// UTF-8 text, or an error naming the line and byte offset of the first undecodable byte.

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::error::{Error, Result};
 use crate::base::io::{write_atomic, write_atomic_unsynced};
+use crate::input::limits::{read_bytes, read_text};
 use crate::sim::{TrialResult, TrialSummary};
 
 /// What a folder of records belongs to.
@@ -51,10 +52,8 @@ pub fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let p = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&p).map_err(|e| Error::Read {
-        file: p.display().to_string(),
-        source: e,
-    })?;
+    // The run file's text (at most MAX_TOML_BYTES) JSON-escaped, and a few fields.
+    let text = read_text(&p, 4 * crate::input::limits::MAX_TOML_BYTES)?;
     serde_json::from_str(&text)
         .map_err(|e| Error::Other(format!("{}: not a dcload manifest: {e}", p.display())))
 }
@@ -70,13 +69,16 @@ pub fn write_record(dir: &Path, r: &TrialResult) -> Result<()> {
     write_atomic_unsynced(&record_path(dir, r.summary.trial), &bytes)
 }
 
+/// The longest summary line a record may have (its JSON, sub-hour interval series included:
+/// a year of 1-minute intervals is about 20 MB).
+const MAX_SUMMARY_LINE_BYTES: u64 = 256 << 20;
+
 /// Reads a record; `values` is the expected number of hourly figures.
 pub fn read_record(path: &Path, values: usize) -> Result<TrialResult> {
     let bad = |msg: String| Error::Other(format!("{}: {msg}", path.display()));
-    let bytes = std::fs::read(path).map_err(|e| Error::Read {
-        file: path.display().to_string(),
-        source: e,
-    })?;
+    // Checked as data files are: a FIFO or a link to a device is refused before it is read,
+    // and no record is read past the size its hourly values and a summary line can have.
+    let bytes = read_bytes(path, values as u64 * 4 + MAX_SUMMARY_LINE_BYTES)?;
     let nl = bytes
         .iter()
         .position(|&b| b == b'\n')

@@ -341,3 +341,52 @@ fn resuming_with_the_flag_that_repeats_the_run_files_interval_length_is_accepted
     );
     assert_says(&err, &["15-minute intervals", "30-minute intervals"]);
 }
+
+/// Trial records are read as data files are: a FIFO or a link to a device in a shard folder is
+/// refused by name (it used to hang `merge`, or grow without end), promptly.
+#[test]
+#[cfg(unix)]
+fn merge_refuses_a_fifo_or_a_device_as_a_trial_record() {
+    let f = RunFile::new(&default_short(48, 300));
+    run_into(&f, "s0", &["--trials", "2", "--shard", "0/1"]);
+    let record = dcload::run::checkpoint::record_path(&f.join("s0"), 1);
+    for (what, plant) in [("fifo", "mkfifo"), ("device", "ln")] {
+        std::fs::remove_file(&record).unwrap();
+        let made = match plant {
+            "mkfifo" => std::process::Command::new("mkfifo").arg(&record).status(),
+            _ => std::process::Command::new("ln")
+                .args(["-s", "/dev/zero"])
+                .arg(&record)
+                .status(),
+        };
+        assert!(made.unwrap().success(), "{what}");
+        let mut child = dcload()
+            .args([
+                "merge",
+                arg(&f.join("s0")),
+                "--out",
+                arg(&f.join("m")),
+                "--quiet",
+            ])
+            .arg("--no-plots")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{what}: merge did not finish");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(!status.success(), "{what}: merge succeeded");
+        assert_says(&err, &["special file", "regular files"]);
+    }
+}
