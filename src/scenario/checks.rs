@@ -3,7 +3,7 @@
 
 use crate::base::error::{Error, Result, Source};
 
-use super::Scenario;
+use super::{RunSpec, Scenario};
 
 // The limits a resolved study is checked against (bounds in `crate::input::limits`; these checks
 // live here because they read the resolved study).
@@ -141,6 +141,46 @@ pub fn check_run(sc: &Scenario) -> Result<()> {
                 MAX_TRACE_BYTES / 1024.0f64.powi(3)
             ),
         });
+    }
+    Ok(())
+}
+
+/// Why a name cannot be written as it is into a CSV cell or a console line, if it cannot.
+/// Names are refused rather than rewritten, so a file's names always equal the run file's.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.chars().any(char::is_control) {
+        Some("a control character (tab, newline, escape ...)")
+    } else if name.contains([',', '"']) {
+        Some("a comma or a double quote (a CSV cell separator or quote)")
+    } else if name.starts_with(['=', '+', '-', '@']) {
+        Some("a leading =, +, - or @ (a spreadsheet would read the cell as a formula)")
+    } else {
+        None
+    }
+}
+
+/// Every name the outputs write (rack groups, pools, consumer classes, twins, training
+/// kinds, defense missions) is safe in a CSV cell and on a terminal; a refusal points at the
+/// name's own place in the file (its span), whatever escapes it was written with.
+pub(super) fn check_names(spec: &RunSpec, src: &Source) -> Result<()> {
+    let groups = spec.site.group.iter();
+    let named = groups
+        .clone()
+        .map(|g| &g.name)
+        .chain(spec.consumer.iter().map(|c| &c.name))
+        .chain(spec.twin.iter().map(|w| &w.name))
+        .chain(spec.training.iter().map(|t| &t.name))
+        .chain(spec.defense.iter().map(|d| &d.name));
+    let pools = groups.filter_map(|g| g.pool.as_ref());
+    for (field, name) in named.map(|n| ("name", n)).chain(pools.map(|n| ("pool", n))) {
+        if let Some(why) = unsafe_name(name.get_ref()) {
+            let shown: String = name.get_ref().escape_default().take(60).collect();
+            return Err(src.error_at(
+                name.span(),
+                field,
+                format!("the name \"{shown}\" has {why}: names are written into CSV files and the console; use letters, digits, spaces, - _ . ( )"),
+            ));
+        }
     }
     Ok(())
 }

@@ -235,6 +235,7 @@ impl Basics {
         if let Some(n) = &spec.name {
             crate::input::limits::check_name(src, n)?;
         }
+        super::checks::check_names(spec, src)?;
         let start = Date::parse(&spec.start).map_err(|m| src.error("start", m))?;
         let calendar = study_clock(spec, src, start)?;
         if spec.step_s == 0 || 3600 % spec.step_s != 0 {

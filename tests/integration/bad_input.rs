@@ -228,3 +228,26 @@ fn a_study_past_year_9999_is_refused() {
     let ok = RunFile::new(&study("9999-12-29"));
     run_ok(&["validate", ok.arg()]);
 }
+
+/// Names become CSV cells and console text: a comma, a double quote, a control character or a
+/// leading =, +, - or @ (a spreadsheet formula) is refused at the entry's own `name` line.
+#[test]
+fn names_unsafe_in_a_csv_cell_are_refused_at_their_line() {
+    for (toml_name, what) in [
+        (r#""chat,eu""#, "comma"),
+        (r#""chat\"eu""#, "double quote"),
+        (r#""=HYPERLINK(1)""#, "formula"),
+        (r#""-chat""#, "formula"),
+        (r#""chat\u001b[31m""#, "control character"),
+    ] {
+        let text = format!(
+            "horizon_hours = 24\n[[site.group]]\nname = \"g\"\nrack = \"dgx-h100-x4\"\ncount = 1\n[[consumer]]\nname = \"ok\"\npreset = \"chat\"\npool = \"g\"\nrequests_per_day = 1.0e3\n[[consumer]]\nname = {toml_name}\npreset = \"chat\"\npool = \"g\"\nrequests_per_day = 1.0e3\n[facility]\nkind = \"fixed\"\npue = 1.2\n"
+        );
+        let err = RunFile::new(&text).validate_fails();
+        assert_says(&err, &["run.toml:12", "name", what]);
+        assert!(
+            !err.contains('\u{1b}'),
+            "the escape reached the terminal: {err:?}"
+        );
+    }
+}
