@@ -95,7 +95,7 @@ fn layers(c: &mut Criterion) {
                     week_step: (k % 10_080) as usize,
                     week_step_fixed: (k % 10_080) as usize,
                 };
-                work.serve(&wm, &training_busy, &mut pools, clock, false);
+                work.serve(&wm, &training_busy, &mut pools, clock, false, None);
                 k += 1;
             }
             black_box(&pools);

@@ -90,6 +90,8 @@ pub const TAG_GRID: u64 = 7 << 32;
 pub const TAG_PLANT: u64 = 8 << 32;
 /// The draws of a study's uncertain parameters.
 pub const TAG_PARAMS: u64 = 9 << 32;
+/// The two-rate engine's per-pool bridge of consumer work over an hour's steps.
+pub const TAG_BRIDGE: u64 = 10 << 32;
 /// Portfolio draws (`portfolio::draws`): the market factor, each calendar year's supply-chain
 /// delay, each duplicate group's pick and each project's existence, delay and size (the last
 /// two keyed by a hash of the group's or project's name, not its position in the file).

@@ -128,6 +128,10 @@ pub struct RunArgs {
     /// Also write every trial's hourly facility MW to traces/facility_mw.csv.
     #[arg(long)]
     pub traces: bool,
+    /// How trials are stepped: `blocks` (the two-rate engine) or `reference` (every layer at
+    /// every step) [default: the run file's `engine`, or blocks].
+    #[arg(long, value_name = "blocks|reference")]
+    pub engine: Option<crate::scenario::Engine>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,

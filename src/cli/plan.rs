@@ -37,6 +37,8 @@ pub struct RunPlan {
     pub years: Option<Vec<i32>>,
     /// `--interval-minutes`: intervals.csv at this length (overrides `[report]`).
     pub interval_minutes: Option<i64>,
+    /// `--engine`.
+    pub engine: Option<crate::scenario::Engine>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
     /// Stop once the relative standard error of energy is below this (0 < x < 1).
@@ -113,6 +115,7 @@ impl RunPlan {
             percentiles,
             years,
             interval_minutes: args.interval_minutes,
+            engine: args.engine,
             threads: args.sim.threads.map(|t| t as usize),
             until_se: args.until_se,
             work,
@@ -134,6 +137,9 @@ impl RunPlan {
     /// they are set); a year outside the horizon is an error naming `--years`.
     pub fn apply(&self, sc: &mut Scenario) -> Result<()> {
         sc.set_run(self.seed, self.trials, self.percentiles.as_ref());
+        if let Some(e) = self.engine {
+            sc.engine = e;
+        }
         if let Some(y) = &self.years {
             sc.set_years(y).map_err(|msg| Error::Option {
                 option: "--years".into(),
@@ -265,6 +271,7 @@ mod tests {
             percentiles: None,
             years: None,
             interval_minutes: None,
+            engine: None,
             traces: false,
             quiet: false,
         }

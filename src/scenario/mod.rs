@@ -11,7 +11,7 @@ mod resolve;
 mod run_file;
 
 pub use checks::{Estimate, check_run, check_scenario};
-pub use run_file::{DEFAULT_RUN, Hours, RunSpec};
+pub use run_file::{DEFAULT_RUN, Engine, Hours, RunSpec};
 use run_file::{parse_spec, spec_with};
 
 use std::borrow::Cow;
@@ -64,6 +64,8 @@ pub struct Scenario {
     pub report_years: Vec<(i32, std::ops::Range<usize>)>,
     /// `[report] intervals` / `interval_minutes` (or `--interval-minutes`): intervals.csv.
     pub intervals: Option<crate::input::report_spec::IntervalPlan>,
+    /// How each trial is stepped (`engine`, `--engine`).
+    pub engine: Engine,
     pub spec: RunSpec,
 }
 
@@ -203,6 +205,8 @@ impl Scenario {
         sc.intervals = self.intervals;
         // And the report years (`--years`), whose ramps the trial meters.
         sc.report_years.clone_from(&self.report_years);
+        // And the engine (`--engine`).
+        sc.engine = self.engine;
         Ok((Cow::Owned(sc), values))
     }
 

@@ -214,6 +214,7 @@ impl Scenario {
             uncertain: None,
             report_years,
             intervals,
+            engine: spec.engine.unwrap_or_default(),
             spec,
         };
         check_scenario(&sc, src)?;

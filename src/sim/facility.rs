@@ -6,6 +6,7 @@
 
 use super::fleet::Thermal;
 use crate::base::rng::{TAG_PLANT, TAG_WEATHER, stream};
+use crate::model::facility::block::BlockSeries;
 use crate::model::facility::site::PhysicsState;
 use crate::model::facility::{Facility, FacilityStep, PhysicsFacility};
 use crate::model::weather::WeatherHour;
@@ -92,6 +93,39 @@ impl<'a> FacilityLayer<'a> {
                 ..FacilityOut::default()
             },
         }
+    }
+
+    /// A quiet block's facility at its own rate (see [`crate::model::facility::block`]): per
+    /// step cooling, losses and water for the block's IT; false when the block is not quiet
+    /// for the facility (the engine then steps it).
+    pub fn quiet_block(
+        &mut self,
+        group_it: &[f64],
+        it: &[f64],
+        hour: usize,
+        dt_s: f64,
+        out: &mut BlockSeries,
+    ) -> bool {
+        if let Some((f, st)) = &mut self.physics {
+            return f.quiet_block(st, group_it, it, hour, dt_s, out);
+        }
+        let (pue, water) = self.fixed.unwrap_or((1.0, None));
+        out.cooling_w.clear();
+        out.losses_w.clear();
+        out.water_l.clear();
+        for &it_w in it {
+            let p = Facility::fixed_step(pue, it_w);
+            out.cooling_w.push(p.cooling_w);
+            out.losses_w.push(p.losses_w);
+            out.water_l
+                .push(water.map_or(0.0, |w| it_w * dt_s / 3.6e6 * w.onsite_l_per_it_kwh));
+        }
+        true
+    }
+
+    /// A physics facility (weather, thermal state, plants)?
+    pub fn is_physics(&self) -> bool {
+        self.physics.is_some()
     }
 
     /// Plant-hours with fewer working units than design needs.

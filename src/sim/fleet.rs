@@ -160,6 +160,25 @@ impl FleetLayer {
         }
     }
 
+    /// The first instant after `t_s` at which some group's online share changes (its online
+    /// date, the end of its commissioning ramp, its retirement), and whether a ramp is under
+    /// way now: a quiet block ends before the one and never spans the other.
+    pub fn next_change(&self, fleet: &Fleet, t_s: f64) -> (f64, bool) {
+        if !self.buildout {
+            return (f64::INFINITY, false);
+        }
+        let mut next = f64::INFINITY;
+        for g in &fleet.groups {
+            for x in [g.online_s, g.online_s + g.commissioning_s, g.retire_s] {
+                if x > t_s && x < next {
+                    next = x;
+                }
+            }
+        }
+        let ramping = self.online.iter().any(|&o| o > 0.0 && o < 1.0);
+        (next, ramping)
+    }
+
     /// IT power of the fleet at the pools' current busy figures; fills each pool's utilisation
     /// and power and each group's IT power. Every group of a pool runs at the pool's utilisation.
     #[inline(always)]

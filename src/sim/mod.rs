@@ -8,6 +8,7 @@
 //! through [`bus::PoolStep`]; what the grid sheds goes back as a named signal
 //! ([`workload::Curtailment`]). The loop allocates nothing and looks nothing up by name.
 
+pub mod block;
 pub mod bus;
 pub mod columns;
 pub mod events;
@@ -102,6 +103,13 @@ fn simulate(
     if let Some(t) = trace.as_deref_mut() {
         t.clear();
         t.reserve(total_steps as usize);
+    }
+    if sc.engine == crate::scenario::Engine::Blocks && block::eligible(sc) {
+        let tally = block::run(&mut tr, dr_on, trace);
+        if std::env::var_os("DCLOAD_TALLY").is_some() {
+            eprintln!("{tally:?}");
+        }
+        return tr.finish();
     }
     for step in 0..total_steps {
         let facility_w = tr.step(step, dr_on);
@@ -206,10 +214,16 @@ impl<'a> Trial<'a> {
 
     /// One step, in the order of the data flow; returns the facility's demand, W.
     pub fn step(&mut self, step: u64, dr_on: bool) -> f64 {
+        self.begin(step);
+        self.body(step, dr_on, None)
+    }
+
+    /// What happens at a step's instant before any layer steps: groups coming online, the
+    /// events due, a daylight-saving change of the wall clock, and the hour's growth.
+    fn begin(&mut self, step: u64) {
         let (sc, wm) = (self.sc, &self.wm);
-        let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
-        let t = SimTime(step * dt);
-        let hour = (step / self.steps_per_hour) as usize;
+        let t = SimTime(step * sc.step_s);
+        let dt = sc.step_s;
         // Build-out: groups coming online; training jobs start only on online accelerators.
         if self.fleet.bring_online(&sc.fleet, t.0 as f64) {
             self.training.set_online_acc(
@@ -251,6 +265,15 @@ impl<'a> Trial<'a> {
         if step.is_multiple_of(self.steps_per_hour) {
             self.work.on_hour(wm, t);
         }
+    }
+
+    /// The layers' step, in the order of the data flow, with the consumer classes' arrivals
+    /// drawn (`given` = None) or given; returns the facility's demand, W.
+    fn body(&mut self, step: u64, dr_on: bool, given: Option<&[(f64, f64)]>) -> f64 {
+        let (sc, wm) = (self.sc, &self.wm);
+        let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
+        let t = SimTime(step * dt);
+        let hour = (step / self.steps_per_hour) as usize;
         // Fleet: failures (jobs on failed servers restart), then this step's capacity.
         if let Some(f) = &sc.failures {
             let hits = self.fleet.fail_and_repair(&sc.fleet, f, dt_f);
@@ -269,7 +292,7 @@ impl<'a> Trial<'a> {
         };
         let dr_active = self.grid.dr_active();
         self.work
-            .serve(wm, &self.training.busy, pools, clock, dr_active);
+            .serve(wm, &self.training.busy, pools, clock, dr_active, given);
         // Fleet power, then the grid: demand response and the import limit may shed load; what
         // they shed goes back to the workloads.
         let it_w = self.fleet.power(&sc.fleet, pools, self.fac.thermal());

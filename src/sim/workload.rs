@@ -92,6 +92,43 @@ pub struct DefenseState {
     pub served: f64,
 }
 
+impl DefenseState {
+    /// The mission's demand this step, busy accelerator-equivalents (the jitter advanced when
+    /// `jitter_now`).
+    #[inline(always)]
+    pub fn demand(&mut self, d: &Defense, jitter_now: bool) -> f64 {
+        let jit = if jitter_now {
+            self.jitter.step(&mut self.rng)
+        } else {
+            self.jitter.value
+        };
+        d.need * d.utilisation * (1.0 + jit).max(0.0) * (1.0 + self.surge_extra) * d.active_copies
+    }
+}
+
+impl TwinState {
+    /// The twin's demand this step, busy accelerator-equivalents: its shaped, jittered
+    /// utilisation plus its edge events (drawn every step from the twin's stream).
+    #[inline(always)]
+    pub fn demand(&mut self, w: &Twin, clock: StepClock, jitter_now: bool) -> f64 {
+        let jit = if jitter_now {
+            self.jitter.step(&mut self.rng)
+        } else {
+            self.jitter.value
+        };
+        let u = (w.base_utilisation * w.week.at(clock.step_of(&w.week)) * (1.0 + jit)
+            + self.campaign_extra)
+            .clamp(0.0, 1.0);
+        let mut demand = w.accelerators * u;
+        if w.edge_events_per_s > 0.0 {
+            let dt_f = clock.dt as f64;
+            let n = poisson_count(w.edge_events_per_s * dt_f, &mut self.rng);
+            demand += n * w.edge_acc_s_per_event * (1.0 / dt_f);
+        }
+        demand
+    }
+}
+
 /// Where in time a step is, as the workloads see it.
 #[derive(Clone, Copy, Debug)]
 pub struct StepClock {
@@ -282,6 +319,44 @@ impl Workloads {
         }
     }
 
+    /// Whether the jitter processes advance this step (every [`jitter_every`] steps), and the
+    /// phase moved on by one step.
+    #[inline(always)]
+    pub fn tick_jitter(&mut self) -> bool {
+        let now = self.jitter_phase == 0;
+        self.jitter_phase += 1;
+        if self.jitter_phase == self.jitter_every {
+            self.jitter_phase = 0;
+        }
+        now
+    }
+
+    /// The random state of the twins and missions (their streams, jitter and phase): what a
+    /// block restores to step again on the same draws.
+    /// (Into `s`, whose buffers are reused from block to block.)
+    pub fn snapshot(&self, s: &mut WorkSnapshot) {
+        s.twins.clear();
+        s.twins
+            .extend(self.twins.iter().map(|t| (t.rng.clone(), t.jitter)));
+        s.defenses.clear();
+        s.defenses
+            .extend(self.defenses.iter().map(|d| (d.rng.clone(), d.jitter)));
+        s.jitter_phase = self.jitter_phase;
+    }
+
+    /// Puts back the state [`Workloads::snapshot`] took.
+    pub fn restore(&mut self, s: &WorkSnapshot) {
+        for (t, (rng, j)) in self.twins.iter_mut().zip(&s.twins) {
+            t.rng.clone_from(rng);
+            t.jitter = *j;
+        }
+        for (d, (rng, j)) in self.defenses.iter_mut().zip(&s.defenses) {
+            d.rng.clone_from(rng);
+            d.jitter = *j;
+        }
+        self.jitter_phase = s.jitter_phase;
+    }
+
     /// Refreshes the classes' growth at the start of each simulated hour.
     pub fn on_hour(&mut self, m: &WorkloadModels, t: SimTime) {
         for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
@@ -306,25 +381,13 @@ impl Workloads {
         pools: &mut [PoolStep],
         clock: StepClock,
         dr_active: bool,
+        given: Option<&[(f64, f64)]>,
     ) {
         let dt_f = clock.dt as f64;
         let inv_dt = 1.0 / dt_f;
-        let jitter_now = self.jitter_phase == 0;
-        self.jitter_phase += 1;
-        if self.jitter_phase == self.jitter_every {
-            self.jitter_phase = 0;
-        }
+        let jitter_now = self.tick_jitter();
         for (ds, d) in self.defenses.iter_mut().zip(m.defenses) {
-            let jit = if jitter_now {
-                ds.jitter.step(&mut ds.rng)
-            } else {
-                ds.jitter.value
-            };
-            let demand = d.need
-                * d.utilisation
-                * (1.0 + jit).max(0.0)
-                * (1.0 + ds.surge_extra)
-                * d.active_copies;
+            let demand = ds.demand(d, jitter_now);
             let ps = &mut pools[d.pool];
             let served = demand.min((ps.free - d.standby_capacity).max(0.0));
             ds.served = served;
@@ -333,19 +396,7 @@ impl Workloads {
             ps.busy[Sector::Defense as usize] += served;
         }
         for (ws, w) in self.twins.iter_mut().zip(m.twins) {
-            let jit = if jitter_now {
-                ws.jitter.step(&mut ws.rng)
-            } else {
-                ws.jitter.value
-            };
-            let u = (w.base_utilisation * w.week.at(clock.step_of(&w.week)) * (1.0 + jit)
-                + ws.campaign_extra)
-                .clamp(0.0, 1.0);
-            let mut demand = w.accelerators * u;
-            if w.edge_events_per_s > 0.0 {
-                let n = poisson_count(w.edge_events_per_s * dt_f, &mut ws.rng);
-                demand += n * w.edge_acc_s_per_event * inv_dt;
-            }
+            let demand = ws.demand(w, clock, jitter_now);
             let ps = &mut pools[w.pool];
             let mut served = demand.min(ps.free);
             if ws.backlog > 0.0 && !dr_active {
@@ -369,24 +420,27 @@ impl Workloads {
             ps.free -= served;
             ps.busy[Sector::Training as usize] += served;
         }
-        self.serve_consumers(m, pools, clock, dr_active);
+        self.serve_consumers(m, pools, clock, dr_active, given);
         for ps in pools.iter_mut() {
             ps.served_busy = ps.busy;
             ps.after_dr_busy = ps.busy;
         }
     }
 
-    /// Consumer classes sharing a pool split its free capacity in proportion to demand.
+    /// Consumer classes sharing a pool split its free capacity in proportion to demand. Each
+    /// class draws its step's arrivals, or takes them from `given` (requests, work per class:
+    /// the two-rate engine's hourly draws split over the hour).
     fn serve_consumers(
         &mut self,
         m: &WorkloadModels,
         pools: &mut [PoolStep],
         clock: StepClock,
         dr_active: bool,
+        given: Option<&[(f64, f64)]>,
     ) {
         let dt_f = clock.dt as f64;
         let inv_dt = 1.0 / dt_f;
-        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
+        for (k, (cs, c)) in self.consumers.iter_mut().zip(m.consumers).enumerate() {
             if cs.held > 0.0 && !dr_active {
                 // Work deferred by a demand-response event returns: the rebound.
                 cs.queue += cs.held;
@@ -394,13 +448,16 @@ impl Workloads {
                 cs.queue_n += cs.held_n;
                 cs.held_n = 0.0;
             }
-            let (n, work) = c.arrivals(
-                clock.t,
-                clock.dt,
-                clock.step_of(&c.week),
-                cs.growth,
-                &mut cs.rng,
-            );
+            let (n, work) = match given {
+                Some(g) => g[k],
+                None => c.arrivals(
+                    clock.t,
+                    clock.dt,
+                    clock.step_of(&c.week),
+                    cs.growth,
+                    &mut cs.rng,
+                ),
+            };
             // Whole requests: a rescaled trace's fractional arrivals carry to the next step.
             cs.n_carry += n;
             // (A relative 1e-9 absorbs the rounding of the scale factor, so ten times a trace
@@ -568,6 +625,14 @@ impl Workloads {
         }
         served_n
     }
+}
+
+/// See [`Workloads::snapshot`].
+#[derive(Default)]
+pub struct WorkSnapshot {
+    twins: Vec<(Stream, Ar1)>,
+    defenses: Vec<(Stream, Ar1)>,
+    jitter_phase: u64,
 }
 
 /// Share of a sector's served work on a pool that survived shedding (0 when none was served).
@@ -749,7 +814,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false, None);
         let ps = &pools[a];
         assert_eq!(ps.busy[Sector::Defense as usize], 4.0);
         assert_eq!(ps.busy[Sector::Industrial as usize], 15.0);
@@ -787,7 +852,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 12.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false, None);
         let ps = &pools[a];
         assert_eq!(ps.busy, [0.0, 8.0, 0.0, 4.0]);
         assert_eq!((w.twins[0].served, w.twins[1].served), (8.0, 0.0));
@@ -796,7 +861,7 @@ pue = 1.25
         assert_eq!(w.consumers[0].served + w.consumers[1].served, 0.0);
 
         let mut pools = fresh(a, 3.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(1), false);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), false, None);
         assert_eq!(pools[a].busy, [0.0, 0.0, 0.0, 3.0]);
         close(
             w.defense_unserved_acc_s,
@@ -815,7 +880,7 @@ pue = 1.25
         for step in 0..40u64 {
             let dr = (10..15).contains(&step);
             let mut pools = fresh(a, 80.0);
-            w.serve(&wm, &[30.0], &mut pools, clock(step), dr);
+            w.serve(&wm, &[30.0], &mut pools, clock(step), dr, None);
             if dr {
                 pools[a].busy[CON] *= 0.5;
                 pools[a].after_dr_busy = pools[a].busy;
@@ -860,7 +925,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(0), true);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), true, None);
         let before: Vec<(f64, f64, f64)> = w
             .consumers
             .iter()
@@ -889,7 +954,7 @@ pue = 1.25
             .map(|c| (c.queue, c.held, c.arrived))
             .collect();
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(1), true);
+        w.serve(&wm, &[30.0], &mut pools, clock(1), true, None);
         for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s1) {
             assert!(h > 0.0);
             assert_eq!(cs.held, h);
@@ -908,7 +973,7 @@ pue = 1.25
             .map(|c| (c.queue, c.held, c.arrived))
             .collect();
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(2), false);
+        w.serve(&wm, &[30.0], &mut pools, clock(2), false, None);
         for (cs, &(q, h, arr)) in w.consumers.iter().zip(&s2) {
             assert_eq!((cs.held, cs.held_n), (0.0, 0.0));
             close(
@@ -926,7 +991,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[30.0], &mut pools, clock(0), false);
+        w.serve(&wm, &[30.0], &mut pools, clock(0), false, None);
         let before: Vec<(f64, f64, f64, f64)> = w
             .consumers
             .iter()
@@ -953,7 +1018,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let (wm, mut w) = (models(&sc, &defs, a), workloads(&sc, &defs, a));
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[0.0], &mut pools, clock(0), true);
+        w.serve(&wm, &[0.0], &mut pools, clock(0), true, None);
         let cut = Curtailment {
             twin_backlog_acc_s: 600.0,
             ..Curtailment::default()
@@ -962,10 +1027,10 @@ pue = 1.25
         close(w.twins[0].backlog, 400.0, 1e-12, "twin 1 backlog");
         close(w.twins[1].backlog, 200.0, 1e-12, "twin 2 backlog");
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[0.0], &mut pools, clock(1), true);
+        w.serve(&wm, &[0.0], &mut pools, clock(1), true, None);
         assert_eq!((w.twins[0].served, w.twins[1].served), (10.0, 5.0));
         let mut pools = fresh(a, 80.0);
-        w.serve(&wm, &[0.0], &mut pools, clock(2), false);
+        w.serve(&wm, &[0.0], &mut pools, clock(2), false, None);
         close(
             w.twins[0].served,
             10.0 + 400.0 / 60.0,

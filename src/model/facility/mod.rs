@@ -7,6 +7,7 @@
 //! falls behind, so PUE is an output. The physical models live in [`physics`]; [`site`] wires
 //! them to the rack groups.
 
+pub mod block;
 pub mod physics;
 pub mod site;
 

@@ -1,0 +1,188 @@
+//! The physical facility over a quiet block of steps, at its own rate (issue 20).
+//!
+//! Within a quiet block (no node off its set point, nothing throttled, every group's heat
+//! within its share of its plant's capacity) the facility's only state does not move, and
+//! its cooling is a smooth function of each plant's heat, which moves by a few percent within
+//! a block. So each plant is evaluated at three points of its heat in the block (least, mean,
+//! most) and each step's cooling and water read off the quadratic through them; the electrical
+//! chain is evaluated exactly at every step, so facility = IT + cooling + losses holds at every
+//! step by construction. The quadratic is checked against the exact evaluation half-way
+//! between the mean and the most heat; off by more than [`MAX_LINEAR_ERROR`] of IT power, the
+//! block is refused and the engine steps it instead.
+
+use super::site::{PhysicsFacility, PhysicsState};
+use crate::model::weather::WeatherHour;
+
+/// Largest error of the interpolated cooling allowed at the check point, as a share of IT
+/// power (the engine's promise is 0.1 % of facility power per step).
+pub const MAX_LINEAR_ERROR: f64 = 1e-4;
+
+/// A quiet block's facility, step by step: the buffers are reused from block to block.
+#[derive(Clone, Debug, Default)]
+pub struct BlockSeries {
+    pub cooling_w: Vec<f64>,
+    pub losses_w: Vec<f64>,
+    pub water_l: Vec<f64>,
+    /// Hottest air inlet (or coolant supply, on a site without air-cooled groups), °C.
+    pub inlet_max_c: f64,
+    pub outdoor: WeatherHour,
+    /// Heat per plant and step, W (plant-major).
+    heat: Vec<f64>,
+    plant: Vec<Quadratic>,
+}
+
+impl PhysicsFacility {
+    /// Fills `out` with the facility of `n` steps whose group IT powers are `group_it`
+    /// (group-major, `n` per group) and total IT `it`, in weather hour `hour`; false (and the
+    /// state untouched) when the block is not quiet for the facility or the interpolation is
+    /// not close enough.
+    pub fn quiet_block(
+        &self,
+        st: &mut PhysicsState,
+        group_it: &[f64],
+        it: &[f64],
+        hour: usize,
+        dt_s: f64,
+        out: &mut BlockSeries,
+    ) -> bool {
+        let n = it.len();
+        let at_rest = self.units.is_none()
+            && st.all_uncapped
+            && st.fan_mult.iter().all(|&f| f == 1.0)
+            && st.nodes.iter().all(|nd| nd.temp_c == nd.setpoint_c);
+        if n == 0 || !at_rest {
+            return false;
+        }
+        let outdoor = st.weather[hour];
+        let np = self.plants.len();
+        out.heat.clear();
+        out.heat.resize(np * n, 0.0);
+        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
+            let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
+            for (x, &w) in h.iter_mut().zip(series) {
+                *x += w;
+            }
+        }
+        // Each plant through three points of its heat (least, mean, most): a quadratic.
+        let mut plant = std::mem::take(&mut out.plant);
+        plant.clear();
+        for (p, heat) in self.plants.iter().zip(out.heat.chunks_exact(n)) {
+            let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
+            for &h in heat {
+                lo = lo.min(h);
+                hi = hi.max(h);
+                sum += h;
+            }
+            let mid = sum / n as f64;
+            let at = |h: f64| p.plant.evaluate(h, &outdoor, dt_s);
+            let (a, m, z) = (at(lo), at(mid), at(hi));
+            plant.push(Quadratic {
+                x: [lo, mid, hi],
+                power: [a.power_w, m.power_w, z.power_w],
+                water: [a.evaporated_l, m.evaporated_l, z.evaporated_l],
+                cap: a.capacity_w.min(m.capacity_w).min(z.capacity_w),
+            });
+        }
+        // Every group within its share of its plant's capacity at every step: nodes stay put.
+        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
+            let q_cap = (plant[g.plant].cap * g.share).max(0.0);
+            if series.iter().any(|&w| w.max(0.0) > q_cap) {
+                out.plant = plant;
+                return false;
+            }
+        }
+        // The interpolation against the exact evaluation half-way between mean and most heat
+        // (a kink in a plant's curve inside the block shows there).
+        let mut gap = 0.0;
+        for (p, q) in self.plants.iter().zip(&plant) {
+            let h = 0.5 * (q.x[1] + q.x[2]);
+            let k = q.coefficients(&q.power);
+            gap += (q.at(&k, h) - p.plant.evaluate(h, &outdoor, dt_s).power_w).abs();
+        }
+        out.plant = plant;
+        let it_max = it.iter().copied().fold(0.0, f64::max);
+        if gap > MAX_LINEAR_ERROR * it_max.max(1.0) {
+            return false;
+        }
+        // Each step: its plants' cooling and water, the electrical chain exactly.
+        out.cooling_w.clear();
+        out.losses_w.clear();
+        out.water_l.clear();
+        let coef: Vec<([f64; 3], [f64; 3])> = out
+            .plant
+            .iter()
+            .map(|q| (q.coefficients(&q.power), q.coefficients(&q.water)))
+            .collect();
+        for (i, &it_i) in it.iter().enumerate() {
+            let (mut cool, mut water) = (0.0f64, 0.0f64);
+            for (k, (q, (kp, kw))) in out.plant.iter().zip(&coef).enumerate() {
+                let h = out.heat[k * n + i];
+                cool += q.at(kp, h);
+                water += q.at(kw, h);
+            }
+            let cool = cool.max(0.0);
+            out.cooling_w.push(cool);
+            out.losses_w
+                .push(self.electrical.losses(it_i, cool).total_w());
+            out.water_l.push(water.max(0.0));
+        }
+        for (k, q) in out.plant.iter().enumerate() {
+            st.plant_heat[k] = out.heat[k * n + n - 1];
+            st.plant_capacity[k] = q.cap;
+        }
+        out.outdoor = outdoor;
+        out.inlet_max_c = self.inlet_max_c(st);
+        true
+    }
+
+    /// The hottest air inlet of the air-cooled groups, or the hottest coolant supply on a site
+    /// without any (as a step reports it).
+    fn inlet_max_c(&self, st: &PhysicsState) -> f64 {
+        let (mut air, mut coolant) = (f64::MIN, f64::MIN);
+        for (g, node) in self.groups.iter().zip(&st.nodes) {
+            if g.air_cooled {
+                air = air.max(node.temp_c);
+            } else {
+                coolant = coolant.max(node.temp_c);
+            }
+        }
+        if air > f64::MIN { air } else { coolant }
+    }
+}
+
+/// A plant's cooling power and water through three points of its heat.
+#[derive(Clone, Debug, Default)]
+struct Quadratic {
+    x: [f64; 3],
+    power: [f64; 3],
+    water: [f64; 3],
+    cap: f64,
+}
+
+impl Quadratic {
+    /// Coefficients `(c0, c1, c2)` of the quadratic through `(x[k], y[k])`, in `h - x[1]`
+    /// (centred, so the terms stay small); constant when the points coincide, linear when two
+    /// do.
+    fn coefficients(&self, y: &[f64; 3]) -> [f64; 3] {
+        let [a, b, c] = self.x;
+        let span = c - a;
+        if span <= 1e-9 * c.abs().max(1.0) {
+            return [y[1], 0.0, 0.0];
+        }
+        if (b - a) <= 1e-9 * span || (c - b) <= 1e-9 * span {
+            let slope = (y[2] - y[0]) / span;
+            return [y[0] + slope * (b - a), slope, 0.0];
+        }
+        let (da, dc) = (a - b, c - b);
+        let (sa, sc) = ((y[0] - y[1]) / da, (y[2] - y[1]) / dc);
+        let c2 = (sc - sa) / (dc - da);
+        [y[1], sa - c2 * da, c2]
+    }
+
+    /// The quadratic at `h`, from [`Quadratic::coefficients`].
+    #[inline(always)]
+    fn at(&self, k: &[f64; 3], h: f64) -> f64 {
+        let d = h - self.x[1];
+        k[0] + d * (k[1] + d * k[2])
+    }
+}

@@ -1,0 +1,641 @@
+//! The two-rate engine (issue 20): a quiet span of steps is drawn as one block, the rest is
+//! stepped layer by layer, on the same draws.
+//!
+//! Consumer arrivals are drawn once per class and hour, whatever happens within the hour: the
+//! hour's whole requests (Poisson, as the sum of the steps' Poisson counts is) and their work,
+//! then, per pool, the work arriving at each step as a Gaussian bridge of the steps' compound
+//! Poisson work conditioned on the hour's total (independent normals `z_i ~ N(mu_i, v_i)`
+//! shifted by `v_i / V` of the gap to the total: exactly the normals' law given their sum).
+//! A class's requests reach the steps in proportion to its expected arrivals (cumulative
+//! rounding keeps them whole and conserved) and its work is its expected share of the pool's
+//! step. Because the hour is drawn up front, a stepped step takes its arrivals from the same
+//! draws as a block would: a block that turns out to bind is stepped again on them, never
+//! redrawn, so no threshold rule biases the tails.
+//!
+//! A block runs from a step to the next event, hour, build-out change or daylight-saving
+//! change. It takes the fast path only when, at its start, no class has queued or held work,
+//! no twin owes work, no ramp of the build-out is under way, and then only if no step of the
+//! block binds: every workload gets its demand, no pool runs above its capacity or claims
+//! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
+//! twins' and missions' draws are made step by step from their own streams in either path,
+//! so a refused block restores their streams and steps on the same numbers. On the fast path
+//! the meter splits the block's mean power at its mean claims over the block's length (exact
+//! for the linear server curves the engine requires), and the hourly meter takes each step's
+//! IT and facility power with the block's mean split.
+//!
+//! Studies with what the fast path does not model yet (server failures, demand response, an
+//! import limit, backup power, trace replay, non-linear server curves) are stepped throughout.
+
+use super::Trial;
+use super::hourly::StepFigures;
+use super::meter::{Claim, PoolPower, Split};
+use super::workload::{StepClock, WorkSnapshot, Workloads, round_nonneg};
+use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
+use crate::base::time::SimTime;
+use crate::model::facility::block::BlockSeries;
+use crate::scenario::Scenario;
+
+/// How a trial's steps went: on the fast path, stepped, or stepped after a refused block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineTally {
+    pub fast_steps: u64,
+    pub stepped_steps: u64,
+    pub replayed_steps: u64,
+    pub fast_blocks: u64,
+    pub replayed_blocks: u64,
+}
+
+/// Whether the fast path can model the study at all.
+pub fn eligible(sc: &Scenario) -> bool {
+    sc.failures.is_none()
+        && sc.grid.demand_response.is_none()
+        && sc.grid.limit.is_none()
+        && sc.grid.backup.is_none()
+        && sc.consumers.iter().all(|c| c.trace.is_none())
+        && sc.fleet.groups.iter().all(|g| g.util_exponent == 1.0)
+}
+
+/// Runs a trial on the two-rate engine (the study must be [`eligible`]); `trace` receives the
+/// facility demand of every step.
+pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>) -> EngineTally {
+    let sc = tr.sc;
+    let total = sc.horizon_s / sc.step_s;
+    let sph = tr.steps_per_hour;
+    let mut tally = EngineTally::default();
+    let mut b = Blocks::new(sc, tr.trial, sph as usize);
+    let mut step = 0;
+    while step < total {
+        tr.begin(step);
+        let i0 = (step % sph) as usize;
+        if i0 == 0 {
+            let n = (total - step).min(sph) as usize;
+            b.draws
+                .draw(sc, &mut tr.work, tr.week_step, tr.week_step_fixed, n);
+        }
+        let end = block_end(tr, step, total);
+        if quiet(tr) {
+            if fast(tr, &mut b, step, end, trace.as_deref_mut()) {
+                tally.fast_steps += end - step;
+                tally.fast_blocks += 1;
+                step = end;
+                continue;
+            }
+            // Refused: step the block again on the same draws.
+            tally.replayed_steps += end - step;
+            tally.replayed_blocks += 1;
+            for s in step..end {
+                if s > step {
+                    tr.begin(s);
+                }
+                let f = tr.body(s, dr_on, Some(b.draws.given(sc, (s % sph) as usize)));
+                if let Some(t) = trace.as_deref_mut() {
+                    t.push(f);
+                }
+            }
+            step = end;
+            continue;
+        }
+        let f = tr.body(step, dr_on, Some(b.draws.given(sc, i0)));
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(f);
+        }
+        tally.stepped_steps += 1;
+        step += 1;
+    }
+    tally
+}
+
+/// The step a block starting at `step` ends before: the next hour, event, build-out change or
+/// wall-clock change, or the horizon.
+fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
+    let sc = tr.sc;
+    let dt = sc.step_s;
+    let sph = tr.steps_per_hour;
+    let mut end = ((step / sph) + 1) * sph;
+    end = end.min(total);
+    let first_step_at = |t_s: u64| t_s.div_ceil(dt);
+    let ev = tr.events.next_time();
+    if ev != u64::MAX {
+        end = end.min(first_step_at(ev).max(step + 1));
+    }
+    if tr.next_offset_change != i64::MAX && tr.next_offset_change > 0 {
+        end = end.min(first_step_at(tr.next_offset_change as u64).max(step + 1));
+    }
+    let (next, _) = tr.fleet.next_change(&sc.fleet, (step * dt) as f64);
+    if next.is_finite() {
+        end = end.min(first_step_at(next.ceil() as u64).max(step + 1));
+    }
+    end
+}
+
+/// Nothing carried over that the fast path does not model: no queued or held consumer work,
+/// no twin backlog, no commissioning ramp under way.
+fn quiet(tr: &Trial) -> bool {
+    let w = &tr.work;
+    w.consumers
+        .iter()
+        .all(|c| c.queue == 0.0 && c.queue_n == 0.0 && c.held == 0.0 && c.held_n == 0.0)
+        && w.twins.iter().all(|t| t.backlog == 0.0)
+        && !tr.fleet.next_change(&tr.sc.fleet, 0.0).1
+}
+
+/// The fast path's state: the hour's draws and scratch reused from block to block.
+struct Blocks {
+    draws: HourDraws,
+    facility: BlockSeries,
+    group_it: Vec<f64>,
+    it: Vec<f64>,
+    pool_power: Vec<PoolPower>,
+    twin_sum: Vec<f64>,
+    defense_sum: Vec<f64>,
+    snap: WorkSnapshot,
+    /// Per pool: capacity, used, busy at power weight, claimed, idle power, training's claims.
+    cap: Vec<f64>,
+    used: Vec<f64>,
+    busy_w: Vec<f64>,
+    held: Vec<f64>,
+    idle: Vec<f64>,
+    training_held: Vec<f64>,
+    /// Training's served share (all of it on the fast path).
+    ones: Vec<f64>,
+}
+
+impl Blocks {
+    fn new(sc: &Scenario, trial: u32, sph: usize) -> Blocks {
+        let np = sc.fleet.pools.len();
+        Blocks {
+            draws: HourDraws::new(sc, trial, sph),
+            facility: BlockSeries::default(),
+            group_it: vec![0.0; sc.fleet.groups.len() * sph],
+            it: Vec::with_capacity(sph),
+            pool_power: vec![PoolPower::default(); sc.fleet.pools.len()],
+            twin_sum: vec![0.0; sc.twins.len()],
+            defense_sum: vec![0.0; sc.defenses.len()],
+            snap: WorkSnapshot::default(),
+            cap: vec![0.0; np],
+            used: vec![0.0; np],
+            busy_w: vec![0.0; np],
+            held: vec![0.0; np],
+            idle: vec![0.0; np],
+            training_held: vec![0.0; np],
+            ones: vec![1.0; sc.trainings.len()],
+        }
+    }
+}
+
+/// Steps `s0..end` as one block if none binds; false (with the workloads' streams restored)
+/// otherwise.
+fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Vec<f64>>) -> bool {
+    let sc = tr.sc;
+    let n = (end - s0) as usize;
+    let dt_f = sc.step_s as f64;
+    let i0 = (s0 % tr.steps_per_hour) as usize;
+    tr.work.snapshot(&mut b.snap);
+    tr.fleet
+        .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
+    // Training's claims are the block's (nothing starts, ends or checkpoints inside it).
+    let n_fixed = tr.meter.slot_base();
+    tr.training.claims(
+        &sc.trainings,
+        &b.ones,
+        dt_f,
+        &mut tr.meter.claims[n_fixed..],
+    );
+    b.training_held.fill(0.0);
+    for (c, &(p, _)) in tr.meter.claims[n_fixed..]
+        .iter()
+        .zip(&tr.meter.holders[n_fixed..])
+    {
+        b.training_held[p] += c.held;
+    }
+    let ng = sc.fleet.groups.len();
+    b.group_it[..ng * n].fill(0.0);
+    b.it.clear();
+    b.twin_sum.fill(0.0);
+    b.defense_sum.fill(0.0);
+    for pp in b.pool_power.iter_mut() {
+        *pp = PoolPower::default();
+    }
+    if !block_steps(tr, b, s0, n, i0) {
+        tr.work.restore(&b.snap);
+        return false;
+    }
+    let hour = (s0 / tr.steps_per_hour) as usize;
+    if !tr
+        .fac
+        .quiet_block(&b.group_it[..ng * n], &b.it, hour, dt_f, &mut b.facility)
+    {
+        tr.work.restore(&b.snap);
+        return false;
+    }
+    let (served_n, split) = credit_block(tr, b, n, i0, dt_f);
+    record_block(tr, b, &split, n, served_n, trace);
+    // The clocks move on by the block's steps.
+    for _ in 0..n {
+        tr.week_step += 1;
+        if tr.week_step == tr.steps_per_week {
+            tr.week_step = 0;
+        }
+        tr.week_step_fixed += 1;
+        if tr.week_step_fixed == tr.steps_per_week {
+            tr.week_step_fixed = 0;
+        }
+    }
+    true
+}
+
+/// Each step's demand served in priority order, the pools' power and the groups' IT; false
+/// at the first step that binds.
+fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize) -> bool {
+    let sc = tr.sc;
+    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
+    let np = tr.pools.len();
+    for (c, p) in b.cap.iter_mut().zip(&tr.pools) {
+        *c = p.capacity;
+    }
+    let (mut ws, mut wsf) = (tr.week_step, tr.week_step_fixed);
+    let wm = &tr.wm;
+    let alive = &tr.fleet.alive;
+    b.idle.fill(0.0);
+    for (gi, g) in sc.fleet.groups.iter().enumerate() {
+        b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
+    }
+    let (cap, used, busy_w, held) = (&b.cap, &mut b.used, &mut b.busy_w, &mut b.held);
+    for j in 0..n {
+        let clock = StepClock {
+            t: SimTime((s0 + j as u64) * dt),
+            dt,
+            week_step: ws,
+            week_step_fixed: wsf,
+        };
+        let jitter_now = tr.work.tick_jitter();
+        used.fill(0.0);
+        held.copy_from_slice(&b.training_held);
+        let work: &mut Workloads = &mut tr.work;
+        for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
+            let demand = ds.demand(d, jitter_now);
+            if demand > (cap[d.pool] - used[d.pool] - d.standby_capacity).max(0.0) {
+                return false;
+            }
+            used[d.pool] += demand;
+            b.defense_sum[k] += demand;
+            held[d.pool] += d.need * d.active_copies + d.standby_capacity;
+        }
+        for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
+            let demand = w_s.demand(w, clock, jitter_now);
+            if demand > cap[w.pool] - used[w.pool] {
+                return false;
+            }
+            used[w.pool] += demand;
+            b.twin_sum[k] += demand;
+            held[w.pool] += w.accelerators;
+        }
+        for (&busy, &p) in tr.training.busy.iter().zip(&wm.training_pools) {
+            if busy > cap[p] - used[p] {
+                return false;
+            }
+            used[p] += busy;
+        }
+        busy_w.copy_from_slice(used);
+        for p in 0..np {
+            let w = b.draws.pool_w[p * b.draws.stride + i0 + j];
+            if w > 0.0 {
+                let busy = w / dt_f;
+                if busy > cap[p] - used[p] {
+                    return false;
+                }
+                used[p] += busy;
+                held[p] += busy;
+                busy_w[p] += busy * b.draws.pool_scale[p * b.draws.stride + i0 + j];
+            }
+        }
+        for p in 0..np {
+            // Above capacity (or claimed beyond it) the server curve clips and the meter's
+            // split is no longer linear: stepped instead.
+            if busy_w[p] > cap[p] || held[p] > cap[p] {
+                return false;
+            }
+        }
+        let mut it = 0.0;
+        for (gi, g) in sc.fleet.groups.iter().enumerate() {
+            let u = if cap[g.pool] > 0.0 {
+                busy_w[g.pool] / cap[g.pool]
+            } else {
+                0.0
+            };
+            let p = alive[gi] * g.power_w(u);
+            b.group_it[gi * n + j] = p;
+            b.pool_power[g.pool].power_w += p;
+            it += p;
+        }
+        b.it.push(it);
+        ws += 1;
+        if ws == tr.steps_per_week {
+            ws = 0;
+        }
+        wsf += 1;
+        if wsf == tr.steps_per_week {
+            wsf = 0;
+        }
+    }
+    let inv_n = 1.0 / n as f64;
+    for ((pp, &c), &i) in b.pool_power.iter_mut().zip(&b.cap).zip(&b.idle) {
+        pp.power_w *= inv_n;
+        pp.idle_w = i;
+        pp.capacity = c;
+    }
+    true
+}
+
+/// The block's requests counted, and the meter's split of its mean power at its mean claims
+/// over its whole length; returns the block's served requests.
+fn credit_block(tr: &mut Trial, b: &Blocks, n: usize, i0: usize, dt_f: f64) -> (f64, Split) {
+    let sc = tr.sc;
+    let inv_n = 1.0 / n as f64;
+    let mut served_n = 0.0;
+    let d = &b.draws;
+    let mut k = 0;
+    for (cs, c) in tr.work.consumers.iter_mut().zip(&sc.consumers) {
+        let cnt = d.count(k, i0, i0 + n);
+        cs.arrived += cnt as u64;
+        cs.served_total += cnt as u64;
+        served_n += cnt;
+        // The class's expected share of its pool's work in the block.
+        let pool_w: f64 = d.pool_w[c.pool * d.stride + i0..c.pool * d.stride + i0 + n]
+            .iter()
+            .sum();
+        let busy = pool_w * d.share(sc, k, i0, i0 + n) / dt_f * inv_n;
+        tr.meter.claims[k] = Claim {
+            held: busy,
+            weight: busy * c.power_scale,
+        };
+        k += 1;
+    }
+    for (s, w) in b.twin_sum.iter().zip(&sc.twins) {
+        tr.meter.claims[k] = Claim {
+            held: w.accelerators,
+            weight: s * inv_n,
+        };
+        k += 1;
+    }
+    for (s, m) in b.defense_sum.iter().zip(&sc.defenses) {
+        tr.meter.claims[k] = Claim {
+            held: m.need * m.active_copies + m.standby_capacity,
+            weight: s * inv_n,
+        };
+        k += 1;
+    }
+    let block_s = dt_f * n as f64;
+    let split = tr.meter.attribute(&b.pool_power, block_s);
+    let n_fixed = tr.meter.slot_base();
+    tr.training
+        .meter_jobs(&tr.meter.power_w[n_fixed..], block_s);
+    (served_n, split)
+}
+
+/// The hourly meter takes each step's IT and facility power, with the block's mean split
+/// among sectors (its sums are the steps' sums) and the block's requests on its last step.
+fn record_block(
+    tr: &mut Trial,
+    b: &Blocks,
+    split: &Split,
+    n: usize,
+    served_n: f64,
+    mut trace: Option<&mut Vec<f64>>,
+) {
+    let f = &b.facility;
+    let outdoor = tr.fac.is_physics().then_some(f.outdoor);
+    for j in 0..n {
+        let it_w = b.it[j];
+        let (cooling_w, losses_w) = (f.cooling_w[j], f.losses_w[j]);
+        let facility_w = it_w + cooling_w + losses_w;
+        tr.hourly.record(&StepFigures {
+            sector_w: split.sector_w,
+            idle_unallocated_w: split.idle_unallocated_w,
+            it_w,
+            installed_w: tr.fleet.installed_w,
+            cooling_w,
+            losses_w,
+            facility_w,
+            served_n: if j + 1 == n { served_n } else { 0.0 },
+            dropped_n: 0.0,
+            curtailed_w: 0.0,
+            onsite_water_l: f.water_l[j],
+            throttled_acc: 0.0,
+            heat_not_removed_w: 0.0,
+            saturated: false,
+            inlet_max_c: f.inlet_max_c,
+            outdoor,
+            unserved_w: 0.0,
+        });
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(facility_w);
+        }
+    }
+}
+
+/// One hour of consumer arrivals, drawn at the hour's start (see the module's doc). A class's
+/// expected arrivals over any span of steps come from its week shape's prefix sums, so class
+/// figures cost nothing per step; only the pools' steps are drawn one by one.
+struct HourDraws {
+    /// Steps per hour: the stride of the per-step tables.
+    stride: usize,
+    /// Per class: prefix sums of its week shape over two weeks (a span never wraps).
+    prefix: Vec<Vec<f64>>,
+    /// Per class: the hour's first week step, expected requests per unit of shape, the hour's
+    /// expected and drawn requests.
+    w0: Vec<usize>,
+    rate: Vec<f64>,
+    expected: Vec<f64>,
+    n: Vec<f64>,
+    /// Per pool and step: consumer work arriving (accelerator-seconds), its expected value and
+    /// variance, and the expected power scale of the work.
+    pool_w: Vec<f64>,
+    mu: Vec<f64>,
+    var: Vec<f64>,
+    pool_scale: Vec<f64>,
+    /// Per pool: the hour's drawn work; whether any class arrives on it.
+    total: Vec<f64>,
+    has_class: Vec<bool>,
+    bridge: Vec<Stream>,
+    given: Vec<(f64, f64)>,
+}
+
+impl HourDraws {
+    fn new(sc: &Scenario, trial: u32, stride: usize) -> HourDraws {
+        let (nc, np) = (sc.consumers.len(), sc.fleet.pools.len());
+        let prefix = sc
+            .consumers
+            .iter()
+            .map(|c| {
+                let f = &c.week.factors;
+                let mut p = Vec::with_capacity(2 * f.len() + 1);
+                let mut acc = 0.0;
+                p.push(acc);
+                for &x in f.iter().chain(f.iter()) {
+                    acc += f64::from(x);
+                    p.push(acc);
+                }
+                p
+            })
+            .collect();
+        let mut has_class = vec![false; np];
+        for c in &sc.consumers {
+            has_class[c.pool] = true;
+        }
+        HourDraws {
+            stride,
+            prefix,
+            w0: vec![0; nc],
+            rate: vec![0.0; nc],
+            expected: vec![0.0; nc],
+            n: vec![0.0; nc],
+            pool_w: vec![0.0; np * stride],
+            mu: vec![0.0; np * stride],
+            var: vec![0.0; np * stride],
+            pool_scale: vec![1.0; np * stride],
+            total: vec![0.0; np],
+            has_class,
+            bridge: (0..np)
+                .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
+                .collect(),
+            given: vec![(0.0, 0.0); nc],
+        }
+    }
+
+    /// Draws the hour starting at week steps `ws` (study clock) and `wsf` (fixed offset),
+    /// `steps` long: each class's requests and work from its own stream, then each pool's
+    /// steps from its bridge stream.
+    fn draw(&mut self, sc: &Scenario, work: &mut Workloads, ws: usize, wsf: usize, steps: usize) {
+        let dt_f = sc.step_s as f64;
+        self.total.fill(0.0);
+        for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
+            let w0 = if c.week.own_clock { wsf } else { ws };
+            let rate = c.requests_per_s * dt_f * cs.growth;
+            let p = &self.prefix[k];
+            let lam = rate * (p[w0 + steps] - p[w0]);
+            let n = poisson_count(lam, &mut cs.rng);
+            (self.w0[k], self.rate[k], self.expected[k], self.n[k]) = (w0, rate, lam, n);
+            self.total[c.pool] += c.work.sum(n, &mut cs.rng);
+        }
+        for p in 0..self.total.len() {
+            if self.has_class[p] {
+                self.expect_pool(sc, p, steps);
+                self.bridge_pool(p, steps);
+            }
+        }
+    }
+
+    /// A pool's expected work, its variance and its power scale at each step of the hour.
+    fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) {
+        let s = self.stride;
+        let (mu, var, scale) = (
+            &mut self.mu[p * s..p * s + steps],
+            &mut self.var[p * s..p * s + steps],
+            &mut self.pool_scale[p * s..p * s + steps],
+        );
+        mu.fill(0.0);
+        var.fill(0.0);
+        scale.fill(0.0);
+        for (k, c) in sc.consumers.iter().enumerate().filter(|(_, c)| c.pool == p) {
+            let (m, cv) = (c.work.mean, c.work.cv);
+            let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
+            let f = &c.week.factors[..];
+            let mut w = self.w0[k];
+            for i in 0..steps {
+                let x = f64::from(f[w]);
+                mu[i] += a * x;
+                var[i] += v * x;
+                scale[i] += a * c.power_scale * x;
+                w += 1;
+                if w == f.len() {
+                    w = 0;
+                }
+            }
+        }
+        for (x, &m) in scale.iter_mut().zip(mu.iter()) {
+            *x = if m > 0.0 { *x / m } else { 1.0 };
+        }
+    }
+
+    /// The pool's work at each step: the bridge conditioned on the hour's drawn total, or the
+    /// total spread by expectation when a step would come out negative (pools whose steps see
+    /// a handful of requests).
+    fn bridge_pool(&mut self, p: usize, steps: usize) {
+        let s = self.stride;
+        let (mu, var) = (
+            &self.mu[p * s..p * s + steps],
+            &self.var[p * s..p * s + steps],
+        );
+        let w = &mut self.pool_w[p * s..p * s + steps];
+        let total = self.total[p];
+        let (m_sum, v_sum): (f64, f64) = (mu.iter().sum(), var.iter().sum());
+        if m_sum <= 0.0 {
+            w.fill(0.0);
+            return;
+        }
+        let rng = &mut self.bridge[p];
+        let mut z_sum = 0.0;
+        for ((x, &m), &v) in w.iter_mut().zip(mu).zip(var) {
+            *x = m + v.sqrt() * normal(rng);
+            z_sum += *x;
+        }
+        let gap = total - z_sum;
+        let mut negative = false;
+        for (x, &v) in w.iter_mut().zip(var) {
+            *x += if v_sum > 0.0 { v / v_sum * gap } else { 0.0 };
+            negative |= *x < 0.0;
+        }
+        if negative || v_sum <= 0.0 {
+            for (x, &m) in w.iter_mut().zip(mu) {
+                *x = total * m / m_sum;
+            }
+        }
+    }
+
+    /// Class `k`'s expected arrivals in steps `a..b` of the hour.
+    #[inline]
+    fn expected_in(&self, k: usize, a: usize, b: usize) -> f64 {
+        let (p, w0) = (&self.prefix[k], self.w0[k]);
+        self.rate[k] * (p[w0 + b] - p[w0 + a])
+    }
+
+    /// Whole requests of class `k` arriving in steps `0..i` of the hour: its drawn requests
+    /// in proportion to its expected arrivals, rounded (so spans add up and stay whole).
+    #[inline]
+    fn arrived_by(&self, k: usize, i: usize) -> f64 {
+        let e = self.expected[k];
+        if e <= 0.0 {
+            return 0.0;
+        }
+        round_nonneg(self.n[k] * (self.expected_in(k, 0, i) / e).min(1.0))
+    }
+
+    /// Whole requests of class `k` arriving in steps `a..b` of the hour.
+    fn count(&self, k: usize, a: usize, b: usize) -> f64 {
+        self.arrived_by(k, b) - self.arrived_by(k, a)
+    }
+
+    /// Class `k`'s share of its pool's expected work in steps `a..b`.
+    fn share(&self, sc: &Scenario, k: usize, a: usize, b: usize) -> f64 {
+        let c = &sc.consumers[k];
+        let pool_mu: f64 = self.mu[c.pool * self.stride + a..c.pool * self.stride + b]
+            .iter()
+            .sum();
+        if pool_mu > 0.0 {
+            self.expected_in(k, a, b) * c.work.mean / pool_mu
+        } else {
+            0.0
+        }
+    }
+
+    /// Each class's arrivals at step `i` of the hour (requests, work), for a stepped step.
+    fn given(&mut self, sc: &Scenario, i: usize) -> &[(f64, f64)] {
+        let s = self.stride;
+        for (k, c) in sc.consumers.iter().enumerate() {
+            let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
+            self.given[k] = (self.count(k, i, i + 1), work);
+        }
+        &self.given
+    }
+}
