@@ -298,7 +298,7 @@ fn projects_csv(p: &Portfolio, odds: &Odds, draws: &[TrialDraws], years: &[YearR
             p.archetypes[x.archetype].name,
             p.stages[x.stage].name,
             x.group.map_or("", |g| p.groups[g].name.as_str()),
-            x.mw.mean(),
+            x.mw_mean(),
             x.probability,
             odds.marginal[i],
             share
@@ -364,12 +364,12 @@ fn summary_json(
     odds: &Odds,
     summary_years: Vec<serde_json::Value>,
 ) -> Result<String> {
-    let queued: f64 = p.projects.iter().map(|x| x.mw.mean()).sum();
+    let queued: f64 = p.projects.iter().map(|x| x.mw_mean()).sum();
     let expected: f64 = p
         .projects
         .iter()
         .enumerate()
-        .map(|(i, x)| odds.marginal[i] * x.mw.mean())
+        .map(|(i, x)| odds.marginal[i] * x.mw_mean())
         .sum();
     let summary = json!({
         "name": p.name,

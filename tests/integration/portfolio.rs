@@ -765,7 +765,7 @@ fn the_example_queue_runs() {
         assert!(rows[0][0].ends_with("-06:00"), "{}", rows[0][0]);
     }
     let (_, rows) = read_csv(&out.join("portfolio_projects.csv"));
-    assert_eq!(rows.len(), 30);
+    assert_eq!(rows.len(), 32);
     let (h, rows) = read_csv(&out.join("portfolio_draws.csv"));
     let (p, d, b) = (col(&h, "project"), col(&h, "delay_days"), col(&h, "built"));
     let n01: Vec<_> = rows.iter().filter(|r| r[p] == "N01").collect();
