@@ -32,7 +32,7 @@ fn write(out: &Path, name: &str, bytes: &[u8], paths: &mut Vec<PathBuf>) -> Resu
 }
 
 /// A band's mean and percentiles as CSV fields (empty when undefined).
-fn band_fields(s: &mut String, b: &Band, decimals: usize) {
+pub(crate) fn band_fields(s: &mut String, b: &Band, decimals: usize) {
     let f = |v: f64| {
         if v.is_finite() {
             format!("{v:.decimals$}")
@@ -46,7 +46,7 @@ fn band_fields(s: &mut String, b: &Band, decimals: usize) {
     }
 }
 
-fn band_header(s: &mut String, name: &str, set: &Percentiles) {
+pub(crate) fn band_header(s: &mut String, name: &str, set: &Percentiles) {
     let _ = write!(s, ",{name}_mean");
     for p in set.names() {
         let _ = write!(s, ",{name}_{p}");

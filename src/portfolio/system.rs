@@ -29,13 +29,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::base::error::{Error, Result};
-use crate::base::stats::{Band, Percentiles};
+use crate::base::stats::Band;
 use crate::base::time::{Date, is_leap};
 use crate::headroom::{
     Headroom, NewLoad, Outcome, SystemLoad, Thresholds, check_record, evaluate, headroom,
     read_system_load,
 };
 use crate::portfolio::compose::{Study, YearResult};
+use crate::portfolio::outputs::{band_fields, band_header};
 use crate::portfolio::spec::{Portfolio, SystemLoadRef, Year};
 
 /// The system's load, read once, and its seasonal thresholds.
@@ -295,30 +296,9 @@ pub fn write(
     Ok(())
 }
 
-fn band_cols(s: &mut String, name: &str, set: &Percentiles) {
-    let _ = write!(s, ",{name}_mean");
-    for n in set.names() {
-        let _ = write!(s, ",{name}_{n}");
-    }
-}
-
-fn band_vals(s: &mut String, b: &Band) {
-    let f = |v: f64| {
-        if v.is_finite() {
-            format!("{v:.4}")
-        } else {
-            String::new()
-        }
-    };
-    let _ = write!(s, ",{}", f(b.mean));
-    for (_, v) in &b.pct {
-        let _ = write!(s, ",{}", f(*v));
-    }
-}
-
 fn peaks_csv(p: &Portfolio, years: &[SystemYear]) -> String {
     let mut s = String::from("year,system_year,hours,n_hours,system_mw_mean,zone");
-    band_cols(&mut s, "mw", &p.percentiles);
+    band_header(&mut s, "mw", &p.percentiles);
     s.push('\n');
     let cols: Vec<&str> = p
         .zones
@@ -338,7 +318,7 @@ fn peaks_csv(p: &Portfolio, years: &[SystemYear]) -> String {
                     set.hours.len(),
                     set.system_mw_mean
                 );
-                band_vals(&mut s, b);
+                band_fields(&mut s, b, 4);
                 s.push('\n');
             }
         }
@@ -371,9 +351,9 @@ fn headroom_csv(sys: &System, years: &[SystemYear]) -> String {
 fn curtailment_csv(p: &Portfolio, sys: &System, years: &[SystemYear]) -> String {
     let set = &p.percentiles;
     let mut s = String::from("year,system_year,trials");
-    band_cols(&mut s, "portfolio_peak_mw", set);
-    band_cols(&mut s, "curtailment_pct", set);
-    band_cols(&mut s, "curtailed_hours_per_year", set);
+    band_header(&mut s, "portfolio_peak_mw", set);
+    band_header(&mut s, "curtailment_pct", set);
+    band_header(&mut s, "curtailed_hours_per_year", set);
     s.push_str(",share_trials_firm_load_exceeds");
     for l in &sys.spec.limits_pct {
         let _ = write!(
@@ -389,11 +369,12 @@ fn curtailment_csv(p: &Portfolio, sys: &System, years: &[SystemYear]) -> String 
             let mut v: Vec<f64> = y.trials.iter().map(f).collect();
             Band::of(&mut v, set)
         };
-        band_vals(&mut s, &col(&|o| o.size_mw));
-        band_vals(&mut s, &col(&|o| o.rate() * 100.0));
-        band_vals(
+        band_fields(&mut s, &col(&|o| o.size_mw), 4);
+        band_fields(&mut s, &col(&|o| o.rate() * 100.0), 4);
+        band_fields(
             &mut s,
             &col(&|o| o.curtailed_hours as f64 / o.years().max(1e-12)),
+            4,
         );
         let firm = y.trials.iter().filter(|o| o.uncovered_hours > 0).count();
         let _ = write!(s, ",{:.4}", firm as f64 / n.max(1) as f64);

@@ -131,17 +131,24 @@ fn pname(o: &Outcome, i: usize) -> &str {
     &o.portfolio.projects[i].name
 }
 
-/// The facility MW of an archetype's trial, simulated directly by the engine.
-pub fn site_hours(dir: &Path, run: &str, trial: u32) -> Vec<f64> {
+/// Hourly metric `metric` of trial `trial` of the run file at `path`, simulated directly by
+/// the engine (with `seed`, or the run file's).
+pub fn engine_hours(path: &Path, seed: Option<u64>, trial: u32, metric: usize) -> Vec<f64> {
     let lib = Library::builtin().unwrap();
-    let sc = Scenario::load(&dir.join(run), &lib).unwrap();
+    let mut sc = Scenario::load(path, &lib).unwrap();
+    sc.set_run(seed, None, None);
     let (tsc, _) = sc.for_trial(trial).unwrap();
     let r = run_trial(&tsc, trial);
     let n = sc.metrics().len();
-    let k = sc.metric_pos(M_FACILITY).unwrap();
+    let k = sc.metric_pos(metric).unwrap();
     (0..sc.horizon_hours as usize)
         .map(|h| f64::from(r.hourly[h * n + k]))
         .collect()
+}
+
+/// The facility MW of an archetype's trial, simulated directly by the engine.
+pub fn site_hours(dir: &Path, run: &str, trial: u32) -> Vec<f64> {
+    engine_hours(&dir.join(run), None, trial, M_FACILITY)
 }
 
 /// N identical certain projects give exactly N times one site's energy, trial by trial, and a

@@ -1,17 +1,12 @@
 //! The sites of a portfolio: weather shared by the archetypes of one climate, a composed
 //! portfolio of physics sites against their direct simulation, sizes in IT MW, phased
 //! build-outs, a queue read from CSV, and the crypto-like archetype's curtailment.
-
-use std::path::Path;
-
 use dcload::base::stats::percentile_sorted;
 use dcload::model::library::Library;
 use dcload::model::metrics::{M_DRYBULB, M_FACILITY};
-use dcload::scenario::Scenario;
-use dcload::sim::run_trial;
 
 use crate::common::*;
-use crate::portfolio::{TWIN, file, folder, header, project, run_portfolio};
+use crate::portfolio::{TWIN, engine_hours, file, folder, header, project, run_portfolio};
 
 /// A site of `count` DGX H100 with a physics facility in `climate`, hourly steps from
 /// 1 January 2026.
@@ -39,21 +34,6 @@ fn chat_work(m: f64) -> String {
         1.0e5 * m,
         3.0e4 * m
     )
-}
-
-/// Hourly metric `metric` of trial `trial` of the run file at `path`, simulated by the engine
-/// with `seed`.
-fn engine_hours(path: &Path, seed: u64, trial: u32, metric: usize) -> Vec<f64> {
-    let lib = Library::builtin().unwrap();
-    let mut sc = Scenario::load(path, &lib).unwrap();
-    sc.set_run(Some(seed), None, None);
-    let (tsc, _) = sc.for_trial(trial).unwrap();
-    let r = run_trial(&tsc, trial);
-    let n = sc.metrics().len();
-    let k = sc.metric_pos(metric).unwrap();
-    (0..sc.horizon_hours as usize)
-        .map(|h| f64::from(r.hourly[h * n + k]))
-        .collect()
 }
 
 /// Archetypes of one climate share its weather: simulated with the seed of the climate's
@@ -104,17 +84,17 @@ fn archetypes_of_one_climate_share_the_weather_of_a_trial() {
     for d in &o.draws {
         assert_eq!(d.projects[0].site_trial, d.projects[1].site_trial);
         let t = d.projects[0].site_trial;
-        let a = engine_hours(&dir.path().join("dal-a.toml"), 3, t, M_DRYBULB);
-        let b = engine_hours(&dir.path().join("dal-b.toml"), 3, t, M_DRYBULB);
+        let a = engine_hours(&dir.path().join("dal-a.toml"), Some(3), t, M_DRYBULB);
+        let b = engine_hours(&dir.path().join("dal-b.toml"), Some(3), t, M_DRYBULB);
         assert_eq!(a, b, "trial {t}: the two Dallas sites see one weather year");
-        let c = engine_hours(&dir.path().join("aus.toml"), 5, t, M_DRYBULB);
+        let c = engine_hours(&dir.path().join("aus.toml"), Some(5), t, M_DRYBULB);
         assert_ne!(a, c);
     }
     let o = run("weather = \"archetype\"");
     let seeds: Vec<u64> = o.profiles.iter().map(|a| a.seed).collect();
     assert_eq!(seeds, vec![3, 9, 5]);
-    let a = engine_hours(&dir.path().join("dal-a.toml"), 3, 0, M_DRYBULB);
-    let b = engine_hours(&dir.path().join("dal-b.toml"), 9, 0, M_DRYBULB);
+    let a = engine_hours(&dir.path().join("dal-a.toml"), Some(3), 0, M_DRYBULB);
+    let b = engine_hours(&dir.path().join("dal-b.toml"), Some(9), 0, M_DRYBULB);
     assert_ne!(a, b);
 }
 
@@ -157,7 +137,10 @@ fn composed_physics_sites_match_their_direct_simulation() {
                 physics_site("d", "dallas", 8760, trials, 7, count, &chat_work(*m)),
             )
             .unwrap();
-            for (x, v) in total.iter_mut().zip(engine_hours(&path, 7, t, M_FACILITY)) {
+            for (x, v) in total
+                .iter_mut()
+                .zip(engine_hours(&path, Some(7), t, M_FACILITY))
+            {
                 *x += v;
             }
         }
@@ -299,7 +282,7 @@ fn a_csv_queue_reads_as_project_tables() {
 #[test]
 fn the_crypto_like_archetype_curtails_at_high_prices() {
     let path = repo("runs/portfolio/crypto-austin.toml");
-    let mw = engine_hours(&path, 301, 0, M_FACILITY);
+    let mw = engine_hours(&path, Some(301), 0, M_FACILITY);
     // Hour h of 2026 (from 1 January, -06:00): July-August is days 181-242.
     let (mut scarce, mut other) = (Vec::new(), Vec::new());
     for (h, v) in mw.iter().enumerate() {
