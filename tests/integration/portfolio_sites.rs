@@ -1,6 +1,7 @@
 //! The sites of a portfolio: weather shared by the archetypes of one climate, a composed
 //! portfolio of physics sites against their direct simulation, sizes in IT MW, phased
 //! build-outs, a queue read from CSV, and the crypto-like archetype's curtailment.
+
 use dcload::base::stats::percentile_sorted;
 use dcload::model::library::Library;
 use dcload::model::metrics::{M_DRYBULB, M_FACILITY};
