@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Time and peak memory of a 100-project, 5-year, 200-trial portfolio study (issue 25's scale
-# target), on the four hourly-step archetypes of runs/portfolio/ (20 simulated trials each):
+# target), on the hourly-step archetypes of runs/portfolio/ (20 simulated trials each) and the
+# example's system load:
 #
 #   scripts/portfolio-bench.sh [BINARY] [THREADS]   (default: target/release/dcload, all cores)
 #   ARCH_TRIALS=200 scripts/portfolio-bench.sh       simulates K = 200 trials of each archetype
@@ -16,9 +17,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$(pwd)
 {
-    # Everything before the first [[project]] of the example, with absolute archetype paths.
+    # Everything before the first [[project]] of the example (its five archetypes and its
+    # system load, so the system's peak hours and the headroom are part of the figure), with
+    # absolute paths.
     sed -n '1,/^\[\[project\]\]/p' runs/portfolio-example.toml | sed '$d' |
-        sed "s|^run = \"portfolio/|run = \"$root/runs/portfolio/|; s|^name = \"portfolio-example\"|name = \"portfolio-bench\"|" |
+        sed "s|^run = \"portfolio/|run = \"$root/runs/portfolio/|; s|^files = \[\"portfolio/|files = [\"$root/runs/portfolio/|; s|^name = \"portfolio-example\"|name = \"portfolio-bench\"|" |
         if [ -n "${ARCH_TRIALS:-}" ]; then sed "s|^run = .*|&\ntrials = $ARCH_TRIALS|"; else cat; fi
     stages=(request request study study request study agreement request construction study)
     for i in $(seq 0 99); do

@@ -119,6 +119,9 @@ fn merge(
     quiet: bool,
     percentiles: Option<&str>,
 ) -> Result<()> {
+    if dirs.iter().any(|d| crate::portfolio::shard::is_shard(d)) {
+        return crate::portfolio::shard::merge(dirs, out, percentiles, quiet);
+    }
     let pset = parse_percentiles(percentiles)?;
     let manifests: Vec<checkpoint::Manifest> = dirs
         .iter()

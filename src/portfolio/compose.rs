@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::base::stats::{Band, percentile_sorted};
 use crate::portfolio::archetype::Profiles;
 use crate::portfolio::draws::{Odds, TrialDraws};
-use crate::portfolio::spec::{Portfolio, Year};
+use crate::portfolio::spec::{Portfolio, Project, Year};
 
 /// Bytes of one chunk's hourly values across trials (the chunk's length follows from it).
 const CHUNK_BYTES: usize = 32 << 20;
@@ -37,6 +37,16 @@ pub fn hour_share(h: f64, o: f64, r: f64) -> f64 {
         }
     };
     (f(h + 1.0) - f(h)).clamp(0.0, 1.0)
+}
+
+/// Share of project `x`'s size drawing over hour [h, h + 1) when its first phase comes online
+/// at `o` (hours): each phase's share times its ramp's [`hour_share`].
+#[inline]
+pub fn project_share(x: &Project, h: f64, o: f64) -> f64 {
+    x.phases
+        .iter()
+        .map(|ph| ph.share * hour_share(h, o + ph.offset_h, ph.ramp_h))
+        .sum()
 }
 
 /// Everything a composition reads.
@@ -85,7 +95,7 @@ impl Study<'_> {
         }
         let x = &self.p.projects[i];
         let prof = &self.profiles[x.archetype];
-        let share = hour_share(h as f64, d.online_h, x.ramp_days * 24.0);
+        let share = project_share(x, h as f64, d.online_h);
         if share == 0.0 {
             return 0.0;
         }
@@ -112,20 +122,19 @@ impl Study<'_> {
             let prof = &self.profiles[x.archetype];
             let k = d.site_trial as usize;
             let scale = d.mw / prof.reference_mw;
-            let r = x.ramp_days * 24.0;
             let first = if d.online_h.is_finite() {
                 (d.online_h.floor().max(0.0) as usize).max(h0)
             } else {
                 h1
             };
-            let full = (d.online_h + r).ceil().max(0.0);
+            let full = (d.online_h + x.full_after_h()).ceil().max(0.0);
             let out = &mut zones[x.zone * len..(x.zone + 1) * len];
             let (mut e, mut pk) = (energy[i], peak[i]);
             for h in first..h1 {
                 let share = if (h as f64) >= full {
                     1.0
                 } else {
-                    hour_share(h as f64, d.online_h, r)
+                    project_share(x, h as f64, d.online_h)
                 };
                 let v = scale * share * prof.at(k, h - y.first_hour);
                 out[h - h0] += v;
@@ -158,6 +167,14 @@ impl Study<'_> {
             buf[z * len + j] = s;
         }
         buf
+    }
+
+    /// Trial `t`'s zones and total over the whole of year `y`: `(zones + 1) x hours`,
+    /// zone-major.
+    pub fn trial_year(&self, t: usize, y: &Year) -> Vec<f64> {
+        let np = self.p.projects.len();
+        let (mut e, mut pk) = (vec![0.0; np], vec![0.0; np]);
+        self.chunk(t, y, y.first_hour, y.first_hour + y.hours, &mut e, &mut pk)
     }
 
     /// Composes year `y` for every trial.
@@ -228,8 +245,7 @@ impl Study<'_> {
         let parts: Vec<(Vec<f64>, usize)> = hot
             .par_iter()
             .map(|&t| {
-                let (mut e, mut pk) = (vec![0.0; np], vec![0.0; np]);
-                let buf = self.chunk(t, y, y.first_hour, end, &mut e, &mut pk);
+                let buf = self.trial_year(t, y);
                 let total = &buf[z * y.hours..];
                 let hours: Vec<usize> =
                     (0..y.hours).filter(|&j| total[j] >= threshold_mw).collect();
@@ -282,7 +298,7 @@ impl Study<'_> {
         let start_day = self.p.start_day();
         for (i, x) in self.p.projects.iter().enumerate() {
             let prof = &self.profiles[x.archetype];
-            let scale = self.odds.marginal[i] * x.mw.mean().max(0.0) / prof.reference_mw;
+            let scale = self.odds.marginal[i] * x.mw_mean().max(0.0) / prof.reference_mw;
             let supply = if self.p.stages[x.stage].supply_chain {
                 self.p.supply_chain_days.mean()
             } else {
@@ -290,9 +306,8 @@ impl Study<'_> {
             };
             let delay = x.delay_days.mean() + supply;
             let o = ((x.online_day - start_day) as f64 + delay) * 24.0;
-            let r = x.ramp_days * 24.0;
             for j in 0..y.hours {
-                let share = hour_share((y.first_hour + j) as f64, o, r);
+                let share = project_share(x, (y.first_hour + j) as f64, o);
                 if share > 0.0 {
                     zones[x.zone * y.hours + j] +=
                         scale * share * prof.mean[j % prof.horizon_hours];

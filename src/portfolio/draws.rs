@@ -222,7 +222,7 @@ pub fn draw(p: &Portfolio, odds: &Odds, k: &[u32], trial: u32) -> TrialDraws {
             };
             let delay_days = x.delay_days.sample(&mut d) + supply;
             let mut s = project_stream(p, x.key, SIZE, trial);
-            let mw = x.mw.sample(&mut s).max(0.0);
+            let mw = (x.mw.sample(&mut s) * x.meter_factor).max(0.0);
             let online_h = ((x.online_day - start_day) as f64 + delay_days) * 24.0;
             let kk = k[x.archetype].max(1);
             let site_trial = match p.site_trials {

@@ -16,12 +16,16 @@ pub mod archetype;
 pub mod compose;
 pub mod draws;
 pub mod outputs;
+mod queue;
+pub mod shard;
 pub mod spec;
+pub mod system;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::base::error::{Error, Result};
 use crate::model::library::Library;
@@ -59,6 +63,11 @@ pub struct PortfolioArgs {
     /// Percentiles across trials, e.g. 5,50,95 [default: the file's, or 10,50,90].
     #[arg(long, value_name = "P,P,...")]
     pub percentiles: Option<String>,
+    /// Simulate only shard K of N of the archetypes' trials and write them to --out for
+    /// `dcload merge` (which composes the portfolio); `auto` reads SLURM_ARRAY_TASK_ID/COUNT
+    /// or JOB_COMPLETION_INDEX and DCLOAD_SHARD_COUNT, as `dcload run --shard` does.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -71,34 +80,65 @@ pub struct Outcome {
     pub odds: draws::Odds,
     pub draws: Vec<draws::TrialDraws>,
     pub years: Vec<compose::YearResult>,
+    /// Each year's figures against the system load (`[system_load]`), in year order.
+    pub system: Vec<system::SystemYear>,
     pub paths: Vec<PathBuf>,
 }
 
+/// The command-line options that change the study (kept in a shard's manifest, so the merge
+/// composes the study the shards simulated).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    pub trials: Option<u32>,
+    pub seed: Option<u64>,
+    pub percentiles: Option<String>,
+    pub without: Option<String>,
+}
+
+impl Overrides {
+    pub fn of(args: &PortfolioArgs) -> Overrides {
+        Overrides {
+            trials: args.trials,
+            seed: args.sim.seed,
+            percentiles: args.percentiles.clone(),
+            without: args.without.clone(),
+        }
+    }
+
+    /// Applies the options to a portfolio read from its file.
+    pub fn apply(&self, p: &mut Portfolio) -> Result<()> {
+        if let Some(t) = self.trials {
+            p.trials = t;
+        }
+        if let Some(s) = self.seed {
+            p.seed = s;
+        }
+        if let Some(text) = &self.percentiles {
+            p.percentiles =
+                crate::base::stats::Percentiles::parse(text).map_err(|m| Error::Option {
+                    option: "--percentiles".into(),
+                    msg: m,
+                })?;
+        }
+        if let Some(list) = &self.without {
+            let names: Vec<String> = list.split(',').map(str::to_string).collect();
+            p.without(&names).map_err(|m| Error::Option {
+                option: "--without".into(),
+                msg: m,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// `dcload portfolio`: reads the file, simulates the archetypes, draws and composes every
-/// trial, and writes the outputs.
+/// trial, and writes the outputs (or, with `--shard`, simulates a shard of the archetypes'
+/// trials for `dcload merge`).
 pub fn run(args: &PortfolioArgs) -> Result<()> {
     let started = Instant::now();
     let mut p = Portfolio::load(&args.file)?;
-    if let Some(t) = args.trials {
-        p.trials = t;
-    }
-    if let Some(s) = args.sim.seed {
-        p.seed = s;
-    }
-    if let Some(text) = &args.percentiles {
-        p.percentiles =
-            crate::base::stats::Percentiles::parse(text).map_err(|m| Error::Option {
-                option: "--percentiles".into(),
-                msg: m,
-            })?;
-    }
-    if let Some(list) = &args.without {
-        let names: Vec<String> = list.split(',').map(str::to_string).collect();
-        p.without(&names).map_err(|m| Error::Option {
-            option: "--without".into(),
-            msg: m,
-        })?;
-    }
+    let overrides = Overrides::of(args);
+    overrides.apply(&mut p)?;
     let lib = Library::load(args.sim.models.as_deref())?;
     let out = args
         .sim
@@ -106,8 +146,29 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&p.name));
     let threads = args.sim.threads.map(|n| n as usize);
+    if let Some(spec) = &args.shard {
+        let (k, n) = crate::run::checkpoint::parse_shard(spec).map_err(|m| Error::Option {
+            option: "--shard".into(),
+            msg: m,
+        })?;
+        let job = shard::Job {
+            p: &p,
+            lib: &lib,
+            models: args.sim.models.clone(),
+            overrides,
+            threads,
+            quiet: args.quiet,
+        };
+        return shard::run(&job, &out, k, n);
+    }
     let done = study(p, &lib, &out, threads, args.quiet)?;
-    if !args.quiet {
+    finished(&done, started, args.quiet);
+    Ok(())
+}
+
+/// The console lines of a finished study: each year's total, the files, the warnings.
+pub fn finished(done: &Outcome, started: Instant, quiet: bool) {
+    if !quiet {
         let total = done.portfolio.zones.len();
         let (lo, hi) = (
             crate::base::stats::label(done.portfolio.percentiles.low()),
@@ -143,17 +204,10 @@ pub fn run(args: &PortfolioArgs) -> Result<()> {
     crate::base::stats::Percentiles::warnings(&done.portfolio.percentiles, done.draws.len())
         .into_iter()
         .for_each(|w| eprintln!("dcload: warning: {w}"));
-    Ok(())
 }
 
-/// Runs a resolved portfolio into `out`.
-pub fn study(
-    p: Portfolio,
-    lib: &Library,
-    out: &std::path::Path,
-    threads: Option<usize>,
-    quiet: bool,
-) -> Result<Outcome> {
+/// Refuses a study whose per-trial draws would not fit in memory.
+fn check_size(p: &Portfolio) -> Result<()> {
     let size = f64::from(p.trials) * p.projects.len() as f64 * p.years.len() as f64;
     if size > MAX_TRIAL_PROJECT_YEARS {
         return Err(Error::Other(format!(
@@ -165,7 +219,36 @@ pub fn study(
             crate::base::numfmt::num(MAX_TRIAL_PROJECT_YEARS)
         )));
     }
-    let profiles = archetype::simulate(&p, lib, threads, quiet)?;
+    Ok(())
+}
+
+/// Runs a resolved portfolio into `out`.
+pub fn study(
+    p: Portfolio,
+    lib: &Library,
+    out: &Path,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Outcome> {
+    check_size(&p)?;
+    let system = system::System::load(&p)?;
+    let prepared = archetype::prepare(&p, lib, quiet)?;
+    let profiles = archetype::simulate(&p, &prepared, threads)?;
+    compose_all(p, profiles, system.as_ref(), out, threads, quiet)
+}
+
+/// Draws and composes every trial from the archetypes' profiles and writes the outputs (the
+/// part a merge of shards runs).
+pub fn compose_all(
+    mut p: Portfolio,
+    profiles: Vec<archetype::Profiles>,
+    system: Option<&system::System>,
+    out: &Path,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Outcome> {
+    let per_it: Vec<f64> = profiles.iter().map(|a| a.meter_per_it_mw()).collect();
+    p.set_meter_factors(&per_it);
     let pool = crate::run::montecarlo::thread_pool(threads)?;
     let odds = draws::Odds::new(&p);
     let k: Vec<u32> = profiles.iter().map(|a| a.trials.len() as u32).collect();
@@ -181,6 +264,7 @@ pub fn study(
     })?;
     let mut paths = Vec::new();
     let mut years = Vec::new();
+    let mut system_years = Vec::new();
     {
         let st = compose::Study {
             p: &p,
@@ -192,6 +276,9 @@ pub fn study(
             let t0 = Instant::now();
             let mut r = pool.install(|| st.year(y));
             outputs::hourly(out, &p, &r, &mut paths)?;
+            if let Some(sys) = system {
+                system_years.push(pool.install(|| sys.year(&st, &r)));
+            }
             r.bands = Vec::new();
             if !quiet {
                 eprintln!(
@@ -205,6 +292,9 @@ pub fn study(
             years.push(r);
         }
     }
+    if let Some(sys) = system {
+        system::write(out, &p, sys, &system_years, &mut paths)?;
+    }
     outputs::tables(out, &p, &profiles, &odds, &all, &years, &mut paths)?;
     Ok(Outcome {
         portfolio: p,
@@ -212,6 +302,7 @@ pub fn study(
         odds,
         draws: all,
         years,
+        system: system_years,
         paths,
     })
 }

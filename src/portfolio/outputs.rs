@@ -32,7 +32,7 @@ fn write(out: &Path, name: &str, bytes: &[u8], paths: &mut Vec<PathBuf>) -> Resu
 }
 
 /// A band's mean and percentiles as CSV fields (empty when undefined).
-fn band_fields(s: &mut String, b: &Band, decimals: usize) {
+pub(crate) fn band_fields(s: &mut String, b: &Band, decimals: usize) {
     let f = |v: f64| {
         if v.is_finite() {
             format!("{v:.decimals$}")
@@ -46,7 +46,7 @@ fn band_fields(s: &mut String, b: &Band, decimals: usize) {
     }
 }
 
-fn band_header(s: &mut String, name: &str, set: &Percentiles) {
+pub(crate) fn band_header(s: &mut String, name: &str, set: &Percentiles) {
     let _ = write!(s, ",{name}_mean");
     for p in set.names() {
         let _ = write!(s, ",{name}_{p}");
@@ -298,7 +298,7 @@ fn projects_csv(p: &Portfolio, odds: &Odds, draws: &[TrialDraws], years: &[YearR
             p.archetypes[x.archetype].name,
             p.stages[x.stage].name,
             x.group.map_or("", |g| p.groups[g].name.as_str()),
-            x.mw.mean(),
+            x.mw_mean(),
             x.probability,
             odds.marginal[i],
             share
@@ -364,12 +364,12 @@ fn summary_json(
     odds: &Odds,
     summary_years: Vec<serde_json::Value>,
 ) -> Result<String> {
-    let queued: f64 = p.projects.iter().map(|x| x.mw.mean()).sum();
+    let queued: f64 = p.projects.iter().map(|x| x.mw_mean()).sum();
     let expected: f64 = p
         .projects
         .iter()
         .enumerate()
-        .map(|(i, x)| odds.marginal[i] * x.mw.mean())
+        .map(|(i, x)| odds.marginal[i] * x.mw_mean())
         .sum();
     let summary = json!({
         "name": p.name,
@@ -404,8 +404,11 @@ fn summary_json(
             "trials": a.trials.len(),
             "step_s": a.step_s,
             "horizon_hours": a.horizon_hours,
+            "seed": a.seed,
+            "climate": a.climate,
             "it_peak_mw": a.it_peak_mw,
             "reference_mw": a.reference_mw,
+            "meter_mw_per_it_mw": a.meter_per_it_mw(),
             "mean_energy_mwh": a.energy_mwh,
         })).collect::<Vec<_>>(),
         "by_year": summary_years,

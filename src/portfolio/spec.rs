@@ -65,6 +65,7 @@ struct FileSpec {
     correlation: Option<CorrelationSpec>,
     #[serde(default)]
     project: Vec<ProjectSpec>,
+    system_load: Option<SystemLoadSpec>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +84,24 @@ struct HeaderSpec {
     ramp_days: Option<Spanned<f64>>,
     /// Which archetype trial a project replays: "shared" or "independent".
     site_trials: Option<Spanned<String>>,
+    /// Whether archetypes of one synthetic climate share its weather: "shared" or "archetype".
+    weather: Option<Spanned<String>>,
+    /// A CSV of projects (one row each), relative to this file; adds to `[[project]]`.
+    queue: Option<Spanned<String>>,
+}
+
+/// `[system_load]`: the system's hourly load (the files `dcload headroom` reads).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemLoadSpec {
+    files: Spanned<Vec<String>>,
+    ba: Option<String>,
+    column: Option<String>,
+    utc_offset: Option<Spanned<String>>,
+    top_hours: Option<Spanned<i64>>,
+    summer_months: Option<Spanned<String>>,
+    limits: Option<Spanned<Vec<f64>>>,
+    flex: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -120,24 +139,35 @@ struct CorrelationSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ProjectSpec {
-    name: Spanned<String>,
-    zone: Spanned<String>,
-    archetype: Spanned<String>,
-    mw: Spanned<NumSpec>,
-    stage: Spanned<String>,
-    online: Spanned<String>,
-    probability: Option<Spanned<f64>>,
-    delay_days: Option<Spanned<NumSpec>>,
-    ramp_days: Option<Spanned<f64>>,
-    group: Option<Spanned<String>>,
+pub(super) struct ProjectSpec {
+    pub name: Spanned<String>,
+    pub zone: Spanned<String>,
+    pub archetype: Spanned<String>,
+    pub mw: Option<Spanned<NumSpec>>,
+    pub it_mw: Option<Spanned<NumSpec>>,
+    pub stage: Spanned<String>,
+    pub online: Option<Spanned<String>>,
+    pub phases: Option<Spanned<Vec<PhaseSpec>>>,
+    pub probability: Option<Spanned<f64>>,
+    pub delay_days: Option<Spanned<NumSpec>>,
+    pub ramp_days: Option<Spanned<f64>>,
+    pub group: Option<Spanned<String>>,
     #[serde(default)]
-    source: Option<String>,
+    pub source: Option<String>,
+}
+
+/// One phase of a project: its announced date, its share of the size and its ramp.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhaseSpec {
+    online: Spanned<String>,
+    share: Spanned<f64>,
+    ramp_days: Option<Spanned<f64>>,
 }
 
 /// A number, or a distribution table (`{ dist = "lognormal", mean = 180, sd = 90 }`) whose
 /// parameters [`crate::input::uncertain::find`] reads and checks.
-enum NumSpec {
+pub(super) enum NumSpec {
     Num(f64),
     Dist,
 }
@@ -228,6 +258,41 @@ pub enum SiteTrials {
     Independent,
 }
 
+/// Whether the archetypes of one synthetic climate share its weather (see
+/// [`crate::portfolio::archetype`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weather {
+    /// Simulated with one seed (the climate's first archetype's) and one K: trial k has the
+    /// same weather year in each.
+    Shared,
+    /// Each archetype keeps its run file's seed: weather independent across archetypes.
+    Archetype,
+}
+
+/// A phase of a project's build-out: online `offset_h` hours after its first phase (both
+/// moved by the project's delay), adding `share` of its size over a linear ramp of `ramp_h`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Phase {
+    pub offset_h: f64,
+    pub share: f64,
+    pub ramp_h: f64,
+}
+
+/// `[system_load]`, resolved: the files and how to read them, the peak hours and the headroom
+/// limits.
+#[derive(Clone, Debug)]
+pub struct SystemLoadRef {
+    pub files: Vec<PathBuf>,
+    pub read: crate::headroom::ReadOptions,
+    /// The system's highest hours per year whose portfolio MW is reported.
+    pub top_hours: usize,
+    pub summer: [bool; 12],
+    /// Curtailment limits, per cent.
+    pub limits_pct: Vec<f64>,
+    /// Share of the portfolio's draw that can be shed (headroom).
+    pub flex: f64,
+}
+
 /// One reported calendar year of the portfolio clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Year {
@@ -276,7 +341,12 @@ pub struct Project {
     pub name: String,
     pub zone: usize,
     pub archetype: usize,
+    /// Its size as written: MW at the meter, or installed IT MW (`it_sized`).
     pub mw: Value,
+    pub it_sized: bool,
+    /// Meter MW per MW of `mw`: 1, or the archetype's simulated facility peak per installed
+    /// IT MW for a project sized in IT MW (set once the archetypes are simulated).
+    pub meter_factor: f64,
     pub stage: usize,
     /// Announced online date and its day number (days since 1970-01-01).
     pub online: Date,
@@ -285,8 +355,8 @@ pub struct Project {
     pub probability: f64,
     /// Delay after the announced date, days (its stage's unless overridden).
     pub delay_days: Value,
-    /// Days from the online date to full draw (linear).
-    pub ramp_days: f64,
+    /// Its phases (one for a single ramp), the first at `online`.
+    pub phases: Vec<Phase>,
     pub group: Option<usize>,
     /// Where its figures come from (free text, optional).
     pub source: Option<String>,
@@ -319,6 +389,7 @@ pub struct Portfolio {
     pub utc_offset_s: i32,
     pub percentiles: Percentiles,
     pub site_trials: SiteTrials,
+    pub weather: Weather,
     pub archetypes: Vec<Archetype>,
     pub stages: Vec<Stage>,
     /// Standard deviation of the market factor's shock on the logit of every probability.
@@ -330,9 +401,47 @@ pub struct Portfolio {
     pub groups: Vec<Group>,
     /// Projects of the file left out (`--without`).
     pub without: Vec<String>,
+    /// The CSV queue the projects after the `[[project]]` tables come from.
+    pub queue: Option<PathBuf>,
+    pub system_load: Option<SystemLoadRef>,
+}
+
+impl Project {
+    /// Expected size at the meter, MW.
+    pub fn mw_mean(&self) -> f64 {
+        self.mw.mean() * self.meter_factor
+    }
+
+    /// Hours after its first phase's online instant when every phase draws in full.
+    pub fn full_after_h(&self) -> f64 {
+        self.phases
+            .iter()
+            .map(|ph| ph.offset_h + ph.ramp_h)
+            .fold(0.0, f64::max)
+    }
 }
 
 impl Portfolio {
+    /// Sets each IT-sized project's meter MW per IT MW from its archetype's (`per_it[a]`).
+    pub fn set_meter_factors(&mut self, per_it: &[f64]) {
+        for x in &mut self.projects {
+            if x.it_sized {
+                x.meter_factor = per_it[x.archetype];
+            }
+        }
+    }
+
+    /// Every file the study reads besides the portfolio file: the archetypes' run files, the
+    /// queue and the system-load files (shards and merge check they are unchanged).
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.archetypes.iter().map(|a| a.run.path.clone()).collect();
+        v.extend(self.queue.iter().cloned());
+        if let Some(s) = &self.system_load {
+            v.extend(s.files.iter().cloned());
+        }
+        v
+    }
+
     /// Hours from the start of the first year to the end of the last.
     pub fn hours(&self) -> usize {
         self.years.last().map_or(0, |y| y.first_hour + y.hours)
@@ -528,6 +637,7 @@ fn resolve(
         None => Percentiles::default(),
     };
     let site_trials = site_trials(src, h.site_trials.as_ref())?;
+    let weather = weather(src, h.weather.as_ref())?;
     let default_ramp = match &h.ramp_days {
         Some(r) => non_negative(src, r, "ramp_days", "[portfolio]")?,
         None => 0.0,
@@ -542,7 +652,26 @@ fn resolve(
         stages: &stages,
         default_ramp,
     };
-    let (projects, groups) = projects(src, &spec.project, &known, dists)?;
+    let queue = h.queue.as_ref().map(|q| (dir.join(q.get_ref()), q.span()));
+    let csv = match &queue {
+        Some((path, span)) => Some(crate::portfolio::queue::read(src, path, span.clone())?),
+        None => None,
+    };
+    let mut entries: Vec<Entry> = spec
+        .project
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (src, x, Some(i)))
+        .collect();
+    if let Some((qsrc, rows)) = &csv {
+        entries.extend(rows.iter().map(|x| (qsrc, x, None)));
+    }
+    let (projects, groups) = projects(src, &entries, &known, dists)?;
+    let system_load = spec
+        .system_load
+        .as_ref()
+        .map(|s| system_load(src, s, dir))
+        .transpose()?;
     Ok(Portfolio {
         name,
         description: h.description.clone(),
@@ -556,6 +685,7 @@ fn resolve(
         utc_offset_s,
         percentiles,
         site_trials,
+        weather,
         archetypes,
         stages,
         market_sd,
@@ -564,6 +694,83 @@ fn resolve(
         projects,
         groups,
         without: Vec::new(),
+        queue: queue.map(|(p, _)| p),
+        system_load,
+    })
+}
+
+/// A project's table: its file (the portfolio file or the queue CSV), its spec and its index
+/// among the `[[project]]` tables (for the distributions written in them).
+type Entry<'a> = (&'a Source, &'a ProjectSpec, Option<usize>);
+
+fn weather(src: &Source, v: Option<&Spanned<String>>) -> Result<Weather> {
+    let Some(v) = v else {
+        return Ok(Weather::Shared);
+    };
+    match crate::input::names::resolve("weather choice", v.get_ref(), &["shared", "archetype"]) {
+        Ok(0) => Ok(Weather::Shared),
+        Ok(_) => Ok(Weather::Archetype),
+        Err(m) => Err(src.error_at(v.span(), "weather", m)),
+    }
+}
+
+/// `[system_load]`: its files (relative to the portfolio file) and options, checked.
+fn system_load(src: &Source, s: &SystemLoadSpec, dir: &Path) -> Result<SystemLoadRef> {
+    if s.files.get_ref().is_empty() {
+        return Err(src.error_at(
+            s.files.span(),
+            "files",
+            "expected at least one system-load file (EIA-930 balance files or timestamp,MW CSVs)",
+        ));
+    }
+    let naive_offset_min = match &s.utc_offset {
+        Some(o) => Some(
+            i64::from(
+                crate::base::time::parse_utc_offset(o.get_ref())
+                    .map_err(|m| src.error_at(o.span(), "utc_offset", m))?,
+            ) / 60,
+        ),
+        None => None,
+    };
+    let top_hours = match &s.top_hours {
+        Some(t) => whole(src, t, "top_hours", 1..8761)? as usize,
+        None => 100,
+    };
+    let summer = match &s.summer_months {
+        Some(m) => crate::headroom::parse_months(m.get_ref())
+            .map_err(|e| src.error_at(m.span(), "summer_months", e))?,
+        None => crate::headroom::parse_months(crate::headroom::DEFAULT_SUMMER)
+            .map_err(|e| src.error("summer_months", e))?,
+    };
+    let limits_pct = match &s.limits {
+        Some(l) => {
+            let v = l.get_ref().clone();
+            if v.is_empty() || v.iter().any(|x| !(x.is_finite() && *x > 0.0 && *x < 100.0)) {
+                return Err(src.error_at(
+                    l.span(),
+                    "limits",
+                    format!("expected curtailment limits in per cent between 0 and 100, e.g. [0.25, 0.5, 1, 5], found {v:?}"),
+                ));
+            }
+            v
+        }
+        None => crate::headroom::DEFAULT_LIMITS_PCT.to_vec(),
+    };
+    let flex = match &s.flex {
+        Some(f) => fraction(src, f, "flex", "[system_load]")?,
+        None => 1.0,
+    };
+    Ok(SystemLoadRef {
+        files: s.files.get_ref().iter().map(|f| dir.join(f)).collect(),
+        read: crate::headroom::ReadOptions {
+            ba: s.ba.clone(),
+            column: s.column.clone(),
+            naive_offset_min,
+        },
+        top_hours,
+        summer,
+        limits_pct,
+        flex,
     })
 }
 
@@ -765,7 +972,7 @@ struct Known<'a> {
 /// The projects in file order, and the duplicate-request groups they name.
 fn projects(
     src: &Source,
-    specs: &[ProjectSpec],
+    specs: &[Entry],
     known: &Known,
     dists: &Dists,
 ) -> Result<(Vec<Project>, Vec<Group>)> {
@@ -779,7 +986,7 @@ fn projects(
     let mut projects: Vec<Project> = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, p) in specs.iter().enumerate() {
+    for (i, (src, p, at)) in specs.iter().enumerate() {
         let name = plain_name(src, &p.name, "name", "project")?;
         if let Some(j) = seen.insert(name.to_ascii_lowercase(), i) {
             return Err(src.error_at(
@@ -788,7 +995,7 @@ fn projects(
                 format!("project {name:?} is defined twice (also project {} in file order): a project's name keys its random draws", j + 1),
             ));
         }
-        let mut x = project(src, p, i, name, known, &lists, dists)?;
+        let mut x = project(src, p, *at, name, known, &lists, dists)?;
         if let Some(g) = &p.group {
             x.group = Some(join_group(
                 &mut groups,
@@ -808,7 +1015,7 @@ fn projects(
 fn project(
     src: &Source,
     p: &ProjectSpec,
-    i: usize,
+    at: Option<usize>,
     name: String,
     known: &Known,
     [zone_names, arch_names, stage_names]: &[Vec<&str>; 3],
@@ -819,21 +1026,15 @@ fn project(
         crate::input::names::resolve(what, v.get_ref(), known)
             .map_err(|m| src.error_at(v.span(), field, format!("{whose}: {m}")))
     };
+    // Distributions are written only in the portfolio file's `[[project]]` tables.
+    let (i, dists) = match at {
+        Some(i) => (i, dists),
+        None => (usize::MAX, &[][..]),
+    };
     let zone = pick(&p.zone, "zone", "zone", zone_names)?;
     let archetype = pick(&p.archetype, "archetype", "archetype", arch_names)?;
     let stage = pick(&p.stage, "stage", "stage", stage_names)?;
-    let mw = value(src, &p.mw, &format!("project[{i}].mw"), "mw", dists)?;
-    if let Value::Fixed(x) = mw
-        && !(x.is_finite() && x > 0.0)
-    {
-        return Err(src.error_at(
-            p.mw.span(),
-            "mw",
-            format!("{whose}: expected a positive number of MW at the meter, found {x}"),
-        ));
-    }
-    let online = Date::parse(p.online.get_ref())
-        .map_err(|m| src.error_at(p.online.span(), "online", format!("{whose}: {m}")))?;
+    let (mw, it_sized) = size(src, p, i, &whose, dists)?;
     let probability = match &p.probability {
         Some(v) => fraction(src, v, "probability", &whose)?,
         None => known.stages[stage].probability,
@@ -852,21 +1053,147 @@ fn project(
         Some(v) => non_negative(src, v, "ramp_days", &whose)?,
         None => known.default_ramp,
     };
+    let (online, phases) = phases(src, p, &whose, ramp_days)?;
     Ok(Project {
         key: name_key(&name),
         name,
         zone,
         archetype,
         mw,
+        it_sized,
+        meter_factor: 1.0,
         stage,
         online_day: online.days_since_epoch(),
         online,
         probability,
         delay_days,
-        ramp_days,
+        phases,
         group: None,
         source: p.source.clone(),
     })
+}
+
+/// A project's size: `mw` (at the meter) or `it_mw` (installed IT), exactly one, positive.
+fn size(
+    src: &Source,
+    p: &ProjectSpec,
+    i: usize,
+    whose: &str,
+    dists: &Dists,
+) -> Result<(Value, bool)> {
+    let (v, field, it) = match (&p.mw, &p.it_mw) {
+        (Some(v), None) => (v, "mw", false),
+        (None, Some(v)) => (v, "it_mw", true),
+        (Some(_), Some(v)) => {
+            return Err(src.error_at(
+                v.span(),
+                "it_mw",
+                format!("{whose}: give its size once: `mw` (MW at the meter) or `it_mw` (installed IT MW), not both"),
+            ));
+        }
+        (None, None) => {
+            return Err(src.error_at(
+                p.name.span(),
+                "mw",
+                format!("{whose}: expected its size: `mw` (MW at the meter) or `it_mw` (installed IT MW)"),
+            ));
+        }
+    };
+    let mw = value(src, v, &format!("project[{i}].{field}"), field, dists)?;
+    if let Value::Fixed(x) = mw
+        && !(x.is_finite() && x > 0.0)
+    {
+        let what = if it { "installed IT" } else { "at the meter" };
+        return Err(src.error_at(
+            v.span(),
+            field,
+            format!("{whose}: expected a positive number of MW {what}, found {x}"),
+        ));
+    }
+    Ok((mw, it))
+}
+
+/// A project's announced date and phases: `online` (one phase of the whole size, ramped over
+/// `ramp_days`) or `phases` (dates in order, shares adding to 1), exactly one.
+fn phases(
+    src: &Source,
+    p: &ProjectSpec,
+    whose: &str,
+    ramp_days: f64,
+) -> Result<(Date, Vec<Phase>)> {
+    let date = |v: &Spanned<String>| {
+        Date::parse(v.get_ref())
+            .map_err(|m| src.error_at(v.span(), "online", format!("{whose}: {m}")))
+    };
+    let list = match (&p.online, &p.phases) {
+        (Some(o), None) => {
+            let d = date(o)?;
+            let one = Phase {
+                offset_h: 0.0,
+                share: 1.0,
+                ramp_h: ramp_days * 24.0,
+            };
+            return Ok((d, vec![one]));
+        }
+        (None, Some(l)) => l,
+        (Some(_), Some(l)) => {
+            return Err(src.error_at(
+                l.span(),
+                "phases",
+                format!("{whose}: give `online` (one phase) or `phases`, not both"),
+            ));
+        }
+        (None, None) => {
+            return Err(src.error_at(
+                p.name.span(),
+                "online",
+                format!("{whose}: expected its announced online date `online` (or `phases`)"),
+            ));
+        }
+    };
+    let Some(first) = list.get_ref().first() else {
+        return Err(src.error_at(
+            list.span(),
+            "phases",
+            format!(
+                "{whose}: expected at least one phase {{ online = \"YYYY-MM-DD\", share = 0.5 }}"
+            ),
+        ));
+    };
+    let d0 = date(&first.online)?;
+    let mut out = Vec::new();
+    let mut prev = d0.days_since_epoch();
+    let mut total = 0.0;
+    for ph in list.get_ref() {
+        let day = date(&ph.online)?.days_since_epoch();
+        if day < prev {
+            return Err(src.error_at(
+                ph.online.span(),
+                "online",
+                format!("{whose}: phases must be in date order"),
+            ));
+        }
+        prev = day;
+        let share = fraction(src, &ph.share, "share", whose)?;
+        total += share;
+        let ramp = match &ph.ramp_days {
+            Some(r) => non_negative(src, r, "ramp_days", whose)?,
+            None => ramp_days,
+        };
+        out.push(Phase {
+            offset_h: (day - d0.days_since_epoch()) as f64 * 24.0,
+            share,
+            ramp_h: ramp * 24.0,
+        });
+    }
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(src.error_at(
+            list.span(),
+            "phases",
+            format!("{whose}: the phases' shares add to {total}, expected 1"),
+        ));
+    }
+    Ok((d0, out))
 }
 
 /// Adds project `i` to the group named `gname` (made on first use); the group's index.

@@ -21,6 +21,8 @@ mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
 mod portfolio;
+mod portfolio_shards_and_system_load;
+mod portfolio_sites;
 mod properties;
 mod reliability;
 mod report_and_plots;

@@ -14,7 +14,7 @@ use crate::common::*;
 
 /// A site of 10 DGX H100 at hourly steps from 1 January 2026: `hours` per trial, `work` its
 /// workload tables, `pue` its fixed PUE.
-fn site(name: &str, hours: u32, trials: u32, work: &str, pue: f64) -> String {
+pub fn site(name: &str, hours: u32, trials: u32, work: &str, pue: f64) -> String {
     format!(
         "name = \"{name}\"\nstart = \"2026-01-01\"\nhorizon_hours = {hours}\nstep_s = 3600\nseed = 3\n\
          trials = {trials}\n[[site.group]]\nname = \"a\"\nserver = \"DGX-H100\"\ncount = 10\n\
@@ -23,30 +23,30 @@ fn site(name: &str, hours: u32, trials: u32, work: &str, pue: f64) -> String {
     )
 }
 
-fn facility(pue: f64) -> String {
+pub fn facility(pue: f64) -> String {
     format!("[facility]\nkind = \"fixed\"\npue = {pue}\n")
 }
 
 /// A noiseless twin at full utilisation of pool `a`.
-const TWIN: &str =
+pub const TWIN: &str =
     "[[twin]]\nname = \"t\"\npool = \"a\"\nbase_utilisation = 1.0\njitter_sd = 0.0\n";
 
 /// The flat site: the twin, PUE 1.2: 0.1224 MW every hour of its day.
-fn flat(hours: u32, trials: u32) -> String {
+pub fn flat(hours: u32, trials: u32) -> String {
     site("flat", hours, trials, TWIN, 1.2)
 }
 
 /// A noisy site: chat requests on the same fleet, PUE 1.3, a week per trial.
-fn chat() -> String {
+pub fn chat() -> String {
     let chat = "[[consumer]]\nname = \"chat\"\npreset = \"chat\"\npool = \"a\"\n\
                 requests_per_day = { dist = \"lognormal\", mean = 1.0e5, sd = 3.0e4 }\n";
     site("chat", 168, 4, chat, 1.3)
 }
 
-const FLAT_MW: f64 = 0.1224;
+pub const FLAT_MW: f64 = 0.1224;
 
 /// A temporary folder with the two archetypes' run files.
-fn folder() -> tempfile::TempDir {
+pub fn folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("flat.toml"), flat(24, 2)).unwrap();
     std::fs::write(dir.path().join("chat.toml"), chat()).unwrap();
@@ -54,12 +54,12 @@ fn folder() -> tempfile::TempDir {
 }
 
 /// The `[portfolio]` header's lines: `years` from 2026, `trials` and `seed`.
-fn header(years: u32, trials: u32, seed: u64) -> String {
+pub fn header(years: u32, trials: u32, seed: u64) -> String {
     format!("start_year = 2026\nyears = {years}\ntrials = {trials}\nseed = {seed}")
 }
 
 /// A portfolio file: the header, both archetypes, two stages and `rest`.
-fn file(header: &str, rest: &str) -> String {
+pub fn file(header: &str, rest: &str) -> String {
     format!(
         r#"[portfolio]
 {header}
@@ -84,14 +84,21 @@ source = "estimate (test)"
     )
 }
 
-fn project(name: &str, zone: &str, archetype: &str, mw: f64, stage: &str, online: &str) -> String {
+pub fn project(
+    name: &str,
+    zone: &str,
+    archetype: &str,
+    mw: f64,
+    stage: &str,
+    online: &str,
+) -> String {
     format!(
         "\n[[project]]\nname = \"{name}\"\nzone = \"{zone}\"\narchetype = \"{archetype}\"\nmw = {mw:?}\nstage = \"{stage}\"\nonline = \"{online}\"\n"
     )
 }
 
 /// Projects alike but for their names (which key their draws).
-fn copies(
+pub fn copies(
     names: impl Iterator<Item = String>,
     zone: &str,
     archetype: &str,
@@ -105,7 +112,7 @@ fn copies(
 }
 
 /// Runs the portfolio `file(head, rest)` in `dir` (outputs under dir/out).
-fn run_portfolio(dir: &Path, head: &str, rest: &str) -> Outcome {
+pub fn run_portfolio(dir: &Path, head: &str, rest: &str) -> Outcome {
     let src = Source::new(dir.join("p.toml").display().to_string(), file(head, rest));
     let p = Portfolio::from_source(&src, "p", dir).unwrap_or_else(|e| panic!("{e}"));
     let lib = Library::builtin().unwrap();
@@ -113,7 +120,7 @@ fn run_portfolio(dir: &Path, head: &str, rest: &str) -> Outcome {
 }
 
 /// Mean and standard error of the mean.
-fn mean_se(x: &[f64]) -> (f64, f64) {
+pub fn mean_se(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
     let v = x.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (n - 1.0);
@@ -124,17 +131,24 @@ fn pname(o: &Outcome, i: usize) -> &str {
     &o.portfolio.projects[i].name
 }
 
-/// The facility MW of an archetype's trial, simulated directly by the engine.
-fn site_hours(dir: &Path, run: &str, trial: u32) -> Vec<f64> {
+/// Hourly metric `metric` of trial `trial` of the run file at `path`, simulated directly by
+/// the engine (with `seed`, or the run file's).
+pub fn engine_hours(path: &Path, seed: Option<u64>, trial: u32, metric: usize) -> Vec<f64> {
     let lib = Library::builtin().unwrap();
-    let sc = Scenario::load(&dir.join(run), &lib).unwrap();
+    let mut sc = Scenario::load(path, &lib).unwrap();
+    sc.set_run(seed, None, None);
     let (tsc, _) = sc.for_trial(trial).unwrap();
     let r = run_trial(&tsc, trial);
     let n = sc.metrics().len();
-    let k = sc.metric_pos(M_FACILITY).unwrap();
+    let k = sc.metric_pos(metric).unwrap();
     (0..sc.horizon_hours as usize)
         .map(|h| f64::from(r.hourly[h * n + k]))
         .collect()
+}
+
+/// The facility MW of an archetype's trial, simulated directly by the engine.
+pub fn site_hours(dir: &Path, run: &str, trial: u32) -> Vec<f64> {
+    engine_hours(&dir.join(run), None, trial, M_FACILITY)
 }
 
 /// N identical certain projects give exactly N times one site's energy, trial by trial, and a
@@ -765,7 +779,7 @@ fn the_example_queue_runs() {
         assert!(rows[0][0].ends_with("-06:00"), "{}", rows[0][0]);
     }
     let (_, rows) = read_csv(&out.join("portfolio_projects.csv"));
-    assert_eq!(rows.len(), 30);
+    assert_eq!(rows.len(), 32);
     let (h, rows) = read_csv(&out.join("portfolio_draws.csv"));
     let (p, d, b) = (col(&h, "project"), col(&h, "delay_days"), col(&h, "built"));
     let n01: Vec<_> = rows.iter().filter(|r| r[p] == "N01").collect();
