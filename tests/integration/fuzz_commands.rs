@@ -541,7 +541,7 @@ fn system_load(rng: &mut ChaCha8Rng) -> String {
         } else {
             format!(
                 "{:.1}",
-                20_000.0 + 3_000.0 * ((h as f64 - 17.0) / 24.0 * 6.283).cos()
+                20_000.0 + 3_000.0 * ((h as f64 - 17.0) / 24.0 * std::f64::consts::TAU).cos()
             )
         };
         s.push_str(&format!("{date}T{h:02}:00Z,{mw}\n"));
