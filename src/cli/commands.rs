@@ -135,14 +135,33 @@ fn merge(
             dirs[0].display()
         )));
     }
-    let values = m.hours as usize * m.metrics;
+    let lib = Library::load(m.models.as_deref())?;
+    let mut sc = Scenario::from_source(
+        &Source::new(m.run_file.clone(), m.run_text.clone()),
+        &m.stem,
+        &m.base_dir,
+        &lib,
+    )?;
+    sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
+    // The shards' --interval-minutes: their records hold those intervals.
+    if let Some(minutes) = m.interval_minutes {
+        sc.set_interval_minutes(minutes)
+            .map_err(|msg| Error::Option {
+                option: "--interval-minutes".into(),
+                msg: format!("of the shards' run: {msg}"),
+            })?;
+    }
+    let shape = checkpoint::Shape {
+        values: m.hours as usize * m.metrics,
+        ..checkpoint::Shape::of(&sc)
+    };
     // Summaries in memory, traces read back from the shard records a block at a time.
     let mut results = Vec::new();
     for d in dirs {
         for i in checkpoint::existing(d) {
             let path = checkpoint::record_path(d, i);
-            let mut r = checkpoint::read_record(&path, values)?;
-            r.hourly = Vec::new();
+            let mut r = checkpoint::read_record(&path, shape)?;
+            crate::run::traces::drop_traces(&mut r);
             results.push((r, path));
         }
     }
@@ -161,22 +180,6 @@ fn merge(
             m.trials,
             &missing[..missing.len().min(5)]
         )));
-    }
-    let lib = Library::load(m.models.as_deref())?;
-    let mut sc = Scenario::from_source(
-        &Source::new(m.run_file.clone(), m.run_text.clone()),
-        &m.stem,
-        &m.base_dir,
-        &lib,
-    )?;
-    sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
-    // The shards' --interval-minutes: their records hold those intervals.
-    if let Some(minutes) = m.interval_minutes {
-        sc.set_interval_minutes(minutes)
-            .map_err(|msg| Error::Option {
-                option: "--interval-minutes".into(),
-                msg: format!("of the shards' run: {msg}"),
-            })?;
     }
     let mut paths = report::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
     warn_thin(&sc.percentiles, results.len());

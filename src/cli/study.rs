@@ -229,8 +229,7 @@ fn run_one(
     args.apply(&mut sc)?;
     let interval_minutes = resumed_interval(&mut sc, args, out, file_minutes)?;
     crate::scenario::check_run(&sc)?;
-    let trace_bytes =
-        f64::from(sc.trials) * sc.horizon_hours as f64 * sc.metrics().len() as f64 * 4.0;
+    let trace_bytes = f64::from(sc.trials) * crate::scenario::trace_bytes_per_trial(&sc);
     let on_disk = trace_bytes > crate::run::traces::memory_limit_bytes();
     let started = Instant::now();
     announce(&sc, args.quiet());
@@ -445,16 +444,16 @@ fn start_checkpoint(
             ),
         });
     }
-    let values = (sc.horizon_hours as usize) * sc.metrics().len();
+    let shape = checkpoint::Shape::of(sc);
     for i in checkpoint::existing(cp) {
         if i >= sc.trials {
             continue;
         }
         // A record torn by a power loss is dropped and its trial run again.
-        match checkpoint::read_record(&checkpoint::record_path(cp, i), values) {
+        match checkpoint::read_record(&checkpoint::record_path(cp, i), shape) {
             Ok(mut r) => {
                 if on_disk {
-                    r.hourly = Vec::new();
+                    crate::run::traces::drop_traces(&mut r);
                 }
                 kept.push(r);
             }

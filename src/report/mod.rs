@@ -382,7 +382,7 @@ pub fn write_all(
             utility::ramps_year_csv(sc, results, k),
         ));
     }
-    if let Some(text) = utility::intervals_csv(sc, results)? {
+    if let Some(text) = utility::intervals_csv(sc, results, src)? {
         files.push(("intervals.csv".into(), text));
     }
     files.push((

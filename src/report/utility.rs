@@ -356,12 +356,19 @@ impl Rows<'_> {
 /// [`crate::input::report_spec::IntervalPlan`]), its start (study clock, as `load_8760.csv`), then the
 /// facility MW (mean and the run's percentiles across trials) and the IT MW (the same).
 /// Each trial's value is the exact mean of the steps in the interval.
-pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<String>> {
+pub fn intervals_csv(
+    sc: &Scenario,
+    results: &[TrialResult],
+    src: &HourlySource,
+) -> Result<Option<String>> {
     let Some(plan) = sc.intervals else {
         return Ok(None);
     };
     let n = plan.count();
-    for r in results {
+    for r in results
+        .iter()
+        .filter(|_| matches!(src, HourlySource::Memory))
+    {
         let s = &r.summary;
         if s.interval_facility_mw.len() != n || s.interval_it_mw.len() != n {
             return Err(crate::base::error::Error::Other(format!(
@@ -379,21 +386,24 @@ pub fn intervals_csv(sc: &Scenario, results: &[TrialResult]) -> Result<Option<St
     out.push_str(",it_mw_mean");
     push_percentile_names(&mut out, "it_mw", &names);
     out.push('\n');
+    let values = crate::run::checkpoint::Shape::of(sc).values;
+    let block = crate::run::traces::interval_block_len(results.len());
     let mut v = vec![0.0; results.len()];
-    for i in 0..n {
-        let t = SimTime(plan.from_s + i as u64 * plan.len_s);
-        out.push_str(&sc.calendar.timestamp(t));
-        for series in [
-            (|s: &TrialSummary, i: usize| s.interval_facility_mw[i])
-                as fn(&TrialSummary, usize) -> f64,
-            |s, i| s.interval_it_mw[i],
-        ] {
-            for (x, r) in v.iter_mut().zip(results) {
-                *x = series(&r.summary, i);
+    for i0 in (0..n).step_by(block) {
+        let i1 = (i0 + block).min(n);
+        // Each trial's facility and IT means, interval by interval.
+        let means = src.intervals(results, values, i0, i1)?;
+        for i in i0..i1 {
+            let t = SimTime(plan.from_s + i as u64 * plan.len_s);
+            out.push_str(&sc.calendar.timestamp(t));
+            for series in 0..2 {
+                for (x, m) in v.iter_mut().zip(&means) {
+                    *x = m[2 * (i - i0) + series];
+                }
+                push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
             }
-            push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
+            out.push('\n');
         }
-        out.push('\n');
     }
     Ok(Some(out))
 }

@@ -2,7 +2,10 @@
 //! `dcload merge`).
 //!
 //! A record is one finished trial: its summary as one JSON line, then its hourly figures as
-//! little-endian f32. Each is written to a temporary name and renamed, so a run killed at any
+//! little-endian f32, then its interval means (`[report] interval_minutes`) as little-endian f64
+//! pairs (facility MW, IT MW), interval by interval. The intervals are binary, outside the
+//! summary, so that a large study reads them back a block at a time ([`crate::run::traces`])
+//! instead of keeping every trial's (8.4 MB a year at 1-minute intervals) in memory. Each is written to a temporary name and renamed, so a run killed at any
 //! moment (SIGKILL included) leaves only whole records (records are not synced one by one; after
 //! a power loss, a torn record is dropped on resume and its trial run again). Because outputs are functions of the
 //! trials in trial order, a resumed or merged study writes the same CSV bytes as one that ran
@@ -58,45 +61,100 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         .map_err(|e| Error::Other(format!("{}: not a dcload manifest: {e}", p.display())))
 }
 
-pub fn write_record(dir: &Path, r: &TrialResult) -> Result<()> {
-    let mut bytes =
-        serde_json::to_vec(&r.summary).map_err(|e| Error::Other(format!("record: {e}")))?;
+/// Writes `r`'s record. Its interval series are set aside while the summary line is written
+/// (they follow it in binary) and put back, so a study that keeps its traces in memory keeps them.
+pub fn write_record(dir: &Path, r: &mut TrialResult) -> Result<()> {
+    let s = &mut r.summary;
+    let fac = std::mem::take(&mut s.interval_facility_mw);
+    let it = std::mem::take(&mut s.interval_it_mw);
+    let line = serde_json::to_vec(&*s);
+    s.interval_facility_mw = fac;
+    s.interval_it_mw = it;
+    let mut bytes = line.map_err(|e| Error::Other(format!("record: {e}")))?;
     bytes.push(b'\n');
-    bytes.reserve(r.hourly.len() * 4);
+    bytes.reserve(r.hourly.len() * 4 + s.interval_facility_mw.len() * 16);
     for v in &r.hourly {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    write_atomic_unsynced(&record_path(dir, r.summary.trial), &bytes)
+    for (f, i) in s.interval_facility_mw.iter().zip(&s.interval_it_mw) {
+        bytes.extend_from_slice(&f.to_le_bytes());
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    write_atomic_unsynced(&record_path(dir, s.trial), &bytes)
 }
 
-/// The longest summary line a record may have (its JSON, sub-hour interval series included:
-/// a year of 1-minute intervals is about 20 MB).
+/// The longest summary line a record may have (its JSON: training jobs and demand-response
+/// outcomes are lists; the interval series are not in it).
 const MAX_SUMMARY_LINE_BYTES: u64 = 256 << 20;
 
-/// Reads a record; `values` is the expected number of hourly figures.
-pub fn read_record(path: &Path, values: usize) -> Result<TrialResult> {
+/// What a study's records hold after the summary line: `values` hourly figures (f32) and
+/// `intervals` interval means (two f64 each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub values: usize,
+    pub intervals: usize,
+}
+
+impl Shape {
+    /// The shape of `sc`'s records.
+    pub fn of(sc: &crate::scenario::Scenario) -> Shape {
+        Shape {
+            values: sc.horizon_hours as usize * sc.metrics().len(),
+            intervals: sc.intervals.map_or(0, |p| p.count()),
+        }
+    }
+
+    /// Bytes after the summary line.
+    pub fn body_bytes(self) -> usize {
+        self.values * 4 + self.intervals * 16
+    }
+}
+
+/// Reads a record of this `shape`.
+pub fn read_record(path: &Path, shape: Shape) -> Result<TrialResult> {
     let bad = |msg: String| Error::Other(format!("{}: {msg}", path.display()));
     // Checked as data files are: a FIFO or a link to a device is refused before it is read,
-    // and no record is read past the size its hourly values and a summary line can have.
-    let bytes = read_bytes(path, values as u64 * 4 + MAX_SUMMARY_LINE_BYTES)?;
+    // and no record is read past the size its figures and a summary line can have.
+    let bytes = read_bytes(path, shape.body_bytes() as u64 + MAX_SUMMARY_LINE_BYTES)?;
     let nl = bytes
         .iter()
         .position(|&b| b == b'\n')
         .ok_or_else(|| bad("no summary line".into()))?;
-    let summary: TrialSummary =
+    let mut summary: TrialSummary =
         serde_json::from_slice(&bytes[..nl]).map_err(|e| bad(format!("bad summary: {e}")))?;
     let body = &bytes[nl + 1..];
-    if body.len() != values * 4 {
+    if body.len() != shape.body_bytes() {
         return Err(bad(format!(
-            "expected {values} hourly values, found {} bytes",
+            "expected {} hourly values and {} intervals ({} bytes), found {} bytes: a record \
+             of another study, or torn",
+            shape.values,
+            shape.intervals,
+            shape.body_bytes(),
             body.len()
         )));
     }
-    let hourly = body
+    let (hours, intervals) = body.split_at(shape.values * 4);
+    let hourly = f32_values(hours);
+    let means = f64_values(intervals);
+    summary.interval_facility_mw = means.iter().step_by(2).copied().collect();
+    summary.interval_it_mw = means.iter().skip(1).step_by(2).copied().collect();
+    Ok(TrialResult { hourly, summary })
+}
+
+/// Little-endian f32s.
+pub fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Ok(TrialResult { hourly, summary })
+        .collect()
+}
+
+/// Little-endian f64s.
+pub fn f64_values(bytes: &[u8]) -> Vec<f64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect()
 }
 
 /// The trials whose records exist in `dir`.

@@ -158,7 +158,8 @@ pub struct Batch<'a> {
     pub todo: Option<Vec<u32>>,
     /// Write each finished trial's record here as it completes.
     pub checkpoint: Option<&'a std::path::Path>,
-    /// Keep each trial's hourly figures in memory (else they are read back from the records).
+    /// Keep each trial's hourly figures and interval means in memory (else they are read back
+    /// from the records).
     pub keep_hourly: bool,
 }
 
@@ -208,11 +209,11 @@ pub fn run(sc: &Scenario, batch: Batch<'_>) -> Result<Vec<TrialResult>> {
                     check_finite(sc, &r, &params)?;
                     r.summary.params = params;
                     if let Some(dir) = checkpoint {
-                        crate::run::checkpoint::write_record(dir, &r)?;
+                        crate::run::checkpoint::write_record(dir, &mut r)?;
                     }
                     if !keep_hourly {
                         // A large study reads its traces back from the records: keep memory bounded.
-                        r.hourly = Vec::new();
+                        crate::run::traces::drop_traces(&mut r);
                     }
                     progress.inc(r.summary.energy_mwh, r.summary.peak_mw);
                     Ok(r)
@@ -366,6 +367,29 @@ mod tests {
         .unwrap();
         assert_eq!(energies(&some), vec![energies(&all)[4], energies(&all)[1]]);
         assert!(some.iter().all(|r| r.hourly.is_empty()));
+    }
+
+    #[test]
+    fn a_streamed_study_keeps_neither_hourly_figures_nor_interval_means_in_memory() {
+        let mut sc = study(3, false);
+        sc.set_interval_minutes(60).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let streamed = Batch {
+            checkpoint: Some(dir.path()),
+            keep_hourly: false,
+            ..Batch::default()
+        };
+        let r = run(&sc, streamed).unwrap();
+        assert!(r.iter().all(|x| x.hourly.is_empty()
+            && x.summary.interval_facility_mw.is_empty()
+            && x.summary.interval_it_mw.is_empty()));
+        // Kept in memory, they stay whole (the record took them out and put them back).
+        let kept = Batch {
+            checkpoint: Some(dir.path()),
+            ..Batch::default()
+        };
+        let r = run(&sc, kept).unwrap();
+        assert!(r.iter().all(|x| x.summary.interval_facility_mw.len() == 24));
     }
 
     #[test]

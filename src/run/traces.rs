@@ -5,19 +5,21 @@
 //! records on disk, a block of hours at a time: memory then stays bounded (about
 //! trials x 168 hours x metrics x 4 bytes for a block, plus one f32 facility column per trial for
 //! the load duration curve) whatever the number of trials, and the quantiles stay exact, so the
-//! CSVs are the same bytes either way.
+//! CSVs are the same bytes either way. Sub-hour interval means (`intervals.csv`) are kept and read
+//! back the same way, [`interval_block_len`] intervals at a time.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::base::error::{Error, Result};
+use crate::run::checkpoint::{f32_values, f64_values};
 use crate::sim::TrialResult;
 
 /// Hours read per block from disk.
 pub const BLOCK_HOURS: usize = 168;
 
-/// Above this many bytes of hourly traces (768 MiB, so a study's peak memory stays under 1 GiB
+/// Above this many bytes of hourly traces and interval means (768 MiB, so a study's peak memory stays under 1 GiB
 /// either way) a study streams them from disk; override with `DCLOAD_TRACE_MEMORY_MB`.
 pub fn memory_limit_bytes() -> f64 {
     std::env::var("DCLOAD_TRACE_MEMORY_MB")
@@ -26,6 +28,18 @@ pub fn memory_limit_bytes() -> f64 {
         .unwrap_or(768.0)
         * 1024.0
         * 1024.0
+}
+
+/// A finished trial's traces dropped from memory (they are read back from its record).
+pub fn drop_traces(r: &mut TrialResult) {
+    r.hourly = Vec::new();
+    r.summary.interval_facility_mw = Vec::new();
+    r.summary.interval_it_mw = Vec::new();
+}
+
+/// Intervals read per block for `trials` trials: about 64 MiB of means in memory at a time.
+pub fn interval_block_len(trials: usize) -> usize {
+    ((64usize << 20) / (trials.max(1) * 16)).max(1)
 }
 
 #[derive(Clone, Debug)]
@@ -52,8 +66,39 @@ impl HourlySource {
                 .collect()),
             HourlySource::Disk { paths } => paths
                 .iter()
-                .map(|p| read_span(p, h0 * nm, h1 * nm))
+                .map(|p| Ok(f32_values(&read_span(p, h0 * nm * 4, h1 * nm * 4)?)))
                 .collect(),
+        }
+    }
+
+    /// Every trial's interval means for intervals `i0..i1`, in `results` order: facility and IT
+    /// MW of each interval in turn. `values` is the records' count of hourly figures.
+    pub fn intervals(
+        &self,
+        results: &[TrialResult],
+        values: usize,
+        i0: usize,
+        i1: usize,
+    ) -> Result<Vec<Vec<f64>>> {
+        match self {
+            HourlySource::Memory => Ok(results
+                .iter()
+                .map(|r| {
+                    let s = &r.summary;
+                    let pairs = s.interval_facility_mw[i0..i1].iter();
+                    pairs
+                        .zip(&s.interval_it_mw[i0..i1])
+                        .flat_map(|(&f, &i)| [f, i])
+                        .collect()
+                })
+                .collect()),
+            HourlySource::Disk { paths } => {
+                let at = |i: usize| values * 4 + i * 16;
+                paths
+                    .iter()
+                    .map(|p| Ok(f64_values(&read_span(p, at(i0), at(i1))?)))
+                    .collect()
+            }
         }
     }
 
@@ -72,14 +117,16 @@ impl HourlySource {
                     .map(|h| results[index].hourly[h * nm + m])
                     .collect());
             }
-            HourlySource::Disk { paths } => read_span(&paths[index], 0, hours * nm)?,
+            HourlySource::Disk { paths } => {
+                f32_values(&read_span(&paths[index], 0, hours * nm * 4)?)
+            }
         };
         Ok((0..hours).map(|h| all[h * nm + m]).collect())
     }
 }
 
-/// Values `a..b` of a record's hourly part.
-fn read_span(path: &Path, a: usize, b: usize) -> Result<Vec<f32>> {
+/// Bytes `a..b` of a record's part after its summary line.
+fn read_span(path: &Path, a: usize, b: usize) -> Result<Vec<u8>> {
     let err = |e: std::io::Error| Error::Read {
         file: path.display().to_string(),
         source: e,
@@ -101,12 +148,8 @@ fn read_span(path: &Path, a: usize, b: usize) -> Result<Vec<f32>> {
         }
         head.extend_from_slice(&buf[..n]);
     };
-    f.seek(SeekFrom::Start((start + a * 4) as u64))
-        .map_err(err)?;
-    let mut bytes = vec![0u8; (b - a) * 4];
+    f.seek(SeekFrom::Start((start + a) as u64)).map_err(err)?;
+    let mut bytes = vec![0u8; b - a];
     f.read_exact(&mut bytes).map_err(err)?;
-    Ok(bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+    Ok(bytes)
 }

@@ -147,6 +147,16 @@ fn validate_prints_the_per_trial_estimate_and_limits() {
     assert_says(&s, &["per trial: 525600 steps", "limits:"]);
 }
 
+#[test]
+fn validate_counts_interval_means_in_the_per_trial_memory() {
+    // A year of 1-minute intervals: two f64 a minute, 8.4 MB a trial (the estimate said 4 MiB;
+    // a running trial measured 12.4 MiB).
+    let default = std::fs::read_to_string(repo("runs/default.toml")).unwrap();
+    let f = RunFile::new(&format!("{default}\n[report]\ninterval_minutes = 1\n"));
+    let s = stdout(&run_ok(&["validate", f.arg()]));
+    assert_says(&s, &["per trial: 525600 steps", "about 14 MiB"]);
+}
+
 const TRAINING: &str = r#"
 horizon_hours = 24
 step_s = STEP

@@ -149,7 +149,15 @@ fn traces_streamed_from_disk_give_the_same_bytes_as_in_memory() {
     let f = all_features();
     let [mem, disk] = [("mem", "512"), ("disk", "0")].map(|(name, budget)| {
         let out = f.join(name);
-        let flags = ["--trials", "3", "--quiet", "--no-plots", "--traces"];
+        let flags = [
+            "--trials",
+            "3",
+            "--quiet",
+            "--no-plots",
+            "--traces",
+            "--interval-minutes",
+            "15",
+        ];
         let st = dcload()
             .args(["run", f.arg(), "--out", arg(&out)])
             .args(flags)
@@ -169,6 +177,7 @@ fn traces_streamed_from_disk_give_the_same_bytes_as_in_memory() {
             "monthly.csv",
             "load_duration.csv",
             "traces/facility_mw.csv",
+            "intervals.csv",
         ],
         "between memory and disk",
     );
@@ -314,6 +323,40 @@ fn resume_and_merge_keep_the_interval_minutes_of_the_original_run() {
         &f.join("r/hourly.csv"),
         &single.join("hourly.csv")
     ));
+}
+
+/// A record holds its trial's interval means in binary after the hourly figures, not in its
+/// summary line, so a study streamed from disk reads them back a block at a time instead of
+/// keeping every trial's in memory (8.4 MB a trial for a year of 1-minute intervals).
+#[test]
+fn records_hold_interval_means_outside_the_summary_line() {
+    let text = format!("{NOISY}[report]\ninterval_minutes = 5\n");
+    let f = RunFile::new(&text);
+    run_into(&f, "s", &["--shard", "0/4"]);
+    let path = dcload::run::checkpoint::record_path(&f.join("s"), 0);
+    let bytes = std::fs::read(&path).unwrap();
+    let nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let line: serde_json::Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+    assert_eq!(line["interval_facility_mw"], serde_json::json!([]));
+    let sc = scenario(&text);
+    let shape = dcload::run::checkpoint::Shape::of(&sc);
+    assert_eq!(shape.intervals, 48 * 12);
+    assert_eq!(
+        bytes.len() - nl - 1,
+        shape.values * 4 + shape.intervals * 16
+    );
+    // Read back, the record's series equal the trial's, value for value.
+    let r = dcload::run::checkpoint::read_record(&path, shape).unwrap();
+    let want = dcload::sim::run_trial(&sc, 0).summary;
+    assert_eq!(r.summary.interval_facility_mw, want.interval_facility_mw);
+    assert_eq!(r.summary.interval_it_mw, want.interval_it_mw);
+    // A record of other intervals is refused by what it holds.
+    let other = dcload::run::checkpoint::Shape {
+        intervals: 48,
+        ..shape
+    };
+    let err = dcload::run::checkpoint::read_record(&path, other).unwrap_err();
+    assert_says(&err.to_string(), &["48 intervals", "found"]);
 }
 
 #[test]

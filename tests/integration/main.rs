@@ -14,6 +14,7 @@ mod determinism;
 mod dynamics;
 mod facility_physics;
 mod fuzz;
+mod fuzz_commands;
 mod golden;
 mod grid_events;
 mod headroom;

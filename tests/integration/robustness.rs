@@ -127,6 +127,28 @@ fn a_billion_outages_a_year_are_refused() {
     refused(&t, "per_year", "outages per trial (limit 100000)");
 }
 
+/// Just under the episode limit, outages are scheduled in O(n log n): each outage's start used
+/// to find its end by scanning every end of the trial, 8-40 s for one 48-hour trial.
+#[test]
+fn outages_just_under_the_limit_run_in_seconds() {
+    // 1.8e7 a year over 48 h: about 98,600 outages, 36 s each on average.
+    let t = training(
+        "",
+        "\n[grid.outages]\nper_year = 1.8e7\nmean_hours = 0.01\n\n[backup]\n",
+    );
+    let f = RunFile::named("case.toml", &t);
+    let out = f.join("out");
+    let start = Instant::now();
+    let o = dcload_within(&run_args(f.arg(), arg(&out)), None, 120);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "98,600 outages took {took:?}"
+    );
+    assert!(num(&column(&out.join("trials.csv"), "outage_hours")[0]) > 0.0);
+}
+
 #[test]
 fn a_trillion_twin_campaigns_a_year_are_refused() {
     let t = running(
