@@ -5,7 +5,8 @@
 #   BENCH_INSTR=1 scripts/bench.sh     also counts instructions of a 30-day trial (valgrind)
 #   BENCH_MANY=1 scripts/bench.sh      also times 1,000 default trials on 2 threads (~2.5 min)
 #
-# Rows: CPU time per trial-year on one core (user+sys of --trials 5 minus --trials 1, / 4, so
+# Rows: CPU time per trial-year on one core, on the reference engine and the two-rate engine
+# (issue 20), with the two-rate engine's share of steps drawn in blocks, stepped and replayed (user+sys of --trials 5 minus --trials 1, / 4, so
 # start-up and writing are left out), for the default study (physics facility), the same campus
 # at a fixed PUE, and a SimPy-like peer scenario (one class on 20 DGX H100 = 160 GPUs, fixed PUE,
 # 60 s steps, a year). Times move with the machine's load: compare rows measured together.
@@ -46,12 +47,12 @@ TOML
 cpu_s() { # user+sys seconds of a command
     /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'
 }
-per_trial_ms() { # FILE: CPU ms per trial (5 trials minus 1 trial, / 4), best of 3
+per_trial_ms() { # FILE ENGINE: CPU ms per trial (5 trials minus 1 trial, / 4), best of 3
     local best=""
     for _ in 1 2 3; do
         local a b
-        a=$(cpu_s "$bin" run "$1" --trials 1 --threads 1 --no-plots --quiet --out "$work/o1")
-        b=$(cpu_s "$bin" run "$1" --trials 5 --threads 1 --no-plots --quiet --out "$work/o5")
+        a=$(cpu_s "$bin" run "$1" --engine "$2" --trials 1 --threads 1 --no-plots --quiet --out "$work/o1")
+        b=$(cpu_s "$bin" run "$1" --engine "$2" --trials 5 --threads 1 --no-plots --quiet --out "$work/o5")
         local ms
         ms=$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.0f", (b - a) / 4 * 1000}')
         if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
@@ -60,10 +61,17 @@ per_trial_ms() { # FILE: CPU ms per trial (5 trials minus 1 trial, / 4), best of
 }
 
 echo "dcload bench ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $("$bin" --version 2>/dev/null || echo dcload))"
-printf '%-58s %8s\n' "scenario (CPU per trial-year, one core, best of 3)" "ms"
-printf '%-58s %8s\n' "default study (physics facility, Ashburn, 60 s)" "$(per_trial_ms runs/default.toml)"
-printf '%-58s %8s\n' "default campus, fixed PUE 1.25" "$(per_trial_ms "$work/fixed.toml")"
-printf '%-58s %8s\n' "SimPy-like: one class on 160 GPUs, fixed PUE, 60 s" "$(per_trial_ms "$work/simpy.toml")"
+printf '%-52s %9s %9s  %s\n' "scenario (CPU per trial-year, one core, best of 3)" "reference" "blocks" "blocks: fast / stepped / replayed steps"
+shares() { # FILE: the two-rate engine's step shares over 2 trials (DCLOAD_ENGINE_TALLY)
+    DCLOAD_ENGINE_TALLY=1 "$bin" run "$1" --trials 2 --threads 1 --no-plots --quiet --out "$work/t" 2>&1 |
+        awk '/^engine:/{f+=$3; s+=$5; r+=$7} END{t=f+s+r; if (t>0) printf "%.1f %% / %.1f %% / %.1f %%", 100*f/t, 100*s/t, 100*r/t}'
+}
+row() { # LABEL FILE
+    printf '%-52s %7s ms %6s ms  %s\n' "$1" "$(per_trial_ms "$2" reference)" "$(per_trial_ms "$2" blocks)" "$(shares "$2")"
+}
+row "default study (physics facility, Ashburn, 60 s)" runs/default.toml
+row "default campus, fixed PUE 1.25" "$work/fixed.toml"
+row "SimPy-like: one class on 160 GPUs, fixed PUE, 60 s" "$work/simpy.toml"
 
 if [ "${BENCH_INSTR:-0}" = 1 ]; then
     sed 's/^horizon_hours = 8760.*/horizon_hours = 720/' "$work/fixed.toml" >"$work/f720.toml"

@@ -81,9 +81,9 @@ pub struct RunSpec {
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// Quiet spans drawn as blocks, the rest stepped: see `sim::block`.
+    #[default]
     Blocks,
     /// Every layer at every step.
-    #[default]
     Reference,
 }
 

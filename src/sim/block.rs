@@ -24,7 +24,8 @@
 //! IT and facility power with the block's mean split.
 //!
 //! Studies with what the fast path does not model yet (server failures, demand response, an
-//! import limit, backup power, trace replay, non-linear server curves) are stepped throughout.
+//! import limit, backup power, trace replay, non-linear server curves) are stepped throughout,
+//! on the same hourly draws: a study with an event and one without stay paired.
 
 use super::Trial;
 use super::hourly::StepFigures;
@@ -55,14 +56,15 @@ pub fn eligible(sc: &Scenario) -> bool {
         && sc.fleet.groups.iter().all(|g| g.util_exponent == 1.0)
 }
 
-/// Runs a trial on the two-rate engine (the study must be [`eligible`]); `trace` receives the
-/// facility demand of every step.
+/// Runs a trial on the two-rate engine (blocks only in an [`eligible`] study); `trace`
+/// receives the facility demand of every step.
 pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>) -> EngineTally {
     let sc = tr.sc;
     let total = sc.horizon_s / sc.step_s;
     let sph = tr.steps_per_hour;
     let mut tally = EngineTally::default();
     let mut b = Blocks::new(sc, tr.trial, sph as usize);
+    let fast_ok = eligible(sc);
     let mut step = 0;
     while step < total {
         tr.begin(step);
@@ -73,7 +75,7 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
                 .draw(sc, &mut tr.work, tr.week_step, tr.week_step_fixed, n);
         }
         let end = block_end(tr, step, total);
-        if quiet(tr) {
+        if fast_ok && quiet(tr) {
             if fast(tr, &mut b, step, end, trace.as_deref_mut()) {
                 tally.fast_steps += end - step;
                 tally.fast_blocks += 1;
@@ -87,7 +89,8 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
                 if s > step {
                     tr.begin(s);
                 }
-                let f = tr.body(s, dr_on, Some(b.draws.given(sc, (s % sph) as usize)));
+                let given = b.draws.given(tr, s);
+                let f = tr.body(s, dr_on, Some(given));
                 if let Some(t) = trace.as_deref_mut() {
                     t.push(f);
                 }
@@ -95,7 +98,8 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
             step = end;
             continue;
         }
-        let f = tr.body(step, dr_on, Some(b.draws.given(sc, i0)));
+        let given = b.draws.given(tr, step);
+        let f = tr.body(step, dr_on, Some(given));
         if let Some(t) = trace.as_deref_mut() {
             t.push(f);
         }
@@ -510,6 +514,11 @@ impl HourDraws {
         let dt_f = sc.step_s as f64;
         self.total.fill(0.0);
         for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
+            if c.trace.is_some() {
+                // A trace's arrivals are read step by step from the trace.
+                (self.rate[k], self.expected[k], self.n[k]) = (0.0, 0.0, 0.0);
+                continue;
+            }
             let w0 = if c.week.own_clock { wsf } else { ws };
             let rate = c.requests_per_s * dt_f * cs.growth;
             let p = &self.prefix[k];
@@ -537,7 +546,12 @@ impl HourDraws {
         mu.fill(0.0);
         var.fill(0.0);
         scale.fill(0.0);
-        for (k, c) in sc.consumers.iter().enumerate().filter(|(_, c)| c.pool == p) {
+        for (k, c) in sc
+            .consumers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.pool == p && c.trace.is_none())
+        {
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
             let f = &c.week.factors[..];
@@ -629,13 +643,123 @@ impl HourDraws {
         }
     }
 
-    /// Each class's arrivals at step `i` of the hour (requests, work), for a stepped step.
-    fn given(&mut self, sc: &Scenario, i: usize) -> &[(f64, f64)] {
+    /// Each class's arrivals at `step` (requests, work), for a stepped step: its part of the
+    /// hour's draws, or a trace's window.
+    fn given(&mut self, tr: &mut Trial, step: u64) -> &[(f64, f64)] {
+        let sc = tr.sc;
         let s = self.stride;
-        for (k, c) in sc.consumers.iter().enumerate() {
-            let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
-            self.given[k] = (self.count(k, i, i + 1), work);
+        let i = (step % tr.steps_per_hour) as usize;
+        for (k, (c, cs)) in sc.consumers.iter().zip(&mut tr.work.consumers).enumerate() {
+            self.given[k] = if c.trace.is_some() {
+                let w = if c.week.own_clock {
+                    tr.week_step_fixed
+                } else {
+                    tr.week_step
+                };
+                let t = SimTime(step * sc.step_s);
+                c.arrivals(t, sc.step_s, w, cs.growth, &mut cs.rng)
+            } else {
+                let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
+                (self.count(k, i, i + 1), work)
+            };
         }
         &self.given
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::test_support::{pool_a, scenario};
+    use crate::sim::workload::WorkloadModels;
+
+    /// One class at a constant rate (a flat day and week): 2,000 requests a 60-s step of
+    /// 0.01 accelerator-seconds each, work cv 0.5. Per step the work is compound Poisson with
+    /// mean 2,000 x 0.01 = 20 acc-s and variance 2,000 x 0.01^2 x (1 + 0.5^2) = 0.25; an hour
+    /// of 60 steps has mean 1,200 and variance 15 (hand-derived).
+    fn constant_class() -> Scenario {
+        scenario(&pool_a(
+            r#"
+[[consumer]]
+name = "c"
+pool = "a"
+requests_per_day = 2.88e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+peak_to_trough = 1.0
+
+[facility]
+kind = "fixed"
+pue = 1.2
+"#,
+        ))
+    }
+
+    /// Mean and (unbiased) variance.
+    fn moments(x: &[f64]) -> (f64, f64) {
+        let n = x.len() as f64;
+        let m = x.iter().sum::<f64>() / n;
+        (
+            m,
+            x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0),
+        )
+    }
+
+    /// The block totals (an hour's drawn work and requests) have the mean and variance of the
+    /// per-step sums within 1 %, and each step of the bridge keeps the per-step law: a bridge
+    /// with its variance scaled by 0.8, or flat (the total spread by expectation), fails here.
+    #[test]
+    fn block_totals_and_bridged_steps_keep_the_per_step_law() {
+        let sc = constant_class();
+        let wm = WorkloadModels::of(&sc);
+        let mut pending = Vec::new();
+        let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
+        let mut d = HourDraws::new(&sc, 0, 60);
+        let hours = 200_000;
+        let (mut total, mut first, mut middle, mut count) = (vec![], vec![], vec![], vec![]);
+        for _ in 0..hours {
+            d.draw(&sc, &mut work, 0, 0, 60);
+            total.push(d.pool_w[..60].iter().sum::<f64>());
+            first.push(d.pool_w[0]);
+            middle.push(d.pool_w[30]);
+            count.push(d.count(0, 0, 60));
+        }
+        let se_var = (2.0 / hours as f64).sqrt();
+        let tol = 0.01f64.max(3.0 * se_var);
+        let within = |got: f64, want: f64, what: &str| {
+            assert!(
+                (got / want - 1.0).abs() <= tol,
+                "{what}: {got} vs {want} (tolerance {tol})"
+            );
+        };
+        let (m, v) = moments(&total);
+        within(m, 1200.0, "hour's work, mean");
+        within(v, 15.0, "hour's work, variance");
+        let (m, v) = moments(&count);
+        within(m, 120_000.0, "hour's requests, mean");
+        within(v, 120_000.0, "hour's requests, variance");
+        for (x, what) in [(&first, "first step"), (&middle, "middle step")] {
+            let (m, v) = moments(x);
+            within(m, 20.0, &format!("{what}, mean"));
+            within(v, 0.25, &format!("{what}, variance"));
+        }
+    }
+
+    /// Requests reach the steps whole, and any split of the hour into spans adds up to the
+    /// hour's draw.
+    #[test]
+    fn requests_split_over_spans_stay_whole_and_add_up() {
+        let sc = constant_class();
+        let wm = WorkloadModels::of(&sc);
+        let mut pending = Vec::new();
+        let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
+        let mut d = HourDraws::new(&sc, 0, 60);
+        d.draw(&sc, &mut work, 0, 0, 60);
+        let spans = [(0, 7), (7, 30), (30, 31), (31, 60)];
+        let parts: Vec<f64> = spans.iter().map(|&(a, b)| d.count(0, a, b)).collect();
+        assert!(parts.iter().all(|p| p.fract() == 0.0 && *p >= 0.0));
+        assert_eq!(parts.iter().sum::<f64>(), d.n[0]);
+        let steps: f64 = (0..60).map(|i| d.count(0, i, i + 1)).sum();
+        assert_eq!(steps, d.n[0]);
     }
 }
