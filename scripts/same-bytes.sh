@@ -9,6 +9,8 @@
 # file (stdout, stderr, exit code), `models`, a 3-way shard + merge, a run killed after its first
 # checkpointed trial and resumed, `plot` and `report` on a finished run, the dynamics example and
 # `headroom` on the test fixture. Exits non-zero on the first list of differences.
+# NEW_RUN_ARGS (e.g. "--engine reference") is added to the new binary's `run` commands, to
+# compare a mode of the new binary with the old binary's only mode.
 set -uo pipefail
 old=${1:?usage: same-bytes.sh OLD_BINARY NEW_BINARY [WORKDIR]}
 new=${2:?usage: same-bytes.sh OLD_BINARY NEW_BINARY [WORKDIR]}
@@ -19,6 +21,8 @@ repo=$(pwd)
 # One side: every command, outputs under $2, console under $2/console.
 side() {
     local bin=$1 out=$2
+    local -a extra
+    read -r -a extra <<<"${3:-}"
     rm -rf "$out"
     mkdir -p "$out/console"
     local log="$out/console"
@@ -28,21 +32,21 @@ side() {
         "$bin" validate "$f" >"$log/validate-$n.out" 2>"$log/validate-$n.err"
         echo "exit $?" >>"$log/validate-$n.out"
         case "$n" in dynamics-*) continue ;; esac
-        "$bin" run "$f" --trials 2 --threads 2 --quiet --out "$out/run-$n" \
+        "$bin" run "${extra[@]}" "$f" --trials 2 --threads 2 --quiet --out "$out/run-$n" \
             >"$log/run-$n.out" 2>"$log/run-$n.err"
         echo "exit $?" >>"$log/run-$n.out"
     done
     "$bin" models >"$log/models.out" 2>&1
     # Shards + merge of the default study.
     for k in 0 1 2; do
-        "$bin" run --trials 5 --shard "$k/3" --quiet --out "$out/shard$k" >"$log/shard$k.out" 2>&1
+        "$bin" run "${extra[@]}" --trials 5 --shard "$k/3" --quiet --out "$out/shard$k" >"$log/shard$k.out" 2>&1
     done
     "$bin" merge "$out/shard0" "$out/shard1" "$out/shard2" --out "$out/merged" --quiet \
         >"$log/merge.out" 2>&1
     echo "exit $?" >>"$log/merge.out"
     # A run killed once a trial is checkpointed, then resumed: the final bytes must not depend on
     # when the kill came, so they compare across binaries.
-    "$bin" run --trials 6 --threads 1 --quiet --no-plots --out "$out/resumed" >/dev/null 2>&1 &
+    "$bin" run "${extra[@]}" --trials 6 --threads 1 --quiet --no-plots --out "$out/resumed" >/dev/null 2>&1 &
     local pid=$!
     for _ in $(seq 1 600); do
         if [ -n "$(ls "$out/resumed/.checkpoint" 2>/dev/null | grep -v manifest)" ]; then break; fi
@@ -50,7 +54,7 @@ side() {
     done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    "$bin" run --trials 6 --threads 2 --quiet --no-plots --out "$out/resumed" --resume \
+    "$bin" run "${extra[@]}" --trials 6 --threads 2 --quiet --no-plots --out "$out/resumed" --resume \
         >"$log/resume.out" 2>&1
     echo "exit $?" >>"$log/resume.out"
     # plot and report on a finished run (a copy, so the run's own folder stays as written).
@@ -94,7 +98,7 @@ echo "old: $old"
 echo "new: $new"
 echo "work: $work"
 side "$old" "$work/old"
-side "$new" "$work/new"
+side "$new" "$work/new" "${NEW_RUN_ARGS:-}"
 files=$(cd "$work/old" && find . -type f | grep -v '/\.checkpoint/' | wc -l)
 if diff -r -x .checkpoint "$work/old" "$work/new" >"$work/diff.txt"; then
     echo "same bytes: $files files (outputs of $(ls runs/*.toml | wc -l) run files, validate, models, shards + merge, resume, plot, report, dynamics, headroom)"

@@ -149,6 +149,7 @@ struct Blocks {
     facility: BlockSeries,
     group_it: Vec<f64>,
     it: Vec<f64>,
+    fac: Vec<f64>,
     pool_power: Vec<PoolPower>,
     twin_sum: Vec<f64>,
     defense_sum: Vec<f64>,
@@ -172,6 +173,7 @@ impl Blocks {
             facility: BlockSeries::default(),
             group_it: vec![0.0; sc.fleet.groups.len() * sph],
             it: Vec::with_capacity(sph),
+            fac: Vec::with_capacity(sph),
             pool_power: vec![PoolPower::default(); sc.fleet.pools.len()],
             twin_sum: vec![0.0; sc.twins.len()],
             defense_sum: vec![0.0; sc.defenses.len()],
@@ -398,43 +400,51 @@ fn credit_block(tr: &mut Trial, b: &Blocks, n: usize, i0: usize, dt_f: f64) -> (
 }
 
 /// The hourly meter takes each step's IT and facility power, with the block's mean split
-/// among sectors (its sums are the steps' sums) and the block's requests on its last step.
+/// among sectors (its sums are the steps' sums) and the block's requests.
 fn record_block(
     tr: &mut Trial,
-    b: &Blocks,
+    b: &mut Blocks,
     split: &Split,
     n: usize,
     served_n: f64,
-    mut trace: Option<&mut Vec<f64>>,
+    trace: Option<&mut Vec<f64>>,
 ) {
     let f = &b.facility;
-    let outdoor = tr.fac.is_physics().then_some(f.outdoor);
-    for j in 0..n {
-        let it_w = b.it[j];
-        let (cooling_w, losses_w) = (f.cooling_w[j], f.losses_w[j]);
-        let facility_w = it_w + cooling_w + losses_w;
-        tr.hourly.record(&StepFigures {
+    let inv_n = 1.0 / n as f64;
+    b.fac.clear();
+    b.fac.extend(
+        b.it.iter()
+            .zip(&f.cooling_w)
+            .zip(&f.losses_w)
+            .map(|((i, c), l)| i + c + l),
+    );
+    let mean = |x: &[f64]| x.iter().sum::<f64>() * inv_n;
+    let it_mean = mean(&b.it);
+    tr.hourly.record_block(
+        &StepFigures {
             sector_w: split.sector_w,
             idle_unallocated_w: split.idle_unallocated_w,
-            it_w,
+            it_w: it_mean,
             installed_w: tr.fleet.installed_w,
-            cooling_w,
-            losses_w,
-            facility_w,
-            served_n: if j + 1 == n { served_n } else { 0.0 },
+            cooling_w: mean(&f.cooling_w),
+            losses_w: mean(&f.losses_w),
+            facility_w: mean(&b.fac),
+            served_n,
             dropped_n: 0.0,
             curtailed_w: 0.0,
-            onsite_water_l: f.water_l[j],
+            onsite_water_l: f.water_l.iter().sum(),
             throttled_acc: 0.0,
             heat_not_removed_w: 0.0,
             saturated: false,
             inlet_max_c: f.inlet_max_c,
-            outdoor,
+            outdoor: tr.fac.is_physics().then_some(f.outdoor),
             unserved_w: 0.0,
-        });
-        if let Some(t) = trace.as_deref_mut() {
-            t.push(facility_w);
-        }
+        },
+        &b.fac,
+        &b.it,
+    );
+    if let Some(t) = trace {
+        t.extend_from_slice(&b.fac);
     }
 }
 

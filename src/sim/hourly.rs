@@ -206,34 +206,10 @@ impl<'a> HourlyMeter<'a> {
     /// Adds one step; closes the hour at its last step (or at the horizon's last step).
     pub fn record(&mut self, f: &StepFigures) {
         let dt_f = self.s.step_s as f64;
+        self.add_sums(f, 1.0);
         let a = &mut self.acc;
-        a[M_DROPPED] += f.dropped_n;
-        a[M_SERVED] += f.served_n;
-        a[M_SHED] += f.curtailed_w;
-        a[M_IDLE_UNALLOC] += f.idle_unallocated_w;
-        a[M_INSTALLED] += f.installed_w;
-        if let Some(o) = f.outdoor {
-            a[M_WATER_ON] += f.onsite_water_l;
-            a[M_THROTTLED] += f.throttled_acc * dt_f / 3600.0;
-            a[M_HEAT_NOT_REMOVED] += f.heat_not_removed_w;
-            if f.saturated {
-                a[M_SATURATED] += dt_f / 3600.0;
-            }
-            self.inlet_max = self.inlet_max.max(f.inlet_max_c);
-            a[M_DRYBULB] = o.dry_bulb_c;
-            a[M_WETBULB] = o.wet_bulb_c;
-        } else if self.s.fixed_water.is_some() {
-            a[M_WATER_ON] += f.onsite_water_l;
-        }
-        a[M_COOLING] += f.cooling_w;
-        a[M_LOSSES] += f.losses_w;
-        for (x, w) in a.iter_mut().zip(f.sector_w) {
-            *x += w;
-        }
         a[M_IT_TOTAL] += f.it_w;
         a[M_FACILITY] += f.facility_w;
-        self.peak_w = self.peak_w.max(f.facility_w);
-        let thresholds = self.s.ramp_thresholds_mw;
         let sum = &mut self.sum;
         let now_s = (self.step * self.s.step_s) as f64;
         if f.dropped_n > 0.0 && sum.drop_first_at_s < 0.0 {
@@ -258,8 +234,76 @@ impl<'a> HourlyMeter<'a> {
             sum.unserved_hours += dt_f / 3600.0;
             self.hour_unserved_j += f.unserved_w * dt_f;
         }
+        self.series_step(f.facility_w, f.it_w);
+        for (e, w) in self.sum.sector_mwh.iter_mut().zip(f.sector_w) {
+            *e += w * self.to_mwh;
+        }
+        self.sum.it_energy_mwh += f.it_w * self.to_mwh;
+        self.sum.energy_mwh += f.facility_w * self.to_mwh;
+        self.advance();
+    }
+
+    /// Adds a quiet block of `facility_w.len()` steps within one hour (the two-rate engine):
+    /// `mean` holds the block's mean figures (nothing dropped, curtailed, saturated or
+    /// unserved), `facility_w` and `it_w` each step's power, for the peaks, ramps and
+    /// intervals; `served_n` the block's requests.
+    pub fn record_block(&mut self, mean: &StepFigures, facility_w: &[f64], it_w: &[f64]) {
+        let n = facility_w.len() as f64;
+        self.add_sums(mean, n);
+        let (fac, it): (f64, f64) = (facility_w.iter().sum(), it_w.iter().sum());
+        self.acc[M_IT_TOTAL] += it;
+        self.acc[M_FACILITY] += fac;
+        for (e, w) in self.sum.sector_mwh.iter_mut().zip(mean.sector_w) {
+            *e += w * n * self.to_mwh;
+        }
+        self.sum.it_energy_mwh += it * self.to_mwh;
+        self.sum.energy_mwh += fac * self.to_mwh;
+        for (&f, &i) in facility_w.iter().zip(it_w) {
+            self.series_step(f, i);
+            self.advance();
+        }
+    }
+
+    /// `k` steps of the figures that add up within the hour.
+    #[inline(always)]
+    fn add_sums(&mut self, f: &StepFigures, k: f64) {
+        let dt_f = self.s.step_s as f64;
+        let a = &mut self.acc;
+        a[M_DROPPED] += f.dropped_n;
+        a[M_SERVED] += f.served_n;
+        a[M_SHED] += f.curtailed_w * k;
+        a[M_IDLE_UNALLOC] += f.idle_unallocated_w * k;
+        a[M_INSTALLED] += f.installed_w * k;
+        if let Some(o) = f.outdoor {
+            a[M_WATER_ON] += f.onsite_water_l;
+            a[M_THROTTLED] += f.throttled_acc * dt_f / 3600.0 * k;
+            a[M_HEAT_NOT_REMOVED] += f.heat_not_removed_w * k;
+            if f.saturated {
+                a[M_SATURATED] += dt_f / 3600.0 * k;
+            }
+            self.inlet_max = self.inlet_max.max(f.inlet_max_c);
+            a[M_DRYBULB] = o.dry_bulb_c;
+            a[M_WETBULB] = o.wet_bulb_c;
+        } else if self.s.fixed_water.is_some() {
+            a[M_WATER_ON] += f.onsite_water_l;
+        }
+        a[M_COOLING] += f.cooling_w * k;
+        a[M_LOSSES] += f.losses_w * k;
+        for (x, w) in a.iter_mut().zip(f.sector_w) {
+            *x += w * k;
+        }
+    }
+
+    /// One step's facility and IT power: the peak, the ramps, the 15-minute blocks, the
+    /// intervals and the system's peak intervals.
+    #[inline(always)]
+    fn series_step(&mut self, facility_w: f64, it_w: f64) {
+        self.peak_w = self.peak_w.max(facility_w);
+        let thresholds = self.s.ramp_thresholds_mw;
+        let sum = &mut self.sum;
+        let now_s = (self.step * self.s.step_s) as f64;
         if !self.prev_step_w.is_nan() {
-            let d = denoise_w(f.facility_w - self.prev_step_w);
+            let d = denoise_w(facility_w - self.prev_step_w);
             self.ramps.step(d, now_s, thresholds);
             if !self.year_hours.is_empty() {
                 let h = (self.step / self.steps_per_hour) as usize;
@@ -268,9 +312,9 @@ impl<'a> HourlyMeter<'a> {
                 }
             }
         }
-        self.prev_step_w = f.facility_w;
+        self.prev_step_w = facility_w;
         if self.steps_per_15 > 0 {
-            self.block_acc += f.facility_w;
+            self.block_acc += facility_w;
             self.block_n += 1;
             if self.block_n == self.steps_per_15 {
                 let mean = self.block_acc / self.block_n as f64;
@@ -294,8 +338,8 @@ impl<'a> HourlyMeter<'a> {
             && self.step >= iv.from
             && self.step < iv.to
         {
-            iv.fac_w += f.facility_w;
-            iv.it_w += f.it_w;
+            iv.fac_w += facility_w;
+            iv.it_w += it_w;
             iv.n += 1;
             if iv.n == iv.len {
                 let n = iv.n as f64;
@@ -314,16 +358,15 @@ impl<'a> HourlyMeter<'a> {
             }
             for &i in &p.ord[p.lo..p.hi] {
                 if st < p.end[i] {
-                    p.acc_w[i] += f.facility_w;
+                    p.acc_w[i] += facility_w;
                 }
             }
         }
-        for (e, w) in sum.sector_mwh.iter_mut().zip(f.sector_w) {
-            *e += w * self.to_mwh;
-        }
-        sum.it_energy_mwh += f.it_w * self.to_mwh;
-        sum.energy_mwh += f.facility_w * self.to_mwh;
+    }
 
+    /// The meter's clock: one step on, closing the hour at its last step.
+    #[inline(always)]
+    fn advance(&mut self) {
         self.step_in_hour += 1;
         self.step += 1;
         if self.step_in_hour == self.steps_per_hour || self.step == self.s.total_steps {
