@@ -152,7 +152,7 @@ fn variants_csv(
     let mut rows = String::from("variant");
     for a in axes {
         rows.push(',');
-        rows.push_str(&a.path);
+        rows.push_str(&crate::base::csvcell::cell(&a.path));
     }
     rows.push_str(",trials");
     for (name, _) in columns {

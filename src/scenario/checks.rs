@@ -160,14 +160,21 @@ pub(super) fn check_names(spec: &RunSpec, src: &Source) -> Result<()> {
         .chain(spec.defense.iter().map(|d| &d.name));
     let pools = groups.filter_map(|g| g.pool.as_ref());
     for (field, name) in named.map(|n| ("name", n)).chain(pools.map(|n| ("pool", n))) {
-        if let Some(why) = unsafe_name(name.get_ref()) {
-            let shown: String = name.get_ref().escape_default().take(60).collect();
-            return Err(src.error_at(
-                name.span(),
-                field,
-                format!("the name \"{shown}\" has {why}: names are written into CSV files and the console; use letters, digits, spaces, - _ . ( )"),
-            ));
-        }
+        check_cell_name(src, name, field)?;
     }
     Ok(())
+}
+
+/// A name the outputs write (a run file's, a dynamics fleet group's) refused at its own span
+/// when [`unsafe_name`] says it is not safe in a CSV cell or on a terminal.
+pub fn check_cell_name(src: &Source, name: &toml::Spanned<String>, field: &str) -> Result<()> {
+    let Some(why) = unsafe_name(name.get_ref()) else {
+        return Ok(());
+    };
+    let shown: String = name.get_ref().escape_default().take(60).collect();
+    Err(src.error_at(
+        name.span(),
+        field,
+        format!("the name \"{shown}\" has {why}: names are written into CSV files and the console; use letters, digits, spaces, - _ . ( )"),
+    ))
 }

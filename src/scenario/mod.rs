@@ -10,7 +10,7 @@ mod describe;
 mod resolve;
 mod run_file;
 
-pub use checks::{Estimate, check_run, check_scenario};
+pub use checks::{Estimate, check_cell_name, check_run, check_scenario};
 pub use run_file::{DEFAULT_RUN, Hours, RunSpec};
 use run_file::{parse_spec, spec_with};
 

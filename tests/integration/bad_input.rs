@@ -251,3 +251,40 @@ fn names_unsafe_in_a_csv_cell_are_refused_at_their_line() {
         );
     }
 }
+
+/// A name that reaches a CSV cell with a comma, a double quote or a line break (the run-file
+/// checks refuse them, but a writer must not depend on that) is quoted as the csv crate quotes
+/// it, and reads back as one cell: classes.csv, jobs.csv and trials.csv's columns.
+#[test]
+fn names_with_csv_metacharacters_round_trip_through_the_csv_writers() {
+    let text = one_job(48, 4, "0").replace(
+        "[facility]",
+        "[[consumer]]\nname = \"chat\"\npreset = \"chat\"\npool = \"train\"\nrequests_per_day = 1000\n[facility]",
+    );
+    let mut sc = scenario(&text);
+    let odd = "a,\"b\"\nc";
+    sc.consumers[0].name = format!("class {odd}");
+    sc.trainings[0].name = format!("job {odd}");
+    sc.fleet.pools[0].name = format!("pool {odd}");
+    let results = trials(&sc);
+    let dir = tempfile::tempdir().unwrap();
+    write_outputs(dir.path(), &sc, &results);
+    let read = |name: &str| -> Vec<csv::StringRecord> {
+        let mut r = csv::Reader::from_path(dir.path().join(name)).unwrap();
+        let header = r.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert!(rows.iter().all(|row| row.len() == header.len()), "{name}");
+        [vec![header], rows].concat()
+    };
+    let classes = read("classes.csv");
+    assert_eq!(&classes[1][1], format!("class {odd}"));
+    assert_eq!(&classes[1][2], format!("pool {odd}"));
+    let jobs = read("jobs.csv");
+    assert_eq!(&jobs[1][1], format!("job {odd}"));
+    let trials_csv = read("trials.csv");
+    assert!(
+        trials_csv[0].iter().any(|h| h.contains(odd)),
+        "{:?}",
+        trials_csv[0]
+    );
+}

@@ -11,7 +11,7 @@ use dcload::dynamics::{Settings, inputs_from_engine, spectrum};
 use dcload::model::library::Library;
 use dcload::scenario::Scenario;
 
-use crate::common::{arg, assert_says, fails, read_csv, repo, run_ok};
+use crate::common::{arg, assert_says, fails, line_of, read_csv, repo, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     repo(&format!("tests/fixtures/dynamics/{name}"))
@@ -408,7 +408,24 @@ fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
         .replace("disturbance = \"july2024.toml\"", &july)
         .replacen("mw = 200", "mw = -200", 1);
     let e = refused(&["dynamics"], "bad-fleet.toml", &negative);
-    assert_says(&e, &["bad-fleet.toml", "fleet.group[1].mw", "0 or more"]);
+    // At the second group's own line (the first group's `mw =` comes first in the file).
+    let at = format!("bad-fleet.toml:{}:", line_of(&negative, "mw = -200"));
+    assert_says(&e, &[&at, "fleet.group[1].mw", "0 or more"]);
+    // A group name a CSV cell or a terminal would misread, refused at its line as a run
+    // file's names are.
+    for bad in ["b,c", "say \\\"b\\\"", "=1+1", "esc\\u001b[31m"] {
+        let text = negative.replacen("mw = -200", "mw = 200", 1).replace(
+            "name = \"b-three-in-ten-seconds\"",
+            &format!("name = \"{bad}\""),
+        );
+        let e = refused(&["dynamics"], "bad-group.toml", &text);
+        let at = format!("bad-group.toml:{}:", line_of(&text, "# dips are at least"));
+        assert_says(&e, &[&at, "`name`", "CSV"]);
+        assert!(
+            !e.contains('\u{1b}'),
+            "an escape reached the terminal: {e:?}"
+        );
+    }
     // Flags: a zero step, a window past the study's end, a trial the study does not have.
     let e = fails(&["dynamics", &dynf, "--step-ms", "0"]);
     assert_says(&e, &["--step-ms", "1 to 1000"]);
