@@ -288,3 +288,29 @@ fn names_with_csv_metacharacters_round_trip_through_the_csv_writers() {
         trials_csv[0]
     );
 }
+
+/// Growth compounds: 1e15 a year overflowed the arrival rate after ~20 years and the load
+/// fell to zero with exit 0. Refused at its line, saying the most this horizon allows.
+#[test]
+fn growth_that_overflows_over_the_horizon_is_refused_at_its_line() {
+    let text = BASE
+        .replace(
+            "horizon_hours = 24",
+            "horizon_hours = 219000\nstep_s = 3600",
+        )
+        .replace("step_s = 60\n", "")
+        .replace(
+            "requests_per_day = 1.0e6",
+            "requests_per_day = 1.0e6\ngrowth_per_year = 1e15",
+        );
+    let err = refused_at(&text, "growth_per_year", "growth_per_year");
+    assert_says(
+        &err,
+        &["25 years", "expected at most 1.", "over this horizon"],
+    );
+    // Fast growth over one year that stays a number the study can count.
+    let one_year = text
+        .replace("horizon_hours = 219000", "horizon_hours = 8760")
+        .replace("growth_per_year = 1e15", "growth_per_year = 1e8");
+    run_ok(&["validate", RunFile::new(&one_year).arg()]);
+}

@@ -493,3 +493,31 @@ fn dynamics_command_writes_its_folder_and_is_deterministic() {
     let (_, rows) = read_csv(&files[0].join("ridethrough.csv"));
     assert_eq!(rows.len(), 7201);
 }
+
+/// A specification's limit may be any number; the console table and compliance.csv print it
+/// compactly (1e308 printed its 309 digits and six decimals: 316 characters).
+#[test]
+fn a_huge_spec_limit_is_printed_compactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(fixture("spec.toml"))
+        .unwrap()
+        .replace("band_mw = 10.0", "band_mw = 1e308");
+    let spec_path = dir.path().join("huge-spec.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("o");
+    let dynf = fixture("dyn.toml");
+    let res = run_ok(&[
+        "dynamics",
+        arg(&dynf),
+        "--spec",
+        arg(&spec_path),
+        "--out",
+        arg(&out),
+    ]);
+    let console = String::from_utf8_lossy(&res.stdout).into_owned();
+    let csv = std::fs::read_to_string(out.join("compliance.csv")).unwrap();
+    for text in [&console, &csv] {
+        assert!(text.contains("1e308"), "{text}");
+        assert!(text.lines().all(|l| l.len() < 200), "{text}");
+    }
+}
