@@ -303,6 +303,15 @@ fn plain_message(msg: &str) -> String {
     {
         return format!("expected a whole number from {r}, found {found}");
     }
+    // TOML integers stop at i64: a larger one written without a point or an exponent.
+    if let Some(found) = &found
+        && msg.starts_with("invalid type: integer")
+        && msg.contains(" as i128")
+    {
+        return format!(
+            "expected a number, found the whole number {found}, beyond the largest whole number a TOML file holds (9223372036854775807): write it with an exponent, e.g. {found}"
+        );
+    }
     match (found, backticked(msg)) {
         (Some(f), Some(t)) if f != t => msg.replacen(&t, &f, 1),
         _ => msg.to_string(),

@@ -516,6 +516,8 @@ pub(super) fn plots_and_page(out: &Path, plots: bool) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     if plots {
         paths.extend(crate::report::plot::plot_dir(out).map_err(Error::from)?);
+    } else {
+        crate::report::plot::forget_plots(out).map_err(Error::from)?;
     }
     paths.push(crate::report::html::write(out)?);
     Ok(paths)

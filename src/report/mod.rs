@@ -127,7 +127,9 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     for r in results {
         let _ = write!(out, "{}", r.summary.trial);
         for (_, prec, f) in &cols {
-            let _ = write!(out, ",{:.prec$}", f(&r.summary));
+            // `+ 0.0` turns a -0 (an empty sum, as the requests of a study without consumer
+            // classes) into 0 and leaves every other value as it is.
+            let _ = write!(out, ",{:.prec$}", f(&r.summary) + 0.0);
         }
         let values = crate::report::energy::holder_values(sc, &r.summary);
         for ((_, prec), v) in holders.iter().zip(values) {

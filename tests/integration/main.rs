@@ -21,6 +21,7 @@ mod headroom;
 mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
+mod messages;
 mod portfolio;
 mod properties;
 mod reliability;
