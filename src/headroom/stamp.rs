@@ -72,6 +72,14 @@ fn strip_offset(rest: &str) -> Option<(&str, Option<i64>)> {
     if let Some(r) = rest.strip_suffix('Z') {
         return Some((r, Some(0)));
     }
+    // `±HH:MM:SS` (a historic zone's offset, as dcload writes it): to the nearest minute.
+    if rest.len() > 9 {
+        let (t, o) = rest.split_at(rest.len() - 9);
+        if (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[6] == b':' {
+            let secs = crate::base::time::parse_utc_offset(o).ok()?;
+            return Some((t, Some(((f64::from(secs)) / 60.0).round() as i64)));
+        }
+    }
     if rest.len() > 6 {
         let (t, o) = rest.split_at(rest.len() - 6);
         let sign = match o.as_bytes()[0] {

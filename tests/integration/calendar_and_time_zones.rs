@@ -296,3 +296,41 @@ fn dr_rule_baselines_on_a_fixed_offset_count_24_hour_days() {
     let o = measured(&cal, &metered, &rule(1, 1, false), "2025-03-09T14:00");
     assert!((o.delivered_mw + 1.0).abs() < 1e-9, "{o:?}");
 }
+
+/// A historic zone's offset with seconds (Monrovia kept local mean time, -00:44:30, until
+/// 1972) is written whole, not cut to -00:44, and the run reads its own hourly.csv back (the
+/// plots parse every timestamp).
+#[test]
+fn an_offset_with_seconds_is_written_whole_and_read_back() {
+    let text = r#"start = "1960-01-01"
+time_zone = "Africa/Monrovia"
+horizon_hours = 48
+step_s = 3600
+trials = 2
+[[site.group]]
+name = "g"
+rack = "dgx-h100-x4"
+count = 10
+[[twin]]
+name = "t"
+pool = "g"
+base_utilisation = 0.5
+[facility]
+kind = "fixed"
+pue = 1.2
+"#;
+    let f = RunFile::new(text);
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
+    let stamps = column(&out.join("hourly.csv"), "timestamp");
+    assert_eq!(stamps[0], "1960-01-01T00:00:00-00:44:30");
+    assert!(out.join("plots").join("facility_year.svg").is_file());
+    // The offset reads back as the same number of seconds.
+    assert_eq!(
+        dcload::base::time::parse_utc_offset("-00:44:30"),
+        Ok(-(44 * 60 + 30))
+    );
+    assert_eq!(
+        dcload::base::time::format_utc_offset(-(44 * 60 + 30)),
+        "-00:44:30"
+    );
+}
