@@ -302,24 +302,9 @@ fn dr_rule_baselines_on_a_fixed_offset_count_24_hour_days() {
 /// plots parse every timestamp).
 #[test]
 fn an_offset_with_seconds_is_written_whole_and_read_back() {
-    let text = r#"start = "1960-01-01"
-time_zone = "Africa/Monrovia"
-horizon_hours = 48
-step_s = 3600
-trials = 2
-[[site.group]]
-name = "g"
-rack = "dgx-h100-x4"
-count = 10
-[[twin]]
-name = "t"
-pool = "g"
-base_utilisation = 0.5
-[facility]
-kind = "fixed"
-pue = 1.2
-"#;
-    let f = RunFile::new(text);
+    let f = RunFile::new(&format!(
+        "start = \"1960-01-01\"\ntime_zone = \"Africa/Monrovia\"\n{ONE_TWIN_DAY}"
+    ));
     let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
     let stamps = column(&out.join("hourly.csv"), "timestamp");
     assert_eq!(stamps[0], "1960-01-01T00:00:00-00:44:30");

@@ -3,21 +3,7 @@
 
 use crate::common::*;
 
-const ONE_POOL: &str = r#"horizon_hours = 24
-step_s = 3600
-trials = 2
-[[site.group]]
-name = "g"
-rack = "dgx-h100-x4"
-count = 10
-[[twin]]
-name = "t"
-pool = "g"
-base_utilisation = 0.5
-[facility]
-kind = "fixed"
-pue = 1.2
-"#;
+const ONE_POOL: &str = ONE_TWIN_DAY;
 
 /// A name of a megabyte (an unknown pool) is echoed cut to its first characters and an
 /// ellipsis, not in full.
