@@ -135,7 +135,10 @@ pub fn check_run(sc: &Scenario) -> Result<()> {
 /// Why a name cannot be written as it is into a CSV cell or a console line, if it cannot.
 /// Names are refused rather than rewritten, so a file's names always equal the run file's.
 pub fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.chars().any(char::is_control) {
+    const MAX_NAME_CHARS: usize = 100;
+    if name.chars().nth(MAX_NAME_CHARS).is_some() {
+        Some("more than 100 characters (it heads columns and console lines)")
+    } else if name.chars().any(char::is_control) {
         Some("a control character (tab, newline, escape ...)")
     } else if name.contains([',', '"']) {
         Some("a comma or a double quote (a CSV cell separator or quote)")

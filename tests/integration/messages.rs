@@ -14,6 +14,12 @@ fn a_megabyte_name_is_cut_with_an_ellipsis() {
     let err = refused_at(&text, "pool = \"qqq", "pool");
     assert!(err.len() < 2000, "{} bytes echoed", err.len());
     assert_says(&err, &[&format!("{}…", "q".repeat(80))]);
+    // A megabyte name of a group (plain letters) would head columns and console lines: refused
+    // at its line, shown cut.
+    let text = ONE_POOL.replace("name = \"g\"", &format!("name = \"{long}\""));
+    let err = refused_at(&text, "name = \"qqq", "name");
+    assert!(err.len() < 2000, "{} bytes echoed", err.len());
+    assert_says(&err, &["more than 100 characters"]);
 }
 
 /// A whole number past TOML's integers is explained in the file's terms, not serde's
