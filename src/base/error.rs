@@ -27,24 +27,24 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("invalid option {option}: {}", crate::base::numfmt::compact_numbers(.msg))]
+    #[error("invalid option {option}: {}", crate::base::numfmt::tidy(.msg))]
     Option { option: String, msg: String },
     /// A grid input file (carbon profile or CSV, tariff): typed up to the top.
-    #[error("{}", crate::base::numfmt::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::base::numfmt::tidy(&.0.to_string()))]
     Grid(#[from] GridError),
     /// A climate or weather file.
-    #[error("{}", crate::base::numfmt::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::base::numfmt::tidy(&.0.to_string()))]
     /// (Held as its message's source: the weather model converts its own error into this
     /// variant, so the error type does not import a layer above it.)
     Weather(Box<dyn std::error::Error + Send + Sync>),
     /// A cooling-plant or electrical-chain model file.
-    #[error("{}", crate::base::numfmt::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::base::numfmt::tidy(&.0.to_string()))]
     Facility(#[from] FacilityError),
     /// Writing plots.
-    #[error("{}", crate::base::numfmt::compact_numbers(&.0.to_string()))]
+    #[error("{}", crate::base::numfmt::tidy(&.0.to_string()))]
     /// (Converted by the plots, as for weather.)
     Plot(Box<dyn std::error::Error + Send + Sync>),
-    #[error("{}", crate::base::numfmt::compact_numbers(.0))]
+    #[error("{}", crate::base::numfmt::tidy(.0))]
     Other(String),
 }
 
@@ -181,7 +181,7 @@ pub enum FacilityError {
 }
 
 fn render_input(file: &str, line: usize, col: usize, field: &str, msg: &str) -> String {
-    let msg = &crate::base::numfmt::compact_numbers(msg);
+    let msg = &crate::base::numfmt::tidy(msg);
     let loc = match (line, col) {
         (0, _) => file.to_string(),
         (l, 0) => format!("{file}:{l}"),
@@ -302,6 +302,15 @@ fn plain_message(msg: &str) -> String {
         && let Some((_, r)) = range.iter().find(|(k, _)| msg.ends_with(k))
     {
         return format!("expected a whole number from {r}, found {found}");
+    }
+    // TOML integers stop at i64: a larger one written without a point or an exponent.
+    if let Some(found) = &found
+        && msg.starts_with("invalid type: integer")
+        && msg.contains(" as i128")
+    {
+        return format!(
+            "expected a number, found the whole number {found}, beyond the largest whole number a TOML file holds (9223372036854775807): write it with an exponent, e.g. {found}"
+        );
     }
     match (found, backticked(msg)) {
         (Some(f), Some(t)) if f != t => msg.replacen(&t, &f, 1),

@@ -37,47 +37,105 @@ pub fn backticked(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// Byte offset of the first `field =` at or after byte `at` (a whole key, not the tail of a
-/// longer one), or `None`. With `at` the start of an entry's table, this is the entry's own
-/// key in the usual one-entry-per-table layout.
+/// Byte offset of the entry's own `field =` for the entry (table) at byte `at` (a whole key, not
+/// the tail of a longer one), or `None`. `at` is a span the parser gave: an entry's header
+/// (`[[grid.demand_response.events]]`), an inline table's `{`, or a value inside the entry (its
+/// name). Only the entry's own text is searched (see [`entry_extent`]), so a field the entry
+/// leaves out is never taken from the next entry.
 pub fn key_after(text: &str, at: usize, field: &str) -> Option<usize> {
     let at = at.min(text.len());
     if field.is_empty() || !text.is_char_boundary(at) {
         return None;
     }
-    text[at..]
+    let (start, end) = entry_extent(text, at);
+    text[start..end]
         .match_indices(field)
         .find(|(i, _)| {
-            let rest = &text[at + i + field.len()..];
-            let before = text[..at + i].chars().last();
+            let rest = &text[start + i + field.len()..end];
+            let before = text[..start + i].chars().last();
             rest.trim_start().starts_with('=')
                 && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
         })
-        .map(|(i, _)| at + i)
+        .map(|(i, _)| start + i)
 }
 
-/// Byte offset of the `name = "<name>"` line of an entry (a group, a workload), or `None`: where
-/// that entry's own fields start in the usual one-entry-per-table layout. Unlike a search for
-/// the quoted name, a pool or another field with the same value is not taken for the entry.
-pub fn named_entry(text: &str, name: &str) -> Option<usize> {
+/// The byte range of the entry (table) that the span starting at `at` belongs to: an inline
+/// table `{ ... }` starting at `at` is itself; otherwise from the table header at or before
+/// `at` (or the start of the file) to the next header (or the end).
+pub fn entry_extent(text: &str, at: usize) -> (usize, usize) {
+    if text[at..].starts_with('{') {
+        return (at, at + inline_table_len(&text[at..]));
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut start = 0;
     let mut off = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix("name")
-            && let Some(value) = rest.trim_start().strip_prefix('=')
-        {
-            let v = value.split('#').next().unwrap_or("").trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')));
-            if v == Some(name) {
-                return Some(off + (line.len() - t.len()));
-            }
+    for line in text[..line_start].split_inclusive('\n') {
+        if is_header(line) {
+            start = off;
         }
         off += line.len();
     }
-    None
+    let first_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i + 1);
+    if is_header(&text[line_start..first_end]) {
+        start = line_start;
+    }
+    let mut end = first_end;
+    for line in text[first_end..].split_inclusive('\n') {
+        if is_header(line) {
+            break;
+        }
+        end += line.len();
+    }
+    (start, end)
+}
+
+/// A `[table]` or `[[array]]` header line: a bracketed dotted key, nothing after it but a
+/// comment (a line of a multi-line array such as `[1, 2],` is not).
+fn is_header(line: &str) -> bool {
+    let t = line.trim();
+    let Some(inner) = t.strip_prefix('[') else {
+        return false;
+    };
+    let inner = inner.strip_prefix('[').unwrap_or(inner);
+    let Some(close) = inner.find(']') else {
+        return false;
+    };
+    let (key, rest) = inner.split_at(close);
+    let rest = rest.trim_start_matches(']').trim_start();
+    !key.trim().is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | '"' | '\''))
+        && (rest.is_empty() || rest.starts_with('#'))
+}
+
+/// Bytes up to and including the `}` that closes the inline table `text` starts with (strings
+/// skipped), or all of `text`.
+fn inline_table_len(text: &str) -> usize {
+    let mut depth = 0i64;
+    let mut in_str: Option<char> = None;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        match in_str {
+            Some(q) if c == q && !(q == '"' && prev == '\\') => in_str = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => in_str = Some(c),
+                '{' | '[' => depth += 1,
+                '}' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+        prev = c;
+    }
+    text.len()
 }
 
 /// Byte offset of the line that sets the leaf key of a (dotted) `field` in a file with one
@@ -350,20 +408,21 @@ mod tests {
         );
         // A longer key that ends in the field's name is not the field.
         assert_eq!(key_after("xpool = 1\npool = 2\n", 0, "pool"), Some(10));
-    }
-
-    #[test]
-    fn an_entry_is_found_by_its_name_line_not_by_a_pool_of_the_same_name() {
-        let text =
-            "[[site.group]]\nname = \"t\"\npool = \"t\"\n[[twin]]\npool = \"t\"\nname = \"t\"\n";
-        // The group's name line comes first; a `pool = "t"` is never taken for an entry.
-        assert_eq!(line_of(text, named_entry(text, "t").unwrap()), 2);
-        let only_twin = text.replace("name = \"t\"\npool", "name = \"g\"\npool");
+        // A field the second entry leaves out is not the third's.
+        let three = format!("{TWO_GROUPS}\n[[site.group]]\nname = \"c\"\ncount = 1\n");
+        let b = three.find("[[site.group]]\nname = \"b\"").unwrap();
+        assert_eq!(key_after(&three, b, "count"), None);
+        // From a value inside an entry, the entry's fields before it are found too.
+        let pool_b = three.find("\"pb\"").unwrap();
         assert_eq!(
-            line_of(&only_twin, named_entry(&only_twin, "t").unwrap()),
+            line_of(&three, key_after(&three, pool_b, "name").unwrap()),
             6
         );
-        assert_eq!(named_entry(text, "x"), None);
+        // An inline table is its own entry.
+        let inline = "x = [{ a = 1 }, { b = \"}\", a = 2 }]\na = 3\n";
+        let second = inline.find("{ b").unwrap();
+        assert_eq!(key_after(inline, second, "a"), inline.find("a = 2"));
+        assert_eq!(key_after(inline, second, "c"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! statistics across trials, typed errors and where in a file they are, number formatting and
 //! atomic file writes. Nothing here knows about data centres.
 
+pub mod csvcell;
 pub mod error;
 pub mod io;
 pub mod locate;

@@ -14,6 +14,81 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// `x` with `prec` decimals, as `format!("{x:.prec$}")` writes it, unless that would print
+/// more than 15 digits before the point (1e308 has 309): then compactly, as [`num`] does. For
+/// figures a user can set without bound (a specification's limit) in tables and CSV cells.
+pub fn fixed(x: f64, prec: usize) -> String {
+    if x.is_finite() && x.abs() >= 1e15 {
+        num(x)
+    } else {
+        format!("{x:.prec$}")
+    }
+}
+
+/// The most characters of one quoted string or one unbroken word a message shows.
+const MAX_SHOWN: usize = 80;
+/// The most characters a whole message shows.
+const MAX_MESSAGE: usize = 2000;
+
+/// `text` cut to its first `max` characters and an ellipsis when longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// A message as printed: numbers compact ([`compact_numbers`]), every quoted string and every
+/// unbroken word over 80 characters cut with an ellipsis, and the whole cut at 2,000
+/// characters: a name of a megabyte is not echoed back in full.
+pub fn tidy(msg: &str) -> String {
+    let msg = compact_numbers(msg);
+    if msg.len() <= MAX_SHOWN {
+        return msg;
+    }
+    let mut out = String::with_capacity(msg.len().min(MAX_MESSAGE + 8));
+    let mut rest = msg.as_str();
+    while let Some(c) = rest.chars().next() {
+        // A quoted string runs to its closing quote (an escaped `\"` inside is skipped).
+        let len = if c == '"' {
+            quoted_len(rest)
+        } else if c.is_whitespace() {
+            c.len_utf8()
+        } else {
+            rest.find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(rest.len())
+        };
+        let (piece, tail) = rest.split_at(len.max(c.len_utf8()));
+        // A quoted string shows its opening quote and 80 characters.
+        let short = shorten(piece, MAX_SHOWN + usize::from(c == '"'));
+        let cut = short.len() != piece.len();
+        out.push_str(&short);
+        if cut && c == '"' && piece.len() > 1 && piece.ends_with('"') {
+            out.push('"');
+        }
+        rest = tail;
+    }
+    if out.chars().count() > MAX_MESSAGE {
+        return shorten(&out, MAX_MESSAGE);
+    }
+    out
+}
+
+/// Bytes of the quoted string `text` starts with, closing quote included (all of `text` when
+/// unclosed).
+fn quoted_len(text: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return i + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
 /// A message with every number of more than 20 digits (a float printed in full, e.g. the 309
 /// digits of 1e308) rewritten compactly with [`num`]. Applied to every error message, so that no
 /// call site can print such a number.
@@ -68,5 +143,26 @@ pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
     let _ = write!(out, "{}", a / p);
     if prec > 0 {
         let _ = write!(out, ".{:0width$}", a % p, width = prec.min(6));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_cut_with_an_ellipsis_and_short_messages_kept() {
+        let short = "pool \"inference\" serves no workload";
+        assert_eq!(tidy(short), short);
+        let name = "x".repeat(1 << 20);
+        let msg = tidy(&format!("unknown rack \"{name}\": did you mean \"dgx\"?"));
+        assert!(msg.len() < 200, "{} bytes", msg.len());
+        assert!(msg.starts_with(&format!("unknown rack \"{}…\"", "x".repeat(80))));
+        assert!(msg.ends_with(": did you mean \"dgx\"?"), "{msg}");
+        let words = tidy(&"word ".repeat(100_000));
+        assert_eq!(words.chars().count(), 2001);
+        assert!(words.ends_with('…'));
+        assert_eq!(fixed(1e308, 3), "1e308");
+        assert_eq!(fixed(2.5, 3), "2.500");
     }
 }

@@ -150,12 +150,13 @@ pub struct Band {
 
 impl Band {
     /// Sorts `values` in place; the mean is summed in the given (trial) order first so it is
-    /// reproducible to the last bit.
+    /// reproducible to the last bit. The sum starts at +0 (`Sum` starts at -0), so figures that
+    /// are all zero (the requests of a study without consumer classes) have the mean 0, not -0.
     pub fn of(values: &mut [f64], set: &Percentiles) -> Band {
         let mean = if values.is_empty() {
             f64::NAN
         } else {
-            values.iter().sum::<f64>() / values.len() as f64
+            values.iter().fold(0.0, |a, v| a + v) / values.len() as f64
         };
         values.sort_by(f64::total_cmp);
         Band {

@@ -141,7 +141,8 @@ pub fn parse_local_datetime(s: &str) -> std::result::Result<i64, String> {
     local_date_time_s(d, t).ok_or_else(err)
 }
 
-/// Parses a UTC offset `+HH:MM` / `-HH:MM` (or `Z`) into seconds east of UTC.
+/// Parses a UTC offset `+HH:MM` / `-HH:MM` (or `Z`), or `±HH:MM:SS` as a historic zone's
+/// offset is written (Monrovia kept -00:44:30 until 1972), into seconds east of UTC.
 pub fn parse_utc_offset(s: &str) -> Result<i32, String> {
     let t = s.trim();
     if t == "Z" || t == "z" {
@@ -153,22 +154,36 @@ pub fn parse_utc_offset(s: &str) -> Result<i32, String> {
         Some('-') => (-1, &t[1..]),
         _ => return Err(err()),
     };
-    let (h, m) = rest.split_once(':').ok_or_else(err)?;
-    if h.len() != 2 || m.len() != 2 {
+    let mut parts = rest.split(':');
+    let mut field = |max: i32| -> Result<Option<i32>, String> {
+        match parts.next() {
+            None => Ok(None),
+            Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                let v: i32 = p.parse().map_err(|_| err())?;
+                if v > max { Err(err()) } else { Ok(Some(v)) }
+            }
+            Some(_) => Err(err()),
+        }
+    };
+    let h = field(14)?.ok_or_else(err)?;
+    let m = field(59)?.ok_or_else(err)?;
+    let s = field(59)?.unwrap_or(0);
+    if parts.next().is_some() {
         return Err(err());
     }
-    let h: i32 = h.parse().map_err(|_| err())?;
-    let m: i32 = m.parse().map_err(|_| err())?;
-    if h > 14 || m > 59 {
-        return Err(err());
-    }
-    Ok(sign * (h * 3600 + m * 60))
+    Ok(sign * (h * 3600 + m * 60 + s))
 }
 
+/// `+HH:MM`, or `±HH:MM:SS` when the offset has seconds (a historic zone's local mean time),
+/// so a written timestamp names its instant exactly and reads back as the same instant.
 pub fn format_utc_offset(secs: i32) -> String {
     let sign = if secs < 0 { '-' } else { '+' };
     let a = secs.unsigned_abs();
-    format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
+    let hm = format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60);
+    match a % 60 {
+        0 => hm,
+        s => format!("{hm}:{s:02}"),
+    }
 }
 
 /// How far before the start and after it the offset table reaches; outside it the zone is asked.

@@ -152,7 +152,7 @@ fn variants_csv(
     let mut rows = String::from("variant");
     for a in axes {
         rows.push(',');
-        rows.push_str(&a.path);
+        rows.push_str(&crate::base::csvcell::cell(&a.path));
     }
     rows.push_str(",trials");
     for (name, _) in columns {
@@ -515,6 +515,8 @@ pub(super) fn plots_and_page(out: &Path, plots: bool) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
     if plots {
         paths.extend(crate::report::plot::plot_dir(out).map_err(Error::from)?);
+    } else {
+        crate::report::plot::forget_plots(out).map_err(Error::from)?;
     }
     paths.push(crate::report::html::write(out)?);
     Ok(paths)

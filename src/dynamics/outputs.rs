@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::base::csvcell::cell;
 use crate::base::error::Result;
+use crate::base::numfmt::fixed;
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
 
@@ -109,13 +111,13 @@ fn compliance_csv(rep: &Report) -> String {
     for o in &rep.compliance {
         let _ = writeln!(
             s,
-            "{},{},{},{:.6},{:.6},{:.6},{},{}",
-            o.case,
-            o.check,
-            o.unit,
-            o.measured,
-            o.limit,
-            o.margin,
+            "{},{},{},{},{},{},{},{}",
+            cell(&o.case),
+            cell(&o.check),
+            cell(&o.unit),
+            fixed(o.measured, 6),
+            fixed(o.limit, 6),
+            fixed(o.margin, 6),
             o.pass,
             o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}"))
         );

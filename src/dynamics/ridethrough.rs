@@ -31,15 +31,31 @@ pub enum Param {
     Dist(toml::Table),
 }
 
-/// Resolves a parameter at `path` (dotted, e.g. `fleet.group[0].mw`) to a distribution.
-pub fn resolve(p: &Param, path: &str, found: &[Uncertain], src: &Source) -> Result<Dist> {
+/// Resolves a parameter at `path` (dotted, e.g. `fleet.group[0].mw`) to a distribution. `at`
+/// is a span inside the parameter's entry (a group's name) when the table repeats: the error
+/// points at that entry's own key, not the first group's.
+pub fn resolve(
+    p: &Param,
+    path: &str,
+    at: Option<usize>,
+    found: &[Uncertain],
+    src: &Source,
+) -> Result<Dist> {
     match p {
         Param::Value(v) => {
             if v.is_finite() && *v >= 0.0 {
                 Ok(Dist::Uniform { min: *v, max: *v })
             } else {
                 // The full path: the same key appears in every group.
-                Err(src.error(path, format!("expected a number, 0 or more, found {v}")))
+                let msg = format!("expected a number, 0 or more, found {v}");
+                let leaf = path.rsplit('.').next().unwrap_or(path);
+                Err(match at {
+                    Some(at) => {
+                        let o = crate::base::locate::key_after(&src.text, at, leaf).unwrap_or(at);
+                        src.error_at(o..o, path, msg)
+                    }
+                    None => src.error(path, msg),
+                })
             }
         }
         Param::Dist(_) => found
@@ -140,7 +156,7 @@ impl Disturbance {
             Some(u) => (
                 u.depth_scale
                     .as_ref()
-                    .map(|p| resolve(p, "uncertainty.depth_scale", &found, src))
+                    .map(|p| resolve(p, "uncertainty.depth_scale", None, &found, src))
                     .transpose()?,
                 u.time_jitter_s.unwrap_or(0.0),
             ),

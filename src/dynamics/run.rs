@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::base::error::{Error, Result, Source};
+use crate::base::numfmt::fixed;
 use crate::model::library::Library;
 use crate::scenario::Scenario;
 
@@ -230,12 +231,12 @@ fn print_summary(set: &Settings, rep: &Report, engine_ms: f64) {
     );
     for o in &rep.compliance {
         println!(
-            "  {:<12} {:<22} {:>10.3} {:<6} limit {:>8.3}  {}",
+            "  {:<12} {:<22} {:>10} {:<6} limit {:>8}  {}",
             o.case,
             o.check,
-            o.measured,
+            fixed(o.measured, 3),
             o.unit,
-            o.limit,
+            fixed(o.limit, 3),
             if o.pass { "pass" } else { "FAIL" }
         );
     }

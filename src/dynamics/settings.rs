@@ -109,7 +109,7 @@ struct FleetSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GroupSpec {
-    name: String,
+    name: toml::Spanned<String>,
     sites: Option<u32>,
     mw: Param,
     dip_threshold: Param,
@@ -428,11 +428,13 @@ fn fleet(src: &Source, fl: &FleetSpec, found: &[Uncertain]) -> Result<Fleet> {
 /// One `[[fleet.group]]` (the `gi`-th), its parameters named `fleet.group[gi].NAME` in errors.
 fn site_group(src: &Source, gi: usize, g: &GroupSpec, found: &[Uncertain]) -> Result<SiteGroup> {
     let p = |name: &str, v: &Param| {
-        ridethrough::resolve(v, &format!("fleet.group[{gi}].{name}"), found, src)
+        let at = Some(g.name.span().start);
+        ridethrough::resolve(v, &format!("fleet.group[{gi}].{name}"), at, found, src)
     };
     let zero = Param::Value(0.0);
+    crate::scenario::check_cell_name(src, &g.name, "name")?;
     Ok(SiteGroup {
-        name: g.name.clone(),
+        name: g.name.get_ref().clone(),
         sites: g.sites.unwrap_or(1),
         mw: p("mw", &g.mw)?,
         dip_threshold: p("dip_threshold", &g.dip_threshold)?,

@@ -72,6 +72,14 @@ fn strip_offset(rest: &str) -> Option<(&str, Option<i64>)> {
     if let Some(r) = rest.strip_suffix('Z') {
         return Some((r, Some(0)));
     }
+    // `±HH:MM:SS` (a historic zone's offset, as dcload writes it): to the nearest minute.
+    if rest.len() > 9 {
+        let (t, o) = rest.split_at(rest.len() - 9);
+        if (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[6] == b':' {
+            let secs = crate::base::time::parse_utc_offset(o).ok()?;
+            return Some((t, Some(((f64::from(secs)) / 60.0).round() as i64)));
+        }
+    }
     if rest.len() > 6 {
         let (t, o) = rest.split_at(rest.len() - 6);
         let sign = match o.as_bytes()[0] {
@@ -133,7 +141,13 @@ pub(super) fn parse_mw(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// A load cell: a non-negative number of MW, else an error at its line and (0-based) column.
+/// The largest hourly load a system-load file may state, MW: ten times the largest grid's
+/// (China's State Grid peaks near 1.3 TW). Beyond it a cell is a typo or a unit slip (W for
+/// MW), and a sum of such hours overflows to `inf` or swamps every other hour.
+pub const MAX_SYSTEM_MW: f64 = 1e7;
+
+/// A load cell: a non-negative number of MW up to [`MAX_SYSTEM_MW`], else an error at its line
+/// and (0-based) column.
 pub(super) fn parse_load_mw(
     file: &str,
     line: usize,
@@ -141,15 +155,20 @@ pub(super) fn parse_load_mw(
     name: &str,
     cell: &str,
 ) -> Result<f64> {
-    parse_mw(cell).filter(|x| *x >= 0.0).ok_or_else(|| {
-        input_err(
-            file,
-            line,
-            col + 1,
-            name,
-            format!("expected a non-negative number of MW, found `{cell}`"),
-        )
-    })
+    parse_mw(cell)
+        .filter(|x| (0.0..=MAX_SYSTEM_MW).contains(x))
+        .ok_or_else(|| {
+            input_err(
+                file,
+                line,
+                col + 1,
+                name,
+                format!(
+                    "expected a number of MW from 0 to 1e7 (ten times the largest grid's peak), found `{}`",
+                    crate::base::numfmt::shorten(cell, 40)
+                ),
+            )
+        })
 }
 
 /// Hours since 1970 in UTC of a local hour written at `offset` minutes east of UTC (none: the

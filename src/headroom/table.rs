@@ -14,7 +14,8 @@ pub fn csv(rows: &[(String, Headroom)]) -> String {
         let y = o.years().max(1e-12);
         let _ = writeln!(
             s,
-            "{case},{},{:.3},{:.3},{:.4},{},{:.3},{:.2},{:.3},{},{:.3},{:.4},{}",
+            "{},{},{:.3},{:.3},{:.4},{},{:.3},{:.2},{:.3},{},{:.3},{:.4},{}",
+            crate::base::csvcell::cell(case),
             h.limit_pct,
             o.size_mw,
             o.mean_mw,

@@ -185,27 +185,6 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// An error on `field` of the entry whose key `head` (e.g. `[grid.outages]` or a workload's
-/// name) appears in the file, else of the first `field`.
-pub(crate) fn err_near(src: &Source, head: &str, field: &str, msg: String) -> Error {
-    // A quoted name is an entry's: start at its `name =` line (a pool of the same name earlier
-    // in the file is another entry).
-    let at = head
-        .strip_prefix('"')
-        .and_then(|h| h.strip_suffix('"'))
-        .and_then(|name| crate::base::locate::named_entry(&src.text, name))
-        .or_else(|| src.text.find(head));
-    // Located here rather than through `check::err_after`, which formats with this module's
-    // `num`: the two modules do not import each other.
-    match at {
-        Some(at) => {
-            let o = crate::base::locate::key_after(&src.text, at, field).unwrap_or(at);
-            src.error_at(o..o, field, msg)
-        }
-        None => src.error(field, msg),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,12 +98,7 @@ impl Value {
 
     /// The value as a CSV field (quoted when it holds a comma, a quote or a line break).
     pub fn csv(&self) -> String {
-        let s = self.to_string();
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
+        crate::base::csvcell::cell(&self.to_string()).into_owned()
     }
 }
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::base::csvcell::cell;
 use crate::base::error::{Error, Result};
 use crate::base::stats::{Band, Percentiles};
 use crate::base::time::{Calendar, Date, SimTime};
@@ -47,9 +48,9 @@ pub(crate) fn band_fields(s: &mut String, b: &Band, decimals: usize) {
 }
 
 pub(crate) fn band_header(s: &mut String, name: &str, set: &Percentiles) {
-    let _ = write!(s, ",{name}_mean");
+    let _ = write!(s, ",{}", cell(&format!("{name}_mean")));
     for p in set.names() {
-        let _ = write!(s, ",{name}_{p}");
+        let _ = write!(s, ",{}", cell(&format!("{name}_{p}")));
     }
 }
 
@@ -196,7 +197,7 @@ fn years_csv(
         let mut zones_json = serde_json::Map::new();
         for (k, c) in columns(p).iter().enumerate() {
             let b = zone_year(p, draws, r, k);
-            let _ = write!(s, "{},{c}", r.year.year);
+            let _ = write!(s, "{},{}", r.year.year, cell(c));
             band_fields(&mut s, &b.energy, 3);
             band_fields(&mut s, &b.peak, 4);
             band_fields(&mut s, &b.cf, 6);
@@ -249,8 +250,9 @@ fn trials_csv(p: &Portfolio, draws: &[TrialDraws], years: &[YearResult]) -> Stri
                 let cf = coincidence(r.peak[t][k], r.sum_peaks[t][k]);
                 let _ = writeln!(
                     s,
-                    "{t},{},{c},{:.6},{:.6},{:.6},{},{},{:.6}",
+                    "{t},{},{},{:.6},{:.6},{:.6},{},{},{:.6}",
                     r.year.year,
+                    cell(c),
                     r.energy[t][k],
                     r.peak[t][k],
                     r.sum_peaks[t][k],
@@ -293,11 +295,11 @@ fn projects_csv(p: &Portfolio, odds: &Odds, draws: &[TrialDraws], years: &[YearR
         let _ = write!(
             s,
             "{},{},{},{},{},{:.4},{:.6},{:.6},{:.6},{delay},{online}",
-            x.name,
-            p.zones[x.zone],
-            p.archetypes[x.archetype].name,
-            p.stages[x.stage].name,
-            x.group.map_or("", |g| p.groups[g].name.as_str()),
+            cell(&x.name),
+            cell(&p.zones[x.zone]),
+            cell(&p.archetypes[x.archetype].name),
+            cell(&p.stages[x.stage].name),
+            cell(x.group.map_or("", |g| p.groups[g].name.as_str())),
             x.mw_mean(),
             x.probability,
             odds.marginal[i],
@@ -343,7 +345,7 @@ fn draws_csv(p: &Portfolio, draws: &[TrialDraws]) -> String {
             let _ = writeln!(
                 s,
                 "{t},{},{},{:.4},{}T{:02}:{:02},{:.4},{}",
-                x.name,
+                cell(&x.name),
                 u8::from(dr.built),
                 dr.delay_days,
                 Date::from_days_since_epoch(day),

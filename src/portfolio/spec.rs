@@ -61,7 +61,7 @@ struct FileSpec {
     #[serde(default)]
     archetype: Vec<ArchetypeSpec>,
     #[serde(default)]
-    stage: BTreeMap<String, StageSpec>,
+    stage: BTreeMap<Spanned<String>, StageSpec>,
     correlation: Option<CorrelationSpec>,
     #[serde(default)]
     project: Vec<ProjectSpec>,
@@ -528,8 +528,10 @@ pub fn name_key(name: &str) -> u64 {
 /// A name that is also a CSV column or field: letters, digits, `-`, `_`, `.`, non-empty.
 fn plain_name(src: &Source, v: &Spanned<String>, field: &str, what: &str) -> Result<String> {
     let s = v.get_ref();
+    // Not `-` first: a spreadsheet reads a cell starting with `-` as a formula.
     let ok = !s.is_empty()
         && s.len() <= 64
+        && !s.starts_with('-')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
@@ -539,7 +541,8 @@ fn plain_name(src: &Source, v: &Spanned<String>, field: &str, what: &str) -> Res
             v.span(),
             field,
             format!(
-                "expected a {what} name of 1 to 64 letters, digits, '-', '_' or '.', found {s:?}"
+                "expected a {what} name of 1 to 64 letters, digits, '-', '_' or '.' (not '-' first), found {:?}",
+                crate::base::numfmt::shorten(s, 60)
             ),
         ))
     }
@@ -899,9 +902,15 @@ fn archetypes(src: &Source, specs: &[ArchetypeSpec], dir: &Path) -> Result<Vec<A
 }
 
 /// The stages, in name order.
-fn stages(src: &Source, specs: &BTreeMap<String, StageSpec>, dists: &Dists) -> Result<Vec<Stage>> {
+fn stages(
+    src: &Source,
+    specs: &BTreeMap<Spanned<String>, StageSpec>,
+    dists: &Dists,
+) -> Result<Vec<Stage>> {
     let mut stages = Vec::new();
-    for (sname, s) in specs {
+    for (key, s) in specs {
+        // A stage's name is a CSV cell of portfolio_projects.csv, as a project's is.
+        let sname = &plain_name(src, key, "stage", "stage")?;
         let whose = format!("stage {sname:?}");
         let p = fraction(src, &s.probability, "probability", &whose)?;
         let delay = match &s.delay_days {

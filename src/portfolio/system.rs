@@ -311,12 +311,13 @@ fn peaks_csv(p: &Portfolio, years: &[SystemYear]) -> String {
             for (c, b) in cols.iter().zip(&set.bands) {
                 let _ = write!(
                     s,
-                    "{},{},{},{},{:.3},{c}",
+                    "{},{},{},{},{:.3},{}",
                     y.year,
                     y.system_year,
                     set.name,
                     set.hours.len(),
-                    set.system_mw_mean
+                    set.system_mw_mean,
+                    crate::base::csvcell::cell(c)
                 );
                 band_fields(&mut s, b, 4);
                 s.push('\n');

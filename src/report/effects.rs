@@ -30,6 +30,7 @@
 
 use std::fmt::Write as _;
 
+use crate::base::csvcell::cell;
 use crate::scenario::Scenario;
 use crate::sim::{TrialResult, TrialSummary};
 
@@ -468,14 +469,6 @@ fn sig(v: f64) -> String {
 }
 
 /// A text field for CSV: quoted when it holds a comma or a quote.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// effects.csv: one row per output and input (see the module docs for the method).
 pub fn effects_csv(rows: &[Effect]) -> String {
     let mut out = String::from(
@@ -494,7 +487,7 @@ pub fn effects_csv(rows: &[Effect]) -> String {
             "{},{},{rank},{},{},",
             e.output,
             e.unit,
-            field(&e.parameter),
+            cell(&e.parameter),
             sig(e.rho)
         );
         let (fit, note) = match &e.term {
@@ -521,7 +514,7 @@ pub fn effects_csv(rows: &[Effect]) -> String {
             e.trials,
             e.dof.map_or(String::new(), |d| d.to_string()),
             sig(e.r2),
-            field(&note),
+            cell(&note),
         );
     }
     out

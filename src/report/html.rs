@@ -84,30 +84,44 @@ fn fmt(x: f64) -> String {
     }
 }
 
-/// The plots of a run folder: every .svg in DIR/plots, and each .png that has no SVG of the
-/// same name (a PNG beside its SVG is the same picture: the page embeds the sharper one once),
-/// sorted by name.
-pub fn plot_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("plots"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    // A link or other non-regular file is listed, so the page refuses it by
-                    // name rather than embed what it points at.
-                    std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir())
-                        && matches!(
-                            p.extension().and_then(|e| e.to_str()),
-                            Some("svg") | Some("png")
-                        )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.retain(|p| {
-        p.extension().and_then(|e| e.to_str()) != Some("png") || !p.with_extension("svg").is_file()
-    });
+/// The plots the run wrote: the names its plot list (DIR/plots.txt, written when the drawing
+/// finished) gives, each .svg, and each .png whose SVG it does not list (a PNG beside its SVG
+/// is the same picture: the page embeds the sharper one once), sorted by name. Anything else
+/// in plots/ (a planted file or link, a picture of earlier results) is not embedded; a folder
+/// without a list has no plots to embed.
+pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let list = dir.join(crate::report::plot::MANIFEST);
+    if std::fs::symlink_metadata(&list).is_err() {
+        return Ok(Vec::new());
+    }
+    let text = crate::input::limits::read_text(&list, 1 << 20)?;
+    let mut names: Vec<&str> = Vec::new();
+    for (i, name) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let plain = !name.starts_with('.') && !name.contains(['/', '\\', '\0']);
+        let kind = name.rsplit_once('.').map(|(_, e)| e);
+        if !plain || !matches!(kind, Some("svg" | "png")) {
+            return Err(Error::Input {
+                file: list.display().to_string(),
+                line: i + 1,
+                col: 0,
+                field: String::new(),
+                msg: format!(
+                    "expected the name of a .svg or .png in plots/, found {:?}: redraw the plots with `dcload plot DIR`",
+                    crate::base::numfmt::shorten(name, 60)
+                ),
+            });
+        }
+        names.push(name);
+    }
+    let svg_of = |png: &str| format!("{}.svg", png.trim_end_matches(".png"));
+    let mut v: Vec<PathBuf> = names
+        .iter()
+        .filter(|n| !n.ends_with(".png") || !names.contains(&svg_of(n).as_str()))
+        .map(|n| dir.join("plots").join(n))
+        .collect();
     v.sort();
-    v
+    v.dedup();
+    Ok(v)
 }
 
 /// The largest plot the page embeds: dcload's plots are tens to hundreds of KiB.
@@ -222,6 +236,15 @@ fn read_summary(dir: &Path) -> Result<Value> {
     if !dir.is_dir() {
         return Err(Error::Other(format!(
             "{}: no such folder: give a folder that `dcload run` or `dcload merge` wrote",
+            dir.display()
+        )));
+    }
+    // A run removes its checkpoint once its outputs are written: one left behind is a run that
+    // failed or was stopped, and any outputs beside it are an earlier run's or half written.
+    if dir.join(".checkpoint").exists() {
+        return Err(Error::Other(format!(
+            "{}: the run in this folder did not finish (its .checkpoint/ is still there): the files beside it are from an earlier run or incomplete; finish it with `dcload run FILE --out {} --resume`, or run it again",
+            dir.display(),
             dir.display()
         )));
     }
@@ -382,7 +405,7 @@ fn monthly(o: &mut String, dir: &Path) -> Result<()> {
 
 /// The plots, embedded.
 fn plots(o: &mut String, dir: &Path) -> Result<()> {
-    let plots = plot_files(dir);
+    let plots = plot_files(dir)?;
     o.push_str("<h2>Plots</h2>\n");
     if plots.is_empty() {
         o.push_str(

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::base::csvcell::cell;
 use crate::base::error::{Error, Result};
 use crate::base::io::write_atomic;
 use crate::base::numfmt::push_fixed;
@@ -34,9 +35,9 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
     out.push_str("timestamp");
     let pnames = sc.percentiles.names();
     for m in metrics {
-        let _ = write!(out, ",{m}_mean");
+        let _ = write!(out, ",{}", cell(&format!("{m}_mean")));
         for b in &pnames {
-            let _ = write!(out, ",{m}_{b}");
+            let _ = write!(out, ",{}", cell(&format!("{m}_{b}")));
         }
     }
     out.push('\n');
@@ -116,17 +117,19 @@ pub fn trials_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let holders = crate::report::energy::holder_columns(sc);
     for (name, _) in &holders {
         out.push(',');
-        out.push_str(name);
+        out.push_str(&cell(name));
     }
     for name in sc.parameter_names() {
         out.push(',');
-        out.push_str(&name);
+        out.push_str(&cell(&name));
     }
     out.push('\n');
     for r in results {
         let _ = write!(out, "{}", r.summary.trial);
         for (_, prec, f) in &cols {
-            let _ = write!(out, ",{:.prec$}", f(&r.summary));
+            // `+ 0.0` turns a -0 (an empty sum, as the requests of a study without consumer
+            // classes) into 0 and leaves every other value as it is.
+            let _ = write!(out, ",{:.prec$}", f(&r.summary) + 0.0);
         }
         let values = crate::report::energy::holder_values(sc, &r.summary);
         for ((_, prec), v) in holders.iter().zip(values) {
@@ -320,7 +323,7 @@ pub fn sensitivity_csv(rows: &[Sensitivity]) -> String {
             out,
             "{},{},{},{},{}",
             i + 1,
-            s.parameter,
+            cell(&s.parameter),
             or_empty(s.rho_energy),
             or_empty(s.rho_peak),
             s.rho_exceed_hours.map_or(String::new(), or_empty)

@@ -549,7 +549,7 @@ fn push_ramp_row(
     let prec = if unit == "MW" { 4 } else { 2 };
     let v: Vec<f64> = figs.iter().map(|(r, _)| f(r)).collect();
     let b = crate::base::stats::Band::of(&mut v.clone(), &sc.percentiles);
-    let _ = write!(out, "{name},{unit},");
+    let _ = write!(out, "{},{unit},", crate::base::csvcell::cell(name));
     push_fixed(out, b.mean, prec);
     for &p in sc.percentiles.values() {
         out.push(',');

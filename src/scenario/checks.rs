@@ -9,7 +9,7 @@ use super::{RunSpec, Scenario};
 // The limits a resolved study is checked against (bounds in `crate::input::limits`; these checks
 // live here because they read the resolved study).
 use crate::input::limits::{
-    MAX_EPISODES, MAX_STEPS, MAX_TRACE_BYTES, MAX_TRIAL_BYTES, MAX_TRIALS, err_near, num,
+    MAX_EPISODES, MAX_STEPS, MAX_TRACE_BYTES, MAX_TRIAL_BYTES, MAX_TRIALS, num,
 };
 
 /// The per-trial estimates a study is checked against.
@@ -34,14 +34,16 @@ pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
     }
     let years = sc.horizon_hours as f64 / 8760.0;
     let mut episodes = 0.0;
-    let mut count = |n: f64, head: &str, field: &str, what: &str| -> Result<()> {
+    // Each rate is refused at its own entry: `at` is the span the parser gave the entry (in
+    // `sc.spec`, the run file as read), never a search of the text.
+    let mut count = |n: f64, at: usize, field: &str, what: &str| -> Result<()> {
         let e = n * years;
         if e > MAX_EPISODES {
-            return Err(err_near(
+            return Err(crate::input::check::err_after(
                 src,
-                head,
+                at,
                 field,
-                format!(
+                &format!(
                     "{} per year over {} h gives about {} {what} per trial (limit {}): give a smaller rate",
                     num(n),
                     sc.horizon_hours,
@@ -53,43 +55,28 @@ pub fn check_scenario(sc: &Scenario, src: &Source) -> Result<Estimate> {
         episodes += e;
         Ok(())
     };
-    let named = |name: &str| format!("\"{name}\"");
-    for w in &sc.twins {
-        count(
-            w.campaigns.per_year,
-            &named(&w.name),
-            "random_campaigns",
-            "campaigns",
-        )?;
+    let spec = &sc.spec;
+    for (w, s) in sc.twins.iter().zip(&spec.twin) {
+        let at = s.name.span().start;
+        count(w.campaigns.per_year, at, "random_campaigns", "campaigns")?;
     }
-    for d in &sc.defenses {
-        count(
-            d.surges.per_year,
-            &named(&d.name),
-            "random_surges",
-            "surges",
-        )?;
+    for (d, s) in sc.defenses.iter().zip(&spec.defense) {
+        let at = s.name.span().start;
+        count(d.surges.per_year, at, "random_surges", "surges")?;
     }
-    for t in &sc.trainings {
-        count(
-            t.jobs_per_year,
-            &named(&t.name),
-            "jobs_per_year",
-            "job submissions",
-        )?;
+    for (t, s) in sc.trainings.iter().zip(&spec.training) {
+        let at = s.name.span().start;
+        count(t.jobs_per_year, at, "jobs_per_year", "job submissions")?;
     }
-    if let Some(b) = &sc.grid.backup {
-        count(b.per_year, "outages", "per_year", "outages")?;
+    if let (Some(b), Some(o)) = (&sc.grid.backup, &spec.grid.outages) {
+        count(b.per_year, o.span().start, "per_year", "outages")?;
     }
     if let Some(dr) = &sc.grid.demand_response
         && let Some((per_year, ..)) = &dr.random
+        && let Some(s) = &spec.grid.demand_response
     {
-        count(
-            *per_year,
-            "demand_response",
-            "random",
-            "demand-response events",
-        )?;
+        let what = "demand-response events";
+        count(*per_year, s.span().start, "random", what)?;
     }
     let bytes = trial_bytes(sc, steps, episodes);
     if bytes > MAX_TRIAL_BYTES {
@@ -169,7 +156,10 @@ pub fn check_run(sc: &Scenario) -> Result<()> {
 /// Why a name cannot be written as it is into a CSV cell or a console line, if it cannot.
 /// Names are refused rather than rewritten, so a file's names always equal the run file's.
 pub fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.chars().any(char::is_control) {
+    const MAX_NAME_CHARS: usize = 100;
+    if name.chars().nth(MAX_NAME_CHARS).is_some() {
+        Some("more than 100 characters (it heads columns and console lines)")
+    } else if name.chars().any(char::is_control) {
         Some("a control character (tab, newline, escape ...)")
     } else if name.contains([',', '"']) {
         Some("a comma or a double quote (a CSV cell separator or quote)")
@@ -194,14 +184,21 @@ pub(super) fn check_names(spec: &RunSpec, src: &Source) -> Result<()> {
         .chain(spec.defense.iter().map(|d| &d.name));
     let pools = groups.filter_map(|g| g.pool.as_ref());
     for (field, name) in named.map(|n| ("name", n)).chain(pools.map(|n| ("pool", n))) {
-        if let Some(why) = unsafe_name(name.get_ref()) {
-            let shown: String = name.get_ref().escape_default().take(60).collect();
-            return Err(src.error_at(
-                name.span(),
-                field,
-                format!("the name \"{shown}\" has {why}: names are written into CSV files and the console; use letters, digits, spaces, - _ . ( )"),
-            ));
-        }
+        check_cell_name(src, name, field)?;
     }
     Ok(())
+}
+
+/// A name the outputs write (a run file's, a dynamics fleet group's) refused at its own span
+/// when [`unsafe_name`] says it is not safe in a CSV cell or on a terminal.
+pub fn check_cell_name(src: &Source, name: &toml::Spanned<String>, field: &str) -> Result<()> {
+    let Some(why) = unsafe_name(name.get_ref()) else {
+        return Ok(());
+    };
+    let shown: String = name.get_ref().escape_default().take(60).collect();
+    Err(src.error_at(
+        name.span(),
+        field,
+        format!("the name \"{shown}\" has {why}: names are written into CSV files and the console; use letters, digits, spaces, - _ . ( )"),
+    ))
 }

@@ -10,7 +10,7 @@ mod describe;
 mod resolve;
 mod run_file;
 
-pub use checks::{Estimate, check_run, check_scenario, trace_bytes_per_trial};
+pub use checks::{Estimate, check_cell_name, check_run, check_scenario, trace_bytes_per_trial};
 pub use run_file::{DEFAULT_RUN, Engine, Hours, RunSpec};
 use run_file::{parse_spec, spec_with};
 

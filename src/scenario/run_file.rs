@@ -12,6 +12,7 @@ use crate::model::workload::defense::DefenseSpec;
 use crate::model::workload::training::TrainingSpec;
 use crate::model::workload::twin::TwinSpec;
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 use toml::de::DeTable;
 
 /// The embedded default study.
@@ -64,9 +65,9 @@ pub struct RunSpec {
     #[serde(default)]
     pub grid: GridSpec,
     /// Server failures and repairs (absent: no failures).
-    pub failures: Option<FailureSpec>,
+    pub failures: Option<Spanned<FailureSpec>>,
     /// UPS and generators that ride through `[grid.outages]`.
-    pub backup: Option<BackupSpec>,
+    pub backup: Option<Spanned<BackupSpec>>,
     /// Parameter paths and the values to sweep (see [`crate::input::sweep`]); read by `dcload run`.
     pub sweep: Option<toml::Table>,
     /// Extra report files (per-year 8760s); absent: none.

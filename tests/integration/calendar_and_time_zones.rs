@@ -296,3 +296,26 @@ fn dr_rule_baselines_on_a_fixed_offset_count_24_hour_days() {
     let o = measured(&cal, &metered, &rule(1, 1, false), "2025-03-09T14:00");
     assert!((o.delivered_mw + 1.0).abs() < 1e-9, "{o:?}");
 }
+
+/// A historic zone's offset with seconds (Monrovia kept local mean time, -00:44:30, until
+/// 1972) is written whole, not cut to -00:44, and the run reads its own hourly.csv back (the
+/// plots parse every timestamp).
+#[test]
+fn an_offset_with_seconds_is_written_whole_and_read_back() {
+    let f = RunFile::new(&format!(
+        "start = \"1960-01-01\"\ntime_zone = \"Africa/Monrovia\"\n{ONE_TWIN_DAY}"
+    ));
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
+    let stamps = column(&out.join("hourly.csv"), "timestamp");
+    assert_eq!(stamps[0], "1960-01-01T00:00:00-00:44:30");
+    assert!(out.join("plots").join("facility_year.svg").is_file());
+    // The offset reads back as the same number of seconds.
+    assert_eq!(
+        dcload::base::time::parse_utc_offset("-00:44:30"),
+        Ok(-(44 * 60 + 30))
+    );
+    assert_eq!(
+        dcload::base::time::format_utc_offset(-(44 * 60 + 30)),
+        "-00:44:30"
+    );
+}

@@ -280,6 +280,24 @@ pub fn edit(text: &str, edits: &[(&str, &str)]) -> String {
     text
 }
 
+/// A day of one twin on ten racks at hourly steps, two trials, fixed PUE: a study with no
+/// consumer classes that runs in a blink.
+pub const ONE_TWIN_DAY: &str = r#"horizon_hours = 24
+step_s = 3600
+trials = 2
+[[site.group]]
+name = "g"
+rack = "dgx-h100-x4"
+count = 10
+[[twin]]
+name = "t"
+pool = "g"
+base_utilisation = 0.5
+[facility]
+kind = "fixed"
+pue = 1.2
+"#;
+
 /// runs/default.toml shortened to `hours` at `step_s` steps (its distributions kept).
 pub fn default_short(hours: u32, step_s: u32) -> String {
     preset(

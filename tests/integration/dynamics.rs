@@ -11,7 +11,7 @@ use dcload::dynamics::{Settings, inputs_from_engine, spectrum};
 use dcload::model::library::Library;
 use dcload::scenario::Scenario;
 
-use crate::common::{arg, assert_says, fails, read_csv, repo, run_ok};
+use crate::common::{arg, assert_says, fails, line_of, read_csv, repo, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     repo(&format!("tests/fixtures/dynamics/{name}"))
@@ -408,7 +408,24 @@ fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
         .replace("disturbance = \"july2024.toml\"", &july)
         .replacen("mw = 200", "mw = -200", 1);
     let e = refused(&["dynamics"], "bad-fleet.toml", &negative);
-    assert_says(&e, &["bad-fleet.toml", "fleet.group[1].mw", "0 or more"]);
+    // At the second group's own line (the first group's `mw =` comes first in the file).
+    let at = format!("bad-fleet.toml:{}:", line_of(&negative, "mw = -200"));
+    assert_says(&e, &[&at, "fleet.group[1].mw", "0 or more"]);
+    // A group name a CSV cell or a terminal would misread, refused at its line as a run
+    // file's names are.
+    for bad in ["b,c", "say \\\"b\\\"", "=1+1", "esc\\u001b[31m"] {
+        let text = negative.replacen("mw = -200", "mw = 200", 1).replace(
+            "name = \"b-three-in-ten-seconds\"",
+            &format!("name = \"{bad}\""),
+        );
+        let e = refused(&["dynamics"], "bad-group.toml", &text);
+        let at = format!("bad-group.toml:{}:", line_of(&text, "# dips are at least"));
+        assert_says(&e, &[&at, "`name`", "CSV"]);
+        assert!(
+            !e.contains('\u{1b}'),
+            "an escape reached the terminal: {e:?}"
+        );
+    }
     // Flags: a zero step, a window past the study's end, a trial the study does not have.
     let e = fails(&["dynamics", &dynf, "--step-ms", "0"]);
     assert_says(&e, &["--step-ms", "1 to 1000"]);
@@ -475,4 +492,32 @@ fn dynamics_command_writes_its_folder_and_is_deterministic() {
     assert_eq!(rows.len(), 8);
     let (_, rows) = read_csv(&files[0].join("ridethrough.csv"));
     assert_eq!(rows.len(), 7201);
+}
+
+/// A specification's limit may be any number; the console table and compliance.csv print it
+/// compactly (1e308 printed its 309 digits and six decimals: 316 characters).
+#[test]
+fn a_huge_spec_limit_is_printed_compactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(fixture("spec.toml"))
+        .unwrap()
+        .replace("band_mw = 10.0", "band_mw = 1e308");
+    let spec_path = dir.path().join("huge-spec.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("o");
+    let dynf = fixture("dyn.toml");
+    let res = run_ok(&[
+        "dynamics",
+        arg(&dynf),
+        "--spec",
+        arg(&spec_path),
+        "--out",
+        arg(&out),
+    ]);
+    let console = String::from_utf8_lossy(&res.stdout).into_owned();
+    let csv = std::fs::read_to_string(out.join("compliance.csv")).unwrap();
+    for text in [&console, &csv] {
+        assert!(text.contains("1e308"), "{text}");
+        assert!(text.lines().all(|l| l.len() < 200), "{text}");
+    }
 }

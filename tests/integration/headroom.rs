@@ -294,7 +294,19 @@ fn bad_system_load_names_file_line_and_column() {
         (
             "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00,-5\n",
             ":3:2: field `MW`",
-            "non-negative number",
+            "from 0 to 1e7",
+        ),
+        // An hour past any grid's load (it summed to `inf`, and 1.5e10 MW gave a 0 MW
+        // headroom): refused at its cell, printed compactly.
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00,1e308\n",
+            ":3:2: field `MW`",
+            "from 0 to 1e7 (ten times the largest grid's peak), found `1e308`",
+        ),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00,15000000000\n",
+            ":3:2: field `MW`",
+            "found `15000000000`",
         ),
         (
             "timestamp,MW\n2024-01-01T00:00,100\n2024-13-01T01:00,100\n",

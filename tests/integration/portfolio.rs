@@ -742,6 +742,9 @@ fn bad_input_names_file_line_and_field() {
             "mw",
         ),
         ("name = \"b\"", "name = \"A\"", "name"),
+        // Names that are CSV cells: a comma in a stage's name, a leading `-` (a formula).
+        ("[stage.study]", "[stage.\"st,udy\"]", "stage"),
+        ("name = \"b\"", "name = \"-b\"", "name"),
         ("run = \"chat.toml\"", "run = \"missing.toml\"", "run"),
         ("source = \"estimate (test)\"", "source = \"\"", "source"),
         ("zone = \"south\"", "zoen = \"south\"", "zoen"),

@@ -23,7 +23,7 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
         assert!(!html.contains(bad), "report.html contains {bad}");
     }
     // Every plot in the folder, embedded byte for byte.
-    let plots = dcload::report::html::plot_files(&out);
+    let plots = dcload::report::html::plot_files(&out).unwrap();
     assert!(plots.len() >= 4, "{plots:?}");
     assert_eq!(img_count(&html), plots.len());
     for p in &plots {
@@ -53,9 +53,14 @@ fn run_writes_a_self_contained_report_embedding_every_plot() {
         );
     }
 
-    // `dcload report` redraws it from the folder, and picks up a PNG beside the SVGs.
+    // `dcload report` redraws it from the folder, with a PNG the plot list names (a chart
+    // drawn only as PNG); a PNG it does not name is not embedded.
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR fake for the test";
     std::fs::write(out.join("plots").join("extra.png"), png).unwrap();
+    std::fs::write(out.join("plots").join("unlisted.png"), b"not the run's").unwrap();
+    let list = out.join("plots.txt");
+    let listed = std::fs::read_to_string(&list).unwrap();
+    std::fs::write(&list, format!("{listed}extra.png\n")).unwrap();
     std::fs::remove_file(&page).unwrap();
     assert!(stdout(&run_ok(&["report", arg(&out)])).contains("report.html"));
     let html = std::fs::read_to_string(&page).unwrap();
@@ -93,19 +98,46 @@ fn report_refuses_a_linked_or_oversized_plot() {
     let f = RunFile::new(&default_short(48, 300));
     let (out, _) = f.run("o", &["--trials", "2", "--quiet"]);
     let secret = f.beside("secret.txt", "TOP-SECRET-CONTENT");
-    let link = out.join("plots").join("zz.svg");
-    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    let no_secret = |out: &std::path::Path| {
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        assert!(!html.contains("TOP-SECRET") && !html.contains(&base64(b"TOP-SECRET-CONTENT")));
+        html
+    };
+    // A file the run did not write (not in its plot list) is not embedded, whatever it is.
+    let planted = out.join("plots").join("zz.svg");
+    std::os::unix::fs::symlink(&secret, &planted).unwrap();
+    run_ok(&["report", arg(&out)]);
+    let html = no_secret(&out);
+    assert!(!html.contains("zz.svg"));
+    // A plot the run wrote, replaced by a link or by an oversized file: refused by name.
+    let listed = out.join("plots").join("facility_year.svg");
+    let kept = std::fs::read(&listed).unwrap();
+    std::fs::remove_file(&listed).unwrap();
+    std::os::unix::fs::symlink(&secret, &listed).unwrap();
     let err = fails(&["report", arg(&out)]);
-    assert_says(&err, &["zz.svg", "symbolic link"]);
-    std::fs::remove_file(&link).unwrap();
-    let big = out.join("plots").join("zz.png");
-    let file = std::fs::File::create(&big).unwrap();
+    assert_says(&err, &["facility_year.svg", "symbolic link"]);
+    std::fs::remove_file(&listed).unwrap();
+    let file = std::fs::File::create(&listed).unwrap();
     file.set_len(dcload::report::html::MAX_PLOT_BYTES + 1)
         .unwrap();
     let err = fails(&["report", arg(&out)]);
-    assert_says(&err, &["zz.png", "MiB"]);
-    std::fs::remove_file(&big).unwrap();
+    assert_says(&err, &["facility_year.svg", "MiB"]);
+    std::fs::write(&listed, kept).unwrap();
     run_ok(&["report", arg(&out)]);
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(!html.contains("TOP-SECRET") && !html.contains(&base64(b"TOP-SECRET-CONTENT")));
+    no_secret(&out);
+    // Without the list (plots of an earlier run, or none drawn), no plot is embedded.
+    std::fs::remove_file(out.join("plots.txt")).unwrap();
+    run_ok(&["report", arg(&out)]);
+    assert_eq!(img_count(&no_secret(&out)), 0);
+}
+
+/// A run that failed or was stopped leaves its checkpoint: `report` on its folder says so
+/// instead of writing a page of an earlier run's (or half-written) files.
+#[test]
+fn report_refuses_the_folder_of_an_unfinished_run() {
+    let f = RunFile::new(&default_short(48, 300));
+    let (out, _) = f.run("o", &["--trials", "2", "--quiet", "--no-plots"]);
+    std::fs::create_dir(out.join(".checkpoint")).unwrap();
+    let err = fails(&["report", arg(&out)]);
+    assert_says(&err, &["did not finish", ".checkpoint", "--resume"]);
 }

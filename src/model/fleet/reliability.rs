@@ -14,6 +14,7 @@
 //! accelerators cover one copy of its work; redundancy (2N, N+M) is what keeps it there.
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use crate::base::error::{Result, Source};
 use crate::input::check::{err_after, non_negative, positive};
@@ -41,8 +42,8 @@ pub struct Failures {
 }
 
 impl Failures {
-    pub fn resolve(spec: &FailureSpec, src: &Source) -> Result<Failures> {
-        let at = src.text.find("[failures]").unwrap_or(0);
+    pub fn resolve(spec: &Spanned<FailureSpec>, src: &Source) -> Result<Failures> {
+        let (at, spec) = (spec.span().start, spec.get_ref());
         let rate = spec.rate_per_acc_hour.unwrap_or(LLAMA3_RATE_PER_ACC_HOUR);
         non_negative(src, at, "rate_per_acc_hour", rate)?;
         if rate > 1.0 {

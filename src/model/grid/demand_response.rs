@@ -26,6 +26,7 @@
 //! the baseline, MW, in hour blocks from the event's end).
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use crate::base::error::{Result, Source};
 use crate::base::time::{Calendar, SimTime};
@@ -36,9 +37,9 @@ use crate::input::check::{err_after, fraction, non_negative, positive};
 pub struct DemandResponseSpec {
     /// Events on fixed days.
     #[serde(default)]
-    pub events: Vec<DrEventSpec>,
+    pub events: Vec<Spanned<DrEventSpec>>,
     /// Random events.
-    pub random: Option<RandomDrSpec>,
+    pub random: Option<Spanned<RandomDrSpec>>,
     /// Share of each sector's load that can be shed (defense: never).
     #[serde(default)]
     pub flexibility: SectorFigures,
@@ -222,10 +223,13 @@ const BASELINES: [(&str, Baseline); 3] = [
 impl DemandResponse {
     /// Resolves `[grid.demand_response]`: scheduled and random events, each sector's
     /// flexibility and response time, the baseline and the rebound window.
-    pub fn resolve(spec: &DemandResponseSpec, src: &Source) -> Result<DemandResponse> {
-        let at = src.text.find("demand_response").unwrap_or(0);
+    pub fn resolve(spec: &Spanned<DemandResponseSpec>, src: &Source) -> Result<DemandResponse> {
+        let at = spec.span().start;
+        let spec = spec.get_ref();
         let mut scheduled = Vec::new();
         for e in &spec.events {
+            // Each event is checked at its own table, not the first event's.
+            let (at, e) = (e.span().start, e.get_ref());
             non_negative(src, at, "start_day", e.start_day)?;
             start_hour(src, at, e.start_hour)?;
             positive(src, at, "hours", e.hours)?;
@@ -238,6 +242,7 @@ impl DemandResponse {
         }
         let random = match &spec.random {
             Some(r) => {
+                let (at, r) = (r.span().start, r.get_ref());
                 non_negative(src, at, "per_year", r.per_year)?;
                 if r.months.iter().any(|m| !(1..=12).contains(m)) {
                     return Err(err_after(src, at, "months", "expected months 1 to 12"));

@@ -9,6 +9,7 @@
 //! deliver.
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use crate::base::error::{Result, Source};
 use crate::input::check::{err_after, fraction, non_negative, positive};
@@ -31,7 +32,7 @@ pub struct OutageSpec {
     pub mean_hours: f64,
     /// Outages on fixed days: `[{ start_day = 200.5, hours = 12 }]`.
     #[serde(default)]
-    pub scheduled: Vec<ScheduledOutage>,
+    pub scheduled: Vec<Spanned<ScheduledOutage>>,
 }
 
 fn four() -> f64 {
@@ -131,20 +132,17 @@ pub struct Backup {
 
 impl Backup {
     pub fn resolve(
-        outages: &OutageSpec,
-        backup: Option<&BackupSpec>,
+        outages: &Spanned<OutageSpec>,
+        backup: Option<&Spanned<BackupSpec>>,
         it_peak_w: f64,
         src: &Source,
     ) -> Result<Backup> {
-        let at = src
-            .text
-            .find("[grid.outages]")
-            .or_else(|| src.text.find("outages"))
-            .unwrap_or(0);
+        let (at, outages) = (outages.span().start, outages.get_ref());
         non_negative(src, at, "per_year", outages.per_year)?;
         positive(src, at, "mean_hours", outages.mean_hours)?;
         let mut scheduled = Vec::new();
         for o in &outages.scheduled {
+            let (at, o) = (o.span().start, o.get_ref());
             non_negative(src, at, "start_day", o.start_day)?;
             positive(src, at, "hours", o.hours)?;
             scheduled.push((
@@ -153,8 +151,8 @@ impl Backup {
             ));
         }
         let default = BackupSpec::default();
-        let b = backup.unwrap_or(&default);
-        let bat = src.text.find("[backup]").unwrap_or(at);
+        // Without a [backup] table its defaults are checked at the outages' table.
+        let (bat, b) = backup.map_or((at, &default), |b| (b.span().start, b.get_ref()));
         non_negative(src, bat, "ups_ride_through_min", b.ups_ride_through_min)?;
         non_negative(src, bat, "generator_mw", b.generator_mw)?;
         non_negative(src, bat, "generator_start_s", b.generator_start_s)?;

@@ -11,7 +11,6 @@ use std::path::Path;
 use super::{CarbonProfile, Tariff, read_hourly_csv};
 use crate::base::error::{Error, Result, Source};
 use crate::base::time::{Calendar, SimTime};
-use crate::input::check::err_after;
 use crate::model::library::Library;
 
 /// The default MW thresholds of the ramp distribution (`ramp_steps_over_*`,
@@ -26,7 +25,7 @@ pub const RAMP_THRESHOLDS_MAX: usize = 10;
 #[serde(deny_unknown_fields)]
 pub struct GridSpec {
     /// Import limit of the interconnection, MW.
-    pub import_limit_mw: Option<f64>,
+    pub import_limit_mw: Option<Spanned<f64>>,
     /// "record" (count exceedances) or "cap" (shed flexible load to stay under the limit).
     pub limit_policy: Option<Spanned<String>>,
     /// Hours of the system's peak (study clock), e.g. "2025-07-16T17:00": monthly.csv reports
@@ -42,9 +41,9 @@ pub struct GridSpec {
     /// Length of the system-peak interval, minutes (default 60: whole hours).
     pub system_peak_minutes: Option<Spanned<i64>>,
     /// Grid outages (random and scheduled); the site's backup is the `[backup]` table.
-    pub outages: Option<OutageSpec>,
+    pub outages: Option<Spanned<OutageSpec>>,
     /// Demand-response events and the sectors' flexibility.
-    pub demand_response: Option<DemandResponseSpec>,
+    pub demand_response: Option<Spanned<DemandResponseSpec>>,
     /// Grid carbon intensity: a region from `models/grid/` (month-by-hour profile) ...
     pub carbon: Option<Spanned<String>>,
     /// ... or a CSV of hourly gCO2/kWh (column `g_per_kwh`), relative to the run file.
@@ -88,7 +87,7 @@ impl Grid {
     #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         spec: &GridSpec,
-        backup: Option<&BackupSpec>,
+        backup: Option<&Spanned<BackupSpec>>,
         it_peak_w: f64,
         src: &Source,
         lib: &Library,
@@ -152,7 +151,6 @@ impl Grid {
 
 /// The import limit, W, and what happens above it.
 fn import_limit(spec: &GridSpec, src: &Source) -> Result<Option<(f64, LimitPolicy)>> {
-    let at = src.text.find("[grid]").unwrap_or(0);
     let policy = match &spec.limit_policy {
         None => LimitPolicy::Record,
         Some(p) => {
@@ -163,18 +161,17 @@ fn import_limit(spec: &GridSpec, src: &Source) -> Result<Option<(f64, LimitPolic
             }
         }
     };
-    match spec.import_limit_mw {
-        Some(mw) if mw.is_finite() && mw > 0.0 => Ok(Some((mw * 1e6, policy))),
-        Some(mw) => Err(err_after(
-            src,
-            at,
-            "import_limit_mw",
-            &format!("expected a positive number of MW, found {mw}"),
-        )),
-        None if spec.limit_policy.is_some() => {
-            Err(err_after(src, at, "limit_policy", "needs import_limit_mw"))
+    match (&spec.import_limit_mw, &spec.limit_policy) {
+        (Some(mw), _) if mw.get_ref().is_finite() && *mw.get_ref() > 0.0 => {
+            Ok(Some((mw.get_ref() * 1e6, policy)))
         }
-        None => Ok(None),
+        (Some(mw), _) => Err(src.error_at(
+            mw.span(),
+            "import_limit_mw",
+            format!("expected a positive number of MW, found {}", mw.get_ref()),
+        )),
+        (None, Some(p)) => Err(src.error_at(p.span(), "limit_policy", "needs import_limit_mw")),
+        (None, None) => Ok(None),
     }
 }
 
@@ -372,12 +369,12 @@ impl<'a> PeakClock<'a> {
         if peaks.is_empty()
             && (spec.system_peak_convention.is_some() || spec.system_peak_minutes.is_some())
         {
-            return Err(err_after(
-                src,
-                src.text.find("[grid]").unwrap_or(0),
-                "system_peak_convention",
-                "needs system_peak_hours or system_peaks_file",
-            ));
+            let (span, field) = match (&spec.system_peak_convention, &spec.system_peak_minutes) {
+                (Some(c), _) => (c.span(), "system_peak_convention"),
+                (None, Some(m)) => (m.span(), "system_peak_minutes"),
+                (None, None) => (0..0, "system_peak_convention"),
+            };
+            return Err(src.error_at(span, field, "needs system_peak_hours or system_peaks_file"));
         }
         Ok(peaks)
     }

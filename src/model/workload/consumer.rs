@@ -15,6 +15,7 @@ use super::{Ctx, one};
 use crate::base::error::Result;
 use crate::base::time::{SimTime, parse_utc_offset};
 use crate::input::check::{err_after, non_negative, positive};
+use crate::input::limits::{MAX_ABS, num};
 use crate::model::fleet::RackGroup;
 use crate::model::library::{ConsumerPreset, check_per_request};
 
@@ -300,6 +301,7 @@ impl<'a, 'c> Class<'a, 'c> {
             "growth_per_year",
             "expected a number > -1 (e.g. 0.3 for +30 % a year)",
         )?;
+        self.check_growth()?;
         if let Some(v) = spec.requests_per_day {
             non_negative(src, at, "requests_per_day", v)?;
         }
@@ -314,6 +316,34 @@ impl<'a, 'c> Class<'a, 'c> {
                 spec.tokens_out,
                 spec.work_cv,
             ],
+        )
+    }
+
+    /// Growth compounds over the horizon: the rate it reaches by the end must stay a number the
+    /// engine can count (1e15 requests a day, the bound of any figure in a run file), or the
+    /// arrivals overflow and the load falls to zero years into the study. Refused at
+    /// `growth_per_year`, saying the largest growth this horizon allows.
+    fn check_growth(&self) -> Result<()> {
+        let spec = self.spec;
+        let years = self.ctx.horizon_s as f64 / YEAR_S;
+        let ln = (1.0 + spec.growth_per_year).ln();
+        // A trace's own rate is not known here: its factor alone is bounded.
+        let per_day = spec.requests_per_day.unwrap_or(1.0).max(1.0);
+        let end = per_day * (ln * years).exp();
+        if spec.growth_per_year <= 0.0 || (end.is_finite() && end <= MAX_ABS) {
+            return Ok(());
+        }
+        let most = (MAX_ABS / per_day).powf(1.0 / years) - 1.0;
+        self.ensure(
+            false,
+            "growth_per_year",
+            &format!(
+                "{} a year for {} years grows {} requests a day past 1e15 (the most a study counts): expected at most {} over this horizon",
+                num(spec.growth_per_year),
+                num((years * 100.0).round() / 100.0),
+                num(per_day),
+                num((most * 1000.0).floor() / 1000.0),
+            ),
         )
     }
 

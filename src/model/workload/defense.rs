@@ -68,8 +68,8 @@ pub struct DefenseSpec {
     #[serde(default = "tau")]
     pub jitter_tau_h: f64,
     #[serde(default)]
-    pub surge: Vec<SurgeSpec>,
-    pub random_surges: Option<RandomSurgeSpec>,
+    pub surge: Vec<Spanned<SurgeSpec>>,
+    pub random_surges: Option<Spanned<RandomSurgeSpec>>,
 }
 
 fn one_u32() -> u32 {
@@ -155,7 +155,7 @@ impl Defense {
                 spec.pool.get_ref()
             ),
         )?;
-        let surges = surges(spec, ctx, at)?;
+        let surges = surges(spec, ctx)?;
         let capacity_per_acc = ctx.fleet.pools[pool].capacity / pool_acc;
         Ok(Defense {
             name: spec.name.get_ref().clone(),
@@ -175,9 +175,9 @@ impl Defense {
 
 /// Surges for operations, scheduled and random: demand times a multiplier (>= 1) while they
 /// last.
-fn surges(spec: &DefenseSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
+fn surges(spec: &DefenseSpec, ctx: &Ctx) -> Result<Episodes> {
     let src = ctx.src;
-    let multiplier = |m: f64| {
+    let multiplier = |at: usize, m: f64| {
         ctx.ensure(
             m >= 1.0 && m.is_finite(),
             at,
@@ -187,9 +187,10 @@ fn surges(spec: &DefenseSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
     };
     let mut surges = Episodes::default();
     for s in &spec.surge {
+        let (at, s) = (s.span().start, s.get_ref());
         non_negative(src, at, "start_day", s.start_day)?;
         positive(src, at, "days", s.days)?;
-        multiplier(s.multiplier)?;
+        multiplier(at, s.multiplier)?;
         surges.scheduled.push((
             ctx.days_to_s(s.start_day),
             ctx.days_to_s(s.days),
@@ -197,9 +198,10 @@ fn surges(spec: &DefenseSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
         ));
     }
     if let Some(r) = &spec.random_surges {
+        let (at, r) = (r.span().start, r.get_ref());
         non_negative(src, at, "per_year", r.per_year)?;
         positive(src, at, "hours", r.hours)?;
-        multiplier(r.multiplier)?;
+        multiplier(at, r.multiplier)?;
         surges.per_year = r.per_year;
         surges.duration_s = (r.hours * 3600.0).round() as u64;
         surges.magnitude = r.multiplier - 1.0;

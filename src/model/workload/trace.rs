@@ -248,8 +248,12 @@ impl RowReader<'_> {
                     n,
                     "TIMESTAMP",
                     format!(
-                        "this timestamp {} a UTC offset but the first one (line {l1}) {}: give every row an offset or none",
-                        if own.is_some() { "has" } else { "has no" },
+                        "this timestamp {} but the first one (line {l1}) {}: give every row an offset or none",
+                        if own.is_some() {
+                            "has a UTC offset"
+                        } else {
+                            "has no UTC offset"
+                        },
                         if had { "has" } else { "has none" }
                     ),
                 ));

@@ -44,9 +44,9 @@ pub struct TwinSpec {
     #[serde(default = "six")]
     pub jitter_tau_h: f64,
     #[serde(default)]
-    pub campaign: Vec<CampaignSpec>,
-    pub random_campaigns: Option<RandomCampaignSpec>,
-    pub edge: Option<EdgeSpec>,
+    pub campaign: Vec<Spanned<CampaignSpec>>,
+    pub random_campaigns: Option<Spanned<RandomCampaignSpec>>,
+    pub edge: Option<Spanned<EdgeSpec>>,
 }
 
 fn six() -> f64 {
@@ -135,9 +135,10 @@ impl Twin {
             Some(s) => parse_utc_offset(s).map_err(|m| err_after(src, at, "utc_offset", &m))?,
             None => ctx.utc_offset_s,
         };
-        let campaigns = campaigns(spec, ctx, at)?;
+        let campaigns = campaigns(spec, ctx)?;
         let (edge_events_per_s, edge_acc_s_per_event) = match &spec.edge {
             Some(e) => {
+                let (at, e) = (e.span().start, e.get_ref());
                 non_negative(src, at, "sensors", e.sensors)?;
                 non_negative(src, at, "events_per_sensor_day", e.events_per_sensor_day)?;
                 non_negative(src, at, "acc_s_per_event", e.acc_s_per_event)?;
@@ -210,10 +211,11 @@ fn shift_shape(spec: &TwinSpec, ctx: &Ctx, at: usize) -> Result<DailyShape> {
 }
 
 /// Study campaigns: scheduled ones and a random stream, each adding utilisation while it runs.
-fn campaigns(spec: &TwinSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
+fn campaigns(spec: &TwinSpec, ctx: &Ctx) -> Result<Episodes> {
     let src = ctx.src;
     let mut campaigns = Episodes::default();
     for c in &spec.campaign {
+        let (at, c) = (c.span().start, c.get_ref());
         non_negative(src, at, "start_day", c.start_day)?;
         positive(src, at, "days", c.days)?;
         fraction(src, at, "extra_utilisation", c.extra_utilisation)?;
@@ -224,6 +226,7 @@ fn campaigns(spec: &TwinSpec, ctx: &Ctx, at: usize) -> Result<Episodes> {
         ));
     }
     if let Some(r) = &spec.random_campaigns {
+        let (at, r) = (r.span().start, r.get_ref());
         non_negative(src, at, "per_year", r.per_year)?;
         positive(src, at, "days", r.days)?;
         fraction(src, at, "extra_utilisation", r.extra_utilisation)?;

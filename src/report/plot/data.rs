@@ -79,8 +79,8 @@ pub(super) struct Stamp {
     pub offset: String,
 }
 
-/// Hours east of UTC of an offset as [`parse_stamp`] keeps it (`-05:00`, `+0530`, `+09`, `Z`;
-/// empty: 0).
+/// Hours east of UTC of an offset as [`parse_stamp`] keeps it (`-05:00`, `+0530`, `+09`,
+/// `-00:44:30`, `Z`; empty: 0).
 fn offset_hours(o: &str) -> f64 {
     let sign = if o.starts_with('-') { -1.0 } else { 1.0 };
     let d: String = o.chars().filter(char::is_ascii_digit).collect();
@@ -92,7 +92,11 @@ fn offset_hours(o: &str) -> f64 {
         .get(2..4)
         .and_then(|x| x.parse::<f64>().ok())
         .unwrap_or(0.0);
-    sign * (h + m / 60.0)
+    let s = d
+        .get(4..6)
+        .and_then(|x| x.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    sign * (h + m / 60.0 + s / 3600.0)
 }
 
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]`; `None` when it is not one.
@@ -138,6 +142,13 @@ pub(super) fn parse_stamp(text: &str) -> Option<Stamp> {
             let body = rest.get(1..)?;
             let ok = (sign == b'+' || sign == b'-')
                 && match body.len() {
+                    8 => {
+                        body.as_bytes()[2] == b':'
+                            && body.as_bytes()[5] == b':'
+                            && [0..2, 3..5, 6..8]
+                                .into_iter()
+                                .all(|r| body.get(r).and_then(digits).is_some())
+                    }
                     5 => {
                         body.as_bytes()[2] == b':'
                             && body.get(..2).and_then(digits).is_some()

@@ -126,6 +126,9 @@ fn register_font() -> Result<(), PlotError> {
 /// folder is removed otherwise.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
+    // Until this drawing is complete, the folder lists no plots (an earlier list would name
+    // pictures of other results).
+    forget_plots(dir)?;
     // The run's percentile set; folders from before it was recorded carry P05/P95 hourly bands
     // and a P90 load duration curve.
     let set = data::percentile_set(dir)?;
@@ -217,7 +220,31 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             None => remove_stale(&out_dir, &name)?,
         }
     }
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    write_atomic(
+        &dir.join(MANIFEST),
+        format!("{}\n", names.join("\n")).as_bytes(),
+    )?;
     Ok(written)
+}
+
+/// The list of the plots the last drawing wrote (file names in `plots/`, one a line), beside
+/// `plots/`: `report` embeds only these, never whatever else lies in the folder.
+pub const MANIFEST: &str = "plots.txt";
+
+/// Removes the plot list of `dir` (when a run writes new results without drawing them, or a
+/// drawing starts): `report` then embeds no plot of earlier results.
+pub fn forget_plots(dir: &Path) -> Result<(), PlotError> {
+    let path = dir.join(MANIFEST);
+    match fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(PlotError::Write { path, source: e })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Removes a chart this run does not draw (`name`, an SVG, and its PNG) left by an earlier run
