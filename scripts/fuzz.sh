@@ -20,7 +20,7 @@
 # validate only). To replay one: DCLOAD_FUZZ_SEED=<its seed> DCLOAD_FUZZ_CASES=1
 # DCLOAD_FUZZ_RUNS=<1 for a run case, 0 otherwise> cargo test --release --test integration fuzz_presets -- --nocapture
 # In the second: DCLOAD_FUZZ_SEED=<its seed> DCLOAD_FUZZ_CASES=1 cargo test --release --test
-# integration fuzz_commands -- --ignored --nocapture
+# integration fuzz_commands -- --nocapture
 set -uo pipefail
 minutes="${1:-30}"
 seed="${2:-1000000}"
@@ -38,7 +38,7 @@ status=0
 nice -n 19 "$bin" fuzz_presets --nocapture --test-threads 1 2>&1 |
     grep --line-buffered -E '^fuzz:|case seed|test result'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-nice -n 19 "$bin" fuzz_commands --ignored --nocapture --test-threads 1 2>&1 |
+nice -n 19 "$bin" fuzz_commands_folders --nocapture --test-threads 1 2>&1 |
     grep --line-buffered -E '^fuzz:|test result'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 exit "$status"

@@ -633,8 +633,8 @@ fn env<T: std::str::FromStr>(k: &str) -> Option<T> {
     std::env::var(k).ok().and_then(|v| v.parse().ok())
 }
 
+/// 60 cases on every test run; scripts/fuzz.sh runs it for minutes (DCLOAD_FUZZ_MINUTES).
 #[test]
-#[ignore = "a campaign with known failures until issue 21 is closed: scripts/fuzz.sh runs it"]
 fn fuzz_commands_folders_records_names_and_links() {
     let seed: u64 = env("DCLOAD_FUZZ_SEED").unwrap_or(1);
     let minutes: Option<f64> = env("DCLOAD_FUZZ_MINUTES");

@@ -141,3 +141,22 @@ fn report_refuses_the_folder_of_an_unfinished_run() {
     let err = fails(&["report", arg(&out)]);
     assert_says(&err, &["did not finish", ".checkpoint", "--resume"]);
 }
+
+/// A link planted at a run's plots/ folder (pointing elsewhere) is refused by `plot`, which
+/// writes nothing through it (issue 21 item 1; the old binary wrote its charts into the
+/// link's target).
+#[test]
+fn plot_refuses_a_plots_folder_that_is_a_link() {
+    let rf = RunFile::new(&default_short(24, 60));
+    let (out, _) = rf.run("out", &["--trials", "1", "--no-plots", "--quiet"]);
+    let elsewhere = rf.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("plots")).unwrap();
+    let err = fails(&["plot", arg(&out)]);
+    assert_says(&err, &["plots", "link"]);
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "wrote through the link"
+    );
+}

@@ -165,6 +165,18 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     };
     let ctx = charts::Context::new(run_title(dir, &study), hourly, trials, study, dr);
     let out_dir = dir.join("plots");
+    // The plots go into the run's own folder: a link planted at plots/ (to a folder elsewhere)
+    // is refused, not written through.
+    if let Ok(m) = fs::symlink_metadata(&out_dir)
+        && !m.is_dir()
+    {
+        return Err(PlotError::Write {
+            path: out_dir.clone(),
+            source: std::io::Error::other(
+                "is a link or a file, not the run's own plots folder; remove it and plot again",
+            ),
+        });
+    }
     fs::create_dir_all(&out_dir).map_err(|source| PlotError::Write {
         path: out_dir.clone(),
         source,
