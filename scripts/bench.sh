@@ -75,11 +75,13 @@ row "SimPy-like: one class on 160 GPUs, fixed PUE, 60 s" "$work/simpy.toml"
 
 if [ "${BENCH_INSTR:-0}" = 1 ]; then
     sed 's/^horizon_hours = 8760.*/horizon_hours = 720/' "$work/fixed.toml" >"$work/f720.toml"
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-        "$bin" run "$work/f720.toml" --trials 1 --threads 1 --no-plots --quiet --out "$work/cg" \
-        2>"$work/cg.log" >/dev/null
-    ir=$(grep -o 'refs: *[0-9,]*' "$work/cg.log" | tr -dc '0-9')
-    printf '%-58s %8s\n' "instructions, one 30-day fixed-PUE trial (M)" "$(awk -v n="$ir" 'BEGIN{printf "%.1f", n / 1e6}')"
+    instr() { # ENGINE: instructions of one 30-day fixed-PUE trial, millions
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+            "$bin" run "$work/f720.toml" --engine "$1" --trials 1 --threads 1 --no-plots --quiet \
+            --out "$work/cg" 2>"$work/cg.log" >/dev/null
+        awk -v n="$(grep -o 'refs: *[0-9,]*' "$work/cg.log" | tr -dc '0-9')" 'BEGIN{printf "%.1f", n / 1e6}'
+    }
+    printf '%-52s %7s M  %6s M\n' "instructions, one 30-day fixed-PUE trial" "$(instr reference)" "$(instr blocks)"
 fi
 if [ "${BENCH_MANY:-0}" = 1 ]; then
     /usr/bin/time -f '%e s wall, %U s user, %M KB peak' "$bin" run runs/default.toml --trials 1000 \

@@ -125,7 +125,7 @@ fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
     if tr.next_offset_change != i64::MAX && tr.next_offset_change > 0 {
         end = end.min(first_step_at(tr.next_offset_change as u64).max(step + 1));
     }
-    let (next, _) = tr.fleet.next_change(&sc.fleet, (step * dt) as f64);
+    let next = tr.fleet.next_change(&sc.fleet, (step * dt) as f64);
     if next.is_finite() {
         end = end.min(first_step_at(next.ceil() as u64).max(step + 1));
     }
@@ -140,7 +140,7 @@ fn quiet(tr: &Trial) -> bool {
         .iter()
         .all(|c| c.queue == 0.0 && c.queue_n == 0.0 && c.held == 0.0 && c.held_n == 0.0)
         && w.twins.iter().all(|t| t.backlog == 0.0)
-        && !tr.fleet.next_change(&tr.sc.fleet, 0.0).1
+        && !tr.fleet.ramping()
 }
 
 /// The fast path's state: the hour's draws and scratch reused from block to block.
@@ -238,14 +238,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     record_block(tr, b, &split, n, served_n, trace);
     // The clocks move on by the block's steps.
     for _ in 0..n {
-        tr.week_step += 1;
-        if tr.week_step == tr.steps_per_week {
-            tr.week_step = 0;
-        }
-        tr.week_step_fixed += 1;
-        if tr.week_step_fixed == tr.steps_per_week {
-            tr.week_step_fixed = 0;
-        }
+        tr.tick_week();
     }
     true
 }
@@ -564,16 +557,25 @@ impl HourDraws {
         {
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
+            let ap = a * c.power_scale;
+            // The hour's shape, in at most two pieces (the week wraps at most once).
             let f = &c.week.factors[..];
-            let mut w = self.w0[k];
-            for i in 0..steps {
-                let x = f64::from(f[w]);
-                mu[i] += a * x;
-                var[i] += v * x;
-                scale[i] += a * c.power_scale * x;
-                w += 1;
-                if w == f.len() {
-                    w = 0;
+            let w0 = self.w0[k];
+            let first = (f.len() - w0).min(steps);
+            for (off, seg) in [(0, &f[w0..w0 + first]), (first, &f[..steps - first])] {
+                let end = off + seg.len();
+                let (mu, var, scale) =
+                    (&mut mu[off..end], &mut var[off..end], &mut scale[off..end]);
+                for (((m_i, v_i), s_i), &x) in mu
+                    .iter_mut()
+                    .zip(var.iter_mut())
+                    .zip(scale.iter_mut())
+                    .zip(seg)
+                {
+                    let x = f64::from(x);
+                    *m_i += a * x;
+                    *v_i += v * x;
+                    *s_i += ap * x;
                 }
             }
         }

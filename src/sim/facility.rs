@@ -188,14 +188,8 @@ mod tests {
     }
 
     /// An air and a liquid group on a physics facility (Ashburn weather, default plants and
-    /// electrical chain). The estimate (`peek`) is the same computation as the step's facility
-    /// power for the same group IT, hour and step length (the thermal state changes only caps
-    /// and fan multipliers, which the fleet reads next step), so they agree exactly, step after
-    /// step, in winter and summer hours, from idle to full load.
-    #[test]
-    fn physics_estimate_equals_the_step() {
-        let sc = scenario(
-            r#"
+    /// electrical chain), a year at 60 s steps.
+    const AIR_AND_LIQUID: &str = r#"
 name = "t"
 horizon_hours = 8760
 step_s = 60
@@ -227,8 +221,16 @@ start_days = [0]
 [facility]
 kind = "physics"
 climate = "ashburn"
-"#,
-        );
+"#;
+
+    /// An air and a liquid group on a physics facility (Ashburn weather, default plants and
+    /// electrical chain). The estimate (`peek`) is the same computation as the step's facility
+    /// power for the same group IT, hour and step length (the thermal state changes only caps
+    /// and fan multipliers, which the fleet reads next step), so they agree exactly, step after
+    /// step, in winter and summer hours, from idle to full load.
+    #[test]
+    fn physics_estimate_equals_the_step() {
+        let sc = scenario(AIR_AND_LIQUID);
         let mut f = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
         assert!(f.thermal().is_some());
         let groups = &sc.fleet.groups;
@@ -261,41 +263,7 @@ climate = "ashburn"
     /// balances (a per-block facility factor instead of per-step figures fails here).
     #[test]
     fn a_quiet_block_is_within_a_tenth_of_a_percent_of_each_step() {
-        let sc = scenario(
-            r#"
-name = "t"
-horizon_hours = 8760
-step_s = 60
-seed = 7
-trials = 1
-
-[[site.group]]
-name = "air"
-rack = "dgx-h100-x4"
-count = 10
-
-[[site.group]]
-name = "liquid"
-rack = "dgx-h100-x8-liquid"
-count = 5
-
-[[consumer]]
-name = "c"
-pool = "air"
-requests_per_day = 1.0e5
-acc_s_per_request = 1.0
-
-[[training]]
-name = "tr"
-pool = "liquid"
-duration_days = 1
-start_days = [0]
-
-[facility]
-kind = "physics"
-climate = "ashburn"
-"#,
-        );
+        let sc = scenario(AIR_AND_LIQUID);
         let groups = &sc.fleet.groups;
         let mut f = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
         let mut out = BlockSeries::default();

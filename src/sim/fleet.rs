@@ -160,12 +160,17 @@ impl FleetLayer {
         }
     }
 
+    /// Whether some group is part-way through its commissioning ramp: a quiet block never
+    /// spans one.
+    pub fn ramping(&self) -> bool {
+        self.buildout && self.online.iter().any(|&o| o > 0.0 && o < 1.0)
+    }
+
     /// The first instant after `t_s` at which some group's online share changes (its online
-    /// date, the end of its commissioning ramp, its retirement), and whether a ramp is under
-    /// way now: a quiet block ends before the one and never spans the other.
-    pub fn next_change(&self, fleet: &Fleet, t_s: f64) -> (f64, bool) {
+    /// date, the end of its commissioning ramp, its retirement): a quiet block ends before it.
+    pub fn next_change(&self, fleet: &Fleet, t_s: f64) -> f64 {
         if !self.buildout {
-            return (f64::INFINITY, false);
+            return f64::INFINITY;
         }
         let mut next = f64::INFINITY;
         for g in &fleet.groups {
@@ -175,8 +180,7 @@ impl FleetLayer {
                 }
             }
         }
-        let ramping = self.online.iter().any(|&o| o > 0.0 && o < 1.0);
-        (next, ramping)
+        next
     }
 
     /// IT power of the fleet at the pools' current busy figures; fills each pool's utilisation

@@ -367,6 +367,13 @@ impl<'a> Trial<'a> {
             outdoor: f.outdoor,
             unserved_w,
         });
+        self.tick_week();
+        f.power.facility_w
+    }
+
+    /// The steps of the week move on by one (on the study clock and on the fixed offset).
+    #[inline(always)]
+    fn tick_week(&mut self) {
         self.week_step += 1;
         if self.week_step == self.steps_per_week {
             self.week_step = 0;
@@ -375,7 +382,6 @@ impl<'a> Trial<'a> {
         if self.week_step_fixed == self.steps_per_week {
             self.week_step_fixed = 0;
         }
-        f.power.facility_w
     }
 
     /// Closes the trial: jobs ending at the horizon, then every layer's figures.
