@@ -173,12 +173,14 @@ pub fn check_name(src: &Source, name: &str) -> Result<()> {
         || name == ".."
         || name.contains(['/', '\\', '\0', ':'])
         || name.starts_with('~')
+        || name.chars().any(char::is_control)
         || Path::new(name).is_absolute();
     if bad {
+        let shown: String = name.escape_default().take(60).collect();
         return Err(src.error(
             "name",
             format!(
-                "expected a plain folder name (no /, \\, : or ..), found {name:?}: the run name only names out/<name>/; to write elsewhere use --out DIR"
+                "expected a plain folder name (no /, \\, :, .. or control characters), found \"{shown}\": the run name only names out/<name>/ (and is printed); to write elsewhere use --out DIR"
             ),
         ));
     }
@@ -233,6 +235,11 @@ mod tests {
             assert!(e.contains("--out"), "{e}");
         }
         assert!(check_name(&s, "my-study_2").is_ok());
+        let e = check_name(&s, "\u{1b}[31mred").unwrap_err().to_string();
+        assert!(
+            e.contains("control characters") && !e.contains('\u{1b}'),
+            "{e}"
+        );
     }
 
     #[test]

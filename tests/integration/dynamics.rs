@@ -397,6 +397,15 @@ fn bad_dynamics_input_names_file_line_field_and_what_was_expected() {
         assert_says(&e, &["bad-name.toml", "name", "plain folder name"]);
     }
     assert!(!dir.path().join("escaped").exists());
+    // A name with a control character (an escape sequence would reach the terminal in every
+    // "wrote out/<name>/..." line): refused, and echoed escaped (found by scripts/fuzz.sh).
+    let e = refused(
+        &["dynamics"],
+        "esc-name.toml",
+        &format!("name = \"\\u001b[31mred\"\n{campus}\n"),
+    );
+    assert_says(&e, &["esc-name.toml", "name", "control characters"]);
+    assert!(!e.contains('\u{1b}'), "{e:?}");
     // A negative site size in the fleet.
     let july = format!(
         "disturbance = {:?}",
