@@ -228,6 +228,7 @@ fn run_one(
     let file_minutes = sc.intervals.map(|p| (p.len_s / 60) as i64);
     args.apply(&mut sc)?;
     let interval_minutes = resumed_interval(&mut sc, args, out, file_minutes)?;
+    resumed_engine(&mut sc, args, out)?;
     crate::scenario::check_run(&sc)?;
     let trace_bytes = f64::from(sc.trials) * crate::scenario::trace_bytes_per_trial(&sc);
     let on_disk = trace_bytes > crate::run::traces::memory_limit_bytes();
@@ -245,6 +246,9 @@ fn run_one(
         hours: sc.horizon_hours,
         metrics: sc.metrics().len(),
         interval_minutes,
+        // Reference runs write no engine, as every release before the two-rate engine did, so
+        // their checkpoints resume across the change.
+        engine: (sc.engine != crate::scenario::Engine::Reference).then_some(sc.engine),
     };
     if args.work != Work::All && args.until_se.is_some() {
         return Err(Error::Option {
@@ -300,6 +304,42 @@ fn run_one(
     let n = results.len() as f64;
     bands.push(("trials".into(), Band::constant(n, &sc.percentiles)));
     Ok(bands)
+}
+
+/// The engine a resumed run steps its remaining trials with: the original run's (a checkpoint
+/// without one is from a release that had only the reference engine); `--engine` asking for
+/// another is refused, since one run's trials must come from one engine.
+fn resumed_engine(sc: &mut Scenario, args: &RunPlan, out: &Path) -> Result<()> {
+    if args.work != Work::Resume {
+        return Ok(());
+    }
+    let Ok(old) = checkpoint::read_manifest(&out.join(".checkpoint")) else {
+        return Ok(());
+    };
+    let was = old.engine.unwrap_or(crate::scenario::Engine::Reference);
+    match args.engine {
+        Some(e) if e != was => Err(Error::Option {
+            option: "--engine".into(),
+            msg: format!(
+                "the run being resumed in {} was stepped by the {} engine, this one asks for \
+                 {}: resume with the original engine (or leave the flag out to keep it)",
+                out.display(),
+                engine_name(was),
+                engine_name(e)
+            ),
+        }),
+        _ => {
+            sc.engine = was;
+            Ok(())
+        }
+    }
+}
+
+fn engine_name(e: crate::scenario::Engine) -> &'static str {
+    match e {
+        crate::scenario::Engine::Blocks => "blocks",
+        crate::scenario::Engine::Reference => "reference",
+    }
 }
 
 /// The interval length the run writes (`--interval-minutes`, or none for the run file's): a

@@ -39,6 +39,10 @@ pub struct Manifest {
     /// `dcload merge` keep it.
     #[serde(default)]
     pub interval_minutes: Option<i64>,
+    /// The engine that stepped the trials (absent in checkpoints of releases before the
+    /// two-rate engine, which had only the reference): `--resume` keeps it.
+    #[serde(default)]
+    pub engine: Option<crate::scenario::Engine>,
 }
 
 const MANIFEST: &str = "manifest.json";

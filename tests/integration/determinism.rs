@@ -325,6 +325,36 @@ fn resume_and_merge_keep_the_interval_minutes_of_the_original_run() {
     ));
 }
 
+/// A run's trials come from one engine: a checkpoint written by the reference engine resumes
+/// on it without the flag (the same bytes as an uninterrupted reference run), and asking for
+/// the other engine on resume is refused, naming both.
+#[test]
+fn resume_keeps_the_engine_of_the_original_run() {
+    let f = RunFile::new(NOISY);
+    let single = run_into(&f, "single", &["--engine", "reference"]);
+    half_checkpoint(&f, "r", &["--engine", "reference"]);
+    let err = f.run_fails(
+        "r",
+        &["--quiet", "--no-plots", "--resume", "--engine", "blocks"],
+    );
+    assert_says(&err, &["--engine", "reference engine", "blocks"]);
+    run_into(&f, "r", &["--resume"]);
+    assert!(same_bytes(
+        &f.join("r/hourly.csv"),
+        &single.join("hourly.csv")
+    ));
+    assert!(same_bytes(
+        &f.join("r/trials.csv"),
+        &single.join("trials.csv")
+    ));
+    // And the blocks engine's own run differs from the reference's (the test has power).
+    let blocks = run_into(&f, "b", &[]);
+    assert!(!same_bytes(
+        &blocks.join("hourly.csv"),
+        &single.join("hourly.csv")
+    ));
+}
+
 /// A record holds its trial's interval means in binary after the hourly figures, not in its
 /// summary line, so a study streamed from disk reads them back a block at a time instead of
 /// keeping every trial's in memory (8.4 MB a trial for a year of 1-minute intervals).
