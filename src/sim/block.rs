@@ -133,7 +133,8 @@ fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
 }
 
 /// Nothing carried over that the fast path does not model: no queued or held consumer work,
-/// no twin backlog, no commissioning ramp under way.
+/// no twin backlog, no commissioning ramp under way, the facility at rest (checked here, before
+/// the block is drawn, so a heat wave's hours are stepped without a refused block each).
 fn quiet(tr: &Trial) -> bool {
     let w = &tr.work;
     w.consumers
@@ -141,6 +142,7 @@ fn quiet(tr: &Trial) -> bool {
         .all(|c| c.queue == 0.0 && c.queue_n == 0.0 && c.held == 0.0 && c.held_n == 0.0)
         && w.twins.iter().all(|t| t.backlog == 0.0)
         && !tr.fleet.ramping()
+        && tr.fac.at_rest()
 }
 
 /// The fast path's state: the hour's draws and scratch reused from block to block.

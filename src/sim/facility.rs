@@ -123,6 +123,12 @@ impl<'a> FacilityLayer<'a> {
         true
     }
 
+    /// Whether the facility's state is at rest (see
+    /// [`crate::model::facility::site::PhysicsFacility::at_rest`]); a fixed PUE always is.
+    pub fn at_rest(&self) -> bool {
+        self.physics.as_ref().is_none_or(|(f, st)| f.at_rest(st))
+    }
+
     /// A physics facility (weather, thermal state, plants)?
     pub fn is_physics(&self) -> bool {
         self.physics.is_some()

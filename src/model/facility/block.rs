@@ -46,11 +46,7 @@ impl PhysicsFacility {
         out: &mut BlockSeries,
     ) -> bool {
         let n = it.len();
-        let at_rest = self.units.is_none()
-            && st.all_uncapped
-            && st.fan_mult.iter().all(|&f| f == 1.0)
-            && st.nodes.iter().all(|nd| nd.temp_c == nd.setpoint_c);
-        if n == 0 || !at_rest {
+        if n == 0 || !self.at_rest(st) {
             return false;
         }
         let outdoor = st.weather[hour];
@@ -133,6 +129,15 @@ impl PhysicsFacility {
         out.outdoor = outdoor;
         out.inlet_max_c = self.inlet_max_c(st);
         true
+    }
+
+    /// Nothing in the facility's state can move in a quiet block: every node at its set point,
+    /// nothing throttled or fanned up, no plant units that fail step by step.
+    pub fn at_rest(&self, st: &PhysicsState) -> bool {
+        self.units.is_none()
+            && st.all_uncapped
+            && st.fan_mult.iter().all(|&f| f == 1.0)
+            && st.nodes.iter().all(|nd| nd.temp_c == nd.setpoint_c)
     }
 
     /// The hottest air inlet of the air-cooled groups, or the hottest coolant supply on a site
