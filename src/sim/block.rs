@@ -23,9 +23,11 @@
 //! for the linear server curves the engine requires), and the hourly meter takes each step's
 //! IT and facility power with the block's mean split.
 //!
-//! Studies with what the fast path does not model yet (server failures, demand response, an
-//! import limit, backup power, trace replay, non-linear server curves) are stepped throughout,
-//! on the same hourly draws: a study with an event and one without stay paired.
+//! Demand response and an import limit are modelled between their events: a block starts only
+//! when no event is active and nothing is held, and is refused if a step would draw above the
+//! limit. Studies with what the fast path does not model yet (server failures, backup power,
+//! trace replay, non-linear server curves) are stepped throughout, on the same hourly draws: a
+//! study with one and its variant without stay paired.
 
 use super::Trial;
 use super::hourly::StepFigures;
@@ -46,11 +48,11 @@ pub struct EngineTally {
     pub replayed_blocks: u64,
 }
 
-/// Whether the fast path can model the study at all.
+/// Whether the fast path can model the study at all. Demand response and an import limit
+/// are modelled by the blocks between events: a block starts only when no event is active
+/// and nothing is held, and is refused if any of its steps would draw above the limit.
 pub fn eligible(sc: &Scenario) -> bool {
     sc.failures.is_none()
-        && sc.grid.demand_response.is_none()
-        && sc.grid.limit.is_none()
         && sc.grid.backup.is_none()
         && sc.consumers.iter().all(|c| c.trace.is_none())
         && sc.fleet.groups.iter().all(|g| g.util_exponent == 1.0)
@@ -143,6 +145,7 @@ fn quiet(tr: &Trial) -> bool {
         && w.twins.iter().all(|t| t.backlog == 0.0)
         && !tr.fleet.ramping()
         && tr.fac.at_rest()
+        && !tr.grid.dr_active()
 }
 
 /// The fast path's state: the hour's draws and scratch reused from block to block.
@@ -235,6 +238,16 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     {
         tr.work.restore(&b.snap);
         return false;
+    }
+    // Under an import limit the block holds only if no step draws above it (the grid would
+    // shed, or record an exceedance, at that step).
+    if let Some((limit_w, _)) = sc.grid.limit {
+        let f = &b.facility;
+        let over = (0..n).any(|j| b.it[j] + f.cooling_w[j] + f.losses_w[j] > limit_w);
+        if over {
+            tr.work.restore(&b.snap);
+            return false;
+        }
     }
     let (served_n, split) = credit_block(tr, b, n, i0, dt_f);
     record_block(tr, b, &split, n, served_n, trace);
