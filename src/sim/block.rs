@@ -14,8 +14,8 @@
 //!
 //! A block runs from a step to the next event, hour, build-out change or daylight-saving
 //! change. It takes the fast path only when, at its start, no class has queued or held work,
-//! no twin owes work, no ramp of the build-out is under way, and then only if no step of the
-//! block binds: every workload gets its demand, no pool runs above its capacity or claims
+//! no twin owes work, no ramp of the build-out or demand-response event is under way and the
+//! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
 //! twins' and missions' draws are made step by step from their own streams in either path,
 //! so a refused block restores their streams and steps on the same numbers. On the fast path
