@@ -41,7 +41,7 @@ pub struct Manifest {
     pub interval_minutes: Option<i64>,
     /// The engine that stepped the trials (absent in checkpoints of releases before the
     /// two-rate engine, which had only the reference): `--resume` keeps it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<crate::scenario::Engine>,
 }
 
