@@ -143,6 +143,8 @@ fn merge(
         &lib,
     )?;
     sc.set_run(Some(m.seed), Some(m.trials), pset.as_ref());
+    // The shards' engine (none recorded: the reference, as in every release before).
+    sc.engine = m.engine.unwrap_or(crate::scenario::Engine::Reference);
     // The shards' --interval-minutes: their records hold those intervals.
     if let Some(minutes) = m.interval_minutes {
         sc.set_interval_minutes(minutes)

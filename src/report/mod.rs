@@ -169,6 +169,11 @@ struct Summary<'a> {
     trials: u32,
     horizon_hours: u64,
     step_s: u64,
+    /// The engine that stepped the trials, written for the two-rate engine only: a file
+    /// without it comes from the reference engine, as every release before it did (whose
+    /// summary.json this stays byte for byte).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<crate::scenario::Engine>,
     installed_it_peak_mw: f64,
     /// Standard error of the mean annual energy and peak across trials.
     energy_mwh_se: f64,
@@ -249,6 +254,7 @@ pub fn summary_json(
         trials: sc.trials,
         horizon_hours: sc.horizon_hours,
         step_s: sc.step_s,
+        engine: (sc.engine != crate::scenario::Engine::Reference).then_some(sc.engine),
         installed_it_peak_mw: sc.fleet.peak_w() / 1e6,
         energy_mwh_se: sem(results.iter().map(|r| r.summary.energy_mwh)),
         peak_mw_se: sem(results.iter().map(|r| r.summary.peak_mw)),

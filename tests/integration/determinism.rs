@@ -463,3 +463,31 @@ fn merge_refuses_a_fifo_or_a_device_as_a_trial_record() {
         assert_says(&err, &["special file", "regular files"]);
     }
 }
+
+/// summary.json says which engine stepped the trials (the blocks engine's figures differ from
+/// the reference's for the same seed); a reference run's file carries no such field, as before.
+#[test]
+fn summary_json_names_the_two_rate_engine() {
+    let f = RunFile::new(NOISY);
+    let blocks = run_into(&f, "b", &[]);
+    let reference = run_into(&f, "r", &["--engine", "reference"]);
+    let read = |d: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap()
+    };
+    assert_eq!(read(&blocks)["engine"], serde_json::json!("blocks"));
+    assert!(read(&reference).get("engine").is_none());
+    // Shards run on the reference engine merge into the reference run's bytes.
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        run_into(
+            &f,
+            &format!("s{k}"),
+            &["--shard", &shard, "--engine", "reference"],
+        );
+    }
+    let m = merge(&f, &["s0", "s1"]).unwrap();
+    assert!(same_bytes(
+        &m.join("summary.json"),
+        &reference.join("summary.json")
+    ));
+}
