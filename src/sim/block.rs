@@ -239,15 +239,22 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         tr.work.restore(&b.snap);
         return false;
     }
+    // Each step's facility power, once: for the limit and the hourly meter.
+    let f = &b.facility;
+    b.fac.clear();
+    b.fac.extend(
+        b.it.iter()
+            .zip(&f.cooling_w)
+            .zip(&f.losses_w)
+            .map(|((i, c), l)| i + c + l),
+    );
     // Under an import limit the block holds only if no step draws above it (the grid would
     // shed, or record an exceedance, at that step).
-    if let Some((limit_w, _)) = sc.grid.limit {
-        let f = &b.facility;
-        let over = (0..n).any(|j| b.it[j] + f.cooling_w[j] + f.losses_w[j] > limit_w);
-        if over {
-            tr.work.restore(&b.snap);
-            return false;
-        }
+    if let Some((limit_w, _)) = sc.grid.limit
+        && b.fac.iter().any(|&w| w > limit_w)
+    {
+        tr.work.restore(&b.snap);
+        return false;
     }
     let (served_n, split) = credit_block(tr, b, n, i0, dt_f);
     record_block(tr, b, &split, n, served_n, trace);
@@ -407,11 +414,12 @@ fn credit_block(tr: &mut Trial, b: &Blocks, n: usize, i0: usize, dt_f: f64) -> (
     (served_n, split)
 }
 
-/// The hourly meter takes each step's IT and facility power, with the block's mean split
-/// among sectors (its sums are the steps' sums) and the block's requests.
+/// The hourly meter takes each step's IT and facility power (`b.fac`, filled by [`fast`]),
+/// with the block's mean split among sectors (its sums are the steps' sums) and the block's
+/// requests.
 fn record_block(
     tr: &mut Trial,
-    b: &mut Blocks,
+    b: &Blocks,
     split: &Split,
     n: usize,
     served_n: f64,
@@ -419,13 +427,6 @@ fn record_block(
 ) {
     let f = &b.facility;
     let inv_n = 1.0 / n as f64;
-    b.fac.clear();
-    b.fac.extend(
-        b.it.iter()
-            .zip(&f.cooling_w)
-            .zip(&f.losses_w)
-            .map(|((i, c), l)| i + c + l),
-    );
     let mean = |x: &[f64]| x.iter().sum::<f64>() * inv_n;
     let it_mean = mean(&b.it);
     tr.hourly.record_block(
