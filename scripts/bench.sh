@@ -3,7 +3,8 @@
 #
 #   scripts/bench.sh [BINARY]          (default: builds and uses target/release/dcload)
 #   BENCH_INSTR=1 scripts/bench.sh     also counts instructions of a 30-day trial (valgrind)
-#   BENCH_MANY=1 scripts/bench.sh      also times 1,000 default trials on 2 threads (~2.5 min)
+#   BENCH_MANY=1 scripts/bench.sh      also times 1,000 default trials on 2 threads (~2.5 min),
+#                                      split into simulate, aggregate and write (run_info.json)
 #
 # Rows: CPU time per trial-year on one core, on the reference engine and the two-rate engine
 # (issue 20), with the two-rate engine's share of steps drawn in blocks, stepped and replayed (user+sys of --trials 5 minus --trials 1, / 4, so
@@ -87,4 +88,8 @@ if [ "${BENCH_MANY:-0}" = 1 ]; then
     /usr/bin/time -f '%e s wall, %U s user, %M KB peak' "$bin" run runs/default.toml --trials 1000 \
         --threads 2 --no-plots --quiet --out "$work/many" 2>"$work/many.log" >/dev/null
     printf '%-58s %s\n' "1,000 default trials, 2 threads" "$(tail -1 "$work/many.log")"
+    # Where the wall time went: the trials, the bands across them, the files (run_info.json).
+    printf '%-58s %s\n' "  of which: simulate / aggregate / write" "$(awk -F': ' \
+        '/wall_time_s|aggregate_s|write_s/{gsub(",", "", $2); printf "%s%s s", sep, $2; sep=" / "}' \
+        "$work/many/run_info.json")"
 fi

@@ -351,6 +351,7 @@ pub fn write_all(
     src: &HourlySource,
 ) -> Result<Vec<PathBuf>> {
     use crate::report::utility;
+    let started = std::time::Instant::now();
     // Each trial's facility column, read once for the monthly figures and the duration curve.
     let cols = utility::facility_columns(sc, results, src)?;
     let mut files: Vec<(std::borrow::Cow<'static, str>, String)> = vec![
@@ -404,16 +405,8 @@ pub fn write_all(
             utility::traces_csv(sc, results, src)?,
         ));
     }
-    if wall_time_s > 0.0 {
-        // How this run went (differs between runs of the same study; merge writes none).
-        files.push((
-            "run_info.json".into(),
-            format!(
-                "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3}\n}}\n",
-                env!("CARGO_PKG_VERSION")
-            ),
-        ));
-    }
+    // run_info.json is listed here, written last (it times the writing of the others).
+    let info_at = files.len();
     if sc.grid.demand_response.is_some() {
         files.push(("dr_events.csv".into(), dr_events_csv(sc, results)));
     }
@@ -449,11 +442,25 @@ pub fn write_all(
             )));
         }
     }
+    let aggregate_s = started.elapsed().as_secs_f64();
     let mut paths = Vec::new();
     for (name, text) in files {
         let p = dir.join(name.as_ref());
         write_atomic(&p, text.as_bytes())?;
         paths.push(p);
+    }
+    if wall_time_s > 0.0 {
+        // How this run went (differs between runs of the same study; merge writes none): the
+        // trials' wall time, then building the files (the bands across trials) and writing
+        // them, so a slow run says which of the three to look at.
+        let write_s = started.elapsed().as_secs_f64() - aggregate_s;
+        let p = dir.join("run_info.json");
+        let text = format!(
+            "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3},\n  \"aggregate_s\": {aggregate_s:.3},\n  \"write_s\": {write_s:.3}\n}}\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        write_atomic(&p, text.as_bytes())?;
+        paths.insert(info_at, p);
     }
     Ok(paths)
 }

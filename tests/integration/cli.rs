@@ -123,6 +123,34 @@ fn default_run_writes_a_year_of_ordered_bands() {
     assert_eq!(summary["dcload_version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// run_info.json splits the run's wall time into the trials, the bands across them and the
+/// writing, so a slow run says where to look (issue 20); it is listed where it always was in
+/// the console's "wrote" lines (before classes.csv) though it is written last.
+#[test]
+fn run_info_splits_the_wall_time_into_simulate_aggregate_and_write() {
+    let f = RunFile::new(
+        "name = \"t\"\nhorizon_hours = 48\n[[site.group]]\nname = \"g\"\nserver = \"DGX-H100\"\ncount = 2\n[[consumer]]\nname = \"c\"\npreset = \"chat\"\npool = \"g\"\nrequests_per_day = 1e4\n[facility]\nkind = \"fixed\"\npue = 1.2\n",
+    );
+    let (out, o) = f.run("o", &["--trials", "2", "--no-plots"]);
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run_info.json")).unwrap()).unwrap();
+    for k in ["wall_time_s", "aggregate_s", "write_s"] {
+        let v = info[k].as_f64().unwrap_or(-1.0);
+        assert!(v >= 0.0 && v < 600.0, "{k} = {v} in {info}");
+    }
+    let wrote: Vec<String> = stderr(&o)
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("wrote ")
+                .map(|p| p.rsplit('/').next().unwrap().to_string())
+        })
+        .collect();
+    let at = |n: &str| wrote.iter().position(|w| w == n).unwrap_or(usize::MAX);
+    assert!(at("load_duration.csv") < at("run_info.json"), "{wrote:?}");
+    assert_eq!(at("run_info.json") + 1, at("classes.csv"), "{wrote:?}");
+}
+
 #[test]
 fn validate_and_models_list_what_they_resolved() {
     let s = stdout(&run_ok(&["validate", arg(&repo("runs/default.toml"))]));
