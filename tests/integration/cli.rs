@@ -136,7 +136,7 @@ fn run_info_splits_the_wall_time_into_simulate_aggregate_and_write() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run_info.json")).unwrap()).unwrap();
     for k in ["wall_time_s", "aggregate_s", "write_s"] {
         let v = info[k].as_f64().unwrap_or(-1.0);
-        assert!(v >= 0.0 && v < 600.0, "{k} = {v} in {info}");
+        assert!((0.0..600.0).contains(&v), "{k} = {v} in {info}");
     }
     let wrote: Vec<String> = stderr(&o)
         .lines()
