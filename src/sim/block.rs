@@ -13,7 +13,9 @@
 //! redrawn, so no threshold rule biases the tails.
 //!
 //! A block runs from a step to the next event, hour, build-out change or daylight-saving
-//! change. It takes the fast path only when, at its start, no class has queued or held work,
+//! change; a training checkpoint's start and end do not end it (they only lower and restore
+//! their job's utilisation, which the block follows step by step, with the job's claim at its
+//! mean over the block), so an hour with a checkpoint is one block, not three. It takes the fast path only when, at its start, no class has queued or held work,
 //! no twin owes work, no ramp of the build-out or demand-response event is under way and the
 //! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
@@ -30,8 +32,10 @@
 //! study with one and its variant without stay paired.
 
 use super::Trial;
+use super::events::EventQueue;
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
+use super::training::{TrainingSnapshot, carried_in_block};
 use super::workload::{StepClock, WorkSnapshot, Workloads, round_nonneg};
 use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
 use crate::base::time::SimTime;
@@ -111,8 +115,9 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
     tally
 }
 
-/// The step a block starting at `step` ends before: the next hour, event, build-out change or
-/// wall-clock change, or the horizon.
+/// The step a block starting at `step` ends before: the next hour, event (other than a
+/// checkpoint's, which the block carries), build-out change or wall-clock change, or the
+/// horizon.
 fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
     let sc = tr.sc;
     let dt = sc.step_s;
@@ -120,7 +125,7 @@ fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
     let mut end = ((step / sph) + 1) * sph;
     end = end.min(total);
     let first_step_at = |t_s: u64| t_s.div_ceil(dt);
-    let ev = tr.events.next_time();
+    let ev = tr.events.next_time_not(carried_in_block);
     if ev != u64::MAX {
         end = end.min(first_step_at(ev).max(step + 1));
     }
@@ -159,6 +164,11 @@ struct Blocks {
     twin_sum: Vec<f64>,
     defense_sum: Vec<f64>,
     snap: WorkSnapshot,
+    /// The queue and training state before a block that carries checkpoints, and the training
+    /// slots' claim weights summed over its steps.
+    events_snap: EventQueue,
+    training_snap: TrainingSnapshot,
+    train_w: Vec<f64>,
     /// Per pool: capacity, used, busy at power weight, claimed, idle power, training's claims.
     cap: Vec<f64>,
     used: Vec<f64>,
@@ -183,6 +193,9 @@ impl Blocks {
             twin_sum: vec![0.0; sc.twins.len()],
             defense_sum: vec![0.0; sc.defenses.len()],
             snap: WorkSnapshot::default(),
+            events_snap: EventQueue::default(),
+            training_snap: TrainingSnapshot::default(),
+            train_w: Vec::new(),
             cap: vec![0.0; np],
             used: vec![0.0; np],
             busy_w: vec![0.0; np],
@@ -202,6 +215,13 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     let dt_f = sc.step_s as f64;
     let i0 = (s0 % tr.steps_per_hour) as usize;
     tr.work.snapshot(&mut b.snap);
+    // A checkpoint starting or ending inside the block: the queue and the jobs are put back
+    // if the block is refused.
+    let carry = tr.events.next_time().div_ceil(sc.step_s) < end;
+    if carry {
+        b.events_snap.clone_from(&tr.events);
+        tr.training.snapshot(&mut b.training_snap);
+    }
     tr.fleet
         .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
     // Training's claims are the block's (nothing starts, ends or checkpoints inside it).
@@ -227,8 +247,8 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     for pp in b.pool_power.iter_mut() {
         *pp = PoolPower::default();
     }
-    if !block_steps(tr, b, s0, n, i0) {
-        tr.work.restore(&b.snap);
+    if !block_steps(tr, b, s0, n, i0, carry) {
+        refuse(tr, b, carry);
         return false;
     }
     let hour = (s0 / tr.steps_per_hour) as usize;
@@ -236,7 +256,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         .fac
         .quiet_block(&b.group_it[..ng * n], &b.it, hour, dt_f, &mut b.facility)
     {
-        tr.work.restore(&b.snap);
+        refuse(tr, b, carry);
         return false;
     }
     // Each step's facility power, once: for the limit and the hourly meter.
@@ -253,8 +273,14 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     if let Some((limit_w, _)) = sc.grid.limit
         && b.fac.iter().any(|&w| w > limit_w)
     {
-        tr.work.restore(&b.snap);
+        refuse(tr, b, carry);
         return false;
+    }
+    if carry {
+        // The jobs' claims at their mean over the block (their accelerators held throughout).
+        for (c, w) in tr.meter.claims[n_fixed..].iter_mut().zip(&b.train_w) {
+            c.weight = w / n as f64;
+        }
     }
     let (served_n, split) = credit_block(tr, b, n, i0, dt_f);
     record_block(tr, b, &split, n, served_n, trace);
@@ -265,9 +291,20 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     true
 }
 
+/// A refused block: the workloads' streams (and with `carry` the queue and the jobs) as they
+/// were at its start, to be stepped again on the same draws.
+fn refuse(tr: &mut Trial, b: &Blocks, carry: bool) {
+    tr.work.restore(&b.snap);
+    if carry {
+        tr.events.clone_from(&b.events_snap);
+        tr.training.restore(&b.training_snap);
+    }
+}
+
 /// Each step's demand served in priority order, the pools' power and the groups' IT; false
-/// at the first step that binds.
-fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize) -> bool {
+/// at the first step that binds. With `carry`, the checkpoints due at each step are applied
+/// first and the jobs' claim weights summed into `b.train_w`.
+fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, carry: bool) -> bool {
     let sc = tr.sc;
     let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
     let np = tr.pools.len();
@@ -281,8 +318,32 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize) -> 
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
     }
+    let n_fixed = tr.meter.slot_base();
+    if carry {
+        b.train_w.clear();
+        b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
+    }
     let (cap, used, busy_w, held) = (&b.cap, &mut b.used, &mut b.busy_w, &mut b.held);
     for j in 0..n {
+        if carry {
+            let t = (s0 + j as u64) * dt;
+            let mut changed = false;
+            while let Some((_, e)) = tr.events.pop_due(t) {
+                tr.training.on_event(&sc.trainings, e, t, &mut tr.events);
+                changed = true;
+            }
+            if changed {
+                tr.training.claims(
+                    &sc.trainings,
+                    &b.ones,
+                    dt_f,
+                    &mut tr.meter.claims[n_fixed..],
+                );
+            }
+            for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
+                *w += c.weight;
+            }
+        }
         let clock = StepClock {
             t: SimTime((s0 + j as u64) * dt),
             dt,

@@ -64,7 +64,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Reverse<(u64, u64, Event)>>,
     seq: u64,
@@ -98,6 +98,17 @@ impl EventQueue {
     #[inline]
     pub fn next_time(&self) -> u64 {
         self.heap.peek().map_or(u64::MAX, |Reverse((t, _, _))| *t)
+    }
+
+    /// Time of the next event `carried` does not accept, `u64::MAX` when none is pending: what
+    /// a quiet block must end before (it carries its training checkpoints inside it).
+    pub fn next_time_not(&self, carried: impl Fn(&Event) -> bool) -> u64 {
+        self.heap
+            .iter()
+            .filter(|Reverse((_, _, e))| !carried(e))
+            .map(|Reverse((t, _, _))| *t)
+            .min()
+            .unwrap_or(u64::MAX)
     }
 
     pub fn len(&self) -> usize {

@@ -394,6 +394,19 @@ impl TrainingLayer {
         }
     }
 
+    /// The state a checkpoint changes (its slots and the trainings' busy), into `snap`'s
+    /// buffers: what a refused block puts back before it is stepped again.
+    pub fn snapshot(&self, snap: &mut TrainingSnapshot) {
+        snap.slots.clone_from(&self.slots);
+        snap.busy.clone_from(&self.busy);
+    }
+
+    /// Puts back what [`TrainingLayer::snapshot`] took.
+    pub fn restore(&mut self, snap: &TrainingSnapshot) {
+        self.slots.clone_from(&snap.slots);
+        self.busy.clone_from(&snap.busy);
+    }
+
     /// Adds each running job's attributed power for the step to its record.
     pub fn meter_jobs(&mut self, power_w: &[f64], dt_f: f64) {
         let mut k = 0;
@@ -406,6 +419,23 @@ impl TrainingLayer {
             }
         }
     }
+}
+
+/// See [`TrainingLayer::snapshot`].
+#[derive(Default)]
+pub struct TrainingSnapshot {
+    slots: Vec<Vec<JobSlot>>,
+    busy: Vec<f64>,
+}
+
+/// Whether a quiet block can carry an event inside it: a checkpoint's start or end changes only
+/// its job's utilisation (no draw, no start or end of a job), which the block follows step by
+/// step; every other event ends the block.
+pub fn carried_in_block(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::CheckpointStart { .. } | Event::CheckpointEnd { .. }
+    )
 }
 
 /// A running job's utilisation: low while it checkpoints or restarts.

@@ -608,3 +608,71 @@ fn a_refused_block_is_stepped_on_its_own_draws() {
          (paired z {z:.2}): a refused block is not stepped on its own draws"
     );
 }
+
+/// A training checkpoint's start and end are carried inside a block (the hour is one block,
+/// not three), with the job's claim at its mean over the block. A study of training alone
+/// draws nothing the two engines draw differently, so the blocks engine must give the
+/// reference's figures to rounding: energy, the job's attributed energy, the step peak and
+/// the one-minute ramps (a checkpoint's dip at the wrong step moves the ramps' instants and a
+/// claim not averaged moves the split of the pool's power between the checkpointing job and a
+/// steady one beside it). Under an import limit between the checkpoint's
+/// level and full power every block with a full-power step is refused and stepped again: a
+/// queue or job not put back would checkpoint twice or never.
+#[test]
+fn checkpoints_inside_a_block_match_the_reference_step_for_step() {
+    let study = |limit: &str| {
+        format!(
+            "name = \"ckpt\"\nhorizon_hours = 240\nstep_s = 60\nseed = 3\n{limit}\
+             [[site.group]]\nname = \"t\"\nserver = \"DGX-H100\"\ncount = 72\n\
+             [[training]]\nname = \"run\"\npool = \"t\"\naccelerators = 512\nutilisation = 0.9\n\
+             duration_days = 3\ncontinuous = true\ngap_h = 7\n\
+             checkpoint_interval_min = 60\ncheckpoint_duration_min = 7\n\
+             [[training]]\nname = \"steady\"\npool = \"t\"\naccelerators = 64\nutilisation = 0.5\n\
+             duration_days = 20\ncontinuous = true\n\
+             [facility]\nkind = \"fixed\"\npue = 1.2\n"
+        )
+    };
+    for (what, limit) in [
+        ("no limit", String::new()),
+        (
+            "an import limit that refuses full-power blocks",
+            "[grid]\nimport_limit_mw = 0.62\nlimit_policy = \"record\"\n".to_string(),
+        ),
+    ] {
+        let text = study(&limit);
+        let on = |engine: &str| run_trial(&scenario(&format!("engine = \"{engine}\"\n{text}")), 0);
+        let (r, b) = (on("reference").summary, on("blocks").summary);
+        let close = |x: f64, y: f64, name: &str| {
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(1e-9),
+                "{what}: {name} is {y} on the blocks engine, {x} on the reference"
+            );
+        };
+        close(r.energy_mwh, b.energy_mwh, "energy");
+        close(r.peak_step_mw, b.peak_step_mw, "step peak");
+        close(
+            r.ramp_up_step_mw,
+            b.ramp_up_step_mw,
+            "largest one-step rise",
+        );
+        close(
+            r.ramp_down_step_mw,
+            b.ramp_down_step_mw,
+            "largest one-step fall",
+        );
+        close(r.exceed_mwh, b.exceed_mwh, "energy above the limit");
+        assert_eq!(r.jobs.len(), b.jobs.len(), "{what}: jobs");
+        assert!(r.jobs.len() >= 4, "{what}: the study runs several jobs");
+        for (x, y) in r.jobs.iter().zip(&b.jobs) {
+            close(x.energy_j, y.energy_j, "a job's energy");
+            assert_eq!(x.end_s, y.end_s, "{what}: a job's end");
+        }
+        if !limit.is_empty() {
+            assert!(
+                r.exceed_hours > 24.0,
+                "{what}: the limit must bind ({})",
+                r.exceed_hours
+            );
+        }
+    }
+}
