@@ -180,7 +180,7 @@ impl Scenario {
                     .iter()
                     .flatten()
                     .map(|c| c.design_capacity_w())
-                    .sum();
+                    .fold(0.0, |a, b| a + b);
                 s.push_str(&format!(
                     "  modules  from {}: plant design {:.2} MW, electrical chain rated {:.1} MW UPS\n",
                     self.calendar.timestamp(crate::base::time::SimTime(ph.from_s as u64)),

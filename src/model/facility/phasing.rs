@@ -281,11 +281,13 @@ pub fn modules_peak_w(
     t_s: f64,
     keep: impl Fn(&RackGroup) -> bool,
 ) -> f64 {
-    fleet.design_peak_w(|g| {
+    let w = fleet.design_peak_w(|g| {
         // `design_peak_w` passes references into the fleet's groups: find which one.
         let gi = fleet.groups.iter().position(|x| std::ptr::eq(x, g));
         gi.is_some_and(|i| dates[i] <= t_s) && keep(g)
-    })
+    });
+    // An empty sum is -0: nothing online is 0 W (as written by `validate`).
+    w + 0.0
 }
 
 /// The site's plants and chain in each phase: every plant and the chain sized to the modules
