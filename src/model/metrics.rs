@@ -34,6 +34,8 @@ pub enum Written {
     Cap,
     /// Studies with a phased build-out (a group with an online date or a commissioning ramp).
     Buildout,
+    /// Studies with a commissioning load-bank test (`[[facility.load_bank]]`).
+    LoadBank,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +77,7 @@ use Written::*;
 /// Every hourly metric, in column order (a study writes the ones that apply to it, in this
 /// order; unheld idle is last so every other metric keeps its position whatever is written).
 #[rustfmt::skip]
-pub const METRICS: [Metric; 24] = [
+pub const METRICS: [Metric; 25] = [
     m("it_consumer_mw", "MW", Some(Sector::Consumer), 4, MeanMw, Always, "IT power of consumer request classes"),
     m("it_industrial_mw", "MW", Some(Sector::Industrial), 4, MeanMw, Always, "IT power of industrial digital twins"),
     m("it_training_mw", "MW", Some(Sector::Training), 4, MeanMw, Always, "IT power of training jobs"),
@@ -99,6 +101,7 @@ pub const METRICS: [Metric; 24] = [
     m("co2_t", "t", None, 4, Derived, Carbon, "emissions of the grid electricity drawn"),
     m("shed_mw", "MW", None, 4, MeanMw, Cap, "facility load shed by the cap"),
     m("installed_it_mw", "MW", None, 4, MeanMw, Buildout, "IT nameplate peak of the groups online (commissioning ramps included)"),
+    m("load_bank_mw", "MW", None, 4, MeanMw, LoadBank, "commissioning load-bank tests (drawn through the chain and cooled; not IT)"),
     m("it_idle_unallocated_mw", "MW", None, 4, MeanMw, Always, "idle power of accelerators no workload holds"),
 ];
 
@@ -132,7 +135,8 @@ pub const M_SATURATED: usize = 19;
 pub const M_CO2: usize = 20;
 pub const M_SHED: usize = 21;
 pub const M_INSTALLED: usize = 22;
-pub const M_IDLE_UNALLOC: usize = 23;
+pub const M_LOAD_BANK: usize = 23;
+pub const M_IDLE_UNALLOC: usize = 24;
 
 /// What a study has, to choose its metrics.
 #[derive(Clone, Copy, Debug, Default)]
@@ -142,6 +146,7 @@ pub struct Has {
     pub carbon: bool,
     pub cap: bool,
     pub buildout: bool,
+    pub load_bank: bool,
 }
 
 /// The ids of the metrics a study writes, in column order.
@@ -156,6 +161,7 @@ pub fn written(has: Has) -> Vec<usize> {
             Carbon => has.carbon,
             Cap => has.cap,
             Buildout => has.buildout,
+            LoadBank => has.load_bank,
         })
         .map(|(i, _)| i)
         .collect()
@@ -195,6 +201,7 @@ mod tests {
             (M_CO2, "co2_t"),
             (M_SHED, "shed_mw"),
             (M_INSTALLED, "installed_it_mw"),
+            (M_LOAD_BANK, "load_bank_mw"),
             (M_IDLE_UNALLOC, "it_idle_unallocated_mw"),
         ] {
             assert_eq!(METRICS[i].name, n);
@@ -237,6 +244,7 @@ mod tests {
             carbon: true,
             cap: true,
             buildout: true,
+            load_bank: true,
         });
         assert_eq!(all, (0..METRICS.len()).collect::<Vec<_>>());
         assert_eq!(decimals("inlet_max_c"), 2);

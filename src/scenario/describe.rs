@@ -165,7 +165,40 @@ impl Scenario {
                         c.share * 100.0
                     ));
                 }
+                self.describe_phases(p, s);
             }
+        }
+    }
+
+    /// A phased plant and chain (issue 22): when each phase's modules come online, what they
+    /// are rated, and the load-bank tests.
+    fn describe_phases(&self, p: &crate::model::facility::PhysicsFacility, s: &mut String) {
+        if p.phases.len() > 1 {
+            for ph in &p.phases {
+                let cooling: f64 = ph
+                    .plants
+                    .iter()
+                    .flatten()
+                    .map(|c| c.design_capacity_w())
+                    .fold(0.0, |a, b| a + b);
+                s.push_str(&format!(
+                    "  modules  from {}: plant design {:.2} MW, electrical chain rated {:.1} MW UPS\n",
+                    self.calendar.timestamp(crate::base::time::SimTime(ph.from_s as u64)),
+                    cooling / 1e6,
+                    ph.electrical.chain.rated_kw / 1000.0
+                ));
+            }
+        }
+        for b in &p.load_banks {
+            s.push_str(&format!(
+                "  load bank {:.2} MW from {} to {}, cooled by the {} plant\n",
+                b.power_w / 1e6,
+                self.calendar
+                    .timestamp(crate::base::time::SimTime(b.start_s as u64)),
+                self.calendar
+                    .timestamp(crate::base::time::SimTime(b.end_s as u64)),
+                p.plants[b.plant].name
+            ));
         }
     }
 }

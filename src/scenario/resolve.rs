@@ -7,6 +7,7 @@ use crate::base::error::{Result, Source};
 use crate::base::time::{Calendar, Date, parse_local_datetime, parse_utc_offset};
 use crate::input::check::err_after;
 use crate::input::files::Files;
+use crate::model::facility::phasing::Phasing;
 use crate::model::facility::{Facility, FacilitySpec, PhysicsFacility};
 use crate::model::fleet::build::build_fleet;
 use crate::model::fleet::reliability::Failures;
@@ -157,15 +158,22 @@ impl Scenario {
             files,
         };
         let w = Workloads::resolve(&spec, &ctx)?;
+        let phasing = Phasing {
+            src,
+            calendar: &calendar,
+            horizon_s,
+            modules: spec.facility.module.as_deref().unwrap_or_default(),
+            load_banks: spec.facility.load_bank.as_deref().unwrap_or_default(),
+        };
         let facility = resolve_facility(
             &spec.facility,
-            src,
             lib,
             &fleet,
             base_dir,
             files,
             start.ordinal0(),
             utc_offset_s,
+            &phasing,
         )?;
         let grid = Grid::resolve(
             &spec.grid,
@@ -314,6 +322,10 @@ fn metric_plan(facility: &Facility, grid: &Grid, fleet: &Fleet) -> (Vec<usize>, 
             Some((_, crate::model::grid::site::LimitPolicy::Cap))
         ),
         buildout: fleet.has_buildout(),
+        load_bank: match facility {
+            Facility::Physics(p) => !p.load_banks.is_empty(),
+            Facility::Fixed { .. } => false,
+        },
     });
     let metric_names = metric_ids
         .iter()
@@ -358,14 +370,15 @@ fn report_plans(
 #[allow(clippy::too_many_arguments)]
 fn resolve_facility(
     spec: &FacilitySpec,
-    src: &Source,
     lib: &Library,
     fleet: &Fleet,
     base_dir: &Path,
     files: &Files,
     start_day_of_year: u32,
     study_offset_s: i32,
+    phasing: &Phasing,
 ) -> Result<Facility> {
+    let src = phasing.src;
     let at = spec.kind.span().start;
     let kind =
         crate::input::names::resolve("facility kind", spec.kind.get_ref(), &["fixed", "physics"])
@@ -397,6 +410,8 @@ fn resolve_facility(
                     "cooling_unit_repair_hours",
                     spec.cooling_unit_repair_hours.is_some(),
                 ),
+                ("module", spec.module.is_some()),
+                ("load_bank", spec.load_bank.is_some()),
             ];
             if let Some((f, _)) = physics_only.iter().find(|(_, set)| *set) {
                 return Err(err_after(
@@ -448,6 +463,7 @@ fn resolve_facility(
             files,
             start_day_of_year,
             study_offset_s,
+            phasing,
         )?))),
     }
 }

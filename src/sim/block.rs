@@ -132,7 +132,11 @@ fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
     if tr.next_offset_change != i64::MAX && tr.next_offset_change > 0 {
         end = end.min(first_step_at(tr.next_offset_change as u64).max(step + 1));
     }
-    let next = tr.fleet.next_change(&sc.fleet, (step * dt) as f64);
+    let now = (step * dt) as f64;
+    let next = tr
+        .fleet
+        .next_change(&sc.fleet, now)
+        .min(tr.fac.next_change(now));
     if next.is_finite() {
         end = end.min(first_step_at(next.ceil() as u64).max(step + 1));
     }
@@ -266,7 +270,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         b.it.iter()
             .zip(&f.cooling_w)
             .zip(&f.losses_w)
-            .map(|((i, c), l)| i + c + l),
+            .map(|((i, c), l)| i + f.load_bank_w + c + l),
     );
     // Under an import limit the block holds only if no step draws above it (the grid would
     // shed, or record an exceedance, at that step).
@@ -498,6 +502,7 @@ fn record_block(
             installed_w: tr.fleet.installed_w,
             cooling_w: mean(&f.cooling_w),
             losses_w: mean(&f.losses_w),
+            load_bank_w: f.load_bank_w,
             facility_w: mean(&b.fac),
             served_n,
             dropped_n: 0.0,

@@ -48,6 +48,21 @@ impl<'a> FacilityLayer<'a> {
         }
     }
 
+    /// Moves a physics facility to instant `t_s` (its build-out phase and load-bank tests).
+    pub fn advance(&mut self, t_s: f64) {
+        if let Some((f, st)) = &mut self.physics {
+            f.advance(st, t_s);
+        }
+    }
+
+    /// The first instant after `t_s` at which the facility's modules or load banks change
+    /// (infinite: never): a quiet block ends before it.
+    pub fn next_change(&self, t_s: f64) -> f64 {
+        self.physics
+            .as_ref()
+            .map_or(f64::INFINITY, |(f, _)| f.next_change(t_s))
+    }
+
     /// Caps and fan multipliers for the fleet (physics only).
     pub fn thermal(&self) -> Option<Thermal<'_>> {
         self.physics.as_ref().map(|(_, st)| Thermal {

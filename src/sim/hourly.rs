@@ -21,6 +21,8 @@ pub struct StepFigures {
     pub installed_w: f64,
     pub cooling_w: f64,
     pub losses_w: f64,
+    /// Commissioning load banks (in `facility_w`, not in `it_w`).
+    pub load_bank_w: f64,
     pub facility_w: f64,
     pub served_n: f64,
     pub dropped_n: f64,
@@ -289,6 +291,7 @@ impl<'a> HourlyMeter<'a> {
         }
         a[M_COOLING] += f.cooling_w * k;
         a[M_LOSSES] += f.losses_w * k;
+        a[M_LOAD_BANK] += f.load_bank_w * k;
         for (x, w) in a.iter_mut().zip(f.sector_w) {
             *x += w * k;
         }
@@ -421,8 +424,10 @@ impl<'a> HourlyMeter<'a> {
         }
         row[M_FACILITY_PEAK] = (self.peak_w / 1e6) as f32;
         if let Some(grid_water) = self.s.physics_water_l_per_kwh {
-            row[M_PUE] = if a[M_IT_TOTAL] > 0.0 {
-                (a[M_FACILITY] / a[M_IT_TOTAL]) as f32
+            // A load bank stands in for IT: the plant and chain serve it as they would IT.
+            let it_like = a[M_IT_TOTAL] + a[M_LOAD_BANK];
+            row[M_PUE] = if it_like > 0.0 {
+                (a[M_FACILITY] / it_like) as f32
             } else {
                 0.0
             };
@@ -440,6 +445,7 @@ impl<'a> HourlyMeter<'a> {
             sum.plant_saturated_hours += a[M_SATURATED];
             sum.cooling_mwh += a[M_COOLING] / n / 1e6 * frac;
             sum.losses_mwh += a[M_LOSSES] / n / 1e6 * frac;
+            sum.load_bank_mwh += a[M_LOAD_BANK] / n / 1e6 * frac;
             sum.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
             sum.water_offsite_m3 += off_m3;
             sum.throttled_acc_h += a[M_THROTTLED];
@@ -507,6 +513,7 @@ impl<'a> HourlyMeter<'a> {
         sum.peak_step_mw = m.peak_step_mw;
         sum.cooling_mwh = m.cooling_mwh;
         sum.losses_mwh = m.losses_mwh;
+        sum.load_bank_mwh = m.load_bank_mwh;
         sum.water_onsite_m3 = m.water_onsite_m3;
         sum.water_offsite_m3 = m.water_offsite_m3;
         sum.throttled_acc_h = m.throttled_acc_h;
@@ -537,8 +544,9 @@ impl<'a> HourlyMeter<'a> {
         } else {
             0.0
         };
-        sum.pue = if sum.it_energy_mwh > 0.0 {
-            sum.energy_mwh / sum.it_energy_mwh
+        let it_like_mwh = sum.it_energy_mwh + sum.load_bank_mwh;
+        sum.pue = if it_like_mwh > 0.0 {
+            sum.energy_mwh / it_like_mwh
         } else {
             0.0
         };

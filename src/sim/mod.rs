@@ -241,6 +241,8 @@ impl<'a> Trial<'a> {
                 &mut self.events,
             );
         }
+        // The facility's plant and electrical modules, and load-bank tests.
+        self.fac.advance(t.0 as f64);
         // Events due, each to the layer it concerns.
         while let Some((_, e)) = self.events.pop_due(t.0) {
             match e {
@@ -355,6 +357,7 @@ impl<'a> Trial<'a> {
             installed_w: self.fleet.installed_w,
             cooling_w: f.power.cooling_w,
             losses_w: f.power.losses_w,
+            load_bank_w: f.power.load_bank_w,
             facility_w: f.power.facility_w,
             served_n,
             dropped_n: self.work.dropped_n,

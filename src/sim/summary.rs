@@ -37,6 +37,9 @@ pub struct TrialSummary {
     pub training_jobs_completed: u64,
     /// Defense work that found no capacity, accelerator-hours.
     pub defense_unserved_acc_h: f64,
+    /// Commissioning load-bank energy, MWh (in `energy_mwh`, not in `it_energy_mwh`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub load_bank_mwh: f64,
     // Physics facility only (zero otherwise).
     pub cooling_mwh: f64,
     pub losses_mwh: f64,
@@ -368,4 +371,10 @@ pub struct TrialResult {
     /// `hours x n` with n = `Scenario::metrics().len()`, hour-major.
     pub hourly: Vec<f32>,
     pub summary: TrialSummary,
+}
+
+/// Leaves a figure a study does not have out of a trial's record (its bytes stay those of a
+/// study before the figure existed).
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }

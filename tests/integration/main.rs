@@ -24,6 +24,7 @@ mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
 mod messages;
+mod phased_facility;
 mod portfolio;
 mod portfolio_shards_and_system_load;
 mod portfolio_sites;

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use dcload::model::metrics::M_LOAD_BANK;
 use dcload::sim::{
     M_COOLING, M_DRYBULB, M_FACILITY, M_FACILITY_PEAK, M_INLET_MAX, M_IT_TOTAL, M_LOSSES, M_PUE,
     M_WETBULB, METRICS,
@@ -20,6 +21,7 @@ fn study(
     facility: &str,
     step_s: u64,
     seed: u64,
+    phased: bool,
 ) -> String {
     // Five groups of `racks` racks each: inference (with a legacy group in its pool), twins,
     // training and a defense enclave.
@@ -31,12 +33,29 @@ fn study(
         ("enc", "dgx-h100-x4", ""),
     ]
     .map(|(name, rack, pool)| {
-        format!("[[site.group]]\nname = \"{name}\"\nrack = \"{rack}\"\ncount = {racks}\n{pool}")
+        // A phased study: training comes online on day 2 after a half-day load-bank test,
+        // the enclave on day 3 (their plant and electrical modules with them).
+        let online = match (phased, name) {
+            (true, "tr") => "online = \"2026-01-02\"\n",
+            (true, "enc") => "online = \"2026-01-03\"\n",
+            _ => "",
+        };
+        format!(
+            "[[site.group]]\nname = \"{name}\"\nrack = \"{rack}\"\ncount = {racks}\n{pool}{online}"
+        )
     })
     .concat();
+    let (start, bank) = if phased {
+        (
+            "start = \"2026-01-01\"\n",
+            "\n[[facility.load_bank]]\ngroup = \"tr\"\nshare = 0.6\ndays = 0.5\n",
+        )
+    } else {
+        ("", "")
+    };
     format!(
         r#"
-horizon_hours = 72
+{start}horizon_hours = 72
 step_s = {step_s}
 seed = {seed}
 trials = 1
@@ -74,7 +93,7 @@ jitter_sd = 0.5
 redundancy = {{ policy = "active-active", copies = 2 }}
 random_surges = {{ per_year = 100, hours = 6, multiplier = 3.0 }}
 [facility]
-{facility}
+{facility}{bank}
 "#,
         video = chat_per_day / 1000.0,
         job_acc = ((f64::from(racks) * 64.0 * job_frac).floor()).max(1.0),
@@ -115,8 +134,11 @@ proptest! {
         facility in facility(),
         step_s in prop::sample::select(vec![60u64, 300, 900, 3600]),
         seed in any::<u64>(),
+        phased in any::<bool>(),
     ) {
-        let sc = scenario(&study(racks, chat, twin_util, job_frac, defense_util, &facility, step_s, seed));
+        // A build-out with a load-bank test needs a physics plant to test.
+        let phased = phased && facility.contains("physics");
+        let sc = scenario(&study(racks, chat, twin_util, job_frac, defense_util, &facility, step_s, seed, phased));
         let physics = sc.facility.is_physics();
         let peak_mw = sc.fleet.peak_w() / 1e6;
         let idle_mw: f64 = sc.fleet.groups.iter().map(|g| g.power_w(0.0)).sum::<f64>() / 1e6;
@@ -133,7 +155,8 @@ proptest! {
             let it = f64::from(row[M_IT_TOTAL]);
             let fac = f64::from(row[M_FACILITY]);
             prop_assert!(it <= peak_mw * (1.0 + 1e-5), "IT {it} above installed peak {peak_mw}");
-            prop_assert!(it >= idle_mw * (1.0 - 1e-5), "IT {it} below idle floor {idle_mw}");
+            // Before its online date a group draws nothing, not even idle.
+            prop_assert!(phased || it >= idle_mw * (1.0 - 1e-5), "IT {it} below idle floor {idle_mw}");
             prop_assert!(fac >= it * (1.0 - 1e-6), "facility {fac} < IT {it}");
             prop_assert!(f64::from(row[M_FACILITY_PEAK]) >= fac * (1.0 - 1e-5));
             // The four sectors and the unheld idle (no sector's) add up to IT.
@@ -142,11 +165,14 @@ proptest! {
                 + f64::from(row[idle_pos]);
             prop_assert!((sectors - it).abs() <= 1e-4 * it.max(1.0));
             if physics {
-                // Energy balance: facility = IT + cooling + losses (hourly means, f32 rounding).
+                // Energy balance: facility = IT + load bank + cooling + losses (hourly means,
+                // f32 rounding).
                 let cooling = f64::from(row[M_COOLING]);
                 let losses = f64::from(row[M_LOSSES]);
-                prop_assert!((fac - (it + cooling + losses)).abs() <= 1e-5 * fac.max(1.0),
-                    "hour {h}: facility {fac} != IT {it} + cooling {cooling} + losses {losses}");
+                let bank = sc.metric_pos(M_LOAD_BANK).map_or(0.0, |k| f64::from(row[k]));
+                prop_assert_eq!(bank > 0.0, phased && (12..24).contains(&h), "hour {}: load bank {}", h, bank);
+                prop_assert!((fac - (it + bank + cooling + losses)).abs() <= 1e-5 * fac.max(1.0),
+                    "hour {h}: facility {fac} != IT {it} + load bank {bank} + cooling {cooling} + losses {losses}");
                 prop_assert!(f64::from(row[M_PUE]) >= 1.0 - 1e-6);
                 let inlet = f64::from(row[M_INLET_MAX]);
                 prop_assert!((10.0..=70.0).contains(&inlet), "hour {h}: inlet {inlet}");

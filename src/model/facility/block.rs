@@ -23,6 +23,8 @@ pub struct BlockSeries {
     pub cooling_w: Vec<f64>,
     pub losses_w: Vec<f64>,
     pub water_l: Vec<f64>,
+    /// Load-bank tests under way, W (constant: a block never spans a test's start or end).
+    pub load_bank_w: f64,
     /// Hottest air inlet (or coolant supply, on a site without air-cooled groups), °C.
     pub inlet_max_c: f64,
     pub outdoor: WeatherHour,
@@ -50,9 +52,16 @@ impl PhysicsFacility {
             return false;
         }
         let outdoor = st.weather[hour];
+        let ph = &self.phases[st.phase];
         let np = self.plants.len();
         out.heat.clear();
         out.heat.resize(np * n, 0.0);
+        // A load bank's heat is constant through the block (its start and end end blocks).
+        for (k, &b) in st.bank_heat.iter().enumerate() {
+            if b != 0.0 {
+                out.heat[k * n..(k + 1) * n].iter_mut().for_each(|x| *x = b);
+            }
+        }
         for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
             let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
             for (x, &w) in h.iter_mut().zip(series) {
@@ -62,7 +71,7 @@ impl PhysicsFacility {
         // Each plant through three points of its heat (least, mean, most): a quadratic.
         let mut plant = std::mem::take(&mut out.plant);
         plant.clear();
-        for (p, heat) in self.plants.iter().zip(out.heat.chunks_exact(n)) {
+        for (p, heat) in ph.plants.iter().zip(out.heat.chunks_exact(n)) {
             let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
             for &h in heat {
                 lo = lo.min(h);
@@ -70,7 +79,15 @@ impl PhysicsFacility {
                 sum += h;
             }
             let mid = sum / n as f64;
-            let at = |h: f64| p.plant.evaluate(h, &outdoor, dt_s);
+            let Some(p) = p else {
+                // No module online: no power, no water, no capacity.
+                plant.push(Quadratic {
+                    x: [lo, mid, hi],
+                    ..Quadratic::default()
+                });
+                continue;
+            };
+            let at = |h: f64| p.evaluate(h, &outdoor, dt_s);
             let (a, m, z) = (at(lo), at(mid), at(hi));
             plant.push(Quadratic {
                 x: [lo, mid, hi],
@@ -80,20 +97,33 @@ impl PhysicsFacility {
             });
         }
         // Every group within its share of its plant's capacity at every step: nodes stay put.
-        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
-            let q_cap = (plant[g.plant].cap * g.share).max(0.0);
+        for ((g, share), series) in self
+            .groups
+            .iter()
+            .zip(&ph.shares)
+            .zip(group_it.chunks_exact(n))
+        {
+            let q_cap = (plant[g.plant].cap * share).max(0.0);
             if series.iter().any(|&w| w.max(0.0) > q_cap) {
                 out.plant = plant;
                 return false;
             }
         }
+        // A load bank beyond its plant's capacity leaves heat unremoved: stepped, as a
+        // saturated plant is.
+        if st.bank_w > 0.0 && plant.iter().any(|q| q.x[2] > q.cap) {
+            out.plant = plant;
+            return false;
+        }
         // The interpolation against the exact evaluation half-way between mean and most heat
         // (a kink in a plant's curve inside the block shows there).
         let mut gap = 0.0;
-        for (p, q) in self.plants.iter().zip(&plant) {
-            let h = 0.5 * (q.x[1] + q.x[2]);
-            let k = q.coefficients(&q.power);
-            gap += (q.at(&k, h) - p.plant.evaluate(h, &outdoor, dt_s).power_w).abs();
+        for (p, q) in ph.plants.iter().zip(&plant) {
+            if let Some(p) = p {
+                let h = 0.5 * (q.x[1] + q.x[2]);
+                let k = q.coefficients(&q.power);
+                gap += (q.at(&k, h) - p.evaluate(h, &outdoor, dt_s).power_w).abs();
+            }
         }
         out.plant = plant;
         let it_max = it.iter().copied().fold(0.0, f64::max);
@@ -119,13 +149,14 @@ impl PhysicsFacility {
             let cool = cool.max(0.0);
             out.cooling_w.push(cool);
             out.losses_w
-                .push(self.electrical.losses(it_i, cool).total_w());
+                .push(ph.electrical.losses(it_i + st.bank_w, cool).total_w());
             out.water_l.push(water.max(0.0));
         }
         for (k, q) in out.plant.iter().enumerate() {
             st.plant_heat[k] = out.heat[k * n + n - 1];
             st.plant_capacity[k] = q.cap;
         }
+        out.load_bank_w = st.bank_w;
         out.outdoor = outdoor;
         out.inlet_max_c = self.inlet_max_c(st);
         true

@@ -8,6 +8,7 @@
 //! them to the rack groups.
 
 pub mod block;
+pub mod phasing;
 pub mod physics;
 pub mod site;
 
@@ -60,6 +61,12 @@ pub struct FacilitySpec {
     pub cooling_units: Option<u32>,
     pub cooling_unit_failures_per_year: Option<f64>,
     pub cooling_unit_repair_hours: Option<f64>,
+    /// physics: plant and electrical modules online at dates other than their groups'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<Vec<phasing::ModuleSpec>>,
+    /// physics: commissioning load-bank tests before groups go live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_bank: Option<Vec<phasing::LoadBankSpec>>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -99,7 +106,8 @@ pub struct FixedWater {
     pub offsite_l_per_kwh: f64,
 }
 
-/// One step's facility figures, W. Invariant: facility = IT + cooling + losses, all >= 0.
+/// One step's facility figures, W. Invariant: facility = IT + load bank + cooling + losses,
+/// all >= 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FacilityStep {
     pub it_w: f64,
@@ -107,6 +115,8 @@ pub struct FacilityStep {
     pub cooling_w: f64,
     /// Electrical losses and fixed loads.
     pub losses_w: f64,
+    /// Commissioning load banks (physics only): load on the IT side of the chain that is not IT.
+    pub load_bank_w: f64,
     pub facility_w: f64,
 }
 
@@ -119,6 +129,7 @@ impl Facility {
             it_w,
             cooling_w: overhead,
             losses_w: 0.0,
+            load_bank_w: 0.0,
             facility_w: it_w + overhead,
         }
     }

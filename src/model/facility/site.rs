@@ -22,6 +22,7 @@ use rand::Rng;
 
 use crate::base::rng::poisson_count;
 
+use super::phasing::{LoadBank, Phasing, SitePhase, build_phases};
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
 };
@@ -78,6 +79,10 @@ pub struct PhysicsFacility {
     pub units: Option<PlantUnits>,
     pub electrical: PreparedChain,
     pub grid_water_l_per_kwh: f64,
+    /// The plants and chain as built out, phase by phase (one phase without a build-out: the
+    /// plants and chain above); see [`super::phasing`].
+    pub phases: Vec<SitePhase>,
+    pub load_banks: Vec<LoadBank>,
 }
 
 /// Units of a cooling plant: `needed` meet the design capacity, `installed` = needed plus the
@@ -138,6 +143,7 @@ impl PhysicsFacility {
         files: &crate::input::files::Files,
         start_day_of_year: u32,
         study_offset_s: i32,
+        phasing: &Phasing,
     ) -> Result<PhysicsFacility> {
         let at = spec.kind.span().start;
         refuse_fixed_fields(spec, src, at)?;
@@ -145,13 +151,18 @@ impl PhysicsFacility {
         let plant_types = plant_types(spec, src, lib, at)?;
         let design = Design::read(spec, src, at)?;
         let plants = size_plants(plant_types, fleet, design.margin);
-        let groups = fleet
+        let groups: Vec<GroupCooling> = fleet
             .groups
             .iter()
             .map(|g| design.group_cooling(g, &plants))
             .collect();
-        let electrical = electrical_chain(spec, src, lib, fleet, at)?;
+        let chain = electrical_chain(spec, src, lib, at)?;
+        let electrical = scaled_chain(&chain, fleet.peak_w());
         let units = plant_units(spec, src, at)?;
+        let kinds: Vec<CoolingKind> = plants.iter().map(|p| p.kind).collect();
+        let load_banks = phasing.load_banks(fleet, &kinds)?;
+        let dates = phasing.module_dates(fleet, &load_banks)?;
+        let phases = build_phases(fleet, &plants, &groups, &chain, &dates, design.margin);
         Ok(PhysicsFacility {
             weather,
             start_day_of_year: start_day_of_year.min(364),
@@ -161,6 +172,8 @@ impl PhysicsFacility {
             units,
             electrical: PreparedChain::new(electrical),
             grid_water_l_per_kwh: design.water,
+            phases,
+            load_banks,
         })
     }
 
@@ -230,6 +243,9 @@ impl PhysicsFacility {
             plant_unit_hours_short: 0.0,
             plant_heat: vec![0.0; self.plants.len()],
             plant_capacity: vec![0.0; self.plants.len()],
+            phase: 0,
+            bank_w: 0.0,
+            bank_heat: vec![0.0; self.plants.len()],
         }
     }
 
@@ -237,19 +253,27 @@ impl PhysicsFacility {
     /// state: what load shedding aims at.
     pub fn peek(&self, st: &PhysicsState, group_it_w: &[f64], hour: usize, dt_s: f64) -> f64 {
         let outdoor = st.weather[hour];
+        let ph = &self.phases[st.phase];
         let mut heat = [0.0f64; 3];
         let mut it_w = 0.0;
         for (g, &h) in self.groups.iter().zip(group_it_w) {
             heat[g.plant.min(2)] += h;
             it_w += h;
         }
-        let cooling_w: f64 = self
+        for (h, b) in heat.iter_mut().zip(&st.bank_heat) {
+            *h += b;
+        }
+        let cooling_w: f64 = ph
             .plants
             .iter()
             .zip(heat)
-            .map(|(p, h)| p.plant.evaluate(h, &outdoor, dt_s).power_w)
+            .map(|(p, h)| {
+                p.as_ref()
+                    .map_or(0.0, |p| p.evaluate(h, &outdoor, dt_s).power_w)
+            })
             .sum();
-        it_w + cooling_w + self.electrical.losses(it_w, cooling_w).total_w()
+        let load_w = it_w + st.bank_w;
+        load_w + cooling_w + ph.electrical.losses(load_w, cooling_w).total_w()
     }
 
     /// One step: cooling per group, thermal state and next step's caps, then the electrical chain.
@@ -262,6 +286,7 @@ impl PhysicsFacility {
         dt_s: f64,
     ) -> PhysicsStep {
         let outdoor = st.weather[hour];
+        let ph = &self.phases[st.phase];
         let mut cooling_w = 0.0;
         let mut onsite_l = 0.0;
         let mut throttled_acc = 0.0;
@@ -273,16 +298,23 @@ impl PhysicsFacility {
             st.plant_heat[g.plant] += heat;
             it_w += heat;
         }
-        for ((p, &heat), cap) in self
+        for (h, b) in st.plant_heat.iter_mut().zip(&st.bank_heat) {
+            *h += b;
+        }
+        // A plant with no module online removes nothing and draws nothing.
+        for ((p, &heat), cap) in ph
             .plants
             .iter()
             .zip(&st.plant_heat)
             .zip(&mut st.plant_capacity)
         {
-            let c = p.plant.evaluate(heat, &outdoor, dt_s);
-            cooling_w += c.power_w;
-            onsite_l += c.evaporated_l;
-            *cap = c.capacity_w;
+            *cap = 0.0;
+            if let Some(p) = p {
+                let c = p.evaluate(heat, &outdoor, dt_s);
+                cooling_w += c.power_w;
+                onsite_l += c.evaporated_l;
+                *cap = c.capacity_w;
+            }
         }
         if let Some(u) = &self.units {
             u.step(st, dt_s);
@@ -296,15 +328,16 @@ impl PhysicsFacility {
         }
         let saturated = heat_not_removed_w > 0.0;
         let mut all_uncapped = true;
-        for ((((g, node), cap), fan), &heat) in self
+        for (((((g, share), node), cap), fan), &heat) in self
             .groups
             .iter()
+            .zip(&ph.shares)
             .zip(&mut st.nodes)
             .zip(&mut st.caps)
             .zip(&mut st.fan_mult)
             .zip(group_it_w)
         {
-            node.step(heat, st.plant_capacity[g.plant] * g.share, dt_s);
+            node.step(heat, st.plant_capacity[g.plant] * share, dt_s);
             *cap = node.throttle_cap(g.class);
             // Next step's server fan power, from the inlet temperature just reached.
             *fan = 1.0
@@ -322,13 +355,16 @@ impl PhysicsFacility {
             }
         }
         st.all_uncapped = all_uncapped;
-        let losses = self.electrical.losses(it_w, cooling_w).total_w();
+        // Load banks load the chain as IT does.
+        let load_w = it_w + st.bank_w;
+        let losses = ph.electrical.losses(load_w, cooling_w).total_w();
         PhysicsStep {
             power: FacilityStep {
                 it_w,
                 cooling_w,
                 losses_w: losses,
-                facility_w: it_w + cooling_w + losses,
+                load_bank_w: st.bank_w,
+                facility_w: load_w + cooling_w + losses,
             },
             onsite_water_l: onsite_l,
             heat_not_removed_w,
@@ -519,20 +555,24 @@ fn size_plants(
         .into_iter()
         .filter_map(|(kind, name, plant)| {
             let design: f64 = fleet.design_peak_w(|g| g.cooling == kind);
-            // `design_margin` sizes the heat-rejection plant at its design outdoor condition;
-            // the room side (CRAH fan walls, CDUs, pumps) is fitted out for at least the
-            // installed IT peak (estimate: halls are not built with fewer terminal units than
-            // the IT they serve), so in cool weather an undersized heat-rejection plant can
-            // still carry the whole load.
             (design > 0.0).then(|| SitePlant {
                 kind,
                 name,
-                plant: plant
-                    .with_design_capacity_w(design * margin)
-                    .with_terminal_capacity_w(design * margin.max(1.0)),
+                plant: sized_plant(&plant, design, margin),
             })
         })
         .collect()
+}
+
+/// A plant model sized for `design` W of IT: `design_margin` sizes the heat-rejection plant
+/// at its design outdoor condition; the room side (CRAH fan walls, CDUs, pumps) is fitted out
+/// for at least the installed IT peak (estimate: halls are not built with fewer terminal units
+/// than the IT they serve), so in cool weather an undersized heat-rejection plant can still
+/// carry the whole load.
+pub(super) fn sized_plant(plant: &CoolingPlant, design: f64, margin: f64) -> CoolingPlant {
+    plant
+        .with_design_capacity_w(design * margin)
+        .with_terminal_capacity_w(design * margin.max(1.0))
 }
 
 /// ASHRAE classes by their names in a run file.
@@ -653,22 +693,27 @@ impl Design {
     }
 }
 
-/// The electrical preset, stated per 1 MW of design IT, scaled to the site.
+/// The electrical preset, stated per 1 MW of design IT.
 fn electrical_chain(
     spec: &FacilitySpec,
     src: &Source,
     lib: &Library,
-    fleet: &Fleet,
     at: usize,
 ) -> Result<ElectricalChain> {
     let name = (spec.electrical.as_ref(), "hyperscale", "electrical");
     let (_, text) = model_file(lib, src, at, "electrical", name)?;
-    let mut chain = ElectricalChain::from_toml(&text.name, &text.text).map_err(Error::from)?;
-    let mw = fleet.peak_w() / 1e6;
+    ElectricalChain::from_toml(&text.name, &text.text).map_err(Error::from)
+}
+
+/// The preset (per 1 MW of design IT) scaled to `design_w` of IT: its UPS and transformer
+/// ratings and its fixed load.
+pub(super) fn scaled_chain(per_mw: &ElectricalChain, design_w: f64) -> ElectricalChain {
+    let mut chain = per_mw.clone();
+    let mw = design_w / 1e6;
     chain.rated_kw *= mw;
     chain.transformer_rated_kw *= mw;
     chain.fixed_kw *= mw;
-    Ok(chain)
+    chain
 }
 
 /// Unit redundancy of the cooling plants, when the run file asks for it.
@@ -747,6 +792,11 @@ pub struct PhysicsState {
     /// Plant-hours with fewer working units than design needs (unit failures only; says
     /// nothing about whether the plant could carry the load: see `saturated`).
     pub plant_unit_hours_short: f64,
+    /// The build-out phase of the plants and chain now (index into `phases`).
+    pub phase: usize,
+    /// Load-bank tests under way: their power, W, and their heat at each plant.
+    pub bank_w: f64,
+    pub bank_heat: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -828,7 +878,10 @@ mod tests {
                 ElectricalChain::from_toml("hyperscale", presets::HYPERSCALE).expect("chain"),
             ),
             grid_water_l_per_kwh: 0.0,
+            phases: Vec::new(),
+            load_banks: Vec::new(),
         }
+        .built_at_once()
     }
 
     fn state(f: &PhysicsFacility) -> PhysicsState {
