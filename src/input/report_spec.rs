@@ -229,6 +229,36 @@ pub fn year_hours(
     Ok((s0 / 3600) as usize..(s1 / 3600) as usize)
 }
 
+/// The runs of equal keys of a sequence of `n` items whose key never decreases (the calendar
+/// year of each hour row or interval start): `(key, items)`, in order. Found by halving, so a
+/// trial can ask at its start without walking every hour.
+pub fn monotone_runs(n: usize, key: impl Fn(usize) -> i32) -> Vec<(i32, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let k = key(i);
+        // First item past `i` with a larger key.
+        let (mut lo, mut hi) = (i + 1, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if key(mid) > k {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        out.push((k, i..lo));
+        i = lo;
+    }
+    out
+}
+
+/// The calendar years (study clock) the horizon's `hours` hour rows touch, each with its rows
+/// (an hour counts in the year of its start; the first and last may be partial).
+pub fn calendar_years(cal: &Calendar, hours: usize) -> Vec<(i32, Range<usize>)> {
+    monotone_runs(hours, |h| cal.date(SimTime::from_hours(h as u64)).year)
+}
+
 /// Resolved years: `(year, hour rows)`, in the order given, duplicates dropped.
 pub fn resolve_years(
     cal: &Calendar,
@@ -266,5 +296,23 @@ mod tests {
         assert!(year_hours(&cal, start, horizon, 2026).is_err());
         // A horizon one hour short of the year's end does not hold it.
         assert!(year_hours(&cal, start, 8759 * 3600, 2027).is_err());
+    }
+
+    #[test]
+    fn calendar_years_split_at_local_midnight() {
+        // From 1 June 2027 in Chicago for 600 days: a partial 2027 (with the fall-back hour,
+        // so one row more than its days), then 2028 from its local midnight.
+        let start = Date::parse("2027-06-01").unwrap();
+        let cal = Calendar::in_zone(start, "America/Chicago").unwrap();
+        let y = calendar_years(&cal, 600 * 24);
+        assert_eq!(y.len(), 2);
+        let jan1 = (Date::parse("2028-01-01").unwrap().days_since_epoch()
+            - start.days_since_epoch()) as usize
+            * 24
+            + 1;
+        assert_eq!(y[0], (2027, 0..jan1));
+        assert_eq!(y[1], (2028, jan1..600 * 24));
+        assert_eq!(monotone_runs(5, |i| [1, 1, 2, 3, 3][i]).len(), 3);
+        assert!(monotone_runs(0, |_| 0).is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub mod html;
 pub mod plot;
 pub mod utility;
 pub mod what_broke;
+pub mod years;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -187,6 +188,9 @@ struct Summary<'a> {
     study_warnings: Vec<String>,
     metrics: Vec<(String, Band)>,
     ramps: crate::report::utility::Ramps,
+    /// Per calendar year, when the horizon spans more than one ([`crate::report::years`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    years: Vec<crate::report::years::YearHeadline>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitivity: Vec<Sensitivity>,
     /// What broke first ([`crate::report::what_broke::trouble_lines`]): absent when nothing broke.
@@ -263,6 +267,7 @@ pub fn summary_json(
         study_warnings: crate::scenario::caveats::warnings(sc),
         metrics: Vec::new(),
         ramps: crate::report::utility::ramps(sc, results),
+        years: crate::report::years::headlines(sc, results),
         sensitivity: sensitivity(sc, results),
         what_broke: crate::report::what_broke::trouble_lines(sc, results),
         config: &sc.spec,
@@ -385,13 +390,21 @@ pub fn write_all(
             utility::load_duration_rows(sc, results, slice, rows.len())?,
         ));
     }
-    for (k, (year, _)) in sc.report_years.iter().enumerate() {
+    let metered = sc.metered_years();
+    for (year, _) in &sc.report_years {
+        let k = metered
+            .iter()
+            .position(|(y, _)| y == year)
+            .unwrap_or(usize::MAX);
         files.push((
             format!("ramps_{year}.csv").into(),
             utility::ramps_year_csv(sc, results, k),
         ));
     }
     if let Some(text) = utility::intervals_csv(sc, results, src)? {
+        for (year, part) in utility::intervals_by_year(sc, &text) {
+            files.push((format!("intervals_{year}.csv").into(), part));
+        }
         files.push(("intervals.csv".into(), text));
     }
     files.push((

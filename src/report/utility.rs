@@ -408,6 +408,32 @@ pub fn intervals_csv(
     Ok(Some(out))
 }
 
+/// `intervals_YYYY.csv`: intervals.csv cut at each calendar year (an interval counts in the
+/// year of its start, whatever its timestamp shows), when the horizon spans more than one
+/// year; years the window does not reach get no file. `text` is intervals.csv as written: a
+/// header, then one line per interval of the plan.
+pub fn intervals_by_year(sc: &Scenario, text: &str) -> Vec<(i32, String)> {
+    let Some(plan) = sc.intervals.filter(|_| !sc.headline_years().is_empty()) else {
+        return Vec::new();
+    };
+    let mut lines = text.split_inclusive('\n');
+    let header = lines.next().unwrap_or_default();
+    let body: Vec<&str> = lines.collect();
+    let year = |i: usize| {
+        sc.calendar
+            .date(SimTime(plan.from_s + i as u64 * plan.len_s))
+            .year
+    };
+    crate::input::report_spec::monotone_runs(body.len(), year)
+        .into_iter()
+        .map(|(y, r)| {
+            let mut out = String::from(header);
+            body[r].iter().for_each(|l| out.push_str(l));
+            (y, out)
+        })
+        .collect()
+}
+
 /// One ramp figure at the run's percentiles across trials (serialised as `p10`, `p50` ...).
 pub type RampBand = crate::base::stats::Band;
 
@@ -438,7 +464,29 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
     }
 }
 
-/// `ramps_YYYY.csv`: the ramp figures of report year `k` (`Scenario::report_years` order), one
+/// The ramps of metered year `k` (`Scenario::metered_years` order), as [`ramps`] the whole
+/// run's; a trial without the year's figures (an older record) counts no ramp.
+pub fn year_ramps(sc: &Scenario, results: &[TrialResult], k: usize) -> Ramps {
+    let none = RampFigures::new(0);
+    let band = |f: RampGet| {
+        let mut v: Vec<f64> = results
+            .iter()
+            .map(|r| f(r.summary.year_ramps.get(k).unwrap_or(&none)))
+            .collect();
+        crate::base::stats::Band::of(&mut v, &sc.percentiles)
+    };
+    let q = 900 % sc.step_s == 0;
+    Ramps {
+        up_per_step_mw: band(|r| r.up_step_mw),
+        down_per_step_mw: band(|r| r.down_step_mw),
+        up_per_15min_mw: q.then(|| band(|r| r.up_15min_mw)),
+        down_per_15min_mw: q.then(|| band(|r| r.down_15min_mw)),
+        up_per_hour_mw: band(|r| r.up_hour_mw),
+        down_per_hour_mw: band(|r| r.down_hour_mw),
+    }
+}
+
+/// `ramps_YYYY.csv`: the ramp figures of metered year `k` (`Scenario::metered_years` order), one
 /// row per figure: the largest rise and fall per step, per 15 minutes (when the step divides 15
 /// minutes) and per hour (MW), then the threshold counts (`ramp_steps_over_<MW>mw`,
 /// `ramp_15min_over_<MW>mw` when the step divides 15 minutes, as in trials.csv); the mean and the run's percentiles across

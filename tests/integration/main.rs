@@ -24,6 +24,7 @@ mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
 mod messages;
+mod per_year_headlines;
 mod portfolio;
 mod portfolio_shards_and_system_load;
 mod portfolio_sites;
