@@ -31,6 +31,22 @@ pub struct ReportSpec {
     /// whole horizon.
     pub interval_from: Option<Spanned<String>>,
     pub interval_to: Option<Spanned<String>>,
+    /// How the hourly, interval and 8760 files stamp their rows: `"beginning"` (the default,
+    /// an ISO start instant) or `"ending"` (utility convention: the end instant, the operating
+    /// day, hour ending 1-24, interval 1-4 and the daylight-saving repeated-hour flag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<Timestamps>,
+}
+
+/// `[report] timestamps`: interval-beginning (ISO instants, as every release wrote) or
+/// interval-ending with the columns utilities exchange load data in (ERCOT's DeliveryDate,
+/// HourEnding, DSTFlag; PJM's hour-ending EPT).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timestamps {
+    #[default]
+    Beginning,
+    Ending,
 }
 
 /// The resolved interval file: intervals of `len_s` seconds from `from_s` to `to_s`.
@@ -300,18 +316,18 @@ mod tests {
 
     #[test]
     fn calendar_years_split_at_local_midnight() {
-        // From 1 June 2027 in Chicago for 600 days: a partial 2027 (with the fall-back hour,
+        // From 1 June 2027 in Chicago for 500 days: a partial 2027 (with the fall-back hour,
         // so one row more than its days), then 2028 from its local midnight.
         let start = Date::parse("2027-06-01").unwrap();
         let cal = Calendar::in_zone(start, "America/Chicago").unwrap();
-        let y = calendar_years(&cal, 600 * 24);
+        let y = calendar_years(&cal, 500 * 24);
         assert_eq!(y.len(), 2);
         let jan1 = (Date::parse("2028-01-01").unwrap().days_since_epoch()
             - start.days_since_epoch()) as usize
             * 24
             + 1;
         assert_eq!(y[0], (2027, 0..jan1));
-        assert_eq!(y[1], (2028, jan1..600 * 24));
+        assert_eq!(y[1], (2028, jan1..500 * 24));
         assert_eq!(monotone_runs(5, |i| [1, 1, 2, 3, 3][i]).len(), 3);
         assert!(monotone_runs(0, |_| 0).is_empty());
     }

@@ -6,6 +6,7 @@ pub mod effects;
 pub mod energy;
 pub mod html;
 pub mod plot;
+pub mod stamps;
 pub mod utility;
 pub mod what_broke;
 pub mod years;
@@ -33,7 +34,8 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
     let nm = metrics.len();
     let hours = sc.horizon_hours as usize;
     let mut out = String::with_capacity(hours * 400);
-    out.push_str("timestamp");
+    let stamp = stamps::Stamper::new(sc, 3600);
+    out.push_str(stamp.header());
     let pnames = sc.percentiles.names();
     for m in metrics {
         let _ = write!(out, ",{}", cell(&format!("{m}_mean")));
@@ -47,7 +49,7 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         let h1 = (h0 + BLOCK_HOURS).min(hours);
         let block = src.block(results, nm, h0, h1)?;
         for h in h0..h1 {
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             for (m, name) in metrics.iter().enumerate() {
                 for (x, b) in scratch.iter_mut().zip(&block) {
                     *x = f64::from(b[(h - h0) * nm + m]);
@@ -475,8 +477,11 @@ pub fn write_all(
 /// string literals are skipped, and so are CSV columns that hold names or times (a pool may be
 /// called "inf").
 pub fn non_finite_token(text: &str) -> Option<&str> {
-    const TEXT_COLUMNS: [&str; 13] = [
+    const TEXT_COLUMNS: [&str; 16] = [
         "timestamp",
+        "timestamp_ending",
+        "date",
+        "dst_flag",
         "class",
         "pool",
         "training",

@@ -82,7 +82,8 @@ pub fn load_8760_rows(
     src: &HourlySource,
     rows: std::ops::Range<usize>,
 ) -> Result<String> {
-    let mut out = String::from("timestamp,facility_mw_mean");
+    let stamp = crate::report::stamps::Stamper::new(sc, 3600);
+    let mut out = format!("{},facility_mw_mean", stamp.header());
     push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
     let nm = sc.metrics().len();
@@ -95,7 +96,7 @@ pub fn load_8760_rows(
             for (x, b) in v.iter_mut().zip(&block) {
                 *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
             }
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
             out.push('\n');
         }
@@ -381,7 +382,8 @@ pub fn intervals_csv(
         }
     }
     let names = sc.percentiles.names();
-    let mut out = String::from("timestamp,facility_mw_mean");
+    let stamp = crate::report::stamps::Stamper::new(sc, plan.len_s);
+    let mut out = format!("{},facility_mw_mean", stamp.header());
     push_percentile_names(&mut out, "facility_mw", &names);
     out.push_str(",it_mw_mean");
     push_percentile_names(&mut out, "it_mw", &names);
@@ -394,8 +396,7 @@ pub fn intervals_csv(
         // Each trial's facility and IT means, interval by interval.
         let means = src.intervals(results, values, i0, i1)?;
         for i in i0..i1 {
-            let t = SimTime(plan.from_s + i as u64 * plan.len_s);
-            out.push_str(&sc.calendar.timestamp(t));
+            stamp.push(&mut out, plan.from_s + i as u64 * plan.len_s);
             for series in 0..2 {
                 for (x, m) in v.iter_mut().zip(&means) {
                     *x = m[2 * (i - i0) + series];
@@ -629,7 +630,8 @@ fn push_ramp_row(
 /// Every trial's hourly facility MW, one column per trial.
 pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
-    let mut out = String::from("timestamp");
+    let stamp = crate::report::stamps::Stamper::new(sc, 3600);
+    let mut out = String::from(stamp.header());
     for r in results {
         let _ = write!(out, ",trial_{}", r.summary.trial);
     }
@@ -638,7 +640,7 @@ pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         let h1 = (h0 + BLOCK_HOURS).min(hours);
         let block = src.block(results, nm, h0, h1)?;
         for h in h0..h1 {
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             for b in &block {
                 out.push(',');
                 push_fixed(&mut out, f64::from(b[(h - h0) * nm + M_FACILITY]), 4);

@@ -36,5 +36,6 @@ mod request_traces;
 mod robustness;
 mod sensitivity_and_effects;
 mod uncertainty_and_sweeps;
+mod utility_conventions;
 mod utility_package;
 mod what_broke;
