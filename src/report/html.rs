@@ -217,6 +217,7 @@ pub fn render(dir: &Path) -> Result<String> {
     warnings(&mut o, &s);
     headline(&mut o, &s);
     years(&mut o, &s);
+    coincident(&mut o, &s);
     monthly(&mut o, dir)?;
     plots(&mut o, dir)?;
     o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
@@ -404,8 +405,49 @@ fn years(o: &mut String, s: &Value) {
     }
 }
 
+/// Coincident-peak billing (summary.json `coincident_peak`): each year's determinant, with and
+/// without the response rule, banded.
+fn coincident(o: &mut String, s: &Value) {
+    let cp = &s["coincident_peak"];
+    let Some(years) = cp["years"].as_array() else {
+        return;
+    };
+    let set = cp["set"].as_str().unwrap_or("").to_uppercase();
+    let _ = writeln!(
+        o,
+        "<h2>Coincident-peak billing ({})</h2>\n<p>Each trial's mean demand over the year's coincident-peak intervals (its transmission determinant), across trials.</p>",
+        esc(&set)
+    );
+    if let (Some(share), Some(hit)) = (
+        cp["response"]["share"].as_f64(),
+        cp["response"]["hit_rate"].as_f64(),
+    ) {
+        let _ = writeln!(
+            o,
+            "<p>Response rule: {:.0} % of demand cut through each peak interval forecast; {:.0} % of the peaks forecast.</p>",
+            share * 100.0,
+            hit * 100.0
+        );
+    }
+    let mut rows: Vec<(String, &Value)> = Vec::new();
+    for y in years {
+        let year = y["year"].to_string();
+        for (k, label) in [
+            ("demand_mw", "determinant (MW)"),
+            ("with_response_mw", "with response (MW)"),
+            ("response_worth_mw", "response worth (MW)"),
+        ] {
+            if y[k].is_object() {
+                rows.push((format!("{year} {label}"), &y[k]));
+            }
+        }
+    }
+    band_table(o, &rows);
+}
+
 /// The rows of a year's table: summary.json key, label.
-const YEAR_ROWS: [(&str, &str); 8] = [
+const YEAR_ROWS: [(&str, &str); 9] = [
+    ("coincident_peak_mw", "coincident-peak determinant (MW)"),
     ("energy_mwh", "facility energy (MWh)"),
     ("peak_mw", "peak demand, hourly (MW)"),
     ("peak_step_mw", "peak demand, step (MW)"),

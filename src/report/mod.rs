@@ -2,6 +2,7 @@
 //! (to a temporary name in the same folder, then renamed) so that a reader never sees half a
 //! file and an interrupted run never leaves a truncated one behind.
 
+pub mod coincident;
 pub mod effects;
 pub mod energy;
 pub mod html;
@@ -193,6 +194,9 @@ struct Summary<'a> {
     /// Per calendar year, when the horizon spans more than one ([`crate::report::years`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     years: Vec<crate::report::years::YearHeadline>,
+    /// With `[grid] coincident_peak` ([`crate::report::coincident`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coincident_peak: Option<crate::report::coincident::CpSummary>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitivity: Vec<Sensitivity>,
     /// What broke first ([`crate::report::what_broke::trouble_lines`]): absent when nothing broke.
@@ -270,6 +274,7 @@ pub fn summary_json(
         metrics: Vec::new(),
         ramps: crate::report::utility::ramps(sc, results),
         years: crate::report::years::headlines(sc, results),
+        coincident_peak: crate::report::coincident::summary(sc, results)?,
         sensitivity: sensitivity(sc, results),
         what_broke: crate::report::what_broke::trouble_lines(sc, results),
         config: &sc.spec,

@@ -33,6 +33,10 @@ pub struct YearHeadline {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub curtailed_mwh: Option<Band>,
     pub ramps: crate::report::utility::Ramps,
+    /// With `[grid] coincident_peak`: the year's determinant (mean demand over its
+    /// coincident-peak intervals), when the year has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coincident_peak_mw: Option<Band>,
 }
 
 /// The headline of every calendar year of the horizon (none for a one-year study).
@@ -40,6 +44,9 @@ pub fn headlines(sc: &Scenario, results: &[TrialResult]) -> Vec<YearHeadline> {
     let years = sc.headline_years();
     let metered = sc.metered_years();
     let none = YearFigures::default();
+    let cp = crate::report::coincident::summary(sc, results)
+        .ok()
+        .flatten();
     years
         .iter()
         .filter_map(|(year, rows)| {
@@ -67,6 +74,10 @@ pub fn headlines(sc: &Scenario, results: &[TrialResult]) -> Vec<YearHeadline> {
                     .map(|_| band(&YearFigures::wue_l_per_kwh)),
                 curtailed_mwh: sc.metric_pos(M_SHED).map(|_| band(&|y| y.curtailed_mwh)),
                 ramps: crate::report::utility::year_ramps(sc, results, k),
+                coincident_peak_mw: cp.as_ref().and_then(|c| {
+                    let y = c.years.iter().find(|y| y.year == *year)?;
+                    Some(y.demand_mw.clone())
+                }),
             })
         })
         .collect()

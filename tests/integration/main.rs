@@ -9,6 +9,7 @@ mod buildout_and_refresh;
 mod calendar_and_time_zones;
 mod carbon_and_cost;
 mod cli;
+mod coincident_peak_billing;
 mod common;
 mod determinism;
 mod dynamics;

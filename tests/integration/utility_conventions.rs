@@ -63,7 +63,10 @@ fn hour_ending_files_number_hours_1_to_24_and_flag_the_repeated_hour() {
         // Every hour ending is 1-24.
         let (h, rows) = read_csv(&p);
         let he = col(&h, "he");
-        assert!(rows.iter().all(|r| (1..=24).contains(&r[he].parse::<u32>().unwrap())));
+        assert!(
+            rows.iter()
+                .all(|r| (1..=24).contains(&r[he].parse::<u32>().unwrap()))
+        );
     }
     let hourly = dir.path().join("load_8760.csv");
     let first = &lines(&hourly)[1];
