@@ -92,6 +92,9 @@ pub const TAG_PLANT: u64 = 8 << 32;
 pub const TAG_PARAMS: u64 = 9 << 32;
 /// The two-rate engine's per-pool bridge of consumer work over an hour's steps.
 pub const TAG_BRIDGE: u64 = 10 << 32;
+/// Coincident-peak response: whether the developer forecast each peak interval (drawn after
+/// the trial, from its own stream, so the trial's figures do not move).
+pub const TAG_CP_RESPONSE: u64 = 11 << 32;
 /// Portfolio draws (`portfolio::draws`): the market factor, each calendar year's supply-chain
 /// delay, each duplicate group's pick and each project's existence, delay and size (the last
 /// two keyed by a hash of the group's or project's name, not its position in the file).

@@ -544,6 +544,12 @@ fn print_results(sc: &Scenario, results: &[TrialResult], bands: &Bands, wall: f6
             );
         }
     }
+    for line in crate::report::years::console_lines(sc, results) {
+        eprintln!("{line}");
+    }
+    for line in crate::report::coincident::console_lines(sc, results) {
+        eprintln!("{line}");
+    }
     for line in crate::report::what_broke::what_broke(sc, results) {
         eprintln!("{line}");
     }

@@ -31,6 +31,22 @@ pub struct ReportSpec {
     /// whole horizon.
     pub interval_from: Option<Spanned<String>>,
     pub interval_to: Option<Spanned<String>>,
+    /// How the hourly, interval and 8760 files stamp their rows: `"beginning"` (the default,
+    /// an ISO start instant) or `"ending"` (utility convention: the end instant, the operating
+    /// day, hour ending 1-24, interval 1-4 and the daylight-saving repeated-hour flag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<Timestamps>,
+}
+
+/// `[report] timestamps`: interval-beginning (ISO instants, as every release wrote) or
+/// interval-ending with the columns utilities exchange load data in (ERCOT's DeliveryDate,
+/// HourEnding, DSTFlag; PJM's hour-ending EPT).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timestamps {
+    #[default]
+    Beginning,
+    Ending,
 }
 
 /// The resolved interval file: intervals of `len_s` seconds from `from_s` to `to_s`.
@@ -229,6 +245,36 @@ pub fn year_hours(
     Ok((s0 / 3600) as usize..(s1 / 3600) as usize)
 }
 
+/// The runs of equal keys of a sequence of `n` items whose key never decreases (the calendar
+/// year of each hour row or interval start): `(key, items)`, in order. Found by halving, so a
+/// trial can ask at its start without walking every hour.
+pub fn monotone_runs(n: usize, key: impl Fn(usize) -> i32) -> Vec<(i32, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let k = key(i);
+        // First item past `i` with a larger key.
+        let (mut lo, mut hi) = (i + 1, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if key(mid) > k {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        out.push((k, i..lo));
+        i = lo;
+    }
+    out
+}
+
+/// The calendar years (study clock) the horizon's `hours` hour rows touch, each with its rows
+/// (an hour counts in the year of its start; the first and last may be partial).
+pub fn calendar_years(cal: &Calendar, hours: usize) -> Vec<(i32, Range<usize>)> {
+    monotone_runs(hours, |h| cal.date(SimTime::from_hours(h as u64)).year)
+}
+
 /// Resolved years: `(year, hour rows)`, in the order given, duplicates dropped.
 pub fn resolve_years(
     cal: &Calendar,
@@ -266,5 +312,23 @@ mod tests {
         assert!(year_hours(&cal, start, horizon, 2026).is_err());
         // A horizon one hour short of the year's end does not hold it.
         assert!(year_hours(&cal, start, 8759 * 3600, 2027).is_err());
+    }
+
+    #[test]
+    fn calendar_years_split_at_local_midnight() {
+        // From 1 June 2027 in Chicago for 500 days: a partial 2027 (with the fall-back hour,
+        // so one row more than its days), then 2028 from its local midnight.
+        let start = Date::parse("2027-06-01").unwrap();
+        let cal = Calendar::in_zone(start, "America/Chicago").unwrap();
+        let y = calendar_years(&cal, 500 * 24);
+        assert_eq!(y.len(), 2);
+        let jan1 = (Date::parse("2028-01-01").unwrap().days_since_epoch()
+            - start.days_since_epoch()) as usize
+            * 24
+            + 1;
+        assert_eq!(y[0], (2027, 0..jan1));
+        assert_eq!(y[1], (2028, jan1..500 * 24));
+        assert_eq!(monotone_runs(5, |i| [1, 1, 2, 3, 3][i]).len(), 3);
+        assert!(monotone_runs(0, |_| 0).is_empty());
     }
 }

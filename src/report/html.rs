@@ -216,6 +216,8 @@ pub fn render(dir: &Path) -> Result<String> {
     run_facts(&mut o, &s);
     warnings(&mut o, &s);
     headline(&mut o, &s);
+    years(&mut o, &s);
+    coincident(&mut o, &s);
     monthly(&mut o, dir)?;
     plots(&mut o, dir)?;
     o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
@@ -369,6 +371,92 @@ fn headline(o: &mut String, s: &Value) {
         o.push_str("</details>\n");
     }
 }
+
+/// Per-year headlines (summary.json `years`, a horizon over more than one calendar year): one
+/// banded table a year, its ramps folded.
+fn years(o: &mut String, s: &Value) {
+    let Some(years) = s["years"].as_array().filter(|a| !a.is_empty()) else {
+        return;
+    };
+    o.push_str("<h2>Per year</h2>\n<p>Each calendar year of the horizon (study clock) apart: mean and percentiles across trials.</p>\n");
+    for y in years {
+        // Whole hours as integers; a partial last hour keeps its tenth.
+        let hours = y["hours"]
+            .as_f64()
+            .map(|h| format!("{}", (h * 10.0).round() / 10.0))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<h3>{} ({} h)</h3>",
+            esc(&y["year"].to_string()),
+            esc(&hours)
+        );
+        let head: Vec<(String, &Value)> = YEAR_ROWS
+            .iter()
+            .filter(|(k, _)| y[*k].is_object())
+            .map(|(k, l)| ((*l).to_string(), &y[*k]))
+            .collect();
+        band_table(o, &head);
+        if let Some(r) = y["ramps"].as_object() {
+            o.push_str("<details>\n<summary>Ramps (largest rise and fall, MW)</summary>\n");
+            band_table(o, &rows(r));
+            o.push_str("</details>\n");
+        }
+    }
+}
+
+/// Coincident-peak billing (summary.json `coincident_peak`): each year's determinant, with and
+/// without the response rule, banded.
+fn coincident(o: &mut String, s: &Value) {
+    let cp = &s["coincident_peak"];
+    let Some(years) = cp["years"].as_array() else {
+        return;
+    };
+    let set = cp["set"].as_str().unwrap_or("").to_uppercase();
+    let _ = writeln!(
+        o,
+        "<h2>Coincident-peak billing ({})</h2>\n<p>Each trial's mean demand over the year's coincident-peak intervals (its transmission determinant), across trials.</p>",
+        esc(&set)
+    );
+    if let (Some(share), Some(hit)) = (
+        cp["response"]["share"].as_f64(),
+        cp["response"]["hit_rate"].as_f64(),
+    ) {
+        let _ = writeln!(
+            o,
+            "<p>Response rule: {:.0} % of demand cut through each peak interval forecast; {:.0} % of the peaks forecast.</p>",
+            share * 100.0,
+            hit * 100.0
+        );
+    }
+    let mut rows: Vec<(String, &Value)> = Vec::new();
+    for y in years {
+        let year = y["year"].to_string();
+        for (k, label) in [
+            ("demand_mw", "determinant (MW)"),
+            ("with_response_mw", "with response (MW)"),
+            ("response_worth_mw", "response worth (MW)"),
+        ] {
+            if y[k].is_object() {
+                rows.push((format!("{year} {label}"), &y[k]));
+            }
+        }
+    }
+    band_table(o, &rows);
+}
+
+/// The rows of a year's table: summary.json key, label.
+const YEAR_ROWS: [(&str, &str); 9] = [
+    ("coincident_peak_mw", "coincident-peak determinant (MW)"),
+    ("energy_mwh", "facility energy (MWh)"),
+    ("peak_mw", "peak demand, hourly (MW)"),
+    ("peak_step_mw", "peak demand, step (MW)"),
+    ("load_factor", "load factor"),
+    ("pue", "PUE"),
+    ("wue_l_per_kwh", "WUE (L/kWh)"),
+    ("curtailed_mwh", "curtailed (MWh)"),
+    ("it_energy_mwh", "IT energy (MWh)"),
+];
 
 /// Every entry of an object as a table row, in the object's order.
 fn rows(m: &serde_json::Map<String, Value>) -> Vec<(String, &Value)> {

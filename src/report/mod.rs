@@ -2,12 +2,15 @@
 //! (to a temporary name in the same folder, then renamed) so that a reader never sees half a
 //! file and an interrupted run never leaves a truncated one behind.
 
+pub mod coincident;
 pub mod effects;
 pub mod energy;
 pub mod html;
 pub mod plot;
+pub mod stamps;
 pub mod utility;
 pub mod what_broke;
+pub mod years;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,7 +35,8 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
     let nm = metrics.len();
     let hours = sc.horizon_hours as usize;
     let mut out = String::with_capacity(hours * 400);
-    out.push_str("timestamp");
+    let stamp = stamps::Stamper::new(sc, 3600);
+    out.push_str(stamp.header());
     let pnames = sc.percentiles.names();
     for m in metrics {
         let _ = write!(out, ",{}", cell(&format!("{m}_mean")));
@@ -46,7 +50,7 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         let h1 = (h0 + BLOCK_HOURS).min(hours);
         let block = src.block(results, nm, h0, h1)?;
         for h in h0..h1 {
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             for (m, name) in metrics.iter().enumerate() {
                 for (x, b) in scratch.iter_mut().zip(&block) {
                     *x = f64::from(b[(h - h0) * nm + m]);
@@ -187,6 +191,12 @@ struct Summary<'a> {
     study_warnings: Vec<String>,
     metrics: Vec<(String, Band)>,
     ramps: crate::report::utility::Ramps,
+    /// Per calendar year, when the horizon spans more than one ([`crate::report::years`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    years: Vec<crate::report::years::YearHeadline>,
+    /// With `[grid] coincident_peak` ([`crate::report::coincident`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coincident_peak: Option<crate::report::coincident::CpSummary>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sensitivity: Vec<Sensitivity>,
     /// What broke first ([`crate::report::what_broke::trouble_lines`]): absent when nothing broke.
@@ -263,6 +273,8 @@ pub fn summary_json(
         study_warnings: crate::scenario::caveats::warnings(sc),
         metrics: Vec::new(),
         ramps: crate::report::utility::ramps(sc, results),
+        years: crate::report::years::headlines(sc, results),
+        coincident_peak: crate::report::coincident::summary(sc, results)?,
         sensitivity: sensitivity(sc, results),
         what_broke: crate::report::what_broke::trouble_lines(sc, results),
         config: &sc.spec,
@@ -386,13 +398,21 @@ pub fn write_all(
             utility::load_duration_rows(sc, results, slice, rows.len())?,
         ));
     }
-    for (k, (year, _)) in sc.report_years.iter().enumerate() {
+    let metered = sc.metered_years();
+    for (year, _) in &sc.report_years {
+        let k = metered
+            .iter()
+            .position(|(y, _)| y == year)
+            .unwrap_or(usize::MAX);
         files.push((
             format!("ramps_{year}.csv").into(),
             utility::ramps_year_csv(sc, results, k),
         ));
     }
     if let Some(text) = utility::intervals_csv(sc, results, src)? {
+        for (year, part) in utility::intervals_by_year(sc, &text) {
+            files.push((format!("intervals_{year}.csv").into(), part));
+        }
         files.push(("intervals.csv".into(), text));
     }
     files.push((
@@ -469,8 +489,11 @@ pub fn write_all(
 /// string literals are skipped, and so are CSV columns that hold names or times (a pool may be
 /// called "inf").
 pub fn non_finite_token(text: &str) -> Option<&str> {
-    const TEXT_COLUMNS: [&str; 13] = [
+    const TEXT_COLUMNS: [&str; 16] = [
         "timestamp",
+        "timestamp_ending",
+        "date",
+        "dst_flag",
         "class",
         "pool",
         "training",

@@ -82,7 +82,8 @@ pub fn load_8760_rows(
     src: &HourlySource,
     rows: std::ops::Range<usize>,
 ) -> Result<String> {
-    let mut out = String::from("timestamp,facility_mw_mean");
+    let stamp = crate::report::stamps::Stamper::new(sc, 3600);
+    let mut out = format!("{},facility_mw_mean", stamp.header());
     push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
     let nm = sc.metrics().len();
@@ -95,7 +96,7 @@ pub fn load_8760_rows(
             for (x, b) in v.iter_mut().zip(&block) {
                 *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
             }
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
             out.push('\n');
         }
@@ -381,7 +382,8 @@ pub fn intervals_csv(
         }
     }
     let names = sc.percentiles.names();
-    let mut out = String::from("timestamp,facility_mw_mean");
+    let stamp = crate::report::stamps::Stamper::new(sc, plan.len_s);
+    let mut out = format!("{},facility_mw_mean", stamp.header());
     push_percentile_names(&mut out, "facility_mw", &names);
     out.push_str(",it_mw_mean");
     push_percentile_names(&mut out, "it_mw", &names);
@@ -394,8 +396,7 @@ pub fn intervals_csv(
         // Each trial's facility and IT means, interval by interval.
         let means = src.intervals(results, values, i0, i1)?;
         for i in i0..i1 {
-            let t = SimTime(plan.from_s + i as u64 * plan.len_s);
-            out.push_str(&sc.calendar.timestamp(t));
+            stamp.push(&mut out, plan.from_s + i as u64 * plan.len_s);
             for series in 0..2 {
                 for (x, m) in v.iter_mut().zip(&means) {
                     *x = m[2 * (i - i0) + series];
@@ -406,6 +407,32 @@ pub fn intervals_csv(
         }
     }
     Ok(Some(out))
+}
+
+/// `intervals_YYYY.csv`: intervals.csv cut at each calendar year (an interval counts in the
+/// year of its start, whatever its timestamp shows), when the horizon spans more than one
+/// year; years the window does not reach get no file. `text` is intervals.csv as written: a
+/// header, then one line per interval of the plan.
+pub fn intervals_by_year(sc: &Scenario, text: &str) -> Vec<(i32, String)> {
+    let Some(plan) = sc.intervals.filter(|_| !sc.headline_years().is_empty()) else {
+        return Vec::new();
+    };
+    let mut lines = text.split_inclusive('\n');
+    let header = lines.next().unwrap_or_default();
+    let body: Vec<&str> = lines.collect();
+    let year = |i: usize| {
+        sc.calendar
+            .date(SimTime(plan.from_s + i as u64 * plan.len_s))
+            .year
+    };
+    crate::input::report_spec::monotone_runs(body.len(), year)
+        .into_iter()
+        .map(|(y, r)| {
+            let mut out = String::from(header);
+            body[r].iter().for_each(|l| out.push_str(l));
+            (y, out)
+        })
+        .collect()
 }
 
 /// One ramp figure at the run's percentiles across trials (serialised as `p10`, `p50` ...).
@@ -438,7 +465,29 @@ pub fn ramps(sc: &Scenario, results: &[TrialResult]) -> Ramps {
     }
 }
 
-/// `ramps_YYYY.csv`: the ramp figures of report year `k` (`Scenario::report_years` order), one
+/// The ramps of metered year `k` (`Scenario::metered_years` order), as [`ramps`] the whole
+/// run's; a trial without the year's figures (an older record) counts no ramp.
+pub fn year_ramps(sc: &Scenario, results: &[TrialResult], k: usize) -> Ramps {
+    let none = RampFigures::new(0);
+    let band = |f: RampGet| {
+        let mut v: Vec<f64> = results
+            .iter()
+            .map(|r| f(r.summary.year_ramps.get(k).unwrap_or(&none)))
+            .collect();
+        crate::base::stats::Band::of(&mut v, &sc.percentiles)
+    };
+    let q = 900 % sc.step_s == 0;
+    Ramps {
+        up_per_step_mw: band(|r| r.up_step_mw),
+        down_per_step_mw: band(|r| r.down_step_mw),
+        up_per_15min_mw: q.then(|| band(|r| r.up_15min_mw)),
+        down_per_15min_mw: q.then(|| band(|r| r.down_15min_mw)),
+        up_per_hour_mw: band(|r| r.up_hour_mw),
+        down_per_hour_mw: band(|r| r.down_hour_mw),
+    }
+}
+
+/// `ramps_YYYY.csv`: the ramp figures of metered year `k` (`Scenario::metered_years` order), one
 /// row per figure: the largest rise and fall per step, per 15 minutes (when the step divides 15
 /// minutes) and per hour (MW), then the threshold counts (`ramp_steps_over_<MW>mw`,
 /// `ramp_15min_over_<MW>mw` when the step divides 15 minutes, as in trials.csv); the mean and the run's percentiles across
@@ -581,7 +630,8 @@ fn push_ramp_row(
 /// Every trial's hourly facility MW, one column per trial.
 pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
     let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
-    let mut out = String::from("timestamp");
+    let stamp = crate::report::stamps::Stamper::new(sc, 3600);
+    let mut out = String::from(stamp.header());
     for r in results {
         let _ = write!(out, ",trial_{}", r.summary.trial);
     }
@@ -590,7 +640,7 @@ pub fn traces_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         let h1 = (h0 + BLOCK_HOURS).min(hours);
         let block = src.block(results, nm, h0, h1)?;
         for h in h0..h1 {
-            out.push_str(&sc.calendar.timestamp(SimTime::from_hours(h as u64)));
+            stamp.push(&mut out, h as u64 * 3600);
             for b in &block {
                 out.push(',');
                 push_fixed(&mut out, f64::from(b[(h - h0) * nm + M_FACILITY]), 4);

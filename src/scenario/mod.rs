@@ -263,6 +263,27 @@ impl Scenario {
         Ok(())
     }
 
+    /// The calendar years of a horizon that spans more than one (each with its hour rows):
+    /// the years of the per-year headlines and `intervals_YYYY.csv`. Empty for a one-year
+    /// study, which meters and writes nothing more.
+    pub fn headline_years(&self) -> Vec<(i32, std::ops::Range<usize>)> {
+        let all =
+            crate::input::report_spec::calendar_years(&self.calendar, self.horizon_hours as usize);
+        if all.len() > 1 { all } else { Vec::new() }
+    }
+
+    /// The years each trial meters apart (`TrialSummary::year_figures`, `year_ramps`): the
+    /// headline years, else the `[report] years` (then at most the one year the horizon is).
+    /// Each report year is one of them.
+    pub fn metered_years(&self) -> Vec<(i32, std::ops::Range<usize>)> {
+        let h = self.headline_years();
+        if h.is_empty() {
+            self.report_years.clone()
+        } else {
+            h
+        }
+    }
+
     /// Names of the uncertain parameters (trials.csv columns), in file order.
     pub fn parameter_names(&self) -> Vec<String> {
         self.uncertain.as_ref().map_or_else(Vec::new, |u| {

@@ -4,7 +4,7 @@
 //!
 //! Kept apart from the layers that make the figures: it only reads them.
 
-use super::summary::{PoolDrops, RampFigures, TrialSummary};
+use super::summary::{PoolDrops, RampFigures, TrialSummary, YearFigures};
 use crate::model::facility::FixedWater;
 use crate::model::grid::HourLoad;
 use crate::model::grid::tariff::Tariff;
@@ -182,11 +182,13 @@ impl<'a> HourlyMeter<'a> {
         self.sum.pool_drops = vec![PoolDrops::default(); np];
     }
 
-    /// Meters the ramps of each report year (hour rows) apart as well.
+    /// Meters the headline figures and ramps of each year (hour rows) apart as well; an hour
+    /// closes into its year once, so the two-rate engine's quiet blocks pay nothing for it.
     pub fn track_years(&mut self, years: &[(i32, std::ops::Range<usize>)]) {
         self.year_hours = years.iter().map(|(_, r)| r.clone()).collect();
         let n = self.s.ramp_thresholds_mw.len();
         self.sum.year_ramps = vec![RampFigures::new(n); years.len()];
+        self.sum.year_figures = vec![YearFigures::default(); years.len()];
     }
 
     /// `n` requests dropped by pool `pool` in the coming step (before [`Self::record`]).
@@ -475,10 +477,20 @@ impl<'a> HourlyMeter<'a> {
         let hour_mw = a[M_FACILITY] / n / 1e6;
         sum.peak_mw = sum.peak_mw.max(hour_mw);
         sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
+        let year = self.year_hours.iter().position(|r| r.contains(&h));
+        if let Some(y) = year.and_then(|k| sum.year_figures.get_mut(k)) {
+            y.hours += frac;
+            y.energy_mwh += hour_mw * frac;
+            y.it_energy_mwh += a[M_IT_TOTAL] / n / 1e6 * frac;
+            y.peak_mw = y.peak_mw.max(hour_mw);
+            y.peak_step_mw = y.peak_step_mw.max(self.peak_w / 1e6);
+            y.water_onsite_m3 += a[M_WATER_ON] / 1000.0;
+            y.curtailed_mwh += a[M_SHED] / n / 1e6 * frac;
+        }
         if !self.prev_hour_mw.is_nan() {
             let dh = denoise_w((hour_mw - self.prev_hour_mw) * 1e6) / 1e6;
             self.ramps.hour(dh, hour_s);
-            if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+            if let Some(k) = year {
                 sum.year_ramps[k].hour(dh, hour_s);
             }
         }
@@ -537,6 +549,7 @@ impl<'a> HourlyMeter<'a> {
         sum.set_ramps(self.ramps);
         sum.pool_drops = m.pool_drops;
         sum.year_ramps = m.year_ramps;
+        sum.year_figures = m.year_figures;
         sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
         let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
         sum.load_factor = if sum.peak_mw > 0.0 {

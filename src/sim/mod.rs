@@ -192,8 +192,9 @@ impl<'a> Trial<'a> {
         if !sc.consumers.is_empty() {
             hourly.track_pools(np);
         }
-        if !sc.report_years.is_empty() {
-            hourly.track_years(&sc.report_years);
+        let years = sc.metered_years();
+        if !years.is_empty() {
+            hourly.track_years(&years);
         }
         Trial {
             sc,

@@ -165,10 +165,55 @@ pub struct TrialSummary {
     /// what `drop_*` counts site-wide, pool by pool.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pool_drops: Vec<PoolDrops>,
-    /// With `[report] years`: the ramp figures of each report year (`Scenario::report_years`
-    /// order), each change counted in the year of its later instant.
+    /// The ramp figures of each metered year (`Scenario::metered_years` order: every calendar
+    /// year of a horizon that spans more than one, else the `[report] years`), each change
+    /// counted in the year of its later instant.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub year_ramps: Vec<RampFigures>,
+    /// The headline figures of each metered year, in the same order (empty when none is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub year_figures: Vec<YearFigures>,
+}
+
+/// One calendar year's share of a trial's headline: sums and maxima of its hour rows, kept in
+/// f64 as the whole-horizon figures are, so the years of a horizon add up to its totals.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct YearFigures {
+    /// Hours of the horizon in the year (a partial last hour counts its share).
+    pub hours: f64,
+    pub energy_mwh: f64,
+    pub it_energy_mwh: f64,
+    /// Highest hourly mean and highest single step of facility demand, MW.
+    pub peak_mw: f64,
+    pub peak_step_mw: f64,
+    pub water_onsite_m3: f64,
+    /// Facility demand the import cap shed, MWh.
+    pub curtailed_mwh: f64,
+}
+
+impl YearFigures {
+    /// Mean over peak hourly demand, as the whole horizon's `load_factor`.
+    pub fn load_factor(&self) -> f64 {
+        if self.peak_mw > 0.0 && self.hours > 0.0 {
+            self.energy_mwh / self.hours / self.peak_mw
+        } else {
+            0.0
+        }
+    }
+
+    pub fn pue(&self) -> f64 {
+        ratio(self.energy_mwh, self.it_energy_mwh)
+    }
+
+    /// On-site water per IT energy, L/kWh (m3 per MWh is the same number).
+    pub fn wue_l_per_kwh(&self) -> f64 {
+        ratio(self.water_onsite_m3, self.it_energy_mwh)
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
 }
 
 /// One pool's dropped requests: hours with any, the requests, the worst hour's count and its

@@ -1,5 +1,6 @@
 //! The grid side: the interconnection (import limit, system peak hours).
 
+pub mod coincident;
 pub mod outage;
 pub mod site;
 

@@ -54,6 +54,16 @@ pub struct GridSpec {
     /// 50): positive, increasing, at most ten.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ramp_thresholds_mw: Option<Spanned<Vec<f64>>>,
+    /// Coincident-peak billing over the stated system peaks: "4cp", "5cp" or "stated" (see
+    /// [`super::coincident`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coincident_peak: Option<Spanned<String>>,
+    /// The developer's response: the share of demand curtailed through a forecast peak ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cp_response_share: Option<Spanned<f64>>,
+    /// ... and the share of the peaks forecast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cp_response_hit_rate: Option<Spanned<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -78,6 +88,8 @@ pub struct Grid {
     pub hour_calendar: Vec<(u32, usize, usize)>,
     /// MW thresholds of the ramp counts.
     pub ramp_thresholds_mw: Vec<f64>,
+    /// `coincident_peak`: the billing determinant's intervals and the response rule.
+    pub coincident_peak: Option<super::coincident::CpRule>,
 }
 
 impl Grid {
@@ -101,6 +113,12 @@ impl Grid {
         let limit = import_limit(spec, src)?;
         let peak_clock = PeakClock::read(spec, src, calendar, step_s, horizon_s)?;
         let system_peaks = peak_clock.peaks(spec, src, base_dir)?;
+        let cp = super::coincident::CpFields {
+            set: spec.coincident_peak.as_ref(),
+            share: spec.cp_response_share.as_ref(),
+            hit_rate: spec.cp_response_hit_rate.as_ref(),
+        };
+        let coincident_peak = super::coincident::resolve(&cp, &system_peaks, calendar, src)?;
         let backup = match &spec.outages {
             Some(o) => Some(Backup::resolve(o, backup, it_peak_w, src)?),
             None if backup.is_some() => {
@@ -145,6 +163,7 @@ impl Grid {
             tariff,
             hour_calendar,
             ramp_thresholds_mw: ramp_thresholds(spec, src)?,
+            coincident_peak,
         })
     }
 }

@@ -388,6 +388,18 @@ fn need(table: &mut Table, name: &str) -> Result<Vec<f64>, PlotError> {
     })
 }
 
+/// Whether the first line of the CSV at `path` names column `name` (false if unreadable: the
+/// reader then says what is wrong).
+fn header_has(path: &Path, name: &str) -> bool {
+    use std::io::BufRead as _;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(f).read_line(&mut line);
+    line.trim_end().split(',').any(|c| c == name)
+}
+
 /// Reads `hourly.csv`; `lo` and `hi` are the band's edges in percent (the run's lowest and
 /// highest percentile).
 pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotError> {
@@ -405,10 +417,17 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
     ];
     required.extend(sector_cols[..N_SECTORS].iter().map(String::as_str));
     required.dedup();
+    // `[report] timestamps = "ending"` stamps each row with its end: the plots work on starts.
+    let ending = header_has(path, "timestamp_ending");
+    let stamp_col = if ending {
+        "timestamp_ending"
+    } else {
+        "timestamp"
+    };
     let mut table = read_table(
         path,
         &Wanted {
-            text: &["timestamp"],
+            text: &[stamp_col],
             required: &required,
             optional: &[
                 "it_total_mw_mean",
@@ -427,7 +446,7 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
     let mut hour = Vec::with_capacity(table.rows());
     let mut offset = String::new();
     let mut first_offset_h = 0.0;
-    let stamps = table.txt("timestamp").unwrap_or(&[]);
+    let stamps = table.txt(stamp_col).unwrap_or(&[]);
     for (i, text) in stamps.iter().enumerate() {
         let line = table.lines.get(i).copied().unwrap_or(i as u64 + 2);
         let mut stamp = parse_stamp(text).ok_or_else(|| PlotError::BadTimestamp {
@@ -441,14 +460,14 @@ pub(super) fn read_hourly(path: &Path, lo: f64, hi: f64) -> Result<Hourly, PlotE
         if i == 0 {
             first_offset_h = off_h;
         }
-        stamp.hour += first_offset_h - off_h;
+        stamp.hour += first_offset_h - off_h - if ending { 1.0 } else { 0.0 };
         if let Some(&prev) = hour.last()
             && stamp.hour <= prev
         {
             return Err(PlotError::Csv {
                 path: path.to_path_buf(),
                 line: Some(line),
-                message: format!("column timestamp: {text} does not come after the row before"),
+                message: format!("column {stamp_col}: {text} does not come after the row before"),
             });
         }
         if i == 0 {

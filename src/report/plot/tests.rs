@@ -709,3 +709,26 @@ fn prevailing_time_axes_name_the_zone() {
     let paths = svgs(plot_dir(&dir).expect("plots"));
     assert!(read(&paths[0]).contains("local time, UTC-05:00"));
 }
+
+/// An hour-ending hourly.csv (`[report] timestamps = "ending"`) plots on the hours it ends,
+/// each moved back to its start: the same axis as the interval-beginning file.
+#[test]
+fn hour_ending_files_plot_on_their_starts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("he"), &Fixture::two_weeks(false));
+    let path = dir.join("hourly.csv");
+    let begin = super::data::read_hourly(&path, 5.0, 95.0).expect("hourly");
+    let text = read(&path);
+    let rows: Vec<&str> = text.lines().collect();
+    let mut out = rows[0].replacen("timestamp", "timestamp_ending,date,he,dst_flag", 1);
+    out.push('\n');
+    // Row i ends where row i + 1 starts; the last row is dropped.
+    for i in 1..rows.len() - 1 {
+        let end = rows[i + 1].split(',').next().expect("stamp");
+        let rest = rows[i].split_once(',').expect("row").1;
+        writeln!(out, "{end},2025-01-01,1,N,{rest}").expect("write");
+    }
+    fs::write(&path, out).expect("write hourly.csv");
+    let end = super::data::read_hourly(&path, 5.0, 95.0).expect("hour-ending hourly");
+    assert_eq!(end.hour[..], begin.hour[..begin.hour.len() - 1]);
+}
