@@ -20,6 +20,7 @@ mod fuzz_commands;
 mod golden;
 mod grid_events;
 mod headroom;
+mod headroom_inputs;
 mod horizons_and_report_years;
 mod intervals_and_ramps;
 mod library;
