@@ -31,6 +31,7 @@ mod portfolio_sites;
 mod properties;
 mod reliability;
 mod report_and_plots;
+mod report_answers;
 mod reproductions;
 mod request_traces;
 mod robustness;

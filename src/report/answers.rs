@@ -1,0 +1,117 @@
+//! The top of report.html: the answers a manager reads before any table of data. The headline
+//! figures with their bands, what broke first, and the limits the study was checked against,
+//! all from summary.json.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::html::{HEADLINE, TABLE_CLOSE, TABLE_OPEN, band_table_with, esc, fmt, warn_list};
+
+/// One row of the headline table: a figure over a period, with its band across trials. The
+/// table is drawn from a list of these so per-year rows (one per report year) join the
+/// whole-horizon ones without a change to the section.
+pub struct AnswerRow<'a> {
+    pub figure: String,
+    /// `whole horizon`, or a calendar year.
+    pub period: String,
+    pub band: &'a Value,
+}
+
+/// The headline rows: each [`HEADLINE`] metric the run has, over the whole horizon.
+pub fn answer_rows(s: &Value) -> Vec<AnswerRow<'_>> {
+    let metrics = &s["metrics"];
+    HEADLINE
+        .iter()
+        .filter(|(k, _)| metrics[*k].is_object())
+        .map(|(k, label)| AnswerRow {
+            figure: (*label).to_string(),
+            period: "whole horizon".to_string(),
+            band: &metrics[*k],
+        })
+        .collect()
+}
+
+/// The answers section: headline table, what broke first, the limits checked.
+pub fn answers(o: &mut String, s: &Value) {
+    let trials = s["trials"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        o,
+        "<h2>Answers</h2>\n<p>Mean and percentiles across {trials} trials; each trial's figure over its period.</p>"
+    );
+    let rows: Vec<(Vec<String>, &Value)> = answer_rows(s)
+        .into_iter()
+        .map(|r| (vec![r.figure, r.period], r.band))
+        .collect();
+    band_table_with(o, &["figure", "period"], &rows);
+    o.push_str("<h3>What broke first</h3>\n");
+    match s["what_broke"].as_array() {
+        Some(a) if !a.is_empty() => {
+            warn_list(o, &a.iter().filter_map(Value::as_str).collect::<Vec<_>>());
+        }
+        _ => o.push_str(
+            "<p>Nothing broke in any trial: no pool dropped requests, no cap shed load, the cooling plant kept up and no energy went unserved.</p>\n",
+        ),
+    }
+    limits(o, s);
+}
+
+/// A band's mean and upper percentile as text: `12.5 (P90 22.5)`.
+fn band_text(b: &Value) -> Option<String> {
+    let mean = b["mean"].as_f64()?;
+    let top = super::html::pkeys(b).pop();
+    Some(match top.and_then(|k| b[&k].as_f64().map(|v| (k, v))) {
+        Some((k, v)) => format!("{} ({} {})", fmt(mean), k.to_uppercase(), fmt(v)),
+        None => fmt(mean),
+    })
+}
+
+/// The limits the study was held to and what each trial did against them: the grid import
+/// limit, the installed IT capacity, the cooling plant, the pools' capacity.
+fn limits(o: &mut String, s: &Value) {
+    let m = &s["metrics"];
+    let import = s["config"]["grid"]["import_limit_mw"].as_f64();
+    let mut rows: Vec<[String; 3]> = Vec::new();
+    rows.push([
+        "Grid import limit".into(),
+        import.map_or("none set".into(), |l| format!("{} MW", fmt(l))),
+        match (import, band_text(&m["exceed_hours"])) {
+            (Some(_), Some(t)) => format!("hours above it: {t}"),
+            _ => "not checked (no limit in the run file)".into(),
+        },
+    ]);
+    if let Some(it) = s["installed_it_peak_mw"].as_f64() {
+        rows.push([
+            "Installed IT capacity".into(),
+            format!("{} MW", fmt(it)),
+            band_text(&m["peak_mw"]).map_or(String::new(), |t| format!("facility peak, MW: {t}")),
+        ]);
+    }
+    for (key, limit, what) in [
+        (
+            "plant_saturated_hours",
+            "Cooling plant capacity",
+            "hours saturated",
+        ),
+        ("requests_dropped", "Pool capacity", "requests dropped"),
+        ("curtailed_mwh", "Curtailment", "MWh curtailed"),
+    ] {
+        if let Some(t) = band_text(&m[key]) {
+            rows.push([limit.into(), "as built".into(), format!("{what}: {t}")]);
+        }
+    }
+    o.push_str("<h3>Limits the study was checked against</h3>\n");
+    o.push_str(TABLE_OPEN);
+    o.push_str("<thead><tr><th>limit</th><th>value</th><th>across trials: mean (upper percentile)</th></tr></thead>\n<tbody>\n");
+    for r in &rows {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&r[0]),
+            esc(&r[1]),
+            esc(&r[2])
+        );
+    }
+    o.push_str("</tbody>\n");
+    o.push_str(TABLE_CLOSE);
+}
