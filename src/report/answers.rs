@@ -47,13 +47,60 @@ pub fn answers(o: &mut String, s: &Value) {
     o.push_str("<h3>What broke first</h3>\n");
     match s["what_broke"].as_array() {
         Some(a) if !a.is_empty() => {
-            warn_list(o, &a.iter().filter_map(Value::as_str).collect::<Vec<_>>());
+            let lines: Vec<String> = a.iter().filter_map(Value::as_str).map(group_big_numbers).collect();
+            warn_list(o, &lines.iter().map(String::as_str).collect::<Vec<_>>());
         }
         _ => o.push_str(
             "<p>Nothing broke in any trial: no pool dropped requests, no cap shed load, the cooling plant kept up and no energy went unserved.</p>\n",
         ),
     }
     limits(o, s);
+}
+
+/// A limit as the run file states it: readable, without trailing zeros (`90 MW`, not
+/// `90.00 MW`).
+fn trimmed(x: f64) -> String {
+    let t = fmt(x);
+    if t.contains('.') && !t.contains('e') {
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        t
+    }
+}
+
+/// The console's what-broke lines carry counts as computed (`5978238.0 requests dropped`):
+/// numbers of five or more digits standing alone (after a space or `(`, so no date or time is
+/// touched) are written readable (`5,978,238`).
+fn group_big_numbers(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line;
+    let mut prev: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        let starts = c.is_ascii_digit() && matches!(prev, None | Some(' ') | Some('('));
+        if starts {
+            let len = rest
+                .find(|ch: char| !(ch.is_ascii_digit() || ch == '.'))
+                .unwrap_or(rest.len());
+            let (num, after) = rest.split_at(len);
+            let num = num.trim_end_matches('.');
+            let whole = num.split('.').next().unwrap_or("");
+            let ends = after
+                .chars()
+                .next()
+                .is_none_or(|n| matches!(n, ' ' | ')' | ',' | ';'));
+            match num.parse::<f64>() {
+                Ok(v) if whole.len() >= 5 && ends => out.push_str(&fmt(v)),
+                _ => out.push_str(num),
+            }
+            rest = &rest[num.len()..];
+            prev = num.chars().last();
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// A band's mean and upper percentile as text: `12.5 (P90 22.5)`.
@@ -74,7 +121,7 @@ fn limits(o: &mut String, s: &Value) {
     let mut rows: Vec<[String; 3]> = Vec::new();
     rows.push([
         "Grid import limit".into(),
-        import.map_or("none set".into(), |l| format!("{} MW", fmt(l))),
+        import.map_or("none set".into(), |l| format!("{} MW", trimmed(l))),
         match (import, band_text(&m["exceed_hours"])) {
             (Some(_), Some(t)) => format!("hours above it: {t}"),
             _ => "not checked (no limit in the run file)".into(),
@@ -83,7 +130,7 @@ fn limits(o: &mut String, s: &Value) {
     if let Some(it) = s["installed_it_peak_mw"].as_f64() {
         rows.push([
             "Installed IT capacity".into(),
-            format!("{} MW", fmt(it)),
+            format!("{} MW", trimmed(it)),
             band_text(&m["peak_mw"]).map_or(String::new(), |t| format!("facility peak, MW: {t}")),
         ]);
     }
@@ -94,7 +141,6 @@ fn limits(o: &mut String, s: &Value) {
             "hours saturated",
         ),
         ("requests_dropped", "Pool capacity", "requests dropped"),
-        ("curtailed_mwh", "Curtailment", "MWh curtailed"),
     ] {
         if let Some(t) = band_text(&m[key]) {
             rows.push([limit.into(), "as built".into(), format!("{what}: {t}")]);
@@ -114,4 +160,21 @@ fn limits(o: &mut String, s: &Value) {
     }
     o.push_str("</tbody>\n");
     o.push_str(TABLE_CLOSE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_counts_in_what_broke_are_grouped_and_dates_kept() {
+        let line = "pool \"inference\" saturated: first 2025-06-05T17:00:00-05:00 (2 of 2 trials); 21.0 h (P10 8.2, P90 33.8), 5978238.0 requests dropped (P10 4458517.2, P90 7497958.8)";
+        assert_eq!(
+            group_big_numbers(line),
+            "pool \"inference\" saturated: first 2025-06-05T17:00:00-05:00 (2 of 2 trials); 21.0 h (P10 8.2, P90 33.8), 5,978,238 requests dropped (P10 4,458,517, P90 7,497,959)"
+        );
+        assert_eq!(trimmed(90.0), "90");
+        assert_eq!(trimmed(94.92), "94.92");
+        assert_eq!(trimmed(12500.0), "12,500");
+    }
 }
