@@ -146,9 +146,63 @@ pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
     }
 }
 
+/// A figure for people (report.html): four significant digits at most, no more decimals than
+/// that needs (`1.234`, `0.6071`, `94.92`), whole numbers from 1,000 up with thousands
+/// separators (`389,818,597,346`), scientific beyond 1e15 and below 1e-3 where digits would
+/// mislead; empty for a non-finite value.
+pub fn readable(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e15).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let magnitude = a.log10().floor() as i32;
+    let mut decimals = (3 - magnitude).max(0) as usize;
+    // 999.96 rounds to 1000.0: one digit more before the point, one less after.
+    let rounded: f64 = format!("{a:.decimals$}").parse().unwrap_or(a);
+    if rounded >= 10f64.powi(magnitude + 1) && decimals > 0 {
+        decimals -= 1;
+    }
+    let text = format!("{a:.decimals$}");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(text.len() + text.len() / 3 + 1);
+    if x < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_groups_thousands_and_keeps_four_significant_digits() {
+        assert_eq!(readable(389_818_597_346.4), "389,818,597,346");
+        assert_eq!(readable(-1234.6), "-1,235");
+        assert_eq!(readable(999.96), "1,000");
+        assert_eq!(readable(94.924), "94.92");
+        assert_eq!(readable(1.12345), "1.123");
+        assert_eq!(readable(0.60712), "0.6071");
+        assert_eq!(readable(0.0), "0");
+        assert_eq!(readable(1e16), "1.000e16");
+        assert_eq!(readable(f64::NAN), "");
+    }
 
     #[test]
     fn long_names_are_cut_with_an_ellipsis_and_short_messages_kept() {

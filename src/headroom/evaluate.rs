@@ -37,6 +37,9 @@ pub struct Outcome {
     pub curtailed_mwh: f64,
     pub curtailed_hours: usize,
     pub events: usize,
+    /// Each event's length in hours, in order: the mean hides the long ones a developer's
+    /// offer ("curtail for up to 4 h") is checked against.
+    pub event_hours: Vec<u32>,
     /// Curtailed hours in which at least half the new load kept running.
     pub half_kept_hours: usize,
     /// Hours in which the needed curtailment exceeds what the load can shed.
@@ -65,6 +68,14 @@ impl Outcome {
         } else {
             0.0
         }
+    }
+    /// The longest event, hours (0 when nothing is curtailed).
+    pub fn longest_event_h(&self) -> u32 {
+        self.event_hours.iter().copied().max().unwrap_or(0)
+    }
+    /// Events longer than `n` hours.
+    pub fn events_over(&self, n: u32) -> usize {
+        self.event_hours.iter().filter(|&&h| h > n).count()
     }
     pub fn half_kept_share(&self) -> f64 {
         if self.curtailed_hours > 0 {
@@ -123,8 +134,13 @@ pub fn evaluate(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, size_mw: f64
             if p - shed_work >= 0.5 * p - eps {
                 o.half_kept_hours += 1;
             }
-            if prev != Some(h.index - 1) {
+            if prev == Some(h.index - 1) {
+                if let Some(last) = o.event_hours.last_mut() {
+                    *last += 1;
+                }
+            } else {
                 o.events += 1;
+                o.event_hours.push(1);
             }
             prev = Some(h.index);
         }
@@ -147,7 +163,8 @@ pub struct Headroom {
     pub limit_pct: f64,
     pub outcome: Outcome,
     /// What stops a larger load: `rate` (the curtailment limit), `flexibility` (hours needing more
-    /// curtailment than the load can shed), `firm load at peak` (no size is admissible).
+    /// curtailment than the load can shed), `event length` (an event longer than
+    /// `--max-event-hours`), `firm load at peak` (no size is admissible).
     pub binding: &'static str,
 }
 
@@ -155,13 +172,30 @@ pub struct Headroom {
 /// curtailment the load can always shed; by bisection (60 halvings: the size is exact to far
 /// below a kW for any real system).
 pub fn headroom(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, limit: f64) -> Headroom {
-    let ok = |o: &Outcome| o.rate() <= limit && o.uncovered_hours == 0;
+    headroom_within(load, thr, new, limit, None)
+}
+
+/// [`headroom`] with every curtailment event also at most `max_event_h` hours long
+/// (`--max-event-hours`). Bisection still finds the largest size: an hour curtailed at a size
+/// is curtailed at every larger one (its excess `L + X s - T` only grows), so events only
+/// lengthen and merge as the size grows, and the longest never shrinks.
+pub fn headroom_within(
+    load: &SystemLoad,
+    thr: &Thresholds,
+    new: &NewLoad,
+    limit: f64,
+    max_event_h: Option<u32>,
+) -> Headroom {
+    let short = |o: &Outcome| max_event_h.is_none_or(|m| o.longest_event_h() <= m);
+    let ok = |o: &Outcome| o.rate() <= limit && o.uncovered_hours == 0 && short(o);
     let peak = thr.summer_mw.max(thr.winter_mw).max(1.0);
     // A vanishing size: if even that fails, nothing can be added.
     let tiny = evaluate(load, thr, new, peak * 1e-6);
     if !ok(&tiny) {
         let binding = if tiny.uncovered_hours > 0 {
             "firm load at peak"
+        } else if !short(&tiny) {
+            "event length"
         } else {
             "rate"
         };
@@ -193,6 +227,8 @@ pub fn headroom(load: &SystemLoad, thr: &Thresholds, new: &NewLoad, limit: f64) 
     }
     let binding = if at_hi.uncovered_hours > 0 {
         "flexibility"
+    } else if at_hi.rate() <= limit && !short(&at_hi) {
+        "event length"
     } else {
         "rate"
     };

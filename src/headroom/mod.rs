@@ -44,12 +44,14 @@
 //! firm part (`(1 - f_h) * p_h` beyond the backup) is drawn at that hour has no headroom under
 //! this method: that is reported (binding constraint `firm load at peak`), not hidden.
 //!
-//! The files: `system_load.rs` and `eia930.rs` read the record (`stamp.rs` its fields),
+//! The files: `system_load.rs`, `eia930.rs` and `plain.rs` read the record (`stamp.rs` its
+//! fields),
 //! `seasons.rs` sets the thresholds (step 2), `evaluate.rs` is steps 3 to 5, `profile.rs` the
 //! study's load, `table.rs` headroom.csv and the console table; this file, the command.
 
 mod eia930;
 mod evaluate;
+mod plain;
 mod profile;
 mod seasons;
 mod stamp;
@@ -60,7 +62,7 @@ use std::path::PathBuf;
 
 use crate::base::error::{Error, Result};
 
-pub use evaluate::{Headroom, NewLoad, Outcome, evaluate, headroom};
+pub use evaluate::{Headroom, NewLoad, Outcome, evaluate, headroom, headroom_within};
 pub use profile::{StudyProfile, read_study_profile};
 pub use seasons::{Thresholds, check_record, parse_months};
 pub use system_load::{ReadOptions, parse_system_load, read_system_load};
@@ -68,6 +70,10 @@ pub use table::{csv, table};
 
 /// The curtailment limits the paper reports (per cent of the new load's energy).
 pub const DEFAULT_LIMITS_PCT: [f64; 4] = [0.25, 0.5, 1.0, 5.0];
+
+/// Events longer than this many hours are counted (`--events-over`): a common offer is
+/// "curtail for up to 4 hours".
+pub const DEFAULT_EVENTS_OVER_H: u32 = 4;
 
 /// Hours in a year, for per-year figures.
 const YEAR_H: f64 = 8760.0;
@@ -153,6 +159,13 @@ pub struct HeadroomArgs {
     /// rows with an offset (`Z`, `-05:00`) are read at theirs.
     #[arg(long, value_name = "±HH:MM", allow_hyphen_values = true)]
     pub utc_offset: Option<String>,
+    /// Also hold every curtailment event to at most H consecutive hours: each limit's headroom
+    /// is then the largest load within both (binding `event length` when this stops it).
+    #[arg(long, value_name = "H")]
+    pub max_event_hours: Option<u32>,
+    /// Count the events longer than N hours (`events_over` in headroom.csv).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_EVENTS_OVER_H)]
+    pub events_over: u32,
     /// Output folder for headroom.csv.
     #[arg(long, value_name = "DIR", default_value = "out/headroom")]
     pub out: PathBuf,
@@ -224,7 +237,10 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
     let mut rows = Vec::new();
     for c in &cases {
         for &l in &limits {
-            rows.push((c.name.clone(), headroom(&load, &thr, c, l / 100.0)));
+            rows.push((
+                c.name.clone(),
+                headroom_within(&load, &thr, c, l / 100.0, a.max_event_hours),
+            ));
         }
     }
     if (load.hours.len() as f64) < YEAR_H {
@@ -234,9 +250,9 @@ pub fn run_cli(a: &HeadroomArgs) -> Result<PathBuf> {
         );
     }
     let path = a.out.join("headroom.csv");
-    crate::base::io::write_atomic(&path, csv(&rows).as_bytes())?;
+    crate::base::io::write_atomic(&path, csv(&rows, a.events_over).as_bytes())?;
     if !a.quiet {
-        print_console(&load, &thr, study.as_ref(), &rows);
+        print_console(&load, &thr, study.as_ref(), &rows, a.events_over);
         println!("wrote {}", path.display());
     }
     Ok(path)
@@ -284,6 +300,7 @@ fn print_console(
     thr: &Thresholds,
     study: Option<&StudyProfile>,
     rows: &[(String, Headroom)],
+    over_h: u32,
 ) {
     let (first, last) = (&load.hours[0], &load.hours[load.hours.len() - 1]);
     let span = (last.index - first.index + 1) as usize;
@@ -303,5 +320,5 @@ fn print_console(
     if let Some(sp) = study {
         println!("study: {}", sp.description);
     }
-    print!("{}", table(rows));
+    print!("{}", table(rows, over_h));
 }

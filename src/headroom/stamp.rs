@@ -28,21 +28,29 @@ pub(super) fn hour_of_day(hour: i64) -> u8 {
     hour.rem_euclid(24) as u8
 }
 
-/// `YYYY-MM-DD` or `MM/DD/YYYY` (EIA's).
+/// The date formats a load file may use, named in the error when none fits.
+pub(super) const DATE_FORMATS: &str =
+    "yyyy-mm-dd (ISO), yyyy/mm/dd, mm/dd/yyyy (US, EIA's), dd-mm-yyyy or dd.mm.yyyy (day first)";
+
+/// A date: `yyyy-mm-dd`, `yyyy/mm/dd`, `mm/dd/yyyy` (EIA's), `dd-mm-yyyy` or `dd.mm.yyyy`. A
+/// four-digit first field is the year; otherwise the year is last, and the separator says the
+/// order (`/`: month first, as US utilities write; `-` or `.`: day first, as European ones do),
+/// since `01/02/2024` cannot tell itself.
 pub(super) fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();
-    let (year, month, day): (i32, i64, i64) = if s.contains('/') {
-        let p: Vec<&str> = s.split('/').collect();
-        if p.len() != 3 {
-            return None;
-        }
-        (num(p[2])?, num(p[0])?, num(p[1])?)
-    } else {
-        let p: Vec<&str> = s.split('-').collect();
-        if p.len() != 3 || p[0].len() != 4 {
-            return None;
-        }
+    let sep = ['-', '/', '.'].into_iter().find(|c| s.contains(*c))?;
+    let p: Vec<&str> = s.split(sep).collect();
+    if p.len() != 3 {
+        return None;
+    }
+    let (year, month, day): (i32, i64, i64) = if p[0].len() == 4 {
         (num(p[0])?, num(p[1])?, num(p[2])?)
+    } else if p[2].len() == 4 && sep == '/' {
+        (num(p[2])?, num(p[0])?, num(p[1])?)
+    } else if p[2].len() == 4 {
+        (num(p[2])?, num(p[1])?, num(p[0])?)
+    } else {
+        return None;
     };
     let valid = (1..=12).contains(&month)
         && day >= 1
@@ -95,10 +103,11 @@ fn strip_offset(rest: &str) -> Option<(&str, Option<i64>)> {
     Some((rest, None))
 }
 
-/// A timestamp: ISO 8601 `YYYY-MM-DD[T ]HH[:MM[:SS]][Z|±HH:MM]` or EIA's
-/// `MM/DD/YYYY HH:MM:SS AM`. Returns (local hours since 1970, offset minutes if stated,
-/// local month, day, hour); `None` when malformed, `Some(Err)` when not on the hour.
-pub(super) fn parse_timestamp(s: &str) -> Option<std::result::Result<Stamp, String>> {
+/// A timestamp to the minute: a date in one of [`DATE_FORMATS`], then `T` or a space and
+/// `HH[:MM[:SS]]` (24-hour, `24:00` being the next day's midnight, as hour-ending files write
+/// it; or EIA's `H:MM:SS AM`), then optionally `Z` or `±HH:MM`. Returns (local minutes since
+/// 1970, offset minutes if stated); `None` when malformed, `Some(Err)` when seconds are not zero.
+pub(super) fn parse_instant(s: &str) -> Option<std::result::Result<(i64, Option<i64>), String>> {
     let s = s.trim();
     let (date, rest) = s.split_at(s.find(['T', ' '])?);
     let date = parse_date(date)?;
@@ -117,21 +126,40 @@ pub(super) fn parse_timestamp(s: &str) -> Option<std::result::Result<Stamp, Stri
         }
         h = h % 12 + if is_pm { 12 } else { 0 };
     }
-    if !(0..=23).contains(&h) || !(0..=59).contains(&min) {
+    let valid = (0..=23).contains(&h) && (0..=59).contains(&min) || (h == 24 && min == 0);
+    if !valid {
         return None;
     }
-    if min != 0 || sec != 0.0 {
+    if sec != 0.0 {
         return Some(Err(format!(
-            "expected hourly data on the hour, found `{s}` (minutes or seconds not zero)"
+            "expected a time on the minute, found `{s}` (seconds not zero)"
         )));
     }
-    let local = first_hour(date) + h;
+    Some(Ok(((first_hour(date) + h) * 60 + min, offset)))
+}
+
+/// A timestamp on the hour ([`parse_instant`] with zero minutes). Returns (local hours since
+/// 1970, offset minutes if stated, local month, day, hour); `None` when malformed, `Some(Err)`
+/// when not on the hour.
+pub(super) fn parse_timestamp(s: &str) -> Option<std::result::Result<Stamp, String>> {
+    let (local_min, offset) = match parse_instant(s)? {
+        Ok(v) => v,
+        Err(m) => return Some(Err(m)),
+    };
+    if local_min.rem_euclid(60) != 0 {
+        return Some(Err(format!(
+            "expected hourly data on the hour, found `{}` (minutes not zero)",
+            s.trim()
+        )));
+    }
+    let local = local_min.div_euclid(60);
+    let date = date_of_hour(local);
     Some(Ok((
         local,
         offset,
         date.month as u8,
         date.day as u8,
-        h as u8,
+        hour_of_day(local),
     )))
 }
 
@@ -189,16 +217,16 @@ pub(super) fn parse_stamp(
     match parse_timestamp(s) {
         Some(Ok(v)) => Ok(v),
         Some(Err(m)) => Err(input_err(file, line, col + 1, name, m)),
-        None => Err(input_err(
-            file,
-            line,
-            col + 1,
-            name,
-            format!(
-                "expected a timestamp like 2024-07-01T17:00 or 2024-07-01T17:00-05:00 (or EIA's 07/01/2024 5:00:00 PM), found `{s}`"
-            ),
-        )),
+        None => Err(input_err(file, line, col + 1, name, timestamp_expected(s))),
     }
+}
+
+/// What a timestamp cell may hold, for errors.
+pub(super) fn timestamp_expected(s: &str) -> String {
+    format!(
+        "expected a timestamp: a date as {DATE_FORMATS}, then a time HH:MM (e.g. 2024-07-01T17:00, 2024-07-01 17:00-05:00, 07/01/2024 17:00, EIA's 07/01/2024 5:00:00 PM, 01-07-2024 17:00), found `{}`",
+        crate::base::numfmt::shorten(s, 40)
+    )
 }
 
 #[cfg(test)]
@@ -252,6 +280,30 @@ mod tests {
         assert_eq!((k, off), (j - 17, None));
         assert!(parse_timestamp("2024-07-01T17:15").unwrap().is_err());
         assert!(parse_timestamp("2024-02-30T01:00").is_none());
+        // Day first with `-` or `.`, month first with `/`, year first with either.
+        for day_first in [
+            "01-07-2024 17:00",
+            "01.07.2024 17:00",
+            "2024/07/01 17:00",
+            "2024-07-01 17:00",
+            "07/01/2024 17:00",
+        ] {
+            assert_eq!(
+                parse_timestamp(day_first).unwrap().unwrap().0,
+                i,
+                "{day_first}"
+            );
+        }
+        assert!(parse_timestamp("13/07/2024 17:00").is_none());
+        let midnight = parse_timestamp("2024-07-01T00:00").unwrap().unwrap().0;
+        assert_eq!(
+            parse_timestamp("30-06-2024 24:00").unwrap().unwrap().0,
+            midnight
+        );
+        assert_eq!(
+            parse_instant("2024-07-01T17:45").unwrap().unwrap().0,
+            i * 60 + 45
+        );
         assert!(parse_timestamp("yesterday").is_none());
     }
 }

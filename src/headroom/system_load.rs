@@ -1,11 +1,10 @@
 //! Reading the system's hourly load: any mix of EIA-930 balance files ([`super::eia930`]) and
-//! plain `timestamp,MW` CSVs, merged into one record sorted by time.
+//! plain `timestamp,MW` CSVs ([`super::plain`]), merged into one record sorted by time.
 
 use std::path::PathBuf;
 
 use crate::base::error::Result;
 
-use super::stamp::{date_of_hour, parse_load_mw, parse_mw, parse_stamp, utc_hour};
 use super::{Hour, SystemLoad, eia930, input_err};
 
 /// Options for reading EIA-930 files.
@@ -74,7 +73,7 @@ pub fn parse_system_load(
     let (out, what) = if eia930::is_eia930(&names) {
         eia930::parse(file, &names, data_rows(file, records), opt)?
     } else {
-        parse_plain(file, &names, data_rows(file, records), opt)?
+        super::plain::parse(file, &names, data_rows(file, records), opt)?
     };
     if out.is_empty() {
         return Err(input_err(
@@ -126,61 +125,4 @@ pub(super) fn data_rows<'a>(
             Ok(r) => Some(Ok((line, r))),
         }
     })
-}
-
-/// A `timestamp,MW` file: each row's own offset, else `--utc-offset`, else UTC.
-fn parse_plain(
-    file: &str,
-    names: &[String],
-    rows: impl Iterator<Item = Result<(usize, csv::StringRecord)>>,
-    opt: &ReadOptions,
-) -> Result<(Rows, String)> {
-    if names.len() < 2 {
-        return Err(input_err(
-            file,
-            1,
-            0,
-            "",
-            format!(
-                "expected an EIA-930 balance file (columns `Balancing Authority`, `Data Date`, `Hour Number`, `UTC Time at End of Hour`, `Demand (MW)`) or a `timestamp,MW` CSV with a header row, found the header `{}`",
-                names.join(",")
-            ),
-        ));
-    }
-    if parse_mw(&names[1]).is_some() {
-        return Err(input_err(
-            file,
-            1,
-            2,
-            &names[1],
-            "expected a header row (`timestamp,MW`), found a number",
-        ));
-    }
-    let what = format!("timestamp,MW file (column `{}`)", names[1]);
-    let mut out = Vec::new();
-    for row in rows {
-        let (line, rec) = row?;
-        if rec.len() < 2 {
-            return Err(input_err(
-                file,
-                line,
-                0,
-                "",
-                format!("expected 2 fields (timestamp,MW), found {}", rec.len()),
-            ));
-        }
-        let (local, offset, month, day, hour) =
-            parse_stamp(file, line, 0, &names[0], rec.get(0).unwrap_or(""))?;
-        let mw = parse_load_mw(file, line, 1, &names[1], rec.get(1).unwrap_or(""))?;
-        let hour = Hour {
-            index: utc_hour(local, offset.or(opt.naive_offset_min)),
-            year: date_of_hour(local).year,
-            month,
-            day,
-            hour,
-            mw,
-        };
-        out.push((hour, line));
-    }
-    Ok((out, what))
 }

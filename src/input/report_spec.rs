@@ -36,6 +36,10 @@ pub struct ReportSpec {
     /// day, hour ending 1-24, interval 1-4 and the daylight-saving repeated-hour flag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<Timestamps>,
+    /// First day (`YYYY-MM-DD`, study clock) of the week the sectors plot shows; default the
+    /// first full week of July. Checked to lie, with its 7 days, inside the horizon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub week: Option<Spanned<String>>,
 }
 
 /// `[report] timestamps`: interval-beginning (ISO instants, as every release wrote) or
@@ -47,6 +51,37 @@ pub enum Timestamps {
     #[default]
     Beginning,
     Ending,
+}
+
+/// Checks `[report] week`: a date whose 7 days from midnight lie inside the horizon.
+pub fn check_week(
+    spec: Option<&ReportSpec>,
+    cal: &Calendar,
+    horizon_s: u64,
+) -> Result<(), FieldError> {
+    let Some(w) = spec.and_then(|r| r.week.as_ref()) else {
+        return Ok(());
+    };
+    let e = |m: String| ("report.week".to_string(), Some(w.span()), m);
+    let text = w.get_ref().trim();
+    Date::parse(text).map_err(|_| {
+        e(format!(
+            "expected the week's first day as \"YYYY-MM-DD\" (e.g. \"2028-07-10\"), found {text:?}"
+        ))
+    })?;
+    let at = cal
+        .parse_local(&format!("{text}T00:00"))
+        .map_err(e)?
+        .seconds();
+    let end = at.saturating_add(7 * 86_400);
+    if end > horizon_s {
+        return Err(e(format!(
+            "the week of {text} (7 days from its midnight) does not lie inside the horizon ({} to {}): choose a day from the start to 7 days before the end",
+            cal.timestamp(SimTime(0)),
+            cal.timestamp(SimTime(horizon_s))
+        )));
+    }
+    Ok(())
 }
 
 /// The resolved interval file: intervals of `len_s` seconds from `from_s` to `to_s`.

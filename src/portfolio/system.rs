@@ -346,7 +346,7 @@ fn headroom_csv(sys: &System, years: &[SystemYear]) -> String {
             rows.push((format!("portfolio_mean_{}", y.year), h.clone()));
         }
     }
-    crate::headroom::csv(&rows)
+    crate::headroom::csv(&rows, crate::headroom::DEFAULT_EVENTS_OVER_H)
 }
 
 fn curtailment_csv(p: &Portfolio, sys: &System, years: &[SystemYear]) -> String {

@@ -1,7 +1,9 @@
 //! `report.html`: one self-contained page per run, to hand over. It opens offline (no scripts,
-//! no external files: every plot is embedded as a base64 data URI, SVG and PNG alike) and holds
-//! the run's description, the headline figures with their bands across trials (summary.json),
-//! the warnings, the monthly table (monthly.csv) and the plots (plots/*.svg, plots/*.png).
+//! no external files: every plot is embedded as a base64 data URI, SVG and PNG alike) and opens
+//! with the answers ([`super::answers`]: headline figures with their bands across trials, what
+//! broke first, the limits checked), then the run's description, the warnings, every figure
+//! (summary.json), the monthly tables (monthly.csv, monthly_YYYY.csv) and the plots
+//! (plots/*.svg, plots/*.png). Numbers carry thousands separators; wide tables scroll.
 //! Written at the end of `dcload run` and `dcload merge`, and by `dcload report DIR`.
 
 use std::fmt::Write as _;
@@ -13,7 +15,7 @@ use crate::base::error::{Error, Result};
 
 /// Trial metrics shown first, in this order, when the run has them (the rest follow in a
 /// folded table).
-const HEADLINE: [(&str, &str); 14] = [
+pub(super) const HEADLINE: [(&str, &str); 14] = [
     ("energy_mwh", "Energy (MWh)"),
     ("peak_mw", "Peak, hourly mean (MW)"),
     ("peak_step_mw", "Peak, one step (MW)"),
@@ -64,25 +66,16 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-/// A figure as people read it: thousands grouped by thin spaces are avoided (CSV habits), but
-/// big numbers lose their decimals and small ones keep four significant digits.
-fn fmt(x: f64) -> String {
-    if !x.is_finite() {
-        return String::new();
-    }
-    let a = x.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if a >= 1e15 || (a > 0.0 && a < 1e-3) {
-        format!("{x:.3e}")
-    } else if a >= 1000.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.4}")
-    }
+/// A figure as people read it: thousands separated, four significant digits
+/// ([`crate::base::numfmt::readable`]).
+pub(super) fn fmt(x: f64) -> String {
+    crate::base::numfmt::readable(x)
 }
+
+/// Every table sits in a box that scrolls sideways when the table is wider than the page (the
+/// monthly table of a many-percentile run), instead of being cut at the page's edge.
+pub(super) const TABLE_OPEN: &str = "<div class=\"scroll\"><table>\n";
+pub(super) const TABLE_CLOSE: &str = "</table></div>\n";
 
 /// The plots the run wrote: the names its plot list (DIR/plots.txt, written when the drawing
 /// finished) gives, each .svg, and each .png whose SVG it does not list (a PNG beside its SVG
@@ -162,7 +155,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// The percentile keys of a band object (`p10`, `p50`, ...), in numeric order.
-fn pkeys(band: &Value) -> Vec<String> {
+pub(super) fn pkeys(band: &Value) -> Vec<String> {
     let mut k: Vec<(f64, String)> = band
         .as_object()
         .map(|o| {
@@ -176,14 +169,29 @@ fn pkeys(band: &Value) -> Vec<String> {
 }
 
 fn band_table(out: &mut String, rows: &[(String, &Value)]) {
+    let rows: Vec<(Vec<String>, &Value)> =
+        rows.iter().map(|(l, b)| (vec![l.clone()], *b)).collect();
+    band_table_with(out, &["figure"], &rows);
+}
+
+/// A table of bands: the label columns `heads`, then mean and each percentile.
+pub(super) fn band_table_with(out: &mut String, heads: &[&str], rows: &[(Vec<String>, &Value)]) {
     let keys = rows.first().map(|(_, b)| pkeys(b)).unwrap_or_default();
-    out.push_str("<table>\n<thead><tr><th>figure</th><th>mean</th>");
+    out.push_str(TABLE_OPEN);
+    out.push_str("<thead><tr>");
+    for h in heads {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("<th>mean</th>");
     for k in &keys {
         let _ = write!(out, "<th>{}</th>", esc(&k.to_uppercase()));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for (label, b) in rows {
-        let _ = write!(out, "<tr><td>{}</td>", esc(label));
+    for (labels, b) in rows {
+        out.push_str("<tr>");
+        for l in labels {
+            let _ = write!(out, "<td>{}</td>", esc(l));
+        }
         let _ = write!(
             out,
             "<td class=\"n\">{}</td>",
@@ -198,7 +206,8 @@ fn band_table(out: &mut String, rows: &[(String, &Value)]) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n");
+    out.push_str(TABLE_CLOSE);
 }
 
 /// Builds the page from a run folder.
@@ -213,12 +222,16 @@ pub fn render(dir: &Path) -> Result<String> {
     if let Some(d) = s["config"]["description"].as_str() {
         let _ = writeln!(o, "<p>{}</p>", esc(d));
     }
+    super::answers::answers(&mut o, &s);
     run_facts(&mut o, &s);
     warnings(&mut o, &s);
     headline(&mut o, &s);
     years(&mut o, &s);
     coincident(&mut o, &s);
-    monthly(&mut o, dir)?;
+    monthly(&mut o, dir, "monthly.csv", "Monthly")?;
+    for (year, file) in per_year_monthly(dir) {
+        monthly(&mut o, dir, &file, &format!("{year}, month by month"))?;
+    }
     plots(&mut o, dir)?;
     o.push_str("<p><small>Written by dcload. The CSV files beside this page hold every figure.</small></p>\n</body>\n</html>\n");
     Ok(o)
@@ -227,7 +240,8 @@ pub fn render(dir: &Path) -> Result<String> {
 const STYLE: &str = "<style>\nbody{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n\
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:90%}\n\
 th,td{border:1px solid #ccc;padding:.2em .5em}th{background:#f2f2f2}\n\
-td.n{text-align:right;font-variant-numeric:tabular-nums}\n\
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n\
+.scroll{overflow-x:auto;max-width:100%}\n\
 .warn{background:#fff4e0;border-left:4px solid #e0a000;padding:.5em 1em}\n\
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}\n\
 </style>\n</head>\n<body>\n";
@@ -279,7 +293,9 @@ fn read_summary(dir: &Path) -> Result<Value> {
 /// The run's facts: run file, start, horizon, step, trials, seed, percentiles, capacity,
 /// version.
 fn run_facts(o: &mut String, s: &Value) {
-    o.push_str("<h2>Run</h2>\n<table>\n<tbody>\n");
+    o.push_str("<h2>Run</h2>\n");
+    o.push_str(TABLE_OPEN);
+    o.push_str("<tbody>\n");
     let get_str = |v: &Value| match v {
         Value::String(t) => Some(t.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -306,12 +322,12 @@ fn run_facts(o: &mut String, s: &Value) {
             let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", label, esc(&t));
         }
     }
-    o.push_str("</tbody>\n</table>\n");
+    o.push_str("</tbody>\n");
+    o.push_str(TABLE_CLOSE);
 }
 
-/// The warnings (every list of strings in summary.json whose key mentions warnings), then what
-/// broke first (`what_broke`: one line per pool dropping requests, cap shedding, plant
-/// saturation, unserved energy) when anything did.
+/// The warnings (every list of strings in summary.json whose key mentions warnings); what broke
+/// first opens the page, with the answers.
 fn warnings(o: &mut String, s: &Value) {
     let mut warnings: Vec<&str> = Vec::new();
     if let Some(obj) = s.as_object() {
@@ -329,15 +345,9 @@ fn warnings(o: &mut String, s: &Value) {
     } else {
         warn_list(o, &warnings);
     }
-    if let Some(a) = s["what_broke"].as_array()
-        && !a.is_empty()
-    {
-        o.push_str("<h2>What broke first</h2>\n");
-        warn_list(o, &a.iter().filter_map(Value::as_str).collect::<Vec<_>>());
-    }
 }
 
-fn warn_list(o: &mut String, lines: &[&str]) {
+pub(super) fn warn_list(o: &mut String, lines: &[&str]) {
     o.push_str("<div class=\"warn\"><ul>\n");
     for l in lines {
         let _ = writeln!(o, "<li>{}</li>", esc(l));
@@ -345,20 +355,15 @@ fn warn_list(o: &mut String, lines: &[&str]) {
     o.push_str("</ul></div>\n");
 }
 
-/// Headline figures with their bands across trials, the ramps, and every trial metric folded.
+/// The ramps and every trial metric (folded), with their bands across trials; the headline
+/// figures open the page ([`super::answers`]).
 fn headline(o: &mut String, s: &Value) {
     let metrics = &s["metrics"];
     let trials = s["trials"].as_u64().unwrap_or(0);
     let _ = writeln!(
         o,
-        "<h2>Headline figures</h2>\n<p>Mean and percentiles across {trials} trials (per trial over the whole horizon).</p>"
+        "<h2>All figures</h2>\n<p>Mean and percentiles across {trials} trials (per trial over the whole horizon).</p>"
     );
-    let head: Vec<(String, &Value)> = HEADLINE
-        .iter()
-        .filter(|(k, _)| metrics[*k].is_object())
-        .map(|(k, l)| ((*l).to_string(), &metrics[*k]))
-        .collect();
-    band_table(o, &head);
     if let Some(r) = s["ramps"].as_object()
         && !r.is_empty()
     {
@@ -463,14 +468,32 @@ fn rows(m: &serde_json::Map<String, Value>) -> Vec<(String, &Value)> {
     m.iter().map(|(k, v)| (k.clone(), v)).collect()
 }
 
-/// The monthly table (monthly.csv as written), when the run has one.
-fn monthly(o: &mut String, dir: &Path) -> Result<()> {
-    let mp = dir.join("monthly.csv");
+/// The per-year monthly files the run wrote (`monthly_YYYY.csv`, from `[report] years`), by
+/// year.
+fn per_year_monthly(dir: &Path) -> Vec<(i32, String)> {
+    let mut found: Vec<(i32, String)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let name = e.ok()?.file_name().to_string_lossy().into_owned();
+                let year = name.strip_prefix("monthly_")?.strip_suffix(".csv")?;
+                Some((year.parse().ok()?, name))
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// A monthly table (`file` as written, numbers made readable), when the run has one.
+fn monthly(o: &mut String, dir: &Path, file: &str, title: &str) -> Result<()> {
+    let mp = dir.join(file);
     if !mp.is_file() {
         return Ok(());
     }
     let text = String::from_utf8_lossy(&read(&mp)?).into_owned();
-    o.push_str("<h2>Monthly</h2>\n<table>\n");
+    let _ = writeln!(o, "<h2>{}</h2>", esc(title));
+    o.push_str(TABLE_OPEN);
     for (i, line) in text.lines().enumerate() {
         if i == 0 {
             o.push_str("<thead><tr>");
@@ -481,13 +504,18 @@ fn monthly(o: &mut String, dir: &Path) -> Result<()> {
         } else {
             o.push_str("<tr>");
             for (j, f) in line.split(',').enumerate() {
-                let cls = if j == 0 { "" } else { " class=\"n\"" };
-                let _ = write!(o, "<td{cls}>{}</td>", esc(f));
+                if j == 0 {
+                    let _ = write!(o, "<td>{}</td>", esc(f));
+                } else {
+                    let shown = f.parse::<f64>().map(fmt).unwrap_or_else(|_| f.to_string());
+                    let _ = write!(o, "<td class=\"n\">{}</td>", esc(&shown));
+                }
             }
             o.push_str("</tr>\n");
         }
     }
-    o.push_str("</tbody>\n</table>\n");
+    o.push_str("</tbody>\n");
+    o.push_str(TABLE_CLOSE);
     Ok(())
 }
 

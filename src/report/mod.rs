@@ -2,6 +2,7 @@
 //! (to a temporary name in the same folder, then renamed) so that a reader never sees half a
 //! file and an interrupted run never leaves a truncated one behind.
 
+pub mod answers;
 pub mod coincident;
 pub mod effects;
 pub mod energy;

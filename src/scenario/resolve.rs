@@ -360,6 +360,10 @@ fn report_plans(
         spec.step_s,
         horizon_s,
     )
+    .and_then(|plan| {
+        crate::input::report_spec::check_week(spec.report.as_ref(), calendar, horizon_s)
+            .map(|()| plan)
+    })
     .map_err(|(field, span, m)| match span {
         Some(span) => src.error_at(span, &field, m),
         None => src.error(&field, m),

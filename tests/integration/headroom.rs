@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use dcload::headroom::{
-    NewLoad, ReadOptions, Thresholds, headroom, parse_months, read_system_load,
+    NewLoad, ReadOptions, Thresholds, headroom, headroom_within, parse_months, read_system_load,
 };
 
 use crate::common::*;
@@ -19,7 +19,7 @@ use crate::common::*;
 ///   peak) and hours 101-110 at 990 MW;
 /// - summer (from 1 July 00:00, 1,000 hours): 1,000 MW, except hour 500 at 1,200 MW (the summer
 ///   peak) and hours 600-603 at 1,150 MW.
-fn hand_built() -> String {
+pub(crate) fn hand_built() -> String {
     let mut s = String::from("timestamp,MW\n");
     for (start_day, season) in [(0, 0), (182, 1)] {
         // 2024-01-01 and 2024-07-01 (day 182 of the leap year).
@@ -40,7 +40,7 @@ fn hand_built() -> String {
     s
 }
 
-fn month_day_2024(mut day: u32) -> (u32, u32) {
+pub(crate) fn month_day_2024(mut day: u32) -> (u32, u32) {
     let len = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let mut m = 0;
     while day >= len[m] {
@@ -50,7 +50,7 @@ fn month_day_2024(mut day: u32) -> (u32, u32) {
     (m as u32 + 1, day + 1)
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
@@ -151,6 +151,113 @@ fn headroom_matches_the_hand_computation_at_each_curtailment_limit() {
         );
         assert!((mwh - limit / 100.0 * x * 2000.0).abs() < 1e-2, "{mwh}");
     }
+}
+
+/// The longest event and the events over 4 h, and `--max-event-hours`, by hand on the same
+/// system. The curtailed hours at size X are those with L + X > T: the two peak hours for any
+/// X > 0 (1 h each); the ten 990 MW winter hours for X > 10 (they join the winter peak: one 11 h
+/// event); the four 1,150 MW summer hours for X > 50 (a 4 h event); all 1,000 winter hours for
+/// X > 100 (one 1,000 h event). So:
+/// - without a cap: 0.25 % (14.29 MW) and 0.5 % (50 MW) have events of 11 h and 1 h (one over
+///   4 h); 1 % and 5 % (100.7, 109.6 MW) events of 1,000, 1 and 4 h (one over 4 h: the 4 h
+///   event is not *over* 4 h);
+/// - `--max-event-hours 4`: X <= 10 at every limit (rate 0.1 %, under all four), events 1 h;
+/// - `--max-event-hours 11`: X <= 100; 0.25 % and 0.5 % stay rate-bound (14.29, 50 MW), 1 % and
+///   5 % stop at 100 MW (rate there (16 x 100 - 300) / 200,000 = 0.65 %), longest event 11 h.
+#[test]
+fn longest_event_and_max_event_hours_match_the_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "system.csv", &hand_built());
+    let load = read_system_load(std::slice::from_ref(&f), &ReadOptions::default()).unwrap();
+    let thr = Thresholds::of(&load, parse_months("4-10").unwrap());
+    let flat = NewLoad::flat(load.hours.len());
+    // (limit %, cap, headroom MW, longest h, events over 4 h, binding)
+    type Case = (f64, Option<u32>, f64, u32, usize, &'static str);
+    let expected: [Case; 12] = [
+        (0.25, None, 100.0 / 7.0, 11, 1, "rate"),
+        (0.5, None, 50.0, 11, 1, "rate"),
+        (1.0, None, 99200.0 / 985.0, 1000, 1, "rate"),
+        (5.0, None, 99200.0 / 905.0, 1000, 1, "rate"),
+        (0.25, Some(4), 10.0, 1, 0, "event length"),
+        (0.5, Some(4), 10.0, 1, 0, "event length"),
+        (1.0, Some(4), 10.0, 1, 0, "event length"),
+        (5.0, Some(4), 10.0, 1, 0, "event length"),
+        (0.25, Some(11), 100.0 / 7.0, 11, 1, "rate"),
+        (0.5, Some(11), 50.0, 11, 1, "rate"),
+        (1.0, Some(11), 100.0, 11, 1, "event length"),
+        (5.0, Some(11), 100.0, 11, 1, "event length"),
+    ];
+    for (limit, cap, x, longest, over4, binding) in expected {
+        let h = headroom_within(&load, &thr, &flat, limit / 100.0, cap);
+        let o = &h.outcome;
+        let case = format!("limit {limit} %, cap {cap:?}");
+        assert!(
+            (o.size_mw - x).abs() < 1e-6,
+            "{case}: {} MW vs {x}",
+            o.size_mw
+        );
+        assert_eq!(o.longest_event_h(), longest, "{case}");
+        assert_eq!(o.events_over(4), over4, "{case}");
+        assert_eq!(h.binding, binding, "{case}");
+    }
+    // At 1 % with a cap of 11 h the events are 11, 1 and 4 h long, the rate 0.65 %.
+    let h = headroom_within(&load, &thr, &flat, 0.01, Some(11));
+    assert_eq!(h.outcome.event_hours, vec![11, 1, 4]);
+    assert!(
+        (h.outcome.rate() - 0.0065).abs() < 1e-9,
+        "{}",
+        h.outcome.rate()
+    );
+
+    // Through the binary: the columns and the console.
+    let out = dir.path().join("out");
+    let res = run_ok(&[
+        "headroom",
+        arg(&f),
+        "--max-event-hours",
+        "11",
+        "--events-over",
+        "3",
+        "--out",
+        arg(&out),
+    ]);
+    let console = stdout(&res);
+    assert!(
+        console.contains("longest h") && console.contains(">3 h"),
+        "{console}"
+    );
+    let (hdr, rows) = read_csv(&out.join("headroom.csv"));
+    let c = |n: &str| col(&hdr, n);
+    let got: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[c("longest_event_h")].clone(),
+                r[c("events_over_h")].clone(),
+                r[c("events_over")].clone(),
+                r[c("binding")].clone(),
+            )
+        })
+        .collect();
+    // Over 3 h: the 11 h event, and at 1 % and 5 % the 4 h one too.
+    let want = |n: &str, b: &str| {
+        (
+            "11".to_string(),
+            "3".to_string(),
+            n.to_string(),
+            b.to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            want("1", "rate"),
+            want("1", "rate"),
+            want("2", "event length"),
+            want("2", "event length")
+        ]
+    );
+    assert!((num(&rows[2][c("headroom_mw")]) - 100.0).abs() < 1e-3);
 }
 
 /// The paper averages each year's curtailment rate: a year with twice the curtailment of the
@@ -314,9 +421,27 @@ fn bad_system_load_names_file_line_and_column() {
             "expected a timestamp",
         ),
         (
+            // 15-minute rows are averaged to hours, but only whole hours: the hour is refused
+            // at its first row, its missing intervals named.
             "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T00:15,100\n",
+            ":2:1: field `timestamp`",
+            "partial hour: expected the 4 15-minute intervals of 2024-01-01 00:00 (:00 :15 :30 :45), found :00 :15 (missing :30 :45)",
+        ),
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00:30,100\n",
             ":3:1: field `timestamp`",
-            "hourly",
+            "seconds not zero",
+        ),
+        // A date in no known format: the formats are named.
+        (
+            "timestamp,MW\n2024-01-01T00:00,100\n2024.1.1 x,100\n",
+            ":3:1: field `timestamp`",
+            "yyyy-mm-dd (ISO), yyyy/mm/dd, mm/dd/yyyy (US, EIA's), dd-mm-yyyy or dd.mm.yyyy",
+        ),
+        (
+            "date,HE,MW\n01/01/2024,25,100\n",
+            ":2:2: field `HE`",
+            "expected an hour ending from 1 to 24, found `25`",
         ),
         (
             "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T01:00\n",
@@ -328,7 +453,7 @@ fn bad_system_load_names_file_line_and_column() {
         (
             "timestamp,MW\n2024-01-01T00:00,100\n2024-01-01T00:00,101\n",
             ":3:1: field `timestamp`",
-            "appears twice",
+            "appears twice (also at line 2)",
         ),
     ];
     for (i, (text, loc, what)) in cases.iter().enumerate() {

@@ -102,6 +102,16 @@ fn each_years_energy_is_the_sum_of_its_hourly_rows() {
     );
     let page = dcload::report::html::render(dir.path()).expect("page");
     assert!(page.contains("<h2>Per year</h2>") && page.contains("<h3>2028 (256 h)</h3>"));
+    // The answers at the top of the page carry each year's rows beside the whole horizon's.
+    let answers = &page[page.find("<h2>Answers</h2>").expect("answers")
+        ..page.find("<h3>What broke first</h3>").expect("what broke")];
+    for row in [
+        "<td>Energy (MWh)</td><td>whole horizon</td>",
+        "<td>Energy (MWh)</td><td>2027</td>",
+        "<td>Peak, hourly mean (MW)</td><td>2028</td>",
+    ] {
+        assert!(answers.contains(row), "{row} in the answers:\n{answers}");
+    }
 
     // intervals.csv cut at the new year: 744 h and 256 h of 15-minute rows, same lines.
     let all = lines_of(&dir.path().join("intervals.csv"));

@@ -147,7 +147,9 @@ fn effects_csv_and_tornado_charts_are_written_and_embedded_in_the_report() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     for name in ["tornado_peak_mw", "tornado_energy_mwh"] {
         let svg = std::fs::read_to_string(out.join(format!("plots/{name}.svg"))).unwrap();
-        assert!(svg.contains("training[0].watts_per_accelerator"), "{name}");
+        // Labelled as the run file names the entry (`[[training]] name = "run"`), not by index.
+        assert!(svg.contains("run watts_per_accelerator"), "{name}");
+        assert!(!svg.contains("training[0]"), "{name}");
         assert!(
             html.contains(&format!("plots/{name}.svg")),
             "{name} not in report.html"

@@ -10,8 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::base::time::Date;
 
 use super::data::{
-    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, date_of_hour, months_from_hourly,
-    weekday,
+    DrEvent, Hourly, LoadDuration, Month, SECTORS, Study, Trials, date_of_hour, month_abbr,
+    months_from_hourly, weekday,
 };
 use super::draw::{
     AXIS_DESC_PX, Area, BLUE, DrawError, GREEN, GREY, HEIGHT, INK, KeyAxis, LegendItem, MUTED,
@@ -654,11 +654,34 @@ struct Week {
     how: String,
 }
 
-/// The first full Monday-to-Sunday week in July when the study covers one; otherwise the
-/// Monday-to-Sunday week holding the hour nearest the median facility power (or, when the study
-/// does not cover that week whole, the 7 days around that hour); the whole study when it is
-/// shorter than a week.
-fn pick_week(h: &Hourly) -> Week {
+/// The 7 days from `[report] week` (a `YYYY-MM-DD` the run checked against its horizon) when
+/// the run file chose one and the hours hold its midnight.
+fn chosen_week(h: &Hourly, week: Option<&str>) -> Option<Week> {
+    let date = Date::parse(week?.trim()).ok()?;
+    let first = date.days_since_epoch() as f64 * 24.0;
+    let start = h.hour.iter().position(|&t| (t - first).abs() < 1e-6)?;
+    let end = h.hour.partition_point(|&t| t < first + 168.0);
+    (end > start).then(|| Week {
+        start,
+        end,
+        title: format!(
+            "week of {} {} {}",
+            date.day,
+            month_abbr(date.month),
+            date.year
+        ),
+        how: "the week the run file chose ([report] week)".to_string(),
+    })
+}
+
+/// The week `[report] week` chooses (see [`chosen_week`]); otherwise the first full
+/// Monday-to-Sunday week in July when the study covers one; otherwise the Monday-to-Sunday week
+/// holding the hour nearest the median facility power (or, when the study does not cover that
+/// week whole, the 7 days around that hour); the whole study when it is shorter than a week.
+fn pick_week(h: &Hourly, week: Option<&str>) -> Week {
+    if let Some(w) = chosen_week(h, week) {
+        return w;
+    }
     let n = h.len();
     let whole = |i: usize, len: usize| {
         i + len <= n && (h.hour[i + len - 1] - h.hour[i] - (len - 1) as f64).abs() < 1e-6
@@ -738,7 +761,7 @@ fn pick_week(h: &Hourly) -> Week {
 /// mean as a dashed line on top.
 pub(super) fn sectors_week(ctx: &Context) -> Result<String, DrawError> {
     let h = &ctx.h;
-    let week = pick_week(h);
+    let week = pick_week(h, ctx.study.week.as_deref());
     let rows = week.start..week.end;
     let hours = &h.hour[rows.clone()];
     let range = match (hours.first(), hours.last()) {
@@ -1220,19 +1243,57 @@ fn shorten_month_labels(labels: Vec<String>) -> Vec<String> {
 // 5. PUE against outdoor temperature
 // ---------------------------------------------------------------------------------------------
 
+/// A build-out hour's PUE above this many times the steady value is a commissioning hour
+/// (a few MW of IT under a plant's fixed losses gives PUE in the hundreds): left out of the
+/// PUE plot, whose axis it would stretch until every steady hour sat on one line.
+pub(super) const COMMISSIONING_PUE_FACTOR: f64 = 1.5;
+
+/// The hours the PUE plot leaves out, and the steady PUE they were judged against: hours while
+/// the installed IT is below its final value whose PUE exceeds [`COMMISSIONING_PUE_FACTOR`] ×
+/// the median PUE of the hours at the final installed IT. None without an installed-IT column
+/// (no build-out to tell commissioning by).
+pub(super) fn commissioning_hours(h: &Hourly, pue: &[f64]) -> (Vec<bool>, Option<f64>) {
+    let mut out = vec![false; h.len()];
+    let Some(inst) = h.installed_it.as_ref() else {
+        return (out, None);
+    };
+    let full = inst
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let at_full = |i: usize| inst[i].is_finite() && inst[i] >= full * (1.0 - 1e-9);
+    let mut steady: Vec<f64> = (0..h.len())
+        .filter(|&i| at_full(i) && pue[i].is_finite())
+        .map(|i| pue[i])
+        .collect();
+    if steady.is_empty() {
+        return (out, None);
+    }
+    steady.sort_by(f64::total_cmp);
+    let median = steady[steady.len() / 2];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = !at_full(i) && pue[i] > COMMISSIONING_PUE_FACTOR * median;
+    }
+    (out, Some(median))
+}
+
 /// Hourly PUE (mean across trials) against outdoor dry bulb, coloured by season, with the
-/// average per 1 °C bin. `None` when the run has no PUE or dry-bulb column (no physical
-/// facility), or no finite pair.
+/// average per 1 °C bin; commissioning hours left out ([`commissioning_hours`]) and counted in
+/// the subtitle. `None` when the run has no PUE or dry-bulb column (no physical facility), or
+/// no finite pair.
 pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawError>> {
     let h = &ctx.h;
     let (pue, temp) = (h.pue.as_ref()?, h.drybulb.as_ref()?);
+    let (skip, steady) = commissioning_hours(h, pue);
     let pairs: Vec<(usize, f64, f64)> = (0..h.len())
-        .filter(|&i| temp[i].is_finite() && pue[i].is_finite())
+        .filter(|&i| temp[i].is_finite() && pue[i].is_finite() && !skip[i])
         .map(|i| (i, temp[i], pue[i]))
         .collect();
     if pairs.is_empty() {
         return None;
     }
+    let left_out = skip.iter().filter(|&&s| s).count();
     let x = axis_range(pairs.iter().map(|p| p.1), false);
     let y = axis_range(pairs.iter().map(|p| p.2), false);
 
@@ -1269,12 +1330,17 @@ pub(super) fn pue_vs_temperature(ctx: &Context) -> Option<Result<String, DrawErr
         .collect();
 
     let title = format!("PUE against outdoor dry-bulb temperature — {}", ctx.run);
-    let subtitle = format!(
+    let mut subtitle = format!(
         "{}: each dot is one hour's mean across {} ({} hours); line: average PUE per 1 °C bin.",
         ctx.period_text(),
         ctx.trials_text(),
         pairs.len()
     );
+    if let (true, Some(m)) = (left_out > 0, steady) {
+        subtitle.push_str(&format!(
+            " {left_out} commissioning hours left out (build-out hours with PUE above {COMMISSIONING_PUE_FACTOR} × {m:.3}, the median at full installed IT)."
+        ));
+    }
     let mut items: Vec<LegendItem> = SEASONS
         .iter()
         .enumerate()

@@ -769,6 +769,52 @@ pub(super) struct Study {
     pub fixed_pue: Option<f64>,
     /// The study clock's IANA time zone (`time_zone`), when it is one (prevailing time).
     pub time_zone: Option<String>,
+    /// `[report] week`: the first day (`YYYY-MM-DD`) of the sectors week.
+    pub week: Option<String>,
+    /// Each named entry of the run file's lists (`consumer[0]` → `chat`), longest path first:
+    /// the names a reader gave, for labels instead of list indices.
+    pub names: Vec<(String, String)>,
+}
+
+impl Study {
+    /// A parameter path as the run file names it: `consumer[0].requests_per_day` →
+    /// `chat requests_per_day` when `consumer[0]` has `name = "chat"`; unchanged otherwise.
+    pub fn label(&self, path: &str) -> String {
+        for (prefix, name) in &self.names {
+            if let Some(rest) = path.strip_prefix(prefix.as_str())
+                && let Some(rest) = rest.strip_prefix('.')
+            {
+                return format!("{name} {rest}");
+            }
+        }
+        path.to_string()
+    }
+}
+
+/// The named entries of every list in `v` (objects with a string `name`), as (path, name).
+fn named_entries(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                named_entries(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                if let Some(name) = x.get("name").and_then(|n| n.as_str()) {
+                    out.push((p.clone(), name.to_string()));
+                }
+                named_entries(x, &p, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Reads `summary.json` when present; `Ok(default)` when absent. A file that is not JSON is an
@@ -815,6 +861,17 @@ pub(super) fn read_study(path: &Path) -> Result<Study, PlotError> {
             .and_then(|z| z.as_str())
             .filter(|z| !z.is_empty())
             .map(str::to_string),
+        week: at("report.week")
+            .and_then(|w| w.as_str())
+            .map(str::to_string),
+        names: {
+            let mut names = Vec::new();
+            if let Some(c) = config {
+                named_entries(c, "", &mut names);
+            }
+            names.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+            names
+        },
     })
 }
 

@@ -222,7 +222,14 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     for (output, what, unit) in [("peak_mw", "peak", "MW"), ("energy_mwh", "energy", "MWh")] {
         let name = format!("tornado_{output}.svg");
         let chart = if effects_path.exists() {
-            let t = tornado::read_effects(&effects_path, output)?;
+            let mut t = tornado::read_effects(&effects_path, output)?;
+            // Labels as the run file names its entries, not by list index.
+            for b in &mut t.bars {
+                b.parameter = ctx.study.label(&b.parameter);
+            }
+            for (p, _) in &mut t.left_out {
+                *p = ctx.study.label(p);
+            }
             tornado::tornado(&ctx.run, &t, what, unit)
         } else {
             None

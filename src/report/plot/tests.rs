@@ -732,3 +732,116 @@ fn hour_ending_files_plot_on_their_starts() {
     let end = super::data::read_hourly(&path, 5.0, 95.0).expect("hour-ending hourly");
     assert_eq!(end.hour[..], begin.hour[..begin.hour.len() - 1]);
 }
+
+/// Rewrites `dir/hourly.csv` row by row: `f(row, header, cells)` edits the cells of data row
+/// `row` (0-based); the header may be extended by `extra` columns.
+type RowEdit<'a> = &'a dyn Fn(usize, &[&str], &mut Vec<String>);
+
+fn edit_hourly(dir: &Path, extra: &str, f: RowEdit) {
+    let text = read(&dir.join("hourly.csv"));
+    let mut lines = text.lines();
+    let header_line = format!("{}{extra}", lines.next().expect("header"));
+    let header: Vec<&str> = header_line.split(',').collect();
+    let mut out = format!("{header_line}\n");
+    for (i, l) in lines.enumerate() {
+        let mut cells: Vec<String> = l.split(',').map(String::from).collect();
+        f(i, &header, &mut cells);
+        writeln!(out, "{}", cells.join(",")).expect("write");
+    }
+    fs::write(dir.join("hourly.csv"), out).expect("write hourly.csv");
+}
+
+/// A first commissioning day (1 MW of 70 installed, PUE 200) would stretch the PUE axis to
+/// 200 and flatten every steady hour: those hours are left out and counted in the subtitle.
+#[test]
+fn commissioning_hours_do_not_drive_the_pue_axis() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("comm"), &Fixture::two_weeks(true));
+    edit_hourly(&dir, ",installed_it_mw_mean", &|i, header, cells| {
+        let first_day = i < 24;
+        cells.push(if first_day { "1.0" } else { "70.0" }.to_string());
+        if first_day {
+            for (c, h) in header.iter().enumerate() {
+                if h.starts_with("pue_") {
+                    cells[c] = "200.0".into();
+                }
+            }
+        }
+    });
+    let h = super::data::read_hourly(&dir.join("hourly.csv"), 5.0, 95.0).expect("hourly");
+    let pue = h.pue.clone().expect("pue");
+    let (skip, steady) = super::charts::commissioning_hours(&h, &pue);
+    assert_eq!(skip.iter().filter(|&&s| s).count(), 24);
+    assert!(skip[..24].iter().all(|&s| s));
+    let steady = steady.expect("a steady PUE");
+    assert!((1.1..1.2).contains(&steady), "{steady}");
+    plot_dir(&dir).expect("plots");
+    let svg = read(&dir.join("plots").join("pue_vs_temperature.svg"));
+    assert!(
+        svg.contains("(312 hours)"),
+        "the 24 commissioning hours are drawn"
+    );
+    assert!(svg.contains("24 commissioning hours left out"));
+    // The axis spans the steady hours: no tick near 200 (or 50, 100, 150).
+    for tick in [">200<", ">150<", ">100<", ">50<"] {
+        assert!(!svg.contains(tick), "tick {tick} on the PUE axis");
+    }
+    // Without a build-out (no installed-IT column) nothing is left out.
+    let plain = write_run(&tmp.path().join("plain"), &Fixture::two_weeks(true));
+    let h = super::data::read_hourly(&plain.join("hourly.csv"), 5.0, 95.0).expect("hourly");
+    let (skip, _) = super::charts::commissioning_hours(&h, h.pue.as_ref().expect("pue"));
+    assert!(skip.iter().all(|&s| !s));
+}
+
+/// `[report] week` in summary.json's config chooses the sectors week; without it, the first
+/// full week of July.
+#[test]
+fn the_run_files_week_is_the_sectors_week() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = write_run(&tmp.path().join("week"), &Fixture::two_weeks(false));
+    plot_dir(&dir).expect("plots");
+    let svg = read(&dir.join("plots").join("sectors_week.svg"));
+    assert!(svg.contains("full week of July 2025"));
+    write_summary(
+        &dir,
+        r#"{"run": "week", "config": {"report": {"week": "2025-07-12"}}}"#,
+    );
+    plot_dir(&dir).expect("plots");
+    let svg = read(&dir.join("plots").join("sectors_week.svg"));
+    assert!(svg.contains("week of 12 Jul 2025"), "the chosen week");
+    assert!(
+        svg.contains("12 – 18 Jul 2025") || svg.contains("Sat 12"),
+        "starts on the 12th"
+    );
+}
+
+/// Parameter paths read with the run file's names for its list entries.
+#[test]
+fn labels_use_the_names_in_the_run_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("summary.json");
+    fs::write(
+        &path,
+        r#"{"config": {"consumer": [{"name": "chat", "requests_per_day": 1}, {"name": "search"}],
+            "training": [{"name": "frontier"}], "facility": {"design_margin": 1.1}}}"#,
+    )
+    .expect("write");
+    let study = super::data::read_study(&path).expect("study");
+    assert_eq!(
+        study.label("consumer[0].requests_per_day"),
+        "chat requests_per_day"
+    );
+    assert_eq!(
+        study.label("consumer[1].growth_per_year"),
+        "search growth_per_year"
+    );
+    assert_eq!(
+        study.label("training[0].watts_per_accelerator"),
+        "frontier watts_per_accelerator"
+    );
+    assert_eq!(
+        study.label("facility.design_margin"),
+        "facility.design_margin"
+    );
+    assert_eq!(study.label("twin[0].x"), "twin[0].x");
+}
