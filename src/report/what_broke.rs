@@ -164,7 +164,7 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
                 extra: Some((&requests, "requests dropped")),
             };
             if let Some((t, l)) = trouble(sc, results, &kind) {
-                found.push((t, p, l));
+                found.push((t, p, not_yet_online(sc, p, t, l)));
             }
         }
     } else if let Some((t, l)) = trouble(sc, results, &SITE_DROPS) {
@@ -178,6 +178,23 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
     }
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     found.into_iter().map(|(_, _, l)| l).collect()
+}
+
+/// A pool whose first drop came at its first online date with no capacity yet (the first
+/// step of a commissioning ramp) was not saturated but not there yet: its line says so.
+fn not_yet_online(sc: &Scenario, p: usize, first_at: f64, line: String) -> String {
+    let fleet = &sc.fleet;
+    let groups = || fleet.pools[p].groups.iter().map(|&g| &fleet.groups[g]);
+    let first_online = groups().map(|g| g.online_s).fold(f64::INFINITY, f64::min);
+    let online: f64 = groups().map(|g| g.online_share(first_at)).sum();
+    if online > 0.0 || first_at > first_online {
+        return line;
+    }
+    line.replacen(
+        "\" saturated, requests dropped",
+        "\" not yet online (no capacity), requests dropped",
+        1,
+    )
 }
 
 /// The console's block (empty when nothing broke): a heading, then [`trouble_lines`] indented.
