@@ -25,6 +25,9 @@ struct Kind<'a> {
     worst_size: By<'a>,
     worst_unit: &'a str,
     extra: Option<(By<'a>, &'a str)>,
+    /// The worst and extra figures count whole things (requests): their means across trials
+    /// are shown rounded to whole counts, not with a stray ".5".
+    counts: bool,
 }
 
 /// Dropped requests summed over the pools: only for trials recorded without per-pool figures
@@ -37,6 +40,7 @@ const SITE_DROPS: Kind<'static> = Kind {
     worst_size: &|s| s.drop_worst_hour_requests,
     worst_unit: "requests dropped in the hour",
     extra: Some((&|s| s.requests_dropped, "requests dropped")),
+    counts: true,
 };
 
 const KINDS: [Kind<'static>; 3] = [
@@ -48,6 +52,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.curtailed_max_mw,
         worst_unit: "MW shed",
         extra: Some((&|s| s.curtailed_mwh, "MWh shed")),
+        counts: false,
     },
     Kind {
         what: "cooling plant saturated",
@@ -57,6 +62,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.plant_saturated_worst_mwh,
         worst_unit: "MWh of heat not removed in the hour",
         extra: Some((&|s| s.heat_not_removed_mwh, "MWh of heat not removed")),
+        counts: false,
     },
     Kind {
         what: "energy unserved in outages",
@@ -66,6 +72,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.unserved_worst_mwh,
         worst_unit: "MWh unserved in the hour",
         extra: Some((&|s| s.unserved_mwh, "MWh unserved")),
+        counts: false,
     },
 ];
 
@@ -84,7 +91,9 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
         worst_size,
         worst_unit,
         extra,
+        counts,
     } = *kind;
+    let digits = if counts { 0 } else { 1 };
     let (lo, hi) = (label(sc.percentiles.low()), label(sc.percentiles.high()));
     let band = |f: By| {
         let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
@@ -117,7 +126,7 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
     if let Some((f, unit)) = extra {
         let e = band(f);
         line.push_str(&format!(
-            ", {:.1} {unit} ({lo} {:.1}, {hi} {:.1})",
+            ", {:.digits$} {unit} ({lo} {:.digits$}, {hi} {:.digits$})",
             e.mean,
             e.low(),
             e.high()
@@ -125,7 +134,7 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
     }
     if let Some(w) = worst_of {
         line.push_str(&format!(
-            "; worst {} ({:.1} {}, trial {})",
+            "; worst {} ({:.digits$} {}, trial {})",
             at(sc, worst(w)),
             worst_size(w),
             worst_unit,
@@ -162,6 +171,7 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
                 worst_size: &size,
                 worst_unit: "requests dropped in the hour",
                 extra: Some((&requests, "requests dropped")),
+                counts: true,
             };
             if let Some((t, l)) = trouble(sc, results, &kind) {
                 found.push((t, p, not_yet_online(sc, p, t, l)));
