@@ -102,8 +102,12 @@ impl Percentiles {
             .collect()
     }
 
-    /// One warning line per thin percentile (empty when every percentile is supported).
+    /// One warning line per thin percentile (empty when every percentile is supported); one
+    /// trial has no band at all, which one line says instead of a warning per percentile.
     pub fn warnings(&self, trials: usize) -> Vec<String> {
+        if trials == 1 {
+            return vec![ONE_TRIAL.to_string()];
+        }
         self.thin(trials)
             .into_iter()
             .map(|p| {
@@ -119,6 +123,10 @@ impl Percentiles {
             .collect()
     }
 }
+
+/// What a one-trial study's percentiles are (a reproduction of one trial, `--trials 1`).
+pub const ONE_TRIAL: &str =
+    "one trial: no bands across trials (every percentile column holds the trial's own figure)";
 
 /// Column suffix of a percentile: `p05`, `p10`, `p99_9`.
 pub fn name(p: f64) -> String {

@@ -569,11 +569,76 @@ pub fn lookup_zone(name: &str) -> Result<jiff::tz::TimeZone, String> {
         "expected an IANA time zone like \"America/Chicago\" or a UTC offset like \"-06:00\", \
          found {name:?}"
     );
+    if let Some(say) = abbreviation(n) {
+        msg.push_str(&format!("; {say}"));
+        return Err(msg);
+    }
     let near = nearest_zones(n);
     if !near.is_empty() {
         msg.push_str(&format!("; did you mean {}?", near.join(" or ")));
     }
     Err(msg)
+}
+
+/// North-American zone abbreviations (those the tz database does not hold as zones): what a
+/// planner writing one most likely means, the standard offset, and who else uses the letters.
+const ABBREVIATIONS: [(&[&str], &str, &str, &str); 7] = [
+    (
+        &["CST", "CDT", "CT"],
+        "America/Chicago",
+        "-06:00",
+        "US/Canada Central; CST is also China and Cuba Standard Time",
+    ),
+    (
+        &["EDT", "ET"],
+        "America/New_York",
+        "-05:00",
+        "US/Canada Eastern",
+    ),
+    (
+        &["MDT", "MT"],
+        "America/Denver",
+        "-07:00",
+        "US/Canada Mountain; Arizona keeps standard time all year: America/Phoenix",
+    ),
+    (
+        &["PST", "PDT", "PT"],
+        "America/Los_Angeles",
+        "-08:00",
+        "US/Canada Pacific; PST is also Philippine Standard Time",
+    ),
+    (
+        &["AKST", "AKDT", "AKT"],
+        "America/Anchorage",
+        "-09:00",
+        "Alaska",
+    ),
+    (
+        &["AST", "ADT", "AT"],
+        "America/Halifax",
+        "-04:00",
+        "Atlantic; AST is also Arabia Standard Time",
+    ),
+    (
+        &["NST", "NDT", "NT"],
+        "America/St_Johns",
+        "-03:30",
+        "Newfoundland",
+    ),
+];
+
+/// The suggestion for a time-zone abbreviation, or `None` when `name` is not one: the IANA
+/// zone (prevailing time, daylight saving included) or the fixed standard offset.
+fn abbreviation(name: &str) -> Option<String> {
+    let up = name.to_ascii_uppercase();
+    let (_, zone, offset, who) = ABBREVIATIONS
+        .iter()
+        .find(|(a, ..)| a.contains(&up.as_str()))?;
+    Some(format!(
+        "{up:?} is a time-zone abbreviation, and abbreviations are ambiguous ({who}): for \
+         prevailing time with daylight saving write \"{zone}\", for standard time all year the \
+         offset \"{offset}\""
+    ))
 }
 
 /// Up to three zone names near `name`: same last component (e.g. "Chicago"), else within a
@@ -827,5 +892,28 @@ mod tests {
             "{e}"
         );
         assert!(lookup_zone("EUROPE/berlin").is_ok());
+    }
+
+    /// A Texan's "CST" means Central prevailing time: the error names America/Chicago and
+    /// says the abbreviation is ambiguous; the other North-American abbreviations likewise.
+    #[test]
+    fn zone_abbreviations_suggest_their_iana_zones() {
+        let e = lookup_zone("CST").unwrap_err();
+        assert!(
+            e.contains("write \"America/Chicago\"") && e.contains("ambiguous"),
+            "{e}"
+        );
+        assert!(e.contains("\"-06:00\"") && !e.contains("CET"), "{e}");
+        for (abbr, zone) in [
+            ("pdt", "America/Los_Angeles"),
+            ("EDT", "America/New_York"),
+            ("MDT", "America/Denver"),
+            ("AKST", "America/Anchorage"),
+            ("NST", "America/St_Johns"),
+            ("AST", "America/Halifax"),
+        ] {
+            let e = lookup_zone(abbr).unwrap_err();
+            assert!(e.contains(&format!("write \"{zone}\"")), "{abbr}: {e}");
+        }
     }
 }

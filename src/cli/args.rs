@@ -110,6 +110,12 @@ pub struct RunArgs {
     /// DCLOAD_SHARD_COUNT.
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// Run only trial N, numbered from 0 as in trials.csv's `trial` column (and the `trial_N`
+    /// columns of traces/facility_mw.csv), and write its full outputs (hourly, intervals,
+    /// classes, jobs, trials.csv ...) from the same random numbers as in the whole run. One
+    /// trial has no bands: every percentile column holds that trial's figure.
+    #[arg(long, visible_alias = "only-trial", value_name = "N")]
+    pub trial: Option<u32>,
     /// Percentiles across trials written in every output file (hourly.csv, load_8760.csv,
     /// load_duration.csv, monthly.csv, summary.json, variants.csv, the plots' band), e.g.
     /// 5,50,95 or 10,50,90,99 [default: the run file's `percentiles`, or 10,50,90]. P50 is always

@@ -184,7 +184,7 @@ fn merge(
         )));
     }
     let mut paths = report::write_all(out, &sc, &results, 0, 0.0, false, &src)?;
-    warn_thin(&sc.percentiles, results.len());
+    warn_thin(&sc.percentiles, results.len(), quiet);
     paths.extend(plots_and_page(out, !no_plots)?);
     if !quiet {
         eprintln!(

@@ -19,6 +19,20 @@ pub enum Work {
     Resume,
     /// Shard `k` of `n`: trials `i` with `i % n == k`, for `dcload merge`.
     Shard { k: u32, n: u32 },
+    /// One trial (0-based), with its full outputs, as in the whole run.
+    Trial(u32),
+}
+
+impl Work {
+    /// The option that asked for this work (none for a whole run).
+    pub fn option(&self) -> &'static str {
+        match self {
+            Work::All => "",
+            Work::Resume => "--resume",
+            Work::Shard { .. } => "--shard",
+            Work::Trial(_) => "--trial",
+        }
+    }
 }
 
 /// A validated `dcload run`.
@@ -97,14 +111,21 @@ impl RunPlan {
                     .collect::<Result<Vec<i32>>>()
             })
             .transpose()?;
-        let work = match (&args.shard, args.resume) {
-            (Some(spec), _) => {
+        if args.trial.is_some() && (args.shard.is_some() || args.resume) {
+            return Err(option(
+                "--trial",
+                "runs one trial on its own: it cannot be combined with --shard or --resume".into(),
+            ));
+        }
+        let work = match (args.trial, &args.shard, args.resume) {
+            (Some(i), _, _) => Work::Trial(i),
+            (None, Some(spec), _) => {
                 let (k, n) =
                     crate::run::checkpoint::parse_shard(spec).map_err(|m| option("--shard", m))?;
                 Work::Shard { k, n }
             }
-            (None, true) => Work::Resume,
-            (None, false) => Work::All,
+            (None, None, true) => Work::Resume,
+            (None, None, false) => Work::All,
         };
         Ok(RunPlan {
             run_file: args.run_file.clone(),
@@ -268,6 +289,7 @@ mod tests {
             no_plots: false,
             resume: false,
             shard: None,
+            trial: None,
             percentiles: None,
             years: None,
             interval_minutes: None,

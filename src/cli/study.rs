@@ -75,7 +75,7 @@ pub(super) fn run_study(args: &RunPlan) -> Result<()> {
     }
     if args.work != Work::All {
         return Err(Error::Option {
-            option: if args.work == Work::Resume { "--resume".into() } else { "--shard".into() },
+            option: args.work.option().into(),
             msg: "not supported for a study with a [sweep] yet: run each variant's run file on its own".into(),
         });
     }
@@ -194,8 +194,15 @@ fn variants_csv(
 }
 
 /// Prints (to stderr, even with --quiet: they qualify the results) the percentiles that rest on
-/// too few trials.
-pub(super) fn warn_thin(set: &Percentiles, trials: usize) {
+/// too few trials. One trial (a reproduction) has no bands rather than thin ones: that is said
+/// once, and not at all with --quiet (the one trial was asked for).
+pub(super) fn warn_thin(set: &Percentiles, trials: usize, quiet: bool) {
+    if trials == 1 {
+        if !quiet {
+            eprintln!("dcload: note: {}", crate::base::stats::ONE_TRIAL);
+        }
+        return;
+    }
     for w in set.warnings(trials) {
         eprintln!("dcload: warning: {w}");
     }
@@ -253,12 +260,15 @@ fn run_one(
     if args.work != Work::All && args.until_se.is_some() {
         return Err(Error::Option {
             option: "--until-se".into(),
-            msg: "cannot be combined with --resume or --shard".into(),
+            msg: "cannot be combined with --resume, --shard or --trial".into(),
         });
     }
     if let Work::Shard { k, n } = args.work {
         run_shard(&sc, args, out, &manifest, k, n)?;
         return Ok(Vec::new());
+    }
+    if let Work::Trial(i) = args.work {
+        return run_single(sc, args, out, i, started);
     }
     // Every finished trial is checkpointed so that an interrupted run can --resume.
     let cp = out.join(".checkpoint");
@@ -300,9 +310,54 @@ fn run_one(
         print_results(&sc, &results, &bands, wall);
         print_wrote(&paths);
     }
-    warn_thin(&sc.percentiles, results.len());
+    warn_thin(&sc.percentiles, results.len(), args.quiet());
     let n = results.len() as f64;
     bands.push(("trials".into(), Band::constant(n, &sc.percentiles)));
+    Ok(bands)
+}
+
+/// `--trial i`: trial `i` alone, on the study's streams and sampled parameters (they depend on
+/// the seed and the trial's number only), its outputs written as a one-trial study's. No
+/// checkpoint: one trial is reproduced, not resumed.
+fn run_single(
+    mut sc: Scenario,
+    args: &RunPlan,
+    out: &Path,
+    i: u32,
+    started: Instant,
+) -> Result<Bands> {
+    if i >= sc.trials {
+        return Err(Error::Option {
+            option: "--trial".into(),
+            msg: format!(
+                "the study has {} trials, numbered 0 to {} (as in trials.csv): found {i}",
+                sc.trials,
+                sc.trials - 1
+            ),
+        });
+    }
+    create_dir(out)?;
+    let results = montecarlo::run(&sc, args.batch(Some(vec![i]), None, true))?;
+    sc.set_run(None, Some(1), None);
+    let wall = started.elapsed().as_secs_f64();
+    let used_threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let mut paths = report::write_all(
+        out,
+        &sc,
+        &results,
+        used_threads,
+        wall,
+        args.traces,
+        &HourlySource::Memory,
+    )?;
+    paths.extend(plots_and_page(out, args.plots)?);
+    let mut bands = report::trial_bands(&sc, &results);
+    if !args.quiet() {
+        print_results(&sc, &results, &bands, wall);
+        print_wrote(&paths);
+    }
+    warn_thin(&sc.percentiles, 1, args.quiet());
+    bands.push(("trials".into(), Band::constant(1.0, &sc.percentiles)));
     Ok(bands)
 }
 
@@ -520,7 +575,14 @@ fn print_results(sc: &Scenario, results: &[TrialResult], bands: &Bands, wall: f6
         crate::base::stats::label(sc.percentiles.high()),
     );
     let get = |k: &str| bands.iter().find(|(n, _)| n == k).map(|(_, b)| b.clone());
-    if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
+    if let [one] = results {
+        // One trial: its figures, no bands.
+        let s = &one.summary;
+        eprintln!(
+            "dcload: trial {}: energy over {} h {:.0} MWh; peak {:.1} MW; PUE {:.3}; {wall:.1} s",
+            s.trial, sc.horizon_hours, s.energy_mwh, s.peak_mw, s.pue
+        );
+    } else if let (Some(e), Some(p)) = (get("energy_mwh"), get("peak_mw")) {
         let label = if sc.horizon_hours == 8760 || sc.horizon_hours == 8784 {
             "annual energy".to_string()
         } else {

@@ -25,6 +25,9 @@ struct Kind<'a> {
     worst_size: By<'a>,
     worst_unit: &'a str,
     extra: Option<(By<'a>, &'a str)>,
+    /// The worst and extra figures count whole things (requests): their means across trials
+    /// are shown rounded to whole counts, not with a stray ".5".
+    counts: bool,
 }
 
 /// Dropped requests summed over the pools: only for trials recorded without per-pool figures
@@ -37,6 +40,7 @@ const SITE_DROPS: Kind<'static> = Kind {
     worst_size: &|s| s.drop_worst_hour_requests,
     worst_unit: "requests dropped in the hour",
     extra: Some((&|s| s.requests_dropped, "requests dropped")),
+    counts: true,
 };
 
 const KINDS: [Kind<'static>; 3] = [
@@ -48,6 +52,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.curtailed_max_mw,
         worst_unit: "MW shed",
         extra: Some((&|s| s.curtailed_mwh, "MWh shed")),
+        counts: false,
     },
     Kind {
         what: "cooling plant saturated",
@@ -57,6 +62,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.plant_saturated_worst_mwh,
         worst_unit: "MWh of heat not removed in the hour",
         extra: Some((&|s| s.heat_not_removed_mwh, "MWh of heat not removed")),
+        counts: false,
     },
     Kind {
         what: "energy unserved in outages",
@@ -66,6 +72,7 @@ const KINDS: [Kind<'static>; 3] = [
         worst_size: &|s| s.unserved_worst_mwh,
         worst_unit: "MWh unserved in the hour",
         extra: Some((&|s| s.unserved_mwh, "MWh unserved")),
+        counts: false,
     },
 ];
 
@@ -84,7 +91,9 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
         worst_size,
         worst_unit,
         extra,
+        counts,
     } = *kind;
+    let digits = if counts { 0 } else { 1 };
     let (lo, hi) = (label(sc.percentiles.low()), label(sc.percentiles.high()));
     let band = |f: By| {
         let mut v: Vec<f64> = results.iter().map(|r| f(&r.summary)).collect();
@@ -117,7 +126,7 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
     if let Some((f, unit)) = extra {
         let e = band(f);
         line.push_str(&format!(
-            ", {:.1} {unit} ({lo} {:.1}, {hi} {:.1})",
+            ", {:.digits$} {unit} ({lo} {:.digits$}, {hi} {:.digits$})",
             e.mean,
             e.low(),
             e.high()
@@ -125,7 +134,7 @@ fn trouble(sc: &Scenario, results: &[TrialResult], kind: &Kind) -> Option<(f64, 
     }
     if let Some(w) = worst_of {
         line.push_str(&format!(
-            "; worst {} ({:.1} {}, trial {})",
+            "; worst {} ({:.digits$} {}, trial {})",
             at(sc, worst(w)),
             worst_size(w),
             worst_unit,
@@ -162,9 +171,10 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
                 worst_size: &size,
                 worst_unit: "requests dropped in the hour",
                 extra: Some((&requests, "requests dropped")),
+                counts: true,
             };
             if let Some((t, l)) = trouble(sc, results, &kind) {
-                found.push((t, p, l));
+                found.push((t, p, not_yet_online(sc, p, t, l)));
             }
         }
     } else if let Some((t, l)) = trouble(sc, results, &SITE_DROPS) {
@@ -178,6 +188,23 @@ pub fn trouble_lines(sc: &Scenario, results: &[TrialResult]) -> Vec<String> {
     }
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     found.into_iter().map(|(_, _, l)| l).collect()
+}
+
+/// A pool whose first drop came at its first online date with no capacity yet (the first
+/// step of a commissioning ramp) was not saturated but not there yet: its line says so.
+fn not_yet_online(sc: &Scenario, p: usize, first_at: f64, line: String) -> String {
+    let fleet = &sc.fleet;
+    let groups = || fleet.pools[p].groups.iter().map(|&g| &fleet.groups[g]);
+    let first_online = groups().map(|g| g.online_s).fold(f64::INFINITY, f64::min);
+    let online: f64 = groups().map(|g| g.online_share(first_at)).sum();
+    if online > 0.0 || first_at > first_online {
+        return line;
+    }
+    line.replacen(
+        "\" saturated, requests dropped",
+        "\" not yet online (no capacity), requests dropped",
+        1,
+    )
 }
 
 /// The console's block (empty when nothing broke): a heading, then [`trouble_lines`] indented.

@@ -77,10 +77,15 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
         let i0 = (step % sph) as usize;
         if i0 == 0 {
             let n = (total - step).min(sph) as usize;
-            b.draws
-                .draw(sc, &mut tr.work, tr.week_step, tr.week_step_fixed, n);
+            b.draws.draw(
+                sc,
+                &mut tr.work,
+                (tr.week_step, tr.week_step_fixed),
+                step,
+                n,
+            );
         }
-        let end = block_end(tr, step, total);
+        let end = block_end(tr, step, total, &b.starts);
         if fast_ok && quiet(tr) {
             if fast(tr, &mut b, step, end, trace.as_deref_mut()) {
                 tally.fast_steps += end - step;
@@ -116,9 +121,9 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
 }
 
 /// The step a block starting at `step` ends before: the next hour, event (other than a
-/// checkpoint's, which the block carries), build-out change or wall-clock change, or the
-/// horizon.
-fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
+/// checkpoint's, which the block carries), build-out change, workload start (`starts`,
+/// sorted) or wall-clock change, or the horizon.
+fn block_end(tr: &Trial, step: u64, total: u64, starts: &[u64]) -> u64 {
     let sc = tr.sc;
     let dt = sc.step_s;
     let sph = tr.steps_per_hour;
@@ -132,7 +137,11 @@ fn block_end(tr: &Trial, step: u64, total: u64) -> u64 {
     if tr.next_offset_change != i64::MAX && tr.next_offset_change > 0 {
         end = end.min(first_step_at(tr.next_offset_change as u64).max(step + 1));
     }
-    let now = (step * dt) as f64;
+    let now_s = step * dt;
+    if let Some(&s) = starts.get(starts.partition_point(|&s| s <= now_s)) {
+        end = end.min(first_step_at(s).max(step + 1));
+    }
+    let now = now_s as f64;
     let next = tr
         .fleet
         .next_change(&sc.fleet, now)
@@ -182,6 +191,8 @@ struct Blocks {
     training_held: Vec<f64>,
     /// Training's served share (all of it on the fast path).
     ones: Vec<f64>,
+    /// The instants twins and missions start (sorted): a block does not span one.
+    starts: Vec<u64>,
 }
 
 impl Blocks {
@@ -207,6 +218,15 @@ impl Blocks {
             idle: vec![0.0; np],
             training_held: vec![0.0; np],
             ones: vec![1.0; sc.trainings.len()],
+            starts: {
+                let mut s: Vec<u64> = (sc.twins.iter().map(|w| w.online_s))
+                    .chain(sc.defenses.iter().map(|d| d.online_s))
+                    .filter(|&s| s > 0)
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            },
         }
     }
 }
@@ -286,7 +306,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
             c.weight = w / n as f64;
         }
     }
-    let (served_n, split) = credit_block(tr, b, n, i0, dt_f);
+    let (served_n, split) = credit_block(tr, b, n, i0, s0 * sc.step_s, dt_f);
     record_block(tr, b, &split, n, served_n, trace);
     // The clocks move on by the block's steps.
     for _ in 0..n {
@@ -358,7 +378,12 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
         used.fill(0.0);
         held.copy_from_slice(&b.training_held);
         let work: &mut Workloads = &mut tr.work;
+        // A block does not span a start, so a workload not started at its start asks nothing.
+        let now = s0 * dt;
         for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
+            if now < d.online_s {
+                continue;
+            }
             let demand = ds.demand(d, jitter_now);
             if demand > (cap[d.pool] - used[d.pool] - d.standby_capacity).max(0.0) {
                 return false;
@@ -368,6 +393,9 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
             held[d.pool] += d.need * d.active_copies + d.standby_capacity;
         }
         for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
+            if now < w.online_s {
+                continue;
+            }
             let demand = w_s.demand(w, clock, jitter_now);
             if demand > cap[w.pool] - used[w.pool] {
                 return false;
@@ -435,7 +463,14 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
 
 /// The block's requests counted, and the meter's split of its mean power at its mean claims
 /// over its whole length; returns the block's served requests.
-fn credit_block(tr: &mut Trial, b: &Blocks, n: usize, i0: usize, dt_f: f64) -> (f64, Split) {
+fn credit_block(
+    tr: &mut Trial,
+    b: &Blocks,
+    n: usize,
+    i0: usize,
+    now: u64,
+    dt_f: f64,
+) -> (f64, Split) {
     let sc = tr.sc;
     let inv_n = 1.0 / n as f64;
     let mut served_n = 0.0;
@@ -457,16 +492,18 @@ fn credit_block(tr: &mut Trial, b: &Blocks, n: usize, i0: usize, dt_f: f64) -> (
         };
         k += 1;
     }
+    // Twins and missions hold their share once started (a block does not span a start).
+    let on = |online_s: u64| if now >= online_s { 1.0 } else { 0.0 };
     for (s, w) in b.twin_sum.iter().zip(&sc.twins) {
         tr.meter.claims[k] = Claim {
-            held: w.accelerators,
+            held: w.accelerators * on(w.online_s),
             weight: s * inv_n,
         };
         k += 1;
     }
     for (s, m) in b.defense_sum.iter().zip(&sc.defenses) {
         tr.meter.claims[k] = Claim {
-            held: m.need * m.active_copies + m.standby_capacity,
+            held: (m.need * m.active_copies + m.standby_capacity) * on(m.online_s),
             weight: s * inv_n,
         };
         k += 1;
@@ -531,9 +568,11 @@ struct HourDraws {
     stride: usize,
     /// Per class: prefix sums of its week shape over two weeks (a span never wraps).
     prefix: Vec<Vec<f64>>,
-    /// Per class: the hour's first week step, expected requests per unit of shape, the hour's
-    /// expected and drawn requests.
+    /// Per class: the hour's first week step, the first step of the hour it is started (its
+    /// `online` date; 0 when started before the hour, the hour's length when not yet),
+    /// expected requests per unit of shape, the hour's expected and drawn requests.
     w0: Vec<usize>,
+    from: Vec<usize>,
     rate: Vec<f64>,
     expected: Vec<f64>,
     n: Vec<f64>,
@@ -576,6 +615,7 @@ impl HourDraws {
             stride,
             prefix,
             w0: vec![0; nc],
+            from: vec![0; nc],
             rate: vec![0.0; nc],
             expected: vec![0.0; nc],
             n: vec![0.0; nc],
@@ -592,22 +632,32 @@ impl HourDraws {
         }
     }
 
-    /// Draws the hour starting at week steps `ws` (study clock) and `wsf` (fixed offset),
-    /// `steps` long: each class's requests and work from its own stream, then each pool's
-    /// steps from its bridge stream.
-    fn draw(&mut self, sc: &Scenario, work: &mut Workloads, ws: usize, wsf: usize, steps: usize) {
+    /// Draws the hour starting at week steps `ws` (study clock) and `wsf` (fixed offset) and
+    /// at step `step0` of the study, `steps` long: each class's requests and work from its own
+    /// stream (from its start on: none before), then each pool's steps from its bridge stream.
+    fn draw(
+        &mut self,
+        sc: &Scenario,
+        work: &mut Workloads,
+        (ws, wsf): (usize, usize),
+        step0: u64,
+        steps: usize,
+    ) {
         let dt_f = sc.step_s as f64;
         self.total.fill(0.0);
         for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
-            if c.trace.is_some() {
-                // A trace's arrivals are read step by step from the trace.
+            let from = c.online_s.div_ceil(sc.step_s).saturating_sub(step0) as usize;
+            self.from[k] = from.min(steps);
+            if c.trace.is_some() || from >= steps {
+                // A trace's arrivals are read step by step from the trace; a class not started
+                // in the hour draws nothing.
                 (self.rate[k], self.expected[k], self.n[k]) = (0.0, 0.0, 0.0);
                 continue;
             }
             let w0 = if c.week.own_clock { wsf } else { ws };
             let rate = c.requests_per_s * dt_f * cs.growth;
             let p = &self.prefix[k];
-            let lam = rate * (p[w0 + steps] - p[w0]);
+            let lam = rate * (p[w0 + steps] - p[w0 + from]);
             let n = poisson_count(lam, &mut cs.rng);
             (self.w0[k], self.rate[k], self.expected[k], self.n[k]) = (w0, rate, lam, n);
             self.total[c.pool] += c.work.sum(n, &mut cs.rng);
@@ -640,11 +690,16 @@ impl HourDraws {
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
             let ap = a * c.power_scale;
-            // The hour's shape, in at most two pieces (the week wraps at most once).
+            // The hour's shape from the class's start, in at most two pieces (the week wraps
+            // at most once).
             let f = &c.week.factors[..];
-            let w0 = self.w0[k];
-            let first = (f.len() - w0).min(steps);
-            for (off, seg) in [(0, &f[w0..w0 + first]), (first, &f[..steps - first])] {
+            let from = self.from[k];
+            let w0 = (self.w0[k] + from) % f.len();
+            let first = (f.len() - w0).min(steps - from);
+            for (off, seg) in [
+                (from, &f[w0..w0 + first]),
+                (from + first, &f[..steps - from - first]),
+            ] {
                 let end = off + seg.len();
                 let (mu, var, scale) =
                     (&mut mu[off..end], &mut var[off..end], &mut scale[off..end]);
@@ -701,11 +756,11 @@ impl HourDraws {
         }
     }
 
-    /// Class `k`'s expected arrivals in steps `a..b` of the hour.
+    /// Class `k`'s expected arrivals in steps `a..b` of the hour (none before its start).
     #[inline]
     fn expected_in(&self, k: usize, a: usize, b: usize) -> f64 {
-        let (p, w0) = (&self.prefix[k], self.w0[k]);
-        self.rate[k] * (p[w0 + b] - p[w0 + a])
+        let (p, w0, from) = (&self.prefix[k], self.w0[k], self.from[k]);
+        self.rate[k] * (p[w0 + b.max(from)] - p[w0 + a.max(from)])
     }
 
     /// Whole requests of class `k` arriving in steps `0..i` of the hour: its drawn requests
@@ -812,7 +867,7 @@ pue = 1.2
         let hours = 200_000;
         let (mut total, mut first, mut middle, mut count) = (vec![], vec![], vec![], vec![]);
         for _ in 0..hours {
-            d.draw(&sc, &mut work, 0, 0, 60);
+            d.draw(&sc, &mut work, (0, 0), 0, 60);
             total.push(d.pool_w[..60].iter().sum::<f64>());
             first.push(d.pool_w[0]);
             middle.push(d.pool_w[30]);
@@ -848,7 +903,7 @@ pue = 1.2
         let mut pending = Vec::new();
         let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
         let mut d = HourDraws::new(&sc, 0, 60);
-        d.draw(&sc, &mut work, 0, 0, 60);
+        d.draw(&sc, &mut work, (0, 0), 0, 60);
         let spans = [(0, 7), (7, 30), (30, 31), (31, 60)];
         let parts: Vec<f64> = spans.iter().map(|&(a, b)| d.count(0, a, b)).collect();
         assert!(parts.iter().all(|p| p.fract() == 0.0 && *p >= 0.0));

@@ -290,7 +290,8 @@ impl<'a> Trial<'a> {
             let hits = self.fleet.fail_and_repair(&sc.fleet, f, dt_f);
             self.training
                 .on_failures(&sc.trainings, &hits, t.0, &mut self.events);
-            self.work.count_missions_up(wm, &self.fleet.working_acc);
+            self.work
+                .count_missions_up(wm, &self.fleet.working_acc, t.0);
         }
         let pools = &mut self.pools[..];
         self.fleet.open_pools(&sc.fleet, self.fac.thermal(), pools);
@@ -405,12 +406,16 @@ impl<'a> Trial<'a> {
         sum.training_jobs_completed = self.training.jobs_completed;
         sum.training_interruptions = self.training.interruptions;
         sum.training_lost_acc_h = self.training.lost_acc_s / 3600.0;
-        let total_steps = (sc.horizon_s / sc.step_s) as f64;
+        let total_steps = sc.horizon_s / sc.step_s;
         sum.mission_availability = if sc.failures.is_some() {
+            // Over the steps each mission runs (from its start).
             self.work
                 .mission_up_steps
                 .iter()
-                .map(|&u| u as f64 / total_steps)
+                .zip(&sc.defenses)
+                .map(|(&u, d)| {
+                    u as f64 / (total_steps - d.online_s.div_ceil(sc.step_s)).max(1) as f64
+                })
                 .collect()
         } else {
             vec![1.0; sc.defenses.len()]

@@ -183,6 +183,9 @@ pub struct Workloads {
     pub dropped_n: f64,
     /// Steps in which each defense mission had the capacity it needs.
     pub mission_up_steps: Vec<u64>,
+    /// The instant of the step being served (sim s): workloads whose `online_s` is later ask
+    /// for nothing and hold nothing.
+    now_s: u64,
 }
 
 /// Steps between updates of the jitter processes. Jitter models slow drifts (e-folding times of
@@ -257,6 +260,7 @@ impl Workloads {
             defense_unserved_acc_s: 0.0,
             dropped_n: 0.0,
             mission_up_steps: vec![0; m.defenses.len()],
+            now_s: 0,
         };
         for t in &mut w.twins {
             t.jitter.start(&mut t.rng);
@@ -364,10 +368,11 @@ impl Workloads {
         }
     }
 
-    /// Counts the steps each defense mission had the working capacity one copy needs.
-    pub fn count_missions_up(&mut self, m: &WorkloadModels, pool_working_acc: &[f64]) {
+    /// Counts the steps each defense mission had the working capacity one copy needs (from
+    /// its start: its availability is over the steps it runs).
+    pub fn count_missions_up(&mut self, m: &WorkloadModels, pool_working_acc: &[f64], t_s: u64) {
         for (d, up) in m.defenses.iter().zip(&mut self.mission_up_steps) {
-            if pool_working_acc[d.pool] >= d.need * (1.0 - 1e-12) {
+            if t_s >= d.online_s && pool_working_acc[d.pool] >= d.need * (1.0 - 1e-12) {
                 *up += 1;
             }
         }
@@ -386,7 +391,13 @@ impl Workloads {
         let dt_f = clock.dt as f64;
         let inv_dt = 1.0 / dt_f;
         let jitter_now = self.tick_jitter();
+        let now = clock.t.0;
+        self.now_s = now;
         for (ds, d) in self.defenses.iter_mut().zip(m.defenses) {
+            if now < d.online_s {
+                ds.served = 0.0;
+                continue;
+            }
             let demand = ds.demand(d, jitter_now);
             let ps = &mut pools[d.pool];
             let served = demand.min((ps.free - d.standby_capacity).max(0.0));
@@ -396,6 +407,10 @@ impl Workloads {
             ps.busy[Sector::Defense as usize] += served;
         }
         for (ws, w) in self.twins.iter_mut().zip(m.twins) {
+            if now < w.online_s {
+                ws.served = 0.0;
+                continue;
+            }
             let demand = ws.demand(w, clock, jitter_now);
             let ps = &mut pools[w.pool];
             let mut served = demand.min(ps.free);
@@ -449,6 +464,7 @@ impl Workloads {
                 cs.held_n = 0.0;
             }
             let (n, work) = match given {
+                _ if clock.t.0 < c.online_s => (0.0, 0.0),
                 Some(g) => g[k],
                 None => c.arrivals(
                     clock.t,
@@ -528,11 +544,18 @@ impl Workloads {
         dt_f: f64,
     ) {
         if cut.twin_backlog_acc_s > 0.0 {
-            // Slowed twins catch up after the event (their backlog), in proportion to size.
-            let total: f64 = m.twins.iter().map(|w| w.accelerators).sum();
+            // Slowed twins catch up after the event (their backlog), in proportion to size;
+            // a twin not started yet was not running.
+            let size = |w: &Twin| {
+                if self.now_s >= w.online_s {
+                    w.accelerators
+                } else {
+                    0.0
+                }
+            };
+            let total: f64 = m.twins.iter().map(size).sum();
             for (ws, w) in self.twins.iter_mut().zip(m.twins) {
-                ws.backlog +=
-                    cut.twin_backlog_acc_s * w.accelerators / total.max(f64::MIN_POSITIVE);
+                ws.backlog += cut.twin_backlog_acc_s * size(w) / total.max(f64::MIN_POSITIVE);
             }
         }
         let con = Sector::Consumer as usize;
@@ -609,16 +632,17 @@ impl Workloads {
             };
             i += 1;
         }
+        let on = |online_s: u64| if self.now_s >= online_s { 1.0 } else { 0.0 };
         for (ws, w) in self.twins.iter().zip(m.twins) {
             out[i] = Claim {
-                held: w.accelerators,
+                held: w.accelerators * on(w.online_s),
                 weight: ws.served * kept(w.pool, Sector::Industrial),
             };
             i += 1;
         }
         for (ds, d) in self.defenses.iter().zip(m.defenses) {
             out[i] = Claim {
-                held: d.need * d.active_copies + d.standby_capacity,
+                held: (d.need * d.active_copies + d.standby_capacity) * on(d.online_s),
                 weight: ds.served * kept(d.pool, Sector::Defense),
             };
             i += 1;

@@ -184,6 +184,36 @@ fn a_misspelt_name_gets_the_nearest_with_file_line_and_field() {
     }
 }
 
+/// An unknown climate says how to add one (issue 22, item 9): a climate file under
+/// `--models DIR`, or a recorded EPW year.
+#[test]
+fn an_unknown_climate_says_how_to_add_one() {
+    let text = NAMES.replace("climate = \"Dallas\"", "climate = \"houston\"");
+    let err = refused_at(&text, "climate = \"houston\"", "climate");
+    assert_says(
+        &err,
+        &[
+            "DIR/climates/<name>.toml",
+            "--models DIR",
+            "epw = \"file.epw\"",
+        ],
+    );
+}
+
+/// A `system_peaks_file` that is not there is refused at its line, naming the field.
+#[test]
+fn a_missing_system_peaks_file_names_its_field_and_line() {
+    let text = NAMES.replace(
+        "[grid]\n",
+        "[grid]\nsystem_peaks_file = \"no-such-4cp.csv\"\n",
+    );
+    let err = refused_at(&text, "system_peaks_file = ", "system_peaks_file");
+    assert_says(
+        &err,
+        &["no-such-4cp.csv", "relative to the run file's folder"],
+    );
+}
+
 #[test]
 fn two_entries_differing_only_by_case_are_refused_naming_both() {
     let f = RunFile::new(NAMES);

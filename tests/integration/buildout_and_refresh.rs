@@ -400,3 +400,179 @@ fn bad_refresh_names_file_line_field() {
         assert!(e.contains(want), "{e}");
     }
 }
+
+/// Pool "early" serves a small class from the start; pool "late" (one DGX H100, 8
+/// accelerators) comes online on 1 March; its class asks for far
+/// more than one server serves (1e8 requests a day), its twin starts on 5 March and the
+/// enclave's mission with its pool. Study: 1 February to 13 March, 5-minute steps.
+const LATE_POOL: &str = r#"
+name = "late-pool"
+start = "2027-02-01"
+horizon_hours = 984   # 28 days of February + 13 of March
+step_s = 300
+trials = 2
+[[site.group]]
+name = "early"
+server = "DGX-H100"
+count = 2
+[[site.group]]
+name = "late"
+server = "DGX-H100"
+count = 1
+online = "2027-03-01"
+[[site.group]]
+name = "enclave"
+server = "DGX-H100"
+count = 1
+online = "2027-03-01"
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "late"
+requests_per_day = 1.0e8
+[[consumer]]
+name = "search"
+preset = "chat"
+pool = "early"
+requests_per_day = 1.0e5
+[[twin]]
+name = "line"
+pool = "late"
+allocation = 0.25
+base_utilisation = 0.5
+online = "2027-03-05"
+[[defense]]
+name = "watch"
+pool = "enclave"
+accelerators = 4
+utilisation = 0.5
+[facility]
+kind = "fixed"
+pue = 1.2
+"#;
+
+/// Workloads start with their pool (issue 22, item 2), on both engines: before 1 March the
+/// class has no arrivals and no drops (its requests are not counted as dropped against a pool
+/// with no capacity), the mission draws nothing, and the twin nothing before its own 5 March;
+/// the class's arrivals are those of its 13 days (1e8 a day), not of the 41; what broke names
+/// the saturated pool from 1 March on, never before.
+#[test]
+fn workloads_start_with_their_pool_and_draw_nothing_before() {
+    use dcload::model::fleet::Sector;
+    use dcload::model::metrics::{M_DROPPED, M_SERVED};
+    for engine in ["reference", "blocks"] {
+        let sc = scenario(&format!("engine = \"{engine}\"\n{LATE_POOL}"));
+        assert_eq!(
+            sc.consumers[0].online_s,
+            28 * 86_400,
+            "default: the pool's date"
+        );
+        assert_eq!(sc.twins[0].online_s, 32 * 86_400);
+        assert_eq!(sc.defenses[0].online_s, 28 * 86_400);
+        let r = trials(&sc);
+        let (march, twin_on) = (28 * 24, 32 * 24);
+        for t in &r {
+            for h in 0..march {
+                for id in [M_DROPPED, Sector::Defense as usize] {
+                    assert_eq!(
+                        at_hour(&sc, t, h, id),
+                        0.0,
+                        "{engine}: hour {h} metric {id}"
+                    );
+                }
+            }
+            for h in 0..twin_on {
+                let twin = at_hour(&sc, t, h, Sector::Industrial as usize);
+                assert_eq!(twin, 0.0, "{engine}: hour {h} twin");
+            }
+            assert!(at_hour(&sc, t, march + 1, Sector::Defense as usize) > 0.0);
+            assert!(at_hour(&sc, t, twin_on + 1, Sector::Industrial as usize) > 0.0);
+            // Served before March: the early class's alone (about 1e5 a day, none dropped).
+            let before: f64 = (0..march).map(|h| at_hour(&sc, t, h, M_SERVED)).sum();
+            let early = t.summary.classes[1].served as f64;
+            assert!(
+                before <= early && before > 0.5e5 * 28.0,
+                "{engine}: {before}"
+            );
+            let c = &t.summary.classes[0];
+            let want = 1.0e8 * 13.0;
+            assert!(
+                (c.arrived as f64 / want - 1.0).abs() < 0.2,
+                "{engine}: arrived {} vs ~{want} in 13 days",
+                c.arrived
+            );
+            assert!(c.dropped > 0, "{engine}: one server cannot serve 1e8 a day");
+            assert!(t.summary.drop_first_at_s >= (28 * 86_400) as f64);
+        }
+        let lines = dcload::report::what_broke::trouble_lines(&sc, &r);
+        let late = lines
+            .iter()
+            .find(|l| l.contains("pool \"late\""))
+            .unwrap_or_else(|| panic!("{engine}: {lines:?}"));
+        assert!(late.contains("first 2027-03-01"), "{engine}: {late}");
+        assert!(lines.iter().all(|l| !l.contains("2027-02-")), "{lines:?}");
+    }
+}
+
+/// An `online` before the pool comes online is refused at its line (the class would meet no
+/// capacity), as is one past the horizon or not a date.
+#[test]
+fn a_workload_online_before_its_pool_or_past_the_end_is_refused() {
+    let with = |date: &str| {
+        edit(
+            LATE_POOL,
+            &[(
+                "requests_per_day = 1.0e8\n",
+                &format!("requests_per_day = 1.0e8\nonline = \"{date}\"\n"),
+            )],
+        )
+    };
+    let text = with("2027-02-10");
+    let e = refused_at(&text, "online = \"2027-02-10\"", "online");
+    assert_says(
+        &e,
+        &[
+            "before pool \"late\" comes online (2027-03-01",
+            "leave `online` out",
+        ],
+    );
+    let text = with("2027-04-01");
+    let e = refused_at(&text, "online = \"2027-04-01\"", "online");
+    assert_says(&e, &["after the study's end"]);
+    let text = with("March");
+    refused_at(&text, "online = \"March\"", "online");
+}
+
+/// A pool with a commissioning ramp has no capacity at its online instant: a class with no
+/// queue drops its first step's requests there, and what broke says the pool was not yet
+/// online, not saturated.
+#[test]
+fn drops_at_a_pool_with_no_capacity_yet_say_not_yet_online() {
+    let text = edit(
+        LATE_POOL,
+        &[
+            (
+                "count = 1\nonline = \"2027-03-01\"\n[[site.group]]\nname = \"enclave\"",
+                "count = 1\nonline = \"2027-03-01\"\ncommissioning_days = 10\n[[site.group]]\nname = \"enclave\"",
+            ),
+            (
+                "requests_per_day = 1.0e8\n",
+                "requests_per_day = 1.0e8\nmax_queue_s = 0\n",
+            ),
+        ],
+    );
+    let sc = scenario(&text);
+    let r = trials(&sc);
+    let lines = dcload::report::what_broke::trouble_lines(&sc, &r);
+    let late = lines
+        .iter()
+        .find(|l| l.contains("pool \"late\""))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        late.contains(
+            "pool \"late\" not yet online (no capacity), requests dropped: first 2027-03-01T00:00"
+        ),
+        "{late}"
+    );
+    assert!(!late.contains("saturated"), "{late}");
+}

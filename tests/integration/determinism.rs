@@ -491,3 +491,51 @@ fn summary_json_names_the_two_rate_engine() {
         &reference.join("summary.json")
     ));
 }
+
+/// `--trial 3` (numbered from 0, as trials.csv's `trial` column) reproduces the whole run's
+/// trial 3 row by row (issue 22, item 8): its column of traces/facility_mw.csv, its row of
+/// trials.csv, and its hourly.csv (one trial: every band is the trial's own figure, so the
+/// mean column is its trace); its sampled parameters and random streams are the whole run's.
+/// With --quiet it prints no percentile warning; without, it says once that one trial has no
+/// bands. A trial the study lacks is refused, naming --trial and the numbering.
+#[test]
+fn one_trial_reproduces_its_rows_of_the_whole_run() {
+    let f = RunFile::new(&default_short(72, 60));
+    let common = ["--trials", "5", "--traces", "--interval-minutes", "15"];
+    let full = run_into(&f, "full", &common);
+    let (one, o) = f.run(
+        "one",
+        &[&["--quiet", "--no-plots", "--trial", "3"], &common[..]].concat(),
+    );
+    assert_eq!(stderr(&o), "", "--quiet: no percentile warnings");
+    let trace = column(&full.join("traces/facility_mw.csv"), "trial_3");
+    assert_eq!(
+        column(&one.join("traces/facility_mw.csv"), "trial_3"),
+        trace
+    );
+    assert_ne!(
+        column(&full.join("traces/facility_mw.csv"), "trial_2"),
+        trace
+    );
+    // trials.csv, classes.csv and jobs.csv: the whole run's rows of trial 3, and only those.
+    for file in ["trials.csv", "classes.csv", "jobs.csv"] {
+        let (h, rows) = read_csv(&full.join(file));
+        let of3: Vec<Vec<String>> = rows
+            .into_iter()
+            .filter(|r| r[col(&h, "trial")] == "3")
+            .collect();
+        assert!(!of3.is_empty(), "{file}");
+        assert_eq!(read_csv(&one.join(file)), (h, of3), "{file}");
+    }
+    let mean = column(&one.join("hourly.csv"), "facility_mw_mean");
+    assert_eq!(mean.len(), trace.len());
+    for (k, (m, t)) in mean.iter().zip(&trace).enumerate() {
+        assert!((num(m) - num(t)).abs() < 1e-4, "hour {k}: {m} vs {t}");
+    }
+    let (_, o) = f.run("loud", &["--no-plots", "--trial", "3", "--trials", "5"]);
+    let err = stderr(&o);
+    assert_eq!(err.matches("one trial: no bands").count(), 1, "{err}");
+    assert!(!err.contains("rests on 1 trials"), "{err}");
+    let e = f.run_fails("bad", &["--trial", "5", "--trials", "5"]);
+    assert_says(&e, &["--trial", "numbered 0 to 4 (as in trials.csv)"]);
+}

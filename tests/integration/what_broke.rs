@@ -78,6 +78,17 @@ fn a_pool_with_too_little_capacity_reports_dropping_hours_and_the_worst_hour() {
     let lines = dcload::report::what_broke::what_broke(&sc, &r);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[1].contains("requests dropped") && lines[1].contains("worst 2025-01-0"));
+    // Dropped requests are whole counts: their mean over the two trials, its band and the
+    // worst hour are shown as whole numbers (no "1311286385.5 requests").
+    let l = &lines[1];
+    for unit in [" requests dropped (", " requests dropped in the hour"] {
+        let before = &l[..l.find(unit).unwrap_or_else(|| panic!("{unit}: {l}"))];
+        let figure = before.rsplit(['(', ' ']).next().unwrap_or("");
+        assert!(
+            !figure.is_empty() && figure.chars().all(|c| c.is_ascii_digit()),
+            "{figure:?} in {l}"
+        );
+    }
 }
 
 /// Nothing breaks: no block on the console; a pool that drops prints it.

@@ -419,7 +419,19 @@ fn weather_source(
 ) -> Result<WeatherSource> {
     match (&spec.climate, &spec.epw) {
         (Some(c), None) => {
-            let text = lib.file_at(src, "climates", "climate", "climate", c)?;
+            let text = lib.file("climates", c.get_ref()).ok_or_else(|| {
+                src.error_at(
+                    c.span(),
+                    "climate",
+                    format!(
+                        "{}; to add a climate, write its monthly normals as \
+                         DIR/climates/<name>.toml (copy models/climates/dallas.toml) and run with \
+                         --models DIR, or give `epw = \"file.epw\"` (a recorded year, relative to \
+                         the run file) instead of `climate`",
+                        lib.unknown_file("climates", "climate", c.get_ref())
+                    ),
+                )
+            })?;
             let climate = Climate::from_toml(&text.name, &text.text).map_err(Error::from)?;
             let heat_wave = match &spec.heat_wave {
                 Some(h) => Some(heat_wave(h, src, at)?),

@@ -375,6 +375,16 @@ impl<'a> PeakClock<'a> {
         }
         if let Some(file) = &spec.system_peaks_file {
             let path = base_dir.join(file.get_ref());
+            if !path.is_file() {
+                return Err(src.error_at(
+                    file.span(),
+                    "system_peaks_file",
+                    format!(
+                        "no file {} (read relative to the run file's folder): expected a CSV of system-peak times, one a row",
+                        path.display()
+                    ),
+                ));
+            }
             let from_file = self.peaks_file(&path)?;
             if from_file.is_empty() {
                 return Err(src.error_at(

@@ -24,6 +24,10 @@ use crate::model::library::{ConsumerPreset, check_per_request};
 pub struct ConsumerSpec {
     pub name: Spanned<String>,
     pub pool: Spanned<String>,
+    /// When the workload starts (a date, or a local date-time, on the study clock); default
+    /// its pool's first online date. Before it the workload draws and asks for nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<Spanned<String>>,
     /// A preset from `models/presets.toml` that supplies defaults.
     pub preset: Option<Spanned<String>>,
     /// Mean requests per day in the first year (averaged over the week).
@@ -87,6 +91,8 @@ pub struct TraceSpec {
 pub struct ConsumerClass {
     pub name: String,
     pub pool: usize,
+    /// Seconds from the study start at which the workload starts (see `online` in the spec).
+    pub online_s: u64,
     pub requests_per_s: f64,
     pub daily: DailyShape,
     pub weekly: WeeklyShape,
@@ -156,6 +162,7 @@ impl ConsumerClass {
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),
             pool: c.pool,
+            online_s: ctx.online_s(spec.online.as_ref(), c.pool)?,
             requests_per_s,
             daily,
             weekly,

@@ -54,6 +54,10 @@ impl Redundancy {
 pub struct DefenseSpec {
     pub name: Spanned<String>,
     pub pool: Spanned<String>,
+    /// When the workload starts (a date, or a local date-time, on the study clock); default
+    /// its pool's first online date. Before it the workload draws and asks for nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<Spanned<String>>,
     /// Accelerators one copy of one model needs at full tempo.
     pub accelerators: f64,
     /// Mean utilisation of those accelerators outside surges.
@@ -100,6 +104,8 @@ pub struct RandomSurgeSpec {
 pub struct Defense {
     pub name: String,
     pub pool: usize,
+    /// Seconds from the study start at which the workload starts (see `online` in the spec).
+    pub online_s: u64,
     /// Accelerator-equivalents of busy work per copy at utilisation 1 (accelerators x ensemble).
     pub need: f64,
     pub utilisation: f64,
@@ -160,6 +166,7 @@ impl Defense {
         Ok(Defense {
             name: spec.name.get_ref().clone(),
             pool,
+            online_s: ctx.online_s(spec.online.as_ref(), pool)?,
             need,
             utilisation: spec.utilisation,
             redundancy: spec.redundancy,

@@ -58,6 +58,46 @@ impl Ctx<'_> {
         }
     }
 
+    /// When a workload on `pool` starts, seconds from the study start: its `online` date (a
+    /// date or local date-time on the study clock), or by default its pool's first online date,
+    /// since before it the pool has no capacity and its requests would all count as dropped.
+    /// Refused before that date (the same trouble, asked for) and at or after the horizon.
+    pub fn online_s(&self, online: Option<&Spanned<String>>, pool: usize) -> Result<u64> {
+        let fleet = self.fleet;
+        let first = fleet.pools[pool]
+            .groups
+            .iter()
+            .map(|&g| fleet.groups[g].online_s.max(0.0))
+            .fold(f64::INFINITY, f64::min);
+        let first = if first.is_finite() { first as u64 } else { 0 };
+        let Some(o) = online else {
+            return Ok(first);
+        };
+        let s = o.get_ref().trim();
+        let err = |m: String| self.src.error_at(o.span(), "online", m);
+        let local = crate::base::time::parse_local_date_or_time(s).map_err(|_| {
+            err(format!(
+                "expected a date like \"2027-03-01\" (or \"2027-03-01T06:00\") on the study clock, found {s:?}"
+            ))
+        })?;
+        let t = self.calendar.from_local_s_compatible(local).max(0) as u64;
+        let at = |t: u64| self.calendar.timestamp(crate::base::time::SimTime(t));
+        if t < first {
+            return Err(err(format!(
+                "{s:?} is before pool {:?} comes online ({}): expected a date at or after it (before it the pool has no capacity; leave `online` out to start with the pool)",
+                fleet.pools[pool].name,
+                at(first)
+            )));
+        }
+        if t >= self.horizon_s {
+            return Err(err(format!(
+                "{s:?} is at or after the study's end ({}): expected a date inside the horizon",
+                at(self.horizon_s)
+            )));
+        }
+        Ok(t)
+    }
+
     /// Number of seconds from a day count in the run file.
     pub fn days_to_s(&self, days: f64) -> u64 {
         (days.max(0.0) * 86_400.0).round() as u64

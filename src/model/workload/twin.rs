@@ -19,6 +19,10 @@ use crate::input::check::{err_after, fraction, non_negative, positive};
 pub struct TwinSpec {
     pub name: Spanned<String>,
     pub pool: Spanned<String>,
+    /// When the workload starts (a date, or a local date-time, on the study clock); default
+    /// its pool's first online date. Before it the workload draws and asks for nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<Spanned<String>>,
     /// Share of the pool's accelerators allocated to this twin.
     #[serde(default = "one")]
     pub allocation: f64,
@@ -83,6 +87,8 @@ pub struct EdgeSpec {
 pub struct Twin {
     pub name: String,
     pub pool: usize,
+    /// Seconds from the study start at which the workload starts (see `online` in the spec).
+    pub online_s: u64,
     /// Accelerators allocated.
     pub accelerators: f64,
     pub base_utilisation: f64,
@@ -157,6 +163,7 @@ impl Twin {
         Ok(Twin {
             name: spec.name.get_ref().clone(),
             pool,
+            online_s: ctx.online_s(spec.online.as_ref(), pool)?,
             accelerators: spec.allocation * ctx.fleet.pools[pool].capacity,
             base_utilisation,
             shift,
