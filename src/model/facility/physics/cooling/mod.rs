@@ -26,8 +26,10 @@
 //! unknown fields are errors):
 //!
 //! - `air-chiller`: `design_capacity_kw`, `heat_rejection` (`"tower"` | `"dry"`),
-//!   `design_outdoor_c`, `capacity_derate_per_c`, `evaporative_share` and
-//!   `cycles_of_concentration` (towers only), `economiser_full_c` + `economiser_none_c`
+//!   `design_outdoor_c`, `capacity_derate_per_c`, and for towers only
+//!   `cycles_of_concentration` with either `tower_range_c` + `tower_liquid_gas_ratio`
+//!   (evaporation from the outdoor air; optional `tower_dry_below_c` for a hybrid tower's dry
+//!   mode) or `evaporative_share` (a constant share), `economiser_full_c` + `economiser_none_c`
 //!   (optional pair; absent = no economiser), `chw_supply_c`, `condenser_approach_c`,
 //!   `carnot_fraction`, `cop_min`, `cop_max`, `crah_fan_fraction`, `crah_min_speed`,
 //!   `pump_fraction`, `rejection_fan_fraction`.
@@ -66,6 +68,7 @@ mod air_side;
 mod dry_cooler;
 mod immersion;
 mod liquid;
+mod tower;
 
 use self::air_chiller::AirChillerToml;
 pub use self::air_chiller::{AirChiller, Economiser, HeatRejection};
@@ -76,6 +79,7 @@ pub use self::immersion::ImmersionPlant;
 use self::immersion::ImmersionToml;
 pub use self::liquid::LiquidPlant;
 use self::liquid::LiquidToml;
+pub use self::tower::{TowerEvaporation, TowerWater};
 
 pub(super) const KELVIN: f64 = 273.15;
 

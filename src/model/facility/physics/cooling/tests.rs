@@ -159,11 +159,16 @@ fn derates_above_design_and_removes_only_capacity() {
 
 #[test]
 fn tower_water_matches_hand_calculation() {
-    // Free cooling 1 MW for an hour: rejected = removed; 0.85 latent; 4 cycles.
+    // Free cooling 1 MW for an hour: rejected = removed; the share from the outdoor air
+    // (water::TowerAir at the file's 5.6 K range and L/G 1.2); 4 cycles.
     let (_, p) = &plants()[1];
-    let s = p.evaluate(1.0e6, &wh(5.0, 2.0), 3600.0);
+    let air = wh(5.0, 2.0);
+    let s = p.evaluate(1.0e6, &air, 3600.0);
     assert_eq!(s.mode, CoolingMode::Free);
-    let evap = 3.6e9 * 0.85 / 2.45e6;
+    let share = crate::model::facility::physics::water::TowerAir::from_design(5.6, 1.2, None)
+        .evaporated_share(air.dry_bulb_c, air.rel_humidity_pct);
+    assert!((0.4..0.8).contains(&share), "{share}");
+    let evap = 3.6e9 * share / 2.45e6;
     assert!(
         (s.evaporated_l - evap * 4.0 / 3.0).abs() < 1e-6,
         "{}",
@@ -506,12 +511,21 @@ fn toml_errors_name_file_line_and_field() {
     // Each: a change to a shipped file, the text of the line the error must name, and the
     // field it must name.
     let dlc = text("liquid-dry-cooler");
+    let economiser = text("air-chiller-economiser");
     for (file, from, to, line, field) in [
         // Tower-only field on a dry plant.
         (
             &legacy,
             "heat_rejection = \"dry\"",
             "heat_rejection = \"dry\"\nevaporative_share = 0.8",
+            "evaporative_share",
+            "evaporative_share",
+        ),
+        // Both tower evaporation forms at once.
+        (
+            &economiser,
+            "tower_range_c = 5.6",
+            "tower_range_c = 5.6\nevaporative_share = 0.8",
             "evaporative_share",
             "evaporative_share",
         ),
@@ -562,6 +576,28 @@ fn toml_errors_name_file_line_and_field() {
             "{from:?} -> {to:?}"
         );
     }
+    // Half of the tower's outdoor-air pair; a dry switch point with a stated share; neither
+    // evaporation form.
+    let t = economiser.replace("tower_liquid_gas_ratio = 1.2\n", "");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_liquid_gas_ratio");
+    let t = economiser
+        .replace(
+            "tower_liquid_gas_ratio = 1.2\n",
+            "tower_dry_below_c = 5.0\n",
+        )
+        .replace("tower_range_c = 5.6\n", "evaporative_share = 0.8\n");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_dry_below_c");
+    let t = economiser
+        .replace("tower_liquid_gas_ratio = 1.2\n", "")
+        .replace("tower_range_c = 5.6\n", "");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_range_c");
+    // The old form still loads: a constant share.
+    let t = economiser
+        .replace("tower_liquid_gas_ratio = 1.2\n", "")
+        .replace("tower_range_c = 5.6\n", "evaporative_share = 0.85\n");
+    let p = CoolingPlant::from_toml("t.toml", &t).unwrap();
+    let s = p.evaluate(1.0e6, &wh(5.0, 2.0), 3600.0);
+    assert!((s.evaporated_l - 3.6e9 * 0.85 / 2.45e6 * 4.0 / 3.0).abs() < 1e-6);
     // Half an adiabatic group.
     let t = dlc.replace("adiabatic_effectiveness = 0.8\n", "");
     let e = err_of(&t);
