@@ -86,6 +86,21 @@ fn saturated_humidity_ratio(t_c: f64) -> f64 {
     MOLAR_RATIO * e / (SEA_LEVEL_HPA - e).max(1.0)
 }
 
+/// Humidity ratio of outdoor air at `dry_bulb_c` and `rel_humidity_pct`, kg water per kg dry
+/// air (sea level).
+#[inline]
+pub fn humidity_ratio(dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
+    let e = (rel_humidity_pct.clamp(0.0, 100.0) / 100.0)
+        * saturation_vapour_pressure_hpa(dry_bulb_c.clamp(-60.0, 60.0));
+    MOLAR_RATIO * e / (SEA_LEVEL_HPA - e).max(1.0)
+}
+
+/// Humidity ratio of air whose dew point is `dew_point_c`, kg water per kg dry air.
+#[inline]
+pub fn humidity_ratio_at_dew_point(dew_point_c: f64) -> f64 {
+    saturated_humidity_ratio(dew_point_c.clamp(-60.0, 60.0))
+}
+
 /// Enthalpy of moist air at `t_c` with humidity ratio `w`, kJ per kg of dry air.
 #[inline]
 fn moist_air_enthalpy(t_c: f64, w: f64) -> f64 {
@@ -121,8 +136,7 @@ impl TowerAir {
         }
         let dh = self.enthalpy_rise_kj_per_kg;
         let db = dry_bulb_c.clamp(-60.0, 60.0);
-        let e = (rel_humidity_pct.clamp(0.0, 100.0) / 100.0) * saturation_vapour_pressure_hpa(db);
-        let w_in = MOLAR_RATIO * e / (SEA_LEVEL_HPA - e).max(1.0);
+        let w_in = humidity_ratio(db, rel_humidity_pct);
         let h_out = moist_air_enthalpy(db, w_in) + dh;
         let t_out = saturation_temp_c(h_out, db);
         let share = (saturated_humidity_ratio(t_out) - w_in) * (LATENT_HEAT_J_PER_KG / 1000.0) / dh;

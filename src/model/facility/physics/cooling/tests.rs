@@ -608,3 +608,41 @@ fn toml_errors_name_file_line_and_field() {
     let e = err_of(&t);
     assert_eq!(where_of(&e).0, line_containing(&t, "cop_min = = 2.0"));
 }
+
+/// Issue 23: the air-side assist starts at `evaporative_above_c` (below it the trim cools the
+/// outdoor air), and dry winter air is humidified to `humidify_min_dew_point_c`.
+#[test]
+fn air_side_start_temperature_and_humidification() {
+    let p = load("air-side-humidified").with_design_capacity_w(1.0e6);
+    let at = |db: f64, rh: f64| WeatherHour {
+        dry_bulb_c: db,
+        wet_bulb_c: crate::model::weather::wet_bulb_c(db, rh),
+        rel_humidity_pct: rh,
+    };
+    // 26 C, humid enough (dew point ~15 C): no evaporation, the trim cools 2 K.
+    let s = p.evaluate(1.0e6, &at(26.0, 55.0), 3600.0);
+    assert_eq!((s.mode, s.evaporated_l), (CoolingMode::Trim, 0.0));
+    // 30 C: the media evaporate.
+    let s = p.evaluate(1.0e6, &at(30.0, 40.0), 3600.0);
+    assert!(s.evaporated_l > 0.0);
+    // 0 C, 50 % (dew point ~ -9 C): humidified in free cooling. Hand figure: 1 MW at an 11 K
+    // rise is 90.4 kg/s of air, a share (35 - 24) / 35 of it outdoor air, short of the 5.5 C
+    // dew point's humidity ratio by w(5.5 C dp) - w(0 C, 50 %); blown down at 3 cycles.
+    let s = p.evaluate(1.0e6, &at(0.0, 50.0), 3600.0);
+    assert_eq!(s.mode, CoolingMode::Free);
+    let w = |dp: f64| crate::model::facility::physics::water::humidity_ratio_at_dew_point(dp);
+    let deficit = w(5.5) - crate::model::facility::physics::water::humidity_ratio(0.0, 50.0);
+    let hand = 1.0e6 / (1006.0 * 11.0) * (11.0 / 35.0) * deficit * 3600.0 * 1.5;
+    assert!(
+        (s.evaporated_l / hand - 1.0).abs() < 1e-9,
+        "{} vs {hand}",
+        s.evaporated_l
+    );
+    // Humid winter air needs none; the Meta-like plant never humidifies.
+    assert_eq!(p.evaluate(1.0e6, &at(8.0, 95.0), 3600.0).evaporated_l, 0.0);
+    let meta = load("air-side-evaporative").with_design_capacity_w(1.0e6);
+    assert_eq!(
+        meta.evaluate(1.0e6, &at(0.0, 50.0), 3600.0).evaporated_l,
+        0.0
+    );
+}
