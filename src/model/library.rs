@@ -97,6 +97,11 @@ pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
     ),
     (
         "cooling",
+        "air-side-humidified",
+        include_str!("../../models/cooling/air-side-humidified.toml"),
+    ),
+    (
+        "cooling",
         "hybrid-dlc",
         include_str!("../../models/cooling/hybrid-dlc.toml"),
     ),

@@ -35,6 +35,20 @@ pub fn wh_per_request(sc: &Scenario, s: &TrialSummary, class: usize) -> (f64, f6
     (c.marginal_mwh * 1e6 / n, (c.mwh + share) * 1e6 / n)
 }
 
+/// Wh per served request as publications state it (e.g. Epoch AI's 0.3 Wh per GPT-4o query:
+/// the busy accelerators' power, idle included, times their time): the class's attributed
+/// energy over its served requests, at the server and at the meter (each hour's energy times
+/// that hour's facility / IT ratio). 0 when nothing was served.
+pub fn wh_per_request_attributed(s: &TrialSummary, class: usize) -> (f64, f64) {
+    match s.classes.get(class) {
+        Some(c) if c.served > 0 => {
+            let n = c.served as f64;
+            (c.mwh / n * 1e6, c.mwh_at_meter / n * 1e6)
+        }
+        _ => (0.0, 0.0),
+    }
+}
+
 /// Energy attributed to the holders on a pool, MWh.
 fn pool_attributed_mwh(sc: &Scenario, s: &TrialSummary, pool: usize) -> f64 {
     let classes = on_pool(
@@ -96,6 +110,8 @@ pub fn holder_columns(sc: &Scenario) -> Vec<(String, usize)> {
             ("dropped", 0),
             ("wh_per_request", 4),
             ("wh_per_request_with_idle", 4),
+            ("wh_per_request_attributed", 4),
+            ("wh_per_request_attributed_at_meter", 4),
         ] {
             cols.push((format!("class.{}.{f}", c.name), prec));
         }
@@ -119,6 +135,7 @@ pub fn holder_values(sc: &Scenario, s: &TrialSummary) -> Vec<f64> {
     for i in 0..sc.consumers.len() {
         let t = s.classes.get(i).cloned().unwrap_or_default();
         let (marg, full) = wh_per_request(sc, s, i);
+        let (attr, attr_meter) = wh_per_request_attributed(s, i);
         v.extend([
             t.mwh,
             t.marginal_mwh,
@@ -127,6 +144,8 @@ pub fn holder_values(sc: &Scenario, s: &TrialSummary) -> Vec<f64> {
             t.dropped as f64,
             marg,
             full,
+            attr,
+            attr_meter,
         ]);
     }
     v.extend((0..sc.twins.len()).map(|i| s.twin_mwh.get(i).copied().unwrap_or(0.0)));
@@ -141,15 +160,16 @@ pub fn holder_values(sc: &Scenario, s: &TrialSummary) -> Vec<f64> {
 /// `classes.csv`: one row per trial and consumer class.
 pub fn classes_csv(sc: &Scenario, results: &[TrialResult]) -> String {
     let mut out = String::from(
-        "trial,class,pool,arrived,served,dropped,pending,mwh,marginal_mwh,wh_per_request,wh_per_request_with_idle\n",
+        "trial,class,pool,arrived,served,dropped,pending,mwh,marginal_mwh,wh_per_request,wh_per_request_with_idle,wh_per_request_attributed,wh_per_request_attributed_at_meter\n",
     );
     for r in results {
         let s = &r.summary;
         for (i, (c, t)) in sc.consumers.iter().zip(&s.classes).enumerate() {
             let (marg, full) = wh_per_request(sc, s, i);
+            let (attr, attr_meter) = wh_per_request_attributed(s, i);
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4}",
+                "{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4}",
                 s.trial,
                 crate::base::csvcell::cell(&c.name),
                 crate::base::csvcell::cell(&sc.fleet.pools[c.pool].name),
@@ -160,7 +180,9 @@ pub fn classes_csv(sc: &Scenario, results: &[TrialResult]) -> String {
                 t.mwh,
                 t.marginal_mwh,
                 marg,
-                full
+                full,
+                attr,
+                attr_meter
             );
         }
     }

@@ -555,6 +555,9 @@ fn record_block(
         &b.fac,
         &b.it,
     );
+    if let Some(r) = tr.hourly.take_closed_ratio() {
+        tr.meter.close_hour(r);
+    }
     if let Some(t) = trace {
         t.extend_from_slice(&b.fac);
     }

@@ -91,6 +91,9 @@ pub struct HourlyMeter<'a> {
     steps_per_hour: u64,
     step: u64,
     step_in_hour: u64,
+    /// Facility / IT energy of the hour that just closed, until taken (the attribution meter
+    /// weighs the classes' energy of that hour by it).
+    closed_ratio: Option<f64>,
     to_mwh: f64,
     // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
     prev_step_w: f64,
@@ -158,6 +161,7 @@ impl<'a> HourlyMeter<'a> {
             steps_per_hour: 3600 / dt,
             step: 0,
             step_in_hour: 0,
+            closed_ratio: None,
             to_mwh: dt as f64 / 3600.0 / 1e6,
             prev_step_w: f64::NAN,
             ramps: RampFigures::new(s.ramp_thresholds_mw.len()),
@@ -266,6 +270,12 @@ impl<'a> HourlyMeter<'a> {
             self.series_step(f, i);
             self.advance();
         }
+    }
+
+    /// The facility / IT ratio of the hour the last step or block closed, once.
+    #[inline(always)]
+    pub fn take_closed_ratio(&mut self) -> Option<f64> {
+        self.closed_ratio.take()
     }
 
     /// `k` steps of the figures that add up within the hour.
@@ -475,6 +485,7 @@ impl<'a> HourlyMeter<'a> {
             *x = row[id];
         }
         let hour_mw = a[M_FACILITY] / n / 1e6;
+        let (a_fac, a_it) = (a[M_FACILITY], a[M_IT_TOTAL]);
         sum.peak_mw = sum.peak_mw.max(hour_mw);
         sum.peak_step_mw = sum.peak_step_mw.max(self.peak_w / 1e6);
         let year = self.year_hours.iter().position(|r| r.contains(&h));
@@ -495,6 +506,7 @@ impl<'a> HourlyMeter<'a> {
             }
         }
         self.prev_hour_mw = hour_mw;
+        self.closed_ratio = Some(if a_it > 0.0 { a_fac / a_it } else { 0.0 });
         self.acc = [0.0; METRICS.len()];
         self.inlet_max = f64::MIN;
         self.peak_w = 0.0;

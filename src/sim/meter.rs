@@ -83,6 +83,11 @@ pub struct Meter {
     pub dynamic_j: Vec<f64>,
     /// Idle energy of unheld accelerators per pool, J.
     pub pool_idle_unallocated_j: Vec<f64>,
+    /// Consumer classes' energy at the meter: each hour's attributed energy times that hour's
+    /// facility / IT ratio, J (one per class).
+    pub at_meter_j: Vec<f64>,
+    /// Each class's `energy_j` when the last hour closed.
+    hour_mark_j: Vec<f64>,
     /// This step's power per holder, W.
     pub power_w: Vec<f64>,
     // Scratch per pool.
@@ -109,6 +114,8 @@ impl Meter {
             energy_j: vec![0.0; n],
             dynamic_j: vec![0.0; n],
             pool_idle_unallocated_j: vec![0.0; pools],
+            at_meter_j: vec![0.0; counts[0]],
+            hour_mark_j: vec![0.0; counts[0]],
             power_w: vec![0.0; n],
             held: vec![0.0; pools],
             weight: vec![0.0; pools],
@@ -118,6 +125,20 @@ impl Meter {
     /// First index of the training slots in `holders`.
     pub fn slot_base(&self) -> usize {
         self.n_classes + self.n_twins + self.n_missions
+    }
+
+    /// An hour closed with facility / IT energy `ratio`: each class's energy of that hour
+    /// goes to the meter side at it (the per-request figure publications state with the PUE).
+    pub fn close_hour(&mut self, ratio: f64) {
+        for ((m, mark), &e) in self
+            .at_meter_j
+            .iter_mut()
+            .zip(self.hour_mark_j.iter_mut())
+            .zip(&self.energy_j)
+        {
+            *m += (e - *mark) * ratio;
+            *mark = e;
+        }
     }
 
     /// Splits each pool's power among this step's claims and adds `dt_s` of it to the

@@ -372,6 +372,9 @@ impl<'a> Trial<'a> {
             outdoor: f.outdoor,
             unserved_w,
         });
+        if let Some(r) = self.hourly.take_closed_ratio() {
+            self.meter.close_hour(r);
+        }
         self.tick_week();
         f.power.facility_w
     }
@@ -483,6 +486,7 @@ fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) 
             pending: (cs.queue_n + cs.held_n) as u64,
             mwh: mwh(m.energy_j[i]),
             marginal_mwh: mwh(m.dynamic_j[i]),
+            mwh_at_meter: mwh(m.at_meter_j[i]),
         })
         .collect();
     sum.requests_served = sum.classes.iter().map(|c| c.served as f64).sum();

@@ -409,6 +409,9 @@ pub struct ClassTally {
     pub mwh: f64,
     /// The dynamic part alone: the marginal energy of its requests, MWh.
     pub marginal_mwh: f64,
+    /// `mwh` at the meter: each hour's share times that hour's facility / IT ratio, MWh.
+    #[serde(default)]
+    pub mwh_at_meter: f64,
 }
 
 #[derive(Clone, Debug)]

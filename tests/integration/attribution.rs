@@ -263,3 +263,91 @@ fn a_capped_job_records_the_work_it_lost() {
     let free = &trials(&scenario(JOB))[0].summary;
     assert_eq!(free.jobs[0].shed_acc_s, 0.0);
 }
+
+/// Issue 23: the per-request figure publications state (Epoch AI's ~0.3 Wh per GPT-4o query:
+/// the busy accelerators' power, idle included, times their time, times the PUE) is printed:
+/// `wh_per_request_attributed` = the class's attributed MWh / served x 1e6, exactly, and
+/// `wh_per_request_attributed_at_meter` weighs each hour's share by that hour's facility / IT
+/// ratio, so at a fixed PUE it is the first times the PUE. On a physics facility it lies
+/// between the lowest and highest hourly PUE times the first. Both in classes.csv, trials.csv
+/// and summary.json.
+#[test]
+fn attributed_wh_per_request_is_class_energy_over_served_times_the_meter_ratio() {
+    let pue = 1.14;
+    let text = without_distributions(&preset(
+        "runs/chat-national.toml",
+        &[
+            ("horizon_hours = 8760", "horizon_hours = 72"),
+            ("trials = 20", "trials = 2"),
+            (
+                "pue = { dist = \"uniform\", min = 1.08, max = 1.2 }",
+                "pue = 1.14",
+            ),
+        ],
+    ));
+    let sc = scenario(&text);
+    let r = trials(&sc);
+    let dir = tempfile::tempdir().unwrap();
+    write_outputs(dir.path(), &sc, &r);
+    let (h, rows) = read_csv(&dir.path().join("classes.csv"));
+    let (ca, cm) = (
+        col(&h, "wh_per_request_attributed"),
+        col(&h, "wh_per_request_attributed_at_meter"),
+    );
+    let mut checked = 0;
+    for t in &r {
+        for (i, c) in t.summary.classes.iter().enumerate() {
+            if c.served == 0 {
+                continue;
+            }
+            let (attr, at_meter) = dcload::report::energy::wh_per_request_attributed(&t.summary, i);
+            assert_eq!(attr, c.mwh / c.served as f64 * 1e6);
+            assert!(
+                (at_meter / (attr * pue) - 1.0).abs() < 1e-9,
+                "{at_meter} vs {attr} x {pue}"
+            );
+            let row = &rows[t.summary.trial as usize * sc.consumers.len() + i];
+            assert_eq!(row[ca], format!("{attr:.4}"));
+            assert_eq!(row[cm], format!("{at_meter:.4}"));
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+    let (th, trows) = read_csv(&dir.path().join("trials.csv"));
+    let name = &sc.consumers[0].name;
+    let k = col(
+        &th,
+        &format!("class.{name}.wh_per_request_attributed_at_meter"),
+    );
+    let (attr0, meter0) = dcload::report::energy::wh_per_request_attributed(&r[0].summary, 0);
+    assert!((num(&trows[0][k]) - meter0).abs() < 1e-3, "{}", trows[0][k]);
+    let s = summary_json(dir.path()).to_string();
+    assert!(
+        s.contains(&format!("class.{name}.wh_per_request_attributed")),
+        "summary.json"
+    );
+    assert!(meter0 > attr0);
+
+    // A physics facility: the meter figure is the attributed one times a ratio between the
+    // hours' lowest and highest PUE.
+    let sc = scenario(&without_distributions(&default_short(72, 300)));
+    let r = &trials(&sc)[0];
+    let k = sc
+        .metric_pos(dcload::model::metrics::M_PUE)
+        .expect("pue column");
+    let nm = sc.metric_ids.len();
+    let hours: Vec<f64> = (0..72).map(|hh| f64::from(r.hourly[hh * nm + k])).collect();
+    let (lo, hi) = hours
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    for i in 0..sc.consumers.len() {
+        let (attr, at_meter) = dcload::report::energy::wh_per_request_attributed(&r.summary, i);
+        if attr > 0.0 {
+            let ratio = at_meter / attr;
+            assert!(
+                ratio >= lo - 1e-4 && ratio <= hi + 1e-4,
+                "class {i}: {ratio} outside hourly PUE {lo}..{hi}"
+            );
+        }
+    }
+}

@@ -2,9 +2,10 @@
 
 use serde::Deserialize;
 
+use super::tower::{TowerFields, TowerWater};
 use super::{CoolingMode, CoolingStep, all_or_none, carnot_cop, cube};
 use crate::model::facility::physics::{
-    ParamError, check, check_above, check_positive, check_range, water,
+    ParamError, check, check_above, check_positive, check_range,
 };
 use crate::model::weather::WeatherHour;
 
@@ -12,13 +13,8 @@ use crate::model::weather::WeatherHour;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum HeatRejection {
     /// Open cooling towers and water-cooled chillers: outdoor temperature is the wet bulb;
-    /// evaporates water.
-    Tower {
-        /// Share of the rejected heat that leaves as latent heat, [0, 1].
-        evaporative_share: f64,
-        /// Cycles of concentration of the tower water, > 1.
-        cycles_of_concentration: f64,
-    },
+    /// evaporates water (from the outdoor air's state, or a stated share).
+    Tower(TowerWater),
     /// Air-cooled chillers (and dry free-cooling coils): outdoor temperature is the dry bulb;
     /// no water.
     Dry,
@@ -189,18 +185,11 @@ impl AirChiller {
         let pump_w = self.pump_fraction * removed;
         let dt = dt_s.max(0.0);
         let (rejection_w, water_l) = match self.heat_rejection {
-            HeatRejection::Tower {
-                evaporative_share,
-                cycles_of_concentration,
-            } => {
+            HeatRejection::Tower(tower) => {
                 let rejected = removed + chiller_w;
                 (
                     self.rejection_fan_fraction * rejected,
-                    water::onsite_water_l(
-                        rejected * dt,
-                        evaporative_share,
-                        cycles_of_concentration,
-                    ),
+                    tower.water_l(rejected * dt, outdoor),
                 )
             }
             HeatRejection::Dry => (self.rejection_fan_fraction * removed * free, 0.0),
@@ -238,18 +227,8 @@ impl AirChiller {
             &f("capacity_derate_per_c"),
             " per K",
         )?;
-        if let HeatRejection::Tower {
-            evaporative_share,
-            cycles_of_concentration,
-        } = self.heat_rejection
-        {
-            check_range(evaporative_share, 0.0, 1.0, &f("evaporative_share"), "")?;
-            check_above(
-                cycles_of_concentration,
-                1.0,
-                100.0,
-                &f("cycles_of_concentration"),
-            )?;
+        if let HeatRejection::Tower(tower) = self.heat_rejection {
+            tower.check(&f)?;
         }
         if let Some(e) = self.economiser {
             check_range(e.full_c, -60.0, 60.0, &f("economiser_full_c"), " °C")?;
@@ -340,6 +319,12 @@ pub(super) struct AirChillerToml {
     #[serde(default)]
     cycles_of_concentration: Option<f64>,
     #[serde(default)]
+    tower_range_c: Option<f64>,
+    #[serde(default)]
+    tower_liquid_gas_ratio: Option<f64>,
+    #[serde(default)]
+    tower_dry_below_c: Option<f64>,
+    #[serde(default)]
     economiser_full_c: Option<f64>,
     #[serde(default)]
     economiser_none_c: Option<f64>,
@@ -387,36 +372,24 @@ impl AirChillerToml {
             }
             (Some(w), None) => w,
         };
+        let tower = TowerFields {
+            evaporative_share: self.evaporative_share,
+            cycles_of_concentration: self.cycles_of_concentration,
+            range_c: self.tower_range_c,
+            liquid_gas_ratio: self.tower_liquid_gas_ratio,
+            dry_below_c: self.tower_dry_below_c,
+        };
         let heat_rejection = match self.heat_rejection {
             HeatRejectionKind::Dry => {
-                if self.evaporative_share.is_some() {
+                if let Some(name) = tower.first_set() {
                     return Err(ParamError::new(
-                        field("evaporative_share"),
-                        "only used with heat_rejection = \"tower\"",
-                    ));
-                }
-                if self.cycles_of_concentration.is_some() {
-                    return Err(ParamError::new(
-                        field("cycles_of_concentration"),
+                        field(name),
                         "only used with heat_rejection = \"tower\"",
                     ));
                 }
                 HeatRejection::Dry
             }
-            HeatRejectionKind::Tower => HeatRejection::Tower {
-                evaporative_share: self.evaporative_share.ok_or_else(|| {
-                    ParamError::new(
-                        field("evaporative_share"),
-                        "missing: required with heat_rejection = \"tower\"",
-                    )
-                })?,
-                cycles_of_concentration: self.cycles_of_concentration.ok_or_else(|| {
-                    ParamError::new(
-                        field("cycles_of_concentration"),
-                        "missing: required with heat_rejection = \"tower\"",
-                    )
-                })?,
-            },
+            HeatRejectionKind::Tower => HeatRejection::Tower(tower.build(prefix)?),
         };
         let economiser = all_or_none(
             [self.economiser_full_c, self.economiser_none_c],

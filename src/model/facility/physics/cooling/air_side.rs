@@ -9,6 +9,9 @@ use crate::model::facility::physics::{
 };
 use crate::model::weather::WeatherHour;
 
+/// Specific heat of dry air, J/(kg K) (ASHRAE Handbook—Fundamentals, ch. 1).
+const AIR_CP_J_PER_KG_K: f64 = 1006.0;
+
 /// Evaporative assist of an [`AirSidePlant`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EvaporativeAssist {
@@ -22,6 +25,9 @@ pub struct EvaporativeAssist {
     pub cycles_of_concentration: f64,
     /// Recirculation pump power while evaporating, W per W of IT heat removed.
     pub pump_fraction: f64,
+    /// The assist may run only when the dry bulb is above this, °C (at least `supply_c`;
+    /// above it a water-saving plant trims mechanically first). Issue 23.
+    pub above_c: f64,
 }
 
 /// Air-side economiser: outdoor air is filtered and blown through the hall at supply
@@ -45,8 +51,23 @@ pub struct EvaporativeAssist {
 /// fans         = fan_fraction * D * max(Q_r / D, min_speed)^3
 /// ```
 ///
-/// Left out: humidification in cold dry weather (some operators humidify with water in
-/// winter), dehumidification, filter pressure drop changing with loading, and the fans of
+/// The assist starts at `evaporative_above_c` (default: the supply temperature); between the
+/// supply temperature and it the trim cools the outdoor air instead (a water-saving set point).
+///
+/// Winter humidification (optional `humidify_min_dew_point_c`): when the outdoor air the hall
+/// takes in is drier than that dew point, water is evaporated into it to bring it up:
+///
+/// ```text
+/// f       = outdoor-air share: (T_r - T_s) / (T_r - db) mixing (db <= T_s), 1 (T_s < db < T_r), 0
+/// water   = m * f * max(0, w(dew_min) - w_out - w_direct),   m = Q_r / (c_p * rise)
+/// ```
+///
+/// with `w_direct` the moisture a direct assist already added; blown down at the assist's
+/// cycles of concentration when one is fitted. The hall's return air holds the humidity it was
+/// brought to (the IT adds no moisture), so only the outdoor share needs it. The cooling of the
+/// air by that evaporation (which saves a little outdoor air) is left out.
+///
+/// Left out: dehumidification, filter pressure drop changing with loading, and the fans of
 /// the indirect secondary stream beyond what `fan_fraction` includes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AirSidePlant {
@@ -66,6 +87,8 @@ pub struct AirSidePlant {
     pub evaporative: Option<EvaporativeAssist>,
     /// Mechanical trim (DX or chilled-water coil on air-cooled chillers).
     pub trim: TrimChiller,
+    /// Lowest dew point of the supply air, °C: drier outdoor air is humidified with water.
+    pub humidify_min_dew_point_c: Option<f64>,
 }
 
 impl AirSidePlant {
@@ -74,7 +97,7 @@ impl AirSidePlant {
     fn evaporated_air_c(&self, outdoor: &WeatherHour) -> f64 {
         let db = outdoor.dry_bulb_c;
         match self.evaporative {
-            Some(e) if db > self.supply_c => {
+            Some(e) if db > e.above_c.max(self.supply_c) => {
                 let wb = outdoor.wet_bulb_c.min(db);
                 db - e.effectiveness * (db - wb)
             }
@@ -107,11 +130,12 @@ impl AirSidePlant {
         let db = outdoor.dry_bulb_c;
         let dt = dt_s.max(0.0);
         if db <= self.supply_c {
+            let water_l = self.humidify_l(removed, outdoor, 0.0, dt);
             return CoolingStep {
                 power_w: fans,
                 capacity_w: capacity,
                 removed_w: removed,
-                evaporated_l: 0.0,
+                evaporated_l: water_l,
                 mode: CoolingMode::Free,
             };
         }
@@ -120,7 +144,10 @@ impl AirSidePlant {
         // Evaporative assist, only as far as needed, and only when outdoor air beats the
         // return air (otherwise the hall recirculates and the trim cools return air).
         let (t_a, water_l, pump_w) = match self.evaporative {
-            Some(e) if db < t_return + e.effectiveness * (db - outdoor.wet_bulb_c.min(db)) => {
+            Some(e)
+                if db > e.above_c
+                    && db < t_return + e.effectiveness * (db - outdoor.wet_bulb_c.min(db)) =>
+            {
                 let t_a = self.evaporated_air_c(outdoor).max(self.supply_c);
                 // Sensible heat taken out of the supply air, W: m c_p (db - T_a) with
                 // m c_p = Q_r / rise.
@@ -149,6 +176,16 @@ impl AirSidePlant {
         } else {
             0.0
         };
+        let direct_w = match self.evaporative {
+            Some(e) if e.direct => AIR_CP_J_PER_KG_K * (db - t_a) / water::LATENT_HEAT_J_PER_KG,
+            _ => 0.0,
+        };
+        let water_l = water_l
+            + if t_a < t_return || db < t_return {
+                self.humidify_l(removed, outdoor, direct_w, dt)
+            } else {
+                0.0
+            };
         let mode = if trim_heat > 0.0 {
             CoolingMode::Trim
         } else if water_l > 0.0 {
@@ -163,6 +200,34 @@ impl AirSidePlant {
             evaporated_l: water_l,
             mode,
         }
+    }
+
+    /// Winter humidification water over `dt` s (see the type's docs), L; `direct_w` is the
+    /// moisture a direct assist already added to the outdoor air, kg/kg.
+    #[inline]
+    fn humidify_l(&self, removed_w: f64, outdoor: &WeatherHour, direct_w: f64, dt: f64) -> f64 {
+        let Some(dew) = self.humidify_min_dew_point_c else {
+            return 0.0;
+        };
+        let db = outdoor.dry_bulb_c;
+        let t_r = self.supply_c + self.air_rise_c;
+        let share = if db <= self.supply_c {
+            ((t_r - self.supply_c) / (t_r - db)).clamp(0.0, 1.0)
+        } else if db < t_r {
+            1.0
+        } else {
+            0.0
+        };
+        let deficit = water::humidity_ratio_at_dew_point(dew)
+            - water::humidity_ratio(db, outdoor.rel_humidity_pct)
+            - direct_w;
+        if !(deficit > 0.0 && share > 0.0) {
+            return 0.0;
+        }
+        let air_kg_per_s = removed_w / (AIR_CP_J_PER_KG_K * self.air_rise_c);
+        let e = air_kg_per_s * share * deficit * dt;
+        let cycles = self.evaporative.map_or(0.0, |a| a.cycles_of_concentration);
+        e + water::blowdown_l(e, cycles)
     }
 
     pub(super) fn check(&self) -> Result<(), ParamError> {
@@ -180,6 +245,22 @@ impl AirSidePlant {
                 "evaporative_cycles_of_concentration",
             )?;
             check_range(e.pump_fraction, 0.0, 0.1, "evaporative_pump_fraction", "")?;
+            check_range(
+                e.above_c,
+                self.supply_c,
+                50.0,
+                "evaporative_above_c",
+                " °C (and >= supply_c)",
+            )?;
+        }
+        if let Some(d) = self.humidify_min_dew_point_c {
+            check_range(
+                d,
+                -30.0,
+                self.supply_c,
+                "humidify_min_dew_point_c",
+                " °C (and <= supply_c)",
+            )?;
         }
         self.trim.check(2.0)
     }
@@ -199,6 +280,10 @@ pub(super) struct AirSideToml {
     evaporative_effectiveness: Option<f64>,
     evaporative_cycles_of_concentration: Option<f64>,
     evaporative_pump_fraction: Option<f64>,
+    #[serde(default)]
+    evaporative_above_c: Option<f64>,
+    #[serde(default)]
+    humidify_min_dew_point_c: Option<f64>,
     trim_capacity_fraction: f64,
     trim_carnot_fraction: f64,
     trim_condenser_approach_c: f64,
@@ -226,6 +311,12 @@ impl AirSideToml {
                         "only used with evaporative = \"direct\" or \"indirect\"",
                     ));
                 }
+                if self.evaporative_above_c.is_some() {
+                    return Err(ParamError::new(
+                        "evaporative_above_c",
+                        "only used with evaporative = \"direct\" or \"indirect\"",
+                    ));
+                }
                 None
             }
             kind @ ("direct" | "indirect") => {
@@ -244,6 +335,7 @@ impl AirSideToml {
                     effectiveness,
                     cycles_of_concentration,
                     pump_fraction,
+                    above_c: self.evaporative_above_c.unwrap_or(self.supply_c),
                 })
             }
             other => {
@@ -269,6 +361,7 @@ impl AirSideToml {
                 cop_min: self.trim_cop_min,
                 cop_max: self.trim_cop_max,
             },
+            humidify_min_dew_point_c: self.humidify_min_dew_point_c,
         }))
     }
 }

@@ -26,8 +26,10 @@
 //! unknown fields are errors):
 //!
 //! - `air-chiller`: `design_capacity_kw`, `heat_rejection` (`"tower"` | `"dry"`),
-//!   `design_outdoor_c`, `capacity_derate_per_c`, `evaporative_share` and
-//!   `cycles_of_concentration` (towers only), `economiser_full_c` + `economiser_none_c`
+//!   `design_outdoor_c`, `capacity_derate_per_c`, and for towers only
+//!   `cycles_of_concentration` with either `tower_range_c` + `tower_liquid_gas_ratio`
+//!   (evaporation from the outdoor air; optional `tower_dry_below_c` for a hybrid tower's dry
+//!   mode) or `evaporative_share` (a constant share), `economiser_full_c` + `economiser_none_c`
 //!   (optional pair; absent = no economiser), `chw_supply_c`, `condenser_approach_c`,
 //!   `carnot_fraction`, `cop_min`, `cop_max`, `crah_fan_fraction`, `crah_min_speed`,
 //!   `pump_fraction`, `rejection_fan_fraction`.
@@ -41,7 +43,8 @@
 //! - `air-side`: `design_capacity_kw`, `supply_c`, `air_rise_c`, `fan_fraction`,
 //!   `fan_min_speed`, `evaporative` (`"direct"` | `"indirect"` | `"none"`), with direct or
 //!   indirect also `evaporative_effectiveness`, `evaporative_cycles_of_concentration`,
-//!   `evaporative_pump_fraction`; and `trim_capacity_fraction`, `trim_carnot_fraction`,
+//!   `evaporative_pump_fraction` and optional `evaporative_above_c`; optional
+//!   `humidify_min_dew_point_c`; and `trim_capacity_fraction`, `trim_carnot_fraction`,
 //!   `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`.
 //!
 //! One file per kind: [`air_chiller`](self::air_chiller), [`liquid`](self::liquid),
@@ -49,7 +52,8 @@
 //! liquid and immersion is in `dry_cooler`; this module holds what all share (the step result,
 //! the trim chiller, the Carnot COP, reading a file by `kind`, dispatch).
 //!
-//! What all kinds leave out: humidity control (dehumidification and humidification power),
+//! What all kinds leave out: dehumidification, humidification power (the air-side plant's
+//! humidification water is counted),
 //! part-load degradation of chiller COP (the Carnot-fraction model holds the fraction constant
 //! at part load), chiller staging and minimum-load cycling, the heat of UPS and distribution
 //! losses (the caller may add it to `heat_w`), dynamic controls (the plant is quasi-steady
@@ -66,6 +70,7 @@ mod air_side;
 mod dry_cooler;
 mod immersion;
 mod liquid;
+mod tower;
 
 use self::air_chiller::AirChillerToml;
 pub use self::air_chiller::{AirChiller, Economiser, HeatRejection};
@@ -76,6 +81,7 @@ pub use self::immersion::ImmersionPlant;
 use self::immersion::ImmersionToml;
 pub use self::liquid::LiquidPlant;
 use self::liquid::LiquidToml;
+pub use self::tower::{TowerEvaporation, TowerWater};
 
 pub(super) const KELVIN: f64 = 273.15;
 
@@ -346,7 +352,9 @@ impl CoolingPlant {
     /// (the caller's [`ThermalNode`](super::ThermalNode) keeps it). Finite inputs give finite,
     /// non-negative outputs; negative heat or time counts as 0. Does not allocate.
     ///
-    /// Hotter weather never lowers the power for the same heat removed (tested). When the heat
+    /// Hotter weather never lowers the power for the same heat removed (tested), except on an
+    /// air-side plant whose assist starts above its supply temperature (`evaporative_above_c`),
+    /// where evaporation takes over from the trim and power buys back water. When the heat
     /// exceeds the capacity, a hotter hour removes less heat, and the power of the heat
     /// actually removed can then be lower.
     #[inline]

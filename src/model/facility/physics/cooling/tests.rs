@@ -159,11 +159,16 @@ fn derates_above_design_and_removes_only_capacity() {
 
 #[test]
 fn tower_water_matches_hand_calculation() {
-    // Free cooling 1 MW for an hour: rejected = removed; 0.85 latent; 4 cycles.
+    // Free cooling 1 MW for an hour: rejected = removed; the share from the outdoor air
+    // (water::TowerAir at the file's 5.6 K range and L/G 1.2); 4 cycles.
     let (_, p) = &plants()[1];
-    let s = p.evaluate(1.0e6, &wh(5.0, 2.0), 3600.0);
+    let air = wh(5.0, 2.0);
+    let s = p.evaluate(1.0e6, &air, 3600.0);
     assert_eq!(s.mode, CoolingMode::Free);
-    let evap = 3.6e9 * 0.85 / 2.45e6;
+    let share = crate::model::facility::physics::water::TowerAir::from_design(5.6, 1.2, None)
+        .evaporated_share(air.dry_bulb_c, air.rel_humidity_pct);
+    assert!((0.4..0.8).contains(&share), "{share}");
+    let evap = 3.6e9 * share / 2.45e6;
     assert!(
         (s.evaporated_l - evap * 4.0 / 3.0).abs() < 1e-6,
         "{}",
@@ -506,12 +511,21 @@ fn toml_errors_name_file_line_and_field() {
     // Each: a change to a shipped file, the text of the line the error must name, and the
     // field it must name.
     let dlc = text("liquid-dry-cooler");
+    let economiser = text("air-chiller-economiser");
     for (file, from, to, line, field) in [
         // Tower-only field on a dry plant.
         (
             &legacy,
             "heat_rejection = \"dry\"",
             "heat_rejection = \"dry\"\nevaporative_share = 0.8",
+            "evaporative_share",
+            "evaporative_share",
+        ),
+        // Both tower evaporation forms at once.
+        (
+            &economiser,
+            "tower_range_c = 5.6",
+            "tower_range_c = 5.6\nevaporative_share = 0.8",
             "evaporative_share",
             "evaporative_share",
         ),
@@ -562,6 +576,28 @@ fn toml_errors_name_file_line_and_field() {
             "{from:?} -> {to:?}"
         );
     }
+    // Half of the tower's outdoor-air pair; a dry switch point with a stated share; neither
+    // evaporation form.
+    let t = economiser.replace("tower_liquid_gas_ratio = 1.2\n", "");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_liquid_gas_ratio");
+    let t = economiser
+        .replace(
+            "tower_liquid_gas_ratio = 1.2\n",
+            "tower_dry_below_c = 5.0\n",
+        )
+        .replace("tower_range_c = 5.6\n", "evaporative_share = 0.8\n");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_dry_below_c");
+    let t = economiser
+        .replace("tower_liquid_gas_ratio = 1.2\n", "")
+        .replace("tower_range_c = 5.6\n", "");
+    assert_eq!(where_of(&err_of(&t)).1, "tower_range_c");
+    // The old form still loads: a constant share.
+    let t = economiser
+        .replace("tower_liquid_gas_ratio = 1.2\n", "")
+        .replace("tower_range_c = 5.6\n", "evaporative_share = 0.85\n");
+    let p = CoolingPlant::from_toml("t.toml", &t).unwrap();
+    let s = p.evaluate(1.0e6, &wh(5.0, 2.0), 3600.0);
+    assert!((s.evaporated_l - 3.6e9 * 0.85 / 2.45e6 * 4.0 / 3.0).abs() < 1e-6);
     // Half an adiabatic group.
     let t = dlc.replace("adiabatic_effectiveness = 0.8\n", "");
     let e = err_of(&t);
@@ -571,4 +607,42 @@ fn toml_errors_name_file_line_and_field() {
     let t = legacy.replace("cop_min = 2.0", "cop_min = = 2.0");
     let e = err_of(&t);
     assert_eq!(where_of(&e).0, line_containing(&t, "cop_min = = 2.0"));
+}
+
+/// Issue 23: the air-side assist starts at `evaporative_above_c` (below it the trim cools the
+/// outdoor air), and dry winter air is humidified to `humidify_min_dew_point_c`.
+#[test]
+fn air_side_start_temperature_and_humidification() {
+    let p = load("air-side-humidified").with_design_capacity_w(1.0e6);
+    let at = |db: f64, rh: f64| WeatherHour {
+        dry_bulb_c: db,
+        wet_bulb_c: crate::model::weather::wet_bulb_c(db, rh),
+        rel_humidity_pct: rh,
+    };
+    // 26 C, humid enough (dew point ~15 C): no evaporation, the trim cools 2 K.
+    let s = p.evaluate(1.0e6, &at(26.0, 55.0), 3600.0);
+    assert_eq!((s.mode, s.evaporated_l), (CoolingMode::Trim, 0.0));
+    // 30 C: the media evaporate.
+    let s = p.evaluate(1.0e6, &at(30.0, 40.0), 3600.0);
+    assert!(s.evaporated_l > 0.0);
+    // 0 C, 50 % (dew point ~ -9 C): humidified in free cooling. Hand figure: 1 MW at an 11 K
+    // rise is 90.4 kg/s of air, a share (35 - 24) / 35 of it outdoor air, short of the 5.5 C
+    // dew point's humidity ratio by w(5.5 C dp) - w(0 C, 50 %); blown down at 3 cycles.
+    let s = p.evaluate(1.0e6, &at(0.0, 50.0), 3600.0);
+    assert_eq!(s.mode, CoolingMode::Free);
+    let w = |dp: f64| crate::model::facility::physics::water::humidity_ratio_at_dew_point(dp);
+    let deficit = w(5.5) - crate::model::facility::physics::water::humidity_ratio(0.0, 50.0);
+    let hand = 1.0e6 / (1006.0 * 11.0) * (11.0 / 35.0) * deficit * 3600.0 * 1.5;
+    assert!(
+        (s.evaporated_l / hand - 1.0).abs() < 1e-9,
+        "{} vs {hand}",
+        s.evaporated_l
+    );
+    // Humid winter air needs none; the Meta-like plant never humidifies.
+    assert_eq!(p.evaluate(1.0e6, &at(8.0, 95.0), 3600.0).evaporated_l, 0.0);
+    let meta = load("air-side-evaporative").with_design_capacity_w(1.0e6);
+    assert_eq!(
+        meta.evaluate(1.0e6, &at(0.0, 50.0), 3600.0).evaporated_l,
+        0.0
+    );
 }
