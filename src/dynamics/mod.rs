@@ -21,6 +21,7 @@ mod run;
 mod settings;
 pub mod spec;
 pub mod spectrum;
+pub mod swing;
 pub mod window;
 
 use std::path::PathBuf;
@@ -37,8 +38,12 @@ pub struct DynamicsArgs {
     /// fleet; see runs/dynamics-campus.toml.
     pub file: PathBuf,
     /// Window start, hours from the study's start (e.g. 4500.25).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", conflicts_with = "start")]
     pub start_hour: Option<f64>,
+    /// Window start as a local date-time of the study clock (e.g. "2025-07-11T16:12", or with
+    /// an offset suffix "-05:00").
+    #[arg(long, value_name = "DATETIME")]
+    pub start: Option<String>,
     /// Window length, s.
     #[arg(long, value_name = "S")]
     pub duration_s: Option<f64>,

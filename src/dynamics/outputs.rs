@@ -14,7 +14,7 @@ use super::ridethrough::{Disturbance, TrialOutcome, lost_mw_band};
 use super::run::Report;
 use super::settings::Settings;
 use super::spec::Spec;
-use super::window;
+use super::{swing, window};
 
 /// Every dynamics output is written atomically, as every other command's.
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -139,14 +139,16 @@ fn summary_json(
         .hours
         .iter()
         .zip(&w.calibration)
-        .map(|(h, k)| {
+        .map(|(h, c)| {
             serde_json::json!({
                 "hour": (h.start_s / 3600.0) as u64,
                 "timestamp": sc.calendar.timestamp(SimTime(h.start_s as u64)),
                 "hourly_facility_mw": h.facility_mw,
                 "hourly_it_mw": h.it_mw,
                 "hourly_training_mw": h.training_mw,
-                "training_calibration": k,
+                "training_duty_factor": c.factor,
+                "training_residual_mw": c.residual_mw,
+                "training_excess_mw": c.excess_mw,
             })
         })
         .collect();
@@ -164,7 +166,8 @@ fn summary_json(
             "training_jobs": rep.inputs.jobs.len(),
         },
         "hours": hours,
-        "clipped_hours": w.clipped_hours,
+        "jobs": jobs_json(rep),
+        "warnings": w.warnings,
         "window_mean_mw": {
             "facility": window::mean(&w.facility),
             "it_total": window::mean(&w.it),
@@ -177,6 +180,44 @@ fn summary_json(
         "compliance": rep.compliance,
         "disturbance": dist.map(|d| d.name.clone()),
     })
+}
+
+/// Each job's swing as stated and as the waveform has it, and its compute share per hour.
+fn jobs_json(rep: &Report) -> Vec<serde_json::Value> {
+    let w = &rep.wave;
+    rep.inputs
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(ji, j)| {
+            let l = swing::levels(j);
+            let duty: Vec<f64> = w.calibration.iter().map(|c| c.duty[ji]).collect();
+            serde_json::json!({
+                "name": j.name,
+                "accelerators": j.accelerators,
+                "start": j.start_s,
+                "end": j.end_s,
+                "iteration_s": j.swing.iteration_s,
+                "board_idle_w": j.board_idle_w,
+                "tdp_w": j.tdp_w,
+                "stated": {
+                    "compute_w": l.stated_w.0,
+                    "communication_w": l.stated_w.1,
+                    "swing_w": l.stated_swing_w(),
+                    "swing_share_of_tdp": l.stated_swing_w() / j.tdp_w,
+                    "compute_share": j.swing.compute_share,
+                },
+                "effective": {
+                    "compute_w": l.effective_w.0,
+                    "communication_w": l.effective_w.1,
+                    "swing_w": l.effective_swing_w(),
+                    "swing_share_of_tdp": l.effective_swing_w() / j.tdp_w,
+                    "compute_share_per_hour": duty,
+                },
+                "swing_mw": j.accelerators * j.busy_w * (l.u_compute - l.u_communication) / 1e6,
+            })
+        })
+        .collect()
 }
 
 /// What the mitigations cost: the floor's and the burn's extra energy, the burn's lost

@@ -106,6 +106,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     let (spec, dist) = read_spec_and_disturbance(&set)?;
     let lib = Library::load(args.models.as_deref())?;
     let sc = Scenario::load(&run, &lib)?;
+    resolve_start(&mut set, &src, args, &sc)?;
     check_against_study(&set, &sc, spec.as_ref())?;
     let t_engine = std::time::Instant::now();
     let (tsc, _) = sc.for_trial(set.trial)?;
@@ -144,10 +145,33 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     Ok(())
 }
 
+/// The window's start from a date-time on the study's clock, when one is given (the flag's
+/// error names the flag, the file's its line).
+fn resolve_start(set: &mut Settings, src: &Source, args: &DynamicsArgs, sc: &Scenario) -> Result<()> {
+    let (text, from_flag) = match (&args.start, &set.start) {
+        (Some(t), _) => (t, true),
+        (None, Some(t)) => (t, false),
+        (None, None) => return Ok(()),
+    };
+    let t = sc.calendar.parse_local(text).map_err(|msg| {
+        if from_flag {
+            Error::Option {
+                option: "--start".into(),
+                msg,
+            }
+        } else {
+            src.error("start", msg)
+        }
+    })?;
+    set.start_hour = t.0 as f64 / 3600.0;
+    Ok(())
+}
+
 /// The command line overrides the dynamics file.
 fn apply_flags(set: &mut Settings, args: &DynamicsArgs) {
     if let Some(v) = args.start_hour {
         set.start_hour = v;
+        set.start = None;
     }
     if let Some(v) = args.duration_s {
         set.duration_s = v;
@@ -200,6 +224,26 @@ fn check_against_study(set: &Settings, sc: &Scenario, spec: Option<&Spec>) -> Re
     let dt = set.step_ms as f64 / 1000.0;
     if let Some(sp) = spec {
         sp.check_window(dt, set.duration_s).map_err(Error::Other)?;
+    }
+    for js in &set.params.job_swings {
+        if !sc
+            .trainings
+            .iter()
+            .any(|t| t.name.eq_ignore_ascii_case(&js.training))
+        {
+            let names: Vec<&str> = sc.trainings.iter().map(|t| t.name.as_str()).collect();
+            return Err(Error::Other(format!(
+                "{}: training.job.name: expected the name of a [[training]] of the study {} ({}), found {:?}",
+                js.at,
+                sc.file,
+                if names.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    names.join(", ")
+                },
+                js.training
+            )));
+        }
     }
     if set.trial >= sc.trials {
         return Err(Error::Option {
