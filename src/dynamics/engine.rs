@@ -30,7 +30,13 @@ pub fn inputs_from_engine(
     let hours = (h_first..h_last.max(h_first + 1))
         .map(|h| hour(sc, r, h, idle_mw))
         .collect();
-    let jobs = jobs_between(sc, r, h_first as f64 * 3600.0, h_last as f64 * 3600.0, &params);
+    let jobs = jobs_between(
+        sc,
+        r,
+        h_first as f64 * 3600.0,
+        h_last as f64 * 3600.0,
+        &params,
+    );
     Inputs {
         t0_s,
         duration_s,

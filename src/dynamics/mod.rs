@@ -12,6 +12,7 @@
 //! The dynamics file (TOML, read by `settings.rs`) names the study run file and holds the fast
 //! layer's parameters; `runs/dynamics-campus.toml` is an annotated example.
 
+pub mod compliance;
 mod engine;
 pub mod mitigation;
 mod outputs;

@@ -107,19 +107,21 @@ fn spectrum_csv(rep: &Report) -> String {
 
 /// One row per (case, check) of the specification.
 fn compliance_csv(rep: &Report) -> String {
-    let mut s = String::from("case,check,unit,measured,limit,margin,pass,worst_t_s\n");
+    let mut s = String::from("case,check,unit,measured,limit,margin,pass,worst_t_s,source\n");
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| fixed(v, 6));
     for o in &rep.compliance {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             cell(&o.case),
             cell(&o.check),
             cell(&o.unit),
             fixed(o.measured, 6),
-            fixed(o.limit, 6),
-            fixed(o.margin, 6),
-            o.pass,
-            o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}"))
+            opt(o.limit),
+            opt(o.margin),
+            o.pass.map_or(String::new(), |p| p.to_string()),
+            o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}")),
+            cell(&o.source)
         );
     }
     s
@@ -177,6 +179,13 @@ fn summary_json(
         },
         "mitigation": mitigation_json(set, rep),
         "spec": spec.map(|s| s.name.clone()),
+        "estimator": spec.map(|s| serde_json::json!({
+            "method": "Welch: Hann-windowed segments, each its mean removed, periodograms averaged",
+            "segment_s": s.welch.segment_s,
+            "overlap": s.welch.overlap,
+            "resolution_hz": 1.0 / s.welch.segment_s,
+        })),
+        "rating_mw": spec.and_then(|s| s.rating_mw),
         "compliance": rep.compliance,
         "disturbance": dist.map(|d| d.name.clone()),
     })

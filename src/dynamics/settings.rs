@@ -376,12 +376,11 @@ fn fast_params(
 /// A swing's fields over `base`; errors point at the key's first line in the file (the
 /// `[training]` table's keys are unique, and a `[[training.job]]` is checked by [`job_swing`]).
 fn swing_spec(src: &Source, t: &SwingSpec, base: &Swing) -> Result<Swing> {
-    let power = |w: Option<f64>, share: Option<f64>, wf: &str, sf: &str, d: BoardPower| {
-        match (w, share) {
-            (Some(_), Some(_)) => Err(src.error(
-                wf,
-                format!("expected either {wf} or {sf}, not both"),
-            )),
+    let power =
+        |w: Option<f64>, share: Option<f64>, wf: &str, sf: &str, d: BoardPower| match (w, share) {
+            (Some(_), Some(_)) => {
+                Err(src.error(wf, format!("expected either {wf} or {sf}, not both")))
+            }
             (Some(w), None) => expect(src, wf, w, w >= 0.0, "watts per accelerator, 0 or more")
                 .map(BoardPower::Watts),
             (None, Some(s)) => expect(
@@ -393,8 +392,7 @@ fn swing_spec(src: &Source, t: &SwingSpec, base: &Swing) -> Result<Swing> {
             )
             .map(BoardPower::TdpShare),
             (None, None) => Ok(d),
-        }
-    };
+        };
     Ok(Swing {
         iteration_s: pos(src, "iteration_s", t.iteration_s, base.iteration_s)?,
         compute_share: positive_share(
@@ -432,7 +430,9 @@ fn job_swing(src: &Source, j: &JobSwingSpec, base: &Swing) -> Result<JobSwing> {
     let at = j.name.span();
     // Re-point an error at this entry's line (the field's first occurrence may be another's).
     let swing = swing_spec(src, &spec, base).map_err(|e| match e {
-        Error::Input { field, msg, .. } => src.error_at(at.clone(), &format!("training.job.{field}"), msg),
+        Error::Input { field, msg, .. } => {
+            src.error_at(at.clone(), &format!("training.job.{field}"), msg)
+        }
         other => other,
     })?;
     let (line, _) = src.line_col(at.start);

@@ -9,8 +9,16 @@ use crate::common::{arg, run_ok};
 use crate::dynamics::{fixture, training_window};
 
 fn spread(x: &[f64]) -> f64 {
-    let hi = x.iter().cloned().filter(|v| !v.is_nan()).fold(f64::MIN, f64::max);
-    let lo = x.iter().cloned().filter(|v| !v.is_nan()).fold(f64::MAX, f64::min);
+    let hi = x
+        .iter()
+        .cloned()
+        .filter(|v| !v.is_nan())
+        .fold(f64::MIN, f64::max);
+    let lo = x
+        .iter()
+        .cloned()
+        .filter(|v| !v.is_nan())
+        .fold(f64::MAX, f64::min);
     hi - lo
 }
 
@@ -57,7 +65,9 @@ fn the_stated_swing_appears_in_the_waveform_within_2_percent_unless_a_warning_sa
         &Default::default(),
     );
     assert!(
-        w.warnings.iter().any(|m| m.contains("test") && m.contains("665")),
+        w.warnings
+            .iter()
+            .any(|m| m.contains("test") && m.contains("665")),
         "{:?}",
         w.warnings
     );

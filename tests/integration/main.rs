@@ -12,6 +12,7 @@ mod cli;
 mod common;
 mod determinism;
 mod dynamics;
+mod dynamics_checks;
 mod dynamics_swing;
 mod engine_equivalence;
 mod error_locations;
