@@ -20,6 +20,7 @@ mod plot;
 pub mod ridethrough;
 mod run;
 mod settings;
+pub mod sizing;
 pub mod spec;
 pub mod spectrum;
 pub mod swing;
@@ -66,6 +67,17 @@ pub struct DynamicsArgs {
     /// A model folder that adds to and overrides the built-in library.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Battery power, MW: overrides `[mitigation.storage]`'s, or adds a battery (low-pass
+    /// control, tau 10 s, round trip 0.9, soc0 0.5, restore 900 s) to a file without one.
+    #[arg(long, value_name = "MW")]
+    pub battery_mw: Option<f64>,
+    /// Battery energy, MWh (as --battery-mw).
+    #[arg(long, value_name = "MWH")]
+    pub battery_mwh: Option<f64>,
+    /// Find the smallest battery (power, then energy, by bisection) with which the grid meets
+    /// the specification; reported in compliance.json and on the console.
+    #[arg(long)]
+    pub size_battery: bool,
     /// Do not draw the SVG plots.
     #[arg(long)]
     pub no_plots: bool,

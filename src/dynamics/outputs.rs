@@ -187,6 +187,16 @@ fn summary_json(
         })),
         "rating_mw": spec.and_then(|s| s.rating_mw),
         "compliance": rep.compliance,
+        "battery_sizing": rep.sizing.as_ref().map(|s| match s {
+            Some(b) => serde_json::json!({
+                "found": true,
+                "power_mw": b.power_mw,
+                "energy_mwh": b.energy_mwh,
+                "sizes_tried": b.evaluations,
+                "method": "bisection: least power with an hour of energy at it, then least energy at that power",
+            }),
+            None => serde_json::json!({"found": false}),
+        }),
         "disturbance": dist.map(|d| d.name.clone()),
     })
 }

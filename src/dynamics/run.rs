@@ -14,6 +14,7 @@ use super::engine::inputs_from_engine;
 use super::outputs::write_outputs;
 use super::ridethrough::{self, Disturbance, TrialOutcome};
 use super::settings::Settings;
+use super::sizing::{self, Sized};
 use super::spec::Spec;
 use super::window::{self, Inputs, Waveform};
 use super::{DynamicsArgs, mitigation, plot, spectrum};
@@ -32,6 +33,9 @@ pub struct Report {
     /// Output step of the fleet's series, s.
     pub fleet_step_s: Option<f64>,
     pub build_ms: f64,
+    /// `--size-battery`: not asked (None), or the smallest battery that passes (None inside
+    /// when even the largest tried does not).
+    pub sizing: Option<Option<Sized>>,
 }
 
 /// The unmitigated facility and the grid with the mitigations against the specification; the
@@ -39,7 +43,6 @@ pub struct Report {
 /// add, for the grid).
 pub fn comply_both(sp: &Spec, inputs: &Inputs, wave: &Waveform, grid: &[f64]) -> Vec<Outcome> {
     let hour_mw = inputs.hours.first().map_or(0.0, |h| h.facility_mw);
-    let added = window::mean(&wave.facility_shaped) - window::mean(&wave.facility);
     let mut out = compliance::comply(
         sp,
         &Case {
@@ -55,10 +58,17 @@ pub fn comply_both(sp: &Spec, inputs: &Inputs, wave: &Waveform, grid: &[f64]) ->
             name: "mitigated",
             x: grid,
             dt: inputs.step_s,
-            warm_mw: hour_mw + added,
+            warm_mw: grid_warm_mw(inputs, wave),
         },
     ));
     out
+}
+
+/// Where the grid's trailing mean starts: the hour's facility mean plus what the power floor
+/// and the burn filler add on average (the battery adds nothing on average).
+pub(super) fn grid_warm_mw(inputs: &Inputs, wave: &Waveform) -> f64 {
+    inputs.hours.first().map_or(0.0, |h| h.facility_mw) + window::mean(&wave.facility_shaped)
+        - window::mean(&wave.facility)
 }
 
 /// The window and all that follows from it, without files or console (apart from the study's
@@ -98,6 +108,7 @@ pub fn compute(
         fleet,
         fleet_step_s: set.fleet.as_ref().map(|f| f.step_s),
         build_ms,
+        sizing: None,
     }
 }
 
@@ -115,6 +126,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut set = Settings::parse(&src, &base)?;
     apply_flags(&mut set, args);
+    battery_flags(&mut set, args)?;
     let Some(run) = set.run.clone() else {
         return Err(src.error(
             "run",
@@ -139,7 +151,17 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         set.step_ms as f64 / 1000.0,
         set.params.clone(),
     );
-    let rep = compute(&set, inputs, spec.as_ref(), dist.as_ref());
+    let mut rep = compute(&set, inputs, spec.as_ref(), dist.as_ref());
+    if args.size_battery {
+        let Some(sp) = spec.as_ref() else {
+            return Err(Error::Option {
+                option: "--size-battery".into(),
+                msg: "expected a specification to size the battery against (--spec, or spec = in the dynamics file)".into(),
+            });
+        };
+        let base = set.storage.clone().unwrap_or_else(default_battery);
+        rep.sizing = Some(sizing::smallest_battery(sp, &rep.inputs, &rep.wave, &base));
+    }
     let out = args
         .out
         .clone()
@@ -187,6 +209,41 @@ fn resolve_start(
         }
     })?;
     set.start_hour = t.0 as f64 / 3600.0;
+    Ok(())
+}
+
+/// The battery `--battery-mw` / `--battery-mwh` add to a file without one (estimates).
+fn default_battery() -> mitigation::Storage {
+    mitigation::Storage {
+        energy_mwh: 1.0,
+        power_mw: 10.0,
+        round_trip_efficiency: 0.9,
+        soc0: 0.5,
+        restore_s: 900.0,
+        control: mitigation::Control::LowPass { tau_s: 10.0 },
+    }
+}
+
+/// `--battery-mw` and `--battery-mwh`: numbers above 0.
+fn battery_flags(set: &mut Settings, args: &DynamicsArgs) -> Result<()> {
+    for (flag, v) in [
+        ("--battery-mw", args.battery_mw),
+        ("--battery-mwh", args.battery_mwh),
+    ] {
+        if let Some(x) = v
+            && !(x.is_finite() && x > 0.0)
+        {
+            return Err(Error::Option {
+                option: flag.into(),
+                msg: format!("expected a number above 0, found {x}"),
+            });
+        }
+    }
+    if args.battery_mw.is_some() || args.battery_mwh.is_some() {
+        let s = set.storage.get_or_insert_with(default_battery);
+        s.power_mw = args.battery_mw.unwrap_or(s.power_mw);
+        s.energy_mwh = args.battery_mwh.unwrap_or(s.energy_mwh);
+    }
     Ok(())
 }
 
@@ -310,6 +367,16 @@ fn print_summary(set: &Settings, rep: &Report, engine_ms: f64) {
                 None => "reported",
             }
         );
+    }
+    match &rep.sizing {
+        Some(Some(b)) => println!(
+            "smallest battery that passes the specification: {:.3} MW, {:.4} MWh ({} sizes tried)",
+            b.power_mw, b.energy_mwh, b.evaluations
+        ),
+        Some(None) => println!(
+            "no battery up to twice the load's range passes the specification (a check the battery cannot fix: see the mitigated rows)"
+        ),
+        None => {}
     }
     for w in &rep.wave.warnings {
         println!("  warning: {w}");

@@ -138,3 +138,38 @@ fn compliance_json_gives_each_jobs_stated_and_effective_swing() {
         }
     }
 }
+
+#[test]
+fn a_jobs_end_moves_its_idle_with_it() {
+    // The job ends 60 s into the window; the engine's hour holds its 10,000 accelerators' idle
+    // (300 W) as unallocated for the rest of the hour.
+    let mut inp = training_window(2.0, 0.3, 70.0, 120.0, 0.0);
+    let end = 60.0;
+    inp.jobs[0].end_s = Some(end);
+    let held = end / 3600.0;
+    inp.hours[0].training_mw = 10_000.0 * (300.0 + 1000.0 * 0.7) / 1e6 * held;
+    inp.hours[0].idle_mw = 10_000.0 * 300.0 * (1.0 - held) / 1e6;
+    let w = window::build(&inp, &Default::default());
+    let dynamic_mw = 10_000.0 * 1000.0 / 1e6;
+    let worst_drop = w.it.windows(2).map(|p| p[0] - p[1]).fold(0.0f64, f64::max);
+    assert!(
+        worst_drop <= dynamic_mw + 1e-9,
+        "IT drops {worst_drop} MW in one step; the job's dynamic power is at most {dynamic_mw} MW"
+    );
+    // At the end IT drops by the job's dynamic power at its last step, not by its idle too.
+    let k_end = (end / 0.05) as usize;
+    let u_last = (w.jobs[0].board_w[k_end - 1] - 70.0) / 630.0;
+    let drop = w.it[k_end - 1] - w.it[k_end];
+    assert!(
+        (drop - dynamic_mw * u_last).abs() < 1e-6,
+        "IT drops {drop} MW at the job's end; its dynamic power was {} MW",
+        dynamic_mw * u_last
+    );
+    // After the end the idle is there, before it not (the held accelerators' idle is the job's).
+    assert!(
+        (w.idle[k_end + 1] - 3.0).abs() < 1e-9,
+        "{}",
+        w.idle[k_end + 1]
+    );
+    assert!(w.idle[k_end - 1].abs() < 1e-9, "{}", w.idle[k_end - 1]);
+}
