@@ -10,7 +10,7 @@ use crate::base::numfmt::fixed;
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
 
-use super::ridethrough::{Disturbance, TrialOutcome, lost_mw_band};
+use super::ridethrough::{self, Disturbance, TrialOutcome, lost_mw_band};
 use super::run::Report;
 use super::settings::Settings;
 use super::spec::Spec;
@@ -198,6 +198,13 @@ fn summary_json(
             None => serde_json::json!({"found": false}),
         }),
         "disturbance": dist.map(|d| d.name.clone()),
+        "ridethrough": rep.fleet.as_ref().map(|f| serde_json::json!({
+            "trials": f.len(),
+            "dropped_mw_mean": window::mean(&f.iter().map(|t| t.dropped_mw()).collect::<Vec<_>>()),
+            "dropped_mw_max": f.iter().map(|t| t.dropped_mw()).fold(0.0, f64::max),
+            "reference_mw": ridethrough::JULY_2024_MW,
+            "share_of_trials_at_or_above_reference": ridethrough::share_at_or_above(f, ridethrough::JULY_2024_MW),
+        })),
     })
 }
 

@@ -384,10 +384,12 @@ fn print_summary(set: &Settings, rep: &Report, engine_ms: f64) {
     if let Some(f) = &rep.fleet {
         let dropped: Vec<f64> = f.iter().map(|t| t.dropped_mw()).collect();
         println!(
-            "ride-through: {} trials, MW dropped: mean {:.0}, max {:.0}",
+            "ride-through: {} trials, MW dropped: mean {:.0}, max {:.0}; trials at or above the July 2024 event's {:.0} MW: {:.1} %",
             f.len(),
             window::mean(&dropped),
-            dropped.iter().cloned().fold(0.0, f64::max)
+            dropped.iter().cloned().fold(0.0, f64::max),
+            ridethrough::JULY_2024_MW,
+            100.0 * ridethrough::share_at_or_above(f, ridethrough::JULY_2024_MW)
         );
     }
 }

@@ -224,3 +224,45 @@ fn the_smallest_battery_passes_and_95_percent_of_it_fails() {
     let e = fails(&["dynamics", arg(&dynf), "--battery-mw=-3"]);
     assert_says(&e, &["--battery-mw", "above 0"]);
 }
+
+#[test]
+fn fleet_variants_share_random_numbers_and_the_share_at_1500_mw_is_reported() {
+    use dcload::dynamics::ridethrough;
+    let p = fixture("ridethrough.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let set = dcload::dynamics::Settings::parse(
+        &Source::new(p.display().to_string(), text),
+        p.parent().unwrap(),
+    )
+    .unwrap();
+    let fleet = set.fleet.unwrap();
+    // A variant with one more group: the first group's sites are drawn as before.
+    let mut variant = fleet.clone();
+    let mut extra = fleet.groups[0].clone();
+    extra.name = "added".into();
+    variant.groups.insert(0, extra);
+    for trial in 0..5 {
+        let a = fleet.draw_sites(42, trial);
+        let b = variant.draw_sites(42, trial);
+        let n = fleet.groups[0].sites as usize;
+        let mw = |s: &[ridethrough::Site]| s.iter().map(|x| x.mw).collect::<Vec<_>>();
+        assert_eq!(mw(&a[..n]), mw(&b[n..2 * n]), "trial {trial}");
+    }
+    // Reported on the console of the example fleet, whatever it is.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let res = crate::common::run_ok(&[
+        "dynamics",
+        arg(&fixture("fleet.toml")),
+        "--no-plots",
+        "--out",
+        arg(&out),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&res.stdout).contains("at or above the July 2024 event's 1500 MW")
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compliance.json")).unwrap())
+            .unwrap();
+    assert!(j["ridethrough"]["share_of_trials_at_or_above_reference"].is_number());
+}
