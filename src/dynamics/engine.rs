@@ -30,7 +30,13 @@ pub fn inputs_from_engine(
     let hours = (h_first..h_last.max(h_first + 1))
         .map(|h| hour(sc, r, h, idle_mw))
         .collect();
-    let jobs = jobs_between(sc, r, h_first as f64 * 3600.0, h_last as f64 * 3600.0);
+    let jobs = jobs_between(
+        sc,
+        r,
+        h_first as f64 * 3600.0,
+        h_last as f64 * 3600.0,
+        &params,
+    );
     Inputs {
         t0_s,
         duration_s,
@@ -81,8 +87,9 @@ fn hour(sc: &Scenario, r: &TrialResult, h: usize, consumer_idle_mw: f64) -> Hour
 }
 
 /// The training jobs holding accelerators in [a, b) s, with their pool's power and the study's
-/// checkpoint and failure figures.
-fn jobs_between(sc: &Scenario, r: &TrialResult, a: f64, b: f64) -> Vec<Job> {
+/// checkpoint and failure figures, and the swing stated for their `[[training]]` (or the
+/// default one).
+fn jobs_between(sc: &Scenario, r: &TrialResult, a: f64, b: f64, p: &FastParams) -> Vec<Job> {
     r.summary
         .jobs
         .iter()
@@ -100,7 +107,11 @@ fn jobs_between(sc: &Scenario, r: &TrialResult, a: f64, b: f64) -> Vec<Job> {
                 busy_w: pool.watts_per_busy,
                 board_idle_w: g.map_or(0.0, |g| g.acc_idle_w),
                 tdp_w: g.map_or(1.0, |g| g.acc_tdp_w),
-                utilisation: tr.utilisation,
+                swing: p
+                    .job_swings
+                    .iter()
+                    .find(|s| s.training.eq_ignore_ascii_case(&tr.name))
+                    .map_or(p.swing, |s| s.swing),
                 checkpoint_interval_s: tr.checkpoint_interval_s as f64,
                 checkpoint_duration_s: tr.checkpoint_duration_s as f64,
                 checkpoint_utilisation: tr.checkpoint_utilisation,

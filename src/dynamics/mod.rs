@@ -12,6 +12,7 @@
 //! The dynamics file (TOML, read by `settings.rs`) names the study run file and holds the fast
 //! layer's parameters; `runs/dynamics-campus.toml` is an annotated example.
 
+pub mod compliance;
 mod engine;
 pub mod mitigation;
 mod outputs;
@@ -19,8 +20,10 @@ mod plot;
 pub mod ridethrough;
 mod run;
 mod settings;
+pub mod sizing;
 pub mod spec;
 pub mod spectrum;
+pub mod swing;
 pub mod window;
 
 use std::path::PathBuf;
@@ -37,8 +40,12 @@ pub struct DynamicsArgs {
     /// fleet; see runs/dynamics-campus.toml.
     pub file: PathBuf,
     /// Window start, hours from the study's start (e.g. 4500.25).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", conflicts_with = "start")]
     pub start_hour: Option<f64>,
+    /// Window start as a local date-time of the study clock (e.g. "2025-07-11T16:12", or with
+    /// an offset suffix "-05:00").
+    #[arg(long, value_name = "DATETIME")]
+    pub start: Option<String>,
     /// Window length, s.
     #[arg(long, value_name = "S")]
     pub duration_s: Option<f64>,
@@ -60,6 +67,17 @@ pub struct DynamicsArgs {
     /// A model folder that adds to and overrides the built-in library.
     #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// Battery power, MW: overrides `[mitigation.storage]`'s, or adds a battery (low-pass
+    /// control, tau 10 s, round trip 0.9, soc0 0.5, restore 900 s) to a file without one.
+    #[arg(long, value_name = "MW")]
+    pub battery_mw: Option<f64>,
+    /// Battery energy, MWh (as --battery-mw).
+    #[arg(long, value_name = "MWH")]
+    pub battery_mwh: Option<f64>,
+    /// Find the smallest battery (power, then energy, by bisection) with which the grid meets
+    /// the specification; reported in compliance.json and on the console.
+    #[arg(long)]
+    pub size_battery: bool,
     /// Do not draw the SVG plots.
     #[arg(long)]
     pub no_plots: bool,

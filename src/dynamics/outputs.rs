@@ -10,11 +10,11 @@ use crate::base::numfmt::fixed;
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
 
-use super::ridethrough::{Disturbance, TrialOutcome, lost_mw_band};
+use super::ridethrough::{self, Disturbance, TrialOutcome, lost_mw_band};
 use super::run::Report;
 use super::settings::Settings;
 use super::spec::Spec;
-use super::window;
+use super::{swing, window};
 
 /// Every dynamics output is written atomically, as every other command's.
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -107,19 +107,21 @@ fn spectrum_csv(rep: &Report) -> String {
 
 /// One row per (case, check) of the specification.
 fn compliance_csv(rep: &Report) -> String {
-    let mut s = String::from("case,check,unit,measured,limit,margin,pass,worst_t_s\n");
+    let mut s = String::from("case,check,unit,measured,limit,margin,pass,worst_t_s,source\n");
+    let opt = |x: Option<f64>| x.map_or(String::new(), |v| fixed(v, 6));
     for o in &rep.compliance {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             cell(&o.case),
             cell(&o.check),
             cell(&o.unit),
             fixed(o.measured, 6),
-            fixed(o.limit, 6),
-            fixed(o.margin, 6),
-            o.pass,
-            o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}"))
+            opt(o.limit),
+            opt(o.margin),
+            o.pass.map_or(String::new(), |p| p.to_string()),
+            o.worst_t_s.map_or(String::new(), |t| format!("{t:.3}")),
+            cell(&o.source)
         );
     }
     s
@@ -139,14 +141,16 @@ fn summary_json(
         .hours
         .iter()
         .zip(&w.calibration)
-        .map(|(h, k)| {
+        .map(|(h, c)| {
             serde_json::json!({
                 "hour": (h.start_s / 3600.0) as u64,
                 "timestamp": sc.calendar.timestamp(SimTime(h.start_s as u64)),
                 "hourly_facility_mw": h.facility_mw,
                 "hourly_it_mw": h.it_mw,
                 "hourly_training_mw": h.training_mw,
-                "training_calibration": k,
+                "training_duty_factor": c.factor,
+                "training_residual_mw": c.residual_mw,
+                "training_excess_mw": c.excess_mw,
             })
         })
         .collect();
@@ -164,7 +168,8 @@ fn summary_json(
             "training_jobs": rep.inputs.jobs.len(),
         },
         "hours": hours,
-        "clipped_hours": w.clipped_hours,
+        "jobs": jobs_json(rep),
+        "warnings": w.warnings,
         "window_mean_mw": {
             "facility": window::mean(&w.facility),
             "it_total": window::mean(&w.it),
@@ -174,9 +179,71 @@ fn summary_json(
         },
         "mitigation": mitigation_json(set, rep),
         "spec": spec.map(|s| s.name.clone()),
+        "estimator": spec.map(|s| serde_json::json!({
+            "method": "Welch: Hann-windowed segments, each its mean removed, periodograms averaged",
+            "segment_s": s.welch.segment_s,
+            "overlap": s.welch.overlap,
+            "resolution_hz": 1.0 / s.welch.segment_s,
+        })),
+        "rating_mw": spec.and_then(|s| s.rating_mw),
         "compliance": rep.compliance,
+        "battery_sizing": rep.sizing.as_ref().map(|s| match s {
+            Some(b) => serde_json::json!({
+                "found": true,
+                "power_mw": b.power_mw,
+                "energy_mwh": b.energy_mwh,
+                "sizes_tried": b.evaluations,
+                "method": "bisection: least power with an hour of energy at it, then least energy at that power",
+            }),
+            None => serde_json::json!({"found": false}),
+        }),
         "disturbance": dist.map(|d| d.name.clone()),
+        "ridethrough": rep.fleet.as_ref().map(|f| serde_json::json!({
+            "trials": f.len(),
+            "dropped_mw_mean": window::mean(&f.iter().map(|t| t.dropped_mw()).collect::<Vec<_>>()),
+            "dropped_mw_max": f.iter().map(|t| t.dropped_mw()).fold(0.0, f64::max),
+            "reference_mw": ridethrough::JULY_2024_MW,
+            "share_of_trials_at_or_above_reference": ridethrough::share_at_or_above(f, ridethrough::JULY_2024_MW),
+        })),
     })
+}
+
+/// Each job's swing as stated and as the waveform has it, and its compute share per hour.
+fn jobs_json(rep: &Report) -> Vec<serde_json::Value> {
+    let w = &rep.wave;
+    rep.inputs
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(ji, j)| {
+            let l = swing::levels(j);
+            let duty: Vec<f64> = w.calibration.iter().map(|c| c.duty[ji]).collect();
+            serde_json::json!({
+                "name": j.name,
+                "accelerators": j.accelerators,
+                "start": j.start_s,
+                "end": j.end_s,
+                "iteration_s": j.swing.iteration_s,
+                "board_idle_w": j.board_idle_w,
+                "tdp_w": j.tdp_w,
+                "stated": {
+                    "compute_w": l.stated_w.0,
+                    "communication_w": l.stated_w.1,
+                    "swing_w": l.stated_swing_w(),
+                    "swing_share_of_tdp": l.stated_swing_w() / j.tdp_w,
+                    "compute_share": j.swing.compute_share,
+                },
+                "effective": {
+                    "compute_w": l.effective_w.0,
+                    "communication_w": l.effective_w.1,
+                    "swing_w": l.effective_swing_w(),
+                    "swing_share_of_tdp": l.effective_swing_w() / j.tdp_w,
+                    "compute_share_per_hour": duty,
+                },
+                "swing_mw": j.accelerators * j.busy_w * (l.u_compute - l.u_communication) / 1e6,
+            })
+        })
+        .collect()
 }
 
 /// What the mitigations cost: the floor's and the burn's extra energy, the burn's lost

@@ -238,7 +238,7 @@ fn spectrum(p: &Path, rep: &Report, spec: Option<&Spec>) -> Drawn {
         Some(&|v| format!("{v:.0e}")),
     )?;
     let bands = spec.map_or(&[][..], |sp| &sp.checks[..]);
-    for c in bands {
+    for c in bands.iter().map(|c| &c.check) {
         if let Check::Spectral {
             lo_hz,
             hi_hz,

@@ -276,10 +276,21 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    pub fn draw_sites(&self, rng: &mut ChaCha8Rng) -> Vec<Site> {
+    /// The sites of fleet trial `trial`. Each site draws from its own stream, keyed by its
+    /// group's name and its place in the group (common random numbers): a variant of the fleet
+    /// (a group added, removed or resized) leaves the other sites' draws as they were.
+    pub fn draw_sites(&self, seed: u64, trial: u32) -> Vec<Site> {
         let mut out = Vec::new();
         for (gi, g) in self.groups.iter().enumerate() {
-            for _ in 0..g.sites {
+            let key = g.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+            });
+            for si in 0..g.sites {
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    seed ^ key ^ (si as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                rng.set_stream(trial as u64);
+                let rng = &mut rng;
                 out.push(Site {
                     group: gi,
                     mw: g.mw.sample(rng).max(0.0),
@@ -298,6 +309,18 @@ impl Fleet {
         }
         out
     }
+}
+
+/// The MW the July 2024 event took off the grid (NERC incident review, reported by
+/// DataCenterDynamics): the share of fleet trials that reach it is reported, not asserted.
+pub const JULY_2024_MW: f64 = 1500.0;
+
+/// Share of trials whose dropped MW reach `mw`.
+pub fn share_at_or_above(trials: &[TrialOutcome], mw: f64) -> f64 {
+    if trials.is_empty() {
+        return 0.0;
+    }
+    trials.iter().filter(|t| t.dropped_mw() >= mw).count() as f64 / trials.len() as f64
 }
 
 /// One trial: which sites dropped and the MW off the grid per output step.
@@ -342,7 +365,7 @@ pub fn run(fleet: &Fleet, dist: &Disturbance, seed: u64) -> Vec<TrialOutcome> {
         .map(|trial| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x21DE_7440_0F1E_E7A5);
             rng.set_stream(trial as u64);
-            let sites = fleet.draw_sites(&mut rng);
+            let sites = fleet.draw_sites(seed, trial);
             let dips = dist.draw(&mut rng);
             let drops: Vec<Option<f64>> = sites.iter().map(|s| s.drop_time(&dips)).collect();
             let lost_mw = lost_series(&sites, &drops, fleet.horizon_s, fleet.step_s);

@@ -9,11 +9,13 @@ use crate::base::numfmt::fixed;
 use crate::model::library::Library;
 use crate::scenario::Scenario;
 
+use super::compliance::{self, Case, Outcome};
 use super::engine::inputs_from_engine;
 use super::outputs::write_outputs;
 use super::ridethrough::{self, Disturbance, TrialOutcome};
 use super::settings::Settings;
-use super::spec::{self, Spec};
+use super::sizing::{self, Sized};
+use super::spec::Spec;
 use super::window::{self, Inputs, Waveform};
 use super::{DynamicsArgs, mitigation, plot, spectrum};
 
@@ -26,11 +28,47 @@ pub struct Report {
     pub grid: Vec<f64>,
     pub spectrum: spectrum::Spectrum,
     pub spectrum_grid: spectrum::Spectrum,
-    pub compliance: Vec<spec::Outcome>,
+    pub compliance: Vec<Outcome>,
     pub fleet: Option<Vec<TrialOutcome>>,
     /// Output step of the fleet's series, s.
     pub fleet_step_s: Option<f64>,
     pub build_ms: f64,
+    /// `--size-battery`: not asked (None), or the smallest battery that passes (None inside
+    /// when even the largest tried does not).
+    pub sizing: Option<Option<Sized>>,
+}
+
+/// The unmitigated facility and the grid with the mitigations against the specification; the
+/// deviation check's trailing mean starts at the hour's mean (plus what the floor and filler
+/// add, for the grid).
+pub fn comply_both(sp: &Spec, inputs: &Inputs, wave: &Waveform, grid: &[f64]) -> Vec<Outcome> {
+    let hour_mw = inputs.hours.first().map_or(0.0, |h| h.facility_mw);
+    let mut out = compliance::comply(
+        sp,
+        &Case {
+            name: "unmitigated",
+            x: &wave.facility,
+            dt: inputs.step_s,
+            warm_mw: hour_mw,
+        },
+    );
+    out.extend(compliance::comply(
+        sp,
+        &Case {
+            name: "mitigated",
+            x: grid,
+            dt: inputs.step_s,
+            warm_mw: grid_warm_mw(inputs, wave),
+        },
+    ));
+    out
+}
+
+/// Where the grid's trailing mean starts: the hour's facility mean plus what the power floor
+/// and the burn filler add on average (the battery adds nothing on average).
+pub(super) fn grid_warm_mw(inputs: &Inputs, wave: &Waveform) -> f64 {
+    inputs.hours.first().map_or(0.0, |h| h.facility_mw) + window::mean(&wave.facility_shaped)
+        - window::mean(&wave.facility)
 }
 
 /// The window and all that follows from it, without files or console (apart from the study's
@@ -54,17 +92,7 @@ pub fn compute(
         .map_or_else(|| wave.facility_shaped.clone(), |s| s.grid.clone());
     let spectrum = spectrum::psd(&wave.facility, dt);
     let spectrum_grid = spectrum::psd(&grid, dt);
-    let mut compliance = Vec::new();
-    if let Some(sp) = spec {
-        compliance.extend(spec::comply(
-            sp,
-            "unmitigated",
-            &wave.facility,
-            dt,
-            &spectrum,
-        ));
-        compliance.extend(spec::comply(sp, "mitigated", &grid, dt, &spectrum_grid));
-    }
+    let compliance = spec.map_or_else(Vec::new, |sp| comply_both(sp, &inputs, &wave, &grid));
     let fleet = match (&set.fleet, dist) {
         (Some(f), Some(d)) => Some(ridethrough::run(f, d, inputs.seed)),
         _ => None,
@@ -80,6 +108,7 @@ pub fn compute(
         fleet,
         fleet_step_s: set.fleet.as_ref().map(|f| f.step_s),
         build_ms,
+        sizing: None,
     }
 }
 
@@ -97,6 +126,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut set = Settings::parse(&src, &base)?;
     apply_flags(&mut set, args);
+    battery_flags(&mut set, args)?;
     let Some(run) = set.run.clone() else {
         return Err(src.error(
             "run",
@@ -106,6 +136,7 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     let (spec, dist) = read_spec_and_disturbance(&set)?;
     let lib = Library::load(args.models.as_deref())?;
     let sc = Scenario::load(&run, &lib)?;
+    resolve_start(&mut set, &src, args, &sc)?;
     check_against_study(&set, &sc, spec.as_ref())?;
     let t_engine = std::time::Instant::now();
     let (tsc, _) = sc.for_trial(set.trial)?;
@@ -120,7 +151,17 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         set.step_ms as f64 / 1000.0,
         set.params.clone(),
     );
-    let rep = compute(&set, inputs, spec.as_ref(), dist.as_ref());
+    let mut rep = compute(&set, inputs, spec.as_ref(), dist.as_ref());
+    if args.size_battery {
+        let Some(sp) = spec.as_ref() else {
+            return Err(Error::Option {
+                option: "--size-battery".into(),
+                msg: "expected a specification to size the battery against (--spec, or spec = in the dynamics file)".into(),
+            });
+        };
+        let base = set.storage.clone().unwrap_or_else(default_battery);
+        rep.sizing = Some(sizing::smallest_battery(sp, &rep.inputs, &rep.wave, &base));
+    }
     let out = args
         .out
         .clone()
@@ -144,10 +185,73 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     Ok(())
 }
 
+/// The window's start from a date-time on the study's clock, when one is given (the flag's
+/// error names the flag, the file's its line).
+fn resolve_start(
+    set: &mut Settings,
+    src: &Source,
+    args: &DynamicsArgs,
+    sc: &Scenario,
+) -> Result<()> {
+    let (text, from_flag) = match (&args.start, &set.start) {
+        (Some(t), _) => (t, true),
+        (None, Some(t)) => (t, false),
+        (None, None) => return Ok(()),
+    };
+    let t = sc.calendar.parse_local(text).map_err(|msg| {
+        if from_flag {
+            Error::Option {
+                option: "--start".into(),
+                msg,
+            }
+        } else {
+            src.error("start", msg)
+        }
+    })?;
+    set.start_hour = t.0 as f64 / 3600.0;
+    Ok(())
+}
+
+/// The battery `--battery-mw` / `--battery-mwh` add to a file without one (estimates).
+fn default_battery() -> mitigation::Storage {
+    mitigation::Storage {
+        energy_mwh: 1.0,
+        power_mw: 10.0,
+        round_trip_efficiency: 0.9,
+        soc0: 0.5,
+        restore_s: 900.0,
+        control: mitigation::Control::LowPass { tau_s: 10.0 },
+    }
+}
+
+/// `--battery-mw` and `--battery-mwh`: numbers above 0.
+fn battery_flags(set: &mut Settings, args: &DynamicsArgs) -> Result<()> {
+    for (flag, v) in [
+        ("--battery-mw", args.battery_mw),
+        ("--battery-mwh", args.battery_mwh),
+    ] {
+        if let Some(x) = v
+            && !(x.is_finite() && x > 0.0)
+        {
+            return Err(Error::Option {
+                option: flag.into(),
+                msg: format!("expected a number above 0, found {x}"),
+            });
+        }
+    }
+    if args.battery_mw.is_some() || args.battery_mwh.is_some() {
+        let s = set.storage.get_or_insert_with(default_battery);
+        s.power_mw = args.battery_mw.unwrap_or(s.power_mw);
+        s.energy_mwh = args.battery_mwh.unwrap_or(s.energy_mwh);
+    }
+    Ok(())
+}
+
 /// The command line overrides the dynamics file.
 fn apply_flags(set: &mut Settings, args: &DynamicsArgs) {
     if let Some(v) = args.start_hour {
         set.start_hour = v;
+        set.start = None;
     }
     if let Some(v) = args.duration_s {
         set.duration_s = v;
@@ -201,6 +305,26 @@ fn check_against_study(set: &Settings, sc: &Scenario, spec: Option<&Spec>) -> Re
     if let Some(sp) = spec {
         sp.check_window(dt, set.duration_s).map_err(Error::Other)?;
     }
+    for js in &set.params.job_swings {
+        if !sc
+            .trainings
+            .iter()
+            .any(|t| t.name.eq_ignore_ascii_case(&js.training))
+        {
+            let names: Vec<&str> = sc.trainings.iter().map(|t| t.name.as_str()).collect();
+            return Err(Error::Other(format!(
+                "{}: training.job.name: expected the name of a [[training]] of the study {} ({}), found {:?}",
+                js.at,
+                sc.file,
+                if names.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    names.join(", ")
+                },
+                js.training
+            )));
+        }
+    }
     if set.trial >= sc.trials {
         return Err(Error::Option {
             option: "--trial".into(),
@@ -231,22 +355,41 @@ fn print_summary(set: &Settings, rep: &Report, engine_ms: f64) {
     );
     for o in &rep.compliance {
         println!(
-            "  {:<12} {:<22} {:>10} {:<6} limit {:>8}  {}",
+            "  {:<12} {:<26} {:>10} {:<15} limit {:>8}  {}",
             o.case,
             o.check,
             fixed(o.measured, 3),
             o.unit,
-            fixed(o.limit, 3),
-            if o.pass { "pass" } else { "FAIL" }
+            o.limit.map_or_else(|| "-".to_string(), |l| fixed(l, 3)),
+            match o.pass {
+                Some(true) => "pass",
+                Some(false) => "FAIL",
+                None => "reported",
+            }
         );
+    }
+    match &rep.sizing {
+        Some(Some(b)) => println!(
+            "smallest battery that passes the specification: {:.3} MW, {:.4} MWh ({} sizes tried)",
+            b.power_mw, b.energy_mwh, b.evaluations
+        ),
+        Some(None) => println!(
+            "no battery up to twice the load's range passes the specification (a check the battery cannot fix: see the mitigated rows)"
+        ),
+        None => {}
+    }
+    for w in &rep.wave.warnings {
+        println!("  warning: {w}");
     }
     if let Some(f) = &rep.fleet {
         let dropped: Vec<f64> = f.iter().map(|t| t.dropped_mw()).collect();
         println!(
-            "ride-through: {} trials, MW dropped: mean {:.0}, max {:.0}",
+            "ride-through: {} trials, MW dropped: mean {:.0}, max {:.0}; trials at or above the July 2024 event's {:.0} MW: {:.1} %",
             f.len(),
             window::mean(&dropped),
-            dropped.iter().cloned().fold(0.0, f64::max)
+            dropped.iter().cloned().fold(0.0, f64::max),
+            ridethrough::JULY_2024_MW,
+            100.0 * ridethrough::share_at_or_above(f, ridethrough::JULY_2024_MW)
         );
     }
 }

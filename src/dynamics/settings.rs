@@ -11,6 +11,7 @@ use crate::input::uncertain::Uncertain;
 
 use super::mitigation;
 use super::ridethrough::{self, Fleet, Param, SiteGroup};
+use super::swing::{BoardPower, JobSwing, Swing};
 use super::window::{FastParams, Shaping};
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +34,7 @@ struct FileSpec {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct WindowSpec {
+    start: Option<String>,
     start_hour: Option<f64>,
     duration_s: Option<f64>,
     step_ms: Option<u32>,
@@ -43,9 +45,37 @@ struct WindowSpec {
 struct TrainingSpec {
     iteration_s: Option<f64>,
     compute_share: Option<f64>,
-    communication_level: Option<f64>,
+    compute_w: Option<f64>,
+    compute_tdp_share: Option<f64>,
+    communication_w: Option<f64>,
+    communication_tdp_share: Option<f64>,
     start_ramp_s: Option<f64>,
     phase: Option<String>,
+    #[serde(default)]
+    job: Vec<JobSwingSpec>,
+}
+
+/// A job's swing: iteration, compute share, and each phase's board power (W or share of TDP).
+struct SwingSpec {
+    iteration_s: Option<f64>,
+    compute_share: Option<f64>,
+    compute_w: Option<f64>,
+    compute_tdp_share: Option<f64>,
+    communication_w: Option<f64>,
+    communication_tdp_share: Option<f64>,
+}
+
+/// `[[training.job]]`: the swing of the study's `[[training]]` named `name`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobSwingSpec {
+    name: toml::Spanned<String>,
+    iteration_s: Option<f64>,
+    compute_share: Option<f64>,
+    compute_w: Option<f64>,
+    compute_tdp_share: Option<f64>,
+    communication_w: Option<f64>,
+    communication_tdp_share: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -131,6 +161,9 @@ pub struct Settings {
     pub spec: Option<PathBuf>,
     pub disturbance: Option<PathBuf>,
     pub start_hour: f64,
+    /// The window's start as a local date-time of the study clock (`[window] start` or
+    /// `--start`), read once the study's calendar is known; it sets `start_hour`.
+    pub start: Option<String>,
     pub duration_s: f64,
     pub step_ms: u32,
     pub params: FastParams,
@@ -190,6 +223,12 @@ impl Settings {
         }
         let found = crate::input::uncertain::find(src)?;
         let w = f.window.unwrap_or_default();
+        if w.start.is_some() && w.start_hour.is_some() {
+            return Err(src.error(
+                "start",
+                "expected either start (a date-time) or start_hour, not both",
+            ));
+        }
         let params = fast_params(
             src,
             &f.training.unwrap_or_default(),
@@ -214,6 +253,7 @@ impl Settings {
             spec: rel(&f.spec),
             disturbance: rel(&f.disturbance),
             start_hour: w.start_hour.unwrap_or(0.0),
+            start: w.start.clone(),
             duration_s: w.duration_s.unwrap_or(600.0),
             step_ms: w.step_ms.unwrap_or(50),
             params,
@@ -295,19 +335,23 @@ fn fast_params(
             ));
         }
     };
+    let spec = SwingSpec {
+        iteration_s: t.iteration_s,
+        compute_share: t.compute_share,
+        compute_w: t.compute_w,
+        compute_tdp_share: t.compute_tdp_share,
+        communication_w: t.communication_w,
+        communication_tdp_share: t.communication_tdp_share,
+    };
+    let swing = swing_spec(src, &spec, &d.swing)?;
+    let job_swings = t
+        .job
+        .iter()
+        .map(|j| job_swing(src, j, &swing))
+        .collect::<Result<_>>()?;
     Ok(FastParams {
-        iteration_s: pos(src, "iteration_s", t.iteration_s, d.iteration_s)?,
-        compute_share: positive_share(
-            src,
-            "compute_share",
-            t.compute_share.unwrap_or(d.compute_share),
-        )?,
-        communication_level: share(
-            src,
-            "communication_level",
-            t.communication_level,
-            d.communication_level,
-        )?,
+        swing,
+        job_swings,
         start_ramp_s: seconds(
             src,
             "start_ramp_s",
@@ -319,13 +363,83 @@ fn fast_params(
         steady_sd: share(src, "sd", s.sd, d.steady_sd)?,
         steady_tau_s: pos(src, "tau_s", s.tau_s, d.steady_tau_s)?,
         cooling_tau_s: pos(src, "cooling_tau_s", fa.cooling_tau_s, d.cooling_tau_s)?,
-        electrical_tau_s: pos(
+        electrical_tau_s: seconds(
             src,
             "electrical_tau_s",
-            fa.electrical_tau_s,
-            d.electrical_tau_s,
+            fa.electrical_tau_s.unwrap_or(d.electrical_tau_s),
+            "seconds, 0 or more (0 = losses follow IT power at once)",
         )?,
         losses_share: share(src, "losses_share", fa.losses_share, d.losses_share)?,
+    })
+}
+
+/// A swing's fields over `base`; errors point at the key's first line in the file (the
+/// `[training]` table's keys are unique, and a `[[training.job]]` is checked by [`job_swing`]).
+fn swing_spec(src: &Source, t: &SwingSpec, base: &Swing) -> Result<Swing> {
+    let power =
+        |w: Option<f64>, share: Option<f64>, wf: &str, sf: &str, d: BoardPower| match (w, share) {
+            (Some(_), Some(_)) => {
+                Err(src.error(wf, format!("expected either {wf} or {sf}, not both")))
+            }
+            (Some(w), None) => expect(src, wf, w, w >= 0.0, "watts per accelerator, 0 or more")
+                .map(BoardPower::Watts),
+            (None, Some(s)) => expect(
+                src,
+                sf,
+                s,
+                (0.0..=1.5).contains(&s),
+                "a share of TDP from 0 to 1.5",
+            )
+            .map(BoardPower::TdpShare),
+            (None, None) => Ok(d),
+        };
+    Ok(Swing {
+        iteration_s: pos(src, "iteration_s", t.iteration_s, base.iteration_s)?,
+        compute_share: positive_share(
+            src,
+            "compute_share",
+            t.compute_share.unwrap_or(base.compute_share),
+        )?,
+        compute: power(
+            t.compute_w,
+            t.compute_tdp_share,
+            "compute_w",
+            "compute_tdp_share",
+            base.compute,
+        )?,
+        communication: power(
+            t.communication_w,
+            t.communication_tdp_share,
+            "communication_w",
+            "communication_tdp_share",
+            base.communication,
+        )?,
+    })
+}
+
+/// One `[[training.job]]`: its fields over the `[training]` table's, errors at the entry.
+fn job_swing(src: &Source, j: &JobSwingSpec, base: &Swing) -> Result<JobSwing> {
+    let spec = SwingSpec {
+        iteration_s: j.iteration_s,
+        compute_share: j.compute_share,
+        compute_w: j.compute_w,
+        compute_tdp_share: j.compute_tdp_share,
+        communication_w: j.communication_w,
+        communication_tdp_share: j.communication_tdp_share,
+    };
+    let at = j.name.span();
+    // Re-point an error at this entry's line (the field's first occurrence may be another's).
+    let swing = swing_spec(src, &spec, base).map_err(|e| match e {
+        Error::Input { field, msg, .. } => {
+            src.error_at(at.clone(), &format!("training.job.{field}"), msg)
+        }
+        other => other,
+    })?;
+    let (line, _) = src.line_col(at.start);
+    Ok(JobSwing {
+        training: j.name.get_ref().clone(),
+        swing,
+        at: format!("{}:{line}", src.name),
     })
 }
 

@@ -1,6 +1,9 @@
 //! Power spectral density of a waveform (rustfft): the mean is removed, a Hann window applied,
 //! and the one-sided periodogram scaled to MW^2/Hz, so summing `psd x df` over the bins gives
-//! the variance of the (windowed) signal. Frequency resolution df = 1 / window length.
+//! the variance of the (windowed) signal. [`psd`]: one periodogram of the whole record
+//! (resolution 1 / its length, for spectrum.csv); [`welch`]: the average of the periodograms of
+//! overlapping segments of a stated length (for the checks: an amplitude that does not depend
+//! on how long the record is).
 
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
@@ -48,7 +51,45 @@ pub fn psd(x: &[f64], dt: f64) -> Spectrum {
     }
 }
 
+/// Welch's estimate: Hann-windowed segments of `segment_s` (each its own mean removed),
+/// starting every `segment_s x (1 - overlap)`, their one-sided periodograms averaged.
+/// Resolution 1 / `segment_s`; a record shorter than one segment gives one periodogram of it.
+pub fn welch(x: &[f64], dt: f64, segment_s: f64, overlap: f64) -> Spectrum {
+    let m = ((segment_s / dt).round() as usize).clamp(2, x.len().max(2));
+    if x.len() < m {
+        return psd(x, dt);
+    }
+    let hop = ((m as f64 * (1.0 - overlap)).round() as usize).max(1);
+    let mut acc: Option<Spectrum> = None;
+    let mut count = 0usize;
+    let mut start = 0;
+    while start + m <= x.len() {
+        let s = psd(&x[start..start + m], dt);
+        match &mut acc {
+            None => acc = Some(s),
+            Some(a) => a.psd.iter_mut().zip(&s.psd).for_each(|(p, q)| *p += q),
+        }
+        count += 1;
+        start += hop;
+    }
+    let mut out = acc.unwrap_or_default();
+    out.psd.iter_mut().for_each(|p| *p /= count.max(1) as f64);
+    out
+}
+
 impl Spectrum {
+    /// The rms of the signal's content in [lo, hi] Hz, MW: sqrt of the PSD summed over the band.
+    pub fn band_rms(&self, lo: f64, hi: f64) -> f64 {
+        self.freq_hz
+            .iter()
+            .zip(&self.psd)
+            .skip(1)
+            .filter(|(f, _)| **f >= lo - 1e-12 && **f <= hi + 1e-12)
+            .map(|(_, p)| p * self.df)
+            .sum::<f64>()
+            .sqrt()
+    }
+
     /// Share of the spectral energy (above DC) in [lo, hi] Hz.
     pub fn band_share(&self, lo: f64, hi: f64) -> f64 {
         let total: f64 = self.psd.iter().skip(1).sum();

@@ -30,16 +30,15 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::swing::{self, HourCalibration, JobSwing, Levels, Swing};
+
 /// The fast layer's parameters (the `[training]`, `[inference]`, `[steady]` and `[facility]`
 /// tables of a dynamics file).
 #[derive(Clone, Debug)]
 pub struct FastParams {
-    /// Iteration time of a synchronous step, s.
-    pub iteration_s: f64,
-    /// Share of the iteration spent computing (the rest communicating).
-    pub compute_share: f64,
-    /// Utilisation in the communication phase as a share of the compute phase's.
-    pub communication_level: f64,
+    /// Every job's iteration and phase powers, unless its `[[training]]` has its own.
+    pub swing: Swing,
+    pub job_swings: Vec<JobSwing>,
     /// Time for a job to ramp from idle to its running power at a start or restart, s.
     pub start_ramp_s: f64,
     /// `true`: every job starts its iteration at a random phase; `false`: all in phase (the
@@ -61,16 +60,15 @@ pub struct FastParams {
 impl Default for FastParams {
     fn default() -> Self {
         FastParams {
-            iteration_s: 2.0,
-            compute_share: 0.7,
-            communication_level: 0.3,
+            swing: Swing::default(),
+            job_swings: Vec::new(),
             start_ramp_s: 20.0,
             random_phase: true,
             service_s: 2.0,
             steady_sd: 0.01,
             steady_tau_s: 30.0,
             cooling_tau_s: 120.0,
-            electrical_tau_s: 1.0,
+            electrical_tau_s: 0.0,
             losses_share: 0.3,
         }
     }
@@ -89,8 +87,8 @@ pub struct Job {
     /// The accelerator board alone: idle and TDP, W (the power floor acts on these).
     pub board_idle_w: f64,
     pub tdp_w: f64,
-    /// Running utilisation (the hourly engine's, before calibration).
-    pub utilisation: f64,
+    /// Iteration time, compute share and phase powers as stated (calibration moves the duty).
+    pub swing: Swing,
     pub checkpoint_interval_s: f64,
     pub checkpoint_duration_s: f64,
     pub checkpoint_utilisation: f64,
@@ -101,7 +99,7 @@ pub struct Job {
 
 impl Job {
     /// Expected utilisation duty of the checkpoint phase.
-    fn checkpoint_duty(&self) -> f64 {
+    pub(super) fn checkpoint_duty(&self) -> f64 {
         if self.checkpoint_interval_s > 0.0 {
             (self.checkpoint_duration_s / self.checkpoint_interval_s).min(1.0)
         } else {
@@ -110,7 +108,7 @@ impl Job {
     }
 
     /// Seconds of [a, b) the job holds its accelerators.
-    fn held_in(&self, a: f64, b: f64) -> f64 {
+    pub(super) fn held_in(&self, a: f64, b: f64) -> f64 {
         let s = self.start_s.max(a);
         let e = self.end_s.unwrap_or(f64::INFINITY).min(b);
         (e - s).max(0.0)
@@ -186,12 +184,12 @@ pub struct Waveform {
     pub training_shaped: Vec<f64>,
     pub facility_shaped: Vec<f64>,
     pub jobs: Vec<JobTrace>,
-    /// Calibration factor per hour (1 = the run file's utilisation reproduces the hour).
-    pub calibration: Vec<f64>,
-    /// Hours whose calibrated running utilisation exceeded 1 (clipped: the window's mean then
-    /// falls short of the hour's).
-    pub clipped_hours: usize,
-    /// Extra energy of the floor and of the burn filler, MWh, and burn accelerator-hours.
+    /// Per hour: the duty factor and each job's compute share.
+    pub calibration: Vec<HourCalibration>,
+    /// Where the waveform's swing or mean differs from what the file and the engine state.
+    pub warnings: Vec<String>,
+    /// Extra energy of the floor and of the burn filler, MWh, and the accelerator-hours of the
+    /// jobs the filler runs on.
     pub floor_mwh: f64,
     pub burn_mwh: f64,
     pub burn_acc_h: f64,
@@ -218,75 +216,16 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
     let n = (inp.duration_s / inp.step_s).round() as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(inp.seed ^ 0x5EC0_4D5D_1A6A_11C3);
     rng.set_stream(inp.trial as u64);
-    let cal = calibrate(inp);
+    let cal = swing::calibrate(inp);
     let (phases, failures) = draw_jobs(inp, &mut rng);
     let mut w = Waveform::zeros(n, inp, &cal);
-    for (ji, j) in inp.jobs.iter().enumerate() {
-        let trace = training(
-            &mut w,
-            inp,
-            shaping,
-            &cal.factor,
-            j,
-            phases[ji],
-            &failures[ji],
-        );
+    for ji in 0..inp.jobs.len() {
+        let trace = training(&mut w, inp, shaping, &cal, ji, phases[ji], &failures[ji]);
         w.jobs.push(trace);
     }
-    sectors_and_facility(&mut w, inp, &cal.residual_mw, &mut rng);
+    let residual: Vec<f64> = cal.iter().map(|c| c.residual_mw).collect();
+    sectors_and_facility(&mut w, inp, &residual, &mut rng);
     w
-}
-
-/// Per hour the window touches: the factor on the training jobs' running utilisation that makes
-/// their expected power the hourly engine's, and what the jobs cannot reach (MW, spread evenly).
-struct Calibration {
-    factor: Vec<f64>,
-    residual_mw: Vec<f64>,
-    /// Hours in which some job's calibrated utilisation passed 1.
-    clipped_hours: usize,
-}
-
-/// Each hour's factor from the jobs' expected power over the part of the hour they hold their
-/// accelerators: idle, checkpoint duty (fixed) and running duty (scaled).
-fn calibrate(inp: &Inputs) -> Calibration {
-    let mut cal = Calibration {
-        factor: Vec::with_capacity(inp.hours.len()),
-        residual_mw: Vec::with_capacity(inp.hours.len()),
-        clipped_hours: 0,
-    };
-    for h in &inp.hours {
-        let (a, b) = (h.start_s, h.start_s + 3600.0);
-        let mut idle = 0.0;
-        let mut fixed = 0.0;
-        let mut scaled = 0.0;
-        for j in &inp.jobs {
-            let w = j.held_in(a, b) / 3600.0;
-            if w == 0.0 {
-                continue;
-            }
-            let d = j.checkpoint_duty();
-            idle += w * j.accelerators * j.idle_w;
-            fixed += w * j.accelerators * j.busy_w * d * j.checkpoint_utilisation;
-            scaled += w * j.accelerators * j.busy_w * (1.0 - d) * j.utilisation;
-        }
-        let target = h.training_mw * 1e6;
-        let (k, resid) = if scaled > 0.0 {
-            let k = ((target - idle - fixed) / scaled).max(0.0);
-            (k, (target - idle - fixed - k * scaled).max(0.0))
-        } else {
-            (1.0, (target - idle - fixed).max(0.0))
-        };
-        if inp
-            .jobs
-            .iter()
-            .any(|j| j.held_in(a, b) > 0.0 && k * j.utilisation > 1.0 + 1e-12)
-        {
-            cal.clipped_hours += 1;
-        }
-        cal.factor.push(k);
-        cal.residual_mw.push(resid / 1e6);
-    }
-    cal
 }
 
 /// Per-job random draws, in job order: iteration phase, then failure times in the window.
@@ -298,7 +237,7 @@ fn draw_jobs(inp: &Inputs, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<Vec<f64>>) {
     for j in &inp.jobs {
         let ph: f64 = rng.random();
         phases.push(if p.random_phase {
-            ph * p.iteration_s
+            ph * j.swing.iteration_s
         } else {
             0.0
         });
@@ -328,7 +267,7 @@ fn hour_of(inp: &Inputs, t: f64) -> usize {
 
 impl Waveform {
     /// `n` steps of zeros, with the calibration's figures.
-    fn zeros(n: usize, inp: &Inputs, cal: &Calibration) -> Waveform {
+    fn zeros(n: usize, inp: &Inputs, cal: &[HourCalibration]) -> Waveform {
         Waveform {
             step_s: inp.step_s,
             t0_s: inp.t0_s,
@@ -344,8 +283,8 @@ impl Waveform {
             training_shaped: vec![0.0; n],
             facility_shaped: vec![0.0; n],
             jobs: Vec::with_capacity(inp.jobs.len()),
-            calibration: cal.factor.clone(),
-            clipped_hours: cal.clipped_hours,
+            calibration: cal.to_vec(),
+            warnings: swing::warnings(inp, cal),
             floor_mwh: 0.0,
             burn_mwh: 0.0,
             burn_acc_h: 0.0,
@@ -353,42 +292,48 @@ impl Waveform {
     }
 }
 
-/// Compute- and communication-phase utilisation giving a running mean `u_bar`; a mean too high
-/// for the stated swing keeps the compute phase at 1 and raises the communication level (a
-/// smaller swing, the same mean).
-fn phase_levels(p: &FastParams, u_bar: f64) -> (f64, f64) {
-    let mean_shape = p.compute_share + (1.0 - p.compute_share) * p.communication_level;
-    if u_bar <= mean_shape {
-        let c = u_bar / mean_shape;
-        (c, c * p.communication_level)
-    } else if p.compute_share < 1.0 {
-        (1.0, (u_bar - p.compute_share) / (1.0 - p.compute_share))
-    } else {
-        (1.0, 1.0)
+/// Share of the step [x, x + w) (in iterations) spent in the compute phase, the first `duty` of
+/// each iteration: a step straddling a phase edge takes the share of each, so the step's mean is
+/// the duty's whatever the step (a step of 1/40 of the iteration would otherwise round the duty
+/// to 2.5 %).
+fn compute_overlap(x: f64, w: f64, duty: f64) -> f64 {
+    // Compute time from 0 to y, in iterations.
+    let cum = |y: f64| y.floor() * duty + (y - y.floor()).min(duty);
+    if w <= 0.0 {
+        return if x.rem_euclid(1.0) < duty { 1.0 } else { 0.0 };
+    }
+    ((cum(x + w) - cum(x)) / w).clamp(0.0, 1.0)
+}
+
+/// A training job over one step, before the mitigations: the utilisation of the two phases
+/// (after a start's or a restart's ramp; equal in a checkpoint or a restart) and the share of
+/// the step in the first.
+struct JobStep {
+    hi: f64,
+    lo: f64,
+    compute: f64,
+    /// What the burn filler fills the communication phase towards (0 in a checkpoint or a
+    /// restart, when it does not run).
+    fill_base: f64,
+    restarting: bool,
+}
+
+impl JobStep {
+    fn u(&self) -> f64 {
+        self.compute * self.hi + (1.0 - self.compute) * self.lo
     }
 }
 
-/// A training job at one instant, before the mitigations.
-struct JobStep {
-    /// Utilisation now, and the compute phase's (what the burn filler fills towards).
-    u: f64,
-    u_compute: f64,
-    /// Ramp after a start or restart, 0-1.
-    ramp: f64,
-    compute: bool,
-    restarting: bool,
-    in_checkpoint: bool,
-}
-
-/// The job's utilisation at `t`: restart, checkpoint, compute or communication phase, and the
-/// ramp after a start (from idle) or a restart (from the checkpoint level).
+/// The job over the step from `t`: restart, checkpoint, or compute phase for the first `duty`
+/// of each iteration and communication for the rest, and the ramp after a start (from idle) or
+/// a restart (from the checkpoint level).
 fn job_step(
     j: &Job,
     p: &FastParams,
-    t: f64,
-    phase: f64,
+    (t, dt): (f64, f64),
+    (phase, duty): (f64, f64),
     last_fail: Option<f64>,
-    (u_c, u_comm): (f64, f64),
+    l: &Levels,
 ) -> JobStep {
     // The time since the job (re)started.
     let (restarting, since_run_start) = match last_fail {
@@ -400,50 +345,59 @@ fn job_step(
     let in_checkpoint = j.checkpoint_interval_s > 0.0
         && since_start >= j.checkpoint_interval_s
         && since_start.rem_euclid(j.checkpoint_interval_s) < j.checkpoint_duration_s;
-    let compute = ((since_start - phase) / p.iteration_s).rem_euclid(1.0) < p.compute_share;
-    let u = if restarting || in_checkpoint {
-        j.checkpoint_utilisation
-    } else if compute {
-        u_c
-    } else {
-        u_comm
-    };
     let ramp = if p.start_ramp_s > 0.0 {
         (since_run_start / p.start_ramp_s).clamp(0.0, 1.0)
     } else {
         1.0
     };
-    let u = if restarting {
-        u
-    } else if last_fail.is_some() {
-        j.checkpoint_utilisation + (u - j.checkpoint_utilisation) * ramp
-    } else {
-        u * ramp
+    let ck = j.checkpoint_utilisation;
+    if restarting || in_checkpoint {
+        let u = if restarting || last_fail.is_some() {
+            ck
+        } else {
+            ck * ramp
+        };
+        return JobStep {
+            hi: u,
+            lo: u,
+            compute: 0.0,
+            fill_base: 0.0,
+            restarting,
+        };
+    }
+    let ramped = |u: f64| {
+        if last_fail.is_some() {
+            ck + (u - ck) * ramp
+        } else {
+            u * ramp
+        }
     };
+    let x = (since_start - phase) / j.swing.iteration_s;
     JobStep {
-        u,
-        u_compute: u_c,
-        ramp,
-        compute,
+        hi: ramped(l.u_compute),
+        lo: ramped(l.u_communication),
+        compute: compute_overlap(x, dt / j.swing.iteration_s, duty),
+        fill_base: l.u_compute * ramp,
         restarting,
-        in_checkpoint,
     }
 }
 
-/// One training job's power step by step, added to the waveform's training series (plain and
-/// shaped); returns its board power per accelerator.
+/// Job `ji`'s power step by step, added to the waveform's training series (plain and shaped);
+/// returns its board power per accelerator.
 fn training(
     w: &mut Waveform,
     inp: &Inputs,
     shaping: &Shaping,
-    calibration: &[f64],
-    j: &Job,
+    cal: &[HourCalibration],
+    ji: usize,
     phase: f64,
     fails: &[f64],
 ) -> JobTrace {
+    let j = &inp.jobs[ji];
     let p = &inp.params;
     let dt = inp.step_s;
     let n = w.training.len();
+    let levels = swing::levels(j);
     let mut board = vec![f64::NAN; n];
     let mut board_m = vec![f64::NAN; n];
     let range = (j.tdp_w - j.board_idle_w).max(1e-9);
@@ -456,29 +410,32 @@ fn training(
         if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
             continue;
         }
-        // Running mean utilisation of the hour, then the phase levels that give it.
-        let u_bar = (calibration[hour_of(inp, t)] * j.utilisation).min(1.0);
+        let duty = cal[hour_of(inp, t)].duty[ji];
         while fi + 1 < fails.len() && fails[fi + 1] <= t {
             fi += 1;
         }
         // The latest failure at or before t (if any).
         let last_fail = fails.get(fi).copied().filter(|&f| f <= t && f >= j.start_s);
-        let s = job_step(j, p, t, phase, last_fail, phase_levels(p, u_bar));
-        let u = s.u;
-        let mut u_m = u.max(floor_u);
-        let floor_gain = u_m - u;
+        let s = job_step(j, p, (t, dt), (phase, duty), last_fail, &levels);
+        let u = s.u();
+        // The floor and the filler act within each phase of the step.
+        let hi_m = s.hi.max(floor_u);
+        let mut lo_m = s.lo.max(floor_u);
+        let floor_gain = s.compute * hi_m + (1.0 - s.compute) * lo_m - u;
         if let Some(fill) = shaping.burn_fill_to
-            && !s.compute
             && !s.restarting
-            && !s.in_checkpoint
         {
-            let target = fill * s.u_compute * s.ramp;
-            if target > u_m {
-                w.burn_mwh += j.accelerators * j.busy_w * (target - u_m) * dt / 3.6e9;
-                w.burn_acc_h += j.accelerators * dt / 3600.0;
-                u_m = target;
+            // The filler's throughput cost falls on the whole job while it runs, not only on
+            // the steps it fills.
+            w.burn_acc_h += j.accelerators * dt / 3600.0;
+            let target = fill * s.fill_base;
+            if target > lo_m {
+                let gain = (1.0 - s.compute) * (target - lo_m);
+                w.burn_mwh += j.accelerators * j.busy_w * gain * dt / 3.6e9;
+                lo_m = target;
             }
         }
+        let u_m = s.compute * hi_m + (1.0 - s.compute) * lo_m;
         w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
         *slot = j.board_idle_w + range * u;
         board_m[k] = j.board_idle_w + range * u_m;
@@ -528,6 +485,21 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
     let mut x_def = z2 * p.steady_sd;
     let a_c = 1.0 - (-dt / p.cooling_tau_s.max(1e-9)).exp();
     let a_e = 1.0 - (-dt / p.electrical_tau_s.max(1e-9)).exp();
+    let freed_mean: Vec<f64> = inp
+        .hours
+        .iter()
+        .map(|h| {
+            inp.jobs
+                .iter()
+                .map(|j| {
+                    j.accelerators
+                        * j.idle_w
+                        * (1.0 - j.held_in(h.start_s, h.start_s + 3600.0) / 3600.0)
+                })
+                .sum::<f64>()
+                / 1e6
+        })
+        .collect();
     let mut y_c = h0.it_mw;
     let mut y_e = h0.it_mw;
     let mut y_cm = h0.it_mw;
@@ -548,7 +520,7 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
         w.consumer[k] = (h.consumer_mw * (1.0 + h.consumer_dynamic_share * rel_inf)).max(0.0);
         w.industrial[k] = (h.industrial_mw * (1.0 + x_ind)).max(0.0);
         w.defense[k] = (h.defense_mw * (1.0 + x_def)).max(0.0);
-        w.idle[k] = h.idle_mw;
+        w.idle[k] = (h.idle_mw + freed_now(inp, t) - freed_mean[hour_of(inp, t)]).max(0.0);
         w.training[k] += resid;
         w.training_shaped[k] += resid;
         let rest = w.consumer[k] + w.industrial[k] + w.defense[k] + w.idle[k];
@@ -564,6 +536,19 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
         w.facility[k] = w.it[k] + w.cooling[k] + w.losses[k];
         w.facility_shaped[k] = it_m + c_ratio * y_cm + l_ratio * y_em;
     }
+}
+
+/// Idle power of the jobs' accelerators not held at `t`, MW. The engine's hourly unallocated
+/// idle holds them for the part of the hour they are free; moving that idle to the instants
+/// they are free keeps the hour's mean and makes a job's end drop only its dynamic power (it
+/// dropped its idle too, an 18.5 MW one-step drop in the default study).
+fn freed_now(inp: &Inputs, t: f64) -> f64 {
+    inp.jobs
+        .iter()
+        .filter(|j| t < j.start_s || j.end_s.is_some_and(|e| t >= e))
+        .map(|j| j.accelerators * j.idle_w)
+        .sum::<f64>()
+        / 1e6
 }
 
 /// Mean of a slice.
@@ -599,7 +584,11 @@ mod tests {
             busy_w: 1000.0,
             board_idle_w: 70.0,
             tdp_w: 700.0,
-            utilisation: 0.8,
+            swing: Swing {
+                compute: swing::BoardPower::Watts(700.0),
+                communication: swing::BoardPower::Watts(70.0),
+                ..Swing::default()
+            },
             checkpoint_interval_s: 0.0,
             checkpoint_duration_s: 0.0,
             checkpoint_utilisation: 0.1,
@@ -611,12 +600,13 @@ mod tests {
     #[test]
     fn calibrated_training_mean_matches_the_hour_and_facility_exceeds_it() {
         let jobs = vec![job(10_000.0)];
-        // 10,000 x (200 + 1000 x 0.8) W = 10 MW at the run file's utilisation; ask for 9 MW.
+        // Compute at utilisation 1 for 0.7 of the iteration: 10,000 x (200 + 1000 x 0.7) W =
+        // 9 MW; ask for 8 MW: the duty drops to 0.6.
         let inp = Inputs {
             t0_s: 0.0,
             duration_s: 3600.0,
             step_s: 0.1,
-            hours: vec![hour(9.0)],
+            hours: vec![hour(8.0)],
             jobs,
             params: FastParams::default(),
             seed: 1,
@@ -624,12 +614,13 @@ mod tests {
         };
         let w = build(&inp, &Shaping::default());
         assert!(
-            (w.calibration[0] - 0.875).abs() < 1e-12,
+            (w.calibration[0].duty[0] - 0.6).abs() < 1e-12,
             "{:?}",
             w.calibration
         );
+        assert!(w.warnings.is_empty(), "{:?}", w.warnings);
         let m = mean(&w.training);
-        assert!((m - 9.0).abs() < 0.01 * 9.0, "{m}");
+        assert!((m - 8.0).abs() < 0.01 * 8.0, "{m}");
         assert!(
             w.facility
                 .iter()

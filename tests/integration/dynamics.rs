@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use dcload::base::error::Source;
 use dcload::dynamics::mitigation::{self, Control, Storage};
 use dcload::dynamics::ridethrough::{self, Disturbance};
+use dcload::dynamics::swing::{BoardPower, Swing};
 use dcload::dynamics::window::{self, FastParams, Hour, Inputs, Job, Shaping};
 use dcload::dynamics::{Settings, inputs_from_engine, spectrum};
 use dcload::model::library::Library;
@@ -13,7 +14,7 @@ use dcload::scenario::Scenario;
 
 use crate::common::{arg, assert_says, fails, line_of, read_csv, repo, run_ok};
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     repo(&format!("tests/fixtures/dynamics/{name}"))
 }
 
@@ -34,8 +35,9 @@ fn disturbance(name: &str) -> Disturbance {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A training-only hour: one job of `acc` accelerators with no checkpoints and no failures.
-fn training_window(
+/// A training-only hour: one job of 10,000 accelerators (TDP 700 W) computing at TDP and
+/// communicating at `comm` x TDP, with no checkpoints and no failures.
+pub(crate) fn training_window(
     iteration_s: f64,
     comm: f64,
     board_idle_w: f64,
@@ -62,7 +64,12 @@ fn training_window(
             busy_w: 1000.0,
             board_idle_w,
             tdp_w: 700.0,
-            utilisation: 0.5,
+            swing: Swing {
+                iteration_s,
+                compute_share: 0.7,
+                compute: BoardPower::TdpShare(1.0),
+                communication: BoardPower::TdpShare(comm),
+            },
             checkpoint_interval_s: 0.0,
             checkpoint_duration_s: 0.0,
             checkpoint_utilisation: 0.1,
@@ -70,8 +77,6 @@ fn training_window(
             restart_s: 0.0,
         }],
         params: FastParams {
-            iteration_s,
-            communication_level: comm,
             steady_sd: 0.0,
             ..FastParams::default()
         },
@@ -82,9 +87,12 @@ fn training_window(
 
 #[test]
 fn a_training_job_peaks_at_one_over_its_iteration_time_with_harmonics() {
+    // Communication at 0.3 x TDP on a 70 W idle board: utilisation 2/9; the mean that keeps
+    // the stated compute share of 0.7: 10,000 x (300 + 1000 x (2/9 + 0.7 x 7/9)) W.
+    let keeps_duty = 10_000.0 * (300.0 + 1000.0 * (2.0 / 9.0 + 0.7 * 7.0 / 9.0)) / 1e6;
     for t_iter in [1.6, 3.0] {
         let w = window::build(
-            &training_window(t_iter, 0.3, 70.0, 400.0, 6.0),
+            &training_window(t_iter, 0.3, 70.0, 400.0, keeps_duty),
             &Shaping::default(),
         );
         let s = spectrum::psd(&w.facility, 0.05);

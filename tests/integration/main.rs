@@ -13,6 +13,8 @@ mod coincident_peak_billing;
 mod common;
 mod determinism;
 mod dynamics;
+mod dynamics_checks;
+mod dynamics_swing;
 mod engine_equivalence;
 mod error_locations;
 mod facility_physics;
