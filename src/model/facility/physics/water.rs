@@ -135,6 +135,27 @@ impl TowerAir {
             return 0.0;
         }
         let dh = self.enthalpy_rise_kj_per_kg;
+        // A plant asks for the same hour's air at every step of the hour: the psychrometrics
+        // below (six `exp`, five Newton steps, ~700 instructions) are kept per thread for the
+        // last air each tower design saw. A pure function's memo: the same bits either way.
+        let key = [
+            dh.to_bits(),
+            dry_bulb_c.to_bits(),
+            rel_humidity_pct.to_bits(),
+        ];
+        let slot = (dh.to_bits() ^ (dh.to_bits() >> 29)) as usize % SHARE_MEMO_SLOTS;
+        if let Some(v) = SHARE_MEMO.with(|m| {
+            let (k, v) = m[slot].get();
+            (k == key).then_some(v)
+        }) {
+            return v;
+        }
+        let v = Self::share_of_air(dh, dry_bulb_c, rel_humidity_pct);
+        SHARE_MEMO.with(|m| m[slot].set((key, v)));
+        v
+    }
+
+    fn share_of_air(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
         let db = dry_bulb_c.clamp(-60.0, 60.0);
         let w_in = humidity_ratio(db, rel_humidity_pct);
         let h_out = moist_air_enthalpy(db, w_in) + dh;
@@ -146,6 +167,15 @@ impl TowerAir {
             0.0
         }
     }
+}
+
+const SHARE_MEMO_SLOTS: usize = 4;
+
+thread_local! {
+    /// See [`TowerAir::evaporated_share`]: (tower's enthalpy rise, dry bulb, humidity) bits
+    /// and the share, per slot (a site's tower designs rarely share one).
+    static SHARE_MEMO: [std::cell::Cell<([u64; 3], f64)>; SHARE_MEMO_SLOTS] =
+        const { [const { std::cell::Cell::new(([u64::MAX; 3], 0.0)) }; SHARE_MEMO_SLOTS] };
 }
 
 /// Temperature of saturated air of enthalpy `h` (kJ/kg), by Newton steps from `guess_c`
