@@ -45,3 +45,4 @@ mod uncertainty_and_sweeps;
 mod utility_conventions;
 mod utility_package;
 mod what_broke;
+mod worked_examples;
