@@ -123,11 +123,15 @@ fn read_facility(file: &Path, name: &str, column: &str) -> Result<Vec<(Written, 
                 header[1..].join(", ")
             ),
         })?;
+    // A run written with `[report] timestamps = "ending"` stamps each hour with its end: the
+    // hour is placed at its start, one hour before, as an interval-beginning file places it.
+    let ending = header.first() == Some(&"timestamp_ending");
     let mut facility = Vec::new();
     for (i, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').collect();
         let stamp = f.first().copied().unwrap_or("");
-        let (local, off, ..) = parse_stamp(name, i + 2, 0, "timestamp", stamp)?;
+        let (local, off, ..) = parse_stamp(name, i + 2, 0, header[0], stamp)?;
+        let local = local - i64::from(ending);
         let v = f
             .get(c)
             .and_then(|v| parse_mw(v))

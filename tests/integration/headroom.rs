@@ -785,3 +785,42 @@ fn short_record_is_refused_or_warned() {
     ]));
     assert_says(&err, &["WARNING", "2000 hours"]);
 }
+
+/// A run written with `[report] timestamps = "ending"` stamps each hour with its end: headroom
+/// places the hour at its start, so the same run written either way gives the same headroom
+/// (it was placed an hour late, and its last hour read as a third year).
+#[test]
+fn an_hour_ending_run_gives_the_headroom_of_the_same_run_hour_beginning() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = write(dir.path(), "z.csv", &year_2023_csv(0));
+    let run = run_folder(dir.path(), 1, |_, hod| {
+        if (17..21).contains(&hod) { 100.0 } else { 40.0 }
+    });
+    let begin = headroom_rows(&sys, &run, &dir.path().join("ob"), &[]).0;
+    // The same rows, each stamped with its end (the next row's start), as dcload writes them.
+    let text = std::fs::read_to_string(run.join("load_8760.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let mut ending =
+        String::from("timestamp_ending,date,he,dst_flag,facility_mw_mean,facility_mw_p50\n");
+    for (i, r) in rows.iter().enumerate() {
+        let end = rows.get(i + 1).map_or("2026-01-01T00:00:00-05:00", |n| {
+            n.split(',').next().unwrap()
+        });
+        let (_, values) = r.split_once(',').unwrap();
+        ending.push_str(&format!("{end},2025-01-01,{},N,{values}\n", i % 24 + 1));
+    }
+    std::fs::write(run.join("load_8760.csv"), ending).unwrap();
+    let (end, console) = headroom_rows(&sys, &run, &dir.path().join("oe"), &[]);
+    assert_eq!(begin.len(), end.len());
+    for (a, b) in begin.iter().zip(&end) {
+        assert_eq!(a.0, b.0);
+        assert!(
+            (a.1 - b.1).abs() <= 1e-9 * a.1.abs(),
+            "hour-beginning {a:?}, hour-ending {b:?}"
+        );
+    }
+    assert!(
+        !console.contains("2026"),
+        "no stray year from the last hour's end: {console}"
+    );
+}
