@@ -173,6 +173,9 @@ fn ramp_count_columns(thresholds: &[f64]) -> Vec<Column> {
 
 const CARBON_COLUMNS: [Column; 1] = [("co2_t", 3, |s| s.co2_t)];
 
+/// Commissioning load-bank tests' energy (drawn through the chain and cooled, not IT).
+const LOAD_BANK_COLUMNS: [Column; 1] = [("load_bank_mwh", 4, |s| s.load_bank_mwh)];
+
 const COST_COLUMNS: [Column; 4] = [
     ("cost_energy", 2, |s| s.cost_energy),
     ("cost_demand", 2, |s| s.cost_demand),
@@ -184,9 +187,11 @@ const COST_COLUMNS: [Column; 4] = [
 /// feature's set when the study uses the feature.
 pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
     let mut cols = BASE_COLUMNS.to_vec();
-    let groups: [(bool, &[Column]); 13] = [
+    let load_banks = matches!(&sc.facility, crate::model::facility::Facility::Physics(p) if !p.load_banks.is_empty());
+    let groups: [(bool, &[Column]); 14] = [
         (!sc.consumers.is_empty(), &DROP_COLUMNS),
         (sc.facility.is_physics(), &PHYSICS_COLUMNS),
+        (load_banks, &LOAD_BANK_COLUMNS),
         (sc.facility.is_physics(), &PLANT_WHEN_COLUMNS),
         (sc.facility.fixed_water().is_some(), &PHYSICS_COLUMNS[2..5]),
         (sc.grid.limit.is_some(), &LIMIT_COLUMNS),

@@ -176,6 +176,19 @@ fn a_load_bank_test_is_drawn_as_load_on_its_days_and_not_outside_them() {
         (mwh - bank_mw * 24.0).abs() < 1e-6,
         "load-bank energy {mwh}"
     );
+    // trials.csv carries it when the study has a load bank, and only then.
+    let dir = tempfile::tempdir().unwrap();
+    write_outputs(dir.path(), &sc, std::slice::from_ref(r));
+    let (h, rows) = read_csv(&dir.path().join("trials.csv"));
+    let written = num(&rows[0][col(&h, "load_bank_mwh")]);
+    assert!(
+        (written - mwh).abs() < 1e-4,
+        "trials.csv {written} vs {mwh}"
+    );
+    let plain_dir = tempfile::tempdir().unwrap();
+    write_outputs(plain_dir.path(), &plain, std::slice::from_ref(p));
+    let (h, _) = read_csv(&plain_dir.path().join("trials.csv"));
+    assert!(!h.iter().any(|c| c == "load_bank_mwh"), "{h:?}");
     // The reference engine steps the same load bank.
     let mut reference = sc.clone();
     reference.engine = Engine::Reference;
