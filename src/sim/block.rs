@@ -182,13 +182,19 @@ struct Blocks {
     events_snap: EventQueue,
     training_snap: TrainingSnapshot,
     train_w: Vec<f64>,
-    /// Per pool: capacity, used, busy at power weight, claimed, idle power, training's claims.
+    /// Per pool: capacity, idle power, training's claims.
     cap: Vec<f64>,
+    idle: Vec<f64>,
+    training_held: Vec<f64>,
+    /// Per pool and step of the block (pool-major): accelerators in use, busy at power weight,
+    /// claimed.
     used: Vec<f64>,
     busy_w: Vec<f64>,
     held: Vec<f64>,
-    idle: Vec<f64>,
-    training_held: Vec<f64>,
+    /// Per training job and step of the block (job-major): busy accelerators.
+    train_busy: Vec<f64>,
+    /// Per step of the block: whether the jitter processes advance.
+    jitter_now: Vec<bool>,
     /// Training's served share (all of it on the fast path).
     ones: Vec<f64>,
     /// The instants twins and missions start (sorted): a block does not span one.
@@ -212,11 +218,13 @@ impl Blocks {
             training_snap: TrainingSnapshot::default(),
             train_w: Vec::new(),
             cap: vec![0.0; np],
-            used: vec![0.0; np],
-            busy_w: vec![0.0; np],
-            held: vec![0.0; np],
             idle: vec![0.0; np],
             training_held: vec![0.0; np],
+            used: Vec::new(),
+            busy_w: Vec::new(),
+            held: Vec::new(),
+            train_busy: Vec::new(),
+            jitter_now: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
             starts: {
                 let mut s: Vec<u64> = (sc.twins.iter().map(|w| w.online_s))
@@ -326,130 +334,244 @@ fn refuse(tr: &mut Trial, b: &Blocks, carry: bool) {
 }
 
 /// Each step's demand served in priority order, the pools' power and the groups' IT; false
-/// at the first step that binds. With `carry`, the checkpoints due at each step are applied
-/// first and the jobs' claim weights summed into `b.train_w`.
+/// if a step binds. With `carry`, the checkpoints due at each step are applied first and the
+/// jobs' claim weights summed into `b.train_w`.
+///
+/// Workload by workload over the whole block rather than step by step: each workload draws
+/// from its own stream, so the order across workloads does not change a draw, and each pool's
+/// use at a step is summed in the same priority order (missions, twins, training, consumers)
+/// as a stepped step sums it, so every comparison sees the same numbers. The loops over a
+/// block's steps are short and branch-light, which is where the fast path's time went.
 fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, carry: bool) -> bool {
     let sc = tr.sc;
-    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
     let np = tr.pools.len();
     for (c, p) in b.cap.iter_mut().zip(&tr.pools) {
         *c = p.capacity;
     }
-    let (mut ws, mut wsf) = (tr.week_step, tr.week_step_fixed);
-    let wm = &tr.wm;
     let alive = &tr.fleet.alive;
     b.idle.fill(0.0);
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
     }
-    let n_fixed = tr.meter.slot_base();
-    if carry {
-        b.train_w.clear();
-        b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
+    for v in [&mut b.used, &mut b.busy_w] {
+        v.clear();
+        v.resize(np * n, 0.0);
     }
-    let (cap, used, busy_w, held) = (&b.cap, &mut b.used, &mut b.busy_w, &mut b.held);
-    for j in 0..n {
-        if carry {
-            let t = (s0 + j as u64) * dt;
-            let mut changed = false;
-            while let Some((_, e)) = tr.events.pop_due(t) {
-                tr.training.on_event(&sc.trainings, e, t, &mut tr.events);
-                changed = true;
-            }
-            if changed {
-                tr.training.claims(
-                    &sc.trainings,
-                    &b.ones,
-                    dt_f,
-                    &mut tr.meter.claims[n_fixed..],
-                );
-            }
-            for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
+    b.held.clear();
+    for &h in &b.training_held {
+        b.held.extend(std::iter::repeat_n(h, n));
+    }
+    b.jitter_now.clear();
+    for _ in 0..n {
+        let now = tr.work.tick_jitter();
+        b.jitter_now.push(now);
+    }
+    training_steps(tr, b, s0, n, carry);
+    missions_and_twins(tr, b, s0, n) && training_fits(tr, b, n) && consumers_fit(tr, b, n, i0) && {
+        group_power(tr, b, n);
+        true
+    }
+}
+
+/// Training's busy accelerators at each step of the block (slot-major, `n` per job): constant
+/// unless the block carries checkpoints, whose events are applied at their steps.
+fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) {
+    let sc = tr.sc;
+    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
+    let nt = tr.training.busy.len();
+    b.train_busy.clear();
+    b.train_busy.resize(nt * n, 0.0);
+    if !carry {
+        for (k, &busy) in tr.training.busy.iter().enumerate() {
+            b.train_busy[k * n..(k + 1) * n].fill(busy);
+        }
+        return;
+    }
+    let n_fixed = tr.meter.slot_base();
+    b.train_w.clear();
+    b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
+    // Span by span between the steps an event is due at: the jobs' busy accelerators and
+    // claim weights are constant within a span (summed step by step, as a stepped step would).
+    let mut j = 0;
+    while j < n {
+        let t = (s0 + j as u64) * dt;
+        let mut changed = false;
+        while let Some((_, e)) = tr.events.pop_due(t) {
+            tr.training.on_event(&sc.trainings, e, t, &mut tr.events);
+            changed = true;
+        }
+        if changed {
+            tr.training.claims(
+                &sc.trainings,
+                &b.ones,
+                dt_f,
+                &mut tr.meter.claims[n_fixed..],
+            );
+        }
+        let next = tr.events.next_time();
+        let end = if next == u64::MAX {
+            n
+        } else {
+            (next.div_ceil(dt).saturating_sub(s0) as usize).clamp(j + 1, n)
+        };
+        for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
+            for _ in j..end {
                 *w += c.weight;
             }
         }
-        let clock = StepClock {
-            t: SimTime((s0 + j as u64) * dt),
-            dt,
-            week_step: ws,
-            week_step_fixed: wsf,
-        };
-        let jitter_now = tr.work.tick_jitter();
-        used.fill(0.0);
-        held.copy_from_slice(&b.training_held);
-        let work: &mut Workloads = &mut tr.work;
-        // A block does not span a start, so a workload not started at its start asks nothing.
-        let now = s0 * dt;
-        for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
-            if now < d.online_s {
-                continue;
-            }
-            let demand = ds.demand(d, jitter_now);
-            if demand > (cap[d.pool] - used[d.pool] - d.standby_capacity).max(0.0) {
+        for (k, &busy) in tr.training.busy.iter().enumerate() {
+            b.train_busy[k * n + j..k * n + end].fill(busy);
+        }
+        j = end;
+    }
+}
+
+/// Missions, then twins, at every step of the block; false if one does not fit its pool. A
+/// block does not span a start, so a workload not started at its start asks nothing.
+fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+    let sc = tr.sc;
+    let dt = sc.step_s;
+    let now = s0 * dt;
+    let (wm, spw) = (&tr.wm, tr.steps_per_week);
+    let (cap, used, held) = (&b.cap, &mut b.used, &mut b.held);
+    let work: &mut Workloads = &mut tr.work;
+    for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
+        if now < d.online_s {
+            continue;
+        }
+        let (c, claim) = (cap[d.pool], d.need * d.active_copies + d.standby_capacity);
+        let (used, held) = (
+            &mut used[d.pool * n..(d.pool + 1) * n],
+            &mut held[d.pool * n..(d.pool + 1) * n],
+        );
+        let mut sum = 0.0;
+        for ((u, h), &jit) in used.iter_mut().zip(held.iter_mut()).zip(&b.jitter_now) {
+            let demand = ds.demand(d, jit);
+            if demand > (c - *u - d.standby_capacity).max(0.0) {
                 return false;
             }
-            used[d.pool] += demand;
-            b.defense_sum[k] += demand;
-            held[d.pool] += d.need * d.active_copies + d.standby_capacity;
+            *u += demand;
+            sum += demand;
+            *h += claim;
         }
-        for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
-            if now < w.online_s {
-                continue;
-            }
-            let demand = w_s.demand(w, clock, jitter_now);
-            if demand > cap[w.pool] - used[w.pool] {
+        b.defense_sum[k] += sum;
+    }
+    for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
+        if now < w.online_s {
+            continue;
+        }
+        let c = cap[w.pool];
+        let (used, held) = (
+            &mut used[w.pool * n..(w.pool + 1) * n],
+            &mut held[w.pool * n..(w.pool + 1) * n],
+        );
+        let (mut ws, mut wsf) = (tr.week_step, tr.week_step_fixed);
+        let mut sum = 0.0;
+        for (j, ((u, h), &jit)) in used
+            .iter_mut()
+            .zip(held.iter_mut())
+            .zip(&b.jitter_now)
+            .enumerate()
+        {
+            let clock = StepClock {
+                t: SimTime((s0 + j as u64) * dt),
+                dt,
+                week_step: ws,
+                week_step_fixed: wsf,
+            };
+            let demand = w_s.demand(w, clock, jit);
+            if demand > c - *u {
                 return false;
             }
-            used[w.pool] += demand;
-            b.twin_sum[k] += demand;
-            held[w.pool] += w.accelerators;
+            *u += demand;
+            sum += demand;
+            *h += w.accelerators;
+            ws = if ws + 1 == spw { 0 } else { ws + 1 };
+            wsf = if wsf + 1 == spw { 0 } else { wsf + 1 };
         }
-        for (&busy, &p) in tr.training.busy.iter().zip(&wm.training_pools) {
-            if busy > cap[p] - used[p] {
+        b.twin_sum[k] += sum;
+    }
+    true
+}
+
+/// Training's busy accelerators on their pools at every step; false if a job does not fit.
+fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
+    for (k, &p) in tr.wm.training_pools.iter().enumerate() {
+        let c = b.cap[p];
+        let used = &mut b.used[p * n..(p + 1) * n];
+        for (u, &busy) in used.iter_mut().zip(&b.train_busy[k * n..(k + 1) * n]) {
+            if busy > c - *u {
                 return false;
             }
-            used[p] += busy;
+            *u += busy;
         }
-        busy_w.copy_from_slice(used);
-        for p in 0..np {
-            let w = b.draws.pool_w[p * b.draws.stride + i0 + j];
+    }
+    true
+}
+
+/// The consumers' bridged work on each pool at every step, then each pool's use and claims
+/// against its capacity (above it the server curve clips and the meter's split is no longer
+/// linear: stepped instead); false if a step binds.
+fn consumers_fit(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
+    let dt_f = tr.sc.step_s as f64;
+    let d = &b.draws;
+    for (p, &c) in b.cap.iter().enumerate() {
+        let r = p * n..(p + 1) * n;
+        let (used, held, busy_w) = (
+            &mut b.used[r.clone()],
+            &mut b.held[r.clone()],
+            &mut b.busy_w[r],
+        );
+        let at = p * d.stride + i0;
+        let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
+        for ((((u, h), bw), &w), &sc) in used
+            .iter_mut()
+            .zip(held.iter_mut())
+            .zip(busy_w.iter_mut())
+            .zip(work)
+            .zip(scale)
+        {
+            *bw = *u;
             if w > 0.0 {
                 let busy = w / dt_f;
-                if busy > cap[p] - used[p] {
+                if busy > c - *u {
                     return false;
                 }
-                used[p] += busy;
-                held[p] += busy;
-                busy_w[p] += busy * b.draws.pool_scale[p * b.draws.stride + i0 + j];
+                *u += busy;
+                *h += busy;
+                *bw += busy * sc;
             }
-        }
-        for p in 0..np {
-            // Above capacity (or claimed beyond it) the server curve clips and the meter's
-            // split is no longer linear: stepped instead.
-            if busy_w[p] > cap[p] || held[p] > cap[p] {
+            if *bw > c || *h > c {
                 return false;
             }
         }
-        let mut it = 0.0;
+    }
+    true
+}
+
+/// Each group's IT power at every step (linear server curves), the block's IT series and the
+/// pools' mean power, summed in the order a stepped step sums them.
+fn group_power(tr: &Trial, b: &mut Blocks, n: usize) {
+    let sc = tr.sc;
+    let alive = &tr.fleet.alive;
+    for (gi, g) in sc.fleet.groups.iter().enumerate() {
+        let c = b.cap[g.pool];
+        let busy_w = &b.busy_w[g.pool * n..(g.pool + 1) * n];
+        for (x, &bw) in b.group_it[gi * n..(gi + 1) * n].iter_mut().zip(busy_w) {
+            let u = if c > 0.0 { bw / c } else { 0.0 };
+            *x = alive[gi] * g.power_w(u);
+        }
+    }
+    b.it.clear();
+    b.it.resize(n, 0.0);
+    for gi in 0..sc.fleet.groups.len() {
+        for (it, &x) in b.it.iter_mut().zip(&b.group_it[gi * n..(gi + 1) * n]) {
+            *it += x;
+        }
+    }
+    for j in 0..n {
         for (gi, g) in sc.fleet.groups.iter().enumerate() {
-            let u = if cap[g.pool] > 0.0 {
-                busy_w[g.pool] / cap[g.pool]
-            } else {
-                0.0
-            };
-            let p = alive[gi] * g.power_w(u);
-            b.group_it[gi * n + j] = p;
-            b.pool_power[g.pool].power_w += p;
-            it += p;
-        }
-        b.it.push(it);
-        ws += 1;
-        if ws == tr.steps_per_week {
-            ws = 0;
-        }
-        wsf += 1;
-        if wsf == tr.steps_per_week {
-            wsf = 0;
+            b.pool_power[g.pool].power_w += b.group_it[gi * n + j];
         }
     }
     let inv_n = 1.0 / n as f64;
@@ -458,7 +580,6 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
         pp.idle_w = i;
         pp.capacity = c;
     }
-    true
 }
 
 /// The block's requests counted, and the meter's split of its mean power at its mean claims
