@@ -67,7 +67,10 @@ fn an_h100_node_window_meets_the_published_peak_mean_and_band() {
         (mean - STATED_MEAN_KW).abs() <= 0.01 * STATED_MEAN_KW,
         "mean {mean} kW per node; Newkirk et al. state {STATED_MEAN_KW} kW"
     );
-    assert!((lo - NODE_IDLE_KW).abs() <= 0.02 * NODE_IDLE_KW, "trough {lo}");
+    assert!(
+        (lo - NODE_IDLE_KW).abs() <= 0.02 * NODE_IDLE_KW,
+        "trough {lo}"
+    );
     let duty = w.calibration[0].duty[0];
     assert!(duty > 0.5 && duty < 1.0, "duty {duty}");
     // arXiv 2508.14318: the swing's energy sits at 0.2-3 Hz.

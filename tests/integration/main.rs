@@ -40,6 +40,7 @@ mod report_and_plots;
 mod report_answers;
 mod reproductions;
 mod request_traces;
+mod ridethrough_sources;
 mod robustness;
 mod sensitivity_and_effects;
 mod uncertainty_and_sweeps;
