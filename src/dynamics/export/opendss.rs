@@ -1,7 +1,9 @@
 //! The window as an OpenDSS LoadShape: loadshape.csv holds one multiplier a line (the series'
 //! power over the Load's kW), loadshape.dss defines the LoadShape at the window's step and a
 //! Load that follows it in duty-cycle mode. A multiplier has 9 decimals, so the Load's kW is
-//! the series' within 1e-9 of its kW base.
+//! the series' within 1e-9 of its kW base. OpenDSS reads point i (from 1) at i x sinterval, as
+//! it reads an hourly shape's point 1 as hour 1: its solution at time t is the window's sample
+//! at t - sinterval.
 
 use std::fmt::Write as _;
 
@@ -50,7 +52,7 @@ pub(super) fn files(ex: &Export, w: &Window) -> Files {
     );
     let _ = writeln!(
         dss,
-        "! Run with: Set mode=duty stepsize={} number={} (each solution steps time first).",
+        "! Run with: Set mode=duty stepsize={} number={}; point i is read at i x sinterval s.",
         w.step_s,
         p.len()
     );
