@@ -1,11 +1,13 @@
 """Loads each of `dcload dynamics --export`'s files into the open tool that reads it and checks
 the values against dcload's waveform.csv; exits non-zero on any mismatch.
 
-Run by scripts/check-exports.sh (which builds the venv and runs dcload); arguments: the
-folders of the COMTRADE runs (one per encoding), then the folder with the OpenDSS and ANDES
-files. Tolerances are the precisions each file states (src/dynamics/export/).
+Run by scripts/check-exports.sh (which builds the venv and runs dcload) with the folders of
+the COMTRADE runs (--comtrade, one per encoding), the run with the OpenDSS and ANDES files of
+the grid series (--tools) and one with ANDES's of the unmitigated facility (--facility).
+Tolerances are the precisions each file states (src/dynamics/export/).
 """
 
+import argparse
 import csv
 import math
 import os
@@ -130,7 +132,7 @@ def opendss_check(folder):
         os.chdir(here)
 
 
-def andes_check(folder, tf=10.0):
+def andes_check(folder, column, tf=10.0):
     import andes
     import numpy as np
 
@@ -139,7 +141,8 @@ def andes_check(folder, tf=10.0):
     base = 100.0
     case = os.path.join(folder, "kundur_full.xlsx")
     shutil.copy(andes.get_case("kundur/kundur_full.xlsx"), case)
-    print(f"ANDES {andes.__version__}: Kundur two-area case with the campus at bus 7 ({folder})")
+    series = wf[column]
+    print(f"ANDES {andes.__version__}: Kundur two-area case with the campus's {column} at bus 7 ({folder})")
     andes.config_logger(stream_level=40)
     opts = ["PQ.p2p=1", "PQ.p2z=0", "PQ.q2q=1", "PQ.q2z=0", f"TDS.tf={tf}"]
     ss = andes.load(case, addfile=os.path.join(folder, "andes_load.json"), no_output=True,
@@ -159,7 +162,7 @@ def andes_check(folder, tf=10.0):
     worst = 0.0
     for t, p in seen:
         k = max(0, math.ceil(t / dt - 1e-6) - 1)
-        worst = max(worst, abs(p * base - wf["grid_mw"][k]))
+        worst = max(worst, abs(p * base - series[k]))
     tol = CSV_HALF + base * 0.5e-9
     check(len(seen) > tf / dt and worst <= tol,
           f"the load follows waveform.csv at {len(seen)} steps within {tol:.1e} MW (largest {worst:.2e} MW)")
@@ -167,7 +170,7 @@ def andes_check(folder, tf=10.0):
     t = ss.dae.ts.t
     f0 = ss.config.freq
     dev_mhz = (om - 1.0) * f0 * 1000
-    swing = max(wf["grid_mw"][: int(tf / dt) + 1]) - min(wf["grid_mw"][: int(tf / dt) + 1])
+    swing = max(series[: int(tf / dt) + 1]) - min(series[: int(tf / dt) + 1])
     print(f"    campus load swings {swing:.3f} MW over the first {tf:g} s; generators' speed (mHz from {f0:g} Hz):")
     for i, idx in enumerate(ss.GENROU.idx.v):
         print(f"      {idx}: min {dev_mhz[:, i].min():+.4f}, max {dev_mhz[:, i].max():+.4f}")
@@ -176,11 +179,16 @@ def andes_check(folder, tf=10.0):
 
 
 def main():
-    *comtrade_dirs, tools_dir = sys.argv[1:]
-    for d in comtrade_dirs:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--comtrade", nargs="+", required=True)
+    ap.add_argument("--tools", required=True)
+    ap.add_argument("--facility", required=True)
+    a = ap.parse_args()
+    for d in a.comtrade:
         comtrade_check(d)
-    opendss_check(tools_dir)
-    andes_check(tools_dir)
+    opendss_check(a.tools)
+    andes_check(a.tools, "grid_mw")
+    andes_check(a.facility, "facility_mw")
     if FAILS:
         print(f"check-exports: {len(FAILS)} check(s) failed")
         sys.exit(1)

@@ -2,7 +2,8 @@
 # Proves that `dcload dynamics --export` writes files the grid's tools read (issue 24 item 6):
 # COMTRADE through the `comtrade` package (every encoding), the OpenDSS LoadShape through
 # OpenDSS (opendssdirect.py: a small circuit solved at every sample), and the ANDES add-file
-# in Kundur's two-area case (a 10 s time-domain run; the generators' response printed).
+# in Kundur's two-area case (10 s time-domain runs with the grid's and the unmitigated
+# facility's power; the generators' response printed).
 # Values are checked against waveform.csv; any mismatch exits non-zero.
 #
 # The readers come from the package registry into a venv under a cache folder
@@ -39,5 +40,12 @@ for f in ascii binary binary32 float32; do
 done
 "$bin" dynamics runs/dynamics-campus.toml --no-plots --out "$work/tools" \
     --export opendss,andes >/dev/null
-"$venv/bin/python" scripts/check-exports.py "${dirs[@]}" "$work/tools"
+# The unmitigated facility as ANDES's load: the example with `[export] series = "facility"`.
+sed -e "s|^run = \"|run = \"$PWD/runs/|" -e "s|^spec = \"|spec = \"$PWD/runs/|" \
+    -e "s|^disturbance = \"|disturbance = \"$PWD/runs/|" runs/dynamics-campus.toml \
+    > "$work/facility.toml"
+printf '\n[export]\nformats = ["andes"]\nseries = "facility"\n' >> "$work/facility.toml"
+"$bin" dynamics "$work/facility.toml" --no-plots --out "$work/facility" >/dev/null
+"$venv/bin/python" scripts/check-exports.py --comtrade "${dirs[@]}" --tools "$work/tools" \
+    --facility "$work/facility"
 echo "check-exports: $(( $(date +%s) - start )) s (venv ${venv_s} s)"
