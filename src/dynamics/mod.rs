@@ -14,6 +14,7 @@
 
 pub mod compliance;
 mod engine;
+pub mod export;
 pub mod mitigation;
 mod outputs;
 mod plot;
@@ -78,6 +79,15 @@ pub struct DynamicsArgs {
     /// the specification; reported in compliance.json and on the console.
     #[arg(long)]
     pub size_battery: bool,
+    /// Files the grid's tools read, a comma-separated list of comtrade (waveform.cfg/.dat),
+    /// opendss (loadshape.csv/.dss) and andes (andes_timeseries.csv, andes_load.json);
+    /// overrides `[export] formats`.
+    #[arg(long, value_name = "LIST")]
+    pub export: Option<String>,
+    /// COMTRADE data file encoding: ascii, binary (16-bit), binary32 or float32; overrides
+    /// `[export] comtrade_format` [default: binary].
+    #[arg(long, value_name = "FORMAT")]
+    pub comtrade_format: Option<String>,
     /// Do not draw the SVG plots.
     #[arg(long)]
     pub no_plots: bool,

@@ -17,7 +17,7 @@ use super::settings::Settings;
 use super::sizing::{self, Sized};
 use super::spec::Spec;
 use super::window::{self, Inputs, Waveform};
-use super::{DynamicsArgs, mitigation, plot, spectrum};
+use super::{DynamicsArgs, export, mitigation, plot, spectrum};
 
 /// Everything one `dcload dynamics` computes.
 pub struct Report {
@@ -127,6 +127,11 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     let mut set = Settings::parse(&src, &base)?;
     apply_flags(&mut set, args);
     battery_flags(&mut set, args)?;
+    export::apply_flags(
+        &mut set.export,
+        args.export.as_deref(),
+        args.comtrade_format.as_deref(),
+    )?;
     let Some(run) = set.run.clone() else {
         return Err(src.error(
             "run",
@@ -170,7 +175,15 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         path: out.clone(),
         source: e,
     })?;
-    let files = write_outputs(&out, &set, &tsc, &rep, spec.as_ref(), dist.as_ref())?;
+    let mut files = write_outputs(&out, &set, &tsc, &rep, spec.as_ref(), dist.as_ref())?;
+    let window = export::Window {
+        name: &set.name,
+        step_s: rep.inputs.step_s,
+        t0_s: rep.inputs.t0_s,
+        grid_mw: &rep.grid,
+        facility_mw: &rep.wave.facility,
+    };
+    files.extend(export::write(&out, &set.export, &window, &tsc.calendar)?);
     for f in &files {
         println!("wrote {}", f.display());
     }

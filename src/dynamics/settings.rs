@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::base::error::{Error, Result, Source};
 use crate::input::uncertain::Uncertain;
 
+use super::export::{self, Export};
 use super::mitigation;
 use super::ridethrough::{self, Fleet, Param, SiteGroup};
 use super::swing::{BoardPower, JobSwing, Swing};
@@ -29,6 +30,7 @@ struct FileSpec {
     facility: Option<FacilitySpec>,
     mitigation: Option<MitigationSpec>,
     fleet: Option<FleetSpec>,
+    export: Option<export::ExportSpec>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -171,6 +173,8 @@ pub struct Settings {
     pub burn_throughput_cost: f64,
     pub storage: Option<mitigation::Storage>,
     pub fleet: Option<Fleet>,
+    /// `[export]`: the files the grid's tools read.
+    pub export: Export,
 }
 
 fn expect(src: &Source, field: &str, x: f64, ok: bool, what: &str) -> Result<f64> {
@@ -244,6 +248,7 @@ impl Settings {
             .as_ref()
             .map(|fl| fleet(src, fl, &found))
             .transpose()?;
+        let export = export::resolve(src, &f.export.unwrap_or_default())?;
         let rel = |p: &Option<String>| p.as_ref().map(|p| base.join(p));
         Ok(Settings {
             name: f.name.unwrap_or_else(|| "dynamics".into()),
@@ -261,6 +266,7 @@ impl Settings {
             burn_throughput_cost,
             storage,
             fleet,
+            export,
         })
     }
     /// Checked once the command line has overridden the file, so the errors name the flags.

@@ -14,6 +14,7 @@ mod common;
 mod determinism;
 mod dynamics;
 mod dynamics_checks;
+mod dynamics_exports;
 mod dynamics_published;
 mod dynamics_swing;
 mod engine_equivalence;
