@@ -405,7 +405,8 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
             held[w.pool] += w.accelerators;
         }
         for (&busy, &p) in tr.training.busy.iter().zip(&wm.training_pools) {
-            if busy > cap[p] - used[p] {
+            // Training is not served out of what the pool keeps for its consumer classes.
+            if busy > cap[p] - used[p] - wm.kept_for_consumers(p, cap[p]) {
                 return false;
             }
             used[p] += busy;
