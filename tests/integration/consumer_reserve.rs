@@ -252,3 +252,19 @@ fn bad_reservations_are_refused_naming_file_line_and_field() {
     let err = refused_at(&big, "accelerators = 224", "accelerators");
     assert_says(&err, &["64 of its 256 are reserved for consumer classes"]);
 }
+
+/// `validate` states the reservation, in accelerators whichever form the file gives.
+#[test]
+fn validate_states_the_reservation() {
+    for reserve in [RESERVE_64, RESERVE_QUARTER] {
+        let f = RunFile::new(&study("", reserve, DR));
+        let out = stdout(&run_ok(&["validate", f.arg()]));
+        assert_says(
+            &out,
+            &[
+                "pool shared",
+                "64 of its 256 accelerators reserved for consumer classes",
+            ],
+        );
+    }
+}
