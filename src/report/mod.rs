@@ -85,13 +85,20 @@ fn or_empty(v: f64) -> String {
 /// One row per demand-response event and trial: what was asked, the metered baseline and
 /// demand over the event, what was delivered (baseline minus demand) and the shortfall, then the
 /// rebound after the event (hours measured, MWh above the baseline, its highest hourly MW).
+/// With consumer classes, the requests dropped in the rebound window follow, with the event
+/// and less the counterfactual's (empty under a rule baseline, which has none).
 pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
+    let requests = !sc.consumers.is_empty();
     let mut out = String::from(
-        "trial,start,hours,requested_mw,baseline_mw,metered_mw,delivered_mw,shortfall_mw,baseline_days,rebound_hours,rebound_mwh,rebound_peak_mw\n",
+        "trial,start,hours,requested_mw,baseline_mw,metered_mw,delivered_mw,shortfall_mw,baseline_days,rebound_hours,rebound_mwh,rebound_peak_mw",
     );
+    if requests {
+        out.push_str(",rebound_requests_dropped,rebound_requests_dropped_extra");
+    }
+    out.push('\n');
     for r in results {
         for o in &r.summary.dr_outcomes {
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "{},{},{:.3},{},{},{},{},{},{},{:.3},{},{}",
                 r.summary.trial,
@@ -107,6 +114,13 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
                 or_empty(o.rebound_mwh),
                 or_empty(o.rebound_peak_mw),
             );
+            if requests {
+                let extra = o
+                    .rebound_requests_dropped_extra
+                    .map_or(String::new(), |x| format!("{x:.0}"));
+                let _ = write!(out, ",{:.0},{extra}", o.rebound_requests_dropped);
+            }
+            out.push('\n');
         }
     }
     out

@@ -61,6 +61,15 @@ impl Scenario {
                 ));
             }
         }
+        for p in &self.fleet.pools {
+            let kept = p.accelerators - p.reserve.training_acc(p.accelerators);
+            if !p.reserve.is_none() {
+                s.push_str(&format!(
+                    "  pool {:<19} {kept:.0} of its {:.0} accelerators reserved for consumer classes (training may not claim them)\n",
+                    p.name, p.accelerators
+                ));
+            }
+        }
     }
 
     fn describe_workloads(&self, s: &mut String) {

@@ -498,9 +498,11 @@ fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
     for (k, &p) in tr.wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
+        // Training is not served out of what the pool keeps for its consumer classes.
+        let kept = tr.wm.kept_for_consumers(p, c);
         let used = &mut b.used[p * n..(p + 1) * n];
         for (u, &busy) in used.iter_mut().zip(&b.train_busy[k * n..(k + 1) * n]) {
-            if busy > c - *u {
+            if busy > c - *u - kept {
                 return false;
             }
             *u += busy;

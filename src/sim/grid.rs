@@ -456,6 +456,7 @@ mod tests {
                 watts_per_busy: W_BUSY,
                 idle_w_per_capacity: IDLE_W / 100.0,
                 primary: Sector::Consumer,
+                reserve: Default::default(),
             }],
         }
     }

@@ -116,6 +116,9 @@ pub struct HourlyMeter<'a> {
     year_hours: Vec<std::ops::Range<usize>>,
     /// The figures this meter owns in the trial's summary.
     pub sum: TrialSummary,
+    /// (step, requests dropped) of every step that dropped some, when asked for
+    /// ([`HourlyMeter::log_drops`]): demand response counts them in its rebound windows.
+    drop_log: Option<Vec<(u64, f64)>>,
 }
 
 impl<'a> HourlyMeter<'a> {
@@ -176,8 +179,20 @@ impl<'a> HourlyMeter<'a> {
             pool_hour_drop: Vec::new(),
             year_hours: Vec::new(),
             sum,
+            drop_log: None,
             s,
         }
+    }
+
+    /// Logs the steps that drop requests, for [`Self::take_drop_log`]. A quiet block drops
+    /// none, so the log is complete on either engine.
+    pub fn log_drops(&mut self) {
+        self.drop_log = Some(Vec::new());
+    }
+
+    /// The (step, requests dropped) logged so far, in step order (empty unless logged).
+    pub fn take_drop_log(&mut self) -> Vec<(u64, f64)> {
+        self.drop_log.take().unwrap_or_default()
     }
 
     /// Tracks dropped requests pool by pool (`np` pools), for [`Self::record_pool_drop`].
@@ -220,8 +235,13 @@ impl<'a> HourlyMeter<'a> {
         a[M_FACILITY] += f.facility_w;
         let sum = &mut self.sum;
         let now_s = (self.step * self.s.step_s) as f64;
-        if f.dropped_n > 0.0 && sum.drop_first_at_s < 0.0 {
-            sum.drop_first_at_s = now_s;
+        if f.dropped_n > 0.0 {
+            if sum.drop_first_at_s < 0.0 {
+                sum.drop_first_at_s = now_s;
+            }
+            if let Some(log) = &mut self.drop_log {
+                log.push((self.step, f.dropped_n));
+            }
         }
         if f.curtailed_w > 0.0 {
             if sum.curtailed_first_at_s < 0.0 {

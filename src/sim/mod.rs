@@ -50,21 +50,36 @@ use workload::{StepClock, WorkloadModels, Workloads};
 /// ([`crate::model::grid::demand_response::measure`]); with the counterfactual baseline a trial that
 /// has an event is run a second time without the events (same streams) for the baseline.
 pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
+    use crate::model::grid::demand_response as dr_mod;
     let Some(dr) = &sc.grid.demand_response else {
-        return simulate(sc, trial, true, None);
+        return simulate(sc, trial, true, None, None);
     };
-    let mut metered = Vec::new();
-    let mut r = simulate(sc, trial, true, Some(&mut metered));
+    // With consumer classes, the requests each event's rebound window drops are counted too.
+    let requests = !sc.consumers.is_empty();
+    let (mut metered, mut drops) = (Vec::new(), Vec::new());
+    let mut r = simulate(
+        sc,
+        trial,
+        true,
+        Some(&mut metered),
+        requests.then_some(&mut drops),
+    );
     if r.summary.dr_outcomes.is_empty() {
         return r;
     }
-    let counterfactual =
-        (dr.baseline == crate::model::grid::demand_response::Baseline::Counterfactual).then(|| {
-            let mut cf = Vec::new();
-            simulate(sc, trial, false, Some(&mut cf));
-            cf
-        });
-    crate::model::grid::demand_response::measure(
+    let mut cf_drops = Vec::new();
+    let counterfactual = (dr.baseline == dr_mod::Baseline::Counterfactual).then(|| {
+        let mut cf = Vec::new();
+        simulate(
+            sc,
+            trial,
+            false,
+            Some(&mut cf),
+            requests.then_some(&mut cf_drops),
+        );
+        cf
+    });
+    dr_mod::measure(
         dr,
         &mut r.summary.dr_outcomes,
         &metered,
@@ -72,6 +87,11 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
         sc.step_s,
         &sc.calendar,
     );
+    if requests {
+        let cf = counterfactual.is_some().then_some(&cf_drops[..]);
+        let n = metered.len();
+        dr_mod::rebound_drops(dr, &mut r.summary.dr_outcomes, n, sc.step_s, &drops, cf);
+    }
     let s = &mut r.summary;
     let mwh = |o: &DrOutcome, mw: f64| mw * o.duration_s as f64 / 3600.0;
     s.dr_delivered_mwh = s.dr_outcomes.iter().map(|o| mwh(o, o.delivered_mw)).sum();
@@ -91,14 +111,19 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
 
 /// One run of a trial. `dr_on = false` runs it without executing demand-response events (the
 /// counterfactual baseline: every random stream is drawn as with them); `trace` receives the
-/// facility demand of every step, W.
+/// facility demand of every step, W, and `drops` the (step, requests dropped) of each step
+/// that dropped some.
 fn simulate(
     sc: &Scenario,
     trial: u32,
     dr_on: bool,
     mut trace: Option<&mut Vec<f64>>,
+    drops: Option<&mut Vec<(u64, f64)>>,
 ) -> TrialResult {
     let mut tr = Trial::new(sc, trial);
+    if drops.is_some() {
+        tr.hourly.log_drops();
+    }
     let total_steps = sc.horizon_s / sc.step_s;
     if let Some(t) = trace.as_deref_mut() {
         t.clear();
@@ -117,7 +142,7 @@ fn simulate(
                 tally.replayed_blocks
             );
         }
-        return tr.finish();
+        return tr.finish_logged(drops);
     }
     for step in 0..total_steps {
         let facility_w = tr.step(step, dr_on);
@@ -125,7 +150,7 @@ fn simulate(
             t.push(facility_w);
         }
     }
-    tr.finish()
+    tr.finish_logged(drops)
 }
 
 /// A trial in progress: every layer's state, the event queue between steps and the scratch
@@ -390,6 +415,14 @@ impl<'a> Trial<'a> {
         if self.week_step_fixed == self.steps_per_week {
             self.week_step_fixed = 0;
         }
+    }
+
+    /// [`Trial::finish`], with the steps that dropped requests into `drops` when asked.
+    fn finish_logged(mut self, drops: Option<&mut Vec<(u64, f64)>>) -> TrialResult {
+        if let Some(d) = drops {
+            *d = self.hourly.take_drop_log();
+        }
+        self.finish()
     }
 
     /// Closes the trial: jobs ending at the horizon, then every layer's figures.

@@ -243,7 +243,8 @@ impl TrainingLayer {
 
     fn try_start(&mut self, models: &[Training], w: usize, now: u64, q: &mut EventQueue) {
         let tr = &models[w];
-        let pool_acc = self.pool_acc[tr.pool];
+        // Accelerators the pool keeps for its consumer classes are not training's to take.
+        let pool_acc = tr.pool_reserve.training_acc(self.pool_acc[tr.pool]);
         while self.waiting[w] > 0
             && self.acc_used[tr.pool] + tr.job_accelerators <= pool_acc * (1.0 + 1e-12)
         {
@@ -451,6 +452,7 @@ fn slot_utilisation(tr: &Training, s: &JobSlot) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::fleet::ConsumerReserve;
     use crate::sim::test_support::{close, pump, queue};
 
     /// One job of 64 accelerators (the whole pool) at utilisation 0.9, 10,000 s long (cv 0),
@@ -472,6 +474,7 @@ mod tests {
             checkpoint_duration_s: 300,
             checkpoint_utilisation: 0.15,
             max_concurrent: 1,
+            pool_reserve: Default::default(),
         }
     }
 
@@ -617,6 +620,28 @@ mod tests {
         assert_eq!((tl.interruptions, tl.jobs[0].restarts), (0, 0));
         advance(&mut tl, &m, &mut q, 10_100);
         assert_eq!(tl.jobs[0].end_s, Some(10_100));
+    }
+
+    /// Half of the 64-accelerator pool reserved for consumer classes: of two 32-accelerator
+    /// jobs submitted together only one starts; the other waits for it to end (10,100 s).
+    #[test]
+    fn jobs_do_not_start_on_the_consumer_reserve() {
+        for (reserve, second_start) in [
+            (ConsumerReserve::Share(0.5), 10_100),
+            (ConsumerReserve::Accelerators(32.0), 10_100),
+            (ConsumerReserve::None, 100),
+        ] {
+            let mut j = job(false);
+            j.job_accelerators = 32.0;
+            j.max_concurrent = 2;
+            j.start_s = vec![100, 100];
+            j.pool_reserve = reserve;
+            let m = [j];
+            let (mut tl, mut q) = layer(&m);
+            advance(&mut tl, &m, &mut q, 20_000);
+            let starts: Vec<u64> = tl.jobs.iter().map(|r| r.start_s).collect();
+            assert_eq!(starts, [100, second_start], "{reserve:?}");
+        }
     }
 
     /// Demand response pauses the running job twice for 30 s: it ends 60 s later. A pause

@@ -14,7 +14,7 @@ use crate::base::rng::{
     Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, poisson_count, stream, uniform,
 };
 use crate::base::time::SimTime;
-use crate::model::fleet::Sector;
+use crate::model::fleet::{ConsumerReserve, Pool, Sector};
 use crate::model::workload::Episodes;
 use crate::model::workload::arrivals::Ar1;
 use crate::model::workload::consumer::ConsumerClass;
@@ -30,6 +30,9 @@ pub struct WorkloadModels<'a> {
     pub defenses: &'a [Defense],
     /// The pool each `[[training]]` table runs on.
     pub training_pools: Vec<usize>,
+    /// Each pool's reservation for its consumer classes and its capacity per accelerator
+    /// (empty when no pool has one).
+    pub reserves: Vec<(ConsumerReserve, f64)>,
 }
 
 impl<'a> WorkloadModels<'a> {
@@ -40,7 +43,32 @@ impl<'a> WorkloadModels<'a> {
             twins: &sc.twins,
             defenses: &sc.defenses,
             training_pools: sc.trainings.iter().map(|t| t.pool).collect(),
+            reserves: if sc.fleet.pools.iter().all(|p| p.reserve.is_none()) {
+                Vec::new()
+            } else {
+                let per_acc = |p: &Pool| {
+                    if p.accelerators > 0.0 {
+                        p.capacity / p.accelerators
+                    } else {
+                        1.0
+                    }
+                };
+                sc.fleet
+                    .pools
+                    .iter()
+                    .map(|p| (p.reserve, per_acc(p)))
+                    .collect()
+            },
         }
+    }
+
+    /// Capacity training may not be served out of on `pool` in a step whose working capacity is
+    /// `capacity`: what the pool keeps for its consumer classes.
+    #[inline]
+    pub fn kept_for_consumers(&self, pool: usize, capacity: f64) -> f64 {
+        self.reserves
+            .get(pool)
+            .map_or(0.0, |(r, per_acc)| r.kept_capacity(capacity, *per_acc))
     }
 }
 
@@ -429,8 +457,14 @@ impl Workloads {
             .zip(self.training_served.iter_mut())
             .zip(&m.training_pools)
         {
+            let kept = m.kept_for_consumers(pool, pools[pool].capacity);
             let ps = &mut pools[pool];
-            let served = busy.min(ps.free);
+            let room = if kept > 0.0 {
+                (ps.free - kept).max(0.0)
+            } else {
+                ps.free
+            };
+            let served = busy.min(room);
             *got = served;
             ps.free -= served;
             ps.busy[Sector::Training as usize] += served;
@@ -802,6 +836,7 @@ pue = 1.25
             twins: &sc.twins,
             defenses,
             training_pools: vec![a],
+            reserves: Vec::new(),
         }
     }
 
@@ -866,6 +901,28 @@ pue = 1.25
         );
         close(ps.consumer_share, 1860.0 / (d0 + d1), 1e-12, "share");
         assert_eq!(w.defense_unserved_acc_s, 0.0);
+    }
+
+    /// 20 of the 80 accelerators reserved for consumer classes: after defense 4 and twins 15,
+    /// training asking 70 gets 61 - 20 = 41 and the consumers the 20 (unreserved: training
+    /// takes all 61 and the consumers get nothing).
+    #[test]
+    fn training_is_not_served_out_of_the_consumer_reserve() {
+        let (sc, defs, a) = study();
+        for (reserve, training, consumers) in [
+            (ConsumerReserve::Accelerators(20.0), 41.0, 20.0),
+            (ConsumerReserve::Share(0.25), 41.0, 20.0),
+            (ConsumerReserve::None, 61.0, 0.0),
+        ] {
+            let mut wm = models(&sc, &defs, a);
+            wm.reserves = vec![(ConsumerReserve::None, 1.0); 2];
+            wm.reserves[a] = (reserve, 1.0);
+            let mut w = workloads(&sc, &defs, a);
+            let mut pools = fresh(a, 80.0);
+            w.serve(&wm, &[70.0], &mut pools, clock(0), false, None);
+            close(w.training_served[0], training, 1e-12, "training");
+            close(pools[a].busy[CON], consumers, 1e-12, "consumers");
+        }
     }
 
     /// Capacity 12: defense 4, the first twin gets the 8 left of its 10, the second twin,

@@ -11,6 +11,7 @@ mod carbon_and_cost;
 mod cli;
 mod coincident_peak_billing;
 mod common;
+mod consumer_reserve;
 mod determinism;
 mod dynamics;
 mod dynamics_checks;

@@ -17,7 +17,7 @@ use crate::input::check::err_after;
 use crate::input::limits::MAX_GROUP_COUNT;
 use crate::model::library::{CoolingKind, Library, RackSpec, ServerSpec};
 
-use super::spec::{GroupSpec, RefreshSpec, SiteSpec};
+use super::spec::{GroupSpec, PoolSpec, RefreshSpec, SiteSpec};
 use super::{Fleet, Pool, RackGroup, Sector};
 
 /// What the fleet's dates are read against: the study clock and its end.
@@ -73,7 +73,68 @@ pub fn build_fleet(
         fleet.pools[ph.pool].groups.push(fleet.groups.len());
         fleet.groups.push(ph);
     }
+    let mut stated = vec![false; fleet.pools.len()];
+    for p in &site.pool {
+        set_reserve(&mut fleet, p, src, &mut stated)?;
+    }
     Ok(fleet)
+}
+
+/// A `[[site.pool]]` table's reservation for consumer classes: accelerators (0 to the pool's)
+/// or a share (0 to 1), not both, on a pool some group names, stated once.
+fn set_reserve(fleet: &mut Fleet, p: &PoolSpec, src: &Source, stated: &mut [bool]) -> Result<()> {
+    let known: Vec<&str> = fleet.pools.iter().map(|p| p.name.as_str()).collect();
+    let i = crate::input::names::resolve("pool", p.name.get_ref(), &known).map_err(|m| {
+        src.error_at(
+            p.name.span(),
+            "name",
+            format!("{m} (pools are named by the site's groups)"),
+        )
+    })?;
+    let at = p.name.span().start;
+    let pool = &mut fleet.pools[i];
+    if std::mem::replace(&mut stated[i], true) {
+        return Err(src.error_at(
+            p.name.span(),
+            "name",
+            format!("pool {:?} is given twice in [[site.pool]]", pool.name),
+        ));
+    }
+    let acc = pool.accelerators;
+    pool.reserve = match (p.reserve_for_consumers, p.reserve_for_consumers_share) {
+        (Some(_), Some(_)) => {
+            return Err(err_after(
+                src,
+                at,
+                "reserve_for_consumers_share",
+                "give either reserve_for_consumers (accelerators) or reserve_for_consumers_share, not both",
+            ));
+        }
+        (Some(r), None) if !(r.is_finite() && (0.0..=acc).contains(&r)) => {
+            return Err(err_after(
+                src,
+                at,
+                "reserve_for_consumers",
+                &format!(
+                    "expected accelerators from 0 to the pool's {}, found {}",
+                    num(acc),
+                    num(r)
+                ),
+            ));
+        }
+        (None, Some(s)) if !(s.is_finite() && (0.0..=1.0).contains(&s)) => {
+            return Err(err_after(
+                src,
+                at,
+                "reserve_for_consumers_share",
+                &format!("expected a share of the pool from 0 to 1, found {}", num(s)),
+            ));
+        }
+        (Some(r), None) => super::ConsumerReserve::Accelerators(r),
+        (None, Some(s)) => super::ConsumerReserve::Share(s),
+        (None, None) => super::ConsumerReserve::None,
+    };
+    Ok(())
 }
 
 fn is_group_count(v: f64) -> bool {
@@ -119,6 +180,7 @@ fn pool_of(fleet: &mut Fleet, g: &GroupSpec) -> usize {
         watts_per_busy: 0.0,
         idle_w_per_capacity: 0.0,
         primary: Sector::Consumer,
+        reserve: super::ConsumerReserve::None,
     });
     fleet.pools.len() - 1
 }

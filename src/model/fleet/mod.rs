@@ -242,6 +242,50 @@ pub struct Pool {
     pub idle_w_per_capacity: f64,
     /// Sector that pays for the pool's idle power when no work runs on it.
     pub primary: Sector,
+    /// Accelerators kept for the pool's consumer classes (`[[site.pool]]`): training may
+    /// neither start jobs on them nor be served out of them.
+    #[serde(skip_serializing_if = "ConsumerReserve::is_none")]
+    pub reserve: ConsumerReserve,
+}
+
+/// A pool's reservation for its consumer classes, as the run file states it: a number of
+/// accelerators, or a share of the pool's online accelerators (so it grows with a build-out).
+/// Operators state it (a scheduler's reservation or quota): dcload does not guess it from a
+/// forecast of the classes' demand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsumerReserve {
+    #[default]
+    None,
+    Accelerators(f64),
+    Share(f64),
+}
+
+impl ConsumerReserve {
+    pub fn is_none(&self) -> bool {
+        *self == ConsumerReserve::None
+    }
+
+    /// Accelerators training jobs may hold when `online` of the pool's are online.
+    #[inline]
+    pub fn training_acc(&self, online: f64) -> f64 {
+        match *self {
+            ConsumerReserve::None => online,
+            ConsumerReserve::Accelerators(r) => (online - r).max(0.0),
+            ConsumerReserve::Share(s) => online * (1.0 - s),
+        }
+    }
+
+    /// Work capacity kept from training in a step whose working capacity is `capacity`
+    /// (accelerator-seconds per second), with `per_acc` capacity per accelerator.
+    #[inline]
+    pub fn kept_capacity(&self, capacity: f64, per_acc: f64) -> f64 {
+        match *self {
+            ConsumerReserve::None => 0.0,
+            ConsumerReserve::Accelerators(r) => (r * per_acc).min(capacity),
+            ConsumerReserve::Share(s) => s * capacity,
+        }
+    }
 }
 
 /// What a measured average power per accelerator covers.

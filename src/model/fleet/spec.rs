@@ -11,6 +11,24 @@ use crate::model::library::CoolingKind;
 pub struct SiteSpec {
     pub name: Option<String>,
     pub group: Vec<GroupSpec>,
+    /// Settings of a pool as a whole (pools are named by their groups' `pool`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pool: Vec<PoolSpec>,
+}
+
+/// A `[[site.pool]]` table: what a pool keeps for its consumer classes. Training jobs do not
+/// start on the reserved accelerators and are not served out of them, so a pool shared by
+/// training and request classes keeps that much for the requests whatever training does.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    pub name: Spanned<String>,
+    /// Accelerators reserved for consumer classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_for_consumers: Option<f64>,
+    /// Or a share (0 to 1) of the pool's online accelerators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve_for_consumers_share: Option<f64>,
 }
 
 /// A rack group: `count` racks of a library rack type, or `count` bare servers.

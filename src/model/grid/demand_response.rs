@@ -336,6 +336,13 @@ pub struct DrOutcome {
     pub rebound_mwh: f64,
     #[serde(default)]
     pub rebound_peak_mw: f64,
+    /// Requests the consumer classes dropped in the rebound window, and that less what the
+    /// counterfactual dropped in the same window (None without one): the requests the event
+    /// cost, e.g. when paused training runs on into the classes' busy hours.
+    #[serde(default)]
+    pub rebound_requests_dropped: f64,
+    #[serde(default)]
+    pub rebound_requests_dropped_extra: Option<f64>,
 }
 
 /// First step at or after `t_s`.
@@ -416,14 +423,8 @@ pub fn measure(
             .map(|o| (o.start_s, o.start_s + o.duration_s))
             .collect(),
     };
-    for (k, o) in outcomes.iter_mut().enumerate() {
-        let s0 = step_at(o.start_s, dt).min(n);
-        let s1 = step_at(o.start_s + o.duration_s, dt).min(n);
-        let next = rule
-            .spans
-            .get(k + 1)
-            .map_or(n, |&(s, _)| step_at(s, dt).min(n));
-        let r1 = (s1 + (dr.rebound_s / dt) as usize).min(next).max(s1);
+    let spans = windows(dr, outcomes, n, dt);
+    for (o, &(s0, s1, r1)) in outcomes.iter_mut().zip(&spans) {
         // The baseline of every step from the event's start to the rebound window's end.
         let baseline: Vec<f64> = match (dr.baseline, counterfactual_w) {
             (Baseline::Counterfactual, Some(cf)) => {
@@ -466,6 +467,57 @@ pub fn measure(
             dt,
             steps_per_hour,
         );
+    }
+}
+
+/// Each event's steps `(s0, s1, r1)` in a trial of `n` steps: it runs over `s0..s1`, its
+/// rebound window over `s1..r1` (`rebound_hours`, cut at the next event and the horizon).
+fn windows(
+    dr: &DemandResponse,
+    outcomes: &[DrOutcome],
+    n: usize,
+    dt: u64,
+) -> Vec<(usize, usize, usize)> {
+    (0..outcomes.len())
+        .map(|k| {
+            let o = &outcomes[k];
+            let s0 = step_at(o.start_s, dt).min(n);
+            let s1 = step_at(o.start_s + o.duration_s, dt).min(n);
+            let next = outcomes
+                .get(k + 1)
+                .map_or(n, |x| step_at(x.start_s, dt).min(n));
+            (
+                s0,
+                s1,
+                (s1 + (dr.rebound_s / dt) as usize).min(next).max(s1),
+            )
+        })
+        .collect()
+}
+
+/// Requests dropped in each event's rebound window of a trial of `n` steps, from the (step,
+/// requests) of the steps that dropped some, with the events (`metered`) and, when there is
+/// one, in the counterfactual run without them.
+pub fn rebound_drops(
+    dr: &DemandResponse,
+    outcomes: &mut [DrOutcome],
+    n: usize,
+    dt: u64,
+    metered: &[(u64, f64)],
+    counterfactual: Option<&[(u64, f64)]>,
+) {
+    let within = |log: &[(u64, f64)], a: usize, b: usize| -> f64 {
+        let i = log.partition_point(|&(s, _)| (s as usize) < a);
+        log[i..]
+            .iter()
+            .take_while(|&&(s, _)| (s as usize) < b)
+            .fold(0.0, |a, &(_, d)| a + d)
+    };
+    let spans = windows(dr, outcomes, n, dt);
+    for (o, &(_, s1, r1)) in outcomes.iter_mut().zip(&spans) {
+        o.rebound_requests_dropped = within(metered, s1, r1);
+        o.rebound_requests_dropped_extra =
+            counterfactual.map(|cf| o.rebound_requests_dropped - within(cf, s1, r1));
     }
 }
 

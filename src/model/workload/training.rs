@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::Ctx;
 use crate::base::error::Result;
 use crate::input::check::{fraction, non_negative, positive};
+use crate::model::fleet::ConsumerReserve;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +76,9 @@ pub struct Training {
     pub checkpoint_utilisation: f64,
     /// Jobs that fit in the pool at once.
     pub max_concurrent: usize,
+    /// What the pool keeps for its consumer classes: jobs start only on the rest.
+    #[serde(skip_serializing_if = "ConsumerReserve::is_none")]
+    pub pool_reserve: ConsumerReserve,
 }
 
 impl Training {
@@ -128,17 +132,20 @@ impl Training {
             checkpoint_duration_s: (spec.checkpoint_duration_min * 60.0).round() as u64,
             checkpoint_utilisation: spec.checkpoint_utilisation,
             max_concurrent: (at_once as usize).max(1),
+            pool_reserve: ctx.fleet.pools[pool].reserve,
         })
     }
 }
 
-/// Accelerators per job (default the whole pool) and how many such jobs fit in the pool at
-/// once: a whole number, at least 1, no more than the pool holds, and not so small that the
-/// pool runs more jobs at once than the engine tracks.
+/// Accelerators per job (default the whole pool, less what it reserves for consumer classes)
+/// and how many such jobs fit in the pool at once: a whole number, at least 1, no more than
+/// training may hold there, and not so small that the pool runs more jobs at once than the
+/// engine tracks.
 fn job_size(spec: &TrainingSpec, ctx: &Ctx, pool: usize, at: usize) -> Result<(f64, f64)> {
     use crate::input::limits::{MAX_JOBS_AT_ONCE, num};
-    let pool_acc = ctx.fleet.pools[pool].accelerators;
-    let acc = spec.accelerators.unwrap_or(pool_acc);
+    let p = &ctx.fleet.pools[pool];
+    let pool_acc = p.reserve.training_acc(p.accelerators);
+    let acc = spec.accelerators.unwrap_or(pool_acc.floor());
     ctx.ensure(
         acc.is_finite() && acc >= 1.0 && acc.fract() == 0.0,
         at,
@@ -160,13 +167,23 @@ fn job_size(spec: &TrainingSpec, ctx: &Ctx, pool: usize, at: usize) -> Result<(f
             num(MAX_JOBS_AT_ONCE)
         ),
     )?;
+    let reserved = if p.reserve.is_none() {
+        String::new()
+    } else {
+        format!(
+            " ({} of its {} are reserved for consumer classes in [[site.pool]])",
+            num(p.accelerators - pool_acc),
+            num(p.accelerators)
+        )
+    };
     ctx.ensure(
         acc <= pool_acc,
         at,
         "accelerators",
         &format!(
-            "a job of {acc} accelerators does not fit in pool {:?} of {pool_acc}",
-            spec.pool.get_ref()
+            "a job of {acc} accelerators does not fit in pool {:?} of {}{reserved}",
+            spec.pool.get_ref(),
+            num(pool_acc)
         ),
     )?;
     Ok((acc, at_once))
