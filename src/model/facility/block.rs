@@ -130,27 +130,32 @@ impl PhysicsFacility {
         if gap > MAX_LINEAR_ERROR * it_max.max(1.0) {
             return false;
         }
-        // Each step: its plants' cooling and water, the electrical chain exactly.
+        // Each step: its plants' cooling and water (plant by plant over the block's steps,
+        // summed in plant order as a step sums them), the electrical chain exactly.
         out.cooling_w.clear();
-        out.losses_w.clear();
+        out.cooling_w.resize(n, 0.0);
         out.water_l.clear();
-        let coef: Vec<([f64; 3], [f64; 3])> = out
-            .plant
-            .iter()
-            .map(|q| (q.coefficients(&q.power), q.coefficients(&q.water)))
-            .collect();
-        for (i, &it_i) in it.iter().enumerate() {
-            let (mut cool, mut water) = (0.0f64, 0.0f64);
-            for (k, (q, (kp, kw))) in out.plant.iter().zip(&coef).enumerate() {
-                let h = out.heat[k * n + i];
-                cool += q.at(kp, h);
-                water += q.at(kw, h);
+        out.water_l.resize(n, 0.0);
+        for (q, heat) in out.plant.iter().zip(out.heat.chunks_exact(n)) {
+            let (kp, kw) = (q.coefficients(&q.power), q.coefficients(&q.water));
+            for ((c, w), &h) in out
+                .cooling_w
+                .iter_mut()
+                .zip(out.water_l.iter_mut())
+                .zip(heat)
+            {
+                *c += q.at(&kp, h);
+                *w += q.at(&kw, h);
             }
-            let cool = cool.max(0.0);
-            out.cooling_w.push(cool);
+        }
+        out.losses_w.clear();
+        for (c, &it_i) in out.cooling_w.iter_mut().zip(it) {
+            *c = c.max(0.0);
             out.losses_w
-                .push(ph.electrical.losses(it_i + st.bank_w, cool).total_w());
-            out.water_l.push(water.max(0.0));
+                .push(ph.electrical.losses(it_i + st.bank_w, *c).total_w());
+        }
+        for w in out.water_l.iter_mut() {
+            *w = w.max(0.0);
         }
         for (k, q) in out.plant.iter().enumerate() {
             st.plant_heat[k] = out.heat[k * n + n - 1];
