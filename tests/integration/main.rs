@@ -12,6 +12,7 @@ mod cli;
 mod coincident_peak_billing;
 mod common;
 mod determinism;
+mod dx_plant;
 mod dynamics;
 mod dynamics_checks;
 mod dynamics_swing;
