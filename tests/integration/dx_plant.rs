@@ -119,6 +119,9 @@ fn dx_plant_matches_energyplus_on_held_out_climates() {
     let (hot, hot_ep) = annual_of("tampa");
     let (mild, mild_ep) = annual_of("san-francisco");
     let (ours, theirs) = (hot - mild, hot_ep - mild_ep);
+    eprintln!(
+        "hot minus mild: dcload {ours:.4} ({hot:.4} - {mild:.4}), EnergyPlus {theirs:.4} ({hot_ep:.4} - {mild_ep:.4})"
+    );
     assert!(
         theirs > 0.04,
         "EnergyPlus's hot-minus-mild difference {theirs:.4}"

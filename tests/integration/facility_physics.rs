@@ -625,14 +625,17 @@ fn dry_bulb_plant_tells_apart_sites_with_the_same_wet_bulb() {
     );
     let (tw_phx, ..) = summer("air-chiller-economiser", "phoenix");
     let (tw_ash, ..) = summer("air-chiller-economiser", "ashburn");
+    let (leg_phx, ..) = summer("air-chiller-legacy", "phoenix");
+    let (leg_ash, ..) = summer("air-chiller-legacy", "ashburn");
     eprintln!(
         "summer (JJA) dry bulb {db_phx:.1} / {db_ash:.1} C, wet bulb {wb_phx:.1} / {wb_ash:.1} C; \
-         PUE Phoenix / Ashburn: DX {dx_phx:.3} / {dx_ash:.3}, tower {tw_phx:.3} / {tw_ash:.3}"
+         PUE Phoenix / Ashburn: DX {dx_phx:.3} / {dx_ash:.3}, tower {tw_phx:.3} / {tw_ash:.3}, legacy {leg_phx:.3} / {leg_ash:.3}"
     );
     assert!(
         (tw_phx - tw_ash).abs() < 0.02,
         "tower plant: Phoenix {tw_phx:.3}, Ashburn {tw_ash:.3}"
     );
+    assert!(leg_phx > dx_phx && leg_ash > dx_ash);
     assert!(
         dx_phx - dx_ash > 0.05,
         "DX plant: Phoenix {dx_phx:.3}, Ashburn {dx_ash:.3}"

@@ -1,7 +1,7 @@
 //! Cooling plants: how much electric power, and how much water, it takes to remove a given IT
 //! heat load in given weather, and how much heat the plant can remove at all.
 //!
-//! Four kinds, read from `models/cooling/<name>.toml` by [`CoolingPlant::from_toml`] and
+//! Five kinds, read from `models/cooling/<name>.toml` by [`CoolingPlant::from_toml`] and
 //! selected by the `kind` field:
 //!
 //! - `kind = "air-chiller"` ([`AirChiller`]): air-cooled hall, CRAH fans, chilled-water plant
