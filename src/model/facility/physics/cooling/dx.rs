@@ -165,13 +165,7 @@ impl DxPlant {
             1.0
         };
         let plf = 1.0 - self.part_load_degradation * (1.0 - plr);
-        let mode = if free >= 1.0 {
-            CoolingMode::Free
-        } else if free > 0.0 {
-            CoolingMode::Partial
-        } else {
-            CoolingMode::Mechanical
-        };
+        let mode = CoolingMode::of_free_share(free);
         CoolingStep {
             power_w: fans + load * (compressor + free * pump) / plf,
             capacity_w: capacity,

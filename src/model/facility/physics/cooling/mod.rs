@@ -111,6 +111,20 @@ pub enum CoolingMode {
     Trim,
 }
 
+impl CoolingMode {
+    /// The mode of an air plant whose economiser carries `free` of the heat.
+    #[inline]
+    pub(super) fn of_free_share(free: f64) -> CoolingMode {
+        if free >= 1.0 {
+            CoolingMode::Free
+        } else if free > 0.0 {
+            CoolingMode::Partial
+        } else {
+            CoolingMode::Mechanical
+        }
+    }
+}
+
 /// Result of one step of a plant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CoolingStep {
