@@ -63,7 +63,7 @@
 //! What all kinds leave out: dehumidification, humidification power (the air-side plant's
 //! humidification water is counted),
 //! part-load degradation of chiller COP (the Carnot-fraction model holds the fraction constant
-//! at part load), chiller staging and minimum-load cycling, the heat of UPS and distribution
+//! at part load; the DX plant alone has the DOE-2 cycling correction), chiller staging and minimum-load cycling, the heat of UPS and distribution
 //! losses (the caller may add it to `heat_w`), dynamic controls (the plant is quasi-steady
 //! each step), freeze protection, fouling, and the electric power of the trim chiller's own
 //! heat rejection beyond what its COP includes.
