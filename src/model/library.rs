@@ -92,6 +92,11 @@ pub const BUILTIN_FILES: &[(&str, &str, &str)] = &[
     ),
     (
         "cooling",
+        "air-dx-pumped",
+        include_str!("../../models/cooling/air-dx-pumped.toml"),
+    ),
+    (
+        "cooling",
         "air-side-evaporative",
         include_str!("../../models/cooling/air-side-evaporative.toml"),
     ),

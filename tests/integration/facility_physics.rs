@@ -3,7 +3,7 @@
 //! recorded weather (EPW) and the site's own clock.
 
 use dcload::scenario::Scenario;
-use dcload::sim::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, TrialResult};
+use dcload::sim::{M_DRYBULB, M_FACILITY, M_IT_TOTAL, M_WETBULB, TrialResult};
 
 use crate::common::*;
 
@@ -589,6 +589,57 @@ fn monthly_pue_within_measured_operator_ranges() {
             );
         }
     }
+}
+
+/// Issue 23 item 3: Phoenix and Ashburn have nearly the same summer wet bulb and dry bulbs
+/// ~10 K apart. The tower plant (wet bulb) gives their summers nearly the same PUE; the DX
+/// plant (`air-dx-pumped`, dry bulb) does not.
+#[test]
+fn dry_bulb_plant_tells_apart_sites_with_the_same_wet_bulb() {
+    let jja = [5, 6, 7];
+    let summer = |plant: &str, climate: &str| {
+        let sc = air_campus(plant, climate);
+        let r = trials(&sc);
+        let hours: Vec<usize> = (0..sc.horizon_hours as usize)
+            .filter(|&h| {
+                jja.contains(
+                    &sc.calendar
+                        .month0(dcload::base::time::SimTime::from_hours(h as u64)),
+                )
+            })
+            .collect();
+        let mean = |id: usize| {
+            hours
+                .iter()
+                .map(|&h| at_hour(&sc, &r[0], h, id))
+                .sum::<f64>()
+                / hours.len() as f64
+        };
+        (months_pue(&sc, &r, &jja), mean(M_DRYBULB), mean(M_WETBULB))
+    };
+    let (dx_phx, db_phx, wb_phx) = summer("air-dx-pumped", "phoenix");
+    let (dx_ash, db_ash, wb_ash) = summer("air-dx-pumped", "ashburn");
+    assert!(
+        (wb_phx - wb_ash).abs() < 1.5 && db_phx - db_ash > 8.0,
+        "summer wet bulb {wb_phx:.1} / {wb_ash:.1}, dry bulb {db_phx:.1} / {db_ash:.1}"
+    );
+    let (tw_phx, ..) = summer("air-chiller-economiser", "phoenix");
+    let (tw_ash, ..) = summer("air-chiller-economiser", "ashburn");
+    let (leg_phx, ..) = summer("air-chiller-legacy", "phoenix");
+    let (leg_ash, ..) = summer("air-chiller-legacy", "ashburn");
+    eprintln!(
+        "summer (JJA) dry bulb {db_phx:.1} / {db_ash:.1} C, wet bulb {wb_phx:.1} / {wb_ash:.1} C; \
+         PUE Phoenix / Ashburn: DX {dx_phx:.3} / {dx_ash:.3}, tower {tw_phx:.3} / {tw_ash:.3}, legacy {leg_phx:.3} / {leg_ash:.3}"
+    );
+    assert!(
+        (tw_phx - tw_ash).abs() < 0.02,
+        "tower plant: Phoenix {tw_phx:.3}, Ashburn {tw_ash:.3}"
+    );
+    assert!(leg_phx > dx_phx && leg_ash > dx_ash);
+    assert!(
+        dx_phx - dx_ash > 0.05,
+        "DX plant: Phoenix {dx_phx:.3}, Ashburn {dx_ash:.3}"
+    );
 }
 
 /// A fixed-PUE facility may state its on-site WUE (per IT kWh) and an off-site water

@@ -13,6 +13,7 @@ mod coincident_peak_billing;
 mod common;
 mod consumer_reserve;
 mod determinism;
+mod dx_plant;
 mod dynamics;
 mod dynamics_checks;
 mod dynamics_exports;

@@ -34,8 +34,8 @@ pub mod water;
 
 pub use self::cooling::{
     Adiabatic, AirChiller, AirSidePlant, CoolingMode, CoolingPlant, CoolingStep, DryCoolerLoop,
-    Economiser, EvaporativeAssist, HeatRejection, ImmersionPlant, LiquidPlant, TowerEvaporation,
-    TowerWater, TrimChiller,
+    DxEconomiser, DxPlant, Economiser, EvaporativeAssist, HeatRejection, ImmersionPlant,
+    LiquidPlant, TowerEvaporation, TowerWater, TrimChiller,
 };
 pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};

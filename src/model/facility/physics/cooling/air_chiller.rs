@@ -194,13 +194,7 @@ impl AirChiller {
             }
             HeatRejection::Dry => (self.rejection_fan_fraction * removed * free, 0.0),
         };
-        let mode = if free >= 1.0 {
-            CoolingMode::Free
-        } else if free > 0.0 {
-            CoolingMode::Partial
-        } else {
-            CoolingMode::Mechanical
-        };
+        let mode = CoolingMode::of_free_share(free);
         CoolingStep {
             power_w: chiller_w + crah_w + pump_w + rejection_w,
             capacity_w: capacity,

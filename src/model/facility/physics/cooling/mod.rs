@@ -1,7 +1,7 @@
 //! Cooling plants: how much electric power, and how much water, it takes to remove a given IT
 //! heat load in given weather, and how much heat the plant can remove at all.
 //!
-//! Four kinds, read from `models/cooling/<name>.toml` by [`CoolingPlant::from_toml`] and
+//! Five kinds, read from `models/cooling/<name>.toml` by [`CoolingPlant::from_toml`] and
 //! selected by the `kind` field:
 //!
 //! - `kind = "air-chiller"` ([`AirChiller`]): air-cooled hall, CRAH fans, chilled-water plant
@@ -16,6 +16,8 @@
 //! - `kind = "air-side"` ([`AirSidePlant`]): air-side economiser (outdoor air straight to the
 //!   hall, mixed with return air when cold) with direct or indirect evaporative assist and a
 //!   mechanical trim; water follows the wet bulb and the hours of assist.
+//! - `kind = "air-dx"` ([`DxPlant`]): air-cooled DX computer-room air conditioners with a
+//!   dry-bulb (pumped-refrigerant) economiser; everything follows the dry bulb, no water.
 //!
 //! All fan, pump and capacity parameters are fractions of the plant's design heat load, so a
 //! plant file describes a *type* of plant and [`CoolingPlant::with_design_capacity_w`] sizes it
@@ -46,16 +48,22 @@
 //!   `evaporative_pump_fraction` and optional `evaporative_above_c`; optional
 //!   `humidify_min_dew_point_c`; and `trim_capacity_fraction`, `trim_carnot_fraction`,
 //!   `trim_condenser_approach_c`, `trim_cop_min`, `trim_cop_max`.
+//! - `air-dx`: `design_capacity_kw`, `coil_capacity_fraction`, `design_outdoor_c`,
+//!   `capacity_derate_per_c`, `evaporating_c`, `condenser_approach_c`, `carnot_fraction`,
+//!   `cop_min`, `cop_max`, `part_load_degradation`, optional group `economiser_full_c`,
+//!   `economiser_none_c`, `economiser_pump_fraction`, `fan_fraction`, `fan_curve` (four
+//!   coefficients), `fan_min_flow`, `full_flow_fraction`, `return_c`, optional
+//!   `envelope_ua_fraction`.
 //!
 //! One file per kind: [`air_chiller`](self::air_chiller), [`liquid`](self::liquid),
-//! [`immersion`](self::immersion), [`air_side`](self::air_side); the warm-water loop shared by
+//! [`immersion`](self::immersion), [`air_side`](self::air_side), [`dx`](self::dx); the warm-water loop shared by
 //! liquid and immersion is in `dry_cooler`; this module holds what all share (the step result,
 //! the trim chiller, the Carnot COP, reading a file by `kind`, dispatch).
 //!
 //! What all kinds leave out: dehumidification, humidification power (the air-side plant's
 //! humidification water is counted),
 //! part-load degradation of chiller COP (the Carnot-fraction model holds the fraction constant
-//! at part load), chiller staging and minimum-load cycling, the heat of UPS and distribution
+//! at part load; the DX plant alone has the DOE-2 cycling correction), chiller staging and minimum-load cycling, the heat of UPS and distribution
 //! losses (the caller may add it to `heat_w`), dynamic controls (the plant is quasi-steady
 //! each step), freeze protection, fouling, and the electric power of the trim chiller's own
 //! heat rejection beyond what its COP includes.
@@ -68,6 +76,7 @@ use crate::model::weather::WeatherHour;
 mod air_chiller;
 mod air_side;
 mod dry_cooler;
+mod dx;
 mod immersion;
 mod liquid;
 mod tower;
@@ -77,6 +86,8 @@ pub use self::air_chiller::{AirChiller, Economiser, HeatRejection};
 use self::air_side::AirSideToml;
 pub use self::air_side::{AirSidePlant, EvaporativeAssist};
 pub use self::dry_cooler::{Adiabatic, DryCoolerLoop};
+use self::dx::DxToml;
+pub use self::dx::{DxEconomiser, DxPlant};
 pub use self::immersion::ImmersionPlant;
 use self::immersion::ImmersionToml;
 pub use self::liquid::LiquidPlant;
@@ -98,6 +109,20 @@ pub enum CoolingMode {
     Adiabatic,
     /// Dry coolers (wet if fitted) at full duty, a trim chiller carries the rest.
     Trim,
+}
+
+impl CoolingMode {
+    /// The mode of an air plant whose economiser carries `free` of the heat.
+    #[inline]
+    pub(super) fn of_free_share(free: f64) -> CoolingMode {
+        if free >= 1.0 {
+            CoolingMode::Free
+        } else if free > 0.0 {
+            CoolingMode::Partial
+        } else {
+            CoolingMode::Mechanical
+        }
+    }
 }
 
 /// Result of one step of a plant.
@@ -173,6 +198,8 @@ pub enum CoolingPlant {
     Immersion(ImmersionPlant),
     /// `kind = "air-side"`.
     AirSide(AirSidePlant),
+    /// `kind = "air-dx"`.
+    Dx(DxPlant),
 }
 
 #[inline]
@@ -238,10 +265,14 @@ impl CoolingPlant {
                     toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
                 spec.build().map_err(|p| p.in_file(file, text))?
             }
+            "air-dx" => {
+                let spec: DxToml = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+                spec.build().map_err(|p| p.in_file(file, text))?
+            }
             other => {
                 return Err(ParamError::new(
                     "kind",
-                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`, `air-side`"),
+                    format!("unknown cooling plant kind `{other}`; expected one of `air-chiller`, `liquid`, `immersion`, `air-side`, `air-dx`"),
                 )
                 .in_file(file, text));
             }
@@ -272,6 +303,7 @@ impl CoolingPlant {
                 check_range(i.room_fan_fraction, 0.0, 0.2, "room_fan_fraction", "")
             }
             CoolingPlant::AirSide(a) => a.check(),
+            CoolingPlant::Dx(x) => x.check(),
         }
     }
 
@@ -282,6 +314,7 @@ impl CoolingPlant {
             CoolingPlant::Liquid(l) => l.dry_loop.design_capacity_w / l.fraction(),
             CoolingPlant::Immersion(i) => i.dry_loop.design_capacity_w,
             CoolingPlant::AirSide(a) => a.design_capacity_w,
+            CoolingPlant::Dx(x) => x.design_capacity_w,
         }
     }
 
@@ -310,6 +343,10 @@ impl CoolingPlant {
                 a.design_capacity_w = design_w;
                 a.terminal_capacity_w = design_w;
             }
+            CoolingPlant::Dx(x) => {
+                x.design_capacity_w = design_w;
+                x.terminal_capacity_w = design_w;
+            }
         }
         p
     }
@@ -332,6 +369,7 @@ impl CoolingPlant {
             }
             CoolingPlant::Immersion(i) => i.dry_loop.terminal_capacity_w = w,
             CoolingPlant::AirSide(a) => a.terminal_capacity_w = w,
+            CoolingPlant::Dx(x) => x.terminal_capacity_w = w,
         }
         p
     }
@@ -344,6 +382,7 @@ impl CoolingPlant {
             CoolingPlant::Liquid(l) => l.capacity_w(outdoor),
             CoolingPlant::Immersion(i) => i.capacity_w(outdoor),
             CoolingPlant::AirSide(a) => a.capacity_w(outdoor),
+            CoolingPlant::Dx(x) => x.capacity_w(outdoor),
         }
     }
 
@@ -364,6 +403,7 @@ impl CoolingPlant {
             CoolingPlant::Liquid(l) => l.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::Immersion(i) => i.evaluate(heat_w, outdoor, dt_s),
             CoolingPlant::AirSide(a) => a.evaluate(heat_w, outdoor, dt_s),
+            CoolingPlant::Dx(x) => x.evaluate(heat_w, outdoor, dt_s),
         }
     }
 }

@@ -303,6 +303,38 @@ proptest! {
     }
 }
 
+fn dx() -> &'static CoolingPlant {
+    static P: OnceLock<CoolingPlant> = OnceLock::new();
+    P.get_or_init(|| load("air-dx-pumped").with_design_capacity_w(1.0e6))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The DX plant (issue 23): physical outputs, no water, and power that never falls with
+    /// a hotter dry bulb or more heat (across the economiser range and the fans' full-flow
+    /// kink included).
+    #[test]
+    fn dx_plant_is_physical_and_monotone(
+        a in 0.0f64..1.6,
+        b in 0.0f64..1.6,
+        db in -30.0f64..48.0,
+        warmer in 0.0f64..20.0,
+    ) {
+        let p = dx();
+        let (w1, w2) = (wh(db, db - 3.0), wh((db + warmer).min(48.0), db - 3.0));
+        let s = p.evaluate(a * 1.0e6, &w1, 60.0);
+        check_step(&s, a * 1.0e6)?;
+        prop_assert!(s.evaporated_l == 0.0);
+        let heat = (a * 1.0e6).min(p.capacity_w(&w1)).min(p.capacity_w(&w2));
+        let (h1, h2) = (p.evaluate(heat, &w1, 60.0), p.evaluate(heat, &w2, 60.0));
+        prop_assert!(h2.power_w >= h1.power_w - 1e-9 * (1.0 + h1.power_w));
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let (m1, m2) = (p.evaluate(lo * 1.0e6, &w1, 60.0), p.evaluate(hi * 1.0e6, &w1, 60.0));
+        prop_assert!(m2.power_w >= m1.power_w - 1e-9 * (1.0 + m1.power_w));
+    }
+}
+
 /// A synthetic climate: annual sinusoid (coldest mid-January) plus a diurnal swing
 /// (coldest 03:00, warmest 15:00); wet-bulb depression growing with temperature.
 struct Climate {

