@@ -17,6 +17,7 @@ mod engine;
 pub mod mitigation;
 mod outputs;
 mod plot;
+pub mod profile;
 pub mod ridethrough;
 mod run;
 mod settings;

@@ -16,11 +16,18 @@
 //! - **cooling and the electrical chain**: first-order lags of IT power with their own time
 //!   constants, scaled by the hour's cooling / IT and losses / IT ratios.
 //!
+//! Every hourly mean the window follows (sector powers, overhead ratios, request rate, each
+//! job's compute share) is a mean-preserving piecewise-linear profile across the hours
+//! ([`super::profile`]), so an hour boundary is not a step. Under a power floor or the burn
+//! filler only the accelerator board's part of a job's dynamic power is raised; the host's
+//! (CPUs, NICs, fans) follows the job's own work.
+//!
 //! **Calibration to the hourly engine.** For every hour the window touches, one factor `k_h`
 //! scales the running utilisation of the training jobs so that the *expected* training power
 //! over the hour (idle of held accelerators + compute/communication duty + checkpoint duty, each
 //! job weighted by the part of the hour it holds its accelerators) equals the hourly engine's
-//! `it_training_mw`; the other sectors' processes have the hourly mean as their expectation, and
+//! `it_training_mw` (checkpoints counted at the job's schedule, the start's ramp at its share);
+//! the other sectors' processes have the hourly mean as their expectation, and
 //! the lags start at the hour's mean. The realised window mean then differs from the hourly mean
 //! only by the window's own randomness and phase (checkpoint phase, failures, noise), which is
 //! what the "window mean = hourly mean" test bounds.
@@ -30,6 +37,7 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+use super::profile::Profile;
 use super::swing::{self, HourCalibration, JobSwing, Levels, Swing};
 
 /// The fast layer's parameters (the `[training]`, `[inference]`, `[steady]` and `[facility]`
@@ -98,13 +106,11 @@ pub struct Job {
 }
 
 impl Job {
-    /// Expected utilisation duty of the checkpoint phase.
-    pub(super) fn checkpoint_duty(&self) -> f64 {
-        if self.checkpoint_interval_s > 0.0 {
-            (self.checkpoint_duration_s / self.checkpoint_interval_s).min(1.0)
-        } else {
-            0.0
-        }
+    /// Of the dynamic W per accelerator at utilisation 1, the board's own (its idle to its TDP,
+    /// at most the whole): the power floor and the burn filler act on this part only; the rest
+    /// is the host's (CPUs, NICs, fans), which follows the job's work, not the floor.
+    pub fn board_dynamic_w(&self) -> f64 {
+        (self.tdp_w - self.board_idle_w).clamp(0.0, self.busy_w.max(0.0))
     }
 
     /// Seconds of [a, b) the job holds its accelerators.
@@ -142,6 +148,10 @@ pub struct Inputs {
     pub step_s: f64,
     /// The hours the window touches, in order, the first containing `t0_s`.
     pub hours: Vec<Hour>,
+    /// The hours just before and after those (when the study has them): the hourly means are
+    /// interpolated across the window's outer hour boundaries too.
+    pub before: Option<Hour>,
+    pub after: Option<Hour>,
     pub jobs: Vec<Job>,
     pub params: FastParams,
     pub seed: u64,
@@ -220,12 +230,40 @@ pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
     let (phases, failures) = draw_jobs(inp, &mut rng);
     let mut w = Waveform::zeros(n, inp, &cal);
     for ji in 0..inp.jobs.len() {
-        let trace = training(&mut w, inp, shaping, &cal, ji, phases[ji], &failures[ji]);
+        let duty = duty_profile(inp, &cal, ji);
+        let trace = training(&mut w, inp, shaping, &duty, ji, phases[ji], &failures[ji]);
         w.jobs.push(trace);
     }
     let residual: Vec<f64> = cal.iter().map(|c| c.residual_mw).collect();
     sectors_and_facility(&mut w, inp, &residual, &mut rng);
     w
+}
+
+/// Job `ji`'s compute share through the window: each hour's calibrated share kept as the mean
+/// over the part of the hour the job holds its accelerators, interpolated across the hours.
+fn duty_profile(inp: &Inputs, cal: &[HourCalibration], ji: usize) -> Profile {
+    let j = &inp.jobs[ji];
+    let duties: Vec<f64> = cal.iter().map(|c| c.duty[ji]).collect();
+    let over: Vec<(f64, f64)> = inp
+        .hours
+        .iter()
+        .map(|h| {
+            let a = h.start_s;
+            if j.held_in(a, a + 3600.0) <= 0.0 {
+                return (0.0, 1.0);
+            }
+            let s = (j.start_s.max(a) - a) / 3600.0;
+            let e = (j.end_s.unwrap_or(f64::INFINITY).min(a + 3600.0) - a) / 3600.0;
+            (s, e)
+        })
+        .collect();
+    Profile::weighted(&duties, None, None, &over)
+}
+
+/// Hour index and fraction of that hour at instant `t`.
+fn hour_at(inp: &Inputs, t: f64) -> (usize, f64) {
+    let i = hour_of(inp, t);
+    (i, (t - inp.hours[i].start_s) / 3600.0)
 }
 
 /// Per-job random draws, in job order: iteration phase, then failure times in the window.
@@ -388,7 +426,7 @@ fn training(
     w: &mut Waveform,
     inp: &Inputs,
     shaping: &Shaping,
-    cal: &[HourCalibration],
+    duty_at: &Profile,
     ji: usize,
     phase: f64,
     fails: &[f64],
@@ -401,6 +439,7 @@ fn training(
     let mut board = vec![f64::NAN; n];
     let mut board_m = vec![f64::NAN; n];
     let range = (j.tdp_w - j.board_idle_w).max(1e-9);
+    let board_w = j.board_dynamic_w();
     let floor_u = shaping.power_floor.map_or(0.0, |f| {
         ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
     });
@@ -410,7 +449,8 @@ fn training(
         if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
             continue;
         }
-        let duty = cal[hour_of(inp, t)].duty[ji];
+        let (hi, x) = hour_at(inp, t);
+        let duty = duty_at.at(hi, x).clamp(0.0, 1.0);
         while fi + 1 < fails.len() && fails[fi + 1] <= t {
             fi += 1;
         }
@@ -431,16 +471,18 @@ fn training(
             let target = fill * s.fill_base;
             if target > lo_m {
                 let gain = (1.0 - s.compute) * (target - lo_m);
-                w.burn_mwh += j.accelerators * j.busy_w * gain * dt / 3.6e9;
+                w.burn_mwh += j.accelerators * board_w * gain * dt / 3.6e9;
                 lo_m = target;
             }
         }
         let u_m = s.compute * hi_m + (1.0 - s.compute) * lo_m;
-        w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
+        w.floor_mwh += j.accelerators * board_w * floor_gain * dt / 3.6e9;
         *slot = j.board_idle_w + range * u;
         board_m[k] = j.board_idle_w + range * u_m;
         w.training[k] += j.accelerators * (j.idle_w + j.busy_w * u) / 1e6;
-        w.training_shaped[k] += j.accelerators * (j.idle_w + j.busy_w * u_m) / 1e6;
+        // The host (CPUs, NICs, fans) follows the job's own utilisation, not the floor's.
+        let host = j.idle_w + (j.busy_w - board_w) * u;
+        w.training_shaped[k] += j.accelerators * (host + board_w * u_m) / 1e6;
     }
     JobTrace {
         board_w: board,
@@ -465,30 +507,27 @@ fn overhead_ratios(h: &Hour, p: &FastParams) -> (f64, f64) {
     }
 }
 
-/// Inference and steady sectors (Ornstein-Uhlenbeck noise per step, drawn in a fixed order),
-/// the training the jobs do not reach, and cooling and losses lagging IT power.
-fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng: &mut ChaCha8Rng) {
-    let p = &inp.params;
-    let dt = inp.step_s;
-    let a_srv = (-dt / p.service_s.max(1e-9)).exp();
-    let a_st = (-dt / p.steady_tau_s.max(1e-9)).exp();
-    let z0: f64 = rng.sample(StandardNormal);
-    let z1: f64 = rng.sample(StandardNormal);
-    let z2: f64 = rng.sample(StandardNormal);
-    let h0 = &inp.hours[0];
-    let sd_inf = |h: &Hour| {
-        let m = h.requests_per_s * p.service_s;
-        if m > 0.0 { 1.0 / m.sqrt() } else { 0.0 }
-    };
-    let mut x_inf = z0; // in units of its stationary sd
-    let mut x_ind = z1 * p.steady_sd;
-    let mut x_def = z2 * p.steady_sd;
-    let a_c = 1.0 - (-dt / p.cooling_tau_s.max(1e-9)).exp();
-    let a_e = 1.0 - (-dt / p.electrical_tau_s.max(1e-9)).exp();
-    let freed_mean: Vec<f64> = inp
-        .hours
-        .iter()
-        .map(|h| {
+/// The hourly means the sectors follow, each as a mean-preserving profile across the hours
+/// (no step at the hour boundaries): the steady sectors, the unallocated idle the jobs do not
+/// account for, the training the jobs cannot reach, the overhead ratios and the request rate.
+struct Sectors {
+    consumer: Profile,
+    consumer_share: Profile,
+    requests: Profile,
+    industrial: Profile,
+    defense: Profile,
+    /// Unallocated idle less the idle of the jobs' accelerators while free (added at the
+    /// instants they are free).
+    other_idle: Profile,
+    residual: Profile,
+    cooling_ratio: Profile,
+    losses_ratio: Profile,
+}
+
+impl Sectors {
+    fn new(inp: &Inputs, residual_mw: &[f64]) -> Sectors {
+        let p = &inp.params;
+        let freed_mean = |h: &Hour| {
             inp.jobs
                 .iter()
                 .map(|j| {
@@ -498,16 +537,58 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
                 })
                 .sum::<f64>()
                 / 1e6
-        })
-        .collect();
+        };
+        let of = |f: &dyn Fn(&Hour) -> f64| {
+            let means: Vec<f64> = inp.hours.iter().map(f).collect();
+            Profile::new(
+                &means,
+                inp.before.as_ref().map(f),
+                inp.after.as_ref().map(f),
+            )
+        };
+        Sectors {
+            consumer: of(&|h| h.consumer_mw),
+            consumer_share: of(&|h| h.consumer_dynamic_share),
+            requests: of(&|h| h.requests_per_s),
+            industrial: of(&|h| h.industrial_mw),
+            defense: of(&|h| h.defense_mw),
+            other_idle: of(&|h| (h.idle_mw - freed_mean(h)).max(0.0)),
+            residual: Profile::new(residual_mw, None, None),
+            cooling_ratio: of(&|h| overhead_ratios(h, p).0),
+            losses_ratio: of(&|h| overhead_ratios(h, p).1),
+        }
+    }
+}
+
+/// Inference and steady sectors (Ornstein-Uhlenbeck noise per step, drawn in a fixed order),
+/// the training the jobs do not reach, and cooling and losses lagging IT power; every hourly
+/// mean interpolated ([`Sectors`]).
+fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng: &mut ChaCha8Rng) {
+    let p = &inp.params;
+    let dt = inp.step_s;
+    let a_srv = (-dt / p.service_s.max(1e-9)).exp();
+    let a_st = (-dt / p.steady_tau_s.max(1e-9)).exp();
+    let z0: f64 = rng.sample(StandardNormal);
+    let z1: f64 = rng.sample(StandardNormal);
+    let z2: f64 = rng.sample(StandardNormal);
+    let h0 = &inp.hours[0];
+    let sd_inf = |rate: f64| {
+        let m = rate * p.service_s;
+        if m > 0.0 { 1.0 / m.sqrt() } else { 0.0 }
+    };
+    let mut x_inf = z0; // in units of its stationary sd
+    let mut x_ind = z1 * p.steady_sd;
+    let mut x_def = z2 * p.steady_sd;
+    let a_c = 1.0 - (-dt / p.cooling_tau_s.max(1e-9)).exp();
+    let a_e = 1.0 - (-dt / p.electrical_tau_s.max(1e-9)).exp();
+    let sec = Sectors::new(inp, residual_mw);
     let mut y_c = h0.it_mw;
     let mut y_e = h0.it_mw;
     let mut y_cm = h0.it_mw;
     let mut y_em = h0.it_mw;
     for k in 0..w.len() {
         let t = inp.t0_s + k as f64 * dt;
-        let h = &inp.hours[hour_of(inp, t)];
-        let resid = residual_mw[hour_of(inp, t)];
+        let (i, x) = hour_at(inp, t);
         let (za, zb, zc): (f64, f64, f64) = (
             rng.sample(StandardNormal),
             rng.sample(StandardNormal),
@@ -516,17 +597,19 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
         x_inf = ou_step(x_inf, a_srv, 1.0, za);
         x_ind = ou_step(x_ind, a_st, p.steady_sd, zb);
         x_def = ou_step(x_def, a_st, p.steady_sd, zc);
-        let rel_inf = (sd_inf(h) * x_inf).max(-1.0);
-        w.consumer[k] = (h.consumer_mw * (1.0 + h.consumer_dynamic_share * rel_inf)).max(0.0);
-        w.industrial[k] = (h.industrial_mw * (1.0 + x_ind)).max(0.0);
-        w.defense[k] = (h.defense_mw * (1.0 + x_def)).max(0.0);
-        w.idle[k] = (h.idle_mw + freed_now(inp, t) - freed_mean[hour_of(inp, t)]).max(0.0);
+        let rel_inf = (sd_inf(sec.requests.at(i, x)) * x_inf).max(-1.0);
+        let share = sec.consumer_share.at(i, x).clamp(0.0, 1.0);
+        w.consumer[k] = (sec.consumer.at(i, x) * (1.0 + share * rel_inf)).max(0.0);
+        w.industrial[k] = (sec.industrial.at(i, x) * (1.0 + x_ind)).max(0.0);
+        w.defense[k] = (sec.defense.at(i, x) * (1.0 + x_def)).max(0.0);
+        w.idle[k] = (sec.other_idle.at(i, x) + freed_now(inp, t)).max(0.0);
+        let resid = sec.residual.at(i, x);
         w.training[k] += resid;
         w.training_shaped[k] += resid;
         let rest = w.consumer[k] + w.industrial[k] + w.defense[k] + w.idle[k];
         w.it[k] = w.training[k] + rest;
         let it_m = w.training_shaped[k] + rest;
-        let (c_ratio, l_ratio) = overhead_ratios(h, p);
+        let (c_ratio, l_ratio) = (sec.cooling_ratio.at(i, x), sec.losses_ratio.at(i, x));
         y_c += (w.it[k] - y_c) * a_c;
         y_e += (w.it[k] - y_e) * a_e;
         y_cm += (it_m - y_cm) * a_c;
@@ -607,6 +690,8 @@ mod tests {
             duration_s: 3600.0,
             step_s: 0.1,
             hours: vec![hour(8.0)],
+            before: None,
+            after: None,
             jobs,
             params: FastParams::default(),
             seed: 1,
@@ -639,6 +724,8 @@ mod tests {
             duration_s: 3600.0,
             step_s: 0.5,
             hours: vec![hour(0.9)],
+            before: None,
+            after: None,
             jobs: vec![j],
             params: FastParams::default(),
             seed: 3,

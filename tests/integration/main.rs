@@ -13,6 +13,7 @@ mod coincident_peak_billing;
 mod common;
 mod determinism;
 mod dynamics;
+mod dynamics_artefacts;
 mod dynamics_checks;
 mod dynamics_swing;
 mod engine_equivalence;
