@@ -24,6 +24,7 @@ mod settings;
 pub mod sizing;
 pub mod spec;
 pub mod spectrum;
+pub mod stepper;
 pub mod swing;
 pub mod window;
 
@@ -47,7 +48,7 @@ pub struct DynamicsArgs {
     /// an offset suffix "-05:00").
     #[arg(long, value_name = "DATETIME")]
     pub start: Option<String>,
-    /// Window length, s.
+    /// Window length, s (at most 2e7 steps).
     #[arg(long, value_name = "S")]
     pub duration_s: Option<f64>,
     /// Step, ms (e.g. 20 to 100).
@@ -79,7 +80,7 @@ pub struct DynamicsArgs {
     /// the specification; reported in compliance.json and on the console.
     #[arg(long)]
     pub size_battery: bool,
-    /// Do not draw the SVG plots.
+    /// Do not draw the plots (SVG and PNG).
     #[arg(long)]
     pub no_plots: bool,
 }

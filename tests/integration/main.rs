@@ -15,6 +15,7 @@ mod determinism;
 mod dynamics;
 mod dynamics_artefacts;
 mod dynamics_checks;
+mod dynamics_scale;
 mod dynamics_swing;
 mod engine_equivalence;
 mod error_locations;
