@@ -30,6 +30,9 @@ pub fn inputs_from_engine(
     let hours = (h_first..h_last.max(h_first + 1))
         .map(|h| hour(sc, r, h, idle_mw))
         .collect();
+    let n_hours = r.hourly.len() / ncol.max(1);
+    let before = h_first.checked_sub(1).map(|h| hour(sc, r, h, idle_mw));
+    let after = (h_last < n_hours).then(|| hour(sc, r, h_last, idle_mw));
     let jobs = jobs_between(
         sc,
         r,
@@ -42,6 +45,8 @@ pub fn inputs_from_engine(
         duration_s,
         step_s,
         hours,
+        before,
+        after,
         jobs,
         params,
         seed: sc.seed,

@@ -18,12 +18,14 @@ pub mod export;
 pub mod mitigation;
 mod outputs;
 mod plot;
+pub mod profile;
 pub mod ridethrough;
 mod run;
 mod settings;
 pub mod sizing;
 pub mod spec;
 pub mod spectrum;
+pub mod stepper;
 pub mod swing;
 pub mod window;
 
@@ -47,7 +49,7 @@ pub struct DynamicsArgs {
     /// an offset suffix "-05:00").
     #[arg(long, value_name = "DATETIME")]
     pub start: Option<String>,
-    /// Window length, s.
+    /// Window length, s (at most 2e7 steps).
     #[arg(long, value_name = "S")]
     pub duration_s: Option<f64>,
     /// Step, ms (e.g. 20 to 100).
@@ -88,7 +90,7 @@ pub struct DynamicsArgs {
     /// `[export] comtrade_format` [default: binary].
     #[arg(long, value_name = "FORMAT")]
     pub comtrade_format: Option<String>,
-    /// Do not draw the SVG plots.
+    /// Do not draw the plots (SVG and PNG).
     #[arg(long)]
     pub no_plots: bool,
 }

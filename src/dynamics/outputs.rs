@@ -2,10 +2,11 @@
 //! with a fleet, ridethrough.csv and ridethrough_trials.csv.
 
 use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::base::csvcell::cell;
-use crate::base::error::Result;
+use crate::base::error::{Error, Result};
 use crate::base::numfmt::fixed;
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
@@ -14,6 +15,7 @@ use super::ridethrough::{self, Disturbance, TrialOutcome, lost_mw_band};
 use super::run::Report;
 use super::settings::Settings;
 use super::spec::Spec;
+use super::window::{Shaping, Stepper};
 use super::{swing, window};
 
 /// Every dynamics output is written atomically, as every other command's.
@@ -31,14 +33,15 @@ pub fn write_outputs(
     spec: Option<&Spec>,
     dist: Option<&Disturbance>,
 ) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
+    let wave_csv = out.join("waveform.csv");
+    write_waveform_csv(&wave_csv, rep, &set.shaping)?;
+    let mut files = vec![wave_csv];
     let mut emit = |name: &str, text: &str| -> Result<()> {
         let p = out.join(name);
         write(&p, text)?;
         files.push(p);
         Ok(())
     };
-    emit("waveform.csv", &waveform_csv(rep))?;
     emit("spectrum.csv", &spectrum_csv(rep))?;
     if spec.is_some() {
         emit("compliance.csv", &compliance_csv(rep))?;
@@ -58,38 +61,52 @@ pub fn write_outputs(
     Ok(files)
 }
 
-/// Every series per step: the sectors, the facility, the shaped facility, the battery, the grid.
-fn waveform_csv(rep: &Report) -> String {
-    let w = &rep.wave;
+/// Every series per step: the sectors, the facility, the shaped facility, the battery, the grid,
+/// written row by row from a second pass of the window's [`Stepper`] (identical to the first:
+/// same draws in the same order), so the file's size, not memory, grows with the window. Written
+/// to a temporary file beside it and renamed, as the other outputs are written atomically.
+fn write_waveform_csv(path: &Path, rep: &Report, shaping: &Shaping) -> Result<()> {
+    let tmp = path.with_extension("csv.partial");
+    let err = |e: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = std::fs::File::create(&tmp).map_err(err)?;
+    let mut f = BufWriter::with_capacity(1 << 20, file);
+    waveform_rows(&mut f, rep, shaping).map_err(err)?;
+    let file = f.into_inner().map_err(|e| err(e.into_error()))?;
+    file.sync_all().map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+fn waveform_rows(f: &mut impl Write, rep: &Report, shaping: &Shaping) -> std::io::Result<()> {
     let dt = rep.inputs.step_s;
-    let mut s = String::from(
-        "t_s,it_training_mw,it_consumer_mw,it_industrial_mw,it_defense_mw,it_idle_unallocated_mw,it_total_mw,cooling_mw,losses_mw,facility_mw,shaped_facility_mw,battery_mw,soc_mwh,grid_mw\n",
-    );
-    for k in 0..w.len() {
+    f.write_all(b"t_s,it_training_mw,it_consumer_mw,it_industrial_mw,it_defense_mw,it_idle_unallocated_mw,it_total_mw,cooling_mw,losses_mw,facility_mw,shaped_facility_mw,battery_mw,soc_mwh,grid_mw\n")?;
+    for (k, w) in Stepper::new(&rep.inputs, shaping).enumerate() {
         let (b, soc) = rep
             .storage
             .as_ref()
             .map_or((0.0, 0.0), |st| (st.battery[k], st.soc_mwh[k]));
-        let _ = writeln!(
-            s,
+        writeln!(
+            f,
             "{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.5},{:.4}",
             k as f64 * dt,
-            w.training[k],
-            w.consumer[k],
-            w.industrial[k],
-            w.defense[k],
-            w.idle[k],
-            w.it[k],
-            w.cooling[k],
-            w.losses[k],
-            w.facility[k],
-            w.facility_shaped[k],
+            w.training,
+            w.consumer,
+            w.industrial,
+            w.defense,
+            w.idle,
+            w.it,
+            w.cooling,
+            w.losses,
+            w.facility,
+            w.facility_shaped,
             b,
             soc,
             rep.grid[k]
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 /// The facility's and the grid's PSD per frequency, DC left out.
@@ -136,6 +153,7 @@ fn summary_json(
     dist: Option<&Disturbance>,
 ) -> serde_json::Value {
     let w = &rep.wave;
+    let steps = w.len().max(1) as f64;
     let hours: Vec<serde_json::Value> = rep
         .inputs
         .hours
@@ -171,10 +189,10 @@ fn summary_json(
         "jobs": jobs_json(rep),
         "warnings": w.warnings,
         "window_mean_mw": {
-            "facility": window::mean(&w.facility),
-            "it_total": window::mean(&w.it),
-            "it_training": window::mean(&w.training),
-            "shaped_facility": window::mean(&w.facility_shaped),
+            "facility": w.totals.facility / steps,
+            "it_total": w.totals.it / steps,
+            "it_training": w.totals.training / steps,
+            "shaped_facility": w.totals.facility_shaped / steps,
             "grid": window::mean(&rep.grid),
         },
         "mitigation": mitigation_json(set, rep),
@@ -251,15 +269,13 @@ fn jobs_json(rep: &Report) -> Vec<serde_json::Value> {
 fn mitigation_json(set: &Settings, rep: &Report) -> serde_json::Value {
     let w = &rep.wave;
     let dt = rep.inputs.step_s;
-    let train_mwh = w.training.iter().sum::<f64>() * dt / 3600.0;
+    let train_mwh = w.totals.training * dt / 3600.0;
     let acc_h: f64 = rep
         .inputs
         .jobs
         .iter()
-        .zip(&w.jobs)
-        .map(|(j, tr)| {
-            j.accelerators * tr.board_w.iter().filter(|b| !b.is_nan()).count() as f64 * dt / 3600.0
-        })
+        .zip(&w.totals.held_steps)
+        .map(|(j, held)| j.accelerators * *held as f64 * dt / 3600.0)
         .sum();
     serde_json::json!({
         "power_floor_share_of_tdp": set.shaping.power_floor,

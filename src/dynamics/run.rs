@@ -22,7 +22,10 @@ use super::{DynamicsArgs, export, mitigation, plot, spectrum};
 /// Everything one `dcload dynamics` computes.
 pub struct Report {
     pub inputs: Inputs,
+    /// Lean ([`window::build_lean`]): the facility and the shaped facility per step, the other
+    /// series as sums; [`window::Stepper`] over `inputs` gives every series again, step by step.
     pub wave: Waveform,
+    /// The battery's accounts and series (its `grid` moved to [`Report::grid`]).
     pub storage: Option<mitigation::StorageResult>,
     /// What the grid sees: the shaped facility, through the battery if there is one.
     pub grid: Vec<f64>,
@@ -80,16 +83,20 @@ pub fn compute(
     dist: Option<&Disturbance>,
 ) -> Report {
     let t = std::time::Instant::now();
-    let wave = window::build(&inputs, &set.shaping);
+    // Only the series the checks, the battery and the plots need; waveform.csv comes from a
+    // second pass (outputs.rs).
+    let wave = window::build_lean(&inputs, &set.shaping);
     let build_ms = t.elapsed().as_secs_f64() * 1e3;
     let dt = inputs.step_s;
-    let storage = set
+    let mut storage = set
         .storage
         .as_ref()
         .map(|s| mitigation::apply(&wave.facility_shaped, dt, s));
-    let grid = storage
-        .as_ref()
-        .map_or_else(|| wave.facility_shaped.clone(), |s| s.grid.clone());
+    // The battery's grid series moves to `grid` (not copied: a day at 10 ms is 69 MB a series).
+    let grid = storage.as_mut().map_or_else(
+        || wave.facility_shaped.clone(),
+        |s| std::mem::take(&mut s.grid),
+    );
     let spectrum = spectrum::psd(&wave.facility, dt);
     let spectrum_grid = spectrum::psd(&grid, dt);
     let compliance = spec.map_or_else(Vec::new, |sp| comply_both(sp, &inputs, &wave, &grid));
@@ -188,7 +195,18 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
         println!("wrote {}", f.display());
     }
     if !args.no_plots {
-        for p in plot::draw(&out, &rep, spec.as_ref())
+        let heading = plot::Heading {
+            run: format!("{} (trial {} of {})", set.name, set.trial, sc.file),
+            window: format!(
+                "{} + {} s at {} ms",
+                tsc.calendar
+                    .timestamp(crate::base::time::SimTime(rep.inputs.t0_s as u64)),
+                set.duration_s,
+                set.step_ms
+            ),
+            mitigation: mitigation_words(&set),
+        };
+        for p in plot::draw(&out, &rep, spec.as_ref(), &heading)
             .map_err(|e| Error::Other(format!("{}: {e}", out.display())))?
         {
             println!("wrote {}", p.display());
@@ -196,6 +214,25 @@ pub fn command(args: &DynamicsArgs) -> Result<()> {
     }
     print_summary(&set, &rep, engine_ms);
     Ok(())
+}
+
+/// The mitigations in a few words, for the plots' titles.
+fn mitigation_words(set: &Settings) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = set.shaping.power_floor {
+        parts.push(format!("power floor {f} x TDP"));
+    }
+    if let Some(b) = set.shaping.burn_fill_to {
+        parts.push(format!("burn filler to {b}"));
+    }
+    if let Some(s) = &set.storage {
+        parts.push(format!("battery {} MW / {} MWh", s.power_mw, s.energy_mwh));
+    }
+    if parts.is_empty() {
+        "no mitigation".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// The window's start from a date-time on the study's clock, when one is given (the flag's

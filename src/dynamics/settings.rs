@@ -15,6 +15,12 @@ use super::ridethrough::{self, Fleet, Param, SiteGroup};
 use super::swing::{BoardPower, JobSwing, Swing};
 use super::window::{FastParams, Shaping};
 
+/// Steps a window may have. waveform.csv is written as it is computed; what stays in memory is
+/// what the checks need whole (the facility, the shaped facility, the grid, the battery and its
+/// charge: 40 bytes a step) and the spectra's transforms, about 100 bytes a step at the peak:
+/// 2e7 steps (two days at 10 ms) is about 2 GB.
+pub const MAX_STEPS: f64 = 2.0e7;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSpec {
@@ -295,11 +301,11 @@ impl Settings {
                 ),
             ));
         }
-        if self.duration_s / dt > 5e6 {
+        if self.duration_s / dt > MAX_STEPS {
             return Err(opt(
                 "--duration-s",
                 format!(
-                    "expected at most 5e6 steps per window, found {} s / {} ms: use a longer step or a shorter window",
+                    "expected at most {MAX_STEPS:e} steps per window, found {} s / {} ms: use a longer step or a shorter window",
                     self.duration_s, self.step_ms
                 ),
             ));

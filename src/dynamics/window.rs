@@ -16,20 +16,27 @@
 //! - **cooling and the electrical chain**: first-order lags of IT power with their own time
 //!   constants, scaled by the hour's cooling / IT and losses / IT ratios.
 //!
+//! Every hourly mean the window follows (sector powers, overhead ratios, request rate, each
+//! job's compute share) is a mean-preserving piecewise-linear profile across the hours
+//! ([`super::profile`]), so an hour boundary is not a step. Under a power floor or the burn
+//! filler only the accelerator board's part of a job's dynamic power is raised; the host's
+//! (CPUs, NICs, fans) follows the job's own work.
+//!
 //! **Calibration to the hourly engine.** For every hour the window touches, one factor `k_h`
 //! scales the running utilisation of the training jobs so that the *expected* training power
 //! over the hour (idle of held accelerators + compute/communication duty + checkpoint duty, each
 //! job weighted by the part of the hour it holds its accelerators) equals the hourly engine's
-//! `it_training_mw`; the other sectors' processes have the hourly mean as their expectation, and
+//! `it_training_mw` (checkpoints counted at the job's schedule, the start's ramp at its share);
+//! the other sectors' processes have the hourly mean as their expectation, and
 //! the lags start at the hour's mean. The realised window mean then differs from the hourly mean
 //! only by the window's own randomness and phase (checkpoint phase, failures, noise), which is
 //! what the "window mean = hourly mean" test bounds.
 
 use rand::RngExt;
-use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
-use rand_distr::StandardNormal;
 
+use super::profile::Profile;
+pub use super::stepper::{Step, Stepper};
 use super::swing::{self, HourCalibration, JobSwing, Levels, Swing};
 
 /// The fast layer's parameters (the `[training]`, `[inference]`, `[steady]` and `[facility]`
@@ -98,13 +105,11 @@ pub struct Job {
 }
 
 impl Job {
-    /// Expected utilisation duty of the checkpoint phase.
-    pub(super) fn checkpoint_duty(&self) -> f64 {
-        if self.checkpoint_interval_s > 0.0 {
-            (self.checkpoint_duration_s / self.checkpoint_interval_s).min(1.0)
-        } else {
-            0.0
-        }
+    /// Of the dynamic W per accelerator at utilisation 1, the board's own (its idle to its TDP,
+    /// at most the whole): the power floor and the burn filler act on this part only; the rest
+    /// is the host's (CPUs, NICs, fans), which follows the job's work, not the floor.
+    pub fn board_dynamic_w(&self) -> f64 {
+        (self.tdp_w - self.board_idle_w).clamp(0.0, self.busy_w.max(0.0))
     }
 
     /// Seconds of [a, b) the job holds its accelerators.
@@ -142,6 +147,10 @@ pub struct Inputs {
     pub step_s: f64,
     /// The hours the window touches, in order, the first containing `t0_s`.
     pub hours: Vec<Hour>,
+    /// The hours just before and after those (when the study has them): the hourly means are
+    /// interpolated across the window's outer hour boundaries too.
+    pub before: Option<Hour>,
+    pub after: Option<Hour>,
     pub jobs: Vec<Job>,
     pub params: FastParams,
     pub seed: u64,
@@ -166,7 +175,9 @@ pub struct JobTrace {
     pub board_mitigated_w: Vec<f64>,
 }
 
-/// The window's waveforms, MW per step.
+/// The window's waveforms, MW per step: all of them from [`build`]; from [`build_lean`] (what
+/// `dcload dynamics` keeps) only `facility` and `facility_shaped`, the rest empty (a second
+/// pass of [`Stepper`] gives them again, step by step, identical).
 #[derive(Clone, Debug)]
 pub struct Waveform {
     pub step_s: f64,
@@ -184,6 +195,8 @@ pub struct Waveform {
     pub training_shaped: Vec<f64>,
     pub facility_shaped: Vec<f64>,
     pub jobs: Vec<JobTrace>,
+    /// Sums of the series (kept also by [`build_lean`], which keeps no other series).
+    pub totals: Totals,
     /// Per hour: the duty factor and each job's compute share.
     pub calibration: Vec<HourCalibration>,
     /// Where the waveform's swing or mean differs from what the file and the engine state.
@@ -205,31 +218,76 @@ impl Waveform {
     }
 }
 
-fn ou_step(x: f64, a: f64, sd: f64, z: f64) -> f64 {
+pub(super) fn ou_step(x: f64, a: f64, sd: f64, z: f64) -> f64 {
     // Exact discretisation of an Ornstein-Uhlenbeck process with stationary sd `sd`.
     x * a + sd * (1.0 - a * a).max(0.0).sqrt() * z
 }
 
-/// Builds the window. The random draws come in a fixed order (each job's phase and failures,
-/// then the sectors' noise step by step), so a trial's window is the same on every machine.
+/// Builds the window, every series kept ([`Stepper`] gives it step by step).
 pub fn build(inp: &Inputs, shaping: &Shaping) -> Waveform {
-    let n = (inp.duration_s / inp.step_s).round() as usize;
-    let mut rng = ChaCha8Rng::seed_from_u64(inp.seed ^ 0x5EC0_4D5D_1A6A_11C3);
-    rng.set_stream(inp.trial as u64);
-    let cal = swing::calibrate(inp);
-    let (phases, failures) = draw_jobs(inp, &mut rng);
-    let mut w = Waveform::zeros(n, inp, &cal);
-    for ji in 0..inp.jobs.len() {
-        let trace = training(&mut w, inp, shaping, &cal, ji, phases[ji], &failures[ji]);
-        w.jobs.push(trace);
+    collect(inp, shaping, true)
+}
+
+/// Builds the window keeping only what the checks, the battery and the plots need: the
+/// facility and the shaped facility per step (the other series are empty; their means and sums
+/// are in [`Waveform::totals`]). `dcload dynamics` writes waveform.csv from a second pass of
+/// [`Stepper`], so a day at 10 ms holds two series in memory, not thirteen.
+pub fn build_lean(inp: &Inputs, shaping: &Shaping) -> Waveform {
+    collect(inp, shaping, false)
+}
+
+fn collect(inp: &Inputs, shaping: &Shaping, all: bool) -> Waveform {
+    let mut st = Stepper::new(inp, shaping);
+    let n = st.len();
+    let mut w = Waveform::empty(n, inp, &st.calibration, all);
+    let mut held = vec![0usize; inp.jobs.len()];
+    while let Some(s) = st.next() {
+        w.totals.add(&s);
+        w.facility.push(s.facility);
+        w.facility_shaped.push(s.facility_shaped);
+        for (h, (b, _)) in held.iter_mut().zip(st.boards()) {
+            *h += usize::from(!b.is_nan());
+        }
+        if all {
+            w.push(&s, st.boards());
+        }
     }
-    let residual: Vec<f64> = cal.iter().map(|c| c.residual_mw).collect();
-    sectors_and_facility(&mut w, inp, &residual, &mut rng);
+    w.totals.held_steps = held;
+    w.floor_mwh = st.floor_mwh;
+    w.burn_mwh = st.burn_mwh;
+    w.burn_acc_h = st.burn_acc_h;
     w
 }
 
+/// Job `ji`'s compute share through the window: each hour's calibrated share kept as the mean
+/// over the part of the hour the job holds its accelerators, interpolated across the hours.
+pub(super) fn duty_profile(inp: &Inputs, cal: &[HourCalibration], ji: usize) -> Profile {
+    let j = &inp.jobs[ji];
+    let duties: Vec<f64> = cal.iter().map(|c| c.duty[ji]).collect();
+    let over: Vec<(f64, f64)> = inp
+        .hours
+        .iter()
+        .map(|h| {
+            let a = h.start_s;
+            if j.held_in(a, a + 3600.0) <= 0.0 {
+                return (0.0, 1.0);
+            }
+            let s = (j.start_s.max(a) - a) / 3600.0;
+            let e = (j.end_s.unwrap_or(f64::INFINITY).min(a + 3600.0) - a) / 3600.0;
+            (s, e)
+        })
+        .collect();
+    Profile::weighted(&duties, None, None, &over)
+}
+
+/// Hour index and fraction of that hour at instant `t`.
+pub(super) fn hour_at(inp: &Inputs, t: f64) -> (usize, f64) {
+    let i = hour_of(inp, t);
+    (i, (t - inp.hours[i].start_s) / 3600.0)
+}
+
 /// Per-job random draws, in job order: iteration phase, then failure times in the window.
-fn draw_jobs(inp: &Inputs, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<Vec<f64>>) {
+pub(super) fn draw_jobs(inp: &Inputs, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<Vec<f64>>) {
     let p = &inp.params;
     let t_end = inp.t0_s + inp.duration_s;
     let mut phases = Vec::with_capacity(inp.jobs.len());
@@ -266,29 +324,73 @@ fn hour_of(inp: &Inputs, t: f64) -> usize {
 }
 
 impl Waveform {
-    /// `n` steps of zeros, with the calibration's figures.
-    fn zeros(n: usize, inp: &Inputs, cal: &[HourCalibration]) -> Waveform {
+    /// No steps yet (room for `n` in the series kept: all of them, or the facility's two).
+    fn empty(n: usize, inp: &Inputs, cal: &[HourCalibration], all: bool) -> Waveform {
+        let v = || Vec::with_capacity(if all { n } else { 0 });
         Waveform {
             step_s: inp.step_s,
             t0_s: inp.t0_s,
-            training: vec![0.0; n],
-            consumer: vec![0.0; n],
-            industrial: vec![0.0; n],
-            defense: vec![0.0; n],
-            idle: vec![0.0; n],
-            it: vec![0.0; n],
-            cooling: vec![0.0; n],
-            losses: vec![0.0; n],
-            facility: vec![0.0; n],
-            training_shaped: vec![0.0; n],
-            facility_shaped: vec![0.0; n],
-            jobs: Vec::with_capacity(inp.jobs.len()),
+            training: v(),
+            consumer: v(),
+            industrial: v(),
+            defense: v(),
+            idle: v(),
+            it: v(),
+            cooling: v(),
+            losses: v(),
+            facility: Vec::with_capacity(n),
+            training_shaped: v(),
+            facility_shaped: Vec::with_capacity(n),
+            jobs: (0..if all { inp.jobs.len() } else { 0 })
+                .map(|_| JobTrace {
+                    board_w: v(),
+                    board_mitigated_w: v(),
+                })
+                .collect(),
             calibration: cal.to_vec(),
             warnings: swing::warnings(inp, cal),
+            totals: Totals::default(),
             floor_mwh: 0.0,
             burn_mwh: 0.0,
             burn_acc_h: 0.0,
         }
+    }
+
+    /// Step `s` appended to every series but the facility's two.
+    fn push(&mut self, s: &Step, boards: &[(f64, f64)]) {
+        self.training.push(s.training);
+        self.consumer.push(s.consumer);
+        self.industrial.push(s.industrial);
+        self.defense.push(s.defense);
+        self.idle.push(s.idle);
+        self.it.push(s.it);
+        self.cooling.push(s.cooling);
+        self.losses.push(s.losses);
+        self.training_shaped.push(s.training_shaped);
+        for (tr, (b, bm)) in self.jobs.iter_mut().zip(boards) {
+            tr.board_w.push(*b);
+            tr.board_mitigated_w.push(*bm);
+        }
+    }
+}
+
+/// Sums over the window's steps, MW x steps, in step order (a mean is the sum / the steps,
+/// to the bit what [`mean`] of the series gives), and the steps each job holds its accelerators.
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub training: f64,
+    pub it: f64,
+    pub facility: f64,
+    pub facility_shaped: f64,
+    pub held_steps: Vec<usize>,
+}
+
+impl Totals {
+    fn add(&mut self, s: &Step) {
+        self.training += s.training;
+        self.it += s.it;
+        self.facility += s.facility;
+        self.facility_shaped += s.facility_shaped;
     }
 }
 
@@ -308,18 +410,18 @@ fn compute_overlap(x: f64, w: f64, duty: f64) -> f64 {
 /// A training job over one step, before the mitigations: the utilisation of the two phases
 /// (after a start's or a restart's ramp; equal in a checkpoint or a restart) and the share of
 /// the step in the first.
-struct JobStep {
-    hi: f64,
-    lo: f64,
-    compute: f64,
+pub(super) struct JobStep {
+    pub(super) hi: f64,
+    pub(super) lo: f64,
+    pub(super) compute: f64,
     /// What the burn filler fills the communication phase towards (0 in a checkpoint or a
     /// restart, when it does not run).
-    fill_base: f64,
-    restarting: bool,
+    pub(super) fill_base: f64,
+    pub(super) restarting: bool,
 }
 
 impl JobStep {
-    fn u(&self) -> f64 {
+    pub(super) fn u(&self) -> f64 {
         self.compute * self.hi + (1.0 - self.compute) * self.lo
     }
 }
@@ -327,7 +429,7 @@ impl JobStep {
 /// The job over the step from `t`: restart, checkpoint, or compute phase for the first `duty`
 /// of each iteration and communication for the rest, and the ramp after a start (from idle) or
 /// a restart (from the checkpoint level).
-fn job_step(
+pub(super) fn job_step(
     j: &Job,
     p: &FastParams,
     (t, dt): (f64, f64),
@@ -382,72 +484,6 @@ fn job_step(
     }
 }
 
-/// Job `ji`'s power step by step, added to the waveform's training series (plain and shaped);
-/// returns its board power per accelerator.
-fn training(
-    w: &mut Waveform,
-    inp: &Inputs,
-    shaping: &Shaping,
-    cal: &[HourCalibration],
-    ji: usize,
-    phase: f64,
-    fails: &[f64],
-) -> JobTrace {
-    let j = &inp.jobs[ji];
-    let p = &inp.params;
-    let dt = inp.step_s;
-    let n = w.training.len();
-    let levels = swing::levels(j);
-    let mut board = vec![f64::NAN; n];
-    let mut board_m = vec![f64::NAN; n];
-    let range = (j.tdp_w - j.board_idle_w).max(1e-9);
-    let floor_u = shaping.power_floor.map_or(0.0, |f| {
-        ((f * j.tdp_w - j.board_idle_w) / range).clamp(0.0, 1.0)
-    });
-    let mut fi = 0;
-    for (k, slot) in board.iter_mut().enumerate() {
-        let t = inp.t0_s + k as f64 * dt;
-        if t < j.start_s || j.end_s.is_some_and(|e| t >= e) {
-            continue;
-        }
-        let duty = cal[hour_of(inp, t)].duty[ji];
-        while fi + 1 < fails.len() && fails[fi + 1] <= t {
-            fi += 1;
-        }
-        // The latest failure at or before t (if any).
-        let last_fail = fails.get(fi).copied().filter(|&f| f <= t && f >= j.start_s);
-        let s = job_step(j, p, (t, dt), (phase, duty), last_fail, &levels);
-        let u = s.u();
-        // The floor and the filler act within each phase of the step.
-        let hi_m = s.hi.max(floor_u);
-        let mut lo_m = s.lo.max(floor_u);
-        let floor_gain = s.compute * hi_m + (1.0 - s.compute) * lo_m - u;
-        if let Some(fill) = shaping.burn_fill_to
-            && !s.restarting
-        {
-            // The filler's throughput cost falls on the whole job while it runs, not only on
-            // the steps it fills.
-            w.burn_acc_h += j.accelerators * dt / 3600.0;
-            let target = fill * s.fill_base;
-            if target > lo_m {
-                let gain = (1.0 - s.compute) * (target - lo_m);
-                w.burn_mwh += j.accelerators * j.busy_w * gain * dt / 3.6e9;
-                lo_m = target;
-            }
-        }
-        let u_m = s.compute * hi_m + (1.0 - s.compute) * lo_m;
-        w.floor_mwh += j.accelerators * j.busy_w * floor_gain * dt / 3.6e9;
-        *slot = j.board_idle_w + range * u;
-        board_m[k] = j.board_idle_w + range * u_m;
-        w.training[k] += j.accelerators * (j.idle_w + j.busy_w * u) / 1e6;
-        w.training_shaped[k] += j.accelerators * (j.idle_w + j.busy_w * u_m) / 1e6;
-    }
-    JobTrace {
-        board_w: board,
-        board_mitigated_w: board_m,
-    }
-}
-
 /// The hour's cooling / IT and losses / IT: the physics facility's split, else the fixed PUE's
 /// overhead split by `losses_share`.
 fn overhead_ratios(h: &Hour, p: &FastParams) -> (f64, f64) {
@@ -465,30 +501,27 @@ fn overhead_ratios(h: &Hour, p: &FastParams) -> (f64, f64) {
     }
 }
 
-/// Inference and steady sectors (Ornstein-Uhlenbeck noise per step, drawn in a fixed order),
-/// the training the jobs do not reach, and cooling and losses lagging IT power.
-fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng: &mut ChaCha8Rng) {
-    let p = &inp.params;
-    let dt = inp.step_s;
-    let a_srv = (-dt / p.service_s.max(1e-9)).exp();
-    let a_st = (-dt / p.steady_tau_s.max(1e-9)).exp();
-    let z0: f64 = rng.sample(StandardNormal);
-    let z1: f64 = rng.sample(StandardNormal);
-    let z2: f64 = rng.sample(StandardNormal);
-    let h0 = &inp.hours[0];
-    let sd_inf = |h: &Hour| {
-        let m = h.requests_per_s * p.service_s;
-        if m > 0.0 { 1.0 / m.sqrt() } else { 0.0 }
-    };
-    let mut x_inf = z0; // in units of its stationary sd
-    let mut x_ind = z1 * p.steady_sd;
-    let mut x_def = z2 * p.steady_sd;
-    let a_c = 1.0 - (-dt / p.cooling_tau_s.max(1e-9)).exp();
-    let a_e = 1.0 - (-dt / p.electrical_tau_s.max(1e-9)).exp();
-    let freed_mean: Vec<f64> = inp
-        .hours
-        .iter()
-        .map(|h| {
+/// The hourly means the sectors follow, each as a mean-preserving profile across the hours
+/// (no step at the hour boundaries): the steady sectors, the unallocated idle the jobs do not
+/// account for, the training the jobs cannot reach, the overhead ratios and the request rate.
+pub(super) struct Sectors {
+    pub(super) consumer: Profile,
+    pub(super) consumer_share: Profile,
+    pub(super) requests: Profile,
+    pub(super) industrial: Profile,
+    pub(super) defense: Profile,
+    /// Unallocated idle less the idle of the jobs' accelerators while free (added at the
+    /// instants they are free).
+    pub(super) other_idle: Profile,
+    pub(super) residual: Profile,
+    pub(super) cooling_ratio: Profile,
+    pub(super) losses_ratio: Profile,
+}
+
+impl Sectors {
+    pub(super) fn new(inp: &Inputs, residual_mw: &[f64]) -> Sectors {
+        let p = &inp.params;
+        let freed_mean = |h: &Hour| {
             inp.jobs
                 .iter()
                 .map(|j| {
@@ -498,43 +531,26 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
                 })
                 .sum::<f64>()
                 / 1e6
-        })
-        .collect();
-    let mut y_c = h0.it_mw;
-    let mut y_e = h0.it_mw;
-    let mut y_cm = h0.it_mw;
-    let mut y_em = h0.it_mw;
-    for k in 0..w.len() {
-        let t = inp.t0_s + k as f64 * dt;
-        let h = &inp.hours[hour_of(inp, t)];
-        let resid = residual_mw[hour_of(inp, t)];
-        let (za, zb, zc): (f64, f64, f64) = (
-            rng.sample(StandardNormal),
-            rng.sample(StandardNormal),
-            rng.sample(StandardNormal),
-        );
-        x_inf = ou_step(x_inf, a_srv, 1.0, za);
-        x_ind = ou_step(x_ind, a_st, p.steady_sd, zb);
-        x_def = ou_step(x_def, a_st, p.steady_sd, zc);
-        let rel_inf = (sd_inf(h) * x_inf).max(-1.0);
-        w.consumer[k] = (h.consumer_mw * (1.0 + h.consumer_dynamic_share * rel_inf)).max(0.0);
-        w.industrial[k] = (h.industrial_mw * (1.0 + x_ind)).max(0.0);
-        w.defense[k] = (h.defense_mw * (1.0 + x_def)).max(0.0);
-        w.idle[k] = (h.idle_mw + freed_now(inp, t) - freed_mean[hour_of(inp, t)]).max(0.0);
-        w.training[k] += resid;
-        w.training_shaped[k] += resid;
-        let rest = w.consumer[k] + w.industrial[k] + w.defense[k] + w.idle[k];
-        w.it[k] = w.training[k] + rest;
-        let it_m = w.training_shaped[k] + rest;
-        let (c_ratio, l_ratio) = overhead_ratios(h, p);
-        y_c += (w.it[k] - y_c) * a_c;
-        y_e += (w.it[k] - y_e) * a_e;
-        y_cm += (it_m - y_cm) * a_c;
-        y_em += (it_m - y_em) * a_e;
-        w.cooling[k] = c_ratio * y_c;
-        w.losses[k] = l_ratio * y_e;
-        w.facility[k] = w.it[k] + w.cooling[k] + w.losses[k];
-        w.facility_shaped[k] = it_m + c_ratio * y_cm + l_ratio * y_em;
+        };
+        let of = |f: &dyn Fn(&Hour) -> f64| {
+            let means: Vec<f64> = inp.hours.iter().map(f).collect();
+            Profile::new(
+                &means,
+                inp.before.as_ref().map(f),
+                inp.after.as_ref().map(f),
+            )
+        };
+        Sectors {
+            consumer: of(&|h| h.consumer_mw),
+            consumer_share: of(&|h| h.consumer_dynamic_share),
+            requests: of(&|h| h.requests_per_s),
+            industrial: of(&|h| h.industrial_mw),
+            defense: of(&|h| h.defense_mw),
+            other_idle: of(&|h| (h.idle_mw - freed_mean(h)).max(0.0)),
+            residual: Profile::new(residual_mw, None, None),
+            cooling_ratio: of(&|h| overhead_ratios(h, p).0),
+            losses_ratio: of(&|h| overhead_ratios(h, p).1),
+        }
     }
 }
 
@@ -542,7 +558,7 @@ fn sectors_and_facility(w: &mut Waveform, inp: &Inputs, residual_mw: &[f64], rng
 /// idle holds them for the part of the hour they are free; moving that idle to the instants
 /// they are free keeps the hour's mean and makes a job's end drop only its dynamic power (it
 /// dropped its idle too, an 18.5 MW one-step drop in the default study).
-fn freed_now(inp: &Inputs, t: f64) -> f64 {
+pub(super) fn freed_now(inp: &Inputs, t: f64) -> f64 {
     inp.jobs
         .iter()
         .filter(|j| t < j.start_s || j.end_s.is_some_and(|e| t >= e))
@@ -607,6 +623,8 @@ mod tests {
             duration_s: 3600.0,
             step_s: 0.1,
             hours: vec![hour(8.0)],
+            before: None,
+            after: None,
             jobs,
             params: FastParams::default(),
             seed: 1,
@@ -639,6 +657,8 @@ mod tests {
             duration_s: 3600.0,
             step_s: 0.5,
             hours: vec![hour(0.9)],
+            before: None,
+            after: None,
             jobs: vec![j],
             params: FastParams::default(),
             seed: 3,

@@ -28,6 +28,9 @@ mod data;
 mod draw;
 #[cfg(feature = "png")]
 mod png;
+/// SVG text to PNG bytes with the embedded font (the dynamics plots use it too).
+#[cfg(feature = "png")]
+pub use png::render as render_png;
 mod tornado;
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 }
 
 /// Renders SVG text to PNG bytes at the SVG's own size (1 px per SVG unit).
-pub(super) fn render(svg: &str) -> Result<Vec<u8>, String> {
+pub fn render(svg: &str) -> Result<Vec<u8>, String> {
     let options = usvg::Options {
         font_family: "DejaVu Sans".to_string(),
         fontdb: fonts(),
