@@ -108,7 +108,7 @@ pub fn dr_events_csv(sc: &Scenario, results: &[TrialResult]) -> String {
                 or_empty(o.baseline_mw),
                 or_empty(o.metered_mw),
                 or_empty(o.delivered_mw),
-                or_empty((o.requested_mw - o.delivered_mw).max(0.0)),
+                or_empty(o.shortfall_mw()),
                 o.baseline_days,
                 o.rebound_hours,
                 or_empty(o.rebound_mwh),

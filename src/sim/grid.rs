@@ -412,6 +412,7 @@ impl GridLayer {
         sum.dr_delivered_mwh = sum
             .dr_outcomes
             .iter()
+            .filter(|o| o.measured())
             .map(|o| o.delivered_mw * o.duration_s as f64 / 3600.0)
             .sum();
     }

@@ -94,18 +94,18 @@ pub fn run_trial(sc: &Scenario, trial: u32) -> TrialResult {
     }
     let s = &mut r.summary;
     let mwh = |o: &DrOutcome, mw: f64| mw * o.duration_s as f64 / 3600.0;
-    s.dr_delivered_mwh = s.dr_outcomes.iter().map(|o| mwh(o, o.delivered_mw)).sum();
-    s.dr_shortfall_mwh = s
-        .dr_outcomes
-        .iter()
-        .map(|o| mwh(o, (o.requested_mw - o.delivered_mw).max(0.0)))
-        .sum();
-    s.dr_rebound_mwh = s.dr_outcomes.iter().map(|o| o.rebound_mwh).sum();
-    s.dr_rebound_peak_mw = s
-        .dr_outcomes
-        .iter()
-        .map(|o| o.rebound_peak_mw)
-        .fold(0.0, f64::max);
+    // Events a rule baseline could not measure (no earlier qualifying day) are left out.
+    let measured = || s.dr_outcomes.iter().filter(|o| o.measured());
+    let delivered = measured().map(|o| mwh(o, o.delivered_mw)).sum();
+    let shortfall = measured().map(|o| mwh(o, o.shortfall_mw())).sum();
+    let rebound = measured().map(|o| o.rebound_mwh).sum();
+    let rebound_peak = measured().map(|o| o.rebound_peak_mw).fold(0.0, f64::max);
+    (
+        s.dr_delivered_mwh,
+        s.dr_shortfall_mwh,
+        s.dr_rebound_mwh,
+        s.dr_rebound_peak_mw,
+    ) = (delivered, shortfall, rebound, rebound_peak);
     r
 }
 

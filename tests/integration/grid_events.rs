@@ -297,6 +297,41 @@ fn dr_events_csv_carries_baseline_and_rebound_and_reduce_pct_points_to_reduce_sh
     assert_says(&err, &["`reduce_pct`", "reduce_share = 0.1"]);
 }
 
+/// An event a rule baseline cannot measure (the first day has no previous day) leaves its
+/// figures empty in dr_events.csv and out of the trial's sums, and the run finishes and resumes:
+/// it used to stop with "dr_delivered_mwh is NaN", and a checkpoint holding the event could
+/// not be read back.
+#[test]
+fn an_event_a_rule_baseline_cannot_measure_is_written_empty_and_left_out_of_the_sums() {
+    let run = site(
+        "[grid.demand_response]\nevents = [{ start_day = 0, start_hour = 14, hours = 2, reduce_share = 0.1 }, { start_day = 2, start_hour = 14, hours = 2, reduce_share = 0.1 }]\nbaseline = \"previous-day\"",
+        false,
+    );
+    let (_f, out) = run_quiet(&run, &[]);
+    let (h, rows) = read_csv(&out.join("dr_events.csv"));
+    assert_eq!(rows.len(), 4, "two events in each of two trials");
+    let (th, trows) = read_csv(&out.join("trials.csv"));
+    for (t, tr) in trows.iter().enumerate() {
+        let mine: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| r[col(&h, "trial")] == t.to_string())
+            .collect();
+        let (first, second) = (mine[0], mine[1]);
+        assert_eq!(first[col(&h, "baseline_days")], "0");
+        for c in ["baseline_mw", "delivered_mw", "shortfall_mw", "rebound_mwh"] {
+            assert_eq!(first[col(&h, c)], "", "{c} of the unmeasured event");
+        }
+        assert_eq!(second[col(&h, "baseline_days")], "1");
+        // The trial's delivered energy is the measured event's alone: 2 h x its MW.
+        let want = 2.0 * num(&second[col(&h, "delivered_mw")]);
+        let got = num(&tr[col(&th, "dr_delivered_mwh")]);
+        assert!(
+            (got - want).abs() <= 1e-3 * want.abs().max(1.0),
+            "{got} vs {want}"
+        );
+    }
+}
+
 /// Identical days, nothing sheddable (industrial flexibility 0): an event delivers nothing, so
 /// the day after it draws what the baseline day drew and no rebound may be reported. The
 /// twin's shift (a 14:00-16:00 step in load) varies within the hours around the event at 300 s

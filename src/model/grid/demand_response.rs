@@ -318,11 +318,12 @@ pub struct DrOutcome {
     pub duration_s: u64,
     /// Mean MW asked for and delivered (metered baseline minus metered demand) over the event.
     pub requested_mw: f64,
+    #[serde(with = "nan_as_null")]
     pub delivered_mw: f64,
     /// Mean baseline and metered demand over the event, MW.
-    #[serde(default)]
+    #[serde(default, with = "nan_as_null")]
     pub baseline_mw: f64,
-    #[serde(default)]
+    #[serde(default, with = "nan_as_null")]
     pub metered_mw: f64,
     /// Days the baseline rule averaged (0 for the counterfactual baseline; with a rule, 0 means
     /// no earlier day qualified and the figures are NaN).
@@ -332,9 +333,9 @@ pub struct DrOutcome {
     /// highest hourly mean above it (MW).
     #[serde(default)]
     pub rebound_hours: f64,
-    #[serde(default)]
+    #[serde(default, with = "nan_as_null")]
     pub rebound_mwh: f64,
-    #[serde(default)]
+    #[serde(default, with = "nan_as_null")]
     pub rebound_peak_mw: f64,
     /// Requests the consumer classes dropped in the rebound window, and that less what the
     /// counterfactual dropped in the same window (None without one): the requests the event
@@ -343,6 +344,42 @@ pub struct DrOutcome {
     pub rebound_requests_dropped: f64,
     #[serde(default)]
     pub rebound_requests_dropped_extra: Option<f64>,
+}
+
+impl DrOutcome {
+    /// Whether the event could be measured: a rule baseline with no earlier qualifying day (an
+    /// event on the study's first day, say) leaves its figures NaN, and the trial's sums leave
+    /// it out.
+    pub fn measured(&self) -> bool {
+        self.delivered_mw.is_finite()
+    }
+
+    /// MW asked for and not delivered over the event (NaN when not measured).
+    pub fn shortfall_mw(&self) -> f64 {
+        if self.measured() {
+            (self.requested_mw - self.delivered_mw).max(0.0)
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// An unmeasured event's NaN figures written as JSON `null` and read back as NaN, so a
+/// checkpoint holding one resumes (serde_json writes NaN as `null`, which an `f64` refuses).
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*x)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 /// First step at or after `t_s`.
@@ -625,5 +662,31 @@ fn rebound(
     if above.iter().any(|x| x.is_nan()) {
         o.rebound_mwh = f64::NAN;
         o.rebound_peak_mw = f64::NAN;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unmeasured event (NaN figures) goes through a checkpoint's JSON and comes back NaN;
+    /// a plain `f64` field is written `null` and refused on the way back.
+    #[test]
+    fn an_unmeasured_outcome_round_trips_through_json() {
+        let o = DrOutcome {
+            start_s: 3600,
+            duration_s: 7200,
+            requested_mw: 5.0,
+            delivered_mw: f64::NAN,
+            baseline_mw: f64::NAN,
+            metered_mw: 40.0,
+            rebound_mwh: f64::NAN,
+            rebound_peak_mw: f64::NAN,
+            ..DrOutcome::default()
+        };
+        let text = serde_json::to_string(&o).expect("serialises");
+        let back: DrOutcome = serde_json::from_str(&text).expect("reads back");
+        assert!(!back.measured() && back.baseline_mw.is_nan() && back.shortfall_mw().is_nan());
+        assert_eq!((back.metered_mw, back.requested_mw), (40.0, 5.0));
     }
 }
