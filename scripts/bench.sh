@@ -83,6 +83,28 @@ if [ "${BENCH_INSTR:-0}" = 1 ]; then
         awk -v n="$(grep -o 'refs: *[0-9,]*' "$work/cg.log" | tr -dc '0-9')" 'BEGIN{printf "%.1f", n / 1e6}'
     }
     printf '%-52s %7s M  %6s M\n' "instructions, one 30-day fixed-PUE trial" "$(instr reference)" "$(instr blocks)"
+    # The trial alone (callgrind collecting inside `sim::simulate` only: no start-up, no files),
+    # per step and per block of the blocks engine (the engine's own tally of steps and blocks).
+    sed 's/^horizon_hours = 8760.*/horizon_hours = 720/' runs/default.toml >"$work/d720.toml"
+    per_step() { # FILE ENGINE: "instructions per step[ / per block]" of the trial alone
+        DCLOAD_ENGINE_TALLY=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+            --toggle-collect='dcload::sim::simulate' \
+            "$bin" run "$1" --engine "$2" --trials 1 --threads 1 --no-plots --quiet \
+            --out "$work/cg" 2>"$work/cg.log" >/dev/null
+        local n steps blocks
+        n=$(grep -o 'refs: *[0-9,]*' "$work/cg.log" | tr -dc '0-9')
+        steps=$(( 720 * 3600 / 60 ))
+        blocks=$(grep -o 'blocks fast [0-9]* replayed [0-9]*' "$work/cg.log" | awk '{print $3 + $5}')
+        if [ -n "$blocks" ] && [ "$2" = blocks ]; then
+            awk -v n="$n" -v s="$steps" -v b="$blocks" 'BEGIN{printf "%.0f / step, %.0f k / block", n / s, n / b / 1e3}'
+        else
+            awk -v n="$n" -v s="$steps" 'BEGIN{printf "%.0f / step", n / s}'
+        fi
+    }
+    for pair in "d720:physics" "f720:fixed PUE"; do
+        printf '%-52s %s | %s\n' "trial alone, 30 days, ${pair#*:} (reference | blocks)" \
+            "$(per_step "$work/${pair%%:*}.toml" reference)" "$(per_step "$work/${pair%%:*}.toml" blocks)"
+    done
 fi
 if [ "${BENCH_MANY:-0}" = 1 ]; then
     /usr/bin/time -f '%e s wall, %U s user, %M KB peak' "$bin" run runs/default.toml --trials 1000 \
