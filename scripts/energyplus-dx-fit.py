@@ -9,20 +9,20 @@ The plant equations mirror src/model/facility/physics/cooling/dx.rs (the Rust te
 shipped plant, not this copy). Standard library only: a coordinate search, not a library fit.
 """
 import csv
+import importlib.util
 import math
 import os
 import sys
 
 FIT = ["san-francisco", "golden", "chicago"]
 HELD_OUT = ["tampa", "sterling", "phoenix"]
-EPW = {
-    "san-francisco": "USA_CA_San.Francisco.Intl.AP.724940_TMY3.epw",
-    "golden": "USA_CO_Golden-NREL.724666_TMY3.epw",
-    "chicago": "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw",
-    "tampa": "USA_FL_Tampa.Intl.AP.722110_TMY3.epw",
-    "sterling": "USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw",
-    "phoenix": "USA_AZ_Phoenix-Sky.Harbor.Intl.AP.722780_TMY3.epw",
-}
+# The climates' EPW files: the table the EnergyPlus runs use (one list for both scripts).
+_spec = importlib.util.spec_from_file_location(
+    "energyplus_dx", os.path.join(os.path.dirname(os.path.abspath(__file__)), "energyplus-dx.py")
+)
+_runs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_runs)
+EPW = _runs.CLIMATES
 DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 # Design IT heat of the EnergyPlus hall: its mean IT power at 100 % load, kW (fixture).
 DESIGN_KW = 86.0
