@@ -271,9 +271,8 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     {
         b.training_held[p] += c.held;
     }
+    // (`group_power` writes every group's and the block's IT series afresh.)
     let ng = sc.fleet.groups.len();
-    b.group_it[..ng * n].fill(0.0);
-    b.it.clear();
     b.twin_sum.fill(0.0);
     b.defense_sum.fill(0.0);
     for pp in b.pool_power.iter_mut() {
