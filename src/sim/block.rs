@@ -40,6 +40,7 @@ use super::workload::{StepClock, WorkSnapshot, Workloads, round_nonneg};
 use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
 use crate::base::time::SimTime;
 use crate::model::facility::block::BlockSeries;
+use crate::model::fleet::RackGroup;
 use crate::scenario::Scenario;
 
 /// How a trial's steps went: on the fast path, stepped, or stepped after a refused block.
@@ -554,35 +555,78 @@ fn consumers_fit(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
 }
 
 /// Each group's IT power at every step (linear server curves), the block's IT series and the
-/// pools' mean power, summed in the order a stepped step sums them.
+/// pools' mean power, summed in the order a stepped step sums them (so the figures are the
+/// same to the bit): the IT series group after group, a pool's power step after step.
+///
+/// Group by group with the group's figures hoisted: the step loop is the server curve's few
+/// operations on the block's slice, which the compiler runs two steps at a time (the utilisation
+/// is within [0, 1] on the fast path, [`consumers_fit`] refuses a step above capacity, so the
+/// curve's clamp is a max and a min). A pool's sum over steps is a chain the compiler keeps in
+/// order, so it runs on its own over the group's finished series.
 fn group_power(tr: &Trial, b: &mut Blocks, n: usize) {
     let sc = tr.sc;
     let alive = &tr.fleet.alive;
+    b.it.clear();
+    b.it.resize(n, 0.0);
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         let c = b.cap[g.pool];
         let busy_w = &b.busy_w[g.pool * n..(g.pool + 1) * n];
-        for (x, &bw) in b.group_it[gi * n..(gi + 1) * n].iter_mut().zip(busy_w) {
-            let u = if c > 0.0 { bw / c } else { 0.0 };
-            *x = alive[gi] * g.power_w(u);
-        }
-    }
-    b.it.clear();
-    b.it.resize(n, 0.0);
-    for gi in 0..sc.fleet.groups.len() {
-        for (it, &x) in b.it.iter_mut().zip(&b.group_it[gi * n..(gi + 1) * n]) {
-            *it += x;
-        }
-    }
-    for j in 0..n {
-        for (gi, g) in sc.fleet.groups.iter().enumerate() {
-            b.pool_power[g.pool].power_w += b.group_it[gi * n + j];
-        }
+        let x = &mut b.group_it[gi * n..(gi + 1) * n];
+        group_series(g, alive[gi], c, busy_w, x, &mut b.it);
     }
     let inv_n = 1.0 / n as f64;
-    for ((pp, &c), &i) in b.pool_power.iter_mut().zip(&b.cap).zip(&b.idle) {
-        pp.power_w *= inv_n;
-        pp.idle_w = i;
-        pp.capacity = c;
+    for (p, pool) in sc.fleet.pools.iter().enumerate() {
+        let sum = match pool.groups[..] {
+            [] => 0.0,
+            [gi] => b.group_it[gi * n..(gi + 1) * n]
+                .iter()
+                .fold(0.0, |s, &x| s + x),
+            ref groups => {
+                let mut s = 0.0;
+                for j in 0..n {
+                    for &gi in groups {
+                        s += b.group_it[gi * n + j];
+                    }
+                }
+                s
+            }
+        };
+        b.pool_power[p] = PoolPower {
+            power_w: sum * inv_n,
+            idle_w: b.idle[p],
+            capacity: b.cap[p],
+        };
+    }
+}
+
+/// One group's IT power at each step from its pool's busy weights (`c` the pool's capacity),
+/// `alive x` [`RackGroup::power_w`] of the utilisation op for op, added to the block's `it`.
+/// (A max and a min, not `clamp`: the same figure for a utilisation that is never NaN, and
+/// the loop runs two steps at a time.)
+#[allow(clippy::manual_clamp)]
+#[inline(always)]
+fn group_series(g: &RackGroup, alive: f64, c: f64, busy_w: &[f64], x: &mut [f64], it: &mut [f64]) {
+    let (servers, idle_w) = (g.servers, g.server_idle_w);
+    let dyn_w = g.server_max_w - g.server_idle_w;
+    let curve = |bw: f64| {
+        let u = if c > 0.0 {
+            (bw / c).max(0.0).min(1.0)
+        } else {
+            0.0
+        };
+        servers * (idle_w + dyn_w * u)
+    };
+    // All the group's servers in service (as on most blocks): `1 x` is the same figure.
+    if alive == 1.0 {
+        for ((x, &bw), it) in x.iter_mut().zip(busy_w).zip(it) {
+            *x = curve(bw);
+            *it += *x;
+        }
+    } else {
+        for ((x, &bw), it) in x.iter_mut().zip(busy_w).zip(it) {
+            *x = alive * curve(bw);
+            *it += *x;
+        }
     }
 }
 
@@ -601,16 +645,27 @@ fn credit_block(
     let mut served_n = 0.0;
     let d = &b.draws;
     let mut k = 0;
+    // The pool's drawn and expected work in the block, summed once for its classes.
+    let mut pool_sums = (usize::MAX, 0.0, 0.0);
     for (cs, c) in tr.work.consumers.iter_mut().zip(&sc.consumers) {
-        let cnt = d.count(k, i0, i0 + n);
+        // Nothing has arrived by the hour's first step: a block from it counts what has
+        // arrived by its end.
+        let cnt = if i0 == 0 {
+            d.arrived_by(k, n)
+        } else {
+            d.count(k, i0, i0 + n)
+        };
         cs.arrived += cnt as u64;
         cs.served_total += cnt as u64;
         served_n += cnt;
+        if pool_sums.0 != c.pool {
+            let r = c.pool * d.stride + i0..c.pool * d.stride + i0 + n;
+            let sum = |x: &[f64]| x.iter().sum::<f64>();
+            pool_sums = (c.pool, sum(&d.pool_w[r.clone()]), sum(&d.mu[r]));
+        }
+        let (_, pool_w, pool_mu) = pool_sums;
         // The class's expected share of its pool's work in the block.
-        let pool_w: f64 = d.pool_w[c.pool * d.stride + i0..c.pool * d.stride + i0 + n]
-            .iter()
-            .sum();
-        let busy = pool_w * d.share(sc, k, i0, i0 + n) / dt_f * inv_n;
+        let busy = pool_w * d.share_of(sc, k, i0, i0 + n, pool_mu) / dt_f * inv_n;
         tr.meter.claims[k] = Claim {
             held: busy,
             weight: busy * c.power_scale,
@@ -655,17 +710,17 @@ fn record_block(
     let f = &b.facility;
     let inv_n = 1.0 / n as f64;
     let mean = |x: &[f64]| x.iter().sum::<f64>() * inv_n;
-    let it_mean = mean(&b.it);
     tr.hourly.record_block(
         &StepFigures {
             sector_w: split.sector_w,
             idle_unallocated_w: split.idle_unallocated_w,
-            it_w: it_mean,
+            // The meter sums the IT and facility series itself.
+            it_w: f64::NAN,
             installed_w: tr.fleet.installed_w,
             cooling_w: mean(&f.cooling_w),
             losses_w: mean(&f.losses_w),
             load_bank_w: f.load_bank_w,
-            facility_w: mean(&b.fac),
+            facility_w: f64::NAN,
             served_n,
             dropped_n: 0.0,
             curtailed_w: 0.0,
@@ -913,6 +968,12 @@ impl HourDraws {
         let pool_mu: f64 = self.mu[c.pool * self.stride + a..c.pool * self.stride + b]
             .iter()
             .sum();
+        self.share_of(sc, k, a, b, pool_mu)
+    }
+
+    /// [`Self::share`] given the pool's expected work in steps `a..b`, `pool_mu`.
+    fn share_of(&self, sc: &Scenario, k: usize, a: usize, b: usize, pool_mu: f64) -> f64 {
+        let c = &sc.consumers[k];
         if pool_mu > 0.0 {
             self.expected_in(k, a, b) * c.work.mean / pool_mu
         } else {

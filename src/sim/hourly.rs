@@ -81,6 +81,14 @@ struct PeakMeter {
     acc_w: Vec<f64>,
 }
 
+/// What [`HourlyMeter::step_change`] needs of a run of steps within one hour: the year its
+/// figures go to and the least of the worst 1-minute rises and falls so far (a change no
+/// larger moves none).
+struct StepGate {
+    year: Option<usize>,
+    worst_mw: f64,
+}
+
 pub struct HourlyMeter<'a> {
     s: HourlySetup<'a>,
     nm: usize,
@@ -262,19 +270,19 @@ impl<'a> HourlyMeter<'a> {
             sum.unserved_hours += dt_f / 3600.0;
             self.hour_unserved_j += f.unserved_w * dt_f;
         }
-        self.series_step(f.facility_w, f.it_w);
+        self.series(&[f.facility_w], &[f.it_w]);
         for (e, w) in self.sum.sector_mwh.iter_mut().zip(f.sector_w) {
             *e += w * self.to_mwh;
         }
         self.sum.it_energy_mwh += f.it_w * self.to_mwh;
         self.sum.energy_mwh += f.facility_w * self.to_mwh;
-        self.advance();
+        self.advance_by(1);
     }
 
     /// Adds a quiet block of `facility_w.len()` steps within one hour (the two-rate engine):
     /// `mean` holds the block's mean figures (nothing dropped, curtailed, saturated or
-    /// unserved), `facility_w` and `it_w` each step's power, for the peaks, ramps and
-    /// intervals; `served_n` the block's requests.
+    /// unserved; its IT and facility power are not read), `facility_w` and `it_w` each step's
+    /// power, for the energy, peaks, ramps and intervals; `served_n` the block's requests.
     pub fn record_block(&mut self, mean: &StepFigures, facility_w: &[f64], it_w: &[f64]) {
         let n = facility_w.len() as f64;
         self.add_sums(mean, n);
@@ -286,9 +294,17 @@ impl<'a> HourlyMeter<'a> {
         }
         self.sum.it_energy_mwh += it * self.to_mwh;
         self.sum.energy_mwh += fac * self.to_mwh;
-        for (&f, &i) in facility_w.iter().zip(it_w) {
-            self.series_step(f, i);
-            self.advance();
+        let len = facility_w.len() as u64;
+        let left = (self.steps_per_hour - self.step_in_hour).min(self.s.total_steps - self.step);
+        if len <= left {
+            // No hour closes before the block's last step: its steps at once.
+            self.series(facility_w, it_w);
+            self.advance_by(len);
+        } else {
+            for (f, i) in facility_w.iter().zip(it_w) {
+                self.series(std::slice::from_ref(f), std::slice::from_ref(i));
+                self.advance_by(1);
+            }
         }
     }
 
@@ -329,53 +345,176 @@ impl<'a> HourlyMeter<'a> {
         }
     }
 
-    /// One step's facility and IT power: the peak, the ramps, the 15-minute blocks, the
-    /// intervals and the system's peak intervals.
+    /// The facility and IT power of consecutive steps from the meter's step, all within its
+    /// hour: the peak, the ramps, the 15-minute blocks, the intervals and the system's peak
+    /// intervals. Every figure is what stepping them one at a time gives, to the bit: the same
+    /// sums in the same order and the same comparisons, only each piece runs over the steps
+    /// on its own (a stepped step is a slice of one).
     #[inline(always)]
-    fn series_step(&mut self, facility_w: f64, it_w: f64) {
-        self.peak_w = self.peak_w.max(facility_w);
-        let thresholds = self.s.ramp_thresholds_mw;
-        let sum = &mut self.sum;
-        let now_s = (self.step * self.s.step_s) as f64;
-        if !self.prev_step_w.is_nan() {
-            let d = denoise_w(facility_w - self.prev_step_w);
-            self.ramps.step(d, now_s, thresholds);
-            if !self.year_hours.is_empty() {
-                let h = (self.step / self.steps_per_hour) as usize;
-                if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
-                    sum.year_ramps[k].step(d, now_s, thresholds);
+    fn series(&mut self, facility_w: &[f64], it_w: &[f64]) {
+        self.peak_and_step_ramps(facility_w);
+        if self.steps_per_15 > 0 {
+            self.quarter_hours(facility_w);
+        }
+        if self.intervals.is_some() {
+            self.interval_means(facility_w, it_w);
+        }
+        if self.peaks.is_some() {
+            self.system_peaks(facility_w);
+        }
+        if let Some(&f) = facility_w.last() {
+            self.prev_step_w = f;
+        }
+    }
+
+    /// The steps' peak and 1-minute ramps (the first step's against the step before, none
+    /// before the run's first), into the run's and the year's figures, in one pass.
+    ///
+    /// A change that cannot move a figure is passed over: one below the least of the worst
+    /// rises and falls so far (they only grow) and the first threshold, with a margin for the
+    /// conversion to MW. One that can only pass the first threshold (below the second and the
+    /// worst so far: most of a noisy load's) is counted here, the count added once; the rare
+    /// rest go through [`Self::step_change`].
+    #[inline(always)]
+    fn peak_and_step_ramps(&mut self, facility_w: &[f64]) {
+        let Some(&first) = facility_w.first() else {
+            return;
+        };
+        let year = if self.year_hours.is_empty() {
+            None
+        } else {
+            let h = (self.step / self.steps_per_hour) as usize;
+            self.year_hours.iter().position(|r| r.contains(&h))
+        };
+        let mut worst_mw = self.ramps.up_step_mw.min(self.ramps.down_step_mw);
+        if let Some(r) = year.map(|k| &self.sum.year_ramps[k]) {
+            worst_mw = worst_mw.min(r.up_step_mw).min(r.down_step_mw);
+        }
+        let th = self.s.ramp_thresholds_mw;
+        let sorted = th.windows(2).all(|w| w[0] < w[1]);
+        // Thresholds in increasing order (as a study's are): a change up to the second passes
+        // the first at most. Otherwise every change that can pass one goes the long way.
+        let (t0, t1) = match th {
+            [t0, t1, ..] if sorted => (*t0, *t1),
+            [t0] => (*t0, f64::INFINITY),
+            [] => (f64::INFINITY, f64::INFINITY),
+            _ => (f64::INFINITY, f64::NEG_INFINITY),
+        };
+        let lo_mw = th.iter().fold(worst_mw, |m, &t| m.min(t));
+        let lo_w = lo_mw * 1e6 * (1.0 - 1e-9);
+        let hi_mw = worst_mw.min(t1);
+        let gate = StepGate { year, worst_mw };
+        // As `f64::max` for a peak that is never NaN.
+        let max = |m: f64, f: f64| if f > m { f } else { m };
+        let mut peak = max(self.peak_w, first);
+        let mut over0 = 0u64;
+        let prev = self.prev_step_w;
+        let mut change = |m: &mut Self, raw: f64, j: usize| {
+            let d = denoise_w(raw);
+            let a = (d / 1e6).abs();
+            if a > hi_mw {
+                m.step_change(d, j, &gate);
+            } else if a > t0 {
+                over0 += 1;
+            }
+        };
+        if !prev.is_nan() && (first - prev).abs() > lo_w {
+            change(self, first - prev, 0);
+        }
+        let (before, after) = (&facility_w[..facility_w.len() - 1], &facility_w[1..]);
+        for j in 0..after.len() {
+            let (a, b) = (before[j], after[j]);
+            peak = max(peak, b);
+            if (b - a).abs() > lo_w {
+                change(self, b - a, j + 1);
+            }
+        }
+        self.peak_w = peak;
+        if over0 > 0 {
+            self.ramps.steps_over[0] += over0 as f64;
+            if let Some(k) = year {
+                self.sum.year_ramps[k].steps_over[0] += over0 as f64;
+            }
+        }
+    }
+
+    /// A change of `d` W (denoised) into the meter's `j`-th step that may move a figure: the
+    /// worst rise or fall (through [`RampFigures::step`], when it may beat one) and the
+    /// threshold counts, for the run's figures and the year's.
+    #[inline(never)]
+    fn step_change(&mut self, d: f64, j: usize, gate: &StepGate) {
+        let a = (d / 1e6).abs();
+        if a > gate.worst_mw {
+            let now_s = ((self.step + j as u64) * self.s.step_s) as f64;
+            self.ramps.step(d, now_s, &[]);
+            if let Some(k) = gate.year {
+                self.sum.year_ramps[k].step(d, now_s, &[]);
+            }
+        }
+        for (i, &t) in self.s.ramp_thresholds_mw.iter().enumerate() {
+            if a > t {
+                self.ramps.steps_over[i] += 1.0;
+                if let Some(k) = gate.year {
+                    self.sum.year_ramps[k].steps_over[i] += 1.0;
                 }
             }
         }
-        self.prev_step_w = facility_w;
-        if self.steps_per_15 > 0 {
-            self.block_acc += facility_w;
-            self.block_n += 1;
-            if self.block_n == self.steps_per_15 {
-                let mean = self.block_acc / self.block_n as f64;
-                if !self.prev_block_w.is_nan() {
-                    let d = denoise_w(mean - self.prev_block_w);
-                    let block_s = ((self.step + 1 - self.block_n) * self.s.step_s) as f64;
-                    self.ramps.block(d, block_s, thresholds);
-                    if !self.year_hours.is_empty() {
-                        let h = (block_s / 3600.0) as usize;
-                        if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
-                            sum.year_ramps[k].block(d, block_s, thresholds);
-                        }
+    }
+
+    /// The steps' part of the 15-minute blocks: each block's mean against the one before.
+    #[inline(always)]
+    fn quarter_hours(&mut self, facility_w: &[f64]) {
+        let thresholds = self.s.ramp_thresholds_mw;
+        let mut j = 0;
+        while j < facility_w.len() {
+            let m = ((self.steps_per_15 - self.block_n) as usize).min(facility_w.len() - j);
+            for &f in &facility_w[j..j + m] {
+                self.block_acc += f;
+            }
+            self.block_n += m as u64;
+            j += m;
+            if self.block_n < self.steps_per_15 {
+                continue;
+            }
+            let mean = self.block_acc / self.block_n as f64;
+            if !self.prev_block_w.is_nan() {
+                let d = denoise_w(mean - self.prev_block_w);
+                // The block's first step: `j - 1` is its last.
+                let block_s = ((self.step + j as u64 - self.block_n) * self.s.step_s) as f64;
+                self.ramps.block(d, block_s, thresholds);
+                if !self.year_hours.is_empty() {
+                    let h = (block_s / 3600.0) as usize;
+                    if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
+                        self.sum.year_ramps[k].block(d, block_s, thresholds);
                     }
                 }
-                self.prev_block_w = mean;
-                self.block_acc = 0.0;
-                self.block_n = 0;
             }
+            self.prev_block_w = mean;
+            self.block_acc = 0.0;
+            self.block_n = 0;
         }
-        if let Some(iv) = &mut self.intervals
-            && self.step >= iv.from
-            && self.step < iv.to
-        {
-            iv.fac_w += facility_w;
-            iv.it_w += it_w;
-            iv.n += 1;
+    }
+
+    /// The steps' part of the interval file's intervals (those in its window).
+    fn interval_means(&mut self, facility_w: &[f64], it_w: &[f64]) {
+        let Some(iv) = &mut self.intervals else {
+            return;
+        };
+        let sum = &mut self.sum;
+        let len = facility_w.len() as u64;
+        let (a, b) = (
+            iv.from.clamp(self.step, self.step + len) - self.step,
+            iv.to.clamp(self.step, self.step + len) - self.step,
+        );
+        let (mut j, b) = (a as usize, b as usize);
+        while j < b {
+            let m = ((iv.len - iv.n) as usize).min(b - j);
+            for (&f, &i) in facility_w[j..j + m].iter().zip(&it_w[j..j + m]) {
+                iv.fac_w += f;
+                iv.it_w += i;
+            }
+            iv.n += m as u64;
+            j += m;
             if iv.n == iv.len {
                 let n = iv.n as f64;
                 sum.interval_facility_mw.push(iv.fac_w / n / 1e6);
@@ -383,8 +522,14 @@ impl<'a> HourlyMeter<'a> {
                 (iv.fac_w, iv.it_w, iv.n) = (0.0, 0.0, 0);
             }
         }
-        if let Some(p) = &mut self.peaks {
-            let st = self.step;
+    }
+
+    /// The steps' part of the system's peak intervals, step by step.
+    fn system_peaks(&mut self, facility_w: &[f64]) {
+        let Some(p) = &mut self.peaks else {
+            return;
+        };
+        for (st, &f) in (self.step..).zip(facility_w) {
             while p.hi < p.ord.len() && p.start[p.ord[p.hi]] <= st {
                 p.hi += 1;
             }
@@ -393,17 +538,17 @@ impl<'a> HourlyMeter<'a> {
             }
             for &i in &p.ord[p.lo..p.hi] {
                 if st < p.end[i] {
-                    p.acc_w[i] += facility_w;
+                    p.acc_w[i] += f;
                 }
             }
         }
     }
 
-    /// The meter's clock: one step on, closing the hour at its last step.
+    /// The meter's clock: `k` steps on (within the hour), closing the hour at its last step.
     #[inline(always)]
-    fn advance(&mut self) {
-        self.step_in_hour += 1;
-        self.step += 1;
+    fn advance_by(&mut self, k: u64) {
+        self.step_in_hour += k;
+        self.step += k;
         if self.step_in_hour == self.steps_per_hour || self.step == self.s.total_steps {
             self.close_hour();
         }
@@ -930,5 +1075,144 @@ mod tests {
             "on-site m3",
         );
         close(s.wue_l_per_kwh, 1.8, 1e-12, "WUE");
+    }
+
+    /// A meter over `steps` 60-s steps with intervals, two system-peak intervals, two report
+    /// years (of two hours each) and the given ramp thresholds.
+    fn series_meter(steps: u64, thresholds: &'static [f64]) -> HourlyMeter<'static> {
+        use crate::input::report_spec::IntervalPlan;
+        use crate::model::grid::site::SystemPeak;
+        const PEAKS: [SystemPeak; 2] = [
+            SystemPeak {
+                start_s: 1200,
+                len_s: 1800,
+            },
+            SystemPeak {
+                start_s: 5000,
+                len_s: 600,
+            },
+        ];
+        let mut m = HourlyMeter::new(HourlySetup {
+            step_s: 60,
+            total_steps: steps,
+            hours: steps.div_ceil(60) as usize,
+            metric_ids: &IDS,
+            physics_water_l_per_kwh: None,
+            fixed_water: None,
+            carbon_g_per_kwh: None,
+            ramp_thresholds_mw: thresholds,
+            intervals: Some(IntervalPlan {
+                len_s: 420,
+                from_s: 600,
+                to_s: 9000,
+            }),
+            system_peaks: &PEAKS,
+        });
+        m.track_years(&[(2027, 0..2), (2028, 2..4)]);
+        m
+    }
+
+    /// What a meter makes of the steps' series: peaks, ramps (the run's and the years'),
+    /// threshold counts, interval and system-peak means, hourly facility rows.
+    fn series_figures(m: HourlyMeter, steps: u64) -> String {
+        let mut s = TrialSummary::default();
+        let h = m.finish(steps * 60, None, &[], &mut s);
+        let rows: Vec<(f32, f32)> = (0..h.len() / NM)
+            .map(|k| (row(&h, k, M_FACILITY), row(&h, k, M_FACILITY_PEAK)))
+            .collect();
+        format!(
+            "{:?}",
+            (
+                [
+                    s.ramp_up_step_mw,
+                    s.ramp_down_step_mw,
+                    s.ramp_up_15min_mw,
+                    s.ramp_down_15min_mw,
+                    s.ramp_up_hour_mw,
+                    s.ramp_down_hour_mw,
+                    s.ramp_up_step_at_s,
+                    s.ramp_down_step_at_s,
+                    s.ramp_up_15min_at_s,
+                    s.ramp_down_15min_at_s,
+                    s.ramp_up_hour_at_s,
+                    s.ramp_down_hour_at_s,
+                    s.peak_mw,
+                    s.peak_step_mw,
+                ],
+                (&s.ramp_steps_over, &s.ramp_15min_over, &s.year_ramps),
+                (
+                    &s.interval_facility_mw,
+                    &s.interval_it_mw,
+                    &s.system_peak_mw
+                ),
+                rows,
+            )
+        )
+    }
+
+    /// A quiet block's figures are its steps' one by one, to the bit, whatever the block's
+    /// length and place in its hour: a noisy load (in whole 1/1024 W, so every sum is exact
+    /// in any grouping) with flat spans, sub-milliwatt wobbles and jumps past every threshold,
+    /// metered step by step and in blocks of 1 to 23 steps, one of them across an hour's end;
+    /// with the thresholds in order, and out of order (every change then goes the long way).
+    #[test]
+    fn blocks_meter_their_series_as_their_steps() {
+        const STEPS: u64 = 230;
+        static SORTED: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+        static UNSORTED: [f64; 3] = [10.0, 1.0, 5.0];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut fac = Vec::new();
+        let mut p = 50e6;
+        for k in 0..STEPS {
+            let r = next();
+            p = match (k / 20) % 4 {
+                // Flat, or wobbling by 1/1024 W (below a milliwatt: no ramp).
+                1 => p + if r % 2 == 0 { 0.0 } else { 1.0 / 1024.0 },
+                _ => match r % 16 {
+                    0 => p + 60e6,
+                    1 => p - 30e6,
+                    2 => p + 12e6,
+                    3 => p - 6e6,
+                    _ => p + ((r >> 8) % 4_000_000) as f64 - 2e6,
+                },
+            }
+            .clamp(1e6, 300e6);
+            fac.push((p * 1024.0).round() / 1024.0);
+        }
+        let it: Vec<f64> = fac
+            .iter()
+            .map(|f| (f * 0.75 * 1024.0).round() / 1024.0)
+            .collect();
+        for th in [&SORTED[..], &UNSORTED[..]] {
+            let mut one = series_meter(STEPS, th);
+            for (&f, &i) in fac.iter().zip(&it) {
+                one.record(&fig(i, f));
+            }
+            let mut blocks = series_meter(STEPS, th);
+            let mut k = 0;
+            while k < fac.len() {
+                let to_hour = 60 - k % 60;
+                let len = if k == 100 {
+                    // Across the hour's end at step 120.
+                    30
+                } else {
+                    (1 + next() as usize % 23).min(to_hour)
+                }
+                .min(fac.len() - k);
+                blocks.record_block(&fig(0.0, 0.0), &fac[k..k + len], &it[k..k + len]);
+                k += len;
+            }
+            assert_eq!(
+                series_figures(blocks, STEPS),
+                series_figures(one, STEPS),
+                "thresholds {th:?}"
+            );
+        }
     }
 }
