@@ -19,8 +19,15 @@
 //! no twin owes work, no ramp of the build-out or demand-response event is under way and the
 //! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
-//! twins' and missions' draws are made step by step from their own streams in either path,
-//! so a refused block restores their streams and steps on the same numbers. On the fast path
+//! twins' and missions' draws are the steps' own in either path: a block draws each one's
+//! demand for all its steps in one pass (`block_demand` of `TwinState` and `DefenseState`)
+//! from its own stream in the order the steps would (the jitter's normal when it
+//! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
+//! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
+//! the same numbers); the campaign or surge is constant (its events end blocks) and the week
+//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! carried across blocks exactly, each step's edge count is the reference's, and a refused
+//! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
 //! for the linear server curves the engine requires), and the hourly meter takes each step's
 //! IT and facility power with the block's mean split.
