@@ -10,7 +10,7 @@ use std::convert::Infallible;
 
 use rand::RngExt;
 use rand::rand_core::TryRng;
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Poisson};
 
 /// The generator behind every stream: xoshiro256++ (Blackman and Vigna, "Scrambled linear
 /// pseudorandom number generators", ACM TOMS 2021), period 2^256 - 1, passes BigCrush and
@@ -130,7 +130,7 @@ pub fn poisson_count<R: rand::Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
             Err(_) => 0.0,
         }
     } else {
-        let z: f64 = rng.sample(StandardNormal);
+        let z = normal(rng);
         // Round half up by truncation (the value is non-negative after the max).
         ((lambda + lambda.sqrt() * z).max(0.0) + 0.5) as u64 as f64
     }
@@ -142,10 +142,11 @@ pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
     rng.random::<f64>()
 }
 
-/// A standard normal draw.
-#[inline]
+/// A standard normal draw: rand_distr's `StandardNormal` draw for draw, inlined
+/// ([`super::ziggurat`]).
+#[inline(always)]
 pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.sample(StandardNormal)
+    super::ziggurat::standard_normal(rng)
 }
 
 /// An exponential draw with the given mean.
