@@ -50,11 +50,14 @@ fn tail<R: rand::Rng + ?Sized>(rng: &mut R, u: f64) -> f64 {
     if u < 0.0 { x - R } else { R - x }
 }
 
-/// The base layer's right edge (where the tail starts).
+/// The base layer's right edge (where the tail starts). Here and in the tables: rand_distr's
+/// literals as written (more digits than an f64 holds; they parse to the same numbers).
+#[allow(clippy::excessive_precision)]
 const R: f64 = 3.654152885361008796;
 
 /// Layer edges: X[i] the right edge of layer i, X[256] = 0.
 #[rustfmt::skip]
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
 static X: [f64; 257] = [
     3.910757959537090045, 3.654152885361008796, 3.449278298560964462, 3.320244733839166074,
     3.224575052047029100, 3.147889289517149969, 3.083526132001233044, 3.027837791768635434,
@@ -125,6 +128,7 @@ static X: [f64; 257] = [
 
 /// The density at the edges: F[i] = exp(-X[i]^2 / 2).
 #[rustfmt::skip]
+#[allow(clippy::excessive_precision, clippy::unreadable_literal)]
 static F: [f64; 257] = [
     0.000477467764586655, 0.001260285930498598, 0.002609072746106363, 0.004037972593371872,
     0.005522403299264754, 0.007050875471392110, 0.008616582769422917, 0.010214971439731100,
