@@ -10,7 +10,7 @@ use std::convert::Infallible;
 
 use rand::RngExt;
 use rand::rand_core::TryRng;
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Poisson};
 
 /// The generator behind every stream: xoshiro256++ (Blackman and Vigna, "Scrambled linear
 /// pseudorandom number generators", ACM TOMS 2021), period 2^256 - 1, passes BigCrush and
@@ -176,10 +176,11 @@ pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
     rng.random::<f64>()
 }
 
-/// A standard normal draw.
-#[inline]
+/// A standard normal draw: rand_distr's `StandardNormal` draw for draw, inlined
+/// ([`super::ziggurat`]).
+#[inline(always)]
 pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.sample(StandardNormal)
+    super::ziggurat::standard_normal(rng)
 }
 
 /// An exponential draw with the given mean.

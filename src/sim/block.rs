@@ -198,8 +198,10 @@ struct Blocks {
     used: Vec<f64>,
     busy_w: Vec<f64>,
     held: Vec<f64>,
-    /// Per training job and step of the block (job-major): busy accelerators.
-    train_busy: Vec<f64>,
+    /// The block's spans of steps between checkpoint events (`[start, end)`, in order), and
+    /// each training's busy accelerators over each span (span-major).
+    spans: Vec<(usize, usize)>,
+    span_busy: Vec<f64>,
     /// Per step of the block: whether the jitter processes advance.
     jitter_now: Vec<bool>,
     /// One workload's demand at each step of the block.
@@ -232,7 +234,8 @@ impl Blocks {
             used: Vec::new(),
             busy_w: Vec::new(),
             held: Vec::new(),
-            train_busy: Vec::new(),
+            spans: Vec::new(),
+            span_busy: Vec::new(),
             jitter_now: Vec::new(),
             demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
@@ -363,9 +366,11 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
     }
-    for v in [&mut b.used, &mut b.busy_w] {
-        v.clear();
-        v.resize(np * n, 0.0);
+    b.used.clear();
+    b.used.resize(np * n, 0.0);
+    // (`consumers_fit` writes every step of every pool's `busy_w`.)
+    if b.busy_w.len() < np * n {
+        b.busy_w.resize(np * n, 0.0);
     }
     b.held.clear();
     for &h in &b.training_held {
@@ -385,40 +390,31 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     true
 }
 
-/// Training's busy accelerators at each step of the block (slot-major, `n` per job): constant
-/// unless the block carries checkpoints, whose events are applied at their steps.
+/// Training's busy accelerators over the block, span by span (`b.spans`, `b.span_busy`): one
+/// span unless the block carries checkpoints, whose events are applied at their steps.
 fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) {
     let sc = tr.sc;
-    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
-    let nt = tr.training.busy.len();
-    b.train_busy.clear();
-    b.train_busy.resize(nt * n, 0.0);
+    let dt = sc.step_s;
+    b.spans.clear();
+    b.span_busy.clear();
     if !carry {
-        for (k, &busy) in tr.training.busy.iter().enumerate() {
-            b.train_busy[k * n..(k + 1) * n].fill(busy);
-        }
+        b.spans.push((0, n));
+        b.span_busy.extend_from_slice(&tr.training.busy);
         return;
     }
     let n_fixed = tr.meter.slot_base();
     b.train_w.clear();
     b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
     // Span by span between the steps an event is due at: the jobs' busy accelerators and
-    // claim weights are constant within a span (summed step by step, as a stepped step would).
+    // claim weights are constant within a span (summed step by step, as a stepped step would;
+    // an idle slot's weight is zero and adds nothing).
     let mut j = 0;
     while j < n {
         let t = (s0 + j as u64) * dt;
-        let mut changed = false;
         while let Some((_, e)) = tr.events.pop_due(t) {
-            tr.training.on_event(&sc.trainings, e, t, &mut tr.events);
-            changed = true;
-        }
-        if changed {
-            tr.training.claims(
-                &sc.trainings,
-                &b.ones,
-                dt_f,
-                &mut tr.meter.claims[n_fixed..],
-            );
+            let claims = &mut tr.meter.claims[n_fixed..];
+            tr.training
+                .on_carried(&sc.trainings, e, t, &mut tr.events, claims);
         }
         let next = tr.events.next_time();
         let end = if next == u64::MAX {
@@ -427,13 +423,14 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
             (next.div_ceil(dt).saturating_sub(s0) as usize).clamp(j + 1, n)
         };
         for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
-            for _ in j..end {
-                *w += c.weight;
+            if c.weight != 0.0 {
+                for _ in j..end {
+                    *w += c.weight;
+                }
             }
         }
-        for (k, &busy) in tr.training.busy.iter().enumerate() {
-            b.train_busy[k * n + j..k * n + end].fill(busy);
-        }
+        b.spans.push((j, end));
+        b.span_busy.extend_from_slice(&tr.training.busy);
         j = end;
     }
 }
@@ -517,16 +514,22 @@ fn take(
 
 /// Training's busy accelerators on their pools at every step; false if a job does not fit.
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
+    let nt = tr.wm.training_pools.len();
     for (k, &p) in tr.wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
         // Training is not served out of what the pool keeps for its consumer classes.
         let kept = tr.wm.kept_for_consumers(p, c);
         let used = &mut b.used[p * n..(p + 1) * n];
-        for (u, &busy) in used.iter_mut().zip(&b.train_busy[k * n..(k + 1) * n]) {
-            if busy > c - *u - kept {
-                return false;
+        let mut over = false;
+        for (&(j0, j1), busy) in b.spans.iter().zip(b.span_busy.chunks_exact(nt)) {
+            let busy = busy[k];
+            for u in &mut used[j0..j1] {
+                over |= busy > c - *u - kept;
+                *u += busy;
             }
-            *u += busy;
+        }
+        if over {
+            return false;
         }
     }
     true
@@ -534,39 +537,34 @@ fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
 
 /// The consumers' bridged work on each pool at every step, then each pool's use and claims
 /// against its capacity (above it the server curve clips and the meter's split is no longer
-/// linear: stepped instead); false if a step binds.
+/// linear: stepped instead); false if a step binds. Every step is checked (no early exit
+/// within a pool: the loops vectorise); a refused block's figures are not used.
 fn consumers_fit(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
     let dt_f = tr.sc.step_s as f64;
     let d = &b.draws;
     for (p, &c) in b.cap.iter().enumerate() {
         let r = p * n..(p + 1) * n;
-        let (used, held, busy_w) = (
-            &mut b.used[r.clone()],
-            &mut b.held[r.clone()],
-            &mut b.busy_w[r],
-        );
-        let at = p * d.stride + i0;
-        let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
-        for ((((u, h), bw), &w), &sc) in used
-            .iter_mut()
-            .zip(held.iter_mut())
-            .zip(busy_w.iter_mut())
-            .zip(work)
-            .zip(scale)
-        {
-            *bw = *u;
-            if w > 0.0 {
-                let busy = w / dt_f;
-                if busy > c - *u {
-                    return false;
-                }
-                *u += busy;
-                *h += busy;
-                *bw += busy * sc;
+        let (used, held, busy_w) = (&b.used[r.clone()], &b.held[r.clone()], &mut b.busy_w[r]);
+        let mut over = false;
+        if !d.has_class[p] {
+            busy_w.copy_from_slice(used);
+            for (&u, &h) in used.iter().zip(held) {
+                over |= (u > c) | (h > c);
             }
-            if *bw > c || *h > c {
-                return false;
+        } else {
+            let at = p * d.stride + i0;
+            let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
+            for ((((bw, &u), &h), &w), &sc) in
+                busy_w.iter_mut().zip(used).zip(held).zip(work).zip(scale)
+            {
+                // (No work adds nothing: `u + 0.0` is `u`, and `0.0 > c - u` is `u > c`.)
+                let busy = if w > 0.0 { w / dt_f } else { 0.0 };
+                *bw = u + busy * sc;
+                over |= (busy > c - u) | (*bw > c) | (h + busy > c);
             }
+        }
+        if over {
+            return false;
         }
     }
     true
@@ -713,8 +711,14 @@ fn record_block(
 struct HourDraws {
     /// Steps per hour: the stride of the per-step tables.
     stride: usize,
-    /// Per class: prefix sums of its week shape over two weeks (a span never wraps).
+    /// Per class: prefix sums of its week shape over two weeks (a span never wraps), and the
+    /// shape itself over two weeks (an hour's steps are one slice).
     prefix: Vec<Vec<f64>>,
+    week2: Vec<Vec<f64>>,
+    /// Per pool: its classes (trace classes are read from their traces instead).
+    pool_classes: Vec<Vec<usize>>,
+    /// The hour's classes on the pool being expected (scratch).
+    runs: Vec<ClassRun>,
     /// Per class: the hour's first week step, the first step of the hour it is started (its
     /// `online` date; 0 when started before the hour, the hour's length when not yet),
     /// expected requests per unit of shape, the hour's expected and drawn requests.
@@ -729,8 +733,10 @@ struct HourDraws {
     mu: Vec<f64>,
     var: Vec<f64>,
     pool_scale: Vec<f64>,
-    /// Per pool: the hour's drawn work; whether any class arrives on it.
+    /// Per pool: the hour's drawn work, the sums over the hour of its steps' expected work and
+    /// variance, whether any class arrives on it.
     total: Vec<f64>,
+    sums: Vec<(f64, f64)>,
     has_class: Vec<bool>,
     bridge: Vec<Stream>,
     given: Vec<(f64, f64)>,
@@ -754,13 +760,28 @@ impl HourDraws {
                 p
             })
             .collect();
+        let week2 = sc
+            .consumers
+            .iter()
+            .map(|c| {
+                let f = &c.week.factors;
+                f.iter().chain(f.iter()).map(|&x| f64::from(x)).collect()
+            })
+            .collect();
         let mut has_class = vec![false; np];
-        for c in &sc.consumers {
+        let mut pool_classes = vec![Vec::new(); np];
+        for (k, c) in sc.consumers.iter().enumerate() {
             has_class[c.pool] = true;
+            if c.trace.is_none() {
+                pool_classes[c.pool].push(k);
+            }
         }
         HourDraws {
             stride,
             prefix,
+            week2,
+            pool_classes,
+            runs: Vec::new(),
             w0: vec![0; nc],
             from: vec![0; nc],
             rate: vec![0.0; nc],
@@ -771,6 +792,7 @@ impl HourDraws {
             var: vec![0.0; np * stride],
             pool_scale: vec![1.0; np * stride],
             total: vec![0.0; np],
+            sums: vec![(0.0, 0.0); np],
             has_class,
             bridge: (0..np)
                 .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
@@ -817,55 +839,61 @@ impl HourDraws {
         }
     }
 
-    /// A pool's expected work, its variance and its power scale at each step of the hour.
+    /// A pool's expected work, its variance and its power scale at each step of the hour, and
+    /// their sums over the hour. Each step's figures are summed class by class in the classes'
+    /// order; `TILE` steps at a time with every class's factors (the rates change every hour
+    /// with growth, so nothing is tabled across hours).
     fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) {
-        let s = self.stride;
-        let (mu, var, scale) = (
-            &mut self.mu[p * s..p * s + steps],
-            &mut self.var[p * s..p * s + steps],
-            &mut self.pool_scale[p * s..p * s + steps],
-        );
-        mu.fill(0.0);
-        var.fill(0.0);
-        scale.fill(0.0);
-        for (k, c) in sc
-            .consumers
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.pool == p && c.trace.is_none())
-        {
+        self.runs.clear();
+        for &k in &self.pool_classes[p] {
+            let from = self.from[k];
+            if from >= steps {
+                continue;
+            }
+            let c = &sc.consumers[k];
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
-            let ap = a * c.power_scale;
-            // The hour's shape from the class's start, in at most two pieces (the week wraps
-            // at most once).
-            let f = &c.week.factors[..];
-            let from = self.from[k];
-            let w0 = (self.w0[k] + from) % f.len();
-            let first = (f.len() - w0).min(steps - from);
-            for (off, seg) in [
-                (from, &f[w0..w0 + first]),
-                (from + first, &f[..steps - from - first]),
-            ] {
-                let end = off + seg.len();
-                let (mu, var, scale) =
-                    (&mut mu[off..end], &mut var[off..end], &mut scale[off..end]);
-                for (((m_i, v_i), s_i), &x) in mu
-                    .iter_mut()
-                    .zip(var.iter_mut())
-                    .zip(scale.iter_mut())
-                    .zip(seg)
-                {
-                    let x = f64::from(x);
-                    *m_i += a * x;
-                    *v_i += v * x;
-                    *s_i += ap * x;
+            self.runs.push(ClassRun {
+                a,
+                v,
+                ap: a * c.power_scale,
+                k,
+                from,
+                // The week step of the hour's first step (a slice of `week2` never wraps).
+                at: self.w0[k],
+            });
+        }
+        let at = p * self.stride;
+        let (mu, var, scale) = (
+            &mut self.mu[at..at + steps],
+            &mut self.var[at..at + steps],
+            &mut self.pool_scale[at..at + steps],
+        );
+        let (runs, week2) = (&self.runs[..], &self.week2);
+        let (mut m_sum, mut v_sum) = (0.0, 0.0);
+        let mut put = |i: usize, m: f64, v: f64, s: f64| {
+            mu[i] = m;
+            var[i] = v;
+            scale[i] = if m > 0.0 { s / m } else { 1.0 };
+            m_sum += m;
+            v_sum += v;
+        };
+        let mut i = 0;
+        while i < steps {
+            // A class not started yet adds nothing to a step (whole tiles only once all are).
+            if i + TILE <= steps && runs.iter().all(|r| r.from <= i) {
+                let (m, v, s) = expect_steps::<TILE>(runs, week2, i);
+                for t in 0..TILE {
+                    put(i + t, m[t], v[t], s[t]);
                 }
+                i += TILE;
+            } else {
+                let ([m], [v], [s]) = expect_steps::<1>(runs, week2, i);
+                put(i, m, v, s);
+                i += 1;
             }
         }
-        for (x, &m) in scale.iter_mut().zip(mu.iter()) {
-            *x = if m > 0.0 { *x / m } else { 1.0 };
-        }
+        self.sums[p] = (m_sum, v_sum);
     }
 
     /// The pool's work at each step: the bridge conditioned on the hour's drawn total, or the
@@ -879,7 +907,7 @@ impl HourDraws {
         );
         let w = &mut self.pool_w[p * s..p * s + steps];
         let total = self.total[p];
-        let (m_sum, v_sum): (f64, f64) = (mu.iter().sum(), var.iter().sum());
+        let (m_sum, v_sum) = self.sums[p];
         if m_sum <= 0.0 {
             w.fill(0.0);
             return;
@@ -890,13 +918,19 @@ impl HourDraws {
             *x = m + v.sqrt() * normal(rng);
             z_sum += *x;
         }
+        if v_sum <= 0.0 {
+            for (x, &m) in w.iter_mut().zip(mu) {
+                *x = total * m / m_sum;
+            }
+            return;
+        }
         let gap = total - z_sum;
         let mut negative = false;
         for (x, &v) in w.iter_mut().zip(var) {
-            *x += if v_sum > 0.0 { v / v_sum * gap } else { 0.0 };
+            *x += v / v_sum * gap;
             negative |= *x < 0.0;
         }
-        if negative || v_sum <= 0.0 {
+        if negative {
             for (x, &m) in w.iter_mut().zip(mu) {
                 *x = total * m / m_sum;
             }
@@ -961,6 +995,43 @@ impl HourDraws {
         }
         &self.given
     }
+}
+
+/// Steps of an hour [`HourDraws::expect_pool`] sums at a time: three accumulators of `TILE`
+/// steps and the factors stay in registers across the classes.
+const TILE: usize = 4;
+
+/// A class's figures for the hour on its pool: expected work, its variance and its power per
+/// unit of week shape, and where its shape and its arrivals start.
+struct ClassRun {
+    a: f64,
+    v: f64,
+    ap: f64,
+    k: usize,
+    from: usize,
+    at: usize,
+}
+
+/// Expected work, variance and power-weighted work of steps `i..i + T` of the hour, summed over
+/// the classes started by step `i`, in order (each step as a class-by-class loop would sum it).
+#[inline(always)]
+fn expect_steps<const T: usize>(
+    runs: &[ClassRun],
+    week2: &[Vec<f64>],
+    i: usize,
+) -> ([f64; T], [f64; T], [f64; T]) {
+    let (mut m, mut v, mut s) = ([0.0; T], [0.0; T], [0.0; T]);
+    for r in runs.iter().filter(|r| r.from <= i) {
+        let Some(x) = week2[r.k][r.at + i..].first_chunk::<T>() else {
+            continue; // (never: `week2` holds two weeks)
+        };
+        for t in 0..T {
+            m[t] += r.a * x[t];
+            v[t] += r.v * x[t];
+            s[t] += r.ap * x[t];
+        }
+    }
+    (m, v, s)
 }
 
 #[cfg(test)]
