@@ -185,8 +185,8 @@ impl PhysicsFacility {
         }
         // Against the most IT of the block; any step's IT is no more, so a gap within the
         // first step's bound needs no search for the most.
-        let bound = |it_w: f64| MAX_LINEAR_ERROR * it_w.max(1.0);
-        !(gap > bound(it[0])) || !(gap > bound(it.iter().copied().fold(0.0, f64::max)))
+        let over = |it_w: f64| gap > MAX_LINEAR_ERROR * it_w.max(1.0);
+        !over(it[0]) || !over(it.iter().copied().fold(0.0, f64::max))
     }
 
     /// Nothing in the facility's state can move in a quiet block: every node at its set point,

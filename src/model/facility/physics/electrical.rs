@@ -618,7 +618,7 @@ mod tests {
             for eco in [false, true] {
                 let p = preset(k, eco);
                 let rated = p.ups_rated_w;
-                for a in 0..200 {
+                for a in 0..200u32 {
                     let xa = a as f64 / 100.0;
                     let w = p.window(xa).unwrap();
                     for b in 0..200 {
@@ -627,7 +627,7 @@ mod tests {
                         if inside {
                             assert_eq!(fast.to_bits(), p.losses(it, 0.0).total_w().to_bits());
                         }
-                        if (a as i32 - b as i32).abs() <= 1 {
+                        if a.abs_diff(b) <= 1 {
                             assert!(inside, "preset {k}, eco {eco}, {xa} vs {b}");
                         }
                     }
