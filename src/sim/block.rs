@@ -296,22 +296,19 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         return false;
     }
     let hour = (s0 / tr.steps_per_hour) as usize;
-    if !tr
-        .fac
-        .quiet_block(&b.group_it[..ng * n], &b.it, hour, dt_f, &mut b.facility)
-    {
+    // The facility also gives each step's facility power, once: for the limit and the hourly
+    // meter.
+    if !tr.fac.quiet_block(
+        &b.group_it[..ng * n],
+        &b.it,
+        hour,
+        dt_f,
+        &mut b.facility,
+        &mut b.fac,
+    ) {
         refuse(tr, b, carry);
         return false;
     }
-    // Each step's facility power, once: for the limit and the hourly meter.
-    let f = &b.facility;
-    b.fac.clear();
-    b.fac.extend(
-        b.it.iter()
-            .zip(&f.cooling_w)
-            .zip(&f.losses_w)
-            .map(|((i, c), l)| i + f.load_bank_w + c + l),
-    );
     // Under an import limit the block holds only if no step draws above it (the grid would
     // shed, or record an exceedance, at that step).
     if let Some((limit_w, _)) = sc.grid.limit
