@@ -176,6 +176,33 @@ pub struct Trial<'a> {
     week_step_fixed: usize,
     /// The next daylight-saving change of the study clock (sim s), where `week_step` jumps.
     next_offset_change: i64,
+    uses: Uses,
+}
+
+/// The per-step features a study uses, resolved once per trial: a step does no work for one
+/// it does not use (issue 20, item 0). Failures, traces, intervals, per-year and per-pool
+/// meters are gated where their state lives (an `Option` or an empty table).
+#[derive(Clone, Copy, Debug)]
+struct Uses {
+    /// Demand response or an import limit: the grid may shed load and the workloads defer it.
+    sheds: bool,
+    /// UPS and generators (outages, module failures).
+    backup: bool,
+    /// Groups coming online over the horizon.
+    buildout: bool,
+    /// A physics facility built out in phases or with load-bank tests.
+    phasing: bool,
+}
+
+impl Uses {
+    fn of(sc: &Scenario, fleet: &FleetLayer, fac: &FacilityLayer) -> Uses {
+        Uses {
+            sheds: sc.grid.demand_response.is_some() || sc.grid.limit.is_some(),
+            backup: sc.grid.backup.is_some(),
+            buildout: fleet.builds_out(),
+            phasing: fac.phased(),
+        }
+    }
 }
 
 impl<'a> Trial<'a> {
@@ -221,11 +248,13 @@ impl<'a> Trial<'a> {
         if !years.is_empty() {
             hourly.track_years(&years);
         }
+        let fleet = FleetLayer::new(&sc.fleet, seed, trial);
         Trial {
             sc,
             trial,
             meter: new_meter(sc, training.slot_count()),
-            fleet: FleetLayer::new(&sc.fleet, seed, trial),
+            uses: Uses::of(sc, &fleet, &fac),
+            fleet,
             wm,
             work,
             training,
@@ -259,7 +288,7 @@ impl<'a> Trial<'a> {
         let t = SimTime(step * sc.step_s);
         let dt = sc.step_s;
         // Build-out: groups coming online; training jobs start only on online accelerators.
-        if self.fleet.bring_online(&sc.fleet, t.0 as f64) {
+        if self.uses.buildout && self.fleet.bring_online(&sc.fleet, t.0 as f64) {
             self.training.set_online_acc(
                 &sc.trainings,
                 &self.fleet.online_acc,
@@ -268,7 +297,9 @@ impl<'a> Trial<'a> {
             );
         }
         // The facility's plant and electrical modules, and load-bank tests.
-        self.fac.advance(t.0 as f64);
+        if self.uses.phasing {
+            self.fac.advance(t.0 as f64);
+        }
         // Events due, each to the layer it concerns.
         while let Some((_, e)) = self.events.pop_due(t.0) {
             match e {
@@ -333,26 +364,38 @@ impl<'a> Trial<'a> {
         // Fleet power, then the grid: demand response and the import limit may shed load; what
         // they shed goes back to the workloads.
         let it_w = self.fleet.power(&sc.fleet, pools, self.fac.thermal());
-        let mut price = Pricer {
-            fleet: &mut self.fleet,
-            model: &sc.fleet,
-            fac: &self.fac,
-            hour,
-            dt_f,
+        let g = if self.uses.sheds {
+            let mut price = Pricer {
+                fleet: &mut self.fleet,
+                model: &sc.fleet,
+                fac: &self.fac,
+                hour,
+                dt_f,
+            };
+            let (g, cut) = self
+                .grid
+                .curtail(&sc.grid, &sc.fleet, dr_on, t.0, dt, pools, it_w, &mut price);
+            self.training.pause(cut.training_pause_s);
+            self.work.apply_curtailment(wm, &cut, pools, dt_f);
+            g
+        } else {
+            grid::GridStep::default()
         };
-        let (g, cut) = self
-            .grid
-            .curtail(&sc.grid, &sc.fleet, dr_on, t.0, dt, pools, it_w, &mut price);
-        self.training.pause(cut.training_pause_s);
-        self.work.apply_curtailment(wm, &cut, pools, dt_f);
         // The energy meter: each holder's claim on its pool, then the split.
         let m = &mut self.meter;
         let n_fixed = m.slot_base();
-        let served_n = self.work.claims(wm, pools, dt_f, &mut m.claims[..n_fixed]);
+        let sheds = self.uses.sheds;
+        let served_n = self
+            .work
+            .claims(wm, pools, dt_f, sheds, &mut m.claims[..n_fixed]);
         for (k, (kept, tr)) in self.kept.iter_mut().zip(&sc.trainings).enumerate() {
             let busy = self.training.busy[k];
-            let got = self.work.training_served[k]
-                * workload::shed_ratio(&pools[tr.pool], Sector::Training);
+            let served = self.work.training_served[k];
+            let got = if sheds {
+                served * workload::shed_ratio(&pools[tr.pool], Sector::Training)
+            } else {
+                served
+            };
             *kept = if busy > 0.0 { got / busy } else { 0.0 };
         }
         self.training
@@ -369,9 +412,12 @@ impl<'a> Trial<'a> {
         let it_w: f64 = split.sector_w.iter().sum::<f64>() + split.idle_unallocated_w;
         // Facility, then the backup for an outage; the hourly meter takes the step.
         let f = self.fac.step(it_w, &self.fleet.group_it, hour, dt_f);
-        let unserved_w = self
-            .grid
-            .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
+        let unserved_w = if self.uses.backup {
+            self.grid
+                .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f)
+        } else {
+            0.0
+        };
         if self.work.dropped_n > 0.0 {
             for (cs, c) in self.work.consumers.iter().zip(wm.consumers) {
                 self.hourly.record_pool_drop(c.pool, cs.dropped_n);
@@ -590,5 +636,26 @@ pub(crate) mod test_support {
             (a - b).abs() <= tol * b.abs().max(1.0),
             "{what}: got {a}, expected {b} (tolerance {tol})"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{pool_a, scenario};
+    use super::*;
+
+    /// A study without a grid table, build-out or phasing uses none of the gated features, so
+    /// its steps skip the grid's shedding, the backup and the build-out clocks; a limit turns
+    /// shedding on.
+    #[test]
+    fn a_study_pays_only_for_the_features_it_uses() {
+        let fixed = "\n[[consumer]]\nname = \"c\"\npool = \"a\"\nrequests_per_day = 1e5\n\
+                     acc_s_per_request = 0.01\n\n[facility]\nkind = \"fixed\"\npue = 1.2\n";
+        let plain = scenario(&pool_a(fixed));
+        let t = Trial::new(&plain, 0);
+        let u = t.uses;
+        assert!(!(u.sheds || u.backup || u.buildout || u.phasing), "{u:?}");
+        let capped = scenario(&pool_a(&format!("{fixed}\n[grid]\nimport_limit_mw = 1\n")));
+        assert!(Trial::new(&capped, 0).uses.sheds);
     }
 }
