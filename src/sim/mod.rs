@@ -471,44 +471,35 @@ impl<'a> Trial<'a> {
         self.finish()
     }
 
-    /// Closes the trial: jobs ending at the horizon, then every layer's figures.
+    /// Closes the trial: jobs ending at the horizon, then every layer's tally, flattened into
+    /// the trial's summary.
     pub fn finish(mut self) -> TrialResult {
         let sc = self.sc;
         self.training.finish_at_horizon(&mut self.events);
-        let mut sum = TrialSummary::default();
-        let hourly = self.hourly.finish(
+        let (hourly, meter) = self.hourly.finish(
             sc.horizon_s,
             sc.grid.tariff.as_ref(),
             &sc.grid.hour_calendar,
-            &mut sum,
         );
-        self.grid.finish(&mut sum);
-        sum.trial = self.trial;
-        sum.plant_unit_outage_hours = self.fac.plant_unit_outage_hours();
-        sum.training_jobs_completed = self.training.jobs_completed;
-        sum.training_interruptions = self.training.interruptions;
-        sum.training_lost_acc_h = self.training.lost_acc_s / 3600.0;
-        let total_steps = sc.horizon_s / sc.step_s;
-        sum.mission_availability = if sc.failures.is_some() {
-            // Over the steps each mission runs (from its start).
-            self.work
-                .mission_up_steps
-                .iter()
-                .zip(&sc.defenses)
-                .map(|(&u, d)| {
-                    u as f64 / (total_steps - d.online_s.div_ceil(sc.step_s)).max(1) as f64
-                })
-                .collect()
-        } else {
-            vec![1.0; sc.defenses.len()]
+        let training = summary::TrainingTally {
+            jobs: std::mem::take(&mut self.training.jobs),
+            training_jobs_completed: self.training.jobs_completed,
+            training_interruptions: self.training.interruptions,
+            training_lost_acc_h: self.training.lost_acc_s / 3600.0,
         };
-        sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
-        sum.defense_unserved_acc_h = self.work.defense_unserved_acc_s / 3600.0;
-        fill_attribution(&self.work, &self.meter, &mut sum);
-        sum.jobs = std::mem::take(&mut self.training.jobs);
+        let facility = summary::FacilityTally {
+            plant_unit_outage_hours: self.fac.plant_unit_outage_hours(),
+        };
+        let tallies = summary::Tallies {
+            meter,
+            grid: self.grid.finish(),
+            work: workload_tally(sc, &self.work, &self.meter),
+            training,
+            facility,
+        };
         TrialResult {
             hourly,
-            summary: sum,
+            summary: TrialSummary::assemble(self.trial, tallies),
         }
     }
 }
@@ -551,10 +542,11 @@ fn new_meter(sc: &Scenario, slots: usize) -> meter::Meter {
     )
 }
 
-/// Copies the meter's and the request counters' totals into the summary.
-fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) {
+/// The workloads' tally: request counters, the meter's energy per holder, and each defense
+/// mission's availability.
+fn workload_tally(sc: &Scenario, work: &Workloads, m: &meter::Meter) -> summary::WorkloadTally {
     let mwh = |j: f64| j / 3.6e9;
-    sum.classes = work
+    let classes: Vec<ClassTally> = work
         .consumers
         .iter()
         .enumerate()
@@ -568,16 +560,35 @@ fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) 
             mwh_at_meter: mwh(m.at_meter_j[i]),
         })
         .collect();
-    sum.requests_served = sum.classes.iter().map(|c| c.served as f64).sum();
-    sum.requests_dropped = sum.classes.iter().map(|c| c.dropped as f64).sum();
-    sum.requests_arrived = sum.classes.iter().map(|c| c.arrived as f64).sum();
-    sum.requests_pending = sum.classes.iter().map(|c| c.pending as f64).sum();
+    let total_steps = sc.horizon_s / sc.step_s;
+    let mission_availability: Vec<f64> = if sc.failures.is_some() {
+        // Over the steps each mission runs (from its start).
+        work.mission_up_steps
+            .iter()
+            .zip(&sc.defenses)
+            .map(|(&u, d)| u as f64 / (total_steps - d.online_s.div_ceil(sc.step_s)).max(1) as f64)
+            .collect()
+    } else {
+        vec![1.0; sc.defenses.len()]
+    };
     let tw = m.n_classes;
-    sum.twin_mwh = (0..m.n_twins).map(|i| mwh(m.energy_j[tw + i])).collect();
     let ms = tw + m.n_twins;
-    sum.mission_mwh = (0..m.n_missions).map(|i| mwh(m.energy_j[ms + i])).collect();
-    sum.pool_idle_unallocated_mwh = m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
-    sum.idle_unallocated_mwh = sum.pool_idle_unallocated_mwh.iter().sum();
+    let pool_idle_unallocated_mwh: Vec<f64> =
+        m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
+    summary::WorkloadTally {
+        requests_served: classes.iter().map(|c| c.served as f64).sum(),
+        requests_dropped: classes.iter().map(|c| c.dropped as f64).sum(),
+        requests_arrived: classes.iter().map(|c| c.arrived as f64).sum(),
+        requests_pending: classes.iter().map(|c| c.pending as f64).sum(),
+        idle_unallocated_mwh: pool_idle_unallocated_mwh.iter().sum(),
+        twin_mwh: (0..m.n_twins).map(|i| mwh(m.energy_j[tw + i])).collect(),
+        mission_mwh: (0..m.n_missions).map(|i| mwh(m.energy_j[ms + i])).collect(),
+        pool_idle_unallocated_mwh,
+        defense_unserved_acc_h: work.defense_unserved_acc_s / 3600.0,
+        defense_availability: mission_availability.iter().copied().fold(1.0, f64::min),
+        mission_availability,
+        classes,
+    }
 }
 
 #[cfg(test)]
