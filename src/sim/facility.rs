@@ -55,6 +55,14 @@ impl<'a> FacilityLayer<'a> {
         }
     }
 
+    /// Whether [`Self::advance`] can change anything: a physics facility built out in phases
+    /// or with load-bank tests.
+    pub fn phased(&self) -> bool {
+        self.physics
+            .as_ref()
+            .is_some_and(|(f, _)| f.phases.len() > 1 || !f.load_banks.is_empty())
+    }
+
     /// The first instant after `t_s` at which the facility's modules or load banks change
     /// (infinite: never): a quiet block ends before it.
     pub fn next_change(&self, t_s: f64) -> f64 {

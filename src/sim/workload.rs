@@ -536,9 +536,9 @@ impl Workloads {
             ps.busy[Sector::Training as usize] += served;
         }
         self.serve_consumers(m, pools, clock, dr_active, given);
+        // (`after_dr_busy` is the grid's to set, in a study that sheds.)
         for ps in pools.iter_mut() {
             ps.served_busy = ps.busy;
-            ps.after_dr_busy = ps.busy;
         }
     }
 
@@ -711,15 +711,23 @@ impl Workloads {
     /// and writes the meter's claims of classes, twins and missions, in that order: a class
     /// holds what its requests keep busy, a twin its allocation, a mission its reserved copies
     /// (standby included); each keeps busy what it was served, less what the grid shed.
+    /// In a study that never sheds (`sheds` false) all that was served is kept.
     pub fn claims(
         &mut self,
         m: &WorkloadModels,
         pools: &[PoolStep],
         dt_f: f64,
+        sheds: bool,
         out: &mut [Claim],
     ) -> f64 {
         let inv_dt = 1.0 / dt_f;
-        let kept = |p: usize, sec: Sector| shed_ratio(&pools[p], sec);
+        let kept = |p: usize, sec: Sector| {
+            if sheds {
+                shed_ratio(&pools[p], sec)
+            } else {
+                1.0
+            }
+        };
         let mut served_n = 0.0;
         let mut i = 0;
         for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
@@ -929,7 +937,7 @@ pue = 1.25
 
     fn claims(w: &mut Workloads, wm: &WorkloadModels, pools: &[PoolStep]) -> f64 {
         let mut out = vec![Claim::default(); 5];
-        w.claims(wm, pools, DT, &mut out)
+        w.claims(wm, pools, DT, true, &mut out)
     }
 
     /// Capacity 80: defense 4, twins 10 + 5, training asks 30 and gets it; the consumers share
