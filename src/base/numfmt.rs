@@ -165,9 +165,9 @@ pub fn push_fixed(out: &mut String, v: f64, prec: usize) {
         i -= 1;
         buf[i] = b'-';
     }
-    if let Ok(text) = std::str::from_utf8(&buf[i..]) {
-        out.push_str(text);
-    }
+    // ASCII: pushed byte by byte (cheaper than checking a short slice as UTF-8 and copying it).
+    out.reserve(buf.len() - i);
+    buf[i..].iter().for_each(|&b| out.push(char::from(b)));
 }
 
 /// A figure for people (report.html): four significant digits at most, no more decimals than

@@ -585,9 +585,8 @@ impl Calendar {
             b[i + 1..i + 3].copy_from_slice(&two(a % 60));
             i += 3;
         }
-        if let Ok(text) = std::str::from_utf8(&b[..i]) {
-            out.push_str(text);
-        }
+        out.reserve(i);
+        b[..i].iter().for_each(|&c| out.push(char::from(c)));
     }
 }
 

@@ -92,27 +92,28 @@ fn chunk(
 ) -> String {
     let (n, stride, nf) = (data.trials(), data.stride(), layout.fields.len());
     let len = b - a;
-    // [hour][field][trial]: each band's values side by side.
-    let mut buf = vec![0f32; len * nf * n];
+    // [hour][field][trial]: each band's values side by side, as keys that order as `total_cmp`
+    // orders the figures; each band's sum taken on the way, in trial order.
+    let mut buf = vec![0i32; len * nf * n];
+    let mut sums = vec![layout.mean_from; len * nf];
     for t in 0..n {
         let row = data.hours(t, a, b);
         for h in 0..len {
             for (f, &(m, _)) in layout.fields.iter().enumerate() {
-                buf[(h * nf + f) * n + t] = row[h * stride + m];
+                let v = row[h * stride + m];
+                sums[h * nf + f] += f64::from(v);
+                buf[(h * nf + f) * n + t] = order_key(v);
             }
         }
     }
-    let mut out = String::with_capacity(len * (32 + nf * (1 + plan_len(layout)) * 12));
+    let mut out = String::with_capacity(len * (32 + nf * (1 + layout.percentiles.len()) * 12));
     for h in 0..len {
         layout.stamp.push(&mut out, (a + h) as u64 * 3600);
         for (f, &(_, prec)) in layout.fields.iter().enumerate() {
-            let values = &mut buf[(h * nf + f) * n..][..n];
-            let sum = values
-                .iter()
-                .fold(layout.mean_from, |s, &v| s + f64::from(v));
+            let keys = &mut buf[(h * nf + f) * n..][..n];
             out.push(',');
-            push_fixed(&mut out, sum / n as f64, prec);
-            plan.each(values, f32::total_cmp, f64::from, |v| {
+            push_fixed(&mut out, sums[h * nf + f] / n as f64, prec);
+            plan.each(keys, i32::cmp, |k| f64::from(from_order_key(k)), |v| {
                 out.push(',');
                 push_fixed(&mut out, v, prec);
             });
@@ -122,6 +123,29 @@ fn chunk(
     out
 }
 
-fn plan_len(layout: &Layout<'_>) -> usize {
-    layout.percentiles.len()
+/// An f32 as an i32 that orders as `f32::total_cmp` orders the floats (the transform
+/// `total_cmp` itself applies to both sides of every comparison), so a selection compares
+/// plain integers.
+fn order_key(v: f32) -> i32 {
+    let k = v.to_bits() as i32;
+    k ^ ((((k >> 31) as u32) >> 1) as i32)
+}
+
+/// The f32 of an [`order_key`] (the transform undoes itself).
+fn from_order_key(k: i32) -> f32 {
+    f32::from_bits((k ^ ((((k >> 31) as u32) >> 1) as i32)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn order_keys_order_as_total_cmp_and_give_the_float_back(a in any::<f32>(), b in any::<f32>()) {
+            prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+    }
 }
