@@ -113,10 +113,15 @@ fn chunk(
             let keys = &mut buf[(h * nf + f) * n..][..n];
             out.push(',');
             push_fixed(&mut out, sums[h * nf + f] / n as f64, prec);
-            plan.each(keys, i32::cmp, |k| f64::from(from_order_key(k)), |v| {
-                out.push(',');
-                push_fixed(&mut out, v, prec);
-            });
+            plan.each(
+                keys,
+                i32::cmp,
+                |k| f64::from(from_order_key(k)),
+                |v| {
+                    out.push(',');
+                    push_fixed(&mut out, v, prec);
+                },
+            );
         }
         out.push('\n');
     }
