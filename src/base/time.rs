@@ -580,7 +580,7 @@ impl Calendar {
         b[i + 3] = b':';
         b[i + 4..i + 6].copy_from_slice(&two((a % 3600) / 60));
         i += 6;
-        if a % 60 != 0 {
+        if !a.is_multiple_of(60) {
             b[i] = b':';
             b[i + 1..i + 3].copy_from_slice(&two(a % 60));
             i += 3;
