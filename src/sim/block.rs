@@ -19,8 +19,15 @@
 //! no twin owes work, no ramp of the build-out or demand-response event is under way and the
 //! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
-//! twins' and missions' draws are made step by step from their own streams in either path,
-//! so a refused block restores their streams and steps on the same numbers. On the fast path
+//! twins' and missions' draws are the steps' own in either path: a block draws each one's
+//! demand for all its steps in one pass (`block_demand` of `TwinState` and `DefenseState`)
+//! from its own stream in the order the steps would (the jitter's normal when it
+//! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
+//! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
+//! the same numbers); the campaign or surge is constant (its events end blocks) and the week
+//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! carried across blocks exactly, each step's edge count is the reference's, and a refused
+//! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
 //! for the linear server curves the engine requires), and the hourly meter takes each step's
 //! IT and facility power with the block's mean split.
@@ -36,7 +43,7 @@ use super::events::EventQueue;
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
 use super::training::{TrainingSnapshot, carried_in_block};
-use super::workload::{StepClock, WorkSnapshot, Workloads, round_nonneg};
+use super::workload::{WorkSnapshot, Workloads, round_nonneg};
 use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
 use crate::base::time::SimTime;
 use crate::model::facility::block::BlockSeries;
@@ -195,6 +202,8 @@ struct Blocks {
     train_busy: Vec<f64>,
     /// Per step of the block: whether the jitter processes advance.
     jitter_now: Vec<bool>,
+    /// One workload's demand at each step of the block.
+    demand: Vec<f64>,
     /// Training's served share (all of it on the fast path).
     ones: Vec<f64>,
     /// The instants twins and missions start (sorted): a block does not span one.
@@ -225,6 +234,7 @@ impl Blocks {
             held: Vec::new(),
             train_busy: Vec::new(),
             jitter_now: Vec::new(),
+            demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
             starts: {
                 let mut s: Vec<u64> = (sc.twins.iter().map(|w| w.online_s))
@@ -429,71 +439,80 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
 }
 
 /// Missions, then twins, at every step of the block; false if one does not fit its pool. A
-/// block does not span a start, so a workload not started at its start asks nothing.
+/// block does not span a start, so a workload not started at its start asks nothing. Each
+/// workload's demand is drawn for the whole block first (the same draws, in the same order, as
+/// its steps would make: see
+/// [`super::workload::TwinState::block_demand`]), then checked and summed step by step.
 fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
     let sc = tr.sc;
     let dt = sc.step_s;
     let now = s0 * dt;
-    let (wm, spw) = (&tr.wm, tr.steps_per_week);
+    let wm = &tr.wm;
     let (cap, used, held) = (&b.cap, &mut b.used, &mut b.held);
+    b.demand.resize(n, 0.0);
+    let demand = &mut b.demand[..n];
     let work: &mut Workloads = &mut tr.work;
     for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
         if now < d.online_s {
             continue;
         }
+        ds.block_demand(d, &b.jitter_now, demand);
         let (c, claim) = (cap[d.pool], d.need * d.active_copies + d.standby_capacity);
-        let (used, held) = (
+        let Some(sum) = take(
             &mut used[d.pool * n..(d.pool + 1) * n],
             &mut held[d.pool * n..(d.pool + 1) * n],
-        );
-        let mut sum = 0.0;
-        for ((u, h), &jit) in used.iter_mut().zip(held.iter_mut()).zip(&b.jitter_now) {
-            let demand = ds.demand(d, jit);
-            if demand > (c - *u - d.standby_capacity).max(0.0) {
-                return false;
-            }
-            *u += demand;
-            sum += demand;
-            *h += claim;
-        }
+            demand,
+            claim,
+            |u| (c - u - d.standby_capacity).max(0.0),
+        ) else {
+            return false;
+        };
         b.defense_sum[k] += sum;
     }
     for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
         if now < w.online_s {
             continue;
         }
+        let w0 = if w.week.own_clock {
+            tr.week_step_fixed
+        } else {
+            tr.week_step
+        };
+        w_s.block_demand(w, dt, w0, &b.jitter_now, demand);
         let c = cap[w.pool];
-        let (used, held) = (
+        let Some(sum) = take(
             &mut used[w.pool * n..(w.pool + 1) * n],
             &mut held[w.pool * n..(w.pool + 1) * n],
-        );
-        let (mut ws, mut wsf) = (tr.week_step, tr.week_step_fixed);
-        let mut sum = 0.0;
-        for (j, ((u, h), &jit)) in used
-            .iter_mut()
-            .zip(held.iter_mut())
-            .zip(&b.jitter_now)
-            .enumerate()
-        {
-            let clock = StepClock {
-                t: SimTime((s0 + j as u64) * dt),
-                dt,
-                week_step: ws,
-                week_step_fixed: wsf,
-            };
-            let demand = w_s.demand(w, clock, jit);
-            if demand > c - *u {
-                return false;
-            }
-            *u += demand;
-            sum += demand;
-            *h += w.accelerators;
-            ws = if ws + 1 == spw { 0 } else { ws + 1 };
-            wsf = if wsf + 1 == spw { 0 } else { wsf + 1 };
-        }
+            demand,
+            w.accelerators,
+            |u| c - u,
+        ) else {
+            return false;
+        };
         b.twin_sum[k] += sum;
     }
     true
+}
+
+/// A workload's `demand` at each step taken from its pool's `used` (up to `room` of what is
+/// used), its `claim` added to `held`; its demand summed over the block in step order, None if
+/// a step binds (`used` and `held` are then scratch the refused block drops). One pass without
+/// an early exit, so the compiler can run it two steps at a time.
+#[inline(always)]
+fn take(
+    used: &mut [f64],
+    held: &mut [f64],
+    demand: &[f64],
+    claim: f64,
+    room: impl Fn(f64) -> f64,
+) -> Option<f64> {
+    let mut binds = false;
+    for ((u, h), &x) in used.iter_mut().zip(held.iter_mut()).zip(demand) {
+        binds |= x > room(*u);
+        *u += x;
+        *h += claim;
+    }
+    (!binds).then(|| demand.iter().fold(0.0, |a, &x| a + x))
 }
 
 /// Training's busy accelerators on their pools at every step; false if a job does not fit.
