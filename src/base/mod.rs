@@ -10,3 +10,4 @@ pub mod numfmt;
 pub mod rng;
 pub mod stats;
 pub mod time;
+pub mod ziggurat;

@@ -10,7 +10,7 @@ use std::convert::Infallible;
 
 use rand::RngExt;
 use rand::rand_core::TryRng;
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Poisson};
 
 /// The generator behind every stream: xoshiro256++ (Blackman and Vigna, "Scrambled linear
 /// pseudorandom number generators", ACM TOMS 2021), period 2^256 - 1, passes BigCrush and
@@ -122,17 +122,51 @@ pub fn splitmix(x: u64) -> u64 {
 /// A Poisson count with mean `lambda`, as f64.
 #[inline]
 pub fn poisson_count<R: rand::Rng + ?Sized>(lambda: f64, rng: &mut R) -> f64 {
-    if lambda.is_nan() || lambda <= 0.0 {
-        0.0
-    } else if lambda < NORMAL_ABOVE {
-        match Poisson::new(lambda) {
-            Ok(p) => p.sample(rng),
-            Err(_) => 0.0,
+    PoissonAt::new(lambda).sample(rng)
+}
+
+/// Poisson counts at one mean, its constants worked out once: the numbers [`poisson_count`]
+/// draws at that mean from the same stream, for a loop that draws many (a quiet block's steps).
+#[derive(Clone, Copy, Debug)]
+pub enum PoissonAt {
+    Zero,
+    Exact(Poisson<f64>),
+    Normal { lambda: f64, sd: f64 },
+}
+
+impl PoissonAt {
+    #[inline]
+    pub fn new(lambda: f64) -> PoissonAt {
+        if lambda.is_nan() || lambda <= 0.0 {
+            PoissonAt::Zero
+        } else if lambda < NORMAL_ABOVE {
+            Poisson::new(lambda).map_or(PoissonAt::Zero, PoissonAt::Exact)
+        } else {
+            PoissonAt::Normal {
+                lambda,
+                sd: lambda.sqrt(),
+            }
         }
-    } else {
-        let z: f64 = rng.sample(StandardNormal);
-        // Round half up by truncation (the value is non-negative after the max).
-        ((lambda + lambda.sqrt() * z).max(0.0) + 0.5) as u64 as f64
+    }
+
+    #[inline(always)]
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            PoissonAt::Zero => 0.0,
+            PoissonAt::Exact(p) => p.sample(rng),
+            PoissonAt::Normal { lambda, sd } => {
+                let z = super::ziggurat::standard_normal(rng);
+                // Round half up by truncation (the value is non-negative after the max). Below
+                // 2^63 (any count a study draws) through i64, one instruction each way where
+                // u64's are a dozen; the same number either way.
+                let x = (lambda + sd * z).max(0.0) + 0.5;
+                if x < 9.0e18 {
+                    x as i64 as f64
+                } else {
+                    x as u64 as f64
+                }
+            }
+        }
     }
 }
 
@@ -142,10 +176,11 @@ pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
     rng.random::<f64>()
 }
 
-/// A standard normal draw.
-#[inline]
+/// A standard normal draw: rand_distr's `StandardNormal` draw for draw, inlined
+/// ([`super::ziggurat`]).
+#[inline(always)]
 pub fn normal<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
-    rng.sample(StandardNormal)
+    super::ziggurat::standard_normal(rng)
 }
 
 /// An exponential draw with the given mean.

@@ -300,8 +300,11 @@ fn run_one(
     } else {
         HourlySource::Memory
     };
-    let mut paths =
-        report::write_all(out, &sc, &results, used_threads, wall, args.traces, &hourly)?;
+    // The bands are built on the run's threads too (`--threads`); their bytes do not depend on
+    // how many.
+    let mut paths = montecarlo::thread_pool(args.threads)?.install(|| {
+        report::write_all(out, &sc, &results, used_threads, wall, args.traces, &hourly)
+    })?;
     // The outputs are complete: the checkpoint has served its purpose.
     let _ = std::fs::remove_dir_all(&cp);
     paths.extend(plots_and_page(out, args.plots)?);

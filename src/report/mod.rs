@@ -3,6 +3,7 @@
 //! file and an interrupted run never leaves a truncated one behind.
 
 pub mod answers;
+pub mod bands;
 pub mod coincident;
 pub mod effects;
 pub mod energy;
@@ -21,10 +22,9 @@ use serde::Serialize;
 use crate::base::csvcell::cell;
 use crate::base::error::{Error, Result};
 use crate::base::io::write_atomic;
-use crate::base::numfmt::push_fixed;
 use crate::base::stats::Band;
 use crate::base::time::SimTime;
-use crate::run::traces::{BLOCK_HOURS, HourlySource};
+use crate::run::traces::HourlySource;
 use crate::scenario::{RunSpec, Scenario};
 use crate::sim::TrialResult;
 use crate::sim::columns::trial_columns;
@@ -46,27 +46,22 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         }
     }
     out.push('\n');
-    let mut scratch = vec![0f64; results.len()];
-    for h0 in (0..hours).step_by(BLOCK_HOURS) {
-        let h1 = (h0 + BLOCK_HOURS).min(hours);
-        let block = src.block(results, nm, h0, h1)?;
-        for h in h0..h1 {
-            stamp.push(&mut out, h as u64 * 3600);
-            for (m, name) in metrics.iter().enumerate() {
-                for (x, b) in scratch.iter_mut().zip(&block) {
-                    *x = f64::from(b[(h - h0) * nm + m]);
-                }
-                let b = Band::of(&mut scratch, &sc.percentiles);
-                let prec = crate::model::metrics::decimals(name);
-                out.push(',');
-                push_fixed(&mut out, b.mean, prec);
-                for (_, v) in &b.pct {
-                    out.push(',');
-                    push_fixed(&mut out, *v, prec);
-                }
-            }
-            out.push('\n');
-        }
+    let fields: Vec<(usize, usize)> = metrics
+        .iter()
+        .enumerate()
+        .map(|(m, name)| (m, crate::model::metrics::decimals(name)))
+        .collect();
+    let layout = bands::Layout {
+        stamp: &stamp,
+        fields: &fields,
+        percentiles: sc.percentiles.values(),
+        mean_from: 0.0,
+    };
+    let block = src.block_hours(hours);
+    for h0 in (0..hours).step_by(block) {
+        let h1 = (h0 + block).min(hours);
+        let rows = src.rows(results, nm, h0, h1)?;
+        bands::push_rows(&mut out, &rows, &layout, h0, h1);
     }
     Ok(out)
 }
@@ -388,10 +383,7 @@ pub fn write_all(
             "summary.json".into(),
             summary_json(sc, results, threads, wall_time_s)?,
         ),
-        (
-            "load_8760.csv".into(),
-            utility::load_8760_csv(sc, results, src)?,
-        ),
+        ("load_8760.csv".into(), utility::load_8760_csv(sc, &cols)),
         (
             "monthly.csv".into(),
             utility::monthly_csv(sc, results, &cols, &sc.grid.system_peaks)?,
@@ -401,7 +393,7 @@ pub fn write_all(
     for (year, rows) in &sc.report_years {
         files.push((
             format!("load_8760_{year}.csv").into(),
-            utility::load_8760_rows(sc, results, src, rows.clone())?,
+            utility::load_8760_rows(sc, &cols, rows.clone()),
         ));
         files.push((
             format!("monthly_{year}.csv").into(),
@@ -529,7 +521,22 @@ pub fn non_finite_token(text: &str) -> Option<&str> {
         )
     };
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    let json = trimmed.starts_with('{') || trimmed.starts_with('[');
+    // Every such token holds one of these; the figures of most files hold none (a CSV's header
+    // may: its names are not figures), so a file is scanned token by token only when one is
+    // there.
+    let body = if json {
+        text
+    } else {
+        text.split_once('\n').map_or("", |(_, b)| b)
+    };
+    if !["nan", "NaN", "inf", "Inf"]
+        .iter()
+        .any(|t| body.contains(t))
+    {
+        return None;
+    }
+    if json {
         // JSON: tokens outside string literals.
         let mut in_str = false;
         let mut escaped = false;
@@ -596,6 +603,7 @@ mod finite_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::numfmt::push_fixed;
     use crate::model::library::Library;
     use crate::sim::TrialSummary;
 

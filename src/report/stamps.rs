@@ -43,12 +43,12 @@ impl<'a> Stamper<'a> {
     pub fn push(&self, out: &mut String, start_s: u64) {
         let cal = &self.sc.calendar;
         if !self.ending {
-            out.push_str(&cal.timestamp(SimTime(start_s)));
+            cal.push_timestamp(out, SimTime(start_s));
             return;
         }
         // A partial last hour ends at the horizon.
         let end = (start_s + self.len_s).min(self.sc.horizon_s.max(start_s + 1));
-        out.push_str(&cal.timestamp(SimTime(end)));
+        cal.push_timestamp(out, SimTime(end));
         // Rows of an hour or more are numbered by their last hour.
         let at = start_s + self.len_s.max(3600) - 3600;
         let local = cal.local_s(at as i64);

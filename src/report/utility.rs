@@ -18,11 +18,12 @@
 
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::base::error::Result;
 use crate::base::numfmt::push_fixed;
-use crate::base::stats::percentile_sorted;
+use crate::base::stats::{RankPlan, percentile_sorted};
 use crate::base::time::SimTime;
 use crate::model::grid::site::SystemPeak;
 use crate::run::traces::{BLOCK_HOURS, HourlySource};
@@ -59,7 +60,7 @@ fn push_mean_and_percentiles(out: &mut String, v: &mut [f64], pv: &[f64]) {
     push_percentiles(out, v, pv, 4);
 }
 
-/// Every trial's hourly facility MW (f32, as stored).
+/// Every trial's hourly facility MW (f32, as stored), read in parallel in trial order.
 pub fn facility_columns(
     sc: &Scenario,
     results: &[TrialResult],
@@ -67,41 +68,40 @@ pub fn facility_columns(
 ) -> Result<Vec<Vec<f32>>> {
     let (nm, hours) = (sc.metrics().len(), sc.horizon_hours as usize);
     (0..results.len())
+        .into_par_iter()
         .map(|i| src.column(results, i, nm, hours, M_FACILITY))
         .collect()
 }
 
-pub fn load_8760_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
-    load_8760_rows(sc, results, src, 0..sc.horizon_hours as usize)
+/// `load_8760.csv` from every trial's facility column (`cols`, [`facility_columns`]).
+pub fn load_8760_csv(sc: &Scenario, cols: &[Vec<f32>]) -> String {
+    load_8760_rows(sc, cols, 0..sc.horizon_hours as usize)
 }
 
 /// `load_8760.csv` over the hour rows `rows` only (a report year).
-pub fn load_8760_rows(
-    sc: &Scenario,
-    results: &[TrialResult],
-    src: &HourlySource,
-    rows: std::ops::Range<usize>,
-) -> Result<String> {
+pub fn load_8760_rows(sc: &Scenario, cols: &[Vec<f32>], rows: std::ops::Range<usize>) -> String {
     let stamp = crate::report::stamps::Stamper::new(sc, 3600);
     let mut out = format!("{},facility_mw_mean", stamp.header());
     push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
-    let nm = sc.metrics().len();
     let hours = rows.end.min(sc.horizon_hours as usize);
-    let mut v = vec![0.0; results.len()];
-    for h0 in (rows.start..hours).step_by(BLOCK_HOURS) {
-        let h1 = (h0 + BLOCK_HOURS).min(hours);
-        let block = src.block(results, nm, h0, h1)?;
-        for h in h0..h1 {
-            for (x, b) in v.iter_mut().zip(&block) {
-                *x = f64::from(b[(h - h0) * nm + M_FACILITY]);
-            }
-            stamp.push(&mut out, h as u64 * 3600);
-            push_mean_and_percentiles(&mut out, &mut v, sc.percentiles.values());
-            out.push('\n');
-        }
+    let layout = crate::report::bands::Layout {
+        stamp: &stamp,
+        fields: &[(0, 4)],
+        percentiles: sc.percentiles.values(),
+        // As `Iterator::sum` summed it.
+        mean_from: -0.0,
+    };
+    if rows.start < hours {
+        crate::report::bands::push_rows(
+            &mut out,
+            &crate::report::bands::Columns(cols),
+            &layout,
+            rows.start,
+            hours,
+        );
     }
-    Ok(out)
+    out
 }
 
 /// Takes the facility columns by value and sorts them in place (no second copy in memory).
@@ -122,24 +122,42 @@ pub fn load_duration_rows(
     hours: usize,
 ) -> Result<String> {
     let mut curves = cols;
-    for c in &mut curves {
-        c.sort_by(|a, b| b.total_cmp(a));
-    }
+    // Highest first; equal values under `total_cmp` are the same bits, so an unstable sort
+    // gives the stable sort's curve.
+    curves
+        .par_iter_mut()
+        .for_each(|c| c.sort_unstable_by(|a, b| b.total_cmp(a)));
     let mut out = String::from("hours_exceeded");
     push_percentile_names(&mut out, "facility_mw", &sc.percentiles.names());
     out.push('\n');
-    let mut v = vec![0.0; results.len()];
-    for i in 0..hours {
-        for (x, c) in v.iter_mut().zip(&curves) {
-            *x = f64::from(c[i]);
-        }
-        v.sort_by(f64::total_cmp);
-        let _ = write!(out, "{}", i + 1);
-        push_percentiles(&mut out, &v, sc.percentiles.values(), 4);
-        out.push('\n');
-    }
+    let n = results.len();
+    let plan = RankPlan::new(n, sc.percentiles.values());
+    let starts: Vec<usize> = (0..hours).step_by(RANKS_PER_TASK).collect();
+    let parts: Vec<String> = starts
+        .par_iter()
+        .map(|&a| {
+            let mut part = String::new();
+            let mut v = vec![0f32; n];
+            for i in a..(a + RANKS_PER_TASK).min(hours) {
+                for (x, c) in v.iter_mut().zip(&curves) {
+                    *x = c[i];
+                }
+                let _ = write!(part, "{}", i + 1);
+                plan.each(&mut v, f32::total_cmp, f64::from, |x| {
+                    part.push(',');
+                    push_fixed(&mut part, x, 4);
+                });
+                part.push('\n');
+            }
+            part
+        })
+        .collect();
+    parts.iter().for_each(|p| out.push_str(p));
     Ok(out)
 }
+
+/// Ranks of a duration curve banded by one task.
+const RANKS_PER_TASK: usize = 256;
 
 /// Monthly figures; `system_peaks` are the system-peak intervals of the horizon.
 pub fn monthly_csv(

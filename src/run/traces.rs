@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::base::error::{Error, Result};
 use crate::run::checkpoint::{f32_values, f64_values};
 use crate::sim::TrialResult;
@@ -50,7 +52,73 @@ pub enum HourlySource {
     Disk { paths: Vec<PathBuf> },
 }
 
+/// Every trial's hourly figures over a block of hours: borrowed from memory, or read from the
+/// records. Hours are given from the block's first.
+pub struct Rows<'a> {
+    nm: usize,
+    h0: usize,
+    data: RowData<'a>,
+}
+
+enum RowData<'a> {
+    Memory(&'a [TrialResult]),
+    Disk(Vec<Vec<f32>>),
+}
+
+impl Rows<'_> {
+    /// Figures an hour.
+    pub fn metrics(&self) -> usize {
+        self.nm
+    }
+
+    pub fn trials(&self) -> usize {
+        match &self.data {
+            RowData::Memory(r) => r.len(),
+            RowData::Disk(v) => v.len(),
+        }
+    }
+
+    /// Trial `t`'s figures of hours `a..b` (absolute hours inside the block), `nm` an hour.
+    pub fn hours(&self, t: usize, a: usize, b: usize) -> &[f32] {
+        let nm = self.nm;
+        match &self.data {
+            RowData::Memory(r) => &r[t].hourly[a * nm..b * nm],
+            RowData::Disk(v) => &v[t][(a - self.h0) * nm..(b - self.h0) * nm],
+        }
+    }
+}
+
 impl HourlySource {
+    /// Hours a block of [`HourlySource::rows`] should span: the whole horizon in memory (nothing
+    /// is copied), [`BLOCK_HOURS`] from disk.
+    pub fn block_hours(&self, hours: usize) -> usize {
+        match self {
+            HourlySource::Memory => hours.max(1),
+            HourlySource::Disk { .. } => BLOCK_HOURS,
+        }
+    }
+
+    /// Every trial's figures for hours `h0..h1`: borrowed in memory, read from the records (in
+    /// parallel, kept in trial order) from disk.
+    pub fn rows<'a>(
+        &self,
+        results: &'a [TrialResult],
+        nm: usize,
+        h0: usize,
+        h1: usize,
+    ) -> Result<Rows<'a>> {
+        let data = match self {
+            HourlySource::Memory => RowData::Memory(results),
+            HourlySource::Disk { paths } => RowData::Disk(
+                paths
+                    .par_iter()
+                    .map(|p| Ok(f32_values(&read_span(p, h0 * nm * 4, h1 * nm * 4)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        Ok(Rows { nm, h0, data })
+    }
+
     /// Every trial's figures for hours `h0..h1` (`nm` metrics an hour), in `results` order.
     pub fn block(
         &self,

@@ -428,6 +428,20 @@ pue = 1.25
     }
 
     #[test]
+    fn a_library_climate_is_parsed_once_per_study_not_per_trial() {
+        // The default study samples its parameters and runs on the library's "ashburn" climate:
+        // its trials take the climate the nominal resolution parsed.
+        let lib = Library::load(None).unwrap();
+        let sc = Scenario::default_study(&lib).unwrap();
+        let u = sc.uncertain.as_ref().unwrap();
+        assert_eq!(u.files.len(), 1);
+        for trial in 0..3 {
+            sc.for_trial(trial).unwrap();
+        }
+        assert_eq!(u.files.len(), 1);
+    }
+
+    #[test]
     fn sampled_values_in_the_parsed_tree_resolve_as_the_same_values_written_in_the_text() {
         let text = TWO
             .replace(

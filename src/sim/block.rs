@@ -19,8 +19,15 @@
 //! no twin owes work, no ramp of the build-out or demand-response event is under way and the
 //! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
-//! twins' and missions' draws are made step by step from their own streams in either path,
-//! so a refused block restores their streams and steps on the same numbers. On the fast path
+//! twins' and missions' draws are the steps' own in either path: a block draws each one's
+//! demand for all its steps in one pass (`block_demand` of `TwinState` and `DefenseState`)
+//! from its own stream in the order the steps would (the jitter's normal when it
+//! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
+//! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
+//! the same numbers); the campaign or surge is constant (its events end blocks) and the week
+//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! carried across blocks exactly, each step's edge count is the reference's, and a refused
+//! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
 //! for the linear server curves the engine requires), and the hourly meter takes each step's
 //! IT and facility power with the block's mean split.
@@ -36,7 +43,7 @@ use super::events::EventQueue;
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
 use super::training::{TrainingSnapshot, carried_in_block};
-use super::workload::{StepClock, WorkSnapshot, Workloads, round_nonneg};
+use super::workload::{WorkSnapshot, Workloads, round_nonneg};
 use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
 use crate::base::time::SimTime;
 use crate::model::facility::block::BlockSeries;
@@ -192,10 +199,14 @@ struct Blocks {
     used: Vec<f64>,
     busy_w: Vec<f64>,
     held: Vec<f64>,
-    /// Per training job and step of the block (job-major): busy accelerators.
-    train_busy: Vec<f64>,
+    /// The block's spans of steps between checkpoint events (`[start, end)`, in order), and
+    /// each training's busy accelerators over each span (span-major).
+    spans: Vec<(usize, usize)>,
+    span_busy: Vec<f64>,
     /// Per step of the block: whether the jitter processes advance.
     jitter_now: Vec<bool>,
+    /// One workload's demand at each step of the block.
+    demand: Vec<f64>,
     /// Training's served share (all of it on the fast path).
     ones: Vec<f64>,
     /// The instants twins and missions start (sorted): a block does not span one.
@@ -224,8 +235,10 @@ impl Blocks {
             used: Vec::new(),
             busy_w: Vec::new(),
             held: Vec::new(),
-            train_busy: Vec::new(),
+            spans: Vec::new(),
+            span_busy: Vec::new(),
             jitter_now: Vec::new(),
+            demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
             starts: {
                 let mut s: Vec<u64> = (sc.twins.iter().map(|w| w.online_s))
@@ -284,22 +297,19 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         return false;
     }
     let hour = (s0 / tr.steps_per_hour) as usize;
-    if !tr
-        .fac
-        .quiet_block(&b.group_it[..ng * n], &b.it, hour, dt_f, &mut b.facility)
-    {
+    // The facility also gives each step's facility power, once: for the limit and the hourly
+    // meter.
+    if !tr.fac.quiet_block(
+        &b.group_it[..ng * n],
+        &b.it,
+        hour,
+        dt_f,
+        &mut b.facility,
+        &mut b.fac,
+    ) {
         refuse(tr, b, carry);
         return false;
     }
-    // Each step's facility power, once: for the limit and the hourly meter.
-    let f = &b.facility;
-    b.fac.clear();
-    b.fac.extend(
-        b.it.iter()
-            .zip(&f.cooling_w)
-            .zip(&f.losses_w)
-            .map(|((i, c), l)| i + f.load_bank_w + c + l),
-    );
     // Under an import limit the block holds only if no step draws above it (the grid would
     // shed, or record an exceedance, at that step).
     if let Some((limit_w, _)) = sc.grid.limit
@@ -354,9 +364,11 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
     }
-    for v in [&mut b.used, &mut b.busy_w] {
-        v.clear();
-        v.resize(np * n, 0.0);
+    b.used.clear();
+    b.used.resize(np * n, 0.0);
+    // (`consumers_fit` writes every step of every pool's `busy_w`.)
+    if b.busy_w.len() < np * n {
+        b.busy_w.resize(np * n, 0.0);
     }
     b.held.clear();
     for &h in &b.training_held {
@@ -376,40 +388,31 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     true
 }
 
-/// Training's busy accelerators at each step of the block (slot-major, `n` per job): constant
-/// unless the block carries checkpoints, whose events are applied at their steps.
+/// Training's busy accelerators over the block, span by span (`b.spans`, `b.span_busy`): one
+/// span unless the block carries checkpoints, whose events are applied at their steps.
 fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) {
     let sc = tr.sc;
-    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
-    let nt = tr.training.busy.len();
-    b.train_busy.clear();
-    b.train_busy.resize(nt * n, 0.0);
+    let dt = sc.step_s;
+    b.spans.clear();
+    b.span_busy.clear();
     if !carry {
-        for (k, &busy) in tr.training.busy.iter().enumerate() {
-            b.train_busy[k * n..(k + 1) * n].fill(busy);
-        }
+        b.spans.push((0, n));
+        b.span_busy.extend_from_slice(&tr.training.busy);
         return;
     }
     let n_fixed = tr.meter.slot_base();
     b.train_w.clear();
     b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
     // Span by span between the steps an event is due at: the jobs' busy accelerators and
-    // claim weights are constant within a span (summed step by step, as a stepped step would).
+    // claim weights are constant within a span (summed step by step, as a stepped step would;
+    // an idle slot's weight is zero and adds nothing).
     let mut j = 0;
     while j < n {
         let t = (s0 + j as u64) * dt;
-        let mut changed = false;
         while let Some((_, e)) = tr.events.pop_due(t) {
-            tr.training.on_event(&sc.trainings, e, t, &mut tr.events);
-            changed = true;
-        }
-        if changed {
-            tr.training.claims(
-                &sc.trainings,
-                &b.ones,
-                dt_f,
-                &mut tr.meter.claims[n_fixed..],
-            );
+            let claims = &mut tr.meter.claims[n_fixed..];
+            tr.training
+                .on_carried(&sc.trainings, e, t, &mut tr.events, claims);
         }
         let next = tr.events.next_time();
         let end = if next == u64::MAX {
@@ -418,97 +421,113 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
             (next.div_ceil(dt).saturating_sub(s0) as usize).clamp(j + 1, n)
         };
         for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
-            for _ in j..end {
-                *w += c.weight;
+            if c.weight != 0.0 {
+                for _ in j..end {
+                    *w += c.weight;
+                }
             }
         }
-        for (k, &busy) in tr.training.busy.iter().enumerate() {
-            b.train_busy[k * n + j..k * n + end].fill(busy);
-        }
+        b.spans.push((j, end));
+        b.span_busy.extend_from_slice(&tr.training.busy);
         j = end;
     }
 }
 
 /// Missions, then twins, at every step of the block; false if one does not fit its pool. A
-/// block does not span a start, so a workload not started at its start asks nothing.
+/// block does not span a start, so a workload not started at its start asks nothing. Each
+/// workload's demand is drawn for the whole block first (the same draws, in the same order, as
+/// its steps would make: see
+/// [`super::workload::TwinState::block_demand`]), then checked and summed step by step.
 fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
     let sc = tr.sc;
     let dt = sc.step_s;
     let now = s0 * dt;
-    let (wm, spw) = (&tr.wm, tr.steps_per_week);
+    let wm = &tr.wm;
     let (cap, used, held) = (&b.cap, &mut b.used, &mut b.held);
+    b.demand.resize(n, 0.0);
+    let demand = &mut b.demand[..n];
     let work: &mut Workloads = &mut tr.work;
     for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
         if now < d.online_s {
             continue;
         }
+        ds.block_demand(d, &b.jitter_now, demand);
         let (c, claim) = (cap[d.pool], d.need * d.active_copies + d.standby_capacity);
-        let (used, held) = (
+        let Some(sum) = take(
             &mut used[d.pool * n..(d.pool + 1) * n],
             &mut held[d.pool * n..(d.pool + 1) * n],
-        );
-        let mut sum = 0.0;
-        for ((u, h), &jit) in used.iter_mut().zip(held.iter_mut()).zip(&b.jitter_now) {
-            let demand = ds.demand(d, jit);
-            if demand > (c - *u - d.standby_capacity).max(0.0) {
-                return false;
-            }
-            *u += demand;
-            sum += demand;
-            *h += claim;
-        }
+            demand,
+            claim,
+            |u| (c - u - d.standby_capacity).max(0.0),
+        ) else {
+            return false;
+        };
         b.defense_sum[k] += sum;
     }
     for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
         if now < w.online_s {
             continue;
         }
+        let w0 = if w.week.own_clock {
+            tr.week_step_fixed
+        } else {
+            tr.week_step
+        };
+        w_s.block_demand(w, dt, w0, &b.jitter_now, demand);
         let c = cap[w.pool];
-        let (used, held) = (
+        let Some(sum) = take(
             &mut used[w.pool * n..(w.pool + 1) * n],
             &mut held[w.pool * n..(w.pool + 1) * n],
-        );
-        let (mut ws, mut wsf) = (tr.week_step, tr.week_step_fixed);
-        let mut sum = 0.0;
-        for (j, ((u, h), &jit)) in used
-            .iter_mut()
-            .zip(held.iter_mut())
-            .zip(&b.jitter_now)
-            .enumerate()
-        {
-            let clock = StepClock {
-                t: SimTime((s0 + j as u64) * dt),
-                dt,
-                week_step: ws,
-                week_step_fixed: wsf,
-            };
-            let demand = w_s.demand(w, clock, jit);
-            if demand > c - *u {
-                return false;
-            }
-            *u += demand;
-            sum += demand;
-            *h += w.accelerators;
-            ws = if ws + 1 == spw { 0 } else { ws + 1 };
-            wsf = if wsf + 1 == spw { 0 } else { wsf + 1 };
-        }
+            demand,
+            w.accelerators,
+            |u| c - u,
+        ) else {
+            return false;
+        };
         b.twin_sum[k] += sum;
     }
     true
 }
 
+/// A workload's `demand` at each step taken from its pool's `used` (up to `room` of what is
+/// used), its `claim` added to `held`; its demand summed over the block in step order, None if
+/// a step binds (`used` and `held` are then scratch the refused block drops). One pass without
+/// an early exit, so the compiler can run it two steps at a time.
+#[inline(always)]
+fn take(
+    used: &mut [f64],
+    held: &mut [f64],
+    demand: &[f64],
+    claim: f64,
+    room: impl Fn(f64) -> f64,
+) -> Option<f64> {
+    let mut binds = false;
+    for ((u, h), &x) in used.iter_mut().zip(held.iter_mut()).zip(demand) {
+        binds |= x > room(*u);
+        *u += x;
+        *h += claim;
+    }
+    (!binds).then(|| demand.iter().fold(0.0, |a, &x| a + x))
+}
+
 /// Training's busy accelerators on their pools at every step; false if a job does not fit.
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
+    let nt = tr.wm.training_pools.len();
     for (k, &p) in tr.wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
         // Training is not served out of what the pool keeps for its consumer classes.
         let kept = tr.wm.kept_for_consumers(p, c);
         let used = &mut b.used[p * n..(p + 1) * n];
-        for (u, &busy) in used.iter_mut().zip(&b.train_busy[k * n..(k + 1) * n]) {
-            if busy > c - *u - kept {
-                return false;
+        let mut over = false;
+        for (&(j0, j1), busy) in b.spans.iter().zip(b.span_busy.chunks_exact(nt)) {
+            let busy = busy[k];
+            for u in &mut used[j0..j1] {
+                over |= busy > c - *u - kept;
+                *u += busy;
             }
-            *u += busy;
+        }
+        if over {
+            return false;
         }
     }
     true
@@ -516,39 +535,34 @@ fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
 
 /// The consumers' bridged work on each pool at every step, then each pool's use and claims
 /// against its capacity (above it the server curve clips and the meter's split is no longer
-/// linear: stepped instead); false if a step binds.
+/// linear: stepped instead); false if a step binds. Every step is checked (no early exit
+/// within a pool: the loops vectorise); a refused block's figures are not used.
 fn consumers_fit(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
     let dt_f = tr.sc.step_s as f64;
     let d = &b.draws;
     for (p, &c) in b.cap.iter().enumerate() {
         let r = p * n..(p + 1) * n;
-        let (used, held, busy_w) = (
-            &mut b.used[r.clone()],
-            &mut b.held[r.clone()],
-            &mut b.busy_w[r],
-        );
-        let at = p * d.stride + i0;
-        let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
-        for ((((u, h), bw), &w), &sc) in used
-            .iter_mut()
-            .zip(held.iter_mut())
-            .zip(busy_w.iter_mut())
-            .zip(work)
-            .zip(scale)
-        {
-            *bw = *u;
-            if w > 0.0 {
-                let busy = w / dt_f;
-                if busy > c - *u {
-                    return false;
-                }
-                *u += busy;
-                *h += busy;
-                *bw += busy * sc;
+        let (used, held, busy_w) = (&b.used[r.clone()], &b.held[r.clone()], &mut b.busy_w[r]);
+        let mut over = false;
+        if !d.has_class[p] {
+            busy_w.copy_from_slice(used);
+            for (&u, &h) in used.iter().zip(held) {
+                over |= (u > c) | (h > c);
             }
-            if *bw > c || *h > c {
-                return false;
+        } else {
+            let at = p * d.stride + i0;
+            let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
+            for ((((bw, &u), &h), &w), &sc) in
+                busy_w.iter_mut().zip(used).zip(held).zip(work).zip(scale)
+            {
+                // (No work adds nothing: `u + 0.0` is `u`, and `0.0 > c - u` is `u > c`.)
+                let busy = if w > 0.0 { w / dt_f } else { 0.0 };
+                *bw = u + busy * sc;
+                over |= (busy > c - u) | (*bw > c) | (h + busy > c);
             }
+        }
+        if over {
+            return false;
         }
     }
     true
@@ -749,8 +763,14 @@ fn record_block(
 struct HourDraws {
     /// Steps per hour: the stride of the per-step tables.
     stride: usize,
-    /// Per class: prefix sums of its week shape over two weeks (a span never wraps).
+    /// Per class: prefix sums of its week shape over two weeks (a span never wraps), and the
+    /// shape itself over two weeks (an hour's steps are one slice).
     prefix: Vec<Vec<f64>>,
+    week2: Vec<Vec<f64>>,
+    /// Per pool: its classes (trace classes are read from their traces instead).
+    pool_classes: Vec<Vec<usize>>,
+    /// The hour's classes on the pool being expected (scratch).
+    runs: Vec<ClassRun>,
     /// Per class: the hour's first week step, the first step of the hour it is started (its
     /// `online` date; 0 when started before the hour, the hour's length when not yet),
     /// expected requests per unit of shape, the hour's expected and drawn requests.
@@ -765,8 +785,10 @@ struct HourDraws {
     mu: Vec<f64>,
     var: Vec<f64>,
     pool_scale: Vec<f64>,
-    /// Per pool: the hour's drawn work; whether any class arrives on it.
+    /// Per pool: the hour's drawn work, the sums over the hour of its steps' expected work and
+    /// variance, whether any class arrives on it.
     total: Vec<f64>,
+    sums: Vec<(f64, f64)>,
     has_class: Vec<bool>,
     bridge: Vec<Stream>,
     given: Vec<(f64, f64)>,
@@ -790,13 +812,28 @@ impl HourDraws {
                 p
             })
             .collect();
+        let week2 = sc
+            .consumers
+            .iter()
+            .map(|c| {
+                let f = &c.week.factors;
+                f.iter().chain(f.iter()).map(|&x| f64::from(x)).collect()
+            })
+            .collect();
         let mut has_class = vec![false; np];
-        for c in &sc.consumers {
+        let mut pool_classes = vec![Vec::new(); np];
+        for (k, c) in sc.consumers.iter().enumerate() {
             has_class[c.pool] = true;
+            if c.trace.is_none() {
+                pool_classes[c.pool].push(k);
+            }
         }
         HourDraws {
             stride,
             prefix,
+            week2,
+            pool_classes,
+            runs: Vec::new(),
             w0: vec![0; nc],
             from: vec![0; nc],
             rate: vec![0.0; nc],
@@ -807,6 +844,7 @@ impl HourDraws {
             var: vec![0.0; np * stride],
             pool_scale: vec![1.0; np * stride],
             total: vec![0.0; np],
+            sums: vec![(0.0, 0.0); np],
             has_class,
             bridge: (0..np)
                 .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
@@ -853,55 +891,61 @@ impl HourDraws {
         }
     }
 
-    /// A pool's expected work, its variance and its power scale at each step of the hour.
+    /// A pool's expected work, its variance and its power scale at each step of the hour, and
+    /// their sums over the hour. Each step's figures are summed class by class in the classes'
+    /// order; `TILE` steps at a time with every class's factors (the rates change every hour
+    /// with growth, so nothing is tabled across hours).
     fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) {
-        let s = self.stride;
-        let (mu, var, scale) = (
-            &mut self.mu[p * s..p * s + steps],
-            &mut self.var[p * s..p * s + steps],
-            &mut self.pool_scale[p * s..p * s + steps],
-        );
-        mu.fill(0.0);
-        var.fill(0.0);
-        scale.fill(0.0);
-        for (k, c) in sc
-            .consumers
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.pool == p && c.trace.is_none())
-        {
+        self.runs.clear();
+        for &k in &self.pool_classes[p] {
+            let from = self.from[k];
+            if from >= steps {
+                continue;
+            }
+            let c = &sc.consumers[k];
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
-            let ap = a * c.power_scale;
-            // The hour's shape from the class's start, in at most two pieces (the week wraps
-            // at most once).
-            let f = &c.week.factors[..];
-            let from = self.from[k];
-            let w0 = (self.w0[k] + from) % f.len();
-            let first = (f.len() - w0).min(steps - from);
-            for (off, seg) in [
-                (from, &f[w0..w0 + first]),
-                (from + first, &f[..steps - from - first]),
-            ] {
-                let end = off + seg.len();
-                let (mu, var, scale) =
-                    (&mut mu[off..end], &mut var[off..end], &mut scale[off..end]);
-                for (((m_i, v_i), s_i), &x) in mu
-                    .iter_mut()
-                    .zip(var.iter_mut())
-                    .zip(scale.iter_mut())
-                    .zip(seg)
-                {
-                    let x = f64::from(x);
-                    *m_i += a * x;
-                    *v_i += v * x;
-                    *s_i += ap * x;
+            self.runs.push(ClassRun {
+                a,
+                v,
+                ap: a * c.power_scale,
+                k,
+                from,
+                // The week step of the hour's first step (a slice of `week2` never wraps).
+                at: self.w0[k],
+            });
+        }
+        let at = p * self.stride;
+        let (mu, var, scale) = (
+            &mut self.mu[at..at + steps],
+            &mut self.var[at..at + steps],
+            &mut self.pool_scale[at..at + steps],
+        );
+        let (runs, week2) = (&self.runs[..], &self.week2);
+        let (mut m_sum, mut v_sum) = (0.0, 0.0);
+        let mut put = |i: usize, m: f64, v: f64, s: f64| {
+            mu[i] = m;
+            var[i] = v;
+            scale[i] = if m > 0.0 { s / m } else { 1.0 };
+            m_sum += m;
+            v_sum += v;
+        };
+        let mut i = 0;
+        while i < steps {
+            // A class not started yet adds nothing to a step (whole tiles only once all are).
+            if i + TILE <= steps && runs.iter().all(|r| r.from <= i) {
+                let (m, v, s) = expect_steps::<TILE>(runs, week2, i);
+                for t in 0..TILE {
+                    put(i + t, m[t], v[t], s[t]);
                 }
+                i += TILE;
+            } else {
+                let ([m], [v], [s]) = expect_steps::<1>(runs, week2, i);
+                put(i, m, v, s);
+                i += 1;
             }
         }
-        for (x, &m) in scale.iter_mut().zip(mu.iter()) {
-            *x = if m > 0.0 { *x / m } else { 1.0 };
-        }
+        self.sums[p] = (m_sum, v_sum);
     }
 
     /// The pool's work at each step: the bridge conditioned on the hour's drawn total, or the
@@ -915,7 +959,7 @@ impl HourDraws {
         );
         let w = &mut self.pool_w[p * s..p * s + steps];
         let total = self.total[p];
-        let (m_sum, v_sum): (f64, f64) = (mu.iter().sum(), var.iter().sum());
+        let (m_sum, v_sum) = self.sums[p];
         if m_sum <= 0.0 {
             w.fill(0.0);
             return;
@@ -926,13 +970,19 @@ impl HourDraws {
             *x = m + v.sqrt() * normal(rng);
             z_sum += *x;
         }
+        if v_sum <= 0.0 {
+            for (x, &m) in w.iter_mut().zip(mu) {
+                *x = total * m / m_sum;
+            }
+            return;
+        }
         let gap = total - z_sum;
         let mut negative = false;
         for (x, &v) in w.iter_mut().zip(var) {
-            *x += if v_sum > 0.0 { v / v_sum * gap } else { 0.0 };
+            *x += v / v_sum * gap;
             negative |= *x < 0.0;
         }
-        if negative || v_sum <= 0.0 {
+        if negative {
             for (x, &m) in w.iter_mut().zip(mu) {
                 *x = total * m / m_sum;
             }
@@ -1003,6 +1053,43 @@ impl HourDraws {
         }
         &self.given
     }
+}
+
+/// Steps of an hour [`HourDraws::expect_pool`] sums at a time: three accumulators of `TILE`
+/// steps and the factors stay in registers across the classes.
+const TILE: usize = 4;
+
+/// A class's figures for the hour on its pool: expected work, its variance and its power per
+/// unit of week shape, and where its shape and its arrivals start.
+struct ClassRun {
+    a: f64,
+    v: f64,
+    ap: f64,
+    k: usize,
+    from: usize,
+    at: usize,
+}
+
+/// Expected work, variance and power-weighted work of steps `i..i + T` of the hour, summed over
+/// the classes started by step `i`, in order (each step as a class-by-class loop would sum it).
+#[inline(always)]
+fn expect_steps<const T: usize>(
+    runs: &[ClassRun],
+    week2: &[Vec<f64>],
+    i: usize,
+) -> ([f64; T], [f64; T], [f64; T]) {
+    let (mut m, mut v, mut s) = ([0.0; T], [0.0; T], [0.0; T]);
+    for r in runs.iter().filter(|r| r.from <= i) {
+        let Some(x) = week2[r.k][r.at + i..].first_chunk::<T>() else {
+            continue; // (never: `week2` holds two weeks)
+        };
+        for t in 0..T {
+            m[t] += r.a * x[t];
+            v[t] += r.v * x[t];
+            s[t] += r.ap * x[t];
+        }
+    }
+    (m, v, s)
 }
 
 #[cfg(test)]

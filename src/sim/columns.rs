@@ -223,3 +223,118 @@ pub fn trial_columns(sc: &Scenario) -> Vec<Column> {
     }
     cols
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::summary::{
+        FacilityTally, GridTally, MeterTally, Tallies, TrainingTally, WorkloadTally,
+    };
+    use serde_json::{Map, Value};
+
+    /// Every column of every feature group (the default ramp thresholds).
+    fn every_column() -> Vec<Column> {
+        let groups: [&[Column]; 16] = [
+            &BASE_COLUMNS,
+            &PHYSICS_COLUMNS,
+            &LIMIT_COLUMNS,
+            &FAILURE_COLUMNS,
+            &OUTAGE_COLUMNS,
+            &DR_COLUMNS,
+            &DROP_COLUMNS,
+            &LIMIT_WHEN_COLUMNS,
+            &PLANT_WHEN_COLUMNS,
+            &UNSERVED_COLUMNS,
+            &RAMP_COLUMNS,
+            &CARBON_COLUMNS,
+            &LOAD_BANK_COLUMNS,
+            &COST_COLUMNS,
+            &ramp_count_columns(&crate::sim::summary::RAMP_THRESHOLDS_MW),
+            &[],
+        ];
+        groups.concat()
+    }
+
+    /// Figures of a tally written by another file than trials.csv, or not a figure.
+    const NOT_COLUMNS: [&str; 6] = [
+        // The worst ramps' sizes: ramps.csv (report/utility.rs); trials.csv has their instants.
+        "up_step_mw",
+        "down_step_mw",
+        "up_15min_mw",
+        "down_15min_mw",
+        "up_hour_mw",
+        "down_hour_mw",
+    ];
+
+    /// `t` with every number of its JSON form (nested ramps included, lists left empty) set
+    /// to a distinct value from `next`, and the (name, value) of each.
+    fn distinct<T: serde::Serialize + serde::de::DeserializeOwned>(
+        t: &T,
+        next: &mut u64,
+    ) -> (T, Vec<(String, f64)>) {
+        fn fill(m: &mut Map<String, Value>, next: &mut u64, out: &mut Vec<(String, f64)>) {
+            for (k, v) in m.iter_mut() {
+                let mut set = |v: &mut Value, name: String| {
+                    *next += 1;
+                    // Whole for a count (u64), a fraction for an f64.
+                    *v = if v.is_u64() {
+                        Value::from(*next)
+                    } else {
+                        Value::from(*next as f64 + 0.25)
+                    };
+                    out.push((name, v.as_f64().unwrap_or(f64::NAN)));
+                };
+                match v {
+                    Value::Number(_) => set(v, k.clone()),
+                    Value::Array(a) if a.iter().all(Value::is_number) => {
+                        for (i, x) in a.iter_mut().enumerate() {
+                            set(x, format!("{k}[{i}]"));
+                        }
+                    }
+                    Value::Object(o) => fill(o, next, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut v = serde_json::to_value(t).expect("a tally serialises");
+        let mut out = Vec::new();
+        if let Value::Object(m) = &mut v {
+            fill(m, next, &mut out);
+        }
+        (serde_json::from_value(v).expect("a tally reads back"), out)
+    }
+
+    /// Each layer's tally lands in the trial's summary, and each of its figures has a column
+    /// here: every number of every tally is set to a distinct value, the tallies flattened into
+    /// a summary, and some column must read each value back. A field added to a tally without a
+    /// column, or dropped by the flattening, fails (unless written by another file, above).
+    #[test]
+    fn every_tally_figure_lands_in_the_summary_and_has_a_column() {
+        let mut next = 0;
+        let (meter, a) = distinct(&MeterTally::default(), &mut next);
+        let (grid, b) = distinct(&GridTally::default(), &mut next);
+        let (work, c) = distinct(&WorkloadTally::default(), &mut next);
+        let (training, d) = distinct(&TrainingTally::default(), &mut next);
+        let (facility, e) = distinct(&FacilityTally::default(), &mut next);
+        let t = Tallies {
+            meter,
+            grid,
+            work,
+            training,
+            facility,
+        };
+        let s = TrialSummary::assemble(0, t);
+        let cols = every_column();
+        let figures = [a, b, c, d, e].concat();
+        assert!(figures.len() > 80, "{} figures", figures.len());
+        for (name, v) in figures {
+            if NOT_COLUMNS.contains(&name.as_str()) {
+                continue;
+            }
+            assert!(
+                cols.iter().any(|c| (c.2)(&s) == v),
+                "tally figure {name} = {v}: no column of columns.rs reads it from the summary"
+            );
+        }
+    }
+}

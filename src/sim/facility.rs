@@ -55,6 +55,14 @@ impl<'a> FacilityLayer<'a> {
         }
     }
 
+    /// Whether [`Self::advance`] can change anything: a physics facility built out in phases
+    /// or with load-bank tests.
+    pub fn phased(&self) -> bool {
+        self.physics
+            .as_ref()
+            .is_some_and(|(f, _)| f.phases.len() > 1 || !f.load_banks.is_empty())
+    }
+
     /// The first instant after `t_s` at which the facility's modules or load banks change
     /// (infinite: never): a quiet block ends before it.
     pub fn next_change(&self, t_s: f64) -> f64 {
@@ -111,8 +119,8 @@ impl<'a> FacilityLayer<'a> {
     }
 
     /// A quiet block's facility at its own rate (see [`crate::model::facility::block`]): per
-    /// step cooling, losses and water for the block's IT; false when the block is not quiet
-    /// for the facility (the engine then steps it).
+    /// step cooling, losses and water for the block's IT, and in `fac` each step's facility
+    /// power; false when the block is not quiet for the facility (the engine then steps it).
     pub fn quiet_block(
         &mut self,
         group_it: &[f64],
@@ -120,21 +128,32 @@ impl<'a> FacilityLayer<'a> {
         hour: usize,
         dt_s: f64,
         out: &mut BlockSeries,
+        fac: &mut Vec<f64>,
     ) -> bool {
         if let Some((f, st)) = &mut self.physics {
-            return f.quiet_block(st, group_it, it, hour, dt_s, out);
+            return f.quiet_block(st, group_it, it, hour, dt_s, out, fac);
         }
         let (pue, water) = self.fixed.unwrap_or((1.0, None));
-        out.cooling_w.clear();
-        out.losses_w.clear();
-        out.water_l.clear();
-        for &it_w in it {
-            let p = Facility::fixed_step(pue, it_w);
-            out.cooling_w.push(p.cooling_w);
-            out.losses_w.push(p.losses_w);
-            out.water_l
-                .push(water.map_or(0.0, |w| it_w * dt_s / 3.6e6 * w.onsite_l_per_it_kwh));
+        // Each series in a pass of its own over the block (a step's figures, side by side).
+        fill(&mut out.cooling_w, it, |w| {
+            Facility::fixed_step(pue, w).cooling_w
+        });
+        fill(&mut out.losses_w, it, |w| {
+            Facility::fixed_step(pue, w).losses_w
+        });
+        match water {
+            Some(wf) => fill(&mut out.water_l, it, |w| {
+                w * dt_s / 3.6e6 * wf.onsite_l_per_it_kwh
+            }),
+            None => fill(&mut out.water_l, it, |_| 0.0),
         }
+        fac.clear();
+        fac.extend(
+            it.iter()
+                .zip(&out.cooling_w)
+                .zip(&out.losses_w)
+                .map(|((&i, &c), &l)| i + out.load_bank_w + c + l),
+        );
         true
     }
 
@@ -160,6 +179,13 @@ impl<'a> FacilityLayer<'a> {
     pub fn physics_water_l_per_kwh(&self) -> Option<f64> {
         self.physics.as_ref().map(|(f, _)| f.grid_water_l_per_kwh)
     }
+}
+
+/// `v` set to `f` of each of `it`.
+#[inline]
+fn fill(v: &mut Vec<f64>, it: &[f64], f: impl Fn(f64) -> f64) {
+    v.clear();
+    v.extend(it.iter().map(|&w| f(w)));
 }
 
 #[cfg(test)]
@@ -288,6 +314,7 @@ climate = "ashburn"
         let groups = &sc.fleet.groups;
         let mut f = FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
         let mut out = BlockSeries::default();
+        let mut fac = Vec::new();
         let n = 40;
         for hour in [10, 2000, 4300, 5000, 8000] {
             for base in [0.3, 0.6, 0.85] {
@@ -304,7 +331,7 @@ climate = "ashburn"
                     }
                 }
                 assert!(
-                    f.quiet_block(&group_it, &it, hour, 60.0, &mut out),
+                    f.quiet_block(&group_it, &it, hour, 60.0, &mut out, &mut fac),
                     "hour {hour}"
                 );
                 for i in 0..n {

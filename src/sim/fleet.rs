@@ -98,6 +98,11 @@ impl FleetLayer {
         changed || t_s == 0.0
     }
 
+    /// Whether some group comes online (or retires) within the horizon.
+    pub fn builds_out(&self) -> bool {
+        self.buildout
+    }
+
     /// Server failures and repairs for one step. Cheap when nothing happens: two Poisson draws
     /// per group. Returns what failed, for the jobs running there.
     pub fn fail_and_repair(&mut self, fleet: &Fleet, f: &Failures, dt_s: f64) -> FailureHits<'_> {

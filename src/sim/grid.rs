@@ -10,7 +10,7 @@
 use super::bus::{PoolStep, sum_busy};
 use super::events::Event;
 use super::fleet::{shed_sector, sheddable_w};
-use super::summary::TrialSummary;
+use super::summary::GridTally;
 use super::workload::{Curtailment, YEAR_S};
 use crate::base::rng::{Stream, TAG_GRID, exponential, poisson_count, stream, uniform};
 use crate::base::time::{Calendar, SimTime};
@@ -41,8 +41,8 @@ pub struct GridLayer {
     dr_requested_j: f64,
     dr_delivered_j: f64,
     pub dr_outcomes: Vec<DrOutcome>,
-    /// Whole-horizon figures this layer owns (copied into the trial summary at the end).
-    pub totals: TrialSummary,
+    /// Whole-horizon figures this layer owns (flattened into the trial summary at the end).
+    pub totals: GridTally,
 }
 
 /// What load costs at the meter this step: shedding re-prices the pools after each cut.
@@ -84,7 +84,7 @@ impl GridLayer {
             dr_requested_j: 0.0,
             dr_delivered_j: 0.0,
             dr_outcomes: Vec::new(),
-            totals: TrialSummary::default(),
+            totals: GridTally::default(),
         };
         if let Some(b) = &grid.backup {
             let mut outages = b.scheduled.clone();
@@ -380,41 +380,27 @@ impl GridLayer {
         0.0
     }
 
-    /// Copies the layer's figures into the trial summary.
-    pub fn finish(&mut self, sum: &mut TrialSummary) {
-        let t = &self.totals;
-        sum.dr_deferred_acc_h = t.dr_deferred_acc_h;
-        sum.dr_shortfall_mwh = t.dr_shortfall_mwh;
-        sum.shed_training_acc_h = t.shed_training_acc_h;
-        sum.shed_industrial_acc_h = t.shed_industrial_acc_h;
-        sum.deferred_consumer_acc_h = t.deferred_consumer_acc_h;
-        sum.cap_shortfall_hours = t.cap_shortfall_hours;
-        sum.curtailed_hours = t.curtailed_hours;
-        sum.curtailed_mwh = t.curtailed_mwh;
-        sum.curtailed_max_mw = t.curtailed_max_mw;
-        sum.exceed_hours = t.exceed_hours;
-        sum.exceed_mwh = t.exceed_mwh;
-        sum.exceed_worst_mw = t.exceed_worst_mw;
-        sum.outage_hours = t.outage_hours;
-        sum.ups_mwh = t.ups_mwh;
-        sum.generator_mwh = t.generator_mwh;
-        sum.unserved_mwh = t.unserved_mwh;
-        sum.ups_unprotected_hours = self.ups_unprotected_s / 3600.0;
-        sum.fuel_l = sum.generator_mwh * crate::model::grid::outage::DIESEL_L_PER_MWH;
-        sum.generator_co2_t = sum.fuel_l * crate::model::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
-        sum.dr_outcomes = std::mem::take(&mut self.dr_outcomes);
-        sum.dr_events = sum.dr_outcomes.len() as u64;
-        sum.dr_requested_mwh = sum
+    /// The layer's tally at the horizon: what it summed step by step, the outages' fuel, and
+    /// each demand-response event's outcome.
+    pub fn finish(&mut self) -> GridTally {
+        let mut t = std::mem::take(&mut self.totals);
+        t.ups_unprotected_hours = self.ups_unprotected_s / 3600.0;
+        t.fuel_l = t.generator_mwh * crate::model::grid::outage::DIESEL_L_PER_MWH;
+        t.generator_co2_t = t.fuel_l * crate::model::grid::outage::DIESEL_KG_CO2_PER_L / 1000.0;
+        t.dr_outcomes = std::mem::take(&mut self.dr_outcomes);
+        t.dr_events = t.dr_outcomes.len() as u64;
+        t.dr_requested_mwh = t
             .dr_outcomes
             .iter()
             .map(|o| o.requested_mw * o.duration_s as f64 / 3600.0)
             .sum();
-        sum.dr_delivered_mwh = sum
+        t.dr_delivered_mwh = t
             .dr_outcomes
             .iter()
             .filter(|o| o.measured())
             .map(|o| o.delivered_mw * o.duration_s as f64 / 3600.0)
             .sum();
+        t
     }
 }
 
@@ -709,8 +695,7 @@ mod tests {
             pump(&mut q, t, |e, te, _| g.on_event(&grid, e, te));
             g.backup_step(&grid, t, 100_000.0, 60.0);
         }
-        let mut sum = TrialSummary::default();
-        g.finish(&mut sum);
+        let sum = g.finish();
         close(sum.outage_hours, 10.0 / 60.0, 1e-12, "outage hours");
         close(sum.ups_mwh, 9e6 / 3.6e9, 1e-12, "UPS MWh");
         close(

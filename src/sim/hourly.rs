@@ -4,7 +4,7 @@
 //!
 //! Kept apart from the layers that make the figures: it only reads them.
 
-use super::summary::{PoolDrops, RampFigures, TrialSummary, YearFigures};
+use super::summary::{MeterTally, PoolDrops, RampFigures, YearFigures};
 use crate::model::facility::FixedWater;
 use crate::model::grid::HourLoad;
 use crate::model::grid::tariff::Tariff;
@@ -110,9 +110,6 @@ pub struct HourlyMeter<'a> {
     block_n: u64,
     prev_block_w: f64,
     prev_hour_mw: f64,
-    /// The whole run's ramps, tracked as each report year's are (one tracker,
-    /// [`RampFigures`]); written into the summary's `ramp_*` fields at the end.
-    ramps: RampFigures,
     /// Unserved energy this hour, J.
     hour_unserved_j: f64,
     intervals: Option<IntervalMeter>,
@@ -122,8 +119,9 @@ pub struct HourlyMeter<'a> {
     /// The report years' hour rows (empty unless [`HourlyMeter::track_years`]): their ramps go
     /// to `sum.year_ramps`.
     year_hours: Vec<std::ops::Range<usize>>,
-    /// The figures this meter owns in the trial's summary.
-    pub sum: TrialSummary,
+    /// The figures this meter owns in the trial's summary (the whole run's ramps in
+    /// `sum.ramps`, tracked as each report year's are: one tracker, [`RampFigures`]).
+    pub sum: MeterTally,
     /// (step, requests dropped) of every step that dropped some, when asked for
     /// ([`HourlyMeter::log_drops`]): demand response counts them in its rebound windows.
     drop_log: Option<Vec<(u64, f64)>>,
@@ -133,9 +131,10 @@ impl<'a> HourlyMeter<'a> {
     pub fn new(s: HourlySetup<'a>) -> HourlyMeter<'a> {
         let nm = s.metric_ids.len();
         let dt = s.step_s;
-        let mut sum = TrialSummary {
+        let mut sum = MeterTally {
             max_inlet_c: f64::MIN,
-            ..TrialSummary::never()
+            ramps: RampFigures::new(s.ramp_thresholds_mw.len()),
+            ..MeterTally::never()
         };
         let intervals = s.intervals.map(|p| {
             // Two f64 per interval: facility and IT MW.
@@ -175,7 +174,6 @@ impl<'a> HourlyMeter<'a> {
             closed_ratio: None,
             to_mwh: dt as f64 / 3600.0 / 1e6,
             prev_step_w: f64::NAN,
-            ramps: RampFigures::new(s.ramp_thresholds_mw.len()),
             steps_per_15: if 900 % dt == 0 { 900 / dt } else { 0 },
             block_acc: 0.0,
             block_n: 0,
@@ -386,7 +384,7 @@ impl<'a> HourlyMeter<'a> {
             let h = (self.step / self.steps_per_hour) as usize;
             self.year_hours.iter().position(|r| r.contains(&h))
         };
-        let mut worst_mw = self.ramps.up_step_mw.min(self.ramps.down_step_mw);
+        let mut worst_mw = self.sum.ramps.up_step_mw.min(self.sum.ramps.down_step_mw);
         if let Some(r) = year.map(|k| &self.sum.year_ramps[k]) {
             worst_mw = worst_mw.min(r.up_step_mw).min(r.down_step_mw);
         }
@@ -431,7 +429,7 @@ impl<'a> HourlyMeter<'a> {
         }
         self.peak_w = peak;
         if over0 > 0 {
-            self.ramps.steps_over[0] += over0 as f64;
+            self.sum.ramps.steps_over[0] += over0 as f64;
             if let Some(k) = year {
                 self.sum.year_ramps[k].steps_over[0] += over0 as f64;
             }
@@ -446,14 +444,14 @@ impl<'a> HourlyMeter<'a> {
         let a = (d / 1e6).abs();
         if a > gate.worst_mw {
             let now_s = ((self.step + j as u64) * self.s.step_s) as f64;
-            self.ramps.step(d, now_s, &[]);
+            self.sum.ramps.step(d, now_s, &[]);
             if let Some(k) = gate.year {
                 self.sum.year_ramps[k].step(d, now_s, &[]);
             }
         }
         for (i, &t) in self.s.ramp_thresholds_mw.iter().enumerate() {
             if a > t {
-                self.ramps.steps_over[i] += 1.0;
+                self.sum.ramps.steps_over[i] += 1.0;
                 if let Some(k) = gate.year {
                     self.sum.year_ramps[k].steps_over[i] += 1.0;
                 }
@@ -481,7 +479,7 @@ impl<'a> HourlyMeter<'a> {
                 let d = denoise_w(mean - self.prev_block_w);
                 // The block's first step: `j - 1` is its last.
                 let block_s = ((self.step + j as u64 - self.block_n) * self.s.step_s) as f64;
-                self.ramps.block(d, block_s, thresholds);
+                self.sum.ramps.block(d, block_s, thresholds);
                 if !self.year_hours.is_empty() {
                     let h = (block_s / 3600.0) as usize;
                     if let Some(k) = self.year_hours.iter().position(|r| r.contains(&h)) {
@@ -665,7 +663,7 @@ impl<'a> HourlyMeter<'a> {
         }
         if !self.prev_hour_mw.is_nan() {
             let dh = denoise_w((hour_mw - self.prev_hour_mw) * 1e6) / 1e6;
-            self.ramps.hour(dh, hour_s);
+            sum.ramps.hour(dh, hour_s);
             if let Some(k) = year {
                 sum.year_ramps[k].hour(dh, hour_s);
             }
@@ -677,57 +675,24 @@ impl<'a> HourlyMeter<'a> {
         self.peak_w = 0.0;
     }
 
-    /// The trial's hourly rows, with the whole-horizon figures this meter owns written into
-    /// `sum`: energy, peaks, ramps, load factor, PUE, water, CO2 and the tariff's bill.
+    /// The trial's hourly rows, and the whole-horizon figures this meter owns: energy, peaks,
+    /// ramps, load factor, PUE, water, CO2 and the tariff's bill.
     pub fn finish(
         self,
         horizon_s: u64,
         tariff: Option<&Tariff>,
         hour_calendar: &[(u32, usize, usize)],
-        sum: &mut TrialSummary,
-    ) -> Vec<f32> {
-        let mut m = self.sum;
+    ) -> (Vec<f32>, MeterTally) {
+        let mut sum = self.sum;
         if let Some(p) = &self.peaks {
             sum.system_peak_mw = (0..p.acc_w.len())
                 .map(|i| p.acc_w[i] / (p.end[i] - p.start[i]) as f64 / 1e6)
                 .collect();
         }
-        sum.interval_facility_mw = std::mem::take(&mut m.interval_facility_mw);
-        sum.interval_it_mw = std::mem::take(&mut m.interval_it_mw);
         let physics = self.s.physics_water_l_per_kwh.is_some();
-        sum.energy_mwh = m.energy_mwh;
-        sum.it_energy_mwh = m.it_energy_mwh;
-        sum.sector_mwh = m.sector_mwh;
-        sum.peak_mw = m.peak_mw;
-        sum.peak_step_mw = m.peak_step_mw;
-        sum.cooling_mwh = m.cooling_mwh;
-        sum.losses_mwh = m.losses_mwh;
-        sum.load_bank_mwh = m.load_bank_mwh;
-        sum.water_onsite_m3 = m.water_onsite_m3;
-        sum.water_offsite_m3 = m.water_offsite_m3;
-        sum.throttled_acc_h = m.throttled_acc_h;
-        sum.heat_not_removed_mwh = m.heat_not_removed_mwh;
-        sum.plant_saturated_hours = m.plant_saturated_hours;
-        sum.co2_t = m.co2_t;
-        sum.drop_hours = m.drop_hours;
-        sum.drop_worst_hour_requests = m.drop_worst_hour_requests;
-        sum.drop_worst_at_s = m.drop_worst_at_s;
-        sum.drop_first_at_s = m.drop_first_at_s;
-        // The grid layer owns curtailed_max_mw; the meter says when it happened.
-        sum.curtailed_worst_at_s = m.curtailed_worst_at_s;
-        sum.curtailed_first_at_s = m.curtailed_first_at_s;
-        sum.plant_saturated_worst_at_s = m.plant_saturated_worst_at_s;
-        sum.plant_saturated_worst_mwh = m.plant_saturated_worst_mwh;
-        sum.plant_saturated_first_at_s = m.plant_saturated_first_at_s;
-        sum.unserved_hours = m.unserved_hours;
-        sum.unserved_worst_at_s = m.unserved_worst_at_s;
-        sum.unserved_worst_mwh = m.unserved_worst_mwh;
-        sum.unserved_first_at_s = m.unserved_first_at_s;
-        sum.set_ramps(self.ramps);
-        sum.pool_drops = m.pool_drops;
-        sum.year_ramps = m.year_ramps;
-        sum.year_figures = m.year_figures;
-        sum.max_inlet_c = if physics { m.max_inlet_c } else { 0.0 };
+        if !physics {
+            sum.max_inlet_c = 0.0;
+        }
         let mean_mw = sum.energy_mwh / (horizon_s as f64 / 3600.0);
         sum.load_factor = if sum.peak_mw > 0.0 {
             mean_mw / sum.peak_mw
@@ -766,7 +731,7 @@ impl<'a> HourlyMeter<'a> {
             sum.cost_fixed = c.fixed;
             sum.cost_total = c.total;
         }
-        self.hourly
+        (self.hourly, sum)
     }
 }
 
@@ -781,6 +746,7 @@ fn denoise_w(d: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::summary::{Tallies, TrialSummary};
     use crate::sim::test_support::close;
 
     const IDS: [usize; 6] = [
@@ -833,6 +799,16 @@ mod tests {
         }
     }
 
+    /// The meter's rows and its tally flattened into a summary, as a trial's end does.
+    fn done(m: HourlyMeter, horizon_s: u64) -> (Vec<f32>, TrialSummary) {
+        let (h, meter) = m.finish(horizon_s, None, &[]);
+        let t = Tallies {
+            meter,
+            ..Tallies::default()
+        };
+        (h, TrialSummary::assemble(0, t))
+    }
+
     fn row(h: &[f32], hour: usize, id: usize) -> f32 {
         h[hour * NM + IDS.iter().position(|&i| i == id).unwrap()]
     }
@@ -845,8 +821,7 @@ mod tests {
         for _ in 0..120 {
             m.record(&fig(2e6, 2.5e6));
         }
-        let mut s = TrialSummary::default();
-        let h = m.finish(7200, None, &[], &mut s);
+        let (h, s) = done(m, 7200);
         for hour in 0..2 {
             assert_eq!(row(&h, hour, M_IT_TOTAL), 2.0);
             assert_eq!(row(&h, hour, M_FACILITY), 2.5);
@@ -882,14 +857,7 @@ mod tests {
             let p = 2.5e6 + if k % 2 == 0 { 1e-9 } else { -1e-9 };
             m.record(&fig(2e6, p));
         }
-        let mut s = TrialSummary {
-            ramp_up_step_at_s: -1.0,
-            ramp_down_step_at_s: -1.0,
-            ramp_up_hour_at_s: -1.0,
-            ramp_down_hour_at_s: -1.0,
-            ..TrialSummary::default()
-        };
-        m.finish(7200, None, &[], &mut s);
+        let (_, s) = done(m, 7200);
         assert_eq!((s.ramp_up_step_mw, s.ramp_down_step_mw), (0.0, 0.0));
         assert_eq!((s.ramp_up_step_at_s, s.ramp_down_step_at_s), (-1.0, -1.0));
         assert_eq!((s.ramp_up_hour_mw, s.ramp_down_hour_mw), (0.0, 0.0));
@@ -906,8 +874,7 @@ mod tests {
             let p = if k < 67 { 2e6 } else { 3.2e6 };
             m.record(&fig(p * 0.8, p));
         }
-        let mut s = TrialSummary::default();
-        let h = m.finish(7200, None, &[], &mut s);
+        let (h, s) = done(m, 7200);
         close(s.ramp_up_step_mw, 1.2, 1e-12, "step ramp");
         close(s.ramp_up_15min_mw, 0.64, 1e-12, "15-min ramp");
         close(s.ramp_up_hour_mw, 1.06, 1e-12, "hourly ramp");
@@ -945,8 +912,7 @@ mod tests {
             m.record_pool_drop(0, 0.0);
             m.record(&f);
         }
-        let mut s = TrialSummary::default();
-        m.finish(7200, None, &[], &mut s);
+        let (_, s) = done(m, 7200);
         let d = &s.pool_drops[1];
         assert_eq!(
             (
@@ -976,8 +942,7 @@ mod tests {
             let p = if k < 67 { 2e6 } else { 3.2e6 };
             m.record(&fig(p * 0.8, p));
         }
-        let mut s = TrialSummary::default();
-        m.finish(7200, None, &[], &mut s);
+        let (_, s) = done(m, 7200);
         let (a, b) = (&s.year_ramps[0], &s.year_ramps[1]);
         assert_eq!(*a, RampFigures::new(a.steps_over.len()));
         assert_eq!(
@@ -1011,8 +976,7 @@ mod tests {
             };
             m.record(&f);
         }
-        let mut s = TrialSummary::default();
-        let h = m.finish(5400, None, &[], &mut s);
+        let (h, s) = done(m, 5400);
         assert_eq!((row(&h, 0, M_FACILITY), row(&h, 1, M_FACILITY)), (2.0, 3.0));
         assert_eq!(row(&h, 1, M_IT_TOTAL), 2.4);
         close(f64::from(row(&h, 1, M_CO2)), 0.75, 1e-7, "CO2 row");
@@ -1044,8 +1008,7 @@ mod tests {
                 fig(2.4e6, 3e6)
             });
         }
-        let mut s = TrialSummary::default();
-        let h = m.finish(5400, None, &[], &mut s);
+        let (h, s) = done(m, 5400);
         close(f64::from(row(&h, 1, M_WATER_OFF)), 11.4, 1e-6, "row");
         close(s.water_offsite_m3, 26.6, 1e-12, "off-site m3");
     }
@@ -1059,8 +1022,7 @@ mod tests {
             f.onsite_water_l = 2e6 * 60.0 / 3.6e6 * 1.8;
             m.record(&f);
         }
-        let mut s = TrialSummary::default();
-        let h = m.finish(7200, None, &[], &mut s);
+        let (h, s) = done(m, 7200);
         close(
             f64::from(row(&h, 0, M_WATER_OFF)),
             19.0,
@@ -1115,31 +1077,14 @@ mod tests {
     /// What a meter makes of the steps' series: peaks, ramps (the run's and the years'),
     /// threshold counts, interval and system-peak means, hourly facility rows.
     fn series_figures(m: HourlyMeter, steps: u64) -> String {
-        let mut s = TrialSummary::default();
-        let h = m.finish(steps * 60, None, &[], &mut s);
+        let (h, s) = m.finish(steps * 60, None, &[]);
         let rows: Vec<(f32, f32)> = (0..h.len() / NM)
             .map(|k| (row(&h, k, M_FACILITY), row(&h, k, M_FACILITY_PEAK)))
             .collect();
         format!(
             "{:?}",
             (
-                [
-                    s.ramp_up_step_mw,
-                    s.ramp_down_step_mw,
-                    s.ramp_up_15min_mw,
-                    s.ramp_down_15min_mw,
-                    s.ramp_up_hour_mw,
-                    s.ramp_down_hour_mw,
-                    s.ramp_up_step_at_s,
-                    s.ramp_down_step_at_s,
-                    s.ramp_up_15min_at_s,
-                    s.ramp_down_15min_at_s,
-                    s.ramp_up_hour_at_s,
-                    s.ramp_down_hour_at_s,
-                    s.peak_mw,
-                    s.peak_step_mw,
-                ],
-                (&s.ramp_steps_over, &s.ramp_15min_over, &s.year_ramps),
+                (s.peak_mw, s.peak_step_mw, &s.ramps, &s.year_ramps),
                 (
                     &s.interval_facility_mw,
                     &s.interval_it_mw,

@@ -176,6 +176,33 @@ pub struct Trial<'a> {
     week_step_fixed: usize,
     /// The next daylight-saving change of the study clock (sim s), where `week_step` jumps.
     next_offset_change: i64,
+    uses: Uses,
+}
+
+/// The per-step features a study uses, resolved once per trial: a step does no work for one
+/// it does not use (issue 20, item 0). Failures, traces, intervals, per-year and per-pool
+/// meters are gated where their state lives (an `Option` or an empty table).
+#[derive(Clone, Copy, Debug)]
+struct Uses {
+    /// Demand response or an import limit: the grid may shed load and the workloads defer it.
+    sheds: bool,
+    /// UPS and generators (outages, module failures).
+    backup: bool,
+    /// Groups coming online over the horizon.
+    buildout: bool,
+    /// A physics facility built out in phases or with load-bank tests.
+    phasing: bool,
+}
+
+impl Uses {
+    fn of(sc: &Scenario, fleet: &FleetLayer, fac: &FacilityLayer) -> Uses {
+        Uses {
+            sheds: sc.grid.demand_response.is_some() || sc.grid.limit.is_some(),
+            backup: sc.grid.backup.is_some(),
+            buildout: fleet.builds_out(),
+            phasing: fac.phased(),
+        }
+    }
 }
 
 impl<'a> Trial<'a> {
@@ -221,11 +248,13 @@ impl<'a> Trial<'a> {
         if !years.is_empty() {
             hourly.track_years(&years);
         }
+        let fleet = FleetLayer::new(&sc.fleet, seed, trial);
         Trial {
             sc,
             trial,
             meter: new_meter(sc, training.slot_count()),
-            fleet: FleetLayer::new(&sc.fleet, seed, trial),
+            uses: Uses::of(sc, &fleet, &fac),
+            fleet,
             wm,
             work,
             training,
@@ -259,7 +288,7 @@ impl<'a> Trial<'a> {
         let t = SimTime(step * sc.step_s);
         let dt = sc.step_s;
         // Build-out: groups coming online; training jobs start only on online accelerators.
-        if self.fleet.bring_online(&sc.fleet, t.0 as f64) {
+        if self.uses.buildout && self.fleet.bring_online(&sc.fleet, t.0 as f64) {
             self.training.set_online_acc(
                 &sc.trainings,
                 &self.fleet.online_acc,
@@ -268,7 +297,9 @@ impl<'a> Trial<'a> {
             );
         }
         // The facility's plant and electrical modules, and load-bank tests.
-        self.fac.advance(t.0 as f64);
+        if self.uses.phasing {
+            self.fac.advance(t.0 as f64);
+        }
         // Events due, each to the layer it concerns.
         while let Some((_, e)) = self.events.pop_due(t.0) {
             match e {
@@ -333,26 +364,38 @@ impl<'a> Trial<'a> {
         // Fleet power, then the grid: demand response and the import limit may shed load; what
         // they shed goes back to the workloads.
         let it_w = self.fleet.power(&sc.fleet, pools, self.fac.thermal());
-        let mut price = Pricer {
-            fleet: &mut self.fleet,
-            model: &sc.fleet,
-            fac: &self.fac,
-            hour,
-            dt_f,
+        let g = if self.uses.sheds {
+            let mut price = Pricer {
+                fleet: &mut self.fleet,
+                model: &sc.fleet,
+                fac: &self.fac,
+                hour,
+                dt_f,
+            };
+            let (g, cut) = self
+                .grid
+                .curtail(&sc.grid, &sc.fleet, dr_on, t.0, dt, pools, it_w, &mut price);
+            self.training.pause(cut.training_pause_s);
+            self.work.apply_curtailment(wm, &cut, pools, dt_f);
+            g
+        } else {
+            grid::GridStep::default()
         };
-        let (g, cut) = self
-            .grid
-            .curtail(&sc.grid, &sc.fleet, dr_on, t.0, dt, pools, it_w, &mut price);
-        self.training.pause(cut.training_pause_s);
-        self.work.apply_curtailment(wm, &cut, pools, dt_f);
         // The energy meter: each holder's claim on its pool, then the split.
         let m = &mut self.meter;
         let n_fixed = m.slot_base();
-        let served_n = self.work.claims(wm, pools, dt_f, &mut m.claims[..n_fixed]);
+        let sheds = self.uses.sheds;
+        let served_n = self
+            .work
+            .claims(wm, pools, dt_f, sheds, &mut m.claims[..n_fixed]);
         for (k, (kept, tr)) in self.kept.iter_mut().zip(&sc.trainings).enumerate() {
             let busy = self.training.busy[k];
-            let got = self.work.training_served[k]
-                * workload::shed_ratio(&pools[tr.pool], Sector::Training);
+            let served = self.work.training_served[k];
+            let got = if sheds {
+                served * workload::shed_ratio(&pools[tr.pool], Sector::Training)
+            } else {
+                served
+            };
             *kept = if busy > 0.0 { got / busy } else { 0.0 };
         }
         self.training
@@ -369,9 +412,12 @@ impl<'a> Trial<'a> {
         let it_w: f64 = split.sector_w.iter().sum::<f64>() + split.idle_unallocated_w;
         // Facility, then the backup for an outage; the hourly meter takes the step.
         let f = self.fac.step(it_w, &self.fleet.group_it, hour, dt_f);
-        let unserved_w = self
-            .grid
-            .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f);
+        let unserved_w = if self.uses.backup {
+            self.grid
+                .backup_step(&sc.grid, t.0, f.power.facility_w, dt_f)
+        } else {
+            0.0
+        };
         if self.work.dropped_n > 0.0 {
             for (cs, c) in self.work.consumers.iter().zip(wm.consumers) {
                 self.hourly.record_pool_drop(c.pool, cs.dropped_n);
@@ -425,44 +471,35 @@ impl<'a> Trial<'a> {
         self.finish()
     }
 
-    /// Closes the trial: jobs ending at the horizon, then every layer's figures.
+    /// Closes the trial: jobs ending at the horizon, then every layer's tally, flattened into
+    /// the trial's summary.
     pub fn finish(mut self) -> TrialResult {
         let sc = self.sc;
         self.training.finish_at_horizon(&mut self.events);
-        let mut sum = TrialSummary::default();
-        let hourly = self.hourly.finish(
+        let (hourly, meter) = self.hourly.finish(
             sc.horizon_s,
             sc.grid.tariff.as_ref(),
             &sc.grid.hour_calendar,
-            &mut sum,
         );
-        self.grid.finish(&mut sum);
-        sum.trial = self.trial;
-        sum.plant_unit_outage_hours = self.fac.plant_unit_outage_hours();
-        sum.training_jobs_completed = self.training.jobs_completed;
-        sum.training_interruptions = self.training.interruptions;
-        sum.training_lost_acc_h = self.training.lost_acc_s / 3600.0;
-        let total_steps = sc.horizon_s / sc.step_s;
-        sum.mission_availability = if sc.failures.is_some() {
-            // Over the steps each mission runs (from its start).
-            self.work
-                .mission_up_steps
-                .iter()
-                .zip(&sc.defenses)
-                .map(|(&u, d)| {
-                    u as f64 / (total_steps - d.online_s.div_ceil(sc.step_s)).max(1) as f64
-                })
-                .collect()
-        } else {
-            vec![1.0; sc.defenses.len()]
+        let training = summary::TrainingTally {
+            jobs: std::mem::take(&mut self.training.jobs),
+            training_jobs_completed: self.training.jobs_completed,
+            training_interruptions: self.training.interruptions,
+            training_lost_acc_h: self.training.lost_acc_s / 3600.0,
         };
-        sum.defense_availability = sum.mission_availability.iter().copied().fold(1.0, f64::min);
-        sum.defense_unserved_acc_h = self.work.defense_unserved_acc_s / 3600.0;
-        fill_attribution(&self.work, &self.meter, &mut sum);
-        sum.jobs = std::mem::take(&mut self.training.jobs);
+        let facility = summary::FacilityTally {
+            plant_unit_outage_hours: self.fac.plant_unit_outage_hours(),
+        };
+        let tallies = summary::Tallies {
+            meter,
+            grid: self.grid.finish(),
+            work: workload_tally(sc, &self.work, &self.meter),
+            training,
+            facility,
+        };
         TrialResult {
             hourly,
-            summary: sum,
+            summary: TrialSummary::assemble(self.trial, tallies),
         }
     }
 }
@@ -505,10 +542,11 @@ fn new_meter(sc: &Scenario, slots: usize) -> meter::Meter {
     )
 }
 
-/// Copies the meter's and the request counters' totals into the summary.
-fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) {
+/// The workloads' tally: request counters, the meter's energy per holder, and each defense
+/// mission's availability.
+fn workload_tally(sc: &Scenario, work: &Workloads, m: &meter::Meter) -> summary::WorkloadTally {
     let mwh = |j: f64| j / 3.6e9;
-    sum.classes = work
+    let classes: Vec<ClassTally> = work
         .consumers
         .iter()
         .enumerate()
@@ -522,16 +560,35 @@ fn fill_attribution(work: &Workloads, m: &meter::Meter, sum: &mut TrialSummary) 
             mwh_at_meter: mwh(m.at_meter_j[i]),
         })
         .collect();
-    sum.requests_served = sum.classes.iter().map(|c| c.served as f64).sum();
-    sum.requests_dropped = sum.classes.iter().map(|c| c.dropped as f64).sum();
-    sum.requests_arrived = sum.classes.iter().map(|c| c.arrived as f64).sum();
-    sum.requests_pending = sum.classes.iter().map(|c| c.pending as f64).sum();
+    let total_steps = sc.horizon_s / sc.step_s;
+    let mission_availability: Vec<f64> = if sc.failures.is_some() {
+        // Over the steps each mission runs (from its start).
+        work.mission_up_steps
+            .iter()
+            .zip(&sc.defenses)
+            .map(|(&u, d)| u as f64 / (total_steps - d.online_s.div_ceil(sc.step_s)).max(1) as f64)
+            .collect()
+    } else {
+        vec![1.0; sc.defenses.len()]
+    };
     let tw = m.n_classes;
-    sum.twin_mwh = (0..m.n_twins).map(|i| mwh(m.energy_j[tw + i])).collect();
     let ms = tw + m.n_twins;
-    sum.mission_mwh = (0..m.n_missions).map(|i| mwh(m.energy_j[ms + i])).collect();
-    sum.pool_idle_unallocated_mwh = m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
-    sum.idle_unallocated_mwh = sum.pool_idle_unallocated_mwh.iter().sum();
+    let pool_idle_unallocated_mwh: Vec<f64> =
+        m.pool_idle_unallocated_j.iter().map(|&j| mwh(j)).collect();
+    summary::WorkloadTally {
+        requests_served: classes.iter().map(|c| c.served as f64).sum(),
+        requests_dropped: classes.iter().map(|c| c.dropped as f64).sum(),
+        requests_arrived: classes.iter().map(|c| c.arrived as f64).sum(),
+        requests_pending: classes.iter().map(|c| c.pending as f64).sum(),
+        idle_unallocated_mwh: pool_idle_unallocated_mwh.iter().sum(),
+        twin_mwh: (0..m.n_twins).map(|i| mwh(m.energy_j[tw + i])).collect(),
+        mission_mwh: (0..m.n_missions).map(|i| mwh(m.energy_j[ms + i])).collect(),
+        pool_idle_unallocated_mwh,
+        defense_unserved_acc_h: work.defense_unserved_acc_s / 3600.0,
+        defense_availability: mission_availability.iter().copied().fold(1.0, f64::min),
+        mission_availability,
+        classes,
+    }
 }
 
 #[cfg(test)]
@@ -590,5 +647,26 @@ pub(crate) mod test_support {
             (a - b).abs() <= tol * b.abs().max(1.0),
             "{what}: got {a}, expected {b} (tolerance {tol})"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{pool_a, scenario};
+    use super::*;
+
+    /// A study without a grid table, build-out or phasing uses none of the gated features, so
+    /// its steps skip the grid's shedding, the backup and the build-out clocks; a limit turns
+    /// shedding on.
+    #[test]
+    fn a_study_pays_only_for_the_features_it_uses() {
+        let fixed = "\n[[consumer]]\nname = \"c\"\npool = \"a\"\nrequests_per_day = 1e5\n\
+                     acc_s_per_request = 0.01\n\n[facility]\nkind = \"fixed\"\npue = 1.2\n";
+        let plain = scenario(&pool_a(fixed));
+        let t = Trial::new(&plain, 0);
+        let u = t.uses;
+        assert!(!(u.sheds || u.backup || u.buildout || u.phasing), "{u:?}");
+        let capped = scenario(&pool_a(&format!("{fixed}\n[grid]\nimport_limit_mw = 1\n")));
+        assert!(Trial::new(&capped, 0).uses.sheds);
     }
 }

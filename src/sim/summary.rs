@@ -175,6 +175,270 @@ pub struct TrialSummary {
     pub year_figures: Vec<YearFigures>,
 }
 
+/// The hourly meter's whole-horizon figures ([`super::hourly::HourlyMeter`] alone fills
+/// them): energy, peaks, ramps, water, CO2, the tariff's bill, what broke and when, and the
+/// interval, system-peak, per-pool and per-year meters a study asks for.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MeterTally {
+    pub energy_mwh: f64,
+    pub it_energy_mwh: f64,
+    pub peak_mw: f64,
+    pub peak_step_mw: f64,
+    pub load_factor: f64,
+    pub pue: f64,
+    pub sector_mwh: [f64; 4],
+    pub load_bank_mwh: f64,
+    pub cooling_mwh: f64,
+    pub losses_mwh: f64,
+    pub water_onsite_m3: f64,
+    pub water_offsite_m3: f64,
+    pub wue_l_per_kwh: f64,
+    pub throttled_acc_h: f64,
+    pub max_inlet_c: f64,
+    pub plant_saturated_hours: f64,
+    pub heat_not_removed_mwh: f64,
+    pub co2_t: f64,
+    pub cost_energy: f64,
+    pub cost_demand: f64,
+    pub cost_fixed: f64,
+    pub cost_total: f64,
+    pub drop_hours: f64,
+    pub drop_worst_hour_requests: f64,
+    pub drop_worst_at_s: f64,
+    pub drop_first_at_s: f64,
+    /// The worst cap shed so far, to tell when it happened (the grid's tally holds the figure).
+    #[serde(skip)]
+    pub curtailed_max_mw: f64,
+    pub curtailed_worst_at_s: f64,
+    pub curtailed_first_at_s: f64,
+    pub plant_saturated_worst_at_s: f64,
+    pub plant_saturated_worst_mwh: f64,
+    pub plant_saturated_first_at_s: f64,
+    pub unserved_hours: f64,
+    pub unserved_worst_at_s: f64,
+    pub unserved_worst_mwh: f64,
+    pub unserved_first_at_s: f64,
+    /// The whole run's ramps (the summary's `ramp_*` fields).
+    pub ramps: RampFigures,
+    pub system_peak_mw: Vec<f64>,
+    pub interval_facility_mw: Vec<f64>,
+    pub interval_it_mw: Vec<f64>,
+    pub pool_drops: Vec<PoolDrops>,
+    pub year_ramps: Vec<RampFigures>,
+    pub year_figures: Vec<YearFigures>,
+}
+
+impl MeterTally {
+    /// Every "when" set to -1 (never), the meter's starting point.
+    pub fn never() -> MeterTally {
+        MeterTally {
+            drop_worst_at_s: -1.0,
+            drop_first_at_s: -1.0,
+            curtailed_worst_at_s: -1.0,
+            curtailed_first_at_s: -1.0,
+            plant_saturated_worst_at_s: -1.0,
+            plant_saturated_first_at_s: -1.0,
+            unserved_worst_at_s: -1.0,
+            unserved_first_at_s: -1.0,
+            ..MeterTally::default()
+        }
+    }
+
+    fn flatten_into(self, s: &mut TrialSummary) {
+        s.energy_mwh = self.energy_mwh;
+        s.it_energy_mwh = self.it_energy_mwh;
+        s.peak_mw = self.peak_mw;
+        s.peak_step_mw = self.peak_step_mw;
+        s.load_factor = self.load_factor;
+        s.pue = self.pue;
+        s.sector_mwh = self.sector_mwh;
+        s.load_bank_mwh = self.load_bank_mwh;
+        s.cooling_mwh = self.cooling_mwh;
+        s.losses_mwh = self.losses_mwh;
+        s.water_onsite_m3 = self.water_onsite_m3;
+        s.water_offsite_m3 = self.water_offsite_m3;
+        s.wue_l_per_kwh = self.wue_l_per_kwh;
+        s.throttled_acc_h = self.throttled_acc_h;
+        s.max_inlet_c = self.max_inlet_c;
+        s.plant_saturated_hours = self.plant_saturated_hours;
+        s.heat_not_removed_mwh = self.heat_not_removed_mwh;
+        s.co2_t = self.co2_t;
+        s.cost_energy = self.cost_energy;
+        s.cost_demand = self.cost_demand;
+        s.cost_fixed = self.cost_fixed;
+        s.cost_total = self.cost_total;
+        s.drop_hours = self.drop_hours;
+        s.drop_worst_hour_requests = self.drop_worst_hour_requests;
+        s.drop_worst_at_s = self.drop_worst_at_s;
+        s.drop_first_at_s = self.drop_first_at_s;
+        s.curtailed_worst_at_s = self.curtailed_worst_at_s;
+        s.curtailed_first_at_s = self.curtailed_first_at_s;
+        s.plant_saturated_worst_at_s = self.plant_saturated_worst_at_s;
+        s.plant_saturated_worst_mwh = self.plant_saturated_worst_mwh;
+        s.plant_saturated_first_at_s = self.plant_saturated_first_at_s;
+        s.unserved_hours = self.unserved_hours;
+        s.unserved_worst_at_s = self.unserved_worst_at_s;
+        s.unserved_worst_mwh = self.unserved_worst_mwh;
+        s.unserved_first_at_s = self.unserved_first_at_s;
+        s.set_ramps(self.ramps);
+        s.system_peak_mw = self.system_peak_mw;
+        s.interval_facility_mw = self.interval_facility_mw;
+        s.interval_it_mw = self.interval_it_mw;
+        s.pool_drops = self.pool_drops;
+        s.year_ramps = self.year_ramps;
+        s.year_figures = self.year_figures;
+    }
+}
+
+/// The grid layer's figures ([`super::grid::GridLayer`]): the import limit, cap shedding,
+/// demand response and outages.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct GridTally {
+    pub exceed_hours: f64,
+    pub exceed_mwh: f64,
+    pub exceed_worst_mw: f64,
+    pub shed_training_acc_h: f64,
+    pub shed_industrial_acc_h: f64,
+    pub deferred_consumer_acc_h: f64,
+    pub cap_shortfall_hours: f64,
+    pub curtailed_hours: f64,
+    pub curtailed_mwh: f64,
+    pub curtailed_max_mw: f64,
+    pub dr_events: u64,
+    pub dr_requested_mwh: f64,
+    pub dr_delivered_mwh: f64,
+    pub dr_shortfall_mwh: f64,
+    pub dr_deferred_acc_h: f64,
+    pub dr_outcomes: Vec<DrOutcome>,
+    pub outage_hours: f64,
+    pub ups_mwh: f64,
+    pub generator_mwh: f64,
+    pub unserved_mwh: f64,
+    pub fuel_l: f64,
+    pub generator_co2_t: f64,
+    pub ups_unprotected_hours: f64,
+}
+
+impl GridTally {
+    fn flatten_into(self, s: &mut TrialSummary) {
+        s.exceed_hours = self.exceed_hours;
+        s.exceed_mwh = self.exceed_mwh;
+        s.exceed_worst_mw = self.exceed_worst_mw;
+        s.shed_training_acc_h = self.shed_training_acc_h;
+        s.shed_industrial_acc_h = self.shed_industrial_acc_h;
+        s.deferred_consumer_acc_h = self.deferred_consumer_acc_h;
+        s.cap_shortfall_hours = self.cap_shortfall_hours;
+        s.curtailed_hours = self.curtailed_hours;
+        s.curtailed_mwh = self.curtailed_mwh;
+        s.curtailed_max_mw = self.curtailed_max_mw;
+        s.dr_events = self.dr_events;
+        s.dr_requested_mwh = self.dr_requested_mwh;
+        s.dr_delivered_mwh = self.dr_delivered_mwh;
+        s.dr_shortfall_mwh = self.dr_shortfall_mwh;
+        s.dr_deferred_acc_h = self.dr_deferred_acc_h;
+        s.dr_outcomes = self.dr_outcomes;
+        s.outage_hours = self.outage_hours;
+        s.ups_mwh = self.ups_mwh;
+        s.generator_mwh = self.generator_mwh;
+        s.unserved_mwh = self.unserved_mwh;
+        s.fuel_l = self.fuel_l;
+        s.generator_co2_t = self.generator_co2_t;
+        s.ups_unprotected_hours = self.ups_unprotected_hours;
+    }
+}
+
+/// The workloads' figures with the energy meter's split of them: requests per class, energy
+/// per holder, defense work and availability.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct WorkloadTally {
+    pub requests_served: f64,
+    pub requests_dropped: f64,
+    pub requests_arrived: f64,
+    pub requests_pending: f64,
+    pub idle_unallocated_mwh: f64,
+    pub classes: Vec<ClassTally>,
+    pub twin_mwh: Vec<f64>,
+    pub mission_mwh: Vec<f64>,
+    pub pool_idle_unallocated_mwh: Vec<f64>,
+    pub defense_unserved_acc_h: f64,
+    pub defense_availability: f64,
+    pub mission_availability: Vec<f64>,
+}
+
+impl WorkloadTally {
+    fn flatten_into(self, s: &mut TrialSummary) {
+        s.requests_served = self.requests_served;
+        s.requests_dropped = self.requests_dropped;
+        s.requests_arrived = self.requests_arrived;
+        s.requests_pending = self.requests_pending;
+        s.idle_unallocated_mwh = self.idle_unallocated_mwh;
+        s.classes = self.classes;
+        s.twin_mwh = self.twin_mwh;
+        s.mission_mwh = self.mission_mwh;
+        s.pool_idle_unallocated_mwh = self.pool_idle_unallocated_mwh;
+        s.defense_unserved_acc_h = self.defense_unserved_acc_h;
+        s.defense_availability = self.defense_availability;
+        s.mission_availability = self.mission_availability;
+    }
+}
+
+/// The training layer's figures: its jobs, and what failures cost them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct TrainingTally {
+    pub jobs: Vec<super::meter::JobRecord>,
+    pub training_jobs_completed: u64,
+    pub training_interruptions: u64,
+    pub training_lost_acc_h: f64,
+}
+
+impl TrainingTally {
+    fn flatten_into(self, s: &mut TrialSummary) {
+        s.jobs = self.jobs;
+        s.training_jobs_completed = self.training_jobs_completed;
+        s.training_interruptions = self.training_interruptions;
+        s.training_lost_acc_h = self.training_lost_acc_h;
+    }
+}
+
+/// The facility layer's own figure (the hourly meter sums its per-step ones).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FacilityTally {
+    pub plant_unit_outage_hours: f64,
+}
+
+/// Each layer's tally of one trial, flattened into [`TrialSummary`] at its end.
+#[derive(Default)]
+pub struct Tallies {
+    pub meter: MeterTally,
+    pub grid: GridTally,
+    pub work: WorkloadTally,
+    pub training: TrainingTally,
+    pub facility: FacilityTally,
+}
+
+impl TrialSummary {
+    /// Trial `trial`'s summary from its layers' tallies: the flat form every file reads (and
+    /// checkpoints keep), each field from the one layer that owns it. The run fills `params`
+    /// and demand response's measured figures afterwards.
+    pub fn assemble(trial: u32, t: Tallies) -> TrialSummary {
+        let mut s = TrialSummary {
+            trial,
+            plant_unit_outage_hours: t.facility.plant_unit_outage_hours,
+            ..TrialSummary::default()
+        };
+        t.meter.flatten_into(&mut s);
+        t.grid.flatten_into(&mut s);
+        t.work.flatten_into(&mut s);
+        t.training.flatten_into(&mut s);
+        s
+    }
+}
+
 /// One calendar year's share of a trial's headline: sums and maxima of its hour rows, kept in
 /// f64 as the whole-horizon figures are, so the years of a horizon add up to its totals.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -373,29 +637,6 @@ impl RampFigures {
 
 /// The default ramp thresholds and their most, defined with `[grid] ramp_thresholds_mw`.
 pub use crate::model::grid::site::{RAMP_THRESHOLDS_MAX, RAMP_THRESHOLDS_MW};
-
-impl TrialSummary {
-    /// Every "when" of this summary set to -1 (never), the meter's starting point.
-    pub fn never() -> TrialSummary {
-        TrialSummary {
-            drop_worst_at_s: -1.0,
-            drop_first_at_s: -1.0,
-            curtailed_worst_at_s: -1.0,
-            curtailed_first_at_s: -1.0,
-            plant_saturated_worst_at_s: -1.0,
-            plant_saturated_first_at_s: -1.0,
-            unserved_worst_at_s: -1.0,
-            unserved_first_at_s: -1.0,
-            ramp_up_step_at_s: -1.0,
-            ramp_down_step_at_s: -1.0,
-            ramp_up_15min_at_s: -1.0,
-            ramp_down_15min_at_s: -1.0,
-            ramp_up_hour_at_s: -1.0,
-            ramp_down_hour_at_s: -1.0,
-            ..TrialSummary::default()
-        }
-    }
-}
 
 /// A consumer class's requests and energy over the horizon.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

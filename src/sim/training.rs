@@ -377,20 +377,41 @@ impl TrainingLayer {
         for (wi, tr) in models.iter().enumerate() {
             let per_busy = kept[wi];
             for s in &self.slots[wi] {
-                out[i] = if s.active {
-                    let u = slot_utilisation(tr, s);
-                    if per_busy < 1.0 {
-                        self.jobs[s.record as usize].shed_acc_s +=
-                            tr.job_accelerators * u * (1.0 - per_busy) * dt_f;
-                    }
-                    Claim {
-                        held: tr.job_accelerators,
-                        weight: tr.job_accelerators * u * per_busy,
-                    }
-                } else {
-                    Claim::default()
-                };
+                if s.active && per_busy < 1.0 {
+                    self.jobs[s.record as usize].shed_acc_s +=
+                        tr.job_accelerators * slot_utilisation(tr, s) * (1.0 - per_busy) * dt_f;
+                }
+                out[i] = slot_claim(tr, s, per_busy);
                 i += 1;
+            }
+        }
+    }
+
+    /// A checkpoint's start or end (a [`carried_in_block`] event) applied, and the claim of its
+    /// job's slot (all its training served) written to its place in `out` (the claims of every
+    /// job slot, as [`TrainingLayer::claims`] writes them): the other slots' claims are unchanged.
+    /// Any other event recomputes every claim.
+    pub fn on_carried(
+        &mut self,
+        models: &[Training],
+        e: Event,
+        now: u64,
+        q: &mut EventQueue,
+        out: &mut [Claim],
+    ) {
+        self.on_event(models, e, now, q);
+        match e {
+            Event::CheckpointStart { w, slot, .. } | Event::CheckpointEnd { w, slot, .. } => {
+                let (w, slot) = (w as usize, slot as usize);
+                let i = self.slots[..w].iter().map(Vec::len).sum::<usize>() + slot;
+                out[i] = slot_claim(&models[w], &self.slots[w][slot], 1.0);
+            }
+            _ => {
+                let slots = models.iter().zip(&self.slots);
+                let all = slots.flat_map(|(tr, ss)| ss.iter().map(move |s| slot_claim(tr, s, 1.0)));
+                for (c, new) in out.iter_mut().zip(all) {
+                    *c = new;
+                }
             }
         }
     }
@@ -437,6 +458,20 @@ pub fn carried_in_block(e: &Event) -> bool {
         e,
         Event::CheckpointStart { .. } | Event::CheckpointEnd { .. }
     )
+}
+
+/// A job slot's claim when its training is served `per_busy` of what it asks: a running job
+/// holds its accelerators and keeps busy its share; an idle slot claims nothing.
+#[inline]
+fn slot_claim(tr: &Training, s: &JobSlot, per_busy: f64) -> Claim {
+    if s.active {
+        Claim {
+            held: tr.job_accelerators,
+            weight: tr.job_accelerators * slot_utilisation(tr, s) * per_busy,
+        }
+    } else {
+        Claim::default()
+    }
 }
 
 /// A running job's utilisation: low while it checkpoints or restarts.

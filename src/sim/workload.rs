@@ -11,7 +11,7 @@ use super::bus::PoolStep;
 use super::events::Event;
 use super::meter::Claim;
 use crate::base::rng::{
-    Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, poisson_count, stream, uniform,
+    PoissonAt, Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, poisson_count, stream, uniform,
 };
 use crate::base::time::SimTime;
 use crate::model::fleet::{ConsumerReserve, Pool, Sector};
@@ -130,6 +130,26 @@ impl DefenseState {
         } else {
             self.jitter.value
         };
+        self.level(d, jit)
+    }
+
+    /// The mission's demand at each step of a quiet block (one per step into `out`): the
+    /// numbers [`DefenseState::demand`] gives step by step, from the same draws of its stream.
+    /// The demand moves only when the jitter does (the surge is constant: its events end
+    /// blocks), so it is worked out once per jitter update.
+    pub fn block_demand(&mut self, d: &Defense, jitter_now: &[bool], out: &mut [f64]) {
+        let mut x = self.level(d, self.jitter.value);
+        for (o, &now) in out.iter_mut().zip(jitter_now) {
+            if now {
+                let jit = self.jitter.step(&mut self.rng);
+                x = self.level(d, jit);
+            }
+            *o = x;
+        }
+    }
+
+    #[inline(always)]
+    fn level(&self, d: &Defense, jit: f64) -> f64 {
         d.need * d.utilisation * (1.0 + jit).max(0.0) * (1.0 + self.surge_extra) * d.active_copies
     }
 }
@@ -144,16 +164,62 @@ impl TwinState {
         } else {
             self.jitter.value
         };
-        let u = (w.base_utilisation * w.week.at(clock.step_of(&w.week)) * (1.0 + jit)
-            + self.campaign_extra)
-            .clamp(0.0, 1.0);
-        let mut demand = w.accelerators * u;
+        let mut demand = self.level(w, w.week.at(clock.step_of(&w.week)), jit);
         if w.edge_events_per_s > 0.0 {
             let dt_f = clock.dt as f64;
             let n = poisson_count(w.edge_events_per_s * dt_f, &mut self.rng);
             demand += n * w.edge_acc_s_per_event * (1.0 / dt_f);
         }
         demand
+    }
+
+    /// The twin's demand at each step of a quiet block starting at step `w0` of its week table
+    /// (one per step into `out`; a block spans no clock change, so the table is read step after
+    /// step): the numbers [`TwinState::demand`] gives step by step, from the same draws of its
+    /// stream in the same order (the jitter's normal when it moves, then the step's edge
+    /// events), with the edge count's constants worked out once for the block. The campaign is
+    /// constant (its events end blocks). A refused block restores the stream and steps again on
+    /// these same numbers.
+    pub fn block_demand(
+        &mut self,
+        w: &Twin,
+        dt: u64,
+        w0: usize,
+        jitter_now: &[bool],
+        out: &mut [f64],
+    ) {
+        let dt_f = dt as f64;
+        let inv_dt = 1.0 / dt_f;
+        let has_edge = w.edge_events_per_s > 0.0;
+        let edge = PoissonAt::new(if has_edge {
+            w.edge_events_per_s * dt_f
+        } else {
+            0.0
+        });
+        let f = &w.week.factors;
+        let mut i = w0;
+        let mut jit = self.jitter.value;
+        for (o, &now) in out.iter_mut().zip(jitter_now) {
+            if now {
+                jit = self.jitter.step(&mut self.rng);
+            }
+            let mut demand = self.level(w, f64::from(f[i]), jit);
+            if has_edge {
+                demand += edge.sample(&mut self.rng) * w.edge_acc_s_per_event * inv_dt;
+            }
+            *o = demand;
+            i += 1;
+            if i == f.len() {
+                i = 0;
+            }
+        }
+    }
+
+    /// The twin's shaped, jittered busy accelerators before its edge events.
+    #[inline(always)]
+    fn level(&self, w: &Twin, shape: f64, jit: f64) -> f64 {
+        let u = (w.base_utilisation * shape * (1.0 + jit) + self.campaign_extra).clamp(0.0, 1.0);
+        w.accelerators * u
     }
 }
 
@@ -470,9 +536,9 @@ impl Workloads {
             ps.busy[Sector::Training as usize] += served;
         }
         self.serve_consumers(m, pools, clock, dr_active, given);
+        // (`after_dr_busy` is the grid's to set, in a study that sheds.)
         for ps in pools.iter_mut() {
             ps.served_busy = ps.busy;
-            ps.after_dr_busy = ps.busy;
         }
     }
 
@@ -645,15 +711,23 @@ impl Workloads {
     /// and writes the meter's claims of classes, twins and missions, in that order: a class
     /// holds what its requests keep busy, a twin its allocation, a mission its reserved copies
     /// (standby included); each keeps busy what it was served, less what the grid shed.
+    /// In a study that never sheds (`sheds` false) all that was served is kept.
     pub fn claims(
         &mut self,
         m: &WorkloadModels,
         pools: &[PoolStep],
         dt_f: f64,
+        sheds: bool,
         out: &mut [Claim],
     ) -> f64 {
         let inv_dt = 1.0 / dt_f;
-        let kept = |p: usize, sec: Sector| shed_ratio(&pools[p], sec);
+        let kept = |p: usize, sec: Sector| {
+            if sheds {
+                shed_ratio(&pools[p], sec)
+            } else {
+                1.0
+            }
+        };
         let mut served_n = 0.0;
         let mut i = 0;
         for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
@@ -863,7 +937,7 @@ pue = 1.25
 
     fn claims(w: &mut Workloads, wm: &WorkloadModels, pools: &[PoolStep]) -> f64 {
         let mut out = vec![Claim::default(); 5];
-        w.claims(wm, pools, DT, &mut out)
+        w.claims(wm, pools, DT, true, &mut out)
     }
 
     /// Capacity 80: defense 4, twins 10 + 5, training asks 30 and gets it; the consumers share
@@ -1131,5 +1205,79 @@ pue = 1.25
             1e-12,
             "industrial busy",
         );
+    }
+
+    /// A quiet block's demands are the steps' own: twins with many edge events (the normal
+    /// count) and a few (the exact Poisson), shifts, jitter that moves every fifth step and a
+    /// jittered mission give, bit for bit and from the same streams, what `demand` gives step by
+    /// step; the block starts three steps before the week wraps.
+    #[test]
+    fn a_blocks_demands_are_the_steps_own_draws() {
+        let sc = scenario(&pool_a(
+            r#"
+[[site.group]]
+name = "enclave"
+server = "DGX-H100"
+count = 2
+
+[[twin]]
+name = "many"
+pool = "a"
+allocation = 0.5
+base_utilisation = 0.8
+shift_hours = [6.0, 22.0]
+off_shift_factor = 0.85
+jitter_sd = 0.04
+jitter_tau_h = 4.0
+edge = { sensors = 2.0e6, events_per_sensor_day = 50, acc_s_per_event = 0.05 }
+
+[[twin]]
+name = "few"
+pool = "a"
+allocation = 0.25
+base_utilisation = 0.5
+jitter_sd = 0.1
+edge = { sensors = 100, events_per_sensor_day = 50, acc_s_per_event = 0.5 }
+
+[[defense]]
+name = "d"
+pool = "enclave"
+accelerators = 8
+utilisation = 0.5
+jitter_sd = 0.05
+
+[facility]
+kind = "fixed"
+pue = 1.25
+"#,
+        ));
+        let wm = WorkloadModels::of(&sc);
+        let new = || Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
+        let (mut stepped, mut block) = (new(), new());
+        let spw = sc.twins[0].week.factors.len();
+        let (n, w0) = (40, spw - 3);
+        let jitter_now: Vec<bool> = (0..n).map(|_| block.tick_jitter()).collect();
+        let mut out = vec![0.0; n];
+        for (k, w) in sc.twins.iter().enumerate() {
+            block.twins[k].block_demand(w, 60, w0, &jitter_now, &mut out);
+            for (j, &got) in out.iter().enumerate() {
+                let ws = (w0 + j) % spw;
+                let clock = StepClock {
+                    t: SimTime(j as u64 * 60),
+                    dt: 60,
+                    week_step: ws,
+                    week_step_fixed: ws,
+                };
+                let want = stepped.twins[k].demand(w, clock, jitter_now[j]);
+                assert_eq!(got.to_bits(), want.to_bits(), "twin {k}, step {j}");
+            }
+        }
+        for (k, d) in sc.defenses.iter().enumerate() {
+            block.defenses[k].block_demand(d, &jitter_now, &mut out);
+            for (j, &got) in out.iter().enumerate() {
+                let want = stepped.defenses[k].demand(d, jitter_now[j]);
+                assert_eq!(got.to_bits(), want.to_bits(), "mission {k}, step {j}");
+            }
+        }
     }
 }

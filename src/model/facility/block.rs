@@ -10,6 +10,7 @@
 //! between the mean and the most heat; off by more than [`MAX_LINEAR_ERROR`] of IT power, the
 //! block is refused and the engine steps it instead.
 
+use super::physics::PreparedChain;
 use super::site::{PhysicsFacility, PhysicsState};
 use crate::model::weather::WeatherHour;
 
@@ -35,9 +36,11 @@ pub struct BlockSeries {
 
 impl PhysicsFacility {
     /// Fills `out` with the facility of `n` steps whose group IT powers are `group_it`
-    /// (group-major, `n` per group) and total IT `it`, in weather hour `hour`; false (and the
-    /// state untouched) when the block is not quiet for the facility or the interpolation is
-    /// not close enough.
+    /// (group-major, `n` per group) and total IT `it`, in weather hour `hour`, and `fac` with
+    /// each step's facility power (IT, load banks, cooling and losses); false (and the state
+    /// untouched) when the block is not quiet for the facility or the interpolation is not
+    /// close enough.
+    #[allow(clippy::too_many_arguments)]
     pub fn quiet_block(
         &self,
         st: &mut PhysicsState,
@@ -46,6 +49,7 @@ impl PhysicsFacility {
         hour: usize,
         dt_s: f64,
         out: &mut BlockSeries,
+        fac: &mut Vec<f64>,
     ) -> bool {
         let n = it.len();
         if n == 0 || !self.at_rest(st) {
@@ -53,85 +57,12 @@ impl PhysicsFacility {
         }
         let outdoor = st.weather[hour];
         let ph = &self.phases[st.phase];
-        let np = self.plants.len();
-        out.heat.clear();
-        out.heat.resize(np * n, 0.0);
-        // A load bank's heat is constant through the block (its start and end end blocks).
-        for (k, &b) in st.bank_heat.iter().enumerate() {
-            if b != 0.0 {
-                out.heat[k * n..(k + 1) * n].iter_mut().for_each(|x| *x = b);
-            }
-        }
-        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
-            let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
-            for (x, &w) in h.iter_mut().zip(series) {
-                *x += w;
-            }
-        }
-        // Each plant through three points of its heat (least, mean, most): a quadratic.
-        let mut plant = std::mem::take(&mut out.plant);
-        plant.clear();
-        for (p, heat) in ph.plants.iter().zip(out.heat.chunks_exact(n)) {
-            let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
-            for &h in heat {
-                lo = lo.min(h);
-                hi = hi.max(h);
-                sum += h;
-            }
-            let mid = sum / n as f64;
-            let Some(p) = p else {
-                // No module online: no power, no water, no capacity.
-                plant.push(Quadratic {
-                    x: [lo, mid, hi],
-                    ..Quadratic::default()
-                });
-                continue;
-            };
-            let at = |h: f64| p.evaluate(h, &outdoor, dt_s);
-            let (a, m, z) = (at(lo), at(mid), at(hi));
-            plant.push(Quadratic {
-                x: [lo, mid, hi],
-                power: [a.power_w, m.power_w, z.power_w],
-                water: [a.evaporated_l, m.evaporated_l, z.evaporated_l],
-                cap: a.capacity_w.min(m.capacity_w).min(z.capacity_w),
-            });
-        }
-        // Every group within its share of its plant's capacity at every step: nodes stay put.
-        for ((g, share), series) in self
-            .groups
-            .iter()
-            .zip(&ph.shares)
-            .zip(group_it.chunks_exact(n))
-        {
-            let q_cap = (plant[g.plant].cap * share).max(0.0);
-            if series.iter().any(|&w| w.max(0.0) > q_cap) {
-                out.plant = plant;
-                return false;
-            }
-        }
-        // A load bank beyond its plant's capacity leaves heat unremoved: stepped, as a
-        // saturated plant is.
-        if st.bank_w > 0.0 && plant.iter().any(|q| q.x[2] > q.cap) {
-            out.plant = plant;
-            return false;
-        }
-        // The interpolation against the exact evaluation half-way between mean and most heat
-        // (a kink in a plant's curve inside the block shows there).
-        let mut gap = 0.0;
-        for (p, q) in ph.plants.iter().zip(&plant) {
-            if let Some(p) = p {
-                let h = 0.5 * (q.x[1] + q.x[2]);
-                let k = q.coefficients(&q.power);
-                gap += (q.at(&k, h) - p.evaluate(h, &outdoor, dt_s).power_w).abs();
-            }
-        }
-        out.plant = plant;
-        let it_max = it.iter().copied().fold(0.0, f64::max);
-        if gap > MAX_LINEAR_ERROR * it_max.max(1.0) {
+        self.plant_heat(st, group_it, n, out);
+        if !self.fit_plants(st, group_it, it, &outdoor, dt_s, out) {
             return false;
         }
         // Each step: its plants' cooling and water (plant by plant over the block's steps,
-        // summed in plant order as a step sums them), the electrical chain exactly.
+        // summed in plant order as a step sums them).
         out.cooling_w.clear();
         out.cooling_w.resize(n, 0.0);
         out.water_l.clear();
@@ -148,15 +79,7 @@ impl PhysicsFacility {
                 *w += q.at(&kw, h);
             }
         }
-        out.losses_w.clear();
-        for (c, &it_i) in out.cooling_w.iter_mut().zip(it) {
-            *c = c.max(0.0);
-            out.losses_w
-                .push(ph.electrical.losses(it_i + st.bank_w, *c).total_w());
-        }
-        for w in out.water_l.iter_mut() {
-            *w = w.max(0.0);
-        }
+        chain_steps(&ph.electrical, st.bank_w, it, out, fac);
         for (k, q) in out.plant.iter().enumerate() {
             st.plant_heat[k] = out.heat[k * n + n - 1];
             st.plant_capacity[k] = q.cap;
@@ -165,6 +88,105 @@ impl PhysicsFacility {
         out.outdoor = outdoor;
         out.inlet_max_c = self.inlet_max_c(st);
         true
+    }
+
+    /// Each plant's heat at each step of the block (`out.heat`, plant-major): its load banks'
+    /// heat, then its groups' IT in group order (as a step adds them).
+    fn plant_heat(&self, st: &PhysicsState, group_it: &[f64], n: usize, out: &mut BlockSeries) {
+        out.heat.clear();
+        out.heat.resize(self.plants.len() * n, 0.0);
+        // A load bank's heat is constant through the block (its start and end end blocks).
+        for (k, &b) in st.bank_heat.iter().enumerate() {
+            if b != 0.0 {
+                out.heat[k * n..(k + 1) * n].iter_mut().for_each(|x| *x = b);
+            }
+        }
+        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
+            let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
+            for (x, &w) in h.iter_mut().zip(series) {
+                *x += w;
+            }
+        }
+    }
+
+    /// Each plant through three points of its heat (least, mean, most) into `out.plant`, in
+    /// weather `outdoor`; false when a group's heat exceeds its share of its plant's capacity,
+    /// a load bank its plant's, or the quadratic misses the plant half-way between mean and
+    /// most heat.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_plants(
+        &self,
+        st: &PhysicsState,
+        group_it: &[f64],
+        it: &[f64],
+        outdoor: &WeatherHour,
+        dt_s: f64,
+        out: &mut BlockSeries,
+    ) -> bool {
+        let n = it.len();
+        let ph = &self.phases[st.phase];
+        out.plant.clear();
+        for (p, heat) in ph.plants.iter().zip(out.heat.chunks_exact(n)) {
+            // Least and most as `f64::min` and `max` give them (a NaN is passed over), by
+            // comparisons: one instruction a step each.
+            let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
+            for &h in heat {
+                lo = if h < lo { h } else { lo };
+                hi = if h > hi { h } else { hi };
+                sum += h;
+            }
+            let mid = sum / n as f64;
+            let Some(p) = p else {
+                // No module online: no power, no water, no capacity.
+                out.plant.push(Quadratic {
+                    x: [lo, mid, hi],
+                    ..Quadratic::default()
+                });
+                continue;
+            };
+            let at = |h: f64| p.evaluate(h, outdoor, dt_s);
+            let (a, m, z) = (at(lo), at(mid), at(hi));
+            out.plant.push(Quadratic {
+                x: [lo, mid, hi],
+                power: [a.power_w, m.power_w, z.power_w],
+                water: [a.evaporated_l, m.evaporated_l, z.evaporated_l],
+                cap: a.capacity_w.min(m.capacity_w).min(z.capacity_w),
+            });
+        }
+        // Every group within its share of its plant's capacity at every step: nodes stay put.
+        // (A step above `q_cap >= 0` is one whose heat, held at 0 from below, exceeds it: the
+        // most heat from 0 up, by comparisons, tells the same.)
+        for ((g, share), series) in self
+            .groups
+            .iter()
+            .zip(&ph.shares)
+            .zip(group_it.chunks_exact(n))
+        {
+            let q_cap = (out.plant[g.plant].cap * share).max(0.0);
+            let top = series.iter().fold(0.0, |m, &w| if w > m { w } else { m });
+            if top > q_cap {
+                return false;
+            }
+        }
+        // A load bank beyond its plant's capacity leaves heat unremoved: stepped, as a
+        // saturated plant is.
+        if st.bank_w > 0.0 && out.plant.iter().any(|q| q.x[2] > q.cap) {
+            return false;
+        }
+        // The interpolation against the exact evaluation half-way between mean and most heat
+        // (a kink in a plant's curve inside the block shows there).
+        let mut gap = 0.0;
+        for (p, q) in ph.plants.iter().zip(&out.plant) {
+            if let Some(p) = p {
+                let h = 0.5 * (q.x[1] + q.x[2]);
+                let k = q.coefficients(&q.power);
+                gap += (q.at(&k, h) - p.evaluate(h, outdoor, dt_s).power_w).abs();
+            }
+        }
+        // Against the most IT of the block; any step's IT is no more, so a gap within the
+        // first step's bound needs no search for the most.
+        let over = |it_w: f64| gap > MAX_LINEAR_ERROR * it_w.max(1.0);
+        !over(it[0]) || !over(it.iter().copied().fold(0.0, f64::max))
     }
 
     /// Nothing in the facility's state can move in a quiet block: every node at its set point,
@@ -188,6 +210,49 @@ impl PhysicsFacility {
             }
         }
         if air > f64::MIN { air } else { coolant }
+    }
+}
+
+/// Each step's cooling (held at 0 from below), losses, water (likewise) and facility power
+/// (IT, load banks, cooling, losses, as a step adds them). The UPS curve's pieces around the
+/// first step's are found once; if a step's load falls outside them, the block is worked out
+/// again with the per-step search. The same bits either way.
+fn chain_steps(
+    chain: &PreparedChain,
+    bank_w: f64,
+    it: &[f64],
+    out: &mut BlockSeries,
+    fac: &mut Vec<f64>,
+) {
+    let n = it.len();
+    out.losses_w.clear();
+    out.losses_w.resize(n, 0.0);
+    fac.clear();
+    fac.resize(n, 0.0);
+    let cool = &mut out.cooling_w[..n];
+    let (loss, water, fac) = (&mut out.losses_w[..n], &mut out.water_l[..n], &mut fac[..n]);
+    let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, cool[0].max(0.0)));
+    let mut outside = 0usize;
+    if let Some(seg) = &seg {
+        for i in 0..n {
+            let c = cool[i].max(0.0);
+            let (l, inside) = chain.losses_in(seg, it[i] + bank_w, c);
+            cool[i] = c;
+            loss[i] = l;
+            water[i] = water[i].max(0.0);
+            fac[i] = it[i] + bank_w + c + l;
+            outside += usize::from(!inside);
+        }
+    }
+    if seg.is_none() || outside > 0 {
+        for i in 0..n {
+            let c = cool[i].max(0.0);
+            let l = chain.losses(it[i] + bank_w, c).total_w();
+            cool[i] = c;
+            loss[i] = l;
+            water[i] = water[i].max(0.0);
+            fac[i] = it[i] + bank_w + c + l;
+        }
     }
 }
 

@@ -276,6 +276,8 @@ pub struct PreparedChain {
     xs: Vec<f64>,
     effs: Vec<f64>,
     slopes: Vec<f64>,
+    /// The curve as [`ChainSegment`]s in order (one flat piece in eco mode).
+    pieces: Vec<ChainSegment>,
 }
 
 impl PreparedChain {
@@ -287,6 +289,7 @@ impl PreparedChain {
             .map(|w| (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]))
             .collect();
         PreparedChain {
+            pieces: ChainSegment::pieces(&chain),
             ups_rated_w: chain.rated_kw * 1000.0,
             inv_ups_rated_w: inv(chain.rated_kw),
             tr_rated_w: chain.transformer_rated_kw * 1000.0,
@@ -319,6 +322,83 @@ impl PreparedChain {
         self.effs[n - 1]
     }
 
+    /// The pieces of the UPS curve around the one that holds load fraction `x` (the UPS load
+    /// over its rating, held at the first point as [`PreparedChain::losses`] holds it): a
+    /// quiet block's steps read their efficiency from these three with no search
+    /// ([`ChainWindow`]). None when the chain has no rating to divide by (the per-step form
+    /// then serves).
+    pub fn window(&self, x: f64) -> Option<ChainWindow> {
+        let m = self.pieces.len();
+        if !(self.ups_rated_w > 0.0 && self.tr_rated_w > 0.0) || m == 0 {
+            return None;
+        }
+        let k = self
+            .pieces
+            .iter()
+            .take_while(|p| x > p.hi)
+            .count()
+            .min(m - 1);
+        let first = k.saturating_sub(1).min(m.saturating_sub(3));
+        let at = |i: usize| self.pieces[(first + i).min(m - 1)];
+        let pieces = [at(0), at(1), at(2)];
+        // A piece repeated past the curve's end is never chosen: its lower end is the one
+        // before it, not below the x that reach it.
+        let bound = |i: usize| {
+            if first + i < m {
+                pieces[i - 1].hi
+            } else {
+                f64::MAX
+            }
+        };
+        let w = ChainWindow {
+            b1: bound(1),
+            b2: bound(2),
+            lo: pieces[0].lo,
+            hi: pieces[2].hi,
+            pieces,
+        };
+        // A finite slope reads a piece's first efficiency at its first point exactly.
+        w.pieces.iter().all(|p| p.slope.is_finite()).then_some(w)
+    }
+
+    /// The UPS load fraction of IT `it` and cooling `cooling` (both >= 0), as
+    /// [`PreparedChain::losses`] works it out.
+    #[inline(always)]
+    fn load_fraction(&self, it: f64, cooling: f64) -> f64 {
+        let ups_load = it + self.chain.cooling_on_ups_fraction * cooling;
+        let x_first = self.xs.first().copied().unwrap_or(0.0);
+        (ups_load * self.inv_ups_rated_w).max(x_first)
+    }
+
+    /// Total losses as [`PreparedChain::losses`] gives them (the same operations in the same
+    /// order, so the same bits), for a step whose UPS load fraction lies in `w`; the second
+    /// value says whether it does (when not, the first is not the chain's and the caller
+    /// evaluates the step with [`PreparedChain::losses`]). No branch and no search.
+    #[inline(always)]
+    pub fn losses_in(&self, w: &ChainWindow, it_w: f64, cooling_w: f64) -> (f64, bool) {
+        let it = it_w.max(0.0);
+        let cooling = cooling_w.max(0.0);
+        let x = self.load_fraction(it, cooling);
+        let p = &w.pieces[usize::from(x > w.b1) + usize::from(x > w.b2)];
+        let eta = p.e0 + p.slope * (x - p.x0);
+        let l = self.chain.losses_from(
+            it,
+            cooling,
+            (self.ups_rated_w, x, eta),
+            self.fixed_w,
+            |load| {
+                self.chain
+                    .transformer_loss_w(self.tr_rated_w, load * self.inv_tr_rated_w)
+            },
+        );
+        (l.total_w(), w.lo < x && x <= w.hi)
+    }
+
+    /// The UPS load fraction of a step, for [`PreparedChain::window`].
+    pub fn step_load_fraction(&self, it_w: f64, cooling_w: f64) -> f64 {
+        self.load_fraction(it_w.max(0.0), cooling_w.max(0.0))
+    }
+
     /// Same as [`ElectricalChain::losses`].
     #[inline]
     pub fn losses(&self, it_w: f64, cooling_w: f64) -> ElectricalLosses {
@@ -346,6 +426,74 @@ impl PreparedChain {
                 }
             },
         )
+    }
+}
+
+/// One piece of the UPS efficiency curve: efficiency `e0 + slope * (x - x0)` for load
+/// fractions `x` in `(lo, hi]` (see [`PreparedChain::segment`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainSegment {
+    lo: f64,
+    hi: f64,
+    e0: f64,
+    slope: f64,
+    x0: f64,
+}
+
+/// Three pieces of the UPS curve in order, and the load fractions between them: a step's
+/// piece is the first (`x <= b1`), the second (`x <= b2`) or the third, for `x` in
+/// `(lo, hi]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainWindow {
+    b1: f64,
+    b2: f64,
+    lo: f64,
+    hi: f64,
+    pieces: [ChainSegment; 3],
+}
+
+impl ChainSegment {
+    /// The chain's UPS curve as pieces in order: piece k covers `(xs[k], xs[k + 1]]` (the first
+    /// also its left end, since loads are held there), the last is flat past the last point;
+    /// in eco mode one flat piece.
+    fn pieces(c: &ElectricalChain) -> Vec<ChainSegment> {
+        let pts = &c.ups_efficiency;
+        if c.eco_mode || pts.is_empty() {
+            // (With no curve the chain's efficiency is 1.)
+            let e = if c.eco_mode {
+                c.eco_mode_efficiency
+            } else {
+                1.0
+            };
+            return vec![ChainSegment::flat(f64::NEG_INFINITY, e)];
+        }
+        let n = pts.len();
+        let lo = |k: usize| if k == 0 { f64::NEG_INFINITY } else { pts[k][0] };
+        let mut v: Vec<ChainSegment> = pts
+            .windows(2)
+            .enumerate()
+            .map(|(k, w)| ChainSegment {
+                lo: lo(k),
+                hi: w[1][0],
+                e0: w[0][1],
+                slope: (w[1][1] - w[0][1]) / (w[1][0] - w[0][0]),
+                x0: w[0][0],
+            })
+            .collect();
+        v.push(ChainSegment::flat(lo(n - 1), pts[n - 1][1]));
+        v
+    }
+
+    /// A constant efficiency `e` above `lo` (eco mode, or past the curve's last point): `e + 0
+    /// * (x - x0)` is `e` for any finite `x`, and `hi` keeps an infinite load out.
+    fn flat(lo: f64, e: f64) -> ChainSegment {
+        ChainSegment {
+            lo,
+            hi: f64::MAX,
+            e0: e,
+            slope: 0.0,
+            x0: 0.0,
+        }
     }
 }
 
@@ -410,6 +558,97 @@ mod tests {
                 prop_assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{x} vs {y}");
             }
         }
+    }
+
+    /// A preset's chain, eco mode as asked.
+    fn preset(k: usize, eco: bool) -> PreparedChain {
+        let text = [presets::HYPERSCALE, presets::ENTERPRISE_2N][k % 2];
+        let mut c = ElectricalChain::from_toml("preset", text).unwrap();
+        c.eco_mode = eco;
+        if k >= 2 {
+            // Some cooling through the UPS, so cooling moves the operating point too.
+            c.cooling_on_ups_fraction = 0.3;
+        }
+        PreparedChain::new(c)
+    }
+
+    proptest! {
+        /// The per-block form (the UPS curve's pieces around the block's first step, read with
+        /// no search) gives the per-step chain's losses over random blocks whose IT and
+        /// cooling sweep the curve, or says a step is outside its pieces; within 1e-12 (it
+        /// is in fact the same bits).
+        #[test]
+        fn block_form_matches_the_per_step_chain(
+            k in 0usize..4,
+            eco in any::<bool>(),
+            it0 in 0.0f64..2.0e6,
+            it_swing in 0.0f64..1.0,
+            cool0 in 0.0f64..6.0e5,
+            cool_swing in 0.0f64..1.0,
+            phase in 0.0f64..6.3,
+        ) {
+            let p = preset(k, eco);
+            let n = 60;
+            let step = |i: usize| {
+                let s = (phase + 0.37 * i as f64).sin();
+                (it0 * (1.0 + it_swing * s), cool0 * (1.0 + cool_swing * s))
+            };
+            let (it_first, cool_first) = step(0);
+            let w = p.window(p.step_load_fraction(it_first, cool_first)).unwrap();
+            for i in 0..n {
+                let (it, cool) = step(i);
+                let exact = p.losses(it, cool).total_w();
+                let (fast, inside) = p.losses_in(&w, it, cool);
+                if inside {
+                    prop_assert!((fast - exact).abs() <= 1e-12 * exact.abs(), "{fast} vs {exact}");
+                    prop_assert_eq!(fast.to_bits(), exact.to_bits());
+                }
+            }
+            // The first step always lies in its own window.
+            prop_assert!(p.losses_in(&w, it_first, cool_first).1);
+        }
+    }
+
+    /// Every load fraction from idle to twice the rating, each through the window of a load
+    /// fraction near it (one piece below to one above): inside it, the same bits as the per-step
+    /// chain; a step two pieces away is reported outside.
+    #[test]
+    fn window_covers_the_pieces_around_its_step() {
+        for k in 0..4 {
+            for eco in [false, true] {
+                let p = preset(k, eco);
+                let rated = p.ups_rated_w;
+                for a in 0..200u32 {
+                    let xa = a as f64 / 100.0;
+                    let w = p.window(xa).unwrap();
+                    for b in 0..200 {
+                        let it = rated * b as f64 / 100.0;
+                        let (fast, inside) = p.losses_in(&w, it, 0.0);
+                        if inside {
+                            assert_eq!(fast.to_bits(), p.losses(it, 0.0).total_w().to_bits());
+                        }
+                        if a.abs_diff(b) <= 1 {
+                            assert!(inside, "preset {k}, eco {eco}, {xa} vs {b}");
+                        }
+                    }
+                }
+                // Far past the curve's end still reads its last efficiency.
+                let w = p.window(50.0).unwrap();
+                let (fast, inside) = p.losses_in(&w, 50.0 * rated, 0.0);
+                assert!(inside);
+                assert_eq!(
+                    fast.to_bits(),
+                    p.losses(50.0 * rated, 0.0).total_w().to_bits()
+                );
+                let (_, inside) = p.losses_in(&w, f64::INFINITY, 0.0);
+                assert!(!inside, "an infinite load is left to the per-step chain");
+            }
+        }
+        // Two pieces away is outside the window (hyperscale: points at 0.1, 0.25, 0.5, 1.0; the
+        // window of 0.12 holds the three pieces up to 1.0, not the flat one past it).
+        let p = preset(0, false);
+        let w = p.window(0.12).unwrap();
+        assert!(!p.losses_in(&w, 2.0 * p.ups_rated_w, 0.0).1);
     }
 
     fn typical() -> ElectricalChain {
