@@ -723,7 +723,6 @@ fn record_block(
 ) {
     let f = &b.facility;
     let inv_n = 1.0 / n as f64;
-    let mean = |x: &[f64]| x.iter().sum::<f64>() * inv_n;
     tr.hourly.record_block(
         &StepFigures {
             sector_w: split.sector_w,
@@ -731,14 +730,14 @@ fn record_block(
             // The meter sums the IT and facility series itself.
             it_w: f64::NAN,
             installed_w: tr.fleet.installed_w,
-            cooling_w: mean(&f.cooling_w),
-            losses_w: mean(&f.losses_w),
+            cooling_w: f.cooling_sum_w * inv_n,
+            losses_w: f.losses_sum_w * inv_n,
             load_bank_w: f.load_bank_w,
             facility_w: f64::NAN,
             served_n,
             dropped_n: 0.0,
             curtailed_w: 0.0,
-            onsite_water_l: f.water_l.iter().sum(),
+            onsite_water_l: f.water_l,
             throttled_acc: 0.0,
             heat_not_removed_w: 0.0,
             saturated: false,
