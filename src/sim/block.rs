@@ -25,7 +25,8 @@
 //! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
 //! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
 //! the same numbers); the campaign or surge is constant (its events end blocks) and the week
-//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! table is read step after step (a block spans no clock change), so a level is worked out
+//! only when the jitter moves (or, across a shift's ramp, at every step). So the AR(1) jitter is
 //! carried across blocks exactly, each step's edge count is the reference's, and a refused
 //! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
