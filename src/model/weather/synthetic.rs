@@ -832,7 +832,8 @@ impl Segment {
 fn rem_euclid(x: f64, m: f64) -> f64 {
     const SAFE: f64 = 4_503_599_627_370_496.0; // 2^52
     let a = x.abs();
-    if !(a < SAFE) {
+    // (NaN and the infinities too.)
+    if a.is_nan() || a >= SAFE {
         return x.rem_euclid(m);
     }
     // `fmod(|x|, m)`: exact, in [0, m).
