@@ -19,7 +19,8 @@
 //! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
 //! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
 //! the same numbers); the campaign or surge is constant (its events end blocks) and the week
-//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! table is read step after step (a block spans no clock change), so a level is worked out
+//! only when the jitter moves (or, across a shift's ramp, at every step). So the AR(1) jitter is
 //! carried across blocks exactly, each step's edge count is the reference's, and a refused
 //! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
@@ -38,7 +39,7 @@ use super::events::EventQueue;
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
 use super::training::{TrainingSnapshot, carried_in_block};
-use super::workload::{WorkSnapshot, Workloads};
+use super::workload::{JitterMoves, WorkSnapshot, Workloads};
 use crate::model::facility::block::BlockSeries;
 use crate::model::fleet::RackGroup;
 use crate::scenario::Scenario;
@@ -196,8 +197,6 @@ struct Blocks {
     /// each training's busy accelerators over each span (span-major).
     spans: Vec<(usize, usize)>,
     span_busy: Vec<f64>,
-    /// Per step of the block: whether the jitter processes advance.
-    jitter_now: Vec<bool>,
     /// One workload's demand at each step of the block.
     demand: Vec<f64>,
     /// Training's served share (all of it on the fast path).
@@ -230,7 +229,6 @@ impl Blocks {
             held: Vec::new(),
             spans: Vec::new(),
             span_busy: Vec::new(),
-            jitter_now: Vec::new(),
             demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
             starts: {
@@ -367,13 +365,11 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     for &h in &b.training_held {
         b.held.extend(std::iter::repeat_n(h, n));
     }
-    b.jitter_now.clear();
-    for _ in 0..n {
-        let now = tr.work.tick_jitter();
-        b.jitter_now.push(now);
-    }
+    let moves = tr.work.tick_jitter_block(n);
     training_steps(tr, b, s0, n, carry);
-    if !(missions_and_twins(tr, b, s0, n) && training_fits(tr, b, n) && consumers_fit(tr, b, n, i0))
+    if !(missions_and_twins(tr, b, s0, n, moves)
+        && training_fits(tr, b, n)
+        && consumers_fit(tr, b, n, i0))
     {
         return false;
     }
@@ -415,23 +411,44 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
         };
         for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
             if c.weight != 0.0 {
-                for _ in j..end {
-                    *w += c.weight;
-                }
+                *w = add_times(*w, c.weight, end - j);
             }
         }
         b.spans.push((j, end));
-        b.span_busy.extend_from_slice(&tr.training.busy);
+        // (One by one: a call to copy two numbers costs more than the copy.)
+        for &busy in &tr.training.busy {
+            b.span_busy.push(busy);
+        }
         j = end;
     }
+}
+
+/// `w` plus `x` added `k` times, one addition after another (the sum a step-by-step meter
+/// makes, to the bit), four to a loop turn.
+#[inline(always)]
+fn add_times(mut w: f64, x: f64, k: usize) -> f64 {
+    for _ in 0..k / 4 {
+        w = w + x + x + x + x;
+    }
+    for _ in 0..k % 4 {
+        w += x;
+    }
+    w
 }
 
 /// Missions, then twins, at every step of the block; false if one does not fit its pool. A
 /// block does not span a start, so a workload not started at its start asks nothing. Each
 /// workload's demand is drawn for the whole block first (the same draws, in the same order, as
-/// its steps would make: see
-/// [`super::workload::TwinState::block_demand`]), then checked and summed step by step.
-fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+/// its steps would make: see [`super::workload::TwinState::block_demand`]), then checked and
+/// summed step by step. Their claims are the block's: added to their pools' claims at the first
+/// step, then copied to the others (every step's sum is the same sum in the same order).
+fn missions_and_twins(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    s0: u64,
+    n: usize,
+    moves: JitterMoves,
+) -> bool {
     let sc = tr.sc;
     let dt = sc.step_s;
     let now = s0 * dt;
@@ -440,21 +457,31 @@ fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool
     b.demand.resize(n, 0.0);
     let demand = &mut b.demand[..n];
     let work: &mut Workloads = &mut tr.work;
+    // The started missions, then twins, by their place in that order, with their pools: whether
+    // the `k`th is the first on its pool.
+    let pools = || {
+        (wm.defenses.iter().map(|d| (d.pool, d.online_s)))
+            .chain(wm.twins.iter().map(|w| (w.pool, w.online_s)))
+            .enumerate()
+            .filter_map(|(i, (p, online_s))| (now >= online_s).then_some((i, p)))
+    };
+    let first_on = |p: usize, k: usize| !pools().any(|(i, q)| i < k && q == p);
+    let nd = wm.defenses.len();
     for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
         if now < d.online_s {
             continue;
         }
-        ds.block_demand(d, &b.jitter_now, demand);
-        let (c, claim) = (cap[d.pool], d.need * d.active_copies + d.standby_capacity);
+        let c = cap[d.pool];
         let Some(sum) = take(
             &mut used[d.pool * n..(d.pool + 1) * n],
-            &mut held[d.pool * n..(d.pool + 1) * n],
             demand,
-            claim,
+            first_on(d.pool, k),
+            |out| ds.block_demand(d, moves, out),
             |u| (c - u - d.standby_capacity).max(0.0),
         ) else {
             return false;
         };
+        held[d.pool * n] += d.need * d.active_copies + d.standby_capacity;
         b.defense_sum[k] += sum;
     }
     for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
@@ -466,57 +493,83 @@ fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool
         } else {
             tr.week_step
         };
-        w_s.block_demand(w, dt, w0, &b.jitter_now, demand);
         let c = cap[w.pool];
         let Some(sum) = take(
             &mut used[w.pool * n..(w.pool + 1) * n],
-            &mut held[w.pool * n..(w.pool + 1) * n],
             demand,
-            w.accelerators,
+            first_on(w.pool, nd + k),
+            |out| w_s.block_demand(w, dt, w0, moves, out),
             |u| c - u,
         ) else {
             return false;
         };
+        held[w.pool * n] += w.accelerators;
         b.twin_sum[k] += sum;
+    }
+    for (_, p) in pools() {
+        let h = &mut held[p * n..(p + 1) * n];
+        let first = h[0];
+        h[1..].fill(first);
     }
     true
 }
 
-/// A workload's `demand` at each step taken from its pool's `used` (up to `room` of what is
-/// used), its `claim` added to `held`; its demand summed over the block in step order, None if
-/// a step binds (`used` and `held` are then scratch the refused block drops). One pass without
-/// an early exit, so the compiler can run it two steps at a time.
+/// A workload's demand at each step (`draw`n into `scratch`) taken from its pool's `used` (up
+/// to `room` of what is used); its demand summed over the block in step order, None if a step
+/// binds (`used` is then scratch the refused block drops). One pass without an early exit, so
+/// the compiler can run it two steps at a time. The `first` workload on its pool draws straight
+/// into `used`: every step's use is 0 before it, and `0 + x` is `x` (demands are never -0).
 #[inline(always)]
 fn take(
     used: &mut [f64],
-    held: &mut [f64],
-    demand: &[f64],
-    claim: f64,
+    scratch: &mut [f64],
+    first: bool,
+    draw: impl FnOnce(&mut [f64]),
     room: impl Fn(f64) -> f64,
 ) -> Option<f64> {
-    let mut binds = false;
-    for ((u, h), &x) in used.iter_mut().zip(held.iter_mut()).zip(demand) {
-        binds |= x > room(*u);
-        *u += x;
-        *h += claim;
-    }
+    let (binds, demand) = if first {
+        draw(used);
+        let r = room(0.0);
+        (used.iter().fold(false, |binds, &x| binds | (x > r)), &*used)
+    } else {
+        draw(scratch);
+        let mut binds = false;
+        for (u, &x) in used.iter_mut().zip(&*scratch) {
+            binds |= x > room(*u);
+            *u += x;
+        }
+        (binds, &*scratch)
+    };
     (!binds).then(|| demand.iter().fold(0.0, |a, &x| a + x))
 }
 
-/// Training's busy accelerators on their pools at every step; false if a job does not fit.
+/// Training's busy accelerators on their pools at every step; false if a job does not fit. On a
+/// pool no mission or twin runs on (as training's own pools), what is used is constant over
+/// each span (only training adds to it, a span's busy at a time): one comparison and a fill a
+/// span, the same numbers as step by step.
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
-    let nt = tr.wm.training_pools.len();
-    for (k, &p) in tr.wm.training_pools.iter().enumerate() {
+    let wm = &tr.wm;
+    let nt = wm.training_pools.len();
+    for (k, &p) in wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
         // Training is not served out of what the pool keeps for its consumer classes.
-        let kept = tr.wm.kept_for_consumers(p, c);
+        let kept = wm.kept_for_consumers(p, c);
         let used = &mut b.used[p * n..(p + 1) * n];
+        let flat =
+            !(wm.defenses.iter().any(|d| d.pool == p) || wm.twins.iter().any(|w| w.pool == p));
         let mut over = false;
         for (&(j0, j1), busy) in b.spans.iter().zip(b.span_busy.chunks_exact(nt)) {
             let busy = busy[k];
-            for u in &mut used[j0..j1] {
-                over |= busy > c - *u - kept;
-                *u += busy;
+            let used = &mut used[j0..j1];
+            if flat {
+                let u = used[0];
+                over |= busy > c - u - kept;
+                used.fill(u + busy);
+            } else {
+                for u in used {
+                    over |= busy > c - *u - kept;
+                    *u += busy;
+                }
             }
         }
         if over {

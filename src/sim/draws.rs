@@ -11,6 +11,18 @@
 //! step. Because the hour is drawn up front, a stepped step takes its arrivals from the same
 //! draws as a block would: a block that turns out to bind is stepped again on them, never
 //! redrawn, so no threshold rule biases the tails.
+//!
+//! The pool's expected work and variance per step (the bridge's `mu_i`, `v_i`) are sums over
+//! its classes of a rate times the class's week-table factor. Within an hour a factor lies on
+//! at most two lines (the daily shape is linear between local half hours, the weekday's factor
+//! changes at local midnight; the table marks each hour where its f32 values do,
+//! [`crate::model::workload::shape::WeekTable::lines`]), so the pool's figures are summed over
+//! the classes at the lines' ends only and ramped between: within 1e-6 of the steps' own sums
+//! (the table's f32 rounding), so the blocks engine's last digits differ from a step-by-step sum
+//! while the law is the same. An hour off that structure (a class starting inside it, an hour
+//! of a table off its lines, a week step off the hour) is summed step by step.
+
+use std::sync::Arc;
 
 use super::Trial;
 use super::workload::{Workloads, round_nonneg};
@@ -24,14 +36,18 @@ use crate::scenario::Scenario;
 pub(super) struct HourDraws {
     /// Steps per hour: the stride of the per-step tables.
     pub(super) stride: usize,
-    /// Per class: prefix sums of its week shape over two weeks (a span never wraps), and the
-    /// shape itself over two weeks (an hour's steps are one slice).
-    prefix: Vec<Vec<f64>>,
-    week2: Vec<Vec<f64>>,
-    /// Per pool: its classes (trace classes are read from their traces instead).
+    /// Per class: prefix sums of its week shape over two weeks (its table's, shared).
+    prefix: Vec<Arc<[f64]>>,
+    /// Per pool: its classes (trace classes are read from their traces instead), and whether
+    /// they all draw at the pool's own power (a power scale of 1 at every step, never written).
     pool_classes: Vec<Vec<usize>>,
-    /// The hour's classes on the pool being expected (scratch).
+    unit_scale: Vec<bool>,
+    /// The hour's classes on the pool being expected, and the steps where one of their lines
+    /// ends (scratch).
     runs: Vec<ClassRun>,
+    cuts: Vec<usize>,
+    /// `t / (len - 1)` for `t` in `0..len`: where each step of a line of `len` steps lies.
+    along: Vec<f64>,
     /// Per class: the hour's first week step, the first step of the hour it is started (its
     /// `online` date; 0 when started before the hour, the hour's length when not yet),
     /// expected requests per unit of shape, the hour's expected and drawn requests.
@@ -53,34 +69,15 @@ pub(super) struct HourDraws {
     pub(super) has_class: Vec<bool>,
     bridge: Vec<Stream>,
     given: Vec<(f64, f64)>,
+    /// Per class: the last step `i` of the hour whose arrivals by then [`Self::given`] counted,
+    /// and that count (stepped steps come in order: each count is worked out once).
+    by: Vec<(usize, f64)>,
 }
 
 impl HourDraws {
     pub(super) fn new(sc: &Scenario, trial: u32, stride: usize) -> HourDraws {
         let (nc, np) = (sc.consumers.len(), sc.fleet.pools.len());
-        let prefix = sc
-            .consumers
-            .iter()
-            .map(|c| {
-                let f = &c.week.factors;
-                let mut p = Vec::with_capacity(2 * f.len() + 1);
-                let mut acc = 0.0;
-                p.push(acc);
-                for &x in f.iter().chain(f.iter()) {
-                    acc += f64::from(x);
-                    p.push(acc);
-                }
-                p
-            })
-            .collect();
-        let week2 = sc
-            .consumers
-            .iter()
-            .map(|c| {
-                let f = &c.week.factors;
-                f.iter().chain(f.iter()).map(|&x| f64::from(x)).collect()
-            })
-            .collect();
+        let prefix = sc.consumers.iter().map(|c| c.week.prefix.clone()).collect();
         let mut has_class = vec![false; np];
         let mut pool_classes = vec![Vec::new(); np];
         for (k, c) in sc.consumers.iter().enumerate() {
@@ -89,12 +86,18 @@ impl HourDraws {
                 pool_classes[c.pool].push(k);
             }
         }
+        let unit_scale = pool_classes
+            .iter()
+            .map(|ks: &Vec<usize>| ks.iter().all(|&k| sc.consumers[k].power_scale == 1.0))
+            .collect();
         HourDraws {
             stride,
             prefix,
-            week2,
             pool_classes,
+            unit_scale,
             runs: Vec::new(),
+            cuts: Vec::new(),
+            along: Vec::with_capacity(stride),
             w0: vec![0; nc],
             from: vec![0; nc],
             rate: vec![0.0; nc],
@@ -111,6 +114,7 @@ impl HourDraws {
                 .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
                 .collect(),
             given: vec![(0.0, 0.0); nc],
+            by: vec![(usize::MAX, 0.0); nc],
         }
     }
 
@@ -127,6 +131,7 @@ impl HourDraws {
     ) {
         let dt_f = sc.step_s as f64;
         self.total.fill(0.0);
+        self.by.fill((usize::MAX, 0.0));
         for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
             let from = c.online_s.div_ceil(sc.step_s).saturating_sub(step0) as usize;
             self.from[k] = from.min(steps);
@@ -153,11 +158,30 @@ impl HourDraws {
     }
 
     /// A pool's expected work, its variance and its power scale at each step of the hour, and
-    /// their sums over the hour. Each step's figures are summed class by class in the classes'
-    /// order; `TILE` steps at a time with every class's factors (the rates change every hour
-    /// with growth, so nothing is tabled across hours).
-    fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) {
+    /// their sums over the hour: each a sum over the classes of a class's figure per unit of
+    /// shape times its week table's factor. Within an hour a class's factors lie on at most two
+    /// lines ([`crate::model::workload::shape::WeekTable::lines`]), so the pool's figures lie on
+    /// lines between the steps where any class's line ends: summed over the classes at each line's ends and ramped between
+    /// ([`Self::ramp_steps`]; within 1e-6 of the steps' sums, the table's f32 rounding). An
+    /// hour without that structure (a class starting inside it, an hour of a table off its
+    /// lines, a week step off the hour) is summed step by step.
+    fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) -> bool {
+        let lines = self.class_runs(sc, p, steps);
+        if lines {
+            self.ramp_steps(sc, p, steps);
+        } else {
+            self.sum_steps(sc, p, steps);
+        }
+        lines
+    }
+
+    /// The hour's classes on pool `p` (into `runs`), and whether their figures lie on lines
+    /// between the steps in `cuts` (sorted, from 0 to `steps`).
+    fn class_runs(&mut self, sc: &Scenario, p: usize, steps: usize) -> bool {
         self.runs.clear();
+        self.cuts.clear();
+        self.cuts.extend([0, steps]);
+        let mut lines = true;
         for &k in &self.pool_classes[p] {
             let from = self.from[k];
             if from >= steps {
@@ -166,52 +190,96 @@ impl HourDraws {
             let c = &sc.consumers[k];
             let (m, cv) = (c.work.mean, c.work.cv);
             let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
+            // The week step of the hour's first step.
+            let at = self.w0[k];
             self.runs.push(ClassRun {
                 a,
                 v,
                 ap: a * c.power_scale,
                 k,
                 from,
-                // The week step of the hour's first step (a slice of `week2` never wraps).
-                at: self.w0[k],
+                at,
             });
+            let hour = if from == 0 && at.is_multiple_of(self.stride) {
+                c.week.lines.get(at / self.stride).copied().flatten()
+            } else {
+                None
+            };
+            match hour.map(usize::from) {
+                Some(j) if j > 0 && j < steps => {
+                    if let Err(at) = self.cuts.binary_search(&j) {
+                        self.cuts.insert(at, j);
+                    }
+                }
+                Some(_) => {}
+                None => lines = false,
+            }
         }
+        lines
+    }
+
+    /// [`Self::expect_pool`] on lines: each line's ends summed over the classes, the steps
+    /// between as their weighted means (exact at the ends and never negative; the power scale,
+    /// a ratio of two such means, stays between its ends' ratios), the sums in closed form.
+    fn ramp_steps(&mut self, sc: &Scenario, p: usize, steps: usize) {
         let at = p * self.stride;
         let (mu, var, scale) = (
             &mut self.mu[at..at + steps],
             &mut self.var[at..at + steps],
             &mut self.pool_scale[at..at + steps],
         );
-        let (runs, week2) = (&self.runs[..], &self.week2);
         let (mut m_sum, mut v_sum) = (0.0, 0.0);
-        let mut put = |i: usize, m: f64, v: f64, s: f64| {
-            mu[i] = m;
-            var[i] = v;
-            scale[i] = if m > 0.0 { s / m } else { 1.0 };
+        for w in self.cuts.windows(2) {
+            let (b, e) = (w[0], w[1]);
+            let (m0, v0, s0) = expect_step(sc, &self.runs, b);
+            let (m1, v1, s1) = expect_step(sc, &self.runs, e - 1);
+            let len = e - b;
+            if self.along.len() != len {
+                let last = (len.max(2) - 1) as f64;
+                self.along.clear();
+                self.along.extend((0..len).map(|t| t as f64 / last));
+            }
+            let along = &self.along[..len];
+            for ((m, v), &u) in mu[b..e].iter_mut().zip(&mut var[b..e]).zip(along) {
+                let r = 1.0 - u;
+                *m = m0 * r + m1 * u;
+                *v = v0 * r + v1 * u;
+            }
+            if !self.unit_scale[p] {
+                for ((s, &m), &u) in scale[b..e].iter_mut().zip(&mu[b..e]).zip(along) {
+                    let sm = s0 * (1.0 - u) + s1 * u;
+                    *s = if m > 0.0 { sm / m } else { 1.0 };
+                }
+            }
+            let half = len as f64 * 0.5;
+            m_sum += (m0 + m1) * half;
+            v_sum += (v0 + v1) * half;
+        }
+        self.sums[p] = (m_sum, v_sum);
+    }
+
+    /// [`Self::expect_pool`] step by step: each step's figures summed class by class in the
+    /// classes' order.
+    fn sum_steps(&mut self, sc: &Scenario, p: usize, steps: usize) {
+        let at = p * self.stride;
+        let (mut m_sum, mut v_sum) = (0.0, 0.0);
+        for i in 0..steps {
+            let (m, v, s) = expect_step(sc, &self.runs, i);
+            self.mu[at + i] = m;
+            self.var[at + i] = v;
+            if !self.unit_scale[p] {
+                self.pool_scale[at + i] = if m > 0.0 { s / m } else { 1.0 };
+            }
             m_sum += m;
             v_sum += v;
-        };
-        let mut i = 0;
-        while i < steps {
-            // A class not started yet adds nothing to a step (whole tiles only once all are).
-            if i + TILE <= steps && runs.iter().all(|r| r.from <= i) {
-                let (m, v, s) = expect_steps::<TILE>(runs, week2, i);
-                for t in 0..TILE {
-                    put(i + t, m[t], v[t], s[t]);
-                }
-                i += TILE;
-            } else {
-                let ([m], [v], [s]) = expect_steps::<1>(runs, week2, i);
-                put(i, m, v, s);
-                i += 1;
-            }
         }
         self.sums[p] = (m_sum, v_sum);
     }
 
     /// The pool's work at each step: the bridge conditioned on the hour's drawn total, or the
     /// total spread by expectation when a step would come out negative (pools whose steps see
-    /// a handful of requests).
+    /// a handful of requests). Two passes: each step's deviation `sqrt(v_i) z_i` with its
+    /// normal, then `mu_i` plus the deviation plus `v_i / V` of the gap to the total.
     fn bridge_pool(&mut self, p: usize, steps: usize) {
         let s = self.stride;
         let (mu, var) = (
@@ -225,23 +293,21 @@ impl HourDraws {
             w.fill(0.0);
             return;
         }
-        let rng = &mut self.bridge[p];
-        let mut z_sum = 0.0;
-        for ((x, &m), &v) in w.iter_mut().zip(mu).zip(var) {
-            *x = m + v.sqrt() * normal(rng);
-            z_sum += *x;
-        }
-        if v_sum <= 0.0 {
-            for (x, &m) in w.iter_mut().zip(mu) {
-                *x = total * m / m_sum;
-            }
-            return;
-        }
-        let gap = total - z_sum;
-        let mut negative = false;
+        // The stream in registers through the loop (its state written back once).
+        let mut rng = self.bridge[p].clone();
+        let mut e_sum = 0.0;
         for (x, &v) in w.iter_mut().zip(var) {
-            *x += v / v_sum * gap;
-            negative |= *x < 0.0;
+            *x = v.sqrt() * normal(&mut rng);
+            e_sum += *x;
+        }
+        self.bridge[p] = rng;
+        let mut negative = v_sum <= 0.0;
+        if !negative {
+            let g = (total - m_sum - e_sum) / v_sum;
+            for ((x, &m), &v) in w.iter_mut().zip(mu).zip(var) {
+                *x += m + v * g;
+                negative |= *x < 0.0;
+            }
         }
         if negative {
             for (x, &m) in w.iter_mut().zip(mu) {
@@ -316,16 +382,18 @@ impl HourDraws {
                 c.arrivals(t, sc.step_s, w, cs.growth, &mut cs.rng)
             } else {
                 let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
-                (self.count(k, i, i + 1), work)
+                let before = match self.by[k] {
+                    (j, n) if j == i => n,
+                    _ => self.arrived_by(k, i),
+                };
+                let by = self.arrived_by(k, i + 1);
+                self.by[k] = (i + 1, by);
+                (by - before, work)
             };
         }
         &self.given
     }
 }
-
-/// Steps of an hour [`HourDraws::expect_pool`] sums at a time: three accumulators of `TILE`
-/// steps and the factors stay in registers across the classes.
-const TILE: usize = 4;
 
 /// A class's figures for the hour on its pool: expected work, its variance and its power per
 /// unit of week shape, and where its shape and its arrivals start.
@@ -338,24 +406,19 @@ struct ClassRun {
     at: usize,
 }
 
-/// Expected work, variance and power-weighted work of steps `i..i + T` of the hour, summed over
-/// the classes started by step `i`, in order (each step as a class-by-class loop would sum it).
-#[inline(always)]
-fn expect_steps<const T: usize>(
-    runs: &[ClassRun],
-    week2: &[Vec<f64>],
-    i: usize,
-) -> ([f64; T], [f64; T], [f64; T]) {
-    let (mut m, mut v, mut s) = ([0.0; T], [0.0; T], [0.0; T]);
+/// Expected work, variance and power-weighted work of step `i` of the hour, summed over the
+/// classes started by then, in order.
+#[inline]
+fn expect_step(sc: &Scenario, runs: &[ClassRun], i: usize) -> (f64, f64, f64) {
+    let (mut m, mut v, mut s) = (0.0, 0.0, 0.0);
     for r in runs.iter().filter(|r| r.from <= i) {
-        let Some(x) = week2[r.k][r.at + i..].first_chunk::<T>() else {
-            continue; // (never: `week2` holds two weeks)
-        };
-        for t in 0..T {
-            m[t] += r.a * x[t];
-            v[t] += r.v * x[t];
-            s[t] += r.ap * x[t];
-        }
+        let f = &sc.consumers[r.k].week.factors;
+        // The hour's steps run on past the week's end at most once.
+        let w = r.at + i;
+        let x = f64::from(f[if w < f.len() { w } else { w - f.len() }]);
+        m += r.a * x;
+        v += r.v * x;
+        s += r.ap * x;
     }
     (m, v, s)
 }
@@ -436,6 +499,135 @@ pue = 1.2
             within(m, 20.0, &format!("{what}, mean"));
             within(v, 0.25, &format!("{what}, variance"));
         }
+    }
+
+    /// Five classes on one pool, a week long: shapes peaking at different hours (one hourly
+    /// table), weekday factors, growth, offsets of whole hours, of +05:30 (local midnight at
+    /// the study's half hour) and of +05:45 (a half hour and a midnight inside one hour), and
+    /// one class starting at 02:30 on the third day.
+    fn mixed_classes() -> Scenario {
+        let hourly: Vec<String> = (0..24)
+            .map(|h| format!("{}", 1.0 + (h * 7 % 24) as f64 / 10.0))
+            .collect();
+        scenario(&format!(
+            r#"name = "t"
+start = "2025-01-06"
+horizon_hours = 168
+step_s = 60
+seed = 7
+trials = 1
+utc_offset = "-05:00"
+
+[[site.group]]
+name = "a"
+server = "DGX-H100"
+count = 10
+
+[[consumer]]
+name = "chat"
+preset = "chat"
+pool = "a"
+requests_per_day = 1.0e6
+growth_per_year = 0.3
+
+[[consumer]]
+name = "search"
+preset = "search"
+pool = "a"
+requests_per_day = 3.0e6
+growth_per_year = 2.0
+utc_offset = "+09:00"
+
+[[consumer]]
+name = "half"
+preset = "reasoning"
+pool = "a"
+requests_per_day = 2.0e5
+utc_offset = "+05:30"
+
+[[consumer]]
+name = "quarter"
+pool = "a"
+requests_per_day = 5.0e5
+acc_s_per_request = 0.2
+work_cv = 1.0
+hourly = [{}]
+weekly = [1.0, 1.2, 1.0, 1.0, 1.0, 0.5, 0.6]
+utc_offset = "+05:45"
+
+[[consumer]]
+name = "late"
+preset = "image"
+pool = "a"
+requests_per_day = 1.0e5
+online = "2025-01-08T02:30"
+
+[facility]
+kind = "fixed"
+pue = 1.2
+"#,
+            hourly.join(", ")
+        ))
+    }
+
+    /// The pool's expected figures ramped between the ends of the classes' lines equal the
+    /// steps' class-by-class sums within 1e-6 (exactly at the ends), hour by hour over a week,
+    /// with growth moving the rates; the hours without the structure are summed step by step:
+    /// the seven with the +05:45 class's midnight inside, the late class's first hour, and an
+    /// hour starting off the hour of the week.
+    #[test]
+    fn ramped_expectations_equal_the_steps_sums() {
+        let sc = mixed_classes();
+        let wm = WorkloadModels::of(&sc);
+        let mut pending = Vec::new();
+        let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
+        let mut d = HourDraws::new(&sc, 0, 60);
+        let mut summed = Vec::new();
+        for (h, off) in (0..168).map(|h| (h, 0)).chain([(100, 30)]) {
+            let ws = h * 60 + off;
+            work.on_hour(&wm, SimTime(h as u64 * 3600));
+            d.draw(&sc, &mut work, (ws, ws), h as u64 * 60, 60);
+            let ramped = (
+                d.mu[..60].to_vec(),
+                d.var[..60].to_vec(),
+                d.pool_scale[..60].to_vec(),
+            );
+            let (sums, cuts) = (d.sums[0], d.cuts.clone());
+            if !d.class_runs(&sc, 0, 60) {
+                summed.push((h, off));
+                continue;
+            }
+            d.sum_steps(&sc, 0, 60);
+            let stepped = (&d.mu[..60], &d.var[..60], &d.pool_scale[..60]);
+            for (got, want, what) in [
+                (&ramped.0, stepped.0, "expected work"),
+                (&ramped.1, stepped.1, "variance"),
+                (&ramped.2, stepped.2, "power scale"),
+            ] {
+                for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                    assert!(
+                        (g / w - 1.0).abs() <= 1e-6,
+                        "hour {h} step {i} {what}: {g} vs {w}"
+                    );
+                    if cuts.contains(&i) || cuts.contains(&(i + 1)) {
+                        assert!(what == "power scale" || g == w, "hour {h} step {i} {what}");
+                    }
+                }
+            }
+            for (g, w) in [(sums.0, d.sums[0].0), (sums.1, d.sums[0].1)] {
+                assert!((g / w - 1.0).abs() <= 1e-6, "hour {h} sums: {g} vs {w}");
+            }
+            assert!(
+                cuts.len() >= 3,
+                "hour {h}: the half hour's kink cuts the hour"
+            );
+        }
+        let midnights: Vec<(usize, usize)> = (0..7).map(|d| (13 + 24 * d, 0)).collect();
+        let mut want = midnights.clone();
+        want.push((50, 0));
+        want.sort_unstable();
+        want.push((100, 30));
+        assert_eq!(summed, want);
     }
 
     /// Requests reach the steps whole, and any split of the hour into spans adds up to the
