@@ -155,18 +155,24 @@ impl PoissonAt {
             PoissonAt::Zero => 0.0,
             PoissonAt::Exact(p) => p.sample(rng),
             PoissonAt::Normal { lambda, sd } => {
-                let z = super::ziggurat::standard_normal(rng);
-                // Round half up by truncation (the value is non-negative after the max). Below
-                // 2^63 (any count a study draws) through i64, one instruction each way where
-                // u64's are a dozen; the same number either way.
-                let x = (lambda + sd * z).max(0.0) + 0.5;
-                if x < 9.0e18 {
-                    x as i64 as f64
-                } else {
-                    x as u64 as f64
-                }
+                normal_count(*lambda, *sd, super::ziggurat::standard_normal(rng))
             }
         }
+    }
+}
+
+/// The count [`PoissonAt::Normal`] gives for the standard normal `z`: `lambda + sd z` rounded
+/// half up, at least 0.
+#[inline(always)]
+pub fn normal_count(lambda: f64, sd: f64, z: f64) -> f64 {
+    // Round half up by truncation (the value is non-negative after the max). Below 2^63 (any
+    // count a study draws) through i64, one instruction each way where u64's are a dozen; the
+    // same number either way.
+    let x = (lambda + sd * z).max(0.0) + 0.5;
+    if x < 9.0e18 {
+        x as i64 as f64
+    } else {
+        x as u64 as f64
     }
 }
 

@@ -1,16 +1,10 @@
 //! The two-rate engine (issue 20): a quiet span of steps is drawn as one block, the rest is
 //! stepped layer by layer, on the same draws.
 //!
-//! Consumer arrivals are drawn once per class and hour, whatever happens within the hour: the
-//! hour's whole requests (Poisson, as the sum of the steps' Poisson counts is) and their work,
-//! then, per pool, the work arriving at each step as a Gaussian bridge of the steps' compound
-//! Poisson work conditioned on the hour's total (independent normals `z_i ~ N(mu_i, v_i)`
-//! shifted by `v_i / V` of the gap to the total: exactly the normals' law given their sum).
-//! A class's requests reach the steps in proportion to its expected arrivals (cumulative
-//! rounding keeps them whole and conserved) and its work is its expected share of the pool's
-//! step. Because the hour is drawn up front, a stepped step takes its arrivals from the same
-//! draws as a block would: a block that turns out to bind is stepped again on them, never
-//! redrawn, so no threshold rule biases the tails.
+//! Consumer arrivals are drawn once per class and hour ([`super::draws`]). Because the hour is
+//! drawn up front, a stepped step takes its arrivals from the same draws as a block would: a
+//! block that turns out to bind is stepped again on them, never redrawn, so no threshold rule
+//! biases the tails.
 //!
 //! A block runs from a step to the next event, hour, build-out change or daylight-saving
 //! change; a training checkpoint's start and end do not end it (they only lower and restore
@@ -25,7 +19,8 @@
 //! moves, every fifth 60-s step, then the step's edge-event count), with the constants worked
 //! out once and the normals from an inlined copy of rand_distr's ziggurat (`base::ziggurat`,
 //! the same numbers); the campaign or surge is constant (its events end blocks) and the week
-//! table is read step after step (a block spans no clock change). So the AR(1) jitter is
+//! table is read step after step (a block spans no clock change), so a level is worked out
+//! only when the jitter moves (or, across a shift's ramp, at every step). So the AR(1) jitter is
 //! carried across blocks exactly, each step's edge count is the reference's, and a refused
 //! block restores their streams and steps again on the same numbers. On the fast path
 //! the meter splits the block's mean power at its mean claims over the block's length (exact
@@ -39,13 +34,12 @@
 //! study with one and its variant without stay paired.
 
 use super::Trial;
+use super::draws::HourDraws;
 use super::events::EventQueue;
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
 use super::training::{TrainingSnapshot, carried_in_block};
-use super::workload::{WorkSnapshot, Workloads, round_nonneg};
-use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
-use crate::base::time::SimTime;
+use super::workload::{JitterMoves, WorkSnapshot, Workloads};
 use crate::model::facility::block::BlockSeries;
 use crate::model::fleet::RackGroup;
 use crate::scenario::Scenario;
@@ -203,8 +197,6 @@ struct Blocks {
     /// each training's busy accelerators over each span (span-major).
     spans: Vec<(usize, usize)>,
     span_busy: Vec<f64>,
-    /// Per step of the block: whether the jitter processes advance.
-    jitter_now: Vec<bool>,
     /// One workload's demand at each step of the block.
     demand: Vec<f64>,
     /// Training's served share (all of it on the fast path).
@@ -242,7 +234,6 @@ impl Blocks {
             held: Vec::new(),
             spans: Vec::new(),
             span_busy: Vec::new(),
-            jitter_now: Vec::new(),
             demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
             one_group: sc.fleet.groups.len() == np
@@ -391,13 +382,9 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     for &h in &b.training_held {
         b.held.extend(std::iter::repeat_n(h, n));
     }
-    b.jitter_now.clear();
-    for _ in 0..n {
-        let now = tr.work.tick_jitter();
-        b.jitter_now.push(now);
-    }
+    let moves = tr.work.tick_jitter_block(n);
     training_steps(tr, b, s0, n, carry);
-    if !(missions_and_twins(tr, b, s0, n) && training_fits(tr, b, n)) {
+    if !(missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)) {
         return false;
     }
     if b.one_group {
@@ -445,23 +432,44 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
         };
         for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
             if c.weight != 0.0 {
-                for _ in j..end {
-                    *w += c.weight;
-                }
+                *w = add_times(*w, c.weight, end - j);
             }
         }
         b.spans.push((j, end));
-        b.span_busy.extend_from_slice(&tr.training.busy);
+        // (One by one: a call to copy two numbers costs more than the copy.)
+        for &busy in &tr.training.busy {
+            b.span_busy.push(busy);
+        }
         j = end;
     }
+}
+
+/// `w` plus `x` added `k` times, one addition after another (the sum a step-by-step meter
+/// makes, to the bit), four to a loop turn.
+#[inline(always)]
+fn add_times(mut w: f64, x: f64, k: usize) -> f64 {
+    for _ in 0..k / 4 {
+        w = w + x + x + x + x;
+    }
+    for _ in 0..k % 4 {
+        w += x;
+    }
+    w
 }
 
 /// Missions, then twins, at every step of the block; false if one does not fit its pool. A
 /// block does not span a start, so a workload not started at its start asks nothing. Each
 /// workload's demand is drawn for the whole block first (the same draws, in the same order, as
-/// its steps would make: see
-/// [`super::workload::TwinState::block_demand`]), then checked and summed step by step.
-fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+/// its steps would make: see [`super::workload::TwinState::block_demand`]), then checked and
+/// summed step by step. Their claims are the block's: added to their pools' claims at the first
+/// step, then copied to the others (every step's sum is the same sum in the same order).
+fn missions_and_twins(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    s0: u64,
+    n: usize,
+    moves: JitterMoves,
+) -> bool {
     let sc = tr.sc;
     let dt = sc.step_s;
     let now = s0 * dt;
@@ -470,21 +478,31 @@ fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool
     b.demand.resize(n, 0.0);
     let demand = &mut b.demand[..n];
     let work: &mut Workloads = &mut tr.work;
+    // The started missions, then twins, by their place in that order, with their pools: whether
+    // the `k`th is the first on its pool.
+    let pools = || {
+        (wm.defenses.iter().map(|d| (d.pool, d.online_s)))
+            .chain(wm.twins.iter().map(|w| (w.pool, w.online_s)))
+            .enumerate()
+            .filter_map(|(i, (p, online_s))| (now >= online_s).then_some((i, p)))
+    };
+    let first_on = |p: usize, k: usize| !pools().any(|(i, q)| i < k && q == p);
+    let nd = wm.defenses.len();
     for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
         if now < d.online_s {
             continue;
         }
-        ds.block_demand(d, &b.jitter_now, demand);
-        let (c, claim) = (cap[d.pool], d.need * d.active_copies + d.standby_capacity);
+        let c = cap[d.pool];
         let Some(sum) = take(
             &mut used[d.pool * n..(d.pool + 1) * n],
-            &mut held[d.pool * n..(d.pool + 1) * n],
             demand,
-            claim,
+            first_on(d.pool, k),
+            |out| ds.block_demand(d, moves, out),
             |u| (c - u - d.standby_capacity).max(0.0),
         ) else {
             return false;
         };
+        held[d.pool * n] += d.need * d.active_copies + d.standby_capacity;
         b.defense_sum[k] += sum;
     }
     for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
@@ -496,57 +514,83 @@ fn missions_and_twins(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool
         } else {
             tr.week_step
         };
-        w_s.block_demand(w, dt, w0, &b.jitter_now, demand);
         let c = cap[w.pool];
         let Some(sum) = take(
             &mut used[w.pool * n..(w.pool + 1) * n],
-            &mut held[w.pool * n..(w.pool + 1) * n],
             demand,
-            w.accelerators,
+            first_on(w.pool, nd + k),
+            |out| w_s.block_demand(w, dt, w0, moves, out),
             |u| c - u,
         ) else {
             return false;
         };
+        held[w.pool * n] += w.accelerators;
         b.twin_sum[k] += sum;
+    }
+    for (_, p) in pools() {
+        let h = &mut held[p * n..(p + 1) * n];
+        let first = h[0];
+        h[1..].fill(first);
     }
     true
 }
 
-/// A workload's `demand` at each step taken from its pool's `used` (up to `room` of what is
-/// used), its `claim` added to `held`; its demand summed over the block in step order, None if
-/// a step binds (`used` and `held` are then scratch the refused block drops). One pass without
-/// an early exit, so the compiler can run it two steps at a time.
+/// A workload's demand at each step (`draw`n into `scratch`) taken from its pool's `used` (up
+/// to `room` of what is used); its demand summed over the block in step order, None if a step
+/// binds (`used` is then scratch the refused block drops). One pass without an early exit, so
+/// the compiler can run it two steps at a time. The `first` workload on its pool draws straight
+/// into `used`: every step's use is 0 before it, and `0 + x` is `x` (demands are never -0).
 #[inline(always)]
 fn take(
     used: &mut [f64],
-    held: &mut [f64],
-    demand: &[f64],
-    claim: f64,
+    scratch: &mut [f64],
+    first: bool,
+    draw: impl FnOnce(&mut [f64]),
     room: impl Fn(f64) -> f64,
 ) -> Option<f64> {
-    let mut binds = false;
-    for ((u, h), &x) in used.iter_mut().zip(held.iter_mut()).zip(demand) {
-        binds |= x > room(*u);
-        *u += x;
-        *h += claim;
-    }
+    let (binds, demand) = if first {
+        draw(used);
+        let r = room(0.0);
+        (used.iter().fold(false, |binds, &x| binds | (x > r)), &*used)
+    } else {
+        draw(scratch);
+        let mut binds = false;
+        for (u, &x) in used.iter_mut().zip(&*scratch) {
+            binds |= x > room(*u);
+            *u += x;
+        }
+        (binds, &*scratch)
+    };
     (!binds).then(|| demand.iter().fold(0.0, |a, &x| a + x))
 }
 
-/// Training's busy accelerators on their pools at every step; false if a job does not fit.
+/// Training's busy accelerators on their pools at every step; false if a job does not fit. On a
+/// pool no mission or twin runs on (as training's own pools), what is used is constant over
+/// each span (only training adds to it, a span's busy at a time): one comparison and a fill a
+/// span, the same numbers as step by step.
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
-    let nt = tr.wm.training_pools.len();
-    for (k, &p) in tr.wm.training_pools.iter().enumerate() {
+    let wm = &tr.wm;
+    let nt = wm.training_pools.len();
+    for (k, &p) in wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
         // Training is not served out of what the pool keeps for its consumer classes.
-        let kept = tr.wm.kept_for_consumers(p, c);
+        let kept = wm.kept_for_consumers(p, c);
         let used = &mut b.used[p * n..(p + 1) * n];
+        let flat =
+            !(wm.defenses.iter().any(|d| d.pool == p) || wm.twins.iter().any(|w| w.pool == p));
         let mut over = false;
         for (&(j0, j1), busy) in b.spans.iter().zip(b.span_busy.chunks_exact(nt)) {
             let busy = busy[k];
-            for u in &mut used[j0..j1] {
-                over |= busy > c - *u - kept;
-                *u += busy;
+            let used = &mut used[j0..j1];
+            if flat {
+                let u = used[0];
+                over |= busy > c - u - kept;
+                used.fill(u + busy);
+            } else {
+                for u in used {
+                    over |= busy > c - *u - kept;
+                    *u += busy;
+                }
             }
         }
         if over {
@@ -919,446 +963,11 @@ fn record_block(
     }
 }
 
-/// One hour of consumer arrivals, drawn at the hour's start (see the module's doc). A class's
-/// expected arrivals over any span of steps come from its week shape's prefix sums, so class
-/// figures cost nothing per step; only the pools' steps are drawn one by one.
-struct HourDraws {
-    /// Steps per hour: the stride of the per-step tables.
-    stride: usize,
-    /// Per class: prefix sums of its week shape over two weeks (a span never wraps), and the
-    /// shape itself over two weeks (an hour's steps are one slice).
-    prefix: Vec<Vec<f64>>,
-    week2: Vec<Vec<f64>>,
-    /// Per pool: its classes (trace classes are read from their traces instead).
-    pool_classes: Vec<Vec<usize>>,
-    /// The hour's classes on the pool being expected (scratch).
-    runs: Vec<ClassRun>,
-    /// Per class: the hour's first week step, the first step of the hour it is started (its
-    /// `online` date; 0 when started before the hour, the hour's length when not yet),
-    /// expected requests per unit of shape, the hour's expected and drawn requests.
-    w0: Vec<usize>,
-    from: Vec<usize>,
-    rate: Vec<f64>,
-    expected: Vec<f64>,
-    n: Vec<f64>,
-    /// Per pool and step: consumer work arriving (accelerator-seconds), its expected value and
-    /// variance, and the expected power scale of the work.
-    pool_w: Vec<f64>,
-    mu: Vec<f64>,
-    var: Vec<f64>,
-    pool_scale: Vec<f64>,
-    /// Per pool: the hour's drawn work, the sums over the hour of its steps' expected work and
-    /// variance, whether any class arrives on it.
-    total: Vec<f64>,
-    sums: Vec<(f64, f64)>,
-    has_class: Vec<bool>,
-    bridge: Vec<Stream>,
-    given: Vec<(f64, f64)>,
-}
-
-impl HourDraws {
-    fn new(sc: &Scenario, trial: u32, stride: usize) -> HourDraws {
-        let (nc, np) = (sc.consumers.len(), sc.fleet.pools.len());
-        let prefix = sc
-            .consumers
-            .iter()
-            .map(|c| {
-                let f = &c.week.factors;
-                let mut p = Vec::with_capacity(2 * f.len() + 1);
-                let mut acc = 0.0;
-                p.push(acc);
-                for &x in f.iter().chain(f.iter()) {
-                    acc += f64::from(x);
-                    p.push(acc);
-                }
-                p
-            })
-            .collect();
-        let week2 = sc
-            .consumers
-            .iter()
-            .map(|c| {
-                let f = &c.week.factors;
-                f.iter().chain(f.iter()).map(|&x| f64::from(x)).collect()
-            })
-            .collect();
-        let mut has_class = vec![false; np];
-        let mut pool_classes = vec![Vec::new(); np];
-        for (k, c) in sc.consumers.iter().enumerate() {
-            has_class[c.pool] = true;
-            if c.trace.is_none() {
-                pool_classes[c.pool].push(k);
-            }
-        }
-        HourDraws {
-            stride,
-            prefix,
-            week2,
-            pool_classes,
-            runs: Vec::new(),
-            w0: vec![0; nc],
-            from: vec![0; nc],
-            rate: vec![0.0; nc],
-            expected: vec![0.0; nc],
-            n: vec![0.0; nc],
-            pool_w: vec![0.0; np * stride],
-            mu: vec![0.0; np * stride],
-            var: vec![0.0; np * stride],
-            pool_scale: vec![1.0; np * stride],
-            total: vec![0.0; np],
-            sums: vec![(0.0, 0.0); np],
-            has_class,
-            bridge: (0..np)
-                .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
-                .collect(),
-            given: vec![(0.0, 0.0); nc],
-        }
-    }
-
-    /// Draws the hour starting at week steps `ws` (study clock) and `wsf` (fixed offset) and
-    /// at step `step0` of the study, `steps` long: each class's requests and work from its own
-    /// stream (from its start on: none before), then each pool's steps from its bridge stream.
-    fn draw(
-        &mut self,
-        sc: &Scenario,
-        work: &mut Workloads,
-        (ws, wsf): (usize, usize),
-        step0: u64,
-        steps: usize,
-    ) {
-        let dt_f = sc.step_s as f64;
-        self.total.fill(0.0);
-        for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
-            let from = c.online_s.div_ceil(sc.step_s).saturating_sub(step0) as usize;
-            self.from[k] = from.min(steps);
-            if c.trace.is_some() || from >= steps {
-                // A trace's arrivals are read step by step from the trace; a class not started
-                // in the hour draws nothing.
-                (self.rate[k], self.expected[k], self.n[k]) = (0.0, 0.0, 0.0);
-                continue;
-            }
-            let w0 = if c.week.own_clock { wsf } else { ws };
-            let rate = c.requests_per_s * dt_f * cs.growth;
-            let p = &self.prefix[k];
-            let lam = rate * (p[w0 + steps] - p[w0 + from]);
-            let n = poisson_count(lam, &mut cs.rng);
-            (self.w0[k], self.rate[k], self.expected[k], self.n[k]) = (w0, rate, lam, n);
-            self.total[c.pool] += c.work.sum(n, &mut cs.rng);
-        }
-        for p in 0..self.total.len() {
-            if self.has_class[p] {
-                self.expect_pool(sc, p, steps);
-                self.bridge_pool(p, steps);
-            }
-        }
-    }
-
-    /// A pool's expected work, its variance and its power scale at each step of the hour, and
-    /// their sums over the hour. Each step's figures are summed class by class in the classes'
-    /// order; `TILE` steps at a time with every class's factors (the rates change every hour
-    /// with growth, so nothing is tabled across hours).
-    fn expect_pool(&mut self, sc: &Scenario, p: usize, steps: usize) {
-        self.runs.clear();
-        for &k in &self.pool_classes[p] {
-            let from = self.from[k];
-            if from >= steps {
-                continue;
-            }
-            let c = &sc.consumers[k];
-            let (m, cv) = (c.work.mean, c.work.cv);
-            let (a, v) = (self.rate[k] * m, self.rate[k] * m * m * (1.0 + cv * cv));
-            self.runs.push(ClassRun {
-                a,
-                v,
-                ap: a * c.power_scale,
-                k,
-                from,
-                // The week step of the hour's first step (a slice of `week2` never wraps).
-                at: self.w0[k],
-            });
-        }
-        let at = p * self.stride;
-        let (mu, var, scale) = (
-            &mut self.mu[at..at + steps],
-            &mut self.var[at..at + steps],
-            &mut self.pool_scale[at..at + steps],
-        );
-        let (runs, week2) = (&self.runs[..], &self.week2);
-        let (mut m_sum, mut v_sum) = (0.0, 0.0);
-        let mut put = |i: usize, m: f64, v: f64, s: f64| {
-            mu[i] = m;
-            var[i] = v;
-            scale[i] = if m > 0.0 { s / m } else { 1.0 };
-            m_sum += m;
-            v_sum += v;
-        };
-        let mut i = 0;
-        while i < steps {
-            // A class not started yet adds nothing to a step (whole tiles only once all are).
-            if i + TILE <= steps && runs.iter().all(|r| r.from <= i) {
-                let (m, v, s) = expect_steps::<TILE>(runs, week2, i);
-                for t in 0..TILE {
-                    put(i + t, m[t], v[t], s[t]);
-                }
-                i += TILE;
-            } else {
-                let ([m], [v], [s]) = expect_steps::<1>(runs, week2, i);
-                put(i, m, v, s);
-                i += 1;
-            }
-        }
-        self.sums[p] = (m_sum, v_sum);
-    }
-
-    /// The pool's work at each step: the bridge conditioned on the hour's drawn total, or the
-    /// total spread by expectation when a step would come out negative (pools whose steps see
-    /// a handful of requests).
-    fn bridge_pool(&mut self, p: usize, steps: usize) {
-        let s = self.stride;
-        let (mu, var) = (
-            &self.mu[p * s..p * s + steps],
-            &self.var[p * s..p * s + steps],
-        );
-        let w = &mut self.pool_w[p * s..p * s + steps];
-        let total = self.total[p];
-        let (m_sum, v_sum) = self.sums[p];
-        if m_sum <= 0.0 {
-            w.fill(0.0);
-            return;
-        }
-        let rng = &mut self.bridge[p];
-        let mut z_sum = 0.0;
-        for ((x, &m), &v) in w.iter_mut().zip(mu).zip(var) {
-            *x = m + v.sqrt() * normal(rng);
-            z_sum += *x;
-        }
-        if v_sum <= 0.0 {
-            for (x, &m) in w.iter_mut().zip(mu) {
-                *x = total * m / m_sum;
-            }
-            return;
-        }
-        let gap = total - z_sum;
-        let mut negative = false;
-        for (x, &v) in w.iter_mut().zip(var) {
-            *x += v / v_sum * gap;
-            negative |= *x < 0.0;
-        }
-        if negative {
-            for (x, &m) in w.iter_mut().zip(mu) {
-                *x = total * m / m_sum;
-            }
-        }
-    }
-
-    /// Class `k`'s expected arrivals in steps `a..b` of the hour (none before its start).
-    #[inline]
-    fn expected_in(&self, k: usize, a: usize, b: usize) -> f64 {
-        let (p, w0, from) = (&self.prefix[k], self.w0[k], self.from[k]);
-        self.rate[k] * (p[w0 + b.max(from)] - p[w0 + a.max(from)])
-    }
-
-    /// Whole requests of class `k` arriving in steps `0..i` of the hour: its drawn requests
-    /// in proportion to its expected arrivals, rounded (so spans add up and stay whole).
-    #[inline]
-    fn arrived_by(&self, k: usize, i: usize) -> f64 {
-        let e = self.expected[k];
-        if e <= 0.0 {
-            return 0.0;
-        }
-        round_nonneg(self.n[k] * (self.expected_in(k, 0, i) / e).min(1.0))
-    }
-
-    /// Whole requests of class `k` arriving in steps `a..b` of the hour.
-    fn count(&self, k: usize, a: usize, b: usize) -> f64 {
-        self.arrived_by(k, b) - self.arrived_by(k, a)
-    }
-
-    /// Class `k`'s share of its pool's expected work in steps `a..b`.
-    fn share(&self, sc: &Scenario, k: usize, a: usize, b: usize) -> f64 {
-        let c = &sc.consumers[k];
-        let pool_mu: f64 = self.mu[c.pool * self.stride + a..c.pool * self.stride + b]
-            .iter()
-            .sum();
-        self.share_of(sc, k, a, b, pool_mu)
-    }
-
-    /// [`Self::share`] given the pool's expected work in steps `a..b`, `pool_mu`.
-    fn share_of(&self, sc: &Scenario, k: usize, a: usize, b: usize, pool_mu: f64) -> f64 {
-        let c = &sc.consumers[k];
-        if pool_mu > 0.0 {
-            self.expected_in(k, a, b) * c.work.mean / pool_mu
-        } else {
-            0.0
-        }
-    }
-
-    /// Each class's arrivals at `step` (requests, work), for a stepped step: its part of the
-    /// hour's draws, or a trace's window.
-    fn given(&mut self, tr: &mut Trial, step: u64) -> &[(f64, f64)] {
-        let sc = tr.sc;
-        let s = self.stride;
-        let i = (step % tr.steps_per_hour) as usize;
-        for (k, (c, cs)) in sc.consumers.iter().zip(&mut tr.work.consumers).enumerate() {
-            self.given[k] = if c.trace.is_some() {
-                let w = if c.week.own_clock {
-                    tr.week_step_fixed
-                } else {
-                    tr.week_step
-                };
-                let t = SimTime(step * sc.step_s);
-                c.arrivals(t, sc.step_s, w, cs.growth, &mut cs.rng)
-            } else {
-                let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
-                (self.count(k, i, i + 1), work)
-            };
-        }
-        &self.given
-    }
-
-    /// [`Self::arrived_by`] at the hour's last step, for a block of the whole hour: the class's
-    /// drawn requests, the same number (its expected arrivals over the hour are `expected`
-    /// itself, the same operations on the same figures, so the proportion is exactly 1 and a
-    /// whole count rounds to itself).
-    fn hour_count(&self, k: usize) -> f64 {
-        if self.expected[k] <= 0.0 {
-            0.0
-        } else {
-            self.n[k]
-        }
-    }
-
-    /// Pool `p`'s expected work over the hour's every step: the sum [`Self::expect_pool`] made
-    /// of them in their order (what summing them again gives; no step's figure is `-0.0`).
-    fn hour_mu(&self, p: usize) -> f64 {
-        self.sums[p].0
-    }
-
-    /// [`Self::share_of`] over the hour's every step, `pool_mu` from [`Self::hour_mu`]: the same
-    /// number, the class's expected arrivals over the hour being its `expected`.
-    fn hour_share(&self, sc: &Scenario, k: usize, pool_mu: f64) -> f64 {
-        if pool_mu > 0.0 {
-            self.expected[k] * sc.consumers[k].work.mean / pool_mu
-        } else {
-            0.0
-        }
-    }
-}
-
-/// Steps of an hour [`HourDraws::expect_pool`] sums at a time: three accumulators of `TILE`
-/// steps and the factors stay in registers across the classes.
-const TILE: usize = 4;
-
-/// A class's figures for the hour on its pool: expected work, its variance and its power per
-/// unit of week shape, and where its shape and its arrivals start.
-struct ClassRun {
-    a: f64,
-    v: f64,
-    ap: f64,
-    k: usize,
-    from: usize,
-    at: usize,
-}
-
-/// Expected work, variance and power-weighted work of steps `i..i + T` of the hour, summed over
-/// the classes started by step `i`, in order (each step as a class-by-class loop would sum it).
-#[inline(always)]
-fn expect_steps<const T: usize>(
-    runs: &[ClassRun],
-    week2: &[Vec<f64>],
-    i: usize,
-) -> ([f64; T], [f64; T], [f64; T]) {
-    let (mut m, mut v, mut s) = ([0.0; T], [0.0; T], [0.0; T]);
-    for r in runs.iter().filter(|r| r.from <= i) {
-        let Some(x) = week2[r.k][r.at + i..].first_chunk::<T>() else {
-            continue; // (never: `week2` holds two weeks)
-        };
-        for t in 0..T {
-            m[t] += r.a * x[t];
-            v[t] += r.v * x[t];
-            s[t] += r.ap * x[t];
-        }
-    }
-    (m, v, s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::rng::stream;
     use crate::sim::test_support::{pool_a, scenario};
-    use crate::sim::workload::WorkloadModels;
-
-    /// One class at a constant rate (a flat day and week): 2,000 requests a 60-s step of
-    /// 0.01 accelerator-seconds each, work cv 0.5. Per step the work is compound Poisson with
-    /// mean 2,000 x 0.01 = 20 acc-s and variance 2,000 x 0.01^2 x (1 + 0.5^2) = 0.25; an hour
-    /// of 60 steps has mean 1,200 and variance 15 (hand-derived).
-    fn constant_class() -> Scenario {
-        scenario(&pool_a(
-            r#"
-[[consumer]]
-name = "c"
-pool = "a"
-requests_per_day = 2.88e6
-acc_s_per_request = 0.01
-work_cv = 0.5
-peak_to_trough = 1.0
-
-[facility]
-kind = "fixed"
-pue = 1.2
-"#,
-        ))
-    }
-
-    /// Mean and (unbiased) variance.
-    fn moments(x: &[f64]) -> (f64, f64) {
-        let n = x.len() as f64;
-        let m = x.iter().sum::<f64>() / n;
-        (
-            m,
-            x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0),
-        )
-    }
-
-    /// The block totals (an hour's drawn work and requests) have the mean and variance of the
-    /// per-step sums within 1 %, and each step of the bridge keeps the per-step law: a bridge
-    /// with its variance scaled by 0.8, or flat (the total spread by expectation), fails here.
-    #[test]
-    fn block_totals_and_bridged_steps_keep_the_per_step_law() {
-        let sc = constant_class();
-        let wm = WorkloadModels::of(&sc);
-        let mut pending = Vec::new();
-        let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
-        let mut d = HourDraws::new(&sc, 0, 60);
-        let hours = 200_000;
-        let (mut total, mut first, mut middle, mut count) = (vec![], vec![], vec![], vec![]);
-        for _ in 0..hours {
-            d.draw(&sc, &mut work, (0, 0), 0, 60);
-            total.push(d.pool_w[..60].iter().sum::<f64>());
-            first.push(d.pool_w[0]);
-            middle.push(d.pool_w[30]);
-            count.push(d.count(0, 0, 60));
-        }
-        let se_var = (2.0 / hours as f64).sqrt();
-        let tol = 0.01f64.max(3.0 * se_var);
-        let within = |got: f64, want: f64, what: &str| {
-            assert!(
-                (got / want - 1.0).abs() <= tol,
-                "{what}: {got} vs {want} (tolerance {tol})"
-            );
-        };
-        let (m, v) = moments(&total);
-        within(m, 1200.0, "hour's work, mean");
-        within(v, 15.0, "hour's work, variance");
-        let (m, v) = moments(&count);
-        within(m, 120_000.0, "hour's requests, mean");
-        within(v, 120_000.0, "hour's requests, variance");
-        for (x, what) in [(&first, "first step"), (&middle, "middle step")] {
-            let (m, v) = moments(x);
-            within(m, 20.0, &format!("{what}, mean"));
-            within(v, 0.25, &format!("{what}, variance"));
-        }
-    }
 
     /// Three pools of one group each, consumers on the middle one.
     fn three_pools() -> Scenario {
@@ -1473,23 +1082,5 @@ pue = 1.2
             assert_eq!(got, want, "hour {hour}, steps {i0}..{}", i0 + n);
         }
         assert!(fits > 100 && binds > 20, "fits {fits}, binds {binds}");
-    }
-
-    /// Requests reach the steps whole, and any split of the hour into spans adds up to the
-    /// hour's draw.
-    #[test]
-    fn requests_split_over_spans_stay_whole_and_add_up() {
-        let sc = constant_class();
-        let wm = WorkloadModels::of(&sc);
-        let mut pending = Vec::new();
-        let mut work = Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut pending);
-        let mut d = HourDraws::new(&sc, 0, 60);
-        d.draw(&sc, &mut work, (0, 0), 0, 60);
-        let spans = [(0, 7), (7, 30), (30, 31), (31, 60)];
-        let parts: Vec<f64> = spans.iter().map(|&(a, b)| d.count(0, a, b)).collect();
-        assert!(parts.iter().all(|p| p.fract() == 0.0 && *p >= 0.0));
-        assert_eq!(parts.iter().sum::<f64>(), d.n[0]);
-        let steps: f64 = (0..60).map(|i| d.count(0, i, i + 1)).sum();
-        assert_eq!(steps, d.n[0]);
     }
 }

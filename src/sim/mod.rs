@@ -11,6 +11,7 @@
 pub mod block;
 pub mod bus;
 pub mod columns;
+pub mod draws;
 pub mod events;
 pub mod facility;
 pub mod fleet;

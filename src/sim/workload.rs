@@ -11,9 +11,11 @@ use super::bus::PoolStep;
 use super::events::Event;
 use super::meter::Claim;
 use crate::base::rng::{
-    PoissonAt, Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, poisson_count, stream, uniform,
+    PoissonAt, Stream, TAG_CONSUMER, TAG_DEFENSE, TAG_TWIN, normal_count, poisson_count, stream,
+    uniform,
 };
 use crate::base::time::SimTime;
+use crate::base::ziggurat::standard_normal_held;
 use crate::model::fleet::{ConsumerReserve, Pool, Sector};
 use crate::model::workload::Episodes;
 use crate::model::workload::arrivals::Ar1;
@@ -136,15 +138,16 @@ impl DefenseState {
     /// The mission's demand at each step of a quiet block (one per step into `out`): the
     /// numbers [`DefenseState::demand`] gives step by step, from the same draws of its stream.
     /// The demand moves only when the jitter does (the surge is constant: its events end
-    /// blocks), so it is worked out once per jitter update.
-    pub fn block_demand(&mut self, d: &Defense, jitter_now: &[bool], out: &mut [f64]) {
+    /// blocks), so it is worked out once per jitter update and filled over the steps to the
+    /// next.
+    pub fn block_demand(&mut self, d: &Defense, moves: JitterMoves, out: &mut [f64]) {
         let mut x = self.level(d, self.jitter.value);
-        for (o, &now) in out.iter_mut().zip(jitter_now) {
+        for (a, b, now) in moves.runs(out.len()) {
             if now {
                 let jit = self.jitter.step(&mut self.rng);
                 x = self.level(d, jit);
             }
-            *o = x;
+            out[a..b].fill(x);
         }
     }
 
@@ -177,42 +180,103 @@ impl TwinState {
     /// (one per step into `out`; a block spans no clock change, so the table is read step after
     /// step): the numbers [`TwinState::demand`] gives step by step, from the same draws of its
     /// stream in the same order (the jitter's normal when it moves, then the step's edge
-    /// events), with the edge count's constants worked out once for the block. The campaign is
-    /// constant (its events end blocks). A refused block restores the stream and steps again on
-    /// these same numbers.
+    /// events). The campaign is constant (its events end blocks) and so, on most blocks, is the
+    /// week's factor (shifts and weekends change at whole hours, and a block ends at the hour):
+    /// then the level moves only with the jitter, and a step is its edge count's draw, a
+    /// multiply and an add. A refused block restores the stream and steps again on these same
+    /// numbers.
     pub fn block_demand(
         &mut self,
         w: &Twin,
         dt: u64,
         w0: usize,
-        jitter_now: &[bool],
+        moves: JitterMoves,
         out: &mut [f64],
     ) {
-        let dt_f = dt as f64;
-        let inv_dt = 1.0 / dt_f;
+        let inv_dt = 1.0 / dt as f64;
         let has_edge = w.edge_events_per_s > 0.0;
-        let edge = PoissonAt::new(if has_edge {
-            w.edge_events_per_s * dt_f
-        } else {
-            0.0
-        });
         let f = &w.week.factors;
-        let mut i = w0;
-        let mut jit = self.jitter.value;
-        for (o, &now) in out.iter_mut().zip(jitter_now) {
-            if now {
-                jit = self.jitter.step(&mut self.rng);
+        let n = out.len();
+        let f0 = f[w0];
+        let flat = |s: &[f32]| s.iter().fold(true, |all, &x| all & (x == f0));
+        // The week's factors over the block, which may wrap past the week's end.
+        let (head, tail) = if w0 + n <= f.len() {
+            (&f[w0..w0 + n], &f[..0])
+        } else {
+            (&f[w0..], &f[..w0 + n - f.len()])
+        };
+        let shape = if flat(head) && flat(tail) {
+            Shape::Flat(f64::from(f0))
+        } else {
+            // The factor at each step, in `out` until the step's demand replaces it.
+            let (h, t) = out.split_at_mut(head.len());
+            for (o, &x) in h.iter_mut().zip(head).chain(t.iter_mut().zip(tail)) {
+                *o = f64::from(x);
             }
-            let mut demand = self.level(w, f64::from(f[i]), jit);
-            if has_edge {
-                demand += edge.sample(&mut self.rng) * w.edge_acc_s_per_event * inv_dt;
+            Shape::InOut
+        };
+        if !has_edge {
+            return self.level_runs(w, shape, moves, out, None::<fn(&mut Stream) -> f64>);
+        }
+        let e = w.edge_acc_s_per_event;
+        match PoissonAt::new(w.edge_events_per_s * dt as f64) {
+            PoissonAt::Normal { lambda, sd } => {
+                let edge = |rng: &mut Stream| {
+                    normal_count(lambda, sd, standard_normal_held(rng)) * e * inv_dt
+                };
+                self.level_runs(w, shape, moves, out, Some(edge))
             }
-            *o = demand;
-            i += 1;
-            if i == f.len() {
-                i = 0;
+            at => {
+                let edge = |rng: &mut Stream| at.sample(rng) * e * inv_dt;
+                self.level_runs(w, shape, moves, out, Some(edge))
             }
         }
+    }
+
+    /// The steps of a block: the level worked out when the jitter moves (and at every step
+    /// across a change of the week's factor), each step's demand that level plus `edge`, its
+    /// edge events' work from the twin's stream (held in a local copy through the loop, so its
+    /// state stays in registers).
+    #[inline(always)]
+    fn level_runs(
+        &mut self,
+        w: &Twin,
+        shape: Shape,
+        moves: JitterMoves,
+        out: &mut [f64],
+        edge: Option<impl Fn(&mut Stream) -> f64>,
+    ) {
+        let mut rng = self.rng.clone();
+        let mut jit = self.jitter.value;
+        for (a, b, now) in moves.runs(out.len()) {
+            if now {
+                // (Through a copy: `rng`'s address never escapes the loop.)
+                let mut r = rng.clone();
+                jit = self.jitter.step(&mut r);
+                rng = r;
+            }
+            let out = &mut out[a..b];
+            match (shape, &edge) {
+                (Shape::Flat(f), None) => out.fill(self.level(w, f, jit)),
+                (Shape::Flat(f), Some(edge)) => {
+                    let x = self.level(w, f, jit);
+                    for o in out {
+                        *o = x + edge(&mut rng);
+                    }
+                }
+                (Shape::InOut, None) => {
+                    for o in out {
+                        *o = self.level(w, *o, jit);
+                    }
+                }
+                (Shape::InOut, Some(edge)) => {
+                    for o in out {
+                        *o = self.level(w, *o, jit) + edge(&mut rng);
+                    }
+                }
+            }
+        }
+        self.rng = rng;
     }
 
     /// The twin's shaped, jittered busy accelerators before its edge events.
@@ -220,6 +284,60 @@ impl TwinState {
     fn level(&self, w: &Twin, shape: f64, jit: f64) -> f64 {
         let u = (w.base_utilisation * shape * (1.0 + jit) + self.campaign_extra).clamp(0.0, 1.0);
         w.accelerators * u
+    }
+}
+
+/// A twin's week factor over a block: one for all its steps, or each step's in the block's
+/// output.
+#[derive(Clone, Copy)]
+enum Shape {
+    Flat(f64),
+    InOut,
+}
+
+/// The steps of a block at which the jitter processes move: `first`, then every `every`th.
+#[derive(Clone, Copy, Debug)]
+pub struct JitterMoves {
+    pub first: usize,
+    pub every: usize,
+}
+
+impl JitterMoves {
+    /// A block of `n` steps as runs `[a, b)` between the jitter's moves, each with whether the
+    /// jitter moves at its first step.
+    pub fn runs(self, n: usize) -> Runs {
+        Runs {
+            a: 0,
+            next: self.first,
+            every: self.every,
+            n,
+        }
+    }
+}
+
+/// See [`JitterMoves::runs`].
+pub struct Runs {
+    a: usize,
+    next: usize,
+    every: usize,
+    n: usize,
+}
+
+impl Iterator for Runs {
+    type Item = (usize, usize, bool);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, usize, bool)> {
+        if self.a >= self.n {
+            return None;
+        }
+        let now = self.a == self.next;
+        if now {
+            self.next += self.every;
+        }
+        let run = (self.a, self.next.min(self.n), now);
+        self.a = run.1;
+        Some(run)
     }
 }
 
@@ -427,6 +545,16 @@ impl Workloads {
             self.jitter_phase = 0;
         }
         now
+    }
+
+    /// [`Workloads::tick_jitter`] for the `n` steps of a block: where the jitter moves in it.
+    pub fn tick_jitter_block(&mut self, n: usize) -> JitterMoves {
+        let (every, phase) = (self.jitter_every, self.jitter_phase);
+        self.jitter_phase = (phase + n as u64) % every;
+        JitterMoves {
+            first: ((every - phase) % every) as usize,
+            every: every as usize,
+        }
     }
 
     /// The random state of the twins and missions (their streams, jitter and phase): what a
@@ -1210,7 +1338,9 @@ pue = 1.25
     /// A quiet block's demands are the steps' own: twins with many edge events (the normal
     /// count) and a few (the exact Poisson), shifts, jitter that moves every fifth step and a
     /// jittered mission give, bit for bit and from the same streams, what `demand` gives step by
-    /// step; the block starts three steps before the week wraps.
+    /// step, on blocks at one week factor (the level worked out when the jitter moves), across
+    /// the week's wrap and across a shift change (at every step), at several jitter phases, in
+    /// a campaign that clamps the level and after it.
     #[test]
     fn a_blocks_demands_are_the_steps_own_draws() {
         let sc = scenario(&pool_a(
@@ -1255,29 +1385,59 @@ pue = 1.25
         let new = || Workloads::new(&wm, sc.seed, 0, 60, sc.horizon_s, &mut Vec::new());
         let (mut stepped, mut block) = (new(), new());
         let spw = sc.twins[0].week.factors.len();
-        let (n, w0) = (40, spw - 3);
-        let jitter_now: Vec<bool> = (0..n).map(|_| block.tick_jitter()).collect();
-        let mut out = vec![0.0; n];
-        for (k, w) in sc.twins.iter().enumerate() {
-            block.twins[k].block_demand(w, 60, w0, &jitter_now, &mut out);
-            for (j, &got) in out.iter().enumerate() {
-                let ws = (w0 + j) % spw;
-                let clock = StepClock {
-                    t: SimTime(j as u64 * 60),
-                    dt: 60,
-                    week_step: ws,
-                    week_step_fixed: ws,
-                };
-                let want = stepped.twins[k].demand(w, clock, jitter_now[j]);
-                assert_eq!(got.to_bits(), want.to_bits(), "twin {k}, step {j}");
+        // Blocks in a row on the same streams: across the week's wrap (one factor), across the
+        // 06:00 shift change (two), an hour at a jitter phase of 2, and a campaign that clamps
+        // the first twin's utilisation at 1 at times, then its end.
+        for (w0, n, skip, campaign) in [
+            (spw - 3, 40, 0, 0.0),
+            (350, 25, 0, 0.0),
+            (420, 60, 2, 0.0),
+            (600, 60, 1, 0.22),
+            (1200, 37, 3, 0.0),
+        ] {
+            for _ in 0..skip {
+                block.tick_jitter();
+                stepped.tick_jitter();
+            }
+            for w in [&mut block, &mut stepped] {
+                w.twins[0].campaign_extra = campaign;
+            }
+            let moves = block.tick_jitter_block(n);
+            let jitter_now: Vec<bool> = (0..n).map(|_| stepped.tick_jitter()).collect();
+            let runs: Vec<bool> = moves
+                .runs(n)
+                .flat_map(|(a, b, now)| (a..b).map(move |j| now && j == a))
+                .collect();
+            assert_eq!(runs, jitter_now, "the jitter's moves, block at {w0}");
+            let mut out = vec![0.0; n];
+            for (k, w) in sc.twins.iter().enumerate() {
+                block.twins[k].block_demand(w, 60, w0, moves, &mut out);
+                for (j, &got) in out.iter().enumerate() {
+                    let ws = (w0 + j) % spw;
+                    let clock = StepClock {
+                        t: SimTime(j as u64 * 60),
+                        dt: 60,
+                        week_step: ws,
+                        week_step_fixed: ws,
+                    };
+                    let want = stepped.twins[k].demand(w, clock, jitter_now[j]);
+                    assert_eq!(got.to_bits(), want.to_bits(), "twin {k}, {w0} + {j}");
+                }
+            }
+            for (k, d) in sc.defenses.iter().enumerate() {
+                block.defenses[k].block_demand(d, moves, &mut out);
+                for (j, &got) in out.iter().enumerate() {
+                    let want = stepped.defenses[k].demand(d, jitter_now[j]);
+                    assert_eq!(got.to_bits(), want.to_bits(), "mission {k}, {w0} + {j}");
+                }
             }
         }
-        for (k, d) in sc.defenses.iter().enumerate() {
-            block.defenses[k].block_demand(d, &jitter_now, &mut out);
-            for (j, &got) in out.iter().enumerate() {
-                let want = stepped.defenses[k].demand(d, jitter_now[j]);
-                assert_eq!(got.to_bits(), want.to_bits(), "mission {k}, step {j}");
-            }
+        let f = &sc.twins[0].week.factors;
+        assert!(f[350] != f[374], "a block crosses the shift change");
+        assert!(f[spw - 3] == f[36], "one factor across the wrap");
+        for k in 0..2 {
+            let next = |w: &mut Workloads| uniform(&mut w.twins[k].rng);
+            assert_eq!(next(&mut block), next(&mut stepped), "twin {k}'s stream");
         }
     }
 }

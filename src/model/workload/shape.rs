@@ -1,5 +1,7 @@
 //! Daily and weekly shapes of demand.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// 24 hourly factors, interpolated linearly between hour midpoints (circularly), so that the
@@ -83,6 +85,14 @@ pub struct WeekTable {
     /// The shape is on its own fixed `utc_offset`, not the study clock: in a prevailing-time
     /// study it is read at the step of the week on the start's offset (no daylight-saving jumps).
     pub own_clock: bool,
+    /// Prefix sums of the factors over two weeks (entry `k` sums steps `0..k`): a span's
+    /// expected arrivals in two reads, a span never wrapping.
+    pub prefix: Arc<[f64]>,
+    /// Per hour of the week (steps `h * n..(h + 1) * n`, `n` steps an hour): `Some(j)` when the
+    /// hour's factors lie on one line over steps `0..j` and on another over `j..n` (`j == n`:
+    /// one line), within the f32 rounding; `None` where they do not (see [`hour_lines`]). The
+    /// two-rate engine then works an hour's expected arrivals out at the lines' ends only.
+    pub lines: Vec<Option<u16>>,
 }
 
 pub const WEEK_S: i64 = 7 * 86_400;
@@ -102,10 +112,19 @@ impl WeekTable {
                 let s = (k as i64 * step_s as i64 + delta).rem_euclid(WEEK_S);
                 f((s % 86_400) as f64 / 3600.0, (s / 86_400) as usize) as f32
             })
-            .collect();
+            .collect::<Vec<f32>>();
+        let mut prefix = Vec::with_capacity(2 * n + 1);
+        let mut acc = 0.0;
+        prefix.push(acc);
+        for &x in factors.iter().chain(factors.iter()) {
+            acc += f64::from(x);
+            prefix.push(acc);
+        }
         WeekTable {
+            lines: hour_lines(&factors, step_s, delta),
             factors,
             own_clock: false,
+            prefix: prefix.into(),
         }
     }
 
@@ -119,6 +138,50 @@ impl WeekTable {
     pub fn at(&self, step_of_week: usize) -> f64 {
         f64::from(self.factors[step_of_week])
     }
+}
+
+/// Where each hour of a week table breaks from one line to another ([`WeekTable::lines`]). A
+/// factor of the local hour and weekday that is linear between local half hours (a
+/// [`DailyShape`] times a weekday's factor) breaks only at the local half hour (a kink) and at
+/// local midnight (a jump); an hour with one such instant inside it is two lines, with none one
+/// line, with two (an offset of 15 or 45 minutes, at midnight) `None`. Each hour is checked
+/// against the table, so a factor of another form is `None` where a step strays from the lines.
+fn hour_lines(factors: &[f32], step_s: u64, delta: i64) -> Vec<Option<u16>> {
+    if step_s == 0 || 3600 % step_s != 0 {
+        return Vec::new();
+    }
+    let n = (3600 / step_s) as usize;
+    let inside = |t: i64| (t > 0 && t < 3600).then_some(t as u64);
+    factors
+        .chunks_exact(n)
+        .enumerate()
+        .map(|(h, x)| {
+            let local = h as i64 * 3600 + delta;
+            let kink = inside((1800 - local).rem_euclid(3600));
+            let midnight = inside((-local).rem_euclid(86_400));
+            let j = match (kink, midnight) {
+                (None, None) => n,
+                (Some(t), None) | (None, Some(t)) => t.div_ceil(step_s) as usize,
+                (Some(_), Some(_)) => return None,
+            };
+            (on_line(&x[..j]) && on_line(&x[j..])).then_some(j as u16)
+        })
+        .collect()
+}
+
+/// Whether the factors lie on the line through the first and the last within the f32 rounding
+/// of the three (2^-22 of the larger end: a ramp between the ends then differs from the table
+/// by less than 1e-6).
+fn on_line(x: &[f32]) -> bool {
+    let (Some(&a), Some(&b)) = (x.first(), x.last()) else {
+        return true;
+    };
+    let (a, b) = (f64::from(a), f64::from(b));
+    let tol = a.abs().max(b.abs()) * 2f64.powi(-22);
+    let last = (x.len().max(2) - 1) as f64;
+    x.iter()
+        .enumerate()
+        .all(|(i, &v)| (f64::from(v) - (a + (b - a) * (i as f64 / last))).abs() <= tol)
 }
 
 #[cfg(test)]
@@ -150,6 +213,31 @@ mod tests {
         let k = 5 * 1440 + 10 * 60;
         assert!((t.at(k) - daily.at(0.0) * 0.5).abs() < 1e-6);
         assert!((t.at(k - 1) - daily.at(23.0 + 59.0 / 60.0)).abs() < 1e-6);
+    }
+
+    /// An hour's factors are two lines split at the local half hour on a whole-hour offset, at
+    /// local midnight (where it falls inside the hour) on a half-hour offset, and not marked
+    /// where both fall inside (a 45-minute offset's midnight hour) or the factor is not linear.
+    #[test]
+    fn hours_are_marked_where_their_factors_lie_on_two_lines() {
+        let daily = DailyShape::cosine(20.0, 3.0).normalised();
+        let weekly = WeeklyShape {
+            factors: [1.0, 1.2, 1.0, 1.0, 1.0, 0.5, 0.6],
+        };
+        let f = |h: f64, wd: usize| daily.at(h) * weekly.factors[wd];
+        let whole = WeekTable::build(60, 0, 9 * 3600, f);
+        assert!(whole.lines.iter().all(|&j| j == Some(30)));
+        let half = WeekTable::build(60, 0, 5 * 3600 + 1800, f);
+        // Local midnight at the study's 18:30.
+        for (h, &j) in half.lines.iter().enumerate() {
+            assert_eq!(j, Some(if h % 24 == 18 { 30 } else { 60 }), "hour {h}");
+        }
+        let quarter = WeekTable::build(60, 0, 5 * 3600 + 2700, f);
+        for (h, &j) in quarter.lines.iter().enumerate() {
+            assert_eq!(j.is_none(), h % 24 == 18, "hour {h}");
+        }
+        let curved = WeekTable::build(60, 0, 0, |h, _| h * h + 1.0);
+        assert!(curved.lines.iter().all(Option::is_none));
     }
 
     #[test]
