@@ -969,7 +969,7 @@ mod tests {
     use crate::base::rng::stream;
     use crate::sim::test_support::{pool_a, scenario};
 
-    /// Three pools of one group each, consumers on the middle one.
+    /// Three pools of one group each (each with a class: a study's pools serve a workload).
     fn three_pools() -> Scenario {
         scenario(&pool_a(
             r#"
@@ -984,8 +984,22 @@ server = "DGX-H100"
 count = 3
 
 [[consumer]]
-name = "c"
+name = "a"
+pool = "a"
+requests_per_day = 2.0e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+
+[[consumer]]
+name = "b"
 pool = "b"
+requests_per_day = 2.0e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+
+[[consumer]]
+name = "c"
+pool = "c"
 requests_per_day = 2.0e6
 acc_s_per_request = 0.01
 work_cv = 0.5
@@ -1008,6 +1022,9 @@ pue = 1.2
         let mut tr = Trial::new(&sc, 0);
         let mut b = Blocks::new(&sc, 0, 60);
         assert!(b.one_group);
+        // The outer pools as if they had no consumers (a twin's, training's, a mission's).
+        b.draws.has_class[0] = false;
+        b.draws.has_class[2] = false;
         let np = sc.fleet.pools.len();
         let mut rng = stream(99, TAG_PARAMS, 0);
         let (mut fits, mut binds) = (0, 0);
