@@ -82,8 +82,6 @@ impl PhysicsFacility {
         if !self.fit_plants(st, it, &outdoor, dt_s, out) {
             return false;
         }
-        cooling_steps(&mut out.plant, &out.heat, n, &mut out.cool);
-        out.water_l = water_sum(&out.plant, &out.heat, n);
         // The chain's losses as a quadratic over the block's loads and cooling (the box
         // holding every step's: the plants' least and most heat less the banks' heat, the
         // plants' cooling at its least and most over their heat).
@@ -101,8 +99,17 @@ impl PhysicsFacility {
         let tol = MAX_LINEAR_ERROR * (l_lo - st.bank_w).max(1.0);
         let chain = &ph.electrical;
         let fit = chain.fit_losses((l_lo, l_hi), (c_lo, c_hi), tol);
-        (out.cooling_sum_w, out.losses_sum_w) =
-            chain_steps(chain, fit.as_ref(), st.bank_w, it, &out.cool, fac);
+        (out.cooling_sum_w, out.losses_sum_w) = chain_steps(
+            chain,
+            fit.as_ref(),
+            st.bank_w,
+            it,
+            &mut out.plant,
+            &out.heat,
+            &mut out.cool,
+            fac,
+        );
+        out.water_l = water_sum(&out.plant, &out.heat, n);
         for (k, q) in out.plant.iter().enumerate() {
             st.plant_heat[k] = out.heat[k * n + n - 1];
             st.plant_capacity[k] = q.cap;
@@ -114,26 +121,61 @@ impl PhysicsFacility {
     }
 
     /// Each plant's heat at each step of the block (`out.heat`, plant-major): its load banks'
-    /// heat, then its groups' IT in group order (as a step adds them); and each group's most
-    /// IT (`out.group_top`).
+    /// heat, then its groups' IT in group order (as a step adds them); each group's most IT
+    /// (`out.group_top`); and in the same pass each plant's least, mean and most heat and its
+    /// sum (`out.plant`), the plant's groups read together so each step's heat stays in a
+    /// register.
     fn plant_heat(&self, st: &PhysicsState, group_it: &[f64], n: usize, out: &mut BlockSeries) {
         out.heat.clear();
         out.heat.resize(self.plants.len() * n, 0.0);
-        // A load bank's heat is constant through the block (its start and end end blocks).
-        for (k, &b) in st.bank_heat.iter().enumerate() {
-            if b != 0.0 {
-                out.heat[k * n..(k + 1) * n].iter_mut().for_each(|x| *x = b);
-            }
-        }
         out.group_top.clear();
-        for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
-            let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
-            let mut top = 0.0;
-            for (x, &w) in h.iter_mut().zip(series) {
-                *x += w;
-                top = if w > top { w } else { top };
+        out.group_top.resize(self.groups.len(), 0.0);
+        out.plant.clear();
+        for (k, heat) in out.heat.chunks_exact_mut(n).enumerate() {
+            // A load bank's heat is constant through the block (its start and end end blocks).
+            let bank = match st.bank_heat.get(k) {
+                Some(&b) if b != 0.0 => b,
+                _ => 0.0,
+            };
+            let (mut gs, mut count) = ([0; 4], 0);
+            for (g, _) in self.groups.iter().enumerate().filter(|(_, g)| g.plant == k) {
+                if count < gs.len() {
+                    gs[count] = g;
+                }
+                count += 1;
             }
-            out.group_top.push(top);
+            let tops = &mut out.group_top;
+            let (lo, hi, sum) = match count {
+                0 => heat_pass::<0>(bank, group_it, gs, heat, tops),
+                1 => heat_pass::<1>(bank, group_it, gs, heat, tops),
+                2 => heat_pass::<2>(bank, group_it, gs, heat, tops),
+                3 => heat_pass::<3>(bank, group_it, gs, heat, tops),
+                4 => heat_pass::<4>(bank, group_it, gs, heat, tops),
+                _ => {
+                    heat.fill(bank);
+                    for (g, _) in self.groups.iter().enumerate().filter(|(_, g)| g.plant == k) {
+                        let mut top = 0.0;
+                        for (x, &w) in heat.iter_mut().zip(&group_it[g * n..(g + 1) * n]) {
+                            *x += w;
+                            top = if w > top { w } else { top };
+                        }
+                        tops[g] = top;
+                    }
+                    heat.iter()
+                        .fold((f64::MAX, f64::MIN, 0.0), |(lo, hi, sum), &h| {
+                            (
+                                if h < lo { h } else { lo },
+                                if h > hi { h } else { hi },
+                                sum + h,
+                            )
+                        })
+                }
+            };
+            out.plant.push(Quadratic {
+                x: [lo, sum / n as f64, hi],
+                sum,
+                ..Quadratic::default()
+            });
         }
     }
 
@@ -149,23 +191,9 @@ impl PhysicsFacility {
         dt_s: f64,
         out: &mut BlockSeries,
     ) -> bool {
-        let n = it.len();
         let ph = &self.phases[st.phase];
-        out.plant.clear();
-        for (p, heat) in ph.plants.iter().zip(out.heat.chunks_exact(n)) {
-            // Least and most as `f64::min` and `max` give them (a NaN is passed over), by
-            // comparisons: one instruction a step each.
-            let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
-            for &h in heat {
-                lo = if h < lo { h } else { lo };
-                hi = if h > hi { h } else { hi };
-                sum += h;
-            }
-            let mut q = Quadratic {
-                x: [lo, sum / n as f64, hi],
-                sum,
-                ..Quadratic::default()
-            };
+        out.plant.truncate(ph.plants.len());
+        for (p, q) in ph.plants.iter().zip(&mut out.plant) {
             // No module online: no power, no water, no capacity.
             if let Some(p) = p {
                 let [a, m, z] = q.x.map(|h| p.evaluate(h, outdoor, dt_s));
@@ -174,7 +202,6 @@ impl PhysicsFacility {
                 q.cap = a.capacity_w.min(m.capacity_w).min(z.capacity_w);
                 q.online = true;
             }
-            out.plant.push(q);
         }
         // Every group within its share of its plant's capacity at every step: nodes stay put.
         // (A step above `q_cap >= 0` is one whose heat, held at 0 from below, exceeds it: the
@@ -228,6 +255,83 @@ impl PhysicsFacility {
     }
 }
 
+/// One plant's heat over the block (`heat`): `bank` plus its `G` groups' IT (`gs`, in group
+/// order, `group_it` group-major) at each step, each group's most IT into `tops`; returns the
+/// least, most and sum of the heat. Least and most as `f64::min` and `max` give them (a NaN is
+/// passed over), by comparisons: one instruction a step each.
+#[inline(always)]
+fn heat_pass<const G: usize>(
+    bank: f64,
+    group_it: &[f64],
+    gs: [usize; 4],
+    heat: &mut [f64],
+    tops: &mut [f64],
+) -> (f64, f64, f64) {
+    let n = heat.len();
+    let series: [&[f64]; G] = std::array::from_fn(|j| &group_it[gs[j] * n..(gs[j] + 1) * n]);
+    let mut top = [0.0; G];
+    let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
+    for i in 0..n {
+        let mut h = bank;
+        for j in 0..G {
+            let w = series[j][i];
+            h += w;
+            top[j] = if w > top[j] { w } else { top[j] };
+        }
+        heat[i] = h;
+        lo = if h < lo { h } else { lo };
+        hi = if h > hi { h } else { hi };
+        sum += h;
+    }
+    for j in 0..G {
+        tops[gs[j]] = top[j];
+    }
+    (lo, hi, sum)
+}
+
+/// Each step's cooling before the clamp, read as the step comes (so no series of it is
+/// written and read back).
+trait StepCooling: Clone {
+    fn cool(&mut self, i: usize) -> f64;
+}
+
+/// `P` online plants' quadratics at each step's heat, summed plant by plant (as a step sums
+/// them), each plant's `Σ (h - mean)²` kept for its water.
+#[derive(Clone)]
+struct Online<'a, const P: usize> {
+    k: [[f64; 3]; P],
+    m: [f64; P],
+    heat: [&'a [f64]; P],
+    s2: [f64; P],
+}
+
+impl<const P: usize> StepCooling for Online<'_, P> {
+    #[inline(always)]
+    fn cool(&mut self, i: usize) -> f64 {
+        let mut c = 0.0;
+        for j in 0..P {
+            let d = self.heat[j][i] - self.m[j];
+            let [k0, k1, k2] = self.k[j];
+            c += k0 + d * (k1 + d * k2);
+            self.s2[j] += d * d;
+        }
+        c
+    }
+}
+
+/// Each step's cooling already formed (a site with more online plants than the packed forms).
+#[derive(Clone)]
+struct Formed<'a>(&'a [f64]);
+
+impl StepCooling for Formed<'_> {
+    #[inline(always)]
+    fn cool(&mut self, i: usize) -> f64 {
+        self.0[i]
+    }
+}
+
+/// Each step's cooling before the clamp (`cool`): the plants' quadratics at its heat, plant by
+/// plant (as a step sums them); and each plant's `Σ (h - mean)²` for its water.
 /// Each step's cooling before the clamp (`cool`): the plants' quadratics at its heat, plant by
 /// plant (as a step sums them); and each plant's `Σ (h - mean)²` for its water.
 fn cooling_steps(plants: &mut [Quadratic], heat: &[f64], n: usize, cool: &mut Vec<f64>) {
@@ -274,52 +378,125 @@ fn water_sum(plants: &[Quadratic], heat: &[f64], n: usize) -> f64 {
 }
 
 /// Each step's facility power into `fac` (its load, cooling held at 0 from below, losses, as
-/// a step adds them), and the block's cooling and losses summed: the losses off `fit` (one
-/// quadratic, or one each side of a UPS curve point), or without one exactly, the curve's
-/// pieces around the first step's found once.
+/// a step adds them), and the block's cooling and losses summed, in one pass with each step's
+/// cooling off the online plants' quadratics (packed for up to two; `cool` holds the steps'
+/// for more) and each plant's `Σ (h - mean)²` (for its water).
+#[allow(clippy::too_many_arguments)]
 fn chain_steps(
     chain: &PreparedChain,
     fit: Option<&LossFit>,
     bank_w: f64,
     it: &[f64],
-    cool: &[f64],
+    plants: &mut [Quadratic],
+    heat: &[f64],
+    cool: &mut Vec<f64>,
     fac: &mut Vec<f64>,
 ) -> (f64, f64) {
-    let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
-    let mut step = |l: f64, c: f64, loss: f64| {
-        cool_sum += c;
-        loss_sum += loss;
-        l + c + loss
-    };
-    let clamp = |c: f64| if c > 0.0 { c } else { 0.0 };
-    fac.clear();
-    let steps = it.iter().zip(cool);
+    let n = it.len();
+    let (mut on, mut count) = ([0; 2], 0);
+    for (k, _) in plants.iter().enumerate().filter(|(_, q)| q.online) {
+        if count < on.len() {
+            on[count] = k;
+        }
+        count += 1;
+    }
+    fn packed<const P: usize>(
+        plants: &mut [Quadratic],
+        heat: &[f64],
+        n: usize,
+        on: [usize; 2],
+        steps: impl FnOnce(&mut Online<P>) -> (f64, f64),
+    ) -> (f64, f64) {
+        let mut src = Online::<P> {
+            k: std::array::from_fn(|j| plants[on[j]].power),
+            m: std::array::from_fn(|j| plants[on[j]].x[1]),
+            heat: std::array::from_fn(|j| &heat[on[j] * n..(on[j] + 1) * n]),
+            s2: [0.0; P],
+        };
+        let sums = steps(&mut src);
+        for j in 0..P {
+            plants[on[j]].s2 = src.s2[j];
+        }
+        sums
+    }
+    match count {
+        0 => packed::<0>(plants, heat, n, on, |s| {
+            loss_steps(chain, fit, bank_w, it, s, fac)
+        }),
+        1 => packed::<1>(plants, heat, n, on, |s| {
+            loss_steps(chain, fit, bank_w, it, s, fac)
+        }),
+        2 => packed::<2>(plants, heat, n, on, |s| {
+            loss_steps(chain, fit, bank_w, it, s, fac)
+        }),
+        _ => {
+            cooling_steps(plants, heat, n, cool);
+            loss_steps(chain, fit, bank_w, it, &mut Formed(cool), fac)
+        }
+    }
+}
+
+/// [`chain_steps`] for the cooling `src`: the losses off `fit` (one quadratic, or one each
+/// side of a UPS curve point), or without one exactly, the curve's pieces around the first
+/// step's found once.
+#[inline(always)]
+fn loss_steps<S: StepCooling>(
+    chain: &PreparedChain,
+    fit: Option<&LossFit>,
+    bank_w: f64,
+    it: &[f64],
+    src: &mut S,
+    fac: &mut Vec<f64>,
+) -> (f64, f64) {
+    #[inline(always)]
+    fn run<S: StepCooling>(
+        it: &[f64],
+        bank_w: f64,
+        src: &mut S,
+        fac: &mut Vec<f64>,
+        loss: impl Fn(f64, f64) -> f64,
+    ) -> (f64, f64) {
+        // A local copy, so the plants' sums stay in registers.
+        let mut s = src.clone();
+        let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
+        // Written in place, in one loop the compiler keeps whole (an iterator's `extend` may
+        // leave it out of line, its sums in memory).
+        fac.clear();
+        fac.resize(it.len(), 0.0);
+        for (i, (f, &w)) in fac.iter_mut().zip(it).enumerate() {
+            let (l, c) = (w + bank_w, clamp(s.cool(i)));
+            let loss = loss(l, c);
+            cool_sum += c;
+            loss_sum += loss;
+            *f = l + c + loss;
+        }
+        *src = s;
+        (cool_sum, loss_sum)
+    }
     if let Some(q) = fit.and_then(LossFit::single) {
-        fac.extend(steps.map(|(&w, &c)| {
-            let (l, c) = (w + bank_w, clamp(c));
-            step(l, c, q.at(l, c))
-        }));
+        run(it, bank_w, src, fac, |l, c| q.at(l, c))
     } else if let Some(q) = fit {
-        fac.extend(steps.map(|(&w, &c)| {
-            let (l, c) = (w + bank_w, clamp(c));
-            step(l, c, q.at(l, c))
-        }));
+        run(it, bank_w, src, fac, |l, c| q.at(l, c))
     } else {
-        let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, clamp(cool[0])));
-        fac.extend(steps.map(|(&w, &c)| {
-            let (l, c) = (w + bank_w, clamp(c));
+        let first = clamp(src.clone().cool(0));
+        let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, first));
+        run(it, bank_w, src, fac, |l, c| {
             let exact = || chain.losses(l, c).total_w();
-            let loss = match &seg {
+            match &seg {
                 Some(s) => match chain.losses_in(s, l, c) {
                     (x, true) => x,
                     _ => exact(),
                 },
                 None => exact(),
-            };
-            step(l, c, loss)
-        }));
+            }
+        })
     }
-    (cool_sum, loss_sum)
+}
+
+/// A step's cooling held at 0 from below.
+#[inline(always)]
+fn clamp(c: f64) -> f64 {
+    if c > 0.0 { c } else { 0.0 }
 }
 
 /// A plant's cooling power and water as quadratics in its heat about its mean, through its
