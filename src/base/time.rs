@@ -291,6 +291,15 @@ impl Calendar {
             zone: Some((iana, tz)),
         })
     }
+    /// Everything the calendar's answers depend on, as text: two calendars with the same key
+    /// give the same dates, hours and weekdays (a key for figures worked out once per study).
+    pub fn key(&self) -> String {
+        let zone = self.zone.as_ref().map_or("", |(name, _)| name);
+        format!(
+            "{} {} {zone} {:?}",
+            self.start_utc_s, self.utc_offset_s, self.offsets
+        )
+    }
 
     /// Seconds east of UTC at the study start (for a fixed offset: the offset). For the
     /// prevailing offset at an instant use [`Calendar::offset_at`].
@@ -914,6 +923,32 @@ mod tests {
         let spring26 = (365 + 66) * 86_400 + 2 * 3600;
         assert_eq!(c.offset_at(spring26 - 1), -6 * 3600);
         assert_eq!(c.offset_at(spring26), -5 * 3600);
+    }
+
+    /// A calendar's key tells apart what changes its answers (start, offset, zone) and only
+    /// that: figures kept under it are worked out once per study, not per trial.
+    #[test]
+    fn calendar_keys_differ_exactly_when_the_calendars_do() {
+        let d = |s: &str| Date::parse(s).unwrap();
+        let fixed = Calendar::new(d("2025-01-01"), -5 * 3600);
+        assert_eq!(fixed.key(), Calendar::new(d("2025-01-01"), -5 * 3600).key());
+        let chicago = Calendar::in_zone(d("2025-01-01"), "America/Chicago").unwrap();
+        let others = [
+            Calendar::new(d("2025-01-02"), -5 * 3600),
+            Calendar::new(d("2025-01-01"), -6 * 3600),
+            chicago.clone(),
+            Calendar::in_zone(d("2025-01-01"), "America/Bogota").unwrap(),
+        ];
+        for (k, c) in others.iter().enumerate() {
+            assert_ne!(c.key(), fixed.key(), "calendar {k}");
+        }
+        assert_ne!(
+            others[2].key(),
+            others[3].key(),
+            "two zones at -05:00 on 1 January"
+        );
+        let again = Calendar::in_zone(d("2025-01-01"), "America/Chicago").unwrap();
+        assert_eq!(chicago.key(), again.key());
     }
 
     #[test]

@@ -201,6 +201,11 @@ struct Blocks {
     demand: Vec<f64>,
     /// Training's served share (all of it on the fast path).
     ones: Vec<f64>,
+    /// Each pool holds one group, the pool's own index (as in the default study): the pools'
+    /// checks, server curves and sums then run in one pass per pool ([`pools_power`]).
+    one_group: bool,
+    /// Per pool: the consumers' bridged work over the block (for [`credit_block`]).
+    pool_work: Vec<f64>,
     /// The instants twins and missions start (sorted): a block does not span one.
     starts: Vec<u64>,
 }
@@ -231,6 +236,9 @@ impl Blocks {
             span_busy: Vec::new(),
             demand: Vec::new(),
             ones: vec![1.0; sc.trainings.len()],
+            one_group: sc.fleet.groups.len() == np
+                && (sc.fleet.pools.iter().enumerate()).all(|(p, pool)| pool.groups[..] == [p]),
+            pool_work: vec![0.0; np],
             starts: {
                 let mut s: Vec<u64> = (sc.twins.iter().map(|w| w.online_s))
                     .chain(sc.defenses.iter().map(|d| d.online_s))
@@ -315,13 +323,22 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
             c.weight = w / n as f64;
         }
     }
-    let (served_n, split) = credit_block(tr, b, n, i0, s0 * sc.step_s, dt_f);
+    // The hour's length: a block from its first step to its last is the whole hour.
+    let whole = i0 == 0 && end - s0 == (sc.horizon_s / sc.step_s - s0).min(tr.steps_per_hour);
+    let span = BlockSpan { n, i0, whole };
+    let (served_n, split) = credit_block(tr, b, span, s0 * sc.step_s, dt_f);
     record_block(tr, b, &split, n, served_n, trace);
     // The clocks move on by the block's steps.
-    for _ in 0..n {
-        tr.tick_week();
-    }
+    tr.tick_week_by(n);
     true
+}
+
+/// A block's steps within its hour: `n` from step `i0`, `whole` if they are the hour's all.
+#[derive(Clone, Copy)]
+struct BlockSpan {
+    n: usize,
+    i0: usize,
+    whole: bool,
 }
 
 /// A refused block: the workloads' streams (and with `carry` the queue and the jobs) as they
@@ -367,13 +384,17 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     }
     let moves = tr.work.tick_jitter_block(n);
     training_steps(tr, b, s0, n, carry);
-    if !(missions_and_twins(tr, b, s0, n, moves)
-        && training_fits(tr, b, n)
-        && consumers_fit(tr, b, n, i0))
-    {
+    if !(missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)) {
+        return false;
+    }
+    if b.one_group {
+        return pools_power(tr, b, n, i0);
+    }
+    if !consumers_fit(tr, b, n, i0) {
         return false;
     }
     group_power(tr, b, n);
+    pool_work_sums(b, n, i0);
     true
 }
 
@@ -661,21 +682,9 @@ fn group_power(tr: &Trial, b: &mut Blocks, n: usize) {
 
 /// One group's IT power at each step from its pool's busy weights (`c` the pool's capacity),
 /// `alive x` [`RackGroup::power_w`] of the utilisation op for op, added to the block's `it`.
-/// (A max and a min, not `clamp`: the same figure for a utilisation that is never NaN, and
-/// the loop runs two steps at a time.)
-#[allow(clippy::manual_clamp)]
 #[inline(always)]
 fn group_series(g: &RackGroup, alive: f64, c: f64, busy_w: &[f64], x: &mut [f64], it: &mut [f64]) {
-    let (servers, idle_w) = (g.servers, g.server_idle_w);
-    let dyn_w = g.server_max_w - g.server_idle_w;
-    let curve = |bw: f64| {
-        let u = if c > 0.0 {
-            (bw / c).max(0.0).min(1.0)
-        } else {
-            0.0
-        };
-        servers * (idle_w + dyn_w * u)
-    };
+    let curve = server_curve(g, c);
     // All the group's servers in service (as on most blocks): `1 x` is the same figure.
     if alive == 1.0 {
         for ((x, &bw), it) in x.iter_mut().zip(busy_w).zip(it) {
@@ -690,27 +699,170 @@ fn group_series(g: &RackGroup, alive: f64, c: f64, busy_w: &[f64], x: &mut [f64]
     }
 }
 
-/// The block's requests counted, and the meter's split of its mean power at its mean claims
-/// over its whole length; returns the block's served requests.
-fn credit_block(
-    tr: &mut Trial,
-    b: &Blocks,
-    n: usize,
-    i0: usize,
-    now: u64,
+/// A group's linear server curve on a pool of capacity `c`, from a step's busy weight. (A max
+/// and a min, not `clamp`: the same figure for a utilisation that is never NaN; the quotient
+/// made before the test on `c`, so the test is a select, not a branch: the loops that inline
+/// it then run two steps at a time.)
+#[allow(clippy::manual_clamp)]
+#[inline(always)]
+fn server_curve(g: &RackGroup, c: f64) -> impl Fn(f64) -> f64 {
+    let (servers, idle_w) = (g.servers, g.server_idle_w);
+    let dyn_w = g.server_max_w - g.server_idle_w;
+    move |bw: f64| {
+        let q = (bw / c).max(0.0).min(1.0);
+        let u = if c > 0.0 { q } else { 0.0 };
+        servers * (idle_w + dyn_w * u)
+    }
+}
+
+/// Each class pool's consumer work over the block (after [`group_power`]; [`pools_power`]
+/// sums it in its own pass).
+fn pool_work_sums(b: &mut Blocks, n: usize, i0: usize) {
+    let d = &b.draws;
+    for (p, w) in b.pool_work.iter_mut().enumerate() {
+        if d.has_class[p] {
+            let at = p * d.stride + i0;
+            *w = d.pool_w[at..at + n].iter().sum();
+        }
+    }
+}
+
+/// [`consumers_fit`], [`group_power`] and [`pool_work_sums`] in one pass per pool, for a fleet
+/// whose every pool is one group (its own index, `b.one_group`): each step's busy weight is
+/// checked and put through the group's server curve as it is made, then the pool's power and
+/// its consumers' work are summed over the block in one loop. The same operations on the same
+/// numbers as the passes apart (`tests::the_fused_pool_pass_is_the_two_passes_bit_for_bit`):
+/// a pool's claims are the same at every step of a block (training's, then each mission's and
+/// twin's, added alike at each step: [`take`]), so its first step's stand for all; the IT
+/// series takes the groups in their order, which is the pools'; each sum keeps its own chain
+/// and starting value (`0.0` for the power as [`group_power`]'s fold, `-0.0` for the work as
+/// `Iterator::sum`). False if a step binds.
+fn pools_power(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
+    let dt_f = tr.sc.step_s as f64;
+    let (d, alive) = (&b.draws, &tr.fleet.alive);
+    b.it.clear();
+    b.it.resize(n, 0.0);
+    let inv_n = 1.0 / n as f64;
+    for (p, g) in tr.sc.fleet.groups.iter().enumerate() {
+        let (c, a, r) = (b.cap[p], alive[p], p * n..(p + 1) * n);
+        let (used, x, it) = (&b.used[r.clone()], &mut b.group_it[r], &mut b.it[..]);
+        let h = b.held[p * n];
+        let curve = server_curve(g, c);
+        let (over, work) = if !d.has_class[p] {
+            // Its busy weight is its use (nothing of a consumer's to add).
+            let over = if a == 1.0 {
+                used_series(used, x, it, c, &curve)
+            } else {
+                used_series(used, x, it, c, |bw| a * curve(bw))
+            };
+            (over | (h > c), None)
+        } else {
+            let at = p * d.stride + i0;
+            let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
+            let f = PoolStepFigures { c, h, dt_f };
+            let over = if a == 1.0 {
+                class_series(used, work, scale, x, it, &f, &curve)
+            } else {
+                class_series(used, work, scale, x, it, &f, |bw| a * curve(bw))
+            };
+            (over, Some(work))
+        };
+        if over {
+            return false;
+        }
+        let sum = match work {
+            None => x.iter().fold(0.0, |s, &x| s + x),
+            Some(work) => {
+                let (mut sum, mut work_sum) = (0.0, -0.0);
+                for (&x, &w) in x.iter().zip(work) {
+                    sum += x;
+                    work_sum += w;
+                }
+                b.pool_work[p] = work_sum;
+                sum
+            }
+        };
+        b.pool_power[p] = PoolPower {
+            power_w: sum * inv_n,
+            idle_w: b.idle[p],
+            capacity: c,
+        };
+    }
+    true
+}
+
+/// A pool's capacity, its claims at each step and the step's length, s.
+struct PoolStepFigures {
+    c: f64,
+    h: f64,
     dt_f: f64,
-) -> (f64, Split) {
+}
+
+/// A pool without consumers: each step's use checked against capacity and put through the
+/// curve into `x` and the IT series; true if a step is over.
+#[inline(always)]
+fn used_series(
+    used: &[f64],
+    x: &mut [f64],
+    it: &mut [f64],
+    c: f64,
+    curve: impl Fn(f64) -> f64,
+) -> bool {
+    let mut over = false;
+    for ((x, it), &u) in x.iter_mut().zip(it).zip(used) {
+        over |= u > c;
+        *x = curve(u);
+        *it += *x;
+    }
+    over
+}
+
+/// A pool with consumers: each step's busy weight from its use and its bridged work
+/// ([`consumers_fit`]'s figures and checks), through the curve into `x` and the IT series; true
+/// if a step binds.
+#[inline(always)]
+fn class_series(
+    used: &[f64],
+    work: &[f64],
+    scale: &[f64],
+    x: &mut [f64],
+    it: &mut [f64],
+    f: &PoolStepFigures,
+    curve: impl Fn(f64) -> f64,
+) -> bool {
+    let (c, h, dt_f) = (f.c, f.h, f.dt_f);
+    let mut over = false;
+    for ((((x, it), &u), &w), &s) in x.iter_mut().zip(it).zip(used).zip(work).zip(scale) {
+        // (The quotient made first: a select, not a branch.)
+        let q = w / dt_f;
+        let busy = if w > 0.0 { q } else { 0.0 };
+        let bw = u + busy * s;
+        over |= (busy > c - u) | (bw > c) | (h + busy > c);
+        *x = curve(bw);
+        *it += *x;
+    }
+    over
+}
+
+/// The block's requests counted, and the meter's split of its mean power at its mean claims
+/// over its whole length; returns the block's served requests. `whole`: the block is its hour's
+/// every step.
+fn credit_block(tr: &mut Trial, b: &Blocks, span: BlockSpan, now: u64, dt_f: f64) -> (f64, Split) {
+    let BlockSpan { n, i0, whole } = span;
     let sc = tr.sc;
     let inv_n = 1.0 / n as f64;
     let mut served_n = 0.0;
     let d = &b.draws;
     let mut k = 0;
-    // The pool's drawn and expected work in the block, summed once for its classes.
-    let mut pool_sums = (usize::MAX, 0.0, 0.0);
+    // The pool's expected work in the block, summed once for its classes (its drawn work is
+    // summed as the block's power is made: `b.pool_work`).
+    let mut pool_mu = (usize::MAX, 0.0);
     for (cs, c) in tr.work.consumers.iter_mut().zip(&sc.consumers) {
-        // Nothing has arrived by the hour's first step: a block from it counts what has
-        // arrived by its end.
-        let cnt = if i0 == 0 {
+        // A block of the whole hour (as most are) counts the hour's draw; one from the hour's
+        // first step what has arrived by its end (nothing has before).
+        let cnt = if whole {
+            d.hour_count(k)
+        } else if i0 == 0 {
             d.arrived_by(k, n)
         } else {
             d.count(k, i0, i0 + n)
@@ -718,14 +870,22 @@ fn credit_block(
         cs.arrived += cnt as u64;
         cs.served_total += cnt as u64;
         served_n += cnt;
-        if pool_sums.0 != c.pool {
-            let r = c.pool * d.stride + i0..c.pool * d.stride + i0 + n;
-            let sum = |x: &[f64]| x.iter().sum::<f64>();
-            pool_sums = (c.pool, sum(&d.pool_w[r.clone()]), sum(&d.mu[r]));
+        if pool_mu.0 != c.pool {
+            let mu = if whole {
+                d.hour_mu(c.pool)
+            } else {
+                let at = c.pool * d.stride + i0;
+                d.mu[at..at + n].iter().sum::<f64>()
+            };
+            pool_mu = (c.pool, mu);
         }
-        let (_, pool_w, pool_mu) = pool_sums;
         // The class's expected share of its pool's work in the block.
-        let busy = pool_w * d.share_of(sc, k, i0, i0 + n, pool_mu) / dt_f * inv_n;
+        let share = if whole {
+            d.hour_share(sc, k, pool_mu.1)
+        } else {
+            d.share_of(sc, k, i0, i0 + n, pool_mu.1)
+        };
+        let busy = b.pool_work[c.pool] * share / dt_f * inv_n;
         tr.meter.claims[k] = Claim {
             held: busy,
             weight: busy * c.power_scale,
@@ -769,7 +929,6 @@ fn record_block(
 ) {
     let f = &b.facility;
     let inv_n = 1.0 / n as f64;
-    let mean = |x: &[f64]| x.iter().sum::<f64>() * inv_n;
     tr.hourly.record_block(
         &StepFigures {
             sector_w: split.sector_w,
@@ -777,14 +936,14 @@ fn record_block(
             // The meter sums the IT and facility series itself.
             it_w: f64::NAN,
             installed_w: tr.fleet.installed_w,
-            cooling_w: mean(&f.cooling_w),
-            losses_w: mean(&f.losses_w),
+            cooling_w: f.cooling_sum_w * inv_n,
+            losses_w: f.losses_sum_w * inv_n,
             load_bank_w: f.load_bank_w,
             facility_w: f64::NAN,
             served_n,
             dropped_n: 0.0,
             curtailed_w: 0.0,
-            onsite_water_l: f.water_l.iter().sum(),
+            onsite_water_l: f.water_l,
             throttled_acc: 0.0,
             heat_not_removed_w: 0.0,
             saturated: false,
@@ -800,5 +959,144 @@ fn record_block(
     }
     if let Some(t) = trace {
         t.extend_from_slice(&b.fac);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::rng::stream;
+    use crate::sim::test_support::{pool_a, scenario};
+
+    /// Three pools of one group each (each with a class: a study's pools serve a workload).
+    fn three_pools() -> Scenario {
+        scenario(&pool_a(
+            r#"
+[[site.group]]
+name = "b"
+server = "DGX-H100"
+count = 6
+
+[[site.group]]
+name = "c"
+server = "DGX-H100"
+count = 3
+
+[[consumer]]
+name = "a"
+pool = "a"
+requests_per_day = 2.0e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+
+[[consumer]]
+name = "b"
+pool = "b"
+requests_per_day = 2.0e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+
+[[consumer]]
+name = "c"
+pool = "c"
+requests_per_day = 2.0e6
+acc_s_per_request = 0.01
+work_cv = 0.5
+
+[facility]
+kind = "fixed"
+pue = 1.2
+"#,
+        ))
+    }
+
+    /// The fused pass ([`pools_power`]) gives what [`consumers_fit`], [`group_power`] and
+    /// [`pool_work_sums`] give, bit for bit, over random blocks of random hours: whether it
+    /// binds, and if not each group's and the block's IT series, the pools' power and the
+    /// consumers' work (some pools' servers partly out of service, some steps over capacity).
+    #[test]
+    fn the_fused_pool_pass_is_the_two_passes_bit_for_bit() {
+        use crate::base::rng::{TAG_PARAMS, uniform};
+        let sc = three_pools();
+        let mut tr = Trial::new(&sc, 0);
+        let mut b = Blocks::new(&sc, 0, 60);
+        assert!(b.one_group);
+        // The outer pools as if they had no consumers (a twin's, training's, a mission's).
+        b.draws.has_class[0] = false;
+        b.draws.has_class[2] = false;
+        let np = sc.fleet.pools.len();
+        let mut rng = stream(99, TAG_PARAMS, 0);
+        let (mut fits, mut binds) = (0, 0);
+        for hour in 0..400 {
+            b.draws
+                .draw(&sc, &mut tr.work, ((hour * 60) % 10_080, 0), 0, 60);
+            let n = 1 + (uniform(&mut rng) * 60.0) as usize;
+            let i0 = ((uniform(&mut rng) * (61 - n) as f64) as usize).min(60 - n);
+            for p in 0..np {
+                b.cap[p] = sc.fleet.pools[p].capacity;
+                b.idle[p] = 1e4 * (1.0 + uniform(&mut rng));
+                tr.fleet.alive[p] = if uniform(&mut rng) < 0.3 { 0.75 } else { 1.0 };
+            }
+            b.used.clear();
+            b.held.clear();
+            // Every fifth hour steps used above capacity now and then, every fifth a pool
+            // claimed up to (about) its capacity: the consumers' work binds.
+            let (top, claimed) = match hour % 5 {
+                0 => (1.05, 0.5),
+                1 => (0.9, 1.0 - 1e-3 * uniform(&mut rng)),
+                _ => (0.9, 0.5),
+            };
+            for p in 0..np {
+                let (c, h) = (b.cap[p], b.cap[p] * claimed * uniform(&mut rng).max(0.9));
+                for _ in 0..n {
+                    b.used.push(c * top * uniform(&mut rng));
+                    b.held.push(h);
+                }
+            }
+            b.busy_w.resize(np * n, 0.0);
+            b.group_it.fill(f64::NAN);
+            let two = consumers_fit(&tr, &mut b, n, i0) && {
+                group_power(&tr, &mut b, n);
+                pool_work_sums(&mut b, n, i0);
+                true
+            };
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let power = |b: &Blocks| {
+                (b.pool_power.iter())
+                    .map(|p| {
+                        (
+                            p.power_w.to_bits(),
+                            p.idle_w.to_bits(),
+                            p.capacity.to_bits(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let want = (
+                bits(&b.group_it[..np * n]),
+                bits(&b.it),
+                power(&b),
+                bits(&b.pool_work),
+            );
+            b.group_it.fill(f64::NAN);
+            b.it.fill(f64::NAN);
+            b.pool_work.fill(f64::NAN);
+            b.pool_power.fill(PoolPower::default());
+            let one = pools_power(&tr, &mut b, n, i0);
+            assert_eq!(one, two, "hour {hour}: binds in one and not the other");
+            if !one {
+                binds += 1;
+                continue;
+            }
+            fits += 1;
+            let got = (
+                bits(&b.group_it[..np * n]),
+                bits(&b.it),
+                power(&b),
+                bits(&b.pool_work),
+            );
+            assert_eq!(got, want, "hour {hour}, steps {i0}..{}", i0 + n);
+        }
+        assert!(fits > 100 && binds > 20, "fits {fits}, binds {binds}");
     }
 }

@@ -395,6 +395,34 @@ impl HourDraws {
         }
         &self.given
     }
+
+    /// [`Self::arrived_by`] at the hour's last step, for a block of the whole hour: the class's
+    /// drawn requests, the same number (its expected arrivals over the hour are `expected`
+    /// itself, the same operations on the same figures, so the proportion is exactly 1 and a
+    /// whole count rounds to itself).
+    pub(super) fn hour_count(&self, k: usize) -> f64 {
+        if self.expected[k] <= 0.0 {
+            0.0
+        } else {
+            self.n[k]
+        }
+    }
+
+    /// Pool `p`'s expected work over the hour's every step: the sum [`Self::expect_pool`] made
+    /// of them in their order (what summing them again gives; no step's figure is `-0.0`).
+    pub(super) fn hour_mu(&self, p: usize) -> f64 {
+        self.sums[p].0
+    }
+
+    /// [`Self::share_of`] over the hour's every step, `pool_mu` from [`Self::hour_mu`]: the same
+    /// number, the class's expected arrivals over the hour being its `expected`.
+    pub(super) fn hour_share(&self, sc: &Scenario, k: usize, pool_mu: f64) -> f64 {
+        if pool_mu > 0.0 {
+            self.expected[k] * sc.consumers[k].work.mean / pool_mu
+        } else {
+            0.0
+        }
+    }
 }
 
 /// A class's figures for the hour on its pool: expected work, its variance and its power per

@@ -284,7 +284,12 @@ impl<'a> HourlyMeter<'a> {
     pub fn record_block(&mut self, mean: &StepFigures, facility_w: &[f64], it_w: &[f64]) {
         let n = facility_w.len() as f64;
         self.add_sums(mean, n);
-        let (fac, it): (f64, f64) = (facility_w.iter().sum(), it_w.iter().sum());
+        // Both sums in one pass, each in step order from `-0.0` (as `Iterator::sum`).
+        let (mut fac, mut it) = (-0.0, -0.0);
+        for (&f, &i) in facility_w.iter().zip(it_w) {
+            fac += f;
+            it += i;
+        }
         self.acc[M_IT_TOTAL] += it;
         self.acc[M_FACILITY] += fac;
         for (e, w) in self.sum.sector_mwh.iter_mut().zip(mean.sector_w) {

@@ -464,6 +464,12 @@ impl<'a> Trial<'a> {
         }
     }
 
+    /// [`Self::tick_week`] `n` times over (a quiet block's steps).
+    fn tick_week_by(&mut self, n: usize) {
+        self.week_step = (self.week_step + n) % self.steps_per_week;
+        self.week_step_fixed = (self.week_step_fixed + n) % self.steps_per_week;
+    }
+
     /// [`Trial::finish`], with the steps that dropped requests into `drops` when asked.
     fn finish_logged(mut self, drops: Option<&mut Vec<(u64, f64)>>) -> TrialResult {
         if let Some(d) = drops {

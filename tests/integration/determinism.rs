@@ -183,6 +183,30 @@ fn traces_streamed_from_disk_give_the_same_bytes_as_in_memory() {
     );
 }
 
+/// The default trace budget (`run/traces.rs`): a thousand trial-years of the default study
+/// (736 MB of traces) stream from their records, a couple of hundred stay in memory. Streaming
+/// costs ~0.7 s of aggregate in a ~34 s run and saves ~700 MB of peak (docs/performance.md,
+/// Memory), so a run of 1,000 trials should not need 800 MB.
+#[test]
+fn a_thousand_default_trial_years_stream_their_traces_and_two_hundred_do_not() {
+    if std::env::var_os("DCLOAD_TRACE_MEMORY_MB").is_some() {
+        return; // (a budget set by hand is the user's)
+    }
+    let sc = scenario(&preset("runs/default.toml", &[]));
+    let per_trial = dcload::scenario::trace_bytes_per_trial(&sc);
+    let budget = dcload::run::traces::memory_limit_bytes();
+    assert!(
+        1000.0 * per_trial > budget,
+        "1,000 trials ({} MB) kept in memory",
+        1000.0 * per_trial / 1e6
+    );
+    assert!(
+        200.0 * per_trial <= budget,
+        "200 trials ({} MB) streamed",
+        200.0 * per_trial / 1e6
+    );
+}
+
 #[test]
 fn shards_merge_into_the_single_run() {
     let f = RunFile::new(&default_short(720, 300));

@@ -725,3 +725,37 @@ fn epw_rows_are_placed_by_the_file_time_zone() {
         assert_eq!(r.hourly[h * nm + M_DRYBULB], want, "study hour {h}");
     }
 }
+
+/// The two-rate engine's quiet blocks give the hourly meter each step's facility power but only
+/// the block's cooling and losses summed; facility = IT + load banks + cooling + losses still
+/// holds: over the default study's two weeks at 60 s steps, the run's energies to 1e-9 (as the
+/// meter sums them, in f64), and every hour's columns to their f32 rounding.
+#[test]
+fn quiet_blocks_keep_facility_equal_to_it_cooling_and_losses_hour_by_hour() {
+    use dcload::sim::{M_COOLING, M_LOSSES};
+    let hours = 24 * 14;
+    let sc = scenario(&default_short(hours, 60));
+    assert!(matches!(
+        sc.facility,
+        dcload::model::facility::Facility::Physics(_)
+    ));
+    for r in &trials(&sc)[..3] {
+        let s = &r.summary;
+        let parts = s.it_energy_mwh + s.load_bank_mwh + s.cooling_mwh + s.losses_mwh;
+        assert!(
+            (s.energy_mwh - parts).abs() <= 1e-9 * s.energy_mwh,
+            "energy {} vs IT + banks + cooling + losses {parts}",
+            s.energy_mwh
+        );
+        assert!(s.cooling_mwh > 0.0 && s.losses_mwh > 0.0);
+        for h in 0..hours as usize {
+            let at = |id| at_hour(&sc, r, h, id);
+            let fac = at(M_FACILITY);
+            let parts = at(M_IT_TOTAL) + at(M_COOLING) + at(M_LOSSES);
+            assert!(
+                (fac - parts).abs() <= 1e-6 * fac,
+                "hour {h}: facility {fac} vs {parts}"
+            );
+        }
+    }
+}

@@ -4,26 +4,43 @@
 //! within its share of its plant's capacity) the facility's only state does not move, and
 //! its cooling is a smooth function of each plant's heat, which moves by a few percent within
 //! a block. So each plant is evaluated at three points of its heat in the block (least, mean,
-//! most) and each step's cooling and water read off the quadratic through them; the electrical
-//! chain is evaluated exactly at every step, so facility = IT + cooling + losses holds at every
-//! step by construction. The quadratic is checked against the exact evaluation half-way
-//! between the mean and the most heat; off by more than [`MAX_LINEAR_ERROR`] of IT power, the
-//! block is refused and the engine steps it instead.
+//! most) and each step's cooling read off the quadratic through them; the quadratic is checked
+//! against the exact evaluation half-way between the mean and the most heat. The electrical
+//! chain is a quadratic in the step's load (IT and load banks) and cooling, fit by six exact
+//! evaluations over the box of the block's loads and cooling and checked at a seventh
+//! ([`PreparedChain::fit_losses`]); a block whose UPS loads cross a point of the UPS curve
+//! gets one quadratic for the piece on each side, each step reading its own; a block crossing
+//! more (or the first point) takes the exact chain at each step. Off by more than
+//! [`MAX_LINEAR_ERROR`] of IT power at a check, the plant's block is refused (the engine steps
+//! it), the chain's evaluated exactly.
+//!
+//! The engine needs each step's facility power (peaks, ramps, intervals, the import limit,
+//! the trace), but cooling, losses and water only as the block's sums (the hourly meter's
+//! means). So each step costs its plants' quadratics, the chain's and two sums: facility =
+//! load + cooling + losses at every step by construction, and the block's cooling and losses
+//! are the sums of the steps' (so the hour's columns add up). The water is summed from each
+//! plant's quadratic and the moments of its heat about its mean; cooling and water are held
+//! at 0 from below as a step holds them: cooling step by step, the water step by step only
+//! when a plant's quadratic can go below 0 inside the block's heat.
 
-use super::physics::PreparedChain;
+use super::physics::{LossFit, PreparedChain};
 use super::site::{PhysicsFacility, PhysicsState};
 use crate::model::weather::WeatherHour;
 
-/// Largest error of the interpolated cooling allowed at the check point, as a share of IT
-/// power (the engine's promise is 0.1 % of facility power per step).
+/// Largest error allowed at a check point, of a plant's interpolated cooling or of the chain's
+/// interpolated losses, as a share of IT power (the engine's promise is 0.1 % of facility
+/// power per step).
 pub const MAX_LINEAR_ERROR: f64 = 1e-4;
 
-/// A quiet block's facility, step by step: the buffers are reused from block to block.
+/// A quiet block's facility: each step's power goes to the caller's series, the rest only as
+/// the block's sums (what the hourly meter takes). The buffers are reused from block to block.
 #[derive(Clone, Debug, Default)]
 pub struct BlockSeries {
-    pub cooling_w: Vec<f64>,
-    pub losses_w: Vec<f64>,
-    pub water_l: Vec<f64>,
+    /// Cooling and losses summed over the block's steps, W (the meter takes their means).
+    pub cooling_sum_w: f64,
+    pub losses_sum_w: f64,
+    /// On-site water of the block, L.
+    pub water_l: f64,
     /// Load-bank tests under way, W (constant: a block never spans a test's start or end).
     pub load_bank_w: f64,
     /// Hottest air inlet (or coolant supply, on a site without air-cooled groups), °C.
@@ -31,14 +48,18 @@ pub struct BlockSeries {
     pub outdoor: WeatherHour,
     /// Heat per plant and step, W (plant-major).
     heat: Vec<f64>,
+    /// Each step's cooling before it is held at 0 from below, W.
+    cool: Vec<f64>,
+    /// Each group's most IT in the block, W (0 from below).
+    group_top: Vec<f64>,
     plant: Vec<Quadratic>,
 }
 
 impl PhysicsFacility {
-    /// Fills `out` with the facility of `n` steps whose group IT powers are `group_it`
-    /// (group-major, `n` per group) and total IT `it`, in weather hour `hour`, and `fac` with
-    /// each step's facility power (IT, load banks, cooling and losses); false (and the state
-    /// untouched) when the block is not quiet for the facility or the interpolation is not
+    /// Fills `fac` with each step's facility power (IT, load banks, cooling and losses) for
+    /// `n` steps whose group IT powers are `group_it` (group-major, `n` per group) and total
+    /// IT `it`, in weather hour `hour`, and `out` with the block's sums; false (and the state
+    /// untouched) when the block is not quiet for the facility or an interpolation is not
     /// close enough.
     #[allow(clippy::too_many_arguments)]
     pub fn quiet_block(
@@ -58,28 +79,30 @@ impl PhysicsFacility {
         let outdoor = st.weather[hour];
         let ph = &self.phases[st.phase];
         self.plant_heat(st, group_it, n, out);
-        if !self.fit_plants(st, group_it, it, &outdoor, dt_s, out) {
+        if !self.fit_plants(st, it, &outdoor, dt_s, out) {
             return false;
         }
-        // Each step: its plants' cooling and water (plant by plant over the block's steps,
-        // summed in plant order as a step sums them).
-        out.cooling_w.clear();
-        out.cooling_w.resize(n, 0.0);
-        out.water_l.clear();
-        out.water_l.resize(n, 0.0);
-        for (q, heat) in out.plant.iter().zip(out.heat.chunks_exact(n)) {
-            let (kp, kw) = (q.coefficients(&q.power), q.coefficients(&q.water));
-            for ((c, w), &h) in out
-                .cooling_w
-                .iter_mut()
-                .zip(out.water_l.iter_mut())
-                .zip(heat)
-            {
-                *c += q.at(&kp, h);
-                *w += q.at(&kw, h);
-            }
+        cooling_steps(&mut out.plant, &out.heat, n, &mut out.cool);
+        out.water_l = water_sum(&out.plant, &out.heat, n);
+        // The chain's losses as a quadratic over the block's loads and cooling (the box
+        // holding every step's: the plants' least and most heat less the banks' heat, the
+        // plants' cooling at its least and most over their heat).
+        let bank_heat: f64 = st.bank_heat.iter().sum();
+        let (mut l_lo, mut l_hi) = (st.bank_w - bank_heat, st.bank_w - bank_heat);
+        let (mut c_lo, mut c_hi) = (0.0, 0.0);
+        for q in &out.plant {
+            l_lo += q.x[0];
+            l_hi += q.x[2];
+            let (a, b) = q.power_range();
+            c_lo += a;
+            c_hi += b;
         }
-        chain_steps(&ph.electrical, st.bank_w, it, out, fac);
+        let (c_lo, c_hi) = (c_lo.max(0.0), c_hi.max(0.0));
+        let tol = MAX_LINEAR_ERROR * (l_lo - st.bank_w).max(1.0);
+        let chain = &ph.electrical;
+        let fit = chain.fit_losses((l_lo, l_hi), (c_lo, c_hi), tol);
+        (out.cooling_sum_w, out.losses_sum_w) =
+            chain_steps(chain, fit.as_ref(), st.bank_w, it, &out.cool, fac);
         for (k, q) in out.plant.iter().enumerate() {
             st.plant_heat[k] = out.heat[k * n + n - 1];
             st.plant_capacity[k] = q.cap;
@@ -91,7 +114,8 @@ impl PhysicsFacility {
     }
 
     /// Each plant's heat at each step of the block (`out.heat`, plant-major): its load banks'
-    /// heat, then its groups' IT in group order (as a step adds them).
+    /// heat, then its groups' IT in group order (as a step adds them); and each group's most
+    /// IT (`out.group_top`).
     fn plant_heat(&self, st: &PhysicsState, group_it: &[f64], n: usize, out: &mut BlockSeries) {
         out.heat.clear();
         out.heat.resize(self.plants.len() * n, 0.0);
@@ -101,11 +125,15 @@ impl PhysicsFacility {
                 out.heat[k * n..(k + 1) * n].iter_mut().for_each(|x| *x = b);
             }
         }
+        out.group_top.clear();
         for (g, series) in self.groups.iter().zip(group_it.chunks_exact(n)) {
             let h = &mut out.heat[g.plant * n..(g.plant + 1) * n];
+            let mut top = 0.0;
             for (x, &w) in h.iter_mut().zip(series) {
                 *x += w;
+                top = if w > top { w } else { top };
             }
+            out.group_top.push(top);
         }
     }
 
@@ -113,11 +141,9 @@ impl PhysicsFacility {
     /// weather `outdoor`; false when a group's heat exceeds its share of its plant's capacity,
     /// a load bank its plant's, or the quadratic misses the plant half-way between mean and
     /// most heat.
-    #[allow(clippy::too_many_arguments)]
     fn fit_plants(
         &self,
         st: &PhysicsState,
-        group_it: &[f64],
         it: &[f64],
         outdoor: &WeatherHour,
         dt_s: f64,
@@ -135,36 +161,26 @@ impl PhysicsFacility {
                 hi = if h > hi { h } else { hi };
                 sum += h;
             }
-            let mid = sum / n as f64;
-            let Some(p) = p else {
-                // No module online: no power, no water, no capacity.
-                out.plant.push(Quadratic {
-                    x: [lo, mid, hi],
-                    ..Quadratic::default()
-                });
-                continue;
+            let mut q = Quadratic {
+                x: [lo, sum / n as f64, hi],
+                sum,
+                ..Quadratic::default()
             };
-            let at = |h: f64| p.evaluate(h, outdoor, dt_s);
-            let (a, m, z) = (at(lo), at(mid), at(hi));
-            out.plant.push(Quadratic {
-                x: [lo, mid, hi],
-                power: [a.power_w, m.power_w, z.power_w],
-                water: [a.evaporated_l, m.evaporated_l, z.evaporated_l],
-                cap: a.capacity_w.min(m.capacity_w).min(z.capacity_w),
-            });
+            // No module online: no power, no water, no capacity.
+            if let Some(p) = p {
+                let [a, m, z] = q.x.map(|h| p.evaluate(h, outdoor, dt_s));
+                q.power = coefficients(&q.x, [a.power_w, m.power_w, z.power_w]);
+                q.water = coefficients(&q.x, [a.evaporated_l, m.evaporated_l, z.evaporated_l]);
+                q.cap = a.capacity_w.min(m.capacity_w).min(z.capacity_w);
+                q.online = true;
+            }
+            out.plant.push(q);
         }
         // Every group within its share of its plant's capacity at every step: nodes stay put.
         // (A step above `q_cap >= 0` is one whose heat, held at 0 from below, exceeds it: the
-        // most heat from 0 up, by comparisons, tells the same.)
-        for ((g, share), series) in self
-            .groups
-            .iter()
-            .zip(&ph.shares)
-            .zip(group_it.chunks_exact(n))
-        {
-            let q_cap = (out.plant[g.plant].cap * share).max(0.0);
-            let top = series.iter().fold(0.0, |m, &w| if w > m { w } else { m });
-            if top > q_cap {
+        // most heat from 0 up tells the same.)
+        for ((g, share), &top) in self.groups.iter().zip(&ph.shares).zip(&out.group_top) {
+            if top > (out.plant[g.plant].cap * share).max(0.0) {
                 return false;
             }
         }
@@ -179,8 +195,7 @@ impl PhysicsFacility {
         for (p, q) in ph.plants.iter().zip(&out.plant) {
             if let Some(p) = p {
                 let h = 0.5 * (q.x[1] + q.x[2]);
-                let k = q.coefficients(&q.power);
-                gap += (q.at(&k, h) - p.evaluate(h, outdoor, dt_s).power_w).abs();
+                gap += (q.power_at(h) - p.evaluate(h, outdoor, dt_s).power_w).abs();
             }
         }
         // Against the most IT of the block; any step's IT is no more, so a gap within the
@@ -213,82 +228,225 @@ impl PhysicsFacility {
     }
 }
 
-/// Each step's cooling (held at 0 from below), losses, water (likewise) and facility power
-/// (IT, load banks, cooling, losses, as a step adds them). The UPS curve's pieces around the
-/// first step's are found once; if a step's load falls outside them, the block is worked out
-/// again with the per-step search. The same bits either way.
-fn chain_steps(
-    chain: &PreparedChain,
-    bank_w: f64,
-    it: &[f64],
-    out: &mut BlockSeries,
-    fac: &mut Vec<f64>,
-) {
-    let n = it.len();
-    out.losses_w.clear();
-    out.losses_w.resize(n, 0.0);
-    fac.clear();
-    fac.resize(n, 0.0);
-    let cool = &mut out.cooling_w[..n];
-    let (loss, water, fac) = (&mut out.losses_w[..n], &mut out.water_l[..n], &mut fac[..n]);
-    let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, cool[0].max(0.0)));
-    let mut outside = 0usize;
-    if let Some(seg) = &seg {
-        for i in 0..n {
-            let c = cool[i].max(0.0);
-            let (l, inside) = chain.losses_in(seg, it[i] + bank_w, c);
-            cool[i] = c;
-            loss[i] = l;
-            water[i] = water[i].max(0.0);
-            fac[i] = it[i] + bank_w + c + l;
-            outside += usize::from(!inside);
+/// Each step's cooling before the clamp (`cool`): the plants' quadratics at its heat, plant by
+/// plant (as a step sums them); and each plant's `Σ (h - mean)²` for its water.
+fn cooling_steps(plants: &mut [Quadratic], heat: &[f64], n: usize, cool: &mut Vec<f64>) {
+    cool.clear();
+    cool.resize(n, 0.0);
+    for (q, heat) in plants.iter_mut().zip(heat.chunks_exact(n)) {
+        if !q.online {
+            continue;
         }
-    }
-    if seg.is_none() || outside > 0 {
-        for i in 0..n {
-            let c = cool[i].max(0.0);
-            let l = chain.losses(it[i] + bank_w, c).total_w();
-            cool[i] = c;
-            loss[i] = l;
-            water[i] = water[i].max(0.0);
-            fac[i] = it[i] + bank_w + c + l;
+        let ([k0, k1, k2], m) = (q.power, q.x[1]);
+        let mut s2 = 0.0;
+        for (c, &h) in cool.iter_mut().zip(heat) {
+            let d = h - m;
+            *c += k0 + d * (k1 + d * k2);
+            s2 += d * d;
         }
+        q.s2 = s2;
     }
 }
 
-/// A plant's cooling power and water through three points of its heat.
+/// The block's on-site water, L: each plant's quadratic summed over the block from the
+/// moments of its heat about its mean, when no step's water can go below 0; otherwise step by
+/// step, each step's held at 0 from below (as the per-step form holds it).
+fn water_sum(plants: &[Quadratic], heat: &[f64], n: usize) -> f64 {
+    let nf = n as f64;
+    let (mut least, mut total) = (0.0, 0.0);
+    for q in plants.iter().filter(|q| q.online) {
+        let [w0, w1, w2] = q.water;
+        least += q.range(&q.water).0;
+        total += nf * w0 + w1 * (q.sum - nf * q.x[1]) + w2 * q.s2;
+    }
+    if least >= 0.0 {
+        return total;
+    }
+    (0..n)
+        .map(|i| {
+            let w: f64 = (plants.iter().zip(heat.chunks_exact(n)))
+                .filter(|(q, _)| q.online)
+                .map(|(q, h)| q.at(&q.water, h[i]))
+                .sum();
+            w.max(0.0)
+        })
+        .sum()
+}
+
+/// Each step's facility power into `fac` (its load, cooling held at 0 from below, losses, as
+/// a step adds them), and the block's cooling and losses summed: the losses off `fit` (one
+/// quadratic, or one each side of a UPS curve point), or without one exactly, the curve's
+/// pieces around the first step's found once.
+fn chain_steps(
+    chain: &PreparedChain,
+    fit: Option<&LossFit>,
+    bank_w: f64,
+    it: &[f64],
+    cool: &[f64],
+    fac: &mut Vec<f64>,
+) -> (f64, f64) {
+    let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
+    let mut step = |l: f64, c: f64, loss: f64| {
+        cool_sum += c;
+        loss_sum += loss;
+        l + c + loss
+    };
+    let clamp = |c: f64| if c > 0.0 { c } else { 0.0 };
+    fac.clear();
+    let steps = it.iter().zip(cool);
+    if let Some(q) = fit.and_then(LossFit::single) {
+        fac.extend(steps.map(|(&w, &c)| {
+            let (l, c) = (w + bank_w, clamp(c));
+            step(l, c, q.at(l, c))
+        }));
+    } else if let Some(q) = fit {
+        fac.extend(steps.map(|(&w, &c)| {
+            let (l, c) = (w + bank_w, clamp(c));
+            step(l, c, q.at(l, c))
+        }));
+    } else {
+        let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, clamp(cool[0])));
+        fac.extend(steps.map(|(&w, &c)| {
+            let (l, c) = (w + bank_w, clamp(c));
+            let exact = || chain.losses(l, c).total_w();
+            let loss = match &seg {
+                Some(s) => match chain.losses_in(s, l, c) {
+                    (x, true) => x,
+                    _ => exact(),
+                },
+                None => exact(),
+            };
+            step(l, c, loss)
+        }));
+    }
+    (cool_sum, loss_sum)
+}
+
+/// A plant's cooling power and water as quadratics in its heat about its mean, through its
+/// least, mean and most heat of the block.
 #[derive(Clone, Debug, Default)]
 struct Quadratic {
+    /// Least, mean and most heat, W, and its sum over the block.
     x: [f64; 3],
+    sum: f64,
+    /// `Σ (h - mean)²` over the block's steps.
+    s2: f64,
     power: [f64; 3],
     water: [f64; 3],
     cap: f64,
+    /// Some module online (otherwise no power, no water, no capacity).
+    online: bool,
+}
+
+/// Coefficients `(c0, c1, c2)` of the quadratic through `(x[k], y[k])`, in `h - x[1]`
+/// (centred, so the terms stay small); constant when the points coincide, linear when two do.
+fn coefficients(x: &[f64; 3], y: [f64; 3]) -> [f64; 3] {
+    let [a, b, c] = *x;
+    let span = c - a;
+    if span <= 1e-9 * c.abs().max(1.0) {
+        return [y[1], 0.0, 0.0];
+    }
+    if (b - a) <= 1e-9 * span || (c - b) <= 1e-9 * span {
+        let slope = (y[2] - y[0]) / span;
+        return [y[0] + slope * (b - a), slope, 0.0];
+    }
+    let (da, dc) = (a - b, c - b);
+    let (sa, sc) = ((y[0] - y[1]) / da, (y[2] - y[1]) / dc);
+    let c2 = (sc - sa) / (dc - da);
+    [y[1], sa - c2 * da, c2]
 }
 
 impl Quadratic {
-    /// Coefficients `(c0, c1, c2)` of the quadratic through `(x[k], y[k])`, in `h - x[1]`
-    /// (centred, so the terms stay small); constant when the points coincide, linear when two
-    /// do.
-    fn coefficients(&self, y: &[f64; 3]) -> [f64; 3] {
-        let [a, b, c] = self.x;
-        let span = c - a;
-        if span <= 1e-9 * c.abs().max(1.0) {
-            return [y[1], 0.0, 0.0];
-        }
-        if (b - a) <= 1e-9 * span || (c - b) <= 1e-9 * span {
-            let slope = (y[2] - y[0]) / span;
-            return [y[0] + slope * (b - a), slope, 0.0];
-        }
-        let (da, dc) = (a - b, c - b);
-        let (sa, sc) = ((y[0] - y[1]) / da, (y[2] - y[1]) / dc);
-        let c2 = (sc - sa) / (dc - da);
-        [y[1], sa - c2 * da, c2]
-    }
-
-    /// The quadratic at `h`, from [`Quadratic::coefficients`].
+    /// The quadratic with coefficients `k` at heat `h`.
     #[inline(always)]
     fn at(&self, k: &[f64; 3], h: f64) -> f64 {
         let d = h - self.x[1];
         k[0] + d * (k[1] + d * k[2])
+    }
+
+    fn power_at(&self, h: f64) -> f64 {
+        self.at(&self.power, h)
+    }
+
+    /// Least and most of the quadratic `k` over the block's heat: at its ends, or at its
+    /// vertex when that lies between them.
+    fn range(&self, k: &[f64; 3]) -> (f64, f64) {
+        let (a, b) = (self.at(k, self.x[0]), self.at(k, self.x[2]));
+        let (mut lo, mut hi) = (a.min(b), a.max(b));
+        if k[2] != 0.0 {
+            let v = self.x[1] - k[1] / (2.0 * k[2]);
+            if self.x[0] < v && v < self.x[2] {
+                let y = self.at(k, v);
+                (lo, hi) = (lo.min(y), hi.max(y));
+            }
+        }
+        (lo, hi)
+    }
+
+    /// [`Quadratic::range`] of the cooling power (none offline).
+    fn power_range(&self) -> (f64, f64) {
+        if self.online {
+            self.range(&self.power)
+        } else {
+            (0.0, 0.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plant's quadratic through three points of its heat, with `power` and `water` at them.
+    fn plant(x: [f64; 3], heat: &[f64], power: [f64; 3], water: [f64; 3]) -> Quadratic {
+        Quadratic {
+            x,
+            sum: heat.iter().sum(),
+            s2: heat.iter().map(|h| (h - x[1]).powi(2)).sum(),
+            power: coefficients(&x, power),
+            water: coefficients(&x, water),
+            cap: f64::MAX,
+            online: true,
+        }
+    }
+
+    /// The block's water from the moments of each plant's heat is the sum of each step's; and
+    /// where a plant's water can go below 0 inside the block (a quadratic through 1, -1, 1),
+    /// each step's is held at 0 from below, as a step's would be (the moments alone would give
+    /// less than that).
+    #[test]
+    fn water_is_summed_from_moments_and_held_at_zero_where_it_can_go_below() {
+        let heat: Vec<f64> = (0..40)
+            .map(|i| 100.0 + (i as f64 * 0.9).sin() * 10.0)
+            .collect();
+        let (lo, hi) = heat
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &h| (a.min(h), b.max(h)));
+        let x = [lo, heat.iter().sum::<f64>() / 40.0, hi];
+        let at = |q: &Quadratic, h: f64| q.at(&q.water, h);
+        let positive = plant(x, &heat, [0.0; 3], [2.0, 3.0, 5.0]);
+        let by_step: f64 = heat.iter().map(|&h| at(&positive, h)).sum();
+        let got = water_sum(std::slice::from_ref(&positive), &heat, 40);
+        assert!(
+            (got - by_step).abs() <= 1e-9 * by_step,
+            "{got} vs {by_step}"
+        );
+        let dipping = plant(x, &heat, [0.0; 3], [1.0, -1.0, 1.0]);
+        assert!(dipping.range(&dipping.water).0 < 0.0);
+        let held: f64 = heat.iter().map(|&h| at(&dipping, h).max(0.0)).sum();
+        let got = water_sum(std::slice::from_ref(&dipping), &heat, 40);
+        assert!((got - held).abs() <= 1e-9 * held, "{got} vs {held}");
+        let free: f64 = heat.iter().map(|&h| at(&dipping, h)).sum();
+        assert!(free < held - 1.0);
+    }
+
+    /// The least and most of a quadratic over the block's heat: at its ends, or at its vertex
+    /// when that lies between them.
+    #[test]
+    fn a_quadratic_range_holds_its_vertex() {
+        let q = plant([0.0, 1.0, 2.0], &[0.0, 2.0], [1.0, 0.0, 1.0], [0.0; 3]);
+        assert_eq!(q.range(&q.power), (0.0, 1.0));
+        let q = plant([0.0, 1.0, 2.0], &[0.0, 2.0], [0.0, 1.0, 4.0], [0.0; 3]);
+        assert_eq!(q.range(&q.power), (0.0, 4.0));
     }
 }

@@ -135,6 +135,9 @@ impl Grid {
             .map(|d| DemandResponse::resolve(d, src))
             .transpose()?;
         let hours: Vec<SimTime> = (0..horizon_hours).map(SimTime::from_hours).collect();
+        // The hours' clock and carbon are worked out once per study (~1.6 M instructions a
+        // trial before), keyed by the calendar and the horizon.
+        let clock_key = format!("{horizon_hours} {}", calendar.key());
         let carbon_g_per_kwh = carbon_by_hour(spec, src, lib, base_dir, files, calendar, &hours)?;
         let tariff = match &spec.tariff {
             Some(name) => {
@@ -144,16 +147,19 @@ impl Grid {
             None => None,
         };
         // The study clock's month, weekday and hour (prevailing time: the wall clock).
-        let hour_calendar = hours
-            .iter()
-            .map(|&t| {
-                (
-                    calendar.date(t).month,
-                    calendar.local_weekday(t),
-                    calendar.local_hour(t) as usize,
-                )
-            })
-            .collect();
+        let hour_calendar = files.load("hour calendar", Path::new(""), clock_key, || {
+            Ok(hours
+                .iter()
+                .map(|&t| {
+                    (
+                        calendar.date(t).month,
+                        calendar.local_weekday(t),
+                        calendar.local_hour(t) as usize,
+                    )
+                })
+                .collect::<Vec<_>>())
+        })?;
+        let hour_calendar = Vec::clone(&hour_calendar);
         Ok(Grid {
             limit,
             system_peaks,
@@ -213,11 +219,14 @@ fn carbon_by_hour(
         )),
         (Some(name), None) => {
             let text = lib.file_at(src, "grid", "grid region", "carbon", name)?;
-            let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
-            // The profile's hours are in its own clock (the grid region's local time).
-            let off = p.utc_offset_s();
-            Ok(Some(
-                hours
+            // Once per study, calendar, horizon and profile text (a trial that samples the
+            // library reads its own text).
+            let key = format!("{} {}\n{}", hours.len(), calendar.key(), text.text);
+            let by_hour = files.load("carbon by hour", Path::new(&text.name), key, || {
+                let p = CarbonProfile::from_toml(&text.name, &text.text).map_err(Error::from)?;
+                // The profile's hours are in its own clock (the grid region's local time).
+                let off = p.utc_offset_s();
+                Ok(hours
                     .iter()
                     .map(|&t| {
                         let local = calendar.local_date(t, off);
@@ -226,8 +235,9 @@ fn carbon_by_hour(
                             calendar.hour_of_day(t, off) as usize,
                         )
                     })
-                    .collect(),
-            ))
+                    .collect::<Vec<f64>>())
+            })?;
+            Ok(Some(Vec::clone(&by_hour)))
         }
         (None, Some(file)) => {
             let path = base_dir.join(file.get_ref());

@@ -540,13 +540,60 @@ impl Climate {
         heat_wave: Option<HeatWaveOverride>,
         rng: &mut R,
     ) -> Vec<WeatherHour> {
+        let waves = self.waves(hours, first_hour, heat_wave, rng);
+        let sd = self.noise.sd_c;
+        let phi = (-1.0 / self.noise.tau_h).exp();
+        let innovation_sd = sd * (1.0 - phi * phi).max(0.0).sqrt();
+        let mut anomaly = sd * rng.sample::<f64, _>(StandardNormal);
+
+        // The diurnal shape at each hour of the day, kept with the hour it was worked out
+        // for: within a binade of `abs_hour` the hours of the day repeat to the bit, so the
+        // cosine is taken some 24 times per binade, not every hour.
+        let mut shapes = [(f64::NAN, 0.0); 24];
+        let mut out = Vec::with_capacity(hours);
+        for i in 0..hours as u64 {
+            if i > 0 {
+                anomaly = phi * anomaly + innovation_sd * rng.sample::<f64, _>(StandardNormal);
+            }
+            let abs_hour = first_hour + i as f64;
+            let t_abs = abs_hour / 24.0;
+            let t_year = rem_euclid(t_abs, f64::from(DAYS_PER_YEAR));
+            let hour_of_day = rem_euclid(abs_hour, 24.0);
+            let bump: f64 = waves.iter().map(|w| w.bump(t_abs)).sum();
+            // One segment of the mid-month curves for the three series (as `interpolate`).
+            let seg = Segment::at(t_year);
+            let mean = seg.of(&self.mean_nodes);
+            let amp = seg.of(&self.amp_nodes).max(0.0);
+            let memo = &mut shapes[(i % 24) as usize];
+            if memo.0.to_bits() != hour_of_day.to_bits() {
+                *memo = (hour_of_day, diurnal_shape(hour_of_day));
+            }
+            let dry = mean + amp * memo.1 + anomaly + bump;
+            let dew = seg.of(&self.dew_nodes).min(dry);
+            let rh = rel_humidity_from_dew_point(dry, dew);
+            out.push(WeatherHour {
+                dry_bulb_c: dry,
+                wet_bulb_c: wet_bulb_c(dry, rh),
+                rel_humidity_pct: rh,
+            });
+        }
+        out
+    }
+
+    /// The heat waves of the model years an `hours`-long series from `first_hour` touches (and
+    /// the year before, which may run into it). Two uniforms are drawn per model year whatever
+    /// the parameters, so the stream of random numbers does not depend on them.
+    fn waves<R: Rng + ?Sized>(
+        &self,
+        hours: usize,
+        first_hour: f64,
+        heat_wave: Option<HeatWaveOverride>,
+        rng: &mut R,
+    ) -> Vec<Wave> {
         let t_start = first_hour / 24.0;
         let t_end = (first_hour + hours as f64) / 24.0;
         let first_year = (t_start / 365.0).floor() as i64 - 1;
         let last_year = (t_end / 365.0).floor() as i64;
-
-        // Heat waves: always draw two uniforms per model year, so that the
-        // stream of random numbers does not depend on the parameters.
         let mut waves: Vec<Wave> = Vec::new();
         for year in first_year..=last_year {
             let occurs: f64 = rng.random();
@@ -583,34 +630,7 @@ impl Climate {
                 (None, None) => {}
             }
         }
-
-        let sd = self.noise.sd_c;
-        let phi = (-1.0 / self.noise.tau_h).exp();
-        let innovation_sd = sd * (1.0 - phi * phi).max(0.0).sqrt();
-        let mut anomaly = sd * rng.sample::<f64, _>(StandardNormal);
-
-        let mut out = Vec::with_capacity(hours);
-        for i in 0..hours as u64 {
-            if i > 0 {
-                anomaly = phi * anomaly + innovation_sd * rng.sample::<f64, _>(StandardNormal);
-            }
-            let abs_hour = first_hour + i as f64;
-            let t_abs = abs_hour / 24.0;
-            let t_year = t_abs.rem_euclid(f64::from(DAYS_PER_YEAR));
-            let hour_of_day = abs_hour.rem_euclid(24.0);
-            let bump: f64 = waves.iter().map(|w| w.bump(t_abs)).sum();
-            let mean = interpolate(&self.mean_nodes, t_year);
-            let amp = interpolate(&self.amp_nodes, t_year).max(0.0);
-            let dry = mean + amp * diurnal_shape(hour_of_day) + anomaly + bump;
-            let dew = interpolate(&self.dew_nodes, t_year).min(dry);
-            let rh = rel_humidity_from_dew_point(dry, dew);
-            out.push(WeatherHour {
-                dry_bulb_c: dry,
-                wet_bulb_c: wet_bulb_c(dry, rh),
-                rel_humidity_pct: rh,
-            });
-        }
-        out
+        waves
     }
 
     /// The deterministic part of the dry bulb (normals and diurnal cycle,
@@ -738,11 +758,11 @@ impl Wave {
 /// `−cos(π(h−6)/9)` on 06:00..15:00, `cos(π(h−15)/15)` on 15:00..06:00.
 pub fn diurnal_shape(hour_of_day: f64) -> f64 {
     use std::f64::consts::PI;
-    let h = hour_of_day.rem_euclid(24.0);
+    let h = rem_euclid(hour_of_day, 24.0);
     if (6.0..15.0).contains(&h) {
         -(PI * (h - 6.0) / 9.0).cos()
     } else {
-        let since_peak = (h - 15.0).rem_euclid(24.0);
+        let since_peak = rem_euclid(h - 15.0, 24.0);
         (PI * since_peak / 15.0).cos()
     }
 }
@@ -762,19 +782,74 @@ static MID_MONTH_DAYS: LazyLock<[f64; 12]> = LazyLock::new(|| {
 /// Piecewise-linear, year-periodic interpolation through mid-month
 /// `nodes` at fractional day of year `t` (0..365).
 fn interpolate(nodes: &[f64; 12], t: f64) -> f64 {
-    let mids = *MID_MONTH_DAYS;
-    let t = t.rem_euclid(365.0);
-    // Find the segment [a, b) containing t, wrapping over the year end.
-    let (a_day, a_val, b_day, b_val) = if t < mids[0] {
-        (mids[11] - 365.0, nodes[11], mids[0], nodes[0])
-    } else if t >= mids[11] {
-        (mids[11], nodes[11], mids[0] + 365.0, nodes[0])
-    } else {
-        let i = mids.iter().rposition(|&d| d <= t).unwrap_or(0).min(10);
-        (mids[i], nodes[i], mids[i + 1], nodes[i + 1])
-    };
-    let w = (t - a_day) / (b_day - a_day);
-    a_val + w * (b_val - a_val)
+    Segment::at(t).of(nodes)
+}
+
+/// Where a fractional day of year falls between the mid-month nodes: the two nodes' months
+/// and the weight of the second. Found once, it serves every series interpolated at that
+/// instant (the generator's three).
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    a: usize,
+    b: usize,
+    w: f64,
+}
+
+impl Segment {
+    /// The segment `[a, b)` containing `t` (taken modulo 365), wrapping over the year end.
+    fn at(t: f64) -> Segment {
+        let mids = *MID_MONTH_DAYS;
+        let t = rem_euclid(t, 365.0);
+        let (a, a_day, b, b_day) = if t < mids[0] {
+            (11, mids[11] - 365.0, 0, mids[0])
+        } else if t >= mids[11] {
+            (11, mids[11], 0, mids[0] + 365.0)
+        } else {
+            let i = mids.iter().rposition(|&d| d <= t).unwrap_or(0).min(10);
+            (i, mids[i], i + 1, mids[i + 1])
+        };
+        Segment {
+            a,
+            b,
+            w: (t - a_day) / (b_day - a_day),
+        }
+    }
+
+    /// The curve through `nodes` at the segment's instant.
+    #[inline(always)]
+    fn of(&self, nodes: &[f64; 12]) -> f64 {
+        let (a_val, b_val) = (nodes[self.a], nodes[self.b]);
+        a_val + self.w * (b_val - a_val)
+    }
+}
+
+/// `x.rem_euclid(m)` for a positive integral `m`, to the bit, without the library's `fmod`
+/// loop (a quarter of the weather year's instructions went to it): the quotient truncated,
+/// the remainder `x - q m` then exact (Sterbenz: `x` and `q m` are within a factor of two, or
+/// `q` is 0), and moved up by `m` when the division rounded `q` up past `x / m`. Beyond
+/// `2^52` (never for an hour count) the library's.
+#[inline]
+fn rem_euclid(x: f64, m: f64) -> f64 {
+    const SAFE: f64 = 4_503_599_627_370_496.0; // 2^52
+    let a = x.abs();
+    // (NaN and the infinities too.)
+    if a.is_nan() || a >= SAFE {
+        return x.rem_euclid(m);
+    }
+    // `fmod(|x|, m)`: exact, in [0, m).
+    let mut r = a - (a / m) as u64 as f64 * m;
+    if r < 0.0 {
+        r += m;
+    }
+    // `fmod` keeps the sign of `x` (of -0.0 too); `rem_euclid` then adds `m` to a negative
+    // remainder.
+    if x.is_sign_negative() {
+        r = -r;
+        if r < 0.0 {
+            r += m;
+        }
+    }
+    r
 }
 
 /// `A[m][i]`: the average over calendar month `m`, sampled at the hourly
@@ -980,6 +1055,92 @@ tau_h = 36.0
         );
         let lag36 = mean(xs.windows(37).map(|w| (w[0] - m) * (w[36] - m))) / var;
         assert!((lag36 - (-1.0f64).exp()).abs() < 0.06, "lag-36 {lag36}");
+    }
+
+    /// The generator as first written, formula for formula with the library's `rem_euclid`,
+    /// an interpolation per series and a cosine per hour: the oracle the generator's shared
+    /// segment, memoised shape and own remainder must match to the bit.
+    fn plain_year(c: &Climate, hours: usize, first_hour: f64, seed: u64) -> Vec<WeatherHour> {
+        fn plain_interpolate(nodes: &[f64; 12], t: f64) -> f64 {
+            let mids = *MID_MONTH_DAYS;
+            let t = t.rem_euclid(365.0);
+            let (a_day, a_val, b_day, b_val) = if t < mids[0] {
+                (mids[11] - 365.0, nodes[11], mids[0], nodes[0])
+            } else if t >= mids[11] {
+                (mids[11], nodes[11], mids[0] + 365.0, nodes[0])
+            } else {
+                let i = mids.iter().rposition(|&d| d <= t).unwrap_or(0).min(10);
+                (mids[i], nodes[i], mids[i + 1], nodes[i + 1])
+            };
+            let w = (t - a_day) / (b_day - a_day);
+            a_val + w * (b_val - a_val)
+        }
+        fn plain_shape(hour_of_day: f64) -> f64 {
+            use std::f64::consts::PI;
+            let h = hour_of_day.rem_euclid(24.0);
+            if (6.0..15.0).contains(&h) {
+                -(PI * (h - 6.0) / 9.0).cos()
+            } else {
+                (PI * (h - 15.0).rem_euclid(24.0) / 15.0).cos()
+            }
+        }
+        let rng = &mut ChaCha8Rng::seed_from_u64(seed);
+        let waves = c.waves(hours, first_hour, None, rng);
+        let sd = c.noise.sd_c;
+        let phi = (-1.0 / c.noise.tau_h).exp();
+        let innovation_sd = sd * (1.0 - phi * phi).max(0.0).sqrt();
+        let mut anomaly = sd * rng.sample::<f64, _>(StandardNormal);
+        (0..hours as u64)
+            .map(|i| {
+                if i > 0 {
+                    anomaly = phi * anomaly + innovation_sd * rng.sample::<f64, _>(StandardNormal);
+                }
+                let abs_hour = first_hour + i as f64;
+                let t_abs = abs_hour / 24.0;
+                let t_year = t_abs.rem_euclid(365.0);
+                let bump: f64 = waves.iter().map(|w| w.bump(t_abs)).sum();
+                let mean = plain_interpolate(&c.mean_nodes, t_year);
+                let amp = plain_interpolate(&c.amp_nodes, t_year).max(0.0);
+                let dry = mean + amp * plain_shape(abs_hour.rem_euclid(24.0)) + anomaly + bump;
+                let dew = plain_interpolate(&c.dew_nodes, t_year).min(dry);
+                let rh = rel_humidity_from_dew_point(dry, dew);
+                WeatherHour {
+                    dry_bulb_c: dry,
+                    wet_bulb_c: wet_bulb_c(dry, rh),
+                    rel_humidity_pct: rh,
+                }
+            })
+            .collect()
+    }
+
+    /// Same bytes: the generator gives the plain formula's weather to the bit, from whole and
+    /// fractional first hours (a site's solar offset), negative ones (a study starting on 1
+    /// January west of its zone's meridian) and runs over several years.
+    #[test]
+    fn the_generator_gives_the_plain_formulas_figures_to_the_bit() {
+        for (name, first, hours) in [
+            ("ashburn", -5.166_666_666_666_667, HOURS_PER_YEAR),
+            (
+                "ashburn",
+                24.0 * 59.0 - 0.166_666_666_666_666_7,
+                2 * HOURS_PER_YEAR + 7,
+            ),
+            ("dallas", -0.3, 3 * HOURS_PER_YEAR),
+            ("lulea", 1.476_666_666_666_666_7, HOURS_PER_YEAR),
+            ("singapore", 0.0, 500),
+            ("phoenix", 24.0 * 364.0 + 23.5, 900),
+        ] {
+            let c = library(name);
+            let got = c.generate_from(hours, first, None, &mut ChaCha8Rng::seed_from_u64(17));
+            let want = plain_year(&c, hours, first, 17);
+            assert_eq!(got.len(), want.len());
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                let bits = |h: &WeatherHour| {
+                    [h.dry_bulb_c, h.wet_bulb_c, h.rel_humidity_pct].map(f64::to_bits)
+                };
+                assert_eq!(bits(g), bits(w), "{name} from {first}: hour {i}");
+            }
+        }
     }
 
     #[test]
@@ -1337,6 +1498,21 @@ tau_h = 36.0
                 prop_assert!(h.dry_bulb_c.is_finite());
                 prop_assert!(h.wet_bulb_c <= h.dry_bulb_c);
                 prop_assert!((0.0..=100.0).contains(&h.rel_humidity_pct));
+            }
+        }
+
+        /// The generator's remainder is the library's `rem_euclid`, bit for bit: any hour
+        /// count or fraction, on either side of zero and just either side of a multiple.
+        #[test]
+        fn rem_euclid_is_the_librarys(
+            x in -1.0e7f64..1.0e7,
+            k in -40_000i64..40_000,
+            ulps in -3i64..=3,
+            m in prop::sample::select(vec![24.0f64, 365.0, 7.0, 1.0]),
+        ) {
+            let near = f64::from_bits(((k as f64 * m).to_bits() as i64 + ulps) as u64);
+            for v in [x, x / 24.0, near, -near, 0.0, -0.0, near / 24.0] {
+                prop_assert_eq!(rem_euclid(v, m).to_bits(), v.rem_euclid(m).to_bits(), "{} % {}", v, m);
             }
         }
 

@@ -155,9 +155,19 @@ impl ConsumerClass {
                 (rpd / 86_400.0, WorkDist::new(mean, cv), None)
             }
         };
-        let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
-            daily.at(h) * weekly.factors[wd]
-        })
+        let shape: Vec<f64> = daily
+            .factors
+            .iter()
+            .chain(&weekly.factors)
+            .copied()
+            .collect();
+        let week = WeekTable::shared(
+            ctx.files,
+            "consumer week table",
+            (ctx.step_s, ctx.utc_offset_s, utc_offset_s),
+            &shape,
+            |h, wd| daily.at(h) * weekly.factors[wd],
+        )?
         .on_own_clock(spec.utc_offset.is_some());
         Ok(ConsumerClass {
             name: spec.name.get_ref().clone(),

@@ -1,8 +1,12 @@
 //! Daily and weekly shapes of demand.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::base::error::Result;
+use crate::input::files::Files;
 
 /// 24 hourly factors, interpolated linearly between hour midpoints (circularly), so that the
 /// arrival rate has no step at each hour boundary.
@@ -128,6 +132,27 @@ impl WeekTable {
         }
     }
 
+    /// [`WeekTable::build`], once per study rather than once per trial (a table of 60-s steps
+    /// cost ~0.9 M instructions, six of them in every trial of the default study): kept in
+    /// `files` under `kind`, which names the form of `f`, and `shape`, every figure `f` reads,
+    /// bit for bit, so a trial that samples a different shape builds its own.
+    pub fn shared(
+        files: &Files,
+        kind: &'static str,
+        (step_s, study_offset_s, local_offset_s): (u64, i32, i32),
+        shape: &[f64],
+        f: impl Fn(f64, usize) -> f64,
+    ) -> Result<WeekTable> {
+        let mut key = format!("{step_s} {study_offset_s} {local_offset_s}");
+        for x in shape {
+            key.push_str(&format!(" {:x}", x.to_bits()));
+        }
+        let t = files.load(kind, Path::new(""), key, || {
+            Ok(WeekTable::build(step_s, study_offset_s, local_offset_s, f))
+        })?;
+        Ok(WeekTable::clone(&t))
+    }
+
     /// Marks the table as on its own fixed offset (see [`WeekTable::own_clock`]).
     pub fn on_own_clock(mut self, own: bool) -> WeekTable {
         self.own_clock = own;
@@ -213,6 +238,30 @@ mod tests {
         let k = 5 * 1440 + 10 * 60;
         assert!((t.at(k) - daily.at(0.0) * 0.5).abs() < 1e-6);
         assert!((t.at(k - 1) - daily.at(23.0 + 59.0 / 60.0)).abs() < 1e-6);
+    }
+
+    /// A shared table is the built one; the same shape again is the kept table, another shape
+    /// (or another form of the function) gets its own.
+    #[test]
+    fn a_shared_week_table_is_built_once_per_shape_and_form() {
+        let files = Files::default();
+        let daily = DailyShape::cosine(20.0, 3.0).normalised();
+        let table = |files: &Files, kind, d: &DailyShape| {
+            WeekTable::shared(files, kind, (60, -5 * 3600, 3600), &d.factors, |h, _| {
+                d.at(h)
+            })
+            .expect("no file to read")
+        };
+        let built = WeekTable::build(60, -5 * 3600, 3600, |h, _| daily.at(h));
+        assert_eq!(table(&files, "a", &daily), built);
+        assert_eq!(table(&files, "a", &daily), built);
+        assert_eq!(files.len(), 1, "the same shape is built once");
+        let other = DailyShape::cosine(19.0, 3.0).normalised();
+        let t = table(&files, "a", &other);
+        assert_eq!(t, WeekTable::build(60, -5 * 3600, 3600, |h, _| other.at(h)));
+        assert_ne!(t, built);
+        table(&files, "b", &daily);
+        assert_eq!(files.len(), 3, "another shape or form is built on its own");
     }
 
     /// An hour's factors are two lines split at the local half hour on a whole-hour offset, at

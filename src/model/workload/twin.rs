@@ -156,9 +156,14 @@ impl Twin {
             None => (0.0, 0.0),
         };
         let weekend = spec.weekend_factor;
-        let week = WeekTable::build(ctx.step_s, ctx.utc_offset_s, utc_offset_s, |h, wd| {
-            shift.at(h) * if wd >= 5 { weekend } else { 1.0 }
-        })
+        let shape: Vec<f64> = shift.factors.iter().chain([&weekend]).copied().collect();
+        let week = WeekTable::shared(
+            ctx.files,
+            "twin week table",
+            (ctx.step_s, ctx.utc_offset_s, utc_offset_s),
+            &shape,
+            |h, wd| shift.at(h) * if wd >= 5 { weekend } else { 1.0 },
+        )?
         .on_own_clock(spec.utc_offset.is_some());
         Ok(Twin {
             name: spec.name.get_ref().clone(),

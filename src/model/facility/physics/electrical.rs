@@ -429,6 +429,165 @@ impl PreparedChain {
     }
 }
 
+impl PreparedChain {
+    /// The chain's total losses over a quiet block as quadratics in its load `l` (IT and load
+    /// banks) and cooling `c`, for every point of the box `l_range` x `c_range` (W). Where the
+    /// box's UPS loads hold no kink of the UPS curve, one quadratic; where they cross one curve
+    /// point past the first, one for the piece on each side (each fit to its piece's formula
+    /// over the whole box, each step then reading the one its UPS load lies in). None when
+    /// they cross more points, the first (below which the loss is held), or a check misses by
+    /// more than `tol` W: the caller then evaluates each step exactly.
+    pub fn fit_losses(
+        &self,
+        l_range: (f64, f64),
+        c_range: (f64, f64),
+        tol: f64,
+    ) -> Option<LossFit> {
+        let f = self.chain.cooling_on_ups_fraction;
+        match self.kinks_between(l_range, c_range)? {
+            None => {
+                let q = quadratic_of(&|l, c| self.losses(l, c).total_w(), l_range, c_range, tol)?;
+                Some(LossFit {
+                    split_u: f64::INFINITY,
+                    f,
+                    q: [q, q],
+                })
+            }
+            Some(k) => {
+                let piece = |i: usize| {
+                    let p = self.pieces[i];
+                    ChainWindow {
+                        b1: f64::MAX,
+                        b2: f64::MAX,
+                        lo: f64::NEG_INFINITY,
+                        hi: f64::MAX,
+                        pieces: [p, p, p],
+                    }
+                };
+                let (below, above) = (piece(k - 1), piece(k));
+                let fit = |w: &ChainWindow| {
+                    quadratic_of(&|l, c| self.losses_in(w, l, c).0, l_range, c_range, tol)
+                };
+                Some(LossFit {
+                    split_u: self.xs[k] * self.ups_rated_w,
+                    f,
+                    q: [fit(&below)?, fit(&above)?],
+                })
+            }
+        }
+    }
+
+    /// The kink of the UPS loss strictly inside the UPS load fractions of the box, if any:
+    /// `Some(None)` for none, `Some(Some(k))` for curve point `k >= 1` alone; None for more
+    /// than one, or the first point (below it the loss is held, in eco mode too).
+    fn kinks_between(
+        &self,
+        (l_lo, l_hi): (f64, f64),
+        (c_lo, c_hi): (f64, f64),
+    ) -> Option<Option<usize>> {
+        // (No rating: the UPS is at load fraction 0 throughout.)
+        if self.ups_rated_w.is_nan() || self.ups_rated_w <= 0.0 {
+            return Some(None);
+        }
+        let f = self.chain.cooling_on_ups_fraction;
+        let lo = (l_lo.max(0.0) + f * c_lo.max(0.0)) * self.inv_ups_rated_w;
+        let hi = (l_hi.max(0.0) + f * c_hi.max(0.0)) * self.inv_ups_rated_w;
+        if !(lo.is_finite() && hi.is_finite()) {
+            return None;
+        }
+        let kinks = if self.chain.eco_mode {
+            &self.xs[..self.xs.len().min(1)]
+        } else {
+            &self.xs[..]
+        };
+        let mut inside = (0..kinks.len()).filter(|&k| lo < kinks[k] && kinks[k] < hi);
+        match (inside.next(), inside.next()) {
+            (None, _) => Some(None),
+            (Some(k), None) if k >= 1 => Some(Some(k)),
+            _ => None,
+        }
+    }
+}
+
+/// `exact` (the chain's total losses at a load and cooling) as a quadratic over the box
+/// `l_range` x `c_range`: six evaluations about the box's centre (its quadratic part by central
+/// differences, the cross term from a corner), checked at the opposite corner; None when the
+/// check misses by more than `tol`.
+fn quadratic_of(
+    exact: &dyn Fn(f64, f64) -> f64,
+    l_range: (f64, f64),
+    c_range: (f64, f64),
+    tol: f64,
+) -> Option<LossQuadratic> {
+    let centre = |(lo, hi): (f64, f64)| (0.5 * (lo + hi), 0.5 * (hi - lo));
+    let ((l0, dl), (c0, dc)) = (centre(l_range), centre(c_range));
+    let f0 = exact(l0, c0);
+    // Along one axis: slope and curvature from the points either side (none on a span too
+    // short to divide by).
+    let axis = |d: f64, at: &dyn Fn(f64) -> f64| {
+        if d <= 1e-9 * (l0.abs() + c0.abs()).max(1.0) {
+            return (0.0, 0.0, 0.0);
+        }
+        let (p, m) = (at(d), at(-d));
+        ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d), d)
+    };
+    let (a, e, dl) = axis(dl, &|d| exact(l0 + d, c0));
+    let (b, k, dc) = axis(dc, &|d| exact(l0, c0 + d));
+    let mut q = LossQuadratic {
+        l0,
+        c0,
+        k: [f0, a, b, e, 0.0, k],
+    };
+    if dl > 0.0 && dc > 0.0 {
+        q.k[4] = (exact(l0 + dl, c0 + dc) - q.at(l0 + dl, c0 + dc)) / (dl * dc);
+    }
+    let (lc, cc) = (l0 - dl, c0 - dc);
+    ((q.at(lc, cc) - exact(lc, cc)).abs() <= tol).then_some(q)
+}
+
+/// The chain's losses over a quiet block ([`PreparedChain::fit_losses`]): the quadratic of
+/// the UPS curve's piece below `split_u` W of UPS load, and of the one above.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossFit {
+    split_u: f64,
+    /// Share of the cooling carried by the UPS.
+    f: f64,
+    q: [LossQuadratic; 2],
+}
+
+impl LossFit {
+    /// The one quadratic, when the block holds no kink.
+    pub fn single(&self) -> Option<&LossQuadratic> {
+        (self.split_u == f64::INFINITY).then_some(&self.q[0])
+    }
+
+    /// Losses at load `l` and cooling `c`, W: the quadratic of the piece its UPS load lies on.
+    #[inline(always)]
+    pub fn at(&self, l: f64, c: f64) -> f64 {
+        self.q[usize::from(l + self.f * c > self.split_u)].at(l, c)
+    }
+}
+
+/// The chain's total losses as a quadratic in load and cooling about `(l0, c0)`
+/// ([`PreparedChain::fit_losses`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LossQuadratic {
+    l0: f64,
+    c0: f64,
+    /// Constant, the two slopes, then the terms in `dl²`, `dl dc` and `dc²`.
+    k: [f64; 6],
+}
+
+impl LossQuadratic {
+    /// Losses at load `l` and cooling `c`, W.
+    #[inline(always)]
+    pub fn at(&self, l: f64, c: f64) -> f64 {
+        let k = &self.k;
+        let (dl, dc) = (l - self.l0, c - self.c0);
+        k[0] + dl * (k[1] + k[3] * dl + k[4] * dc) + dc * (k[2] + k[5] * dc)
+    }
+}
+
 /// One piece of the UPS efficiency curve: efficiency `e0 + slope * (x - x0)` for load
 /// fractions `x` in `(lo, hi]` (see [`PreparedChain::segment`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -606,6 +765,54 @@ mod tests {
             }
             // The first step always lies in its own window.
             prop_assert!(p.losses_in(&w, it_first, cool_first).1);
+        }
+    }
+
+    proptest! {
+        /// The block form of the chain ([`PreparedChain::fit_losses`] over the box of a random
+        /// block's loads and cooling, the block sweeping the UPS curve, across its points or
+        /// not, eco mode or not, some cooling through the UPS or none) is within 1e-4 of the
+        /// block's least load of the per-step chain at every step, whenever it fits. A block
+        /// that crosses one curve point past the first with a narrow swing always fits.
+        #[test]
+        fn loss_fit_matches_the_per_step_chain(
+            k in 0usize..4,
+            eco in any::<bool>(),
+            it0 in 1.0e4f64..2.0e6,
+            it_swing in 0.0f64..0.3,
+            cool0 in 0.0f64..6.0e5,
+            cool_swing in 0.0f64..0.3,
+            phase in 0.0f64..6.3,
+        ) {
+            let p = preset(k, eco);
+            let n = 60;
+            let steps: Vec<(f64, f64)> = (0..n)
+                .map(|i| {
+                    let s = (phase + 0.37 * i as f64).sin();
+                    let t = (phase * 1.7 + 0.23 * i as f64).cos();
+                    (it0 * (1.0 + it_swing * s), cool0 * (1.0 + cool_swing * t))
+                })
+                .collect();
+            let range = |f: &dyn Fn(&(f64, f64)) -> f64| {
+                steps.iter().map(f).fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)))
+            };
+            let (l, c) = (range(&|s| s.0), range(&|s| s.1));
+            let tol = 1e-4 * l.0;
+            if let Some(fit) = p.fit_losses(l, c, tol) {
+                for &(it, cool) in &steps {
+                    let exact = p.losses(it, cool).total_w();
+                    let got = fit.at(it, cool);
+                    prop_assert!((got - exact).abs() <= tol, "{got} vs {exact} at {it}, {cool}");
+                }
+            }
+            // Across one interior point (hyperscale's 0.5 of 1,200 kW x its scale), 2 % either
+            // side: a fit, and within the tolerance.
+            let x = p.xs[2] * p.ups_rated_w;
+            let across = ((0.98 * x, 1.02 * x), (0.0, 0.0));
+            if !eco && k % 2 == 0 {
+                let fit = p.fit_losses(across.0, across.1, 1e-4 * 0.98 * x);
+                prop_assert!(fit.is_some_and(|f| f.single().is_none()));
+            }
         }
     }
 

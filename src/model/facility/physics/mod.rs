@@ -37,7 +37,9 @@ pub use self::cooling::{
     DxEconomiser, DxPlant, Economiser, EvaporativeAssist, HeatRejection, ImmersionPlant,
     LiquidPlant, TowerEvaporation, TowerWater, TrimChiller,
 };
-pub use self::electrical::{ElectricalChain, ElectricalLosses, PreparedChain};
+pub use self::electrical::{
+    ElectricalChain, ElectricalLosses, LossFit, LossQuadratic, PreparedChain,
+};
 pub use self::thermal::{AshraeClass, ThermalNode, server_fan_factor};
 
 // Defined in `crate::base::error` (re-exported here) so that the crate's error can carry it typed
