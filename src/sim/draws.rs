@@ -27,8 +27,8 @@ use std::sync::Arc;
 use super::Trial;
 use super::workload::{Workloads, round_nonneg};
 use crate::base::rng::{Stream, TAG_BRIDGE, poisson_count, stream};
-use crate::base::ziggurat::standard_normal_held;
 use crate::base::time::SimTime;
+use crate::base::ziggurat::standard_normal_held;
 use crate::scenario::Scenario;
 
 /// One hour of consumer arrivals, drawn at the hour's start (see the module's doc). A class's

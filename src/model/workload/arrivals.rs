@@ -115,8 +115,8 @@ impl Ar1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{RngExt, SeedableRng};
     use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
     use rand_distr::StandardNormal;
 
     /// The sums draw rand_distr's normals, bit for bit (the small sums' lognormals and the
