@@ -26,8 +26,9 @@ use std::sync::Arc;
 
 use super::Trial;
 use super::workload::{Workloads, round_nonneg};
-use crate::base::rng::{Stream, TAG_BRIDGE, normal, poisson_count, stream};
+use crate::base::rng::{Stream, TAG_BRIDGE, poisson_count, stream};
 use crate::base::time::SimTime;
+use crate::base::ziggurat::standard_normal_held;
 use crate::scenario::Scenario;
 
 /// One hour of consumer arrivals, drawn at the hour's start (see the module's doc). A class's
@@ -293,11 +294,12 @@ impl HourDraws {
             w.fill(0.0);
             return;
         }
-        // The stream in registers through the loop (its state written back once).
+        // The stream in registers through the loop (its state written back once; the normal's
+        // rare slow path works on a copy, so the common one never spills it).
         let mut rng = self.bridge[p].clone();
         let mut e_sum = 0.0;
         for (x, &v) in w.iter_mut().zip(var) {
-            *x = v.sqrt() * normal(&mut rng);
+            *x = v.sqrt() * standard_normal_held(&mut rng);
             e_sum += *x;
         }
         self.bridge[p] = rng;

@@ -14,10 +14,7 @@
 //! The count is always drawn first and is a whole number (requests are counted, not inferred
 //! from work), then the work of that many requests: two draws per class and step at any volume.
 
-use rand_distr::StandardNormal;
-
 pub use crate::base::rng::{exponential, normal, poisson_count, uniform};
-use rand::RngExt;
 
 pub use crate::base::rng::NORMAL_ABOVE;
 use crate::base::ziggurat::standard_normal;
@@ -50,7 +47,8 @@ impl WorkDist {
         (n, self.sum(n, rng))
     }
 
-    /// Total work of `n` requests.
+    /// Total work of `n` requests. Its normals come from the inlined ziggurat
+    /// ([`crate::base::ziggurat`]): rand_distr's numbers, without its call per draw.
     #[inline]
     pub fn sum<R: rand::Rng + ?Sized>(&self, n: f64, rng: &mut R) -> f64 {
         if n <= 0.0 {
@@ -62,12 +60,12 @@ impl WorkDist {
         if n <= EXACT_SUM_MAX {
             let mut s = 0.0;
             for _ in 0..n as u32 {
-                let z: f64 = rng.sample(StandardNormal);
+                let z = normal(rng);
                 s += (self.mu + self.sigma * z).exp();
             }
             s
         } else {
-            let z: f64 = rng.sample(StandardNormal);
+            let z = normal(rng);
             (n * self.mean + n.sqrt() * self.mean * self.cv * z).max(0.0)
         }
     }
@@ -117,8 +115,33 @@ impl Ar1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
     use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::StandardNormal;
+
+    /// The sums draw rand_distr's normals, bit for bit (the small sums' lognormals and the
+    /// large sums' normal), and leave the stream where rand_distr would.
+    #[test]
+    fn sums_draw_rand_distrs_normals() {
+        let d = WorkDist::new(0.3, 0.8);
+        let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(11), ChaCha8Rng::seed_from_u64(11));
+        for k in 0..20_000 {
+            let n = (k % 40) as f64;
+            let got = d.sum(n, &mut a);
+            let want = if n <= 0.0 {
+                0.0
+            } else if n <= EXACT_SUM_MAX {
+                (0..n as u32)
+                    .map(|_| (d.mu + d.sigma * b.sample::<f64, _>(StandardNormal)).exp())
+                    .sum()
+            } else {
+                let z: f64 = b.sample(StandardNormal);
+                (n * d.mean + n.sqrt() * d.mean * d.cv * z).max(0.0)
+            };
+            assert_eq!(got.to_bits(), want.to_bits(), "draw {k}, n {n}");
+        }
+        assert_eq!(a.random::<u64>(), b.random::<u64>());
+    }
 
     fn moments(xs: &[f64]) -> (f64, f64) {
         let n = xs.len() as f64;
