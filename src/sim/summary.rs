@@ -291,116 +291,83 @@ impl MeterTally {
     }
 }
 
-/// The grid layer's figures ([`super::grid::GridLayer`]): the import limit, cap shedding,
-/// demand response and outages.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct GridTally {
-    pub exceed_hours: f64,
-    pub exceed_mwh: f64,
-    pub exceed_worst_mw: f64,
-    pub shed_training_acc_h: f64,
-    pub shed_industrial_acc_h: f64,
-    pub deferred_consumer_acc_h: f64,
-    pub cap_shortfall_hours: f64,
-    pub curtailed_hours: f64,
-    pub curtailed_mwh: f64,
-    pub curtailed_max_mw: f64,
-    pub dr_events: u64,
-    pub dr_requested_mwh: f64,
-    pub dr_delivered_mwh: f64,
-    pub dr_shortfall_mwh: f64,
-    pub dr_deferred_acc_h: f64,
-    pub dr_outcomes: Vec<DrOutcome>,
-    pub outage_hours: f64,
-    pub ups_mwh: f64,
-    pub generator_mwh: f64,
-    pub unserved_mwh: f64,
-    pub fuel_l: f64,
-    pub generator_co2_t: f64,
-    pub ups_unprotected_hours: f64,
+/// A layer's tally whose every field lands in [`TrialSummary`] under its own name: the struct
+/// and its `flatten_into` from one field list, so a field added to the tally cannot be left out
+/// of the flattening (the meter's tally, with a field kept for itself and its ramps set
+/// through [`TrialSummary::set_ramps`], is written out by hand).
+macro_rules! flat_tally {
+    ($(#[$m:meta])* pub struct $name:ident { $(pub $f:ident: $t:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            $(pub $f: $t,)*
+        }
+
+        impl $name {
+            fn flatten_into(self, s: &mut TrialSummary) {
+                $(s.$f = self.$f;)*
+            }
+        }
+    };
 }
 
-impl GridTally {
-    fn flatten_into(self, s: &mut TrialSummary) {
-        s.exceed_hours = self.exceed_hours;
-        s.exceed_mwh = self.exceed_mwh;
-        s.exceed_worst_mw = self.exceed_worst_mw;
-        s.shed_training_acc_h = self.shed_training_acc_h;
-        s.shed_industrial_acc_h = self.shed_industrial_acc_h;
-        s.deferred_consumer_acc_h = self.deferred_consumer_acc_h;
-        s.cap_shortfall_hours = self.cap_shortfall_hours;
-        s.curtailed_hours = self.curtailed_hours;
-        s.curtailed_mwh = self.curtailed_mwh;
-        s.curtailed_max_mw = self.curtailed_max_mw;
-        s.dr_events = self.dr_events;
-        s.dr_requested_mwh = self.dr_requested_mwh;
-        s.dr_delivered_mwh = self.dr_delivered_mwh;
-        s.dr_shortfall_mwh = self.dr_shortfall_mwh;
-        s.dr_deferred_acc_h = self.dr_deferred_acc_h;
-        s.dr_outcomes = self.dr_outcomes;
-        s.outage_hours = self.outage_hours;
-        s.ups_mwh = self.ups_mwh;
-        s.generator_mwh = self.generator_mwh;
-        s.unserved_mwh = self.unserved_mwh;
-        s.fuel_l = self.fuel_l;
-        s.generator_co2_t = self.generator_co2_t;
-        s.ups_unprotected_hours = self.ups_unprotected_hours;
+flat_tally! {
+    /// The grid layer's figures ([`super::grid::GridLayer`]): the import limit, cap shedding,
+    /// demand response and outages.
+    pub struct GridTally {
+        pub exceed_hours: f64,
+        pub exceed_mwh: f64,
+        pub exceed_worst_mw: f64,
+        pub shed_training_acc_h: f64,
+        pub shed_industrial_acc_h: f64,
+        pub deferred_consumer_acc_h: f64,
+        pub cap_shortfall_hours: f64,
+        pub curtailed_hours: f64,
+        pub curtailed_mwh: f64,
+        pub curtailed_max_mw: f64,
+        pub dr_events: u64,
+        pub dr_requested_mwh: f64,
+        pub dr_delivered_mwh: f64,
+        pub dr_shortfall_mwh: f64,
+        pub dr_deferred_acc_h: f64,
+        pub dr_outcomes: Vec<DrOutcome>,
+        pub outage_hours: f64,
+        pub ups_mwh: f64,
+        pub generator_mwh: f64,
+        pub unserved_mwh: f64,
+        pub fuel_l: f64,
+        pub generator_co2_t: f64,
+        pub ups_unprotected_hours: f64,
     }
 }
 
-/// The workloads' figures with the energy meter's split of them: requests per class, energy
-/// per holder, defense work and availability.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct WorkloadTally {
-    pub requests_served: f64,
-    pub requests_dropped: f64,
-    pub requests_arrived: f64,
-    pub requests_pending: f64,
-    pub idle_unallocated_mwh: f64,
-    pub classes: Vec<ClassTally>,
-    pub twin_mwh: Vec<f64>,
-    pub mission_mwh: Vec<f64>,
-    pub pool_idle_unallocated_mwh: Vec<f64>,
-    pub defense_unserved_acc_h: f64,
-    pub defense_availability: f64,
-    pub mission_availability: Vec<f64>,
-}
-
-impl WorkloadTally {
-    fn flatten_into(self, s: &mut TrialSummary) {
-        s.requests_served = self.requests_served;
-        s.requests_dropped = self.requests_dropped;
-        s.requests_arrived = self.requests_arrived;
-        s.requests_pending = self.requests_pending;
-        s.idle_unallocated_mwh = self.idle_unallocated_mwh;
-        s.classes = self.classes;
-        s.twin_mwh = self.twin_mwh;
-        s.mission_mwh = self.mission_mwh;
-        s.pool_idle_unallocated_mwh = self.pool_idle_unallocated_mwh;
-        s.defense_unserved_acc_h = self.defense_unserved_acc_h;
-        s.defense_availability = self.defense_availability;
-        s.mission_availability = self.mission_availability;
+flat_tally! {
+    /// The workloads' figures with the energy meter's split of them: requests per class, energy
+    /// per holder, defense work and availability.
+    pub struct WorkloadTally {
+        pub requests_served: f64,
+        pub requests_dropped: f64,
+        pub requests_arrived: f64,
+        pub requests_pending: f64,
+        pub idle_unallocated_mwh: f64,
+        pub classes: Vec<ClassTally>,
+        pub twin_mwh: Vec<f64>,
+        pub mission_mwh: Vec<f64>,
+        pub pool_idle_unallocated_mwh: Vec<f64>,
+        pub defense_unserved_acc_h: f64,
+        pub defense_availability: f64,
+        pub mission_availability: Vec<f64>,
     }
 }
 
-/// The training layer's figures: its jobs, and what failures cost them.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct TrainingTally {
-    pub jobs: Vec<super::meter::JobRecord>,
-    pub training_jobs_completed: u64,
-    pub training_interruptions: u64,
-    pub training_lost_acc_h: f64,
-}
-
-impl TrainingTally {
-    fn flatten_into(self, s: &mut TrialSummary) {
-        s.jobs = self.jobs;
-        s.training_jobs_completed = self.training_jobs_completed;
-        s.training_interruptions = self.training_interruptions;
-        s.training_lost_acc_h = self.training_lost_acc_h;
+flat_tally! {
+    /// The training layer's figures: its jobs, and what failures cost them.
+    pub struct TrainingTally {
+        pub jobs: Vec<super::meter::JobRecord>,
+        pub training_jobs_completed: u64,
+        pub training_interruptions: u64,
+        pub training_lost_acc_h: f64,
     }
 }
 
