@@ -22,7 +22,9 @@
 //! All fan, pump and capacity parameters are fractions of the plant's design heat load, so a
 //! plant file describes a *type* of plant and [`CoolingPlant::with_design_capacity_w`] sizes it
 //! for a rack group. Per-step use: [`CoolingPlant::evaluate`] (no allocation, a few dozen
-//! floating-point operations, no `powf`).
+//! floating-point operations, no `powf`); where many steps share a weather hour, the hour's
+//! part once ([`CoolingPlant::hour`]: capacity, economiser share, COP, a tower's evaporated
+//! share) and each step's heat in it ([`CoolingPlant::evaluate_in`]), the same numbers.
 //!
 //! Model-file fields (kW, °C, K, fractions; every field required unless marked optional;
 //! unknown fields are errors):
