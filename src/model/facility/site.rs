@@ -1101,6 +1101,36 @@ mod tests {
         assert!(throttled, "the overload never throttled");
     }
 
+    /// After an overload a node relaxes towards its set point but stalls a few ulps above it
+    /// (the relaxation's step rounds back to where it was); the facility still counts as at
+    /// rest, so the two-rate engine's quiet blocks resume rather than stepping the rest of the
+    /// trial.
+    #[test]
+    fn a_node_relaxed_after_an_overload_is_at_rest() {
+        let f = site();
+        let mut st = state(&f);
+        let (light, heavy) = ([300.0e3, 200.0e3, 400.0e3], [1.8e6, 1.2e6, 400.0e3]);
+        for i in 0..2_000 {
+            let it = if (10..40).contains(&i) { heavy } else { light };
+            f.step(&mut st, &it, i % 24, 60.0);
+            if i == 39 {
+                assert!(!f.at_rest(&st), "the overload warmed no node");
+            }
+        }
+        let node = &st.nodes[0];
+        assert!(
+            node.temp_c > node.setpoint_c,
+            "the node reached its set point exactly ({}); the tolerance is not needed",
+            node.temp_c
+        );
+        assert!(node.temp_c - node.setpoint_c <= super::super::block::REST_TOLERANCE_C);
+        assert!(
+            f.at_rest(&st),
+            "a node {} K above its set point",
+            node.temp_c - node.setpoint_c
+        );
+    }
+
     #[test]
     fn heat_beyond_the_plant_is_not_removed_and_warms_the_groups() {
         let f = site();
