@@ -29,11 +29,20 @@
 //! for the linear server curves the engine requires), and the hourly meter takes each step's
 //! IT and facility power with the block's mean split.
 //!
+//! A block the fast path refuses only because consumer work is queued, or because a step
+//! binds, takes the queued route ([`queued`]) when the rest is at rest: served step by step as
+//! a stepped step serves it, booked once (the meter's split at the block's mean claims, the
+//! hourly meter's sums), the facility exact per step; refused (a curve would clip, the facility
+//! would move) it is stepped on the same draws.
+//!
 //! Demand response and an import limit are modelled between their events: a block starts only
 //! when no event is active and nothing is held, and is refused if a step would draw above the
 //! limit. Studies with what the fast path does not model yet (server failures, backup power,
 //! trace replay, non-linear server curves) are stepped throughout, on the same hourly draws: a
 //! study with one and its variant without stay paired.
+
+#[path = "queued.rs"]
+mod queued;
 
 use super::Trial;
 use super::draws::HourDraws;
@@ -54,6 +63,9 @@ pub struct EngineTally {
     pub replayed_steps: u64,
     pub fast_blocks: u64,
     pub replayed_blocks: u64,
+    /// Steps and blocks on the queued route ([`queued`]).
+    pub queued_steps: u64,
+    pub queued_blocks: u64,
 }
 
 /// Whether the fast path can model the study at all. Demand response and an import limit
@@ -68,13 +80,37 @@ pub fn eligible(sc: &Scenario) -> bool {
 
 /// Runs a trial on the two-rate engine (blocks only in an [`eligible`] study); `trace`
 /// receives the facility demand of every step.
-pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>) -> EngineTally {
+pub(super) fn run(tr: &mut Trial, dr_on: bool, trace: Option<&mut Vec<f64>>) -> EngineTally {
+    let routes = Routes {
+        fast: true,
+        queued: true,
+    };
+    run_routes(tr, dr_on, trace, routes)
+}
+
+/// The routes a block may take besides [`Trial::body`]'s steps (both, but in the tests that
+/// hold one route to the steps).
+#[derive(Clone, Copy)]
+struct Routes {
+    fast: bool,
+    queued: bool,
+}
+
+/// [`run`] on the given routes.
+fn run_routes(
+    tr: &mut Trial,
+    dr_on: bool,
+    mut trace: Option<&mut Vec<f64>>,
+    routes: Routes,
+) -> EngineTally {
     let sc = tr.sc;
     let total = sc.horizon_s / sc.step_s;
     let sph = tr.steps_per_hour;
     let mut tally = EngineTally::default();
     let mut b = Blocks::new(sc, tr.trial, sph as usize);
-    let fast_ok = eligible(sc);
+    let fast_ok = routes.fast && eligible(sc);
+    let queued_ok = routes.queued && eligible(sc) && queued::allowed(tr);
+    let mut q = queued::Queued::default();
     let mut step = 0;
     while step < total {
         tr.begin(step);
@@ -90,26 +126,27 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
             );
         }
         let end = block_end(tr, step, total, &b.starts);
-        if fast_ok && quiet(tr) {
-            if fast(tr, &mut b, step, end, trace.as_deref_mut()) {
-                tally.fast_steps += end - step;
-                tally.fast_blocks += 1;
-                step = end;
-                continue;
-            }
-            // Refused: step the block again on the same draws.
+        // A quiet block on the fast path; failing that (a step binds), or with consumer work
+        // queued, on the queued route; failing that, stepped on the same draws.
+        let quiet = fast_ok && quiet(tr);
+        if quiet && fast(tr, &mut b, step, end, trace.as_deref_mut()) {
+            tally.fast_steps += end - step;
+            tally.fast_blocks += 1;
+            step = end;
+            continue;
+        }
+        // (A quiet start is ready for the queued route.)
+        let queued = queued_ok && (quiet || queued::ready(tr));
+        if queued && queued::block(tr, &mut b, &mut q, step, end, trace.as_deref_mut()) {
+            tally.queued_steps += end - step;
+            tally.queued_blocks += 1;
+            step = end;
+            continue;
+        }
+        if quiet || queued {
             tally.replayed_steps += end - step;
             tally.replayed_blocks += 1;
-            for s in step..end {
-                if s > step {
-                    tr.begin(s);
-                }
-                let given = b.draws.given(tr, s);
-                let f = tr.body(s, dr_on, Some(given));
-                if let Some(t) = trace.as_deref_mut() {
-                    t.push(f);
-                }
-            }
+            replay(tr, &mut b, step, end, dr_on, trace.as_deref_mut());
             step = end;
             continue;
         }
@@ -122,6 +159,28 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, mut trace: Option<&mut Vec<f64>>)
         step += 1;
     }
     tally
+}
+
+/// A refused block stepped again on the same draws, through [`Trial::body`] (its first step's
+/// instant already begun).
+fn replay(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    s0: u64,
+    end: u64,
+    dr_on: bool,
+    mut trace: Option<&mut Vec<f64>>,
+) {
+    for s in s0..end {
+        if s > s0 {
+            tr.begin(s);
+        }
+        let given = b.draws.given(tr, s);
+        let f = tr.body(s, dr_on, Some(given));
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(f);
+        }
+    }
 }
 
 /// The step a block starting at `step` ends before: the next hour, event (other than a
@@ -287,7 +346,6 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         b.training_held[p] += c.held;
     }
     // (`group_power` writes every group's and the block's IT series afresh.)
-    let ng = sc.fleet.groups.len();
     b.twin_sum.fill(0.0);
     b.defense_sum.fill(0.0);
     for pp in b.pool_power.iter_mut() {
@@ -297,17 +355,9 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         refuse(tr, b, carry);
         return false;
     }
-    let hour = (s0 / tr.steps_per_hour) as usize;
     // The facility also gives each step's facility power, once: for the limit and the hourly
     // meter.
-    if !tr.fac.quiet_block(
-        &b.group_it[..ng * n],
-        &b.it,
-        hour,
-        dt_f,
-        &mut b.facility,
-        &mut b.fac,
-    ) {
+    if !facility_block(tr, b, s0, n) {
         refuse(tr, b, carry);
         return false;
     }
@@ -333,6 +383,16 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     // The clocks move on by the block's steps.
     tr.tick_week_by(n);
     true
+}
+
+/// The block's facility at its own rate from its IT series (`b.group_it`, `b.it`): each step's
+/// power into `b.fac`, the block's sums into `b.facility`; false if the facility would move.
+fn facility_block(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+    let ng = tr.sc.fleet.groups.len();
+    let hour = (s0 / tr.steps_per_hour) as usize;
+    let dt_f = tr.sc.step_s as f64;
+    let (group_it, it) = (&b.group_it[..ng * n], &b.it);
+    (tr.fac).quiet_block(group_it, it, hour, dt_f, &mut b.facility, &mut b.fac)
 }
 
 /// A block's steps within its hour: `n` from step `i0`, `whole` if they are the hour's all.

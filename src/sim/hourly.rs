@@ -218,7 +218,13 @@ impl<'a> HourlyMeter<'a> {
 
     /// `n` requests dropped by pool `pool` in the coming step (before [`Self::record`]).
     pub fn record_pool_drop(&mut self, pool: usize, n: f64) {
-        let now_s = (self.step * self.s.step_s) as f64;
+        self.record_pool_drop_at(pool, self.step, n);
+    }
+
+    /// [`Self::record_pool_drop`] at `step`, a step of the block about to be recorded (the
+    /// two-rate engine's queued route serves its block step by step, then records it at once).
+    pub fn record_pool_drop_at(&mut self, pool: usize, step: u64, n: f64) {
+        let now_s = (step * self.s.step_s) as f64;
         if let (Some(x), Some(d)) = (
             self.pool_hour_drop.get_mut(pool),
             self.sum.pool_drops.get_mut(pool),
@@ -232,6 +238,24 @@ impl<'a> HourlyMeter<'a> {
         }
     }
 
+    /// `n` requests dropped at `step`, a step of the block about to be recorded with
+    /// [`Self::record_block`] (whose mean figures drop none): the hour's count, the first drop
+    /// and the log, as [`Self::record`] takes a step's.
+    pub fn record_drop_at(&mut self, step: u64, n: f64) {
+        self.acc[M_DROPPED] += n;
+        self.log_drop(step, n);
+    }
+
+    /// The first drop's instant and the drop log, for `n` requests dropped at `step`.
+    fn log_drop(&mut self, step: u64, n: f64) {
+        if self.sum.drop_first_at_s < 0.0 {
+            self.sum.drop_first_at_s = (step * self.s.step_s) as f64;
+        }
+        if let Some(log) = &mut self.drop_log {
+            log.push((step, n));
+        }
+    }
+
     /// Adds one step; closes the hour at its last step (or at the horizon's last step).
     pub fn record(&mut self, f: &StepFigures) {
         let dt_f = self.s.step_s as f64;
@@ -239,16 +263,11 @@ impl<'a> HourlyMeter<'a> {
         let a = &mut self.acc;
         a[M_IT_TOTAL] += f.it_w;
         a[M_FACILITY] += f.facility_w;
+        if f.dropped_n > 0.0 {
+            self.log_drop(self.step, f.dropped_n);
+        }
         let sum = &mut self.sum;
         let now_s = (self.step * self.s.step_s) as f64;
-        if f.dropped_n > 0.0 {
-            if sum.drop_first_at_s < 0.0 {
-                sum.drop_first_at_s = now_s;
-            }
-            if let Some(log) = &mut self.drop_log {
-                log.push((self.step, f.dropped_n));
-            }
-        }
         if f.curtailed_w > 0.0 {
             if sum.curtailed_first_at_s < 0.0 {
                 sum.curtailed_first_at_s = now_s;

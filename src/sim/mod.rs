@@ -135,12 +135,15 @@ fn simulate(
         if std::env::var_os("DCLOAD_ENGINE_TALLY").is_some() {
             // A diagnostic for scripts/bench.sh, not an output.
             eprintln!(
-                "engine: fast {} stepped {} replayed {} steps; blocks fast {} replayed {}",
+                "engine: fast {} stepped {} replayed {} steps; blocks fast {} replayed {}; \
+                 queued {} steps in {} blocks",
                 tally.fast_steps,
                 tally.stepped_steps,
                 tally.replayed_steps,
                 tally.fast_blocks,
-                tally.replayed_blocks
+                tally.replayed_blocks,
+                tally.queued_steps,
+                tally.queued_blocks
             );
         }
         return tr.finish_logged(drops);

@@ -74,7 +74,7 @@ impl<'a> WorkloadModels<'a> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ConsumerState {
     pub rng: Stream,
     /// Queued work, accelerator-seconds.
@@ -102,7 +102,7 @@ pub struct ConsumerState {
     pub dropped_n: f64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TwinState {
     pub rng: Stream,
     pub jitter: Ar1,
@@ -113,7 +113,7 @@ pub struct TwinState {
     pub served: f64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct DefenseState {
     pub rng: Stream,
     pub jitter: Ar1,
@@ -379,6 +379,9 @@ pub struct Curtailment {
     pub training_pause_s: u64,
 }
 
+/// (`Clone`: the queued route of the two-rate engine puts back what its block served when it
+/// refuses the block, [`super::block`].)
+#[derive(Clone)]
 pub struct Workloads {
     pub consumers: Vec<ConsumerState>,
     pub twins: Vec<TwinState>,
