@@ -11,7 +11,9 @@
 //! their job's utilisation, which the block follows step by step, with the job's claim at its
 //! mean over the block), so an hour with a checkpoint is one block, not three. It takes the fast path only when, at its start, no class has queued or held work,
 //! no twin owes work, no ramp of the build-out or demand-response event is under way and the
-//! facility is at rest, and then only if no step of the block binds: every workload gets its demand, no pool runs above its capacity or claims
+//! facility is at rest, and then only if no step of the block binds: every workload gets its demand (a
+//! twin or mission alone on its pool, or first on it, is served up to its room as a stepped
+//! step serves it: [`take`]), no pool runs above its capacity or claims
 //! more than it has, and the facility stays quiet ([`crate::model::facility::block`]). The
 //! twins' and missions' draws are the steps' own in either path: a block draws each one's
 //! demand for all its steps in one pass (`block_demand` of `TwinState` and `DefenseState`)
@@ -488,6 +490,8 @@ fn missions_and_twins(
     };
     let first_on = |p: usize, k: usize| !pools().any(|(i, q)| i < k && q == p);
     let nd = wm.defenses.len();
+    let dt_f = dt as f64;
+    let unserved = &mut work.defense_unserved_acc_s;
     for (k, (ds, d)) in work.defenses.iter_mut().zip(wm.defenses).enumerate() {
         if now < d.online_s {
             continue;
@@ -499,6 +503,8 @@ fn missions_and_twins(
             first_on(d.pool, k),
             |out| ds.block_demand(d, moves, out),
             |u| (c - u - d.standby_capacity).max(0.0),
+            // (As a stepped step adds it: each step's short work, in step order.)
+            |short| *unserved += short * dt_f,
         ) else {
             return false;
         };
@@ -521,6 +527,8 @@ fn missions_and_twins(
             first_on(w.pool, nd + k),
             |out| w_s.block_demand(w, dt, w0, moves, out),
             |u| c - u,
+            // (A twin's work beyond its room is not kept: no backlog outside demand response.)
+            |_| {},
         ) else {
             return false;
         };
@@ -536,10 +544,20 @@ fn missions_and_twins(
 }
 
 /// A workload's demand at each step (`draw`n into `scratch`) taken from its pool's `used` (up
-/// to `room` of what is used); its demand summed over the block in step order, None if a step
-/// binds (`used` is then scratch the refused block drops). One pass without an early exit, so
-/// the compiler can run it two steps at a time. The `first` workload on its pool draws straight
-/// into `used`: every step's use is 0 before it, and `0 + x` is `x` (demands are never -0).
+/// to `room` of what is used); what it is served summed over the block in step order, None if
+/// a step binds (`used` is then scratch the refused block drops). One pass without an early
+/// exit, so the compiler can run it two steps at a time. The `first` workload on its pool draws
+/// straight into `used`: every step's use is 0 before it, and `0 + x` is `x` (demands are never
+/// -0).
+///
+/// The first workload on its pool does not bind: a step whose demand is above its room is
+/// served its room, as a stepped step serves it (`demand.min(room)`, its room then the pool's
+/// free capacity to the bit, `c - 0.0` being `c`), and `short` is told each step's demand less
+/// what it is served, in step order (zero at a step that fits). So a twin or mission that
+/// saturates its own pool keeps its block, where it once refused it and stepped ~60 steps
+/// again on the same numbers. A later one on a shared pool still refuses a step above its
+/// room: its stepped room is the free capacity less each earlier workload's in turn, which
+/// the block's `c - u` matches only to rounding.
 #[inline(always)]
 fn take(
     used: &mut [f64],
@@ -547,11 +565,19 @@ fn take(
     first: bool,
     draw: impl FnOnce(&mut [f64]),
     room: impl Fn(f64) -> f64,
+    mut short: impl FnMut(f64),
 ) -> Option<f64> {
-    let (binds, demand) = if first {
+    let demand = if first {
         draw(used);
         let r = room(0.0);
-        (used.iter().fold(false, |binds, &x| binds | (x > r)), &*used)
+        if used.iter().fold(false, |binds, &x| binds | (x > r)) {
+            for u in used.iter_mut() {
+                let served = u.min(r);
+                short(*u - served);
+                *u = served;
+            }
+        }
+        &*used
     } else {
         draw(scratch);
         let mut binds = false;
@@ -559,9 +585,12 @@ fn take(
             binds |= x > room(*u);
             *u += x;
         }
-        (binds, &*scratch)
+        if binds {
+            return None;
+        }
+        &*scratch
     };
-    (!binds).then(|| demand.iter().fold(0.0, |a, &x| a + x))
+    Some(demand.iter().fold(0.0, |a, &x| a + x))
 }
 
 /// Training's busy accelerators on their pools at every step; false if a job does not fit. On a
@@ -966,7 +995,7 @@ fn record_block(
 mod tests {
     use super::*;
     use crate::base::rng::stream;
-    use crate::sim::test_support::{pool_a, scenario};
+    use crate::sim::test_support::{close, pool_a, scenario};
 
     /// Three pools of one group each (each with a class: a study's pools serve a workload).
     fn three_pools() -> Scenario {
@@ -1008,6 +1037,68 @@ kind = "fixed"
 pue = 1.2
 "#,
         ))
+    }
+
+    /// A twin, or a mission, short of room on its own pool at some steps (the twin at nearly
+    /// full utilisation plus its edge work, the mission's copies at times above their
+    /// accelerators) keeps its blocks, served its room at each such step as a stepped step
+    /// serves it: no block is refused, and the workload's energy, the missions' unserved work,
+    /// the energy and the step peak are the reference's to rounding (the study has no consumer
+    /// class, so the engines draw nothing differently).
+    #[test]
+    fn a_twin_or_mission_short_of_room_keeps_its_block_served_as_a_step_is() {
+        let twin = r#"
+[[twin]]
+name = "tw"
+pool = "a"
+allocation = 1.0
+base_utilisation = 0.97
+jitter_sd = 0.05
+jitter_tau_h = 1.0
+edge = { sensors = 1.0e4, events_per_sensor_day = 100, acc_s_per_event = 0.5 }
+"#;
+        let mission = r#"
+[[defense]]
+name = "m"
+pool = "a"
+accelerators = 20
+utilisation = 0.95
+ensemble = 2
+redundancy = { policy = "active-active", copies = 2 }
+jitter_sd = 0.08
+"#;
+        let fixed = "\n[facility]\nkind = \"fixed\"\npue = 1.2\n";
+        for (what, body) in [("a twin", twin), ("a mission", mission)] {
+            let sc = scenario(&pool_a(&format!("{body}{fixed}")));
+            let mut b = Trial::new(&sc, 0);
+            let tally = run(&mut b, true, None);
+            let mut r = Trial::new(&sc, 0);
+            for s in 0..sc.horizon_s / sc.step_s {
+                r.step(s, true);
+            }
+            let (r, b) = (r.finish().summary, b.finish().summary);
+            assert_eq!(
+                (tally.replayed_blocks, tally.stepped_steps),
+                (0, 0),
+                "{what}: a block refused or a step stepped"
+            );
+            assert!(tally.fast_blocks >= 24, "{what}: {tally:?}");
+            let same = |x: f64, y: f64, name: &str| close(y, x, 1e-9, &format!("{what}: {name}"));
+            same(r.energy_mwh, b.energy_mwh, "energy");
+            same(r.peak_step_mw, b.peak_step_mw, "step peak");
+            let own = |s: &crate::sim::TrialSummary| -> f64 {
+                s.twin_mwh.iter().chain(&s.mission_mwh).sum()
+            };
+            same(own(&r), own(&b), "the workload's energy");
+            same(
+                r.defense_unserved_acc_h,
+                b.defense_unserved_acc_h,
+                "the missions' unserved work",
+            );
+            if what == "a mission" {
+                assert!(r.defense_unserved_acc_h > 1.0, "{what}: never short");
+            }
+        }
     }
 
     /// The fused pass ([`pools_power`]) gives what [`consumers_fit`], [`group_power`] and

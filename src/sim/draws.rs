@@ -245,8 +245,7 @@ impl HourDraws {
         let (mut m_sum, mut v_sum) = (0.0, 0.0);
         for w in self.cuts.windows(2) {
             let (b, e) = (w[0], w[1]);
-            let (m0, v0, s0) = expect_step(sc, &self.runs, b);
-            let (m1, v1, s1) = expect_step(sc, &self.runs, e - 1);
+            let ((m0, v0, s0), (m1, v1, s1)) = expect_ends(sc, &self.runs, b, e - 1);
             let len = e - b;
             if self.along.len() != len {
                 let last = (len.max(2) - 1) as f64;
@@ -507,6 +506,34 @@ fn expect_step(sc: &Scenario, runs: &[ClassRun], i: usize) -> (f64, f64, f64) {
         s += r.ap * x;
     }
     (m, v, s)
+}
+
+/// [`expect_step`] at steps `i` and `j` (`i <= j`) in one pass over the classes: the same
+/// sums, each in the classes' order.
+#[inline]
+fn expect_ends(
+    sc: &Scenario,
+    runs: &[ClassRun],
+    i: usize,
+    j: usize,
+) -> ((f64, f64, f64), (f64, f64, f64)) {
+    let (mut m0, mut v0, mut s0) = (0.0, 0.0, 0.0);
+    let (mut m1, mut v1, mut s1) = (0.0, 0.0, 0.0);
+    for r in runs.iter().filter(|r| r.from <= j) {
+        let f = &sc.consumers[r.k].week.factors;
+        let at = |w: usize| f64::from(f[if w < f.len() { w } else { w - f.len() }]);
+        if r.from <= i {
+            let x = at(r.at + i);
+            m0 += r.a * x;
+            v0 += r.v * x;
+            s0 += r.ap * x;
+        }
+        let x = at(r.at + j);
+        m1 += r.a * x;
+        v1 += r.v * x;
+        s1 += r.ap * x;
+    }
+    ((m0, v0, s0), (m1, v1, s1))
 }
 
 #[cfg(test)]

@@ -594,9 +594,10 @@ impl<'a> HourlyMeter<'a> {
             sum.unserved_worst_at_s = hour_s;
         }
         self.hour_unserved_j = 0.0;
+        // Only the written metrics' rows are worked out (the rest are never read).
         let mut row = [0f32; METRICS.len()];
-        for (i, m) in METRICS.iter().enumerate() {
-            row[i] = match m.aggregate {
+        for &i in self.s.metric_ids {
+            row[i] = match METRICS[i].aggregate {
                 Aggregate::MeanMw => (a[i] / n / 1e6) as f32,
                 Aggregate::Sum | Aggregate::Last => a[i] as f32,
                 Aggregate::Max | Aggregate::Derived => 0.0,

@@ -557,7 +557,8 @@ impl Workloads {
         }
     }
 
-    /// The random state of the twins and missions (their streams, jitter and phase): what a
+    /// The random state of the twins and missions (their streams, jitter and phase) and the
+    /// missions' unserved work (a block adds to it where a mission is short of room): what a
     /// block restores to step again on the same draws.
     /// (Into `s`, whose buffers are reused from block to block.)
     pub fn snapshot(&self, s: &mut WorkSnapshot) {
@@ -568,6 +569,7 @@ impl Workloads {
         s.defenses
             .extend(self.defenses.iter().map(|d| (d.rng.clone(), d.jitter)));
         s.jitter_phase = self.jitter_phase;
+        s.defense_unserved_acc_s = self.defense_unserved_acc_s;
     }
 
     /// Puts back the state [`Workloads::snapshot`] took.
@@ -581,6 +583,7 @@ impl Workloads {
             d.jitter = *j;
         }
         self.jitter_phase = s.jitter_phase;
+        self.defense_unserved_acc_s = s.defense_unserved_acc_s;
     }
 
     /// Refreshes the classes' growth at the start of each simulated hour.
@@ -893,6 +896,7 @@ pub struct WorkSnapshot {
     twins: Vec<(Stream, Ar1)>,
     defenses: Vec<(Stream, Ar1)>,
     jitter_phase: u64,
+    defense_unserved_acc_s: f64,
 }
 
 /// Share of a sector's served work on a pool that survived shedding (0 when none was served).

@@ -127,10 +127,12 @@ fn a_billion_outages_a_year_are_refused() {
     refused(&t, "per_year", "outages per trial (limit 100000)");
 }
 
-/// Just under the episode limit, outages are scheduled in O(n log n): each outage's start used
-/// to find its end by scanning every end of the trial, 8-40 s for one 48-hour trial.
+/// Just under the episode limit, a trial with ~98,600 outages runs and counts them. (Outages
+/// are scheduled in O(n log n): each outage's start used to find its end by scanning every end
+/// of the trial, 8-40 s for one 48-hour trial. How long it takes is a benchmark's to measure,
+/// not a test's: the watchdog below only stops a hang.)
 #[test]
-fn outages_just_under_the_limit_run_in_seconds() {
+fn outages_just_under_the_limit_run() {
     // 1.8e7 a year over 48 h: about 98,600 outages, 36 s each on average.
     let t = training(
         "",
@@ -138,14 +140,8 @@ fn outages_just_under_the_limit_run_in_seconds() {
     );
     let f = RunFile::named("case.toml", &t);
     let out = f.join("out");
-    let start = Instant::now();
     let o = dcload_within(&run_args(f.arg(), arg(&out)), None, 120);
     assert!(o.status.success(), "{}", stderr(&o));
-    let took = start.elapsed();
-    assert!(
-        took < Duration::from_secs(5),
-        "98,600 outages took {took:?}"
-    );
     assert!(num(&column(&out.join("trials.csv"), "outage_hours")[0]) > 0.0);
 }
 

@@ -78,8 +78,9 @@ impl PhysicsFacility {
         }
         let outdoor = st.weather[hour];
         let ph = &self.phases[st.phase];
+        self.refresh_plant_hours(st, &outdoor);
         self.plant_heat(st, group_it, n, out);
-        if !self.fit_plants(st, it, &outdoor, dt_s, out) {
+        if !self.fit_plants(st, it, dt_s, out) {
             return false;
         }
         // The chain's losses as a quadratic over the block's loads and cooling (the box
@@ -180,23 +181,16 @@ impl PhysicsFacility {
     }
 
     /// Each plant through three points of its heat (least, mean, most) into `out.plant`, in
-    /// weather `outdoor`; false when a group's heat exceeds its share of its plant's capacity,
+    /// its hour's figures (`st.plant_hours`); false when a group's heat exceeds its share of its plant's capacity,
     /// a load bank its plant's, or the quadratic misses the plant half-way between mean and
     /// most heat.
-    fn fit_plants(
-        &self,
-        st: &PhysicsState,
-        it: &[f64],
-        outdoor: &WeatherHour,
-        dt_s: f64,
-        out: &mut BlockSeries,
-    ) -> bool {
+    fn fit_plants(&self, st: &PhysicsState, it: &[f64], dt_s: f64, out: &mut BlockSeries) -> bool {
         let ph = &self.phases[st.phase];
         out.plant.truncate(ph.plants.len());
-        for (p, q) in ph.plants.iter().zip(&mut out.plant) {
+        for ((p, h), q) in ph.plants.iter().zip(&st.plant_hours).zip(&mut out.plant) {
             // No module online: no power, no water, no capacity.
-            if let Some(p) = p {
-                let [a, m, z] = q.x.map(|h| p.evaluate(h, outdoor, dt_s));
+            if let (Some(p), Some(h)) = (p, h) {
+                let [a, m, z] = q.x.map(|x| p.evaluate_in(h, x, dt_s));
                 q.power = coefficients(&q.x, [a.power_w, m.power_w, z.power_w]);
                 q.water = coefficients(&q.x, [a.evaporated_l, m.evaporated_l, z.evaporated_l]);
                 q.cap = a.capacity_w.min(m.capacity_w).min(z.capacity_w);
@@ -219,10 +213,10 @@ impl PhysicsFacility {
         // The interpolation against the exact evaluation half-way between mean and most heat
         // (a kink in a plant's curve inside the block shows there).
         let mut gap = 0.0;
-        for (p, q) in ph.plants.iter().zip(&out.plant) {
-            if let Some(p) = p {
-                let h = 0.5 * (q.x[1] + q.x[2]);
-                gap += (q.power_at(h) - p.evaluate(h, outdoor, dt_s).power_w).abs();
+        for ((p, h), q) in ph.plants.iter().zip(&st.plant_hours).zip(&out.plant) {
+            if let (Some(p), Some(h)) = (p, h) {
+                let x = 0.5 * (q.x[1] + q.x[2]);
+                gap += (q.power_at(x) - p.evaluate_in(h, x, dt_s).power_w).abs();
             }
         }
         // Against the most IT of the block; any step's IT is no more, so a gap within the

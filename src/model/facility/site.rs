@@ -24,7 +24,8 @@ use crate::base::rng::poisson_count;
 
 use super::phasing::{LoadBank, Phasing, SitePhase, build_phases};
 use super::physics::{
-    AshraeClass, CoolingPlant, ElectricalChain, PreparedChain, ThermalNode, server_fan_factor,
+    AshraeClass, CoolingPlant, ElectricalChain, PlantHour, PreparedChain, ThermalNode,
+    server_fan_factor,
 };
 use super::{FacilitySpec, FacilityStep, HeatWaveSpec};
 use crate::base::error::{Error, Result, Source};
@@ -240,12 +241,15 @@ impl PhysicsFacility {
             caps: vec![1.0; self.groups.len()],
             all_uncapped: true,
             fan_mult: vec![1.0; self.groups.len()],
+            caps_at_c: vec![f64::NAN; self.groups.len()],
             plant_unit_hours_short: 0.0,
             plant_heat: vec![0.0; self.plants.len()],
             plant_capacity: vec![0.0; self.plants.len()],
             phase: 0,
             bank_w: 0.0,
             bank_heat: vec![0.0; self.plants.len()],
+            plant_hours: Vec::with_capacity(self.plants.len()),
+            plant_hours_for: None,
         }
     }
 
@@ -276,6 +280,32 @@ impl PhysicsFacility {
         load_w + cooling_w + ph.electrical.losses(load_w, cooling_w).total_w()
     }
 
+    /// The figures of each plant of the phase now for weather hour `outdoor`
+    /// ([`CoolingPlant::hour`]), worked out again only when the phase or the weather changed:
+    /// the steps and quiet blocks of an hour share them.
+    #[inline]
+    pub(super) fn refresh_plant_hours(&self, st: &mut PhysicsState, outdoor: &WeatherHour) {
+        let key = (
+            st.phase,
+            [
+                outdoor.dry_bulb_c.to_bits(),
+                outdoor.wet_bulb_c.to_bits(),
+                outdoor.rel_humidity_pct.to_bits(),
+            ],
+        );
+        if st.plant_hours_for == Some(key) {
+            return;
+        }
+        st.plant_hours.clear();
+        st.plant_hours.extend(
+            self.phases[st.phase]
+                .plants
+                .iter()
+                .map(|p| p.as_ref().map(|p| p.hour(outdoor))),
+        );
+        st.plant_hours_for = Some(key);
+    }
+
     /// One step: cooling per group, thermal state and next step's caps, then the electrical chain.
     #[inline]
     pub fn step(
@@ -301,16 +331,18 @@ impl PhysicsFacility {
         for (h, b) in st.plant_heat.iter_mut().zip(&st.bank_heat) {
             *h += b;
         }
+        self.refresh_plant_hours(st, &outdoor);
         // A plant with no module online removes nothing and draws nothing.
-        for ((p, &heat), cap) in ph
+        for (((p, h), &heat), cap) in ph
             .plants
             .iter()
+            .zip(&st.plant_hours)
             .zip(&st.plant_heat)
             .zip(&mut st.plant_capacity)
         {
             *cap = 0.0;
-            if let Some(p) = p {
-                let c = p.evaluate(heat, &outdoor, dt_s);
+            if let (Some(p), Some(h)) = (p, h) {
+                let c = p.evaluate_in(h, heat, dt_s);
                 cooling_w += c.power_w;
                 onsite_l += c.evaporated_l;
                 *cap = c.capacity_w;
@@ -328,24 +360,30 @@ impl PhysicsFacility {
         }
         let saturated = heat_not_removed_w > 0.0;
         let mut all_uncapped = true;
-        for (((((g, share), node), cap), fan), &heat) in self
+        for ((((((g, share), node), cap), fan), at), &heat) in self
             .groups
             .iter()
             .zip(&ph.shares)
             .zip(&mut st.nodes)
             .zip(&mut st.caps)
             .zip(&mut st.fan_mult)
+            .zip(&mut st.caps_at_c)
             .zip(group_it_w)
         {
             node.step(heat, st.plant_capacity[g.plant] * share, dt_s);
-            *cap = node.throttle_cap(g.class);
-            // Next step's server fan power, from the inlet temperature just reached.
-            *fan = 1.0
-                + if g.air_cooled {
-                    server_fan_factor(node.temp_c)
-                } else {
-                    0.0
-                };
+            // The cap and the fans follow the node's temperature alone: worked out again only
+            // when it moved (a node at its set point stays there step after step).
+            if node.temp_c.to_bits() != at.to_bits() {
+                *cap = node.throttle_cap(g.class);
+                // Next step's server fan power, from the inlet temperature just reached.
+                *fan = 1.0
+                    + if g.air_cooled {
+                        server_fan_factor(node.temp_c)
+                    } else {
+                        0.0
+                    };
+                *at = node.temp_c;
+            }
             all_uncapped &= *cap == 1.0;
             throttled_acc += g.accelerators * (1.0 - *cap);
             if g.air_cooled {
@@ -802,6 +840,10 @@ pub struct PhysicsState {
     pub all_uncapped: bool,
     /// 1 + server fan power fraction of each group at its current inlet temperature.
     pub fan_mult: Vec<f64>,
+    /// The node temperature each group's cap and fan multiplier were worked out at (NaN: not
+    /// yet); a step works them out again only when its node's temperature moved, so they are
+    /// written by the step alone.
+    pub caps_at_c: Vec<f64>,
     /// Scratch: heat arriving at each plant this step and its capacity, W.
     pub plant_heat: Vec<f64>,
     pub plant_capacity: Vec<f64>,
@@ -816,6 +858,11 @@ pub struct PhysicsState {
     /// Load-bank tests under way: their power, W, and their heat at each plant.
     pub bank_w: f64,
     pub bank_heat: Vec<f64>,
+    /// The figures of each plant of the phase now (`None`: no module online) for the weather
+    /// hour last stepped, and the phase and weather (bits) they are for
+    /// ([`PhysicsFacility::refresh_plant_hours`]).
+    pub plant_hours: Vec<Option<PlantHour>>,
+    pub plant_hours_for: Option<(usize, [u64; 3])>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -950,6 +997,108 @@ mod tests {
             p.facility_w
         );
         assert_eq!(fresh.nodes[0].temp_c, 24.0);
+    }
+
+    /// A step takes each plant's figures for its hour from the state ([`PhysicsState::
+    /// plant_hours`]): stepping back and forth between hours of different weather and between
+    /// build-out phases with different plants, each step's facility power, water and plant
+    /// capacities are those of the plants evaluated from that hour's weather in that phase.
+    #[test]
+    fn a_step_reads_the_figures_of_its_own_hour_and_phase() {
+        let mut f = site();
+        let hours = (0..24)
+            .map(|h| {
+                let h = f64::from(h);
+                WeatherHour {
+                    dry_bulb_c: 2.0 + 1.7 * h,
+                    wet_bulb_c: 1.0 + 1.1 * h,
+                    rel_humidity_pct: 30.0 + 2.5 * h,
+                }
+            })
+            .collect();
+        f.weather = WeatherSource::Recorded {
+            hours,
+            time_zone_h: 0.0,
+        };
+        let mut second = f.phases[0].clone();
+        second.plants = vec![Some(plant("air-chiller-legacy", 1.2e6)), None];
+        f.phases.push(second);
+        let mut st = state(&f);
+        let it = [300.0e3, 200.0e3, 400.0e3];
+        let steps = [
+            (3, 0),
+            (3, 0),
+            (17, 0),
+            (3, 0),
+            (3, 1),
+            (17, 1),
+            (17, 0),
+            (22, 1),
+        ];
+        for (hour, phase) in steps {
+            st.phase = phase;
+            let outdoor = st.weather[hour];
+            let want = f.peek(&st, &it, hour, 60.0);
+            let s = f.step(&mut st, &it, hour, 60.0);
+            assert_eq!(s.power.facility_w, want, "hour {hour}, phase {phase}");
+            let mut water = 0.0;
+            for (k, (p, heat)) in f.phases[phase]
+                .plants
+                .iter()
+                .zip([500.0e3, 400.0e3])
+                .enumerate()
+            {
+                let c = p.map(|p| p.evaluate(heat, &outdoor, 60.0));
+                water += c.map_or(0.0, |c| c.evaporated_l);
+                let cap = c.map_or(0.0, |c| c.capacity_w);
+                assert_eq!(
+                    st.plant_capacity[k], cap,
+                    "hour {hour}, phase {phase}, plant {k}"
+                );
+            }
+            assert_eq!(s.onsite_water_l, water, "hour {hour}, phase {phase}");
+        }
+    }
+
+    /// Caps and fan multipliers are worked out again only when a node's temperature moved:
+    /// through an overload (nodes warm past the allowable limit, caps fall), a recovery and
+    /// long spells at rest, each step's caps and fans are those of its nodes' temperatures, from
+    /// the first step on (an air set point of 30 °C runs the server fans above nominal there).
+    #[test]
+    fn caps_and_fans_follow_the_nodes_step_after_step() {
+        let mut f = site();
+        for g in f.groups.iter_mut().filter(|g| g.air_cooled) {
+            g.setpoint_c = 30.0;
+        }
+        let mut st = state(&f);
+        let (light, heavy) = ([300.0e3, 200.0e3, 400.0e3], [2.4e6, 1.6e6, 400.0e3]);
+        let mut throttled = false;
+        for i in 0..400 {
+            let it = if (40..90).contains(&i) { heavy } else { light };
+            f.step(&mut st, &it, i % 24, 60.0);
+            for (k, (g, node)) in f.groups.iter().zip(&st.nodes).enumerate() {
+                let fan = 1.0
+                    + if g.air_cooled {
+                        server_fan_factor(node.temp_c)
+                    } else {
+                        0.0
+                    };
+                assert_eq!(
+                    st.caps[k],
+                    node.throttle_cap(g.class),
+                    "step {i}, group {k}"
+                );
+                assert_eq!(st.fan_mult[k], fan, "step {i}, group {k}");
+            }
+            throttled |= st.caps[0] < 1.0;
+            if i == 0 {
+                assert!(
+                    st.fan_mult[0] > 1.0,
+                    "fans above nominal at a 30 °C set point"
+                );
+            }
+        }
+        assert!(throttled, "the overload never throttled");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub mod water;
 pub use self::cooling::{
     Adiabatic, AirChiller, AirSidePlant, CoolingMode, CoolingPlant, CoolingStep, DryCoolerLoop,
     DxEconomiser, DxPlant, Economiser, EvaporativeAssist, HeatRejection, ImmersionPlant,
-    LiquidPlant, TowerEvaporation, TowerWater, TrimChiller,
+    LiquidPlant, PlantHour, TowerEvaporation, TowerWater, TrimChiller,
 };
 pub use self::electrical::{
     ElectricalChain, ElectricalLosses, LossFit, LossQuadratic, PreparedChain,

@@ -31,6 +31,21 @@ pub struct Economiser {
     pub none_c: f64,
 }
 
+/// What an [`AirChiller`]'s step needs of its weather hour ([`AirChiller::hour`]), worked out
+/// once per hour: a step then does only its heat's part, the same operations on the same
+/// numbers as when it worked these out itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AirHour {
+    /// Most heat the plant can remove this hour, W.
+    pub capacity: f64,
+    /// The economiser's share of the heat.
+    pub free: f64,
+    /// The chillers' COP.
+    pub cop: f64,
+    /// Share of a tower's rejected heat leaving as latent heat (0 for dry rejection).
+    pub evaporated_share: f64,
+}
+
 /// Air-cooled hall on a chilled-water plant.
 ///
 /// With `T` the heat-rejection temperature (wet bulb for towers, dry bulb for dry), `D` the
@@ -120,7 +135,7 @@ impl AirChiller {
     /// down above it); a series economiser carrying `f` of the load leaves the chillers only
     /// `1 - f` of it, so the plant carries `chillers / (1 - f)`; the room side caps it all.
     #[inline]
-    fn capacity_at(&self, t: f64) -> f64 {
+    pub(super) fn capacity_at(&self, t: f64) -> f64 {
         let chillers = self.design_capacity_w
             * (1.0 - self.capacity_derate_per_c * (t - self.design_outdoor_c)).max(0.0);
         let free = self.free_fraction(t);
@@ -167,17 +182,38 @@ impl AirChiller {
         )
     }
 
+    /// What a step needs of weather hour `outdoor`: the capacity, the economiser's share, the
+    /// chillers' COP and a tower's evaporated share (the heat-independent part of a step).
+    #[inline]
+    pub fn hour(&self, outdoor: &WeatherHour) -> AirHour {
+        let t = self.rejection_temp_c(outdoor);
+        AirHour {
+            capacity: self.capacity_at(t),
+            free: self.free_fraction(t),
+            cop: self.cop(t),
+            evaporated_share: match self.heat_rejection {
+                HeatRejection::Tower(tower) => tower.evaporated_share(outdoor),
+                HeatRejection::Dry => 0.0,
+            },
+        }
+    }
+
     /// One step (see the type's docs for the equations).
     #[inline]
     pub fn evaluate(&self, heat_w: f64, outdoor: &WeatherHour, dt_s: f64) -> CoolingStep {
-        let t = self.rejection_temp_c(outdoor);
+        self.evaluate_in(&self.hour(outdoor), heat_w, dt_s)
+    }
+
+    /// One step in the hour `h` (this plant's [`AirChiller::hour`]).
+    #[inline]
+    pub fn evaluate_in(&self, h: &AirHour, heat_w: f64, dt_s: f64) -> CoolingStep {
         let d = self.design_capacity_w;
-        let capacity = self.capacity_at(t);
+        let capacity = h.capacity;
         let removed = heat_w.max(0.0).min(capacity);
         let x = if d > 0.0 { (removed / d).min(1.0) } else { 0.0 };
-        let free = self.free_fraction(t);
+        let free = h.free;
         let chiller_w = if free < 1.0 {
-            removed * (1.0 - free) / self.cop(t)
+            removed * (1.0 - free) / h.cop
         } else {
             0.0
         };
@@ -189,7 +225,7 @@ impl AirChiller {
                 let rejected = removed + chiller_w;
                 (
                     self.rejection_fan_fraction * rejected,
-                    tower.water_l(rejected * dt, outdoor),
+                    tower.water_l_at(rejected * dt, h.evaporated_share),
                 )
             }
             HeatRejection::Dry => (self.rejection_fan_fraction * removed * free, 0.0),

@@ -71,6 +71,21 @@ pub struct DryCoolerLoop {
     pub trim: Option<TrimChiller>,
 }
 
+/// What a [`DryCoolerLoop`]'s step needs of its weather hour ([`DryCoolerLoop::hour`]),
+/// worked out once per hour (see [`super::AirHour`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoopHour {
+    /// Most heat the loop can remove this hour, W.
+    pub capacity: f64,
+    pub dry_bulb_c: f64,
+    /// Full-fan capacity in dry air, W.
+    pub c_dry: f64,
+    /// With the pads wet (when they may run): the air's temperature and the full-fan capacity.
+    pub wet: Option<(f64, f64)>,
+    /// The trim chiller's COP (0 without one).
+    pub trim_cop: f64,
+}
+
 /// Output of a [`DryCoolerLoop`] step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct LoopStep {
@@ -82,7 +97,7 @@ pub(super) struct LoopStep {
 impl DryCoolerLoop {
     /// Full-fan-speed capacity with air at `t_air_c`, W.
     #[inline]
-    fn full_capacity(&self, t_air_c: f64) -> f64 {
+    pub(super) fn full_capacity(&self, t_air_c: f64) -> f64 {
         let design_approach = self.supply_c - self.design_outdoor_c;
         let approach = self.supply_c - t_air_c;
         if design_approach > 0.0 && approach > 0.0 {
@@ -94,7 +109,7 @@ impl DryCoolerLoop {
 
     /// Effective air temperature with the pads wet, if the sprays may run in this weather.
     #[inline]
-    fn wet_air_c(&self, outdoor: &WeatherHour) -> Option<f64> {
+    pub(super) fn wet_air_c(&self, outdoor: &WeatherHour) -> Option<f64> {
         let a = self.adiabatic?;
         let db = outdoor.dry_bulb_c;
         if db > a.above_c {
@@ -121,13 +136,36 @@ impl DryCoolerLoop {
         (best + self.trim_capacity()).min(self.terminal_capacity_w)
     }
 
+    /// What a step needs of weather hour `outdoor`: the capacity, the dry and wet full-fan
+    /// capacities and the trim chiller's COP (the heat-independent part of a step).
     #[inline]
-    pub(super) fn evaluate(&self, removed: f64, outdoor: &WeatherHour, dt: f64) -> LoopStep {
-        let d = self.design_capacity_w;
+    pub fn hour(&self, outdoor: &WeatherHour) -> LoopHour {
         let db = outdoor.dry_bulb_c;
+        LoopHour {
+            capacity: self.capacity_w(outdoor),
+            dry_bulb_c: db,
+            c_dry: self.full_capacity(db),
+            wet: self.wet_air_c(outdoor).map(|t| (t, self.full_capacity(t))),
+            trim_cop: self.trim.map_or(0.0, |t| {
+                carnot_cop(
+                    t.carnot_fraction,
+                    self.supply_c,
+                    db + t.condenser_approach_c,
+                    t.cop_min,
+                    t.cop_max,
+                )
+            }),
+        }
+    }
+
+    /// One step removing `removed` W in the hour `h` (this loop's [`DryCoolerLoop::hour`]).
+    #[inline]
+    pub(super) fn evaluate_in(&self, h: &LoopHour, removed: f64, dt: f64) -> LoopStep {
+        let d = self.design_capacity_w;
+        let db = h.dry_bulb_c;
         let pump_w = self.pump_fraction * removed;
         let full_fans = self.fan_fraction * d;
-        let c_dry = self.full_capacity(db);
+        let c_dry = h.c_dry;
         if removed <= c_dry {
             let s = if c_dry > 0.0 { removed / c_dry } else { 0.0 };
             return LoopStep {
@@ -137,9 +175,8 @@ impl DryCoolerLoop {
             };
         }
         // Dry coolers at full speed cannot hold the supply temperature: sprays if allowed.
-        let (c_best, water_l) = match (self.adiabatic, self.wet_air_c(outdoor)) {
-            (Some(a), Some(t_air)) => {
-                let c_wet = self.full_capacity(t_air);
+        let (c_best, water_l) = match (self.adiabatic, h.wet) {
+            (Some(a), Some((t_air, c_wet))) => {
                 // Pre-cool only as far as needed: air at `t_need` lets full fans remove
                 // `removed`; never more than the pads can do.
                 let design_approach = self.supply_c - self.design_outdoor_c;
@@ -169,16 +206,7 @@ impl DryCoolerLoop {
             };
         }
         let trim_w = match self.trim {
-            Some(t) => {
-                let cop = carnot_cop(
-                    t.carnot_fraction,
-                    self.supply_c,
-                    db + t.condenser_approach_c,
-                    t.cop_min,
-                    t.cop_max,
-                );
-                (removed - c_best) / cop
-            }
+            Some(_) => (removed - c_best) / h.trim_cop,
             None => 0.0,
         };
         LoopStep {

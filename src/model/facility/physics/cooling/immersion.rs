@@ -1,7 +1,7 @@
 //! `kind = "immersion"`: single-phase immersion tanks on a dry-cooler loop (see
 //! [`ImmersionPlant`]).
 
-use super::{CoolingPlant, CoolingStep, DryCoolerLoop};
+use super::{CoolingPlant, CoolingStep, DryCoolerLoop, LoopHour};
 use crate::model::facility::physics::ParamError;
 use crate::model::weather::WeatherHour;
 
@@ -25,9 +25,15 @@ impl ImmersionPlant {
     /// One step.
     #[inline]
     pub fn evaluate(&self, heat_w: f64, outdoor: &WeatherHour, dt_s: f64) -> CoolingStep {
-        let capacity = self.capacity_w(outdoor);
+        self.evaluate_in(&self.dry_loop.hour(outdoor), heat_w, dt_s)
+    }
+
+    /// One step in the hour `h` (its loop's [`DryCoolerLoop::hour`]).
+    #[inline]
+    pub fn evaluate_in(&self, h: &LoopHour, heat_w: f64, dt_s: f64) -> CoolingStep {
+        let capacity = h.capacity;
         let removed = heat_w.max(0.0).min(capacity);
-        let l = self.dry_loop.evaluate(removed, outdoor, dt_s.max(0.0));
+        let l = self.dry_loop.evaluate_in(h, removed, dt_s.max(0.0));
         CoolingStep {
             power_w: l.power_w + self.room_fan_fraction * self.dry_loop.design_capacity_w,
             capacity_w: capacity,

@@ -2,7 +2,7 @@
 //! a nested air-chiller plant (see [`LiquidPlant`]).
 
 use super::air_chiller::AirChillerToml;
-use super::{AirChiller, CoolingPlant, CoolingStep, DryCoolerLoop};
+use super::{AirChiller, AirHour, CoolingPlant, CoolingStep, DryCoolerLoop, LoopHour};
 use crate::model::facility::physics::{ParamError, check_above};
 use crate::model::weather::WeatherHour;
 
@@ -38,16 +38,33 @@ impl LiquidPlant {
         }
     }
 
+    /// What a step needs of weather hour `outdoor`: the loop's and the air plant's hour and
+    /// the plant's capacity with its fixed split (the heat-independent part of a step).
+    #[inline]
+    pub fn hour(&self, outdoor: &WeatherHour) -> LiquidHour {
+        LiquidHour {
+            capacity: self.capacity_w(outdoor),
+            dry_loop: self.dry_loop.hour(outdoor),
+            air: self.air.hour(outdoor),
+        }
+    }
+
     /// One step: the removed heat is split `f : 1 - f` between the loop and the air plant.
     #[inline]
     pub fn evaluate(&self, heat_w: f64, outdoor: &WeatherHour, dt_s: f64) -> CoolingStep {
+        self.evaluate_in(&self.hour(outdoor), heat_w, dt_s)
+    }
+
+    /// One step in the hour `h` (this plant's [`LiquidPlant::hour`]).
+    #[inline]
+    pub fn evaluate_in(&self, h: &LiquidHour, heat_w: f64, dt_s: f64) -> CoolingStep {
         let f = self.fraction();
-        let capacity = self.capacity_w(outdoor);
+        let capacity = h.capacity;
         let removed = heat_w.max(0.0).min(capacity);
         let dt = dt_s.max(0.0);
-        let l = self.dry_loop.evaluate(removed * f, outdoor, dt);
+        let l = self.dry_loop.evaluate_in(&h.dry_loop, removed * f, dt);
         let (air_w, air_l) = if f < 1.0 {
-            let a = self.air.evaluate(removed * (1.0 - f), outdoor, dt);
+            let a = self.air.evaluate_in(&h.air, removed * (1.0 - f), dt);
             (a.power_w, a.evaporated_l)
         } else {
             (0.0, 0.0)
@@ -60,6 +77,16 @@ impl LiquidPlant {
             mode: l.mode,
         }
     }
+}
+
+/// What a [`LiquidPlant`]'s step needs of its weather hour ([`LiquidPlant::hour`]), worked out
+/// once per hour (see [`super::AirHour`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LiquidHour {
+    /// Most IT heat the plant can take this hour, W.
+    pub capacity: f64,
+    pub dry_loop: LoopHour,
+    pub air: AirHour,
 }
 
 super::dry_cooler::dry_loop_toml!(LiquidToml {

@@ -22,7 +22,9 @@
 //! All fan, pump and capacity parameters are fractions of the plant's design heat load, so a
 //! plant file describes a *type* of plant and [`CoolingPlant::with_design_capacity_w`] sizes it
 //! for a rack group. Per-step use: [`CoolingPlant::evaluate`] (no allocation, a few dozen
-//! floating-point operations, no `powf`).
+//! floating-point operations, no `powf`); where many steps share a weather hour, the hour's
+//! part once ([`CoolingPlant::hour`]: capacity, economiser share, COP, a tower's evaporated
+//! share) and each step's heat in it ([`CoolingPlant::evaluate_in`]), the same numbers.
 //!
 //! Model-file fields (kW, °C, K, fractions; every field required unless marked optional;
 //! unknown fields are errors):
@@ -82,16 +84,16 @@ mod liquid;
 mod tower;
 
 use self::air_chiller::AirChillerToml;
-pub use self::air_chiller::{AirChiller, Economiser, HeatRejection};
+pub use self::air_chiller::{AirChiller, AirHour, Economiser, HeatRejection};
 use self::air_side::AirSideToml;
 pub use self::air_side::{AirSidePlant, EvaporativeAssist};
-pub use self::dry_cooler::{Adiabatic, DryCoolerLoop};
+pub use self::dry_cooler::{Adiabatic, DryCoolerLoop, LoopHour};
 use self::dx::DxToml;
 pub use self::dx::{DxEconomiser, DxPlant};
 pub use self::immersion::ImmersionPlant;
 use self::immersion::ImmersionToml;
-pub use self::liquid::LiquidPlant;
 use self::liquid::LiquidToml;
+pub use self::liquid::{LiquidHour, LiquidPlant};
 pub use self::tower::{TowerEvaporation, TowerWater};
 
 pub(super) const KELVIN: f64 = 273.15;
@@ -139,6 +141,22 @@ pub struct CoolingStep {
     pub evaporated_l: f64,
     /// Operating mode (for liquid plants, that of the liquid loop).
     pub mode: CoolingMode,
+}
+
+/// A plant's figures for one weather hour ([`CoolingPlant::hour`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlantHour {
+    outdoor: WeatherHour,
+    figures: HourFigures,
+}
+
+/// The hour's part of a step, per kind (air-side and DX plants are evaluated whole).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum HourFigures {
+    AirChiller(AirHour),
+    Liquid(LiquidHour),
+    Immersion(LoopHour),
+    Whole,
 }
 
 /// Air-cooled trim chiller on the warm-water loop, for when the dry coolers cannot reach the
@@ -406,6 +424,39 @@ impl CoolingPlant {
             CoolingPlant::Dx(x) => x.evaluate(heat_w, outdoor, dt_s),
         }
     }
+
+    /// What this plant's steps need of weather hour `outdoor`, for [`CoolingPlant::evaluate_in`]
+    /// at every step of the hour (a plant's evaluation depends on the weather only hourly, and
+    /// that part costs more than the heat's).
+    #[inline]
+    pub fn hour(&self, outdoor: &WeatherHour) -> PlantHour {
+        PlantHour {
+            outdoor: *outdoor,
+            figures: match self {
+                CoolingPlant::AirChiller(a) => HourFigures::AirChiller(a.hour(outdoor)),
+                CoolingPlant::Liquid(l) => HourFigures::Liquid(l.hour(outdoor)),
+                CoolingPlant::Immersion(i) => HourFigures::Immersion(i.dry_loop.hour(outdoor)),
+                CoolingPlant::AirSide(_) | CoolingPlant::Dx(_) => HourFigures::Whole,
+            },
+        }
+    }
+
+    /// [`CoolingPlant::evaluate`] in the hour `h` (this plant's [`CoolingPlant::hour`]): the
+    /// same numbers, the hour's part taken from `h`. An hour of another kind of plant is
+    /// evaluated from its weather.
+    #[inline]
+    pub fn evaluate_in(&self, h: &PlantHour, heat_w: f64, dt_s: f64) -> CoolingStep {
+        match (self, &h.figures) {
+            (CoolingPlant::AirChiller(a), HourFigures::AirChiller(x)) => {
+                a.evaluate_in(x, heat_w, dt_s)
+            }
+            (CoolingPlant::Liquid(l), HourFigures::Liquid(x)) => l.evaluate_in(x, heat_w, dt_s),
+            (CoolingPlant::Immersion(i), HourFigures::Immersion(x)) => {
+                i.evaluate_in(x, heat_w, dt_s)
+            }
+            _ => self.evaluate(heat_w, &h.outdoor, dt_s),
+        }
+    }
 }
 
 /// All of `vals` set, or none; names the first missing or the first stray one.
@@ -443,5 +494,7 @@ pub(super) fn all_or_none<const N: usize>(
     Ok(Some(out))
 }
 
+#[cfg(test)]
+mod hour_tests;
 #[cfg(test)]
 mod tests;

@@ -40,17 +40,14 @@ impl TowerWater {
         }
     }
 
-    /// Litres (evaporation + blow-down) when `rejected_j` joules are rejected in `outdoor`.
+    /// Litres (evaporation + blow-down) when `rejected_j` joules are rejected in air where
+    /// `evaporated_share` of them leaves as latent heat ([`TowerWater::evaporated_share`]).
     #[inline]
-    pub fn water_l(&self, rejected_j: f64, outdoor: &WeatherHour) -> f64 {
+    pub fn water_l_at(&self, rejected_j: f64, evaporated_share: f64) -> f64 {
         if rejected_j <= 0.0 {
             return 0.0;
         }
-        water::onsite_water_l(
-            rejected_j,
-            self.evaporated_share(outdoor),
-            self.cycles_of_concentration,
-        )
+        water::onsite_water_l(rejected_j, evaporated_share, self.cycles_of_concentration)
     }
 
     pub(super) fn check(&self, f: &dyn Fn(&str) -> String) -> Result<(), ParamError> {
