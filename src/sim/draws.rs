@@ -69,11 +69,20 @@ pub(super) struct HourDraws {
     sums: Vec<(f64, f64)>,
     pub(super) has_class: Vec<bool>,
     bridge: Vec<Stream>,
+    /// The hour's length in steps, its classes drawn from their shapes (not traces), and per
+    /// step of the hour and class (step-major) the arrivals [`Self::given`] hands a stepped
+    /// step, worked out for the steps in `ready` (none after a draw): class by class for up to
+    /// [`AHEAD`] steps from the one asked for, since stepped steps come in order and mostly in
+    /// runs.
+    steps: usize,
+    shaped: Vec<usize>,
     given: Vec<(f64, f64)>,
-    /// Per class: the last step `i` of the hour whose arrivals by then [`Self::given`] counted,
-    /// and that count (stepped steps come in order: each count is worked out once).
-    by: Vec<(usize, f64)>,
+    ready: std::ops::Range<usize>,
 }
+
+/// Steps of stepped arrivals [`HourDraws::given`] works out at a time: an hour at 60-s steps,
+/// and at shorter steps no more than a minute's worth that a fast block may leave unused.
+const AHEAD: usize = 60;
 
 impl HourDraws {
     pub(super) fn new(sc: &Scenario, trial: u32, stride: usize) -> HourDraws {
@@ -114,8 +123,12 @@ impl HourDraws {
             bridge: (0..np)
                 .map(|p| stream(sc.seed, TAG_BRIDGE + p as u64, trial))
                 .collect(),
-            given: vec![(0.0, 0.0); nc],
-            by: vec![(usize::MAX, 0.0); nc],
+            steps: stride,
+            shaped: (0..nc)
+                .filter(|&k| sc.consumers[k].trace.is_none())
+                .collect(),
+            given: vec![(0.0, 0.0); nc * stride],
+            ready: 0..0,
         }
     }
 
@@ -132,7 +145,7 @@ impl HourDraws {
     ) {
         let dt_f = sc.step_s as f64;
         self.total.fill(0.0);
-        self.by.fill((usize::MAX, 0.0));
+        (self.steps, self.ready) = (steps, 0..0);
         for (k, (cs, c)) in work.consumers.iter_mut().zip(&sc.consumers).enumerate() {
             let from = c.online_s.div_ceil(sc.step_s).saturating_sub(step0) as usize;
             self.from[k] = from.min(steps);
@@ -340,7 +353,9 @@ impl HourDraws {
         self.arrived_by(k, b) - self.arrived_by(k, a)
     }
 
-    /// Class `k`'s share of its pool's expected work in steps `a..b`.
+    /// Class `k`'s share of its pool's expected work in steps `a..b` (the per-step form
+    /// [`Self::given_from`] must equal).
+    #[cfg(test)]
     fn share(&self, sc: &Scenario, k: usize, a: usize, b: usize) -> f64 {
         let c = &sc.consumers[k];
         let pool_mu: f64 = self.mu[c.pool * self.stride + a..c.pool * self.stride + b]
@@ -370,29 +385,70 @@ impl HourDraws {
     /// hour's draws, or a trace's window.
     pub(super) fn given(&mut self, tr: &mut Trial, step: u64) -> &[(f64, f64)] {
         let sc = tr.sc;
-        let s = self.stride;
+        let nc = sc.consumers.len();
         let i = (step % tr.steps_per_hour) as usize;
-        for (k, (c, cs)) in sc.consumers.iter().zip(&mut tr.work.consumers).enumerate() {
-            self.given[k] = if c.trace.is_some() {
-                let w = if c.week.own_clock {
-                    tr.week_step_fixed
-                } else {
-                    tr.week_step
-                };
-                let t = SimTime(step * sc.step_s);
-                c.arrivals(t, sc.step_s, w, cs.growth, &mut cs.rng)
-            } else {
-                let work = self.pool_w[c.pool * s + i] * self.share(sc, k, i, i + 1);
-                let before = match self.by[k] {
-                    (j, n) if j == i => n,
-                    _ => self.arrived_by(k, i),
-                };
-                let by = self.arrived_by(k, i + 1);
-                self.by[k] = (i + 1, by);
-                (by - before, work)
-            };
+        if !self.ready.contains(&i) {
+            self.given_from(sc, i);
         }
-        &self.given
+        let row = &mut self.given[i * nc..(i + 1) * nc];
+        if self.shaped.len() < nc {
+            for (k, (c, cs)) in sc.consumers.iter().zip(&mut tr.work.consumers).enumerate() {
+                if c.trace.is_some() {
+                    let w = if c.week.own_clock {
+                        tr.week_step_fixed
+                    } else {
+                        tr.week_step
+                    };
+                    let t = SimTime(step * sc.step_s);
+                    row[k] = c.arrivals(t, sc.step_s, w, cs.growth, &mut cs.rng);
+                }
+            }
+        }
+        row
+    }
+
+    /// The shaped classes' arrivals at steps `i0..` of the hour ([`AHEAD`] of them, to the
+    /// hour's end at most), into `given`: at step `i`, a
+    /// class's requests are [`Self::arrived_by`] `i + 1` less `i`, its work the pool's bridged
+    /// work times [`Self::share`] of step `i`; the same operations on the same figures, with
+    /// the class's figures and its shape's prefix sums read once for the hour.
+    fn given_from(&mut self, sc: &Scenario, i0: usize) {
+        let (s, nc, steps) = (self.stride, sc.consumers.len(), self.steps);
+        let end = steps.min(i0 + AHEAD);
+        for &k in &self.shaped {
+            let c = &sc.consumers[k];
+            let (rate, e, n, mean) = (self.rate[k], self.expected[k], self.n[k], c.work.mean);
+            let (w0, from) = (self.w0[k], self.from[k]);
+            // The shape's prefix sums at the hour's steps `0..=steps`, none before the start.
+            let p = &self.prefix[k][w0..w0 + steps + 1];
+            let at = |i: usize| p[i.max(from)];
+            let (p_from, mu, work) = (
+                p[from],
+                &self.mu[c.pool * s..c.pool * s + end],
+                &self.pool_w[c.pool * s..c.pool * s + end],
+            );
+            let by = |x_i: f64| {
+                if e <= 0.0 {
+                    0.0
+                } else {
+                    round_nonneg(n * ((rate * (x_i - p_from)) / e).min(1.0))
+                }
+            };
+            let mut x = at(i0);
+            let mut before = by(x);
+            for (i, (&m, &w)) in mu.iter().zip(work).enumerate().skip(i0) {
+                let x1 = at(i + 1);
+                let after = by(x1);
+                let share = if m > 0.0 {
+                    rate * (x1 - x) * mean / m
+                } else {
+                    0.0
+                };
+                self.given[i * nc + k] = (after - before, w * share);
+                (x, before) = (x1, after);
+            }
+        }
+        self.ready = i0..end;
     }
 
     /// [`Self::arrived_by`] at the hour's last step, for a block of the whole hour: the class's
@@ -563,6 +619,11 @@ pue = 1.2
     /// the study's half hour) and of +05:45 (a half hour and a midnight inside one hour), and
     /// one class starting at 02:30 on the third day.
     fn mixed_classes() -> Scenario {
+        mixed_classes_at(60)
+    }
+
+    /// [`mixed_classes`] at steps of `step_s`.
+    fn mixed_classes_at(step_s: u64) -> Scenario {
         let hourly: Vec<String> = (0..24)
             .map(|h| format!("{}", 1.0 + (h * 7 % 24) as f64 / 10.0))
             .collect();
@@ -570,7 +631,7 @@ pue = 1.2
             r#"name = "t"
 start = "2025-01-06"
 horizon_hours = 168
-step_s = 60
+step_s = {step_s}
 seed = 7
 trials = 1
 utc_offset = "-05:00"
@@ -685,6 +746,55 @@ pue = 1.2
         want.sort_unstable();
         want.push((100, 30));
         assert_eq!(summed, want);
+    }
+
+    /// The stepped steps' arrivals worked out ahead, many steps at once, are, to the bit,
+    /// each step's [`HourDraws::arrived_by`] difference and its pool's bridged work times
+    /// [`HourDraws::share`]: over a week of hours of five classes (one starting inside an
+    /// hour, an hour off the hour of the week, a short last hour), from the hour's first step
+    /// and from one inside it; at 60-s steps (an hour worked out at once) and at 20-s steps
+    /// (in parts).
+    #[test]
+    fn a_stepped_hours_arrivals_are_the_per_step_forms_bit_for_bit() {
+        let mut checked = 0;
+        for step_s in [60, 20] {
+            let sc = mixed_classes_at(step_s);
+            let stride = (3600 / step_s) as usize;
+            let wm = WorkloadModels::of(&sc);
+            let mut pending = Vec::new();
+            let mut work = Workloads::new(&wm, sc.seed, 0, step_s, sc.horizon_s, &mut pending);
+            let mut d = HourDraws::new(&sc, 0, stride);
+            let nc = sc.consumers.len();
+            let hours = (0..168).map(|h| (h, 0, stride));
+            for (h, off, steps) in hours.chain([(100, 30, stride), (50, 0, 23)]) {
+                let ws = h * stride + off;
+                work.on_hour(&wm, SimTime(h as u64 * 3600));
+                for i0 in [0, 17] {
+                    d.draw(&sc, &mut work, (ws, ws), (h * stride) as u64, steps);
+                    for i in i0..steps {
+                        // As `given` does.
+                        if !d.ready.contains(&i) {
+                            d.given_from(&sc, i);
+                        }
+                        for k in 0..nc {
+                            let p = sc.consumers[k].pool;
+                            let want = (
+                                d.arrived_by(k, i + 1) - d.arrived_by(k, i),
+                                d.pool_w[p * stride + i] * d.share(&sc, k, i, i + 1),
+                            );
+                            let got = d.given[i * nc + k];
+                            assert_eq!(
+                                (got.0.to_bits(), got.1.to_bits()),
+                                (want.0.to_bits(), want.1.to_bits()),
+                                "{step_s} s, hour {h}+{off} step {i} class {k}: {got:?} vs {want:?}"
+                            );
+                            checked += usize::from(want.0 > 0.0 && want.1 > 0.0);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked} steps with arrivals");
     }
 
     /// Requests reach the steps whole, and any split of the hour into spans adds up to the

@@ -714,7 +714,7 @@ impl Workloads {
             // gives exactly ten times its counts.)
             let whole = floor_nonneg(cs.n_carry * (1.0 + 1e-9));
             cs.n_carry -= whole;
-            cs.arrived += whole as u64;
+            cs.arrived += count_u64(whole);
             cs.demand_n = cs.queue_n + whole;
             cs.demand = cs.queue + work;
             pools[c.pool].consumer_demand += cs.demand;
@@ -754,7 +754,7 @@ impl Workloads {
             };
             cs.served_n = served_n;
             cs.queue_n = n - served_n - dropped_n;
-            cs.dropped_total += dropped_n as u64;
+            cs.dropped_total += count_u64(dropped_n);
             cs.dropped_n = dropped_n;
             ps.consumer_served += served;
             ps.consumer_power += served * c.power_scale;
@@ -865,7 +865,7 @@ impl Workloads {
         let mut served_n = 0.0;
         let mut i = 0;
         for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
-            cs.served_total += cs.served_n as u64;
+            cs.served_total += count_u64(cs.served_n);
             served_n += cs.served_n;
             let busy = cs.served * inv_dt;
             out[i] = Claim {
@@ -913,11 +913,41 @@ pub fn shed_ratio(ps: &PoolStep, sec: Sector) -> f64 {
 }
 
 /// `x.floor()` for a non-negative count below 2^53, without a libm call in the step loop
-/// (the x86-64 baseline has no rounding instruction, so `floor` and `round` are calls).
+/// (the x86-64 baseline has no rounding instruction, so `floor` and `round` are calls): `x`
+/// clamped at 0 and cut to a whole `u64` (saturating), back as an `f64`.
 #[inline(always)]
 pub fn floor_nonneg(x: f64) -> f64 {
-    x.max(0.0) as u64 as f64
+    let y = x.max(0.0);
+    // A count through `i64`: one conversion each way on x86-64, where `u64`'s take a dozen
+    // instructions; the same number below 2^63, so only larger figures go the `u64` way.
+    if y < I64_LIMIT {
+        y as i64 as f64
+    } else {
+        beyond_i64(y) as f64
+    }
 }
+
+/// `x as u64` for a whole count, likewise through `i64` in its range (the same number).
+#[inline(always)]
+pub fn count_u64(x: f64) -> u64 {
+    if (0.0..I64_LIMIT).contains(&x) {
+        x as i64 as u64
+    } else {
+        beyond_i64(x)
+    }
+}
+
+/// The `u64` conversion of the figures [`floor_nonneg`] and [`count_u64`] do not take through
+/// `i64`: out of line, so that the compiler does not work it out beside the common one on
+/// every call (it would, to pick one of the two without a branch).
+#[cold]
+#[inline(never)]
+fn beyond_i64(x: f64) -> u64 {
+    x as u64
+}
+
+/// 2^63: the figures below it (from 0) convert to `i64` exactly as to `u64`.
+const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
 /// `x.round()` (half away from zero) for a non-negative count below 2^53, likewise.
 #[inline(always)]
@@ -1340,6 +1370,50 @@ pue = 1.25
             1e-12,
             "industrial busy",
         );
+    }
+
+    /// The counts' conversions through `i64` are the plain `u64` ones, to the bit, on random
+    /// figures over the whole range and at its edges (negative, zero of either sign, halves,
+    /// 2^53 and 2^63 and their neighbours, beyond, infinite, NaN).
+    #[test]
+    fn counts_convert_as_the_plain_casts_do() {
+        let old_floor = |x: f64| x.max(0.0) as u64 as f64;
+        let mut rng = stream(1, 2, 3);
+        let mut xs = vec![
+            -1.0,
+            -0.0,
+            0.0,
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+        ];
+        for e in [52, 53, 54, 62, 63, 64, 65] {
+            let x = 2f64.powi(e);
+            xs.extend([x, x.next_down(), x.next_up(), x - 0.5, x + 0.5]);
+        }
+        for _ in 0..100_000 {
+            let (u, v) = (uniform(&mut rng), uniform(&mut rng));
+            xs.push((u - 0.1) * 2f64.powf(70.0 * v));
+        }
+        for &x in &xs {
+            assert_eq!(
+                floor_nonneg(x).to_bits(),
+                old_floor(x).to_bits(),
+                "floor {x}"
+            );
+            assert_eq!(
+                round_nonneg(x).to_bits(),
+                old_floor(x + 0.5).to_bits(),
+                "round {x}"
+            );
+            assert_eq!(count_u64(x), x as u64, "count {x}");
+        }
     }
 
     /// A quiet block's demands are the steps' own: twins with many edge events (the normal
