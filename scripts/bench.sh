@@ -63,8 +63,8 @@ per_trial_ms() { # FILE ENGINE: CPU ms per trial (5 trials minus 1 trial, / 4), 
 
 echo "dcload bench ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $("$bin" --version 2>/dev/null || echo dcload))"
 printf '%-52s %9s %9s  %s\n' "scenario (CPU per trial-year, one core, best of 3)" "reference" "blocks" "blocks: fast / stepped / replayed / queued steps"
-shares() { # FILE: the two-rate engine's step shares over 2 trials (DCLOAD_ENGINE_TALLY)
-    DCLOAD_ENGINE_TALLY=1 "$bin" run "$1" --trials 2 --threads 1 --no-plots --quiet --out "$work/t" 2>&1 |
+shares() { # FILE: the two-rate engine's step shares over 20 trials (DCLOAD_ENGINE_TALLY; saturating trials included)
+    DCLOAD_ENGINE_TALLY=1 "$bin" run "$1" --trials 20 --threads 1 --no-plots --quiet --out "$work/t" 2>&1 |
         awk '/^engine:/{f+=$3; s+=$5; r+=$7; q+=$15} END{t=f+s+r+q; if (t>0) printf "%.1f %% / %.1f %% / %.1f %% / %.1f %%", 100*f/t, 100*s/t, 100*r/t, 100*q/t}'
 }
 row() { # LABEL FILE
