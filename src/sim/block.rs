@@ -135,8 +135,10 @@ fn run_routes(
             step = end;
             continue;
         }
-        // (A quiet start is ready for the queued route.)
-        let queued = queued_ok && (quiet || queued::ready(tr));
+        // (A quiet start is ready for the queued route, unless the facility refused its
+        // block: the route's steps give the same IT to the same facility gate, so it would
+        // serve every step only to be refused too.)
+        let queued = queued_ok && (quiet || queued::ready(tr)) && !(quiet && b.facility_refused);
         if queued && queued::block(tr, &mut b, &mut q, step, end, trace.as_deref_mut()) {
             tally.queued_steps += end - step;
             tally.queued_blocks += 1;
@@ -269,6 +271,9 @@ struct Blocks {
     pool_work: Vec<f64>,
     /// The instants twins and missions start (sorted): a block does not span one.
     starts: Vec<u64>,
+    /// The last fast block was refused by the facility (not a workload): the queued route,
+    /// whose steps give the same IT to the same gate, is not tried on it.
+    facility_refused: bool,
 }
 
 impl Blocks {
@@ -309,6 +314,7 @@ impl Blocks {
                 s.dedup();
                 s
             },
+            facility_refused: false,
         }
     }
 }
@@ -328,6 +334,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         b.events_snap.clone_from(&tr.events);
         tr.training.snapshot(&mut b.training_snap);
     }
+    b.facility_refused = false;
     tr.fleet
         .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
     // Training's claims are the block's (nothing starts, ends or checkpoints inside it).
@@ -358,6 +365,7 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     // The facility also gives each step's facility power, once: for the limit and the hourly
     // meter.
     if !facility_block(tr, b, s0, n) {
+        b.facility_refused = true;
         refuse(tr, b, carry);
         return false;
     }
