@@ -7,6 +7,7 @@
 use super::fleet::Thermal;
 use crate::base::rng::{TAG_PLANT, TAG_WEATHER, stream};
 use crate::model::facility::block::BlockSeries;
+use crate::model::facility::rest::RunSums;
 use crate::model::facility::site::PhysicsState;
 use crate::model::facility::{Facility, FacilityStep, PhysicsFacility};
 use crate::model::weather::WeatherHour;
@@ -116,6 +117,32 @@ impl<'a> FacilityLayer<'a> {
                 ..FacilityOut::default()
             },
         }
+    }
+
+    /// Advances the facility by `fac.len()` steps of weather hour `hour` (IT `it`, each step's
+    /// group IT in `group_it`, step-major): each step's facility power into `fac` as
+    /// [`Self::step`] gives it, and the run's sums (see
+    /// [`crate::model::facility::rest`]).
+    #[inline(never)]
+    pub fn steps(
+        &mut self,
+        it: &[f64],
+        group_it: &[f64],
+        hour: usize,
+        dt_s: f64,
+        fac: &mut [f64],
+    ) -> RunSums {
+        if let Some((f, st)) = &mut self.physics {
+            return f.steps(st, group_it, hour, dt_s, fac);
+        }
+        let mut sums = RunSums::default();
+        for (f, &w) in fac.iter_mut().zip(it) {
+            let s = self.step(w, &[], hour, dt_s);
+            *f = s.power.facility_w;
+            let p = s.power;
+            sums.add(p.cooling_w, p.losses_w, s.onsite_water_l, s.inlet_max_c);
+        }
+        sums
     }
 
     /// A quiet block's facility at its own rate (see [`crate::model::facility::block`]): in

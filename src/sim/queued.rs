@@ -205,21 +205,10 @@ fn serve_steps(tr: &mut Trial, b: &mut Blocks, q: &mut Queued, s0: u64, n: usize
 /// the interpolation's error (a watt on 100 MW, a new fit each block) would be all that moves
 /// the one-minute changes at the hour's edge (engine_equivalence's ramps test sees it).
 fn exact_facility(tr: &mut Trial, b: &mut Blocks, q: &Queued, n: usize, hour: usize, dt_f: f64) {
-    let ng = tr.sc.fleet.groups.len();
+    let s = (tr.fac).steps(&b.it, &q.step_group_it, hour, dt_f, &mut b.fac[..n]);
     let f = &mut b.facility;
-    let (mut cool, mut loss, mut water, mut inlet) = (0.0, 0.0, 0.0, f64::MIN);
-    for (j, (fac, &it_w)) in b.fac.iter_mut().zip(&b.it).enumerate() {
-        let g = &q.step_group_it[j * ng..(j + 1) * ng];
-        let out = tr.fac.step(it_w, g, hour, dt_f);
-        debug_assert!(!out.saturated && out.heat_not_removed_w == 0.0 && out.throttled_acc == 0.0);
-        *fac = out.power.facility_w;
-        cool += out.power.cooling_w;
-        loss += out.power.losses_w;
-        water += out.onsite_water_l;
-        inlet = inlet.max(out.inlet_max_c);
-    }
-    debug_assert_eq!(b.fac.len(), n);
-    (f.cooling_sum_w, f.losses_sum_w, f.water_l, f.inlet_max_c) = (cool, loss, water, inlet);
+    (f.cooling_sum_w, f.losses_sum_w, f.water_l, f.inlet_max_c) =
+        (s.cooling_sum_w, s.losses_sum_w, s.water_l, s.inlet_max_c);
 }
 
 /// The meter's split of the block's mean pool power at its mean claims, over its length (see

@@ -237,7 +237,7 @@ impl PhysicsFacility {
 
     /// The hottest air inlet of the air-cooled groups, or the hottest coolant supply on a site
     /// without any (as a step reports it).
-    fn inlet_max_c(&self, st: &PhysicsState) -> f64 {
+    pub(super) fn inlet_max_c(&self, st: &PhysicsState) -> f64 {
         let (mut air, mut coolant) = (f64::MIN, f64::MIN);
         for (g, node) in self.groups.iter().zip(&st.nodes) {
             if g.air_cooled {
@@ -485,14 +485,7 @@ fn loss_steps<S: StepCooling>(
         let first = clamp(src.clone().cool(0));
         let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, first));
         run(it, bank_w, src, fac, |l, c| {
-            let exact = || chain.losses(l, c).total_w();
-            match &seg {
-                Some(s) => match chain.losses_in(s, l, c) {
-                    (x, true) => x,
-                    _ => exact(),
-                },
-                None => exact(),
-            }
+            chain.total_losses_near(seg.as_ref(), l, c)
         })
     }
 }

@@ -10,6 +10,7 @@
 pub mod block;
 pub mod phasing;
 pub mod physics;
+pub mod rest;
 pub mod site;
 
 use serde::{Deserialize, Serialize};

@@ -830,7 +830,7 @@ fn plant_units(spec: &FacilitySpec, src: &Source, at: usize) -> Result<Option<Pl
 }
 
 /// A trial's physical state.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PhysicsState {
     pub weather: Vec<WeatherHour>,
     pub nodes: Vec<ThermalNode>,
@@ -881,7 +881,7 @@ pub struct PhysicsStep {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::facility::physics::electrical::presets;
     use crate::model::facility::physics::{ElectricalChain, ThermalNode};
@@ -914,7 +914,7 @@ mod tests {
 
     /// Two air groups sharing one air plant, one liquid group on a liquid plant, a constant
     /// recorded weather hour, the hyperscale chain.
-    fn site() -> PhysicsFacility {
+    pub(in crate::model::facility) fn site() -> PhysicsFacility {
         PhysicsFacility {
             weather: WeatherSource::Recorded {
                 hours: vec![HOT; 24],
@@ -950,7 +950,7 @@ mod tests {
         .built_at_once()
     }
 
-    fn state(f: &PhysicsFacility) -> PhysicsState {
+    pub(in crate::model::facility) fn state(f: &PhysicsFacility) -> PhysicsState {
         let mut rng = crate::base::rng::Stream::from_key(1);
         f.new_state(24, &mut rng, crate::base::rng::Stream::from_key(2))
     }

@@ -399,6 +399,18 @@ impl PreparedChain {
         self.load_fraction(it_w.max(0.0), cooling_w.max(0.0))
     }
 
+    /// Total losses as [`PreparedChain::losses`] gives them, the same bits: read off the
+    /// pieces of `w` (no search) for a step inside them, the per-step form otherwise (and
+    /// without a window). What the steps of a run that share a window pay instead of the
+    /// curve's search.
+    #[inline(always)]
+    pub fn total_losses_near(&self, w: Option<&ChainWindow>, it_w: f64, cooling_w: f64) -> f64 {
+        match w.map(|w| self.losses_in(w, it_w, cooling_w)) {
+            Some((x, true)) => x,
+            _ => self.losses(it_w, cooling_w).total_w(),
+        }
+    }
+
     /// Same as [`ElectricalChain::losses`].
     #[inline]
     pub fn losses(&self, it_w: f64, cooling_w: f64) -> ElectricalLosses {
@@ -446,7 +458,14 @@ impl PreparedChain {
         let f = self.chain.cooling_on_ups_fraction;
         match self.kinks_between(l_range, c_range)? {
             None => {
-                let q = quadratic_of(&|l, c| self.losses(l, c).total_w(), l_range, c_range, tol)?;
+                // Every point evaluated lies in the box, so on one piece of the curve (or at
+                // a kink on its edge): read off the pieces around its centre, the same bits as
+                // the search through the curve at each.
+                let centre = |(lo, hi): (f64, f64)| 0.5 * (lo + hi);
+                let x = self.step_load_fraction(centre(l_range), centre(c_range));
+                let w = self.window(x);
+                let exact = |l, c| self.total_losses_near(w.as_ref(), l, c);
+                let q = quadratic_of(exact, l_range, c_range, tol)?;
                 Some(LossFit {
                     split_u: f64::INFINITY,
                     f,
@@ -466,7 +485,7 @@ impl PreparedChain {
                 };
                 let (below, above) = (piece(k - 1), piece(k));
                 let fit = |w: &ChainWindow| {
-                    quadratic_of(&|l, c| self.losses_in(w, l, c).0, l_range, c_range, tol)
+                    quadratic_of(|l, c| self.losses_in(w, l, c).0, l_range, c_range, tol)
                 };
                 Some(LossFit {
                     split_u: self.xs[k] * self.ups_rated_w,
@@ -522,7 +541,7 @@ impl PreparedChain {
 /// the error of a smooth curve's fit peaks between them (a cubic's at 0.58 of the half-width,
 /// 97 % of which shows at 0.5), so the checks see it there.
 fn quadratic_of(
-    exact: &dyn Fn(f64, f64) -> f64,
+    exact: impl Fn(f64, f64) -> f64,
     l_range: (f64, f64),
     c_range: (f64, f64),
     tol: f64,
@@ -531,16 +550,21 @@ fn quadratic_of(
     let ((l0, dl), (c0, dc)) = (centre(l_range), centre(c_range));
     let f0 = exact(l0, c0);
     // Along one axis: slope and curvature from the points either side (none on a span too
-    // short to divide by).
-    let axis = |d: f64, at: &dyn Fn(f64) -> f64| {
-        if d <= 1e-9 * (l0.abs() + c0.abs()).max(1.0) {
-            return (0.0, 0.0, 0.0);
-        }
-        let (p, m) = (at(d), at(-d));
-        ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d), d)
+    // short to divide by). `exact` is generic, not `dyn`: a quiet block fits one or two of
+    // these, nine evaluations each, and an indirect call cost as much as an evaluation.
+    let short = |d: f64| d <= 1e-9 * (l0.abs() + c0.abs()).max(1.0);
+    let axis =
+        |d: f64, p: f64, m: f64| ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d), d);
+    let (a, e, dl) = if short(dl) {
+        (0.0, 0.0, 0.0)
+    } else {
+        axis(dl, exact(l0 + dl, c0), exact(l0 + -dl, c0))
     };
-    let (a, e, dl) = axis(dl, &|d| exact(l0 + d, c0));
-    let (b, k, dc) = axis(dc, &|d| exact(l0, c0 + d));
+    let (b, k, dc) = if short(dc) {
+        (0.0, 0.0, 0.0)
+    } else {
+        axis(dc, exact(l0, c0 + dc), exact(l0, c0 + -dc))
+    };
     let mut q = LossQuadratic {
         l0,
         c0,
@@ -824,6 +848,37 @@ mod tests {
             if !eco && k % 2 == 0 {
                 let fit = p.fit_losses(across.0, across.1, 1e-4 * 0.98 * x);
                 prop_assert!(fit.is_some_and(|f| f.single().is_none()));
+            }
+        }
+    }
+
+    proptest! {
+        /// The one-quadratic fit of a box with no kink of the UPS curve reads the chain
+        /// through the pieces around the box's centre ([`PreparedChain::total_losses_near`]):
+        /// the same quadratic, to the bit, as the fit through the per-step chain's search at
+        /// each point, over random boxes of every preset, eco mode or not, some cooling
+        /// through the UPS or none (a box that crosses a kink is fit per piece as before).
+        #[test]
+        fn a_fit_through_the_window_is_the_fit_through_the_chain_bit_for_bit(
+            k in 0usize..4,
+            eco in any::<bool>(),
+            l0 in 0.0f64..3.0e6,
+            l_swing in 0.0f64..0.2,
+            c0 in 0.0f64..6.0e5,
+            c_swing in 0.0f64..0.3,
+        ) {
+            let p = preset(k, eco);
+            let (l, c) = ((l0, l0 * (1.0 + l_swing)), (c0, c0 * (1.0 + c_swing)));
+            let tol = 1e-4 * l0.max(1.0);
+            if p.kinks_between(l, c) == Some(None) {
+                let chain = quadratic_of(|l, c| p.losses(l, c).total_w(), l, c, tol);
+                let fit = p.fit_losses(l, c, tol);
+                prop_assert_eq!(fit.is_some(), chain.is_some());
+                if let (Some(fit), Some(chain)) = (fit, chain) {
+                    let q = fit.single().expect("one quadratic");
+                    prop_assert_eq!(q.k.map(f64::to_bits), chain.k.map(f64::to_bits));
+                    prop_assert_eq!((q.l0.to_bits(), q.c0.to_bits()), (chain.l0.to_bits(), chain.c0.to_bits()));
+                }
             }
         }
     }
