@@ -3,9 +3,9 @@
 //!
 //! Hours are banded in chunks on the rayon pool and the chunks' text joined in hour order; each
 //! figure comes from one hour's values alone, its mean summed in trial order and its percentiles
-//! by selection ([`RankPlan`], the same bits as a full sort), so the bytes do not depend on the
-//! threads. A chunk copies its hours' values once, column by column, into one buffer: no
-//! allocation per hour.
+//! by [`RankPlan`] (a sort of a few trials' values, a selection among many: the same bits as a
+//! full sort), so the bytes do not depend on the threads. A chunk copies its hours' values once,
+//! column by column, into its task's buffer: no allocation per hour.
 
 use rayon::prelude::*;
 
@@ -15,7 +15,7 @@ use crate::report::stamps::Stamper;
 use crate::run::traces::Rows;
 
 /// Hours banded by one task.
-const CHUNK_HOURS: usize = 24;
+const CHUNK_HOURS: usize = 12;
 
 /// Every trial's figures hour by hour, `stride` an hour.
 pub trait TrialHours: Sync {
@@ -75,26 +75,32 @@ pub fn push_rows(
     let starts: Vec<usize> = (h0..h1).step_by(CHUNK_HOURS).collect();
     let parts: Vec<String> = starts
         .par_iter()
-        .map(|&a| chunk(data, layout, &plan, a, (a + CHUNK_HOURS).min(h1)))
+        .map_init(Vec::new, |keys, &a| {
+            chunk(data, layout, &plan, a, (a + CHUNK_HOURS).min(h1), keys)
+        })
         .collect();
     for p in parts {
         out.push_str(&p);
     }
 }
 
-/// The rows of hours `a..b`.
+/// The rows of hours `a..b`; `buf` is the task's buffer for the keys, kept from one chunk to
+/// the next (at 1,000 trials a chunk's keys are 1 MB, which a fresh buffer would take from the
+/// system and zero each time).
 fn chunk(
     data: &impl TrialHours,
     layout: &Layout<'_>,
     plan: &RankPlan,
     a: usize,
     b: usize,
+    buf: &mut Vec<i32>,
 ) -> String {
     let (n, stride, nf) = (data.trials(), data.stride(), layout.fields.len());
     let len = b - a;
     // [hour][field][trial]: each band's values side by side, as keys that order as `total_cmp`
-    // orders the figures; each band's sum taken on the way, in trial order.
-    let mut buf = vec![0i32; len * nf * n];
+    // orders the figures; each band's sum taken on the way, in trial order. Every key is
+    // written below, so what the buffer held before is never read.
+    buf.resize(len * nf * n, 0);
     let mut sums = vec![layout.mean_from; len * nf];
     for t in 0..n {
         let row = data.hours(t, a, b);

@@ -24,14 +24,16 @@ use crate::base::error::{Error, Result};
 use crate::base::io::write_atomic;
 use crate::base::stats::Band;
 use crate::base::time::SimTime;
-use crate::run::traces::HourlySource;
+use crate::run::traces::{HourlySource, Reader};
 use crate::scenario::{RunSpec, Scenario};
-use crate::sim::TrialResult;
 use crate::sim::columns::trial_columns;
+use crate::sim::{M_FACILITY, TrialResult};
 
 /// The hourly CSV: a timestamp, then the mean and the run's percentiles across trials of every
-/// metric (`facility_mw_mean`, `facility_mw_p10`, `facility_mw_p50`, `facility_mw_p90` ...).
-pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) -> Result<String> {
+/// metric (`facility_mw_mean`, `facility_mw_p10`, `facility_mw_p50`, `facility_mw_p90` ...);
+/// with it, each trial's hourly facility column (for the utility files), taken on the same pass
+/// over the traces so that a streamed study reads its records once.
+pub fn hourly_csv(sc: &Scenario, traces: &Reader<'_>) -> Result<(String, Vec<Vec<f32>>)> {
     let metrics = sc.metrics();
     let nm = metrics.len();
     let hours = sc.horizon_hours as usize;
@@ -57,13 +59,18 @@ pub fn hourly_csv(sc: &Scenario, results: &[TrialResult], src: &HourlySource) ->
         percentiles: sc.percentiles.values(),
         mean_from: 0.0,
     };
-    let block = src.block_hours(hours);
+    let trials = traces.results().len();
+    let mut cols: Vec<Vec<f32>> = (0..trials).map(|_| Vec::with_capacity(hours)).collect();
+    let block = traces.block_hours(hours);
     for h0 in (0..hours).step_by(block) {
         let h1 = (h0 + block).min(hours);
-        let rows = src.rows(results, nm, h0, h1)?;
+        let rows = traces.rows(nm, h0, h1)?;
         bands::push_rows(&mut out, &rows, &layout, h0, h1);
+        for (t, col) in cols.iter_mut().enumerate() {
+            col.extend(rows.hours(t, h0, h1).iter().skip(M_FACILITY).step_by(nm));
+        }
     }
-    Ok(out)
+    Ok((out, cols))
 }
 
 /// A figure to 4 decimals, or an empty field when it is undefined (a baseline rule with no
@@ -374,10 +381,11 @@ pub fn write_all(
 ) -> Result<Vec<PathBuf>> {
     use crate::report::utility;
     let started = std::time::Instant::now();
+    let reader = src.open(results)?;
     // Each trial's facility column, read once for the monthly figures and the duration curve.
-    let cols = utility::facility_columns(sc, results, src)?;
+    let (hourly, cols) = hourly_csv(sc, &reader)?;
     let mut files: Vec<(std::borrow::Cow<'static, str>, String)> = vec![
-        ("hourly.csv".into(), hourly_csv(sc, results, src)?),
+        ("hourly.csv".into(), hourly),
         ("trials.csv".into(), trials_csv(sc, results)),
         (
             "summary.json".into(),
@@ -416,7 +424,7 @@ pub fn write_all(
             utility::ramps_year_csv(sc, results, k),
         ));
     }
-    if let Some(text) = utility::intervals_csv(sc, results, src)? {
+    if let Some(text) = utility::intervals_csv(sc, &reader)? {
         for (year, part) in utility::intervals_by_year(sc, &text) {
             files.push((format!("intervals_{year}.csv").into(), part));
         }
@@ -429,7 +437,7 @@ pub fn write_all(
     if traces {
         files.push((
             "traces/facility_mw.csv".into(),
-            utility::traces_csv(sc, results, src)?,
+            utility::traces_csv(sc, &reader)?,
         ));
     }
     // run_info.json is listed here, written last (it times the writing of the others).

@@ -92,10 +92,49 @@ impl Rows<'_> {
 }
 
 impl HourlySource {
-    /// Hours a block of [`HourlySource::rows`] should span: the whole horizon in memory (nothing
-    /// is copied), [`BLOCK_HOURS`] from disk.
+    /// The traces of `results` opened for reading: from disk, each record's summary line is
+    /// passed over once here (in parallel), not again at every block read after it (at 1,000
+    /// default trials the 15 KB lines, re-read for each of hourly.csv's 53 blocks, were more
+    /// bytes than the figures).
+    pub fn open<'a>(&'a self, results: &'a [TrialResult]) -> Result<Reader<'a>> {
+        let starts = match self {
+            HourlySource::Memory => Vec::new(),
+            HourlySource::Disk { paths } => paths
+                .par_iter()
+                .map(|p| body_start(p))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        Ok(Reader {
+            src: self,
+            results,
+            starts,
+        })
+    }
+}
+
+/// Every trial's traces, read block by block: from `results` in memory, or from the records
+/// (whose figures start at `starts`).
+pub struct Reader<'a> {
+    src: &'a HourlySource,
+    results: &'a [TrialResult],
+    starts: Vec<u64>,
+}
+
+impl<'a> Reader<'a> {
+    /// The trials' summaries (their traces may have been dropped), in trial order.
+    pub fn results(&self) -> &'a [TrialResult] {
+        self.results
+    }
+
+    /// Whether the traces are the results' own (else they were dropped and are read back).
+    pub fn in_memory(&self) -> bool {
+        matches!(self.src, HourlySource::Memory)
+    }
+
+    /// Hours a block of [`Reader::rows`] should span: the whole horizon in memory (nothing is
+    /// copied), [`BLOCK_HOURS`] from disk.
     pub fn block_hours(&self, hours: usize) -> usize {
-        match self {
+        match self.src {
             HourlySource::Memory => hours.max(1),
             HourlySource::Disk { .. } => BLOCK_HOURS,
         }
@@ -103,56 +142,42 @@ impl HourlySource {
 
     /// Every trial's figures for hours `h0..h1`: borrowed in memory, read from the records (in
     /// parallel, kept in trial order) from disk.
-    pub fn rows<'a>(
-        &self,
-        results: &'a [TrialResult],
-        nm: usize,
-        h0: usize,
-        h1: usize,
-    ) -> Result<Rows<'a>> {
-        let data = match self {
-            HourlySource::Memory => RowData::Memory(results),
+    pub fn rows(&self, nm: usize, h0: usize, h1: usize) -> Result<Rows<'a>> {
+        let data = match self.src {
+            HourlySource::Memory => RowData::Memory(self.results),
             HourlySource::Disk { paths } => RowData::Disk(
                 paths
                     .par_iter()
-                    .map(|p| Ok(f32_values(&read_span(p, h0 * nm * 4, h1 * nm * 4)?)))
+                    .zip(&self.starts)
+                    .map(|(p, &at)| Ok(f32_values(&read_span(p, at, h0 * nm * 4, h1 * nm * 4)?)))
                     .collect::<Result<Vec<_>>>()?,
             ),
         };
         Ok(Rows { nm, h0, data })
     }
 
-    /// Every trial's figures for hours `h0..h1` (`nm` metrics an hour), in `results` order.
-    pub fn block(
-        &self,
-        results: &[TrialResult],
-        nm: usize,
-        h0: usize,
-        h1: usize,
-    ) -> Result<Vec<Vec<f32>>> {
-        match self {
-            HourlySource::Memory => Ok(results
+    /// Every trial's figures for hours `h0..h1` (`nm` metrics an hour), in trial order.
+    pub fn block(&self, nm: usize, h0: usize, h1: usize) -> Result<Vec<Vec<f32>>> {
+        match self.src {
+            HourlySource::Memory => Ok(self
+                .results
                 .iter()
                 .map(|r| r.hourly[h0 * nm..h1 * nm].to_vec())
                 .collect()),
             HourlySource::Disk { paths } => paths
                 .iter()
-                .map(|p| Ok(f32_values(&read_span(p, h0 * nm * 4, h1 * nm * 4)?)))
+                .zip(&self.starts)
+                .map(|(p, &at)| Ok(f32_values(&read_span(p, at, h0 * nm * 4, h1 * nm * 4)?)))
                 .collect(),
         }
     }
 
-    /// Every trial's interval means for intervals `i0..i1`, in `results` order: facility and IT
+    /// Every trial's interval means for intervals `i0..i1`, in trial order: facility and IT
     /// MW of each interval in turn. `values` is the records' count of hourly figures.
-    pub fn intervals(
-        &self,
-        results: &[TrialResult],
-        values: usize,
-        i0: usize,
-        i1: usize,
-    ) -> Result<Vec<Vec<f64>>> {
-        match self {
-            HourlySource::Memory => Ok(results
+    pub fn intervals(&self, values: usize, i0: usize, i1: usize) -> Result<Vec<Vec<f64>>> {
+        match self.src {
+            HourlySource::Memory => Ok(self
+                .results
                 .iter()
                 .map(|r| {
                     let s = &r.summary;
@@ -167,47 +192,21 @@ impl HourlySource {
                 let at = |i: usize| values * 4 + i * 16;
                 paths
                     .iter()
-                    .map(|p| Ok(f64_values(&read_span(p, at(i0), at(i1))?)))
+                    .zip(&self.starts)
+                    .map(|(p, &s)| Ok(f64_values(&read_span(p, s, at(i0), at(i1))?)))
                     .collect()
             }
         }
     }
-
-    /// One metric of the `index`-th trial over all `hours`.
-    pub fn column(
-        &self,
-        results: &[TrialResult],
-        index: usize,
-        nm: usize,
-        hours: usize,
-        m: usize,
-    ) -> Result<Vec<f32>> {
-        let all = match self {
-            HourlySource::Memory => {
-                return Ok((0..hours)
-                    .map(|h| results[index].hourly[h * nm + m])
-                    .collect());
-            }
-            HourlySource::Disk { paths } => {
-                f32_values(&read_span(&paths[index], 0, hours * nm * 4)?)
-            }
-        };
-        Ok((0..hours).map(|h| all[h * nm + m]).collect())
-    }
 }
 
-/// Bytes `a..b` of a record's part after its summary line.
-fn read_span(path: &Path, a: usize, b: usize) -> Result<Vec<u8>> {
-    let err = |e: std::io::Error| Error::Read {
-        file: path.display().to_string(),
-        source: e,
-    };
-    let mut f = File::open(path).map_err(err)?;
-    // The hourly part starts after the summary line.
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    let start = loop {
-        let n = f.read(&mut buf).map_err(err)?;
+/// Where a record's figures start: after its summary line.
+fn body_start(path: &Path) -> Result<u64> {
+    let mut f = File::open(path).map_err(|e| read_error(path, e))?;
+    let mut head = 0;
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| read_error(path, e))?;
         if n == 0 {
             return Err(Error::Other(format!(
                 "{}: truncated record",
@@ -215,11 +214,24 @@ fn read_span(path: &Path, a: usize, b: usize) -> Result<Vec<u8>> {
             )));
         }
         if let Some(p) = buf[..n].iter().position(|&c| c == b'\n') {
-            break head.len() + p + 1;
+            return Ok((head + p + 1) as u64);
         }
-        head.extend_from_slice(&buf[..n]);
-    };
-    f.seek(SeekFrom::Start((start + a) as u64)).map_err(err)?;
+        head += n;
+    }
+}
+
+fn read_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Read {
+        file: path.display().to_string(),
+        source: e,
+    }
+}
+
+/// Bytes `a..b` of a record's figures, which start at byte `start` (see [`body_start`]).
+fn read_span(path: &Path, start: u64, a: usize, b: usize) -> Result<Vec<u8>> {
+    let err = |e: std::io::Error| read_error(path, e);
+    let mut f = File::open(path).map_err(err)?;
+    f.seek(SeekFrom::Start(start + a as u64)).map_err(err)?;
     let mut bytes = vec![0u8; b - a];
     f.read_exact(&mut bytes).map_err(err)?;
     Ok(bytes)

@@ -63,9 +63,11 @@ pub struct EngineTally {
     pub replayed_steps: u64,
     pub fast_blocks: u64,
     pub replayed_blocks: u64,
-    /// Steps and blocks on the queued route ([`queued`]).
+    /// Steps and blocks on the queued route ([`queued`]), and of its steps those served the
+    /// mixed way (the workloads other than the classes at once).
     pub queued_steps: u64,
     pub queued_blocks: u64,
+    pub mixed_steps: u64,
 }
 
 /// Whether the fast path can model the study at all. Demand response and an import limit
@@ -84,16 +86,19 @@ pub(super) fn run(tr: &mut Trial, dr_on: bool, trace: Option<&mut Vec<f64>>) -> 
     let routes = Routes {
         fast: true,
         queued: true,
+        mixed: true,
     };
     run_routes(tr, dr_on, trace, routes)
 }
 
-/// The routes a block may take besides [`Trial::body`]'s steps (both, but in the tests that
-/// hold one route to the steps).
+/// The routes a block may take besides [`Trial::body`]'s steps (all, but in the tests that
+/// hold one route to the steps or to another), and whether the queued route may serve its
+/// blocks the mixed way.
 #[derive(Clone, Copy)]
 struct Routes {
     fast: bool,
     queued: bool,
+    mixed: bool,
 }
 
 /// [`run`] on the given routes.
@@ -110,7 +115,7 @@ fn run_routes(
     let mut b = Blocks::new(sc, tr.trial, sph as usize);
     let fast_ok = routes.fast && eligible(sc);
     let queued_ok = routes.queued && eligible(sc) && queued::allowed(tr);
-    let mut q = queued::Queued::default();
+    let mut q = queued::Queued::new(sc, routes.mixed);
     let mut step = 0;
     while step < total {
         tr.begin(step);
@@ -139,9 +144,13 @@ fn run_routes(
         // block: the route's steps give the same IT to the same facility gate, so it would
         // serve every step only to be refused too.)
         let queued = queued_ok && (quiet || queued::ready(tr)) && !(quiet && b.facility_refused);
-        if queued && queued::block(tr, &mut b, &mut q, step, end, trace.as_deref_mut()) {
+        if let Some(mixed) = queued
+            .then(|| queued::block(tr, &mut b, &mut q, step, end, trace.as_deref_mut()))
+            .flatten()
+        {
             tally.queued_steps += end - step;
             tally.queued_blocks += 1;
+            tally.mixed_steps += if mixed { end - step } else { 0 };
             step = end;
             continue;
         }
@@ -337,24 +346,8 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     b.facility_refused = false;
     tr.fleet
         .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
-    // Training's claims are the block's (nothing starts, ends or checkpoints inside it).
     let n_fixed = tr.meter.slot_base();
-    tr.training.claims(
-        &sc.trainings,
-        &b.ones,
-        dt_f,
-        &mut tr.meter.claims[n_fixed..],
-    );
-    b.training_held.fill(0.0);
-    for (c, &(p, _)) in tr.meter.claims[n_fixed..]
-        .iter()
-        .zip(&tr.meter.holders[n_fixed..])
-    {
-        b.training_held[p] += c.held;
-    }
     // (`group_power` writes every group's and the block's IT series afresh.)
-    b.twin_sum.fill(0.0);
-    b.defense_sum.fill(0.0);
     for pp in b.pool_power.iter_mut() {
         *pp = PoolPower::default();
     }
@@ -432,7 +425,46 @@ fn refuse(tr: &mut Trial, b: &Blocks, carry: bool) {
 /// a block's steps with its workload's figures at hand (the loop's own instructions fell by a
 /// third against one step at a time through every workload).
 fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, carry: bool) -> bool {
+    if !others_steps(tr, b, s0, n, carry) {
+        return false;
+    }
+    if b.one_group {
+        return pools_power(tr, b, n, i0);
+    }
+    if !consumers_fit(tr, b, n, i0) {
+        return false;
+    }
+    group_power(tr, b, n);
+    pool_work_sums(b, n, i0);
+    true
+}
+
+/// The block's workloads other than the consumer classes at every step (the pools opened):
+/// training's claims at the block's start, then each pool's use by missions, twins and training
+/// into `b.used` (pool-major), their claims into `b.held` and their sums (`b.twin_sum`,
+/// `b.defense_sum`, with `carry` `b.train_w`); false if one does not fit its pool. (The queued
+/// route serves them with it too; inlined into both, as the fast path's code was before.)
+#[inline(always)]
+fn others_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) -> bool {
     let sc = tr.sc;
+    // Training's claims at the block's start (a checkpoint carried inside it changes its job's).
+    let n_fixed = tr.meter.slot_base();
+    let dt_f = sc.step_s as f64;
+    tr.training.claims(
+        &sc.trainings,
+        &b.ones,
+        dt_f,
+        &mut tr.meter.claims[n_fixed..],
+    );
+    b.training_held.fill(0.0);
+    for (c, &(p, _)) in tr.meter.claims[n_fixed..]
+        .iter()
+        .zip(&tr.meter.holders[n_fixed..])
+    {
+        b.training_held[p] += c.held;
+    }
+    b.twin_sum.fill(0.0);
+    b.defense_sum.fill(0.0);
     let np = tr.pools.len();
     for (c, p) in b.cap.iter_mut().zip(&tr.pools) {
         *c = p.capacity;
@@ -454,18 +486,7 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
     }
     let moves = tr.work.tick_jitter_block(n);
     training_steps(tr, b, s0, n, carry);
-    if !(missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)) {
-        return false;
-    }
-    if b.one_group {
-        return pools_power(tr, b, n, i0);
-    }
-    if !consumers_fit(tr, b, n, i0) {
-        return false;
-    }
-    group_power(tr, b, n);
-    pool_work_sums(b, n, i0);
-    true
+    missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)
 }
 
 /// Training's busy accelerators over the block, span by span (`b.spans`, `b.span_busy`): one

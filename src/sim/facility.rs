@@ -120,7 +120,7 @@ impl<'a> FacilityLayer<'a> {
     }
 
     /// Advances the facility by `fac.len()` steps of weather hour `hour` (IT `it`, each step's
-    /// group IT in `group_it`, step-major): each step's facility power into `fac` as
+    /// group IT in `group_it`, group-major): each step's facility power into `fac` as
     /// [`Self::step`] gives it, and the run's sums (see
     /// [`crate::model::facility::rest`]).
     #[inline(never)]

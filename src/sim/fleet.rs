@@ -10,7 +10,7 @@ use super::bus::PoolStep;
 use super::training::FailureHits;
 use crate::base::rng::{Stream, TAG_FAILURES, poisson_count, stream};
 use crate::model::fleet::reliability::Failures;
-use crate::model::fleet::{Fleet, Sector};
+use crate::model::fleet::{Fleet, RackGroup, Sector};
 
 /// The facility's per-group figures the fleet needs: power caps and server fan multipliers.
 #[derive(Clone, Copy)]
@@ -198,10 +198,7 @@ impl FleetLayer {
         thermal: Option<Thermal>,
     ) -> f64 {
         for ps in pools.iter_mut() {
-            // Consumer work counts at its classes' power scale (per-state powers); others at 1.
-            let c = Sector::Consumer as usize;
-            let busy: f64 = ps.busy.iter().sum::<f64>() + ps.busy[c] * (ps.consumer_weight - 1.0);
-            ps.util = busy * ps.inv_capacity;
+            ps.util = pool_busy(ps) * ps.inv_capacity;
             ps.power_w = 0.0;
             ps.idle_w = 0.0;
         }
@@ -215,18 +212,8 @@ impl FleetLayer {
                     .zip(self.group_it.iter_mut())
                     .enumerate()
                 {
-                    // Work spreads in proportion to capped capacity, so a throttled group runs at
-                    // the pool's utilisation of its reduced capacity. Faster server fans draw
-                    // more, up to the group's power limit (rack budget cap or rated peak) that
-                    // firmware enforces.
-                    let mut p = g.power_w(pools[g.pool].util * th.caps[gi]);
-                    let fan = th.fan_mult[gi];
-                    if fan > 1.0 {
-                        p = (p * fan).min(g.peak_w());
-                    }
-                    // Failed servers draw nothing.
                     let a = alive.map_or(1.0, |a| a[gi]);
-                    p *= a;
+                    let p = group_w(g, pools[g.pool].util, Some(th.of(gi)), a);
                     *it = p;
                     pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
                     pools[g.pool].power_w += p;
@@ -236,7 +223,7 @@ impl FleetLayer {
             None => {
                 for (gi, g) in fleet.groups.iter().enumerate() {
                     let a = alive.map_or(1.0, |a| a[gi]);
-                    let p = a * g.power_w(pools[g.pool].util);
+                    let p = group_w(g, pools[g.pool].util, None, a);
                     pools[g.pool].idle_w += a * g.servers * g.server_idle_w;
                     pools[g.pool].power_w += p;
                     it_w += p;
@@ -244,6 +231,50 @@ impl FleetLayer {
             }
         }
         it_w
+    }
+
+    /// The working share of group `gi`'s servers [`FleetLayer::power`] draws with: 1 while no
+    /// group has a server down.
+    #[inline(always)]
+    pub fn alive_share(&self, gi: usize) -> f64 {
+        if self.any_down { self.alive[gi] } else { 1.0 }
+    }
+}
+
+impl Thermal<'_> {
+    /// Group `gi`'s power cap and fan multiplier.
+    #[inline(always)]
+    pub fn of(&self, gi: usize) -> (f64, f64) {
+        (self.caps[gi], self.fan_mult[gi])
+    }
+}
+
+/// A pool's busy weight in a step: its sectors' busy accelerators, consumer work at its classes'
+/// power scale (per-state powers), the others at 1. (The two-rate engine's queued route makes
+/// each step's weight with it as [`FleetLayer::power`] does.)
+#[inline(always)]
+pub fn pool_busy(ps: &PoolStep) -> f64 {
+    let c = Sector::Consumer as usize;
+    ps.busy.iter().sum::<f64>() + ps.busy[c] * (ps.consumer_weight - 1.0)
+}
+
+/// A group's IT power at its pool's utilisation `util`, with its power cap and fan multiplier
+/// (`cap_fan`, a physics facility's) and `a` of its servers working.
+///
+/// Work spreads in proportion to capped capacity, so a throttled group runs at the pool's
+/// utilisation of its reduced capacity. Faster server fans draw more, up to the group's power
+/// limit (rack budget cap or rated peak) that firmware enforces. Failed servers draw nothing.
+#[inline(always)]
+pub fn group_w(g: &RackGroup, util: f64, cap_fan: Option<(f64, f64)>, a: f64) -> f64 {
+    match cap_fan {
+        Some((cap, fan)) => {
+            let mut p = g.power_w(util * cap);
+            if fan > 1.0 {
+                p = (p * fan).min(g.peak_w());
+            }
+            p * a
+        }
+        None => a * g.power_w(util),
     }
 }
 

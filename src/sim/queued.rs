@@ -1,8 +1,9 @@
 //! The two-rate engine's queued route: a block the fast path refuses only because consumer
 //! work is queued (or because a step binds: a queue is forming) while the rest of the campus
-//! is at rest. Its workloads are served step by step exactly as [`Trial::body`] serves them
-//! (the same `serve` on the same hour draws, so the same queues, drops, counts and IT at
-//! every step, to the bit), and its books are kept per block as the fast path keeps them.
+//! is at rest. Its workloads are served as [`Trial::body`] serves them, to the bit (the same
+//! `serve` on the same hour draws, so the same queues, drops, counts and IT at every step; or
+//! the mixed way below, the same numbers), and its books are kept per block as the fast path
+//! keeps them.
 //!
 //! What must hold for each book to be right:
 //! - **IT**: each step's is the fleet's sum over its groups (as the fast path's series sums
@@ -24,11 +25,37 @@
 //!
 //! A refused block is put back (the workloads' state, the clocks, and with a carried
 //! checkpoint the queue and the jobs) and stepped through [`Trial::body`] on the same draws.
+//!
+//! **The mixed way.** Stepping every workload cost ~4,000 instructions a step (the twins' and
+//! missions' draws, training's claims, the fleet's power over every pool, the pools opened
+//! afresh), most of it for workloads that are not queued. So where the study allows it
+//! ([`Queued::new`]) a block is served the mixed way ([`serve_mixed`]): the missions, twins
+//! and training as a quiet block serves them, at once over the block
+//! ([`super::others_steps`]: each one's demand drawn for all its steps in the order the steps
+//! would draw it, checkpoints applied at their steps, each pool's use summed in priority
+//! order), then only the consumer classes step by step through
+//! [`Workloads::serve_consumers`] (the stepped step's own code, on the same `given` draws) on
+//! their pools as opened, then each step's busy weight and group power as
+//! [`crate::sim::fleet::FleetLayer::power`] makes them ([`crate::sim::fleet::pool_busy`],
+//! [`crate::sim::fleet::group_w`]), and the claims summed over the steps in the order the
+//! stepped route sums them (`add_times` for a constant claim). Every figure is then the
+//! stepped route's to the bit (`tests::the_mixed_way_serves_and_books_what_the_steps_do`), so
+//! the books above are kept as they are. That holds when a step's figures are the same
+//! numbers both ways: a pool with classes hosts nothing else (a class finds the pool's
+//! capacity free; beside a mission, twin or training it finds what successive subtraction
+//! leaves, `(c - a) - b`, which is not `c - (a + b)` to the bit), any other pool at most two
+//! missions, twins or trainings (a third's room and the pool's busy weight are sums in another
+//! order), and at most one mission (their unserved work is one sum, in step order stepped and
+//! mission by mission at once). A block in which a mission, twin or job would not get its
+//! demand where the block's room is not the stepped one is put back and served step by step.
 
-use super::{Blocks, facility_block, record_block};
+use super::{Blocks, add_times, facility_block, others_steps, record_block};
 use crate::base::time::SimTime;
+use crate::scenario::Scenario;
 use crate::sim::Trial;
+use crate::sim::bus::PoolStep;
 use crate::sim::events::EventQueue;
+use crate::sim::fleet::{group_w, pool_busy};
 use crate::sim::meter::{Claim, Split};
 use crate::sim::training::TrainingSnapshot;
 use crate::sim::workload::{StepClock, Workloads};
@@ -52,8 +79,51 @@ pub(super) struct Queued {
     /// The steps' drops: per class (step, pool, requests), per step (step, requests).
     pool_drops: Vec<(u64, usize, f64)>,
     drops: Vec<(u64, f64)>,
-    /// Each step's group IT, step-major (a physics facility's steps).
-    step_group_it: Vec<f64>,
+    /// The study's blocks can be served the mixed way ([`serve_mixed`]'s conditions), and
+    /// its pools with consumer classes.
+    mixed: bool,
+    consumer_pools: Vec<usize>,
+    /// The mixed way's figures: the pools opened at the block's start; per pool and step
+    /// (pool-major) the utilisation and power; per pool the idle power; per holder other than a
+    /// class its claimed accelerators.
+    opened: Vec<PoolStep>,
+    util: Vec<f64>,
+    pool_w: Vec<f64>,
+    idle: Vec<f64>,
+    hold: Vec<f64>,
+}
+
+impl Queued {
+    /// The route's state for a study: whether its blocks are served the mixed way, which holds
+    /// when each step's figures are the stepped step's to the bit. A pool with consumer classes
+    /// hosts nothing else (its free capacity is then its capacity, as the classes find it on a
+    /// stepped step; beside a mission, twin or training it is what successive subtraction
+    /// leaves, which the block's `c - (a + b)` is not to the bit); any other pool hosts at most
+    /// two missions, twins or trainings (a third's room is `(c - a) - b` stepped, `c - (a + b)`
+    /// in the block, and its busy weight a sum in another order); and at most one mission (the
+    /// missions' unserved work is one sum over all of them, in step order stepped and mission
+    /// by mission in the block).
+    pub(super) fn new(sc: &Scenario, allowed: bool) -> Queued {
+        let np = sc.fleet.pools.len();
+        let mut others = vec![0usize; np];
+        let pools = (sc.defenses.iter().map(|d| d.pool))
+            .chain(sc.twins.iter().map(|w| w.pool))
+            .chain(sc.trainings.iter().map(|t| t.pool));
+        for p in pools {
+            others[p] += 1;
+        }
+        let mut consumer_pools: Vec<usize> = sc.consumers.iter().map(|c| c.pool).collect();
+        consumer_pools.sort_unstable();
+        consumer_pools.dedup();
+        let mixed = allowed
+            && sc.defenses.len() <= 1
+            && (0..np).all(|p| others[p] <= if consumer_pools.contains(&p) { 0 } else { 2 });
+        Queued {
+            mixed,
+            consumer_pools,
+            ..Queued::default()
+        }
+    }
 }
 
 /// Whether a study can take the route at all: one that sheds (demand response, an import
@@ -73,8 +143,17 @@ pub(super) fn ready(tr: &Trial) -> bool {
         && !tr.grid.dr_active()
 }
 
-/// Serves steps `s0..end` one by one and books them as one block; false (with everything it
-/// changed put back) if the block is refused.
+/// How serving a block went: its served requests, refused (a step's split would not be
+/// linear: stepped instead), or not served the mixed way (a workload other than the classes
+/// would not get its demand at some step, which the block does not model: served step by step).
+enum Served {
+    Yes(f64),
+    Refused,
+    Stepwise,
+}
+
+/// Serves steps `s0..end` and books them as one block: whether it was served the mixed way, or
+/// None (with everything it changed put back) if the block is refused.
 pub(super) fn block(
     tr: &mut Trial,
     b: &mut Blocks,
@@ -82,24 +161,39 @@ pub(super) fn block(
     s0: u64,
     end: u64,
     trace: Option<&mut Vec<f64>>,
-) -> bool {
+) -> Option<bool> {
     let sc = tr.sc;
     let n = (end - s0) as usize;
     let dt_f = sc.step_s as f64;
     // A checkpoint due inside the block changes the queue and the jobs.
     let carry = tr.events.next_time().div_ceil(sc.step_s) < end;
     save(tr, q, carry);
-    let Some(served_n) = serve_steps(tr, b, q, s0, n) else {
+    let mut served = Served::Stepwise;
+    if q.mixed {
+        served = serve_mixed(tr, b, q, s0, n, carry);
+        if let Served::Stepwise = served {
+            restore(tr, q, carry);
+            save(tr, q, carry);
+        }
+    }
+    let mixed = !matches!(served, Served::Stepwise);
+    if !mixed {
+        served = match serve_steps(tr, b, q, s0, n) {
+            Some(x) => Served::Yes(x),
+            None => Served::Refused,
+        };
+    }
+    let Served::Yes(served_n) = served else {
         restore(tr, q, carry);
-        return false;
+        return None;
     };
     if !facility_block(tr, b, s0, n) {
         restore(tr, q, carry);
-        return false;
+        return None;
     }
     if tr.fac.is_physics() {
         let hour = (s0 / tr.steps_per_hour) as usize;
-        exact_facility(tr, b, q, n, hour, dt_f);
+        exact_facility(tr, b, n, hour, dt_f);
     }
     let split = split(tr, b, q, n, dt_f);
     for &(s, p, k) in &q.pool_drops {
@@ -109,7 +203,7 @@ pub(super) fn block(
         tr.hourly.record_drop_at(s, k);
     }
     record_block(tr, b, &split, n, served_n, trace);
-    true
+    Some(mixed)
 }
 
 /// The block's steps served as [`Trial::body`] serves them (events due applied first, as
@@ -121,15 +215,8 @@ fn serve_steps(tr: &mut Trial, b: &mut Blocks, q: &mut Queued, s0: u64, n: usize
     let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
     let n_fixed = tr.meter.slot_base();
     let physics = tr.fac.is_physics();
-    q.claims.clear();
-    q.claims.resize(tr.meter.claims.len(), Claim::default());
-    q.power.clear();
-    q.power.resize(tr.pools.len(), 0.0);
+    start_sums(tr, b, q);
     q.kept.resize(sc.trainings.len(), 0.0);
-    q.pool_drops.clear();
-    q.drops.clear();
-    q.step_group_it.clear();
-    b.it.clear();
     let mut served_n = 0.0;
     for j in 0..n {
         let s = s0 + j as u64;
@@ -176,16 +263,8 @@ fn serve_steps(tr: &mut Trial, b: &mut Blocks, q: &mut Queued, s0: u64, n: usize
             for (gi, &x) in tr.fleet.group_it.iter().enumerate() {
                 b.group_it[gi * n + j] = x;
             }
-            q.step_group_it.extend_from_slice(&tr.fleet.group_it);
         }
-        if tr.work.dropped_n > 0.0 {
-            for (cs, c) in tr.work.consumers.iter().zip(tr.wm.consumers) {
-                if cs.dropped_n > 0.0 {
-                    q.pool_drops.push((s, c.pool, cs.dropped_n));
-                }
-            }
-            q.drops.push((s, tr.work.dropped_n));
-        }
+        log_drops(tr, q, s);
         tr.tick_week();
     }
     // The pools' idle power and capacity are the same at every step of the block (no server
@@ -197,6 +276,200 @@ fn serve_steps(tr: &mut Trial, b: &mut Blocks, q: &mut Queued, s0: u64, n: usize
     Some(served_n)
 }
 
+/// The block's sums and logs emptied, its IT series too.
+fn start_sums(tr: &Trial, b: &mut Blocks, q: &mut Queued) {
+    q.claims.clear();
+    q.claims.resize(tr.meter.claims.len(), Claim::default());
+    q.power.clear();
+    q.power.resize(tr.pools.len(), 0.0);
+    q.pool_drops.clear();
+    q.drops.clear();
+    b.it.clear();
+}
+
+/// A step's drops (if any) into the block's logs, per class's pool and in all.
+#[inline(always)]
+fn log_drops(tr: &Trial, q: &mut Queued, s: u64) {
+    if tr.work.dropped_n > 0.0 {
+        for (cs, c) in tr.work.consumers.iter().zip(tr.wm.consumers) {
+            if cs.dropped_n > 0.0 {
+                q.pool_drops.push((s, c.pool, cs.dropped_n));
+            }
+        }
+        q.drops.push((s, tr.work.dropped_n));
+    }
+}
+
+/// The block served the mixed way (in a study [`Queued::new`] found fit for it): the workloads
+/// other than the classes as the fast path serves them, for the whole block at once
+/// ([`others_steps`]: the same draws, uses and sums as stepping's), then the classes step by
+/// step through [`Workloads::serve_consumers`] on their pools as opened (nothing else uses
+/// them), then each step's busy weight and group power as [`crate::sim::fleet::FleetLayer::power`]
+/// makes them, and the claims summed over the steps in the order the stepped route sums them.
+/// So every figure is [`serve_steps`]' to the bit; where a step's figures would not be (a
+/// mission, twin or training short of room where the block's room is not the stepped one),
+/// `Stepwise`.
+fn serve_mixed(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    q: &mut Queued,
+    s0: u64,
+    n: usize,
+    carry: bool,
+) -> Served {
+    let sc = tr.sc;
+    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
+    let np = tr.pools.len();
+    let nc = sc.consumers.len();
+    tr.fleet
+        .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
+    q.opened.clone_from(&tr.pools);
+    if !others_steps(tr, b, s0, n, carry) {
+        return Served::Stepwise;
+    }
+    start_sums(tr, b, q);
+    q.held.clear();
+    q.held.resize(np, 0.0);
+    q.util.clear();
+    q.util.resize(np * n, 0.0);
+    let slack = 1.0 + ROUNDING;
+    let mut served_n = 0.0;
+    for j in 0..n {
+        let s = s0 + j as u64;
+        let given = b.draws.given(tr, s);
+        for &p in &q.consumer_pools {
+            tr.pools[p] = q.opened[p];
+            q.held[p] = 0.0;
+        }
+        let clock = StepClock {
+            t: SimTime(s * dt),
+            dt,
+            week_step: tr.week_step,
+            week_step_fixed: tr.week_step_fixed,
+        };
+        (tr.work).serve_consumers(&tr.wm, &mut tr.pools, clock, false, Some(given));
+        let m = &mut tr.meter;
+        served_n += (tr.work).consumer_claims(&tr.wm, dt_f, &mut m.claims[..nc]);
+        for ((s, c), &(p, _)) in q.claims.iter_mut().zip(&m.claims[..nc]).zip(&m.holders) {
+            s.held += c.held;
+            s.weight += c.weight;
+            q.held[p] += c.held;
+        }
+        for &p in &q.consumer_pools {
+            let ps = &tr.pools[p];
+            let util = pool_busy(ps) * ps.inv_capacity;
+            if util > slack || q.held[p] > ps.capacity * slack {
+                return Served::Refused;
+            }
+            q.util[p * n + j] = util;
+        }
+        log_drops(tr, q, s);
+        tr.tick_week();
+    }
+    if !others_books(tr, b, q, s0, n, carry) {
+        return Served::Refused;
+    }
+    mixed_power(tr, b, q, n);
+    Served::Yes(served_n)
+}
+
+/// The mixed way's pools other than the classes': each step's utilisation from the block's
+/// use (a pool's one or two workloads' sum, as the sectors' sum stepped: the same number),
+/// checked as [`serve_steps`] checks it, and the claims of twins, missions and jobs summed
+/// over the steps as it sums them (a checkpoint changes no job's held accelerators); false if
+/// a check fails.
+fn others_books(tr: &Trial, b: &Blocks, q: &mut Queued, s0: u64, n: usize, carry: bool) -> bool {
+    let sc = tr.sc;
+    let nc = sc.consumers.len();
+    let n_fixed = tr.meter.slot_base();
+    let now = s0 * sc.step_s;
+    let on = |online_s: u64| if now >= online_s { 1.0 } else { 0.0 };
+    q.hold.clear();
+    q.hold
+        .extend(sc.twins.iter().map(|w| w.accelerators * on(w.online_s)));
+    q.hold.extend(
+        (sc.defenses.iter())
+            .map(|d| (d.need * d.active_copies + d.standby_capacity) * on(d.online_s)),
+    );
+    q.hold
+        .extend(tr.meter.claims[n_fixed..].iter().map(|c| c.held));
+    // Twins and missions keep busy what they were served (the block's sums, in step order),
+    // jobs their claims' weights (summed span by span with `carry`).
+    let (nt, ntd) = (sc.twins.len(), n_fixed - nc);
+    for (k, (s, &h)) in q.claims[nc..].iter_mut().zip(&q.hold).enumerate() {
+        let weight = if k < nt {
+            b.twin_sum[k]
+        } else if k < ntd {
+            b.defense_sum[k - nt]
+        } else if carry {
+            b.train_w[k - ntd]
+        } else {
+            add_times(0.0, tr.meter.claims[nc + k].weight, n)
+        };
+        *s = Claim {
+            held: add_times(0.0, h, n),
+            weight,
+        };
+    }
+    let slack = 1.0 + ROUNDING;
+    for (p, ps) in q.opened.iter().enumerate() {
+        if q.consumer_pools.contains(&p) {
+            continue;
+        }
+        let holders = tr.meter.holders[nc..].iter().zip(&q.hold);
+        let h = holders.fold(0.0, |h, (&(hp, _), &x)| if hp == p { h + x } else { h });
+        if h > ps.capacity * slack {
+            return false;
+        }
+        let r = p * n..(p + 1) * n;
+        for (u, &used) in q.util[r.clone()].iter_mut().zip(&b.used[r]) {
+            *u = used * ps.inv_capacity;
+        }
+        if q.util[p * n..(p + 1) * n].iter().any(|&u| u > slack) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Each step's group IT (`b.group_it`, group-major) and IT (`b.it`) from the pools'
+/// utilisations as [`crate::sim::fleet::FleetLayer::power`] makes them (groups in order, each
+/// pool's power its groups' sum), the pools' power summed over the steps, their idle power and
+/// capacity.
+fn mixed_power(tr: &Trial, b: &mut Blocks, q: &mut Queued, n: usize) {
+    let sc = tr.sc;
+    let np = tr.pools.len();
+    q.pool_w.clear();
+    q.pool_w.resize(np * n, 0.0);
+    q.idle.clear();
+    q.idle.resize(np, 0.0);
+    b.it.clear();
+    b.it.resize(n, 0.0);
+    let th = tr.fac.thermal();
+    for (gi, g) in sc.fleet.groups.iter().enumerate() {
+        let (a, cf, r) = (
+            tr.fleet.alive_share(gi),
+            th.map(|t| t.of(gi)),
+            g.pool * n..(g.pool + 1) * n,
+        );
+        let (x, pw) = (
+            &mut b.group_it[gi * n..(gi + 1) * n],
+            &mut q.pool_w[r.clone()],
+        );
+        for (((x, it), pw), &u) in x.iter_mut().zip(&mut b.it).zip(pw).zip(&q.util[r]) {
+            *x = group_w(g, u, cf, a);
+            *it += *x;
+            *pw += *x;
+        }
+        q.idle[g.pool] += a * g.servers * g.server_idle_w;
+    }
+    for (p, (pp, ps)) in b.pool_power.iter_mut().zip(&q.opened).enumerate() {
+        q.power[p] = q.pool_w[p * n..(p + 1) * n].iter().fold(0.0, |s, &x| s + x);
+        pp.idle_w = q.idle[p];
+        pp.capacity = ps.capacity;
+    }
+}
+
 /// A physics facility's steps evaluated exactly, one by one as a stepped step evaluates them
 /// (after [`super::super::facility::FacilityLayer::quiet_block`] found the block quiet: the
 /// facility stays at rest, so nothing a step flags, throttles or warms), into the block's
@@ -204,8 +477,8 @@ fn serve_steps(tr: &mut Trial, b: &mut Blocks, q: &mut Queued, s0: u64, n: usize
 /// served as on the reference, so in a saturated hour both engines' IT agree to rounding and
 /// the interpolation's error (a watt on 100 MW, a new fit each block) would be all that moves
 /// the one-minute changes at the hour's edge (engine_equivalence's ramps test sees it).
-fn exact_facility(tr: &mut Trial, b: &mut Blocks, q: &Queued, n: usize, hour: usize, dt_f: f64) {
-    let s = (tr.fac).steps(&b.it, &q.step_group_it, hour, dt_f, &mut b.fac[..n]);
+fn exact_facility(tr: &mut Trial, b: &mut Blocks, n: usize, hour: usize, dt_f: f64) {
+    let s = (tr.fac).steps(&b.it, &b.group_it[..], hour, dt_f, &mut b.fac[..n]);
     let f = &mut b.facility;
     (f.cooling_sum_w, f.losses_sum_w, f.water_l, f.inlet_max_c) =
         (s.cooling_sum_w, s.losses_sum_w, s.water_l, s.inlet_max_c);
@@ -286,15 +559,21 @@ mod tests {
 
     /// The trial run on the queued route or stepped: its result, tally and drop log.
     fn run(text: &str, queued: bool) -> (TrialResult, EngineTally, Vec<(u64, f64)>) {
-        let sc = scenario(text);
-        let mut tr = Trial::new(&sc, 0);
-        tr.hourly.log_drops();
         // (Neither takes the fast path: where a queue drains inside an hour, stepping would
         // go back to it while the route keeps the hour.)
         let routes = Routes {
             fast: false,
             queued,
+            mixed: true,
         };
+        run_on(text, routes)
+    }
+
+    /// [`run`] on the given routes.
+    fn run_on(text: &str, routes: Routes) -> (TrialResult, EngineTally, Vec<(u64, f64)>) {
+        let sc = scenario(text);
+        let mut tr = Trial::new(&sc, 0);
+        tr.hourly.log_drops();
         let tally = run_routes(&mut tr, true, None, routes);
         let drops = tr.hourly.take_drop_log();
         (tr.finish(), tally, drops)
@@ -350,6 +629,97 @@ mod tests {
             close(b.energy_mwh, a.energy_mwh, 1e-12, "facility energy");
             close(b.it_energy_mwh, a.it_energy_mwh, 1e-12, "IT energy");
             hours_agree(&sc, &stepped, &queued, facility);
+        }
+    }
+
+    /// [`saturating`]'s campus with a twin on a pool of its own and a mission on another:
+    /// every workload but the classes is served at once on the mixed way.
+    fn campus(facility: &str) -> String {
+        let (head, tail) = saturating(facility)
+            .split_once("[facility]")
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .expect("a facility table");
+        format!(
+            "{head}\
+             [[site.group]]\nname = \"tw\"\nrack = \"ovx-l40s-x8\"\ncount = 4\n\
+             [[site.group]]\nname = \"enc\"\nserver = \"DGX-H100\"\ncount = 24\n\
+             [[twin]]\nname = \"twin\"\npool = \"tw\"\nallocation = 1.0\n\
+             base_utilisation = 0.8\njitter_sd = 0.04\njitter_tau_h = 4.0\n\
+             edge = {{ sensors = 2.0e4, events_per_sensor_day = 50, acc_s_per_event = 0.05 }}\n\
+             [[defense]]\nname = \"m\"\npool = \"enc\"\naccelerators = 40\nutilisation = 0.6\n\
+             ensemble = 2\nredundancy = {{ policy = \"active-active\", copies = 2 }}\n\
+             jitter_sd = 0.05\n\
+             [facility]{tail}"
+        )
+    }
+
+    /// The mixed way (the twin's, mission's and job's steps at once, the classes step by step
+    /// on their own pool) serves and books what the queued route's steps do, to the bit (every
+    /// summary figure, hourly row and logged drop), so what stepping does too: the same
+    /// requests and drops, each hour's IT and facility and each holder's energy to rounding.
+    #[test]
+    fn the_mixed_way_serves_and_books_what_the_steps_do() {
+        let physics = "kind = \"physics\"\nclimate = \"ashburn\"";
+        for facility in [physics, "kind = \"fixed\"\npue = 1.3"] {
+            let text = campus(facility);
+            let sc = scenario(&text);
+            let on = |queued, mixed| {
+                run_on(
+                    &text,
+                    Routes {
+                        fast: false,
+                        queued,
+                        mixed,
+                    },
+                )
+            };
+            let (stepped, _, drops0) = on(false, false);
+            let (steps, t1, drops1) = on(true, false);
+            let (mixed, t2, drops2) = on(true, true);
+            assert_eq!(t1.mixed_steps, 0, "{facility}");
+            assert!(
+                t2.queued_steps > 300 && t2.mixed_steps == t2.queued_steps,
+                "{facility}: every queued block the mixed way ({t2:?})"
+            );
+            assert_eq!(
+                EngineTally {
+                    mixed_steps: 0,
+                    ..t2
+                },
+                t1,
+                "{facility}"
+            );
+            let bits = |r: &TrialResult| r.hourly.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let (a, b) = (&steps.summary, &mixed.summary);
+            assert_eq!(
+                format!("{b:?}"),
+                format!("{a:?}"),
+                "{facility}: the summary"
+            );
+            assert_eq!(bits(&mixed), bits(&steps), "{facility}: the hourly rows");
+            assert_eq!(drops2, drops1, "{facility}: the steps' drops");
+            assert!(drops0.len() > 10, "{facility}: the study must drop");
+            assert_eq!(drops2, drops0, "{facility}: the stepped drops");
+            let s = &stepped.summary;
+            assert_eq!(b.classes.len(), 2);
+            for (x, y) in s.classes.iter().zip(&b.classes) {
+                assert_eq!(
+                    (y.arrived, y.served, y.dropped, y.pending),
+                    (x.arrived, x.served, x.dropped, x.pending),
+                    "{facility}: requests"
+                );
+                close(y.mwh, x.mwh, 1e-12, "class energy");
+            }
+            let own = |t: &crate::sim::TrialSummary| [t.twin_mwh[0], t.mission_mwh[0]];
+            for (x, y) in own(s).into_iter().zip(own(b)) {
+                assert!(x > 0.0, "{facility}: the twin and the mission run");
+                close(y, x, 1e-12, "the twin's and the mission's energy");
+            }
+            for (x, y) in s.jobs.iter().zip(&b.jobs) {
+                close(y.energy_j, x.energy_j, 1e-12, "job energy");
+            }
+            close(b.energy_mwh, s.energy_mwh, 1e-12, "facility energy");
+            hours_agree(&sc, &stepped, &mixed, facility);
         }
     }
 

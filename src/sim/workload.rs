@@ -678,8 +678,9 @@ impl Workloads {
 
     /// Consumer classes sharing a pool split its free capacity in proportion to demand. Each
     /// class draws its step's arrivals, or takes them from `given` (requests, work per class:
-    /// the two-rate engine's hourly draws split over the hour).
-    fn serve_consumers(
+    /// the two-rate engine's hourly draws split over the hour). (The two-rate engine's queued
+    /// route serves its steps' consumers with it alone, on pools no other workload uses.)
+    pub(super) fn serve_consumers(
         &mut self,
         m: &WorkloadModels,
         pools: &mut [PoolStep],
@@ -854,7 +855,6 @@ impl Workloads {
         sheds: bool,
         out: &mut [Claim],
     ) -> f64 {
-        let inv_dt = 1.0 / dt_f;
         let kept = |p: usize, sec: Sector| {
             if sheds {
                 shed_ratio(&pools[p], sec)
@@ -862,18 +862,8 @@ impl Workloads {
                 1.0
             }
         };
-        let mut served_n = 0.0;
-        let mut i = 0;
-        for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
-            cs.served_total += count_u64(cs.served_n);
-            served_n += cs.served_n;
-            let busy = cs.served * inv_dt;
-            out[i] = Claim {
-                held: busy,
-                weight: busy * c.power_scale,
-            };
-            i += 1;
-        }
+        let served_n = self.consumer_claims(m, dt_f, out);
+        let mut i = m.consumers.len();
         let on = |online_s: u64| if self.now_s >= online_s { 1.0 } else { 0.0 };
         for (ws, w) in self.twins.iter().zip(m.twins) {
             out[i] = Claim {
@@ -888,6 +878,23 @@ impl Workloads {
                 weight: ds.served * kept(d.pool, Sector::Defense),
             };
             i += 1;
+        }
+        served_n
+    }
+
+    /// [`Workloads::claims`] of the consumer classes alone (into `out`'s first places), the
+    /// step's served requests counted.
+    pub fn consumer_claims(&mut self, m: &WorkloadModels, dt_f: f64, out: &mut [Claim]) -> f64 {
+        let inv_dt = 1.0 / dt_f;
+        let mut served_n = 0.0;
+        for ((cs, c), out) in self.consumers.iter_mut().zip(m.consumers).zip(out) {
+            cs.served_total += count_u64(cs.served_n);
+            served_n += cs.served_n;
+            let busy = cs.served * inv_dt;
+            *out = Claim {
+                held: busy,
+                weight: busy * c.power_scale,
+            };
         }
         served_n
     }

@@ -56,9 +56,9 @@ impl RunSums {
 
 impl PhysicsFacility {
     /// Steps the facility through `fac.len()` steps of weather hour `hour` whose group IT
-    /// powers are `group_it` (step-major, one entry per group and step): each step's facility
-    /// power into `fac`, the run's sums returned, the state left as [`PhysicsFacility::step`]
-    /// step after step leaves it.
+    /// powers are `group_it` (group-major, `fac.len()` per group, as a block holds them):
+    /// each step's facility power into `fac`, the run's sums returned, the state left as
+    /// [`PhysicsFacility::step`] step after step leaves it.
     pub fn steps(
         &self,
         st: &mut PhysicsState,
@@ -67,15 +67,19 @@ impl PhysicsFacility {
         dt_s: f64,
         fac: &mut [f64],
     ) -> RunSums {
-        let ng = self.groups.len();
+        let n = fac.len();
         let mut sums = RunSums::default();
         let from = if self.still(st) {
             self.still_steps(st, group_it, hour, dt_s, fac, &mut sums)
         } else {
             0
         };
+        let mut step_it = vec![0.0; if from < n { self.groups.len() } else { 0 }];
         for (j, f) in fac.iter_mut().enumerate().skip(from) {
-            let s = self.step(st, &group_it[j * ng..(j + 1) * ng], hour, dt_s);
+            for (gi, x) in step_it.iter_mut().enumerate() {
+                *x = group_it[gi * n + j];
+            }
+            let s = self.step(st, &step_it, hour, dt_s);
             let p = s.power;
             *f = p.facility_w;
             sums.add(p.cooling_w, p.losses_w, s.onsite_water_l, s.inlet_max_c);
@@ -104,7 +108,7 @@ impl PhysicsFacility {
         fac: &mut [f64],
         sums: &mut RunSums,
     ) -> usize {
-        let (ng, np) = (self.groups.len(), self.plants.len());
+        let (n, np) = (fac.len(), self.plants.len());
         let outdoor = st.weather[hour];
         self.refresh_plant_hours(st, &outdoor);
         let ph = &self.phases[st.phase];
@@ -123,9 +127,9 @@ impl PhysicsFacility {
         let (mut last_heat, mut last_cap) = ([0.0; MAX_PLANTS], [0.0; MAX_PLANTS]);
         let mut done = 0;
         for (j, f) in fac.iter_mut().enumerate() {
-            let g_it = &group_it[j * ng..(j + 1) * ng];
             let (mut heat, mut it_w) = ([0.0f64; MAX_PLANTS], 0.0);
-            for (g, &w) in self.groups.iter().zip(g_it) {
+            for (gi, g) in self.groups.iter().enumerate() {
+                let w = group_it[gi * n + j];
                 heat[g.plant] += w;
                 it_w += w;
             }
@@ -143,8 +147,10 @@ impl PhysicsFacility {
             }
             // A group beyond its share of its plant warms its node (ThermalNode::step's own
             // test): that step and the rest are stepped.
-            let within = (self.groups.iter().zip(&ph.shares).zip(g_it))
-                .all(|((g, share), &w)| w.max(0.0) <= (cap[g.plant] * share).max(0.0));
+            let within =
+                (self.groups.iter().zip(&ph.shares).enumerate()).all(|(gi, (g, share))| {
+                    group_it[gi * n + j].max(0.0) <= (cap[g.plant] * share).max(0.0)
+                });
             if !within {
                 break;
             }
@@ -176,6 +182,11 @@ mod tests {
     use crate::model::facility::site::tests::{site, state};
     use proptest::prelude::*;
 
+    /// Step `j`'s group IT out of a group-major block of `n` steps.
+    fn step_of(group_it: &[f64], ng: usize, n: usize, j: usize) -> Vec<f64> {
+        (0..ng).map(|g| group_it[g * n + j]).collect()
+    }
+
     /// Everything a step leaves in the state, as bits.
     fn state_bits(st: &PhysicsState) -> Vec<u64> {
         let mut v: Vec<u64> = st.nodes.iter().map(|n| n.temp_c.to_bits()).collect();
@@ -200,7 +211,7 @@ mod tests {
         for (beyond, want_still) in [(None, 12), (Some(7), 7)] {
             let group_it: Vec<f64> = (0..12 * ng)
                 .map(|k| {
-                    let (j, g) = (k / ng, k % ng);
+                    let (g, j) = (k / 12, k % 12);
                     let scale = if beyond.is_some_and(|b| j >= b) && g == 0 {
                         20.0
                     } else {
@@ -220,9 +231,9 @@ mod tests {
             assert_eq!(still, want_still, "beyond {beyond:?}");
             let got = f.steps(&mut a, &group_it, 3, 60.0, &mut fac);
             let mut want = RunSums::default();
-            for j in 0..12 {
-                let s = f.step(&mut b, &group_it[j * ng..(j + 1) * ng], 3, 60.0);
-                assert_eq!(fac[j].to_bits(), s.power.facility_w.to_bits(), "step {j}");
+            for (j, x) in fac.iter().enumerate() {
+                let s = f.step(&mut b, &step_of(&group_it, ng, 12, j), 3, 60.0);
+                assert_eq!(x.to_bits(), s.power.facility_w.to_bits(), "step {j}");
                 want.add(
                     s.power.cooling_w,
                     s.power.losses_w,
@@ -287,7 +298,7 @@ mod tests {
             let mut b = a.clone();
             let group_it: Vec<f64> = (0..n * ng)
                 .map(|k| {
-                    let (j, g) = (k / ng, k % ng);
+                    let (g, j) = (k / n, k % n);
                     let s = (phase + 0.41 * j as f64 + 1.3 * g as f64).sin();
                     (base[g % 3] * (1.0 + swing * s)).max(0.0)
                 })
@@ -295,9 +306,9 @@ mod tests {
             let mut fac = vec![0.0; n];
             let got = f.steps(&mut a, &group_it, hour, 60.0, &mut fac);
             let mut want = RunSums::default();
-            for j in 0..n {
-                let s = f.step(&mut b, &group_it[j * ng..(j + 1) * ng], hour, 60.0);
-                prop_assert_eq!(fac[j].to_bits(), s.power.facility_w.to_bits(), "step {}", j);
+            for (j, x) in fac.iter().enumerate() {
+                let s = f.step(&mut b, &step_of(&group_it, ng, n, j), hour, 60.0);
+                prop_assert_eq!(x.to_bits(), s.power.facility_w.to_bits(), "step {}", j);
                 want.add(s.power.cooling_w, s.power.losses_w, s.onsite_water_l, s.inlet_max_c);
             }
             prop_assert_eq!(got.cooling_sum_w.to_bits(), want.cooling_sum_w.to_bits());
