@@ -388,7 +388,7 @@ impl HourDraws {
         let nc = sc.consumers.len();
         let i = (step % tr.steps_per_hour) as usize;
         if !self.ready.contains(&i) {
-            self.given_from(sc, i);
+            self.given_from(sc, i, self.steps.min(i + AHEAD));
         }
         let row = &mut self.given[i * nc..(i + 1) * nc];
         if self.shaped.len() < nc {
@@ -407,25 +407,47 @@ impl HourDraws {
         row
     }
 
-    /// The shaped classes' arrivals at steps `i0..` of the hour ([`AHEAD`] of them, to the
-    /// hour's end at most), into `given`: at step `i`, a
-    /// class's requests are [`Self::arrived_by`] `i + 1` less `i`, its work the pool's bridged
-    /// work times [`Self::share`] of step `i`; the same operations on the same figures, with
-    /// the class's figures and its shape's prefix sums read once for the hour.
-    fn given_from(&mut self, sc: &Scenario, i0: usize) {
+    /// Whether every class's arrivals come from the hour's draws (none from a trace): then
+    /// [`Self::rows`] hands a span of steps all their arrivals.
+    pub(super) fn all_shaped(&self) -> bool {
+        self.shaped.len() == self.n.len()
+    }
+
+    /// The arrivals [`Self::given`] hands steps `i0..end` of the hour (step-major, each step's
+    /// classes in order), for a study whose classes are all shaped ([`Self::all_shaped`]):
+    /// worked out at once for the span (the same figures: a step's arrivals do not depend on
+    /// the step they are worked out from). Each count is a difference of two of
+    /// [`round_nonneg`]'s whole numbers, the later never the smaller, so whole and never
+    /// `-0.0`.
+    pub(super) fn rows(&mut self, sc: &Scenario, i0: usize, end: usize) -> &[(f64, f64)] {
+        debug_assert!(self.all_shaped() && end <= self.steps);
+        if !(self.ready.contains(&i0) && end <= self.ready.end) {
+            self.given_from(sc, i0, end);
+        }
+        let nc = self.n.len();
+        &self.given[i0 * nc..end * nc]
+    }
+
+    /// The shaped classes' arrivals at steps `i0..end` of the hour, into `given`: at step `i`,
+    /// a class's requests are [`Self::arrived_by`] `i + 1` less `i`, its work the pool's
+    /// bridged work times [`Self::share`] of step `i`; the same operations on the same figures,
+    /// with the class's figures and its shape's prefix sums read once for the span (and the
+    /// prefix sum before its start, `p[max(i, from)]`, taken as `p[from]` where `i < from`).
+    fn given_from(&mut self, sc: &Scenario, i0: usize, end: usize) {
         let (s, nc, steps) = (self.stride, sc.consumers.len(), self.steps);
-        let end = steps.min(i0 + AHEAD);
+        let rows = &mut self.given[i0 * nc..end * nc];
         for &k in &self.shaped {
             let c = &sc.consumers[k];
             let (rate, e, n, mean) = (self.rate[k], self.expected[k], self.n[k], c.work.mean);
             let (w0, from) = (self.w0[k], self.from[k]);
             // The shape's prefix sums at the hour's steps `0..=steps`, none before the start.
             let p = &self.prefix[k][w0..w0 + steps + 1];
-            let at = |i: usize| p[i.max(from)];
-            let (p_from, mu, work) = (
+            let r = c.pool * s;
+            let (p_from, ahead, mu, work) = (
                 p[from],
-                &self.mu[c.pool * s..c.pool * s + end],
-                &self.pool_w[c.pool * s..c.pool * s + end],
+                &p[i0 + 1..end + 1],
+                &self.mu[r + i0..r + end],
+                &self.pool_w[r + i0..r + end],
             );
             let by = |x_i: f64| {
                 if e <= 0.0 {
@@ -434,18 +456,19 @@ impl HourDraws {
                     round_nonneg(n * ((rate * (x_i - p_from)) / e).min(1.0))
                 }
             };
-            let mut x = at(i0);
+            let mut x = p[i0.max(from)];
             let mut before = by(x);
-            for (i, (&m, &w)) in mu.iter().zip(work).enumerate().skip(i0) {
-                let x1 = at(i + 1);
+            let mut i1 = i0 + 1;
+            for (((row, &m), &w), &x1) in rows.chunks_exact_mut(nc).zip(mu).zip(work).zip(ahead) {
+                let x1 = if i1 < from { p_from } else { x1 };
                 let after = by(x1);
                 let share = if m > 0.0 {
                     rate * (x1 - x) * mean / m
                 } else {
                     0.0
                 };
-                self.given[i * nc + k] = (after - before, w * share);
-                (x, before) = (x1, after);
+                row[k] = (after - before, w * share);
+                (x, before, i1) = (x1, after, i1 + 1);
             }
         }
         self.ready = i0..end;
@@ -774,7 +797,7 @@ pue = 1.2
                     for i in i0..steps {
                         // As `given` does.
                         if !d.ready.contains(&i) {
-                            d.given_from(&sc, i);
+                            d.given_from(&sc, i, steps.min(i + AHEAD));
                         }
                         for k in 0..nc {
                             let p = sc.consumers[k].pool;

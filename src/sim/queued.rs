@@ -58,10 +58,13 @@ use crate::sim::events::EventQueue;
 use crate::sim::fleet::{group_w, pool_busy};
 use crate::sim::meter::{Claim, Split};
 use crate::sim::training::TrainingSnapshot;
-use crate::sim::workload::{StepClock, Workloads};
+use crate::sim::workload::{StepClock, Workloads, floor_nonneg};
 
 /// Slack on the linearity checks, relative to the pool's capacity.
 const ROUNDING: f64 = 1e-12;
+
+/// 2^52: from 0 up to it a count is whole when it is its own floor.
+const COUNTS_WHOLE: f64 = 4_503_599_627_370_496.0;
 
 /// The route's state: what a refused block puts back, and the block's sums.
 #[derive(Default)]
@@ -88,6 +91,9 @@ pub(super) struct Queued {
     /// class its claimed accelerators.
     opened: Vec<PoolStep>,
     util: Vec<f64>,
+    /// Per class, its requests arrived, served and dropped summed over the block's steps
+    /// ([`Workloads::serve_pool_step`]).
+    counts: Vec<[f64; 3]>,
     pool_w: Vec<f64>,
     idle: Vec<f64>,
     hold: Vec<f64>,
@@ -318,9 +324,7 @@ fn serve_mixed(
     carry: bool,
 ) -> Served {
     let sc = tr.sc;
-    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
     let np = tr.pools.len();
-    let nc = sc.consumers.len();
     tr.fleet
         .open_pools(&sc.fleet, tr.fac.thermal(), &mut tr.pools);
     q.opened.clone_from(&tr.pools);
@@ -332,6 +336,34 @@ fn serve_mixed(
     q.held.resize(np, 0.0);
     q.util.clear();
     q.util.resize(np * n, 0.0);
+    let served = if one_pool(tr, b, q, s0, n) {
+        classes_on_one_pool(tr, b, q, s0, n)
+    } else {
+        classes_stepped(tr, b, q, s0, n)
+    };
+    let Some(served_n) = served else {
+        return Served::Refused;
+    };
+    if !others_books(tr, b, q, s0, n, carry) {
+        return Served::Refused;
+    }
+    mixed_power(tr, b, q, n);
+    Served::Yes(served_n)
+}
+
+/// The mixed way's classes step by step through [`Workloads::serve_consumers`] on their pools
+/// as opened, their claims summed, each step's utilisation of their pools into `q.util`; the
+/// block's served requests, or None if a step's split would not be linear.
+fn classes_stepped(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    q: &mut Queued,
+    s0: u64,
+    n: usize,
+) -> Option<f64> {
+    let sc = tr.sc;
+    let (dt, dt_f) = (sc.step_s, sc.step_s as f64);
+    let nc = sc.consumers.len();
     let slack = 1.0 + ROUNDING;
     let mut served_n = 0.0;
     for j in 0..n {
@@ -359,18 +391,95 @@ fn serve_mixed(
             let ps = &tr.pools[p];
             let util = pool_busy(ps) * ps.inv_capacity;
             if util > slack || q.held[p] > ps.capacity * slack {
-                return Served::Refused;
+                return None;
             }
             q.util[p * n + j] = util;
         }
         log_drops(tr, q, s);
         tr.tick_week();
     }
-    if !others_books(tr, b, q, s0, n, carry) {
-        return Served::Refused;
+    Some(served_n)
+}
+
+/// Whether the block's classes can be served by [`classes_on_one_pool`]: they all run on one
+/// pool (which hosts nothing else on the mixed way), their arrivals all come from the hour's
+/// draws (none from a trace), the block is no longer than [`Workloads::serve_pool_step`] sums
+/// counts over, and each class is started, holds no work, carries no fraction of a request and
+/// has a whole number of requests queued (as counts always are; checked, as the step's sums
+/// rely on it).
+fn one_pool(tr: &Trial, b: &Blocks, q: &Queued, s0: u64, n: usize) -> bool {
+    let now = s0 * tr.sc.step_s;
+    #[cfg(test)]
+    if !tests::ONE_POOL.get() {
+        return false;
     }
-    mixed_power(tr, b, q, n);
-    Served::Yes(served_n)
+    let whole = |x: f64| (0.0..COUNTS_WHOLE).contains(&x) && floor_nonneg(x) == x;
+    q.consumer_pools.len() == 1
+        && n <= 4096
+        && b.draws.all_shaped()
+        && (tr.work.consumers.iter().zip(tr.wm.consumers)).all(|(cs, c)| {
+            c.online_s <= now
+                && cs.held == 0.0
+                && cs.held_n == 0.0
+                && cs.n_carry == 0.0
+                && whole(cs.queue_n)
+        })
+}
+
+/// [`classes_stepped`] for classes on one pool ([`one_pool`]), to the bit: each step through
+/// [`Workloads::serve_pool_step`] (the same arithmetic as `serve_consumers` and
+/// `consumer_claims`, less bookkeeping) on the hour's arrivals for the block's steps, worked
+/// out at once ([`crate::sim::draws::HourDraws::rows`], the figures `given` hands each step).
+/// Every class is started at the block's start, so at each of its steps.
+fn classes_on_one_pool(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    q: &mut Queued,
+    s0: u64,
+    n: usize,
+) -> Option<f64> {
+    let sc = tr.sc;
+    let nc = sc.consumers.len();
+    let dt_f = sc.step_s as f64;
+    let inv_dt = 1.0 / dt_f;
+    let p = q.consumer_pools[0];
+    let opened = q.opened[p];
+    let i0 = (s0 % tr.steps_per_hour) as usize;
+    let rows = b.draws.rows(sc, i0, i0 + n);
+    let slack = 1.0 + ROUNDING;
+    let mut ps = opened;
+    let mut served_n = 0.0;
+    let (work, wm) = (&mut tr.work, &tr.wm);
+    let sums = &mut q.claims[..nc];
+    let util = &mut q.util[p * n..(p + 1) * n];
+    q.counts.clear();
+    q.counts.resize(nc, [0.0; 3]);
+    let counts = &mut q.counts[..];
+    for (j, (row, u)) in rows.chunks_exact(nc).zip(util).enumerate() {
+        let (step_n, held) =
+            work.serve_pool_step(wm, row, &opened, &mut ps, dt_f, inv_dt, sums, counts);
+        served_n += step_n;
+        let x = pool_busy(&ps) * ps.inv_capacity;
+        if x > slack || held > ps.capacity * slack {
+            return None;
+        }
+        *u = x;
+        if work.dropped_n > 0.0 {
+            let s = s0 + j as u64;
+            for (cs, c) in work.consumers.iter().zip(wm.consumers) {
+                if cs.dropped_n > 0.0 {
+                    q.pool_drops.push((s, c.pool, cs.dropped_n));
+                }
+            }
+            q.drops.push((s, work.dropped_n));
+        }
+    }
+    work.add_counts(counts);
+    tr.pools[p] = ps;
+    tr.tick_week_by(n);
+    #[cfg(test)]
+    tests::ONE_POOL_BLOCKS.set(tests::ONE_POOL_BLOCKS.get() + 1);
+    Some(served_n)
 }
 
 /// The mixed way's pools other than the classes': each step's utilisation from the block's
@@ -536,6 +645,15 @@ mod tests {
     use crate::sim::Trial;
     use crate::sim::test_support::{close, scenario};
     use crate::sim::{M_COOLING, M_FACILITY, M_IT_TOTAL, M_LOSSES, TrialResult};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Whether the mixed way may serve classes on one pool through
+        /// [`super::classes_on_one_pool`] (a test compares it with the stepped classes), and
+        /// the blocks it served.
+        pub(super) static ONE_POOL: Cell<bool> = const { Cell::new(true) };
+        pub(super) static ONE_POOL_BLOCKS: Cell<u64> = const { Cell::new(0) };
+    }
 
     /// Two days from 3 March on one inference pool (3,200 H100) whose chat and search evening
     /// peak exceeds it (a queue forms, then the 30-s queue overflows and drops), beside a
@@ -657,6 +775,8 @@ mod tests {
     /// on their own pool) serves and books what the queued route's steps do, to the bit (every
     /// summary figure, hourly row and logged drop), so what stepping does too: the same
     /// requests and drops, each hour's IT and facility and each holder's energy to rounding.
+    /// Its classes, all on one pool, are served through [`super::classes_on_one_pool`], the
+    /// same figures as stepping them through `serve_consumers` on the mixed way.
     #[test]
     fn the_mixed_way_serves_and_books_what_the_steps_do() {
         let physics = "kind = \"physics\"\nclimate = \"ashburn\"";
@@ -675,7 +795,24 @@ mod tests {
             };
             let (stepped, _, drops0) = on(false, false);
             let (steps, t1, drops1) = on(true, false);
+            // The mixed way with its classes (on one pool) stepped through `serve_consumers`,
+            // then through `serve_pool_step`: the same figures.
+            ONE_POOL.set(false);
+            let (by_class, t3, drops3) = on(true, true);
+            ONE_POOL.set(true);
+            let blocks = ONE_POOL_BLOCKS.get();
             let (mixed, t2, drops2) = on(true, true);
+            assert!(
+                ONE_POOL_BLOCKS.get() - blocks >= t2.queued_blocks,
+                "{facility}: every queued block's classes on the one-pool way ({t2:?})"
+            );
+            assert_eq!(t3, t2, "{facility}");
+            assert_eq!(drops3, drops2, "{facility}");
+            assert_eq!(
+                format!("{:?}", by_class.summary),
+                format!("{:?}", mixed.summary),
+                "{facility}: the summary, classes stepped or on one pool"
+            );
             assert_eq!(t1.mixed_steps, 0, "{facility}");
             assert!(
                 t2.queued_steps > 300 && t2.mixed_steps == t2.queued_steps,
@@ -697,6 +834,7 @@ mod tests {
                 "{facility}: the summary"
             );
             assert_eq!(bits(&mixed), bits(&steps), "{facility}: the hourly rows");
+            assert_eq!(bits(&by_class), bits(&mixed), "{facility}: the hourly rows");
             assert_eq!(drops2, drops1, "{facility}: the steps' drops");
             assert!(drops0.len() > 10, "{facility}: the study must drop");
             assert_eq!(drops2, drops0, "{facility}: the stepped drops");

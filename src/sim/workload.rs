@@ -898,7 +898,150 @@ impl Workloads {
         }
         served_n
     }
+
+    /// One step of [`Workloads::serve_consumers`] then [`Workloads::consumer_claims`], to the
+    /// bit, for the two-rate engine's queued route when its classes all run on one pool that
+    /// hosts nothing else, on given arrivals (the hour's draws: whole counts, never `-0.0`),
+    /// without demand response and with no work held: the same operations on the same figures
+    /// in the same order for every figure they produce, with less bookkeeping (no held work to
+    /// return, no per-pool passes over pools without classes, the pool's sums in registers).
+    /// `ps` is the pool as `opened` at the block's start (its other figures untouched: serving
+    /// consumers changes only these), served afresh; the claims are added to `sums`. Returns
+    /// the step's served requests and the classes' held accelerators summed in class order.
+    /// Each class's arrived, served and dropped requests are summed over the block in `counts`
+    /// (as floats: [`Workloads::add_counts`] adds them to its totals at the block's end) when
+    /// its step's demand is a count in `0..2^40`, which bounds all three; otherwise counted at
+    /// once as `consumer_claims` counts them. The sums are the totals' own: each term is a
+    /// whole number in `0..2^40` (counts stay whole: each is a whole count's floor, a rounding
+    /// capped by one, or their sum or difference), so over at most 4,096 steps every partial
+    /// sum is a whole number below 2^52, exact, and its `u64` is the terms' `u64`s summed.
+    ///
+    /// A count's whole part, `floor(n_carry * (1 + 1e-9))` after `n_carry += n`, is `n` itself
+    /// when `n_carry` is 0 and `n` whole in `0..=2^26`: `n (1 + 1e-9)` is `n` plus less than
+    /// 0.07, which rounds to a figure below `n + 1` (an ulp there is below 1.5e-8), and `n`
+    /// less `n` leaves `n_carry` 0 again (`+0.0`; no count is `-0.0`). Any other count takes
+    /// the carry's own arithmetic.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn serve_pool_step(
+        &mut self,
+        m: &WorkloadModels,
+        given: &[(f64, f64)],
+        opened: &PoolStep,
+        ps: &mut PoolStep,
+        dt_f: f64,
+        inv_dt: f64,
+        sums: &mut [Claim],
+        counts: &mut [[f64; 3]],
+    ) -> (f64, f64) {
+        let con = Sector::Consumer as usize;
+        let mut demand = opened.consumer_demand;
+        for ((cs, &(n, work)), sum_n) in self.consumers.iter_mut().zip(given).zip(&mut *counts) {
+            let whole = if cs.n_carry == 0.0 && (0.0..=WHOLE_AS_IS).contains(&n) {
+                n
+            } else {
+                cs.n_carry += n;
+                let whole = floor_nonneg(cs.n_carry * (1.0 + 1e-9));
+                cs.n_carry -= whole;
+                whole
+            };
+            cs.demand_n = cs.queue_n + whole;
+            if (0.0..COUNTS_SUMMED).contains(&cs.demand_n) {
+                sum_n[0] += whole;
+            } else {
+                cs.arrived += count_u64(whole);
+            }
+            cs.demand = cs.queue + work;
+            demand += cs.demand;
+        }
+        let share = if demand > 0.0 {
+            (opened.free * dt_f / demand).min(1.0)
+        } else {
+            0.0
+        };
+        let (mut served_p, mut power_p, mut busy_p) = (
+            opened.consumer_served,
+            opened.consumer_power,
+            opened.busy[con],
+        );
+        let (mut dropped_all, mut served_all, mut held_all) = (0.0, 0.0, 0.0);
+        let classes = self.consumers.iter_mut().zip(m.consumers);
+        for (((cs, c), sum), sum_n) in classes.zip(sums).zip(counts) {
+            let served = cs.demand * share;
+            let mut queue = cs.demand - served;
+            let max_q = c.max_queue_work;
+            let mut dropped = 0.0;
+            if queue > max_q {
+                dropped = queue - max_q;
+                queue = max_q;
+            }
+            cs.queue = queue;
+            cs.served = served;
+            let n = cs.demand_n;
+            let served_n = if cs.demand <= 0.0 || served >= cs.demand {
+                n
+            } else {
+                round_nonneg(n * served / cs.demand).min(n)
+            };
+            let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
+                round_nonneg(n * dropped / cs.demand).min(n - served_n)
+            } else {
+                0.0
+            };
+            cs.served_n = served_n;
+            cs.queue_n = n - served_n - dropped_n;
+            cs.dropped_n = dropped_n;
+            if (0.0..COUNTS_SUMMED).contains(&n) {
+                sum_n[1] += served_n;
+                sum_n[2] += dropped_n;
+            } else {
+                cs.served_total += count_u64(served_n);
+                cs.dropped_total += count_u64(dropped_n);
+            }
+            served_p += served;
+            power_p += served * c.power_scale;
+            busy_p += served * inv_dt;
+            dropped_all += dropped_n;
+            // The claims, as `consumer_claims` writes them and the route sums them.
+            served_all += served_n;
+            let busy = served * inv_dt;
+            sum.held += busy;
+            sum.weight += busy * c.power_scale;
+            held_all += busy;
+        }
+        self.dropped_n = dropped_all;
+        ps.consumer_demand = demand;
+        ps.consumer_share = share;
+        ps.consumer_served = served_p;
+        ps.consumer_power = power_p;
+        ps.busy[con] = busy_p;
+        ps.consumer_weight = if served_p > 0.0 {
+            power_p / served_p
+        } else {
+            opened.consumer_weight
+        };
+        (served_all, held_all)
+    }
+
+    /// The classes' arrived, served and dropped requests summed over a block by
+    /// [`Workloads::serve_pool_step`] into their totals (each sum a whole number below 2^52:
+    /// its `u64` is its steps' counts' summed), and the sums emptied.
+    pub(super) fn add_counts(&mut self, counts: &mut [[f64; 3]]) {
+        for (cs, c) in self.consumers.iter_mut().zip(counts) {
+            cs.arrived += count_u64(c[0]);
+            cs.served_total += count_u64(c[1]);
+            cs.dropped_total += count_u64(c[2]);
+            *c = [0.0; 3];
+        }
+    }
 }
+
+/// The largest count [`Workloads::serve_pool_step`] takes as its own whole part: 2^26.
+const WHOLE_AS_IS: f64 = 67_108_864.0;
+
+/// [`Workloads::serve_pool_step`] sums a class's counts over the block while its step's demand
+/// is below 2^40 requests.
+const COUNTS_SUMMED: f64 = 1_099_511_627_776.0;
 
 /// See [`Workloads::snapshot`].
 #[derive(Default)]
@@ -1243,6 +1386,103 @@ pue = 1.25
         for cs in &w.consumers {
             assert!(cs.arrived > 30_000 && cs.served_total > 0 && cs.dropped_total > 0);
         }
+    }
+
+    /// The queued route's step of classes on one pool ([`Workloads::serve_pool_step`]) is
+    /// `serve_consumers` then `consumer_claims` to the bit (every class's state, the pool's
+    /// figures, the step's drops, served requests, claims and their sums), over steps that
+    /// saturate the pool and drop, with counts whole, zero, at and past 2^26 (past it, and
+    /// after a fractional count, the carry's own arithmetic) and the carry back at 0, and
+    /// demands of more than 2^40 requests (counted at once, not summed), in blocks of one to
+    /// 4,096 steps.
+    #[test]
+    fn the_one_pool_step_is_the_stepped_serve_bit_for_bit() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let (mut w0, mut w1) = (workloads(&sc, &defs, a), workloads(&sc, &defs, a));
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut sums0, mut sums1) = (vec![Claim::default(); 2], vec![Claim::default(); 2]);
+        let mut out = vec![Claim::default(); 2];
+        let mut counts = vec![[0.0; 3]; 2];
+        let (mut dropped, mut carried, mut fast) = (0, 0, 0);
+        for step in 0..4000u64 {
+            let capacity = [80.0, 40.0, 20.0, 5.0][(step / 100 % 4) as usize];
+            let row: Vec<(f64, f64)> = (0..2)
+                .map(|_| {
+                    let r = next();
+                    let n = match r % 32 {
+                        0 => 0.0,
+                        1 => 3.0e9 + (r >> 40) as f64,
+                        2 => WHOLE_AS_IS + (r >> 44) as f64 + 0.25,
+                        3 => WHOLE_AS_IS,
+                        4 => WHOLE_AS_IS + 1.0,
+                        5 => 2.0e12,
+                        _ => (r >> 52) as f64,
+                    };
+                    let share = ((r >> 20) % 1000) as f64 * 1e-3;
+                    (n, if n == 0.0 { 0.0 } else { n.min(4000.0) * share })
+                })
+                .collect();
+            fast += w1
+                .consumers
+                .iter()
+                .zip(&row)
+                .filter(|(cs, (n, _))| cs.n_carry == 0.0 && *n <= WHOLE_AS_IS)
+                .count();
+            let mut pools = fresh(a, capacity);
+            let opened = pools[a];
+            w0.serve_consumers(&wm, &mut pools, clock(step), false, Some(&row));
+            let served0 = w0.consumer_claims(&wm, DT, &mut out);
+            let mut held0 = 0.0;
+            for (s, c) in sums0.iter_mut().zip(&out) {
+                s.held += c.held;
+                s.weight += c.weight;
+                held0 += c.held;
+            }
+            let mut ps = opened;
+            let (served1, held1) = w1.serve_pool_step(
+                &wm,
+                &row,
+                &opened,
+                &mut ps,
+                DT,
+                1.0 / DT,
+                &mut sums1,
+                &mut counts,
+            );
+            // (Blocks of up to 4,096 steps, and of one.)
+            if step % 4096 == 4095 || step % 7 == 0 || step == 3999 {
+                w1.add_counts(&mut counts);
+            }
+            let what = format!("step {step}");
+            let mut shown = w1.clone();
+            shown.add_counts(&mut counts.clone());
+            assert_eq!(
+                format!("{:?}", shown.consumers),
+                format!("{:?}", w0.consumers),
+                "{what}"
+            );
+            assert_eq!(format!("{ps:?}"), format!("{:?}", pools[a]), "{what}");
+            assert_eq!(format!("{sums1:?}"), format!("{sums0:?}"), "{what}");
+            let bits = |x: [f64; 3]| x.map(f64::to_bits);
+            assert_eq!(
+                bits([served1, held1, w1.dropped_n]),
+                bits([served0, held0, w0.dropped_n]),
+                "{what}"
+            );
+            dropped += usize::from(w0.dropped_n > 0.0);
+            carried += w0.consumers.iter().filter(|c| c.n_carry != 0.0).count();
+        }
+        assert!(
+            dropped > 100 && carried > 1000 && fast > 1000,
+            "{dropped} {carried} {fast}"
+        );
     }
 
     /// Demand response sheds half the consumer service: that work is held (not queued) while
