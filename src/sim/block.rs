@@ -46,7 +46,7 @@ mod queued;
 
 use super::Trial;
 use super::draws::HourDraws;
-use super::events::EventQueue;
+use super::events::{Event, EventQueue};
 use super::hourly::StepFigures;
 use super::meter::{Claim, PoolPower, Split};
 use super::training::{TrainingSnapshot, carried_in_block};
@@ -256,14 +256,18 @@ struct Blocks {
     events_snap: EventQueue,
     training_snap: TrainingSnapshot,
     train_w: Vec<f64>,
+    /// Per job slot: the step of the block its claim's weight last changed at (its sum in
+    /// `train_w` is made up to it).
+    train_since: Vec<usize>,
     /// Per pool: capacity, idle power, training's claims.
     cap: Vec<f64>,
     idle: Vec<f64>,
     training_held: Vec<f64>,
-    /// Per pool and step of the block (pool-major): accelerators in use, busy at power weight,
-    /// claimed.
+    /// Per pool and step of the block (pool-major): accelerators in use, busy at power weight.
     used: Vec<f64>,
     busy_w: Vec<f64>,
+    /// Per pool: accelerators claimed, the same at every step of a block (training's, then
+    /// each mission's and twin's, added alike at each step), so held once, not per step.
     held: Vec<f64>,
     /// The block's spans of steps between checkpoint events (`[start, end)`, in order), and
     /// each training's busy accelerators over each span (span-major).
@@ -301,6 +305,7 @@ impl Blocks {
             events_snap: EventQueue::default(),
             training_snap: TrainingSnapshot::default(),
             train_w: Vec::new(),
+            train_since: Vec::new(),
             cap: vec![0.0; np],
             idle: vec![0.0; np],
             training_held: vec![0.0; np],
@@ -441,7 +446,7 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
 
 /// The block's workloads other than the consumer classes at every step (the pools opened):
 /// training's claims at the block's start, then each pool's use by missions, twins and training
-/// into `b.used` (pool-major), their claims into `b.held` and their sums (`b.twin_sum`,
+/// into `b.used` (pool-major), their claims into `b.held` (per pool) and their sums (`b.twin_sum`,
 /// `b.defense_sum`, with `carry` `b.train_w`); false if one does not fit its pool. (The queued
 /// route serves them with it too; inlined into both, as the fast path's code was before.)
 #[inline(always)]
@@ -480,10 +485,7 @@ fn others_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) 
     if b.busy_w.len() < np * n {
         b.busy_w.resize(np * n, 0.0);
     }
-    b.held.clear();
-    for &h in &b.training_held {
-        b.held.extend(std::iter::repeat_n(h, n));
-    }
+    b.held.clone_from(&b.training_held);
     let moves = tr.work.tick_jitter_block(n);
     training_steps(tr, b, s0, n, carry);
     missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)
@@ -502,18 +504,38 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
         return;
     }
     let n_fixed = tr.meter.slot_base();
+    let ns = tr.meter.claims.len() - n_fixed;
     b.train_w.clear();
-    b.train_w.resize(tr.meter.claims.len() - n_fixed, 0.0);
+    b.train_w.resize(ns, 0.0);
+    b.train_since.clear();
+    b.train_since.resize(ns, 0);
     // Span by span between the steps an event is due at: the jobs' busy accelerators and
-    // claim weights are constant within a span (summed step by step, as a stepped step would;
-    // an idle slot's weight is zero and adds nothing).
+    // claim weights are constant within a span. Each slot's weight is summed step by step, as
+    // a stepped step would, but added only where it changes (its steps since the last change,
+    // `b.train_since`, one addition after another: the same sum as span by span) and at the
+    // block's end, so a span costs nothing per slot; an idle slot's weight is zero and adds
+    // nothing.
     let mut j = 0;
     while j < n {
         let t = (s0 + j as u64) * dt;
         while let Some((_, e)) = tr.events.pop_due(t) {
+            if !matches!(
+                e,
+                Event::CheckpointStart { .. } | Event::CheckpointEnd { .. }
+            ) {
+                // (Not carried in a block, so never here; were it, it may change every
+                // slot's claim: all summed up to this step first.)
+                let claims = &tr.meter.claims[n_fixed..];
+                flush_train_w(&mut b.train_w, &mut b.train_since, claims, j);
+            }
             let claims = &mut tr.meter.claims[n_fixed..];
-            tr.training
-                .on_carried(&sc.trainings, e, t, &mut tr.events, claims);
+            let changed = (tr.training).on_carried(&sc.trainings, e, t, &mut tr.events, claims);
+            if let Some((i, was)) = changed {
+                let since = std::mem::replace(&mut b.train_since[i], j);
+                if was.weight != 0.0 {
+                    b.train_w[i] = add_times(b.train_w[i], was.weight, j - since);
+                }
+            }
         }
         let next = tr.events.next_time();
         let end = if next == u64::MAX {
@@ -521,17 +543,26 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
         } else {
             (next.div_ceil(dt).saturating_sub(s0) as usize).clamp(j + 1, n)
         };
-        for (w, c) in b.train_w.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
-            if c.weight != 0.0 {
-                *w = add_times(*w, c.weight, end - j);
-            }
-        }
         b.spans.push((j, end));
         // (One by one: a call to copy two numbers costs more than the copy.)
         for &busy in &tr.training.busy {
             b.span_busy.push(busy);
         }
         j = end;
+    }
+    let claims = &tr.meter.claims[n_fixed..];
+    flush_train_w(&mut b.train_w, &mut b.train_since, claims, n);
+}
+
+/// Each job slot's claim weight (`claims`) added to its sum `train_w` at each step from the
+/// step its weight last changed (`since`) to step `j`, which it then is (see
+/// [`training_steps`]).
+fn flush_train_w(train_w: &mut [f64], since: &mut [usize], claims: &[Claim], j: usize) {
+    for ((w, c), since) in train_w.iter_mut().zip(claims).zip(since) {
+        if c.weight != 0.0 {
+            *w = add_times(*w, c.weight, j - *since);
+        }
+        *since = j;
     }
 }
 
@@ -552,8 +583,8 @@ fn add_times(mut w: f64, x: f64, k: usize) -> f64 {
 /// block does not span a start, so a workload not started at its start asks nothing. Each
 /// workload's demand is drawn for the whole block first (the same draws, in the same order, as
 /// its steps would make: see [`super::workload::TwinState::block_demand`]), then checked and
-/// summed step by step. Their claims are the block's: added to their pools' claims at the first
-/// step, then copied to the others (every step's sum is the same sum in the same order).
+/// summed step by step (a mission first on its pool run by run: [`FirstRuns`]). Their claims
+/// are the block's, the same at every step: added once to their pools' (`b.held`, per pool).
 fn missions_and_twins(
     tr: &mut Trial,
     b: &mut Blocks,
@@ -586,18 +617,33 @@ fn missions_and_twins(
             continue;
         }
         let c = cap[d.pool];
-        let Some(sum) = take(
-            &mut used[d.pool * n..(d.pool + 1) * n],
-            demand,
-            first_on(d.pool, k),
-            |out| ds.block_demand(d, moves, out),
-            |u| (c - u - d.standby_capacity).max(0.0),
-            // (As a stepped step adds it: each step's short work, in step order.)
-            |short| *unserved += short * dt_f,
-        ) else {
-            return false;
+        let room = |u: f64| (c - u - d.standby_capacity).max(0.0);
+        let used = &mut used[d.pool * n..(d.pool + 1) * n];
+        let sum = if first_on(d.pool, k) {
+            let mut f = FirstRuns {
+                used,
+                r: room(0.0),
+                sum: 0.0,
+            };
+            ds.block_runs(d, moves, n, |a, b, x| {
+                f.run(a, b, x, |short| *unserved += short * dt_f)
+            });
+            f.sum
+        } else {
+            let Some(sum) = take(
+                used,
+                demand,
+                false,
+                |out| ds.block_demand(d, moves, out),
+                room,
+                // (As a stepped step adds it: each step's short work, in step order.)
+                |short| *unserved += short * dt_f,
+            ) else {
+                return false;
+            };
+            sum
         };
-        held[d.pool * n] += d.need * d.active_copies + d.standby_capacity;
+        held[d.pool] += d.need * d.active_copies + d.standby_capacity;
         b.defense_sum[k] += sum;
     }
     for (k, (w_s, w)) in work.twins.iter_mut().zip(wm.twins).enumerate() {
@@ -621,15 +667,38 @@ fn missions_and_twins(
         ) else {
             return false;
         };
-        held[w.pool * n] += w.accelerators;
+        held[w.pool] += w.accelerators;
         b.twin_sum[k] += sum;
     }
-    for (_, p) in pools() {
-        let h = &mut held[p * n..(p + 1) * n];
-        let first = h[0];
-        h[1..].fill(first);
-    }
     true
+}
+
+/// [`take`] for a mission first on its pool, whose demand comes in runs of steps at one level
+/// ([`super::workload::DefenseState::block_runs`] gives each run `[a, b)` and its demand, in
+/// step order, to [`FirstRuns::run`]): each run is checked, served (its demand, or its room `r`
+/// where that is short: `x.min(r)`, the figure [`take`] gives a first workload's step either
+/// way), filled into `used` and summed at once, where [`take`] makes a pass over the steps for
+/// each. The same numbers: `sum` adds the run's figure once per step in step order (as
+/// [`add_times`]), and `short` is told each short step's short work in step order (a step that
+/// fits would tell it `0.0`, which adds nothing to the positive tally it feeds).
+struct FirstRuns<'a> {
+    used: &'a mut [f64],
+    r: f64,
+    sum: f64,
+}
+
+impl FirstRuns<'_> {
+    #[inline(always)]
+    fn run(&mut self, a: usize, b: usize, x: f64, mut short: impl FnMut(f64)) {
+        let served = x.min(self.r);
+        if x > self.r {
+            for _ in a..b {
+                short(x - served);
+            }
+        }
+        self.used[a..b].fill(served);
+        self.sum = add_times(self.sum, served, b - a);
+    }
 }
 
 /// A workload's demand at each step (`draw`n into `scratch`) taken from its pool's `used` (up
@@ -727,19 +796,17 @@ fn consumers_fit(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
     let d = &b.draws;
     for (p, &c) in b.cap.iter().enumerate() {
         let r = p * n..(p + 1) * n;
-        let (used, held, busy_w) = (&b.used[r.clone()], &b.held[r.clone()], &mut b.busy_w[r]);
-        let mut over = false;
+        let (used, h, busy_w) = (&b.used[r.clone()], b.held[p], &mut b.busy_w[r]);
+        let mut over = h > c;
         if !d.has_class[p] {
             busy_w.copy_from_slice(used);
-            for (&u, &h) in used.iter().zip(held) {
-                over |= (u > c) | (h > c);
+            for &u in used {
+                over |= u > c;
             }
         } else {
             let at = p * d.stride + i0;
             let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
-            for ((((bw, &u), &h), &w), &sc) in
-                busy_w.iter_mut().zip(used).zip(held).zip(work).zip(scale)
-            {
+            for (((bw, &u), &w), &sc) in busy_w.iter_mut().zip(used).zip(work).zip(scale) {
                 // (No work adds nothing: `u + 0.0` is `u`, and `0.0 > c - u` is `u > c`.)
                 let busy = if w > 0.0 { w / dt_f } else { 0.0 };
                 *bw = u + busy * sc;
@@ -864,7 +931,7 @@ fn pools_power(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
     for (p, g) in tr.sc.fleet.groups.iter().enumerate() {
         let (c, a, r) = (b.cap[p], alive[p], p * n..(p + 1) * n);
         let (used, x, it) = (&b.used[r.clone()], &mut b.group_it[r], &mut b.it[..]);
-        let h = b.held[p * n];
+        let h = b.held[p];
         let curve = server_curve(g, c);
         let (over, work) = if !d.has_class[p] {
             // Its busy weight is its use (nothing of a consumer's to add).
@@ -1230,8 +1297,8 @@ jitter_sd = 0.08
                 let (c, h) = (b.cap[p], b.cap[p] * claimed * uniform(&mut rng).max(0.9));
                 for _ in 0..n {
                     b.used.push(c * top * uniform(&mut rng));
-                    b.held.push(h);
                 }
+                b.held.push(h);
             }
             b.busy_w.resize(np * n, 0.0);
             b.group_it.fill(f64::NAN);
@@ -1278,5 +1345,122 @@ jitter_sd = 0.08
             assert_eq!(got, want, "hour {hour}, steps {i0}..{}", i0 + n);
         }
         assert!(fits > 100 && binds > 20, "fits {fits}, binds {binds}");
+    }
+
+    /// A mission first on its pool served run by run ([`FirstRuns`]) is what [`take`] makes of
+    /// its steps, bit for bit: the pool's use, the sum over the block and the unserved work
+    /// (added in step order), over random blocks, phases and rooms, short at some steps.
+    #[test]
+    fn a_mission_served_run_by_run_is_take_bit_for_bit() {
+        use crate::base::rng::{TAG_PARAMS, uniform};
+        let mut rng = stream(11, TAG_PARAMS, 0);
+        let mut short_n = 0;
+        for round in 0..2_000 {
+            let n = 1 + (uniform(&mut rng) * 60.0) as usize;
+            let moves = JitterMoves {
+                first: (uniform(&mut rng) * 5.0) as usize,
+                every: 5,
+            };
+            let levels: Vec<f64> = (0..=n).map(|_| 100.0 * uniform(&mut rng)).collect();
+            let r = 70.0 + 40.0 * uniform(&mut rng);
+            let draw = |out: &mut [f64]| {
+                for (k, (a, b, _)) in moves.runs(out.len()).enumerate() {
+                    out[a..b].fill(levels[k]);
+                }
+            };
+            let dt_f = 60.0;
+            let start = 1e3 * uniform(&mut rng);
+            let (mut used1, mut scratch, mut unserved1) = (vec![0.0; n], vec![0.0; n], start);
+            let sum1 = take(
+                &mut used1,
+                &mut scratch,
+                true,
+                draw,
+                |u| (r - u).max(0.0),
+                |short| unserved1 += short * dt_f,
+            )
+            .unwrap();
+            let (mut used2, mut unserved2) = (vec![f64::NAN; n], start);
+            let mut f = FirstRuns {
+                used: &mut used2,
+                r,
+                sum: 0.0,
+            };
+            for (k, (a, b, _)) in moves.runs(n).enumerate() {
+                f.run(a, b, levels[k], |short| unserved2 += short * dt_f);
+            }
+            let sum2 = f.sum;
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&used1), bits(&used2), "round {round}");
+            assert_eq!(sum1.to_bits(), sum2.to_bits(), "round {round}");
+            assert_eq!(unserved1.to_bits(), unserved2.to_bits(), "round {round}");
+            short_n += usize::from(unserved1 != start);
+        }
+        assert!(short_n > 200, "{short_n}");
+    }
+
+    /// Training's claim weights summed only where a slot's changes ([`training_steps`]) are the
+    /// sums step by step, bit for bit: the default study's trainings (checkpoints every 30 and
+    /// 60 minutes, several slots) over the blocks of two weeks, each block's events applied once
+    /// through [`training_steps`] and once a step at a time with every slot's weight added at
+    /// every step (its training state and queue put back between).
+    #[test]
+    fn training_weights_summed_where_they_change_are_the_steps_sums() {
+        let lib = crate::model::library::Library::builtin().expect("built-in library");
+        let sc = Scenario::default_study(&lib).expect("default study");
+        let mut tr = Trial::new(&sc, 3);
+        let sph = tr.steps_per_hour as usize;
+        let mut b = Blocks::new(&sc, 3, sph);
+        let n_fixed = tr.meter.slot_base();
+        let dt = sc.step_s;
+        let (mut blocks, mut changed) = (0, 0);
+        let mut step = 0;
+        while step < 14 * 24 * sph as u64 {
+            tr.begin(step);
+            let end = block_end(&tr, step, sc.horizon_s / dt, &b.starts);
+            let n = (end - step) as usize;
+            let carry = tr.events.next_time().div_ceil(dt) < end;
+            if !carry || n < 2 {
+                // Stepped on (its events and job starts applied as the reference does).
+                tr.step(step, true);
+                step += 1;
+                continue;
+            }
+            let (events, mut snap) = (tr.events.clone(), TrainingSnapshot::default());
+            tr.training.snapshot(&mut snap);
+            let claims0 = tr.meter.claims.clone();
+            training_steps(&mut tr, &mut b, step, n, true);
+            let got = b.train_w.clone();
+            tr.events = events;
+            tr.training.restore(&snap);
+            tr.meter.claims = claims0;
+            let mut want = vec![0.0; got.len()];
+            for j in 0..n {
+                let t = (step + j as u64) * dt;
+                while let Some((_, e)) = tr.events.pop_due(t) {
+                    let claims = &mut tr.meter.claims[n_fixed..];
+                    (tr.training).on_carried(&sc.trainings, e, t, &mut tr.events, claims);
+                    changed += 1;
+                }
+                for (w, c) in want.iter_mut().zip(&tr.meter.claims[n_fixed..]) {
+                    if c.weight != 0.0 {
+                        *w += c.weight;
+                    }
+                }
+            }
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "block at step {step}");
+            blocks += 1;
+            // On past the block as the engine's fast path leaves it (its events applied).
+            for s in step + 1..end {
+                tr.begin(s);
+            }
+            tr.tick_week_by(n);
+            step = end;
+        }
+        assert!(
+            blocks > 100 && changed > 300,
+            "{blocks} blocks, {changed} events"
+        );
     }
 }

@@ -84,6 +84,40 @@ struct PeakMeter {
 /// What [`HourlyMeter::step_change`] needs of a run of steps within one hour: the year its
 /// figures go to and the least of the worst 1-minute rises and falls so far (a change no
 /// larger moves none).
+/// The first two ramp thresholds, MW, as the ramp pass reads them: in increasing order (as a
+/// study's are) a change up to the second passes the first at most; otherwise (infinity, minus
+/// infinity), so every change that can pass one goes the long way.
+fn first_thresholds(th: &[f64]) -> (f64, f64) {
+    let sorted = th.windows(2).all(|w| w[0] < w[1]);
+    match th {
+        [t0, t1, ..] if sorted => (*t0, *t1),
+        [t0] => (*t0, f64::INFINITY),
+        [] => (f64::INFINITY, f64::INFINITY),
+        _ => (f64::INFINITY, f64::NEG_INFINITY),
+    }
+}
+
+/// The least change of facility power, W, that passes `t0` MW as the ramp pass tests it (`d`
+/// W passes if `(d / 1e6).abs() > t0`, after [`denoise_w`]): the conversion to MW is rounded
+/// but never decreasing, so the changes that pass are exactly those at least this one, found
+/// once by stepping from `t0 x 1e6` to the boundary (a few ulps). Infinity when none passes.
+/// A figure below a milliwatt (a threshold of 1e-9 MW or less) is not used: the denoising
+/// would decide there.
+fn count_from_w(t0: f64) -> f64 {
+    if t0.is_nan() || t0 == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    let passes = |x: f64| x / 1e6 > t0;
+    let mut x = (t0 * 1e6).max(0.0);
+    while x > 0.0 && passes(x) {
+        x = x.next_down();
+    }
+    while !passes(x) {
+        x = x.next_up();
+    }
+    x
+}
+
 struct StepGate {
     year: Option<usize>,
     worst_mw: f64,
@@ -105,6 +139,8 @@ pub struct HourlyMeter<'a> {
     to_mwh: f64,
     // Ramps: previous step, 15-minute block accumulator and previous block, previous hour.
     prev_step_w: f64,
+    /// The least change, W, that passes the first ramp threshold ([`count_from_w`]).
+    count_from_w: f64,
     steps_per_15: u64,
     block_acc: f64,
     block_n: u64,
@@ -162,6 +198,7 @@ impl<'a> HourlyMeter<'a> {
                 acc_w: vec![0.0; sp.len()],
             }
         });
+        let count_from = count_from_w(first_thresholds(s.ramp_thresholds_mw).0);
         HourlyMeter {
             nm,
             hourly: vec![0f32; s.hours * nm],
@@ -174,6 +211,7 @@ impl<'a> HourlyMeter<'a> {
             closed_ratio: None,
             to_mwh: dt as f64 / 3600.0 / 1e6,
             prev_step_w: f64::NAN,
+            count_from_w: count_from,
             steps_per_15: if 900 % dt == 0 { 900 / dt } else { 0 },
             block_acc: 0.0,
             block_n: 0,
@@ -287,7 +325,7 @@ impl<'a> HourlyMeter<'a> {
             sum.unserved_hours += dt_f / 3600.0;
             self.hour_unserved_j += f.unserved_w * dt_f;
         }
-        self.series(&[f.facility_w], &[f.it_w]);
+        self.series::<false>(&[f.facility_w], &[f.it_w]);
         for (e, w) in self.sum.sector_mwh.iter_mut().zip(f.sector_w) {
             *e += w * self.to_mwh;
         }
@@ -303,12 +341,34 @@ impl<'a> HourlyMeter<'a> {
     pub fn record_block(&mut self, mean: &StepFigures, facility_w: &[f64], it_w: &[f64]) {
         let n = facility_w.len() as f64;
         self.add_sums(mean, n);
-        // Both sums in one pass, each in step order from `-0.0` (as `Iterator::sum`).
-        let (mut fac, mut it) = (-0.0, -0.0);
-        for (&f, &i) in facility_w.iter().zip(it_w) {
-            fac += f;
-            it += i;
+        let len = facility_w.len() as u64;
+        let left = (self.steps_per_hour - self.step_in_hour).min(self.s.total_steps - self.step);
+        if len <= left {
+            // No hour closes before the block's last step: its steps at once, the energy's
+            // sums made in the peak's and ramps' pass (the hour's sums are read only when
+            // it closes, after them).
+            let (fac, it) = self.series::<true>(facility_w, it_w);
+            self.add_energy(mean, n, fac, it);
+            self.advance_by(len);
+        } else {
+            // Both sums in one pass, each in step order from `-0.0` (as `Iterator::sum`).
+            let (mut fac, mut it) = (-0.0, -0.0);
+            for (&f, &i) in facility_w.iter().zip(it_w) {
+                fac += f;
+                it += i;
+            }
+            self.add_energy(mean, n, fac, it);
+            for (f, i) in facility_w.iter().zip(it_w) {
+                self.series::<false>(std::slice::from_ref(f), std::slice::from_ref(i));
+                self.advance_by(1);
+            }
         }
+    }
+
+    /// A block's energy: its facility and IT power summed over its `n` steps (`fac`, `it`,
+    /// each in step order from `-0.0`), its sectors' at their mean.
+    #[inline(always)]
+    fn add_energy(&mut self, mean: &StepFigures, n: f64, fac: f64, it: f64) {
         self.acc[M_IT_TOTAL] += it;
         self.acc[M_FACILITY] += fac;
         for (e, w) in self.sum.sector_mwh.iter_mut().zip(mean.sector_w) {
@@ -316,18 +376,6 @@ impl<'a> HourlyMeter<'a> {
         }
         self.sum.it_energy_mwh += it * self.to_mwh;
         self.sum.energy_mwh += fac * self.to_mwh;
-        let len = facility_w.len() as u64;
-        let left = (self.steps_per_hour - self.step_in_hour).min(self.s.total_steps - self.step);
-        if len <= left {
-            // No hour closes before the block's last step: its steps at once.
-            self.series(facility_w, it_w);
-            self.advance_by(len);
-        } else {
-            for (f, i) in facility_w.iter().zip(it_w) {
-                self.series(std::slice::from_ref(f), std::slice::from_ref(i));
-                self.advance_by(1);
-            }
-        }
     }
 
     /// The facility / IT ratio of the hour the last step or block closed, once.
@@ -371,10 +419,12 @@ impl<'a> HourlyMeter<'a> {
     /// hour: the peak, the ramps, the 15-minute blocks, the intervals and the system's peak
     /// intervals. Every figure is what stepping them one at a time gives, to the bit: the same
     /// sums in the same order and the same comparisons, only each piece runs over the steps
-    /// on its own (a stepped step is a slice of one).
+    /// on its own (a stepped step is a slice of one). With `SUMS`, returns the facility and IT
+    /// power summed over the steps, in step order from `-0.0` (as `Iterator::sum`), made in
+    /// [`Self::peak_and_step_ramps`]'s pass (`(-0.0, -0.0)` without).
     #[inline(always)]
-    fn series(&mut self, facility_w: &[f64], it_w: &[f64]) {
-        self.peak_and_step_ramps(facility_w);
+    fn series<const SUMS: bool>(&mut self, facility_w: &[f64], it_w: &[f64]) -> (f64, f64) {
+        let sums = self.peak_and_step_ramps::<SUMS>(facility_w, it_w);
         if self.steps_per_15 > 0 {
             self.quarter_hours(facility_w);
         }
@@ -387,6 +437,7 @@ impl<'a> HourlyMeter<'a> {
         if let Some(&f) = facility_w.last() {
             self.prev_step_w = f;
         }
+        sums
     }
 
     /// The steps' peak and 1-minute ramps (the first step's against the step before, none
@@ -397,11 +448,23 @@ impl<'a> HourlyMeter<'a> {
     /// conversion to MW. One that can only pass the first threshold (below the second and the
     /// worst so far: most of a noisy load's) is counted here, the count added once; the rare
     /// rest go through [`Self::step_change`].
+    ///
+    /// With `SUMS`, the facility and IT power (`it_w`, as long as `facility_w`) summed over the
+    /// steps in the same pass, each in step order from `-0.0`; `(-0.0, -0.0)` without.
     #[inline(always)]
-    fn peak_and_step_ramps(&mut self, facility_w: &[f64]) {
-        let Some(&first) = facility_w.first() else {
-            return;
+    fn peak_and_step_ramps<const SUMS: bool>(
+        &mut self,
+        facility_w: &[f64],
+        it_w: &[f64],
+    ) -> (f64, f64) {
+        let (mut fac, mut it) = (-0.0, -0.0);
+        let (Some(&first), Some(&it_first)) = (facility_w.first(), it_w.first()) else {
+            return (fac, it);
         };
+        if SUMS {
+            fac += first;
+            it += it_first;
+        }
         let year = if self.year_hours.is_empty() {
             None
         } else {
@@ -413,18 +476,20 @@ impl<'a> HourlyMeter<'a> {
             worst_mw = worst_mw.min(r.up_step_mw).min(r.down_step_mw);
         }
         let th = self.s.ramp_thresholds_mw;
-        let sorted = th.windows(2).all(|w| w[0] < w[1]);
-        // Thresholds in increasing order (as a study's are): a change up to the second passes
-        // the first at most. Otherwise every change that can pass one goes the long way.
-        let (t0, t1) = match th {
-            [t0, t1, ..] if sorted => (*t0, *t1),
-            [t0] => (*t0, f64::INFINITY),
-            [] => (f64::INFINITY, f64::INFINITY),
-            _ => (f64::INFINITY, f64::NEG_INFINITY),
-        };
+        let (t0, t1) = first_thresholds(th);
         let lo_mw = th.iter().fold(worst_mw, |m, &t| m.min(t));
         let lo_w = lo_mw * 1e6 * (1.0 - 1e-9);
         let hi_mw = worst_mw.min(t1);
+        // The steps after the first: a change up to `hi_w` cannot move a figure but can pass
+        // the first threshold, which it does exactly when it is at least `count_from_w` (see
+        // [`count_from_w`]): counted there, without the conversion to MW; the rest (rare) the
+        // long way. A change up to `lo_w` passes nothing either way; without an exact
+        // `count_from_w` every change above it goes the long way, as the first step's does.
+        let (gate_w, count_w) = if self.count_from_w >= 1e-3 {
+            ((hi_mw * 1e6 * (1.0 - 1e-9)).max(lo_w), self.count_from_w)
+        } else {
+            (lo_w, f64::INFINITY)
+        };
         let gate = StepGate { year, worst_mw };
         // As `f64::max` for a peak that is never NaN.
         let max = |m: f64, f: f64| if f > m { f } else { m };
@@ -444,20 +509,31 @@ impl<'a> HourlyMeter<'a> {
             change(self, first - prev, 0);
         }
         let (before, after) = (&facility_w[..facility_w.len() - 1], &facility_w[1..]);
+        let mut counted = 0u64;
+        let it_after = &it_w[1..facility_w.len()];
         for j in 0..after.len() {
             let (a, b) = (before[j], after[j]);
+            if SUMS {
+                fac += b;
+                it += it_after[j];
+            }
             peak = max(peak, b);
-            if (b - a).abs() > lo_w {
+            let abs = (b - a).abs();
+            if abs > gate_w {
                 change(self, b - a, j + 1);
+            } else {
+                counted += u64::from(abs >= count_w);
             }
         }
         self.peak_w = peak;
+        let over0 = over0 + counted;
         if over0 > 0 {
             self.sum.ramps.steps_over[0] += over0 as f64;
             if let Some(k) = year {
                 self.sum.year_ramps[k].steps_over[0] += over0 as f64;
             }
         }
+        (fac, it)
     }
 
     /// A change of `d` W (denoised) into the meter's `j`-th step that may move a figure: the
@@ -1177,6 +1253,102 @@ mod tests {
                 .min(fac.len() - k);
                 blocks.record_block(&fig(0.0, 0.0), &fac[k..k + len], &it[k..k + len]);
                 k += len;
+            }
+            assert_eq!(
+                series_figures(blocks, STEPS),
+                series_figures(one, STEPS),
+                "thresholds {th:?}"
+            );
+        }
+    }
+
+    /// A block's energy is its steps' power summed in step order from `-0.0`, whether the sums
+    /// are made in the peak's and ramps' pass (a block within its hour) or apart (a block
+    /// across an hour's end): random, inexact powers in blocks of 1 to 40 steps, the facility's
+    /// and IT energy to the bit against the sums made here.
+    #[test]
+    fn a_blocks_energy_is_its_steps_sums_in_order() {
+        const STEPS: u64 = 300;
+        static TH: [f64; 3] = [1.0, 5.0, 10.0];
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let fac: Vec<f64> = (0..STEPS).map(|_| 5e7 * (1.0 + next())).collect();
+        let it: Vec<f64> = fac.iter().map(|f| f * (0.7 + 0.1 * next())).collect();
+        let mut m = series_meter(STEPS, &TH);
+        let (mut fac_mwh, mut it_mwh) = (0.0, 0.0);
+        let (mut k, mut across) = (0, 0);
+        while k < fac.len() {
+            let len = (1 + (next() * 40.0) as usize).min(fac.len() - k);
+            across += usize::from(k / 60 != (k + len - 1) / 60);
+            m.record_block(&fig(0.0, 0.0), &fac[k..k + len], &it[k..k + len]);
+            let sum = |x: &[f64]| x.iter().fold(-0.0, |s, &v| s + v);
+            fac_mwh += sum(&fac[k..k + len]) * m.to_mwh;
+            it_mwh += sum(&it[k..k + len]) * m.to_mwh;
+            k += len;
+        }
+        assert!(across >= 3, "{across} blocks across an hour's end");
+        assert_eq!(m.sum.energy_mwh.to_bits(), fac_mwh.to_bits());
+        assert_eq!(m.sum.it_energy_mwh.to_bits(), it_mwh.to_bits());
+    }
+
+    /// [`count_from_w`] is the boundary of the changes that pass a threshold as the ramp pass
+    /// tests them: it passes, the change an ulp below does not (or it is 0), and above a
+    /// milliwatt so do larger ones after the denoising; none for an infinite or NaN threshold.
+    #[test]
+    fn the_first_thresholds_count_starts_where_the_test_passes() {
+        for t0 in [
+            1.0, 5.0, 0.25, 0.1, 1e-3, 1e-9, 1e-12, 0.0, -1.0, 3.7e5, 1.7e302,
+        ] {
+            let d = count_from_w(t0);
+            // (Below a milliwatt the denoising decides, and the figure is not used.)
+            let passes = |x: f64| (denoise_w(x) / 1e6).abs() > t0;
+            assert!(d / 1e6 > t0, "{t0}: {d}");
+            assert!(d == 0.0 || d.next_down() / 1e6 <= t0, "{t0}: {d}");
+            for k in [1.0, 1.5, 3.0] {
+                assert!(d < 1e-3 || passes(d * k), "{t0}: {d} x {k}");
+            }
+        }
+        assert_eq!(count_from_w(f64::INFINITY), f64::INFINITY);
+        assert_eq!(count_from_w(f64::NAN), f64::INFINITY);
+    }
+
+    /// Changes at the first threshold, an ulp either side of it and of where the count starts,
+    /// and past the others, are counted in blocks as stepping counts them (each change exact:
+    /// the load steps between 0 and the change).
+    #[test]
+    fn changes_at_the_thresholds_count_in_blocks_as_in_steps() {
+        const STEPS: u64 = 240;
+        static SORTED: [f64; 5] = [1.0, 5.0, 10.0, 25.0, 50.0];
+        static ONE: [f64; 1] = [0.3];
+        for th in [&SORTED[..], &ONE[..]] {
+            let mut deltas = Vec::new();
+            for &t in th {
+                let (c, w) = (count_from_w(t), t * 1e6);
+                deltas.extend([c, c.next_down(), c.next_up(), w, w.next_up(), w.next_down()]);
+            }
+            deltas.extend([2e6, 0.5e6, 7e6, 60e6, 1e-4, 3e-3]);
+            let fac: Vec<f64> = (0..STEPS as usize)
+                .map(|k| {
+                    if k % 2 == 0 {
+                        0.0
+                    } else {
+                        deltas[(k / 2) % deltas.len()]
+                    }
+                })
+                .collect();
+            let it: Vec<f64> = fac.iter().map(|f| f * 0.8).collect();
+            let mut one = series_meter(STEPS, th);
+            for (&f, &i) in fac.iter().zip(&it) {
+                one.record(&fig(i, f));
+            }
+            let mut blocks = series_meter(STEPS, th);
+            for k in (0..fac.len()).step_by(60) {
+                blocks.record_block(&fig(0.0, 0.0), &fac[k..k + 60], &it[k..k + 60]);
             }
             assert_eq!(
                 series_figures(blocks, STEPS),

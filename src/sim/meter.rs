@@ -186,6 +186,14 @@ impl Meter {
             .zip(self.energy_j.iter_mut())
             .zip(self.dynamic_j.iter_mut())
         {
+            // A holder that claims nothing (an idle training slot: most of them) gets nothing:
+            // its figures would be `0 x` the per-unit figures (finite and not negative), so
+            // `+0.0` added to tallies that start at `+0.0` and only grow, which leaves them as
+            // they are. Its power is written (`0.0`, as before) and the rest passed over.
+            if c.held == 0.0 && c.weight == 0.0 {
+                *pw = 0.0;
+                continue;
+            }
             let dynamic = c.weight * weight[p];
             let w = c.held * held[p] + dynamic;
             *pw = w;
@@ -260,5 +268,93 @@ mod tests {
         let s = m.attribute(&pools, 1.0);
         assert!((m.power_w[0] - 500.0).abs() < 1e-9);
         assert!(s.idle_unallocated_w.abs() < 1e-9);
+    }
+
+    /// Passing over the holders that claim nothing changes no figure: over random pools and
+    /// claims (a third of the holders idle, some pools with no weight, some over-claimed),
+    /// every tally, power and split is the one the holder loop gives when it takes every
+    /// holder (its formulas, copied here), bit for bit, step after step.
+    #[test]
+    fn holders_that_claim_nothing_change_no_figure() {
+        use crate::base::rng::{TAG_PARAMS, stream, uniform};
+        let sectors = [
+            Sector::Consumer,
+            Sector::Industrial,
+            Sector::Training,
+            Sector::Defense,
+        ];
+        let holders: Vec<(usize, Sector)> = (0..24).map(|i| (i % 3, sectors[i % 4])).collect();
+        let mut m = Meter::new(holders.clone(), [6, 6, 6], 3);
+        let (mut energy, mut dynamic, mut unalloc) = (vec![0.0; 24], vec![0.0; 24], [0.0; 3]);
+        let mut r = stream(5, TAG_PARAMS, 0);
+        let mut skipped = 0;
+        for step in 0..2_000 {
+            for c in m.claims.iter_mut() {
+                *c = if uniform(&mut r) < 0.33 {
+                    skipped += 1;
+                    Claim::default()
+                } else {
+                    Claim {
+                        held: 40.0 * uniform(&mut r),
+                        weight: if step % 7 == 0 {
+                            0.0
+                        } else {
+                            30.0 * uniform(&mut r)
+                        },
+                    }
+                };
+            }
+            let pools: Vec<PoolPower> = (0..3)
+                .map(|_| PoolPower {
+                    power_w: 1e5 * (1.0 + uniform(&mut r)),
+                    idle_w: 1e5 * uniform(&mut r),
+                    capacity: 200.0 * uniform(&mut r),
+                })
+                .collect();
+            let dt_s = 60.0 * (1.0 + uniform(&mut r));
+            // The loop over every holder, as it was.
+            let (mut held, mut weight) = ([0.0; 3], [0.0; 3]);
+            for (c, &(p, _)) in m.claims.iter().zip(&holders) {
+                held[p] += c.held;
+                weight[p] += c.weight;
+            }
+            let mut want = Split::default();
+            for (p, pp) in pools.iter().enumerate() {
+                let dynamic = (pp.power_w - pp.idle_w).max(0.0);
+                let denom = pp.capacity.max(held[p]);
+                let idle_per_held = if denom > 0.0 { pp.idle_w / denom } else { 0.0 };
+                let unheld_idle = pp.idle_w - idle_per_held * held[p];
+                let (dyn_per_weight, orphan) = if weight[p] > 0.0 {
+                    (dynamic / weight[p], 0.0)
+                } else {
+                    (0.0, dynamic)
+                };
+                let u = unheld_idle.max(0.0) + orphan;
+                want.idle_unallocated_w += u;
+                unalloc[p] += u * dt_s;
+                (held[p], weight[p]) = (idle_per_held, dyn_per_weight);
+            }
+            let mut power = vec![0.0; 24];
+            for (k, (c, &(p, sector))) in m.claims.iter().zip(&holders).enumerate() {
+                let d = c.weight * weight[p];
+                let w = c.held * held[p] + d;
+                power[k] = w;
+                energy[k] += w * dt_s;
+                dynamic[k] += d * dt_s;
+                want.sector_w[sector as usize & 3] += w;
+            }
+            let got = m.attribute(&pools, dt_s);
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got.sector_w), bits(&want.sector_w), "step {step}");
+            assert_eq!(
+                got.idle_unallocated_w.to_bits(),
+                want.idle_unallocated_w.to_bits()
+            );
+            assert_eq!(bits(&m.power_w), bits(&power), "step {step}");
+            assert_eq!(bits(&m.energy_j), bits(&energy), "step {step}");
+            assert_eq!(bits(&m.dynamic_j), bits(&dynamic), "step {step}");
+            assert_eq!(bits(&m.pool_idle_unallocated_j), bits(&unalloc));
+        }
+        assert!(skipped > 10_000, "{skipped}");
     }
 }

@@ -390,7 +390,9 @@ impl TrainingLayer {
     /// A checkpoint's start or end (a [`carried_in_block`] event) applied, and the claim of its
     /// job's slot (all its training served) written to its place in `out` (the claims of every
     /// job slot, as [`TrainingLayer::claims`] writes them): the other slots' claims are unchanged.
-    /// Any other event recomputes every claim.
+    /// Returns that slot's place and the claim it had before (for a block that sums each slot's
+    /// claim over its steps only where it changes). Any other event recomputes every claim
+    /// (None).
     pub fn on_carried(
         &mut self,
         models: &[Training],
@@ -398,13 +400,15 @@ impl TrainingLayer {
         now: u64,
         q: &mut EventQueue,
         out: &mut [Claim],
-    ) {
+    ) -> Option<(usize, Claim)> {
         self.on_event(models, e, now, q);
         match e {
             Event::CheckpointStart { w, slot, .. } | Event::CheckpointEnd { w, slot, .. } => {
                 let (w, slot) = (w as usize, slot as usize);
                 let i = self.slots[..w].iter().map(Vec::len).sum::<usize>() + slot;
+                let was = out[i];
                 out[i] = slot_claim(&models[w], &self.slots[w][slot], 1.0);
+                Some((i, was))
             }
             _ => {
                 let slots = models.iter().zip(&self.slots);
@@ -412,6 +416,7 @@ impl TrainingLayer {
                 for (c, new) in out.iter_mut().zip(all) {
                     *c = new;
                 }
+                None
             }
         }
     }

@@ -141,13 +141,28 @@ impl DefenseState {
     /// blocks), so it is worked out once per jitter update and filled over the steps to the
     /// next.
     pub fn block_demand(&mut self, d: &Defense, moves: JitterMoves, out: &mut [f64]) {
+        self.block_runs(d, moves, out.len(), |a, b, x| out[a..b].fill(x));
+    }
+
+    /// [`DefenseState::block_demand`] run by run: `run(a, b, x)` for each run `[a, b)` of the
+    /// block's `n` steps between the jitter's moves, its demand `x` at each of them (the same
+    /// draws in the same order). A mission alone on its pool is checked and summed once a
+    /// run rather than once a step.
+    #[inline(always)]
+    pub fn block_runs(
+        &mut self,
+        d: &Defense,
+        moves: JitterMoves,
+        n: usize,
+        mut run: impl FnMut(usize, usize, f64),
+    ) {
         let mut x = self.level(d, self.jitter.value);
-        for (a, b, now) in moves.runs(out.len()) {
+        for (a, b, now) in moves.runs(n) {
             if now {
                 let jit = self.jitter.step(&mut self.rng);
                 x = self.level(d, jit);
             }
-            out[a..b].fill(x);
+            run(a, b, x);
         }
     }
 
