@@ -23,6 +23,7 @@
 //! at 0 from below as a step holds them: cooling step by step, the water step by step only
 //! when a plant's quadratic can go below 0 inside the block's heat.
 
+use super::lanes::F2;
 use super::physics::{LossFit, PreparedChain};
 use super::site::{PhysicsFacility, PhysicsState};
 use crate::model::weather::WeatherHour;
@@ -127,7 +128,8 @@ impl PhysicsFacility {
     /// sum (`out.plant`), the plant's groups read together so each step's heat stays in a
     /// register.
     fn plant_heat(&self, st: &PhysicsState, group_it: &[f64], n: usize, out: &mut BlockSeries) {
-        out.heat.clear();
+        // Every step of every plant is written below: only a longer block needs the buffer
+        // grown (so no block pays to clear it).
         out.heat.resize(self.plants.len() * n, 0.0);
         out.group_top.clear();
         out.group_top.resize(self.groups.len(), 0.0);
@@ -261,8 +263,12 @@ pub const REST_TOLERANCE_C: f64 = 1e-9;
 
 /// One plant's heat over the block (`heat`): `bank` plus its `G` groups' IT (`gs`, in group
 /// order, `group_it` group-major) at each step, each group's most IT into `tops`; returns the
-/// least, most and sum of the heat. Least and most as `f64::min` and `max` give them (a NaN is
-/// passed over), by comparisons: one instruction a step each.
+/// least, most and sum of the heat. Two steps at a time ([`F2`]): each lane adds as a step
+/// adds, least and most lane by lane as `if h < lo { h } else { lo }` (MINPD and MAXPD are
+/// exactly that: a NaN passed over), the sum in step order. The lanes' least (most) then
+/// join by the same comparison: the same value as the scalar pass's, since only equal values
+/// can tie and no heat is -0 (a sum starting at +0 or a non-zero bank never rounds to -0),
+/// nor is a group's most (from +0 up). The last step of an odd block goes alone.
 #[inline(always)]
 fn heat_pass<const G: usize>(
     bank: f64,
@@ -272,10 +278,37 @@ fn heat_pass<const G: usize>(
     tops: &mut [f64],
 ) -> (f64, f64, f64) {
     let n = heat.len();
+    let m = n / 2;
     let series: [&[f64]; G] = std::array::from_fn(|j| &group_it[gs[j] * n..(gs[j] + 1) * n]);
-    let mut top = [0.0; G];
-    let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
-    for i in 0..n {
+    let pairs: [&[[f64; 2]]; G] = std::array::from_fn(|j| &series[j].as_chunks::<2>().0[..m]);
+    let mut top2 = [F2::splat(0.0); G];
+    let (mut lo2, mut hi2, mut sum) = (F2::splat(f64::MAX), F2::splat(f64::MIN), 0.0);
+    let b2 = F2::splat(bank);
+    for (c, hp) in heat.as_chunks_mut::<2>().0.iter_mut().enumerate() {
+        let mut h = b2;
+        for j in 0..G {
+            let w = F2::load(&pairs[j][c]);
+            h = h + w;
+            top2[j] = w.max_or(top2[j]);
+        }
+        h.store(hp);
+        lo2 = h.min_or(lo2);
+        hi2 = h.max_or(hi2);
+        sum += h.lo();
+        sum += h.hi();
+    }
+    let most = |v: F2| if v.hi() > v.lo() { v.hi() } else { v.lo() };
+    let mut top: [f64; G] = std::array::from_fn(|j| most(top2[j]));
+    let (mut lo, mut hi) = (
+        if lo2.hi() < lo2.lo() {
+            lo2.hi()
+        } else {
+            lo2.lo()
+        },
+        most(hi2),
+    );
+    if n % 2 == 1 {
+        let i = n - 1;
         let mut h = bank;
         for j in 0..G {
             let w = series[j][i];
@@ -297,6 +330,8 @@ fn heat_pass<const G: usize>(
 /// written and read back).
 trait StepCooling: Clone {
     fn cool(&mut self, i: usize) -> f64;
+    /// Steps `i` and `i + 1` at once ([`F2`]), as two calls of `cool` give them.
+    fn cool2(&mut self, i: usize) -> F2;
 }
 
 /// `P` online plants' quadratics at each step's heat, summed plant by plant (as a step sums
@@ -307,6 +342,22 @@ struct Online<'a, const P: usize> {
     m: [f64; P],
     heat: [&'a [f64]; P],
     s2: [f64; P],
+    /// `k` and `m` in both lanes, for [`StepCooling::cool2`] (spread once per block).
+    k2: [[F2; 3]; P],
+    m2: [F2; P],
+}
+
+impl<'a, const P: usize> Online<'a, P> {
+    fn new(k: [[f64; 3]; P], m: [f64; P], heat: [&'a [f64]; P]) -> Self {
+        Online {
+            k,
+            m,
+            heat,
+            s2: [0.0; P],
+            k2: k.map(|k| k.map(F2::splat)),
+            m2: m.map(F2::splat),
+        }
+    }
 }
 
 impl<const P: usize> StepCooling for Online<'_, P> {
@@ -321,6 +372,21 @@ impl<const P: usize> StepCooling for Online<'_, P> {
         }
         c
     }
+
+    #[inline(always)]
+    fn cool2(&mut self, i: usize) -> F2 {
+        let mut c = F2::splat(0.0);
+        for j in 0..P {
+            let d = F2::new(self.heat[j][i], self.heat[j][i + 1]) - self.m2[j];
+            let [k0, k1, k2] = self.k2[j];
+            c = c + (k0 + d * (k1 + d * k2));
+            // Each plant's sum on its own, in step order.
+            let dd = d * d;
+            self.s2[j] += dd.lo();
+            self.s2[j] += dd.hi();
+        }
+        c
+    }
 }
 
 /// Each step's cooling already formed (a site with more online plants than the packed forms).
@@ -331,6 +397,11 @@ impl StepCooling for Formed<'_> {
     #[inline(always)]
     fn cool(&mut self, i: usize) -> f64 {
         self.0[i]
+    }
+
+    #[inline(always)]
+    fn cool2(&mut self, i: usize) -> F2 {
+        F2::new(self.0[i], self.0[i + 1])
     }
 }
 
@@ -411,12 +482,11 @@ fn chain_steps(
         on: [usize; 2],
         steps: impl FnOnce(&mut Online<P>) -> (f64, f64),
     ) -> (f64, f64) {
-        let mut src = Online::<P> {
-            k: std::array::from_fn(|j| plants[on[j]].power),
-            m: std::array::from_fn(|j| plants[on[j]].x[1]),
-            heat: std::array::from_fn(|j| &heat[on[j] * n..(on[j] + 1) * n]),
-            s2: [0.0; P],
-        };
+        let mut src = Online::<P>::new(
+            std::array::from_fn(|j| plants[on[j]].power),
+            std::array::from_fn(|j| plants[on[j]].x[1]),
+            std::array::from_fn(|j| &heat[on[j] * n..(on[j] + 1) * n]),
+        );
         let sums = steps(&mut src);
         for j in 0..P {
             plants[on[j]].s2 = src.s2[j];
@@ -452,35 +522,12 @@ fn loss_steps<S: StepCooling>(
     src: &mut S,
     fac: &mut Vec<f64>,
 ) -> (f64, f64) {
-    #[inline(always)]
-    fn run<S: StepCooling>(
-        it: &[f64],
-        bank_w: f64,
-        src: &mut S,
-        fac: &mut Vec<f64>,
-        loss: impl Fn(f64, f64) -> f64,
-    ) -> (f64, f64) {
-        // A local copy, so the plants' sums stay in registers.
-        let mut s = src.clone();
-        let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
-        // Written in place, in one loop the compiler keeps whole (an iterator's `extend` may
-        // leave it out of line, its sums in memory).
-        fac.clear();
-        fac.resize(it.len(), 0.0);
-        for (i, (f, &w)) in fac.iter_mut().zip(it).enumerate() {
-            let (l, c) = (w + bank_w, clamp(s.cool(i)));
-            let loss = loss(l, c);
-            cool_sum += c;
-            loss_sum += loss;
-            *f = l + c + loss;
-        }
-        *src = s;
-        (cool_sum, loss_sum)
-    }
     if let Some(q) = fit.and_then(LossFit::single) {
-        run(it, bank_w, src, fac, |l, c| q.at(l, c))
+        let q2 = q.lanes();
+        run_pairs(it, bank_w, src, fac, |l, c| q.at(l, c), |l, c| q2.at(l, c))
     } else if let Some(q) = fit {
-        run(it, bank_w, src, fac, |l, c| q.at(l, c))
+        let q2 = q.lanes();
+        run_pairs(it, bank_w, src, fac, |l, c| q.at(l, c), |l, c| q2.at(l, c))
     } else {
         let first = clamp(src.clone().cool(0));
         let seg = chain.window(chain.step_load_fraction(it[0] + bank_w, first));
@@ -488,6 +535,81 @@ fn loss_steps<S: StepCooling>(
             chain.total_losses_near(seg.as_ref(), l, c)
         })
     }
+}
+
+/// Each step's facility power into `fac`, its cooling off `src` and its losses off `loss`,
+/// and the block's cooling and losses summed: one step at a time.
+#[inline(always)]
+fn run<S: StepCooling>(
+    it: &[f64],
+    bank_w: f64,
+    src: &mut S,
+    fac: &mut Vec<f64>,
+    loss: impl Fn(f64, f64) -> f64,
+) -> (f64, f64) {
+    // A local copy, so the plants' sums stay in registers.
+    let mut s = src.clone();
+    let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
+    // Written in place, in one loop the compiler keeps whole (an iterator's `extend` may
+    // leave it out of line, its sums in memory); every step is written, so the buffer is
+    // only grown, never cleared.
+    fac.resize(it.len(), 0.0);
+    for (i, (f, &w)) in fac.iter_mut().zip(it).enumerate() {
+        let (l, c) = (w + bank_w, clamp(s.cool(i)));
+        let loss = loss(l, c);
+        cool_sum += c;
+        loss_sum += loss;
+        *f = l + c + loss;
+    }
+    *src = s;
+    (cool_sum, loss_sum)
+}
+
+/// [`run`] two steps at a time ([`F2`]; `loss2` is `loss` in two lanes): each step's figures
+/// by the same operations (the clamp `if c > 0 { c } else { 0 }` is MAXPD against 0), the
+/// sums in step order, the last step of an odd block alone. The same bits as [`run`]
+/// (`the_paired_steps_are_the_single_steps_bit_for_bit`), at about half the instructions.
+#[inline(always)]
+fn run_pairs<S: StepCooling>(
+    it: &[f64],
+    bank_w: f64,
+    src: &mut S,
+    fac: &mut Vec<f64>,
+    loss: impl Fn(f64, f64) -> f64,
+    loss2: impl Fn(F2, F2) -> F2,
+) -> (f64, f64) {
+    let mut s = src.clone();
+    let (mut cool_sum, mut loss_sum) = (0.0, 0.0);
+    let n = it.len();
+    fac.resize(n, 0.0);
+    let (b2, zero) = (F2::splat(bank_w), F2::splat(0.0));
+    let it_pairs = it.as_chunks::<2>().0;
+    for (k, (f, w)) in fac
+        .as_chunks_mut::<2>()
+        .0
+        .iter_mut()
+        .zip(it_pairs)
+        .enumerate()
+    {
+        let l = F2::load(w) + b2;
+        let c = s.cool2(2 * k).max_or(zero);
+        let loss = loss2(l, c);
+        cool_sum += c.lo();
+        cool_sum += c.hi();
+        loss_sum += loss.lo();
+        loss_sum += loss.hi();
+        (l + c + loss).store(f);
+    }
+    if n % 2 == 1 {
+        let i = n - 1;
+        let (l, c) = (it[i] + bank_w, clamp(s.cool(i)));
+        let loss = loss(l, c);
+        cool_sum += c;
+        loss_sum += loss;
+        fac[i] = l + c + loss;
+    }
+    *src = s;
+    (cool_sum, loss_sum)
 }
 
 /// A step's cooling held at 0 from below.
@@ -612,6 +734,166 @@ mod tests {
         assert!((got - held).abs() <= 1e-9 * held, "{got} vs {held}");
         let free: f64 = heat.iter().map(|&h| at(&dipping, h)).sum();
         assert!(free < held - 1.0);
+    }
+
+    /// The scalar heat pass the paired one replaces (one step at a time).
+    fn heat_pass_single<const G: usize>(
+        bank: f64,
+        group_it: &[f64],
+        gs: [usize; 4],
+        heat: &mut [f64],
+        tops: &mut [f64],
+    ) -> (f64, f64, f64) {
+        let n = heat.len();
+        let series: [&[f64]; G] = std::array::from_fn(|j| &group_it[gs[j] * n..(gs[j] + 1) * n]);
+        let mut top = [0.0; G];
+        let (mut lo, mut hi, mut sum) = (f64::MAX, f64::MIN, 0.0);
+        for i in 0..n {
+            let mut h = bank;
+            for j in 0..G {
+                let w = series[j][i];
+                h += w;
+                top[j] = if w > top[j] { w } else { top[j] };
+            }
+            heat[i] = h;
+            lo = if h < lo { h } else { lo };
+            hi = if h > hi { h } else { hi };
+            sum += h;
+        }
+        for j in 0..G {
+            tops[gs[j]] = top[j];
+        }
+        (lo, hi, sum)
+    }
+
+    /// A block's group IT: wavy, with zeros, a repeated least and most, and (when `nan`) a NaN
+    /// step in the last group.
+    fn group_series(groups: usize, n: usize, seed: f64, nan: bool) -> Vec<f64> {
+        let mut v: Vec<f64> = (0..groups * n)
+            .map(|i| {
+                let x = (seed + 0.731 * i as f64).sin();
+                if x < -0.8 { 0.0 } else { 1.0e5 * (1.3 + x) }
+            })
+            .collect();
+        if nan && n > 2 {
+            v[groups * n - 2] = f64::NAN;
+        }
+        v
+    }
+
+    /// The paired heat pass gives the scalar pass's heat, least, most, sum and each group's
+    /// most to the bit, for odd and even blocks, 0 to 4 groups, a load bank or none, a NaN
+    /// step (passed over by least and most as a step passes it over).
+    #[test]
+    fn the_paired_heat_pass_is_the_single_steps_bit_for_bit() {
+        fn check<const G: usize>(n: usize, bank: f64, nan: bool, seed: f64) {
+            let gs = [3, 0, 2, 1];
+            let group_it = group_series(4, n, seed, nan);
+            let (mut h1, mut h2) = (vec![0.0; n], vec![0.0; n]);
+            let (mut t1, mut t2) = (vec![-1.0; 4], vec![-1.0; 4]);
+            let a = heat_pass_single::<G>(bank, &group_it, gs, &mut h1, &mut t1);
+            let b = heat_pass::<G>(bank, &group_it, gs, &mut h2, &mut t2);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&[a.0, a.1, a.2]),
+                bits(&[b.0, b.1, b.2]),
+                "G {G} n {n}"
+            );
+            assert_eq!(bits(&h1), bits(&h2), "G {G} n {n}");
+            assert_eq!(bits(&t1), bits(&t2), "G {G} n {n}");
+        }
+        for n in [1, 2, 3, 7, 59, 60, 61] {
+            for (k, bank) in [0.0, 2.5e4].into_iter().enumerate() {
+                for nan in [false, true] {
+                    let seed = n as f64 + k as f64 * 0.3;
+                    check::<0>(n, bank, nan, seed);
+                    check::<1>(n, bank, nan, seed);
+                    check::<2>(n, bank, nan, seed);
+                    check::<3>(n, bank, nan, seed);
+                    check::<4>(n, bank, nan, seed);
+                }
+            }
+        }
+    }
+
+    /// The paired chain pass gives the single-step pass's facility power, cooling and loss
+    /// sums and each plant's `Σ d²` to the bit: one and two plants and the formed cooling of
+    /// more, a fit of one quadratic and one across a UPS curve point (steps on both sides),
+    /// odd and even blocks, cooling that goes below 0 at some steps (held there).
+    #[test]
+    fn the_paired_steps_are_the_single_steps_bit_for_bit() {
+        use crate::model::facility::physics::ElectricalChain;
+        use crate::model::facility::physics::electrical::presets;
+        let chain =
+            PreparedChain::new(ElectricalChain::from_toml("t", presets::HYPERSCALE).unwrap());
+        // Hyperscale: UPS points at 0.25 and 0.5 of 1,200 kW; loads either side of 600 kW.
+        let single = chain
+            .fit_losses((3.0e5, 3.4e5), (0.0, 9.0e4), 30.0)
+            .unwrap();
+        assert!(single.single().is_some());
+        let kinked = chain
+            .fit_losses((5.8e5, 6.2e5), (0.0, 9.0e4), 60.0)
+            .unwrap();
+        assert!(kinked.single().is_none());
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        /// A pass's cooling and loss sums, facility powers and cooling source afterwards.
+        type Pass<S> = (f64, f64, Vec<f64>, S);
+        fn both<S: StepCooling>(src: &S, it: &[f64], fit: &LossFit) -> (Pass<S>, Pass<S>) {
+            let bank_w = 1.0e3;
+            let (mut s1, mut s2) = (src.clone(), src.clone());
+            let (mut f1, mut f2) = (Vec::new(), Vec::new());
+            let a = run(it, bank_w, &mut s1, &mut f1, |l, c| fit.at(l, c));
+            let lanes = fit.lanes();
+            let b = run_pairs(
+                it,
+                bank_w,
+                &mut s2,
+                &mut f2,
+                |l, c| fit.at(l, c),
+                |l, c| lanes.at(l, c),
+            );
+            ((a.0, a.1, f1, s1), (b.0, b.1, f2, s2))
+        }
+        for n in [1, 2, 3, 59, 60, 61] {
+            for (fit, base) in [(&single, 3.0e5), (&kinked, 5.75e5)] {
+                let it: Vec<f64> = (0..n)
+                    .map(|i| base + 4.0e4 * (0.5 + 0.5 * (0.9 * i as f64).sin()))
+                    .collect();
+                let heat = group_series(2, n, n as f64, false);
+                // The cooling goes below 0 where both plants' heat is low.
+                let src = Online::<2>::new(
+                    [[-2.0e3, 0.3, 1e-6], [4.0e4, 0.1, -2e-7]],
+                    [1.2e5, 1.4e5],
+                    [&heat[..n], &heat[n..]],
+                );
+                let (a, b) = both(&src, &it, fit);
+                assert_eq!(bits(&[a.0, a.1]), bits(&[b.0, b.1]), "n {n}");
+                assert_eq!(bits(&a.2), bits(&b.2), "n {n}");
+                assert_eq!(bits(&a.3.s2), bits(&b.3.s2), "n {n}");
+                if n >= 59 {
+                    let raw = |i: usize| src.clone().cool(i);
+                    assert!((0..n).any(|i| raw(i) < 0.0) && (0..n).any(|i| raw(i) > 0.0));
+                }
+                let one = Online::<1>::new([[3.0e4, 0.2, 1e-7]], [1.2e5], [&heat[..n]]);
+                let (a, b) = both(&one, &it, fit);
+                assert_eq!(bits(&[a.0, a.1]), bits(&[b.0, b.1]), "n {n}");
+                assert_eq!(bits(&a.2), bits(&b.2), "n {n}");
+                assert_eq!(bits(&a.3.s2), bits(&b.3.s2), "n {n}");
+                let formed: Vec<f64> = heat[..n].iter().map(|h| 0.2 * h - 1.0e4).collect();
+                let (a, b) = both(&Formed(&formed), &it, fit);
+                assert_eq!(bits(&[a.0, a.1]), bits(&[b.0, b.1]), "n {n}");
+                assert_eq!(bits(&a.2), bits(&b.2), "n {n}");
+            }
+        }
+        // Both pieces are read across the kinked block.
+        let it: Vec<f64> = (0..60)
+            .map(|i| 5.75e5 + 4.0e4 * (0.5 + 0.5 * (0.9 * i as f64).sin()))
+            .collect();
+        assert!(it.iter().any(|&w| w + 1.0e3 > 6.0e5) && it.iter().any(|&w| w + 1.0e3 < 6.0e5));
+        // Pairs of steps both on one side, and pairs across it (each lane its own piece).
+        let side = |k: usize| it[2 * k] + 1.0e3 > 6.0e5;
+        let across = |k: usize| side(k) != (it[2 * k + 1] + 1.0e3 > 6.0e5);
+        assert!((0..30).any(across) && (0..30).any(|k| !across(k)));
     }
 
     /// The least and most of a quadratic over the block's heat: at its ends, or at its vertex

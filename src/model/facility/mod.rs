@@ -8,6 +8,7 @@
 //! them to the rack groups.
 
 pub mod block;
+pub mod lanes;
 pub mod phasing;
 pub mod physics;
 pub mod rest;
