@@ -23,9 +23,9 @@ pub const BLOCK_HOURS: usize = 168;
 
 /// Above this many bytes of hourly traces and interval means (256 MiB) a study streams them from
 /// disk; override with `DCLOAD_TRACE_MEMORY_MB`. Streaming is cheap next to the trials (1,000
-/// default trials, 736 MB of traces: aggregate 1.8 s streamed against 1.1 s in memory, in a run
-/// of ~34 s) and bounds the peak (74 MB against 786 MB), so only a study whose traces are small
-/// keeps them: up to ~350 trial-years of the default study.
+/// default trials, 736 MB of traces, 7 December 2026: aggregate 1.8 s streamed against 1.2 s in
+/// memory, in a run of ~23 s) and bounds the peak (74 MB against 781 MB), so only a study whose
+/// traces are small keeps them: up to ~350 trial-years of the default study.
 pub fn memory_limit_bytes() -> f64 {
     std::env::var("DCLOAD_TRACE_MEMORY_MB")
         .ok()
