@@ -745,33 +745,9 @@ impl Workloads {
         self.dropped_n = 0.0;
         for (cs, c) in self.consumers.iter_mut().zip(m.consumers) {
             let ps = &mut pools[c.pool];
-            let served = cs.demand * ps.consumer_share;
-            let mut queue = cs.demand - served;
-            let max_q = c.max_queue_work;
-            let mut dropped = 0.0;
-            if queue > max_q {
-                dropped = queue - max_q;
-                queue = max_q;
-            }
-            cs.queue = queue;
-            cs.served = served;
-            // Requests complete in the same proportion as their work; counts stay whole and
-            // conserved (demand = served + dropped + still queued).
-            let n = cs.demand_n;
-            let served_n = if cs.demand <= 0.0 || served >= cs.demand {
-                n
-            } else {
-                round_nonneg(n * served / cs.demand).min(n)
-            };
-            let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
-                round_nonneg(n * dropped / cs.demand).min(n - served_n)
-            } else {
-                0.0
-            };
-            cs.served_n = served_n;
-            cs.queue_n = n - served_n - dropped_n;
+            let served = serve_class(cs, c, ps.consumer_share);
+            let dropped_n = cs.dropped_n;
             cs.dropped_total += count_u64(dropped_n);
-            cs.dropped_n = dropped_n;
             ps.consumer_served += served;
             ps.consumer_power += served * c.power_scale;
             ps.busy[Sector::Consumer as usize] += served * inv_dt;
@@ -982,30 +958,8 @@ impl Workloads {
         let (mut dropped_all, mut served_all, mut held_all) = (0.0, 0.0, 0.0);
         let classes = self.consumers.iter_mut().zip(m.consumers);
         for (((cs, c), sum), sum_n) in classes.zip(sums).zip(counts) {
-            let served = cs.demand * share;
-            let mut queue = cs.demand - served;
-            let max_q = c.max_queue_work;
-            let mut dropped = 0.0;
-            if queue > max_q {
-                dropped = queue - max_q;
-                queue = max_q;
-            }
-            cs.queue = queue;
-            cs.served = served;
-            let n = cs.demand_n;
-            let served_n = if cs.demand <= 0.0 || served >= cs.demand {
-                n
-            } else {
-                round_nonneg(n * served / cs.demand).min(n)
-            };
-            let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
-                round_nonneg(n * dropped / cs.demand).min(n - served_n)
-            } else {
-                0.0
-            };
-            cs.served_n = served_n;
-            cs.queue_n = n - served_n - dropped_n;
-            cs.dropped_n = dropped_n;
+            let served = serve_class(cs, c, share);
+            let (n, served_n, dropped_n) = (cs.demand_n, cs.served_n, cs.dropped_n);
             if (0.0..COUNTS_SUMMED).contains(&n) {
                 sum_n[1] += served_n;
                 sum_n[2] += dropped_n;
@@ -1154,6 +1108,40 @@ fn episodes(
         }
     }
     out
+}
+
+/// One class's step once its pool's share of the demand is known (`serve_consumers` and the
+/// queued route's `serve_pool_step` alike, so both give the same bits): its work served and
+/// queued, the queue capped (the excess dropped), and its requests served, dropped and still
+/// queued in the proportion of their work, whole and conserved (demand = served + dropped +
+/// still queued). Returns the work served.
+#[inline(always)]
+fn serve_class(cs: &mut ConsumerState, c: &ConsumerClass, share: f64) -> f64 {
+    let served = cs.demand * share;
+    let mut queue = cs.demand - served;
+    let max_q = c.max_queue_work;
+    let mut dropped = 0.0;
+    if queue > max_q {
+        dropped = queue - max_q;
+        queue = max_q;
+    }
+    cs.queue = queue;
+    cs.served = served;
+    let n = cs.demand_n;
+    let served_n = if cs.demand <= 0.0 || served >= cs.demand {
+        n
+    } else {
+        round_nonneg(n * served / cs.demand).min(n)
+    };
+    let dropped_n = if dropped > 0.0 && cs.demand > 0.0 {
+        round_nonneg(n * dropped / cs.demand).min(n - served_n)
+    } else {
+        0.0
+    };
+    cs.served_n = served_n;
+    cs.queue_n = n - served_n - dropped_n;
+    cs.dropped_n = dropped_n;
+    served
 }
 
 #[cfg(test)]
