@@ -107,6 +107,168 @@ impl RankPlan {
     }
 }
 
+impl RankPlan {
+    /// [`RankPlan::each`] for integer keys that order as the figures do (the bands' and the
+    /// duration curves' f32 [`order_key`]s): above [`RADIX_FROM`] values the needed ranks are
+    /// found by [`radix_select`] instead of comparisons. An integer's rank is its value, so the
+    /// keys at the ranks, and the figures from them, are the ones selection gives to the bit.
+    /// `keys` may be reordered.
+    pub fn each_key(&self, keys: &mut [i32], key: impl Fn(i32) -> f64, mut put: impl FnMut(f64)) {
+        if self.n <= RADIX_FROM {
+            return self.each(keys, i32::cmp, key, put);
+        }
+        let (lo, hi) = (keys.iter()).fold((i32::MAX, i32::MIN), |(l, h), &k| (l.min(k), h.max(k)));
+        let mut at = vec![0i32; self.ranks.len()];
+        radix_select(keys, lo, hi, &self.ranks, &mut at);
+        let of = |r: usize| {
+            // `ranks` holds every term's ranks, ascending and unique.
+            key(at[self.ranks.partition_point(|&x| x < r)])
+        };
+        for &(lo, hi, w) in &self.terms {
+            let (a, b) = (of(lo), of(hi));
+            put(a + w * (b - a));
+        }
+    }
+}
+
+/// An f32 as an i32 that orders as `f32::total_cmp` orders the floats (the transform
+/// `total_cmp` itself applies to both sides of every comparison), so a selection compares
+/// plain integers.
+pub fn order_key(v: f32) -> i32 {
+    let k = v.to_bits() as i32;
+    k ^ ((((k >> 31) as u32) >> 1) as i32)
+}
+
+/// The f32 of an [`order_key`] (the transform undoes itself).
+pub fn from_order_key(k: i32) -> f32 {
+    f32::from_bits((k ^ ((((k >> 31) as u32) >> 1) as i32)) as u32)
+}
+
+/// Above this many keys [`RankPlan::each_key`] selects by radix. At 1,000 trials a band's
+/// selection by comparisons partitions the keys a few times over for its five or six ranks;
+/// the radix passes read them about three times (range, counts, the needed buckets) and
+/// finish on a few dozen keys.
+const RADIX_FROM: usize = 128;
+
+/// The keys at `ranks` (ascending, unique, each < `v.len()`) of `v` into `at` (one per rank),
+/// `lo` and `hi` the least and greatest key, by most-significant-digit radix selection: the
+/// bits every key shares are skipped (a band's values lie close together, so their top bits
+/// agree), the next few (up to eight, about eight keys a bucket) split the keys into buckets,
+/// and only the buckets holding a needed rank are gathered, each selected in again; [`SMALL`]
+/// keys or fewer are sorted.
+fn radix_select(v: &[i32], lo: i32, hi: i32, ranks: &[usize], at: &mut [i32]) {
+    if lo == hi {
+        at.fill(lo);
+        return;
+    }
+    let n = v.len();
+    if n <= SMALL {
+        return sort_small(v, ranks, at);
+    }
+    // Keys as unsigned (the sign bit flipped) order as the i32s do; the bits above `width`
+    // are every key's. About eight keys a bucket: fewer buckets would leave big ones to split
+    // again, more would cost more to count through than they save.
+    let width = 32 - ((lo ^ hi) as u32).leading_zeros();
+    let bits = width.min(
+        (usize::BITS - n.leading_zeros())
+            .saturating_sub(3)
+            .clamp(3, 8),
+    );
+    let shift = width - bits;
+    let mask = (1u32 << bits) - 1;
+    let digit = |x: i32| (((x as u32 ^ 0x8000_0000) >> shift) & mask) as usize;
+    let mut counts = [0u32; 256];
+    for &x in v {
+        counts[digit(x)] += 1;
+    }
+    // The buckets holding a needed rank, in order.
+    let mut wanted: Vec<Bucket> = Vec::with_capacity(ranks.len());
+    let mut slot = [u16::MAX; 256];
+    let (mut below, mut i, mut place) = (0usize, 0usize, 0usize);
+    for (d, &c) in counts[..=mask as usize].iter().enumerate() {
+        let end = below + c as usize;
+        if ranks[i] < end {
+            let mut j = i + 1;
+            while j < ranks.len() && ranks[j] < end {
+                j += 1;
+            }
+            slot[d] = wanted.len() as u16;
+            wanted.push(Bucket {
+                ranks: (i, j),
+                below,
+                place,
+                fill: place,
+                lo: i32::MAX,
+                hi: i32::MIN,
+            });
+            place += c as usize;
+            i = j;
+            if i == ranks.len() {
+                break;
+            }
+        }
+        below = end;
+    }
+    // Gathered bucket after bucket in one pass, each bucket's least and greatest key with it.
+    let mut held = [0i32; 512];
+    let mut big = Vec::new();
+    let gathered = if place <= held.len() {
+        &mut held[..place]
+    } else {
+        big.resize(place, 0);
+        &mut big[..]
+    };
+    for &x in v {
+        let s = slot[digit(x)];
+        if s != u16::MAX {
+            let w = &mut wanted[s as usize];
+            gathered[w.fill] = x;
+            w.fill += 1;
+            w.lo = w.lo.min(x);
+            w.hi = w.hi.max(x);
+        }
+    }
+    let mut local = Vec::new();
+    for w in &wanted {
+        let part = &gathered[w.place..w.fill];
+        let (i, j) = w.ranks;
+        local.clear();
+        local.extend(ranks[i..j].iter().map(|r| r - w.below));
+        if w.lo == w.hi {
+            at[i..j].fill(w.lo);
+        } else if part.len() <= SMALL {
+            sort_small(part, &local, &mut at[i..j]);
+        } else {
+            radix_select(part, w.lo, w.hi, &local, &mut at[i..j]);
+        }
+    }
+}
+
+/// A bucket of [`radix_select`] holding needed ranks: their indices in the ranks, the count
+/// of keys below the bucket, where its keys are gathered from and to, and their range.
+struct Bucket {
+    ranks: (usize, usize),
+    below: usize,
+    place: usize,
+    fill: usize,
+    lo: i32,
+    hi: i32,
+}
+
+/// [`radix_select`] on at most [`SMALL`] keys: sorted on the stack.
+fn sort_small(v: &[i32], ranks: &[usize], at: &mut [i32]) {
+    let mut s = [0i32; SMALL];
+    let s = &mut s[..v.len()];
+    s.copy_from_slice(v);
+    s.sort_unstable();
+    for (a, &r) in at.iter_mut().zip(ranks) {
+        *a = s[r];
+    }
+}
+
+/// Up to this many keys a bucket is sorted.
+const SMALL: usize = 32;
+
 /// Up to this many values [`RankPlan::each`] sorts them whole instead of selecting ranks: a
 /// study's usual 5 to 20 trials need nearly every rank anyway (P10, P50 and P90 of 5 trials are
 /// all five), and an insertion sort of so few keys takes fewer steps than a selection's
@@ -621,6 +783,53 @@ mod select_tests {
             prop_assert_eq!(by_floats(SORT_MAX), by_floats(0));
             prop_assert_eq!(by_keys(SORT_MAX), by_keys(0));
         }
+    }
+
+    proptest! {
+        #[test]
+        fn order_keys_order_as_total_cmp_and_give_the_float_back(a in any::<f32>(), b in any::<f32>()) {
+            prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+
+        /// Bands of up to 1,000 trials: values bunched (as a band's are, sharing their top
+        /// bits), spread over every bit pattern, or tied, through both routes.
+        #[test]
+        fn radix_selection_gives_the_figures_comparison_selection_gives_bit_for_bit(
+            values in prop_oneof![
+                prop::collection::vec(f32_value(), 0..1200),
+                prop::collection::vec(60.0f32..61.0, 100..1200),
+                prop::collection::vec(prop_oneof![Just(5.0f32), Just(5.5f32), 4.0f32..6.0], 100..1200),
+            ],
+            pv in set(),
+        ) {
+            let plan = RankPlan::new(values.len(), &pv);
+            let mut by_cmp: Vec<i32> = values.iter().map(|&x| order_key(x)).collect();
+            let mut by_radix = by_cmp.clone();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            plan.each(&mut by_cmp, i32::cmp, |k| f64::from(from_order_key(k)), |x| a.push(x.to_bits()));
+            plan.each_key(&mut by_radix, |k| f64::from(from_order_key(k)), |x| b.push(x.to_bits()));
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    /// The radix route's ranks at the edges of its buckets: every rank of 300 keys in three
+    /// tight clusters far apart (the top digit splits the clusters, the next the keys).
+    #[test]
+    fn radix_selection_finds_every_rank_of_clustered_keys() {
+        let mut keys: Vec<i32> = (0..300)
+            .map(|i| [-1_000_000_000, 7, 2_000_000_000][i % 3] + (i as i32 * 7919) % 101)
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        let ranks: Vec<usize> = (0..300).collect();
+        let mut at = vec![0; 300];
+        let (lo, hi) = (sorted[0], sorted[299]);
+        radix_select(&keys, lo, hi, &ranks, &mut at);
+        assert_eq!(at, sorted);
+        keys.reverse();
+        radix_select(&keys, lo, hi, &ranks[150..151], &mut at[..1]);
+        assert_eq!(at[0], sorted[150]);
     }
 
     proptest! {
