@@ -192,7 +192,10 @@ impl PhysicsFacility {
         for ((p, h), q) in ph.plants.iter().zip(&st.plant_hours).zip(&mut out.plant) {
             // No module online: no power, no water, no capacity.
             if let (Some(p), Some(h)) = (p, h) {
-                let [a, m, z] = q.x.map(|x| p.evaluate_in(h, x, dt_s));
+                // The check's point (half-way between mean and most heat) with the three.
+                let x = 0.5 * (q.x[1] + q.x[2]);
+                let [a, m, z, at_x] = p.evaluate_many_in(h, [q.x[0], q.x[1], q.x[2], x], dt_s);
+                q.check = (x, at_x.power_w);
                 q.power = coefficients(&q.x, [a.power_w, m.power_w, z.power_w]);
                 q.water = coefficients(&q.x, [a.evaporated_l, m.evaporated_l, z.evaporated_l]);
                 q.cap = a.capacity_w.min(m.capacity_w).min(z.capacity_w);
@@ -215,11 +218,9 @@ impl PhysicsFacility {
         // The interpolation against the exact evaluation half-way between mean and most heat
         // (a kink in a plant's curve inside the block shows there).
         let mut gap = 0.0;
-        for ((p, h), q) in ph.plants.iter().zip(&st.plant_hours).zip(&out.plant) {
-            if let (Some(p), Some(h)) = (p, h) {
-                let x = 0.5 * (q.x[1] + q.x[2]);
-                gap += (q.power_at(x) - p.evaluate_in(h, x, dt_s).power_w).abs();
-            }
+        for q in out.plant.iter().filter(|q| q.online) {
+            let (x, exact) = q.check;
+            gap += (q.power_at(x) - exact).abs();
         }
         // Against the most IT of the block; any step's IT is no more, so a gap within the
         // first step's bound needs no search for the most.
@@ -284,10 +285,12 @@ fn heat_pass<const G: usize>(
     let mut top2 = [F2::splat(0.0); G];
     let (mut lo2, mut hi2, mut sum) = (F2::splat(f64::MAX), F2::splat(f64::MIN), 0.0);
     let b2 = F2::splat(bank);
-    for (c, hp) in heat.as_chunks_mut::<2>().0.iter_mut().enumerate() {
+    // One pair of steps (`ws` each group's IT at them): their heat into `hp`, each group's
+    // most, the least, most and sum.
+    let mut pair = |ws: [&[f64; 2]; G], hp: &mut [f64; 2]| {
         let mut h = b2;
         for j in 0..G {
-            let w = F2::load(&pairs[j][c]);
+            let w = F2::load(ws[j]);
             h = h + w;
             top2[j] = w.max_or(top2[j]);
         }
@@ -296,6 +299,19 @@ fn heat_pass<const G: usize>(
         hi2 = h.max_or(hi2);
         sum += h.lo();
         sum += h.hi();
+    };
+    // Two pairs a turn, in step order: MAXPD and MINPD leave a new most (least) in the
+    // register of the value compared, so a turn of one pair moved each back (six of its 29
+    // instructions); of two, once. The groups' pairs in twos as the heat's, so the reads
+    // need no bounds check.
+    let quads_in: [&[[[f64; 2]; 2]]; G] = std::array::from_fn(|j| pairs[j].as_chunks::<2>().0);
+    let (quads, last) = heat.as_chunks_mut::<2>().0[..m].as_chunks_mut::<2>();
+    for (q, [a, b]) in quads.iter_mut().enumerate() {
+        pair(std::array::from_fn(|j| &quads_in[j][q][0]), a);
+        pair(std::array::from_fn(|j| &quads_in[j][q][1]), b);
+    }
+    if let [a] = last {
+        pair(std::array::from_fn(|j| &pairs[j][m - 1]), a);
     }
     let most = |v: F2| if v.hi() > v.lo() { v.hi() } else { v.lo() };
     let mut top: [f64; G] = std::array::from_fn(|j| most(top2[j]));
@@ -330,8 +346,8 @@ fn heat_pass<const G: usize>(
 /// written and read back).
 trait StepCooling: Clone {
     fn cool(&mut self, i: usize) -> f64;
-    /// Steps `i` and `i + 1` at once ([`F2`]), as two calls of `cool` give them.
-    fn cool2(&mut self, i: usize) -> F2;
+    /// Steps `2 k` and `2 k + 1` at once ([`F2`]), as two calls of `cool` give them.
+    fn cool2(&mut self, k: usize) -> F2;
 }
 
 /// `P` online plants' quadratics at each step's heat, summed plant by plant (as a step sums
@@ -341,6 +357,9 @@ struct Online<'a, const P: usize> {
     k: [[f64; 3]; P],
     m: [f64; P],
     heat: [&'a [f64]; P],
+    /// `heat` in pairs of steps, `n / 2` of them (so a pass over as many reads them with no
+    /// bounds check).
+    pairs: [&'a [[f64; 2]]; P],
     s2: [f64; P],
     /// `k` and `m` in both lanes, for [`StepCooling::cool2`] (spread once per block).
     k2: [[F2; 3]; P],
@@ -353,6 +372,7 @@ impl<'a, const P: usize> Online<'a, P> {
             k,
             m,
             heat,
+            pairs: heat.map(|h| &h.as_chunks::<2>().0[..h.len() / 2]),
             s2: [0.0; P],
             k2: k.map(|k| k.map(F2::splat)),
             m2: m.map(F2::splat),
@@ -374,10 +394,10 @@ impl<const P: usize> StepCooling for Online<'_, P> {
     }
 
     #[inline(always)]
-    fn cool2(&mut self, i: usize) -> F2 {
+    fn cool2(&mut self, k: usize) -> F2 {
         let mut c = F2::splat(0.0);
         for j in 0..P {
-            let d = F2::new(self.heat[j][i], self.heat[j][i + 1]) - self.m2[j];
+            let d = F2::load(&self.pairs[j][k]) - self.m2[j];
             let [k0, k1, k2] = self.k2[j];
             c = c + (k0 + d * (k1 + d * k2));
             // Each plant's sum on its own, in step order.
@@ -400,8 +420,8 @@ impl StepCooling for Formed<'_> {
     }
 
     #[inline(always)]
-    fn cool2(&mut self, i: usize) -> F2 {
-        F2::new(self.0[i], self.0[i + 1])
+    fn cool2(&mut self, k: usize) -> F2 {
+        F2::new(self.0[2 * k], self.0[2 * k + 1])
     }
 }
 
@@ -485,7 +505,7 @@ fn chain_steps(
         let mut src = Online::<P>::new(
             std::array::from_fn(|j| plants[on[j]].power),
             std::array::from_fn(|j| plants[on[j]].x[1]),
-            std::array::from_fn(|j| &heat[on[j] * n..(on[j] + 1) * n]),
+            std::array::from_fn(|j| &heat[on[j] * n..][..n]),
         );
         let sums = steps(&mut src);
         for j in 0..P {
@@ -592,7 +612,7 @@ fn run_pairs<S: StepCooling>(
         .enumerate()
     {
         let l = F2::load(w) + b2;
-        let c = s.cool2(2 * k).max_or(zero);
+        let c = s.cool2(k).max_or(zero);
         let loss = loss2(l, c);
         cool_sum += c.lo();
         cool_sum += c.hi();
@@ -629,6 +649,8 @@ struct Quadratic {
     s2: f64,
     power: [f64; 3],
     water: [f64; 3],
+    /// The check's heat (half-way between mean and most) and the plant's power there.
+    check: (f64, f64),
     cap: f64,
     /// Some module online (otherwise no power, no water, no capacity).
     online: bool,
@@ -701,6 +723,7 @@ mod tests {
             s2: heat.iter().map(|h| (h - x[1]).powi(2)).sum(),
             power: coefficients(&x, power),
             water: coefficients(&x, water),
+            check: (0.0, 0.0),
             cap: f64::MAX,
             online: true,
         }

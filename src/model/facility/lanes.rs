@@ -20,9 +20,9 @@ mod imp {
     // only with (`target_feature = "sse2"`, part of the x86-64 baseline); none takes a
     // pointer.
     use std::arch::x86_64::{
-        __m128d, _mm_add_pd, _mm_and_pd, _mm_andnot_pd, _mm_cmpgt_pd, _mm_cvtsd_f64, _mm_max_pd,
-        _mm_min_pd, _mm_movemask_pd, _mm_mul_pd, _mm_or_pd, _mm_set_pd, _mm_set1_pd, _mm_sub_pd,
-        _mm_unpackhi_pd,
+        __m128d, _mm_add_pd, _mm_and_pd, _mm_andnot_pd, _mm_cmpgt_pd, _mm_cvtsd_f64, _mm_div_pd,
+        _mm_max_pd, _mm_min_pd, _mm_movemask_pd, _mm_mul_pd, _mm_or_pd, _mm_set_pd, _mm_set1_pd,
+        _mm_sub_pd, _mm_unpackhi_pd,
     };
 
     /// Two `f64` lanes (lane 0 the earlier step).
@@ -98,6 +98,14 @@ mod imp {
         #[inline(always)]
         fn mul(self, o: F2) -> F2 {
             F2(unsafe { _mm_mul_pd(self.0, o.0) })
+        }
+    }
+
+    impl std::ops::Div for F2 {
+        type Output = F2;
+        #[inline(always)]
+        fn div(self, o: F2) -> F2 {
+            F2(unsafe { _mm_div_pd(self.0, o.0) })
         }
     }
 }
@@ -179,6 +187,14 @@ mod imp {
             self.map2(o, |a, b| a * b)
         }
     }
+
+    impl std::ops::Div for F2 {
+        type Output = F2;
+        #[inline(always)]
+        fn div(self, o: F2) -> F2 {
+            self.map2(o, |a, b| a / b)
+        }
+    }
 }
 
 pub use imp::F2;
@@ -226,6 +242,7 @@ mod tests {
                 same(x + y, a + b, b + a);
                 same(x - y, a - b, b - a);
                 same(x * y, a * b, b * a);
+                same(x / y, a / b, b / a);
                 same(
                     x.max_or(y),
                     if a > b { a } else { b },

@@ -14,11 +14,16 @@
 //! move its node (or on a site whose plant units fail step by step, or with more plants than
 //! cooling types) each step is [`PhysicsFacility::step`] itself.
 
+use super::lanes::F2;
 use super::physics::{CoolingPlant, PlantHour};
 use super::site::{PhysicsFacility, PhysicsState};
 
 /// Most plants a site has: one per cooling type (air, liquid, immersion).
 const MAX_PLANTS: usize = 3;
+
+/// Most rack groups whose shares of their plants' capacity a run holds (more: worked out at
+/// each step).
+const MAX_GROUPS_HELD: usize = 16;
 
 /// The sums of a run of steps, as the engine books them per block.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,8 +128,13 @@ impl PhysicsFacility {
                 *o = Some((p, h));
             }
         }
-        let mut window = None;
+        let mut cool = std::mem::take(&mut st.run_cooling);
+        cool.clear();
         let (mut last_heat, mut last_cap) = ([0.0; MAX_PLANTS], [0.0; MAX_PLANTS]);
+        // Each group's share of its plant's capacity, and the capacities it is of (none yet:
+        // NaN equals nothing).
+        let ng = self.groups.len();
+        let (mut limits, mut limits_at) = ([0.0f64; MAX_GROUPS_HELD], [f64::NAN; MAX_PLANTS]);
         let mut done = 0;
         for (j, f) in fac.iter_mut().enumerate() {
             let (mut heat, mut it_w) = ([0.0f64; MAX_PLANTS], 0.0);
@@ -146,23 +156,60 @@ impl PhysicsFacility {
                 }
             }
             // A group beyond its share of its plant warms its node (ThermalNode::step's own
-            // test): that step and the rest are stepped.
-            let within =
+            // test): that step and the rest are stepped. Each group's share of its plant's
+            // capacity is worked out again only when a capacity moved (in an hour, never: a
+            // plant's capacity is the weather's), so a step compares its IT with it alone.
+            let within = if ng <= MAX_GROUPS_HELD {
+                if cap != limits_at {
+                    for ((limit, g), share) in limits.iter_mut().zip(&self.groups).zip(&ph.shares) {
+                        *limit = (cap[g.plant] * share).max(0.0);
+                    }
+                    limits_at = cap;
+                }
+                (limits[..ng].iter().enumerate())
+                    .all(|(gi, &limit)| group_it[gi * n + j].max(0.0) <= limit)
+            } else {
                 (self.groups.iter().zip(&ph.shares).enumerate()).all(|(gi, (g, share))| {
                     group_it[gi * n + j].max(0.0) <= (cap[g.plant] * share).max(0.0)
-                });
+                })
+            };
             if !within {
                 break;
             }
-            // Load banks load the chain as IT does.
+            // Load banks load the chain as IT does. The step's load for now (its facility
+            // power once its losses are in, below), its cooling kept, the sums but the
+            // losses' taken in step order.
             let load_w = it_w + bank_w;
-            let w = window
-                .get_or_insert_with(|| chain.window(chain.step_load_fraction(load_w, cooling_w)));
-            let losses = chain.total_losses_near(w.as_ref(), load_w, cooling_w);
-            *f = load_w + cooling_w + losses;
-            sums.add(cooling_w, losses, onsite_l, inlet_c);
+            *f = load_w;
+            cool.push(cooling_w);
+            sums.cooling_sum_w += cooling_w;
+            sums.water_l += onsite_l;
+            sums.inlet_max_c = sums.inlet_max_c.max(inlet_c);
             (last_heat, last_cap, done) = (heat, cap, j + 1);
         }
+        // The chain's losses of the steps taken, two at a time ([`F2`]: the same bits as one
+        // at a time), their sum in step order; through the UPS curve's pieces around the
+        // first step's.
+        if done > 0 {
+            let window = chain.window(chain.step_load_fraction(fac[0], cool[0]));
+            let w = window.as_ref();
+            let (loads, cools) = (&mut fac[..done], &cool[..done]);
+            let (load_pairs, last_load) = loads.as_chunks_mut::<2>();
+            let (cool_pairs, last_cool) = cools.as_chunks::<2>();
+            for (f, c) in load_pairs.iter_mut().zip(cool_pairs) {
+                let (l, c) = (F2::load(f), F2::load(c));
+                let losses = chain.total_losses_near2(w, l, c);
+                sums.losses_sum_w += losses.lo();
+                sums.losses_sum_w += losses.hi();
+                (l + c + losses).store(f);
+            }
+            if let ([f], [c]) = (last_load, last_cool) {
+                let losses = chain.total_losses_near(w, *f, *c);
+                sums.losses_sum_w += losses;
+                *f = *f + c + losses;
+            }
+        }
+        st.run_cooling = cool;
         if done > 0 {
             // The scratch the last step leaves (a node at rest leaves its cap, so the caps'
             // tally is as it was).

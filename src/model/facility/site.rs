@@ -250,6 +250,7 @@ impl PhysicsFacility {
             bank_heat: vec![0.0; self.plants.len()],
             plant_hours: Vec::with_capacity(self.plants.len()),
             plant_hours_for: None,
+            run_cooling: Vec::new(),
         }
     }
 
@@ -863,6 +864,8 @@ pub struct PhysicsState {
     /// ([`PhysicsFacility::refresh_plant_hours`]).
     pub plant_hours: Vec<Option<PlantHour>>,
     pub plant_hours_for: Option<(usize, [u64; 3])>,
+    /// Scratch: each step's cooling of a run of steps at rest ([`super::rest`]), W.
+    pub run_cooling: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -395,6 +395,51 @@ impl PreparedChain {
         (l.total_w(), w.lo < x && x <= w.hi)
     }
 
+    /// [`PreparedChain::losses_in`] at two points at once, one in each lane of an [`F2`]:
+    /// lane by lane the same operations in the same order (so the same bits: test
+    /// `the_paired_fit_is_the_scalar_fit_bit_for_bit`), each lane reading its own piece of
+    /// `w`; the second value says whether both points lie in `w`. What a block's loss fit
+    /// pays for two of its evaluations instead of one. `x.max(0.0)` is MAXPD against 0 (for
+    /// a NaN, 0; a -0 may come out +0, which changes no sum the losses add it to), the
+    /// efficiency's `if eta > 0.0` a select.
+    #[inline(always)]
+    fn losses_in2(&self, w: &ChainWindow, it_w: F2, cooling_w: F2) -> (F2, bool) {
+        let zero = F2::splat(0.0);
+        let it = it_w.max_or(zero);
+        let cooling = cooling_w.max_or(zero);
+        let ups_load = it + F2::splat(self.chain.cooling_on_ups_fraction) * cooling;
+        let x_first = self.xs.first().copied().unwrap_or(0.0);
+        let frac = ups_load * F2::splat(self.inv_ups_rated_w);
+        // `f64::max` passes over a NaN either side; MAXPD only over its first operand's.
+        let x = if x_first.is_nan() {
+            frac
+        } else {
+            frac.max_or(F2::splat(x_first))
+        };
+        let (m1, m2) = (x.gt_bits(F2::splat(w.b1)), x.gt_bits(F2::splat(w.b2)));
+        let (p, q) = (
+            &w.pieces[((m1 & 1) + (m2 & 1)) as usize],
+            &w.pieces[((m1 >> 1) + (m2 >> 1)) as usize],
+        );
+        let eta = F2::new(p.e0, q.e0) + F2::new(p.slope, q.slope) * (x - F2::new(p.x0, q.x0));
+        let one = F2::splat(1.0);
+        let ups = (F2::splat(self.ups_rated_w) * x * (one / eta - one)).max_or(zero);
+        let ups_w = eta.gt_select(zero, ups, zero);
+        let c = &self.chain;
+        let distribution_w =
+            (F2::splat(c.distribution_loss_fraction) * (it + cooling)).max_or(zero);
+        let fixed_w = F2::splat(self.fixed_w);
+        let tr_load = it + cooling + ups_w + distribution_w + fixed_w;
+        let y = tr_load * F2::splat(self.inv_tr_rated_w);
+        let transformer_w = (F2::splat(self.tr_rated_w)
+            * (F2::splat(c.transformer_no_load_fraction)
+                + F2::splat(c.transformer_load_loss_fraction) * y * y))
+            .max_or(zero);
+        let total = ups_w + transformer_w + distribution_w + fixed_w;
+        let inside = x.gt_bits(F2::splat(w.lo)) == 3 && x.gt_bits(F2::splat(w.hi)) == 0;
+        (total, inside)
+    }
+
     /// The UPS load fraction of a step, for [`PreparedChain::window`].
     pub fn step_load_fraction(&self, it_w: f64, cooling_w: f64) -> f64 {
         self.load_fraction(it_w.max(0.0), cooling_w.max(0.0))
@@ -410,6 +455,24 @@ impl PreparedChain {
             Some((x, true)) => x,
             _ => self.losses(it_w, cooling_w).total_w(),
         }
+    }
+
+    /// [`PreparedChain::total_losses_near`] at two steps at once (lane by lane the same
+    /// bits): both read off the window's pieces in lanes when both lie in them, each as the
+    /// per-step chain gives it otherwise.
+    #[inline(always)]
+    pub fn total_losses_near2(&self, w: Option<&ChainWindow>, it_w: F2, cooling_w: F2) -> F2 {
+        if let Some(w) = w {
+            let (v, inside) = self.losses_in2(w, it_w, cooling_w);
+            if inside {
+                return v;
+            }
+        }
+        let one = |l: f64, c: f64| self.total_losses_near(w, l, c);
+        F2::new(
+            one(it_w.lo(), cooling_w.lo()),
+            one(it_w.hi(), cooling_w.hi()),
+        )
     }
 
     /// Same as [`ElectricalChain::losses`].
@@ -465,8 +528,8 @@ impl PreparedChain {
                 let centre = |(lo, hi): (f64, f64)| 0.5 * (lo + hi);
                 let x = self.step_load_fraction(centre(l_range), centre(c_range));
                 let w = self.window(x);
-                let exact = |l, c| self.total_losses_near(w.as_ref(), l, c);
-                let q = quadratic_of(exact, l_range, c_range, tol)?;
+                let exact2 = |l, c| self.total_losses_near2(w.as_ref(), l, c);
+                let q = quadratic_of(exact2, l_range, c_range, tol)?;
                 Some(LossFit {
                     split_u: f64::INFINITY,
                     f,
@@ -486,7 +549,7 @@ impl PreparedChain {
                 };
                 let (below, above) = (piece(k - 1), piece(k));
                 let fit = |w: &ChainWindow| {
-                    quadratic_of(|l, c| self.losses_in(w, l, c).0, l_range, c_range, tol)
+                    quadratic_of(|l, c| self.losses_in2(w, l, c).0, l_range, c_range, tol)
                 };
                 Some(LossFit {
                     split_u: self.xs[k] * self.ups_rated_w,
@@ -541,30 +604,48 @@ impl PreparedChain {
 /// so a check there (as the opposite corner is, on a box with no cooling swing) sees nothing;
 /// the error of a smooth curve's fit peaks between them (a cubic's at 0.58 of the half-width,
 /// 97 % of which shows at 0.5), so the checks see it there.
+///
+/// `exact2` evaluates two points at once (one per lane of an [`F2`], each as `exact` would):
+/// none of the nine evaluations depends on another's result, so they go in five pairs (the
+/// last point twice), all before the arithmetic, which is the one-at-a-time form's, operation
+/// for operation (test `the_paired_fit_is_the_scalar_fit_bit_for_bit`). The points of an axis
+/// too short to divide by (and the corner of a box without both) are evaluated and not read.
 fn quadratic_of(
-    exact: impl Fn(f64, f64) -> f64,
+    exact2: impl Fn(F2, F2) -> F2,
     l_range: (f64, f64),
     c_range: (f64, f64),
     tol: f64,
 ) -> Option<LossQuadratic> {
     let centre = |(lo, hi): (f64, f64)| (0.5 * (lo + hi), 0.5 * (hi - lo));
     let ((l0, dl), (c0, dc)) = (centre(l_range), centre(c_range));
-    let f0 = exact(l0, c0);
     // Along one axis: slope and curvature from the points either side (none on a span too
-    // short to divide by). `exact` is generic, not `dyn`: a quiet block fits one or two of
-    // these, nine evaluations each, and an indirect call cost as much as an evaluation.
+    // short to divide by). `exact2` is generic, not `dyn`: a quiet block fits one or two of
+    // these, five paired evaluations each, and an indirect call cost as much as one.
     let short = |d: f64| d <= 1e-9 * (l0.abs() + c0.abs()).max(1.0);
-    let axis =
-        |d: f64, p: f64, m: f64| ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d), d);
-    let (a, e, dl) = if short(dl) {
-        (0.0, 0.0, 0.0)
-    } else {
-        axis(dl, exact(l0 + dl, c0), exact(l0 + -dl, c0))
+    let (short_l, short_c) = (short(dl), short(dc));
+    let dl = if short_l { 0.0 } else { dl };
+    let dc = if short_c { 0.0 } else { dc };
+    let (hl, hc) = (0.5 * dl, 0.5 * dc);
+    let pair = |(la, ca): (f64, f64), (lb, cb): (f64, f64)| {
+        let v = exact2(F2::new(la, lb), F2::new(ca, cb));
+        (v.lo(), v.hi())
     };
-    let (b, k, dc) = if short(dc) {
-        (0.0, 0.0, 0.0)
+    let (f0, corner) = pair((l0, c0), (l0 + dl, c0 + dc));
+    let (l_up, l_down) = pair((l0 + dl, c0), (l0 + -dl, c0));
+    let (c_up, c_down) = pair((l0, c0 + dc), (l0, c0 + -dc));
+    let checks = [(-dl, -dc), (hl, hc), (-hl, -hc)].map(|(x, y)| (l0 + x, c0 + y));
+    let (at0, at1) = pair(checks[0], checks[1]);
+    let (at2, _) = pair(checks[2], checks[2]);
+    let axis = |d: f64, p: f64, m: f64| ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d));
+    let (a, e) = if short_l {
+        (0.0, 0.0)
     } else {
-        axis(dc, exact(l0, c0 + dc), exact(l0, c0 + -dc))
+        axis(dl, l_up, l_down)
+    };
+    let (b, k) = if short_c {
+        (0.0, 0.0)
+    } else {
+        axis(dc, c_up, c_down)
     };
     let mut q = LossQuadratic {
         l0,
@@ -572,13 +653,10 @@ fn quadratic_of(
         k: [f0, a, b, e, 0.0, k],
     };
     if dl > 0.0 && dc > 0.0 {
-        q.k[4] = (exact(l0 + dl, c0 + dc) - q.at(l0 + dl, c0 + dc)) / (dl * dc);
+        q.k[4] = (corner - q.at(l0 + dl, c0 + dc)) / (dl * dc);
     }
-    let misses = |l: f64, c: f64| (q.at(l, c) - exact(l, c)).abs() > 0.5 * tol;
-    let (hl, hc) = (0.5 * dl, 0.5 * dc);
-    let miss = [(-dl, -dc), (hl, hc), (-hl, -hc)]
-        .iter()
-        .any(|&(x, y)| misses(l0 + x, c0 + y));
+    let misses = |(l, c): (f64, f64), exact: f64| (q.at(l, c) - exact).abs() > 0.5 * tol;
+    let miss = misses(checks[0], at0) || misses(checks[1], at1) || misses(checks[2], at2);
     (!miss).then_some(q)
 }
 
@@ -933,13 +1011,167 @@ mod tests {
             let (l, c) = ((l0, l0 * (1.0 + l_swing)), (c0, c0 * (1.0 + c_swing)));
             let tol = 1e-4 * l0.max(1.0);
             if p.kinks_between(l, c) == Some(None) {
-                let chain = quadratic_of(|l, c| p.losses(l, c).total_w(), l, c, tol);
+                let chain = quadratic_of_single(|l, c| p.losses(l, c).total_w(), l, c, tol);
                 let fit = p.fit_losses(l, c, tol);
                 prop_assert_eq!(fit.is_some(), chain.is_some());
                 if let (Some(fit), Some(chain)) = (fit, chain) {
                     let q = fit.single().expect("one quadratic");
                     prop_assert_eq!(q.k.map(f64::to_bits), chain.k.map(f64::to_bits));
                     prop_assert_eq!((q.l0.to_bits(), q.c0.to_bits()), (chain.l0.to_bits(), chain.c0.to_bits()));
+                }
+            }
+        }
+    }
+
+    /// The fit the paired one replaced: each of the nine evaluations alone (the axes' only
+    /// when not short, the corner only with both), the checks in turn.
+    fn quadratic_of_single(
+        exact: impl Fn(f64, f64) -> f64,
+        l_range: (f64, f64),
+        c_range: (f64, f64),
+        tol: f64,
+    ) -> Option<LossQuadratic> {
+        let centre = |(lo, hi): (f64, f64)| (0.5 * (lo + hi), 0.5 * (hi - lo));
+        let ((l0, dl), (c0, dc)) = (centre(l_range), centre(c_range));
+        let f0 = exact(l0, c0);
+        let short = |d: f64| d <= 1e-9 * (l0.abs() + c0.abs()).max(1.0);
+        let axis =
+            |d: f64, p: f64, m: f64| ((p - m) / (2.0 * d), (p - 2.0 * f0 + m) / (2.0 * d * d), d);
+        let (a, e, dl) = if short(dl) {
+            (0.0, 0.0, 0.0)
+        } else {
+            axis(dl, exact(l0 + dl, c0), exact(l0 + -dl, c0))
+        };
+        let (b, k, dc) = if short(dc) {
+            (0.0, 0.0, 0.0)
+        } else {
+            axis(dc, exact(l0, c0 + dc), exact(l0, c0 + -dc))
+        };
+        let mut q = LossQuadratic {
+            l0,
+            c0,
+            k: [f0, a, b, e, 0.0, k],
+        };
+        if dl > 0.0 && dc > 0.0 {
+            q.k[4] = (exact(l0 + dl, c0 + dc) - q.at(l0 + dl, c0 + dc)) / (dl * dc);
+        }
+        let misses = |l: f64, c: f64| (q.at(l, c) - exact(l, c)).abs() > 0.5 * tol;
+        let (hl, hc) = (0.5 * dl, 0.5 * dc);
+        let miss = [(-dl, -dc), (hl, hc), (-hl, -hc)]
+            .iter()
+            .any(|&(x, y)| misses(l0 + x, c0 + y));
+        (!miss).then_some(q)
+    }
+
+    /// [`PreparedChain::fit_losses`] one evaluation at a time (the form before the paired
+    /// one): through the window's pieces, or each piece's own, by the scalar chain.
+    fn fit_losses_single(
+        p: &PreparedChain,
+        l_range: (f64, f64),
+        c_range: (f64, f64),
+        tol: f64,
+    ) -> Option<LossFit> {
+        let f = p.chain.cooling_on_ups_fraction;
+        match p.kinks_between(l_range, c_range)? {
+            None => {
+                let centre = |(lo, hi): (f64, f64)| 0.5 * (lo + hi);
+                let w = p.window(p.step_load_fraction(centre(l_range), centre(c_range)));
+                let exact = |l, c| p.total_losses_near(w.as_ref(), l, c);
+                let q = quadratic_of_single(exact, l_range, c_range, tol)?;
+                Some(LossFit {
+                    split_u: f64::INFINITY,
+                    f,
+                    q: [q, q],
+                })
+            }
+            Some(k) => {
+                let piece = |i: usize| {
+                    let s = p.pieces[i];
+                    ChainWindow {
+                        b1: f64::MAX,
+                        b2: f64::MAX,
+                        lo: f64::NEG_INFINITY,
+                        hi: f64::MAX,
+                        pieces: [s, s, s],
+                    }
+                };
+                let fit = |w: &ChainWindow| {
+                    quadratic_of_single(|l, c| p.losses_in(w, l, c).0, l_range, c_range, tol)
+                };
+                Some(LossFit {
+                    split_u: p.xs[k] * p.ups_rated_w,
+                    f,
+                    q: [fit(&piece(k - 1))?, fit(&piece(k))?],
+                })
+            }
+        }
+    }
+
+    /// A fit's figures as bits.
+    fn fit_bits(fit: &LossFit) -> Vec<u64> {
+        let mut v = vec![fit.split_u.to_bits(), fit.f.to_bits()];
+        for q in &fit.q {
+            v.extend([q.l0, q.c0].iter().chain(&q.k).map(|x| x.to_bits()));
+        }
+        v
+    }
+
+    proptest! {
+        /// The block's loss fit with its evaluations paired ([`quadratic_of`],
+        /// [`PreparedChain::losses_in2`]) is the one-at-a-time fit to the bit, or fails where it
+        /// fails: over random boxes of every preset, eco mode or not, some cooling through the
+        /// UPS or none, boxes inside one piece of the UPS curve, across one of its points (two
+        /// fits) or more (none), with no swing in load or cooling (a short axis), idle loads
+        /// (held at the curve's first point) and tolerances tight enough to fail.
+        #[test]
+        fn the_paired_fit_is_the_scalar_fit_bit_for_bit(
+            k in 0usize..4,
+            eco in any::<bool>(),
+            l0 in prop_oneof![Just(0.0), 0.0f64..3.0e6],
+            l_swing in prop_oneof![Just(0.0), 0.0f64..0.4],
+            c0 in prop_oneof![Just(0.0), 0.0f64..6.0e5],
+            c_swing in prop_oneof![Just(0.0), 0.0f64..0.4],
+            tol_share in prop_oneof![Just(1e-4), 1e-9f64..1e-3],
+        ) {
+            let p = preset(k, eco);
+            let (l, c) = ((l0, l0 * (1.0 + l_swing)), (c0, c0 * (1.0 + c_swing)));
+            let tol = tol_share * l0.max(1.0);
+            let paired = p.fit_losses(l, c, tol);
+            let single = fit_losses_single(&p, l, c, tol);
+            prop_assert_eq!(paired.is_some(), single.is_some());
+            if let (Some(a), Some(b)) = (paired, single) {
+                prop_assert_eq!(fit_bits(&a), fit_bits(&b));
+            }
+        }
+    }
+
+    /// Two points at once through a window ([`PreparedChain::losses_in2`]) are each point
+    /// alone ([`PreparedChain::losses_in`]) to the bit (inside the window or not), and inside
+    /// together exactly when each is: every pair of load fractions from idle to past the curve's end, through windows
+    /// all along it, negative and NaN loads included.
+    #[test]
+    fn two_points_in_lanes_are_each_point_alone() {
+        for k in 0..4 {
+            for eco in [false, true] {
+                let p = preset(k, eco);
+                let rated = p.ups_rated_w;
+                let loads: Vec<f64> = (0..46)
+                    .map(|b| rated * b as f64 / 30.0)
+                    .chain([-1.0e5, -0.0, f64::NAN, rated * 0.5, rated * 0.25])
+                    .collect();
+                for a in 0..45u32 {
+                    let w = p.window(a as f64 / 30.0).unwrap();
+                    for (i, &la) in loads.iter().enumerate() {
+                        for &lb in &loads[i..] {
+                            let (ca, cb) = (0.2 * la.abs(), 0.1 * lb.abs());
+                            let (v, inside) = p.losses_in2(&w, F2::new(la, lb), F2::new(ca, cb));
+                            let (x, xin) = p.losses_in(&w, la, ca);
+                            let (y, yin) = p.losses_in(&w, lb, cb);
+                            assert_eq!(inside, xin && yin, "{k} {eco} {a}: {la}, {lb}");
+                            assert_eq!(v.lo().to_bits(), x.to_bits(), "{k} {eco} {a}: {la}");
+                            assert_eq!(v.hi().to_bits(), y.to_bits(), "{k} {eco} {a}: {lb}");
+                        }
+                    }
                 }
             }
         }

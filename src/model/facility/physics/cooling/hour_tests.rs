@@ -179,8 +179,8 @@ proptest! {
 
     /// Every plant, sized anywhere, in any weather, at any heat (below 0, at the capacity,
     /// beyond it) and step length: the step in its hour's figures is the step from the
-    /// weather, bit for bit; and a plant handed another kind of plant's hour works from the
-    /// weather.
+    /// weather, bit for bit, one heat at a time or several at once; and a plant handed
+    /// another kind of plant's hour works from the weather.
     #[test]
     fn a_step_in_its_hour_is_the_step_from_the_weather_bit_for_bit(
         k in 0usize..64,
@@ -207,9 +207,17 @@ proptest! {
         let hour = p.hour(&o);
         prop_assert_eq!(bits(&p.evaluate_in(&hour, heat, dt_s)), want);
         prop_assert_eq!(bits(&p.evaluate(heat, &o, dt_s)), want);
+        // Several heats at once: each the step at its heat.
+        let heats = [heat, 0.5 * heat, -heat, heat + 0.3 * design];
+        let many = p.evaluate_many_in(&hour, heats, dt_s);
+        for (s, &q) in many.iter().zip(&heats) {
+            prop_assert_eq!(bits(s), bits(&from_weather(&p, q, &o, dt_s)));
+        }
         let kind = std::mem::discriminant(&p);
         if let Some(q) = all.iter().find(|q| std::mem::discriminant(*q) != kind) {
             prop_assert_eq!(bits(&p.evaluate_in(&q.hour(&o), heat, dt_s)), want);
+            let other = p.evaluate_many_in(&q.hour(&o), [heat], dt_s);
+            prop_assert_eq!(bits(&other[0]), want);
         }
     }
 }

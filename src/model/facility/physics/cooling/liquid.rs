@@ -42,10 +42,24 @@ impl LiquidPlant {
     /// the plant's capacity with its fixed split (the heat-independent part of a step).
     #[inline]
     pub fn hour(&self, outdoor: &WeatherHour) -> LiquidHour {
+        let (dry_loop, air) = (self.dry_loop.hour(outdoor), self.air.hour(outdoor));
         LiquidHour {
-            capacity: self.capacity_w(outdoor),
-            dry_loop: self.dry_loop.hour(outdoor),
-            air: self.air.hour(outdoor),
+            capacity: self.capacity_of(dry_loop.capacity, air.capacity),
+            dry_loop,
+            air,
+        }
+    }
+
+    /// [`LiquidPlant::capacity_w`] from the loop's and the air plant's capacities (each
+    /// hour's figures hold them, so the hour does not work them out twice).
+    #[inline]
+    fn capacity_of(&self, loop_w: f64, air_w: f64) -> f64 {
+        let f = self.fraction();
+        let liquid = loop_w / f;
+        if f < 1.0 {
+            liquid.min(air_w / (1.0 - f))
+        } else {
+            liquid
         }
     }
 
