@@ -58,7 +58,7 @@ use crate::sim::events::EventQueue;
 use crate::sim::fleet::{group_w, pool_busy};
 use crate::sim::meter::{Claim, Split};
 use crate::sim::training::TrainingSnapshot;
-use crate::sim::workload::{StepClock, Workloads, floor_nonneg};
+use crate::sim::workload::{StepClock, WorkloadModels, Workloads, floor_nonneg};
 
 /// Slack on the linearity checks, relative to the pool's capacity.
 const ROUNDING: f64 = 1e-12;
@@ -430,7 +430,10 @@ fn one_pool(tr: &Trial, b: &Blocks, q: &Queued, s0: u64, n: usize) -> bool {
 /// [`Workloads::serve_pool_step`] (the same arithmetic as `serve_consumers` and
 /// `consumer_claims`, less bookkeeping) on the hour's arrivals for the block's steps, worked
 /// out at once ([`crate::sim::draws::HourDraws::rows`], the figures `given` hands each step).
-/// Every class is started at the block's start, so at each of its steps.
+/// Every class is started at the block's start, so at each of its steps. Where the block's
+/// counts are bounded ([`Workloads::bounded_start`]: the common case, checked once a block)
+/// the steps are served `BOUNDED`, without a step's checks and count sums, the block's counts
+/// made from its sums at the end ([`Workloads::bounded_counts`]): the same figures.
 fn classes_on_one_pool(
     tr: &mut Trial,
     b: &mut Blocks,
@@ -440,46 +443,101 @@ fn classes_on_one_pool(
 ) -> Option<f64> {
     let sc = tr.sc;
     let nc = sc.consumers.len();
-    let dt_f = sc.step_s as f64;
-    let inv_dt = 1.0 / dt_f;
     let p = q.consumer_pools[0];
     let opened = q.opened[p];
     let i0 = (s0 % tr.steps_per_hour) as usize;
-    let rows = b.draws.rows(sc, i0, i0 + n);
-    let slack = 1.0 + ROUNDING;
-    let mut ps = opened;
-    let mut served_n = 0.0;
     let (work, wm) = (&mut tr.work, &tr.wm);
-    let sums = &mut q.claims[..nc];
-    let util = &mut q.util[p * n..(p + 1) * n];
     q.counts.clear();
     q.counts.resize(nc, [0.0; 3]);
-    let counts = &mut q.counts[..];
-    for (j, (row, u)) in rows.chunks_exact(nc).zip(util).enumerate() {
-        let (step_n, held) =
-            work.serve_pool_step(wm, row, &opened, &mut ps, dt_f, inv_dt, sums, counts);
-        served_n += step_n;
-        let x = pool_busy(&ps) * ps.inv_capacity;
-        if x > slack || held > ps.capacity * slack {
-            return None;
-        }
-        *u = x;
-        if work.dropped_n > 0.0 {
-            let s = s0 + j as u64;
-            for (cs, c) in work.consumers.iter().zip(wm.consumers) {
-                if cs.dropped_n > 0.0 {
-                    q.pool_drops.push((s, c.pool, cs.dropped_n));
-                }
-            }
-            q.drops.push((s, work.dropped_n));
-        }
+    let draws = &b.draws;
+    let bounded = work.bounded_start(|k| draws.hour_count(k), &opened, &mut q.counts);
+    let rows = b.draws.rows(sc, i0, i0 + n);
+    let mut ps = opened;
+    let steps = OnePool {
+        rows,
+        opened: &opened,
+        dt_f: sc.step_s as f64,
+        s0,
+        nc,
+    };
+    let mut served_n = if bounded {
+        steps.serve::<true>(work, wm, &mut ps, q, p * n..(p + 1) * n)?
+    } else {
+        steps.serve::<false>(work, wm, &mut ps, q, p * n..(p + 1) * n)?
+    };
+    if bounded {
+        served_n = work.bounded_counts(&mut q.counts);
     }
-    work.add_counts(counts);
+    work.add_counts(&mut q.counts);
     tr.pools[p] = ps;
     tr.tick_week_by(n);
     #[cfg(test)]
     tests::ONE_POOL_BLOCKS.set(tests::ONE_POOL_BLOCKS.get() + 1);
     Some(served_n)
+}
+
+/// A block's steps of classes on one pool, for [`classes_on_one_pool`]: their arrivals
+/// (step-major), the pool as opened, the step's length, the block's first step, the classes.
+struct OnePool<'a> {
+    rows: &'a [(f64, f64)],
+    opened: &'a PoolStep,
+    dt_f: f64,
+    s0: u64,
+    nc: usize,
+}
+
+impl OnePool<'_> {
+    /// Each step through [`Workloads::serve_pool_step`] (`BOUNDED` as the block allows), its
+    /// pool's utilisation into `q.util[util]` and checked, its drops logged: the steps' served
+    /// requests summed (0 `BOUNDED`), or None if a step's split would not be linear.
+    #[inline(always)]
+    fn serve<const BOUNDED: bool>(
+        &self,
+        work: &mut Workloads,
+        wm: &WorkloadModels,
+        ps: &mut PoolStep,
+        q: &mut Queued,
+        util: std::ops::Range<usize>,
+    ) -> Option<f64> {
+        let (nc, dt_f) = (self.nc, self.dt_f);
+        let inv_dt = 1.0 / dt_f;
+        let slack = 1.0 + ROUNDING;
+        let mut served_n = 0.0;
+        let sums = &mut q.claims[..nc];
+        let counts = &mut q.counts[..];
+        let util = &mut q.util[util];
+        let rows = self.rows.chunks_exact(nc).zip(util).enumerate();
+        for (j, (row, u)) in rows {
+            let (step_n, held) = work.serve_pool_step::<BOUNDED>(
+                wm,
+                row,
+                self.opened,
+                ps,
+                dt_f,
+                inv_dt,
+                sums,
+                counts,
+            );
+            if !BOUNDED {
+                served_n += step_n;
+            }
+            let x = pool_busy(ps) * ps.inv_capacity;
+            if x > slack || held > ps.capacity * slack {
+                return None;
+            }
+            *u = x;
+            if work.dropped_n > 0.0 {
+                let s = self.s0 + j as u64;
+                for (cs, c) in work.consumers.iter().zip(wm.consumers) {
+                    if cs.dropped_n > 0.0 {
+                        q.pool_drops.push((s, c.pool, cs.dropped_n));
+                    }
+                }
+                q.drops.push((s, work.dropped_n));
+            }
+        }
+        Some(served_n)
+    }
 }
 
 /// The mixed way's pools other than the classes': each step's utilisation from the block's

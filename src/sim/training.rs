@@ -52,6 +52,8 @@ pub struct TrainingLayer {
     pub interruptions: u64,
     pub lost_acc_s: f64,
     horizon_s: u64,
+    /// Per training, the place of its first job slot among all trainings' slots.
+    slot_base: Vec<usize>,
 }
 
 impl TrainingLayer {
@@ -96,6 +98,13 @@ impl TrainingLayer {
             interruptions: 0,
             lost_acc_s: 0.0,
             horizon_s,
+            slot_base: (models.iter())
+                .scan(0, |at, w| {
+                    let base = *at;
+                    *at += w.max_concurrent;
+                    Some(base)
+                })
+                .collect(),
         }
     }
 
@@ -177,39 +186,10 @@ impl TrainingLayer {
                 }
             }
             Event::CheckpointStart { w, slot, epoch } => {
-                let (wi, si) = (w as usize, slot as usize);
-                let s = self.slots[wi][si];
-                if !s.active || s.epoch != epoch {
-                    return;
-                }
-                self.slots[wi][si].in_checkpoint = true;
-                self.recompute_busy(models, wi);
-                let tr = &models[wi];
-                q.push(
-                    now + tr.checkpoint_duration_s,
-                    Event::CheckpointEnd { w, slot, epoch },
-                );
+                self.checkpoint_start(models, (w, slot, epoch), now, q);
             }
             Event::CheckpointEnd { w, slot, epoch } => {
-                let (wi, si) = (w as usize, slot as usize);
-                let s = self.slots[wi][si];
-                if !s.active || s.epoch != epoch {
-                    return;
-                }
-                let tr = &models[wi];
-                // A checkpoint cut short by a failure saved nothing: the job resumes from the
-                // checkpoint the restart restored, and the next one is due an interval after it.
-                let saved_at = if s.in_checkpoint {
-                    now
-                } else {
-                    s.last_checkpoint_s
-                };
-                self.slots[wi][si].in_checkpoint = false;
-                self.slots[wi][si].last_checkpoint_s = saved_at;
-                self.recompute_busy(models, wi);
-                let next =
-                    (saved_at + tr.checkpoint_interval_s - tr.checkpoint_duration_s).max(now + 1);
-                q.push(next, Event::CheckpointStart { w, slot, epoch });
+                self.checkpoint_end(models, (w, slot, epoch), now, q);
             }
             Event::RestartEnd { w, slot, epoch } => {
                 let (wi, si) = (w as usize, slot as usize);
@@ -222,6 +202,60 @@ impl TrainingLayer {
             }
             _ => {}
         }
+    }
+
+    /// A checkpoint of job slot `slot` of training `w` in its `epoch` starts (a stale one, of a
+    /// job that ended or restarted since, does nothing).
+    #[inline(always)]
+    fn checkpoint_start(
+        &mut self,
+        models: &[Training],
+        (w, slot, epoch): (u32, u32, u32),
+        now: u64,
+        q: &mut EventQueue,
+    ) {
+        let (wi, si) = (w as usize, slot as usize);
+        let s = self.slots[wi][si];
+        if !s.active || s.epoch != epoch {
+            return;
+        }
+        self.slots[wi][si].in_checkpoint = true;
+        self.recompute_busy(models, wi);
+        let tr = &models[wi];
+        q.push(
+            now + tr.checkpoint_duration_s,
+            Event::CheckpointEnd { w, slot, epoch },
+        );
+    }
+
+    /// A checkpoint of job slot `slot` of training `w` in its `epoch` ends (a stale one does
+    /// nothing) and the next is scheduled.
+    #[inline(always)]
+    fn checkpoint_end(
+        &mut self,
+        models: &[Training],
+        (w, slot, epoch): (u32, u32, u32),
+        now: u64,
+        q: &mut EventQueue,
+    ) {
+        let (wi, si) = (w as usize, slot as usize);
+        let s = self.slots[wi][si];
+        if !s.active || s.epoch != epoch {
+            return;
+        }
+        let tr = &models[wi];
+        // A checkpoint cut short by a failure saved nothing: the job resumes from the
+        // checkpoint the restart restored, and the next one is due an interval after it.
+        let saved_at = if s.in_checkpoint {
+            now
+        } else {
+            s.last_checkpoint_s
+        };
+        self.slots[wi][si].in_checkpoint = false;
+        self.slots[wi][si].last_checkpoint_s = saved_at;
+        self.recompute_busy(models, wi);
+        let next = (saved_at + tr.checkpoint_interval_s - tr.checkpoint_duration_s).max(now + 1);
+        q.push(next, Event::CheckpointStart { w, slot, epoch });
     }
 
     /// At the horizon: jobs whose end falls exactly on it (and owe no redone work) complete;
@@ -401,24 +435,31 @@ impl TrainingLayer {
         q: &mut EventQueue,
         out: &mut [Claim],
     ) -> Option<(usize, Claim)> {
-        self.on_event(models, e, now, q);
-        match e {
-            Event::CheckpointStart { w, slot, .. } | Event::CheckpointEnd { w, slot, .. } => {
-                let (w, slot) = (w as usize, slot as usize);
-                let i = self.slots[..w].iter().map(Vec::len).sum::<usize>() + slot;
-                let was = out[i];
-                out[i] = slot_claim(&models[w], &self.slots[w][slot], 1.0);
-                Some((i, was))
+        // (The checkpoint's arms here rather than through `on_event`: a call and a match
+        // fewer on the quiet blocks' commonest event.)
+        let (w, slot) = match e {
+            Event::CheckpointStart { w, slot, epoch } => {
+                self.checkpoint_start(models, (w, slot, epoch), now, q);
+                (w as usize, slot as usize)
+            }
+            Event::CheckpointEnd { w, slot, epoch } => {
+                self.checkpoint_end(models, (w, slot, epoch), now, q);
+                (w as usize, slot as usize)
             }
             _ => {
+                self.on_event(models, e, now, q);
                 let slots = models.iter().zip(&self.slots);
                 let all = slots.flat_map(|(tr, ss)| ss.iter().map(move |s| slot_claim(tr, s, 1.0)));
                 for (c, new) in out.iter_mut().zip(all) {
                     *c = new;
                 }
-                None
+                return None;
             }
-        }
+        };
+        let i = self.slot_base[w] + slot;
+        let was = out[i];
+        out[i] = slot_claim(&models[w], &self.slots[w][slot], 1.0);
+        Some((i, was))
     }
 
     /// The state a checkpoint changes (its slots and the trainings' busy), into `snap`'s

@@ -912,9 +912,20 @@ impl Workloads {
     /// 0.07, which rounds to a figure below `n + 1` (an ulp there is below 1.5e-8), and `n`
     /// less `n` leaves `n_carry` 0 again (`+0.0`; no count is `-0.0`). Any other count takes
     /// the carry's own arithmetic.
+    ///
+    /// `BOUNDED`: the caller has checked at the block's start that every class's count is
+    /// `n` itself at every step (no carry, and no count above 2^26: each is at most the hour's
+    /// drawn requests), that every step's demand is summed (the start's queue plus the hour's
+    /// requests below 2^40: a demand is at most that), and that the pool's opened consumer
+    /// busy is `+0.0` (then the pool's busy and the held sum are the same additions from the
+    /// same start, kept once). So no check is made a step, and neither the arrived requests
+    /// nor the step's served ones are summed (the step's served requests are returned as 0):
+    /// the block's are whole numbers below 2^53, so the arrivals are the end's queue plus the
+    /// served and dropped less the start's queue, and the served the classes' sums, exactly
+    /// ([`Workloads::bounded_counts`]).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn serve_pool_step(
+    pub(super) fn serve_pool_step<const BOUNDED: bool>(
         &mut self,
         m: &WorkloadModels,
         given: &[(f64, f64)],
@@ -928,7 +939,7 @@ impl Workloads {
         let con = Sector::Consumer as usize;
         let mut demand = opened.consumer_demand;
         for ((cs, &(n, work)), sum_n) in self.consumers.iter_mut().zip(given).zip(&mut *counts) {
-            let whole = if cs.n_carry == 0.0 && (0.0..=WHOLE_AS_IS).contains(&n) {
+            let whole = if BOUNDED || (cs.n_carry == 0.0 && (0.0..=WHOLE_AS_IS).contains(&n)) {
                 n
             } else {
                 cs.n_carry += n;
@@ -937,7 +948,8 @@ impl Workloads {
                 whole
             };
             cs.demand_n = cs.queue_n + whole;
-            if (0.0..COUNTS_SUMMED).contains(&cs.demand_n) {
+            if BOUNDED {
+            } else if (0.0..COUNTS_SUMMED).contains(&cs.demand_n) {
                 sum_n[0] += whole;
             } else {
                 cs.arrived += count_u64(whole);
@@ -960,7 +972,7 @@ impl Workloads {
         for (((cs, c), sum), sum_n) in classes.zip(sums).zip(counts) {
             let served = serve_class(cs, c, share);
             let (n, served_n, dropped_n) = (cs.demand_n, cs.served_n, cs.dropped_n);
-            if (0.0..COUNTS_SUMMED).contains(&n) {
+            if BOUNDED || (0.0..COUNTS_SUMMED).contains(&n) {
                 sum_n[1] += served_n;
                 sum_n[2] += dropped_n;
             } else {
@@ -969,10 +981,12 @@ impl Workloads {
             }
             served_p += served;
             power_p += served * c.power_scale;
-            busy_p += served * inv_dt;
+            if !BOUNDED {
+                busy_p += served * inv_dt;
+                // The claims, as `consumer_claims` writes them and the route sums them.
+                served_all += served_n;
+            }
             dropped_all += dropped_n;
-            // The claims, as `consumer_claims` writes them and the route sums them.
-            served_all += served_n;
             let busy = served * inv_dt;
             sum.held += busy;
             sum.weight += busy * c.power_scale;
@@ -983,13 +997,58 @@ impl Workloads {
         ps.consumer_share = share;
         ps.consumer_served = served_p;
         ps.consumer_power = power_p;
-        ps.busy[con] = busy_p;
+        ps.busy[con] = if BOUNDED { held_all } else { busy_p };
         ps.consumer_weight = if served_p > 0.0 {
             power_p / served_p
         } else {
             opened.consumer_weight
         };
         (served_all, held_all)
+    }
+
+    /// Whether a block of [`Workloads::serve_pool_step`] can take it `BOUNDED` (see there):
+    /// every class carries no fraction of a request, its queue and the most requests it can
+    /// get in the block (`hour_n`, its hour's drawn requests) sum below 2^40 and those are at
+    /// most 2^26, those sums summed over the classes are below 2^52 (so every sum of counts
+    /// the block takes is exact), and the pool's opened consumer busy is `+0.0`. Then the classes' queued
+    /// requests at the start are put in `counts` (the arrivals' place), for
+    /// [`Workloads::bounded_counts`].
+    pub(super) fn bounded_start(
+        &self,
+        hour_n: impl Fn(usize) -> f64,
+        opened: &PoolStep,
+        counts: &mut [[f64; 3]],
+    ) -> bool {
+        let con = Sector::Consumer as usize;
+        let mut total = 0.0;
+        let fits = (self.consumers.iter().enumerate()).all(|(k, cs)| {
+            let (h, most) = (hour_n(k), cs.queue_n + hour_n(k));
+            total += most;
+            cs.n_carry == 0.0
+                && (0.0..=WHOLE_AS_IS).contains(&h)
+                && (0.0..COUNTS_SUMMED).contains(&most)
+        });
+        if !(fits && total < COUNTS_WHOLE && opened.busy[con].to_bits() == 0) {
+            return false;
+        }
+        for (c, cs) in counts.iter_mut().zip(&self.consumers) {
+            *c = [cs.queue_n, 0.0, 0.0];
+        }
+        true
+    }
+
+    /// A `BOUNDED` block's counts made whole ([`Workloads::bounded_start`] put the queues at
+    /// its start in the arrivals' place): each class's arrivals, its queue at the end plus its
+    /// served and dropped requests less its queue at the start (whole numbers below 2^53, so
+    /// exact: the steps' arrivals summed). Returns the block's served requests, the classes'
+    /// sums in class order (the same whole number as the steps' sums summed).
+    pub(super) fn bounded_counts(&self, counts: &mut [[f64; 3]]) -> f64 {
+        let mut served = 0.0;
+        for (c, cs) in counts.iter_mut().zip(&self.consumers) {
+            c[0] = (cs.queue_n + c[1] + c[2]) - c[0];
+            served += c[1];
+        }
+        served
     }
 
     /// The classes' arrived, served and dropped requests summed over a block by
@@ -1011,6 +1070,9 @@ const WHOLE_AS_IS: f64 = 67_108_864.0;
 /// [`Workloads::serve_pool_step`] sums a class's counts over the block while its step's demand
 /// is below 2^40 requests.
 const COUNTS_SUMMED: f64 = 1_099_511_627_776.0;
+
+/// 2^52: below it every sum of whole counts is exact.
+const COUNTS_WHOLE: f64 = 4_503_599_627_370_496.0;
 
 /// See [`Workloads::snapshot`].
 #[derive(Default)]
@@ -1449,7 +1511,7 @@ pue = 1.25
                 held0 += c.held;
             }
             let mut ps = opened;
-            let (served1, held1) = w1.serve_pool_step(
+            let (served1, held1) = w1.serve_pool_step::<false>(
                 &wm,
                 &row,
                 &opened,
@@ -1486,6 +1548,81 @@ pue = 1.25
             dropped > 100 && carried > 1000 && fast > 1000,
             "{dropped} {carried} {fast}"
         );
+    }
+
+    /// A block of the one-pool step `BOUNDED` (no per-step checks, the arrivals and served
+    /// requests made from the block's sums) is the checked step to the bit: every step's pool,
+    /// claims' sums, held accelerators and drops, and at the block's end every class's state
+    /// and counts and the block's served requests; over blocks of 1 to 120 steps on pools that
+    /// saturate and drop, from queues left by the blocks before. A block it may not take
+    /// (a count past 2^26, a carried fraction, a busy opened pool) is refused.
+    #[test]
+    fn the_bounded_one_pool_step_is_the_checked_one_bit_for_bit() {
+        let (sc, defs, a) = study();
+        let wm = models(&sc, &defs, a);
+        let (mut w0, mut w1) = (workloads(&sc, &defs, a), workloads(&sc, &defs, a));
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut sums0, mut sums1) = (vec![Claim::default(); 2], vec![Claim::default(); 2]);
+        let (mut c0, mut c1) = (vec![[0.0; 3]; 2], vec![[0.0; 3]; 2]);
+        let (mut dropped, mut steps) = (0, 0);
+        for block in 0..300 {
+            let len = 1 + (next() % 120) as usize;
+            let capacity = [80.0, 40.0, 20.0, 5.0][block % 4];
+            // Up to 4,095 requests a step: at most the "hour's" 4,095 x len.
+            let hour_n = [4095.0 * len as f64, 4095.0 * len as f64 + 7.0];
+            let opened = fresh(a, capacity)[a];
+            assert!(w1.bounded_start(|k| hour_n[k], &opened, &mut c1));
+            let (mut ps0, mut ps1) = (opened, opened);
+            let mut served0 = 0.0;
+            for j in 0..len {
+                let row: Vec<(f64, f64)> = (0..2)
+                    .map(|_| {
+                        let r = next();
+                        let n = if r % 9 == 0 { 0.0 } else { (r >> 52) as f64 };
+                        let share = ((r >> 20) % 1000) as f64 * 1e-3;
+                        (n, if n == 0.0 { 0.0 } else { n.min(4000.0) * share })
+                    })
+                    .collect();
+                let (inv, what) = (1.0 / DT, format!("block {block} step {j}"));
+                let (s0, h0) = w0.serve_pool_step::<false>(
+                    &wm, &row, &opened, &mut ps0, DT, inv, &mut sums0, &mut c0,
+                );
+                let (_, h1) = w1.serve_pool_step::<true>(
+                    &wm, &row, &opened, &mut ps1, DT, inv, &mut sums1, &mut c1,
+                );
+                served0 += s0;
+                assert_eq!(format!("{ps1:?}"), format!("{ps0:?}"), "{what}");
+                assert_eq!(format!("{sums1:?}"), format!("{sums0:?}"), "{what}");
+                let bits = |x: [f64; 2]| x.map(f64::to_bits);
+                assert_eq!(bits([h1, w1.dropped_n]), bits([h0, w0.dropped_n]), "{what}");
+                dropped += usize::from(w0.dropped_n > 0.0);
+                steps += 1;
+            }
+            let served1 = w1.bounded_counts(&mut c1);
+            assert_eq!(served1.to_bits(), served0.to_bits(), "block {block}");
+            assert_eq!(format!("{c1:?}"), format!("{c0:?}"), "block {block}");
+            w0.add_counts(&mut c0);
+            w1.add_counts(&mut c1);
+            assert_eq!(
+                format!("{:?}", w1.consumers),
+                format!("{:?}", w0.consumers),
+                "block {block}"
+            );
+        }
+        assert!(dropped > 100 && steps > 10_000, "{dropped} {steps}");
+        let opened = fresh(a, 80.0)[a];
+        assert!(!w1.bounded_start(|_| WHOLE_AS_IS + 1.0, &opened, &mut c1));
+        let mut busy = opened;
+        busy.busy[CON] = 1.0;
+        assert!(!w1.bounded_start(|_| 1.0, &busy, &mut c1));
+        w1.consumers[1].n_carry = 0.5;
+        assert!(!w1.bounded_start(|_| 1.0, &opened, &mut c1));
     }
 
     /// Demand response sheds half the consumer service: that work is held (not queued) while
