@@ -105,14 +105,27 @@ struct Routes {
 fn run_routes(
     tr: &mut Trial,
     dr_on: bool,
+    trace: Option<&mut Vec<f64>>,
+    routes: Routes,
+) -> EngineTally {
+    run_routes_with(tr, dr_on, trace, routes, true)
+}
+
+/// [`run_routes`], with `flat` whether the fast path may hold a pool's use a figure a run
+/// ([`PoolUse`]; off only in the test that holds every pool to the step-by-step series).
+fn run_routes_with(
+    tr: &mut Trial,
+    dr_on: bool,
     mut trace: Option<&mut Vec<f64>>,
     routes: Routes,
+    flat: bool,
 ) -> EngineTally {
     let sc = tr.sc;
     let total = sc.horizon_s / sc.step_s;
     let sph = tr.steps_per_hour;
     let mut tally = EngineTally::default();
     let mut b = Blocks::new(sc, tr.trial, sph as usize);
+    b.flat_ok = flat;
     let fast_ok = routes.fast && eligible(sc);
     let queued_ok = routes.queued && eligible(sc) && queued::allowed(tr);
     let mut q = queued::Queued::new(sc, routes.mixed);
@@ -251,9 +264,12 @@ struct Blocks {
     twin_sum: Vec<f64>,
     defense_sum: Vec<f64>,
     snap: WorkSnapshot,
-    /// The queue and training state before a block that carries checkpoints, and the training
-    /// slots' claim weights summed over its steps.
-    events_snap: EventQueue,
+    /// A fast block that carries checkpoints: the events it took from the queue (in the order
+    /// taken) and the events it scheduled (held apart until it is kept: [`training_steps`]),
+    /// so a refused block puts the queue back as it was without a copy of it; the training
+    /// state before it; and the training slots' claim weights summed over its steps.
+    popped: Vec<(u64, Event)>,
+    pushed: EventQueue,
     training_snap: TrainingSnapshot,
     train_w: Vec<f64>,
     /// Per job slot: the step of the block its claim's weight last changed at (its sum in
@@ -287,6 +303,40 @@ struct Blocks {
     /// The last fast block was refused by the facility (not a workload): the queued route,
     /// whose steps give the same IT to the same gate, is not tried on it.
     facility_refused: bool,
+    /// Per pool, how the fast path holds its use in the current block ([`PoolUse`]), and
+    /// whether it may hold one other than step by step (`Routes::flat`).
+    pool_use: Vec<PoolUse>,
+    flat_ok: bool,
+    /// The workload starts passed (of `starts`) when [`classify`] last set `pool_use` for
+    /// the fast path (None: set otherwise since).
+    classified: Option<usize>,
+    /// Per pool: held step by step with no started mission or twin to write its use first
+    /// (set with `pool_use` by [`classify`]).
+    zero_used: Vec<bool>,
+    /// Per pool held by runs: its runs of steps `[a, b)` at one use (a mission's served
+    /// demand).
+    runs: Vec<Vec<(usize, usize, f64)>>,
+    /// Per pool held by spans and span of the block (pool-major, `spans.len()` a pool): the
+    /// pool's use over the span.
+    span_used: Vec<f64>,
+    /// A physics facility reads each group's IT series (`group_it`); a fixed PUE only the
+    /// block's, so a pool held by runs does not write its group's.
+    need_group_it: bool,
+}
+
+/// How the fast path holds a pool's use (accelerators in use at each step of a block) before
+/// its server curve: step by step in `Blocks::used`, or, for a pool whose use is constant over
+/// runs of steps and that serves no consumer class, one figure a run: a pool only training
+/// uses (or none), constant over each span between checkpoint events (`Spans`), or one
+/// mission alone on its pool, constant between its jitter's moves (`Runs`). Such a pool's
+/// curve is then worked out once a run, not at every step, and its use is never written out
+/// step by step (nor zeroed first); the figures are the same to the bit (the same operations
+/// on the same numbers: [`flat_series`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PoolUse {
+    Steps,
+    Spans,
+    Runs,
 }
 
 impl Blocks {
@@ -302,7 +352,8 @@ impl Blocks {
             twin_sum: vec![0.0; sc.twins.len()],
             defense_sum: vec![0.0; sc.defenses.len()],
             snap: WorkSnapshot::default(),
-            events_snap: EventQueue::default(),
+            popped: Vec::new(),
+            pushed: EventQueue::default(),
             training_snap: TrainingSnapshot::default(),
             train_w: Vec::new(),
             train_since: Vec::new(),
@@ -329,6 +380,13 @@ impl Blocks {
                 s
             },
             facility_refused: false,
+            pool_use: vec![PoolUse::Steps; np],
+            flat_ok: true,
+            classified: None,
+            zero_used: vec![false; np],
+            runs: vec![Vec::new(); np],
+            span_used: Vec::new(),
+            need_group_it: sc.facility.is_physics(),
         }
     }
 }
@@ -345,7 +403,6 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
     // if the block is refused.
     let carry = tr.events.next_time().div_ceil(sc.step_s) < end;
     if carry {
-        b.events_snap.clone_from(&tr.events);
         tr.training.snapshot(&mut b.training_snap);
     }
     b.facility_refused = false;
@@ -380,6 +437,10 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
         for (c, w) in tr.meter.claims[n_fixed..].iter_mut().zip(&b.train_w) {
             c.weight = w / n as f64;
         }
+        // The events the block scheduled and did not take, into the queue in their order.
+        while let Some((t, e)) = b.pushed.pop_due(u64::MAX) {
+            tr.events.push(t, e);
+        }
     }
     // The hour's length: a block from its first step to its last is the whole hour.
     let whole = i0 == 0 && end - s0 == (sc.horizon_s / sc.step_s - s0).min(tr.steps_per_hour);
@@ -411,10 +472,19 @@ struct BlockSpan {
 
 /// A refused block: the workloads' streams (and with `carry` the queue and the jobs) as they
 /// were at its start, to be stepped again on the same draws.
-fn refuse(tr: &mut Trial, b: &Blocks, carry: bool) {
+///
+/// The queue: the events the block scheduled are dropped, and those it took put back in the
+/// order taken. Each was due at a step of the block when taken, and every event of the queue
+/// due by then was taken with it, so what is left is due later: each goes back after those
+/// put back before it and ahead of the rest, where it was ([`EventQueue::push`] puts an event
+/// after every one due at or before it).
+fn refuse(tr: &mut Trial, b: &mut Blocks, carry: bool) {
     tr.work.restore(&b.snap);
     if carry {
-        tr.events.clone_from(&b.events_snap);
+        while b.pushed.pop_due(u64::MAX).is_some() {}
+        for &(t, e) in &b.popped {
+            tr.events.push(t, e);
+        }
         tr.training.restore(&b.training_snap);
     }
 }
@@ -430,7 +500,9 @@ fn refuse(tr: &mut Trial, b: &Blocks, carry: bool) {
 /// a block's steps with its workload's figures at hand (the loop's own instructions fell by a
 /// third against one step at a time through every workload).
 fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, carry: bool) -> bool {
-    if !others_steps(tr, b, s0, n, carry) {
+    // (A pool held by runs is read only by [`pools_power`].)
+    let flat = b.one_group && b.flat_ok;
+    if !others_steps_with(tr, b, s0, n, carry, flat, true) {
         return false;
     }
     if b.one_group {
@@ -451,6 +523,22 @@ fn block_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, i0: usize, car
 /// route serves them with it too; inlined into both, as the fast path's code was before.)
 #[inline(always)]
 fn others_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) -> bool {
+    others_steps_with(tr, b, s0, n, carry, false, false)
+}
+
+/// [`others_steps`]; with `flat`, the pools [`classify`] finds constant over runs of steps
+/// are held a figure a run ([`PoolUse`]), their use not written step by step; with `apart`
+/// (the fast path), the events the block schedules are held apart ([`training_steps`]).
+#[inline(always)]
+fn others_steps_with(
+    tr: &mut Trial,
+    b: &mut Blocks,
+    s0: u64,
+    n: usize,
+    carry: bool,
+    flat: bool,
+    apart: bool,
+) -> bool {
     let sc = tr.sc;
     // Training's claims at the block's start (a checkpoint carried inside it changes its job's).
     let n_fixed = tr.meter.slot_base();
@@ -479,21 +567,71 @@ fn others_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) 
     for (gi, g) in sc.fleet.groups.iter().enumerate() {
         b.idle[g.pool] += alive[gi] * g.servers * g.server_idle_w;
     }
-    b.used.clear();
-    b.used.resize(np * n, 0.0);
+    if flat {
+        // The holds change only when a workload starts (a block spans none).
+        let now = s0 * sc.step_s;
+        let started = b.starts.partition_point(|&s| s <= now);
+        if b.classified != Some(started) {
+            classify(tr, b, now);
+            b.classified = Some(started);
+        }
+        // Only the pools held step by step start at zero use, and of those only the ones no
+        // mission or twin writes first (the first on its pool writes every step: [`take`],
+        // [`FirstRuns`]).
+        b.used.resize(np * n, 0.0);
+        for (p, &z) in b.zero_used.iter().enumerate() {
+            if z {
+                b.used[p * n..(p + 1) * n].fill(0.0);
+            }
+        }
+    } else {
+        b.pool_use.fill(PoolUse::Steps);
+        b.classified = None;
+        b.used.clear();
+        b.used.resize(np * n, 0.0);
+    }
     // (`consumers_fit` writes every step of every pool's `busy_w`.)
     if b.busy_w.len() < np * n {
         b.busy_w.resize(np * n, 0.0);
     }
     b.held.clone_from(&b.training_held);
     let moves = tr.work.tick_jitter_block(n);
-    training_steps(tr, b, s0, n, carry);
+    training_steps(tr, b, s0, n, carry, apart);
     missions_and_twins(tr, b, s0, n, moves) && training_fits(tr, b, n)
+}
+
+/// Each pool's [`PoolUse`] in a block starting at `now` (s): by runs a pool that serves no
+/// consumer class and no started twin, with one started mission and no training on it
+/// (`Runs`) or no started mission (`Spans`: training's only, or nothing); step by step the
+/// rest. (A block does not span a workload's start.)
+fn classify(tr: &Trial, b: &mut Blocks, now: u64) {
+    let wm = &tr.wm;
+    for (p, (u, z)) in b.pool_use.iter_mut().zip(&mut b.zero_used).enumerate() {
+        let twin = wm.twins.iter().any(|w| w.pool == p && now >= w.online_s);
+        let missions = (wm.defenses.iter())
+            .filter(|d| d.pool == p && now >= d.online_s)
+            .count();
+        let training = wm.training_pools.contains(&p);
+        *u = match (b.draws.has_class[p] || twin, missions, training) {
+            (false, 0, _) => PoolUse::Spans,
+            (false, 1, false) => PoolUse::Runs,
+            _ => PoolUse::Steps,
+        };
+        *z = *u == PoolUse::Steps && !twin && missions == 0;
+    }
 }
 
 /// Training's busy accelerators over the block, span by span (`b.spans`, `b.span_busy`): one
 /// span unless the block carries checkpoints, whose events are applied at their steps.
-fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool) {
+///
+/// With `apart` (the fast path), the events the block schedules go to `b.pushed`, not the
+/// queue, and those it takes from the queue are logged in `b.popped`, so a refused block puts
+/// the queue back without a copy ([`refuse`]; a kept one moves `b.pushed` into it). The
+/// events come in the same order as from one queue: by time, and at one time the queue's
+/// (scheduled before the block) ahead of the block's, these in the order scheduled (as
+/// [`EventQueue::push`] orders ties); moved into the queue in that order, each lands where
+/// it would have.
+fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool, apart: bool) {
     let sc = tr.sc;
     let dt = sc.step_s;
     b.spans.clear();
@@ -515,10 +653,11 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
     // `b.train_since`, one addition after another: the same sum as span by span) and at the
     // block's end, so a span costs nothing per slot; an idle slot's weight is zero and adds
     // nothing.
+    b.popped.clear();
     let mut j = 0;
     while j < n {
         let t = (s0 + j as u64) * dt;
-        while let Some((_, e)) = tr.events.pop_due(t) {
+        while let Some((_, e)) = pop_due_apart(&mut tr.events, &mut b.pushed, &mut b.popped, t) {
             if !matches!(
                 e,
                 Event::CheckpointStart { .. } | Event::CheckpointEnd { .. }
@@ -529,7 +668,8 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
                 flush_train_w(&mut b.train_w, &mut b.train_since, claims, j);
             }
             let claims = &mut tr.meter.claims[n_fixed..];
-            let changed = (tr.training).on_carried(&sc.trainings, e, t, &mut tr.events, claims);
+            let q = if apart { &mut b.pushed } else { &mut tr.events };
+            let changed = (tr.training).on_carried(&sc.trainings, e, t, q, claims);
             if let Some((i, was)) = changed {
                 let since = std::mem::replace(&mut b.train_since[i], j);
                 if was.weight != 0.0 {
@@ -537,7 +677,7 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
                 }
             }
         }
-        let next = tr.events.next_time();
+        let next = tr.events.next_time().min(b.pushed.next_time());
         let end = if next == u64::MAX {
             n
         } else {
@@ -552,6 +692,27 @@ fn training_steps(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, carry: bool
     }
     let claims = &tr.meter.claims[n_fixed..];
     flush_train_w(&mut b.train_w, &mut b.train_since, claims, n);
+}
+
+/// The next event due at `t` (s) of the queue `events` and the block's own `pushed` (see
+/// [`training_steps`]): by time, the queue's first at one time; one taken from the queue is
+/// logged in `popped`.
+#[inline(always)]
+fn pop_due_apart(
+    events: &mut EventQueue,
+    pushed: &mut EventQueue,
+    popped: &mut Vec<(u64, Event)>,
+    t: u64,
+) -> Option<(u64, Event)> {
+    if events.next_time() <= pushed.next_time() {
+        let x = events.pop_due(t);
+        if let Some(x) = x {
+            popped.push(x);
+        }
+        x
+    } else {
+        pushed.pop_due(t)
+    }
 }
 
 /// Each job slot's claim weight (`claims`) added to its sum `train_w` at each step from the
@@ -597,6 +758,7 @@ fn missions_and_twins(
     let now = s0 * dt;
     let wm = &tr.wm;
     let (cap, used, held) = (&b.cap, &mut b.used, &mut b.held);
+    let (pool_use, runs) = (&b.pool_use, &mut b.runs);
     b.demand.resize(n, 0.0);
     let demand = &mut b.demand[..n];
     let work: &mut Workloads = &mut tr.work;
@@ -619,9 +781,22 @@ fn missions_and_twins(
         let c = cap[d.pool];
         let room = |u: f64| (c - u - d.standby_capacity).max(0.0);
         let used = &mut used[d.pool * n..(d.pool + 1) * n];
-        let sum = if first_on(d.pool, k) {
+        let sum = if pool_use[d.pool] == PoolUse::Runs {
+            // Alone on its pool: its runs are the pool's use ([`PoolUse::Runs`]).
+            let runs = &mut runs[d.pool];
+            runs.clear();
             let mut f = FirstRuns {
-                used,
+                sink: |a, b, x| runs.push((a, b, x)),
+                r: room(0.0),
+                sum: 0.0,
+            };
+            ds.block_runs(d, moves, n, |a, b, x| {
+                f.run(a, b, x, |short| *unserved += short * dt_f)
+            });
+            f.sum
+        } else if first_on(d.pool, k) {
+            let mut f = FirstRuns {
+                sink: |a, b, x| used[a..b].fill(x),
                 r: room(0.0),
                 sum: 0.0,
             };
@@ -677,17 +852,19 @@ fn missions_and_twins(
 /// ([`super::workload::DefenseState::block_runs`] gives each run `[a, b)` and its demand, in
 /// step order, to [`FirstRuns::run`]): each run is checked, served (its demand, or its room `r`
 /// where that is short: `x.min(r)`, the figure [`take`] gives a first workload's step either
-/// way), filled into `used` and summed at once, where [`take`] makes a pass over the steps for
-/// each. The same numbers: `sum` adds the run's figure once per step in step order (as
-/// [`add_times`]), and `short` is told each short step's short work in step order (a step that
-/// fits would tell it `0.0`, which adds nothing to the positive tally it feeds).
-struct FirstRuns<'a> {
-    used: &'a mut [f64],
+/// way), given to `sink` (which fills it into the pool's use, or keeps the run when the
+/// mission is alone on its pool: [`PoolUse::Runs`]) and summed at once, where [`take`] makes a
+/// pass over the steps for each. The same numbers: `sum` adds the run's figure once per step
+/// in step order (as [`add_times`]), and `short` is told each short step's short work in step
+/// order (a step that fits would tell it `0.0`, which adds nothing to the positive tally it
+/// feeds).
+struct FirstRuns<S: FnMut(usize, usize, f64)> {
+    sink: S,
     r: f64,
     sum: f64,
 }
 
-impl FirstRuns<'_> {
+impl<S: FnMut(usize, usize, f64)> FirstRuns<S> {
     #[inline(always)]
     fn run(&mut self, a: usize, b: usize, x: f64, mut short: impl FnMut(f64)) {
         let served = x.min(self.r);
@@ -696,7 +873,7 @@ impl FirstRuns<'_> {
                 short(x - served);
             }
         }
-        self.used[a..b].fill(served);
+        (self.sink)(a, b, served);
         self.sum = add_times(self.sum, served, b - a);
     }
 }
@@ -755,13 +932,35 @@ fn take(
 /// pool no mission or twin runs on (as training's own pools), what is used is constant over
 /// each span (only training adds to it, a span's busy at a time): one comparison and a fill a
 /// span, the same numbers as step by step.
+///
+/// A pool held by spans ([`PoolUse::Spans`]) keeps one figure a span in `b.span_used` (zero
+/// before training, as its use at every step would be), checked and added to as a flat pool's
+/// first step is.
 fn training_fits(tr: &Trial, b: &mut Blocks, n: usize) -> bool {
     let wm = &tr.wm;
     let nt = wm.training_pools.len();
+    let ns = b.spans.len();
+    if b.pool_use.contains(&PoolUse::Spans) {
+        b.span_used.clear();
+        b.span_used.resize(b.pool_use.len() * ns, 0.0);
+    }
     for (k, &p) in wm.training_pools.iter().enumerate() {
         let c = b.cap[p];
         // Training is not served out of what the pool keeps for its consumer classes.
         let kept = wm.kept_for_consumers(p, c);
+        if b.pool_use[p] == PoolUse::Spans {
+            let mut over = false;
+            let span_used = &mut b.span_used[p * ns..(p + 1) * ns];
+            for (u, busy) in span_used.iter_mut().zip(b.span_busy.chunks_exact(nt)) {
+                let busy = busy[k];
+                over |= busy > c - *u - kept;
+                *u += busy;
+            }
+            if over {
+                return false;
+            }
+            continue;
+        }
         let used = &mut b.used[p * n..(p + 1) * n];
         let flat =
             !(wm.defenses.iter().any(|d| d.pool == p) || wm.twins.iter().any(|w| w.pool == p));
@@ -900,6 +1099,41 @@ fn server_curve(g: &RackGroup, c: f64) -> impl Fn(f64) -> f64 {
     }
 }
 
+/// `$body` with `$curve` the group `$g`'s [`server_curve`] on a pool of capacity `$c`, times
+/// its share `$a` of servers in service unless that is 1, the curve's test on the capacity
+/// made once, outside the step loop `$body` runs (the compiler keeps it in the loop, as a
+/// branch, when the closure holds it). The same operations on the same numbers as
+/// [`server_curve`]'s: the quotient and its clamp when `$c > 0`, a utilisation of `0.0`
+/// otherwise.
+macro_rules! with_curve {
+    ($g:expr, $c:expr, $a:expr, |$curve:ident| $body:expr) => {{
+        let (g, c, a): (&RackGroup, f64, f64) = ($g, $c, $a);
+        let (servers, idle_w) = (g.servers, g.server_idle_w);
+        let dyn_w = g.server_max_w - g.server_idle_w;
+        #[allow(clippy::manual_clamp)]
+        let busy = move |bw: f64| servers * (idle_w + dyn_w * (bw / c).max(0.0).min(1.0));
+        let idle = move |_: f64| servers * (idle_w + dyn_w * 0.0);
+        match (c > 0.0, a == 1.0) {
+            (true, true) => {
+                let $curve = busy;
+                $body
+            }
+            (true, false) => {
+                let $curve = move |bw: f64| a * busy(bw);
+                $body
+            }
+            (false, true) => {
+                let $curve = idle;
+                $body
+            }
+            (false, false) => {
+                let $curve = move |bw: f64| a * idle(bw);
+                $body
+            }
+        }
+    }};
+}
+
 /// Each class pool's consumer work over the block (after [`group_power`]; [`pools_power`]
 /// sums it in its own pass).
 fn pool_work_sums(b: &mut Blocks, n: usize, i0: usize) {
@@ -928,28 +1162,47 @@ fn pools_power(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
     b.it.clear();
     b.it.resize(n, 0.0);
     let inv_n = 1.0 / n as f64;
+    let ns = b.spans.len();
     for (p, g) in tr.sc.fleet.groups.iter().enumerate() {
         let (c, a, r) = (b.cap[p], alive[p], p * n..(p + 1) * n);
         let (used, x, it) = (&b.used[r.clone()], &mut b.group_it[r], &mut b.it[..]);
         let h = b.held[p];
         let curve = server_curve(g, c);
+        let pool_use = b.pool_use[p];
+        if pool_use != PoolUse::Steps {
+            // Its use a figure a run ([`PoolUse`]): the curve once a run.
+            let x = b.need_group_it.then_some(x);
+            let span_used = &b.span_used;
+            let spans =
+                (b.spans.iter().enumerate()).map(|(s, &(j0, j1))| (j0, j1, span_used[p * ns + s]));
+            let runs = b.runs[p].iter().copied();
+            let (over, sum) = match (pool_use, a == 1.0) {
+                (PoolUse::Spans, true) => flat_series(spans, x, it, c, &curve),
+                (PoolUse::Spans, false) => flat_series(spans, x, it, c, |bw| a * curve(bw)),
+                (_, true) => flat_series(runs, x, it, c, &curve),
+                (_, false) => flat_series(runs, x, it, c, |bw| a * curve(bw)),
+            };
+            if over | (h > c) {
+                return false;
+            }
+            b.pool_power[p] = PoolPower {
+                power_w: sum * inv_n,
+                idle_w: b.idle[p],
+                capacity: c,
+            };
+            continue;
+        }
         let (over, work) = if !d.has_class[p] {
             // Its busy weight is its use (nothing of a consumer's to add).
-            let over = if a == 1.0 {
-                used_series(used, x, it, c, &curve)
-            } else {
-                used_series(used, x, it, c, |bw| a * curve(bw))
-            };
+            let over = with_curve!(g, c, a, |curve| used_series(used, x, it, c, curve));
             (over | (h > c), None)
         } else {
             let at = p * d.stride + i0;
             let (work, scale) = (&d.pool_w[at..at + n], &d.pool_scale[at..at + n]);
             let f = PoolStepFigures { c, h, dt_f };
-            let over = if a == 1.0 {
-                class_series(used, work, scale, x, it, &f, &curve)
-            } else {
-                class_series(used, work, scale, x, it, &f, |bw| a * curve(bw))
-            };
+            let over = with_curve!(g, c, a, |curve| {
+                class_series(used, work, scale, x, it, &f, curve)
+            });
             (over, Some(work))
         };
         if over {
@@ -974,6 +1227,34 @@ fn pools_power(tr: &Trial, b: &mut Blocks, n: usize, i0: usize) -> bool {
         };
     }
     true
+}
+
+/// [`used_series`] for a pool held a figure a run ([`PoolUse`]): each run `[a, b)` at use `u`
+/// checked against capacity and put through the curve once, its figure added to the IT
+/// series at each of its steps (and written into the group's, `x`, when asked) and to the
+/// pool's power `b - a` times in step order ([`add_times`], from `0.0`: the sum
+/// [`pools_power`] makes of the steps' figures); returns whether a step is over and the sum.
+#[inline(always)]
+fn flat_series(
+    runs: impl Iterator<Item = (usize, usize, f64)>,
+    mut x: Option<&mut [f64]>,
+    it: &mut [f64],
+    c: f64,
+    curve: impl Fn(f64) -> f64,
+) -> (bool, f64) {
+    let (mut over, mut sum) = (false, 0.0);
+    for (a, b, u) in runs {
+        over |= u > c;
+        let xu = curve(u);
+        for it in &mut it[a..b] {
+            *it += xu;
+        }
+        if let Some(x) = x.as_deref_mut() {
+            x[a..b].fill(xu);
+        }
+        sum = add_times(sum, xu, b - a);
+    }
+    (over, sum)
 }
 
 /// A pool's capacity, its claims at each step and the step's length, s.
@@ -1347,6 +1628,83 @@ jitter_sd = 0.08
         assert!(fits > 100 && binds > 20, "fits {fits}, binds {binds}");
     }
 
+    /// The fast path with pools held a figure a run ([`PoolUse`]) gives the same trial, bit for
+    /// bit, as with every pool held step by step: the default study (its training pool held by
+    /// spans across carried checkpoints, its enclave by the mission's runs), over 90 days,
+    /// with its physics facility (which reads each group's IT series) and with a fixed PUE,
+    /// and with the enclave's servers (and so its mission) coming online only on 1 February
+    /// (out of service, at `alive` 0, before: the curve scaled, the pool held by spans, then
+    /// by the mission's runs), every hourly figure and the summary.
+    #[test]
+    fn pools_held_by_runs_give_the_steps_trial_bit_for_bit() {
+        let lib = crate::model::library::Library::builtin().expect("built-in library");
+        let base =
+            crate::scenario::DEFAULT_RUN.replace("horizon_hours = 8760", "horizon_hours = 2160");
+        assert_ne!(base, crate::scenario::DEFAULT_RUN);
+        let late = base.replace(
+            "count = 150\n",
+            "count = 150\nonline = \"2025-02-01\"\ncommissioning_days = 0\n",
+        );
+        assert_ne!(late, base);
+        let fixed = |t: &str| {
+            let at = t.find("\n[facility]").expect("a facility section");
+            let rest = &t[at + 1..];
+            let end = rest[1..].find("\n[").map_or(rest.len(), |e| e + 1);
+            format!(
+                "{}[facility]\nkind = \"fixed\"\npue = 1.25\n{}",
+                &t[..at + 1],
+                &rest[end..]
+            )
+        };
+        for (what, text) in [
+            ("physics", base.clone()),
+            ("fixed", fixed(&base)),
+            ("late enclave", fixed(&late)),
+        ] {
+            let sc = Scenario::from_source(
+                &crate::base::error::Source::new("t.toml", &text),
+                "t",
+                std::path::Path::new("."),
+                &lib,
+            )
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(sc.facility.is_physics(), what == "physics", "{what}");
+            // The pools' holds at the first step: inference, twins, training, enclave.
+            let mut tr = Trial::new(&sc, 1);
+            let mut b = Blocks::new(&sc, 1, 60);
+            classify(&tr, &mut b, 0);
+            use PoolUse::*;
+            // (The late enclave's mission starts with its servers: nothing runs there before.)
+            let at_0 = if what == "late enclave" { Spans } else { Runs };
+            assert_eq!(b.pool_use, [Steps, Steps, Spans, at_0], "{what}");
+            let on = sc.defenses[0].online_s;
+            assert_eq!(on > 0, what == "late enclave", "{what}");
+            classify(&tr, &mut b, on);
+            assert_eq!(b.pool_use, [Steps, Steps, Spans, Runs], "{what}");
+            let routes = Routes {
+                fast: true,
+                queued: true,
+                mixed: true,
+            };
+            let tally = run_routes_with(&mut tr, true, None, routes, true);
+            let mut s = Trial::new(&sc, 1);
+            let tally_s = run_routes_with(&mut s, true, None, routes, false);
+            assert_eq!(tally, tally_s, "{what}");
+            assert!(tally.fast_blocks > 1000, "{what}: {tally:?}");
+            let (got, want) = (tr.finish(), s.finish());
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert!(
+                bits(&got.hourly) == bits(&want.hourly),
+                "{what}: hourly rows differ"
+            );
+            assert_eq!(
+                format!("{:?}", got.summary),
+                format!("{:?}", want.summary),
+                "{what}"
+            );
+        }
+    }
+
     /// A mission first on its pool served run by run ([`FirstRuns`]) is what [`take`] makes of
     /// its steps, bit for bit: the pool's use, the sum over the block and the unserved work
     /// (added in step order), over random blocks, phases and rooms, short at some steps.
@@ -1382,7 +1740,7 @@ jitter_sd = 0.08
             .unwrap();
             let (mut used2, mut unserved2) = (vec![f64::NAN; n], start);
             let mut f = FirstRuns {
-                used: &mut used2,
+                sink: |a, b, x| used2[a..b].fill(x),
                 r,
                 sum: 0.0,
             };
@@ -1429,7 +1787,7 @@ jitter_sd = 0.08
             let (events, mut snap) = (tr.events.clone(), TrainingSnapshot::default());
             tr.training.snapshot(&mut snap);
             let claims0 = tr.meter.claims.clone();
-            training_steps(&mut tr, &mut b, step, n, true);
+            training_steps(&mut tr, &mut b, step, n, true, false);
             let got = b.train_w.clone();
             tr.events = events;
             tr.training.restore(&snap);
@@ -1461,6 +1819,70 @@ jitter_sd = 0.08
         assert!(
             blocks > 100 && changed > 300,
             "{blocks} blocks, {changed} events"
+        );
+    }
+
+    /// A fast block's events held apart ([`training_steps`] with `apart`) leave the queue as
+    /// one queue would, kept or refused: over the default study's blocks that carry
+    /// checkpoints (two weeks), the queue after a kept block (the held events moved in) is the
+    /// queue the events applied in place give, event for event, and after a refused one
+    /// ([`refuse`]) the queue before it, and the training state is the same either way.
+    #[test]
+    fn events_held_apart_leave_the_queue_as_one_queue_would() {
+        let lib = crate::model::library::Library::builtin().expect("built-in library");
+        let sc = Scenario::default_study(&lib).expect("default study");
+        let mut tr = Trial::new(&sc, 5);
+        let sph = tr.steps_per_hour as usize;
+        let mut b = Blocks::new(&sc, 5, sph);
+        let dt = sc.step_s;
+        let (mut blocks, mut pushed) = (0, 0);
+        let mut step = 0;
+        while step < 14 * 24 * sph as u64 {
+            tr.begin(step);
+            let end = block_end(&tr, step, sc.horizon_s / dt, &b.starts);
+            let n = (end - step) as usize;
+            let carry = tr.events.next_time().div_ceil(dt) < end;
+            if !carry || n < 2 {
+                tr.step(step, true);
+                step += 1;
+                continue;
+            }
+            let before = format!("{:?}", tr.events);
+            let mut snap = TrainingSnapshot::default();
+            tr.training.snapshot(&mut snap);
+            tr.work.snapshot(&mut b.snap);
+            // In place, on a copy.
+            let (events, claims0) = (tr.events.clone(), tr.meter.claims.clone());
+            training_steps(&mut tr, &mut b, step, n, true, false);
+            let (want_q, want_busy) = (format!("{:?}", tr.events), tr.training.busy.clone());
+            tr.events = events;
+            tr.training.restore(&snap);
+            tr.meter.claims = claims0.clone();
+            // Apart and refused: the queue as it was.
+            tr.training.snapshot(&mut b.training_snap);
+            training_steps(&mut tr, &mut b, step, n, true, true);
+            assert!(!b.popped.is_empty(), "block at step {step}: nothing taken");
+            pushed += usize::from(b.pushed.next_time() != u64::MAX);
+            refuse(&mut tr, &mut b, true);
+            assert_eq!(format!("{:?}", tr.events), before, "refused at step {step}");
+            tr.meter.claims = claims0;
+            // Apart and kept: the held events moved in.
+            training_steps(&mut tr, &mut b, step, n, true, true);
+            while let Some((t, e)) = b.pushed.pop_due(u64::MAX) {
+                tr.events.push(t, e);
+            }
+            assert_eq!(format!("{:?}", tr.events), want_q, "kept at step {step}");
+            assert_eq!(tr.training.busy, want_busy, "kept at step {step}");
+            blocks += 1;
+            for s in step + 1..end {
+                tr.begin(s);
+            }
+            tr.tick_week_by(n);
+            step = end;
+        }
+        assert!(
+            blocks > 100 && pushed > 100,
+            "{blocks} blocks, {pushed} held"
         );
     }
 }
