@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::base::numfmt::push_fixed;
-use crate::base::stats::{RankPlan, from_order_key, order_key};
+use crate::base::stats::RankPlan;
 use crate::report::stamps::Stamper;
 use crate::run::traces::Rows;
 
@@ -119,8 +119,9 @@ fn chunk(
             let keys = &mut buf[(h * nf + f) * n..][..n];
             out.push(',');
             push_fixed(&mut out, sums[h * nf + f] / n as f64, prec);
-            plan.each_key(
+            plan.each(
                 keys,
+                i32::cmp,
                 |k| f64::from(from_order_key(k)),
                 |v| {
                     out.push(',');
@@ -131,4 +132,31 @@ fn chunk(
         out.push('\n');
     }
     out
+}
+
+/// An f32 as an i32 that orders as `f32::total_cmp` orders the floats (the transform
+/// `total_cmp` itself applies to both sides of every comparison), so a selection compares
+/// plain integers.
+fn order_key(v: f32) -> i32 {
+    let k = v.to_bits() as i32;
+    k ^ ((((k >> 31) as u32) >> 1) as i32)
+}
+
+/// The f32 of an [`order_key`] (the transform undoes itself).
+fn from_order_key(k: i32) -> f32 {
+    f32::from_bits((k ^ ((((k >> 31) as u32) >> 1) as i32)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn order_keys_order_as_total_cmp_and_give_the_float_back(a in any::<f32>(), b in any::<f32>()) {
+            prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+    }
 }

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::base::error::Result;
 use crate::base::numfmt::push_fixed;
-use crate::base::stats::{RankPlan, from_order_key, order_key, percentile_sorted, sort_descending};
+use crate::base::stats::{RankPlan, percentile_sorted, sort_descending};
 use crate::base::time::SimTime;
 use crate::model::grid::site::SystemPeak;
 use crate::run::traces::{BLOCK_HOURS, Reader};
@@ -122,20 +122,16 @@ pub fn load_duration_rows(
         .par_iter()
         .map(|&a| {
             let mut part = String::new();
-            let mut v = vec![0i32; n];
+            let mut v = vec![0f32; n];
             for i in a..(a + RANKS_PER_TASK).min(hours) {
                 for (x, c) in v.iter_mut().zip(&curves) {
-                    *x = order_key(c[i]);
+                    *x = c[i];
                 }
                 let _ = write!(part, "{}", i + 1);
-                plan.each_key(
-                    &mut v,
-                    |k| f64::from(from_order_key(k)),
-                    |x| {
-                        part.push(',');
-                        push_fixed(&mut part, x, 4);
-                    },
-                );
+                plan.each(&mut v, f32::total_cmp, f64::from, |x| {
+                    part.push(',');
+                    push_fixed(&mut part, x, 4);
+                });
                 part.push('\n');
             }
             part
