@@ -48,9 +48,24 @@ kind = "fixed"
 pue = 1.2
 TOML
 
-cpu_s() { # user+sys seconds of a command
-    /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'
-}
+# CPU time of a command: perf's task-clock (all threads, user+sys, to the microsecond) where
+# perf runs, else user+sys from /usr/bin/time (a 10 ms clock); the header says which. Either
+# way "blocks" (trials 2-5, two whole runs subtracted) moves by +-5 ms from run to run with the
+# runs' start-up and files (22-30 ms for one binary under task-clock, 7 December); "blocks 20"
+# moves by ~1 ms.
+if perf stat -x, -e task-clock -o "$work/perf.txt" true 2>/dev/null &&
+    grep -q task-clock "$work/perf.txt"; then
+    clock="perf task-clock"
+    cpu_s() {
+        perf stat -x, -e task-clock -o "$work/perf.txt" "$@" >/dev/null 2>&1
+        awk -F, '/task-clock/{printf "%.6f", $1 / 1000}' "$work/perf.txt"
+    }
+else
+    clock="/usr/bin/time, 10 ms"
+    cpu_s() { # user+sys seconds of a command
+        /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'
+    }
+fi
 per_trial_ms() { # FILE ENGINE [N]: CPU ms per trial (N trials minus 1 trial, / (N-1); N 5), best of 3
     local best="" n=${3:-5}
     for _ in 1 2 3; do
@@ -64,7 +79,7 @@ per_trial_ms() { # FILE ENGINE [N]: CPU ms per trial (N trials minus 1 trial, / 
     echo "$best"
 }
 
-echo "dcload bench ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $("$bin" --version 2>/dev/null || echo dcload))"
+echo "dcload bench ($(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $("$bin" --version 2>/dev/null || echo dcload), CPU clock: $clock)"
 printf '%-52s %9s %9s %9s  %s\n' "scenario (CPU per trial-year, one core, best of 3)" "reference" "blocks" "blocks 20" "blocks: fast / stepped / replayed / queued steps"
 shares() { # FILE: the two-rate engine's step shares over 20 trials (DCLOAD_ENGINE_TALLY; saturating trials included)
     DCLOAD_ENGINE_TALLY=1 "$bin" run "$1" --trials 20 --threads 1 --no-plots --quiet --out "$work/t" 2>&1 |
