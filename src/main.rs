@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    dcload::base::memory::keep_freed_memory();
     let cli = dcload::cli::args::Cli::parse();
     match dcload::cli::commands::run(cli).map_err(anyhow::Error::from) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,12 @@
 //! The ground floor every layer stands on: simulation time and the calendar, random streams,
-//! statistics across trials, typed errors and where in a file they are, number formatting and
-//! atomic file writes. Nothing here knows about data centres.
+//! statistics across trials, typed errors and where in a file they are, number formatting,
+//! atomic file writes and how the allocator keeps freed memory. Nothing here knows about data centres.
 
 pub mod csvcell;
 pub mod error;
 pub mod io;
 pub mod locate;
+pub mod memory;
 pub mod numfmt;
 pub mod rng;
 pub mod stats;
