@@ -2,7 +2,8 @@
 # Speed figures of the engine, printed in one run so a change can be compared against them:
 #
 #   scripts/bench.sh [BINARY]          (default: builds and uses target/release/dcload)
-#   BENCH_INSTR=1 scripts/bench.sh     also counts instructions of a 30-day trial (valgrind)
+#   BENCH_INSTR=1 scripts/bench.sh     also counts instructions of a 30-day trial (valgrind), and
+#                                      splits the blocks engine's into a step's and a block's
 #   BENCH_MANY=1 scripts/bench.sh      also times 1,000 default trials on 2 threads (~2.5 min),
 #                                      split into simulate, aggregate and write (run_info.json)
 #
@@ -105,24 +106,38 @@ if [ "${BENCH_INSTR:-0}" = 1 ]; then
     # The trial alone (callgrind collecting inside `sim::simulate` only: no start-up, no files),
     # per step and per block of the blocks engine (the engine's own tally of steps and blocks).
     sed 's/^horizon_hours = 8760.*/horizon_hours = 720/' runs/default.toml >"$work/d720.toml"
-    per_step() { # FILE ENGINE: "instructions per step[ / per block]" of the trial alone
+    alone() { # FILE ENGINE: sets $n (instructions inside `sim::simulate`) and $blocks (blocks engine's tally)
         DCLOAD_ENGINE_TALLY=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
             --toggle-collect='dcload::sim::simulate' \
             "$bin" run "$1" --engine "$2" --trials 1 --threads 1 --no-plots --quiet \
             --out "$work/cg" 2>"$work/cg.log" >/dev/null
-        local n steps blocks
         n=$(grep -o 'refs: *[0-9,]*' "$work/cg.log" | tr -dc '0-9')
-        steps=$(( 720 * 3600 / 60 ))
         blocks=$(grep -o 'blocks fast [0-9]* replayed [0-9]*' "$work/cg.log" | awk '{print $3 + $5}')
+    }
+    per_step() { # FILE ENGINE: "instructions per step[ / per block]" of the trial alone
+        alone "$1" "$2"
+        local steps=$(( 720 * 3600 / 60 ))
         if [ -n "$blocks" ] && [ "$2" = blocks ]; then
             awk -v n="$n" -v s="$steps" -v b="$blocks" 'BEGIN{printf "%.0f / step, %.0f k / block", n / s, n / b / 1e3}'
         else
             awk -v n="$n" -v s="$steps" 'BEGIN{printf "%.0f / step", n / s}'
         fi
     }
+    # The same trial at 60 and 120 s steps: what grows with the steps (a step's cost) and what
+    # does not (paid per block, jitter move or event), so a change can say which half it cut.
+    split() { # FILE: "a step / outside the steps, a block" of the blocks engine's trial alone
+        alone "$1" blocks
+        local n60=$n b60=$blocks
+        sed 's/^step_s = 60\b/step_s = 120/' "$1" >"$work/s120.toml"
+        alone "$work/s120.toml" blocks
+        awk -v a="$n60" -v c="$n" -v b="$b60" 'BEGIN{s = (a - c) / (43200 - 21600);
+            printf "%.0f / step, %.1f k / block outside the steps (%.0f %% of the trial)", s,
+            (a - s * 43200) / b / 1e3, 100 * (a - s * 43200) / a}'
+    }
     for pair in "d720:physics" "f720:fixed PUE"; do
         printf '%-52s %s | %s\n' "trial alone, 30 days, ${pair#*:} (reference | blocks)" \
             "$(per_step "$work/${pair%%:*}.toml" reference)" "$(per_step "$work/${pair%%:*}.toml" blocks)"
+        printf '%-52s %s\n' "  blocks engine, 60 against 120 s steps" "$(split "$work/${pair%%:*}.toml")"
     done
 fi
 if [ "${BENCH_MANY:-0}" = 1 ]; then
