@@ -1757,6 +1757,39 @@ jitter_sd = 0.08
         assert!(short_n > 200, "{short_n}");
     }
 
+    /// Two weeks of trial `trial` of `sc`, each block that carries events of at least two steps
+    /// given to `f` (the trial, the engine's block buffers, its first step and its length, the
+    /// trial at its start), the rest stepped on as the reference steps them; after `f`, on past
+    /// the block as the engine's fast path leaves it (its events applied).
+    fn each_carrying_block(
+        sc: &Scenario,
+        trial: u32,
+        mut f: impl FnMut(&mut Trial, &mut Blocks, u64, usize),
+    ) {
+        let mut tr = Trial::new(sc, trial);
+        let sph = tr.steps_per_hour as usize;
+        let mut b = Blocks::new(sc, trial, sph);
+        let dt = sc.step_s;
+        let mut step = 0;
+        while step < 14 * 24 * sph as u64 {
+            tr.begin(step);
+            let end = block_end(&tr, step, sc.horizon_s / dt, &b.starts);
+            let n = (end - step) as usize;
+            let carry = tr.events.next_time().div_ceil(dt) < end;
+            if !carry || n < 2 {
+                tr.step(step, true);
+                step += 1;
+                continue;
+            }
+            f(&mut tr, &mut b, step, n);
+            for s in step + 1..end {
+                tr.begin(s);
+            }
+            tr.tick_week_by(n);
+            step = end;
+        }
+    }
+
     /// Training's claim weights summed only where a slot's changes ([`training_steps`]) are the
     /// sums step by step, bit for bit: the default study's trainings (checkpoints every 30 and
     /// 60 minutes, several slots) over the blocks of two weeks, each block's events applied once
@@ -1766,28 +1799,14 @@ jitter_sd = 0.08
     fn training_weights_summed_where_they_change_are_the_steps_sums() {
         let lib = crate::model::library::Library::builtin().expect("built-in library");
         let sc = Scenario::default_study(&lib).expect("default study");
-        let mut tr = Trial::new(&sc, 3);
-        let sph = tr.steps_per_hour as usize;
-        let mut b = Blocks::new(&sc, 3, sph);
-        let n_fixed = tr.meter.slot_base();
         let dt = sc.step_s;
         let (mut blocks, mut changed) = (0, 0);
-        let mut step = 0;
-        while step < 14 * 24 * sph as u64 {
-            tr.begin(step);
-            let end = block_end(&tr, step, sc.horizon_s / dt, &b.starts);
-            let n = (end - step) as usize;
-            let carry = tr.events.next_time().div_ceil(dt) < end;
-            if !carry || n < 2 {
-                // Stepped on (its events and job starts applied as the reference does).
-                tr.step(step, true);
-                step += 1;
-                continue;
-            }
+        each_carrying_block(&sc, 3, |tr, b, step, n| {
+            let n_fixed = tr.meter.slot_base();
             let (events, mut snap) = (tr.events.clone(), TrainingSnapshot::default());
             tr.training.snapshot(&mut snap);
             let claims0 = tr.meter.claims.clone();
-            training_steps(&mut tr, &mut b, step, n, true, false);
+            training_steps(tr, b, step, n, true, false);
             let got = b.train_w.clone();
             tr.events = events;
             tr.training.restore(&snap);
@@ -1809,13 +1828,7 @@ jitter_sd = 0.08
             let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got), bits(&want), "block at step {step}");
             blocks += 1;
-            // On past the block as the engine's fast path leaves it (its events applied).
-            for s in step + 1..end {
-                tr.begin(s);
-            }
-            tr.tick_week_by(n);
-            step = end;
-        }
+        });
         assert!(
             blocks > 100 && changed > 300,
             "{blocks} blocks, {changed} events"
@@ -1831,55 +1844,36 @@ jitter_sd = 0.08
     fn events_held_apart_leave_the_queue_as_one_queue_would() {
         let lib = crate::model::library::Library::builtin().expect("built-in library");
         let sc = Scenario::default_study(&lib).expect("default study");
-        let mut tr = Trial::new(&sc, 5);
-        let sph = tr.steps_per_hour as usize;
-        let mut b = Blocks::new(&sc, 5, sph);
-        let dt = sc.step_s;
         let (mut blocks, mut pushed) = (0, 0);
-        let mut step = 0;
-        while step < 14 * 24 * sph as u64 {
-            tr.begin(step);
-            let end = block_end(&tr, step, sc.horizon_s / dt, &b.starts);
-            let n = (end - step) as usize;
-            let carry = tr.events.next_time().div_ceil(dt) < end;
-            if !carry || n < 2 {
-                tr.step(step, true);
-                step += 1;
-                continue;
-            }
+        each_carrying_block(&sc, 5, |tr, b, step, n| {
             let before = format!("{:?}", tr.events);
             let mut snap = TrainingSnapshot::default();
             tr.training.snapshot(&mut snap);
             tr.work.snapshot(&mut b.snap);
             // In place, on a copy.
             let (events, claims0) = (tr.events.clone(), tr.meter.claims.clone());
-            training_steps(&mut tr, &mut b, step, n, true, false);
+            training_steps(tr, b, step, n, true, false);
             let (want_q, want_busy) = (format!("{:?}", tr.events), tr.training.busy.clone());
             tr.events = events;
             tr.training.restore(&snap);
             tr.meter.claims = claims0.clone();
             // Apart and refused: the queue as it was.
             tr.training.snapshot(&mut b.training_snap);
-            training_steps(&mut tr, &mut b, step, n, true, true);
+            training_steps(tr, b, step, n, true, true);
             assert!(!b.popped.is_empty(), "block at step {step}: nothing taken");
             pushed += usize::from(b.pushed.next_time() != u64::MAX);
-            refuse(&mut tr, &mut b, true);
+            refuse(tr, b, true);
             assert_eq!(format!("{:?}", tr.events), before, "refused at step {step}");
             tr.meter.claims = claims0;
             // Apart and kept: the held events moved in.
-            training_steps(&mut tr, &mut b, step, n, true, true);
+            training_steps(tr, b, step, n, true, true);
             while let Some((t, e)) = b.pushed.pop_due(u64::MAX) {
                 tr.events.push(t, e);
             }
             assert_eq!(format!("{:?}", tr.events), want_q, "kept at step {step}");
             assert_eq!(tr.training.busy, want_busy, "kept at step {step}");
             blocks += 1;
-            for s in step + 1..end {
-                tr.begin(s);
-            }
-            tr.tick_week_by(n);
-            step = end;
-        }
+        });
         assert!(
             blocks > 100 && pushed > 100,
             "{blocks} blocks, {pushed} held"

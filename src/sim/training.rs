@@ -204,6 +204,15 @@ impl TrainingLayer {
         }
     }
 
+    /// Job slot `slot` of training `w` (its indices and state) if its job is the one of `epoch`
+    /// still running; None for a stale event, of a job that ended or restarted since.
+    #[inline(always)]
+    fn live_slot(&self, w: u32, slot: u32, epoch: u32) -> Option<(usize, usize, JobSlot)> {
+        let (wi, si) = (w as usize, slot as usize);
+        let s = self.slots[wi][si];
+        (s.active && s.epoch == epoch).then_some((wi, si, s))
+    }
+
     /// A checkpoint of job slot `slot` of training `w` in its `epoch` starts (a stale one, of a
     /// job that ended or restarted since, does nothing).
     #[inline(always)]
@@ -214,11 +223,9 @@ impl TrainingLayer {
         now: u64,
         q: &mut EventQueue,
     ) {
-        let (wi, si) = (w as usize, slot as usize);
-        let s = self.slots[wi][si];
-        if !s.active || s.epoch != epoch {
+        let Some((wi, si, _)) = self.live_slot(w, slot, epoch) else {
             return;
-        }
+        };
         self.slots[wi][si].in_checkpoint = true;
         self.recompute_busy(models, wi);
         let tr = &models[wi];
@@ -238,11 +245,9 @@ impl TrainingLayer {
         now: u64,
         q: &mut EventQueue,
     ) {
-        let (wi, si) = (w as usize, slot as usize);
-        let s = self.slots[wi][si];
-        if !s.active || s.epoch != epoch {
+        let Some((wi, si, s)) = self.live_slot(w, slot, epoch) else {
             return;
-        }
+        };
         let tr = &models[wi];
         // A checkpoint cut short by a failure saved nothing: the job resumes from the
         // checkpoint the restart restored, and the next one is due an interval after it.

@@ -1453,6 +1453,16 @@ pue = 1.25
         }
     }
 
+    /// A xorshift64 sequence from the seed `x`: the tests' cheap, fixed stream of cases.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     /// The queued route's step of classes on one pool ([`Workloads::serve_pool_step`]) is
     /// `serve_consumers` then `consumer_claims` to the bit (every class's state, the pool's
     /// figures, the step's drops, served requests, claims and their sums), over steps that
@@ -1465,13 +1475,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let wm = models(&sc, &defs, a);
         let (mut w0, mut w1) = (workloads(&sc, &defs, a), workloads(&sc, &defs, a));
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let (mut sums0, mut sums1) = (vec![Claim::default(); 2], vec![Claim::default(); 2]);
         let mut out = vec![Claim::default(); 2];
         let mut counts = vec![[0.0; 3]; 2];
@@ -1561,13 +1565,7 @@ pue = 1.25
         let (sc, defs, a) = study();
         let wm = models(&sc, &defs, a);
         let (mut w0, mut w1) = (workloads(&sc, &defs, a), workloads(&sc, &defs, a));
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let (mut sums0, mut sums1) = (vec![Claim::default(); 2], vec![Claim::default(); 2]);
         let (mut c0, mut c1) = (vec![[0.0; 3]; 2], vec![[0.0; 3]; 2]);
         let (mut dropped, mut steps) = (0, 0);
@@ -1584,7 +1582,11 @@ pue = 1.25
                 let row: Vec<(f64, f64)> = (0..2)
                     .map(|_| {
                         let r = next();
-                        let n = if r % 9 == 0 { 0.0 } else { (r >> 52) as f64 };
+                        let n = if r.is_multiple_of(9) {
+                            0.0
+                        } else {
+                            (r >> 52) as f64
+                        };
                         let share = ((r >> 20) % 1000) as f64 * 1e-3;
                         (n, if n == 0.0 { 0.0 } else { n.min(4000.0) * share })
                     })
