@@ -75,9 +75,10 @@ side() {
     echo "exit $?" >>"$log/headroom-study.out"
     # Output folders are named in some messages: make them relative to the side's folder.
     sed -i "s#$out#OUT#g" "$log"/* 2>/dev/null
-    # The only figures that are not the program's output but the machine's: wall-clock times.
+    # The only figures that are not the program's output but the machine's: wall-clock and CPU
+    # times.
     find "$out" -name run_info.json -exec sed -i -e 's/"wall_time_s": [0-9.]*/"wall_time_s": T/' \
-        -e '/"aggregate_s"\|"write_s"/d' -e 's/"wall_time_s": T,$/"wall_time_s": T/' {} +
+        -e '/"aggregate_s"\|"write_s"\|"trial_cpu_ms"/d' -e 's/"wall_time_s": T,$/"wall_time_s": T/' {} +
     sed -i -E 's/built in [0-9]+ ms \(hourly engine trial [0-9]+ ms\)/built in T ms (hourly engine trial T ms)/' "$log/dynamics.out"
 }
 

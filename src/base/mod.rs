@@ -1,8 +1,9 @@
 //! The ground floor every layer stands on: simulation time and the calendar, random streams,
 //! statistics across trials, typed errors and where in a file they are, number formatting,
-//! atomic file writes and how the allocator keeps freed memory. Nothing here knows about data
-//! centres.
+//! atomic file writes, how the allocator keeps freed memory and a thread's CPU clock. Nothing
+//! here knows about data centres.
 
+pub mod clock;
 pub mod csvcell;
 pub mod error;
 pub mod io;

@@ -491,13 +491,43 @@ pub fn write_all(
         let write_s = started.elapsed().as_secs_f64() - aggregate_s;
         let p = dir.join("run_info.json");
         let text = format!(
-            "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3},\n  \"aggregate_s\": {aggregate_s:.3},\n  \"write_s\": {write_s:.3}\n}}\n",
-            env!("CARGO_PKG_VERSION")
+            "{{\n  \"dcload_version\": \"{}\",\n  \"threads\": {threads},\n  \"wall_time_s\": {wall_time_s:.3},\n  \"aggregate_s\": {aggregate_s:.3},\n  \"write_s\": {write_s:.3}{}\n}}\n",
+            env!("CARGO_PKG_VERSION"),
+            trial_cpu_json(results)
         );
         write_atomic(&p, text.as_bytes())?;
         paths.insert(info_at, p);
     }
     Ok(paths)
+}
+
+/// `run_info.json`'s `trial_cpu_ms` (with its leading comma): each trial's CPU time on its
+/// thread, the trial alone (no start-up, bands or files), over the trials this run simulated,
+/// and their mean, median, least and most; `by_trial` in trial order, `null` for a trial read
+/// back from a checkpoint. Empty where no trial was timed (resumed trials only, or a platform
+/// without a thread CPU clock). What `scripts/bench.sh` reads a trial-year's cost from.
+fn trial_cpu_json(results: &[TrialResult]) -> String {
+    let mut ms: Vec<f64> = results.iter().filter_map(|r| r.cpu_ms).collect();
+    if ms.is_empty() {
+        return String::new();
+    }
+    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    ms.sort_unstable_by(f64::total_cmp);
+    let n = ms.len();
+    let median = if n % 2 == 1 {
+        ms[n / 2]
+    } else {
+        0.5 * (ms[n / 2 - 1] + ms[n / 2])
+    };
+    let by_trial: Vec<String> = (results.iter())
+        .map(|r| r.cpu_ms.map_or("null".into(), |x| format!("{x:.3}")))
+        .collect();
+    format!(
+        ",\n  \"trial_cpu_ms\": {{\"trials\": {n}, \"mean\": {mean:.3}, \"median\": {median:.3}, \"min\": {:.3}, \"max\": {:.3}, \"by_trial\": [{}]}}",
+        ms[0],
+        ms[n - 1],
+        by_trial.join(", ")
+    )
 }
 
 /// The first NaN or infinite number in a CSV or JSON text, if any. Names are not numbers: JSON
@@ -672,6 +702,7 @@ mod tests {
             &[TrialResult {
                 hourly: Vec::new(),
                 summary,
+                cpu_ms: None,
             }],
         );
         let mut lines = csv.lines();

@@ -146,7 +146,11 @@ pub fn read_record(path: &Path, shape: Shape) -> Result<TrialResult> {
     let means = f64_values(intervals);
     summary.interval_facility_mw = means.iter().step_by(2).copied().collect();
     summary.interval_it_mw = means.iter().skip(1).step_by(2).copied().collect();
-    Ok(TrialResult { hourly, summary })
+    Ok(TrialResult {
+        hourly,
+        summary,
+        cpu_ms: None,
+    })
 }
 
 /// Little-endian f32s.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::base::clock::thread_cpu_ms;
 use crate::base::error::{Error, Result};
 use crate::scenario::Scenario;
 use crate::sim::{TrialResult, run_trial};
@@ -205,7 +206,10 @@ pub fn run(sc: &Scenario, batch: Batch<'_>) -> Result<Vec<TrialResult>> {
             list.into_par_iter()
                 .map(|i| {
                     let (trial_sc, params) = sc.for_trial(i)?;
-                    let mut r = run_trial(&trial_sc, i);
+                    // The trial alone on its thread's CPU clock (run_info.json's
+                    // `trial_cpu_ms`: what a trial-year costs, without start-up or files).
+                    let (mut r, cpu_ms) = thread_cpu_ms(|| run_trial(&trial_sc, i));
+                    r.cpu_ms = cpu_ms;
                     check_finite(sc, &r, &params)?;
                     r.summary.params = params;
                     if let Some(dir) = checkpoint {

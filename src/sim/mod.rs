@@ -510,6 +510,7 @@ impl<'a> Trial<'a> {
         TrialResult {
             hourly,
             summary: TrialSummary::assemble(self.trial, tallies),
+            cpu_ms: None,
         }
     }
 }

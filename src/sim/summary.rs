@@ -627,6 +627,10 @@ pub struct TrialResult {
     /// `hours x n` with n = `Scenario::metrics().len()`, hour-major.
     pub hourly: Vec<f32>,
     pub summary: TrialSummary,
+    /// CPU milliseconds the trial took on its thread, set by the run that simulated it (None
+    /// for a trial read back from its record, or where the platform has no thread CPU clock):
+    /// `run_info.json`'s `trial_cpu_ms`, not part of the outputs.
+    pub cpu_ms: Option<f64>,
 }
 
 /// Leaves a figure a study does not have out of a trial's record (its bytes stay those of a

@@ -138,6 +138,27 @@ fn run_info_splits_the_wall_time_into_simulate_aggregate_and_write() {
         let v = info[k].as_f64().unwrap_or(-1.0);
         assert!((0.0..600.0).contains(&v), "{k} = {v} in {info}");
     }
+    // Each trial's CPU time on its thread, the trial alone, where the platform has the clock.
+    let cpu = &info["trial_cpu_ms"];
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        assert_eq!(cpu["trials"], 2, "{info}");
+        let by: Vec<f64> = (cpu["by_trial"].as_array().unwrap().iter())
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(by.len(), 2, "{info}");
+        let (lo, hi) = (by[0].min(by[1]), by[0].max(by[1]));
+        assert!(lo > 0.0 && hi < 600_000.0, "{info}");
+        let at = |k: &str| cpu[k].as_f64().unwrap();
+        assert_eq!((at("min"), at("max")), (lo, hi), "{info}");
+        assert!((at("mean") - (by[0] + by[1]) / 2.0).abs() < 2e-3, "{info}");
+        // A trial alone takes no longer on its thread than the run's trials took on the clock.
+        assert!(
+            hi <= info["wall_time_s"].as_f64().unwrap() * 1e3 + 2.0,
+            "{info}"
+        );
+    } else {
+        assert!(cpu.is_null(), "{info}");
+    }
     let wrote: Vec<String> = stderr(&o)
         .lines()
         .filter_map(|l| {
