@@ -23,7 +23,7 @@ use rand::Rng;
 use crate::base::rng::poisson_count;
 
 use super::phasing::{LoadBank, Phasing, SitePhase, build_phases};
-use super::physics::water::TowerAir;
+use super::physics::tower_year;
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PlantHour, PreparedChain, ThermalNode,
     server_fan_factor,
@@ -258,30 +258,12 @@ impl PhysicsFacility {
     }
 
     /// Each tower design's evaporated shares for the trial's weather year, worked out ahead
-    /// ([`TowerAir::prepare_year`]): ~5 % of a physics trial's time went to them hour by hour.
-    /// Designs with the same enthalpy rise share one table, over the hours either evaporates
-    /// in (the wetter switch point).
+    /// ([`super::physics::tower_year`]): ~5 % of a physics trial's time went to them hour by
+    /// hour.
     fn prepare_towers(&self, weather: &[WeatherHour]) {
-        let mut towers: Vec<TowerAir> = Vec::new();
         let all = (self.phases.iter()).flat_map(|ph| ph.plants.iter().flatten());
-        for t in all.filter_map(CoolingPlant::tower_air) {
-            let dh = t.enthalpy_rise_kj_per_kg.to_bits();
-            match towers
-                .iter_mut()
-                .find(|u| u.enthalpy_rise_kj_per_kg.to_bits() == dh)
-            {
-                Some(u) => {
-                    u.dry_below_c = match (u.dry_below_c, t.dry_below_c) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        _ => None,
-                    }
-                }
-                None => towers.push(t),
-            }
-        }
-        for t in &towers {
-            t.prepare_year(weather);
-        }
+        let designs = tower_year::merge_designs(all.filter_map(CoolingPlant::tower_air));
+        tower_year::prepare(&designs, weather);
     }
 
     /// Facility power this step would draw for the given group IT powers, without advancing any

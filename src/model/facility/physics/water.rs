@@ -61,7 +61,6 @@
 //! grids (wind/PV ~0, hydro with reservoir evaporation much more), so a study should pass its
 //! own grid's figure.
 
-use crate::model::weather::WeatherHour;
 use crate::model::weather::psychro::saturation_vapour_pressure_hpa;
 
 /// Latent heat of vaporisation of water at ~20 °C, J/kg (steam tables: 2.454 MJ/kg at 20 °C).
@@ -130,7 +129,8 @@ impl TowerAir {
 
     /// Share of the rejected heat that leaves as latent heat of evaporated water, in air at
     /// `dry_bulb_c` and `rel_humidity_pct`: `h_fg * (w_sat(T_out) - w_in) / Δh`, >= 0 (it may
-    /// exceed 1 in hot dry air). 0 in dry mode. Six `exp` calls; never panics.
+    /// exceed 1 in hot dry air). 0 in dry mode. Looked up in the trial's year table
+    /// ([`super::tower_year`]) or worked out (six `exp` calls); never panics.
     pub fn evaporated_share(&self, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
         if self.dry_below_c.is_some_and(|t| dry_bulb_c <= t) {
             return 0.0;
@@ -151,47 +151,15 @@ impl TowerAir {
         }) {
             return v;
         }
-        let v = YEAR_SHARES
-            .with(|y| y.borrow_mut().take(key))
+        let v = super::tower_year::look_up(key)
             .unwrap_or_else(|| Self::share_of_air(dh, dry_bulb_c, rel_humidity_pct));
         SHARE_MEMO.with(|m| m[slot].set((key, v)));
         v
     }
 
-    /// Works out the share of every hour of `air` in which the tower evaporates, ahead of the
-    /// steps that ask for them (see [`YearShares`]): the same numbers
-    /// [`TowerAir::evaporated_share`] finds hour by hour, made four hours at a time.
-    pub fn prepare_year(&self, air: &[WeatherHour]) {
-        let dh = self.enthalpy_rise_kj_per_kg;
-        let wet: Vec<&WeatherHour> = (air.iter())
-            .filter(|o| !self.dry_below_c.is_some_and(|t| o.dry_bulb_c <= t))
-            .collect();
-        YEAR_SHARES.with(|y| {
-            let mut y = y.borrow_mut();
-            let t = y.table(dh.to_bits());
-            t.keys.clear();
-            t.shares.clear();
-            t.next = 0;
-            let mut quads = wet.chunks_exact(4);
-            for q in quads.by_ref() {
-                let shares = Self::shares_of_air4(
-                    dh,
-                    std::array::from_fn(|i| q[i].dry_bulb_c),
-                    std::array::from_fn(|i| q[i].rel_humidity_pct),
-                );
-                t.shares.extend_from_slice(&shares);
-            }
-            for o in quads.remainder() {
-                (t.shares).push(Self::share_of_air(dh, o.dry_bulb_c, o.rel_humidity_pct));
-            }
-            (t.keys).extend(
-                wet.iter()
-                    .map(|o| [o.dry_bulb_c.to_bits(), o.rel_humidity_pct.to_bits()]),
-            );
-        });
-    }
-
-    fn share_of_air(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
+    /// The share in air at `dry_bulb_c` and `rel_humidity_pct` of a tower whose air gains
+    /// `dh` kJ/kg, worked out (the dry switch point aside).
+    pub(super) fn share_of_air(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
         let (db, w_in, h_out) = air_in(dh, dry_bulb_c, rel_humidity_pct);
         share_out(dh, saturation_temp_c(h_out, db), w_in)
     }
@@ -200,7 +168,11 @@ impl TowerAir {
     /// numbers are the same operations on the same figures (so the same bits), but the four
     /// chains of dependent divisions and `exp` calls run side by side in the processor rather
     /// than one after another (1.1 ms a year of hours against 1.8 ms, 7 December 2026).
-    fn shares_of_air4(dh: f64, dry_bulb_c: [f64; 4], rel_humidity_pct: [f64; 4]) -> [f64; 4] {
+    pub(super) fn shares_of_air4(
+        dh: f64,
+        dry_bulb_c: [f64; 4],
+        rel_humidity_pct: [f64; 4],
+    ) -> [f64; 4] {
         let air: [(f64, f64, f64); 4] =
             std::array::from_fn(|i| air_in(dh, dry_bulb_c[i], rel_humidity_pct[i]));
         let mut t: [f64; 4] = std::array::from_fn(|i| newton_start(air[i].0));
@@ -231,51 +203,6 @@ fn share_out(dh: f64, t_out: f64, w_in: f64) -> f64 {
     }
 }
 
-/// A trial's tower shares worked out ahead, per tower design (its enthalpy rise's bits): the
-/// wet hours' airs (dry bulb and humidity bits) in hour order and their shares. The plants ask
-/// for one hour after another, so a lookup checks only the next hour in the table; any other
-/// air (a test's, an hour asked again after the memo moved on, a table of another trial) is
-/// worked out as it comes. A pure function's memo: the same bits either way.
-#[derive(Default)]
-pub struct YearShares {
-    tables: Vec<(u64, YearTable)>,
-}
-
-#[derive(Default)]
-struct YearTable {
-    keys: Vec<[u64; 2]>,
-    shares: Vec<f64>,
-    next: usize,
-}
-
-impl YearShares {
-    /// The table of the design whose enthalpy rise has bits `dh`, made empty if new.
-    fn table(&mut self, dh: u64) -> &mut YearTable {
-        let at = match self.tables.iter().position(|(d, _)| *d == dh) {
-            Some(at) => at,
-            None => {
-                self.tables.push((dh, YearTable::default()));
-                self.tables.len() - 1
-            }
-        };
-        &mut self.tables[at].1
-    }
-
-    /// The share kept for `key` (design, dry bulb and humidity bits) if it is the next hour's
-    /// of its design's table.
-    #[inline]
-    fn take(&mut self, key: [u64; 3]) -> Option<f64> {
-        let (_, t) = self.tables.iter_mut().find(|(d, _)| *d == key[0])?;
-        let at = t.next;
-        if t.keys.get(at) == Some(&[key[1], key[2]]) {
-            t.next = at + 1;
-            Some(t.shares[at])
-        } else {
-            None
-        }
-    }
-}
-
 /// Newton steps [`saturation_temp_c`] takes.
 const NEWTON_STEPS: usize = 5;
 
@@ -286,8 +213,6 @@ thread_local! {
     /// and the share, per slot (a site's tower designs rarely share one).
     static SHARE_MEMO: [std::cell::Cell<([u64; 3], f64)>; SHARE_MEMO_SLOTS] =
         const { [const { std::cell::Cell::new(([u64::MAX; 3], 0.0)) }; SHARE_MEMO_SLOTS] };
-    /// See [`TowerAir::prepare_year`].
-    static YEAR_SHARES: std::cell::RefCell<YearShares> = std::cell::RefCell::new(YearShares::default());
 }
 
 /// Temperature of saturated air of enthalpy `h` (kJ/kg), by Newton steps from `guess_c`
@@ -400,103 +325,22 @@ mod tower_tests {
         }
     }
 
-    /// Airs across the year's range and beyond it, a few nonsense ones among them.
-    fn airs() -> Vec<WeatherHour> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut u = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let mut v: Vec<WeatherHour> = (0..403)
-            .map(|_| WeatherHour {
-                dry_bulb_c: -30.0 + 80.0 * u(),
-                rel_humidity_pct: -5.0 + 110.0 * u(),
-                ..WeatherHour::default()
-            })
-            .collect();
-        for (db, rh) in [
-            (f64::NAN, 50.0),
-            (-80.0, 0.0),
-            (70.0, 100.0),
-            (20.0, f64::NAN),
-        ] {
-            v.insert(
-                17,
-                WeatherHour {
-                    dry_bulb_c: db,
-                    rel_humidity_pct: rh,
-                    ..WeatherHour::default()
-                },
-            );
-        }
-        v
-    }
-
-    /// Four airs at a time give each air's share to the bit, whatever the air.
+    /// The share's bits are those of the code before its stages were split out for the year
+    /// table (stop 29): the values printed by 170a550's functions, copied alone into a scratch
+    /// crate built with this toolchain.
     #[test]
-    fn four_at_a_time_is_one_at_a_time() {
+    fn share_of_air_keeps_its_bits() {
         let dh = tower().enthalpy_rise_kj_per_kg;
-        for q in airs().chunks_exact(4) {
-            let four = TowerAir::shares_of_air4(
-                dh,
-                std::array::from_fn(|i| q[i].dry_bulb_c),
-                std::array::from_fn(|i| q[i].rel_humidity_pct),
-            );
-            for (o, s) in q.iter().zip(four) {
-                let one = TowerAir::share_of_air(dh, o.dry_bulb_c, o.rel_humidity_pct);
-                assert_eq!(s.to_bits(), one.to_bits(), "{o:?}");
-            }
-        }
-    }
-
-    /// Shares worked out ahead are the ones worked out hour by hour, asked in order, out of
-    /// order, again, or for air the year does not hold; a hybrid tower's dry hours give 0.
-    #[test]
-    fn a_year_worked_out_ahead_gives_the_same_shares() {
-        let year = airs();
-        for t in [tower(), TowerAir::from_design(5.6, 1.2, Some(10.0))] {
-            let want = |o: &WeatherHour| {
-                if t.dry_below_c.is_some_and(|d| o.dry_bulb_c <= d) {
-                    0.0
-                } else {
-                    TowerAir::share_of_air(
-                        t.enthalpy_rise_kj_per_kg,
-                        o.dry_bulb_c,
-                        o.rel_humidity_pct,
-                    )
-                }
-            };
-            t.prepare_year(&year);
-            // The table holds the wet hours' shares, in hour order.
-            let wet: Vec<&WeatherHour> = (year.iter())
-                .filter(|o| !t.dry_below_c.is_some_and(|d| o.dry_bulb_c <= d))
-                .collect();
-            YEAR_SHARES.with(|y| {
-                let mut y = y.borrow_mut();
-                let table = y.table(t.enthalpy_rise_kj_per_kg.to_bits());
-                assert_eq!(table.shares.len(), wet.len());
-                for (s, o) in table.shares.iter().zip(&wet) {
-                    assert_eq!(s.to_bits(), want(o).to_bits(), "{o:?}");
-                }
-            });
-            let order = (0..year.len()).chain([5, 3, 400, 0]).chain(0..year.len());
-            for h in order {
-                let o = &year[h];
-                let got = t.evaporated_share(o.dry_bulb_c, o.rel_humidity_pct);
-                assert_eq!(got.to_bits(), want(o).to_bits(), "hour {h}: {o:?}");
-            }
-            let other = t.evaporated_share(21.5, 33.0);
-            assert_eq!(
-                other.to_bits(),
-                want(&WeatherHour {
-                    dry_bulb_c: 21.5,
-                    rel_humidity_pct: 33.0,
-                    ..WeatherHour::default()
-                })
-                .to_bits()
-            );
+        for (db, rh, bits) in [
+            (35.0, 47.0, 0x3ff1_75e4_db23_8719_u64),
+            (5.0, 85.0, 0x3fe2_be56_fd41_35ae),
+            (40.0, 20.0, 0x3ff5_c3c5_bc66_bcdd),
+            (-12.5, 64.0, 0x3fd8_2581_1943_8ff5),
+            (22.25, 99.5, 0x3fe7_5564_fdb8_2191),
+            (29.0, 3.0, 0x3ff4_1d42_6c4f_5de7),
+        ] {
+            let got = TowerAir::share_of_air(dh, db, rh);
+            assert_eq!(got.to_bits(), bits, "({db}, {rh}): {got}");
         }
     }
 

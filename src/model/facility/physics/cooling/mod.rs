@@ -256,7 +256,9 @@ impl CoolingPlant {
         let chiller = match self {
             CoolingPlant::AirChiller(a) => a,
             CoolingPlant::Liquid(l) => &l.air,
-            _ => return None,
+            CoolingPlant::Immersion(_) | CoolingPlant::AirSide(_) | CoolingPlant::Dx(_) => {
+                return None;
+            }
         };
         match chiller.heat_rejection {
             HeatRejection::Tower(TowerWater {
