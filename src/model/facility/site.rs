@@ -23,7 +23,6 @@ use rand::Rng;
 use crate::base::rng::poisson_count;
 
 use super::phasing::{LoadBank, Phasing, SitePhase, build_phases};
-use super::physics::tower_year;
 use super::physics::{
     AshraeClass, CoolingPlant, ElectricalChain, PlantHour, PreparedChain, ThermalNode,
     server_fan_factor,
@@ -228,12 +227,10 @@ impl PhysicsFacility {
         rng: &mut R,
         units_rng: ChaCha8Rng,
     ) -> PhysicsState {
-        let weather = self.weather_year(hours, rng);
-        self.prepare_towers(&weather);
         PhysicsState {
             units_down: vec![0.0; self.plants.len()],
             units_rng,
-            weather,
+            weather: self.weather_year(hours, rng),
             nodes: self
                 .groups
                 .iter()
@@ -255,15 +252,6 @@ impl PhysicsFacility {
             plant_hours_for: None,
             run_cooling: Vec::new(),
         }
-    }
-
-    /// Each tower design's evaporated shares for the trial's weather year, worked out ahead
-    /// ([`super::physics::tower_year`]): ~5 % of a physics trial's time went to them hour by
-    /// hour.
-    fn prepare_towers(&self, weather: &[WeatherHour]) {
-        let all = (self.phases.iter()).flat_map(|ph| ph.plants.iter().flatten());
-        let designs = tower_year::merge_designs(all.filter_map(CoolingPlant::tower_air));
-        tower_year::prepare(&designs, weather);
     }
 
     /// Facility power this step would draw for the given group IT powers, without advancing any

@@ -30,7 +30,6 @@
 pub mod cooling;
 pub mod electrical;
 pub mod thermal;
-pub mod tower_year;
 pub mod water;
 
 pub use self::cooling::{

@@ -129,8 +129,7 @@ impl TowerAir {
 
     /// Share of the rejected heat that leaves as latent heat of evaporated water, in air at
     /// `dry_bulb_c` and `rel_humidity_pct`: `h_fg * (w_sat(T_out) - w_in) / Δh`, >= 0 (it may
-    /// exceed 1 in hot dry air). 0 in dry mode. Looked up in the trial's year table
-    /// ([`super::tower_year`]) or worked out (six `exp` calls); never panics.
+    /// exceed 1 in hot dry air). 0 in dry mode. Six `exp` calls; never panics.
     pub fn evaporated_share(&self, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
         if self.dry_below_c.is_some_and(|t| dry_bulb_c <= t) {
             return 0.0;
@@ -151,60 +150,24 @@ impl TowerAir {
         }) {
             return v;
         }
-        let v = super::tower_year::look_up(key)
-            .unwrap_or_else(|| Self::share_of_air(dh, dry_bulb_c, rel_humidity_pct));
+        let v = Self::share_of_air(dh, dry_bulb_c, rel_humidity_pct);
         SHARE_MEMO.with(|m| m[slot].set((key, v)));
         v
     }
 
-    /// The share in air at `dry_bulb_c` and `rel_humidity_pct` of a tower whose air gains
-    /// `dh` kJ/kg, worked out (the dry switch point aside).
-    pub(super) fn share_of_air(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
-        let (db, w_in, h_out) = air_in(dh, dry_bulb_c, rel_humidity_pct);
-        share_out(dh, saturation_temp_c(h_out, db), w_in)
-    }
-
-    /// [`TowerAir::share_of_air`] of four airs, stage by stage across the four: each air's
-    /// numbers are the same operations on the same figures (so the same bits), but the four
-    /// chains of dependent divisions and `exp` calls run side by side in the processor rather
-    /// than one after another (1.1 ms a year of hours against 1.8 ms, 7 December 2026).
-    pub(super) fn shares_of_air4(
-        dh: f64,
-        dry_bulb_c: [f64; 4],
-        rel_humidity_pct: [f64; 4],
-    ) -> [f64; 4] {
-        let air: [(f64, f64, f64); 4] =
-            std::array::from_fn(|i| air_in(dh, dry_bulb_c[i], rel_humidity_pct[i]));
-        let mut t: [f64; 4] = std::array::from_fn(|i| newton_start(air[i].0));
-        for _ in 0..NEWTON_STEPS {
-            t = std::array::from_fn(|i| newton_step(t[i], air[i].2));
+    fn share_of_air(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> f64 {
+        let db = dry_bulb_c.clamp(-60.0, 60.0);
+        let w_in = humidity_ratio(db, rel_humidity_pct);
+        let h_out = moist_air_enthalpy(db, w_in) + dh;
+        let t_out = saturation_temp_c(h_out, db);
+        let share = (saturated_humidity_ratio(t_out) - w_in) * (LATENT_HEAT_J_PER_KG / 1000.0) / dh;
+        if share.is_finite() && share > 0.0 {
+            share
+        } else {
+            0.0
         }
-        std::array::from_fn(|i| share_out(dh, t[i], air[i].1))
     }
 }
-
-/// The air into a tower of enthalpy rise `dh`: its dry bulb held to -60..60 °C, its humidity
-/// ratio and the enthalpy it leaves with.
-#[inline(always)]
-fn air_in(dh: f64, dry_bulb_c: f64, rel_humidity_pct: f64) -> (f64, f64, f64) {
-    let db = dry_bulb_c.clamp(-60.0, 60.0);
-    let w_in = humidity_ratio(db, rel_humidity_pct);
-    (db, w_in, moist_air_enthalpy(db, w_in) + dh)
-}
-
-/// The share from the leaving air's temperature `t_out` and the entering humidity ratio.
-#[inline(always)]
-fn share_out(dh: f64, t_out: f64, w_in: f64) -> f64 {
-    let share = (saturated_humidity_ratio(t_out) - w_in) * (LATENT_HEAT_J_PER_KG / 1000.0) / dh;
-    if share.is_finite() && share > 0.0 {
-        share
-    } else {
-        0.0
-    }
-}
-
-/// Newton steps [`saturation_temp_c`] takes.
-const NEWTON_STEPS: usize = 5;
 
 const SHARE_MEMO_SLOTS: usize = 4;
 
@@ -219,29 +182,17 @@ thread_local! {
 /// (five steps reach 0.01 K over -20..45 °C from a guess up to 20 K below or 25 K above).
 #[inline]
 fn saturation_temp_c(h: f64, guess_c: f64) -> f64 {
-    let mut t = newton_start(guess_c);
-    for _ in 0..NEWTON_STEPS {
-        t = newton_step(t, h);
+    let mut t = guess_c.clamp(-40.0, 50.0);
+    for _ in 0..5 {
+        let ws = saturated_humidity_ratio(t);
+        let f = moist_air_enthalpy(t, ws) - h;
+        // d w_sat / dT from the Magnus form: w_s * p / (p - e_s) * 17.625 * 243.04 / (T + 243.04)^2.
+        let k = 243.04 + t;
+        let dws = ws * (1.0 + ws / MOLAR_RATIO) * 17.625 * 243.04 / (k * k);
+        let df = 1.006 + 1.86 * ws + (2501.0 + 1.86 * t) * dws;
+        t = (t - f / df).clamp(-60.0, 80.0);
     }
     t
-}
-
-/// Where [`saturation_temp_c`]'s Newton steps start from a guess.
-#[inline(always)]
-fn newton_start(guess_c: f64) -> f64 {
-    guess_c.clamp(-40.0, 50.0)
-}
-
-/// One Newton step of [`saturation_temp_c`] from `t` towards enthalpy `h`.
-#[inline(always)]
-fn newton_step(t: f64, h: f64) -> f64 {
-    let ws = saturated_humidity_ratio(t);
-    let f = moist_air_enthalpy(t, ws) - h;
-    // d w_sat / dT from the Magnus form: w_s * p / (p - e_s) * 17.625 * 243.04 / (T + 243.04)^2.
-    let k = 243.04 + t;
-    let dws = ws * (1.0 + ws / MOLAR_RATIO) * 17.625 * 243.04 / (k * k);
-    let df = 1.006 + 1.86 * ws + (2501.0 + 1.86 * t) * dws;
-    (t - f / df).clamp(-60.0, 80.0)
 }
 
 /// Litres evaporated when `heat_j` joules are rejected with `evaporative_share` of them as
@@ -325,9 +276,9 @@ mod tower_tests {
         }
     }
 
-    /// The share's bits are those of the code before its stages were split out for the year
-    /// table (stop 29): the values printed by 170a550's functions, copied alone into a scratch
-    /// crate built with this toolchain.
+    /// The share's bits stay those measured at stop 29 (printed by these functions copied
+    /// alone into a scratch crate built with this toolchain): a guard for any change made to
+    /// speed them up, which must give the same bits (stop 29 tried one; docs/performance.md).
     #[test]
     fn share_of_air_keeps_its_bits() {
         let dh = tower().enthalpy_rise_kj_per_kg;

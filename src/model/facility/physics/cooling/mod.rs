@@ -73,7 +73,6 @@
 use serde::Deserialize;
 
 use super::{FacilityError, ParamError, check_above, check_range, toml_error};
-use crate::model::facility::physics::water::TowerAir;
 use crate::model::weather::WeatherHour;
 
 mod air_chiller;
@@ -250,25 +249,6 @@ pub fn from_toml(file: &str, text: &str) -> Result<CoolingPlant, FacilityError> 
 }
 
 impl CoolingPlant {
-    /// The tower whose evaporation follows the outdoor air, if the plant rejects heat through
-    /// one (an air-cooled chiller's, or a liquid plant's air side).
-    pub fn tower_air(&self) -> Option<TowerAir> {
-        let chiller = match self {
-            CoolingPlant::AirChiller(a) => a,
-            CoolingPlant::Liquid(l) => &l.air,
-            CoolingPlant::Immersion(_) | CoolingPlant::AirSide(_) | CoolingPlant::Dx(_) => {
-                return None;
-            }
-        };
-        match chiller.heat_rejection {
-            HeatRejection::Tower(TowerWater {
-                evaporation: TowerEvaporation::Outdoor(a),
-                ..
-            }) => Some(a),
-            _ => None,
-        }
-    }
-
     /// Read a plant from the TOML text of `file` (the name is only used in errors).
     ///
     /// Errors name the file, the line and the field: TOML syntax, unknown fields
