@@ -297,6 +297,17 @@ fn resume_after_sigkill_gives_the_same_bytes() {
     f.run("k", &[&two[..], &["--resume"]].concat());
     let (straight, _) = f.run("s", &flags);
     assert_same(&straight, &killed, &OUTPUTS, "after the resume");
+    // run_info.json times the trials this run simulated: the ones read back are `null`.
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        let info: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(killed.join("run_info.json")).unwrap())
+                .unwrap();
+        let by = info["trial_cpu_ms"]["by_trial"].as_array().unwrap();
+        assert_eq!(by.len(), 20, "{info}");
+        let timed = by.iter().filter(|x| x.is_number()).count();
+        assert_eq!((by.len() - timed, timed), (kept, 20 - kept), "{info}");
+        assert_eq!(info["trial_cpu_ms"]["trials"], 20 - kept, "{info}");
+    }
     assert!(
         !cp.exists(),
         "the checkpoint is removed once the outputs are complete"
