@@ -42,7 +42,7 @@ mod tests {
     use super::*;
 
     /// A busy loop's CPU time is positive and at most the wall time it took (plus the clock's
-    /// resolution), where the clock exists; and the result comes back either way.
+    /// resolution) where the clock exists, and None where it does not.
     #[test]
     fn a_busy_loop_costs_cpu_time() {
         let wall = std::time::Instant::now();
