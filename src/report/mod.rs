@@ -514,11 +514,7 @@ fn trial_cpu_json(results: &[TrialResult]) -> String {
     let mean = ms.iter().sum::<f64>() / ms.len() as f64;
     ms.sort_unstable_by(f64::total_cmp);
     let n = ms.len();
-    let median = if n % 2 == 1 {
-        ms[n / 2]
-    } else {
-        0.5 * (ms[n / 2 - 1] + ms[n / 2])
-    };
+    let median = crate::base::stats::percentile_sorted(&ms, 0.5);
     let by_trial: Vec<String> = (results.iter())
         .map(|r| r.cpu_ms.map_or("null".into(), |x| format!("{x:.3}")))
         .collect();
