@@ -107,6 +107,53 @@ impl RankPlan {
     }
 }
 
+impl RankPlan {
+    /// [`RankPlan::each`] for integer keys (the bands' order keys, ordered as `i32::cmp`): up
+    /// to [`SORT_MAX`] of them put in order by counting ([`count_sort`]) rather than by
+    /// insertion, the same keys at the same places, so the same figures to the bit.
+    pub fn each_key(&self, keys: &mut [i32], key: impl Fn(i32) -> f64, mut put: impl FnMut(f64)) {
+        if !(2..=SORT_MAX).contains(&self.n) {
+            return self.each(keys, i32::cmp, key, put);
+        }
+        count_sort(keys);
+        for &(lo, hi, w) in &self.terms {
+            let (a, b) = (key(keys[lo]), key(keys[hi]));
+            put(a + w * (b - a));
+        }
+    }
+}
+
+/// Ascending, for at most [`SORT_MAX`] keys: each key written at its count of smaller keys,
+/// then each place a run of equal keys left unwritten filled from the place before it (the
+/// largest so far, from a start below every key). Every comparison is a flag added, not a
+/// branch, and the compiler makes them four at a time: an insertion sort's comparisons are
+/// branches the processor guesses wrong about once a key. Sorting the bands of a 21-trial
+/// default study (8,760 hours, each of its figures) took 3.3 % of the run's CPU samples by
+/// insertion, 2.3 % by counting (perf, 8 December 2026).
+fn count_sort(v: &mut [i32]) {
+    let n = v.len();
+    debug_assert!(n <= SORT_MAX);
+    // The keys padded to a whole number of eights with keys no key is above (none counts
+    // them), so the counting loop has no odd steps at its end.
+    let mut keys = [i32::MAX; SORT_MAX];
+    keys[..n].copy_from_slice(v);
+    let padded = &keys[..n.next_multiple_of(8)];
+    let mut out = [i32::MIN; SORT_MAX];
+    for &x in v.iter() {
+        let mut below = [0u32; 8];
+        for eight in padded.chunks_exact(8) {
+            for (b, &y) in below.iter_mut().zip(eight) {
+                *b += u32::from(y < x);
+            }
+        }
+        out[below.iter().sum::<u32>() as usize] = x;
+    }
+    for k in 1..n {
+        out[k] = out[k].max(out[k - 1]);
+    }
+    v.copy_from_slice(&out[..n]);
+}
+
 /// Up to this many values [`RankPlan::each`] sorts them whole instead of selecting ranks: a
 /// study's usual 5 to 20 trials need nearly every rank anyway (P10, P50 and P90 of 5 trials are
 /// all five), and an insertion sort of so few keys takes fewer steps than a selection's
@@ -620,6 +667,38 @@ mod select_tests {
             };
             prop_assert_eq!(by_floats(SORT_MAX), by_floats(0));
             prop_assert_eq!(by_keys(SORT_MAX), by_keys(0));
+        }
+    }
+
+    proptest! {
+        /// Keys with many ties (a band's trials often agree to the bit), i32::MIN among them,
+        /// any keys at all: the counting sort puts them as the insertion sort does, and the
+        /// figures of every plan are the same bits.
+        #[test]
+        fn counting_few_keys_gives_the_insertion_sorts_figures(
+            keys in prop::collection::vec(prop_oneof![
+                (-3i32..3),
+                Just(i32::MIN),
+                Just(i32::MAX),
+                any::<i32>(),
+            ], 0..=SORT_MAX + 3),
+            pv in set(),
+        ) {
+            let plan = RankPlan::new(keys.len(), &pv);
+            let (mut by_count, mut by_insertion) = (keys.clone(), keys.clone());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            plan.each_key(&mut by_count, f64::from, |x| a.push(x.to_bits()));
+            plan.each_sorting_up_to(SORT_MAX, &mut by_insertion, i32::cmp, f64::from, |x| {
+                b.push(x.to_bits())
+            });
+            prop_assert_eq!(a, b);
+            if keys.len() <= SORT_MAX {
+                let mut sorted = keys.clone();
+                sorted.sort_unstable();
+                let mut v = keys.clone();
+                count_sort(&mut v);
+                prop_assert_eq!(v, sorted);
+            }
         }
     }
 

@@ -119,9 +119,8 @@ fn chunk(
             let keys = &mut buf[(h * nf + f) * n..][..n];
             out.push(',');
             push_fixed(&mut out, sums[h * nf + f] / n as f64, prec);
-            plan.each(
+            plan.each_key(
                 keys,
-                i32::cmp,
                 |k| f64::from(from_order_key(k)),
                 |v| {
                     out.push(',');
