@@ -8,18 +8,26 @@ use crate::base::error::{Error, Result};
 
 /// Writes `bytes` to `path` atomically and durably (synced before the rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_renamed(path, bytes, true)
+    write_renamed(path, &[bytes], true)
 }
 
 /// Writes `bytes` to `path` atomically without waiting for the disk: a killed process never
 /// leaves a partial file, which is what per-trial checkpoints need; syncing each of thousands of
 /// records would serialise the threads on the disk.
 pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_renamed(path, bytes, false)
+    write_parts_unsynced(path, &[bytes])
 }
 
-fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
-    replace_file(path, bytes, sync).map_err(|e| Error::Write {
+/// [`write_atomic_unsynced`] of `parts` one after another, each written from where it lies: a
+/// trial's record is most of a megabyte of figures behind a summary line, and joining them in
+/// a buffer first cost more than writing them (a default-study trial's record took ~1.0 ms
+/// joined, ~0.4 ms in parts, on its thread's CPU clock).
+pub fn write_parts_unsynced(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    write_renamed(path, parts, false)
+}
+
+fn write_renamed(path: &Path, parts: &[&[u8]], sync: bool) -> Result<()> {
+    replace_file_parts(path, parts, sync).map_err(|e| Error::Write {
         path: path.to_path_buf(),
         source: e,
     })
@@ -30,6 +38,11 @@ fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
 /// through a link), written, synced if `sync`, renamed over `path`; on failure no temporary
 /// file is left behind.
 pub fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    replace_file_parts(path, &[bytes], sync)
+}
+
+/// [`replace_file`] of `parts` written one after another.
+fn replace_file_parts(path: &Path, parts: &[&[u8]], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -39,7 +52,9 @@ pub fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()
     let written = (|| {
         use std::io::Write;
         let mut f = create_new(&tmp)?;
-        f.write_all(bytes)?;
+        for bytes in parts {
+            f.write_all(bytes)?;
+        }
         if sync {
             f.sync_all()?;
         }
