@@ -109,8 +109,8 @@ impl RankPlan {
 
 impl RankPlan {
     /// [`RankPlan::each`] for integer keys (the bands' order keys, ordered as `i32::cmp`): up
-    /// to [`SORT_MAX`] of them put in order by counting ([`count_sort`]) rather than by
-    /// insertion, the same keys at the same places, so the same figures to the bit.
+    /// to 32 of them put in order by counting (`count_sort`) rather than by insertion, the
+    /// same keys at the same places, so the same figures to the bit.
     pub fn each_key(&self, keys: &mut [i32], key: impl Fn(i32) -> f64, mut put: impl FnMut(f64)) {
         if !(2..=SORT_MAX).contains(&self.n) {
             return self.each(keys, i32::cmp, key, put);

@@ -455,11 +455,23 @@ fn fast(tr: &mut Trial, b: &mut Blocks, s0: u64, end: u64, trace: Option<&mut Ve
 /// The block's facility at its own rate from its IT series (`b.group_it`, `b.it`): each step's
 /// power into `b.fac`, the block's sums into `b.facility`; false if the facility would move.
 fn facility_block(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+    facility_asked(tr, b, s0, n, true)
+}
+
+/// [`facility_block`]'s answer alone, for a block whose facility is then evaluated exactly
+/// (the queued route).
+fn facility_gate(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize) -> bool {
+    facility_asked(tr, b, s0, n, false)
+}
+
+/// The facility's quiet block of `n` steps from `s0`, with its `figures` or without.
+fn facility_asked(tr: &mut Trial, b: &mut Blocks, s0: u64, n: usize, figures: bool) -> bool {
     let ng = tr.sc.fleet.groups.len();
     let hour = (s0 / tr.steps_per_hour) as usize;
     let dt_f = tr.sc.step_s as f64;
     let (group_it, it) = (&b.group_it[..ng * n], &b.it);
-    (tr.fac).quiet_block(group_it, it, hour, dt_f, &mut b.facility, &mut b.fac)
+    let (out, fac) = (&mut b.facility, &mut b.fac);
+    (tr.fac).quiet_block(group_it, it, hour, dt_f, out, fac, figures)
 }
 
 /// A block's steps within its hour: `n` from step `i0`, `whole` if they are the hour's all.

@@ -148,7 +148,10 @@ impl<'a> FacilityLayer<'a> {
     /// A quiet block's facility at its own rate (see [`crate::model::facility::block`]): in
     /// `fac` each step's facility power, in `out` the block's cooling, losses and water summed
     /// over its steps; false when the block is not quiet for the facility (the engine then
-    /// steps it).
+    /// steps it). Without `figures` a physics facility only answers and leaves its state as it
+    /// would ([`PhysicsFacility::quiet_block`]), for a caller that then evaluates it exactly,
+    /// step by step; a fixed facility's figures cost less than the question, so it makes them.
+    #[allow(clippy::too_many_arguments)]
     pub fn quiet_block(
         &mut self,
         group_it: &[f64],
@@ -157,9 +160,10 @@ impl<'a> FacilityLayer<'a> {
         dt_s: f64,
         out: &mut BlockSeries,
         fac: &mut Vec<f64>,
+        figures: bool,
     ) -> bool {
         if let Some((f, st)) = &mut self.physics {
-            return f.quiet_block(st, group_it, it, hour, dt_s, out, fac);
+            return f.quiet_block(st, group_it, it, hour, dt_s, out, fac, figures);
         }
         let (pue, water) = self.fixed.unwrap_or((1.0, None));
         let bank = out.load_bank_w;
@@ -323,6 +327,52 @@ climate = "ashburn"
         }
     }
 
+    /// The queued route's gate answers as the quiet block does, for blocks that pass and
+    /// blocks whose heat is beyond a plant's share, and leaves the same state and the block
+    /// figures it keeps (load banks, weather, hottest inlet); its `n` steps' series is there for
+    /// the exact evaluation to fill.
+    #[test]
+    fn the_gate_answers_as_the_quiet_block() {
+        let sc = scenario(AIR_AND_LIQUID);
+        let groups = &sc.fleet.groups;
+        let layer = || FacilityLayer::new(&sc.facility, sc.horizon_hours as usize, sc.seed, 0);
+        let (mut a, mut g) = (layer(), layer());
+        let (mut out_a, mut out_g) = (BlockSeries::default(), BlockSeries::default());
+        let (mut fac_a, mut fac_g) = (Vec::new(), Vec::new());
+        let state = |f: &FacilityLayer| format!("{:?}", f.physics.as_ref().map(|(_, st)| st));
+        let n = 30;
+        let mut answers = [0; 2];
+        for hour in [10, 2000, 4300, 5000, 8000] {
+            for scale in [0.3, 0.85, 1.0, 4.0] {
+                let mut group_it = vec![0.0; groups.len() * n];
+                let mut it = vec![0.0; n];
+                for (gi, grp) in groups.iter().enumerate() {
+                    for i in 0..n {
+                        let u = 0.6 * (1.0 + 0.05 * (i as f64 * 0.9 + gi as f64).sin());
+                        let p = grp.power_w(u) * scale;
+                        group_it[gi * n + i] = p;
+                        it[i] += p;
+                    }
+                }
+                let kept = a.quiet_block(&group_it, &it, hour, 60.0, &mut out_a, &mut fac_a, true);
+                let gate = g.quiet_block(&group_it, &it, hour, 60.0, &mut out_g, &mut fac_g, false);
+                assert_eq!(kept, gate, "hour {hour}, scale {scale}");
+                answers[usize::from(kept)] += 1;
+                assert_eq!(state(&a), state(&g), "hour {hour}, scale {scale}");
+                if kept {
+                    assert_eq!(fac_g.len(), n);
+                    assert_eq!(out_a.load_bank_w.to_bits(), out_g.load_bank_w.to_bits());
+                    assert_eq!(out_a.outdoor, out_g.outdoor);
+                    assert_eq!(out_a.inlet_max_c.to_bits(), out_g.inlet_max_c.to_bits());
+                }
+            }
+        }
+        assert!(
+            answers[0] > 0 && answers[1] > 0,
+            "refused, kept: {answers:?}"
+        );
+    }
+
     /// A quiet block's facility, read off each plant's three-point quadratic and the chain's
     /// quadratic in load and cooling, is within 0.02 % of the per-step evaluation (the promise
     /// is 0.1 %) at every step, in winter and summer hours, with IT moving by a few percent
@@ -354,7 +404,7 @@ climate = "ashburn"
                     }
                 }
                 assert!(
-                    f.quiet_block(&group_it, &it, hour, 60.0, &mut out, &mut fac),
+                    f.quiet_block(&group_it, &it, hour, 60.0, &mut out, &mut fac, true),
                     "hour {hour}"
                 );
                 let (mut cool, mut loss, mut water) = (0.0, 0.0, 0.0);

@@ -8,9 +8,10 @@
 //! What must hold for each book to be right:
 //! - **IT**: each step's is the fleet's sum over its groups (as the fast path's series sums
 //!   them); the stepped path writes the meter's split of it, the same figure to rounding.
-//! - **Facility**: [`super::super::facility::FacilityLayer::quiet_block`] on the block's IT
-//!   series, the route the fast path takes (within 0.1 % of each step's own evaluation), from
-//!   a facility at rest; a facility that would move refuses the block.
+//! - **Facility**: [`super::super::facility::FacilityLayer::quiet_block`] without its figures (the fast path's
+//!   tests on the block's IT series, without its figures) from a facility at rest; a facility
+//!   that would move refuses the block. A physics facility is then evaluated exactly, step by
+//!   step ([`exact_facility`]); a fixed PUE's figures are the gate's.
 //! - **Meter**: the split is made once, at the block's mean claims and mean pool power. It is
 //!   the mean of the steps' splits when each is linear in the claims: a pool's dynamic power
 //!   per unit of weight is then the same at every step (a linear server curve below capacity:
@@ -49,7 +50,7 @@
 //! mission by mission at once). A block in which a mission, twin or job would not get its
 //! demand where the block's room is not the stepped one is put back and served step by step.
 
-use super::{Blocks, add_times, facility_block, others_steps, record_block};
+use super::{Blocks, add_times, facility_gate, others_steps, record_block};
 use crate::base::time::SimTime;
 use crate::scenario::Scenario;
 use crate::sim::Trial;
@@ -193,7 +194,8 @@ pub(super) fn block(
         restore(tr, q, carry);
         return None;
     };
-    if !facility_block(tr, b, s0, n) {
+    // (A physics facility is evaluated exactly below: only the block's answer is asked for.)
+    if !facility_gate(tr, b, s0, n) {
         restore(tr, q, carry);
         return None;
     }
