@@ -112,6 +112,7 @@ impl RankPlan {
     /// to 32 of them put in order by counting (`count_sort`) rather than by insertion, the
     /// same keys at the same places, so the same figures to the bit.
     pub fn each_key(&self, keys: &mut [i32], key: impl Fn(i32) -> f64, mut put: impl FnMut(f64)) {
+        debug_assert_eq!(keys.len(), self.n);
         if !(2..=SORT_MAX).contains(&self.n) {
             return self.each(keys, i32::cmp, key, put);
         }

@@ -8,10 +8,10 @@
 //! What must hold for each book to be right:
 //! - **IT**: each step's is the fleet's sum over its groups (as the fast path's series sums
 //!   them); the stepped path writes the meter's split of it, the same figure to rounding.
-//! - **Facility**: [`super::super::facility::FacilityLayer::quiet_block`] without its figures (the fast path's
-//!   tests on the block's IT series, without its figures) from a facility at rest; a facility
-//!   that would move refuses the block. A physics facility is then evaluated exactly, step by
-//!   step ([`exact_facility`]); a fixed PUE's figures are the gate's.
+//! - **Facility**: [`super::super::facility::FacilityLayer::quiet_block`] without its figures
+//!   (the fast path's tests on the block's IT series) from a facility at rest; a facility that
+//!   would move refuses the block. A physics facility is then evaluated exactly, step by step
+//!   ([`exact_facility`]); a fixed PUE's figures are the quiet block's.
 //! - **Meter**: the split is made once, at the block's mean claims and mean pool power. It is
 //!   the mean of the steps' splits when each is linear in the claims: a pool's dynamic power
 //!   per unit of weight is then the same at every step (a linear server curve below capacity:

@@ -136,7 +136,7 @@ impl PhysicsFacility {
         let ng = self.groups.len();
         let (mut limits, mut limits_at) = ([0.0f64; MAX_GROUPS_HELD], [f64::NAN; MAX_PLANTS]);
         let mut done = 0;
-        // Each plant's last evaluation and the heat it was for (NaN's bits: none yet). In a
+        // Each plant's last evaluation and the heat's bits it was for (None: none yet). In a
         // saturated hour a plant's heat often repeats to the bit from one step to the next (a
         // pool at capacity draws the same power; 93 % of one default-study plant's queued
         // steps), and an evaluation is a function of the heat alone within the run's hour.
