@@ -105,9 +105,7 @@ impl RankPlan {
             }
         }
     }
-}
 
-impl RankPlan {
     /// [`RankPlan::each`] for integer keys (the bands' order keys, ordered as `i32::cmp`): up
     /// to 32 of them put in order by counting (`count_sort`) rather than by insertion, the
     /// same keys at the same places, so the same figures to the bit.
